@@ -1,0 +1,75 @@
+"""Sentiment Portfolio Lab engine: data, strategy, backtest, metrics, sweeps.
+
+Pure compute and data access: this package never imports dash, plotly or flask.
+The public API is what ``__all__`` lists; modules starting with ``_`` are private.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    Cancelled,
+    ClusterUnavailableError,
+    DataUnavailableError,
+    DataValidationError,
+    EngineError,
+    ParameterError,
+)
+from ._params import (
+    AGGREGATIONS,
+    PARAM_NAMES,
+    REBALANCES,
+    SIGNAL_TRANSFORMS,
+    SIGNALS,
+    WEIGHTINGS,
+    StrategyParams,
+    is_ticker,
+)
+from ._types import (
+    COUNT_COLUMNS,
+    METRIC_NAMES,
+    SENTIMENT_COLUMNS,
+    BacktestResult,
+    DroppedRows,
+    Manifest,
+    MarketData,
+    SourceInfo,
+    ValidationReport,
+    fingerprint_frames,
+    result_from_plain,
+    result_to_plain,
+)
+from ._executor import Executor, SerialExecutor
+from ._version import __version__
+
+__all__ = [
+    "AGGREGATIONS",
+    "COUNT_COLUMNS",
+    "METRIC_NAMES",
+    "PARAM_NAMES",
+    "REBALANCES",
+    "SENTIMENT_COLUMNS",
+    "SIGNALS",
+    "SIGNAL_TRANSFORMS",
+    "WEIGHTINGS",
+    "BacktestResult",
+    "Cancelled",
+    "ClusterUnavailableError",
+    "DataUnavailableError",
+    "DataValidationError",
+    "DroppedRows",
+    "EngineError",
+    "Manifest",
+    "MarketData",
+    "ParameterError",
+    "SourceInfo",
+    "StrategyParams",
+    "ValidationReport",
+    "__version__",
+    "fingerprint_frames",
+    "is_ticker",
+    "result_from_plain",
+    "result_to_plain",
+    # Executors
+    "Executor",
+    "SerialExecutor",
+]

@@ -1,0 +1,65 @@
+"""The executor interface: how the engine fans independent work out.
+
+``fn(shared, item)`` is called once per item; ``shared`` is the large read-only payload
+(price matrix, sentiment table) that a Ray executor puts in the object store once and
+passes by reference. Items should already be chunks sized for tens of milliseconds of
+work each. Results come back in the order of ``items``.
+
+``SerialExecutor`` runs everything in-process; ``engine._ray.RayExecutor`` has the same
+interface. Tests inject either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from ._errors import Cancelled
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ProgressFn = Callable[[int, int], None]  # (items done, items total)
+CancelFn = Callable[[], bool]  # True -> stop as soon as possible
+
+
+@runtime_checkable
+class Executor(Protocol):
+    name: str  # "serial" or "ray"
+
+    def map(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Sequence[T],
+        *,
+        shared: Any = None,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> list[R]:
+        """Apply ``fn(shared, item)`` to every item; raise ``Cancelled`` if cancelled."""
+        ...
+
+
+class SerialExecutor:
+    """In-process executor with the Ray executor's interface (tests, tiny jobs)."""
+
+    name = "serial"
+
+    def map(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Sequence[T],
+        *,
+        shared: Any = None,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> list[R]:
+        results: list[R] = []
+        total = len(items)
+        for done, item in enumerate(items, start=1):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled(f"cancelled after {done - 1} of {total} tasks")
+            results.append(fn(shared, item))
+            if on_progress is not None:
+                on_progress(done, total)
+        return results

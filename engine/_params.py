@@ -1,0 +1,217 @@
+"""Strategy parameters: one frozen, keyword-only dataclass validated at construction.
+
+Every entry point (Python API, CLI, dashboard URL, sweep grid) builds a
+``StrategyParams`` through ``StrategyParams.from_mapping`` so that validation and the
+error messages live in exactly one place. Defaults are the seed project's strategy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from ._errors import ParameterError
+
+Signal = Literal[
+    "engagement_ratio",  # twitterComments / twitterLikes (the seed's signal)
+    "sentiment",  # twitterSentiment
+    "posts",
+    "comments",
+    "likes",
+    "impressions",
+]
+SignalTransform = Literal["level", "change"]  # "change": month-over-month (period-over-period) change
+Aggregation = Literal["mean", "median"]
+Rebalance = Literal["weekly", "monthly", "quarterly"]
+Weighting = Literal["equal", "inverse_volatility", "min_variance", "max_sharpe", "hrp"]
+
+SIGNALS: tuple[str, ...] = get_args(Signal)
+SIGNAL_TRANSFORMS: tuple[str, ...] = get_args(SignalTransform)
+AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
+REBALANCES: tuple[str, ...] = get_args(Rebalance)
+WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+
+# A ticker as exchanges print it: letters/digits, optionally one class suffix (BRK.B, BF-B)
+# or a leading caret for indices (^GSPC). Anything else (formulas, paths, URLs) is refused.
+TICKER_RE = re.compile(r"^\^?[A-Z0-9]{1,10}([.\-][A-Z0-9]{1,4})?$")
+
+MAX_TOP_N = 500
+MAX_LAG_DAYS = 60
+MAX_LOOKBACK_DAYS = 756
+MIN_LOOKBACK_DAYS = 5
+MAX_COST_BPS = 1000.0
+MAX_THRESHOLD = 1e12
+
+
+def is_ticker(text: str) -> bool:
+    """True when ``text`` is shaped like an exchange ticker (upper case)."""
+    return bool(TICKER_RE.match(text))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StrategyParams:
+    """All knobs of the sentiment strategy and its backtest.
+
+    Conventions (see README "Strategy and accounting"):
+    - ``min_likes``/``min_comments`` are strict lower bounds (``likes > min_likes``).
+    - ``lag_days`` trading days pass between the close of the formation period and the
+      close at which the new holdings are bought (0 = the last close of the formation
+      period, i.e. the close before the holding period starts).
+    - ``lookback_days`` trading days of returns strictly before entry feed the
+      risk-based weightings (ignored by ``equal``).
+    - ``cost_bps`` is charged on traded value (one-way turnover) at each rebalance.
+    - ``risk_free`` is an annual rate, converted to daily as ``risk_free / 252``.
+    """
+
+    signal: Signal = "engagement_ratio"
+    signal_transform: SignalTransform = "level"
+    min_likes: float = 20.0
+    min_comments: float = 10.0
+    aggregation: Aggregation = "mean"
+    top_n: int = 5
+    rebalance: Rebalance = "monthly"
+    lag_days: int = 0
+    weighting: Weighting = "equal"
+    lookback_days: int = 63
+    cost_bps: float = 0.0
+    benchmark: str = "QQQ"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    risk_free: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_choice("signal", self.signal, SIGNALS)
+        _check_choice("signal_transform", self.signal_transform, SIGNAL_TRANSFORMS)
+        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        _check_choice("rebalance", self.rebalance, REBALANCES)
+        _check_choice("weighting", self.weighting, WEIGHTINGS)
+        _check_int("top_n", self.top_n, 1, MAX_TOP_N)
+        _check_int("lag_days", self.lag_days, 0, MAX_LAG_DAYS)
+        _check_int("lookback_days", self.lookback_days, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)
+        _check_float("min_likes", self.min_likes, 0.0, MAX_THRESHOLD)
+        _check_float("min_comments", self.min_comments, 0.0, MAX_THRESHOLD)
+        _check_float("cost_bps", self.cost_bps, 0.0, MAX_COST_BPS)
+        _check_float("risk_free", self.risk_free, -0.5, 1.0)
+        for name in _FLOAT_FIELDS:  # 20 and 20.0 must give the same cache key and manifest
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
+            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {self.benchmark!r}")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+                raise ParameterError(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ParameterError(f"start ({self.start}) must be before end ({self.end})")
+
+    # ----- conversion to and from plain data (URLs, CLI, caches, manifests) -----
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict; dates as ISO strings. Inverse of ``from_mapping``."""
+        out: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            out[field.name] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> StrategyParams:
+        """Build from untrusted primitives (strings from a URL or CLI are accepted).
+
+        Unknown keys, wrong types and out-of-range values raise ``ParameterError``
+        with a message naming the parameter. ``None`` or "" means "use the default".
+        """
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s): {', '.join(map(str, unknown))}")
+        kwargs: dict[str, Any] = {}
+        for name, raw in values.items():
+            if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+                continue
+            kwargs[name] = _coerce(name, raw)
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> StrategyParams:
+        """Copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+PARAM_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StrategyParams))
+_INT_FIELDS = {"top_n", "lag_days", "lookback_days"}
+_FLOAT_FIELDS = {"min_likes", "min_comments", "cost_bps", "risk_free"}
+_DATE_FIELDS = {"start", "end"}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    if name in _INT_FIELDS:
+        return _to_int(name, raw)
+    if name in _FLOAT_FIELDS:
+        return _to_float(name, raw)
+    if name in _DATE_FIELDS:
+        return _to_date(name, raw)
+    if name == "benchmark":
+        if not isinstance(raw, str):
+            raise ParameterError(f"benchmark must be a ticker symbol, got {raw!r}")
+        return raw.strip().upper()
+    if not isinstance(raw, str):
+        raise ParameterError(f"{name} must be one of the listed choices, got {raw!r}")
+    return raw.strip()
+
+
+def _to_int(name: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ParameterError(f"{name} must be a whole number, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            pass
+    raise ParameterError(f"{name} must be a whole number, got {raw!r}")
+
+
+def _to_float(name: str, raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ParameterError(f"{name} must be a number, got {raw!r}")
+    try:
+        value = float(raw.strip() if isinstance(raw, str) else raw)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number, got {raw!r}") from None
+    return value
+
+
+def _to_date(name: str, raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip()[:10])
+        except ValueError:
+            pass
+    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {raw!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"{name} must be a number; got {value!r}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ParameterError(f"{name} must be between {low:g} and {high:g}; got {value!r}")

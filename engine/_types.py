@@ -1,0 +1,260 @@
+"""Data containers shared by the data layer, the backtest, the sweeps and the dashboard.
+
+Shapes (the contract every module codes against):
+
+- sentiment: ``pd.DataFrame`` with exactly ``SENTIMENT_COLUMNS``; ``date`` is
+  ``datetime64[ns]`` normalised to midnight, ``symbol`` is an upper-case ticker string,
+  the five count columns are ``float64`` (``twitterSentiment`` may be NaN), sorted by
+  (date, symbol), unique on (date, symbol), default RangeIndex.
+- prices: ``pd.DataFrame`` of adjusted closes, ``DatetimeIndex`` named ``date``
+  (sorted, unique, normalised), one ``float64`` column per ticker (columns named by the
+  ticker, sorted), NaN where the symbol has no price that day. The benchmark is a column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+import pandas as pd
+
+SENTIMENT_COLUMNS: tuple[str, ...] = (
+    "date",
+    "symbol",
+    "twitterPosts",
+    "twitterComments",
+    "twitterLikes",
+    "twitterImpressions",
+    "twitterSentiment",
+)
+COUNT_COLUMNS: tuple[str, ...] = SENTIMENT_COLUMNS[2:]
+
+SourceKind = Literal["demo", "files", "yahoo", "upload"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SourceInfo:
+    """Where the data came from; shown on every page (honest UI)."""
+
+    kind: SourceKind
+    label: str  # e.g. "Demo data (SYNTHETIC, seed 7)" or "sentiment_data.csv + Yahoo Finance"
+    synthetic: bool
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DroppedRows:
+    """A group of input rows that was not used, and why."""
+
+    reason: str  # one plain sentence, e.g. "twitterLikes is negative"
+    count: int
+    examples: tuple[str, ...] = ()  # a few row numbers / symbols, for the report
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ValidationReport:
+    """What loading kept, dropped and warned about. Never hidden from the user."""
+
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped: tuple[DroppedRows, ...] = ()
+    warnings: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
+    failed_tickers: tuple[str, ...] = ()  # tickers for which no price could be had
+    first_date: str | None = None  # ISO date
+    last_date: str | None = None
+
+    def merge(self, other: ValidationReport) -> ValidationReport:
+        """Combine the sentiment report with the price report."""
+        return ValidationReport(
+            rows_read=self.rows_read + other.rows_read,
+            rows_kept=self.rows_kept + other.rows_kept,
+            dropped=self.dropped + other.dropped,
+            warnings=self.warnings + other.warnings,
+            symbols=tuple(sorted(set(self.symbols) | set(other.symbols))),
+            failed_tickers=tuple(sorted(set(self.failed_tickers) | set(other.failed_tickers))),
+            first_date=min(filter(None, (self.first_date, other.first_date)), default=None),
+            last_date=max(filter(None, (self.last_date, other.last_date)), default=None),
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MarketData:
+    """Validated inputs of a backtest. Build with ``MarketData.build`` to get the fingerprint."""
+
+    sentiment: pd.DataFrame
+    prices: pd.DataFrame
+    source: SourceInfo
+    report: ValidationReport = ValidationReport()
+    fingerprint: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        sentiment: pd.DataFrame,
+        prices: pd.DataFrame,
+        source: SourceInfo,
+        report: ValidationReport | None = None,
+    ) -> MarketData:
+        return cls(
+            sentiment=sentiment,
+            prices=prices,
+            source=source,
+            report=report or ValidationReport(),
+            fingerprint=fingerprint_frames(sentiment, prices),
+        )
+
+
+def fingerprint_frames(*frames: pd.DataFrame) -> str:
+    """Stable content hash (16 hex chars) of the frames, used in cache keys and manifests."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "beta",
+    "alpha",
+    "information_ratio",
+    "tracking_error",
+    "hit_rate",
+    "avg_turnover",
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """Everything needed to reproduce a run."""
+
+    params: Mapping[str, Any]  # StrategyParams.to_dict()
+    data_source: str  # SourceInfo.label
+    synthetic: bool
+    fingerprint: str  # MarketData.fingerprint
+    version: str  # engine.__version__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": dict(self.params),
+            "data_source": self.data_source,
+            "synthetic": self.synthetic,
+            "fingerprint": self.fingerprint,
+            "version": self.version,
+        }
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BacktestResult:
+    """Outcome of one backtest.
+
+    - ``returns``: index ``date`` (trading days of the backtest), columns ``portfolio``
+      (net of costs), ``benchmark`` (buy and hold of ``params.benchmark``) and
+      ``universe`` (equal weight of every symbol eligible that period); daily simple returns.
+    - ``holdings``: one row per (period, symbol): ``period_start``, ``period_end``,
+      ``symbol``, ``weight`` (target weight at entry), ``signal``, ``rank`` (1 = best),
+      ``likes``, ``comments`` (formation-period sums).
+    - ``periods``: one row per holding period: ``period_start``, ``period_end``,
+      ``formation_end`` (last day of the signal's period), ``entry_date`` (close bought at),
+      ``n_eligible``, ``n_selected``, ``turnover`` (one-way traded fraction), ``cost``.
+    - ``metrics``: ``METRIC_NAMES`` of the portfolio against the benchmark;
+      ``benchmark_metrics``: the same for the benchmark itself (beta 1, alpha 0, ...);
+      ``universe_metrics``: the same for the eligible-universe benchmark.
+    - ``drawdown``: ``peak``, ``trough``, ``recovery`` ISO dates of the portfolio's max
+      drawdown (``recovery`` None when not recovered).
+    """
+
+    returns: pd.DataFrame
+    holdings: pd.DataFrame
+    periods: pd.DataFrame
+    metrics: Mapping[str, float]
+    benchmark_metrics: Mapping[str, float]
+    universe_metrics: Mapping[str, float]
+    drawdown: Mapping[str, str | None]
+    warnings: tuple[str, ...]
+    manifest: Manifest
+
+    def __post_init__(self) -> None:
+        for name in ("metrics", "benchmark_metrics", "universe_metrics", "drawdown"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+
+# ----- plain-data form (JSON-able): what caches, dcc.Store and CSV exports hold -----
+
+
+def _frame_to_plain(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Column-oriented dict; datetimes as ISO dates, NaN as None."""
+    out: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            out[str(name)] = [None if pd.isna(v) else v.date().isoformat() for v in column]
+        else:
+            out[str(name)] = [None if _is_missing(v) else _to_builtin(v) for v in column.tolist()]
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _to_builtin(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _plain_to_frame(data: Mapping[str, list[Any]], date_columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame({k: list(v) for k, v in data.items()})
+    for name in date_columns:
+        if name in frame.columns:
+            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ns]")
+    return frame
+
+
+_PERIOD_DATE_COLUMNS = ("period_start", "period_end", "formation_end", "entry_date")
+
+
+def result_to_plain(result: BacktestResult) -> dict[str, Any]:
+    """JSON-able dict of a result (the form cached by the dashboard). Inverse: ``result_from_plain``."""
+    returns = result.returns.reset_index()
+    returns = returns.rename(columns={returns.columns[0]: "date"})
+    return {
+        "returns": _frame_to_plain(returns),
+        "holdings": _frame_to_plain(result.holdings),
+        "periods": _frame_to_plain(result.periods),
+        "metrics": dict(result.metrics),
+        "benchmark_metrics": dict(result.benchmark_metrics),
+        "universe_metrics": dict(result.universe_metrics),
+        "drawdown": dict(result.drawdown),
+        "warnings": list(result.warnings),
+        "manifest": result.manifest.to_dict(),
+    }
+
+
+def result_from_plain(data: Mapping[str, Any]) -> BacktestResult:
+    returns = _plain_to_frame(data["returns"], ("date",)).set_index("date")
+    manifest = data["manifest"]
+    return BacktestResult(
+        returns=returns,
+        holdings=_plain_to_frame(data["holdings"], _PERIOD_DATE_COLUMNS),
+        periods=_plain_to_frame(data["periods"], _PERIOD_DATE_COLUMNS),
+        metrics=data["metrics"],
+        benchmark_metrics=data["benchmark_metrics"],
+        universe_metrics=data["universe_metrics"],
+        drawdown=data["drawdown"],
+        warnings=tuple(data["warnings"]),
+        manifest=Manifest(**manifest),
+    )
