@@ -39,6 +39,10 @@ from ._types import (
     result_to_plain,
 )
 from ._executor import Executor, SerialExecutor
+from ._validation import PathOrBytes
+from ._demo import DemoProvider
+from ._files import FileProvider, load_prices_file, load_sentiment_csv
+from ._providers import DataProvider, load_market_data, provider_from_env
 from ._version import __version__
 
 __all__ = [
@@ -72,4 +76,13 @@ __all__ = [
     # Executors
     "Executor",
     "SerialExecutor",
+    # Data layer
+    "DataProvider",
+    "DemoProvider",
+    "FileProvider",
+    "PathOrBytes",
+    "load_market_data",
+    "load_prices_file",
+    "load_sentiment_csv",
+    "provider_from_env",
 ]

@@ -1,0 +1,147 @@
+"""Data providers and the one function that turns a provider into ``MarketData``.
+
+A provider delivers a clean sentiment table and clean adjusted closes (the shapes of
+``engine._types``), each with a ``ValidationReport``. ``load_market_data`` is the only
+place that decides which price window a backtest needs and which tickers failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from ._errors import DataValidationError, ParameterError
+from ._params import is_ticker
+from ._types import MarketData, SourceInfo, ValidationReport
+
+# Risk-based weightings need a trailing window of returns before the first signal
+# (up to 756 trading days are allowed, but 400 calendar days covers the common 252-day
+# window); the last holding period needs prices after the last signal.
+PRICE_DAYS_BEFORE = 400
+PRICE_DAYS_AFTER = 120
+DATA_SOURCES = ("demo", "files", "yahoo")
+DEFAULT_YAHOO_CACHE = Path.home() / ".cache" / "sentiment-portfolio-lab" / "yahoo"
+
+
+@runtime_checkable
+class DataProvider(Protocol):
+    """Where sentiment and prices come from (demo, files, Yahoo Finance)."""
+
+    @property
+    def info(self) -> SourceInfo: ...
+
+    def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]: ...
+
+    def prices(
+        self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> tuple[pd.DataFrame, ValidationReport]: ...
+
+
+def load_market_data(
+    provider: DataProvider,
+    *,
+    benchmark: str = "QQQ",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> MarketData:
+    """Sentiment + the prices it needs (every symbol and the benchmark), validated and fingerprinted.
+
+    Prices cover the sentiment's date range widened by ``PRICE_DAYS_BEFORE`` calendar days
+    before and ``PRICE_DAYS_AFTER`` after. ``start``/``end`` only narrow the sentiment (and
+    ``end`` the prices). Tickers without any price are listed in ``report.failed_tickers``
+    with a warning; their sentiment rows are kept (the backtest cannot invest in them).
+    """
+    benchmark = _check_benchmark(benchmark)
+    sentiment, sentiment_report = provider.sentiment()
+    sentiment = _filter_sentiment(sentiment, start, end)
+    first, last = sentiment["date"].min(), sentiment["date"].max()
+    price_start = (first - pd.Timedelta(days=PRICE_DAYS_BEFORE)).date()
+    price_end = (last + pd.Timedelta(days=PRICE_DAYS_AFTER)).date()
+    if end is not None:
+        price_end = min(price_end, end)
+    symbols = sorted(set(sentiment["symbol"]) | {benchmark})
+    prices, price_report = provider.prices(symbols, price_start, price_end)
+    prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
+    failed = tuple(sorted(set(symbols) - set(map(str, prices.columns))))
+    if benchmark in failed:
+        raise DataValidationError(
+            f"no prices for the benchmark {benchmark} between {price_start} and {price_end}; "
+            "choose another benchmark or add it to the price file"
+        )
+    report = sentiment_report.merge(price_report)
+    if failed:
+        shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
+        report = _with(report, failed=failed,
+                       warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}")
+    return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
+
+
+def _check_benchmark(benchmark: str) -> str:
+    cleaned = benchmark.strip().upper() if isinstance(benchmark, str) else ""
+    if not is_ticker(cleaned):
+        raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {benchmark!r}")
+    return cleaned
+
+
+def _filter_sentiment(sentiment: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    if start is not None and end is not None and start > end:
+        raise ParameterError(f"start ({start}) must be before end ({end})")
+    mask = pd.Series(True, index=sentiment.index)
+    if start is not None:
+        mask &= sentiment["date"] >= pd.Timestamp(start)
+    if end is not None:
+        mask &= sentiment["date"] <= pd.Timestamp(end)
+    out = sentiment[mask].reset_index(drop=True)
+    if out.empty:
+        raise DataValidationError(f"the sentiment data has no rows between {start or 'the start'} and {end or 'the end'}")
+    return out
+
+
+def _with(report: ValidationReport, *, failed: tuple[str, ...], warning: str) -> ValidationReport:
+    return report.merge(ValidationReport(failed_tickers=failed, warnings=(warning,)))
+
+
+# ----- configuration -------------------------------------------------------------------
+
+
+def provider_from_env(env: Mapping[str, str]) -> DataProvider:
+    """Provider selected by environment variables (the app's and the CLI's configuration).
+
+    ``DATA_SOURCE`` = ``demo`` (default) | ``files`` | ``yahoo``; ``SENTIMENT_PATH`` (files,
+    yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo).
+    """
+    source = (env.get("DATA_SOURCE") or "demo").strip().lower()
+    if source not in DATA_SOURCES:
+        raise ParameterError(f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}, got {source!r}")
+    if source == "demo":
+        from ._demo import DemoProvider
+
+        return DemoProvider(seed=_seed(env.get("DEMO_SEED")))
+    sentiment_path = (env.get("SENTIMENT_PATH") or "").strip()
+    if not sentiment_path:
+        raise ParameterError(f"DATA_SOURCE={source} needs SENTIMENT_PATH (the sentiment CSV file)")
+    if source == "files":
+        from ._files import FileProvider
+
+        prices_path = (env.get("PRICES_PATH") or "").strip()
+        return FileProvider(sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None)
+    from ._yahoo import YahooProvider
+
+    cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
+    return YahooProvider(sentiment=Path(sentiment_path), cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE)
+
+
+def _seed(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 7
+    try:
+        seed = int(raw.strip())
+    except ValueError as exc:
+        raise ParameterError(f"DEMO_SEED must be a non-negative integer, got {raw!r}") from exc
+    if seed < 0:
+        raise ParameterError(f"DEMO_SEED must be a non-negative integer, got {raw!r}")
+    return seed
