@@ -43,6 +43,19 @@ from ._validation import PathOrBytes
 from ._demo import DemoProvider
 from ._files import FileProvider, load_prices_file, load_sentiment_csv
 from ._providers import DataProvider, load_market_data, provider_from_env
+from ._metrics import compute_metrics, drawdown_info
+from ._signals import signal_table
+from ._weights import compute_weights
+from ._backtest import (
+    PreparedData,
+    backtest_metrics,
+    eligible_symbols_by_period,
+    prepare,
+    run_backtest,
+    run_prepared,
+    selection_returns,
+)
+from ._stocks import StockAnalysis, analyze_stocks
 from ._version import __version__
 
 __all__ = [
@@ -85,4 +98,18 @@ __all__ = [
     "load_prices_file",
     "load_sentiment_csv",
     "provider_from_env",
+    # Strategy, backtest, metrics, stocks
+    "PreparedData",
+    "StockAnalysis",
+    "analyze_stocks",
+    "backtest_metrics",
+    "compute_metrics",
+    "compute_weights",
+    "drawdown_info",
+    "eligible_symbols_by_period",
+    "prepare",
+    "run_backtest",
+    "run_prepared",
+    "selection_returns",
+    "signal_table",
 ]

@@ -1,0 +1,556 @@
+"""Vectorised backtest of the sentiment strategy.
+
+Accounting (see docs/strategy.md):
+- The holdings chosen from formation period p are bought at the close of the last
+  trading day of p, plus ``lag_days`` trading days (the *entry*), and held until the
+  next entry. With ``lag_days=0`` that is exactly the calendar period p+1, and the
+  return of its first trading day counts.
+- Inside a holding segment positions are bought and held (weights drift with prices);
+  at the next entry they are reset to the targets.
+- Missing prices are carried forward from the last close (0 return). A symbol is
+  holdable at an entry when it has a price on or before that day and after it (it is
+  listed); a selected symbol that is not is skipped and the others share its weight.
+  A held symbol whose prices end inside the segment is thus held as cash at its last
+  close. Both are reported in ``warnings``.
+- One-way turnover per rebalance is ``0.5 * sum |target - drifted|`` over the symbols
+  and the cash line (first rebalance from cash = 1.0, a complete switch = 1.0); the cost
+  ``cost_bps / 1e4 * turnover`` is paid at the entry close, so the whole segment's value
+  path is scaled by ``1 - cost``, which lowers only the first day's return.
+
+The hot path is matrix work: the days of all segments are one contiguous slice of the
+price matrix; each day's value is the gathered prices of the segment's holdings times
+the segment's share counts. Only non-equal weightings loop over segments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import DataValidationError
+from ._metrics import compute_metrics, drawdown_info
+from ._params import REBALANCES, StrategyParams
+from ._signals import SIGNAL_COLUMNS, aggregate, period_keys, period_last_day, rank_descending, row_signal
+from ._types import BacktestResult, Manifest, MarketData, SourceInfo
+from ._version import __version__
+from ._weights import compute_weights
+
+_NS = "datetime64[ns]"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PreparedData:
+    """Numpy precomputation of a ``MarketData``, shared by every configuration of a sweep.
+
+    Picklable (numpy arrays, tuples, dicts): a sweep ``ray.put``s it once.
+
+    - ``dates``: trading days (``datetime64[D]``, length T).
+    - ``symbols``: sorted union of the price columns and the sentiment symbols (S).
+    - ``prices``: T x (S+1) adjusted closes, forward-filled, NaN before a symbol's
+      first price; the extra last column is cash (always 1.0).
+    - ``first_valid`` / ``last_valid``: (S+1) index of each column's first/last real
+      price (T / -1 when it has none; the cash column spans all days).
+    - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN).
+    - ``row_*``: the sentiment rows as arrays; ``row_keys[rebalance]`` their period keys.
+    """
+
+    dates: np.ndarray
+    symbols: tuple[str, ...]
+    prices: np.ndarray
+    first_valid: np.ndarray
+    last_valid: np.ndarray
+    returns: np.ndarray
+    row_symbol: np.ndarray
+    row_comments: np.ndarray
+    row_likes: np.ndarray
+    row_columns: dict[str, np.ndarray]
+    row_keys: dict[str, np.ndarray]
+    source: SourceInfo
+    fingerprint: str
+
+    @property
+    def n_symbols(self) -> int:
+        return len(self.symbols)
+
+    def symbol_index(self, symbol: str) -> int | None:
+        i = int(np.searchsorted(np.asarray(self.symbols, dtype=object), symbol))
+        return i if i < len(self.symbols) and self.symbols[i] == symbol else None
+
+
+def prepare(data: MarketData) -> PreparedData:
+    """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
+    prices = data.prices
+    sentiment = data.sentiment
+    symbols = tuple(sorted(set(map(str, prices.columns)) | set(sentiment["symbol"].astype(str).unique())))
+    n = len(symbols)
+    dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
+    raw = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64, copy=True)
+    raw[~np.isfinite(raw) | (raw <= 0)] = np.nan  # a non-positive close is not a price
+    valid = ~np.isnan(raw)
+    t = len(dates)
+    any_valid = valid.any(axis=0)
+    # One extra entry for the cash column, which is always "listed".
+    first_valid = np.append(np.where(any_valid, valid.argmax(axis=0), t), 0)
+    last_valid = np.append(np.where(any_valid, t - 1 - valid[::-1].argmax(axis=0), -1), t - 1)
+    filled = _forward_fill(raw, valid)
+    matrix = np.empty((t, n + 1))
+    matrix[:, :n] = filled
+    matrix[:, n] = 1.0
+    returns = np.full((t, n), np.nan)
+    if t > 1:
+        returns[1:] = filled[1:] / filled[:-1] - 1.0
+
+    sym_pos = {s: i for i, s in enumerate(symbols)}
+    row_symbol = sentiment["symbol"].astype(str).map(sym_pos).to_numpy(dtype=np.int64)
+    row_days = pd.DatetimeIndex(sentiment["date"]).values.astype("datetime64[D]")
+    return PreparedData(
+        dates=dates,
+        symbols=symbols,
+        prices=matrix,
+        first_valid=first_valid.astype(np.int64),
+        last_valid=last_valid.astype(np.int64),
+        returns=returns,
+        row_symbol=row_symbol,
+        row_comments=sentiment["twitterComments"].to_numpy(dtype=np.float64),
+        row_likes=sentiment["twitterLikes"].to_numpy(dtype=np.float64),
+        row_columns={c: sentiment[c].to_numpy(dtype=np.float64) for c in SIGNAL_COLUMNS.values()},
+        row_keys={r: period_keys(row_days, r) for r in REBALANCES},
+        source=data.source,
+        fingerprint=data.fingerprint,
+    )
+
+
+def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Carry each column's last real price forward (vectorised: index of the last valid row)."""
+    t = raw.shape[0]
+    idx = np.where(valid, np.arange(t)[:, None], 0)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    filled = np.take_along_axis(raw, idx, axis=0)
+    return filled
+
+
+# ----- the plan: formation periods, segments, selections -----
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Plan:
+    entry: np.ndarray  # (K,) index of the entry close of each segment
+    end: np.ndarray  # (K,) index of the segment's last day
+    formation_key: np.ndarray  # (K,) period key of the formation period
+    signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
+    likes: np.ndarray  # (K, S) sums over kept rows
+    comments: np.ndarray
+    held: np.ndarray  # (K, N) symbol index, padded with the cash column
+    held_mask: np.ndarray  # (K, N) True for a real holding
+    rank: np.ndarray  # (K, N) 1-based rank of each held symbol
+    n_eligible: np.ndarray  # (K,)
+    skipped: list[tuple[int, int]]  # (segment, symbol) selected but not holdable
+
+
+def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
+    zi = np.zeros(0, dtype=np.int64)
+    zf = np.zeros((0, n_symbols))
+    return _Plan(
+        entry=zi, end=zi, formation_key=zi, signal=zf, likes=zf, comments=zf,
+        held=np.zeros((0, top_n), dtype=np.int64), held_mask=np.zeros((0, top_n), dtype=bool),
+        rank=np.zeros((0, top_n), dtype=np.int64), n_eligible=zi, skipped=[],
+    )
+
+
+def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
+    return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
+
+
+def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+    n_sym = prepared.n_symbols
+    keys_all = prepared.row_keys[params.rebalance]
+    values = row_signal(
+        params.signal, comments=prepared.row_comments, likes=prepared.row_likes, columns=prepared.row_columns
+    )
+    keep = (prepared.row_likes > params.min_likes) & (prepared.row_comments > params.min_comments) & np.isfinite(values)
+    t = len(prepared.dates)
+    if not keep.any() or t < 2:
+        return _empty_plan(n_sym, params.top_n)
+    keys = keys_all[keep]
+    k0, k1 = int(keys.min()), int(keys.max())
+    n_periods = k1 - k0 + 1
+    group = (keys - k0) * n_sym + prepared.row_symbol[keep]
+    size = n_periods * n_sym
+    level = aggregate(group, values[keep], size, params.aggregation).reshape(n_periods, n_sym)
+    likes = np.bincount(group, weights=prepared.row_likes[keep], minlength=size).reshape(n_periods, n_sym)
+    comments = np.bincount(group, weights=prepared.row_comments[keep], minlength=size).reshape(n_periods, n_sym)
+    if params.signal_transform == "change":
+        signal = np.full_like(level, np.nan)
+        signal[1:] = level[1:] - level[:-1]
+    else:
+        signal = level
+
+    # Formation period f (row f - k0) is traded in segment f + 1.
+    formation = np.arange(k0, k1 + 1)
+    last_close = np.searchsorted(prepared.dates, period_last_day(np.arange(k0, k1 + 2), params.rebalance), side="right") - 1
+    entry = last_close[:-1] + params.lag_days
+    end = last_close[1:] + params.lag_days
+    first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
+    last_day = _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
+    entry = np.maximum(entry, first_day - 1)
+    end = np.minimum(end, min(last_day, t - 1))
+    live = end > entry
+    if not live.any():
+        return _empty_plan(n_sym, params.top_n)
+    entry, end, formation = entry[live], end[live], formation[live]
+    rows = formation - k0
+    signal, likes, comments = signal[rows], likes[rows], comments[rows]
+
+    top_n = params.top_n
+    order = rank_descending(signal)[:, :top_n]
+    if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
+        order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
+    k_idx = np.arange(len(entry))[:, None]
+    sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
+    selected = np.isfinite(sig_padded[k_idx, order])
+    holdable = (prepared.first_valid[order] <= entry[:, None]) & (prepared.last_valid[order] >= entry[:, None])
+    held_mask = selected & holdable
+    skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable))]
+    rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
+    # Move real holdings to the front of each row (keeping rank order), pad with cash.
+    front = np.argsort(~held_mask, axis=1, kind="stable")
+    held = np.take_along_axis(order, front, axis=1)
+    rank = np.take_along_axis(rank, front, axis=1)
+    held_mask = np.take_along_axis(held_mask, front, axis=1)
+    held = np.where(held_mask, held, n_sym)
+    return _Plan(
+        entry=entry, end=end, formation_key=formation, signal=signal, likes=likes, comments=comments,
+        held=held, held_mask=held_mask, rank=rank, n_eligible=np.isfinite(signal).sum(axis=1), skipped=skipped,
+    )
+
+
+# ----- simulation: drift inside segments, reset and costs at entries -----
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Sim:
+    day_index: np.ndarray  # (D,) price-row index of each backtest day
+    returns: np.ndarray  # (D,) net daily simple returns
+    turnover: np.ndarray  # (K,)
+    cost: np.ndarray  # (K,)
+
+
+def simulate(
+    prices: np.ndarray,
+    entry: np.ndarray,
+    end: np.ndarray,
+    held: np.ndarray,
+    weights: np.ndarray,
+    cost_rate: float,
+) -> _Sim:
+    """Daily returns of buy-and-hold segments reset to ``weights`` at each entry.
+
+    ``held`` (K x N) indexes columns of ``prices`` (cash = last column, price 1);
+    ``weights`` (K x N) sum to 1 per row (a cash segment holds the cash column at 1).
+    Segments must be contiguous: ``entry[k + 1] == end[k]``.
+    """
+    n_seg = len(entry)
+    lengths = end - entry
+    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    day_index = np.arange(first, last)
+    seg_of_day = np.repeat(np.arange(n_seg), lengths)
+    entry_prices = np.take_along_axis(prices[entry], held, axis=1)
+    shares = weights / entry_prices  # units bought per unit of segment value
+    value = np.einsum("dn,dn->d", prices[day_index[:, None], held[seg_of_day]], shares[seg_of_day])
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    end_rows = starts + lengths - 1
+
+    # Turnover: targets against the previous segment's drifted weights (cash line included).
+    n_cols = prices.shape[1]
+    end_values = np.take_along_axis(prices[end], held, axis=1) * shares
+    drifted = end_values / value[end_rows][:, None]
+    flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
+    target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    before = np.empty_like(target_dense)
+    before[0] = 0.0
+    before[0, n_cols - 1] = 1.0  # the backtest starts in cash
+    before[1:] = drift_dense[:-1]
+    turnover = 0.5 * np.abs(target_dense - before).sum(axis=1)
+    cost = cost_rate * turnover
+
+    previous = np.empty_like(value)
+    previous[1:] = value[:-1]
+    previous[starts] = 1.0
+    scaled = value.copy()
+    scaled[starts] *= 1.0 - cost
+    returns = scaled / previous - 1.0
+    return _Sim(day_index=day_index, returns=returns, turnover=turnover, cost=cost)
+
+
+def _equal_weights(mask: np.ndarray) -> np.ndarray:
+    counts = mask.sum(axis=1, keepdims=True)
+    return np.where(mask, 1.0 / np.maximum(counts, 1), 0.0)
+
+
+def _targets(prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None) -> np.ndarray:
+    """Target weights (K x N) of the real holdings; cash segments get the cash column at 1."""
+    if params.weighting == "equal":
+        weights = _equal_weights(plan.held_mask)
+    else:
+        weights = np.zeros(plan.held.shape)
+        for k in range(len(plan.entry)):
+            mask = plan.held_mask[k]
+            if not mask.any():
+                continue
+            cols = plan.held[k, mask]
+            e = int(plan.entry[k])
+            window = prepared.returns[max(e - params.lookback_days, 1) : e, cols]
+            w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free)
+            weights[k, mask] = w
+            if problem and warnings is not None:
+                warnings.append(
+                    f"{params.weighting} weights for the holdings entered on {_iso(prepared.dates[e])} "
+                    f"fell back to equal weight: {problem}."
+                )
+    cash = ~plan.held_mask.any(axis=1)
+    weights[cash, 0] = 1.0  # held[k, 0] is the cash column there
+    return weights
+
+
+def _iso(day: np.datetime64) -> str:
+    return str(np.datetime64(day, "D"))
+
+
+# ----- public entry points -----
+
+
+def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:
+    """Backtest ``params`` on ``data`` (prepare + run_prepared)."""
+    return run_prepared(prepare(data), params)
+
+
+def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
+    col = prepared.symbol_index(params.benchmark)
+    if col is None or prepared.last_valid[col] < 0:
+        raise DataValidationError(
+            f"benchmark {params.benchmark} has no prices in the data; load it with the prices or choose another"
+        )
+    return col
+
+
+def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
+    """Buy and hold of the benchmark over the backtest days (0 before its first price)."""
+    p = prepared.prices[:, col]
+    r = p[day_index] / p[day_index - 1] - 1.0
+    return np.where(np.isfinite(r), r, 0.0)
+
+
+def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
+    """Fast path for sweeps: ``METRIC_NAMES`` of the portfolio, identical to ``run_prepared(...).metrics``."""
+    col = _benchmark_column(prepared, params)
+    plan = _plan(prepared, params)
+    if len(plan.entry) == 0:
+        return compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
+    weights = _targets(prepared, params, plan, None)
+    sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4)
+    bench = _benchmark_returns(prepared, col, sim.day_index)
+    return compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
+
+
+def eligible_symbols_by_period(prepared: PreparedData, params: StrategyParams) -> list[tuple[pd.Timestamp, np.ndarray]]:
+    """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
+    with a signal in the formation period that are holdable at the entry). The
+    random-portfolio baseline draws its top-N sets from these."""
+    plan = _plan(prepared, params)
+    out: list[tuple[pd.Timestamp, np.ndarray]] = []
+    for k in range(len(plan.entry)):
+        out.append((pd.Timestamp(prepared.dates[plan.entry[k] + 1]), _universe_members(prepared, plan, k)))
+    return out
+
+
+def _universe_members(prepared: PreparedData, plan: _Plan, k: int) -> np.ndarray:
+    e = plan.entry[k]
+    n = prepared.n_symbols
+    ok = np.isfinite(plan.signal[k]) & (prepared.first_valid[:n] <= e) & (prepared.last_valid[:n] >= e)
+    return np.flatnonzero(ok)
+
+
+def selection_returns(
+    prepared: PreparedData, params: StrategyParams, selections: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equal-weight daily returns of arbitrary per-segment selections with the strategy's
+    calendar and accounting (drift, reset, costs). ``selections[k]``: symbol indices held
+    in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover)."""
+    plan = _plan(prepared, params)
+    if len(plan.entry) == 0:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype="datetime64[D]"), empty, empty
+    if len(selections) != len(plan.entry):
+        raise ValueError(f"expected {len(plan.entry)} selections, got {len(selections)}")
+    width = max(1, max((len(s) for s in selections), default=1))
+    n = prepared.n_symbols
+    held = np.full((len(selections), width), n, dtype=np.int64)
+    mask = np.zeros(held.shape, dtype=bool)
+    for k, sel in enumerate(selections):
+        held[k, : len(sel)] = sel
+        mask[k, : len(sel)] = True
+    weights = _equal_weights(mask)
+    weights[~mask.any(axis=1), 0] = 1.0
+    sim = simulate(prepared.prices, plan.entry, plan.end, held, weights, params.cost_bps / 1e4)
+    return prepared.dates[sim.day_index], sim.returns, sim.turnover
+
+
+def run_prepared(
+    prepared: PreparedData, params: StrategyParams, *, source: SourceInfo | None = None
+) -> BacktestResult:
+    """Backtest ``params`` on already prepared data; the full result with frames and warnings."""
+    col = _benchmark_column(prepared, params)
+    source = source or prepared.source
+    plan = _plan(prepared, params)
+    warnings: list[str] = []
+    manifest = Manifest(
+        params=params.to_dict(),
+        data_source=source.label,
+        synthetic=source.synthetic,
+        fingerprint=prepared.fingerprint,
+        version=__version__,
+    )
+    if len(plan.entry) == 0:
+        return _empty_result(params, manifest)
+    weights = _targets(prepared, params, plan, warnings)
+    cost_rate = params.cost_bps / 1e4
+    sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
+    bench = _benchmark_returns(prepared, col, sim.day_index)
+    universe = _universe_sim(prepared, plan, cost_rate)
+    warnings.extend(_plan_warnings(prepared, plan))
+    if prepared.first_valid[col] > sim.day_index[0] - 1:
+        warnings.append(
+            f"benchmark {params.benchmark} has no price before {_iso(prepared.dates[prepared.first_valid[col]])}; "
+            "its return counts as 0 until then."
+        )
+
+    dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
+    returns = pd.DataFrame({"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates)
+    periods = _periods_frame(prepared, params, plan, sim)
+    holdings = _holdings_frame(prepared, plan, weights)
+    rf = params.risk_free
+    return BacktestResult(
+        returns=returns,
+        holdings=holdings,
+        periods=periods,
+        metrics=compute_metrics(sim.returns, bench, risk_free=rf, turnover=sim.turnover),
+        benchmark_metrics=compute_metrics(bench, bench, risk_free=rf, turnover=None),
+        universe_metrics=compute_metrics(universe.returns, bench, risk_free=rf, turnover=universe.turnover),
+        drawdown=drawdown_info(returns["portfolio"]),
+        warnings=tuple(warnings),
+        manifest=manifest,
+    )
+
+
+def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim:
+    """Equal weight of every eligible, holdable symbol of each segment (same accounting)."""
+    n = prepared.n_symbols
+    eligible = np.isfinite(plan.signal) & (prepared.first_valid[:n] <= plan.entry[:, None]) & (
+        prepared.last_valid[:n] >= plan.entry[:, None]
+    )
+    width = max(1, int(eligible.sum(axis=1).max()))
+    order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
+    mask = np.take_along_axis(eligible, order, axis=1)
+    held = np.where(mask, order, n)
+    weights = _equal_weights(mask)
+    weights[~mask.any(axis=1), 0] = 1.0
+    return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
+
+
+def _plan_warnings(prepared: PreparedData, plan: _Plan) -> list[str]:
+    out: list[str] = []
+    dates = prepared.dates
+    for k, sym in plan.skipped:
+        out.append(
+            f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
+            f"but has no price on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+        )
+    for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        out.append(
+            f"No symbol was eligible for the period starting {_iso(dates[plan.entry[k] + 1])}; held as cash."
+        )
+    stops = plan.held_mask & (prepared.last_valid[plan.held] < plan.end[:, None])
+    for k, j in zip(*np.nonzero(stops)):
+        sym = plan.held[k, j]
+        out.append(
+            f"{prepared.symbols[sym]} has no price after {_iso(dates[prepared.last_valid[sym]])}; "
+            f"held as cash at its last close until {_iso(dates[plan.end[k]])}."
+        )
+    return out
+
+
+def _periods_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, sim: _Sim) -> pd.DataFrame:
+    d = prepared.dates
+    return pd.DataFrame(
+        {
+            "period_start": d[plan.entry + 1].astype(_NS),
+            "period_end": d[plan.end].astype(_NS),
+            "formation_end": period_last_day(plan.formation_key, params.rebalance).astype(_NS),
+            "entry_date": d[plan.entry].astype(_NS),
+            "n_eligible": plan.n_eligible.astype(np.int64),
+            "n_selected": plan.held_mask.sum(axis=1).astype(np.int64),
+            "turnover": sim.turnover,
+            "cost": sim.cost,
+        }
+    )
+
+
+_HOLDING_COLUMNS = ("period_start", "period_end", "symbol", "weight", "signal", "rank", "likes", "comments")
+
+
+def _holdings_frame(prepared: PreparedData, plan: _Plan, weights: np.ndarray) -> pd.DataFrame:
+    k, j = np.nonzero(plan.held_mask)
+    sym = plan.held[k, j]
+    d = prepared.dates
+    frame = pd.DataFrame(
+        {
+            "period_start": d[plan.entry[k] + 1].astype(_NS),
+            "period_end": d[plan.end[k]].astype(_NS),
+            "symbol": np.asarray(prepared.symbols, dtype=object)[sym] if len(sym) else np.zeros(0, dtype=object),
+            "weight": weights[k, j],
+            "signal": plan.signal[k, sym],
+            "rank": plan.rank[k, j].astype(np.int64),
+            "likes": plan.likes[k, sym],
+            "comments": plan.comments[k, sym],
+        }
+    )
+    frame["symbol"] = frame["symbol"].astype(str)
+    return frame
+
+
+def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
+    empty_dates = pd.DatetimeIndex(np.zeros(0, dtype=_NS), name="date")
+    returns = pd.DataFrame({"portfolio": [], "benchmark": [], "universe": []}, index=empty_dates, dtype=float)
+    nan_metrics = compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
+    holdings = pd.DataFrame({c: [] for c in _HOLDING_COLUMNS})
+    periods = pd.DataFrame(
+        {c: [] for c in ("period_start", "period_end", "formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost")}
+    )
+    return BacktestResult(
+        returns=returns,
+        holdings=holdings,
+        periods=periods,
+        metrics=nan_metrics,
+        benchmark_metrics=nan_metrics,
+        universe_metrics=nan_metrics,
+        drawdown={"peak": None, "trough": None, "recovery": None},
+        warnings=("No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",),
+        manifest=manifest,
+    )
+
+
+__all__ = [
+    "PreparedData",
+    "backtest_metrics",
+    "eligible_symbols_by_period",
+    "prepare",
+    "run_backtest",
+    "run_prepared",
+    "selection_returns",
+    "simulate",
+]

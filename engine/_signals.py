@@ -1,0 +1,166 @@
+"""The sentiment signal: per-row values, calendar periods, per-period aggregation, ranking.
+
+Seed strategy (defaults): ``engagement_ratio = twitterComments / twitterLikes`` per row;
+rows are kept when ``twitterLikes > min_likes`` and ``twitterComments > min_comments``
+(strict); the kept rows' values are averaged (or their median taken) per symbol per
+calendar period; symbols are ranked by that number, highest first; ties are broken by
+symbol, alphabetically (A before B). The top N are held during the *next* period.
+
+Everything here works on numpy arrays so that a sweep can evaluate thousands of
+parameter sets over one ``PreparedData`` without touching pandas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._params import StrategyParams
+
+# Column of the sentiment frame behind each non-ratio signal.
+SIGNAL_COLUMNS: dict[str, str] = {
+    "sentiment": "twitterSentiment",
+    "posts": "twitterPosts",
+    "comments": "twitterComments",
+    "likes": "twitterLikes",
+    "impressions": "twitterImpressions",
+}
+
+_EPOCH_SATURDAY = 2  # 1970-01-03 is a Saturday: W-FRI weeks run Saturday..Friday
+
+
+# ----- calendar periods -----
+
+
+def period_keys(days: np.ndarray, rebalance: str) -> np.ndarray:
+    """Integer key of the calendar period (W-FRI week, month, quarter) of each day.
+
+    Consecutive periods have consecutive keys, so ``key - 1`` is the previous period.
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    if rebalance == "monthly":
+        return d.astype("datetime64[M]").astype(np.int64)
+    if rebalance == "quarterly":
+        return d.astype("datetime64[M]").astype(np.int64) // 3
+    if rebalance == "weekly":
+        return (d.astype(np.int64) - _EPOCH_SATURDAY) // 7
+    raise ValueError(f"unknown rebalance {rebalance!r}")
+
+
+def period_first_day(keys: np.ndarray, rebalance: str) -> np.ndarray:
+    """First calendar day (datetime64[D]) of each period key."""
+    k = np.asarray(keys, dtype=np.int64)
+    if rebalance == "monthly":
+        return k.astype("datetime64[M]").astype("datetime64[D]")
+    if rebalance == "quarterly":
+        return (k * 3).astype("datetime64[M]").astype("datetime64[D]")
+    if rebalance == "weekly":
+        return (k * 7 + _EPOCH_SATURDAY).astype("datetime64[D]")
+    raise ValueError(f"unknown rebalance {rebalance!r}")
+
+
+def period_last_day(keys: np.ndarray, rebalance: str) -> np.ndarray:
+    """Last calendar day (datetime64[D]) of each period key."""
+    return period_first_day(np.asarray(keys, dtype=np.int64) + 1, rebalance) - np.timedelta64(1, "D")
+
+
+# ----- per-row values and per-period aggregation -----
+
+
+def row_signal(
+    signal: str,
+    *,
+    comments: np.ndarray,
+    likes: np.ndarray,
+    columns: dict[str, np.ndarray],
+) -> np.ndarray:
+    """The per-row value of ``signal`` (NaN where undefined)."""
+    if signal == "engagement_ratio":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = comments / likes
+        return np.where(np.isfinite(ratio), ratio, np.nan)
+    return columns[SIGNAL_COLUMNS[signal]]
+
+
+def aggregate(
+    group: np.ndarray,
+    values: np.ndarray,
+    n_groups: int,
+    how: str,
+) -> np.ndarray:
+    """Mean or median of ``values`` per integer ``group`` in ``[0, n_groups)``; NaN for empty groups.
+
+    Vectorised: the mean by ``bincount``, the median by one lexsort and the two middle
+    elements of each group.
+    """
+    out = np.full(n_groups, np.nan)
+    if group.size == 0:
+        return out
+    counts = np.bincount(group, minlength=n_groups)
+    present = counts > 0
+    if how == "mean":
+        sums = np.bincount(group, weights=values, minlength=n_groups)
+        out[present] = sums[present] / counts[present]
+        return out
+    if how == "median":
+        order = np.lexsort((values, group))
+        sorted_values = values[order]
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        c = counts[present]
+        s = starts[present]
+        out[present] = 0.5 * (sorted_values[s + (c - 1) // 2] + sorted_values[s + c // 2])
+        return out
+    raise ValueError(f"unknown aggregation {how!r}")
+
+
+def rank_descending(matrix: np.ndarray) -> np.ndarray:
+    """Column order per row, best first: highest value, ties by column (symbol) ascending,
+    NaN last. Symbols are stored sorted, so column order is alphabetical order."""
+    keyed = np.where(np.isnan(matrix), np.inf, -matrix)
+    return np.argsort(keyed, axis=1, kind="stable")
+
+
+# ----- a pandas view, for people and tests -----
+
+
+def signal_table(sentiment: pd.DataFrame, params: StrategyParams | None = None) -> pd.DataFrame:
+    """Aggregated signal per (formation period, symbol), ranked within the period.
+
+    Columns: ``formation_start`` (first calendar day of the period), ``symbol``,
+    ``signal``, ``rank`` (1 = best; ties by symbol ascending), ``likes``, ``comments``
+    (sums over the kept rows). Only symbols with a defined signal appear. This is a
+    readable equivalent of what the backtest computes from ``PreparedData``.
+    """
+    params = params or StrategyParams()
+    frame = sentiment
+    keep = (frame["twitterLikes"].to_numpy(float) > params.min_likes) & (
+        frame["twitterComments"].to_numpy(float) > params.min_comments
+    )
+    frame = frame.loc[keep]
+    comments = frame["twitterComments"].to_numpy(float)
+    likes = frame["twitterLikes"].to_numpy(float)
+    cols = {c: frame[c].to_numpy(float) for c in SIGNAL_COLUMNS.values()}
+    values = row_signal(params.signal, comments=comments, likes=likes, columns=cols)
+    days = pd.DatetimeIndex(frame["date"]).values.astype("datetime64[D]")
+    work = pd.DataFrame(
+        {
+            "key": period_keys(days, params.rebalance),
+            "symbol": frame["symbol"].astype(str).to_numpy(),
+            "value": values,
+            "likes": likes,
+            "comments": comments,
+        }
+    )
+    work = work[np.isfinite(work["value"])]
+    grouped = work.groupby(["key", "symbol"], sort=True)
+    table = grouped.agg(signal=("value", params.aggregation), likes=("likes", "sum"), comments=("comments", "sum"))
+    table = table.reset_index()
+    if params.signal_transform == "change":
+        previous = table[["key", "symbol", "signal"]].assign(key=table["key"] + 1)
+        table = table.merge(previous, on=["key", "symbol"], how="inner", suffixes=("", "_prev"))
+        table["signal"] = table["signal"] - table["signal_prev"]
+        table = table.drop(columns="signal_prev")
+    table = table.sort_values(["key", "signal", "symbol"], ascending=[True, False, True], kind="stable")
+    table["rank"] = table.groupby("key").cumcount() + 1
+    table["formation_start"] = pd.to_datetime(period_first_day(table["key"].to_numpy(), params.rebalance))
+    return table[["formation_start", "symbol", "signal", "rank", "likes", "comments"]].reset_index(drop=True)

@@ -1,0 +1,95 @@
+"""Side-by-side analysis of individual stocks (the seed's "stocks" command).
+
+Daily simple returns of each symbol's adjusted closes over [start, end] (a missing close
+is carried forward, so a gap gives one 0 return and then the full move), their
+metrics with the same conventions as the backtest (empyrical, 252 days), the Pearson
+correlation of the daily returns (pairwise complete days), and prices normalised to
+1.0 at each symbol's first close in the range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._errors import DataValidationError, ParameterError
+from ._metrics import compute_metrics
+from ._params import is_ticker
+
+STOCK_METRIC_COLUMNS: tuple[str, ...] = ("symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown")
+MAX_STOCKS = 50
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockAnalysis:
+    """``metrics``: one row per symbol (``STOCK_METRIC_COLUMNS``); ``correlation``:
+    symbols x symbols; ``prices``: closes normalised to 1.0 at the first day;
+    ``returns``: daily simple returns (index ``date``, one column per symbol)."""
+
+    metrics: pd.DataFrame
+    correlation: pd.DataFrame
+    prices: pd.DataFrame
+    returns: pd.DataFrame
+
+
+def parse_symbols(text: str | Sequence[str]) -> list[str]:
+    """Upper-cased, de-duplicated tickers from "AAPL, msft" or a sequence; ParameterError if malformed."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    symbols: list[str] = []
+    for item in items:
+        symbol = str(item).strip().upper()
+        if not symbol:
+            continue
+        if not is_ticker(symbol):
+            raise ParameterError(f"{item!r} is not a ticker symbol (letters and digits, e.g. AAPL)")
+        if symbol not in symbols:
+            symbols.append(symbol)
+    if not symbols:
+        raise ParameterError("give at least one ticker symbol, e.g. AAPL,MSFT")
+    if len(symbols) > MAX_STOCKS:
+        raise ParameterError(f"at most {MAX_STOCKS} symbols at a time, got {len(symbols)}")
+    return symbols
+
+
+def analyze_stocks(
+    prices: pd.DataFrame,
+    symbols: Sequence[str],
+    *,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    risk_free: float = 0.0,
+) -> StockAnalysis:
+    """Metrics, correlations and normalised prices of ``symbols`` from a price frame."""
+    wanted = parse_symbols(symbols)
+    missing = [s for s in wanted if s not in prices.columns]
+    if missing:
+        raise DataValidationError(f"no prices for {', '.join(missing)} in the price data")
+    frame = prices.loc[:, wanted].sort_index()
+    if start is not None:
+        frame = frame.loc[frame.index >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame.loc[frame.index <= pd.Timestamp(end)]
+    frame = frame.astype(np.float64)
+    empty = [s for s in wanted if frame[s].notna().sum() < 2]
+    if empty:
+        raise DataValidationError(f"fewer than two prices for {', '.join(empty)} between the chosen dates")
+
+    filled = frame.ffill()
+    returns = filled / filled.shift(1) - 1.0
+    returns = returns.iloc[1:]
+    returns.index.name = "date"
+    first = filled.apply(lambda col: col.loc[col.first_valid_index()])
+    normalised = filled / first
+    rows = []
+    for symbol in wanted:
+        series = returns[symbol].dropna()
+        m = compute_metrics(series.to_numpy(), None, risk_free=risk_free)
+        rows.append({"symbol": symbol, **{k: m[k] for k in STOCK_METRIC_COLUMNS[1:]}})
+    metrics = pd.DataFrame(rows, columns=list(STOCK_METRIC_COLUMNS))
+    metrics["symbol"] = metrics["symbol"].astype(str)
+    correlation = returns.corr()
+    return StockAnalysis(metrics=metrics, correlation=correlation, prices=normalised, returns=returns)

@@ -1,0 +1,206 @@
+"""Portfolio weighting schemes, computed from a trailing window of daily returns.
+
+All schemes are long-only and fully invested (weights >= 0, summing to 1). The window
+holds only returns realised strictly before the entry day (see docs/strategy.md). When
+the window is too short or a scheme is undefined (zero volatility, optimiser failure)
+the weights fall back to equal weight, and the reason is returned so the backtest can
+warn.
+
+- ``inverse_volatility``: w_i proportional to 1 / sigma_i (sample std, ddof=1).
+- ``min_variance``: argmin w' S w (S = sample covariance), SLSQP.
+- ``max_sharpe``: argmax (w' mu - rf) / sqrt(w' S w), rf = risk_free / 252. When some
+  asset beats rf this is solved as the convex problem min y' S y s.t. (mu - rf)' y = 1,
+  y >= 0, w = y / sum(y); otherwise SLSQP on the ratio itself from several starts.
+- ``hrp``: hierarchical risk parity (Lopez de Prado 2016): correlation distance
+  sqrt((1 - rho) / 2), single linkage on it, leaf order (quasi-diagonalisation), then
+  recursive bisection of that order into halves, splitting weight by the halves'
+  inverse-variance-portfolio variances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.hierarchy import leaves_list, linkage
+from scipy.optimize import minimize
+from scipy.spatial.distance import squareform
+
+from ._params import WEIGHTINGS
+
+TRADING_DAYS = 252
+MIN_OBSERVATIONS = 5  # fewer complete days of returns than this: equal weight
+
+
+def equal_weights(n: int) -> np.ndarray:
+    return np.full(n, 1.0 / n)
+
+
+def compute_weights(scheme: str, window: np.ndarray, *, risk_free: float = 0.0) -> tuple[np.ndarray, str | None]:
+    """Weights of the window's columns, and ``None`` or the reason for falling back to equal weight.
+
+    ``window``: days x assets of daily simple returns; days with a missing return for
+    any asset are left out.
+    """
+    if scheme not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {scheme!r}")
+    window = np.asarray(window, dtype=np.float64)
+    n = window.shape[1]
+    if n == 1 or scheme == "equal":
+        return equal_weights(n), None
+    clean = window[np.isfinite(window).all(axis=1)]
+    if clean.shape[0] < MIN_OBSERVATIONS:
+        return equal_weights(n), f"only {clean.shape[0]} complete days of returns (need {MIN_OBSERVATIONS})"
+    try:
+        if scheme == "inverse_volatility":
+            weights = inverse_volatility(clean)
+        elif scheme == "min_variance":
+            weights = min_variance(np.cov(clean, rowvar=False))
+        elif scheme == "max_sharpe":
+            weights = max_sharpe(clean.mean(axis=0), np.cov(clean, rowvar=False), risk_free / TRADING_DAYS)
+        else:
+            weights = hrp(np.cov(clean, rowvar=False))
+    except _Undefined as exc:
+        return equal_weights(n), str(exc)
+    return weights, None
+
+
+class _Undefined(ValueError):
+    """The scheme has no answer for this window."""
+
+
+def _normalise(weights: np.ndarray) -> np.ndarray:
+    weights = np.clip(weights, 0.0, None)
+    total = weights.sum()
+    if not np.isfinite(total) or total <= 0:
+        raise _Undefined("the optimiser returned no usable weights")
+    return weights / total
+
+
+def inverse_volatility(returns: np.ndarray) -> np.ndarray:
+    sigma = returns.std(axis=0, ddof=1)
+    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0):
+        raise _Undefined("an asset has zero volatility in the window")
+    return _normalise(1.0 / sigma)
+
+
+def _simplex_constraints(n: int) -> tuple[list[tuple[float, float]], dict]:
+    return [(0.0, 1.0)] * n, {"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}
+
+
+def min_variance(cov: np.ndarray) -> np.ndarray:
+    n = cov.shape[0]
+    scale = float(np.mean(np.diag(cov)))
+    if not np.isfinite(scale) or scale <= 0:
+        raise _Undefined("the covariance matrix is degenerate")
+    c = cov / scale  # O(1) numbers keep SLSQP's tolerances meaningful
+    bounds, budget = _simplex_constraints(n)
+    result = minimize(
+        lambda w: float(w @ c @ w),
+        equal_weights(n),
+        jac=lambda w: 2.0 * c @ w,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=[budget],
+        options={"ftol": 1e-12, "maxiter": 500},
+    )
+    if not result.success:
+        raise _Undefined(f"the minimum-variance optimiser failed ({result.message})")
+    return _normalise(result.x)
+
+
+def _sharpe(w: np.ndarray, mu: np.ndarray, cov: np.ndarray, rf: float) -> float:
+    var = float(w @ cov @ w)
+    return (float(w @ mu) - rf) / np.sqrt(var) if var > 0 else -np.inf
+
+
+def max_sharpe(mu: np.ndarray, cov: np.ndarray, rf: float) -> np.ndarray:
+    n = cov.shape[0]
+    excess = mu - rf
+    scale = float(np.mean(np.diag(cov)))
+    if not np.isfinite(scale) or scale <= 0:
+        raise _Undefined("the covariance matrix is degenerate")
+    c = cov / scale
+    if np.any(excess > 0):
+        # Tangency portfolio as a convex QP in y = w / (w' excess); the scale of excess
+        # is normalised so the equality constraint is O(1).
+        e = excess / np.max(np.abs(excess))
+        start = np.where(e > 0, 1.0, 0.0)
+        start /= start @ e
+        result = minimize(
+            lambda y: float(y @ c @ y),
+            start,
+            jac=lambda y: 2.0 * c @ y,
+            method="SLSQP",
+            bounds=[(0.0, None)] * n,
+            constraints=[{"type": "eq", "fun": lambda y: y @ e - 1.0, "jac": lambda y: e}],
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
+        if not result.success:
+            raise _Undefined(f"the maximum-Sharpe optimiser failed ({result.message})")
+        return _normalise(result.x)
+    # No asset beats the risk-free rate: maximise the (negative) ratio directly.
+    bounds, budget = _simplex_constraints(n)
+    starts = [equal_weights(n), *np.eye(n)]
+    best, best_value = None, -np.inf
+    for start in starts:
+        result = minimize(
+            lambda w: -_sharpe(w, mu, cov, rf),
+            start,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[budget],
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
+        candidate = np.clip(result.x, 0.0, None)
+        if candidate.sum() > 0:
+            candidate = candidate / candidate.sum()
+            value = _sharpe(candidate, mu, cov, rf)
+            if value > best_value:
+                best, best_value = candidate, value
+    if best is None:
+        raise _Undefined("the maximum-Sharpe optimiser failed")
+    return best
+
+
+def correlation_distance(cov: np.ndarray) -> np.ndarray:
+    sigma = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(sigma, sigma)
+    corr = np.clip(corr, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    return np.sqrt(np.clip((1.0 - corr) / 2.0, 0.0, None))
+
+
+def hrp_order(cov: np.ndarray) -> np.ndarray:
+    """Quasi-diagonal order: the leaves of the single-linkage tree on the correlation distance."""
+    dist = correlation_distance(cov)
+    return leaves_list(linkage(squareform(dist, checks=False), method="single"))
+
+
+def _cluster_variance(cov: np.ndarray, items: np.ndarray) -> float:
+    sub = cov[np.ix_(items, items)]
+    ivp = 1.0 / np.diag(sub)
+    ivp /= ivp.sum()
+    return float(ivp @ sub @ ivp)
+
+
+def hrp(cov: np.ndarray) -> np.ndarray:
+    variances = np.diag(cov)
+    if not np.all(np.isfinite(cov)) or np.any(variances <= 0):
+        raise _Undefined("an asset has zero volatility in the window")
+    order = hrp_order(cov)
+    weights = np.ones(cov.shape[0])
+    clusters = [order]
+    while clusters:
+        next_clusters = []
+        for cluster in clusters:
+            if len(cluster) < 2:
+                continue
+            half = len(cluster) // 2
+            left, right = cluster[:half], cluster[half:]
+            var_left = _cluster_variance(cov, left)
+            var_right = _cluster_variance(cov, right)
+            alpha = 1.0 - var_left / (var_left + var_right)
+            weights[left] *= alpha
+            weights[right] *= 1.0 - alpha
+            next_clusters.extend([left, right])
+        clusters = next_clusters
+    return _normalise(weights)
