@@ -43,6 +43,7 @@ from ._validation import PathOrBytes
 from ._demo import DemoProvider
 from ._files import FileProvider, load_prices_file, load_sentiment_csv
 from ._providers import DataProvider, load_market_data, provider_from_env
+from ._yahoo import YahooProvider
 from ._metrics import compute_metrics, drawdown_info
 from ._signals import signal_table
 from ._weights import compute_weights
@@ -93,6 +94,7 @@ __all__ = [
     "DataProvider",
     "DemoProvider",
     "FileProvider",
+    "YahooProvider",
     "PathOrBytes",
     "load_market_data",
     "load_prices_file",

@@ -1,0 +1,168 @@
+"""load_market_data (price window, failed tickers, benchmark) and provider_from_env."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import (
+    DataProvider,
+    DataValidationError,
+    DemoProvider,
+    FileProvider,
+    MarketData,
+    ParameterError,
+    SourceInfo,
+    ValidationReport,
+    fingerprint_frames,
+    load_market_data,
+    provider_from_env,
+)
+from engine._validation import select_prices
+
+
+class StubProvider:
+    """Two symbols of sentiment; prices for whatever ``available`` lists; records requests."""
+
+    def __init__(self, available: Sequence[str] = ("AAA", "QQQ")) -> None:
+        self.available = list(available)
+        self.requests: list[tuple[tuple[str, ...], dt.date | None, dt.date | None]] = []
+
+    @property
+    def info(self) -> SourceInfo:
+        return SourceInfo(kind="files", label="stub", synthetic=False)
+
+    def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
+        dates = pd.to_datetime(["2022-01-03", "2022-01-03", "2022-06-30", "2022-06-30"]).astype("datetime64[ns]")
+        frame = pd.DataFrame({
+            "date": dates, "symbol": ["AAA", "BBB", "AAA", "BBB"],
+            "twitterPosts": 1.0, "twitterComments": 2.0, "twitterLikes": 3.0, "twitterImpressions": 4.0,
+            "twitterSentiment": [0.5, np.nan, 0.6, 0.4],
+        })
+        return frame, ValidationReport(rows_read=4, rows_kept=4, symbols=("AAA", "BBB"))
+
+    def prices(self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+        self.requests.append((tuple(symbols), start, end))
+        index = pd.bdate_range("2020-01-01", "2023-12-29", name="date").astype("datetime64[ns]")
+        full = pd.DataFrame({s: np.linspace(10, 20, len(index)) for s in self.available}, index=index)
+        return select_prices(full, symbols, start, end)
+
+
+def test_stub_and_builtin_providers_satisfy_the_protocol(tmp_path: Path) -> None:
+    assert isinstance(StubProvider(), DataProvider)
+    assert isinstance(DemoProvider(n_symbols=5, years=1), DataProvider)
+    assert isinstance(FileProvider(sentiment=tmp_path / "x.csv"), DataProvider)
+
+
+def test_prices_are_requested_for_every_symbol_and_the_widened_range() -> None:
+    provider = StubProvider(available=("AAA", "BBB", "QQQ"))
+    data = load_market_data(provider)
+    symbols, start, end = provider.requests[0]
+    assert symbols == ("AAA", "BBB", "QQQ")
+    assert start == dt.date(2022, 1, 3) - dt.timedelta(days=400)
+    assert end == dt.date(2022, 6, 30) + dt.timedelta(days=120)
+    assert data.prices.index.min() >= pd.Timestamp(start) and data.prices.index.max() <= pd.Timestamp(end)
+    assert data.report.failed_tickers == ()
+
+
+def test_ticker_without_prices_is_reported_not_silently_dropped() -> None:
+    data = load_market_data(StubProvider(available=("AAA", "QQQ")))
+    assert data.report.failed_tickers == ("BBB",)
+    assert any("BBB" in w for w in data.report.warnings)
+    assert "BBB" in set(data.sentiment["symbol"])  # sentiment kept; it just cannot be held
+    assert "BBB" not in data.prices.columns
+
+
+def test_all_nan_price_column_counts_as_failed() -> None:
+    class NanProvider(StubProvider):
+        def prices(self, symbols, start, end):  # type: ignore[override]
+            frame, report = super().prices(symbols, start, end)
+            frame = frame.assign(BBB=np.nan)
+            return frame, report
+
+    data = load_market_data(NanProvider(available=("AAA", "QQQ")))
+    assert "BBB" in data.report.failed_tickers and "BBB" not in data.prices.columns
+
+
+def test_missing_benchmark_raises_naming_it() -> None:
+    with pytest.raises(DataValidationError, match="benchmark SPY"):
+        load_market_data(StubProvider(), benchmark="SPY")
+
+
+def test_bad_benchmark_is_a_parameter_error() -> None:
+    with pytest.raises(ParameterError):
+        load_market_data(StubProvider(), benchmark="=cmd|' /C calc'!A0")
+
+
+def test_market_data_is_fingerprinted_and_labelled() -> None:
+    data = load_market_data(StubProvider(available=("AAA", "BBB", "QQQ")))
+    assert isinstance(data, MarketData)
+    assert data.fingerprint == fingerprint_frames(data.sentiment, data.prices)
+    assert data.source.label == "stub"
+    assert data.report.rows_read > 4 and data.report.first_date == "2020-11-30"  # merged with prices
+
+
+def test_start_end_filter_sentiment_and_cap_prices() -> None:
+    provider = StubProvider(available=("AAA", "BBB", "QQQ"))
+    data = load_market_data(provider, start=dt.date(2022, 6, 1), end=dt.date(2022, 7, 15))
+    assert list(data.sentiment["date"].unique()) == [pd.Timestamp("2022-06-30")]
+    _, start, end = provider.requests[0]
+    assert start == dt.date(2022, 6, 30) - dt.timedelta(days=400)
+    assert end == dt.date(2022, 7, 15)
+
+
+def test_start_after_all_sentiment_is_a_clear_error() -> None:
+    with pytest.raises(DataValidationError, match="no rows between"):
+        load_market_data(StubProvider(), start=dt.date(2030, 1, 1))
+
+
+def test_demo_market_data_has_the_lookback_window() -> None:
+    data = load_market_data(DemoProvider(n_symbols=20, years=5))
+    first_signal = data.sentiment["date"].min()
+    assert (first_signal - data.prices.index.min()).days >= 395
+    assert "QQQ" in data.prices.columns
+    assert data.source.synthetic
+
+
+# ----- provider_from_env ----------------------------------------------------------------
+
+
+def test_env_defaults_to_demo_seed_7() -> None:
+    provider = provider_from_env({})
+    assert isinstance(provider, DemoProvider) and provider.info.label == "Demo data (SYNTHETIC, seed 7)"
+
+
+def test_env_demo_seed() -> None:
+    assert provider_from_env({"DATA_SOURCE": "demo", "DEMO_SEED": "12"}).info.label.endswith("seed 12)")
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DATA_SOURCE": "ftp"}, "DATA_SOURCE must be one of"),
+    ({"DEMO_SEED": "abc"}, "DEMO_SEED"),
+    ({"DATA_SOURCE": "files"}, "SENTIMENT_PATH"),
+    ({"DATA_SOURCE": "yahoo"}, "SENTIMENT_PATH"),
+])
+def test_env_errors_are_parameter_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        provider_from_env(env)
+
+
+def test_env_files(tmp_path: Path) -> None:
+    provider = provider_from_env({"DATA_SOURCE": "files", "SENTIMENT_PATH": str(tmp_path / "s.csv"),
+                                  "PRICES_PATH": str(tmp_path / "p.parquet")})
+    assert isinstance(provider, FileProvider)
+    assert provider.info.kind == "files" and provider.info.label == "s.csv + p.parquet"
+
+
+def test_env_yahoo(tmp_path: Path) -> None:
+    from engine import YahooProvider
+
+    provider = provider_from_env({"DATA_SOURCE": "YAHOO", "SENTIMENT_PATH": str(tmp_path / "s.csv"),
+                                  "YAHOO_CACHE_DIR": str(tmp_path / "cache")})
+    assert isinstance(provider, YahooProvider)
+    assert provider.info.kind == "yahoo" and not provider.info.synthetic
