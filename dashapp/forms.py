@@ -1,0 +1,237 @@
+"""The strategy-parameter form (components) and its server-side parsing.
+
+One field per ``engine.StrategyParams`` field, ids ``<prefix>-<param>`` (e.g.
+``backtest-top_n``) with a ``<prefix>-<param>-feedback`` message under each. Validation
+lives in ``StrategyParams.from_mapping`` only: ``field_errors`` runs it per field so the
+form can flag each invalid input while the user types, and ``parse_params`` runs it on the
+whole form on the server (never trust the browser).
+
+The sweep grid (``parse_grid``) takes, per swept parameter, either a list of values or a
+comma-separated string, and validates every value the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc
+
+import engine
+
+MAX_SWEEP_CONFIGS = 400  # keeps one sweep to minutes on a small cluster
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FieldSpec:
+    """How one parameter is shown: label, input kind, help text, choices."""
+
+    name: str
+    label: str
+    kind: str  # "date" | "select" | "int" | "float" | "ticker"
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    step: float | None = None
+
+
+_DEFAULTS = engine.StrategyParams().to_dict()
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(name="start", label="Start", kind="date", help="First day of the backtest (empty: all data)"),
+    FieldSpec(name="end", label="End", kind="date", help="Last day of the backtest (empty: all data)"),
+    FieldSpec(name="signal", label="Signal", kind="select", choices=engine.SIGNALS,
+              help="engagement_ratio = comments / likes"),
+    FieldSpec(name="signal_transform", label="Transform", kind="select", choices=engine.SIGNAL_TRANSFORMS,
+              help="level, or change from the previous period"),
+    FieldSpec(name="aggregation", label="Aggregation", kind="select", choices=engine.AGGREGATIONS,
+              help="How daily values combine within a period"),
+    FieldSpec(name="min_likes", label="Min likes", kind="float", step=1, help="Keep symbols with likes > this"),
+    FieldSpec(name="min_comments", label="Min comments", kind="float", step=1,
+              help="Keep symbols with comments > this"),
+    FieldSpec(name="top_n", label="Top N", kind="int", step=1, help="Symbols held each period"),
+    FieldSpec(name="rebalance", label="Rebalance", kind="select", choices=engine.REBALANCES),
+    FieldSpec(name="lag_days", label="Lag (trading days)", kind="int", step=1,
+              help="Days between signal close and purchase"),
+    FieldSpec(name="weighting", label="Weighting", kind="select", choices=engine.WEIGHTINGS),
+    FieldSpec(name="lookback_days", label="Lookback (days)", kind="int", step=1,
+              help="Return history for risk-based weights"),
+    FieldSpec(name="cost_bps", label="Costs (bps)", kind="float", step=1, help="Charged on traded value"),
+    FieldSpec(name="benchmark", label="Benchmark", kind="ticker", help="Ticker, e.g. QQQ"),
+    FieldSpec(name="risk_free", label="Risk-free (annual)", kind="float", step=0.005,
+              help="e.g. 0.02 for 2% a year"),
+)
+FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
+_SPECS = {spec.name: spec for spec in FIELDS}
+
+# Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).
+SWEEPABLE: tuple[str, ...] = (
+    "top_n", "lag_days", "rebalance", "weighting", "signal", "signal_transform", "aggregation",
+    "min_likes", "min_comments", "lookback_days", "cost_bps",
+)
+
+assert set(FIELD_NAMES) == set(engine.PARAM_NAMES), "every StrategyParams field needs a form field"
+
+
+def field_id(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}"
+
+
+def feedback_id(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}-feedback"
+
+
+def display_value(name: str, value: Any) -> Any:
+    """A parameter value as its input shows it (None -> "" so inputs stay controlled)."""
+    if value is None:
+        return ""
+    return value
+
+
+def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
+    ident = field_id(prefix, spec.name)
+    shown = display_value(spec.name, value)
+    if spec.kind == "select":
+        control: Any = dbc.Select(id=ident, options=[{"label": c.replace("_", " "), "value": c} for c in spec.choices],
+                                  value=shown if shown in spec.choices else _DEFAULTS[spec.name], size="sm")
+    elif spec.kind == "date":
+        control = dbc.Input(id=ident, type="date", value=shown, size="sm", debounce=False)
+    elif spec.kind == "ticker":
+        control = dbc.Input(id=ident, type="text", value=shown, size="sm", maxLength=12, debounce=False)
+    else:
+        # type="text" with inputMode: a browser number input reports None for "1e" or "abc",
+        # which would hide the typo instead of flagging it.
+        control = dbc.Input(id=ident, type="text", inputMode="decimal" if spec.kind == "float" else "numeric",
+                            value=shown, size="sm", debounce=False)
+    return dbc.Col([
+        dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
+        control,
+        dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
+        dbc.FormText(spec.help, className="small text-muted") if spec.help else None,
+    ], xs=12, sm=6, className="mb-2")
+
+
+def strategy_form(prefix: str, values: Mapping[str, Any] | None = None) -> dbc.Row:
+    """Every strategy parameter as an input, prefilled with ``values`` (defaults elsewhere)."""
+    merged = {**_DEFAULTS, **{k: v for k, v in (values or {}).items() if k in _SPECS}}
+    return dbc.Row([_field(prefix, spec, merged.get(spec.name)) for spec in FIELDS], className="g-2")
+
+
+# ----------------------------------------------------------------- parsing and validation
+
+
+def form_mapping(values: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    """Callback arguments (in ``FIELD_NAMES`` order) or a mapping -> ``{param: raw value}``."""
+    if isinstance(values, Mapping):
+        return {name: values.get(name) for name in FIELD_NAMES}
+    values = list(values)
+    if len(values) != len(FIELD_NAMES):
+        raise ValueError(f"expected {len(FIELD_NAMES)} form values, got {len(values)}")
+    return dict(zip(FIELD_NAMES, values))
+
+
+def field_errors(values: Mapping[str, Any]) -> dict[str, str]:
+    """``{param: message}`` for each invalid field ("" when valid); never raises.
+
+    Each field is checked on its own (so one typo flags one input), then the pairs that
+    only fail together (start before end) are checked and flagged on ``end``.
+    """
+    errors: dict[str, str] = {}
+    for name in FIELD_NAMES:
+        try:
+            engine.StrategyParams.from_mapping({name: values.get(name)})
+            errors[name] = ""
+        except engine.ParameterError as exc:
+            errors[name] = str(exc)
+    if not errors["start"] and not errors["end"]:
+        try:
+            engine.StrategyParams.from_mapping({"start": values.get("start"), "end": values.get("end")})
+        except engine.ParameterError as exc:
+            errors["end"] = str(exc)
+    return errors
+
+
+def parse_params(values: Mapping[str, Any]) -> engine.StrategyParams:
+    """The whole form as validated parameters; raises ``engine.ParameterError``."""
+    return engine.StrategyParams.from_mapping({name: values.get(name) for name in FIELD_NAMES})
+
+
+# ----------------------------------------------------------------- sweep grid
+
+
+def split_values(raw: Any) -> list[str]:
+    """"3, 5,10" or ["3", 5] -> ["3", "5", "10"]; blanks dropped, order and duplicates kept."""
+    if raw is None:
+        return []
+    items: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        text = item.strip() if isinstance(item, str) else item
+        if text == "":
+            continue
+        out.append(text)
+    return out
+
+
+def parse_grid_values(name: str, raw: Any) -> list[Any]:
+    """Validated, de-duplicated values of one swept parameter; raises ``engine.ParameterError``."""
+    if name not in SWEEPABLE:
+        raise engine.ParameterError(f"{name} cannot be swept; choose from {', '.join(SWEEPABLE)}")
+    values: list[Any] = []
+    for item in split_values(raw):
+        value = engine.StrategyParams.from_mapping({name: item}).to_dict()[name]
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def parse_grid(raw_grid: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{param: values}`` for every parameter given at least one value; raises ParameterError.
+
+    The number of configurations (the product of the value counts) must be 1..MAX_SWEEP_CONFIGS.
+    """
+    grid: dict[str, list[Any]] = {}
+    for name, raw in raw_grid.items():
+        values = parse_grid_values(name, raw)
+        if values:
+            grid[name] = values
+    if not grid:
+        raise engine.ParameterError("choose at least one parameter to sweep and give it values")
+    count = grid_size(grid)
+    if count > MAX_SWEEP_CONFIGS:
+        raise engine.ParameterError(
+            f"the grid has {count} configurations; the limit is {MAX_SWEEP_CONFIGS} (use fewer values)")
+    return grid
+
+
+def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(v) for v in grid.values()) if grid else 0
+
+
+def grid_configs(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every configuration of the grid applied on top of ``base`` (the order the sweep runs)."""
+    names = list(grid)
+    return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*(grid[n] for n in names))]
+
+
+def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
+    """One sweep input: a multi-select for choice parameters, a comma list for numbers."""
+    spec = _SPECS[name]
+    ident = field_id(prefix, f"grid-{name}")
+    if spec.kind == "select":
+        chosen = [v for v in split_values(value) if v in spec.choices]
+        control: Any = dcc.Dropdown(id=ident, options=[{"label": c.replace("_", " "), "value": c} for c in spec.choices],
+                                    value=chosen, multi=True, placeholder="not swept", className="small")
+    else:
+        text = value if isinstance(value, str) else ", ".join(str(v) for v in split_values(value))
+        control = dbc.Input(id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10", size="sm")
+    return dbc.Col([
+        dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
+        control,
+        dbc.FormFeedback(id=feedback_id(prefix, f"grid-{name}"), type="invalid", className="small"),
+    ], xs=12, sm=6, className="mb-2")
