@@ -79,7 +79,7 @@ def returns_frame(returns: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     """
     if not returns or "date" not in returns or len(returns["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
-    dates = pd.to_datetime(pd.Series(list(returns["date"])), errors="coerce")
+    dates = pd.to_datetime(pd.Series(list(returns["date"])), errors="coerce", format="ISO8601")
     data = {name: pd.to_numeric(pd.Series(list(returns[name]), dtype=object), errors="coerce").astype(np.float64)
             for name in SERIES_COLORS if name in returns}
     frame = pd.DataFrame(data)
@@ -232,8 +232,8 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     if not holdings or not holdings.get("symbol"):
         return empty_figure(title, "No holdings (no symbol passed the filters)")
     frame = pd.DataFrame({k: list(v) for k, v in holdings.items()})
-    start = pd.to_datetime(frame["period_start"], errors="coerce")
-    end = pd.to_datetime(frame["period_end"], errors="coerce")
+    start = pd.to_datetime(frame["period_start"], errors="coerce", format="ISO8601")
+    end = pd.to_datetime(frame["period_end"], errors="coerce", format="ISO8601")
     frame = frame[start.notna() & end.notna()]
     if frame.empty:
         return empty_figure(title, "No holdings (no symbol passed the filters)")
@@ -350,7 +350,8 @@ def price_frame(prices: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     """Column dict ``{date, SYMBOL: [...], ...}`` -> float frame indexed by date."""
     if not prices or "date" not in prices or len(prices["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
-    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce"), name="date")
+    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce", format="ISO8601"),
+                             name="date")
     frame = pd.DataFrame({k: pd.to_numeric(pd.Series(list(v), dtype=object), errors="coerce").astype(np.float64)
                           for k, v in prices.items() if k != "date"})
     frame.index = dates
@@ -380,20 +381,15 @@ def normalised_prices_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.F
     return figure
 
 
-def daily_returns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Simple daily returns of a price frame; no return across a missing close."""
-    return frame.pct_change(fill_method=None)
-
-
-def return_distribution_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.Figure:
-    """Overlaid histograms of daily simple returns, one per symbol."""
-    returns = daily_returns(price_frame(prices))
+def return_distribution_figure(returns: Mapping[str, Sequence[Any]] | None) -> go.Figure:
+    """Overlaid histograms of daily simple returns (column dict ``{date, SYMBOL: [...]}``)."""
+    frame = price_frame(returns)
     title = "Distribution of daily returns"
-    if not _has_data(returns):
+    if not _has_data(frame):
         return empty_figure(title)
     figure = go.Figure()
-    for i, symbol in enumerate(returns.columns):
-        values = [v for v in _rounded(returns[symbol]) if v is not None]
+    for i, symbol in enumerate(frame.columns):
+        values = [v for v in _rounded(frame[symbol]) if v is not None]
         if not values:
             continue
         figure.add_trace(go.Histogram(
@@ -402,20 +398,28 @@ def return_distribution_figure(prices: Mapping[str, Sequence[Any]] | None) -> go
             hovertemplate="%{x:.2%}: %{y} days<extra>" + str(symbol) + "</extra>",
         ))
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, barmode="overlay")
-    figure.update_xaxes(tickformat=".0%", title="Daily return")
+    figure.update_xaxes(tickformat=".1%", title="Daily return")
     figure.update_yaxes(title="Days")
     return figure
 
 
-def correlation_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.Figure:
-    """Pearson correlation of daily returns over the days both symbols traded."""
-    returns = daily_returns(price_frame(prices))
+_LABEL_COLUMNS = ("index", "symbol")
+
+
+def correlation_figure(correlation: Mapping[str, Sequence[Any]] | None) -> go.Figure:
+    """Heatmap of a correlation matrix given as a column dict (``{index: [A, B], A: [...], B: [...]}``)."""
     title = "Correlation of daily returns"
-    if returns.shape[1] < 2 or not _has_data(returns):
+    if not correlation:
         return empty_figure(title, "Pick at least two symbols")
-    corr = returns.corr(min_periods=2)
-    labels = [str(c) for c in corr.columns]
-    values = corr.to_numpy(dtype=np.float64)
+    labels = [str(k) for k in correlation if k not in _LABEL_COLUMNS]
+    rows = next((list(map(str, correlation[k])) for k in _LABEL_COLUMNS if k in correlation), labels)
+    if len(labels) < 2:
+        return empty_figure(title, "Pick at least two symbols")
+    matrix = pd.DataFrame({k: pd.to_numeric(pd.Series(list(correlation[k]), dtype=object), errors="coerce")
+                           for k in labels}, dtype=np.float64)
+    matrix.index = rows
+    matrix = matrix.reindex(index=labels)
+    values = matrix.to_numpy(dtype=np.float64)
     text = [["" if not math.isfinite(v) else f"{v:.2f}" for v in row] for row in values]
     figure = go.Figure(go.Heatmap(
         z=[_rounded(row) for row in values], x=labels, y=labels, zmin=-1, zmax=1, zmid=0,

@@ -145,19 +145,21 @@ def test_sweep_heatmap_averages_other_parameters_and_skips_failures() -> None:
 
 
 def test_stock_charts() -> None:
-    prices = {"date": ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07"],
-              "AAA": [None, 10.0, 11.0, 9.9, 10.89], "BBB": [20.0, 22.0, 19.8, 21.78, 19.602]}
+    prices = {"date": ["2022-01-03T00:00:00", "2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07"],
+              "AAA": [None, 1.0, 1.1, 0.99, 1.089], "BBB": [1.0, 1.1, 0.99, 1.089, 0.9801]}
     normalised = figures.normalised_prices_figure(prices)
     assert [t.name for t in normalised.data] == ["AAA", "BBB"]
     assert normalised.data[0].y[0] is None
     assert list(normalised.data[0].y[1:]) == pytest.approx([1.0, 1.1, 0.99, 1.089])
-    distribution = figures.return_distribution_figure(prices)
-    assert sorted(distribution.data[1].x) == pytest.approx([-0.1, -0.1, 0.1, 0.1])
-    correlation = figures.correlation_figure(prices)
-    assert correlation.data[0].z[0][0] == pytest.approx(1.0)
-    # Over the three days both traded, AAA went +10%, -10%, +10% and BBB the opposite.
-    assert correlation.data[0].z[0][1] == pytest.approx(-1.0)
-    assert _is_empty_note(figures.correlation_figure({"date": ["2022-01-03"], "AAA": [1.0]}))
+    returns = {"date": ["2022-01-04", "2022-01-05", "2022-01-06"], "AAA": [None, 0.1, -0.1], "BBB": [0.1, -0.1, 0.1]}
+    distribution = figures.return_distribution_figure(returns)
+    assert [t.name for t in distribution.data] == ["AAA", "BBB"]
+    assert sorted(distribution.data[1].x) == pytest.approx([-0.1, 0.1, 0.1])
+    correlation = figures.correlation_figure({"index": ["BBB", "AAA"], "AAA": [-0.5, 1.0], "BBB": [1.0, -0.5]})
+    heat = correlation.data[0]
+    assert list(heat.x) == ["AAA", "BBB"] and list(heat.y) == ["AAA", "BBB"]
+    assert heat.z[0] == pytest.approx((1.0, -0.5)) and heat.z[1] == pytest.approx((-0.5, 1.0))
+    assert _is_empty_note(figures.correlation_figure({"index": ["AAA"], "AAA": [1.0]}))
 
 
 def test_payload_is_rounded() -> None:
