@@ -1,0 +1,67 @@
+"""The Sentiment Portfolio Lab dashboard (Dash on Flask), built by ``create_app``.
+
+``create_app`` is a Flask-style application factory: every piece of state (configuration,
+caches, the loaded-data LRU, the engine executor) hangs off the Flask server
+(``server.extensions``), so tests can build as many apps as they like with temporary
+directories, and gunicorn imports ``dashapp.wsgi:application``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dash
+import diskcache
+from dash import DiskcacheManager
+
+from .cache import init_caches
+from .config import AppConfig
+from .layout import build_layout, register_callbacks
+from .routes import register_routes
+from .security import install_security
+from .services import MarketDataLRU
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PAGES_DIR = PACKAGE_DIR / "pages"
+ASSETS_DIR = PACKAGE_DIR.parent / "assets"
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AppConfig", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
+    """Build the Dash app; ``config`` overrides the environment (see ``dashapp.config``)."""
+    settings = AppConfig.load(overrides=config)
+    cache_dir = settings.cache_dir()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    background = DiskcacheManager(diskcache.Cache(str(cache_dir / "background")))
+
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR),
+        # Bootstrap is vendored in assets/ (served by this app): no CDN, nothing third-party.
+        external_stylesheets=[],
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        background_callback_manager=background,
+        title=settings.TITLE,
+        update_title=None,
+    )
+    server = app.server
+    server.config.update(SECRET_KEY=settings.SECRET_KEY, DEBUG=settings.DEBUG)
+    server.extensions["spl_config"] = settings
+    server.extensions["spl_market_data"] = MarketDataLRU()
+    init_caches(server, settings)
+    install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
+    register_routes(server)
+    app.layout = build_layout
+    register_callbacks(app)
+    log.info("dashboard created: data source %s, cache %s, executor %s",
+             settings.DATA_SOURCE, settings.CACHE_TYPE, settings.ENGINE_EXECUTOR)
+    return app

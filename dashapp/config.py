@@ -1,0 +1,112 @@
+"""Dashboard configuration: one frozen dataclass read from the environment.
+
+Precedence (lowest to highest): defaults, environment variables, the mapping passed to
+``create_app`` (tests pass a temporary ``CACHE_DIR``). Every value is validated here so a
+typo in a deployment fails at start-up with one clear sentence, not on the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DATA_SOURCES = ("demo", "files", "yahoo")
+CACHE_TYPES = ("FileSystemCache", "RedisCache", "NullCache", "SimpleCache")
+EXECUTORS = ("auto", "serial", "ray")
+MIB = 1024 * 1024
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed (raised at start-up)."""
+
+
+def default_cache_dir() -> str:
+    return str(Path(tempfile.gettempdir()) / "sentiment-portfolio-lab-cache")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    """Every knob of the dashboard; field names are the environment variable names."""
+
+    DATA_SOURCE: str = "demo"  # demo | files | yahoo (the default source of every session)
+    SENTIMENT_PATH: str | None = None  # required for files / yahoo
+    PRICES_PATH: str | None = None  # files: CSV/Parquet of adjusted closes; None = Yahoo
+    DEMO_SEED: int = 7
+    CACHE_TYPE: str = "FileSystemCache"
+    CACHE_DIR: str = dataclasses.field(default_factory=default_cache_dir)
+    CACHE_REDIS_URL: str | None = None
+    CACHE_DEFAULT_TIMEOUT: int = 3600  # seconds a computed result stays cached
+    UPLOAD_TIMEOUT: int = 7 * 24 * 3600  # seconds an uploaded data set stays available
+    ENGINE_EXECUTOR: str = "auto"  # auto | serial | ray (passed to engine.get_executor)
+    MAX_UPLOAD_BYTES: int = 10 * MIB
+    DEBUG: bool = False
+    SECRET_KEY: str = dataclasses.field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    TITLE: str = "Sentiment Portfolio Lab"
+
+    def __post_init__(self) -> None:
+        if self.DATA_SOURCE not in DATA_SOURCES:
+            raise ConfigError(f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}; got {self.DATA_SOURCE!r}")
+        if self.DATA_SOURCE in ("files", "yahoo") and not self.SENTIMENT_PATH:
+            raise ConfigError(f"DATA_SOURCE={self.DATA_SOURCE} needs SENTIMENT_PATH (a sentiment CSV)")
+        if self.CACHE_TYPE not in CACHE_TYPES:
+            raise ConfigError(f"CACHE_TYPE must be one of {', '.join(CACHE_TYPES)}; got {self.CACHE_TYPE!r}")
+        if self.CACHE_TYPE == "RedisCache" and not self.CACHE_REDIS_URL:
+            raise ConfigError("CACHE_TYPE=RedisCache needs CACHE_REDIS_URL (redis://host:6379/0)")
+        if self.ENGINE_EXECUTOR not in EXECUTORS:
+            raise ConfigError(f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {self.ENGINE_EXECUTOR!r}")
+        for name, low in (("DEMO_SEED", 0), ("CACHE_DEFAULT_TIMEOUT", 1), ("UPLOAD_TIMEOUT", 1),
+                          ("MAX_UPLOAD_BYTES", 1024)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
+        if self.DEBUG and running_under_gunicorn():
+            raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> AppConfig:
+        """Defaults < ``env`` (default ``os.environ``) < ``overrides``."""
+        env = os.environ if env is None else env
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name, field in fields.items():
+            if env.get(name) not in (None, ""):
+                values[name] = _parse(name, env[name], field.type)
+        unknown = sorted(set(overrides or {}) - set(fields))
+        if unknown:
+            raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
+        for name, value in (overrides or {}).items():
+            values[name] = _parse(name, value, fields[name].type) if isinstance(value, str) else value
+        return cls(**values)
+
+    def cache_dir(self) -> Path:
+        return Path(self.CACHE_DIR)
+
+
+def running_under_gunicorn() -> bool:
+    """True inside a gunicorn master or worker (the arbiter exports SERVER_SOFTWARE)."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") or "gunicorn" in Path(sys.argv[0]).name
+
+
+def _parse(name: str, raw: Any, annotation: Any) -> Any:
+    text = str(raw).strip()
+    kind = str(annotation)
+    if kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be 0/1 or true/false; got {raw!r}")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
+    return text

@@ -1,0 +1,84 @@
+"""Operational URLs: ``/health`` (liveness) and ``/ready`` (readiness: cache and Ray)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+import engine
+
+from .cache import caches_of
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 3.0
+NO_STORE = "no-store"
+
+
+def register_routes(server: Flask) -> None:
+    # Two threads: a hung check (dead Redis, unreachable Ray head) only ever blocks its own.
+    server.extensions["spl_ready_pool"] = concurrent.futures.ThreadPoolExecutor(
+        max_workers=2, thread_name_prefix="spl-ready")
+
+    @server.get("/health")
+    def health() -> Response:
+        """Liveness: answers as long as the process serves requests; touches nothing else."""
+        return _no_store(jsonify({"status": "ok"}), 200)
+
+    @server.get("/ready")
+    def ready() -> Response:
+        """Readiness: the cache round-trips and the Ray cluster answers, each within a short timeout."""
+        pool = server.extensions["spl_ready_pool"]
+        checks = {"cache": lambda: _check_cache(server), "ray": lambda: _check_ray(server)}
+        futures = {name: pool.submit(_in_context(server, fn)) for name, fn in checks.items()}
+        results = {name: _outcome(name, future) for name, future in futures.items()}
+        down = sorted(name for name, result in results.items() if result["status"] != "ok")
+        body = {"status": "ok" if not down else "unavailable", "checks": results, "down": down}
+        return _no_store(jsonify(body), 200 if not down else 503)
+
+
+def _no_store(response: Response, status: int) -> Response:
+    response.status_code = status
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def _in_context(server: Flask, fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def run() -> dict[str, Any]:
+        with server.app_context():
+            return fn()
+    return run
+
+
+def _outcome(name: str, future: concurrent.futures.Future[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return future.result(timeout=READY_TIMEOUT_S)
+    except concurrent.futures.TimeoutError:
+        return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
+    except engine.EngineError as exc:
+        return {"status": "down", "detail": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a failed check is a 503, never a 500
+        log.warning("readiness check %s failed: %s", name, exc)
+        return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _check_cache(server: Flask) -> dict[str, Any]:
+    cache = caches_of(server)["results"]
+    cache.round_trip()
+    return {"status": "ok", "detail": cache.backend_name}
+
+
+def _check_ray(server: Flask) -> dict[str, Any]:
+    mode = server.extensions["spl_config"].ENGINE_EXECUTOR
+    if mode == "serial":
+        return {"status": "ok", "detail": "not used (ENGINE_EXECUTOR=serial)"}
+    status = engine.cluster_status()
+    if getattr(status, "available", True) is False or getattr(status, "connected", True) is False:
+        detail = getattr(status, "error", "") or getattr(status, "message", "") or "the Ray cluster is not reachable"
+        return {"status": "down", "detail": str(detail)}
+    summary = {k: getattr(status, k) for k in ("mode", "address", "nodes", "cpus") if hasattr(status, k)}
+    return {"status": "ok", "detail": summary or str(status)}

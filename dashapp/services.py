@@ -1,0 +1,484 @@
+"""What the pages call: validated inputs in, plain data (dict/list/str/float) out.
+
+Pages never import the Dash app. Everything here reaches the app's state through the
+Flask app (``flask.current_app``; in a background-callback process, which has no
+request context, through ``dash.get_app().server``):
+
+- ``server.extensions["spl_config"]``: the ``AppConfig``;
+- ``server.extensions["spl_caches"]``: the ``results`` and ``uploads`` ``SafeCache``;
+- ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``;
+- ``server.extensions["spl_executor"]``: the engine executor, created on first use.
+
+Every function raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
+
+The session's data source is a small dict kept in the browser (``session-source`` Store):
+``{"kind": "default"}`` (the app's configured provider, the demo data unless configured
+otherwise) or ``{"kind": "upload", "id": <content hash>, "name": <file name>}``. The
+uploaded bytes stay on the server, in the shared ``uploads`` cache.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import hashlib
+import inspect
+import json
+import logging
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import flask
+import numpy as np
+import pandas as pd
+
+import engine
+
+from .cache import SafeCache
+from .config import AppConfig
+
+log = logging.getLogger(__name__)
+
+MARKET_DATA_LRU_SIZE = 4  # MarketData of the demo is ~40 MB; a few sources per worker is plenty
+MAX_STOCK_SYMBOLS = 30
+DEFAULT_SOURCE: dict[str, str] = {"kind": "default"}
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]+")
+# Bump when a cached result's shape changes, so that old entries are not served.
+CACHE_VERSION = "1"
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+# ----- the app's state -------------------------------------------------------------------
+
+
+def _server() -> flask.Flask:
+    if flask.has_app_context():
+        return flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    import dash  # background callbacks run in a forked process without an app context
+
+    return dash.get_app().server
+
+
+def app_config() -> AppConfig:
+    return _server().extensions["spl_config"]
+
+
+def _caches() -> Mapping[str, SafeCache]:
+    return _server().extensions["spl_caches"]
+
+
+class MarketDataLRU:
+    """Bounded, thread-safe, per-process LRU of loaded ``MarketData`` keyed by source key."""
+
+    def __init__(self, size: int = MARKET_DATA_LRU_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, engine.MarketData] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> engine.MarketData | None:
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+            return data
+
+    def put(self, key: str, data: engine.MarketData) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _lru() -> MarketDataLRU:
+    return _server().extensions["spl_market_data"]
+
+
+def executor() -> engine.Executor:
+    """The configured executor (``ENGINE_EXECUTOR``), created once per process."""
+    server = _server()
+    current = server.extensions.get("spl_executor")
+    if current is None:
+        current = engine.get_executor(app_config().ENGINE_EXECUTOR)
+        server.extensions["spl_executor"] = current
+    return current
+
+
+# ----- data sources ----------------------------------------------------------------------
+
+
+def resolve_source(store: Mapping[str, Any] | None) -> dict[str, str]:
+    """Validate the session's Store value; None (a new session) means the default source."""
+    if store is None or store == {}:
+        return dict(DEFAULT_SOURCE)
+    if not isinstance(store, Mapping):
+        raise engine.DataValidationError("the session's data source is malformed; switch back to the default source")
+    kind = store.get("kind")
+    if kind == "default":
+        return dict(DEFAULT_SOURCE)
+    if kind == "upload":
+        upload_id = store.get("id")
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+            raise engine.DataValidationError("the session's uploaded data set id is malformed; upload the file again")
+        return {"kind": "upload", "id": upload_id, "name": safe_name(store.get("name"), "uploaded data")}
+    raise engine.DataValidationError(f"unknown data source kind {kind!r}; switch back to the default source")
+
+
+def source_key(source: Mapping[str, Any]) -> str:
+    """A short primitive key naming the source (part of every cache key)."""
+    source = resolve_source(source)
+    if source["kind"] == "upload":
+        return f"upload:{source['id']}"
+    config = app_config()
+    if config.DATA_SOURCE == "demo":
+        return f"default:demo:{config.DEMO_SEED}"
+    return f"default:{config.DATA_SOURCE}:{config.SENTIMENT_PATH}:{config.PRICES_PATH or ''}"
+
+
+def get_market_data(source: Mapping[str, Any] | None, *, benchmark: str = "QQQ") -> engine.MarketData:
+    """The validated data of ``source`` (loaded once per process, then served from the LRU)."""
+    source = resolve_source(source)
+    benchmark = _benchmark(benchmark)
+    key = f"{source_key(source)}|{benchmark}"
+    lru = _lru()
+    data = lru.get(key)
+    if data is None:
+        data = engine.load_market_data(_provider(source), benchmark=benchmark)
+        lru.put(key, data)
+    return data
+
+
+def _benchmark(raw: Any) -> str:
+    return engine.StrategyParams.from_mapping({"benchmark": raw}).benchmark
+
+
+def _provider(source: Mapping[str, str]) -> Any:
+    if source["kind"] == "upload":
+        payload = _caches()["uploads"].get(source["id"])
+        if not isinstance(payload, Mapping):
+            raise engine.DataUnavailableError(
+                f"the uploaded data set {source['name']!r} is no longer on the server; "
+                "upload it again on the Data page or switch back to the default source"
+            )
+        return _upload_provider(payload["sentiment"], payload.get("prices"),
+                                payload.get("sentiment_name", ""), payload.get("prices_name", ""))
+    config = app_config()
+    env = {"DATA_SOURCE": config.DATA_SOURCE, "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
+           "PRICES_PATH": config.PRICES_PATH or "", "DEMO_SEED": str(config.DEMO_SEED)}
+    return engine.provider_from_env(env)
+
+
+def _upload_provider(sentiment: bytes, prices: bytes | None, sentiment_name: str, prices_name: str) -> Any:
+    if prices is None and hasattr(engine, "YahooProvider"):
+        # No price file: prices come from Yahoo Finance (cached on disk by the engine).
+        return engine.YahooProvider(**_accepted(engine.YahooProvider, sentiment=sentiment,
+                                                sentiment_name=sentiment_name))
+    return engine.FileProvider(sentiment=sentiment, prices=prices, sentiment_name=sentiment_name,
+                               prices_name=prices_name)
+
+
+def source_info(source: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the badge and the Data page show: label, SYNTHETIC flag, fingerprint, report."""
+    source = resolve_source(source)
+    data = get_market_data(source)
+    info = data.source
+    return {
+        "kind": source["kind"],
+        "source_kind": info.kind,
+        "label": info.label,
+        "synthetic": bool(info.synthetic),
+        "detail": info.detail,
+        "fingerprint": data.fingerprint,
+        "report": report_to_plain(data.report),
+        "source": source,
+    }
+
+
+def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
+    """JSON-able form of a ``ValidationReport`` (tuples become lists)."""
+    return {
+        "rows_read": int(report.rows_read),
+        "rows_kept": int(report.rows_kept),
+        "dropped": [{"reason": d.reason, "count": int(d.count), "examples": list(d.examples)} for d in report.dropped],
+        "warnings": list(report.warnings),
+        "symbols": list(report.symbols),
+        "failed_tickers": list(report.failed_tickers),
+        "first_date": report.first_date,
+        "last_date": report.last_date,
+    }
+
+
+def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
+    """Bytes of a ``dcc.Upload`` ``contents`` value (``data:<mime>;base64,<data>``)."""
+    if not contents or not isinstance(contents, str):
+        raise engine.DataValidationError(f"no {what} was uploaded")
+    _, _, encoded = contents.partition(",")
+    if not encoded:
+        raise engine.DataValidationError(f"the uploaded {what} could not be read (empty or not base64)")
+    limit = app_config().MAX_UPLOAD_BYTES
+    if len(encoded) * 3 // 4 > limit + 3:
+        raise engine.DataValidationError(f"the uploaded {what} is larger than the {limit / 2**20:g} MiB limit")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise engine.DataValidationError(f"the uploaded {what} could not be read (not base64)") from None
+
+
+def save_upload(sentiment_bytes: bytes, prices_bytes: bytes | None = None,
+                names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Validate an upload with the engine loaders, store it server-side, return the new source.
+
+    Returns ``{"source": <Store value>, "info": source_info(...)}``; ``info["report"]`` is
+    the validation report (sentiment and prices merged). Raises ``EngineError`` when the
+    files cannot be used; nothing is stored then.
+    """
+    names = names or {}
+    limit = app_config().MAX_UPLOAD_BYTES
+    sentiment_name = safe_name(names.get("sentiment"), "sentiment.csv")
+    prices_name = safe_name(names.get("prices"), "prices.csv") if prices_bytes is not None else ""
+    for label, blob in (("sentiment file", sentiment_bytes), ("price file", prices_bytes)):
+        if blob is not None and not isinstance(blob, (bytes, bytearray)):
+            raise engine.DataValidationError(f"the {label} must be bytes")
+        if blob is not None and len(blob) > limit:
+            raise engine.DataValidationError(f"the {label} is larger than the {limit / 2**20:g} MiB limit")
+    if not sentiment_bytes:
+        raise engine.DataValidationError("the sentiment file is empty")
+    sentiment_bytes = bytes(sentiment_bytes)
+    prices_bytes = bytes(prices_bytes) if prices_bytes else None
+    # Validate first (raises a one-sentence DataValidationError), store only usable data.
+    provider = _upload_provider(sentiment_bytes, prices_bytes, sentiment_name, prices_name)
+    data = engine.load_market_data(provider)
+    digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"")).hexdigest()[:32]
+    source = {"kind": "upload", "id": digest, "name": sentiment_name}
+    payload = {"sentiment": sentiment_bytes, "prices": prices_bytes, "sentiment_name": sentiment_name,
+               "prices_name": prices_name}
+    if not _caches()["uploads"].set(digest, payload):
+        log.warning("upload %s kept in this worker only: the shared cache did not store it", digest)
+    _lru().put(f"upload:{digest}|QQQ", data)
+    return {"source": source, "info": source_info(source)}
+
+
+def safe_name(raw: Any, fallback: str) -> str:
+    """A file name fit for display: no path, no odd characters, at most 80 characters."""
+    if not isinstance(raw, str):
+        return fallback
+    base = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _SAFE_NAME.sub("_", base).strip(" ._")[:80]
+    return cleaned or fallback
+
+
+# ----- computations (memoized on primitive keys) ------------------------------------------
+
+
+def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{source_key(source)}|{fingerprint}|{canonical}".encode()).hexdigest()
+    return f"v{CACHE_VERSION}:{kind}:{digest}"
+
+
+def _memoized(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any,
+              compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    cache = _caches()["results"]
+    key = _cache_key(kind, source, fingerprint, payload)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = compute()
+    cache.set(key, result)
+    return result
+
+
+def params_from(params: Mapping[str, Any] | None) -> engine.StrategyParams:
+    """The one validation boundary for strategy parameters (``ParameterError`` on bad input)."""
+    if params is not None and not isinstance(params, Mapping):
+        raise engine.ParameterError("parameters must be a mapping of names to values")
+    return engine.StrategyParams.from_mapping(params or {})
+
+
+def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``engine.result_to_plain`` of one backtest (see ``engine.BacktestResult``)."""
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+    return _memoized("backtest", source, data.fingerprint, strategy.to_dict(),
+                     lambda: engine.result_to_plain(engine.run_backtest(data, strategy)))
+
+
+def stocks(source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None) -> dict[str, Any]:
+    """Per-stock analysis of ``symbols`` over [start, end] (``engine.analyze_stocks``), as plain data."""
+    source = resolve_source(source)
+    cleaned = clean_symbols(symbols)
+    start_date, end_date = _date_or_none("start", start), _date_or_none("end", end)
+    if start_date and end_date and start_date >= end_date:
+        raise engine.ParameterError(f"start ({start_date}) must be before end ({end_date})")
+    data = get_market_data(source)
+    payload = {"symbols": cleaned, "start": str(start_date), "end": str(end_date)}
+    return _memoized("stocks", source, data.fingerprint, payload,
+                     lambda: to_plain(engine.analyze_stocks(data.prices, cleaned, start=start_date, end=end_date)))
+
+
+def clean_symbols(symbols: Sequence[str] | str | None) -> list[str]:
+    """Upper-case, de-duplicated tickers; ``ParameterError`` naming the first bad one."""
+    if isinstance(symbols, str):
+        symbols = [s for s in re.split(r"[,\s]+", symbols) if s]
+    if not symbols:
+        raise engine.ParameterError("choose at least one symbol")
+    out: list[str] = []
+    for raw in symbols:
+        symbol = str(raw).strip().upper()
+        if not engine.is_ticker(symbol):
+            raise engine.ParameterError(f"{str(raw)[:20]!r} is not a ticker symbol")
+        if symbol not in out:
+            out.append(symbol)
+    if len(out) > MAX_STOCK_SYMBOLS:
+        raise engine.ParameterError(f"choose at most {MAX_STOCK_SYMBOLS} symbols; got {len(out)}")
+    return out
+
+
+def _date_or_none(name: str, raw: Any) -> dt.date | None:
+    if raw is None or raw == "":
+        return None
+    return getattr(engine.StrategyParams.from_mapping({name: raw}), name)
+
+
+def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``engine.robustness_report(...).to_dict()`` for the session's data and ``params``."""
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+
+    def compute() -> dict[str, Any]:
+        kwargs = _accepted(engine.robustness_report, executor=executor())
+        return to_plain(engine.robustness_report(data, strategy, **kwargs).to_dict())
+
+    return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
+
+
+def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | None,
+          grid: Mapping[str, Sequence[Any]], on_progress: ProgressFn | None = None,
+          should_cancel: CancelFn | None = None) -> dict[str, Any]:
+    """Run a parameter sweep; returns ``columns``, ``records``, ``deflated_sharpe``,
+    ``executor``, ``n_runs``, ``n_failed`` (plain data)."""
+    source = resolve_source(source)
+    base = params_from(base_params)
+    checked_grid = _check_grid(grid)
+    data = get_market_data(source, benchmark=base.benchmark)
+
+    def compute() -> dict[str, Any]:
+        result = engine.run_sweep(data, checked_grid, base=base, executor=executor(),
+                                  on_progress=on_progress, should_cancel=should_cancel)
+        return sweep_to_plain(result)
+
+    return _memoized("sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked_grid}, compute)
+
+
+def _check_grid(grid: Any) -> dict[str, list[Any]]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise engine.ParameterError("the sweep grid must name at least one parameter and its values")
+    out: dict[str, list[Any]] = {}
+    for name, values in grid.items():
+        if name not in engine.PARAM_NAMES:
+            raise engine.ParameterError(f"unknown sweep parameter {str(name)[:40]!r}")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise engine.ParameterError(f"the sweep values of {name} must be a non-empty list")
+        out[str(name)] = list(values)
+    return out
+
+
+def sweep_to_plain(result: Any) -> dict[str, Any]:
+    table = result.table
+    n_failed = getattr(result, "n_failed", None)
+    if n_failed is None:
+        n_failed = int(table["error"].notna().sum()) if "error" in table.columns else 0
+    return {
+        "columns": [str(c) for c in table.columns],
+        "records": to_plain(table.to_dict("records")),
+        "deflated_sharpe": to_plain(getattr(result, "deflated_sharpe", None)),
+        "executor": str(getattr(result, "executor", "")),
+        "n_runs": int(len(table)),
+        "n_failed": int(n_failed),
+    }
+
+
+# ----- cluster and cache -----------------------------------------------------------------
+
+
+def cluster() -> dict[str, Any]:
+    """``engine.cluster_status()`` as plain data (mode, nodes, CPUs, memory, object store)."""
+    return to_plain(engine.cluster_status())
+
+
+def cache_stats() -> dict[str, Any]:
+    """Statistics of this worker's caches: ``backend``, ``hits``, ``misses``, ``keys``, ..."""
+    caches = _caches()
+    results = caches["results"].stats()
+    return {
+        **results,
+        "uploads": caches["uploads"].stats(),
+        "market_data_entries": len(_lru()),
+        "market_data_capacity": _lru().size,
+    }
+
+
+def clear_cache() -> None:
+    """Forget computed results (all workers) and this worker's loaded data; keep uploads."""
+    _caches()["results"].clear()
+    _lru().clear()
+
+
+# ----- plain data ------------------------------------------------------------------------
+
+
+def to_plain(value: Any) -> Any:
+    """JSON-able copy: dataclasses and mappings -> dict, frames -> column dicts, NaN -> None."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return to_plain(value.item())
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, pd.DataFrame):
+        frame = value if isinstance(value.index, pd.RangeIndex) else value.reset_index()
+        return {str(c): [to_plain(v) for v in frame[c].tolist()] for c in frame.columns}
+    if isinstance(value, pd.Series):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if hasattr(value, "to_dict") and callable(value.to_dict) and not isinstance(value, Mapping):
+        return to_plain(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
+        return [to_plain(v) for v in value]
+    return str(value)
+
+
+def _accepted(fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments ``fn`` declares (optional engine features degrade gracefully)."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in parameters}
