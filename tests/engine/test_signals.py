@@ -1,0 +1,107 @@
+"""Calendar periods, vectorised aggregation, ranking and the signal transforms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import StrategyParams, prepare, run_prepared, signal_table
+from engine._signals import aggregate, period_first_day, period_keys, period_last_day, rank_descending
+
+from ._frames import market, price_frame, random_market, sentiment_frame
+
+
+@pytest.mark.parametrize(
+    ("day", "rebalance", "first", "last"),
+    [
+        ("2021-12-15", "monthly", "2021-12-01", "2021-12-31"),
+        ("2024-02-29", "monthly", "2024-02-01", "2024-02-29"),
+        ("2022-05-10", "quarterly", "2022-04-01", "2022-06-30"),
+        ("2022-01-01", "quarterly", "2022-01-01", "2022-03-31"),
+        # W-FRI weeks run Saturday..Friday.
+        ("2021-12-17", "weekly", "2021-12-11", "2021-12-17"),  # a Friday ends its week
+        ("2021-12-18", "weekly", "2021-12-18", "2021-12-24"),  # a Saturday starts the next
+        ("2021-12-13", "weekly", "2021-12-11", "2021-12-17"),
+    ],
+)
+def test_calendar_periods(day: str, rebalance: str, first: str, last: str) -> None:
+    key = period_keys(np.array([day], dtype="datetime64[D]"), rebalance)
+    assert str(period_first_day(key, rebalance)[0]) == first
+    assert str(period_last_day(key, rebalance)[0]) == last
+
+
+def test_weekly_keys_match_pandas_w_fri_periods() -> None:
+    days = pd.date_range("2021-01-01", "2021-03-31")
+    keys = period_keys(days.values.astype("datetime64[D]"), "weekly")
+    ends = pd.DatetimeIndex(days.to_period("W-FRI").end_time.normalize())
+    assert (pd.DatetimeIndex(period_last_day(keys, "weekly")) == ends).all()
+    assert np.all(np.diff(np.unique(keys)) == 1)
+
+
+@pytest.mark.parametrize("how", ["mean", "median"])
+def test_aggregate_matches_pandas(how: str) -> None:
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 40, 500)
+    values = rng.normal(size=500)
+    ours = aggregate(group, values, 45, how)
+    reference = pd.Series(values).groupby(group).agg(how).reindex(range(45))
+    np.testing.assert_allclose(ours, reference.to_numpy(), equal_nan=True)
+
+
+def test_rank_descending_breaks_ties_by_symbol_and_puts_nan_last() -> None:
+    matrix = np.array([[0.5, np.nan, 0.7, 0.5, 0.1]])
+    assert rank_descending(matrix)[0].tolist() == [2, 0, 3, 4, 1]
+
+
+def test_signal_choices_use_their_columns() -> None:
+    frame = sentiment_frame([("2021-11-02", "AAA", 30, 60), ("2021-11-02", "BBB", 50, 40)])
+    frame.loc[frame["symbol"] == "AAA", "twitterSentiment"] = 0.9
+    frame.loc[frame["symbol"] == "BBB", "twitterSentiment"] = -0.2
+    by = lambda signal: signal_table(frame, StrategyParams(signal=signal))["symbol"].tolist()  # noqa: E731
+    assert by("engagement_ratio") == ["BBB", "AAA"]  # 1.25 vs 0.5
+    assert by("likes") == ["AAA", "BBB"]
+    assert by("comments") == ["BBB", "AAA"]
+    assert by("sentiment") == ["AAA", "BBB"]
+
+
+def test_change_transform_needs_the_previous_period() -> None:
+    rows = [
+        ("2021-10-05", "AAA", 20, 100),  # 0.2 -> 0.5: change +0.3
+        ("2021-11-05", "AAA", 50, 100),
+        ("2021-10-05", "BBB", 60, 100),  # 0.6 -> 0.4: change -0.2
+        ("2021-11-05", "BBB", 40, 100),
+        ("2021-11-05", "CCC", 90, 100),  # new in November: not eligible
+    ]
+    table = signal_table(sentiment_frame(rows), StrategyParams(signal_transform="change"))
+    november = table[table["formation_start"] == pd.Timestamp("2021-11-01")]
+    assert november["symbol"].tolist() == ["AAA", "BBB"]
+    np.testing.assert_allclose(november["signal"], [0.3, -0.2])
+
+    days = ["2021-11-30", "2021-12-01", "2021-12-02"]
+    prices = price_frame(days, {"AAA": [1, 1, 1], "BBB": [1, 1, 1], "CCC": [1, 1, 1], "QQQ": [1, 1, 1]})
+    result = run_prepared(prepare(market(sentiment_frame(rows), prices)), StrategyParams(signal_transform="change", top_n=2))
+    assert result.holdings["symbol"].tolist() == ["AAA", "BBB"]
+    np.testing.assert_allclose(result.holdings["signal"], [0.3, -0.2])
+
+
+@pytest.mark.parametrize("rebalance", ["weekly", "monthly", "quarterly"])
+@pytest.mark.parametrize("aggregation", ["mean", "median"])
+def test_backtest_holdings_agree_with_signal_table(rebalance: str, aggregation: str) -> None:
+    """The numpy path used by the backtest and the readable pandas table pick the same symbols."""
+    data = random_market(seed=6, n_symbols=15)
+    params = StrategyParams(rebalance=rebalance, aggregation=aggregation, top_n=4)
+    result = run_prepared(prepare(data), params)
+    table = signal_table(data.sentiment, params)
+    top = table[table["rank"] <= 4]
+    periods = result.periods.assign(period=range(len(result.periods)))
+    merged = result.holdings.merge(periods[["period_start", "formation_end"]], on="period_start")
+    for formation_end, group in merged.groupby("formation_end"):
+        start = period_first_day(period_keys(np.array([formation_end], dtype="datetime64[D]"), rebalance), rebalance)
+        expected = top[top["formation_start"] == pd.Timestamp(start[0])]
+        listed = set(expected["symbol"])
+        assert set(group["symbol"]) <= listed
+        assert len(listed - set(group["symbol"])) == len(listed) - len(group)
+        np.testing.assert_allclose(
+            group.sort_values("symbol")["signal"], expected[expected["symbol"].isin(group["symbol"])].sort_values("symbol")["signal"]
+        )

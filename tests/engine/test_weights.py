@@ -1,0 +1,170 @@
+"""Each weighting scheme's defining property, on seeded random windows and a hand case."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import WEIGHTINGS, StrategyParams, compute_weights, run_backtest
+from engine._weights import hrp, hrp_order
+
+from ._frames import market, price_frame, sentiment_frame
+
+
+def _window(seed: int, n_days: int = 120, n_assets: int = 6, drift: float = 0.0005) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    vols = rng.uniform(0.005, 0.03, n_assets)
+    common = rng.normal(0, 0.01, (n_days, 1))
+    loadings = rng.uniform(0.0, 1.0, n_assets)
+    return drift + common * loadings + rng.normal(0, 1, (n_days, n_assets)) * vols
+
+
+def _candidates(window: np.ndarray, seed: int) -> list[np.ndarray]:
+    n = window.shape[1]
+    rng = np.random.default_rng(seed)
+    inv_vol = 1 / window.std(axis=0, ddof=1)
+    return [
+        np.full(n, 1 / n),
+        inv_vol / inv_vol.sum(),
+        *np.eye(n),
+        *rng.dirichlet(np.ones(n), 300),
+        *rng.dirichlet(np.full(n, 0.2), 300),  # sparse, corner-like portfolios
+    ]
+
+
+def _variance(w: np.ndarray, window: np.ndarray) -> float:
+    return float(w @ np.cov(window, rowvar=False) @ w)
+
+
+def _sharpe(w: np.ndarray, window: np.ndarray, rf_daily: float) -> float:
+    return (float(window.mean(axis=0) @ w) - rf_daily) / math.sqrt(_variance(w, window))
+
+
+@pytest.mark.parametrize("scheme", WEIGHTINGS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weights_are_long_only_and_fully_invested(scheme: str, seed: int) -> None:
+    weights, problem = compute_weights(scheme, _window(seed))
+    assert problem is None
+    assert np.all(weights >= 0)
+    assert weights.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_min_variance_has_the_lowest_in_sample_variance(seed: int) -> None:
+    window = _window(seed)
+    weights, _ = compute_weights("min_variance", window)
+    best = _variance(weights, window)
+    others = [_variance(c, window) for c in _candidates(window, seed)]
+    assert best <= min(others) * (1 + 1e-7)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize(("drift", "rf"), [(0.0005, 0.0), (0.0005, 0.05), (-0.002, 0.0)], ids=["rf0", "rf5", "all-negative"])
+def test_max_sharpe_has_the_highest_in_sample_sharpe(seed: int, drift: float, rf: float) -> None:
+    window = _window(seed, drift=drift)
+    weights, problem = compute_weights("max_sharpe", window, risk_free=rf)
+    assert problem is None
+    best = _sharpe(weights, window, rf / 252)
+    others = [_sharpe(c, window, rf / 252) for c in _candidates(window, seed)]
+    assert best >= max(others) - 1e-7
+
+
+def test_inverse_volatility_is_proportional_to_one_over_sigma() -> None:
+    window = _window(7)
+    weights, _ = compute_weights("inverse_volatility", window)
+    sigma = window.std(axis=0, ddof=1)
+    np.testing.assert_allclose(weights * sigma, np.full(len(sigma), (weights * sigma)[0]), rtol=1e-12)
+
+
+def _hand_cov() -> np.ndarray:
+    # Two blocks: (0, 1) with correlation 0.8 and (2, 3) with 0.6, uncorrelated across.
+    sigma = np.array([0.1, 0.2, 0.15, 0.3])
+    corr = np.array([[1, 0.8, 0, 0], [0.8, 1, 0, 0], [0, 0, 1, 0.6], [0, 0, 0.6, 1]])
+    return corr * np.outer(sigma, sigma)
+
+
+def test_hrp_matches_hand_computed_four_assets() -> None:
+    # Inverse-variance weights inside each block are (0.8, 0.2) in both blocks:
+    # var{0,1} = 0.64*0.01 + 0.04*0.04 + 2*0.8*0.2*0.016 = 0.01312
+    # var{2,3} = 0.64*0.0225 + 0.04*0.09 + 2*0.8*0.2*0.027 = 0.02664
+    left = 1 - 0.01312 / (0.01312 + 0.02664)
+    # Bisection inside each block: alpha = 1 - v_a / (v_a + v_b) = 0.8 in both.
+    expected = np.array([0.8 * left, 0.2 * left, 0.8 * (1 - left), 0.2 * (1 - left)])
+    np.testing.assert_allclose(hrp(_hand_cov()), expected, rtol=1e-12)
+    order = list(hrp_order(_hand_cov()))
+    assert {frozenset(order[:2]), frozenset(order[2:])} == {frozenset({0, 1}), frozenset({2, 3})}
+
+
+def test_hrp_follows_the_assets_when_reordered() -> None:
+    perm = np.array([2, 0, 3, 1])
+    cov = _hand_cov()[np.ix_(perm, perm)]
+    np.testing.assert_allclose(hrp(cov), hrp(_hand_cov())[perm], rtol=1e-12)
+
+
+def test_hrp_three_assets_by_hand() -> None:
+    # 0 and 1 correlated (0.9), 2 independent: leaves (0,1) then 2 -> split [x] | [y, z]
+    # depends on leaf order; check against the bisection computed from that order.
+    sigma = np.array([0.1, 0.1, 0.2])
+    corr = np.array([[1, 0.9, 0], [0.9, 1, 0], [0, 0, 1]])
+    cov = corr * np.outer(sigma, sigma)
+    order = list(hrp_order(cov))
+    first, rest = order[0], order[1:]
+    w_rest = 1 / np.diag(cov)[rest]
+    w_rest /= w_rest.sum()
+    var_rest = w_rest @ cov[np.ix_(rest, rest)] @ w_rest
+    alpha = 1 - cov[first, first] / (cov[first, first] + var_rest)
+    expected = np.zeros(3)
+    expected[first] = alpha
+    a, b = rest
+    inner = 1 - cov[a, a] / (cov[a, a] + cov[b, b])
+    expected[a] = (1 - alpha) * inner
+    expected[b] = (1 - alpha) * (1 - inner)
+    np.testing.assert_allclose(hrp(cov), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "min_variance", "max_sharpe", "hrp"])
+def test_too_short_window_falls_back_to_equal(scheme: str) -> None:
+    weights, problem = compute_weights(scheme, _window(0, n_days=3))
+    np.testing.assert_allclose(weights, np.full(6, 1 / 6))
+    assert problem is not None and "3 complete days" in problem
+
+
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "hrp"])
+def test_zero_volatility_falls_back_to_equal(scheme: str) -> None:
+    window = _window(0)
+    window[:, 2] = 0.0
+    weights, problem = compute_weights(scheme, window)
+    np.testing.assert_allclose(weights, np.full(6, 1 / 6))
+    assert problem is not None and "zero volatility" in problem
+
+
+def test_backtest_uses_only_returns_before_entry_and_warns_on_fallback() -> None:
+    # Entry at the 2021-01-29 close with only 2 earlier returns -> equal weight + warning.
+    sentiment = sentiment_frame([("2021-01-05", "A", 50, 100), ("2021-01-05", "B", 40, 100)])
+    days = ["2021-01-26", "2021-01-27", "2021-01-28", "2021-01-29", "2021-02-01"]
+    prices = price_frame(days, {"A": [10, 11, 10, 12, 12], "B": [10, 10, 10.1, 10, 11], "QQQ": [1, 1, 1, 1, 1]})
+    result = run_backtest(market(sentiment, prices), StrategyParams(top_n=2, weighting="inverse_volatility"))
+    np.testing.assert_allclose(result.holdings["weight"], [0.5, 0.5])
+    assert any("fell back to equal weight" in w and "2021-01-29" in w for w in result.warnings)
+
+
+def test_backtest_weights_come_from_the_trailing_window() -> None:
+    rng = np.random.default_rng(11)
+    days = pd.bdate_range("2021-01-01", "2021-03-31")
+    n = len(days)
+    a = 10 * np.cumprod(1 + rng.normal(0, 0.01, n))
+    b = 10 * np.cumprod(1 + rng.normal(0, 0.03, n))
+    prices = price_frame([d.date().isoformat() for d in days], {"A": a, "B": b, "QQQ": np.ones(n)})
+    sentiment = sentiment_frame([("2021-02-05", "A", 50, 100), ("2021-02-05", "B", 40, 100)])
+    params = StrategyParams(top_n=2, weighting="inverse_volatility", lookback_days=20)
+    result = run_backtest(market(sentiment, prices), params)
+    entry = int(np.searchsorted(days, pd.Timestamp("2021-02-26")))
+    window = np.column_stack([a, b])
+    returns = window[1:] / window[:-1] - 1  # returns[i] is the return of day i + 1
+    trailing = returns[entry - 21 : entry - 1]  # the 20 returns strictly before the entry day
+    sigma = trailing.std(axis=0, ddof=1)
+    expected = (1 / sigma) / (1 / sigma).sum()
+    np.testing.assert_allclose(result.holdings["weight"], expected, rtol=1e-12)
