@@ -90,7 +90,7 @@ def read_csv_bytes(data: bytes, label: str) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError, TypeError) as exc:
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(f"{label} is not a readable CSV file ({detail})") from exc
-    frame.columns = [str(column).strip() for column in frame.columns]
+    frame.columns = strip_column_names(frame.columns)
     if frame.empty:
         raise DataValidationError(f"{label} has a header but no data rows")
     return frame
@@ -103,13 +103,24 @@ def read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
         raise DataValidationError(f"{label} is not a readable Parquet file") from exc
     if not isinstance(frame.index, pd.RangeIndex):  # a saved DatetimeIndex becomes a column
         frame = frame.reset_index()
-    frame.columns = [str(column).strip() for column in frame.columns]
+    frame.columns = strip_column_names(frame.columns)
     if frame.empty:
         raise DataValidationError(f"{label} has no data rows")
     return frame
 
 
 # ----- columns -------------------------------------------------------------------------
+
+
+def strip_column_names(columns: Iterable[object]) -> list[str]:
+    """Names without surrounding spaces; a name that would collide keeps its original spelling."""
+    out: list[str] = []
+    for position, column in enumerate(columns):
+        name = str(column).strip()
+        if name in out:
+            name = str(column) if str(column) not in out else f"{column}#{position}"
+        out.append(name)
+    return out
 
 
 def _squash(name: str) -> str:
@@ -138,7 +149,11 @@ def check_columns(frame: pd.DataFrame, required: Sequence[str], label: str) -> t
             match = close_match(column, spare)
             if match is not None:
                 hints.append(f"rename {match!r} to {column!r}")
-        hint = f" ({'; '.join(hints)})" if hints else f"; expected columns are {', '.join(required)}"
+        if hints:
+            hint = f" ({'; '.join(hints)})"
+        else:
+            found = ", ".join(repr(c) for c in present[:8])
+            hint = f"; expected the columns {', '.join(required)} but found {found}"
         raise DataValidationError(f"{label} is missing column(s) {', '.join(missing)}{hint}")
     extra = [c for c in present if c not in required]
     if extra:
@@ -227,7 +242,7 @@ def validate_sentiment(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Val
     if raw.empty:
         raise DataValidationError(f"{label} has no data rows")
     raw = raw.reset_index(drop=True)
-    raw.columns = [str(column).strip() for column in raw.columns]
+    raw.columns = strip_column_names(raw.columns)
     warnings = check_columns(raw, SENTIMENT_COLUMNS, label)
     rows = _RowFilter(len(raw))
     dates = parse_dates(raw["date"])
@@ -270,15 +285,11 @@ def sentiment_report(frame: pd.DataFrame, *, rows_read: int, dropped: tuple[Drop
         rows_read=rows_read,
         rows_kept=len(frame),
         dropped=dropped,
-        warnings=warnings + _dropped_warnings(dropped, "sentiment"),
+        warnings=warnings,
         symbols=tuple(sorted(frame["symbol"].unique())),
         first_date=_iso(dates.min()),
         last_date=_iso(dates.max()),
     )
-
-
-def _dropped_warnings(dropped: Sequence[DroppedRows], what: str) -> tuple[str, ...]:
-    return tuple(f"{what}: {d.count} dropped ({d.reason})" for d in dropped)
 
 
 def _iso(stamp: object) -> str | None:
@@ -295,7 +306,7 @@ def validate_prices(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Valida
     if not isinstance(raw.index, pd.RangeIndex):
         raw = raw.reset_index()
     raw = raw.reset_index(drop=True)
-    raw.columns = [str(column).strip() for column in raw.columns]
+    raw.columns = strip_column_names(raw.columns)
     by_lower = {}
     for column in raw.columns:
         by_lower.setdefault(column.lower(), column)
@@ -326,7 +337,7 @@ def _validate_long_prices(raw: pd.DataFrame, label: str, date_column: str, symbo
     wide = kept.pivot(index="date", columns="symbol", values="close")
     warnings = tuple(f"{label}: ignored column {c!r}" for c in raw.columns
                      if c not in (date_column, symbol_column, close_column))
-    return _finish_prices(wide, rows_read=len(raw), rows_kept=len(kept), dropped=tuple(rows.dropped),
+    return _finish_prices(wide, label=label, rows_read=len(raw), rows_kept=len(kept), dropped=tuple(rows.dropped),
                           warnings=warnings)
 
 
@@ -371,7 +382,7 @@ def _validate_wide_prices(raw: pd.DataFrame, label: str, date_column: str) -> tu
     wide = pd.DataFrame(numbers[rows.keep], index=dates[rows.keep].to_numpy(), columns=list(values.columns))
     if wide.empty:
         raise DataValidationError(f"{label} has no usable rows ({_summary(rows.dropped)})")
-    return _finish_prices(wide, rows_read=len(raw), rows_kept=len(wide), dropped=tuple(rows.dropped + dropped),
+    return _finish_prices(wide, label=label, rows_read=len(raw), rows_kept=len(wide), dropped=tuple(rows.dropped + dropped),
                           warnings=tuple(warnings))
 
 
@@ -381,20 +392,19 @@ def _duplicated_valid(values: pd.Series, keep: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _finish_prices(wide: pd.DataFrame, *, rows_read: int, rows_kept: int, dropped: tuple[DroppedRows, ...],
+def _finish_prices(wide: pd.DataFrame, *, label: str, rows_read: int, rows_kept: int, dropped: tuple[DroppedRows, ...],
                    warnings: tuple[str, ...]) -> tuple[pd.DataFrame, ValidationReport]:
     """Sort, type and name the wide frame; all-empty tickers become failed tickers."""
     wide = normalise_price_frame(wide)
     empty = [str(c) for c in wide.columns if not wide[c].notna().any()]
     wide = wide.drop(columns=empty)
     if wide.shape[1] == 0:
-        raise DataValidationError("the price file has no usable prices (every ticker is empty)")
+        raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
     report = ValidationReport(
         rows_read=rows_read,
         rows_kept=rows_kept,
         dropped=dropped,
-        warnings=warnings + _dropped_warnings(dropped, "prices")
-        + ((f"prices: no usable price for {', '.join(empty)}",) if empty else ()),
+        warnings=warnings + ((f"prices: no usable price for {', '.join(empty)}",) if empty else ()),
         symbols=tuple(wide.columns),
         failed_tickers=tuple(sorted(empty)),
         first_date=_iso(wide.index.min()),

@@ -1,0 +1,135 @@
+"""Price/sentiment files: wide and long CSV and Parquet round trips, and FileProvider."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import (
+    DataUnavailableError,
+    DemoProvider,
+    FileProvider,
+    load_market_data,
+    load_prices_file,
+    load_sentiment_csv,
+)
+from engine._demo import demo_frames
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[pd.DataFrame, pd.DataFrame]:
+    sentiment, prices = demo_frames(seed=5, n_symbols=12, years=3)
+    return sentiment, prices
+
+
+def wide_csv(prices: pd.DataFrame) -> bytes:
+    return prices.reset_index().to_csv(index=False, float_format="%.17g").encode()
+
+
+def long_frame(prices: pd.DataFrame) -> pd.DataFrame:
+    long = prices.stack().dropna().rename("close").reset_index()
+    return long.rename(columns={"level_1": "symbol"}).sample(frac=1.0, random_state=3)  # order must not matter
+
+
+@pytest.mark.parametrize("layout", ["wide_csv", "long_csv", "wide_parquet", "long_parquet", "wide_parquet_index"])
+def test_price_round_trips(tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame], layout: str) -> None:
+    _, prices = demo
+    path = tmp_path / ("prices.parquet" if "parquet" in layout else "prices.csv")
+    if layout == "wide_csv":
+        path.write_bytes(wide_csv(prices))
+    elif layout == "long_csv":
+        long_frame(prices).to_csv(path, index=False, float_format="%.17g")
+    elif layout == "wide_parquet":
+        prices.reset_index().to_parquet(path, index=False)
+    elif layout == "long_parquet":
+        long_frame(prices).to_parquet(path, index=False)
+    else:
+        prices.to_parquet(path)  # DatetimeIndex stored as the index
+    loaded, report = load_prices_file(path)
+    # Late-listed / delisted symbols keep their NaN cells; long files have no rows for them,
+    # so their days vanish only if no symbol traded (never here: QQQ always has a price).
+    pd.testing.assert_frame_equal(loaded, prices, check_freq=False)
+    assert report.failed_tickers == () and report.dropped == ()
+
+
+def test_sentiment_csv_round_trip(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    sentiment, _ = demo
+    data = sentiment.to_csv(index=False, float_format="%.17g", date_format="%Y-%m-%d").encode()
+    loaded, report = load_sentiment_csv(data, name="demo.csv")
+    pd.testing.assert_frame_equal(loaded, sentiment)
+    assert report.rows_read == report.rows_kept == len(sentiment)
+
+
+def test_parquet_detected_by_extension_or_magic(tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    _, prices = demo
+    buffer = io.BytesIO()
+    prices.to_parquet(buffer)
+    from_bytes, _ = load_prices_file(buffer.getvalue(), name="upload.bin")
+    pd.testing.assert_frame_equal(from_bytes, prices, check_freq=False)
+
+
+def test_file_provider_end_to_end(tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    sentiment, prices = demo
+    sentiment_path = tmp_path / "sentiment.csv"
+    sentiment.to_csv(sentiment_path, index=False, float_format="%.17g", date_format="%Y-%m-%d")
+    prices_path = tmp_path / "prices.csv"
+    dropped_symbol = next(c for c in prices.columns if c != "QQQ")
+    prices_path.write_bytes(wide_csv(prices.drop(columns=[dropped_symbol])))
+    provider = FileProvider(sentiment=sentiment_path, prices=prices_path)
+    assert provider.info.kind == "files" and provider.info.label == "sentiment.csv + prices.csv"
+    assert not provider.info.synthetic
+    data = load_market_data(provider)
+    assert data.report.failed_tickers == (dropped_symbol,)
+    reference = load_market_data(DemoProvider(seed=5, n_symbols=12, years=3))
+    pd.testing.assert_frame_equal(data.sentiment, reference.sentiment)
+    pd.testing.assert_frame_equal(data.prices, reference.prices.drop(columns=[dropped_symbol]), check_freq=False)
+
+
+def test_file_provider_from_uploaded_bytes(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    sentiment, prices = demo
+    provider = FileProvider(sentiment=sentiment.to_csv(index=False).encode(), prices=wide_csv(prices),
+                            sentiment_name="mine.csv", prices_name="px.csv")
+    assert provider.info.kind == "upload" and provider.info.label == "mine.csv + px.csv"
+    frame, report = provider.prices(["QQQ", "NOPE"], dt.date(2023, 1, 2), dt.date(2023, 1, 31))
+    assert list(frame.columns) == ["QQQ"] and report.failed_tickers == ("NOPE",)
+    assert frame.index.min() >= pd.Timestamp("2023-01-02") and frame.index.max() <= pd.Timestamp("2023-01-31")
+
+
+def test_file_provider_without_prices_names_the_fix(tmp_path: Path) -> None:
+    provider = FileProvider(sentiment=b"unused")
+    with pytest.raises(DataUnavailableError, match="PRICES_PATH"):
+        provider.prices(["AAA"], None, None)
+
+
+def test_file_provider_keeps_price_file_drops_in_its_report(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    _, prices = demo
+    broken = prices.reset_index()
+    broken.loc[3, "QQQ"] = -1.0
+    provider = FileProvider(sentiment=b"unused", prices=broken.to_csv(index=False).encode())
+    frame, report = provider.prices(["QQQ"], None, None)
+    assert np.isnan(frame["QQQ"].iloc[3])
+    assert any("positive" in d.reason for d in report.dropped)
+
+
+def test_file_provider_sentiment_is_a_fresh_copy(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    sentiment, _ = demo
+    provider = FileProvider(sentiment=sentiment.to_csv(index=False).encode())
+    first, _ = provider.sentiment()
+    first["twitterLikes"] = -5.0
+    second, _ = provider.sentiment()
+    assert (second["twitterLikes"] >= 0).all()
+
+
+def test_market_data_from_the_seed_file_and_demo_prices_reports_every_missing_ticker(
+    shared_sentiment_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    _, prices = demo
+    provider = FileProvider(sentiment=shared_sentiment_path, prices=wide_csv(prices), prices_name="demo.csv")
+    data = load_market_data(provider)
+    assert len(data.report.failed_tickers) == 85  # none of the real tickers is in the synthetic file
+    assert any("85 symbol(s)" in w for w in data.report.warnings)

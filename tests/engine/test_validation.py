@@ -1,0 +1,269 @@
+"""Sentiment and price validation: one test per file-level error and per row-level drop."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import (
+    COUNT_COLUMNS,
+    SENTIMENT_COLUMNS,
+    DataUnavailableError,
+    DataValidationError,
+    DroppedRows,
+    load_prices_file,
+    load_sentiment_csv,
+)
+from engine._validation import close_match, parse_dates, validate_prices, validate_sentiment
+
+HEADER = ",".join(SENTIMENT_COLUMNS)
+GOOD_ROW = "2022-01-03,AAPL,10,5,20,1000,0.5"
+
+
+def sentiment_csv(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join((header, *rows)) + "\n").encode()
+
+
+def dropped(report, reason_part: str) -> DroppedRows:
+    matches = [d for d in report.dropped if reason_part in d.reason]
+    assert len(matches) == 1, report.dropped
+    return matches[0]
+
+
+# ----- file-level errors -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "up.csv is empty"),
+    (b"   \n\n", "up.csv is empty"),
+    (sentiment_csv(), "has a header but no data rows"),
+    (b"\xff\xfe\x00\x01garbage,\x9c", "not UTF-8"),
+    (b"PAR1\x00\x00", "is a Parquet file, but a CSV file is expected"),
+])
+def test_unusable_sentiment_files_raise_one_sentence(data: bytes, message: str) -> None:
+    with pytest.raises(DataValidationError, match=message) as info:
+        load_sentiment_csv(data, name="up.csv")
+    assert "\n" not in str(info.value)
+
+
+def test_misnamed_column_is_named_with_a_suggestion() -> None:
+    header = HEADER.replace("twitterLikes", "TwitterLikes")
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(sentiment_csv(GOOD_ROW, header=header), name="up.csv")
+    assert str(info.value) == "up.csv is missing column(s) twitterLikes (rename 'TwitterLikes' to 'twitterLikes')"
+
+
+def test_missing_columns_are_all_named() -> None:
+    with pytest.raises(DataValidationError, match="missing column\\(s\\) twitterImpressions, twitterSentiment"):
+        load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,1,2,3", header="date,symbol,twitterPosts,twitterComments,twitterLikes"))
+
+
+def test_unrelated_columns_list_what_was_found_with_repr() -> None:
+    with pytest.raises(DataValidationError, match="found 'a', '=b'"):
+        load_sentiment_csv(b"a,=b\n1,2\n")
+
+
+def test_extra_columns_are_ignored_with_a_warning() -> None:
+    frame, report = load_sentiment_csv(sentiment_csv(GOOD_ROW + ",x", header=HEADER + ",note"))
+    assert tuple(frame.columns) == SENTIMENT_COLUMNS
+    assert any("'note'" in w for w in report.warnings)
+
+
+def test_malformed_csv_is_translated() -> None:
+    with pytest.raises(DataValidationError, match="not a readable CSV"):
+        load_sentiment_csv(sentiment_csv(GOOD_ROW, '2022-01-04,"MSFT,1,2,3,4,5'))
+
+
+def test_missing_path_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(DataUnavailableError, match="does not exist"):
+        load_sentiment_csv(tmp_path / "nope.csv")
+
+
+def test_max_bytes_is_enforced_for_bytes_and_paths(tmp_path: Path) -> None:
+    data = sentiment_csv(GOOD_ROW)
+    path = tmp_path / "s.csv"
+    path.write_bytes(data)
+    for source in (data, path):
+        with pytest.raises(DataValidationError, match="larger than"):
+            load_sentiment_csv(source, max_bytes=10)
+    assert len(load_sentiment_csv(path, max_bytes=10_000)[0]) == 1
+
+
+def test_wrong_source_type_is_a_validation_error() -> None:
+    with pytest.raises(DataValidationError, match="file path or bytes"):
+        load_sentiment_csv(12345)  # type: ignore[arg-type]
+
+
+def test_no_usable_rows_left_is_a_file_level_error() -> None:
+    with pytest.raises(DataValidationError, match="no usable rows.*date is not a valid date"):
+        load_sentiment_csv(sentiment_csv("yesterday,AAPL,1,2,3,4,0.5"))
+
+
+# ----- row-level drops (sentiment) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_row, reason, example", [
+    ("2022-13-45,MSFT,1,2,3,4,0.5", "date is not a valid date", "row 2"),
+    ("2022-01-03,=HYPERLINK(\"http://x\"),1,2,3,4,0.5", "symbol is not a ticker", "'=HYPERLINK(\"http://x\")'"),
+    ("2022-01-03,,1,2,3,4,0.5", "symbol is not a ticker", "''"),
+    ("2022-01-03,MSFT,-1,2,3,4,0.5", "twitterPosts is negative", "row 2"),
+    ("2022-01-03,MSFT,1,2,-3,4,0.5", "twitterLikes is negative", "row 2"),
+    ("2022-01-03,MSFT,1,many,3,4,0.5", "twitterComments is not a number", "row 2"),
+    ("2022-01-03,MSFT,1,2,3,,0.5", "twitterImpressions is empty", "row 2"),
+    ("2022-01-03,MSFT,1,2,inf,4,0.5", "twitterLikes is infinite", "row 2"),
+    ("2022-01-03,MSFT,1,2,3,4,good", "twitterSentiment is not a number", "row 2"),
+    ("2022-01-03,MSFT,1,2,3,4,-inf", "twitterSentiment is infinite", "row 2"),
+    ("2022-01-03,aapl,1,2,3,4,0.9", "duplicate (date, symbol)", "row 2"),
+])
+def test_bad_rows_are_dropped_and_reported(bad_row: str, reason: str, example: str) -> None:
+    frame, report = load_sentiment_csv(sentiment_csv(GOOD_ROW, bad_row))
+    assert len(frame) == 1 and frame.loc[0, "symbol"] == "AAPL"
+    entry = dropped(report, reason)
+    assert entry.count == 1 and entry.examples == (example,)
+    assert report.rows_read == 2 and report.rows_kept == 1
+
+
+def test_duplicate_keeps_the_first_row() -> None:
+    frame, _ = load_sentiment_csv(sentiment_csv(GOOD_ROW, "2022-01-03,AAPL,99,99,99,99,0.1"))
+    assert frame.loc[0, "twitterPosts"] == 10.0
+
+
+def test_invalid_row_does_not_shadow_a_valid_duplicate() -> None:
+    frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,-1,5,20,1000,0.5", GOOD_ROW))
+    assert len(frame) == 1 and frame.loc[0, "twitterPosts"] == 10.0
+    assert [d.reason for d in report.dropped] == ["twitterPosts is negative"]
+
+
+def test_empty_sentiment_score_is_kept_as_nan() -> None:
+    frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,10,5,20,1000,"))
+    assert np.isnan(frame.loc[0, "twitterSentiment"]) and report.dropped == ()
+
+
+def test_examples_are_capped_and_counts_exact() -> None:
+    rows = [f"2022-01-{d:02d},MSFT,-1,2,3,4,0.5" for d in range(1, 21)]
+    _, report = load_sentiment_csv(sentiment_csv(GOOD_ROW, *rows))
+    entry = dropped(report, "negative")
+    assert entry.count == 20 and len(entry.examples) == 5
+
+
+def test_output_has_the_documented_shape() -> None:
+    csv = sentiment_csv(" 2022-01-04 , msft ,1,2,3,4,0.5", GOOD_ROW, "2022-01-03T15:30:00,AMD,1,2,3,4,0.5")
+    frame, report = load_sentiment_csv(csv)
+    assert tuple(frame.columns) == SENTIMENT_COLUMNS
+    assert frame["date"].dtype == "datetime64[ns]"
+    assert all(frame[c].dtype == "float64" for c in COUNT_COLUMNS)
+    assert list(frame["symbol"]) == ["AAPL", "AMD", "MSFT"]  # sorted by (date, symbol), upper-cased
+    assert list(frame["date"].dt.hour) == [0, 0, 0]
+    assert isinstance(frame.index, pd.RangeIndex)
+    assert report.symbols == ("AAPL", "AMD", "MSFT")
+    assert (report.first_date, report.last_date) == ("2022-01-03", "2022-01-04")
+
+
+def test_utf8_bom_is_accepted() -> None:
+    frame, _ = load_sentiment_csv(b"\xef\xbb\xbf" + sentiment_csv(GOOD_ROW))
+    assert len(frame) == 1
+
+
+def test_sentiment_frame_input_is_validated_the_same_way() -> None:
+    raw = pd.DataFrame({"date": pd.to_datetime(["2022-01-03", "2022-01-04"]), "symbol": ["aapl", "=1+1"],
+                        "twitterPosts": [1, 2], "twitterComments": [1, 2], "twitterLikes": [1, 2],
+                        "twitterImpressions": [1, 2], "twitterSentiment": [np.nan, 0.3]})
+    frame, report = validate_sentiment(raw, "table")
+    assert list(frame["symbol"]) == ["AAPL"] and frame["twitterPosts"].dtype == "float64"
+    assert dropped(report, "not a ticker").examples == ("'=1+1'",)
+
+
+def test_loads_the_seed_data_set(shared_sentiment_path: Path) -> None:
+    frame, report = load_sentiment_csv(shared_sentiment_path)
+    assert report.rows_read == 27_235 and report.rows_kept == 27_235 and report.dropped == ()
+    assert frame["symbol"].nunique() == 85
+    assert frame["twitterSentiment"].isna().sum() == 4_240  # empty scores kept as NaN
+    assert (report.first_date, report.last_date) == ("2021-11-18", "2023-01-04")
+
+
+# ----- helpers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted, candidates, expected", [
+    ("twitterLikes", ["TwitterLikes"], "TwitterLikes"),
+    ("twitterLikes", ["twitter_likes"], "twitter_likes"),
+    ("twitterLikes", ["twiterLikes"], "twiterLikes"),
+    ("twitterLikes", ["volume"], None),
+])
+def test_close_match(wanted: str, candidates: list[str], expected: str | None) -> None:
+    assert close_match(wanted, candidates) == expected
+
+
+def test_parse_dates_rejects_implausible_and_accepts_common_spellings() -> None:
+    parsed = parse_dates(pd.Series(["2022-01-03", "01/04/2022", "3000-01-01", "", None, "x"]))
+    assert list(parsed[:2]) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+    assert parsed[2:].isna().all() and parsed.dtype == "datetime64[ns]"
+
+
+# ----- prices ----------------------------------------------------------------------------
+
+
+def test_wide_prices_cells_are_cleaned_and_reported() -> None:
+    csv = (b"Date,AAA,bbb,=cmd|' /C calc'!A0,CCC\n"
+           b"2022-01-03,10,20,1,\n"
+           b"2022-01-04,abc,-5,1,\n"
+           b"2022-01-04,12,21,1,\n"
+           b"someday,1,1,1,\n"
+           b"2022-01-05,inf,22,1,\n")
+    frame, report = load_prices_file(csv, name="w.csv")
+    assert list(frame.columns) == ["AAA", "BBB"] and frame.index.name == "date"
+    assert frame.loc["2022-01-04"].isna().all() and frame.loc["2022-01-05", "BBB"] == 22.0
+    assert dropped(report, "not a valid date").examples == ("row 4",)
+    assert dropped(report, "duplicate date").examples == ("row 3",)
+    assert dropped(report, "column name is not a ticker").examples == ('"=cmd|\' /C calc\'!A0"',)
+    assert dropped(report, "price is not a number").examples == ("AAA row 2",)
+    assert dropped(report, "positive finite").count == 2
+    assert report.failed_tickers == ("CCC",) and any("CCC" in w for w in report.warnings)
+
+
+def test_long_prices_rows_are_cleaned_and_reported() -> None:
+    csv = (b"date,symbol,close,volume\n2022-01-03,AAA,10,5\n2022-01-03,aaa,11,5\n"
+           b"2022-01-04,AAA,0,5\n2022-01-04,BBB,x,5\n2022-01-05,BBB,3,5\n2022-01-05,../x,3,5\n")
+    frame, report = load_prices_file(csv, name="l.csv")
+    assert frame.loc["2022-01-03", "AAA"] == 10.0
+    assert pd.Timestamp("2022-01-04") not in frame.index  # both of its rows were dropped
+    assert dropped(report, "close is not a positive number").count == 1
+    assert dropped(report, "close is not a number").count == 1
+    assert dropped(report, "duplicate (date, symbol)").examples == ("row 2",)
+    assert dropped(report, "symbol is not a ticker").examples == ("'../x'",)
+    assert any("'volume'" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "is empty"),
+    (b"date,AAA\n", "header but no data rows"),
+    (b"when,AAA\n2022-01-03,1\n", "no 'date' column"),
+    (b"Dates,AAA\n2022-01-03,1\n", "rename 'Dates' to 'date'"),
+    (b"date\n2022-01-03\n", "no ticker columns"),
+    (b"date,AAA\n2022-01-03,\n", "every ticker column is empty"),
+    (b"date,AAA\nnope,1\n", "no usable rows"),
+    (b"date,symbol,close\n2022-01-03,AAA,-1\n", "no usable prices"),
+    (b"PAR1 this is not really parquet PAR1", "not a readable Parquet file"),
+    (b"\x81\x82\x83,\x84", "not UTF-8"),
+])
+def test_unusable_price_files_raise_one_sentence(data: bytes, message: str) -> None:
+    with pytest.raises(DataValidationError, match=message):
+        load_prices_file(data, name="p.csv")
+
+
+def test_price_frame_with_datetime_index_is_accepted() -> None:
+    index = pd.DatetimeIndex(["2022-01-04", "2022-01-03"], name="Date")
+    frame, _ = validate_prices(pd.DataFrame({"msft": [2.0, 1.0]}, index=index), "frame")
+    assert list(frame.columns) == ["MSFT"] and list(frame["MSFT"]) == [1.0, 2.0]
+    assert frame.index.dtype == "datetime64[ns]"
+
+
+def test_parquet_is_detected_by_magic_bytes_without_a_name() -> None:
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": pd.to_datetime(["2022-01-03"]), "AAA": [1.5]}).to_parquet(buffer)
+    frame, _ = load_prices_file(buffer.getvalue())
+    assert frame.loc["2022-01-03", "AAA"] == 1.5
