@@ -248,7 +248,7 @@ class YahooProvider:
         missing = [t for t in tickers if t not in closes]
         batches = [Batch(tickers=tuple(missing[i:i + self.batch_size]), start=first, end=last)
                    for i in range(0, len(missing), self.batch_size)]
-        results: list[BatchResult] = self.executor.map(download_batch, batches, shared=self.settings) if batches else []
+        results = self._download(batches)
         cacheable = dt.date.fromisoformat(last) <= dt.date.today()  # today's bar is still moving
         errors: list[str] = []
         for result in results:
@@ -259,6 +259,17 @@ class YahooProvider:
             if result.error:
                 errors.append(result.error)
         return self._assemble(wanted, closes, invalid, errors, start, end)
+
+    def _download(self, batches: list[Batch]) -> list[BatchResult]:
+        """Run the batches; if the first one gets nothing even after its retries, Yahoo is
+        unreachable or blocking us, so the others are not tried (fail in ~30 s, not minutes)."""
+        if not batches:
+            return []
+        first = self.executor.map(download_batch, batches[:1], shared=self.settings)
+        if not first[0].closes or len(batches) == 1:
+            skipped = [BatchResult(closes={}, failed=b.tickers, attempts=0) for b in batches[1:]]
+            return first + skipped
+        return first + self.executor.map(download_batch, batches[1:], shared=self.settings)
 
     def _assemble(self, wanted: list[str], closes: dict[str, pd.Series], invalid: list[str], errors: list[str],
                   start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:

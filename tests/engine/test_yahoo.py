@@ -244,3 +244,11 @@ def test_market_data_from_yahoo_with_a_sentiment_frame(tmp_path: Path) -> None:
     assert data.report.failed_tickers == ("BAD",)
     assert set(data.prices.columns) == {"AAA", "QQQ"}
     assert fake.calls[0][1]["start"] == (dt.date(2022, 2, 1) - dt.timedelta(days=400)).isoformat()
+
+
+def test_unreachable_yahoo_stops_after_the_first_batch(tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    fake = FakeDownloader(rate_limited=1000)
+    with pytest.raises(DataUnavailableError, match="no prices for any of the 5"):
+        provider(tmp_path, fake, sleeps, batch_size=2, max_retries=3).prices(["A", "B", "C", "D", "E"], START, END)
+    assert len(fake.calls) == 4 and len(sleeps) == 3  # one batch and its retries, not three
