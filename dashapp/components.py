@@ -20,11 +20,11 @@ MAX_SYMBOLS_SHOWN = 40
 def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Alert:
     """A red alert with one sentence for the user (never a traceback)."""
     return dbc.Alert([html.Strong(f"{title}: "), html.Span(str(message))], color="danger",
-                     className="spl-error mb-3", role="alert")
+                     className="spl-error mb-3")
 
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:
-    return dbc.Alert(str(message), color=color, className="spl-info mb-3", role="status")
+    return dbc.Alert(str(message), color=color, className="spl-info mb-3")
 
 
 def warning_list(warnings: Sequence[str] | None) -> dbc.Alert | None:
@@ -105,8 +105,8 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
     symbols = list(report.get("symbols") or [])
     failed = list(report.get("failed_tickers") or [])
     rows = [
-        ("Rows read", f"{report.get('rows_read', 0):,}"),
-        ("Rows kept", f"{report.get('rows_kept', 0):,}"),
+        ("Rows read (all files)", f"{report.get('rows_read', 0):,}"),
+        ("Rows kept (all files)", f"{report.get('rows_kept', 0):,}"),
         ("Date range", f"{report.get('first_date') or MISSING} to {report.get('last_date') or MISSING}"),
         ("Symbols", f"{len(symbols)}: {_shorten(symbols)}" if symbols else "none"),
         ("Failed tickers (no prices)", f"{len(failed)}: {_shorten(failed)}" if failed else "none"),

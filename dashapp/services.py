@@ -32,6 +32,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -187,10 +188,17 @@ def _provider(source: Mapping[str, str]) -> Any:
 def _upload_provider(sentiment: bytes, prices: bytes | None, sentiment_name: str, prices_name: str) -> Any:
     if prices is None and hasattr(engine, "YahooProvider"):
         # No price file: prices come from Yahoo Finance (cached on disk by the engine).
+        # Few, short retries: the user is waiting for the validation report.
         return engine.YahooProvider(**_accepted(engine.YahooProvider, sentiment=sentiment,
-                                                sentiment_name=sentiment_name))
+                                                sentiment_name=sentiment_name, cache_dir=yahoo_cache_dir(),
+                                                max_retries=2, base_delay=0.5))
     return engine.FileProvider(sentiment=sentiment, prices=prices, sentiment_name=sentiment_name,
                                prices_name=prices_name)
+
+
+def yahoo_cache_dir() -> Path:
+    """Downloaded Yahoo prices are kept next to the app's cache (shared by its workers)."""
+    return Path(app_config().CACHE_DIR) / "yahoo"
 
 
 def source_info(source: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -244,8 +252,9 @@ def save_upload(sentiment_bytes: bytes, prices_bytes: bytes | None = None,
                 names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Validate an upload with the engine loaders, store it server-side, return the new source.
 
-    Returns ``{"source": <Store value>, "info": source_info(...)}``; ``info["report"]`` is
-    the validation report (sentiment and prices merged). Raises ``EngineError`` when the
+    Returns ``{"source": <Store value>, "info": source_info(...), "sentiment_report": ...}``;
+    ``info["report"]`` is the validation report of both files merged (row counts added up),
+    ``sentiment_report`` the sentiment file's alone. Raises ``EngineError`` when the
     files cannot be used; nothing is stored then.
     """
     names = names or {}
@@ -271,7 +280,8 @@ def save_upload(sentiment_bytes: bytes, prices_bytes: bytes | None = None,
     if not _caches()["uploads"].set(digest, payload):
         log.warning("upload %s kept in this worker only: the shared cache did not store it", digest)
     _lru().put(f"upload:{digest}|QQQ", data)
-    return {"source": source, "info": source_info(source)}
+    _, sentiment_report = provider.sentiment()  # read once already: the provider keeps it
+    return {"source": source, "info": source_info(source), "sentiment_report": report_to_plain(sentiment_report)}
 
 
 def safe_name(raw: Any, fallback: str) -> str:

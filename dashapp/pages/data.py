@@ -1,0 +1,157 @@
+"""Data page: upload a sentiment CSV (and optionally a price file), see the validation
+report, and choose which data this browser session's runs use.
+
+Flow: an upload is validated on the server as soon as it arrives (``services.save_upload``);
+a usable data set becomes a candidate (``data-candidate`` Store); "Use this data" copies
+the candidate into the session's ``session-source`` Store; "Back to default data" resets it.
+The uploaded bytes never travel back to the browser: the Store holds only the content hash.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update, register_page
+
+import engine
+from dashapp import components, services
+
+log = logging.getLogger(__name__)
+
+register_page(__name__, path="/data", name="Data", title="Data · Sentiment Portfolio Lab", order=4)
+
+SENTIMENT_HELP = ("A CSV with the columns date, symbol, twitterPosts, twitterComments, twitterLikes, "
+                  "twitterImpressions, twitterSentiment (one row per symbol and day).")
+PRICES_HELP = ("Optional: adjusted closes, either wide (a date column and one column per ticker) or long "
+               "(date, symbol, close), as CSV or Parquet. It must include the benchmark (QQQ). "
+               "Without it, prices come from Yahoo Finance, which needs network access.")
+
+
+def layout(**_query: Any) -> html.Div:
+    max_bytes = services.app_config().MAX_UPLOAD_BYTES
+    limit = f"{max_bytes / 2**20:g} MiB"
+    return html.Div([
+        html.H2("Data"),
+        dbc.Card(dbc.CardBody([
+            html.H5("Active data source for this session"),
+            dcc.Loading(html.Div(id="data-active"), type="dot"),
+            dbc.Button("Back to default data", id="data-use-default", color="secondary", outline=True,
+                       size="sm", className="mt-2"),
+        ]), className="mb-4"),
+        dbc.Row([
+            dbc.Col(_upload_box("data-upload-sentiment", "Sentiment CSV", SENTIMENT_HELP, limit, max_bytes), md=6),
+            dbc.Col(_upload_box("data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes), md=6),
+        ], className="mb-3 g-3"),
+        dcc.Store(id="data-candidate"),
+        dcc.Loading(html.Div(id="data-validation"), type="default"),
+        dbc.Button("Use this data for my runs", id="data-use-upload", color="primary", disabled=True,
+                   className="me-2"),
+        html.Div(id="data-choice-message", className="mt-3"),
+    ], className="spl-page-data")
+
+
+def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_bytes: int) -> html.Div:
+    return html.Div([
+        html.H5(title),
+        dcc.Upload(
+            id=upload_id,
+            children=html.Div(["Drag and drop or ", html.A("choose a file", href="#"), f" (at most {limit})"]),
+            max_size=max_bytes,
+            multiple=False,
+            accept=".csv,.txt,.parquet,.pq,text/csv",
+            className="spl-upload",
+        ),
+        html.Div(id=f"{upload_id}-name", className="small text-muted mt-1"),
+        html.P(help_text, className="small text-muted mt-1"),
+    ])
+
+
+# ----- callbacks -------------------------------------------------------------------------
+
+
+@callback(
+    Output("data-candidate", "data"),
+    Output("data-validation", "children"),
+    Output("data-use-upload", "disabled"),
+    Output("data-upload-sentiment-name", "children"),
+    Output("data-upload-prices-name", "children"),
+    Input("data-upload-sentiment", "contents"),
+    Input("data-upload-prices", "contents"),
+    State("data-upload-sentiment", "filename"),
+    State("data-upload-prices", "filename"),
+    prevent_initial_call=True,
+)
+def validate_upload(sentiment_contents: str | None, prices_contents: str | None,
+                    sentiment_filename: str | None, prices_filename: str | None) -> tuple[Any, ...]:
+    """Validate whatever was uploaded; a usable data set becomes the candidate."""
+    names = (_file_label(sentiment_filename), _file_label(prices_filename))
+    if not sentiment_contents:
+        message = components.info_alert("Price file received. Now upload the sentiment CSV.", color="info")
+        return None, message, True, *names
+    try:
+        sentiment = services.decode_upload(sentiment_contents, what="sentiment file")
+        prices = services.decode_upload(prices_contents, what="price file") if prices_contents else None
+        saved = services.save_upload(sentiment, prices, {"sentiment": sentiment_filename or "",
+                                                         "prices": prices_filename or ""})
+    except engine.EngineError as exc:
+        return None, components.error_alert(str(exc), title="This file cannot be used"), True, *names
+    except Exception:  # noqa: BLE001 - unexpected: log it, show a sentence, keep the app working
+        log.exception("validating an upload failed")
+        return None, components.error_alert("the upload could not be processed (the error was logged)"), True, *names
+    info = saved["info"]
+    body = html.Div([
+        components.info_alert(f"{info['label']} is valid: {saved['sentiment_report']['rows_kept']:,} sentiment "
+                              f"rows kept, {len(info['report']['symbols'])} symbols. "
+                              "Click “Use this data for my runs” to switch to it."),
+        html.H5("Validation report"),
+        components.report_table(info["report"]),
+    ], className="data-upload-report")
+    return saved["source"], body, False, *names
+
+
+@callback(
+    Output("session-source", "data"),
+    Output("data-choice-message", "children"),
+    Input("data-use-upload", "n_clicks"),
+    Input("data-use-default", "n_clicks"),
+    State("data-candidate", "data"),
+    prevent_initial_call=True,
+)
+def choose_source(_use_clicks: int | None, _default_clicks: int | None, candidate: Any) -> tuple[Any, Any]:
+    """Set the session's source to the validated upload, or back to the default."""
+    if ctx.triggered_id == "data-use-default":
+        return dict(services.DEFAULT_SOURCE), components.info_alert("Back to the default data source.")
+    try:
+        source = services.resolve_source(candidate)
+    except engine.EngineError as exc:
+        return no_update, components.error_alert(str(exc))
+    if source["kind"] != "upload":
+        return no_update, components.error_alert("upload and validate a file first", title="Nothing to use")
+    return source, components.info_alert(f"Your runs now use {source['name']}.")
+
+
+@callback(Output("data-active", "children"), Input("session-source", "data"))
+def show_active(store: Any) -> Any:
+    """The session's active source, SYNTHETIC flag and validation report."""
+    try:
+        info = services.source_info(services.resolve_source(store))
+    except engine.EngineError as exc:
+        return components.error_alert(str(exc), title="The active data source cannot be loaded")
+    except Exception:  # noqa: BLE001
+        log.exception("loading the active data source failed")
+        return components.error_alert("the active data source could not be loaded (the error was logged)")
+    lines: list[Any] = [html.Div(components.source_badge(info), id="data-active-label", className="mb-1")]
+    if info.get("detail"):
+        lines.append(html.Div(info["detail"], className="small text-muted mb-2"))
+    if info.get("synthetic"):
+        lines.append(dbc.Alert("These are synthetic demo data: made-up symbols and prices. Results show how the "
+                               "tool works, not how any real strategy performed.", color="warning",
+                               className="py-2 small"))
+    lines.append(html.Details([html.Summary("Validation report"), components.report_table(info["report"])]))
+    return html.Div(lines)
+
+
+def _file_label(filename: str | None) -> str:
+    return f"Received: {services.safe_name(filename, 'file')}" if filename else ""

@@ -1,0 +1,143 @@
+"""Data page callbacks called directly: upload validation, choosing the source, the active source."""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from dashapp import create_app
+
+GOOD_SENTIMENT = (
+    "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+    + "".join(
+        f"2022-{month:02d}-{day:02d},{symbol},{30 + day},{20 + day + i},{40 + 3 * day + i},{1000 + day},0.5\n"
+        for month in range(1, 7) for day in (3, 10, 17, 24) for i, symbol in enumerate(("AAA", "BBB", "CCC", "DDD"))
+    )
+)
+
+
+def _prices_csv() -> str:
+    import numpy as np
+    import pandas as pd
+
+    days = pd.bdate_range("2021-01-04", "2022-12-30")
+    rng = np.random.default_rng(3)
+    closes = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, (len(days), 5)), axis=0))
+    frame = pd.DataFrame(closes, index=days, columns=["AAA", "BBB", "CCC", "DDD", "QQQ"])
+    frame.index.name = "date"
+    return frame.to_csv(date_format="%Y-%m-%d")
+
+
+def data_uri(text: str) -> str:
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Any:
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+
+
+@pytest.fixture
+def page(app: Any) -> Iterator[Any]:
+    from dashapp.pages import data  # the module Dash executed for this app
+
+    with app.server.test_request_context("/"):
+        yield data
+
+
+def triggered(prop_id: str, fn: Any, *args: Any) -> Any:
+    """Call a callback as Dash would after ``prop_id`` changed (for ``ctx.triggered_id``)."""
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+        return fn(*args)
+    return contextvars.copy_context().run(run)
+
+
+@pytest.mark.parametrize(
+    ("contents", "fragment"),
+    [
+        (data_uri("this is not,a sentiment file\n1,2\n"), "column"),
+        (data_uri(""), "empty"),
+        ("data:text/csv;base64,@@@not-base64@@@", "base64"),
+        (data_uri("date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+                  "not-a-date,=CMD(),x,y,z,w,v\n"), ""),
+    ],
+    ids=["wrong-columns", "empty", "not-base64", "no-usable-rows"],
+)
+def test_malformed_upload_shows_a_message_and_no_candidate(page: Any, contents: str, fragment: str) -> None:
+    candidate, body, disabled, name, _ = page.validate_upload(contents, None, "bad.csv", None)
+    text = str(body)
+    assert candidate is None and disabled is True
+    assert "cannot be used" in text or "could not" in text
+    assert fragment.lower() in text.lower()
+    assert "Traceback" not in text
+    assert name == "Received: bad.csv"
+
+
+def test_good_upload_becomes_a_candidate_with_a_report(page: Any) -> None:
+    candidate, body, disabled, _, prices_name = page.validate_upload(
+        data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "my sentiment.csv", "closes.csv")
+    assert disabled is False
+    assert candidate["kind"] == "upload" and candidate["name"] == "my sentiment.csv"
+    assert len(candidate["id"]) == 32
+    text = str(body)
+    assert "96 sentiment rows kept, 5 symbols" in text  # 6 months x 4 weeks x 4 symbols; + QQQ
+    assert "AAA, BBB, CCC, DDD" in text
+    assert prices_name == "Received: closes.csv"
+
+
+def test_app_keeps_working_after_a_malformed_upload(app: Any, page: Any) -> None:
+    page.validate_upload(data_uri("garbage"), None, "bad.csv", None)
+    candidate, *_ = page.validate_upload(data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "s.csv", "p.csv")
+    assert candidate is not None
+    assert app.server.test_client().get("/health").status_code == 200
+
+
+def test_prices_alone_ask_for_the_sentiment_file(page: Any) -> None:
+    candidate, body, disabled, *_ = page.validate_upload(None, data_uri(_prices_csv()), None, "p.csv")
+    assert candidate is None and disabled is True
+    assert "upload the sentiment CSV" in str(body)
+
+
+def test_use_upload_sets_the_session_source(page: Any) -> None:
+    candidate, *_ = page.validate_upload(data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "s.csv", "p.csv")
+    source, message = triggered("data-use-upload.n_clicks", page.choose_source, 1, None, candidate)
+    assert source == candidate
+    assert "s.csv" in str(message)
+
+
+def test_use_default_resets_the_session_source(page: Any) -> None:
+    source, _ = triggered("data-use-default.n_clicks", page.choose_source, None, 1, {"kind": "upload"})
+    assert source == {"kind": "default"}
+
+
+@pytest.mark.parametrize("candidate", [None, {"kind": "upload", "id": "../../etc/passwd"}, {"kind": "default"}])
+def test_use_upload_without_a_valid_candidate_is_refused(page: Any, candidate: Any) -> None:
+    from dash import no_update
+
+    source, message = triggered("data-use-upload.n_clicks", page.choose_source, 1, None, candidate)
+    assert source is no_update
+    assert "alert" in str(message).lower()
+
+
+def test_active_source_of_a_new_session_is_the_synthetic_demo(page: Any) -> None:
+    text = str(page.show_active(None))
+    assert "SYNTHETIC" in text and "Demo data" in text
+
+
+def test_active_source_after_an_upload_is_not_synthetic(page: Any) -> None:
+    candidate, *_ = page.validate_upload(data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "s.csv", "p.csv")
+    text = str(page.show_active(candidate))
+    assert "SYNTHETIC" not in text and "s.csv" in text and "UPLOADED" in text
+
+
+def test_active_source_that_expired_shows_an_error(page: Any) -> None:
+    text = str(page.show_active({"kind": "upload", "id": "0" * 32, "name": "gone.csv"}))
+    assert "no longer on the server" in text
