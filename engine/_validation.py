@@ -101,6 +101,8 @@ def read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...): translate all
         raise DataValidationError(f"{label} is not a readable Parquet file") from exc
+    if isinstance(frame.columns, pd.MultiIndex):  # e.g. a yfinance download saved as is
+        return frame
     if not isinstance(frame.index, pd.RangeIndex):  # a saved DatetimeIndex becomes a column
         frame = frame.reset_index()
     frame.columns = strip_column_names(frame.columns)
@@ -303,6 +305,7 @@ def validate_prices(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Valida
     """Clean a wide (``date`` + one column per ticker) or long (``date,symbol,close``) table."""
     if raw.empty:
         raise DataValidationError(f"{label} has no data rows")
+    raw = yahoo_layout_to_wide(raw, label)
     if not isinstance(raw.index, pd.RangeIndex):
         raw = raw.reset_index()
     raw = raw.reset_index(drop=True)
@@ -318,6 +321,46 @@ def validate_prices(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Valida
     if "symbol" in by_lower and "close" in by_lower:
         return _validate_long_prices(raw, label, date_column, by_lower["symbol"], by_lower["close"])
     return _validate_wide_prices(raw, label, date_column)
+
+
+OHLCV = {"open", "high", "low", "close", "adj close", "adj_close", "adjclose", "volume"}
+
+
+def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Accept Yahoo Finance exports: (Price, Ticker) columns, in Parquet or as yfinance's
+    three-line CSV header (``Price,...`` / ``Ticker,...`` / ``Date,,...``). The adjusted close
+    is ``Adj Close`` when present, else ``Close`` (already adjusted with ``auto_adjust=True``)."""
+    if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
+        fields = {str(f) for f in raw.columns.get_level_values(0)}
+        field = "Adj Close" if "Adj Close" in fields else "Close" if "Close" in fields else None
+        if field is None:
+            return raw
+        table = raw[field]
+        table.columns = [str(c) for c in table.columns]
+        index = raw.index if not isinstance(raw.index, pd.RangeIndex) else None
+        if index is None:
+            return raw
+        return table.set_axis(pd.Index(index, name="date"), axis=0).reset_index()
+    columns = [str(c).strip() for c in raw.columns]
+    if columns and columns[0].lower() == "price" and len(raw) >= 2:
+        first = raw.iloc[:, 0].astype("string").str.strip().str.lower()
+        if first.iloc[0] == "ticker" and first.iloc[1] in ("date", "datetime"):
+            fields = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
+            wanted = "Adj Close" if "Adj Close" in fields else "Close"
+            picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
+            if picks:
+                tickers = [str(raw.iloc[0, i]) for i in picks]
+                body = raw.iloc[2:, [0, *picks]].reset_index(drop=True)
+                body.columns = ["date", *tickers]
+                return body
+    rest = {c.lower() for c in columns} - {"date", "datetime"}
+    # Four or more OHLCV names (a real wide file may hold tickers such as LOW or OPEN).
+    if len(rest) >= 4 and "close" in rest and rest <= OHLCV:
+        raise DataValidationError(
+            f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) without the ticker's "
+            "name; use columns date,<TICKER> (one column of adjusted closes per ticker)"
+        )
+    return raw
 
 
 def _validate_long_prices(raw: pd.DataFrame, label: str, date_column: str, symbol_column: str,
@@ -399,7 +442,8 @@ def _finish_prices(wide: pd.DataFrame, *, label: str, rows_read: int, rows_kept:
     empty = [str(c) for c in wide.columns if not wide[c].notna().any()]
     wide = wide.drop(columns=empty)
     if wide.shape[1] == 0:
-        raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
+        reason = _summary(dropped) if dropped else "every ticker column is empty"
+        raise DataValidationError(f"{label} has no usable prices ({reason})")
     report = ValidationReport(
         rows_read=rows_read,
         rows_kept=rows_kept,

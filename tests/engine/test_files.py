@@ -133,3 +133,44 @@ def test_market_data_from_the_seed_file_and_demo_prices_reports_every_missing_ti
     data = load_market_data(provider)
     assert len(data.report.failed_tickers) == 85  # none of the real tickers is in the synthetic file
     assert any("85 symbol(s)" in w for w in data.report.warnings)
+
+
+# ----- Yahoo Finance exports -------------------------------------------------------------
+
+
+def _yf_export(auto_adjust: bool) -> pd.DataFrame:
+    """A yfinance 1.x ``download`` result for AAA (prices) and BBB (failed: all NaN)."""
+    index = pd.bdate_range("2022-01-03", periods=4, name="Date")
+    fields = ["Close", "High", "Low", "Open", "Volume"] if auto_adjust else \
+        ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_product([fields, ["AAA", "BBB"]], names=["Price", "Ticker"])
+    frame = pd.DataFrame(np.nan, index=index, columns=columns)
+    for field in fields:
+        frame[(field, "AAA")] = [10.0, 11.0, 12.0, 13.0] if field != "Adj Close" else [9.0, 9.9, 10.8, 11.7]
+    return frame
+
+
+@pytest.mark.parametrize("auto_adjust, first_close", [(True, 10.0), (False, 9.0)])
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_yfinance_exports_are_read_as_adjusted_closes(auto_adjust: bool, first_close: float, form: str) -> None:
+    export = _yf_export(auto_adjust)
+    if form == "csv":
+        data = export.to_csv().encode()  # three header lines: Price / Ticker / Date
+    else:
+        buffer = io.BytesIO()
+        export.to_parquet(buffer)
+        data = buffer.getvalue()
+    frame, report = load_prices_file(data, name=f"yf.{form}")
+    assert list(frame.columns) == ["AAA"] and frame["AAA"].iloc[0] == first_close
+    assert report.failed_tickers == ("BBB",)
+
+
+def test_one_ticker_yahoo_export_without_names_is_refused() -> None:
+    export = _yf_export(True).xs("AAA", axis=1, level="Ticker")
+    with pytest.raises(Exception, match="one-ticker Yahoo export"):
+        load_prices_file(export.to_csv().encode())
+
+
+def test_tickers_named_like_price_fields_are_still_tickers() -> None:
+    frame, _ = load_prices_file(b"date,LOW,OPEN\n2022-01-03,1,2\n")
+    assert list(frame.columns) == ["LOW", "OPEN"]

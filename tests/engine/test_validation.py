@@ -267,3 +267,51 @@ def test_parquet_is_detected_by_magic_bytes_without_a_name() -> None:
     pd.DataFrame({"date": pd.to_datetime(["2022-01-03"]), "AAA": [1.5]}).to_parquet(buffer)
     frame, _ = load_prices_file(buffer.getvalue())
     assert frame.loc["2022-01-03", "AAA"] == 1.5
+
+
+# ----- fuzzing: never a raw pandas/pyarrow exception --------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from engine import EngineError  # noqa: E402
+
+CELLS = st.one_of(st.sampled_from(["", "1", "-1", "0", "1e308", "1e999", "nan", "inf", "2022-01-03", "AAPL", "=1+1",
+                                   "\"", ",", "2022-02-30", "NULL", " 7 ", "١٢", "\u00a0"]),
+                  st.text(max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(CELLS, min_size=5, max_size=8), max_size=6))
+def test_fuzzed_sentiment_csv_never_leaks_a_raw_exception(rows: list[list[str]]) -> None:
+    text = HEADER + "\n" + "\n".join(",".join(row) for row in rows)
+    try:
+        frame, _ = load_sentiment_csv(text.encode("utf-8"))
+    except EngineError as error:
+        assert "\n" not in str(error)
+    else:
+        assert tuple(frame.columns) == SENTIMENT_COLUMNS and len(frame) >= 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(header=st.lists(st.sampled_from(["date", "Date", "symbol", "close", "AAA", "bbb", "=X", "", "AAA "]),
+                       min_size=1, max_size=5),
+       rows=st.lists(st.lists(CELLS, min_size=1, max_size=5), max_size=6))
+def test_fuzzed_price_csv_never_leaks_a_raw_exception(header: list[str], rows: list[list[str]]) -> None:
+    text = ",".join(header) + "\n" + "\n".join(",".join(row) for row in rows)
+    try:
+        frame, _ = load_prices_file(text.encode("utf-8"))
+    except EngineError:
+        return
+    assert frame.index.name == "date" and (frame.dtypes == "float64").all()
+    assert (frame.stack().dropna() > 0).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=64))
+def test_fuzzed_bytes_never_leak_a_raw_exception(data: bytes) -> None:
+    for loader in (load_sentiment_csv, load_prices_file):
+        try:
+            loader(data)
+        except EngineError:
+            pass
