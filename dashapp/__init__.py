@@ -8,6 +8,7 @@ directories, and gunicorn imports ``dashapp.wsgi:application``.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,19 +41,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     cache_dir.mkdir(parents=True, exist_ok=True)
     background = DiskcacheManager(diskcache.Cache(str(cache_dir / "background")))
 
-    app = dash.Dash(
-        __name__,
-        use_pages=True,
-        pages_folder=str(PAGES_DIR),
-        assets_folder=str(ASSETS_DIR),
-        # Bootstrap is vendored in assets/ (served by this app): no CDN, nothing third-party.
-        external_stylesheets=[],
-        serve_locally=True,
-        suppress_callback_exceptions=True,
-        background_callback_manager=background,
-        title=settings.TITLE,
-        update_title=None,
-    )
+    # A fresh context: Dash's ``get_app()`` prefers a context variable that an earlier app's
+    # request may have left set in this thread, and ``register_page(redirect_from=...)``
+    # would then add its redirect routes to that earlier app (tests build many apps).
+    app = contextvars.copy_context().run(_new_dash, settings, background)
     server = app.server
     server.config.update(SECRET_KEY=settings.SECRET_KEY, DEBUG=settings.DEBUG)
     server.extensions["spl_config"] = settings
@@ -65,3 +57,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     log.info("dashboard created: data source %s, cache %s, executor %s",
              settings.DATA_SOURCE, settings.CACHE_TYPE, settings.ENGINE_EXECUTOR)
     return app
+
+
+def _new_dash(settings: AppConfig, background: DiskcacheManager) -> dash.Dash:
+    from dash import _get_app
+
+    _get_app.app_context.set(None)  # only inside the copied context: get_app() falls back to the new app
+    return dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR),
+        # Bootstrap is vendored in assets/ (served by this app): no CDN, nothing third-party.
+        external_stylesheets=[],
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        background_callback_manager=background,
+        title=settings.TITLE,
+        update_title=None,
+    )

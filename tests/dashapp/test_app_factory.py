@@ -1,0 +1,137 @@
+"""create_app: configuration precedence, safe defaults, pages, local assets, the WSGI entry point."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+
+from dashapp import create_app
+from dashapp.config import AppConfig, ConfigError
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> dash.Dash:
+    return create_app({"CACHE_DIR": str(tmp_path / "cache")})
+
+
+def test_config_override_reaches_the_flask_app(tmp_path: Path) -> None:
+    app = create_app({"CACHE_DIR": str(tmp_path / "c"), "DEMO_SEED": 11, "MAX_UPLOAD_BYTES": 2048})
+    config = app.server.extensions["spl_config"]
+    assert (config.CACHE_DIR, config.DEMO_SEED, config.MAX_UPLOAD_BYTES) == (str(tmp_path / "c"), 11, 2048)
+    assert (tmp_path / "c" / "results").is_dir() and (tmp_path / "c" / "background").is_dir()
+
+
+def test_environment_is_read_and_overrides_win(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DEMO_SEED", "3")
+    monkeypatch.setenv("CACHE_DEFAULT_TIMEOUT", "60")
+    config = AppConfig.load(overrides={"DEMO_SEED": "5", "CACHE_DIR": str(tmp_path)})
+    assert config.DEMO_SEED == 5  # override beats environment
+    assert config.CACHE_DEFAULT_TIMEOUT == 60  # environment beats default
+
+
+def test_debug_is_off_by_default(app: dash.Dash) -> None:
+    assert app.server.extensions["spl_config"].DEBUG is False
+    assert app.server.config["DEBUG"] is False
+    assert app.server.config["PROPAGATE_EXCEPTIONS"] is False
+
+
+def test_debug_is_refused_under_gunicorn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
+    with pytest.raises(ConfigError, match="refused in production"):
+        create_app({"CACHE_DIR": str(tmp_path), "DEBUG": True})
+
+
+def test_secret_key_is_random_when_unset() -> None:
+    assert AppConfig.load(env={}).SECRET_KEY != AppConfig.load(env={}).SECRET_KEY
+    assert len(AppConfig.load(env={}).SECRET_KEY) >= 32
+    assert AppConfig.load(env={"SECRET_KEY": "fixed"}).SECRET_KEY == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATA_SOURCE": "bogus"}, "DATA_SOURCE must be one of"),
+        ({"DATA_SOURCE": "files"}, "needs SENTIMENT_PATH"),
+        ({"CACHE_TYPE": "RedisCache"}, "needs CACHE_REDIS_URL"),
+        ({"CACHE_TYPE": "Memcached"}, "CACHE_TYPE must be one of"),
+        ({"MAX_UPLOAD_BYTES": "ten"}, "MAX_UPLOAD_BYTES must be a whole number"),
+        ({"MAX_UPLOAD_BYTES": "10"}, "MAX_UPLOAD_BYTES must be a whole number >= 1024"),
+        ({"DEBUG": "maybe"}, "DEBUG must be 0/1"),
+        ({"ENGINE_EXECUTOR": "threads"}, "ENGINE_EXECUTOR must be one of"),
+    ],
+)
+def test_bad_configuration_fails_at_start_with_one_sentence(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.load(env=env)
+
+
+def test_unknown_override_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown configuration key"):
+        AppConfig.load(env={}, overrides={"CACHE_DIRECTORY": "/tmp"})
+
+
+def test_defaults() -> None:
+    config = AppConfig.load(env={})
+    assert (config.DATA_SOURCE, config.CACHE_TYPE, config.MAX_UPLOAD_BYTES) == ("demo", "FileSystemCache", 10 * 2**20)
+
+
+def test_pages_are_registered(app: dash.Dash) -> None:
+    paths = {page["module"]: page["path"] for page in dash.page_registry.values()}
+    assert paths["dashapp.pages.data"] == "/data"
+    assert paths["dashapp.pages.status"] == "/status"
+
+
+def test_index_serves_the_shell_with_local_stylesheets_only(app: dash.Dash) -> None:
+    response = app.server.test_client().get("/data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<title>Sentiment Portfolio Lab</title>" in html
+    links = re.findall(r'<link[^>]+href="([^"]+)"', html)
+    assert any("00-bootstrap" in href for href in links)
+    assert not [href for href in links + re.findall(r'<script[^>]+src="([^"]+)"', html)
+                if href.startswith(("http:", "https:", "//"))]
+
+
+def test_shell_layout_has_the_session_store_location_and_badge(app: dash.Dash) -> None:
+    with app.server.test_request_context("/"):
+        layout = str(app.layout())
+    for fragment in ("id='session-source'", "storage_type='session'", "id='url'", "refresh='callback-nav'",
+                     "id='source-badge'", "Data", "Status"):
+        assert fragment in layout
+
+
+def test_badge_callback_says_synthetic_for_the_demo(app: dash.Dash) -> None:
+    from dashapp.layout import render_badge
+
+    with app.server.app_context():
+        assert "SYNTHETIC" in str(render_badge(None))
+        assert "malformed" in str(render_badge({"kind": "upload", "id": "nope"}))
+
+
+def test_wsgi_exposes_a_flask_application(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path / "wsgi-cache"))
+    import dashapp.wsgi as wsgi
+
+    module: Any = importlib.reload(wsgi)
+    assert module.application is module.app.server
+    assert module.application.test_client().get("/health").json == {"status": "ok"}
+    assert module.application.extensions["spl_config"].CACHE_DIR == str(tmp_path / "wsgi-cache")
+
+
+def test_dev_server_parses_arguments_without_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashapp.__main__ as main
+
+    seen: dict[str, Any] = {}
+
+    class FakeApp:
+        def run(self, **kwargs: Any) -> None:
+            seen.update(kwargs)
+
+    monkeypatch.setattr(main, "create_app", lambda config=None: seen.update(config=config) or FakeApp())
+    main.main(["--port", "8123"])
+    assert seen == {"config": None, "host": "127.0.0.1", "port": 8123, "debug": False}

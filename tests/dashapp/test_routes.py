@@ -1,0 +1,98 @@
+"""/health and /ready: bodies, no-store, and 503 naming what is down (failures injected)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+
+import engine
+from dashapp import create_app, routes
+from dashapp.cache import caches_of
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeCluster:
+    mode: str = "embedded"
+    nodes: int = 1
+    cpus: float = 2.0
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> dash.Dash:
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})
+
+
+class BrokenBackend:
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise ConnectionError("cache host unreachable")
+        return fail
+
+
+def test_health_is_ok_and_not_cached(app: dash.Dash) -> None:
+    response = app.server.test_client().get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_health_touches_neither_cache_nor_ray(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    caches_of(app.server)["results"]._backend = BrokenBackend()
+    monkeypatch.setattr(engine, "cluster_status", lambda: 1 / 0, raising=False)
+    assert app.server.test_client().get("/health").status_code == 200
+
+
+def test_ready_when_cache_and_ray_answer(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "ok" and response.json["down"] == []
+    assert response.json["checks"]["ray"]["detail"] == {"mode": "embedded", "nodes": 1, "cpus": 2.0}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_ready_is_503_when_the_cache_is_down(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
+    caches_of(app.server)["results"]._backend = BrokenBackend()
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 503
+    assert response.json["down"] == ["cache"]
+    assert "unreachable" in response.json["checks"]["cache"]["detail"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_ready_is_503_when_ray_is_down(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable() -> Any:
+        raise engine.ClusterUnavailableError("cannot reach the Ray head at ray://10.0.0.1:10001")
+
+    monkeypatch.setattr(engine, "cluster_status", unreachable, raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 503
+    assert response.json["down"] == ["ray"]
+    assert "cannot reach the Ray head" in response.json["checks"]["ray"]["detail"]
+
+
+def test_ready_is_503_when_a_check_hangs(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(routes, "READY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(engine, "cluster_status", lambda: release.wait(30) and FakeCluster(), raising=False)
+    try:
+        response = app.server.test_client().get("/ready")
+    finally:
+        release.set()
+    assert response.status_code == 503
+    assert response.json["down"] == ["ray"]
+    assert "no answer within" in response.json["checks"]["ray"]["detail"]
+
+
+def test_ready_does_not_need_ray_with_the_serial_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "serial"})
+    monkeypatch.setattr(engine, "cluster_status", lambda: 1 / 0, raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 200
+    assert "not used" in response.json["checks"]["ray"]["detail"]

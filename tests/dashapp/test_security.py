@@ -1,0 +1,77 @@
+"""Security headers on every response, the CSP allows no third party, friendly errors, size limit."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import dash
+import pytest
+
+from dashapp import create_app
+from dashapp.security import content_security_policy, max_request_bytes
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> dash.Dash:
+    app = create_app({"CACHE_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 4096})
+
+    @app.server.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internal detail /etc/shadow")
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/", "/data", "/health", "/_dash-layout", "/assets/50-app.css", "/missing"])
+def test_security_headers_on_every_response(app: dash.Dash, path: str) -> None:
+    headers = app.server.test_client().get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_csp_allows_no_third_party_origin_and_hashes_dash_inline_scripts(app: dash.Dash) -> None:
+    policy = app.server.test_client().get("/").headers["Content-Security-Policy"]
+    sources = " ".join(part.split(" ", 1)[1] for part in policy.split("; "))
+    assert not re.search(r"https?:|\*|//", sources)
+    for digest in app.csp_hashes():
+        assert digest in policy
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
+
+
+def test_unexpected_error_is_json_without_traceback(app: dash.Dash) -> None:
+    response = app.server.test_client().get("/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    body = response.json
+    assert body["status"] == 500 and "reference" in body["message"]
+    assert "secret" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)
+
+
+def test_unexpected_error_in_a_browser_is_a_small_html_page(app: dash.Dash) -> None:
+    response = app.server.test_client().get("/boom", headers={"Accept": "text/html"})
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "Back to the dashboard" in response.get_data(as_text=True)
+    assert "shadow" not in response.get_data(as_text=True)
+
+
+def test_oversized_request_is_413_with_a_message(app: dash.Dash) -> None:
+    payload = json.dumps({"output": "x.children", "inputs": [], "blob": "a" * (max_request_bytes(4096) + 10)})
+    response = app.server.test_client().post("/_dash-update-component", data=payload,
+                                             content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["message"] == "the upload is too large"
+
+
+def test_request_limit_covers_two_base64_uploads() -> None:
+    limit = max_request_bytes(10 * 2**20)
+    assert limit >= 2 * (10 * 2**20 * 4 // 3)
+    assert limit < 30 * 2**20
+
+
+def test_policy_builder_includes_given_hashes() -> None:
+    assert "'sha256-abc'" in content_security_policy(["'sha256-abc'"])
