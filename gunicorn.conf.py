@@ -1,0 +1,92 @@
+"""gunicorn settings for the dashboard: ``gunicorn -c gunicorn.conf.py`` serves the app.
+
+Every value can be tuned from the environment, so the laptop (``make run``), the
+container (``Dockerfile``) and the EC2 unit (``deploy/systemd/spl-app.service``) share
+this one file. See docs/deploy.md for the reasoning behind each number.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _env_int(name: str, default: int, *, low: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"gunicorn.conf.py: {name} must be a whole number; got {raw!r}") from None
+    if value < low:
+        raise SystemExit(f"gunicorn.conf.py: {name} must be >= {low}; got {value}")
+    return value
+
+
+# The stable WSGI path: `gunicorn -c gunicorn.conf.py` needs no positional argument.
+wsgi_app = "dashapp.wsgi:application"
+
+# Loopback on a laptop; the container and the EC2 unit set SPL_BIND=0.0.0.0:8050
+# (there, only the load balancer / compose network can reach the port).
+bind = [os.environ.get("SPL_BIND", "127.0.0.1:8050")]
+
+# Threads, not processes, for concurrency inside a worker: callbacks mostly wait on Ray
+# or on the cache, and each extra process would hold another copy of the market data.
+worker_class = "gthread"
+workers = _env_int("WEB_CONCURRENCY", 2)
+threads = _env_int("GUNICORN_THREADS", 4)
+
+# A full backtest on real data or a cold data load can take tens of seconds; sweeps run
+# as background callbacks, so no single request should exceed two minutes.
+timeout = _env_int("GUNICORN_TIMEOUT", 120)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than the ALB's 60 s idle timeout, so the balancer (not gunicorn) closes idle
+# connections and never sends a request on a socket gunicorn has just closed (502s).
+keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
+
+# Ray must not be initialised before the fork (a forked Ray driver is broken), and the
+# app factory reads per-process settings: each worker imports the app itself.
+preload_app = False
+
+# Retire workers now and then so a slow leak cannot grow without bound; the jitter
+# keeps the two workers from restarting at the same moment.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000, low=0)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 200, low=0)
+
+# Behind the ALB / a reverse proxy: trust X-Forwarded-* only from the addresses listed
+# (the default is loopback; the container and EC2 set the VPC or compose network range).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Bounded request lines and headers (uploads travel in the body, capped by MAX_UPLOAD_BYTES).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Logs to stdout/stderr: docker logs and journald collect them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+capture_output = False
+
+# Scratch files of the worker heartbeat: /dev/shm avoids stalls on slow container disks.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+proc_name = "spl-app"
+# gunicorn >= 25 opens an admin socket at a fixed $HOME path by default: two servers on one
+# host would fight over it, and nothing here uses it.
+control_socket_disable = True
+reload = False  # never auto-reload in a served process
+
+
+def on_exit(server: Any) -> None:
+    """Stop the embedded single-host Ray head, if this host started one (RAY_ADDRESS unset)."""
+    try:
+        from engine._ray import shutdown_embedded_cluster
+    except ImportError:  # engine without Ray support: nothing was started
+        return
+    try:
+        shutdown_embedded_cluster()
+    except Exception as exc:  # noqa: BLE001 - shutting down must never hang or mask the exit
+        server.log.warning("could not stop the embedded Ray cluster: %s", exc)
