@@ -43,10 +43,10 @@ SENTIMENT_SCORE = "twitterSentiment"  # may be empty (NaN is kept, as in the see
 def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = None) -> tuple[bytes, str]:
     """Bytes of a path or an upload, and the label to use in messages."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data, label = bytes(source), name or "the uploaded file"
+        data, label = bytes(source), safe_label(name) if name else "the uploaded file"
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        label = name or path.name or str(path)
+        label = safe_label(name or path.name or str(path))
         if not path.is_file():
             raise DataUnavailableError(f"the file {str(path)!r} does not exist; check the path")
         if max_bytes is not None and path.stat().st_size > max_bytes:
@@ -60,6 +60,11 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
     if max_bytes is not None and len(data) > max_bytes:
         raise DataValidationError(f"{label} is larger than the {_megabytes(max_bytes)} limit")
     return data, label
+
+
+def safe_label(name: str) -> str:
+    """A file name as it may appear in a message: plain names as is, anything odd quoted."""
+    return name if re.fullmatch(r"[\w.\- ()\[\]]{1,120}", name) and not name.startswith(("=", "+", "-", "@")) else repr(name[:120])
 
 
 def _megabytes(size: int) -> str:
@@ -190,7 +195,10 @@ def clean_symbols(raw: pd.Series) -> pd.Series:
 
 
 def ticker_mask(symbols: pd.Series) -> np.ndarray:
-    return np.fromiter((is_ticker(s) for s in symbols), dtype=bool, count=len(symbols))
+    """True where the symbol is ticker-shaped (checked once per distinct symbol)."""
+    codes, uniques = pd.factorize(symbols)
+    valid = np.fromiter((is_ticker(str(s)) for s in uniques), dtype=bool, count=len(uniques))
+    return np.append(valid, False)[codes]  # code -1 (missing) maps to the appended False
 
 
 def to_numbers(raw: pd.Series) -> pd.Series:

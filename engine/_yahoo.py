@@ -29,7 +29,14 @@ from ._errors import DataUnavailableError, ParameterError
 from ._executor import Executor, SerialExecutor
 from ._params import is_ticker
 from ._types import SourceInfo, ValidationReport
-from ._validation import PathOrBytes, normalise_price_frame, read_csv_bytes, read_source, validate_sentiment
+from ._validation import (
+    PathOrBytes,
+    normalise_price_frame,
+    read_csv_bytes,
+    read_source,
+    safe_label,
+    validate_sentiment,
+)
 
 DEFAULT_START = dt.date(2000, 1, 1)  # when the caller asks for "everything"
 MAX_JITTER = 0.5  # each delay is base * 2**attempt * (1 + U[0, MAX_JITTER))
@@ -226,7 +233,7 @@ class YahooProvider:
         if self._sentiment_cache is None:
             source = self._sentiment_source
             if isinstance(source, pd.DataFrame):
-                self._sentiment_cache = validate_sentiment(source.copy(), self.sentiment_name)
+                self._sentiment_cache = validate_sentiment(source.copy(), safe_label(self.sentiment_name))
             else:
                 data, label = read_source(source, name=self.sentiment_name)
                 self._sentiment_cache = validate_sentiment(read_csv_bytes(data, label), label)

@@ -315,3 +315,11 @@ def test_fuzzed_bytes_never_leak_a_raw_exception(data: bytes) -> None:
             loader(data)
         except EngineError:
             pass
+
+
+@pytest.mark.parametrize("name, shown", [("data.csv", "data.csv is empty"),
+                                         ("=HYPERLINK(1).csv", "'=HYPERLINK(1).csv' is empty")])
+def test_odd_file_names_are_quoted_in_messages(name: str, shown: str) -> None:
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(b"", name=name)
+    assert str(info.value) == shown
