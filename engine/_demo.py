@@ -157,6 +157,7 @@ def _sentiment_frame(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols:
                      log_returns: np.ndarray, listed: np.ndarray) -> pd.DataFrame:
     n_symbols = len(symbols)
     days = pd.date_range(end=dates[-1], periods=SENTIMENT_DAYS, freq="D").astype("datetime64[ns]")
+    days = days[days >= dates[0]]  # a short sample: no chatter before the first close
     # Map each calendar day to the last business day at or before it (its latest close).
     position = np.clip(dates.searchsorted(days, side="right") - 1, 0, len(dates) - 1)
     shock = np.abs(log_returns[position]) * np.sqrt(TRADING_DAYS)  # annualised size of the move

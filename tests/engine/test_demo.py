@@ -144,3 +144,8 @@ def test_prices_requests_report_unknown_symbols() -> None:
 def test_bad_arguments_raise_parameter_error(kwargs: dict) -> None:
     with pytest.raises(ParameterError):
         DemoProvider(**kwargs)
+
+
+def test_short_sample_has_no_sentiment_before_the_first_price() -> None:
+    sentiment, prices = demo_frames(seed=4, n_symbols=10, years=1)
+    assert sentiment["date"].min() >= prices.index.min()

@@ -252,3 +252,10 @@ def test_unreachable_yahoo_stops_after_the_first_batch(tmp_path: Path) -> None:
     with pytest.raises(DataUnavailableError, match="no prices for any of the 5"):
         provider(tmp_path, fake, sleeps, batch_size=2, max_retries=3).prices(["A", "B", "C", "D", "E"], START, END)
     assert len(fake.calls) == 4 and len(sleeps) == 3  # one batch and its retries, not three
+
+
+def test_default_settings_and_batches_pickle_for_ray(tmp_path: Path) -> None:
+    yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path)
+    settings = pickle.loads(pickle.dumps(yahoo.settings))
+    assert settings.downloader is None and settings.max_retries == 5 and settings.base_delay == 1.0
+    assert pickle.loads(pickle.dumps(Batch(tickers=("A",), start="2022-01-01", end="2022-02-01"))).tickers == ("A",)
