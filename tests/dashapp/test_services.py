@@ -1,0 +1,251 @@
+"""services: source validation, plain-data results, uploads, errors as EngineError."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from dashapp import create_app, services
+from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial", "MAX_UPLOAD_BYTES": 200_000})
+    with app.server.app_context():
+        yield app
+
+
+@pytest.fixture
+def uploaded(app: Any) -> dict[str, Any]:
+    return services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(),
+                                {"sentiment": "C:\\Users\\me\\<script>s.csv", "prices": "p.csv"})
+
+
+# ----- sources ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store", [None, {}, {"kind": "default"}, {"kind": "default", "extra": 1}])
+def test_default_source(app: Any, store: Any) -> None:
+    assert services.resolve_source(store) == {"kind": "default"}
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ({"kind": "upload", "id": "../../etc/passwd"}, "malformed"),
+        ({"kind": "upload", "id": "A" * 32}, "malformed"),
+        ({"kind": "upload"}, "malformed"),
+        ({"kind": "yahoo"}, "unknown data source kind"),
+        ("default", "malformed"),
+        (["default"], "malformed"),
+    ],
+)
+def test_bad_session_source_is_an_engine_error(app: Any, store: Any, message: str) -> None:
+    with pytest.raises(engine.EngineError, match=message):
+        services.resolve_source(store)
+
+
+def test_upload_source_name_is_sanitised(app: Any) -> None:
+    source = services.resolve_source({"kind": "upload", "id": "a" * 32, "name": "../<img src=x>.csv"})
+    assert source == {"kind": "upload", "id": "a" * 32, "name": "img src_x_.csv"}
+
+
+def test_demo_source_info_is_labelled_synthetic(app: Any) -> None:
+    info = services.source_info(None)
+    assert info["synthetic"] is True and "SYNTHETIC" in info["label"]
+    assert len(info["fingerprint"]) == 16
+    assert info["report"]["rows_kept"] > 0 and info["report"]["symbols"]
+    json.dumps(info)  # plain data
+
+
+def test_market_data_is_loaded_once_per_process(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = engine.load_market_data
+    monkeypatch.setattr(engine, "load_market_data", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = services.get_market_data(None)
+    assert services.get_market_data({"kind": "default"}) is first
+    assert len(calls) == 1
+
+
+def test_market_data_lru_is_bounded() -> None:
+    lru = services.MarketDataLRU(size=2)
+    for key in "abc":
+        lru.put(key, key)  # type: ignore[arg-type]
+    assert len(lru) == 2 and lru.get("a") is None and lru.get("c") == "c"
+
+
+# ----- uploads ---------------------------------------------------------------------------
+
+
+def test_save_upload_returns_a_small_store_value_and_a_report(uploaded: dict[str, Any]) -> None:
+    source, info = uploaded["source"], uploaded["info"]
+    assert set(source) == {"kind", "id", "name"} and source["name"] == "script_s.csv"
+    assert info["synthetic"] is False
+    assert info["report"]["first_date"] <= "2022-01-03" and uploaded["sentiment_report"]["rows_kept"] == 96
+    assert len(json.dumps(source)) < 200  # the bytes stay on the server
+
+
+def test_same_bytes_give_the_same_id(app: Any, uploaded: dict[str, Any]) -> None:
+    again = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"sentiment": "other.csv"})
+    assert again["source"]["id"] == uploaded["source"]["id"]
+
+
+def test_uploaded_source_is_served_from_the_shared_cache(app: Any, uploaded: dict[str, Any]) -> None:
+    services.clear_cache()  # empties this worker's loaded data too: must reload from the uploads cache
+    result = services.backtest(uploaded["source"], {"top_n": 2})
+    assert result["manifest"]["data_source"].startswith("script_s.csv")
+    assert result["manifest"]["synthetic"] is False
+
+
+def test_expired_upload_is_a_clear_error(app: Any) -> None:
+    with pytest.raises(engine.DataUnavailableError, match="upload it again"):
+        services.get_market_data({"kind": "upload", "id": "b" * 32, "name": "gone.csv"})
+
+
+@pytest.mark.parametrize(
+    ("sentiment", "message"),
+    [
+        (b"", "empty"),
+        (b"a,b\n1,2\n", "column"),
+        (b"x" * 200_001, "larger than"),
+    ],
+)
+def test_bad_uploads_are_refused(app: Any, sentiment: bytes, message: str) -> None:
+    with pytest.raises(engine.EngineError, match=message):
+        services.save_upload(sentiment, _prices_csv().encode())
+    assert services.cache_stats()["uploads"]["keys"] == 0  # nothing stored
+
+
+def test_upload_without_the_benchmark_prices_is_refused(app: Any) -> None:
+    prices = pd.read_csv(__import__("io").StringIO(_prices_csv())).drop(columns="QQQ").to_csv(index=False)
+    with pytest.raises(engine.DataValidationError, match="benchmark QQQ"):
+        services.save_upload(GOOD_SENTIMENT.encode(), prices.encode())
+
+
+@pytest.mark.parametrize(
+    ("contents", "message"),
+    [(None, "no file"), ("data:text/csv;base64,", "empty"), ("data:text/csv;base64,%%%", "not base64")],
+)
+def test_decode_upload_errors(app: Any, contents: Any, message: str) -> None:
+    with pytest.raises(engine.DataValidationError, match=message):
+        services.decode_upload(contents)
+
+
+def test_decode_upload_round_trip_and_limit(app: Any) -> None:
+    assert services.decode_upload("data:text/csv;base64," + base64.b64encode(b"a,b\n").decode()) == b"a,b\n"
+    too_big = "data:text/csv;base64," + base64.b64encode(b"x" * 300_000).decode()
+    with pytest.raises(engine.DataValidationError, match="larger than"):
+        services.decode_upload(too_big)
+
+
+# ----- computations ----------------------------------------------------------------------
+
+
+def test_backtest_returns_plain_data(app: Any) -> None:
+    result = services.backtest(None, {"top_n": 3})
+    assert set(engine.METRIC_NAMES) <= set(result["metrics"])
+    assert result["manifest"]["params"]["top_n"] == 3 and result["manifest"]["synthetic"] is True
+    json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"top_n": 0}, "top_n"), ({"bogus": 1}, "unknown parameter"), ({"benchmark": "=1+1"}, "benchmark"),
+     ("top_n=3", "mapping")],
+)
+def test_backtest_bad_parameters(app: Any, params: Any, message: str) -> None:
+    with pytest.raises(engine.ParameterError, match=message):
+        services.backtest(None, params)
+
+
+@pytest.mark.parametrize(
+    ("symbols", "expected"),
+    [("aapl, msft  AAPL", ["AAPL", "MSFT"]), (["brk.b", "^gspc"], ["BRK.B", "^GSPC"])],
+)
+def test_clean_symbols(symbols: Any, expected: list[str]) -> None:
+    assert services.clean_symbols(symbols) == expected
+
+
+@pytest.mark.parametrize(("symbols", "message"), [([], "at least one"), (["=cmd"], "not a ticker"),
+                                                  ([f"S{i}" for i in range(31)], "at most 30")])
+def test_clean_symbols_errors(symbols: Any, message: str) -> None:
+    with pytest.raises(engine.ParameterError, match=message):
+        services.clean_symbols(symbols)
+
+
+def test_stocks_returns_plain_data_for_demo_symbols(app: Any) -> None:
+    symbols = [s for s in services.get_market_data(None).prices.columns if s != "QQQ"][:3]
+    result = services.stocks(None, symbols, "2021-01-01", "2023-06-30")
+    json.dumps(result)
+    assert isinstance(result, dict) and result
+
+
+def test_stocks_rejects_reversed_dates(app: Any) -> None:
+    with pytest.raises(engine.ParameterError, match="before"):
+        services.stocks(None, ["QQQ"], "2023-01-01", "2022-01-01")
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeSweep:
+    table: pd.DataFrame
+    deflated_sharpe: float
+    executor: str
+
+
+def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_run_sweep(data: Any, grid: Any, *, base: Any, executor: Any, on_progress: Any, should_cancel: Any) -> Any:
+        calls.append(grid)
+        on_progress(1, 1)
+        table = pd.DataFrame({"top_n": [3, 5], "sharpe": [1.2, np.nan], "error": [None, "failed"]})
+        return FakeSweep(table=table, deflated_sharpe=0.9, executor=executor.name)
+
+    monkeypatch.setattr(engine, "run_sweep", fake_run_sweep, raising=False)
+    monkeypatch.setattr(engine, "get_executor", lambda mode: engine.SerialExecutor(), raising=False)
+    progress: list[tuple[int, int]] = []
+    out = services.sweep(None, {"rebalance": "monthly"}, {"top_n": [3, 5]}, lambda d, t: progress.append((d, t)))
+    again = services.sweep(None, {"rebalance": "monthly"}, {"top_n": [3, 5]})
+    assert out == again and len(calls) == 1 and progress == [(1, 1)]
+    assert out["columns"] == ["top_n", "sharpe", "error"]
+    assert out["records"][1]["sharpe"] is None  # NaN -> null
+    assert (out["n_runs"], out["n_failed"], out["executor"], out["deflated_sharpe"]) == (2, 1, "serial", 0.9)
+
+
+@pytest.mark.parametrize(("grid", "message"), [({}, "at least one"), ({"nope": [1]}, "unknown sweep parameter"),
+                                               ({"top_n": "3,5"}, "non-empty list"), ({"top_n": []}, "non-empty")])
+def test_sweep_grid_errors(app: Any, grid: Any, message: str) -> None:
+    with pytest.raises(engine.ParameterError, match=message):
+        services.sweep(None, {}, grid)
+
+
+def test_cluster_is_plain(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Status:
+        mode: str = "embedded"
+        cpus: float = 2.0
+        memory_bytes: int = 2**30
+        nodes: tuple[str, ...] = ("n1",)
+
+    monkeypatch.setattr(engine, "cluster_status", Status, raising=False)
+    assert services.cluster() == {"mode": "embedded", "cpus": 2.0, "memory_bytes": 2**30, "nodes": ["n1"]}
+
+
+def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
+    frame = pd.DataFrame({"x": [1.0, np.nan]}, index=pd.DatetimeIndex(["2023-01-02", "2023-01-03"], name="date"))
+    plain = services.to_plain({"a": np.float64(1.5), "b": math.inf, "c": dt.date(2023, 1, 2), "f": frame,
+                               "t": (np.int64(3),)})
+    assert plain == {"a": 1.5, "b": None, "c": "2023-01-02", "t": [3],
+                     "f": {"date": ["2023-01-02T00:00:00", "2023-01-03T00:00:00"], "x": [1.0, None]}}
