@@ -44,10 +44,60 @@ SECTORS: tuple[str, ...] = (
 )
 # Made-up symbols: an unusual two-letter head (Z/Q/X/J/V...) plus a two-letter tail.
 # Fixed lists (not random) so the symbol set never depends on the seed.
-_HEADS = ("ZO", "QU", "XA", "ZE", "VY", "JU", "KO", "ZA", "XI", "QA", "WY", "JO", "VU", "KY", "ZI",
-          "XO", "QE", "VO", "JA", "KU", "ZY", "XU", "WO", "QI", "JY")
-_TAILS = ("RK", "NX", "LT", "VR", "MZ", "PX", "DQ", "BL", "GX", "TZ", "FK", "RQ", "NZ", "LX", "VK",
-          "MQ", "PZ", "DX", "BQ", "GZ", "TK", "FX", "RZ", "NQ", "LK")
+_HEADS = (
+    "ZO",
+    "QU",
+    "XA",
+    "ZE",
+    "VY",
+    "JU",
+    "KO",
+    "ZA",
+    "XI",
+    "QA",
+    "WY",
+    "JO",
+    "VU",
+    "KY",
+    "ZI",
+    "XO",
+    "QE",
+    "VO",
+    "JA",
+    "KU",
+    "ZY",
+    "XU",
+    "WO",
+    "QI",
+    "JY",
+)
+_TAILS = (
+    "RK",
+    "NX",
+    "LT",
+    "VR",
+    "MZ",
+    "PX",
+    "DQ",
+    "BL",
+    "GX",
+    "TZ",
+    "FK",
+    "RQ",
+    "NZ",
+    "LX",
+    "VK",
+    "MQ",
+    "PZ",
+    "DX",
+    "BQ",
+    "GZ",
+    "TK",
+    "FX",
+    "RZ",
+    "NQ",
+    "LK",
+)
 MAX_SYMBOLS = len(_HEADS) * len(_TAILS)  # 625
 
 TRADING_DAYS = 252
@@ -60,7 +110,9 @@ SENTIMENT_NAN_SHARE = 0.15  # rows with an empty twitterSentiment, as in the see
 
 def demo_symbols(n_symbols: int) -> tuple[str, ...]:
     """The first ``n_symbols`` made-up tickers (sorted)."""
-    pairs = sorted(itertools.product(range(len(_HEADS)), range(len(_TAILS))), key=lambda p: (p[0] + p[1], p[0]))
+    pairs = sorted(
+        itertools.product(range(len(_HEADS)), range(len(_TAILS))), key=lambda p: (p[0] + p[1], p[0])
+    )
     return tuple(sorted(_HEADS[h] + _TAILS[t] for h, t in pairs[:n_symbols]))
 
 
@@ -71,8 +123,11 @@ def demo_sectors(n_symbols: int) -> dict[str, str]:
 
 def check_demo_arguments(seed: int, n_symbols: int, years: int, end: str) -> pd.Timestamp:
     """Validate the generator's arguments; return ``end`` as a Timestamp."""
-    for name, value, low, high in (("seed", seed, 0, 2**32 - 1), ("n_symbols", n_symbols, 2, MAX_SYMBOLS),
-                                   ("years", years, 1, 30)):
+    for name, value, low, high in (
+        ("seed", seed, 0, 2**32 - 1),
+        ("n_symbols", n_symbols, 2, MAX_SYMBOLS),
+        ("years", years, 1, 30),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ParameterError(f"demo {name} must be an integer from {low} to {high}, got {value!r}")
     try:
@@ -84,7 +139,9 @@ def check_demo_arguments(seed: int, n_symbols: int, years: int, end: str) -> pd.
     return stamp.normalize()
 
 
-def demo_frames(seed: int = 7, n_symbols: int = 100, years: int = 5, end: str = "2023-12-29") -> tuple[pd.DataFrame, pd.DataFrame]:
+def demo_frames(
+    seed: int = 7, n_symbols: int = 100, years: int = 5, end: str = "2023-12-29"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(sentiment, prices) of the synthetic market; copies of a cached result."""
     sentiment, prices = _cached_frames(seed, n_symbols, years, end)
     return sentiment.copy(), prices.copy()  # copy-on-write: cheap, and protects the cache
@@ -133,13 +190,19 @@ def _listing_mask(rng: np.random.Generator, n_days: int, n_symbols: int) -> np.n
     day = np.arange(n_days)[:, None]
     late = order[:n_late]
     listed[:, late] &= day >= rng.integers(n_days // 10, n_days // 2, n_late)
-    gone = order[n_late:n_late + n_delisted]
+    gone = order[n_late : n_late + n_delisted]
     listed[:, gone] &= day < rng.integers(n_days // 2, n_days - n_days // 10, n_delisted)
     return listed
 
 
-def _prices_frame(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: tuple[str, ...],
-                  log_returns: np.ndarray, market: np.ndarray, listed: np.ndarray) -> pd.DataFrame:
+def _prices_frame(
+    rng: np.random.Generator,
+    dates: pd.DatetimeIndex,
+    symbols: tuple[str, ...],
+    log_returns: np.ndarray,
+    market: np.ndarray,
+    listed: np.ndarray,
+) -> pd.DataFrame:
     start_price = np.exp(rng.uniform(np.log(5.0), np.log(400.0), len(symbols)))
     closes = start_price * np.exp(np.cumsum(log_returns, axis=0))
     closes[~listed] = np.nan
@@ -153,8 +216,13 @@ def _prices_frame(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: tu
     return frame
 
 
-def _sentiment_frame(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: tuple[str, ...],
-                     log_returns: np.ndarray, listed: np.ndarray) -> pd.DataFrame:
+def _sentiment_frame(
+    rng: np.random.Generator,
+    dates: pd.DatetimeIndex,
+    symbols: tuple[str, ...],
+    log_returns: np.ndarray,
+    listed: np.ndarray,
+) -> pd.DataFrame:
     n_symbols = len(symbols)
     days = pd.date_range(end=dates[-1], periods=SENTIMENT_DAYS, freq="D").astype("datetime64[ns]")
     days = days[days >= dates[0]]  # a short sample: no chatter before the first close
@@ -163,7 +231,9 @@ def _sentiment_frame(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols:
     shock = np.abs(log_returns[position]) * np.sqrt(TRADING_DAYS)  # annualised size of the move
     trades = listed[position]
 
-    attention = _attention(rng, len(days), n_symbols) + 0.6 * np.minimum(shock, 3.0)  # big moves draw attention
+    attention = _attention(rng, len(days), n_symbols) + 0.6 * np.minimum(
+        shock, 3.0
+    )  # big moves draw attention
     base_posts = rng.lognormal(np.log(150.0), 1.2, n_symbols)  # heavy tail across names
     posts = np.maximum(21.0, np.round(base_posts * np.exp(attention + rng.normal(0, 0.35, attention.shape))))
     likes = np.round(posts * rng.lognormal(np.log(18.0), 1.3, attention.shape))
@@ -205,7 +275,9 @@ def _attention(rng: np.random.Generator, n_days: int, n_symbols: int) -> np.ndar
 class DemoProvider:
     """The embedded synthetic data set (``DataProvider``); always labelled SYNTHETIC."""
 
-    def __init__(self, *, seed: int = 7, n_symbols: int = 100, years: int = 5, end: str = "2023-12-29") -> None:
+    def __init__(
+        self, *, seed: int = 7, n_symbols: int = 100, years: int = 5, end: str = "2023-12-29"
+    ) -> None:
         check_demo_arguments(seed, n_symbols, years, end)
         self.seed, self.n_symbols, self.years, self.end = seed, n_symbols, years, end
 
@@ -215,8 +287,10 @@ class DemoProvider:
             kind="demo",
             label=f"Demo data (SYNTHETIC, seed {self.seed})",
             synthetic=True,
-            detail=(f"{self.n_symbols} made-up symbols in {len(SECTORS)} sectors, {self.years} years of "
-                    f"factor-model prices to {self.end}, benchmark {BENCHMARK} (synthetic)"),
+            detail=(
+                f"{self.n_symbols} made-up symbols in {len(SECTORS)} sectors, {self.years} years of "
+                f"factor-model prices to {self.end}, benchmark {BENCHMARK} (synthetic)"
+            ),
         )
 
     @property
@@ -227,6 +301,8 @@ class DemoProvider:
         sentiment, _ = demo_frames(self.seed, self.n_symbols, self.years, self.end)
         return sentiment, sentiment_report(sentiment, rows_read=len(sentiment))
 
-    def prices(self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+    def prices(
+        self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> tuple[pd.DataFrame, ValidationReport]:
         _, prices = demo_frames(self.seed, self.n_symbols, self.years, self.end)
         return select_prices(prices, symbols, start, end)

@@ -23,13 +23,17 @@ from ._validation import (
 )
 
 
-def load_sentiment_csv(source: PathOrBytes, *, name: str = "", max_bytes: int | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+def load_sentiment_csv(
+    source: PathOrBytes, *, name: str = "", max_bytes: int | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
     """Read and validate a sentiment CSV (columns ``SENTIMENT_COLUMNS``)."""
     data, label = read_source(source, name=name, max_bytes=max_bytes)
     return validate_sentiment(read_csv_bytes(data, label), label)
 
 
-def load_prices_file(source: PathOrBytes, *, name: str = "", max_bytes: int | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+def load_prices_file(
+    source: PathOrBytes, *, name: str = "", max_bytes: int | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
     """Read and validate adjusted closes from CSV or Parquet, wide or long (see ``validate_prices``)."""
     data, label = read_source(source, name=name, max_bytes=max_bytes)
     file_name = name or (str(source) if isinstance(source, (str, os.PathLike)) else "")
@@ -48,8 +52,14 @@ def _display_name(source: PathOrBytes | None, name: str, fallback: str) -> str:
 class FileProvider:
     """Sentiment CSV + price file (``DataProvider``); files are read once, on first use."""
 
-    def __init__(self, *, sentiment: PathOrBytes, prices: PathOrBytes | None = None, sentiment_name: str = "",
-                 prices_name: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        sentiment: PathOrBytes,
+        prices: PathOrBytes | None = None,
+        sentiment_name: str = "",
+        prices_name: str = "",
+    ) -> None:
         self._sentiment_source = sentiment
         self._prices_source = prices
         self.sentiment_name = _display_name(sentiment, sentiment_name, "uploaded sentiment")
@@ -61,8 +71,12 @@ class FileProvider:
     def info(self) -> SourceInfo:
         uploaded = isinstance(self._sentiment_source, (bytes, bytearray))
         label = self.sentiment_name + (f" + {self.prices_name}" if self.prices_name else "")
-        return SourceInfo(kind="upload" if uploaded else "files", label=label, synthetic=False,
-                          detail="sentiment and adjusted closes from user files")
+        return SourceInfo(
+            kind="upload" if uploaded else "files",
+            label=label,
+            synthetic=False,
+            detail="sentiment and adjusted closes from user files",
+        )
 
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
         if self._sentiment_cache is None:
@@ -70,7 +84,9 @@ class FileProvider:
         frame, report = self._sentiment_cache
         return frame.copy(), report
 
-    def prices(self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+    def prices(
+        self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> tuple[pd.DataFrame, ValidationReport]:
         if self._prices_source is None:
             raise DataUnavailableError(
                 "no price file was given: set PRICES_PATH (or upload a price file), or use DATA_SOURCE=yahoo"

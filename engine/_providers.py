@@ -75,8 +75,11 @@ def load_market_data(
     report = sentiment_report.merge(price_report)
     if failed:
         shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
-        report = _with(report, failed=failed,
-                       warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}")
+        report = _with(
+            report,
+            failed=failed,
+            warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",
+        )
     return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
 
 
@@ -97,7 +100,9 @@ def _filter_sentiment(sentiment: pd.DataFrame, start: dt.date | None, end: dt.da
         mask &= sentiment["date"] <= pd.Timestamp(end)
     out = sentiment[mask].reset_index(drop=True)
     if out.empty:
-        raise DataValidationError(f"the sentiment data has no rows between {start or 'the start'} and {end or 'the end'}")
+        raise DataValidationError(
+            f"the sentiment data has no rows between {start or 'the start'} and {end or 'the end'}"
+        )
     return out
 
 
@@ -132,7 +137,9 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     from ._yahoo import YahooProvider
 
     cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
-    return YahooProvider(sentiment=Path(sentiment_path), cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE)
+    return YahooProvider(
+        sentiment=Path(sentiment_path), cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE
+    )
 
 
 def _seed(raw: str | None) -> int:

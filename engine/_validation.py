@@ -17,7 +17,6 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from ._errors import DataUnavailableError, DataValidationError
 from ._params import is_ticker
 from ._types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, ValidationReport
 
-PathOrBytes = Union[str, os.PathLike, bytes]
+PathOrBytes = str | os.PathLike | bytes
 
 MAX_EXAMPLES = 5
 PARQUET_MAGIC = b"PAR1"
@@ -54,7 +53,9 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise DataUnavailableError(f"the file {str(path)!r} cannot be read ({exc.strerror or 'I/O error'})") from exc
+            raise DataUnavailableError(
+                f"the file {str(path)!r} cannot be read ({exc.strerror or 'I/O error'})"
+            ) from exc
     else:
         raise DataValidationError(f"expected a file path or bytes, got {type(source).__name__}")
     if max_bytes is not None and len(data) > max_bytes:
@@ -64,7 +65,11 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
 
 def safe_label(name: str) -> str:
     """A file name as it may appear in a message: plain names as is, anything odd quoted."""
-    return name if re.fullmatch(r"[\w.\- ()\[\]]{1,120}", name) and not name.startswith(("=", "+", "-", "@")) else repr(name[:120])
+    return (
+        name
+        if re.fullmatch(r"[\w.\- ()\[\]]{1,120}", name) and not name.startswith(("=", "+", "-", "@"))
+        else repr(name[:120])
+    )
 
 
 def _megabytes(size: int) -> str:
@@ -230,8 +235,9 @@ class _RowFilter:
         self.keep &= ~hit
 
 
-def _drop_bad_numbers(rows: _RowFilter, raw: pd.Series, values: pd.Series, column: str, *, required: bool,
-                      positive: bool) -> None:
+def _drop_bad_numbers(
+    rows: _RowFilter, raw: pd.Series, values: pd.Series, column: str, *, required: bool, positive: bool
+) -> None:
     present = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(False).to_numpy()
     number = values.to_numpy()
     if required:
@@ -258,12 +264,15 @@ def validate_sentiment(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Val
     dates = parse_dates(raw["date"])
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw["symbol"])
-    rows.drop(~ticker_mask(symbols), "symbol is not a ticker", examples=raw["symbol"].astype("string").fillna(""))
+    rows.drop(
+        ~ticker_mask(symbols), "symbol is not a ticker", examples=raw["symbol"].astype("string").fillna("")
+    )
     numbers = {}
     for column in COUNT_COLUMNS:
         numbers[column] = to_numbers(raw[column])
-        _drop_bad_numbers(rows, raw[column], numbers[column], column,
-                          required=column != SENTIMENT_SCORE, positive=False)
+        _drop_bad_numbers(
+            rows, raw[column], numbers[column], column, required=column != SENTIMENT_SCORE, positive=False
+        )
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
     rows.drop(_first_kept_duplicates(frame, rows.keep), "duplicate (date, symbol) row; the first one is kept")
     frame = frame[rows.keep]
@@ -278,7 +287,9 @@ def _first_kept_duplicates(frame: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
     """Rows that repeat an earlier *valid* (date, symbol); invalid rows never shadow good ones."""
     mask = np.zeros(len(frame), dtype=bool)
     valid = frame[keep]
-    mask[np.flatnonzero(keep)[valid.duplicated(subset=list(valid.columns[:2]), keep="first").to_numpy()]] = True
+    mask[np.flatnonzero(keep)[valid.duplicated(subset=list(valid.columns[:2]), keep="first").to_numpy()]] = (
+        True
+    )
     return mask
 
 
@@ -288,8 +299,13 @@ def _summary(dropped: Sequence[DroppedRows]) -> str:
     return "; ".join(f"{d.count} dropped: {d.reason}" for d in dropped[:3])
 
 
-def sentiment_report(frame: pd.DataFrame, *, rows_read: int, dropped: tuple[DroppedRows, ...] = (),
-                     warnings: tuple[str, ...] = ()) -> ValidationReport:
+def sentiment_report(
+    frame: pd.DataFrame,
+    *,
+    rows_read: int,
+    dropped: tuple[DroppedRows, ...] = (),
+    warnings: tuple[str, ...] = (),
+) -> ValidationReport:
     dates = frame["date"]
     return ValidationReport(
         rows_read=rows_read,
@@ -365,19 +381,24 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> pd.DataFrame:
     # Four or more OHLCV names (a real wide file may hold tickers such as LOW or OPEN).
     if len(rest) >= 4 and "close" in rest and rest <= OHLCV:
         raise DataValidationError(
-            f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) without the ticker's "
-            "name; use columns date,<TICKER> (one column of adjusted closes per ticker)"
+            f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) "
+            "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker)"
         )
     return raw
 
 
-def _validate_long_prices(raw: pd.DataFrame, label: str, date_column: str, symbol_column: str,
-                          close_column: str) -> tuple[pd.DataFrame, ValidationReport]:
+def _validate_long_prices(
+    raw: pd.DataFrame, label: str, date_column: str, symbol_column: str, close_column: str
+) -> tuple[pd.DataFrame, ValidationReport]:
     rows = _RowFilter(len(raw))
     dates = parse_dates(raw[date_column])
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw[symbol_column])
-    rows.drop(~ticker_mask(symbols), "symbol is not a ticker", examples=raw[symbol_column].astype("string").fillna(""))
+    rows.drop(
+        ~ticker_mask(symbols),
+        "symbol is not a ticker",
+        examples=raw[symbol_column].astype("string").fillna(""),
+    )
     closes = to_numbers(raw[close_column])
     _drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
@@ -386,38 +407,65 @@ def _validate_long_prices(raw: pd.DataFrame, label: str, date_column: str, symbo
     if kept.empty:
         raise DataValidationError(f"{label} has no usable prices ({_summary(rows.dropped)})")
     wide = kept.pivot(index="date", columns="symbol", values="close")
-    warnings = tuple(f"{label}: ignored column {c!r}" for c in raw.columns
-                     if c not in (date_column, symbol_column, close_column))
-    return _finish_prices(wide, label=label, rows_read=len(raw), rows_kept=len(kept), dropped=tuple(rows.dropped),
-                          warnings=warnings)
+    warnings = tuple(
+        f"{label}: ignored column {c!r}"
+        for c in raw.columns
+        if c not in (date_column, symbol_column, close_column)
+    )
+    return _finish_prices(
+        wide,
+        label=label,
+        rows_read=len(raw),
+        rows_kept=len(kept),
+        dropped=tuple(rows.dropped),
+        warnings=warnings,
+    )
 
 
-def _validate_wide_prices(raw: pd.DataFrame, label: str, date_column: str) -> tuple[pd.DataFrame, ValidationReport]:
+def _validate_wide_prices(
+    raw: pd.DataFrame, label: str, date_column: str
+) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     warnings: list[str] = []
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: c.strip().upper() for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c])]
     if not_tickers:
-        dropped.append(DroppedRows(reason="column name is not a ticker", count=len(not_tickers),
-                                   examples=tuple(repr(c) for c in not_tickers[:MAX_EXAMPLES])))
+        dropped.append(
+            DroppedRows(
+                reason="column name is not a ticker",
+                count=len(not_tickers),
+                examples=tuple(repr(c) for c in not_tickers[:MAX_EXAMPLES]),
+            )
+        )
     seen: dict[str, str] = {}
     for column in value_columns:
         if column not in not_tickers:
             seen.setdefault(names[column], column)
     repeated = [c for c in value_columns if c not in not_tickers and seen[names[c]] != c]
     if repeated:
-        dropped.append(DroppedRows(reason="duplicate ticker column; the first one is kept", count=len(repeated),
-                                   examples=tuple(repr(c) for c in repeated[:MAX_EXAMPLES])))
+        dropped.append(
+            DroppedRows(
+                reason="duplicate ticker column; the first one is kept",
+                count=len(repeated),
+                examples=tuple(repr(c) for c in repeated[:MAX_EXAMPLES]),
+            )
+        )
     if not seen:
-        raise DataValidationError(f"{label} has no ticker columns besides 'date' (expected e.g. date,AAPL,MSFT)")
+        raise DataValidationError(
+            f"{label} has no ticker columns besides 'date' (expected e.g. date,AAPL,MSFT)"
+        )
     rows = _RowFilter(len(raw))
     dates = parse_dates(raw[date_column])
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     rows.drop(_duplicated_valid(dates, rows.keep), "duplicate date row; the first one is kept")
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
-    present = pd.DataFrame({symbol: raw[column].notna() & (raw[column].astype("string").str.strip() != "").fillna(False)
-                            for symbol, column in seen.items()})
+    present = pd.DataFrame(
+        {
+            symbol: raw[column].notna() & (raw[column].astype("string").str.strip() != "").fillna(False)
+            for symbol, column in seen.items()
+        }
+    )
     numbers = values.to_numpy()
     keep_rows = rows.keep[:, None]
     for reason, bad in (
@@ -433,8 +481,14 @@ def _validate_wide_prices(raw: pd.DataFrame, label: str, date_column: str) -> tu
     wide = pd.DataFrame(numbers[rows.keep], index=dates[rows.keep].to_numpy(), columns=list(values.columns))
     if wide.empty:
         raise DataValidationError(f"{label} has no usable rows ({_summary(rows.dropped)})")
-    return _finish_prices(wide, label=label, rows_read=len(raw), rows_kept=len(wide), dropped=tuple(rows.dropped + dropped),
-                          warnings=tuple(warnings))
+    return _finish_prices(
+        wide,
+        label=label,
+        rows_read=len(raw),
+        rows_kept=len(wide),
+        dropped=tuple(rows.dropped + dropped),
+        warnings=tuple(warnings),
+    )
 
 
 def _duplicated_valid(values: pd.Series, keep: np.ndarray) -> np.ndarray:
@@ -443,8 +497,15 @@ def _duplicated_valid(values: pd.Series, keep: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _finish_prices(wide: pd.DataFrame, *, label: str, rows_read: int, rows_kept: int, dropped: tuple[DroppedRows, ...],
-                   warnings: tuple[str, ...]) -> tuple[pd.DataFrame, ValidationReport]:
+def _finish_prices(
+    wide: pd.DataFrame,
+    *,
+    label: str,
+    rows_read: int,
+    rows_kept: int,
+    dropped: tuple[DroppedRows, ...],
+    warnings: tuple[str, ...],
+) -> tuple[pd.DataFrame, ValidationReport]:
     """Sort, type and name the wide frame; all-empty tickers become failed tickers."""
     wide = normalise_price_frame(wide)
     empty = [str(c) for c in wide.columns if not wide[c].notna().any()]
@@ -479,8 +540,9 @@ def normalise_price_frame(wide: pd.DataFrame) -> pd.DataFrame:
 # ----- selection (shared by the providers) ---------------------------------------------
 
 
-def select_prices(prices: pd.DataFrame, symbols: Sequence[str], start: dt.date | None,
-                  end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+def select_prices(
+    prices: pd.DataFrame, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+) -> tuple[pd.DataFrame, ValidationReport]:
     """Columns ``symbols`` of a clean price frame between ``start`` and ``end`` (inclusive).
 
     Symbols absent from the frame, or with no price in the window, are failed tickers.

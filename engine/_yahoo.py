@@ -93,8 +93,14 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
         retry = False
         try:
             frame = download(
-                remaining, start=batch.start, end=batch.end, auto_adjust=settings.auto_adjust,
-                multi_level_index=True, group_by="column", progress=False, threads=False,
+                remaining,
+                start=batch.start,
+                end=batch.end,
+                auto_adjust=settings.auto_adjust,
+                multi_level_index=True,
+                group_by="column",
+                progress=False,
+                threads=False,
             )
             found = extract_closes(frame, remaining, auto_adjust=settings.auto_adjust)
             retry = not found  # nothing at all: typically a silent rate limit
@@ -110,7 +116,9 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
     return BatchResult(closes=closes, failed=tuple(remaining), attempts=attempt + 1, error=error)
 
 
-def extract_closes(frame: pd.DataFrame | None, tickers: Sequence[str], *, auto_adjust: bool) -> dict[str, pd.Series]:
+def extract_closes(
+    frame: pd.DataFrame | None, tickers: Sequence[str], *, auto_adjust: bool
+) -> dict[str, pd.Series]:
     """Adjusted closes by ticker from a yfinance 1.x frame; all-NaN tickers are left out.
 
     ``Close`` is already adjusted when ``auto_adjust=True``; otherwise ``Adj Close`` is.
@@ -213,8 +221,13 @@ class YahooProvider:
         self.sentiment_name = sentiment_name or _source_name(sentiment)
         self.cache = PriceCache(Path(cache_dir))
         self.batch_size = batch_size
-        self.settings = DownloadSettings(downloader=downloader, sleep=sleep, max_retries=max_retries,
-                                         base_delay=float(base_delay), auto_adjust=bool(auto_adjust))
+        self.settings = DownloadSettings(
+            downloader=downloader,
+            sleep=sleep,
+            max_retries=max_retries,
+            base_delay=float(base_delay),
+            auto_adjust=bool(auto_adjust),
+        )
         self.executor: Executor = executor or SerialExecutor()
         self._sentiment_cache: tuple[pd.DataFrame, ValidationReport] | None = None
 
@@ -224,9 +237,11 @@ class YahooProvider:
             kind="yahoo",
             label=f"{self.sentiment_name} + Yahoo Finance",
             synthetic=False,
-            detail=("adjusted closes from Yahoo Finance "
-                    f"({'Close, auto_adjust=True' if self.settings.auto_adjust else 'Adj Close'}), "
-                    f"cached in {self.cache.directory}"),
+            detail=(
+                "adjusted closes from Yahoo Finance "
+                f"({'Close, auto_adjust=True' if self.settings.auto_adjust else 'Adj Close'}), "
+                f"cached in {self.cache.directory}"
+            ),
         )
 
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
@@ -240,7 +255,9 @@ class YahooProvider:
         frame, report = self._sentiment_cache
         return frame.copy(), report
 
-    def prices(self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+    def prices(
+        self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> tuple[pd.DataFrame, ValidationReport]:
         wanted = sorted({str(s).strip().upper() for s in symbols})
         invalid = [s for s in wanted if not is_ticker(s)]
         tickers = [s for s in wanted if is_ticker(s)]
@@ -253,8 +270,10 @@ class YahooProvider:
             if cached is not None:
                 closes[ticker] = cached
         missing = [t for t in tickers if t not in closes]
-        batches = [Batch(tickers=tuple(missing[i:i + self.batch_size]), start=first, end=last)
-                   for i in range(0, len(missing), self.batch_size)]
+        batches = [
+            Batch(tickers=tuple(missing[i : i + self.batch_size]), start=first, end=last)
+            for i in range(0, len(missing), self.batch_size)
+        ]
         results = self._download(batches)
         cacheable = dt.date.fromisoformat(last) <= dt.date.today()  # today's bar is still moving
         errors: list[str] = []
@@ -278,8 +297,15 @@ class YahooProvider:
             return first + skipped
         return first + self.executor.map(download_batch, batches[1:], shared=self.settings)
 
-    def _assemble(self, wanted: list[str], closes: dict[str, pd.Series], invalid: list[str], errors: list[str],
-                  start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+    def _assemble(
+        self,
+        wanted: list[str],
+        closes: dict[str, pd.Series],
+        invalid: list[str],
+        errors: list[str],
+        start: dt.date | None,
+        end: dt.date | None,
+    ) -> tuple[pd.DataFrame, ValidationReport]:
         failed = tuple(t for t in wanted if t not in closes)
         if not closes:
             raise DataUnavailableError(
@@ -293,9 +319,14 @@ class YahooProvider:
             frame = frame[frame.index <= pd.Timestamp(end)]
         warnings: list[str] = []
         if invalid:
-            warnings.append(f"prices: not requested from Yahoo (not ticker symbols): {', '.join(map(repr, invalid[:5]))}")
+            warnings.append(
+                f"prices: not requested from Yahoo (not ticker symbols): {', '.join(map(repr, invalid[:5]))}"
+            )
         if failed:
-            warnings.append(f"prices: Yahoo Finance returned no prices for {len(failed)} ticker(s): {', '.join(failed[:20])}")
+            warnings.append(
+                f"prices: Yahoo Finance returned no prices for {len(failed)} ticker(s): "
+                + ", ".join(failed[:20])
+            )
         if errors:
             warnings.append(f"prices: download error: {errors[-1]}")
         report = ValidationReport(

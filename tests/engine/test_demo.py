@@ -138,8 +138,14 @@ def test_prices_requests_report_unknown_symbols() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"seed": -1}, {"n_symbols": 0}, {"n_symbols": MAX_SYMBOLS + 1}, {"years": 0}, {"end": "not a date"},
-     {"seed": 1.5}],
+    [
+        {"seed": -1},
+        {"n_symbols": 0},
+        {"n_symbols": MAX_SYMBOLS + 1},
+        {"years": 0},
+        {"end": "not a date"},
+        {"seed": 1.5},
+    ],
 )
 def test_bad_arguments_raise_parameter_error(kwargs: dict) -> None:
     with pytest.raises(ParameterError):

@@ -33,10 +33,14 @@ def wide_csv(prices: pd.DataFrame) -> bytes:
 
 def long_frame(prices: pd.DataFrame) -> pd.DataFrame:
     long = prices.stack().dropna().rename("close").reset_index()
-    return long.rename(columns={"level_1": "symbol"}).sample(frac=1.0, random_state=3)  # order must not matter
+    return long.rename(columns={"level_1": "symbol"}).sample(
+        frac=1.0, random_state=3
+    )  # order must not matter
 
 
-@pytest.mark.parametrize("layout", ["wide_csv", "long_csv", "wide_parquet", "long_parquet", "wide_parquet_index"])
+@pytest.mark.parametrize(
+    "layout", ["wide_csv", "long_csv", "wide_parquet", "long_parquet", "wide_parquet_index"]
+)
 def test_price_round_trips(tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame], layout: str) -> None:
     _, prices = demo
     path = tmp_path / ("prices.parquet" if "parquet" in layout else "prices.csv")
@@ -65,7 +69,9 @@ def test_sentiment_csv_round_trip(demo: tuple[pd.DataFrame, pd.DataFrame]) -> No
     assert report.rows_read == report.rows_kept == len(sentiment)
 
 
-def test_parquet_detected_by_extension_or_magic(tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_parquet_detected_by_extension_or_magic(
+    tmp_path: Path, demo: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
     _, prices = demo
     buffer = io.BytesIO()
     prices.to_parquet(buffer)
@@ -87,13 +93,19 @@ def test_file_provider_end_to_end(tmp_path: Path, demo: tuple[pd.DataFrame, pd.D
     assert data.report.failed_tickers == (dropped_symbol,)
     reference = load_market_data(DemoProvider(seed=5, n_symbols=12, years=3))
     pd.testing.assert_frame_equal(data.sentiment, reference.sentiment)
-    pd.testing.assert_frame_equal(data.prices, reference.prices.drop(columns=[dropped_symbol]), check_freq=False)
+    pd.testing.assert_frame_equal(
+        data.prices, reference.prices.drop(columns=[dropped_symbol]), check_freq=False
+    )
 
 
 def test_file_provider_from_uploaded_bytes(demo: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     sentiment, prices = demo
-    provider = FileProvider(sentiment=sentiment.to_csv(index=False).encode(), prices=wide_csv(prices),
-                            sentiment_name="mine.csv", prices_name="px.csv")
+    provider = FileProvider(
+        sentiment=sentiment.to_csv(index=False).encode(),
+        prices=wide_csv(prices),
+        sentiment_name="mine.csv",
+        prices_name="px.csv",
+    )
     assert provider.info.kind == "upload" and provider.info.label == "mine.csv + px.csv"
     frame, report = provider.prices(["QQQ", "NOPE"], dt.date(2023, 1, 2), dt.date(2023, 1, 31))
     assert list(frame.columns) == ["QQQ"] and report.failed_tickers == ("NOPE",)
@@ -141,8 +153,11 @@ def test_market_data_from_the_seed_file_and_demo_prices_reports_every_missing_ti
 def _yf_export(auto_adjust: bool) -> pd.DataFrame:
     """A yfinance 1.x ``download`` result for AAA (prices) and BBB (failed: all NaN)."""
     index = pd.bdate_range("2022-01-03", periods=4, name="Date")
-    fields = ["Close", "High", "Low", "Open", "Volume"] if auto_adjust else \
-        ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    fields = (
+        ["Close", "High", "Low", "Open", "Volume"]
+        if auto_adjust
+        else ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    )
     columns = pd.MultiIndex.from_product([fields, ["AAA", "BBB"]], names=["Price", "Ticker"])
     frame = pd.DataFrame(np.nan, index=index, columns=columns)
     for field in fields:
@@ -152,7 +167,9 @@ def _yf_export(auto_adjust: bool) -> pd.DataFrame:
 
 @pytest.mark.parametrize("auto_adjust, first_close", [(True, 10.0), (False, 9.0)])
 @pytest.mark.parametrize("form", ["csv", "parquet"])
-def test_yfinance_exports_are_read_as_adjusted_closes(auto_adjust: bool, first_close: float, form: str) -> None:
+def test_yfinance_exports_are_read_as_adjusted_closes(
+    auto_adjust: bool, first_close: float, form: str
+) -> None:
     export = _yf_export(auto_adjust)
     if form == "csv":
         data = export.to_csv().encode()  # three header lines: Price / Ticker / Date

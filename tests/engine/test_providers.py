@@ -38,15 +38,25 @@ class StubProvider:
         return SourceInfo(kind="files", label="stub", synthetic=False)
 
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
-        dates = pd.to_datetime(["2022-01-03", "2022-01-03", "2022-06-30", "2022-06-30"]).astype("datetime64[ns]")
-        frame = pd.DataFrame({
-            "date": dates, "symbol": ["AAA", "BBB", "AAA", "BBB"],
-            "twitterPosts": 1.0, "twitterComments": 2.0, "twitterLikes": 3.0, "twitterImpressions": 4.0,
-            "twitterSentiment": [0.5, np.nan, 0.6, 0.4],
-        })
+        dates = pd.to_datetime(["2022-01-03", "2022-01-03", "2022-06-30", "2022-06-30"]).astype(
+            "datetime64[ns]"
+        )
+        frame = pd.DataFrame(
+            {
+                "date": dates,
+                "symbol": ["AAA", "BBB", "AAA", "BBB"],
+                "twitterPosts": 1.0,
+                "twitterComments": 2.0,
+                "twitterLikes": 3.0,
+                "twitterImpressions": 4.0,
+                "twitterSentiment": [0.5, np.nan, 0.6, 0.4],
+            }
+        )
         return frame, ValidationReport(rows_read=4, rows_kept=4, symbols=("AAA", "BBB"))
 
-    def prices(self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> tuple[pd.DataFrame, ValidationReport]:
+    def prices(
+        self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> tuple[pd.DataFrame, ValidationReport]:
         self.requests.append((tuple(symbols), start, end))
         index = pd.bdate_range("2020-01-01", "2023-12-29", name="date").astype("datetime64[ns]")
         full = pd.DataFrame({s: np.linspace(10, 20, len(index)) for s in self.available}, index=index)
@@ -141,20 +151,28 @@ def test_env_demo_seed() -> None:
     assert provider_from_env({"DATA_SOURCE": "demo", "DEMO_SEED": "12"}).info.label.endswith("seed 12)")
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"DATA_SOURCE": "ftp"}, "DATA_SOURCE must be one of"),
-    ({"DEMO_SEED": "abc"}, "DEMO_SEED"),
-    ({"DATA_SOURCE": "files"}, "SENTIMENT_PATH"),
-    ({"DATA_SOURCE": "yahoo"}, "SENTIMENT_PATH"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DATA_SOURCE": "ftp"}, "DATA_SOURCE must be one of"),
+        ({"DEMO_SEED": "abc"}, "DEMO_SEED"),
+        ({"DATA_SOURCE": "files"}, "SENTIMENT_PATH"),
+        ({"DATA_SOURCE": "yahoo"}, "SENTIMENT_PATH"),
+    ],
+)
 def test_env_errors_are_parameter_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         provider_from_env(env)
 
 
 def test_env_files(tmp_path: Path) -> None:
-    provider = provider_from_env({"DATA_SOURCE": "files", "SENTIMENT_PATH": str(tmp_path / "s.csv"),
-                                  "PRICES_PATH": str(tmp_path / "p.parquet")})
+    provider = provider_from_env(
+        {
+            "DATA_SOURCE": "files",
+            "SENTIMENT_PATH": str(tmp_path / "s.csv"),
+            "PRICES_PATH": str(tmp_path / "p.parquet"),
+        }
+    )
     assert isinstance(provider, FileProvider)
     assert provider.info.kind == "files" and provider.info.label == "s.csv + p.parquet"
 
@@ -162,7 +180,12 @@ def test_env_files(tmp_path: Path) -> None:
 def test_env_yahoo(tmp_path: Path) -> None:
     from engine import YahooProvider
 
-    provider = provider_from_env({"DATA_SOURCE": "YAHOO", "SENTIMENT_PATH": str(tmp_path / "s.csv"),
-                                  "YAHOO_CACHE_DIR": str(tmp_path / "cache")})
+    provider = provider_from_env(
+        {
+            "DATA_SOURCE": "YAHOO",
+            "SENTIMENT_PATH": str(tmp_path / "s.csv"),
+            "YAHOO_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
     assert isinstance(provider, YahooProvider)
     assert provider.info.kind == "yahoo" and not provider.info.synthetic

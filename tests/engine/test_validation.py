@@ -37,13 +37,16 @@ def dropped(report, reason_part: str) -> DroppedRows:
 # ----- file-level errors -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "up.csv is empty"),
-    (b"   \n\n", "up.csv is empty"),
-    (sentiment_csv(), "has a header but no data rows"),
-    (b"\xff\xfe\x00\x01garbage,\x9c", "not UTF-8"),
-    (b"PAR1\x00\x00", "is a Parquet file, but a CSV file is expected"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "up.csv is empty"),
+        (b"   \n\n", "up.csv is empty"),
+        (sentiment_csv(), "has a header but no data rows"),
+        (b"\xff\xfe\x00\x01garbage,\x9c", "not UTF-8"),
+        (b"PAR1\x00\x00", "is a Parquet file, but a CSV file is expected"),
+    ],
+)
 def test_unusable_sentiment_files_raise_one_sentence(data: bytes, message: str) -> None:
     with pytest.raises(DataValidationError, match=message) as info:
         load_sentiment_csv(data, name="up.csv")
@@ -54,12 +57,21 @@ def test_misnamed_column_is_named_with_a_suggestion() -> None:
     header = HEADER.replace("twitterLikes", "TwitterLikes")
     with pytest.raises(DataValidationError) as info:
         load_sentiment_csv(sentiment_csv(GOOD_ROW, header=header), name="up.csv")
-    assert str(info.value) == "up.csv is missing column(s) twitterLikes (rename 'TwitterLikes' to 'twitterLikes')"
+    assert (
+        str(info.value)
+        == "up.csv is missing column(s) twitterLikes (rename 'TwitterLikes' to 'twitterLikes')"
+    )
 
 
 def test_missing_columns_are_all_named() -> None:
-    with pytest.raises(DataValidationError, match="missing column\\(s\\) twitterImpressions, twitterSentiment"):
-        load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,1,2,3", header="date,symbol,twitterPosts,twitterComments,twitterLikes"))
+    with pytest.raises(
+        DataValidationError, match="missing column\\(s\\) twitterImpressions, twitterSentiment"
+    ):
+        load_sentiment_csv(
+            sentiment_csv(
+                "2022-01-03,AAPL,1,2,3", header="date,symbol,twitterPosts,twitterComments,twitterLikes"
+            )
+        )
 
 
 def test_unrelated_columns_list_what_was_found_with_repr() -> None:
@@ -106,19 +118,26 @@ def test_no_usable_rows_left_is_a_file_level_error() -> None:
 # ----- row-level drops (sentiment) -------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad_row, reason, example", [
-    ("2022-13-45,MSFT,1,2,3,4,0.5", "date is not a valid date", "row 2"),
-    ("2022-01-03,=HYPERLINK(\"http://x\"),1,2,3,4,0.5", "symbol is not a ticker", "'=HYPERLINK(\"http://x\")'"),
-    ("2022-01-03,,1,2,3,4,0.5", "symbol is not a ticker", "''"),
-    ("2022-01-03,MSFT,-1,2,3,4,0.5", "twitterPosts is negative", "row 2"),
-    ("2022-01-03,MSFT,1,2,-3,4,0.5", "twitterLikes is negative", "row 2"),
-    ("2022-01-03,MSFT,1,many,3,4,0.5", "twitterComments is not a number", "row 2"),
-    ("2022-01-03,MSFT,1,2,3,,0.5", "twitterImpressions is empty", "row 2"),
-    ("2022-01-03,MSFT,1,2,inf,4,0.5", "twitterLikes is infinite", "row 2"),
-    ("2022-01-03,MSFT,1,2,3,4,good", "twitterSentiment is not a number", "row 2"),
-    ("2022-01-03,MSFT,1,2,3,4,-inf", "twitterSentiment is infinite", "row 2"),
-    ("2022-01-03,aapl,1,2,3,4,0.9", "duplicate (date, symbol)", "row 2"),
-])
+@pytest.mark.parametrize(
+    "bad_row, reason, example",
+    [
+        ("2022-13-45,MSFT,1,2,3,4,0.5", "date is not a valid date", "row 2"),
+        (
+            '2022-01-03,=HYPERLINK("http://x"),1,2,3,4,0.5',
+            "symbol is not a ticker",
+            "'=HYPERLINK(\"http://x\")'",
+        ),
+        ("2022-01-03,,1,2,3,4,0.5", "symbol is not a ticker", "''"),
+        ("2022-01-03,MSFT,-1,2,3,4,0.5", "twitterPosts is negative", "row 2"),
+        ("2022-01-03,MSFT,1,2,-3,4,0.5", "twitterLikes is negative", "row 2"),
+        ("2022-01-03,MSFT,1,many,3,4,0.5", "twitterComments is not a number", "row 2"),
+        ("2022-01-03,MSFT,1,2,3,,0.5", "twitterImpressions is empty", "row 2"),
+        ("2022-01-03,MSFT,1,2,inf,4,0.5", "twitterLikes is infinite", "row 2"),
+        ("2022-01-03,MSFT,1,2,3,4,good", "twitterSentiment is not a number", "row 2"),
+        ("2022-01-03,MSFT,1,2,3,4,-inf", "twitterSentiment is infinite", "row 2"),
+        ("2022-01-03,aapl,1,2,3,4,0.9", "duplicate (date, symbol)", "row 2"),
+    ],
+)
 def test_bad_rows_are_dropped_and_reported(bad_row: str, reason: str, example: str) -> None:
     frame, report = load_sentiment_csv(sentiment_csv(GOOD_ROW, bad_row))
     assert len(frame) == 1 and frame.loc[0, "symbol"] == "AAPL"
@@ -169,9 +188,17 @@ def test_utf8_bom_is_accepted() -> None:
 
 
 def test_sentiment_frame_input_is_validated_the_same_way() -> None:
-    raw = pd.DataFrame({"date": pd.to_datetime(["2022-01-03", "2022-01-04"]), "symbol": ["aapl", "=1+1"],
-                        "twitterPosts": [1, 2], "twitterComments": [1, 2], "twitterLikes": [1, 2],
-                        "twitterImpressions": [1, 2], "twitterSentiment": [np.nan, 0.3]})
+    raw = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2022-01-03", "2022-01-04"]),
+            "symbol": ["aapl", "=1+1"],
+            "twitterPosts": [1, 2],
+            "twitterComments": [1, 2],
+            "twitterLikes": [1, 2],
+            "twitterImpressions": [1, 2],
+            "twitterSentiment": [np.nan, 0.3],
+        }
+    )
     frame, report = validate_sentiment(raw, "table")
     assert list(frame["symbol"]) == ["AAPL"] and frame["twitterPosts"].dtype == "float64"
     assert dropped(report, "not a ticker").examples == ("'=1+1'",)
@@ -188,12 +215,15 @@ def test_loads_the_seed_data_set(shared_sentiment_path: Path) -> None:
 # ----- helpers ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("wanted, candidates, expected", [
-    ("twitterLikes", ["TwitterLikes"], "TwitterLikes"),
-    ("twitterLikes", ["twitter_likes"], "twitter_likes"),
-    ("twitterLikes", ["twiterLikes"], "twiterLikes"),
-    ("twitterLikes", ["volume"], None),
-])
+@pytest.mark.parametrize(
+    "wanted, candidates, expected",
+    [
+        ("twitterLikes", ["TwitterLikes"], "TwitterLikes"),
+        ("twitterLikes", ["twitter_likes"], "twitter_likes"),
+        ("twitterLikes", ["twiterLikes"], "twiterLikes"),
+        ("twitterLikes", ["volume"], None),
+    ],
+)
 def test_close_match(wanted: str, candidates: list[str], expected: str | None) -> None:
     assert close_match(wanted, candidates) == expected
 
@@ -208,26 +238,30 @@ def test_parse_dates_rejects_implausible_and_accepts_common_spellings() -> None:
 
 
 def test_wide_prices_cells_are_cleaned_and_reported() -> None:
-    csv = (b"Date,AAA,bbb,=cmd|' /C calc'!A0,CCC\n"
-           b"2022-01-03,10,20,1,\n"
-           b"2022-01-04,abc,-5,1,\n"
-           b"2022-01-04,12,21,1,\n"
-           b"someday,1,1,1,\n"
-           b"2022-01-05,inf,22,1,\n")
+    csv = (
+        b"Date,AAA,bbb,=cmd|' /C calc'!A0,CCC\n"
+        b"2022-01-03,10,20,1,\n"
+        b"2022-01-04,abc,-5,1,\n"
+        b"2022-01-04,12,21,1,\n"
+        b"someday,1,1,1,\n"
+        b"2022-01-05,inf,22,1,\n"
+    )
     frame, report = load_prices_file(csv, name="w.csv")
     assert list(frame.columns) == ["AAA", "BBB"] and frame.index.name == "date"
     assert frame.loc["2022-01-04"].isna().all() and frame.loc["2022-01-05", "BBB"] == 22.0
     assert dropped(report, "not a valid date").examples == ("row 4",)
     assert dropped(report, "duplicate date").examples == ("row 3",)
-    assert dropped(report, "column name is not a ticker").examples == ('"=cmd|\' /C calc\'!A0"',)
+    assert dropped(report, "column name is not a ticker").examples == ("\"=cmd|' /C calc'!A0\"",)
     assert dropped(report, "price is not a number").examples == ("AAA row 2",)
     assert dropped(report, "positive finite").count == 2
     assert report.failed_tickers == ("CCC",) and any("CCC" in w for w in report.warnings)
 
 
 def test_long_prices_rows_are_cleaned_and_reported() -> None:
-    csv = (b"date,symbol,close,volume\n2022-01-03,AAA,10,5\n2022-01-03,aaa,11,5\n"
-           b"2022-01-04,AAA,0,5\n2022-01-04,BBB,x,5\n2022-01-05,BBB,3,5\n2022-01-05,../x,3,5\n")
+    csv = (
+        b"date,symbol,close,volume\n2022-01-03,AAA,10,5\n2022-01-03,aaa,11,5\n"
+        b"2022-01-04,AAA,0,5\n2022-01-04,BBB,x,5\n2022-01-05,BBB,3,5\n2022-01-05,../x,3,5\n"
+    )
     frame, report = load_prices_file(csv, name="l.csv")
     assert frame.loc["2022-01-03", "AAA"] == 10.0
     assert pd.Timestamp("2022-01-04") not in frame.index  # both of its rows were dropped
@@ -238,18 +272,21 @@ def test_long_prices_rows_are_cleaned_and_reported() -> None:
     assert any("'volume'" in w for w in report.warnings)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "is empty"),
-    (b"date,AAA\n", "header but no data rows"),
-    (b"when,AAA\n2022-01-03,1\n", "no 'date' column"),
-    (b"Dates,AAA\n2022-01-03,1\n", "rename 'Dates' to 'date'"),
-    (b"date\n2022-01-03\n", "no ticker columns"),
-    (b"date,AAA\n2022-01-03,\n", "every ticker column is empty"),
-    (b"date,AAA\nnope,1\n", "no usable rows"),
-    (b"date,symbol,close\n2022-01-03,AAA,-1\n", "no usable prices"),
-    (b"PAR1 this is not really parquet PAR1", "not a readable Parquet file"),
-    (b"\x81\x82\x83,\x84", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        (b"date,AAA\n", "header but no data rows"),
+        (b"when,AAA\n2022-01-03,1\n", "no 'date' column"),
+        (b"Dates,AAA\n2022-01-03,1\n", "rename 'Dates' to 'date'"),
+        (b"date\n2022-01-03\n", "no ticker columns"),
+        (b"date,AAA\n2022-01-03,\n", "every ticker column is empty"),
+        (b"date,AAA\nnope,1\n", "no usable rows"),
+        (b"date,symbol,close\n2022-01-03,AAA,-1\n", "no usable prices"),
+        (b"PAR1 this is not really parquet PAR1", "not a readable Parquet file"),
+        (b"\x81\x82\x83,\x84", "not UTF-8"),
+    ],
+)
 def test_unusable_price_files_raise_one_sentence(data: bytes, message: str) -> None:
     with pytest.raises(DataValidationError, match=message):
         load_prices_file(data, name="p.csv")
@@ -276,9 +313,31 @@ from hypothesis import strategies as st  # noqa: E402
 
 from engine import EngineError  # noqa: E402
 
-CELLS = st.one_of(st.sampled_from(["", "1", "-1", "0", "1e308", "1e999", "nan", "inf", "2022-01-03", "AAPL", "=1+1",
-                                   "\"", ",", "2022-02-30", "NULL", " 7 ", "١٢", "\u00a0"]),
-                  st.text(max_size=6))
+CELLS = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "-1",
+            "0",
+            "1e308",
+            "1e999",
+            "nan",
+            "inf",
+            "2022-01-03",
+            "AAPL",
+            "=1+1",
+            '"',
+            ",",
+            "2022-02-30",
+            "NULL",
+            " 7 ",
+            "١٢",
+            "\u00a0",
+        ]
+    ),
+    st.text(max_size=6),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -294,9 +353,14 @@ def test_fuzzed_sentiment_csv_never_leaks_a_raw_exception(rows: list[list[str]])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(header=st.lists(st.sampled_from(["date", "Date", "symbol", "close", "AAA", "bbb", "=X", "", "AAA "]),
-                       min_size=1, max_size=5),
-       rows=st.lists(st.lists(CELLS, min_size=1, max_size=5), max_size=6))
+@given(
+    header=st.lists(
+        st.sampled_from(["date", "Date", "symbol", "close", "AAA", "bbb", "=X", "", "AAA "]),
+        min_size=1,
+        max_size=5,
+    ),
+    rows=st.lists(st.lists(CELLS, min_size=1, max_size=5), max_size=6),
+)
 def test_fuzzed_price_csv_never_leaks_a_raw_exception(header: list[str], rows: list[list[str]]) -> None:
     text = ",".join(header) + "\n" + "\n".join(",".join(row) for row in rows)
     try:
@@ -317,8 +381,9 @@ def test_fuzzed_bytes_never_leak_a_raw_exception(data: bytes) -> None:
             pass
 
 
-@pytest.mark.parametrize("name, shown", [("data.csv", "data.csv is empty"),
-                                         ("=HYPERLINK(1).csv", "'=HYPERLINK(1).csv' is empty")])
+@pytest.mark.parametrize(
+    "name, shown", [("data.csv", "data.csv is empty"), ("=HYPERLINK(1).csv", "'=HYPERLINK(1).csv' is empty")]
+)
 def test_odd_file_names_are_quoted_in_messages(name: str, shown: str) -> None:
     with pytest.raises(DataValidationError) as info:
         load_sentiment_csv(b"", name=name)

@@ -19,12 +19,21 @@ from engine._yahoo import MAX_JITTER, Batch, DownloadSettings, backoff_delay, do
 START, END = dt.date(2022, 1, 3), dt.date(2022, 3, 31)
 
 
-def yf_frame(tickers: Sequence[str], *, failed: Sequence[str] = (), auto_adjust: bool = True,
-             start: str = "2022-01-03", end: str = "2022-04-01") -> pd.DataFrame:
+def yf_frame(
+    tickers: Sequence[str],
+    *,
+    failed: Sequence[str] = (),
+    auto_adjust: bool = True,
+    start: str = "2022-01-03",
+    end: str = "2022-04-01",
+) -> pd.DataFrame:
     """What ``yf.download(..., multi_level_index=True, group_by="column")`` returns in yfinance 1.x."""
     index = pd.bdate_range(start, end, inclusive="left", name="Date")
-    fields = ["Adj Close", "Close", "High", "Low", "Open", "Volume"] if not auto_adjust else \
-        ["Close", "High", "Low", "Open", "Volume"]
+    fields = (
+        ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+        if not auto_adjust
+        else ["Close", "High", "Low", "Open", "Volume"]
+    )
     ordered = sorted({t.upper() for t in tickers})
     data = {}
     for field in fields:
@@ -33,7 +42,11 @@ def yf_frame(tickers: Sequence[str], *, failed: Sequence[str] = (), auto_adjust:
                 values = np.full(len(index), np.nan)
             else:
                 base = 100.0 + 10 * i + np.arange(len(index), dtype=float)
-                values = base * (0.9 if field == "Adj Close" else 1.0) if field != "Volume" else np.full(len(index), 1e6)
+                values = (
+                    base * (0.9 if field == "Adj Close" else 1.0)
+                    if field != "Volume"
+                    else np.full(len(index), 1e6)
+                )
             data[(field, ticker)] = values
     frame = pd.DataFrame(data, index=index)
     frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["Price", "Ticker"])
@@ -58,9 +71,16 @@ class FakeDownloader:
         return yf_frame(tickers, failed=self.failed, auto_adjust=kwargs["auto_adjust"])
 
 
-def provider(tmp_path: Path, downloader: FakeDownloader, sleeps: list[float] | None = None, **kwargs: Any) -> YahooProvider:
-    return YahooProvider(sentiment=tmp_path / "unused.csv", cache_dir=tmp_path / "cache", downloader=downloader,
-                         sleep=(sleeps.append if sleeps is not None else (lambda _: None)), **kwargs)
+def provider(
+    tmp_path: Path, downloader: FakeDownloader, sleeps: list[float] | None = None, **kwargs: Any
+) -> YahooProvider:
+    return YahooProvider(
+        sentiment=tmp_path / "unused.csv",
+        cache_dir=tmp_path / "cache",
+        downloader=downloader,
+        sleep=(sleeps.append if sleeps is not None else (lambda _: None)),
+        **kwargs,
+    )
 
 
 def test_download_uses_the_documented_yfinance_arguments(tmp_path: Path) -> None:
@@ -68,8 +88,15 @@ def test_download_uses_the_documented_yfinance_arguments(tmp_path: Path) -> None
     provider(tmp_path, fake).prices(["AAA", "QQQ"], START, END)
     tickers, kwargs = fake.calls[0]
     assert tickers == ["AAA", "QQQ"]
-    assert kwargs == {"start": "2022-01-03", "end": "2022-04-01", "auto_adjust": True, "multi_level_index": True,
-                      "group_by": "column", "progress": False, "threads": False}
+    assert kwargs == {
+        "start": "2022-01-03",
+        "end": "2022-04-01",
+        "auto_adjust": True,
+        "multi_level_index": True,
+        "group_by": "column",
+        "progress": False,
+        "threads": False,
+    }
 
 
 def test_closes_are_the_adjusted_close_column(tmp_path: Path) -> None:
@@ -178,8 +205,9 @@ def test_unexpected_exception_is_reported_not_raised(tmp_path: Path) -> None:
             raise ConnectionError("boom")
         return yf_frame(tickers)
 
-    frame, report = YahooProvider(sentiment=b"", cache_dir=tmp_path, downloader=broken, batch_size=1,
-                                  sleep=lambda _: None).prices(["AAA", "BAD"], START, END)
+    frame, report = YahooProvider(
+        sentiment=b"", cache_dir=tmp_path, downloader=broken, batch_size=1, sleep=lambda _: None
+    ).prices(["AAA", "BAD"], START, END)
     assert report.failed_tickers == ("BAD",) and any("ConnectionError" in w for w in report.warnings)
     assert list(frame.columns) == ["AAA"]
 
@@ -216,12 +244,17 @@ def test_extract_closes_handles_tz_aware_index_and_missing_field() -> None:
 def test_backoff_delay_grows_and_is_deterministic() -> None:
     delays = [backoff_delay(1.0, k, "AAA") for k in range(4)]
     assert delays == [backoff_delay(1.0, k, "AAA") for k in range(4)]
-    assert all(b > a for a, b in zip(delays, delays[1:]))
+    assert all(b > a for a, b in zip(delays, delays[1:], strict=False))
 
 
 def test_download_batch_counts_attempts() -> None:
-    settings = DownloadSettings(downloader=FakeDownloader(rate_limited=1), sleep=lambda _: None, max_retries=3,
-                                base_delay=0.0, auto_adjust=True)
+    settings = DownloadSettings(
+        downloader=FakeDownloader(rate_limited=1),
+        sleep=lambda _: None,
+        max_retries=3,
+        base_delay=0.0,
+        auto_adjust=True,
+    )
     result = download_batch(settings, Batch(tickers=("AAA",), start="2022-01-03", end="2022-04-01"))
     assert result.attempts == 2 and result.failed == () and "AAA" in result.closes
 
@@ -233,10 +266,17 @@ def test_bad_settings_are_parameter_errors(tmp_path: Path, kwargs: dict[str, Any
 
 
 def test_market_data_from_yahoo_with_a_sentiment_frame(tmp_path: Path) -> None:
-    sentiment = pd.DataFrame({
-        "date": ["2022-02-01", "2022-02-01"], "symbol": ["aaa", "BAD"], "twitterPosts": [1, 2],
-        "twitterComments": [1, 2], "twitterLikes": [3, 4], "twitterImpressions": [5, 6], "twitterSentiment": [None, 0.5],
-    })
+    sentiment = pd.DataFrame(
+        {
+            "date": ["2022-02-01", "2022-02-01"],
+            "symbol": ["aaa", "BAD"],
+            "twitterPosts": [1, 2],
+            "twitterComments": [1, 2],
+            "twitterLikes": [3, 4],
+            "twitterImpressions": [5, 6],
+            "twitterSentiment": [None, 0.5],
+        }
+    )
     fake = FakeDownloader(failed=["BAD"])
     yahoo = YahooProvider(sentiment=sentiment, cache_dir=tmp_path, downloader=fake, sleep=lambda _: None)
     data = load_market_data(yahoo)
@@ -250,7 +290,9 @@ def test_unreachable_yahoo_stops_after_the_first_batch(tmp_path: Path) -> None:
     sleeps: list[float] = []
     fake = FakeDownloader(rate_limited=1000)
     with pytest.raises(DataUnavailableError, match="no prices for any of the 5"):
-        provider(tmp_path, fake, sleeps, batch_size=2, max_retries=3).prices(["A", "B", "C", "D", "E"], START, END)
+        provider(tmp_path, fake, sleeps, batch_size=2, max_retries=3).prices(
+            ["A", "B", "C", "D", "E"], START, END
+        )
     assert len(fake.calls) == 4 and len(sleeps) == 3  # one batch and its retries, not three
 
 
@@ -258,4 +300,6 @@ def test_default_settings_and_batches_pickle_for_ray(tmp_path: Path) -> None:
     yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path)
     settings = pickle.loads(pickle.dumps(yahoo.settings))
     assert settings.downloader is None and settings.max_retries == 5 and settings.base_delay == 1.0
-    assert pickle.loads(pickle.dumps(Batch(tickers=("A",), start="2022-01-01", end="2022-02-01"))).tickers == ("A",)
+    assert pickle.loads(
+        pickle.dumps(Batch(tickers=("A",), start="2022-01-01", end="2022-02-01"))
+    ).tickers == ("A",)
