@@ -230,7 +230,7 @@ class _RowFilter:
             shown = tuple(f"row {i + 1}" for i in np.flatnonzero(hit)[:MAX_EXAMPLES])
         else:
             values = np.asarray(examples, dtype=object)[hit]
-            shown = tuple(dict.fromkeys(repr(str(v)) for v in values))[:MAX_EXAMPLES]
+            shown = tuple(dict.fromkeys(repr(str(v)[:40]) for v in values))[:MAX_EXAMPLES]
         self.dropped.append(DroppedRows(reason=reason, count=count, examples=shown))
         self.keep &= ~hit
 
@@ -274,23 +274,16 @@ def validate_sentiment(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Val
             rows, raw[column], numbers[column], column, required=column != SENTIMENT_SCORE, positive=False
         )
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
-    rows.drop(_first_kept_duplicates(frame, rows.keep), "duplicate (date, symbol) row; the first one is kept")
+    rows.drop(
+        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
+        "duplicate (date, symbol) row; the first one is kept",
+    )
     frame = frame[rows.keep]
     if frame.empty:
         raise DataValidationError(f"{label} has no usable rows ({_summary(rows.dropped)})")
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
     frame = frame.astype({column: "float64" for column in COUNT_COLUMNS})
     return frame, sentiment_report(frame, rows_read=len(raw), dropped=tuple(rows.dropped), warnings=warnings)
-
-
-def _first_kept_duplicates(frame: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
-    """Rows that repeat an earlier *valid* (date, symbol); invalid rows never shadow good ones."""
-    mask = np.zeros(len(frame), dtype=bool)
-    valid = frame[keep]
-    mask[np.flatnonzero(keep)[valid.duplicated(subset=list(valid.columns[:2]), keep="first").to_numpy()]] = (
-        True
-    )
-    return mask
 
 
 def _summary(dropped: Sequence[DroppedRows]) -> str:
@@ -402,7 +395,10 @@ def _validate_long_prices(
     closes = to_numbers(raw[close_column])
     _drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
-    rows.drop(_first_kept_duplicates(frame, rows.keep), "duplicate (date, symbol) row; the first one is kept")
+    rows.drop(
+        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
+        "duplicate (date, symbol) row; the first one is kept",
+    )
     kept = frame[rows.keep]
     if kept.empty:
         raise DataValidationError(f"{label} has no usable prices ({_summary(rows.dropped)})")
@@ -491,9 +487,10 @@ def _validate_wide_prices(
     )
 
 
-def _duplicated_valid(values: pd.Series, keep: np.ndarray) -> np.ndarray:
-    mask = np.zeros(len(values), dtype=bool)
-    mask[np.flatnonzero(keep)[values[keep].duplicated(keep="first").to_numpy()]] = True
+def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+    """Rows that repeat the key of an earlier *valid* row (invalid rows never shadow good ones)."""
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[np.flatnonzero(keep)[keys[keep].duplicated(keep="first").to_numpy()]] = True
     return mask
 
 
