@@ -12,6 +12,7 @@ yfinance is imported lazily so that ``import engine`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -113,7 +114,10 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
         if not remaining or not retry or attempt == settings.max_retries:
             break
         settings.sleep(backoff_delay(settings.base_delay, attempt, ",".join(batch.tickers)))
-    return BatchResult(closes=closes, failed=tuple(remaining), attempts=attempt + 1, error=error)
+    # An error that a later attempt recovered from is not worth a warning.
+    return BatchResult(
+        closes=closes, failed=tuple(remaining), attempts=attempt + 1, error=error if remaining else ""
+    )
 
 
 def extract_closes(
@@ -182,13 +186,14 @@ class PriceCache:
         if not series.notna().any():
             return  # never cache an empty answer
         path = self.path(ticker, start, end, auto_adjust)
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
             series.rename(ticker).to_frame().rename_axis("date").to_parquet(temporary)
-            os.replace(temporary, path)
-        except OSError:
-            pass  # a read-only or full disk only costs a re-download next time
+            os.replace(temporary, path)  # atomic: readers never see half a file
+        except Exception:  # read-only or full disk, Arrow error: it only costs a re-download later
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
 # ----- provider ------------------------------------------------------------------------

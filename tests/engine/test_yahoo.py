@@ -303,3 +303,17 @@ def test_default_settings_and_batches_pickle_for_ray(tmp_path: Path) -> None:
     assert pickle.loads(
         pickle.dumps(Batch(tickers=("A",), start="2022-01-01", end="2022-02-01"))
     ).tickers == ("A",)
+
+
+def test_recovered_rate_limit_leaves_no_warning(tmp_path: Path) -> None:
+    _, report = provider(tmp_path, FakeDownloader(rate_limited=2)).prices(["AAA"], START, END)
+    assert report.warnings == ()
+
+
+def test_unwritable_cache_only_costs_a_download(tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache directory should be")
+    fake = FakeDownloader()
+    frame, _ = provider(tmp_path, fake).prices(["AAA"], START, END)
+    frame_again, _ = provider(tmp_path, fake).prices(["AAA"], START, END)
+    assert len(fake.calls) == 2 and frame.equals(frame_again)
