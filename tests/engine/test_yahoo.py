@@ -53,6 +53,16 @@ def yf_frame(
     return frame
 
 
+def yf_offline_frame(tickers: Sequence[str]) -> pd.DataFrame:
+    """What yfinance 1.x returns when every ticker failed (offline, silently rate limited):
+    no rows, and yfinance's ``empty_df`` fields (Adj Close included whatever auto_adjust is)."""
+    fields = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_product(
+        [fields, sorted({t.upper() for t in tickers})], names=["Price", "Ticker"]
+    )
+    return pd.DataFrame(index=pd.Index([], name="Date"), columns=columns, dtype=float)
+
+
 class FakeDownloader:
     """Records calls; raises YFRateLimitError for the first ``rate_limited`` calls."""
 
@@ -66,8 +76,8 @@ class FakeDownloader:
         self.calls.append((list(tickers), kwargs))
         if len(self.calls) <= self.rate_limited:
             raise YFRateLimitError()
-        if len(self.calls) <= self.rate_limited + self.empty_calls:  # a silent rate limit: all NaN
-            return yf_frame(tickers, failed=tickers, auto_adjust=kwargs["auto_adjust"])
+        if len(self.calls) <= self.rate_limited + self.empty_calls:  # a silent rate limit
+            return yf_offline_frame(tickers)
         return yf_frame(tickers, failed=self.failed, auto_adjust=kwargs["auto_adjust"])
 
 
@@ -317,3 +327,17 @@ def test_unwritable_cache_only_costs_a_download(tmp_path: Path) -> None:
     frame, _ = provider(tmp_path, fake).prices(["AAA"], START, END)
     frame_again, _ = provider(tmp_path, fake).prices(["AAA"], START, END)
     assert len(fake.calls) == 2 and frame.equals(frame_again)
+
+
+def test_all_nan_batch_is_retried_like_an_empty_one(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def flaky(tickers: list[str], **kwargs: Any) -> pd.DataFrame:
+        calls.append(list(tickers))
+        failed = tickers if len(calls) == 1 else ()  # first answer: rows, but every column NaN
+        return yf_frame(tickers, failed=failed, auto_adjust=kwargs["auto_adjust"])
+
+    sleeps: list[float] = []
+    yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path, downloader=flaky, sleep=sleeps.append)
+    frame, report = yahoo.prices(["AAA", "BBB"], START, END)
+    assert len(calls) == 2 and len(sleeps) == 1 and report.failed_tickers == ()
