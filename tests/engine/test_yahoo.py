@@ -341,3 +341,12 @@ def test_all_nan_batch_is_retried_like_an_empty_one(tmp_path: Path) -> None:
     yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path, downloader=flaky, sleep=sleeps.append)
     frame, report = yahoo.prices(["AAA", "BBB"], START, END)
     assert len(calls) == 2 and len(sleeps) == 1 and report.failed_tickers == ()
+
+
+def test_default_downloader_is_yfinance_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yfinance
+
+    fake = FakeDownloader()
+    monkeypatch.setattr(yfinance, "download", fake)  # no network: the real path, resolved at call time
+    frame, _ = YahooProvider(sentiment=b"", cache_dir=tmp_path).prices(["AAA"], START, END)
+    assert len(fake.calls) == 1 and list(frame.columns) == ["AAA"]
