@@ -46,7 +46,10 @@ _LAYOUT = dict(
     template="plotly_white",
     margin=dict(l=56, r=24, t=48, b=40),
     hovermode="x unified",
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    # Title on the left, legend on the right of the same line: they never overlap.
+    title_x=0.0,
+    title_xref="paper",
+    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
     font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
 )
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc
+from dash import dcc, html
 
 import engine
 
@@ -106,12 +106,12 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
         # which would hide the typo instead of flagging it.
         control = dbc.Input(id=ident, type="text", inputMode="decimal" if spec.kind == "float" else "numeric",
                             value=shown, size="sm", debounce=False)
+    # The help text is a hover title, not a visible line: the whole form must fit beside the charts.
     return dbc.Col([
-        dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
+        dbc.Label(html.Span(spec.label, title=spec.help or None), html_for=ident, className="small mb-0 fw-semibold"),
         control,
         dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
-        dbc.FormText(spec.help, className="small text-muted") if spec.help else None,
-    ], xs=12, sm=6, className="mb-2")
+    ], xs=12, sm=6, className="mb-1")
 
 
 def strategy_form(prefix: str, values: Mapping[str, Any] | None = None) -> dbc.Row:

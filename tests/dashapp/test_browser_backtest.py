@@ -1,0 +1,114 @@
+"""Backtest page end to end in headless chromium on the demo data.
+
+Run with ``python -m pytest --headless tests/dashapp/test_browser_backtest.py``.
+One run through the form (charts, cards, CSV download, URL), then the shared URL
+reproduces the same metrics; a second test checks the form flags a bad field.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_S = 60
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    from dashapp import create_app
+
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"})
+
+
+def _trace_names(dash_duo, graph_id: str) -> list[str] | None:
+    """Names of the traces plotly drew in a dcc.Graph (polls: plotly renders asynchronously)."""
+    deadline = time.monotonic() + WAIT_S
+    names = None
+    while names is None and time.monotonic() < deadline:
+        names = dash_duo.driver.execute_script(
+            "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+            "return g && g.data ? g.data.map(t => t.name || t.type) : null;", f"#{graph_id}")
+        time.sleep(0.1)
+    return names
+
+
+def _card_texts(dash_duo) -> list[str]:
+    return [e.text for e in dash_duo.find_elements("#backtest-metric-cards .spl-metric-card")]
+
+
+def _click(dash_duo, selector: str) -> None:
+    """Scroll the element to the middle of the window first (the form is taller than the window)."""
+    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def _wait_for_file(folder: Path, pattern: str) -> Path:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
+        if done:
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern} downloaded into {folder}")
+
+
+def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#backtest-run", timeout=WAIT_S)
+    top_n = dash_duo.find_element("#backtest-top_n")
+    dash_duo.clear_input(top_n)
+    top_n.send_keys("4")
+    _click(dash_duo, "#backtest-run")
+    dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
+
+    assert _trace_names(dash_duo, "backtest-graph-cumulative") == ["Strategy", "Benchmark", "Eligible universe"]
+    for graph in ("drawdown", "monthly", "turnover", "rolling", "holdings"):
+        dash_duo.wait_for_element(f"#backtest-graph-{graph} .js-plotly-plot", timeout=WAIT_S)
+    dash_duo.driver.save_screenshot("/tmp/backtest_page.png")
+    cards = _card_texts(dash_duo)
+    assert len(cards) == 8 and cards[0].startswith("Total return")
+    assert "%" in cards[0] and "QQQ" in cards[0]
+    assert "SYNTHETIC" in dash_duo.find_element("#backtest-run-summary").text
+
+    # The run is in the URL.
+    url = dash_duo.driver.current_url
+    assert parse_qs(urlparse(url).query)["top_n"] == ["4"]
+
+    # The metrics CSV: manifest header, then the same Sharpe ratio as the card (2 decimals).
+    _click(dash_duo, "#backtest-download-metrics-button")
+    path = _wait_for_file(Path(dash_duo.download_path), "backtest_metrics_*.csv")
+    text = path.read_text()
+    assert "# data_source: Demo data" in text and "# fingerprint: " in text and '"top_n": 4' in text
+    rows = {line.split(",")[0]: line.split(",") for line in text.splitlines() if not line.startswith("#")}
+    assert rows["metric"] == ["metric", "strategy", "benchmark", "universe"]
+    sharpe_card = next(c for c in cards if c.startswith("Sharpe ratio"))
+    assert f"{float(rows['sharpe'][1]):.2f}" in sharpe_card
+
+    # Opening the shared link in a fresh page load prefills the form and shows the same run.
+    dash_duo.driver.get("about:blank")
+    dash_duo.driver.get(url)
+    dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
+    assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == "4"
+    assert _card_texts(dash_duo) == cards
+    assert dash_duo.get_logs() in ([], None)
+
+
+def test_invalid_field_is_flagged_and_run_disabled(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#backtest-run", timeout=WAIT_S)
+    field = dash_duo.find_element("#backtest-lag_days")
+    dash_duo.clear_input(field)
+    field.send_keys("abc")
+    dash_duo.wait_for_contains_text("#backtest-lag_days-feedback", "whole number", timeout=WAIT_S)
+    assert "is-invalid" in dash_duo.find_element("#backtest-lag_days").get_attribute("class")
+    assert dash_duo.find_element("#backtest-run").get_attribute("disabled") is not None
+    dash_duo.clear_input(field)
+    field.send_keys("1")
+    dash_duo.wait_for_text_to_equal("#backtest-form-status", "", timeout=WAIT_S)
+    assert dash_duo.find_element("#backtest-run").get_attribute("disabled") is None

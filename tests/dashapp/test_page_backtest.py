@@ -1,0 +1,169 @@
+"""Backtest page callbacks called directly, with a fake services layer (no server, no engine run)."""
+
+from __future__ import annotations
+
+import json
+
+import plotly
+import pytest
+from dash import no_update
+
+import engine
+from dashapp import forms
+
+N_FIELDS = len(forms.FIELD_NAMES)
+
+
+def _plain_result(params: dict) -> dict:
+    dates = ["2022-01-03", "2022-01-04", "2022-01-05", "2022-02-01"]
+    metrics = {name: 0.1 for name in engine.METRIC_NAMES}
+    return {
+        "returns": {"date": dates, "portfolio": [0.01, -0.02, 0.03, 0.0], "benchmark": [0.0, 0.01, 0.0, 0.01],
+                    "universe": [0.005, 0.0, 0.01, 0.0]},
+        "holdings": {"period_start": ["2022-01-03"], "period_end": ["2022-01-31"], "symbol": ["AAA"],
+                     "weight": [1.0], "signal": [0.5], "rank": [1], "likes": [40.0], "comments": [20.0]},
+        "periods": {"period_start": ["2022-01-03"], "period_end": ["2022-01-31"], "formation_end": ["2021-12-31"],
+                    "entry_date": ["2021-12-31"], "n_eligible": [3], "n_selected": [1], "turnover": [1.0],
+                    "cost": [0.0]},
+        "metrics": {**metrics, "sharpe": 1.2345},
+        "benchmark_metrics": {**metrics, "sharpe": 0.5},
+        "universe_metrics": metrics,
+        "drawdown": {"peak": "2022-01-03", "trough": "2022-01-04", "recovery": None},
+        "warnings": ["ZZZ was delisted on 2022-01-20; its weight was held in cash"],
+        "manifest": {"params": params, "data_source": "Demo data (SYNTHETIC, seed 7)", "synthetic": True,
+                     "fingerprint": "abc123", "version": "0.1.0"},
+    }
+
+
+class FakeServices:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.fail_with: Exception | None = None
+
+    def resolve_source(self, store):
+        if store == "broken":
+            raise engine.DataValidationError("the session's data source is malformed")
+        return {"kind": "default"} if not store else dict(store)
+
+    def backtest(self, source, params):
+        self.calls.append(("backtest", source, params))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return _plain_result(engine.StrategyParams.from_mapping(params).to_dict())
+
+    def source_info(self, source):
+        return {"report": {"failed_tickers": ["BAD1"], "dropped": [{"reason": "twitterLikes is negative",
+                                                                    "count": 3}]}}
+
+    def robustness(self, source, params):
+        return {"sharpe_ci": {"estimate": 1.2, "low": 0.4, "high": 2.0, "level": 0.95},
+                "excess_return_ci": {"estimate": 0.05, "low": -0.01, "high": 0.1, "level": 0.95},
+                "random_portfolios": {"percentile": 0.9, "p_value": 0.1, "n": 3, "sharpes": [0.1, 0.5, 1.5],
+                                      "observed": 1.2}}
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory):
+    """Pages register themselves with ``dash.register_page``, which needs an app first."""
+    from dashapp import create_app
+
+    create_app({"CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    from dashapp.pages import backtest
+
+    return backtest
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, page) -> FakeServices:
+    services = FakeServices()
+    monkeypatch.setattr(page, "services", services)
+    return services
+
+
+def _fields(**values) -> list:
+    return [values.get(name) for name in forms.FIELD_NAMES]
+
+
+def _text(component) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def test_layout_prefills_form_from_query_and_arms_autorun(page) -> None:
+    tree = _text(page.layout(top_n="7", weighting="hrp", bogus="1"))
+    assert '"id": "backtest-top_n"' in tree and '"value": 7' in tree
+    assert '"value": "hrp"' in tree
+    assert "unknown setting 'bogus'" in tree
+    assert '"id": "backtest-autorun", "data": true' in tree
+    assert '"id": "backtest-autorun", "data": false' in _text(page.layout())
+
+
+def test_validate_form_flags_bad_fields_and_disables_run(page) -> None:
+    out = page.validate_form(*_fields(top_n="0", benchmark="QQQ"))
+    invalid, feedback, (disabled, status) = out[:N_FIELDS], out[N_FIELDS:2 * N_FIELDS], out[-2:]
+    index = forms.FIELD_NAMES.index("top_n")
+    assert invalid[index] is True and sum(invalid) == 1
+    assert "top_n" in feedback[index]
+    assert disabled is True and "Fix 1 field" in status
+    out = page.validate_form(*_fields(top_n="3"))
+    assert out[-2:] == [False, ""]
+
+
+def test_run_without_click_or_autorun_does_nothing(page, fake: FakeServices) -> None:
+    assert page.run_backtest(None, False, *_fields(), None) == (no_update,) * 8
+    assert fake.calls == []
+
+
+def test_run_renders_results_state_and_url(page, fake: FakeServices) -> None:
+    children, state, search, *disabled, robustness = page.run_backtest(1, False, *_fields(top_n="4"), None)
+    assert fake.calls[0][2]["top_n"] == 4
+    assert state == {"source": {"kind": "default"}, "params": engine.StrategyParams(top_n=4).to_dict()}
+    assert search.startswith("?") and "top_n=4" in search
+    assert disabled == [False] * 4 and robustness is None
+    tree = _text(children)
+    for graph in ("cumulative", "drawdown", "monthly", "turnover", "rolling", "holdings"):
+        assert f'"id": "backtest-graph-{graph}"' in tree
+    assert "1.23" in tree and "0.50" in tree  # strategy and benchmark Sharpe on the cards
+    assert "delisted" in tree and "BAD1" in tree and "twitterLikes is negative" in tree
+
+
+def test_autorun_runs_on_page_load(page, fake: FakeServices) -> None:
+    out = page.run_backtest(None, True, *_fields(top_n="2"), None)
+    assert out[1]["params"]["top_n"] == 2
+
+
+@pytest.mark.parametrize(("fields", "store", "error", "message"), [
+    (_fields(top_n="x"), None, None, "top_n must be a whole number"),
+    (_fields(), "broken", None, "malformed"),
+    (_fields(), None, engine.DataUnavailableError("no prices for QQQ"), "no prices for QQQ"),
+    (_fields(), None, RuntimeError("secret internals"), "failed unexpectedly"),
+])
+def test_bad_input_gives_in_page_message(page, fake, fields, store, error, message) -> None:
+    fake.fail_with = error
+    children, state, search, *disabled, _ = page.run_backtest(1, False, *fields, store)
+    tree = _text(children)
+    assert message in tree and "Traceback" not in tree and "secret internals" not in tree
+    assert state is None and search is no_update and all(disabled)
+
+
+def test_downloads_carry_manifest_and_values(page, fake: FakeServices) -> None:
+    state = {"source": {"kind": "default"}, "params": engine.StrategyParams(top_n=3).to_dict()}
+    metrics = page.download("metrics", state)
+    assert metrics["filename"] == "backtest_metrics_abc123.csv"
+    lines = metrics["content"].splitlines()
+    assert "# fingerprint: abc123" in lines and any(line.startswith("# params: ") and '"top_n": 3' in line
+                                                    for line in lines)
+    assert "sharpe,1.2345,0.5,0.1" in lines
+    returns = page.download("returns", state)["content"]
+    assert "date,portfolio,benchmark,universe" in returns and "2022-01-04,-0.02,0.01,0.0" in returns
+    holdings = page.download("holdings", state)["content"]
+    assert "2022-01-03,2022-01-31,AAA,1.0,0.5,1,40.0,20.0" in holdings
+    assert page.download("metrics", None) is None
+
+
+def test_robustness_section(page, fake: FakeServices) -> None:
+    state = {"source": {"kind": "default"}, "params": engine.StrategyParams().to_dict()}
+    tree = _text(page.run_robustness(1, state))
+    assert "1.20 [0.40, 2.00] (95% CI)" in tree
+    assert "5.00% [-1.00%, 10.00%]" in tree
+    assert '"id": "backtest-graph-robustness"' in tree
+    assert page.run_robustness(1, None) is no_update
