@@ -1,0 +1,142 @@
+"""The command line, in-process: outputs, files, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import METRIC_NAMES, StrategyParams, run_backtest
+from engine._cli import build_parser, main
+
+from ._frames import random_market
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    data = random_market(seed=8, n_symbols=10)
+    folder = tmp_path_factory.mktemp("cli-data")
+    sentiment = data.sentiment.copy()
+    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
+    sentiment.to_csv(folder / "sentiment.csv", index=False)
+    data.prices.to_csv(folder / "prices.csv", index_label="date", date_format="%Y-%m-%d")
+    return folder / "sentiment.csv", folder / "prices.csv"
+
+
+def test_backtest_on_files_writes_the_documented_outputs(files: tuple[Path, Path], tmp_path: Path) -> None:
+    sentiment, prices = files
+    code, out, err = _run(
+        ["backtest", "--sentiment", str(sentiment), "--prices", str(prices), "--top-n", "3",
+         "--cost-bps", "10", "--rebalance", "weekly", "--out", str(tmp_path)]
+    )
+    assert code == 0, err
+    assert "Strategy" in out and "Benchmark (QQQ)" in out and "sharpe" in out
+    returns = pd.read_csv(tmp_path / "returns.csv")
+    assert list(returns.columns[:3]) == ["date", "portfolio", "benchmark"]
+    holdings = pd.read_csv(tmp_path / "holdings.csv")
+    assert list(holdings.columns[:4]) == ["period_start", "period_end", "symbol", "weight"]
+    assert holdings.groupby("period_start")["weight"].sum().round(12).eq(1.0).all()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(METRIC_NAMES) <= set(metrics)
+    assert set(metrics["drawdown"]) == {"peak", "trough", "recovery"}
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["params"]["top_n"] == 3 and manifest["params"]["rebalance"] == "weekly"
+    assert manifest["version"]
+    # The files hold the same numbers as the Python API on the same data.
+    from engine import FileProvider, load_market_data
+
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices))
+    expected = run_backtest(data, StrategyParams(top_n=3, cost_bps=10, rebalance="weekly"))
+    np.testing.assert_allclose(returns["portfolio"], expected.returns["portfolio"], rtol=1e-10)
+    assert metrics["sharpe"] == pytest.approx(expected.metrics["sharpe"], rel=1e-12)
+    assert manifest["fingerprint"] == data.fingerprint
+
+
+def test_backtest_on_demo_data(tmp_path: Path) -> None:
+    code, out, _ = _run(["backtest", "--out", str(tmp_path / "demo")])
+    assert code == 0
+    assert "SYNTHETIC" in out
+    assert json.loads((tmp_path / "demo" / "manifest.json").read_text())["synthetic"] is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["backtest", "--top-n", "0"], "top_n must be a whole number"),
+        (["backtest", "--top-n", "five"], "top_n must be a whole number"),
+        (["backtest", "--weighting", "magic"], "invalid choice: 'magic'"),
+        (["backtest", "--start", "2023-02-30"], "start must be a date"),
+        (["backtest", "--start", "2023-05-01", "--end", "2023-01-01"], "must be before end"),
+        (["backtest", "--benchmark", "not a ticker"], "benchmark must be a ticker"),
+        (["backtest", "--sentiment", "/no/such/file.csv", "--prices", "/no/such/p.csv"], "no such file"),
+        (["backtest", "--prices", "/tmp/x.csv"], "--prices needs --sentiment"),
+        (["backtest", "--unknown-flag"], "unrecognized arguments"),
+        ([], "required: COMMAND"),
+        (["frobnicate"], "invalid choice"),
+        (["stocks"], "--symbols"),
+        (["stocks", "--symbols", "AA;PL"], "not a ticker symbol"),
+        (["stocks", "--symbols", "AAPL"], "demo data has no AAPL"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv: list[str], fragment: str) -> None:
+    code, out, err = _run(argv)
+    assert code == 2
+    assert fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert out == ""
+
+
+def test_bad_data_file_is_one_line(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_text("date,symbol\n2021-01-01,AAA\n")
+    code, _, err = _run(["backtest", "--sentiment", str(broken), "--prices", str(files[1])])
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ")
+
+
+def test_missing_benchmark_in_price_file(files: tuple[Path, Path]) -> None:
+    code, _, err = _run(["backtest", "--sentiment", str(files[0]), "--prices", str(files[1]), "--benchmark", "SPY"])
+    assert code == 2 and "SPY" in err
+
+
+def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> None:
+    code, out, err = _run(["stocks", "--symbols", "S001,s002,QQQ", "--prices", str(files[1]),
+                           "--start", "2020-03-01", "--out", str(tmp_path)])
+    assert code == 0, err
+    assert "S002" in out and "Correlation" in out
+    metrics = pd.read_csv(tmp_path / "stock_metrics.csv")
+    assert metrics["symbol"].tolist() == ["S001", "S002", "QQQ"]
+    correlation = pd.read_csv(tmp_path / "correlation.csv", index_col=0)
+    np.testing.assert_allclose(np.diag(correlation.to_numpy()), 1.0)
+
+
+def test_help_exits_zero() -> None:
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["backtest", "--help"])
+    assert info.value.code == 0
+    assert main(["--help"], stdout=out, stderr=io.StringIO()) == 0
+
+
+def test_sweep_commands_register_when_present() -> None:
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public accessor
+    assert {"backtest", "stocks"} <= set(commands)
+    try:
+        import engine._cli_sweep  # noqa: F401
+    except ImportError:
+        assert set(commands) == {"backtest", "stocks"}
+    else:
+        assert len(commands) > 2
+
+
+

@@ -1,0 +1,71 @@
+"""Individual stock analysis: hand-computed metrics, correlations, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import empyrical
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import DataValidationError, ParameterError, StockAnalysis, analyze_stocks
+
+from ._frames import price_frame
+
+DAYS = ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06"]
+
+
+def _prices() -> pd.DataFrame:
+    return price_frame(DAYS, {"AAA": [10, 11, 9.9, 11.88], "BBB": [20, 22, 19.8, 23.76], "CCC": [5, 5, 5.5, 5]})
+
+
+def test_hand_computed_metrics_and_normalised_prices() -> None:
+    result = analyze_stocks(_prices(), ["AAA", "CCC"])
+    assert isinstance(result, StockAnalysis)
+    assert list(result.metrics.columns) == ["symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown"]
+    aaa = result.metrics.set_index("symbol").loc["AAA"]
+    # Returns 10%, -10%, 20%.
+    assert aaa["total_return"] == pytest.approx(1.188 - 1)
+    assert aaa["max_drawdown"] == pytest.approx(0.99 / 1.1 - 1)
+    r = np.array([0.1, -0.1, 0.2])
+    assert aaa["annual_volatility"] == pytest.approx(r.std(ddof=1) * math.sqrt(252))
+    assert aaa["sharpe"] == pytest.approx(empyrical.sharpe_ratio(r))
+    np.testing.assert_allclose(result.prices["AAA"], [1.0, 1.1, 0.99, 1.188])
+    np.testing.assert_allclose(result.returns["AAA"], r)
+
+
+def test_correlation_of_daily_returns() -> None:
+    result = analyze_stocks(_prices(), "AAA,BBB,CCC")
+    # BBB moves exactly like AAA: correlation 1; CCC's returns 0, 10%, -9.09%.
+    assert result.correlation.loc["AAA", "BBB"] == pytest.approx(1.0)
+    expected = np.corrcoef([0.1, -0.1, 0.2], [0.0, 0.1, 5 / 5.5 - 1])[0, 1]
+    assert result.correlation.loc["AAA", "CCC"] == pytest.approx(expected)
+
+
+def test_date_window_and_risk_free() -> None:
+    result = analyze_stocks(_prices(), ["AAA"], start="2022-01-04", risk_free=0.0252)
+    assert len(result.returns) == 2  # returns of Jan 5 and Jan 6 from the Jan 4 close
+    r = np.array([-0.1, 0.2])
+    assert result.metrics.loc[0, "sharpe"] == pytest.approx(empyrical.sharpe_ratio(r, risk_free=0.0001))
+
+
+def test_result_is_frozen() -> None:
+    result = analyze_stocks(_prices(), ["AAA"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.metrics = pd.DataFrame()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("symbols", "kwargs", "error", "fragment"),
+    [
+        (["ZZZ"], {}, DataValidationError, "no prices for ZZZ"),
+        (["AAA"], {"start": "2022-01-06"}, DataValidationError, "fewer than two prices"),
+        (["aaa bbb"], {}, ParameterError, "not a ticker"),
+        ([], {}, ParameterError, "at least one"),
+    ],
+)
+def test_errors_are_clear(symbols: list[str], kwargs: dict, error: type, fragment: str) -> None:
+    with pytest.raises(error, match=fragment):
+        analyze_stocks(_prices(), symbols, **kwargs)
