@@ -1,11 +1,12 @@
 """Security headers, upload size limit and the catch-all error handler.
 
 The Content-Security-Policy allows nothing from other origins. Scripts: this origin plus
-the hashes of Dash's inline scripts (``app.csp_hashes()``) and ``'unsafe-eval'``, which
-plotly.js needs to compile its number formatters (d3-format / function constructors).
-Styles: ``'unsafe-inline'`` because React writes ``style`` attributes and plotly injects
-``<style>`` elements at run time. Images may be ``data:``/``blob:`` (Bootstrap's
-SVG icons, plotly's "download as PNG").
+the hashes of Dash's inline scripts (``app.csp_hashes()``); no ``'unsafe-eval'`` and no
+``'unsafe-inline'`` for scripts (checked in headless chromium: plotly 6/7 charts, hover
+labels, tick and text templates render without them). Styles need ``'unsafe-inline'``:
+React writes ``style`` attributes and dcc/plotly.js inject ``<style>`` elements at run
+time (chromium logs "Applying inline style violates ..." without it). Images may be
+``data:``/``blob:`` (Bootstrap's SVG icons, plotly's "download as PNG").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 def content_security_policy(script_hashes: list[str]) -> str:
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-eval'", *script_hashes],
+        "script-src": ["'self'", *script_hashes],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],

@@ -45,10 +45,13 @@ def layout(**_query: Any) -> html.Div:
             dbc.Col(_upload_box("data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes), md=6),
         ], className="mb-3 g-3"),
         dcc.Store(id="data-candidate"),
+        html.Div([
+            dbc.Button("Use this data for my runs", id="data-use-upload", color="primary", disabled=True,
+                       className="me-2"),
+            html.Span("Upload a sentiment CSV first; it is checked on the server.", className="small text-muted"),
+        ], className="mb-3"),
+        html.Div(id="data-choice-message"),
         dcc.Loading(html.Div(id="data-validation"), type="default"),
-        dbc.Button("Use this data for my runs", id="data-use-upload", color="primary", disabled=True,
-                   className="me-2"),
-        html.Div(id="data-choice-message", className="mt-3"),
     ], className="spl-page-data")
 
 

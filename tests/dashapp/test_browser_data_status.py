@@ -1,0 +1,101 @@
+"""Browser test (headless chromium via dash_duo) of the Data and Status pages, under the real CSP.
+
+Run: ``python -m pytest --headless tests/dashapp/test_browser_data_status.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+from dashapp import create_app
+from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FakeCluster:
+    """Stands in for engine.cluster_status(): this test must not start a Ray cluster."""
+
+    mode: str = "embedded"
+    address: str = "local"
+    nodes: int = 1
+    cpus: float = 2.0
+    memory_bytes: int = 4 * 2**30
+    object_store_bytes: int = 2**30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def upload(dash_duo: Any, upload_id: str, path: Path) -> None:
+    dash_duo.find_element(f"#{upload_id} input[type=file]").send_keys(str(path))
+
+
+def click(dash_duo: Any, selector: str) -> None:
+    element = dash_duo.wait_for_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def csp_violations(dash_duo: Any) -> list[Any]:
+    return [entry for entry in dash_duo.get_logs() or [] if any(w in str(entry) for w in CSP_WORDS)]
+
+
+def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
+    bad = tmp_path / "broken.csv"
+    bad.write_text("this,is,not\nsentiment,data,at all\n")
+    good = tmp_path / "good_sentiment.csv"
+    good.write_text(GOOD_SENTIMENT)
+    prices = tmp_path / "closes.csv"
+    prices.write_text(_prices_csv())
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
+    dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
+    dash_duo.wait_for_contains_text("#data-active", "Demo data", timeout=30)
+
+    # A malformed file: an error in the page, the session keeps the demo data.
+    upload(dash_duo, "data-upload-sentiment", bad)
+    dash_duo.wait_for_contains_text("#data-validation", "cannot be used", timeout=30)
+    assert "broken.csv" in dash_duo.find_element("#data-upload-sentiment-name").text
+    assert dash_duo.find_element("#data-use-upload").get_attribute("disabled") is not None
+
+    # A good sentiment file with its prices: a report, then it becomes the session's source.
+    upload(dash_duo, "data-upload-prices", prices)
+    upload(dash_duo, "data-upload-sentiment", good)
+    dash_duo.wait_for_contains_text("#data-validation", "is valid", timeout=30)
+    assert "Rows dropped" in dash_duo.find_element("#data-validation").text or \
+        "No rows dropped" in dash_duo.find_element("#data-validation").text
+    click(dash_duo, "#data-use-upload:not([disabled])")
+    dash_duo.wait_for_contains_text("#source-badge", "good_sentiment.csv", timeout=30)
+    assert "SYNTHETIC" not in dash_duo.find_element("#source-badge").text
+    dash_duo.wait_for_contains_text("#data-active", "UPLOADED", timeout=30)
+
+    # Status page (client-side navigation keeps the session): cluster, source, clearing the cache.
+    click(dash_duo, "#nav-status")
+    dash_duo.wait_for_contains_text("#status-cluster", "embedded", timeout=30)
+    assert "4.0 GiB" in dash_duo.find_element("#status-cluster").text
+    dash_duo.wait_for_contains_text("#status-source", "good_sentiment.csv", timeout=30)
+    dash_duo.wait_for_contains_text("#status-cache", "FileSystemCache", timeout=30)
+    click(dash_duo, "#status-clear")
+    dash_duo.wait_for_contains_text("#status-message", "Cache cleared", timeout=30)
+
+    # Back to the default source from the Data page.
+    click(dash_duo, "#nav-data")
+    click(dash_duo, "#data-use-default")
+    dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
+
+    assert csp_violations(dash_duo) == []
