@@ -65,6 +65,7 @@ FIELDS: tuple[FieldSpec, ...] = (
               help="e.g. 0.02 for 2% a year"),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
+CHOICE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind == "select")
 _SPECS = {spec.name: spec for spec in FIELDS}
 
 # Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).
@@ -228,7 +229,7 @@ def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
         control: Any = dcc.Dropdown(id=ident, options=[{"label": c.replace("_", " "), "value": c} for c in spec.choices],
                                     value=chosen, multi=True, placeholder="not swept", className="small")
     else:
-        text = value if isinstance(value, str) else ", ".join(str(v) for v in split_values(value))
+        text = ", ".join(str(v) for v in split_values(value))
         control = dbc.Input(id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10", size="sm")
     return dbc.Col([
         dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),

@@ -1,0 +1,165 @@
+"""Sweep page callbacks called directly, with a fake services layer."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+import plotly
+import pytest
+from dash import no_update
+
+import engine
+from dashapp import forms
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory):
+    """Pages register themselves with ``dash.register_page``, which needs an app first."""
+    from dashapp import create_app
+
+    create_app({"CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    from dashapp.pages import sweep
+
+    return sweep
+
+
+def _records(grid: dict) -> list[dict]:
+    out = []
+    for i, config in enumerate(forms.grid_configs({}, grid)):
+        failed = config.get("top_n") == 10
+        metrics = {m: (None if failed else 0.1 * (i + 1)) for m in engine.METRIC_NAMES}
+        out.append({**config, **metrics, "error": "no symbol passed the filters" if failed else None})
+    return out
+
+
+class FakeServices:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.fail_with: Exception | None = None
+
+    def resolve_source(self, store):
+        return {"kind": "default"}
+
+    def sweep(self, source, base_params, grid, on_progress, should_cancel):
+        self.calls.append((source, base_params, grid))
+        if self.fail_with is not None:
+            raise self.fail_with
+        records = _records(grid)
+        for done in range(1, len(records) + 1):
+            on_progress(done, len(records))
+        return {"columns": list(grid) + list(engine.METRIC_NAMES) + ["error"], "records": records,
+                "deflated_sharpe": 0.91, "executor": "serial", "n_runs": len(records),
+                "n_failed": sum(1 for r in records if r["error"])}
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, page) -> FakeServices:
+    services = FakeServices()
+    monkeypatch.setattr(page, "services", services)
+    return services
+
+
+def _text(component) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def _grid(**values) -> list:
+    return [values.get(name) for name in forms.SWEEPABLE]
+
+
+def _base(**values) -> list:
+    return [values.get(name) for name in forms.FIELD_NAMES]
+
+
+def _run(page, grid: list, base: list | None = None, progress: list | None = None):
+    progress = progress if progress is not None else []
+    return page.run_sweep(progress.append, 1, False, *(base or _base()), *grid, None, None, "sharpe", None)
+
+
+def test_layout_from_query_prefills_grid_and_arms_autorun(page) -> None:
+    tree = _text(page.layout(grid_top_n="3,5", grid_weighting="equal,hrp", cost_bps="5"))
+    assert '"value": "3, 5"' in tree and '"value": ["equal", "hrp"]' in tree
+    assert '"id": "sweep-autorun", "data": true' in tree
+    assert '"id": "sweep-cost_bps"' in tree and '"value": 5.0' in tree
+    assert '"id": "sweep-autorun", "data": false' in _text(page.layout())
+
+
+def test_validation_counts_configs_and_flags_bad_lists(page) -> None:
+    n_text = sum(1 for n in forms.SWEEPABLE if page._is_text(n))
+    out = page.validate_sweep_form(*_grid(top_n="3, 5", lag_days="0,1", weighting=["equal"]), *_base())
+    status, disabled = out[-2:]
+    assert status == "4 configurations to run." and disabled is False
+    out = page.validate_sweep_form(*_grid(top_n="3, x"), *_base())
+    assert out[0] is True and sum(out[:n_text]) == 1
+    assert "top_n" in out[n_text] and out[-1] is True and "Fix 1 field" in out[-2]
+    out = page.validate_sweep_form(*_grid(), *_base())
+    assert out[-1] is True and "at least one" in out[-2]
+
+
+def test_run_reports_progress_and_stores_plain_result(page, fake: FakeServices) -> None:
+    progress: list = []
+    stored, message, search = _run(page, _grid(top_n="3,5", lag_days="0, 1"), progress=progress)
+    assert fake.calls[0][2] == {"top_n": [3, 5], "lag_days": [0, 1]}
+    assert progress[0] == (0, "0/4") and progress[-1] == (100, "4/4") and (50, "2/4") in progress
+    assert message is None and stored["grid"] == {"top_n": [3, 5], "lag_days": [0, 1]}
+    query = parse_qs(search.lstrip("?"))
+    assert query["grid_top_n"] == ["3,5"] and query["metric"] == ["sharpe"] and "top_n" not in query
+
+
+@pytest.mark.parametrize(("grid", "error", "message"), [
+    (_grid(top_n="3, zz"), None, "top_n must be a whole number"),
+    (_grid(), None, "at least one parameter"),
+    (_grid(top_n="3"), engine.ClusterUnavailableError("the Ray cluster at ray://x:10001 cannot be reached"),
+     "cannot be reached"),
+    (_grid(top_n="3"), RuntimeError("boom internals"), "failed unexpectedly"),
+])
+def test_bad_input_gives_in_page_message(page, fake, grid, error, message) -> None:
+    fake.fail_with = error
+    stored, alert, search = _run(page, grid)
+    assert stored is None and search is no_update
+    assert message in _text(alert) and "boom internals" not in _text(alert)
+
+
+def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None:
+    assert page.run_sweep(print, None, False, *_base(), *_grid(top_n="3"), None, None, None, None) == \
+        (no_update,) * 3
+    assert fake.calls == []
+
+
+def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
+    stored, _, _ = _run(page, _grid(top_n="3,10", weighting=["equal", "hrp"]))
+    rows, columns, summary, failed, disabled, x_options, _ = page.show_result(stored)
+    assert [c["id"] for c in columns][:2] == ["top_n", "weighting"] and columns[-1]["id"] == "error"
+    assert [r["id"] for r in rows] == [0, 1, 2, 3]
+    assert "0.910" in _text(summary) and "Failed" in _text(summary)
+    assert "2 configuration(s) failed" in _text(failed) and "no symbol passed" in _text(failed)
+    assert disabled is False and [o["value"] for o in x_options] == ["top_n", "weighting"]
+    assert page.show_result(None)[0] == []
+
+
+def test_heatmap_defaults_to_first_two_swept_parameters(page, fake: FakeServices) -> None:
+    stored, _, _ = _run(page, _grid(top_n="3,5", lag_days="0,1"))
+    figure, x, y, search = page.draw_heatmap(stored, None, None, "sharpe")
+    assert (x, y) == ("top_n", "lag_days")
+    assert figure.data[0].type == "heatmap" and list(figure.data[0].x) == ["3", "5"]
+    assert figure.data[0].z[0][0] == pytest.approx(0.1)  # top_n=3, lag 0 was the first configuration
+    assert "x=top_n" in search and "y=lag_days" in search
+
+
+def test_row_click_opens_that_configuration_on_backtest_page(page, fake: FakeServices) -> None:
+    stored, _, _ = _run(page, _grid(top_n="3,5", lag_days="0,1"), base=_base(cost_bps="7"))
+    href = page.open_configuration({"row": 0, "column": 0, "row_id": 3}, stored)
+    assert href.startswith("/?")
+    params = engine.StrategyParams.from_mapping({k: v[0] for k, v in parse_qs(href[2:]).items()})
+    assert (params.top_n, params.lag_days, params.cost_bps) == (5, 1, 7.0)
+    assert page.open_configuration({"row": 0, "row_id": 99}, stored) is no_update
+
+
+def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
+    stored, _, _ = _run(page, _grid(top_n="3,10"))
+    data = page.download_sweep(1, stored)
+    lines = [line for line in data["content"].splitlines() if not line.startswith("#")]
+    assert lines[0].startswith("top_n,total_return,cagr")
+    assert len(lines) == 3 and lines[2].startswith("10,") and lines[2].endswith("no symbol passed the filters")
+    assert '# grid: {"top_n": [3, 10]}' in data["content"]
