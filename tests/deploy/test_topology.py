@@ -1,0 +1,481 @@
+"""The docker-compose / EC2 topology, proven with plain processes on this machine.
+
+There is no Docker engine here, so this starts the same processes the compose file and
+the systemd units run, with the very same commands (read from deploy/bin/ and from
+docker-compose.yml, so they cannot drift): a Ray head and a Ray worker node
+(``deploy/bin/ray-node.sh``, token authentication on), Redis with a password (the
+compose ``redis`` command) and gunicorn with two workers (``deploy/bin/app.sh`` ->
+``gunicorn -c gunicorn.conf.py``), all on free ports of this host.
+
+Then, through HTTP only: /health, a backtest through Dash's callback endpoint equal to
+``python -m engine backtest`` on the demo data, a repeated request served from Redis,
+both gunicorn workers attached to the one Ray cluster, the app still answering with
+Redis stopped, and work still completing on the head after the worker node is stopped.
+
+Everything started here is stopped and its temporary directory removed, even on failure.
+Ray processes are only ever stopped by process group or by our own temp dir, never with
+a global ``ray stop`` (other Ray clusters may run on this machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+RAY_NODE = REPO / "deploy" / "bin" / "ray-node.sh"
+RAY_HEALTH = REPO / "deploy" / "bin" / "ray-health.sh"
+APP = REPO / "deploy" / "bin" / "app.sh"
+COMPOSE = REPO / "docker-compose.yml"
+STARTUP_LIMIT_S = 90.0
+HTTP_TIMEOUT_S = 120.0
+
+
+# ----------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Started:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class Topology:
+    root: Path
+    env: dict[str, str]
+    gcs_address: str = ""
+    redis_port: int = 0
+    redis_password: str = ""
+    base_url: str = ""
+    started: dict[str, Started] = field(default_factory=dict)
+
+    def start(self, name: str, argv: list[str], env: Mapping[str, str]) -> Started:
+        log = self.root / f"{name}.log"
+        with open(log, "wb") as out:
+            # Own session => own process group: stopping it stops every child it forked.
+            proc = subprocess.Popen(argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
+        self.started[name] = Started(name, proc, log)
+        return self.started[name]
+
+    def stop(self, name: str, grace_s: float = 15.0) -> None:
+        item = self.started.pop(name, None)
+        if item is not None:
+            _stop_group(item.proc, grace_s)
+
+    def log_tail(self, name: str, chars: int = 3000) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+    def alive(self, name: str) -> bool:
+        item = self.started.get(name)
+        return item is not None and item.proc.poll() is None
+
+
+def _stop_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after ``grace_s``."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    # `ray start --block` ignores SIGTERM once its children exited cleanly, and some
+    # children may outlive their parent: always finish the whole group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+def _kill_leftovers_under(root: Path) -> None:
+    """SIGKILL any process whose command line names our private temp dir (Ray workers)."""
+    marker = str(root)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+def wait_until(what: str, check: Any, limit_s: float = STARTUP_LIMIT_S, every_s: float = 0.5,
+               on_fail: Any = None) -> Any:
+    """Poll ``check()`` until it returns a truthy value; fail with ``what`` and logs after ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every_s)
+    details = on_fail() if on_fail else ""
+    pytest.fail(f"{what} did not happen within {limit_s:.0f} s (last: {last!r})\n{details}")
+
+
+# ----------------------------------------------------------------- commands read from the deployment files
+
+
+def compose_redis_argv(port: int) -> list[str]:
+    """The compose ``redis`` service's command, run as-is with a loopback port appended."""
+    command = yaml.safe_load(COMPOSE.read_text())["services"]["redis"]["command"]
+    assert command[:2] == ["sh", "-c"], command
+    script = command[2].replace("$$", "$")  # compose's escape for a literal $
+    return ["sh", "-c", script, "redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+
+
+def ray_node_ports() -> list[str]:
+    """Two Ray nodes on one host need distinct ports (in compose each has its own IP)."""
+    return [
+        f"--node-manager-port={free_port()}",
+        f"--object-manager-port={free_port()}",
+        f"--dashboard-agent-listen-port={free_port()}",
+        f"--dashboard-agent-grpc-port={free_port()}",
+        f"--runtime-env-agent-port={free_port()}",
+        f"--metrics-export-port={free_port()}",
+    ]
+
+
+def ray_query(topo: Topology, body: str, timeout_s: float = 60.0) -> Any:
+    """Run a snippet against the cluster's GCS in a fresh interpreter; it prints one JSON value.
+
+    A subprocess, because Ray reads RAY_AUTH_* when it is imported and this pytest
+    process may already have imported it with other settings.
+    """
+    script = textwrap.dedent("""
+        import json, sys
+        from ray._raylet import GcsClient
+        gcs = GcsClient(address=sys.argv[1])
+    """) + textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", script, topo.gcs_address], env=topo.env, capture_output=True,
+                          text=True, timeout=timeout_s, cwd=topo.root)
+    if done.returncode != 0:
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+ALIVE_NODES = """
+    from ray.core.generated.gcs_pb2 import GcsNodeInfo
+    nodes = gcs.get_all_node_info(timeout=10).values()
+    print(json.dumps(sorted(n.node_id.hex() for n in nodes if n.state == GcsNodeInfo.GcsNodeState.ALIVE)))
+"""
+
+LIVE_DRIVER_PIDS = """
+    jobs = gcs.get_all_job_info(timeout=10).values()
+    print(json.dumps(sorted({int(j.driver_pid) for j in jobs if not j.is_dead})))
+"""
+
+
+def redis_client(topo: Topology) -> Any:
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=topo.redis_port, password=topo.redis_password,
+                       socket_timeout=2, socket_connect_timeout=2)
+
+
+# ----------------------------------------------------------------- HTTP and Dash callbacks
+
+
+def http(topo: Topology, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(topo.base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Connection": "close"})
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
+            raw = response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raw, status = exc.read(), exc.code
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def _outputs(dependency: Mapping[str, Any]) -> Any:
+    """Dash's ``outputs`` field from a dependency's ``output`` string (``..a.b...c.d..`` for many)."""
+    spec = dependency["output"]
+    if spec.startswith(".."):
+        parts = spec[2:-2].split("...")
+        return [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts]
+    component, prop = spec.rsplit(".", 1)
+    return {"id": component, "property": prop}
+
+
+def _components(node: Any, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Map component id -> props for every component with a string id in a layout tree."""
+    if isinstance(node, list):
+        for child in node:
+            _components(child, found)
+    elif isinstance(node, dict):
+        props = node.get("props") if "type" in node and isinstance(node.get("props"), dict) else None
+        if props is None:
+            for value in node.values():
+                _components(value, found)
+        else:
+            if isinstance(props.get("id"), str):
+                found[props["id"]] = props
+            for value in props.values():
+                _components(value, found)
+    return found
+
+
+class DashClient:
+    """Drives callbacks exactly as the browser does: POST /_dash-update-component."""
+
+    def __init__(self, topo: Topology) -> None:
+        self.topo = topo
+        status, self.dependencies = http(topo, "GET", "/_dash-dependencies")
+        assert status == 200, self.dependencies
+        status, layout = http(topo, "GET", "/_dash-layout")
+        assert status == 200, layout
+        self.props = _components(layout, {})
+
+    def dependency(self, output_contains: str) -> dict[str, Any]:
+        matches = [d for d in self.dependencies if output_contains in d["output"]]
+        assert len(matches) == 1, f"{len(matches)} callbacks output {output_contains}"
+        return matches[0]
+
+    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
+            key = f"{item['id']}.{item['property']}"
+            value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
+            return {**item, "value": value}
+
+        body = {
+            "output": dependency["output"],
+            "outputs": _outputs(dependency),
+            "inputs": [with_value(i) for i in dependency["inputs"]],
+            "state": [with_value(s) for s in dependency["state"]],
+            "changedPropIds": [changed],
+        }
+        status, answer = http(self.topo, "POST", "/_dash-update-component", body)
+        assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
+        return answer["response"]
+
+    def open_page(self, pathname: str) -> None:
+        """Render a page through the Dash Pages router callback and learn its components' values."""
+        router = self.dependency("_pages_content.children")
+        response = self.fire(router, "_pages_location.pathname",
+                             {"_pages_location.pathname": pathname, "_pages_location.search": ""})
+        _components(response, self.props)
+
+
+def backtest_metrics(client: DashClient, overrides: Mapping[str, Any] | None = None) -> dict[str, float | None]:
+    """Run the backtest page's Run button, then its "metrics CSV" download; strategy column by metric."""
+    run = client.dependency("backtest-results.children")
+    values = {"backtest-run.n_clicks": 1, **{f"{k}.value": v for k, v in (overrides or {}).items()}}
+    response = client.fire(run, "backtest-run.n_clicks", values)
+    state = response["backtest-run-state"]["data"]
+    assert state, f"the backtest failed: {json.dumps(response['backtest-results'])[:800]}"
+    download = client.dependency("backtest-download-metrics.data")
+    csv_text = client.fire(download, "backtest-download-metrics-button.n_clicks",
+                           {"backtest-download-metrics-button.n_clicks": 1,
+                            "backtest-run-state.data": state})["backtest-download-metrics"]["data"]["content"]
+    rows = csv.DictReader(line for line in io.StringIO(csv_text) if not line.startswith("#"))
+    return {row["metric"]: (float(row["strategy"]) if row["strategy"] else None) for row in rows}
+
+
+def cli_metrics(topo: Topology, *args: str) -> dict[str, Any]:
+    out = topo.root / f"cli-{secrets.token_hex(4)}"
+    env = {k: v for k, v in topo.env.items() if k != "RAY_ADDRESS"}
+    subprocess.run([sys.executable, "-m", "engine", "backtest", "--out", str(out), *args], env=env, cwd=REPO,
+                   check=True, capture_output=True, timeout=300)
+    return json.loads((out / "metrics.json").read_text())
+
+
+def assert_same_metrics(dashboard: Mapping[str, float | None], reference: Mapping[str, Any]) -> None:
+    compared = 0
+    for name, value in dashboard.items():
+        expected = reference.get(name)
+        if isinstance(expected, (int, float)) and not isinstance(expected, bool) and math.isfinite(expected):
+            assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), name
+            compared += 1
+        else:
+            assert value is None or not math.isfinite(value), name
+    assert compared >= 8, f"only {compared} metrics compared"
+
+
+# ----------------------------------------------------------------- the topology
+
+
+@pytest.fixture(scope="module")
+def topo() -> Iterator[Topology]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (bash .ci/install-system.sh installs it)")
+    root = Path(tempfile.mkdtemp(prefix="spl-topo-", dir="/tmp"))  # short: Ray's socket paths are limited
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_"))}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PYTHON=sys.executable,
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_TEMP_DIR=str(root / "ray"),
+        RAY_OBJECT_STORE_MEMORY=str(100 * 1024 * 1024),
+    )
+    topology = Topology(root=root, env=env)
+    try:
+        _start_ray(topology)
+        _start_redis(topology)
+        _start_app(topology)
+        yield topology
+    finally:
+        for name in ("app", "redis", "ray-worker", "ray-head"):
+            topology.stop(name)
+        _kill_leftovers_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_ray(topo: Topology) -> None:
+    gcs_port = free_port()
+    topo.gcs_address = f"127.0.0.1:{gcs_port}"
+    head_env = {**topo.env, "SPL_ROLE": "head", "RAY_PORT": str(gcs_port), "RAY_NUM_CPUS": "1"}
+    topo.start("ray-head", [str(RAY_NODE), *ray_node_ports()], head_env)
+    # The compose health check of the head, as compose runs it.
+    wait_until("the Ray head's health check passing",
+               lambda: topo.alive("ray-head") and subprocess.run(
+                   [str(RAY_HEALTH)], env=head_env, capture_output=True, timeout=60).returncode == 0,
+               on_fail=lambda: topo.log_tail("ray-head"))
+    worker_env = {**topo.env, "SPL_ROLE": "worker", "RAY_HEAD_ADDRESS": topo.gcs_address, "RAY_NUM_CPUS": "1"}
+    topo.start("ray-worker", [str(RAY_NODE), *ray_node_ports()], worker_env)
+    wait_until("two alive Ray nodes", lambda: len(ray_query(topo, ALIVE_NODES) or []) == 2,
+               on_fail=lambda: topo.log_tail("ray-worker"))
+
+
+def _start_redis(topo: Topology) -> None:
+    topo.redis_port = free_port()
+    topo.redis_password = secrets.token_hex(16)
+    topo.start("redis", compose_redis_argv(topo.redis_port), {**topo.env, "REDISCLI_AUTH": topo.redis_password,
+                                                              "REDIS_MAXMEMORY": "64mb"})
+
+    def ping() -> bool:
+        try:
+            return bool(redis_client(topo).ping())
+        except Exception:  # noqa: BLE001 - not up yet
+            return False
+
+    wait_until("redis answering PING with its password", ping, on_fail=lambda: topo.log_tail("redis"))
+
+
+def _start_app(topo: Topology) -> None:
+    port = free_port()
+    topo.base_url = f"http://127.0.0.1:{port}"
+    app_env = {
+        **topo.env,
+        "SPL_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "2",
+        "RAY_ADDRESS": topo.gcs_address,
+        "SPL_JOIN_RAY": "0",  # like EC2: this host already runs a node of the cluster
+        "ENGINE_EXECUTOR": "ray",
+        "DATA_SOURCE": "demo",
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": f"redis://:{topo.redis_password}@127.0.0.1:{topo.redis_port}/0",
+        "CACHE_DIR": str(topo.root / "cache"),
+        "SPL_RUNTIME_DIR": str(topo.root / "run"),
+        "SECRET_KEY": secrets.token_hex(32),
+    }
+    topo.start("app", [str(APP)], app_env)
+
+    def healthy() -> bool:
+        if not topo.alive("app"):
+            pytest.fail(f"gunicorn exited during start-up:\n{topo.log_tail('app')}")
+        try:
+            return http(topo, "GET", "/health") == (200, {"status": "ok"})
+        except OSError:
+            return False
+
+    wait_until("gunicorn answering /health", healthy, on_fail=lambda: topo.log_tail("app"))
+
+
+def gunicorn_worker_pids(topo: Topology) -> set[int]:
+    import psutil
+
+    master = psutil.Process(topo.started["app"].proc.pid)
+    return {child.pid for child in master.children(recursive=False)}
+
+
+# ----------------------------------------------------------------- the proofs (in order; the last ones break things)
+
+
+def test_health_and_two_node_cluster(topo: Topology) -> None:
+    assert http(topo, "GET", "/health") == (200, {"status": "ok"})
+    assert len(ray_query(topo, ALIVE_NODES)) == 2
+    assert len(gunicorn_worker_pids(topo)) == 2
+
+
+def test_ray_rejects_a_client_without_the_token(topo: Topology) -> None:
+    wrong = {**topo.env, "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    done = subprocess.run(["ray", "health-check", f"--address={topo.gcs_address}"], env=wrong,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "auth" in (done.stdout + done.stderr).lower()
+
+
+def test_backtest_through_the_callback_endpoint_matches_the_cli(topo: Topology) -> None:
+    client = DashClient(topo)
+    client.open_page("/")
+    assert_same_metrics(backtest_metrics(client), cli_metrics(topo))
+
+
+def test_repeated_backtest_is_a_redis_cache_hit(topo: Topology) -> None:
+    client = DashClient(topo)
+    client.open_page("/")
+    overrides = {"backtest-top_n": 4}
+    first = backtest_metrics(client, overrides)
+    stats = redis_client(topo).info("stats")
+    keys = list(redis_client(topo).scan_iter(match="spl:results:*"))
+    assert keys, "no result was stored in Redis"
+    second = backtest_metrics(client, overrides)
+    hits_after = redis_client(topo).info("stats")["keyspace_hits"]
+    assert second == first
+    assert hits_after > stats["keyspace_hits"]
+    assert_same_metrics(second, cli_metrics(topo, "--top-n", "4"))
+
+
+def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
+    topo.stop("redis")
+    assert http(topo, "GET", "/health") == (200, {"status": "ok"})
+    client = DashClient(topo)
+    client.open_page("/")
+    # A parameter set never computed before: a miss that must be computed, not an error.
+    assert_same_metrics(backtest_metrics(client, {"backtest-top_n": 3}), cli_metrics(topo, "--top-n", "3"))
+    status, ready = http(topo, "GET", "/ready")
+    assert status == 503 and "cache" in ready["down"]
