@@ -1,0 +1,62 @@
+"""Stocks page end to end in headless chromium on the demo data (a shared link, charts, CSV)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_S = 60
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    from dashapp import create_app
+
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"})
+
+
+def _plotted(dash_duo, graph_id: str) -> list[str] | None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        names = dash_duo.driver.execute_script(
+            "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+            "return g && g.data ? g.data.map(t => t.name || t.type) : null;", f"#{graph_id}")
+        if names:
+            return names
+        time.sleep(0.1)
+    return None
+
+
+def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> None:
+    from engine._demo import demo_symbols
+
+    symbols = list(demo_symbols(6)[:3])
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
+    dash_duo.driver.get(f"{dash_duo.server_url}/stocks?symbols={','.join(symbols)}&start=2022-03-01")
+    dash_duo.wait_for_element("#stocks-metrics-table", timeout=WAIT_S)
+
+    table_rows = [row.text for row in dash_duo.find_elements("#stocks-metrics-table tbody tr")]
+    assert [row.split()[0] for row in table_rows] == symbols
+    assert _plotted(dash_duo, "stocks-graph-prices") == symbols
+    assert _plotted(dash_duo, "stocks-graph-returns") == symbols
+    assert _plotted(dash_duo, "stocks-graph-correlation") == ["heatmap"]
+
+    button = dash_duo.find_element("#stocks-download-button")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    folder = Path(dash_duo.download_path)
+    deadline = time.monotonic() + WAIT_S
+    while not list(folder.glob("stocks_metrics.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = (folder / "stocks_metrics.csv").read_text()
+    assert f"# symbols: {','.join(symbols)}" in text and "# start: 2022-03-01" in text
+    rows = [line.split(",") for line in text.splitlines() if not line.startswith("#")]
+    assert rows[0] == ["symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown"]
+    assert [r[0] for r in rows[1:]] == symbols
+    # The table shows the CSV's Sharpe ratio rounded to 2 decimals.
+    assert f"{float(rows[1][3]):.2f}" in table_rows[0]

@@ -1,0 +1,119 @@
+"""Stocks page callbacks called directly, with a fake services layer."""
+
+from __future__ import annotations
+
+import json
+
+import plotly
+import pytest
+from dash import no_update
+
+import engine
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory):
+    """Pages register themselves with ``dash.register_page``, which needs an app first."""
+    from dashapp import create_app
+
+    create_app({"CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    from dashapp.pages import stocks
+
+    return stocks
+
+
+ANALYSIS = {
+    "metrics": {"symbol": ["AAA", "BBB"], "total_return": [0.1234, -0.05], "annual_volatility": [0.2, 0.3],
+                "sharpe": [1.5, -0.25], "max_drawdown": [-0.1, -0.4]},
+    "correlation": {"index": ["AAA", "BBB"], "AAA": [1.0, 0.3], "BBB": [0.3, 1.0]},
+    "prices": {"date": ["2022-01-03T00:00:00", "2022-01-04T00:00:00"], "AAA": [1.0, 1.1], "BBB": [1.0, 0.95]},
+    "returns": {"date": ["2022-01-04T00:00:00"], "AAA": [0.1], "BBB": [-0.05]},
+}
+
+
+class FakeServices:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def resolve_source(self, store):
+        return {"kind": "default"}
+
+    def source_info(self, source):
+        return {"label": "Demo data (SYNTHETIC, seed 7)", "report": {"symbols": ["CCC", "AAA", "BBB"]}}
+
+    def stocks(self, source, symbols, start, end):
+        self.calls.append((symbols, start, end))
+        if not symbols:
+            raise engine.ParameterError("choose at least one symbol")
+        if "NOPE" in symbols:
+            raise engine.DataValidationError("no prices for NOPE in the price data")
+        if "BOOM" in symbols:
+            raise RuntimeError("internal detail")
+        return ANALYSIS
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, page) -> FakeServices:
+    services = FakeServices()
+    monkeypatch.setattr(page, "services", services)
+    return services
+
+
+def _text(component) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def test_layout_from_query(page) -> None:
+    tree = _text(page.layout(symbols="AAA,bbb,=cmd()", start="2022-02-01", end="garbage"))
+    assert '"value": ["AAA", "BBB"]' in tree
+    assert '"value": "2022-02-01"' in tree and "garbage" not in tree
+    assert '"id": "stocks-autorun", "data": true' in tree
+    assert '"id": "stocks-autorun", "data": false' in _text(page.layout())
+
+
+def test_symbol_choices_come_from_the_active_data(page, fake: FakeServices) -> None:
+    options, value = page.load_symbols(None, None)
+    assert [o["value"] for o in options] == ["AAA", "BBB", "CCC"] and value == ["AAA", "BBB", "CCC"]
+    assert page.load_symbols(None, ["BBB"])[1] == ["BBB"]
+
+
+def test_validation(page) -> None:
+    assert page.validate_form(["AAA"], "2022-01-01", "2023-01-01") == (False, False, "", "", False, "")
+    start_bad, end_bad, _, end_message, disabled, _ = page.validate_form(["AAA"], "2023-01-01", "2022-01-01")
+    assert end_bad and not start_bad and "before" in end_message and disabled
+    assert page.validate_form([], None, None)[-2:] == (True, "Choose at least one symbol.")
+
+
+def test_run_shows_table_and_charts_and_writes_url(page, fake: FakeServices) -> None:
+    children, state, search, disabled = page.run_stocks(1, False, ["AAA", "BBB"], "2022-01-03", "", None)
+    assert fake.calls == [(["AAA", "BBB"], "2022-01-03", None)]
+    tree = _text(children)
+    assert "12.34%" in tree and "-0.25" in tree and "-40.00%" in tree
+    for graph in ("prices", "returns", "correlation"):
+        assert f'"id": "stocks-graph-{graph}"' in tree
+    assert search == "?symbols=AAA%2CBBB&start=2022-01-03" and disabled is False
+    assert state["symbols"] == ["AAA", "BBB"]
+
+
+@pytest.mark.parametrize(("symbols", "message"), [
+    ([], "choose at least one symbol"),
+    (["NOPE"], "no prices for NOPE"),
+    (["BOOM"], "failed unexpectedly"),
+])
+def test_bad_input_gives_in_page_message(page, fake, symbols, message) -> None:
+    children, state, search, disabled = page.run_stocks(1, False, symbols, None, None, None)
+    assert message in _text(children) and "internal detail" not in _text(children)
+    assert state is None and search is no_update and disabled is True
+
+
+def test_no_run_without_click_or_autorun(page, fake: FakeServices) -> None:
+    assert page.run_stocks(None, False, ["AAA"], None, None, None) == (no_update,) * 4
+
+
+def test_metrics_csv(page, fake: FakeServices) -> None:
+    data = page.download_metrics(1, {"source": {"kind": "default"}, "symbols": ["AAA", "BBB"], "start": None,
+                                     "end": None})
+    lines = data["content"].splitlines()
+    assert "# symbols: AAA,BBB" in lines and "# data_source: Demo data (SYNTHETIC, seed 7)" in lines
+    assert "symbol,total_return,annual_volatility,sharpe,max_drawdown" in lines
+    assert "AAA,0.1234,0.2,1.5,-0.1" in lines
