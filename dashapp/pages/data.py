@@ -45,6 +45,9 @@ def layout(**_query: Any) -> html.Div:
             dbc.Col(_upload_box("data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes), md=6),
         ], className="mb-3 g-3"),
         dcc.Store(id="data-candidate"),
+        # An input inside this page: Dash fires callbacks for inputs the page inserts, not for
+        # the shell's session-source, so without it the active-source panel would stay empty.
+        dcc.Store(id="data-page-init", data=True),
         html.Div([
             dbc.Button("Use this data for my runs", id="data-use-upload", color="primary", disabled=True,
                        className="me-2"),
@@ -122,10 +125,15 @@ def validate_upload(sentiment_contents: str | None, prices_contents: str | None,
     State("data-candidate", "data"),
     prevent_initial_call=True,
 )
-def choose_source(_use_clicks: int | None, _default_clicks: int | None, candidate: Any) -> tuple[Any, Any]:
+def choose_source(use_clicks: int | None, default_clicks: int | None, candidate: Any) -> tuple[Any, Any]:
     """Set the session's source to the validated upload, or back to the default."""
+    # Dash also fires this when the page is inserted: act on real clicks only.
     if ctx.triggered_id == "data-use-default":
+        if not default_clicks:
+            return no_update, no_update
         return dict(services.DEFAULT_SOURCE), components.info_alert("Back to the default data source.")
+    if not use_clicks:
+        return no_update, no_update
     try:
         source = services.resolve_source(candidate)
     except engine.EngineError as exc:
@@ -135,8 +143,8 @@ def choose_source(_use_clicks: int | None, _default_clicks: int | None, candidat
     return source, components.info_alert(f"Your runs now use {source['name']}.")
 
 
-@callback(Output("data-active", "children"), Input("session-source", "data"))
-def show_active(store: Any) -> Any:
+@callback(Output("data-active", "children"), Input("session-source", "data"), Input("data-page-init", "data"))
+def show_active(store: Any, _page_init: Any = None) -> Any:
     """The session's active source, SYNTHETIC flag and validation report."""
     try:
         info = services.source_info(services.resolve_source(store))

@@ -63,10 +63,10 @@ def layout(**_query: Any) -> html.Div:
     Input("status-clear", "n_clicks"),
     Input("session-source", "data"),
 )
-def refresh(_refresh: int | None, _clear: int | None, store: Any) -> tuple[Any, Any, Any]:
+def refresh(_refresh: int | None, clear_clicks: int | None, store: Any) -> tuple[Any, Any, Any]:
     """Application and cache panels; the Clear button empties the results cache first."""
     message: Any = None
-    if ctx.triggered_id == "status-clear":
+    if ctx.triggered_id == "status-clear" and clear_clicks:  # not when Dash fires on page insertion
         try:
             services.clear_cache()
             message = components.info_alert("Cache cleared: results will be computed again.")

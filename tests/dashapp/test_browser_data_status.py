@@ -95,7 +95,9 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
 
     # Back to the default source from the Data page.
     click(dash_duo, "#nav-data")
+    dash_duo.wait_for_contains_text("#data-active", "UPLOADED", timeout=30)  # filled on client-side navigation
     click(dash_duo, "#data-use-default")
     dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
+    dash_duo.wait_for_contains_text("#data-active", "Demo data", timeout=30)
 
     assert csp_violations(dash_duo) == []

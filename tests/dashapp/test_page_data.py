@@ -118,6 +118,13 @@ def test_use_default_resets_the_session_source(page: Any) -> None:
     assert source == {"kind": "default"}
 
 
+@pytest.mark.parametrize("prop", ["data-use-upload.n_clicks", "data-use-default.n_clicks"])
+def test_page_insertion_without_clicks_changes_nothing(page: Any, prop: str) -> None:
+    from dash import no_update
+
+    assert triggered(prop, page.choose_source, None, None, {"kind": "upload"}) == (no_update, no_update)
+
+
 @pytest.mark.parametrize("candidate", [None, {"kind": "upload", "id": "../../etc/passwd"}, {"kind": "default"}])
 def test_use_upload_without_a_valid_candidate_is_refused(page: Any, candidate: Any) -> None:
     from dash import no_update

@@ -59,6 +59,12 @@ def test_clear_button_empties_the_results_cache(page: Any) -> None:
     assert "Th(children='Cached results', scope='row'), Td('0')" in str(cache_panel)
 
 
+def test_page_insertion_does_not_clear_the_cache(page: Any) -> None:
+    services.backtest(None, {"top_n": 2})
+    message, *_ = call("status-clear.n_clicks", page.refresh, None, None, None)
+    assert message is None and services.cache_stats()["keys"] == 1
+
+
 def test_clear_failure_is_a_message(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "clear_cache", lambda: 1 / 0)
     message, *_ = call("status-clear.n_clicks", page.refresh, None, 1, None)
