@@ -33,13 +33,28 @@ import pandas as pd
 
 from ._errors import DataValidationError
 from ._metrics import compute_metrics, drawdown_info
-from ._params import REBALANCES, StrategyParams
-from ._signals import SIGNAL_COLUMNS, aggregate, period_keys, period_last_day, rank_descending, row_signal
-from ._types import BacktestResult, Manifest, MarketData, SourceInfo
+from ._params import REBALANCES, SIGNALS, StrategyParams
+from ._signals import aggregate, period_keys, period_last_day, row_signal, top_n_descending
+from ._types import COUNT_COLUMNS, BacktestResult, Manifest, MarketData, SourceInfo
 from ._version import __version__
 from ._weights import compute_weights
 
 _NS = "datetime64[ns]"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Groups:
+    """Contiguous runs of sorted sentiment rows sharing (symbol, period) for one rebalance."""
+
+    starts: np.ndarray  # (G,) first row of each run
+    symbol: np.ndarray  # (G,) symbol index of each run
+    key: np.ndarray  # (G,) period key of each run
+    k0: int  # smallest period key
+    n_periods: int  # keys k0 .. k0 + n_periods - 1
+
+    def flat(self, n_symbols: int) -> np.ndarray:
+        """Position of each run in a (period - k0, symbol) matrix, flattened."""
+        return (self.key - self.k0) * n_symbols + self.symbol
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -50,12 +65,15 @@ class PreparedData:
 
     - ``dates``: trading days (``datetime64[D]``, length T).
     - ``symbols``: sorted union of the price columns and the sentiment symbols (S).
-    - ``prices``: T x (S+1) adjusted closes, forward-filled, NaN before a symbol's
-      first price; the extra last column is cash (always 1.0).
+    - ``prices``: T x (S+1) adjusted closes, forward-filled, 0.0 before a symbol's
+      first price (it is never held there); the extra last column is cash (always 1.0).
     - ``first_valid`` / ``last_valid``: (S+1) index of each column's first/last real
       price (T / -1 when it has none; the cash column spans all days).
     - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN).
-    - ``row_*``: the sentiment rows as arrays; ``row_keys[rebalance]`` their period keys.
+    - ``row_*``: the sentiment rows as arrays, sorted by (symbol, date), so that the rows
+      of one (symbol, period) are contiguous for every rebalance frequency:
+      ``row_values[signal]`` the per-row signal (0 where undefined), ``row_defined[signal]``
+      where it is defined (None: everywhere); ``groups[rebalance]`` where each (symbol, period) run starts.
     """
 
     dates: np.ndarray
@@ -64,11 +82,11 @@ class PreparedData:
     first_valid: np.ndarray
     last_valid: np.ndarray
     returns: np.ndarray
-    row_symbol: np.ndarray
-    row_comments: np.ndarray
     row_likes: np.ndarray
-    row_columns: dict[str, np.ndarray]
-    row_keys: dict[str, np.ndarray]
+    row_comments: np.ndarray
+    row_values: dict[str, np.ndarray]
+    row_defined: dict[str, np.ndarray | None]
+    groups: dict[str, _Groups]
     source: SourceInfo
     fingerprint: str
 
@@ -98,15 +116,23 @@ def prepare(data: MarketData) -> PreparedData:
     last_valid = np.append(np.where(any_valid, t - 1 - valid[::-1].argmax(axis=0), -1), t - 1)
     filled = _forward_fill(raw, valid)
     matrix = np.empty((t, n + 1))
-    matrix[:, :n] = filled
+    matrix[:, :n] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
     matrix[:, n] = 1.0
     returns = np.full((t, n), np.nan)
     if t > 1:
         returns[1:] = filled[1:] / filled[:-1] - 1.0
 
-    sym_pos = {s: i for i, s in enumerate(symbols)}
-    row_symbol = sentiment["symbol"].astype(str).map(sym_pos).to_numpy(dtype=np.int64)
+    codes, uniques = pd.factorize(sentiment["symbol"])
+    position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(uniques.astype(str), dtype=object))
+    row_symbol = position[codes].astype(np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
     row_days = pd.DatetimeIndex(sentiment["date"]).values.astype("datetime64[D]")
+    order = np.lexsort((row_days.astype(np.int64), row_symbol))
+    row_symbol, row_days = row_symbol[order], row_days[order]
+    column = {c: sentiment[c].to_numpy(dtype=np.float64)[order] for c in COUNT_COLUMNS}
+    values = {
+        name: row_signal(name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column)
+        for name in SIGNALS
+    }
     return PreparedData(
         dates=dates,
         symbols=symbols,
@@ -114,14 +140,24 @@ def prepare(data: MarketData) -> PreparedData:
         first_valid=first_valid.astype(np.int64),
         last_valid=last_valid.astype(np.int64),
         returns=returns,
-        row_symbol=row_symbol,
-        row_comments=sentiment["twitterComments"].to_numpy(dtype=np.float64),
-        row_likes=sentiment["twitterLikes"].to_numpy(dtype=np.float64),
-        row_columns={c: sentiment[c].to_numpy(dtype=np.float64) for c in SIGNAL_COLUMNS.values()},
-        row_keys={r: period_keys(row_days, r) for r in REBALANCES},
+        row_likes=column["twitterLikes"],
+        row_comments=column["twitterComments"],
+        row_values={name: np.where(np.isfinite(v), v, 0.0) for name, v in values.items()},
+        row_defined={name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()},
+        groups={r: _row_groups(row_symbol, period_keys(row_days, r)) for r in REBALANCES},
         source=data.source,
         fingerprint=data.fingerprint,
     )
+
+
+def _row_groups(row_symbol: np.ndarray, keys: np.ndarray) -> _Groups:
+    if keys.size == 0:
+        return _Groups(starts=np.zeros(0, np.int64), symbol=np.zeros(0, np.int64), key=np.zeros(0, np.int64), k0=0, n_periods=0)
+    change = np.ones(keys.size, dtype=bool)
+    change[1:] = (row_symbol[1:] != row_symbol[:-1]) | (keys[1:] != keys[:-1])
+    starts = np.flatnonzero(change)
+    k0 = int(keys.min())
+    return _Groups(starts=starts, symbol=row_symbol[starts], key=keys[starts], k0=k0, n_periods=int(keys.max()) - k0 + 1)
 
 
 def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -142,8 +178,8 @@ class _Plan:
     end: np.ndarray  # (K,) index of the segment's last day
     formation_key: np.ndarray  # (K,) period key of the formation period
     signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
-    likes: np.ndarray  # (K, S) sums over kept rows
-    comments: np.ndarray
+    likes: np.ndarray | None  # (K, S) sums over kept rows (None on the metrics-only path)
+    comments: np.ndarray | None
     held: np.ndarray  # (K, N) symbol index, padded with the cash column
     held_mask: np.ndarray  # (K, N) True for a real holding
     rank: np.ndarray  # (K, N) 1-based rank of each held symbol
@@ -165,24 +201,62 @@ def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
     return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
 
 
-def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+def _aggregate_signal(
+    prepared: PreparedData, params: StrategyParams, with_sums: bool
+) -> tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None] | None:
+    """(first period key, level P x S, likes P x S, comments P x S) over the periods from
+    the first to the last with a kept row; None when no row is kept.
+
+    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is two
+    ``add.reduceat`` over the masked rows, with no compaction of the row arrays.
+    """
     n_sym = prepared.n_symbols
-    keys_all = prepared.row_keys[params.rebalance]
-    values = row_signal(
-        params.signal, comments=prepared.row_comments, likes=prepared.row_likes, columns=prepared.row_columns
-    )
-    keep = (prepared.row_likes > params.min_likes) & (prepared.row_comments > params.min_comments) & np.isfinite(values)
+    groups = prepared.groups[params.rebalance]
+    if groups.starts.size == 0:
+        return None
+    keep = prepared.row_likes > params.min_likes
+    keep &= prepared.row_comments > params.min_comments
+    defined = prepared.row_defined[params.signal]
+    if defined is not None:
+        keep &= defined
+    counts = np.add.reduceat(keep, groups.starts, dtype=np.int64)
+    present = counts > 0
+    if not present.any():
+        return None
+    flat = groups.flat(n_sym)
+    size = groups.n_periods * n_sym
+    values = prepared.row_values[params.signal]
+    level = np.full(size, np.nan)
+    if params.aggregation == "mean":
+        sums = np.add.reduceat(values * keep, groups.starts)
+        level[flat[present]] = sums[present] / counts[present]
+    else:
+        row_flat = np.repeat(flat, np.diff(np.append(groups.starts, keep.size)))
+        level = aggregate(row_flat[keep], values[keep], size, params.aggregation)
+    likes = comments = None
+    if with_sums:
+        likes, comments = np.zeros(size), np.zeros(size)
+        likes[flat] = np.add.reduceat(prepared.row_likes * keep, groups.starts)
+        comments[flat] = np.add.reduceat(prepared.row_comments * keep, groups.starts)
+    # Keep only the periods from the first to the last with a kept row.
+    first_key = int(groups.key[present].min())
+    last_key = int(groups.key[present].max())
+    lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
+    shape = (last_key - first_key + 1, n_sym)
+    level = level[lo:hi].reshape(shape)
+    if with_sums:
+        likes, comments = likes[lo:hi].reshape(shape), comments[lo:hi].reshape(shape)
+    return first_key, level, likes, comments
+
+
+def _plan(prepared: PreparedData, params: StrategyParams, *, with_sums: bool = True) -> _Plan:
+    n_sym = prepared.n_symbols
     t = len(prepared.dates)
-    if not keep.any() or t < 2:
+    aggregated = _aggregate_signal(prepared, params, with_sums) if t >= 2 else None
+    if aggregated is None:
         return _empty_plan(n_sym, params.top_n)
-    keys = keys_all[keep]
-    k0, k1 = int(keys.min()), int(keys.max())
-    n_periods = k1 - k0 + 1
-    group = (keys - k0) * n_sym + prepared.row_symbol[keep]
-    size = n_periods * n_sym
-    level = aggregate(group, values[keep], size, params.aggregation).reshape(n_periods, n_sym)
-    likes = np.bincount(group, weights=prepared.row_likes[keep], minlength=size).reshape(n_periods, n_sym)
-    comments = np.bincount(group, weights=prepared.row_comments[keep], minlength=size).reshape(n_periods, n_sym)
+    k0, level, likes, comments = aggregated
+    k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
         signal[1:] = level[1:] - level[:-1]
@@ -203,10 +277,12 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         return _empty_plan(n_sym, params.top_n)
     entry, end, formation = entry[live], end[live], formation[live]
     rows = formation - k0
-    signal, likes, comments = signal[rows], likes[rows], comments[rows]
+    signal = signal[rows]
+    if likes is not None and comments is not None:
+        likes, comments = likes[rows], comments[rows]
 
     top_n = params.top_n
-    order = rank_descending(signal)[:, :top_n]
+    order = top_n_descending(signal, min(top_n, n_sym))
     if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
         order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
     k_idx = np.arange(len(entry))[:, None]
@@ -258,18 +334,25 @@ def simulate(
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
     seg_of_day = np.repeat(np.arange(n_seg), lengths)
+    n_cols = prices.shape[1]
     entry_prices = np.take_along_axis(prices[entry], held, axis=1)
     shares = weights / entry_prices  # units bought per unit of segment value
-    value = np.einsum("dn,dn->d", prices[day_index[:, None], held[seg_of_day]], shares[seg_of_day])
+    flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
+    target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    if 4 * held.shape[1] > n_cols:
+        # Wide portfolios (the eligible universe): one dense row-wise product over the
+        # contiguous block of days beats gathering nearly every column per day.
+        shares_dense = np.bincount(flat, weights=shares.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+        value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares_dense, lengths, axis=0))
+    else:
+        gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
+        value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     end_rows = starts + lengths - 1
 
     # Turnover: targets against the previous segment's drifted weights (cash line included).
-    n_cols = prices.shape[1]
     end_values = np.take_along_axis(prices[end], held, axis=1) * shares
     drifted = end_values / value[end_rows][:, None]
-    flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
-    target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     before = np.empty_like(target_dense)
     before[0] = 0.0
@@ -341,14 +424,15 @@ def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
 def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
     """Buy and hold of the benchmark over the backtest days (0 before its first price)."""
     p = prepared.prices[:, col]
-    r = p[day_index] / p[day_index - 1] - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = p[day_index] / p[day_index - 1] - 1.0
     return np.where(np.isfinite(r), r, 0.0)
 
 
 def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
     """Fast path for sweeps: ``METRIC_NAMES`` of the portfolio, identical to ``run_prepared(...).metrics``."""
     col = _benchmark_column(prepared, params)
-    plan = _plan(prepared, params)
+    plan = _plan(prepared, params, with_sums=False)
     if len(plan.entry) == 0:
         return compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
     weights = _targets(prepared, params, plan, None)
@@ -361,7 +445,7 @@ def eligible_symbols_by_period(prepared: PreparedData, params: StrategyParams) -
     """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
     with a signal in the formation period that are holdable at the entry). The
     random-portfolio baseline draws its top-N sets from these."""
-    plan = _plan(prepared, params)
+    plan = _plan(prepared, params, with_sums=False)
     out: list[tuple[pd.Timestamp, np.ndarray]] = []
     for k in range(len(plan.entry)):
         out.append((pd.Timestamp(prepared.dates[plan.entry[k] + 1]), _universe_members(prepared, plan, k)))
@@ -381,7 +465,7 @@ def selection_returns(
     """Equal-weight daily returns of arbitrary per-segment selections with the strategy's
     calendar and accounting (drift, reset, costs). ``selections[k]``: symbol indices held
     in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover)."""
-    plan = _plan(prepared, params)
+    plan = _plan(prepared, params, with_sums=False)
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         return np.zeros(0, dtype="datetime64[D]"), empty, empty

@@ -120,6 +120,27 @@ def rank_descending(matrix: np.ndarray) -> np.ndarray:
     return np.argsort(keyed, axis=1, kind="stable")
 
 
+def top_n_descending(matrix: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` columns of ``rank_descending(matrix)`` without sorting whole rows.
+
+    A partition finds each row's n-th best value; everything strictly better is in, and
+    ties at that value are filled by column order; only the n chosen are then sorted
+    (stably, so ties stay in column order). Requires ``n <= matrix.shape[1]``.
+    """
+    rows, cols = matrix.shape
+    if n >= cols:
+        return rank_descending(matrix)
+    keyed = np.where(np.isnan(matrix), np.inf, -matrix)
+    kth = np.partition(keyed, n - 1, axis=1)[:, n - 1 : n]
+    better = keyed < kth
+    tied = keyed == kth
+    room = n - better.sum(axis=1, keepdims=True)
+    chosen = better | (tied & (np.cumsum(tied, axis=1) <= room))
+    columns = np.nonzero(chosen)[1].reshape(rows, n)  # ascending column order per row
+    order = np.argsort(np.take_along_axis(keyed, columns, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(columns, order, axis=1)
+
+
 # ----- a pandas view, for people and tests -----
 
 
