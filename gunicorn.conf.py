@@ -8,6 +8,7 @@ this one file. See docs/deploy.md for the reasoning behind each number.
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 
@@ -23,6 +24,13 @@ def _env_int(name: str, default: int, *, low: int = 1) -> int:
         raise SystemExit(f"gunicorn.conf.py: {name} must be >= {low}; got {value}")
     return value
 
+
+# Every worker must share one SECRET_KEY: Dash signs background-callback handles with it,
+# and a sweep started by one worker is polled through another. This file runs in the
+# master before the fork, so a key generated here is inherited by all workers of this
+# server. Several hosts behind a load balancer must set the same SECRET_KEY explicitly.
+if not os.environ.get("SECRET_KEY"):
+    os.environ["SECRET_KEY"] = secrets.token_hex(32)
 
 # The stable WSGI path: `gunicorn -c gunicorn.conf.py` needs no positional argument.
 wsgi_app = "dashapp.wsgi:application"

@@ -204,8 +204,10 @@ def test_dockerignore_keeps_the_context_clean() -> None:
 
 @pytest.fixture
 def gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Load gunicorn.conf.py as gunicorn does; the environment it touches is restored afterwards."""
+    saved = dict(os.environ)
     for name in ("SPL_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE",
-                 "GUNICORN_GRACEFUL_TIMEOUT", "FORWARDED_ALLOW_IPS"):
+                 "GUNICORN_GRACEFUL_TIMEOUT", "FORWARDED_ALLOW_IPS", "SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
 
     def load(**env: str) -> types.SimpleNamespace:
@@ -214,6 +216,8 @@ def gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         return types.SimpleNamespace(**runpy.run_path(str(GUNICORN_CONF)))
 
     yield load
+    os.environ.clear()
+    os.environ.update(saved)  # gunicorn.conf.py sets SECRET_KEY itself, outside monkeypatch
 
 
 def test_gunicorn_settings(gunicorn_conf: Any) -> None:
@@ -230,6 +234,16 @@ def test_gunicorn_settings(gunicorn_conf: Any) -> None:
     assert conf.control_socket_disable is True
 
 
+def test_gunicorn_gives_all_workers_one_secret_key(gunicorn_conf: Any) -> None:
+    gunicorn_conf()
+    generated = os.environ["SECRET_KEY"]  # set in the master, inherited by every forked worker
+    assert len(generated) == 64
+    gunicorn_conf()
+    assert os.environ["SECRET_KEY"] == generated, "a reload must not change the key"
+    gunicorn_conf(SECRET_KEY="from-the-deployment")
+    assert os.environ["SECRET_KEY"] == "from-the-deployment"
+
+
 def test_gunicorn_reads_the_environment(gunicorn_conf: Any) -> None:
     conf = gunicorn_conf(SPL_BIND="0.0.0.0:9000", WEB_CONCURRENCY="3", GUNICORN_THREADS="8")
     assert (conf.bind, conf.workers, conf.threads) == (["0.0.0.0:9000"], 3, 8)
@@ -244,7 +258,7 @@ def test_every_gunicorn_name_is_a_real_setting(gunicorn_conf: Any) -> None:
     from gunicorn.config import Config
 
     config = Config()
-    helpers = {"annotations", "os", "Any"}
+    helpers = {"annotations", "os", "secrets", "Any"}
     for name, value in vars(gunicorn_conf()).items():
         if name.startswith("_") or name in helpers:
             continue
