@@ -77,8 +77,11 @@ def _check_ray(server: Flask) -> dict[str, Any]:
     if mode == "serial":
         return {"status": "ok", "detail": "not used (ENGINE_EXECUTOR=serial)"}
     status = engine.cluster_status()
-    if getattr(status, "available", True) is False or getattr(status, "connected", True) is False:
-        detail = getattr(status, "error", "") or getattr(status, "message", "") or "the Ray cluster is not reachable"
-        return {"status": "down", "detail": str(detail)}
+    error = getattr(status, "error", None)
+    if error or getattr(status, "available", True) is False:
+        return {"status": "down", "detail": str(error or "the Ray cluster is not reachable")}
+    if getattr(status, "mode", None) == "not started":
+        # The embedded single-host cluster starts with the first job that needs it.
+        return {"status": "ok", "detail": "embedded cluster not started yet (starts on first use)"}
     summary = {k: getattr(status, k) for k in ("mode", "address", "nodes", "cpus") if hasattr(status, k)}
     return {"status": "ok", "detail": summary or str(status)}

@@ -6,8 +6,7 @@ request context, through ``dash.get_app().server``):
 
 - ``server.extensions["spl_config"]``: the ``AppConfig``;
 - ``server.extensions["spl_caches"]``: the ``results`` and ``uploads`` ``SafeCache``;
-- ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``;
-- ``server.extensions["spl_executor"]``: the engine executor, created on first use.
+- ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``.
 
 Every function raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
 
@@ -111,14 +110,13 @@ def _lru() -> MarketDataLRU:
     return _server().extensions["spl_market_data"]
 
 
-def executor() -> engine.Executor:
-    """The configured executor (``ENGINE_EXECUTOR``), created once per process."""
-    server = _server()
-    current = server.extensions.get("spl_executor")
-    if current is None:
-        current = engine.get_executor(app_config().ENGINE_EXECUTOR)
-        server.extensions["spl_executor"] = current
-    return current
+def executor(n_items: int | None = None) -> engine.Executor:
+    """The executor for a job of ``n_items`` (``ENGINE_EXECUTOR``; ``auto`` keeps small jobs in-process).
+
+    Created per job (cheap: nothing connects until it runs); the engine joins the Ray
+    cluster once per process, so this also works in a forked background-callback process.
+    """
+    return engine.get_executor(app_config().ENGINE_EXECUTOR, **_accepted(engine.get_executor, n_items=n_items))
 
 
 # ----- data sources ----------------------------------------------------------------------
@@ -391,7 +389,7 @@ def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | Non
     data = get_market_data(source, benchmark=base.benchmark)
 
     def compute() -> dict[str, Any]:
-        result = engine.run_sweep(data, checked_grid, base=base, executor=executor(),
+        result = engine.run_sweep(data, checked_grid, base=base, executor=executor(_grid_size(checked_grid)),
                                   on_progress=on_progress, should_cancel=should_cancel)
         return sweep_to_plain(result)
 
@@ -409,6 +407,10 @@ def _check_grid(grid: Any) -> dict[str, list[Any]]:
             raise engine.ParameterError(f"the sweep values of {name} must be a non-empty list")
         out[str(name)] = list(values)
     return out
+
+
+def _grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(values) for values in grid.values())
 
 
 def sweep_to_plain(result: Any) -> dict[str, Any]:

@@ -29,6 +29,8 @@ CLUSTER_LABELS = {
     "available_cpus": "CPUs free",
     "memory_bytes": "Memory",
     "memory": "Memory",
+    "object_store_used_bytes": "Object store used",
+    "object_store_total_bytes": "Object store size",
     "object_store_bytes": "Object store",
     "object_store_memory": "Object store",
     "ray_version": "Ray version",
@@ -142,6 +144,8 @@ def render_cluster(status: Mapping[str, Any]) -> Any:
 def _format_cluster_value(key: str, value: Any) -> str:
     if value is None:
         return components.MISSING
+    if key == "mode" and value == "not started":
+        return "embedded, not started yet (it starts with the first sweep or robustness run)"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)) and ("memory" in key or "store" in key or key.endswith("bytes")):

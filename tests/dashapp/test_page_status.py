@@ -97,3 +97,21 @@ def test_cluster_panel_errors_are_messages(page: Any, monkeypatch: pytest.Monkey
 def test_status_with_a_broken_session_source_still_renders(page: Any) -> None:
     _, app_panel, _ = call("session-source.data", page.refresh, None, None, {"kind": "upload", "id": "x"})
     assert "malformed" in str(app_panel)
+
+
+def test_cluster_panel_says_when_the_embedded_cluster_is_not_started(page: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", lambda: FakeCluster(mode="not started", address="",
+                                                                      nodes=0, cpus=0.0), raising=False)
+    assert "not started yet" in str(page.cluster_panel(None))
+
+
+def test_cluster_panel_with_the_engine_status_type(page: Any) -> None:
+    status_type = getattr(engine, "ClusterStatus", None)
+    if status_type is None:
+        pytest.skip("engine.ClusterStatus is not exported yet")
+    status = status_type(mode="external", address="head:6379", nodes=2, cpus=8.0, memory_bytes=8 * 2**30,
+                         object_store_used_bytes=2**29, object_store_total_bytes=2**30)
+    text = str(page.render_cluster(services.to_plain(status)))
+    for fragment in ("Object store used", "0.5 GiB", "Object store size", "1.0 GiB", "8.0 GiB", "head:6379"):
+        assert fragment in text

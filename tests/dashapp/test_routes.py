@@ -96,3 +96,25 @@ def test_ready_does_not_need_ray_with_the_serial_executor(tmp_path: Path, monkey
     response = app.server.test_client().get("/ready")
     assert response.status_code == 200
     assert "not used" in response.json["checks"]["ray"]["detail"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusWithError:
+    mode: str = "external"
+    address: str = "ray-head:6379"
+    error: str | None = "the Ray cluster at ray-head:6379 (RAY_ADDRESS) is unreachable: connection refused"
+
+
+def test_ready_is_503_when_the_cluster_reports_an_error(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", StatusWithError, raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 503 and response.json["down"] == ["ray"]
+    assert "unreachable" in response.json["checks"]["ray"]["detail"]
+
+
+def test_ready_with_an_embedded_cluster_not_started_yet(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", lambda: StatusWithError(mode="not started", address=None,
+                                                                           error=None), raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 200
+    assert "starts on first use" in response.json["checks"]["ray"]["detail"]
