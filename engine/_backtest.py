@@ -178,8 +178,7 @@ class _Plan:
     end: np.ndarray  # (K,) index of the segment's last day
     formation_key: np.ndarray  # (K,) period key of the formation period
     signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
-    likes: np.ndarray | None  # (K, S) sums over kept rows (None on the metrics-only path)
-    comments: np.ndarray | None
+    keep: np.ndarray  # (rows,) sentiment rows passing the thresholds (sorted row order)
     held: np.ndarray  # (K, N) symbol index, padded with the cash column
     held_mask: np.ndarray  # (K, N) True for a real holding
     rank: np.ndarray  # (K, N) 1-based rank of each held symbol
@@ -191,7 +190,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
     zi = np.zeros(0, dtype=np.int64)
     zf = np.zeros((0, n_symbols))
     return _Plan(
-        entry=zi, end=zi, formation_key=zi, signal=zf, likes=zf, comments=zf,
+        entry=zi, end=zi, formation_key=zi, signal=zf, keep=np.zeros(0, dtype=bool),
         held=np.zeros((0, top_n), dtype=np.int64), held_mask=np.zeros((0, top_n), dtype=bool),
         rank=np.zeros((0, top_n), dtype=np.int64), n_eligible=zi, skipped=[],
     )
@@ -202,10 +201,10 @@ def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
 
 
 def _aggregate_signal(
-    prepared: PreparedData, params: StrategyParams, with_sums: bool
-) -> tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None] | None:
-    """(first period key, level P x S, likes P x S, comments P x S) over the periods from
-    the first to the last with a kept row; None when no row is kept.
+    prepared: PreparedData, params: StrategyParams
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """(first period key, level P x S over the periods from the first to the last with a
+    kept row, the kept-row mask); None when no row is kept.
 
     Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is two
     ``add.reduceat`` over the masked rows, with no compaction of the row arrays.
@@ -233,29 +232,21 @@ def _aggregate_signal(
     else:
         row_flat = np.repeat(flat, np.diff(np.append(groups.starts, keep.size)))
         level = aggregate(row_flat[keep], values[keep], size, params.aggregation)
-    likes = comments = None
-    if with_sums:
-        likes, comments = np.zeros(size), np.zeros(size)
-        likes[flat] = np.add.reduceat(prepared.row_likes * keep, groups.starts)
-        comments[flat] = np.add.reduceat(prepared.row_comments * keep, groups.starts)
     # Keep only the periods from the first to the last with a kept row.
     first_key = int(groups.key[present].min())
     last_key = int(groups.key[present].max())
     lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
     shape = (last_key - first_key + 1, n_sym)
-    level = level[lo:hi].reshape(shape)
-    if with_sums:
-        likes, comments = likes[lo:hi].reshape(shape), comments[lo:hi].reshape(shape)
-    return first_key, level, likes, comments
+    return first_key, level[lo:hi].reshape(shape), keep
 
 
-def _plan(prepared: PreparedData, params: StrategyParams, *, with_sums: bool = True) -> _Plan:
+def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     n_sym = prepared.n_symbols
     t = len(prepared.dates)
-    aggregated = _aggregate_signal(prepared, params, with_sums) if t >= 2 else None
+    aggregated = _aggregate_signal(prepared, params) if t >= 2 else None
     if aggregated is None:
         return _empty_plan(n_sym, params.top_n)
-    k0, level, likes, comments = aggregated
+    k0, level, keep = aggregated
     k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
@@ -278,8 +269,6 @@ def _plan(prepared: PreparedData, params: StrategyParams, *, with_sums: bool = T
     entry, end, formation = entry[live], end[live], formation[live]
     rows = formation - k0
     signal = signal[rows]
-    if likes is not None and comments is not None:
-        likes, comments = likes[rows], comments[rows]
 
     top_n = params.top_n
     order = top_n_descending(signal, min(top_n, n_sym))
@@ -299,7 +288,7 @@ def _plan(prepared: PreparedData, params: StrategyParams, *, with_sums: bool = T
     held_mask = np.take_along_axis(held_mask, front, axis=1)
     held = np.where(held_mask, held, n_sym)
     return _Plan(
-        entry=entry, end=end, formation_key=formation, signal=signal, likes=likes, comments=comments,
+        entry=entry, end=end, formation_key=formation, signal=signal, keep=keep,
         held=held, held_mask=held_mask, rank=rank, n_eligible=np.isfinite(signal).sum(axis=1), skipped=skipped,
     )
 
@@ -432,7 +421,7 @@ def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) 
 def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
     """Fast path for sweeps: ``METRIC_NAMES`` of the portfolio, identical to ``run_prepared(...).metrics``."""
     col = _benchmark_column(prepared, params)
-    plan = _plan(prepared, params, with_sums=False)
+    plan = _plan(prepared, params)
     if len(plan.entry) == 0:
         return compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
     weights = _targets(prepared, params, plan, None)
@@ -445,7 +434,7 @@ def eligible_symbols_by_period(prepared: PreparedData, params: StrategyParams) -
     """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
     with a signal in the formation period that are holdable at the entry). The
     random-portfolio baseline draws its top-N sets from these."""
-    plan = _plan(prepared, params, with_sums=False)
+    plan = _plan(prepared, params)
     out: list[tuple[pd.Timestamp, np.ndarray]] = []
     for k in range(len(plan.entry)):
         out.append((pd.Timestamp(prepared.dates[plan.entry[k] + 1]), _universe_members(prepared, plan, k)))
@@ -465,7 +454,7 @@ def selection_returns(
     """Equal-weight daily returns of arbitrary per-segment selections with the strategy's
     calendar and accounting (drift, reset, costs). ``selections[k]``: symbol indices held
     in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover)."""
-    plan = _plan(prepared, params, with_sums=False)
+    plan = _plan(prepared, params)
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         return np.zeros(0, dtype="datetime64[D]"), empty, empty
@@ -516,7 +505,7 @@ def run_prepared(
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
     returns = pd.DataFrame({"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates)
     periods = _periods_frame(prepared, params, plan, sim)
-    holdings = _holdings_frame(prepared, plan, weights)
+    holdings = _holdings_frame(prepared, params, plan, weights)
     rf = params.risk_free
     return BacktestResult(
         returns=returns,
@@ -587,7 +576,30 @@ def _periods_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, 
 _HOLDING_COLUMNS = ("period_start", "period_end", "symbol", "weight", "signal", "rank", "likes", "comments")
 
 
-def _holdings_frame(prepared: PreparedData, plan: _Plan, weights: np.ndarray) -> pd.DataFrame:
+def _held_sums(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, column: np.ndarray, k: np.ndarray, sym: np.ndarray
+) -> np.ndarray:
+    """Sum of ``column`` over the kept formation-period rows of each held (segment, symbol).
+
+    Only the held symbols' runs of rows are gathered, not the whole table."""
+    groups = prepared.groups[params.rebalance]
+    out = np.zeros(len(k))
+    if len(k) == 0:
+        return out
+    code = groups.symbol * groups.n_periods + (groups.key - groups.k0)  # ascending: rows sorted by symbol, date
+    wanted = sym * groups.n_periods + (plan.formation_key[k] - groups.k0)
+    g = np.minimum(np.searchsorted(code, wanted), len(code) - 1)
+    found = code[g] == wanted
+    bounds = np.append(groups.starts, column.size)
+    g = g[found]
+    lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+    out[found] = np.add.reduceat(column[rows] * plan.keep[rows], offsets)
+    return out
+
+
+def _holdings_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> pd.DataFrame:
     k, j = np.nonzero(plan.held_mask)
     sym = plan.held[k, j]
     d = prepared.dates
@@ -599,8 +611,8 @@ def _holdings_frame(prepared: PreparedData, plan: _Plan, weights: np.ndarray) ->
             "weight": weights[k, j],
             "signal": plan.signal[k, sym],
             "rank": plan.rank[k, j].astype(np.int64),
-            "likes": plan.likes[k, sym],
-            "comments": plan.comments[k, sym],
+            "likes": _held_sums(prepared, params, plan, prepared.row_likes, k, sym),
+            "comments": _held_sums(prepared, params, plan, prepared.row_comments, k, sym),
         }
     )
     frame["symbol"] = frame["symbol"].astype(str)

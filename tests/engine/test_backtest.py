@@ -64,6 +64,7 @@ def test_drift_inside_period_and_first_day_return_counts() -> None:
     assert list(feb["rank"]) == [1, 2]
     np.testing.assert_allclose(feb["weight"], [0.5, 0.5])
     np.testing.assert_allclose(feb["signal"], [0.5, 0.4])
+    assert feb["likes"].tolist() == [100.0, 100.0] and feb["comments"].tolist() == [50.0, 40.0]
     periods = result.periods
     assert list(periods["entry_date"]) == [pd.Timestamp("2021-01-29"), pd.Timestamp("2021-02-03")]
     assert list(periods["formation_end"]) == [pd.Timestamp("2021-01-31"), pd.Timestamp("2021-02-28")]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine import StrategyParams, prepare, run_prepared, signal_table
-from engine._signals import aggregate, period_first_day, period_keys, period_last_day, rank_descending
+from engine._signals import aggregate, period_first_day, period_keys, period_last_day, rank_descending, top_n_descending
 
 from ._frames import market, price_frame, random_market, sentiment_frame
 
@@ -52,6 +52,15 @@ def test_aggregate_matches_pandas(how: str) -> None:
 def test_rank_descending_breaks_ties_by_symbol_and_puts_nan_last() -> None:
     matrix = np.array([[0.5, np.nan, 0.7, 0.5, 0.1]])
     assert rank_descending(matrix)[0].tolist() == [2, 0, 3, 4, 1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_partition_top_n_equals_full_sort_with_ties_and_nan(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 4, (30, 25)).astype(float)  # many ties
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    for n in (1, 3, 10, 24, 25):
+        np.testing.assert_array_equal(top_n_descending(matrix, n), rank_descending(matrix)[:, :n])
 
 
 def test_signal_choices_use_their_columns() -> None:
@@ -102,6 +111,8 @@ def test_backtest_holdings_agree_with_signal_table(rebalance: str, aggregation: 
         listed = set(expected["symbol"])
         assert set(group["symbol"]) <= listed
         assert len(listed - set(group["symbol"])) == len(listed) - len(group)
-        np.testing.assert_allclose(
-            group.sort_values("symbol")["signal"], expected[expected["symbol"].isin(group["symbol"])].sort_values("symbol")["signal"]
-        )
+        mine = group.sort_values("symbol")
+        theirs = expected[expected["symbol"].isin(group["symbol"])].sort_values("symbol")
+        np.testing.assert_allclose(mine["signal"], theirs["signal"])
+        np.testing.assert_allclose(mine["likes"], theirs["likes"])
+        np.testing.assert_allclose(mine["comments"], theirs["comments"])
