@@ -82,6 +82,7 @@ class MarketDataLRU:
     def __init__(self, size: int = MARKET_DATA_LRU_SIZE) -> None:
         self.size = size
         self._items: OrderedDict[str, engine.MarketData] = OrderedDict()
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> engine.MarketData | None:
@@ -90,6 +91,22 @@ class MarketDataLRU:
             if data is not None:
                 self._items.move_to_end(key)
             return data
+
+    def get_or_load(self, key: str, load: Callable[[], engine.MarketData]) -> engine.MarketData:
+        """The cached value, or ``load()`` run once even when several threads ask at once."""
+        data = self.get(key)
+        if data is not None:
+            return data
+        with self._lock:
+            key_lock = self._loading.setdefault(key, threading.Lock())
+        with key_lock:  # a slow load (Yahoo) is not repeated by the worker's other threads
+            data = self.get(key)
+            if data is None:
+                data = load()
+                self.put(key, data)
+        with self._lock:
+            self._loading.pop(key, None)
+        return data
 
     def put(self, key: str, data: engine.MarketData) -> None:
         with self._lock:
@@ -155,12 +172,7 @@ def get_market_data(source: Mapping[str, Any] | None, *, benchmark: str = "QQQ")
     source = resolve_source(source)
     benchmark = _benchmark(benchmark)
     key = f"{source_key(source)}|{benchmark}"
-    lru = _lru()
-    data = lru.get(key)
-    if data is None:
-        data = engine.load_market_data(_provider(source), benchmark=benchmark)
-        lru.put(key, data)
-    return data
+    return _lru().get_or_load(key, lambda: engine.load_market_data(_provider(source), benchmark=benchmark))
 
 
 def _benchmark(raw: Any) -> str:

@@ -76,3 +76,13 @@ def test_request_limit_covers_two_base64_uploads() -> None:
 
 def test_policy_builder_includes_given_hashes() -> None:
     assert "'sha256-abc'" in content_security_policy(["'sha256-abc'"])
+
+
+def test_dash_prevent_update_keeps_its_204(app: dash.Dash) -> None:
+    from dash.exceptions import PreventUpdate
+
+    @app.server.get("/prevent")
+    def prevent() -> str:
+        raise PreventUpdate
+
+    assert app.server.test_client().get("/prevent").status_code == 204

@@ -249,3 +249,24 @@ def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
                                "t": (np.int64(3),)})
     assert plain == {"a": 1.5, "b": None, "c": "2023-01-02", "t": [3],
                      "f": {"date": ["2023-01-02T00:00:00", "2023-01-03T00:00:00"], "x": [1.0, None]}}
+
+
+def test_concurrent_requests_load_the_data_once() -> None:
+    import threading
+
+    lru = services.MarketDataLRU(size=2)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow_load() -> Any:
+        calls.append(1)
+        gate.wait(5)
+        return "data"
+
+    threads = [threading.Thread(target=lambda: lru.get_or_load("k", slow_load)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert calls == [1] and lru.get("k") == "data"
