@@ -270,3 +270,13 @@ def test_concurrent_requests_load_the_data_once() -> None:
     for thread in threads:
         thread.join(10)
     assert calls == [1] and lru.get("k") == "data"
+
+
+def test_services_work_without_a_flask_context_as_in_background_callbacks(tmp_path: Path) -> None:
+    import flask
+
+    app = create_app({"CACHE_DIR": str(tmp_path / "bg"), "DEMO_SEED": 9})
+    app.server.test_client().get("/health")  # a request, as before any background job
+    assert not flask.has_app_context()
+    assert services.app_config().DEMO_SEED == 9
+    assert "seed 9" in services.source_info(None)["label"]
