@@ -577,32 +577,36 @@ _HOLDING_COLUMNS = ("period_start", "period_end", "symbol", "weight", "signal", 
 
 
 def _held_sums(
-    prepared: PreparedData, params: StrategyParams, plan: _Plan, column: np.ndarray, k: np.ndarray, sym: np.ndarray
-) -> np.ndarray:
-    """Sum of ``column`` over the kept formation-period rows of each held (segment, symbol).
-
-    Only the held symbols' runs of rows are gathered, not the whole table."""
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, k: np.ndarray, sym: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Likes and comments summed over the kept formation-period rows of each held
+    (segment, symbol). Only the held symbols' runs of rows are gathered."""
     groups = prepared.groups[params.rebalance]
-    out = np.zeros(len(k))
+    likes, comments = np.zeros(len(k)), np.zeros(len(k))
     if len(k) == 0:
-        return out
+        return likes, comments
     code = groups.symbol * groups.n_periods + (groups.key - groups.k0)  # ascending: rows sorted by symbol, date
     wanted = sym * groups.n_periods + (plan.formation_key[k] - groups.k0)
     g = np.minimum(np.searchsorted(code, wanted), len(code) - 1)
     found = code[g] == wanted
-    bounds = np.append(groups.starts, column.size)
+    bounds = np.append(groups.starts, plan.keep.size)
+    if not found.any():
+        return likes, comments
     g = g[found]
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
-    out[found] = np.add.reduceat(column[rows] * plan.keep[rows], offsets)
-    return out
+    both = np.stack([prepared.row_likes[rows], prepared.row_comments[rows]], axis=1) * plan.keep[rows][:, None]
+    sums = np.add.reduceat(both, offsets, axis=0)
+    likes[found], comments[found] = sums[:, 0], sums[:, 1]
+    return likes, comments
 
 
 def _holdings_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> pd.DataFrame:
     k, j = np.nonzero(plan.held_mask)
     sym = plan.held[k, j]
     d = prepared.dates
+    likes, comments = _held_sums(prepared, params, plan, k, sym)
     frame = pd.DataFrame(
         {
             "period_start": d[plan.entry[k] + 1].astype(_NS),
@@ -611,8 +615,8 @@ def _holdings_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan,
             "weight": weights[k, j],
             "signal": plan.signal[k, sym],
             "rank": plan.rank[k, j].astype(np.int64),
-            "likes": _held_sums(prepared, params, plan, prepared.row_likes, k, sym),
-            "comments": _held_sums(prepared, params, plan, prepared.row_comments, k, sym),
+            "likes": likes,
+            "comments": comments,
         }
     )
     frame["symbol"] = frame["symbol"].astype(str)
