@@ -57,6 +57,17 @@ from ._backtest import (
     selection_returns,
 )
 from ._stocks import StockAnalysis, analyze_stocks
+from ._ray import ClusterStatus, RayExecutor, cluster_status, get_executor, shutdown_embedded_cluster
+from ._sweep import SweepResult, parse_grid, run_sweep
+from ._robustness import (
+    ConfidenceInterval,
+    RandomBaseline,
+    RobustnessReport,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    probabilistic_sharpe_ratio,
+    robustness_report,
+)
 from ._version import __version__
 
 __all__ = [
@@ -114,4 +125,20 @@ __all__ = [
     "run_prepared",
     "selection_returns",
     "signal_table",
+    # Ray, sweeps, robustness
+    "ClusterStatus",
+    "ConfidenceInterval",
+    "RandomBaseline",
+    "RayExecutor",
+    "RobustnessReport",
+    "SweepResult",
+    "cluster_status",
+    "deflated_sharpe_ratio",
+    "expected_max_sharpe",
+    "get_executor",
+    "parse_grid",
+    "probabilistic_sharpe_ratio",
+    "robustness_report",
+    "run_sweep",
+    "shutdown_embedded_cluster",
 ]

@@ -1,0 +1,576 @@
+"""Ray: one cluster from laptop to EC2. The ONLY module of the engine that imports ray.
+
+Where tasks run:
+
+- ``RAY_ADDRESS`` set (``host:port`` of a head's GCS): join that cluster ("external").
+  Token authentication (``RAY_AUTH_MODE=token`` plus ``RAY_AUTH_TOKEN`` or
+  ``RAY_AUTH_TOKEN_PATH``) is read from the environment at run time, never stored.
+- Unset: an *embedded* local cluster. The first process on the host that needs it takes
+  an ``fcntl`` lock in the runtime dir (``SPL_RUNTIME_DIR``, default ``/tmp/spl-ray``),
+  starts ``ray start --head --block`` as a detached subprocess (no dashboard, own temp
+  dir and ports, a random token in a 0600 file) and records its address; every other
+  process (e.g. the other gunicorn workers) reads the file and joins. ``ray.init`` is
+  therefore never called at import time nor before gunicorn forks, and all workers share
+  one cluster. ``shutdown_embedded_cluster()`` (gunicorn's ``on_exit``) stops it.
+
+Connecting is lazy (first ``map``), bounded by a timeout (``ClusterUnavailableError``
+instead of a hang) and leaves the process's signal handlers as they were, so gunicorn's
+SIGTERM graceful shutdown keeps working after a worker has joined Ray.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import logging
+import math
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from ._errors import Cancelled, ClusterUnavailableError, ParameterError
+from ._executor import CancelFn, Executor, ProgressFn, SerialExecutor
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ExecutorMode = Literal["auto", "ray", "serial"]
+EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")
+
+# ``auto`` runs jobs of fewer items than this in-process: a configuration costs ~2 ms,
+# while joining Ray costs ~0.5 s once and each task round trip ~1-5 ms.
+AUTO_SERIAL_BELOW = 20
+
+DEFAULT_RUNTIME_DIR = "/tmp/spl-ray"
+CONNECT_TIMEOUT_S = 10.0  # whole ray.init budget (external and embedded)
+PROBE_TIMEOUT_S = 3.0  # TCP reachability check of RAY_ADDRESS before ray.init
+STATUS_TIMEOUT_S = 2.0
+HEAD_START_TIMEOUT_S = 60.0
+LOCK_TIMEOUT_S = 90.0
+DEFAULT_OBJECT_STORE_BYTES = 512 * 1024**2  # plenty for a price matrix, polite on a shared host
+WAIT_SLICE_S = 0.2  # progress/cancel granularity of the gather loop
+TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are pure)
+
+_ENGINE_PARENT = str(Path(__file__).resolve().parents[1])  # so Ray workers can import engine
+_log = logging.getLogger(__name__)
+
+
+# ----- the ray module, imported lazily ---------------------------------------------------
+
+
+def _ray() -> Any:
+    """Import ray on first use (never at engine import time)."""
+    # Ray's C++ failure handler would print a stack dump on every SIGTERM the app gets.
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    return ray
+
+
+class _DropThreadSigtermWarning(logging.Filter):
+    """ray.init from a helper thread says it did not install its SIGTERM handler: intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "SIGTERM handler is not set" not in record.getMessage()
+
+
+# ----- runtime dir, token, lock ----------------------------------------------------------
+
+
+def runtime_dir() -> Path:
+    return Path(os.environ.get("SPL_RUNTIME_DIR") or DEFAULT_RUNTIME_DIR)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Host-wide mutual exclusion between processes (gunicorn workers) via fcntl.flock."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ClusterUnavailableError(f"timed out waiting for the Ray start lock {path}") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only (0600), atomically."""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    text = address.strip()
+    if "://" in text:
+        raise ClusterUnavailableError(
+            f"RAY_ADDRESS must be host:port of the head (GCS), not a {text.split('://')[0]}:// URL"
+        )
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ClusterUnavailableError(f"RAY_ADDRESS must look like host:port (e.g. 10.0.0.5:6379), got {text!r}")
+    return host, int(port)
+
+
+def _tcp_reachable(host: str, port: int, timeout_s: float) -> str | None:
+    """None when something accepts TCP connections at host:port, else the reason."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return None
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
+# ----- the embedded head -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _HeadInfo:
+    address: str
+    pid: int  # the `ray start --head --block` process; its process group holds the head
+    temp_dir: str
+    token_path: str
+
+
+def _head_file() -> Path:
+    return runtime_dir() / "cluster.json"
+
+
+def _read_head() -> _HeadInfo | None:
+    try:
+        return _HeadInfo(**json.loads(_head_file().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _is_our_head_process(info: _HeadInfo) -> bool:
+    """The recorded pid is alive and still our `ray start` (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return "start" in cmdline and info.temp_dir in cmdline
+
+
+def _head_alive(info: _HeadInfo) -> bool:
+    host, port = _split_address(info.address)
+    return _is_our_head_process(info) and _tcp_reachable(host, port, 1.0) is None
+
+
+def _embedded_env(token_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    env.pop("RAY_AUTH_TOKEN", None)  # it would take precedence over our token file
+    env.update(
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN_PATH=str(token_path),
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0",  # nothing to drain: stop at once
+        RAY_DISABLE_FAILURE_SIGNAL_HANDLER="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [_ENGINE_PARENT, env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def _start_head() -> _HeadInfo:
+    """Start `ray start --head --block` detached; called with the runtime lock held."""
+    root = runtime_dir()
+    token_path = root / "auth_token"
+    _write_private(token_path, secrets.token_hex(32))
+    temp_dir = root / "ray"
+    temp_dir.mkdir(mode=0o700, exist_ok=True)
+    port = _free_port()
+    cpus = os.environ.get("SPL_RAY_NUM_CPUS") or str(os.cpu_count() or 1)
+    store = os.environ.get("SPL_RAY_OBJECT_STORE_BYTES") or str(DEFAULT_OBJECT_STORE_BYTES)
+    command = [
+        sys.executable, "-c", "from ray.scripts.scripts import main; main()",
+        "start", "--head", "--block", "--disable-usage-stats",
+        "--node-ip-address=127.0.0.1", f"--port={port}",
+        "--include-dashboard=false", f"--dashboard-agent-listen-port={_free_port()}",
+        "--min-worker-port=0", "--max-worker-port=0",  # random worker ports: no clash with other clusters
+        f"--temp-dir={temp_dir}", f"--num-cpus={cpus}", f"--object-store-memory={store}",
+    ]  # fmt: skip
+    log_path = root / "head.log"
+    with open(log_path, "wb") as log:
+        # A new session: Ctrl-C or a signal to the app's process group does not hit the head,
+        # and the head outlives the worker that started it (the others still use it).
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=_embedded_env(token_path), start_new_session=True, close_fds=True,
+        )  # fmt: skip
+    info = _HeadInfo(address=f"127.0.0.1:{port}", pid=process.pid, temp_dir=str(temp_dir), token_path=str(token_path))
+    deadline = time.monotonic() + HEAD_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise ClusterUnavailableError(f"the local Ray head failed to start: {tail[0][:200]}")
+        if b"Ray runtime started" in log_path.read_bytes():
+            _write_private(_head_file(), json.dumps(dataclasses.asdict(info)))
+            return info
+        time.sleep(0.2)
+    _kill_head(info)
+    raise ClusterUnavailableError(f"the local Ray head did not start within {HEAD_START_TIMEOUT_S:.0f} s (see {log_path})")
+
+
+def _kill_head(info: _HeadInfo, grace_s: float = 10.0) -> None:
+    """SIGTERM the `ray start --block` process (it stops its children), then SIGKILL its group."""
+    if _is_our_head_process(info):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and _is_our_head_process(info):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(info.pid, os.WNOHANG)  # reap it when this process is its parent
+            time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(info.pid, signal.SIGKILL)  # stragglers of that session only (pgid == pid)
+
+
+def ensure_embedded_cluster() -> str:
+    """Address of this host's embedded head, starting it if no live one is recorded."""
+    root = runtime_dir()
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _file_lock(root / "cluster.lock"):
+        info = _read_head()
+        if info is not None and _head_alive(info):
+            return info.address
+        if info is not None:
+            _kill_head(info, grace_s=2.0)
+            with contextlib.suppress(FileNotFoundError):
+                _head_file().unlink()
+        return _start_head().address
+
+
+def shutdown_embedded_cluster() -> None:
+    """Stop the embedded head this host started (gunicorn ``on_exit``); no-op when none."""
+    root = runtime_dir()
+    if not root.is_dir():
+        return
+    _disconnect()
+    with _file_lock(root / "cluster.lock"):
+        info = _read_head()
+        if info is None:
+            return
+        _kill_head(info)
+        for path in (_head_file(), Path(info.token_path)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+# ----- connecting this process -----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Connection:
+    mode: Literal["embedded", "external"]
+    address: str
+    pid: int
+
+
+_connect_lock = threading.Lock()
+_connection: _Connection | None = None
+
+_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGWINCH", "SIGTTIN", "SIGTTOU")
+    if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Restore the process's Python signal handlers after Ray touched them (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None and signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
+
+
+def _configure_auth(mode: str, token_path: str | None) -> None:
+    """Point this process's Ray at the right token before ray.init."""
+    if mode == "embedded":
+        os.environ.pop("RAY_AUTH_TOKEN", None)
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_path)
+    ray = _ray()
+    # Ray caches its config and the token at first use: reload them from the environment.
+    with contextlib.suppress(Exception):
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+    del ray
+
+
+def _init_with_timeout(address: str, timeout_s: float) -> None:
+    """ray.init in a helper thread: a hard bound on the wait, and Ray then installs no
+    SIGTERM handler of its own (it only does so on the main thread)."""
+    ray = _ray()
+    logging.getLogger("ray._private.worker").addFilter(_DropThreadSigtermWarning())
+    # Ray retries the GCS once a second for this many attempts (default 20).
+    os.environ["RAY_gcs_server_port_wait_time_s"] = str(max(1, int(timeout_s) - 2))
+    outcome: dict[str, BaseException] = {}
+
+    def target() -> None:
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, namespace="spl")
+        except BaseException as exc:  # reported to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="spl-ray-init", daemon=True)
+    with _signal_handlers_kept():
+        thread.start()
+        thread.join(timeout_s)
+    if thread.is_alive():
+        raise ClusterUnavailableError(f"could not join the Ray cluster at {address} within {timeout_s:.0f} s")
+    if "error" in outcome:
+        raise ClusterUnavailableError(_connect_message(address, outcome["error"])) from None
+
+
+def _connect_message(address: str, error: BaseException) -> str:
+    text = str(error).split("\n")[0][:200]
+    if "auth" in text.lower() or "token" in text.lower() or type(error).__name__ == "AuthenticationError":
+        return (
+            f"the Ray cluster at {address} refused this process's token: set RAY_AUTH_MODE=token and the "
+            "cluster's token in RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH)"
+        )
+    return f"could not join the Ray cluster at {address}: {text}"
+
+
+def connect(timeout_s: float = CONNECT_TIMEOUT_S, *, start_embedded: bool = True) -> Any:
+    """Join the configured cluster once per process (lazily); returns the ray module.
+
+    ``start_embedded=False`` joins a running embedded head but never starts one."""
+    global _connection
+    ray = _ray()
+    with _connect_lock:
+        if _connection is not None and _connection.pid == os.getpid() and ray.is_initialized():
+            return ray
+        external = os.environ.get("RAY_ADDRESS", "").strip()
+        if external:
+            host, port = _split_address(external)
+            reason = _tcp_reachable(host, port, PROBE_TIMEOUT_S)
+            if reason is not None:
+                raise ClusterUnavailableError(
+                    f"the Ray cluster at {external} (RAY_ADDRESS) is unreachable: {reason}"
+                )
+            _configure_auth("external", None)
+            _init_with_timeout(external, timeout_s)
+            _connection = _Connection(mode="external", address=external, pid=os.getpid())
+        else:
+            if start_embedded:
+                ensure_embedded_cluster()
+            info = _read_head()
+            if info is None:
+                raise ClusterUnavailableError("the local Ray cluster is not running")
+            address = info.address
+            _configure_auth("embedded", info.token_path)
+            _init_with_timeout(address, timeout_s)
+            _connection = _Connection(mode="embedded", address=address, pid=os.getpid())
+    return ray
+
+
+def _disconnect() -> None:
+    global _connection
+    with _connect_lock:
+        if _connection is not None and _connection.pid == os.getpid():
+            ray = _ray()
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+        _connection = None
+
+
+# ----- the executor ----------------------------------------------------------------------
+
+
+def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
+    """Body of every task; ``shared`` arrives resolved from the object store (zero copy)."""
+    return fn(shared, item)
+
+
+_remote_call: Any = None
+
+
+def _remote(ray: Any) -> Any:
+    global _remote_call
+    if _remote_call is None:
+        # retry_exceptions=False: a bug or bad input fails the same way twice; max_retries
+        # only re-runs tasks whose worker process died (OOM kill, node loss).
+        _remote_call = ray.remote(max_retries=TASK_MAX_RETRIES, retry_exceptions=False)(_call)
+    return _remote_call
+
+
+class RayExecutor:
+    """``Executor`` on a Ray cluster: one ``ray.put`` of ``shared`` per map, one task per item."""
+
+    name = "ray"
+
+    def __init__(self, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        self.connect_timeout_s = connect_timeout_s
+
+    @property
+    def parallelism(self) -> int:
+        """CPUs of the cluster (connects): how many tasks can run at once."""
+        ray = connect(self.connect_timeout_s)
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    def map(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Sequence[T],
+        *,
+        shared: Any = None,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> list[R]:
+        items = list(items)
+        if not items:
+            return []
+        ray = connect(self.connect_timeout_s)
+        shared_ref = ray.put(shared)  # once: every task gets the reference, not a copy
+        remote = _remote(ray)
+        refs = [remote.remote(fn, shared_ref, item) for item in items]
+        position = {ref: i for i, ref in enumerate(refs)}
+        results: list[Any] = [None] * len(refs)
+        pending = list(refs)
+        try:
+            while pending:
+                if should_cancel is not None and should_cancel():
+                    raise Cancelled(f"cancelled after {len(refs) - len(pending)} of {len(refs)} tasks")
+                ready, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_SLICE_S)
+                for ref in ready:
+                    results[position[ref]] = _get(ray, ref)
+                if ready and on_progress is not None:
+                    on_progress(len(refs) - len(pending), len(refs))
+        except BaseException:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=False)
+            raise
+        return results
+
+
+def _get(ray: Any, ref: Any) -> Any:
+    """The task's value; its own exception (not Ray's wrapper) when user code raised."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, BaseException):
+            raise cause from None
+        raise
+    except ray.exceptions.RayError as exc:
+        raise ClusterUnavailableError(f"a Ray task was lost: {str(exc).splitlines()[0][:200]}") from None
+
+
+def get_executor(mode: ExecutorMode | None = None, *, n_items: int | None = None) -> Executor:
+    """The executor for a job.
+
+    ``mode``: ``serial`` (in-process), ``ray`` (the configured cluster) or ``auto``
+    (``None`` means the ``ENGINE_EXECUTOR`` environment variable, default ``auto``).
+    ``auto`` runs jobs of fewer than ``AUTO_SERIAL_BELOW`` items (configurations, draws)
+    in-process and everything else (or an unknown size) on Ray. Nothing connects here.
+    """
+    chosen = mode if mode is not None else (os.environ.get("ENGINE_EXECUTOR") or "auto").strip().lower()
+    if chosen not in EXECUTOR_MODES:
+        raise ParameterError(f"executor must be one of {', '.join(EXECUTOR_MODES)}; got {chosen!r}")
+    if chosen == "serial" or (chosen == "auto" and n_items is not None and n_items < AUTO_SERIAL_BELOW):
+        return SerialExecutor()
+    return RayExecutor()
+
+
+def executor_parallelism(executor: Executor) -> int:
+    """How many items the executor runs at once (1 for the serial one)."""
+    value = getattr(executor, "parallelism", 1)
+    return max(1, int(value)) if isinstance(value, (int, float)) and math.isfinite(value) else 1
+
+
+# ----- status ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClusterStatus:
+    """What the Status page shows; ``error`` says why the numbers are missing."""
+
+    mode: Literal["embedded", "external", "not started"]
+    address: str | None = None
+    nodes: int = 0
+    cpus: float = 0.0
+    memory_bytes: float = 0.0
+    object_store_used_bytes: float = 0.0
+    object_store_total_bytes: float = 0.0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
+    """Cluster size and object-store use; never starts a cluster, returns within ~timeout_s."""
+    external = os.environ.get("RAY_ADDRESS", "").strip()
+    if external:
+        mode: Literal["embedded", "external"] = "external"
+        address: str | None = external
+    else:
+        info = _read_head()
+        if info is None or not _head_alive(info):
+            return ClusterStatus(mode="not started")
+        mode, address = "embedded", info.address
+    answer: dict[str, Any] = {}
+
+    def query() -> None:
+        try:
+            ray = connect(timeout_s, start_embedded=False)
+            total, free = ray.cluster_resources(), ray.available_resources()
+            store = float(total.get("object_store_memory", 0.0))
+            answer["status"] = ClusterStatus(
+                mode=mode,
+                address=address,
+                nodes=sum(1 for node in ray.nodes() if node.get("Alive")),
+                cpus=float(total.get("CPU", 0.0)),
+                memory_bytes=float(total.get("memory", 0.0)),
+                object_store_used_bytes=max(0.0, store - float(free.get("object_store_memory", store))),
+                object_store_total_bytes=store,
+            )
+        except Exception as exc:  # shown on the Status page
+            answer["error"] = str(exc).split("\n")[0][:300]
+
+    thread = threading.Thread(target=query, name="spl-ray-status", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 0.5)
+    if "status" in answer:
+        return answer["status"]
+    error = answer.get("error") or f"no answer from the Ray cluster within {timeout_s:g} s"
+    return ClusterStatus(mode=mode, address=address, error=error)

@@ -1,0 +1,342 @@
+"""Is the backtest's Sharpe ratio luck? Bootstrap intervals, random portfolios, deflated Sharpe.
+
+Conventions (see docs/ray.md "Robustness statistics"):
+
+- Stationary bootstrap (Politis & Romano 1994) of the backtest's *daily* returns: blocks
+  start at uniformly random days, have geometric lengths with mean ``block_length`` days
+  and wrap around the end of the sample. Portfolio and benchmark are resampled on the
+  *same* days (paired), so the excess return keeps their correlation. Intervals are
+  percentile intervals of the resampled statistics.
+- Annualised Sharpe: ``mean(r - rf) / std(r - rf, ddof=1) * sqrt(252)`` with
+  ``rf = risk_free / 252`` (as ``engine._metrics``). Annualised excess return: the CAGR of
+  the portfolio minus the CAGR of the benchmark over the same days.
+- Random portfolios: each draw picks, every holding period, ``min(top_n, n_eligible)``
+  symbols uniformly without replacement from the symbols the strategy could have picked
+  that period (``eligible_symbols_by_period``), equally weighted with the strategy's
+  calendar, drift and cost accounting (``selection_returns``). The strategy's percentile
+  is the share of draws it beats (ties count half); the p-value is
+  ``(1 + #draws >= strategy) / (1 + n_draws)``.
+- Deflated Sharpe Ratio (Bailey & López de Prado 2014), with *per-period* (daily, not
+  annualised) Sharpe ratios: ``SR0 = sqrt(V) * ((1 - g) * Z^-1(1 - 1/N) + g * Z^-1(1 - 1/(N e)))``
+  (g: Euler-Mascheroni constant, V: variance of the N trials' Sharpe ratios) and
+  ``DSR = PSR(SR0) = Z((SR - SR0) sqrt(T - 1) / sqrt(1 - skew SR + (kurt - 1) / 4 SR^2))``
+  with the skewness and (non-excess) kurtosis of the selected strategy's T returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ._backtest import eligible_symbols_by_period, prepare, run_prepared, selection_returns
+from ._executor import Executor
+from ._params import StrategyParams
+from ._types import MarketData
+
+TRADING_DAYS = 252
+EULER_GAMMA = 0.5772156649015329
+RANDOM_DRAWS_PER_TASK = 50  # fixed (not per CPU) so that every executor draws the same portfolios
+DEFAULT_BLOCK_LENGTH = 10.0  # mean block length in trading days (two weeks of autocorrelation)
+
+
+# ----- deflated Sharpe ratio -------------------------------------------------------------
+
+
+def expected_max_sharpe(n_trials: int, variance: float) -> float:
+    """Expected maximum of ``n_trials`` Sharpe ratios whose true value is 0 (per period)."""
+    if n_trials < 2 or not math.isfinite(variance) or variance <= 0:
+        return 0.0
+    quantile_1 = stats.norm.ppf(1.0 - 1.0 / n_trials)
+    quantile_2 = stats.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    return math.sqrt(variance) * ((1.0 - EULER_GAMMA) * quantile_1 + EULER_GAMMA * quantile_2)
+
+
+def probabilistic_sharpe_ratio(
+    sharpe: float, benchmark_sharpe: float, n_obs: int, skew: float, kurtosis: float
+) -> float:
+    """P(true Sharpe > benchmark_sharpe) given an observed per-period Sharpe (PSR)."""
+    if n_obs < 2 or not all(map(math.isfinite, (sharpe, benchmark_sharpe, skew, kurtosis))):
+        return math.nan
+    spread = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
+    if spread <= 0:
+        return math.nan
+    return float(stats.norm.cdf((sharpe - benchmark_sharpe) * math.sqrt(n_obs - 1) / math.sqrt(spread)))
+
+
+def deflated_sharpe_ratio(
+    sharpe: float, *, trials_variance: float, n_trials: int, n_obs: int, skew: float, kurtosis: float
+) -> float:
+    """DSR: the PSR of the selected strategy against the expected maximum of ``n_trials``."""
+    return probabilistic_sharpe_ratio(sharpe, expected_max_sharpe(n_trials, trials_variance), n_obs, skew, kurtosis)
+
+
+def deflated_sharpe_of_returns(returns: np.ndarray, annual_sharpes: Sequence[float], risk_free: float = 0.0) -> float:
+    """DSR of the daily ``returns`` selected as the best of the trials' annualised Sharpes."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    trials = np.asarray([s for s in annual_sharpes if math.isfinite(s)], dtype=np.float64) / math.sqrt(TRADING_DAYS)
+    if r.size < 3 or trials.size == 0 or float(np.std(r)) == 0.0:
+        return math.nan
+    excess = r - risk_free / TRADING_DAYS
+    sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
+    variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
+    return deflated_sharpe_ratio(
+        sharpe,
+        trials_variance=variance,
+        n_trials=int(trials.size),
+        n_obs=int(r.size),
+        skew=float(stats.skew(r)),
+        kurtosis=float(stats.kurtosis(r, fisher=False)),
+    )
+
+
+# ----- stationary bootstrap --------------------------------------------------------------
+
+
+def stationary_bootstrap_indices(
+    n_obs: int, n_samples: int, block_length: float, rng: np.random.Generator
+) -> np.ndarray:
+    """(n_samples, n_obs) day indices of Politis-Romano resamples (vectorised).
+
+    Each position starts a new block with probability ``1 / block_length`` (always at 0);
+    inside a block the index advances by one day, wrapping around the sample.
+    """
+    if n_obs < 1 or n_samples < 1:
+        return np.zeros((max(n_samples, 0), max(n_obs, 0)), dtype=np.int64)
+    starts = rng.integers(0, n_obs, size=(n_samples, n_obs))
+    new_block = rng.random((n_samples, n_obs)) < 1.0 / block_length
+    new_block[:, 0] = True
+    position = np.arange(n_obs)
+    block_start = np.maximum.accumulate(np.where(new_block, position, 0), axis=1)
+    first_index = np.take_along_axis(starts, block_start, axis=1)
+    return (first_index + position - block_start) % n_obs
+
+
+def annual_sharpe(returns: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
+    """Row-wise annualised Sharpe of a (samples, days) array; NaN without dispersion."""
+    excess = returns - risk_free / TRADING_DAYS
+    std = np.std(excess, axis=-1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.mean(excess, axis=-1) / std * math.sqrt(TRADING_DAYS)
+    return np.where(std > 0, out, np.nan)
+
+
+def annual_growth(returns: np.ndarray) -> np.ndarray:
+    """Row-wise CAGR (252 days a year) of a (samples, days) array of simple returns."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_growth = np.sum(np.log1p(returns), axis=-1)
+    return np.expm1(log_growth * TRADING_DAYS / returns.shape[-1])
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConfidenceInterval:
+    estimate: float  # the statistic on the actual sample
+    low: float
+    high: float
+    level: float  # e.g. 0.95
+
+
+def _interval(estimate: float, samples: np.ndarray, level: float) -> ConfidenceInterval:
+    finite = samples[np.isfinite(samples)]
+    if finite.size == 0:
+        return ConfidenceInterval(estimate=estimate, low=math.nan, high=math.nan, level=level)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(finite, [tail, 1.0 - tail])
+    return ConfidenceInterval(estimate=estimate, low=float(low), high=float(high), level=level)
+
+
+def bootstrap_intervals(
+    portfolio: np.ndarray,
+    benchmark: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    block_length: float = DEFAULT_BLOCK_LENGTH,
+    risk_free: float = 0.0,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[ConfidenceInterval, ConfidenceInterval]:
+    """(Sharpe, annual excess return) intervals from paired stationary-bootstrap resamples."""
+    p = np.asarray(portfolio, dtype=np.float64)
+    b = np.asarray(benchmark, dtype=np.float64)
+    keep = np.isfinite(p) & np.isfinite(b)
+    p, b = p[keep], b[keep]
+    if p.size < 2:
+        nan = ConfidenceInterval(estimate=math.nan, low=math.nan, high=math.nan, level=level)
+        return nan, nan
+    index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
+    sharpe = _interval(float(annual_sharpe(p, risk_free)), annual_sharpe(p[index], risk_free), level)
+    excess_samples = annual_growth(p[index]) - annual_growth(b[index])
+    excess = _interval(float(annual_growth(p) - annual_growth(b)), excess_samples, level)
+    return sharpe, excess
+
+
+# ----- random portfolios -----------------------------------------------------------------
+
+
+def _random_draws(shared: tuple[Any, StrategyParams, list[np.ndarray]], item: tuple[int, int, int]) -> np.ndarray:
+    """One task: ``n`` random portfolios -> (n, 2) array of [annual Sharpe, total return]."""
+    prepared, params, eligible = shared
+    seed, spawn_key, n = item
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(spawn_key,)))
+    # Per period, the n draws at once: the k smallest of uniform keys is a uniform k-subset.
+    picks = []
+    for members in eligible:
+        k = min(params.top_n, members.size)
+        if k == 0:
+            picks.append(np.zeros((n, 0), dtype=np.int64))
+            continue
+        keys = rng.random((n, members.size))
+        picks.append(members[np.argpartition(keys, k - 1, axis=1)[:, :k]] if k < members.size else np.tile(members, (n, 1)))
+    out = np.empty((n, 2))
+    for draw in range(n):
+        _, returns, _ = selection_returns(prepared, params, [np.sort(p[draw]) for p in picks])
+        out[draw, 0] = annual_sharpe(returns, params.risk_free) if returns.size > 1 else math.nan
+        out[draw, 1] = float(np.prod(1.0 + returns) - 1.0) if returns.size else math.nan
+    return out
+
+
+def _rank(value: float, draws: np.ndarray) -> tuple[float, float]:
+    """(percentile 0-100 with ties counted half, one-sided p-value) of value among draws."""
+    finite = draws[np.isfinite(draws)]
+    if finite.size == 0 or not math.isfinite(value):
+        return math.nan, math.nan
+    below = float(np.sum(finite < value)) + 0.5 * float(np.sum(finite == value))
+    at_least = float(np.sum(finite >= value))
+    return 100.0 * below / finite.size, (1.0 + at_least) / (1.0 + finite.size)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RandomBaseline:
+    n: int
+    strategy_sharpe: float
+    percentile: float  # of the strategy's Sharpe among the draws, 0-100
+    p_value: float
+    strategy_total_return: float
+    total_return_percentile: float
+    total_return_p_value: float
+    sharpes: tuple[float, ...]
+    total_returns: tuple[float, ...]
+
+
+def random_baseline(
+    prepared: Any,
+    params: StrategyParams,
+    *,
+    strategy_sharpe: float,
+    strategy_total_return: float,
+    n_random: int = 500,
+    seed: int = 0,
+    executor: Executor | None = None,
+) -> RandomBaseline:
+    from ._executor import SerialExecutor
+
+    eligible = [members for _, members in eligible_symbols_by_period(prepared, params)]
+    sizes = [RANDOM_DRAWS_PER_TASK] * (n_random // RANDOM_DRAWS_PER_TASK)
+    if n_random % RANDOM_DRAWS_PER_TASK:
+        sizes.append(n_random % RANDOM_DRAWS_PER_TASK)
+    items = [(seed, k, n) for k, n in enumerate(sizes)]
+    chunks = (executor or SerialExecutor()).map(_random_draws, items, shared=(prepared, params, eligible))
+    draws = np.concatenate(chunks) if chunks else np.zeros((0, 2))
+    pct, p_value = _rank(strategy_sharpe, draws[:, 0])
+    tr_pct, tr_p = _rank(strategy_total_return, draws[:, 1])
+    return RandomBaseline(
+        n=int(draws.shape[0]),
+        strategy_sharpe=strategy_sharpe,
+        percentile=pct,
+        p_value=p_value,
+        strategy_total_return=strategy_total_return,
+        total_return_percentile=tr_pct,
+        total_return_p_value=tr_p,
+        sharpes=tuple(float(v) for v in draws[:, 0]),
+        total_returns=tuple(float(v) for v in draws[:, 1]),
+    )
+
+
+# ----- the report ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RobustnessReport:
+    params: dict[str, Any]
+    n_obs: int
+    block_length: float
+    n_boot: int
+    seed: int
+    sharpe_ci: ConfidenceInterval
+    excess_return_ci: ConfidenceInterval
+    random_portfolios: RandomBaseline
+    probabilistic_sharpe: float  # PSR against a true Sharpe of 0 (one trial, so DSR = PSR)
+    executor: str
+    elapsed_s: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data (NaN stays float NaN; lists for tuples)."""
+        out = dataclasses.asdict(self)
+        out["random_portfolios"]["sharpes"] = list(self.random_portfolios.sharpes)
+        out["random_portfolios"]["total_returns"] = list(self.random_portfolios.total_returns)
+        out["notes"] = list(self.notes)
+        return out
+
+
+def robustness_report(
+    data: MarketData,
+    params: StrategyParams,
+    *,
+    n_boot: int = 1000,
+    n_random: int = 500,
+    seed: int = 0,
+    executor: Executor | None = None,
+    block_length: float = DEFAULT_BLOCK_LENGTH,
+    level: float = 0.95,
+) -> RobustnessReport:
+    """Bootstrap intervals, random-portfolio rank and PSR of one configuration."""
+    from ._errors import ParameterError
+    from ._executor import SerialExecutor
+
+    if not 1 <= n_boot <= 100_000 or not 1 <= n_random <= 100_000:
+        raise ParameterError("n_boot and n_random must be whole numbers from 1 to 100000")
+    if not block_length >= 1.0:
+        raise ParameterError(f"block_length must be at least 1 day; got {block_length!r}")
+    started = time.perf_counter()
+    executor = executor or SerialExecutor()
+    prepared = prepare(data)
+    result = run_prepared(prepared, params)
+    portfolio = result.returns["portfolio"].to_numpy(dtype=np.float64)
+    benchmark = result.returns["benchmark"].to_numpy(dtype=np.float64)
+    sharpe_ci, excess_ci = bootstrap_intervals(
+        portfolio, benchmark, n_boot=n_boot, block_length=block_length, risk_free=params.risk_free, level=level, seed=seed
+    )
+    notes: list[str] = []
+    if params.weighting != "equal":
+        notes.append(f"random portfolios are equally weighted; the strategy uses {params.weighting} weights")
+    baseline = random_baseline(
+        prepared,
+        params,
+        strategy_sharpe=float(result.metrics["sharpe"]),
+        strategy_total_return=float(result.metrics["total_return"]),
+        n_random=n_random,
+        seed=seed,
+        executor=executor,
+    )
+    psr = deflated_sharpe_of_returns(portfolio, [float(result.metrics["sharpe"])], params.risk_free)
+    return RobustnessReport(
+        params=params.to_dict(),
+        n_obs=int(np.isfinite(portfolio).sum()),
+        block_length=float(block_length),
+        n_boot=n_boot,
+        seed=seed,
+        sharpe_ci=sharpe_ci,
+        excess_return_ci=excess_ci,
+        random_portfolios=baseline,
+        probabilistic_sharpe=psr,
+        executor=str(getattr(executor, "name", "serial")),
+        elapsed_s=time.perf_counter() - started,
+        notes=tuple(notes) + tuple(result.warnings[:5]),
+    )

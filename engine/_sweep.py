@@ -1,0 +1,256 @@
+"""Parameter sweeps: every combination of a grid, backtested in chunks on an executor.
+
+``prepare(data)`` runs once; the prepared arrays are the executor's ``shared`` payload
+(one ``ray.put``). Configurations travel in chunks sized so that a task does at least
+``MIN_TASK_S`` of work (the first configuration is timed on the driver), and at most
+``MAX_TASK_S`` so that progress and cancel stay responsive. A configuration that fails
+(invalid combination, no prices for the benchmark, ...) gets its message in the
+``error`` column; the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._backtest import PreparedData, backtest_metrics, prepare, run_prepared
+from ._errors import Cancelled, EngineError, ParameterError
+from ._executor import CancelFn, Executor, ProgressFn, SerialExecutor
+from ._params import PARAM_NAMES, StrategyParams
+from ._robustness import deflated_sharpe_of_returns
+from ._types import METRIC_NAMES, MarketData
+
+MIN_TASK_S = 0.05
+MAX_TASK_S = 1.0
+TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle the others
+DEFAULT_MAX_CONFIGS = 5000
+
+Config = tuple[int, StrategyParams]  # (row, parameters)
+Outcome = tuple[int, dict[str, float] | None, str | None]  # (row, metrics, error)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SweepResult:
+    """One row per configuration: the grid's parameters, ``METRIC_NAMES``, ``error``.
+
+    ``best``: row label of the highest Sharpe among the rows without error (None if no
+    row has a finite Sharpe); ``deflated_sharpe``: its Deflated Sharpe Ratio given all
+    the configurations tried (a probability; NaN when undefined).
+    """
+
+    table: pd.DataFrame
+    grid: Mapping[str, tuple[Any, ...]]
+    executor: str
+    n_configs: int
+    n_failed: int
+    elapsed_s: float
+    best: int | None
+    deflated_sharpe: float | None
+
+
+# ----- grids -----------------------------------------------------------------------------
+
+
+def _typed_value(name: str, raw: Any) -> Any:
+    """The value as StrategyParams stores it (validated alone, on the defaults)."""
+    if name not in PARAM_NAMES:
+        raise ParameterError(f"unknown sweep parameter {str(name)[:40]!r}; choose from {', '.join(PARAM_NAMES)}")
+    try:
+        return getattr(StrategyParams.from_mapping({name: raw}), name)
+    except ParameterError as exc:
+        raise ParameterError(f"sweep value {str(raw)[:40]!r} for {name}: {exc}") from None
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """``["top_n=3,5,10", "min_likes=10,20"]`` -> ``{"top_n": (3, 5, 10), "min_likes": (10.0, 20.0)}``."""
+    grid: dict[str, tuple[Any, ...]] = {}
+    for spec in specs:
+        name, sep, values = str(spec).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ParameterError(f"grid spec {str(spec)[:40]!r} must look like name=v1,v2,... (e.g. top_n=3,5,10)")
+        if name in grid:
+            raise ParameterError(f"grid parameter {name} is given twice")
+        raw_values = [v.strip() for v in values.split(",")]
+        if not any(raw_values) or "" in raw_values:
+            raise ParameterError(f"grid parameter {name} needs comma-separated values without blanks")
+        grid[name] = _unique(_typed_value(name, v) for v in raw_values)
+    if not grid:
+        raise ParameterError("give at least one --grid name=v1,v2,...")
+    return grid
+
+
+def _unique(values: Any) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))  # repeated values would inflate the trial count (DSR)
+
+
+def _check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ParameterError("the sweep grid must name at least one parameter and its values")
+    out: dict[str, tuple[Any, ...]] = {}
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
+            raise ParameterError(f"the sweep values of {name} must be a non-empty list")
+        out[str(name)] = _unique(_typed_value(str(name), v) for v in values)
+    return out
+
+
+def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(v) for v in grid.values())
+
+
+# ----- tasks -----------------------------------------------------------------------------
+
+
+def _run_config(prepared: PreparedData, config: Config) -> Outcome:
+    row, params = config
+    try:
+        return row, backtest_metrics(prepared, params), None
+    except EngineError as exc:
+        return row, None, str(exc)
+    except Exception as exc:  # one broken configuration must not stop the sweep
+        return row, None, f"{type(exc).__name__}: {exc}"
+
+
+def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:
+    return [_run_config(prepared, config) for config in chunk]
+
+
+def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> int:
+    """Configurations per task: ~total/(4*CPUs), at least MIN_TASK_S, at most MAX_TASK_S of work."""
+    if n_configs <= 0:
+        return 1
+    cost = max(seconds_per_config, 1e-5)
+    size = math.ceil(n_configs / (TASKS_PER_CPU * max(1, parallelism)))
+    size = min(size, math.ceil(MAX_TASK_S / cost))
+    size = max(size, math.ceil(MIN_TASK_S / cost))
+    return max(1, min(size, n_configs))
+
+
+# ----- the sweep -------------------------------------------------------------------------
+
+
+def _configurations(
+    grid: Mapping[str, tuple[Any, ...]], base: StrategyParams
+) -> tuple[list[dict[str, Any]], list[Config], dict[int, str]]:
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    configs: list[Config] = []
+    invalid: dict[int, str] = {}
+    for row, combo in enumerate(combos):
+        try:
+            configs.append((row, base.replace(**combo)))
+        except ParameterError as exc:  # e.g. start after end: reported in its row
+            invalid[row] = str(exc)
+    return combos, configs, invalid
+
+
+def run_sweep(
+    data: MarketData,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    base: StrategyParams = StrategyParams(),
+    executor: Executor | None = None,
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+    max_configs: int = DEFAULT_MAX_CONFIGS,
+) -> SweepResult:
+    """Backtest every combination of ``grid`` (other parameters from ``base``)."""
+    from ._ray import executor_parallelism, get_executor
+
+    started = time.perf_counter()
+    checked = _check_grid(grid)
+    total = grid_size(checked)
+    if total > max_configs:
+        raise ParameterError(f"the grid has {total} configurations; the limit is {max_configs}")
+    executor = executor if executor is not None else get_executor(n_items=total)
+    combos, configs, invalid = _configurations(checked, base)
+    prepared = prepare(data)
+    outcomes: list[Outcome] = [(row, None, message) for row, message in invalid.items()]
+    done = len(invalid)
+    report = _progress_reporter(on_progress, total)
+    report(done)
+    if configs:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled(f"cancelled after {done} of {total} configurations")
+        timer = time.perf_counter()
+        outcomes.append(_run_config(prepared, configs[0]))  # also measures a configuration's cost
+        cost = time.perf_counter() - timer
+        done += 1
+        report(done)
+        rest = configs[1:]
+        if rest:
+            parallelism = executor_parallelism(executor) if not isinstance(executor, SerialExecutor) else 1
+            size = chunk_size(len(rest), cost, parallelism)
+            chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+            first_done = done
+
+            def chunk_progress(chunks_done: int, _n_chunks: int) -> None:
+                report(min(total, first_done + chunks_done * size))
+
+            for result in executor.map(
+                _run_chunk, chunks, shared=prepared, on_progress=chunk_progress, should_cancel=should_cancel
+            ):
+                outcomes.extend(result)
+    table = _table(checked, combos, outcomes)
+    best = _best_row(table)
+    return SweepResult(
+        table=table,
+        grid=checked,
+        executor=str(getattr(executor, "name", "serial")),
+        n_configs=total,
+        n_failed=int(table["error"].notna().sum()),
+        elapsed_s=time.perf_counter() - started,
+        best=best,
+        deflated_sharpe=_deflated_sharpe(prepared, configs, best, table),
+    )
+
+
+def _progress_reporter(on_progress: ProgressFn | None, total: int) -> Callable[[int], None]:
+    last = [-1]
+
+    def report(done: int) -> None:
+        if on_progress is not None and done != last[0]:
+            last[0] = done
+            on_progress(done, total)
+
+    return report
+
+
+def _table(grid: Mapping[str, tuple[Any, ...]], combos: list[dict[str, Any]], outcomes: list[Outcome]) -> pd.DataFrame:
+    by_row = {row: (metrics, error) for row, metrics, error in outcomes}
+    records = []
+    for row, combo in enumerate(combos):
+        metrics, error = by_row[row]
+        record: dict[str, Any] = dict(combo)
+        for name in METRIC_NAMES:
+            record[name] = float(metrics[name]) if metrics is not None else math.nan
+        record["error"] = error
+        records.append(record)
+    table = pd.DataFrame.from_records(records, columns=[*grid, *METRIC_NAMES, "error"])
+    table["error"] = table["error"].astype(object).where(table["error"].notna(), None)
+    return table
+
+
+def _best_row(table: pd.DataFrame) -> int | None:
+    sharpe = table["sharpe"].where(table["error"].isna())
+    sharpe = sharpe[np.isfinite(sharpe.to_numpy(dtype=np.float64))]
+    return int(sharpe.idxmax()) if len(sharpe) else None
+
+
+def _deflated_sharpe(
+    prepared: PreparedData, configs: list[Config], best: int | None, table: pd.DataFrame
+) -> float | None:
+    if best is None:
+        return None
+    params = dict(configs)[best]
+    returns = run_prepared(prepared, params).returns["portfolio"].to_numpy(dtype=np.float64)
+    trials = table.loc[table["error"].isna(), "sharpe"].to_list()
+    value = deflated_sharpe_of_returns(returns, trials, params.risk_free)
+    return value if math.isfinite(value) else None
