@@ -1,0 +1,335 @@
+"""Process helpers shared by the benchmark scripts and tests/faults: loopback servers only.
+
+The generic pieces (free ports, a process-group runner, stopping a group, killing Ray
+leftovers under a private temp dir, distinct Ray node ports) are imported from the
+deployment proof ``tests/deploy/test_topology.py`` so the two cannot drift. What that
+module does not offer is added here without pytest: a plain Redis, gunicorn with the
+production ``gunicorn.conf.py`` on a free port, a token-authenticated Ray head with its
+own temp dir, and a Dash client that also drives background callbacks (``endId`` and
+``cacheKey``/``job`` polling, as the browser does).
+
+Every server binds 127.0.0.1 only; every loop is bounded; ``Servers`` stops everything it
+started (process groups, then anything naming its temp dir) even when a step fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # scripts run as `python benchmarks/x.py`: make `tests` importable
+    sys.path.insert(0, str(REPO))
+
+from tests.deploy.test_topology import (  # noqa: E402 - after the sys.path fix above
+    Topology,
+    _kill_leftovers_under,
+    free_port,
+    ray_node_ports,
+)
+
+RAY_NODE = REPO / "deploy" / "bin" / "ray-node.sh"
+HTTP_TIMEOUT_S = 60.0
+
+__all__ = [
+    "REPO", "DashClient", "Servers", "free_port", "http", "servers", "wait_for",
+]
+
+
+class WaitTimeout(RuntimeError):
+    """Something did not happen within its time limit (the message says what, with a log tail)."""
+
+
+def wait_for(what: str, check: Callable[[], Any], limit_s: float = 90.0, every_s: float = 0.25,
+             details: Callable[[], str] | None = None) -> Any:
+    """Poll ``check()`` until truthy; raise ``WaitTimeout`` naming ``what`` after ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every_s)
+    raise WaitTimeout(f"{what} did not happen within {limit_s:.0f} s (last: {last!r})\n"
+                      f"{details() if details else ''}")
+
+
+# ----------------------------------------------------------------- HTTP
+
+
+def http(base_url: str, method: str, path: str, body: Any = None, *, timeout_s: float = HTTP_TIMEOUT_S,
+         raw: bool = False) -> tuple[int, Any]:
+    """One request on a fresh connection; (status, parsed JSON or text or bytes when ``raw``)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Connection": "close"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            payload, status = response.read(), response.status
+    except urllib.error.HTTPError as exc:
+        payload, status = exc.read(), exc.code
+    if raw:
+        return status, payload
+    try:
+        return status, json.loads(payload or b"null")
+    except ValueError:
+        return status, payload.decode(errors="replace")
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        return http(base_url, "GET", "/health", timeout_s=5)[0] == 200
+    except OSError:
+        return False
+
+
+# ----------------------------------------------------------------- Dash callbacks over HTTP
+
+
+def outputs_field(dependency: Mapping[str, Any]) -> Any:
+    """Dash's ``outputs`` field from a dependency's ``output`` string (``..a.b...c.d..`` for many)."""
+    spec = dependency["output"]
+    if spec.startswith(".."):
+        parts = spec[2:-2].split("...")
+        return [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts]
+    component, prop = spec.split("@")[0].rsplit(".", 1)
+    return {"id": component, "property": prop}
+
+
+def collect_props(node: Any, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Map component id -> props for every component with a string id in a layout tree."""
+    if isinstance(node, list):
+        for child in node:
+            collect_props(child, found)
+    elif isinstance(node, dict):
+        props = node.get("props") if "type" in node and isinstance(node.get("props"), dict) else None
+        if props is None:
+            for value in node.values():
+                collect_props(value, found)
+        else:
+            if isinstance(props.get("id"), str):
+                found[props["id"]] = props
+            for value in props.values():
+                collect_props(value, found)
+    return found
+
+
+class DashClient:
+    """Drives callbacks as the browser does: POST /_dash-update-component (background ones too).
+
+    ``transport(method, path, body) -> (status, answer)`` is injectable so the same client
+    works over HTTP and over a Flask test client.
+    """
+
+    def __init__(self, transport: Callable[[str, str, Any], tuple[int, Any]]) -> None:
+        self.transport = transport
+        status, index = transport("GET", "/", None)
+        assert status == 200, f"GET / -> {status}"
+        self.end_id = _end_id(index if isinstance(index, str) else "")
+        status, self.dependencies = transport("GET", "/_dash-dependencies", None)
+        assert status == 200, self.dependencies
+        status, layout = transport("GET", "/_dash-layout", None)
+        assert status == 200, layout
+        self.props = collect_props(layout, {})
+
+    @classmethod
+    def over_http(cls, base_url: str, timeout_s: float = HTTP_TIMEOUT_S) -> DashClient:
+        return cls(lambda method, path, body: http(base_url, method, path, body, timeout_s=timeout_s))
+
+    def dependency(self, output_contains: str) -> dict[str, Any]:
+        matches = [d for d in self.dependencies if output_contains in d["output"]]
+        assert len(matches) == 1, f"{len(matches)} callbacks output {output_contains}"
+        return matches[0]
+
+    def body(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The request body the renderer sends for ``dependency`` when ``changed`` changes."""
+        def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
+            key = f"{item['id']}.{item['property']}"
+            value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
+            return {**item, "value": value}
+
+        return {
+            "output": dependency["output"],
+            "outputs": outputs_field(dependency),
+            "inputs": [with_value(i) for i in dependency["inputs"]],
+            "state": [with_value(s) for s in dependency["state"]],
+            "changedPropIds": [changed],
+        }
+
+    def post(self, body: Mapping[str, Any], query: str = "") -> tuple[int, Any]:
+        return self.transport("POST", "/_dash-update-component" + query, body)
+
+    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        status, answer = self.post(self.body(dependency, changed, values))
+        assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
+        return answer["response"]
+
+    def fire_background(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any],
+                        limit_s: float = 120.0) -> dict[str, Any]:
+        """Start a background callback, then poll its signed handles until it answers."""
+        body = self.body(dependency, changed, values)
+        end = f"?endId={urllib.request.quote(self.end_id)}" if self.end_id else ""
+        status, answer = self.post(body, end)
+        assert status in (200, 202), f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
+        if isinstance(answer, dict) and "response" in answer:
+            return answer["response"]
+        handles = (f"&cacheKey={urllib.request.quote(answer['cacheKey'])}"
+                   f"&job={urllib.request.quote(answer['job'])}")
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            status, polled = self.post(body, end + handles)
+            if status == 204:
+                continue
+            assert status in (200, 202), f"poll {changed}: HTTP {status}: {str(polled)[:500]}"
+            if isinstance(polled, dict) and "response" in polled:
+                return polled["response"]
+        raise WaitTimeout(f"background callback {changed} gave no answer within {limit_s:.0f} s")
+
+    def open_page(self, pathname: str) -> dict[str, Any]:
+        """Render a page through the Dash Pages router callback and learn its components' values."""
+        router = self.dependency("_pages_content.children")
+        response = self.fire(router, "_pages_location.pathname",
+                             {"_pages_location.pathname": pathname, "_pages_location.search": ""})
+        collect_props(response, self.props)
+        return response
+
+
+def _end_id(index_html: str) -> str:
+    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.S)
+    if not match:
+        return ""
+    return str(json.loads(html.unescape(match.group(1))).get("end_id") or "")
+
+
+def backtest_run_body(client: DashClient, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The Backtest page's Run-button request (discovered from /_dash-dependencies)."""
+    run = client.dependency("backtest-results.children")
+    values = {"backtest-run.n_clicks": 1, **{f"{k}.value": v for k, v in (overrides or {}).items()}}
+    return client.body(run, "backtest-run.n_clicks", values)
+
+
+# ----------------------------------------------------------------- servers
+
+
+def clean_env(root: Path) -> dict[str, str]:
+    """This interpreter's environment minus Ray/cache/app/pytest settings, plus quiet Ray defaults."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_", "DATA_", "ENGINE_", "WEB_", "GUNICORN_"))}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", PYTHON=sys.executable,
+               RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_IMPORT_WARNING="1")
+    return env
+
+
+class Servers(Topology):
+    """A private temp dir plus the loopback servers started in it (stopped by ``close``)."""
+
+    def start_redis(self, port: int | None = None, name: str = "redis") -> int:
+        """redis-server as a pure cache (no persistence) on 127.0.0.1; returns its port."""
+        self.redis_port = port or self.redis_port or free_port()
+        argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]
+        self.start(name, argv, self.env)
+        wait_for("redis answering PING", self.redis_ping, limit_s=30, details=lambda: self.log_tail(name))
+        return self.redis_port
+
+    def redis_ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1,
+                                    socket_connect_timeout=1).ping())
+        except Exception:  # noqa: BLE001 - not up (yet)
+            return False
+
+    def start_gunicorn(self, app_env: Mapping[str, str], *, workers: int = 2, name: str = "app",
+                       limit_s: float = 120.0) -> str:
+        """``python -m gunicorn -c gunicorn.conf.py`` (the production config) on a free port."""
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        env = {
+            **self.env,
+            "SPL_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "SECRET_KEY": secrets.token_hex(32),  # shared by the workers: signed background handles
+            "CACHE_DIR": str(self.root / "cache"),
+            "SPL_RUNTIME_DIR": str(self.root / "run"),
+            "GUNICORN_LOG_LEVEL": "warning",
+            **app_env,
+        }
+        self.start(name, [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py")], env)
+
+        def up() -> bool:
+            if not self.alive(name):
+                raise WaitTimeout(f"gunicorn exited during start-up:\n{self.log_tail(name)}")
+            return healthy(self.base_url)
+
+        wait_for("gunicorn answering /health", up, limit_s=limit_s, details=lambda: self.log_tail(name))
+        return self.base_url
+
+    def gunicorn_workers(self, name: str = "app") -> set[int]:
+        import psutil
+
+        master = psutil.Process(self.started[name].proc.pid)
+        return {child.pid for child in master.children(recursive=False)}
+
+    def start_ray_head(self, port: int | None = None, name: str = "ray-head", limit_s: float = 90.0) -> str:
+        """A one-CPU Ray head with token auth and our temp dir (deploy/bin/ray-node.sh); its GCS address."""
+        port = port or free_port()
+        self.gcs_address = f"127.0.0.1:{port}"
+        env = {**self.env, "SPL_ROLE": "head", "RAY_PORT": str(port), "RAY_NUM_CPUS": "1"}
+        self.start(name, [str(RAY_NODE), *ray_node_ports()], env)
+        wait_for("the Ray head answering health-check", lambda: self.alive(name) and subprocess.run(
+            ["ray", "health-check", f"--address={self.gcs_address}"], env=env, capture_output=True,
+            timeout=60).returncode == 0, limit_s=limit_s, every_s=1.0, details=lambda: self.log_tail(name))
+        return self.gcs_address
+
+    def start_ray_worker(self, name: str = "ray-worker", cpus: int = 1) -> None:
+        env = {**self.env, "SPL_ROLE": "worker", "RAY_HEAD_ADDRESS": self.gcs_address, "RAY_NUM_CPUS": str(cpus)}
+        self.start(name, [str(RAY_NODE), *ray_node_ports()], env)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to the whole process group of ``name`` (it stays registered)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.started[name].proc.pid, sig)
+
+    def close(self) -> None:
+        for name in reversed(list(self.started)):
+            self.stop(name, grace_s=10.0)
+        _kill_leftovers_under(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def ray_env(root: Path) -> dict[str, str]:
+    """Token auth and a private Ray temp dir (short path: Ray's socket paths are limited)."""
+    return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_TEMP_DIR": str(root / "ray"),
+            "RAY_OBJECT_STORE_MEMORY": str(100 * 1024 * 1024)}
+
+
+@contextlib.contextmanager
+def servers(prefix: str = "spl-bench-", *, with_ray_env: bool = False) -> Iterator[Servers]:
+    """A ``Servers`` in a fresh temp dir under /tmp, always closed."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    env = clean_env(root)
+    if with_ray_env:
+        env.update(ray_env(root))
+    group = Servers(root=root, env=env)
+    try:
+        yield group
+    finally:
+        group.close()
