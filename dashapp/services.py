@@ -393,8 +393,9 @@ def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | Non
 def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | None,
           grid: Mapping[str, Sequence[Any]], on_progress: ProgressFn | None = None,
           should_cancel: CancelFn | None = None) -> dict[str, Any]:
-    """Run a parameter sweep; returns ``columns``, ``records``, ``deflated_sharpe``,
-    ``executor``, ``n_runs``, ``n_failed`` (plain data)."""
+    """Run a parameter sweep; returns ``columns``, ``records`` (one per configuration),
+    ``deflated_sharpe``, ``executor``, ``n_runs``, ``n_failed``, ``best`` (row of the best
+    Sharpe), ``elapsed_s``, ``base`` (validated base parameters) and ``grid`` (plain data)."""
     source = resolve_source(source)
     base = params_from(base_params)
     checked_grid = _check_grid(grid)
@@ -403,7 +404,8 @@ def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | Non
     def compute() -> dict[str, Any]:
         result = engine.run_sweep(data, checked_grid, base=base, executor=executor(_grid_size(checked_grid)),
                                   on_progress=on_progress, should_cancel=should_cancel)
-        return sweep_to_plain(result)
+        return {**sweep_to_plain(result), "base": base.to_dict(),
+                "grid": to_plain(getattr(result, "grid", None) or checked_grid)}
 
     return _memoized("sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked_grid}, compute)
 
@@ -437,6 +439,8 @@ def sweep_to_plain(result: Any) -> dict[str, Any]:
         "executor": str(getattr(result, "executor", "")),
         "n_runs": int(len(table)),
         "n_failed": int(n_failed),
+        "best": to_plain(getattr(result, "best", None)),
+        "elapsed_s": to_plain(getattr(result, "elapsed_s", None)),
     }
 
 

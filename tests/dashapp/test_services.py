@@ -222,6 +222,25 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
     assert out["columns"] == ["top_n", "sharpe", "error"]
     assert out["records"][1]["sharpe"] is None  # NaN -> null
     assert (out["n_runs"], out["n_failed"], out["executor"], out["deflated_sharpe"]) == (2, 1, "serial", 0.9)
+    assert out["grid"] == {"top_n": [3, 5]} and out["base"]["rebalance"] == "monthly" and out["base"]["top_n"] == 5
+
+
+def test_sweep_with_the_engine(app: Any) -> None:
+    out = services.sweep(None, {"top_n": 3}, {"top_n": [2, 4], "rebalance": ["monthly"]})
+    assert out["n_runs"] == 2 and out["n_failed"] == 0
+    assert {"top_n", "rebalance", "sharpe"} <= set(out["columns"])
+    assert sorted(r["top_n"] for r in out["records"]) == [2, 4]
+    assert out["executor"] == "serial"
+    json.dumps(out)
+
+
+def test_robustness_with_the_engine(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = engine.robustness_report
+    monkeypatch.setattr(engine, "robustness_report",  # small draws: this checks the plumbing, not the statistics
+                        lambda data, params, **kw: real(data, params, n_boot=50, n_random=20, **kw))
+    out = services.robustness(None, {"top_n": 3})
+    json.dumps(out)
+    assert isinstance(out, dict) and out
 
 
 @pytest.mark.parametrize(("grid", "message"), [({}, "at least one"), ({"nope": [1]}, "unknown sweep parameter"),
