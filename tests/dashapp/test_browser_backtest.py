@@ -44,7 +44,7 @@ def _card_texts(dash_duo) -> list[str]:
 def _click(dash_duo, selector: str) -> None:
     """Scroll the element to the middle of the window first (the form is taller than the window)."""
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     element.click()
 
 

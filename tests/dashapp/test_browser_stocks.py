@@ -47,7 +47,7 @@ def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> 
     assert _plotted(dash_duo, "stocks-graph-correlation") == ["heatmap"]
 
     button = dash_duo.find_element("#stocks-download-button")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button)
     button.click()
     folder = Path(dash_duo.download_path)
     deadline = time.monotonic() + WAIT_S

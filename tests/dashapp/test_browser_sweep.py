@@ -1,0 +1,95 @@
+"""Sweep page end to end in headless chromium on the demo data.
+
+A 4-configuration sweep (top_n x lag_days) runs as a background callback: the progress
+bar reaches 100%, the heatmap and the table show every configuration, the CSV holds
+them all, and clicking a row opens that configuration on the Backtest page.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_S = 120
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    from dashapp import create_app
+
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"})
+
+
+def _poll(fn, timeout: float = WAIT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def _click(dash_duo, selector: str) -> None:
+    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    element.click()
+
+
+def _type(dash_duo, selector: str, text: str) -> None:
+    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
+    dash_duo.clear_input(element)
+    element.send_keys(text)
+
+
+def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> None:
+    import engine
+
+    if not hasattr(engine, "run_sweep"):
+        pytest.skip("engine.run_sweep is not in this checkout yet")
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
+    dash_duo.driver.get(f"{dash_duo.server_url}/sweep")
+    dash_duo.wait_for_element("#sweep-run", timeout=WAIT_S)
+    _type(dash_duo, "#sweep-grid-top_n", "3, 5")
+    _type(dash_duo, "#sweep-grid-lag_days", "0, 1")
+    # Clear the default multi-select of weightings: only top_n x lag_days are swept.
+    dash_duo.driver.execute_script(
+        "document.querySelectorAll('#sweep-grid-weighting .dash-dropdown-clear, "
+        "#sweep-grid-weighting .Select-clear').forEach(e => e.click());")
+    dash_duo.wait_for_text_to_equal("#sweep-grid-size", "4 configurations to run.", timeout=WAIT_S)
+    _click(dash_duo, "#sweep-run")
+
+    dash_duo.wait_for_text_to_equal("#sweep-progress .progress-bar", "4/4", timeout=WAIT_S)
+    assert dash_duo.find_element("#sweep-progress .progress-bar").get_attribute("aria-valuenow") == "100"
+    _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
+    heat = _poll(lambda: dash_duo.driver.execute_script(
+        "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
+        "return g && g.data && g.data.length ? g.data[0] : null;"))
+    assert heat["type"] == "heatmap" and list(heat["x"]) == ["3", "5"] and list(heat["y"]) == ["0", "1"]
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["grid_top_n"] == ["3,5"] and query["grid_lag_days"] == ["0,1"]
+    summary = dash_duo.find_element("#sweep-summary").text
+    assert "Configurations run 4" in summary and "Failed 0" in summary
+    dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
+
+    _click(dash_duo, "#sweep-download-button")
+    csv_path = Path(dash_duo.download_path) / "sweep.csv"
+    _poll(csv_path.exists)
+    rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
+    assert rows[0][:2] == ["top_n", "lag_days"] and sorted((r[0], r[1]) for r in rows[1:]) == [
+        ("3", "0"), ("3", "1"), ("5", "0"), ("5", "1")]
+
+    # A click on a row opens that configuration on the Backtest page, which runs it.
+    first = dash_duo.find_element("#sweep-table tr td[data-dash-column='top_n']")
+    top_n = first.text.strip()
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", first)
+    first.click()
+    dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
+    assert urlparse(dash_duo.driver.current_url).path == "/"
+    assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == top_n
