@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -453,13 +454,16 @@ def selection_returns(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Equal-weight daily returns of arbitrary per-segment selections with the strategy's
     calendar and accounting (drift, reset, costs). ``selections[k]``: symbol indices held
-    in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover)."""
-    plan = _plan(prepared, params)
-    if len(plan.entry) == 0:
+    in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover).
+
+    Called once per random portfolio, so the segment calendar of the last few
+    (prepared, params) pairs is remembered instead of re-aggregating the signal."""
+    entry, end = _segment_calendar(prepared, params)
+    if len(entry) == 0:
         empty = np.zeros(0)
         return np.zeros(0, dtype="datetime64[D]"), empty, empty
-    if len(selections) != len(plan.entry):
-        raise ValueError(f"expected {len(plan.entry)} selections, got {len(selections)}")
+    if len(selections) != len(entry):
+        raise ValueError(f"expected {len(entry)} selections, got {len(selections)}")
     width = max(1, max((len(s) for s in selections), default=1))
     n = prepared.n_symbols
     held = np.full((len(selections), width), n, dtype=np.int64)
@@ -469,8 +473,26 @@ def selection_returns(
         mask[k, : len(sel)] = True
     weights = _equal_weights(mask)
     weights[~mask.any(axis=1), 0] = 1.0
-    sim = simulate(prepared.prices, plan.entry, plan.end, held, weights, params.cost_bps / 1e4)
+    sim = simulate(prepared.prices, entry, end, held, weights, params.cost_bps / 1e4)
     return prepared.dates[sim.day_index], sim.returns, sim.turnover
+
+
+# Weak references: the memo never keeps a (large) PreparedData alive.
+_CALENDARS: dict[tuple[int, StrategyParams], tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
+_CALENDAR_SLOTS = 8
+
+
+def _segment_calendar(prepared: PreparedData, params: StrategyParams) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, end) of the strategy's segments, memoised per (prepared object, params)."""
+    key = (id(prepared), params)
+    hit = _CALENDARS.get(key)
+    if hit is not None and hit[0]() is prepared:  # the id may have been reused by a new object
+        return hit[1], hit[2]
+    plan = _plan(prepared, params)
+    if len(_CALENDARS) >= _CALENDAR_SLOTS:
+        _CALENDARS.pop(next(iter(_CALENDARS)))
+    _CALENDARS[key] = (weakref.ref(prepared), plan.entry, plan.end)
+    return plan.entry, plan.end
 
 
 def run_prepared(

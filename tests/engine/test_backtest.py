@@ -247,3 +247,15 @@ def test_eligible_symbols_and_selection_returns_reproduce_the_universe() -> None
     ]
     _, own, _ = selection_returns(prepared, params, held)
     np.testing.assert_allclose(own, result.returns["portfolio"].to_numpy(), atol=1e-14)
+
+
+def test_selection_returns_memo_follows_the_prepared_object() -> None:
+    params = StrategyParams(top_n=2)
+    short = prepare(random_market(seed=6, n_symbols=6, end="2020-06-30"))
+    long = prepare(random_market(seed=6, n_symbols=6, end="2021-06-30"))
+    for prepared in (short, long, short):
+        eligible = eligible_symbols_by_period(prepared, params)
+        dates, returns, _ = selection_returns(prepared, params, [m[:2] for _, m in eligible])
+        assert len(dates) == len(run_prepared(prepared, params).returns)
+    with pytest.raises(ValueError, match="selections"):
+        selection_returns(long, params, [])
