@@ -449,6 +449,9 @@ def sweep_to_plain(result: Any) -> dict[str, Any]:
 
 def cluster() -> dict[str, Any]:
     """``engine.cluster_status()`` as plain data (mode, nodes, CPUs, memory, object store)."""
+    if app_config().ENGINE_EXECUTOR == "serial":
+        # Not even a status query: it would join whatever cluster this host happens to run.
+        return {"mode": "not used", "detail": "ENGINE_EXECUTOR=serial: sweeps and robustness runs use this process"}
     return to_plain(engine.cluster_status())
 
 

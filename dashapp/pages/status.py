@@ -34,6 +34,7 @@ CLUSTER_LABELS = {
     "object_store_bytes": "Object store",
     "object_store_memory": "Object store",
     "ray_version": "Ray version",
+    "detail": "Detail",
     "error": "Error",
     "message": "Message",
 }

@@ -60,7 +60,7 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     good.write_text(GOOD_SENTIMENT)
     prices = tmp_path / "closes.csv"
     prices.write_text(_prices_csv())
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})  # cluster_status is faked
 
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")

@@ -29,7 +29,7 @@ class FakeCluster:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})  # cluster_status is faked
     from dashapp.pages import status
 
     with app.server.test_request_context("/status"):
@@ -115,3 +115,12 @@ def test_cluster_panel_with_the_engine_status_type(page: Any) -> None:
     text = str(page.render_cluster(services.to_plain(status)))
     for fragment in ("Object store used", "0.5 GiB", "Object store size", "1.0 GiB", "8.0 GiB", "head:6379"):
         assert fragment in text
+
+
+def test_cluster_panel_with_the_serial_executor(tmp_path: Path) -> None:
+    app = create_app({"CACHE_DIR": str(tmp_path / "serial"), "ENGINE_EXECUTOR": "serial"})
+    from dashapp.pages import status
+
+    with app.server.test_request_context("/status"):
+        text = str(status.cluster_panel(None))
+    assert "not used" in text and "ENGINE_EXECUTOR=serial" in text

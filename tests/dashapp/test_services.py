@@ -250,7 +250,12 @@ def test_sweep_grid_errors(app: Any, grid: Any, message: str) -> None:
         services.sweep(None, {}, grid)
 
 
-def test_cluster_is_plain(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cluster_is_not_queried_with_the_serial_executor(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "cluster_status", lambda: 1 / 0, raising=False)
+    assert services.cluster()["mode"] == "not used"
+
+
+def test_cluster_is_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     @dataclasses.dataclass(frozen=True)
     class Status:
         mode: str = "embedded"
@@ -259,7 +264,8 @@ def test_cluster_is_plain(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         nodes: tuple[str, ...] = ("n1",)
 
     monkeypatch.setattr(engine, "cluster_status", Status, raising=False)
-    assert services.cluster() == {"mode": "embedded", "cpus": 2.0, "memory_bytes": 2**30, "nodes": ["n1"]}
+    with create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "ray"}).server.app_context():
+        assert services.cluster() == {"mode": "embedded", "cpus": 2.0, "memory_bytes": 2**30, "nodes": ["n1"]}
 
 
 def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
