@@ -64,13 +64,16 @@ def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_byte
         dcc.Upload(
             id=upload_id,
             children=html.Div(["Drag and drop or ", html.A("choose a file", href="#"), f" (at most {limit})"]),
+            # The browser drops larger files before sending them (the server checks again).
             max_size=max_bytes,
+            className_reject="spl-upload spl-upload-reject",
             multiple=False,
             accept=".csv,.txt,.parquet,.pq,text/csv",
             className="spl-upload",
         ),
         html.Div(id=f"{upload_id}-name", className="small text-muted mt-1"),
-        html.P(help_text, className="small text-muted mt-1"),
+        html.P([help_text, f" Files larger than {limit} are ignored by the browser (nothing happens)."],
+               className="small text-muted mt-1"),
     ])
 
 
