@@ -32,9 +32,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import re
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -267,27 +269,59 @@ class DashClient:
         assert status == 200, layout
         self.props = _components(layout, {})
 
+    def end_id(self) -> str:
+        """The page-load token the renderer echoes (Dash binds background-job handles to it)."""
+        with urllib.request.urlopen(self.topo.base_url + "/", timeout=HTTP_TIMEOUT_S) as response:
+            page = response.read().decode()
+        config = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page, re.S)
+        assert config, "no _dash-config in the page"
+        return str(json.loads(config.group(1))["end_id"])
+
     def dependency(self, output_contains: str) -> dict[str, Any]:
         matches = [d for d in self.dependencies if output_contains in d["output"]]
         assert len(matches) == 1, f"{len(matches)} callbacks output {output_contains}"
         return matches[0]
 
-    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    def _body(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
         def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
             key = f"{item['id']}.{item['property']}"
             value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
             return {**item, "value": value}
 
-        body = {
+        return {
             "output": dependency["output"],
             "outputs": _outputs(dependency),
             "inputs": [with_value(i) for i in dependency["inputs"]],
             "state": [with_value(s) for s in dependency["state"]],
             "changedPropIds": [changed],
         }
-        status, answer = http(self.topo, "POST", "/_dash-update-component", body)
+
+    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        status, answer = http(self.topo, "POST", "/_dash-update-component", self._body(dependency, changed, values))
         assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
         return answer["response"]
+
+    def fire_background(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any],
+                        limit_s: float = 150.0) -> dict[str, Any]:
+        """A ``background=True`` callback: start the job, then poll it as the renderer does."""
+        assert dependency.get("background"), "not a background callback"
+        end_id = urllib.parse.quote(self.end_id(), safe="")
+        body = self._body(dependency, changed, values)
+        status, started = http(self.topo, "POST", f"/_dash-update-component?endId={end_id}", body)
+        assert status == 200 and "job" in started, f"HTTP {status}: {str(started)[:500]}"
+        poll = (f"/_dash-update-component?endId={end_id}&cacheKey={urllib.parse.quote(started['cacheKey'], safe='')}"
+                f"&job={urllib.parse.quote(started['job'], safe='')}")
+        # While polling, the renderer sends the callback with its values blanked.
+        blank = {**body, "inputs": [{**i, "value": None} for i in body["inputs"]],
+                 "state": [{**s, "value": None} for s in body["state"]]}
+
+        def finished() -> dict[str, Any] | None:
+            code, answer = http(self.topo, "POST", poll, blank)
+            assert code == 200, f"polling {changed}: HTTP {code}: {str(answer)[:500]}"
+            return answer["response"] if isinstance(answer, dict) and "response" in answer else None
+
+        return wait_until(f"the background callback {changed} to finish", finished, limit_s=limit_s,
+                          every_s=0.5, on_fail=lambda: self.topo.log_tail("app"))
 
     def open_page(self, pathname: str) -> None:
         """Render a page through the Dash Pages router callback and learn its components' values."""
@@ -330,6 +364,16 @@ def assert_same_metrics(dashboard: Mapping[str, float | None], reference: Mappin
         else:
             assert value is None or not math.isfinite(value), name
     assert compared >= 8, f"only {compared} metrics compared"
+
+
+def run_sweep(client: DashClient, top_n: str) -> dict[str, Any]:
+    """The Sweep page's Run button (a background job) over ``top_n`` x the default weightings."""
+    run = client.dependency("sweep-result.data")
+    response = client.fire_background(run, "sweep-run.n_clicks",
+                                      {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n})
+    result = response["sweep-result"]["data"]
+    assert result, f"the sweep failed: {json.dumps(response)[:800]}"
+    return result
 
 
 # ----------------------------------------------------------------- the topology
@@ -470,6 +514,23 @@ def test_repeated_backtest_is_a_redis_cache_hit(topo: Topology) -> None:
     assert_same_metrics(second, cli_metrics(topo, "--top-n", "4"))
 
 
+def test_both_gunicorn_workers_drive_the_same_ray_cluster(topo: Topology) -> None:
+    workers = gunicorn_worker_pids(topo)
+
+    def drivers_from_both_workers() -> set[int]:
+        # Readiness touches Ray; separate connections reach both workers sooner or later.
+        for _ in range(4):
+            http(topo, "GET", "/ready")
+        drivers = set(ray_query(topo, LIVE_DRIVER_PIDS) or [])
+        return workers if workers <= drivers else set()
+
+    wait_until("a Ray driver registered from each gunicorn worker", drivers_from_both_workers,
+               limit_s=120, every_s=0.2)
+    status, ready = http(topo, "GET", "/ready")
+    assert status == 200, ready
+    assert ready["checks"]["ray"]["status"] == "ok"
+
+
 def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
     topo.stop("redis")
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
@@ -479,3 +540,4 @@ def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
     assert_same_metrics(backtest_metrics(client, {"backtest-top_n": 3}), cli_metrics(topo, "--top-n", "3"))
     status, ready = http(topo, "GET", "/ready")
     assert status == 503 and "cache" in ready["down"]
+
