@@ -104,7 +104,9 @@ def prepare(data: MarketData) -> PreparedData:
     """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
     prices = data.prices
     sentiment = data.sentiment
-    symbols = tuple(sorted(set(map(str, prices.columns)) | set(sentiment["symbol"].astype(str).unique())))
+    codes, uniques = pd.factorize(sentiment["symbol"])
+    row_names = [str(u) for u in uniques]
+    symbols = tuple(sorted(set(map(str, prices.columns)) | set(row_names)))
     n = len(symbols)
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
     raw = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64, copy=True)
@@ -123,17 +125,17 @@ def prepare(data: MarketData) -> PreparedData:
     if t > 1:
         returns[1:] = filled[1:] / filled[:-1] - 1.0
 
-    codes, uniques = pd.factorize(sentiment["symbol"])
-    position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(uniques.astype(str), dtype=object))
+    position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
     row_symbol = position[codes].astype(np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
-    row_days = pd.DatetimeIndex(sentiment["date"]).values.astype("datetime64[D]")
-    order = np.lexsort((row_days.astype(np.int64), row_symbol))
+    row_days = pd.DatetimeIndex(sentiment["date"]).values.astype("datetime64[D]").astype(np.int64)
+    order = _symbol_date_order(row_symbol, row_days, n)
     row_symbol, row_days = row_symbol[order], row_days[order]
     column = {c: sentiment[c].to_numpy(dtype=np.float64)[order] for c in COUNT_COLUMNS}
     values = {
         name: row_signal(name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column)
         for name in SIGNALS
     }
+    defined = {name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()}
     return PreparedData(
         dates=dates,
         symbols=symbols,
@@ -143,12 +145,32 @@ def prepare(data: MarketData) -> PreparedData:
         returns=returns,
         row_likes=column["twitterLikes"],
         row_comments=column["twitterComments"],
-        row_values={name: np.where(np.isfinite(v), v, 0.0) for name, v in values.items()},
-        row_defined={name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()},
-        groups={r: _row_groups(row_symbol, period_keys(row_days, r)) for r in REBALANCES},
+        # Columns without gaps are shared, not copied.
+        row_values={name: v if defined[name] is None else np.where(defined[name], v, 0.0) for name, v in values.items()},
+        row_defined=defined,
+        groups={r: _row_groups(row_symbol, _day_period_keys(row_days, r)) for r in REBALANCES},
         source=data.source,
         fingerprint=data.fingerprint,
     )
+
+
+def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: int) -> np.ndarray:
+    """Row order by (symbol, date). Rows arrive sorted by (date, symbol) (the MarketData
+    contract), so a stable sort on the symbol alone suffices, and on 16-bit codes numpy
+    uses a linear-time radix sort; otherwise a full lexsort."""
+    if row_days.size and bool(np.all(row_days[1:] >= row_days[:-1])):
+        codes = row_symbol.astype(np.int16) if n_symbols < 2**15 else row_symbol
+        return np.argsort(codes, kind="stable")
+    return np.lexsort((row_days, row_symbol))
+
+
+def _day_period_keys(day_numbers: np.ndarray, rebalance: str) -> np.ndarray:
+    """``period_keys`` of integer day numbers through a lookup table over the (short) date range."""
+    if day_numbers.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    low = int(day_numbers.min())
+    table = period_keys(np.arange(low, int(day_numbers.max()) + 1).astype("datetime64[D]"), rebalance)
+    return table[day_numbers - low]
 
 
 def _row_groups(row_symbol: np.ndarray, keys: np.ndarray) -> _Groups:

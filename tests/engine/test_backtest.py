@@ -259,3 +259,13 @@ def test_selection_returns_memo_follows_the_prepared_object() -> None:
         assert len(dates) == len(run_prepared(prepared, params).returns)
     with pytest.raises(ValueError, match="selections"):
         selection_returns(long, params, [])
+
+
+def test_row_order_of_the_sentiment_does_not_matter() -> None:
+    data = random_market(seed=7, n_symbols=8)
+    shuffled = data.sentiment.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    params = StrategyParams(top_n=3, aggregation="median", rebalance="weekly")
+    a = run_backtest(data, params)
+    b = run_backtest(market(shuffled, data.prices), params)
+    pd.testing.assert_frame_equal(a.returns, b.returns)
+    pd.testing.assert_frame_equal(a.holdings, b.holdings, check_exact=False, rtol=1e-12)
