@@ -73,6 +73,8 @@ def install_security(app: dash.Dash, *, max_upload_bytes: int) -> None:
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if request.is_secure:  # HTTPS (gunicorn trusts X-Forwarded-Proto from FORWARDED_ALLOW_IPS)
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     @server.errorhandler(HTTPException)

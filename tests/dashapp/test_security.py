@@ -86,3 +86,10 @@ def test_dash_prevent_update_keeps_its_204(app: dash.Dash) -> None:
         raise PreventUpdate
 
     assert app.server.test_client().get("/prevent").status_code == 204
+
+
+def test_hsts_only_over_https(app: dash.Dash) -> None:
+    client = app.server.test_client()
+    assert "Strict-Transport-Security" not in client.get("/health").headers
+    assert client.get("/health", base_url="https://localhost").headers["Strict-Transport-Security"].startswith(
+        "max-age=")
