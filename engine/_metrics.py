@@ -26,8 +26,6 @@ from ._types import METRIC_NAMES
 
 TRADING_DAYS = 252
 
-ArrayLike = "np.ndarray | pd.Series | list[float]"
-
 
 def _as_array(values: object) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1)

@@ -139,7 +139,10 @@ def max_sharpe(mu: np.ndarray, cov: np.ndarray, rf: float) -> np.ndarray:
         return _normalise(result.x)
     # No asset beats the risk-free rate: maximise the (negative) ratio directly.
     bounds, budget = _simplex_constraints(n)
-    starts = [equal_weights(n), *np.eye(n)]
+    # Starts: equal weight and the best few single assets (the optimum of a negative
+    # ratio tends to sit on a corner), not every corner: n SLSQP runs would be slow.
+    single = excess / np.sqrt(np.diag(cov))
+    starts = [equal_weights(n), *np.eye(n)[np.argsort(-single)[:3]]]
     best, best_value = None, -np.inf
     for start in starts:
         result = minimize(
