@@ -340,40 +340,40 @@ def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any
 
 
 def _interval(block: Mapping[str, Any] | None, fmt: str) -> str:
+    """``estimate [low, high] (95% CI)`` of an ``engine`` ConfidenceInterval in plain form."""
     if not isinstance(block, Mapping):
         return components.MISSING
-    low = block.get("low", block.get("lower"))
-    high = block.get("high", block.get("upper"))
-    point = block.get("estimate", block.get("observed", block.get("value")))
-    level = block.get("level", block.get("confidence"))
-    text = (f"{components.format_value(point, fmt)} "
-            f"[{components.format_value(low, fmt)}, {components.format_value(high, fmt)}]")
+    text = (f"{components.format_value(block.get('estimate'), fmt)} "
+            f"[{components.format_value(block.get('low'), fmt)}, {components.format_value(block.get('high'), fmt)}]")
+    level = block.get("level")
     if isinstance(level, (int, float)):
         text += f" ({level:.0%} CI)"
     return text
 
 
 def robustness_section(report: Mapping[str, Any]) -> html.Div:
-    """Bootstrap intervals, random-portfolio rank and its histogram, from the plain report."""
+    """Bootstrap intervals, random-portfolio rank and its histogram (``engine.RobustnessReport``)."""
     random_block = report.get("random_portfolios") or {}
     rows = [
-        ("Sharpe ratio (bootstrap)", _interval(report.get("sharpe_ci") or report.get("sharpe"), "ratio")),
-        ("Annual excess return over the benchmark (bootstrap)",
-         _interval(report.get("excess_return_ci") or report.get("excess_return"), "pct")),
-        ("Percentile among random portfolios",
-         components.format_value(random_block.get("percentile"), lambda v: f"{v:.1f}" if v > 1 else f"{v:.1%}")),
+        ("Sharpe ratio (stationary bootstrap)", _interval(report.get("sharpe_ci"), "ratio")),
+        ("Annual excess return over the benchmark (bootstrap)", _interval(report.get("excess_return_ci"), "pct")),
+        ("Probabilistic Sharpe ratio (P[true Sharpe > 0])",
+         components.format_value(report.get("probabilistic_sharpe"), "{:.3f}")),
+        ("Sharpe percentile among random portfolios",
+         components.format_value(random_block.get("percentile"), "{:.1f} / 100")),
         ("p-value (share of random portfolios with a Sharpe at least as high)",
          components.format_value(random_block.get("p_value"), "{:.3f}")),
-        ("Random portfolios drawn", components.format_value(random_block.get("n", random_block.get("n_samples")),
-                                                             "int")),
+        ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
     ]
-    notes = [str(n) for n in (report.get("notes") or report.get("warnings") or [])]
     histogram = figures.distribution_figure(
-        random_block.get("sharpes") or random_block.get("values") or random_block.get("distribution"),
-        random_block.get("observed", random_block.get("strategy_sharpe")),
-        title="Sharpe ratio of random portfolios (same eligible symbols, same rebalance dates)")
+        random_block.get("sharpes"), random_block.get("strategy_sharpe"),
+        title="Sharpe ratio of random portfolios (same eligible symbols and dates)")
+    footer = (f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
+              f"{components.format_value(report.get('block_length'), '{:g}')} days, seed {report.get('seed', '')}, "
+              f"executor {report.get('executor', '')}.")
     return html.Div([
         components.key_value_table(rows, class_name="spl-robustness-table"),
-        components.warning_list(notes),
+        components.warning_list([str(n) for n in report.get("notes") or []]),
         _graph("robustness", histogram),
+        html.Div(footer, className="small text-muted"),
     ], id=f"{PREFIX}-robustness-result")

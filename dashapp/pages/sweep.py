@@ -114,8 +114,7 @@ def layout(**query: Any) -> html.Div:
             style_table={"overflowX": "auto"},
             style_cell={"fontFamily": "inherit", "fontSize": "0.8rem", "padding": "4px 8px", "cursor": "pointer"},
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
-            style_data_conditional=[{"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN},
-                                     "color": "#b91c1c"}],
+            style_data_conditional=[ERROR_STYLE],
         ),
         html.Div(id=f"{PREFIX}-failed", className="mt-3"),
     ])
@@ -292,17 +291,38 @@ def _dsr_text(value: Any) -> str:
     return components.format_value(value, "{:.3f}")
 
 
+def best_index(result: Mapping[str, Any]) -> int | None:
+    """Position of the highest-Sharpe configuration (``services`` reports it as ``best``)."""
+    best = result.get("best")
+    n = len(result.get("records") or [])
+    return best if isinstance(best, int) and not isinstance(best, bool) and 0 <= best < n else None
+
+
 def summary_block(result: Mapping[str, Any]) -> html.Div:
     n_runs = int(result.get("n_runs") or len(result.get("records") or []))
     n_failed = int(result.get("n_failed") or 0)
+    elapsed = result.get("elapsed_s")
     rows = [
         ("Configurations run", f"{n_runs:,}"),
         ("Failed", f"{n_failed:,}"),
         ("Deflated Sharpe ratio of the best configuration", _dsr_text(result.get("deflated_sharpe"))),
-        ("Executor", str(result.get("executor") or "")),
+        ("Executor", str(result.get("executor") or "")
+         + (f" ({elapsed:.1f} s)" if isinstance(elapsed, (int, float)) else "")),
     ]
+    best = best_index(result)
+    best_link = None
+    if best is not None:
+        record = result["records"][best]
+        label = ", ".join(f"{name}={record.get(name)}" for name in result.get("grid") or {})
+        best_link = html.P([
+            "Best by Sharpe ratio: ", html.Strong(label),
+            f" (Sharpe {components.format_value(record.get('sharpe'), 'ratio')}) · ",
+            dcc.Link("open it on the Backtest page", href=url_state.with_search("/", config_params(result, best) or {}),
+                     id=f"{PREFIX}-best-link"),
+        ], className="small mb-1")
     return html.Div([
         components.key_value_table(rows, class_name="spl-kv"),
+        best_link,
         html.P("The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
                "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "
                "the best result may well be luck.", className="small text-muted"),
@@ -321,9 +341,23 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
                      color="warning", className="small")
 
 
+ERROR_STYLE = {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"}
+
+
+def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Failed configurations' error in red; the best configuration's row highlighted."""
+    styles = [ERROR_STYLE]
+    best = best_index(result)
+    if best is not None:
+        styles.append({"if": {"filter_query": f"{{id}} = {best}"}, "backgroundColor": "#dbeafe",
+                       "fontWeight": "600"})
+    return styles
+
+
 @callback(
     Output(f"{PREFIX}-table", "data"),
     Output(f"{PREFIX}-table", "columns"),
+    Output(f"{PREFIX}-table", "style_data_conditional"),
     Output(f"{PREFIX}-summary", "children"),
     Output(f"{PREFIX}-failed", "children"),
     Output(f"{PREFIX}-download-button", "disabled"),
@@ -333,10 +367,10 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
 )
 def show_result(result: Mapping[str, Any] | None) -> tuple[Any, ...]:
     if not result:
-        return [], [], None, None, True, [], []
+        return [], [], [ERROR_STYLE], None, None, True, [], []
     options = [{"label": name.replace("_", " "), "value": name} for name in result.get("grid") or {}]
-    return (table_rows(result), table_columns(result), summary_block(result), failed_block(result), False,
-            options, options)
+    return (table_rows(result), table_columns(result), table_styles(result), summary_block(result),
+            failed_block(result), False, options, options)
 
 
 def heatmap_axes(result: Mapping[str, Any], x: Any, y: Any) -> tuple[str | None, str | None]:

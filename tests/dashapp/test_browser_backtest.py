@@ -90,6 +90,11 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     sharpe_card = next(c for c in cards if c.startswith("Sharpe ratio"))
     assert f"{float(rows['sharpe'][1]):.2f}" in sharpe_card
 
+    # Robustness runs as a background job and reports bootstrap intervals and a histogram.
+    _click(dash_duo, "#backtest-robustness-run")
+    dash_duo.wait_for_contains_text("#backtest-robustness", "(95% CI)", timeout=WAIT_S)
+    assert _trace_names(dash_duo, "backtest-graph-robustness") == ["Random portfolios"]
+
     # Opening the shared link in a fresh page load prefills the form and shows the same run.
     dash_duo.driver.get("about:blank")
     dash_duo.driver.get(url)

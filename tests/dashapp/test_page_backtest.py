@@ -58,8 +58,10 @@ class FakeServices:
     def robustness(self, source, params):
         return {"sharpe_ci": {"estimate": 1.2, "low": 0.4, "high": 2.0, "level": 0.95},
                 "excess_return_ci": {"estimate": 0.05, "low": -0.01, "high": 0.1, "level": 0.95},
-                "random_portfolios": {"percentile": 0.9, "p_value": 0.1, "n": 3, "sharpes": [0.1, 0.5, 1.5],
-                                      "observed": 1.2}}
+                "probabilistic_sharpe": 0.97, "n_boot": 1000, "block_length": 10.0, "seed": 0,
+                "executor": "serial", "notes": ["only 60 trading days"],
+                "random_portfolios": {"percentile": 90.0, "p_value": 0.1, "n": 3, "sharpes": [0.1, 0.5, 1.5],
+                                      "strategy_sharpe": 1.2}}
 
 
 @pytest.fixture(scope="module")
@@ -166,4 +168,5 @@ def test_robustness_section(page, fake: FakeServices) -> None:
     assert "1.20 [0.40, 2.00] (95% CI)" in tree
     assert "5.00% [-1.00%, 10.00%]" in tree
     assert '"id": "backtest-graph-robustness"' in tree
+    assert "90.0 / 100" in tree and "0.970" in tree and "only 60 trading days" in tree
     assert page.run_robustness(1, None) is no_update

@@ -49,7 +49,7 @@ class FakeServices:
         for done in range(1, len(records) + 1):
             on_progress(done, len(records))
         return {"columns": list(grid) + list(engine.METRIC_NAMES) + ["error"], "records": records,
-                "deflated_sharpe": 0.91, "executor": "serial", "n_runs": len(records),
+                "deflated_sharpe": 0.91, "executor": "serial", "n_runs": len(records), "best": 1,
                 "n_failed": sum(1 for r in records if r["error"])}
 
 
@@ -129,10 +129,12 @@ def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None
 
 def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
     stored, _, _ = _run(page, _grid(top_n="3,10", weighting=["equal", "hrp"]))
-    rows, columns, summary, failed, disabled, x_options, _ = page.show_result(stored)
+    rows, columns, styles, summary, failed, disabled, x_options, _ = page.show_result(stored)
     assert [c["id"] for c in columns][:2] == ["top_n", "weighting"] and columns[-1]["id"] == "error"
     assert [r["id"] for r in rows] == [0, 1, 2, 3]
     assert "0.910" in _text(summary) and "Failed" in _text(summary)
+    assert "top_n=3, weighting=hrp" in _text(summary) and '"href": "/?' in _text(summary)
+    assert styles[-1]["if"]["filter_query"] == "{id} = 1"
     assert "2 configuration(s) failed" in _text(failed) and "no symbol passed" in _text(failed)
     assert disabled is False and [o["value"] for o in x_options] == ["top_n", "weighting"]
     assert page.show_result(None)[0] == []
