@@ -269,3 +269,49 @@ def test_row_order_of_the_sentiment_does_not_matter() -> None:
     b = run_backtest(market(shuffled, data.prices), params)
     pd.testing.assert_frame_equal(a.returns, b.returns)
     pd.testing.assert_frame_equal(a.holdings, b.holdings, check_exact=False, rtol=1e-12)
+
+
+def _naive_simulation(prices, entry, end, held, weights, cost_rate):
+    """Day-by-day bookkeeping in plain Python: units bought with the post-cost capital,
+    each segment's value measured from 1.0 (the value before paying the cost)."""
+    returns, turnovers = [], []
+    cash_col = prices.shape[1] - 1
+    previous_weights = {cash_col: 1.0}
+    for k in range(len(entry)):
+        targets = {}
+        for col, w in zip(held[k], weights[k]):
+            targets[int(col)] = targets.get(int(col), 0.0) + float(w)
+        cols = set(targets) | set(previous_weights)
+        turnover = 0.5 * sum(abs(targets.get(c, 0.0) - previous_weights.get(c, 0.0)) for c in cols)
+        turnovers.append(turnover)
+        capital = 1.0 - cost_rate * turnover
+        units = {c: capital * w / prices[entry[k], c] for c, w in targets.items()}
+        value_before = 1.0
+        for day in range(entry[k] + 1, end[k] + 1):
+            value = sum(u * prices[day, c] for c, u in units.items())
+            returns.append(value / value_before - 1.0)
+            value_before = value
+        final = {c: u * prices[end[k], c] for c, u in units.items()}
+        total = sum(final.values())
+        previous_weights = {c: v / total for c, v in final.items()}
+    return np.array(returns), np.array(turnovers)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_simulate_matches_plain_bookkeeping(seed: int) -> None:
+    from engine._backtest import simulate
+
+    rng = np.random.default_rng(seed)
+    n_days, n_cols = 60, 9
+    prices = np.cumprod(1 + rng.normal(0, 0.02, (n_days, n_cols)), axis=0)
+    prices[:, -1] = 1.0  # cash column
+    cuts = np.sort(rng.choice(np.arange(3, n_days - 1), 5, replace=False))
+    entry = np.concatenate(([2], cuts))
+    end = np.concatenate((cuts, [n_days - 1]))
+    held = np.stack([rng.choice(n_cols - 1, 3, replace=False) for _ in entry])
+    weights = rng.dirichlet(np.ones(3), len(entry))
+    sim = simulate(prices, entry, end, held, weights, 0.002)
+    expected_returns, expected_turnover = _naive_simulation(prices, entry, end, held, weights, 0.002)
+    np.testing.assert_allclose(sim.turnover, expected_turnover, atol=1e-12)
+    np.testing.assert_allclose(sim.returns, expected_returns, atol=1e-12)
+    np.testing.assert_allclose(sim.cost, 0.002 * expected_turnover, atol=1e-15)
