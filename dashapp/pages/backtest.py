@@ -26,8 +26,7 @@ from dashapp import components, csv_export, figures, forms, services, url_state
 
 log = logging.getLogger(__name__)
 
-register_page(__name__, path="/", redirect_from=["/backtest"], name="Backtest",
-              title="Backtest · Sentiment Portfolio Lab", order=1)
+register_page(__name__, path="/", name="Backtest", title="Backtest · Sentiment Portfolio Lab", order=1)
 
 PREFIX = "backtest"
 SESSION_SOURCE = "session-source"
@@ -101,6 +100,12 @@ def layout(**query: Any) -> html.Div:
             ], xs=12, lg=8, xxl=9),
         ], className="g-3"),
     ], className="spl-page-backtest")
+
+
+# ``/backtest`` shows the same page, query string included (``redirect_from`` would drop the
+# query). As a path template it stays out of the navbar, which lists plain paths only.
+register_page(f"{__name__}_alias", path_template="/backtest", layout=layout, name="Backtest (alias)",
+              title="Backtest · Sentiment Portfolio Lab", order=99)
 
 
 # ----------------------------------------------------------------- validation as the user types

@@ -96,8 +96,9 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     assert _trace_names(dash_duo, "backtest-graph-robustness") == ["Random portfolios"]
 
     # Opening the shared link in a fresh page load prefills the form and shows the same run.
+    # (under its alias path /backtest, which must keep the query string).
     dash_duo.driver.get("about:blank")
-    dash_duo.driver.get(url)
+    dash_duo.driver.get(f"{dash_duo.server_url}/backtest?{urlparse(url).query}")
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
     assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == "4"
     assert _card_texts(dash_duo) == cards
