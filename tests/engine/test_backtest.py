@@ -315,3 +315,19 @@ def test_simulate_matches_plain_bookkeeping(seed: int) -> None:
     np.testing.assert_allclose(sim.turnover, expected_turnover, atol=1e-12)
     np.testing.assert_allclose(sim.returns, expected_returns, atol=1e-12)
     np.testing.assert_allclose(sim.cost, 0.002 * expected_turnover, atol=1e-15)
+
+
+def test_result_survives_the_plain_json_round_trip() -> None:
+    import json
+
+    from engine import SourceInfo, result_from_plain, result_to_plain
+
+    prepared = prepare(random_market(seed=9, n_symbols=6))
+    other = SourceInfo(kind="files", label="my files", synthetic=False)
+    result = run_prepared(prepared, StrategyParams(top_n=2, cost_bps=5), source=other)
+    assert result.manifest.data_source == "my files" and result.manifest.synthetic is False
+    back = result_from_plain(json.loads(json.dumps(result_to_plain(result))))
+    pd.testing.assert_frame_equal(back.returns, result.returns, check_freq=False)
+    pd.testing.assert_frame_equal(back.holdings, result.holdings, check_dtype=False)
+    pd.testing.assert_frame_equal(back.periods, result.periods, check_dtype=False)
+    assert dict(back.metrics) == pytest.approx(dict(result.metrics), nan_ok=True)
