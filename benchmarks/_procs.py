@@ -333,3 +333,83 @@ def servers(prefix: str = "spl-bench-", *, with_ray_env: bool = False) -> Iterat
         yield group
     finally:
         group.close()
+
+
+# ----------------------------------------------------------------- bounded load from threads
+
+
+class LoadLoop:
+    """``threads`` client threads calling ``request()`` until stopped, ``max_requests`` or ``limit_s``.
+
+    ``request()`` returns None on success or a short reason string on failure; an exception
+    counts as a failure named by its type. ``in_flight`` is the number of requests started
+    and not yet finished (read it at the moment a fault is injected).
+    """
+
+    def __init__(self, request: Callable[[], str | None], *, threads: int = 8, max_requests: int = 100_000,
+                 limit_s: float = 120.0) -> None:
+        import threading
+
+        self._request = request
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._max_requests = max_requests
+        self._deadline = 0.0
+        self._limit_s = limit_s
+        self.in_flight = 0
+        self.ok = 0
+        self.failures: list[tuple[float, str]] = []
+        self.started = 0
+
+    def __enter__(self) -> LoadLoop:
+        self._deadline = time.monotonic() + self._limit_s
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=HTTP_TIMEOUT_S + 5)
+
+    @property
+    def done(self) -> int:
+        with self._lock:
+            return self.ok + len(self.failures)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and time.monotonic() < self._deadline:
+            with self._lock:
+                if self.started >= self._max_requests:
+                    return
+                self.started += 1
+                self.in_flight += 1
+            try:
+                reason = self._request()
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, none escapes
+                reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+            with self._lock:
+                self.in_flight -= 1
+                if reason is None:
+                    self.ok += 1
+                else:
+                    self.failures.append((time.monotonic(), reason))
+
+
+def callback_request(base_url: str, body: Mapping[str, Any], *, result_key: str = "backtest-run-state",
+                     timeout_s: float = HTTP_TIMEOUT_S) -> Callable[[], str | None]:
+    """A LoadLoop request: POST ``body``; success = HTTP 200 with a non-empty ``result_key`` output."""
+    def request() -> str | None:
+        status, answer = http(base_url, "POST", "/_dash-update-component", body, timeout_s=timeout_s)
+        if status != 200:
+            return f"HTTP {status}"
+        data = (answer.get("response") or {}).get(result_key, {}) if isinstance(answer, dict) else {}
+        if not data.get("data"):
+            return "no result (an error message was shown)"
+        return None
+
+    return request

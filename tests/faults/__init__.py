@@ -1,0 +1,1 @@
+"""Fault tolerance: real processes (gunicorn, Redis, Ray) broken on purpose; see docs/performance.md."""
