@@ -52,7 +52,7 @@ EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")
 AUTO_SERIAL_BELOW = 20
 
 DEFAULT_RUNTIME_DIR = "/tmp/spl-ray"
-CONNECT_TIMEOUT_S = 10.0  # whole ray.init budget (external and embedded)
+CONNECT_TIMEOUT_S = 10.0  # whole ray.init budget (external and embedded); env SPL_RAY_CONNECT_TIMEOUT_S
 PROBE_TIMEOUT_S = 3.0  # TCP reachability check of RAY_ADDRESS before ray.init
 STATUS_TIMEOUT_S = 2.0
 HEAD_START_TIMEOUT_S = 60.0
@@ -369,16 +369,28 @@ def _connect_message(address: str, error: BaseException) -> str:
     return f"could not join the Ray cluster at {address}: {text}"
 
 
-def connect(timeout_s: float = CONNECT_TIMEOUT_S, *, start_embedded: bool = True) -> Any:
+def _default_connect_timeout() -> float:
+    raw = os.environ.get("SPL_RAY_CONNECT_TIMEOUT_S", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return CONNECT_TIMEOUT_S
+    return value if math.isfinite(value) and value > 0 else CONNECT_TIMEOUT_S
+
+
+def connect(timeout_s: float | None = None, *, start_embedded: bool = True) -> Any:
     """Join the configured cluster once per process (lazily); returns the ray module.
 
     ``start_embedded=False`` joins a running embedded head but never starts one."""
     global _connection
+    timeout_s = timeout_s if timeout_s is not None else _default_connect_timeout()
     ray = _ray()
     with _connect_lock:
-        if _connection is not None and _connection.pid == os.getpid() and ray.is_initialized():
-            return ray
         external = os.environ.get("RAY_ADDRESS", "").strip()
+        if _connection is not None and _connection.pid == os.getpid() and ray.is_initialized():
+            if _still_wanted(_connection, external):
+                return ray
+            _shutdown_locked()  # the target changed (RAY_ADDRESS edited, embedded head restarted)
         if external:
             host, port = _split_address(external)
             reason = _tcp_reachable(host, port, PROBE_TIMEOUT_S)
@@ -395,21 +407,32 @@ def connect(timeout_s: float = CONNECT_TIMEOUT_S, *, start_embedded: bool = True
             info = _read_head()
             if info is None:
                 raise ClusterUnavailableError("the local Ray cluster is not running")
-            address = info.address
             _configure_auth("embedded", info.token_path)
-            _init_with_timeout(address, timeout_s)
-            _connection = _Connection(mode="embedded", address=address, pid=os.getpid())
+            _init_with_timeout(info.address, timeout_s)
+            _connection = _Connection(mode="embedded", address=info.address, pid=os.getpid())
     return ray
 
 
-def _disconnect() -> None:
+def _still_wanted(connection: _Connection, external: str) -> bool:
+    """Is the live connection still the configured cluster (cheap: a file read, a TCP probe)?"""
+    if external:
+        return connection.mode == "external" and connection.address == external
+    info = _read_head()
+    return connection.mode == "embedded" and info is not None and info.address == connection.address and _head_alive(info)
+
+
+def _shutdown_locked() -> None:
     global _connection
+    if _connection is not None and _connection.pid == os.getpid():
+        with contextlib.suppress(Exception):
+            _ray().shutdown()
+    _connection = None
+
+
+def _disconnect() -> None:
+    """Leave the cluster (this process only; the cluster keeps running)."""
     with _connect_lock:
-        if _connection is not None and _connection.pid == os.getpid():
-            ray = _ray()
-            with contextlib.suppress(Exception):
-                ray.shutdown()
-        _connection = None
+        _shutdown_locked()
 
 
 # ----- the executor ----------------------------------------------------------------------
@@ -437,7 +460,7 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    def __init__(self, *, connect_timeout_s: float | None = None) -> None:
         self.connect_timeout_s = connect_timeout_s
 
     @property
