@@ -1,0 +1,174 @@
+"""Parameter sweeps: grid parsing, one row per configuration equal to a single backtest,
+failures reported in their row, identical tables on the serial and the Ray executor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine import _sweep
+from engine._backtest import run_backtest
+from engine._demo import DemoProvider
+from engine._executor import SerialExecutor
+from engine._providers import load_market_data
+from engine._types import METRIC_NAMES
+from tests.engine.test_ray_executor import runtime_dir  # noqa: F401  (the shared test cluster)
+
+GRID = {"top_n": (3, 5), "min_likes": (10.0, 50.0), "rebalance": ("weekly", "monthly")}
+
+
+@pytest.fixture(scope="module")
+def data() -> engine.MarketData:
+    return load_market_data(DemoProvider(seed=3, n_symbols=30, years=2), benchmark="QQQ")
+
+
+# ----- parse_grid ------------------------------------------------------------------------
+
+
+def test_parse_grid_types_values_as_strategy_params_does() -> None:
+    grid = engine.parse_grid(["top_n=3, 5,10", "min_likes=10,20.5", "rebalance=weekly", "start=2022-01-03"])
+    assert grid == {
+        "top_n": (3, 5, 10),
+        "min_likes": (10.0, 20.5),
+        "rebalance": ("weekly",),
+        "start": (dt.date(2022, 1, 3),),
+    }
+    assert isinstance(grid["top_n"][0], int) and isinstance(grid["min_likes"][0], float)
+
+
+def test_parse_grid_drops_repeated_values() -> None:
+    assert engine.parse_grid(["top_n=3,3,5"]) == {"top_n": (3, 5)}
+
+
+@pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        (["top_n"], "must look like name=v1,v2"),
+        (["=3"], "must look like name=v1,v2"),
+        (["colour=red"], "unknown sweep parameter 'colour'"),
+        (["top_n=3,zero"], "top_n must be a whole number"),
+        (["top_n=0"], "from 1 to 500"),
+        (["top_n=3,,5"], "without blanks"),
+        (["top_n="], "without blanks"),
+        (["top_n=3", "top_n=5"], "given twice"),
+        (["rebalance=daily"], "rebalance must be one of"),
+        ([], "at least one"),
+    ],
+)
+def test_parse_grid_rejects_with_a_clear_message(specs: list[str], message: str) -> None:
+    with pytest.raises(engine.ParameterError, match=message):
+        engine.parse_grid(specs)
+
+
+# ----- run_sweep (serial) ----------------------------------------------------------------
+
+
+def test_rows_equal_single_backtests(data: engine.MarketData) -> None:
+    base = engine.StrategyParams(cost_bps=5.0)
+    result = engine.run_sweep(data, GRID, base=base, executor=SerialExecutor())
+    table = result.table
+    assert list(table.columns) == [*GRID, *METRIC_NAMES, "error"]
+    assert len(table) == result.n_configs == 8
+    for _, row in table.iterrows():
+        params = base.replace(**{name: row[name] for name in GRID})
+        expected = run_backtest(data, params).metrics
+        assert row["error"] is None
+        np.testing.assert_allclose([row[m] for m in METRIC_NAMES], [expected[m] for m in METRIC_NAMES], rtol=1e-12)
+
+
+def test_grid_order_is_the_product_order(data: engine.MarketData) -> None:
+    table = engine.run_sweep(data, GRID, executor=SerialExecutor()).table
+    assert list(zip(table["top_n"], table["min_likes"], table["rebalance"])) == [
+        (3, 10.0, "weekly"), (3, 10.0, "monthly"), (3, 50.0, "weekly"), (3, 50.0, "monthly"),
+        (5, 10.0, "weekly"), (5, 10.0, "monthly"), (5, 50.0, "weekly"), (5, 50.0, "monthly"),
+    ]  # fmt: skip
+
+
+def test_failing_configurations_are_reported_in_their_rows(data: engine.MarketData) -> None:
+    grid = {"benchmark": ("QQQ", "ZZZZ"), "end": (dt.date(2023, 6, 30), dt.date(2000, 1, 3))}
+    base = engine.StrategyParams(start=dt.date(2022, 1, 3))
+    result = engine.run_sweep(data, grid, base=base, executor=SerialExecutor())
+    table = result.table.set_index(["benchmark", "end"])
+    assert table.loc[("QQQ", dt.date(2023, 6, 30)), "error"] is None
+    assert math.isfinite(table.loc[("QQQ", dt.date(2023, 6, 30)), "sharpe"])
+    assert "benchmark ZZZZ has no prices" in table.loc[("ZZZZ", dt.date(2023, 6, 30)), "error"]
+    assert "must be before end" in table.loc[("QQQ", dt.date(2000, 1, 3)), "error"]
+    failed = table[table["error"].notna()]
+    assert len(failed) == result.n_failed == 3
+    assert failed[list(METRIC_NAMES)].isna().all().all()
+
+
+def test_best_is_the_highest_sharpe_and_its_deflated_sharpe_is_a_probability(data: engine.MarketData) -> None:
+    result = engine.run_sweep(data, GRID, executor=SerialExecutor())
+    assert result.best == int(result.table["sharpe"].idxmax())
+    assert result.deflated_sharpe is not None and 0.0 <= result.deflated_sharpe <= 1.0
+    assert result.executor == "serial" and result.elapsed_s > 0
+
+
+def test_no_successful_configuration_means_no_best(data: engine.MarketData) -> None:
+    result = engine.run_sweep(data, {"benchmark": ("ZZZZ", "YYYY")}, executor=SerialExecutor())
+    assert (result.best, result.deflated_sharpe, result.n_failed) == (None, None, 2)
+
+
+def test_progress_counts_configurations(data: engine.MarketData) -> None:
+    calls: list[tuple[int, int]] = []
+    engine.run_sweep(data, GRID, executor=SerialExecutor(), on_progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 8) and calls[-1] == (8, 8)
+    assert [d for d, _ in calls] == sorted({d for d, _ in calls})
+
+
+def test_cancel_stops_the_sweep(data: engine.MarketData) -> None:
+    with pytest.raises(engine.Cancelled):
+        engine.run_sweep(data, GRID, executor=SerialExecutor(), should_cancel=lambda: True)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({}, "at least one parameter"),
+        ({"top_n": ()}, "non-empty list"),
+        ({"top_n": "35"}, "non-empty list"),
+        ({"colour": ("red",)}, "unknown sweep parameter"),
+        ({"top_n": (0,)}, "top_n must be a whole number"),
+        ({"top_n": tuple(range(1, 101)), "min_likes": tuple(range(60))}, "6000 configurations; the limit is 5000"),
+    ],
+)
+def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str, Any], message: str) -> None:
+    with pytest.raises(engine.ParameterError, match=message):
+        engine.run_sweep(data, grid, executor=SerialExecutor())
+
+
+@pytest.mark.parametrize(
+    ("n_configs", "seconds_each", "cpus", "expected"),
+    [
+        (1000, 0.002, 2, 125),  # total / (4 * CPUs)
+        (1000, 0.002, 64, 25),  # at least 50 ms of work per task
+        (100_000, 0.002, 2, 500),  # at most 1 s of work per task
+        (10, 0.002, 2, 10),  # never more than there is
+        (8, 1.0, 2, 1),  # slow configurations: one per task
+        (0, 0.002, 2, 1),
+    ],
+)
+def test_chunk_size(n_configs: int, seconds_each: float, cpus: int, expected: int) -> None:
+    assert _sweep.chunk_size(n_configs, seconds_each, cpus) == expected
+
+
+# ----- Ray -------------------------------------------------------------------------------
+
+
+def test_serial_and_ray_sweeps_give_identical_tables(data: engine.MarketData, runtime_dir: Any) -> None:  # noqa: F811
+    grid = {"top_n": (2, 3, 5, 8), "min_likes": (0.0, 10.0, 50.0), "weighting": ("equal", "inverse_volatility"),
+            "benchmark": ("QQQ", "ZZZZ")}  # fmt: skip
+    serial = engine.run_sweep(data, grid, executor=SerialExecutor())
+    progress: list[int] = []
+    on_ray = engine.run_sweep(data, grid, executor=engine.RayExecutor(), on_progress=lambda d, t: progress.append(d))
+    assert (serial.executor, on_ray.executor) == ("serial", "ray")
+    pd.testing.assert_frame_equal(serial.table, on_ray.table)
+    assert (on_ray.best, on_ray.deflated_sharpe, on_ray.n_failed) == (serial.best, serial.deflated_sharpe, 24)
+    assert progress[-1] == 48
