@@ -43,9 +43,15 @@ def upload(dash_duo: Any, upload_id: str, path: Path) -> None:
 
 
 def click(dash_duo: Any, selector: str) -> None:
+    """Click like a user; if a transient overlay (a loading spinner) covers it, click through JS."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+
     element = dash_duo.wait_for_element(selector)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
+    try:
+        element.click()
+    except (ElementClickInterceptedException, StaleElementReferenceException):
+        dash_duo.driver.execute_script("arguments[0].click();", dash_duo.wait_for_element(selector))
 
 
 def csp_violations(dash_duo: Any) -> list[Any]:
@@ -100,4 +106,30 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
     dash_duo.wait_for_contains_text("#data-active", "Demo data", timeout=30)
 
+    assert csp_violations(dash_duo) == []
+
+
+def test_plotly_charts_render_under_the_csp(dash_duo: Any) -> None:
+    """The policy has no 'unsafe-eval': plotly's formatting, hover and text templates must not need it."""
+    import dash
+    import numpy as np
+    import plotly.graph_objects as go
+    from dash import dcc, html
+
+    from dashapp.security import install_security
+
+    rng = np.random.default_rng(5)
+    line = go.Figure(go.Scatter(y=np.cumsum(rng.normal(0, 0.01, 250)), name="portfolio"))
+    line.update_layout(yaxis_tickformat=".1%", hovermode="x unified")
+    heatmap = go.Figure(go.Heatmap(z=rng.random((6, 6)), texttemplate="%{z:.2f}"))
+    app = dash.Dash(__name__)
+    app.layout = html.Div([dcc.Graph(id="line", figure=line), dcc.Graph(id="heat", figure=heatmap)])
+    install_security(app, max_upload_bytes=2**20)
+
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_element("#line .main-svg", timeout=30)
+    dash_duo.wait_for_element("#heat .main-svg", timeout=30)
+    dash_duo.wait_for_contains_text("#heat", "0.", timeout=30)  # the text template ran
+    assert "frame-ancestors" in __import__("urllib.request").request.urlopen(dash_duo.server_url).headers[
+        "Content-Security-Policy"]
     assert csp_violations(dash_duo) == []
