@@ -6,7 +6,10 @@ Conventions shared by every chart:
 - one colour per series everywhere (strategy blue, benchmark grey, universe amber);
 - returns are simple daily returns; cumulative return is ``prod(1 + r) - 1``;
 - floats are rounded (``ROUND_DIGITS``) before they go into a figure to keep payloads small;
-- long daily series use ``Scattergl`` (WebGL) so that many thousands of points stay fluid;
+- long daily series (more than ``WEBGL_MIN_POINTS`` points) use ``Scattergl`` (WebGL) so that
+  many thousands of points stay fluid; shorter ones use SVG ``Scatter``, which also draws
+  where WebGL is unavailable (remote desktops, GPU-less VMs) and keeps the browser's
+  limited number of WebGL contexts for the charts that need them;
 - empty or all-NaN input gives a figure with a centred "No data" note, never an exception.
 """
 
@@ -24,6 +27,7 @@ from plotly.subplots import make_subplots
 TRADING_DAYS = 252
 ROLLING_WINDOW = 63  # about one quarter of trading days
 ROUND_DIGITS = 6
+WEBGL_MIN_POINTS = 2000  # about eight years of trading days per line
 
 SERIES_COLORS: dict[str, str] = {
     "portfolio": "#2563eb",  # strategy
@@ -44,12 +48,15 @@ DIVERGING_SCALE = "RdYlGn"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _LAYOUT = dict(
     template="plotly_white",
-    margin=dict(l=56, r=24, t=48, b=40),
+    margin=dict(l=56, r=24, t=84, b=40),
     hovermode="x unified",
-    # Title on the left, legend on the right of the same line: they never overlap.
+    # Title on the top line, legend on the line below it (left), the mode bar top right:
+    # none of the three overlap, whatever the chart's width.
     title_x=0.0,
     title_xref="paper",
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+    title_y=0.985,
+    title_yanchor="top",
+    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
     font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
 )
 
@@ -62,6 +69,11 @@ def _rounded(values: Any) -> list[float | None]:
     array = np.asarray(values, dtype=np.float64).reshape(-1)
     out = np.round(array, ROUND_DIGITS)
     return [None if not math.isfinite(v) else float(v) for v in out.tolist()]
+
+
+def line_trace(n_points: int, **kwargs: Any) -> go.Scatter | go.Scattergl:
+    """A line trace: WebGL for long series, SVG otherwise (see the module docstring)."""
+    return go.Scattergl(**kwargs) if n_points > WEBGL_MIN_POINTS else go.Scatter(**kwargs)
 
 
 def empty_figure(title: str = "", message: str = "No data to show") -> go.Figure:
@@ -123,8 +135,8 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
     cumulative = cumulative_returns(frame)
     figure = go.Figure()
     for name in cumulative.columns:
-        figure.add_trace(go.Scattergl(
-            x=_iso(cumulative.index), y=_rounded(cumulative[name]), mode="lines",
+        figure.add_trace(line_trace(
+            len(cumulative), x=_iso(cumulative.index), y=_rounded(cumulative[name]), mode="lines",
             name=SERIES_LABELS[name], line=dict(color=SERIES_COLORS[name], width=2 if name == "portfolio" else 1.5),
             hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
         ))
@@ -145,8 +157,8 @@ def drawdown_figure(returns: Mapping[str, Sequence[Any]] | None,
     figure = go.Figure()
     for name in under.columns:
         is_strategy = name == "portfolio"
-        figure.add_trace(go.Scattergl(
-            x=_iso(under.index), y=_rounded(under[name]), mode="lines", name=SERIES_LABELS[name],
+        figure.add_trace(line_trace(
+            len(under), x=_iso(under.index), y=_rounded(under[name]), mode="lines", name=SERIES_LABELS[name],
             line=dict(color=SERIES_COLORS[name], width=1.5),
             fill="tozeroy" if is_strategy else None,
             fillcolor="rgba(37, 99, 235, 0.15)" if is_strategy else None,
@@ -217,8 +229,8 @@ def rolling_figure(returns: Mapping[str, Sequence[Any]] | None, window: int = RO
     dates = _iso(frame.index)
     for row, (key, fmt) in enumerate((("sharpe", ".2f"), ("volatility", ".1%")), start=1):
         for name in columns:
-            figure.add_trace(go.Scattergl(
-                x=dates, y=_rounded(rolling[key][name]), mode="lines", name=SERIES_LABELS[name],
+            figure.add_trace(line_trace(
+                len(dates), x=dates, y=_rounded(rolling[key][name]), mode="lines", name=SERIES_LABELS[name],
                 legendgroup=name, showlegend=row == 1, line=dict(color=SERIES_COLORS[name], width=1.5),
                 hovertemplate="%{y:" + fmt + "}<extra>" + SERIES_LABELS[name] + "</extra>",
             ), row=row, col=1)
@@ -255,7 +267,8 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     figure = go.Figure(go.Bar(
         base=[d.strftime("%Y-%m-%d") for d in start], x=duration_ms.tolist(), y=frame["symbol"].astype(str).tolist(),
         orientation="h", customdata=customdata, name="Held",
-        marker=dict(color=_rounded(numbers["weight"]), colorscale="Blues", cmin=0,
+        marker=dict(color=_rounded(numbers["weight"]), colorscale=[[0, "#93c5fd"], [1, "#1e3a8a"]], cmin=0,
+                    cmax=max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
                     colorbar=dict(title="Weight", tickformat=".0%"), line=dict(width=0)),
         hovertemplate=(
             "<b>%{y}</b> held %{customdata[0]} to %{customdata[1]}<br>"
@@ -265,7 +278,7 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
         ),
     ))
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, bargap=0.25,
-                         height=max(320, 22 * len(symbols) + 120), showlegend=False)
+                         height=max(320, 16 * len(symbols) + 120), showlegend=False)
     figure.update_xaxes(type="date")
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=symbols[::-1], title="")
     return figure
@@ -373,8 +386,8 @@ def normalised_prices_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.F
         first = series.dropna()
         if first.empty or first.iloc[0] == 0:
             continue
-        figure.add_trace(go.Scattergl(
-            x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines", name=str(symbol),
+        figure.add_trace(line_trace(
+            len(frame), x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines", name=str(symbol),
             line=dict(color=SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], width=1.5),
             hovertemplate="%{y:.3f}<extra>" + str(symbol) + "</extra>",
         ))

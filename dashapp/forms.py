@@ -112,7 +112,7 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
         dbc.Label(html.Span(spec.label, title=spec.help or None), html_for=ident, className="small mb-0 fw-semibold"),
         control,
         dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
-    ], xs=12, sm=6, className="mb-1")
+    ], xs=6, className="mb-1")
 
 
 def strategy_form(prefix: str, values: Mapping[str, Any] | None = None) -> dbc.Row:
@@ -235,4 +235,4 @@ def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
         dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
         control,
         dbc.FormFeedback(id=feedback_id(prefix, f"grid-{name}"), type="invalid", className="small"),
-    ], xs=12, sm=6, className="mb-2")
+    ], xs=6, className="mb-2")

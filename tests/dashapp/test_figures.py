@@ -34,7 +34,7 @@ def test_cumulative_returns_traces_and_values() -> None:
             "benchmark": [0.0, 0.01, None], "universe": [0.01, 0.01, 0.01]}
     figure = figures.cumulative_returns_figure(data)
     assert [t.name for t in figure.data] == ["Strategy", "Benchmark", "Eligible universe"]
-    assert all(isinstance(t, go.Scattergl) for t in figure.data)
+    assert all(isinstance(t, go.Scatter) for t in figure.data)  # short series: SVG
     # (1.1)(0.95) - 1 = 0.045; (1.045)(1.02) - 1 = 0.0659
     assert figure.data[0].y == pytest.approx((0.10, 0.045, 0.0659))
     # A missing day is a flat day, not a gap that breaks compounding.
@@ -160,6 +160,14 @@ def test_stock_charts() -> None:
     assert list(heat.x) == ["AAA", "BBB"] and list(heat.y) == ["AAA", "BBB"]
     assert heat.z[0] == pytest.approx((1.0, -0.5)) and heat.z[1] == pytest.approx((-0.5, 1.0))
     assert _is_empty_note(figures.correlation_figure({"index": ["AAA"], "AAA": [1.0]}))
+
+
+def test_long_series_use_webgl() -> None:
+    n = figures.WEBGL_MIN_POINTS + 1
+    data = {"date": [d.date().isoformat() for d in pd.bdate_range("2000-01-03", periods=n)],
+            "portfolio": [0.001] * n, "benchmark": [0.0] * n}
+    for builder in (figures.cumulative_returns_figure, figures.drawdown_figure, figures.rolling_figure):
+        assert all(isinstance(t, go.Scattergl) for t in builder(data).data)
 
 
 def test_payload_is_rounded() -> None:
