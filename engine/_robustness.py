@@ -54,7 +54,7 @@ def expected_max_sharpe(n_trials: int, variance: float) -> float:
         return 0.0
     quantile_1 = stats.norm.ppf(1.0 - 1.0 / n_trials)
     quantile_2 = stats.norm.ppf(1.0 - 1.0 / (n_trials * math.e))
-    return math.sqrt(variance) * ((1.0 - EULER_GAMMA) * quantile_1 + EULER_GAMMA * quantile_2)
+    return float(math.sqrt(variance) * ((1.0 - EULER_GAMMA) * quantile_1 + EULER_GAMMA * quantile_2))
 
 
 def probabilistic_sharpe_ratio(
