@@ -1,0 +1,99 @@
+"""``python -m engine sweep`` / ``robustness``: files written, columns, progress bar, exit 2 on bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine._cli import main
+from engine._demo import DemoProvider
+from engine._executor import SerialExecutor
+from engine._providers import load_market_data
+from engine._types import METRIC_NAMES
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = io.StringIO()
+    monkeypatch.setattr("sys.stderr", captured)  # the progress bar's stream
+    code, out, _ = _run(
+        ["sweep", "--grid", "min_likes=10,50", "--grid", "top_n=3,5", "--cost-bps", "5", "--executor", "serial",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0, out
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert list(table.columns) == ["min_likes", "top_n", *METRIC_NAMES, "error"]
+    assert list(zip(table["min_likes"], table["top_n"])) == [(10.0, 3), (10.0, 5), (50.0, 3), (50.0, 5)]
+    data = load_market_data(DemoProvider(), benchmark="QQQ")
+    expected = engine.run_sweep(
+        data, {"min_likes": (10.0, 50.0), "top_n": (3, 5)}, base=engine.StrategyParams(cost_bps=5.0),
+        executor=SerialExecutor(),
+    ).table  # fmt: skip
+    np.testing.assert_allclose(table["sharpe"], expected["sharpe"], rtol=1e-12)
+    assert table["error"].isna().all()
+    assert "4 configurations" in out and "serial executor" in out and "deflated Sharpe ratio" in out
+    assert captured.getvalue().rstrip().endswith("4/4")
+
+
+def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> None:
+    assert _run(["backtest", "--out", str(tmp_path / "bt")])[0] == 0
+    assert _run(["sweep", "--grid", "top_n=3", "--executor", "serial", "--out", str(tmp_path / "sw")])[0] == 0
+    metrics = json.loads((tmp_path / "bt" / "metrics.json").read_text())
+    columns = pd.read_csv(tmp_path / "sw" / "sweep.csv").columns
+    assert [c for c in columns if c in metrics] == list(METRIC_NAMES)
+
+
+def test_failed_configurations_are_listed(tmp_path: Path) -> None:
+    code, out, _ = _run(["sweep", "--grid", "benchmark=QQQ,ZZZZ", "--executor", "serial", "--out", str(tmp_path)])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert table["error"].notna().tolist() == [False, True]
+    assert "1 failed" in out and "failed: benchmark ZZZZ has no prices" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sweep"], "--grid"),
+        (["sweep", "--grid", "top_n=0"], "top_n must be a whole number from 1 to 500"),
+        (["sweep", "--grid", "colour=red"], "unknown sweep parameter"),
+        (["sweep", "--grid", "top_n"], "must look like name=v1,v2"),
+        (["sweep", "--grid", "top_n=3", "--top-n", "5"], "both swept"),
+        (["sweep", "--grid", "top_n=3", "--executor", "threads"], "invalid choice"),
+        (["sweep", "--grid", "top_n=3", "--max-configs", "0"], "--max-configs"),
+        (["sweep", "--grid", "top_n=1,2,3", "--max-configs", "2"], "3 configurations; the limit is 2"),
+        (["sweep", "--grid", "top_n=3", "--sentiment", "/nonexistent/s.csv"], "no such file"),
+        (["robustness", "--n-boot", "0"], "--n-boot"),
+        (["robustness", "--block-length", "0.5"], "--block-length"),
+        (["robustness", "--top-n", "x"], "top_n must be a whole number"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str) -> None:
+    code, out, err = _run(argv)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
+    code, out, _ = _run(
+        ["robustness", "--top-n", "4", "--n-boot", "200", "--n-random", "40", "--seed", "2", "--executor", "serial",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads((tmp_path / "robustness.json").read_text())
+    assert report["params"]["top_n"] == 4 and report["n_boot"] == 200 and report["seed"] == 2
+    assert report["random_portfolios"]["n"] == 40 and len(report["random_portfolios"]["sharpes"]) == 40
+    assert report["sharpe_ci"]["low"] <= report["sharpe_ci"]["estimate"] <= report["sharpe_ci"]["high"]
+    assert "Sharpe ratio:" in out and "random portfolios (40)" in out and "robustness.json" in out
