@@ -27,6 +27,7 @@ import inspect
 import json
 import logging
 import math
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -191,7 +192,8 @@ def _provider(source: Mapping[str, str]) -> Any:
                                 payload.get("sentiment_name", ""), payload.get("prices_name", ""))
     config = app_config()
     env = {"DATA_SOURCE": config.DATA_SOURCE, "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
-           "PRICES_PATH": config.PRICES_PATH or "", "DEMO_SEED": str(config.DEMO_SEED)}
+           "PRICES_PATH": config.PRICES_PATH or "", "DEMO_SEED": str(config.DEMO_SEED),
+           "YAHOO_CACHE_DIR": os.environ.get("YAHOO_CACHE_DIR") or str(yahoo_cache_dir())}
     return engine.provider_from_env(env)
 
 
