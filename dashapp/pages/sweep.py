@@ -245,6 +245,19 @@ def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None, *va
     return stored, None, sweep_query(base.to_dict(), grid, x, y, metric)
 
 
+@callback(
+    Output(f"{PREFIX}-message", "children", allow_duplicate=True),
+    Input(f"{PREFIX}-cancel", "n_clicks"),
+    prevent_initial_call=True,
+)
+def report_cancel(n_clicks: int | None) -> Any:
+    """Dash stops the job itself (``cancel=``); this only tells the user it happened."""
+    if not n_clicks:
+        return no_update
+    return components.info_alert("Sweep cancelled: no results were kept. Press Run sweep to start again.",
+                                 color="secondary")
+
+
 # ----------------------------------------------------------------- results (Store -> components)
 
 

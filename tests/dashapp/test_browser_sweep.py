@@ -72,7 +72,8 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
         "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
         "return g && g.data && g.data.length ? g.data[0] : null;"))
     assert heat["type"] == "heatmap" and list(heat["x"]) == ["3", "5"] and list(heat["y"]) == ["0", "1"]
-    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    url = dash_duo.driver.current_url
+    query = parse_qs(urlparse(url).query)
     assert query["grid_top_n"] == ["3,5"] and query["grid_lag_days"] == ["0,1"]
     summary = dash_duo.find_element("#sweep-summary").text
     assert "Configurations run 4" in summary and "Failed 0" in summary
@@ -84,6 +85,16 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
     assert rows[0][:2] == ["top_n", "lag_days"] and sorted((r[0], r[1]) for r in rows[1:]) == [
         ("3", "0"), ("3", "1"), ("5", "0"), ("5", "1")]
+
+    # The page's URL reproduces the sweep: a fresh load runs it again (from the cache).
+    dash_duo.driver.get("about:blank")
+    dash_duo.driver.get(f"{dash_duo.server_url}/sweep?{urlparse(url).query}")
+    dash_duo.wait_for_contains_text("#sweep-summary", "Configurations run 4", timeout=WAIT_S)
+    again = _poll(lambda: dash_duo.driver.execute_script(
+        "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
+        "return g && g.data && g.data.length ? g.data[0] : null;"))
+    assert again["z"] == heat["z"]
+    _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
 
     # A click on a row opens that configuration on the Backtest page, which runs it.
     first = dash_duo.find_element("#sweep-table tr td[data-dash-column='top_n']")

@@ -165,3 +165,8 @@ def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
     assert lines[0].startswith("top_n,total_return,cagr")
     assert len(lines) == 3 and lines[2].startswith("10,") and lines[2].endswith("no symbol passed the filters")
     assert '# grid: {"top_n": [3, 10]}' in data["content"]
+
+
+def test_cancel_is_reported(page) -> None:
+    assert "cancelled" in _text(page.report_cancel(1))
+    assert page.report_cancel(None) is no_update
