@@ -193,7 +193,7 @@ def _provider(source: Mapping[str, str]) -> Any:
     config = app_config()
     env = {"DATA_SOURCE": config.DATA_SOURCE, "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
            "PRICES_PATH": config.PRICES_PATH or "", "DEMO_SEED": str(config.DEMO_SEED),
-           "YAHOO_CACHE_DIR": os.environ.get("YAHOO_CACHE_DIR") or str(yahoo_cache_dir())}
+           "YAHOO_CACHE_DIR": str(yahoo_cache_dir())}
     return engine.provider_from_env(env)
 
 
@@ -209,8 +209,9 @@ def _upload_provider(sentiment: bytes, prices: bytes | None, sentiment_name: str
 
 
 def yahoo_cache_dir() -> Path:
-    """Downloaded Yahoo prices are kept next to the app's cache (shared by its workers)."""
-    return Path(app_config().CACHE_DIR) / "yahoo"
+    """Where downloaded Yahoo prices are kept: ``YAHOO_CACHE_DIR``, else beside the app's cache."""
+    configured = os.environ.get("YAHOO_CACHE_DIR", "").strip()
+    return Path(configured) if configured else Path(app_config().CACHE_DIR) / "yahoo"
 
 
 def source_info(source: Mapping[str, Any] | None) -> dict[str, Any]:
