@@ -541,3 +541,29 @@ def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
     status, ready = http(topo, "GET", "/ready")
     assert status == 503 and "cache" in ready["down"]
 
+
+
+def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[str, str]]:
+    """``python -m engine sweep`` over top_n x weighting; rows of its sweep.csv."""
+    out = topo.root / f"sweep-{executor}-{secrets.token_hex(4)}"
+    env = dict(topo.env, RAY_ADDRESS=topo.gcs_address) if on_cluster else topo.env
+    done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--grid", "top_n=2,4,6,8",
+                           "--grid", "weighting=equal,inverse_volatility", "--executor", executor,
+                           "--out", str(out)], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "sweep.csv", newline="") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+def test_work_completes_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
+    topo.stop("ray-worker")
+    wait_until("the cluster to count one node", lambda: len(ray_query(topo, ALIVE_NODES) or [0, 0]) == 1,
+               limit_s=120, every_s=1.0)
+    on_head = cli_sweep(topo, "ray", on_cluster=True)
+    assert len(on_head) == 8 and not any(row.get("error") for row in on_head)
+    assert on_head == cli_sweep(topo, "serial", on_cluster=False), "Ray and in-process sweeps must agree"
+    # The web tier is unaffected: it still answers and still reaches the (smaller) cluster.
+    assert http(topo, "GET", "/health") == (200, {"status": "ok"})
+    _, ready = http(topo, "GET", "/ready")
+    assert ready["checks"]["ray"]["status"] == "ok", ready
+    assert ready["checks"]["ray"]["detail"]["nodes"] == 1
