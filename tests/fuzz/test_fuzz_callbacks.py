@@ -6,8 +6,8 @@ value is attacker-controlled, including ``dcc.Store`` data that the pages themse
 Contract: a 4xx, or a 200/204 whose body is plain JSON (an in-page error at worst), never a
 5xx, never traceback text, and the next normal request still works.
 
-Callbacks are discovered from ``/_dash-dependencies``; ``KNOWN_CALLBACKS`` lists each one
-(a new callback fails ``test_every_callback_is_fuzzed`` until it is added here).
+Callbacks are discovered from ``/_dash-dependencies`` (a callback added later is fuzzed too);
+``KNOWN_BUGS`` holds the ones that fail today, each as a strict xfail.
 Background callbacks (a sweep, a robustness run) are not posted: each would start a job
 process; their argument parsing is fuzzed directly below.
 """
@@ -42,36 +42,23 @@ HOSTILE = (None, 10**400, -1, 0, True, 1e308, -1e308, "", "x" * 10_000, [1] * 1_
 
 SWEEP_STORE_BUG = ("BUG: dashapp/pages/sweep.py trusts the sweep-result/active_cell values sent by the client "
                    "(result.get / active_cell.get on a list, string or number): AttributeError -> 500")
-# First output of each server-side callback -> None, or the reason its hostile-value test is xfail.
-KNOWN_CALLBACKS: dict[str, str | None] = {
-    "source-badge.children": None,
-    "stocks-symbols.options": None,
-    "stocks-start.invalid": None,
-    "stocks-results.children": None,
-    "stocks-download.data": None,
+# First output of a server-side callback -> why one hostile value in every slot gives a 500 (each is an
+# xfail test below; every other callback, including ones added later, must pass the same matrix).
+KNOWN_BUGS: dict[str, str] = {
     "backtest-start.invalid": "BUG: backtest validate_form -> forms.field_errors -> engine/_params.py _to_float: "
                               "OverflowError for a JSON integer beyond float range (10**400) -> 500",
-    "backtest-results.children": None,
-    "backtest-download-returns.data": None,
-    "backtest-download-holdings.data": None,
-    "backtest-download-metrics.data": None,
-    "data-candidate.data": None,
-    "session-source.data": None,
-    "data-active.children": None,
     "sweep-grid-top_n.invalid": "BUG: sweep validate_sweep_form -> dashapp/forms.py split_values iterates a "
                                 "number (TypeError) -> 500",
     "sweep-table.data": SWEEP_STORE_BUG,
     "sweep-heatmap.figure": SWEEP_STORE_BUG,
     "sweep-open.href": SWEEP_STORE_BUG,
-    "sweep-download.data": None,
-    "status-message.children": None,
-    "status-cluster.children": None,
-    "sweep-cancel.id": None,
     "_pages_content.children": "BUG (framework route): Dash's pages router raises AttributeError / "
                                "UnsupportedRelativePath for a non-string or relative pathname -> 500 "
                                "(should be a 400)",
 }
-BACKGROUND = ("backtest-robustness.children", "sweep-result.data")
+# Callbacks that survive one hostile value in every slot but not some mixes (each has its own xfail test).
+MIXED_BUGS = {"stocks-symbols.options": "BUG: dashapp/pages/stocks.py load_symbols does set(chosen) on the "
+                                        "client's stocks-symbols value: a number -> TypeError -> 500"}
 
 
 # ----- the app and its callbacks ---------------------------------------------------------------------
@@ -179,31 +166,49 @@ def assert_still_serving(client: Any, dependencies: dict[str, dict[str, Any]]) -
 # ----- through the running app --------------------------------------------------------------------------
 
 
-def test_every_callback_is_fuzzed(dependencies: dict[str, dict[str, Any]]) -> None:
-    server_side = {key for key, dep in dependencies.items() if not dep.get("background")}
-    assert server_side == set(KNOWN_CALLBACKS), "add new callbacks to KNOWN_CALLBACKS"
-    assert {key for key, dep in dependencies.items() if dep.get("background")} == set(BACKGROUND)
+def _server_side(dependencies: dict[str, dict[str, Any]]) -> list[str]:
+    return sorted(key for key, dep in dependencies.items() if not dep.get("background"))
 
 
-def _callback_params() -> list[Any]:
-    return [pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else key
-            for key, reason in KNOWN_CALLBACKS.items()]
-
-
-@pytest.mark.parametrize("key", _callback_params())
-def test_hostile_values_in_every_slot(key: str, client: Any, dependencies: dict[str, dict[str, Any]],
-                                      errors: _Errors) -> None:
+def _hostile_matrix(key: str, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors) -> list[str]:
+    """One hostile value in every input and state slot of ``key``; the failures found."""
     dep = dependencies[key]
+    failures = []
     for value in HOSTILE:
         body = request_body(dep, [value] * len(dep["inputs"]), [value] * len(dep["state"]))
-        assert_handled(post(client, body), f"{key} <- {str(value)[:40]!r}", errors)
+        try:
+            assert_handled(post(client, body), f"{key} <- {str(value)[:40]!r}", errors)
+        except AssertionError as exc:
+            failures.append(str(exc).splitlines()[0])
+    return failures
+
+
+def test_background_callbacks_are_the_two_jobs(dependencies: dict[str, dict[str, Any]]) -> None:
+    background = {key for key, dep in dependencies.items() if dep.get("background")}
+    assert background == {"backtest-robustness.children", "sweep-result.data"}
+
+
+def test_every_callback_survives_hostile_values(client: Any, dependencies: dict[str, dict[str, Any]],
+                                                errors: _Errors) -> None:
+    keys = [key for key in _server_side(dependencies) if key not in KNOWN_BUGS]
+    assert len(keys) >= 12
+    failures = [failure for key in keys for failure in _hostile_matrix(key, client, dependencies, errors)]
+    assert not failures, failures
     assert_still_serving(client, dependencies)
 
 
-# Callbacks that survive one hostile value in every slot but not some mixes (each has its own xfail test).
-MIXED_BUGS = {"stocks-symbols.options": "BUG: dashapp/pages/stocks.py load_symbols does set(chosen) on the "
-                                        "client's stocks-symbols value: a number -> TypeError -> 500"}
-SAFE_KEYS = sorted(key for key, reason in KNOWN_CALLBACKS.items() if reason is None and key not in MIXED_BUGS)
+@pytest.mark.parametrize("key", sorted(KNOWN_BUGS))
+def test_known_bug(key: str, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors,
+                   request: pytest.FixtureRequest) -> None:
+    request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS[key]))
+    if key not in dependencies:
+        pytest.fail(f"{key} is no longer a callback: remove it from KNOWN_BUGS")
+    failures = _hostile_matrix(key, client, dependencies, errors)
+    assert_still_serving(client, dependencies)
+    assert not failures, failures
+
+
+
 hostile_values = st.one_of(st.sampled_from(HOSTILE), st.none(), st.integers(-(10**12), 10**12), st.text(max_size=40),
                            st.floats(allow_nan=False, allow_infinity=False),
                            st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=5),
@@ -214,16 +219,18 @@ hostile_values = st.one_of(st.sampled_from(HOSTILE), st.none(), st.integers(-(10
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
-@given(key=st.sampled_from(SAFE_KEYS), data=st.data())
-def test_mixed_hostile_values(key: str, data: st.DataObject, client: Any, dependencies: dict[str, dict[str, Any]],
+@given(data=st.data())
+def test_mixed_hostile_values(data: st.DataObject, client: Any, dependencies: dict[str, dict[str, Any]],
                               errors: _Errors) -> None:
+    keys = [k for k in _server_side(dependencies) if k not in KNOWN_BUGS and k not in MIXED_BUGS]
+    key = data.draw(st.sampled_from(keys))
     dep = dependencies[key]
     inputs = [data.draw(hostile_values) for _ in dep["inputs"]]
     state = [data.draw(hostile_values) for _ in dep["state"]]
     assert_handled(post(client, request_body(dep, inputs, state)), f"{key} <- {inputs!r:.80} {state!r:.80}", errors)
 
 
-@pytest.mark.xfail(strict=True, reason=MIXED_BUGS["stocks-symbols.options"])
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=MIXED_BUGS["stocks-symbols.options"])
 def test_stocks_symbols_of_the_wrong_type_are_handled(client: Any, dependencies: dict[str, dict[str, Any]],
                                                       errors: _Errors) -> None:
     dep = dependencies["stocks-symbols.options"]
