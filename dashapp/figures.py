@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -29,16 +30,16 @@ ROLLING_WINDOW = 63  # about one quarter of trading days
 ROUND_DIGITS = 6
 WEBGL_MIN_POINTS = 2000  # about eight years of trading days per line
 
-SERIES_COLORS: dict[str, str] = {
+SERIES_COLORS: Mapping[str, str] = MappingProxyType({
     "portfolio": "#2563eb",  # strategy
     "benchmark": "#6b7280",
     "universe": "#d97706",  # eligible-universe equal weight
-}
-SERIES_LABELS: dict[str, str] = {
+})
+SERIES_LABELS: Mapping[str, str] = MappingProxyType({
     "portfolio": "Strategy",
     "benchmark": "Benchmark",
     "universe": "Eligible universe",
-}
+})
 # Qualitative palette for per-symbol charts (stocks page).
 SYMBOL_PALETTE: tuple[str, ...] = (
     "#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed",
@@ -46,7 +47,7 @@ SYMBOL_PALETTE: tuple[str, ...] = (
 )
 DIVERGING_SCALE = "RdYlGn"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_LAYOUT = dict(
+_LAYOUT: Mapping[str, Any] = MappingProxyType(dict(
     template="plotly_white",
     margin=dict(l=56, r=24, t=84, b=40),
     hovermode="x unified",
@@ -58,7 +59,7 @@ _LAYOUT = dict(
     title_yanchor="top",
     legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
     font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
-)
+))
 
 
 # ----------------------------------------------------------------- helpers

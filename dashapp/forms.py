@@ -16,6 +16,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -66,7 +67,7 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 CHOICE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind == "select")
-_SPECS = {spec.name: spec for spec in FIELDS}
+_SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in FIELDS})
 
 # Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).
 SWEEPABLE: tuple[str, ...] = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -30,8 +31,8 @@ register_page(__name__, path="/", name="Backtest", title="Backtest · Sentiment 
 
 PREFIX = "backtest"
 SESSION_SOURCE = "session-source"
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True,
+                                                   "modeBarButtonsToRemove": ("select2d", "lasso2d", "autoScale2d")})
 # (metric, card title, format) in the order the cards are shown.
 HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("total_return", "Total return", "pct"),
@@ -203,7 +204,7 @@ def metric_cards(result: Mapping[str, Any]) -> dbc.Row:
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=GRAPH_CONFIG, className="spl-graph")
+    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph")
 
 
 def run_summary(result: Mapping[str, Any]) -> html.Div:
@@ -286,7 +287,8 @@ def metrics_csv(result: Mapping[str, Any]) -> str:
     return csv_export.frame_to_csv(frame, header=_header(result, "performance metrics (252-day annualisation)"))
 
 
-_CSV_BUILDERS = {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv}
+_CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
+    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv})
 
 
 def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -26,7 +27,7 @@ register_page(__name__, path="/stocks", name="Stocks", title="Stocks · Sentimen
 PREFIX = "stocks"
 SESSION_SOURCE = "session-source"
 DEFAULT_SYMBOL_COUNT = 4
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True})
 METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("total_return", "Total return", "pct"),
     ("annual_volatility", "Volatility (annual)", "pct"),
@@ -185,7 +186,7 @@ def metrics_table(metrics: Mapping[str, Sequence[Any]] | None) -> Any:
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=GRAPH_CONFIG)
+    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG))
 
 
 def results_section(analysis: Mapping[str, Any]) -> list[Any]:

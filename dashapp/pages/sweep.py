@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -28,11 +29,12 @@ register_page(__name__, path="/sweep", name="Sweep", title="Sweep · Sentiment P
 
 PREFIX = "sweep"
 SESSION_SOURCE = "session-source"
-DEFAULT_GRID: dict[str, str | list[str]] = {"top_n": "3, 5, 10", "weighting": ["equal", "inverse_volatility"]}
+DEFAULT_GRID: Mapping[str, str | tuple[str, ...]] = MappingProxyType(
+    {"top_n": "3, 5, 10", "weighting": ("equal", "inverse_volatility")})
 DEFAULT_METRIC = "sharpe"
 PERCENT_METRICS = frozenset({"total_return", "cagr", "annual_volatility", "max_drawdown", "alpha",
                              "tracking_error", "hit_rate", "avg_turnover"})
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True})
 ERROR_COLUMN = "error"
 
 
@@ -105,7 +107,7 @@ def layout(**query: Any) -> html.Div:
         html.Div(id=f"{PREFIX}-summary"),
         heatmap_controls,
         dcc.Loading(dcc.Graph(id=f"{PREFIX}-heatmap", figure=figures.empty_figure("Heatmap", "Run a sweep"),
-                              config=GRAPH_CONFIG), type="default"),
+                              config=dict(GRAPH_CONFIG)), type="default"),
         html.P("Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
                "filter with the boxes under the headers (e.g. > 1).", className="small text-muted mt-3 mb-1"),
         dash_table.DataTable(
@@ -114,7 +116,7 @@ def layout(**query: Any) -> html.Div:
             style_table={"overflowX": "auto"},
             style_cell={"fontFamily": "inherit", "fontSize": "0.8rem", "padding": "4px 8px", "cursor": "pointer"},
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
-            style_data_conditional=[ERROR_STYLE],
+            style_data_conditional=[dict(ERROR_STYLE)],
         ),
         html.Div(id=f"{PREFIX}-failed", className="mt-3"),
     ])
@@ -354,12 +356,13 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
                      color="warning", className="small")
 
 
-ERROR_STYLE = {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"}
+ERROR_STYLE: Mapping[str, Any] = MappingProxyType(
+    {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"})
 
 
 def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Failed configurations' error in red; the best configuration's row highlighted."""
-    styles = [ERROR_STYLE]
+    styles: list[dict[str, Any]] = [dict(ERROR_STYLE)]
     best = best_index(result)
     if best is not None:
         styles.append({"if": {"filter_query": f"{{id}} = {best}"}, "backgroundColor": "#dbeafe",
@@ -380,7 +383,7 @@ def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 )
 def show_result(result: Mapping[str, Any] | None) -> tuple[Any, ...]:
     if not result:
-        return [], [], [ERROR_STYLE], None, None, True, [], []
+        return [], [], [dict(ERROR_STYLE)], None, None, True, [], []
     options = [{"label": name.replace("_", " "), "value": name} for name in result.get("grid") or {}]
     return (table_rows(result), table_columns(result), table_styles(result), summary_block(result),
             failed_block(result), False, options, options)
