@@ -1,0 +1,335 @@
+"""A real two-node Ray cluster on loopback (head + worker node, token auth), joined through
+RAY_ADDRESS: sweeps survive a killed worker process; unreachable or wrongly-authenticated
+clusters fail fast with ClusterUnavailableError; gunicorn workers share the embedded
+cluster and still shut down gracefully on SIGTERM.
+
+Every process is started here with its own temp dir and ports, in its own session, and is
+killed by pid / process group at the end (never a global `ray stop`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import engine
+from engine import _ray
+from engine._demo import DemoProvider
+from engine._executor import SerialExecutor
+from engine._providers import load_market_data
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+RAY_CLI = [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
+
+
+@dataclasses.dataclass
+class Cluster:
+    address: str
+    token: str
+    processes: list[subprocess.Popen[bytes]]
+    root: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if text.encode() in log.read_bytes():
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"{log.name} exited: {log.read_text()[-800:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{log.name}: no {text!r} within {timeout_s} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # its session only: raylet, workers, agents
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def _node(root: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    common = [
+        "--block", "--disable-usage-stats", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+        "--object-store-memory=150000000", "--min-worker-port=0", "--max-worker-port=0",
+        f"--dashboard-agent-listen-port={_free_port()}", f"--temp-dir={root / 'ray'}",
+    ]  # fmt: skip
+    log = root / f"{name}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [*RAY_CLI, "start", *args, *common], env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    _wait_for(log, "Ray runtime started", process)
+    return process
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    root = Path(tempfile.mkdtemp(prefix="spl-c", dir="/tmp"))
+    token = secrets.token_hex(32)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH") and k != "RAY_ADDRESS"}
+    env.update(
+        RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, RAY_USAGE_STATS_ENABLED="0",
+        RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0", PYTHONPATH=str(REPO),
+    )  # fmt: skip
+    port = _free_port()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        processes.append(_node(root, "head", ["--head", f"--port={port}", "--include-dashboard=false"], env))
+        processes.append(_node(root, "worker", [f"--address=127.0.0.1:{port}"], env))
+        yield Cluster(address=f"127.0.0.1:{port}", token=token, processes=processes, root=root)
+    finally:
+        _ray._disconnect()
+        for process in reversed(processes):
+            _stop(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def joined(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    """This process's driver points at the test cluster through the environment only."""
+    monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", cluster.token)
+    yield cluster
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _descends_from(pid: int, ancestors: set[int]) -> bool:
+    for _ in range(6):  # task worker <- raylet <- `ray start`
+        pid = _parent(pid)
+        if pid in ancestors:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
+def _busy_task_workers(cluster: Cluster) -> list[int]:
+    """Pids of worker processes of *this* cluster currently running one of our tasks
+    (Ray titles a worker ``ray::<function>`` while it runs a task; ours is ``_call``)."""
+    ours = {p.pid for p in cluster.processes}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            if title.startswith(b"ray::_call") and _descends_from(int(entry.name), ours):
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def test_status_of_the_external_cluster(joined: Cluster) -> None:
+    _ray.connect()
+    status = engine.cluster_status()
+    assert (status.mode, status.address, status.error) == ("external", joined.address, None)
+    assert status.nodes == 2 and status.cpus == 2.0
+
+
+def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster) -> None:
+    data = load_market_data(DemoProvider(), benchmark="QQQ")
+    grid = {"top_n": (3, 5, 8, 12), "min_likes": (0.0, 10.0, 20.0, 40.0, 80.0), "weighting": ("hrp", "min_variance"),
+            "rebalance": ("weekly", "monthly")}  # fmt: skip
+    outcome: dict[str, Any] = {}
+
+    def sweep() -> None:
+        try:
+            outcome["result"] = engine.run_sweep(data, grid, executor=engine.RayExecutor())
+        except BaseException as exc:  # reported below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    killed: list[int] = []
+    deadline = time.monotonic() + 120
+    while thread.is_alive() and not killed and time.monotonic() < deadline:
+        busy = _busy_task_workers(joined)
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)  # a worker process dies mid-task
+            killed.append(busy[0])
+        time.sleep(0.05)
+    thread.join(timeout=300)
+    assert killed, "no busy task worker was seen (the sweep ended too fast)"
+    assert "error" not in outcome, outcome.get("error")
+    on_ray = outcome["result"]
+    assert on_ray.executor == "ray" and on_ray.n_failed == 0 and len(on_ray.table) == 80
+    serial = engine.run_sweep(data, grid, executor=SerialExecutor())
+    pd.testing.assert_frame_equal(on_ray.table, serial.table)
+
+
+def test_unreachable_address_raises_cluster_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ray._disconnect()
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{_free_port()}")
+    with pytest.raises(engine.ClusterUnavailableError, match="unreachable"):
+        engine.run_sweep(
+            load_market_data(DemoProvider(n_symbols=20, years=1)), {"top_n": tuple(range(1, 30))},
+            executor=engine.RayExecutor(),
+        )  # fmt: skip
+
+
+def _connect_in_subprocess(env_changes: dict[str, str]) -> str:
+    """Connect from a fresh process (a failed ray.init must not linger in this one)."""
+    script = textwrap.dedent(
+        """
+        import os
+        from engine import _ray
+        try:
+            _ray.connect()
+            print("CONNECTED")
+        except Exception as exc:
+            print(type(exc).__name__, exc)
+        os._exit(0)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env.update(PYTHONPATH=str(REPO), SPL_RAY_CONNECT_TIMEOUT_S="4", **env_changes)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_silent_port_times_out_instead_of_hanging() -> None:
+    with socket.socket() as server:  # accepts TCP connections, never speaks gRPC
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        line = _connect_in_subprocess({"RAY_ADDRESS": f"127.0.0.1:{server.getsockname()[1]}"})
+    assert line.startswith("ClusterUnavailableError"), line
+
+
+def test_a_wrong_token_is_refused_with_a_token_hint(cluster: Cluster) -> None:
+    line = _connect_in_subprocess(
+        {"RAY_ADDRESS": cluster.address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "not-the-token"}
+    )
+    assert line.startswith("ClusterUnavailableError") and "token" in line, line
+    assert _connect_in_subprocess(
+        {"RAY_ADDRESS": cluster.address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token}
+    ) == "CONNECTED"
+
+
+# ----- gunicorn: workers share the embedded cluster and still stop gracefully -------------
+
+APP = '''
+import os, time
+from engine import _ray
+
+def app(environ, start_response):
+    ray = _ray.connect()
+    if environ["PATH_INFO"] == "/slow":
+        time.sleep(3)  # SIGTERM arrives meanwhile: a graceful worker finishes this answer
+    body = f"{os.getpid()} {_ray._connection.address} {ray.is_initialized()}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+CONF = '''
+workers = 2
+worker_class = "sync"
+graceful_timeout = 20
+timeout = 120
+
+def on_exit(server):
+    from engine._ray import shutdown_embedded_cluster
+    shutdown_embedded_cluster()
+'''
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's PID 1 may never reap the orphaned head)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_gunicorn_workers_share_one_cluster_and_stop_gracefully(tmp_path: Path) -> None:
+    runtime = Path(tempfile.mkdtemp(prefix="spl-g", dir="/tmp"))
+    (tmp_path / "spl_app.py").write_text(APP)
+    (tmp_path / "gconf.py").write_text(CONF)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH") and k != "RAY_ADDRESS"}
+    env.update(SPL_RUNTIME_DIR=str(runtime), PYTHONPATH=f"{REPO}{os.pathsep}{tmp_path}")
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(tmp_path / "gconf.py"), "-b", f"127.0.0.1:{port}",
+             "spl_app:app"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
+        )  # fmt: skip
+    try:
+        _wait_for(log, "Booting worker", server, timeout_s=60)
+        answers = set()
+        deadline = time.monotonic() + 120
+        while len({a.split()[0] for a in answers}) < 2 and time.monotonic() < deadline:
+            status, body = _get(port, "/")
+            assert status == 200
+            answers.add(body)
+        pids = {a.split()[0] for a in answers}
+        assert len(pids) == 2, answers  # both workers joined Ray ...
+        assert {a.split(" ", 1)[1] for a in answers} == {f"{json.loads((runtime / 'cluster.json').read_text())['address']} True"}
+        head_pid = json.loads((runtime / "cluster.json").read_text())["pid"]  # ... of one head
+
+        slow: dict[str, Any] = {}
+        request = threading.Thread(target=lambda: slow.update(answer=_get(port, "/slow")))
+        request.start()
+        time.sleep(1.0)  # the request is being served
+        server.send_signal(signal.SIGTERM)
+        request.join(timeout=60)
+        assert slow.get("answer", (0, ""))[0] == 200  # finished, not cut off
+        assert server.wait(timeout=60) == 0
+        assert not (runtime / "cluster.json").exists()  # on_exit stopped the head
+        assert not _running(head_pid)
+        text = log.read_text()
+        assert "Traceback" not in text and "SIGTERM received" not in text, text[-2000:]
+    finally:
+        _stop(server)
+        if (runtime / "cluster.json").exists():
+            with contextlib.suppress(Exception):
+                os.killpg(json.loads((runtime / "cluster.json").read_text())["pid"], signal.SIGKILL)
+        shutil.rmtree(runtime, ignore_errors=True)
