@@ -401,8 +401,9 @@ def topo() -> Iterator[Topology]:
         _start_app(topology)
         yield topology
     finally:
-        for name in ("app", "redis", "ray-worker", "ray-head"):
-            topology.stop(name)
+        # Ray nodes stop within a second of SIGTERM; only `ray start --block` may linger.
+        for name, grace_s in (("app", 15.0), ("redis", 5.0), ("ray-worker", 5.0), ("ray-head", 5.0)):
+            topology.stop(name, grace_s)
         _kill_leftovers_under(root)
         shutil.rmtree(root, ignore_errors=True)
 
@@ -556,7 +557,7 @@ def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[s
 
 
 def test_work_completes_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
-    topo.stop("ray-worker")
+    topo.stop("ray-worker", grace_s=5.0)
     wait_until("the cluster to count one node", lambda: len(ray_query(topo, ALIVE_NODES) or [0, 0]) == 1,
                limit_s=120, every_s=1.0)
     on_head = cli_sweep(topo, "ray", on_cluster=True)
