@@ -112,6 +112,7 @@ def test_ray_services_run_the_repo_scripts_with_room_for_the_object_store(compos
         assert service["healthcheck"]["test"] == ["CMD", f"{APP_DIR_IN_IMAGE}/deploy/bin/ray-health.sh"]
         assert _bytes(service["shm_size"]) >= 1024**3
         assert service.get("image") == services["app"]["image"], "every node must run the same Ray"
+        assert service.get("build") == services["app"]["build"] == {"context": "."}
     assert services["ray-worker"]["environment"]["RAY_HEAD_ADDRESS"] == "ray-head:6379"
     assert services["app"]["environment"]["RAY_ADDRESS"] == "ray-head:6379"
     assert "--include-dashboard=false" in (BIN / "ray-node.sh").read_text()
