@@ -177,6 +177,15 @@ def test_dockerfile_base_user_healthcheck_and_entrypoint() -> None:
     assert 'exec "$python" -m gunicorn -c "$app_dir/gunicorn.conf.py"' in (BIN / "app.sh").read_text()
 
 
+def test_dockerfile_exec_forms_are_valid_json() -> None:
+    import json
+
+    for kind, arg in _dockerfile():
+        text = arg.split("CMD", 1)[1].strip() if kind == "HEALTHCHECK" else arg
+        if kind in ("ENTRYPOINT", "CMD", "HEALTHCHECK"):
+            assert isinstance(json.loads(text), list), f"{kind} must use the exec (JSON) form"
+
+
 def test_dockerfile_installs_dependencies_before_copying_code() -> None:
     instructions = _dockerfile()
     position = {f"{kind} {arg}": i for i, (kind, arg) in enumerate(instructions)}
