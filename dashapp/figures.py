@@ -96,7 +96,8 @@ def returns_frame(returns: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     if not returns or "date" not in returns or len(returns["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
     dates = pd.to_datetime(pd.Series(list(returns["date"])), errors="coerce", format="ISO8601")
-    data = {name: pd.to_numeric(pd.Series(list(returns[name]), dtype=object), errors="coerce").astype(np.float64)
+    data = {name: pd.to_numeric(pd.Series(list(returns[name]), dtype=object),
+                                errors="coerce").astype(np.float64)
             for name in SERIES_COLORS if name in returns}
     frame = pd.DataFrame(data)
     frame.index = pd.DatetimeIndex(dates, name="date")
@@ -138,7 +139,8 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
     for name in cumulative.columns:
         figure.add_trace(line_trace(
             len(cumulative), x=_iso(cumulative.index), y=_rounded(cumulative[name]), mode="lines",
-            name=SERIES_LABELS[name], line=dict(color=SERIES_COLORS[name], width=2 if name == "portfolio" else 1.5),
+            name=SERIES_LABELS[name], line=dict(color=SERIES_COLORS[name],
+                                                width=2 if name == "portfolio" else 1.5),
             hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
         ))
     figure.update_layout(**_LAYOUT, title=title)
@@ -175,7 +177,8 @@ def drawdown_figure(returns: Mapping[str, Sequence[Any]] | None,
     return figure
 
 
-def monthly_returns_table(returns: Mapping[str, Sequence[Any]] | None, column: str = "portfolio") -> pd.DataFrame:
+def monthly_returns_table(returns: Mapping[str, Sequence[Any]] | None,
+                          column: str = "portfolio") -> pd.DataFrame:
     """Year x month table (columns 1..12) of compounded monthly returns; NaN where no day."""
     frame = returns_frame(returns)
     if column not in frame.columns or not frame[column].notna().any():
@@ -186,7 +189,8 @@ def monthly_returns_table(returns: Mapping[str, Sequence[Any]] | None, column: s
     return table.reindex(columns=range(1, 13))
 
 
-def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None, column: str = "portfolio") -> go.Figure:
+def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None,
+                           column: str = "portfolio") -> go.Figure:
     """Calendar heatmap of monthly strategy returns (rows: years, columns: months)."""
     table = monthly_returns_table(returns, column)
     title = "Monthly returns"
@@ -207,7 +211,8 @@ def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None, column: 
     return figure
 
 
-def rolling_metrics(frame: pd.DataFrame, window: int = ROLLING_WINDOW, risk_free: float = 0.0) -> dict[str, pd.DataFrame]:
+def rolling_metrics(frame: pd.DataFrame, window: int = ROLLING_WINDOW,
+                    risk_free: float = 0.0) -> dict[str, pd.DataFrame]:
     """Rolling annualised Sharpe ratio and volatility (sample std, 252-day annualisation)."""
     excess = frame - risk_free / TRADING_DAYS
     mean = excess.rolling(window, min_periods=window).mean()
@@ -256,7 +261,8 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     start, end = start[frame.index], end[frame.index]
     # A bar spans the holding period inclusive of its last day (+1 day so one-day periods show).
     duration_ms = ((end - start).dt.days + 1) * 86_400_000
-    numbers = {k: pd.to_numeric(frame[k], errors="coerce") if k in frame else pd.Series(np.nan, index=frame.index)
+    missing = pd.Series(np.nan, index=frame.index)
+    numbers = {k: pd.to_numeric(frame[k], errors="coerce") if k in frame else missing
                for k in ("weight", "signal", "rank", "likes", "comments")}
     # zip, not np.column_stack: a string column would turn every number into text.
     customdata = [list(row) for row in zip(
@@ -266,7 +272,8 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     )]
     symbols = sorted(frame["symbol"].astype(str).unique())
     figure = go.Figure(go.Bar(
-        base=[d.strftime("%Y-%m-%d") for d in start], x=duration_ms.tolist(), y=frame["symbol"].astype(str).tolist(),
+        base=[d.strftime("%Y-%m-%d") for d in start], x=duration_ms.tolist(),
+        y=frame["symbol"].astype(str).tolist(),
         orientation="h", customdata=customdata, name="Held",
         marker=dict(color=_rounded(numbers["weight"]), colorscale=[[0, "#93c5fd"], [1, "#1e3a8a"]], cmin=0,
                     cmax=max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
@@ -290,7 +297,8 @@ def turnover_figure(periods: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     title = "Turnover per rebalance"
     if not periods or not periods.get("period_start"):
         return empty_figure(title)
-    turnover = _rounded(pd.to_numeric(pd.Series(list(periods.get("turnover", [])), dtype=object), errors="coerce"))
+    turnover = _rounded(pd.to_numeric(pd.Series(list(periods.get("turnover", [])), dtype=object),
+                                      errors="coerce"))
     cost = _rounded(pd.to_numeric(pd.Series(list(periods.get("cost", [None] * len(turnover))), dtype=object),
                                   errors="coerce"))
     selected = list(periods.get("n_selected", [None] * len(turnover)))
@@ -317,8 +325,9 @@ def distribution_figure(values: Sequence[float] | None, observed: float | None, 
         hovertemplate="%{x:" + value_format + "}: %{y} portfolios<extra></extra>",
     ))
     if observed is not None and math.isfinite(observed):
-        figure.add_vline(x=round(float(observed), ROUND_DIGITS), line_color=SERIES_COLORS["portfolio"], line_width=3,
-                         annotation_text=f"{observed_label} {observed:{value_format}}", annotation_position="top")
+        figure.add_vline(x=round(float(observed), ROUND_DIGITS), line_color=SERIES_COLORS["portfolio"],
+                         line_width=3, annotation_position="top",
+                         annotation_text=f"{observed_label} {observed:{value_format}}")
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False, bargap=0.05)
     figure.update_xaxes(tickformat=value_format)
     figure.update_yaxes(title="Count")
@@ -342,14 +351,16 @@ def sweep_heatmap_figure(records: Sequence[Mapping[str, Any]] | None, x_param: s
     if x_param == y_param:
         table = frame.groupby(x_param, sort=True)["_value"].mean().to_frame(metric).T
     else:
-        table = frame.pivot_table(index=y_param, columns=x_param, values="_value", aggfunc="mean", dropna=False)
+        table = frame.pivot_table(index=y_param, columns=x_param, values="_value", aggfunc="mean",
+                                  dropna=False)
     if table.empty or not np.isfinite(table.to_numpy(dtype=np.float64)).any():
         return empty_figure(title, "No finite values for this metric")
     values = table.to_numpy(dtype=np.float64)
     fmt = ".1%" if percent else ".2f"
     text = [["" if not math.isfinite(v) else f"{v:{fmt}}" for v in row] for row in values]
     figure = go.Figure(go.Heatmap(
-        z=[_rounded(row) for row in values], x=[str(c) for c in table.columns], y=[str(i) for i in table.index],
+        z=[_rounded(row) for row in values], x=[str(c) for c in table.columns],
+        y=[str(i) for i in table.index],
         text=text, texttemplate="%{text}", colorscale="Viridis", xgap=2, ygap=2,
         colorbar=dict(title=metric, tickformat=".0%" if percent else ".2f"),
         hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z:{fmt}}}<extra></extra>",
@@ -367,9 +378,11 @@ def price_frame(prices: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     """Column dict ``{date, SYMBOL: [...], ...}`` -> float frame indexed by date."""
     if not prices or "date" not in prices or len(prices["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
-    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce", format="ISO8601"),
+    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce",
+                                            format="ISO8601"),
                              name="date")
-    frame = pd.DataFrame({k: pd.to_numeric(pd.Series(list(v), dtype=object), errors="coerce").astype(np.float64)
+    frame = pd.DataFrame({k: pd.to_numeric(pd.Series(list(v), dtype=object),
+                                           errors="coerce").astype(np.float64)
                           for k, v in prices.items() if k != "date"})
     frame.index = dates
     return frame[frame.index.notna()].sort_index()
@@ -388,7 +401,8 @@ def normalised_prices_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.F
         if first.empty or first.iloc[0] == 0:
             continue
         figure.add_trace(line_trace(
-            len(frame), x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines", name=str(symbol),
+            len(frame), x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines",
+            name=str(symbol),
             line=dict(color=SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], width=1.5),
             hovertemplate="%{y:.3f}<extra>" + str(symbol) + "</extra>",
         ))
@@ -440,7 +454,8 @@ def correlation_figure(correlation: Mapping[str, Sequence[Any]] | None) -> go.Fi
     text = [["" if not math.isfinite(v) else f"{v:.2f}" for v in row] for row in values]
     figure = go.Figure(go.Heatmap(
         z=[_rounded(row) for row in values], x=labels, y=labels, zmin=-1, zmax=1, zmid=0,
-        colorscale="RdBu", reversescale=True, text=text, texttemplate="%{text}" if len(labels) <= 15 else None,
+        colorscale="RdBu", reversescale=True, text=text,
+        texttemplate="%{text}" if len(labels) <= 15 else None,
         xgap=1, ygap=1, hovertemplate="%{x} / %{y}: %{z:.2f}<extra></extra>",
     ))
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)

@@ -50,7 +50,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               help="level, or change from the previous period"),
     FieldSpec(name="aggregation", label="Aggregation", kind="select", choices=engine.AGGREGATIONS,
               help="How daily values combine within a period"),
-    FieldSpec(name="min_likes", label="Min likes", kind="float", step=1, help="Keep symbols with likes > this"),
+    FieldSpec(name="min_likes", label="Min likes", kind="float", step=1,
+              help="Keep symbols with likes > this"),
     FieldSpec(name="min_comments", label="Min comments", kind="float", step=1,
               help="Keep symbols with comments > this"),
     FieldSpec(name="top_n", label="Top N", kind="int", step=1, help="Symbols held each period"),
@@ -86,6 +87,11 @@ def feedback_id(prefix: str, name: str) -> str:
     return f"{prefix}-{name}-feedback"
 
 
+def choice_options(choices: Sequence[str]) -> list[dict[str, str]]:
+    """Select options for a choice parameter, labelled without underscores."""
+    return [{"label": choice.replace("_", " "), "value": choice} for choice in choices]
+
+
 def display_value(name: str, value: Any) -> Any:
     """A parameter value as its input shows it (None -> "" so inputs stay controlled)."""
     if value is None:
@@ -97,7 +103,7 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
     ident = field_id(prefix, spec.name)
     shown = display_value(spec.name, value)
     if spec.kind == "select":
-        control: Any = dbc.Select(id=ident, options=[{"label": c.replace("_", " "), "value": c} for c in spec.choices],
+        control: Any = dbc.Select(id=ident, options=choice_options(spec.choices),
                                   value=shown if shown in spec.choices else _DEFAULTS[spec.name], size="sm")
     elif spec.kind == "date":
         control = dbc.Input(id=ident, type="date", value=shown, size="sm", debounce=False)
@@ -110,7 +116,8 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
                             value=shown, size="sm", debounce=False)
     # The help text is a hover title, not a visible line: the whole form must fit beside the charts.
     return dbc.Col([
-        dbc.Label(html.Span(spec.label, title=spec.help or None), html_for=ident, className="small mb-0 fw-semibold"),
+        dbc.Label(html.Span(spec.label, title=spec.help or None), html_for=ident,
+                  className="small mb-0 fw-semibold"),
         control,
         dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
     ], xs=6, className="mb-1")
@@ -227,11 +234,12 @@ def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
     ident = field_id(prefix, f"grid-{name}")
     if spec.kind == "select":
         chosen = [v for v in split_values(value) if v in spec.choices]
-        control: Any = dcc.Dropdown(id=ident, options=[{"label": c.replace("_", " "), "value": c} for c in spec.choices],
+        control: Any = dcc.Dropdown(id=ident, options=choice_options(spec.choices),
                                     value=chosen, multi=True, placeholder="not swept", className="small")
     else:
         text = ", ".join(str(v) for v in split_values(value))
-        control = dbc.Input(id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10", size="sm")
+        control = dbc.Input(id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10",
+                            size="sm")
     return dbc.Col([
         dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
         control,

@@ -32,7 +32,8 @@ register_page(__name__, path="/", name="Backtest", title="Backtest · Sentiment 
 PREFIX = "backtest"
 SESSION_SOURCE = "session-source"
 GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True,
-                                                   "modeBarButtonsToRemove": ("select2d", "lasso2d", "autoScale2d")})
+                                                   "modeBarButtonsToRemove": ("select2d", "lasso2d",
+                                                                              "autoScale2d")})
 # (metric, card title, format) in the order the cards are shown.
 HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("total_return", "Total return", "pct"),
@@ -71,7 +72,8 @@ def layout(**query: Any) -> html.Div:
     results_header = html.Div([
         html.H5("Results", className="me-auto mb-0"),
         dbc.ButtonGroup([
-            dbc.Button(f"{label} CSV", id=f"{PREFIX}-download-{label}-button", color="secondary", outline=True,
+            dbc.Button(f"{label} CSV", id=f"{PREFIX}-download-{label}-button", color="secondary",
+                       outline=True,
                        size="sm", disabled=True) for label in DOWNLOADS
         ], size="sm"),
     ], className="d-flex align-items-center flex-wrap gap-2 mb-2")
@@ -190,7 +192,8 @@ def metric_cards(result: Mapping[str, Any]) -> dbc.Row:
     metrics = result.get("metrics") or {}
     bench = result.get("benchmark_metrics") or {}
     benchmark_name = (result.get("manifest") or {}).get("params", {}).get("benchmark", "Benchmark")
-    cards = [components.metric_card(title, metrics.get(key), bench.get(key), fmt, benchmark_label=benchmark_name)
+    cards = [components.metric_card(title, metrics.get(key), bench.get(key), fmt,
+                                    benchmark_label=benchmark_name)
              for key, title, fmt in HEADLINE_METRICS]
     beta = components.format_value(metrics.get("beta"), "ratio")
     alpha = components.format_value(metrics.get("alpha"), "pct")
@@ -204,7 +207,8 @@ def metric_cards(result: Mapping[str, Any]) -> dbc.Row:
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph")
+    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG),
+                     className="spl-graph")
 
 
 def run_summary(result: Mapping[str, Any]) -> html.Div:
@@ -219,7 +223,8 @@ def run_summary(result: Mapping[str, Any]) -> html.Div:
         f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d",
         span,
         f"data: {manifest.get('data_source', '')}"
-        + (" (SYNTHETIC)" if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source")) else ""),
+        + (" (SYNTHETIC)" if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
+           else ""),
         f"fingerprint {manifest.get('fingerprint', '')}",
     ]
     return html.Div(" · ".join(pieces), className="small text-muted mb-2", id=f"{PREFIX}-run-summary")
@@ -235,7 +240,8 @@ def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> lis
         run_summary(result),
         metric_cards(result),
         html.Div(
-            f"Eligible-universe benchmark: total return {components.format_value(universe.get('total_return'), 'pct')}, "
+            "Eligible-universe benchmark: total return "
+            f"{components.format_value(universe.get('total_return'), 'pct')}, "
             f"Sharpe {components.format_value(universe.get('sharpe'), 'ratio')}.",
             className="small text-muted mb-2"),
         components.warning_list(warnings),
@@ -273,7 +279,8 @@ def returns_csv(result: Mapping[str, Any]) -> str:
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
     frame = pd.DataFrame(result.get("holdings") or {})
-    return csv_export.frame_to_csv(frame, header=_header(result, "holdings per period (target weights at entry)"))
+    return csv_export.frame_to_csv(frame, header=_header(result,
+                                                         "holdings per period (target weights at entry)"))
 
 
 def metrics_csv(result: Mapping[str, Any]) -> str:
@@ -284,7 +291,8 @@ def metrics_csv(result: Mapping[str, Any]) -> str:
         "benchmark": [(result.get("benchmark_metrics") or {}).get(n) for n in names],
         "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
     })
-    return csv_export.frame_to_csv(frame, header=_header(result, "performance metrics (252-day annualisation)"))
+    return csv_export.frame_to_csv(frame, header=_header(result,
+                                                         "performance metrics (252-day annualisation)"))
 
 
 _CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
@@ -342,7 +350,8 @@ def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any
         return components.error_alert(str(exc), title="Cannot run the robustness checks")
     except Exception:  # noqa: BLE001
         log.exception("robustness failed")
-        return components.error_alert("the robustness checks failed unexpectedly (details are in the server log)")
+        return components.error_alert(
+            "the robustness checks failed unexpectedly (details are in the server log)")
     return robustness_section(report)
 
 
@@ -350,8 +359,8 @@ def _interval(block: Mapping[str, Any] | None, fmt: str) -> str:
     """``estimate [low, high] (95% CI)`` of an ``engine`` ConfidenceInterval in plain form."""
     if not isinstance(block, Mapping):
         return components.MISSING
-    text = (f"{components.format_value(block.get('estimate'), fmt)} "
-            f"[{components.format_value(block.get('low'), fmt)}, {components.format_value(block.get('high'), fmt)}]")
+    estimate, low, high = (components.format_value(block.get(key), fmt) for key in ("estimate", "low", "high"))
+    text = f"{estimate} [{low}, {high}]"
     level = block.get("level")
     if isinstance(level, (int, float)):
         text += f" ({level:.0%} CI)"
@@ -363,7 +372,8 @@ def robustness_section(report: Mapping[str, Any]) -> html.Div:
     random_block = report.get("random_portfolios") or {}
     rows = [
         ("Sharpe ratio (stationary bootstrap)", _interval(report.get("sharpe_ci"), "ratio")),
-        ("Annual excess return over the benchmark (bootstrap)", _interval(report.get("excess_return_ci"), "pct")),
+        ("Annual excess return over the benchmark (bootstrap)",
+         _interval(report.get("excess_return_ci"), "pct")),
         ("Probabilistic Sharpe ratio (P[true Sharpe > 0])",
          components.format_value(report.get("probabilistic_sharpe"), "{:.3f}")),
         ("Sharpe percentile among random portfolios",
@@ -376,7 +386,8 @@ def robustness_section(report: Mapping[str, Any]) -> html.Div:
         random_block.get("sharpes"), random_block.get("strategy_sharpe"),
         title="Sharpe ratio of random portfolios (same eligible symbols and dates)")
     footer = (f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
-              f"{components.format_value(report.get('block_length'), '{:g}')} days, seed {report.get('seed', '')}, "
+              f"{components.format_value(report.get('block_length'), '{:g}')} days, "
+              f"seed {report.get('seed', '')}, "
               f"executor {report.get('executor', '')}.")
     return html.Div([
         components.key_value_table(rows, class_name="spl-robustness-table"),

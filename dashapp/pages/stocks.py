@@ -60,7 +60,8 @@ def layout(**query: Any) -> html.Div:
             dbc.Button("Analyse", id=f"{PREFIX}-run", color="primary", size="sm"),
         ], className="d-flex align-items-center mb-2"),
         dbc.Label("Symbols", html_for=f"{PREFIX}-symbols", className="small mb-0 fw-semibold"),
-        dcc.Dropdown(id=f"{PREFIX}-symbols", options=[{"label": s, "value": s} for s in symbols], value=symbols,
+        dcc.Dropdown(id=f"{PREFIX}-symbols", options=[{"label": s, "value": s} for s in symbols],
+                     value=symbols,
                      multi=True, placeholder="Choose symbols of the active data", className="mb-2"),
         dbc.Row([
             dbc.Col([dbc.Label("Start", html_for=f"{PREFIX}-start", className="small mb-0 fw-semibold"),
@@ -75,7 +76,8 @@ def layout(**query: Any) -> html.Div:
     results = html.Div([
         html.Div([
             html.H5("Comparison", className="me-auto mb-0"),
-            dbc.Button("Metrics CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True, size="sm",
+            dbc.Button("Metrics CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True,
+                       size="sm",
                        disabled=True),
         ], className="d-flex align-items-center mb-2"),
         dcc.Loading(html.Div(html.P("Choose symbols and press Analyse.", className="text-muted"),
@@ -149,7 +151,8 @@ def validate_form(symbols: Sequence[str] | None, start: Any, end: Any) -> tuple[
     State(f"{PREFIX}-end", "value"),
     State(SESSION_SOURCE, "data"),
 )
-def run_stocks(n_clicks: int | None, autorun: bool | None, symbols: Sequence[str] | None, start: Any, end: Any,
+def run_stocks(n_clicks: int | None, autorun: bool | None, symbols: Sequence[str] | None, start: Any,
+               end: Any,
                store: Any) -> tuple[Any, ...]:
     if not n_clicks and not autorun:
         return no_update, no_update, no_update, no_update
@@ -160,8 +163,8 @@ def run_stocks(n_clicks: int | None, autorun: bool | None, symbols: Sequence[str
         return components.error_alert(str(exc), title="Cannot analyse these stocks"), None, no_update, True
     except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
         log.exception("stock analysis failed")
-        return (components.error_alert("the stock analysis failed unexpectedly (details are in the server log)"),
-                None, no_update, True)
+        message = "the stock analysis failed unexpectedly (details are in the server log)"
+        return components.error_alert(message), None, no_update, True
     state = {"source": source, "symbols": list(symbols or []), "start": start or None, "end": end or None}
     search = "?" + url_state.params_to_query({"symbols": state["symbols"], "start": start, "end": end})
     return results_section(analysis), state, search, False
@@ -194,8 +197,10 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
         metrics_table(analysis.get("metrics")),
         _graph("prices", figures.normalised_prices_figure(analysis.get("prices"))),
         dbc.Row([
-            dbc.Col(_graph("returns", figures.return_distribution_figure(analysis.get("returns"))), xs=12, xl=6),
-            dbc.Col(_graph("correlation", figures.correlation_figure(analysis.get("correlation"))), xs=12, xl=6),
+            dbc.Col(_graph("returns", figures.return_distribution_figure(analysis.get("returns"))), xs=12,
+                    xl=6),
+            dbc.Col(_graph("correlation", figures.correlation_figure(analysis.get("correlation"))), xs=12,
+                    xl=6),
         ], className="g-2"),
     ]
 
@@ -228,7 +233,8 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
         source = state.get("source")
         analysis = services.stocks(source, state.get("symbols") or [], state.get("start"), state.get("end"))
         label = services.source_info(source).get("label", "")
-        return dict(content=metrics_csv(analysis, state, label), filename="stocks_metrics.csv", type="text/csv")
+        return dict(content=metrics_csv(analysis, state, label), filename="stocks_metrics.csv",
+                    type="text/csv")
     except Exception:  # noqa: BLE001 - a failed download must not break the page
         log.exception("stocks download failed")
         return no_update

@@ -71,7 +71,8 @@ def layout(**query: Any) -> html.Div:
         html.Div([
             html.H5("Sweep", className="card-title me-auto mb-0"),
             dbc.Button("Run sweep", id=f"{PREFIX}-run", color="primary", size="sm", className="me-1"),
-            dbc.Button("Cancel", id=f"{PREFIX}-cancel", color="danger", outline=True, size="sm", disabled=True),
+            dbc.Button("Cancel", id=f"{PREFIX}-cancel", color="danger", outline=True, size="sm",
+                       disabled=True),
         ], className="d-flex align-items-center mb-2"),
         html.Div(id=f"{PREFIX}-grid-size", className="small text-muted mb-1", role="status"),
         dbc.Progress(id=f"{PREFIX}-progress", value=0, label="", striped=True, animated=True,
@@ -94,14 +95,15 @@ def layout(**query: Any) -> html.Div:
         dbc.Col([dbc.Label("Metric", html_for=f"{PREFIX}-metric", className="small mb-0"),
                  dbc.Select(id=f"{PREFIX}-metric", size="sm",
                             options=[{"label": m.replace("_", " "), "value": m} for m in engine.METRIC_NAMES],
-                            value=raw.get("metric") if raw.get("metric") in engine.METRIC_NAMES else DEFAULT_METRIC)],
+                            value=raw.get("metric") if raw.get("metric") in engine.METRIC_NAMES
+                            else DEFAULT_METRIC)],
                 xs=4),
     ], className="g-2 mb-2")
     results = html.Div([
         html.Div([
             html.H5("Results", className="me-auto mb-0"),
-            dbc.Button("Sweep CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True, size="sm",
-                       disabled=True),
+            dbc.Button("Sweep CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True,
+                       size="sm", disabled=True),
         ], className="d-flex align-items-center mb-2"),
         html.Div(id=f"{PREFIX}-message"),
         html.Div(id=f"{PREFIX}-summary"),
@@ -114,7 +116,8 @@ def layout(**query: Any) -> html.Div:
             id=f"{PREFIX}-table", data=[], columns=[], sort_action="native", filter_action="native",
             page_action="native", page_size=15, sort_by=[],
             style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "inherit", "fontSize": "0.8rem", "padding": "4px 8px", "cursor": "pointer"},
+            style_cell={"fontFamily": "inherit", "fontSize": "0.8rem", "padding": "4px 8px",
+                        "cursor": "pointer"},
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
             style_data_conditional=[dict(ERROR_STYLE)],
         ),
@@ -174,7 +177,8 @@ def validate_sweep_form(*values: Any) -> list[Any]:
     else:
         status = f"{count} configuration{'s' if count != 1 else ''} to run."
     runnable = not problems and 0 < count <= forms.MAX_SWEEP_CONFIGS
-    base_fields = ([bool(base_errors[n]) for n in forms.FIELD_NAMES] + [base_errors[n] for n in forms.FIELD_NAMES])
+    base_fields = ([bool(base_errors[n]) for n in forms.FIELD_NAMES]
+                   + [base_errors[n] for n in forms.FIELD_NAMES])
     return ([bool(grid_errors.get(n)) for n in forms.SWEEPABLE if _is_text(n)]
             + [grid_errors.get(n, "") for n in forms.SWEEPABLE] + base_fields + [status, not runnable])
 
@@ -219,7 +223,8 @@ def sweep_query(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], x: A
     ],
     cancel=[Input(f"{PREFIX}-cancel", "n_clicks")],
 )
-def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None, *values: Any) -> tuple[Any, Any, Any]:
+def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None,
+              *values: Any) -> tuple[Any, Any, Any]:
     """Run button (or a link with a grid) -> plain sweep result in the Store, message, URL."""
     if not n_clicks and not autorun:
         return no_update, no_update, no_update
@@ -240,7 +245,8 @@ def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None, *va
         return None, components.error_alert(str(exc), title="Cannot run this sweep"), no_update
     except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
         log.exception("sweep failed")
-        return None, components.error_alert("the sweep failed unexpectedly (details are in the server log)"), no_update
+        message = "the sweep failed unexpectedly (details are in the server log)"
+        return None, components.error_alert(message), no_update
     n_runs = int(result.get("n_runs") or len(result.get("records") or []))
     set_progress((100, f"{n_runs}/{n_runs}"))
     stored = {**result, "base": base.to_dict(), "grid": grid, "source": source}
@@ -332,7 +338,8 @@ def summary_block(result: Mapping[str, Any]) -> html.Div:
         best_link = html.P([
             "Best by Sharpe ratio: ", html.Strong(label),
             f" (Sharpe {components.format_value(record.get('sharpe'), 'ratio')}) · ",
-            dcc.Link("open it on the Backtest page", href=url_state.with_search("/", config_params(result, best) or {}),
+            dcc.Link("open it on the Backtest page",
+                     href=url_state.with_search("/", config_params(result, best) or {}),
                      id=f"{PREFIX}-best-link"),
         ], className="small mb-1")
     return html.Div([
@@ -352,7 +359,8 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
     items = [html.Li([html.Code(", ".join(f"{k}={r.get(k)}" for k in grid)), f": {r[ERROR_COLUMN]}"])
              for r in failed[:50]]
     more = [html.Li(f"... and {len(failed) - 50} more")] if len(failed) > 50 else []
-    return dbc.Alert([html.Strong(f"{len(failed)} configuration(s) failed"), html.Ul(items + more, className="mb-0")],
+    return dbc.Alert([html.Strong(f"{len(failed)} configuration(s) failed"),
+                      html.Ul(items + more, className="mb-0")],
                      color="warning", className="small")
 
 

@@ -16,7 +16,8 @@ WAIT_S = 60
 def app(tmp_path: Path):
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"})
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo",
+                       "ENGINE_EXECUTOR": "serial"})
 
 
 def _plotted(dash_duo, graph_id: str) -> list[str] | None:
@@ -47,7 +48,8 @@ def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> 
     assert _plotted(dash_duo, "stocks-graph-correlation") == ["heatmap"]
 
     button = dash_duo.find_element("#stocks-download-button")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                                   button)
     button.click()
     folder = Path(dash_duo.download_path)
     deadline = time.monotonic() + WAIT_S

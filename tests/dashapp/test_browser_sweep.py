@@ -22,7 +22,8 @@ WAIT_S = 120
 def app(tmp_path: Path):
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"})
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo",
+                       "ENGINE_EXECUTOR": "serial"})
 
 
 def _poll(fn, timeout: float = WAIT_S):
@@ -37,7 +38,8 @@ def _poll(fn, timeout: float = WAIT_S):
 
 def _click(dash_duo, selector: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                                   element)
     element.click()
 
 
@@ -99,7 +101,8 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     # A click on a row opens that configuration on the Backtest page, which runs it.
     first = dash_duo.find_element("#sweep-table tr td[data-dash-column='top_n']")
     top_n = first.text.strip()
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", first)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                                   first)
     first.click()
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
     assert urlparse(dash_duo.driver.current_url).path == "/"

@@ -151,11 +151,13 @@ def test_stock_charts() -> None:
     assert [t.name for t in normalised.data] == ["AAA", "BBB"]
     assert normalised.data[0].y[0] is None
     assert list(normalised.data[0].y[1:]) == pytest.approx([1.0, 1.1, 0.99, 1.089])
-    returns = {"date": ["2022-01-04", "2022-01-05", "2022-01-06"], "AAA": [None, 0.1, -0.1], "BBB": [0.1, -0.1, 0.1]}
+    returns = {"date": ["2022-01-04", "2022-01-05", "2022-01-06"],
+               "AAA": [None, 0.1, -0.1], "BBB": [0.1, -0.1, 0.1]}
     distribution = figures.return_distribution_figure(returns)
     assert [t.name for t in distribution.data] == ["AAA", "BBB"]
     assert sorted(distribution.data[1].x) == pytest.approx([-0.1, 0.1, 0.1])
-    correlation = figures.correlation_figure({"index": ["BBB", "AAA"], "AAA": [-0.5, 1.0], "BBB": [1.0, -0.5]})
+    correlation = figures.correlation_figure(
+        {"index": ["BBB", "AAA"], "AAA": [-0.5, 1.0], "BBB": [1.0, -0.5]})
     heat = correlation.data[0]
     assert list(heat.x) == ["AAA", "BBB"] and list(heat.y) == ["AAA", "BBB"]
     assert heat.z[0] == pytest.approx((1.0, -0.5)) and heat.z[1] == pytest.approx((-0.5, 1.0))

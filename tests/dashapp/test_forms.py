@@ -40,7 +40,8 @@ def test_form_is_prefilled_from_values_and_defaults() -> None:
         if getattr(node, "id", None) == ident:
             return node
         for child in (node.children if isinstance(getattr(node, "children", None), list) else
-                      [getattr(node, "children", None)] if getattr(node, "children", None) is not None else []):
+                      [getattr(node, "children", None)] if getattr(node, "children",
+                                                                   None) is not None else []):
             hit = find(child, ident)
             if hit is not None:
                 return hit

@@ -163,7 +163,8 @@ def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
     data = page.download_sweep(1, stored)
     lines = [line for line in data["content"].splitlines() if not line.startswith("#")]
     assert lines[0].startswith("top_n,total_return,cagr")
-    assert len(lines) == 3 and lines[2].startswith("10,") and lines[2].endswith("no symbol passed the filters")
+    assert len(lines) == 3 and lines[2].startswith("10,")
+    assert lines[2].endswith("no symbol passed the filters")
     assert '# grid: {"top_n": [3, 10]}' in data["content"]
 
 

@@ -25,12 +25,13 @@ def test_round_trip_of_full_params() -> None:
        weighting=st.sampled_from(engine.WEIGHTINGS))
 def test_round_trip_property(top_n: int, lag: int, cost: float, weighting: str) -> None:
     params = engine.StrategyParams(top_n=top_n, lag_days=lag, cost_bps=cost, weighting=weighting)
-    assert engine.StrategyParams.from_mapping(url_state.query_to_params(url_state.params_to_query(params.to_dict()))) \
-        == params
+    query = url_state.params_to_query(params.to_dict())
+    assert engine.StrategyParams.from_mapping(url_state.query_to_params(query)) == params
 
 
 def test_empty_values_and_lists() -> None:
-    assert url_state.params_to_query({"a": None, "b": "", "c": [], "grid_top_n": [3, 5]}) == "grid_top_n=3%2C5"
+    assert url_state.params_to_query({"a": None, "b": "", "c": [], "grid_top_n": [3,
+                                                                                  5]}) == "grid_top_n=3%2C5"
     assert url_state.params_to_query({"x": 20.0, "y": 0.5}) == "x=20&y=0.5"
 
 
@@ -56,7 +57,8 @@ def test_never_raises_on_garbage() -> None:
 def test_page_keys_are_not_reported_and_grid_is_read() -> None:
     params, messages = url_state.read_query("symbols=AAA%2CBBB&grid_top_n=3%2C5&metric=sharpe&top_n=4")
     assert params == {"top_n": 4} and messages == []
-    assert url_state.grid_from_query("grid_top_n=3%2C5&grid_lag_days=", ["top_n", "lag_days"]) == {"top_n": "3,5"}
+    assert url_state.grid_from_query("grid_top_n=3%2C5&grid_lag_days=", ["top_n",
+                                                                         "lag_days"]) == {"top_n": "3,5"}
 
 
 def test_with_search() -> None:
