@@ -188,7 +188,10 @@ def run_sweep(
         if rest:
             parallelism = executor_parallelism(executor) if not isinstance(executor, SerialExecutor) else 1
             size = chunk_size(len(rest), cost, parallelism)
-            chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+            n_chunks = math.ceil(len(rest) / size)
+            # Round-robin: neighbouring configurations differ in the innermost grid key
+            # (e.g. weighting, whose cost varies 5x), so every chunk gets a similar mix.
+            chunks = [rest[k::n_chunks] for k in range(n_chunks)]
             first_done = done
 
             def chunk_progress(chunks_done: int, _n_chunks: int) -> None:
