@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,31 +33,54 @@ from . import assert_user_message
 UPDATE = "/_dash-update-component"
 MAX_UPLOAD = 64 * 1024
 
-HOSTILE = (None, 10**400, -1, 0, True, 1e308, -1e308, "", "x" * 10_000, [1] * 1_000,
-           {"a": {"b": [None, {"c": "d"}]}}, [{"kind": "upload", "id": "../../etc/passwd"}],
-           {"kind": "upload", "id": "0" * 32, "name": "<script>alert(1)</script>"}, {"kind": "file", "path": "/etc"},
-           "=cmd|' /C calc'!A0", "9999-12-31", "1677-09-21", "../../etc/passwd",
-           "data:text/csv;base64,,,", "http://169.254.169.254/latest/meta-data/", {"row_id": 10**6}, [None])
+HOSTILE = (
+    None,
+    10**400,
+    -1,
+    0,
+    True,
+    1e308,
+    -1e308,
+    "",
+    "x" * 10_000,
+    [1] * 1_000,
+    {"a": {"b": [None, {"c": "d"}]}},
+    [{"kind": "upload", "id": "../../etc/passwd"}],
+    {"kind": "upload", "id": "0" * 32, "name": "<script>alert(1)</script>"},
+    {"kind": "file", "path": "/etc"},
+    "=cmd|' /C calc'!A0",
+    "9999-12-31",
+    "1677-09-21",
+    "../../etc/passwd",
+    "data:text/csv;base64,,,",
+    "http://169.254.169.254/latest/meta-data/",
+    {"row_id": 10**6},
+    [None],
+)
 
-SWEEP_STORE_BUG = ("BUG: dashapp/pages/sweep.py trusts the sweep-result/active_cell values sent by the client "
-                   "(result.get / active_cell.get on a list, string or number): AttributeError -> 500")
+SWEEP_STORE_BUG = (
+    "BUG: dashapp/pages/sweep.py trusts the sweep-result/active_cell values sent by the client "
+    "(result.get / active_cell.get on a list, string or number): AttributeError -> 500"
+)
 # First output of a server-side callback -> why one hostile value in every slot gives a 500 (each is an
 # xfail test below; every other callback, including ones added later, must pass the same matrix).
 KNOWN_BUGS: dict[str, str] = {
-    "backtest-start.invalid": "BUG: backtest validate_form -> forms.field_errors -> engine/_params.py _to_float: "
-                              "OverflowError for a JSON integer beyond float range (10**400) -> 500",
+    "backtest-start.invalid": "BUG: backtest validate_form -> forms.field_errors -> engine/_params.py "
+    "_to_float: OverflowError for a JSON integer beyond float range (10**400) -> 500",
     "sweep-grid-top_n.invalid": "BUG: sweep validate_sweep_form -> dashapp/forms.py split_values iterates a "
-                                "number (TypeError) -> 500",
+    "number (TypeError) -> 500",
     "sweep-table.data": SWEEP_STORE_BUG,
     "sweep-heatmap.figure": SWEEP_STORE_BUG,
     "sweep-open.href": SWEEP_STORE_BUG,
     "_pages_content.children": "BUG (framework route): Dash's pages router raises AttributeError / "
-                               "UnsupportedRelativePath for a non-string or relative pathname -> 500 "
-                               "(should be a 400)",
+    "UnsupportedRelativePath for a non-string or relative pathname -> 500 "
+    "(should be a 400)",
 }
 # Callbacks that survive one hostile value in every slot but not some mixes (each has its own xfail test).
-MIXED_BUGS = {"stocks-symbols.options": "BUG: dashapp/pages/stocks.py load_symbols does set(chosen) on the "
-                                        "client's stocks-symbols value: a number -> TypeError -> 500"}
+MIXED_BUGS = {
+    "stocks-symbols.options": "BUG: dashapp/pages/stocks.py load_symbols does set(chosen) on the "
+    "client's stocks-symbols value: a number -> TypeError -> 500"
+}
 
 
 # ----- the app and its callbacks ---------------------------------------------------------------------
@@ -82,16 +104,24 @@ class _Errors(logging.Handler):
                 frame = exc.__traceback__
                 while frame is not None and frame.tb_next is not None:
                     frame = frame.tb_next
-                where = f"{frame.tb_frame.f_code.co_filename.split('site-packages/')[-1]}:{frame.tb_lineno}" \
-                    if frame else "?"
+                where = (
+                    f"{frame.tb_frame.f_code.co_filename.split('site-packages/')[-1]}:{frame.tb_lineno}"
+                    if frame
+                    else "?"
+                )
                 out.append(f"{type(exc).__name__}: {str(exc)[:80]} at {where}")
         return out
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dash.Dash]:
-    app = create_app({"CACHE_DIR": str(tmp_path_factory.mktemp("fuzz-cache")), "ENGINE_EXECUTOR": "serial",
-                      "MAX_UPLOAD_BYTES": MAX_UPLOAD})
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path_factory.mktemp("fuzz-cache")),
+            "ENGINE_EXECUTOR": "serial",
+            "MAX_UPLOAD_BYTES": MAX_UPLOAD,
+        }
+    )
     yield app
 
 
@@ -138,9 +168,15 @@ def request_body(dep: dict[str, Any], inputs: list[Any], state: list[Any]) -> di
     return {
         "output": dep["output"],
         "outputs": _outputs(dep),
-        "inputs": [{"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["inputs"], inputs)],
-        "state": [{"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["state"], state)],
-        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"] if dep["inputs"] else [],
+        "inputs": [
+            {"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["inputs"], inputs)
+        ],
+        "state": [
+            {"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["state"], state)
+        ],
+        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]
+        if dep["inputs"]
+        else [],
     }
 
 
@@ -170,7 +206,9 @@ def _server_side(dependencies: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(key for key, dep in dependencies.items() if not dep.get("background"))
 
 
-def _hostile_matrix(key: str, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors) -> list[str]:
+def _hostile_matrix(
+    key: str, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
+) -> list[str]:
     """One hostile value in every input and state slot of ``key``; the failures found."""
     dep = dependencies[key]
     failures = []
@@ -188,8 +226,9 @@ def test_background_callbacks_are_the_two_jobs(dependencies: dict[str, dict[str,
     assert background == {"backtest-robustness.children", "sweep-result.data"}
 
 
-def test_every_callback_survives_hostile_values(client: Any, dependencies: dict[str, dict[str, Any]],
-                                                errors: _Errors) -> None:
+def test_every_callback_survives_hostile_values(
+    client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
+) -> None:
     keys = [key for key in _server_side(dependencies) if key not in KNOWN_BUGS]
     assert len(keys) >= 12
     failures = [failure for key in keys for failure in _hostile_matrix(key, client, dependencies, errors)]
@@ -198,8 +237,13 @@ def test_every_callback_survives_hostile_values(client: Any, dependencies: dict[
 
 
 @pytest.mark.parametrize("key", sorted(KNOWN_BUGS))
-def test_known_bug(key: str, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors,
-                   request: pytest.FixtureRequest) -> None:
+def test_known_bug(
+    key: str,
+    client: Any,
+    dependencies: dict[str, dict[str, Any]],
+    errors: _Errors,
+    request: pytest.FixtureRequest,
+) -> None:
     request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS[key]))
     if key not in dependencies:
         pytest.fail(f"{key} is no longer a callback: remove it from KNOWN_BUGS")
@@ -208,31 +252,44 @@ def test_known_bug(key: str, client: Any, dependencies: dict[str, dict[str, Any]
     assert not failures, failures
 
 
+hostile_values = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.none(),
+    st.integers(-(10**12), 10**12),
+    st.text(max_size=40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=5),
+    st.dictionaries(
+        st.sampled_from(("kind", "id", "name", "source", "params", "symbols", "row_id", "records", "grid")),
+        st.one_of(st.text(max_size=8), st.integers(), st.none()),
+        max_size=4,
+    ),
+)
 
-hostile_values = st.one_of(st.sampled_from(HOSTILE), st.none(), st.integers(-(10**12), 10**12), st.text(max_size=40),
-                           st.floats(allow_nan=False, allow_infinity=False),
-                           st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=5),
-                           st.dictionaries(st.sampled_from(("kind", "id", "name", "source", "params", "symbols",
-                                                            "row_id", "records", "grid")),
-                                           st.one_of(st.text(max_size=8), st.integers(), st.none()), max_size=4))
 
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
-def test_mixed_hostile_values(data: st.DataObject, client: Any, dependencies: dict[str, dict[str, Any]],
-                              errors: _Errors) -> None:
+def test_mixed_hostile_values(
+    data: st.DataObject, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
+) -> None:
     keys = [k for k in _server_side(dependencies) if k not in KNOWN_BUGS and k not in MIXED_BUGS]
     key = data.draw(st.sampled_from(keys))
     dep = dependencies[key]
     inputs = [data.draw(hostile_values) for _ in dep["inputs"]]
     state = [data.draw(hostile_values) for _ in dep["state"]]
-    assert_handled(post(client, request_body(dep, inputs, state)), f"{key} <- {inputs!r:.80} {state!r:.80}", errors)
+    assert_handled(
+        post(client, request_body(dep, inputs, state)), f"{key} <- {inputs!r:.80} {state!r:.80}", errors
+    )
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=MIXED_BUGS["stocks-symbols.options"])
-def test_stocks_symbols_of_the_wrong_type_are_handled(client: Any, dependencies: dict[str, dict[str, Any]],
-                                                      errors: _Errors) -> None:
+def test_stocks_symbols_of_the_wrong_type_are_handled(
+    client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
+) -> None:
     dep = dependencies["stocks-symbols.options"]
     for chosen in (5, 1.5, True, [{"a": 1}]):
         assert_handled(post(client, request_body(dep, [None], [chosen])), f"symbols {chosen!r}", errors)
@@ -249,7 +306,9 @@ def test_out_of_range_form_is_an_in_page_error(client: Any, dependencies: dict[s
     assert "Cannot run this backtest" in text and "top_n must be a whole number from 1 to 500" in text
 
 
-def test_upload_above_the_limit_is_an_in_page_error(client: Any, dependencies: dict[str, dict[str, Any]]) -> None:
+def test_upload_above_the_limit_is_an_in_page_error(
+    client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     import base64
 
     dep = dependencies["data-candidate.data"]
@@ -260,8 +319,9 @@ def test_upload_above_the_limit_is_an_in_page_error(client: Any, dependencies: d
     assert_still_serving(client, dependencies)
 
 
-def test_request_above_max_content_length_is_413(app: dash.Dash, client: Any,
-                                                 dependencies: dict[str, dict[str, Any]]) -> None:
+def test_request_above_max_content_length_is_413(
+    app: dash.Dash, client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     dep = dependencies["data-candidate.data"]
     too_big = "data:text/csv;base64," + "A" * (app.server.config["MAX_CONTENT_LENGTH"] + 1)
     response = post(client, request_body(dep, [too_big, None], ["big.csv", None]))
@@ -273,10 +333,18 @@ def test_request_above_max_content_length_is_413(app: dash.Dash, client: Any,
 # ----- directly: the argument parsing the callbacks rely on ---------------------------------------------
 
 plain_values = st.recursive(
-    st.one_of(st.sampled_from(HOSTILE[:6] + HOSTILE[7:]), st.none(), st.integers(-(10**6), 10**6), st.text(max_size=12),
-              st.floats(allow_nan=True, allow_infinity=True)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)),
-    max_leaves=5)
+    st.one_of(
+        st.sampled_from(HOSTILE[:6] + HOSTILE[7:]),
+        st.none(),
+        st.integers(-(10**6), 10**6),
+        st.text(max_size=12),
+        st.floats(allow_nan=True, allow_infinity=True),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
 FLOAT_SAFE = plain_values.filter(lambda v: not (isinstance(v, int) and abs(v) > 1e300))
 
 
@@ -293,9 +361,10 @@ def test_form_validation_never_raises(values: list[Any]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(name=st.sampled_from(forms.SWEEPABLE), raw=st.one_of(st.text(max_size=40),
-                                                            st.lists(st.one_of(st.text(max_size=6), st.none()),
-                                                                     max_size=6)))
+@given(
+    name=st.sampled_from(forms.SWEEPABLE),
+    raw=st.one_of(st.text(max_size=40), st.lists(st.one_of(st.text(max_size=6), st.none()), max_size=6)),
+)
 def test_grid_text_or_list_parses_or_fails_in_one_line(name: str, raw: Any) -> None:
     try:
         grid = forms.parse_grid({name: raw})
@@ -306,8 +375,11 @@ def test_grid_text_or_list_parses_or_fails_in_one_line(name: str, raw: Any) -> N
 
 
 @pytest.mark.parametrize("raw", [5, 3.5, True])
-@pytest.mark.xfail(strict=True, reason="BUG: dashapp/forms.py split_values/parse_grid raise TypeError "
-                                       "(not ParameterError) for a number instead of a text or list")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: dashapp/forms.py split_values/parse_grid raise TypeError "
+    "(not ParameterError) for a number instead of a text or list",
+)
 def test_grid_value_of_the_wrong_type_is_a_parameter_error(raw: Any) -> None:
     with pytest.raises(engine.ParameterError):
         forms.parse_grid({"top_n": raw})

@@ -28,19 +28,60 @@ from . import assert_user_message
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-FORMULAS = ("=cmd|' /C calc'!A0", "+1", "@SUM(1)", "-2+3", "=HYPERLINK(\"http://x\")", "\t=1")
-EXTREME_DATES = ("1677-09-21", "1677-09-22", "2262-04-11", "2262-04-12", "9999-12-31", "0001-01-01",
-                 "1899-12-31", "2199-12-31", "2021-02-30", "20210104", "01/04/2021", "", " ", "NaT")
-EXTREME_NUMBERS = ("1e400", "-1e400", "9" * 400, "-" + "9" * 400, "nan", "NaN", "inf", "-inf", "Infinity",
-                   "1e-400", "0", "-0", "0x10", "1_000", "1,5", "", "  ", "1e308", "-1", "١٢")
+FORMULAS = ("=cmd|' /C calc'!A0", "+1", "@SUM(1)", "-2+3", '=HYPERLINK("http://x")', "\t=1")
+EXTREME_DATES = (
+    "1677-09-21",
+    "1677-09-22",
+    "2262-04-11",
+    "2262-04-12",
+    "9999-12-31",
+    "0001-01-01",
+    "1899-12-31",
+    "2199-12-31",
+    "2021-02-30",
+    "20210104",
+    "01/04/2021",
+    "",
+    " ",
+    "NaT",
+)
+EXTREME_NUMBERS = (
+    "1e400",
+    "-1e400",
+    "9" * 400,
+    "-" + "9" * 400,
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e-400",
+    "0",
+    "-0",
+    "0x10",
+    "1_000",
+    "1,5",
+    "",
+    "  ",
+    "1e308",
+    "-1",
+    "١٢",
+)
 ENCODINGS = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16", "utf-16-le")
 
-dates = st.one_of(st.sampled_from(EXTREME_DATES),
-                  st.dates(dt.date(2021, 1, 1), dt.date(2021, 3, 31)).map(dt.date.isoformat))
-symbols = st.one_of(st.sampled_from(("AAPL", "MSFT", "QQQ", "brk.b", " aapl ", "ÄPFEL", "A" * 12)),
-                    st.sampled_from(FORMULAS), st.text(max_size=6))
-numbers = st.one_of(st.sampled_from(EXTREME_NUMBERS), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                    st.integers(-(10**30), 10**30).map(str))
+dates = st.one_of(
+    st.sampled_from(EXTREME_DATES), st.dates(dt.date(2021, 1, 1), dt.date(2021, 3, 31)).map(dt.date.isoformat)
+)
+symbols = st.one_of(
+    st.sampled_from(("AAPL", "MSFT", "QQQ", "brk.b", " aapl ", "ÄPFEL", "A" * 12)),
+    st.sampled_from(FORMULAS),
+    st.text(max_size=6),
+)
+numbers = st.one_of(
+    st.sampled_from(EXTREME_NUMBERS),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+)
 
 
 def _csv(rows: list[list[str]], header: list[str]) -> str:
@@ -88,23 +129,31 @@ def _check_price_shape(frame: pd.DataFrame, report: engine.ValidationReport) -> 
 
 
 @FAST
-@given(rows=st.lists(st.tuples(dates, symbols, numbers, numbers, numbers, numbers, numbers), max_size=8),
-       encoding=st.sampled_from(ENCODINGS))
-def test_sentiment_csv_in_any_encoding_loads_cleanly_or_fails_in_one_line(rows: list[tuple[str, ...]],
-                                                                         encoding: str) -> None:
+@given(
+    rows=st.lists(st.tuples(dates, symbols, numbers, numbers, numbers, numbers, numbers), max_size=8),
+    encoding=st.sampled_from(ENCODINGS),
+)
+def test_sentiment_csv_in_any_encoding_loads_cleanly_or_fails_in_one_line(
+    rows: list[tuple[str, ...]], encoding: str
+) -> None:
     data = _encode(_csv([list(r) for r in rows], list(SENTIMENT_COLUMNS)), encoding)
     loaded = _load(engine.load_sentiment_csv, data)
     if loaded is not None:
         _check_sentiment_shape(*loaded)
 
 
-@pytest.mark.parametrize("encoding,fragment", [
-    ("utf-16", "not UTF-8 text"),  # BOM FF FE: Excel's "Unicode text"
-    ("latin-1", "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "encoding,fragment",
+    [
+        ("utf-16", "not UTF-8 text"),  # BOM FF FE: Excel's "Unicode text"
+        ("latin-1", "not UTF-8 text"),
+    ],
+)
 def test_non_utf8_files_are_named_as_such(encoding: str, fragment: str) -> None:
-    text = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n" \
-           "2021-01-04,CAFÉ,1,2,3,4,0.5\n"
+    text = (
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "2021-01-04,CAFÉ,1,2,3,4,0.5\n"
+    )
     with pytest.raises(engine.DataValidationError, match=fragment) as caught:
         engine.load_sentiment_csv(text.encode(encoding))
     assert_user_message(str(caught.value))
@@ -128,18 +177,24 @@ def test_dates_outside_the_nanosecond_range_are_dropped_not_crashed(day: str) ->
 
 
 def test_duplicate_and_unsorted_dates_keep_the_first_valid_row_and_sort() -> None:
-    text = ",".join(SENTIMENT_COLUMNS) + ("\n2021-01-05,MSFT,1,2,3,4,0.1\n2021-01-04,AAPL,1,2,3,4,0.2"
-                                          "\n2021-01-05,MSFT,9,9,9,9,0.9\n")
+    text = ",".join(SENTIMENT_COLUMNS) + (
+        "\n2021-01-05,MSFT,1,2,3,4,0.1\n2021-01-04,AAPL,1,2,3,4,0.2\n2021-01-05,MSFT,9,9,9,9,0.9\n"
+    )
     frame, report = engine.load_sentiment_csv(text.encode())
-    assert frame[["date", "symbol"]].astype(str).values.tolist() == [["2021-01-04", "AAPL"], ["2021-01-05", "MSFT"]]
+    assert frame[["date", "symbol"]].astype(str).values.tolist() == [
+        ["2021-01-04", "AAPL"],
+        ["2021-01-05", "MSFT"],
+    ]
     assert frame["twitterPosts"].tolist() == [1.0, 1.0]
     assert report.dropped[0].count == 1 and "duplicate" in report.dropped[0].reason
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_formula_symbols_are_dropped_and_only_shown_quoted(formula: str) -> None:
-    frame = pd.DataFrame([["2021-01-04", formula, 1, 2, 3, 4, 0.5], ["2021-01-04", "AAPL", 1, 2, 3, 4, 0.5]],
-                         columns=list(SENTIMENT_COLUMNS))
+    frame = pd.DataFrame(
+        [["2021-01-04", formula, 1, 2, 3, 4, 0.5], ["2021-01-04", "AAPL", 1, 2, 3, 4, 0.5]],
+        columns=list(SENTIMENT_COLUMNS),
+    )
     clean, report = engine.load_sentiment_csv(frame.to_csv(index=False).encode())
     assert clean["symbol"].tolist() == ["AAPL"]
     (dropped,) = [d for d in report.dropped if d.reason == "symbol is not a ticker"]
@@ -150,13 +205,16 @@ def test_formula_symbols_are_dropped_and_only_shown_quoted(formula: str) -> None
 
 
 @FAST
-@given(tickers=st.lists(symbols, min_size=1, max_size=4),
-       rows=st.lists(st.tuples(dates, st.lists(numbers, min_size=4, max_size=4)), max_size=8),
-       encoding=st.sampled_from(ENCODINGS))
-def test_wide_price_csv_loads_cleanly_or_fails_in_one_line(tickers: list[str], rows: list[tuple[str, list[str]]],
-                                                           encoding: str) -> None:
+@given(
+    tickers=st.lists(symbols, min_size=1, max_size=4),
+    rows=st.lists(st.tuples(dates, st.lists(numbers, min_size=4, max_size=4)), max_size=8),
+    encoding=st.sampled_from(ENCODINGS),
+)
+def test_wide_price_csv_loads_cleanly_or_fails_in_one_line(
+    tickers: list[str], rows: list[tuple[str, list[str]]], encoding: str
+) -> None:
     header = ["date", *tickers]
-    body = [[day, *values[:len(tickers)]] for day, values in rows]
+    body = [[day, *values[: len(tickers)]] for day, values in rows]
     loaded = _load(engine.load_prices_file, _encode(_csv(body, header), encoding))
     if loaded is not None:
         _check_price_shape(*loaded)
@@ -165,7 +223,9 @@ def test_wide_price_csv_loads_cleanly_or_fails_in_one_line(tickers: list[str], r
 @FAST
 @given(rows=st.lists(st.tuples(dates, symbols, numbers), max_size=10))
 def test_long_price_csv_loads_cleanly_or_fails_in_one_line(rows: list[tuple[str, str, str]]) -> None:
-    loaded = _load(engine.load_prices_file, _csv([list(r) for r in rows], ["date", "symbol", "close"]).encode())
+    loaded = _load(
+        engine.load_prices_file, _csv([list(r) for r in rows], ["date", "symbol", "close"]).encode()
+    )
     if loaded is not None:
         _check_price_shape(*loaded)
 
@@ -217,8 +277,11 @@ def test_parquet_price_column_of_any_type(name: str) -> None:
         _check_price_shape(*loaded)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a Parquet binary column with non-UTF-8 bytes raises UnicodeDecodeError "
-                                       "from engine/_validation.py (astype('string')) instead of DataValidationError")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a Parquet binary column with non-UTF-8 bytes raises UnicodeDecodeError "
+    "from engine/_validation.py (astype('string')) instead of DataValidationError",
+)
 def test_parquet_binary_column_with_undecodable_bytes_is_a_validation_error() -> None:
     table = pa.table({"date": ["2021-01-01", "2021-01-04"], "AAPL": pa.array([b"1", b"\xff"], pa.binary())})
     with pytest.raises(engine.DataValidationError) as caught:

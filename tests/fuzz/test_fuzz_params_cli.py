@@ -28,15 +28,54 @@ from . import assert_user_message
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-HOSTILE_SCALARS = (None, True, False, 0, -1, 10**400, -(10**400), 1e308, -1e308, math.nan, math.inf, -math.inf,
-                   "", " ", "nan", "inf", "1e400", "9" * 5000, "=cmd|' /C calc'!A0", "+1", "@SUM(1)",
-                   "9999-12-31", "1677-09-21", "2262-04-12", "0001-01-01", "2021-02-30", "\x00", "QQQ\n", "../x")
+HOSTILE_SCALARS = (
+    None,
+    True,
+    False,
+    0,
+    -1,
+    10**400,
+    -(10**400),
+    1e308,
+    -1e308,
+    math.nan,
+    math.inf,
+    -math.inf,
+    "",
+    " ",
+    "nan",
+    "inf",
+    "1e400",
+    "9" * 5000,
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "@SUM(1)",
+    "9999-12-31",
+    "1677-09-21",
+    "2262-04-12",
+    "0001-01-01",
+    "2021-02-30",
+    "\x00",
+    "QQQ\n",
+    "../x",
+)
 # Integers beyond float range are left to the xfail test below until _to_float catches OverflowError.
 FLOAT_SAFE = tuple(v for v in HOSTILE_SCALARS if not (isinstance(v, int) and abs(v) > 1e300))
-json_scalars = st.one_of(st.sampled_from(FLOAT_SAFE), st.none(), st.booleans(), st.integers(-(10**300), 10**300),
-                         st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=6)
+json_scalars = st.one_of(
+    st.sampled_from(FLOAT_SAFE),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**300), 10**300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def _build(values: dict[Any, Any]) -> StrategyParams | None:
@@ -73,23 +112,32 @@ def test_huge_integers_in_integer_fields_are_a_range_error(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["min_likes", "min_comments", "cost_bps", "risk_free"])
-@pytest.mark.xfail(strict=True, reason="BUG: engine/_params.py _to_float lets OverflowError escape for an "
-                                       "integer beyond float range (a JSON number such as 1 followed by 400 zeros)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: engine/_params.py _to_float lets OverflowError escape for an "
+    "integer beyond float range (a JSON number such as 1 followed by 400 zeros)",
+)
 def test_integer_too_large_for_a_float_is_a_parameter_error(name: str) -> None:
     with pytest.raises(engine.ParameterError) as caught:
         StrategyParams.from_mapping({name: 10**400})
     assert_user_message(str(caught.value))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_mapping sorts unknown keys of mixed types: TypeError "
-                                       "instead of ParameterError for {1: 0, 'a': 0}")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: from_mapping sorts unknown keys of mixed types: TypeError "
+    "instead of ParameterError for {1: 0, 'a': 0}",
+)
 def test_unknown_keys_of_mixed_types_are_a_parameter_error() -> None:
     with pytest.raises(engine.ParameterError):
         StrategyParams.from_mapping({1: 0, "a": 0})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_mapping echoes unknown key names without repr, so a key "
-                                       "holding a newline gives a two-line message")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: from_mapping echoes unknown key names without repr, so a key "
+    "holding a newline gives a two-line message",
+)
 def test_unknown_key_is_echoed_repr_escaped() -> None:
     with pytest.raises(engine.ParameterError) as caught:
         StrategyParams.from_mapping({"top_n\nInjected: line": 1})
@@ -114,14 +162,17 @@ def test_formula_benchmark_is_refused_and_echoed_quoted(formula: str) -> None:
 # ----- url_state --------------------------------------------------------------------------------
 
 
-query_keys = st.one_of(st.sampled_from(PARAM_NAMES), st.sampled_from(("symbols", "grid_top_n", "_x", "x")),
-                       st.text(max_size=8))
+query_keys = st.one_of(
+    st.sampled_from(PARAM_NAMES), st.sampled_from(("symbols", "grid_top_n", "_x", "x")), st.text(max_size=8)
+)
 query_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_SCALARS]), st.text(max_size=30))
 
 
 @FAST
 @given(pairs=st.lists(st.tuples(query_keys, query_values), max_size=8), raw=st.text(max_size=80))
-def test_query_to_params_never_raises_and_keeps_only_valid_values(pairs: list[tuple[str, str]], raw: str) -> None:
+def test_query_to_params_never_raises_and_keeps_only_valid_values(
+    pairs: list[tuple[str, str]], raw: str
+) -> None:
     from urllib.parse import urlencode
 
     for query in (urlencode(pairs), raw, "?" + raw, dict(pairs)):
@@ -135,11 +186,31 @@ def test_query_to_params_never_raises_and_keeps_only_valid_values(pairs: list[tu
 
 # ----- CLI --------------------------------------------------------------------------------------
 
-FLAGS = ("--benchmark", "--top-n", "--min-likes", "--min-comments", "--start", "--end", "--weighting", "--signal",
-         "--signal-transform", "--aggregation", "--rebalance", "--lag-days", "--lookback-days", "--cost-bps",
-         "--risk-free", "--symbols", "--prices", "--sentiment", "--help")
-flag_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_SCALARS if v is not None and "\x00" not in str(v)]),
-                        st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12))
+FLAGS = (
+    "--benchmark",
+    "--top-n",
+    "--min-likes",
+    "--min-comments",
+    "--start",
+    "--end",
+    "--weighting",
+    "--signal",
+    "--signal-transform",
+    "--aggregation",
+    "--rebalance",
+    "--lag-days",
+    "--lookback-days",
+    "--cost-bps",
+    "--risk-free",
+    "--symbols",
+    "--prices",
+    "--sentiment",
+    "--help",
+)
+flag_values = st.one_of(
+    st.sampled_from([str(v) for v in HOSTILE_SCALARS if v is not None and "\x00" not in str(v)]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+)
 
 
 @st.composite
@@ -176,17 +247,20 @@ def test_cli_with_arbitrary_argv_exits_0_or_2_with_one_line(argv: list[str]) -> 
         assert_user_message(err, formulas_quoted=False)
 
 
-@pytest.mark.parametrize("argv", [
-    ["backtest", "--start", "9999-01-01"],
-    ["backtest", "--end", "1677-01-01"],
-    ["backtest", "--start", "2262-04-12", "--end", "9999-12-31"],
-    ["stocks", "--symbols", "=cmd|' /C calc'!A0"],
-    ["stocks", "--symbols", "JONX", "--start", "9999-01-01"],
-    ["backtest", "--min-likes", "1" + "0" * 400],
-    ["backtest", "--top-n", "9" * 5000],
-    ["backtest", "--sentiment", "/dev/null"],
-    ["backtest", "--sentiment", "/proc/self/mem"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backtest", "--start", "9999-01-01"],
+        ["backtest", "--end", "1677-01-01"],
+        ["backtest", "--start", "2262-04-12", "--end", "9999-12-31"],
+        ["stocks", "--symbols", "=cmd|' /C calc'!A0"],
+        ["stocks", "--symbols", "JONX", "--start", "9999-01-01"],
+        ["backtest", "--min-likes", "1" + "0" * 400],
+        ["backtest", "--top-n", "9" * 5000],
+        ["backtest", "--sentiment", "/dev/null"],
+        ["backtest", "--sentiment", "/proc/self/mem"],
+    ],
+)
 def test_cli_extreme_values(argv: list[str]) -> None:
     code, err = _run_cli(argv)
     assert code in (0, 2)
@@ -194,21 +268,30 @@ def test_cli_extreme_values(argv: list[str]) -> None:
         assert_user_message(err)
 
 
-@pytest.mark.parametrize("argv", [
-    ["backtest", "stray\nInjected line"],
-    ["backtest", "--sentiment", "no\nsuch file"],
-])
-@pytest.mark.xfail(strict=True, reason="BUG: engine/_cli.py echoes argv verbatim (argparse 'unrecognized "
-                                       "arguments', and _check_file's 'no such file: {path}'): a newline in an "
-                                       "argument makes the error two lines")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backtest", "stray\nInjected line"],
+        ["backtest", "--sentiment", "no\nsuch file"],
+    ],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: engine/_cli.py echoes argv verbatim (argparse 'unrecognized "
+    "arguments', and _check_file's 'no such file: {path}'): a newline in an "
+    "argument makes the error two lines",
+)
 def test_cli_error_echoes_arguments_escaped(argv: list[str]) -> None:
     code, err = _run_cli(argv)
     assert code == 2
     assert_user_message(err, formulas_quoted=False)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a Parquet price file with undecodable binary cells makes "
-                                       "`python -m engine stocks --prices` die with a UnicodeDecodeError traceback")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a Parquet price file with undecodable binary cells makes "
+    "`python -m engine stocks --prices` die with a UnicodeDecodeError traceback",
+)
 def test_cli_undecodable_parquet_is_one_line(tmp_path: Any) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -39,10 +39,17 @@ def _pip_audit() -> list[str]:
 
 def _run(args: list[str], timeout: int) -> dict[str, Any]:
     try:
-        done = subprocess.run([*_pip_audit(), *args, "-f", "json", "--progress-spinner", "off"],
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [*_pip_audit(), *args, "-f", "json", "--progress-spinner", "off"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        pytest.skip(f"pip-audit did not finish within {timeout} s (vulnerability service too slow or unreachable)")
+        pytest.skip(
+            f"pip-audit did not finish within {timeout} s (vulnerability service too slow or unreachable)"
+        )
     if done.returncode not in (0, 1):  # 1 = vulnerabilities found; anything else = pip-audit itself failed
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         if "ConnectionError" in done.stderr or "Max retries" in done.stderr or "resolve" in last.lower():
@@ -59,14 +66,17 @@ def test_requirements_have_no_known_vulnerability(tmp_path: Path) -> None:
     probe = tmp_path / "probe.txt"
     probe.write_text(f"flask=={importlib.metadata.version('flask')}\n")
     if _unaudited(_run(["-r", str(probe), "--no-deps", "--disable-pip"], PROBE_TIMEOUT_S)):
-        pytest.skip("vulnerability service unreachable: PyPI's per-version JSON API answered nothing for "
-                    f"flask {importlib.metadata.version('flask')}, so pip-audit can audit no dependency here")
+        pytest.skip(
+            "vulnerability service unreachable: PyPI's per-version JSON API answered nothing for "
+            f"flask {importlib.metadata.version('flask')}, so pip-audit can audit no dependency here"
+        )
     report = _run(["-r", str(REPO_ROOT / "requirements.txt")], AUDIT_TIMEOUT_S)
     audited = [d for d in report["dependencies"] if not d.get("skip_reason")]
     if not audited:
         pytest.skip("vulnerability service unreachable: pip-audit audited none of the dependencies")
-    vulnerable = {d["name"]: [(v["id"], v.get("fix_versions")) for v in d["vulns"]]
-                  for d in audited if d.get("vulns")}
+    vulnerable = {
+        d["name"]: [(v["id"], v.get("fix_versions")) for v in d["vulns"]] for d in audited if d.get("vulns")
+    }
     assert not vulnerable, f"known vulnerabilities (id, fixed in): {vulnerable}"
     # Unaudited packages (not on PyPI, or the service skipped them) are listed, not ignored.
     assert len(_unaudited(report)) < len(report["dependencies"]), _unaudited(report)

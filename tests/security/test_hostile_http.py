@@ -18,15 +18,24 @@ import pytest
 from dashapp import create_app
 
 UPDATE = "/_dash-update-component"
-BADGE = {"output": "source-badge.children", "outputs": {"id": "source-badge", "property": "children"},
-         "inputs": [{"id": "session-source", "property": "data", "value": None}], "state": [],
-         "changedPropIds": ["session-source.data"]}
+BADGE = {
+    "output": "source-badge.children",
+    "outputs": {"id": "source-badge", "property": "children"},
+    "inputs": [{"id": "session-source", "property": "data", "value": None}],
+    "state": [],
+    "changedPropIds": ["session-source.data"],
+}
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dash.Dash]:
-    yield create_app({"CACHE_DIR": str(tmp_path_factory.mktemp("hostile-http")), "ENGINE_EXECUTOR": "serial",
-                      "MAX_UPLOAD_BYTES": 4096})
+    yield create_app(
+        {
+            "CACHE_DIR": str(tmp_path_factory.mktemp("hostile-http")),
+            "ENGINE_EXECUTOR": "serial",
+            "MAX_UPLOAD_BYTES": 4096,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +61,17 @@ def assert_still_serving(client: Any) -> None:
 # ----- bodies Dash cannot parse at all --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data,content_type,status", [
-    ("{not json", "application/json", 400),
-    ("", "application/json", 400),
-    ("\xff\xfe{", "application/json", 400),
-    ('{"output": "source-badge.children"', "application/json", 400),
-    ("output=x", "application/x-www-form-urlencoded", 415),
-    ("<xml/>", "text/xml", 415),
-])
+@pytest.mark.parametrize(
+    "data,content_type,status",
+    [
+        ("{not json", "application/json", 400),
+        ("", "application/json", 400),
+        ("\xff\xfe{", "application/json", 400),
+        ('{"output": "source-badge.children"', "application/json", 400),
+        ("output=x", "application/x-www-form-urlencoded", 415),
+        ("<xml/>", "text/xml", 415),
+    ],
+)
 def test_unparseable_bodies_are_4xx(client: Any, data: str, content_type: str, status: int) -> None:
     assert_clean(client.post(UPDATE, data=data, content_type=content_type), status)
     assert_still_serving(client)
@@ -92,7 +104,11 @@ MALFORMED_CALLBACK_REQUESTS = {
     "inputs not a list": {**BADGE, "inputs": "x"},
     "input without value": {**BADGE, "inputs": [{"id": "session-source", "property": "data"}]},
     "too few inputs": {**BADGE, "inputs": []},
-    "unknown callback": {**BADGE, "output": "nope.children", "outputs": {"id": "nope", "property": "children"}},
+    "unknown callback": {
+        **BADGE,
+        "output": "nope.children",
+        "outputs": {"id": "nope", "property": "children"},
+    },
     "outputs mismatch": {**BADGE, "outputs": [{"id": "a", "property": "b"}, {"id": "c", "property": "d"}]},
 }
 
@@ -105,16 +121,22 @@ def test_malformed_callback_request_leaks_nothing_and_the_app_keeps_serving(clie
 
 
 @pytest.mark.parametrize("name", ["a list", "an empty object", "unknown callback", "no inputs"])
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: malformed /_dash-update-component bodies (not an object, missing keys, unknown "
-                          "callback id) make Dash's dispatch raise KeyError/AttributeError: a clean JSON 500 "
-                          "instead of a 400 (dashapp/security.py could map dispatch errors to 400)")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: malformed /_dash-update-component bodies (not an object, missing keys, unknown "
+    "callback id) make Dash's dispatch raise KeyError/AttributeError: a clean JSON 500 "
+    "instead of a 400 (dashapp/security.py could map dispatch errors to 400)",
+)
 def test_malformed_callback_request_is_a_400(client: Any, name: str) -> None:
     assert_clean(client.post(UPDATE, json=MALFORMED_CALLBACK_REQUESTS[name]), 400, 404)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: deeply nested JSON (100000 '[') raises RecursionError in the JSON parser: 500, not 400")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: deeply nested JSON (100000 '[') raises RecursionError in the JSON parser: 500, not 400",
+)
 def test_deeply_nested_json_is_a_400(client: Any) -> None:
     response = client.post(UPDATE, data="[" * 100_000 + "]" * 100_000, content_type="application/json")
     assert_clean(response, 400, 413)
@@ -129,13 +151,16 @@ def test_deeply_nested_json_leaks_nothing(client: Any) -> None:
 # ----- paths ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [
-    "/assets/../dashapp/config.py",
-    "/assets/%2e%2e/dashapp/config.py",
-    "/assets/..%2f..%2fetc%2fpasswd",
-    "/assets/%2e%2e%2f%2e%2e%2fgunicorn.conf.py",
-    "/assets//etc/passwd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/../dashapp/config.py",
+        "/assets/%2e%2e/dashapp/config.py",
+        "/assets/..%2f..%2fetc%2fpasswd",
+        "/assets/%2e%2e%2f%2e%2e%2fgunicorn.conf.py",
+        "/assets//etc/passwd",
+    ],
+)
 def test_asset_traversal_is_404_and_serves_no_file(client: Any, path: str) -> None:
     response = client.get(path)
     assert_clean(response, 404, 200)  # 200: Dash's page router answers with the app shell
@@ -143,12 +168,15 @@ def test_asset_traversal_is_404_and_serves_no_file(client: Any, path: str) -> No
     assert "root:" not in text and "SECRET_KEY" not in text and "wsgi_app" not in text
 
 
-@pytest.mark.parametrize("path", [
-    "/_dash-component-suites/../../etc/passwd",
-    "/_dash-component-suites/dash/../../../../etc/passwd",
-    "/_dash-component-suites/nopkg/x.js",
-    "/_dash-component-suites/dash/nofile.js",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/../../etc/passwd",
+        "/_dash-component-suites/dash/../../../../etc/passwd",
+        "/_dash-component-suites/nopkg/x.js",
+        "/_dash-component-suites/dash/nofile.js",
+    ],
+)
 def test_component_suite_probe_serves_no_file(client: Any, path: str) -> None:
     response = client.get(path)
     assert_clean(response, 404, 500)
@@ -157,21 +185,27 @@ def test_component_suite_probe_serves_no_file(client: Any, path: str) -> None:
     assert "Registered libraries" not in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: an unknown /_dash-component-suites/ path raises Dash's DependencyException: "
-                          "500 (and a logged traceback per scanner request) instead of 404")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: an unknown /_dash-component-suites/ path raises Dash's DependencyException: "
+    "500 (and a logged traceback per scanner request) instead of 404",
+)
 def test_component_suite_probe_is_a_404(client: Any) -> None:
     assert_clean(client.get("/_dash-component-suites/nopkg/x.js"), 404)
 
 
-@pytest.mark.parametrize("path", [
-    "/?top_n=99999999999999999999999&min_likes=1e400&start=9999-99-99&benchmark=%3Dcmd",
-    "/stocks?symbols=%3Dcmd%7C%27%20%2FC%20calc%27%21A0,%2B1,%40SUM(1)&start=1677-01-01",
-    "/sweep?grid_top_n=" + "1," * 5000,
-    "/data?x=" + "%00" * 100,
-    "/status?%ff%fe=%ff",
-    "/nope/../../etc/passwd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?top_n=99999999999999999999999&min_likes=1e400&start=9999-99-99&benchmark=%3Dcmd",
+        "/stocks?symbols=%3Dcmd%7C%27%20%2FC%20calc%27%21A0,%2B1,%40SUM(1)&start=1677-01-01",
+        "/sweep?grid_top_n=" + "1," * 5000,
+        "/data?x=" + "%00" * 100,
+        "/status?%ff%fe=%ff",
+        "/nope/../../etc/passwd",
+    ],
+)
 def test_hostile_query_strings_still_render_the_shell(client: Any, path: str) -> None:
     response = client.get(path)
     assert_clean(response, 200, 404)
@@ -180,12 +214,23 @@ def test_hostile_query_strings_still_render_the_shell(client: Any, path: str) ->
 
 def test_layout_of_a_hostile_link_shows_only_escaped_messages(client: Any) -> None:
     """The page body is built by Dash's router callback: user text reaches React as JSON strings."""
-    body = {"output": "..{}...{}..".format("_pages_content.children", "_pages_store.data"),
-            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
-                       {"id": "_pages_location", "property": "search",
-                        "value": "?benchmark=<script>alert(1)</script>&top_n=<img src=x onerror=alert(1)>"}],
-            "state": [], "changedPropIds": ["_pages_location.pathname"]}
+    body = {
+        "output": "..{}...{}..".format("_pages_content.children", "_pages_store.data"),
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {
+                "id": "_pages_location",
+                "property": "search",
+                "value": "?benchmark=<script>alert(1)</script>&top_n=<img src=x onerror=alert(1)>",
+            },
+        ],
+        "state": [],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
     response = client.post(UPDATE, json=body)
     assert_clean(response, 200)
     payload = response.json

@@ -59,16 +59,20 @@ def dependencies(client: Any) -> dict[str, dict[str, Any]]:
 
 def call(client: Any, dep: dict[str, Any], inputs: list[Any], state: list[Any]) -> Any:
     """Post one callback as the Dash renderer does; the response's JSON."""
+
     def spec(text: str) -> dict[str, str]:
         ident, prop = text.rsplit(".", 1)
         return {"id": ident, "property": prop.split("@")[0]}
 
     out = dep["output"]
     outputs = [spec(x) for x in out.strip(".").split("...")] if out.startswith("..") else spec(out)
-    body = {"output": out, "outputs": outputs,
-            "inputs": [{**x, "value": v} for x, v in zip(dep["inputs"], inputs)],
-            "state": [{**x, "value": v} for x, v in zip(dep["state"], state)],
-            "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+    body = {
+        "output": out,
+        "outputs": outputs,
+        "inputs": [{**x, "value": v} for x, v in zip(dep["inputs"], inputs)],
+        "state": [{**x, "value": v} for x, v in zip(dep["state"], state)],
+        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
+    }
     response = client.post(UPDATE, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.json["response"]
@@ -77,9 +81,16 @@ def call(client: Any, dep: dict[str, Any], inputs: list[Any], state: list[Any]) 
 # ----- debug -------------------------------------------------------------------------------------------
 
 
-def test_defaults_never_debug_even_with_framework_debug_variables(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FLASK_DEBUG", "DASH_DEBUG", "DASH_DEV_TOOLS_UI", "DASH_DEV_TOOLS_PROPS_CHECK", "WERKZEUG_DEBUG_PIN"):
+def test_defaults_never_debug_even_with_framework_debug_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "FLASK_DEBUG",
+        "DASH_DEBUG",
+        "DASH_DEV_TOOLS_UI",
+        "DASH_DEV_TOOLS_PROPS_CHECK",
+        "WERKZEUG_DEBUG_PIN",
+    ):
         monkeypatch.setenv(name, "1" if name != "DASH_DEBUG" else "true")
     monkeypatch.delenv("DEBUG", raising=False)
     app = create_app({"CACHE_DIR": str(tmp_path)})
@@ -106,11 +117,20 @@ def test_gunicorn_conf_imports_clean_and_sets_nothing_debug_like() -> None:
         "print(json.dumps({'heavy': heavy, **{k: ns.get(k) for k in keys}}))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     settings = json.loads(done.stdout)
     assert done.stderr == ""
-    assert settings["heavy"] == [], "importing gunicorn.conf.py must not import the app or Ray (preload is off)"
+    assert settings["heavy"] == [], (
+        "importing gunicorn.conf.py must not import the app or Ray (preload is off)"
+    )
     assert settings["reload"] is False and not settings["reload_extra_files"]
     assert settings["loglevel"] == "info" and not settings["spew"]
     assert not settings["check_config"] and not settings["print_config"]
@@ -140,15 +160,20 @@ def _run_dev_server(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[st
 def test_dev_server_is_not_debug_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEBUG", "0")
     plain = _run_dev_server([], monkeypatch)
-    assert plain["debug"] is False and plain["host"] == "127.0.0.1" and not (plain["config"] or {}).get("DEBUG")
+    assert (
+        plain["debug"] is False and plain["host"] == "127.0.0.1" and not (plain["config"] or {}).get("DEBUG")
+    )
     asked = _run_dev_server(["--debug"], monkeypatch)
     assert asked["debug"] is True and asked["config"] == {"DEBUG": True} and asked["host"] == "127.0.0.1"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="HARDENING BUG: `python -m dashapp --debug --host 0.0.0.0` starts the Werkzeug debugger "
-                          "(an interactive console behind a PIN) on every interface; dashapp/__main__.py should "
-                          "refuse --debug with a non-loopback --host")
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="HARDENING BUG: `python -m dashapp --debug --host 0.0.0.0` starts the Werkzeug debugger "
+    "(an interactive console behind a PIN) on every interface; dashapp/__main__.py should "
+    "refuse --debug with a non-loopback --host",
+)
 def test_dev_server_refuses_debug_on_a_public_interface(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         _run_dev_server(["--debug", "--host", "0.0.0.0"], monkeypatch)
@@ -160,8 +185,21 @@ def test_dev_server_refuses_debug_on_a_public_interface(monkeypatch: pytest.Monk
 
 # ----- headers ----------------------------------------------------------------------------------------
 
-PAGES = ["/", "/backtest", "/sweep", "/stocks", "/data", "/status", "/health", "/ready", "/_dash-layout",
-         "/_dash-dependencies", "/assets/50-app.css", "/no-such-page", "/assets/no-such-file.css"]
+PAGES = [
+    "/",
+    "/backtest",
+    "/sweep",
+    "/stocks",
+    "/data",
+    "/status",
+    "/health",
+    "/ready",
+    "/_dash-layout",
+    "/_dash-dependencies",
+    "/assets/50-app.css",
+    "/no-such-page",
+    "/assets/no-such-file.css",
+]
 
 
 def _assert_security_headers(headers: Any) -> None:
@@ -170,7 +208,9 @@ def _assert_security_headers(headers: Any) -> None:
     assert directives["default-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
     assert directives["base-uri"] == "'self'" and directives["form-action"] == "'self'"
-    assert "'unsafe-eval'" not in directives["script-src"] and "'unsafe-inline'" not in directives["script-src"]
+    assert (
+        "'unsafe-eval'" not in directives["script-src"] and "'unsafe-inline'" not in directives["script-src"]
+    )
     assert not re.search(r"https?:|\*|//", " ".join(directives.values())), "no third-party origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
@@ -187,14 +227,20 @@ def test_security_headers_on_every_page(client: Any, path: str) -> None:
 
 
 def test_security_headers_on_callbacks_and_errors(app: dash.Dash, client: Any) -> None:
-    badge = {"output": "source-badge.children", "outputs": {"id": "source-badge", "property": "children"},
-             "inputs": [{"id": "session-source", "property": "data", "value": None}], "state": [],
-             "changedPropIds": []}
+    badge = {
+        "output": "source-badge.children",
+        "outputs": {"id": "source-badge", "property": "children"},
+        "inputs": [{"id": "session-source", "property": "data", "value": None}],
+        "state": [],
+        "changedPropIds": [],
+    }
     too_big = json.dumps({**badge, "pad": "x" * (app.server.config["MAX_CONTENT_LENGTH"] + 1)})
-    for response in (client.post(UPDATE, json=badge),
-                     client.post(UPDATE, data=too_big, content_type="application/json"),
-                     client.post(UPDATE, data="{bad", content_type="application/json"),
-                     client.put("/health")):
+    for response in (
+        client.post(UPDATE, json=badge),
+        client.post(UPDATE, data=too_big, content_type="application/json"),
+        client.post(UPDATE, data="{bad", content_type="application/json"),
+        client.put("/health"),
+    ):
         assert response.status_code in (200, 400, 405, 413)
         _assert_security_headers(response.headers)
 
@@ -214,7 +260,9 @@ def test_request_size_is_bounded_by_default(app: dash.Dash) -> None:
     assert app.server.config["MAX_CONTENT_LENGTH"] == max_request_bytes(upload) < 30 * 2**20
 
 
-def test_data_page_uploads_have_max_size(app: dash.Dash, client: Any, dependencies: dict[str, dict[str, Any]]) -> None:
+def test_data_page_uploads_have_max_size(
+    app: dash.Dash, client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     page = call(client, dependencies["_pages_content.children"], ["/data", ""], [])
     uploads = [c for c in _components(page) if c.get("type") == "Upload"]
     assert {u["props"]["id"] for u in uploads} == {"data-upload-sentiment", "data-upload-prices"}
@@ -236,10 +284,34 @@ def _components(node: Any) -> Iterator[dict[str, Any]]:
 
 # ----- no user-supplied URL is ever fetched ---------------------------------------------------------------
 
-NETWORK_MODULES = {"requests", "urllib.request", "urllib3", "httpx", "aiohttp", "http.client", "pycurl",
-                   "curl_cffi", "socket", "ftplib", "smtplib", "yfinance", "websocket", "websockets"}
-READERS_THAT_TAKE_URLS = {"read_csv", "read_parquet", "read_json", "read_html", "read_excel", "read_xml",
-                          "read_table", "read_feather", "read_pickle", "urlopen"}
+NETWORK_MODULES = {
+    "requests",
+    "urllib.request",
+    "urllib3",
+    "httpx",
+    "aiohttp",
+    "http.client",
+    "pycurl",
+    "curl_cffi",
+    "socket",
+    "ftplib",
+    "smtplib",
+    "yfinance",
+    "websocket",
+    "websockets",
+}
+READERS_THAT_TAKE_URLS = {
+    "read_csv",
+    "read_parquet",
+    "read_json",
+    "read_html",
+    "read_excel",
+    "read_xml",
+    "read_table",
+    "read_feather",
+    "read_pickle",
+    "urlopen",
+}
 
 
 def _python_files() -> list[Path]:
@@ -250,11 +322,22 @@ def test_only_the_yahoo_module_imports_network_code() -> None:
     found: dict[str, set[str]] = {}
     for path in _python_files():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
-                if name in NETWORK_MODULES or name.split(".")[0] in {"requests", "httpx", "aiohttp", "yfinance",
-                                                                      "urllib3", "curl_cffi"}:
+                if name in NETWORK_MODULES or name.split(".")[0] in {
+                    "requests",
+                    "httpx",
+                    "aiohttp",
+                    "yfinance",
+                    "urllib3",
+                    "curl_cffi",
+                }:
                     found.setdefault(str(path.relative_to(REPO)), set()).add(name)
     allowed = {
         "engine/_yahoo.py": {"yfinance", "yfinance.exceptions"},  # the one data download (fixed host)
@@ -270,23 +353,38 @@ def test_pandas_readers_only_ever_read_in_memory_bytes() -> None:
     offenders = []
     for path in _python_files():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in READERS_THAT_TAKE_URLS:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in READERS_THAT_TAKE_URLS
+            ):
                 first = node.args[0] if node.args else None
-                in_memory = (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
-                             and first.func.attr in ("StringIO", "BytesIO"))
-                cache_file = path.name == "_yahoo.py" and ast.unparse(first or node) == "path"  # its own cache
+                in_memory = (
+                    isinstance(first, ast.Call)
+                    and isinstance(first.func, ast.Attribute)
+                    and first.func.attr in ("StringIO", "BytesIO")
+                )
+                cache_file = (
+                    path.name == "_yahoo.py" and ast.unparse(first or node) == "path"
+                )  # its own cache
                 if not in_memory and not cache_file:
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno} {ast.unparse(node)[:80]}")
     assert not offenders, offenders
 
 
-URLS = ("http://169.254.169.254/latest/meta-data/", "https://example.com/data.csv", "file:///etc/passwd",
-        "ftp://10.0.0.1/x.csv", "s3://bucket/key.csv", "\\\\10.0.0.1\\share\\x.csv")
+URLS = (
+    "http://169.254.169.254/latest/meta-data/",
+    "https://example.com/data.csv",
+    "file:///etc/passwd",
+    "ftp://10.0.0.1/x.csv",
+    "s3://bucket/key.csv",
+    "\\\\10.0.0.1\\share\\x.csv",
+)
 
 
-def test_no_callback_fetches_a_url_given_as_a_data_source(client: Any, dependencies: dict[str, dict[str, Any]],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_callback_fetches_a_url_given_as_a_data_source(
+    client: Any, dependencies: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     attempts: list[Any] = []
     real_connect = socket.socket.connect
 
@@ -298,12 +396,22 @@ def test_no_callback_fetches_a_url_given_as_a_data_source(client: Any, dependenc
         raise OSError("outbound connection blocked by the test")
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: attempts.append(host) or (_ for _ in ()).throw(
-        socket.gaierror("name resolution blocked by the test")))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: (
+            attempts.append(host)
+            or (_ for _ in ()).throw(socket.gaierror("name resolution blocked by the test"))
+        ),
+    )
     upload = dependencies["data-candidate.data"]
     for url in URLS:
-        sources = (url, {"kind": "url", "url": url}, {"kind": "upload", "id": url, "name": url},
-                   {"kind": "files", "path": url})
+        sources = (
+            url,
+            {"kind": "url", "url": url},
+            {"kind": "upload", "id": url, "name": url},
+            {"kind": "files", "path": url},
+        )
         for source in sources:
             for key in ("source-badge.children", "data-active.children", "status-message.children"):
                 dep = dependencies[key]
@@ -335,8 +443,16 @@ def _formula_cells(rows: list[list[str]], *, skip_comments: bool) -> list[str]:
 
 def _hostile_sweep_result() -> dict[str, Any]:
     return {
-        "records": [{"top_n": FORMULA, "sharpe": "+1+cmd", "error": "@SUM(1)", "weighting": "-2+cmd",
-                     "cagr": -0.25, "note": "\t=1"}],
+        "records": [
+            {
+                "top_n": FORMULA,
+                "sharpe": "+1+cmd",
+                "error": "@SUM(1)",
+                "weighting": "-2+cmd",
+                "cagr": -0.25,
+                "note": "\t=1",
+            }
+        ],
         "columns": ["top_n", "sharpe", "error", "weighting", "cagr", "note", FORMULA],
         "grid": {"top_n": [FORMULA, "," + FORMULA]},
         "base": {"benchmark": "," + FORMULA},
@@ -345,7 +461,9 @@ def _hostile_sweep_result() -> dict[str, Any]:
     }
 
 
-def test_sweep_download_neutralises_client_supplied_cells(client: Any, dependencies: dict[str, dict[str, Any]]) -> None:
+def test_sweep_download_neutralises_client_supplied_cells(
+    client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     answer = call(client, dependencies["sweep-download.data"], [1], [_hostile_sweep_result()])
     download = answer["sweep-download"]["data"]
     assert download["filename"] == "sweep.csv" and download["type"] == "text/csv"
@@ -356,11 +474,15 @@ def test_sweep_download_neutralises_client_supplied_cells(client: Any, dependenc
     assert "'" + FORMULA in body[1] and "'@SUM(1)" in body[1] and "-0.25" in body[1]  # numbers stay numbers
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: dashapp/csv_export.py header_lines writes '# key: value' unquoted, so a comma in a "
-                          "value starts a new spreadsheet cell: ',=cmd|...' becomes a live formula cell")
-def test_sweep_download_header_lines_hold_no_formula_cell(client: Any,
-                                                          dependencies: dict[str, dict[str, Any]]) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: dashapp/csv_export.py header_lines writes '# key: value' unquoted, so a comma in a "
+    "value starts a new spreadsheet cell: ',=cmd|...' becomes a live formula cell",
+)
+def test_sweep_download_header_lines_hold_no_formula_cell(
+    client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     answer = call(client, dependencies["sweep-download.data"], [1], [_hostile_sweep_result()])
     rows = _cells(answer["sweep-download"]["data"]["content"])
     assert _formula_cells(rows, skip_comments=False) == []
@@ -376,16 +498,23 @@ def _demo_upload() -> tuple[str, str]:
     def encoded(text: str) -> str:
         return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
 
-    return (encoded(sentiment.to_csv(index=False, date_format="%Y-%m-%d")),
-            encoded(prices.to_csv(index_label="date", date_format="%Y-%m-%d")))
+    return (
+        encoded(sentiment.to_csv(index=False, date_format="%Y-%m-%d")),
+        encoded(prices.to_csv(index_label="date", date_format="%Y-%m-%d")),
+    )
 
 
 def test_backtest_downloads_of_an_upload_with_a_formula_name_are_safe(
-        client: Any, dependencies: dict[str, dict[str, Any]]) -> None:
+    client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
     """Upload (named like a formula) -> use it -> run -> download each CSV: no formula cell anywhere."""
     sentiment, prices = _demo_upload()
-    saved = call(client, dependencies["data-candidate.data"], [sentiment, prices],
-                 [FORMULA + ".csv", "@SUM(1),=1+1.csv"])
+    saved = call(
+        client,
+        dependencies["data-candidate.data"],
+        [sentiment, prices],
+        [FORMULA + ".csv", "@SUM(1),=1+1.csv"],
+    )
     source = saved["data-candidate"]["data"]
     assert source["kind"] == "upload" and not source["name"].startswith(FORMULA_START)
     chosen = call(client, dependencies["session-source.data"], [1, None], [source])
@@ -413,7 +542,9 @@ def compose() -> dict[str, Any]:
 
 
 def test_compose_publishes_only_the_app_and_on_loopback_by_default(compose: dict[str, Any]) -> None:
-    published = {name: service.get("ports") for name, service in compose["services"].items() if service.get("ports")}
+    published = {
+        name: service.get("ports") for name, service in compose["services"].items() if service.get("ports")
+    }
     assert set(published) == {"app"}
     (mapping,) = published["app"]
     assert mapping.endswith(":8050") and "${SPL_PUBLISH:-127.0.0.1:8050}" in mapping
@@ -432,8 +563,14 @@ def test_compose_redis_requires_a_password_and_is_not_published(compose: dict[st
 
 
 def _shipped_text_files() -> list[Path]:
-    roots = [REPO / "deploy", REPO / "packer", REPO / "docker-compose.yml", REPO / "Dockerfile",
-             REPO / "gunicorn.conf.py", REPO / "engine" / "_ray.py"]
+    roots = [
+        REPO / "deploy",
+        REPO / "packer",
+        REPO / "docker-compose.yml",
+        REPO / "Dockerfile",
+        REPO / "gunicorn.conf.py",
+        REPO / "engine" / "_ray.py",
+    ]
     files: list[Path] = []
     for root in roots:
         if root.is_dir():
@@ -445,8 +582,11 @@ def _shipped_text_files() -> list[Path]:
 
 def test_no_shipped_configuration_opens_the_ray_dashboard_or_client_port() -> None:
     offenders = []
-    pattern = re.compile(r"--dashboard-host[= ]+(?!127\.0\.0\.1|localhost)|--include-dashboard[= ]+true"
-                         r"|ray-client-server-port|--ray-client|RAY_DASHBOARD_HOST|:8265\b|:10001\b|\b8265:", re.IGNORECASE)
+    pattern = re.compile(
+        r"--dashboard-host[= ]+(?!127\.0\.0\.1|localhost)|--include-dashboard[= ]+true"
+        r"|ray-client-server-port|--ray-client|RAY_DASHBOARD_HOST|:8265\b|:10001\b|\b8265:",
+        re.IGNORECASE,
+    )
     for path in _shipped_text_files():
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             if pattern.search(line):
