@@ -24,12 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import StrategyParams  # noqa: E402
-from engine._backtest import prepare  # noqa: E402
-from engine._demo import DemoProvider  # noqa: E402
-from engine._executor import SerialExecutor  # noqa: E402
-from engine._providers import load_market_data  # noqa: E402
-from engine._sweep import run_sweep  # noqa: E402
+from engine._backtest import prepare
+from engine._demo import DemoProvider
+from engine._executor import SerialExecutor
+from engine._providers import load_market_data
+from engine._sweep import run_sweep
 
 GRID: dict[str, tuple[Any, ...]] = {
     "top_n": (3, 5, 8, 10, 15, 20),
@@ -61,7 +60,9 @@ def throughput(data: Any, ray_executor: Any) -> None:
     serial_s, serial = _timed(lambda: run_sweep(data, GRID, executor=SerialExecutor()))
     ray_s, on_ray = _timed(lambda: run_sweep(data, GRID, executor=ray_executor))
     same = serial.table.equals(on_ray.table)
-    print(f"1. sweep of {n} configurations (100 symbols, 5 years; equal/inverse-vol/HRP weights, 3 lookbacks)")
+    print(
+        f"1. sweep of {n} configurations (100 symbols, 5 years; equal/inverse-vol/HRP weights, 3 lookbacks)"
+    )
     print(f"   serial: {serial_s:6.2f} s  {n / serial_s:7.1f} configurations/s")
     print(f"   ray:    {ray_s:6.2f} s  {n / ray_s:7.1f} configurations/s  ({ray_executor.parallelism} CPUs)")
     print(f"   ray / serial throughput: {serial_s / ray_s:.2f}x   identical tables: {same}")
@@ -79,26 +80,34 @@ def by_reference_vs_by_value(data: Any, ray_executor: Any, n_tasks: int = 64) ->
     size_mb = (prepared.prices.nbytes + prepared.returns.nbytes) / 1e6
     print(f"2. {n_tasks} tiny tasks reading the prepared data (~{size_mb:.1f} MB of price/return matrices)")
     print(f"   by reference (one ray.put): {ref_s * 1000:7.0f} ms")
-    print(f"   by value (in every task):   {val_s * 1000:7.0f} ms   ({val_s / ref_s:.1f}x slower; same answers: {a == b})")
+    print(
+        f"   by value (in every task):   {val_s * 1000:7.0f} ms   ({val_s / ref_s:.1f}x slower; same answers: {a == b})"
+    )
 
 
 def growth() -> None:
     print("3. cost growth (serial executor, seconds)")
     base_data = load_market_data(DemoProvider(n_symbols=100, years=5), benchmark="QQQ")
-    grid = {"top_n": (3, 5, 8, 10), "min_likes": (0.0, 20.0), "weighting": ("equal", "inverse_volatility"),
-            "rebalance": ("weekly", "monthly")}  # 32 configurations
+    grid = {
+        "top_n": (3, 5, 8, 10),
+        "min_likes": (0.0, 20.0),
+        "weighting": ("equal", "inverse_volatility"),
+        "rebalance": ("weekly", "monthly"),
+    }  # 32 configurations
     previous = None
     for costs in ((0.0,), (0.0, 5.0), (0.0, 5.0, 10.0, 20.0)):  # 32, 64, 128 configurations
         sized = {**grid, "cost_bps": costs}
         n = 32 * len(costs)
-        seconds, _ = _timed(lambda: run_sweep(base_data, sized, executor=SerialExecutor()), repeat=3)
+        seconds, _ = _timed(
+            lambda sized=sized: run_sweep(base_data, sized, executor=SerialExecutor()), repeat=3
+        )
         ratio = f"  x{seconds / previous:.2f}" if previous else ""
         print(f"   {n:4d} configurations, 100 symbols: {seconds:6.2f} s{ratio}")
         previous = seconds
     previous = None
     for n_symbols in (50, 100, 200):
         data = load_market_data(DemoProvider(n_symbols=n_symbols, years=5), benchmark="QQQ")
-        seconds, _ = _timed(lambda: run_sweep(data, grid, executor=SerialExecutor()), repeat=3)
+        seconds, _ = _timed(lambda data=data: run_sweep(data, grid, executor=SerialExecutor()), repeat=3)
         ratio = f"  x{seconds / previous:.2f}" if previous else ""
         print(f"   {n_symbols:4d} symbols, 32 configurations: {seconds:6.2f} s{ratio}")
         previous = seconds
@@ -114,7 +123,9 @@ def main() -> None:
         data = load_market_data(DemoProvider(), benchmark="QQQ")
         ray_executor = _ray.RayExecutor()
         start_s, _ = _timed(lambda: ray_executor.map(_shape_of, list(range(8)), shared=prepare(data)))
-        print(f"0. embedded Ray cluster start + first tasks (one-off): {start_s:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"0. embedded Ray cluster start + first tasks (one-off): {start_s:.1f} s; load average {os.getloadavg()[0]:.1f}"
+        )
         throughput(data, ray_executor)
         by_reference_vs_by_value(data, ray_executor)
         growth()

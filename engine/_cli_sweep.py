@@ -56,12 +56,22 @@ def _add_sweep(sub: Any) -> None:
         description="Parameter sweep. Each --grid adds one parameter: --grid top_n=3,5,10 --grid min_likes=10,20,50.",
     )  # fmt: skip
     _add_data_options(p)
-    p.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
-                   help="a swept parameter and its values (repeat for more parameters)")
+    p.add_argument(
+        "--grid",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2,...",
+        help="a swept parameter and its values (repeat for more parameters)",
+    )
     _add_strategy_options(p, "fixed")
     _add_executor_option(p)
-    p.add_argument("--max-configs", dest="max_configs", type=int, default=DEFAULT_MAX_CONFIGS,
-                   help=f"refuse grids larger than this (default {DEFAULT_MAX_CONFIGS})")
+    p.add_argument(
+        "--max-configs",
+        dest="max_configs",
+        type=int,
+        default=DEFAULT_MAX_CONFIGS,
+        help=f"refuse grids larger than this (default {DEFAULT_MAX_CONFIGS})",
+    )
     p.add_argument("--out", type=Path, help="directory for sweep.csv")
     p.set_defaults(handler=cmd_sweep)
 
@@ -74,10 +84,19 @@ def _add_robustness(sub: Any) -> None:
     _add_data_options(p)
     _add_strategy_options(p, "strategy")
     _add_executor_option(p)
-    p.add_argument("--n-boot", dest="n_boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--n-random", dest="n_random", type=int, default=500, help="random portfolios (default 500)")
-    p.add_argument("--block-length", dest="block_length", type=float, default=10.0,
-                   help="mean block length of the stationary bootstrap, trading days (default 10)")
+    p.add_argument(
+        "--n-boot", dest="n_boot", type=int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    p.add_argument(
+        "--n-random", dest="n_random", type=int, default=500, help="random portfolios (default 500)"
+    )
+    p.add_argument(
+        "--block-length",
+        dest="block_length",
+        type=float,
+        default=10.0,
+        help="mean block length of the stationary bootstrap, trading days (default 10)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, help="directory for robustness.json")
     p.set_defaults(handler=cmd_robustness)
@@ -140,8 +159,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         out.write("best configurations by Sharpe:\n" + shown.to_string(index=False) + "\n")
         dsr = result.deflated_sharpe
         out.write(f"deflated Sharpe ratio of the best: {dsr:.3f}\n" if dsr is not None else "")
-    for message in result.table["error"].dropna().unique()[:5]:
-        out.write(f"failed: {message}\n")
+    out.writelines(f"failed: {message}\n" for message in result.table["error"].dropna().unique()[:5])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "sweep.csv"
@@ -183,15 +201,18 @@ def robustness_text(report: Any) -> str:
 
     random = report.random_portfolios
     lines = [
-        f"{report.n_obs} daily returns, stationary bootstrap: {report.n_boot} resamples, "
-        f"mean block {report.block_length:g} days, seed {report.seed}",
+        (
+            f"{report.n_obs} daily returns, stationary bootstrap: {report.n_boot} resamples, "
+            f"mean block {report.block_length:g} days, seed {report.seed}"
+        ),
         f"Sharpe ratio:                   {ci(report.sharpe_ci, False)}",
         f"annual excess return vs bench.: {ci(report.excess_return_ci, True)}",
-        f"random portfolios ({random.n}): strategy Sharpe at percentile {random.percentile:.1f}, "
-        f"p-value {random.p_value:.3f}; total return at percentile {random.total_return_percentile:.1f}",
+        (
+            f"random portfolios ({random.n}): strategy Sharpe at percentile {random.percentile:.1f}, "
+            f"p-value {random.p_value:.3f}; total return at percentile {random.total_return_percentile:.1f}"
+        ),
         f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {report.probabilistic_sharpe:.3f}",
         f"executor: {report.executor}, {report.elapsed_s:.1f} s",
     ]
     lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines)
-

@@ -104,7 +104,9 @@ def _file_lock(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ClusterUnavailableError(f"timed out waiting for the Ray start lock {path}") from None
+                    raise ClusterUnavailableError(
+                        f"timed out waiting for the Ray start lock {path}"
+                    ) from None
                 time.sleep(0.1)
         yield
     finally:
@@ -134,7 +136,9 @@ def _split_address(address: str) -> tuple[str, int]:
         )
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise ClusterUnavailableError(f"RAY_ADDRESS must look like host:port (e.g. 10.0.0.5:6379), got {text!r}")
+        raise ClusterUnavailableError(
+            f"RAY_ADDRESS must look like host:port (e.g. 10.0.0.5:6379), got {text!r}"
+        )
     return host, int(port)
 
 
@@ -224,7 +228,9 @@ def _start_head() -> _HeadInfo:
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=_embedded_env(token_path), start_new_session=True, close_fds=True,
         )  # fmt: skip
-    info = _HeadInfo(address=f"127.0.0.1:{port}", pid=process.pid, temp_dir=str(temp_dir), token_path=str(token_path))
+    info = _HeadInfo(
+        address=f"127.0.0.1:{port}", pid=process.pid, temp_dir=str(temp_dir), token_path=str(token_path)
+    )
     deadline = time.monotonic() + HEAD_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -235,7 +241,9 @@ def _start_head() -> _HeadInfo:
             return info
         time.sleep(0.2)
     _kill_head(info)
-    raise ClusterUnavailableError(f"the local Ray head did not start within {HEAD_START_TIMEOUT_S:.0f} s (see {log_path})")
+    raise ClusterUnavailableError(
+        f"the local Ray head did not start within {HEAD_START_TIMEOUT_S:.0f} s (see {log_path})"
+    )
 
 
 def _kill_head(info: _HeadInfo, grace_s: float = 10.0) -> None:
@@ -298,7 +306,18 @@ _connection: _Connection | None = None
 
 _SIGNALS = tuple(
     getattr(signal, name)
-    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGWINCH", "SIGTTIN", "SIGTTOU")
+    for name in (
+        "SIGTERM",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGHUP",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGCHLD",
+        "SIGWINCH",
+        "SIGTTIN",
+        "SIGTTOU",
+    )
     if hasattr(signal, name)
 )
 
@@ -346,7 +365,7 @@ def _init_with_timeout(address: str, timeout_s: float) -> None:
     def target() -> None:
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, namespace="spl")
-        except BaseException as exc:  # reported to the caller below
+        except BaseException as exc:  # noqa: BLE001  (re-raised by the caller as ClusterUnavailableError)
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, name="spl-ray-init", daemon=True)
@@ -418,7 +437,12 @@ def _still_wanted(connection: _Connection, external: str) -> bool:
     if external:
         return connection.mode == "external" and connection.address == external
     info = _read_head()
-    return connection.mode == "embedded" and info is not None and info.address == connection.address and _head_alive(info)
+    return (
+        connection.mode == "embedded"
+        and info is not None
+        and info.address == connection.address
+        and _head_alive(info)
+    )
 
 
 def _shutdown_locked() -> None:
@@ -587,7 +611,7 @@ def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
                 object_store_used_bytes=max(0.0, store - float(free.get("object_store_memory", store))),
                 object_store_total_bytes=store,
             )
-        except Exception as exc:  # shown on the Status page
+        except Exception as exc:  # noqa: BLE001  (any failure is shown on the Status page)
             answer["error"] = str(exc).split("\n")[0][:300]
 
     thread = threading.Thread(target=query, name="spl-ray-status", daemon=True)

@@ -73,14 +73,20 @@ def deflated_sharpe_ratio(
     sharpe: float, *, trials_variance: float, n_trials: int, n_obs: int, skew: float, kurtosis: float
 ) -> float:
     """DSR: the PSR of the selected strategy against the expected maximum of ``n_trials``."""
-    return probabilistic_sharpe_ratio(sharpe, expected_max_sharpe(n_trials, trials_variance), n_obs, skew, kurtosis)
+    return probabilistic_sharpe_ratio(
+        sharpe, expected_max_sharpe(n_trials, trials_variance), n_obs, skew, kurtosis
+    )
 
 
-def deflated_sharpe_of_returns(returns: np.ndarray, annual_sharpes: Sequence[float], risk_free: float = 0.0) -> float:
+def deflated_sharpe_of_returns(
+    returns: np.ndarray, annual_sharpes: Sequence[float], risk_free: float = 0.0
+) -> float:
     """DSR of the daily ``returns`` selected as the best of the trials' annualised Sharpes."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[np.isfinite(r)]
-    trials = np.asarray([s for s in annual_sharpes if math.isfinite(s)], dtype=np.float64) / math.sqrt(TRADING_DAYS)
+    trials = np.asarray([s for s in annual_sharpes if math.isfinite(s)], dtype=np.float64) / math.sqrt(
+        TRADING_DAYS
+    )
     if r.size < 3 or trials.size == 0 or float(np.std(r)) == 0.0:
         return math.nan
     excess = r - risk_free / TRADING_DAYS
@@ -179,7 +185,9 @@ def bootstrap_intervals(
 # ----- random portfolios -----------------------------------------------------------------
 
 
-def _random_draws(shared: tuple[Any, StrategyParams, list[np.ndarray]], item: tuple[int, int, int]) -> np.ndarray:
+def _random_draws(
+    shared: tuple[Any, StrategyParams, list[np.ndarray]], item: tuple[int, int, int]
+) -> np.ndarray:
     """One task: ``n`` random portfolios -> (n, 2) array of [annual Sharpe, total return]."""
     prepared, params, eligible = shared
     seed, spawn_key, n = item
@@ -192,7 +200,11 @@ def _random_draws(shared: tuple[Any, StrategyParams, list[np.ndarray]], item: tu
             picks.append(np.zeros((n, 0), dtype=np.int64))
             continue
         keys = rng.random((n, members.size))
-        picks.append(members[np.argpartition(keys, k - 1, axis=1)[:, :k]] if k < members.size else np.tile(members, (n, 1)))
+        picks.append(
+            members[np.argpartition(keys, k - 1, axis=1)[:, :k]]
+            if k < members.size
+            else np.tile(members, (n, 1))
+        )
     out = np.empty((n, 2))
     for draw in range(n):
         _, returns, _ = selection_returns(prepared, params, [np.sort(p[draw]) for p in picks])
@@ -311,7 +323,13 @@ def robustness_report(
     portfolio = result.returns["portfolio"].to_numpy(dtype=np.float64)
     benchmark = result.returns["benchmark"].to_numpy(dtype=np.float64)
     sharpe_ci, excess_ci = bootstrap_intervals(
-        portfolio, benchmark, n_boot=n_boot, block_length=block_length, risk_free=params.risk_free, level=level, seed=seed
+        portfolio,
+        benchmark,
+        n_boot=n_boot,
+        block_length=block_length,
+        risk_free=params.risk_free,
+        level=level,
+        seed=seed,
     )
     notes: list[str] = []
     if params.weighting != "equal":

@@ -61,7 +61,9 @@ class SweepResult:
 def _typed_value(name: str, raw: Any) -> Any:
     """The value as StrategyParams stores it (validated alone, on the defaults)."""
     if name not in PARAM_NAMES:
-        raise ParameterError(f"unknown sweep parameter {str(name)[:40]!r}; choose from {', '.join(PARAM_NAMES)}")
+        raise ParameterError(
+            f"unknown sweep parameter {str(name)[:40]!r}; choose from {', '.join(PARAM_NAMES)}"
+        )
     try:
         return getattr(StrategyParams.from_mapping({name: raw}), name)
     except ParameterError as exc:
@@ -75,7 +77,9 @@ def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         name, sep, values = str(spec).partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ParameterError(f"grid spec {str(spec)[:40]!r} must look like name=v1,v2,... (e.g. top_n=3,5,10)")
+            raise ParameterError(
+                f"grid spec {str(spec)[:40]!r} must look like name=v1,v2,... (e.g. top_n=3,5,10)"
+            )
         if name in grid:
             raise ParameterError(f"grid parameter {name} is given twice")
         raw_values = [v.strip() for v in values.split(",")]
@@ -115,7 +119,7 @@ def _run_config(prepared: PreparedData, config: Config) -> Outcome:
         return row, backtest_metrics(prepared, params), None
     except EngineError as exc:
         return row, None, str(exc)
-    except Exception as exc:  # one broken configuration must not stop the sweep
+    except Exception as exc:  # noqa: BLE001  (one broken configuration must not stop the sweep)
         return row, None, f"{type(exc).__name__}: {exc}"
 
 
@@ -155,7 +159,7 @@ def run_sweep(
     data: MarketData,
     grid: Mapping[str, Sequence[Any]],
     *,
-    base: StrategyParams = StrategyParams(),
+    base: StrategyParams = StrategyParams(),  # noqa: B008  (frozen: a shared default is safe)
     executor: Executor | None = None,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
@@ -226,7 +230,9 @@ def _progress_reporter(on_progress: ProgressFn | None, total: int) -> Callable[[
     return report
 
 
-def _table(grid: Mapping[str, tuple[Any, ...]], combos: list[dict[str, Any]], outcomes: list[Outcome]) -> pd.DataFrame:
+def _table(
+    grid: Mapping[str, tuple[Any, ...]], combos: list[dict[str, Any]], outcomes: list[Outcome]
+) -> pd.DataFrame:
     by_row = {row: (metrics, error) for row, metrics, error in outcomes}
     records = []
     for row, combo in enumerate(combos):

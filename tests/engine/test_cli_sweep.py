@@ -55,7 +55,9 @@ def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> No
 
 
 def test_failed_configurations_are_listed(tmp_path: Path) -> None:
-    code, out, _ = _run(["sweep", "--grid", "benchmark=QQQ,ZZZZ", "--executor", "serial", "--out", str(tmp_path)])
+    code, out, _ = _run(
+        ["sweep", "--grid", "benchmark=QQQ,ZZZZ", "--executor", "serial", "--out", str(tmp_path)]
+    )
     assert code == 0
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert table["error"].notna().tolist() == [False, True]
@@ -80,7 +82,7 @@ def test_failed_configurations_are_listed(tmp_path: Path) -> None:
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str) -> None:
-    code, out, err = _run(argv)
+    code, _out, err = _run(argv)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

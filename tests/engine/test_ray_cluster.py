@@ -173,7 +173,7 @@ def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster) -> N
     def sweep() -> None:
         try:
             outcome["result"] = engine.run_sweep(data, grid, executor=engine.RayExecutor())
-        except BaseException as exc:  # reported below
+        except BaseException as exc:  # noqa: BLE001  (asserted below)
             outcome["error"] = exc
 
     thread = threading.Thread(target=sweep)
@@ -221,7 +221,9 @@ def _connect_in_subprocess(env_changes: dict[str, str]) -> str:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
     env.update(PYTHONPATH=str(REPO), SPL_RAY_CONNECT_TIMEOUT_S="4", **env_changes)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -238,14 +240,17 @@ def test_a_wrong_token_is_refused_with_a_token_hint(cluster: Cluster) -> None:
         {"RAY_ADDRESS": cluster.address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "not-the-token"}
     )
     assert line.startswith("ClusterUnavailableError") and "token" in line, line
-    assert _connect_in_subprocess(
-        {"RAY_ADDRESS": cluster.address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token}
-    ) == "CONNECTED"
+    assert (
+        _connect_in_subprocess(
+            {"RAY_ADDRESS": cluster.address, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": cluster.token}
+        )
+        == "CONNECTED"
+    )
 
 
 # ----- gunicorn: workers share the embedded cluster and still stop gracefully -------------
 
-APP = '''
+APP = """
 import os, time
 from engine import _ray
 
@@ -256,9 +261,9 @@ def app(environ, start_response):
     body = f"{os.getpid()} {_ray._connection.address} {ray.is_initialized()}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
-'''
+"""
 
-CONF = '''
+CONF = """
 workers = 2
 worker_class = "sync"
 graceful_timeout = 20
@@ -267,7 +272,7 @@ timeout = 120
 def on_exit(server):
     from engine._ray import shutdown_embedded_cluster
     shutdown_embedded_cluster()
-'''
+"""
 
 
 def _running(pid: int) -> bool:
@@ -312,7 +317,9 @@ def test_gunicorn_workers_share_one_cluster_and_stop_gracefully(tmp_path: Path) 
             answers.add(body)
         pids = {a.split()[0] for a in answers}
         assert len(pids) == 2, answers  # both workers joined Ray ...
-        assert {a.split(" ", 1)[1] for a in answers} == {f"{json.loads((runtime / 'cluster.json').read_text())['address']} True"}
+        assert {a.split(" ", 1)[1] for a in answers} == {
+            f"{json.loads((runtime / 'cluster.json').read_text())['address']} True"
+        }
         head_pid = json.loads((runtime / "cluster.json").read_text())["pid"]  # ... of one head
 
         slow: dict[str, Any] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -109,7 +108,12 @@ def test_map_of_no_items_is_empty(executor: Any) -> None:
 
 def test_progress_is_monotonic_and_complete(executor: Any) -> None:
     calls: list[tuple[int, int]] = []
-    executor.map(_scaled, list(range(7)), shared={"factor": 1, "matrix": np.zeros(1)}, on_progress=lambda d, t: calls.append((d, t)))
+    executor.map(
+        _scaled,
+        list(range(7)),
+        shared={"factor": 1, "matrix": np.zeros(1)},
+        on_progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls[-1] == (7, 7)
     assert all(t == 7 for _, t in calls)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
@@ -117,7 +121,9 @@ def test_progress_is_monotonic_and_complete(executor: Any) -> None:
 
 def test_cancel_raises_cancelled(executor: Any) -> None:
     with pytest.raises(engine.Cancelled):
-        executor.map(_scaled, list(range(5)), shared={"factor": 1, "matrix": np.zeros(1)}, should_cancel=lambda: True)
+        executor.map(
+            _scaled, list(range(5)), shared={"factor": 1, "matrix": np.zeros(1)}, should_cancel=lambda: True
+        )
 
 
 def test_user_error_keeps_its_type_and_is_not_retried(executor: Any, tmp_path: Path) -> None:
@@ -140,13 +146,15 @@ def test_shared_payload_arrives_by_reference(ray_executor: _ray.RayExecutor) -> 
     assert ray_executor.map(_is_read_only, [1, 2, 3], shared=np.arange(100_000.0)) == [True, True, True]
 
 
-def test_embedded_cluster_files_and_token_permissions(ray_executor: _ray.RayExecutor, runtime_dir: Path) -> None:
+def test_embedded_cluster_files_and_token_permissions(
+    ray_executor: _ray.RayExecutor, runtime_dir: Path
+) -> None:
     ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
     info = json.loads((runtime_dir / "cluster.json").read_text())
     assert info["address"].startswith("127.0.0.1:")
     assert Path(info["token_path"]).parent == runtime_dir
     assert (runtime_dir / "auth_token").stat().st_mode & 0o777 == 0o600
-    assert os.environ["RAY_AUTH_MODE"] == "token"  # the driver authenticates with the head's token
+    assert _ray._connection is not None and _ray._connection.address == info["address"]
 
 
 def test_cluster_status_of_running_embedded_cluster(ray_executor: _ray.RayExecutor) -> None:
@@ -182,7 +190,10 @@ def test_processes_on_one_host_share_one_cluster(ray_executor: _ray.RayExecutor,
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("RAY_AUTH_MODE", None)  # a fresh process finds everything in the runtime dir
     env.pop("RAY_AUTH_TOKEN_PATH", None)
-    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     lines = [p.communicate(timeout=120)[0].strip().splitlines()[-1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0]
     assert {line.split()[0] for line in lines} == {head["address"]}

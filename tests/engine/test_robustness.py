@@ -43,7 +43,9 @@ def test_deflated_sharpe_matches_the_papers_example_by_hand() -> None:
     z = (sr - sr0) * math.sqrt(1250 - 1) / math.sqrt(1 - (-3) * sr + (10 - 1) / 4 * sr**2)
     assert z == pytest.approx(1.2838, abs=5e-4)
     assert rb.expected_max_sharpe(100, variance) == pytest.approx(sr0, rel=2e-5)  # 6-digit quantiles
-    dsr = rb.deflated_sharpe_ratio(sr, trials_variance=variance, n_trials=100, n_obs=1250, skew=-3.0, kurtosis=10.0)
+    dsr = rb.deflated_sharpe_ratio(
+        sr, trials_variance=variance, n_trials=100, n_obs=1250, skew=-3.0, kurtosis=10.0
+    )
     assert dsr == pytest.approx(stats.norm.cdf(z), rel=1e-5)
     assert dsr == pytest.approx(0.9004, abs=5e-4)
 
@@ -108,7 +110,7 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate() -> None:
     again = rb.bootstrap_intervals(port, bench, n_boot=400, seed=3)
     assert (sharpe, excess) == again
     assert sharpe.estimate == pytest.approx(compute_metrics(port)["sharpe"], rel=1e-12)
-    growth = lambda r: np.prod(1 + r) ** (252 / r.size) - 1  # noqa: E731
+    growth = lambda r: np.prod(1 + r) ** (252 / r.size) - 1
     assert excess.estimate == pytest.approx(growth(port) - growth(bench), rel=1e-10)
     assert sharpe.low < sharpe.estimate < sharpe.high and excess.low < excess.estimate < excess.high
     assert sharpe.level == 0.95
@@ -128,14 +130,21 @@ class ReversedExecutor:
 
     name = "reversed"
 
-    def map(self, fn: Callable[[Any, Any], Any], items: Sequence[Any], *, shared: Any = None, **_: Any) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any, Any], Any], items: Sequence[Any], *, shared: Any = None, **_: Any
+    ) -> list[Any]:
         return [fn(shared, item) for item in reversed(items)][::-1]
 
 
 def test_random_draws_do_not_depend_on_the_executor(data: engine.MarketData) -> None:
     prepared = prepare(data)
     params = engine.StrategyParams(top_n=3, min_likes=0.0)
-    kwargs: dict[str, Any] = {"strategy_sharpe": 0.5, "strategy_total_return": 0.1, "n_random": 120, "seed": 4}
+    kwargs: dict[str, Any] = {
+        "strategy_sharpe": 0.5,
+        "strategy_total_return": 0.1,
+        "n_random": 120,
+        "seed": 4,
+    }
     serial = rb.random_baseline(prepared, params, executor=SerialExecutor(), **kwargs)
     shuffled = rb.random_baseline(prepared, params, executor=ReversedExecutor(), **kwargs)
     assert serial == shuffled
@@ -148,7 +157,9 @@ def test_drawing_every_eligible_symbol_is_the_universe_benchmark(data: engine.Ma
     prepared = prepare(data)
     params = engine.StrategyParams(top_n=500, min_likes=0.0, cost_bps=10.0)
     universe = run_prepared(prepared, params).universe_metrics
-    baseline = rb.random_baseline(prepared, params, strategy_sharpe=0.0, strategy_total_return=0.0, n_random=3)
+    baseline = rb.random_baseline(
+        prepared, params, strategy_sharpe=0.0, strategy_total_return=0.0, n_random=3
+    )
     assert baseline.sharpes == pytest.approx([universe["sharpe"]] * 3, rel=1e-9)
     assert baseline.total_returns == pytest.approx([universe["total_return"]] * 3, rel=1e-9)
 
@@ -179,7 +190,10 @@ def test_report_is_consistent_and_json_ready(data: engine.MarketData) -> None:
     plain = json.loads(json.dumps(report.to_dict()))
     assert plain["sharpe_ci"].keys() == {"estimate", "low", "high", "level"}
     assert len(plain["random_portfolios"]["sharpes"]) == 60
-    assert engine.robustness_report(data, params, n_boot=300, n_random=60, seed=1).to_dict()["sharpe_ci"] == plain["sharpe_ci"]
+    assert (
+        engine.robustness_report(data, params, n_boot=300, n_random=60, seed=1).to_dict()["sharpe_ci"]
+        == plain["sharpe_ci"]
+    )
 
 
 def test_report_notes_a_non_equal_weighting(data: engine.MarketData) -> None:

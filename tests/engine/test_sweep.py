@@ -79,7 +79,9 @@ def test_rows_equal_single_backtests(data: engine.MarketData) -> None:
         params = base.replace(**{name: row[name] for name in GRID})
         expected = run_backtest(data, params).metrics
         assert row["error"] is None
-        np.testing.assert_allclose([row[m] for m in METRIC_NAMES], [expected[m] for m in METRIC_NAMES], rtol=1e-12)
+        np.testing.assert_allclose(
+            [row[m] for m in METRIC_NAMES], [expected[m] for m in METRIC_NAMES], rtol=1e-12
+        )
 
 
 def test_grid_order_is_the_product_order(data: engine.MarketData) -> None:
@@ -136,7 +138,10 @@ def test_cancel_stops_the_sweep(data: engine.MarketData) -> None:
         ({"top_n": "35"}, "non-empty list"),
         ({"colour": ("red",)}, "unknown sweep parameter"),
         ({"top_n": (0,)}, "top_n must be a whole number"),
-        ({"top_n": tuple(range(1, 101)), "min_likes": tuple(range(60))}, "6000 configurations; the limit is 5000"),
+        (
+            {"top_n": tuple(range(1, 101)), "min_likes": tuple(range(60))},
+            "6000 configurations; the limit is 5000",
+        ),
     ],
 )
 def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str, Any], message: str) -> None:
@@ -167,7 +172,9 @@ def test_serial_and_ray_sweeps_give_identical_tables(data: engine.MarketData, ru
             "benchmark": ("QQQ", "ZZZZ")}  # fmt: skip
     serial = engine.run_sweep(data, grid, executor=SerialExecutor())
     progress: list[int] = []
-    on_ray = engine.run_sweep(data, grid, executor=engine.RayExecutor(), on_progress=lambda d, t: progress.append(d))
+    on_ray = engine.run_sweep(
+        data, grid, executor=engine.RayExecutor(), on_progress=lambda d, t: progress.append(d)
+    )
     assert (serial.executor, on_ray.executor) == ("serial", "ray")
     pd.testing.assert_frame_equal(serial.table, on_ray.table)
     assert (on_ray.best, on_ray.deflated_sharpe, on_ray.n_failed) == (serial.best, serial.deflated_sharpe, 24)
