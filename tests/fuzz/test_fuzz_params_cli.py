@@ -301,3 +301,39 @@ def test_cli_undecodable_parquet_is_one_line(tmp_path: Any) -> None:
     code, err = _run_cli(["stocks", "--symbols", "AAPL", "--prices", str(path)])
     assert code == 2
     assert_user_message(err)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="BUG: `python -m engine robustness --seed -1` dies with numpy's ValueError traceback "
+    "('expected non-negative integer'): engine/_cli_sweep.py does not range-check --seed",
+)
+def test_cli_negative_seed_is_one_line() -> None:
+    code, err = _run_cli(["robustness", "--seed", "-1", "--n-boot", "1", "--n-random", "1"])
+    assert code == 2
+    assert_user_message(err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sweep", "--grid", "top_n"],
+        ["sweep", "--grid", "=1"],
+        ["sweep", "--grid", "top_n="],
+        ["sweep", "--grid", "bogus=1,2"],
+        ["sweep", "--grid", "top_n=1e400"],
+        ["sweep", "--grid", "min_likes=" + "9" * 400],
+        ["sweep", "--grid", "weighting=a\nb"],
+        ["sweep", "--grid", "top_n=1,2", "--grid", "top_n=3"],
+        ["sweep", "--grid", "top_n=1", "--max-configs", "-1"],
+        ["sweep", "--grid", "benchmark==cmd|' /C calc'!A0"],
+        ["robustness", "--n-boot", "-1"],
+        ["robustness", "--n-boot", "10" * 50],
+        ["robustness", "--block-length", "0"],
+    ],
+)
+def test_sweep_and_robustness_bad_arguments_are_one_line(argv: list[str]) -> None:
+    code, err = _run_cli(argv)
+    assert code == 2, err
+    assert_user_message(err, formulas_quoted=False)
