@@ -295,6 +295,57 @@ def test_stocks_symbols_of_the_wrong_type_are_handled(
         assert_handled(post(client, request_body(dep, [None], [chosen])), f"symbols {chosen!r}", errors)
 
 
+UNEXPECTED_UPLOAD_ERROR = "the upload could not be processed"
+csv_like = st.lists(
+    st.lists(
+        st.sampled_from(
+            ["2021-01-04", "AAPL", "QQQ", "1", "-1", "1e400", "nan", "=cmd|' /C calc'!A0", "", '"']
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    max_size=6,
+).map(lambda rows: "\n".join(",".join(r) for r in [["date", "symbol", *COUNT_HEADER], *rows]).encode())
+COUNT_HEADER = ["twitterPosts", "twitterComments", "twitterLikes", "twitterImpressions", "twitterSentiment"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    sentiment=st.one_of(
+        st.binary(max_size=300), csv_like, csv_like.map(lambda b: b.decode().encode("utf-16"))
+    ),
+    prices=st.one_of(st.none(), st.binary(max_size=200), st.just(b"PAR1garbagePAR1")),
+    names=st.tuples(st.text(max_size=20), st.one_of(st.none(), st.text(max_size=20))),
+)
+def test_any_uploaded_bytes_get_a_specific_in_page_answer(
+    sentiment: bytes,
+    prices: bytes | None,
+    names: tuple[str, str | None],
+    client: Any,
+    dependencies: dict[str, dict[str, Any]],
+) -> None:
+    import base64
+
+    def encoded(data: bytes | None) -> str | None:
+        return (
+            None
+            if data is None
+            else "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+        )
+
+    dep = dependencies["data-candidate.data"]
+    response = post(client, request_body(dep, [encoded(sentiment), encoded(prices)], list(names)))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    # The generic message means an exception other than EngineError escaped the loaders.
+    assert UNEXPECTED_UPLOAD_ERROR not in text
+    assert "This file cannot be used" in text or "is valid" in text
+
+
 def test_out_of_range_form_is_an_in_page_error(client: Any, dependencies: dict[str, dict[str, Any]]) -> None:
     dep = dependencies["backtest-results.children"]
     fields = dict(forms.FIELD_NAMES and {n: None for n in forms.FIELD_NAMES})
