@@ -11,7 +11,7 @@ sentiment), monthly rebalancing, top 50, equal weight. Prints:
   ``np.diff(prices, axis=0) / prices[:-1]`` (aim: <= 10x).
 
 Both implementations must agree on every daily return within 1e-10 before any timing.
-Medians of several repeats. Run: ``python benchmarks/bench_backtest.py``.
+Medians over interleaved rounds (the machine may be shared). Run: ``python benchmarks/bench_backtest.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from engine import MarketData, SourceInfo, StrategyParams, backtest_metrics, pre
 N_SYMBOLS = 500
 YEARS = 10
 TOP_N = 50
-REPEATS = 7
+ROUNDS = 5  # each round times every candidate a few times; medians over all rounds
 
 
 def synthetic_market(seed: int = 42, n_symbols: int = N_SYMBOLS, years: int = YEARS) -> MarketData:
@@ -112,13 +112,10 @@ def reference_backtest(data: MarketData, params: StrategyParams) -> pd.Series:
     return pd.concat(pieces)
 
 
-def median_time(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -138,12 +135,22 @@ def main() -> None:
     print(f"engine == reference loop on {len(got)} days, {len(result.periods)} periods (max |diff| {worst:.1e})")
 
     matrix = data.prices.to_numpy()
-    t_numpy = median_time(lambda: np.diff(matrix, axis=0) / matrix[:-1], repeats=21)
-    t_reference = median_time(lambda: reference_backtest(data, params), repeats=3)
-    t_full = median_time(lambda: run_backtest(data, params))
-    t_prepare = median_time(lambda: prepare(data))
-    t_prepared = median_time(lambda: run_prepared(prepared, params))
-    t_metrics = median_time(lambda: backtest_metrics(prepared, params), repeats=21)
+    candidates: dict[str, tuple[Callable[[], object], int]] = {
+        "reference": (lambda: reference_backtest(data, params), 1),
+        "full": (lambda: run_backtest(data, params), 2),
+        "prepare": (lambda: prepare(data), 2),
+        "prepared": (lambda: run_prepared(prepared, params), 5),
+        "metrics": (lambda: backtest_metrics(prepared, params), 10),
+        "numpy": (lambda: np.diff(matrix, axis=0) / matrix[:-1], 20),
+    }
+    # Rounds interleave the candidates, so a busy machine slows them all alike.
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(ROUNDS):
+        for name, (fn, per_round) in candidates.items():
+            samples[name].extend(timed(fn) for _ in range(per_round))
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    t_reference, t_full, t_prepare = median["reference"], median["full"], median["prepare"]
+    t_prepared, t_metrics, t_numpy = median["prepared"], median["metrics"], median["numpy"]
 
     rows = [
         ("reference pandas loop", t_reference),
