@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TextIO
 
 from ._errors import EngineError, ParameterError
 from ._params import AGGREGATIONS, REBALANCES, SIGNAL_TRANSFORMS, SIGNALS, WEIGHTINGS, StrategyParams
-from ._types import METRIC_NAMES, BacktestResult
+from ._types import METRIC_NAMES, BacktestResult, MarketData
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -122,7 +122,8 @@ def params_from_args(args: argparse.Namespace) -> StrategyParams:
     return StrategyParams.from_mapping(values)
 
 
-def _load_market(args: argparse.Namespace, benchmark: str):  # -> MarketData
+def _load_market(args: argparse.Namespace, benchmark: str) -> MarketData:
+    """Demo data, or the --sentiment/--prices files (the data layer validates them)."""
     from ._demo import DemoProvider
     from ._files import FileProvider
     from ._providers import load_market_data
