@@ -27,7 +27,15 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import MarketData, SourceInfo, StrategyParams, backtest_metrics, prepare, run_backtest, run_prepared  # noqa: E402
+from engine import (
+    MarketData,
+    SourceInfo,
+    StrategyParams,
+    backtest_metrics,
+    prepare,
+    run_backtest,
+    run_prepared,
+)
 
 N_SYMBOLS = 500
 YEARS = 10
@@ -79,7 +87,9 @@ def reference_backtest(data: MarketData, params: StrategyParams) -> pd.Series:
     """The strategy written plainly: a pandas loop over months (equal weight, no costs)."""
     sent = data.sentiment
     sent = sent[(sent["twitterLikes"] > params.min_likes) & (sent["twitterComments"] > params.min_comments)]
-    sent = sent.assign(ratio=sent["twitterComments"] / sent["twitterLikes"], month=sent["date"].dt.to_period("M"))
+    sent = sent.assign(
+        ratio=sent["twitterComments"] / sent["twitterLikes"], month=sent["date"].dt.to_period("M")
+    )
     signal = sent.groupby(["month", "symbol"])["ratio"].mean()
     prices = data.prices
     filled = prices.ffill()
@@ -98,10 +108,7 @@ def reference_backtest(data: MarketData, params: StrategyParams) -> pd.Series:
         days = dates[entry_pos + 1 : end_pos + 1]
         ranked = signal.loc[month].reset_index().sort_values(["ratio", "symbol"], ascending=[False, True])
         top = ranked["symbol"].head(params.top_n)
-        held = [
-            s for s in top
-            if first_valid.get(s) is not None and first_valid[s] <= entry <= last_valid[s]
-        ]
+        held = [s for s in top if first_valid.get(s) is not None and first_valid[s] <= entry <= last_valid[s]]
         if not held:
             pieces.append(pd.Series(0.0, index=days))
             continue
@@ -122,7 +129,9 @@ def main() -> None:
     print(f"building the synthetic market: {N_SYMBOLS} symbols x {YEARS} years ...", flush=True)
     data = synthetic_market()
     params = StrategyParams(top_n=TOP_N, rebalance="monthly", weighting="equal")
-    print(f"prices {data.prices.shape[0]} days x {data.prices.shape[1]} columns, sentiment {len(data.sentiment):,} rows")
+    print(
+        f"prices {data.prices.shape[0]} days x {data.prices.shape[1]} columns, sentiment {len(data.sentiment):,} rows"
+    )
 
     expected = reference_backtest(data, params)
     prepared = prepare(data)
@@ -132,7 +141,9 @@ def main() -> None:
     worst = float(np.max(np.abs(got.to_numpy() - expected.to_numpy())))
     assert worst < 1e-10, f"engine and reference differ by {worst:g}"
     assert backtest_metrics(prepared, params) == dict(result.metrics)
-    print(f"engine == reference loop on {len(got)} days, {len(result.periods)} periods (max |diff| {worst:.1e})")
+    print(
+        f"engine == reference loop on {len(got)} days, {len(result.periods)} periods (max |diff| {worst:.1e})"
+    )
 
     matrix = data.prices.to_numpy()
     candidates: dict[str, tuple[Callable[[], object], int]] = {
@@ -165,9 +176,13 @@ def main() -> None:
     for name, seconds in rows:
         print(f"{name:40s} {seconds * 1e3:10.2f} {seconds / t_numpy:13.1f}")
     print()
-    print(f"speed-up vs reference loop: run_backtest {t_reference / t_full:6.1f}x, "
-          f"run_prepared {t_reference / t_prepared:6.1f}x, backtest_metrics {t_reference / t_metrics:6.1f}x  (aim >= 50x)")
-    print(f"backtest_metrics = {t_metrics / t_numpy:.1f} numpy passes, run_prepared = {t_prepared / t_numpy:.1f}  (aim <= 10x)")
+    print(
+        f"speed-up vs reference loop: run_backtest {t_reference / t_full:6.1f}x, "
+        f"run_prepared {t_reference / t_prepared:6.1f}x, backtest_metrics {t_reference / t_metrics:6.1f}x  (aim >= 50x)"
+    )
+    print(
+        f"backtest_metrics = {t_metrics / t_numpy:.1f} numpy passes, run_prepared = {t_prepared / t_numpy:.1f}  (aim <= 10x)"
+    )
 
 
 if __name__ == "__main__":

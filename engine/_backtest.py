@@ -132,7 +132,9 @@ def prepare(data: MarketData) -> PreparedData:
     row_symbol, row_days = row_symbol[order], row_days[order]
     column = {c: sentiment[c].to_numpy(dtype=np.float64)[order] for c in COUNT_COLUMNS}
     values = {
-        name: row_signal(name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column)
+        name: row_signal(
+            name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column
+        )
         for name in SIGNALS
     }
     defined = {name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()}
@@ -146,7 +148,10 @@ def prepare(data: MarketData) -> PreparedData:
         row_likes=column["twitterLikes"],
         row_comments=column["twitterComments"],
         # Columns without gaps are shared, not copied.
-        row_values={name: v if defined[name] is None else np.where(defined[name], v, 0.0) for name, v in values.items()},
+        row_values={
+            name: v if defined[name] is None else np.where(defined[name], v, 0.0)
+            for name, v in values.items()
+        },
         row_defined=defined,
         groups={r: _row_groups(row_symbol, _day_period_keys(row_days, r)) for r in REBALANCES},
         source=data.source,
@@ -175,12 +180,20 @@ def _day_period_keys(day_numbers: np.ndarray, rebalance: str) -> np.ndarray:
 
 def _row_groups(row_symbol: np.ndarray, keys: np.ndarray) -> _Groups:
     if keys.size == 0:
-        return _Groups(starts=np.zeros(0, np.int64), symbol=np.zeros(0, np.int64), key=np.zeros(0, np.int64), k0=0, n_periods=0)
+        return _Groups(
+            starts=np.zeros(0, np.int64),
+            symbol=np.zeros(0, np.int64),
+            key=np.zeros(0, np.int64),
+            k0=0,
+            n_periods=0,
+        )
     change = np.ones(keys.size, dtype=bool)
     change[1:] = (row_symbol[1:] != row_symbol[:-1]) | (keys[1:] != keys[:-1])
     starts = np.flatnonzero(change)
     k0 = int(keys.min())
-    return _Groups(starts=starts, symbol=row_symbol[starts], key=keys[starts], k0=k0, n_periods=int(keys.max()) - k0 + 1)
+    return _Groups(
+        starts=starts, symbol=row_symbol[starts], key=keys[starts], k0=k0, n_periods=int(keys.max()) - k0 + 1
+    )
 
 
 def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -213,9 +226,16 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
     zi = np.zeros(0, dtype=np.int64)
     zf = np.zeros((0, n_symbols))
     return _Plan(
-        entry=zi, end=zi, formation_key=zi, signal=zf, keep=np.zeros(0, dtype=bool),
-        held=np.zeros((0, top_n), dtype=np.int64), held_mask=np.zeros((0, top_n), dtype=bool),
-        rank=np.zeros((0, top_n), dtype=np.int64), n_eligible=zi, skipped=[],
+        entry=zi,
+        end=zi,
+        formation_key=zi,
+        signal=zf,
+        keep=np.zeros(0, dtype=bool),
+        held=np.zeros((0, top_n), dtype=np.int64),
+        held_mask=np.zeros((0, top_n), dtype=bool),
+        rank=np.zeros((0, top_n), dtype=np.int64),
+        n_eligible=zi,
+        skipped=[],
     )
 
 
@@ -279,7 +299,12 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
 
     # Formation period f (row f - k0) is traded in segment f + 1.
     formation = np.arange(k0, k1 + 1)
-    last_close = np.searchsorted(prepared.dates, period_last_day(np.arange(k0, k1 + 2), params.rebalance), side="right") - 1
+    last_close = (
+        np.searchsorted(
+            prepared.dates, period_last_day(np.arange(k0, k1 + 2), params.rebalance), side="right"
+        )
+        - 1
+    )
     entry = last_close[:-1] + params.lag_days
     end = last_close[1:] + params.lag_days
     first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
@@ -300,7 +325,9 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     k_idx = np.arange(len(entry))[:, None]
     sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
     selected = np.isfinite(sig_padded[k_idx, order])
-    holdable = (prepared.first_valid[order] <= entry[:, None]) & (prepared.last_valid[order] >= entry[:, None])
+    holdable = (prepared.first_valid[order] <= entry[:, None]) & (
+        prepared.last_valid[order] >= entry[:, None]
+    )
     held_mask = selected & holdable
     skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable))]
     rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
@@ -311,8 +338,16 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     held_mask = np.take_along_axis(held_mask, front, axis=1)
     held = np.where(held_mask, held, n_sym)
     return _Plan(
-        entry=entry, end=end, formation_key=formation, signal=signal, keep=keep,
-        held=held, held_mask=held_mask, rank=rank, n_eligible=np.isfinite(signal).sum(axis=1), skipped=skipped,
+        entry=entry,
+        end=end,
+        formation_key=formation,
+        signal=signal,
+        keep=keep,
+        held=held,
+        held_mask=held_mask,
+        rank=rank,
+        n_eligible=np.isfinite(signal).sum(axis=1),
+        skipped=skipped,
     )
 
 
@@ -354,7 +389,9 @@ def simulate(
     if 4 * held.shape[1] > n_cols:
         # Wide portfolios (the eligible universe): one dense row-wise product over the
         # contiguous block of days beats gathering nearly every column per day.
-        shares_dense = np.bincount(flat, weights=shares.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+        shares_dense = np.bincount(flat, weights=shares.ravel(), minlength=n_seg * n_cols).reshape(
+            n_seg, n_cols
+        )
         value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares_dense, lengths, axis=0))
     else:
         gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
@@ -387,7 +424,9 @@ def _equal_weights(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 1.0 / np.maximum(counts, 1), 0.0)
 
 
-def _targets(prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None) -> np.ndarray:
+def _targets(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None
+) -> np.ndarray:
     """Target weights (K x N) of the real holdings; cash segments get the cash column at 1."""
     if params.weighting == "equal":
         weights = _equal_weights(plan.held_mask)
@@ -453,7 +492,9 @@ def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str
     return compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
 
 
-def eligible_symbols_by_period(prepared: PreparedData, params: StrategyParams) -> list[tuple[pd.Timestamp, np.ndarray]]:
+def eligible_symbols_by_period(
+    prepared: PreparedData, params: StrategyParams
+) -> list[tuple[pd.Timestamp, np.ndarray]]:
     """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
     with a signal in the formation period that are holdable at the entry). The
     random-portfolio baseline draws its top-N sets from these."""
@@ -547,7 +588,9 @@ def run_prepared(
         )
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
-    returns = pd.DataFrame({"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates)
+    returns = pd.DataFrame(
+        {"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates
+    )
     periods = _periods_frame(prepared, params, plan, sim)
     holdings = _holdings_frame(prepared, params, plan, weights)
     rf = params.risk_free
@@ -567,8 +610,10 @@ def run_prepared(
 def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim:
     """Equal weight of every eligible, holdable symbol of each segment (same accounting)."""
     n = prepared.n_symbols
-    eligible = np.isfinite(plan.signal) & (prepared.first_valid[:n] <= plan.entry[:, None]) & (
-        prepared.last_valid[:n] >= plan.entry[:, None]
+    eligible = (
+        np.isfinite(plan.signal)
+        & (prepared.first_valid[:n] <= plan.entry[:, None])
+        & (prepared.last_valid[:n] >= plan.entry[:, None])
     )
     width = max(1, int(eligible.sum(axis=1).max()))
     order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
@@ -629,7 +674,9 @@ def _held_sums(
     likes, comments = np.zeros(len(k)), np.zeros(len(k))
     if len(k) == 0:
         return likes, comments
-    code = groups.symbol * groups.n_periods + (groups.key - groups.k0)  # ascending: rows sorted by symbol, date
+    code = groups.symbol * groups.n_periods + (
+        groups.key - groups.k0
+    )  # ascending: rows sorted by symbol, date
     wanted = sym * groups.n_periods + (plan.formation_key[k] - groups.k0)
     g = np.minimum(np.searchsorted(code, wanted), len(code) - 1)
     found = code[g] == wanted
@@ -640,13 +687,17 @@ def _held_sums(
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
-    both = np.stack([prepared.row_likes[rows], prepared.row_comments[rows]], axis=1) * plan.keep[rows][:, None]
+    both = (
+        np.stack([prepared.row_likes[rows], prepared.row_comments[rows]], axis=1) * plan.keep[rows][:, None]
+    )
     sums = np.add.reduceat(both, offsets, axis=0)
     likes[found], comments[found] = sums[:, 0], sums[:, 1]
     return likes, comments
 
 
-def _holdings_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> pd.DataFrame:
+def _holdings_frame(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, weights: np.ndarray
+) -> pd.DataFrame:
     k, j = np.nonzero(plan.held_mask)
     sym = plan.held[k, j]
     d = prepared.dates
@@ -655,7 +706,9 @@ def _holdings_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan,
         {
             "period_start": d[plan.entry[k] + 1].astype(_NS),
             "period_end": d[plan.end[k]].astype(_NS),
-            "symbol": np.asarray(prepared.symbols, dtype=object)[sym] if len(sym) else np.zeros(0, dtype=object),
+            "symbol": np.asarray(prepared.symbols, dtype=object)[sym]
+            if len(sym)
+            else np.zeros(0, dtype=object),
             "weight": weights[k, j],
             "signal": plan.signal[k, sym],
             "rank": plan.rank[k, j].astype(np.int64),
@@ -673,7 +726,19 @@ def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
     nan_metrics = compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
     holdings = pd.DataFrame({c: [] for c in _HOLDING_COLUMNS})
     periods = pd.DataFrame(
-        {c: [] for c in ("period_start", "period_end", "formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost")}
+        {
+            c: []
+            for c in (
+                "period_start",
+                "period_end",
+                "formation_end",
+                "entry_date",
+                "n_eligible",
+                "n_selected",
+                "turnover",
+                "cost",
+            )
+        }
     )
     return BacktestResult(
         returns=returns,
@@ -683,7 +748,9 @@ def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
         benchmark_metrics=nan_metrics,
         universe_metrics=nan_metrics,
         drawdown={"peak": None, "trough": None, "recovery": None},
-        warnings=("No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",),
+        warnings=(
+            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",
+        ),
         manifest=manifest,
     )
 

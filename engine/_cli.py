@@ -44,8 +44,16 @@ STRATEGY_FLAGS: dict[str, str] = {
     "risk_free": "risk_free",
 }
 
-PERCENT_METRICS = {"total_return", "cagr", "annual_volatility", "max_drawdown", "alpha", "tracking_error",
-                   "hit_rate", "avg_turnover"}
+PERCENT_METRICS = {
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "max_drawdown",
+    "alpha",
+    "tracking_error",
+    "hit_rate",
+    "avg_turnover",
+}
 
 
 class UsageError(Exception):
@@ -74,43 +82,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sentiment", type=Path, help="sentiment CSV (default: the synthetic demo data)")
-    parser.add_argument("--prices", type=Path, help="adjusted closes (CSV or Parquet; needed with --sentiment)")
+    parser.add_argument(
+        "--prices", type=Path, help="adjusted closes (CSV or Parquet; needed with --sentiment)"
+    )
 
 
 def _add_backtest(sub: Any) -> None:
-    p = sub.add_parser("backtest", help="run one backtest and write its results",
-                       description="Backtest the sentiment strategy. Without --sentiment/--prices: demo data.")
+    p = sub.add_parser(
+        "backtest",
+        help="run one backtest and write its results",
+        description="Backtest the sentiment strategy. Without --sentiment/--prices: demo data.",
+    )
     _add_data_options(p)
     defaults = StrategyParams()
     p.add_argument("--benchmark", help=f"benchmark ticker (default {defaults.benchmark})")
     p.add_argument("--top-n", dest="top_n", help=f"symbols held per period (default {defaults.top_n})")
-    p.add_argument("--min-likes", dest="min_likes", help=f"keep rows with likes > this (default {defaults.min_likes:g})")
-    p.add_argument("--min-comments", dest="min_comments",
-                   help=f"keep rows with comments > this (default {defaults.min_comments:g})")
+    p.add_argument(
+        "--min-likes", dest="min_likes", help=f"keep rows with likes > this (default {defaults.min_likes:g})"
+    )
+    p.add_argument(
+        "--min-comments",
+        dest="min_comments",
+        help=f"keep rows with comments > this (default {defaults.min_comments:g})",
+    )
     p.add_argument("--start", help="first day of the backtest (YYYY-MM-DD)")
     p.add_argument("--end", help="last day of the backtest (YYYY-MM-DD)")
     p.add_argument("--weighting", choices=WEIGHTINGS, help="default equal")
     p.add_argument("--signal", choices=SIGNALS, help="default engagement_ratio")
-    p.add_argument("--signal-transform", dest="signal_transform", choices=SIGNAL_TRANSFORMS, help="default level")
+    p.add_argument(
+        "--signal-transform", dest="signal_transform", choices=SIGNAL_TRANSFORMS, help="default level"
+    )
     p.add_argument("--aggregation", choices=AGGREGATIONS, help="default mean")
     p.add_argument("--rebalance", choices=REBALANCES, help="default monthly")
     p.add_argument("--lag-days", dest="lag_days", help="trading days between signal and entry (default 0)")
-    p.add_argument("--lookback-days", dest="lookback_days", help="trading days for risk weightings (default 63)")
+    p.add_argument(
+        "--lookback-days", dest="lookback_days", help="trading days for risk weightings (default 63)"
+    )
     p.add_argument("--cost-bps", dest="cost_bps", help="cost per unit of one-way turnover, bps (default 0)")
     p.add_argument("--risk-free", dest="risk_free", help="annual risk-free rate, e.g. 0.02 (default 0)")
-    p.add_argument("--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json")
+    p.add_argument(
+        "--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
+    )
     p.set_defaults(handler=cmd_backtest)
 
 
 def _add_stocks(sub: Any) -> None:
-    p = sub.add_parser("stocks", help="metrics and correlations of individual stocks",
-                       description="Per-symbol return, volatility, Sharpe, drawdown and correlations.")
+    p = sub.add_parser(
+        "stocks",
+        help="metrics and correlations of individual stocks",
+        description="Per-symbol return, volatility, Sharpe, drawdown and correlations.",
+    )
     p.add_argument("--symbols", required=True, help="comma-separated tickers, e.g. AAPL,MSFT")
     p.add_argument("--prices", type=Path, help="adjusted closes (CSV or Parquet; default: demo data)")
     p.add_argument("--start", help="first day (YYYY-MM-DD)")
     p.add_argument("--end", help="last day (YYYY-MM-DD)")
     p.add_argument("--risk-free", dest="risk_free", default="0", help="annual risk-free rate (default 0)")
-    p.add_argument("--out", type=Path, help="directory for stock_metrics.csv, correlation.csv, normalised_prices.csv")
+    p.add_argument(
+        "--out", type=Path, help="directory for stock_metrics.csv, correlation.csv, normalised_prices.csv"
+    )
     p.set_defaults(handler=cmd_stocks)
 
 
@@ -118,7 +147,11 @@ def _add_stocks(sub: Any) -> None:
 
 
 def params_from_args(args: argparse.Namespace) -> StrategyParams:
-    values = {field: getattr(args, flag) for flag, field in STRATEGY_FLAGS.items() if getattr(args, flag, None) is not None}
+    values = {
+        field: getattr(args, flag)
+        for flag, field in STRATEGY_FLAGS.items()
+        if getattr(args, flag, None) is not None
+    }
     return StrategyParams.from_mapping(values)
 
 
@@ -225,7 +258,10 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
         f"Benchmark ({result.manifest.params.get('benchmark', '')})": result.benchmark_metrics,
         "Universe": result.universe_metrics,
     }
-    rows = [[name] + [_fmt(m[name], percent=name in PERCENT_METRICS) for m in columns.values()] for name in METRIC_NAMES]
+    rows = [
+        [name] + [_fmt(m[name], percent=name in PERCENT_METRICS) for m in columns.values()]
+        for name in METRIC_NAMES
+    ]
     width = max(len(r[0]) for r in rows)
     col_w = [max(len(h), *(len(r[i + 1]) for r in rows)) for i, h in enumerate(columns)]
     lines = []
@@ -238,7 +274,9 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
         lines.append(r[0].ljust(width) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], col_w)))
     dd = result.drawdown
     if dd.get("trough"):
-        lines.append(f"max drawdown: peak {dd['peak']}, trough {dd['trough']}, recovery {dd['recovery'] or 'not yet'}")
+        lines.append(
+            f"max drawdown: peak {dd['peak']}, trough {dd['trough']}, recovery {dd['recovery'] or 'not yet'}"
+        )
     if result.warnings:
         lines.append(f"{len(result.warnings)} warning(s):")
         lines.extend(f"  - {w}" for w in result.warnings[:10])
@@ -254,7 +292,9 @@ def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
 def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
     """returns.csv, holdings.csv, periods.csv, metrics.json, manifest.json in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / n for n in ("returns.csv", "holdings.csv", "periods.csv", "metrics.json", "manifest.json")]
+    paths = [
+        directory / n for n in ("returns.csv", "holdings.csv", "periods.csv", "metrics.json", "manifest.json")
+    ]
     returns = result.returns[["portfolio", "benchmark", "universe"]]
     returns.to_csv(paths[0], index_label="date", date_format="%Y-%m-%d")
     result.holdings.to_csv(paths[1], index=False, date_format="%Y-%m-%d")
@@ -274,7 +314,9 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
 # ----- entry point -----
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
@@ -293,4 +335,3 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return EXIT_USAGE
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
-

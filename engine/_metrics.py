@@ -168,7 +168,7 @@ def drawdown_info(returns: pd.Series | np.ndarray, dates: object = None) -> dict
     peak = int(np.flatnonzero(value[: trough + 1] == peak_value[trough])[-1])
     after = np.flatnonzero(value[trough:] >= peak_value[trough])
     # value index i corresponds to the close after returns[i-1]; index 0 is the start.
-    iso = lambda i: index[max(i - 1, 0)].date().isoformat()  # noqa: E731
+    iso = lambda i: index[max(i - 1, 0)].date().isoformat()
     return {
         "peak": iso(peak),
         "trough": iso(trough),
@@ -178,5 +178,7 @@ def drawdown_info(returns: pd.Series | np.ndarray, dates: object = None) -> dict
 
 def metrics_table(rows: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """Metrics of several series side by side (one column per series), rows in METRIC_NAMES order."""
-    return pd.DataFrame({name: [values.get(m, math.nan) for m in METRIC_NAMES] for name, values in rows.items()},
-                        index=list(METRIC_NAMES))
+    return pd.DataFrame(
+        {name: [values.get(m, math.nan) for m in METRIC_NAMES] for name, values in rows.items()},
+        index=list(METRIC_NAMES),
+    )

@@ -174,7 +174,9 @@ def signal_table(sentiment: pd.DataFrame, params: StrategyParams | None = None) 
     )
     work = work[np.isfinite(work["value"])]
     grouped = work.groupby(["key", "symbol"], sort=True)
-    table = grouped.agg(signal=("value", params.aggregation), likes=("likes", "sum"), comments=("comments", "sum"))
+    table = grouped.agg(
+        signal=("value", params.aggregation), likes=("likes", "sum"), comments=("comments", "sum")
+    )
     table = table.reset_index()
     if params.signal_transform == "change":
         previous = table[["key", "symbol", "signal"]].assign(key=table["key"] + 1)

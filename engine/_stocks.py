@@ -20,7 +20,13 @@ from ._errors import DataValidationError, ParameterError
 from ._metrics import compute_metrics
 from ._params import is_ticker
 
-STOCK_METRIC_COLUMNS: tuple[str, ...] = ("symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown")
+STOCK_METRIC_COLUMNS: tuple[str, ...] = (
+    "symbol",
+    "total_return",
+    "annual_volatility",
+    "sharpe",
+    "max_drawdown",
+)
 MAX_STOCKS = 50
 
 

@@ -34,7 +34,9 @@ def equal_weights(n: int) -> np.ndarray:
     return np.full(n, 1.0 / n)
 
 
-def compute_weights(scheme: str, window: np.ndarray, *, risk_free: float = 0.0) -> tuple[np.ndarray, str | None]:
+def compute_weights(
+    scheme: str, window: np.ndarray, *, risk_free: float = 0.0
+) -> tuple[np.ndarray, str | None]:
     """Weights of the window's columns, and ``None`` or the reason for falling back to equal weight.
 
     ``window``: days x assets of daily simple returns; days with a missing return for

@@ -39,7 +39,9 @@ def market(sentiment: pd.DataFrame, prices: pd.DataFrame) -> MarketData:
     return MarketData.build(sentiment=sentiment, prices=prices, source=SOURCE)
 
 
-def random_market(seed: int = 0, n_symbols: int = 30, start: str = "2020-01-01", end: str = "2021-12-31") -> MarketData:
+def random_market(
+    seed: int = 0, n_symbols: int = 30, start: str = "2020-01-01", end: str = "2021-12-31"
+) -> MarketData:
     """Seeded random prices (with late listings and a delisting) and daily sentiment."""
     rng = np.random.default_rng(seed)
     days = pd.bdate_range(start, end)

@@ -70,7 +70,9 @@ def test_drift_inside_period_and_first_day_return_counts() -> None:
     assert list(periods["formation_end"]) == [pd.Timestamp("2021-01-31"), pd.Timestamp("2021-02-28")]
     # Drifted Feb 3 weights A 0.55, B 0.45 -> targets B 0.5, C 0.5: 0.5*(0.55+0.05+0.5).
     np.testing.assert_allclose(periods["turnover"], [1.0, 0.55], atol=1e-12)
-    np.testing.assert_allclose(result.returns["benchmark"], [0.01, 102 / 101 - 1, 103 / 102 - 1, 104 / 103 - 1, 105 / 104 - 1])
+    np.testing.assert_allclose(
+        result.returns["benchmark"], [0.01, 102 / 101 - 1, 103 / 102 - 1, 104 / 103 - 1, 105 / 104 - 1]
+    )
     assert result.warnings == ()
 
 
@@ -175,12 +177,16 @@ def test_no_look_ahead(rebalance: str, weighting: str, lag_days: int) -> None:
     cut = pd.Timestamp("2021-05-12")
     prices = data.prices.copy()
     later = prices.index >= cut
-    prices.loc[later] = prices.loc[later] * np.random.default_rng(9).uniform(0.5, 1.5, prices.loc[later].shape)
+    prices.loc[later] = prices.loc[later] * np.random.default_rng(9).uniform(
+        0.5, 1.5, prices.loc[later].shape
+    )
     sentiment = data.sentiment.copy()
     late_rows = sentiment["date"] >= cut
     sentiment.loc[late_rows, "twitterComments"] = sentiment.loc[late_rows, "twitterComments"][::-1].to_numpy()
     changed = market(sentiment, prices)
-    params = StrategyParams(rebalance=rebalance, weighting=weighting, lag_days=lag_days, top_n=4, lookback_days=20)
+    params = StrategyParams(
+        rebalance=rebalance, weighting=weighting, lag_days=lag_days, top_n=4, lookback_days=20
+    )
     a, b = run_backtest(data, params), run_backtest(changed, params)
     before = a.returns.index < cut
     pd.testing.assert_frame_equal(a.returns.loc[before], b.returns.loc[before])
@@ -214,7 +220,9 @@ def test_run_prepared_equals_run_backtest_and_fast_metrics(params: StrategyParam
     fast = backtest_metrics(prepared, params)
     assert list(fast) == list(METRIC_NAMES)
     for name in METRIC_NAMES:
-        assert fast[name] == full.metrics[name] or (math.isnan(fast[name]) and math.isnan(full.metrics[name])), name
+        assert fast[name] == full.metrics[name] or (
+            math.isnan(fast[name]) and math.isnan(full.metrics[name])
+        ), name
     assert full.manifest.fingerprint == data.fingerprint
     assert full.manifest.params == params.to_dict()
 
@@ -237,7 +245,7 @@ def test_eligible_symbols_and_selection_returns_reproduce_the_universe() -> None
     assert [start for start, _ in eligible] == list(result.periods["period_start"])
     for (_, members), n in zip(eligible, result.periods["n_eligible"]):
         assert len(members) <= n
-    dates, returns, turnover = selection_returns(prepared, params, [members for _, members in eligible])
+    _dates, returns, turnover = selection_returns(prepared, params, [members for _, members in eligible])
     np.testing.assert_allclose(returns, result.returns["universe"].to_numpy(), atol=1e-14)
     assert len(turnover) == len(eligible)
     # The strategy's own holdings fed back through selection_returns give its returns.
@@ -255,7 +263,7 @@ def test_selection_returns_memo_follows_the_prepared_object() -> None:
     long = prepare(random_market(seed=6, n_symbols=6, end="2021-06-30"))
     for prepared in (short, long, short):
         eligible = eligible_symbols_by_period(prepared, params)
-        dates, returns, _ = selection_returns(prepared, params, [m[:2] for _, m in eligible])
+        dates, _returns, _ = selection_returns(prepared, params, [m[:2] for _, m in eligible])
         assert len(dates) == len(run_prepared(prepared, params).returns)
     with pytest.raises(ValueError, match="selections"):
         selection_returns(long, params, [])

@@ -36,8 +36,21 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_backtest_on_files_writes_the_documented_outputs(files: tuple[Path, Path], tmp_path: Path) -> None:
     sentiment, prices = files
     code, out, err = _run(
-        ["backtest", "--sentiment", str(sentiment), "--prices", str(prices), "--top-n", "3",
-         "--cost-bps", "10", "--rebalance", "weekly", "--out", str(tmp_path)]
+        [
+            "backtest",
+            "--sentiment",
+            str(sentiment),
+            "--prices",
+            str(prices),
+            "--top-n",
+            "3",
+            "--cost-bps",
+            "10",
+            "--rebalance",
+            "weekly",
+            "--out",
+            str(tmp_path),
+        ]
     )
     assert code == 0, err
     assert "Strategy" in out and "Benchmark (QQQ)" in out and "sharpe" in out
@@ -104,13 +117,26 @@ def test_bad_data_file_is_one_line(tmp_path: Path, files: tuple[Path, Path]) -> 
 
 
 def test_missing_benchmark_in_price_file(files: tuple[Path, Path]) -> None:
-    code, _, err = _run(["backtest", "--sentiment", str(files[0]), "--prices", str(files[1]), "--benchmark", "SPY"])
+    code, _, err = _run(
+        ["backtest", "--sentiment", str(files[0]), "--prices", str(files[1]), "--benchmark", "SPY"]
+    )
     assert code == 2 and "SPY" in err
 
 
 def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> None:
-    code, out, err = _run(["stocks", "--symbols", "S001,s002,QQQ", "--prices", str(files[1]),
-                           "--start", "2020-03-01", "--out", str(tmp_path)])
+    code, out, err = _run(
+        [
+            "stocks",
+            "--symbols",
+            "S001,s002,QQQ",
+            "--prices",
+            str(files[1]),
+            "--start",
+            "2020-03-01",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0, err
     assert "S002" in out and "Correlation" in out
     metrics = pd.read_csv(tmp_path / "stock_metrics.csv")
@@ -129,7 +155,7 @@ def test_help_exits_zero() -> None:
 
 def test_sweep_commands_register_when_present() -> None:
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public accessor
+    commands = parser._subparsers._group_actions[0].choices
     assert {"backtest", "stocks"} <= set(commands)
     try:
         import engine._cli_sweep  # noqa: F401
@@ -137,6 +163,3 @@ def test_sweep_commands_register_when_present() -> None:
         assert set(commands) == {"backtest", "stocks"}
     else:
         assert len(commands) > 2
-
-
-

@@ -118,6 +118,10 @@ def test_drawdown_dates() -> None:
     info = drawdown_info(r)
     # Values: 1.1 (peak, Jan 3), 0.88 (trough, Jan 4), 0.924, 1.1088 (recovered Jan 6).
     assert info == {"peak": "2022-01-03", "trough": "2022-01-04", "recovery": "2022-01-06"}
-    assert drawdown_info(pd.Series([0.01, 0.02], index=index[:2])) == {"peak": None, "trough": None, "recovery": None}
+    assert drawdown_info(pd.Series([0.01, 0.02], index=index[:2])) == {
+        "peak": None,
+        "trough": None,
+        "recovery": None,
+    }
     unrecovered = drawdown_info(pd.Series([-0.1, 0.05], index=index[:2]))
     assert unrecovered["recovery"] is None and unrecovered["trough"] == "2022-01-03"

@@ -61,7 +61,9 @@ def test_hand_fixture_top5() -> None:
 
 
 def test_median_aggregation_by_hand() -> None:
-    rows = [("2021-11-02", "AAA", c, 100) for c in (11, 12, 90)] + [("2021-11-02", "BBB", c, 100) for c in (40, 50)]
+    rows = [("2021-11-02", "AAA", c, 100) for c in (11, 12, 90)] + [
+        ("2021-11-02", "BBB", c, 100) for c in (40, 50)
+    ]
     table = signal_table(sentiment_frame(rows), StrategyParams(aggregation="median"))
     assert dict(zip(table["symbol"], table["signal"])) == pytest.approx({"AAA": 0.12, "BBB": 0.45})
 

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from engine import StrategyParams, prepare, run_prepared, signal_table
-from engine._signals import aggregate, period_first_day, period_keys, period_last_day, rank_descending, top_n_descending
+from engine._signals import (
+    aggregate,
+    period_first_day,
+    period_keys,
+    period_last_day,
+    rank_descending,
+    top_n_descending,
+)
 
 from ._frames import market, price_frame, random_market, sentiment_frame
 
@@ -67,7 +74,7 @@ def test_signal_choices_use_their_columns() -> None:
     frame = sentiment_frame([("2021-11-02", "AAA", 30, 60), ("2021-11-02", "BBB", 50, 40)])
     frame.loc[frame["symbol"] == "AAA", "twitterSentiment"] = 0.9
     frame.loc[frame["symbol"] == "BBB", "twitterSentiment"] = -0.2
-    by = lambda signal: signal_table(frame, StrategyParams(signal=signal))["symbol"].tolist()  # noqa: E731
+    by = lambda signal: signal_table(frame, StrategyParams(signal=signal))["symbol"].tolist()
     assert by("engagement_ratio") == ["BBB", "AAA"]  # 1.25 vs 0.5
     assert by("likes") == ["AAA", "BBB"]
     assert by("comments") == ["BBB", "AAA"]
@@ -89,7 +96,9 @@ def test_change_transform_needs_the_previous_period() -> None:
 
     days = ["2021-11-30", "2021-12-01", "2021-12-02"]
     prices = price_frame(days, {"AAA": [1, 1, 1], "BBB": [1, 1, 1], "CCC": [1, 1, 1], "QQQ": [1, 1, 1]})
-    result = run_prepared(prepare(market(sentiment_frame(rows), prices)), StrategyParams(signal_transform="change", top_n=2))
+    result = run_prepared(
+        prepare(market(sentiment_frame(rows), prices)), StrategyParams(signal_transform="change", top_n=2)
+    )
     assert result.holdings["symbol"].tolist() == ["AAA", "BBB"]
     np.testing.assert_allclose(result.holdings["signal"], [0.3, -0.2])
 
@@ -106,7 +115,9 @@ def test_backtest_holdings_agree_with_signal_table(rebalance: str, aggregation: 
     periods = result.periods.assign(period=range(len(result.periods)))
     merged = result.holdings.merge(periods[["period_start", "formation_end"]], on="period_start")
     for formation_end, group in merged.groupby("formation_end"):
-        start = period_first_day(period_keys(np.array([formation_end], dtype="datetime64[D]"), rebalance), rebalance)
+        start = period_first_day(
+            period_keys(np.array([formation_end], dtype="datetime64[D]"), rebalance), rebalance
+        )
         expected = top[top["formation_start"] == pd.Timestamp(start[0])]
         listed = set(expected["symbol"])
         assert set(group["symbol"]) <= listed

@@ -18,13 +18,21 @@ DAYS = ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06"]
 
 
 def _prices() -> pd.DataFrame:
-    return price_frame(DAYS, {"AAA": [10, 11, 9.9, 11.88], "BBB": [20, 22, 19.8, 23.76], "CCC": [5, 5, 5.5, 5]})
+    return price_frame(
+        DAYS, {"AAA": [10, 11, 9.9, 11.88], "BBB": [20, 22, 19.8, 23.76], "CCC": [5, 5, 5.5, 5]}
+    )
 
 
 def test_hand_computed_metrics_and_normalised_prices() -> None:
     result = analyze_stocks(_prices(), ["AAA", "CCC"])
     assert isinstance(result, StockAnalysis)
-    assert list(result.metrics.columns) == ["symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown"]
+    assert list(result.metrics.columns) == [
+        "symbol",
+        "total_return",
+        "annual_volatility",
+        "sharpe",
+        "max_drawdown",
+    ]
     aaa = result.metrics.set_index("symbol").loc["AAA"]
     # Returns 10%, -10%, 20%.
     assert aaa["total_return"] == pytest.approx(1.188 - 1)

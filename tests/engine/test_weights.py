@@ -62,7 +62,9 @@ def test_min_variance_has_the_lowest_in_sample_variance(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize(("drift", "rf"), [(0.0005, 0.0), (0.0005, 0.05), (-0.002, 0.0)], ids=["rf0", "rf5", "all-negative"])
+@pytest.mark.parametrize(
+    ("drift", "rf"), [(0.0005, 0.0), (0.0005, 0.05), (-0.002, 0.0)], ids=["rf0", "rf5", "all-negative"]
+)
 def test_max_sharpe_has_the_highest_in_sample_sharpe(seed: int, drift: float, rf: float) -> None:
     window = _window(seed, drift=drift)
     weights, problem = compute_weights("max_sharpe", window, risk_free=rf)
@@ -145,7 +147,9 @@ def test_backtest_uses_only_returns_before_entry_and_warns_on_fallback() -> None
     # Entry at the 2021-01-29 close with only 2 earlier returns -> equal weight + warning.
     sentiment = sentiment_frame([("2021-01-05", "A", 50, 100), ("2021-01-05", "B", 40, 100)])
     days = ["2021-01-26", "2021-01-27", "2021-01-28", "2021-01-29", "2021-02-01"]
-    prices = price_frame(days, {"A": [10, 11, 10, 12, 12], "B": [10, 10, 10.1, 10, 11], "QQQ": [1, 1, 1, 1, 1]})
+    prices = price_frame(
+        days, {"A": [10, 11, 10, 12, 12], "B": [10, 10, 10.1, 10, 11], "QQQ": [1, 1, 1, 1, 1]}
+    )
     result = run_backtest(market(sentiment, prices), StrategyParams(top_n=2, weighting="inverse_volatility"))
     np.testing.assert_allclose(result.holdings["weight"], [0.5, 0.5])
     assert any("fell back to equal weight" in w and "2021-01-29" in w for w in result.warnings)
