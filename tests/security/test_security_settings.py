@@ -404,6 +404,11 @@ def test_no_callback_fetches_a_url_given_as_a_data_source(
             or (_ for _ in ()).throw(socket.gaierror("name resolution blocked by the test"))
         ),
     )
+    import yfinance  # uses libcurl (curl_cffi), which the socket guard cannot see
+
+    monkeypatch.setattr(
+        yfinance, "download", lambda *args, **kwargs: attempts.append(("yfinance", args, kwargs))
+    )
     upload = dependencies["data-candidate.data"]
     for url in URLS:
         sources = (
@@ -423,6 +428,39 @@ def test_no_callback_fetches_a_url_given_as_a_data_source(
         answer = call(client, upload, [text_url, text_url], ["x.csv", "y.csv"])
         assert answer["data-candidate"]["data"] is None
     assert attempts == [], f"outbound connections attempted: {attempts}"
+
+
+def test_the_only_outbound_fetch_is_yahoo_for_ticker_shaped_symbols(
+    client: Any, dependencies: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An upload without a price file makes the server ask Yahoo, for validated tickers only."""
+    import numpy as np
+    import pandas as pd
+    import yfinance
+
+    requested: list[str] = []
+
+    def fake_download(tickers: Any, **kwargs: Any) -> pd.DataFrame:
+        names = [tickers] if isinstance(tickers, str) else list(tickers)
+        requested.extend(names)
+        days = pd.bdate_range("2021-12-01", "2022-06-30")
+        closes = 100 * np.cumprod(
+            1 + np.random.default_rng(0).normal(0, 0.01, (len(days), len(names))), axis=0
+        )
+        columns = pd.MultiIndex.from_product([["Close"], names], names=["Price", "Ticker"])
+        return pd.DataFrame(closes, index=pd.DatetimeIndex(days, name="Date"), columns=columns)
+
+    monkeypatch.setattr(yfinance, "download", fake_download)
+    monkeypatch.setenv("YAHOO_CACHE_DIR", str(tmp_path))  # the fake prices must not reach a shared cache
+    rows = ["date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment"]
+    for day in pd.bdate_range("2022-01-03", "2022-03-31"):
+        for symbol in ("YHOOA", "YHOOB", "http://169.254.169.254/", "=cmd|' /C calc'!A0", "../etc"):
+            rows.append(f'{day.date()},"{symbol}",5,30,50,100,0.5')
+    contents = "data:text/csv;base64," + base64.b64encode("\n".join(rows).encode()).decode()
+    answer = call(client, dependencies["data-candidate.data"], [contents, None], ["no-prices.csv", None])
+    assert answer["data-candidate"]["data"]["kind"] == "upload"
+    assert requested and set(requested) <= {"YHOOA", "YHOOB", "QQQ"}
+    assert all(engine.is_ticker(t) for t in requested)
 
 
 # ----- CSV downloads neutralise formula injection -----------------------------------------------------------
