@@ -462,6 +462,18 @@ def test_upload_contents_are_decoded_or_refused_in_one_line(contents: Any, app: 
             assert isinstance(data, bytes) and len(data) <= MAX_UPLOAD + 3
 
 
+@pytest.mark.parametrize("raw", [5, 1.5, True])
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="BUG: dashapp/services.py clean_symbols iterates a number (TypeError) although services promise "
+    "EngineError on bad input",
+)
+def test_services_clean_symbols_of_the_wrong_type_is_an_engine_error(raw: Any) -> None:
+    with pytest.raises(engine.EngineError):
+        services.clean_symbols(raw)
+
+
 @settings(max_examples=60, deadline=None)
 @given(values=st.dictionaries(st.text(max_size=8), plain_values, max_size=5))
 def test_params_to_query_round_trips_through_the_tolerant_reader(values: dict[str, Any]) -> None:
