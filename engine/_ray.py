@@ -27,9 +27,11 @@ import json
 import logging
 import math
 import os
+import pickle
 import secrets
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -405,6 +407,11 @@ def connect(timeout_s: float | None = None, *, start_embedded: bool = True) -> A
     timeout_s = timeout_s if timeout_s is not None else _default_connect_timeout()
     ray = _ray()
     with _connect_lock:
+        if inherited_ray_state():
+            raise ClusterUnavailableError(
+                "this process was forked from one already joined to Ray and cannot join again; "
+                "RayExecutor.map runs its job through a fresh driver process instead"
+            )
         external = os.environ.get("RAY_ADDRESS", "").strip()
         if _connection is not None and _connection.pid == os.getpid() and ray.is_initialized():
             if _still_wanted(_connection, external):
@@ -430,6 +437,17 @@ def connect(timeout_s: float | None = None, *, start_embedded: bool = True) -> A
             _init_with_timeout(info.address, timeout_s)
             _connection = _Connection(mode="embedded", address=info.address, pid=os.getpid())
     return ray
+
+
+def inherited_ray_state() -> bool:
+    """True in a process forked from one that had joined Ray (e.g. a Dash background
+    callback's process, forked from a gunicorn worker). Ray cannot be re-initialised there:
+    its driver state and sockets belong to the parent."""
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return False
+    connected = bool(getattr(getattr(ray, "_private", None), "worker", None) and ray.is_initialized())
+    return connected and (_connection is None or _connection.pid != os.getpid())
 
 
 def _still_wanted(connection: _Connection, external: str) -> bool:
@@ -468,6 +486,7 @@ def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
 
 
 _remote_call: Any = None
+_cluster_cpus: int | None = None
 
 
 def _remote(ray: Any) -> Any:
@@ -490,8 +509,12 @@ class RayExecutor:
     @property
     def parallelism(self) -> int:
         """CPUs of the cluster (connects): how many tasks can run at once."""
+        global _cluster_cpus
+        if inherited_ray_state():
+            return _cluster_cpus or os.cpu_count() or 1  # the parent's last answer
         ray = connect(self.connect_timeout_s)
-        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+        _cluster_cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return _cluster_cpus
 
     def map(
         self,
@@ -505,6 +528,8 @@ class RayExecutor:
         items = list(items)
         if not items:
             return []
+        if inherited_ray_state():
+            return _map_in_fresh_driver(fn, items, shared, on_progress, should_cancel)
         ray = connect(self.connect_timeout_s)
         shared_ref = ray.put(shared)  # once: every task gets the reference, not a copy
         remote = _remote(ray)
@@ -540,6 +565,90 @@ def _get(ray: Any, ref: Any) -> Any:
         raise
     except ray.exceptions.RayError as exc:
         raise ClusterUnavailableError(f"a Ray task was lost: {str(exc).splitlines()[0][:200]}") from None
+
+
+# ----- a fresh driver process for forked children ---------------------------------------
+
+_FRAME = struct.Struct("!Q")
+
+
+def _send(stream: Any, message: Any) -> None:
+    from ray import cloudpickle  # functions defined in __main__ or closures travel too
+
+    payload = cloudpickle.dumps(message)
+    stream.write(_FRAME.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _read_exact(stream: Any, size: int) -> bytes:
+    chunks, missing = [], size
+    while missing:
+        chunk = stream.read(missing)
+        if not chunk:
+            raise ClusterUnavailableError("the Ray driver process ended without an answer")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(stream: Any) -> Any:
+    (size,) = _FRAME.unpack(_read_exact(stream, _FRAME.size))
+    return pickle.loads(_read_exact(stream, size))
+
+
+def _fresh_driver_main() -> None:
+    """Entry point of the helper process: read one job on stdin, run it on Ray, answer on stdout."""
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints must not corrupt the answer stream
+    fn, items, shared = _receive(sys.stdin.buffer)
+    try:
+        results = RayExecutor().map(
+            fn, items, shared=shared, on_progress=lambda d, t: _send(answers, ("progress", d, t))
+        )
+        _send(answers, ("done", results))
+    except BaseException as exc:  # noqa: BLE001  (sent to the parent, which raises it)
+        _send(answers, ("error", exc))
+
+
+def _map_in_fresh_driver(
+    fn: Callable[[Any, T], R],
+    items: list[T],
+    shared: Any,
+    on_progress: ProgressFn | None,
+    should_cancel: CancelFn | None,
+) -> list[R]:
+    """Run a map through a new Python process that joins Ray itself (spawned, not forked)."""
+    import select
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from engine._ray import _fresh_driver_main; _fresh_driver_main()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, bufsize=0,  # unbuffered: select() sees every frame
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ENGINE_PARENT, os.environ.get("PYTHONPATH")]))},
+    )  # fmt: skip
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        _send(process.stdin, (fn, items, shared))
+        process.stdin.close()
+        while True:
+            if should_cancel is not None and should_cancel():
+                raise Cancelled(f"cancelled before the {len(items)} tasks finished")
+            ready, _, _ = select.select([process.stdout], [], [], WAIT_SLICE_S)
+            if not ready:
+                continue
+            kind, *rest = _receive(process.stdout)
+            if kind == "progress" and on_progress is not None:
+                on_progress(*rest)
+            elif kind == "done":
+                return rest[0]
+            elif kind == "error":
+                raise rest[0]
+    finally:
+        if process.poll() is None:
+            process.terminate()  # its tasks die with their owner
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            process.kill()
 
 
 def get_executor(mode: ExecutorMode | None = None, *, n_items: int | None = None) -> Executor:

@@ -255,3 +255,40 @@ def test_closed_ray_address_fails_fast_with_a_clear_error(monkeypatch: pytest.Mo
         _ray.RayExecutor().map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
     status = engine.cluster_status()
     assert status.mode == "external" and status.error is not None and status.nodes == 0
+
+
+# ----- forked children (Dash background callbacks fork the gunicorn worker) --------------
+
+
+def _map_in_forked_child(queue: Any, cancel: bool) -> None:
+    progress: list[tuple[int, int]] = []
+    try:
+        result = _ray.RayExecutor().map(
+            _scaled,
+            [1, 2, 3],
+            shared={"factor": 2, "matrix": np.ones(2)},
+            on_progress=lambda d, t: progress.append((d, t)),
+            should_cancel=(lambda: True) if cancel else None,
+        )
+        queue.put(("ok", result, progress[-1] if progress else None, _ray.inherited_ray_state()))
+    except BaseException as exc:  # noqa: BLE001  (reported to the test)
+        queue.put(("error", type(exc).__name__, str(exc), None))
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+def test_a_forked_child_of_a_joined_process_maps_through_a_fresh_driver(
+    ray_executor: _ray.RayExecutor, cancel: bool
+) -> None:
+    import multiprocessing
+
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})  # this process has joined
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_map_in_forked_child, args=(queue, cancel))
+    child.start()
+    answer = queue.get(timeout=180)
+    child.join(timeout=30)
+    if cancel:
+        assert answer[:2] == ("error", "Cancelled")
+    else:
+        assert answer == ("ok", [4.0, 6.0, 8.0], (3, 3), True)
