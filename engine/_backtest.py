@@ -27,7 +27,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,7 @@ def prepare(data: MarketData) -> PreparedData:
         for name in SIGNALS
     }
     defined = {name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()}
-    return PreparedData(
+    prepared = PreparedData(
         dates=dates,
         symbols=symbols,
         prices=matrix,
@@ -157,6 +158,23 @@ def prepare(data: MarketData) -> PreparedData:
         source=data.source,
         fingerprint=data.fingerprint,
     )
+    _freeze(prepared)
+    return prepared
+
+
+def _freeze(prepared: PreparedData) -> None:
+    """Make every array read-only: results are memoised per PreparedData object."""
+    for field in dataclasses.fields(prepared):
+        value = getattr(prepared, field.name)
+        arrays = value.values() if isinstance(value, dict) else [value]
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        if isinstance(value, dict):
+            for groups in value.values():
+                if isinstance(groups, _Groups):
+                    for part in (groups.starts, groups.symbol, groups.key):
+                        part.flags.writeable = False
 
 
 def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: int) -> np.ndarray:
@@ -280,13 +298,18 @@ def _aggregate_signal(
     last_key = int(groups.key[present].max())
     lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
     shape = (last_key - first_key + 1, n_sym)
-    return first_key, level[lo:hi].reshape(shape), keep
+    level = level[lo:hi].reshape(shape)
+    level.flags.writeable = keep.flags.writeable = False  # memoised and shared: never modified
+    return first_key, level, keep
 
 
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     n_sym = prepared.n_symbols
     t = len(prepared.dates)
-    aggregated = _aggregate_signal(prepared, params) if t >= 2 else None
+    signal_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
+    aggregated = (
+        _SIGNALS.get(prepared, signal_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
+    )
     if aggregated is None:
         return _empty_plan(n_sym, params.top_n)
     k0, level, keep = aggregated
@@ -540,22 +563,50 @@ def selection_returns(
     return prepared.dates[sim.day_index], sim.returns, sim.turnover
 
 
-# Weak references: the memo never keeps a (large) PreparedData alive.
-_CALENDARS: dict[tuple[int, StrategyParams], tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
-_CALENDAR_SLOTS = 8
+class _Memo:
+    """A few recent results per (PreparedData object, key), for the repeated work of
+    sweeps and random baselines. Holds the prepared data by weak reference only, so it
+    never keeps a large data set alive, and checks identity (ids can be reused)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.entries: dict[tuple[int, Any], tuple[weakref.ref, Any]] = {}
+
+    def get(self, prepared: PreparedData, key: Any, compute: Callable[[], Any]) -> Any:
+        full_key = (id(prepared), key)
+        hit = self.entries.get(full_key)
+        if hit is not None and hit[0]() is prepared:
+            return hit[1]
+        value = compute()
+        if len(self.entries) >= self.slots:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[full_key] = (weakref.ref(prepared), value)
+        return value
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+_CALENDARS = _Memo(slots=8)
+# The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
+# dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
+_SIGNALS = _Memo(slots=8)
+
+
+def clear_caches() -> None:
+    """Forget memoised signals and calendars (benchmarks measure the uncached path)."""
+    _CALENDARS.clear()
+    _SIGNALS.clear()
 
 
 def _segment_calendar(prepared: PreparedData, params: StrategyParams) -> tuple[np.ndarray, np.ndarray]:
     """(entry, end) of the strategy's segments, memoised per (prepared object, params)."""
-    key = (id(prepared), params)
-    hit = _CALENDARS.get(key)
-    if hit is not None and hit[0]() is prepared:  # the id may have been reused by a new object
-        return hit[1], hit[2]
-    plan = _plan(prepared, params)
-    if len(_CALENDARS) >= _CALENDAR_SLOTS:
-        _CALENDARS.pop(next(iter(_CALENDARS)))
-    _CALENDARS[key] = (weakref.ref(prepared), plan.entry, plan.end)
-    return plan.entry, plan.end
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        plan = _plan(prepared, params)
+        return plan.entry, plan.end
+
+    return _CALENDARS.get(prepared, params, compute)
 
 
 def run_prepared(

@@ -339,3 +339,25 @@ def test_result_survives_the_plain_json_round_trip() -> None:
     pd.testing.assert_frame_equal(back.holdings, result.holdings, check_dtype=False)
     pd.testing.assert_frame_equal(back.periods, result.periods, check_dtype=False)
     assert dict(back.metrics) == pytest.approx(dict(result.metrics), nan_ok=True)
+
+
+def test_memoised_signal_is_per_data_set_and_per_signal_parameters() -> None:
+    from engine._backtest import clear_caches
+
+    a = prepare(random_market(seed=10, n_symbols=8))
+    b = prepare(random_market(seed=11, n_symbols=8))
+    strict, loose = StrategyParams(min_likes=1500), StrategyParams(min_likes=5)
+    cached = [backtest_metrics(p, q) for p in (a, b) for q in (strict, loose, strict)]
+    clear_caches()
+    fresh = [backtest_metrics(p, q) for p in (a, b) for q in (strict, loose, strict)]
+    assert cached == fresh
+    assert cached[0] != cached[1] and cached[0] != cached[3]  # the cases really differ
+    assert cached[0] == cached[2]
+
+
+def test_prepared_arrays_are_read_only() -> None:
+    prepared = prepare(random_market(seed=12, n_symbols=6))
+    with pytest.raises(ValueError):
+        prepared.prices[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        prepared.row_likes[0] = 1.0
