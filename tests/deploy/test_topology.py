@@ -192,10 +192,12 @@ def ray_query(topo: Topology, body: str, timeout_s: float = 60.0) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-ALIVE_NODES = """
+# The CPU count of every alive node, sorted: [1.0, 1.0] is a head and a worker of one CPU.
+ALIVE_NODE_CPUS = """
     from ray.core.generated.gcs_pb2 import GcsNodeInfo
     nodes = gcs.get_all_node_info(timeout=10).values()
-    print(json.dumps(sorted(n.node_id.hex() for n in nodes if n.state == GcsNodeInfo.GcsNodeState.ALIVE)))
+    alive = [n for n in nodes if n.state == GcsNodeInfo.GcsNodeState.ALIVE]
+    print(json.dumps(sorted(float(n.resources_total.get("CPU", 0.0)) for n in alive)))
 """
 
 LIVE_DRIVER_PIDS = """
@@ -420,7 +422,7 @@ def _start_ray(topo: Topology) -> None:
                on_fail=lambda: topo.log_tail("ray-head"))
     worker_env = {**topo.env, "SPL_ROLE": "worker", "RAY_HEAD_ADDRESS": topo.gcs_address, "RAY_NUM_CPUS": "1"}
     topo.start("ray-worker", [str(RAY_NODE), *ray_node_ports()], worker_env)
-    wait_until("two alive Ray nodes", lambda: len(ray_query(topo, ALIVE_NODES) or []) == 2,
+    wait_until("two alive Ray nodes", lambda: ray_query(topo, ALIVE_NODE_CPUS) == [1.0, 1.0],
                on_fail=lambda: topo.log_tail("ray-worker"))
 
 
@@ -448,7 +450,8 @@ def _start_app(topo: Topology) -> None:
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "2",
         "RAY_ADDRESS": topo.gcs_address,
-        "SPL_JOIN_RAY": "0",  # like EC2: this host already runs a node of the cluster
+        # As in the compose app container: join the cluster as a zero-CPU node, then gunicorn.
+        "SPL_JOIN_RAY": "1",
         "ENGINE_EXECUTOR": "ray",
         "DATA_SOURCE": "demo",
         "CACHE_TYPE": "RedisCache",
@@ -480,9 +483,10 @@ def gunicorn_worker_pids(topo: Topology) -> set[int]:
 # ----------------------------------------------------------------- the proofs (in order; the last ones break things)
 
 
-def test_health_and_two_node_cluster(topo: Topology) -> None:
+def test_health_and_the_cluster_nodes(topo: Topology) -> None:
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
-    assert len(ray_query(topo, ALIVE_NODES)) == 2
+    # head, worker, and the app's own zero-CPU node (deploy/bin/app.sh with SPL_JOIN_RAY=1)
+    assert ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0, 1.0]
     assert len(gunicorn_worker_pids(topo)) == 2
 
 
@@ -558,7 +562,7 @@ def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[s
 
 def test_work_completes_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
     topo.stop("ray-worker", grace_s=5.0)
-    wait_until("the cluster to count one node", lambda: len(ray_query(topo, ALIVE_NODES) or [0, 0]) == 1,
+    wait_until("the worker node to leave", lambda: ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0],
                limit_s=120, every_s=1.0)
     on_head = cli_sweep(topo, "ray", on_cluster=True)
     assert len(on_head) == 8 and not any(row.get("error") for row in on_head)
@@ -567,4 +571,5 @@ def test_work_completes_on_the_head_after_the_worker_node_stops(topo: Topology) 
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
     _, ready = http(topo, "GET", "/ready")
     assert ready["checks"]["ray"]["status"] == "ok", ready
-    assert ready["checks"]["ray"]["detail"]["nodes"] == 1
+    assert ready["checks"]["ray"]["detail"]["nodes"] == 2  # the head and the app's zero-CPU node
+    assert ready["checks"]["ray"]["detail"]["cpus"] == 1.0
