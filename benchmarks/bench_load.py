@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -37,14 +36,26 @@ from _procs import DashClient, backtest_run_body, servers  # noqa: E402
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 # wrk's Lua hooks: an optional POST body, and a done() that prints one JSON line of stats.
 LUA_DONE = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body)
+  if status >= 300 then statuses[status] = (statuses[status] or 0) + 1 end
+end
 done = function(summary, latency, requests)
+  local merged = {}
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("statuses")) do merged[code] = (merged[code] or 0) + n end
+  end
+  local parts = {}
+  for code, n in pairs(merged) do table.insert(parts, string.format('"%d":%d', code, n)) end
   local e = summary.errors
   io.write(string.format(
     'SPL_STATS {"requests":%d,"duration_us":%d,"bytes":%d,"p50":%d,"p95":%d,"p99":%d,"max":%d,' ..
-    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
+    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"codes":{%s}}\n',
     summary.requests, summary.duration, summary.bytes,
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout))
+    e.connect, e.read, e.write, e.status, e.timeout, table.concat(parts, ",")))
 end
 """
 
@@ -83,7 +94,20 @@ def report(name: str, stats: dict[str, Any]) -> None:
           f"p99 {stats['p99'] / 1000:.1f} ms   max {stats['max'] / 1000:.1f} ms")
     print(f"errors             non-2xx {stats['non2xx']}   socket: connect {stats['connect']}, read {stats['read']}, "
           f"write {stats['write']}, timeout {stats['timeout']}   ->  "
-          f"{'ZERO errors' if stats['non2xx'] + socket_errors == 0 else 'ERRORS'}")
+          f"{'ZERO errors' if stats['non2xx'] + socket_errors == 0 else 'ERRORS'}"
+          + (f"   status codes {stats['codes']}" if stats.get("codes") else ""))
+
+
+def server_side_errors(log: Path) -> None:
+    """Non-2xx lines of gunicorn's access log and error lines of its log (what the server saw)."""
+    if not log.exists():
+        return
+    lines = log.read_text(errors="replace").splitlines()
+    bad = [line for line in lines if re.search(r'" [3-5]\d\d ', line)]
+    noted = [line for line in lines if re.search(r"\[(ERROR|CRITICAL|WARNING)\]|Traceback|Error", line)]
+    print(f"\nserver log: {len(bad)} non-2xx access-log lines; {len(noted)} warning/error lines")
+    for line in (bad + noted)[:10]:
+        print(f"  {line[:220]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,14 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per endpoint (default 60)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in seconds (default 30)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra gunicorn/app environment for experiments, e.g. GUNICORN_MAX_REQUESTS=0")
+    parser.add_argument("--only", default="health,callback", help="comma list of endpoints: health, callback")
     args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.env)
+    only = {name.strip() for name in args.only.split(",")}
     print(f"# bench_load  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  python benchmarks/bench_load.py "
-          f"--duration {args.duration} --connections {args.connections} --timeout {args.timeout}")
+          f"--duration {args.duration} --connections {args.connections} --timeout {args.timeout}"
+          + "".join(f" --env {item}" for item in args.env) + (f" --only {args.only}" if only != {"health", "callback"} else ""))
     with servers("spl-bench-load-") as group:
         base = group.start_gunicorn({"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial",
-                                     "CACHE_TYPE": "FileSystemCache"}, workers=2)
-        threads = os.environ.get("GUNICORN_THREADS", "4")
-        print(f"# gunicorn -c gunicorn.conf.py: 2 workers x {threads} threads (gthread), demo data, FileSystemCache, "
+                                     "CACHE_TYPE": "FileSystemCache", **extra}, workers=2)
+        threads = extra.get("GUNICORN_THREADS", "4")
+        print(f"# gunicorn -c gunicorn.conf.py{' with ' + ' '.join(args.env) if args.env else ''}: 2 workers x {threads} threads (gthread), demo data, FileSystemCache, "
               f"serial executor; wrk 2 threads; one 2-core host shared with the server and other work")
         client = DashClient.over_http(base)
         client.open_page("/")
@@ -107,12 +137,15 @@ def main(argv: list[str] | None = None) -> int:
             status, answer = client.post(body)
             assert status == 200 and answer["response"]["backtest-run-state"]["data"], str(answer)[:300]
         workers_before = group.gunicorn_workers()
-        health = run_wrk(base + "/health", lua_script(group.root / "health.lua", None), duration=args.duration,
-                         connections=args.connections, timeout=args.timeout)
-        report("GET /health", health)
-        callback = run_wrk(base + "/_dash-update-component", lua_script(group.root / "backtest.lua", body),
-                           duration=args.duration, connections=args.connections, timeout=args.timeout)
-        report("POST /_dash-update-component: Run backtest, cached result", callback)
+        if "health" in only:
+            health = run_wrk(base + "/health", lua_script(group.root / "health.lua", None), duration=args.duration,
+                             connections=args.connections, timeout=args.timeout)
+            report("GET /health", health)
+        if "callback" in only:
+            callback = run_wrk(base + "/_dash-update-component", lua_script(group.root / "backtest.lua", body),
+                               duration=args.duration, connections=args.connections, timeout=args.timeout)
+            report("POST /_dash-update-component: Run backtest, cached result", callback)
+        server_side_errors(group.root / "app.log")
         still_up = group.alive("app")
         recycled = len(workers_before - group.gunicorn_workers())
         print(f"\ngunicorn master alive at the end: {still_up}; workers recycled during the run "

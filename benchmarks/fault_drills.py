@@ -131,7 +131,7 @@ def drill_gunicorn(duration: int) -> None:
         bounds = [r[4] for r in rows] + [len(load.failures)]
         for (k, victim, in_flight, replace_s, _), lo, hi in zip(rows, bounds, bounds[1:]):
             print(f"kill {k}: worker {victim}, {in_flight} requests in flight, {hi - lo} failed before the next "
-                  f"kill/end, replacement worker up after {replace_s:.1f} s")
+                  f"kill/end, replacement worker forked after {replace_s:.1f} s")
         del failures_after, replaced
         if load.failures:
             print(f"failure reasons: {sorted({r for _, r in load.failures})}")
