@@ -4,13 +4,15 @@ There is no Docker engine here, so this starts the same processes the compose fi
 the systemd units run, with the very same commands (read from deploy/bin/ and from
 docker-compose.yml, so they cannot drift): a Ray head and a Ray worker node
 (``deploy/bin/ray-node.sh``, token authentication on), Redis with a password (the
-compose ``redis`` command) and gunicorn with two workers (``deploy/bin/app.sh`` ->
-``gunicorn -c gunicorn.conf.py``), all on free ports of this host.
+compose ``redis`` command) and the app (``deploy/bin/app.sh``: joins the cluster as a
+zero-CPU node like the compose container, then ``gunicorn -c gunicorn.conf.py`` with two
+workers), all on free ports of this host.
 
-Then, through HTTP only: /health, a backtest through Dash's callback endpoint equal to
+Then: /health, a backtest through Dash's callback endpoint equal to
 ``python -m engine backtest`` on the demo data, a repeated request served from Redis,
-both gunicorn workers attached to the one Ray cluster, the app still answering with
-Redis stopped, and work still completing on the head after the worker node is stopped.
+a wrong Ray token refused, both gunicorn workers registered as drivers of the one Ray
+cluster, the app still answering with Redis stopped, and a sweep still completing on
+the head (equal to the in-process sweep) after the worker node is stopped.
 
 Everything started here is stopped and its temporary directory removed, even on failure.
 Ray processes are only ever stopped by process group or by our own temp dir, never with
@@ -25,6 +27,7 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -32,7 +35,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import re
 import textwrap
 import time
 import urllib.error
