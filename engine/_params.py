@@ -125,9 +125,11 @@ class StrategyParams:
         with a message naming the parameter. ``None`` or "" means "use the default".
         """
         known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(known))
+        # Keys come from URLs and JSON bodies: they may be of any type, so sort their reprs
+        # (never the keys themselves) and echo them escaped so a message stays one line.
+        unknown = sorted(repr(key) for key in values if key not in known)
         if unknown:
-            raise ParameterError(f"unknown parameter(s): {', '.join(map(str, unknown))}")
+            raise ParameterError(f"unknown parameter(s): {', '.join(unknown)}")
         kwargs: dict[str, Any] = {}
         for name, raw in values.items():
             if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -155,16 +157,16 @@ def _coerce(name: str, raw: Any) -> Any:
         return _to_date(name, raw)
     if name == "benchmark":
         if not isinstance(raw, str):
-            raise ParameterError(f"benchmark must be a ticker symbol, got {raw!r}")
+            raise ParameterError(f"benchmark must be a ticker symbol, got {_short_repr(raw)}")
         return raw.strip().upper()
     if not isinstance(raw, str):
-        raise ParameterError(f"{name} must be one of the listed choices, got {raw!r}")
+        raise ParameterError(f"{name} must be one of the listed choices, got {_short_repr(raw)}")
     return raw.strip()
 
 
 def _to_int(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a whole number, got {raw!r}")
+        raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
@@ -174,17 +176,25 @@ def _to_int(name: str, raw: Any) -> int:
             return int(raw.strip())
         except ValueError:
             pass
-    raise ParameterError(f"{name} must be a whole number, got {raw!r}")
+    raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
 
 
 def _to_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a number, got {raw!r}")
+        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)
+    except OverflowError:  # an integer beyond float range, e.g. a JSON number of 400 digits
+        raise ParameterError(f"{name} is far too large a number") from None
     except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number, got {raw!r}") from None
+        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}") from None
     return value
+
+
+def _short_repr(raw: Any, limit: int = 60) -> str:
+    """repr() of a user value, cut so an error message stays short."""
+    text = repr(raw)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _to_date(name: str, raw: Any) -> dt.date:
@@ -197,7 +207,7 @@ def _to_date(name: str, raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip()[:10])
         except ValueError:
             pass
-    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {raw!r}")
+    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {_short_repr(raw)}")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

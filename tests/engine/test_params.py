@@ -1,0 +1,87 @@
+"""StrategyParams: the one validated boundary for API, CLI, URL and sweep-grid values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine import ParameterError, StrategyParams
+
+
+def test_defaults_are_the_seed_strategy() -> None:
+    p = StrategyParams()
+    assert (p.signal, p.min_likes, p.min_comments, p.aggregation, p.top_n, p.rebalance, p.benchmark) == (
+        "engagement_ratio", 20.0, 10.0, "mean", 5, "monthly", "QQQ"
+    )
+    assert (p.lag_days, p.weighting, p.cost_bps) == (0, "equal", 0.0)
+
+
+def test_from_mapping_coerces_url_strings() -> None:
+    p = StrategyParams.from_mapping(
+        {"top_n": "7", "min_likes": "50", "start": "2022-01-03", "benchmark": " spy ", "weighting": "hrp", "end": ""}
+    )
+    assert p.top_n == 7 and p.min_likes == 50.0 and p.start == dt.date(2022, 1, 3)
+    assert p.benchmark == "SPY" and p.weighting == "hrp" and p.end is None
+
+
+def test_to_dict_round_trips_and_is_json_plain() -> None:
+    p = StrategyParams(top_n=10, start=dt.date(2022, 1, 1), end=dt.date(2022, 12, 31), cost_bps=5)
+    d = p.to_dict()
+    assert d["start"] == "2022-01-01" and d["cost_bps"] == 5.0
+    assert StrategyParams.from_mapping(d) == p
+
+
+def test_int_and_float_thresholds_give_the_same_params() -> None:
+    """20 and 20.0 must be one cache key and one manifest."""
+    assert StrategyParams(min_likes=20) == StrategyParams(min_likes=20.0)
+    assert StrategyParams(min_likes=20).to_dict() == StrategyParams().to_dict()
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"top_n": 0}, "top_n must be a whole number from 1 to 500"),
+        ({"top_n": 501}, "top_n must be a whole number from 1 to 500"),
+        ({"top_n": "2.5"}, "top_n must be a whole number"),
+        ({"top_n": True}, "top_n must be a whole number"),
+        ({"lag_days": -1}, "lag_days must be a whole number from 0 to 60"),
+        ({"lookback_days": 4}, "lookback_days must be a whole number from 5"),
+        ({"min_likes": -1}, "min_likes must be between 0"),
+        ({"min_comments": "nan"}, "min_comments must be between"),
+        ({"cost_bps": "inf"}, "cost_bps must be between"),
+        ({"risk_free": 2}, "risk_free must be between"),
+        ({"signal": "vibes"}, "signal must be one of engagement_ratio"),
+        ({"weighting": ["equal"]}, "weighting must be one of the listed choices"),
+        ({"rebalance": "daily"}, "rebalance must be one of weekly, monthly, quarterly"),
+        ({"benchmark": "=cmd|' /C calc'!A0"}, "benchmark must be a ticker symbol"),
+        ({"benchmark": 5}, "benchmark must be a ticker symbol"),
+        ({"start": "2022-13-01"}, "start must be a date in YYYY-MM-DD form"),
+        ({"start": "2023-01-01", "end": "2022-01-01"}, "must be before end"),
+        ({"colour": "red"}, "unknown parameter(s): 'colour'"),
+        ({"min_likes": 10**400}, "min_likes is far too large a number"),
+    ],
+)
+def test_bad_values_raise_one_clear_line(values: dict, fragment: str) -> None:
+    with pytest.raises(ParameterError) as caught:
+        StrategyParams.from_mapping(values)
+    message = str(caught.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_long_bad_values_are_cut_in_the_message() -> None:
+    with pytest.raises(ParameterError) as caught:
+        StrategyParams.from_mapping({"top_n": "9x" * 1000})
+    assert len(str(caught.value)) < 120
+
+
+def test_params_are_frozen_and_keyword_only() -> None:
+    p = StrategyParams()
+    with pytest.raises(AttributeError):
+        p.top_n = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        StrategyParams("engagement_ratio")  # type: ignore[misc]
+    assert p.replace(top_n=3).top_n == 3
+    with pytest.raises(ParameterError):
+        p.replace(top_n=-3)
