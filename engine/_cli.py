@@ -4,7 +4,8 @@ Commands: ``backtest`` (writes returns.csv, holdings.csv, periods.csv, metrics.j
 manifest.json to ``--out``), ``stocks`` (per-symbol metrics and correlations), plus the
 sweep commands registered by ``engine._cli_sweep`` when it is present.
 
-Exit codes: 0 success, 2 invalid arguments or data (one line on stderr, no traceback).
+Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
+always one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ._types import METRIC_NAMES, BacktestResult, MarketData
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERNAL = 1
 
 # CLI flag -> StrategyParams field (values go through StrategyParams.from_mapping, so the
 # CLI, the dashboard and the sweeps share one validation and one set of messages).
@@ -325,13 +327,22 @@ def main(
         handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
         return handler(args, out)
     except UsageError as exc:
-        err.write(f"{exc}\n")
-        return EXIT_USAGE
+        return _fail(err, str(exc), EXIT_USAGE)
     except EngineError as exc:
-        err.write(f"error: {exc}\n")
-        return EXIT_USAGE
+        return _fail(err, f"error: {exc}", EXIT_USAGE)
     except OSError as exc:
-        err.write(f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})\n")
-        return EXIT_USAGE
+        return _fail(err, f"error: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", EXIT_USAGE)
+    except ValueError as exc:  # undecodable or malformed input that a reader did not classify
+        return _fail(err, f"error: the input could not be used ({exc})", EXIT_USAGE)
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a bug: still one line, but a distinct exit code
+        return _fail(err, f"internal error ({type(exc).__name__}): {exc}; please report it", EXIT_INTERNAL)
+
+
+def _fail(err: TextIO, message: str, code: int) -> int:
+    """Write ``message`` as exactly one line: arguments are echoed in messages, and a
+    newline or other control character inside one must not start a second line."""
+    printable = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    err.write(printable.replace("Error:", "Error -") + "\n")
+    return code

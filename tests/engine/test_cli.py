@@ -163,3 +163,38 @@ def test_sweep_commands_register_when_present() -> None:
         assert set(commands) == {"backtest", "stocks"}
     else:
         assert len(commands) > 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["backtest", "stray\nInjected line"], ["backtest", "--sentiment", "no\nsuch\rfile", "--prices", "x"]],
+)
+def test_control_characters_in_arguments_stay_on_one_line(argv: list[str]) -> None:
+    code, _, err = _run(argv)
+    assert code == 2
+    assert err.count("\n") == 1 and "\r" not in err
+    assert "\\n" in err
+
+
+def test_unclassified_bad_input_and_bugs_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine._cli as cli
+
+    def bad_value(args, out):
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    def bug(args, out):
+        raise KeyError("oops")
+
+    parser = cli.build_parser()
+    for handler, expected in ((bad_value, 2), (bug, 1)):
+        monkeypatch.setattr(cli, "build_parser", lambda h=handler: _with_handler(parser, h))
+        code, _, err = _run(["stocks", "--symbols", "AAA"])
+        assert code == expected
+        assert err.count("\n") == 1 and "Traceback" not in err and "Error:" not in err
+
+
+def _with_handler(parser, handler):
+    parser.set_defaults(handler=handler)
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(handler=handler)
+    return parser
