@@ -118,6 +118,25 @@ def read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
     frame.columns = strip_column_names(frame.columns)
     if frame.empty:
         raise DataValidationError(f"{label} has no data rows")
+    return _decode_binary_columns(frame, label)
+
+
+def _decode_binary_columns(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Parquet may store text as raw bytes: decode it as UTF-8 like a CSV, or refuse the column.
+
+    Later checks turn cells into strings; undecodable bytes must fail here, with the
+    column named, not as a UnicodeDecodeError deep inside pandas.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object or not values.map(lambda v: isinstance(v, bytes)).any():
+            continue
+        try:
+            frame[column] = values.map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
+        except UnicodeDecodeError:
+            raise DataValidationError(
+                f"{label}: column {str(column)!r} holds binary data that is not UTF-8 text or numbers"
+            ) from None
     return frame
 
 

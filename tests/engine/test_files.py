@@ -191,3 +191,17 @@ def test_one_ticker_yahoo_export_without_names_is_refused() -> None:
 def test_tickers_named_like_price_fields_are_still_tickers() -> None:
     frame, _ = load_prices_file(b"date,LOW,OPEN\n2022-01-03,1,2\n")
     assert list(frame.columns) == ["LOW", "OPEN"]
+
+
+def test_parquet_text_stored_as_utf8_bytes_is_decoded_like_csv() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {"date": ["2021-01-04", "2021-01-05"], "symbol": pa.array([b"AAPL", b"AAPL"]), "close": [10.0, 11.0]}
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    prices, _ = load_prices_file(buffer.getvalue(), name="p.parquet")
+    assert list(prices.columns) == ["AAPL"]
+    assert prices["AAPL"].tolist() == [10.0, 11.0]

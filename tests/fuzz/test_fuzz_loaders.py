@@ -277,11 +277,6 @@ def test_parquet_price_column_of_any_type(name: str) -> None:
         _check_price_shape(*loaded)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a Parquet binary column with non-UTF-8 bytes raises UnicodeDecodeError "
-    "from engine/_validation.py (astype('string')) instead of DataValidationError",
-)
 def test_parquet_binary_column_with_undecodable_bytes_is_a_validation_error() -> None:
     table = pa.table({"date": ["2021-01-01", "2021-01-04"], "AAPL": pa.array([b"1", b"\xff"], pa.binary())})
     with pytest.raises(engine.DataValidationError) as caught:
