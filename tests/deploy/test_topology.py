@@ -562,13 +562,22 @@ def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[s
         return list(csv.DictReader(line for line in handle if not line.startswith("#")))
 
 
-def test_work_completes_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
+def test_sweeps_complete_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
     topo.stop("ray-worker", grace_s=5.0)
     wait_until("the worker node to leave", lambda: ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0],
                limit_s=120, every_s=1.0)
-    on_head = cli_sweep(topo, "ray", on_cluster=True)
-    assert len(on_head) == 8 and not any(row.get("error") for row in on_head)
-    assert on_head == cli_sweep(topo, "serial", on_cluster=False), "Ray and in-process sweeps must agree"
+    reference = cli_sweep(topo, "serial", on_cluster=False)
+    assert len(reference) == 8 and not any(row.get("error") for row in reference)
+    # From the command line on the cluster (a driver on this host) ...
+    assert cli_sweep(topo, "ray", on_cluster=True) == reference, "Ray and in-process sweeps must agree"
+    # ... and from the Sweep page, a Dash background job forked from a gunicorn worker.
+    client = DashClient(topo)
+    client.open_page("/sweep")
+    page = run_sweep(client, "2, 4, 6, 8")
+    assert page["executor"] == "ray" and page["n_failed"] == 0 and page["n_runs"] == 8
+    expected = {(row["top_n"], row["weighting"]): float(row["sharpe"]) for row in reference}
+    got = {(str(r["top_n"]), r["weighting"]): r["sharpe"] for r in page["records"]}
+    assert got == pytest.approx(expected, rel=1e-9)
     # The web tier is unaffected: it still answers and still reaches the (smaller) cluster.
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
     _, ready = http(topo, "GET", "/ready")
