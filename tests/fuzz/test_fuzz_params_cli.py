@@ -223,8 +223,6 @@ def _run_cli(argv: list[str]) -> tuple[int, str]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(argv=argvs())
 def test_cli_with_arbitrary_argv_exits_0_or_2_with_one_line(argv: list[str]) -> None:
-    if any("\n" in a or "\r" in a for a in argv):
-        return  # argparse echoes unknown arguments verbatim: see the xfail below
     code, err = _run_cli(argv)
     assert code in (0, 2), (argv, code, err)
     if code == 2:
@@ -259,23 +257,12 @@ def test_cli_extreme_values(argv: list[str]) -> None:
         ["backtest", "--sentiment", "no\nsuch file"],
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: engine/_cli.py echoes argv verbatim (argparse 'unrecognized "
-    "arguments', and _check_file's 'no such file: {path}'): a newline in an "
-    "argument makes the error two lines",
-)
 def test_cli_error_echoes_arguments_escaped(argv: list[str]) -> None:
     code, err = _run_cli(argv)
     assert code == 2
     assert_user_message(err, formulas_quoted=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a Parquet price file with undecodable binary cells makes "
-    "`python -m engine stocks --prices` die with a UnicodeDecodeError traceback",
-)
 def test_cli_undecodable_parquet_is_one_line(tmp_path: Any) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -287,12 +274,6 @@ def test_cli_undecodable_parquet_is_one_line(tmp_path: Any) -> None:
     assert_user_message(err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: `python -m engine robustness --seed -1` dies with numpy's ValueError traceback "
-    "('expected non-negative integer'): engine/_cli_sweep.py does not range-check --seed",
-)
 def test_cli_negative_seed_is_one_line() -> None:
     code, err = _run_cli(["robustness", "--seed", "-1", "--n-boot", "1", "--n-random", "1"])
     assert code == 2
