@@ -22,6 +22,7 @@ from .cache import init_caches
 from .config import AppConfig
 from .layout import build_layout, register_callbacks
 from .routes import register_routes
+from .request_guard import install_request_guard
 from .security import install_security
 from .services import MarketDataLRU
 
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     server.extensions["spl_market_data"] = MarketDataLRU()
     init_caches(server, settings)
     install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
+    install_request_guard(app)
     register_routes(server)
     app.layout = build_layout
     register_callbacks(app)

@@ -1,12 +1,13 @@
 """Development server: ``python -m dashapp [--port 8050] [--debug]``.
 
-Listens on 127.0.0.1 only. Debug mode (reloader, tracebacks in the browser) is off
-unless ``--debug`` is given. Production uses gunicorn (``dashapp.wsgi:application``).
+Listens on 127.0.0.1 unless ``--host`` says otherwise. Debug mode (reloader, tracebacks in the
+browser) is off unless ``--debug`` is given, and refused on a non-loopback host. Production uses gunicorn (``dashapp.wsgi:application``).
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 
 from . import create_app
@@ -18,9 +19,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloader (never in production)")
     args = parser.parse_args(argv)
+    if args.debug and not is_loopback(args.host):
+        # The Werkzeug debugger is an interactive Python console: never on a reachable interface.
+        parser.error(f"--debug is only allowed on a loopback host (127.0.0.1, ::1, localhost); got {args.host}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app({"DEBUG": True} if args.debug else None)
     app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 if __name__ == "__main__":

@@ -32,12 +32,26 @@ def neutralise(value: Any) -> Any:
 
 
 def header_lines(header: Mapping[str, Any]) -> str:
-    """``# key: value`` lines; nested values as compact JSON; newlines flattened."""
+    """``# key: value`` lines; nested values as JSON; newlines flattened; CSV-safe cells."""
     lines = []
     for key, value in header.items():
         text = value if isinstance(value, str) else json.dumps(_jsonable(value), sort_keys=True, default=str)
-        lines.append(f"# {_one_line(str(key))}: {_one_line(text)}\n")
+        lines.append(safe_comment_line(f"# {_one_line(str(key))}: {_one_line(text)}") + "\n")
     return "".join(lines)
+
+
+def safe_comment_line(line: str) -> str:
+    """``line`` with every cell a spreadsheet would see made inert.
+
+    A comment line is still split into cells at its commas: a value such as
+    ``",=cmd|..."`` would put a live formula in the second cell. Each cell after a comma
+    gets the cell rule (``neutralise``), and a cell that starts with a double quote gets
+    a ``'`` too, so that it cannot open a quoted field that swallows the following lines.
+    JSON values are written with ``", "`` separators, so their own cells start with a space
+    and stay unchanged.
+    """
+    first, *rest = line.split(",")
+    return ",".join([first, *(("'" + cell) if cell.startswith('"') else neutralise(cell) for cell in rest)])
 
 
 def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any]) -> str:

@@ -171,10 +171,16 @@ def parse_params(values: Mapping[str, Any]) -> engine.StrategyParams:
 # ----------------------------------------------------------------- sweep grid
 
 
-def split_values(raw: Any) -> list[str]:
-    """"3, 5,10" or ["3", 5] -> ["3", "5", "10"]; blanks dropped, order and duplicates kept."""
+def split_values(raw: Any) -> list[Any]:
+    """"3, 5,10" or ["3", 5] -> ["3", 5, "10"]; blanks dropped, order and duplicates kept.
+
+    Raises ``engine.ParameterError`` for anything but None, a text or a list/tuple.
+    """
     if raw is None:
         return []
+    if not isinstance(raw, (str, list, tuple)):
+        # A client can post any JSON: a bare number is not a list of values to try.
+        raise engine.ParameterError(f"values must be a comma-separated list; got {str(raw)[:20]!r}")
     items: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw
     out = []
     for item in items:

@@ -81,17 +81,17 @@ def install_security(app: dash.Dash, *, max_upload_bytes: int) -> None:
     def _http_error(exc: HTTPException) -> Any:
         message = {413: "the upload is too large", 404: "not found", 405: "method not allowed"}.get(
             exc.code or 500, exc.description or exc.name)
-        return _error_response(exc.code or 500, exc.name, message)
+        return error_response(exc.code or 500, exc.name, message)
 
     @server.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         error_id = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
-        return _error_response(500, "Internal Server Error",
+        return error_response(500, "Internal Server Error",
                                f"an unexpected error occurred (reference {error_id}); it has been logged")
 
 
-def _error_response(status: int, title: str, message: str) -> Any:
+def error_response(status: int, title: str, message: str) -> Any:
     wants_html = request.accept_mimetypes.best == "text/html" and not request.path.startswith("/_dash")
     if wants_html:
         body = (f"<!doctype html><title>{status} {title}</title><h1>{status} {title}</h1>"

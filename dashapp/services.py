@@ -360,6 +360,8 @@ def clean_symbols(symbols: Sequence[str] | str | None) -> list[str]:
     """Upper-case, de-duplicated tickers; ``ParameterError`` naming the first bad one."""
     if isinstance(symbols, str):
         symbols = [s for s in re.split(r"[,\s]+", symbols) if s]
+    elif symbols is not None and not isinstance(symbols, (list, tuple)):
+        raise engine.ParameterError(f"symbols must be a list of tickers; got {str(symbols)[:20]!r}")
     if not symbols:
         raise engine.ParameterError("choose at least one symbol")
     out: list[str] = []

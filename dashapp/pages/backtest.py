@@ -24,6 +24,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import components, csv_export, figures, forms, services, url_state
+from dashapp.store_shapes import BACKTEST_RUN, read_store
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +302,7 @@ _CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
 
 def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``dcc.Download`` data for one CSV of the shown run, or None when there is none."""
+    state = read_store(state, BACKTEST_RUN, name="backtest-run-state")
     if not state:
         return None
     result = services.backtest(state.get("source"), state.get("params"))
@@ -342,6 +344,7 @@ for _kind in DOWNLOADS:
     running=[(Output(f"{PREFIX}-robustness-run", "disabled"), True, False)],
 )
 def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any:
+    state = read_store(state, BACKTEST_RUN, name="backtest-run-state")
     if not n_clicks or not state:
         return no_update
     try:

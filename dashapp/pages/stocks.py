@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import components, csv_export, figures, forms, services, url_state
+from dashapp.store_shapes import STOCKS_RUN, ListOf, read_store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 def symbols_from_query(raw: Any) -> list[str]:
     """Tickers of a ``symbols=A,B`` query value; malformed entries dropped."""
+    if not isinstance(raw, (str, list, tuple)):
+        return []
     return [s.upper() for s in forms.split_values(raw) if isinstance(s, str) and engine.is_ticker(s.upper())]
 
 
@@ -111,6 +114,8 @@ def load_symbols(store: Any, chosen: Sequence[str] | None) -> tuple[Any, Any]:
     except Exception:  # noqa: BLE001 - the run itself reports data problems in the page
         log.exception("stock symbols unavailable")
         return no_update, no_update
+    # The dropdown's value comes back from the browser: keep it only if it is a list of texts.
+    chosen = read_store(chosen, ListOf(str), name="stocks-symbols value")
     symbols = sorted(set(report.get("symbols") or []) | set(chosen or []))
     options = [{"label": s, "value": s} for s in symbols]
     value = list(chosen) if chosen else symbols[:DEFAULT_SYMBOL_COUNT]
@@ -227,6 +232,7 @@ def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], label: st
     prevent_initial_call=True,
 )
 def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any:
+    state = read_store(state, STOCKS_RUN, name="stocks-run-state")
     if not n_clicks or not state:
         return no_update
     try:

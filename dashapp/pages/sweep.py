@@ -22,6 +22,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 
 import engine
 from dashapp import components, csv_export, figures, forms, services, url_state
+from dashapp.store_shapes import ACTIVE_CELL, SWEEP_RESULT, read_store
 
 log = logging.getLogger(__name__)
 
@@ -390,11 +391,17 @@ def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     Input(f"{PREFIX}-result", "data"),
 )
 def show_result(result: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    result = _stored_result(result)
     if not result:
         return [], [], [dict(ERROR_STYLE)], None, None, True, [], []
     options = [{"label": name.replace("_", " "), "value": name} for name in result.get("grid") or {}]
     return (table_rows(result), table_columns(result), table_styles(result), summary_block(result),
             failed_block(result), False, options, options)
+
+
+def _stored_result(value: Any) -> Mapping[str, Any] | None:
+    """The ``sweep-result`` Store value when it is the shape ``run_sweep`` wrote, else None."""
+    return read_store(value, SWEEP_RESULT, name="sweep-result")
 
 
 def heatmap_axes(result: Mapping[str, Any], x: Any, y: Any) -> tuple[str | None, str | None]:
@@ -419,6 +426,7 @@ def heatmap_axes(result: Mapping[str, Any], x: Any, y: Any) -> tuple[str | None,
     prevent_initial_call=True,
 )
 def draw_heatmap(result: Mapping[str, Any] | None, x: Any, y: Any, metric: Any) -> tuple[Any, ...]:
+    result = _stored_result(result)
     if not result:
         return figures.empty_figure("Heatmap", "Run a sweep"), no_update, no_update, no_update
     x, y = heatmap_axes(result, x, y)
@@ -449,6 +457,8 @@ def config_params(result: Mapping[str, Any], row_id: Any) -> dict[str, Any] | No
     prevent_initial_call=True,
 )
 def open_configuration(active_cell: Mapping[str, Any] | None, result: Mapping[str, Any] | None) -> Any:
+    active_cell = read_store(active_cell, ACTIVE_CELL, name="sweep-table active_cell")
+    result = _stored_result(result)
     if not active_cell or not result:
         return no_update
     params = config_params(result, active_cell.get("row_id"))
@@ -478,6 +488,7 @@ def sweep_csv(result: Mapping[str, Any]) -> str:
     prevent_initial_call=True,
 )
 def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> Any:
+    result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
     try:

@@ -58,29 +58,11 @@ HOSTILE = (
     [None],
 )
 
-SWEEP_STORE_BUG = (
-    "BUG: dashapp/pages/sweep.py trusts the sweep-result/active_cell values sent by the client "
-    "(result.get / active_cell.get on a list, string or number): AttributeError -> 500"
-)
 # First output of a server-side callback -> why one hostile value in every slot gives a 500 (each is an
 # xfail test below; every other callback, including ones added later, must pass the same matrix).
-KNOWN_BUGS: dict[str, str] = {
-    "backtest-start.invalid": "BUG: backtest validate_form -> forms.field_errors -> engine/_params.py "
-    "_to_float: OverflowError for a JSON integer beyond float range (10**400) -> 500",
-    "sweep-grid-top_n.invalid": "BUG: sweep validate_sweep_form -> dashapp/forms.py split_values iterates a "
-    "number (TypeError) -> 500",
-    "sweep-table.data": SWEEP_STORE_BUG,
-    "sweep-heatmap.figure": SWEEP_STORE_BUG,
-    "sweep-open.href": SWEEP_STORE_BUG,
-    "_pages_content.children": "BUG (framework route): Dash's pages router raises AttributeError / "
-    "UnsupportedRelativePath for a non-string or relative pathname -> 500 "
-    "(should be a 400)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 # Callbacks that survive one hostile value in every slot but not some mixes (each has its own xfail test).
-MIXED_BUGS = {
-    "stocks-symbols.options": "BUG: dashapp/pages/stocks.py load_symbols does set(chosen) on the "
-    "client's stocks-symbols value: a number -> TypeError -> 500"
-}
+MIXED_BUGS: dict[str, str] = {}
 
 
 # ----- the app and its callbacks ---------------------------------------------------------------------
@@ -286,7 +268,6 @@ def test_mixed_hostile_values(
     )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=MIXED_BUGS["stocks-symbols.options"])
 def test_stocks_symbols_of_the_wrong_type_are_handled(
     client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
 ) -> None:
@@ -426,11 +407,6 @@ def test_grid_text_or_list_parses_or_fails_in_one_line(name: str, raw: Any) -> N
 
 
 @pytest.mark.parametrize("raw", [5, 3.5, True])
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dashapp/forms.py split_values/parse_grid raise TypeError "
-    "(not ParameterError) for a number instead of a text or list",
-)
 def test_grid_value_of_the_wrong_type_is_a_parameter_error(raw: Any) -> None:
     with pytest.raises(engine.ParameterError):
         forms.parse_grid({"top_n": raw})
@@ -463,12 +439,6 @@ def test_upload_contents_are_decoded_or_refused_in_one_line(contents: Any, app: 
 
 
 @pytest.mark.parametrize("raw", [5, 1.5, True])
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: dashapp/services.py clean_symbols iterates a number (TypeError) although services promise "
-    "EngineError on bad input",
-)
 def test_services_clean_symbols_of_the_wrong_type_is_an_engine_error(raw: Any) -> None:
     with pytest.raises(engine.EngineError):
         services.clean_symbols(raw)

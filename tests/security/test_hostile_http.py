@@ -121,22 +121,10 @@ def test_malformed_callback_request_leaks_nothing_and_the_app_keeps_serving(clie
 
 
 @pytest.mark.parametrize("name", ["a list", "an empty object", "unknown callback", "no inputs"])
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: malformed /_dash-update-component bodies (not an object, missing keys, unknown "
-    "callback id) make Dash's dispatch raise KeyError/AttributeError: a clean JSON 500 "
-    "instead of a 400 (dashapp/security.py could map dispatch errors to 400)",
-)
 def test_malformed_callback_request_is_a_400(client: Any, name: str) -> None:
     assert_clean(client.post(UPDATE, json=MALFORMED_CALLBACK_REQUESTS[name]), 400, 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: deeply nested JSON (100000 '[') raises RecursionError in the JSON parser: 500, not 400",
-)
 def test_deeply_nested_json_is_a_400(client: Any) -> None:
     response = client.post(UPDATE, data="[" * 100_000 + "]" * 100_000, content_type="application/json")
     assert_clean(response, 400, 413)
@@ -185,12 +173,6 @@ def test_component_suite_probe_serves_no_file(client: Any, path: str) -> None:
     assert "Registered libraries" not in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: an unknown /_dash-component-suites/ path raises Dash's DependencyException: "
-    "500 (and a logged traceback per scanner request) instead of 404",
-)
 def test_component_suite_probe_is_a_404(client: Any) -> None:
     assert_clean(client.get("/_dash-component-suites/nopkg/x.js"), 404)
 
