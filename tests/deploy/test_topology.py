@@ -380,6 +380,55 @@ def run_sweep(client: DashClient, top_n: str) -> dict[str, Any]:
     return result
 
 
+# ----------------------------------------------------------------- laptop mode: `make run`
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_make_run_starts_an_embedded_ray_head_and_stops_it_on_exit() -> None:
+    """`make run`: no RAY_ADDRESS, so the first Ray job starts one local head for the whole
+    server; gunicorn's on_exit hook (gunicorn.conf.py) stops it when the server stops.
+    The sweep's progress is polled through either worker: they share gunicorn's SECRET_KEY."""
+    assert "$(PYTHON) -m gunicorn -c gunicorn.conf.py" in (REPO / "Makefile").read_text()
+    root = Path(tempfile.mkdtemp(prefix="spl-emb-", dir="/tmp"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_"))}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", SPL_BIND=f"127.0.0.1:{port}",
+               SPL_RUNTIME_DIR=str(root / "run"), CACHE_DIR=str(root / "cache"), ENGINE_EXECUTOR="ray",
+               SPL_RAY_NUM_CPUS="1", WEB_CONCURRENCY="2", RAY_USAGE_STATS_ENABLED="0")
+    topo = Topology(root=root, env=env, base_url=f"http://127.0.0.1:{port}")
+    try:
+        server = topo.start("app", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env)
+
+        def healthy() -> bool:
+            with contextlib.suppress(OSError):
+                return http(topo, "GET", "/health")[0] == 200
+            return False
+
+        wait_until("gunicorn answering /health", healthy, on_fail=lambda: topo.log_tail("app"))
+        client = DashClient(topo)
+        client.open_page("/sweep")
+        result = run_sweep(client, "2, 4")
+        assert result["executor"] == "ray" and result["n_failed"] == 0 and result["n_runs"] == 4
+        head = json.loads((root / "run" / "cluster.json").read_text())  # recorded by whoever started it
+        assert head["address"].startswith("127.0.0.1:")
+
+        os.kill(server.proc.pid, signal.SIGTERM)  # what Ctrl-C / systemd / docker stop do
+        assert server.proc.wait(timeout=60) == 0
+        assert not (root / "run" / "cluster.json").exists()
+        wait_until("the embedded Ray head to exit", lambda: not _pid_alive(head["pid"]), limit_s=30)
+    finally:
+        topo.stop("app", 10.0)
+        _kill_leftovers_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 # ----------------------------------------------------------------- the topology
 
 
