@@ -201,6 +201,11 @@ def _embedded_env(token_path: Path) -> dict[str, str]:
         RAY_DISABLE_FAILURE_SIGNAL_HANDLER="1",
         PYTHONPATH=os.pathsep.join(filter(None, [_ENGINE_PARENT, env.get("PYTHONPATH")])),
     )
+    # Ray runs task workers at nice 15 so that the host's other processes (here: the web
+    # app) stay responsive; SPL_RAY_WORKER_NICENESS=0 gives them equal priority.
+    niceness = os.environ.get("SPL_RAY_WORKER_NICENESS", "").strip()
+    if niceness.isdigit():
+        env["RAY_worker_niceness"] = niceness
     return env
 
 
