@@ -270,16 +270,25 @@ def _kill_head(info: _HeadInfo, grace_s: float = 10.0) -> None:
 def ensure_embedded_cluster() -> str:
     """Address of this host's embedded head, starting it if no live one is recorded."""
     root = runtime_dir()
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _file_lock(root / "cluster.lock"):
-        info = _read_head()
-        if info is not None and _head_alive(info):
-            return info.address
-        if info is not None:
-            _kill_head(info, grace_s=2.0)
-            with contextlib.suppress(FileNotFoundError):
-                _head_file().unlink()
-        return _start_head().address
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _file_lock(root / "cluster.lock"):
+            info = _read_head()
+            if info is not None and _head_alive(info):
+                return info.address
+            if info is not None:
+                _kill_head(info, grace_s=2.0)
+                with contextlib.suppress(FileNotFoundError):
+                    _head_file().unlink()
+            try:
+                return _start_head().address
+            except ClusterUnavailableError:
+                # Most likely a port taken between choosing and binding it: retry once, new ports.
+                return _start_head().address
+    except OSError as exc:
+        raise ClusterUnavailableError(
+            f"cannot use the Ray runtime dir {root} (SPL_RUNTIME_DIR): {exc.strerror or exc}"
+        ) from None
 
 
 def shutdown_embedded_cluster() -> None:
@@ -360,9 +369,17 @@ def _configure_auth(mode: str, token_path: str | None) -> None:
     del ray
 
 
+_pending_init: threading.Thread | None = None  # a timed-out ray.init may still be running
+
+
 def _init_with_timeout(address: str, timeout_s: float) -> None:
     """ray.init in a helper thread: a hard bound on the wait, and Ray then installs no
     SIGTERM handler of its own (it only does so on the main thread)."""
+    global _pending_init
+    if _pending_init is not None and _pending_init.is_alive():
+        raise ClusterUnavailableError(
+            "an earlier attempt to join the Ray cluster has not finished; try again later"
+        )
     ray = _ray()
     logging.getLogger("ray._private.worker").addFilter(_DropThreadSigtermWarning())
     # Ray retries the GCS once a second for this many attempts (default 20).
@@ -376,6 +393,7 @@ def _init_with_timeout(address: str, timeout_s: float) -> None:
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, name="spl-ray-init", daemon=True)
+    _pending_init = thread
     with _signal_handlers_kept():
         thread.start()
         thread.join(timeout_s)

@@ -292,3 +292,10 @@ def test_a_forked_child_of_a_joined_process_maps_through_a_fresh_driver(
         assert answer[:2] == ("error", "Cancelled")
     else:
         assert answer == ("ok", [4.0, 6.0, 8.0], (3, 3), True)
+
+
+def test_unusable_runtime_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path / "a-file" / "spl-ray"))
+    with pytest.raises(engine.ClusterUnavailableError, match="cannot use the Ray runtime dir"):
+        _ray.ensure_embedded_cluster()
