@@ -690,6 +690,17 @@ def get_executor(mode: ExecutorMode | None = None, *, n_items: int | None = None
     return RayExecutor()
 
 
+FRESH_DRIVER_BREAK_EVEN_S = 5.0  # start-up of a fresh driver process and its Ray workers
+
+
+def worth_a_fresh_driver(executor: Executor, serial_seconds: float) -> bool:
+    """False when ``executor`` would need a fresh driver process (forked from a joined
+    process) that costs more than running ``serial_seconds`` of work in-process."""
+    if not isinstance(executor, RayExecutor) or not inherited_ray_state():
+        return True
+    return serial_seconds > FRESH_DRIVER_BREAK_EVEN_S
+
+
 def executor_parallelism(executor: Executor) -> int:
     """How many items the executor runs at once (1 for the serial one)."""
     value = getattr(executor, "parallelism", 1)

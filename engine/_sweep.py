@@ -166,7 +166,7 @@ def run_sweep(
     max_configs: int = DEFAULT_MAX_CONFIGS,
 ) -> SweepResult:
     """Backtest every combination of ``grid`` (other parameters from ``base``)."""
-    from ._ray import executor_parallelism, get_executor
+    from ._ray import executor_parallelism, get_executor, worth_a_fresh_driver
 
     started = time.perf_counter()
     checked = _check_grid(grid)
@@ -189,6 +189,8 @@ def run_sweep(
         done += 1
         report(done)
         rest = configs[1:]
+        if rest and not worth_a_fresh_driver(executor, cost * len(rest)):
+            executor = SerialExecutor()  # cheaper than starting a driver in a forked process
         if rest:
             parallelism = executor_parallelism(executor) if not isinstance(executor, SerialExecutor) else 1
             size = chunk_size(len(rest), cost, parallelism)

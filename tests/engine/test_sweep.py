@@ -179,3 +179,26 @@ def test_serial_and_ray_sweeps_give_identical_tables(data: engine.MarketData, ru
     pd.testing.assert_frame_equal(serial.table, on_ray.table)
     assert (on_ray.best, on_ray.deflated_sharpe, on_ray.n_failed) == (serial.best, serial.deflated_sharpe, 24)
     assert progress[-1] == 48
+
+
+def _small_sweep_in_forked_child(queue: Any, data: engine.MarketData) -> None:
+    result = engine.run_sweep(data, {"top_n": (2, 3, 4)}, executor=engine.RayExecutor())
+    queue.put((result.executor, result.table["sharpe"].tolist()))
+
+
+def test_a_small_sweep_in_a_forked_child_runs_in_process(data: engine.MarketData, runtime_dir: Any) -> None:  # noqa: F811
+    """A Dash background callback forks a worker that has joined Ray: a sweep cheaper than
+    starting a fresh driver runs in-process there (and says so)."""
+    import multiprocessing
+
+    engine.RayExecutor().map(_sweep._run_chunk, [[]], shared=None)  # this process has joined Ray
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_small_sweep_in_forked_child, args=(queue, data))
+    child.start()
+    executor, sharpes = queue.get(timeout=120)
+    child.join(timeout=30)
+    expected = (
+        engine.run_sweep(data, {"top_n": (2, 3, 4)}, executor=SerialExecutor()).table["sharpe"].tolist()
+    )
+    assert (executor, sharpes) == ("serial", expected)
