@@ -181,7 +181,7 @@ def figure_sizes(app: Any) -> list[tuple[str, str, int]]:
         "holdings": lambda: figures.holdings_figure(result.get("holdings")),
     }
     sizes = {name: len(build().to_json()) for name, build in builders.items()}
-    rows = [(name, "as shipped (rounded, Scattergl where used)", size) for name, size in sizes.items()]
+    rows = [(name, "as shipped", size) for name, size in sizes.items()]
     largest = max(sizes, key=sizes.__getitem__)
     # The largest line chart too, if the largest figure is not one (Scatter vs Scattergl applies to lines).
     line_charts = [n for n in ("rolling", "cumulative", "drawdown")]
@@ -201,18 +201,21 @@ def _variants(name: str, build: Callable[[], go.Figure], figures: Any) -> list[t
     finally:
         figures.ROUND_DIGITS = saved
     rows.append((name, f"rounded to {saved} digits (shipped)", len(shipped.to_json())))
-    as_scatter = go.Figure(shipped)
-    if any(trace.type == "scattergl" for trace in as_scatter.data):
-        as_scatter.data = []
-        for trace in shipped.data:
-            plain = trace.to_plotly_json()
-            if plain.get("type") == "scattergl":
-                plain.pop("type")
-                as_scatter.add_trace(go.Scatter(**plain))
-            else:
-                as_scatter.add_trace(trace)
-        rows.append((name, "Scatter (SVG) traces", len(as_scatter.to_json())))
-        rows.append((name, "Scattergl (WebGL) traces (shipped)", len(shipped.to_json())))
+    kinds = {trace.type for trace in shipped.data}
+    if kinds & {"scatter", "scattergl"}:
+        for kind, cls in (("scatter", go.Scatter), ("scattergl", go.Scattergl)):
+            variant = go.Figure(shipped)
+            variant.data = []
+            for trace in shipped.data:
+                plain = trace.to_plotly_json()
+                if plain.get("type") in ("scatter", "scattergl"):
+                    plain.pop("type")
+                    variant.add_trace(cls(**plain))
+                else:
+                    variant.add_trace(trace)
+            label = "Scatter (SVG) traces" if kind == "scatter" else "Scattergl (WebGL) traces"
+            shipped_kind = " (shipped)" if kinds & {"scatter", "scattergl"} == {kind} else ""
+            rows.append((name, label + shipped_kind, len(variant.to_json())))
     no_template = go.Figure(shipped)
     no_template.layout.template = None
     rows.append((name, "without the embedded plotly_white template", len(no_template.to_json())))
