@@ -64,7 +64,6 @@ WAIT_SLICE_S = 0.2  # progress/cancel granularity of the gather loop
 TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are pure)
 
 _ENGINE_PARENT = str(Path(__file__).resolve().parents[1])  # so Ray workers can import engine
-_log = logging.getLogger(__name__)
 
 
 # ----- the ray module, imported lazily ---------------------------------------------------
@@ -469,8 +468,7 @@ def inherited_ray_state() -> bool:
     ray = sys.modules.get("ray")
     if ray is None:
         return False
-    connected = bool(getattr(getattr(ray, "_private", None), "worker", None) and ray.is_initialized())
-    return connected and (_connection is None or _connection.pid != os.getpid())
+    return bool(ray.is_initialized()) and (_connection is None or _connection.pid != os.getpid())
 
 
 def _still_wanted(connection: _Connection, external: str) -> bool:
