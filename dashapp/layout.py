@@ -7,7 +7,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 import engine
 
@@ -16,6 +16,8 @@ from . import components, services
 log = logging.getLogger(__name__)
 
 SESSION_SOURCE = "session-source"  # dcc.Store id: the session's data source (see services)
+NAVBAR_TOGGLER = "navbar-toggler"
+NAVBAR_COLLAPSE = "navbar-collapse"
 # Navbar order; pages that are not registered (yet) are simply not shown.
 NAV_ORDER = ("Backtest", "Sweep", "Stocks", "Data", "Status")
 
@@ -37,10 +39,14 @@ def build_layout() -> html.Div:
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(title, href="/", className="fw-semibold"),
-            dbc.Nav(nav_links(), navbar=True, className="me-auto"),
-            html.Span(f"v{engine.__version__}", className="navbar-text small text-light opacity-75"),
+            # Below the lg breakpoint the links fold behind the toggler instead of stacking.
+            dbc.NavbarToggler(id=NAVBAR_TOGGLER, n_clicks=0),
+            dbc.Collapse([
+                dbc.Nav(nav_links(), navbar=True, className="me-auto"),
+                html.Span(f"v{engine.__version__}", className="navbar-text small text-light opacity-75"),
+            ], id=NAVBAR_COLLAPSE, is_open=False, navbar=True),
         ], fluid=True),
-        color="dark", dark=True, className="mb-2 spl-navbar",
+        color="dark", dark=True, expand="lg", className="mb-2 spl-navbar",
     )
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
@@ -67,3 +73,10 @@ def render_badge(store: Any) -> Any:
 def register_callbacks(app: dash.Dash) -> None:
     """Shell callbacks are bound to this app (pages use the global ``dash.callback``)."""
     app.callback(Output("source-badge", "children"), Input(SESSION_SOURCE, "data"))(render_badge)
+    app.callback(Output(NAVBAR_COLLAPSE, "is_open"), Input(NAVBAR_TOGGLER, "n_clicks"),
+                 State(NAVBAR_COLLAPSE, "is_open"), prevent_initial_call=True)(toggle_navbar)
+
+
+def toggle_navbar(n_clicks: Any, is_open: Any) -> bool:
+    """The toggler opens and closes the folded navbar (narrow screens)."""
+    return not bool(is_open) if n_clicks else False

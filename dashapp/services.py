@@ -343,6 +343,22 @@ def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None)
                      lambda: engine.result_to_plain(engine.run_backtest(data, strategy)))
 
 
+def backtest_view(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None,
+                  render: Callable[[dict[str, Any], dict[str, str]], Any], *, version: str) -> Any:
+    """``render(backtest(source, params), source)``, memoized on the backtest's own key.
+
+    For pages: ``render`` turns a plain result into what the page shows, and must return
+    plain JSON-able data (e.g. figures as ``to_plotly_json`` dicts, never ``go.Figure``).
+    A repeated run then skips both the backtest and the rendering. Bump ``version`` when
+    ``render``'s output changes, so old views are not served.
+    """
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+    return _memoized(f"backtest-view-{version}", source, data.fingerprint, strategy.to_dict(),
+                     lambda: render(backtest(source, strategy.to_dict()), source))
+
+
 def stocks(source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None) -> dict[str, Any]:
     """Per-stock analysis of ``symbols`` over [start, end] (``engine.analyze_stocks``), as plain data."""
     source = resolve_source(source)

@@ -13,6 +13,7 @@ its cache, so no result or figure is ever held in a module global or in the page
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -20,6 +21,7 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.io.json
 from dash import Input, Output, State, callback, dcc, html, no_update, register_page
 
 import engine
@@ -46,6 +48,7 @@ HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("information_ratio", "Information ratio", "ratio"),
 )
 DOWNLOADS = ("returns", "holdings", "metrics")
+VIEW_VERSION = "1"  # bump when results_section's output changes: cached views are keyed by it
 EMPTY_HINT = "Set the parameters on the left and press Run backtest."
 
 
@@ -154,7 +157,7 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, *values: Any) -> tu
     try:
         params = forms.parse_params(forms.form_mapping(fields))
         source = services.resolve_source(store)
-        result = services.backtest(source, params.to_dict())
+        section = services.backtest_view(source, params.to_dict(), render_results, version=VIEW_VERSION)
     except engine.EngineError as exc:
         return (components.error_alert(str(exc), title="Cannot run this backtest"), None, no_update,
                 *disabled, None)
@@ -162,10 +165,24 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, *values: Any) -> tu
         log.exception("backtest failed")
         return (components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
                 None, no_update, *disabled, None)
-    notes = _source_notes(source)
     search = "?" + url_state.params_to_query(params.to_dict())
     state = {"source": source, "params": params.to_dict()}
-    return (results_section(result, notes), state, search, *(False,) * (len(DOWNLOADS) + 1), None)
+    return (section, state, search, *(False,) * (len(DOWNLOADS) + 1), None)
+
+
+def render_results(result: Mapping[str, Any], source: Mapping[str, Any]) -> list[Any]:
+    """The results section as plain JSON data (what Dash would send), so it can be cached.
+
+    Rebuilding eight plotly figures costs far more than the backtest itself; the rendered
+    section is memoized (``services.backtest_view``) as plain dicts, never as components or
+    ``go.Figure`` objects, on the backtest's own key (source, data fingerprint, parameters).
+    """
+    return plain_json(results_section(result, _source_notes(source)))
+
+
+def plain_json(value: Any) -> Any:
+    """Components and figures -> the plain lists/dicts/numbers Dash would serialise them to."""
+    return json.loads(plotly.io.json.to_json_plotly(value))
 
 
 def _source_notes(source: Mapping[str, Any]) -> list[str]:

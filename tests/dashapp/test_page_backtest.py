@@ -52,6 +52,10 @@ class FakeServices:
             raise self.fail_with
         return _plain_result(engine.StrategyParams.from_mapping(params).to_dict())
 
+    def backtest_view(self, source, params, render, *, version):
+        """Like services.backtest_view without the cache: the page's render of the result."""
+        return render(self.backtest(source, params), source)
+
     def source_info(self, source):
         return {"report": {"failed_tickers": ["BAD1"], "dropped": [{"reason": "twitterLikes is negative",
                                                                     "count": 3}]}}

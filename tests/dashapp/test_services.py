@@ -9,6 +9,7 @@ import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
+import threading
 from typing import Any
 
 import numpy as np
@@ -303,5 +304,11 @@ def test_services_work_without_a_flask_context_as_in_background_callbacks(tmp_pa
     app = create_app({"CACHE_DIR": str(tmp_path / "bg"), "DEMO_SEED": 9})
     app.server.test_client().get("/health")  # a request, as before any background job
     assert not flask.has_app_context()
-    assert services.app_config().DEMO_SEED == 9
-    assert "seed 9" in services.source_info(None)["label"]
+    # A fresh thread starts with an empty context, as a background job does (an earlier
+    # test's request may have left another app current in this thread's context).
+    seen: list[Any] = []
+    worker = threading.Thread(target=lambda: seen.extend(
+        [services.app_config().DEMO_SEED, services.source_info(None)["label"]]))
+    worker.start()
+    worker.join(60)
+    assert seen[0] == 9 and "seed 9" in seen[1]
