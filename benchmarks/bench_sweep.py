@@ -59,7 +59,7 @@ def _shape_of(shared: Any, item: int) -> int:
     return int(shared.prices.shape[0]) + item
 
 
-def throughput(data: Any, ray_executor: Any, rounds: int = 3) -> None:
+def throughput(data: Any, ray_executor: Any, rounds: int = 5) -> None:
     """Serial and Ray runs alternate, so both see the same background load; the ratio is
     the median of the per-round ratios."""
     n = 1
@@ -154,6 +154,7 @@ def main() -> None:
         throughput(data, ray_executor)
         by_reference_vs_by_value(data, ray_executor)
         growth()
+        print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         _ray.shutdown_embedded_cluster()
         shutil.rmtree(runtime, ignore_errors=True)
