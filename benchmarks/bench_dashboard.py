@@ -18,7 +18,7 @@ executor (a backtest does not use Ray).
    alone, which shows how much of a cached callback is spent re-drawing figures.
 3. Figure payloads (``fig.to_json()`` bytes) of the Backtest page's figures on that result,
    and the variants: full float precision vs rounded (``figures.ROUND_DIGITS``), Scatter
-   vs Scattergl, with vs without the embedded ``plotly_white`` template, full figure vs a
+   vs Scattergl, with vs without the template embedded in the layout, full figure vs a
    ``dash.Patch`` that only replaces the data arrays; and the whole callback response,
    raw and gzip-compressed.
 """
@@ -218,7 +218,7 @@ def _variants(name: str, build: Callable[[], go.Figure], figures: Any) -> list[t
             rows.append((name, label + shipped_kind, len(variant.to_json())))
     no_template = go.Figure(shipped)
     no_template.layout.template = None
-    rows.append((name, "without the embedded plotly_white template", len(no_template.to_json())))
+    rows.append((name, "without the embedded template", len(no_template.to_json())))
     patch = Patch()
     for index, trace in enumerate(shipped.data):
         for axis in ("x", "y", "z"):
@@ -277,17 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"services.backtest uncached                   {ms(s_unc)}")
         print(f"services.backtest cached                     {ms(s_cac)}")
         print(f"services.backtest speed-up                   {s_unc / s_cac:9.1f} x")
-        print(f"share of a cached callback spent outside the result cache (figures, layout): "
-              f"{(cac - s_cac) / cac:.0%}")
         section = section_times(app, args.repeats)
-        print(f"results_section(result) re-drawn (6 figures) {ms(section['rebuild'])}")
+        print(f"results_section(result) drawn (6 go.Figure)  {ms(section['rebuild'])}   (the cost a cached view avoids)")
         print(f"the same section read back serialized        {ms(section['reload'])}")
-        rest = max(cac - section["rebuild"], 0.0)
-        print(f"rest of a cached callback (Dash JSON encoding of the response, source notes, routing) "
-              f"{rest * 1000:.1f} ms")
-        projected = rest + section["reload"]
-        print(f"projected cached callback with the rendered section cached  {ms(projected)}   "
-              f"({unc / projected:.1f} x vs uncached)")
         raw, compressed = response_bytes(app)
         print(f"callback response                            {raw:9,d} B raw, {compressed:,d} B gzip "
               f"({raw / compressed:.1f} x smaller)")
