@@ -266,11 +266,23 @@ def _kill_head(info: _HeadInfo, grace_s: float = 10.0) -> None:
         os.killpg(info.pid, signal.SIGKILL)  # stragglers of that session only (pgid == pid)
 
 
+def _check_private(root: Path) -> None:
+    """The runtime dir holds the cluster's token and address: it must be ours and writable by
+    no one else (in a shared /tmp anyone could create /tmp/spl-ray first)."""
+    info = root.lstat()
+    if root.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise ClusterUnavailableError(
+            f"the Ray runtime dir {root} must be a directory owned by this user and writable by "
+            "no one else (e.g. mode 0700); fix it or set SPL_RUNTIME_DIR"
+        )
+
+
 def ensure_embedded_cluster() -> str:
     """Address of this host's embedded head, starting it if no live one is recorded."""
     root = runtime_dir()
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_private(root)
         with _file_lock(root / "cluster.lock"):
             info = _read_head()
             if info is not None and _head_alive(info):

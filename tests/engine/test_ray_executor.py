@@ -299,3 +299,13 @@ def test_unusable_runtime_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path / "a-file" / "spl-ray"))
     with pytest.raises(engine.ClusterUnavailableError, match="cannot use the Ray runtime dir"):
         _ray.ensure_embedded_cluster()
+
+
+def test_a_runtime_dir_open_to_others_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shared = tmp_path / "spl-ray"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # e.g. created first by someone else in a shared /tmp
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(shared))
+    with pytest.raises(engine.ClusterUnavailableError, match="owned by this user and writable by no one else"):
+        _ray.ensure_embedded_cluster()
+    assert not (shared / "auth_token").exists()
