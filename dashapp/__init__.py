@@ -21,8 +21,8 @@ from dash import DiskcacheManager
 from .cache import init_caches
 from .config import AppConfig
 from .layout import build_layout, register_callbacks
-from .routes import register_routes
 from .request_guard import install_request_guard
+from .routes import register_routes
 from .security import install_security
 from .services import MarketDataLRU
 

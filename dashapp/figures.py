@@ -67,19 +67,19 @@ def compact_template() -> go.layout.Template:
 
 
 COMPACT_TEMPLATE = compact_template()
-_LAYOUT: Mapping[str, Any] = MappingProxyType(dict(
-    template=COMPACT_TEMPLATE,
-    margin=dict(l=56, r=24, t=84, b=40),
-    hovermode="x unified",
+_LAYOUT: Mapping[str, Any] = MappingProxyType({
+    "template": COMPACT_TEMPLATE,
+    "margin": {"l": 56, "r": 24, "t": 84, "b": 40},
+    "hovermode": "x unified",
     # Title on the top line, legend on the line below it (left), the mode bar top right:
     # none of the three overlap, whatever the chart's width.
-    title_x=0.0,
-    title_xref="paper",
-    title_y=0.985,
-    title_yanchor="top",
-    legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-    font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
-))
+    "title_x": 0.0,
+    "title_xref": "paper",
+    "title_y": 0.985,
+    "title_yanchor": "top",
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+})
 
 
 # ----------------------------------------------------------------- helpers
@@ -103,7 +103,7 @@ def empty_figure(title: str = "", message: str = "No data to show") -> go.Figure
     figure.update_layout(**_LAYOUT, title=title)
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
-    figure.add_annotation(text=message, showarrow=False, font=dict(size=14, color="#6b7280"),
+    figure.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6b7280"},
                           xref="paper", yref="paper", x=0.5, y=0.5)
     return figure
 
@@ -159,8 +159,8 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
     for name in cumulative.columns:
         figure.add_trace(line_trace(
             len(cumulative), x=_iso(cumulative.index), y=_rounded(cumulative[name]), mode="lines",
-            name=SERIES_LABELS[name], line=dict(color=SERIES_COLORS[name],
-                                                width=2 if name == "portfolio" else 1.5),
+            name=SERIES_LABELS[name], line={"color": SERIES_COLORS[name],
+                                                "width": 2 if name == "portfolio" else 1.5},
             hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
         ))
     figure.update_layout(**_LAYOUT, title=title)
@@ -182,7 +182,7 @@ def drawdown_figure(returns: Mapping[str, Sequence[Any]] | None,
         is_strategy = name == "portfolio"
         figure.add_trace(line_trace(
             len(under), x=_iso(under.index), y=_rounded(under[name]), mode="lines", name=SERIES_LABELS[name],
-            line=dict(color=SERIES_COLORS[name], width=1.5),
+            line={"color": SERIES_COLORS[name], "width": 1.5},
             fill="tozeroy" if is_strategy else None,
             fillcolor="rgba(37, 99, 235, 0.15)" if is_strategy else None,
             hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
@@ -223,7 +223,7 @@ def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None,
     figure = go.Figure(go.Heatmap(
         z=[_rounded(row) for row in values], x=list(MONTH_NAMES), y=[str(y) for y in table.index],
         text=text, texttemplate="%{text}", colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-limit, zmax=limit,
-        colorbar=dict(tickformat=".0%", title="Return"), xgap=2, ygap=2,
+        colorbar={"tickformat": ".0%", "title": "Return"}, xgap=2, ygap=2,
         hovertemplate="%{x} %{y}: %{z:.2%}<extra></extra>",
     ))
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
@@ -257,7 +257,7 @@ def rolling_figure(returns: Mapping[str, Sequence[Any]] | None, window: int = RO
         for name in columns:
             figure.add_trace(line_trace(
                 len(dates), x=dates, y=_rounded(rolling[key][name]), mode="lines", name=SERIES_LABELS[name],
-                legendgroup=name, showlegend=row == 1, line=dict(color=SERIES_COLORS[name], width=1.5),
+                legendgroup=name, showlegend=row == 1, line={"color": SERIES_COLORS[name], "width": 1.5},
                 hovertemplate="%{y:" + fmt + "}<extra>" + SERIES_LABELS[name] + "</extra>",
             ), row=row, col=1)
     figure.update_layout(**_LAYOUT, title=title, height=460)
@@ -295,9 +295,9 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
         base=[d.strftime("%Y-%m-%d") for d in start], x=duration_ms.tolist(),
         y=frame["symbol"].astype(str).tolist(),
         orientation="h", customdata=customdata, name="Held",
-        marker=dict(color=_rounded(numbers["weight"]), colorscale=[[0, "#93c5fd"], [1, "#1e3a8a"]], cmin=0,
-                    cmax=max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
-                    colorbar=dict(title="Weight", tickformat=".0%"), line=dict(width=0)),
+        marker={"color": _rounded(numbers["weight"]), "colorscale": [[0, "#93c5fd"], [1, "#1e3a8a"]], "cmin": 0,
+                    "cmax": max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
+                    "colorbar": {"title": "Weight", "tickformat": ".0%"}, "line": {"width": 0}},
         hovertemplate=(
             "<b>%{y}</b> held %{customdata[0]} to %{customdata[1]}<br>"
             "weight %{customdata[2]:.1%} · rank %{customdata[4]:.0f}<br>"
@@ -382,7 +382,7 @@ def sweep_heatmap_figure(records: Sequence[Mapping[str, Any]] | None, x_param: s
         z=[_rounded(row) for row in values], x=[str(c) for c in table.columns],
         y=[str(i) for i in table.index],
         text=text, texttemplate="%{text}", colorscale="Viridis", xgap=2, ygap=2,
-        colorbar=dict(title=metric, tickformat=".0%" if percent else ".2f"),
+        colorbar={"title": metric, "tickformat": ".0%" if percent else ".2f"},
         hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z:{fmt}}}<extra></extra>",
     ))
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
@@ -423,7 +423,7 @@ def normalised_prices_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.F
         figure.add_trace(line_trace(
             len(frame), x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines",
             name=str(symbol),
-            line=dict(color=SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], width=1.5),
+            line={"color": SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], "width": 1.5},
             hovertemplate="%{y:.3f}<extra>" + str(symbol) + "</extra>",
         ))
     figure.update_layout(**_LAYOUT, title=title)

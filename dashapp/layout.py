@@ -65,7 +65,7 @@ def render_badge(store: Any) -> Any:
         return components.source_badge(services.source_info(services.resolve_source(store)))
     except engine.EngineError as exc:
         return components.source_error_badge(str(exc))
-    except Exception:  # noqa: BLE001 - the shell must render whatever happens
+    except Exception:  # the shell must render whatever happens
         log.exception("the data-source badge failed")
         return components.source_error_badge("the data source could not be loaded (see the server log)")
 

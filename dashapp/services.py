@@ -458,7 +458,7 @@ def sweep_to_plain(result: Any) -> dict[str, Any]:
         "records": to_plain(table.to_dict("records")),
         "deflated_sharpe": to_plain(getattr(result, "deflated_sharpe", None)),
         "executor": str(getattr(result, "executor", "")),
-        "n_runs": int(len(table)),
+        "n_runs": len(table),
         "n_failed": int(n_failed),
         "best": to_plain(getattr(result, "best", None)),
         "elapsed_s": to_plain(getattr(result, "elapsed_s", None)),

@@ -161,7 +161,7 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, *values: Any) -> tu
     except engine.EngineError as exc:
         return (components.error_alert(str(exc), title="Cannot run this backtest"), None, no_update,
                 *disabled, None)
-    except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
+    except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("backtest failed")
         return (components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
                 None, no_update, *disabled, None)
@@ -189,7 +189,7 @@ def _source_notes(source: Mapping[str, Any]) -> list[str]:
     """Plain-words notes about the data behind the run (failed tickers, dropped rows)."""
     try:
         report = services.source_info(source).get("report") or {}
-    except Exception:  # noqa: BLE001 - notes are a courtesy; the run itself succeeded
+    except Exception:  # notes are a courtesy; the run itself succeeded
         log.exception("source report unavailable")
         return []
     notes = []
@@ -236,9 +236,9 @@ def run_summary(result: Mapping[str, Any]) -> html.Div:
     dates = returns.get("date") or []
     span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no trading days"
     pieces = [
-        f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
-        f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
-        f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d",
+        (f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
+         f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
+         f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"),
         span,
         f"data: {manifest.get('data_source', '')}"
         + (" (SYNTHETIC)" if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
@@ -324,8 +324,8 @@ def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | Non
         return None
     result = services.backtest(state.get("source"), state.get("params"))
     fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
-    return dict(content=_CSV_BUILDERS[kind](result), filename=f"backtest_{kind}_{fingerprint}.csv",
-                type="text/csv")
+    return {"content": _CSV_BUILDERS[kind](result), "filename": f"backtest_{kind}_{fingerprint}.csv",
+                "type": "text/csv"}
 
 
 def _register_download(kind: str) -> None:
@@ -340,7 +340,7 @@ def _register_download(kind: str) -> None:
             return no_update
         try:
             return download(kind, state) or no_update
-        except Exception:  # noqa: BLE001 - a failed download must not break the page
+        except Exception:  # a failed download must not break the page
             log.exception("backtest %s download failed", kind)
             return no_update
 
@@ -368,7 +368,7 @@ def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any
         report = services.robustness(state.get("source"), state.get("params"))
     except engine.EngineError as exc:
         return components.error_alert(str(exc), title="Cannot run the robustness checks")
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("robustness failed")
         return components.error_alert(
             "the robustness checks failed unexpectedly (details are in the server log)")

@@ -106,7 +106,7 @@ def validate_upload(sentiment_contents: str | None, prices_contents: str | None,
                                                          "prices": prices_filename or ""})
     except engine.EngineError as exc:
         return None, components.error_alert(str(exc), title="This file cannot be used"), True, *names
-    except Exception:  # noqa: BLE001 - unexpected: log it, show a sentence, keep the app working
+    except Exception:  # unexpected: log it, show a sentence, keep the app working
         log.exception("validating an upload failed")
         return None, components.error_alert("the upload could not be processed (the error was logged)"), True, *names
     info = saved["info"]
@@ -153,7 +153,7 @@ def show_active(store: Any, _page_init: Any = None) -> Any:
         info = services.source_info(services.resolve_source(store))
     except engine.EngineError as exc:
         return components.error_alert(str(exc), title="The active data source cannot be loaded")
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("loading the active data source failed")
         return components.error_alert("the active data source could not be loaded (the error was logged)")
     lines: list[Any] = [html.Div(components.source_badge(info), id="data-active-label", className="mb-1")]

@@ -73,7 +73,7 @@ def refresh(_refresh: int | None, clear_clicks: int | None, store: Any) -> tuple
         try:
             services.clear_cache()
             message = components.info_alert("Cache cleared: results will be computed again.")
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("clearing the cache failed")
             message = components.error_alert("the cache could not be cleared (the error was logged)")
     return message, render_app(store), render_cache()
@@ -85,7 +85,7 @@ def cluster_panel(_refresh: int | None) -> Any:
         return render_cluster(services.cluster())
     except engine.EngineError as exc:
         return components.error_alert(str(exc), title="Ray cluster unavailable")
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("reading the Ray cluster status failed")
         return components.error_alert("the cluster status could not be read (the error was logged)",
                                       title="Ray cluster unavailable")
@@ -104,7 +104,7 @@ def render_app(store: Any) -> Any:
         source: Any = components.source_badge(info)
     except engine.EngineError as exc:
         source = components.source_error_badge(str(exc))
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("loading the session's data source failed")
         source = components.source_error_badge("could not be loaded (the error was logged)")
     return html.Div([components.key_value_table(rows, class_name="spl-kv status-app-table"),
@@ -114,7 +114,7 @@ def render_app(store: Any) -> Any:
 def render_cache() -> Any:
     try:
         stats = services.cache_stats()
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("reading cache statistics failed")
         return components.error_alert("cache statistics are unavailable (the error was logged)")
     hit_rate = stats.get("hit_rate")

@@ -111,7 +111,7 @@ def load_symbols(store: Any, chosen: Sequence[str] | None) -> tuple[Any, Any]:
     """Every symbol of the session's data (plus the benchmark); a few preselected when none is."""
     try:
         report = services.source_info(services.resolve_source(store)).get("report") or {}
-    except Exception:  # noqa: BLE001 - the run itself reports data problems in the page
+    except Exception:  # the run itself reports data problems in the page
         log.exception("stock symbols unavailable")
         return no_update, no_update
     # The dropdown's value comes back from the browser: keep it only if it is a list of texts.
@@ -166,7 +166,7 @@ def run_stocks(n_clicks: int | None, autorun: bool | None, symbols: Sequence[str
         analysis = services.stocks(source, list(symbols or []), start or None, end or None)
     except engine.EngineError as exc:
         return components.error_alert(str(exc), title="Cannot analyse these stocks"), None, no_update, True
-    except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
+    except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("stock analysis failed")
         message = "the stock analysis failed unexpectedly (details are in the server log)"
         return components.error_alert(message), None, no_update, True
@@ -239,8 +239,8 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
         source = state.get("source")
         analysis = services.stocks(source, state.get("symbols") or [], state.get("start"), state.get("end"))
         label = services.source_info(source).get("label", "")
-        return dict(content=metrics_csv(analysis, state, label), filename="stocks_metrics.csv",
-                    type="text/csv")
-    except Exception:  # noqa: BLE001 - a failed download must not break the page
+        return {"content": metrics_csv(analysis, state, label), "filename": "stocks_metrics.csv",
+                    "type": "text/csv"}
+    except Exception:  # a failed download must not break the page
         log.exception("stocks download failed")
         return no_update

@@ -244,7 +244,7 @@ def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None,
         result = services.sweep(source, base.to_dict(), grid, on_progress, lambda: False)
     except engine.EngineError as exc:
         return None, components.error_alert(str(exc), title="Cannot run this sweep"), no_update
-    except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the traceback
+    except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("sweep failed")
         message = "the sweep failed unexpectedly (details are in the server log)"
         return None, components.error_alert(message), no_update
@@ -492,7 +492,7 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
     if not n_clicks or not result:
         return no_update
     try:
-        return dict(content=sweep_csv(result), filename="sweep.csv", type="text/csv")
-    except Exception:  # noqa: BLE001 - a failed download must not break the page
+        return {"content": sweep_csv(result), "filename": "sweep.csv", "type": "text/csv"}
+    except Exception:  # a failed download must not break the page
         log.exception("sweep download failed")
         return no_update
