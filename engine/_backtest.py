@@ -105,8 +105,7 @@ def prepare(data: MarketData) -> PreparedData:
     """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
     prices = data.prices
     sentiment = data.sentiment
-    codes, uniques = pd.factorize(sentiment["symbol"])
-    row_names = [str(u) for u in uniques]
+    codes, row_names = _symbol_codes(sentiment["symbol"])
     symbols = tuple(sorted(set(map(str, prices.columns)) | set(row_names)))
     n = len(symbols)
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
@@ -128,10 +127,11 @@ def prepare(data: MarketData) -> PreparedData:
 
     position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
     row_symbol = position[codes].astype(np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
-    row_days = pd.DatetimeIndex(sentiment["date"]).values.astype("datetime64[D]").astype(np.int64)
+    row_days = _day_numbers(sentiment["date"])
     order = _symbol_date_order(row_symbol, row_days, n)
-    row_symbol, row_days = row_symbol[order], row_days[order]
-    column = {c: sentiment[c].to_numpy(dtype=np.float64)[order] for c in COUNT_COLUMNS}
+    row_symbol, row_days = np.take(row_symbol, order), np.take(row_days, order)
+    # np.take of each column's zero-copy view: one gather per column, no intermediate copy.
+    column = {c: np.take(sentiment[c].to_numpy(dtype=np.float64), order) for c in COUNT_COLUMNS}
     values = {
         name: row_signal(
             name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column
@@ -154,7 +154,7 @@ def prepare(data: MarketData) -> PreparedData:
             for name, v in values.items()
         },
         row_defined=defined,
-        groups={r: _row_groups(row_symbol, _day_period_keys(row_days, r)) for r in REBALANCES},
+        groups=_all_row_groups(row_symbol, row_days),
         source=data.source,
         fingerprint=data.fingerprint,
     )
@@ -187,17 +187,40 @@ def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: 
     return np.lexsort((row_days, row_symbol))
 
 
-def _day_period_keys(day_numbers: np.ndarray, rebalance: str) -> np.ndarray:
-    """``period_keys`` of integer day numbers through a lookup table over the (short) date range."""
-    if day_numbers.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    low = int(day_numbers.min())
-    table = period_keys(np.arange(low, int(day_numbers.max()) + 1).astype("datetime64[D]"), rebalance)
-    return table[day_numbers - low]
+def _symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(code of each row, name of each code). Factorising the underlying array (Arrow
+    strings, categorical, object) skips the Series machinery and is about twice as fast."""
+    codes, uniques = pd.factorize(symbols.array)
+    return np.asarray(codes), [str(u) for u in uniques]
 
 
-def _row_groups(row_symbol: np.ndarray, keys: np.ndarray) -> _Groups:
-    if keys.size == 0:
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of each row (int64), straight from the datetime64 values."""
+    if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":  # naive datetime64 of any unit
+        values = dates.to_numpy()
+    else:  # anything else pandas reads as dates (time zones: UTC days, as before)
+        values = pd.DatetimeIndex(dates).values
+    return values.astype("datetime64[D]").view(np.int64)
+
+
+def _all_row_groups(row_symbol: np.ndarray, row_days: np.ndarray) -> dict[str, _Groups]:
+    """``_row_groups`` for every rebalance frequency, sharing the day offsets and the
+    symbol boundaries (each is one pass over the rows)."""
+    if row_days.size == 0:
+        return {r: _row_groups(row_symbol, np.zeros(0, dtype=np.int64), None) for r in REBALANCES}
+    low, high = int(row_days.min()), int(row_days.max())
+    offset = row_days - low
+    calendar = np.arange(low, high + 1).astype("datetime64[D]")
+    new_symbol = np.ones(row_symbol.size, dtype=bool)
+    np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
+    # period_keys through a lookup table over the (short) date range.
+    return {
+        r: _row_groups(row_symbol, np.take(period_keys(calendar, r), offset), new_symbol) for r in REBALANCES
+    }
+
+
+def _row_groups(row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None) -> _Groups:
+    if keys.size == 0 or new_symbol is None:
         return _Groups(
             starts=np.zeros(0, np.int64),
             symbol=np.zeros(0, np.int64),
@@ -205,8 +228,8 @@ def _row_groups(row_symbol: np.ndarray, keys: np.ndarray) -> _Groups:
             k0=0,
             n_periods=0,
         )
-    change = np.ones(keys.size, dtype=bool)
-    change[1:] = (row_symbol[1:] != row_symbol[:-1]) | (keys[1:] != keys[:-1])
+    change = new_symbol.copy()
+    change[1:] |= keys[1:] != keys[:-1]
     starts = np.flatnonzero(change)
     k0 = int(keys.min())
     return _Groups(
@@ -279,7 +302,7 @@ def _aggregate_signal(
     defined = prepared.row_defined[params.signal]
     if defined is not None:
         keep &= defined
-    counts = np.add.reduceat(keep, groups.starts, dtype=np.int64)
+    counts = _run_counts(keep, groups.starts)
     present = counts > 0
     if not present.any():
         return None
@@ -301,6 +324,15 @@ def _aggregate_signal(
     level = level[lo:hi].reshape(shape)
     level.flags.writeable = keep.flags.writeable = False  # memoised and shared: never modified
     return first_key, level, keep
+
+
+def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """True entries of ``mask`` in each run starting at ``starts`` (a running count read at
+    the run bounds: cheaper than a reduceat that casts every boolean)."""
+    running = np.empty(mask.size + 1, dtype=np.int64)
+    running[0] = 0
+    np.cumsum(mask, out=running[1:])
+    return np.diff(running[np.append(starts, mask.size)])
 
 
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
@@ -400,39 +432,80 @@ def simulate(
     Segments must be contiguous: ``entry[k + 1] == end[k]``.
     """
     n_seg = len(entry)
-    lengths = end - entry
-    first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    day_index = np.arange(first, last)
-    seg_of_day = np.repeat(np.arange(n_seg), lengths)
     n_cols = prices.shape[1]
     entry_prices = np.take_along_axis(prices[entry], held, axis=1)
     shares = weights / entry_prices  # units bought per unit of segment value
     flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
     target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
-    if 4 * held.shape[1] > n_cols:
-        # Wide portfolios (the eligible universe): one dense row-wise product over the
-        # contiguous block of days beats gathering nearly every column per day.
+    if _is_wide(held.shape[1], n_cols):
         shares_dense = np.bincount(flat, weights=shares.ravel(), minlength=n_seg * n_cols).reshape(
             n_seg, n_cols
         )
-        value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares_dense, lengths, axis=0))
-    else:
-        gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
-        value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    end_rows = starts + lengths - 1
+        holding = np.zeros(n_seg * n_cols, dtype=bool)
+        holding[flat] = True
+        return _simulate_dense(
+            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate
+        )
+    lengths = end - entry
+    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    day_index = np.arange(first, last)
+    seg_of_day = np.repeat(np.arange(n_seg), lengths)
+    gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
+    value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
+    end_rows = np.cumsum(lengths) - 1
 
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = np.take_along_axis(prices[end], held, axis=1) * shares
     drifted = end_values / value[end_rows][:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
-    before = np.empty_like(target_dense)
+    return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
+
+
+def _is_wide(width: int, n_cols: int) -> bool:
+    """Wide portfolios (the eligible universe): one dense row-wise product over the
+    contiguous block of days beats gathering nearly every column per day."""
+    return 4 * width > n_cols
+
+
+def _simulate_dense(
+    prices: np.ndarray,
+    entry: np.ndarray,
+    end: np.ndarray,
+    target: np.ndarray,
+    shares: np.ndarray,
+    holding: np.ndarray,
+    cost_rate: float,
+) -> _Sim:
+    """``simulate`` with (segments x columns) target weights and share counts
+    (``holding``: where a position is held, so the drifted weights stay 0 elsewhere)."""
+    lengths = end - entry
+    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares, lengths, axis=0))
+    end_rows = np.cumsum(lengths) - 1
+    drifted = np.zeros_like(shares)
+    np.multiply(prices[end], shares, out=drifted, where=holding)
+    np.divide(drifted, value[end_rows][:, None], out=drifted, where=holding)
+    return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate)
+
+
+def _finish(
+    day_index: np.ndarray,
+    value: np.ndarray,
+    lengths: np.ndarray,
+    target: np.ndarray,
+    drifted: np.ndarray,
+    cost_rate: float,
+) -> _Sim:
+    """Turnover against the previous segment's drifted weights, costs, net daily returns."""
+    n_cols = target.shape[1]
+    before = np.empty_like(target)
     before[0] = 0.0
     before[0, n_cols - 1] = 1.0  # the backtest starts in cash
-    before[1:] = drift_dense[:-1]
-    turnover = 0.5 * np.abs(target_dense - before).sum(axis=1)
+    before[1:] = drifted[:-1]
+    turnover = 0.5 * np.abs(target - before).sum(axis=1)
     cost = cost_rate * turnover
 
+    starts = np.cumsum(lengths) - lengths
     previous = np.empty_like(value)
     previous[1:] = value[:-1]
     previous[starts] = 1.0
@@ -588,6 +661,7 @@ class _Memo:
 
 
 _CALENDARS = _Memo(slots=8)
+_NAMES = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
 # dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
 _SIGNALS = _Memo(slots=8)
@@ -597,6 +671,7 @@ def clear_caches() -> None:
     """Forget memoised signals and calendars (benchmarks measure the uncached path)."""
     _CALENDARS.clear()
     _SIGNALS.clear()
+    _NAMES.clear()
 
 
 def _segment_calendar(prepared: PreparedData, params: StrategyParams) -> tuple[np.ndarray, np.ndarray]:
@@ -659,20 +734,39 @@ def run_prepared(
 
 
 def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim:
-    """Equal weight of every eligible, holdable symbol of each segment (same accounting)."""
+    """Equal weight of every eligible, holdable symbol of each segment (same accounting).
+
+    The universe is wide (most symbols), so its share and target matrices are built
+    densely (segments x columns) straight from the eligibility mask: no per-row sort of
+    the symbols and no scatter. The arithmetic is ``simulate``'s wide path, operation for
+    operation, so the numbers are identical; a narrow universe goes through ``simulate``.
+    """
     n = prepared.n_symbols
     eligible = (
         np.isfinite(plan.signal)
         & (prepared.first_valid[:n] <= plan.entry[:, None])
         & (prepared.last_valid[:n] >= plan.entry[:, None])
     )
-    width = max(1, int(eligible.sum(axis=1).max()))
-    order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
-    mask = np.take_along_axis(eligible, order, axis=1)
-    held = np.where(mask, order, n)
-    weights = _equal_weights(mask)
-    weights[~mask.any(axis=1), 0] = 1.0
-    return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
+    counts = eligible.sum(axis=1)
+    width = max(1, int(counts.max()))
+    n_cols = prepared.prices.shape[1]
+    if not _is_wide(width, n_cols):
+        order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
+        mask = np.take_along_axis(eligible, order, axis=1)
+        held = np.where(mask, order, n)
+        weights = _equal_weights(mask)
+        weights[~mask.any(axis=1), 0] = 1.0
+        return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
+    n_seg = len(plan.entry)
+    target = np.zeros((n_seg, n_cols))
+    # The same expression as _equal_weights, so every weight has the same bits.
+    target[:, :n] = np.where(eligible, (1.0 / np.maximum(counts, 1))[:, None], 0.0)
+    target[counts == 0, n] = 1.0  # no eligible symbol: the segment is held as cash
+    entry_prices = prepared.prices[plan.entry]
+    holding = target > 0.0
+    shares = np.zeros_like(target)
+    np.divide(target, entry_prices, out=shares, where=holding)
+    return _simulate_dense(prepared.prices, plan.entry, plan.end, target, shares, holding, cost_rate)
 
 
 def _plan_warnings(prepared: PreparedData, plan: _Plan) -> list[str]:
@@ -723,26 +817,27 @@ def _held_sums(
     (segment, symbol). Only the held symbols' runs of rows are gathered."""
     groups = prepared.groups[params.rebalance]
     likes, comments = np.zeros(len(k)), np.zeros(len(k))
-    if len(k) == 0:
+    if len(k) == 0 or groups.starts.size == 0:
         return likes, comments
-    code = groups.symbol * groups.n_periods + (
-        groups.key - groups.k0
-    )  # ascending: rows sorted by symbol, date
-    wanted = sym * groups.n_periods + (plan.formation_key[k] - groups.k0)
-    g = np.minimum(np.searchsorted(code, wanted), len(code) - 1)
-    found = code[g] == wanted
-    bounds = np.append(groups.starts, plan.keep.size)
+    # Run number of each (period, symbol) cell, -1 where the symbol has no row in it.
+    n_sym = prepared.n_symbols
+    run_of_cell = np.full(groups.n_periods * n_sym, -1, dtype=np.int64)
+    run_of_cell[groups.flat(n_sym)] = np.arange(groups.starts.size)
+    key = plan.formation_key[k] - groups.k0
+    inside = (key >= 0) & (key < groups.n_periods)
+    g = np.full(len(k), -1, dtype=np.int64)
+    g[inside] = run_of_cell[key[inside] * n_sym + sym[inside]]
+    found = g >= 0
     if not found.any():
         return likes, comments
     g = g[found]
+    bounds = np.append(groups.starts, plan.keep.size)
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    offsets = np.cumsum(lengths) - lengths
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
-    both = (
-        np.stack([prepared.row_likes[rows], prepared.row_comments[rows]], axis=1) * plan.keep[rows][:, None]
-    )
-    sums = np.add.reduceat(both, offsets, axis=0)
-    likes[found], comments[found] = sums[:, 0], sums[:, 1]
+    kept = plan.keep[rows]
+    likes[found] = np.add.reduceat(prepared.row_likes[rows] * kept, offsets)
+    comments[found] = np.add.reduceat(prepared.row_comments[rows] * kept, offsets)
     return likes, comments
 
 
@@ -757,9 +852,7 @@ def _holdings_frame(
         {
             "period_start": d[plan.entry[k] + 1].astype(_NS),
             "period_end": d[plan.end[k]].astype(_NS),
-            "symbol": np.asarray(prepared.symbols, dtype=object)[sym]
-            if len(sym)
-            else np.zeros(0, dtype=object),
+            "symbol": _symbol_names(prepared).take(sym),
             "weight": weights[k, j],
             "signal": plan.signal[k, sym],
             "rank": plan.rank[k, j].astype(np.int64),
@@ -767,8 +860,13 @@ def _holdings_frame(
             "comments": comments,
         }
     )
-    frame["symbol"] = frame["symbol"].astype(str)
     return frame
+
+
+def _symbol_names(prepared: PreparedData) -> pd.Index:
+    """``prepared.symbols`` as a pandas string index, built once per prepared data set
+    (taking from it is much cheaper than converting thousands of Python strings per run)."""
+    return _NAMES.get(prepared, "names", lambda: pd.Index(list(prepared.symbols), dtype="str"))
 
 
 def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
