@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _procs import DashClient, backtest_run_body  # noqa: E402
-from bench_dashboard import make_app, test_transport  # noqa: E402
+from _procs import DashClient, backtest_run_body
+from bench_dashboard import make_app, test_transport
 
 
 def main(argv: list[str] | None = None) -> int:
