@@ -51,12 +51,9 @@ class _Groups:
     starts: np.ndarray  # (G,) first row of each run
     symbol: np.ndarray  # (G,) symbol index of each run
     key: np.ndarray  # (G,) period key of each run
+    cell: np.ndarray  # (G,) position of each run in the flattened (period - k0, symbol) matrix
     k0: int  # smallest period key
     n_periods: int  # keys k0 .. k0 + n_periods - 1
-
-    def flat(self, n_symbols: int) -> np.ndarray:
-        """Position of each run in a (period - k0, symbol) matrix, flattened."""
-        return (self.key - self.k0) * n_symbols + self.symbol
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -126,10 +123,16 @@ def prepare(data: MarketData) -> PreparedData:
         returns[1:] = filled[1:] / filled[:-1] - 1.0
 
     position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
-    row_symbol = position[codes].astype(np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    row_symbol = np.take(position, codes) if len(codes) else np.zeros(0, dtype=np.int64)
     row_days = _day_numbers(sentiment["date"])
     order = _symbol_date_order(row_symbol, row_days, n)
-    row_symbol, row_days = np.take(row_symbol, order), np.take(row_days, order)
+    # Sorted by symbol first, so the sorted symbols are runs of each code.
+    row_symbol = np.repeat(np.arange(n, dtype=np.int64), np.bincount(row_symbol, minlength=n))
+    first_day = int(row_days.min()) if row_days.size else 0
+    # Gathers are memory-bound: move 32-bit day offsets and a 32-bit order, not 64-bit.
+    small = np.int32 if row_days.size < 2**31 else np.int64
+    order = order.astype(small, copy=False)
+    day_offset = np.take((row_days - first_day).astype(small), order)
     # np.take of each column's zero-copy view: one gather per column, no intermediate copy.
     column = {c: np.take(sentiment[c].to_numpy(dtype=np.float64), order) for c in COUNT_COLUMNS}
     values = {
@@ -154,7 +157,7 @@ def prepare(data: MarketData) -> PreparedData:
             for name, v in values.items()
         },
         row_defined=defined,
-        groups=_all_row_groups(row_symbol, row_days),
+        groups=_all_row_groups(row_symbol, day_offset, first_day, n),
         source=data.source,
         fingerprint=data.fingerprint,
     )
@@ -173,7 +176,7 @@ def _freeze(prepared: PreparedData) -> None:
         if isinstance(value, dict):
             for groups in value.values():
                 if isinstance(groups, _Groups):
-                    for part in (groups.starts, groups.symbol, groups.key):
+                    for part in (groups.starts, groups.symbol, groups.key, groups.cell):
                         part.flags.writeable = False
 
 
@@ -203,28 +206,32 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
     return values.astype("datetime64[D]").view(np.int64)
 
 
-def _all_row_groups(row_symbol: np.ndarray, row_days: np.ndarray) -> dict[str, _Groups]:
-    """``_row_groups`` for every rebalance frequency, sharing the day offsets and the
-    symbol boundaries (each is one pass over the rows)."""
-    if row_days.size == 0:
-        return {r: _row_groups(row_symbol, np.zeros(0, dtype=np.int64), None) for r in REBALANCES}
-    low, high = int(row_days.min()), int(row_days.max())
-    offset = row_days - low
-    calendar = np.arange(low, high + 1).astype("datetime64[D]")
+def _all_row_groups(
+    row_symbol: np.ndarray, day_offset: np.ndarray, first_day: int, n_symbols: int
+) -> dict[str, _Groups]:
+    """``_row_groups`` for every rebalance frequency (rows sorted by symbol, date;
+    ``day_offset``: days since ``first_day``), sharing the symbol boundaries."""
+    if day_offset.size == 0:
+        return {r: _row_groups(row_symbol, np.zeros(0, dtype=np.int64), None, n_symbols) for r in REBALANCES}
+    calendar = np.arange(first_day, first_day + int(day_offset.max()) + 1).astype("datetime64[D]")
     new_symbol = np.ones(row_symbol.size, dtype=bool)
     np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
     # period_keys through a lookup table over the (short) date range.
     return {
-        r: _row_groups(row_symbol, np.take(period_keys(calendar, r), offset), new_symbol) for r in REBALANCES
+        r: _row_groups(row_symbol, np.take(period_keys(calendar, r), day_offset), new_symbol, n_symbols)
+        for r in REBALANCES
     }
 
 
-def _row_groups(row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None) -> _Groups:
+def _row_groups(
+    row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None, n_symbols: int
+) -> _Groups:
     if keys.size == 0 or new_symbol is None:
         return _Groups(
             starts=np.zeros(0, np.int64),
             symbol=np.zeros(0, np.int64),
             key=np.zeros(0, np.int64),
+            cell=np.zeros(0, np.int64),
             k0=0,
             n_periods=0,
         )
@@ -232,8 +239,14 @@ def _row_groups(row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray
     change[1:] |= keys[1:] != keys[:-1]
     starts = np.flatnonzero(change)
     k0 = int(keys.min())
+    symbol, key = row_symbol[starts], keys[starts]
     return _Groups(
-        starts=starts, symbol=row_symbol[starts], key=keys[starts], k0=k0, n_periods=int(keys.max()) - k0 + 1
+        starts=starts,
+        symbol=symbol,
+        key=key,
+        cell=(key - k0) * n_symbols + symbol,
+        k0=k0,
+        n_periods=int(keys.max()) - k0 + 1,
     )
 
 
@@ -306,7 +319,7 @@ def _aggregate_signal(
     present = counts > 0
     if not present.any():
         return None
-    flat = groups.flat(n_sym)
+    flat = groups.cell
     size = groups.n_periods * n_sym
     values = prepared.row_values[params.signal]
     level = np.full(size, np.nan)
@@ -329,10 +342,10 @@ def _aggregate_signal(
 def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """True entries of ``mask`` in each run starting at ``starts`` (a running count read at
     the run bounds: cheaper than a reduceat that casts every boolean)."""
-    running = np.empty(mask.size + 1, dtype=np.int64)
+    running = np.empty(mask.size + 1, dtype=np.int32 if mask.size < 2**31 else np.int64)
     running[0] = 0
     np.cumsum(mask, out=running[1:])
-    return np.diff(running[np.append(starts, mask.size)])
+    return np.diff(running[np.append(starts, mask.size)]).astype(np.int64)
 
 
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
@@ -822,7 +835,7 @@ def _held_sums(
     # Run number of each (period, symbol) cell, -1 where the symbol has no row in it.
     n_sym = prepared.n_symbols
     run_of_cell = np.full(groups.n_periods * n_sym, -1, dtype=np.int64)
-    run_of_cell[groups.flat(n_sym)] = np.arange(groups.starts.size)
+    run_of_cell[groups.cell] = np.arange(groups.starts.size)
     key = plan.formation_key[k] - groups.k0
     inside = (key >= 0) & (key < groups.n_periods)
     g = np.full(len(k), -1, dtype=np.int64)
@@ -835,9 +848,15 @@ def _held_sums(
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
     offsets = np.cumsum(lengths) - lengths
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
-    kept = plan.keep[rows]
-    likes[found] = np.add.reduceat(prepared.row_likes[rows] * kept, offsets)
-    comments[found] = np.add.reduceat(prepared.row_comments[rows] * kept, offsets)
+    # The thresholds again on the gathered rows (as _aggregate_signal applies them):
+    # cheaper than gathering the kept-row mask from a million rows.
+    row_likes, row_comments = np.take(prepared.row_likes, rows), np.take(prepared.row_comments, rows)
+    kept = (row_likes > params.min_likes) & (row_comments > params.min_comments)
+    defined = prepared.row_defined[params.signal]
+    if defined is not None:
+        kept &= np.take(defined, rows)
+    likes[found] = np.add.reduceat(row_likes * kept, offsets)
+    comments[found] = np.add.reduceat(row_comments * kept, offsets)
     return likes, comments
 
 
