@@ -6,7 +6,8 @@ request context, through ``dash.get_app().server``):
 
 - ``server.extensions["spl_config"]``: the ``AppConfig``;
 - ``server.extensions["spl_caches"]``: the ``results`` and ``uploads`` ``SafeCache``;
-- ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``.
+- ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``;
+- ``server.extensions["spl_views"]``: a bounded per-process LRU of rendered backtest views.
 
 Every function raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
 
@@ -33,7 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import flask
 import numpy as np
@@ -46,6 +47,8 @@ from .config import AppConfig
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+VIEW_LRU_SIZE = 8  # rendered backtest views (~150 KB of JSON each) kept in this worker's memory
 MARKET_DATA_LRU_SIZE = 4  # MarketData of the demo is ~40 MB; a few sources per worker is plenty
 MAX_STOCK_SYMBOLS = 30
 DEFAULT_SOURCE: dict[str, str] = {"kind": "default"}
@@ -77,23 +80,23 @@ def _caches() -> Mapping[str, SafeCache]:
     return _server().extensions["spl_caches"]
 
 
-class MarketDataLRU:
-    """Bounded, thread-safe, per-process LRU of loaded ``MarketData`` keyed by source key."""
+class BoundedLRU(Generic[T]):
+    """Bounded, thread-safe, per-process LRU (loaded ``MarketData`` by source key, rendered views)."""
 
     def __init__(self, size: int = MARKET_DATA_LRU_SIZE) -> None:
         self.size = size
-        self._items: OrderedDict[str, engine.MarketData] = OrderedDict()
+        self._items: OrderedDict[str, T] = OrderedDict()
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> engine.MarketData | None:
+    def get(self, key: str) -> T | None:
         with self._lock:
             data = self._items.get(key)
             if data is not None:
                 self._items.move_to_end(key)
             return data
 
-    def get_or_load(self, key: str, load: Callable[[], engine.MarketData]) -> engine.MarketData:
+    def get_or_load(self, key: str, load: Callable[[], T]) -> T:
         """The cached value, or ``load()`` run once even when several threads ask at once."""
         data = self.get(key)
         if data is not None:
@@ -109,7 +112,7 @@ class MarketDataLRU:
             self._loading.pop(key, None)
         return data
 
-    def put(self, key: str, data: engine.MarketData) -> None:
+    def put(self, key: str, data: T) -> None:
         with self._lock:
             self._items[key] = data
             self._items.move_to_end(key)
@@ -124,8 +127,15 @@ class MarketDataLRU:
         return len(self._items)
 
 
-def _lru() -> MarketDataLRU:
+MarketDataLRU = BoundedLRU  # the per-worker LRU of loaded data sets (``BoundedLRU[engine.MarketData]``)
+
+
+def _lru() -> BoundedLRU[engine.MarketData]:
     return _server().extensions["spl_market_data"]
+
+
+def _views() -> BoundedLRU[Any]:
+    return _server().extensions.setdefault("spl_views", BoundedLRU(VIEW_LRU_SIZE))
 
 
 def executor(n_items: int | None = None) -> engine.Executor:
@@ -350,13 +360,21 @@ def backtest_view(source: Mapping[str, Any] | None, params: Mapping[str, Any] | 
     For pages: ``render`` turns a plain result into what the page shows, and must return
     plain JSON-able data (e.g. figures as ``to_plotly_json`` dicts, never ``go.Figure``).
     A repeated run then skips both the backtest and the rendering. Bump ``version`` when
-    ``render``'s output changes, so old views are not served.
+    ``render``'s output changes, so old views are not served. The last ``VIEW_LRU_SIZE``
+    views are also kept in this worker's memory (no unpickling on a repeat); the returned
+    value is shared, so callers must not mutate it.
     """
     source = resolve_source(source)
     strategy = params_from(params)
     data = get_market_data(source, benchmark=strategy.benchmark)
-    return _memoized(f"backtest-view-{version}", source, data.fingerprint, strategy.to_dict(),
-                     lambda: render(backtest(source, strategy.to_dict()), source))
+    kind = f"backtest-view-{version}"
+    key = _cache_key(kind, source, data.fingerprint, strategy.to_dict())
+    view = _views().get(key)
+    if view is None:
+        view = _memoized(kind, source, data.fingerprint, strategy.to_dict(),
+                         lambda: render(backtest(source, strategy.to_dict()), source))
+        _views().put(key, view)
+    return view
 
 
 def stocks(source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None) -> dict[str, Any]:
@@ -489,9 +507,10 @@ def cache_stats() -> dict[str, Any]:
 
 
 def clear_cache() -> None:
-    """Forget computed results (all workers) and this worker's loaded data; keep uploads."""
+    """Forget computed results (all workers) and this worker's loaded data and views; keep uploads."""
     _caches()["results"].clear()
     _lru().clear()
+    _views().clear()
 
 
 # ----- plain data ------------------------------------------------------------------------

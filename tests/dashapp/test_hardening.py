@@ -109,8 +109,12 @@ def test_backtest_view_renders_once_per_key_and_stays_plain(tmp_path: Path) -> N
         again = services.backtest_view(None, {"top_n": "3"}, render, version="t")  # same canonical params
         other = services.backtest_view(None, {"top_n": 4}, render, version="t")
         bumped = services.backtest_view(None, {"top_n": 3}, render, version="t2")
-    assert first == again == bumped and json.loads(json.dumps(first)) == first
-    assert [c["top_n"] for c in calls] == [3, 4, 3] and other["source"] == "default"
+        app.server.extensions["spl_views"].clear()  # another worker: the shared cache answers
+        shared = services.backtest_view(None, {"top_n": 3}, render, version="t")
+        services.clear_cache()  # forgets the shared entries and this worker's views
+        cleared = services.backtest_view(None, {"top_n": 3}, render, version="t")
+    assert first == again == bumped == shared == cleared and json.loads(json.dumps(first)) == first
+    assert [c["top_n"] for c in calls] == [3, 4, 3, 3] and other["source"] == "default"
 
 
 # ----- navbar, figures, CSV, dev server --------------------------------------------------------------
