@@ -305,6 +305,8 @@ def ensure_embedded_cluster() -> str:
 def shutdown_embedded_cluster() -> None:
     """Stop the embedded head this host started (gunicorn ``on_exit``); no-op when none."""
     root = runtime_dir()
+    if _host is not None:
+        _host.stop()
     if not root.is_dir():
         return
     _disconnect()
@@ -543,8 +545,9 @@ class RayExecutor:
     def parallelism(self) -> int:
         """CPUs of the cluster (connects): how many tasks can run at once."""
         global _cluster_cpus
-        if inherited_ray_state():
-            return _cluster_cpus or os.cpu_count() or 1  # the parent's last answer
+        if uses_driver_process():
+            _cluster_cpus = int(_driver_host().request(("parallelism", self.connect_timeout_s)))
+            return _cluster_cpus
         ray = connect(self.connect_timeout_s)
         _cluster_cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         return _cluster_cpus
@@ -561,8 +564,24 @@ class RayExecutor:
         items = list(items)
         if not items:
             return []
-        if inherited_ray_state():
-            return _map_in_fresh_driver(fn, items, shared, on_progress, should_cancel)
+        if uses_driver_process():
+            message = ("map", self.connect_timeout_s, fn, items, shared)
+            return _driver_host().request(message, on_progress=on_progress, should_cancel=should_cancel)
+        return self.map_inline(fn, items, shared=shared, on_progress=on_progress, should_cancel=should_cancel)
+
+    def map_inline(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Sequence[T],
+        *,
+        shared: Any = None,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> list[R]:
+        """``map`` with this process as the Ray driver."""
+        items = list(items)
+        if not items:
+            return []
         ray = connect(self.connect_timeout_s)
         shared_ref = ray.put(shared)  # once: every task gets the reference, not a copy
         remote = _remote(ray)
@@ -600,12 +619,47 @@ def _get(ray: Any, ref: Any) -> Any:
         raise ClusterUnavailableError(f"a Ray task was lost: {str(exc).splitlines()[0][:200]}") from None
 
 
-# ----- a fresh driver process for forked children ---------------------------------------
+# ----- the driver process ----------------------------------------------------------------
+#
+# A Ray driver dies with its cluster: Ray kills the process when its local raylet goes away,
+# when the GCS stays unreachable past its reconnect timeout, or when a new head answers at
+# the same address ("WrongClusterID" check failure). Inside a gunicorn worker that would
+# take the worker and its in-flight requests down. So under gunicorn (or with
+# SPL_RAY_DRIVER=process) the Ray driver is a child process of the worker: jobs, progress,
+# cancel requests and answers travel over pipes, and a driver lost with its cluster is
+# replaced on the next call. The same path serves processes forked from one that has
+# joined Ray in-process (Ray cannot be initialised again there).
 
 _FRAME = struct.Struct("!Q")
+DRIVER_MODES = ("inline", "process")
+
+
+def uses_driver_process() -> bool:
+    """True when Ray work must go through a driver child process (see above)."""
+    mode = os.environ.get("SPL_RAY_DRIVER", "").strip().lower()
+    if mode not in DRIVER_MODES:
+        mode = "process" if "gunicorn" in sys.modules else "inline"
+    return mode == "process" or inherited_ray_state()
+
+
+_ENV_PREFIXES = ("RAY_ADDRESS", "RAY_AUTH_", "SPL_RUNTIME_DIR", "SPL_RAY_")
+
+
+def _cluster_env() -> dict[str, str]:
+    """The settings that choose and authenticate the cluster, sent with every request so
+    that the driver process follows this process's environment."""
+    return {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and k != "SPL_RAY_DRIVER"}
+
+
+def _apply_cluster_env(env: dict[str, str]) -> None:
+    for key in [k for k in os.environ if k.startswith(_ENV_PREFIXES) and k != "SPL_RAY_DRIVER"]:
+        if key not in env:
+            del os.environ[key]
+    os.environ.update(env)
 
 
 def _send(stream: Any, message: Any) -> None:
+    _ray()  # sets Ray's environment defaults before the first import of ray
     from ray import cloudpickle  # functions defined in __main__ or closures travel too
 
     payload = cloudpickle.dumps(message)
@@ -618,7 +672,9 @@ def _read_exact(stream: Any, size: int) -> bytes:
     while missing:
         chunk = stream.read(missing)
         if not chunk:
-            raise ClusterUnavailableError("the Ray driver process ended without an answer")
+            raise ClusterUnavailableError(
+                "the Ray driver process stopped (was the Ray cluster lost?); try again"
+            )
         chunks.append(chunk)
         missing -= len(chunk)
     return b"".join(chunks)
@@ -629,59 +685,148 @@ def _receive(stream: Any) -> Any:
     return pickle.loads(_read_exact(stream, size))
 
 
-def _fresh_driver_main() -> None:
-    """Entry point of the helper process: read one job on stdin, run it on Ray, answer on stdout."""
+class _DriverHost:
+    """A child process that is this process's Ray driver; one request at a time."""
+
+    def __init__(self) -> None:
+        path = os.pathsep.join(filter(None, [_ENGINE_PARENT, os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from engine._ray import _driver_host_main; _driver_host_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, bufsize=0,  # select() sees every frame
+            env={**os.environ, "SPL_RAY_DRIVER": "inline", "PYTHONPATH": path},
+        )  # fmt: skip
+        self.owner = os.getpid()
+        self.lock = threading.Lock()
+        self.jobs = 0
+
+    def usable(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.owner != os.getpid():
+            return  # a forked child must not stop its parent's driver
+        with contextlib.suppress(OSError):
+            self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def request(
+        self,
+        message: tuple[Any, ...],
+        *,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+        lock_timeout_s: float = -1,
+        answer_timeout_s: float | None = None,
+    ) -> Any:
+        import select
+
+        if not self.lock.acquire(timeout=lock_timeout_s):
+            raise ClusterUnavailableError("the Ray driver is busy with another job")
+        try:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.jobs += 1
+            job = self.jobs
+            try:
+                _send(self.process.stdin, (job, _cluster_env(), *message))
+            except OSError:
+                raise ClusterUnavailableError("the Ray driver process stopped; try again") from None
+            deadline = None if answer_timeout_s is None else time.monotonic() + answer_timeout_s
+            cancel_sent = False
+            while True:
+                if should_cancel is not None and not cancel_sent and should_cancel():
+                    _send(self.process.stdin, (job, "cancel"))
+                    cancel_sent = True
+                if deadline is not None and time.monotonic() > deadline:
+                    self.stop()  # its answer would arrive out of turn: start afresh next time
+                    raise ClusterUnavailableError(
+                        f"no answer from the Ray driver within {answer_timeout_s:g} s"
+                    )
+                if not select.select([self.process.stdout], [], [], WAIT_SLICE_S)[0]:
+                    continue
+                kind, *rest = _receive(self.process.stdout)
+                if kind == "progress":
+                    if on_progress is not None:
+                        on_progress(*rest)
+                elif kind == "done":
+                    return rest[0]
+                else:
+                    raise rest[0]
+        finally:
+            self.lock.release()
+
+
+_host: _DriverHost | None = None
+_host_lock = threading.Lock()
+
+
+def _driver_host(start: bool = True) -> _DriverHost:
+    """This process's driver process (started on first use, replaced when it has died)."""
+    global _host
+    with _host_lock:
+        if _host is None or not _host.usable():
+            if _host is not None:
+                _host.stop()
+            if not start:
+                raise ClusterUnavailableError("no Ray driver process is running yet")
+            _host = _DriverHost()
+        return _host
+
+
+def driver_process_running() -> bool:
+    return _host is not None and _host.usable()
+
+
+def _serve(message: tuple[Any, ...], answers: Any, cancelled: Callable[[], bool]) -> Any:
+    kind = message[0]
+    if kind == "map":
+        _, timeout_s, fn, items, shared = message
+        return RayExecutor(connect_timeout_s=timeout_s).map_inline(
+            fn,
+            items,
+            shared=shared,
+            on_progress=lambda d, t: _send(answers, ("progress", d, t)),
+            should_cancel=cancelled,
+        )
+    if kind == "parallelism":
+        return RayExecutor(connect_timeout_s=message[1]).parallelism
+    if kind == "status":
+        return _status_inline(message[1])
+    raise ValueError(f"unknown driver request {kind!r}")
+
+
+def _driver_host_main() -> None:
+    """Entry point of the driver process: serve requests from stdin until it closes."""
+    import queue
+
+    _ray()  # before anything unpickled imports ray
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints must not corrupt the answer stream
-    fn, items, shared = _receive(sys.stdin.buffer)
-    try:
-        results = RayExecutor().map(
-            fn, items, shared=shared, on_progress=lambda d, t: _send(answers, ("progress", d, t))
-        )
-        _send(answers, ("done", results))
-    except BaseException as exc:  # noqa: BLE001  (sent to the parent, which raises it)
-        _send(answers, ("error", exc))
+    requests: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    cancelled_job = [0]
 
-
-def _map_in_fresh_driver(
-    fn: Callable[[Any, T], R],
-    items: list[T],
-    shared: Any,
-    on_progress: ProgressFn | None,
-    should_cancel: CancelFn | None,
-) -> list[R]:
-    """Run a map through a new Python process that joins Ray itself (spawned, not forked)."""
-    import select
-
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from engine._ray import _fresh_driver_main; _fresh_driver_main()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, bufsize=0,  # unbuffered: select() sees every frame
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ENGINE_PARENT, os.environ.get("PYTHONPATH")]))},
-    )  # fmt: skip
-    try:
-        assert process.stdin is not None and process.stdout is not None
-        _send(process.stdin, (fn, items, shared))
-        process.stdin.close()
+    def read() -> None:
         while True:
-            if should_cancel is not None and should_cancel():
-                raise Cancelled(f"cancelled before the {len(items)} tasks finished")
-            ready, _, _ = select.select([process.stdout], [], [], WAIT_SLICE_S)
-            if not ready:
-                continue
-            kind, *rest = _receive(process.stdout)
-            if kind == "progress" and on_progress is not None:
-                on_progress(*rest)
-            elif kind == "done":
-                return rest[0]
-            elif kind == "error":
-                raise rest[0]
-    finally:
-        if process.poll() is None:
-            process.terminate()  # its tasks die with their owner
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            process.kill()
+            try:
+                message = _receive(sys.stdin.buffer)
+            except BaseException:  # noqa: BLE001  (the parent is gone: so is the reason to live)
+                os._exit(0)
+            if message[1:] == ("cancel",):
+                cancelled_job[0] = message[0]
+            else:
+                requests.put(message)
+
+    threading.Thread(target=read, name="spl-driver-reader", daemon=True).start()
+    while True:
+        job, env, *message = requests.get()
+        try:
+            _apply_cluster_env(env)
+            answer = _serve(tuple(message), answers, lambda job=job: cancelled_job[0] == job)
+            _send(answers, ("done", answer))
+        except BaseException as exc:  # noqa: BLE001  (sent to the parent, which raises it)
+            _send(answers, ("error", exc))
 
 
 def get_executor(mode: ExecutorMode | None = None, *, n_items: int | None = None) -> Executor:
@@ -704,9 +849,10 @@ FRESH_DRIVER_BREAK_EVEN_S = 5.0  # start-up of a fresh driver process and its Ra
 
 
 def worth_a_fresh_driver(executor: Executor, serial_seconds: float) -> bool:
-    """False when ``executor`` would need a fresh driver process (forked from a joined
-    process) that costs more than running ``serial_seconds`` of work in-process."""
-    if not isinstance(executor, RayExecutor) or not inherited_ray_state():
+    """False when ``executor`` would first have to start a driver process (a process forked
+    from a gunicorn worker, e.g. a Dash background callback) and that start-up costs more
+    than running ``serial_seconds`` of work in-process."""
+    if not isinstance(executor, RayExecutor) or not uses_driver_process() or driver_process_running():
         return True
     return serial_seconds > FRESH_DRIVER_BREAK_EVEN_S
 
@@ -737,17 +883,59 @@ class ClusterStatus:
         return dataclasses.asdict(self)
 
 
-def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
-    """Cluster size and object-store use; never starts a cluster, returns within ~timeout_s."""
+def _configured_cluster() -> tuple[Literal["embedded", "external"], str] | None:
+    """(mode, address) of the cluster to report on; None when no embedded head runs."""
     external = os.environ.get("RAY_ADDRESS", "").strip()
     if external:
-        mode: Literal["embedded", "external"] = "external"
-        address: str | None = external
-    else:
-        info = _read_head()
-        if info is None or not _head_alive(info):
-            return ClusterStatus(mode="not started")
-        mode, address = "embedded", info.address
+        return "external", external
+    info = _read_head()
+    if info is None or not _head_alive(info):
+        return None
+    return "embedded", info.address
+
+
+_last_status: ClusterStatus | None = None
+
+
+def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
+    """Cluster size and object-store use; never starts a cluster, returns within ~timeout_s."""
+    global _last_status
+    target = _configured_cluster()
+    if target is None:
+        return ClusterStatus(mode="not started")
+    mode, address = target
+    if not uses_driver_process():
+        return _status_inline(timeout_s)
+    if not driver_process_running():
+        # Starting a driver process takes longer than a status answer may: start it in the
+        # background (it never starts a cluster by itself) and answer again next time.
+        threading.Thread(target=_warm_driver, name="spl-ray-driver-start", daemon=True).start()
+        return ClusterStatus(
+            mode=mode, address=address, error="connecting to the Ray cluster; refresh in a few seconds"
+        )
+    try:
+        status = _driver_host().request(
+            ("status", timeout_s), lock_timeout_s=0.5, answer_timeout_s=timeout_s + 1.5
+        )
+    except ClusterUnavailableError as exc:
+        if _last_status is not None and _last_status.address == address and "busy" in str(exc):
+            return _last_status  # the driver is running a job: its last answer is recent enough
+        return ClusterStatus(mode=mode, address=address, error=str(exc))
+    _last_status = status
+    return status
+
+
+def _warm_driver() -> None:
+    with contextlib.suppress(Exception):
+        _driver_host().request(("status", STATUS_TIMEOUT_S), lock_timeout_s=0.0)
+
+
+def _status_inline(timeout_s: float) -> ClusterStatus:
+    """The status query with this process as the driver (joins, never starts a cluster)."""
+    target = _configured_cluster()
+    if target is None:
+        return ClusterStatus(mode="not started")
+    mode, address = target
     answer: dict[str, Any] = {}
 
     def query() -> None:

@@ -26,7 +26,7 @@ from engine import _ray
 from engine._executor import SerialExecutor
 
 REPO = Path(__file__).resolve().parents[2]
-_AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN", "SPL_RUNTIME_DIR")
+_AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN", "SPL_RUNTIME_DIR", "SPL_RAY_DRIVER")
 
 
 def shared_cluster_dir(config: pytest.Config) -> Path:
@@ -55,6 +55,7 @@ def runtime_dir(pytestconfig: pytest.Config) -> Iterator[Path]:
     saved = {name: os.environ.get(name) for name in _AUTH_VARS}
     path = shared_cluster_dir(pytestconfig)
     os.environ["SPL_RUNTIME_DIR"] = str(path)
+    os.environ["SPL_RAY_DRIVER"] = "inline"  # this process is the driver (tests below opt into "process")
     try:
         yield path
     finally:
@@ -70,10 +71,14 @@ def ray_executor(runtime_dir: Path) -> _ray.RayExecutor:
     return _ray.RayExecutor()
 
 
-@pytest.fixture(params=["serial", "ray"])
-def executor(request: pytest.FixtureRequest) -> Any:
+@pytest.fixture(params=["serial", "ray", "ray-driver-process"])
+def executor(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The serial executor; Ray with this process as the driver; Ray through a driver
+    child process (what gunicorn workers use)."""
     if request.param == "serial":
         return SerialExecutor()
+    if request.param == "ray-driver-process":
+        monkeypatch.setenv("SPL_RAY_DRIVER", "process")
     return request.getfixturevalue("ray_executor")
 
 
@@ -306,6 +311,8 @@ def test_a_runtime_dir_open_to_others_is_refused(monkeypatch: pytest.MonkeyPatch
     shared.mkdir(mode=0o777)
     shared.chmod(0o777)  # e.g. created first by someone else in a shared /tmp
     monkeypatch.setenv("SPL_RUNTIME_DIR", str(shared))
-    with pytest.raises(engine.ClusterUnavailableError, match="owned by this user and writable by no one else"):
+    with pytest.raises(
+        engine.ClusterUnavailableError, match="owned by this user and writable by no one else"
+    ):
         _ray.ensure_embedded_cluster()
     assert not (shared / "auth_token").exists()
