@@ -78,4 +78,7 @@ def _new_dash(settings: AppConfig, background: DiskcacheManager) -> dash.Dash:
         background_callback_manager=background,
         title=settings.TITLE,
         update_title=None,
+        # flask-compress: a backtest's callback response is ~140 KB of JSON that gzips to
+        # ~27 KB. No response body carries a secret, so BREACH-style guessing has no target.
+        compress=True,
     )

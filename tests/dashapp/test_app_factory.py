@@ -135,3 +135,15 @@ def test_dev_server_parses_arguments_without_debug(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(main, "create_app", lambda config=None: seen.update(config=config) or FakeApp())
     main.main(["--port", "8123"])
     assert seen == {"config": None, "host": "127.0.0.1", "port": 8123, "debug": False}
+
+
+def test_responses_are_compressed_for_clients_that_accept_it(app: dash.Dash) -> None:
+    import gzip
+
+    client = app.server.test_client()
+    plain = client.get("/_dash-layout")
+    packed = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    assert plain.headers.get("Content-Encoding") is None
+    assert packed.headers.get("Content-Encoding") == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert "Content-Security-Policy" in packed.headers  # compression keeps the security headers
