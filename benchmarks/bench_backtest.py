@@ -2,16 +2,24 @@
 
 One run on the same seeded synthetic market: 500 symbols x 10 years of daily prices and
 daily sentiment rows (our own generator: the demo provider keeps two years of
-sentiment), monthly rebalancing, top 50, equal weight. Prints:
+sentiment), monthly rebalancing, top 50, equal weight. Prints, side by side, the three
+engine entry points:
 
-- the reference loop's time and the engine's (``run_backtest`` from frames,
-  ``run_prepared`` and the sweep path ``backtest_metrics`` on prepared data), and the
-  ratio reference / engine (aim: >= 50x);
-- the engine's time as a multiple of one numpy pass over the price matrix,
-  ``np.diff(prices, axis=0) / prices[:-1]`` (aim: <= 10x).
+- ``backtest_metrics(prepared, params)``: the sweep path (metrics only);
+- ``run_prepared(prepared, params)``: the full result (returns, holdings, periods,
+  universe, warnings, metrics) on prepared data, as the dashboard and sweeps run it;
+- ``run_backtest(data, params)``: ``prepare(data)`` (a one-time conversion of the
+  frames, a million sentiment rows, to arrays) plus ``run_prepared``;
+
+each as a speed-up over the reference loop (aim: >= 50x) and as a multiple of one numpy
+pass over the price matrix, ``np.diff(prices, axis=0) / prices[:-1]`` (aim: <= 10x).
+The aims are for the two prepared-data rows; ``run_backtest`` is dominated by the
+one-time ``prepare``, which the dashboard caches and sweeps ``ray.put`` once.
 
 Both implementations must agree on every daily return within 1e-10 before any timing.
-Medians over interleaved rounds (the machine may be shared). Run: ``python benchmarks/bench_backtest.py``.
+The engine is timed on the uncached path (memoised signals cleared before each call).
+Medians over interleaved rounds (the machine may be shared, so all candidates see the
+same load). Run: ``python benchmarks/bench_backtest.py``.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ N_SYMBOLS = 500
 YEARS = 10
 TOP_N = 50
 ROUNDS = 5  # each round times every candidate a few times; medians over all rounds
+AIM_SPEEDUP = 50.0  # x the reference loop, for the prepared-data entry points
+AIM_PASSES = 10.0  # numpy passes over the price matrix, likewise
 
 
 def synthetic_market(seed: int = 42, n_symbols: int = N_SYMBOLS, years: int = YEARS) -> MarketData:
@@ -171,26 +181,33 @@ def main() -> None:
     t_prepared, t_metrics, t_numpy = median["prepared"], median["metrics"], median["numpy"]
     t_cached = median["metrics_cached"]
 
-    rows = [
-        ("reference pandas loop", t_reference),
-        ("engine run_backtest (prepare + run)", t_full),
-        ("  of which prepare(data)", t_prepare),
-        ("engine run_prepared (full result)", t_prepared),
-        ("engine backtest_metrics (sweep path)", t_metrics),
-        ("  same, signal memoised (same thresholds)", t_cached),
-        ("one numpy pass over the prices", t_numpy),
+    aims = f"aims: >= {AIM_SPEEDUP:.0f}x the reference loop and <= {AIM_PASSES:.0f} numpy passes"
+    print()
+    print(f"{'':44s} {'median ms':>10s} {'vs reference':>13s} {'numpy passes':>13s}")
+    print(f"{'reference pandas loop (per month)':44s} {t_reference * 1e3:10.2f} {1.0:12.1f}x {t_reference / t_numpy:13.1f}")
+    engine_rows = [
+        ("backtest_metrics (sweep path)", t_metrics, True),
+        ("run_prepared (full result)", t_prepared, True),
+        ("run_backtest (prepare + run_prepared)", t_full, False),
     ]
+    for name, seconds, aimed in engine_rows:
+        speedup, passes = t_reference / seconds, seconds / t_numpy
+        verdict = (
+            ("meets" if speedup >= AIM_SPEEDUP and passes <= AIM_PASSES else "MISSES") + " the aims"
+            if aimed
+            else "no aim (one-time prepare, see below)"
+        )
+        print(f"{name:44s} {seconds * 1e3:10.2f} {speedup:12.1f}x {passes:13.1f}   {verdict}")
+    print(f"{'  prepare(data) alone':44s} {t_prepare * 1e3:10.2f} {t_reference / t_prepare:12.1f}x {t_prepare / t_numpy:13.1f}")
+    print(f"{'  backtest_metrics, signal memoised':44s} {t_cached * 1e3:10.2f} {t_reference / t_cached:12.1f}x {t_cached / t_numpy:13.1f}")
+    print(f"{'one numpy pass over the prices':44s} {t_numpy * 1e3:10.2f} {'':13s} {1.0:13.1f}")
     print()
-    print(f"{'':40s} {'median ms':>10s} {'x numpy pass':>13s}")
-    for name, seconds in rows:
-        print(f"{name:40s} {seconds * 1e3:10.2f} {seconds / t_numpy:13.1f}")
-    print()
+    print(f"{aims}; they apply to backtest_metrics and run_prepared (prepared data).")
     print(
-        f"speed-up vs reference loop: run_backtest {t_reference / t_full:6.1f}x, "
-        f"run_prepared {t_reference / t_prepared:6.1f}x, backtest_metrics {t_reference / t_metrics:6.1f}x  (aim >= 50x)"
-    )
-    print(
-        f"backtest_metrics = {t_metrics / t_numpy:.1f} numpy passes, run_prepared = {t_prepared / t_numpy:.1f}  (aim <= 10x)"
+        f"run_backtest reaches {t_reference / t_full:.1f}x, not {AIM_SPEEDUP:.0f}x: {t_prepare / t_full:.0%} of it is "
+        f"prepare(data), the one-time conversion of {len(data.sentiment):,} sentiment rows and the price frame "
+        "to arrays.\nThe dashboard caches the prepared data and sweeps ray.put it once, so every "
+        "further configuration costs one run_prepared or backtest_metrics."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -361,3 +362,55 @@ def test_prepared_arrays_are_read_only() -> None:
         prepared.prices[0, 0] = 1.0
     with pytest.raises(ValueError):
         prepared.row_likes[0] = 1.0
+
+
+def test_dense_universe_equals_the_generic_simulation_bit_for_bit() -> None:
+    """The universe's dense fast path (built from the eligibility mask) is the same
+    arithmetic as ``simulate`` (scattering per-holding weights) on the
+    eligible symbols: identical returns and turnover, not merely close ones."""
+    from engine._backtest import _equal_weights, _plan, _universe_sim, simulate
+
+    prepared = prepare(random_market(seed=13, n_symbols=12))
+    params = StrategyParams(top_n=3, cost_bps=7)
+    plan = _plan(prepared, params)
+    n = prepared.n_symbols
+    held = np.full((len(plan.entry), n), n, dtype=np.int64)
+    mask = np.zeros(held.shape, dtype=bool)
+    for k, e in enumerate(plan.entry):
+        ok = np.flatnonzero(
+            np.isfinite(plan.signal[k]) & (prepared.first_valid[:n] <= e) & (prepared.last_valid[:n] >= e)
+        )
+        held[k, : len(ok)], mask[k, : len(ok)] = ok, True
+    weights = _equal_weights(mask)
+    weights[~mask.any(axis=1), 0] = 1.0
+    expected = simulate(prepared.prices, plan.entry, plan.end, held, weights, 7 / 1e4)
+    got = _universe_sim(prepared, plan, 7 / 1e4)
+    assert got.turnover[0] == 1.0  # really the universe: bought from cash
+    np.testing.assert_array_equal(got.returns, expected.returns)
+    np.testing.assert_array_equal(got.turnover, expected.turnover)
+    np.testing.assert_array_equal(got.day_index, expected.day_index)
+
+
+@pytest.mark.parametrize("form", ["categorical", "microsecond_dates", "shuffled_rows"])
+def test_prepare_gives_the_same_arrays_whatever_the_frame_form(form: str) -> None:
+    """Categorical symbols, another datetime unit and rows out of (date, symbol) order
+    take other paths through prepare (codes, day numbers, full lexsort) to the same arrays."""
+    data = random_market(seed=14, n_symbols=7)
+    sentiment = data.sentiment.copy()
+    if form == "categorical":
+        sentiment["symbol"] = sentiment["symbol"].astype("category")
+    elif form == "microsecond_dates":
+        sentiment["date"] = sentiment["date"].astype("datetime64[us]")
+    else:
+        sentiment = sentiment.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    other = dataclasses.replace(data, sentiment=sentiment)
+    a, b = prepare(data), prepare(other)
+    assert a.symbols == b.symbols
+    for name in ("row_likes", "row_comments"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for rebalance, groups in a.groups.items():
+        np.testing.assert_array_equal(groups.starts, b.groups[rebalance].starts)
+        np.testing.assert_array_equal(groups.cell, b.groups[rebalance].cell)
+    params = StrategyParams(top_n=3)
+    assert backtest_metrics(a, params) == pytest.approx(backtest_metrics(b, params), nan_ok=True)
+    pd.testing.assert_frame_equal(run_prepared(a, params).holdings, run_prepared(b, params).holdings)
