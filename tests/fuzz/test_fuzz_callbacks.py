@@ -6,8 +6,7 @@ value is attacker-controlled, including ``dcc.Store`` data that the pages themse
 Contract: a 4xx, or a 200/204 whose body is plain JSON (an in-page error at worst), never a
 5xx, never traceback text, and the next normal request still works.
 
-Callbacks are discovered from ``/_dash-dependencies`` (a callback added later is fuzzed too);
-``KNOWN_BUGS`` holds the ones that fail today, each as a strict xfail.
+Callbacks are discovered from ``/_dash-dependencies`` (a callback added later is fuzzed too).
 Background callbacks (a sweep, a robustness run) are not posted: each would start a job
 process; their argument parsing is fuzzed directly below.
 """
@@ -58,11 +57,6 @@ HOSTILE = (
     [None],
 )
 
-# First output of a server-side callback -> why one hostile value in every slot gives a 500 (each is an
-# xfail test below; every other callback, including ones added later, must pass the same matrix).
-KNOWN_BUGS: dict[str, str] = {}
-# Callbacks that survive one hostile value in every slot but not some mixes (each has its own xfail test).
-MIXED_BUGS: dict[str, str] = {}
 
 
 # ----- the app and its callbacks ---------------------------------------------------------------------
@@ -211,27 +205,11 @@ def test_background_callbacks_are_the_two_jobs(dependencies: dict[str, dict[str,
 def test_every_callback_survives_hostile_values(
     client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
 ) -> None:
-    keys = [key for key in _server_side(dependencies) if key not in KNOWN_BUGS]
+    keys = _server_side(dependencies)
     assert len(keys) >= 12
     failures = [failure for key in keys for failure in _hostile_matrix(key, client, dependencies, errors)]
     assert not failures, failures
     assert_still_serving(client, dependencies)
-
-
-@pytest.mark.parametrize("key", sorted(KNOWN_BUGS))
-def test_known_bug(
-    key: str,
-    client: Any,
-    dependencies: dict[str, dict[str, Any]],
-    errors: _Errors,
-    request: pytest.FixtureRequest,
-) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS[key]))
-    if key not in dependencies:
-        pytest.fail(f"{key} is no longer a callback: remove it from KNOWN_BUGS")
-    failures = _hostile_matrix(key, client, dependencies, errors)
-    assert_still_serving(client, dependencies)
-    assert not failures, failures
 
 
 hostile_values = st.one_of(
@@ -258,7 +236,7 @@ hostile_values = st.one_of(
 def test_mixed_hostile_values(
     data: st.DataObject, client: Any, dependencies: dict[str, dict[str, Any]], errors: _Errors
 ) -> None:
-    keys = [k for k in _server_side(dependencies) if k not in KNOWN_BUGS and k not in MIXED_BUGS]
+    keys = _server_side(dependencies)
     key = data.draw(st.sampled_from(keys))
     dep = dependencies[key]
     inputs = [data.draw(hostile_values) for _ in dep["inputs"]]
