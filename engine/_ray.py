@@ -907,9 +907,20 @@ def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
     if not uses_driver_process():
         return _status_inline(timeout_s)
     if not driver_process_running():
-        # Starting a driver process takes longer than a status answer may: start it in the
-        # background (it never starts a cluster by itself) and answer again next time.
-        threading.Thread(target=_warm_driver, name="spl-ray-driver-start", daemon=True).start()
+        # Starting a driver process may take longer than a status answer may: start it in
+        # the background (it never starts a cluster by itself) and wait for it a little.
+        first: dict[str, ClusterStatus] = {}
+
+        def warm() -> None:
+            with contextlib.suppress(Exception):
+                first["status"] = _driver_host().request(("status", timeout_s), lock_timeout_s=0.0)
+
+        thread = threading.Thread(target=warm, name="spl-ray-driver-start", daemon=True)
+        thread.start()
+        thread.join(timeout_s)
+        if "status" in first:
+            _last_status = first["status"]
+            return first["status"]
         return ClusterStatus(
             mode=mode, address=address, error="connecting to the Ray cluster; refresh in a few seconds"
         )
@@ -923,11 +934,6 @@ def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
         return ClusterStatus(mode=mode, address=address, error=str(exc))
     _last_status = status
     return status
-
-
-def _warm_driver() -> None:
-    with contextlib.suppress(Exception):
-        _driver_host().request(("status", STATUS_TIMEOUT_S), lock_timeout_s=0.0)
 
 
 def _status_inline(timeout_s: float) -> ClusterStatus:
