@@ -685,6 +685,10 @@ def _receive(stream: Any) -> Any:
     return pickle.loads(_read_exact(stream, size))
 
 
+class _DriverBusy(ClusterUnavailableError):
+    """The driver process is serving another request (only status calls give up waiting)."""
+
+
 class _DriverHost:
     """A child process that is this process's Ray driver; one request at a time."""
 
@@ -724,7 +728,7 @@ class _DriverHost:
         import select
 
         if not self.lock.acquire(timeout=lock_timeout_s):
-            raise ClusterUnavailableError("the Ray driver is busy with another job")
+            raise _DriverBusy("the Ray driver is busy with another job")
         try:
             assert self.process.stdin is not None and self.process.stdout is not None
             self.jobs += 1
@@ -928,9 +932,13 @@ def cluster_status(timeout_s: float = STATUS_TIMEOUT_S) -> ClusterStatus:
         status = _driver_host().request(
             ("status", timeout_s), lock_timeout_s=0.5, answer_timeout_s=timeout_s + 1.5
         )
+    except _DriverBusy:
+        # The driver is running a job on this cluster, so the cluster answers: report the
+        # last figures (or the CPU count the job was sized with) rather than an error.
+        if _last_status is not None and _last_status.address == address:
+            return _last_status
+        return ClusterStatus(mode=mode, address=address, cpus=float(_cluster_cpus or 0))
     except ClusterUnavailableError as exc:
-        if _last_status is not None and _last_status.address == address and "busy" in str(exc):
-            return _last_status  # the driver is running a job: its last answer is recent enough
         return ClusterStatus(mode=mode, address=address, error=str(exc))
     _last_status = status
     return status

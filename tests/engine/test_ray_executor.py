@@ -316,3 +316,29 @@ def test_a_runtime_dir_open_to_others_is_refused(monkeypatch: pytest.MonkeyPatch
     ):
         _ray.ensure_embedded_cluster()
     assert not (shared / "auth_token").exists()
+
+
+def _sleep_then_return(shared: float, item: int) -> int:
+    import time
+
+    time.sleep(shared)
+    return item
+
+
+def test_status_while_the_driver_process_runs_a_job_is_not_an_error(
+    ray_executor: _ray.RayExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setenv("SPL_RAY_DRIVER", "process")
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})  # the driver process runs
+    job = threading.Thread(target=ray_executor.map, args=(_sleep_then_return, [1, 2]), kwargs={"shared": 3.0})
+    job.start()
+    try:
+        import time
+
+        time.sleep(1.0)  # the job holds the driver
+        status = engine.cluster_status()
+    finally:
+        job.join(timeout=60)
+    assert (status.mode, status.error) == ("embedded", None)
