@@ -32,7 +32,7 @@ ASSETS_DIR = PACKAGE_DIR.parent / "assets"
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AppConfig", "create_app"]
+__all__ = ["AppConfig", "create_app", "finish_setup"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
@@ -60,6 +60,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     log.info("dashboard created: data source %s, cache %s, executor %s",
              settings.DATA_SOURCE, settings.CACHE_TYPE, settings.ENGINE_EXECUTOR)
     return app
+
+
+def finish_setup(app: dash.Dash) -> None:
+    """Run Dash's first-request set-up now, before the server accepts traffic.
+
+    Dash completes an app lazily on its first request (``_setup_server``: it marks itself
+    done *before* filling ``callback_map``), so a fresh gunicorn worker that receives
+    several concurrent first requests answers some with a half-built callback map (HTTP
+    400 from the request guard, once a 500 "dictionary changed size during iteration").
+    One internal request on the serving thread finishes it. Call it for the one app a
+    process serves (``dashapp.wsgi``, ``python -m dashapp``): Dash moves the pages'
+    callbacks into the first app that sets up, so it is not done inside ``create_app``,
+    which tests call many times per process.
+    """
+    prefix = app.config.routes_pathname_prefix
+    response = app.server.test_client().get(prefix + "_dash-dependencies")
+    if response.status_code != 200:
+        raise RuntimeError(f"dashboard set-up failed: {prefix}_dash-dependencies answered {response.status_code}")
 
 
 def _new_dash(settings: AppConfig, background: DiskcacheManager) -> dash.Dash:

@@ -10,7 +10,7 @@ import argparse
 import ipaddress
 import logging
 
-from . import create_app
+from . import create_app, finish_setup
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--debug is only allowed on a loopback host (127.0.0.1, ::1, localhost); got {args.host}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app({"DEBUG": True} if args.debug else None)
+    finish_setup(app)
     app.run(host=args.host, port=args.port, debug=args.debug)
 
 

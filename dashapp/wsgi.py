@@ -5,7 +5,8 @@ Configuration comes from the environment (see ``dashapp.config``); DEBUG is refu
 
 from __future__ import annotations
 
-from . import create_app
+from . import create_app, finish_setup
 
 app = create_app()
+finish_setup(app)  # before gunicorn hands this worker any request
 application = app.server
