@@ -1,8 +1,8 @@
 """The shared Redis cache stopped and restarted under load: no failed user request, only misses.
 
 gunicorn (production config, 2 workers) uses ``CACHE_TYPE=RedisCache`` on a loopback
-redis-server. Client threads run the Backtest page's Run callback (a few parameter sets,
-so there are hits and misses) and /health in a bounded loop while Redis is SIGKILLed and,
+redis-server. Client threads run the Backtest page's Run callback (a few repeated parameter
+sets, and parameter sets never seen before, so there are hits and misses) and /health in a bounded loop while Redis is SIGKILLed and,
 a few seconds later, started again on the same port. Every request must answer 200 with
 its result. After the restart the app writes results to Redis again. Counts only.
 """
@@ -21,7 +21,9 @@ from benchmarks._procs import DashClient, LoadLoop, backtest_run_body, callback_
 pytestmark = [pytest.mark.slow]
 
 
-def _mixed_requests(base_url: str, bodies: list[dict]) -> Callable[[], str | None]:
+def _mixed_requests(base_url: str, client: DashClient, bodies: list[dict]) -> Callable[[], str | None]:
+    """Repeated parameter sets (hits, also in each worker's memory), parameter sets never
+    seen before (misses: computed, then written to Redis when it is up) and /health."""
     callbacks = [callback_request(base_url, body, timeout_s=30) for body in bodies]
     turn = itertools.count()
     lock = threading.Lock()
@@ -32,6 +34,9 @@ def _mixed_requests(base_url: str, bodies: list[dict]) -> Callable[[], str | Non
         if n % 4 == 3:
             status, _ = http(base_url, "GET", "/health", timeout_s=30)
             return None if status == 200 else f"/health HTTP {status}"
+        if n % 4 == 2:
+            fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
+            return callback_request(base_url, fresh, timeout_s=30)()
         return callbacks[n % len(callbacks)]()
 
     return request
@@ -52,7 +57,7 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
         assert callback_request(group.base_url, bodies[0])() is None
         assert any(store.scan_iter(match="spl:results:*")), "the first result was not stored in Redis"
 
-        with LoadLoop(_mixed_requests(group.base_url, bodies), threads=4, max_requests=600, limit_s=120) as load:
+        with LoadLoop(_mixed_requests(group.base_url, client, bodies), threads=4, max_requests=600, limit_s=120) as load:
             wait_for("20 requests with Redis up", lambda: load.done >= 20, limit_s=60)
             group.kill("redis", signal.SIGKILL)
             group.stop("redis")
