@@ -3,7 +3,7 @@
     python benchmarks/fault_drills.py [--duration 60] [--only redis,gunicorn,ray]
 
 1. redis:    gunicorn (production config, 2 workers, RedisCache) under 8 client threads
-             (Backtest Run callbacks over 4 parameter sets, and /health) for ``--duration``
+             (Backtest Run callbacks: 4 repeated parameter sets and fresh ones, and /health) for ``--duration``
              seconds; Redis is SIGKILLed at 1/3 and started again on the same port at 1/2.
              Counts requests and failures before, during and after the outage.
 2. gunicorn: the same load on FileSystemCache; a worker is SIGKILLed at 1/4, 2/4 and 3/4.
@@ -61,6 +61,9 @@ def mixed_load(base_url: str, client: DashClient) -> Callable[[], str | None]:
         if n % 4 == 3:
             status, _ = http(base_url, "GET", "/health", timeout_s=60)
             return None if status == 200 else f"/health HTTP {status}"
+        if n % 4 == 2:  # never seen before: a miss, computed and written to the cache
+            fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
+            return callback_request(base_url, fresh, timeout_s=60)()
         return callbacks[n % len(callbacks)]()
 
     return request
