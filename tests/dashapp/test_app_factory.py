@@ -133,8 +133,9 @@ def test_dev_server_parses_arguments_without_debug(monkeypatch: pytest.MonkeyPat
             seen.update(kwargs)
 
     monkeypatch.setattr(main, "create_app", lambda config=None: seen.update(config=config) or FakeApp())
+    monkeypatch.setattr(main, "finish_setup", lambda app: seen.update(set_up=isinstance(app, FakeApp)))
     main.main(["--port", "8123"])
-    assert seen == {"config": None, "host": "127.0.0.1", "port": 8123, "debug": False}
+    assert seen == {"config": None, "set_up": True, "host": "127.0.0.1", "port": 8123, "debug": False}
 
 
 def test_responses_are_compressed_for_clients_that_accept_it(app: dash.Dash) -> None:

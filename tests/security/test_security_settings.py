@@ -152,6 +152,7 @@ def _run_dev_server(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[st
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(dev, "create_app", lambda config=None: _FakeApp(calls, config))
+    monkeypatch.setattr(dev, "finish_setup", lambda app: None)  # needs a real Dash app
     dev.main(argv)
     (call_,) = calls
     return call_
