@@ -9,7 +9,8 @@ the cluster of a gunicorn app (production config, one worker to keep the host fr
    still 200, /ready 503 naming "ray", the Sweep page answers with an in-page error
    message (not a 500, not a hang) and the Status page's cluster panel shows an error;
 3. a head started again at the same address: /ready 200 again and the next sweep works
-   through Ray, with no gunicorn worker lost on the way (xfail: a known bug).
+   through Ray, with no gunicorn worker lost on the way (the worker's Ray driver lives in
+   a child process, so a stale driver cannot take the web worker down).
 
 Sweeps go through the Sweep page's background callback, a fresh grid each time (results
 are cached) and big enough that the engine does not run it in-process instead of on Ray.
@@ -32,11 +33,6 @@ from benchmarks._procs import DashClient, Servers, _kill_leftovers_under, free_p
 pytestmark = [pytest.mark.slow]
 
 ANSWER_LIMIT_S = 150.0  # a bound on waiting, not a timed assertion (durations are only printed)
-# A known bug (reported; remove the xfail mark once fixed):
-STALE_DRIVER_BUG = (
-    "engine/_ray.py: when a head restarts at the same address the worker's stale driver aborts the whole "
-    "gunicorn worker process (Ray check failure 'WrongClusterID'), killing its in-flight requests"
-)
 # 400 configurations (the page's limit), the slow weightings first: the engine runs a sweep
 # it estimates under ~5 s of work in-process when its process would need a fresh Ray driver
 # (engine._ray.worth_a_fresh_driver), and this one must go through Ray.
@@ -132,7 +128,7 @@ def test_cluster_gone_gives_messages_not_failures(cluster_app: Servers) -> None:
 def _ready_or_none(group: Servers) -> tuple[int, dict[str, Any]] | None:
     try:
         answer = _ready(group)
-    except OSError:  # a worker restarting (see STALE_DRIVER_BUG)
+    except OSError:  # a worker restarting (the test below fails then)
         return None
     return answer if answer[0] == 200 else None
 
@@ -156,7 +152,6 @@ def test_cluster_back_at_the_same_address_recovers(cluster_app: Servers) -> None
     assert group.alive("app")
 
 
-@pytest.mark.xfail(strict=False, reason=STALE_DRIVER_BUG)
 def test_no_gunicorn_worker_died_when_the_head_came_back(cluster_app: Servers) -> None:
     group = cluster_app
     before = getattr(group, "workers_before_recovery", None)
