@@ -538,8 +538,11 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, *, connect_timeout_s: float | None = None) -> None:
+    def __init__(self, *, connect_timeout_s: float | None = None, may_run_inline: bool = False) -> None:
         self.connect_timeout_s = connect_timeout_s
+        # Chosen by ``auto``: a job too small to repay starting a driver may run in-process
+        # (``worth_a_fresh_driver``). Asked for by name (``ray``), it always runs on Ray.
+        self.may_run_inline = may_run_inline
 
     @property
     def parallelism(self) -> int:
@@ -846,7 +849,7 @@ def get_executor(mode: ExecutorMode | None = None, *, n_items: int | None = None
         raise ParameterError(f"executor must be one of {', '.join(EXECUTOR_MODES)}; got {chosen!r}")
     if chosen == "serial" or (chosen == "auto" and n_items is not None and n_items < AUTO_SERIAL_BELOW):
         return SerialExecutor()
-    return RayExecutor()
+    return RayExecutor(may_run_inline=chosen == "auto")
 
 
 FRESH_DRIVER_BREAK_EVEN_S = 5.0  # start-up of a fresh driver process and its Ray workers
@@ -855,8 +858,11 @@ FRESH_DRIVER_BREAK_EVEN_S = 5.0  # start-up of a fresh driver process and its Ra
 def worth_a_fresh_driver(executor: Executor, serial_seconds: float) -> bool:
     """False when ``executor`` would first have to start a driver process (a process forked
     from a gunicorn worker, e.g. a Dash background callback) and that start-up costs more
-    than running ``serial_seconds`` of work in-process."""
-    if not isinstance(executor, RayExecutor) or not uses_driver_process() or driver_process_running():
+    than running ``serial_seconds`` of work in-process. Only an executor chosen by ``auto``
+    may be swapped for in-process work: one asked for by name runs what it is given."""
+    if not isinstance(executor, RayExecutor) or not executor.may_run_inline:
+        return True
+    if not uses_driver_process() or driver_process_running():
         return True
     return serial_seconds > FRESH_DRIVER_BREAK_EVEN_S
 

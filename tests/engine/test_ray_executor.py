@@ -342,3 +342,22 @@ def test_status_while_the_driver_process_runs_a_job_is_not_an_error(
     finally:
         job.join(timeout=60)
     assert (status.mode, status.error) == ("embedded", None)
+
+
+@pytest.mark.parametrize(
+    ("mode", "serial_seconds", "worth_it"),
+    [
+        ("ray", 0.01, True),  # asked for by name: always runs on Ray, however small the job
+        ("ray", 60.0, True),
+        ("auto", 0.01, False),  # auto: a tiny job does not repay starting a driver process
+        ("auto", 60.0, True),
+    ],
+)
+def test_only_an_auto_chosen_executor_may_run_small_jobs_in_process(
+    monkeypatch: pytest.MonkeyPatch, mode: str, serial_seconds: float, worth_it: bool
+) -> None:
+    monkeypatch.setattr(_ray, "uses_driver_process", lambda: True)
+    monkeypatch.setattr(_ray, "driver_process_running", lambda: False)
+    executor = _ray.get_executor(mode, n_items=500)
+    assert isinstance(executor, _ray.RayExecutor)
+    assert _ray.worth_a_fresh_driver(executor, serial_seconds) is worth_it
