@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # scripts run as `python benchmarks/x.py`: make `tests` importable
     sys.path.insert(0, str(REPO))
 
-from tests.deploy.test_topology import (  # noqa: E402 - after the sys.path fix above
+from tests.deploy.test_topology import (
     Topology,
     _kill_leftovers_under,
     free_port,
@@ -211,7 +211,7 @@ class DashClient:
 
 
 def _end_id(index_html: str) -> str:
-    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.S)
+    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.DOTALL)
     if not match:
         return ""
     return str(json.loads(html.unescape(match.group(1))).get("end_id") or "")
@@ -296,7 +296,7 @@ class Servers(Topology):
         self.start(name, [str(RAY_NODE), *ray_node_ports()], env)
         wait_for("the Ray head answering health-check", lambda: self.alive(name) and subprocess.run(
             ["ray", "health-check", f"--address={self.gcs_address}"], env=env, capture_output=True,
-            timeout=60).returncode == 0, limit_s=limit_s, every_s=1.0, details=lambda: self.log_tail(name))
+            timeout=60, check=False).returncode == 0, limit_s=limit_s, every_s=1.0, details=lambda: self.log_tail(name))
         return self.gcs_address
 
     def start_ray_worker(self, name: str = "ray-worker", cpus: int = 1) -> None:
@@ -368,7 +368,7 @@ class LoadLoop:
             thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _procs import (  # noqa: E402
+from _procs import (
     REPO,
     DashClient,
     LoadLoop,
@@ -96,7 +96,7 @@ def drill_redis(duration: int) -> None:
             group.start_redis(port)
             time.sleep(max(duration - (time.monotonic() - start), 1))
             load.stop()
-        keys = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip()
+        keys = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True, check=False).stdout.strip()
         print(f"duration {time.monotonic() - start:.0f} s; Redis down for {restarted_at - killed_at:.1f} s")
         print(f"requests: {load.ok + len(load.failures)} total, {load.ok} ok, {len(load.failures)} failed "
               f"(before the kill {done_before}, while down {done_down - done_before}, after the restart "
@@ -123,8 +123,11 @@ def drill_gunicorn(duration: int) -> None:
                 failed_before, in_flight = len(load.failures), load.in_flight
                 os.kill(victim, signal.SIGKILL)
                 killed = time.monotonic()
-                replaced = wait_for("a replacement worker", lambda: (lambda now: len(now) == 2 and victim not in now)(
-                    group.gunicorn_workers()), limit_s=60)
+                def replacement_forked(victim: int = victim) -> bool:
+                    now = group.gunicorn_workers()
+                    return len(now) == 2 and victim not in now
+
+                replaced = wait_for("a replacement worker", replacement_forked, limit_s=60)
                 rows.append((k, victim, in_flight, time.monotonic() - killed, failed_before))
             time.sleep(max(start + duration - time.monotonic(), 1))
             load.stop()
@@ -208,7 +211,7 @@ def drill_ray(_duration: int) -> None:
 def _cluster_cpus(group: Servers) -> float:
     script = "import ray, json; ray.init(address='auto', logging_level='ERROR'); print(ray.cluster_resources().get('CPU', 0))"
     done = subprocess.run([sys.executable, "-c", script], env={**group.env, "RAY_ADDRESS": group.gcs_address},
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     try:
         return float(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

@@ -16,7 +16,15 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks._procs import DashClient, LoadLoop, backtest_run_body, callback_request, http, servers, wait_for
+from benchmarks._procs import (
+    DashClient,
+    LoadLoop,
+    backtest_run_body,
+    callback_request,
+    http,
+    servers,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow]
 
@@ -74,5 +82,5 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
         assert load.failures == [], load.failures[:5]
         assert load.ok >= 60
         assert group.alive("app")
-        status, ready = http(group.base_url, "GET", "/ready")
+        _status, ready = http(group.base_url, "GET", "/ready")
         assert "cache" not in ready.get("down", []), ready

@@ -59,9 +59,11 @@ def test_worker_killed_under_load_is_replaced_and_errors_are_bounded_by_in_fligh
 
         os.kill(victim, signal.SIGKILL)
         # The master notices the dead worker and forks a replacement.
-        replaced = wait_for("the master forking a replacement worker",
-                            lambda: (lambda now: len(now) == 2 and victim not in now)(group.gunicorn_workers()),
-                            limit_s=30)
+        def replacement_forked() -> bool:
+            now = group.gunicorn_workers()
+            return len(now) == 2 and victim not in now
+
+        replaced = wait_for("the master forking a replacement worker", replacement_forked, limit_s=30)
         wait_for("20 more requests after the kill", lambda: load.done >= done_at_kill + 20, limit_s=60)
     print(f"\nSIGKILL worker {victim}: {in_flight_at_kill} requests in flight, {len(load.failures)} failed "
           f"({sorted({r for _, r in load.failures})}), {load.ok} ok, replacement workers {sorted(group.gunicorn_workers())}")

@@ -138,7 +138,7 @@ def test_cluster_back_at_the_same_address_recovers(cluster_app: Servers) -> None
     workers_before = group.gunicorn_workers()
     group.workers_before_recovery = workers_before
     group.start_ray_head(group.ray_port)
-    status, ready = wait_for("/ready 200 after the head came back", lambda: _ready_or_none(group), limit_s=90,
+    _status, ready = wait_for("/ready 200 after the head came back", lambda: _ready_or_none(group), limit_s=90,
                              every_s=2.0)
     assert ready["checks"]["ray"]["status"] == "ok"
     assert group.alive("app")
