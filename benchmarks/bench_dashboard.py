@@ -35,16 +35,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _procs import REPO, DashClient, backtest_run_body  # noqa: E402
-
-import plotly.graph_objects as go  # noqa: E402
-from dash import Patch  # noqa: E402
-from plotly.utils import PlotlyJSONEncoder  # noqa: E402
+import plotly.graph_objects as go
+from _procs import DashClient, backtest_run_body
+from dash import Patch
+from plotly.utils import PlotlyJSONEncoder
 
 
 def make_app(cache_dir: Path) -> Any:
