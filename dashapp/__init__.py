@@ -24,7 +24,7 @@ from .layout import build_layout, register_callbacks
 from .request_guard import install_request_guard
 from .routes import register_routes
 from .security import install_security
-from .services import VIEW_LRU_SIZE, BoundedLRU, MarketDataLRU
+from .services import MARKET_DATA_LRU_SIZE, VIEW_LRU_SIZE, BoundedLRU, MarketDataLRU
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     server.extensions["spl_config"] = settings
     server.extensions["spl_market_data"] = MarketDataLRU()
     server.extensions["spl_views"] = BoundedLRU(VIEW_LRU_SIZE)
+    server.extensions["spl_prepared"] = BoundedLRU(MARKET_DATA_LRU_SIZE)
     init_caches(server, settings)
     install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
     install_request_guard(app)

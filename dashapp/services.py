@@ -8,6 +8,8 @@ request context, through ``dash.get_app().server``):
 - ``server.extensions["spl_caches"]``: the ``results`` and ``uploads`` ``SafeCache``;
 - ``server.extensions["spl_market_data"]``: a bounded per-process LRU of ``MarketData``;
 - ``server.extensions["spl_views"]``: a bounded per-process LRU of rendered backtest views.
+- ``server.extensions["spl_prepared"]``: a bounded per-process LRU of ``engine.PreparedData``
+  by data fingerprint, so every backtest of a data set reuses its arrays.
 
 Every function raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
 
@@ -132,6 +134,13 @@ MarketDataLRU = BoundedLRU  # the per-worker LRU of loaded data sets (``BoundedL
 
 def _lru() -> BoundedLRU[engine.MarketData]:
     return _server().extensions["spl_market_data"]
+
+
+def _prepared(data: engine.MarketData) -> engine.PreparedData:
+    """``engine.prepare(data)`` once per data set and worker: the conversion of the sentiment
+    rows to arrays costs more than a backtest of them (benchmarks/bench_backtest.py)."""
+    lru = _server().extensions.setdefault("spl_prepared", BoundedLRU(MARKET_DATA_LRU_SIZE))
+    return lru.get_or_load(data.fingerprint, lambda: engine.prepare(data))
 
 
 def _views() -> BoundedLRU[Any]:
@@ -350,7 +359,7 @@ def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None)
     strategy = params_from(params)
     data = get_market_data(source, benchmark=strategy.benchmark)
     return _memoized("backtest", source, data.fingerprint, strategy.to_dict(),
-                     lambda: engine.result_to_plain(engine.run_backtest(data, strategy)))
+                     lambda: engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source)))
 
 
 def backtest_view(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None,
@@ -511,6 +520,7 @@ def clear_cache() -> None:
     _caches()["results"].clear()
     _lru().clear()
     _views().clear()
+    _server().extensions.get("spl_prepared", BoundedLRU()).clear()
 
 
 # ----- plain data ------------------------------------------------------------------------

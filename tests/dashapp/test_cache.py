@@ -29,13 +29,13 @@ def app(tmp_path: Path) -> Iterator[dash.Dash]:
 @pytest.fixture
 def counted_backtests(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
-    real = engine.run_backtest
+    real = engine.run_prepared
 
-    def counting(data: Any, params: Any) -> Any:
+    def counting(prepared: Any, params: Any, **kwargs: Any) -> Any:
         calls.append(params)
-        return real(data, params)
+        return real(prepared, params, **kwargs)
 
-    monkeypatch.setattr(engine, "run_backtest", counting)
+    monkeypatch.setattr(engine, "run_prepared", counting)
     return calls
 
 
@@ -172,3 +172,16 @@ def test_real_redis_memoizes_counts_and_clears(tmp_path: Path, redis_url: str, c
         assert services.cache_stats()["keys"] == 0
         assert services.cache_stats()["uploads"]["keys"] == 1  # other namespace untouched
     assert app.server.test_client().get("/ready").json["checks"]["cache"]["status"] == "ok"
+
+
+def test_each_data_set_is_prepared_once_per_worker(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two different backtests of one data set share one engine.prepare (the costly part)."""
+    prepared: list[Any] = []
+    real = engine.prepare
+    monkeypatch.setattr(engine, "prepare", lambda data: prepared.append(data.fingerprint) or real(data))
+    first = services.backtest(None, {"top_n": 3})
+    second = services.backtest(None, {"top_n": 4})
+    assert first["metrics"] != second["metrics"]
+    assert len(prepared) == 1
+    expected = engine.run_backtest(services.get_market_data(None), engine.StrategyParams(top_n=4))
+    assert second["metrics"] == pytest.approx(dict(expected.metrics), nan_ok=True)
