@@ -41,6 +41,9 @@ from ._validation import (
 
 DEFAULT_START = dt.date(2000, 1, 1)  # when the caller asks for "everything"
 MAX_JITTER = 0.5  # each delay is base * 2**attempt * (1 + U[0, MAX_JITTER))
+# yfinance's per-request timeout, passed explicitly so a hung connection cannot hold a
+# batch (and the dashboard request waiting on it) for ever; a timeout is reported, not retried.
+DOWNLOAD_TIMEOUT_S = 20.0
 
 Downloader = Callable[..., Any]
 
@@ -102,6 +105,7 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
                 group_by="column",
                 progress=False,
                 threads=False,
+                timeout=DOWNLOAD_TIMEOUT_S,
             )
             found = extract_closes(frame, remaining, auto_adjust=settings.auto_adjust)
             retry = not found  # nothing at all: typically a silent rate limit

@@ -106,6 +106,7 @@ def test_download_uses_the_documented_yfinance_arguments(tmp_path: Path) -> None
         "group_by": "column",
         "progress": False,
         "threads": False,
+        "timeout": 20.0,
     }
 
 
@@ -350,3 +351,25 @@ def test_default_downloader_is_yfinance_download(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(yfinance, "download", fake)  # no network: the real path, resolved at call time
     frame, _ = YahooProvider(sentiment=b"", cache_dir=tmp_path).prices(["AAA"], START, END)
     assert len(fake.calls) == 1 and list(frame.columns) == ["AAA"]
+
+
+def test_a_timed_out_batch_names_its_tickers_as_failed(tmp_path: Path) -> None:
+    """A hung connection ends with yfinance's timeout: that batch's tickers are reported as
+    failed, the other batches' prices are kept (after a first batch that answered), and nothing failed is cached."""
+    good = FakeDownloader()
+    timeouts: list[float] = []
+
+    def zzz_times_out(tickers: list[str], **kwargs: Any) -> pd.DataFrame:
+        if "ZZZ" in tickers:
+            timeouts.append(kwargs["timeout"])
+            raise TimeoutError("Read timed out. (read timeout=20.0)")
+        return good(tickers, **kwargs)
+
+    frame, report = provider(tmp_path, zzz_times_out, batch_size=1).prices(["QQQ", "ZZZ"], START, END)
+    assert timeouts == [20.0]  # bounded, and not retried as if it were a rate limit
+    assert report.failed_tickers == ("ZZZ",)
+    assert frame["QQQ"].notna().any()
+    assert any("TimeoutError" in w for w in report.warnings)
+    fresh = FakeDownloader()
+    provider(tmp_path, fresh, batch_size=1).prices(["QQQ", "ZZZ"], START, END)
+    assert [tickers for tickers, _ in fresh.calls] == [["ZZZ"]], "only the failed ticker is fetched again"
