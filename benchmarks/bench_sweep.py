@@ -7,7 +7,10 @@ the machine's CPUs and stops it at the end). Prints, in one run:
    and their ratio (the cluster is warmed up first: its start is a one-off cost);
 2. the cost of handing the prepared price matrix to tasks by reference (one ``ray.put``)
    versus by value (captured in every task's closure);
-3. how a sweep's time grows when the number of configurations, then of symbols, doubles.
+3. how a sweep's time grows when the number of configurations, then of symbols, doubles;
+4. with ``--sentiment PATH`` (default: ``../shared/data/sentiment_data.csv`` when it is
+   there), the same serial/Ray comparison on that file's universe: its real sentiment
+   rows, with synthetic prices for its symbols (Yahoo is not reachable everywhere).
 
 Numbers depend on the machine's load; compare the ratios, not the absolute times. BLAS
 runs single-threaded in both cases (Ray sets OMP_NUM_THREADS=1 in its workers; the serial
@@ -21,6 +24,7 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # before numpy is imported
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -30,11 +34,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine import MarketData, SourceInfo, load_sentiment_csv
 from engine._backtest import prepare
 from engine._demo import DemoProvider
 from engine._executor import SerialExecutor
 from engine._providers import load_market_data
 from engine._sweep import run_sweep
+
+SHARED_SENTIMENT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment_data.csv"
 
 GRID: dict[str, tuple[Any, ...]] = {
     "top_n": (3, 5, 8, 10, 15, 20),
@@ -59,7 +66,7 @@ def _shape_of(shared: Any, item: int) -> int:
     return int(shared.prices.shape[0]) + item
 
 
-def throughput(data: Any, ray_executor: Any, rounds: int = 5) -> None:
+def throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> None:
     """Serial and Ray runs alternate, so both see the same background load; the ratio is
     the median of the per-round ratios."""
     n = 1
@@ -73,9 +80,7 @@ def throughput(data: Any, ray_executor: Any, rounds: int = 5) -> None:
         ray_times.append(ray_s)
         same = same and serial.table.equals(on_ray.table)
     ratios = sorted(s / r for s, r in zip(serial_times, ray_times))
-    print(
-        f"1. sweep of {n} configurations (100 symbols, 5 years; equal/inverse-vol/HRP weights, 3 lookbacks)"
-    )
+    print(f"{label}: sweep of {n} configurations (equal/inverse-vol/HRP weights, 3 lookbacks)")
     print(
         f"   serial: {min(serial_times):6.2f} s  {n / min(serial_times):7.1f} configurations/s  (best of {rounds})"
     )
@@ -135,7 +140,21 @@ def growth() -> None:
         previous = seconds
 
 
+def real_universe(path: Path) -> MarketData:
+    """The file's real sentiment rows; synthetic (demo factor-model) prices renamed to its symbols."""
+    sentiment, report = load_sentiment_csv(path)
+    symbols = sorted(sentiment["symbol"].unique())
+    demo = load_market_data(DemoProvider(n_symbols=len(symbols) + 1, years=5), benchmark="QQQ")
+    stand_ins = [c for c in demo.prices.columns if c != "QQQ"][: len(symbols)]
+    prices = demo.prices.rename(columns=dict(zip(stand_ins, symbols)))[[*symbols, "QQQ"]]
+    source = SourceInfo(kind="files", label=f"{path.name} + synthetic prices", synthetic=True)
+    return MarketData.build(sentiment=sentiment, prices=prices, source=source, report=report)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None)
+    args = parser.parse_args()
     runtime = tempfile.mkdtemp(prefix="spl-b", dir="/tmp")
     os.environ["SPL_RUNTIME_DIR"] = runtime
     # Ray niceness 15 by default for its workers; the serial run is at nice 0. Equal priority
@@ -151,9 +170,16 @@ def main() -> None:
         print(
             f"0. embedded Ray cluster start + first tasks (one-off): {start_s:.1f} s; load average {os.getloadavg()[0]:.1f}"
         )
-        throughput(data, ray_executor)
+        throughput(data, ray_executor, "1. demo data (100 symbols, 5 years)")
         by_reference_vs_by_value(data, ray_executor)
         growth()
+        if args.sentiment is not None:
+            real = real_universe(args.sentiment)
+            n_symbols = real.sentiment["symbol"].nunique()
+            throughput(real, ray_executor, f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
+                       f"{n_symbols} symbols, synthetic prices")
+        else:
+            print("4. real data universe: skipped (no --sentiment file and ../shared is absent)")
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         _ray.shutdown_embedded_cluster()
