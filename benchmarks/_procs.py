@@ -5,8 +5,8 @@ leftovers under a private temp dir, distinct Ray node ports) are imported from t
 deployment proof ``tests/deploy/test_topology.py`` so the two cannot drift. What that
 module does not offer is added here without pytest: a plain Redis, gunicorn with the
 production ``gunicorn.conf.py`` on a free port, a token-authenticated Ray head with its
-own temp dir, and a Dash client that also drives background callbacks (``endId`` and
-``cacheKey``/``job`` polling, as the browser does).
+own temp dir. The Dash client (``DashClient``, ``http``) comes from
+``tests/support/dash_http.py``, shared with the deployment proof.
 
 Every server binds 127.0.0.1 only; every loop is bounded; ``Servers`` stops everything it
 started (process groups, then anything naming its temp dir) even when a step fails.
@@ -15,10 +15,7 @@ started (process groups, then anything naming its temp dir) even when a step fai
 from __future__ import annotations
 
 import contextlib
-import html
-import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -26,8 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,17 +37,20 @@ from tests.deploy.test_topology import (
     free_port,
     ray_node_ports,
 )
+from tests.support.dash_http import (  # noqa: F401  (re-exported for the scripts and tests/faults)
+    HTTP_TIMEOUT_S,
+    DashClient,
+    WaitTimeout,
+    collect_props,
+    http,
+    outputs_field,
+)
 
 RAY_NODE = REPO / "deploy" / "bin" / "ray-node.sh"
-HTTP_TIMEOUT_S = 60.0
 
 __all__ = [
     "REPO", "DashClient", "Servers", "free_port", "http", "servers", "wait_for",
 ]
-
-
-class WaitTimeout(RuntimeError):
-    """Something did not happen within its time limit (the message says what, with a log tail)."""
 
 
 def wait_for(what: str, check: Callable[[], Any], limit_s: float = 90.0, every_s: float = 0.25,
@@ -72,149 +70,11 @@ def wait_for(what: str, check: Callable[[], Any], limit_s: float = 90.0, every_s
 # ----------------------------------------------------------------- HTTP
 
 
-def http(base_url: str, method: str, path: str, body: Any = None, *, timeout_s: float = HTTP_TIMEOUT_S,
-         raw: bool = False) -> tuple[int, Any]:
-    """One request on a fresh connection; (status, parsed JSON or text or bytes when ``raw``)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Connection": "close"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            payload, status = response.read(), response.status
-    except urllib.error.HTTPError as exc:
-        payload, status = exc.read(), exc.code
-    if raw:
-        return status, payload
-    try:
-        return status, json.loads(payload or b"null")
-    except ValueError:
-        return status, payload.decode(errors="replace")
-
-
 def healthy(base_url: str) -> bool:
     try:
         return http(base_url, "GET", "/health", timeout_s=5)[0] == 200
     except OSError:
         return False
-
-
-# ----------------------------------------------------------------- Dash callbacks over HTTP
-
-
-def outputs_field(dependency: Mapping[str, Any]) -> Any:
-    """Dash's ``outputs`` field from a dependency's ``output`` string (``..a.b...c.d..`` for many)."""
-    spec = dependency["output"]
-    if spec.startswith(".."):
-        parts = spec[2:-2].split("...")
-        return [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts]
-    component, prop = spec.split("@")[0].rsplit(".", 1)
-    return {"id": component, "property": prop}
-
-
-def collect_props(node: Any, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Map component id -> props for every component with a string id in a layout tree."""
-    if isinstance(node, list):
-        for child in node:
-            collect_props(child, found)
-    elif isinstance(node, dict):
-        props = node.get("props") if "type" in node and isinstance(node.get("props"), dict) else None
-        if props is None:
-            for value in node.values():
-                collect_props(value, found)
-        else:
-            if isinstance(props.get("id"), str):
-                found[props["id"]] = props
-            for value in props.values():
-                collect_props(value, found)
-    return found
-
-
-class DashClient:
-    """Drives callbacks as the browser does: POST /_dash-update-component (background ones too).
-
-    ``transport(method, path, body) -> (status, answer)`` is injectable so the same client
-    works over HTTP and over a Flask test client.
-    """
-
-    def __init__(self, transport: Callable[[str, str, Any], tuple[int, Any]]) -> None:
-        self.transport = transport
-        status, index = transport("GET", "/", None)
-        assert status == 200, f"GET / -> {status}"
-        self.end_id = _end_id(index if isinstance(index, str) else "")
-        status, self.dependencies = transport("GET", "/_dash-dependencies", None)
-        assert status == 200, self.dependencies
-        status, layout = transport("GET", "/_dash-layout", None)
-        assert status == 200, layout
-        self.props = collect_props(layout, {})
-
-    @classmethod
-    def over_http(cls, base_url: str, timeout_s: float = HTTP_TIMEOUT_S) -> DashClient:
-        return cls(lambda method, path, body: http(base_url, method, path, body, timeout_s=timeout_s))
-
-    def dependency(self, output_contains: str) -> dict[str, Any]:
-        matches = [d for d in self.dependencies if output_contains in d["output"]]
-        assert len(matches) == 1, f"{len(matches)} callbacks output {output_contains}"
-        return matches[0]
-
-    def body(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The request body the renderer sends for ``dependency`` when ``changed`` changes."""
-        def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
-            key = f"{item['id']}.{item['property']}"
-            value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
-            return {**item, "value": value}
-
-        return {
-            "output": dependency["output"],
-            "outputs": outputs_field(dependency),
-            "inputs": [with_value(i) for i in dependency["inputs"]],
-            "state": [with_value(s) for s in dependency["state"]],
-            "changedPropIds": [changed],
-        }
-
-    def post(self, body: Mapping[str, Any], query: str = "") -> tuple[int, Any]:
-        return self.transport("POST", "/_dash-update-component" + query, body)
-
-    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        status, answer = self.post(self.body(dependency, changed, values))
-        assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
-        return answer["response"]
-
-    def fire_background(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any],
-                        limit_s: float = 120.0) -> dict[str, Any]:
-        """Start a background callback, then poll its signed handles until it answers."""
-        body = self.body(dependency, changed, values)
-        end = f"?endId={urllib.request.quote(self.end_id)}" if self.end_id else ""
-        status, answer = self.post(body, end)
-        assert status in (200, 202), f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
-        if isinstance(answer, dict) and "response" in answer:
-            return answer["response"]
-        handles = (f"&cacheKey={urllib.request.quote(answer['cacheKey'])}"
-                   f"&job={urllib.request.quote(answer['job'])}")
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            time.sleep(0.3)
-            status, polled = self.post(body, end + handles)
-            if status == 204:
-                continue
-            assert status in (200, 202), f"poll {changed}: HTTP {status}: {str(polled)[:500]}"
-            if isinstance(polled, dict) and "response" in polled:
-                return polled["response"]
-        raise WaitTimeout(f"background callback {changed} gave no answer within {limit_s:.0f} s")
-
-    def open_page(self, pathname: str) -> dict[str, Any]:
-        """Render a page through the Dash Pages router callback and learn its components' values."""
-        router = self.dependency("_pages_content.children")
-        response = self.fire(router, "_pages_location.pathname",
-                             {"_pages_location.pathname": pathname, "_pages_location.search": ""})
-        collect_props(response, self.props)
-        return response
-
-
-def _end_id(index_html: str) -> str:
-    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.DOTALL)
-    if not match:
-        return ""
-    return str(json.loads(html.unescape(match.group(1))).get("end_id") or "")
 
 
 def backtest_run_body(client: DashClient, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -27,7 +27,6 @@ import io
 import json
 import math
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -37,9 +36,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +43,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import dash_http
+from tests.support.dash_http import DashClient
 
 pytestmark = [pytest.mark.slow]
 
@@ -219,120 +218,12 @@ def redis_client(topo: Topology) -> Any:
 
 
 def http(topo: Topology, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(topo.base_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Connection": "close"})
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raw, status = exc.read(), exc.code
-    try:
-        return status, json.loads(raw or b"null")
-    except ValueError:
-        return status, raw.decode(errors="replace")
+    return dash_http.http(topo.base_url, method, path, body, timeout_s=HTTP_TIMEOUT_S)
 
 
-def _outputs(dependency: Mapping[str, Any]) -> Any:
-    """Dash's ``outputs`` field from a dependency's ``output`` string (``..a.b...c.d..`` for many)."""
-    spec = dependency["output"]
-    if spec.startswith(".."):
-        parts = spec[2:-2].split("...")
-        return [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts]
-    component, prop = spec.rsplit(".", 1)
-    return {"id": component, "property": prop}
-
-
-def _components(node: Any, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Map component id -> props for every component with a string id in a layout tree."""
-    if isinstance(node, list):
-        for child in node:
-            _components(child, found)
-    elif isinstance(node, dict):
-        props = node.get("props") if "type" in node and isinstance(node.get("props"), dict) else None
-        if props is None:
-            for value in node.values():
-                _components(value, found)
-        else:
-            if isinstance(props.get("id"), str):
-                found[props["id"]] = props
-            for value in props.values():
-                _components(value, found)
-    return found
-
-
-class DashClient:
-    """Drives callbacks exactly as the browser does: POST /_dash-update-component."""
-
-    def __init__(self, topo: Topology) -> None:
-        self.topo = topo
-        status, self.dependencies = http(topo, "GET", "/_dash-dependencies")
-        assert status == 200, self.dependencies
-        status, layout = http(topo, "GET", "/_dash-layout")
-        assert status == 200, layout
-        self.props = _components(layout, {})
-
-    def end_id(self) -> str:
-        """The page-load token the renderer echoes (Dash binds background-job handles to it)."""
-        with urllib.request.urlopen(self.topo.base_url + "/", timeout=HTTP_TIMEOUT_S) as response:
-            page = response.read().decode()
-        config = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page, re.S)
-        assert config, "no _dash-config in the page"
-        return str(json.loads(config.group(1))["end_id"])
-
-    def dependency(self, output_contains: str) -> dict[str, Any]:
-        matches = [d for d in self.dependencies if output_contains in d["output"]]
-        assert len(matches) == 1, f"{len(matches)} callbacks output {output_contains}"
-        return matches[0]
-
-    def _body(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
-            key = f"{item['id']}.{item['property']}"
-            value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
-            return {**item, "value": value}
-
-        return {
-            "output": dependency["output"],
-            "outputs": _outputs(dependency),
-            "inputs": [with_value(i) for i in dependency["inputs"]],
-            "state": [with_value(s) for s in dependency["state"]],
-            "changedPropIds": [changed],
-        }
-
-    def fire(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        status, answer = http(self.topo, "POST", "/_dash-update-component", self._body(dependency, changed, values))
-        assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
-        return answer["response"]
-
-    def fire_background(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any],
-                        limit_s: float = 150.0) -> dict[str, Any]:
-        """A ``background=True`` callback: start the job, then poll it as the renderer does."""
-        assert dependency.get("background"), "not a background callback"
-        end_id = urllib.parse.quote(self.end_id(), safe="")
-        body = self._body(dependency, changed, values)
-        status, started = http(self.topo, "POST", f"/_dash-update-component?endId={end_id}", body)
-        assert status == 200 and "job" in started, f"HTTP {status}: {str(started)[:500]}"
-        poll = (f"/_dash-update-component?endId={end_id}&cacheKey={urllib.parse.quote(started['cacheKey'], safe='')}"
-                f"&job={urllib.parse.quote(started['job'], safe='')}")
-        # While polling, the renderer sends the callback with its values blanked.
-        blank = {**body, "inputs": [{**i, "value": None} for i in body["inputs"]],
-                 "state": [{**s, "value": None} for s in body["state"]]}
-
-        def finished() -> dict[str, Any] | None:
-            code, answer = http(self.topo, "POST", poll, blank)
-            assert code == 200, f"polling {changed}: HTTP {code}: {str(answer)[:500]}"
-            return answer["response"] if isinstance(answer, dict) and "response" in answer else None
-
-        return wait_until(f"the background callback {changed} to finish", finished, limit_s=limit_s,
-                          every_s=0.5, on_fail=lambda: self.topo.log_tail("app"))
-
-    def open_page(self, pathname: str) -> None:
-        """Render a page through the Dash Pages router callback and learn its components' values."""
-        router = self.dependency("_pages_content.children")
-        response = self.fire(router, "_pages_location.pathname",
-                             {"_pages_location.pathname": pathname, "_pages_location.search": ""})
-        _components(response, self.props)
+def dash_client(topo: Topology) -> DashClient:
+    """The shared browser-like client (tests/support/dash_http.py) on this topology's app."""
+    return DashClient.over_http(topo.base_url, timeout_s=HTTP_TIMEOUT_S)
 
 
 def backtest_metrics(client: DashClient, overrides: Mapping[str, Any] | None = None) -> dict[str, float | None]:
@@ -370,11 +261,12 @@ def assert_same_metrics(dashboard: Mapping[str, float | None], reference: Mappin
     assert compared >= 8, f"only {compared} metrics compared"
 
 
-def run_sweep(client: DashClient, top_n: str) -> dict[str, Any]:
+def run_sweep(client: DashClient, top_n: str, topo: Topology) -> dict[str, Any]:
     """The Sweep page's Run button (a background job) over ``top_n`` x the default weightings."""
     run = client.dependency("sweep-result.data")
     response = client.fire_background(run, "sweep-run.n_clicks",
-                                      {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n})
+                                      {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n},
+                                      limit_s=150.0, details=lambda: topo.log_tail("app"))
     result = response["sweep-result"]["data"]
     assert result, f"the sweep failed: {json.dumps(response)[:800]}"
     return result
@@ -421,9 +313,9 @@ def test_make_run_starts_an_embedded_ray_head_and_stops_it_on_exit() -> None:
             return False
 
         wait_until("gunicorn answering /health", healthy, on_fail=lambda: topo.log_tail("app"))
-        client = DashClient(topo)
+        client = dash_client(topo)
         client.open_page("/sweep")
-        result = run_sweep(client, "2, 4")
+        result = run_sweep(client, "2, 4", topo)
         assert result["executor"] == "ray" and result["n_failed"] == 0 and result["n_runs"] == 4
         head = json.loads((root / "run" / "cluster.json").read_text())  # recorded by whoever started it
         assert head["address"].startswith("127.0.0.1:")
@@ -559,13 +451,13 @@ def test_ray_rejects_a_client_without_the_token(topo: Topology) -> None:
 
 
 def test_backtest_through_the_callback_endpoint_matches_the_cli(topo: Topology) -> None:
-    client = DashClient(topo)
+    client = dash_client(topo)
     client.open_page("/")
     assert_same_metrics(backtest_metrics(client), cli_metrics(topo))
 
 
 def test_repeated_backtest_is_a_redis_cache_hit(topo: Topology) -> None:
-    client = DashClient(topo)
+    client = dash_client(topo)
     client.open_page("/")
     overrides = {"backtest-top_n": 4}
     first = backtest_metrics(client, overrides)
@@ -602,7 +494,7 @@ def test_both_gunicorn_workers_drive_the_same_ray_cluster(topo: Topology) -> Non
 def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
     topo.stop("redis")
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
-    client = DashClient(topo)
+    client = dash_client(topo)
     client.open_page("/")
     # A parameter set never computed before: a miss that must be computed, not an error.
     assert_same_metrics(backtest_metrics(client, {"backtest-top_n": 3}), cli_metrics(topo, "--top-n", "3"))
@@ -632,9 +524,9 @@ def test_sweeps_complete_on_the_head_after_the_worker_node_stops(topo: Topology)
     # From the command line on the cluster (a driver on this host) ...
     assert cli_sweep(topo, "ray", on_cluster=True) == reference, "Ray and in-process sweeps must agree"
     # ... and from the Sweep page, a Dash background job forked from a gunicorn worker.
-    client = DashClient(topo)
+    client = dash_client(topo)
     client.open_page("/sweep")
-    page = run_sweep(client, "2, 4, 6, 8")
+    page = run_sweep(client, "2, 4, 6, 8", topo)
     assert page["executor"] == "ray" and page["n_failed"] == 0 and page["n_runs"] == 8
     expected = {(row["top_n"], row["weighting"]): float(row["sharpe"]) for row in reference}
     got = {(str(r["top_n"]), r["weighting"]): r["sharpe"] for r in page["records"]}
