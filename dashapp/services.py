@@ -139,7 +139,7 @@ def _lru() -> BoundedLRU[engine.MarketData]:
 def _prepared(data: engine.MarketData) -> engine.PreparedData:
     """``engine.prepare(data)`` once per data set and worker: the conversion of the sentiment
     rows to arrays costs more than a backtest of them (benchmarks/bench_backtest.py)."""
-    lru = _server().extensions.setdefault("spl_prepared", BoundedLRU(MARKET_DATA_LRU_SIZE))
+    lru: BoundedLRU[engine.PreparedData] = _server().extensions["spl_prepared"]
     return lru.get_or_load(data.fingerprint, lambda: engine.prepare(data))
 
 
@@ -520,7 +520,7 @@ def clear_cache() -> None:
     _caches()["results"].clear()
     _lru().clear()
     _views().clear()
-    _server().extensions.get("spl_prepared", BoundedLRU()).clear()
+    _server().extensions["spl_prepared"].clear()
 
 
 # ----- plain data ------------------------------------------------------------------------
