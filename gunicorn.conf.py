@@ -93,10 +93,10 @@ reload = False  # never auto-reload in a served process
 def on_exit(server: Any) -> None:
     """Stop the embedded single-host Ray head, if this host started one (RAY_ADDRESS unset)."""
     try:
-        from engine._ray import shutdown_embedded_cluster
+        from engine.execution.cluster import shutdown_embedded_cluster
     except ImportError:  # engine without Ray support: nothing was started
         return
     try:
         shutdown_embedded_cluster()
-    except Exception as exc:  # noqa: BLE001 - shutting down must never hang or mask the exit
+    except Exception as exc:
         server.log.warning("could not stop the embedded Ray cluster: %s", exc)

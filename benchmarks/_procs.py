@@ -49,12 +49,23 @@ from tests.support.dash_http import (  # noqa: F401  (re-exported for the script
 RAY_NODE = REPO / "deploy" / "bin" / "ray-node.sh"
 
 __all__ = [
-    "REPO", "DashClient", "Servers", "free_port", "http", "servers", "wait_for",
+    "REPO",
+    "DashClient",
+    "Servers",
+    "free_port",
+    "http",
+    "servers",
+    "wait_for",
 ]
 
 
-def wait_for(what: str, check: Callable[[], Any], limit_s: float = 90.0, every_s: float = 0.25,
-             details: Callable[[], str] | None = None) -> Any:
+def wait_for(
+    what: str,
+    check: Callable[[], Any],
+    limit_s: float = 90.0,
+    every_s: float = 0.25,
+    details: Callable[[], str] | None = None,
+) -> Any:
     """Poll ``check()`` until truthy; raise ``WaitTimeout`` naming ``what`` after ``limit_s``."""
     deadline = time.monotonic() + limit_s
     last: Any = None
@@ -63,8 +74,9 @@ def wait_for(what: str, check: Callable[[], Any], limit_s: float = 90.0, every_s
         if last:
             return last
         time.sleep(every_s)
-    raise WaitTimeout(f"{what} did not happen within {limit_s:.0f} s (last: {last!r})\n"
-                      f"{details() if details else ''}")
+    raise WaitTimeout(
+        f"{what} did not happen within {limit_s:.0f} s (last: {last!r})\n{details() if details else ''}"
+    )
 
 
 # ----------------------------------------------------------------- HTTP
@@ -89,10 +101,17 @@ def backtest_run_body(client: DashClient, overrides: Mapping[str, Any] | None = 
 
 def clean_env(root: Path) -> dict[str, str]:
     """This interpreter's environment minus Ray/cache/app/pytest settings, plus quiet Ray defaults."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_", "DATA_", "ENGINE_", "WEB_", "GUNICORN_"))}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", PYTHON=sys.executable,
-               RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_IMPORT_WARNING="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_", "DATA_", "ENGINE_", "WEB_", "GUNICORN_"))
+    }
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PYTHON=sys.executable,
+        RAY_USAGE_STATS_ENABLED="0",
+        RAY_DISABLE_IMPORT_WARNING="1",
+    )
     return env
 
 
@@ -102,8 +121,21 @@ class Servers(Topology):
     def start_redis(self, port: int | None = None, name: str = "redis") -> int:
         """redis-server as a pure cache (no persistence) on 127.0.0.1; returns its port."""
         self.redis_port = port or self.redis_port or free_port()
-        argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory",
+            "64mb",
+            "--maxmemory-policy",
+            "allkeys-lru",
+        ]
         self.start(name, argv, self.env)
         wait_for("redis answering PING", self.redis_ping, limit_s=30, details=lambda: self.log_tail(name))
         return self.redis_port
@@ -112,13 +144,17 @@ class Servers(Topology):
         import redis
 
         try:
-            return bool(redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1,
-                                    socket_connect_timeout=1).ping())
-        except Exception:  # noqa: BLE001 - not up (yet)
+            return bool(
+                redis.Redis(
+                    host="127.0.0.1", port=self.redis_port, socket_timeout=1, socket_connect_timeout=1
+                ).ping()
+            )
+        except Exception:
             return False
 
-    def start_gunicorn(self, app_env: Mapping[str, str], *, workers: int = 2, name: str = "app",
-                       limit_s: float = 120.0) -> str:
+    def start_gunicorn(
+        self, app_env: Mapping[str, str], *, workers: int = 2, name: str = "app", limit_s: float = 120.0
+    ) -> str:
         """``python -m gunicorn -c gunicorn.conf.py`` (the production config) on a free port."""
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
@@ -154,13 +190,32 @@ class Servers(Topology):
         self.gcs_address = f"127.0.0.1:{port}"
         env = {**self.env, "SPL_ROLE": "head", "RAY_PORT": str(port), "RAY_NUM_CPUS": "1"}
         self.start(name, [str(RAY_NODE), *ray_node_ports()], env)
-        wait_for("the Ray head answering health-check", lambda: self.alive(name) and subprocess.run(
-            ["ray", "health-check", f"--address={self.gcs_address}"], env=env, capture_output=True,
-            timeout=60, check=False).returncode == 0, limit_s=limit_s, every_s=1.0, details=lambda: self.log_tail(name))
+        wait_for(
+            "the Ray head answering health-check",
+            lambda: (
+                self.alive(name)
+                and subprocess.run(
+                    ["ray", "health-check", f"--address={self.gcs_address}"],
+                    env=env,
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                ).returncode
+                == 0
+            ),
+            limit_s=limit_s,
+            every_s=1.0,
+            details=lambda: self.log_tail(name),
+        )
         return self.gcs_address
 
     def start_ray_worker(self, name: str = "ray-worker", cpus: int = 1) -> None:
-        env = {**self.env, "SPL_ROLE": "worker", "RAY_HEAD_ADDRESS": self.gcs_address, "RAY_NUM_CPUS": str(cpus)}
+        env = {
+            **self.env,
+            "SPL_ROLE": "worker",
+            "RAY_HEAD_ADDRESS": self.gcs_address,
+            "RAY_NUM_CPUS": str(cpus),
+        }
         self.start(name, [str(RAY_NODE), *ray_node_ports()], env)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
@@ -177,8 +232,12 @@ class Servers(Topology):
 
 def ray_env(root: Path) -> dict[str, str]:
     """Token auth and a private Ray temp dir (short path: Ray's socket paths are limited)."""
-    return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_TEMP_DIR": str(root / "ray"),
-            "RAY_OBJECT_STORE_MEMORY": str(100 * 1024 * 1024)}
+    return {
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "RAY_TEMP_DIR": str(root / "ray"),
+        "RAY_OBJECT_STORE_MEMORY": str(100 * 1024 * 1024),
+    }
 
 
 @contextlib.contextmanager
@@ -206,8 +265,14 @@ class LoadLoop:
     and not yet finished (read it at the moment a fault is injected).
     """
 
-    def __init__(self, request: Callable[[], str | None], *, threads: int = 8, max_requests: int = 100_000,
-                 limit_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        request: Callable[[], str | None],
+        *,
+        threads: int = 8,
+        max_requests: int = 100_000,
+        limit_s: float = 120.0,
+    ) -> None:
         import threading
 
         self._request = request
@@ -250,7 +315,7 @@ class LoadLoop:
                 self.in_flight += 1
             try:
                 reason = self._request()
-            except Exception as exc:  # noqa: BLE001 - every failure is counted, none escapes
+            except Exception as exc:
                 reason = f"{type(exc).__name__}: {str(exc)[:120]}"
             with self._lock:
                 self.in_flight -= 1
@@ -260,9 +325,15 @@ class LoadLoop:
                     self.failures.append((time.monotonic(), reason))
 
 
-def callback_request(base_url: str, body: Mapping[str, Any], *, result_key: str = "backtest-run-state",
-                     timeout_s: float = HTTP_TIMEOUT_S) -> Callable[[], str | None]:
+def callback_request(
+    base_url: str,
+    body: Mapping[str, Any],
+    *,
+    result_key: str = "backtest-run-state",
+    timeout_s: float = HTTP_TIMEOUT_S,
+) -> Callable[[], str | None]:
     """A LoadLoop request: POST ``body``; success = HTTP 200 with a non-empty ``result_key`` output."""
+
     def request() -> str | None:
         status, answer = http(base_url, "POST", "/_dash-update-component", body, timeout_s=timeout_s)
         if status != 200:

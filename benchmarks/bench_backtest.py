@@ -44,7 +44,7 @@ from engine import (
     run_backtest,
     run_prepared,
 )
-from engine._backtest import clear_caches
+from engine.backtest.core import clear_caches
 
 N_SYMBOLS = 500
 YEARS = 10
@@ -184,7 +184,9 @@ def main() -> None:
     aims = f"aims: >= {AIM_SPEEDUP:.0f}x the reference loop and <= {AIM_PASSES:.0f} numpy passes"
     print()
     print(f"{'':44s} {'median ms':>10s} {'vs reference':>13s} {'numpy passes':>13s}")
-    print(f"{'reference pandas loop (per month)':44s} {t_reference * 1e3:10.2f} {1.0:12.1f}x {t_reference / t_numpy:13.1f}")
+    print(
+        f"{'reference pandas loop (per month)':44s} {t_reference * 1e3:10.2f} {1.0:12.1f}x {t_reference / t_numpy:13.1f}"
+    )
     engine_rows = [
         ("backtest_metrics (sweep path)", t_metrics, True),
         ("run_prepared (full result)", t_prepared, True),
@@ -198,8 +200,12 @@ def main() -> None:
             else "no aim (one-time prepare, see below)"
         )
         print(f"{name:44s} {seconds * 1e3:10.2f} {speedup:12.1f}x {passes:13.1f}   {verdict}")
-    print(f"{'  prepare(data) alone':44s} {t_prepare * 1e3:10.2f} {t_reference / t_prepare:12.1f}x {t_prepare / t_numpy:13.1f}")
-    print(f"{'  backtest_metrics, signal memoised':44s} {t_cached * 1e3:10.2f} {t_reference / t_cached:12.1f}x {t_cached / t_numpy:13.1f}")
+    print(
+        f"{'  prepare(data) alone':44s} {t_prepare * 1e3:10.2f} {t_reference / t_prepare:12.1f}x {t_prepare / t_numpy:13.1f}"
+    )
+    print(
+        f"{'  backtest_metrics, signal memoised':44s} {t_cached * 1e3:10.2f} {t_reference / t_cached:12.1f}x {t_cached / t_numpy:13.1f}"
+    )
     print(f"{'one numpy pass over the prices':44s} {t_numpy * 1e3:10.2f} {'':13s} {1.0:13.1f}")
     print()
     print(f"{aims}; they apply to backtest_metrics and run_prepared (prepared data).")

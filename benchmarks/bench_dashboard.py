@@ -49,8 +49,14 @@ from plotly.utils import PlotlyJSONEncoder
 def make_app(cache_dir: Path) -> Any:
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(cache_dir), "CACHE_TYPE": "FileSystemCache", "ENGINE_EXECUTOR": "serial",
-                       "DATA_SOURCE": "demo"})
+    return create_app(
+        {
+            "CACHE_DIR": str(cache_dir),
+            "CACHE_TYPE": "FileSystemCache",
+            "ENGINE_EXECUTOR": "serial",
+            "DATA_SOURCE": "demo",
+        }
+    )
 
 
 def test_transport(app: Any) -> Callable[[str, str, Any], tuple[int, Any]]:
@@ -250,19 +256,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="spl-bench-dash-", dir="/tmp"))
     try:
-        print(f"# bench_dashboard  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  "
-              f"python benchmarks/bench_dashboard.py --repeats {args.repeats}")
-        print("# in-process Flask test client; demo data; FileSystemCache; serial executor; 2-core shared host")
+        print(
+            f"# bench_dashboard  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  "
+            f"python benchmarks/bench_dashboard.py --repeats {args.repeats}"
+        )
+        print(
+            "# in-process Flask test client; demo data; FileSystemCache; serial executor; 2-core shared host"
+        )
         seconds_create, app = timed(lambda: make_app(root / "cache"))
         print(f"create_app                                   {ms(seconds_create)}")
 
         cold, cold_bytes = first_render(app)
         warm = [first_render(app) for _ in range(args.repeats)]
         warm_s = statistics.median(s for s, _ in warm)
-        print("\n## 1. Time to first render of the Backtest page (GET / + JS/CSS + layout + dependencies + "
-              "initial callbacks)")
+        print(
+            "\n## 1. Time to first render of the Backtest page (GET / + JS/CSS + layout + dependencies + "
+            "initial callbacks)"
+        )
         print(f"first visit after start (cold data)          {ms(cold)}   {cold_bytes / 1e6:.2f} MB received")
-        print(f"first visit of a new session (warm, median)  {ms(warm_s)}   {warm[0][1] / 1e6:.2f} MB received")
+        print(
+            f"first visit of a new session (warm, median)  {ms(warm_s)}   {warm[0][1] / 1e6:.2f} MB received"
+        )
 
         times = callback_times(app, args.repeats)
         service = service_times(app, args.repeats)
@@ -270,18 +284,24 @@ def main(argv: list[str] | None = None) -> int:
         unc, cac = statistics.median(times["uncached"]), statistics.median(times["cached"])
         print(f"callback uncached                            {ms(unc)}")
         print(f"callback cached                              {ms(cac)}")
-        print(f"callback speed-up cached vs uncached         {unc / cac:9.1f} x   (aim >= 50 x: "
-              f"{'met' if unc / cac >= 50 else 'NOT met'})")
+        print(
+            f"callback speed-up cached vs uncached         {unc / cac:9.1f} x   (aim >= 50 x: "
+            f"{'met' if unc / cac >= 50 else 'NOT met'})"
+        )
         s_unc, s_cac = statistics.median(service["uncached"]), statistics.median(service["cached"])
         print(f"services.backtest uncached                   {ms(s_unc)}")
         print(f"services.backtest cached                     {ms(s_cac)}")
         print(f"services.backtest speed-up                   {s_unc / s_cac:9.1f} x")
         section = section_times(app, args.repeats)
-        print(f"results_section(result) drawn (6 go.Figure)  {ms(section['rebuild'])}   (the cost a cached view avoids)")
+        print(
+            f"results_section(result) drawn (6 go.Figure)  {ms(section['rebuild'])}   (the cost a cached view avoids)"
+        )
         print(f"the same section read back serialized        {ms(section['reload'])}")
         raw, compressed = response_bytes(app)
-        print(f"callback response                            {raw:9,d} B raw, {compressed:,d} B gzip "
-              f"({raw / compressed:.1f} x smaller)")
+        print(
+            f"callback response                            {raw:9,d} B raw, {compressed:,d} B gzip "
+            f"({raw / compressed:.1f} x smaller)"
+        )
 
         print("\n## 3. Figure payloads (fig.to_json() bytes) on the default backtest")
         for name, variant, size in figure_sizes(app):

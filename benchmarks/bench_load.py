@@ -63,15 +63,27 @@ end
 def lua_script(path: Path, body: dict[str, Any] | None) -> Path:
     lines = []
     if body is not None:
-        lines += ['wrk.method = "POST"', 'wrk.headers["Content-Type"] = "application/json"',
-                  f"wrk.body = {json.dumps(json.dumps(body, separators=(',', ':')))}"]
+        lines += [
+            'wrk.method = "POST"',
+            'wrk.headers["Content-Type"] = "application/json"',
+            f"wrk.body = {json.dumps(json.dumps(body, separators=(',', ':')))}",
+        ]
     path.write_text("\n".join(lines) + "\n" + LUA_DONE)
     return path
 
 
 def run_wrk(url: str, script: Path, *, duration: int, connections: int, timeout: int) -> dict[str, Any]:
-    argv = [WRK, "-t2", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout}s", "--latency",
-            "-s", str(script), url]
+    argv = [
+        WRK,
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        f"--timeout={timeout}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + timeout + 60, check=False)
     match = re.search(r"SPL_STATS (\{.*\})", done.stdout)
     if done.returncode != 0 or not match:
@@ -88,14 +100,20 @@ def report(name: str, stats: dict[str, Any]) -> None:
     socket_errors = stats["connect"] + stats["read"] + stats["write"] + stats["timeout"]
     print(f"\n## {name}")
     print(f"command            {stats['argv']}")
-    print(f"requests           {stats['requests']:,d} in {seconds:.1f} s  ->  {stats['requests'] / seconds:,.1f} req/s"
-          f"  ({stats['bytes'] / seconds / 1e6:.2f} MB/s)")
-    print(f"latency            p50 {stats['p50'] / 1000:.1f} ms   p95 {stats['p95'] / 1000:.1f} ms   "
-          f"p99 {stats['p99'] / 1000:.1f} ms   max {stats['max'] / 1000:.1f} ms")
-    print(f"errors             non-2xx {stats['non2xx']}   socket: connect {stats['connect']}, read {stats['read']}, "
-          f"write {stats['write']}, timeout {stats['timeout']}   ->  "
-          f"{'ZERO errors' if stats['non2xx'] + socket_errors == 0 else 'ERRORS'}"
-          + (f"   status codes {stats['codes']}" if stats.get("codes") else ""))
+    print(
+        f"requests           {stats['requests']:,d} in {seconds:.1f} s  ->  {stats['requests'] / seconds:,.1f} req/s"
+        f"  ({stats['bytes'] / seconds / 1e6:.2f} MB/s)"
+    )
+    print(
+        f"latency            p50 {stats['p50'] / 1000:.1f} ms   p95 {stats['p95'] / 1000:.1f} ms   "
+        f"p99 {stats['p99'] / 1000:.1f} ms   max {stats['max'] / 1000:.1f} ms"
+    )
+    print(
+        f"errors             non-2xx {stats['non2xx']}   socket: connect {stats['connect']}, read {stats['read']}, "
+        f"write {stats['write']}, timeout {stats['timeout']}   ->  "
+        f"{'ZERO errors' if stats['non2xx'] + socket_errors == 0 else 'ERRORS'}"
+        + (f"   status codes {stats['codes']}" if stats.get("codes") else "")
+    )
 
 
 def server_side_errors(log: Path) -> None:
@@ -114,22 +132,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per endpoint (default 60)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
-    parser.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in seconds (default 30)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra gunicorn/app environment for experiments, e.g. GUNICORN_MAX_REQUESTS=0")
+    parser.add_argument(
+        "--timeout", type=int, default=30, help="wrk's per-request timeout in seconds (default 30)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra gunicorn/app environment for experiments, e.g. GUNICORN_MAX_REQUESTS=0",
+    )
     parser.add_argument("--only", default="health,callback", help="comma list of endpoints: health, callback")
     args = parser.parse_args(argv)
     extra = dict(item.split("=", 1) for item in args.env)
     only = {name.strip() for name in args.only.split(",")}
-    print(f"# bench_load  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  python benchmarks/bench_load.py "
-          f"--duration {args.duration} --connections {args.connections} --timeout {args.timeout}"
-          + "".join(f" --env {item}" for item in args.env) + (f" --only {args.only}" if only != {"health", "callback"} else ""))
+    print(
+        f"# bench_load  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  python benchmarks/bench_load.py "
+        f"--duration {args.duration} --connections {args.connections} --timeout {args.timeout}"
+        + "".join(f" --env {item}" for item in args.env)
+        + (f" --only {args.only}" if only != {"health", "callback"} else "")
+    )
     with servers("spl-bench-load-") as group:
-        base = group.start_gunicorn({"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial",
-                                     "CACHE_TYPE": "FileSystemCache", **extra}, workers=2)
+        base = group.start_gunicorn(
+            {"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "CACHE_TYPE": "FileSystemCache", **extra},
+            workers=2,
+        )
         threads = extra.get("GUNICORN_THREADS", "4")
-        print(f"# gunicorn -c gunicorn.conf.py{' with ' + ' '.join(args.env) if args.env else ''}: 2 workers x {threads} threads (gthread), demo data, FileSystemCache, "
-              f"serial executor; wrk 2 threads; one 2-core host shared with the server and other work")
+        print(
+            f"# gunicorn -c gunicorn.conf.py{' with ' + ' '.join(args.env) if args.env else ''}: 2 workers x {threads} threads (gthread), demo data, FileSystemCache, "
+            f"serial executor; wrk 2 threads; one 2-core host shared with the server and other work"
+        )
         client = DashClient.over_http(base)
         client.open_page("/")
         body = backtest_run_body(client)
@@ -138,18 +170,30 @@ def main(argv: list[str] | None = None) -> int:
             assert status == 200 and answer["response"]["backtest-run-state"]["data"], str(answer)[:300]
         workers_before = group.gunicorn_workers()
         if "health" in only:
-            health = run_wrk(base + "/health", lua_script(group.root / "health.lua", None), duration=args.duration,
-                             connections=args.connections, timeout=args.timeout)
+            health = run_wrk(
+                base + "/health",
+                lua_script(group.root / "health.lua", None),
+                duration=args.duration,
+                connections=args.connections,
+                timeout=args.timeout,
+            )
             report("GET /health", health)
         if "callback" in only:
-            callback = run_wrk(base + "/_dash-update-component", lua_script(group.root / "backtest.lua", body),
-                               duration=args.duration, connections=args.connections, timeout=args.timeout)
+            callback = run_wrk(
+                base + "/_dash-update-component",
+                lua_script(group.root / "backtest.lua", body),
+                duration=args.duration,
+                connections=args.connections,
+                timeout=args.timeout,
+            )
             report("POST /_dash-update-component: Run backtest, cached result", callback)
         server_side_errors(group.root / "app.log")
         still_up = group.alive("app")
         recycled = len(workers_before - group.gunicorn_workers())
-        print(f"\ngunicorn master alive at the end: {still_up}; workers recycled during the run "
-              f"(max_requests): {recycled} of the first {len(workers_before)}")
+        print(
+            f"\ngunicorn master alive at the end: {still_up}; workers recycled during the run "
+            f"(max_requests): {recycled} of the first {len(workers_before)}"
+        )
     return 0
 
 

@@ -35,11 +35,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import MarketData, SourceInfo, load_sentiment_csv
-from engine._backtest import prepare
-from engine._demo import DemoProvider
-from engine._executor import SerialExecutor
-from engine._providers import load_market_data
-from engine._sweep import run_sweep
+from engine.backtest.core import prepare
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.jobs import SerialExecutor
+from engine.research.sweep import run_sweep
 
 SHARED_SENTIMENT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment_data.csv"
 
@@ -153,7 +153,9 @@ def real_universe(path: Path) -> MarketData:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None)
+    parser.add_argument(
+        "--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None
+    )
     args = parser.parse_args()
     runtime = tempfile.mkdtemp(prefix="spl-b", dir="/tmp")
     os.environ["SPL_RUNTIME_DIR"] = runtime
@@ -161,7 +163,7 @@ def main() -> None:
     # makes the comparison fair on a machine shared with other processes.
     os.environ.setdefault("SPL_RAY_WORKER_NICENESS", "0")
     os.environ.pop("RAY_ADDRESS", None)
-    from engine import _ray
+    from engine.execution import cluster as _ray
 
     try:
         data = load_market_data(DemoProvider(), benchmark="QQQ")
@@ -176,8 +178,12 @@ def main() -> None:
         if args.sentiment is not None:
             real = real_universe(args.sentiment)
             n_symbols = real.sentiment["symbol"].nunique()
-            throughput(real, ray_executor, f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
-                       f"{n_symbols} symbols, synthetic prices")
+            throughput(
+                real,
+                ray_executor,
+                f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
+                f"{n_symbols} symbols, synthetic prices",
+            )
         else:
             print("4. real data universe: skipped (no --sentiment file and ../shared is absent)")
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

@@ -82,7 +82,9 @@ def drill_redis(duration: int) -> None:
     print("\n## Redis killed and restarted under load (gunicorn 2 workers, RedisCache, 8 client threads)")
     with servers("spl-drill-redis-") as group:
         port = group.start_redis()
-        group.start_gunicorn({**APP_ENV, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+        group.start_gunicorn(
+            {**APP_ENV, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        )
         client = DashClient.over_http(group.base_url)
         client.open_page("/")
         start = time.monotonic()
@@ -96,12 +98,18 @@ def drill_redis(duration: int) -> None:
             group.start_redis(port)
             time.sleep(max(duration - (time.monotonic() - start), 1))
             load.stop()
-        keys = subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True, check=False).stdout.strip()
+        keys = subprocess.run(
+            ["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         print(f"duration {time.monotonic() - start:.0f} s; Redis down for {restarted_at - killed_at:.1f} s")
-        print(f"requests: {load.ok + len(load.failures)} total, {load.ok} ok, {len(load.failures)} failed "
-              f"(before the kill {done_before}, while down {done_down - done_before}, after the restart "
-              f"{load.done - done_down})")
-        print(f"failures by phase: {phase_counts(load, [('before', 0), ('down', killed_at), ('after', restarted_at)])}")
+        print(
+            f"requests: {load.ok + len(load.failures)} total, {load.ok} ok, {len(load.failures)} failed "
+            f"(before the kill {done_before}, while down {done_down - done_before}, after the restart "
+            f"{load.done - done_down})"
+        )
+        print(
+            f"failures by phase: {phase_counts(load, [('before', 0), ('down', killed_at), ('after', restarted_at)])}"
+        )
         print(f"keys in Redis at the end (written again after the restart): {keys}")
         if load.failures:
             print(f"failure reasons: {sorted({r for _, r in load.failures})}")
@@ -123,6 +131,7 @@ def drill_gunicorn(duration: int) -> None:
                 failed_before, in_flight = len(load.failures), load.in_flight
                 os.kill(victim, signal.SIGKILL)
                 killed = time.monotonic()
+
                 def replacement_forked(victim: int = victim) -> bool:
                     now = group.gunicorn_workers()
                     return len(now) == 2 and victim not in now
@@ -132,18 +141,29 @@ def drill_gunicorn(duration: int) -> None:
             time.sleep(max(start + duration - time.monotonic(), 1))
             load.stop()
         failures_after = [len([f for f in load.failures]) for _ in rows]
-        print(f"duration {time.monotonic() - start:.0f} s; requests {load.ok + len(load.failures)} total, "
-              f"{load.ok} ok, {len(load.failures)} failed; master alive: {group.alive('app')}")
+        print(
+            f"duration {time.monotonic() - start:.0f} s; requests {load.ok + len(load.failures)} total, "
+            f"{load.ok} ok, {len(load.failures)} failed; master alive: {group.alive('app')}"
+        )
         bounds = [r[4] for r in rows] + [len(load.failures)]
         for (k, victim, in_flight, replace_s, _), lo, hi in zip(rows, bounds, bounds[1:]):
-            print(f"kill {k}: worker {victim}, {in_flight} requests in flight, {hi - lo} failed before the next "
-                  f"kill/end, replacement worker forked after {replace_s:.1f} s")
+            print(
+                f"kill {k}: worker {victim}, {in_flight} requests in flight, {hi - lo} failed before the next "
+                f"kill/end, replacement worker forked after {replace_s:.1f} s"
+            )
         del failures_after, replaced
         if load.failures:
             print(f"failure reasons: {sorted({r for _, r in load.failures})}")
         log = group.root / "app.log"
-        errors = [line for line in log.read_text(errors="replace").splitlines()
-                  if '" 500 ' in line or "Error" in line or "Traceback" in line] if log.exists() else []
+        errors = (
+            [
+                line
+                for line in log.read_text(errors="replace").splitlines()
+                if '" 500 ' in line or "Error" in line or "Traceback" in line
+            ]
+            if log.exists()
+            else []
+        )
         for line in errors[:12]:
             print(f"app log: {line[:200]}")
 
@@ -175,8 +195,15 @@ def drill_ray(_duration: int) -> None:
         group.start_ray_worker()
         wait_for("2 CPUs in the cluster", lambda: _cluster_cpus(group) >= 2, limit_s=90, every_s=2)
         env = {**group.env, "RAY_ADDRESS": group.gcs_address}
-        driver = subprocess.Popen([sys.executable, "-c", RAY_DRIVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        driver = subprocess.Popen(
+            [sys.executable, "-c", RAY_DRIVER],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         lines: list[dict[str, Any]] = []
         killed_at_progress = None
         try:
@@ -201,17 +228,25 @@ def drill_ray(_duration: int) -> None:
         print(f"worker node killed after {killed_at_progress} of 48 configurations had reported progress")
         if "n_configs" in final:
             complete = final["n_configs"] - final["n_failed"]
-            print(f"sweep finished: {complete} of {final['n_configs']} configurations complete, "
-                  f"{final['n_failed']} failed, executor {final['executor']}, {final['elapsed_s']} s"
-                  + (f"; errors {final['errors']}" if final["errors"] else ""))
+            print(
+                f"sweep finished: {complete} of {final['n_configs']} configurations complete, "
+                f"{final['n_failed']} failed, executor {final['executor']}, {final['elapsed_s']} s"
+                + (f"; errors {final['errors']}" if final["errors"] else "")
+            )
         else:
             print(f"sweep did not finish: {final}")
 
 
 def _cluster_cpus(group: Servers) -> float:
     script = "import ray, json; ray.init(address='auto', logging_level='ERROR'); print(ray.cluster_resources().get('CPU', 0))"
-    done = subprocess.run([sys.executable, "-c", script], env={**group.env, "RAY_ADDRESS": group.gcs_address},
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**group.env, "RAY_ADDRESS": group.gcs_address},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     try:
         return float(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -227,8 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="redis,gunicorn,ray", help="comma list of drills to run")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    print(f"# fault_drills  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  python benchmarks/fault_drills.py "
-          f"--duration {args.duration} --only {','.join(chosen)}")
+    print(
+        f"# fault_drills  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}  python benchmarks/fault_drills.py "
+        f"--duration {args.duration} --only {','.join(chosen)}"
+    )
     for name in chosen:
         DRILLS[name](args.duration)
     return 0

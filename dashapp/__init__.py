@@ -58,8 +58,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     register_routes(server)
     app.layout = build_layout
     register_callbacks(app)
-    log.info("dashboard created: data source %s, cache %s, executor %s",
-             settings.DATA_SOURCE, settings.CACHE_TYPE, settings.ENGINE_EXECUTOR)
+    log.info(
+        "dashboard created: data source %s, cache %s, executor %s",
+        settings.DATA_SOURCE,
+        settings.CACHE_TYPE,
+        settings.ENGINE_EXECUTOR,
+    )
     return app
 
 
@@ -78,7 +82,9 @@ def finish_setup(app: dash.Dash) -> None:
     prefix = app.config.routes_pathname_prefix
     response = app.server.test_client().get(prefix + "_dash-dependencies")
     if response.status_code != 200:
-        raise RuntimeError(f"dashboard set-up failed: {prefix}_dash-dependencies answered {response.status_code}")
+        raise RuntimeError(
+            f"dashboard set-up failed: {prefix}_dash-dependencies answered {response.status_code}"
+        )
 
 
 def _new_dash(settings: AppConfig, background: DiskcacheManager) -> dash.Dash:

@@ -108,7 +108,7 @@ class SafeCache:
                 return sum(1 for _ in client.scan_iter(match=f"{prefix}*", count=500))
             inner = getattr(self._backend, "_cache", None)  # SimpleCache
             return len(inner) if isinstance(inner, dict) else None
-        except Exception as exc:  # noqa: BLE001 - statistics must never break the page
+        except Exception as exc:
             log.warning("cache %s: cannot count keys: %s", self.name, exc)
             return None
 
@@ -123,12 +123,18 @@ class SafeCache:
             return None
         try:
             return getattr(self._backend, method)(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - any backend failure degrades to a miss
+        except Exception as exc:
             with self._lock:
                 self._errors += 1
             self._down_until = time.monotonic() + RETRY_AFTER_S
-            log.warning("cache %s (%s) %s failed, treated as a miss for %.0fs: %s",
-                        self.name, self.backend_name, method, RETRY_AFTER_S, exc)
+            log.warning(
+                "cache %s (%s) %s failed, treated as a miss for %.0fs: %s",
+                self.name,
+                self.backend_name,
+                method,
+                RETRY_AFTER_S,
+                exc,
+            )
             return None
 
 
@@ -143,8 +149,11 @@ def init_caches(server: Flask, config: AppConfig) -> dict[str, SafeCache]:
 
 
 def _make_cache(server: Flask, config: AppConfig, name: str, timeout: int, *, threshold: int) -> SafeCache:
-    settings: dict[str, Any] = {"CACHE_TYPE": config.CACHE_TYPE, "CACHE_DEFAULT_TIMEOUT": timeout,
-                                "CACHE_THRESHOLD": threshold}
+    settings: dict[str, Any] = {
+        "CACHE_TYPE": config.CACHE_TYPE,
+        "CACHE_DEFAULT_TIMEOUT": timeout,
+        "CACHE_THRESHOLD": threshold,
+    }
     location = config.CACHE_TYPE
     if config.CACHE_TYPE == "FileSystemCache":
         directory = Path(config.CACHE_DIR) / name
@@ -155,8 +164,10 @@ def _make_cache(server: Flask, config: AppConfig, name: str, timeout: int, *, th
         settings["CACHE_REDIS_URL"] = config.CACHE_REDIS_URL
         settings["CACHE_KEY_PREFIX"] = f"{KEY_PREFIX}{name}:"
         # Short socket timeouts: an unreachable Redis must cost well under a second.
-        settings["CACHE_OPTIONS"] = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
-                                     "socket_timeout": REDIS_SOCKET_TIMEOUT_S}
+        settings["CACHE_OPTIONS"] = {
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+        }
         location = _redact(config.CACHE_REDIS_URL or "")
     cache = Cache()
     cache.init_app(server, config=settings)

@@ -19,8 +19,9 @@ MAX_SYMBOLS_SHOWN = 40
 
 def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Alert:
     """A red alert with one sentence for the user (never a traceback)."""
-    return dbc.Alert([html.Strong(f"{title}: "), html.Span(str(message))], color="danger",
-                     className="spl-error mb-3")
+    return dbc.Alert(
+        [html.Strong(f"{title}: "), html.Span(str(message))], color="danger", className="spl-error mb-3"
+    )
 
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:
@@ -31,8 +32,11 @@ def warning_list(warnings: Sequence[str] | None) -> dbc.Alert | None:
     """A yellow alert listing the warnings, or None when there are none."""
     if not warnings:
         return None
-    return dbc.Alert([html.Strong("Warnings"), html.Ul([html.Li(str(w)) for w in warnings], className="mb-0")],
-                     color="warning", className="spl-warnings mb-3")
+    return dbc.Alert(
+        [html.Strong("Warnings"), html.Ul([html.Li(str(w)) for w in warnings], className="mb-0")],
+        color="warning",
+        className="spl-warnings mb-3",
+    )
 
 
 # ----- numbers ---------------------------------------------------------------------------
@@ -62,14 +66,26 @@ def format_value(value: Any, fmt: str | Callable[[float], str] = "num") -> str:
     return fmt.format(value)
 
 
-def metric_card(title: str, value: Any, benchmark_value: Any = None,
-                fmt: str | Callable[[float], str] = "num", *, benchmark_label: str = "Benchmark") -> dbc.Card:
+def metric_card(
+    title: str,
+    value: Any,
+    benchmark_value: Any = None,
+    fmt: str | Callable[[float], str] = "num",
+    *,
+    benchmark_label: str = "Benchmark",
+) -> dbc.Card:
     """A card with a metric of the portfolio and, below it, the benchmark's."""
-    body = [html.Div(title, className="spl-metric-title text-muted small"),
-            html.Div(format_value(value, fmt), className="spl-metric-value fs-4 fw-semibold")]
+    body = [
+        html.Div(title, className="spl-metric-title text-muted small"),
+        html.Div(format_value(value, fmt), className="spl-metric-value fs-4 fw-semibold"),
+    ]
     if benchmark_value is not None:
-        body.append(html.Div(f"{benchmark_label}: {format_value(benchmark_value, fmt)}",
-                             className="spl-metric-benchmark small text-muted"))
+        body.append(
+            html.Div(
+                f"{benchmark_label}: {format_value(benchmark_value, fmt)}",
+                className="spl-metric-benchmark small text-muted",
+            )
+        )
     return dbc.Card(dbc.CardBody(body, className="p-2"), className="spl-metric-card h-100")
 
 
@@ -82,11 +98,21 @@ def source_badge(info: Mapping[str, Any] | None) -> html.Span:
         return html.Span([dbc.Badge("no data source", color="secondary")], className="spl-source-badge")
     pieces: list[Any] = [html.Span("Data: ", className="text-muted")]
     if info.get("synthetic"):
-        pieces.append(dbc.Badge("SYNTHETIC", color="warning", text_color="dark", className="me-1 spl-synthetic",
-                                title="Made-up demo data: results say nothing about real markets"))
+        pieces.append(
+            dbc.Badge(
+                "SYNTHETIC",
+                color="warning",
+                text_color="dark",
+                className="me-1 spl-synthetic",
+                title="Made-up demo data: results say nothing about real markets",
+            )
+        )
     else:
-        pieces.append(dbc.Badge("REAL DATA" if info.get("kind") == "default" else "UPLOADED", color="info",
-                                className="me-1"))
+        pieces.append(
+            dbc.Badge(
+                "REAL DATA" if info.get("kind") == "default" else "UPLOADED", color="info", className="me-1"
+            )
+        )
     pieces.append(html.Span(str(info.get("label", "")), className="spl-source-label fw-semibold"))
     if info.get("fingerprint"):
         pieces.append(html.Span(f" · fingerprint {info['fingerprint']}", className="text-muted small"))
@@ -94,8 +120,13 @@ def source_badge(info: Mapping[str, Any] | None) -> html.Span:
 
 
 def source_error_badge(message: str) -> html.Span:
-    return html.Span([dbc.Badge("data source unavailable", color="danger", className="me-1"),
-                      html.Span(str(message), className="small")], className="spl-source-badge")
+    return html.Span(
+        [
+            dbc.Badge("data source unavailable", color="danger", className="me-1"),
+            html.Span(str(message), className="small"),
+        ],
+        className="spl-source-badge",
+    )
 
 
 def report_table(report: Mapping[str, Any] | None) -> html.Div:
@@ -111,17 +142,38 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
         ("Symbols", f"{len(symbols)}: {_shorten(symbols)}" if symbols else "none"),
         ("Failed tickers (no prices)", f"{len(failed)}: {_shorten(failed)}" if failed else "none"),
     ]
-    table = dbc.Table([html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])],
-                      bordered=False, size="sm", className="spl-report-table mb-2")
+    table = dbc.Table(
+        [html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])],
+        bordered=False,
+        size="sm",
+        className="spl-report-table mb-2",
+    )
     dropped = list(report.get("dropped") or [])
     parts: list[Any] = [table]
     if dropped:
         parts.append(html.H6("Rows dropped", className="mt-2"))
-        parts.append(dbc.Table([
-            html.Thead(html.Tr([html.Th("Reason"), html.Th("Rows"), html.Th("Examples")])),
-            html.Tbody([html.Tr([html.Td(str(d.get("reason", ""))), html.Td(f"{d.get('count', 0):,}"),
-                                 html.Td(", ".join(map(str, d.get("examples") or [])))]) for d in dropped]),
-        ], size="sm", striped=True, className="spl-dropped-table"))
+        parts.append(
+            dbc.Table(
+                [
+                    html.Thead(html.Tr([html.Th("Reason"), html.Th("Rows"), html.Th("Examples")])),
+                    html.Tbody(
+                        [
+                            html.Tr(
+                                [
+                                    html.Td(str(d.get("reason", ""))),
+                                    html.Td(f"{d.get('count', 0):,}"),
+                                    html.Td(", ".join(map(str, d.get("examples") or []))),
+                                ]
+                            )
+                            for d in dropped
+                        ]
+                    ),
+                ],
+                size="sm",
+                striped=True,
+                className="spl-dropped-table",
+            )
+        )
     else:
         parts.append(html.Div("No rows dropped.", className="text-muted small spl-no-dropped"))
     warnings = warning_list(report.get("warnings"))
@@ -131,8 +183,11 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
 
 
 def key_value_table(rows: Sequence[tuple[str, Any]], *, class_name: str = "") -> dbc.Table:
-    return dbc.Table([html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(str(v))]) for k, v in rows])],
-                     size="sm", className=f"mb-2 {class_name}".strip())
+    return dbc.Table(
+        [html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(str(v))]) for k, v in rows])],
+        size="sm",
+        className=f"mb-2 {class_name}".strip(),
+    )
 
 
 def _shorten(items: Sequence[str]) -> str:

@@ -53,7 +53,9 @@ class AppConfig:
 
     def __post_init__(self) -> None:
         if self.DATA_SOURCE not in DATA_SOURCES:
-            raise ConfigError(f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}; got {self.DATA_SOURCE!r}")
+            raise ConfigError(
+                f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}; got {self.DATA_SOURCE!r}"
+            )
         if self.DATA_SOURCE in ("files", "yahoo") and not self.SENTIMENT_PATH:
             raise ConfigError(f"DATA_SOURCE={self.DATA_SOURCE} needs SENTIMENT_PATH (a sentiment CSV)")
         if self.CACHE_TYPE not in CACHE_TYPES:
@@ -61,9 +63,15 @@ class AppConfig:
         if self.CACHE_TYPE == "RedisCache" and not self.CACHE_REDIS_URL:
             raise ConfigError("CACHE_TYPE=RedisCache needs CACHE_REDIS_URL (redis://host:6379/0)")
         if self.ENGINE_EXECUTOR not in EXECUTORS:
-            raise ConfigError(f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {self.ENGINE_EXECUTOR!r}")
-        for name, low in (("DEMO_SEED", 0), ("CACHE_DEFAULT_TIMEOUT", 1), ("UPLOAD_TIMEOUT", 1),
-                          ("MAX_UPLOAD_BYTES", 1024)):
+            raise ConfigError(
+                f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {self.ENGINE_EXECUTOR!r}"
+            )
+        for name, low in (
+            ("DEMO_SEED", 0),
+            ("CACHE_DEFAULT_TIMEOUT", 1),
+            ("UPLOAD_TIMEOUT", 1),
+            ("MAX_UPLOAD_BYTES", 1024),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
@@ -71,7 +79,9 @@ class AppConfig:
             raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> AppConfig:
+    def load(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> AppConfig:
         """Defaults < ``env`` (default ``os.environ``) < ``overrides``."""
         env = os.environ if env is None else env
         fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -92,7 +102,9 @@ class AppConfig:
 
 def running_under_gunicorn() -> bool:
     """True inside a gunicorn master or worker (the arbiter exports SERVER_SOFTWARE)."""
-    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") or "gunicorn" in Path(sys.argv[0]).name
+    return (
+        os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") or "gunicorn" in Path(sys.argv[0]).name
+    )
 
 
 def _parse(name: str, raw: Any, annotation: Any) -> Any:

@@ -68,8 +68,9 @@ def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any]) -> str:
     return header_lines(header) + table.to_csv(index=False, lineterminator="\n")
 
 
-def records_to_csv(records: list[Mapping[str, Any]], columns: list[str] | None = None, *,
-                   header: Mapping[str, Any]) -> str:
+def records_to_csv(
+    records: list[Mapping[str, Any]], columns: list[str] | None = None, *, header: Mapping[str, Any]
+) -> str:
     """Same as ``frame_to_csv`` for plain records (what services return)."""
     return frame_to_csv(pd.DataFrame.from_records(records, columns=columns), header=header)
 

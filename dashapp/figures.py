@@ -31,20 +31,32 @@ ROLLING_WINDOW = 63  # about one quarter of trading days
 ROUND_DIGITS = 6
 WEBGL_MIN_POINTS = 2000  # about eight years of trading days per line
 
-SERIES_COLORS: Mapping[str, str] = MappingProxyType({
-    "portfolio": "#2563eb",  # strategy
-    "benchmark": "#6b7280",
-    "universe": "#d97706",  # eligible-universe equal weight
-})
-SERIES_LABELS: Mapping[str, str] = MappingProxyType({
-    "portfolio": "Strategy",
-    "benchmark": "Benchmark",
-    "universe": "Eligible universe",
-})
+SERIES_COLORS: Mapping[str, str] = MappingProxyType(
+    {
+        "portfolio": "#2563eb",  # strategy
+        "benchmark": "#6b7280",
+        "universe": "#d97706",  # eligible-universe equal weight
+    }
+)
+SERIES_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "portfolio": "Strategy",
+        "benchmark": "Benchmark",
+        "universe": "Eligible universe",
+    }
+)
 # Qualitative palette for per-symbol charts (stocks page).
 SYMBOL_PALETTE: tuple[str, ...] = (
-    "#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed",
-    "#0891b2", "#db2777", "#65a30d", "#9333ea", "#ea580c",
+    "#2563eb",
+    "#d97706",
+    "#059669",
+    "#dc2626",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#65a30d",
+    "#9333ea",
+    "#ea580c",
 )
 DIVERGING_SCALE = "RdYlGn"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -67,19 +79,21 @@ def compact_template() -> go.layout.Template:
 
 
 COMPACT_TEMPLATE = compact_template()
-_LAYOUT: Mapping[str, Any] = MappingProxyType({
-    "template": COMPACT_TEMPLATE,
-    "margin": {"l": 56, "r": 24, "t": 84, "b": 40},
-    "hovermode": "x unified",
-    # Title on the top line, legend on the line below it (left), the mode bar top right:
-    # none of the three overlap, whatever the chart's width.
-    "title_x": 0.0,
-    "title_xref": "paper",
-    "title_y": 0.985,
-    "title_yanchor": "top",
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-})
+_LAYOUT: Mapping[str, Any] = MappingProxyType(
+    {
+        "template": COMPACT_TEMPLATE,
+        "margin": {"l": 56, "r": 24, "t": 84, "b": 40},
+        "hovermode": "x unified",
+        # Title on the top line, legend on the line below it (left), the mode bar top right:
+        # none of the three overlap, whatever the chart's width.
+        "title_x": 0.0,
+        "title_xref": "paper",
+        "title_y": 0.985,
+        "title_yanchor": "top",
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    }
+)
 
 
 # ----------------------------------------------------------------- helpers
@@ -103,8 +117,15 @@ def empty_figure(title: str = "", message: str = "No data to show") -> go.Figure
     figure.update_layout(**_LAYOUT, title=title)
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
-    figure.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6b7280"},
-                          xref="paper", yref="paper", x=0.5, y=0.5)
+    figure.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"size": 14, "color": "#6b7280"},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
     return figure
 
 
@@ -116,9 +137,11 @@ def returns_frame(returns: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     if not returns or "date" not in returns or len(returns["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
     dates = pd.to_datetime(pd.Series(list(returns["date"])), errors="coerce", format="ISO8601")
-    data = {name: pd.to_numeric(pd.Series(list(returns[name]), dtype=object),
-                                errors="coerce").astype(np.float64)
-            for name in SERIES_COLORS if name in returns}
+    data = {
+        name: pd.to_numeric(pd.Series(list(returns[name]), dtype=object), errors="coerce").astype(np.float64)
+        for name in SERIES_COLORS
+        if name in returns
+    }
     frame = pd.DataFrame(data)
     frame.index = pd.DatetimeIndex(dates, name="date")
     frame = frame[frame.index.notna()].sort_index()
@@ -157,20 +180,26 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
     cumulative = cumulative_returns(frame)
     figure = go.Figure()
     for name in cumulative.columns:
-        figure.add_trace(line_trace(
-            len(cumulative), x=_iso(cumulative.index), y=_rounded(cumulative[name]), mode="lines",
-            name=SERIES_LABELS[name], line={"color": SERIES_COLORS[name],
-                                                "width": 2 if name == "portfolio" else 1.5},
-            hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
-        ))
+        figure.add_trace(
+            line_trace(
+                len(cumulative),
+                x=_iso(cumulative.index),
+                y=_rounded(cumulative[name]),
+                mode="lines",
+                name=SERIES_LABELS[name],
+                line={"color": SERIES_COLORS[name], "width": 2 if name == "portfolio" else 1.5},
+                hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
+            )
+        )
     figure.update_layout(**_LAYOUT, title=title)
     figure.update_yaxes(tickformat=".0%", title="Cumulative return", zeroline=True, zerolinecolor="#9ca3af")
     figure.update_xaxes(hoverformat="%a %d %b %Y")
     return figure
 
 
-def drawdown_figure(returns: Mapping[str, Sequence[Any]] | None,
-                    drawdown: Mapping[str, str | None] | None = None) -> go.Figure:
+def drawdown_figure(
+    returns: Mapping[str, Sequence[Any]] | None, drawdown: Mapping[str, str | None] | None = None
+) -> go.Figure:
     """Drawdown from the running peak of strategy and benchmark; the max drawdown is marked."""
     frame = returns_frame(returns)
     title = "Drawdown"
@@ -180,25 +209,39 @@ def drawdown_figure(returns: Mapping[str, Sequence[Any]] | None,
     figure = go.Figure()
     for name in under.columns:
         is_strategy = name == "portfolio"
-        figure.add_trace(line_trace(
-            len(under), x=_iso(under.index), y=_rounded(under[name]), mode="lines", name=SERIES_LABELS[name],
-            line={"color": SERIES_COLORS[name], "width": 1.5},
-            fill="tozeroy" if is_strategy else None,
-            fillcolor="rgba(37, 99, 235, 0.15)" if is_strategy else None,
-            hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
-        ))
+        figure.add_trace(
+            line_trace(
+                len(under),
+                x=_iso(under.index),
+                y=_rounded(under[name]),
+                mode="lines",
+                name=SERIES_LABELS[name],
+                line={"color": SERIES_COLORS[name], "width": 1.5},
+                fill="tozeroy" if is_strategy else None,
+                fillcolor="rgba(37, 99, 235, 0.15)" if is_strategy else None,
+                hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
+            )
+        )
     peak, trough = (drawdown or {}).get("peak"), (drawdown or {}).get("trough")
     if peak and trough:
-        figure.add_vrect(x0=peak, x1=trough, fillcolor="#dc2626", opacity=0.08, line_width=0,
-                         annotation_text="max drawdown", annotation_position="top left")
+        figure.add_vrect(
+            x0=peak,
+            x1=trough,
+            fillcolor="#dc2626",
+            opacity=0.08,
+            line_width=0,
+            annotation_text="max drawdown",
+            annotation_position="top left",
+        )
     figure.update_layout(**_LAYOUT, title=title)
     figure.update_yaxes(tickformat=".0%", title="Below previous peak")
     figure.update_xaxes(hoverformat="%a %d %b %Y")
     return figure
 
 
-def monthly_returns_table(returns: Mapping[str, Sequence[Any]] | None,
-                          column: str = "portfolio") -> pd.DataFrame:
+def monthly_returns_table(
+    returns: Mapping[str, Sequence[Any]] | None, column: str = "portfolio"
+) -> pd.DataFrame:
     """Year x month table (columns 1..12) of compounded monthly returns; NaN where no day."""
     frame = returns_frame(returns)
     if column not in frame.columns or not frame[column].notna().any():
@@ -209,8 +252,9 @@ def monthly_returns_table(returns: Mapping[str, Sequence[Any]] | None,
     return table.reindex(columns=range(1, 13))
 
 
-def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None,
-                           column: str = "portfolio") -> go.Figure:
+def monthly_heatmap_figure(
+    returns: Mapping[str, Sequence[Any]] | None, column: str = "portfolio"
+) -> go.Figure:
     """Calendar heatmap of monthly strategy returns (rows: years, columns: months)."""
     table = monthly_returns_table(returns, column)
     title = "Monthly returns"
@@ -220,19 +264,31 @@ def monthly_heatmap_figure(returns: Mapping[str, Sequence[Any]] | None,
     limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
     limit = limit or 0.01
     text = [["" if not math.isfinite(v) else f"{v:.1%}" for v in row] for row in values]
-    figure = go.Figure(go.Heatmap(
-        z=[_rounded(row) for row in values], x=list(MONTH_NAMES), y=[str(y) for y in table.index],
-        text=text, texttemplate="%{text}", colorscale=DIVERGING_SCALE, zmid=0.0, zmin=-limit, zmax=limit,
-        colorbar={"tickformat": ".0%", "title": "Return"}, xgap=2, ygap=2,
-        hovertemplate="%{x} %{y}: %{z:.2%}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=[_rounded(row) for row in values],
+            x=list(MONTH_NAMES),
+            y=[str(y) for y in table.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=DIVERGING_SCALE,
+            zmid=0.0,
+            zmin=-limit,
+            zmax=limit,
+            colorbar={"tickformat": ".0%", "title": "Return"},
+            xgap=2,
+            ygap=2,
+            hovertemplate="%{x} %{y}: %{z:.2%}<extra></extra>",
+        )
+    )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
     figure.update_yaxes(type="category", autorange="reversed")
     return figure
 
 
-def rolling_metrics(frame: pd.DataFrame, window: int = ROLLING_WINDOW,
-                    risk_free: float = 0.0) -> dict[str, pd.DataFrame]:
+def rolling_metrics(
+    frame: pd.DataFrame, window: int = ROLLING_WINDOW, risk_free: float = 0.0
+) -> dict[str, pd.DataFrame]:
     """Rolling annualised Sharpe ratio and volatility (sample std, 252-day annualisation)."""
     excess = frame - risk_free / TRADING_DAYS
     mean = excess.rolling(window, min_periods=window).mean()
@@ -241,8 +297,9 @@ def rolling_metrics(frame: pd.DataFrame, window: int = ROLLING_WINDOW,
     return {"sharpe": sharpe, "volatility": std * math.sqrt(TRADING_DAYS)}
 
 
-def rolling_figure(returns: Mapping[str, Sequence[Any]] | None, window: int = ROLLING_WINDOW,
-                   risk_free: float = 0.0) -> go.Figure:
+def rolling_figure(
+    returns: Mapping[str, Sequence[Any]] | None, window: int = ROLLING_WINDOW, risk_free: float = 0.0
+) -> go.Figure:
     """Two stacked panels sharing the date axis: rolling Sharpe (top) and rolling volatility."""
     frame = returns_frame(returns)
     title = f"Rolling {window}-day Sharpe ratio and volatility"
@@ -250,16 +307,31 @@ def rolling_figure(returns: Mapping[str, Sequence[Any]] | None, window: int = RO
     if not _has_data(frame) or len(frame) < window or not columns:
         return empty_figure(title, f"Needs at least {window} trading days")
     rolling = rolling_metrics(frame[columns], window, risk_free)
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                           subplot_titles=("Sharpe ratio", "Annualised volatility"))
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("Sharpe ratio", "Annualised volatility"),
+    )
     dates = _iso(frame.index)
     for row, (key, fmt) in enumerate((("sharpe", ".2f"), ("volatility", ".1%")), start=1):
         for name in columns:
-            figure.add_trace(line_trace(
-                len(dates), x=dates, y=_rounded(rolling[key][name]), mode="lines", name=SERIES_LABELS[name],
-                legendgroup=name, showlegend=row == 1, line={"color": SERIES_COLORS[name], "width": 1.5},
-                hovertemplate="%{y:" + fmt + "}<extra>" + SERIES_LABELS[name] + "</extra>",
-            ), row=row, col=1)
+            figure.add_trace(
+                line_trace(
+                    len(dates),
+                    x=dates,
+                    y=_rounded(rolling[key][name]),
+                    mode="lines",
+                    name=SERIES_LABELS[name],
+                    legendgroup=name,
+                    showlegend=row == 1,
+                    line={"color": SERIES_COLORS[name], "width": 1.5},
+                    hovertemplate="%{y:" + fmt + "}<extra>" + SERIES_LABELS[name] + "</extra>",
+                ),
+                row=row,
+                col=1,
+            )
     figure.update_layout(**_LAYOUT, title=title, height=460)
     figure.update_yaxes(tickformat=".1f", row=1, col=1)
     figure.update_yaxes(tickformat=".0%", row=2, col=1)
@@ -282,31 +354,55 @@ def holdings_figure(holdings: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     # A bar spans the holding period inclusive of its last day (+1 day so one-day periods show).
     duration_ms = ((end - start).dt.days + 1) * 86_400_000
     missing = pd.Series(np.nan, index=frame.index)
-    numbers = {k: pd.to_numeric(frame[k], errors="coerce") if k in frame else missing
-               for k in ("weight", "signal", "rank", "likes", "comments")}
+    numbers = {
+        k: pd.to_numeric(frame[k], errors="coerce") if k in frame else missing
+        for k in ("weight", "signal", "rank", "likes", "comments")
+    }
     # zip, not np.column_stack: a string column would turn every number into text.
-    customdata = [list(row) for row in zip(
-        [d.strftime("%d %b %Y") for d in start], [d.strftime("%d %b %Y") for d in end],
-        _rounded(numbers["weight"]), _rounded(numbers["signal"]), _rounded(numbers["rank"]),
-        _rounded(numbers["likes"]), _rounded(numbers["comments"]),
-    )]
+    customdata = [
+        list(row)
+        for row in zip(
+            [d.strftime("%d %b %Y") for d in start],
+            [d.strftime("%d %b %Y") for d in end],
+            _rounded(numbers["weight"]),
+            _rounded(numbers["signal"]),
+            _rounded(numbers["rank"]),
+            _rounded(numbers["likes"]),
+            _rounded(numbers["comments"]),
+        )
+    ]
     symbols = sorted(frame["symbol"].astype(str).unique())
-    figure = go.Figure(go.Bar(
-        base=[d.strftime("%Y-%m-%d") for d in start], x=duration_ms.tolist(),
-        y=frame["symbol"].astype(str).tolist(),
-        orientation="h", customdata=customdata, name="Held",
-        marker={"color": _rounded(numbers["weight"]), "colorscale": [[0, "#93c5fd"], [1, "#1e3a8a"]], "cmin": 0,
-                    "cmax": max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
-                    "colorbar": {"title": "Weight", "tickformat": ".0%"}, "line": {"width": 0}},
-        hovertemplate=(
-            "<b>%{y}</b> held %{customdata[0]} to %{customdata[1]}<br>"
-            "weight %{customdata[2]:.1%} · rank %{customdata[4]:.0f}<br>"
-            "signal %{customdata[3]:.4g}<br>"
-            "likes %{customdata[5]:,.0f} · comments %{customdata[6]:,.0f}<extra></extra>"
-        ),
-    ))
-    figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, bargap=0.25,
-                         height=max(320, 16 * len(symbols) + 120), showlegend=False)
+    figure = go.Figure(
+        go.Bar(
+            base=[d.strftime("%Y-%m-%d") for d in start],
+            x=duration_ms.tolist(),
+            y=frame["symbol"].astype(str).tolist(),
+            orientation="h",
+            customdata=customdata,
+            name="Held",
+            marker={
+                "color": _rounded(numbers["weight"]),
+                "colorscale": [[0, "#93c5fd"], [1, "#1e3a8a"]],
+                "cmin": 0,
+                "cmax": max(float(numbers["weight"].max(skipna=True) or 0.0), 0.01),
+                "colorbar": {"title": "Weight", "tickformat": ".0%"},
+                "line": {"width": 0},
+            },
+            hovertemplate=(
+                "<b>%{y}</b> held %{customdata[0]} to %{customdata[1]}<br>"
+                "weight %{customdata[2]:.1%} · rank %{customdata[4]:.0f}<br>"
+                "signal %{customdata[3]:.4g}<br>"
+                "likes %{customdata[5]:,.0f} · comments %{customdata[6]:,.0f}<extra></extra>"
+            ),
+        )
+    )
+    figure.update_layout(
+        **{**_LAYOUT, "hovermode": "closest"},
+        title=title,
+        bargap=0.25,
+        height=max(320, 16 * len(symbols) + 120),
+        showlegend=False,
+    )
     figure.update_xaxes(type="date")
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=symbols[::-1], title="")
     return figure
@@ -317,37 +413,61 @@ def turnover_figure(periods: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     title = "Turnover per rebalance"
     if not periods or not periods.get("period_start"):
         return empty_figure(title)
-    turnover = _rounded(pd.to_numeric(pd.Series(list(periods.get("turnover", [])), dtype=object),
-                                      errors="coerce"))
-    cost = _rounded(pd.to_numeric(pd.Series(list(periods.get("cost", [None] * len(turnover))), dtype=object),
-                                  errors="coerce"))
+    turnover = _rounded(
+        pd.to_numeric(pd.Series(list(periods.get("turnover", [])), dtype=object), errors="coerce")
+    )
+    cost = _rounded(
+        pd.to_numeric(
+            pd.Series(list(periods.get("cost", [None] * len(turnover))), dtype=object), errors="coerce"
+        )
+    )
     selected = list(periods.get("n_selected", [None] * len(turnover)))
-    figure = go.Figure(go.Bar(
-        x=list(periods["period_start"]), y=turnover, name="Turnover",
-        marker_color=SERIES_COLORS["portfolio"],
-        customdata=[list(row) for row in zip(cost, selected)],
-        hovertemplate="%{x|%d %b %Y}<br>turnover %{y:.1%}<br>cost %{customdata[0]:.3%}<br>"
-                      "%{customdata[1]} held<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=list(periods["period_start"]),
+            y=turnover,
+            name="Turnover",
+            marker_color=SERIES_COLORS["portfolio"],
+            customdata=[list(row) for row in zip(cost, selected)],
+            hovertemplate="%{x|%d %b %Y}<br>turnover %{y:.1%}<br>cost %{customdata[0]:.3%}<br>"
+            "%{customdata[1]} held<extra></extra>",
+        )
+    )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False)
     figure.update_yaxes(tickformat=".0%", title="One-way turnover")
     return figure
 
 
-def distribution_figure(values: Sequence[float] | None, observed: float | None, *, title: str,
-                        value_format: str = ".2f", observed_label: str = "Strategy") -> go.Figure:
+def distribution_figure(
+    values: Sequence[float] | None,
+    observed: float | None,
+    *,
+    title: str,
+    value_format: str = ".2f",
+    observed_label: str = "Strategy",
+) -> go.Figure:
     """Histogram of a simulated statistic (e.g. random-portfolio Sharpe) with the observed value."""
     finite = [v for v in _rounded(values if values is not None else []) if v is not None]
     if not finite:
         return empty_figure(title)
-    figure = go.Figure(go.Histogram(
-        x=finite, nbinsx=40, name="Random portfolios", marker_color=SERIES_COLORS["benchmark"], opacity=0.75,
-        hovertemplate="%{x:" + value_format + "}: %{y} portfolios<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Histogram(
+            x=finite,
+            nbinsx=40,
+            name="Random portfolios",
+            marker_color=SERIES_COLORS["benchmark"],
+            opacity=0.75,
+            hovertemplate="%{x:" + value_format + "}: %{y} portfolios<extra></extra>",
+        )
+    )
     if observed is not None and math.isfinite(observed):
-        figure.add_vline(x=round(float(observed), ROUND_DIGITS), line_color=SERIES_COLORS["portfolio"],
-                         line_width=3, annotation_position="top",
-                         annotation_text=f"{observed_label} {observed:{value_format}}")
+        figure.add_vline(
+            x=round(float(observed), ROUND_DIGITS),
+            line_color=SERIES_COLORS["portfolio"],
+            line_width=3,
+            annotation_position="top",
+            annotation_text=f"{observed_label} {observed:{value_format}}",
+        )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False, bargap=0.05)
     figure.update_xaxes(tickformat=value_format)
     figure.update_yaxes(title="Count")
@@ -357,8 +477,14 @@ def distribution_figure(values: Sequence[float] | None, observed: float | None, 
 # ----------------------------------------------------------------- sweep page
 
 
-def sweep_heatmap_figure(records: Sequence[Mapping[str, Any]] | None, x_param: str, y_param: str,
-                         metric: str, *, percent: bool = False) -> go.Figure:
+def sweep_heatmap_figure(
+    records: Sequence[Mapping[str, Any]] | None,
+    x_param: str,
+    y_param: str,
+    metric: str,
+    *,
+    percent: bool = False,
+) -> go.Figure:
     """Metric over two swept parameters; cells average over the other swept parameters.
 
     Failed configurations (metric missing/NaN) are left out of the average.
@@ -371,20 +497,28 @@ def sweep_heatmap_figure(records: Sequence[Mapping[str, Any]] | None, x_param: s
     if x_param == y_param:
         table = frame.groupby(x_param, sort=True)["_value"].mean().to_frame(metric).T
     else:
-        table = frame.pivot_table(index=y_param, columns=x_param, values="_value", aggfunc="mean",
-                                  dropna=False)
+        table = frame.pivot_table(
+            index=y_param, columns=x_param, values="_value", aggfunc="mean", dropna=False
+        )
     if table.empty or not np.isfinite(table.to_numpy(dtype=np.float64)).any():
         return empty_figure(title, "No finite values for this metric")
     values = table.to_numpy(dtype=np.float64)
     fmt = ".1%" if percent else ".2f"
     text = [["" if not math.isfinite(v) else f"{v:{fmt}}" for v in row] for row in values]
-    figure = go.Figure(go.Heatmap(
-        z=[_rounded(row) for row in values], x=[str(c) for c in table.columns],
-        y=[str(i) for i in table.index],
-        text=text, texttemplate="%{text}", colorscale="Viridis", xgap=2, ygap=2,
-        colorbar={"title": metric, "tickformat": ".0%" if percent else ".2f"},
-        hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z:{fmt}}}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=[_rounded(row) for row in values],
+            x=[str(c) for c in table.columns],
+            y=[str(i) for i in table.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Viridis",
+            xgap=2,
+            ygap=2,
+            colorbar={"title": metric, "tickformat": ".0%" if percent else ".2f"},
+            hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z:{fmt}}}<extra></extra>",
+        )
+    )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
     figure.update_xaxes(type="category", title=x_param)
     figure.update_yaxes(type="category", title=y_param if x_param != y_param else "")
@@ -398,12 +532,16 @@ def price_frame(prices: Mapping[str, Sequence[Any]] | None) -> pd.DataFrame:
     """Column dict ``{date, SYMBOL: [...], ...}`` -> float frame indexed by date."""
     if not prices or "date" not in prices or len(prices["date"]) == 0:
         return pd.DataFrame(dtype=np.float64)
-    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce",
-                                            format="ISO8601"),
-                             name="date")
-    frame = pd.DataFrame({k: pd.to_numeric(pd.Series(list(v), dtype=object),
-                                           errors="coerce").astype(np.float64)
-                          for k, v in prices.items() if k != "date"})
+    dates = pd.DatetimeIndex(
+        pd.to_datetime(pd.Series(list(prices["date"])), errors="coerce", format="ISO8601"), name="date"
+    )
+    frame = pd.DataFrame(
+        {
+            k: pd.to_numeric(pd.Series(list(v), dtype=object), errors="coerce").astype(np.float64)
+            for k, v in prices.items()
+            if k != "date"
+        }
+    )
     frame.index = dates
     return frame[frame.index.notna()].sort_index()
 
@@ -420,12 +558,17 @@ def normalised_prices_figure(prices: Mapping[str, Sequence[Any]] | None) -> go.F
         first = series.dropna()
         if first.empty or first.iloc[0] == 0:
             continue
-        figure.add_trace(line_trace(
-            len(frame), x=_iso(frame.index), y=_rounded(series / first.iloc[0]), mode="lines",
-            name=str(symbol),
-            line={"color": SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], "width": 1.5},
-            hovertemplate="%{y:.3f}<extra>" + str(symbol) + "</extra>",
-        ))
+        figure.add_trace(
+            line_trace(
+                len(frame),
+                x=_iso(frame.index),
+                y=_rounded(series / first.iloc[0]),
+                mode="lines",
+                name=str(symbol),
+                line={"color": SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)], "width": 1.5},
+                hovertemplate="%{y:.3f}<extra>" + str(symbol) + "</extra>",
+            )
+        )
     figure.update_layout(**_LAYOUT, title=title)
     figure.update_yaxes(tickformat=".2f", title="Growth of 1")
     figure.update_xaxes(hoverformat="%a %d %b %Y")
@@ -443,11 +586,16 @@ def return_distribution_figure(returns: Mapping[str, Sequence[Any]] | None) -> g
         values = [v for v in _rounded(frame[symbol]) if v is not None]
         if not values:
             continue
-        figure.add_trace(go.Histogram(
-            x=values, name=str(symbol), opacity=0.55, nbinsx=60,
-            marker_color=SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)],
-            hovertemplate="%{x:.2%}: %{y} days<extra>" + str(symbol) + "</extra>",
-        ))
+        figure.add_trace(
+            go.Histogram(
+                x=values,
+                name=str(symbol),
+                opacity=0.55,
+                nbinsx=60,
+                marker_color=SYMBOL_PALETTE[i % len(SYMBOL_PALETTE)],
+                hovertemplate="%{x:.2%}: %{y} days<extra>" + str(symbol) + "</extra>",
+            )
+        )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title, barmode="overlay")
     figure.update_xaxes(tickformat=".1%", title="Daily return")
     figure.update_yaxes(title="Days")
@@ -466,18 +614,31 @@ def correlation_figure(correlation: Mapping[str, Sequence[Any]] | None) -> go.Fi
     rows = next((list(map(str, correlation[k])) for k in _LABEL_COLUMNS if k in correlation), labels)
     if len(labels) < 2:
         return empty_figure(title, "Pick at least two symbols")
-    matrix = pd.DataFrame({k: pd.to_numeric(pd.Series(list(correlation[k]), dtype=object), errors="coerce")
-                           for k in labels}, dtype=np.float64)
+    matrix = pd.DataFrame(
+        {k: pd.to_numeric(pd.Series(list(correlation[k]), dtype=object), errors="coerce") for k in labels},
+        dtype=np.float64,
+    )
     matrix.index = rows
     matrix = matrix.reindex(index=labels)
     values = matrix.to_numpy(dtype=np.float64)
     text = [["" if not math.isfinite(v) else f"{v:.2f}" for v in row] for row in values]
-    figure = go.Figure(go.Heatmap(
-        z=[_rounded(row) for row in values], x=labels, y=labels, zmin=-1, zmax=1, zmid=0,
-        colorscale="RdBu", reversescale=True, text=text,
-        texttemplate="%{text}" if len(labels) <= 15 else None,
-        xgap=1, ygap=1, hovertemplate="%{x} / %{y}: %{z:.2f}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=[_rounded(row) for row in values],
+            x=labels,
+            y=labels,
+            zmin=-1,
+            zmax=1,
+            zmid=0,
+            colorscale="RdBu",
+            reversescale=True,
+            text=text,
+            texttemplate="%{text}" if len(labels) <= 15 else None,
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{x} / %{y}: %{z:.2f}<extra></extra>",
+        )
+    )
     figure.update_layout(**{**_LAYOUT, "hovermode": "closest"}, title=title)
     figure.update_yaxes(autorange="reversed")
     return figure

@@ -44,27 +44,59 @@ _DEFAULTS = engine.StrategyParams().to_dict()
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(name="start", label="Start", kind="date", help="First day of the backtest (empty: all data)"),
     FieldSpec(name="end", label="End", kind="date", help="Last day of the backtest (empty: all data)"),
-    FieldSpec(name="signal", label="Signal", kind="select", choices=engine.SIGNALS,
-              help="engagement_ratio = comments / likes"),
-    FieldSpec(name="signal_transform", label="Transform", kind="select", choices=engine.SIGNAL_TRANSFORMS,
-              help="level, or change from the previous period"),
-    FieldSpec(name="aggregation", label="Aggregation", kind="select", choices=engine.AGGREGATIONS,
-              help="How daily values combine within a period"),
-    FieldSpec(name="min_likes", label="Min likes", kind="float", step=1,
-              help="Keep symbols with likes > this"),
-    FieldSpec(name="min_comments", label="Min comments", kind="float", step=1,
-              help="Keep symbols with comments > this"),
+    FieldSpec(
+        name="signal",
+        label="Signal",
+        kind="select",
+        choices=engine.SIGNALS,
+        help="engagement_ratio = comments / likes",
+    ),
+    FieldSpec(
+        name="signal_transform",
+        label="Transform",
+        kind="select",
+        choices=engine.SIGNAL_TRANSFORMS,
+        help="level, or change from the previous period",
+    ),
+    FieldSpec(
+        name="aggregation",
+        label="Aggregation",
+        kind="select",
+        choices=engine.AGGREGATIONS,
+        help="How daily values combine within a period",
+    ),
+    FieldSpec(
+        name="min_likes", label="Min likes", kind="float", step=1, help="Keep symbols with likes > this"
+    ),
+    FieldSpec(
+        name="min_comments",
+        label="Min comments",
+        kind="float",
+        step=1,
+        help="Keep symbols with comments > this",
+    ),
     FieldSpec(name="top_n", label="Top N", kind="int", step=1, help="Symbols held each period"),
     FieldSpec(name="rebalance", label="Rebalance", kind="select", choices=engine.REBALANCES),
-    FieldSpec(name="lag_days", label="Lag (trading days)", kind="int", step=1,
-              help="Days between signal close and purchase"),
+    FieldSpec(
+        name="lag_days",
+        label="Lag (trading days)",
+        kind="int",
+        step=1,
+        help="Days between signal close and purchase",
+    ),
     FieldSpec(name="weighting", label="Weighting", kind="select", choices=engine.WEIGHTINGS),
-    FieldSpec(name="lookback_days", label="Lookback (days)", kind="int", step=1,
-              help="Return history for risk-based weights"),
+    FieldSpec(
+        name="lookback_days",
+        label="Lookback (days)",
+        kind="int",
+        step=1,
+        help="Return history for risk-based weights",
+    ),
     FieldSpec(name="cost_bps", label="Costs (bps)", kind="float", step=1, help="Charged on traded value"),
     FieldSpec(name="benchmark", label="Benchmark", kind="ticker", help="Ticker, e.g. QQQ"),
-    FieldSpec(name="risk_free", label="Risk-free (annual)", kind="float", step=0.005,
-              help="e.g. 0.02 for 2% a year"),
+    FieldSpec(
+        name="risk_free", label="Risk-free (annual)", kind="float", step=0.005, help="e.g. 0.02 for 2% a year"
+    ),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 CHOICE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind == "select")
@@ -72,8 +104,17 @@ _SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in 
 
 # Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).
 SWEEPABLE: tuple[str, ...] = (
-    "top_n", "lag_days", "rebalance", "weighting", "signal", "signal_transform", "aggregation",
-    "min_likes", "min_comments", "lookback_days", "cost_bps",
+    "top_n",
+    "lag_days",
+    "rebalance",
+    "weighting",
+    "signal",
+    "signal_transform",
+    "aggregation",
+    "min_likes",
+    "min_comments",
+    "lookback_days",
+    "cost_bps",
 )
 
 assert set(FIELD_NAMES) == set(engine.PARAM_NAMES), "every StrategyParams field needs a form field"
@@ -103,8 +144,12 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
     ident = field_id(prefix, spec.name)
     shown = display_value(spec.name, value)
     if spec.kind == "select":
-        control: Any = dbc.Select(id=ident, options=choice_options(spec.choices),
-                                  value=shown if shown in spec.choices else _DEFAULTS[spec.name], size="sm")
+        control: Any = dbc.Select(
+            id=ident,
+            options=choice_options(spec.choices),
+            value=shown if shown in spec.choices else _DEFAULTS[spec.name],
+            size="sm",
+        )
     elif spec.kind == "date":
         control = dbc.Input(id=ident, type="date", value=shown, size="sm", debounce=False)
     elif spec.kind == "ticker":
@@ -112,15 +157,28 @@ def _field(prefix: str, spec: FieldSpec, value: Any) -> dbc.Col:
     else:
         # type="text" with inputMode: a browser number input reports None for "1e" or "abc",
         # which would hide the typo instead of flagging it.
-        control = dbc.Input(id=ident, type="text", inputMode="decimal" if spec.kind == "float" else "numeric",
-                            value=shown, size="sm", debounce=False)
+        control = dbc.Input(
+            id=ident,
+            type="text",
+            inputMode="decimal" if spec.kind == "float" else "numeric",
+            value=shown,
+            size="sm",
+            debounce=False,
+        )
     # The help text is a hover title, not a visible line: the whole form must fit beside the charts.
-    return dbc.Col([
-        dbc.Label(html.Span(spec.label, title=spec.help or None), html_for=ident,
-                  className="small mb-0 fw-semibold"),
-        control,
-        dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
-    ], xs=6, className="mb-1")
+    return dbc.Col(
+        [
+            dbc.Label(
+                html.Span(spec.label, title=spec.help or None),
+                html_for=ident,
+                className="small mb-0 fw-semibold",
+            ),
+            control,
+            dbc.FormFeedback(id=feedback_id(prefix, spec.name), type="invalid", className="small"),
+        ],
+        xs=6,
+        className="mb-1",
+    )
 
 
 def strategy_form(prefix: str, values: Mapping[str, Any] | None = None) -> dbc.Row:
@@ -172,7 +230,7 @@ def parse_params(values: Mapping[str, Any]) -> engine.StrategyParams:
 
 
 def split_values(raw: Any) -> list[Any]:
-    """"3, 5,10" or ["3", 5] -> ["3", 5, "10"]; blanks dropped, order and duplicates kept.
+    """ "3, 5,10" or ["3", 5] -> ["3", 5, "10"]; blanks dropped, order and duplicates kept.
 
     Raises ``engine.ParameterError`` for anything but None, a text or a list/tuple.
     """
@@ -220,7 +278,8 @@ def parse_grid(raw_grid: Mapping[str, Any]) -> dict[str, list[Any]]:
     count = grid_size(grid)
     if count > MAX_SWEEP_CONFIGS:
         raise engine.ParameterError(
-            f"the grid has {count} configurations; the limit is {MAX_SWEEP_CONFIGS} (use fewer values)")
+            f"the grid has {count} configurations; the limit is {MAX_SWEEP_CONFIGS} (use fewer values)"
+        )
     return grid
 
 
@@ -240,14 +299,25 @@ def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
     ident = field_id(prefix, f"grid-{name}")
     if spec.kind == "select":
         chosen = [v for v in split_values(value) if v in spec.choices]
-        control: Any = dcc.Dropdown(id=ident, options=choice_options(spec.choices),
-                                    value=chosen, multi=True, placeholder="not swept", className="small")
+        control: Any = dcc.Dropdown(
+            id=ident,
+            options=choice_options(spec.choices),
+            value=chosen,
+            multi=True,
+            placeholder="not swept",
+            className="small",
+        )
     else:
         text = ", ".join(str(v) for v in split_values(value))
-        control = dbc.Input(id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10",
-                            size="sm")
-    return dbc.Col([
-        dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
-        control,
-        dbc.FormFeedback(id=feedback_id(prefix, f"grid-{name}"), type="invalid", className="small"),
-    ], xs=6, className="mb-2")
+        control = dbc.Input(
+            id=ident, type="text", value=text, placeholder="not swept, e.g. 3, 5, 10", size="sm"
+        )
+    return dbc.Col(
+        [
+            dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
+            control,
+            dbc.FormFeedback(id=feedback_id(prefix, f"grid-{name}"), type="invalid", className="small"),
+        ],
+        xs=6,
+        className="mb-2",
+    )

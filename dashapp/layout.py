@@ -23,10 +23,18 @@ NAV_ORDER = ("Backtest", "Sweep", "Stocks", "Data", "Status")
 
 
 def nav_links() -> list[dbc.NavItem]:
-    pages = sorted(dash.page_registry.values(), key=lambda p: (_rank(p["name"]), p.get("order") or 0, p["name"]))
-    return [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact",
-                                    id=f"nav-{page['name'].lower()}"))
-            for page in pages if page.get("path") and not page.get("path_template")]
+    pages = sorted(
+        dash.page_registry.values(), key=lambda p: (_rank(p["name"]), p.get("order") or 0, p["name"])
+    )
+    return [
+        dbc.NavItem(
+            dbc.NavLink(
+                page["name"], href=page["relative_path"], active="exact", id=f"nav-{page['name'].lower()}"
+            )
+        )
+        for page in pages
+        if page.get("path") and not page.get("path_template")
+    ]
 
 
 def _rank(name: str) -> int:
@@ -37,26 +45,45 @@ def build_layout() -> html.Div:
     """Evaluated per page load (after every page has registered)."""
     title = services.app_config().TITLE
     navbar = dbc.Navbar(
-        dbc.Container([
-            dbc.NavbarBrand(title, href="/", className="fw-semibold"),
-            # Below the lg breakpoint the links fold behind the toggler instead of stacking.
-            dbc.NavbarToggler(id=NAVBAR_TOGGLER, n_clicks=0),
-            dbc.Collapse([
-                dbc.Nav(nav_links(), navbar=True, className="me-auto"),
-                html.Span(f"v{engine.__version__}", className="navbar-text small text-light opacity-75"),
-            ], id=NAVBAR_COLLAPSE, is_open=False, navbar=True),
-        ], fluid=True),
-        color="dark", dark=True, expand="lg", className="mb-2 spl-navbar",
+        dbc.Container(
+            [
+                dbc.NavbarBrand(title, href="/", className="fw-semibold"),
+                # Below the lg breakpoint the links fold behind the toggler instead of stacking.
+                dbc.NavbarToggler(id=NAVBAR_TOGGLER, n_clicks=0),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(nav_links(), navbar=True, className="me-auto"),
+                        html.Span(
+                            f"v{engine.__version__}", className="navbar-text small text-light opacity-75"
+                        ),
+                    ],
+                    id=NAVBAR_COLLAPSE,
+                    is_open=False,
+                    navbar=True,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        expand="lg",
+        className="mb-2 spl-navbar",
     )
-    return html.Div([
-        dcc.Location(id="url", refresh="callback-nav"),
-        dcc.Store(id=SESSION_SOURCE, storage_type="session"),
-        navbar,
-        dbc.Container([
-            html.Div(id="source-badge", className="spl-source-bar mb-3", **{"aria-live": "polite"}),
-            dash.page_container,
-        ], fluid=True, className="spl-main pb-5"),
-    ])
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Store(id=SESSION_SOURCE, storage_type="session"),
+            navbar,
+            dbc.Container(
+                [
+                    html.Div(id="source-badge", className="spl-source-bar mb-3", **{"aria-live": "polite"}),
+                    dash.page_container,
+                ],
+                fluid=True,
+                className="spl-main pb-5",
+            ),
+        ]
+    )
 
 
 def render_badge(store: Any) -> Any:
@@ -73,8 +100,12 @@ def render_badge(store: Any) -> Any:
 def register_callbacks(app: dash.Dash) -> None:
     """Shell callbacks are bound to this app (pages use the global ``dash.callback``)."""
     app.callback(Output("source-badge", "children"), Input(SESSION_SOURCE, "data"))(render_badge)
-    app.callback(Output(NAVBAR_COLLAPSE, "is_open"), Input(NAVBAR_TOGGLER, "n_clicks"),
-                 State(NAVBAR_COLLAPSE, "is_open"), prevent_initial_call=True)(toggle_navbar)
+    app.callback(
+        Output(NAVBAR_COLLAPSE, "is_open"),
+        Input(NAVBAR_TOGGLER, "n_clicks"),
+        State(NAVBAR_COLLAPSE, "is_open"),
+        prevent_initial_call=True,
+    )(toggle_navbar)
 
 
 def toggle_navbar(n_clicks: Any, is_open: Any) -> bool:

@@ -82,7 +82,9 @@ def check_nesting(value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_nodes: int
         stack.extend((child, depth + 1) for child in children)
 
 
-def check_callback_body(body: Any, callback_map: Mapping[str, Mapping[str, Any]], path_prefix: str = "/") -> None:
+def check_callback_body(
+    body: Any, callback_map: Mapping[str, Mapping[str, Any]], path_prefix: str = "/"
+) -> None:
     """``MalformedRequest`` unless ``body`` is a request for one of ``callback_map``'s callbacks."""
     if not isinstance(body, dict):
         raise MalformedRequest("a callback request must be a JSON object")
@@ -117,4 +119,3 @@ def _check_dependency(item: Any, key: str, path_prefix: str) -> None:
     if item["property"] == "pathname" and not str(item.get("value") or "").startswith(path_prefix):
         # Dash's page router joins and strips it as a path under the app's prefix.
         raise MalformedRequest(f"a location's pathname must start with {path_prefix}")
-

@@ -22,7 +22,8 @@ NO_STORE = "no-store"
 def register_routes(server: Flask) -> None:
     # Two threads: a hung check (dead Redis, unreachable Ray head) only ever blocks its own.
     server.extensions["spl_ready_pool"] = concurrent.futures.ThreadPoolExecutor(
-        max_workers=2, thread_name_prefix="spl-ready")
+        max_workers=2, thread_name_prefix="spl-ready"
+    )
 
     @server.get("/health")
     def health() -> Response:
@@ -51,6 +52,7 @@ def _in_context(server: Flask, fn: Callable[[], dict[str, Any]]) -> Callable[[],
     def run() -> dict[str, Any]:
         with server.app_context():
             return fn()
+
     return run
 
 
@@ -61,7 +63,7 @@ def _outcome(name: str, future: concurrent.futures.Future[dict[str, Any]]) -> di
         return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
     except engine.EngineError as exc:
         return {"status": "down", "detail": str(exc)}
-    except Exception as exc:  # noqa: BLE001 - a failed check is a 503, never a 500
+    except Exception as exc:
         log.warning("readiness check %s failed: %s", name, exc)
         return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
 

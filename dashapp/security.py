@@ -22,8 +22,19 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment", "usb"))
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -80,22 +91,28 @@ def install_security(app: dash.Dash, *, max_upload_bytes: int) -> None:
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         message = {413: "the upload is too large", 404: "not found", 405: "method not allowed"}.get(
-            exc.code or 500, exc.description or exc.name)
+            exc.code or 500, exc.description or exc.name
+        )
         return error_response(exc.code or 500, exc.name, message)
 
     @server.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         error_id = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
-        return error_response(500, "Internal Server Error",
-                               f"an unexpected error occurred (reference {error_id}); it has been logged")
+        return error_response(
+            500,
+            "Internal Server Error",
+            f"an unexpected error occurred (reference {error_id}); it has been logged",
+        )
 
 
 def error_response(status: int, title: str, message: str) -> Any:
     wants_html = request.accept_mimetypes.best == "text/html" and not request.path.startswith("/_dash")
     if wants_html:
-        body = (f"<!doctype html><title>{status} {title}</title><h1>{status} {title}</h1>"
-                f"<p>{_escape(message)}</p><p><a href=\"/\">Back to the dashboard</a></p>")
+        body = (
+            f"<!doctype html><title>{status} {title}</title><h1>{status} {title}</h1>"
+            f'<p>{_escape(message)}</p><p><a href="/">Back to the dashboard</a></p>'
+        )
         return Response(body, status=status, mimetype="text/html")
     response = jsonify({"error": title, "message": message, "status": status})
     response.status_code = status
@@ -103,5 +120,10 @@ def error_response(status: int, title: str, message: str) -> Any:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )

@@ -153,7 +153,9 @@ def executor(n_items: int | None = None) -> engine.Executor:
     Created per job (cheap: nothing connects until it runs); the engine joins the Ray
     cluster once per process, so this also works in a forked background-callback process.
     """
-    return engine.get_executor(app_config().ENGINE_EXECUTOR, **_accepted(engine.get_executor, n_items=n_items))
+    return engine.get_executor(
+        app_config().ENGINE_EXECUTOR, **_accepted(engine.get_executor, n_items=n_items)
+    )
 
 
 # ----- data sources ----------------------------------------------------------------------
@@ -164,14 +166,18 @@ def resolve_source(store: Mapping[str, Any] | None) -> dict[str, str]:
     if store is None or store == {}:
         return dict(DEFAULT_SOURCE)
     if not isinstance(store, Mapping):
-        raise engine.DataValidationError("the session's data source is malformed; switch back to the default source")
+        raise engine.DataValidationError(
+            "the session's data source is malformed; switch back to the default source"
+        )
     kind = store.get("kind")
     if kind == "default":
         return dict(DEFAULT_SOURCE)
     if kind == "upload":
         upload_id = store.get("id")
         if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
-            raise engine.DataValidationError("the session's uploaded data set id is malformed; upload the file again")
+            raise engine.DataValidationError(
+                "the session's uploaded data set id is malformed; upload the file again"
+            )
         return {"kind": "upload", "id": upload_id, "name": safe_name(store.get("name"), "uploaded data")}
     raise engine.DataValidationError(f"unknown data source kind {kind!r}; switch back to the default source")
 
@@ -207,12 +213,20 @@ def _provider(source: Mapping[str, str]) -> Any:
                 f"the uploaded data set {source['name']!r} is no longer on the server; "
                 "upload it again on the Data page or switch back to the default source"
             )
-        return _upload_provider(payload["sentiment"], payload.get("prices"),
-                                payload.get("sentiment_name", ""), payload.get("prices_name", ""))
+        return _upload_provider(
+            payload["sentiment"],
+            payload.get("prices"),
+            payload.get("sentiment_name", ""),
+            payload.get("prices_name", ""),
+        )
     config = app_config()
-    env = {"DATA_SOURCE": config.DATA_SOURCE, "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
-           "PRICES_PATH": config.PRICES_PATH or "", "DEMO_SEED": str(config.DEMO_SEED),
-           "YAHOO_CACHE_DIR": str(yahoo_cache_dir())}
+    env = {
+        "DATA_SOURCE": config.DATA_SOURCE,
+        "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
+        "PRICES_PATH": config.PRICES_PATH or "",
+        "DEMO_SEED": str(config.DEMO_SEED),
+        "YAHOO_CACHE_DIR": str(yahoo_cache_dir()),
+    }
     return engine.provider_from_env(env)
 
 
@@ -220,11 +234,19 @@ def _upload_provider(sentiment: bytes, prices: bytes | None, sentiment_name: str
     if prices is None and hasattr(engine, "YahooProvider"):
         # No price file: prices come from Yahoo Finance (cached on disk by the engine).
         # Few, short retries: the user is waiting for the validation report.
-        return engine.YahooProvider(**_accepted(engine.YahooProvider, sentiment=sentiment,
-                                                sentiment_name=sentiment_name, cache_dir=yahoo_cache_dir(),
-                                                max_retries=2, base_delay=0.5))
-    return engine.FileProvider(sentiment=sentiment, prices=prices, sentiment_name=sentiment_name,
-                               prices_name=prices_name)
+        return engine.YahooProvider(
+            **_accepted(
+                engine.YahooProvider,
+                sentiment=sentiment,
+                sentiment_name=sentiment_name,
+                cache_dir=yahoo_cache_dir(),
+                max_retries=2,
+                base_delay=0.5,
+            )
+        )
+    return engine.FileProvider(
+        sentiment=sentiment, prices=prices, sentiment_name=sentiment_name, prices_name=prices_name
+    )
 
 
 def yahoo_cache_dir() -> Path:
@@ -255,7 +277,9 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
     return {
         "rows_read": int(report.rows_read),
         "rows_kept": int(report.rows_kept),
-        "dropped": [{"reason": d.reason, "count": int(d.count), "examples": list(d.examples)} for d in report.dropped],
+        "dropped": [
+            {"reason": d.reason, "count": int(d.count), "examples": list(d.examples)} for d in report.dropped
+        ],
         "warnings": list(report.warnings),
         "symbols": list(report.symbols),
         "failed_tickers": list(report.failed_tickers),
@@ -273,15 +297,18 @@ def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
         raise engine.DataValidationError(f"the uploaded {what} could not be read (empty or not base64)")
     limit = app_config().MAX_UPLOAD_BYTES
     if len(encoded) * 3 // 4 > limit + 3:
-        raise engine.DataValidationError(f"the uploaded {what} is larger than the {limit / 2**20:g} MiB limit")
+        raise engine.DataValidationError(
+            f"the uploaded {what} is larger than the {limit / 2**20:g} MiB limit"
+        )
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise engine.DataValidationError(f"the uploaded {what} could not be read (not base64)") from None
 
 
-def save_upload(sentiment_bytes: bytes, prices_bytes: bytes | None = None,
-                names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def save_upload(
+    sentiment_bytes: bytes, prices_bytes: bytes | None = None, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Validate an upload with the engine loaders, store it server-side, return the new source.
 
     Returns ``{"source": <Store value>, "info": source_info(...), "sentiment_report": ...}``;
@@ -307,13 +334,21 @@ def save_upload(sentiment_bytes: bytes, prices_bytes: bytes | None = None,
     data = engine.load_market_data(provider)
     digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"")).hexdigest()[:32]
     source = {"kind": "upload", "id": digest, "name": sentiment_name}
-    payload = {"sentiment": sentiment_bytes, "prices": prices_bytes, "sentiment_name": sentiment_name,
-               "prices_name": prices_name}
+    payload = {
+        "sentiment": sentiment_bytes,
+        "prices": prices_bytes,
+        "sentiment_name": sentiment_name,
+        "prices_name": prices_name,
+    }
     if not _caches()["uploads"].set(digest, payload):
         log.warning("upload %s kept in this worker only: the shared cache did not store it", digest)
     _lru().put(f"upload:{digest}|QQQ", data)
     _, sentiment_report = provider.sentiment()  # read once already: the provider keeps it
-    return {"source": source, "info": source_info(source), "sentiment_report": report_to_plain(sentiment_report)}
+    return {
+        "source": source,
+        "info": source_info(source),
+        "sentiment_report": report_to_plain(sentiment_report),
+    }
 
 
 def safe_name(raw: Any, fallback: str) -> str:
@@ -334,8 +369,13 @@ def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: 
     return f"v{CACHE_VERSION}:{kind}:{digest}"
 
 
-def _memoized(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any,
-              compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _memoized(
+    kind: str,
+    source: Mapping[str, str],
+    fingerprint: str,
+    payload: Any,
+    compute: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
     cache = _caches()["results"]
     key = _cache_key(kind, source, fingerprint, payload)
     cached = cache.get(key)
@@ -358,12 +398,22 @@ def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None)
     source = resolve_source(source)
     strategy = params_from(params)
     data = get_market_data(source, benchmark=strategy.benchmark)
-    return _memoized("backtest", source, data.fingerprint, strategy.to_dict(),
-                     lambda: engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source)))
+    return _memoized(
+        "backtest",
+        source,
+        data.fingerprint,
+        strategy.to_dict(),
+        lambda: engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source)),
+    )
 
 
-def backtest_view(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None,
-                  render: Callable[[dict[str, Any], dict[str, str]], Any], *, version: str) -> Any:
+def backtest_view(
+    source: Mapping[str, Any] | None,
+    params: Mapping[str, Any] | None,
+    render: Callable[[dict[str, Any], dict[str, str]], Any],
+    *,
+    version: str,
+) -> Any:
     """``render(backtest(source, params), source)``, memoized on the backtest's own key.
 
     For pages: ``render`` turns a plain result into what the page shows, and must return
@@ -380,13 +430,20 @@ def backtest_view(source: Mapping[str, Any] | None, params: Mapping[str, Any] | 
     key = _cache_key(kind, source, data.fingerprint, strategy.to_dict())
     view = _views().get(key)
     if view is None:
-        view = _memoized(kind, source, data.fingerprint, strategy.to_dict(),
-                         lambda: render(backtest(source, strategy.to_dict()), source))
+        view = _memoized(
+            kind,
+            source,
+            data.fingerprint,
+            strategy.to_dict(),
+            lambda: render(backtest(source, strategy.to_dict()), source),
+        )
         _views().put(key, view)
     return view
 
 
-def stocks(source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None) -> dict[str, Any]:
+def stocks(
+    source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None
+) -> dict[str, Any]:
     """Per-stock analysis of ``symbols`` over [start, end] (``engine.analyze_stocks``), as plain data."""
     source = resolve_source(source)
     cleaned = clean_symbols(symbols)
@@ -395,8 +452,13 @@ def stocks(source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any 
         raise engine.ParameterError(f"start ({start_date}) must be before end ({end_date})")
     data = get_market_data(source)
     payload = {"symbols": cleaned, "start": str(start_date), "end": str(end_date)}
-    return _memoized("stocks", source, data.fingerprint, payload,
-                     lambda: to_plain(engine.analyze_stocks(data.prices, cleaned, start=start_date, end=end_date)))
+    return _memoized(
+        "stocks",
+        source,
+        data.fingerprint,
+        payload,
+        lambda: to_plain(engine.analyze_stocks(data.prices, cleaned, start=start_date, end=end_date)),
+    )
 
 
 def clean_symbols(symbols: Sequence[str] | str | None) -> list[str]:
@@ -438,9 +500,13 @@ def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | Non
     return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
 
 
-def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | None,
-          grid: Mapping[str, Sequence[Any]], on_progress: ProgressFn | None = None,
-          should_cancel: CancelFn | None = None) -> dict[str, Any]:
+def sweep(
+    source: Mapping[str, Any] | None,
+    base_params: Mapping[str, Any] | None,
+    grid: Mapping[str, Sequence[Any]],
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> dict[str, Any]:
     """Run a parameter sweep; returns ``columns``, ``records`` (one per configuration),
     ``deflated_sharpe``, ``executor``, ``n_runs``, ``n_failed``, ``best`` (row of the best
     Sharpe), ``elapsed_s``, ``base`` (validated base parameters) and ``grid`` (plain data)."""
@@ -450,12 +516,23 @@ def sweep(source: Mapping[str, Any] | None, base_params: Mapping[str, Any] | Non
     data = get_market_data(source, benchmark=base.benchmark)
 
     def compute() -> dict[str, Any]:
-        result = engine.run_sweep(data, checked_grid, base=base, executor=executor(_grid_size(checked_grid)),
-                                  on_progress=on_progress, should_cancel=should_cancel)
-        return {**sweep_to_plain(result), "base": base.to_dict(),
-                "grid": to_plain(getattr(result, "grid", None) or checked_grid)}
+        result = engine.run_sweep(
+            data,
+            checked_grid,
+            base=base,
+            executor=executor(_grid_size(checked_grid)),
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+        )
+        return {
+            **sweep_to_plain(result),
+            "base": base.to_dict(),
+            "grid": to_plain(getattr(result, "grid", None) or checked_grid),
+        }
 
-    return _memoized("sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked_grid}, compute)
+    return _memoized(
+        "sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked_grid}, compute
+    )
 
 
 def _check_grid(grid: Any) -> dict[str, list[Any]]:
@@ -499,7 +576,10 @@ def cluster() -> dict[str, Any]:
     """``engine.cluster_status()`` as plain data (mode, nodes, CPUs, memory, object store)."""
     if app_config().ENGINE_EXECUTOR == "serial":
         # Not even a status query: it would join whatever cluster this host happens to run.
-        return {"mode": "not used", "detail": "ENGINE_EXECUTOR=serial: sweeps and robustness runs use this process"}
+        return {
+            "mode": "not used",
+            "detail": "ENGINE_EXECUTOR=serial: sweeps and robustness runs use this process",
+        }
     return to_plain(engine.cluster_status())
 
 

@@ -61,10 +61,14 @@ def conforms(value: Any, shape: Any) -> bool:
         return isinstance(value, list) and all(conforms(item, shape.item) for item in value)
     if isinstance(shape, MapOf):
         return isinstance(value, dict) and all(
-            isinstance(key, str) and conforms(item, shape.value) for key, item in value.items())
+            isinstance(key, str) and conforms(item, shape.value) for key, item in value.items()
+        )
     if isinstance(shape, Record):
-        return (isinstance(value, dict) and shape.required <= value.keys()
-                and all(conforms(value[key], field) for key, field in shape.fields.items() if key in value))
+        return (
+            isinstance(value, dict)
+            and shape.required <= value.keys()
+            and all(conforms(value[key], field) for key, field in shape.fields.items() if key in value)
+        )
     raise TypeError(f"not a shape: {shape!r}")
 
 
@@ -80,31 +84,40 @@ def read_store(value: Any, shape: Any, *, name: str) -> Any:
     """``value`` when it has ``shape``, else None (a warning names the Store ``name``)."""
     if value is None or conforms(value, shape):
         return value
-    log.warning("ignored a %s value of an unexpected shape (%s) sent by the browser", name,
-                type(value).__name__)
+    log.warning(
+        "ignored a %s value of an unexpected shape (%s) sent by the browser", name, type(value).__name__
+    )
     return None
 
 
 # ----- the shapes the pages write -----------------------------------------------------------
 
-ACTIVE_CELL = Record({"row": int, "column": int, "column_id": str, "row_id": int}, required=frozenset({"row_id"}))
+ACTIVE_CELL = Record(
+    {"row": int, "column": int, "column_id": str, "row_id": int}, required=frozenset({"row_id"})
+)
 
-SWEEP_RESULT = Record({
-    "records": ListOf(MapOf(SCALAR)),
-    "columns": ListOf(str),
-    "grid": MapOf(ListOf(SCALAR)),
-    "base": MapOf(SCALAR),
-    "best": (int, NONE),
-    "n_runs": (int, NONE),
-    "n_failed": (int, NONE),
-    "elapsed_s": (float, NONE),
-    "executor": (str, NONE),
-    "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
-    "source": MapOf(SCALAR),
-}, required=frozenset({"records", "grid"}))
+SWEEP_RESULT = Record(
+    {
+        "records": ListOf(MapOf(SCALAR)),
+        "columns": ListOf(str),
+        "grid": MapOf(ListOf(SCALAR)),
+        "base": MapOf(SCALAR),
+        "best": (int, NONE),
+        "n_runs": (int, NONE),
+        "n_failed": (int, NONE),
+        "elapsed_s": (float, NONE),
+        "executor": (str, NONE),
+        "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
+        "source": MapOf(SCALAR),
+    },
+    required=frozenset({"records", "grid"}),
+)
 
-BACKTEST_RUN = Record({"source": MapOf(SCALAR), "params": MapOf(SCALAR)},
-                      required=frozenset({"source", "params"}))
+BACKTEST_RUN = Record(
+    {"source": MapOf(SCALAR), "params": MapOf(SCALAR)}, required=frozenset({"source", "params"})
+)
 
-STOCKS_RUN = Record({"source": MapOf(SCALAR), "symbols": ListOf(str), "start": (str, NONE), "end": (str, NONE)},
-                    required=frozenset({"source", "symbols"}))
+STOCKS_RUN = Record(
+    {"source": MapOf(SCALAR), "symbols": ListOf(str), "start": (str, NONE), "end": (str, NONE)},
+    required=frozenset({"source", "symbols"}),
+)

@@ -6,7 +6,35 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are privat
 
 from __future__ import annotations
 
-from ._errors import (
+from engine._version import __version__
+from engine.analytics.metrics import METRIC_NAMES, compute_metrics, drawdown_info
+from engine.analytics.statistics import deflated_sharpe_ratio, expected_max_sharpe, probabilistic_sharpe_ratio
+from engine.analytics.stocks import StockAnalysis, analyze_stocks
+from engine.backtest.core import (
+    PreparedData,
+    backtest_metrics,
+    eligible_symbols_by_period,
+    prepare,
+    run_backtest,
+    run_prepared,
+    selection_returns,
+)
+from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
+from engine.data.demo import DemoProvider
+from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
+from engine.data.providers import DataProvider, load_market_data, provider_from_env
+from engine.data.types import (
+    COUNT_COLUMNS,
+    SENTIMENT_COLUMNS,
+    DroppedRows,
+    MarketData,
+    SourceInfo,
+    ValidationReport,
+    fingerprint_frames,
+)
+from engine.data.validation import PathOrBytes
+from engine.data.yahoo import YahooProvider
+from engine.errors import (
     Cancelled,
     ClusterUnavailableError,
     DataUnavailableError,
@@ -14,7 +42,17 @@ from ._errors import (
     EngineError,
     ParameterError,
 )
-from ._params import (
+from engine.execution.cluster import (
+    ClusterStatus,
+    RayExecutor,
+    cluster_status,
+    get_executor,
+    shutdown_embedded_cluster,
+)
+from engine.jobs import Executor, SerialExecutor
+from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
+from engine.research.sweep import SweepResult, parse_grid, run_sweep
+from engine.strategy.params import (
     AGGREGATIONS,
     PARAM_NAMES,
     REBALANCES,
@@ -24,51 +62,8 @@ from ._params import (
     StrategyParams,
     is_ticker,
 )
-from ._types import (
-    COUNT_COLUMNS,
-    METRIC_NAMES,
-    SENTIMENT_COLUMNS,
-    BacktestResult,
-    DroppedRows,
-    Manifest,
-    MarketData,
-    SourceInfo,
-    ValidationReport,
-    fingerprint_frames,
-    result_from_plain,
-    result_to_plain,
-)
-from ._executor import Executor, SerialExecutor
-from ._validation import PathOrBytes
-from ._demo import DemoProvider
-from ._files import FileProvider, load_prices_file, load_sentiment_csv
-from ._providers import DataProvider, load_market_data, provider_from_env
-from ._yahoo import YahooProvider
-from ._metrics import compute_metrics, drawdown_info
-from ._signals import signal_table
-from ._weights import compute_weights
-from ._backtest import (
-    PreparedData,
-    backtest_metrics,
-    eligible_symbols_by_period,
-    prepare,
-    run_backtest,
-    run_prepared,
-    selection_returns,
-)
-from ._stocks import StockAnalysis, analyze_stocks
-from ._ray import ClusterStatus, RayExecutor, cluster_status, get_executor, shutdown_embedded_cluster
-from ._sweep import SweepResult, parse_grid, run_sweep
-from ._robustness import (
-    ConfidenceInterval,
-    RandomBaseline,
-    RobustnessReport,
-    deflated_sharpe_ratio,
-    expected_max_sharpe,
-    probabilistic_sharpe_ratio,
-    robustness_report,
-)
-from ._version import __version__
+from engine.strategy.signals import signal_table
+from engine.strategy.weights import compute_weights
 
 __all__ = [
     "AGGREGATIONS",

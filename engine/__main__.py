@@ -1,8 +1,8 @@
-"""``python -m engine``: see ``engine._cli``."""
+"""``python -m engine``: see ``engine.cli``."""
 
 from __future__ import annotations
 
-from ._cli import main
+from engine.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -34,9 +34,13 @@ register_page(__name__, path="/", name="Backtest", title="Backtest · Sentiment 
 
 PREFIX = "backtest"
 SESSION_SOURCE = "session-source"
-GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True,
-                                                   "modeBarButtonsToRemove": ("select2d", "lasso2d",
-                                                                              "autoScale2d")})
+GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType(
+    {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToRemove": ("select2d", "lasso2d", "autoScale2d"),
+    }
+)
 # (metric, card title, format) in the order the cards are shown.
 HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("total_return", "Total return", "pct"),
@@ -61,58 +65,122 @@ def _field_inputs(kind: type) -> list[Any]:
 
 def layout(**query: Any) -> html.Div:
     params, messages = url_state.read_query(query)
-    link_notes = dbc.Alert([html.Strong("Some settings in the link were ignored"),
-                            html.Ul([html.Li(m) for m in messages], className="mb-0")],
-                           color="warning", className="small") if messages else None
-    form = dbc.Card(dbc.CardBody([
-        html.Div([
-            html.H5("Strategy", className="card-title me-auto mb-0"),
-            dbc.Button("Run backtest", id=f"{PREFIX}-run", color="primary", size="sm"),
-        ], className="d-flex align-items-center mb-2"),
-        html.Div(id=f"{PREFIX}-form-status", className="small text-danger", role="status"),
-        link_notes,
-        forms.strategy_form(PREFIX, params),
-    ]), className="spl-form-card shadow-sm")
-    results_header = html.Div([
-        html.H5("Results", className="me-auto mb-0"),
-        dbc.ButtonGroup([
-            dbc.Button(f"{label} CSV", id=f"{PREFIX}-download-{label}-button", color="secondary",
-                       outline=True,
-                       size="sm", disabled=True) for label in DOWNLOADS
-        ], size="sm"),
-    ], className="d-flex align-items-center flex-wrap gap-2 mb-2")
-    robustness = dbc.Card(dbc.CardBody([
-        html.Div([
-            html.H5("Robustness", className="me-auto mb-0"),
-            dbc.Button("Run robustness checks", id=f"{PREFIX}-robustness-run", color="secondary", size="sm",
-                       disabled=True),
-        ], className="d-flex align-items-center mb-2"),
-        html.P("Bootstrap confidence intervals of the Sharpe ratio and the excess return, and where the "
-               "strategy ranks among random portfolios drawn from the same eligible symbols.",
-               className="small text-muted"),
-        dcc.Loading(html.Div(id=f"{PREFIX}-robustness"), type="default"),
-    ]), className="mt-3 shadow-sm")
-    return html.Div([
-        dcc.Location(id=f"{PREFIX}-location", refresh=False),
-        dcc.Store(id=f"{PREFIX}-autorun", data=bool(params)),
-        dcc.Store(id=f"{PREFIX}-run-state"),
-        *[dcc.Download(id=f"{PREFIX}-download-{label}") for label in DOWNLOADS],
-        dbc.Row([
-            dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
-            dbc.Col([
-                results_header,
-                dcc.Loading(html.Div(html.P(EMPTY_HINT, className="text-muted"), id=f"{PREFIX}-results"),
-                            type="default", delay_show=150),
-                robustness,
-            ], xs=12, lg=8, xxl=9),
-        ], className="g-3"),
-    ], className="spl-page-backtest")
+    link_notes = (
+        dbc.Alert(
+            [
+                html.Strong("Some settings in the link were ignored"),
+                html.Ul([html.Li(m) for m in messages], className="mb-0"),
+            ],
+            color="warning",
+            className="small",
+        )
+        if messages
+        else None
+    )
+    form = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H5("Strategy", className="card-title me-auto mb-0"),
+                        dbc.Button("Run backtest", id=f"{PREFIX}-run", color="primary", size="sm"),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                html.Div(id=f"{PREFIX}-form-status", className="small text-danger", role="status"),
+                link_notes,
+                forms.strategy_form(PREFIX, params),
+            ]
+        ),
+        className="spl-form-card shadow-sm",
+    )
+    results_header = html.Div(
+        [
+            html.H5("Results", className="me-auto mb-0"),
+            dbc.ButtonGroup(
+                [
+                    dbc.Button(
+                        f"{label} CSV",
+                        id=f"{PREFIX}-download-{label}-button",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                    )
+                    for label in DOWNLOADS
+                ],
+                size="sm",
+            ),
+        ],
+        className="d-flex align-items-center flex-wrap gap-2 mb-2",
+    )
+    robustness = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H5("Robustness", className="me-auto mb-0"),
+                        dbc.Button(
+                            "Run robustness checks",
+                            id=f"{PREFIX}-robustness-run",
+                            color="secondary",
+                            size="sm",
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                html.P(
+                    "Bootstrap confidence intervals of the Sharpe ratio and the excess return, and where the "
+                    "strategy ranks among random portfolios drawn from the same eligible symbols.",
+                    className="small text-muted",
+                ),
+                dcc.Loading(html.Div(id=f"{PREFIX}-robustness"), type="default"),
+            ]
+        ),
+        className="mt-3 shadow-sm",
+    )
+    return html.Div(
+        [
+            dcc.Location(id=f"{PREFIX}-location", refresh=False),
+            dcc.Store(id=f"{PREFIX}-autorun", data=bool(params)),
+            dcc.Store(id=f"{PREFIX}-run-state"),
+            *[dcc.Download(id=f"{PREFIX}-download-{label}") for label in DOWNLOADS],
+            dbc.Row(
+                [
+                    dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
+                    dbc.Col(
+                        [
+                            results_header,
+                            dcc.Loading(
+                                html.Div(html.P(EMPTY_HINT, className="text-muted"), id=f"{PREFIX}-results"),
+                                type="default",
+                                delay_show=150,
+                            ),
+                            robustness,
+                        ],
+                        xs=12,
+                        lg=8,
+                        xxl=9,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ],
+        className="spl-page-backtest",
+    )
 
 
 # ``/backtest`` shows the same page, query string included (``redirect_from`` would drop the
 # query). As a path template it stays out of the navbar, which lists plain paths only.
-register_page(f"{__name__}_alias", path_template="/backtest", layout=layout, name="Backtest (alias)",
-              title="Backtest · Sentiment Portfolio Lab", order=99)
+register_page(
+    f"{__name__}_alias",
+    path_template="/backtest",
+    layout=layout,
+    name="Backtest (alias)",
+    title="Backtest · Sentiment Portfolio Lab",
+    order=99,
+)
 
 
 # ----------------------------------------------------------------- validation as the user types
@@ -128,8 +196,11 @@ def validate_form(*values: Any) -> list[Any]:
     errors = forms.field_errors(forms.form_mapping(values))
     bad = [name for name in forms.FIELD_NAMES if errors[name]]
     status = f"Fix {len(bad)} field{'s' if len(bad) > 1 else ''} to run." if bad else ""
-    return ([bool(errors[n]) for n in forms.FIELD_NAMES] + [errors[n] for n in forms.FIELD_NAMES]
-            + [bool(bad), status])
+    return (
+        [bool(errors[n]) for n in forms.FIELD_NAMES]
+        + [errors[n] for n in forms.FIELD_NAMES]
+        + [bool(bad), status]
+    )
 
 
 # ----------------------------------------------------------------- run
@@ -159,12 +230,22 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, *values: Any) -> tu
         source = services.resolve_source(store)
         section = services.backtest_view(source, params.to_dict(), render_results, version=VIEW_VERSION)
     except engine.EngineError as exc:
-        return (components.error_alert(str(exc), title="Cannot run this backtest"), None, no_update,
-                *disabled, None)
+        return (
+            components.error_alert(str(exc), title="Cannot run this backtest"),
+            None,
+            no_update,
+            *disabled,
+            None,
+        )
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("backtest failed")
-        return (components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
-                None, no_update, *disabled, None)
+        return (
+            components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
+            None,
+            no_update,
+            *disabled,
+            None,
+        )
     search = "?" + url_state.params_to_query(params.to_dict())
     state = {"source": source, "params": params.to_dict()}
     return (section, state, search, *(False,) * (len(DOWNLOADS) + 1), None)
@@ -210,23 +291,37 @@ def metric_cards(result: Mapping[str, Any]) -> dbc.Row:
     metrics = result.get("metrics") or {}
     bench = result.get("benchmark_metrics") or {}
     benchmark_name = (result.get("manifest") or {}).get("params", {}).get("benchmark", "Benchmark")
-    cards = [components.metric_card(title, metrics.get(key), bench.get(key), fmt,
-                                    benchmark_label=benchmark_name)
-             for key, title, fmt in HEADLINE_METRICS]
+    cards = [
+        components.metric_card(title, metrics.get(key), bench.get(key), fmt, benchmark_label=benchmark_name)
+        for key, title, fmt in HEADLINE_METRICS
+    ]
     beta = components.format_value(metrics.get("beta"), "ratio")
     alpha = components.format_value(metrics.get("alpha"), "pct")
-    cards.insert(6, dbc.Card(dbc.CardBody([
-        html.Div("Beta / alpha (annual)", className="spl-metric-title text-muted small"),
-        html.Div(f"{beta} / {alpha}", className="spl-metric-value fs-4 fw-semibold"),
-        html.Div(f"against {benchmark_name}", className="spl-metric-benchmark small text-muted"),
-    ], className="p-2"), className="spl-metric-card h-100"))
-    return dbc.Row([dbc.Col(card, xs=6, md=3, className="mb-2") for card in cards],
-                   className="g-2 mb-2", id=f"{PREFIX}-metric-cards")
+    cards.insert(
+        6,
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div("Beta / alpha (annual)", className="spl-metric-title text-muted small"),
+                    html.Div(f"{beta} / {alpha}", className="spl-metric-value fs-4 fw-semibold"),
+                    html.Div(f"against {benchmark_name}", className="spl-metric-benchmark small text-muted"),
+                ],
+                className="p-2",
+            ),
+            className="spl-metric-card h-100",
+        ),
+    )
+    return dbc.Row(
+        [dbc.Col(card, xs=6, md=3, className="mb-2") for card in cards],
+        className="g-2 mb-2",
+        id=f"{PREFIX}-metric-cards",
+    )
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG),
-                     className="spl-graph")
+    return dcc.Graph(
+        id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph"
+    )
 
 
 def run_summary(result: Mapping[str, Any]) -> html.Div:
@@ -236,13 +331,18 @@ def run_summary(result: Mapping[str, Any]) -> html.Div:
     dates = returns.get("date") or []
     span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no trading days"
     pieces = [
-        (f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
-         f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
-         f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"),
+        (
+            f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
+            f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
+            f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"
+        ),
         span,
         f"data: {manifest.get('data_source', '')}"
-        + (" (SYNTHETIC)" if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
-           else ""),
+        + (
+            " (SYNTHETIC)"
+            if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
+            else ""
+        ),
         f"fingerprint {manifest.get('fingerprint', '')}",
     ]
     return html.Div(" · ".join(pieces), className="small text-muted mb-2", id=f"{PREFIX}-run-summary")
@@ -261,14 +361,18 @@ def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> lis
             "Eligible-universe benchmark: total return "
             f"{components.format_value(universe.get('total_return'), 'pct')}, "
             f"Sharpe {components.format_value(universe.get('sharpe'), 'ratio')}.",
-            className="small text-muted mb-2"),
+            className="small text-muted mb-2",
+        ),
         components.warning_list(warnings),
         _graph("cumulative", figures.cumulative_returns_figure(returns)),
         _graph("drawdown", figures.drawdown_figure(returns, result.get("drawdown"))),
-        dbc.Row([
-            dbc.Col(_graph("monthly", figures.monthly_heatmap_figure(returns)), xs=12, xl=6),
-            dbc.Col(_graph("turnover", figures.turnover_figure(result.get("periods"))), xs=12, xl=6),
-        ], className="g-2"),
+        dbc.Row(
+            [
+                dbc.Col(_graph("monthly", figures.monthly_heatmap_figure(returns)), xs=12, xl=6),
+                dbc.Col(_graph("turnover", figures.turnover_figure(result.get("periods"))), xs=12, xl=6),
+            ],
+            className="g-2",
+        ),
         _graph("rolling", figures.rolling_figure(returns, risk_free=risk_free)),
         _graph("holdings", figures.holdings_figure(result.get("holdings"))),
     ]
@@ -297,24 +401,29 @@ def returns_csv(result: Mapping[str, Any]) -> str:
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
     frame = pd.DataFrame(result.get("holdings") or {})
-    return csv_export.frame_to_csv(frame, header=_header(result,
-                                                         "holdings per period (target weights at entry)"))
+    return csv_export.frame_to_csv(
+        frame, header=_header(result, "holdings per period (target weights at entry)")
+    )
 
 
 def metrics_csv(result: Mapping[str, Any]) -> str:
     names = list(engine.METRIC_NAMES)
-    frame = pd.DataFrame({
-        "metric": names,
-        "strategy": [(result.get("metrics") or {}).get(n) for n in names],
-        "benchmark": [(result.get("benchmark_metrics") or {}).get(n) for n in names],
-        "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
-    })
-    return csv_export.frame_to_csv(frame, header=_header(result,
-                                                         "performance metrics (252-day annualisation)"))
+    frame = pd.DataFrame(
+        {
+            "metric": names,
+            "strategy": [(result.get("metrics") or {}).get(n) for n in names],
+            "benchmark": [(result.get("benchmark_metrics") or {}).get(n) for n in names],
+            "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
+        }
+    )
+    return csv_export.frame_to_csv(
+        frame, header=_header(result, "performance metrics (252-day annualisation)")
+    )
 
 
 _CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
-    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv})
+    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv}
+)
 
 
 def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -324,8 +433,11 @@ def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | Non
         return None
     result = services.backtest(state.get("source"), state.get("params"))
     fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
-    return {"content": _CSV_BUILDERS[kind](result), "filename": f"backtest_{kind}_{fingerprint}.csv",
-                "type": "text/csv"}
+    return {
+        "content": _CSV_BUILDERS[kind](result),
+        "filename": f"backtest_{kind}_{fingerprint}.csv",
+        "type": "text/csv",
+    }
 
 
 def _register_download(kind: str) -> None:
@@ -371,7 +483,8 @@ def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any
     except Exception:
         log.exception("robustness failed")
         return components.error_alert(
-            "the robustness checks failed unexpectedly (details are in the server log)")
+            "the robustness checks failed unexpectedly (details are in the server log)"
+        )
     return robustness_section(report)
 
 
@@ -379,7 +492,9 @@ def _interval(block: Mapping[str, Any] | None, fmt: str) -> str:
     """``estimate [low, high] (95% CI)`` of an ``engine`` ConfidenceInterval in plain form."""
     if not isinstance(block, Mapping):
         return components.MISSING
-    estimate, low, high = (components.format_value(block.get(key), fmt) for key in ("estimate", "low", "high"))
+    estimate, low, high = (
+        components.format_value(block.get(key), fmt) for key in ("estimate", "low", "high")
+    )
     text = f"{estimate} [{low}, {high}]"
     level = block.get("level")
     if isinstance(level, (int, float)):
@@ -392,26 +507,41 @@ def robustness_section(report: Mapping[str, Any]) -> html.Div:
     random_block = report.get("random_portfolios") or {}
     rows = [
         ("Sharpe ratio (stationary bootstrap)", _interval(report.get("sharpe_ci"), "ratio")),
-        ("Annual excess return over the benchmark (bootstrap)",
-         _interval(report.get("excess_return_ci"), "pct")),
-        ("Probabilistic Sharpe ratio (P[true Sharpe > 0])",
-         components.format_value(report.get("probabilistic_sharpe"), "{:.3f}")),
-        ("Sharpe percentile among random portfolios",
-         components.format_value(random_block.get("percentile"), "{:.1f} / 100")),
-        ("p-value (share of random portfolios with a Sharpe at least as high)",
-         components.format_value(random_block.get("p_value"), "{:.3f}")),
+        (
+            "Annual excess return over the benchmark (bootstrap)",
+            _interval(report.get("excess_return_ci"), "pct"),
+        ),
+        (
+            "Probabilistic Sharpe ratio (P[true Sharpe > 0])",
+            components.format_value(report.get("probabilistic_sharpe"), "{:.3f}"),
+        ),
+        (
+            "Sharpe percentile among random portfolios",
+            components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
+        ),
+        (
+            "p-value (share of random portfolios with a Sharpe at least as high)",
+            components.format_value(random_block.get("p_value"), "{:.3f}"),
+        ),
         ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
     ]
     histogram = figures.distribution_figure(
-        random_block.get("sharpes"), random_block.get("strategy_sharpe"),
-        title="Sharpe ratio of random portfolios (same eligible symbols and dates)")
-    footer = (f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
-              f"{components.format_value(report.get('block_length'), '{:g}')} days, "
-              f"seed {report.get('seed', '')}, "
-              f"executor {report.get('executor', '')}.")
-    return html.Div([
-        components.key_value_table(rows, class_name="spl-robustness-table"),
-        components.warning_list([str(n) for n in report.get("notes") or []]),
-        _graph("robustness", histogram),
-        html.Div(footer, className="small text-muted"),
-    ], id=f"{PREFIX}-robustness-result")
+        random_block.get("sharpes"),
+        random_block.get("strategy_sharpe"),
+        title="Sharpe ratio of random portfolios (same eligible symbols and dates)",
+    )
+    footer = (
+        f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
+        f"{components.format_value(report.get('block_length'), '{:g}')} days, "
+        f"seed {report.get('seed', '')}, "
+        f"executor {report.get('executor', '')}."
+    )
+    return html.Div(
+        [
+            components.key_value_table(rows, class_name="spl-robustness-table"),
+            components.warning_list([str(n) for n in report.get("notes") or []]),
+            _graph("robustness", histogram),
+            html.Div(footer, className="small text-muted"),
+        ],
+        id=f"{PREFIX}-robustness-result",
+    )

@@ -22,59 +22,107 @@ log = logging.getLogger(__name__)
 
 register_page(__name__, path="/data", name="Data", title="Data · Sentiment Portfolio Lab", order=4)
 
-SENTIMENT_HELP = ("A CSV with the columns date, symbol, twitterPosts, twitterComments, twitterLikes, "
-                  "twitterImpressions, twitterSentiment (one row per symbol and day).")
-PRICES_HELP = ("Optional: adjusted closes, either wide (a date column and one column per ticker) or long "
-               "(date, symbol, close), as CSV or Parquet. It must include the benchmark (QQQ). "
-               "Without it, prices come from Yahoo Finance, which needs network access.")
+SENTIMENT_HELP = (
+    "A CSV with the columns date, symbol, twitterPosts, twitterComments, twitterLikes, "
+    "twitterImpressions, twitterSentiment (one row per symbol and day)."
+)
+PRICES_HELP = (
+    "Optional: adjusted closes, either wide (a date column and one column per ticker) or long "
+    "(date, symbol, close), as CSV or Parquet. It must include the benchmark (QQQ). "
+    "Without it, prices come from Yahoo Finance, which needs network access."
+)
 
 
 def layout(**_query: Any) -> html.Div:
     max_bytes = services.app_config().MAX_UPLOAD_BYTES
     limit = f"{max_bytes / 2**20:g} MiB"
-    return html.Div([
-        html.H2("Data"),
-        dbc.Card(dbc.CardBody([
-            html.H5("Active data source for this session"),
-            dcc.Loading(html.Div(id="data-active"), type="dot"),
-            dbc.Button("Back to default data", id="data-use-default", color="secondary", outline=True,
-                       size="sm", className="mt-2"),
-        ]), className="mb-4"),
-        dbc.Row([
-            dbc.Col(_upload_box("data-upload-sentiment", "Sentiment CSV", SENTIMENT_HELP, limit, max_bytes), md=6),
-            dbc.Col(_upload_box("data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes), md=6),
-        ], className="mb-3 g-3"),
-        dcc.Store(id="data-candidate"),
-        # An input inside this page: Dash fires callbacks for inputs the page inserts, not for
-        # the shell's session-source, so without it the active-source panel would stay empty.
-        dcc.Store(id="data-page-init", data=True),
-        html.Div([
-            dbc.Button("Use this data for my runs", id="data-use-upload", color="primary", disabled=True,
-                       className="me-2"),
-            html.Span("Upload a sentiment CSV first; it is checked on the server.", className="small text-muted"),
-        ], className="mb-3"),
-        html.Div(id="data-choice-message"),
-        dcc.Loading(html.Div(id="data-validation"), type="default"),
-    ], className="spl-page-data")
+    return html.Div(
+        [
+            html.H2("Data"),
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.H5("Active data source for this session"),
+                        dcc.Loading(html.Div(id="data-active"), type="dot"),
+                        dbc.Button(
+                            "Back to default data",
+                            id="data-use-default",
+                            color="secondary",
+                            outline=True,
+                            size="sm",
+                            className="mt-2",
+                        ),
+                    ]
+                ),
+                className="mb-4",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _upload_box(
+                            "data-upload-sentiment", "Sentiment CSV", SENTIMENT_HELP, limit, max_bytes
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        _upload_box(
+                            "data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="mb-3 g-3",
+            ),
+            dcc.Store(id="data-candidate"),
+            # An input inside this page: Dash fires callbacks for inputs the page inserts, not for
+            # the shell's session-source, so without it the active-source panel would stay empty.
+            dcc.Store(id="data-page-init", data=True),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Use this data for my runs",
+                        id="data-use-upload",
+                        color="primary",
+                        disabled=True,
+                        className="me-2",
+                    ),
+                    html.Span(
+                        "Upload a sentiment CSV first; it is checked on the server.",
+                        className="small text-muted",
+                    ),
+                ],
+                className="mb-3",
+            ),
+            html.Div(id="data-choice-message"),
+            dcc.Loading(html.Div(id="data-validation"), type="default"),
+        ],
+        className="spl-page-data",
+    )
 
 
 def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_bytes: int) -> html.Div:
-    return html.Div([
-        html.H5(title),
-        dcc.Upload(
-            id=upload_id,
-            children=html.Div(["Drag and drop or ", html.A("choose a file", href="#"), f" (at most {limit})"]),
-            # The browser drops larger files before sending them (the server checks again).
-            max_size=max_bytes,
-            className_reject="spl-upload spl-upload-reject",
-            multiple=False,
-            accept=".csv,.txt,.parquet,.pq,text/csv",
-            className="spl-upload",
-        ),
-        html.Div(id=f"{upload_id}-name", className="small text-muted mt-1"),
-        html.P([help_text, f" Files larger than {limit} are ignored by the browser (nothing happens)."],
-               className="small text-muted mt-1"),
-    ])
+    return html.Div(
+        [
+            html.H5(title),
+            dcc.Upload(
+                id=upload_id,
+                children=html.Div(
+                    ["Drag and drop or ", html.A("choose a file", href="#"), f" (at most {limit})"]
+                ),
+                # The browser drops larger files before sending them (the server checks again).
+                max_size=max_bytes,
+                className_reject="spl-upload spl-upload-reject",
+                multiple=False,
+                accept=".csv,.txt,.parquet,.pq,text/csv",
+                className="spl-upload",
+            ),
+            html.Div(id=f"{upload_id}-name", className="small text-muted mt-1"),
+            html.P(
+                [help_text, f" Files larger than {limit} are ignored by the browser (nothing happens)."],
+                className="small text-muted mt-1",
+            ),
+        ]
+    )
 
 
 # ----- callbacks -------------------------------------------------------------------------
@@ -92,8 +140,12 @@ def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_byte
     State("data-upload-prices", "filename"),
     prevent_initial_call=True,
 )
-def validate_upload(sentiment_contents: str | None, prices_contents: str | None,
-                    sentiment_filename: str | None, prices_filename: str | None) -> tuple[Any, ...]:
+def validate_upload(
+    sentiment_contents: str | None,
+    prices_contents: str | None,
+    sentiment_filename: str | None,
+    prices_filename: str | None,
+) -> tuple[Any, ...]:
     """Validate whatever was uploaded; a usable data set becomes the candidate."""
     names = (_file_label(sentiment_filename), _file_label(prices_filename))
     if not sentiment_contents:
@@ -102,21 +154,32 @@ def validate_upload(sentiment_contents: str | None, prices_contents: str | None,
     try:
         sentiment = services.decode_upload(sentiment_contents, what="sentiment file")
         prices = services.decode_upload(prices_contents, what="price file") if prices_contents else None
-        saved = services.save_upload(sentiment, prices, {"sentiment": sentiment_filename or "",
-                                                         "prices": prices_filename or ""})
+        saved = services.save_upload(
+            sentiment, prices, {"sentiment": sentiment_filename or "", "prices": prices_filename or ""}
+        )
     except engine.EngineError as exc:
         return None, components.error_alert(str(exc), title="This file cannot be used"), True, *names
     except Exception:  # unexpected: log it, show a sentence, keep the app working
         log.exception("validating an upload failed")
-        return None, components.error_alert("the upload could not be processed (the error was logged)"), True, *names
+        return (
+            None,
+            components.error_alert("the upload could not be processed (the error was logged)"),
+            True,
+            *names,
+        )
     info = saved["info"]
-    body = html.Div([
-        components.info_alert(f"{info['label']} is valid: {saved['sentiment_report']['rows_kept']:,} sentiment "
-                              f"rows kept, {len(info['report']['symbols'])} symbols. "
-                              "Click “Use this data for my runs” to switch to it."),
-        html.H5("Validation report"),
-        components.report_table(info["report"]),
-    ], className="data-upload-report")
+    body = html.Div(
+        [
+            components.info_alert(
+                f"{info['label']} is valid: {saved['sentiment_report']['rows_kept']:,} sentiment "
+                f"rows kept, {len(info['report']['symbols'])} symbols. "
+                "Click “Use this data for my runs” to switch to it."
+            ),
+            html.H5("Validation report"),
+            components.report_table(info["report"]),
+        ],
+        className="data-upload-report",
+    )
     return saved["source"], body, False, *names
 
 
@@ -160,9 +223,14 @@ def show_active(store: Any, _page_init: Any = None) -> Any:
     if info.get("detail"):
         lines.append(html.Div(info["detail"], className="small text-muted mb-2"))
     if info.get("synthetic"):
-        lines.append(dbc.Alert("These are synthetic demo data: made-up symbols and prices. Results show how the "
-                               "tool works, not how any real strategy performed.", color="warning",
-                               className="py-2 small"))
+        lines.append(
+            dbc.Alert(
+                "These are synthetic demo data: made-up symbols and prices. Results show how the "
+                "tool works, not how any real strategy performed.",
+                color="warning",
+                className="py-2 small",
+            )
+        )
     lines.append(html.Details([html.Summary("Validation report"), components.report_table(info["report"])]))
     return html.Div(lines)
 

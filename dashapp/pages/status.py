@@ -41,21 +41,50 @@ CLUSTER_LABELS = {
 
 
 def layout(**_query: Any) -> html.Div:
-    return html.Div([
-        html.H2("Status"),
-        html.Div(id="status-message"),
-        dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody([html.H5("Application"), html.Div(id="status-app")])), md=6),
-            dbc.Col(dbc.Card(dbc.CardBody([
-                html.H5("Cache"),
-                html.Div(id="status-cache"),
-                dbc.Button("Clear cache", id="status-clear", color="danger", outline=True, size="sm",
-                           className="me-2"),
-                dbc.Button("Refresh", id="status-refresh", color="secondary", outline=True, size="sm"),
-            ])), md=6),
-        ], className="g-3 mb-3"),
-        dbc.Card(dbc.CardBody([html.H5("Ray cluster"), dcc.Loading(html.Div(id="status-cluster"), type="dot")])),
-    ], className="spl-page-status")
+    return html.Div(
+        [
+            html.H2("Status"),
+            html.Div(id="status-message"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(dbc.CardBody([html.H5("Application"), html.Div(id="status-app")])), md=6
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H5("Cache"),
+                                    html.Div(id="status-cache"),
+                                    dbc.Button(
+                                        "Clear cache",
+                                        id="status-clear",
+                                        color="danger",
+                                        outline=True,
+                                        size="sm",
+                                        className="me-2",
+                                    ),
+                                    dbc.Button(
+                                        "Refresh",
+                                        id="status-refresh",
+                                        color="secondary",
+                                        outline=True,
+                                        size="sm",
+                                    ),
+                                ]
+                            )
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Card(
+                dbc.CardBody([html.H5("Ray cluster"), dcc.Loading(html.Div(id="status-cluster"), type="dot")])
+            ),
+        ],
+        className="spl-page-status",
+    )
 
 
 @callback(
@@ -87,8 +116,9 @@ def cluster_panel(_refresh: int | None) -> Any:
         return components.error_alert(str(exc), title="Ray cluster unavailable")
     except Exception:
         log.exception("reading the Ray cluster status failed")
-        return components.error_alert("the cluster status could not be read (the error was logged)",
-                                      title="Ray cluster unavailable")
+        return components.error_alert(
+            "the cluster status could not be read (the error was logged)", title="Ray cluster unavailable"
+        )
 
 
 def render_app(store: Any) -> Any:
@@ -107,8 +137,12 @@ def render_app(store: Any) -> Any:
     except Exception:
         log.exception("loading the session's data source failed")
         source = components.source_error_badge("could not be loaded (the error was logged)")
-    return html.Div([components.key_value_table(rows, class_name="spl-kv status-app-table"),
-                     html.Div(["This session: ", source], id="status-source")])
+    return html.Div(
+        [
+            components.key_value_table(rows, class_name="spl-kv status-app-table"),
+            html.Div(["This session: ", source], id="status-source"),
+        ]
+    )
 
 
 def render_cache() -> Any:
@@ -123,12 +157,17 @@ def render_cache() -> Any:
         ("Location", stats.get("location")),
         ("Reachable", "yes" if stats.get("available") else "no (treated as misses)"),
         ("Cached results", _or_dash(stats.get("keys"))),
-        ("Hits / misses (this worker)", f"{stats.get('hits', 0)} / {stats.get('misses', 0)}"
-                                        + (f" ({hit_rate:.0%} hits)" if hit_rate is not None else "")),
+        (
+            "Hits / misses (this worker)",
+            f"{stats.get('hits', 0)} / {stats.get('misses', 0)}"
+            + (f" ({hit_rate:.0%} hits)" if hit_rate is not None else ""),
+        ),
         ("Errors (this worker)", stats.get("errors", 0)),
         ("Uploaded data sets", _or_dash((stats.get("uploads") or {}).get("keys"))),
-        ("Loaded data sets (this worker)",
-         f"{stats.get('market_data_entries', 0)} of {stats.get('market_data_capacity', 0)}"),
+        (
+            "Loaded data sets (this worker)",
+            f"{stats.get('market_data_entries', 0)} of {stats.get('market_data_capacity', 0)}",
+        ),
     ]
     return components.key_value_table(rows, class_name="spl-kv status-cache-table")
 
@@ -137,8 +176,11 @@ def render_cluster(status: Mapping[str, Any]) -> Any:
     if not isinstance(status, Mapping):
         return html.Div(str(status))
     ordered = [k for k in CLUSTER_LABELS if k in status] + [k for k in status if k not in CLUSTER_LABELS]
-    rows = [(CLUSTER_LABELS.get(k, k.replace("_", " ").capitalize()), _format_cluster_value(k, status[k]))
-            for k in ordered if not isinstance(status[k], (list, dict))]
+    rows = [
+        (CLUSTER_LABELS.get(k, k.replace("_", " ").capitalize()), _format_cluster_value(k, status[k]))
+        for k in ordered
+        if not isinstance(status[k], (list, dict))
+    ]
     return components.key_value_table(rows, class_name="spl-kv status-cluster-table")
 
 

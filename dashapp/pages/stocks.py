@@ -57,45 +57,97 @@ def layout(**query: Any) -> html.Div:
     symbols = symbols_from_query(raw.get("symbols"))
     start = raw.get("start") if not _date_error("start", raw.get("start")) else ""
     end = raw.get("end") if not _date_error("end", raw.get("end")) else ""
-    form = dbc.Card(dbc.CardBody([
-        html.Div([
-            html.H5("Stocks", className="card-title me-auto mb-0"),
-            dbc.Button("Analyse", id=f"{PREFIX}-run", color="primary", size="sm"),
-        ], className="d-flex align-items-center mb-2"),
-        dbc.Label("Symbols", html_for=f"{PREFIX}-symbols", className="small mb-0 fw-semibold"),
-        dcc.Dropdown(id=f"{PREFIX}-symbols", options=[{"label": s, "value": s} for s in symbols],
-                     value=symbols,
-                     multi=True, placeholder="Choose symbols of the active data", className="mb-2"),
-        dbc.Row([
-            dbc.Col([dbc.Label("Start", html_for=f"{PREFIX}-start", className="small mb-0 fw-semibold"),
-                     dbc.Input(id=f"{PREFIX}-start", type="date", value=start, size="sm"),
-                     dbc.FormFeedback(id=f"{PREFIX}-start-feedback", type="invalid")], xs=6),
-            dbc.Col([dbc.Label("End", html_for=f"{PREFIX}-end", className="small mb-0 fw-semibold"),
-                     dbc.Input(id=f"{PREFIX}-end", type="date", value=end, size="sm"),
-                     dbc.FormFeedback(id=f"{PREFIX}-end-feedback", type="invalid")], xs=6),
-        ], className="g-2"),
-        html.Div(id=f"{PREFIX}-form-status", className="small text-danger mt-2", role="status"),
-    ]), className="spl-form-card shadow-sm")
-    results = html.Div([
-        html.Div([
-            html.H5("Comparison", className="me-auto mb-0"),
-            dbc.Button("Metrics CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True,
-                       size="sm",
-                       disabled=True),
-        ], className="d-flex align-items-center mb-2"),
-        dcc.Loading(html.Div(html.P("Choose symbols and press Analyse.", className="text-muted"),
-                             id=f"{PREFIX}-results"), type="default", delay_show=150),
-    ])
-    return html.Div([
-        dcc.Location(id=f"{PREFIX}-location", refresh=False),
-        dcc.Store(id=f"{PREFIX}-autorun", data=bool(symbols)),
-        dcc.Store(id=f"{PREFIX}-run-state"),
-        dcc.Download(id=f"{PREFIX}-download"),
-        dbc.Row([
-            dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
-            dbc.Col(results, xs=12, lg=8, xxl=9),
-        ], className="g-3"),
-    ], className="spl-page-stocks")
+    form = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H5("Stocks", className="card-title me-auto mb-0"),
+                        dbc.Button("Analyse", id=f"{PREFIX}-run", color="primary", size="sm"),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                dbc.Label("Symbols", html_for=f"{PREFIX}-symbols", className="small mb-0 fw-semibold"),
+                dcc.Dropdown(
+                    id=f"{PREFIX}-symbols",
+                    options=[{"label": s, "value": s} for s in symbols],
+                    value=symbols,
+                    multi=True,
+                    placeholder="Choose symbols of the active data",
+                    className="mb-2",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label(
+                                    "Start", html_for=f"{PREFIX}-start", className="small mb-0 fw-semibold"
+                                ),
+                                dbc.Input(id=f"{PREFIX}-start", type="date", value=start, size="sm"),
+                                dbc.FormFeedback(id=f"{PREFIX}-start-feedback", type="invalid"),
+                            ],
+                            xs=6,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label(
+                                    "End", html_for=f"{PREFIX}-end", className="small mb-0 fw-semibold"
+                                ),
+                                dbc.Input(id=f"{PREFIX}-end", type="date", value=end, size="sm"),
+                                dbc.FormFeedback(id=f"{PREFIX}-end-feedback", type="invalid"),
+                            ],
+                            xs=6,
+                        ),
+                    ],
+                    className="g-2",
+                ),
+                html.Div(id=f"{PREFIX}-form-status", className="small text-danger mt-2", role="status"),
+            ]
+        ),
+        className="spl-form-card shadow-sm",
+    )
+    results = html.Div(
+        [
+            html.Div(
+                [
+                    html.H5("Comparison", className="me-auto mb-0"),
+                    dbc.Button(
+                        "Metrics CSV",
+                        id=f"{PREFIX}-download-button",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                    ),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
+            dcc.Loading(
+                html.Div(
+                    html.P("Choose symbols and press Analyse.", className="text-muted"),
+                    id=f"{PREFIX}-results",
+                ),
+                type="default",
+                delay_show=150,
+            ),
+        ]
+    )
+    return html.Div(
+        [
+            dcc.Location(id=f"{PREFIX}-location", refresh=False),
+            dcc.Store(id=f"{PREFIX}-autorun", data=bool(symbols)),
+            dcc.Store(id=f"{PREFIX}-run-state"),
+            dcc.Download(id=f"{PREFIX}-download"),
+            dbc.Row(
+                [
+                    dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
+                    dbc.Col(results, xs=12, lg=8, xxl=9),
+                ],
+                className="g-3",
+            ),
+        ],
+        className="spl-page-stocks",
+    )
 
 
 # ----------------------------------------------------------------- symbol choices and validation
@@ -156,9 +208,14 @@ def validate_form(symbols: Sequence[str] | None, start: Any, end: Any) -> tuple[
     State(f"{PREFIX}-end", "value"),
     State(SESSION_SOURCE, "data"),
 )
-def run_stocks(n_clicks: int | None, autorun: bool | None, symbols: Sequence[str] | None, start: Any,
-               end: Any,
-               store: Any) -> tuple[Any, ...]:
+def run_stocks(
+    n_clicks: int | None,
+    autorun: bool | None,
+    symbols: Sequence[str] | None,
+    start: Any,
+    end: Any,
+    store: Any,
+) -> tuple[Any, ...]:
     if not n_clicks and not autorun:
         return no_update, no_update, no_update, no_update
     try:
@@ -179,18 +236,32 @@ def metrics_table(metrics: Mapping[str, Sequence[Any]] | None) -> Any:
     """One row per symbol, formatted (the CSV keeps full precision)."""
     if not metrics or not metrics.get("symbol"):
         return html.P("No metrics.", className="text-muted")
-    header = html.Thead(html.Tr([html.Th("Symbol")] + [html.Th(title, className="text-end")
-                                                       for _, title, _ in METRIC_COLUMNS]))
+    header = html.Thead(
+        html.Tr(
+            [html.Th("Symbol")] + [html.Th(title, className="text-end") for _, title, _ in METRIC_COLUMNS]
+        )
+    )
     rows = []
     for i, symbol in enumerate(metrics["symbol"]):
         cells = [html.Td(str(symbol), className="fw-semibold")]
         for key, _, fmt in METRIC_COLUMNS:
             values = metrics.get(key) or []
-            cells.append(html.Td(components.format_value(values[i] if i < len(values) else None, fmt),
-                                 className="text-end font-monospace"))
+            cells.append(
+                html.Td(
+                    components.format_value(values[i] if i < len(values) else None, fmt),
+                    className="text-end font-monospace",
+                )
+            )
         rows.append(html.Tr(cells))
-    return dbc.Table([header, html.Tbody(rows)], size="sm", striped=True, hover=True, responsive=True,
-                     id=f"{PREFIX}-metrics-table", className="mb-3")
+    return dbc.Table(
+        [header, html.Tbody(rows)],
+        size="sm",
+        striped=True,
+        hover=True,
+        responsive=True,
+        id=f"{PREFIX}-metrics-table",
+        className="mb-3",
+    )
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
@@ -201,12 +272,21 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
     return [
         metrics_table(analysis.get("metrics")),
         _graph("prices", figures.normalised_prices_figure(analysis.get("prices"))),
-        dbc.Row([
-            dbc.Col(_graph("returns", figures.return_distribution_figure(analysis.get("returns"))), xs=12,
-                    xl=6),
-            dbc.Col(_graph("correlation", figures.correlation_figure(analysis.get("correlation"))), xs=12,
-                    xl=6),
-        ], className="g-2"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    _graph("returns", figures.return_distribution_figure(analysis.get("returns"))),
+                    xs=12,
+                    xl=6,
+                ),
+                dbc.Col(
+                    _graph("correlation", figures.correlation_figure(analysis.get("correlation"))),
+                    xs=12,
+                    xl=6,
+                ),
+            ],
+            className="g-2",
+        ),
     ]
 
 
@@ -239,8 +319,11 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
         source = state.get("source")
         analysis = services.stocks(source, state.get("symbols") or [], state.get("start"), state.get("end"))
         label = services.source_info(source).get("label", "")
-        return {"content": metrics_csv(analysis, state, label), "filename": "stocks_metrics.csv",
-                    "type": "text/csv"}
+        return {
+            "content": metrics_csv(analysis, state, label),
+            "filename": "stocks_metrics.csv",
+            "type": "text/csv",
+        }
     except Exception:  # a failed download must not break the page
         log.exception("stocks download failed")
         return no_update

@@ -31,10 +31,21 @@ register_page(__name__, path="/sweep", name="Sweep", title="Sweep · Sentiment P
 PREFIX = "sweep"
 SESSION_SOURCE = "session-source"
 DEFAULT_GRID: Mapping[str, str | tuple[str, ...]] = MappingProxyType(
-    {"top_n": "3, 5, 10", "weighting": ("equal", "inverse_volatility")})
+    {"top_n": "3, 5, 10", "weighting": ("equal", "inverse_volatility")}
+)
 DEFAULT_METRIC = "sharpe"
-PERCENT_METRICS = frozenset({"total_return", "cagr", "annual_volatility", "max_drawdown", "alpha",
-                             "tracking_error", "hit_rate", "avg_turnover"})
+PERCENT_METRICS = frozenset(
+    {
+        "total_return",
+        "cagr",
+        "annual_volatility",
+        "max_drawdown",
+        "alpha",
+        "tracking_error",
+        "hit_rate",
+        "avg_turnover",
+    }
+)
 GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True})
 ERROR_COLUMN = "error"
 
@@ -65,76 +76,175 @@ def layout(**query: Any) -> html.Div:
     raw = url_state.query_values(query)
     autorun = bool(grid_text)
     grid_values = grid_text if grid_text else DEFAULT_GRID
-    link_notes = dbc.Alert([html.Strong("Some settings in the link were ignored"),
-                            html.Ul([html.Li(m) for m in messages], className="mb-0")],
-                           color="warning", className="small") if messages else None
-    controls = dbc.Card(dbc.CardBody([
-        html.Div([
-            html.H5("Sweep", className="card-title me-auto mb-0"),
-            dbc.Button("Run sweep", id=f"{PREFIX}-run", color="primary", size="sm", className="me-1"),
-            dbc.Button("Cancel", id=f"{PREFIX}-cancel", color="danger", outline=True, size="sm",
-                       disabled=True),
-        ], className="d-flex align-items-center mb-2"),
-        html.Div(id=f"{PREFIX}-grid-size", className="small text-muted mb-1", role="status"),
-        dbc.Progress(id=f"{PREFIX}-progress", value=0, label="", striped=True, animated=True,
-                     className="mb-2", style={"height": "1.25rem"}),
-        link_notes,
-        html.H6("Values to try", className="mt-2"),
-        html.P("Comma-separated values (or a multi-select); leave empty to keep the base value.",
-               className="small text-muted mb-1"),
-        dbc.Row([forms.grid_control(PREFIX, name, grid_values.get(name)) for name in forms.SWEEPABLE],
-                className="g-2"),
-        dbc.Accordion([
-            dbc.AccordionItem(forms.strategy_form(PREFIX, params), title="Base parameters (not swept)"),
-        ], start_collapsed=True, className="mt-2"),
-    ]), className="spl-form-card shadow-sm")
-    heatmap_controls = dbc.Row([
-        dbc.Col([dbc.Label("Columns", html_for=f"{PREFIX}-x", className="small mb-0"),
-                 dbc.Select(id=f"{PREFIX}-x", size="sm", value=raw.get("x"))], xs=4),
-        dbc.Col([dbc.Label("Rows", html_for=f"{PREFIX}-y", className="small mb-0"),
-                 dbc.Select(id=f"{PREFIX}-y", size="sm", value=raw.get("y"))], xs=4),
-        dbc.Col([dbc.Label("Metric", html_for=f"{PREFIX}-metric", className="small mb-0"),
-                 dbc.Select(id=f"{PREFIX}-metric", size="sm",
-                            options=[{"label": m.replace("_", " "), "value": m} for m in engine.METRIC_NAMES],
-                            value=raw.get("metric") if raw.get("metric") in engine.METRIC_NAMES
-                            else DEFAULT_METRIC)],
-                xs=4),
-    ], className="g-2 mb-2")
-    results = html.Div([
-        html.Div([
-            html.H5("Results", className="me-auto mb-0"),
-            dbc.Button("Sweep CSV", id=f"{PREFIX}-download-button", color="secondary", outline=True,
-                       size="sm", disabled=True),
-        ], className="d-flex align-items-center mb-2"),
-        html.Div(id=f"{PREFIX}-message"),
-        html.Div(id=f"{PREFIX}-summary"),
-        heatmap_controls,
-        dcc.Loading(dcc.Graph(id=f"{PREFIX}-heatmap", figure=figures.empty_figure("Heatmap", "Run a sweep"),
-                              config=dict(GRAPH_CONFIG)), type="default"),
-        html.P("Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
-               "filter with the boxes under the headers (e.g. > 1).", className="small text-muted mt-3 mb-1"),
-        dash_table.DataTable(
-            id=f"{PREFIX}-table", data=[], columns=[], sort_action="native", filter_action="native",
-            page_action="native", page_size=15, sort_by=[],
-            style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "inherit", "fontSize": "0.8rem", "padding": "4px 8px",
-                        "cursor": "pointer"},
-            style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
-            style_data_conditional=[dict(ERROR_STYLE)],
+    link_notes = (
+        dbc.Alert(
+            [
+                html.Strong("Some settings in the link were ignored"),
+                html.Ul([html.Li(m) for m in messages], className="mb-0"),
+            ],
+            color="warning",
+            className="small",
+        )
+        if messages
+        else None
+    )
+    controls = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H5("Sweep", className="card-title me-auto mb-0"),
+                        dbc.Button(
+                            "Run sweep", id=f"{PREFIX}-run", color="primary", size="sm", className="me-1"
+                        ),
+                        dbc.Button(
+                            "Cancel",
+                            id=f"{PREFIX}-cancel",
+                            color="danger",
+                            outline=True,
+                            size="sm",
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                html.Div(id=f"{PREFIX}-grid-size", className="small text-muted mb-1", role="status"),
+                dbc.Progress(
+                    id=f"{PREFIX}-progress",
+                    value=0,
+                    label="",
+                    striped=True,
+                    animated=True,
+                    className="mb-2",
+                    style={"height": "1.25rem"},
+                ),
+                link_notes,
+                html.H6("Values to try", className="mt-2"),
+                html.P(
+                    "Comma-separated values (or a multi-select); leave empty to keep the base value.",
+                    className="small text-muted mb-1",
+                ),
+                dbc.Row(
+                    [forms.grid_control(PREFIX, name, grid_values.get(name)) for name in forms.SWEEPABLE],
+                    className="g-2",
+                ),
+                dbc.Accordion(
+                    [
+                        dbc.AccordionItem(
+                            forms.strategy_form(PREFIX, params), title="Base parameters (not swept)"
+                        ),
+                    ],
+                    start_collapsed=True,
+                    className="mt-2",
+                ),
+            ]
         ),
-        html.Div(id=f"{PREFIX}-failed", className="mt-3"),
-    ])
-    return html.Div([
-        dcc.Location(id=f"{PREFIX}-location", refresh=False),
-        dcc.Location(id=f"{PREFIX}-open", refresh="callback-nav"),
-        dcc.Store(id=f"{PREFIX}-autorun", data=autorun),
-        dcc.Store(id=f"{PREFIX}-result"),
-        dcc.Download(id=f"{PREFIX}-download"),
-        dbc.Row([
-            dbc.Col(controls, xs=12, lg=4, xxl=3, className="mb-3"),
-            dbc.Col(results, xs=12, lg=8, xxl=9),
-        ], className="g-3"),
-    ], className="spl-page-sweep")
+        className="spl-form-card shadow-sm",
+    )
+    heatmap_controls = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Columns", html_for=f"{PREFIX}-x", className="small mb-0"),
+                    dbc.Select(id=f"{PREFIX}-x", size="sm", value=raw.get("x")),
+                ],
+                xs=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Rows", html_for=f"{PREFIX}-y", className="small mb-0"),
+                    dbc.Select(id=f"{PREFIX}-y", size="sm", value=raw.get("y")),
+                ],
+                xs=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Metric", html_for=f"{PREFIX}-metric", className="small mb-0"),
+                    dbc.Select(
+                        id=f"{PREFIX}-metric",
+                        size="sm",
+                        options=[{"label": m.replace("_", " "), "value": m} for m in engine.METRIC_NAMES],
+                        value=raw.get("metric")
+                        if raw.get("metric") in engine.METRIC_NAMES
+                        else DEFAULT_METRIC,
+                    ),
+                ],
+                xs=4,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+    results = html.Div(
+        [
+            html.Div(
+                [
+                    html.H5("Results", className="me-auto mb-0"),
+                    dbc.Button(
+                        "Sweep CSV",
+                        id=f"{PREFIX}-download-button",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                    ),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
+            html.Div(id=f"{PREFIX}-message"),
+            html.Div(id=f"{PREFIX}-summary"),
+            heatmap_controls,
+            dcc.Loading(
+                dcc.Graph(
+                    id=f"{PREFIX}-heatmap",
+                    figure=figures.empty_figure("Heatmap", "Run a sweep"),
+                    config=dict(GRAPH_CONFIG),
+                ),
+                type="default",
+            ),
+            html.P(
+                "Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
+                "filter with the boxes under the headers (e.g. > 1).",
+                className="small text-muted mt-3 mb-1",
+            ),
+            dash_table.DataTable(
+                id=f"{PREFIX}-table",
+                data=[],
+                columns=[],
+                sort_action="native",
+                filter_action="native",
+                page_action="native",
+                page_size=15,
+                sort_by=[],
+                style_table={"overflowX": "auto"},
+                style_cell={
+                    "fontFamily": "inherit",
+                    "fontSize": "0.8rem",
+                    "padding": "4px 8px",
+                    "cursor": "pointer",
+                },
+                style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
+                style_data_conditional=[dict(ERROR_STYLE)],
+            ),
+            html.Div(id=f"{PREFIX}-failed", className="mt-3"),
+        ]
+    )
+    return html.Div(
+        [
+            dcc.Location(id=f"{PREFIX}-location", refresh=False),
+            dcc.Location(id=f"{PREFIX}-open", refresh="callback-nav"),
+            dcc.Store(id=f"{PREFIX}-autorun", data=autorun),
+            dcc.Store(id=f"{PREFIX}-result"),
+            dcc.Download(id=f"{PREFIX}-download"),
+            dbc.Row(
+                [
+                    dbc.Col(controls, xs=12, lg=4, xxl=3, className="mb-3"),
+                    dbc.Col(results, xs=12, lg=8, xxl=9),
+                ],
+                className="g-3",
+            ),
+        ],
+        className="spl-page-sweep",
+    )
 
 
 # ----------------------------------------------------------------- validation as the user types
@@ -164,7 +274,7 @@ def read_grid(grid_values: Sequence[Any]) -> tuple[dict[str, list[Any]], dict[st
     _grid_inputs(Input) + _base_inputs(Input),
 )
 def validate_sweep_form(*values: Any) -> list[Any]:
-    grid_values, base_values = values[:len(forms.SWEEPABLE)], values[len(forms.SWEEPABLE):]
+    grid_values, base_values = values[: len(forms.SWEEPABLE)], values[len(forms.SWEEPABLE) :]
     grid, grid_errors = read_grid(grid_values)
     base_errors = forms.field_errors(forms.form_mapping(base_values))
     count = forms.grid_size(grid)
@@ -178,25 +288,36 @@ def validate_sweep_form(*values: Any) -> list[Any]:
     else:
         status = f"{count} configuration{'s' if count != 1 else ''} to run."
     runnable = not problems and 0 < count <= forms.MAX_SWEEP_CONFIGS
-    base_fields = ([bool(base_errors[n]) for n in forms.FIELD_NAMES]
-                   + [base_errors[n] for n in forms.FIELD_NAMES])
-    return ([bool(grid_errors.get(n)) for n in forms.SWEEPABLE if _is_text(n)]
-            + [grid_errors.get(n, "") for n in forms.SWEEPABLE] + base_fields + [status, not runnable])
+    base_fields = [bool(base_errors[n]) for n in forms.FIELD_NAMES] + [
+        base_errors[n] for n in forms.FIELD_NAMES
+    ]
+    return (
+        [bool(grid_errors.get(n)) for n in forms.SWEEPABLE if _is_text(n)]
+        + [grid_errors.get(n, "") for n in forms.SWEEPABLE]
+        + base_fields
+        + [status, not runnable]
+    )
 
 
 # ----------------------------------------------------------------- run (background job)
 
 
-def _parse_run_inputs(base_values: Sequence[Any], grid_values: Sequence[Any]
-                      ) -> tuple[engine.StrategyParams, dict[str, list[Any]]]:
+def _parse_run_inputs(
+    base_values: Sequence[Any], grid_values: Sequence[Any]
+) -> tuple[engine.StrategyParams, dict[str, list[Any]]]:
     """Server-side validation of the whole form; raises ``engine.ParameterError``."""
     base = forms.parse_params(forms.form_mapping(base_values))
     grid = forms.parse_grid(dict(zip(forms.SWEEPABLE, grid_values)))
     return base, grid
 
 
-def sweep_query(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], x: Any = None, y: Any = None,
-                metric: Any = None) -> str:
+def sweep_query(
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    x: Any = None,
+    y: Any = None,
+    metric: Any = None,
+) -> str:
     """The URL query of a sweep page state (base parameters, grid, heatmap choices)."""
     values: dict[str, Any] = {k: v for k, v in base.items() if k not in grid}
     values.update({url_state.GRID_PREFIX + name: list(v) for name, v in grid.items()})
@@ -224,14 +345,15 @@ def sweep_query(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], x: A
     ],
     cancel=[Input(f"{PREFIX}-cancel", "n_clicks")],
 )
-def run_sweep(set_progress: Any, n_clicks: int | None, autorun: bool | None,
-              *values: Any) -> tuple[Any, Any, Any]:
+def run_sweep(
+    set_progress: Any, n_clicks: int | None, autorun: bool | None, *values: Any
+) -> tuple[Any, Any, Any]:
     """Run button (or a link with a grid) -> plain sweep result in the Store, message, URL."""
     if not n_clicks and not autorun:
         return no_update, no_update, no_update
     n_base, n_grid = len(forms.FIELD_NAMES), len(forms.SWEEPABLE)
-    base_values, grid_values = values[:n_base], values[n_base:n_base + n_grid]
-    x, y, metric, store = values[n_base + n_grid:]
+    base_values, grid_values = values[:n_base], values[n_base : n_base + n_grid]
+    x, y, metric, store = values[n_base + n_grid :]
     try:
         base, grid = _parse_run_inputs(base_values, grid_values)
         source = services.resolve_source(store)
@@ -263,8 +385,9 @@ def report_cancel(n_clicks: int | None) -> Any:
     """Dash stops the job itself (``cancel=``); this only tells the user it happened."""
     if not n_clicks:
         return no_update
-    return components.info_alert("Sweep cancelled: no results were kept. Press Run sweep to start again.",
-                                 color="secondary")
+    return components.info_alert(
+        "Sweep cancelled: no results were kept. Press Run sweep to start again.", color="secondary"
+    )
 
 
 # ----------------------------------------------------------------- results (Store -> components)
@@ -277,8 +400,11 @@ def metric_columns(result: Mapping[str, Any]) -> list[str]:
 
 def _column_spec(name: str, grid: Mapping[str, Any]) -> dict[str, Any]:
     if name in engine.METRIC_NAMES:
-        fmt = (dash_table.FormatTemplate.percentage(2) if name in PERCENT_METRICS
-               else dash_table.Format.Format(precision=3, scheme=dash_table.Format.Scheme.fixed))
+        fmt = (
+            dash_table.FormatTemplate.percentage(2)
+            if name in PERCENT_METRICS
+            else dash_table.Format.Format(precision=3, scheme=dash_table.Format.Scheme.fixed)
+        )
         return {"name": name.replace("_", " "), "id": name, "type": "numeric", "format": fmt}
     numeric = name in grid and all(isinstance(v, (int, float)) for v in grid[name])
     return {"name": name.replace("_", " "), "id": name, "type": "numeric" if numeric else "text"}
@@ -328,28 +454,43 @@ def summary_block(result: Mapping[str, Any]) -> html.Div:
         ("Configurations run", f"{n_runs:,}"),
         ("Failed", f"{n_failed:,}"),
         ("Deflated Sharpe ratio of the best configuration", _dsr_text(result.get("deflated_sharpe"))),
-        ("Executor", str(result.get("executor") or "")
-         + (f" ({elapsed:.1f} s)" if isinstance(elapsed, (int, float)) else "")),
+        (
+            "Executor",
+            str(result.get("executor") or "")
+            + (f" ({elapsed:.1f} s)" if isinstance(elapsed, (int, float)) else ""),
+        ),
     ]
     best = best_index(result)
     best_link = None
     if best is not None:
         record = result["records"][best]
         label = ", ".join(f"{name}={record.get(name)}" for name in result.get("grid") or {})
-        best_link = html.P([
-            "Best by Sharpe ratio: ", html.Strong(label),
-            f" (Sharpe {components.format_value(record.get('sharpe'), 'ratio')}) · ",
-            dcc.Link("open it on the Backtest page",
-                     href=url_state.with_search("/", config_params(result, best) or {}),
-                     id=f"{PREFIX}-best-link"),
-        ], className="small mb-1")
-    return html.Div([
-        components.key_value_table(rows, class_name="spl-kv"),
-        best_link,
-        html.P("The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
-               "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "
-               "the best result may well be luck.", className="small text-muted"),
-    ], id=f"{PREFIX}-summary-block")
+        best_link = html.P(
+            [
+                "Best by Sharpe ratio: ",
+                html.Strong(label),
+                f" (Sharpe {components.format_value(record.get('sharpe'), 'ratio')}) · ",
+                dcc.Link(
+                    "open it on the Backtest page",
+                    href=url_state.with_search("/", config_params(result, best) or {}),
+                    id=f"{PREFIX}-best-link",
+                ),
+            ],
+            className="small mb-1",
+        )
+    return html.Div(
+        [
+            components.key_value_table(rows, class_name="spl-kv"),
+            best_link,
+            html.P(
+                "The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
+                "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "
+                "the best result may well be luck.",
+                className="small text-muted",
+            ),
+        ],
+        id=f"{PREFIX}-summary-block",
+    )
 
 
 def failed_block(result: Mapping[str, Any]) -> html.Div | None:
@@ -357,16 +498,21 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
     failed = [r for r in result.get("records") or [] if r.get(ERROR_COLUMN)]
     if not failed:
         return None
-    items = [html.Li([html.Code(", ".join(f"{k}={r.get(k)}" for k in grid)), f": {r[ERROR_COLUMN]}"])
-             for r in failed[:50]]
+    items = [
+        html.Li([html.Code(", ".join(f"{k}={r.get(k)}" for k in grid)), f": {r[ERROR_COLUMN]}"])
+        for r in failed[:50]
+    ]
     more = [html.Li(f"... and {len(failed) - 50} more")] if len(failed) > 50 else []
-    return dbc.Alert([html.Strong(f"{len(failed)} configuration(s) failed"),
-                      html.Ul(items + more, className="mb-0")],
-                     color="warning", className="small")
+    return dbc.Alert(
+        [html.Strong(f"{len(failed)} configuration(s) failed"), html.Ul(items + more, className="mb-0")],
+        color="warning",
+        className="small",
+    )
 
 
 ERROR_STYLE: Mapping[str, Any] = MappingProxyType(
-    {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"})
+    {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"}
+)
 
 
 def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -374,8 +520,9 @@ def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     styles: list[dict[str, Any]] = [dict(ERROR_STYLE)]
     best = best_index(result)
     if best is not None:
-        styles.append({"if": {"filter_query": f"{{id}} = {best}"}, "backgroundColor": "#dbeafe",
-                       "fontWeight": "600"})
+        styles.append(
+            {"if": {"filter_query": f"{{id}} = {best}"}, "backgroundColor": "#dbeafe", "fontWeight": "600"}
+        )
     return styles
 
 
@@ -395,8 +542,16 @@ def show_result(result: Mapping[str, Any] | None) -> tuple[Any, ...]:
     if not result:
         return [], [], [dict(ERROR_STYLE)], None, None, True, [], []
     options = [{"label": name.replace("_", " "), "value": name} for name in result.get("grid") or {}]
-    return (table_rows(result), table_columns(result), table_styles(result), summary_block(result),
-            failed_block(result), False, options, options)
+    return (
+        table_rows(result),
+        table_columns(result),
+        table_styles(result),
+        summary_block(result),
+        failed_block(result),
+        False,
+        options,
+        options,
+    )
 
 
 def _stored_result(value: Any) -> Mapping[str, Any] | None:
@@ -431,8 +586,9 @@ def draw_heatmap(result: Mapping[str, Any] | None, x: Any, y: Any, metric: Any) 
         return figures.empty_figure("Heatmap", "Run a sweep"), no_update, no_update, no_update
     x, y = heatmap_axes(result, x, y)
     metric = metric if metric in engine.METRIC_NAMES else DEFAULT_METRIC
-    figure = figures.sweep_heatmap_figure(result.get("records"), x or "", y or "", metric,
-                                          percent=metric in PERCENT_METRICS)
+    figure = figures.sweep_heatmap_figure(
+        result.get("records"), x or "", y or "", metric, percent=metric in PERCENT_METRICS
+    )
     return figure, x, y, sweep_query(result.get("base") or {}, result.get("grid") or {}, x, y, metric)
 
 

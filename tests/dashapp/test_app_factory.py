@@ -22,7 +22,7 @@ def app(tmp_path: Path) -> dash.Dash:
 def test_config_override_reaches_the_flask_app(tmp_path: Path) -> None:
     app = create_app({"CACHE_DIR": str(tmp_path / "c"), "DEMO_SEED": 11, "MAX_UPLOAD_BYTES": 2048})
     config = app.server.extensions["spl_config"]
-    assert (config.CACHE_DIR, config.DEMO_SEED, config.MAX_UPLOAD_BYTES) == (str(tmp_path / "c"), 11, 2048)
+    assert (str(tmp_path / "c"), 11, 2048) == (config.CACHE_DIR, config.DEMO_SEED, config.MAX_UPLOAD_BYTES)
     assert (tmp_path / "c" / "results").is_dir() and (tmp_path / "c" / "background").is_dir()
 
 
@@ -77,7 +77,11 @@ def test_unknown_override_key_is_refused() -> None:
 
 def test_defaults() -> None:
     config = AppConfig.load(env={})
-    assert (config.DATA_SOURCE, config.CACHE_TYPE, config.MAX_UPLOAD_BYTES) == ("demo", "FileSystemCache", 10 * 2**20)
+    assert (config.DATA_SOURCE, config.CACHE_TYPE, config.MAX_UPLOAD_BYTES) == (
+        "demo",
+        "FileSystemCache",
+        10 * 2**20,
+    )
 
 
 def test_pages_are_registered(app: dash.Dash) -> None:
@@ -93,15 +97,25 @@ def test_index_serves_the_shell_with_local_stylesheets_only(app: dash.Dash) -> N
     assert "<title>Sentiment Portfolio Lab</title>" in html
     links = re.findall(r'<link[^>]+href="([^"]+)"', html)
     assert any("00-bootstrap" in href for href in links)
-    assert not [href for href in links + re.findall(r'<script[^>]+src="([^"]+)"', html)
-                if href.startswith(("http:", "https:", "//"))]
+    assert not [
+        href
+        for href in links + re.findall(r'<script[^>]+src="([^"]+)"', html)
+        if href.startswith(("http:", "https:", "//"))
+    ]
 
 
 def test_shell_layout_has_the_session_store_location_and_badge(app: dash.Dash) -> None:
     with app.server.test_request_context("/"):
         layout = str(app.layout())
-    for fragment in ("id='session-source'", "storage_type='session'", "id='url'", "refresh='callback-nav'",
-                     "id='source-badge'", "Data", "Status"):
+    for fragment in (
+        "id='session-source'",
+        "storage_type='session'",
+        "id='url'",
+        "refresh='callback-nav'",
+        "id='source-badge'",
+        "Data",
+        "Status",
+    ):
         assert fragment in layout
 
 
@@ -120,7 +134,7 @@ def test_wsgi_exposes_a_flask_application(monkeypatch: pytest.MonkeyPatch, tmp_p
     module: Any = importlib.reload(wsgi)
     assert module.application is module.app.server
     assert module.application.test_client().get("/health").json == {"status": "ok"}
-    assert module.application.extensions["spl_config"].CACHE_DIR == str(tmp_path / "wsgi-cache")
+    assert str(tmp_path / "wsgi-cache") == module.application.extensions["spl_config"].CACHE_DIR
 
 
 def test_dev_server_parses_arguments_without_debug(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,8 +22,9 @@ WAIT_S = 60
 def app(tmp_path: Path):
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo",
-                       "ENGINE_EXECUTOR": "serial"})
+    return create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"}
+    )
 
 
 def _trace_names(dash_duo, graph_id: str) -> list[str] | None:
@@ -33,7 +34,9 @@ def _trace_names(dash_duo, graph_id: str) -> list[str] | None:
     while names is None and time.monotonic() < deadline:
         names = dash_duo.driver.execute_script(
             "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-            "return g && g.data ? g.data.map(t => t.name || t.type) : null;", f"#{graph_id}")
+            "return g && g.data ? g.data.map(t => t.name || t.type) : null;",
+            f"#{graph_id}",
+        )
         time.sleep(0.1)
     return names
 
@@ -45,8 +48,9 @@ def _card_texts(dash_duo) -> list[str]:
 def _click(dash_duo, selector: str) -> None:
     """Scroll the element to the middle of the window first (the form is taller than the window)."""
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   element)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     element.click()
 
 
@@ -69,8 +73,11 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     _click(dash_duo, "#backtest-run")
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
 
-    assert _trace_names(dash_duo, "backtest-graph-cumulative") == ["Strategy", "Benchmark",
-                                                                   "Eligible universe"]
+    assert _trace_names(dash_duo, "backtest-graph-cumulative") == [
+        "Strategy",
+        "Benchmark",
+        "Eligible universe",
+    ]
     for graph in ("drawdown", "monthly", "turnover", "rolling", "holdings"):
         dash_duo.wait_for_element(f"#backtest-graph-{graph} .js-plotly-plot", timeout=WAIT_S)
     dash_duo.driver.save_screenshot("/tmp/backtest_page.png")

@@ -66,7 +66,9 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     good.write_text(GOOD_SENTIMENT)
     prices = tmp_path / "closes.csv"
     prices.write_text(_prices_csv())
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})  # cluster_status is faked
+    app = create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"}
+    )  # cluster_status is faked
 
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
@@ -83,8 +85,10 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     upload(dash_duo, "data-upload-prices", prices)
     upload(dash_duo, "data-upload-sentiment", good)
     dash_duo.wait_for_contains_text("#data-validation", "is valid", timeout=30)
-    assert "Rows dropped" in dash_duo.find_element("#data-validation").text or \
-        "No rows dropped" in dash_duo.find_element("#data-validation").text
+    assert (
+        "Rows dropped" in dash_duo.find_element("#data-validation").text
+        or "No rows dropped" in dash_duo.find_element("#data-validation").text
+    )
     click(dash_duo, "#data-use-upload:not([disabled])")
     dash_duo.wait_for_contains_text("#source-badge", "good_sentiment.csv", timeout=30)
     assert "SYNTHETIC" not in dash_duo.find_element("#source-badge").text
@@ -101,7 +105,9 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
 
     # Back to the default source from the Data page.
     click(dash_duo, "#nav-data")
-    dash_duo.wait_for_contains_text("#data-active", "UPLOADED", timeout=30)  # filled on client-side navigation
+    dash_duo.wait_for_contains_text(
+        "#data-active", "UPLOADED", timeout=30
+    )  # filled on client-side navigation
     click(dash_duo, "#data-use-default")
     dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
     dash_duo.wait_for_contains_text("#data-active", "Demo data", timeout=30)
@@ -130,6 +136,10 @@ def test_plotly_charts_render_under_the_csp(dash_duo: Any) -> None:
     dash_duo.wait_for_element("#line .main-svg", timeout=30)
     dash_duo.wait_for_element("#heat .main-svg", timeout=30)
     dash_duo.wait_for_contains_text("#heat", "0.", timeout=30)  # the text template ran
-    assert "frame-ancestors" in __import__("urllib.request").request.urlopen(dash_duo.server_url).headers[
-        "Content-Security-Policy"]
+    assert (
+        "frame-ancestors"
+        in __import__("urllib.request")
+        .request.urlopen(dash_duo.server_url)
+        .headers["Content-Security-Policy"]
+    )
     assert csp_violations(dash_duo) == []

@@ -16,8 +16,9 @@ WAIT_S = 60
 def app(tmp_path: Path):
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo",
-                       "ENGINE_EXECUTOR": "serial"})
+    return create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"}
+    )
 
 
 def _plotted(dash_duo, graph_id: str) -> list[str] | None:
@@ -25,7 +26,9 @@ def _plotted(dash_duo, graph_id: str) -> list[str] | None:
     while time.monotonic() < deadline:
         names = dash_duo.driver.execute_script(
             "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
-            "return g && g.data ? g.data.map(t => t.name || t.type) : null;", f"#{graph_id}")
+            "return g && g.data ? g.data.map(t => t.name || t.type) : null;",
+            f"#{graph_id}",
+        )
         if names:
             return names
         time.sleep(0.1)
@@ -33,7 +36,7 @@ def _plotted(dash_duo, graph_id: str) -> list[str] | None:
 
 
 def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> None:
-    from engine._demo import demo_symbols
+    from engine.data.demo import demo_symbols
 
     symbols = list(demo_symbols(6)[:3])
     dash_duo.start_server(app)
@@ -48,8 +51,9 @@ def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> 
     assert _plotted(dash_duo, "stocks-graph-correlation") == ["heatmap"]
 
     button = dash_duo.find_element("#stocks-download-button")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   button)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button
+    )
     button.click()
     folder = Path(dash_duo.download_path)
     deadline = time.monotonic() + WAIT_S

@@ -22,8 +22,9 @@ WAIT_S = 120
 def app(tmp_path: Path):
     from dashapp import create_app
 
-    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo",
-                       "ENGINE_EXECUTOR": "serial"})
+    return create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"}
+    )
 
 
 def _poll(fn, timeout: float = WAIT_S):
@@ -38,8 +39,9 @@ def _poll(fn, timeout: float = WAIT_S):
 
 def _click(dash_duo, selector: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   element)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     element.click()
 
 
@@ -63,16 +65,20 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     # Clear the default multi-select of weightings: only top_n x lag_days are swept.
     dash_duo.driver.execute_script(
         "document.querySelectorAll('#sweep-grid-weighting .dash-dropdown-clear, "
-        "#sweep-grid-weighting .Select-clear').forEach(e => e.click());")
+        "#sweep-grid-weighting .Select-clear').forEach(e => e.click());"
+    )
     dash_duo.wait_for_text_to_equal("#sweep-grid-size", "4 configurations to run.", timeout=WAIT_S)
     _click(dash_duo, "#sweep-run")
 
     dash_duo.wait_for_text_to_equal("#sweep-progress .progress-bar", "4/4", timeout=WAIT_S)
     assert dash_duo.find_element("#sweep-progress .progress-bar").get_attribute("aria-valuenow") == "100"
     _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
-    heat = _poll(lambda: dash_duo.driver.execute_script(
-        "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
-        "return g && g.data && g.data.length ? g.data[0] : null;"))
+    heat = _poll(
+        lambda: dash_duo.driver.execute_script(
+            "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
+            "return g && g.data && g.data.length ? g.data[0] : null;"
+        )
+    )
     assert heat["type"] == "heatmap" and list(heat["x"]) == ["3", "5"] and list(heat["y"]) == ["0", "1"]
     url = dash_duo.driver.current_url
     query = parse_qs(urlparse(url).query)
@@ -86,23 +92,31 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     _poll(csv_path.exists)
     rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
     assert rows[0][:2] == ["top_n", "lag_days"] and sorted((r[0], r[1]) for r in rows[1:]) == [
-        ("3", "0"), ("3", "1"), ("5", "0"), ("5", "1")]
+        ("3", "0"),
+        ("3", "1"),
+        ("5", "0"),
+        ("5", "1"),
+    ]
 
     # The page's URL reproduces the sweep: a fresh load runs it again (from the cache).
     dash_duo.driver.get("about:blank")
     dash_duo.driver.get(f"{dash_duo.server_url}/sweep?{urlparse(url).query}")
     dash_duo.wait_for_contains_text("#sweep-summary", "Configurations run 4", timeout=WAIT_S)
-    again = _poll(lambda: dash_duo.driver.execute_script(
-        "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
-        "return g && g.data && g.data.length ? g.data[0] : null;"))
+    again = _poll(
+        lambda: dash_duo.driver.execute_script(
+            "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
+            "return g && g.data && g.data.length ? g.data[0] : null;"
+        )
+    )
     assert again["z"] == heat["z"]
     _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
 
     # A click on a row opens that configuration on the Backtest page, which runs it.
     first = dash_duo.find_element("#sweep-table tr td[data-dash-column='top_n']")
     top_n = first.text.strip()
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   first)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", first
+    )
     first.click()
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
     assert urlparse(dash_duo.driver.current_url).path == "/"

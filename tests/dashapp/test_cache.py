@@ -45,9 +45,13 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_second_identical_backtest_is_served_from_the_cache(app: dash.Dash, counted_backtests: list[Any]) -> None:
+def test_second_identical_backtest_is_served_from_the_cache(
+    app: dash.Dash, counted_backtests: list[Any]
+) -> None:
     first = services.backtest(None, {"top_n": 5, "min_likes": 20})
-    second = services.backtest({"kind": "default"}, {"top_n": "5", "min_likes": "20.0"})  # same params, other spelling
+    second = services.backtest(
+        {"kind": "default"}, {"top_n": "5", "min_likes": "20.0"}
+    )  # same params, other spelling
     assert len(counted_backtests) == 1
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)  # NaN-aware equality
     stats = services.cache_stats()
@@ -70,8 +74,9 @@ def test_clear_cache_forgets_results_but_keeps_uploads(app: dash.Dash, counted_b
     assert len(counted_backtests) == 2
 
 
-def test_cache_entries_are_shared_between_apps_on_the_same_directory(tmp_path: Path,
-                                                                     counted_backtests: list[Any]) -> None:
+def test_cache_entries_are_shared_between_apps_on_the_same_directory(
+    tmp_path: Path, counted_backtests: list[Any]
+) -> None:
     # Two gunicorn workers = two apps over one FileSystemCache directory.
     for _ in range(2):
         app = create_app({"CACHE_DIR": str(tmp_path / "shared")})
@@ -111,8 +116,14 @@ def test_safe_cache_turns_errors_into_misses_and_backs_off(monkeypatch: pytest.M
 
 
 def test_redis_outage_degrades_to_misses(tmp_path: Path, counted_backtests: list[Any]) -> None:
-    app = create_app({"CACHE_DIR": str(tmp_path), "CACHE_TYPE": "RedisCache",
-                      "CACHE_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0", "ENGINE_EXECUTOR": "serial"})
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path),
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0",
+            "ENGINE_EXECUTOR": "serial",
+        }
+    )
     with app.server.app_context():
         first = services.backtest(None, {"top_n": 4})
         second = services.backtest(None, {"top_n": 4})
@@ -127,8 +138,13 @@ def test_redis_outage_degrades_to_misses(tmp_path: Path, counted_backtests: list
 def test_upload_during_a_redis_outage_still_works_in_this_worker(tmp_path: Path) -> None:
     from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
 
-    app = create_app({"CACHE_DIR": str(tmp_path), "CACHE_TYPE": "RedisCache",
-                      "CACHE_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path),
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0",
+        }
+    )
     with app.server.app_context():
         saved = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"sentiment": "s.csv"})
         assert services.backtest(saved["source"], {"top_n": 2})["metrics"]
@@ -140,9 +156,23 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     if server is None:
         pytest.skip("redis-server is not installed")
     port = closed_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         import redis
 
@@ -160,7 +190,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_real_redis_memoizes_counts_and_clears(tmp_path: Path, redis_url: str, counted_backtests: list[Any]) -> None:
+def test_real_redis_memoizes_counts_and_clears(
+    tmp_path: Path, redis_url: str, counted_backtests: list[Any]
+) -> None:
     app = create_app({"CACHE_DIR": str(tmp_path), "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url})
     with app.server.app_context():
         services.backtest(None, {"top_n": 2})

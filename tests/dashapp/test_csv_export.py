@@ -16,7 +16,7 @@ HEADER = {"params": {"top_n": 5, "signal": "engagement_ratio"}, "data_fingerprin
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
         ("@SUM(1,1)", "'@SUM(1,1)"),
@@ -51,12 +51,14 @@ def test_header_newlines_cannot_start_a_new_row() -> None:
 
 
 def test_numbers_stay_numbers_and_text_is_neutralised() -> None:
-    frame = pd.DataFrame({
-        "symbol": ["=BAD()", "-AAA", "GOOD"],
-        "weight": [0.5, -0.25, np.nan],
-        "rank": [1, -2, 3],
-        "=col": ["x", "y", "z"],
-    })
+    frame = pd.DataFrame(
+        {
+            "symbol": ["=BAD()", "-AAA", "GOOD"],
+            "weight": [0.5, -0.25, np.nan],
+            "rank": [1, -2, 3],
+            "=col": ["x", "y", "z"],
+        }
+    )
     text = frame_to_csv(frame, header=HEADER)
     back = pd.read_csv(io.StringIO(text), comment="#")
     assert list(back.columns) == ["symbol", "weight", "rank", "'=col"]

@@ -24,14 +24,22 @@ def _returns(n: int = 130, seed: int = 3) -> dict[str, list]:
 
 
 def _is_empty_note(figure: go.Figure) -> bool:
-    return len(figure.data) == 0 and any("No data" in (a.text or "") or "Needs" in (a.text or "")
-                                         or "Pick" in (a.text or "") or "No " in (a.text or "")
-                                         for a in figure.layout.annotations)
+    return len(figure.data) == 0 and any(
+        "No data" in (a.text or "")
+        or "Needs" in (a.text or "")
+        or "Pick" in (a.text or "")
+        or "No " in (a.text or "")
+        for a in figure.layout.annotations
+    )
 
 
 def test_cumulative_returns_traces_and_values() -> None:
-    data = {"date": ["2022-01-03", "2022-01-04", "2022-01-05"], "portfolio": [0.10, -0.05, 0.02],
-            "benchmark": [0.0, 0.01, None], "universe": [0.01, 0.01, 0.01]}
+    data = {
+        "date": ["2022-01-03", "2022-01-04", "2022-01-05"],
+        "portfolio": [0.10, -0.05, 0.02],
+        "benchmark": [0.0, 0.01, None],
+        "universe": [0.01, 0.01, 0.01],
+    }
     figure = figures.cumulative_returns_figure(data)
     assert [t.name for t in figure.data] == ["Strategy", "Benchmark", "Eligible universe"]
     assert all(isinstance(t, go.Scatter) for t in figure.data)  # short series: SVG
@@ -44,11 +52,20 @@ def test_cumulative_returns_traces_and_values() -> None:
     assert "%" in figure.data[0].hovertemplate
 
 
-@pytest.mark.parametrize("builder", [
-    figures.cumulative_returns_figure, figures.drawdown_figure, figures.monthly_heatmap_figure,
-    figures.rolling_figure, figures.holdings_figure, figures.turnover_figure,
-    figures.normalised_prices_figure, figures.return_distribution_figure, figures.correlation_figure,
-])
+@pytest.mark.parametrize(
+    "builder",
+    [
+        figures.cumulative_returns_figure,
+        figures.drawdown_figure,
+        figures.monthly_heatmap_figure,
+        figures.rolling_figure,
+        figures.holdings_figure,
+        figures.turnover_figure,
+        figures.normalised_prices_figure,
+        figures.return_distribution_figure,
+        figures.correlation_figure,
+    ],
+)
 @pytest.mark.parametrize("data", [None, {}, {"date": []}])
 def test_empty_input_gives_a_note_not_an_exception(builder, data) -> None:
     assert _is_empty_note(builder(data))
@@ -61,8 +78,11 @@ def test_all_nan_returns_give_a_note() -> None:
 
 
 def test_drawdown_values_and_marked_max_drawdown() -> None:
-    data = {"date": ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06"],
-            "portfolio": [0.10, -0.20, 0.05, 0.0], "benchmark": [-0.1, 0.0, 0.0, 0.0]}
+    data = {
+        "date": ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06"],
+        "portfolio": [0.10, -0.20, 0.05, 0.0],
+        "benchmark": [-0.1, 0.0, 0.0, 0.0],
+    }
     figure = figures.drawdown_figure(data, {"peak": "2022-01-03", "trough": "2022-01-04", "recovery": None})
     assert [t.name for t in figure.data] == ["Strategy", "Benchmark"]
     # wealth 1.1, 0.88, 0.924, 0.924 -> drawdowns 0, -0.2, -0.16, -0.16
@@ -73,8 +93,10 @@ def test_drawdown_values_and_marked_max_drawdown() -> None:
 
 
 def test_monthly_table_compounds_within_month() -> None:
-    data = {"date": ["2022-01-03", "2022-01-04", "2022-02-01", "2023-03-01"],
-            "portfolio": [0.10, 0.10, -0.05, 0.02]}
+    data = {
+        "date": ["2022-01-03", "2022-01-04", "2022-02-01", "2023-03-01"],
+        "portfolio": [0.10, 0.10, -0.05, 0.02],
+    }
     table = figures.monthly_returns_table(data)
     assert list(table.index) == [2022, 2023]
     assert table.loc[2022, 1] == pytest.approx(0.21)
@@ -99,10 +121,16 @@ def test_rolling_sharpe_matches_direct_formula() -> None:
 
 
 def test_holdings_timeline_hover_explains_pick() -> None:
-    holdings = {"period_start": ["2022-02-01", "2022-02-01", "2022-03-01"],
-                "period_end": ["2022-02-28", "2022-02-28", "2022-03-31"],
-                "symbol": ["AAA", "BBB", "AAA"], "weight": [0.5, 0.5, 1.0], "signal": [0.8, 0.6, 0.9],
-                "rank": [1, 2, 1], "likes": [100.0, 50.0, 70.0], "comments": [80.0, 30.0, 63.0]}
+    holdings = {
+        "period_start": ["2022-02-01", "2022-02-01", "2022-03-01"],
+        "period_end": ["2022-02-28", "2022-02-28", "2022-03-31"],
+        "symbol": ["AAA", "BBB", "AAA"],
+        "weight": [0.5, 0.5, 1.0],
+        "signal": [0.8, 0.6, 0.9],
+        "rank": [1, 2, 1],
+        "likes": [100.0, 50.0, 70.0],
+        "comments": [80.0, 30.0, 63.0],
+    }
     figure = figures.holdings_figure(holdings)
     bar = figure.data[0]
     assert list(bar.y) == ["AAA", "BBB", "AAA"]
@@ -113,8 +141,12 @@ def test_holdings_timeline_hover_explains_pick() -> None:
 
 
 def test_turnover_bars() -> None:
-    periods = {"period_start": ["2022-02-01", "2022-03-01"], "turnover": [1.0, 0.4], "cost": [0.001, 0.0004],
-               "n_selected": [5, 5]}
+    periods = {
+        "period_start": ["2022-02-01", "2022-03-01"],
+        "turnover": [1.0, 0.4],
+        "cost": [0.001, 0.0004],
+        "n_selected": [5, 5],
+    }
     figure = figures.turnover_figure(periods)
     assert figure.data[0].y == pytest.approx((1.0, 0.4))
     assert figure.layout.yaxis.tickformat == ".0%"
@@ -145,19 +177,26 @@ def test_sweep_heatmap_averages_other_parameters_and_skips_failures() -> None:
 
 
 def test_stock_charts() -> None:
-    prices = {"date": ["2022-01-03T00:00:00", "2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07"],
-              "AAA": [None, 1.0, 1.1, 0.99, 1.089], "BBB": [1.0, 1.1, 0.99, 1.089, 0.9801]}
+    prices = {
+        "date": ["2022-01-03T00:00:00", "2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07"],
+        "AAA": [None, 1.0, 1.1, 0.99, 1.089],
+        "BBB": [1.0, 1.1, 0.99, 1.089, 0.9801],
+    }
     normalised = figures.normalised_prices_figure(prices)
     assert [t.name for t in normalised.data] == ["AAA", "BBB"]
     assert normalised.data[0].y[0] is None
     assert list(normalised.data[0].y[1:]) == pytest.approx([1.0, 1.1, 0.99, 1.089])
-    returns = {"date": ["2022-01-04", "2022-01-05", "2022-01-06"],
-               "AAA": [None, 0.1, -0.1], "BBB": [0.1, -0.1, 0.1]}
+    returns = {
+        "date": ["2022-01-04", "2022-01-05", "2022-01-06"],
+        "AAA": [None, 0.1, -0.1],
+        "BBB": [0.1, -0.1, 0.1],
+    }
     distribution = figures.return_distribution_figure(returns)
     assert [t.name for t in distribution.data] == ["AAA", "BBB"]
     assert sorted(distribution.data[1].x) == pytest.approx([-0.1, 0.1, 0.1])
     correlation = figures.correlation_figure(
-        {"index": ["BBB", "AAA"], "AAA": [-0.5, 1.0], "BBB": [1.0, -0.5]})
+        {"index": ["BBB", "AAA"], "AAA": [-0.5, 1.0], "BBB": [1.0, -0.5]}
+    )
     heat = correlation.data[0]
     assert list(heat.x) == ["AAA", "BBB"] and list(heat.y) == ["AAA", "BBB"]
     assert heat.z[0] == pytest.approx((1.0, -0.5)) and heat.z[1] == pytest.approx((-0.5, 1.0))
@@ -166,8 +205,11 @@ def test_stock_charts() -> None:
 
 def test_long_series_use_webgl() -> None:
     n = figures.WEBGL_MIN_POINTS + 1
-    data = {"date": [d.date().isoformat() for d in pd.bdate_range("2000-01-03", periods=n)],
-            "portfolio": [0.001] * n, "benchmark": [0.0] * n}
+    data = {
+        "date": [d.date().isoformat() for d in pd.bdate_range("2000-01-03", periods=n)],
+        "portfolio": [0.001] * n,
+        "benchmark": [0.0] * n,
+    }
     for builder in (figures.cumulative_returns_figure, figures.drawdown_figure, figures.rolling_figure):
         assert all(isinstance(t, go.Scattergl) for t in builder(data).data)
 

@@ -61,8 +61,13 @@ def test_concurrent_first_requests_of_a_fresh_worker_all_succeed(tmp_path: Path)
     )
     assert found.returncode == 0, found.stderr[-2000:]
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], input=found.stdout.strip().splitlines()[-1],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _SCRIPT],
+        input=found.stdout.strip().splitlines()[-1],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -39,9 +39,13 @@ def test_form_is_prefilled_from_values_and_defaults() -> None:
     def find(node, ident):
         if getattr(node, "id", None) == ident:
             return node
-        for child in (node.children if isinstance(getattr(node, "children", None), list) else
-                      [getattr(node, "children", None)] if getattr(node, "children",
-                                                                   None) is not None else []):
+        for child in (
+            node.children
+            if isinstance(getattr(node, "children", None), list)
+            else [getattr(node, "children", None)]
+            if getattr(node, "children", None) is not None
+            else []
+        ):
             hit = find(child, ident)
             if hit is not None:
                 return hit
@@ -80,21 +84,27 @@ def test_form_mapping_checks_length() -> None:
         forms.form_mapping([1, 2])
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ({"top_n": "3, 5,5,"}, {"top_n": [3, 5]}),
-    ({"weighting": ["equal", "hrp"], "cost_bps": ""}, {"weighting": ["equal", "hrp"]}),
-    ({"min_likes": "0, 20.0, 20"}, {"min_likes": [0.0, 20.0]}),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"top_n": "3, 5,5,"}, {"top_n": [3, 5]}),
+        ({"weighting": ["equal", "hrp"], "cost_bps": ""}, {"weighting": ["equal", "hrp"]}),
+        ({"min_likes": "0, 20.0, 20"}, {"min_likes": [0.0, 20.0]}),
+    ],
+)
 def test_parse_grid(raw, expected) -> None:
     assert forms.parse_grid(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"top_n": "3, x"}, "top_n"),
-    ({"top_n": ""}, "at least one"),
-    ({"benchmark": "QQQ"}, "cannot be swept"),
-    ({"top_n": ",".join(map(str, range(1, 41))), "lag_days": ",".join(map(str, range(0, 11)))}, "limit"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"top_n": "3, x"}, "top_n"),
+        ({"top_n": ""}, "at least one"),
+        ({"benchmark": "QQQ"}, "cannot be swept"),
+        ({"top_n": ",".join(map(str, range(1, 41))), "lag_days": ",".join(map(str, range(0, 11)))}, "limit"),
+    ],
+)
 def test_parse_grid_rejects(raw, message) -> None:
     with pytest.raises(engine.ParameterError, match=message):
         forms.parse_grid(raw)
@@ -103,7 +113,9 @@ def test_parse_grid_rejects(raw, message) -> None:
 def test_grid_configs_is_the_product_on_top_of_base() -> None:
     configs = forms.grid_configs({"top_n": 5, "cost_bps": 10.0}, {"top_n": [3, 5], "lag_days": [0, 1]})
     assert configs == [
-        {"top_n": 3, "cost_bps": 10.0, "lag_days": 0}, {"top_n": 3, "cost_bps": 10.0, "lag_days": 1},
-        {"top_n": 5, "cost_bps": 10.0, "lag_days": 0}, {"top_n": 5, "cost_bps": 10.0, "lag_days": 1},
+        {"top_n": 3, "cost_bps": 10.0, "lag_days": 0},
+        {"top_n": 3, "cost_bps": 10.0, "lag_days": 1},
+        {"top_n": 5, "cost_bps": 10.0, "lag_days": 0},
+        {"top_n": 5, "cost_bps": 10.0, "lag_days": 1},
     ]
     assert forms.grid_size({"top_n": [3, 5], "lag_days": [0, 1, 2]}) == 6

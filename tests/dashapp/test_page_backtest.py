@@ -18,21 +18,44 @@ def _plain_result(params: dict) -> dict:
     dates = ["2022-01-03", "2022-01-04", "2022-01-05", "2022-02-01"]
     metrics = {name: 0.1 for name in engine.METRIC_NAMES}
     return {
-        "returns": {"date": dates, "portfolio": [0.01, -0.02, 0.03, 0.0], "benchmark": [0.0, 0.01, 0.0, 0.01],
-                    "universe": [0.005, 0.0, 0.01, 0.0]},
-        "holdings": {"period_start": ["2022-01-03"], "period_end": ["2022-01-31"], "symbol": ["AAA"],
-                     "weight": [1.0], "signal": [0.5], "rank": [1], "likes": [40.0], "comments": [20.0]},
-        "periods": {"period_start": ["2022-01-03"], "period_end": ["2022-01-31"],
-                    "formation_end": ["2021-12-31"],
-                    "entry_date": ["2021-12-31"], "n_eligible": [3], "n_selected": [1], "turnover": [1.0],
-                    "cost": [0.0]},
+        "returns": {
+            "date": dates,
+            "portfolio": [0.01, -0.02, 0.03, 0.0],
+            "benchmark": [0.0, 0.01, 0.0, 0.01],
+            "universe": [0.005, 0.0, 0.01, 0.0],
+        },
+        "holdings": {
+            "period_start": ["2022-01-03"],
+            "period_end": ["2022-01-31"],
+            "symbol": ["AAA"],
+            "weight": [1.0],
+            "signal": [0.5],
+            "rank": [1],
+            "likes": [40.0],
+            "comments": [20.0],
+        },
+        "periods": {
+            "period_start": ["2022-01-03"],
+            "period_end": ["2022-01-31"],
+            "formation_end": ["2021-12-31"],
+            "entry_date": ["2021-12-31"],
+            "n_eligible": [3],
+            "n_selected": [1],
+            "turnover": [1.0],
+            "cost": [0.0],
+        },
         "metrics": {**metrics, "sharpe": 1.2345},
         "benchmark_metrics": {**metrics, "sharpe": 0.5},
         "universe_metrics": metrics,
         "drawdown": {"peak": "2022-01-03", "trough": "2022-01-04", "recovery": None},
         "warnings": ["ZZZ was delisted on 2022-01-20; its weight was held in cash"],
-        "manifest": {"params": params, "data_source": "Demo data (SYNTHETIC, seed 7)", "synthetic": True,
-                     "fingerprint": "abc123", "version": "0.1.0"},
+        "manifest": {
+            "params": params,
+            "data_source": "Demo data (SYNTHETIC, seed 7)",
+            "synthetic": True,
+            "fingerprint": "abc123",
+            "version": "0.1.0",
+        },
     }
 
 
@@ -57,16 +80,31 @@ class FakeServices:
         return render(self.backtest(source, params), source)
 
     def source_info(self, source):
-        return {"report": {"failed_tickers": ["BAD1"], "dropped": [{"reason": "twitterLikes is negative",
-                                                                    "count": 3}]}}
+        return {
+            "report": {
+                "failed_tickers": ["BAD1"],
+                "dropped": [{"reason": "twitterLikes is negative", "count": 3}],
+            }
+        }
 
     def robustness(self, source, params):
-        return {"sharpe_ci": {"estimate": 1.2, "low": 0.4, "high": 2.0, "level": 0.95},
-                "excess_return_ci": {"estimate": 0.05, "low": -0.01, "high": 0.1, "level": 0.95},
-                "probabilistic_sharpe": 0.97, "n_boot": 1000, "block_length": 10.0, "seed": 0,
-                "executor": "serial", "notes": ["only 60 trading days"],
-                "random_portfolios": {"percentile": 90.0, "p_value": 0.1, "n": 3, "sharpes": [0.1, 0.5, 1.5],
-                                      "strategy_sharpe": 1.2}}
+        return {
+            "sharpe_ci": {"estimate": 1.2, "low": 0.4, "high": 2.0, "level": 0.95},
+            "excess_return_ci": {"estimate": 0.05, "low": -0.01, "high": 0.1, "level": 0.95},
+            "probabilistic_sharpe": 0.97,
+            "n_boot": 1000,
+            "block_length": 10.0,
+            "seed": 0,
+            "executor": "serial",
+            "notes": ["only 60 trading days"],
+            "random_portfolios": {
+                "percentile": 90.0,
+                "p_value": 0.1,
+                "n": 3,
+                "sharpes": [0.1, 0.5, 1.5],
+                "strategy_sharpe": 1.2,
+            },
+        }
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +144,7 @@ def test_layout_prefills_form_from_query_and_arms_autorun(page) -> None:
 
 def test_validate_form_flags_bad_fields_and_disables_run(page) -> None:
     out = page.validate_form(*_fields(top_n="0", benchmark="QQQ"))
-    invalid, feedback, (disabled, status) = out[:N_FIELDS], out[N_FIELDS:2 * N_FIELDS], out[-2:]
+    invalid, feedback, (disabled, status) = out[:N_FIELDS], out[N_FIELDS : 2 * N_FIELDS], out[-2:]
     index = forms.FIELD_NAMES.index("top_n")
     assert invalid[index] is True and sum(invalid) == 1
     assert "top_n" in feedback[index]
@@ -138,12 +176,15 @@ def test_autorun_runs_on_page_load(page, fake: FakeServices) -> None:
     assert out[1]["params"]["top_n"] == 2
 
 
-@pytest.mark.parametrize(("fields", "store", "error", "message"), [
-    (_fields(top_n="x"), None, None, "top_n must be a whole number"),
-    (_fields(), "broken", None, "malformed"),
-    (_fields(), None, engine.DataUnavailableError("no prices for QQQ"), "no prices for QQQ"),
-    (_fields(), None, RuntimeError("secret internals"), "failed unexpectedly"),
-])
+@pytest.mark.parametrize(
+    ("fields", "store", "error", "message"),
+    [
+        (_fields(top_n="x"), None, None, "top_n must be a whole number"),
+        (_fields(), "broken", None, "malformed"),
+        (_fields(), None, engine.DataUnavailableError("no prices for QQQ"), "no prices for QQQ"),
+        (_fields(), None, RuntimeError("secret internals"), "failed unexpectedly"),
+    ],
+)
 def test_bad_input_gives_in_page_message(page, fake, fields, store, error, message) -> None:
     fake.fail_with = error
     children, state, search, *disabled, _ = page.run_backtest(1, False, *fields, store)
@@ -157,8 +198,9 @@ def test_downloads_carry_manifest_and_values(page, fake: FakeServices) -> None:
     metrics = page.download("metrics", state)
     assert metrics["filename"] == "backtest_metrics_abc123.csv"
     lines = metrics["content"].splitlines()
-    assert "# fingerprint: abc123" in lines and any(line.startswith("# params: ") and '"top_n": 3' in line
-                                                    for line in lines)
+    assert "# fingerprint: abc123" in lines and any(
+        line.startswith("# params: ") and '"top_n": 3' in line for line in lines
+    )
     assert "sharpe,1.2345,0.5,0.1" in lines
     returns = page.download("returns", state)["content"]
     assert "date,portfolio,benchmark,universe" in returns and "2022-01-04,-0.02,0.01,0.0" in returns

@@ -18,7 +18,9 @@ GOOD_SENTIMENT = (
     "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
     + "".join(
         f"2022-{month:02d}-{day:02d},{symbol},{30 + day},{20 + day + i},{40 + 3 * day + i},{1000 + day},0.5\n"
-        for month in range(1, 7) for day in (3, 10, 17, 24) for i, symbol in enumerate(("AAA", "BBB", "CCC", "DDD"))
+        for month in range(1, 7)
+        for day in (3, 10, 17, 24)
+        for i, symbol in enumerate(("AAA", "BBB", "CCC", "DDD"))
     )
 )
 
@@ -54,9 +56,11 @@ def page(app: Any) -> Iterator[Any]:
 
 def triggered(prop_id: str, fn: Any, *args: Any) -> Any:
     """Call a callback as Dash would after ``prop_id`` changed (for ``ctx.triggered_id``)."""
+
     def run() -> Any:
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
         return fn(*args)
+
     return contextvars.copy_context().run(run)
 
 
@@ -66,8 +70,13 @@ def triggered(prop_id: str, fn: Any, *args: Any) -> Any:
         (data_uri("this is not,a sentiment file\n1,2\n"), "column"),
         (data_uri(""), "empty"),
         ("data:text/csv;base64,@@@not-base64@@@", "base64"),
-        (data_uri("date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
-                  "not-a-date,=CMD(),x,y,z,w,v\n"), ""),
+        (
+            data_uri(
+                "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+                "not-a-date,=CMD(),x,y,z,w,v\n"
+            ),
+            "",
+        ),
     ],
     ids=["wrong-columns", "empty", "not-base64", "no-usable-rows"],
 )
@@ -83,7 +92,8 @@ def test_malformed_upload_shows_a_message_and_no_candidate(page: Any, contents: 
 
 def test_good_upload_becomes_a_candidate_with_a_report(page: Any) -> None:
     candidate, body, disabled, _, prices_name = page.validate_upload(
-        data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "my sentiment.csv", "closes.csv")
+        data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "my sentiment.csv", "closes.csv"
+    )
     assert disabled is False
     assert candidate["kind"] == "upload" and candidate["name"] == "my sentiment.csv"
     assert len(candidate["id"]) == 32
@@ -125,7 +135,9 @@ def test_page_insertion_without_clicks_changes_nothing(page: Any, prop: str) -> 
     assert triggered(prop, page.choose_source, None, None, {"kind": "upload"}) == (no_update, no_update)
 
 
-@pytest.mark.parametrize("candidate", [None, {"kind": "upload", "id": "../../etc/passwd"}, {"kind": "default"}])
+@pytest.mark.parametrize(
+    "candidate", [None, {"kind": "upload", "id": "../../etc/passwd"}, {"kind": "default"}]
+)
 def test_use_upload_without_a_valid_candidate_is_refused(page: Any, candidate: Any) -> None:
     from dash import no_update
 

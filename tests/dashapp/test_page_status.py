@@ -29,7 +29,9 @@ class FakeCluster:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})  # cluster_status is faked
+    app = create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"}
+    )  # cluster_status is faked
     from dashapp.pages import status
 
     with app.server.test_request_context("/status"):
@@ -40,6 +42,7 @@ def call(prop_id: str, fn: Any, *args: Any) -> Any:
     def run() -> Any:
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
         return fn(*args)
+
     return contextvars.copy_context().run(run)
 
 
@@ -80,11 +83,14 @@ def test_cluster_panel_formats_the_cluster(page: Any, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("error", "fragment"),
-    [(engine.ClusterUnavailableError("cannot reach the Ray head"), "cannot reach the Ray head"),
-     (RuntimeError("internal detail"), "could not be read")],
+    [
+        (engine.ClusterUnavailableError("cannot reach the Ray head"), "cannot reach the Ray head"),
+        (RuntimeError("internal detail"), "could not be read"),
+    ],
 )
-def test_cluster_panel_errors_are_messages(page: Any, monkeypatch: pytest.MonkeyPatch, error: Exception,
-                                           fragment: str) -> None:
+def test_cluster_panel_errors_are_messages(
+    page: Any, monkeypatch: pytest.MonkeyPatch, error: Exception, fragment: str
+) -> None:
     def fail() -> Any:
         raise error
 
@@ -99,10 +105,15 @@ def test_status_with_a_broken_session_source_still_renders(page: Any) -> None:
     assert "malformed" in str(app_panel)
 
 
-def test_cluster_panel_says_when_the_embedded_cluster_is_not_started(page: Any,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "cluster_status", lambda: FakeCluster(mode="not started", address="",
-                                                                      nodes=0, cpus=0.0), raising=False)
+def test_cluster_panel_says_when_the_embedded_cluster_is_not_started(
+    page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        engine,
+        "cluster_status",
+        lambda: FakeCluster(mode="not started", address="", nodes=0, cpus=0.0),
+        raising=False,
+    )
     assert "not started yet" in str(page.cluster_panel(None))
 
 
@@ -110,8 +121,15 @@ def test_cluster_panel_with_the_engine_status_type(page: Any) -> None:
     status_type = getattr(engine, "ClusterStatus", None)
     if status_type is None:
         pytest.skip("engine.ClusterStatus is not exported yet")
-    status = status_type(mode="external", address="head:6379", nodes=2, cpus=8.0, memory_bytes=8 * 2**30,
-                         object_store_used_bytes=2**29, object_store_total_bytes=2**30)
+    status = status_type(
+        mode="external",
+        address="head:6379",
+        nodes=2,
+        cpus=8.0,
+        memory_bytes=8 * 2**30,
+        object_store_used_bytes=2**29,
+        object_store_total_bytes=2**30,
+    )
     text = str(page.render_cluster(services.to_plain(status)))
     for fragment in ("Object store used", "0.5 GiB", "Object store size", "1.0 GiB", "8.0 GiB", "head:6379"):
         assert fragment in text

@@ -23,8 +23,13 @@ def page(tmp_path_factory: pytest.TempPathFactory):
 
 
 ANALYSIS = {
-    "metrics": {"symbol": ["AAA", "BBB"], "total_return": [0.1234, -0.05], "annual_volatility": [0.2, 0.3],
-                "sharpe": [1.5, -0.25], "max_drawdown": [-0.1, -0.4]},
+    "metrics": {
+        "symbol": ["AAA", "BBB"],
+        "total_return": [0.1234, -0.05],
+        "annual_volatility": [0.2, 0.3],
+        "sharpe": [1.5, -0.25],
+        "max_drawdown": [-0.1, -0.4],
+    },
     "correlation": {"index": ["AAA", "BBB"], "AAA": [1.0, 0.3], "BBB": [0.3, 1.0]},
     "prices": {"date": ["2022-01-03T00:00:00", "2022-01-04T00:00:00"], "AAA": [1.0, 1.1], "BBB": [1.0, 0.95]},
     "returns": {"date": ["2022-01-04T00:00:00"], "AAA": [0.1], "BBB": [-0.05]},
@@ -95,11 +100,14 @@ def test_run_shows_table_and_charts_and_writes_url(page, fake: FakeServices) -> 
     assert state["symbols"] == ["AAA", "BBB"]
 
 
-@pytest.mark.parametrize(("symbols", "message"), [
-    ([], "choose at least one symbol"),
-    (["NOPE"], "no prices for NOPE"),
-    (["BOOM"], "failed unexpectedly"),
-])
+@pytest.mark.parametrize(
+    ("symbols", "message"),
+    [
+        ([], "choose at least one symbol"),
+        (["NOPE"], "no prices for NOPE"),
+        (["BOOM"], "failed unexpectedly"),
+    ],
+)
 def test_bad_input_gives_in_page_message(page, fake, symbols, message) -> None:
     children, state, search, disabled = page.run_stocks(1, False, symbols, None, None, None)
     assert message in _text(children) and "internal detail" not in _text(children)
@@ -111,8 +119,9 @@ def test_no_run_without_click_or_autorun(page, fake: FakeServices) -> None:
 
 
 def test_metrics_csv(page, fake: FakeServices) -> None:
-    data = page.download_metrics(1, {"source": {"kind": "default"}, "symbols": ["AAA", "BBB"], "start": None,
-                                     "end": None})
+    data = page.download_metrics(
+        1, {"source": {"kind": "default"}, "symbols": ["AAA", "BBB"], "start": None, "end": None}
+    )
     lines = data["content"].splitlines()
     assert "# symbols: AAA,BBB" in lines and "# data_source: Demo data (SYNTHETIC, seed 7)" in lines
     assert "symbol,total_return,annual_volatility,sharpe,max_drawdown" in lines

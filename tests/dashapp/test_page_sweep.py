@@ -48,9 +48,15 @@ class FakeServices:
         records = _records(grid)
         for done in range(1, len(records) + 1):
             on_progress(done, len(records))
-        return {"columns": list(grid) + list(engine.METRIC_NAMES) + ["error"], "records": records,
-                "deflated_sharpe": 0.91, "executor": "serial", "n_runs": len(records), "best": 1,
-                "n_failed": sum(1 for r in records if r["error"])}
+        return {
+            "columns": list(grid) + list(engine.METRIC_NAMES) + ["error"],
+            "records": records,
+            "deflated_sharpe": 0.91,
+            "executor": "serial",
+            "n_runs": len(records),
+            "best": 1,
+            "n_failed": sum(1 for r in records if r["error"]),
+        }
 
 
 @pytest.fixture
@@ -107,13 +113,19 @@ def test_run_reports_progress_and_stores_plain_result(page, fake: FakeServices) 
     assert query["grid_top_n"] == ["3,5"] and query["metric"] == ["sharpe"] and "top_n" not in query
 
 
-@pytest.mark.parametrize(("grid", "error", "message"), [
-    (_grid(top_n="3, zz"), None, "top_n must be a whole number"),
-    (_grid(), None, "at least one parameter"),
-    (_grid(top_n="3"), engine.ClusterUnavailableError("the Ray cluster at ray://x:10001 cannot be reached"),
-     "cannot be reached"),
-    (_grid(top_n="3"), RuntimeError("boom internals"), "failed unexpectedly"),
-])
+@pytest.mark.parametrize(
+    ("grid", "error", "message"),
+    [
+        (_grid(top_n="3, zz"), None, "top_n must be a whole number"),
+        (_grid(), None, "at least one parameter"),
+        (
+            _grid(top_n="3"),
+            engine.ClusterUnavailableError("the Ray cluster at ray://x:10001 cannot be reached"),
+            "cannot be reached",
+        ),
+        (_grid(top_n="3"), RuntimeError("boom internals"), "failed unexpectedly"),
+    ],
+)
 def test_bad_input_gives_in_page_message(page, fake, grid, error, message) -> None:
     fake.fail_with = error
     stored, alert, search = _run(page, grid)
@@ -122,8 +134,10 @@ def test_bad_input_gives_in_page_message(page, fake, grid, error, message) -> No
 
 
 def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None:
-    assert page.run_sweep(print, None, False, *_base(), *_grid(top_n="3"), None, None, None, None) == \
-        (no_update,) * 3
+    assert (
+        page.run_sweep(print, None, False, *_base(), *_grid(top_n="3"), None, None, None, None)
+        == (no_update,) * 3
+    )
     assert fake.calls == []
 
 

@@ -31,6 +31,7 @@ class BrokenBackend:
     def __getattr__(self, name: str) -> Any:
         def fail(*_args: Any, **_kwargs: Any) -> Any:
             raise ConnectionError("cache host unreachable")
+
         return fail
 
 
@@ -90,7 +91,9 @@ def test_ready_is_503_when_a_check_hangs(app: dash.Dash, monkeypatch: pytest.Mon
     assert "no answer within" in response.json["checks"]["ray"]["detail"]
 
 
-def test_ready_does_not_need_ray_with_the_serial_executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ready_does_not_need_ray_with_the_serial_executor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "serial"})
     monkeypatch.setattr(engine, "cluster_status", lambda: 1 / 0, raising=False)
     response = app.server.test_client().get("/ready")
@@ -105,16 +108,24 @@ class StatusWithError:
     error: str | None = "the Ray cluster at ray-head:6379 (RAY_ADDRESS) is unreachable: connection refused"
 
 
-def test_ready_is_503_when_the_cluster_reports_an_error(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ready_is_503_when_the_cluster_reports_an_error(
+    app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(engine, "cluster_status", StatusWithError, raising=False)
     response = app.server.test_client().get("/ready")
     assert response.status_code == 503 and response.json["down"] == ["ray"]
     assert "unreachable" in response.json["checks"]["ray"]["detail"]
 
 
-def test_ready_with_an_embedded_cluster_not_started_yet(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "cluster_status", lambda: StatusWithError(mode="not started", address=None,
-                                                                           error=None), raising=False)
+def test_ready_with_an_embedded_cluster_not_started_yet(
+    app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        engine,
+        "cluster_status",
+        lambda: StatusWithError(mode="not started", address=None, error=None),
+        raising=False,
+    )
     response = app.server.test_client().get("/ready")
     assert response.status_code == 200
     assert "starts on first use" in response.json["checks"]["ray"]["detail"]

@@ -50,7 +50,9 @@ def test_unexpected_error_is_json_without_traceback(app: dash.Dash) -> None:
     assert response.status_code == 500
     body = response.json
     assert body["status"] == 500 and "reference" in body["message"]
-    assert "secret" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)
+    assert "secret" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(
+        as_text=True
+    )
 
 
 def test_unexpected_error_in_a_browser_is_a_small_html_page(app: dash.Dash) -> None:
@@ -62,8 +64,9 @@ def test_unexpected_error_in_a_browser_is_a_small_html_page(app: dash.Dash) -> N
 
 def test_oversized_request_is_413_with_a_message(app: dash.Dash) -> None:
     payload = json.dumps({"output": "x.children", "inputs": [], "blob": "a" * (max_request_bytes(4096) + 10)})
-    response = app.server.test_client().post("/_dash-update-component", data=payload,
-                                             content_type="application/json")
+    response = app.server.test_client().post(
+        "/_dash-update-component", data=payload, content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.json["message"] == "the upload is too large"
 
@@ -91,5 +94,8 @@ def test_dash_prevent_update_keeps_its_204(app: dash.Dash) -> None:
 def test_hsts_only_over_https(app: dash.Dash) -> None:
     client = app.server.test_client()
     assert "Strict-Transport-Security" not in client.get("/health").headers
-    assert client.get("/health", base_url="https://localhost").headers["Strict-Transport-Security"].startswith(
-        "max-age=")
+    assert (
+        client.get("/health", base_url="https://localhost")
+        .headers["Strict-Transport-Security"]
+        .startswith("max-age=")
+    )

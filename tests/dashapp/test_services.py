@@ -7,9 +7,9 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-import threading
 from typing import Any
 
 import numpy as np
@@ -23,15 +23,20 @@ from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial", "MAX_UPLOAD_BYTES": 200_000})
+    app = create_app(
+        {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial", "MAX_UPLOAD_BYTES": 200_000}
+    )
     with app.server.app_context():
         yield app
 
 
 @pytest.fixture
 def uploaded(app: Any) -> dict[str, Any]:
-    return services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(),
-                                {"sentiment": "C:\\Users\\me\\<script>s.csv", "prices": "p.csv"})
+    return services.save_upload(
+        GOOD_SENTIMENT.encode(),
+        _prices_csv().encode(),
+        {"sentiment": "C:\\Users\\me\\<script>s.csv", "prices": "p.csv"},
+    )
 
 
 # ----- sources ---------------------------------------------------------------------------
@@ -163,8 +168,12 @@ def test_backtest_returns_plain_data(app: Any) -> None:
 
 @pytest.mark.parametrize(
     ("params", "message"),
-    [({"top_n": 0}, "top_n"), ({"bogus": 1}, "unknown parameter"), ({"benchmark": "=1+1"}, "benchmark"),
-     ("top_n=3", "mapping")],
+    [
+        ({"top_n": 0}, "top_n"),
+        ({"bogus": 1}, "unknown parameter"),
+        ({"benchmark": "=1+1"}, "benchmark"),
+        ("top_n=3", "mapping"),
+    ],
 )
 def test_backtest_bad_parameters(app: Any, params: Any, message: str) -> None:
     with pytest.raises(engine.ParameterError, match=message):
@@ -179,8 +188,10 @@ def test_clean_symbols(symbols: Any, expected: list[str]) -> None:
     assert services.clean_symbols(symbols) == expected
 
 
-@pytest.mark.parametrize(("symbols", "message"), [([], "at least one"), (["=cmd"], "not a ticker"),
-                                                  ([f"S{i}" for i in range(31)], "at most 30")])
+@pytest.mark.parametrize(
+    ("symbols", "message"),
+    [([], "at least one"), (["=cmd"], "not a ticker"), ([f"S{i}" for i in range(31)], "at most 30")],
+)
 def test_clean_symbols_errors(symbols: Any, message: str) -> None:
     with pytest.raises(engine.ParameterError, match=message):
         services.clean_symbols(symbols)
@@ -208,7 +219,9 @@ class FakeSweep:
 def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_run_sweep(data: Any, grid: Any, *, base: Any, executor: Any, on_progress: Any, should_cancel: Any) -> Any:
+    def fake_run_sweep(
+        data: Any, grid: Any, *, base: Any, executor: Any, on_progress: Any, should_cancel: Any
+    ) -> Any:
         calls.append(grid)
         on_progress(1, 1)
         table = pd.DataFrame({"top_n": [3, 5], "sharpe": [1.2, np.nan], "error": [None, "failed"]})
@@ -217,13 +230,19 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(engine, "run_sweep", fake_run_sweep, raising=False)
     monkeypatch.setattr(engine, "get_executor", lambda mode: engine.SerialExecutor(), raising=False)
     progress: list[tuple[int, int]] = []
-    out = services.sweep(None, {"rebalance": "monthly"}, {"top_n": [3, 5]}, lambda d, t: progress.append((d, t)))
+    out = services.sweep(
+        None, {"rebalance": "monthly"}, {"top_n": [3, 5]}, lambda d, t: progress.append((d, t))
+    )
     again = services.sweep(None, {"rebalance": "monthly"}, {"top_n": [3, 5]})
     assert out == again and len(calls) == 1 and progress == [(1, 1)]
     assert out["columns"] == ["top_n", "sharpe", "error"]
     assert out["records"][1]["sharpe"] is None  # NaN -> null
     assert (out["n_runs"], out["n_failed"], out["executor"], out["deflated_sharpe"]) == (2, 1, "serial", 0.9)
-    assert out["grid"] == {"top_n": [3, 5]} and out["base"]["rebalance"] == "monthly" and out["base"]["top_n"] == 5
+    assert (
+        out["grid"] == {"top_n": [3, 5]}
+        and out["base"]["rebalance"] == "monthly"
+        and out["base"]["top_n"] == 5
+    )
 
 
 def test_sweep_with_the_engine(app: Any) -> None:
@@ -237,15 +256,25 @@ def test_sweep_with_the_engine(app: Any) -> None:
 
 def test_robustness_with_the_engine(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     real = engine.robustness_report
-    monkeypatch.setattr(engine, "robustness_report",  # small draws: this checks the plumbing, not the statistics
-                        lambda data, params, **kw: real(data, params, n_boot=50, n_random=20, **kw))
+    monkeypatch.setattr(
+        engine,
+        "robustness_report",  # small draws: this checks the plumbing, not the statistics
+        lambda data, params, **kw: real(data, params, n_boot=50, n_random=20, **kw),
+    )
     out = services.robustness(None, {"top_n": 3})
     json.dumps(out)
     assert isinstance(out, dict) and out
 
 
-@pytest.mark.parametrize(("grid", "message"), [({}, "at least one"), ({"nope": [1]}, "unknown sweep parameter"),
-                                               ({"top_n": "3,5"}, "non-empty list"), ({"top_n": []}, "non-empty")])
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({}, "at least one"),
+        ({"nope": [1]}, "unknown sweep parameter"),
+        ({"top_n": "3,5"}, "non-empty list"),
+        ({"top_n": []}, "non-empty"),
+    ],
+)
 def test_sweep_grid_errors(app: Any, grid: Any, message: str) -> None:
     with pytest.raises(engine.ParameterError, match=message):
         services.sweep(None, {}, grid)
@@ -270,11 +299,19 @@ def test_cluster_is_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
-    frame = pd.DataFrame({"x": [1.0, np.nan]}, index=pd.DatetimeIndex(["2023-01-02", "2023-01-03"], name="date"))
-    plain = services.to_plain({"a": np.float64(1.5), "b": math.inf, "c": dt.date(2023, 1, 2), "f": frame,
-                               "t": (np.int64(3),)})
-    assert plain == {"a": 1.5, "b": None, "c": "2023-01-02", "t": [3],
-                     "f": {"date": ["2023-01-02T00:00:00", "2023-01-03T00:00:00"], "x": [1.0, None]}}
+    frame = pd.DataFrame(
+        {"x": [1.0, np.nan]}, index=pd.DatetimeIndex(["2023-01-02", "2023-01-03"], name="date")
+    )
+    plain = services.to_plain(
+        {"a": np.float64(1.5), "b": math.inf, "c": dt.date(2023, 1, 2), "f": frame, "t": (np.int64(3),)}
+    )
+    assert plain == {
+        "a": 1.5,
+        "b": None,
+        "c": "2023-01-02",
+        "t": [3],
+        "f": {"date": ["2023-01-02T00:00:00", "2023-01-03T00:00:00"], "x": [1.0, None]},
+    }
 
 
 def test_concurrent_requests_load_the_data_once() -> None:
@@ -307,8 +344,9 @@ def test_services_work_without_a_flask_context_as_in_background_callbacks(tmp_pa
     # A fresh thread starts with an empty context, as a background job does (an earlier
     # test's request may have left another app current in this thread's context).
     seen: list[Any] = []
-    worker = threading.Thread(target=lambda: seen.extend(
-        [services.app_config().DEMO_SEED, services.source_info(None)["label"]]))
+    worker = threading.Thread(
+        target=lambda: seen.extend([services.app_config().DEMO_SEED, services.source_info(None)["label"]])
+    )
     worker.start()
     worker.join(60)
     assert seen[0] == 9 and "seed 9" in seen[1]

@@ -13,16 +13,27 @@ from dashapp import url_state
 
 
 def test_round_trip_of_full_params() -> None:
-    params = engine.StrategyParams(top_n=8, start=dt.date(2022, 1, 3), end=dt.date(2022, 12, 30),
-                                   weighting="hrp", cost_bps=12.5, risk_free=0.02, benchmark="SPY")
+    params = engine.StrategyParams(
+        top_n=8,
+        start=dt.date(2022, 1, 3),
+        end=dt.date(2022, 12, 30),
+        weighting="hrp",
+        cost_bps=12.5,
+        risk_free=0.02,
+        benchmark="SPY",
+    )
     query = url_state.params_to_query(params.to_dict())
     assert "start=2022-01-03" in query and "top_n=8" in query
     assert engine.StrategyParams.from_mapping(url_state.query_to_params("?" + query)) == params
 
 
 @settings(max_examples=40, deadline=None)
-@given(top_n=st.integers(1, 500), lag=st.integers(0, 60), cost=st.floats(0, 1000, allow_nan=False),
-       weighting=st.sampled_from(engine.WEIGHTINGS))
+@given(
+    top_n=st.integers(1, 500),
+    lag=st.integers(0, 60),
+    cost=st.floats(0, 1000, allow_nan=False),
+    weighting=st.sampled_from(engine.WEIGHTINGS),
+)
 def test_round_trip_property(top_n: int, lag: int, cost: float, weighting: str) -> None:
     params = engine.StrategyParams(top_n=top_n, lag_days=lag, cost_bps=cost, weighting=weighting)
     query = url_state.params_to_query(params.to_dict())
@@ -30,18 +41,22 @@ def test_round_trip_property(top_n: int, lag: int, cost: float, weighting: str) 
 
 
 def test_empty_values_and_lists() -> None:
-    assert url_state.params_to_query({"a": None, "b": "", "c": [], "grid_top_n": [3,
-                                                                                  5]}) == "grid_top_n=3%2C5"
+    assert (
+        url_state.params_to_query({"a": None, "b": "", "c": [], "grid_top_n": [3, 5]}) == "grid_top_n=3%2C5"
+    )
     assert url_state.params_to_query({"x": 20.0, "y": 0.5}) == "x=20&y=0.5"
 
 
-@pytest.mark.parametrize(("query", "kept", "message"), [
-    ("top_n=abc&lag_days=2", {"lag_days": 2}, "top_n"),
-    ("?wat=1&top_n=3", {"top_n": 3}, "unknown setting 'wat'"),
-    ("start=2023-01-01&end=2022-01-01", {}, "start and end"),
-    ("benchmark=%3Dcmd()", {}, "benchmark"),
-    ("weighting=best", {}, "weighting"),
-])
+@pytest.mark.parametrize(
+    ("query", "kept", "message"),
+    [
+        ("top_n=abc&lag_days=2", {"lag_days": 2}, "top_n"),
+        ("?wat=1&top_n=3", {"top_n": 3}, "unknown setting 'wat'"),
+        ("start=2023-01-01&end=2022-01-01", {}, "start and end"),
+        ("benchmark=%3Dcmd()", {}, "benchmark"),
+        ("weighting=best", {}, "weighting"),
+    ],
+)
 def test_bad_values_are_dropped_with_a_message(query: str, kept: dict, message: str) -> None:
     params, messages = url_state.read_query(query)
     assert params == kept
@@ -57,8 +72,9 @@ def test_never_raises_on_garbage() -> None:
 def test_page_keys_are_not_reported_and_grid_is_read() -> None:
     params, messages = url_state.read_query("symbols=AAA%2CBBB&grid_top_n=3%2C5&metric=sharpe&top_n=4")
     assert params == {"top_n": 4} and messages == []
-    assert url_state.grid_from_query("grid_top_n=3%2C5&grid_lag_days=", ["top_n",
-                                                                         "lag_days"]) == {"top_n": "3,5"}
+    assert url_state.grid_from_query("grid_top_n=3%2C5&grid_lag_days=", ["top_n", "lag_days"]) == {
+        "top_n": "3,5"
+    }
 
 
 def test_with_search() -> None:

@@ -142,7 +142,9 @@ def test_env_example_documents_every_app_and_gunicorn_setting() -> None:
     from dashapp.config import AppConfig
 
     app_settings = {f.name for f in dataclasses.fields(AppConfig)}
-    gunicorn_settings = set(re.findall(r"""(?:_env_int|os\.environ\.get)\("([A-Z_]+)\"""", GUNICORN_CONF.read_text()))
+    gunicorn_settings = set(
+        re.findall(r"""(?:_env_int|os\.environ\.get)\("([A-Z_]+)\"""", GUNICORN_CONF.read_text())
+    )
     missing = (app_settings | gunicorn_settings) - _env_example_keys()
     assert not missing, f".env.example lacks {sorted(missing)}"
 
@@ -159,7 +161,9 @@ def test_env_example_secrets_are_loud_placeholders() -> None:
 
 def _dockerfile() -> list[tuple[str, str]]:
     joined = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    lines = [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
+    lines = [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")
+    ]
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
 
 
@@ -216,8 +220,16 @@ def test_dockerignore_keeps_the_context_clean() -> None:
 def gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Load gunicorn.conf.py as gunicorn does; the environment it touches is restored afterwards."""
     saved = dict(os.environ)
-    for name in ("SPL_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE",
-                 "GUNICORN_GRACEFUL_TIMEOUT", "FORWARDED_ALLOW_IPS", "SECRET_KEY"):
+    for name in (
+        "SPL_BIND",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "GUNICORN_TIMEOUT",
+        "GUNICORN_KEEPALIVE",
+        "GUNICORN_GRACEFUL_TIMEOUT",
+        "FORWARDED_ALLOW_IPS",
+        "SECRET_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def load(**env: str) -> types.SimpleNamespace:
@@ -284,15 +296,15 @@ def test_wsgi_module_exists() -> None:
 
 def test_on_exit_stops_the_embedded_ray_head(gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    fake = types.ModuleType("engine._ray")
+    fake = types.ModuleType("engine.execution.cluster")
     fake.shutdown_embedded_cluster = lambda: calls.append("stopped")  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "engine._ray", fake)
+    monkeypatch.setitem(sys.modules, "engine.execution.cluster", fake)
     gunicorn_conf().on_exit(types.SimpleNamespace(log=None))
     assert calls == ["stopped"]
 
 
 def test_on_exit_without_ray_support_is_quiet(gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "engine._ray", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "engine.execution.cluster", None)  # import now raises ImportError
     assert gunicorn_conf().on_exit(types.SimpleNamespace(log=None)) is None
 
 
@@ -338,7 +350,9 @@ def test_long_running_units(name: str) -> None:
     assert service["User"] == ["spl"]
     assert service["Restart"] == ["on-failure"]
     assert service["EnvironmentFile"] == ["/etc/spl/spl.env"]
-    assert "spl-env.service" in " ".join(unit["Unit"]["After"]) and unit["Unit"]["Requires"] == ["spl-env.service"]
+    assert "spl-env.service" in " ".join(unit["Unit"]["After"]) and unit["Unit"]["Requires"] == [
+        "spl-env.service"
+    ]
 
 
 def test_app_starts_after_the_local_ray_node() -> None:
@@ -346,7 +360,9 @@ def test_app_starts_after_the_local_ray_node() -> None:
     assert "spl-ray.service" in " ".join(unit["Unit"]["After"])
     assert "spl-ray.service" in " ".join(unit["Unit"]["Wants"])
     assert unit["Service"]["ExecStart"] == [f"{APP_DIR_ON_AMI}/deploy/bin/app.sh"]
-    assert _unit(SYSTEMD / "spl-ray.service")["Service"]["ExecStart"] == [f"{APP_DIR_ON_AMI}/deploy/bin/ray-node.sh"]
+    assert _unit(SYSTEMD / "spl-ray.service")["Service"]["ExecStart"] == [
+        f"{APP_DIR_ON_AMI}/deploy/bin/ray-node.sh"
+    ]
 
 
 def test_env_unit_is_a_oneshot_before_the_others() -> None:
@@ -362,8 +378,13 @@ def test_units_pass_systemd_analyze(tmp_path: Path) -> None:
     for name in UNITS:
         text = (SYSTEMD / name).read_text().replace(APP_DIR_ON_AMI, str(REPO))
         (tmp_path / name).write_text(text)
-    done = subprocess.run([analyze, "verify", "--man=no", *(str(tmp_path / n) for n in UNITS)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(tmp_path / n) for n in UNITS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     complaints = [line for line in (done.stdout + done.stderr).splitlines() if any(n in line for n in UNITS)]
     assert not complaints, complaints
 
@@ -415,8 +436,14 @@ def test_packer_validate(tmp_path: Path) -> None:
         pytest.skip("packer is not installed (bash .ci/install-system.sh installs it)")
     version = subprocess.run([packer, "version"], capture_output=True, text=True, timeout=60).stdout
     for args in (["validate", "spl.pkr.hcl"], ["fmt", "-check", "-diff", "."]):
-        done = subprocess.run([packer, *args], capture_output=True, text=True, timeout=120, cwd=PACKER,
-                              env={**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_LOG": "0"})
+        done = subprocess.run(
+            [packer, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=PACKER,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_LOG": "0"},
+        )
         output = done.stdout + done.stderr
         if done.returncode != 0 and re.search(r"plugin|Unknown source type|packer init", output, re.I):
             pytest.skip(f"{version.strip()} needs `packer init` (network) for amazon-ebs: {output[:200]}")
@@ -429,7 +456,9 @@ def test_packer_validate(tmp_path: Path) -> None:
 def _shell_scripts() -> list[Path]:
     found = []
     for path in REPO.rglob("*"):
-        if any(part in (".git", "__pycache__", "node_modules", ".venv", ".pytest_cache") for part in path.parts):
+        if any(
+            part in (".git", "__pycache__", "node_modules", ".venv", ".pytest_cache") for part in path.parts
+        ):
             continue
         if not path.is_file() or path.suffix in (".py", ".md", ".css", ".csv", ".json", ".yml", ".hcl"):
             continue
@@ -449,8 +478,9 @@ def test_shellcheck_every_shell_script() -> None:
         pytest.skip("shellcheck is not installed (bash .ci/install-system.sh installs it)")
     scripts = _shell_scripts()
     assert BIN / "ray-node.sh" in scripts and REPO / ".ci" / "run" in scripts
-    done = subprocess.run([shellcheck, "--severity=style", *map(str, scripts)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [shellcheck, "--severity=style", *map(str, scripts)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -468,7 +498,9 @@ SECRET_PATTERNS = [
     re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"redis://:(?!\$\{|change-me|PASSWORD|\*\*\*)[^@\s'\"]+@"),  # password in a Redis URL
-    re.compile(r"(?i)\b[A-Z_]*(?:TOKEN|PASSWORD|SECRET)[A-Z_]*\s*[=:]\s*['\"]?(?!change-me|\$|\{|<)[A-Za-z0-9+/_\-]{12,}"),
+    re.compile(
+        r"(?i)\b[A-Z_]*(?:TOKEN|PASSWORD|SECRET)[A-Z_]*\s*[=:]\s*['\"]?(?!change-me|\$|\{|<)[A-Za-z0-9+/_\-]{12,}"
+    ),
 ]
 
 
@@ -488,7 +520,9 @@ def test_no_secrets_committed() -> None:
         if relative.parts[0] == "tests" or not path.is_file() or path.suffix in (".css", ".png", ".ico"):
             continue
         text = path.read_text(errors="replace")
-        offenders += [f"{relative}: {m.group(0)[:60]}" for pattern in SECRET_PATTERNS for m in pattern.finditer(text)]
+        offenders += [
+            f"{relative}: {m.group(0)[:60]}" for pattern in SECRET_PATTERNS for m in pattern.finditer(text)
+        ]
     assert not offenders, offenders
 
 
@@ -501,17 +535,27 @@ def test_gitignore_excludes_env() -> None:
 
 def _run(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run([str(BIN / script), *args], env={**base, **env}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [str(BIN / script), *args], env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({}, "SPL_ROLE must be 'head' or 'worker'"),
-    ({"SPL_ROLE": "head"}, "RAY_AUTH_MODE must be 'token'"),
-    ({"SPL_ROLE": "head", "RAY_AUTH_MODE": "token"}, "RAY_AUTH_TOKEN is empty"),
-    ({"SPL_ROLE": "head", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "change-me-ray-token"}, "placeholder"),
-    ({"SPL_ROLE": "worker", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "t0k3n-abc"}, "RAY_HEAD_ADDRESS or RAY_ADDRESS"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SPL_ROLE must be 'head' or 'worker'"),
+        ({"SPL_ROLE": "head"}, "RAY_AUTH_MODE must be 'token'"),
+        ({"SPL_ROLE": "head", "RAY_AUTH_MODE": "token"}, "RAY_AUTH_TOKEN is empty"),
+        (
+            {"SPL_ROLE": "head", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "change-me-ray-token"},
+            "placeholder",
+        ),
+        (
+            {"SPL_ROLE": "worker", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "t0k3n-abc"},
+            "RAY_HEAD_ADDRESS or RAY_ADDRESS",
+        ),
+    ],
+)
 def test_ray_node_refuses_an_unsafe_or_incomplete_setup(env: dict[str, str], message: str) -> None:
     done = _run("ray-node.sh", {**env, "RAY_BIN": "/bin/false"})
     assert done.returncode == 64
@@ -521,8 +565,16 @@ def test_ray_node_refuses_an_unsafe_or_incomplete_setup(env: dict[str, str], mes
 def test_app_refuses_placeholder_secrets() -> None:
     done = _run("app.sh", {"SECRET_KEY": "change-me-secret-key", "PYTHON": "/bin/false"})
     assert done.returncode == 64 and "SECRET_KEY" in done.stderr
-    done = _run("app.sh", {"SECRET_KEY": "k", "RAY_ADDRESS": "h:1", "RAY_AUTH_MODE": "token",
-                           "RAY_AUTH_TOKEN": "change-me-ray-token", "PYTHON": "/bin/false"})
+    done = _run(
+        "app.sh",
+        {
+            "SECRET_KEY": "k",
+            "RAY_ADDRESS": "h:1",
+            "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN": "change-me-ray-token",
+            "PYTHON": "/bin/false",
+        },
+    )
     assert done.returncode == 64 and "RAY_AUTH_TOKEN" in done.stderr
 
 
@@ -545,20 +597,36 @@ def test_wait_for_sees_an_open_port() -> None:
 def _user_data(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     data = tmp_path / "user-data"
     data.write_text(text)
-    return _run("spl-env-from-user-data.sh", {"SPL_USER_DATA_FILE": str(data),
-                                              "SPL_ENV_FILE": str(tmp_path / "etc" / "spl.env"),
-                                              "SPL_ENV_GROUP": "no-such-group-spl-test"})
+    return _run(
+        "spl-env-from-user-data.sh",
+        {
+            "SPL_USER_DATA_FILE": str(data),
+            "SPL_ENV_FILE": str(tmp_path / "etc" / "spl.env"),
+            "SPL_ENV_GROUP": "no-such-group-spl-test",
+        },
+    )
 
 
 def test_user_data_becomes_the_env_file(tmp_path: Path) -> None:
-    done = _user_data(tmp_path, "# worker\nSPL_ROLE=worker\r\nRAY_ADDRESS=10.0.1.10:6379\nRAY_AUTH_TOKEN=abc123\n"
-                                "SECRET_KEY=k\nCACHE_REDIS_URL=redis://:pw@10.0.1.20:6379/0\nNOT_OURS=1\n\n")
+    done = _user_data(
+        tmp_path,
+        "# worker\nSPL_ROLE=worker\r\nRAY_ADDRESS=10.0.1.10:6379\nRAY_AUTH_TOKEN=abc123\n"
+        "SECRET_KEY=k\nCACHE_REDIS_URL=redis://:pw@10.0.1.20:6379/0\nNOT_OURS=1\n\n",
+    )
     assert done.returncode == 0, done.stderr
     written = (tmp_path / "etc" / "spl.env").read_text().splitlines()
-    assert written[1:] == ["CACHE_REDIS_URL=redis://:pw@10.0.1.20:6379/0", "RAY_ADDRESS=10.0.1.10:6379",
-                           "RAY_AUTH_MODE=token", "RAY_AUTH_TOKEN=abc123", "SECRET_KEY=k", "SPL_ROLE=worker"]
+    assert written[1:] == [
+        "CACHE_REDIS_URL=redis://:pw@10.0.1.20:6379/0",
+        "RAY_ADDRESS=10.0.1.10:6379",
+        "RAY_AUTH_MODE=token",
+        "RAY_AUTH_TOKEN=abc123",
+        "SECRET_KEY=k",
+        "SPL_ROLE=worker",
+    ]
     assert "ignoring unknown setting NOT_OURS" in done.stderr
-    assert stat.S_IMODE((tmp_path / "etc" / "spl.env").stat().st_mode) & 0o077 == 0, "secrets must not be world-readable"
+    assert stat.S_IMODE((tmp_path / "etc" / "spl.env").stat().st_mode) & 0o077 == 0, (
+        "secrets must not be world-readable"
+    )
 
 
 def test_user_data_of_a_head_defaults_its_address(tmp_path: Path) -> None:
@@ -567,14 +635,17 @@ def test_user_data_of_a_head_defaults_its_address(tmp_path: Path) -> None:
     assert "RAY_ADDRESS=127.0.0.1:6379" in (tmp_path / "etc" / "spl.env").read_text().splitlines()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("RAY_AUTH_TOKEN=abc\n", "SPL_ROLE must be head or worker"),
-    ("SPL_ROLE=worker\nRAY_AUTH_TOKEN=abc\nSECRET_KEY=k\n", "a worker needs RAY_ADDRESS"),
-    ("SPL_ROLE=head\nSECRET_KEY=k\n", "RAY_AUTH_TOKEN is required"),
-    ("SPL_ROLE=head\nRAY_AUTH_TOKEN=change-me-ray-token\nSECRET_KEY=k\n", "placeholder"),
-    ("SPL_ROLE=head\nRAY_AUTH_TOKEN=abc\n", "SECRET_KEY is required"),
-    ("SPL_ROLE=head\nthis is not a setting\n", "not KEY=value"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("RAY_AUTH_TOKEN=abc\n", "SPL_ROLE must be head or worker"),
+        ("SPL_ROLE=worker\nRAY_AUTH_TOKEN=abc\nSECRET_KEY=k\n", "a worker needs RAY_ADDRESS"),
+        ("SPL_ROLE=head\nSECRET_KEY=k\n", "RAY_AUTH_TOKEN is required"),
+        ("SPL_ROLE=head\nRAY_AUTH_TOKEN=change-me-ray-token\nSECRET_KEY=k\n", "placeholder"),
+        ("SPL_ROLE=head\nRAY_AUTH_TOKEN=abc\n", "SECRET_KEY is required"),
+        ("SPL_ROLE=head\nthis is not a setting\n", "not KEY=value"),
+    ],
+)
 def test_bad_user_data_stops_the_boot_step(tmp_path: Path, text: str, message: str) -> None:
     done = _user_data(tmp_path, text)
     assert done.returncode == 1 and message in done.stderr

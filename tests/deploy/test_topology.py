@@ -88,8 +88,15 @@ class Topology:
         log = self.root / f"{name}.log"
         with open(log, "wb") as out:
             # Own session => own process group: stopping it stops every child it forked.
-            proc = subprocess.Popen(argv, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
+            proc = subprocess.Popen(
+                argv,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=REPO,
+            )
         self.started[name] = Started(name, proc, log)
         return self.started[name]
 
@@ -138,8 +145,9 @@ def _kill_leftovers_under(root: Path) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
 
 
-def wait_until(what: str, check: Any, limit_s: float = STARTUP_LIMIT_S, every_s: float = 0.5,
-               on_fail: Any = None) -> Any:
+def wait_until(
+    what: str, check: Any, limit_s: float = STARTUP_LIMIT_S, every_s: float = 0.5, on_fail: Any = None
+) -> Any:
     """Poll ``check()`` until it returns a truthy value; fail with ``what`` and logs after ``limit_s``."""
     deadline = time.monotonic() + limit_s
     last: Any = None
@@ -186,8 +194,14 @@ def ray_query(topo: Topology, body: str, timeout_s: float = 60.0) -> Any:
         from ray._raylet import GcsClient
         gcs = GcsClient(address=sys.argv[1])
     """) + textwrap.dedent(body)
-    done = subprocess.run([sys.executable, "-c", script, topo.gcs_address], env=topo.env, capture_output=True,
-                          text=True, timeout=timeout_s, cwd=topo.root)
+    done = subprocess.run(
+        [sys.executable, "-c", script, topo.gcs_address],
+        env=topo.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=topo.root,
+    )
     if done.returncode != 0:
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -210,8 +224,13 @@ LIVE_DRIVER_PIDS = """
 def redis_client(topo: Topology) -> Any:
     import redis
 
-    return redis.Redis(host="127.0.0.1", port=topo.redis_port, password=topo.redis_password,
-                       socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis(
+        host="127.0.0.1",
+        port=topo.redis_port,
+        password=topo.redis_password,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+    )
 
 
 # ----------------------------------------------------------------- HTTP and Dash callbacks
@@ -226,7 +245,9 @@ def dash_client(topo: Topology) -> DashClient:
     return DashClient.over_http(topo.base_url, timeout_s=HTTP_TIMEOUT_S)
 
 
-def backtest_metrics(client: DashClient, overrides: Mapping[str, Any] | None = None) -> dict[str, float | None]:
+def backtest_metrics(
+    client: DashClient, overrides: Mapping[str, Any] | None = None
+) -> dict[str, float | None]:
     """Run the backtest page's Run button, then its "metrics CSV" download; strategy column by metric."""
     run = client.dependency("backtest-results.children")
     values = {"backtest-run.n_clicks": 1, **{f"{k}.value": v for k, v in (overrides or {}).items()}}
@@ -234,9 +255,11 @@ def backtest_metrics(client: DashClient, overrides: Mapping[str, Any] | None = N
     state = response["backtest-run-state"]["data"]
     assert state, f"the backtest failed: {json.dumps(response['backtest-results'])[:800]}"
     download = client.dependency("backtest-download-metrics.data")
-    csv_text = client.fire(download, "backtest-download-metrics-button.n_clicks",
-                           {"backtest-download-metrics-button.n_clicks": 1,
-                            "backtest-run-state.data": state})["backtest-download-metrics"]["data"]["content"]
+    csv_text = client.fire(
+        download,
+        "backtest-download-metrics-button.n_clicks",
+        {"backtest-download-metrics-button.n_clicks": 1, "backtest-run-state.data": state},
+    )["backtest-download-metrics"]["data"]["content"]
     rows = csv.DictReader(line for line in io.StringIO(csv_text) if not line.startswith("#"))
     return {row["metric"]: (float(row["strategy"]) if row["strategy"] else None) for row in rows}
 
@@ -244,8 +267,14 @@ def backtest_metrics(client: DashClient, overrides: Mapping[str, Any] | None = N
 def cli_metrics(topo: Topology, *args: str) -> dict[str, Any]:
     out = topo.root / f"cli-{secrets.token_hex(4)}"
     env = {k: v for k, v in topo.env.items() if k != "RAY_ADDRESS"}
-    subprocess.run([sys.executable, "-m", "engine", "backtest", "--out", str(out), *args], env=env, cwd=REPO,
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "engine", "backtest", "--out", str(out), *args],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return json.loads((out / "metrics.json").read_text())
 
 
@@ -264,9 +293,13 @@ def assert_same_metrics(dashboard: Mapping[str, float | None], reference: Mappin
 def run_sweep(client: DashClient, top_n: str, topo: Topology) -> dict[str, Any]:
     """The Sweep page's Run button (a background job) over ``top_n`` x the default weightings."""
     run = client.dependency("sweep-result.data")
-    response = client.fire_background(run, "sweep-run.n_clicks",
-                                      {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n},
-                                      limit_s=150.0, details=lambda: topo.log_tail("app"))
+    response = client.fire_background(
+        run,
+        "sweep-run.n_clicks",
+        {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n},
+        limit_s=150.0,
+        details=lambda: topo.log_tail("app"),
+    )
     result = response["sweep-result"]["data"]
     assert result, f"the sweep failed: {json.dumps(response)[:800]}"
     return result
@@ -300,9 +333,16 @@ def test_make_run_starts_an_embedded_ray_head_and_stops_it_on_exit() -> None:
     root = Path(tempfile.mkdtemp(prefix="spl-emb-", dir="/tmp"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "CACHE_", "SPL_", "PYTEST_"))}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", SPL_BIND=f"127.0.0.1:{port}",
-               SPL_RUNTIME_DIR=str(root / "run"), CACHE_DIR=str(root / "cache"), ENGINE_EXECUTOR="ray",
-               SPL_RAY_NUM_CPUS="1", WEB_CONCURRENCY="2", RAY_USAGE_STATS_ENABLED="0")
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        SPL_BIND=f"127.0.0.1:{port}",
+        SPL_RUNTIME_DIR=str(root / "run"),
+        CACHE_DIR=str(root / "cache"),
+        ENGINE_EXECUTOR="ray",
+        SPL_RAY_NUM_CPUS="1",
+        WEB_CONCURRENCY="2",
+        RAY_USAGE_STATS_ENABLED="0",
+    )
     topo = Topology(root=root, env=env, base_url=f"http://127.0.0.1:{port}")
     try:
         server = topo.start("app", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env)
@@ -368,26 +408,37 @@ def _start_ray(topo: Topology) -> None:
     head_env = {**topo.env, "SPL_ROLE": "head", "RAY_PORT": str(gcs_port), "RAY_NUM_CPUS": "1"}
     topo.start("ray-head", [str(RAY_NODE), *ray_node_ports()], head_env)
     # The compose health check of the head, as compose runs it.
-    wait_until("the Ray head's health check passing",
-               lambda: topo.alive("ray-head") and subprocess.run(
-                   [str(RAY_HEALTH)], env=head_env, capture_output=True, timeout=60).returncode == 0,
-               on_fail=lambda: topo.log_tail("ray-head"))
+    wait_until(
+        "the Ray head's health check passing",
+        lambda: (
+            topo.alive("ray-head")
+            and subprocess.run([str(RAY_HEALTH)], env=head_env, capture_output=True, timeout=60).returncode
+            == 0
+        ),
+        on_fail=lambda: topo.log_tail("ray-head"),
+    )
     worker_env = {**topo.env, "SPL_ROLE": "worker", "RAY_HEAD_ADDRESS": topo.gcs_address, "RAY_NUM_CPUS": "1"}
     topo.start("ray-worker", [str(RAY_NODE), *ray_node_ports()], worker_env)
-    wait_until("two alive Ray nodes", lambda: ray_query(topo, ALIVE_NODE_CPUS) == [1.0, 1.0],
-               on_fail=lambda: topo.log_tail("ray-worker"))
+    wait_until(
+        "two alive Ray nodes",
+        lambda: ray_query(topo, ALIVE_NODE_CPUS) == [1.0, 1.0],
+        on_fail=lambda: topo.log_tail("ray-worker"),
+    )
 
 
 def _start_redis(topo: Topology) -> None:
     topo.redis_port = free_port()
     topo.redis_password = secrets.token_hex(16)
-    topo.start("redis", compose_redis_argv(topo.redis_port), {**topo.env, "REDISCLI_AUTH": topo.redis_password,
-                                                              "REDIS_MAXMEMORY": "64mb"})
+    topo.start(
+        "redis",
+        compose_redis_argv(topo.redis_port),
+        {**topo.env, "REDISCLI_AUTH": topo.redis_password, "REDIS_MAXMEMORY": "64mb"},
+    )
 
     def ping() -> bool:
         try:
             return bool(redis_client(topo).ping())
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             return False
 
     wait_until("redis answering PING with its password", ping, on_fail=lambda: topo.log_tail("redis"))
@@ -444,8 +495,13 @@ def test_health_and_the_cluster_nodes(topo: Topology) -> None:
 
 def test_ray_rejects_a_client_without_the_token(topo: Topology) -> None:
     wrong = {**topo.env, "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-    done = subprocess.run(["ray", "health-check", f"--address={topo.gcs_address}"], env=wrong,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["ray", "health-check", f"--address={topo.gcs_address}"],
+        env=wrong,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "auth" in (done.stdout + done.stderr).lower()
 
@@ -480,12 +536,16 @@ def test_both_gunicorn_workers_drive_the_same_ray_cluster(topo: Topology) -> Non
             http(topo, "GET", "/ready")
         drivers = set(ray_query(topo, LIVE_DRIVER_PIDS) or [])
         # Under gunicorn each worker's Ray driver is a child process of that worker
-        # (engine/_ray.py, SPL_RAY_DRIVER=process): a worker counts when it or its child drives.
+        # (engine/execution/ (Ray layer), SPL_RAY_DRIVER=process): a worker counts when it or its child drives.
         owners = drivers | {_parent_pid(pid) for pid in drivers}
         return workers if workers <= owners else set()
 
-    wait_until("a Ray driver registered from each gunicorn worker", drivers_from_both_workers,
-               limit_s=120, every_s=0.2)
+    wait_until(
+        "a Ray driver registered from each gunicorn worker",
+        drivers_from_both_workers,
+        limit_s=120,
+        every_s=0.2,
+    )
     status, ready = http(topo, "GET", "/ready")
     assert status == 200, ready
     assert ready["checks"]["ray"]["status"] == "ok"
@@ -502,14 +562,31 @@ def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
     assert status == 503 and "cache" in ready["down"]
 
 
-
 def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[str, str]]:
     """``python -m engine sweep`` over top_n x weighting; rows of its sweep.csv."""
     out = topo.root / f"sweep-{executor}-{secrets.token_hex(4)}"
     env = dict(topo.env, RAY_ADDRESS=topo.gcs_address) if on_cluster else topo.env
-    done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--grid", "top_n=2,4,6,8",
-                           "--grid", "weighting=equal,inverse_volatility", "--executor", executor,
-                           "--out", str(out)], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "sweep",
+            "--grid",
+            "top_n=2,4,6,8",
+            "--grid",
+            "weighting=equal,inverse_volatility",
+            "--executor",
+            executor,
+            "--out",
+            str(out),
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "sweep.csv", newline="") as handle:
         return list(csv.DictReader(line for line in handle if not line.startswith("#")))
@@ -517,8 +594,12 @@ def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[s
 
 def test_sweeps_complete_on_the_head_after_the_worker_node_stops(topo: Topology) -> None:
     topo.stop("ray-worker", grace_s=5.0)
-    wait_until("the worker node to leave", lambda: ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0],
-               limit_s=120, every_s=1.0)
+    wait_until(
+        "the worker node to leave",
+        lambda: ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0],
+        limit_s=120,
+        every_s=1.0,
+    )
     reference = cli_sweep(topo, "serial", on_cluster=False)
     assert len(reference) == 8 and not any(row.get("error") for row in reference)
     # From the command line on the cluster (a driver on this host) ...

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from engine import METRIC_NAMES, StrategyParams, run_backtest
-from engine._cli import build_parser, main
+from engine.cli.main import build_parser, main
 
 from ._frames import random_market
 
@@ -158,7 +158,7 @@ def test_sweep_commands_register_when_present() -> None:
     commands = parser._subparsers._group_actions[0].choices
     assert {"backtest", "stocks"} <= set(commands)
     try:
-        import engine._cli_sweep  # noqa: F401
+        import engine.cli.sweep  # noqa: F401
     except ImportError:
         assert set(commands) == {"backtest", "stocks"}
     else:
@@ -177,7 +177,7 @@ def test_control_characters_in_arguments_stay_on_one_line(argv: list[str]) -> No
 
 
 def test_unclassified_bad_input_and_bugs_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine._cli as cli
+    import engine.cli.main as cli
 
     def bad_value(args, out):
         raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 import engine
-from engine._cli import main
-from engine._demo import DemoProvider
-from engine._executor import SerialExecutor
-from engine._providers import load_market_data
-from engine._types import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES
+from engine.cli.main import main
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.jobs import SerialExecutor
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import pytest
 
 import engine
 from engine import COUNT_COLUMNS, SENTIMENT_COLUMNS, DemoProvider, ParameterError, is_ticker
-from engine._demo import MAX_SYMBOLS, SECTORS, demo_frames, demo_symbols
+from engine.data.demo import MAX_SYMBOLS, SECTORS, demo_frames, demo_symbols
 
 REAL_TICKERS = {"AAPL", "MSFT", "AMZN", "GOOG", "TSLA", "META", "NVDA", "AMD", "ABT", "SPY"}
 
@@ -20,7 +20,7 @@ def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_same_seed_gives_identical_frames_and_fingerprint() -> None:
     first = engine.load_market_data(DemoProvider(seed=11, n_symbols=30, years=3))
-    from engine._demo import _cached_frames
+    from engine.data.demo import _cached_frames
 
     _cached_frames.cache_clear()  # regenerate from scratch, not from the cache
     second = engine.load_market_data(DemoProvider(seed=11, n_symbols=30, years=3))

@@ -18,7 +18,7 @@ from engine import (
     load_prices_file,
     load_sentiment_csv,
 )
-from engine._demo import demo_frames
+from engine.data.demo import demo_frames
 
 
 @pytest.fixture(scope="module")

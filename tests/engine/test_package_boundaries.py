@@ -31,8 +31,8 @@ def test_engine_module_imports_no_web_stack(path: Path) -> None:
 
 
 def test_yfinance_is_imported_by_exactly_one_module() -> None:
-    importers = [p.name for p in ENGINE_FILES if "yfinance" in _imported_roots(p)]
-    assert importers == ["_yahoo.py"], importers
+    importers = [str(p.relative_to(ENGINE)) for p in ENGINE_FILES if "yfinance" in _imported_roots(p)]
+    assert importers == ["data/yahoo.py"], importers
 
 
 def test_detector_sees_a_forbidden_import(tmp_path: Path) -> None:

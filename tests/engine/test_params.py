@@ -12,14 +12,27 @@ from engine import ParameterError, StrategyParams
 def test_defaults_are_the_seed_strategy() -> None:
     p = StrategyParams()
     assert (p.signal, p.min_likes, p.min_comments, p.aggregation, p.top_n, p.rebalance, p.benchmark) == (
-        "engagement_ratio", 20.0, 10.0, "mean", 5, "monthly", "QQQ"
+        "engagement_ratio",
+        20.0,
+        10.0,
+        "mean",
+        5,
+        "monthly",
+        "QQQ",
     )
     assert (p.lag_days, p.weighting, p.cost_bps) == (0, "equal", 0.0)
 
 
 def test_from_mapping_coerces_url_strings() -> None:
     p = StrategyParams.from_mapping(
-        {"top_n": "7", "min_likes": "50", "start": "2022-01-03", "benchmark": " spy ", "weighting": "hrp", "end": ""}
+        {
+            "top_n": "7",
+            "min_likes": "50",
+            "start": "2022-01-03",
+            "benchmark": " spy ",
+            "weighting": "hrp",
+            "end": "",
+        }
     )
     assert p.top_n == 7 and p.min_likes == 50.0 and p.start == dt.date(2022, 1, 3)
     assert p.benchmark == "SPY" and p.weighting == "hrp" and p.end is None

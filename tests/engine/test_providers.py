@@ -23,7 +23,7 @@ from engine import (
     load_market_data,
     provider_from_env,
 )
-from engine._validation import select_prices
+from engine.data.validation import select_prices
 
 
 class StubProvider:

@@ -32,10 +32,10 @@ import pandas as pd
 import pytest
 
 import engine
-from engine import _ray
-from engine._demo import DemoProvider
-from engine._executor import SerialExecutor
-from engine._providers import load_market_data
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.execution import cluster as _ray
+from engine.jobs import SerialExecutor
 
 pytestmark = pytest.mark.slow
 
@@ -173,7 +173,7 @@ def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster) -> N
     def sweep() -> None:
         try:
             outcome["result"] = engine.run_sweep(data, grid, executor=engine.RayExecutor())
-        except BaseException as exc:  # noqa: BLE001  (asserted below)
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=sweep)
@@ -210,7 +210,7 @@ def _connect_in_subprocess(env_changes: dict[str, str]) -> str:
     script = textwrap.dedent(
         """
         import os
-        from engine import _ray
+        from engine.execution import cluster as _ray
         try:
             _ray.connect()
             print("CONNECTED")
@@ -252,7 +252,7 @@ def test_a_wrong_token_is_refused_with_a_token_hint(cluster: Cluster) -> None:
 
 APP = """
 import os, sys, time
-from engine import _ray
+from engine.execution import cluster as _ray
 
 
 def _twice(shared, item):
@@ -276,7 +276,7 @@ graceful_timeout = 20
 timeout = 120
 
 def on_exit(server):
-    from engine._ray import shutdown_embedded_cluster
+    from engine.execution.cluster import shutdown_embedded_cluster
     shutdown_embedded_cluster()
 """
 

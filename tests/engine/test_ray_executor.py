@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 import engine
-from engine import _ray
-from engine._executor import SerialExecutor
+from engine.execution import cluster as _ray
+from engine.jobs import SerialExecutor
 
 REPO = Path(__file__).resolve().parents[2]
 _AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_TOKEN", "SPL_RUNTIME_DIR", "SPL_RAY_DRIVER")
@@ -182,7 +182,7 @@ def test_processes_on_one_host_share_one_cluster(ray_executor: _ray.RayExecutor,
     script = textwrap.dedent(
         """
         import os, signal
-        from engine import _ray
+        from engine.execution import cluster as _ray
         received = []
         handler = lambda signum, frame: received.append(signum)
         signal.signal(signal.SIGTERM, handler)
@@ -276,7 +276,7 @@ def _map_in_forked_child(queue: Any, cancel: bool) -> None:
             should_cancel=(lambda: True) if cancel else None,
         )
         queue.put(("ok", result, progress[-1] if progress else None, _ray.inherited_ray_state()))
-    except BaseException as exc:  # noqa: BLE001  (reported to the test)
+    except BaseException as exc:
         queue.put(("error", type(exc).__name__, str(exc), None))
 
 

@@ -13,12 +13,13 @@ import pytest
 from scipy import stats
 
 import engine
-from engine import _robustness as rb
-from engine._backtest import prepare, run_prepared
-from engine._demo import DemoProvider
-from engine._executor import SerialExecutor
-from engine._metrics import compute_metrics
-from engine._providers import load_market_data
+from engine.analytics import statistics as st
+from engine.analytics.metrics import compute_metrics
+from engine.backtest.core import prepare, run_prepared
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.jobs import SerialExecutor
+from engine.research import robustness as rb
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,8 @@ def test_deflated_sharpe_matches_the_papers_example_by_hand() -> None:
     assert sr0 == pytest.approx(0.1132, abs=5e-5)
     z = (sr - sr0) * math.sqrt(1250 - 1) / math.sqrt(1 - (-3) * sr + (10 - 1) / 4 * sr**2)
     assert z == pytest.approx(1.2838, abs=5e-4)
-    assert rb.expected_max_sharpe(100, variance) == pytest.approx(sr0, rel=2e-5)  # 6-digit quantiles
-    dsr = rb.deflated_sharpe_ratio(
+    assert st.expected_max_sharpe(100, variance) == pytest.approx(sr0, rel=2e-5)  # 6-digit quantiles
+    dsr = st.deflated_sharpe_ratio(
         sr, trials_variance=variance, n_trials=100, n_obs=1250, skew=-3.0, kurtosis=10.0
     )
     assert dsr == pytest.approx(stats.norm.cdf(z), rel=1e-5)
@@ -61,7 +62,7 @@ def test_deflated_sharpe_matches_the_papers_example_by_hand() -> None:
 def test_probabilistic_sharpe_ratio(
     sharpe: float, threshold: float, n_obs: int, skew: float, kurtosis: float, expected: float
 ) -> None:
-    value = rb.probabilistic_sharpe_ratio(sharpe, threshold, n_obs, skew, kurtosis)
+    value = st.probabilistic_sharpe_ratio(sharpe, threshold, n_obs, skew, kurtosis)
     if math.isnan(expected):
         assert math.isnan(value)
     else:
@@ -69,36 +70,36 @@ def test_probabilistic_sharpe_ratio(
 
 
 def test_expected_max_sharpe_grows_with_the_number_of_trials() -> None:
-    assert rb.expected_max_sharpe(1, 0.01) == 0.0
-    assert rb.expected_max_sharpe(50, 0.0) == 0.0
-    values = [rb.expected_max_sharpe(n, 0.01) for n in (2, 10, 100, 1000)]
+    assert st.expected_max_sharpe(1, 0.01) == 0.0
+    assert st.expected_max_sharpe(50, 0.0) == 0.0
+    values = [st.expected_max_sharpe(n, 0.01) for n in (2, 10, 100, 1000)]
     assert values == sorted(values) and values[0] > 0
 
 
 def test_negative_skew_and_fat_tails_lower_the_psr() -> None:
-    normal = rb.probabilistic_sharpe_ratio(0.1, 0.0, 500, 0.0, 3.0)
-    assert rb.probabilistic_sharpe_ratio(0.1, 0.0, 500, -2.0, 9.0) < normal
+    normal = st.probabilistic_sharpe_ratio(0.1, 0.0, 500, 0.0, 3.0)
+    assert st.probabilistic_sharpe_ratio(0.1, 0.0, 500, -2.0, 9.0) < normal
 
 
 # ----- stationary bootstrap --------------------------------------------------------------
 
 
 def test_bootstrap_indices_shape_range_and_seed() -> None:
-    a = rb.stationary_bootstrap_indices(50, 20, 5.0, np.random.default_rng(1))
-    b = rb.stationary_bootstrap_indices(50, 20, 5.0, np.random.default_rng(1))
+    a = st.stationary_bootstrap_indices(50, 20, 5.0, np.random.default_rng(1))
+    b = st.stationary_bootstrap_indices(50, 20, 5.0, np.random.default_rng(1))
     assert a.shape == (20, 50) and a.min() >= 0 and a.max() < 50
     np.testing.assert_array_equal(a, b)
 
 
 def test_bootstrap_blocks_have_the_requested_mean_length() -> None:
-    index = rb.stationary_bootstrap_indices(2000, 200, 8.0, np.random.default_rng(0))
+    index = st.stationary_bootstrap_indices(2000, 200, 8.0, np.random.default_rng(0))
     continues = index[:, 1:] == (index[:, :-1] + 1) % 2000
     # New blocks start with probability 1/8 (a random start may also continue by chance: 1/2000).
     assert 1.0 - continues.mean() == pytest.approx(1 / 8, abs=0.005)
 
 
 def test_one_endless_block_is_the_sample_rotated() -> None:
-    index = rb.stationary_bootstrap_indices(30, 5, 1e12, np.random.default_rng(2))
+    index = st.stationary_bootstrap_indices(30, 5, 1e12, np.random.default_rng(2))
     np.testing.assert_array_equal(index, (index[:, :1] + np.arange(30)) % 30)
 
 

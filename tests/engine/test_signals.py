@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine import StrategyParams, prepare, run_prepared, signal_table
-from engine._signals import (
+from engine.strategy.signals import (
     aggregate,
     period_first_day,
     period_keys,

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 import engine
-from engine import _sweep
-from engine._backtest import run_backtest
-from engine._demo import DemoProvider
-from engine._executor import SerialExecutor
-from engine._providers import load_market_data
-from engine._types import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES
+from engine.backtest.core import run_backtest
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.jobs import SerialExecutor
+from engine.research import sweep as _sweep
 from tests.engine.test_ray_executor import runtime_dir  # noqa: F401  (the shared test cluster)
 
 GRID = {"top_n": (3, 5), "min_likes": (10.0, 50.0), "rebalance": ("weekly", "monthly")}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from engine import WEIGHTINGS, StrategyParams, compute_weights, run_backtest
-from engine._weights import hrp, hrp_order
+from engine.strategy.weights import hrp, hrp_order
 
 from ._frames import market, price_frame, sentiment_frame
 

@@ -14,7 +14,14 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from engine import DataUnavailableError, ParameterError, SerialExecutor, YahooProvider, load_market_data
-from engine._yahoo import MAX_JITTER, Batch, DownloadSettings, backoff_delay, download_batch, extract_closes
+from engine.data.yahoo import (
+    MAX_JITTER,
+    Batch,
+    DownloadSettings,
+    backoff_delay,
+    download_batch,
+    extract_closes,
+)
 
 START, END = dt.date(2022, 1, 3), dt.date(2022, 3, 31)
 

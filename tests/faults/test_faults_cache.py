@@ -56,8 +56,15 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
     with servers("spl-fault-cache-") as group:
         port = group.start_redis()
         url = f"redis://127.0.0.1:{port}/0"
-        group.start_gunicorn({"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "CACHE_TYPE": "RedisCache",
-                              "CACHE_REDIS_URL": url}, workers=2)
+        group.start_gunicorn(
+            {
+                "DATA_SOURCE": "demo",
+                "ENGINE_EXECUTOR": "serial",
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": url,
+            },
+            workers=2,
+        )
         client = DashClient.over_http(group.base_url)
         client.open_page("/")
         bodies = [backtest_run_body(client, {"backtest-top_n": n}) for n in (3, 4, 5)]
@@ -65,7 +72,9 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
         assert callback_request(group.base_url, bodies[0])() is None
         assert any(store.scan_iter(match="spl:results:*")), "the first result was not stored in Redis"
 
-        with LoadLoop(_mixed_requests(group.base_url, client, bodies), threads=4, max_requests=600, limit_s=120) as load:
+        with LoadLoop(
+            _mixed_requests(group.base_url, client, bodies), threads=4, max_requests=600, limit_s=120
+        ) as load:
             wait_for("20 requests with Redis up", lambda: load.done >= 20, limit_s=60)
             group.kill("redis", signal.SIGKILL)
             group.stop("redis")
@@ -74,11 +83,16 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
             group.start_redis(port)  # same port: the app's URL does not change
             restarted = load.done
             # SafeCache skips a failed backend for RETRY_AFTER_S (5 s), then uses it again.
-            wait_for("results written to the restarted Redis",
-                     lambda: any(store.scan_iter(match="spl:results:*")), limit_s=60)
+            wait_for(
+                "results written to the restarted Redis",
+                lambda: any(store.scan_iter(match="spl:results:*")),
+                limit_s=60,
+            )
             wait_for("20 requests after the restart", lambda: load.done >= restarted + 20, limit_s=60)
-        print(f"\nRedis killed and restarted under load: {load.ok} ok, {len(load.failures)} failed "
-              f"({load.done - during} requests after the kill)")
+        print(
+            f"\nRedis killed and restarted under load: {load.ok} ok, {len(load.failures)} failed "
+            f"({load.done - during} requests after the kill)"
+        )
         assert load.failures == [], load.failures[:5]
         assert load.ok >= 60
         assert group.alive("app")

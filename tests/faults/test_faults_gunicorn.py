@@ -30,8 +30,12 @@ from benchmarks._procs import (
 
 pytestmark = [pytest.mark.slow]
 
-APP_ENV = {"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "CACHE_TYPE": "FileSystemCache",
-           "GUNICORN_THREADS": "4"}
+APP_ENV = {
+    "DATA_SOURCE": "demo",
+    "ENGINE_EXECUTOR": "serial",
+    "CACHE_TYPE": "FileSystemCache",
+    "GUNICORN_THREADS": "4",
+}
 
 
 @pytest.fixture
@@ -50,14 +54,16 @@ def test_worker_killed_under_load_is_replaced_and_errors_are_bounded_by_in_fligh
     workers = group.gunicorn_workers()
     assert len(workers) == 2
     victim = min(workers)
-    with LoadLoop(callback_request(group.base_url, body, timeout_s=30), threads=6, max_requests=400,
-                  limit_s=90) as load:
+    with LoadLoop(
+        callback_request(group.base_url, body, timeout_s=30), threads=6, max_requests=400, limit_s=90
+    ) as load:
         wait_for("10 requests served before the kill", lambda: load.done >= 10, limit_s=60)
         in_flight_at_kill = load.in_flight
         done_at_kill = load.done
         import os
 
         os.kill(victim, signal.SIGKILL)
+
         # The master notices the dead worker and forks a replacement.
         def replacement_forked() -> bool:
             now = group.gunicorn_workers()
@@ -65,8 +71,10 @@ def test_worker_killed_under_load_is_replaced_and_errors_are_bounded_by_in_fligh
 
         replaced = wait_for("the master forking a replacement worker", replacement_forked, limit_s=30)
         wait_for("20 more requests after the kill", lambda: load.done >= done_at_kill + 20, limit_s=60)
-    print(f"\nSIGKILL worker {victim}: {in_flight_at_kill} requests in flight, {len(load.failures)} failed "
-          f"({sorted({r for _, r in load.failures})}), {load.ok} ok, replacement workers {sorted(group.gunicorn_workers())}")
+    print(
+        f"\nSIGKILL worker {victim}: {in_flight_at_kill} requests in flight, {len(load.failures)} failed "
+        f"({sorted({r for _, r in load.failures})}), {load.ok} ok, replacement workers {sorted(group.gunicorn_workers())}"
+    )
     assert replaced
     assert group.alive("app"), "the gunicorn master died"
     # Only requests already handed to the killed worker can fail: each client thread has at most one.
@@ -83,8 +91,10 @@ def _slow_post(base_url: str, body: dict[str, Any], first_part: int) -> tuple[so
     payload = json.dumps(body).encode()
     host, port = base_url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=60)
-    head = (f"POST /_dash-update-component HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST /_dash-update-component HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     sock.sendall(head + payload[:first_part])
     return sock, payload[first_part:]
 
@@ -109,7 +119,7 @@ def _dechunk(data: bytes) -> bytes:
         if size == 0:
             break
         out.append(rest[:size])
-        rest = rest[size + 2:]
+        rest = rest[size + 2 :]
     return b"".join(out)
 
 

@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.slow]
 ANSWER_LIMIT_S = 150.0  # a bound on waiting, not a timed assertion (durations are only printed)
 # 400 configurations (the page's limit), the slow weightings first: the engine runs a sweep
 # it estimates under ~5 s of work in-process when its process would need a fresh Ray driver
-# (engine._ray.worth_a_fresh_driver), and this one must go through Ray.
+# (engine.execution.cluster.worth_a_fresh_driver), and this one must go through Ray.
 GRID = {
     "sweep-grid-top_n.value": "3, 4, 5, 6, 7, 8, 9, 10, 12, 15",
     "sweep-grid-weighting.value": ["min_variance", "hrp", "max_sharpe", "inverse_volatility", "equal"],
@@ -49,12 +49,20 @@ N_CONFIGS = 400
 def cluster_app() -> Iterator[Servers]:
     engine = pytest.importorskip("engine")
     if not hasattr(engine, "cluster_status"):
-        pytest.skip("engine has no Ray support yet (engine._ray)")
+        pytest.skip("engine has no Ray support yet (engine.execution.cluster)")
     with servers("spl-fault-ray-", with_ray_env=True) as group:
         group.ray_port = free_port()
         group.start_ray_head(group.ray_port)
-        group.start_gunicorn({"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "ray", "CACHE_TYPE": "FileSystemCache",
-                              "RAY_ADDRESS": group.gcs_address, "GUNICORN_THREADS": "4"}, workers=1)
+        group.start_gunicorn(
+            {
+                "DATA_SOURCE": "demo",
+                "ENGINE_EXECUTOR": "ray",
+                "CACHE_TYPE": "FileSystemCache",
+                "RAY_ADDRESS": group.gcs_address,
+                "GUNICORN_THREADS": "4",
+            },
+            workers=1,
+        )
         yield group
 
 
@@ -114,13 +122,17 @@ def test_cluster_gone_gives_messages_not_failures(cluster_app: Servers) -> None:
     message = str(response["sweep-message"]["children"])
     assert "Ray" in message or "cluster" in message, message[:500]
     assert "twice" not in message, message[:500]
-    print(f"\nsweep with the cluster gone answered with an in-page message in {seconds:.1f} s: "
-          f"{message[:200]}")
+    print(
+        f"\nsweep with the cluster gone answered with an in-page message in {seconds:.1f} s: {message[:200]}"
+    )
 
     client = DashClient.over_http(group.base_url)
     client.open_page("/status")
-    panel = client.fire(client.dependency("status-cluster.children"), "status-refresh.n_clicks",
-                        {"status-refresh.n_clicks": 1})
+    panel = client.fire(
+        client.dependency("status-cluster.children"),
+        "status-refresh.n_clicks",
+        {"status-refresh.n_clicks": 1},
+    )
     assert "unavailable" in str(panel).lower() or "error" in str(panel).lower(), str(panel)[:500]
     assert http(group.base_url, "GET", "/health") == (200, {"status": "ok"})
 
@@ -138,13 +150,16 @@ def test_cluster_back_at_the_same_address_recovers(cluster_app: Servers) -> None
     workers_before = group.gunicorn_workers()
     group.workers_before_recovery = workers_before
     group.start_ray_head(group.ray_port)
-    _status, ready = wait_for("/ready 200 after the head came back", lambda: _ready_or_none(group), limit_s=90,
-                             every_s=2.0)
+    _status, ready = wait_for(
+        "/ready 200 after the head came back", lambda: _ready_or_none(group), limit_s=90, every_s=2.0
+    )
     assert ready["checks"]["ray"]["status"] == "ok"
     assert group.alive("app")
     seconds, response = _sweep(group)
-    print(f"\nsweep after the head came back answered in {seconds:.1f} s; gunicorn workers "
-          f"{sorted(workers_before)} -> {sorted(group.gunicorn_workers())}")
+    print(
+        f"\nsweep after the head came back answered in {seconds:.1f} s; gunicorn workers "
+        f"{sorted(workers_before)} -> {sorted(group.gunicorn_workers())}"
+    )
     result = response["sweep-result"]["data"]
     assert result, str(response.get("sweep-message"))[-400:]
     assert result["n_runs"] == N_CONFIGS and result["n_failed"] == 0

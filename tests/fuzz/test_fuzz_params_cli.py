@@ -1,5 +1,5 @@
 """Fuzzing the parameter boundary (``StrategyParams.from_mapping``), the URL reader
-(``dashapp.url_state``) and the CLI (``engine._cli.main``).
+(``dashapp.url_state``) and the CLI (``engine.cli.main.main``).
 
 Contract under test: any JSON-ish mapping either builds valid parameters or raises
 ``engine.ParameterError`` with one clean line; any query string yields only valid
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import engine
 from dashapp import url_state
 from engine import PARAM_NAMES, StrategyParams
-from engine._cli import main
+from engine.cli.main import main
 
 from . import assert_user_message
 

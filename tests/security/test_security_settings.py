@@ -334,8 +334,10 @@ def test_only_the_yahoo_module_imports_network_code() -> None:
                 }:
                     found.setdefault(str(path.relative_to(REPO)), set()).add(name)
     allowed = {
-        "engine/_yahoo.py": {"yfinance", "yfinance.exceptions"},  # the one data download (fixed host)
-        "engine/_ray.py": {"socket"},  # a free loopback port, and a TCP probe of the operator's RAY_ADDRESS
+        "engine/data/yahoo.py": {"yfinance", "yfinance.exceptions"},  # the one data download (fixed host)
+        "engine/execution/cluster.py": {
+            "socket"
+        },  # a free loopback port, and a TCP probe of the operator's RAY_ADDRESS
     }
     assert set(found) <= set(allowed), found
     for module, names in found.items():
@@ -358,9 +360,7 @@ def test_pandas_readers_only_ever_read_in_memory_bytes() -> None:
                     and isinstance(first.func, ast.Attribute)
                     and first.func.attr in ("StringIO", "BytesIO")
                 )
-                cache_file = (
-                    path.name == "_yahoo.py" and ast.unparse(first or node) == "path"
-                )  # its own cache
+                cache_file = path.name == "yahoo.py" and ast.unparse(first or node) == "path"  # its own cache
                 if not in_memory and not cache_file:
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno} {ast.unparse(node)[:80]}")
     assert not offenders, offenders
@@ -595,7 +595,7 @@ def _shipped_text_files() -> list[Path]:
         REPO / "docker-compose.yml",
         REPO / "Dockerfile",
         REPO / "gunicorn.conf.py",
-        REPO / "engine" / "_ray.py",
+        REPO / "engine" / "execution" / "cluster.py",
     ]
     files: list[Path] = []
     for root in roots:
@@ -625,7 +625,7 @@ def test_every_ray_head_start_disables_the_dashboard_and_requires_a_token() -> N
     head_line = next(line for line in node.splitlines() if "--head" in line)
     assert "--include-dashboard=false" in head_line
     assert re.search(r'RAY_AUTH_MODE:-}" == token \]\] \|\| die', node)
-    embedded = (REPO / "engine" / "_ray.py").read_text()
+    embedded = (REPO / "engine" / "execution" / "cluster.py").read_text()
     assert '"--include-dashboard=false"' in embedded and '"--node-ip-address=127.0.0.1"' in embedded
     assert 'RAY_AUTH_MODE="token"' in embedded
 

@@ -30,12 +30,23 @@ class WaitTimeout(RuntimeError):
 # ----------------------------------------------------------------- HTTP
 
 
-def http(base_url: str, method: str, path: str, body: Any = None, *, timeout_s: float = HTTP_TIMEOUT_S,
-         raw: bool = False) -> tuple[int, Any]:
+def http(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    timeout_s: float = HTTP_TIMEOUT_S,
+    raw: bool = False,
+) -> tuple[int, Any]:
     """One request on a fresh connection; (status, parsed JSON or text or bytes when ``raw``)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Connection": "close"})
+    request = urllib.request.Request(
+        base_url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "Connection": "close"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             payload, status = response.read(), response.status
@@ -57,7 +68,9 @@ def outputs_field(dependency: Mapping[str, Any]) -> Any:
     spec = dependency["output"]
     if spec.startswith(".."):
         parts = spec[2:-2].split("...")
-        return [dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts]
+        return [
+            dict(zip(("id", "property"), part.split("@")[0].rsplit(".", 1), strict=True)) for part in parts
+        ]
     component, prop = spec.split("@")[0].rsplit(".", 1)
     return {"id": component, "property": prop}
 
@@ -109,6 +122,7 @@ class DashClient:
 
     def body(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """The request body the renderer sends for ``dependency`` when ``changed`` changes."""
+
         def with_value(item: Mapping[str, Any]) -> dict[str, Any]:
             key = f"{item['id']}.{item['property']}"
             value = values[key] if key in values else self.props.get(item["id"], {}).get(item["property"])
@@ -130,8 +144,14 @@ class DashClient:
         assert status == 200, f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
         return answer["response"]
 
-    def fire_background(self, dependency: Mapping[str, Any], changed: str, values: Mapping[str, Any],
-                        limit_s: float = 120.0, details: Callable[[], str] | None = None) -> dict[str, Any]:
+    def fire_background(
+        self,
+        dependency: Mapping[str, Any],
+        changed: str,
+        values: Mapping[str, Any],
+        limit_s: float = 120.0,
+        details: Callable[[], str] | None = None,
+    ) -> dict[str, Any]:
         """Start a background callback, then poll its signed handles until it answers.
 
         ``details()`` (e.g. the server's log tail) is added to the message of a time-out."""
@@ -142,8 +162,9 @@ class DashClient:
         assert status in (200, 202), f"callback {changed}: HTTP {status}: {str(answer)[:500]}"
         if isinstance(answer, dict) and "response" in answer:
             return answer["response"]
-        handles = (f"&cacheKey={urllib.request.quote(answer['cacheKey'])}"
-                   f"&job={urllib.request.quote(answer['job'])}")
+        handles = (
+            f"&cacheKey={urllib.request.quote(answer['cacheKey'])}&job={urllib.request.quote(answer['job'])}"
+        )
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             time.sleep(0.3)
@@ -153,20 +174,27 @@ class DashClient:
             assert status in (200, 202), f"poll {changed}: HTTP {status}: {str(polled)[:500]}"
             if isinstance(polled, dict) and "response" in polled:
                 return polled["response"]
-        raise WaitTimeout(f"background callback {changed} gave no answer within {limit_s:.0f} s\n"
-                          f"{details() if details else ''}")
+        raise WaitTimeout(
+            f"background callback {changed} gave no answer within {limit_s:.0f} s\n"
+            f"{details() if details else ''}"
+        )
 
     def open_page(self, pathname: str) -> dict[str, Any]:
         """Render a page through the Dash Pages router callback and learn its components' values."""
         router = self.dependency("_pages_content.children")
-        response = self.fire(router, "_pages_location.pathname",
-                             {"_pages_location.pathname": pathname, "_pages_location.search": ""})
+        response = self.fire(
+            router,
+            "_pages_location.pathname",
+            {"_pages_location.pathname": pathname, "_pages_location.search": ""},
+        )
         collect_props(response, self.props)
         return response
 
 
 def _end_id(index_html: str) -> str:
-    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.DOTALL)
+    match = re.search(
+        r'<script id="_dash-config" type="application/json">(.*?)</script>', index_html, re.DOTALL
+    )
     if not match:
         return ""
     return str(json.loads(html.unescape(match.group(1))).get("end_id") or "")

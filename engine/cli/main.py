@@ -2,7 +2,7 @@
 
 Commands: ``backtest`` (writes returns.csv, holdings.csv, periods.csv, metrics.json,
 manifest.json to ``--out``), ``stocks`` (per-symbol metrics and correlations), plus the
-sweep commands registered by ``engine._cli_sweep`` when it is present.
+sweep commands registered by ``engine.cli.sweep`` when it is present.
 
 Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
 always one line on stderr, never a traceback.
@@ -18,9 +18,18 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from ._errors import EngineError, ParameterError
-from ._params import AGGREGATIONS, REBALANCES, SIGNAL_TRANSFORMS, SIGNALS, WEIGHTINGS, StrategyParams
-from ._types import METRIC_NAMES, BacktestResult, MarketData
+from engine.analytics.metrics import METRIC_NAMES
+from engine.backtest.result import BacktestResult
+from engine.data.types import MarketData
+from engine.errors import EngineError, ParameterError
+from engine.strategy.params import (
+    AGGREGATIONS,
+    REBALANCES,
+    SIGNAL_TRANSFORMS,
+    SIGNALS,
+    WEIGHTINGS,
+    StrategyParams,
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -74,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backtest(sub)
     _add_stocks(sub)
     try:
-        from ._cli_sweep import register  # the Ray engineer's commands (sweep, robustness)
+        from engine.cli.sweep import register  # the Ray engineer's commands (sweep, robustness
     except ImportError:
         register = None
     if register is not None:
@@ -159,9 +168,9 @@ def params_from_args(args: argparse.Namespace) -> StrategyParams:
 
 def _load_market(args: argparse.Namespace, benchmark: str) -> MarketData:
     """Demo data, or the --sentiment/--prices files (the data layer validates them)."""
-    from ._demo import DemoProvider
-    from ._files import FileProvider
-    from ._providers import load_market_data
+    from engine.data.demo import DemoProvider
+    from engine.data.files import FileProvider
+    from engine.data.providers import load_market_data
 
     if args.prices is not None and args.sentiment is None:
         raise ParameterError("--prices needs --sentiment (or give neither to use the demo data)")
@@ -181,7 +190,7 @@ def _check_file(path: Path, flag: str) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
-    from ._backtest import run_backtest
+    from engine.backtest.core import run_backtest
 
     params = params_from_args(args)
     data = _load_market(args, params.benchmark)
@@ -194,19 +203,19 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
-    from ._stocks import analyze_stocks, parse_symbols
+    from engine.analytics.stocks import analyze_stocks, parse_symbols
 
     symbols = parse_symbols(args.symbols)
     start = _date_arg(args.start, "--start")
     end = _date_arg(args.end, "--end")
     risk_free = StrategyParams.from_mapping({"risk_free": args.risk_free}).risk_free
     if args.prices is not None:
-        from ._files import load_prices_file
+        from engine.data.files import load_prices_file
 
         _check_file(args.prices, "--prices")
         prices, _ = load_prices_file(args.prices)
     else:
-        from ._demo import DemoProvider
+        from engine.data.demo import DemoProvider
 
         demo = DemoProvider()
         sentiment, _ = demo.sentiment()
@@ -336,7 +345,7 @@ def main(
         return _fail(err, f"error: the input could not be used ({exc})", EXIT_USAGE)
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - a bug: still one line, but a distinct exit code
+    except Exception as exc:
         return _fail(err, f"internal error ({type(exc).__name__}): {exc}; please report it", EXIT_INTERNAL)
 
 

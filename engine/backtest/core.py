@@ -33,13 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import DataValidationError
-from ._metrics import compute_metrics, drawdown_info
-from ._params import REBALANCES, SIGNALS, StrategyParams
-from ._signals import aggregate, period_keys, period_last_day, row_signal, top_n_descending
-from ._types import COUNT_COLUMNS, BacktestResult, Manifest, MarketData, SourceInfo
-from ._version import __version__
-from ._weights import compute_weights
+from engine._version import __version__
+from engine.analytics.metrics import compute_metrics, drawdown_info
+from engine.backtest.result import BacktestResult, Manifest
+from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
+from engine.errors import DataValidationError
+from engine.strategy.params import REBALANCES, SIGNALS, StrategyParams
+from engine.strategy.signals import aggregate, period_keys, period_last_day, row_signal, top_n_descending
+from engine.strategy.weights import compute_weights
 
 _NS = "datetime64[ns]"
 

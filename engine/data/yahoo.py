@@ -26,11 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import DataUnavailableError, ParameterError
-from ._executor import Executor, SerialExecutor
-from ._params import is_ticker
-from ._types import SourceInfo, ValidationReport
-from ._validation import (
+from engine.data.types import SourceInfo, ValidationReport
+from engine.data.validation import (
     PathOrBytes,
     normalise_price_frame,
     read_csv_bytes,
@@ -38,6 +35,9 @@ from ._validation import (
     safe_label,
     validate_sentiment,
 )
+from engine.errors import DataUnavailableError, ParameterError
+from engine.jobs import Executor, SerialExecutor
+from engine.strategy.params import is_ticker
 
 DEFAULT_START = dt.date(2000, 1, 1)  # when the caller asks for "everything"
 MAX_JITTER = 0.5  # each delay is base * 2**attempt * (1 + U[0, MAX_JITTER))

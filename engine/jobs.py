@@ -5,7 +5,7 @@
 passes by reference. Items should already be chunks sized for tens of milliseconds of
 work each. Results come back in the order of ``items``.
 
-``SerialExecutor`` runs everything in-process; ``engine._ray.RayExecutor`` has the same
+``SerialExecutor`` runs everything in-process; ``engine.execution.RayExecutor`` has the same
 interface. Tests inject either.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from ._errors import Cancelled
+from engine.errors import Cancelled
 
 T = TypeVar("T")
 R = TypeVar("R")

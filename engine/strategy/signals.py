@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._params import StrategyParams
+from engine.strategy.params import StrategyParams
 
 # Column of the sentiment frame behind each non-ratio signal.
 SIGNAL_COLUMNS: dict[str, str] = {

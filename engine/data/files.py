@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import DataUnavailableError
-from ._types import SourceInfo, ValidationReport
-from ._validation import (
+from engine.data.types import SourceInfo, ValidationReport
+from engine.data.validation import (
     PathOrBytes,
     is_parquet,
     read_csv_bytes,
@@ -21,6 +20,7 @@ from ._validation import (
     validate_prices,
     validate_sentiment,
 )
+from engine.errors import DataUnavailableError
 
 
 def load_sentiment_csv(

@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from ._errors import Cancelled, ClusterUnavailableError, ParameterError
-from ._executor import CancelFn, Executor, ProgressFn, SerialExecutor
+from engine.errors import Cancelled, ClusterUnavailableError, ParameterError
+from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -402,7 +402,7 @@ def _init_with_timeout(address: str, timeout_s: float) -> None:
     def target() -> None:
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, namespace="spl")
-        except BaseException as exc:  # noqa: BLE001  (re-raised by the caller as ClusterUnavailableError)
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, name="spl-ray-init", daemon=True)
@@ -698,7 +698,7 @@ class _DriverHost:
     def __init__(self) -> None:
         path = os.pathsep.join(filter(None, [_ENGINE_PARENT, os.environ.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from engine._ray import _driver_host_main; _driver_host_main()"],
+            [sys.executable, "-c", "from engine.execution.cluster import _driver_host_main; _driver_host_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, bufsize=0,  # select() sees every frame
             env={**os.environ, "SPL_RAY_DRIVER": "inline", "PYTHONPATH": path},
         )  # fmt: skip
@@ -818,7 +818,7 @@ def _driver_host_main() -> None:
         while True:
             try:
                 message = _receive(sys.stdin.buffer)
-            except BaseException:  # noqa: BLE001  (the parent is gone: so is the reason to live)
+            except BaseException:
                 os._exit(0)
             if message[1:] == ("cancel",):
                 cancelled_job[0] = message[0]
@@ -832,7 +832,7 @@ def _driver_host_main() -> None:
             _apply_cluster_env(env)
             answer = _serve(tuple(message), answers, lambda job=job: cancelled_job[0] == job)
             _send(answers, ("done", answer))
-        except BaseException as exc:  # noqa: BLE001  (sent to the parent, which raises it)
+        except BaseException as exc:
             _send(answers, ("error", exc))
 
 
@@ -972,7 +972,7 @@ def _status_inline(timeout_s: float) -> ClusterStatus:
                 object_store_used_bytes=max(0.0, store - float(free.get("object_store_memory", store))),
                 object_store_total_bytes=store,
             )
-        except Exception as exc:  # noqa: BLE001  (any failure is shown on the Status page)
+        except Exception as exc:
             answer["error"] = str(exc).split("\n")[0][:300]
 
     thread = threading.Thread(target=query, name="spl-ray-status", daemon=True)

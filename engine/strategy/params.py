@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from ._errors import ParameterError
+from engine.errors import ParameterError
 
 Signal = Literal[
     "engagement_ratio",  # twitterComments / twitterLikes (the seed's signal)

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import DataValidationError, ParameterError
-from ._metrics import compute_metrics
-from ._params import is_ticker
+from engine.analytics.metrics import compute_metrics
+from engine.errors import DataValidationError, ParameterError
+from engine.strategy.params import is_ticker
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (
     "symbol",

@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._backtest import PreparedData, backtest_metrics, prepare, run_prepared
-from ._errors import Cancelled, EngineError, ParameterError
-from ._executor import CancelFn, Executor, ProgressFn, SerialExecutor
-from ._params import PARAM_NAMES, StrategyParams
-from ._robustness import deflated_sharpe_of_returns
-from ._types import METRIC_NAMES, MarketData
+from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.statistics import deflated_sharpe_of_returns
+from engine.backtest.core import PreparedData, backtest_metrics, prepare, run_prepared
+from engine.data.types import MarketData
+from engine.errors import Cancelled, EngineError, ParameterError
+from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
+from engine.strategy.params import PARAM_NAMES, StrategyParams
 
 MIN_TASK_S = 0.05
 MAX_TASK_S = 1.0
@@ -119,7 +120,7 @@ def _run_config(prepared: PreparedData, config: Config) -> Outcome:
         return row, backtest_metrics(prepared, params), None
     except EngineError as exc:
         return row, None, str(exc)
-    except Exception as exc:  # noqa: BLE001  (one broken configuration must not stop the sweep)
+    except Exception as exc:
         return row, None, f"{type(exc).__name__}: {exc}"
 
 
@@ -166,7 +167,7 @@ def run_sweep(
     max_configs: int = DEFAULT_MAX_CONFIGS,
 ) -> SweepResult:
     """Backtest every combination of ``grid`` (other parameters from ``base``)."""
-    from ._ray import executor_parallelism, get_executor, worth_a_fresh_driver
+    from engine.execution.cluster import executor_parallelism, get_executor, worth_a_fresh_driver
 
     started = time.perf_counter()
     checked = _check_grid(grid)

@@ -24,7 +24,7 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
-from ._params import WEIGHTINGS
+from engine.strategy.params import WEIGHTINGS
 
 TRADING_DAYS = 252
 MIN_OBSERVATIONS = 5  # fewer complete days of returns than this: equal weight

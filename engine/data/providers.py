@@ -1,7 +1,7 @@
 """Data providers and the one function that turns a provider into ``MarketData``.
 
 A provider delivers a clean sentiment table and clean adjusted closes (the shapes of
-``engine._types``), each with a ``ValidationReport``. ``load_market_data`` is the only
+``engine.data.types``), each with a ``ValidationReport``. ``load_market_data`` is the only
 place that decides which price window a backtest needs and which tickers failed.
 """
 
@@ -14,9 +14,9 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from ._errors import DataValidationError, ParameterError
-from ._params import is_ticker
-from ._types import MarketData, SourceInfo, ValidationReport
+from engine.data.types import MarketData, SourceInfo, ValidationReport
+from engine.errors import DataValidationError, ParameterError
+from engine.strategy.params import is_ticker
 
 # Risk-based weightings need a trailing window of returns before the first signal
 # (up to 756 trading days are allowed, but 400 calendar days covers the common 252-day
@@ -123,18 +123,18 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     if source not in DATA_SOURCES:
         raise ParameterError(f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}, got {source!r}")
     if source == "demo":
-        from ._demo import DemoProvider
+        from engine.data.demo import DemoProvider
 
         return DemoProvider(seed=_seed(env.get("DEMO_SEED")))
     sentiment_path = (env.get("SENTIMENT_PATH") or "").strip()
     if not sentiment_path:
         raise ParameterError(f"DATA_SOURCE={source} needs SENTIMENT_PATH (the sentiment CSV file)")
     if source == "files":
-        from ._files import FileProvider
+        from engine.data.files import FileProvider
 
         prices_path = (env.get("PRICES_PATH") or "").strip()
         return FileProvider(sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None)
-    from ._yahoo import YahooProvider
+    from engine.data.yahoo import YahooProvider
 
     cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
     return YahooProvider(

@@ -1,10 +1,10 @@
-"""``python -m engine sweep`` and ``python -m engine robustness`` (registered by ``engine._cli``).
+"""``python -m engine sweep`` and ``python -m engine robustness`` (registered by ``engine.cli.main``).
 
 ``sweep --grid top_n=3,5,10 --grid min_likes=10,20,50 --out DIR`` writes ``DIR/sweep.csv``:
 the swept parameters in columns named as in ``--grid``, then the metrics named as in a
 backtest's metrics.json, then ``error``. A progress bar goes to stderr.
 ``robustness --out DIR`` prints the statistics and writes ``DIR/robustness.json``.
-Errors exit with code 2 and one line on stderr (``engine._cli.main``).
+Errors exit with code 2 and one line on stderr (``engine.cli.main``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._cli import EXIT_OK, STRATEGY_FLAGS, _add_data_options, _load_market, params_from_args
-from ._errors import ParameterError
-from ._params import StrategyParams
-from ._ray import EXECUTOR_MODES, get_executor
-from ._sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
-from ._types import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES
+from engine.cli.main import EXIT_OK, STRATEGY_FLAGS, _add_data_options, _load_market, params_from_args
+from engine.errors import ParameterError
+from engine.execution.cluster import EXECUTOR_MODES, get_executor
+from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
+from engine.strategy.params import StrategyParams
 
 BAR_WIDTH = 30
 
@@ -169,7 +169,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
-    from ._robustness import robustness_report
+    from engine.research.robustness import robustness_report
 
     for name in ("n_boot", "n_random"):
         if not 1 <= getattr(args, name) <= 100_000:

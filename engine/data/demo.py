@@ -25,9 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._errors import ParameterError
-from ._types import COUNT_COLUMNS, SENTIMENT_COLUMNS, SourceInfo, ValidationReport
-from ._validation import select_prices, sentiment_report
+from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, SourceInfo, ValidationReport
+from engine.data.validation import select_prices, sentiment_report
+from engine.errors import ParameterError
 
 BENCHMARK = "QQQ"
 SECTORS: tuple[str, ...] = (

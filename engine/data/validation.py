@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._errors import DataUnavailableError, DataValidationError
-from ._params import is_ticker
-from ._types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, ValidationReport
+from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, ValidationReport
+from engine.errors import DataUnavailableError, DataValidationError
+from engine.strategy.params import is_ticker
 
 PathOrBytes = str | os.PathLike | bytes
 

@@ -22,7 +22,22 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._types import METRIC_NAMES
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "beta",
+    "alpha",
+    "information_ratio",
+    "tracking_error",
+    "hit_rate",
+    "avg_turnover",
+)
+
 
 TRADING_DAYS = 252
 

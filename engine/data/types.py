@@ -1,0 +1,116 @@
+"""Data containers shared by the data layer, the backtest, the sweeps and the dashboard.
+
+Shapes (the contract every module codes against):
+
+- sentiment: ``pd.DataFrame`` with exactly ``SENTIMENT_COLUMNS``; ``date`` is
+  ``datetime64[ns]`` normalised to midnight, ``symbol`` is an upper-case ticker string,
+  the five count columns are ``float64`` (``twitterSentiment`` may be NaN), sorted by
+  (date, symbol), unique on (date, symbol), default RangeIndex.
+- prices: ``pd.DataFrame`` of adjusted closes, ``DatetimeIndex`` named ``date``
+  (sorted, unique, normalised), one ``float64`` column per ticker (columns named by the
+  ticker, sorted), NaN where the symbol has no price that day. The benchmark is a column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Literal
+
+import pandas as pd
+
+SENTIMENT_COLUMNS: tuple[str, ...] = (
+    "date",
+    "symbol",
+    "twitterPosts",
+    "twitterComments",
+    "twitterLikes",
+    "twitterImpressions",
+    "twitterSentiment",
+)
+COUNT_COLUMNS: tuple[str, ...] = SENTIMENT_COLUMNS[2:]
+
+SourceKind = Literal["demo", "files", "yahoo", "upload"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SourceInfo:
+    """Where the data came from; shown on every page (honest UI)."""
+
+    kind: SourceKind
+    label: str  # e.g. "Demo data (SYNTHETIC, seed 7)" or "sentiment_data.csv + Yahoo Finance"
+    synthetic: bool
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DroppedRows:
+    """A group of input rows that was not used, and why."""
+
+    reason: str  # one plain sentence, e.g. "twitterLikes is negative"
+    count: int
+    examples: tuple[str, ...] = ()  # a few row numbers / symbols, for the report
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ValidationReport:
+    """What loading kept, dropped and warned about. Never hidden from the user."""
+
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped: tuple[DroppedRows, ...] = ()
+    warnings: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
+    failed_tickers: tuple[str, ...] = ()  # tickers for which no price could be had
+    first_date: str | None = None  # ISO date
+    last_date: str | None = None
+
+    def merge(self, other: ValidationReport) -> ValidationReport:
+        """Combine the sentiment report with the price report."""
+        return ValidationReport(
+            rows_read=self.rows_read + other.rows_read,
+            rows_kept=self.rows_kept + other.rows_kept,
+            dropped=self.dropped + other.dropped,
+            warnings=self.warnings + other.warnings,
+            symbols=tuple(sorted(set(self.symbols) | set(other.symbols))),
+            failed_tickers=tuple(sorted(set(self.failed_tickers) | set(other.failed_tickers))),
+            first_date=min(filter(None, (self.first_date, other.first_date)), default=None),
+            last_date=max(filter(None, (self.last_date, other.last_date)), default=None),
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MarketData:
+    """Validated inputs of a backtest. Build with ``MarketData.build`` to get the fingerprint."""
+
+    sentiment: pd.DataFrame
+    prices: pd.DataFrame
+    source: SourceInfo
+    report: ValidationReport = ValidationReport()
+    fingerprint: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        sentiment: pd.DataFrame,
+        prices: pd.DataFrame,
+        source: SourceInfo,
+        report: ValidationReport | None = None,
+    ) -> MarketData:
+        return cls(
+            sentiment=sentiment,
+            prices=prices,
+            source=source,
+            report=report or ValidationReport(),
+            fingerprint=fingerprint_frames(sentiment, prices),
+        )
+
+
+def fingerprint_frames(*frames: pd.DataFrame) -> str:
+    """Stable content hash (16 hex chars) of the frames, used in cache keys and manifests."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
