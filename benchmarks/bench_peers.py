@@ -49,8 +49,9 @@ purchase from cash is 1.0 and a full switch is 1.0; paid at the entry close):
   (vectorbt fills the last order partially; bt sizes each purchase net of its fee). The
   value after the entry is the same; the daily returns then differ by at most about
   ``cost x (spread of the holdings' daily returns)``: hence the fee peers' tolerance
-  ``FEE_TOLERANCE`` (1e-4 at 10 bps), while the numpy loop must agree to 1e-10. With
-  ``cost_bps = 0`` every peer must agree to ``EXACT_TOLERANCE`` (checked too).
+  ``FEE_TOLERANCE_PER_RATE x rate`` (1e-4 at 10 bps), while the numpy loop must agree
+  to 1e-10. With ``cost_bps = 0`` every peer must agree to ``EXACT_TOLERANCE`` (checked
+  too: the accounting is otherwise the same to the last bits).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ from engine.research.sweep import run_sweep
 TOP_N = 50
 COST_BPS = 10.0
 EXACT_TOLERANCE = 1e-10  # same accounting, different arithmetic order
-FEE_TOLERANCE = 1e-4  # fee paid from cash by the last purchases (see the docstring), at 10 bps
+# vectorbt and bt pay the fee from cash while buying (see the docstring): their daily
+# returns may differ by up to fee rate x a 10% daily spread between a holding and the
+# portfolio, i.e. 1e-4 at 10 bps (observed: vectorbt 3e-5, bt 3e-6).
+FEE_TOLERANCE_PER_RATE = 0.1
 AIM_W1_PASSES = 2.0
 AIM_W2_SPEEDUP = 2.0
 W3_GRID: dict[str, tuple[Any, ...]] = {
@@ -507,8 +511,9 @@ def check_w1(t: Targets, expected: np.ndarray, simulate: Callable[..., Any]) -> 
 
 
 def tolerance_of(name: str, rate: float) -> float:
+    """Largest max |daily return difference| accepted from peer ``name`` at fee ``rate``."""
     fee_peer = name in {"vectorbt", "bt", "pandas + vectorbt"}
-    return FEE_TOLERANCE * rate / 1e-3 if fee_peer and rate > 0 else EXACT_TOLERANCE
+    return FEE_TOLERANCE_PER_RATE * rate if fee_peer and rate > 0 else EXACT_TOLERANCE
 
 
 def check_w2(data: MarketData, params: StrategyParams, expected: pd.Series) -> dict[str, float]:
