@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ from engine.backtest.plan import (
     _plan,
     _segment_calendar,
     _targets,
+    eligible_mask,
+    target_weights,
 )
 from engine.backtest.prepare import PreparedData, _Memo, prepare
 from engine.backtest.result import BacktestResult, Manifest
@@ -45,11 +48,14 @@ def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
 
 
 def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
-    """Buy and hold of the benchmark over the backtest days (0 before its first price)."""
+    """Buy and hold of the benchmark over the backtest days: NaN where it does not exist
+    (no close yet, or its prices have ended), the forward-filled close in between. The
+    benchmark is a report, never a decision, so its two edges may be read from the file."""
     p = prepared.prices[:, col]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[day_index] / p[day_index - 1] - 1.0
-    return np.where(np.isfinite(r), r, 0.0)
+    exists = (day_index - 1 >= prepared.first_valid[col]) & (day_index <= prepared.last_valid[col])
+    return np.where(exists & np.isfinite(r), r, np.nan)
 
 
 def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
@@ -78,17 +84,15 @@ def eligible_symbols_by_period(
 
 
 def _universe_members(prepared: PreparedData, plan: _Plan, k: int) -> np.ndarray:
-    e = plan.entry[k]
-    n = prepared.n_symbols
-    ok = np.isfinite(plan.signal[k]) & (prepared.first_valid[:n] <= e) & (prepared.last_valid[:n] >= e)
-    return np.flatnonzero(ok)
+    return np.flatnonzero(eligible_mask(prepared, plan)[k])
 
 
 def selection_returns(
     prepared: PreparedData, params: StrategyParams, selections: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Equal-weight daily returns of arbitrary per-segment selections with the strategy's
-    calendar and accounting (drift, reset, costs). ``selections[k]``: symbol indices held
+    """Daily returns of arbitrary per-segment selections with the strategy's calendar,
+    weighting (``target_weights``: its scheme and lookback) and accounting (drift, reset,
+    costs). ``selections[k]``: symbol indices held
     in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover).
 
     Called once per random portfolio, so the segment calendar of the last few
@@ -106,8 +110,7 @@ def selection_returns(
     for k, sel in enumerate(selections):
         held[k, : len(sel)] = sel
         mask[k, : len(sel)] = True
-    weights = _equal_weights(mask)
-    weights[~mask.any(axis=1), 0] = 1.0
+    weights = target_weights(prepared, params, entry, held, mask, None)
     sim = simulate(prepared.prices, entry, end, held, weights, params.cost_bps / 1e4)
     return prepared.dates[sim.day_index], sim.returns, sim.turnover
 
@@ -143,13 +146,9 @@ def run_prepared(
     cost_rate = params.cost_bps / 1e4
     sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
     bench = _benchmark_returns(prepared, col, sim.day_index)
-    universe = _universe_sim(prepared, plan, cost_rate)
-    warnings.extend(_plan_warnings(prepared, plan))
-    if prepared.first_valid[col] > sim.day_index[0] - 1:
-        warnings.append(
-            f"benchmark {params.benchmark} has no price before {_iso(prepared.dates[prepared.first_valid[col]])}; "
-            "its return counts as 0 until then."
-        )
+    universe = _universe(prepared, plan, cost_rate)
+    warnings.extend(_plan_warnings(prepared, plan, universe.empty))
+    warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
     returns = pd.DataFrame(
@@ -165,10 +164,28 @@ def run_prepared(
         metrics=compute_metrics(sim.returns, bench, risk_free=rf, turnover=sim.turnover),
         benchmark_metrics=compute_metrics(bench, bench, risk_free=rf, turnover=None),
         universe_metrics=compute_metrics(universe.returns, bench, risk_free=rf, turnover=universe.turnover),
-        drawdown=drawdown_info(returns["portfolio"]),
+        drawdown=drawdown_info(returns["portfolio"], start=prepared.dates[plan.entry[0]]),
         warnings=tuple(warnings),
         manifest=manifest,
     )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Universe:
+    returns: np.ndarray  # (D,) NaN over the segments without an eligible symbol
+    turnover: np.ndarray  # (K,)
+    empty: np.ndarray  # (K,) True where no symbol was eligible
+
+
+def _universe(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Universe:
+    """The eligible-universe benchmark: ``_universe_sim``, with the segments that have no
+    eligible symbol missing (NaN), not counted as cash."""
+    sim = _universe_sim(prepared, plan, cost_rate)
+    empty = ~eligible_mask(prepared, plan).any(axis=1)
+    returns = sim.returns
+    if empty.any():
+        returns = np.where(np.repeat(empty, plan.end - plan.entry), np.nan, returns)
+    return _Universe(returns=returns, turnover=sim.turnover, empty=empty)
 
 
 def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim:
@@ -180,11 +197,7 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
     operation, so the numbers are identical; a narrow universe goes through ``simulate``.
     """
     n = prepared.n_symbols
-    eligible = (
-        np.isfinite(plan.signal)
-        & (prepared.first_valid[:n] <= plan.entry[:, None])
-        & (prepared.last_valid[:n] >= plan.entry[:, None])
-    )
+    eligible = eligible_mask(prepared, plan)
     counts = eligible.sum(axis=1)
     width = max(1, int(counts.max()))
     n_cols = prepared.prices.shape[1]
@@ -207,24 +220,59 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
     return _simulate_dense(prepared.prices, plan.entry, plan.end, target, shares, holding, cost_rate)
 
 
-def _plan_warnings(prepared: PreparedData, plan: _Plan) -> list[str]:
+def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
+    """Warnings about the plan, each naming the first day it is about (so a run on data
+    cut after day D gives the same warnings about days up to D)."""
     out: list[str] = []
     dates = prepared.dates
     for k, sym in plan.skipped:
         out.append(
             f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
-            f"but has no price on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+            f"but has no close on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
         )
     for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        start = _iso(dates[plan.entry[k] + 1])
+        if universe_empty[k]:
+            out.append(
+                f"No symbol was eligible for the period starting {start} (none with a signal has a close "
+                f"on the entry day {_iso(dates[plan.entry[k]])}); the portfolio holds cash and the "
+                "universe benchmark's returns are missing (NaN) over that period."
+            )
+        else:
+            out.append(f"No symbol was eligible for the period starting {start}; held as cash.")
+    for k in range(len(plan.entry)):
+        mask = plan.held_mask[k]
+        if not mask.any():
+            continue
+        cols = plan.held[k, mask]
+        e, f = int(plan.entry[k]), int(plan.end[k])
+        gap = prepared.has_close[e:f, cols] & ~prepared.has_close[e + 1 : f + 1, cols]
+        for d, j in zip(*np.nonzero(gap), strict=True):
+            out.append(
+                f"{prepared.symbols[cols[j]]} (held from {_iso(dates[e + 1])}) has no close from "
+                f"{_iso(dates[e + d + 1])}; its sleeve is held as cash at the {_iso(dates[e + d])} close "
+                "until it trades again."
+            )
+    return out
+
+
+def _benchmark_warnings(
+    prepared: PreparedData, params: StrategyParams, col: int, day_index: np.ndarray
+) -> list[str]:
+    """Both edges of the benchmark, the same way: a warning naming the dates."""
+    out: list[str] = []
+    dates, first, last = prepared.dates, int(prepared.first_valid[col]), int(prepared.last_valid[col])
+    if first > day_index[0] - 1:
         out.append(
-            f"No symbol was eligible for the period starting {_iso(dates[plan.entry[k] + 1])}; held as cash."
+            f"benchmark {params.benchmark} has no close before {_iso(dates[first])}; its returns are missing "
+            f"(NaN) until then, and its own metrics and the benchmark-relative metrics (beta, alpha, "
+            "information ratio, tracking error) use only the days where it exists."
         )
-    stops = plan.held_mask & (prepared.last_valid[plan.held] < plan.end[:, None])
-    for k, j in zip(*np.nonzero(stops), strict=True):
-        sym = plan.held[k, j]
+    if last < day_index[-1]:
         out.append(
-            f"{prepared.symbols[sym]} has no price after {_iso(dates[prepared.last_valid[sym]])}; "
-            f"held as cash at its last close until {_iso(dates[plan.end[k]])}."
+            f"benchmark {params.benchmark} has no close after {_iso(dates[last])}; its returns are missing "
+            f"(NaN) from {_iso(dates[last + 1])} to {_iso(dates[day_index[-1]])}, and its own metrics and "
+            "the benchmark-relative metrics use only the days where it exists."
         )
     return out
 

@@ -101,6 +101,33 @@ def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.diff(running[np.append(starts, mask.size)]).astype(np.int64)
 
 
+def entry_closes(dates: np.ndarray, keys: np.ndarray, rebalance: str, lag_days: int) -> np.ndarray:
+    """Index into ``dates`` of the entry close of each formation period ``keys`` (K,).
+
+    The entry is the close of the first trading day on or after the period's last
+    calendar day, plus ``lag_days`` trading days; so every row of the formation period
+    is dated on or before the entry day (no look-ahead when a period ends on a weekend
+    or a holiday). An index ``>= len(dates)`` means the entry is not in the data yet.
+    """
+    first_on_or_after = np.searchsorted(dates, period_last_day(keys, rebalance), side="left")
+    return first_on_or_after + lag_days
+
+
+def holdable_at(prepared: PreparedData, entry: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """THE holdability rule, for the strategy, the eligible universe and the random
+    baseline: column ``columns[k, j]`` is holdable at entry ``entry[k]`` when it has a
+    real close on the entry day. Causal: it reads nothing dated after the entry.
+    (K,) and (K, N) -> (K, N) booleans; the cash column is always holdable."""
+    return prepared.has_close[np.asarray(entry)[:, None], columns]
+
+
+def eligible_mask(prepared: PreparedData, plan: _Plan) -> np.ndarray:
+    """(K, S) the eligible universe of each segment: a defined signal in the formation
+    period and holdable at the entry (``holdable_at``)."""
+    n = prepared.n_symbols
+    return np.isfinite(plan.signal) & prepared.has_close[plan.entry, :n]
+
+
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     n_sym = prepared.n_symbols
     t = len(prepared.dates)
@@ -120,14 +147,8 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
 
     # Formation period f (row f - k0) is traded in segment f + 1.
     formation = np.arange(k0, k1 + 1)
-    last_close = (
-        np.searchsorted(
-            prepared.dates, period_last_day(np.arange(k0, k1 + 2), params.rebalance), side="right"
-        )
-        - 1
-    )
-    entry = last_close[:-1] + params.lag_days
-    end = last_close[1:] + params.lag_days
+    entry_close = entry_closes(prepared.dates, np.arange(k0, k1 + 2), params.rebalance, params.lag_days)
+    entry, end = entry_close[:-1], entry_close[1:]
     first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
     last_day = _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
     entry = np.maximum(entry, first_day - 1)
@@ -146,9 +167,7 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     k_idx = np.arange(len(entry))[:, None]
     sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
     selected = np.isfinite(sig_padded[k_idx, order])
-    holdable = (prepared.first_valid[order] <= entry[:, None]) & (
-        prepared.last_valid[order] >= entry[:, None]
-    )
+    holdable = holdable_at(prepared, entry, order)
     held_mask = selected & holdable
     skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable), strict=True)]
     rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
@@ -181,25 +200,49 @@ def _targets(
     prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None
 ) -> np.ndarray:
     """Target weights (K x N) of the real holdings; cash segments get the cash column at 1."""
+    return target_weights(prepared, params, plan.entry, plan.held, plan.held_mask, warnings)
+
+
+def target_weights(
+    prepared: PreparedData,
+    params: StrategyParams,
+    entry: np.ndarray,
+    held: np.ndarray,
+    held_mask: np.ndarray,
+    warnings: list[str] | None,
+) -> np.ndarray:
+    """Target weights (K x N) of ``held`` (column indices, cash-padded) at each entry with
+    the strategy's weighting: from the ``lookback_days`` daily returns strictly before
+    the entry day. A shorter window (fewer prices before the entry) is used and warned;
+    cash segments get the cash column at 1. Shared by the strategy and the random baseline."""
     if params.weighting == "equal":
-        weights = _equal_weights(plan.held_mask)
+        weights = _equal_weights(held_mask)
     else:
-        weights = np.zeros(plan.held.shape)
-        for k in range(len(plan.entry)):
-            mask = plan.held_mask[k]
+        weights = np.zeros(held.shape)
+        for k in range(len(entry)):
+            mask = held_mask[k]
             if not mask.any():
                 continue
-            cols = plan.held[k, mask]
-            e = int(plan.entry[k])
+            cols = held[k, mask]
+            e = int(entry[k])
             window = prepared.returns[max(e - params.lookback_days, 1) : e, cols]
             w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free)
             weights[k, mask] = w
-            if problem and warnings is not None:
+            if warnings is None or mask.sum() < 2:
+                continue
+            start = _iso(prepared.dates[e + 1]) if e + 1 < len(prepared.dates) else _iso(prepared.dates[e])
+            complete = int(np.isfinite(window).all(axis=1).sum())
+            if problem:
                 warnings.append(
-                    f"{params.weighting} weights for the holdings entered on {_iso(prepared.dates[e])} "
-                    f"fell back to equal weight: {problem}."
+                    f"{params.weighting} weights for the period starting {start} "
+                    f"(entry close {_iso(prepared.dates[e])}) fell back to equal weight: {problem}."
                 )
-    cash = ~plan.held_mask.any(axis=1)
+            elif complete < params.lookback_days:
+                warnings.append(
+                    f"{params.weighting} weights for the period starting {start} used {complete} of "
+                    f"{params.lookback_days} days of returns (fewer complete prices before the entry)."
+                )
+    cash = ~held_mask.any(axis=1)
     weights[cash, 0] = 1.0  # held[k, 0] is the cash column there
     return weights
 

@@ -38,8 +38,11 @@ class PreparedData:
     - ``symbols``: sorted union of the price columns and the sentiment symbols (S).
     - ``prices``: T x (S+1) adjusted closes, forward-filled, 0.0 before a symbol's
       first price (it is never held there); the extra last column is cash (always 1.0).
+    - ``has_close``: T x (S+1) booleans, True where the column has a real close that
+      day (the cash column always): the causal holdability test reads it at the entry.
     - ``first_valid`` / ``last_valid``: (S+1) index of each column's first/last real
-      price (T / -1 when it has none; the cash column spans all days).
+      price (T / -1 when it has none; the cash column spans all days). Only reports
+      (the benchmark's edges) use them; no decision does.
     - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN).
     - ``row_*``: the sentiment rows as arrays, sorted by (symbol, date), so that the rows
       of one (symbol, period) are contiguous for every rebalance frequency:
@@ -50,6 +53,7 @@ class PreparedData:
     dates: np.ndarray
     symbols: tuple[str, ...]
     prices: np.ndarray
+    has_close: np.ndarray
     first_valid: np.ndarray
     last_valid: np.ndarray
     returns: np.ndarray
@@ -90,6 +94,8 @@ def prepare(data: MarketData) -> PreparedData:
     matrix = np.empty((t, n + 1))
     matrix[:, :n] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
     matrix[:, n] = 1.0
+    has_close = np.ones((t, n + 1), dtype=bool)
+    has_close[:, :n] = valid
     returns = np.full((t, n), np.nan)
     if t > 1:
         returns[1:] = filled[1:] / filled[:-1] - 1.0
@@ -118,6 +124,7 @@ def prepare(data: MarketData) -> PreparedData:
         dates=dates,
         symbols=symbols,
         prices=matrix,
+        has_close=has_close,
         first_valid=first_valid.astype(np.int64),
         last_valid=last_valid.astype(np.int64),
         returns=returns,

@@ -111,7 +111,10 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate() -> None:
     again = rb.bootstrap_intervals(port, bench, n_boot=400, seed=3)
     assert (sharpe, excess) == again
     assert sharpe.estimate == pytest.approx(compute_metrics(port)["sharpe"], rel=1e-12)
-    growth = lambda r: np.prod(1 + r) ** (252 / r.size) - 1
+
+    def growth(r):
+        return np.prod(1 + r) ** (252 / r.size) - 1
+
     assert excess.estimate == pytest.approx(growth(port) - growth(bench), rel=1e-10)
     assert sharpe.low < sharpe.estimate < sharpe.high and excess.low < excess.estimate < excess.high
     assert sharpe.level == 0.95
