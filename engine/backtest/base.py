@@ -60,14 +60,25 @@ def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) 
 
 def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
     """Fast path for sweeps: ``METRIC_NAMES`` of the portfolio, identical to ``run_prepared(...).metrics``."""
+    return backtest_metrics_and_returns(prepared, params)[0]
+
+
+def backtest_metrics_and_returns(
+    prepared: PreparedData, params: StrategyParams
+) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
+    ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them."""
     col = _benchmark_column(prepared, params)
     plan = _plan(prepared, params)
     if len(plan.entry) == 0:
-        return compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
+        empty = np.zeros(0)
+        metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
+        return metrics, np.zeros(0, dtype=np.int64), empty
     weights = _targets(prepared, params, plan, None)
     sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4)
     bench = _benchmark_returns(prepared, col, sim.day_index)
-    return compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
+    metrics = compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
+    return metrics, sim.day_index, sim.returns
 
 
 def eligible_symbols_by_period(
