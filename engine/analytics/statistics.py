@@ -5,6 +5,7 @@ and vectorised annualised Sharpe and growth over resampled return paths."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,22 +58,24 @@ def deflated_sharpe_of_returns(
     trials = np.asarray([s for s in annual_sharpes if math.isfinite(s)], dtype=np.float64) / math.sqrt(
         TRADING_DAYS
     )
-    if (
-        r.size < 3
-        or trials.size == 0
-        or float(np.std(r)) <= DISPERSION_RTOL * max(1.0, float(np.max(np.abs(r))))
-    ):
+    if r.size < 3 or trials.size == 0:
         return math.nan
-    excess = r - risk_free / TRADING_DAYS
-    sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
-    variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # huge values: moments overflow to inf/NaN
+        if not float(np.std(r)) > DISPERSION_RTOL * max(1.0, float(np.max(np.abs(r)))):
+            return math.nan
+        excess = r - risk_free / TRADING_DAYS
+        sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
+        variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
+        skew = float(stats.skew(r))
+        kurtosis = float(stats.kurtosis(r, fisher=False))
     return deflated_sharpe_ratio(
         sharpe,
         trials_variance=variance,
         n_trials=int(trials.size),
         n_obs=int(r.size),
-        skew=float(stats.skew(r)),
-        kurtosis=float(stats.kurtosis(r, fisher=False)),
+        skew=skew,
+        kurtosis=kurtosis,
     )
 
 
@@ -101,6 +104,8 @@ def stationary_bootstrap_indices(
 def annual_sharpe(returns: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
     """Row-wise annualised Sharpe of a (samples, days) array; NaN without dispersion."""
     excess = returns - risk_free / TRADING_DAYS
+    if excess.shape[-1] < 2:
+        return np.full(excess.shape[:-1], np.nan)
     with np.errstate(all="ignore"):
         std = np.std(excess, axis=-1, ddof=1)
         scale = np.maximum(1.0, np.max(np.abs(excess), axis=-1)) if excess.shape[-1] else 1.0
@@ -113,7 +118,7 @@ def annual_growth(returns: np.ndarray) -> np.ndarray:
     """Row-wise CAGR (252 days a year) of a (samples, days) array of simple returns."""
     with np.errstate(all="ignore"):
         log_growth = np.sum(np.log1p(returns), axis=-1)
-    return np.expm1(log_growth * TRADING_DAYS / returns.shape[-1])
+        return np.expm1(log_growth * TRADING_DAYS / returns.shape[-1])
 
 
 # ----- how many trials: distinct return series and effective independent trials ---------
