@@ -251,6 +251,63 @@ def _iso(day: np.datetime64) -> str:
     return str(np.datetime64(day, "D"))
 
 
+def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
+    """Warnings about the plan, each naming the first day it is about (so a run on data
+    cut after day D gives the same warnings about days up to D)."""
+    out: list[str] = []
+    dates = prepared.dates
+    for k, sym in plan.skipped:
+        out.append(
+            f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
+            f"but has no close on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+        )
+    for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        start = _iso(dates[plan.entry[k] + 1])
+        if universe_empty[k]:
+            out.append(
+                f"No symbol was eligible for the period starting {start} (none with a signal has a close "
+                f"on the entry day {_iso(dates[plan.entry[k]])}); the portfolio holds cash and the "
+                "universe benchmark's returns are missing (NaN) over that period."
+            )
+        else:
+            out.append(f"No symbol was eligible for the period starting {start}; held as cash.")
+    for k in range(len(plan.entry)):
+        mask = plan.held_mask[k]
+        if not mask.any():
+            continue
+        cols = plan.held[k, mask]
+        e, f = int(plan.entry[k]), int(plan.end[k])
+        gap = prepared.has_close[e:f, cols] & ~prepared.has_close[e + 1 : f + 1, cols]
+        for d, j in zip(*np.nonzero(gap), strict=True):
+            out.append(
+                f"{prepared.symbols[cols[j]]} (held from {_iso(dates[e + 1])}) has no close from "
+                f"{_iso(dates[e + d + 1])}; its sleeve is held as cash at the {_iso(dates[e + d])} close "
+                "until it trades again."
+            )
+    return out
+
+
+def _benchmark_warnings(
+    prepared: PreparedData, params: StrategyParams, col: int, day_index: np.ndarray
+) -> list[str]:
+    """Both edges of the benchmark, the same way: a warning naming the dates."""
+    out: list[str] = []
+    dates, first, last = prepared.dates, int(prepared.first_valid[col]), int(prepared.last_valid[col])
+    if first > day_index[0] - 1:
+        out.append(
+            f"benchmark {params.benchmark} has no close before {_iso(dates[first])}; its returns are missing "
+            f"(NaN) until then, and its own metrics and the benchmark-relative metrics (beta, alpha, "
+            "information ratio, tracking error) use only the days where it exists."
+        )
+    if last < day_index[-1]:
+        out.append(
+            f"benchmark {params.benchmark} has no close after {_iso(dates[last])}; its returns are missing "
+            f"(NaN) from {_iso(dates[last + 1])} to {_iso(dates[day_index[-1]])}, and its own metrics and "
+            "the benchmark-relative metrics use only the days where it exists."
+        )
+    return out
+
+
 _CALENDARS = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
 # dates reuses it. Each entry holds a row mask (1 byte per sentiment row).

@@ -100,3 +100,14 @@ def test_a_halted_symbol_is_held_through_the_halt_and_warned() -> None:
     np.testing.assert_allclose(
         result.returns["portfolio"].loc["2022-02-01":"2022-02-28"], expected, atol=1e-12
     )
+
+
+def test_missing_days_survive_the_plain_round_trip_as_float_nan() -> None:
+    from engine import result_from_plain, result_to_plain
+
+    prices = _prices()
+    prices.loc["2022-01-31", ["AAA", "BBB"]] = np.nan
+    result = run_backtest(market(_january(), prices), StrategyParams(top_n=2))
+    back = result_from_plain(result_to_plain(result))
+    assert (back.returns.dtypes == np.float64).all()
+    pd.testing.assert_frame_equal(back.returns, result.returns, check_freq=False)
