@@ -7,21 +7,23 @@ import dataclasses
 
 import numpy as np
 
+from engine.shapes import FloatMatrix, FloatVector, IntMatrix, IntVector
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _Sim:
-    day_index: np.ndarray  # (D,) price-row index of each backtest day
-    returns: np.ndarray  # (D,) net daily simple returns
-    turnover: np.ndarray  # (K,)
-    cost: np.ndarray  # (K,)
+    day_index: IntVector  # (D,) price-row index of each backtest day
+    returns: FloatVector  # (D,) net daily simple returns
+    turnover: FloatVector  # (K,)
+    cost: FloatVector  # (K,)
 
 
 def simulate(
-    prices: np.ndarray,
-    entry: np.ndarray,
-    end: np.ndarray,
-    held: np.ndarray,
-    weights: np.ndarray,
+    prices: FloatMatrix,  # (days, columns): forward-filled closes, cash column last
+    entry: IntVector,  # (K,) day index of each segment's entry close
+    end: IntVector,  # (K,) day index of each segment's last day
+    held: IntMatrix,  # (K, N) column indices
+    weights: FloatMatrix,  # (K, N) target weights
     cost_rate: float,
 ) -> _Sim:
     """Daily returns of buy-and-hold segments reset to ``weights`` at each entry.
