@@ -3,5 +3,5 @@ conventions), per-stock analysis, and Sharpe-ratio statistics (PSR, DSR, bootstr
 
 Sits below the backtest because a backtest result carries its metrics; analytics never
 needs a backtest. May import: ``engine.data``, ``engine.strategy``, ``engine.errors``,
-``engine.typing``.
+``engine.shapes``.
 """

@@ -5,12 +5,14 @@ and vectorised annualised Sharpe and growth over resampled return paths."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
 
 TRADING_DAYS = 252
+DISPERSION_RTOL = 1e-12  # as engine.analytics.metrics: smaller dispersion is rounding residue
 EULER_GAMMA = 0.5772156649015329
 
 
@@ -56,18 +58,24 @@ def deflated_sharpe_of_returns(
     trials = np.asarray([s for s in annual_sharpes if math.isfinite(s)], dtype=np.float64) / math.sqrt(
         TRADING_DAYS
     )
-    if r.size < 3 or trials.size == 0 or float(np.std(r)) == 0.0:
+    if r.size < 3 or trials.size == 0:
         return math.nan
-    excess = r - risk_free / TRADING_DAYS
-    sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
-    variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # huge values: moments overflow to inf/NaN
+        if not float(np.std(r)) > DISPERSION_RTOL * max(1.0, float(np.max(np.abs(r)))):
+            return math.nan
+        excess = r - risk_free / TRADING_DAYS
+        sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
+        variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
+        skew = float(stats.skew(r))
+        kurtosis = float(stats.kurtosis(r, fisher=False))
     return deflated_sharpe_ratio(
         sharpe,
         trials_variance=variance,
         n_trials=int(trials.size),
         n_obs=int(r.size),
-        skew=float(stats.skew(r)),
-        kurtosis=float(stats.kurtosis(r, fisher=False)),
+        skew=skew,
+        kurtosis=kurtosis,
     )
 
 
@@ -96,14 +104,120 @@ def stationary_bootstrap_indices(
 def annual_sharpe(returns: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
     """Row-wise annualised Sharpe of a (samples, days) array; NaN without dispersion."""
     excess = returns - risk_free / TRADING_DAYS
-    std = np.std(excess, axis=-1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if excess.shape[-1] < 2:
+        return np.full(excess.shape[:-1], np.nan)
+    with np.errstate(all="ignore"):
+        std = np.std(excess, axis=-1, ddof=1)
+        scale = np.maximum(1.0, np.max(np.abs(excess), axis=-1)) if excess.shape[-1] else 1.0
         out = np.mean(excess, axis=-1) / std * math.sqrt(TRADING_DAYS)
-    return np.where(std > 0, out, np.nan)
+    # Dispersion below the relative tolerance is rounding residue (as engine.analytics.metrics).
+    return np.where(std > DISPERSION_RTOL * scale, out, np.nan)
 
 
 def annual_growth(returns: np.ndarray) -> np.ndarray:
     """Row-wise CAGR (252 days a year) of a (samples, days) array of simple returns."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         log_growth = np.sum(np.log1p(returns), axis=-1)
-    return np.expm1(log_growth * TRADING_DAYS / returns.shape[-1])
+        return np.expm1(log_growth * TRADING_DAYS / returns.shape[-1])
+
+
+# ----- how many trials: distinct return series and effective independent trials ---------
+
+
+def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
+    """Label of each series (0, 1, ... in order of first appearance); identical arrays
+    (bit for bit, same length) share a label. Configurations that trade the same
+    portfolios (e.g. ``lookback_days`` under equal weights) are one trial, not several."""
+    seen: dict[tuple[int, bytes], int] = {}
+    labels = np.empty(len(series), dtype=np.int64)
+    for i, s in enumerate(series):
+        a = np.ascontiguousarray(s, dtype=np.float64)
+        labels[i] = seen.setdefault((a.size, a.tobytes()), len(seen))
+    return labels
+
+
+def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix."""
+    k = int(labels.max()) + 1
+    onehot = np.zeros((labels.size, k))
+    onehot[np.arange(labels.size), labels] = 1.0
+    sizes = onehot.sum(axis=0)
+    sums = distance @ onehot  # (n, k) total distance to each cluster
+    own = sizes[labels]
+    a = np.where(own > 1, sums[np.arange(labels.size), labels] / np.maximum(own - 1, 1), 0.0)
+    mean_to = sums / np.maximum(sizes, 1)
+    mean_to[np.arange(labels.size), labels] = np.inf
+    b = mean_to.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    return np.where(own > 1, np.nan_to_num(s), 0.0)
+
+
+MAX_CLUSTERS = 50  # the largest number of clusters tried
+
+
+def trial_clusters(returns: np.ndarray) -> np.ndarray:
+    """Cluster label of each trial (columns of ``returns``, days x trials, NaN = no
+    return that day) by the correlation of their daily returns.
+
+    After López de Prado, "A Data Science Solution to the Multiple-Testing Crisis in
+    Financial Research" (2019) and his ONC algorithm: the distance is
+    ``sqrt((1 - rho) / 2)`` (rho over the days all trials share); the trials are
+    clustered hierarchically (average linkage) into k = 2 .. min(n - 1, 50) clusters and
+    the k with the best silhouette quality ``mean / std`` is kept. The number of clusters
+    is the effective number of independent trials. One or two trials: each its own
+    cluster (nothing to learn from one correlation)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    r = np.asarray(returns, dtype=np.float64)
+    n = r.shape[1] if r.ndim == 2 else 0
+    if n <= 2:
+        return np.arange(n, dtype=np.int64)
+    common = r[np.isfinite(r).all(axis=1)]
+    if common.shape[0] < 3:
+        return np.arange(n, dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(common, rowvar=False)
+    rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
+    np.fill_diagonal(rho, 1.0)
+    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    tree = linkage(squareform(distance, checks=False), method="average")
+    best, best_quality = np.arange(n, dtype=np.int64), -np.inf
+    for k in range(2, min(n - 1, MAX_CLUSTERS) + 1):
+        labels = fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
+        if int(labels.max()) + 1 < 2:
+            continue
+        s = _silhouette(distance, labels)
+        spread = float(np.std(s))
+        quality = float(np.mean(s)) / spread if spread > 0 else (np.inf if np.mean(s) > 0 else -np.inf)
+        if quality > best_quality:
+            best, best_quality = labels, quality
+    _, relabelled = np.unique(best, return_inverse=True)
+    return relabelled.astype(np.int64)
+
+
+def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
+    """Annualised Sharpe of each cluster's aggregate returns: the inverse-variance
+    weighted mix of its trials' daily returns (as López de Prado 2019 aggregates a
+    cluster), over the days all its trials share."""
+    r = np.asarray(returns, dtype=np.float64)
+    out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
+    for c in range(out.size):
+        block = r[:, labels == c]
+        block = block[np.isfinite(block).all(axis=1)]
+        if block.shape[0] < 3:
+            continue
+        var = np.var(block, axis=0, ddof=1)
+        w = np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), 0.0)
+        w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])
+        out[c] = float(annual_sharpe(block @ w, risk_free))
+    return out
+
+
+def deflated_sharpe_of_clusters(
+    returns: np.ndarray, cluster_annual_sharpes: Sequence[float], risk_free: float = 0.0
+) -> float:
+    """DSR of the selected daily ``returns`` with N = the number of clusters (effective
+    independent trials) and V = the variance of the clusters' per-period Sharpe ratios."""
+    return deflated_sharpe_of_returns(returns, list(cluster_annual_sharpes), risk_free)

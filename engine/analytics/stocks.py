@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import compute_metrics
+from engine.analytics.metrics import _std, compute_metrics
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import is_ticker
 
@@ -98,4 +98,9 @@ def analyze_stocks(
     metrics = pd.DataFrame(rows, columns=list(STOCK_METRIC_COLUMNS))
     metrics["symbol"] = metrics["symbol"].astype(str)
     correlation = returns.corr()
+    # A symbol without dispersion (up to rounding: DISPERSION_RTOL) has no correlation.
+    flat = [s for s in wanted if not _std(returns[s].dropna().to_numpy()) > 0]
+    if flat:
+        correlation.loc[flat, :] = np.nan
+        correlation.loc[:, flat] = np.nan
     return StockAnalysis(metrics=metrics, correlation=correlation, prices=normalised, returns=returns)

@@ -2,5 +2,5 @@
 the portfolio with array-only kernels, and assembles the pandas result.
 
 May import: ``engine.data``, ``engine.strategy``, ``engine.analytics``, ``engine.errors``,
-``engine.typing``.
+``engine.shapes``.
 """

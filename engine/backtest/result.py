@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -121,6 +122,7 @@ def result_to_plain(result: BacktestResult) -> dict[str, Any]:
 
 def result_from_plain(data: Mapping[str, Any]) -> BacktestResult:
     returns = _plain_to_frame(data["returns"], ("date",)).set_index("date")
+    returns = returns.astype(np.float64)  # a column of missing days (None) is still float NaN
     manifest = data["manifest"]
     return BacktestResult(
         returns=returns,

@@ -159,6 +159,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         out.write("best configurations by Sharpe:\n" + shown.to_string(index=False) + "\n")
         dsr = result.deflated_sharpe
         out.write(f"deflated Sharpe ratio of the best: {dsr:.3f}\n" if dsr is not None else "")
+        out.write(
+            f"trials: {result.n_trials} configurations, {result.n_distinct_trials} distinct return series, "
+            f"{result.n_effective_trials} effective independent trials (correlation clusters; the DSR uses these)\n"
+        )
     out.writelines(f"failed: {message}\n" for message in result.table["error"].dropna().unique()[:5])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,10 @@ from engine.data.types import MarketData, SourceInfo, ValidationReport
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import is_ticker
 
-# Risk-based weightings need a trailing window of returns before the first signal
-# (up to 756 trading days are allowed, but 400 calendar days covers the common 252-day
-# window); the last holding period needs prices after the last signal.
-PRICE_DAYS_BEFORE = 400
+# Risk-based weightings need a trailing window of returns before the first signal:
+# MAX_LOOKBACK_DAYS (756) trading days are 756 / 5 * 7 = 1059 calendar days, plus 5% for
+# exchange holidays; the last holding period needs prices after the last signal.
+PRICE_DAYS_BEFORE = 1112
 PRICE_DAYS_AFTER = 120
 DATA_SOURCES = ("demo", "files", "yahoo")
 DEFAULT_YAHOO_CACHE = Path.home() / ".cache" / "sentiment-portfolio-lab" / "yahoo"

@@ -12,8 +12,9 @@ Conventions (see docs/ray.md "Robustness statistics"):
   the portfolio minus the CAGR of the benchmark over the same days.
 - Random portfolios: each draw picks, every holding period, ``min(top_n, n_eligible)``
   symbols uniformly without replacement from the symbols the strategy could have picked
-  that period (``eligible_symbols_by_period``), equally weighted with the strategy's
-  calendar, drift and cost accounting (``selection_returns``). The strategy's percentile
+  that period (``eligible_symbols_by_period``: the strategy's holdability rule), weighted
+  with the strategy's own weighting and lookback, and its calendar, drift and cost
+  accounting (``selection_returns``), so the percentile isolates the selection. The strategy's percentile
   is the share of draws it beats (ties count half); the p-value is
   ``(1 + #draws >= strategy) / (1 + n_draws)``.
 - Deflated Sharpe Ratio (Bailey & López de Prado 2014), with *per-period* (daily, not
@@ -239,8 +240,6 @@ def robustness_report(
         seed=seed,
     )
     notes: list[str] = []
-    if params.weighting != "equal":
-        notes.append(f"random portfolios are equally weighted; the strategy uses {params.weighting} weights")
     baseline = random_baseline(
         prepared,
         params,

@@ -21,8 +21,14 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import METRIC_NAMES
-from engine.analytics.statistics import deflated_sharpe_of_returns
-from engine.backtest.core import PreparedData, backtest_metrics, prepare, run_prepared
+from engine.analytics.statistics import (
+    cluster_sharpes,
+    deflated_sharpe_of_clusters,
+    distinct_series,
+    trial_clusters,
+)
+from engine.backtest.base import backtest_metrics_and_returns
+from engine.backtest.core import PreparedData, prepare
 from engine.data.types import MarketData
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
@@ -42,8 +48,15 @@ class SweepResult:
     """One row per configuration: the grid's parameters, ``METRIC_NAMES``, ``error``.
 
     ``best``: row label of the highest Sharpe among the rows without error (None if no
-    row has a finite Sharpe); ``deflated_sharpe``: its Deflated Sharpe Ratio given all
-    the configurations tried (a probability; NaN when undefined).
+    row has a finite Sharpe); ``deflated_sharpe``: its Deflated Sharpe Ratio (a
+    probability; None when undefined) given the trials, counted three ways:
+    ``n_trials`` configurations with a finite Sharpe; ``n_distinct_trials`` distinct
+    daily return series among them (configurations that trade identically, e.g.
+    ``lookback_days`` under equal weights, are one); ``n_effective_trials`` clusters of
+    correlated return series (López de Prado 2019, ``trial_clusters``), the effective
+    number of independent trials the DSR uses (N = clusters, V = variance of the
+    clusters' Sharpe ratios). ``trials``: one row per counted configuration (``row``,
+    ``return_series`` and ``trial_cluster`` labels), for exports.
     """
 
     table: pd.DataFrame
@@ -54,6 +67,10 @@ class SweepResult:
     elapsed_s: float
     best: int | None
     deflated_sharpe: float | None
+    n_trials: int = 0
+    n_distinct_trials: int = 0
+    n_effective_trials: int = 0
+    trials: pd.DataFrame | None = None
 
 
 # ----- grids -----------------------------------------------------------------------------
@@ -114,10 +131,14 @@ def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
 # ----- tasks -----------------------------------------------------------------------------
 
 
+_RETURNS = "_returns"  # private key of an outcome's metrics: (day index, daily returns), for the DSR
+
+
 def _run_config(prepared: PreparedData, config: Config) -> Outcome:
     row, params = config
     try:
-        return row, backtest_metrics(prepared, params), None
+        metrics, day_index, returns = backtest_metrics_and_returns(prepared, params)
+        return row, {**metrics, _RETURNS: (day_index, returns)}, None  # type: ignore[dict-item]
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:
@@ -210,6 +231,7 @@ def run_sweep(
                 outcomes.extend(result)
     table = _table(checked, combos, outcomes)
     best = _best_row(table)
+    dsr, counts, trials = _deflated_sharpe(prepared, configs, best, table, outcomes)
     return SweepResult(
         table=table,
         grid=checked,
@@ -218,7 +240,11 @@ def run_sweep(
         n_failed=int(table["error"].notna().sum()),
         elapsed_s=time.perf_counter() - started,
         best=best,
-        deflated_sharpe=_deflated_sharpe(prepared, configs, best, table),
+        deflated_sharpe=dsr,
+        n_trials=counts[0],
+        n_distinct_trials=counts[1],
+        n_effective_trials=counts[2],
+        trials=trials,
     )
 
 
@@ -257,12 +283,38 @@ def _best_row(table: pd.DataFrame) -> int | None:
 
 
 def _deflated_sharpe(
-    prepared: PreparedData, configs: list[Config], best: int | None, table: pd.DataFrame
-) -> float | None:
-    if best is None:
-        return None
+    prepared: PreparedData,
+    configs: list[Config],
+    best: int | None,
+    table: pd.DataFrame,
+    outcomes: list[Outcome],
+) -> tuple[float | None, tuple[int, int, int], pd.DataFrame]:
+    """(DSR of the best row, (trials, distinct return series, effective trials), the
+    per-row labels). Trials are the rows without error with a finite Sharpe."""
+    sharpe = table["sharpe"].to_numpy(dtype=np.float64)
+    ok = table["error"].isna().to_numpy() & np.isfinite(sharpe)
+    series = {row: metrics[_RETURNS] for row, metrics, _ in outcomes if metrics is not None}
+    rows = [int(r) for r in np.flatnonzero(ok) if int(r) in series]
+    empty = pd.DataFrame({"row": [], "return_series": [], "trial_cluster": []}, dtype=np.int64)
+    if best is None or not rows:
+        return None, (len(rows), 0, 0), empty
+    labels = distinct_series([series[r][1] for r in rows])
+    n_distinct = int(labels.max()) + 1
+    # One column per distinct series, on the prepared calendar (NaN off its days).
+    first = {int(lab): rows[i] for i, lab in reversed(list(enumerate(labels)))}
+    matrix = np.full((len(prepared.dates), n_distinct), np.nan)
+    for lab, row in first.items():
+        day_index, returns = series[row]
+        matrix[day_index, lab] = returns
+    matrix = matrix[np.isfinite(matrix).any(axis=1)]
+    clusters = trial_clusters(matrix)
+    n_effective = int(clusters.max()) + 1 if clusters.size else 0
     params = dict(configs)[best]
-    returns = run_prepared(prepared, params).returns["portfolio"].to_numpy(dtype=np.float64)
-    trials = table.loc[table["error"].isna(), "sharpe"].to_list()
-    value = deflated_sharpe_of_returns(returns, trials, params.risk_free)
-    return value if math.isfinite(value) else None
+    best_returns = series[best][1]
+    value = deflated_sharpe_of_clusters(
+        best_returns, cluster_sharpes(matrix, clusters, params.risk_free), params.risk_free
+    )
+    trials = pd.DataFrame(
+        {"row": rows, "return_series": labels, "trial_cluster": clusters[labels]}, dtype=np.int64
+    )
+    return (value if math.isfinite(value) else None), (len(rows), n_distinct, n_effective), trials

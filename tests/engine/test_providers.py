@@ -23,6 +23,7 @@ from engine import (
     load_market_data,
     provider_from_env,
 )
+from engine.data.providers import PRICE_DAYS_BEFORE
 from engine.data.validation import select_prices
 
 
@@ -74,7 +75,7 @@ def test_prices_are_requested_for_every_symbol_and_the_widened_range() -> None:
     data = load_market_data(provider)
     symbols, start, end = provider.requests[0]
     assert symbols == ("AAA", "BBB", "QQQ")
-    assert start == dt.date(2022, 1, 3) - dt.timedelta(days=400)
+    assert start == dt.date(2022, 1, 3) - dt.timedelta(days=PRICE_DAYS_BEFORE)
     assert end == dt.date(2022, 6, 30) + dt.timedelta(days=120)
     assert data.prices.index.min() >= pd.Timestamp(start) and data.prices.index.max() <= pd.Timestamp(end)
     assert data.report.failed_tickers == ()
@@ -114,7 +115,9 @@ def test_market_data_is_fingerprinted_and_labelled() -> None:
     assert isinstance(data, MarketData)
     assert data.fingerprint == fingerprint_frames(data.sentiment, data.prices)
     assert data.source.label == "stub"
-    assert data.report.rows_read > 4 and data.report.first_date == "2020-11-30"  # merged with prices
+    # Merged with prices, which start PRICE_DAYS_BEFORE calendar days before the sentiment
+    # (or where the stub's prices start, 2020-01-01).
+    assert data.report.rows_read > 4 and data.report.first_date == "2020-01-01"
 
 
 def test_start_end_filter_sentiment_and_cap_prices() -> None:
@@ -122,7 +125,7 @@ def test_start_end_filter_sentiment_and_cap_prices() -> None:
     data = load_market_data(provider, start=dt.date(2022, 6, 1), end=dt.date(2022, 7, 15))
     assert list(data.sentiment["date"].unique()) == [pd.Timestamp("2022-06-30")]
     _, start, end = provider.requests[0]
-    assert start == dt.date(2022, 6, 30) - dt.timedelta(days=400)
+    assert start == dt.date(2022, 6, 30) - dt.timedelta(days=PRICE_DAYS_BEFORE)
     assert end == dt.date(2022, 7, 15)
 
 

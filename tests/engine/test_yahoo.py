@@ -14,6 +14,7 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from engine import DataUnavailableError, ParameterError, SerialExecutor, YahooProvider, load_market_data
+from engine.data.providers import PRICE_DAYS_BEFORE
 from engine.data.yahoo import (
     MAX_JITTER,
     Batch,
@@ -301,7 +302,9 @@ def test_market_data_from_yahoo_with_a_sentiment_frame(tmp_path: Path) -> None:
     assert yahoo.info.kind == "yahoo" and not data.source.synthetic
     assert data.report.failed_tickers == ("BAD",)
     assert set(data.prices.columns) == {"AAA", "QQQ"}
-    assert fake.calls[0][1]["start"] == (dt.date(2022, 2, 1) - dt.timedelta(days=400)).isoformat()
+    assert (
+        fake.calls[0][1]["start"] == (dt.date(2022, 2, 1) - dt.timedelta(days=PRICE_DAYS_BEFORE)).isoformat()
+    )
 
 
 def test_unreachable_yahoo_stops_after_the_first_batch(tmp_path: Path) -> None:

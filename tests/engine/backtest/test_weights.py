@@ -10,8 +10,7 @@ import pytest
 
 from engine import WEIGHTINGS, StrategyParams, compute_weights, run_backtest
 from engine.strategy.weights import hrp, hrp_order
-
-from ._frames import market, price_frame, sentiment_frame
+from tests.engine._frames import market, price_frame, sentiment_frame
 
 
 def _window(seed: int, n_days: int = 120, n_assets: int = 6, drift: float = 0.0005) -> np.ndarray:
@@ -144,15 +143,16 @@ def test_zero_volatility_falls_back_to_equal(scheme: str) -> None:
 
 
 def test_backtest_uses_only_returns_before_entry_and_warns_on_fallback() -> None:
-    # Entry at the 2021-01-29 close with only 2 earlier returns -> equal weight + warning.
+    # January 2021 ends on a Sunday: entry at the Monday 2021-02-01 close, with only 3
+    # earlier returns -> equal weight + warning.
     sentiment = sentiment_frame([("2021-01-05", "A", 50, 100), ("2021-01-05", "B", 40, 100)])
-    days = ["2021-01-26", "2021-01-27", "2021-01-28", "2021-01-29", "2021-02-01"]
+    days = ["2021-01-26", "2021-01-27", "2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02"]
     prices = price_frame(
-        days, {"A": [10, 11, 10, 12, 12], "B": [10, 10, 10.1, 10, 11], "QQQ": [1, 1, 1, 1, 1]}
+        days, {"A": [10, 11, 10, 12, 12, 13], "B": [10, 10, 10.1, 10, 11, 11], "QQQ": [1, 1, 1, 1, 1, 1]}
     )
     result = run_backtest(market(sentiment, prices), StrategyParams(top_n=2, weighting="inverse_volatility"))
     np.testing.assert_allclose(result.holdings["weight"], [0.5, 0.5])
-    assert any("fell back to equal weight" in w and "2021-01-29" in w for w in result.warnings)
+    assert any("fell back to equal weight" in w and "2021-02-01" in w for w in result.warnings)
 
 
 def test_backtest_weights_come_from_the_trailing_window() -> None:
@@ -165,7 +165,8 @@ def test_backtest_weights_come_from_the_trailing_window() -> None:
     sentiment = sentiment_frame([("2021-02-05", "A", 50, 100), ("2021-02-05", "B", 40, 100)])
     params = StrategyParams(top_n=2, weighting="inverse_volatility", lookback_days=20)
     result = run_backtest(market(sentiment, prices), params)
-    entry = int(np.searchsorted(days, pd.Timestamp("2021-02-26")))
+    # February 2021 ends on a Sunday: the entry is the Monday 2021-03-01 close.
+    entry = int(np.searchsorted(days, pd.Timestamp("2021-03-01")))
     window = np.column_stack([a, b])
     returns = window[1:] / window[:-1] - 1  # returns[i] is the return of day i + 1
     trailing = returns[entry - 21 : entry - 1]  # the 20 returns strictly before the entry day

@@ -21,10 +21,10 @@ from engine import (
     run_prepared,
     selection_returns,
 )
-
-from ._frames import market, price_frame, random_market, sentiment_frame
+from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 DAYS = ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02", "2021-02-03", "2021-03-01", "2021-03-02"]
+DAYS = ["2019-01-30", "2019-01-31", "2019-02-01", "2019-02-04", "2019-02-28", "2019-03-01", "2019-03-04"]
 
 
 def _two_month_market(**overrides: list[float]):
@@ -32,12 +32,12 @@ def _two_month_market(**overrides: list[float]):
     # February signal: B 0.3, C 0.2, A 0.1 -> March holds B, C.
     sentiment = sentiment_frame(
         [
-            ("2021-01-05", "A", 50, 100),
-            ("2021-01-05", "B", 40, 100),
-            ("2021-01-05", "C", 11, 110),
-            ("2021-02-10", "A", 11, 110),
-            ("2021-02-10", "B", 30, 100),
-            ("2021-02-10", "C", 20, 100),
+            ("2019-01-05", "A", 50, 100),
+            ("2019-01-05", "B", 40, 100),
+            ("2019-01-05", "C", 11, 110),
+            ("2019-02-10", "A", 11, 110),
+            ("2019-02-10", "B", 30, 100),
+            ("2019-02-10", "C", 20, 100),
         ]
     )
     columns = {
@@ -53,22 +53,22 @@ def _two_month_market(**overrides: list[float]):
 def test_drift_inside_period_and_first_day_return_counts() -> None:
     result = run_backtest(_two_month_market(), StrategyParams(top_n=2))
     r = result.returns["portfolio"]
-    # Bought at the 2021-01-29 close, so 2021-02-01's move counts: 0.5*1.1 + 0.5*0.9 = 1.0.
-    assert r.index[0] == pd.Timestamp("2021-02-01")
+    # Bought at the 2019-01-31 close, so 2019-02-01's move counts: 0.5*1.1 + 0.5*0.9 = 1.0.
+    assert r.index[0] == pd.Timestamp("2019-02-01")
     # Buy and hold: values 1.0, 1.055, 1.1 (A 1.21 / B 0.99 on Feb 3), not a daily 50/50 mix.
     expected_feb = [0.0, 0.055, 1.1 / 1.055 - 1]
     # March: B, C at 0.5 each from the Feb 3 close: values 1.05, 1.1.
     expected_mar = [0.05, 1.1 / 1.05 - 1]
     np.testing.assert_allclose(r.to_numpy(), expected_feb + expected_mar, rtol=0, atol=1e-12)
-    feb = result.holdings[result.holdings["period_start"] == pd.Timestamp("2021-02-01")]
+    feb = result.holdings[result.holdings["period_start"] == pd.Timestamp("2019-02-01")]
     assert list(feb["symbol"]) == ["A", "B"]
     assert list(feb["rank"]) == [1, 2]
     np.testing.assert_allclose(feb["weight"], [0.5, 0.5])
     np.testing.assert_allclose(feb["signal"], [0.5, 0.4])
     assert feb["likes"].tolist() == [100.0, 100.0] and feb["comments"].tolist() == [50.0, 40.0]
     periods = result.periods
-    assert list(periods["entry_date"]) == [pd.Timestamp("2021-01-29"), pd.Timestamp("2021-02-03")]
-    assert list(periods["formation_end"]) == [pd.Timestamp("2021-01-31"), pd.Timestamp("2021-02-28")]
+    assert list(periods["entry_date"]) == [pd.Timestamp("2019-01-31"), pd.Timestamp("2019-02-28")]
+    assert list(periods["formation_end"]) == [pd.Timestamp("2019-01-31"), pd.Timestamp("2019-02-28")]
     # Drifted Feb 3 weights A 0.55, B 0.45 -> targets B 0.5, C 0.5: 0.5*(0.55+0.05+0.5).
     np.testing.assert_allclose(periods["turnover"], [1.0, 0.55], atol=1e-12)
     np.testing.assert_allclose(
@@ -91,11 +91,11 @@ def test_symbol_without_price_at_entry_is_skipped_and_others_share_its_weight() 
     nan = math.nan
     data = _two_month_market(A=[nan, nan, 11, 12.1, 12.1, 12.1, 12.1])
     result = run_backtest(data, StrategyParams(top_n=2))
-    feb = result.holdings[result.holdings["period_start"] == pd.Timestamp("2021-02-01")]
+    feb = result.holdings[result.holdings["period_start"] == pd.Timestamp("2019-02-01")]
     assert list(feb["symbol"]) == ["B"]
     assert list(feb["weight"]) == [1.0]
     np.testing.assert_allclose(result.returns["portfolio"].iloc[:3], [-0.1, 0.0, 0.1], atol=1e-12)
-    assert any("A was selected" in w and "2021-01-29" in w for w in result.warnings)
+    assert any("A was selected" in w and "2019-01-31" in w for w in result.warnings)
     assert result.periods["n_selected"].tolist() == [1, 2]
 
 
@@ -106,21 +106,21 @@ def test_symbol_delisted_mid_period_is_held_as_cash() -> None:
     r = result.returns["portfolio"].to_numpy()
     # Feb 3: A 0.605 + B held at its Feb 2 value 0.45 = 1.055 -> 0 return.
     np.testing.assert_allclose(r[:3], [0.0, 0.055, 0.0], atol=1e-12)
-    assert any(w.startswith("B has no price after 2021-02-02") for w in result.warnings)
+    assert any(w.startswith("B (held from 2019-02-01) has no close from 2019-02-28") for w in result.warnings)
     # March: B is no longer listed at the Feb 3 entry -> skipped, C alone.
     np.testing.assert_allclose(r[3:], [0.1, 0.0], atol=1e-12)
 
 
 def test_lag_days_delays_the_entry() -> None:
     result = run_backtest(_two_month_market(), StrategyParams(top_n=2, lag_days=1))
-    assert result.periods["entry_date"].iloc[0] == pd.Timestamp("2021-02-01")
+    assert result.periods["entry_date"].iloc[0] == pd.Timestamp("2019-02-01")
     r = result.returns["portfolio"]
-    assert r.index[0] == pd.Timestamp("2021-02-02")
+    assert r.index[0] == pd.Timestamp("2019-02-04")
     # From the Feb 1 close: A 12.1/11, B 18/18 -> 1.05; then A 1.1, B 1.1 -> 1.1.
     np.testing.assert_allclose(r.iloc[:2], [0.05, 1.1 / 1.05 - 1], atol=1e-12)
     # The February holdings are kept until the next entry (Mar 1 close), so Mar 1 is theirs.
-    assert result.periods["entry_date"].iloc[1] == pd.Timestamp("2021-03-01")
-    np.testing.assert_allclose(r.loc["2021-03-01"], 0.0, atol=1e-12)
+    assert result.periods["entry_date"].iloc[1] == pd.Timestamp("2019-03-01")
+    np.testing.assert_allclose(r.loc["2019-03-01"], 0.0, atol=1e-12)
 
 
 def test_thresholds_are_strict_and_no_eligible_symbol_means_cash() -> None:
@@ -140,8 +140,14 @@ def test_period_without_eligible_symbol_holds_cash() -> None:
     prices = price_frame(days, {"A": [10, 11, 12, 13, 14, 15], "QQQ": [1, 1, 1, 1, 1, 1]})
     result = run_backtest(market(sentiment, prices), StrategyParams())
     r = result.returns["portfolio"]
-    np.testing.assert_allclose(r.loc["2021-03-01":"2021-03-31"], 0.0)
-    assert any("No symbol was eligible for the period starting 2021-03-01" in w for w in result.warnings)
+    # February 28 is a Sunday: January's holdings (A) are kept to the Monday March 1
+    # close, the first trading day on or after the end of February (the formation period).
+    assert result.periods["entry_date"].tolist() == [
+        pd.Timestamp(d) for d in ("2021-02-01", "2021-03-01", "2021-03-31")
+    ]
+    np.testing.assert_allclose(r.loc["2021-03-01"], 13 / 12 - 1)
+    np.testing.assert_allclose(r.loc["2021-03-31"], 0.0)
+    assert any("No symbol was eligible for the period starting 2021-03-31" in w for w in result.warnings)
     # Into cash sells everything, back out of cash buys everything.
     np.testing.assert_allclose(result.periods["turnover"], [1.0, 1.0, 1.0])
 
@@ -244,7 +250,7 @@ def test_eligible_symbols_and_selection_returns_reproduce_the_universe() -> None
     result = run_prepared(prepared, params)
     eligible = eligible_symbols_by_period(prepared, params)
     assert [start for start, _ in eligible] == list(result.periods["period_start"])
-    for (_, members), n in zip(eligible, result.periods["n_eligible"]):
+    for (_, members), n in zip(eligible, result.periods["n_eligible"], strict=False):
         assert len(members) <= n
     _dates, returns, turnover = selection_returns(prepared, params, [members for _, members in eligible])
     np.testing.assert_allclose(returns, result.returns["universe"].to_numpy(), atol=1e-14)
@@ -288,7 +294,7 @@ def _naive_simulation(prices, entry, end, held, weights, cost_rate):
     previous_weights = {cash_col: 1.0}
     for k in range(len(entry)):
         targets = {}
-        for col, w in zip(held[k], weights[k]):
+        for col, w in zip(held[k], weights[k], strict=False):
             targets[int(col)] = targets.get(int(col), 0.0) + float(w)
         cols = set(targets) | set(previous_weights)
         turnover = 0.5 * sum(abs(targets.get(c, 0.0) - previous_weights.get(c, 0.0)) for c in cols)

@@ -111,7 +111,10 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate() -> None:
     again = rb.bootstrap_intervals(port, bench, n_boot=400, seed=3)
     assert (sharpe, excess) == again
     assert sharpe.estimate == pytest.approx(compute_metrics(port)["sharpe"], rel=1e-12)
-    growth = lambda r: np.prod(1 + r) ** (252 / r.size) - 1
+
+    def growth(r):
+        return np.prod(1 + r) ** (252 / r.size) - 1
+
     assert excess.estimate == pytest.approx(growth(port) - growth(bench), rel=1e-10)
     assert sharpe.low < sharpe.estimate < sharpe.high and excess.low < excess.estimate < excess.high
     assert sharpe.level == 0.95
@@ -197,10 +200,25 @@ def test_report_is_consistent_and_json_ready(data: engine.MarketData) -> None:
     )
 
 
-def test_report_notes_a_non_equal_weighting(data: engine.MarketData) -> None:
-    params = engine.StrategyParams(top_n=4, min_likes=0.0, weighting="inverse_volatility")
+def test_random_portfolios_use_the_strategys_own_weighting_lookback_and_costs(
+    data: engine.MarketData,
+) -> None:
+    # A "random" draw of exactly the strategy's holdings is the strategy, bit for bit:
+    # same weighting (inverse volatility over the same lookback), calendar and costs.
+    params = engine.StrategyParams(
+        top_n=4, min_likes=0.0, weighting="inverse_volatility", lookback_days=40, cost_bps=25.0
+    )
+    prepared = prepare(data)
+    result = run_prepared(prepared, params)
+    index = {s: i for i, s in enumerate(prepared.symbols)}
+    selections = [
+        np.sort([index[s] for s in result.holdings.loc[result.holdings["period_start"] == start, "symbol"]])
+        for start in result.periods["period_start"]
+    ]
+    _dates, returns, _turnover = engine.selection_returns(prepared, params, selections)
+    np.testing.assert_allclose(returns, result.returns["portfolio"].to_numpy(), rtol=0, atol=1e-14)
     report = engine.robustness_report(data, params, n_boot=50, n_random=10)
-    assert any("equally weighted" in note for note in report.notes)
+    assert not any("equally weighted" in note for note in report.notes)
 
 
 @pytest.mark.parametrize("kwargs", [{"n_boot": 0}, {"n_random": 0}, {"block_length": 0.5}])

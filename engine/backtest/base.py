@@ -1,0 +1,363 @@
+"""Public entry points of the backtest and the pandas result assembly."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine._version import __version__
+from engine.analytics.metrics import compute_metrics, drawdown_info
+from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, simulate
+from engine.backtest.plan import (
+    _CALENDARS,
+    _SIGNALS,
+    _benchmark_warnings,
+    _equal_weights,
+    _Plan,
+    _plan,
+    _plan_warnings,
+    _segment_calendar,
+    _targets,
+    eligible_mask,
+    target_weights,
+)
+from engine.backtest.prepare import PreparedData, _Memo, prepare
+from engine.backtest.result import BacktestResult, Manifest
+from engine.data.types import MarketData, SourceInfo
+from engine.errors import DataValidationError
+from engine.strategy.params import StrategyParams
+from engine.strategy.signals import period_last_day
+
+_NS = "datetime64[ns]"
+
+
+def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:
+    """Backtest ``params`` on ``data`` (prepare + run_prepared)."""
+    return run_prepared(prepare(data), params)
+
+
+def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
+    col = prepared.symbol_index(params.benchmark)
+    if col is None or prepared.last_valid[col] < 0:
+        raise DataValidationError(
+            f"benchmark {params.benchmark} has no prices in the data; load it with the prices or choose another"
+        )
+    return col
+
+
+def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
+    """Buy and hold of the benchmark over the backtest days: NaN where it does not exist
+    (no close yet, or its prices have ended), the forward-filled close in between. The
+    benchmark is a report, never a decision, so its two edges may be read from the file."""
+    p = prepared.prices[:, col]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = p[day_index] / p[day_index - 1] - 1.0
+    exists = (day_index - 1 >= prepared.first_valid[col]) & (day_index <= prepared.last_valid[col])
+    return np.where(exists & np.isfinite(r), r, np.nan)
+
+
+def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str, float]:
+    """Fast path for sweeps: ``METRIC_NAMES`` of the portfolio, identical to ``run_prepared(...).metrics``."""
+    return backtest_metrics_and_returns(prepared, params)[0]
+
+
+def backtest_metrics_and_returns(
+    prepared: PreparedData, params: StrategyParams
+) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
+    ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them."""
+    col = _benchmark_column(prepared, params)
+    plan = _plan(prepared, params)
+    if len(plan.entry) == 0:
+        empty = np.zeros(0)
+        metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
+        return metrics, np.zeros(0, dtype=np.int64), empty
+    weights = _targets(prepared, params, plan, None)
+    sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4)
+    bench = _benchmark_returns(prepared, col, sim.day_index)
+    metrics = compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
+    return metrics, sim.day_index, sim.returns
+
+
+def eligible_symbols_by_period(
+    prepared: PreparedData, params: StrategyParams
+) -> list[tuple[pd.Timestamp, np.ndarray]]:
+    """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
+    with a signal in the formation period that are holdable at the entry). The
+    random-portfolio baseline draws its top-N sets from these."""
+    plan = _plan(prepared, params)
+    out: list[tuple[pd.Timestamp, np.ndarray]] = []
+    for k in range(len(plan.entry)):
+        out.append((pd.Timestamp(prepared.dates[plan.entry[k] + 1]), _universe_members(prepared, plan, k)))
+    return out
+
+
+def _universe_members(prepared: PreparedData, plan: _Plan, k: int) -> np.ndarray:
+    return np.flatnonzero(eligible_mask(prepared, plan)[k])
+
+
+def selection_returns(
+    prepared: PreparedData, params: StrategyParams, selections: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily returns of arbitrary per-segment selections with the strategy's calendar,
+    weighting (``target_weights``: its scheme and lookback) and accounting (drift, reset,
+    costs). ``selections[k]``: symbol indices held
+    in segment k of ``eligible_symbols_by_period``. Returns (dates, returns, turnover).
+
+    Called once per random portfolio, so the segment calendar of the last few
+    (prepared, params) pairs is remembered instead of re-aggregating the signal."""
+    entry, end = _segment_calendar(prepared, params)
+    if len(entry) == 0:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype="datetime64[D]"), empty, empty
+    if len(selections) != len(entry):
+        raise ValueError(f"expected {len(entry)} selections, got {len(selections)}")
+    width = max(1, max((len(s) for s in selections), default=1))
+    n = prepared.n_symbols
+    held = np.full((len(selections), width), n, dtype=np.int64)
+    mask = np.zeros(held.shape, dtype=bool)
+    for k, sel in enumerate(selections):
+        held[k, : len(sel)] = sel
+        mask[k, : len(sel)] = True
+    weights = target_weights(prepared, params, entry, held, mask, None)
+    sim = simulate(prepared.prices, entry, end, held, weights, params.cost_bps / 1e4)
+    return prepared.dates[sim.day_index], sim.returns, sim.turnover
+
+
+_NAMES = _Memo(slots=8)
+
+
+def clear_caches() -> None:
+    """Forget memoised signals and calendars (benchmarks measure the uncached path)."""
+    _CALENDARS.clear()
+    _SIGNALS.clear()
+    _NAMES.clear()
+
+
+def run_prepared(
+    prepared: PreparedData, params: StrategyParams, *, source: SourceInfo | None = None
+) -> BacktestResult:
+    """Backtest ``params`` on already prepared data; the full result with frames and warnings."""
+    col = _benchmark_column(prepared, params)
+    source = source or prepared.source
+    plan = _plan(prepared, params)
+    warnings: list[str] = []
+    manifest = Manifest(
+        params=params.to_dict(),
+        data_source=source.label,
+        synthetic=source.synthetic,
+        fingerprint=prepared.fingerprint,
+        version=__version__,
+    )
+    if len(plan.entry) == 0:
+        return _empty_result(params, manifest)
+    weights = _targets(prepared, params, plan, warnings)
+    cost_rate = params.cost_bps / 1e4
+    sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
+    bench = _benchmark_returns(prepared, col, sim.day_index)
+    universe = _universe(prepared, plan, cost_rate)
+    warnings.extend(_plan_warnings(prepared, plan, universe.empty))
+    warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
+
+    dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
+    returns = pd.DataFrame(
+        {"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates
+    )
+    periods = _periods_frame(prepared, params, plan, sim)
+    holdings = _holdings_frame(prepared, params, plan, weights)
+    rf = params.risk_free
+    return BacktestResult(
+        returns=returns,
+        holdings=holdings,
+        periods=periods,
+        metrics=compute_metrics(sim.returns, bench, risk_free=rf, turnover=sim.turnover),
+        benchmark_metrics=compute_metrics(bench, bench, risk_free=rf, turnover=None),
+        universe_metrics=compute_metrics(universe.returns, bench, risk_free=rf, turnover=universe.turnover),
+        drawdown=drawdown_info(returns["portfolio"], start=prepared.dates[plan.entry[0]]),
+        warnings=tuple(warnings),
+        manifest=manifest,
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Universe:
+    returns: np.ndarray  # (D,) NaN over the segments without an eligible symbol
+    turnover: np.ndarray  # (K,)
+    empty: np.ndarray  # (K,) True where no symbol was eligible
+
+
+def _universe(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Universe:
+    """The eligible-universe benchmark: ``_universe_sim``, with the segments that have no
+    eligible symbol missing (NaN), not counted as cash."""
+    sim = _universe_sim(prepared, plan, cost_rate)
+    empty = ~eligible_mask(prepared, plan).any(axis=1)
+    returns = sim.returns
+    if empty.any():
+        returns = np.where(np.repeat(empty, plan.end - plan.entry), np.nan, returns)
+    return _Universe(returns=returns, turnover=sim.turnover, empty=empty)
+
+
+def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim:
+    """Equal weight of every eligible, holdable symbol of each segment (same accounting).
+
+    The universe is wide (most symbols), so its share and target matrices are built
+    densely (segments x columns) straight from the eligibility mask: no per-row sort of
+    the symbols and no scatter. The arithmetic is ``simulate``'s wide path, operation for
+    operation, so the numbers are identical; a narrow universe goes through ``simulate``.
+    """
+    n = prepared.n_symbols
+    eligible = eligible_mask(prepared, plan)
+    counts = eligible.sum(axis=1)
+    width = max(1, int(counts.max()))
+    n_cols = prepared.prices.shape[1]
+    if not _is_wide(width, n_cols):
+        order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
+        mask = np.take_along_axis(eligible, order, axis=1)
+        held = np.where(mask, order, n)
+        weights = _equal_weights(mask)
+        weights[~mask.any(axis=1), 0] = 1.0
+        return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
+    n_seg = len(plan.entry)
+    target = np.zeros((n_seg, n_cols))
+    # The same expression as _equal_weights, so every weight has the same bits.
+    target[:, :n] = np.where(eligible, (1.0 / np.maximum(counts, 1))[:, None], 0.0)
+    target[counts == 0, n] = 1.0  # no eligible symbol: the segment is held as cash
+    entry_prices = prepared.prices[plan.entry]
+    holding = target > 0.0
+    shares = np.zeros_like(target)
+    np.divide(target, entry_prices, out=shares, where=holding)
+    return _simulate_dense(prepared.prices, plan.entry, plan.end, target, shares, holding, cost_rate)
+
+
+def _periods_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, sim: _Sim) -> pd.DataFrame:
+    d = prepared.dates
+    return pd.DataFrame(
+        {
+            "period_start": d[plan.entry + 1].astype(_NS),
+            "period_end": d[plan.end].astype(_NS),
+            "formation_end": period_last_day(plan.formation_key, params.rebalance).astype(_NS),
+            "entry_date": d[plan.entry].astype(_NS),
+            "n_eligible": plan.n_eligible.astype(np.int64),
+            "n_selected": plan.held_mask.sum(axis=1).astype(np.int64),
+            "turnover": sim.turnover,
+            "cost": sim.cost,
+        }
+    )
+
+
+_HOLDING_COLUMNS = ("period_start", "period_end", "symbol", "weight", "signal", "rank", "likes", "comments")
+
+
+def _held_sums(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, k: np.ndarray, sym: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Likes and comments summed over the kept formation-period rows of each held
+    (segment, symbol). Only the held symbols' runs of rows are gathered."""
+    groups = prepared.groups[params.rebalance]
+    likes, comments = np.zeros(len(k)), np.zeros(len(k))
+    if len(k) == 0 or groups.starts.size == 0:
+        return likes, comments
+    # Run number of each (period, symbol) cell, -1 where the symbol has no row in it.
+    n_sym = prepared.n_symbols
+    run_of_cell = np.full(groups.n_periods * n_sym, -1, dtype=np.int64)
+    run_of_cell[groups.cell] = np.arange(groups.starts.size)
+    key = plan.formation_key[k] - groups.k0
+    inside = (key >= 0) & (key < groups.n_periods)
+    g = np.full(len(k), -1, dtype=np.int64)
+    g[inside] = run_of_cell[key[inside] * n_sym + sym[inside]]
+    found = g >= 0
+    if not found.any():
+        return likes, comments
+    g = g[found]
+    bounds = np.append(groups.starts, plan.keep.size)
+    lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
+    offsets = np.cumsum(lengths) - lengths
+    rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+    # The thresholds again on the gathered rows (as _aggregate_signal applies them):
+    # cheaper than gathering the kept-row mask from a million rows.
+    row_likes, row_comments = np.take(prepared.row_likes, rows), np.take(prepared.row_comments, rows)
+    kept = (row_likes > params.min_likes) & (row_comments > params.min_comments)
+    defined = prepared.row_defined[params.signal]
+    if defined is not None:
+        kept &= np.take(defined, rows)
+    likes[found] = np.add.reduceat(row_likes * kept, offsets)
+    comments[found] = np.add.reduceat(row_comments * kept, offsets)
+    return likes, comments
+
+
+def _holdings_frame(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, weights: np.ndarray
+) -> pd.DataFrame:
+    k, j = np.nonzero(plan.held_mask)
+    sym = plan.held[k, j]
+    d = prepared.dates
+    likes, comments = _held_sums(prepared, params, plan, k, sym)
+    frame = pd.DataFrame(
+        {
+            "period_start": d[plan.entry[k] + 1].astype(_NS),
+            "period_end": d[plan.end[k]].astype(_NS),
+            "symbol": _symbol_names(prepared).take(sym),
+            "weight": weights[k, j],
+            "signal": plan.signal[k, sym],
+            "rank": plan.rank[k, j].astype(np.int64),
+            "likes": likes,
+            "comments": comments,
+        }
+    )
+    return frame
+
+
+def _symbol_names(prepared: PreparedData) -> pd.Index:
+    """``prepared.symbols`` as a pandas string index, built once per prepared data set
+    (taking from it is much cheaper than converting thousands of Python strings per run)."""
+    return _NAMES.get(prepared, "names", lambda: pd.Index(list(prepared.symbols), dtype="str"))
+
+
+def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
+    empty_dates = pd.DatetimeIndex(np.zeros(0, dtype=_NS), name="date")
+    returns = pd.DataFrame({"portfolio": [], "benchmark": [], "universe": []}, index=empty_dates, dtype=float)
+    nan_metrics = compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
+    holdings = pd.DataFrame({c: [] for c in _HOLDING_COLUMNS})
+    periods = pd.DataFrame(
+        {
+            c: []
+            for c in (
+                "period_start",
+                "period_end",
+                "formation_end",
+                "entry_date",
+                "n_eligible",
+                "n_selected",
+                "turnover",
+                "cost",
+            )
+        }
+    )
+    return BacktestResult(
+        returns=returns,
+        holdings=holdings,
+        periods=periods,
+        metrics=nan_metrics,
+        benchmark_metrics=nan_metrics,
+        universe_metrics=nan_metrics,
+        drawdown={"peak": None, "trough": None, "recovery": None},
+        warnings=(
+            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",
+        ),
+        manifest=manifest,
+    )
+
+
+__all__ = [
+    "PreparedData",
+    "backtest_metrics",
+    "eligible_symbols_by_period",
+    "prepare",
+    "run_backtest",
+    "run_prepared",
+    "selection_returns",
+    "simulate",
+]

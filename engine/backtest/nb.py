@@ -1,0 +1,116 @@
+"""Array-only simulation kernels: drift inside segments, reset and costs at entries.
+No pandas: (days x columns) price matrices in, daily returns and turnover out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from engine.shapes import FloatMatrix, FloatVector, IntMatrix, IntVector
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Sim:
+    day_index: IntVector  # (D,) price-row index of each backtest day
+    returns: FloatVector  # (D,) net daily simple returns
+    turnover: FloatVector  # (K,)
+    cost: FloatVector  # (K,)
+
+
+def simulate(
+    prices: FloatMatrix,  # (days, columns): forward-filled closes, cash column last
+    entry: IntVector,  # (K,) day index of each segment's entry close
+    end: IntVector,  # (K,) day index of each segment's last day
+    held: IntMatrix,  # (K, N) column indices
+    weights: FloatMatrix,  # (K, N) target weights
+    cost_rate: float,
+) -> _Sim:
+    """Daily returns of buy-and-hold segments reset to ``weights`` at each entry.
+
+    ``held`` (K x N) indexes columns of ``prices`` (cash = last column, price 1);
+    ``weights`` (K x N) sum to 1 per row (a cash segment holds the cash column at 1).
+    Segments must be contiguous: ``entry[k + 1] == end[k]``.
+    """
+    n_seg = len(entry)
+    n_cols = prices.shape[1]
+    entry_prices = np.take_along_axis(prices[entry], held, axis=1)
+    shares = weights / entry_prices  # units bought per unit of segment value
+    flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
+    target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    if _is_wide(held.shape[1], n_cols):
+        shares_dense = np.bincount(flat, weights=shares.ravel(), minlength=n_seg * n_cols).reshape(
+            n_seg, n_cols
+        )
+        holding = np.zeros(n_seg * n_cols, dtype=bool)
+        holding[flat] = True
+        return _simulate_dense(
+            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate
+        )
+    lengths = end - entry
+    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    day_index = np.arange(first, last)
+    seg_of_day = np.repeat(np.arange(n_seg), lengths)
+    gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
+    value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
+    end_rows = np.cumsum(lengths) - 1
+
+    # Turnover: targets against the previous segment's drifted weights (cash line included).
+    end_values = np.take_along_axis(prices[end], held, axis=1) * shares
+    drifted = end_values / value[end_rows][:, None]
+    drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
+
+
+def _is_wide(width: int, n_cols: int) -> bool:
+    """Wide portfolios (the eligible universe): one dense row-wise product over the
+    contiguous block of days beats gathering nearly every column per day."""
+    return 4 * width > n_cols
+
+
+def _simulate_dense(
+    prices: np.ndarray,
+    entry: np.ndarray,
+    end: np.ndarray,
+    target: np.ndarray,
+    shares: np.ndarray,
+    holding: np.ndarray,
+    cost_rate: float,
+) -> _Sim:
+    """``simulate`` with (segments x columns) target weights and share counts
+    (``holding``: where a position is held, so the drifted weights stay 0 elsewhere)."""
+    lengths = end - entry
+    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares, lengths, axis=0))
+    end_rows = np.cumsum(lengths) - 1
+    drifted = np.zeros_like(shares)
+    np.multiply(prices[end], shares, out=drifted, where=holding)
+    np.divide(drifted, value[end_rows][:, None], out=drifted, where=holding)
+    return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate)
+
+
+def _finish(
+    day_index: np.ndarray,
+    value: np.ndarray,
+    lengths: np.ndarray,
+    target: np.ndarray,
+    drifted: np.ndarray,
+    cost_rate: float,
+) -> _Sim:
+    """Turnover against the previous segment's drifted weights, costs, net daily returns."""
+    n_cols = target.shape[1]
+    before = np.empty_like(target)
+    before[0] = 0.0
+    before[0, n_cols - 1] = 1.0  # the backtest starts in cash
+    before[1:] = drifted[:-1]
+    turnover = 0.5 * np.abs(target - before).sum(axis=1)
+    cost = cost_rate * turnover
+
+    starts = np.cumsum(lengths) - lengths
+    previous = np.empty_like(value)
+    previous[1:] = value[:-1]
+    previous[starts] = 1.0
+    scaled = value.copy()
+    scaled[starts] *= 1.0 - cost
+    returns = scaled / previous - 1.0
+    return _Sim(day_index=day_index, returns=returns, turnover=turnover, cost=cost)

@@ -1,0 +1,324 @@
+"""The plan of a backtest: formation periods, entry closes, selections and the one
+holdability rule, shared by the strategy, the eligible-universe benchmark and the
+random-portfolio baseline; and the target weights at each entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+
+from engine.backtest.prepare import PreparedData, _Memo
+from engine.strategy.params import StrategyParams
+from engine.strategy.signals import aggregate, period_last_day, top_n_descending
+from engine.strategy.weights import compute_weights
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Plan:
+    entry: np.ndarray  # (K,) index of the entry close of each segment
+    end: np.ndarray  # (K,) index of the segment's last day
+    formation_key: np.ndarray  # (K,) period key of the formation period
+    signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
+    keep: np.ndarray  # (rows,) sentiment rows passing the thresholds (sorted row order)
+    held: np.ndarray  # (K, N) symbol index, padded with the cash column
+    held_mask: np.ndarray  # (K, N) True for a real holding
+    rank: np.ndarray  # (K, N) 1-based rank of each held symbol
+    n_eligible: np.ndarray  # (K,)
+    skipped: list[tuple[int, int]]  # (segment, symbol) selected but not holdable
+
+
+def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
+    zi = np.zeros(0, dtype=np.int64)
+    zf = np.zeros((0, n_symbols))
+    return _Plan(
+        entry=zi,
+        end=zi,
+        formation_key=zi,
+        signal=zf,
+        keep=np.zeros(0, dtype=bool),
+        held=np.zeros((0, top_n), dtype=np.int64),
+        held_mask=np.zeros((0, top_n), dtype=bool),
+        rank=np.zeros((0, top_n), dtype=np.int64),
+        n_eligible=zi,
+        skipped=[],
+    )
+
+
+def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
+    return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
+
+
+def _aggregate_signal(
+    prepared: PreparedData, params: StrategyParams
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """(first period key, level P x S over the periods from the first to the last with a
+    kept row, the kept-row mask); None when no row is kept.
+
+    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is two
+    ``add.reduceat`` over the masked rows, with no compaction of the row arrays.
+    """
+    n_sym = prepared.n_symbols
+    groups = prepared.groups[params.rebalance]
+    if groups.starts.size == 0:
+        return None
+    keep = prepared.row_likes > params.min_likes
+    keep &= prepared.row_comments > params.min_comments
+    defined = prepared.row_defined[params.signal]
+    if defined is not None:
+        keep &= defined
+    counts = _run_counts(keep, groups.starts)
+    present = counts > 0
+    if not present.any():
+        return None
+    flat = groups.cell
+    size = groups.n_periods * n_sym
+    values = prepared.row_values[params.signal]
+    level = np.full(size, np.nan)
+    if params.aggregation == "mean":
+        sums = np.add.reduceat(values * keep, groups.starts)
+        level[flat[present]] = sums[present] / counts[present]
+    else:
+        row_flat = np.repeat(flat, np.diff(np.append(groups.starts, keep.size)))
+        level = aggregate(row_flat[keep], values[keep], size, params.aggregation)
+    # Keep only the periods from the first to the last with a kept row.
+    first_key = int(groups.key[present].min())
+    last_key = int(groups.key[present].max())
+    lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
+    shape = (last_key - first_key + 1, n_sym)
+    level = level[lo:hi].reshape(shape)
+    level.flags.writeable = keep.flags.writeable = False  # memoised and shared: never modified
+    return first_key, level, keep
+
+
+def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """True entries of ``mask`` in each run starting at ``starts`` (a running count read at
+    the run bounds: cheaper than a reduceat that casts every boolean)."""
+    running = np.empty(mask.size + 1, dtype=np.int32 if mask.size < 2**31 else np.int64)
+    running[0] = 0
+    np.cumsum(mask, out=running[1:])
+    return np.diff(running[np.append(starts, mask.size)]).astype(np.int64)
+
+
+def entry_closes(dates: np.ndarray, keys: np.ndarray, rebalance: str, lag_days: int) -> np.ndarray:
+    """Index into ``dates`` of the entry close of each formation period ``keys`` (K,).
+
+    The entry is the close of the first trading day on or after the period's last
+    calendar day, plus ``lag_days`` trading days; so every row of the formation period
+    is dated on or before the entry day (no look-ahead when a period ends on a weekend
+    or a holiday). An index ``>= len(dates)`` means the entry is not in the data yet.
+    """
+    first_on_or_after = np.searchsorted(dates, period_last_day(keys, rebalance), side="left")
+    return first_on_or_after + lag_days
+
+
+def holdable_at(prepared: PreparedData, entry: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """THE holdability rule, for the strategy, the eligible universe and the random
+    baseline: column ``columns[k, j]`` is holdable at entry ``entry[k]`` when it has a
+    real close on the entry day. Causal: it reads nothing dated after the entry.
+    (K,) and (K, N) -> (K, N) booleans; the cash column is always holdable."""
+    return prepared.has_close[np.asarray(entry)[:, None], columns]
+
+
+def eligible_mask(prepared: PreparedData, plan: _Plan) -> np.ndarray:
+    """(K, S) the eligible universe of each segment: a defined signal in the formation
+    period and holdable at the entry (``holdable_at``)."""
+    n = prepared.n_symbols
+    return np.isfinite(plan.signal) & prepared.has_close[plan.entry, :n]
+
+
+def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+    n_sym = prepared.n_symbols
+    t = len(prepared.dates)
+    signal_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
+    aggregated = (
+        _SIGNALS.get(prepared, signal_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
+    )
+    if aggregated is None:
+        return _empty_plan(n_sym, params.top_n)
+    k0, level, keep = aggregated
+    k1 = k0 + level.shape[0] - 1
+    if params.signal_transform == "change":
+        signal = np.full_like(level, np.nan)
+        signal[1:] = level[1:] - level[:-1]
+    else:
+        signal = level
+
+    # Formation period f (row f - k0) is traded in segment f + 1.
+    formation = np.arange(k0, k1 + 1)
+    entry_close = entry_closes(prepared.dates, np.arange(k0, k1 + 2), params.rebalance, params.lag_days)
+    entry, end = entry_close[:-1], entry_close[1:]
+    first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
+    last_day = _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
+    entry = np.maximum(entry, first_day - 1)
+    end = np.minimum(end, min(last_day, t - 1))
+    live = end > entry
+    if not live.any():
+        return _empty_plan(n_sym, params.top_n)
+    entry, end, formation = entry[live], end[live], formation[live]
+    rows = formation - k0
+    signal = signal[rows]
+
+    top_n = params.top_n
+    order = top_n_descending(signal, min(top_n, n_sym))
+    if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
+        order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
+    k_idx = np.arange(len(entry))[:, None]
+    sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
+    selected = np.isfinite(sig_padded[k_idx, order])
+    holdable = holdable_at(prepared, entry, order)
+    held_mask = selected & holdable
+    skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable), strict=True)]
+    rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
+    # Move real holdings to the front of each row (keeping rank order), pad with cash.
+    front = np.argsort(~held_mask, axis=1, kind="stable")
+    held = np.take_along_axis(order, front, axis=1)
+    rank = np.take_along_axis(rank, front, axis=1)
+    held_mask = np.take_along_axis(held_mask, front, axis=1)
+    held = np.where(held_mask, held, n_sym)
+    return _Plan(
+        entry=entry,
+        end=end,
+        formation_key=formation,
+        signal=signal,
+        keep=keep,
+        held=held,
+        held_mask=held_mask,
+        rank=rank,
+        n_eligible=np.isfinite(signal).sum(axis=1),
+        skipped=skipped,
+    )
+
+
+def _equal_weights(mask: np.ndarray) -> np.ndarray:
+    counts = mask.sum(axis=1, keepdims=True)
+    return np.where(mask, 1.0 / np.maximum(counts, 1), 0.0)
+
+
+def _targets(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None
+) -> np.ndarray:
+    """Target weights (K x N) of the real holdings; cash segments get the cash column at 1."""
+    return target_weights(prepared, params, plan.entry, plan.held, plan.held_mask, warnings)
+
+
+def target_weights(
+    prepared: PreparedData,
+    params: StrategyParams,
+    entry: np.ndarray,
+    held: np.ndarray,
+    held_mask: np.ndarray,
+    warnings: list[str] | None,
+) -> np.ndarray:
+    """Target weights (K x N) of ``held`` (column indices, cash-padded) at each entry with
+    the strategy's weighting: from the ``lookback_days`` daily returns strictly before
+    the entry day. A shorter window (fewer prices before the entry) is used and warned;
+    cash segments get the cash column at 1. Shared by the strategy and the random baseline."""
+    if params.weighting == "equal":
+        weights = _equal_weights(held_mask)
+    else:
+        weights = np.zeros(held.shape)
+        for k in range(len(entry)):
+            mask = held_mask[k]
+            if not mask.any():
+                continue
+            cols = held[k, mask]
+            e = int(entry[k])
+            window = prepared.returns[max(e - params.lookback_days, 1) : e, cols]
+            w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free)
+            weights[k, mask] = w
+            if warnings is None or mask.sum() < 2:
+                continue
+            start = _iso(prepared.dates[e + 1]) if e + 1 < len(prepared.dates) else _iso(prepared.dates[e])
+            complete = int(np.isfinite(window).all(axis=1).sum())
+            if problem:
+                warnings.append(
+                    f"{params.weighting} weights for the period starting {start} "
+                    f"(entry close {_iso(prepared.dates[e])}) fell back to equal weight: {problem}."
+                )
+            elif complete < params.lookback_days:
+                warnings.append(
+                    f"{params.weighting} weights for the period starting {start} used {complete} of "
+                    f"{params.lookback_days} days of returns (fewer complete prices before the entry)."
+                )
+    cash = ~held_mask.any(axis=1)
+    weights[cash, 0] = 1.0  # held[k, 0] is the cash column there
+    return weights
+
+
+def _iso(day: np.datetime64) -> str:
+    return str(np.datetime64(day, "D"))
+
+
+def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
+    """Warnings about the plan, each naming the first day it is about (so a run on data
+    cut after day D gives the same warnings about days up to D)."""
+    out: list[str] = []
+    dates = prepared.dates
+    for k, sym in plan.skipped:
+        out.append(
+            f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
+            f"but has no close on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+        )
+    for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        start = _iso(dates[plan.entry[k] + 1])
+        if universe_empty[k]:
+            out.append(
+                f"No symbol was eligible for the period starting {start} (none with a signal has a close "
+                f"on the entry day {_iso(dates[plan.entry[k]])}); the portfolio holds cash and the "
+                "universe benchmark's returns are missing (NaN) over that period."
+            )
+        else:
+            out.append(f"No symbol was eligible for the period starting {start}; held as cash.")
+    for k in range(len(plan.entry)):
+        mask = plan.held_mask[k]
+        if not mask.any():
+            continue
+        cols = plan.held[k, mask]
+        e, f = int(plan.entry[k]), int(plan.end[k])
+        gap = prepared.has_close[e:f, cols] & ~prepared.has_close[e + 1 : f + 1, cols]
+        for d, j in zip(*np.nonzero(gap), strict=True):
+            out.append(
+                f"{prepared.symbols[cols[j]]} (held from {_iso(dates[e + 1])}) has no close from "
+                f"{_iso(dates[e + d + 1])}; its sleeve is held as cash at the {_iso(dates[e + d])} close "
+                "until it trades again."
+            )
+    return out
+
+
+def _benchmark_warnings(
+    prepared: PreparedData, params: StrategyParams, col: int, day_index: np.ndarray
+) -> list[str]:
+    """Both edges of the benchmark, the same way: a warning naming the dates."""
+    out: list[str] = []
+    dates, first, last = prepared.dates, int(prepared.first_valid[col]), int(prepared.last_valid[col])
+    if first > day_index[0] - 1:
+        out.append(
+            f"benchmark {params.benchmark} has no close before {_iso(dates[first])}; its returns are missing "
+            f"(NaN) until then, and its own metrics and the benchmark-relative metrics (beta, alpha, "
+            "information ratio, tracking error) use only the days where it exists."
+        )
+    if last < day_index[-1]:
+        out.append(
+            f"benchmark {params.benchmark} has no close after {_iso(dates[last])}; its returns are missing "
+            f"(NaN) from {_iso(dates[last + 1])} to {_iso(dates[day_index[-1]])}, and its own metrics and "
+            "the benchmark-relative metrics use only the days where it exists."
+        )
+    return out
+
+
+_CALENDARS = _Memo(slots=8)
+# The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
+# dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
+_SIGNALS = _Memo(slots=8)
+
+
+def _segment_calendar(prepared: PreparedData, params: StrategyParams) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, end) of the strategy's segments, memoised per (prepared object, params)."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        plan = _plan(prepared, params)
+        return plan.entry, plan.end
+
+    return _CALENDARS.get(prepared, params, compute)

@@ -1,0 +1,262 @@
+"""Market data -> the arrays every backtest run reuses (``PreparedData``), and the
+per-prepared-data memo of the repeated work of sweeps and random baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
+from engine.strategy.params import REBALANCES, SIGNALS
+from engine.strategy.signals import period_keys, row_signal
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Groups:
+    """Contiguous runs of sorted sentiment rows sharing (symbol, period) for one rebalance."""
+
+    starts: np.ndarray  # (G,) first row of each run
+    symbol: np.ndarray  # (G,) symbol index of each run
+    key: np.ndarray  # (G,) period key of each run
+    cell: np.ndarray  # (G,) position of each run in the flattened (period - k0, symbol) matrix
+    k0: int  # smallest period key
+    n_periods: int  # keys k0 .. k0 + n_periods - 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PreparedData:
+    """Numpy precomputation of a ``MarketData``, shared by every configuration of a sweep.
+
+    Picklable (numpy arrays, tuples, dicts): a sweep ``ray.put``s it once.
+
+    - ``dates``: trading days (``datetime64[D]``, length T).
+    - ``symbols``: sorted union of the price columns and the sentiment symbols (S).
+    - ``prices``: T x (S+1) adjusted closes, forward-filled, 0.0 before a symbol's
+      first price (it is never held there); the extra last column is cash (always 1.0).
+    - ``has_close``: T x (S+1) booleans, True where the column has a real close that
+      day (the cash column always): the causal holdability test reads it at the entry.
+    - ``first_valid`` / ``last_valid``: (S+1) index of each column's first/last real
+      price (T / -1 when it has none; the cash column spans all days). Only reports
+      (the benchmark's edges) use them; no decision does.
+    - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN).
+    - ``row_*``: the sentiment rows as arrays, sorted by (symbol, date), so that the rows
+      of one (symbol, period) are contiguous for every rebalance frequency:
+      ``row_values[signal]`` the per-row signal (0 where undefined), ``row_defined[signal]``
+      where it is defined (None: everywhere); ``groups[rebalance]`` where each (symbol, period) run starts.
+    """
+
+    dates: np.ndarray
+    symbols: tuple[str, ...]
+    prices: np.ndarray
+    has_close: np.ndarray
+    first_valid: np.ndarray
+    last_valid: np.ndarray
+    returns: np.ndarray
+    row_likes: np.ndarray
+    row_comments: np.ndarray
+    row_values: dict[str, np.ndarray]
+    row_defined: dict[str, np.ndarray | None]
+    groups: dict[str, _Groups]
+    source: SourceInfo
+    fingerprint: str
+
+    @property
+    def n_symbols(self) -> int:
+        return len(self.symbols)
+
+    def symbol_index(self, symbol: str) -> int | None:
+        i = int(np.searchsorted(np.asarray(self.symbols, dtype=object), symbol))
+        return i if i < len(self.symbols) and self.symbols[i] == symbol else None
+
+
+def prepare(data: MarketData) -> PreparedData:
+    """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
+    prices = data.prices
+    sentiment = data.sentiment
+    codes, row_names = _symbol_codes(sentiment["symbol"])
+    symbols = tuple(sorted(set(map(str, prices.columns)) | set(row_names)))
+    n = len(symbols)
+    dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
+    raw = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64, copy=True)
+    raw[~np.isfinite(raw) | (raw <= 0)] = np.nan  # a non-positive close is not a price
+    valid = ~np.isnan(raw)
+    t = len(dates)
+    any_valid = valid.any(axis=0)
+    # One extra entry for the cash column, which is always "listed".
+    first_valid = np.append(np.where(any_valid, valid.argmax(axis=0), t), 0)
+    last_valid = np.append(np.where(any_valid, t - 1 - valid[::-1].argmax(axis=0), -1), t - 1)
+    filled = _forward_fill(raw, valid)
+    matrix = np.empty((t, n + 1))
+    matrix[:, :n] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
+    matrix[:, n] = 1.0
+    has_close = np.ones((t, n + 1), dtype=bool)
+    has_close[:, :n] = valid
+    returns = np.full((t, n), np.nan)
+    if t > 1:
+        returns[1:] = filled[1:] / filled[:-1] - 1.0
+
+    position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
+    row_symbol = np.take(position, codes) if len(codes) else np.zeros(0, dtype=np.int64)
+    row_days = _day_numbers(sentiment["date"])
+    order = _symbol_date_order(row_symbol, row_days, n)
+    # Sorted by symbol first, so the sorted symbols are runs of each code.
+    row_symbol = np.repeat(np.arange(n, dtype=np.int64), np.bincount(row_symbol, minlength=n))
+    first_day = int(row_days.min()) if row_days.size else 0
+    # Gathers are memory-bound: move 32-bit day offsets and a 32-bit order, not 64-bit.
+    small = np.int32 if row_days.size < 2**31 else np.int64
+    order = order.astype(small, copy=False)
+    day_offset = np.take((row_days - first_day).astype(small), order)
+    # np.take of each column's zero-copy view: one gather per column, no intermediate copy.
+    column = {c: np.take(sentiment[c].to_numpy(dtype=np.float64), order) for c in COUNT_COLUMNS}
+    values = {
+        name: row_signal(
+            name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column
+        )
+        for name in SIGNALS
+    }
+    defined = {name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()}
+    prepared = PreparedData(
+        dates=dates,
+        symbols=symbols,
+        prices=matrix,
+        has_close=has_close,
+        first_valid=first_valid.astype(np.int64),
+        last_valid=last_valid.astype(np.int64),
+        returns=returns,
+        row_likes=column["twitterLikes"],
+        row_comments=column["twitterComments"],
+        # Columns without gaps are shared, not copied.
+        row_values={
+            name: v if defined[name] is None else np.where(defined[name], v, 0.0)
+            for name, v in values.items()
+        },
+        row_defined=defined,
+        groups=_all_row_groups(row_symbol, day_offset, first_day, n),
+        source=data.source,
+        fingerprint=data.fingerprint,
+    )
+    _freeze(prepared)
+    return prepared
+
+
+def _freeze(prepared: PreparedData) -> None:
+    """Make every array read-only: results are memoised per PreparedData object."""
+    for field in dataclasses.fields(prepared):
+        value = getattr(prepared, field.name)
+        arrays = value.values() if isinstance(value, dict) else [value]
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        if isinstance(value, dict):
+            for groups in value.values():
+                if isinstance(groups, _Groups):
+                    for part in (groups.starts, groups.symbol, groups.key, groups.cell):
+                        part.flags.writeable = False
+
+
+def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: int) -> np.ndarray:
+    """Row order by (symbol, date). Rows arrive sorted by (date, symbol) (the MarketData
+    contract), so a stable sort on the symbol alone suffices, and on 16-bit codes numpy
+    uses a linear-time radix sort; otherwise a full lexsort."""
+    if row_days.size and bool(np.all(row_days[1:] >= row_days[:-1])):
+        codes = row_symbol.astype(np.int16) if n_symbols < 2**15 else row_symbol
+        return np.argsort(codes, kind="stable")
+    return np.lexsort((row_days, row_symbol))
+
+
+def _symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(code of each row, name of each code). Factorising the underlying array (Arrow
+    strings, categorical, object) skips the Series machinery and is about twice as fast."""
+    codes, uniques = pd.factorize(symbols.array)
+    return np.asarray(codes), [str(u) for u in uniques]
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of each row (int64), straight from the datetime64 values."""
+    if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":  # naive datetime64 of any unit
+        values = dates.to_numpy()
+    else:  # anything else pandas reads as dates (time zones: UTC days, as before)
+        values = pd.DatetimeIndex(dates).values
+    return values.astype("datetime64[D]").view(np.int64)
+
+
+def _all_row_groups(
+    row_symbol: np.ndarray, day_offset: np.ndarray, first_day: int, n_symbols: int
+) -> dict[str, _Groups]:
+    """``_row_groups`` for every rebalance frequency (rows sorted by symbol, date;
+    ``day_offset``: days since ``first_day``), sharing the symbol boundaries."""
+    if day_offset.size == 0:
+        return {r: _row_groups(row_symbol, np.zeros(0, dtype=np.int64), None, n_symbols) for r in REBALANCES}
+    calendar = np.arange(first_day, first_day + int(day_offset.max()) + 1).astype("datetime64[D]")
+    new_symbol = np.ones(row_symbol.size, dtype=bool)
+    np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
+    # period_keys through a lookup table over the (short) date range.
+    return {
+        r: _row_groups(row_symbol, np.take(period_keys(calendar, r), day_offset), new_symbol, n_symbols)
+        for r in REBALANCES
+    }
+
+
+def _row_groups(
+    row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None, n_symbols: int
+) -> _Groups:
+    if keys.size == 0 or new_symbol is None:
+        return _Groups(
+            starts=np.zeros(0, np.int64),
+            symbol=np.zeros(0, np.int64),
+            key=np.zeros(0, np.int64),
+            cell=np.zeros(0, np.int64),
+            k0=0,
+            n_periods=0,
+        )
+    change = new_symbol.copy()
+    change[1:] |= keys[1:] != keys[:-1]
+    starts = np.flatnonzero(change)
+    k0 = int(keys.min())
+    symbol, key = row_symbol[starts], keys[starts]
+    return _Groups(
+        starts=starts,
+        symbol=symbol,
+        key=key,
+        cell=(key - k0) * n_symbols + symbol,
+        k0=k0,
+        n_periods=int(keys.max()) - k0 + 1,
+    )
+
+
+def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Carry each column's last real price forward (vectorised: index of the last valid row)."""
+    t = raw.shape[0]
+    idx = np.where(valid, np.arange(t)[:, None], 0)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    filled = np.take_along_axis(raw, idx, axis=0)
+    return filled
+
+
+class _Memo:
+    """A few recent results per (PreparedData object, key), for the repeated work of
+    sweeps and random baselines. Holds the prepared data by weak reference only, so it
+    never keeps a large data set alive, and checks identity (ids can be reused)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.entries: dict[tuple[int, Any], tuple[weakref.ref, Any]] = {}
+
+    def get(self, prepared: PreparedData, key: Any, compute: Callable[[], Any]) -> Any:
+        full_key = (id(prepared), key)
+        hit = self.entries.get(full_key)
+        if hit is not None and hit[0]() is prepared:
+            return hit[1]
+        value = compute()
+        if len(self.entries) >= self.slots:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[full_key] = (weakref.ref(prepared), value)
+        return value
+
+    def clear(self) -> None:
+        self.entries.clear()

@@ -1,0 +1,187 @@
+"""The two causality invariants, property-based over random calendars, every weighting,
+lag and rebalance frequency:
+
+1. every period has ``formation_end <= entry_date``, and no sentiment row dated after an
+   entry close changes the holdings bought at it;
+2. cutting every input (prices AND sentiment rows) after any day D leaves the returns,
+   holdings, weights, turnover and warnings about days up to D unchanged, for the
+   strategy, the eligible-universe benchmark and the random-portfolio baseline.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import (
+    REBALANCES,
+    WEIGHTINGS,
+    StrategyParams,
+    eligible_symbols_by_period,
+    prepare,
+    run_prepared,
+    selection_returns,
+)
+from tests.engine._frames import market
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _random_inputs(seed: int, n_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prices on a random trading calendar (business days with random holidays; halts,
+    a late listing, a delisting, a symbol that resumes after a halt) and sentiment rows on
+    every calendar day, weekends included, for random symbols."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
+    days = pd.bdate_range(start, periods=n_days)
+    days = days[rng.random(len(days)) > 0.04]  # holidays
+    symbols = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+    growth = 1.0 + rng.normal(0.0003, 0.02, (len(days), len(symbols)))
+    prices = 20.0 * np.cumprod(growth, axis=0)
+    prices[rng.random(prices.shape) < 0.03] = np.nan  # single missing closes (halts)
+    a, b = sorted(rng.integers(0, len(days), 2))
+    prices[a:b, 1] = np.nan  # BBB halted for a while, then trades again
+    prices[: int(rng.integers(0, len(days) // 2)), 2] = np.nan  # CCC listed late
+    prices[int(rng.integers(len(days) // 2, len(days))) :, 3] = np.nan  # DDD delisted
+    frame = pd.DataFrame(prices, index=pd.DatetimeIndex(days, name="date"), columns=symbols)
+    frame["QQQ"] = 100.0 * np.cumprod(1.0 + rng.normal(0, 0.01, len(days)))
+    calendar = pd.date_range(days[0] - pd.Timedelta(days=20), days[-1])
+    rows = [(d, s) for d in calendar for s in symbols if rng.random() < 0.6]
+    n = len(rows)
+    sentiment = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex([r[0] for r in rows]).astype("datetime64[ns]"),
+            "symbol": [r[1] for r in rows],
+            "twitterPosts": rng.integers(1, 40, n).astype(float),
+            "twitterComments": rng.integers(1, 300, n).astype(float),
+            "twitterLikes": rng.integers(1, 3000, n).astype(float),
+            "twitterImpressions": rng.integers(100, 100000, n).astype(float),
+            "twitterSentiment": rng.normal(0.0, 1.0, n),
+        }
+    )
+    return sentiment, frame
+
+
+PARAMS = st.builds(
+    lambda rebalance, weighting, lag, top_n, signal, cost: StrategyParams(
+        rebalance=rebalance,
+        weighting=weighting,
+        lag_days=lag,
+        top_n=top_n,
+        signal=signal,
+        lookback_days=15,
+        min_likes=0.0,
+        min_comments=0.0,
+        cost_bps=cost,
+    ),
+    st.sampled_from(REBALANCES),
+    st.sampled_from(WEIGHTINGS),
+    st.integers(0, 3),
+    st.integers(1, 4),
+    st.sampled_from(["engagement_ratio", "sentiment"]),
+    st.sampled_from([0.0, 20.0]),
+)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), params=PARAMS, pick=st.floats(0.0, 1.0))
+def test_entries_follow_their_formation_period_and_later_rows_change_nothing(
+    seed: int, params: StrategyParams, pick: float
+) -> None:
+    sentiment, prices = _random_inputs(seed, 90)
+    result = run_prepared(prepare(market(sentiment, prices)), params)
+    periods = result.periods
+    assert (periods["formation_end"] <= periods["entry_date"]).all()
+    assert (periods["entry_date"] < periods["period_start"]).all()
+    if len(periods) == 0:
+        return
+    # Rows dated after an entry close, scrambled: the holdings bought at it and before stay.
+    entry = periods["entry_date"].iloc[int(pick * (len(periods) - 1))]
+    later = sentiment["date"] > entry
+    changed = sentiment.copy()
+    changed.loc[later, "twitterComments"] = changed.loc[later, "twitterComments"].to_numpy()[::-1] * 7.0
+    changed.loc[later, "twitterSentiment"] = -changed.loc[later, "twitterSentiment"]
+    other = run_prepared(prepare(market(changed, prices)), params)
+    bought = periods.loc[periods["entry_date"] <= entry, "period_start"]
+    mine = result.holdings[result.holdings["period_start"].isin(bought)].reset_index(drop=True)
+    theirs = other.holdings[other.holdings["period_start"].isin(bought)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _about(warnings: tuple[str, ...], day: pd.Timestamp) -> list[str]:
+    """The warnings about days up to ``day``: every date they name is on or before it
+    (the benchmark's are reports on its own file, not decisions: left out)."""
+    out = []
+    for w in warnings:
+        dates = _ISO.findall(w)
+        if dates and not w.startswith("benchmark") and max(dates) <= day.date().isoformat():
+            out.append(w)
+    return out
+
+
+def _selections(eligible: list[tuple[pd.Timestamp, np.ndarray]], top_n: int) -> list[np.ndarray]:
+    """One random portfolio: per period, a seeded draw of top_n eligible symbols."""
+    out = []
+    for k, (_, members) in enumerate(eligible):
+        rng = np.random.default_rng(k)
+        n = min(top_n, members.size)
+        out.append(np.sort(rng.choice(members, size=n, replace=False)) if n else members[:0])
+    return out
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), params=PARAMS, cut=st.floats(0.2, 0.95))
+def test_cutting_all_inputs_after_any_day_changes_nothing_before_it(
+    seed: int, params: StrategyParams, cut: float
+) -> None:
+    sentiment, prices = _random_inputs(seed, 110)
+    day = prices.index[int(cut * (len(prices) - 1))]
+    full_data = prepare(market(sentiment, prices))
+    cut_data = prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day]))
+    full, part = run_prepared(full_data, params), run_prepared(cut_data, params)
+
+    if len(part.periods) == 0:  # no entry yet by day D: none in the full run either
+        assert not (full.periods["period_start"] <= day).any()
+        assert _about(full.warnings, day) == []
+        return
+    # Strategy and universe returns (the benchmark is a report on its own prices).
+    columns = ["portfolio", "universe"]
+    pd.testing.assert_frame_equal(full.returns.loc[:day, columns], part.returns.loc[:day, columns])
+    # Holdings and weights bought at entries up to D; turnover and costs of those entries.
+    started = full.periods.loc[full.periods["period_start"] <= day, "period_start"]
+    assert list(part.periods["period_start"]) == list(started)
+    keep = ["period_start", "formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
+    pd.testing.assert_frame_equal(full.periods.loc[started.index, keep], part.periods[keep])
+    h_full = full.holdings[full.holdings["period_start"] <= day].drop(columns="period_end")
+    pd.testing.assert_frame_equal(
+        h_full.reset_index(drop=True), part.holdings.drop(columns="period_end").reset_index(drop=True)
+    )
+    # Warnings about days up to D.
+    assert _about(full.warnings, day) == _about(part.warnings, day)
+
+    # Random-portfolio baseline: the same eligible sets and, drawn alike, the same returns.
+    e_full = eligible_symbols_by_period(full_data, params)
+    e_part = eligible_symbols_by_period(cut_data, params)
+    assert len(e_part) == len(started)
+    for (s1, m1), (s2, m2) in zip(e_full, e_part, strict=False):
+        assert s1 == s2
+        assert [full_data.symbols[i] for i in m1] == [cut_data.symbols[i] for i in m2]
+    if not e_part:
+        return
+    sel_full = _selections(e_full, params.top_n)
+    sel_part = [
+        np.array([cut_data.symbol_index(full_data.symbols[i]) for i in s], dtype=np.int64) for s in sel_full
+    ]
+    d1, r1, t1 = selection_returns(full_data, params, sel_full)
+    d2, r2, t2 = selection_returns(cut_data, params, sel_part[: len(e_part)])
+    upto = d1 <= np.datetime64(day.date(), "D")
+    np.testing.assert_array_equal(d1[upto], d2)
+    np.testing.assert_array_equal(r1[upto], r2)
+    np.testing.assert_array_equal(t1[: len(t2)], t2)

@@ -1,0 +1,113 @@
+"""Edges that must never distort numbers silently: benchmark gaps at either end, a
+universe period without eligible symbols, a short lookback window, halts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import StrategyParams, compute_metrics, run_backtest
+from tests.engine._frames import market, sentiment_frame
+
+
+def _prices(benchmark: np.ndarray | None = None, n: int = 60) -> pd.DataFrame:
+    days = pd.bdate_range("2022-01-03", periods=n)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "AAA": 10 * np.cumprod(1 + rng.normal(0.001, 0.02, n)),
+            "BBB": 20 * np.cumprod(1 + rng.normal(0.0, 0.01, n)),
+            "QQQ": 100 * np.cumprod(1 + rng.normal(0.0, 0.01, n)) if benchmark is None else benchmark,
+        },
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    return frame
+
+
+def _january() -> pd.DataFrame:
+    return sentiment_frame([("2022-01-10", "AAA", 50, 100), ("2022-01-10", "BBB", 40, 100)])
+
+
+def test_benchmark_gaps_at_both_edges_are_nan_warned_and_left_out_of_relative_metrics() -> None:
+    prices = _prices()
+    qqq = prices["QQQ"].copy()
+    qqq.loc[:"2022-02-04"] = np.nan  # starts late
+    qqq.loc["2022-03-10":] = np.nan  # ends early
+    sentiment = sentiment_frame(
+        [(d, s, c, 100) for d in ("2022-01-10", "2022-02-10") for s, c in (("AAA", 50), ("BBB", 40))]
+    )
+    result = run_backtest(market(sentiment, prices.assign(QQQ=qqq)), StrategyParams(top_n=2))
+    assert result.returns.index[-1] == pd.Timestamp("2022-03-25")
+    bench = result.returns["benchmark"]
+    assert bench.loc[:"2022-02-07"].isna().all()  # no close before 02-07 -> first return 02-08
+    assert bench.loc["2022-02-08":"2022-03-09"].notna().all()
+    assert bench.loc["2022-03-10":].isna().all()
+    late = [w for w in result.warnings if "no close before 2022-02-07" in w]
+    early = [w for w in result.warnings if "no close after 2022-03-09" in w and "2022-03-10" in w]
+    assert late and early
+    # Relative metrics over the shared days only; the portfolio's own over all its days.
+    shared = bench.notna()
+    port = result.returns["portfolio"]
+    expected = compute_metrics(port[shared].to_numpy(), bench[shared].to_numpy())
+    for name in ("beta", "alpha", "information_ratio", "tracking_error"):
+        assert result.metrics[name] == pytest.approx(expected[name], rel=1e-12)
+    assert result.metrics["total_return"] == pytest.approx(float(np.prod(1 + port) - 1), rel=1e-12)
+    assert result.benchmark_metrics["total_return"] == pytest.approx(
+        float(qqq.loc["2022-03-09"] / qqq.loc["2022-02-07"] - 1), rel=1e-12
+    )
+
+
+def test_universe_period_without_eligible_symbol_is_missing_not_cash() -> None:
+    prices = _prices()
+    prices.loc["2022-01-31", ["AAA", "BBB"]] = np.nan  # no close on the entry day
+    result = run_backtest(market(_january(), prices), StrategyParams(top_n=2))
+    assert result.returns["universe"].isna().all()
+    assert (result.returns["portfolio"] == 0).all()
+    assert any("No symbol was eligible" in w and "NaN" in w for w in result.warnings)
+    assert math.isnan(result.universe_metrics["total_return"])
+
+
+def test_short_lookback_window_is_warned_with_the_count() -> None:
+    prices = _prices(n=80)
+    sentiment = sentiment_frame([("2022-02-10", "AAA", 50, 100), ("2022-02-10", "BBB", 40, 100)])
+    params = StrategyParams(top_n=2, weighting="inverse_volatility", lookback_days=500)
+    result = run_backtest(market(sentiment, prices), params)
+    # Entry 2022-02-28 (index 40): returns of days 1..39 precede it.
+    assert result.periods["entry_date"].iloc[0] == pd.Timestamp("2022-02-28")
+    assert any(
+        "inverse_volatility weights for the period starting 2022-03-01 used 39 of 500 days" in w
+        for w in result.warnings
+    )
+
+
+def test_a_halted_symbol_is_held_through_the_halt_and_warned() -> None:
+    prices = _prices()
+    prices.loc["2022-02-08":"2022-02-10", "AAA"] = np.nan
+    result = run_backtest(market(_january(), prices), StrategyParams(top_n=2))
+    assert any(
+        w.startswith("AAA (held from 2022-02-01) has no close from 2022-02-08") for w in result.warnings
+    )
+    # The sleeve is valued at the last close during the halt, and the move is realised
+    # on the day AAA trades again (02-11).
+    aaa = prices["AAA"]
+    w_aaa = 0.5 * aaa / aaa.loc["2022-01-31"]
+    w_bbb = 0.5 * prices["BBB"] / prices["BBB"].loc["2022-01-31"]
+    value = (w_aaa.ffill() + w_bbb).loc["2022-02-01":"2022-02-28"]
+    expected = value / value.shift(1).fillna(1.0) - 1
+    np.testing.assert_allclose(
+        result.returns["portfolio"].loc["2022-02-01":"2022-02-28"], expected, atol=1e-12
+    )
+
+
+def test_missing_days_survive_the_plain_round_trip_as_float_nan() -> None:
+    from engine import result_from_plain, result_to_plain
+
+    prices = _prices()
+    prices.loc["2022-01-31", ["AAA", "BBB"]] = np.nan
+    result = run_backtest(market(_january(), prices), StrategyParams(top_n=2))
+    back = result_from_plain(result_to_plain(result))
+    assert (back.returns.dtypes == np.float64).all()
+    pd.testing.assert_frame_equal(back.returns, result.returns, check_freq=False)
