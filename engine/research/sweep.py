@@ -54,6 +54,9 @@ class SweepResult:
     elapsed_s: float
     best: int | None
     deflated_sharpe: float | None
+    # With run_sweep(keep_returns=True): every configuration's daily returns (see _returns_matrix).
+    returns: pd.DataFrame | None = None
+    benchmark_returns: pd.Series | None = None
 
 
 # ----- grids -----------------------------------------------------------------------------
@@ -165,8 +168,13 @@ def run_sweep(
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
     max_configs: int = DEFAULT_MAX_CONFIGS,
+    keep_returns: bool = False,
 ) -> SweepResult:
-    """Backtest every combination of ``grid`` (other parameters from ``base``)."""
+    """Backtest every combination of ``grid`` (other parameters from ``base``).
+
+    ``keep_returns``: also keep every configuration's daily returns on the result
+    (``returns``, ``benchmark_returns``; see ``_returns_matrix``) for walk-forward
+    validation and the probability of backtest overfitting."""
     from engine.execution.cluster import executor_parallelism, get_executor, worth_a_fresh_driver
 
     started = time.perf_counter()
@@ -185,7 +193,8 @@ def run_sweep(
         if should_cancel is not None and should_cancel():
             raise Cancelled(f"cancelled after {done} of {total} configurations")
         timer = time.perf_counter()
-        outcomes.append(_run_config(prepared, configs[0]))  # also measures a configuration's cost
+        run_one, run_chunk = (_run_config_keep, _run_chunk_keep) if keep_returns else (_run_config, _run_chunk)
+        outcomes.append(run_one(prepared, configs[0]))  # also measures a configuration's cost
         cost = time.perf_counter() - timer
         done += 1
         report(done)
@@ -205,7 +214,7 @@ def run_sweep(
                 report(min(total, first_done + chunks_done * size))
 
             for result in executor.map(
-                _run_chunk, chunks, shared=prepared, on_progress=chunk_progress, should_cancel=should_cancel
+                run_chunk, chunks, shared=prepared, on_progress=chunk_progress, should_cancel=should_cancel
             ):
                 outcomes.extend(result)
     table = _table(checked, combos, outcomes)
@@ -219,6 +228,7 @@ def run_sweep(
         elapsed_s=time.perf_counter() - started,
         best=best,
         deflated_sharpe=_deflated_sharpe(prepared, configs, best, table),
+        **(_kept_returns(outcomes, checked) if keep_returns else {}),
     )
 
 
@@ -266,3 +276,54 @@ def _deflated_sharpe(
     trials = table.loc[table["error"].isna(), "sharpe"].to_list()
     value = deflated_sharpe_of_returns(returns, trials, params.risk_free)
     return value if math.isfinite(value) else None
+
+
+# ----- kept daily returns (walk-forward validation, PBO) --------------------------------
+
+_DAILY = "_daily"  # key of the kept (dates, portfolio, benchmark) arrays in an outcome's metrics
+
+
+def _run_config_keep(prepared: PreparedData, config: Config) -> Outcome:
+    """``_run_config`` that also keeps the configuration's daily returns: one full
+    backtest (``run_prepared``, whose metrics equal ``backtest_metrics``)."""
+    row, params = config
+    try:
+        result = run_prepared(prepared, params)
+    except EngineError as exc:
+        return row, None, str(exc)
+    except Exception as exc:
+        return row, None, f"{type(exc).__name__}: {exc}"
+    frame = result.returns
+    daily = (
+        frame.index.values.astype("datetime64[D]"),
+        frame["portfolio"].to_numpy(dtype=np.float64),
+        frame["benchmark"].to_numpy(dtype=np.float64),
+    )
+    return row, {**result.metrics, _DAILY: daily}, None
+
+
+def _run_chunk_keep(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:
+    return [_run_config_keep(prepared, config) for config in chunk]
+
+
+def _kept_returns(outcomes: list[Outcome], grid: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
+    """``returns``: (days x configurations) DataFrame of daily simple returns, one column
+    per configuration without error (labelled by its row in ``table``), on the union of
+    the configurations' days (index ``date``); a day before a configuration's first
+    holding period is 0 (it holds cash: the backtest starts in cash). ``benchmark_returns``:
+    the benchmark's daily returns on those days, when the benchmark is not swept (else None)."""
+    kept = sorted((row, metrics[_DAILY]) for row, metrics, _ in outcomes if metrics is not None and _DAILY in metrics)
+    if not kept:
+        empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)
+        return {"returns": empty, "benchmark_returns": None}
+    days = np.unique(np.concatenate([daily[0] for _, daily in kept]))
+    matrix = np.zeros((days.size, len(kept)))
+    bench = np.full(days.size, np.nan)
+    for j, (_, (d, portfolio, benchmark)) in enumerate(kept):
+        pos = np.searchsorted(days, d)
+        matrix[pos, j] = portfolio
+        bench[pos] = benchmark
+    index = pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
+    returns = pd.DataFrame(matrix, index=index, columns=pd.Index([row for row, _ in kept], name="config"))
+    benchmark = None if "benchmark" in grid else pd.Series(np.nan_to_num(bench, nan=0.0), index=index, name="benchmark")
+    return {"returns": returns, "benchmark_returns": benchmark}
