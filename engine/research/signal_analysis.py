@@ -93,7 +93,7 @@ class SignalAnalysis:
       (symbols with a signal), ``n_observations`` (those holdable at the entry), ``ic``,
       ``ic_rolling_mean``, ``spread`` (top minus bottom quantile return), ``top_turnover``.
     - ``observations``: one row per (period, symbol): ``entry_date``, ``symbol``,
-      ``signal``, ``forward_return``, ``quantile`` (0 when the period is left out).
+      ``signal``, ``forward_return``, ``signal_quantile`` (1..Q; 0 when the period is left out).
     - ``ic_summary``: ``mean_ic``, ``ic_std``, ``ic_ir``, ``t_stat``, ``share_positive``, ``n_periods``.
     - ``ic_decay``: one row per horizon 1..h: ``horizon``, the same statistics.
     - ``quantile_returns``: K x Q mean forward return of each quantile (columns 1..Q, index
@@ -342,7 +342,7 @@ def analyze_signal(
             else pd.Index([], dtype="str"),
             "signal": cal.signal[kk, ss],
             "forward_return": forward[kk, ss],
-            "quantile": labels[kk, ss],
+            "signal_quantile": labels[kk, ss],
         }
     )
     low = np.flatnonzero((n_obs > 0) & (n_obs < settings.min_symbols))
