@@ -243,6 +243,8 @@ def walk_forward(
         {name: compute_metrics(s.to_numpy(), bench_for_metrics, risk_free=rf) for name, s in series.items()}
     )
     folds_table = pd.DataFrame(rows)
+    # Object columns: a fold without a winner keeps None (not a string column's NaN).
+    folds_table["winner"] = pd.Series([r["winner"] for r in rows], dtype=object)
     return WalkForwardResult(
         settings=settings,
         folds=folds_table,
