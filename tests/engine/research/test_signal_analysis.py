@@ -349,3 +349,40 @@ def test_ic_statistics_of_a_hand_series() -> None:
     assert out["ic_std"] == pytest.approx(0.2)
     assert out["t_stat"] == pytest.approx(0.1 / 0.2 * math.sqrt(3))
     assert out["share_positive"] == pytest.approx(2 / 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cols=st.integers(min_value=3, max_value=15),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_rank_ic_depends_only_on_the_order_of_the_signal(cols: int, seed: int) -> None:
+    """A strictly increasing transform of the signal keeps every IC; negating it flips the sign."""
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(0, 1, (4, cols))
+    returns = rng.normal(0, 0.05, (4, cols))
+    ic = rank_ic(signal, returns)
+    np.testing.assert_allclose(rank_ic(np.exp(3 * signal) + 7, returns), ic, atol=1e-12)
+    np.testing.assert_allclose(rank_ic(-signal, returns), -ic, atol=1e-12)
+
+
+@pytest.mark.parametrize("quantiles", [2, 3, 5, 7])
+def test_quantile_portfolios_partition_each_period(random_data: engine.MarketData, quantiles: int) -> None:
+    """Every observation of an analysed period is in exactly one quantile, so the
+    count-weighted mean of the quantile returns is the period's mean forward return."""
+    analysis = analyze_signal(
+        random_data, StrategyParams(rebalance="weekly"), settings=SignalAnalysisSettings(quantiles=quantiles)
+    )
+    obs = analysis.observations
+    assert (obs["signal_quantile"].between(1, quantiles)).all()
+    for entry, group in obs.groupby("entry_date"):
+        per_quantile = group.groupby("signal_quantile")["forward_return"].agg(["mean", "size"])
+        weighted = (per_quantile["mean"] * per_quantile["size"]).sum() / per_quantile["size"].sum()
+        assert weighted == pytest.approx(group["forward_return"].mean(), abs=1e-14)
+        np.testing.assert_allclose(
+            analysis.quantile_returns.loc[entry, per_quantile.index].to_numpy(),
+            per_quantile["mean"].to_numpy(),
+        )
+        # Higher quantiles hold higher signals.
+        bounds = group.groupby("signal_quantile")["signal"].agg(["min", "max"])
+        assert (bounds["max"].to_numpy()[:-1] <= bounds["min"].to_numpy()[1:]).all()
