@@ -174,26 +174,10 @@ def header_lines(header: Mapping[str, Any]) -> str:
     return "".join(lines)
 
 
-def manifest_header(analysis: SignalAnalysis) -> dict[str, Any]:
-    m = analysis.manifest
-    header = {
-        "params": dict(m.params),
-        "data_source": m.data_source,
-        "synthetic": m.synthetic,
-        "fingerprint": m.fingerprint,
-        "version": m.version,
-        "quantiles": analysis.quantiles,
-        "quantiles_requested": analysis.quantiles_requested,
-    }
-    if analysis.quantile_note:
-        header["quantile_note"] = analysis.quantile_note
-    return header
-
-
 def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
     """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    header = header_lines(manifest_header(analysis))
+    header = header_lines(analysis.export_header())
     ic = analysis.periods
     quantiles = analysis.quantile_returns.copy()
     quantiles.columns = [f"q{c}" for c in quantiles.columns]

@@ -128,6 +128,19 @@ class SignalAnalysis:
     warnings: tuple[str, ...]
     manifest: Manifest
 
+    def export_header(self) -> dict[str, Any]:
+        """The ``# key: value`` lines of a CSV export of this analysis: the manifest
+        (``params``, ``data_source``, ``synthetic``, ``fingerprint``, ``version``), the
+        quantiles used and requested, and the quantile note when there is one."""
+        header: dict[str, Any] = {
+            **self.manifest.to_dict(),
+            "quantiles": self.quantiles,
+            "quantiles_requested": self.quantiles_requested,
+        }
+        if self.quantile_note:
+            header["quantile_note"] = self.quantile_note
+        return header
+
 
 # ----- statistics ------------------------------------------------------------------------
 
@@ -251,6 +264,8 @@ def analyze_signal(
         raise ParameterError("params must be a StrategyParams")
     if not isinstance(settings, SignalAnalysisSettings):
         raise ParameterError("settings must be a SignalAnalysisSettings")
+    if not isinstance(data, (MarketData, core.PreparedData)):
+        raise ParameterError("data must be MarketData (load_market_data) or PreparedData (prepare)")
     prepared = data if isinstance(data, core.PreparedData) else core.prepare(data)
     cal = _calendar(prepared, params)
     forward = _forward_returns(prepared, cal)

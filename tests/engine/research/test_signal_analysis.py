@@ -386,3 +386,18 @@ def test_quantile_portfolios_partition_each_period(random_data: engine.MarketDat
         # Higher quantiles hold higher signals.
         bounds = group.groupby("signal_quantile")["signal"].agg(["min", "max"])
         assert (bounds["max"].to_numpy()[:-1] <= bounds["min"].to_numpy()[1:]).all()
+
+
+def test_export_header_names_the_run() -> None:
+    data = _hand_market()
+    analysis = analyze_signal(data, StrategyParams())
+    header = analysis.export_header()
+    assert header["fingerprint"] == data.fingerprint
+    assert header["params"] == StrategyParams().to_dict()
+    assert header["quantiles"] == 4 and header["quantiles_requested"] == 5
+    assert header["quantile_note"] == analysis.quantile_note
+
+
+def test_data_of_the_wrong_kind_is_refused_in_one_sentence() -> None:
+    with pytest.raises(ParameterError, match="MarketData"):
+        analyze_signal(pd.DataFrame(), StrategyParams())  # type: ignore[arg-type]
