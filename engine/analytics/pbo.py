@@ -48,7 +48,14 @@ MAX_SPLITS = 20  # C(20, 10) = 184,756 combinations
 # A dispersion below this share of the mean absolute return is floating-point noise
 # (e.g. a constant daily growth): the metric is undefined, as for an exactly constant series.
 RELATIVE_DISPERSION_TOLERANCE = 1e-10
-_CHUNK = 4096  # combinations evaluated at once (bounded memory: chunk x N per moment)
+_CELLS = 2_000_000  # combinations x configurations evaluated at once (16 MB per moment)
+# The moments each metric reads (the others are not summed per combination).
+_NEEDS = {
+    "sharpe": ("s1", "s2", "abs_sum"),
+    "sortino": ("s1", "down"),
+    "cagr": ("log_growth",),
+    "total_return": ("log_growth",),
+}
 
 
 def check_metric(metric: str) -> str:
@@ -110,11 +117,11 @@ def _metric_from_sums(
     metric: str,
     n: np.ndarray,
     center: np.ndarray,
-    s1: np.ndarray,
-    s2: np.ndarray,
-    down: np.ndarray,
-    log_growth: np.ndarray,
-    abs_sum: np.ndarray,
+    s1: np.ndarray | None,
+    s2: np.ndarray | None,
+    down: np.ndarray | None,
+    log_growth: np.ndarray | None,
+    abs_sum: np.ndarray | None,
 ) -> np.ndarray:
     """The metric of each (set of rows, column) from its summed moments; NaN where undefined.
     ``n`` has one entry per set (shape (R, 1)); the others are (R, N)."""
@@ -249,12 +256,17 @@ def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | No
     is_best = np.full(n_comb, np.nan)
     oos_best = np.full(n_comb, np.nan)
     half_n = np.full((1, 1), float(size * (s // 2)))
-    for lo in range(0, n_comb, _CHUNK):
-        rows = member[lo : lo + _CHUNK]
+    chunk_size = max(1, min(n_comb, _CELLS // n_cfg))
+    needed = _NEEDS[settings.metric]
+    for lo in range(0, n_comb, chunk_size):
+        rows = member[lo : lo + chunk_size]
         metrics = []
         for side in (rows, 1.0 - rows):
-            sums = [side @ part for part in (m.s1, m.s2, m.down, m.log_growth, m.abs_sum)]
-            metrics.append(_metric_from_sums(settings.metric, half_n, m.center, *sums))
+            sums = {
+                name: side @ getattr(m, name) if name in needed else None
+                for name in ("s1", "s2", "down", "log_growth", "abs_sum")
+            }
+            metrics.append(_metric_from_sums(settings.metric, half_n, m.center, **sums))
         is_m, oos_m = metrics
         defined = ~np.isnan(is_m).all(axis=1)
         best = np.argmax(np.where(np.isnan(is_m), -np.inf, is_m), axis=1)
