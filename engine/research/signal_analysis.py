@@ -400,7 +400,8 @@ def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, 
     of observations per period (over periods with any), periods with fewer left out."""
     present = n_obs[n_obs > 0]
     if present.size == 0:
-        return requested, None, np.zeros(n_obs.shape, dtype=bool)
+        note = None if n_obs.size == 0 else "No period has an eligible, holdable symbol; no quantiles formed."
+        return 0, note, np.zeros(n_obs.shape, dtype=bool)
     median = int(np.floor(np.median(present)))
     used = min(requested, median)
     if used < 2:
@@ -415,7 +416,7 @@ def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, 
         parts.append(
             f"{requested} quantiles requested, {used} used: the median period has {median} eligible, holdable symbols"
         )
-    left_out = int(((n_obs > 0) & ~analysed).sum())
+    left_out = int((~analysed).sum())
     if left_out:
         parts.append(
             f"{left_out} period(s) with fewer than {used} symbols left out of the quantile statistics"

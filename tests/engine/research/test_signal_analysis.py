@@ -401,3 +401,16 @@ def test_export_header_names_the_run() -> None:
 def test_data_of_the_wrong_kind_is_refused_in_one_sentence() -> None:
     with pytest.raises(ParameterError, match="MarketData"):
         analyze_signal(pd.DataFrame(), StrategyParams())  # type: ignore[arg-type]
+
+
+def test_periods_without_holdable_symbols_form_no_quantiles() -> None:
+    # Every symbol's prices start after the first entry: nothing is holdable in April.
+    prices = _prices()
+    for symbol in "ABCD":
+        prices.loc[: pd.Timestamp("2021-04-01"), symbol] = math.nan
+    analysis = analyze_signal(market(_sentiment(), prices), StrategyParams())
+    assert list(analysis.periods["n_observations"]) == [0, 4, 4]
+    assert math.isnan(analysis.periods["ic"].iloc[0])
+    assert analysis.quantiles == 4
+    assert analysis.quantile_returns.iloc[0].isna().all()
+    assert "1 period(s) with fewer than 4 symbols left out" in (analysis.quantile_note or "")
