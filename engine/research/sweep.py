@@ -193,7 +193,9 @@ def run_sweep(
         if should_cancel is not None and should_cancel():
             raise Cancelled(f"cancelled after {done} of {total} configurations")
         timer = time.perf_counter()
-        run_one, run_chunk = (_run_config_keep, _run_chunk_keep) if keep_returns else (_run_config, _run_chunk)
+        run_one, run_chunk = (
+            (_run_config_keep, _run_chunk_keep) if keep_returns else (_run_config, _run_chunk)
+        )
         outcomes.append(run_one(prepared, configs[0]))  # also measures a configuration's cost
         cost = time.perf_counter() - timer
         done += 1
@@ -312,7 +314,9 @@ def _kept_returns(outcomes: list[Outcome], grid: Mapping[str, tuple[Any, ...]]) 
     the configurations' days (index ``date``); a day before a configuration's first
     holding period is 0 (it holds cash: the backtest starts in cash). ``benchmark_returns``:
     the benchmark's daily returns on those days, when the benchmark is not swept (else None)."""
-    kept = sorted((row, metrics[_DAILY]) for row, metrics, _ in outcomes if metrics is not None and _DAILY in metrics)
+    kept = sorted(
+        (row, metrics[_DAILY]) for row, metrics, _ in outcomes if metrics is not None and _DAILY in metrics
+    )
     if not kept:
         empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)
         return {"returns": empty, "benchmark_returns": None}
@@ -325,5 +329,9 @@ def _kept_returns(outcomes: list[Outcome], grid: Mapping[str, tuple[Any, ...]]) 
         bench[pos] = benchmark
     index = pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
     returns = pd.DataFrame(matrix, index=index, columns=pd.Index([row for row, _ in kept], name="config"))
-    benchmark = None if "benchmark" in grid else pd.Series(np.nan_to_num(bench, nan=0.0), index=index, name="benchmark")
+    benchmark = (
+        None
+        if "benchmark" in grid
+        else pd.Series(np.nan_to_num(bench, nan=0.0), index=index, name="benchmark")
+    )
     return {"returns": returns, "benchmark_returns": benchmark}
