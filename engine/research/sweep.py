@@ -54,7 +54,7 @@ class SweepResult:
     elapsed_s: float
     best: int | None
     deflated_sharpe: float | None
-    # With run_sweep(keep_returns=True): every configuration's daily returns (see _returns_matrix).
+    # With run_sweep(keep_returns=True): every configuration's daily returns (see _kept_returns).
     returns: pd.DataFrame | None = None
     benchmark_returns: pd.Series | None = None
 
@@ -173,7 +173,7 @@ def run_sweep(
     """Backtest every combination of ``grid`` (other parameters from ``base``).
 
     ``keep_returns``: also keep every configuration's daily returns on the result
-    (``returns``, ``benchmark_returns``; see ``_returns_matrix``) for walk-forward
+    (``returns``, ``benchmark_returns``; see ``_kept_returns``) for walk-forward
     validation and the probability of backtest overfitting."""
     from engine.execution.cluster import executor_parallelism, get_executor, worth_a_fresh_driver
 
