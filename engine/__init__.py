@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from engine._version import __version__
 from engine.analytics.metrics import METRIC_NAMES, compute_metrics, drawdown_info
+from engine.analytics.pbo import (
+    SELECTION_METRICS,
+    PBOResult,
+    PBOSettings,
+    column_metric,
+    probability_of_backtest_overfitting,
+)
 from engine.analytics.statistics import deflated_sharpe_ratio, expected_max_sharpe, probabilistic_sharpe_ratio
 from engine.analytics.stocks import StockAnalysis, analyze_stocks
 from engine.backtest.core import (
@@ -51,7 +58,15 @@ from engine.execution.cluster import (
 )
 from engine.jobs import Executor, SerialExecutor
 from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
+from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
 from engine.research.sweep import SweepResult, parse_grid, run_sweep
+from engine.research.walk_forward import (
+    SweepValidation,
+    WalkForwardResult,
+    WalkForwardSettings,
+    validate_sweep,
+    walk_forward,
+)
 from engine.strategy.params import (
     AGGREGATIONS,
     PARAM_NAMES,
@@ -136,4 +151,18 @@ __all__ = [
     "robustness_report",
     "run_sweep",
     "shutdown_embedded_cluster",
+    # Signal analysis, walk-forward validation, probability of backtest overfitting
+    "SELECTION_METRICS",
+    "PBOResult",
+    "PBOSettings",
+    "SignalAnalysis",
+    "SignalAnalysisSettings",
+    "SweepValidation",
+    "WalkForwardResult",
+    "WalkForwardSettings",
+    "analyze_signal",
+    "column_metric",
+    "probability_of_backtest_overfitting",
+    "validate_sweep",
+    "walk_forward",
 ]

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         register = None
     if register is not None:
         register(sub)
+    from engine.cli.signal import register as register_signal  # python -m engine signal
+
+    register_signal(sub)
     return parser
 
 

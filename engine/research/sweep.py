@@ -71,6 +71,9 @@ class SweepResult:
     n_distinct_trials: int = 0
     n_effective_trials: int = 0
     trials: pd.DataFrame | None = None
+    # With run_sweep(keep_returns=True): every configuration's daily returns (see _kept_returns).
+    returns: pd.DataFrame | None = None
+    benchmark_returns: pd.Series | None = None
 
 
 # ----- grids -----------------------------------------------------------------------------
@@ -186,8 +189,15 @@ def run_sweep(
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
     max_configs: int = DEFAULT_MAX_CONFIGS,
+    keep_returns: bool = False,
 ) -> SweepResult:
-    """Backtest every combination of ``grid`` (other parameters from ``base``)."""
+    """Backtest every combination of ``grid`` (other parameters from ``base``).
+
+    ``keep_returns``: also put every configuration's daily returns on the result
+    (``SweepResult.returns``, days x configurations, and ``benchmark_returns``) for
+    walk-forward validation and the probability of backtest overfitting. The series are
+    the ones every configuration computes anyway (for the trial counts), so keeping them
+    costs only the assembly of the matrix."""
     from engine.execution.cluster import executor_parallelism, get_executor, worth_a_fresh_driver
 
     started = time.perf_counter()
@@ -245,6 +255,7 @@ def run_sweep(
         n_distinct_trials=counts[1],
         n_effective_trials=counts[2],
         trials=trials,
+        **(_kept_returns(prepared, outcomes, checked, base) if keep_returns else {}),
     )
 
 
@@ -318,3 +329,37 @@ def _deflated_sharpe(
         {"row": rows, "return_series": labels, "trial_cluster": clusters[labels]}, dtype=np.int64
     )
     return (value if math.isfinite(value) else None), (len(rows), n_distinct, n_effective), trials
+
+
+# ----- kept daily returns (walk-forward validation, PBO) --------------------------------
+
+
+def _kept_returns(
+    prepared: PreparedData,
+    outcomes: list[Outcome],
+    grid: Mapping[str, tuple[Any, ...]],
+    base: StrategyParams,
+) -> dict[str, Any]:
+    """``returns``: (days x configurations) DataFrame of daily simple returns, one column
+    per configuration without error (labelled by its row in ``table``), on the union of
+    the configurations' days (index ``date``); a day before a configuration's first
+    holding period is 0 (it holds cash: the backtest starts in cash). ``benchmark_returns``:
+    the benchmark's daily returns on those days (NaN where it has no price), when the
+    benchmark is not swept (else None)."""
+    kept = sorted(
+        (row, metrics[_RETURNS]) for row, metrics, _ in outcomes if metrics is not None and _RETURNS in metrics
+    )
+    if not kept:
+        empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)
+        return {"returns": empty, "benchmark_returns": None}
+    days = np.unique(np.concatenate([np.asarray(day_index) for _, (day_index, _r) in kept]))
+    matrix = np.zeros((days.size, len(kept)))
+    for j, (_, (day_index, returns)) in enumerate(kept):
+        matrix[np.searchsorted(days, day_index), j] = returns
+    index = pd.DatetimeIndex(prepared.dates[days].astype("datetime64[ns]"), name="date")
+    frame = pd.DataFrame(matrix, index=index, columns=pd.Index([row for row, _ in kept], name="config"))
+    benchmark = None
+    column = prepared.symbol_index(base.benchmark)
+    if "benchmark" not in grid and column is not None:
+        benchmark = pd.Series(prepared.returns[days, column], index=index, name="benchmark")
+    return {"returns": frame, "benchmark_returns": benchmark}

@@ -1,0 +1,200 @@
+"""``python -m engine signal``: does the signal predict the next holding period's return?
+
+Prints the information-coefficient summary, its decay over horizons, the quantile
+portfolios and the coverage of the signal chosen by the strategy flags (signal,
+transform, thresholds, aggregation, rebalance, lag, dates), on the backtest's calendar
+(``engine.research.signal_analysis``). ``--out DIR`` writes ``signal_ic.csv`` (one row per
+holding period) and ``signal_quantile_returns.csv`` (one row per holding period, one
+column per quantile), each starting with ``# key: value`` lines (parameters, data source,
+fingerprint, version, quantiles) like the dashboard's CSV downloads. Errors exit with
+code 2 and one line on stderr (``engine.cli.main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from engine.cli.main import EXIT_OK, _add_data_options, _load_market, params_from_args
+from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
+from engine.strategy.params import StrategyParams
+
+# The strategy flags that decide the signal and its calendar (plus the benchmark, whose
+# prices are loaded with the data). Top N, weighting and costs do not enter.
+SIGNAL_FLAGS: tuple[str, ...] = (
+    "signal",
+    "signal_transform",
+    "min_likes",
+    "min_comments",
+    "aggregation",
+    "rebalance",
+    "lag_days",
+    "benchmark",
+    "start",
+    "end",
+)
+FILES = ("signal_ic.csv", "signal_quantile_returns.csv")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``signal`` command to the engine's CLI."""
+    p = subparsers.add_parser(
+        "signal",
+        help="information coefficient and quantile portfolios of the signal",
+        description=(
+            "Signal analysis on the backtest's calendar: Spearman IC with the next holding period's "
+            "returns, IC decay, quantile portfolios, coverage. Without --sentiment/--prices: demo data."
+        ),
+    )
+    _add_data_options(p)
+    defaults = StrategyParams()
+    for field in SIGNAL_FLAGS:
+        default = getattr(defaults, field)
+        p.add_argument(
+            f"--{field.replace('_', '-')}",
+            dest=field,
+            metavar=field.upper(),
+            help=f"{field} (default {default if default is not None else 'all data'})",
+        )
+    analysis = SignalAnalysisSettings()
+    p.add_argument("--quantiles", type=int, default=analysis.quantiles, help="signal quantiles (default 5)")
+    p.add_argument(
+        "--horizons", type=int, default=analysis.horizons, help="IC decay horizons, periods ahead (default 3)"
+    )
+    p.add_argument(
+        "--rolling-window",
+        dest="rolling_window",
+        type=int,
+        default=analysis.rolling_window,
+        help="periods of the rolling mean IC (default 6)",
+    )
+    p.add_argument("--out", type=Path, help=f"directory for {' and '.join(FILES)}")
+    p.set_defaults(handler=cmd_signal)
+
+
+def cmd_signal(args: argparse.Namespace, out: TextIO) -> int:
+    params = params_from_args(args)
+    settings = SignalAnalysisSettings(
+        quantiles=args.quantiles, horizons=args.horizons, rolling_window=args.rolling_window
+    )
+    data = _load_market(args, params.benchmark)
+    analysis = analyze_signal(data, params, settings=settings)
+    out.write(signal_text(analysis, data_label=data.source.label) + "\n")
+    if args.out is not None:
+        paths = write_signal(analysis, args.out)
+        out.write(f"wrote {', '.join(p.name for p in paths)} to {args.out}\n")
+    return EXIT_OK
+
+
+# ----- text ------------------------------------------------------------------------------
+
+
+def _num(value: float, fmt: str = "{:.3f}") -> str:
+    return "n/a" if value is None or not math.isfinite(float(value)) else fmt.format(value)
+
+
+def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
+    """IC summary, decay, quantile table, spread, coverage and signal distribution."""
+    p = analysis.params
+    periods = analysis.periods
+    lines = [
+        f"{data_label}: signal {p.signal} ({p.signal_transform}, {p.aggregation}), {p.rebalance}, "
+        f"lag {p.lag_days} day(s), {len(periods)} holding periods"
+    ]
+    s = analysis.ic_summary
+    lines.append(
+        f"information coefficient (Spearman, next period): mean {_num(s['mean_ic'])}, std {_num(s['ic_std'])}, "
+        f"IR {_num(s['ic_ir'])}, t {_num(s['t_stat'], '{:.2f}')}, positive {_num(s['share_positive'], '{:.0%}')} "
+        f"of {int(s['n_periods'])} periods"
+    )
+    decay = analysis.ic_decay
+    lines.append(
+        "IC decay: "
+        + ", ".join(
+            f"h{int(r.horizon)} {_num(r.mean_ic)} (t {_num(r.t_stat, '{:.2f}')})" for r in decay.itertuples()
+        )
+    )
+    if analysis.quantiles >= 2:
+        table = analysis.quantile_summary.copy()
+        table["mean_return"] = table["mean_return"].map(lambda v: _num(v, "{:.2%}"))
+        table["cumulative_return"] = table["cumulative_return"].map(lambda v: _num(v, "{:.2%}"))
+        table["mean_count"] = table["mean_count"].map(lambda v: _num(v, "{:.1f}"))
+        lines.append(f"quantile portfolios (equal weight, {analysis.quantiles} = highest signal):")
+        lines.append(table.to_string(index=False))
+        sp = analysis.spread_summary
+        lines.append(
+            f"top minus bottom: mean {_num(sp['mean'], '{:.2%}')} a period, t {_num(sp['t_stat'], '{:.2f}')}; "
+            f"top-quantile turnover {_num(analysis.top_turnover, '{:.0%}')}"
+        )
+    if len(periods):
+        lines.append(
+            f"coverage: {periods['n_observations'].min()} to {periods['n_observations'].max()} eligible, "
+            f"holdable symbols a period (mean {periods['n_observations'].mean():.1f})"
+        )
+    d = analysis.signal_summary
+    lines.append(
+        f"signal distribution ({int(d['count'])} values): min {_num(d['min'], '{:.4g}')}, "
+        f"median {_num(d['median'], '{:.4g}')}, mean {_num(d['mean'], '{:.4g}')}, max {_num(d['max'], '{:.4g}')}"
+    )
+    if analysis.warnings:
+        lines.append(f"{len(analysis.warnings)} warning(s):")
+        lines.extend(f"  - {w}" for w in analysis.warnings[:10])
+    return "\n".join(lines)
+
+
+# ----- CSV with a manifest header --------------------------------------------------------
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet would evaluate as a formula gets a leading ``'`` (OWASP CSV
+    injection; the rule of the dashboard's downloads)."""
+    if cell.startswith('"') or (cell.startswith(_FORMULA_PREFIXES) and not _NUMBER.match(cell)):
+        return "'" + cell
+    return cell
+
+
+def header_lines(header: Mapping[str, Any]) -> str:
+    """``# key: value`` lines (nested values as JSON, one line each, every cell inert)."""
+    lines = []
+    for key, value in header.items():
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        line = f"# {key}: {text}".replace("\r", " ").replace("\n", " ")
+        first, *rest = line.split(",")
+        lines.append(",".join([first, *(_inert(c) for c in rest)]) + "\n")
+    return "".join(lines)
+
+
+def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
+    """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    header = header_lines(analysis.export_header())
+    ic = analysis.periods
+    quantiles = analysis.quantile_returns.copy()
+    quantiles.columns = [f"q{c}" for c in quantiles.columns]
+    quantiles = quantiles.reset_index()
+    paths = [directory / name for name in FILES]
+    for path, frame in zip(paths, (ic, quantiles), strict=True):
+        body = _dated(frame).to_csv(index=False, lineterminator="\n")
+        path.write_text(header + body)
+    return paths
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+    return out
+
+
+__all__ = ["cmd_signal", "register", "signal_text", "write_signal"]

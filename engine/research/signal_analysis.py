@@ -1,0 +1,486 @@
+"""Does the signal predict the next holding period's return? IC, quantile portfolios, coverage.
+
+Calendar and universe are the backtest's own (``engine.backtest.core``): the holding
+periods, their entry closes and the holdability of each symbol come from the backtest's
+plan and ``eligible_symbols_by_period``, never from a second calendar. For holding
+period k (bought at the entry close ``e_k``, held until the next entry close ``e_{k+1}``,
+the last one until the backtest's last day):
+
+- The *observations* of period k are the symbols eligible for it (a signal from the
+  formation period, after thresholds, aggregation, transform) and holdable at ``e_k``
+  (as the backtest decides it). Other parameters (top N, weighting, costs, benchmark) do
+  not enter.
+- The *forward return* of symbol s is ``P_s(e_{k+1}) / P_s(e_k) - 1`` on the backtest's
+  forward-filled adjusted closes: a symbol whose prices end inside the period is cash at
+  its last close, as the backtest's sleeve is. No costs.
+- Horizon h (IC decay): the signal of period k against the forward return of period
+  ``k + h - 1`` of the same observations (horizon 1 is the next holding period).
+- **Information coefficient** (Grinold & Kahn, *Active Portfolio Management*, 2nd ed.,
+  ch. 6; alphalens' ``factor_information_coefficient``): Spearman's rank correlation of
+  signal and forward return over the period's observations (average ranks for ties);
+  NaN with fewer than ``min_symbols`` observations or a constant side. Summary over the
+  periods with an IC: mean, standard deviation (``ddof=1``), IC information ratio =
+  mean / std, t-statistic = mean / std * sqrt(n) (``scipy.stats.ttest_1samp``), share of
+  periods with IC > 0. Rolling mean over ``rolling_window`` periods (full windows only).
+- **Quantiles** (pandas ``qcut`` of the period's signal, as alphalens'
+  ``quantize_factor``, computed on ranks so that it is exact and handles ties): with n
+  observations ranked ``r = 1..n`` from the lowest signal (ties: the symbol the backtest
+  prefers, alphabetically first, ranks higher), quantile ``max(1, ceil((r - 1) Q / (n - 1)))``.
+  Q = the requested number, reduced to the median number of observations per period when
+  that is smaller (said in ``quantile_note``); periods with fewer than Q observations are
+  left out of the quantile statistics (counted in the note). Quantile Q holds the highest
+  signals (what the strategy buys).
+- Quantile portfolio return of a period: the equal-weight mean of its members' forward
+  returns; cumulative return: compounded over the periods (a left-out period counts 0).
+  Spread = top minus bottom quantile return per period; its mean, std (``ddof=1``) and
+  t-statistic mean / std * sqrt(n). Top-quantile turnover (alphalens'
+  ``quantile_turnover``): share of the period's top-quantile symbols that were not in the
+  previous period's top quantile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine._version import __version__
+from engine.backtest import core
+from engine.backtest.result import Manifest
+from engine.data.types import MarketData
+from engine.errors import ParameterError
+from engine.strategy.params import StrategyParams
+from engine.strategy.signals import period_last_day
+
+_NS = "datetime64[ns]"
+MAX_QUANTILES = 20
+MAX_HORIZONS = 24
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SignalAnalysisSettings:
+    """``quantiles``: Q (2..20, default 5); ``horizons``: IC decay horizons 1..h (1..24,
+    default 3); ``rolling_window``: periods of the rolling mean IC (2..120, default 6);
+    ``min_symbols``: observations a period needs for an IC (3..1000, default 3)."""
+
+    quantiles: int = 5
+    horizons: int = 3
+    rolling_window: int = 6
+    min_symbols: int = 3
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("quantiles", 2, MAX_QUANTILES),
+            ("horizons", 1, MAX_HORIZONS),
+            ("rolling_window", 2, 120),
+            ("min_symbols", 3, 1000),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SignalAnalysis:
+    """Signal analysis of one set of signal settings (see the module docstring).
+
+    - ``periods``: one row per holding period (K rows): ``formation_end``, ``entry_date``
+      (close bought at), ``next_entry_date`` (close the period ends at), ``n_eligible``
+      (symbols with a signal), ``n_observations`` (those holdable at the entry), ``ic``,
+      ``ic_rolling_mean``, ``spread`` (top minus bottom quantile return), ``top_turnover``.
+    - ``observations``: one row per (period, symbol): ``entry_date``, ``symbol``,
+      ``signal``, ``forward_return``, ``signal_quantile`` (1..Q; 0 when the period is left out).
+    - ``ic_summary``: ``mean_ic``, ``ic_std``, ``ic_ir``, ``t_stat``, ``share_positive``, ``n_periods``.
+    - ``ic_decay``: one row per horizon 1..h: ``horizon``, the same statistics.
+    - ``quantile_returns``: K x Q mean forward return of each quantile (columns 1..Q, index
+      ``entry_date``; NaN for a left-out period); ``cumulative_returns``: the same
+      compounded (value - 1 after each period).
+    - ``quantile_summary``: one row per quantile: ``quantile``, ``mean_return``,
+      ``cumulative_return``, ``mean_count`` (symbols per period), ``n_periods``.
+    - ``spread_summary``: ``mean``, ``std``, ``t_stat``, ``n_periods``, ``cumulative_return``
+      (of the long-top, short-bottom spread compounded per period).
+    - ``quantiles`` (used), ``quantiles_requested``, ``quantile_note`` (None when all Q
+      quantiles were used on every period), ``top_turnover`` (mean over periods).
+    - ``signal_summary``: distribution of the signal over all observations: ``count``,
+      ``mean``, ``std``, ``min``, ``p05``, ``p25``, ``median``, ``p75``, ``p95``, ``max``.
+    - ``warnings``, ``manifest`` (parameters and data fingerprint, for exports).
+    """
+
+    params: StrategyParams
+    settings: SignalAnalysisSettings
+    periods: pd.DataFrame
+    observations: pd.DataFrame
+    ic_summary: Mapping[str, float]
+    ic_decay: pd.DataFrame
+    quantile_returns: pd.DataFrame
+    cumulative_returns: pd.DataFrame
+    quantile_summary: pd.DataFrame
+    spread_summary: Mapping[str, float]
+    quantiles: int
+    quantiles_requested: int
+    quantile_note: str | None
+    top_turnover: float
+    signal_summary: Mapping[str, float]
+    warnings: tuple[str, ...]
+    manifest: Manifest
+
+    def export_header(self) -> dict[str, Any]:
+        """The ``# key: value`` lines of a CSV export of this analysis: the manifest
+        (``params``, ``data_source``, ``synthetic``, ``fingerprint``, ``version``), the
+        quantiles used and requested, and the quantile note when there is one."""
+        header: dict[str, Any] = {
+            **self.manifest.to_dict(),
+            "quantiles": self.quantiles,
+            "quantiles_requested": self.quantiles_requested,
+        }
+        if self.quantile_note:
+            header["quantile_note"] = self.quantile_note
+        return header
+
+
+# ----- statistics ------------------------------------------------------------------------
+
+
+def ic_statistics(ic: Any) -> dict[str, float]:
+    """Mean, std (ddof=1), IC IR = mean / std, t = mean / std * sqrt(n), share > 0, n of
+    the finite values of ``ic``."""
+    values = np.asarray(ic, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    n = values.size
+    mean = float(values.mean()) if n else math.nan
+    std = float(values.std(ddof=1)) if n >= 2 else math.nan
+    ir = mean / std if n >= 2 and std > 0 else math.nan
+    return {
+        "mean_ic": mean,
+        "ic_std": std,
+        "ic_ir": ir,
+        "t_stat": ir * math.sqrt(n) if math.isfinite(ir) else math.nan,
+        "share_positive": float(np.mean(values > 0)) if n else math.nan,
+        "n_periods": float(n),
+    }
+
+
+def _row_ranks(matrix: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based) within each row over the finite entries; NaN elsewhere."""
+    return pd.DataFrame(matrix).rank(axis=1, method="average", na_option="keep").to_numpy(dtype=np.float64)
+
+
+def rank_ic(signal: np.ndarray, returns: np.ndarray, min_symbols: int = 3) -> np.ndarray:
+    """Spearman correlation per row of two (K x S) matrices over the entries finite in
+    both: Pearson correlation of average ranks. NaN with fewer than ``min_symbols``
+    entries or a constant side."""
+    both = np.isfinite(signal) & np.isfinite(returns)
+    rs = _row_ranks(np.where(both, signal, np.nan))
+    rr = _row_ranks(np.where(both, returns, np.nan))
+    n = both.sum(axis=1)
+    out = np.full(signal.shape[0], np.nan)
+    count = np.maximum(n, 1)[:, None]
+    rs, rr = np.where(both, rs, 0.0), np.where(both, rr, 0.0)
+    ds = np.where(both, rs - rs.sum(axis=1, keepdims=True) / count, 0.0)
+    dr = np.where(both, rr - rr.sum(axis=1, keepdims=True) / count, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (ds * dr).sum(axis=1)
+        var = (ds * ds).sum(axis=1) * (dr * dr).sum(axis=1)
+        ok = (n >= min_symbols) & (var > 0)
+        out[ok] = cov[ok] / np.sqrt(var[ok])
+    return np.clip(out, -1.0, 1.0)
+
+
+def quantile_labels(signal: np.ndarray, tiebreak: np.ndarray, quantiles: int) -> np.ndarray:
+    """Quantile 1..Q of each of n values (Q = highest), pandas ``qcut`` on the ranks:
+    ``max(1, ceil((r - 1) Q / (n - 1)))`` with ``r`` the ascending rank; ties in ``signal``
+    are ordered by ``tiebreak`` descending (the backtest's alphabetical preference).
+    Requires ``n >= quantiles``."""
+    n = signal.size
+    order = np.lexsort((-tiebreak, signal))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    q = ((rank - 1) * quantiles + (n - 2)) // max(n - 1, 1)
+    return np.maximum(q, 1)
+
+
+# ----- the backtest's calendar -----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Calendar:
+    entry: np.ndarray  # (K,) price-row index of each period's entry close
+    end: np.ndarray  # (K,) price-row index of the close the period ends at (the next entry)
+    formation_end: np.ndarray  # (K,) datetime64[D]
+    signal: np.ndarray  # (K, S) signal, NaN = not eligible
+    observed: np.ndarray  # (K, S) eligible and holdable at the entry
+
+
+def _calendar(prepared: core.PreparedData, params: StrategyParams) -> _Calendar:
+    """Periods, entries and holdability exactly as the backtest computes them."""
+    plan = core._plan(prepared, params)
+    members = core.eligible_symbols_by_period(prepared, params)
+    k, n = len(plan.entry), prepared.n_symbols
+    if len(members) != k:  # pragma: no cover  (a contract of the backtest module)
+        raise RuntimeError("the backtest's plan and eligible symbols disagree on the periods")
+    observed = np.zeros((k, n), dtype=bool)
+    for i, (_, idx) in enumerate(members):
+        observed[i, idx] = True
+    signal = np.asarray(plan.signal, dtype=np.float64)
+    observed &= np.isfinite(signal)
+    return _Calendar(
+        entry=np.asarray(plan.entry, dtype=np.int64),
+        end=np.asarray(plan.end, dtype=np.int64),
+        formation_end=period_last_day(np.asarray(plan.formation_key), params.rebalance),
+        signal=signal,
+        observed=observed,
+    )
+
+
+def _forward_returns(prepared: core.PreparedData, cal: _Calendar) -> np.ndarray:
+    """(K, S) close at the period's end over close at its entry, minus 1."""
+    n = prepared.n_symbols
+    p = prepared.prices[:, :n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = p[cal.end] / p[cal.entry] - 1.0
+    return np.where(np.isfinite(r), r, np.nan)
+
+
+# ----- the analysis ----------------------------------------------------------------------
+
+
+def analyze_signal(
+    data: MarketData | core.PreparedData,
+    params: StrategyParams | None = None,
+    *,
+    settings: SignalAnalysisSettings | None = None,
+) -> SignalAnalysis:
+    """Information coefficient, IC decay, quantile portfolios and coverage of the signal
+    chosen by ``params`` (signal, transform, thresholds, aggregation, rebalance, lag_days,
+    start, end), on the backtest's calendar. ``data``: validated ``MarketData`` or its
+    ``prepare``d arrays. Raises ``ParameterError`` for invalid settings."""
+    params = params if params is not None else StrategyParams()
+    settings = settings if settings is not None else SignalAnalysisSettings()
+    if not isinstance(params, StrategyParams):
+        raise ParameterError("params must be a StrategyParams")
+    if not isinstance(settings, SignalAnalysisSettings):
+        raise ParameterError("settings must be a SignalAnalysisSettings")
+    if not isinstance(data, (MarketData, core.PreparedData)):
+        raise ParameterError("data must be MarketData (load_market_data) or PreparedData (prepare)")
+    prepared = data if isinstance(data, core.PreparedData) else core.prepare(data)
+    cal = _calendar(prepared, params)
+    forward = _forward_returns(prepared, cal)
+    k = len(cal.entry)
+    dates = prepared.dates
+    entry_dates = pd.DatetimeIndex(dates[cal.entry].astype(_NS), name="entry_date")
+    observed = cal.observed & np.isfinite(forward)
+    sig = np.where(observed, cal.signal, np.nan)
+    warnings: list[str] = []
+    if k == 0:
+        warnings.append(
+            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices."
+        )
+
+    # Information coefficient, its decay over horizons.
+    ic = rank_ic(sig, np.where(observed, forward, np.nan), settings.min_symbols)
+    decay_rows = []
+    for h in range(1, settings.horizons + 1):
+        ahead = np.full_like(forward, np.nan)
+        if h - 1 < k:
+            ahead[: k - (h - 1)] = forward[h - 1 :]
+        ic_h = rank_ic(sig, np.where(observed, ahead, np.nan), settings.min_symbols)
+        decay_rows.append({"horizon": h, **ic_statistics(ic_h)})
+    ic_decay = pd.DataFrame(decay_rows, columns=["horizon", *ic_statistics([]).keys()])
+    ic_decay["n_periods"] = ic_decay["n_periods"].astype(np.int64)
+    rolling = pd.Series(ic).rolling(settings.rolling_window, min_periods=settings.rolling_window).mean()
+    n_obs = observed.sum(axis=1)
+
+    # Quantile portfolios.
+    q_used, note, analysed = _quantile_plan(n_obs, settings.quantiles)
+    labels = np.zeros(forward.shape, dtype=np.int64)
+    q_returns = np.full((k, max(q_used, 1)), np.nan)
+    q_counts = np.zeros((k, max(q_used, 1)))
+    for i in np.flatnonzero(analysed):
+        cols = np.flatnonzero(observed[i])
+        lab = quantile_labels(cal.signal[i, cols], cols, q_used)
+        labels[i, cols] = lab
+        sums = np.bincount(lab - 1, weights=forward[i, cols], minlength=q_used)
+        counts = np.bincount(lab - 1, minlength=q_used)
+        q_counts[i] = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q_returns[i] = np.where(counts > 0, sums / counts, np.nan)
+    if q_used >= 2:
+        spread = q_returns[:, q_used - 1] - q_returns[:, 0]
+        turnover = _top_turnover(labels, analysed, q_used)
+    else:
+        spread = np.full(k, np.nan)
+        turnover = np.full(k, np.nan)
+    quantile_cols = list(range(1, q_used + 1))
+    quantile_returns = pd.DataFrame(q_returns[:, :q_used], index=entry_dates, columns=quantile_cols)
+    growth = np.cumprod(1.0 + np.nan_to_num(q_returns[:, :q_used], nan=0.0), axis=0) - 1.0
+    cumulative = pd.DataFrame(growth, index=entry_dates, columns=quantile_cols)
+    quantile_summary = pd.DataFrame(
+        {
+            "quantile": np.array(quantile_cols, dtype=np.int64),
+            "mean_return": [_nanmean(q_returns[:, j]) for j in range(q_used)],
+            "cumulative_return": growth[-1] if k else np.full(q_used, np.nan),
+            "mean_count": [
+                float(q_counts[analysed, j].mean()) if analysed.any() else math.nan for j in range(q_used)
+            ],
+            "n_periods": [int(np.isfinite(q_returns[:, j]).sum()) for j in range(q_used)],
+        }
+    )
+    spread_stats = _mean_t(spread)
+    finite_spread = spread[np.isfinite(spread)]
+    spread_stats["cumulative_return"] = (
+        float(np.prod(1.0 + finite_spread) - 1.0) if finite_spread.size else math.nan
+    )
+
+    periods = pd.DataFrame(
+        {
+            "formation_end": cal.formation_end.astype(_NS),
+            "entry_date": dates[cal.entry].astype(_NS),
+            "next_entry_date": dates[cal.end].astype(_NS),
+            "n_eligible": np.isfinite(cal.signal).sum(axis=1).astype(np.int64),
+            "n_observations": n_obs.astype(np.int64),
+            "ic": ic,
+            "ic_rolling_mean": rolling.to_numpy(dtype=np.float64),
+            "spread": spread,
+            "top_turnover": turnover,
+        }
+    )
+    kk, ss = np.nonzero(observed)
+    observations = pd.DataFrame(
+        {
+            "entry_date": dates[cal.entry[kk]].astype(_NS),
+            "symbol": pd.Index(list(prepared.symbols), dtype="str").take(ss)
+            if len(ss)
+            else pd.Index([], dtype="str"),
+            "signal": cal.signal[kk, ss],
+            "forward_return": forward[kk, ss],
+            "signal_quantile": labels[kk, ss],
+        }
+    )
+    low = np.flatnonzero((n_obs > 0) & (n_obs < settings.min_symbols))
+    if low.size:
+        warnings.append(
+            f"{low.size} period(s) have fewer than {settings.min_symbols} eligible, holdable symbols; "
+            "their information coefficient is undefined."
+        )
+    if note:
+        warnings.append(note)
+    return SignalAnalysis(
+        params=params,
+        settings=settings,
+        periods=periods,
+        observations=observations,
+        ic_summary=ic_statistics(ic),
+        ic_decay=ic_decay,
+        quantile_returns=quantile_returns,
+        cumulative_returns=cumulative,
+        quantile_summary=quantile_summary,
+        spread_summary=spread_stats,
+        quantiles=q_used,
+        quantiles_requested=settings.quantiles,
+        quantile_note=note,
+        top_turnover=_nanmean(turnover),
+        signal_summary=_distribution(cal.signal[observed]),
+        warnings=tuple(warnings),
+        manifest=Manifest(
+            params=params.to_dict(),
+            data_source=prepared.source.label,
+            synthetic=prepared.source.synthetic,
+            fingerprint=prepared.fingerprint,
+            version=__version__,
+        ),
+    )
+
+
+def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, np.ndarray]:
+    """(quantiles used, note or None, periods analysed): Q reduced to the median number
+    of observations per period (over periods with any), periods with fewer left out."""
+    present = n_obs[n_obs > 0]
+    if present.size == 0:
+        note = None if n_obs.size == 0 else "No period has an eligible, holdable symbol; no quantiles formed."
+        return 0, note, np.zeros(n_obs.shape, dtype=bool)
+    median = int(np.floor(np.median(present)))
+    used = min(requested, median)
+    if used < 2:
+        note = (
+            f"{requested} quantiles requested, none formed: the median period has {median} eligible, "
+            "holdable symbol(s) and quantiles need at least 2."
+        )
+        return 0, note, np.zeros(n_obs.shape, dtype=bool)
+    analysed = n_obs >= used
+    parts = []
+    if used < requested:
+        parts.append(
+            f"{requested} quantiles requested, {used} used: the median period has {median} eligible, holdable symbols"
+        )
+    left_out = int((~analysed).sum())
+    if left_out:
+        parts.append(
+            f"{left_out} period(s) with fewer than {used} symbols left out of the quantile statistics"
+        )
+    note = "; ".join(parts) + "." if parts else None
+    if note:
+        note = note[0].upper() + note[1:]
+    return used, note, analysed
+
+
+def _top_turnover(labels: np.ndarray, analysed: np.ndarray, q: int) -> np.ndarray:
+    """Share of each period's top-quantile symbols not in the previous period's top
+    quantile (NaN for the first period and after a left-out period)."""
+    top = labels == q
+    out = np.full(labels.shape[0], np.nan)
+    for i in range(1, labels.shape[0]):
+        if analysed[i] and analysed[i - 1]:
+            current = top[i].sum()
+            if current:
+                out[i] = float((top[i] & ~top[i - 1]).sum() / current)
+    return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
+def _mean_t(values: np.ndarray) -> dict[str, float]:
+    finite = values[np.isfinite(values)]
+    n = finite.size
+    mean = float(finite.mean()) if n else math.nan
+    std = float(finite.std(ddof=1)) if n >= 2 else math.nan
+    t = mean / std * math.sqrt(n) if n >= 2 and std > 0 else math.nan
+    return {"mean": mean, "std": std, "t_stat": t, "n_periods": float(n)}
+
+
+def _distribution(values: np.ndarray) -> dict[str, float]:
+    names = ("p05", "p25", "median", "p75", "p95")
+    if values.size == 0:
+        return {
+            "count": 0.0,
+            "mean": math.nan,
+            "std": math.nan,
+            "min": math.nan,
+            **dict.fromkeys(names, math.nan),
+            "max": math.nan,
+        }
+    qs = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
+    return {
+        "count": float(values.size),
+        "mean": float(values.mean()),
+        "std": float(values.std(ddof=1)) if values.size >= 2 else math.nan,
+        "min": float(values.min()),
+        **{name: float(v) for name, v in zip(names, qs, strict=True)},
+        "max": float(values.max()),
+    }
+
+
+__all__ = [
+    "SignalAnalysis",
+    "SignalAnalysisSettings",
+    "analyze_signal",
+    "ic_statistics",
+    "quantile_labels",
+    "rank_ic",
+]

@@ -1,0 +1,313 @@
+"""Walk-forward validation of a sweep: would the winner have been picked without the future?
+
+Input: the (T x N) matrix of every configuration's daily simple returns on the same T
+trading days (``run_sweep(..., keep_returns=True).returns``; a day before a
+configuration's first holding period is 0, it holds cash). No backtest is rerun: each
+fold is a slice of the matrix.
+
+Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd ed.,
+2008, ch. 11; López de Prado, *Advances in Financial Machine Learning*, 2018, sec. 11.3):
+
+- The out-of-sample (OOS) windows are the last ``K * L`` days cut into K consecutive
+  windows of L = ``out_of_sample_days`` days (default ``T // (K + 1)``), so they end on
+  the last day; ``s_i`` is the first day of fold i's OOS window.
+- In-sample (IS) window of fold i: ``anchored`` (default) ``[s_1 - W, s_i)``, growing;
+  ``rolling`` ``[s_i - W, s_i)``, a fixed W = ``in_sample_days`` days (default
+  ``W = s_1``: all the days before the first OOS window).
+- In each fold the configuration with the highest IS ``metric`` (``SELECTION_METRICS``;
+  default the annualised Sharpe ratio; a tie goes to the first column) is chosen using
+  only the IS rows; its returns on the OOS rows are appended to the stitched OOS series.
+  A fold where no configuration has a defined IS metric holds cash (0) and is warned.
+- The full-history winner is the configuration with the best metric over all T days
+  (what picking the sweep's best does); its returns over the same OOS days are the
+  comparison. ``n_winner_changes``: folds whose winner differs from the previous fold's.
+- Summary metrics (``engine.analytics.metrics.compute_metrics``, empyrical's definitions)
+  of the stitched OOS series, the full-history winner and the benchmark on the OOS days.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from engine.analytics.metrics import compute_metrics
+from engine.analytics.pbo import (
+    SELECTION_METRICS,
+    PBOResult,
+    PBOSettings,
+    check_metric,
+    check_returns_matrix,
+    column_metric,
+    probability_of_backtest_overfitting,
+)
+from engine.errors import ParameterError
+
+Scheme = Literal["anchored", "rolling"]
+SCHEMES: tuple[str, ...] = ("anchored", "rolling")
+MAX_FOLDS = 50
+MIN_WINDOW_DAYS = 2  # a Sharpe ratio needs two returns
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WalkForwardSettings:
+    """``n_folds`` K (1..50, default 5); ``scheme`` ``anchored`` (default) or ``rolling``;
+    ``in_sample_days`` W (None: all days before the first OOS window);
+    ``out_of_sample_days`` L (None: ``T // (K + 1)``); ``metric`` one of
+    ``SELECTION_METRICS`` (default ``sharpe``); ``risk_free`` annual rate."""
+
+    n_folds: int = 5
+    scheme: Scheme = "anchored"
+    in_sample_days: int | None = None
+    out_of_sample_days: int | None = None
+    metric: str = "sharpe"
+    risk_free: float = 0.0
+
+    def __post_init__(self) -> None:
+        k = self.n_folds
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_FOLDS:
+            raise ParameterError(f"n_folds must be a whole number from 1 to {MAX_FOLDS}; got {k!r}")
+        if self.scheme not in SCHEMES:
+            raise ParameterError(f"scheme must be one of {', '.join(SCHEMES)}; got {self.scheme!r}")
+        for name in ("in_sample_days", "out_of_sample_days"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < MIN_WINDOW_DAYS):
+                raise ParameterError(
+                    f"{name} must be a whole number of at least {MIN_WINDOW_DAYS} days; got {v!r}"
+                )
+        check_metric(self.metric)
+        rf = self.risk_free
+        if isinstance(rf, bool) or not isinstance(rf, (int, float)) or not -0.5 <= rf <= 1.0:
+            raise ParameterError(f"risk_free must be an annual rate between -0.5 and 1; got {rf!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Fold:
+    """Row bounds (half-open, into the returns matrix) of one fold."""
+
+    in_sample: tuple[int, int]
+    out_of_sample: tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WalkForwardResult:
+    """Outcome of ``walk_forward``.
+
+    - ``folds``: one row per fold: ``fold`` (1..K), ``is_start``, ``is_end``, ``oos_start``,
+      ``oos_end`` (dates, inclusive), ``winner`` (column label, None when no IS metric is
+      defined), the winner's parameters (the columns of ``configs``, when given),
+      ``is_metric``, ``oos_metric`` (the winner's metric on the IS and OOS windows),
+      ``winner_changed``.
+    - ``oos_returns``: the stitched OOS daily returns (index: the OOS days).
+    - ``full_history_winner``: label of the best configuration on all days;
+      ``full_history_returns``: its returns on the OOS days.
+    - ``benchmark_returns``: the benchmark on the OOS days (None when not given).
+    - ``summary``: metrics (``METRIC_NAMES``) per series: columns ``walk_forward``,
+      ``full_history_winner`` and ``benchmark`` (when given), on the OOS days.
+    - ``n_winner_changes``, ``settings``, ``warnings``.
+    """
+
+    settings: WalkForwardSettings
+    folds: pd.DataFrame
+    oos_returns: pd.Series
+    full_history_winner: Any
+    full_history_returns: pd.Series
+    benchmark_returns: pd.Series | None
+    summary: pd.DataFrame
+    n_winner_changes: int
+    warnings: tuple[str, ...]
+
+
+def fold_bounds(n_days: int, settings: WalkForwardSettings) -> list[Fold]:
+    """The K folds' row bounds for a matrix of ``n_days`` rows (see the module docstring);
+    ``ParameterError`` when the windows do not fit."""
+    k = settings.n_folds
+    oos = settings.out_of_sample_days if settings.out_of_sample_days is not None else n_days // (k + 1)
+    if oos < MIN_WINDOW_DAYS:
+        raise ParameterError(
+            f"{n_days} days are too few for {k} walk-forward folds (each out-of-sample window needs "
+            f"{MIN_WINDOW_DAYS} days); use fewer folds or a longer range"
+        )
+    first = n_days - k * oos
+    window = settings.in_sample_days if settings.in_sample_days is not None else first
+    if window < MIN_WINDOW_DAYS or window > first:
+        raise ParameterError(
+            f"the first in-sample window needs {window} days before the out-of-sample windows "
+            f"({k} x {oos} days) but {n_days} days leave {first}; shorten the windows or use fewer folds"
+        )
+    folds = []
+    for i in range(k):
+        start = first + i * oos
+        lo = first - window if settings.scheme == "anchored" else start - window
+        folds.append(Fold(in_sample=(lo, start), out_of_sample=(start, start + oos)))
+    return folds
+
+
+def _as_frame(returns: Any) -> pd.DataFrame:
+    frame = returns if isinstance(returns, pd.DataFrame) else pd.DataFrame(check_returns_matrix(returns))
+    check_returns_matrix(frame.to_numpy(dtype=np.float64) if frame.size else np.zeros(frame.shape))
+    if frame.shape[1] < 1:
+        raise ParameterError("walk-forward validation needs at least one configuration's returns")
+    if isinstance(frame.index, pd.DatetimeIndex) and not frame.index.is_monotonic_increasing:
+        raise ParameterError("the returns matrix must be in date order")
+    return frame
+
+
+def _best(values: np.ndarray) -> int | None:
+    if np.isnan(values).all():
+        return None
+    return int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
+
+
+def walk_forward(
+    returns: Any,
+    settings: WalkForwardSettings | None = None,
+    *,
+    configs: pd.DataFrame | None = None,
+    benchmark: pd.Series | None = None,
+) -> WalkForwardResult:
+    """Walk-forward selection over a (T x N) daily returns matrix (DataFrame: index the
+    days in order, columns the configurations; or an array). ``configs``: optional table
+    of the configurations' parameters indexed by the column labels (e.g. the sweep's
+    ``table`` with the grid columns); ``benchmark``: optional daily returns aligned on
+    the matrix's index. Raises ``ParameterError`` for a bad matrix or windows that do not fit."""
+    settings = settings or WalkForwardSettings()
+    frame = _as_frame(returns)
+    matrix = frame.to_numpy(dtype=np.float64)
+    folds = fold_bounds(matrix.shape[0], settings)
+    metric, rf = settings.metric, settings.risk_free
+    labels = list(frame.columns)
+    index = frame.index
+    warnings: list[str] = []
+    rows: list[dict[str, Any]] = []
+    pieces: list[np.ndarray] = []
+    previous: Any = None
+    changes = 0
+    for number, fold in enumerate(folds, start=1):
+        (a, b), (c, d) = fold.in_sample, fold.out_of_sample
+        is_values = column_metric(matrix[a:b], metric, risk_free=rf)
+        j = _best(is_values)
+        if j is None:
+            warnings.append(f"fold {number}: no configuration has a defined in-sample {metric}; held as cash")
+            pieces.append(np.zeros(d - c))
+            winner, is_m, oos_m = None, math.nan, math.nan
+        else:
+            pieces.append(matrix[c:d, j])
+            winner = labels[j]
+            is_m = float(is_values[j])
+            oos_m = float(column_metric(matrix[c:d, j : j + 1], metric, risk_free=rf)[0])
+        changed = number > 1 and winner != previous
+        changes += int(changed)
+        previous = winner
+        row: dict[str, Any] = {
+            "fold": number,
+            "is_start": index[a],
+            "is_end": index[b - 1],
+            "oos_start": index[c],
+            "oos_end": index[d - 1],
+            "winner": winner,
+        }
+        if configs is not None:
+            for name in configs.columns:
+                row[name] = (
+                    configs.at[winner, name] if winner is not None and winner in configs.index else None
+                )
+        row.update({"is_metric": is_m, "oos_metric": oos_m, "winner_changed": changed})
+        rows.append(row)
+    oos_lo, oos_hi = folds[0].out_of_sample[0], folds[-1].out_of_sample[1]
+    oos_index = index[oos_lo:oos_hi]
+    stitched = pd.Series(np.concatenate(pieces), index=oos_index, name="walk_forward")
+    full = _best(column_metric(matrix, metric, risk_free=rf))
+    full_label = labels[full] if full is not None else None
+    full_returns = pd.Series(
+        matrix[oos_lo:oos_hi, full] if full is not None else np.zeros(oos_hi - oos_lo),
+        index=oos_index,
+        name="full_history_winner",
+    )
+    bench = None
+    if benchmark is not None:
+        bench_values = pd.Series(benchmark).reindex(index) if isinstance(benchmark, pd.Series) else benchmark
+        bench_array = np.asarray(bench_values, dtype=np.float64).reshape(-1)
+        if bench_array.size != len(index):
+            raise ParameterError("the benchmark returns must have one value per day of the returns matrix")
+        bench = pd.Series(bench_array[oos_lo:oos_hi], index=oos_index, name="benchmark")
+    series: dict[str, pd.Series] = {"walk_forward": stitched, "full_history_winner": full_returns}
+    if bench is not None:
+        series["benchmark"] = bench
+    bench_for_metrics = bench.to_numpy() if bench is not None else None
+    summary = pd.DataFrame(
+        {name: compute_metrics(s.to_numpy(), bench_for_metrics, risk_free=rf) for name, s in series.items()}
+    )
+    folds_table = pd.DataFrame(rows)
+    # Object columns: a fold without a winner keeps None (not a string column's NaN).
+    folds_table["winner"] = pd.Series([r["winner"] for r in rows], dtype=object)
+    return WalkForwardResult(
+        settings=settings,
+        folds=folds_table,
+        oos_returns=stitched,
+        full_history_winner=full_label,
+        full_history_returns=full_returns,
+        benchmark_returns=bench,
+        summary=summary,
+        n_winner_changes=changes,
+        warnings=tuple(warnings),
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SweepValidation:
+    """Walk-forward result and probability of backtest overfitting of one sweep."""
+
+    walk_forward: WalkForwardResult
+    pbo: PBOResult | None  # None when the matrix is too short or has a single configuration
+    pbo_note: str | None
+
+
+def validate_sweep(
+    sweep: Any,
+    settings: WalkForwardSettings | None = None,
+    *,
+    pbo_settings: PBOSettings | None = None,
+) -> SweepValidation:
+    """Walk-forward validation and PBO of a ``SweepResult`` made with ``keep_returns=True``
+    (its ``returns`` matrix, ``table`` for the winners' parameters, ``benchmark_returns``).
+    The PBO uses the walk-forward's metric and risk-free rate unless ``pbo_settings`` says
+    otherwise; when it cannot be computed (fewer than 2 configurations or too few days)
+    ``pbo`` is None and ``pbo_note`` says why. Raises ``ParameterError`` when the sweep
+    kept no returns."""
+    settings = settings or WalkForwardSettings()
+    returns = getattr(sweep, "returns", None)
+    if returns is None:
+        raise ParameterError("the sweep kept no daily returns; run it with keep_returns=True")
+    if returns.shape[1] == 0:
+        raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
+    grid: Mapping[str, Any] = getattr(sweep, "grid", {}) or {}
+    table = getattr(sweep, "table", None)
+    configs = table.loc[list(returns.columns), list(grid)] if table is not None and len(grid) else None
+    result = walk_forward(
+        returns, settings, configs=configs, benchmark=getattr(sweep, "benchmark_returns", None)
+    )
+    pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
+    pbo, note = None, None
+    try:
+        pbo = probability_of_backtest_overfitting(returns, pbo_settings)
+    except ParameterError as exc:
+        note = f"probability of backtest overfitting not computed: {exc}"
+    return SweepValidation(walk_forward=result, pbo=pbo, pbo_note=note)
+
+
+__all__ = [
+    "SCHEMES",
+    "SELECTION_METRICS",
+    "Fold",
+    "SweepValidation",
+    "WalkForwardResult",
+    "WalkForwardSettings",
+    "fold_bounds",
+    "validate_sweep",
+    "walk_forward",
+]

@@ -1,0 +1,154 @@
+"""Probability of backtest overfitting (CSCV): a hand case, a brute-force twin, known answers."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import engine
+from engine.analytics.metrics import compute_metrics
+from engine.analytics.pbo import (
+    SELECTION_METRICS,
+    PBOSettings,
+    column_metric,
+    probability_of_backtest_overfitting,
+)
+from engine.errors import ParameterError
+
+
+def test_tiny_case_by_hand() -> None:
+    """T = 4 days, N = 2 configurations, S = 2 halves of 2 days, metric total return.
+    A: +1%, +3% | -1%, 0%      -> halves 4.03%, -1%
+    B:  0%, +2% | +2%, +1%     -> halves 2%, 3.02%
+    Combination 1: IS = first half, A wins (4.03% > 2%); OOS A -1% < B 3.02%: rank 1 of 2.
+    Combination 2: IS = second half, B wins (3.02% > -1%); OOS B 2% < A 4.03%: rank 1.
+    w = 1 / 3 both times, logit ln(0.5) < 0: PBO = 1."""
+    returns = np.array([[0.01, 0.0], [0.03, 0.02], [-0.01, 0.02], [0.0, 0.01]])
+    result = probability_of_backtest_overfitting(returns, PBOSettings(n_splits=2, metric="total_return"))
+    assert result.n_combinations == 2
+    np.testing.assert_allclose(result.logits, [math.log(0.5), math.log(0.5)])
+    assert result.pbo == 1.0
+    np.testing.assert_allclose(result.is_metric, [1.01 * 1.03 - 1, 1.02 * 1.01 - 1])
+    np.testing.assert_allclose(result.oos_metric, [0.99 - 1, 1.02 - 1], atol=1e-15)
+    assert result.probability_of_loss == 0.5
+    assert result.rows_per_split == 2 and result.n_days_used == 4
+
+
+def _brute_force_pbo(matrix: np.ndarray, s: int, metric: str) -> np.ndarray:
+    """The paper's procedure written plainly: one pass over the rows per combination, with
+    the engine's metrics (compute_metrics) per column."""
+    t, n = matrix.shape
+    size = t // s
+    blocks = [matrix[t - size * s + i * size : t - size * s + (i + 1) * size] for i in range(s)]
+    logits = []
+    for combo in itertools.combinations(range(s), s // 2):
+        is_rows = np.vstack([blocks[i] for i in combo])
+        oos_rows = np.vstack([blocks[i] for i in range(s) if i not in combo])
+        is_m = np.array([compute_metrics(is_rows[:, j])[metric] for j in range(n)])
+        oos_m = np.array([compute_metrics(oos_rows[:, j])[metric] for j in range(n)])
+        best = int(np.argmax(is_m))
+        rank = stats.rankdata(oos_m)[best]  # average ranks, 1 = worst
+        w = rank / (n + 1)
+        logits.append(math.log(w / (1 - w)))
+    return np.array(logits)
+
+
+@pytest.mark.parametrize("metric", SELECTION_METRICS)
+def test_matches_a_brute_force_twin(metric: str) -> None:
+    rng = np.random.default_rng(11)
+    matrix = rng.normal(0.0004, 0.01, (123, 5))  # 123 = 6 x 20 + 3 rows left out
+    result = probability_of_backtest_overfitting(matrix, PBOSettings(n_splits=6, metric=metric))
+    expected = _brute_force_pbo(matrix, 6, metric)
+    assert result.n_combinations == math.comb(6, 3) == len(expected)
+    np.testing.assert_allclose(result.logits, expected, rtol=1e-9, atol=1e-12)
+    assert result.pbo == pytest.approx(np.mean(expected <= 0))
+    assert result.n_days_used == 120
+
+
+def test_pure_noise_gives_pbo_near_one_half() -> None:
+    rng = np.random.default_rng(2015)
+    values = []
+    for _ in range(4):
+        noise = rng.normal(0.0, 0.01, (1000, 40))
+        values.append(probability_of_backtest_overfitting(noise, PBOSettings(n_splits=16)).pbo)
+    assert 0.35 < float(np.mean(values)) < 0.65
+    assert all(0.15 < v < 0.85 for v in values)
+
+
+def test_planted_edge_gives_pbo_near_zero() -> None:
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(0.0, 0.01, (1000, 40))
+    matrix[:, 17] += 0.002  # a Sharpe ratio of about 3 a year against noise
+    result = probability_of_backtest_overfitting(matrix, PBOSettings(n_splits=16))
+    assert result.pbo < 0.05
+    assert result.probability_of_loss < 0.05
+    assert np.nanmedian(result.logits) > 2.0
+
+
+def test_undefined_metrics_never_win_and_rank_last() -> None:
+    # Column 0 is all cash (no Sharpe ratio); it must never be the in-sample best.
+    rng = np.random.default_rng(3)
+    matrix = np.column_stack([np.zeros(80), rng.normal(0.001, 0.01, (80, 3))])
+    result = probability_of_backtest_overfitting(matrix, PBOSettings(n_splits=4))
+    assert np.isfinite(result.logits).all()
+    assert np.isfinite(result.is_metric).all()
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (np.zeros((40, 1)), "at least 2 configurations"),
+        (np.zeros((20, 3)), "too few"),
+        (np.full((40, 3), np.nan), "missing or infinite"),
+        (np.full((40, 3), -1.5), "-100%"),
+        (np.zeros(40), "two-dimensional"),
+    ],
+)
+def test_bad_matrices_are_refused_in_one_sentence(matrix: np.ndarray, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        probability_of_backtest_overfitting(matrix, PBOSettings(n_splits=16))
+
+
+@pytest.mark.parametrize(
+    "changes", [{"n_splits": 3}, {"n_splits": 22}, {"n_splits": 0}, {"metric": "calmar"}, {"risk_free": 2.0}]
+)
+def test_settings_are_validated(changes: dict) -> None:
+    with pytest.raises(ParameterError):
+        PBOSettings(**changes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.integers(min_value=2, max_value=300),
+    seed=st.integers(min_value=0, max_value=10_000),
+    risk_free=st.sampled_from([0.0, 0.03]),
+    metric=st.sampled_from(SELECTION_METRICS),
+)
+def test_column_metric_equals_compute_metrics(days: int, seed: int, risk_free: float, metric: str) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0005, 0.02, (days, 3))
+    matrix[:, 2] = 0.0  # cash: undefined Sharpe and Sortino
+    got = column_metric(matrix, metric, risk_free=risk_free)
+    for j in range(3):
+        want = compute_metrics(matrix[:, j], risk_free=risk_free)[metric]
+        if math.isnan(want):
+            assert math.isnan(got[j])
+        else:
+            assert got[j] == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_constant_growth_has_no_sharpe_ratio() -> None:
+    # Dispersion of floating-point noise only: undefined, as compute_metrics says for a constant.
+    matrix = np.full((250, 2), 0.001)
+    assert np.isnan(column_metric(matrix, "sharpe")).all()
+
+
+def test_engine_exports_pbo() -> None:
+    assert engine.probability_of_backtest_overfitting is probability_of_backtest_overfitting
+    assert "PBOSettings" in engine.__all__

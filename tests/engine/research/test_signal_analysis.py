@@ -1,0 +1,416 @@
+"""Signal analysis: IC and quantile portfolios by hand, the backtest's calendar, alphalens."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import engine
+from engine.backtest.core import prepare, run_prepared
+from engine.errors import ParameterError
+from engine.research.signal_analysis import (
+    SignalAnalysisSettings,
+    analyze_signal,
+    ic_statistics,
+    quantile_labels,
+    rank_ic,
+)
+from engine.strategy.params import StrategyParams
+from tests.engine._frames import market, price_frame, random_market, sentiment_frame
+
+# Month ends on weekdays (2021-03-31 Wed, 04-30 Fri, 05-31 Mon, 06-30 Wed), so the entry
+# closes are the months' last days under any entry rule that waits for the period's end.
+DAYS = ["2021-03-31", "2021-04-01", "2021-04-30", "2021-05-03", "2021-05-31", "2021-06-01", "2021-06-30"]
+# Forward returns per period (entry close to next entry close):
+#   April  A +10%  B +5%  C -5%  D 0%
+#   May    A -2%   B +4%  C +1%  D +3%
+#   June   A +1%   B +2%  C -1%  D +3%
+PERIOD_RETURNS = {
+    "A": (0.10, -0.02, 0.01),
+    "B": (0.05, 0.04, 0.02),
+    "C": (-0.05, 0.01, -0.01),
+    "D": (0.0, 0.03, 0.03),
+}
+# Engagement ratio (comments / likes) per formation month:
+SIGNALS = {
+    "2021-03-15": {"A": 0.4, "B": 0.3, "C": 0.2, "D": 0.1},
+    "2021-04-15": {"A": 0.1, "B": 0.2, "C": 0.3, "D": 0.4},
+    "2021-05-14": {"A": 0.3, "B": 0.1, "C": 0.4, "D": 0.2},
+}
+
+
+def _prices(last_close_d: float | None = None) -> pd.DataFrame:
+    columns: dict[str, list[float]] = {}
+    for symbol, (r1, r2, r3) in PERIOD_RETURNS.items():
+        p0 = 100.0
+        p1, p2 = p0 * (1 + r1), p0 * (1 + r1) * (1 + r2)
+        p3 = p2 * (1 + r3)
+        # Days in between move the price, which must not matter (only entry closes do).
+        columns[symbol] = [p0, p0 * 1.3, p1, p1 * 0.7, p2, p2 * 1.1, p3]
+    if last_close_d is not None:  # D's prices end on 2021-06-01 at this price
+        columns["D"][-2] = last_close_d
+        columns["D"][-1] = math.nan
+    columns["QQQ"] = [100, 101, 102, 103, 104, 105, 106]
+    return price_frame(DAYS, columns)
+
+
+def _sentiment() -> pd.DataFrame:
+    rows = []
+    for day, values in SIGNALS.items():
+        for symbol, ratio in values.items():
+            rows.append((day, symbol, ratio * 200.0, 200.0))  # comments > 10, likes > 20
+    return sentiment_frame(rows)
+
+
+def _hand_market(**kwargs: float | None) -> engine.MarketData:
+    return market(_sentiment(), _prices(**kwargs))
+
+
+def test_ic_by_hand() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams())
+    periods = analysis.periods
+    assert list(periods["entry_date"].dt.strftime("%Y-%m-%d")) == ["2021-03-31", "2021-04-30", "2021-05-31"]
+    assert list(periods["next_entry_date"].dt.strftime("%Y-%m-%d")) == [
+        "2021-04-30",
+        "2021-05-31",
+        "2021-06-30",
+    ]
+    # Spearman with n = 4 and no ties: 1 - 6 sum d^2 / (n (n^2 - 1)) = 1 - sum d^2 / 10.
+    # April: signal ranks A4 B3 C2 D1, return ranks A4 B3 C1 D2: sum d^2 = 2 -> 0.8.
+    # May:   signal A1 B2 C3 D4, returns A1 B4 C2 D3: sum d^2 = 6 -> 0.4.
+    # June:  signal A3 B1 C4 D2, returns A2 B3 C1 D4: sum d^2 = 18 -> -0.8.
+    np.testing.assert_allclose(periods["ic"], [0.8, 0.4, -0.8], atol=1e-12)
+    s = analysis.ic_summary
+    mean = (0.8 + 0.4 - 0.8) / 3
+    std = math.sqrt(((0.8 - mean) ** 2 + (0.4 - mean) ** 2 + (-0.8 - mean) ** 2) / 2)
+    assert s["mean_ic"] == pytest.approx(mean)
+    assert s["ic_std"] == pytest.approx(std)
+    assert s["ic_ir"] == pytest.approx(mean / std)
+    assert s["t_stat"] == pytest.approx(mean / std * math.sqrt(3))
+    assert s["t_stat"] == pytest.approx(stats.ttest_1samp([0.8, 0.4, -0.8], 0.0).statistic)
+    assert s["share_positive"] == pytest.approx(2 / 3)
+    assert s["n_periods"] == 3
+    np.testing.assert_array_equal(periods["n_observations"], [4, 4, 4])
+    np.testing.assert_array_equal(periods["n_eligible"], [4, 4, 4])
+
+
+def test_ic_decay_by_hand() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams(), settings=SignalAnalysisSettings(horizons=3))
+    decay = analysis.ic_decay.set_index("horizon")
+    # Horizon 2: April's signal (A4 B3 C2 D1) against May's returns (A1 B4 C2 D3): 1 - 14/10 = -0.4;
+    # May's signal (A1 B2 C3 D4) against June's returns (A2 B3 C1 D4): 1 - 6/10 = 0.4.
+    assert decay.loc[1, "mean_ic"] == pytest.approx(analysis.ic_summary["mean_ic"])
+    assert decay.loc[2, "mean_ic"] == pytest.approx(0.0, abs=1e-12)
+    assert decay.loc[2, "n_periods"] == 2
+    assert decay.loc[2, "ic_std"] == pytest.approx(math.sqrt(2 * 0.4**2))
+    # Horizon 3: only April's signal has a period three ahead (June): one IC, no std.
+    # April's signal A4 B3 C2 D1 vs June's returns A2 B3 C1 D4: sum d^2 = 4+0+1+9 = 14 -> -0.4.
+    assert decay.loc[3, "n_periods"] == 1
+    assert decay.loc[3, "mean_ic"] == pytest.approx(-0.4)
+    assert math.isnan(decay.loc[3, "ic_std"])
+
+
+def test_quantile_portfolios_by_hand() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams(), settings=SignalAnalysisSettings(quantiles=2))
+    assert analysis.quantiles == 2 and analysis.quantile_note is None
+    # qcut on 4 ranks into 2: the 2 lowest signals are quantile 1, the 2 highest quantile 2.
+    # April top {A, B}: (10% + 5%) / 2, bottom {C, D}: (-5% + 0%) / 2.
+    # May top {C, D}: (1% + 3%) / 2, bottom {A, B}: (-2% + 4%) / 2.
+    # June top {A, C}: (1% - 1%) / 2, bottom {B, D}: (2% + 3%) / 2.
+    top = [0.075, 0.02, 0.0]
+    bottom = [-0.025, 0.01, 0.025]
+    np.testing.assert_allclose(analysis.quantile_returns[2], top, atol=1e-12)
+    np.testing.assert_allclose(analysis.quantile_returns[1], bottom, atol=1e-12)
+    summary = analysis.quantile_summary.set_index("quantile")
+    assert summary.loc[2, "mean_return"] == pytest.approx(np.mean(top))
+    assert summary.loc[2, "cumulative_return"] == pytest.approx(1.075 * 1.02 * 1.0 - 1)
+    assert summary.loc[1, "cumulative_return"] == pytest.approx(0.975 * 1.01 * 1.025 - 1)
+    np.testing.assert_allclose(analysis.cumulative_returns[2], [0.075, 1.075 * 1.02 - 1, 1.075 * 1.02 - 1])
+    assert list(summary["mean_count"]) == [2.0, 2.0]
+    spread = np.array(top) - np.array(bottom)  # 10%, 1%, -2.5%
+    np.testing.assert_allclose(analysis.periods["spread"], spread, atol=1e-12)
+    assert analysis.spread_summary["mean"] == pytest.approx(spread.mean())
+    assert analysis.spread_summary["t_stat"] == pytest.approx(
+        spread.mean() / spread.std(ddof=1) * math.sqrt(3)
+    )
+    # Top-quantile turnover: May's {C, D} are both new (1.0), June's {A, C}: A new (0.5).
+    np.testing.assert_allclose(analysis.periods["top_turnover"], [math.nan, 1.0, 0.5])
+    assert analysis.top_turnover == pytest.approx(0.75)
+    obs = analysis.observations
+    april = obs[obs["entry_date"] == pd.Timestamp("2021-03-31")].set_index("symbol")
+    assert april["signal_quantile"].to_dict() == {"A": 2, "B": 2, "C": 1, "D": 1}
+    np.testing.assert_allclose(april.loc[["A", "B", "C", "D"], "forward_return"], [0.10, 0.05, -0.05, 0.0])
+
+
+def test_too_few_symbols_reduce_the_quantiles_and_say_so() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams())  # 5 requested, 4 symbols a period
+    assert analysis.quantiles_requested == 5
+    assert analysis.quantiles == 4
+    assert "5 quantiles requested, 4 used" in (analysis.quantile_note or "")
+    assert analysis.quantile_note in analysis.warnings
+    assert list(analysis.quantile_returns.columns) == [1, 2, 3, 4]
+    # One symbol per quantile: quantile returns are the symbols' own returns.
+    np.testing.assert_allclose(analysis.quantile_returns.iloc[0], [0.0, -0.05, 0.05, 0.10])
+
+
+def test_symbol_whose_prices_end_inside_the_period_is_cash_at_its_last_close() -> None:
+    # D's last close is 2021-06-01 at 104; its June forward return is 104 / P(05-31) - 1.
+    analysis = analyze_signal(_hand_market(last_close_d=104.0), StrategyParams())
+    obs = analysis.observations.set_index(["entry_date", "symbol"])
+    p_may31 = 100.0 * 1.0 * 1.03
+    assert obs.loc[(pd.Timestamp("2021-05-31"), "D"), "forward_return"] == pytest.approx(104.0 / p_may31 - 1)
+
+
+def test_thresholds_decide_eligibility() -> None:
+    # min_comments 50 keeps only rows with comments > 50 (ratio > 0.25 at 200 likes).
+    analysis = analyze_signal(_hand_market(), StrategyParams(min_comments=50))
+    np.testing.assert_array_equal(analysis.periods["n_eligible"], [2, 2, 2])
+    assert analysis.periods["ic"].isna().all()  # fewer than 3 observations
+    assert any("fewer than 3" in w for w in analysis.warnings)
+
+
+def test_no_period_gives_an_empty_analysis_with_a_warning() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams(min_likes=1e6))
+    assert len(analysis.periods) == 0 and len(analysis.observations) == 0
+    assert math.isnan(analysis.ic_summary["mean_ic"])
+    assert any("No holding period" in w for w in analysis.warnings)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantiles": 1},
+        {"quantiles": 21},
+        {"horizons": 0},
+        {"rolling_window": 1},
+        {"min_symbols": 2},
+        {"quantiles": 2.5},
+    ],
+)
+def test_settings_are_validated(changes: dict) -> None:
+    with pytest.raises(ParameterError):
+        SignalAnalysisSettings(**changes)
+
+
+def test_settings_are_frozen_and_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        SignalAnalysisSettings(5)  # type: ignore[misc]
+    s = SignalAnalysisSettings()
+    with pytest.raises(AttributeError):
+        s.quantiles = 3  # type: ignore[misc]
+
+
+# ----- the backtest's calendar and accounting --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def random_data() -> engine.MarketData:
+    return random_market(seed=3, n_symbols=30)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        StrategyParams(),
+        StrategyParams(rebalance="weekly", lag_days=2),
+        StrategyParams(rebalance="quarterly", signal="sentiment", signal_transform="change"),
+        StrategyParams(start=pd.Timestamp("2020-06-10").date(), end=pd.Timestamp("2021-09-15").date()),
+    ],
+)
+def test_periods_and_returns_follow_the_backtest(
+    random_data: engine.MarketData, params: StrategyParams
+) -> None:
+    """Same entry dates as the backtest's periods table; a top-1 backtest without costs
+    earns, per period, the forward return of the highest-signal observation."""
+    prepared = prepare(random_data)
+    analysis = analyze_signal(prepared, params)
+    result = run_prepared(prepared, params.replace(top_n=1, weighting="equal", cost_bps=0.0))
+    backtest_periods = result.periods
+    assert len(analysis.periods) == len(backtest_periods)
+    np.testing.assert_array_equal(analysis.periods["entry_date"], backtest_periods["entry_date"])
+    np.testing.assert_array_equal(analysis.periods["formation_end"], backtest_periods["formation_end"])
+    np.testing.assert_array_equal(analysis.periods["n_eligible"], backtest_periods["n_eligible"])
+    daily = result.returns["portfolio"]
+    obs = analysis.observations
+    for k, row in enumerate(backtest_periods.itertuples()):
+        inside = (daily.index >= row.period_start) & (daily.index <= row.period_end)
+        earned = float(np.prod(1.0 + daily[inside].to_numpy()) - 1.0)
+        held = result.holdings[result.holdings["period_start"] == row.period_start]
+        period_obs = obs[obs["entry_date"] == analysis.periods["entry_date"].iloc[k]]
+        if held.empty:
+            assert period_obs.empty or earned == pytest.approx(0.0)
+            continue
+        symbol = held["symbol"].iloc[0]
+        assert period_obs.sort_values("signal", ascending=False)["symbol"].iloc[0] == symbol
+        assert period_obs.set_index("symbol").loc[symbol, "forward_return"] == pytest.approx(
+            earned, abs=1e-12
+        )
+    # The observations of a period are exactly what eligible_symbols_by_period gives.
+    members = engine.eligible_symbols_by_period(prepared, params)
+    counts = [len(m) for _, m in members]
+    np.testing.assert_array_equal(analysis.periods["n_observations"], counts)
+
+
+def test_matches_alphalens_where_the_conventions_coincide(random_data: engine.MarketData) -> None:
+    """alphalens-reloaded with factor = the signal on the entry dates, forward returns =
+    the period returns, 5 quantiles by qcut: same IC, quantile labels, quantile returns,
+    top-quantile turnover; its spread is (top - bottom) / 2."""
+    import alphalens.performance as ap
+    import alphalens.utils as au
+
+    for rebalance in ("monthly", "weekly"):
+        analysis = analyze_signal(random_data, StrategyParams(rebalance=rebalance))
+        obs = analysis.observations
+        index = pd.MultiIndex.from_arrays([obs["entry_date"], obs["symbol"]], names=["date", "asset"])
+        factor = pd.Series(obs["signal"].to_numpy(), index=index)
+        forward = pd.DataFrame({"1D": obs["forward_return"].to_numpy()}, index=index)
+        factor_data = au.get_clean_factor(factor, forward, quantiles=5, max_loss=0.0)
+        assert analysis.quantiles == 5
+        np.testing.assert_array_equal(
+            factor_data["factor_quantile"].to_numpy(), obs["signal_quantile"].to_numpy()
+        )
+        ic = ap.factor_information_coefficient(factor_data)["1D"]
+        np.testing.assert_allclose(analysis.periods["ic"], ic.to_numpy(), atol=1e-12)
+        means, _ = ap.mean_return_by_quantile(factor_data, by_date=True, demeaned=False)
+        np.testing.assert_allclose(
+            analysis.quantile_returns.to_numpy(), means["1D"].unstack(0).to_numpy(), atol=1e-15
+        )
+        spread, _ = ap.compute_mean_returns_spread(means, 5, 1)
+        np.testing.assert_allclose(analysis.periods["spread"], 2 * spread["1D"].to_numpy(), atol=1e-15)
+        turnover = ap.quantile_turnover(factor_data["factor_quantile"], 5, period=1)
+        np.testing.assert_allclose(analysis.periods["top_turnover"], turnover.to_numpy(), atol=1e-15)
+
+
+def test_engine_exports_the_signal_analysis() -> None:
+    assert engine.analyze_signal is analyze_signal
+    assert "SignalAnalysisSettings" in engine.__all__
+
+
+# ----- building blocks, property-based ---------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=60),
+    q=st.integers(min_value=2, max_value=10),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_quantile_labels_are_qcut_of_the_values(n: int, q: int, seed: int) -> None:
+    """The rule is pandas.qcut's (which alphalens uses) in exact arithmetic: rank r is in
+    the first quantile j with r - 1 <= (n - 1) j / Q. pandas computes the edges in floats,
+    so where an edge falls exactly on a value ((n - 1) j / Q whole) rounding may move it;
+    elsewhere the two agree. Quantiles are monotone in the signal, labels in 1..Q."""
+    if n < q:
+        return
+    values = np.random.default_rng(seed).permutation(n).astype(float) * 0.37 + 1.0
+    labels = quantile_labels(values, np.arange(n), q)
+    rank = np.argsort(np.argsort(values)) + 1
+    exact = [next(j for j in range(1, q + 1) if Fraction(r - 1) <= Fraction((n - 1) * j, q)) for r in rank]
+    np.testing.assert_array_equal(labels, exact)
+    if all((n - 1) * j % q for j in range(1, q)):
+        expected = pd.qcut(pd.Series(values), q, labels=False).to_numpy() + 1
+        np.testing.assert_array_equal(labels, expected)
+    order = np.argsort(values)
+    assert (np.diff(labels[order]) >= 0).all()
+    assert labels.min() == 1 and labels.max() == q
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(min_value=1, max_value=6),
+    cols=st.integers(min_value=3, max_value=12),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_rank_ic_equals_scipy_spearman(rows: int, cols: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    signal = rng.integers(0, 4, (rows, cols)).astype(float)  # ties on purpose
+    returns = rng.normal(0, 1, (rows, cols))
+    signal[rng.random((rows, cols)) < 0.2] = np.nan
+    ic = rank_ic(signal, returns, min_symbols=3)
+    for i in range(rows):
+        ok = np.isfinite(signal[i])
+        if ok.sum() < 3 or np.unique(signal[i, ok]).size < 2:
+            assert math.isnan(ic[i])
+        else:
+            assert ic[i] == pytest.approx(stats.spearmanr(signal[i, ok], returns[i, ok]).statistic, abs=1e-12)
+
+
+def test_ic_statistics_of_a_hand_series() -> None:
+    out = ic_statistics([0.1, math.nan, 0.3, -0.1])
+    assert out["n_periods"] == 3
+    assert out["mean_ic"] == pytest.approx(0.1)
+    assert out["ic_std"] == pytest.approx(0.2)
+    assert out["t_stat"] == pytest.approx(0.1 / 0.2 * math.sqrt(3))
+    assert out["share_positive"] == pytest.approx(2 / 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cols=st.integers(min_value=3, max_value=15),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_rank_ic_depends_only_on_the_order_of_the_signal(cols: int, seed: int) -> None:
+    """A strictly increasing transform of the signal keeps every IC; negating it flips the sign."""
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(0, 1, (4, cols))
+    returns = rng.normal(0, 0.05, (4, cols))
+    ic = rank_ic(signal, returns)
+    np.testing.assert_allclose(rank_ic(np.exp(3 * signal) + 7, returns), ic, atol=1e-12)
+    np.testing.assert_allclose(rank_ic(-signal, returns), -ic, atol=1e-12)
+
+
+@pytest.mark.parametrize("quantiles", [2, 3, 5, 7])
+def test_quantile_portfolios_partition_each_period(random_data: engine.MarketData, quantiles: int) -> None:
+    """Every observation of an analysed period is in exactly one quantile, so the
+    count-weighted mean of the quantile returns is the period's mean forward return."""
+    analysis = analyze_signal(
+        random_data, StrategyParams(rebalance="weekly"), settings=SignalAnalysisSettings(quantiles=quantiles)
+    )
+    obs = analysis.observations
+    assert (obs["signal_quantile"].between(1, quantiles)).all()
+    for entry, group in obs.groupby("entry_date"):
+        per_quantile = group.groupby("signal_quantile")["forward_return"].agg(["mean", "size"])
+        weighted = (per_quantile["mean"] * per_quantile["size"]).sum() / per_quantile["size"].sum()
+        assert weighted == pytest.approx(group["forward_return"].mean(), abs=1e-14)
+        np.testing.assert_allclose(
+            analysis.quantile_returns.loc[entry, per_quantile.index].to_numpy(),
+            per_quantile["mean"].to_numpy(),
+        )
+        # Higher quantiles hold higher signals.
+        bounds = group.groupby("signal_quantile")["signal"].agg(["min", "max"])
+        assert (bounds["max"].to_numpy()[:-1] <= bounds["min"].to_numpy()[1:]).all()
+
+
+def test_export_header_names_the_run() -> None:
+    data = _hand_market()
+    analysis = analyze_signal(data, StrategyParams())
+    header = analysis.export_header()
+    assert header["fingerprint"] == data.fingerprint
+    assert header["params"] == StrategyParams().to_dict()
+    assert header["quantiles"] == 4 and header["quantiles_requested"] == 5
+    assert header["quantile_note"] == analysis.quantile_note
+
+
+def test_data_of_the_wrong_kind_is_refused_in_one_sentence() -> None:
+    with pytest.raises(ParameterError, match="MarketData"):
+        analyze_signal(pd.DataFrame(), StrategyParams())  # type: ignore[arg-type]
+
+
+def test_periods_without_holdable_symbols_form_no_quantiles() -> None:
+    # Every symbol's prices start after the first entry: nothing is holdable in April.
+    prices = _prices()
+    for symbol in "ABCD":
+        prices.loc[: pd.Timestamp("2021-04-01"), symbol] = math.nan
+    analysis = analyze_signal(market(_sentiment(), prices), StrategyParams())
+    assert list(analysis.periods["n_observations"]) == [0, 4, 4]
+    assert math.isnan(analysis.periods["ic"].iloc[0])
+    assert analysis.quantiles == 4
+    assert analysis.quantile_returns.iloc[0].isna().all()
+    assert "1 period(s) with fewer than 4 symbols left out" in (analysis.quantile_note or "")

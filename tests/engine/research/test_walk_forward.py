@@ -1,0 +1,239 @@
+"""Walk-forward validation: a 3-configuration, 3-fold case by hand, no look-ahead, the sweep's returns."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine.analytics.metrics import compute_metrics
+from engine.backtest.core import prepare, run_prepared
+from engine.errors import ParameterError
+from engine.jobs import SerialExecutor
+from engine.research.sweep import run_sweep
+from engine.research.walk_forward import (
+    WalkForwardSettings,
+    fold_bounds,
+    validate_sweep,
+    walk_forward,
+)
+from engine.strategy.params import StrategyParams
+from tests.engine._frames import random_market
+
+DAYS = pd.bdate_range("2024-01-01", periods=8, name="date")
+# Days:       0     1     2      3     4      5     6      7
+HAND = pd.DataFrame(
+    {
+        "c0": [0.01, 0.01, -0.02, 0.00, 0.03, 0.03, 0.01, 0.00],
+        "c1": [0.02, 0.00, 0.01, 0.01, -0.05, 0.00, 0.02, 0.02],
+        "c2": [0.00, 0.00, 0.00, 0.05, 0.00, 0.04, -0.01, 0.01],
+    },
+    index=DAYS,
+)
+
+
+def test_fold_layout() -> None:
+    anchored = fold_bounds(8, WalkForwardSettings(n_folds=3, out_of_sample_days=2))
+    assert [(f.in_sample, f.out_of_sample) for f in anchored] == [
+        ((0, 2), (2, 4)),
+        ((0, 4), (4, 6)),
+        ((0, 6), (6, 8)),
+    ]
+    rolling = fold_bounds(8, WalkForwardSettings(n_folds=3, out_of_sample_days=2, scheme="rolling"))
+    assert [f.in_sample for f in rolling] == [(0, 2), (2, 4), (4, 6)]
+    default = fold_bounds(600, WalkForwardSettings())  # K = 5, L = 600 // 6 = 100, W = 100
+    assert default[0].in_sample == (0, 100) and default[-1].out_of_sample == (500, 600)
+
+
+def test_anchored_three_configurations_three_folds_by_hand() -> None:
+    """Metric total return. Fold 1, IS days 0-1: c0 1.01^2 - 1 = 2.01% beats c1 2% and c2 0%.
+    Fold 2, IS days 0-3: c0 1.0201 x 0.98 - 1 = -0.03%, c1 1.02 x 1.01^2 - 1 = 4.05%, c2 5%: c2.
+    Fold 3, IS days 0-5: c0 6.06%, c1 -1.15%, c2 1.05 x 1.04 - 1 = 9.2%: c2.
+    Stitched OOS: c0's days 2-3, then c2's days 4-7. Full history: c2 (9.19% vs c0 7.12%)."""
+    result = walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2, metric="total_return"))
+    folds = result.folds
+    assert list(folds["winner"]) == ["c0", "c2", "c2"]
+    np.testing.assert_allclose(folds["is_metric"], [1.01**2 - 1, 1.05 - 1, 1.05 * 1.04 - 1])
+    np.testing.assert_allclose(folds["oos_metric"], [0.98 - 1, 1.04 - 1, 0.99 * 1.01 - 1])
+    assert list(folds["winner_changed"]) == [False, True, False]
+    assert result.n_winner_changes == 1
+    assert list(folds["is_start"]) == [DAYS[0]] * 3
+    assert list(folds["oos_start"]) == [DAYS[2], DAYS[4], DAYS[6]]
+    assert list(folds["oos_end"]) == [DAYS[3], DAYS[5], DAYS[7]]
+    np.testing.assert_allclose(result.oos_returns, [-0.02, 0.0, 0.0, 0.04, -0.01, 0.01])
+    assert list(result.oos_returns.index) == list(DAYS[2:])
+    assert result.full_history_winner == "c2"
+    np.testing.assert_allclose(result.full_history_returns, HAND["c2"].iloc[2:])
+    summary = result.summary
+    assert summary.loc["total_return", "walk_forward"] == pytest.approx(0.98 * 1.04 * 0.99 * 1.01 - 1)
+    assert summary.loc["total_return", "full_history_winner"] == pytest.approx(1.05 * 1.04 * 0.99 * 1.01 - 1)
+
+
+def test_rolling_three_folds_by_hand() -> None:
+    """Rolling 2-day IS windows: fold 2 on days 2-3 (c2 5% beats c1 2.01%), fold 3 on
+    days 4-5 (c0 1.03^2 - 1 = 6.09% beats c2 4%): winners c0, c2, c0."""
+    result = walk_forward(
+        HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2, scheme="rolling", metric="total_return")
+    )
+    assert list(result.folds["winner"]) == ["c0", "c2", "c0"]
+    assert result.n_winner_changes == 2
+    np.testing.assert_allclose(result.oos_returns, [-0.02, 0.0, 0.0, 0.04, 0.01, 0.0])
+    assert list(result.folds["is_start"]) == [DAYS[0], DAYS[2], DAYS[4]]
+
+
+def test_sharpe_selection_and_parameters_of_the_winner() -> None:
+    configs = pd.DataFrame({"top_n": [3, 5, 10]}, index=["c0", "c1", "c2"])
+    result = walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2), configs=configs)
+    for row in result.folds.itertuples():
+        is_days = HAND.loc[row.is_start : row.is_end]
+        sharpe = {c: compute_metrics(is_days[c].to_numpy())["sharpe"] for c in HAND.columns}
+        finite = {c: v for c, v in sharpe.items() if not math.isnan(v)}
+        assert row.winner == max(finite, key=finite.get)
+        assert row.top_n == configs.loc[row.winner, "top_n"]
+
+
+def test_benchmark_is_cut_to_the_oos_days() -> None:
+    bench = pd.Series(np.linspace(0.001, 0.008, 8), index=DAYS)
+    result = walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2), benchmark=bench)
+    np.testing.assert_allclose(result.benchmark_returns, bench.iloc[2:])
+    assert "benchmark" in result.summary.columns
+
+
+def test_fold_without_defined_metric_holds_cash_and_warns() -> None:
+    cash = pd.DataFrame(np.zeros((8, 2)), index=DAYS, columns=["a", "b"])
+    cash.iloc[4:, 1] = [0.01, 0.02, -0.01, 0.03]
+    result = walk_forward(cash, WalkForwardSettings(n_folds=3, out_of_sample_days=2))
+    assert result.folds["winner"].iloc[0] is None
+    assert any("fold 1" in w for w in result.warnings)
+    np.testing.assert_allclose(result.oos_returns.iloc[:2], [0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("settings_", "message"),
+    [
+        (WalkForwardSettings(n_folds=5), "too few"),
+        (WalkForwardSettings(n_folds=3, out_of_sample_days=2, in_sample_days=5), "first in-sample window"),
+    ],
+)
+def test_windows_that_do_not_fit_are_refused(settings_: WalkForwardSettings, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        walk_forward(HAND, settings_)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"n_folds": 0},
+        {"scheme": "expanding"},
+        {"in_sample_days": 1},
+        {"out_of_sample_days": 2.5},
+        {"metric": "beta"},
+    ],
+)
+def test_settings_are_validated(changes: dict) -> None:
+    with pytest.raises(ParameterError):
+        WalkForwardSettings(**changes)
+
+
+def test_missing_returns_are_refused() -> None:
+    bad = HAND.copy()
+    bad.iloc[3, 1] = np.nan
+    with pytest.raises(ParameterError, match="fill the days"):
+        walk_forward(bad, WalkForwardSettings(n_folds=3, out_of_sample_days=2))
+
+
+# ----- no look-ahead ---------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    fold=st.integers(min_value=0, max_value=3),
+    scheme=st.sampled_from(["anchored", "rolling"]),
+    metric=st.sampled_from(["sharpe", "sortino", "cagr", "total_return"]),
+)
+def test_data_after_a_folds_in_sample_end_does_not_change_its_choice(
+    seed: int, fold: int, scheme: str, metric: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0003, 0.01, (300, 12))
+    wf_settings = WalkForwardSettings(n_folds=4, scheme=scheme, metric=metric)
+    before = walk_forward(matrix, wf_settings)
+    end = fold_bounds(300, wf_settings)[fold].in_sample[1]
+    changed = matrix.copy()
+    changed[end:] = rng.normal(0.01, 0.05, changed[end:].shape)  # a different future
+    after = walk_forward(changed, wf_settings)
+    for i in range(fold + 1):
+        assert after.folds["winner"].iloc[i] == before.folds["winner"].iloc[i]
+        assert after.folds["is_metric"].iloc[i] == before.folds["is_metric"].iloc[i]
+
+
+# ----- the sweep keeps the returns -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def data() -> engine.MarketData:
+    return random_market(seed=4, n_symbols=20)
+
+
+GRID = {"top_n": [2, 5], "rebalance": ["weekly", "monthly"], "min_likes": [10, 50]}
+
+
+def test_sweep_keeps_every_configurations_daily_returns(data: engine.MarketData) -> None:
+    plain = run_sweep(data, GRID, executor=SerialExecutor())
+    kept = run_sweep(data, GRID, executor=SerialExecutor(), keep_returns=True)
+    assert plain.returns is None and plain.benchmark_returns is None
+    pd.testing.assert_frame_equal(plain.table, kept.table)
+    assert kept.best == plain.best
+    matrix = kept.returns
+    assert list(matrix.columns) == list(range(8))
+    assert matrix.index.is_monotonic_increasing and np.isfinite(matrix.to_numpy()).all()
+    prepared = prepare(data)
+    for row in (0, 5):
+        combo = kept.table.loc[row, list(GRID)].to_dict()
+        own = run_prepared(prepared, StrategyParams().replace(**combo)).returns
+        column = matrix[row]
+        pd.testing.assert_series_equal(column.loc[own.index], own["portfolio"], check_names=False)
+        # Days before the configuration's first holding period: cash.
+        assert (column[column.index < own.index[0]] == 0.0).all()
+        pd.testing.assert_series_equal(
+            kept.benchmark_returns.loc[own.index], own["benchmark"], check_names=False
+        )
+
+
+def test_sweep_returns_without_benchmark_when_it_is_swept(data: engine.MarketData) -> None:
+    kept = run_sweep(
+        data, {"benchmark": ["QQQ", "S001"], "top_n": [3]}, executor=SerialExecutor(), keep_returns=True
+    )
+    assert kept.benchmark_returns is None
+    assert kept.returns.shape[1] == 2
+
+
+def test_validate_sweep_runs_walk_forward_and_pbo_on_the_kept_returns(data: engine.MarketData) -> None:
+    kept = run_sweep(data, GRID, executor=SerialExecutor(), keep_returns=True)
+    validation = validate_sweep(kept, WalkForwardSettings(n_folds=4))
+    wf = validation.walk_forward
+    assert len(wf.folds) == 4
+    assert set(GRID) <= set(wf.folds.columns)
+    for row in wf.folds.itertuples():
+        assert kept.table.loc[row.winner, "top_n"] == row.top_n
+    assert validation.pbo is not None and 0.0 <= validation.pbo.pbo <= 1.0
+    assert validation.pbo.n_configs == 8
+    # The same as calling the two functions on the matrix.
+    direct = walk_forward(kept.returns, WalkForwardSettings(n_folds=4))
+    pd.testing.assert_series_equal(wf.oos_returns, direct.oos_returns)
+    # A sweep without kept returns is refused in one sentence.
+    with pytest.raises(ParameterError, match="keep_returns=True"):
+        validate_sweep(run_sweep(data, {"top_n": [2, 3]}, executor=SerialExecutor()))
+
+
+def test_validate_sweep_notes_when_pbo_cannot_be_computed(data: engine.MarketData) -> None:
+    kept = run_sweep(data, {"top_n": [3]}, executor=SerialExecutor(), keep_returns=True)
+    validation = validate_sweep(kept, WalkForwardSettings(n_folds=2))
+    assert validation.pbo is None
+    assert "at least 2 configurations" in (validation.pbo_note or "")
