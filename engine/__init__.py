@@ -7,9 +7,21 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are privat
 from __future__ import annotations
 
 from engine._version import __version__
-from engine.analytics.metrics import METRIC_NAMES, compute_metrics, drawdown_info
+from engine.analytics.metrics import (
+    METRIC_NAMES,
+    PERCENT_METRICS,
+    TRADING_DAYS,
+    compute_metrics,
+    drawdown_info,
+)
 from engine.analytics.statistics import deflated_sharpe_ratio, expected_max_sharpe, probabilistic_sharpe_ratio
-from engine.analytics.stocks import StockAnalysis, analyze_stocks
+from engine.analytics.stocks import (
+    MAX_STOCKS,
+    STOCK_METRIC_COLUMNS,
+    StockAnalysis,
+    analyze_stocks,
+    parse_symbols,
+)
 from engine.backtest.core import (
     PreparedData,
     backtest_metrics,
@@ -22,7 +34,7 @@ from engine.backtest.core import (
 from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
-from engine.data.providers import DataProvider, load_market_data, provider_from_env
+from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
 from engine.data.types import (
     COUNT_COLUMNS,
     SENTIMENT_COLUMNS,
@@ -43,6 +55,7 @@ from engine.errors import (
     ParameterError,
 )
 from engine.execution.cluster import (
+    EXECUTOR_MODES,
     ClusterStatus,
     RayExecutor,
     cluster_status,
@@ -51,7 +64,8 @@ from engine.execution.cluster import (
 )
 from engine.jobs import Executor, SerialExecutor
 from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
-from engine.research.sweep import SweepResult, parse_grid, run_sweep
+from engine.research.sweep import DEFAULT_MAX_CONFIGS as MAX_SWEEP_CONFIGS
+from engine.research.sweep import SweepResult, check_grid, grid_size, parse_grid, run_sweep
 from engine.strategy.params import (
     AGGREGATIONS,
     PARAM_NAMES,
@@ -68,12 +82,19 @@ from engine.strategy.weights import compute_weights
 __all__ = [
     "AGGREGATIONS",
     "COUNT_COLUMNS",
+    "DATA_SOURCES",
+    "EXECUTOR_MODES",
+    "MAX_STOCKS",
+    "MAX_SWEEP_CONFIGS",
     "METRIC_NAMES",
+    "PERCENT_METRICS",
     "PARAM_NAMES",
     "REBALANCES",
     "SENTIMENT_COLUMNS",
     "SIGNALS",
     "SIGNAL_TRANSFORMS",
+    "STOCK_METRIC_COLUMNS",
+    "TRADING_DAYS",
     "WEIGHTINGS",
     "BacktestResult",
     "Cancelled",
@@ -110,6 +131,7 @@ __all__ = [
     "PreparedData",
     "StockAnalysis",
     "analyze_stocks",
+    "parse_symbols",
     "backtest_metrics",
     "compute_metrics",
     "compute_weights",
@@ -131,6 +153,8 @@ __all__ = [
     "deflated_sharpe_ratio",
     "expected_max_sharpe",
     "get_executor",
+    "check_grid",
+    "grid_size",
     "parse_grid",
     "probabilistic_sharpe_ratio",
     "robustness_report",

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from dashapp import url_state
+from dashapp.ui import url_state
 from engine import PARAM_NAMES, StrategyParams
 from engine.cli.main import main
 

@@ -1,4 +1,4 @@
-"""Small UI building blocks shared by every page (no callbacks, no app imports).
+"""Small UI building blocks shared by every page (no callbacks, no app state).
 
 All user-provided text (file names, symbols, messages) is passed to Dash as plain
 strings, which React renders as text: nothing here builds HTML from strings.
@@ -13,6 +13,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+import engine
+
 MISSING = "—"
 MAX_SYMBOLS_SHOWN = 40
 
@@ -26,6 +28,20 @@ def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Ale
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:
     return dbc.Alert(str(message), color=color, className="spl-info mb-3")
+
+
+def link_notes(messages: Sequence[str]) -> dbc.Alert | None:
+    """A yellow alert listing the settings of a link that were ignored, or None."""
+    if not messages:
+        return None
+    return dbc.Alert(
+        [
+            html.Strong("Some settings in the link were ignored"),
+            html.Ul([html.Li(m) for m in messages], className="mb-0"),
+        ],
+        color="warning",
+        className="small",
+    )
 
 
 def warning_list(warnings: Sequence[str] | None) -> dbc.Alert | None:
@@ -53,6 +69,11 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "int": lambda v: f"{v:,.0f}",
     "bps": lambda v: f"{v * 1e4:,.1f} bps",
 }
+
+
+def metric_format(name: str) -> str:
+    """``"pct"`` for the metrics that are fractions (``engine.PERCENT_METRICS``), else ``"ratio"``."""
+    return "pct" if name in engine.PERCENT_METRICS else "ratio"
 
 
 def format_value(value: Any, fmt: str | Callable[[float], str] = "num") -> str:
