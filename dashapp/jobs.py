@@ -2,29 +2,36 @@
 
 Dash's ``DiskcacheManager`` cancels a job by killing its process (``terminate_job``),
 which stops the engine mid-loop without its own clean-up (cancelling the Ray tasks it
-submitted). ``CooperativeDiskcacheManager`` asks first: it writes a cancel flag for the
-job (a job is its process, so the key is the process id), waits up to ``CANCEL_GRACE_S``
-for the job to finish on its own, and only then kills it as Dash does. Inside the job,
-``cancel_requested()`` is the ``should_cancel`` callable the engine polls
-(``engine.run_sweep(should_cancel=...)``), so the engine raises ``engine.Cancelled``.
+submitted). ``CooperativeDiskcacheManager`` asks first when the job is listening: inside
+``with manager.cancellable() as should_cancel:`` a job passes ``should_cancel`` to the
+engine (``engine.run_sweep(should_cancel=...)``), and Cancel then writes the job's flag
+(a job is its process, so the keys hold the process id), waits up to ``CANCEL_GRACE_S``
+for the engine to raise ``engine.Cancelled`` and the job to end, and only then kills it
+as Dash does. A job that is not listening (it finished, or never asked) is killed at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psutil
 from dash import DiskcacheManager
 
 CANCEL_GRACE_S = 2.0
-FLAG_TTL_S = 600
+FLAG_TTL_S = 24 * 3600  # a flag outlives any job; a new job with the same pid resets it
 _POLL_S = 0.05
 
 
 def cancel_key(pid: int) -> str:
     return f"spl-cancel:{pid}"
+
+
+def listening_key(pid: int) -> str:
+    return f"spl-listening:{pid}"
 
 
 class CooperativeDiskcacheManager(DiskcacheManager):
@@ -34,20 +41,27 @@ class CooperativeDiskcacheManager(DiskcacheManager):
         if job is None:
             return
         pid = int(job)
-        if _running(pid):
+        if self.handle.get(listening_key(pid)) is not None and _running(pid):
             self.handle.set(cancel_key(pid), True, expire=FLAG_TTL_S)
             deadline = time.monotonic() + CANCEL_GRACE_S
             while _running(pid) and time.monotonic() < deadline:
                 time.sleep(_POLL_S)
         super().terminate_job(job)
 
-    def cancel_requested(self, pid: int | None = None) -> bool:
-        """True once Cancel was pressed for the job running in process ``pid`` (default: this one)."""
-        return self.handle.get(cancel_key(os.getpid() if pid is None else pid)) is not None
+    @contextlib.contextmanager
+    def cancellable(self) -> Iterator[Callable[[], bool]]:
+        """In a job process: ``should_cancel`` for the engine, listened to while the block runs."""
+        pid = os.getpid()
+        self.handle.delete(cancel_key(pid))  # left by an earlier job with the same process id
+        self.handle.set(listening_key(pid), True, expire=FLAG_TTL_S)
+        try:
+            yield lambda: self.cancel_requested(pid)
+        finally:
+            self.handle.delete(listening_key(pid))
 
-    def forget_cancel(self, pid: int | None = None) -> None:
-        """Drop a stale flag (a new job may reuse the process id of a cancelled one)."""
-        self.handle.delete(cancel_key(os.getpid() if pid is None else pid))
+    def cancel_requested(self, pid: int) -> bool:
+        """True once Cancel was pressed for the job running in process ``pid``."""
+        return self.handle.get(cancel_key(pid)) is not None
 
 
 def _running(pid: int) -> bool:

@@ -56,12 +56,10 @@ def layout(**query: Any) -> html.Div:
     form = dbc.Card(
         dbc.CardBody(
             [
-                html.Div(
-                    [
-                        html.H5("Strategy", className="card-title me-auto mb-0"),
-                        dbc.Button("Run backtest", id=ids.RUN, color="primary", size="sm"),
-                    ],
-                    className="d-flex align-items-center mb-2",
+                components.title_bar(
+                    "Strategy",
+                    dbc.Button("Run backtest", id=ids.RUN, color="primary", size="sm"),
+                    title_class="card-title me-auto mb-0",
                 ),
                 html.Div(id=ids.FORM_STATUS, className="small text-danger", role="status"),
                 components.link_notes(messages),
@@ -74,17 +72,7 @@ def layout(**query: Any) -> html.Div:
         [
             html.H5("Results", className="me-auto mb-0"),
             dbc.ButtonGroup(
-                [
-                    dbc.Button(
-                        f"{label} CSV",
-                        id=ids.download_button(label),
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        disabled=True,
-                    )
-                    for label in DOWNLOADS
-                ],
+                [components.download_button(label, ids.download_button(label)) for label in DOWNLOADS],
                 size="sm",
             ),
         ],
@@ -122,25 +110,17 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.AUTORUN, data=bool(params)),
             dcc.Store(id=ids.RUN_STATE),
             *[dcc.Download(id=ids.download(label)) for label in DOWNLOADS],
-            dbc.Row(
+            components.form_and_results(
+                form,
                 [
-                    dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
-                    dbc.Col(
-                        [
-                            results_header,
-                            dcc.Loading(
-                                html.Div(html.P(EMPTY_HINT, className="text-muted"), id=ids.RESULTS),
-                                type="default",
-                                delay_show=150,
-                            ),
-                            robustness,
-                        ],
-                        xs=12,
-                        lg=8,
-                        xxl=9,
+                    results_header,
+                    dcc.Loading(
+                        html.Div(html.P(EMPTY_HINT, className="text-muted"), id=ids.RESULTS),
+                        type="default",
+                        delay_show=150,
                     ),
+                    robustness,
                 ],
-                className="g-3",
             ),
         ],
         className="spl-page-backtest",

@@ -49,12 +49,10 @@ def layout(**query: Any) -> html.Div:
     form = dbc.Card(
         dbc.CardBody(
             [
-                html.Div(
-                    [
-                        html.H5("Stocks", className="card-title me-auto mb-0"),
-                        dbc.Button("Analyse", id=ids.RUN, color="primary", size="sm"),
-                    ],
-                    className="d-flex align-items-center mb-2",
+                components.title_bar(
+                    "Stocks",
+                    dbc.Button("Analyse", id=ids.RUN, color="primary", size="sm"),
+                    title_class="card-title me-auto mb-0",
                 ),
                 dbc.Label("Symbols", html_for=ids.SYMBOLS, className="small mb-0 fw-semibold"),
                 dcc.Dropdown(
@@ -86,20 +84,7 @@ def layout(**query: Any) -> html.Div:
     )
     results = html.Div(
         [
-            html.Div(
-                [
-                    html.H5("Comparison", className="me-auto mb-0"),
-                    dbc.Button(
-                        "Metrics CSV",
-                        id=ids.DOWNLOAD_BUTTON,
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        disabled=True,
-                    ),
-                ],
-                className="d-flex align-items-center mb-2",
-            ),
+            components.title_bar("Comparison", components.download_button("Metrics", ids.DOWNLOAD_BUTTON)),
             dcc.Loading(
                 html.Div(html.P("Choose symbols and press Analyse.", className="text-muted"), id=ids.RESULTS),
                 type="default",
@@ -113,10 +98,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.AUTORUN, data=bool(symbols)),
             dcc.Store(id=ids.RUN_STATE),
             dcc.Download(id=ids.DOWNLOAD),
-            dbc.Row(
-                [dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"), dbc.Col(results, xs=12, lg=8, xxl=9)],
-                className="g-3",
-            ),
+            components.form_and_results(form, results),
         ],
         className="spl-page-stocks",
     )
@@ -231,7 +213,7 @@ def metrics_table(metrics: Mapping[str, Sequence[Any]] | None) -> Any:
     header = html.Thead(
         html.Tr(
             [html.Th("Symbol")]
-            + [html.Th(view.METRIC_TITLES[k], className="text-end") for k in view.METRIC_COLUMNS]
+            + [html.Th(components.METRIC_TITLES[k], className="text-end") for k in view.METRIC_COLUMNS]
         )
     )
     body = html.Tbody(

@@ -8,6 +8,7 @@ so every worker and host serves a repeat from the cache. Every function raises
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -26,15 +27,10 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
-def cancel_check() -> CancelFn:
-    """The ``should_cancel`` of a background-callback job: True once its Cancel was pressed.
-
-    Call it in the job process (a job is its process); a stale flag of an earlier job
-    that had the same process id is dropped first (``dashapp.jobs``).
-    """
-    background = get_state().background
-    background.forget_cancel()
-    return background.cancel_requested
+def cancellable() -> contextlib.AbstractContextManager[CancelFn]:
+    """``with cancellable() as should_cancel:`` in a background-callback job: the job's Cancel
+    then sets ``should_cancel()``, which the engine polls (``dashapp.jobs``)."""
+    return get_state().background.cancellable()
 
 
 def executor(n_items: int | None = None) -> engine.Executor:

@@ -30,6 +30,49 @@ def info_alert(message: str, *, color: str = "success") -> dbc.Alert:
     return dbc.Alert(str(message), color=color, className="spl-info mb-3")
 
 
+def title_bar(
+    title: str, *controls: Any, title_class: str = "me-auto mb-0", class_name: str = ""
+) -> html.Div:
+    """A heading on the left, ``controls`` (buttons) on the right."""
+    return html.Div(
+        [html.H5(title, className=title_class), *controls],
+        className=class_name or "d-flex align-items-center mb-2",
+    )
+
+
+def download_button(label: str, ident: str) -> dbc.Button:
+    """A "<label> CSV" button, disabled until a run has something to download."""
+    return dbc.Button(f"{label} CSV", id=ident, color="secondary", outline=True, size="sm", disabled=True)
+
+
+def form_and_results(form: Any, results: Any) -> dbc.Row:
+    """The pages' two columns: the form card on the left (on top when narrow), the results."""
+    return dbc.Row(
+        [dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"), dbc.Col(results, xs=12, lg=8, xxl=9)],
+        className="g-3",
+    )
+
+
+# Display titles of the engine's metrics (cards, tables), in a table of (metric, title).
+METRIC_TITLES: Mapping[str, str] = dict(
+    (
+        ("total_return", "Total return"),
+        ("cagr", "CAGR"),
+        ("annual_volatility", "Volatility (annual)"),
+        ("sharpe", "Sharpe ratio"),
+        ("sortino", "Sortino ratio"),
+        ("max_drawdown", "Max drawdown"),
+        ("calmar", "Calmar ratio"),
+        ("beta", "Beta"),
+        ("alpha", "Alpha (annual)"),
+        ("information_ratio", "Information ratio"),
+        ("tracking_error", "Tracking error"),
+        ("hit_rate", "Hit rate"),
+        ("avg_turnover", "Average turnover"),
+    )
+)
+
+
 def link_notes(messages: Sequence[str]) -> dbc.Alert | None:
     """A yellow alert listing the settings of a link that were ignored, or None."""
     if not messages:

@@ -11,15 +11,15 @@ import pandas as pd
 import engine
 from dashapp.ui import components, csv_export, url_state
 
-# (metric, card title) in the order the cards are shown; the format follows the metric's unit.
-HEADLINE_METRICS: tuple[tuple[str, str], ...] = (
-    ("total_return", "Total return"),
-    ("cagr", "CAGR"),
-    ("sharpe", "Sharpe ratio"),
-    ("sortino", "Sortino ratio"),
-    ("max_drawdown", "Max drawdown"),
-    ("annual_volatility", "Volatility (annual)"),
-    ("information_ratio", "Information ratio"),
+# The metrics on the cards, in order; titles and formats follow the metric (ui.components).
+HEADLINE_METRICS: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "annual_volatility",
+    "information_ratio",
 )
 DOWNLOADS = ("returns", "holdings", "metrics")
 MAX_FAILED_SHOWN = 15
@@ -39,12 +39,12 @@ def headline_cards(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     bench = result.get("benchmark_metrics") or {}
     return [
         {
-            "title": title,
+            "title": components.METRIC_TITLES[key],
             "value": metrics.get(key),
             "benchmark_value": bench.get(key),
             "fmt": components.metric_format(key),
         }
-        for key, title in HEADLINE_METRICS
+        for key in HEADLINE_METRICS
     ]
 
 

@@ -11,13 +11,7 @@ import engine
 from dashapp.ui import components, csv_export, forms
 
 DEFAULT_SYMBOL_COUNT = 4
-# Column titles of the metrics table; the columns are the engine's (``STOCK_METRIC_COLUMNS``).
-METRIC_TITLES: Mapping[str, str] = {
-    "total_return": "Total return",
-    "annual_volatility": "Volatility (annual)",
-    "sharpe": "Sharpe ratio",
-    "max_drawdown": "Max drawdown",
-}
+# The metrics table's columns are the engine's (``STOCK_METRIC_COLUMNS``).
 METRIC_COLUMNS: tuple[str, ...] = tuple(c for c in engine.STOCK_METRIC_COLUMNS if c != "symbol")
 
 

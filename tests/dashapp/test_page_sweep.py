@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from urllib.parse import parse_qs
@@ -63,8 +64,13 @@ class FakeServices:
             "grid": dict(grid),
         }
 
-    def cancel_check(self):
-        return self.cancelled
+    @contextlib.contextmanager
+    def cancellable(self):
+        self.listening = True
+        try:
+            yield self.cancelled
+        finally:
+            self.listening = False
 
 
 @pytest.fixture
@@ -217,12 +223,12 @@ def test_cancel_reaches_the_engine_path(page, fake: FakeServices) -> None:
     seen = []
 
     def sweep(source, base_params, grid, on_progress, should_cancel):
-        seen.append(should_cancel)
+        seen.append((should_cancel, fake.listening))
         raise engine.Cancelled("cancelled after 1 of 2 configurations")
 
     fake.sweep = sweep
     stored, message, search = _run(page, _grid(top_n="3,5"))
-    assert seen == [fake.cancelled]
+    assert seen == [(fake.cancelled, True)] and fake.listening is False
     assert stored is None and search is no_update and "Sweep cancelled" in _text(message)
 
 
