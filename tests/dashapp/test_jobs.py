@@ -9,8 +9,10 @@ test depends on timing: a job that obeys is given a minute it never needs.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -129,3 +131,77 @@ def test_a_cancelled_sweep_stops_in_the_engine_and_caches_nothing(app: Any) -> N
     assert polls  # the engine asked
     out = services.sweep(None, {}, {"top_n": [2, 3, 4]}, None, lambda: False)
     assert out["n_runs"] == 3 and out["n_failed"] == 0
+
+
+def _wait_for(check: Any, what: str, limit_s: float = 120.0) -> Any:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {limit_s:.0f} s")
+
+
+def test_cancel_button_over_http_stops_the_sweep_in_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path as the browser drives it: Run starts the background job (a forked
+    process), Cancel's request (``cancelJob``) reaches ``terminate_job``, the engine's
+    ``should_cancel`` turns True, and the job ends with the page's "cancelled" message
+    instead of being killed. The engine's sweep is replaced (in the forked job too) by
+    one that waits for the cancel, so nothing depends on how fast a sweep runs."""
+    import urllib.parse
+
+    from werkzeug.serving import make_server
+
+    from tests.support.dash_http import DashClient
+
+    def sweep_until_cancelled(data: Any, grid: Any, *, should_cancel: Any, **_: Any) -> Any:
+        while not should_cancel():
+            time.sleep(0.01)
+        raise engine.Cancelled("cancelled after 0 of 2 configurations")
+
+    monkeypatch.setattr(engine, "run_sweep", sweep_until_cancelled)
+    monkeypatch.setattr(jobs, "CANCEL_GRACE_S", 120.0)  # a killed job would give no answer below
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    background = state_of(app.server).background
+    job_pid: int | None = None
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = DashClient.over_http(f"http://127.0.0.1:{server.server_port}")
+        client.open_page("/sweep")
+        run = client.dependency("sweep-result.data")
+        body = client.body(
+            run, "sweep-run.n_clicks", {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": "3,5"}
+        )
+        end = f"?endId={urllib.parse.quote(client.end_id)}"
+        status, started = client.post(body, end)
+        assert status in (200, 202) and "job" in started, started
+        job = started["job"]
+        job_pid = int(job.split("~")[0])
+        _wait_for(
+            lambda: any(str(k).startswith("spl-listening:") for k in background.handle.iterkeys()),
+            "the job listening for Cancel",
+        )
+        cancel = client.dependency("sweep-cancel.id")
+        cancel_body = client.body(cancel, "sweep-cancel.n_clicks", {"sweep-cancel.n_clicks": 1})
+        status, _ = client.post(cancel_body, f"{end}&cancelJob={urllib.parse.quote(job)}")
+        assert status in (200, 204)
+        handles = f"{end}&cacheKey={urllib.parse.quote(started['cacheKey'])}&job={urllib.parse.quote(job)}"
+
+        def answer() -> Any:
+            status, polled = client.post(body, handles)
+            return polled["response"] if status == 200 and "response" in polled else None
+
+        response = _wait_for(answer, "the cancelled job's answer")
+        assert "Sweep cancelled" in json.dumps(response["sweep-message"])
+        assert response["sweep-result"]["data"] is None
+    finally:
+        if job_pid is not None and _alive(job_pid):  # never leave a job behind, whatever failed
+            monkeypatch.setattr(jobs, "CANCEL_GRACE_S", 0.0)
+            background.terminate_job(job_pid)
+        server.shutdown()
+        thread.join(30)
