@@ -143,6 +143,13 @@ def _wait_for(check: Any, what: str, limit_s: float = 120.0) -> Any:
     raise AssertionError(f"{what} did not happen within {limit_s:.0f} s")
 
 
+def _dependency(client: Any, output: str) -> Any:
+    """The callback writing ``output`` (listed once per app this test process built: all the same)."""
+    matches = [d for d in client.dependencies if output in d["output"]]
+    assert matches and all(d["output"] == matches[0]["output"] for d in matches), output
+    return matches[0]
+
+
 def test_cancel_button_over_http_stops_the_sweep_in_the_engine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,7 +180,7 @@ def test_cancel_button_over_http_stops_the_sweep_in_the_engine(
     try:
         client = DashClient.over_http(f"http://127.0.0.1:{server.server_port}")
         client.open_page("/sweep")
-        run = client.dependency("sweep-result.data")
+        run = _dependency(client, "sweep-result.data")
         body = client.body(
             run, "sweep-run.n_clicks", {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": "3,5"}
         )
@@ -186,7 +193,7 @@ def test_cancel_button_over_http_stops_the_sweep_in_the_engine(
             lambda: any(str(k).startswith("spl-listening:") for k in background.handle.iterkeys()),
             "the job listening for Cancel",
         )
-        cancel = client.dependency("sweep-cancel.id")
+        cancel = _dependency(client, "sweep-cancel.id")
         cancel_body = client.body(cancel, "sweep-cancel.n_clicks", {"sweep-cancel.n_clicks": 1})
         status, _ = client.post(cancel_body, f"{end}&cancelJob={urllib.parse.quote(job)}")
         assert status in (200, 204)
