@@ -173,9 +173,7 @@ def validate_form(fields: Mapping[str, Any]) -> dict[str, Any]:
     state={"fields": forms.field_inputs(ids.PREFIX, State), "store": State(shell.SESSION_SOURCE, "data")},
     prevent_initial_call="initial_duplicate",
 )
-def run_backtest(
-    n_clicks: int | None, autorun: bool | None, fields: Mapping[str, Any], store: Any
-) -> dict[str, Any]:
+def run_backtest(n_clicks: int | None, autorun: bool | None, fields: Mapping[str, Any], store: Any) -> Any:
     """Run button (or a link with parameters) -> results section, run state and URL."""
     if not n_clicks and not autorun:
         return no_update

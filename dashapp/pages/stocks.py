@@ -178,7 +178,7 @@ def run_stocks(
     start: Any,
     end: Any,
     store: Any,
-) -> dict[str, Any]:
+) -> Any:
     if not n_clicks and not autorun:
         return no_update
     try:

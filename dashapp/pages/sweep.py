@@ -110,7 +110,7 @@ def run_sweep(
     grid: Mapping[str, Any],
     heatmap: Mapping[str, Any],
     store: Any,
-) -> dict[str, Any]:
+) -> Any:
     """Run button (or a link with a grid) -> plain sweep result in the Store, message, URL."""
     if not n_clicks and not autorun:
         return no_update

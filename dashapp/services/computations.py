@@ -39,7 +39,8 @@ def executor(n_items: int | None = None) -> engine.Executor:
     Created per job (cheap: nothing connects until it runs); the engine joins the Ray
     cluster once per process, so this also works in a forked background-callback process.
     """
-    return engine.get_executor(get_state().config.ENGINE_EXECUTOR, n_items=n_items)
+    mode = get_state().config.ENGINE_EXECUTOR  # one of engine.EXECUTOR_MODES (checked by AppConfig)
+    return engine.get_executor(mode, n_items=n_items)  # type: ignore[arg-type]
 
 
 def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
