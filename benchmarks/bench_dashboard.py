@@ -172,7 +172,8 @@ def response_bytes(app: Any) -> tuple[int, int]:
 
 def figure_sizes(app: Any) -> list[tuple[str, str, int]]:
     """(figure, variant, bytes) rows; the largest figure gets every variant."""
-    from dashapp import figures, services
+    from dashapp import services
+    from dashapp.ui import figures
 
     with app.server.app_context():
         result = services.backtest(None, {})

@@ -1,9 +1,10 @@
 """The Sentiment Portfolio Lab dashboard (Dash on Flask), built by ``create_app``.
 
-``create_app`` is a Flask-style application factory: every piece of state (configuration,
-caches, the loaded-data LRU, the engine executor) hangs off the Flask server
-(``server.extensions``), so tests can build as many apps as they like with temporary
-directories, and gunicorn imports ``dashapp.wsgi:application``.
+``create_app`` is a Flask-style application factory: the app's state (configuration,
+caches, the per-worker LRUs, the background-job manager) is one ``dashapp.state.AppState``
+installed on the Flask server with ``state.init_app`` and read with ``state.get_state()``,
+so tests can build as many apps as they like with temporary directories, and gunicorn
+imports ``dashapp.wsgi:application``.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from typing import Any
 
 import dash
 import diskcache
-from dash import DiskcacheManager
 
-from .cache import init_caches
+from .cache import make_cache
 from .config import AppConfig
+from .jobs import CooperativeDiskcacheManager
 from .layout import build_layout, register_callbacks
 from .request_guard import install_request_guard
 from .routes import register_routes
 from .security import install_security
-from .services import MARKET_DATA_LRU_SIZE, VIEW_LRU_SIZE, BoundedLRU, MarketDataLRU
+from .state import AppState, init_app
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
@@ -40,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     settings = AppConfig.load(overrides=config)
     cache_dir = settings.cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    background = DiskcacheManager(diskcache.Cache(str(cache_dir / "background")))
+    background = CooperativeDiskcacheManager(diskcache.Cache(str(cache_dir / "background")))
 
     # A fresh context: Dash's ``get_app()`` prefers a context variable that an earlier app's
     # request may have left set in this thread, and ``register_page(redirect_from=...)``
@@ -48,11 +49,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     app = contextvars.copy_context().run(_new_dash, settings, background)
     server = app.server
     server.config.update(SECRET_KEY=settings.SECRET_KEY, DEBUG=settings.DEBUG)
-    server.extensions["spl_config"] = settings
-    server.extensions["spl_market_data"] = MarketDataLRU()
-    server.extensions["spl_views"] = BoundedLRU(VIEW_LRU_SIZE)
-    server.extensions["spl_prepared"] = BoundedLRU(MARKET_DATA_LRU_SIZE)
-    init_caches(server, settings)
+    results = make_cache(server, settings, "results", timeout=settings.CACHE_DEFAULT_TIMEOUT, threshold=5000)
+    uploads = make_cache(server, settings, "uploads", timeout=settings.UPLOAD_TIMEOUT, threshold=500)
+    init_app(server, AppState(config=settings, results=results, uploads=uploads, background=background))
     install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
     install_request_guard(app)
     register_routes(server)
@@ -87,7 +86,7 @@ def finish_setup(app: dash.Dash) -> None:
         )
 
 
-def _new_dash(settings: AppConfig, background: DiskcacheManager) -> dash.Dash:
+def _new_dash(settings: AppConfig, background: CooperativeDiskcacheManager) -> dash.Dash:
     from dash import _get_app
 
     _get_app.app_context.set(None)  # only inside the copied context: get_app() falls back to the new app

@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,17 +137,9 @@ class SafeCache:
             return None
 
 
-def init_caches(server: Flask, config: AppConfig) -> dict[str, SafeCache]:
-    """Create the ``results`` and ``uploads`` caches and register them on ``server``."""
-    caches = {
-        "results": _make_cache(server, config, "results", config.CACHE_DEFAULT_TIMEOUT, threshold=5000),
-        "uploads": _make_cache(server, config, "uploads", config.UPLOAD_TIMEOUT, threshold=500),
-    }
-    server.extensions["spl_caches"] = caches
-    return caches
-
-
-def _make_cache(server: Flask, config: AppConfig, name: str, timeout: int, *, threshold: int) -> SafeCache:
+def make_cache(server: Flask, config: AppConfig, name: str, *, timeout: int, threshold: int) -> SafeCache:
+    """The ``name`` namespace of the configured backend on ``server``: entries expire after
+    ``timeout`` seconds; a file-system or in-memory cache keeps at most ``threshold``."""
     settings: dict[str, Any] = {
         "CACHE_TYPE": config.CACHE_TYPE,
         "CACHE_DEFAULT_TIMEOUT": timeout,
@@ -173,10 +164,6 @@ def _make_cache(server: Flask, config: AppConfig, name: str, timeout: int, *, th
     cache.init_app(server, config=settings)
     backend = server.extensions["cache"][cache]
     return SafeCache(backend, name=name, backend_name=config.CACHE_TYPE, location=location)
-
-
-def caches_of(server: Flask) -> Mapping[str, SafeCache]:
-    return server.extensions["spl_caches"]
 
 
 def _redact(url: str) -> str:

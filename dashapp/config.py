@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DATA_SOURCES = ("demo", "files", "yahoo")
+from engine import DATA_SOURCES, EXECUTOR_MODES
+
 CACHE_TYPES = ("FileSystemCache", "RedisCache", "NullCache", "SimpleCache")
-EXECUTORS = ("auto", "serial", "ray")
 MIB = 1024 * 1024
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -62,9 +62,9 @@ class AppConfig:
             raise ConfigError(f"CACHE_TYPE must be one of {', '.join(CACHE_TYPES)}; got {self.CACHE_TYPE!r}")
         if self.CACHE_TYPE == "RedisCache" and not self.CACHE_REDIS_URL:
             raise ConfigError("CACHE_TYPE=RedisCache needs CACHE_REDIS_URL (redis://host:6379/0)")
-        if self.ENGINE_EXECUTOR not in EXECUTORS:
+        if self.ENGINE_EXECUTOR not in EXECUTOR_MODES:
             raise ConfigError(
-                f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTORS)}; got {self.ENGINE_EXECUTOR!r}"
+                f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTOR_MODES)}; got {self.ENGINE_EXECUTOR!r}"
             )
         for name, low in (
             ("DEMO_SEED", 0),

@@ -11,13 +11,15 @@ from dash import Input, Output, State, dcc, html
 
 import engine
 
-from . import components, services
+from . import services
+from .pages.ids import shell
+from .ui import components
 
 log = logging.getLogger(__name__)
 
-SESSION_SOURCE = "session-source"  # dcc.Store id: the session's data source (see services)
-NAVBAR_TOGGLER = "navbar-toggler"
-NAVBAR_COLLAPSE = "navbar-collapse"
+SESSION_SOURCE = shell.SESSION_SOURCE
+NAVBAR_TOGGLER = shell.NAVBAR_TOGGLER
+NAVBAR_COLLAPSE = shell.NAVBAR_COLLAPSE
 # Navbar order; pages that are not registered (yet) are simply not shown.
 NAV_ORDER = ("Backtest", "Sweep", "Stocks", "Data", "Status")
 
@@ -29,7 +31,7 @@ def nav_links() -> list[dbc.NavItem]:
     return [
         dbc.NavItem(
             dbc.NavLink(
-                page["name"], href=page["relative_path"], active="exact", id=f"nav-{page['name'].lower()}"
+                page["name"], href=page["relative_path"], active="exact", id=shell.nav_link(page["name"])
             )
         )
         for page in pages
@@ -71,12 +73,14 @@ def build_layout() -> html.Div:
     )
     return html.Div(
         [
-            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Location(id=shell.URL, refresh="callback-nav"),
             dcc.Store(id=SESSION_SOURCE, storage_type="session"),
             navbar,
             dbc.Container(
                 [
-                    html.Div(id="source-badge", className="spl-source-bar mb-3", **{"aria-live": "polite"}),
+                    html.Div(
+                        id=shell.SOURCE_BADGE, className="spl-source-bar mb-3", **{"aria-live": "polite"}
+                    ),
                     dash.page_container,
                 ],
                 fluid=True,
@@ -99,7 +103,7 @@ def render_badge(store: Any) -> Any:
 
 def register_callbacks(app: dash.Dash) -> None:
     """Shell callbacks are bound to this app (pages use the global ``dash.callback``)."""
-    app.callback(Output("source-badge", "children"), Input(SESSION_SOURCE, "data"))(render_badge)
+    app.callback(Output(shell.SOURCE_BADGE, "children"), Input(SESSION_SOURCE, "data"))(render_badge)
     app.callback(
         Output(NAVBAR_COLLAPSE, "is_open"),
         Input(NAVBAR_TOGGLER, "n_clicks"),

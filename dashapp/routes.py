@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify
 
 import engine
 
-from .cache import caches_of
+from .state import state_of
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,13 @@ def _outcome(name: str, future: concurrent.futures.Future[dict[str, Any]]) -> di
 
 
 def _check_cache(server: Flask) -> dict[str, Any]:
-    cache = caches_of(server)["results"]
+    cache = state_of(server).results
     cache.round_trip()
     return {"status": "ok", "detail": cache.backend_name}
 
 
 def _check_ray(server: Flask) -> dict[str, Any]:
-    mode = server.extensions["spl_config"].ENGINE_EXECUTOR
+    mode = state_of(server).config.ENGINE_EXECUTOR
     if mode == "serial":
         return {"status": "ok", "detail": "not used (ENGINE_EXECUTOR=serial)"}
     status = engine.cluster_status()

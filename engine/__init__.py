@@ -7,7 +7,13 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are privat
 from __future__ import annotations
 
 from engine._version import __version__
-from engine.analytics.metrics import METRIC_NAMES, compute_metrics, drawdown_info
+from engine.analytics.metrics import (
+    METRIC_NAMES,
+    PERCENT_METRICS,
+    TRADING_DAYS,
+    compute_metrics,
+    drawdown_info,
+)
 from engine.analytics.pbo import (
     SELECTION_METRICS,
     PBOResult,
@@ -16,7 +22,13 @@ from engine.analytics.pbo import (
     probability_of_backtest_overfitting,
 )
 from engine.analytics.statistics import deflated_sharpe_ratio, expected_max_sharpe, probabilistic_sharpe_ratio
-from engine.analytics.stocks import StockAnalysis, analyze_stocks
+from engine.analytics.stocks import (
+    MAX_STOCKS,
+    STOCK_METRIC_COLUMNS,
+    StockAnalysis,
+    analyze_stocks,
+    parse_symbols,
+)
 from engine.backtest.core import (
     PreparedData,
     backtest_metrics,
@@ -29,7 +41,7 @@ from engine.backtest.core import (
 from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
-from engine.data.providers import DataProvider, load_market_data, provider_from_env
+from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
 from engine.data.types import (
     COUNT_COLUMNS,
     SENTIMENT_COLUMNS,
@@ -50,6 +62,7 @@ from engine.errors import (
     ParameterError,
 )
 from engine.execution.cluster import (
+    EXECUTOR_MODES,
     ClusterStatus,
     RayExecutor,
     cluster_status,
@@ -59,7 +72,8 @@ from engine.execution.cluster import (
 from engine.jobs import Executor, SerialExecutor
 from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
 from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
-from engine.research.sweep import SweepResult, parse_grid, run_sweep
+from engine.research.sweep import DEFAULT_MAX_CONFIGS as MAX_SWEEP_CONFIGS
+from engine.research.sweep import SweepResult, check_grid, grid_size, parse_grid, run_sweep
 from engine.research.walk_forward import (
     SweepValidation,
     WalkForwardResult,
@@ -83,86 +97,96 @@ from engine.strategy.weights import compute_weights
 __all__ = [
     "AGGREGATIONS",
     "COUNT_COLUMNS",
+    "DATA_SOURCES",
+    "EXECUTOR_MODES",
+    "MAX_STOCKS",
+    "MAX_SWEEP_CONFIGS",
     "METRIC_NAMES",
     "PARAM_NAMES",
+    "PERCENT_METRICS",
     "REBALANCES",
+    # Signal analysis, walk-forward validation, probability of backtest overfitting
+    "SELECTION_METRICS",
     "SENTIMENT_COLUMNS",
     "SIGNALS",
     "SIGNAL_TRANSFORMS",
+    "STOCK_METRIC_COLUMNS",
+    "TRADING_DAYS",
     "WEIGHTINGS",
     "BacktestResult",
     "Cancelled",
-    "ClusterUnavailableError",
-    "DataUnavailableError",
-    "DataValidationError",
-    "DroppedRows",
-    "EngineError",
-    "Manifest",
-    "MarketData",
-    "ParameterError",
-    "SourceInfo",
-    "StrategyParams",
-    "ValidationReport",
-    "__version__",
-    "fingerprint_frames",
-    "is_ticker",
-    "result_from_plain",
-    "result_to_plain",
-    # Executors
-    "Executor",
-    "SerialExecutor",
-    # Data layer
-    "DataProvider",
-    "DemoProvider",
-    "FileProvider",
-    "YahooProvider",
-    "PathOrBytes",
-    "load_market_data",
-    "load_prices_file",
-    "load_sentiment_csv",
-    "provider_from_env",
-    # Strategy, backtest, metrics, stocks
-    "PreparedData",
-    "StockAnalysis",
-    "analyze_stocks",
-    "backtest_metrics",
-    "compute_metrics",
-    "compute_weights",
-    "drawdown_info",
-    "eligible_symbols_by_period",
-    "prepare",
-    "run_backtest",
-    "run_prepared",
-    "selection_returns",
-    "signal_table",
     # Ray, sweeps, robustness
     "ClusterStatus",
+    "ClusterUnavailableError",
     "ConfidenceInterval",
+    # Data layer
+    "DataProvider",
+    "DataUnavailableError",
+    "DataValidationError",
+    "DemoProvider",
+    "DroppedRows",
+    "EngineError",
+    # Executors
+    "Executor",
+    "FileProvider",
+    "Manifest",
+    "MarketData",
+    "PBOResult",
+    "PBOSettings",
+    "ParameterError",
+    "PathOrBytes",
+    # Strategy, backtest, metrics, stocks
+    "PreparedData",
     "RandomBaseline",
     "RayExecutor",
     "RobustnessReport",
-    "SweepResult",
-    "cluster_status",
-    "deflated_sharpe_ratio",
-    "expected_max_sharpe",
-    "get_executor",
-    "parse_grid",
-    "probabilistic_sharpe_ratio",
-    "robustness_report",
-    "run_sweep",
-    "shutdown_embedded_cluster",
-    # Signal analysis, walk-forward validation, probability of backtest overfitting
-    "SELECTION_METRICS",
-    "PBOResult",
-    "PBOSettings",
+    "SerialExecutor",
     "SignalAnalysis",
     "SignalAnalysisSettings",
+    "SourceInfo",
+    "StockAnalysis",
+    "StrategyParams",
+    "SweepResult",
     "SweepValidation",
+    "ValidationReport",
     "WalkForwardResult",
     "WalkForwardSettings",
+    "YahooProvider",
+    "__version__",
     "analyze_signal",
+    "analyze_stocks",
+    "backtest_metrics",
+    "check_grid",
+    "cluster_status",
     "column_metric",
+    "compute_metrics",
+    "compute_weights",
+    "deflated_sharpe_ratio",
+    "drawdown_info",
+    "eligible_symbols_by_period",
+    "expected_max_sharpe",
+    "fingerprint_frames",
+    "get_executor",
+    "grid_size",
+    "is_ticker",
+    "load_market_data",
+    "load_prices_file",
+    "load_sentiment_csv",
+    "parse_grid",
+    "parse_symbols",
+    "prepare",
+    "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
+    "provider_from_env",
+    "result_from_plain",
+    "result_to_plain",
+    "robustness_report",
+    "run_backtest",
+    "run_prepared",
+    "run_sweep",
+    "selection_returns",
+    "shutdown_embedded_cluster",
+    "signal_table",
     "validate_sweep",
     "walk_forward",
 ]

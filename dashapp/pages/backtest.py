@@ -9,6 +9,7 @@ parameters on the same data give the same (cached) result, so a link reproduces 
 Only ``{"source", "params"}`` of the shown run is kept in the browser (``backtest-run``
 Store); downloads and the robustness check ask ``services`` again, which answers from
 its cache, so no result or figure is ever held in a module global or in the page.
+What each block shows is computed by ``dashapp.views.backtest``.
 """
 
 from __future__ import annotations
@@ -20,20 +21,21 @@ from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 import plotly.io.json
 from dash import Input, Output, State, callback, dcc, html, no_update, register_page
 
 import engine
-from dashapp import components, csv_export, figures, forms, services, url_state
-from dashapp.store_shapes import BACKTEST_RUN, read_store
+from dashapp import services
+from dashapp.pages.ids import backtest as ids
+from dashapp.pages.ids import shell
+from dashapp.ui import components, figures, forms, url_state
+from dashapp.ui.store_shapes import BACKTEST_RUN, read_store
+from dashapp.views import backtest as view
 
 log = logging.getLogger(__name__)
 
 register_page(__name__, path="/", name="Backtest", title="Backtest · Sentiment Portfolio Lab", order=1)
 
-PREFIX = "backtest"
-SESSION_SOURCE = "session-source"
 GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType(
     {
         "displaylogo": False,
@@ -41,23 +43,9 @@ GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType(
         "modeBarButtonsToRemove": ("select2d", "lasso2d", "autoScale2d"),
     }
 )
-# (metric, card title, format) in the order the cards are shown.
-HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("total_return", "Total return", "pct"),
-    ("cagr", "CAGR", "pct"),
-    ("sharpe", "Sharpe ratio", "ratio"),
-    ("sortino", "Sortino ratio", "ratio"),
-    ("max_drawdown", "Max drawdown", "pct"),
-    ("annual_volatility", "Volatility (annual)", "pct"),
-    ("information_ratio", "Information ratio", "ratio"),
-)
-DOWNLOADS = ("returns", "holdings", "metrics")
+DOWNLOADS = view.DOWNLOADS
 VIEW_VERSION = "1"  # bump when results_section's output changes: cached views are keyed by it
 EMPTY_HINT = "Set the parameters on the left and press Run backtest."
-
-
-def _field_inputs(kind: type) -> list[Any]:
-    return [kind(forms.field_id(PREFIX, name), "value") for name in forms.FIELD_NAMES]
 
 
 # ----------------------------------------------------------------- layout
@@ -65,31 +53,17 @@ def _field_inputs(kind: type) -> list[Any]:
 
 def layout(**query: Any) -> html.Div:
     params, messages = url_state.read_query(query)
-    link_notes = (
-        dbc.Alert(
-            [
-                html.Strong("Some settings in the link were ignored"),
-                html.Ul([html.Li(m) for m in messages], className="mb-0"),
-            ],
-            color="warning",
-            className="small",
-        )
-        if messages
-        else None
-    )
     form = dbc.Card(
         dbc.CardBody(
             [
-                html.Div(
-                    [
-                        html.H5("Strategy", className="card-title me-auto mb-0"),
-                        dbc.Button("Run backtest", id=f"{PREFIX}-run", color="primary", size="sm"),
-                    ],
-                    className="d-flex align-items-center mb-2",
+                components.title_bar(
+                    "Strategy",
+                    dbc.Button("Run backtest", id=ids.RUN, color="primary", size="sm"),
+                    title_class="card-title me-auto mb-0",
                 ),
-                html.Div(id=f"{PREFIX}-form-status", className="small text-danger", role="status"),
-                link_notes,
-                forms.strategy_form(PREFIX, params),
+                html.Div(id=ids.FORM_STATUS, className="small text-danger", role="status"),
+                components.link_notes(messages),
+                forms.strategy_form(ids.PREFIX, params),
             ]
         ),
         className="spl-form-card shadow-sm",
@@ -98,17 +72,7 @@ def layout(**query: Any) -> html.Div:
         [
             html.H5("Results", className="me-auto mb-0"),
             dbc.ButtonGroup(
-                [
-                    dbc.Button(
-                        f"{label} CSV",
-                        id=f"{PREFIX}-download-{label}-button",
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        disabled=True,
-                    )
-                    for label in DOWNLOADS
-                ],
+                [components.download_button(label, ids.download_button(label)) for label in DOWNLOADS],
                 size="sm",
             ),
         ],
@@ -122,7 +86,7 @@ def layout(**query: Any) -> html.Div:
                         html.H5("Robustness", className="me-auto mb-0"),
                         dbc.Button(
                             "Run robustness checks",
-                            id=f"{PREFIX}-robustness-run",
+                            id=ids.ROBUSTNESS_RUN,
                             color="secondary",
                             size="sm",
                             disabled=True,
@@ -135,36 +99,28 @@ def layout(**query: Any) -> html.Div:
                     "strategy ranks among random portfolios drawn from the same eligible symbols.",
                     className="small text-muted",
                 ),
-                dcc.Loading(html.Div(id=f"{PREFIX}-robustness"), type="default"),
+                dcc.Loading(html.Div(id=ids.ROBUSTNESS), type="default"),
             ]
         ),
         className="mt-3 shadow-sm",
     )
     return html.Div(
         [
-            dcc.Location(id=f"{PREFIX}-location", refresh=False),
-            dcc.Store(id=f"{PREFIX}-autorun", data=bool(params)),
-            dcc.Store(id=f"{PREFIX}-run-state"),
-            *[dcc.Download(id=f"{PREFIX}-download-{label}") for label in DOWNLOADS],
-            dbc.Row(
+            dcc.Location(id=ids.LOCATION, refresh=False),
+            dcc.Store(id=ids.AUTORUN, data=bool(params)),
+            dcc.Store(id=ids.RUN_STATE),
+            *[dcc.Download(id=ids.download(label)) for label in DOWNLOADS],
+            components.form_and_results(
+                form,
                 [
-                    dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
-                    dbc.Col(
-                        [
-                            results_header,
-                            dcc.Loading(
-                                html.Div(html.P(EMPTY_HINT, className="text-muted"), id=f"{PREFIX}-results"),
-                                type="default",
-                                delay_show=150,
-                            ),
-                            robustness,
-                        ],
-                        xs=12,
-                        lg=8,
-                        xxl=9,
+                    results_header,
+                    dcc.Loading(
+                        html.Div(html.P(EMPTY_HINT, className="text-muted"), id=ids.RESULTS),
+                        type="default",
+                        delay_show=150,
                     ),
+                    robustness,
                 ],
-                className="g-3",
             ),
         ],
         className="spl-page-backtest",
@@ -187,68 +143,70 @@ register_page(
 
 
 @callback(
-    [Output(forms.field_id(PREFIX, n), "invalid") for n in forms.FIELD_NAMES]
-    + [Output(forms.feedback_id(PREFIX, n), "children") for n in forms.FIELD_NAMES]
-    + [Output(f"{PREFIX}-run", "disabled"), Output(f"{PREFIX}-form-status", "children")],
-    _field_inputs(Input),
+    output={
+        **forms.field_outputs(ids.PREFIX),
+        "run_disabled": Output(ids.RUN, "disabled"),
+        "status": Output(ids.FORM_STATUS, "children"),
+    },
+    inputs={"fields": forms.field_inputs(ids.PREFIX, Input)},
 )
-def validate_form(*values: Any) -> list[Any]:
-    errors = forms.field_errors(forms.form_mapping(values))
+def validate_form(fields: Mapping[str, Any]) -> dict[str, Any]:
+    errors = forms.field_errors(fields)
     bad = [name for name in forms.FIELD_NAMES if errors[name]]
     status = f"Fix {len(bad)} field{'s' if len(bad) > 1 else ''} to run." if bad else ""
-    return (
-        [bool(errors[n]) for n in forms.FIELD_NAMES]
-        + [errors[n] for n in forms.FIELD_NAMES]
-        + [bool(bad), status]
-    )
+    return {**forms.field_flags(errors), "run_disabled": bool(bad), "status": status}
 
 
 # ----------------------------------------------------------------- run
 
 
 @callback(
-    Output(f"{PREFIX}-results", "children"),
-    Output(f"{PREFIX}-run-state", "data"),
-    Output(f"{PREFIX}-location", "search"),
-    *[Output(f"{PREFIX}-download-{label}-button", "disabled") for label in DOWNLOADS],
-    Output(f"{PREFIX}-robustness-run", "disabled"),
-    Output(f"{PREFIX}-robustness", "children", allow_duplicate=True),
-    Input(f"{PREFIX}-run", "n_clicks"),
-    Input(f"{PREFIX}-autorun", "data"),
-    *_field_inputs(State),
-    State(SESSION_SOURCE, "data"),
+    output={
+        "results": Output(ids.RESULTS, "children"),
+        "run_state": Output(ids.RUN_STATE, "data"),
+        "search": Output(ids.LOCATION, "search"),
+        "downloads_disabled": {kind: Output(ids.download_button(kind), "disabled") for kind in DOWNLOADS},
+        "robustness_disabled": Output(ids.ROBUSTNESS_RUN, "disabled"),
+        "robustness": Output(ids.ROBUSTNESS, "children", allow_duplicate=True),
+    },
+    inputs={"n_clicks": Input(ids.RUN, "n_clicks"), "autorun": Input(ids.AUTORUN, "data")},
+    state={"fields": forms.field_inputs(ids.PREFIX, State), "store": State(shell.SESSION_SOURCE, "data")},
     prevent_initial_call="initial_duplicate",
 )
-def run_backtest(n_clicks: int | None, autorun: bool | None, *values: Any) -> tuple[Any, ...]:
+def run_backtest(n_clicks: int | None, autorun: bool | None, fields: Mapping[str, Any], store: Any) -> Any:
     """Run button (or a link with parameters) -> results section, run state and URL."""
-    *fields, store = values
     if not n_clicks and not autorun:
-        return (no_update,) * 8
-    disabled = (True,) * (len(DOWNLOADS) + 1)
+        return no_update
     try:
-        params = forms.parse_params(forms.form_mapping(fields))
+        params = forms.parse_params(fields)
         source = services.resolve_source(store)
         section = services.backtest_view(source, params.to_dict(), render_results, version=VIEW_VERSION)
     except engine.EngineError as exc:
-        return (
-            components.error_alert(str(exc), title="Cannot run this backtest"),
-            None,
-            no_update,
-            *disabled,
-            None,
-        )
+        return _failed(components.error_alert(str(exc), title="Cannot run this backtest"))
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("backtest failed")
-        return (
-            components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
-            None,
-            no_update,
-            *disabled,
-            None,
+        return _failed(
+            components.error_alert("the backtest failed unexpectedly (details are in the server log)")
         )
-    search = "?" + url_state.params_to_query(params.to_dict())
-    state = {"source": source, "params": params.to_dict()}
-    return (section, state, search, *(False,) * (len(DOWNLOADS) + 1), None)
+    return {
+        "results": section,
+        "run_state": {"source": source, "params": params.to_dict()},
+        "search": "?" + url_state.params_to_query(params.to_dict()),
+        "downloads_disabled": dict.fromkeys(DOWNLOADS, False),
+        "robustness_disabled": False,
+        "robustness": None,
+    }
+
+
+def _failed(message: Any) -> dict[str, Any]:
+    return {
+        "results": message,
+        "run_state": None,
+        "search": no_update,
+        "downloads_disabled": dict.fromkeys(DOWNLOADS, True),
+        "robustness_disabled": True,
+        "robustness": None,
+    }
 
 
 def render_results(result: Mapping[str, Any], source: Mapping[str, Any]) -> list[Any]:
@@ -267,103 +225,57 @@ def plain_json(value: Any) -> Any:
 
 
 def _source_notes(source: Mapping[str, Any]) -> list[str]:
-    """Plain-words notes about the data behind the run (failed tickers, dropped rows)."""
     try:
         report = services.source_info(source).get("report") or {}
     except Exception:  # notes are a courtesy; the run itself succeeded
         log.exception("source report unavailable")
         return []
-    notes = []
-    failed = list(report.get("failed_tickers") or [])
-    if failed:
-        shown = ", ".join(failed[:15]) + (f" and {len(failed) - 15} more" if len(failed) > 15 else "")
-        notes.append(f"No prices could be had for {len(failed)} ticker(s), which were left out: {shown}.")
-    for dropped in report.get("dropped") or []:
-        notes.append(f"{dropped.get('count', 0):,} input row(s) were dropped: {dropped.get('reason', '')}.")
-    return notes
+    return view.source_notes(report)
 
 
-# ----------------------------------------------------------------- results (plain data -> components)
+# ----------------------------------------------------------------- results (view -> components)
 
 
 def metric_cards(result: Mapping[str, Any]) -> dbc.Row:
     """Eight cards: the headline metrics, strategy (large) vs benchmark (small)."""
-    metrics = result.get("metrics") or {}
-    bench = result.get("benchmark_metrics") or {}
-    benchmark_name = (result.get("manifest") or {}).get("params", {}).get("benchmark", "Benchmark")
+    benchmark = view.benchmark_name(result)
     cards = [
-        components.metric_card(title, metrics.get(key), bench.get(key), fmt, benchmark_label=benchmark_name)
-        for key, title, fmt in HEADLINE_METRICS
+        components.metric_card(
+            card["title"], card["value"], card["benchmark_value"], card["fmt"], benchmark_label=benchmark
+        )
+        for card in view.headline_cards(result)
     ]
-    beta = components.format_value(metrics.get("beta"), "ratio")
-    alpha = components.format_value(metrics.get("alpha"), "pct")
-    cards.insert(
-        6,
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div("Beta / alpha (annual)", className="spl-metric-title text-muted small"),
-                    html.Div(f"{beta} / {alpha}", className="spl-metric-value fs-4 fw-semibold"),
-                    html.Div(f"against {benchmark_name}", className="spl-metric-benchmark small text-muted"),
-                ],
-                className="p-2",
-            ),
-            className="spl-metric-card h-100",
+    beta_alpha = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div("Beta / alpha (annual)", className="spl-metric-title text-muted small"),
+                html.Div(view.beta_alpha_text(result), className="spl-metric-value fs-4 fw-semibold"),
+                html.Div(f"against {benchmark}", className="spl-metric-benchmark small text-muted"),
+            ],
+            className="p-2",
         ),
+        className="spl-metric-card h-100",
     )
+    cards.insert(6, beta_alpha)
     return dbc.Row(
         [dbc.Col(card, xs=6, md=3, className="mb-2") for card in cards],
         className="g-2 mb-2",
-        id=f"{PREFIX}-metric-cards",
+        id=ids.METRIC_CARDS,
     )
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(
-        id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph"
-    )
-
-
-def run_summary(result: Mapping[str, Any]) -> html.Div:
-    manifest = result.get("manifest") or {}
-    params = manifest.get("params") or {}
-    returns = result.get("returns") or {}
-    dates = returns.get("date") or []
-    span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no trading days"
-    pieces = [
-        (
-            f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
-            f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
-            f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"
-        ),
-        span,
-        f"data: {manifest.get('data_source', '')}"
-        + (
-            " (SYNTHETIC)"
-            if manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
-            else ""
-        ),
-        f"fingerprint {manifest.get('fingerprint', '')}",
-    ]
-    return html.Div(" · ".join(pieces), className="small text-muted mb-2", id=f"{PREFIX}-run-summary")
+    return dcc.Graph(id=ids.graph(name), figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph")
 
 
 def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> list[Any]:
     """Every result block of one backtest, from its plain form."""
     returns = result.get("returns") or {}
-    risk_free = float(((result.get("manifest") or {}).get("params") or {}).get("risk_free") or 0.0)
-    warnings = list(result.get("warnings") or []) + list(notes)
-    universe = result.get("universe_metrics") or {}
     return [
-        run_summary(result),
+        html.Div(view.run_summary_text(result), className="small text-muted mb-2", id=ids.RUN_SUMMARY),
         metric_cards(result),
-        html.Div(
-            "Eligible-universe benchmark: total return "
-            f"{components.format_value(universe.get('total_return'), 'pct')}, "
-            f"Sharpe {components.format_value(universe.get('sharpe'), 'ratio')}.",
-            className="small text-muted mb-2",
-        ),
-        components.warning_list(warnings),
+        html.Div(view.universe_text(result), className="small text-muted mb-2"),
+        components.warning_list(view.warnings(result, notes)),
         _graph("cumulative", figures.cumulative_returns_figure(returns)),
         _graph("drawdown", figures.drawdown_figure(returns, result.get("drawdown"))),
         dbc.Row(
@@ -373,7 +285,7 @@ def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> lis
             ],
             className="g-2",
         ),
-        _graph("rolling", figures.rolling_figure(returns, risk_free=risk_free)),
+        _graph("rolling", figures.rolling_figure(returns, risk_free=view.risk_free(result))),
         _graph("holdings", figures.holdings_figure(result.get("holdings"))),
     ]
 
@@ -381,70 +293,19 @@ def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> lis
 # ----------------------------------------------------------------- downloads
 
 
-def _header(result: Mapping[str, Any], what: str) -> dict[str, Any]:
-    manifest = result.get("manifest") or {}
-    return {
-        "content": what,
-        "data_source": manifest.get("data_source", ""),
-        "synthetic": manifest.get("synthetic", ""),
-        "fingerprint": manifest.get("fingerprint", ""),
-        "engine_version": manifest.get("version", ""),
-        "params": manifest.get("params", {}),
-        "link": "/?" + url_state.params_to_query(manifest.get("params") or {}),
-    }
-
-
-def returns_csv(result: Mapping[str, Any]) -> str:
-    frame = pd.DataFrame(result.get("returns") or {})
-    return csv_export.frame_to_csv(frame, header=_header(result, "daily simple returns (net of costs)"))
-
-
-def holdings_csv(result: Mapping[str, Any]) -> str:
-    frame = pd.DataFrame(result.get("holdings") or {})
-    return csv_export.frame_to_csv(
-        frame, header=_header(result, "holdings per period (target weights at entry)")
-    )
-
-
-def metrics_csv(result: Mapping[str, Any]) -> str:
-    names = list(engine.METRIC_NAMES)
-    frame = pd.DataFrame(
-        {
-            "metric": names,
-            "strategy": [(result.get("metrics") or {}).get(n) for n in names],
-            "benchmark": [(result.get("benchmark_metrics") or {}).get(n) for n in names],
-            "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
-        }
-    )
-    return csv_export.frame_to_csv(
-        frame, header=_header(result, "performance metrics (252-day annualisation)")
-    )
-
-
-_CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
-    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv}
-)
-
-
 def download(kind: str, state: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``dcc.Download`` data for one CSV of the shown run, or None when there is none."""
     state = read_store(state, BACKTEST_RUN, name="backtest-run-state")
     if not state:
         return None
-    result = services.backtest(state.get("source"), state.get("params"))
-    fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
-    return {
-        "content": _CSV_BUILDERS[kind](result),
-        "filename": f"backtest_{kind}_{fingerprint}.csv",
-        "type": "text/csv",
-    }
+    return view.download_data(kind, services.backtest(state["source"], state["params"]))
 
 
 def _register_download(kind: str) -> None:
     @callback(
-        Output(f"{PREFIX}-download-{kind}", "data"),
-        Input(f"{PREFIX}-download-{kind}-button", "n_clicks"),
-        State(f"{PREFIX}-run-state", "data"),
+        Output(ids.download(kind), "data"),
+        Input(ids.download_button(kind), "n_clicks"),
+        State(ids.RUN_STATE, "data"),
         prevent_initial_call=True,
     )
     def _download(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any:
@@ -465,19 +326,19 @@ for _kind in DOWNLOADS:
 
 
 @callback(
-    Output(f"{PREFIX}-robustness", "children"),
-    Input(f"{PREFIX}-robustness-run", "n_clicks"),
-    State(f"{PREFIX}-run-state", "data"),
+    Output(ids.ROBUSTNESS, "children"),
+    Input(ids.ROBUSTNESS_RUN, "n_clicks"),
+    State(ids.RUN_STATE, "data"),
     prevent_initial_call=True,
     background=True,
-    running=[(Output(f"{PREFIX}-robustness-run", "disabled"), True, False)],
+    running=[(Output(ids.ROBUSTNESS_RUN, "disabled"), True, False)],
 )
 def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any:
     state = read_store(state, BACKTEST_RUN, name="backtest-run-state")
     if not n_clicks or not state:
         return no_update
     try:
-        report = services.robustness(state.get("source"), state.get("params"))
+        report = services.robustness(state["source"], state["params"])
     except engine.EngineError as exc:
         return components.error_alert(str(exc), title="Cannot run the robustness checks")
     except Exception:
@@ -488,60 +349,20 @@ def run_robustness(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any
     return robustness_section(report)
 
 
-def _interval(block: Mapping[str, Any] | None, fmt: str) -> str:
-    """``estimate [low, high] (95% CI)`` of an ``engine`` ConfidenceInterval in plain form."""
-    if not isinstance(block, Mapping):
-        return components.MISSING
-    estimate, low, high = (
-        components.format_value(block.get(key), fmt) for key in ("estimate", "low", "high")
-    )
-    text = f"{estimate} [{low}, {high}]"
-    level = block.get("level")
-    if isinstance(level, (int, float)):
-        text += f" ({level:.0%} CI)"
-    return text
-
-
 def robustness_section(report: Mapping[str, Any]) -> html.Div:
     """Bootstrap intervals, random-portfolio rank and its histogram (``engine.RobustnessReport``)."""
     random_block = report.get("random_portfolios") or {}
-    rows = [
-        ("Sharpe ratio (stationary bootstrap)", _interval(report.get("sharpe_ci"), "ratio")),
-        (
-            "Annual excess return over the benchmark (bootstrap)",
-            _interval(report.get("excess_return_ci"), "pct"),
-        ),
-        (
-            "Probabilistic Sharpe ratio (P[true Sharpe > 0])",
-            components.format_value(report.get("probabilistic_sharpe"), "{:.3f}"),
-        ),
-        (
-            "Sharpe percentile among random portfolios",
-            components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
-        ),
-        (
-            "p-value (share of random portfolios with a Sharpe at least as high)",
-            components.format_value(random_block.get("p_value"), "{:.3f}"),
-        ),
-        ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
-    ]
     histogram = figures.distribution_figure(
         random_block.get("sharpes"),
         random_block.get("strategy_sharpe"),
         title="Sharpe ratio of random portfolios (same eligible symbols and dates)",
     )
-    footer = (
-        f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
-        f"{components.format_value(report.get('block_length'), '{:g}')} days, "
-        f"seed {report.get('seed', '')}, "
-        f"executor {report.get('executor', '')}."
-    )
     return html.Div(
         [
-            components.key_value_table(rows, class_name="spl-robustness-table"),
+            components.key_value_table(view.robustness_rows(report), class_name="spl-robustness-table"),
             components.warning_list([str(n) for n in report.get("notes") or []]),
             _graph("robustness", histogram),
-            html.Div(footer, className="small text-muted"),
+            html.Div(view.robustness_footer(report), className="small text-muted"),
         ],
-        id=f"{PREFIX}-robustness-result",
+        id=ids.ROBUSTNESS_RESULT,
     )

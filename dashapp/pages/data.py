@@ -16,7 +16,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update, register_page
 
 import engine
-from dashapp import components, services
+from dashapp import services
+from dashapp.pages.ids import data as ids
+from dashapp.pages.ids import shell
+from dashapp.ui import components
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,10 @@ def layout(**_query: Any) -> html.Div:
                 dbc.CardBody(
                     [
                         html.H5("Active data source for this session"),
-                        dcc.Loading(html.Div(id="data-active"), type="dot"),
+                        dcc.Loading(html.Div(id=ids.ACTIVE), type="dot"),
                         dbc.Button(
                             "Back to default data",
-                            id="data-use-default",
+                            id=ids.USE_DEFAULT,
                             color="secondary",
                             outline=True,
                             size="sm",
@@ -59,29 +62,27 @@ def layout(**_query: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _upload_box(
-                            "data-upload-sentiment", "Sentiment CSV", SENTIMENT_HELP, limit, max_bytes
-                        ),
+                        _upload_box(ids.UPLOAD_SENTIMENT, "Sentiment CSV", SENTIMENT_HELP, limit, max_bytes),
                         md=6,
                     ),
                     dbc.Col(
                         _upload_box(
-                            "data-upload-prices", "Price file (optional)", PRICES_HELP, limit, max_bytes
+                            ids.UPLOAD_PRICES, "Price file (optional)", PRICES_HELP, limit, max_bytes
                         ),
                         md=6,
                     ),
                 ],
                 className="mb-3 g-3",
             ),
-            dcc.Store(id="data-candidate"),
+            dcc.Store(id=ids.CANDIDATE),
             # An input inside this page: Dash fires callbacks for inputs the page inserts, not for
             # the shell's session-source, so without it the active-source panel would stay empty.
-            dcc.Store(id="data-page-init", data=True),
+            dcc.Store(id=ids.PAGE_INIT, data=True),
             html.Div(
                 [
                     dbc.Button(
                         "Use this data for my runs",
-                        id="data-use-upload",
+                        id=ids.USE_UPLOAD,
                         color="primary",
                         disabled=True,
                         className="me-2",
@@ -93,8 +94,8 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="mb-3",
             ),
-            html.Div(id="data-choice-message"),
-            dcc.Loading(html.Div(id="data-validation"), type="default"),
+            html.Div(id=ids.CHOICE_MESSAGE),
+            dcc.Loading(html.Div(id=ids.VALIDATION), type="default"),
         ],
         className="spl-page-data",
     )
@@ -116,7 +117,7 @@ def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_byte
                 accept=".csv,.txt,.parquet,.pq,text/csv",
                 className="spl-upload",
             ),
-            html.Div(id=f"{upload_id}-name", className="small text-muted mt-1"),
+            html.Div(id=ids.upload_name(upload_id), className="small text-muted mt-1"),
             html.P(
                 [help_text, f" Files larger than {limit} are ignored by the browser (nothing happens)."],
                 className="small text-muted mt-1",
@@ -129,15 +130,15 @@ def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_byte
 
 
 @callback(
-    Output("data-candidate", "data"),
-    Output("data-validation", "children"),
-    Output("data-use-upload", "disabled"),
-    Output("data-upload-sentiment-name", "children"),
-    Output("data-upload-prices-name", "children"),
-    Input("data-upload-sentiment", "contents"),
-    Input("data-upload-prices", "contents"),
-    State("data-upload-sentiment", "filename"),
-    State("data-upload-prices", "filename"),
+    Output(ids.CANDIDATE, "data"),
+    Output(ids.VALIDATION, "children"),
+    Output(ids.USE_UPLOAD, "disabled"),
+    Output(ids.upload_name(ids.UPLOAD_SENTIMENT), "children"),
+    Output(ids.upload_name(ids.UPLOAD_PRICES), "children"),
+    Input(ids.UPLOAD_SENTIMENT, "contents"),
+    Input(ids.UPLOAD_PRICES, "contents"),
+    State(ids.UPLOAD_SENTIMENT, "filename"),
+    State(ids.UPLOAD_PRICES, "filename"),
     prevent_initial_call=True,
 )
 def validate_upload(
@@ -184,11 +185,11 @@ def validate_upload(
 
 
 @callback(
-    Output("session-source", "data"),
-    Output("data-choice-message", "children"),
-    Input("data-use-upload", "n_clicks"),
-    Input("data-use-default", "n_clicks"),
-    State("data-candidate", "data"),
+    Output(shell.SESSION_SOURCE, "data"),
+    Output(ids.CHOICE_MESSAGE, "children"),
+    Input(ids.USE_UPLOAD, "n_clicks"),
+    Input(ids.USE_DEFAULT, "n_clicks"),
+    State(ids.CANDIDATE, "data"),
     prevent_initial_call=True,
 )
 def choose_source(use_clicks: int | None, default_clicks: int | None, candidate: Any) -> tuple[Any, Any]:
@@ -209,7 +210,7 @@ def choose_source(use_clicks: int | None, default_clicks: int | None, candidate:
     return source, components.info_alert(f"Your runs now use {source['name']}.")
 
 
-@callback(Output("data-active", "children"), Input("session-source", "data"), Input("data-page-init", "data"))
+@callback(Output(ids.ACTIVE, "children"), Input(shell.SESSION_SOURCE, "data"), Input(ids.PAGE_INIT, "data"))
 def show_active(store: Any, _page_init: Any = None) -> Any:
     """The session's active source, SYNTHETIC flag and validation report."""
     try:

@@ -2,7 +2,8 @@
 
 Normalised prices, the distribution of daily returns, a metrics table (total return,
 volatility, Sharpe, max drawdown; 252-day annualisation) and the correlation of daily
-returns, computed by ``services.stocks`` (``engine.analyze_stocks``). The URL holds
+returns, computed by ``services.stocks`` (``engine.analyze_stocks``, which also owns the
+symbol rule: ``engine.parse_symbols``, at most ``engine.MAX_STOCKS``). The URL holds
 ``symbols=A,B&start=...&end=...``; a link with symbols runs at once.
 """
 
@@ -14,62 +15,48 @@ from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update, register_page
 
 import engine
-from dashapp import components, csv_export, figures, forms, services, url_state
-from dashapp.store_shapes import STOCKS_RUN, ListOf, read_store
+from dashapp import services
+from dashapp.pages.ids import shell
+from dashapp.pages.ids import stocks as ids
+from dashapp.ui import components, figures, forms, url_state
+from dashapp.ui.store_shapes import STOCKS_RUN, ListOf, read_store
+from dashapp.views import stocks as view
 
 log = logging.getLogger(__name__)
 
 register_page(__name__, path="/stocks", name="Stocks", title="Stocks · Sentiment Portfolio Lab", order=3)
 
-PREFIX = "stocks"
-SESSION_SOURCE = "session-source"
-DEFAULT_SYMBOL_COUNT = 4
 GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True})
-METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("total_return", "Total return", "pct"),
-    ("annual_volatility", "Volatility (annual)", "pct"),
-    ("sharpe", "Sharpe ratio", "ratio"),
-    ("max_drawdown", "Max drawdown", "pct"),
-)
 
 
-def symbols_from_query(raw: Any) -> list[str]:
-    """Tickers of a ``symbols=A,B`` query value; malformed entries dropped."""
-    if not isinstance(raw, (str, list, tuple)):
-        return []
-    return [s.upper() for s in forms.split_values(raw) if isinstance(s, str) and engine.is_ticker(s.upper())]
-
-
-def _date_error(name: str, value: Any) -> str:
-    try:
-        engine.StrategyParams.from_mapping({name: value})
-    except engine.ParameterError as exc:
-        return str(exc)
-    return ""
+def _date_field(ident: str, feedback: str, label: str, value: Any) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=ident, className="small mb-0 fw-semibold"),
+            dbc.Input(id=ident, type="date", value=value, size="sm"),
+            dbc.FormFeedback(id=feedback, type="invalid"),
+        ],
+        xs=6,
+    )
 
 
 def layout(**query: Any) -> html.Div:
     raw = url_state.query_values(query)
-    symbols = symbols_from_query(raw.get("symbols"))
-    start = raw.get("start") if not _date_error("start", raw.get("start")) else ""
-    end = raw.get("end") if not _date_error("end", raw.get("end")) else ""
+    symbols = view.symbols_from_query(raw.get("symbols"))
     form = dbc.Card(
         dbc.CardBody(
             [
-                html.Div(
-                    [
-                        html.H5("Stocks", className="card-title me-auto mb-0"),
-                        dbc.Button("Analyse", id=f"{PREFIX}-run", color="primary", size="sm"),
-                    ],
-                    className="d-flex align-items-center mb-2",
+                components.title_bar(
+                    "Stocks",
+                    dbc.Button("Analyse", id=ids.RUN, color="primary", size="sm"),
+                    title_class="card-title me-auto mb-0",
                 ),
-                dbc.Label("Symbols", html_for=f"{PREFIX}-symbols", className="small mb-0 fw-semibold"),
+                dbc.Label("Symbols", html_for=ids.SYMBOLS, className="small mb-0 fw-semibold"),
                 dcc.Dropdown(
-                    id=f"{PREFIX}-symbols",
+                    id=ids.SYMBOLS,
                     options=[{"label": s, "value": s} for s in symbols],
                     value=symbols,
                     multi=True,
@@ -78,55 +65,28 @@ def layout(**query: Any) -> html.Div:
                 ),
                 dbc.Row(
                     [
-                        dbc.Col(
-                            [
-                                dbc.Label(
-                                    "Start", html_for=f"{PREFIX}-start", className="small mb-0 fw-semibold"
-                                ),
-                                dbc.Input(id=f"{PREFIX}-start", type="date", value=start, size="sm"),
-                                dbc.FormFeedback(id=f"{PREFIX}-start-feedback", type="invalid"),
-                            ],
-                            xs=6,
+                        _date_field(
+                            ids.START,
+                            ids.START_FEEDBACK,
+                            "Start",
+                            view.date_or_blank("start", raw.get("start")),
                         ),
-                        dbc.Col(
-                            [
-                                dbc.Label(
-                                    "End", html_for=f"{PREFIX}-end", className="small mb-0 fw-semibold"
-                                ),
-                                dbc.Input(id=f"{PREFIX}-end", type="date", value=end, size="sm"),
-                                dbc.FormFeedback(id=f"{PREFIX}-end-feedback", type="invalid"),
-                            ],
-                            xs=6,
+                        _date_field(
+                            ids.END, ids.END_FEEDBACK, "End", view.date_or_blank("end", raw.get("end"))
                         ),
                     ],
                     className="g-2",
                 ),
-                html.Div(id=f"{PREFIX}-form-status", className="small text-danger mt-2", role="status"),
+                html.Div(id=ids.FORM_STATUS, className="small text-danger mt-2", role="status"),
             ]
         ),
         className="spl-form-card shadow-sm",
     )
     results = html.Div(
         [
-            html.Div(
-                [
-                    html.H5("Comparison", className="me-auto mb-0"),
-                    dbc.Button(
-                        "Metrics CSV",
-                        id=f"{PREFIX}-download-button",
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        disabled=True,
-                    ),
-                ],
-                className="d-flex align-items-center mb-2",
-            ),
+            components.title_bar("Comparison", components.download_button("Metrics", ids.DOWNLOAD_BUTTON)),
             dcc.Loading(
-                html.Div(
-                    html.P("Choose symbols and press Analyse.", className="text-muted"),
-                    id=f"{PREFIX}-results",
-                ),
+                html.Div(html.P("Choose symbols and press Analyse.", className="text-muted"), id=ids.RESULTS),
                 type="default",
                 delay_show=150,
             ),
@@ -134,17 +94,11 @@ def layout(**query: Any) -> html.Div:
     )
     return html.Div(
         [
-            dcc.Location(id=f"{PREFIX}-location", refresh=False),
-            dcc.Store(id=f"{PREFIX}-autorun", data=bool(symbols)),
-            dcc.Store(id=f"{PREFIX}-run-state"),
-            dcc.Download(id=f"{PREFIX}-download"),
-            dbc.Row(
-                [
-                    dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"),
-                    dbc.Col(results, xs=12, lg=8, xxl=9),
-                ],
-                className="g-3",
-            ),
+            dcc.Location(id=ids.LOCATION, refresh=False),
+            dcc.Store(id=ids.AUTORUN, data=bool(symbols)),
+            dcc.Store(id=ids.RUN_STATE),
+            dcc.Download(id=ids.DOWNLOAD),
+            components.form_and_results(form, results),
         ],
         className="spl-page-stocks",
     )
@@ -154,10 +108,10 @@ def layout(**query: Any) -> html.Div:
 
 
 @callback(
-    Output(f"{PREFIX}-symbols", "options"),
-    Output(f"{PREFIX}-symbols", "value"),
-    Input(SESSION_SOURCE, "data"),
-    State(f"{PREFIX}-symbols", "value"),
+    Output(ids.SYMBOLS, "options"),
+    Output(ids.SYMBOLS, "value"),
+    Input(shell.SESSION_SOURCE, "data"),
+    State(ids.SYMBOLS, "value"),
 )
 def load_symbols(store: Any, chosen: Sequence[str] | None) -> tuple[Any, Any]:
     """Every symbol of the session's data (plus the benchmark); a few preselected when none is."""
@@ -168,45 +122,54 @@ def load_symbols(store: Any, chosen: Sequence[str] | None) -> tuple[Any, Any]:
         return no_update, no_update
     # The dropdown's value comes back from the browser: keep it only if it is a list of texts.
     chosen = read_store(chosen, ListOf(str), name="stocks-symbols value")
-    symbols = sorted(set(report.get("symbols") or []) | set(chosen or []))
-    options = [{"label": s, "value": s} for s in symbols]
-    value = list(chosen) if chosen else symbols[:DEFAULT_SYMBOL_COUNT]
-    return options, value
+    symbols, value = view.symbol_choices(report.get("symbols") or [], chosen)
+    return [{"label": s, "value": s} for s in symbols], value
 
 
 @callback(
-    Output(f"{PREFIX}-start", "invalid"),
-    Output(f"{PREFIX}-end", "invalid"),
-    Output(f"{PREFIX}-start-feedback", "children"),
-    Output(f"{PREFIX}-end-feedback", "children"),
-    Output(f"{PREFIX}-run", "disabled"),
-    Output(f"{PREFIX}-form-status", "children"),
-    Input(f"{PREFIX}-symbols", "value"),
-    Input(f"{PREFIX}-start", "value"),
-    Input(f"{PREFIX}-end", "value"),
+    output={
+        "start_invalid": Output(ids.START, "invalid"),
+        "end_invalid": Output(ids.END, "invalid"),
+        "start_feedback": Output(ids.START_FEEDBACK, "children"),
+        "end_feedback": Output(ids.END_FEEDBACK, "children"),
+        "run_disabled": Output(ids.RUN, "disabled"),
+        "status": Output(ids.FORM_STATUS, "children"),
+    },
+    inputs={
+        "symbols": Input(ids.SYMBOLS, "value"),
+        "start": Input(ids.START, "value"),
+        "end": Input(ids.END, "value"),
+    },
 )
-def validate_form(symbols: Sequence[str] | None, start: Any, end: Any) -> tuple[Any, ...]:
+def validate_form(symbols: Sequence[str] | None, start: Any, end: Any) -> dict[str, Any]:
     errors = forms.field_errors({"start": start, "end": end})
-    start_error, end_error = errors["start"], errors["end"]
-    status = "" if symbols else "Choose at least one symbol."
-    bad = bool(start_error or end_error or not symbols)
-    return bool(start_error), bool(end_error), start_error, end_error, bad, status
+    return {
+        "start_invalid": bool(errors["start"]),
+        "end_invalid": bool(errors["end"]),
+        "start_feedback": errors["start"],
+        "end_feedback": errors["end"],
+        "run_disabled": bool(errors["start"] or errors["end"] or not symbols),
+        "status": "" if symbols else "Choose at least one symbol.",
+    }
 
 
 # ----------------------------------------------------------------- run
 
 
 @callback(
-    Output(f"{PREFIX}-results", "children"),
-    Output(f"{PREFIX}-run-state", "data"),
-    Output(f"{PREFIX}-location", "search"),
-    Output(f"{PREFIX}-download-button", "disabled"),
-    Input(f"{PREFIX}-run", "n_clicks"),
-    Input(f"{PREFIX}-autorun", "data"),
-    State(f"{PREFIX}-symbols", "value"),
-    State(f"{PREFIX}-start", "value"),
-    State(f"{PREFIX}-end", "value"),
-    State(SESSION_SOURCE, "data"),
+    output={
+        "results": Output(ids.RESULTS, "children"),
+        "run_state": Output(ids.RUN_STATE, "data"),
+        "search": Output(ids.LOCATION, "search"),
+        "download_disabled": Output(ids.DOWNLOAD_BUTTON, "disabled"),
+    },
+    inputs={"n_clicks": Input(ids.RUN, "n_clicks"), "autorun": Input(ids.AUTORUN, "data")},
+    state={
+        "symbols": State(ids.SYMBOLS, "value"),
+        "start": State(ids.START, "value"),
+        "end": State(ids.END, "value"),
+        "store": State(shell.SESSION_SOURCE, "data"),
+    },
 )
 def run_stocks(
     n_clicks: int | None,
@@ -215,57 +178,66 @@ def run_stocks(
     start: Any,
     end: Any,
     store: Any,
-) -> tuple[Any, ...]:
+) -> Any:
     if not n_clicks and not autorun:
-        return no_update, no_update, no_update, no_update
+        return no_update
     try:
         source = services.resolve_source(store)
         analysis = services.stocks(source, list(symbols or []), start or None, end or None)
     except engine.EngineError as exc:
-        return components.error_alert(str(exc), title="Cannot analyse these stocks"), None, no_update, True
+        return _failed(components.error_alert(str(exc), title="Cannot analyse these stocks"))
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("stock analysis failed")
-        message = "the stock analysis failed unexpectedly (details are in the server log)"
-        return components.error_alert(message), None, no_update, True
+        return _failed(
+            components.error_alert("the stock analysis failed unexpectedly (details are in the server log)")
+        )
     state = {"source": source, "symbols": list(symbols or []), "start": start or None, "end": end or None}
     search = "?" + url_state.params_to_query({"symbols": state["symbols"], "start": start, "end": end})
-    return results_section(analysis), state, search, False
+    return {
+        "results": results_section(analysis),
+        "run_state": state,
+        "search": search,
+        "download_disabled": False,
+    }
+
+
+def _failed(message: Any) -> dict[str, Any]:
+    return {"results": message, "run_state": None, "search": no_update, "download_disabled": True}
 
 
 def metrics_table(metrics: Mapping[str, Sequence[Any]] | None) -> Any:
     """One row per symbol, formatted (the CSV keeps full precision)."""
-    if not metrics or not metrics.get("symbol"):
+    rows = view.metric_rows(metrics)
+    if not rows:
         return html.P("No metrics.", className="text-muted")
     header = html.Thead(
         html.Tr(
-            [html.Th("Symbol")] + [html.Th(title, className="text-end") for _, title, _ in METRIC_COLUMNS]
+            [html.Th("Symbol")]
+            + [html.Th(components.METRIC_TITLES[k], className="text-end") for k in view.METRIC_COLUMNS]
         )
     )
-    rows = []
-    for i, symbol in enumerate(metrics["symbol"]):
-        cells = [html.Td(str(symbol), className="fw-semibold")]
-        for key, _, fmt in METRIC_COLUMNS:
-            values = metrics.get(key) or []
-            cells.append(
-                html.Td(
-                    components.format_value(values[i] if i < len(values) else None, fmt),
-                    className="text-end font-monospace",
-                )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [html.Td(row[0], className="fw-semibold")]
+                + [html.Td(cell, className="text-end font-monospace") for cell in row[1:]]
             )
-        rows.append(html.Tr(cells))
+            for row in rows
+        ]
+    )
     return dbc.Table(
-        [header, html.Tbody(rows)],
+        [header, body],
         size="sm",
         striped=True,
         hover=True,
         responsive=True,
-        id=f"{PREFIX}-metrics-table",
+        id=ids.METRICS_TABLE,
         className="mb-3",
     )
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=f"{PREFIX}-graph-{name}", figure=figure, config=dict(GRAPH_CONFIG))
+    return dcc.Graph(id=ids.graph(name), figure=figure, config=dict(GRAPH_CONFIG))
 
 
 def results_section(analysis: Mapping[str, Any]) -> list[Any]:
@@ -293,22 +265,10 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
 # ----------------------------------------------------------------- download
 
 
-def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], label: str = "") -> str:
-    frame = pd.DataFrame(analysis.get("metrics") or {})
-    header = {
-        "content": "per-stock metrics of daily simple returns (252-day annualisation, risk-free 0)",
-        "symbols": ",".join(state.get("symbols") or []),
-        "start": state.get("start") or "first available day",
-        "end": state.get("end") or "last available day",
-        "data_source": label,
-    }
-    return csv_export.frame_to_csv(frame, header=header)
-
-
 @callback(
-    Output(f"{PREFIX}-download", "data"),
-    Input(f"{PREFIX}-download-button", "n_clicks"),
-    State(f"{PREFIX}-run-state", "data"),
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.RUN_STATE, "data"),
     prevent_initial_call=True,
 )
 def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> Any:
@@ -316,11 +276,11 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
     if not n_clicks or not state:
         return no_update
     try:
-        source = state.get("source")
-        analysis = services.stocks(source, state.get("symbols") or [], state.get("start"), state.get("end"))
+        source = state["source"]
+        analysis = services.stocks(source, state["symbols"], state.get("start"), state.get("end"))
         label = services.source_info(source).get("label", "")
         return {
-            "content": metrics_csv(analysis, state, label),
+            "content": view.metrics_csv(analysis, state, label),
             "filename": "stocks_metrics.csv",
             "type": "text/csv",
         }

@@ -48,6 +48,19 @@ METRIC_NAMES: tuple[str, ...] = (
     "hit_rate",
     "avg_turnover",
 )
+# The metrics that are fractions of capital or of days (shown as percentages); the others are ratios.
+PERCENT_METRICS: frozenset[str] = frozenset(
+    {
+        "total_return",
+        "cagr",
+        "annual_volatility",
+        "max_drawdown",
+        "alpha",
+        "tracking_error",
+        "hit_rate",
+        "avg_turnover",
+    }
+)
 
 
 TRADING_DAYS = 252

@@ -131,6 +131,21 @@ def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
     return math.prod(len(v) for v in grid.values())
 
 
+def check_grid(
+    grid: Mapping[str, Sequence[Any]], *, max_configs: int = DEFAULT_MAX_CONFIGS
+) -> dict[str, tuple[Any, ...]]:
+    """``grid`` with every value typed as ``StrategyParams`` stores it, repeats dropped.
+
+    The rule ``run_sweep`` applies: known parameter names, a non-empty list of valid
+    values each, at most ``max_configs`` configurations. Raises ``ParameterError``.
+    """
+    checked = _check_grid(grid)
+    total = grid_size(checked)
+    if total > max_configs:
+        raise ParameterError(f"the grid has {total} configurations; the limit is {max_configs}")
+    return checked
+
+
 # ----- tasks -----------------------------------------------------------------------------
 
 

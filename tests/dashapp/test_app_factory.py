@@ -12,6 +12,7 @@ import pytest
 
 from dashapp import create_app
 from dashapp.config import AppConfig, ConfigError
+from dashapp.state import state_of
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def app(tmp_path: Path) -> dash.Dash:
 
 def test_config_override_reaches_the_flask_app(tmp_path: Path) -> None:
     app = create_app({"CACHE_DIR": str(tmp_path / "c"), "DEMO_SEED": 11, "MAX_UPLOAD_BYTES": 2048})
-    config = app.server.extensions["spl_config"]
+    config = state_of(app.server).config
     assert (str(tmp_path / "c"), 11, 2048) == (config.CACHE_DIR, config.DEMO_SEED, config.MAX_UPLOAD_BYTES)
     assert (tmp_path / "c" / "results").is_dir() and (tmp_path / "c" / "background").is_dir()
 
@@ -35,7 +36,7 @@ def test_environment_is_read_and_overrides_win(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_debug_is_off_by_default(app: dash.Dash) -> None:
-    assert app.server.extensions["spl_config"].DEBUG is False
+    assert state_of(app.server).config.DEBUG is False
     assert app.server.config["DEBUG"] is False
     assert app.server.config["PROPAGATE_EXCEPTIONS"] is False
 
@@ -134,7 +135,7 @@ def test_wsgi_exposes_a_flask_application(monkeypatch: pytest.MonkeyPatch, tmp_p
     module: Any = importlib.reload(wsgi)
     assert module.application is module.app.server
     assert module.application.test_client().get("/health").json == {"status": "ok"}
-    assert str(tmp_path / "wsgi-cache") == module.application.extensions["spl_config"].CACHE_DIR
+    assert str(tmp_path / "wsgi-cache") == state_of(module.application).config.CACHE_DIR
 
 
 def test_dev_server_parses_arguments_without_debug(monkeypatch: pytest.MonkeyPatch) -> None:

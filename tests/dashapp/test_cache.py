@@ -16,7 +16,8 @@ import pytest
 
 import engine
 from dashapp import create_app, services
-from dashapp.cache import SafeCache, caches_of
+from dashapp.cache import SafeCache
+from dashapp.state import state_of
 
 
 @pytest.fixture
@@ -66,10 +67,10 @@ def test_different_parameters_are_computed(app: dash.Dash, counted_backtests: li
 
 def test_clear_cache_forgets_results_but_keeps_uploads(app: dash.Dash, counted_backtests: list[Any]) -> None:
     services.backtest(None, {})
-    caches_of(app.server)["uploads"].set("f" * 32, {"sentiment": b"x"})
+    state_of(app.server).uploads.set("f" * 32, {"sentiment": b"x"})
     services.clear_cache()
     assert services.cache_stats()["keys"] == 0
-    assert caches_of(app.server)["uploads"].get("f" * 32) == {"sentiment": b"x"}
+    assert state_of(app.server).uploads.get("f" * 32) == {"sentiment": b"x"}
     services.backtest(None, {})
     assert len(counted_backtests) == 2
 
@@ -197,7 +198,7 @@ def test_real_redis_memoizes_counts_and_clears(
     with app.server.app_context():
         services.backtest(None, {"top_n": 2})
         services.backtest(None, {"top_n": 2})
-        caches_of(app.server)["uploads"].set("a" * 32, {"sentiment": b"x"})
+        state_of(app.server).uploads.set("a" * 32, {"sentiment": b"x"})
         assert len(counted_backtests) == 1
         assert services.cache_stats()["keys"] == 1
         services.clear_cache()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashapp.csv_export import frame_to_csv, header_lines, neutralise, records_to_csv
+from dashapp.ui.csv_export import frame_to_csv, header_lines, neutralise, records_to_csv
 
 HEADER = {"params": {"top_n": 5, "signal": "engagement_ratio"}, "data_fingerprint": "aa3567b21864b3f5"}
 

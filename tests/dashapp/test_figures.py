@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashapp import figures
+from dashapp.ui import figures
 
 
 def _returns(n: int = 130, seed: int = 3) -> dict[str, list]:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import engine
-from dashapp import forms
+from dashapp.ui import forms
 
 
 def _ids(component) -> list[str]:
@@ -70,7 +70,7 @@ def test_field_errors_start_after_end_flags_end() -> None:
 
 
 def test_parse_params_round_trips_form_values() -> None:
-    values = forms.form_mapping([None] * len(forms.FIELD_NAMES))
+    values = dict.fromkeys(forms.FIELD_NAMES)
     assert forms.parse_params(values) == engine.StrategyParams()
     values = {**values, "top_n": "8", "start": "2022-02-01", "min_likes": "12.5"}
     params = forms.parse_params(values)
@@ -79,9 +79,15 @@ def test_parse_params_round_trips_form_values() -> None:
         forms.parse_params({**values, "lag_days": "9999"})
 
 
-def test_form_mapping_checks_length() -> None:
-    with pytest.raises(ValueError):
-        forms.form_mapping([1, 2])
+def test_field_flags_have_the_shape_of_the_grouped_outputs() -> None:
+    flags = forms.field_flags(forms.field_errors({"top_n": "0"}))
+    outputs = forms.field_outputs("backtest")
+    assert set(flags) == set(outputs) == {"invalid", "feedback"}
+    assert set(flags["invalid"]) == set(outputs["invalid"]) == set(forms.FIELD_NAMES)
+    assert flags["invalid"]["top_n"] is True and sum(flags["invalid"].values()) == 1
+    assert (
+        "top_n" in flags["feedback"]["top_n"] and outputs["invalid"]["top_n"].component_id == "backtest-top_n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,7 +108,8 @@ def test_parse_grid(raw, expected) -> None:
         ({"top_n": "3, x"}, "top_n"),
         ({"top_n": ""}, "at least one"),
         ({"benchmark": "QQQ"}, "cannot be swept"),
-        ({"top_n": ",".join(map(str, range(1, 41))), "lag_days": ",".join(map(str, range(0, 11)))}, "limit"),
+        # 100 x 61 = 6,100 configurations: over the engine's limit (engine.MAX_SWEEP_CONFIGS, 5,000)
+        ({"top_n": ",".join(map(str, range(1, 101))), "lag_days": ",".join(map(str, range(0, 61)))}, "limit"),
     ],
 )
 def test_parse_grid_rejects(raw, message) -> None:
@@ -110,12 +117,9 @@ def test_parse_grid_rejects(raw, message) -> None:
         forms.parse_grid(raw)
 
 
-def test_grid_configs_is_the_product_on_top_of_base() -> None:
-    configs = forms.grid_configs({"top_n": 5, "cost_bps": 10.0}, {"top_n": [3, 5], "lag_days": [0, 1]})
-    assert configs == [
-        {"top_n": 3, "cost_bps": 10.0, "lag_days": 0},
-        {"top_n": 3, "cost_bps": 10.0, "lag_days": 1},
-        {"top_n": 5, "cost_bps": 10.0, "lag_days": 0},
-        {"top_n": 5, "cost_bps": 10.0, "lag_days": 1},
-    ]
-    assert forms.grid_size({"top_n": [3, 5], "lag_days": [0, 1, 2]}) == 6
+def test_grid_limit_is_the_engines() -> None:
+    """One rule: the form accepts exactly the grids ``engine.run_sweep`` accepts."""
+    at_limit = {"top_n": list(range(1, 101)), "lag_days": list(range(0, 50))}  # 100 x 50 = 5,000
+    assert engine.grid_size(forms.parse_grid(at_limit)) == engine.MAX_SWEEP_CONFIGS == 5000
+    with pytest.raises(engine.ParameterError, match="the limit is 5000"):
+        forms.parse_grid({**at_limit, "rebalance": ["weekly", "monthly"]})

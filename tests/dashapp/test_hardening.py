@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import BadRequest
 
-from dashapp import create_app, figures, services
+from dashapp import create_app, services
 from dashapp.__main__ import is_loopback
-from dashapp.csv_export import header_lines
 from dashapp.layout import toggle_navbar
 from dashapp.request_guard import MAX_JSON_DEPTH, check_callback_body, check_nesting
-from dashapp.store_shapes import ANY, NONE, SWEEP_RESULT, ListOf, MapOf, Record, conforms, read_store
+from dashapp.state import state_of
+from dashapp.ui import figures
+from dashapp.ui.csv_export import header_lines
+from dashapp.ui.store_shapes import ANY, NONE, SWEEP_RESULT, ListOf, MapOf, Record, conforms, read_store
 
 # ----- store shapes ---------------------------------------------------------------------------------
 
@@ -147,7 +149,7 @@ def test_backtest_view_renders_once_per_key_and_stays_plain(tmp_path: Path) -> N
         again = services.backtest_view(None, {"top_n": "3"}, render, version="t")  # same canonical params
         other = services.backtest_view(None, {"top_n": 4}, render, version="t")
         bumped = services.backtest_view(None, {"top_n": 3}, render, version="t2")
-        app.server.extensions["spl_views"].clear()  # another worker: the shared cache answers
+        state_of(app.server).views.clear()  # another worker: the shared cache answers
         shared = services.backtest_view(None, {"top_n": 3}, render, version="t")
         services.clear_cache()  # forgets the shared entries and this worker's views
         cleared = services.backtest_view(None, {"top_n": 3}, render, version="t")

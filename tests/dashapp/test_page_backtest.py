@@ -9,9 +9,7 @@ import pytest
 from dash import no_update
 
 import engine
-from dashapp import forms
-
-N_FIELDS = len(forms.FIELD_NAMES)
+from dashapp.ui import forms
 
 
 def _plain_result(params: dict) -> dict:
@@ -125,8 +123,8 @@ def fake(monkeypatch: pytest.MonkeyPatch, page) -> FakeServices:
     return services
 
 
-def _fields(**values) -> list:
-    return [values.get(name) for name in forms.FIELD_NAMES]
+def _fields(**values) -> dict:
+    return {name: values.get(name) for name in forms.FIELD_NAMES}
 
 
 def _text(component) -> str:
@@ -143,28 +141,29 @@ def test_layout_prefills_form_from_query_and_arms_autorun(page) -> None:
 
 
 def test_validate_form_flags_bad_fields_and_disables_run(page) -> None:
-    out = page.validate_form(*_fields(top_n="0", benchmark="QQQ"))
-    invalid, feedback, (disabled, status) = out[:N_FIELDS], out[N_FIELDS : 2 * N_FIELDS], out[-2:]
-    index = forms.FIELD_NAMES.index("top_n")
-    assert invalid[index] is True and sum(invalid) == 1
-    assert "top_n" in feedback[index]
-    assert disabled is True and "Fix 1 field" in status
-    out = page.validate_form(*_fields(top_n="3"))
-    assert out[-2:] == [False, ""]
+    out = page.validate_form(fields=_fields(top_n="0", benchmark="QQQ"))
+    assert set(out["invalid"]) == set(forms.FIELD_NAMES) == set(out["feedback"])
+    assert out["invalid"]["top_n"] is True and sum(out["invalid"].values()) == 1
+    assert "top_n" in out["feedback"]["top_n"]
+    assert out["run_disabled"] is True and "Fix 1 field" in out["status"]
+    out = page.validate_form(fields=_fields(top_n="3"))
+    assert (out["run_disabled"], out["status"]) == (False, "")
 
 
 def test_run_without_click_or_autorun_does_nothing(page, fake: FakeServices) -> None:
-    assert page.run_backtest(None, False, *_fields(), None) == (no_update,) * 8
+    assert page.run_backtest(n_clicks=None, autorun=False, fields=_fields(), store=None) is no_update
     assert fake.calls == []
 
 
 def test_run_renders_results_state_and_url(page, fake: FakeServices) -> None:
-    children, state, search, *disabled, robustness = page.run_backtest(1, False, *_fields(top_n="4"), None)
+    out = page.run_backtest(n_clicks=1, autorun=False, fields=_fields(top_n="4"), store=None)
     assert fake.calls[0][2]["top_n"] == 4
+    state, search = out["run_state"], out["search"]
     assert state == {"source": {"kind": "default"}, "params": engine.StrategyParams(top_n=4).to_dict()}
     assert search.startswith("?") and "top_n=4" in search
-    assert disabled == [False] * 4 and robustness is None
-    tree = _text(children)
+    assert out["downloads_disabled"] == {"returns": False, "holdings": False, "metrics": False}
+    assert out["robustness_disabled"] is False and out["robustness"] is None
+    tree = _text(out["results"])
     for graph in ("cumulative", "drawdown", "monthly", "turnover", "rolling", "holdings"):
         assert f'"id": "backtest-graph-{graph}"' in tree
     assert "1.23" in tree and "0.50" in tree  # strategy and benchmark Sharpe on the cards
@@ -172,8 +171,8 @@ def test_run_renders_results_state_and_url(page, fake: FakeServices) -> None:
 
 
 def test_autorun_runs_on_page_load(page, fake: FakeServices) -> None:
-    out = page.run_backtest(None, True, *_fields(top_n="2"), None)
-    assert out[1]["params"]["top_n"] == 2
+    out = page.run_backtest(n_clicks=None, autorun=True, fields=_fields(top_n="2"), store=None)
+    assert out["run_state"]["params"]["top_n"] == 2
 
 
 @pytest.mark.parametrize(
@@ -187,10 +186,11 @@ def test_autorun_runs_on_page_load(page, fake: FakeServices) -> None:
 )
 def test_bad_input_gives_in_page_message(page, fake, fields, store, error, message) -> None:
     fake.fail_with = error
-    children, state, search, *disabled, _ = page.run_backtest(1, False, *fields, store)
-    tree = _text(children)
+    out = page.run_backtest(n_clicks=1, autorun=False, fields=fields, store=store)
+    tree = _text(out["results"])
     assert message in tree and "Traceback" not in tree and "secret internals" not in tree
-    assert state is None and search is no_update and all(disabled)
+    assert out["run_state"] is None and out["search"] is no_update
+    assert all(out["downloads_disabled"].values()) and out["robustness_disabled"] is True
 
 
 def test_downloads_carry_manifest_and_values(page, fake: FakeServices) -> None:

@@ -83,14 +83,29 @@ def test_symbol_choices_come_from_the_active_data(page, fake: FakeServices) -> N
 
 
 def test_validation(page) -> None:
-    assert page.validate_form(["AAA"], "2022-01-01", "2023-01-01") == (False, False, "", "", False, "")
-    start_bad, end_bad, _, end_message, disabled, _ = page.validate_form(["AAA"], "2023-01-01", "2022-01-01")
-    assert end_bad and not start_bad and "before" in end_message and disabled
-    assert page.validate_form([], None, None)[-2:] == (True, "Choose at least one symbol.")
+    assert page.validate_form(["AAA"], "2022-01-01", "2023-01-01") == {
+        "start_invalid": False,
+        "end_invalid": False,
+        "start_feedback": "",
+        "end_feedback": "",
+        "run_disabled": False,
+        "status": "",
+    }
+    out = page.validate_form(["AAA"], "2023-01-01", "2022-01-01")
+    assert out["end_invalid"] and not out["start_invalid"] and "before" in out["end_feedback"]
+    assert out["run_disabled"]
+    out = page.validate_form([], None, None)
+    assert (out["run_disabled"], out["status"]) == (True, "Choose at least one symbol.")
 
 
 def test_run_shows_table_and_charts_and_writes_url(page, fake: FakeServices) -> None:
-    children, state, search, disabled = page.run_stocks(1, False, ["AAA", "BBB"], "2022-01-03", "", None)
+    out = page.run_stocks(1, False, ["AAA", "BBB"], "2022-01-03", "", None)
+    children, state, search, disabled = (
+        out["results"],
+        out["run_state"],
+        out["search"],
+        out["download_disabled"],
+    )
     assert fake.calls == [(["AAA", "BBB"], "2022-01-03", None)]
     tree = _text(children)
     assert "12.34%" in tree and "-0.25" in tree and "-40.00%" in tree
@@ -109,13 +124,19 @@ def test_run_shows_table_and_charts_and_writes_url(page, fake: FakeServices) -> 
     ],
 )
 def test_bad_input_gives_in_page_message(page, fake, symbols, message) -> None:
-    children, state, search, disabled = page.run_stocks(1, False, symbols, None, None, None)
+    out = page.run_stocks(1, False, symbols, None, None, None)
+    children, state, search, disabled = (
+        out["results"],
+        out["run_state"],
+        out["search"],
+        out["download_disabled"],
+    )
     assert message in _text(children) and "internal detail" not in _text(children)
     assert state is None and search is no_update and disabled is True
 
 
 def test_no_run_without_click_or_autorun(page, fake: FakeServices) -> None:
-    assert page.run_stocks(None, False, ["AAA"], None, None, None) == (no_update,) * 4
+    assert page.run_stocks(None, False, ["AAA"], None, None, None) is no_update
 
 
 def test_metrics_csv(page, fake: FakeServices) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 from urllib.parse import parse_qs
 
@@ -10,7 +12,7 @@ import pytest
 from dash import no_update
 
 import engine
-from dashapp import forms
+from dashapp.ui import forms
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,8 @@ def page(tmp_path_factory: pytest.TempPathFactory):
 
 def _records(grid: dict) -> list[dict]:
     out = []
-    for i, config in enumerate(forms.grid_configs({}, grid)):
+    configs = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    for i, config in enumerate(configs):
         failed = config.get("top_n") == 10
         metrics = {m: (None if failed else 0.1 * (i + 1)) for m in engine.METRIC_NAMES}
         out.append({**config, **metrics, "error": "no symbol passed the filters" if failed else None})
@@ -37,6 +40,7 @@ class FakeServices:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
         self.fail_with: Exception | None = None
+        self.cancelled = lambda: False
 
     def resolve_source(self, store):
         return {"kind": "default"}
@@ -56,7 +60,17 @@ class FakeServices:
             "n_runs": len(records),
             "best": 1,
             "n_failed": sum(1 for r in records if r["error"]),
+            "base": dict(base_params),
+            "grid": dict(grid),
         }
+
+    @contextlib.contextmanager
+    def cancellable(self):
+        self.listening = True
+        try:
+            yield self.cancelled
+        finally:
+            self.listening = False
 
 
 @pytest.fixture
@@ -70,17 +84,29 @@ def _text(component) -> str:
     return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
 
 
-def _grid(**values) -> list:
-    return [values.get(name) for name in forms.SWEEPABLE]
+def _grid(**values) -> dict:
+    return {name: values.get(name) for name in forms.SWEEPABLE}
 
 
-def _base(**values) -> list:
-    return [values.get(name) for name in forms.FIELD_NAMES]
+def _base(**values) -> dict:
+    return {name: values.get(name) for name in forms.FIELD_NAMES}
 
 
-def _run(page, grid: list, base: list | None = None, progress: list | None = None):
+HEATMAP = {"x": None, "y": None, "metric": "sharpe"}
+
+
+def _run(page, grid: dict, base: dict | None = None, progress: list | None = None):
     progress = progress if progress is not None else []
-    return page.run_sweep(progress.append, 1, False, *(base or _base()), *grid, None, None, "sharpe", None)
+    out = page.run_sweep(
+        progress.append,
+        n_clicks=1,
+        autorun=False,
+        base=base or _base(),
+        grid=grid,
+        heatmap=HEATMAP,
+        store=None,
+    )
+    return out["result"], out["message"], out["search"]
 
 
 def test_layout_from_query_prefills_grid_and_arms_autorun(page) -> None:
@@ -92,15 +118,22 @@ def test_layout_from_query_prefills_grid_and_arms_autorun(page) -> None:
 
 
 def test_validation_counts_configs_and_flags_bad_lists(page) -> None:
-    n_text = sum(1 for n in forms.SWEEPABLE if page._is_text(n))
-    out = page.validate_sweep_form(*_grid(top_n="3, 5", lag_days="0,1", weighting=["equal"]), *_base())
-    status, disabled = out[-2:]
-    assert status == "4 configurations to run." and disabled is False
-    out = page.validate_sweep_form(*_grid(top_n="3, x"), *_base())
-    assert out[0] is True and sum(out[:n_text]) == 1
-    assert "top_n" in out[n_text] and out[-1] is True and "Fix 1 field" in out[-2]
-    out = page.validate_sweep_form(*_grid(), *_base())
-    assert out[-1] is True and "at least one" in out[-2]
+    assert "weighting" not in page.TEXT_GRID_FIELDS and "top_n" in page.TEXT_GRID_FIELDS
+    out = page.validate_sweep_form(
+        grid=_grid(top_n="3, 5", lag_days="0,1", weighting=["equal"]), base=_base()
+    )
+    assert out["status"] == "4 configurations to run." and out["run_disabled"] is False
+    out = page.validate_sweep_form(grid=_grid(top_n="3, x"), base=_base())
+    assert out["grid_invalid"]["top_n"] is True and sum(out["grid_invalid"].values()) == 1
+    assert "top_n" in out["grid_feedback"]["top_n"]
+    assert out["run_disabled"] is True and "Fix 1 field" in out["status"]
+    out = page.validate_sweep_form(grid=_grid(), base=_base())
+    assert out["run_disabled"] is True and "at least one" in out["status"]
+    big = _grid(top_n=",".join(map(str, range(1, 101))), lag_days=",".join(map(str, range(0, 51))))
+    out = page.validate_sweep_form(grid=big, base=_base())  # 100 x 51: over the engine's 5,000
+    assert (
+        out["run_disabled"] is True and out["status"] == "5100 configurations: more than the limit of 5000."
+    )
 
 
 def test_run_reports_progress_and_stores_plain_result(page, fake: FakeServices) -> None:
@@ -134,16 +167,18 @@ def test_bad_input_gives_in_page_message(page, fake, grid, error, message) -> No
 
 
 def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None:
-    assert (
-        page.run_sweep(print, None, False, *_base(), *_grid(top_n="3"), None, None, None, None)
-        == (no_update,) * 3
+    out = page.run_sweep(
+        print, n_clicks=None, autorun=False, base=_base(), grid=_grid(top_n="3"), heatmap=HEATMAP, store=None
     )
+    assert out is no_update
     assert fake.calls == []
 
 
 def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
     stored, _, _ = _run(page, _grid(top_n="3,10", weighting=["equal", "hrp"]))
-    rows, columns, styles, summary, failed, disabled, x_options, _ = page.show_result(stored)
+    out = page.show_result(stored)
+    rows, columns, styles, summary = out["rows"], out["columns"], out["styles"], out["summary"]
+    failed, disabled, x_options = out["failed"], out["download_disabled"], out["x_options"]
     assert [c["id"] for c in columns][:2] == ["top_n", "weighting"] and columns[-1]["id"] == "error"
     assert [r["id"] for r in rows] == [0, 1, 2, 3]
     assert "0.910" in _text(summary) and "Failed" in _text(summary)
@@ -151,12 +186,13 @@ def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
     assert styles[-1]["if"]["filter_query"] == "{id} = 1"
     assert "2 configuration(s) failed" in _text(failed) and "no symbol passed" in _text(failed)
     assert disabled is False and [o["value"] for o in x_options] == ["top_n", "weighting"]
-    assert page.show_result(None)[0] == []
+    assert page.show_result(None)["rows"] == []
 
 
 def test_heatmap_defaults_to_first_two_swept_parameters(page, fake: FakeServices) -> None:
     stored, _, _ = _run(page, _grid(top_n="3,5", lag_days="0,1"))
-    figure, x, y, search = page.draw_heatmap(stored, None, None, "sharpe")
+    out = page.draw_heatmap(stored, None, None, "sharpe")
+    figure, x, y, search = out["figure"], out["x"], out["y"], out["search"]
     assert (x, y) == ("top_n", "lag_days")
     assert figure.data[0].type == "heatmap" and list(figure.data[0].x) == ["3", "5"]
     assert figure.data[0].z[0][0] == pytest.approx(0.1)  # top_n=3, lag 0 was the first configuration
@@ -180,6 +216,20 @@ def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
     assert len(lines) == 3 and lines[2].startswith("10,")
     assert lines[2].endswith("no symbol passed the filters")
     assert '# grid: {"top_n": [3, 10]}' in data["content"]
+
+
+def test_cancel_reaches_the_engine_path(page, fake: FakeServices) -> None:
+    """The job's ``should_cancel`` is the services' cancel check; ``engine.Cancelled`` ends it quietly."""
+    seen = []
+
+    def sweep(source, base_params, grid, on_progress, should_cancel):
+        seen.append((should_cancel, fake.listening))
+        raise engine.Cancelled("cancelled after 1 of 2 configurations")
+
+    fake.sweep = sweep
+    stored, message, search = _run(page, _grid(top_n="3,5"))
+    assert seen == [(fake.cancelled, True)] and fake.listening is False
+    assert stored is None and search is no_update and "Sweep cancelled" in _text(message)
 
 
 def test_cancel_is_reported(page) -> None:

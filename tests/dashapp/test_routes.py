@@ -12,7 +12,7 @@ import pytest
 
 import engine
 from dashapp import create_app, routes
-from dashapp.cache import caches_of
+from dashapp.state import state_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ def test_health_is_ok_and_not_cached(app: dash.Dash) -> None:
 
 
 def test_health_touches_neither_cache_nor_ray(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
-    caches_of(app.server)["results"]._backend = BrokenBackend()
+    state_of(app.server).results._backend = BrokenBackend()
     monkeypatch.setattr(engine, "cluster_status", lambda: 1 / 0, raising=False)
     assert app.server.test_client().get("/health").status_code == 200
 
@@ -59,7 +59,7 @@ def test_ready_when_cache_and_ray_answer(app: dash.Dash, monkeypatch: pytest.Mon
 
 def test_ready_is_503_when_the_cache_is_down(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
-    caches_of(app.server)["results"]._backend = BrokenBackend()
+    state_of(app.server).results._backend = BrokenBackend()
     response = app.server.test_client().get("/ready")
     assert response.status_code == 503
     assert response.json["down"] == ["cache"]

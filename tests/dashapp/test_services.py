@@ -18,6 +18,7 @@ import pytest
 
 import engine
 from dashapp import create_app, services
+from dashapp.lru import BoundedLRU
 from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
 
 
@@ -86,7 +87,7 @@ def test_market_data_is_loaded_once_per_process(app: Any, monkeypatch: pytest.Mo
 
 
 def test_market_data_lru_is_bounded() -> None:
-    lru = services.MarketDataLRU(size=2)
+    lru = BoundedLRU(size=2)
     for key in "abc":
         lru.put(key, key)  # type: ignore[arg-type]
     assert len(lru) == 2 and lru.get("a") is None and lru.get("c") == "c"
@@ -182,7 +183,7 @@ def test_backtest_bad_parameters(app: Any, params: Any, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("symbols", "expected"),
-    [("aapl, msft  AAPL", ["AAPL", "MSFT"]), (["brk.b", "^gspc"], ["BRK.B", "^GSPC"])],
+    [("aapl, msft,AAPL", ["AAPL", "MSFT"]), (["brk.b", "^gspc"], ["BRK.B", "^GSPC"])],
 )
 def test_clean_symbols(symbols: Any, expected: list[str]) -> None:
     assert services.clean_symbols(symbols) == expected
@@ -190,7 +191,8 @@ def test_clean_symbols(symbols: Any, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("symbols", "message"),
-    [([], "at least one"), (["=cmd"], "not a ticker"), ([f"S{i}" for i in range(31)], "at most 30")],
+    # The engine's rule (engine.parse_symbols): at most engine.MAX_STOCKS (50) symbols.
+    [([], "at least one"), (["=cmd"], "not a ticker"), ([f"S{i}" for i in range(51)], "at most 50")],
 )
 def test_clean_symbols_errors(symbols: Any, message: str) -> None:
     with pytest.raises(engine.ParameterError, match=message):
@@ -209,13 +211,6 @@ def test_stocks_rejects_reversed_dates(app: Any) -> None:
         services.stocks(None, ["QQQ"], "2023-01-01", "2022-01-01")
 
 
-@dataclasses.dataclass(frozen=True)
-class FakeSweep:
-    table: pd.DataFrame
-    deflated_sharpe: float
-    executor: str
-
-
 def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
@@ -225,10 +220,19 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
         calls.append(grid)
         on_progress(1, 1)
         table = pd.DataFrame({"top_n": [3, 5], "sharpe": [1.2, np.nan], "error": [None, "failed"]})
-        return FakeSweep(table=table, deflated_sharpe=0.9, executor=executor.name)
+        return engine.SweepResult(
+            table=table,
+            grid=grid,
+            executor=executor.name,
+            n_configs=2,
+            n_failed=1,
+            elapsed_s=0.5,
+            best=0,
+            deflated_sharpe=0.9,
+        )
 
-    monkeypatch.setattr(engine, "run_sweep", fake_run_sweep, raising=False)
-    monkeypatch.setattr(engine, "get_executor", lambda mode: engine.SerialExecutor(), raising=False)
+    monkeypatch.setattr(engine, "run_sweep", fake_run_sweep)
+    monkeypatch.setattr(engine, "get_executor", lambda mode, n_items=None: engine.SerialExecutor())
     progress: list[tuple[int, int]] = []
     out = services.sweep(
         None, {"rebalance": "monthly"}, {"top_n": [3, 5]}, lambda d, t: progress.append((d, t))
@@ -317,7 +321,7 @@ def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
 def test_concurrent_requests_load_the_data_once() -> None:
     import threading
 
-    lru = services.MarketDataLRU(size=2)
+    lru = BoundedLRU(size=2)
     calls: list[int] = []
     gate = threading.Event()
 

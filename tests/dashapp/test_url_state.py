@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from dashapp import url_state
+from dashapp.ui import url_state
 
 
 def test_round_trip_of_full_params() -> None:

@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from dashapp import create_app, forms, services, url_state
+from dashapp import create_app, services
+from dashapp.state import state_of
+from dashapp.ui import forms, url_state
 
 from . import assert_user_message
 
@@ -144,10 +146,12 @@ def request_body(dep: dict[str, Any], inputs: list[Any], state: list[Any]) -> di
         "output": dep["output"],
         "outputs": _outputs(dep),
         "inputs": [
-            {"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["inputs"], inputs)
+            {"id": x["id"], "property": x["property"], "value": v}
+            for x, v in zip(dep["inputs"], inputs, strict=False)
         ],
         "state": [
-            {"id": x["id"], "property": x["property"], "value": v} for x, v in zip(dep["state"], state)
+            {"id": x["id"], "property": x["property"], "value": v}
+            for x, v in zip(dep["state"], state, strict=False)
         ],
         "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]
         if dep["inputs"]
@@ -360,13 +364,14 @@ FLOAT_SAFE = plain_values.filter(lambda v: not (isinstance(v, int) and abs(v) > 
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(FLOAT_SAFE, min_size=len(forms.FIELD_NAMES), max_size=len(forms.FIELD_NAMES)))
 def test_form_validation_never_raises(values: list[Any]) -> None:
-    errors = forms.field_errors(forms.form_mapping(values))
+    fields = dict(zip(forms.FIELD_NAMES, values, strict=True))
+    errors = forms.field_errors(fields)
     assert set(errors) == set(forms.FIELD_NAMES)
     for message in errors.values():
         if message:
             assert_user_message(message, formulas_quoted=False)
     if not any(errors.values()):
-        forms.parse_params(forms.form_mapping(values))
+        forms.parse_params(fields)
 
 
 @settings(max_examples=100, deadline=None)
@@ -380,7 +385,7 @@ def test_grid_text_or_list_parses_or_fails_in_one_line(name: str, raw: Any) -> N
     except engine.ParameterError as exc:
         assert_user_message(str(exc), formulas_quoted=False)
     else:
-        assert 1 <= forms.grid_size(grid) <= forms.MAX_SWEEP_CONFIGS
+        assert 1 <= engine.grid_size(grid) <= engine.MAX_SWEEP_CONFIGS
 
 
 @pytest.mark.parametrize("raw", [5, 3.5, True])
@@ -430,4 +435,4 @@ def test_params_to_query_round_trips_through_the_tolerant_reader(values: dict[st
 
 
 def test_cache_dir_is_the_temporary_one(app: dash.Dash, tmp_path_factory: pytest.TempPathFactory) -> None:
-    assert Path(app.server.extensions["spl_config"].CACHE_DIR).is_relative_to(tmp_path_factory.getbasetemp())
+    assert Path(state_of(app.server).config.CACHE_DIR).is_relative_to(tmp_path_factory.getbasetemp())

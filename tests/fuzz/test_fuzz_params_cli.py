@@ -1,5 +1,5 @@
 """Fuzzing the parameter boundary (``StrategyParams.from_mapping``), the URL reader
-(``dashapp.url_state``) and the CLI (``engine.cli.main.main``).
+(``dashapp.ui.url_state``) and the CLI (``engine.cli.main.main``).
 
 Contract under test: any JSON-ish mapping either builds valid parameters or raises
 ``engine.ParameterError`` with one clean line; any query string yields only valid
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from dashapp import url_state
+from dashapp.ui import url_state
 from engine import PARAM_NAMES, StrategyParams
 from engine.cli.main import main
 

@@ -16,6 +16,7 @@ import dash
 import pytest
 
 from dashapp import create_app
+from dashapp.state import state_of
 
 UPDATE = "/_dash-update-component"
 BADGE = {
@@ -223,4 +224,4 @@ def test_layout_of_a_hostile_link_shows_only_escaped_messages(client: Any) -> No
 
 
 def test_cache_dir_is_temporary(app: dash.Dash, tmp_path_factory: pytest.TempPathFactory) -> None:
-    assert Path(app.server.extensions["spl_config"].CACHE_DIR).is_relative_to(tmp_path_factory.getbasetemp())
+    assert Path(state_of(app.server).config.CACHE_DIR).is_relative_to(tmp_path_factory.getbasetemp())

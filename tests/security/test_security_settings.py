@@ -31,6 +31,7 @@ import yaml
 import engine
 from dashapp import create_app
 from dashapp.security import max_request_bytes
+from dashapp.state import state_of
 
 REPO = Path(__file__).resolve().parents[2]
 UPDATE = "/_dash-update-component"
@@ -69,8 +70,8 @@ def call(client: Any, dep: dict[str, Any], inputs: list[Any], state: list[Any]) 
     body = {
         "output": out,
         "outputs": outputs,
-        "inputs": [{**x, "value": v} for x, v in zip(dep["inputs"], inputs)],
-        "state": [{**x, "value": v} for x, v in zip(dep["state"], state)],
+        "inputs": [{**x, "value": v} for x, v in zip(dep["inputs"], inputs, strict=False)],
+        "state": [{**x, "value": v} for x, v in zip(dep["state"], state, strict=False)],
         "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
     }
     response = client.post(UPDATE, json=body)
@@ -249,7 +250,7 @@ def test_session_cookie_flags(app: dash.Dash) -> None:
 
 
 def test_request_size_is_bounded_by_default(app: dash.Dash) -> None:
-    upload = app.server.extensions["spl_config"].MAX_UPLOAD_BYTES
+    upload = state_of(app.server).config.MAX_UPLOAD_BYTES
     assert upload == 10 * 2**20
     assert app.server.config["MAX_CONTENT_LENGTH"] == max_request_bytes(upload) < 30 * 2**20
 
@@ -260,7 +261,7 @@ def test_data_page_uploads_have_max_size(
     page = call(client, dependencies["_pages_content.children"], ["/data", ""], [])
     uploads = [c for c in _components(page) if c.get("type") == "Upload"]
     assert {u["props"]["id"] for u in uploads} == {"data-upload-sentiment", "data-upload-prices"}
-    limit = app.server.extensions["spl_config"].MAX_UPLOAD_BYTES
+    limit = state_of(app.server).config.MAX_UPLOAD_BYTES
     assert all(u["props"]["max_size"] == limit for u in uploads)
     assert all(u["props"].get("multiple") is False for u in uploads)
 

@@ -1,4 +1,4 @@
-"""Small UI building blocks shared by every page (no callbacks, no app imports).
+"""Small UI building blocks shared by every page (no callbacks, no app state).
 
 All user-provided text (file names, symbols, messages) is passed to Dash as plain
 strings, which React renders as text: nothing here builds HTML from strings.
@@ -13,6 +13,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+import engine
+
 MISSING = "—"
 MAX_SYMBOLS_SHOWN = 40
 
@@ -26,6 +28,63 @@ def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Ale
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:
     return dbc.Alert(str(message), color=color, className="spl-info mb-3")
+
+
+def title_bar(
+    title: str, *controls: Any, title_class: str = "me-auto mb-0", class_name: str = ""
+) -> html.Div:
+    """A heading on the left, ``controls`` (buttons) on the right."""
+    return html.Div(
+        [html.H5(title, className=title_class), *controls],
+        className=class_name or "d-flex align-items-center mb-2",
+    )
+
+
+def download_button(label: str, ident: str) -> dbc.Button:
+    """A "<label> CSV" button, disabled until a run has something to download."""
+    return dbc.Button(f"{label} CSV", id=ident, color="secondary", outline=True, size="sm", disabled=True)
+
+
+def form_and_results(form: Any, results: Any) -> dbc.Row:
+    """The pages' two columns: the form card on the left (on top when narrow), the results."""
+    return dbc.Row(
+        [dbc.Col(form, xs=12, lg=4, xxl=3, className="mb-3"), dbc.Col(results, xs=12, lg=8, xxl=9)],
+        className="g-3",
+    )
+
+
+# Display titles of the engine's metrics (cards, tables), in a table of (metric, title).
+METRIC_TITLES: Mapping[str, str] = dict(
+    (
+        ("total_return", "Total return"),
+        ("cagr", "CAGR"),
+        ("annual_volatility", "Volatility (annual)"),
+        ("sharpe", "Sharpe ratio"),
+        ("sortino", "Sortino ratio"),
+        ("max_drawdown", "Max drawdown"),
+        ("calmar", "Calmar ratio"),
+        ("beta", "Beta"),
+        ("alpha", "Alpha (annual)"),
+        ("information_ratio", "Information ratio"),
+        ("tracking_error", "Tracking error"),
+        ("hit_rate", "Hit rate"),
+        ("avg_turnover", "Average turnover"),
+    )
+)
+
+
+def link_notes(messages: Sequence[str]) -> dbc.Alert | None:
+    """A yellow alert listing the settings of a link that were ignored, or None."""
+    if not messages:
+        return None
+    return dbc.Alert(
+        [
+            html.Strong("Some settings in the link were ignored"),
+            html.Ul([html.Li(m) for m in messages], className="mb-0"),
+        ],
+        color="warning",
+        className="small",
+    )
 
 
 def warning_list(warnings: Sequence[str] | None) -> dbc.Alert | None:
@@ -53,6 +112,11 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "int": lambda v: f"{v:,.0f}",
     "bps": lambda v: f"{v * 1e4:,.1f} bps",
 }
+
+
+def metric_format(name: str) -> str:
+    """``"pct"`` for the metrics that are fractions (``engine.PERCENT_METRICS``), else ``"ratio"``."""
+    return "pct" if name in engine.PERCENT_METRICS else "ratio"
 
 
 def format_value(value: Any, fmt: str | Callable[[float], str] = "num") -> str:

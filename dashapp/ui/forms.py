@@ -7,24 +7,21 @@ form can flag each invalid input while the user types, and ``parse_params`` runs
 whole form on the server (never trust the browser).
 
 The sweep grid (``parse_grid``) takes, per swept parameter, either a list of values or a
-comma-separated string, and validates every value the same way.
+comma-separated string; the values, their count and the size limit are the engine's rule
+(``engine.check_grid``, ``engine.MAX_SWEEP_CONFIGS``), the same ``engine.run_sweep`` applies.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Output, dcc, html
 
 import engine
-
-MAX_SWEEP_CONFIGS = 400  # keeps one sweep to minutes on a small cluster
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -190,14 +187,25 @@ def strategy_form(prefix: str, values: Mapping[str, Any] | None = None) -> dbc.R
 # ----------------------------------------------------------------- parsing and validation
 
 
-def form_mapping(values: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
-    """Callback arguments (in ``FIELD_NAMES`` order) or a mapping -> ``{param: raw value}``."""
-    if isinstance(values, Mapping):
-        return {name: values.get(name) for name in FIELD_NAMES}
-    values = list(values)
-    if len(values) != len(FIELD_NAMES):
-        raise ValueError(f"expected {len(FIELD_NAMES)} form values, got {len(values)}")
-    return dict(zip(FIELD_NAMES, values))
+def field_inputs(prefix: str, kind: type) -> dict[str, Any]:
+    """``{param: kind(<prefix>-<param>, "value")}``: the form as one grouped callback argument."""
+    return {name: kind(field_id(prefix, name), "value") for name in FIELD_NAMES}
+
+
+def field_outputs(prefix: str) -> dict[str, dict[str, Any]]:
+    """``{"invalid": {param: Output}, "feedback": {param: Output}}`` of the form's fields."""
+    return {
+        "invalid": {name: Output(field_id(prefix, name), "invalid") for name in FIELD_NAMES},
+        "feedback": {name: Output(feedback_id(prefix, name), "children") for name in FIELD_NAMES},
+    }
+
+
+def field_flags(errors: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """``field_errors`` in the shape of ``field_outputs`` (invalid flag and message per field)."""
+    return {
+        "invalid": {name: bool(errors[name]) for name in FIELD_NAMES},
+        "feedback": {name: errors[name] for name in FIELD_NAMES},
+    }
 
 
 def field_errors(values: Mapping[str, Any]) -> dict[str, str]:
@@ -252,21 +260,20 @@ def split_values(raw: Any) -> list[Any]:
 
 
 def parse_grid_values(name: str, raw: Any) -> list[Any]:
-    """Validated, de-duplicated values of one swept parameter; raises ``engine.ParameterError``."""
+    """Validated, de-duplicated values of one swept parameter (``engine.check_grid``); [] when empty.
+
+    Raises ``engine.ParameterError`` naming the parameter.
+    """
     if name not in SWEEPABLE:
         raise engine.ParameterError(f"{name} cannot be swept; choose from {', '.join(SWEEPABLE)}")
-    values: list[Any] = []
-    for item in split_values(raw):
-        value = engine.StrategyParams.from_mapping({name: item}).to_dict()[name]
-        if value not in values:
-            values.append(value)
-    return values
+    values = split_values(raw)
+    return list(engine.check_grid({name: values})[name]) if values else []
 
 
 def parse_grid(raw_grid: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{param: values}`` for every parameter given at least one value; raises ParameterError.
 
-    The number of configurations (the product of the value counts) must be 1..MAX_SWEEP_CONFIGS.
+    The number of configurations must be 1..``engine.MAX_SWEEP_CONFIGS`` (``engine.check_grid``).
     """
     grid: dict[str, list[Any]] = {}
     for name, raw in raw_grid.items():
@@ -275,22 +282,8 @@ def parse_grid(raw_grid: Mapping[str, Any]) -> dict[str, list[Any]]:
             grid[name] = values
     if not grid:
         raise engine.ParameterError("choose at least one parameter to sweep and give it values")
-    count = grid_size(grid)
-    if count > MAX_SWEEP_CONFIGS:
-        raise engine.ParameterError(
-            f"the grid has {count} configurations; the limit is {MAX_SWEEP_CONFIGS} (use fewer values)"
-        )
+    engine.check_grid(grid)
     return grid
-
-
-def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
-    return math.prod(len(v) for v in grid.values()) if grid else 0
-
-
-def grid_configs(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every configuration of the grid applied on top of ``base`` (the order the sweep runs)."""
-    names = list(grid)
-    return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*(grid[n] for n in names))]
 
 
 def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:

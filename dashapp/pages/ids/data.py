@@ -1,0 +1,18 @@
+"""Ids of the Data page (``/data``)."""
+
+ACTIVE = "data-active"
+ACTIVE_LABEL = "data-active-label"
+USE_DEFAULT = "data-use-default"
+USE_UPLOAD = "data-use-upload"
+UPLOAD_SENTIMENT = "data-upload-sentiment"
+UPLOAD_PRICES = "data-upload-prices"
+CANDIDATE = "data-candidate"
+PAGE_INIT = "data-page-init"
+CHOICE_MESSAGE = "data-choice-message"
+VALIDATION = "data-validation"
+UPLOAD_REPORT = "data-upload-report"
+
+
+def upload_name(upload_id: str) -> str:
+    """The "Received: <file>" line under an upload box."""
+    return f"{upload_id}-name"

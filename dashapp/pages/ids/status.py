@@ -1,0 +1,9 @@
+"""Ids of the Status page (``/status``)."""
+
+MESSAGE = "status-message"
+APP = "status-app"
+SOURCE = "status-source"
+CACHE = "status-cache"
+CLEAR = "status-clear"
+REFRESH = "status-refresh"
+CLUSTER = "status-cluster"

@@ -1,0 +1,194 @@
+"""Layout of the Sweep page (``/sweep``): the grid form, progress, heatmap, table, summary.
+
+Callbacks are in ``dashapp.pages.sweep``; what the summary shows is ``dashapp.views.sweep``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+import engine
+from dashapp.pages.ids import sweep as ids
+from dashapp.ui import components, figures, forms, url_state
+from dashapp.views import sweep as view
+
+DEFAULT_GRID: Mapping[str, str | tuple[str, ...]] = MappingProxyType(
+    {"top_n": "3, 5, 10", "weighting": ("equal", "inverse_volatility")}
+)
+GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType({"displaylogo": False, "responsive": True})
+
+
+def _select(ident: str, label: str, **kwargs: Any) -> dbc.Col:
+    return dbc.Col(
+        [dbc.Label(label, html_for=ident, className="small mb-0"), dbc.Select(id=ident, size="sm", **kwargs)],
+        xs=4,
+    )
+
+
+def layout(**query: Any) -> html.Div:
+    params, messages = url_state.read_query(query)
+    grid_text = url_state.grid_from_query(query, forms.SWEEPABLE)
+    raw = url_state.query_values(query)
+    grid_values = grid_text if grid_text else DEFAULT_GRID
+    controls = dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H5("Sweep", className="card-title me-auto mb-0"),
+                        dbc.Button("Run sweep", id=ids.RUN, color="primary", size="sm", className="me-1"),
+                        dbc.Button(
+                            "Cancel", id=ids.CANCEL, color="danger", outline=True, size="sm", disabled=True
+                        ),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                html.Div(id=ids.GRID_SIZE, className="small text-muted mb-1", role="status"),
+                dbc.Progress(
+                    id=ids.PROGRESS,
+                    value=0,
+                    label="",
+                    striped=True,
+                    animated=True,
+                    className="mb-2",
+                    style={"height": "1.25rem"},
+                ),
+                components.link_notes(messages),
+                html.H6("Values to try", className="mt-2"),
+                html.P(
+                    "Comma-separated values (or a multi-select); leave empty to keep the base value.",
+                    className="small text-muted mb-1",
+                ),
+                dbc.Row(
+                    [forms.grid_control(ids.PREFIX, name, grid_values.get(name)) for name in forms.SWEEPABLE],
+                    className="g-2",
+                ),
+                dbc.Accordion(
+                    [
+                        dbc.AccordionItem(
+                            forms.strategy_form(ids.PREFIX, params), title="Base parameters (not swept)"
+                        )
+                    ],
+                    start_collapsed=True,
+                    className="mt-2",
+                ),
+            ]
+        ),
+        className="spl-form-card shadow-sm",
+    )
+    metric = raw.get("metric") if raw.get("metric") in engine.METRIC_NAMES else view.DEFAULT_METRIC
+    heatmap_controls = dbc.Row(
+        [
+            _select(ids.X, "Columns", value=raw.get("x")),
+            _select(ids.Y, "Rows", value=raw.get("y")),
+            _select(
+                ids.METRIC,
+                "Metric",
+                options=[{"label": m.replace("_", " "), "value": m} for m in engine.METRIC_NAMES],
+                value=metric,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+    results = html.Div(
+        [
+            components.title_bar("Results", components.download_button("Sweep", ids.DOWNLOAD_BUTTON)),
+            html.Div(id=ids.MESSAGE),
+            html.Div(id=ids.SUMMARY),
+            heatmap_controls,
+            dcc.Loading(
+                dcc.Graph(
+                    id=ids.HEATMAP,
+                    figure=figures.empty_figure("Heatmap", "Run a sweep"),
+                    config=dict(GRAPH_CONFIG),
+                ),
+                type="default",
+            ),
+            html.P(
+                "Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
+                "filter with the boxes under the headers (e.g. > 1).",
+                className="small text-muted mt-3 mb-1",
+            ),
+            dash_table.DataTable(
+                id=ids.TABLE,
+                data=[],
+                columns=[],
+                sort_action="native",
+                filter_action="native",
+                page_action="native",
+                page_size=15,
+                sort_by=[],
+                style_table={"overflowX": "auto"},
+                style_cell={
+                    "fontFamily": "inherit",
+                    "fontSize": "0.8rem",
+                    "padding": "4px 8px",
+                    "cursor": "pointer",
+                },
+                style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
+                style_data_conditional=[dict(view.ERROR_STYLE)],
+            ),
+            html.Div(id=ids.FAILED, className="mt-3"),
+        ]
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.LOCATION, refresh=False),
+            dcc.Location(id=ids.OPEN, refresh="callback-nav"),
+            dcc.Store(id=ids.AUTORUN, data=bool(grid_text)),
+            dcc.Store(id=ids.RESULT),
+            dcc.Download(id=ids.DOWNLOAD),
+            components.form_and_results(controls, results),
+        ],
+        className="spl-page-sweep",
+    )
+
+
+# ----------------------------------------------------------------- result blocks
+
+
+def summary_block(result: Mapping[str, Any]) -> html.Div:
+    best = view.best_summary(result)
+    best_link = None
+    if best is not None:
+        best_link = html.P(
+            [
+                "Best by Sharpe ratio: ",
+                html.Strong(best["label"]),
+                f" (Sharpe {best['sharpe']}) · ",
+                dcc.Link("open it on the Backtest page", href=best["href"], id=ids.BEST_LINK),
+            ],
+            className="small mb-1",
+        )
+    return html.Div(
+        [
+            components.key_value_table(view.summary_rows(result), class_name="spl-kv"),
+            best_link,
+            html.P(
+                "The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
+                "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "
+                "the best result may well be luck.",
+                className="small text-muted",
+            ),
+        ],
+        id=ids.SUMMARY_BLOCK,
+    )
+
+
+def failed_block(result: Mapping[str, Any]) -> html.Div | None:
+    shown, n_failed = view.failed_lines(result)
+    if not n_failed:
+        return None
+    items = [html.Li([html.Code(config), f": {error}"]) for config, error in shown]
+    if n_failed > len(shown):
+        items.append(html.Li(f"... and {n_failed - len(shown)} more"))
+    return dbc.Alert(
+        [html.Strong(f"{n_failed} configuration(s) failed"), html.Ul(items, className="mb-0")],
+        color="warning",
+        className="small",
+    )

@@ -1,0 +1,74 @@
+"""What the pages call: validated inputs in, plain data (dict/list/str/float) out.
+
+Split by job:
+
+- ``sources``: which data set a session uses (the ``session-source`` Store), uploads, and
+  loading ``engine.MarketData`` (once per worker, in ``AppState.market_data``);
+- ``computations``: backtest, stocks, robustness and sweep calls into the engine,
+  memoized in the shared ``results`` cache; cluster status and cache statistics;
+- ``plain``: engine results as JSON-able data for Stores, caches and figures.
+
+Everything reaches the app's state through ``dashapp.state.get_state()``; pages never
+import the app. Every function raises ``engine.EngineError`` (one sentence meant for
+the user) on bad input.
+"""
+
+from __future__ import annotations
+
+from .computations import (
+    CACHE_VERSION,
+    backtest,
+    backtest_view,
+    cache_stats,
+    cancellable,
+    clean_symbols,
+    clear_cache,
+    cluster,
+    executor,
+    params_from,
+    robustness,
+    stocks,
+    sweep,
+)
+from .plain import report_to_plain, sweep_to_plain, to_plain
+from .sources import (
+    DEFAULT_SOURCE,
+    app_config,
+    decode_upload,
+    get_market_data,
+    resolve_source,
+    safe_name,
+    save_upload,
+    source_info,
+    source_key,
+    yahoo_cache_dir,
+)
+
+__all__ = [
+    "CACHE_VERSION",
+    "DEFAULT_SOURCE",
+    "app_config",
+    "backtest",
+    "backtest_view",
+    "cache_stats",
+    "cancellable",
+    "clean_symbols",
+    "clear_cache",
+    "cluster",
+    "decode_upload",
+    "executor",
+    "get_market_data",
+    "params_from",
+    "report_to_plain",
+    "resolve_source",
+    "robustness",
+    "safe_name",
+    "save_upload",
+    "source_info",
+    "source_key",
+    "stocks",
+    "sweep",
+    "sweep_to_plain",
+    "to_plain",
+    "yahoo_cache_dir",
+]

@@ -1,0 +1,227 @@
+"""Calls into the engine (backtest, stocks, robustness, sweep), memoized on primitive keys.
+
+Every result is plain data (``services.plain``) stored in the shared ``results`` cache
+under ``v<CACHE_VERSION>:<kind>:<sha256(source key | data fingerprint | parameters)>``,
+so every worker and host serves a repeat from the cache. Every function raises
+``engine.EngineError`` (one sentence meant for the user) on bad input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import engine
+
+from ..state import get_state
+from .plain import sweep_to_plain, to_plain
+from .sources import get_market_data, resolve_source, source_key
+
+# Bump when a cached result's shape changes, so that old entries are not served.
+CACHE_VERSION = "2"
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+def cancellable() -> contextlib.AbstractContextManager[CancelFn]:
+    """``with cancellable() as should_cancel:`` in a background-callback job: the job's Cancel
+    then sets ``should_cancel()``, which the engine polls (``dashapp.jobs``)."""
+    return get_state().background.cancellable()
+
+
+def executor(n_items: int | None = None) -> engine.Executor:
+    """The executor for a job of ``n_items`` (``ENGINE_EXECUTOR``; ``auto`` keeps small jobs in-process).
+
+    Created per job (cheap: nothing connects until it runs); the engine joins the Ray
+    cluster once per process, so this also works in a forked background-callback process.
+    """
+    mode = get_state().config.ENGINE_EXECUTOR  # one of engine.EXECUTOR_MODES (checked by AppConfig)
+    return engine.get_executor(mode, n_items=n_items)  # type: ignore[arg-type]
+
+
+def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{source_key(source)}|{fingerprint}|{canonical}".encode()).hexdigest()
+    return f"v{CACHE_VERSION}:{kind}:{digest}"
+
+
+def _memoized(
+    kind: str, source: Mapping[str, str], fingerprint: str, payload: Any, compute: Callable[[], Any]
+) -> Any:
+    cache = get_state().results
+    key = _cache_key(kind, source, fingerprint, payload)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = compute()
+    cache.set(key, result)
+    return result
+
+
+def params_from(params: Mapping[str, Any] | None) -> engine.StrategyParams:
+    """The one validation boundary for strategy parameters (``ParameterError`` on bad input)."""
+    if params is not None and not isinstance(params, Mapping):
+        raise engine.ParameterError("parameters must be a mapping of names to values")
+    return engine.StrategyParams.from_mapping(params or {})
+
+
+def _prepared(data: engine.MarketData) -> engine.PreparedData:
+    """``engine.prepare(data)`` once per data set and worker: the conversion of the sentiment
+    rows to arrays costs more than a backtest of them (benchmarks/bench_backtest.py)."""
+    return get_state().prepared.get_or_load(data.fingerprint, lambda: engine.prepare(data))
+
+
+def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``engine.result_to_plain`` of one backtest (see ``engine.BacktestResult``)."""
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+    return _memoized(
+        "backtest",
+        source,
+        data.fingerprint,
+        strategy.to_dict(),
+        lambda: engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source)),
+    )
+
+
+def backtest_view(
+    source: Mapping[str, Any] | None,
+    params: Mapping[str, Any] | None,
+    render: Callable[[dict[str, Any], dict[str, str]], Any],
+    *,
+    version: str,
+) -> Any:
+    """``render(backtest(source, params), source)``, memoized on the backtest's own key.
+
+    For pages: ``render`` turns a plain result into what the page shows, and must return
+    plain JSON-able data (e.g. figures as ``to_plotly_json`` dicts, never ``go.Figure``).
+    A repeated run then skips both the backtest and the rendering. Bump ``version`` when
+    ``render``'s output changes, so old views are not served. The last few views are also
+    kept in this worker's memory (no unpickling on a repeat); the returned value is
+    shared, so callers must not mutate it.
+    """
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+    kind = f"backtest-view-{version}"
+    key = _cache_key(kind, source, data.fingerprint, strategy.to_dict())
+    views = get_state().views
+    view = views.get(key)
+    if view is None:
+        view = _memoized(
+            kind,
+            source,
+            data.fingerprint,
+            strategy.to_dict(),
+            lambda: render(backtest(source, strategy.to_dict()), source),
+        )
+        views.put(key, view)
+    return view
+
+
+def clean_symbols(symbols: Sequence[str] | str | None) -> list[str]:
+    """``engine.parse_symbols`` of a comma list or a list of tickers (``ParameterError`` otherwise)."""
+    if symbols is not None and not isinstance(symbols, (str, list, tuple)):
+        raise engine.ParameterError(f"symbols must be a list of tickers; got {str(symbols)[:20]!r}")
+    return engine.parse_symbols(symbols or [])
+
+
+def stocks(
+    source: Mapping[str, Any] | None, symbols: Sequence[str], start: Any = None, end: Any = None
+) -> dict[str, Any]:
+    """Per-stock analysis of ``symbols`` over [start, end] (``engine.analyze_stocks``), as plain data."""
+    source = resolve_source(source)
+    cleaned = clean_symbols(symbols)
+    # The engine's date rule (ISO dates, start before end); empty means the whole history.
+    window = engine.StrategyParams.from_mapping({"start": start or None, "end": end or None})
+    start_date, end_date = window.start, window.end
+    data = get_market_data(source)
+    payload = {"symbols": cleaned, "start": str(start_date), "end": str(end_date)}
+    return _memoized(
+        "stocks",
+        source,
+        data.fingerprint,
+        payload,
+        lambda: to_plain(engine.analyze_stocks(data.prices, cleaned, start=start_date, end=end_date)),
+    )
+
+
+def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``engine.robustness_report(...).to_dict()`` for the session's data and ``params``."""
+    source = resolve_source(source)
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+
+    def compute() -> dict[str, Any]:
+        return to_plain(engine.robustness_report(data, strategy, executor=executor()).to_dict())
+
+    return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
+
+
+def sweep(
+    source: Mapping[str, Any] | None,
+    base_params: Mapping[str, Any] | None,
+    grid: Mapping[str, Sequence[Any]],
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> dict[str, Any]:
+    """``engine.run_sweep`` of ``grid`` on top of ``base_params``, as ``plain.sweep_to_plain``.
+
+    ``should_cancel`` is polled by the engine, which then raises ``engine.Cancelled``.
+    """
+    source = resolve_source(source)
+    base = params_from(base_params)
+    checked = engine.check_grid(grid)
+    data = get_market_data(source, benchmark=base.benchmark)
+
+    def compute() -> dict[str, Any]:
+        result = engine.run_sweep(
+            data,
+            checked,
+            base=base,
+            executor=executor(engine.grid_size(checked)),
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+        )
+        return sweep_to_plain(result, base)
+
+    return _memoized("sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked}, compute)
+
+
+# ----- cluster and cache -----------------------------------------------------------------
+
+
+def cluster() -> dict[str, Any]:
+    """``engine.cluster_status()`` as plain data (mode, nodes, CPUs, memory, object store)."""
+    if get_state().config.ENGINE_EXECUTOR == "serial":
+        # Not even a status query: it would join whatever cluster this host happens to run.
+        return {
+            "mode": "not used",
+            "detail": "ENGINE_EXECUTOR=serial: sweeps and robustness runs use this process",
+        }
+    return to_plain(engine.cluster_status())
+
+
+def cache_stats() -> dict[str, Any]:
+    """Statistics of this worker's caches: ``backend``, ``hits``, ``misses``, ``keys``, ..."""
+    state = get_state()
+    return {
+        **state.results.stats(),
+        "uploads": state.uploads.stats(),
+        "market_data_entries": len(state.market_data),
+        "market_data_capacity": state.market_data.size,
+    }
+
+
+def clear_cache() -> None:
+    """Forget computed results (all workers) and this worker's loaded data and views; keep uploads."""
+    state = get_state()
+    state.results.clear()
+    state.market_data.clear()
+    state.views.clear()
+    state.prepared.clear()

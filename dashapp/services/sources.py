@@ -1,0 +1,218 @@
+"""Which data set a session uses, and loading it (``engine.MarketData``, cached per worker).
+
+The session's data source is a small dict kept in the browser (``session-source`` Store):
+``{"kind": "default"}`` (the app's configured provider, the demo data unless configured
+otherwise) or ``{"kind": "upload", "id": <content hash>, "name": <file name>}``. The
+uploaded bytes stay on the server, in the shared ``uploads`` cache. Every function
+raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import engine
+
+from ..config import AppConfig
+from ..state import get_state
+from .plain import report_to_plain
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOURCE: Mapping[str, str] = {"kind": "default"}
+DEFAULT_BENCHMARK = engine.StrategyParams().benchmark
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]+")
+
+
+def app_config() -> AppConfig:
+    """The configuration of the app serving this request."""
+    return get_state().config
+
+
+def resolve_source(store: Mapping[str, Any] | None) -> dict[str, str]:
+    """Validate the session's Store value; None (a new session) means the default source."""
+    if store is None or store == {}:
+        return dict(DEFAULT_SOURCE)
+    if not isinstance(store, Mapping):
+        raise engine.DataValidationError(
+            "the session's data source is malformed; switch back to the default source"
+        )
+    kind = store.get("kind")
+    if kind == "default":
+        return dict(DEFAULT_SOURCE)
+    if kind == "upload":
+        upload_id = store.get("id")
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+            raise engine.DataValidationError(
+                "the session's uploaded data set id is malformed; upload the file again"
+            )
+        return {"kind": "upload", "id": upload_id, "name": safe_name(store.get("name"), "uploaded data")}
+    raise engine.DataValidationError(f"unknown data source kind {kind!r}; switch back to the default source")
+
+
+def source_key(source: Mapping[str, Any]) -> str:
+    """A short primitive key naming the source (part of every cache key)."""
+    source = resolve_source(source)
+    if source["kind"] == "upload":
+        return f"upload:{source['id']}"
+    config = app_config()
+    if config.DATA_SOURCE == "demo":
+        return f"default:demo:{config.DEMO_SEED}"
+    return f"default:{config.DATA_SOURCE}:{config.SENTIMENT_PATH}:{config.PRICES_PATH or ''}"
+
+
+def get_market_data(
+    source: Mapping[str, Any] | None, *, benchmark: str = DEFAULT_BENCHMARK
+) -> engine.MarketData:
+    """The validated data of ``source`` (loaded once per process, then served from the LRU)."""
+    source = resolve_source(source)
+    benchmark = engine.StrategyParams.from_mapping({"benchmark": benchmark}).benchmark
+    key = f"{source_key(source)}|{benchmark}"
+    return get_state().market_data.get_or_load(
+        key, lambda: engine.load_market_data(_provider(source), benchmark=benchmark)
+    )
+
+
+def _provider(source: Mapping[str, str]) -> engine.DataProvider:
+    if source["kind"] == "upload":
+        payload = get_state().uploads.get(source["id"])
+        if not isinstance(payload, Mapping):
+            raise engine.DataUnavailableError(
+                f"the uploaded data set {source['name']!r} is no longer on the server; "
+                "upload it again on the Data page or switch back to the default source"
+            )
+        return _upload_provider(
+            payload["sentiment"], payload["prices"], payload["sentiment_name"], payload["prices_name"]
+        )
+    config = app_config()
+    env = {
+        "DATA_SOURCE": config.DATA_SOURCE,
+        "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
+        "PRICES_PATH": config.PRICES_PATH or "",
+        "DEMO_SEED": str(config.DEMO_SEED),
+        "YAHOO_CACHE_DIR": str(yahoo_cache_dir()),
+    }
+    return engine.provider_from_env(env)
+
+
+def _upload_provider(
+    sentiment: bytes, prices: bytes | None, sentiment_name: str, prices_name: str
+) -> engine.DataProvider:
+    if prices is None:
+        # No price file: prices come from Yahoo Finance (cached on disk by the engine).
+        # Few, short retries: the user is waiting for the validation report.
+        return engine.YahooProvider(
+            sentiment=sentiment,
+            sentiment_name=sentiment_name,
+            cache_dir=yahoo_cache_dir(),
+            max_retries=2,
+            base_delay=0.5,
+        )
+    return engine.FileProvider(
+        sentiment=sentiment, prices=prices, sentiment_name=sentiment_name, prices_name=prices_name
+    )
+
+
+def yahoo_cache_dir() -> Path:
+    """Where downloaded Yahoo prices are kept: ``YAHOO_CACHE_DIR``, else beside the app's cache."""
+    configured = os.environ.get("YAHOO_CACHE_DIR", "").strip()
+    return Path(configured) if configured else Path(app_config().CACHE_DIR) / "yahoo"
+
+
+def source_info(source: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the badge and the Data page show: label, SYNTHETIC flag, fingerprint, report."""
+    source = resolve_source(source)
+    data = get_market_data(source)
+    info = data.source
+    return {
+        "kind": source["kind"],
+        "source_kind": info.kind,
+        "label": info.label,
+        "synthetic": bool(info.synthetic),
+        "detail": info.detail,
+        "fingerprint": data.fingerprint,
+        "report": report_to_plain(data.report),
+        "source": source,
+    }
+
+
+def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
+    """Bytes of a ``dcc.Upload`` ``contents`` value (``data:<mime>;base64,<data>``)."""
+    if not contents or not isinstance(contents, str):
+        raise engine.DataValidationError(f"no {what} was uploaded")
+    _, _, encoded = contents.partition(",")
+    if not encoded:
+        raise engine.DataValidationError(f"the uploaded {what} could not be read (empty or not base64)")
+    limit = app_config().MAX_UPLOAD_BYTES
+    if len(encoded) * 3 // 4 > limit + 3:
+        raise engine.DataValidationError(
+            f"the uploaded {what} is larger than the {limit / 2**20:g} MiB limit"
+        )
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise engine.DataValidationError(f"the uploaded {what} could not be read (not base64)") from None
+
+
+def save_upload(
+    sentiment_bytes: bytes, prices_bytes: bytes | None = None, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Validate an upload with the engine loaders, store it server-side, return the new source.
+
+    Returns ``{"source": <Store value>, "info": source_info(...), "sentiment_report": ...}``;
+    ``info["report"]`` is the validation report of both files merged (row counts added up),
+    ``sentiment_report`` the sentiment file's alone. Raises ``EngineError`` when the
+    files cannot be used; nothing is stored then.
+    """
+    names = names or {}
+    limit = app_config().MAX_UPLOAD_BYTES
+    sentiment_name = safe_name(names.get("sentiment"), "sentiment.csv")
+    prices_name = safe_name(names.get("prices"), "prices.csv") if prices_bytes is not None else ""
+    for label, blob in (("sentiment file", sentiment_bytes), ("price file", prices_bytes)):
+        if blob is not None and not isinstance(blob, (bytes, bytearray)):
+            raise engine.DataValidationError(f"the {label} must be bytes")
+        if blob is not None and len(blob) > limit:
+            raise engine.DataValidationError(f"the {label} is larger than the {limit / 2**20:g} MiB limit")
+    if not sentiment_bytes:
+        raise engine.DataValidationError("the sentiment file is empty")
+    sentiment_bytes = bytes(sentiment_bytes)
+    prices_bytes = bytes(prices_bytes) if prices_bytes else None
+    # Validate first (raises a one-sentence DataValidationError), store only usable data.
+    provider = _upload_provider(sentiment_bytes, prices_bytes, sentiment_name, prices_name)
+    data = engine.load_market_data(provider)
+    digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"")).hexdigest()[:32]
+    source = {"kind": "upload", "id": digest, "name": sentiment_name}
+    payload = {
+        "sentiment": sentiment_bytes,
+        "prices": prices_bytes,
+        "sentiment_name": sentiment_name,
+        "prices_name": prices_name,
+    }
+    state = get_state()
+    if not state.uploads.set(digest, payload):
+        log.warning("upload %s kept in this worker only: the shared cache did not store it", digest)
+    state.market_data.put(f"upload:{digest}|{DEFAULT_BENCHMARK}", data)
+    _, sentiment_report = provider.sentiment()  # read once already: the provider keeps it
+    return {
+        "source": source,
+        "info": source_info(source),
+        "sentiment_report": report_to_plain(sentiment_report),
+    }
+
+
+def safe_name(raw: Any, fallback: str) -> str:
+    """A file name fit for display: no path, no odd characters, at most 80 characters."""
+    if not isinstance(raw, str):
+        return fallback
+    base = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _SAFE_NAME.sub("_", base).strip(" ._")[:80]
+    return cleaned or fallback

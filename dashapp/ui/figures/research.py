@@ -1,0 +1,108 @@
+"""Research charts: a distribution against an observed value (robustness) and the sweep heatmap."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .base import (
+    BASE_LAYOUT,
+    ROUND_DIGITS,
+    SERIES_COLORS,
+    empty_figure,
+    rounded,
+)
+
+
+def distribution_figure(
+    values: Sequence[float] | None,
+    observed: float | None,
+    *,
+    title: str,
+    value_format: str = ".2f",
+    observed_label: str = "Strategy",
+) -> go.Figure:
+    """Histogram of a simulated statistic (e.g. random-portfolio Sharpe) with the observed value."""
+    finite = [v for v in rounded(values if values is not None else []) if v is not None]
+    if not finite:
+        return empty_figure(title)
+    figure = go.Figure(
+        go.Histogram(
+            x=finite,
+            nbinsx=40,
+            name="Random portfolios",
+            marker_color=SERIES_COLORS["benchmark"],
+            opacity=0.75,
+            hovertemplate="%{x:" + value_format + "}: %{y} portfolios<extra></extra>",
+        )
+    )
+    if observed is not None and math.isfinite(observed):
+        figure.add_vline(
+            x=round(float(observed), ROUND_DIGITS),
+            line_color=SERIES_COLORS["portfolio"],
+            line_width=3,
+            annotation_position="top",
+            annotation_text=f"{observed_label} {observed:{value_format}}",
+        )
+    figure.update_layout(
+        **{**BASE_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False, bargap=0.05
+    )
+    figure.update_xaxes(tickformat=value_format)
+    figure.update_yaxes(title="Count")
+    return figure
+
+
+# ----------------------------------------------------------------- sweep page
+
+
+def sweep_heatmap_figure(
+    records: Sequence[Mapping[str, Any]] | None,
+    x_param: str,
+    y_param: str,
+    metric: str,
+    *,
+    percent: bool = False,
+) -> go.Figure:
+    """Metric over two swept parameters; cells average over the other swept parameters.
+
+    Failed configurations (metric missing/NaN) are left out of the average.
+    """
+    title = f"{metric} by {x_param} and {y_param}"
+    frame = pd.DataFrame(list(records or []))
+    if frame.empty or not {x_param, y_param, metric} <= set(frame.columns):
+        return empty_figure(title, "Pick two swept parameters and a metric")
+    frame = frame.assign(_value=pd.to_numeric(frame[metric], errors="coerce"))
+    if x_param == y_param:
+        table = frame.groupby(x_param, sort=True)["_value"].mean().to_frame(metric).T
+    else:
+        table = frame.pivot_table(
+            index=y_param, columns=x_param, values="_value", aggfunc="mean", dropna=False
+        )
+    if table.empty or not np.isfinite(table.to_numpy(dtype=np.float64)).any():
+        return empty_figure(title, "No finite values for this metric")
+    values = table.to_numpy(dtype=np.float64)
+    fmt = ".1%" if percent else ".2f"
+    text = [["" if not math.isfinite(v) else f"{v:{fmt}}" for v in row] for row in values]
+    figure = go.Figure(
+        go.Heatmap(
+            z=[rounded(row) for row in values],
+            x=[str(c) for c in table.columns],
+            y=[str(i) for i in table.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Viridis",
+            xgap=2,
+            ygap=2,
+            colorbar={"title": metric, "tickformat": ".0%" if percent else ".2f"},
+            hovertemplate=f"{x_param}=%{{x}}<br>{y_param}=%{{y}}<br>{metric}=%{{z:{fmt}}}<extra></extra>",
+        )
+    )
+    figure.update_layout(**{**BASE_LAYOUT, "hovermode": "closest"}, title=title)
+    figure.update_xaxes(type="category", title=x_param)
+    figure.update_yaxes(type="category", title=y_param if x_param != y_param else "")
+    return figure

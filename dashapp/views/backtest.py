@@ -1,0 +1,215 @@
+"""What the Backtest page shows of one ``services.backtest`` result and its robustness report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+import engine
+from dashapp.ui import components, csv_export, url_state
+
+# The metrics on the cards, in order; titles and formats follow the metric (ui.components).
+HEADLINE_METRICS: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "annual_volatility",
+    "information_ratio",
+)
+DOWNLOADS = ("returns", "holdings", "metrics")
+MAX_FAILED_SHOWN = 15
+
+
+def params_of(result: Mapping[str, Any]) -> dict[str, Any]:
+    return dict((result.get("manifest") or {}).get("params") or {})
+
+
+def benchmark_name(result: Mapping[str, Any]) -> str:
+    return str(params_of(result).get("benchmark", "Benchmark"))
+
+
+def headline_cards(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``{title, value, benchmark_value, fmt}`` of each headline metric (strategy vs benchmark)."""
+    metrics = result.get("metrics") or {}
+    bench = result.get("benchmark_metrics") or {}
+    return [
+        {
+            "title": components.METRIC_TITLES[key],
+            "value": metrics.get(key),
+            "benchmark_value": bench.get(key),
+            "fmt": components.metric_format(key),
+        }
+        for key in HEADLINE_METRICS
+    ]
+
+
+def beta_alpha_text(result: Mapping[str, Any]) -> str:
+    metrics = result.get("metrics") or {}
+    beta = components.format_value(metrics.get("beta"), "ratio")
+    alpha = components.format_value(metrics.get("alpha"), "pct")
+    return f"{beta} / {alpha}"
+
+
+def run_summary_text(result: Mapping[str, Any]) -> str:
+    """One line: the strategy, the date span, the data source and its fingerprint."""
+    manifest = result.get("manifest") or {}
+    params = params_of(result)
+    dates = (result.get("returns") or {}).get("date") or []
+    span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no trading days"
+    synthetic = manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
+    pieces = [
+        (
+            f"{params.get('signal', '')} ({params.get('signal_transform', '')}), top {params.get('top_n', '')}, "
+            f"{params.get('rebalance', '')}, {str(params.get('weighting', '')).replace('_', ' ')} weights, "
+            f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"
+        ),
+        span,
+        f"data: {manifest.get('data_source', '')}" + (" (SYNTHETIC)" if synthetic else ""),
+        f"fingerprint {manifest.get('fingerprint', '')}",
+    ]
+    return " · ".join(pieces)
+
+
+def universe_text(result: Mapping[str, Any]) -> str:
+    universe = result.get("universe_metrics") or {}
+    return (
+        "Eligible-universe benchmark: total return "
+        f"{components.format_value(universe.get('total_return'), 'pct')}, "
+        f"Sharpe {components.format_value(universe.get('sharpe'), 'ratio')}."
+    )
+
+
+def risk_free(result: Mapping[str, Any]) -> float:
+    return float(params_of(result).get("risk_free") or 0.0)
+
+
+def warnings(result: Mapping[str, Any], notes: Sequence[str] = ()) -> list[str]:
+    return [*(result.get("warnings") or []), *notes]
+
+
+def source_notes(report: Mapping[str, Any]) -> list[str]:
+    """Plain-words notes about the data behind a run (failed tickers, dropped rows)."""
+    notes = []
+    failed = list(report.get("failed_tickers") or [])
+    if failed:
+        shown = ", ".join(failed[:MAX_FAILED_SHOWN])
+        if len(failed) > MAX_FAILED_SHOWN:
+            shown += f" and {len(failed) - MAX_FAILED_SHOWN} more"
+        notes.append(f"No prices could be had for {len(failed)} ticker(s), which were left out: {shown}.")
+    for dropped in report.get("dropped") or []:
+        notes.append(f"{dropped.get('count', 0):,} input row(s) were dropped: {dropped.get('reason', '')}.")
+    return notes
+
+
+# ----- downloads -------------------------------------------------------------------------
+
+
+def csv_header(result: Mapping[str, Any], what: str) -> dict[str, Any]:
+    manifest = result.get("manifest") or {}
+    return {
+        "content": what,
+        "data_source": manifest.get("data_source", ""),
+        "synthetic": manifest.get("synthetic", ""),
+        "fingerprint": manifest.get("fingerprint", ""),
+        "engine_version": manifest.get("version", ""),
+        "params": manifest.get("params", {}),
+        "link": "/?" + url_state.params_to_query(params_of(result)),
+    }
+
+
+def returns_csv(result: Mapping[str, Any]) -> str:
+    frame = pd.DataFrame(result.get("returns") or {})
+    return csv_export.frame_to_csv(frame, header=csv_header(result, "daily simple returns (net of costs)"))
+
+
+def holdings_csv(result: Mapping[str, Any]) -> str:
+    frame = pd.DataFrame(result.get("holdings") or {})
+    return csv_export.frame_to_csv(
+        frame, header=csv_header(result, "holdings per period (target weights at entry)")
+    )
+
+
+def metrics_csv(result: Mapping[str, Any]) -> str:
+    names = list(engine.METRIC_NAMES)
+    frame = pd.DataFrame(
+        {
+            "metric": names,
+            "strategy": [(result.get("metrics") or {}).get(n) for n in names],
+            "benchmark": [(result.get("benchmark_metrics") or {}).get(n) for n in names],
+            "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
+        }
+    )
+    return csv_export.frame_to_csv(
+        frame, header=csv_header(result, f"performance metrics ({engine.TRADING_DAYS}-day annualisation)")
+    )
+
+
+CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
+    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv}
+)
+
+
+def download_data(kind: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    """``dcc.Download`` data of one CSV (``DOWNLOADS``) of ``result``."""
+    fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
+    return {
+        "content": CSV_BUILDERS[kind](result),
+        "filename": f"backtest_{kind}_{fingerprint}.csv",
+        "type": "text/csv",
+    }
+
+
+# ----- robustness ------------------------------------------------------------------------
+
+
+def interval_text(block: Mapping[str, Any] | None, fmt: str) -> str:
+    """``estimate [low, high] (95% CI)`` of an ``engine`` ConfidenceInterval in plain form."""
+    if not isinstance(block, Mapping):
+        return components.MISSING
+    estimate, low, high = (
+        components.format_value(block.get(key), fmt) for key in ("estimate", "low", "high")
+    )
+    text = f"{estimate} [{low}, {high}]"
+    level = block.get("level")
+    if isinstance(level, (int, float)):
+        text += f" ({level:.0%} CI)"
+    return text
+
+
+def robustness_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Bootstrap intervals and the random-portfolio rank (``engine.RobustnessReport``)."""
+    random_block = report.get("random_portfolios") or {}
+    return [
+        ("Sharpe ratio (stationary bootstrap)", interval_text(report.get("sharpe_ci"), "ratio")),
+        (
+            "Annual excess return over the benchmark (bootstrap)",
+            interval_text(report.get("excess_return_ci"), "pct"),
+        ),
+        (
+            "Probabilistic Sharpe ratio (P[true Sharpe > 0])",
+            components.format_value(report.get("probabilistic_sharpe"), "{:.3f}"),
+        ),
+        (
+            "Sharpe percentile among random portfolios",
+            components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
+        ),
+        (
+            "p-value (share of random portfolios with a Sharpe at least as high)",
+            components.format_value(random_block.get("p_value"), "{:.3f}"),
+        ),
+        ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
+    ]
+
+
+def robustness_footer(report: Mapping[str, Any]) -> str:
+    return (
+        f"{components.format_value(report.get('n_boot'), 'int')} bootstrap resamples, mean block "
+        f"{components.format_value(report.get('block_length'), '{:g}')} days, "
+        f"seed {report.get('seed', '')}, "
+        f"executor {report.get('executor', '')}."
+    )

@@ -1,0 +1,65 @@
+"""What the Stocks page shows of ``services.stocks`` (``engine.analyze_stocks`` as plain data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+import engine
+from dashapp.ui import components, csv_export, forms
+
+DEFAULT_SYMBOL_COUNT = 4
+# The metrics table's columns are the engine's (``STOCK_METRIC_COLUMNS``).
+METRIC_COLUMNS: tuple[str, ...] = tuple(c for c in engine.STOCK_METRIC_COLUMNS if c != "symbol")
+
+
+def symbols_from_query(raw: Any) -> list[str]:
+    """Tickers of a ``symbols=A,B`` query value; malformed entries dropped."""
+    if not isinstance(raw, (str, list, tuple)):
+        return []
+    return [s.upper() for s in forms.split_values(raw) if isinstance(s, str) and engine.is_ticker(s.upper())]
+
+
+def date_or_blank(name: str, value: Any) -> Any:
+    """``value`` when it is a valid ``start``/``end`` date (the engine's rule), else ""."""
+    return "" if forms.field_errors({name: value})[name] else value
+
+
+def symbol_choices(
+    report_symbols: Sequence[str], chosen: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """Every symbol of the data plus the chosen ones (sorted), and the value: the chosen, or a few."""
+    symbols = sorted(set(report_symbols) | set(chosen or []))
+    return symbols, list(chosen) if chosen else symbols[:DEFAULT_SYMBOL_COUNT]
+
+
+def metric_rows(metrics: Mapping[str, Sequence[Any]] | None) -> list[list[str]]:
+    """One row per symbol: the symbol, then each metric formatted (the CSV keeps full precision)."""
+    if not metrics or not metrics.get("symbol"):
+        return []
+    rows = []
+    for i, symbol in enumerate(metrics["symbol"]):
+        row = [str(symbol)]
+        for key in METRIC_COLUMNS:
+            values = metrics.get(key) or []
+            row.append(
+                components.format_value(values[i] if i < len(values) else None, components.metric_format(key))
+            )
+        rows.append(row)
+    return rows
+
+
+def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], label: str = "") -> str:
+    frame = pd.DataFrame(analysis.get("metrics") or {})
+    header = {
+        "content": (
+            f"per-stock metrics of daily simple returns ({engine.TRADING_DAYS}-day annualisation, risk-free 0)"
+        ),
+        "symbols": ",".join(state.get("symbols") or []),
+        "start": state.get("start") or "first available day",
+        "end": state.get("end") or "last available day",
+        "data_source": label,
+    }
+    return csv_export.frame_to_csv(frame, header=header)
