@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from engine.data.types import MarketData, SourceInfo, ValidationReport
-from engine.errors import DataValidationError, ParameterError
+from engine.errors import DataValidationError, EngineError, ParameterError
 from engine.strategy.params import is_ticker
 
 # Risk-based weightings need a trailing window of returns before the first signal
@@ -74,13 +74,52 @@ def load_market_data(
         )
     report = sentiment_report.merge(price_report)
     if failed:
-        shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
+        hints = _spelling_hints(provider, failed, price_start, price_end)
+        named = [f"{s} (did you mean {hints[s]}?)" if s in hints else s for s in failed[:20]]
+        shown = ", ".join(named) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
         report = _with(
             report,
             failed=failed,
             warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",
         )
     return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
+
+
+SHARE_CLASS_MARKS = (".", "-", "/")
+
+
+def spelling_variants(symbol: str) -> list[str]:
+    """The same share class spelled with the other marks: BRK.B -> [BRK-B, BRK/B]."""
+    marks = [m for m in SHARE_CLASS_MARKS if m in symbol]
+    if len(marks) != 1:
+        return []
+    return [symbol.replace(marks[0], other) for other in SHARE_CLASS_MARKS if other != marks[0]]
+
+
+def _spelling_hints(
+    provider: DataProvider, failed: Sequence[str], start: dt.date, end: dt.date
+) -> dict[str, str]:
+    """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling)."""
+    candidates = {symbol: spelling_variants(symbol) for symbol in failed[:50]}
+    candidates = {s: v for s, v in candidates.items() if v}
+    if not candidates:
+        return {}
+    if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
+        return {
+            s: v[0] if "-" in v[0] else s.replace(".", "-").replace("/", "-") for s, v in candidates.items()
+        }
+    wanted = sorted({v for variants in candidates.values() for v in variants if is_ticker(v)})
+    try:
+        found, _ = provider.prices(wanted, start, end)
+    except EngineError:
+        return {}
+    priced = {str(c) for c in found.columns if found[c].notna().any()}
+    hints = {}
+    for symbol, variants in candidates.items():
+        match = next((v for v in variants if v in priced), None)
+        if match is not None:
+            hints[symbol] = match
+    return hints
 
 
 def _check_benchmark(benchmark: str) -> str:
