@@ -161,7 +161,7 @@ def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tu
         example = next(c for c in cells if _EITHER.match(c))
         raise DataValidationError(
             f"{label}: numbers such as {example!r} could use either mark as the decimal one; "
-            "pass decimal='.' or decimal=',' (API) to say which"
+            "say which with decimal='.' or decimal=',' (CLI: --decimal)"
         )
     thousands_mark = "," if decimal == "." else "."
     if not thousands_seen:
@@ -240,7 +240,7 @@ _NUMERIC_DM = re.compile(
     r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
-_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 NAMED_FORMATS: tuple[str, ...] = (
     "%d %b %Y",
     "%d-%b-%Y",
@@ -283,9 +283,9 @@ def infer_dates(
     iso = unique.str.match(_ISO)
     numeric = unique.str.match(_NUMERIC_DM)
     compact = unique.str.match(_COMPACT)
-    serial = unique.str.match(_SERIAL)
+    plain = unique.str.match(_PLAIN_NUMBER)
     scores = {"iso": int(iso.sum()), "numeric": int(numeric.sum()), "compact": int(compact.sum())}
-    if serial.all():
+    if plain.all() and not compact.all():
         return _serial_dates(text, label, column)
     family = max(scores, key=lambda k: scores[k])
     if scores[family] == 0:
@@ -325,12 +325,14 @@ def _day_month_dates(
     month_first_fits = bool((first <= 12).all())
     if day_first_fits and month_first_fits:
         if options.dayfirst is None:
+            sep = numeric.str.extract(_NUMERIC_DM)[1].iloc[0]
             example = next(
                 (v for v, a, b in zip(numeric, first, second, strict=True) if a != b), numeric.iloc[0]
             )
             raise DataValidationError(
                 f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
-                "month-first; say which with dayfirst=True/False or date_format='%d/%m/%Y' "
+                "month-first; say which with dayfirst=True/False or "
+                f"date_format='%d{sep}%m{sep}%Y' "
                 "(CLI: --dayfirst/--monthfirst or --date-format; Data page: the date order choice)"
             )
         dayfirst = options.dayfirst
