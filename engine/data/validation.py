@@ -225,15 +225,10 @@ def parse_dates(raw: pd.Series, label: str = "the file", options: ReadOptions = 
     return infer_dates(raw, label, options)[0]
 
 
-def drop_empty_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, DroppedRows | None]:
-    """Rows in which every cell is empty (spreadsheet exports end with ``,,,``) are not data."""
+def empty_rows(raw: pd.DataFrame) -> np.ndarray:
+    """True for rows in which every cell is empty (spreadsheet exports end with ``,,,``)."""
     filled = raw.notna() & raw.astype("string").apply(lambda c: c.str.strip() != "").fillna(False)
-    empty = ~filled.to_numpy(dtype=bool).any(axis=1)
-    if not empty.any():
-        return raw, None
-    examples = tuple(f"row {i + 1}" for i in np.flatnonzero(empty)[:MAX_EXAMPLES])
-    dropped = DroppedRows(reason="empty row", count=int(empty.sum()), examples=examples)
-    return raw[~empty].reset_index(drop=True), dropped
+    return ~filled.to_numpy(dtype=bool).any(axis=1)
 
 
 def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
@@ -322,10 +317,11 @@ def validate_sentiment(
     raw.columns = strip_column_names(raw.columns)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
     warnings = check_columns(raw, SENTIMENT_COLUMNS, label)
-    raw, empty_rows = drop_empty_rows(raw)
-    if raw.empty:
+    empty = empty_rows(raw)
+    if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
     rows = _RowFilter(len(raw))
+    rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw["date"], label, options)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw["symbol"])
@@ -344,7 +340,7 @@ def validate_sentiment(
         "duplicate (date, symbol) row; the first valid one is kept",
     )
     frame = frame[rows.keep]
-    dropped = ((empty_rows,) if empty_rows else ()) + tuple(rows.dropped)
+    dropped = tuple(rows.dropped)
     if frame.empty:
         raise DataValidationError(f"{label} has no usable rows ({_summary(dropped)})")
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
@@ -354,7 +350,7 @@ def validate_sentiment(
     )
     report = sentiment_report(
         frame,
-        rows_read=len(raw) + (empty_rows.count if empty_rows else 0),
+        rows_read=len(raw),
         dropped=dropped,
         warnings=warnings,
     )
@@ -420,13 +416,13 @@ def validate_prices(
         hint = f" (rename {match!r} to 'date')" if match else ""
         found = ", ".join(repr(c) for c in list(raw.columns)[:6])
         raise DataValidationError(f"{label} has no 'date' column{hint}; its columns are {found}")
-    raw, empty_rows = drop_empty_rows(raw)
-    if raw.empty:
+    empty = empty_rows(raw)
+    if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
     others = [c for c in raw.columns if c != date_column]
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
-        return _validate_wide_prices(raw, label, date_column, options, read, empty_rows)
+        return _validate_wide_prices(raw, label, date_column, options, read, empty)
     symbol_column = find_column(others, SYMBOL_NAMES)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is not None and price_column is not None:
@@ -434,7 +430,7 @@ def validate_prices(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
         )
         return _validate_long_prices(
-            raw, label, date_column, symbol_column, price_column, options, read, empty_rows
+            raw, label, date_column, symbol_column, price_column, options, read, empty
         )
     fields = {squash(c) for c in others}
     if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
@@ -450,7 +446,7 @@ def validate_prices(
             "or add a 'Ticker' column"
         )
     read = dataclasses.replace(read, layout="wide")
-    return _validate_wide_prices(raw, label, date_column, options, read, empty_rows)
+    return _validate_wide_prices(raw, label, date_column, options, read, empty)
 
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
@@ -493,9 +489,10 @@ def _validate_long_prices(
     close_column: str,
     options: ReadOptions,
     read: FileReading,
-    empty_rows: DroppedRows | None,
+    empty: np.ndarray,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     rows = _RowFilter(len(raw))
+    rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw[symbol_column])
@@ -512,7 +509,7 @@ def _validate_long_prices(
         "duplicate (date, symbol) row; the first valid one is kept",
     )
     kept = frame[rows.keep]
-    dropped = ((empty_rows,) if empty_rows else ()) + tuple(rows.dropped)
+    dropped = tuple(rows.dropped)
     if kept.empty:
         raise DataValidationError(f"{label} has no usable prices ({_summary(dropped)})")
     wide = kept.pivot(index="date", columns="symbol", values="close")
@@ -521,7 +518,7 @@ def _validate_long_prices(
     return _finish_prices(
         wide,
         label=label,
-        rows_read=len(raw) + (empty_rows.count if empty_rows else 0),
+        rows_read=len(raw),
         rows_kept=len(kept),
         dropped=dropped,
         warnings=warnings,
@@ -535,9 +532,9 @@ def _validate_wide_prices(
     date_column: str,
     options: ReadOptions,
     read: FileReading,
-    empty_rows: DroppedRows | None,
+    empty: np.ndarray,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    dropped: list[DroppedRows] = [empty_rows] if empty_rows else []
+    dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: c.strip().upper() for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c])]
@@ -567,6 +564,7 @@ def _validate_wide_prices(
             f"{label} has no ticker columns besides 'date' (expected e.g. date,AAPL,MSFT)"
         )
     rows = _RowFilter(len(raw))
+    rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
@@ -601,17 +599,13 @@ def _validate_wide_prices(
     valid = rows.keep | repeats
     merged = body[valid].groupby("__date", sort=True).first()
     wide = merged.set_axis(merged.index.rename(None), axis=0)
-    all_dropped = (
-        tuple(dropped[:1] if empty_rows else ())
-        + tuple(rows.dropped)
-        + tuple(dropped[1:] if empty_rows else dropped)
-    )
+    all_dropped = tuple(rows.dropped) + tuple(dropped)
     if wide.empty:
         raise DataValidationError(f"{label} has no usable rows ({_summary(all_dropped)})")
     return _finish_prices(
         wide,
         label=label,
-        rows_read=len(raw) + (empty_rows.count if empty_rows else 0),
+        rows_read=len(raw),
         rows_kept=len(wide),
         dropped=all_dropped,
         warnings=(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -262,7 +263,7 @@ def test_extract_closes_handles_tz_aware_index_and_missing_field() -> None:
 def test_backoff_delay_grows_and_is_deterministic() -> None:
     delays = [backoff_delay(1.0, k, "AAA") for k in range(4)]
     assert delays == [backoff_delay(1.0, k, "AAA") for k in range(4)]
-    assert all(b > a for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(delays))
 
 
 def test_download_batch_counts_attempts() -> None:
@@ -347,7 +348,7 @@ def test_all_nan_batch_is_retried_like_an_empty_one(tmp_path: Path) -> None:
 
     sleeps: list[float] = []
     yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path, downloader=flaky, sleep=sleeps.append)
-    frame, report = yahoo.prices(["AAA", "BBB"], START, END)
+    _, report = yahoo.prices(["AAA", "BBB"], START, END)
     assert len(calls) == 2 and len(sleeps) == 1 and report.failed_tickers == ()
 
 
