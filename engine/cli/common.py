@@ -151,6 +151,7 @@ def prices_path(args: argparse.Namespace) -> Path | None:
 # Tests replace this with a fake downloader (yfinance-shaped frames, no network).
 YAHOO_DOWNLOADER: Callable[..., Any] | None = None
 YAHOO_SLEEP: Callable[[float], None] | None = None
+YAHOO_BATCH_SIZE = 25  # tickers per yfinance request (the app's default)
 
 
 def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: TextIO | None = None) -> Any:
@@ -170,6 +171,7 @@ def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: 
     return YahooProvider(
         sentiment=sentiment,
         cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
+        batch_size=YAHOO_BATCH_SIZE,
         downloader=YAHOO_DOWNLOADER,
         sleep=YAHOO_SLEEP or time.sleep,
         executor=executor,

@@ -62,6 +62,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         provider = yahoo_provider(args, None)
         prices, report = provider.prices(symbols, start, end)
         out.writelines(line + "\n" for line in report_lines(report))
+        symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
     elif args.prices is not None:
         from engine.cli.common import read_options
         from engine.data.files import load_prices_file

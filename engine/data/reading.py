@@ -275,8 +275,15 @@ def infer_dates(
     values = text.dropna()
     values = values[values != ""]
     if options.date_format is not None:
+        # The given format is used for every column it fits (one value is enough); a column
+        # it fits nowhere (e.g. the ISO dates of the other file) is inferred as usual.
         fmt = options.date_format
-        return _finish_dates(pd.to_datetime(text, format=fmt, errors="coerce")), f"{fmt} (as given)"
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        except ValueError as exc:
+            raise DataValidationError(f"date_format {fmt!r} is not a usable strftime format") from exc
+        if parsed.notna().any():
+            return _finish_dates(parsed), f"{fmt} (as given)"
     if values.empty:
         return _finish_dates(pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")), "none found"
     unique = pd.Series(values.unique())
