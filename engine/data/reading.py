@@ -202,6 +202,7 @@ def read_csv_text(
 ) -> tuple[pd.DataFrame, FileReading]:
     """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect."""
     separator = detect_separator(text, label)
+    _check_field_counts(text, separator, label)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, keep_default_na=False,
@@ -219,6 +220,24 @@ def read_csv_text(
     return frame, FileReading(
         file=label, kind="csv", separator=separator, decimal=decimal, thousands=thousands
     )
+
+
+def _check_field_counts(text: str, separator: str, label: str) -> None:
+    """A line with more fields than the header would shift its values into other columns
+    (pandas would even take the first column as an index): refuse it, naming the line."""
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=separator)
+        header = len(next(reader))
+        for number, row in enumerate(reader, start=2):
+            if len(row) > header:
+                raise DataValidationError(
+                    f"{label} is not a readable CSV file (line {number} has {len(row)} fields "
+                    f"where the header has {header})"
+                )
+    except csv.Error as exc:
+        raise DataValidationError(f"{label} is not a readable CSV file ({exc})") from exc
+    except StopIteration:
+        raise DataValidationError(f"{label} is empty") from None
 
 
 def _parser_detail(exc: Exception) -> str:
@@ -340,7 +359,7 @@ def _day_month_dates(
                 f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
                 "month-first; say which with dayfirst=True/False or "
                 f"date_format='%d{sep}%m{sep}%Y' "
-                "(CLI: --dayfirst/--monthfirst or --date-format; Data page: the date order choice)"
+                "(CLI: --dayfirst/--monthfirst or --date-format), or write the dates as yyyy-mm-dd"
             )
         dayfirst = options.dayfirst
     elif day_first_fits or month_first_fits:
