@@ -12,7 +12,14 @@ from typing import Any, TextIO
 
 from engine.analytics.metrics import METRIC_NAMES
 from engine.backtest.result import BacktestResult
-from engine.cli.common import EXIT_OK, add_data_options, fmt, load_market, params_from_args
+from engine.cli.common import (
+    EXIT_OK,
+    add_data_options,
+    add_executor_option,
+    fmt,
+    load_market,
+    params_from_args,
+)
 from engine.strategy.params import (
     AGGREGATIONS,
     REBALANCES,
@@ -73,6 +80,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
     )
+    add_executor_option(p)  # where --prices yahoo downloads its batches
     p.set_defaults(handler=cmd_backtest)
 
 

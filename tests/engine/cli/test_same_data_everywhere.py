@@ -109,3 +109,25 @@ def test_ambiguous_dates_exit_2_in_one_line_unless_settled(tmp_path: Path, flag:
     else:
         assert code == 0, err.getvalue()
         assert "dates %d/%m/%Y" in out.getvalue()
+
+
+def test_stocks_on_a_long_file_never_invents_tickers(tmp_path: Path) -> None:
+    days = pd.bdate_range("2022-01-03", "2022-03-31")
+    lines = ["Date,Ticker,Close,High,Low,Open,Volume"] + [
+        f"{d.date()},{t},{100 + 10 * k + i * 0.5:.2f},1,1,1,1000000"
+        for i, d in enumerate(days)
+        for k, t in enumerate(("AAA", "BBB", "QQQ"))
+    ]
+    prices = tmp_path / "stacked.csv"
+    prices.write_text("\n".join(lines) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["stocks", "--symbols", "AAA,QQQ", "--prices", str(prices)], stdout=out, stderr=err) == 0
+    assert "long layout (symbols from 'Ticker'), prices from 'Close'" in out.getvalue()
+    err = io.StringIO()
+    assert (
+        main(
+            ["stocks", "--symbols", "CLOSE,VOLUME", "--prices", str(prices)], stdout=io.StringIO(), stderr=err
+        )
+        == 2
+    )
+    assert err.getvalue() == "error: no prices for CLOSE, VOLUME in the price data\n"
