@@ -122,24 +122,30 @@ def detect_separator(text: str, label: str) -> str:
     )
 
 
+# Thousands marks besides the other decimal mark: spaces (also no-break and narrow no-break,
+# as French and Nordic spreadsheets write them) and, with a decimal point, the Swiss apostrophe.
+_SPACES = " \u00a0\u202f"
+_T_POINT = f"[,'{_SPACES}]"  # thousands marks that go with a decimal point
+_T_COMMA = f"[.{_SPACES}]"  # thousands marks that go with a decimal comma
 _POINT_PROOF = re.compile(
-    r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d+|0\.\d+|\d{1,3}(,\d{3})+\.\d*|\d*\.\d+[eE][+-]?\d+)$"
+    r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d+|0\.\d+|\d{1,3}("
+    + _T_POINT
+    + r"\d{3})+\.\d*|\d*\.\d+[eE][+-]?\d+)$"
 )
-_COMMA_PROOF = re.compile(r"^[+-]?(\d*,(\d{1,2}|\d{4,})|\d{4,},\d+|0,\d+|\d{1,3}(\.\d{3})+,\d*)$")
+_COMMA_PROOF = re.compile(
+    r"^[+-]?(\d*,(\d{1,2}|\d{4,})|\d{4,},\d+|0,\d+|\d{1,3}(" + _T_COMMA + r"\d{3})+,\d*)$"
+)
 _EITHER = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}$")  # 1,234 / 1.234: both readings possible
 
 
 def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tuple[str, str | None]:
     """(decimal mark, thousands mark or None) for the number-shaped cells of a file."""
     point = comma = either = False
-    thousands_seen = False
     for cell in cells:
         if _POINT_PROOF.match(cell):
             point = True
-            thousands_seen |= "," in cell
         elif _COMMA_PROOF.match(cell):
             comma = True
-            thousands_seen |= "." in cell
         elif _EITHER.match(cell):
             either = True
         if point and comma:
@@ -163,14 +169,23 @@ def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tu
             f"{label}: numbers such as {example!r} could use either mark as the decimal one; "
             "say which with decimal='.' or decimal=',' (CLI: --decimal)"
         )
-    thousands_mark = "," if decimal == "." else "."
-    if not thousands_seen:
-        thousands_seen = any(thousands_mark in c and _number_with(decimal, c) for c in cells)
-    return decimal, thousands_mark if thousands_seen else None
+    return decimal, _thousands_mark(cells, decimal)
+
+
+def _thousands_mark(cells: Sequence[str], decimal: str) -> str | None:
+    """The thousands mark the number-shaped cells use (the first one seen), or None."""
+    pattern = _PATTERNS[decimal]
+    marks = _T_POINT if decimal == "." else _T_COMMA
+    for cell in cells:
+        if pattern.match(cell):
+            found = re.search(marks, cell)
+            if found:
+                return found.group(0)
+    return None
 
 
 def _number_pattern(decimal: str) -> re.Pattern[str]:
-    thousands = r"," if decimal == "." else r"\."
+    thousands = _T_POINT if decimal == "." else _T_COMMA
     dec = re.escape(decimal)
     return re.compile(rf"^[+-]?(\d+|\d{{1,3}}({thousands}\d{{3}})+)({dec}\d*)?([eE][+-]?\d+)?$")
 
@@ -178,20 +193,17 @@ def _number_pattern(decimal: str) -> re.Pattern[str]:
 _PATTERNS = {".": _number_pattern("."), ",": _number_pattern(",")}
 
 
-def _number_with(decimal: str, cell: str) -> bool:
-    return bool(_PATTERNS[decimal].match(cell))
-
-
 def normalise_numbers(frame: pd.DataFrame, decimal: str, thousands: str | None) -> pd.DataFrame:
     """Rewrite number-shaped cells to the plain ``1234.5`` form (other cells untouched)."""
     if decimal == "." and thousands is None:
         return frame
     pattern = _PATTERNS[decimal]
+    marks = re.compile(_T_POINT if decimal == "." else _T_COMMA)
 
     def plain(cell: object) -> object:
         if not isinstance(cell, str) or not pattern.match(cell):
             return cell
-        out = cell.replace(thousands, "") if thousands else cell
+        out = marks.sub("", cell)
         return out.replace(decimal, ".") if decimal != "." else out
 
     return frame.apply(lambda column: column.map(plain))
@@ -253,10 +265,11 @@ def _parser_detail(exc: Exception) -> str:
 
 _ISO = re.compile(
     r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-    r"\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?$"
+    r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
 )
 _NUMERIC_DM = re.compile(
-    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")

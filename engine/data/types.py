@@ -53,6 +53,7 @@ class DroppedRows:
 
 
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+MARK_NAMES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -77,7 +78,7 @@ class FileReading:
         if self.decimal is not None:
             parts.append(f"decimal mark {self.decimal!r}")
         if self.thousands is not None:
-            parts.append(f"thousands mark {self.thousands!r}")
+            parts.append(f"thousands mark {MARK_NAMES.get(self.thousands, repr(self.thousands))}")
         if self.date_format is not None:
             parts.append(f"dates {self.date_format}")
         if self.layout is not None:

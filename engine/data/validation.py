@@ -411,6 +411,8 @@ def validate_prices(
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
     date_column = find_column(raw.columns, DATE_NAMES)
+    if date_column is None and (raw.columns[0] == "" or str(raw.columns[0]).startswith("Unnamed: 0")):
+        date_column = raw.columns[0]  # pandas' to_csv() of an index without a name
     if date_column is None:
         match = close_match("date", raw.columns)
         hint = f" (rename {match!r} to 'date')" if match else ""
@@ -466,19 +468,40 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
         table.columns = [str(c) for c in table.columns]
         return table.set_axis(pd.Index(raw.index, name="date"), axis=0).reset_index(), field
     columns = [str(c).strip() for c in raw.columns]
-    if columns and columns[0].lower() == "price" and len(raw) >= 2:
-        first = raw.iloc[:, 0].astype("string").str.strip().str.lower()
-        if first.iloc[0] == "ticker":
-            skip = 2 if first.iloc[1] in ("date", "datetime") or pd.isna(first.iloc[1]) else 1
-            fields = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
-            wanted = "Adj Close" if "Adj Close" in fields else "Close"
-            picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
-            if picks:
-                tickers = [str(raw.iloc[0, i]) for i in picks]
-                body = raw.iloc[skip:, [0, *picks]].reset_index(drop=True)
-                body.columns = ["date", *tickers]
-                return body, wanted
-    return raw, None
+    if len(columns) < 2 or len(raw) < 2:
+        return raw, None
+    # yfinance writes the two column levels as two header lines, then a "Date" line:
+    # group_by="column": Price,Close,... / Ticker,AAA,... ; group_by="ticker": Ticker,AAA,... /
+    # Price,Close,... ; older pandas leave the level names empty (",Close,..." / ",AAA,...").
+    first_cell = columns[0].lower()
+    second_cell = str(raw.iloc[0, 0]).strip().lower() if pd.notna(raw.iloc[0, 0]) else ""
+    if first_cell.startswith("unnamed"):
+        first_cell = ""
+    if first_cell not in ("price", "ticker", "") or second_cell not in ("price", "ticker", ""):
+        return raw, None
+    top = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
+    below = [str(v).strip() for v in raw.iloc[0, 1:]]
+    if _fields_row(top):
+        fields, tickers = top, below
+    elif _fields_row(below):
+        fields, tickers = below, top
+    else:
+        return raw, None
+    third = str(raw.iloc[1, 0]).strip().lower() if pd.notna(raw.iloc[1, 0]) else ""
+    skip = 2 if third in ("date", "datetime", "") and raw.iloc[1, 1:].isna().all() else 1
+    wanted = "Adj Close" if "Adj Close" in fields else "Close"
+    picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
+    if not picks:
+        return raw, None
+    body = raw.iloc[skip:, [0, *picks]].reset_index(drop=True)
+    body.columns = ["date", *(tickers[i - 1] for i in picks)]
+    return body, wanted
+
+
+def _fields_row(names: Sequence[str]) -> bool:
+    """True when every name is a yfinance price field and one of them is a close."""
+    squashed = {squash(n) for n in names}
+    return bool(squashed) and squashed <= OHLCV_NAMES and bool(squashed & {"close", "adjclose"})
 
 
 def _validate_long_prices(

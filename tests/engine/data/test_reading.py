@@ -262,6 +262,50 @@ def test_quoted_thousands_are_numbers_not_bad_values() -> None:
     assert report.reading[0].thousands == ","
 
 
+@pytest.mark.parametrize(
+    ("text", "mark"),
+    [
+        ("date;AAA\n2022-01-03;1\u202f001,5\n2022-01-04;1\u00a0002,25\n", "\u202f"),
+        ("date;AAA\n2022-01-03;1 001,5\n2022-01-04;1 002,25\n", " "),
+        ("date,AAA\n2022-01-03,1'001.5\n2022-01-04,1'002.25\n", "'"),
+    ],
+)
+def test_space_and_apostrophe_thousands(text: str, mark: str) -> None:
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [1001.5, 1002.25] and report.reading[0].thousands == mark
+
+
+def test_unnamed_first_column_is_the_date_index_pandas_wrote() -> None:
+    frame, _ = load_prices_file(b",AAA\n2022-01-03,10\n2022-01-04,11\n")
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ",Adj Close,Adj Close,Close,Close\n,AAA,QQQ,AAA,QQQ\nDate,,,,\n2022-01-03,10,300,5,6\n2022-01-04,11,301,5,6\n",
+        "Ticker,AAA,AAA,QQQ,QQQ\nPrice,Open,Close,Open,Close\nDate,,,,\n2022-01-03,1,10,2,300\n2022-01-04,1,11,2,301\n",
+        "Price,Close,Close\nTicker,AAA,QQQ\n2022-01-03,10,300\n2022-01-04,11,301\n",
+    ],
+    ids=["unnamed-levels", "group-by-ticker", "no-date-line"],
+)
+def test_yfinance_export_variants(text: str) -> None:
+    frame, report = load_prices_file(text.encode())
+    assert frame.to_dict("list") == {"AAA": [10.0, 11.0], "QQQ": [300.0, 301.0]}
+    assert report.reading[0].layout == "Yahoo Finance export"
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [("01/13/2022 4:00 PM", "01/14/2022 4:00 PM"), ("2022-01-13 16:00:00 EST", "2022-01-14 16:00:00 EST")],
+)
+def test_times_with_am_pm_or_zone_names(dates: tuple[str, str]) -> None:
+    frame, _ = load_prices_file(
+        ("date,AAA\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates, 1))).encode()
+    )
+    assert list(frame.index) == [pd.Timestamp("2022-01-13"), pd.Timestamp("2022-01-14")]
+
+
 @pytest.mark.parametrize("separator", ["\t", "|"])
 def test_tab_and_bar_separated(separator: str) -> None:
     text = f"date{separator}AAA\n2022-01-03{separator}10\n2022-01-04{separator}11\n"

@@ -41,11 +41,12 @@ SYMBOL_NAMES = ("symbol", "Ticker", "ticker", "Symbol", "stock_name", "Name")
 PRICE_NAMES = ("close", "Close", "Adj Close", "adj_close")
 
 
-def _number(value: float, decimals: int, decimal: str, thousands: bool) -> str:
+def _number(value: float, decimals: int, decimal: str, thousands: str | bool) -> str:
+    """``thousands``: False (none), True (the other mark) or the mark itself (space, ', ...)."""
     text = f"{value:,.{decimals}f}" if thousands else f"{value:.{decimals}f}"
-    if decimal == ",":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    mark = ("." if decimal == "," else ",") if thousands is True else thousands
+    text = text.replace(",", "\0").replace(".", decimal)
+    return text.replace("\0", mark) if thousands else text
 
 
 def _write(rows: list[list[str]], separator: str) -> bytes:
@@ -92,7 +93,7 @@ def price_sets(draw: st.DrawFn) -> tuple[pd.DataFrame, dict]:
     dialect = {
         "separator": draw(st.sampled_from(SEPARATORS)),
         "decimal": draw(st.sampled_from([".", ","])),
-        "thousands": draw(st.booleans()),
+        "thousands": draw(st.sampled_from([False, True, " ", "\u00a0", "\u202f"])),
         "decimals": decimals,
         "dates": draw(st.sampled_from(sorted(DATE_WRITERS))),
         "layout": draw(st.sampled_from(["wide", "long", "yahoo"])),
