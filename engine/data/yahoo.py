@@ -152,13 +152,14 @@ def extract_closes(
     if index.tz is not None:
         index = index.tz_localize(None)
     table = table.set_axis(index.astype("datetime64[ns]").normalize(), axis=0)
-    table = table[~table.index.duplicated(keep="last")]
     out: dict[str, pd.Series] = {}
     for ticker in tickers:
         if ticker not in table.columns:
             continue
         series = pd.to_numeric(table[ticker], errors="coerce").astype("float64")
         series = series.where(np.isfinite(series) & (series > 0)).dropna()
+        # A repeated date (yfinance #765: an empty copy, then the real bar) keeps its first valid price.
+        series = series[~series.index.duplicated(keep="first")]
         if len(series):
             out[ticker] = series.rename(ticker)
     return out

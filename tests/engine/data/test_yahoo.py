@@ -381,3 +381,14 @@ def test_a_timed_out_batch_names_its_tickers_as_failed(tmp_path: Path) -> None:
     fresh = FakeDownloader()
     provider(tmp_path, fresh, batch_size=1).prices(["QQQ", "ZZZ"], START, END)
     assert [tickers for tickers, _ in fresh.calls] == [["ZZZ"]], "only the failed ticker is fetched again"
+
+
+@pytest.mark.parametrize("empty_first", [True, False])
+def test_a_repeated_date_keeps_its_first_valid_price(empty_first: bool) -> None:
+    frame = yf_frame(["AAA"], start="2022-03-29", end="2022-04-01")
+    last = frame.iloc[[-1]].copy()
+    empty = last.copy()
+    empty.loc[:, :] = np.nan
+    frame = pd.concat([frame.iloc[:-1], *((empty, last) if empty_first else (last, empty))])
+    closes = extract_closes(frame, ["AAA"], auto_adjust=True)["AAA"]
+    assert closes.index.is_unique and closes.loc["2022-03-31"] == frame["Close"]["AAA"].dropna().iloc[-1]
