@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from engine.data.reading import ReadOptions
 from engine.data.types import MarketData, SourceInfo, ValidationReport
 from engine.errors import DataValidationError, EngineError, ParameterError
 from engine.strategy.params import is_ticker
@@ -156,7 +157,8 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     """Provider selected by environment variables (the app's and the CLI's configuration).
 
     ``DATA_SOURCE`` = ``demo`` (default) | ``files`` | ``yahoo``; ``SENTIMENT_PATH`` (files,
-    yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo).
+    yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo);
+    ``DATE_FORMAT``, ``DAYFIRST``, ``DECIMAL`` (files, yahoo: see ``engine.data.reading``).
     """
     source = (env.get("DATA_SOURCE") or "demo").strip().lower()
     if source not in DATA_SOURCES:
@@ -168,16 +170,33 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     sentiment_path = (env.get("SENTIMENT_PATH") or "").strip()
     if not sentiment_path:
         raise ParameterError(f"DATA_SOURCE={source} needs SENTIMENT_PATH (the sentiment CSV file)")
+    options = _read_options(env)
     if source == "files":
         from engine.data.files import FileProvider
 
         prices_path = (env.get("PRICES_PATH") or "").strip()
-        return FileProvider(sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None)
+        return FileProvider(
+            sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None, options=options
+        )
     from engine.data.yahoo import YahooProvider
 
     cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
     return YahooProvider(
-        sentiment=Path(sentiment_path), cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE
+        sentiment=Path(sentiment_path),
+        cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
+        options=options,
+    )
+
+
+def _read_options(env: Mapping[str, str]) -> ReadOptions:
+    """``DATE_FORMAT`` (e.g. %d/%m/%Y), ``DAYFIRST`` (true/false), ``DECIMAL`` (. or ,)."""
+    raw_dayfirst = (env.get("DAYFIRST") or "").strip().lower()
+    if raw_dayfirst not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise ParameterError(f"DAYFIRST must be true or false, got {env.get('DAYFIRST')!r}")
+    return ReadOptions(
+        date_format=(env.get("DATE_FORMAT") or "").strip() or None,
+        dayfirst=None if not raw_dayfirst else raw_dayfirst in ("true", "1", "yes"),
+        decimal=(env.get("DECIMAL") or "").strip() or None,
     )
 
 
