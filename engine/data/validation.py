@@ -226,9 +226,10 @@ def parse_dates(raw: pd.Series, label: str = "the file", options: ReadOptions = 
 
 
 def empty_rows(raw: pd.DataFrame) -> np.ndarray:
-    """True for rows in which every cell is empty (spreadsheet exports end with ``,,,``)."""
-    filled = raw.notna() & raw.astype("string").apply(lambda c: c.str.strip() != "").fillna(False)
-    return ~filled.to_numpy(dtype=bool).any(axis=1)
+    """True for rows in which every cell is empty (spreadsheet exports end with ``,,,``).
+
+    The CSV reader already turns blank cells into NaN."""
+    return raw.isna().to_numpy().all(axis=1)
 
 
 def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
@@ -592,10 +593,7 @@ def _validate_wide_prices(
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
     present = pd.DataFrame(
-        {
-            symbol: raw[column].notna() & (raw[column].astype("string").str.strip() != "").fillna(False)
-            for symbol, column in seen.items()
-        }
+        {symbol: _non_empty(raw[column], values[symbol]) for symbol, column in seen.items()}
     )
     numbers = values.to_numpy()
     keep_rows = rows.keep[:, None]
@@ -634,6 +632,15 @@ def _validate_wide_prices(
         warnings=(),
         reading=dataclasses.replace(read, date_format=date_format),
     )
+
+
+def _non_empty(raw: pd.Series, numbers: pd.Series) -> pd.Series:
+    """True where a cell holds something (a number, or text that is not blank)."""
+    present = numbers.notna()
+    maybe = raw.notna() & ~present  # only those need the (slow) string check
+    if maybe.any():
+        present[maybe] = raw[maybe].astype("string").str.strip() != ""
+    return present
 
 
 def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:
