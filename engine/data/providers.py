@@ -106,9 +106,7 @@ def _spelling_hints(
     if not candidates:
         return {}
     if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
-        return {
-            s: v[0] if "-" in v[0] else s.replace(".", "-").replace("/", "-") for s, v in candidates.items()
-        }
+        return {s: s.replace(".", "-").replace("/", "-") for s in candidates if "-" not in s}
     wanted = sorted({v for variants in candidates.values() for v in variants if is_ticker(v)})
     try:
         found, _ = provider.prices(wanted, start, end)

@@ -206,3 +206,15 @@ def test_files_source_reads_with_the_date_options_from_the_environment(tmp_path:
     assert list(frame["date"].dt.month) == [2, 2]
     with pytest.raises(ParameterError, match="DAYFIRST must be true or false"):
         provider_from_env({**env, "DAYFIRST": "maybe"})
+
+
+def test_yahoo_share_class_hint_is_its_dash_spelling(tmp_path: Path) -> None:
+    from engine.data.providers import _spelling_hints
+
+    class Yahooish:
+        info = SourceInfo(kind="yahoo", label="x", synthetic=False)
+
+    hints = _spelling_hints(
+        Yahooish(), ["BRK.B", "BF/B", "BRK-A", "AAA"], dt.date(2022, 1, 1), dt.date(2022, 2, 1)
+    )
+    assert hints == {"BRK.B": "BRK-B", "BF/B": "BF-B"}
