@@ -220,6 +220,10 @@ def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None 
         raise ParameterError("--prices needs --sentiment (or give neither to use the demo data)")
     if args.sentiment is not None:
         check_file(args.sentiment, "--sentiment")
+        if args.prices is None:
+            raise ParameterError(
+                "--sentiment needs prices: --prices FILE (CSV or Parquet) or --prices yahoo (Yahoo Finance)"
+            )
         if yahoo:
             provider = yahoo_provider(args, args.sentiment)
         else:

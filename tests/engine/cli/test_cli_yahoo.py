@@ -121,3 +121,12 @@ def test_robustness_takes_yahoo_prices(yahoo, tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, err
     assert "probabilistic Sharpe ratio" in out
+
+
+def test_sentiment_without_prices_names_both_ways(tmp_path: Path) -> None:
+    sentiment = tmp_path / "s.csv"
+    sentiment.write_text(SENTIMENT_HEADER + "2022-01-03,AAA,1,2,3,4,\n")
+    code, _, err = _run(["backtest", "--sentiment", str(sentiment)])
+    assert code == 2 and err == (
+        "error: --sentiment needs prices: --prices FILE (CSV or Parquet) or --prices yahoo (Yahoo Finance)\n"
+    )
