@@ -55,6 +55,7 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
         "failed_tickers": list(report.failed_tickers),
         "first_date": report.first_date,
         "last_date": report.last_date,
+        "reading": [r.describe() for r in report.reading],  # how each file was read
     }
 
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from engine.cli.main import EXIT_OK, _add_data_options, _load_market, params_from_args
+from engine.cli.common import EXIT_OK, add_data_options, add_executor_option, load_market, params_from_args
 from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
 from engine.strategy.params import StrategyParams
 
@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
             "returns, IC decay, quantile portfolios, coverage. Without --sentiment/--prices: demo data."
         ),
     )
-    _add_data_options(p)
+    add_data_options(p)
+    add_executor_option(p)  # where --prices yahoo downloads its batches
     defaults = StrategyParams()
     for field in SIGNAL_FLAGS:
         default = getattr(defaults, field)
@@ -84,7 +85,7 @@ def cmd_signal(args: argparse.Namespace, out: TextIO) -> int:
     settings = SignalAnalysisSettings(
         quantiles=args.quantiles, horizons=args.horizons, rolling_window=args.rolling_window
     )
-    data = _load_market(args, params.benchmark)
+    data = load_market(args, params.benchmark, out=out)
     analysis = analyze_signal(data, params, settings=settings)
     out.write(signal_text(analysis, data_label=data.source.label) + "\n")
     if args.out is not None:

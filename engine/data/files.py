@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.data.reading import ReadOptions
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import (
     PathOrBytes,
-    is_parquet,
-    read_csv_bytes,
-    read_parquet_bytes,
+    read_csv_with_dialect,
     read_source,
+    read_table_bytes,
     select_prices,
     validate_prices,
     validate_sentiment,
@@ -23,22 +23,63 @@ from engine.data.validation import (
 from engine.errors import DataUnavailableError
 
 
+def read_options(
+    options: ReadOptions | None = None,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    decimal: str | None = None,
+) -> ReadOptions:
+    """``options`` or one built from the keyword arguments (``ParameterError`` if invalid)."""
+    if options is not None:
+        return options
+    return ReadOptions(date_format=date_format, dayfirst=dayfirst, decimal=decimal)
+
+
 def load_sentiment_csv(
-    source: PathOrBytes, *, name: str = "", max_bytes: int | None = None
+    source: PathOrBytes,
+    *,
+    name: str = "",
+    max_bytes: int | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    decimal: str | None = None,
+    options: ReadOptions | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read and validate a sentiment CSV (columns ``SENTIMENT_COLUMNS``)."""
+    """Read and validate a sentiment CSV (columns ``SENTIMENT_COLUMNS``, any case).
+
+    The dialect (separator, decimal mark) and the date format are detected from the whole
+    file (``engine.data.reading``); ``date_format``/``dayfirst``/``decimal`` settle what the
+    file cannot. ``report.reading`` says what was decided. Raises ``DataValidationError``
+    (one sentence) for an unusable file, ``DataUnavailableError`` for a missing one.
+    """
+    opts = read_options(options, date_format=date_format, dayfirst=dayfirst, decimal=decimal)
     data, label = read_source(source, name=name, max_bytes=max_bytes)
-    return validate_sentiment(read_csv_bytes(data, label), label)
+    raw, reading = read_csv_with_dialect(data, label, opts)
+    return validate_sentiment(raw, label, opts, reading)
 
 
 def load_prices_file(
-    source: PathOrBytes, *, name: str = "", max_bytes: int | None = None
+    source: PathOrBytes,
+    *,
+    name: str = "",
+    max_bytes: int | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    decimal: str | None = None,
+    options: ReadOptions | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read and validate adjusted closes from CSV or Parquet, wide or long (see ``validate_prices``)."""
+    """Read and validate adjusted closes from CSV or Parquet in any accepted layout
+    (wide, long with a symbol/Ticker column, Yahoo Finance export; see ``validate_prices``).
+
+    Returns the documented price shape (``engine.data.types``) and the report, whose
+    ``reading`` names the separator, decimal mark, date format, layout and price column used.
+    """
+    opts = read_options(options, date_format=date_format, dayfirst=dayfirst, decimal=decimal)
     data, label = read_source(source, name=name, max_bytes=max_bytes)
     file_name = name or (str(source) if isinstance(source, (str, os.PathLike)) else "")
-    raw = read_parquet_bytes(data, label) if is_parquet(data, file_name) else read_csv_bytes(data, label)
-    return validate_prices(raw, label)
+    raw, reading = read_table_bytes(data, label, file_name=file_name, options=opts)
+    return validate_prices(raw, label, opts, reading)
 
 
 def _display_name(source: PathOrBytes | None, name: str, fallback: str) -> str:
@@ -59,7 +100,12 @@ class FileProvider:
         prices: PathOrBytes | None = None,
         sentiment_name: str = "",
         prices_name: str = "",
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
+        decimal: str | None = None,
+        options: ReadOptions | None = None,
     ) -> None:
+        self.options = read_options(options, date_format=date_format, dayfirst=dayfirst, decimal=decimal)
         self._sentiment_source = sentiment
         self._prices_source = prices
         self.sentiment_name = _display_name(sentiment, sentiment_name, "uploaded sentiment")
@@ -80,7 +126,9 @@ class FileProvider:
 
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
         if self._sentiment_cache is None:
-            self._sentiment_cache = load_sentiment_csv(self._sentiment_source, name=self.sentiment_name)
+            self._sentiment_cache = load_sentiment_csv(
+                self._sentiment_source, name=self.sentiment_name, options=self.options
+            )
         frame, report = self._sentiment_cache
         return frame.copy(), report
 
@@ -92,7 +140,9 @@ class FileProvider:
                 "no price file was given: set PRICES_PATH (or upload a price file), or use DATA_SOURCE=yahoo"
             )
         if self._prices_cache is None:
-            self._prices_cache = load_prices_file(self._prices_source, name=self.prices_name)
+            self._prices_cache = load_prices_file(
+                self._prices_source, name=self.prices_name, options=self.options
+            )
         frame, file_report = self._prices_cache
         selected, selection_report = select_prices(frame, symbols, start, end)
         # Keep what reading the file dropped; the selection decides the symbols and dates.
@@ -100,10 +150,11 @@ class FileProvider:
             rows_read=file_report.rows_read,
             rows_kept=selection_report.rows_kept,
             dropped=file_report.dropped,
-            warnings=file_report.warnings,
+            warnings=file_report.warnings + selection_report.warnings,
             symbols=selection_report.symbols,
             failed_tickers=selection_report.failed_tickers,
             first_date=selection_report.first_date,
             last_date=selection_report.last_date,
+            reading=file_report.reading,
         )
         return selected, report

@@ -14,8 +14,9 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from engine.data.reading import ReadOptions
 from engine.data.types import MarketData, SourceInfo, ValidationReport
-from engine.errors import DataValidationError, ParameterError
+from engine.errors import DataValidationError, EngineError, ParameterError
 from engine.strategy.params import is_ticker
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -74,13 +75,50 @@ def load_market_data(
         )
     report = sentiment_report.merge(price_report)
     if failed:
-        shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
+        hints = _spelling_hints(provider, failed, price_start, price_end)
+        named = [f"{s} (did you mean {hints[s]}?)" if s in hints else s for s in failed[:20]]
+        shown = ", ".join(named) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
         report = _with(
             report,
             failed=failed,
             warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",
         )
     return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
+
+
+SHARE_CLASS_MARKS = (".", "-", "/")
+
+
+def spelling_variants(symbol: str) -> list[str]:
+    """The same share class spelled with the other marks: BRK.B -> [BRK-B, BRK/B]."""
+    marks = [m for m in SHARE_CLASS_MARKS if m in symbol]
+    if len(marks) != 1:
+        return []
+    return [symbol.replace(marks[0], other) for other in SHARE_CLASS_MARKS if other != marks[0]]
+
+
+def _spelling_hints(
+    provider: DataProvider, failed: Sequence[str], start: dt.date, end: dt.date
+) -> dict[str, str]:
+    """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling)."""
+    candidates = {symbol: spelling_variants(symbol) for symbol in failed[:50]}
+    candidates = {s: v for s, v in candidates.items() if v}
+    if not candidates:
+        return {}
+    if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
+        return {s: s.replace(".", "-").replace("/", "-") for s in candidates if "-" not in s}
+    wanted = sorted({v for variants in candidates.values() for v in variants if is_ticker(v)})
+    try:
+        found, _ = provider.prices(wanted, start, end)
+    except EngineError:
+        return {}
+    priced = {str(c) for c in found.columns if found[c].notna().any()}
+    hints = {}
+    for symbol, variants in candidates.items():
+        match = next((v for v in variants if v in priced), None)
+        if match is not None:
+            hints[symbol] = match
+    return hints
 
 
 def _check_benchmark(benchmark: str) -> str:
@@ -117,7 +155,8 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     """Provider selected by environment variables (the app's and the CLI's configuration).
 
     ``DATA_SOURCE`` = ``demo`` (default) | ``files`` | ``yahoo``; ``SENTIMENT_PATH`` (files,
-    yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo).
+    yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo);
+    ``DATE_FORMAT``, ``DAYFIRST``, ``DECIMAL`` (files, yahoo: see ``engine.data.reading``).
     """
     source = (env.get("DATA_SOURCE") or "demo").strip().lower()
     if source not in DATA_SOURCES:
@@ -129,16 +168,33 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     sentiment_path = (env.get("SENTIMENT_PATH") or "").strip()
     if not sentiment_path:
         raise ParameterError(f"DATA_SOURCE={source} needs SENTIMENT_PATH (the sentiment CSV file)")
+    options = _read_options(env)
     if source == "files":
         from engine.data.files import FileProvider
 
         prices_path = (env.get("PRICES_PATH") or "").strip()
-        return FileProvider(sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None)
+        return FileProvider(
+            sentiment=Path(sentiment_path), prices=Path(prices_path) if prices_path else None, options=options
+        )
     from engine.data.yahoo import YahooProvider
 
     cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
     return YahooProvider(
-        sentiment=Path(sentiment_path), cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE
+        sentiment=Path(sentiment_path),
+        cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
+        options=options,
+    )
+
+
+def _read_options(env: Mapping[str, str]) -> ReadOptions:
+    """``DATE_FORMAT`` (e.g. %d/%m/%Y), ``DAYFIRST`` (true/false), ``DECIMAL`` (. or ,)."""
+    raw_dayfirst = (env.get("DAYFIRST") or "").strip().lower()
+    if raw_dayfirst not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise ParameterError(f"DAYFIRST must be true or false, got {env.get('DAYFIRST')!r}")
+    return ReadOptions(
+        date_format=(env.get("DATE_FORMAT") or "").strip() or None,
+        dayfirst=None if not raw_dayfirst else raw_dayfirst in ("true", "1", "yes"),
+        decimal=(env.get("DECIMAL") or "").strip() or None,
     )
 
 

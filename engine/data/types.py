@@ -52,6 +52,45 @@ class DroppedRows:
     examples: tuple[str, ...] = ()  # a few row numbers / symbols, for the report
 
 
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+MARK_NAMES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FileReading:
+    """How one file was read (shown in the report, the Data page and the CLI)."""
+
+    file: str
+    kind: str = "csv"  # "csv" | "parquet" | "table"
+    separator: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+    date_format: str | None = None  # a description, e.g. "ISO 8601" or "%d/%m/%Y (day first)"
+    layout: str | None = None  # "sentiment" | "wide" | "long" | "Yahoo Finance export"
+    symbol_column: str | None = None
+    price_column: str | None = None
+
+    def describe(self) -> str:
+        """One sentence, e.g. "prices.csv: CSV, separator ';', decimal ',', dates %d/%m/%Y, ..."."""
+        parts = [self.kind.upper() if self.kind != "table" else "in-memory table"]
+        if self.separator is not None:
+            parts.append(f"separator {SEPARATOR_NAMES.get(self.separator, repr(self.separator))}")
+        if self.decimal is not None:
+            parts.append(f"decimal mark {self.decimal!r}")
+        if self.thousands is not None:
+            parts.append(f"thousands mark {MARK_NAMES.get(self.thousands, repr(self.thousands))}")
+        if self.date_format is not None:
+            parts.append(f"dates {self.date_format}")
+        if self.layout is not None:
+            layout = f"{self.layout} layout"
+            if self.symbol_column:
+                layout += f" (symbols from {self.symbol_column!r})"
+            parts.append(layout)
+        if self.price_column is not None:
+            parts.append(f"prices from {self.price_column!r}")
+        return f"{self.file}: " + ", ".join(parts)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ValidationReport:
     """What loading kept, dropped and warned about. Never hidden from the user."""
@@ -64,6 +103,7 @@ class ValidationReport:
     failed_tickers: tuple[str, ...] = ()  # tickers for which no price could be had
     first_date: str | None = None  # ISO date
     last_date: str | None = None
+    reading: tuple[FileReading, ...] = ()  # how each file was read (dialect, dates, layout)
 
     def merge(self, other: ValidationReport) -> ValidationReport:
         """Combine the sentiment report with the price report."""
@@ -76,6 +116,7 @@ class ValidationReport:
             failed_tickers=tuple(sorted(set(self.failed_tickers) | set(other.failed_tickers))),
             first_date=min(filter(None, (self.first_date, other.first_date)), default=None),
             last_date=max(filter(None, (self.last_date, other.last_date)), default=None),
+            reading=self.reading + other.reading,
         )
 
 

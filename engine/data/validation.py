@@ -10,6 +10,7 @@ a formula such as ``=HYPERLINK(...)`` is displayed, never interpreted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import io
@@ -21,7 +22,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, ValidationReport
+from engine.data.reading import (
+    ADJUSTED_CLOSE_NAMES,
+    CLOSE_NAMES,
+    DATE_NAMES,
+    DEFAULT_OPTIONS,
+    OHLCV_NAMES,
+    SYMBOL_NAMES,
+    ReadOptions,
+    find_column,
+    infer_dates,
+    read_csv_text,
+    squash,
+)
+from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataUnavailableError, DataValidationError
 from engine.strategy.params import is_ticker
 
@@ -29,9 +43,6 @@ PathOrBytes = str | os.PathLike | bytes
 
 MAX_EXAMPLES = 5
 PARQUET_MAGIC = b"PAR1"
-# Dates outside this window are typos (or epoch integers) rather than market data.
-EARLIEST_DATE = pd.Timestamp("1900-01-01")
-LATEST_DATE = pd.Timestamp("2200-01-01")
 ENGAGEMENT_COLUMNS: tuple[str, ...] = COUNT_COLUMNS[:4]  # counts that must be present and >= 0
 SENTIMENT_SCORE = "twitterSentiment"  # may be empty (NaN is kept, as in the seed data)
 
@@ -81,8 +92,15 @@ def is_parquet(data: bytes, name: str = "") -> bool:
     return data[:4] == PARQUET_MAGIC or name.lower().endswith((".parquet", ".pq"))
 
 
-def read_csv_bytes(data: bytes, label: str) -> pd.DataFrame:
-    """All-string frame of a UTF-8 CSV (empty cells are NaN); header names stripped."""
+def read_csv_bytes(data: bytes, label: str, options: ReadOptions = DEFAULT_OPTIONS) -> pd.DataFrame:
+    """All-string frame of a UTF-8 CSV (empty cells are NaN, numbers in plain ``1234.5`` form)."""
+    return read_csv_with_dialect(data, label, options)[0]
+
+
+def read_csv_with_dialect(
+    data: bytes, label: str, options: ReadOptions = DEFAULT_OPTIONS
+) -> tuple[pd.DataFrame, FileReading]:
+    """``read_csv_bytes`` and how the file was read (separator, decimal and thousands marks)."""
     if not data.strip():
         raise DataValidationError(f"{label} is empty")
     if data[:4] == PARQUET_MAGIC:
@@ -93,17 +111,22 @@ def read_csv_bytes(data: bytes, label: str) -> pd.DataFrame:
         raise DataValidationError(
             f"{label} is not UTF-8 text (undecodable byte at position {exc.start}); save it as CSV UTF-8"
         ) from exc
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
-    except pd.errors.EmptyDataError as exc:
-        raise DataValidationError(f"{label} is empty") from exc
-    except (pd.errors.ParserError, ValueError, TypeError) as exc:
-        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise DataValidationError(f"{label} is not a readable CSV file ({detail})") from exc
+    if "\x00" in text:
+        raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")
+    frame, reading = read_csv_text(text, label, options)
     frame.columns = strip_column_names(frame.columns)
     if frame.empty:
         raise DataValidationError(f"{label} has a header but no data rows")
-    return frame
+    return frame, reading
+
+
+def read_table_bytes(
+    data: bytes, label: str, *, file_name: str = "", options: ReadOptions = DEFAULT_OPTIONS
+) -> tuple[pd.DataFrame, FileReading]:
+    """A CSV or Parquet file's raw frame and how it was read."""
+    if is_parquet(data, file_name):
+        return read_parquet_bytes(data, label), FileReading(file=label, kind="parquet")
+    return read_csv_with_dialect(data, label, options)
 
 
 def read_parquet_bytes(data: bytes, label: str) -> pd.DataFrame:
@@ -196,21 +219,31 @@ def check_columns(frame: pd.DataFrame, required: Sequence[str], label: str) -> t
 # ----- values --------------------------------------------------------------------------
 
 
-def parse_dates(raw: pd.Series) -> pd.Series:
-    """datetime64[ns] at midnight; NaT where the value is not a plausible date."""
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = raw
-    else:
-        text = raw.astype("string").str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        retry = parsed.isna() & text.notna()
-        if retry.any():  # other spellings (01/31/2022, 31 Jan 2022) parsed one by one
-            parsed = parsed.copy()
-            parsed[retry] = pd.to_datetime(text[retry], errors="coerce", format="mixed")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_localize(None)  # keep the local calendar date
-    parsed = parsed.where((parsed >= EARLIEST_DATE) & (parsed < LATEST_DATE))
-    return parsed.astype("datetime64[ns]").dt.normalize()
+def parse_dates(raw: pd.Series, label: str = "the file", options: ReadOptions = DEFAULT_OPTIONS) -> pd.Series:
+    """datetime64[ns] at midnight; NaT where a value does not fit the column's one format
+    (``engine.data.reading.infer_dates``)."""
+    return infer_dates(raw, label, options)[0]
+
+
+def empty_rows(raw: pd.DataFrame) -> np.ndarray:
+    """True for rows in which every cell is empty (spreadsheet exports end with ``,,,``).
+
+    The CSV reader already turns blank cells into NaN."""
+    return raw.isna().to_numpy().all(axis=1)
+
+
+def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
+    """Rename columns that equal a wanted name up to case, spaces and punctuation."""
+    present = set(map(str, raw.columns))
+    renames: dict[str, str] = {}
+    for name in wanted:
+        if name in present:
+            continue
+        for column in raw.columns:
+            if squash(column) == squash(name) and column not in renames and str(column) not in wanted:
+                renames[column] = name
+                break
+    return raw.rename(columns=renames) if renames else raw
 
 
 def clean_symbols(raw: pd.Series) -> pd.Series:
@@ -272,15 +305,25 @@ def _drop_bad_numbers(
 # ----- sentiment -----------------------------------------------------------------------
 
 
-def validate_sentiment(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, ValidationReport]:
-    """Clean a raw sentiment table into the ``SENTIMENT_COLUMNS`` shape (see ``_types``)."""
+def validate_sentiment(
+    raw: pd.DataFrame,
+    label: str,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    reading: FileReading | None = None,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Clean a raw sentiment table into the ``SENTIMENT_COLUMNS`` shape (see ``types``)."""
     if raw.empty:
         raise DataValidationError(f"{label} has no data rows")
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
+    raw = match_columns(raw, SENTIMENT_COLUMNS)
     warnings = check_columns(raw, SENTIMENT_COLUMNS, label)
+    empty = empty_rows(raw)
+    if empty.all():
+        raise DataValidationError(f"{label} has no data rows (every row is empty)")
     rows = _RowFilter(len(raw))
-    dates = parse_dates(raw["date"])
+    rows.drop(empty, "empty row")
+    dates, date_format = infer_dates(raw["date"], label, options)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw["symbol"])
     rows.drop(
@@ -295,14 +338,24 @@ def validate_sentiment(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Val
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
     rows.drop(
         _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first one is kept",
+        "duplicate (date, symbol) row; the first valid one is kept",
     )
     frame = frame[rows.keep]
+    dropped = tuple(rows.dropped)
     if frame.empty:
-        raise DataValidationError(f"{label} has no usable rows ({_summary(rows.dropped)})")
+        raise DataValidationError(f"{label} has no usable rows ({_summary(dropped)})")
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
     frame = frame.astype({column: "float64" for column in COUNT_COLUMNS})
-    return frame, sentiment_report(frame, rows_read=len(raw), dropped=tuple(rows.dropped), warnings=warnings)
+    read = dataclasses.replace(
+        reading or FileReading(file=label, kind="table"), date_format=date_format, layout="sentiment"
+    )
+    report = sentiment_report(
+        frame,
+        rows_read=len(raw),
+        dropped=dropped,
+        warnings=warnings,
+    )
+    return frame, dataclasses.replace(report, reading=(read,))
 
 
 def _summary(dropped: Sequence[DroppedRows]) -> str:
@@ -337,73 +390,134 @@ def _iso(stamp: object) -> str | None:
 # ----- prices --------------------------------------------------------------------------
 
 
-def validate_prices(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, ValidationReport]:
-    """Clean a wide (``date`` + one column per ticker) or long (``date,symbol,close``) table."""
+def validate_prices(
+    raw: pd.DataFrame,
+    label: str,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    reading: FileReading | None = None,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Clean a price table in any accepted layout (docs/data.md: wide, long, Yahoo export).
+
+    Layouts are told apart by their columns: a symbol column (``symbol``, ``Ticker``,
+    ``stock_name``, ``Name``, any case) next to ``Adj Close`` or ``Close`` is long (``Adj
+    Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
+    every column besides the date is a ticker (wide).
+    """
     if raw.empty:
         raise DataValidationError(f"{label} has no data rows")
-    raw = yahoo_layout_to_wide(raw, label)
+    read = reading or FileReading(file=label, kind="table")
+    raw, yahoo_field = yahoo_layout_to_wide(raw, label)
     if not isinstance(raw.index, pd.RangeIndex):
         raw = raw.reset_index()
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
-    by_lower = {}
-    for column in raw.columns:
-        by_lower.setdefault(column.lower(), column)
-    if "date" not in by_lower:
+    date_column = find_column(raw.columns, DATE_NAMES)
+    if date_column is None and (raw.columns[0] == "" or str(raw.columns[0]).startswith("Unnamed: 0")):
+        date_column = raw.columns[0]  # pandas' to_csv() of an index without a name
+    if date_column is None:
         match = close_match("date", raw.columns)
         hint = f" (rename {match!r} to 'date')" if match else ""
-        raise DataValidationError(f"{label} has no 'date' column{hint}")
-    date_column = by_lower["date"]
-    if "symbol" in by_lower and "close" in by_lower:
-        return _validate_long_prices(raw, label, date_column, by_lower["symbol"], by_lower["close"])
-    return _validate_wide_prices(raw, label, date_column)
-
-
-OHLCV = {"open", "high", "low", "close", "adj close", "adj_close", "adjclose", "volume"}
-
-
-def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> pd.DataFrame:
-    """Accept Yahoo Finance exports: (Price, Ticker) columns, in Parquet or as yfinance's
-    three-line CSV header (``Price,...`` / ``Ticker,...`` / ``Date,,...``). The adjusted close
-    is ``Adj Close`` when present, else ``Close`` (already adjusted with ``auto_adjust=True``)."""
-    if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
-        fields = {str(f) for f in raw.columns.get_level_values(0)}
-        field = "Adj Close" if "Adj Close" in fields else "Close" if "Close" in fields else None
-        if field is None:
-            return raw
-        table = raw[field]
-        table.columns = [str(c) for c in table.columns]
-        index = raw.index if not isinstance(raw.index, pd.RangeIndex) else None
-        if index is None:
-            return raw
-        return table.set_axis(pd.Index(index, name="date"), axis=0).reset_index()
-    columns = [str(c).strip() for c in raw.columns]
-    if columns and columns[0].lower() == "price" and len(raw) >= 2:
-        first = raw.iloc[:, 0].astype("string").str.strip().str.lower()
-        if first.iloc[0] == "ticker" and first.iloc[1] in ("date", "datetime"):
-            fields = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
-            wanted = "Adj Close" if "Adj Close" in fields else "Close"
-            picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
-            if picks:
-                tickers = [str(raw.iloc[0, i]) for i in picks]
-                body = raw.iloc[2:, [0, *picks]].reset_index(drop=True)
-                body.columns = ["date", *tickers]
-                return body
-    rest = {c.lower() for c in columns} - {"date", "datetime"}
+        found = ", ".join(repr(c) for c in list(raw.columns)[:6])
+        raise DataValidationError(f"{label} has no 'date' column{hint}; its columns are {found}")
+    empty = empty_rows(raw)
+    if empty.all():
+        raise DataValidationError(f"{label} has no data rows (every row is empty)")
+    others = [c for c in raw.columns if c != date_column]
+    if yahoo_field is not None:
+        read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
+        return _validate_wide_prices(raw, label, date_column, options, read, empty)
+    symbol_column = find_column(others, SYMBOL_NAMES)
+    price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
+    if symbol_column is not None and price_column is not None:
+        read = dataclasses.replace(
+            read, layout="long", symbol_column=symbol_column, price_column=price_column
+        )
+        return _validate_long_prices(
+            raw, label, date_column, symbol_column, price_column, options, read, empty
+        )
+    fields = {squash(c) for c in others}
+    if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
+        raise DataValidationError(
+            f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
+            "name the column of adjusted closes 'Adj Close' or 'close'"
+        )
     # Four or more OHLCV names (a real wide file may hold tickers such as LOW or OPEN).
-    if len(rest) >= 4 and "close" in rest and rest <= OHLCV:
+    if len(fields) >= 4 and "close" in fields and fields <= OHLCV_NAMES:
         raise DataValidationError(
             f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) "
-            "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker)"
+            "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker) "
+            "or add a 'Ticker' column"
         )
-    return raw
+    read = dataclasses.replace(read, layout="wide")
+    return _validate_wide_prices(raw, label, date_column, options, read, empty)
+
+
+def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
+    """Accept Yahoo Finance exports: (Price, Ticker) columns, in Parquet or as yfinance's
+    three-line CSV header (``Price,...`` / ``Ticker,...`` / ``Date,,...``). The adjusted close
+    is ``Adj Close`` when present, else ``Close`` (already adjusted with ``auto_adjust=True``).
+    Returns the frame (wide, with a ``date`` column, when it was an export) and the field used."""
+    if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
+        for level in (0, 1):
+            fields = {str(f) for f in raw.columns.get_level_values(level)}
+            field = "Adj Close" if "Adj Close" in fields else "Close" if "Close" in fields else None
+            if field is not None:
+                break
+        if field is None or isinstance(raw.index, pd.RangeIndex):
+            return raw, None
+        table = raw.xs(field, axis=1, level=level)
+        table.columns = [str(c) for c in table.columns]
+        return table.set_axis(pd.Index(raw.index, name="date"), axis=0).reset_index(), field
+    columns = [str(c).strip() for c in raw.columns]
+    if len(columns) < 2 or len(raw) < 2:
+        return raw, None
+    # yfinance writes the two column levels as two header lines, then a "Date" line:
+    # group_by="column": Price,Close,... / Ticker,AAA,... ; group_by="ticker": Ticker,AAA,... /
+    # Price,Close,... ; older pandas leave the level names empty (",Close,..." / ",AAA,...").
+    first_cell = columns[0].lower()
+    second_cell = str(raw.iloc[0, 0]).strip().lower() if pd.notna(raw.iloc[0, 0]) else ""
+    if first_cell.startswith("unnamed"):
+        first_cell = ""
+    if first_cell not in ("price", "ticker", "") or second_cell not in ("price", "ticker", ""):
+        return raw, None
+    top = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
+    below = [str(v).strip() for v in raw.iloc[0, 1:]]
+    if _fields_row(top):
+        fields, tickers = top, below
+    elif _fields_row(below):
+        fields, tickers = below, top
+    else:
+        return raw, None
+    third = str(raw.iloc[1, 0]).strip().lower() if pd.notna(raw.iloc[1, 0]) else ""
+    skip = 2 if third in ("date", "datetime", "") and raw.iloc[1, 1:].isna().all() else 1
+    wanted = "Adj Close" if "Adj Close" in fields else "Close"
+    picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
+    if not picks:
+        return raw, None
+    body = raw.iloc[skip:, [0, *picks]].reset_index(drop=True)
+    body.columns = ["date", *(tickers[i - 1] for i in picks)]
+    return body, wanted
+
+
+def _fields_row(names: Sequence[str]) -> bool:
+    """True when every name is a yfinance price field and one of them is a close."""
+    squashed = {squash(n) for n in names}
+    return bool(squashed) and squashed <= OHLCV_NAMES and bool(squashed & {"close", "adjclose"})
 
 
 def _validate_long_prices(
-    raw: pd.DataFrame, label: str, date_column: str, symbol_column: str, close_column: str
+    raw: pd.DataFrame,
+    label: str,
+    date_column: str,
+    symbol_column: str,
+    close_column: str,
+    options: ReadOptions,
+    read: FileReading,
+    empty: np.ndarray,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     rows = _RowFilter(len(raw))
-    dates = parse_dates(raw[date_column])
+    rows.drop(empty, "empty row")
+    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw[symbol_column])
     rows.drop(
@@ -416,32 +530,35 @@ def _validate_long_prices(
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
     rows.drop(
         _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first one is kept",
+        "duplicate (date, symbol) row; the first valid one is kept",
     )
     kept = frame[rows.keep]
+    dropped = tuple(rows.dropped)
     if kept.empty:
-        raise DataValidationError(f"{label} has no usable prices ({_summary(rows.dropped)})")
+        raise DataValidationError(f"{label} has no usable prices ({_summary(dropped)})")
     wide = kept.pivot(index="date", columns="symbol", values="close")
-    warnings = tuple(
-        f"{label}: ignored column {c!r}"
-        for c in raw.columns
-        if c not in (date_column, symbol_column, close_column)
-    )
+    ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
+    warnings = (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
     return _finish_prices(
         wide,
         label=label,
         rows_read=len(raw),
         rows_kept=len(kept),
-        dropped=tuple(rows.dropped),
+        dropped=dropped,
         warnings=warnings,
+        reading=dataclasses.replace(read, date_format=date_format),
     )
 
 
 def _validate_wide_prices(
-    raw: pd.DataFrame, label: str, date_column: str
+    raw: pd.DataFrame,
+    label: str,
+    date_column: str,
+    options: ReadOptions,
+    read: FileReading,
+    empty: np.ndarray,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
-    warnings: list[str] = []
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: c.strip().upper() for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c])]
@@ -471,15 +588,12 @@ def _validate_wide_prices(
             f"{label} has no ticker columns besides 'date' (expected e.g. date,AAPL,MSFT)"
         )
     rows = _RowFilter(len(raw))
-    dates = parse_dates(raw[date_column])
+    rows.drop(empty, "empty row")
+    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
-    rows.drop(_duplicated_valid(dates, rows.keep), "duplicate date row; the first one is kept")
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
     present = pd.DataFrame(
-        {
-            symbol: raw[column].notna() & (raw[column].astype("string").str.strip() != "").fillna(False)
-            for symbol, column in seen.items()
-        }
+        {symbol: _non_empty(raw[column], values[symbol]) for symbol, column in seen.items()}
     )
     numbers = values.to_numpy()
     keep_rows = rows.keep[:, None]
@@ -493,17 +607,40 @@ def _validate_wide_prices(
             examples = tuple(f"{values.columns[j]} row {i + 1}" for i, j in where)
             dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples))
             numbers = np.where(bad, np.nan, numbers)
-    wide = pd.DataFrame(numbers[rows.keep], index=dates[rows.keep].to_numpy(), columns=list(values.columns))
+    if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
+        raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
+    # A date on which no ticker has a price is not a trading day (yfinance writes some
+    # holidays as empty rows); it must not become a day of zero returns.
+    rows.drop(~np.isfinite(numbers).any(axis=1), "no ticker has a price on this date (not a trading day)")
+    # Duplicate dates: for each ticker, the first valid price of that date is kept.
+    repeats = _duplicated_valid(dates, rows.keep)
+    rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
+    body = pd.DataFrame(numbers, columns=list(values.columns))
+    body["__date"] = dates.to_numpy()
+    valid = rows.keep | repeats
+    merged = body[valid].groupby("__date", sort=True).first()
+    wide = merged.set_axis(merged.index.rename(None), axis=0)
+    all_dropped = tuple(rows.dropped) + tuple(dropped)
     if wide.empty:
-        raise DataValidationError(f"{label} has no usable rows ({_summary(rows.dropped)})")
+        raise DataValidationError(f"{label} has no usable rows ({_summary(all_dropped)})")
     return _finish_prices(
         wide,
         label=label,
         rows_read=len(raw),
         rows_kept=len(wide),
-        dropped=tuple(rows.dropped + dropped),
-        warnings=tuple(warnings),
+        dropped=all_dropped,
+        warnings=(),
+        reading=dataclasses.replace(read, date_format=date_format),
     )
+
+
+def _non_empty(raw: pd.Series, numbers: pd.Series) -> pd.Series:
+    """True where a cell holds something (a number, or text that is not blank)."""
+    present = numbers.notna()
+    maybe = raw.notna() & ~present  # only those need the (slow) string check
+    if maybe.any():
+        present[maybe] = raw[maybe].astype("string").str.strip() != ""
+    return present
 
 
 def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:
@@ -521,6 +658,7 @@ def _finish_prices(
     rows_kept: int,
     dropped: tuple[DroppedRows, ...],
     warnings: tuple[str, ...],
+    reading: FileReading | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Sort, type and name the wide frame; all-empty tickers become failed tickers."""
     wide = normalise_price_frame(wide)
@@ -538,6 +676,7 @@ def _finish_prices(
         failed_tickers=tuple(sorted(empty)),
         first_date=_iso(wide.index.min()),
         last_date=_iso(wide.index.max()),
+        reading=(reading,) if reading is not None else (),
     )
     return wide, report
 

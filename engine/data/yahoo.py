@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import (
     PathOrBytes,
     normalise_price_frame,
-    read_csv_bytes,
+    read_csv_with_dialect,
     read_source,
     safe_label,
     validate_sentiment,
@@ -151,13 +152,14 @@ def extract_closes(
     if index.tz is not None:
         index = index.tz_localize(None)
     table = table.set_axis(index.astype("datetime64[ns]").normalize(), axis=0)
-    table = table[~table.index.duplicated(keep="last")]
     out: dict[str, pd.Series] = {}
     for ticker in tickers:
         if ticker not in table.columns:
             continue
         series = pd.to_numeric(table[ticker], errors="coerce").astype("float64")
         series = series.where(np.isfinite(series) & (series > 0)).dropna()
+        # A repeated date (yfinance #765: an empty copy, then the real bar) keeps its first valid price.
+        series = series[~series.index.duplicated(keep="first")]
         if len(series):
             out[ticker] = series.rename(ticker)
     return out
@@ -209,7 +211,7 @@ class YahooProvider:
     def __init__(
         self,
         *,
-        sentiment: PathOrBytes | pd.DataFrame,
+        sentiment: PathOrBytes | pd.DataFrame | None = None,
         cache_dir: Path,
         batch_size: int = 25,
         max_retries: int = 5,
@@ -219,6 +221,8 @@ class YahooProvider:
         executor: Executor | None = None,
         auto_adjust: bool = True,
         sentiment_name: str = "",
+        options: ReadOptions = DEFAULT_OPTIONS,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 200:
             raise ParameterError(f"batch_size must be an integer from 1 to 200, got {batch_size!r}")
@@ -227,6 +231,8 @@ class YahooProvider:
         if not isinstance(base_delay, (int, float)) or not 0 <= base_delay <= 60:
             raise ParameterError(f"base_delay must be between 0 and 60 seconds, got {base_delay!r}")
         self._sentiment_source = sentiment
+        self.options = options
+        self.on_progress = on_progress  # (tickers done, tickers to download), e.g. a terminal bar
         self.sentiment_name = sentiment_name or _source_name(sentiment)
         self.cache = PriceCache(Path(cache_dir))
         self.batch_size = batch_size
@@ -244,7 +250,11 @@ class YahooProvider:
     def info(self) -> SourceInfo:
         return SourceInfo(
             kind="yahoo",
-            label=f"{self.sentiment_name} + Yahoo Finance",
+            label=(
+                f"{self.sentiment_name} + Yahoo Finance"
+                if self._sentiment_source is not None
+                else "Yahoo Finance"
+            ),
             synthetic=False,
             detail=(
                 "adjusted closes from Yahoo Finance "
@@ -256,11 +266,16 @@ class YahooProvider:
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
         if self._sentiment_cache is None:
             source = self._sentiment_source
+            if source is None:
+                raise DataUnavailableError("no sentiment file was given (prices only from Yahoo Finance)")
             if isinstance(source, pd.DataFrame):
-                self._sentiment_cache = validate_sentiment(source.copy(), safe_label(self.sentiment_name))
+                self._sentiment_cache = validate_sentiment(
+                    source.copy(), safe_label(self.sentiment_name), self.options
+                )
             else:
                 data, label = read_source(source, name=self.sentiment_name)
-                self._sentiment_cache = validate_sentiment(read_csv_bytes(data, label), label)
+                raw, reading = read_csv_with_dialect(data, label, self.options)
+                self._sentiment_cache = validate_sentiment(raw, label, self.options, reading)
         frame, report = self._sentiment_cache
         return frame.copy(), report
 
@@ -300,11 +315,24 @@ class YahooProvider:
         unreachable or blocking us, so the others are not tried (fail in ~30 s, not minutes)."""
         if not batches:
             return []
+        total = sum(len(b.tickers) for b in batches)
+        report = self.on_progress or (lambda done, total: None)
+        report(0, total)
         first = self.executor.map(download_batch, batches[:1], shared=self.settings)
+        head = len(batches[0].tickers)
+        report(head, total)
         if not first[0].closes or len(batches) == 1:
             skipped = [BatchResult(closes={}, failed=b.tickers, attempts=0) for b in batches[1:]]
+            report(total, total)
             return first + skipped
-        return first + self.executor.map(download_batch, batches[1:], shared=self.settings)
+        sizes = [len(b.tickers) for b in batches[1:]]
+
+        def on_batches(done: int, _n: int) -> None:
+            report(head + sum(sizes[:done]), total)
+
+        return first + self.executor.map(
+            download_batch, batches[1:], shared=self.settings, on_progress=on_batches
+        )
 
     def _assemble(
         self,
@@ -355,4 +383,6 @@ def _source_name(source: Any) -> str:
         return Path(source).name
     if isinstance(source, pd.DataFrame):
         return "sentiment table"
+    if source is None:
+        return "no sentiment"
     return "uploaded sentiment"

@@ -1,4 +1,4 @@
-"""Fuzzing the sentiment and price loaders beyond tests/engine/test_validation.py.
+"""Fuzzing the sentiment and price loaders beyond tests/engine/data/test_validation.py.
 
 test_validation.py already fuzzes short UTF-8 CSV cells and 64 random bytes. Here: other
 encodings (latin-1, UTF-16 with BOM, cp1252), extreme numbers (1e400, 400-digit integers,

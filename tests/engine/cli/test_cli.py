@@ -13,7 +13,7 @@ import pytest
 from engine import METRIC_NAMES, StrategyParams, run_backtest
 from engine.cli.main import build_parser, main
 
-from ._frames import random_market
+from .._frames import random_market
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

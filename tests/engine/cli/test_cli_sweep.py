@@ -34,7 +34,12 @@ def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: p
     assert code == 0, out
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert list(table.columns) == ["min_likes", "top_n", *METRIC_NAMES, "error"]
-    assert list(zip(table["min_likes"], table["top_n"])) == [(10.0, 3), (10.0, 5), (50.0, 3), (50.0, 5)]
+    assert list(zip(table["min_likes"], table["top_n"], strict=True)) == [
+        (10.0, 3),
+        (10.0, 5),
+        (50.0, 3),
+        (50.0, 5),
+    ]
     data = load_market_data(DemoProvider(), benchmark="QQQ")
     expected = engine.run_sweep(
         data, {"min_likes": (10.0, 50.0), "top_n": (3, 5)}, base=engine.StrategyParams(cost_bps=5.0),

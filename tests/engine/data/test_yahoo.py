@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -263,7 +264,7 @@ def test_extract_closes_handles_tz_aware_index_and_missing_field() -> None:
 def test_backoff_delay_grows_and_is_deterministic() -> None:
     delays = [backoff_delay(1.0, k, "AAA") for k in range(4)]
     assert delays == [backoff_delay(1.0, k, "AAA") for k in range(4)]
-    assert all(b > a for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(delays))
 
 
 def test_download_batch_counts_attempts() -> None:
@@ -350,7 +351,7 @@ def test_all_nan_batch_is_retried_like_an_empty_one(tmp_path: Path) -> None:
 
     sleeps: list[float] = []
     yahoo = YahooProvider(sentiment=b"", cache_dir=tmp_path, downloader=flaky, sleep=sleeps.append)
-    frame, report = yahoo.prices(["AAA", "BBB"], START, END)
+    _, report = yahoo.prices(["AAA", "BBB"], START, END)
     assert len(calls) == 2 and len(sleeps) == 1 and report.failed_tickers == ()
 
 
@@ -383,3 +384,14 @@ def test_a_timed_out_batch_names_its_tickers_as_failed(tmp_path: Path) -> None:
     fresh = FakeDownloader()
     provider(tmp_path, fresh, batch_size=1).prices(["QQQ", "ZZZ"], START, END)
     assert [tickers for tickers, _ in fresh.calls] == [["ZZZ"]], "only the failed ticker is fetched again"
+
+
+@pytest.mark.parametrize("empty_first", [True, False])
+def test_a_repeated_date_keeps_its_first_valid_price(empty_first: bool) -> None:
+    frame = yf_frame(["AAA"], start="2022-03-29", end="2022-04-01")
+    last = frame.iloc[[-1]].copy()
+    empty = last.copy()
+    empty.loc[:, :] = np.nan
+    frame = pd.concat([frame.iloc[:-1], *((empty, last) if empty_first else (last, empty))])
+    closes = extract_closes(frame, ["AAA"], auto_adjust=True)["AAA"]
+    assert closes.index.is_unique and closes.loc["2022-03-31"] == frame["Close"]["AAA"].dropna().iloc[-1]

@@ -192,3 +192,32 @@ def test_env_yahoo(tmp_path: Path) -> None:
     )
     assert isinstance(provider, YahooProvider)
     assert provider.info.kind == "yahoo" and not provider.info.synthetic
+
+
+def test_files_source_reads_with_the_date_options_from_the_environment(tmp_path: Path) -> None:
+    from engine import provider_from_env
+
+    sentiment = tmp_path / "s.csv"
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "01/02/2022,AAA,1,2,3,4,\n05/02/2022,AAA,1,2,3,4,\n"
+    )
+    env = {"DATA_SOURCE": "files", "SENTIMENT_PATH": str(sentiment)}
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        provider_from_env(env).sentiment()
+    frame, _ = provider_from_env({**env, "DAYFIRST": "true"}).sentiment()
+    assert list(frame["date"].dt.month) == [2, 2]
+    with pytest.raises(ParameterError, match="DAYFIRST must be true or false"):
+        provider_from_env({**env, "DAYFIRST": "maybe"})
+
+
+def test_yahoo_share_class_hint_is_its_dash_spelling(tmp_path: Path) -> None:
+    from engine.data.providers import _spelling_hints
+
+    class Yahooish:
+        info = SourceInfo(kind="yahoo", label="x", synthetic=False)
+
+    hints = _spelling_hints(
+        Yahooish(), ["BRK.B", "BF/B", "BRK-A", "AAA"], dt.date(2022, 1, 1), dt.date(2022, 2, 1)
+    )
+    assert hints == {"BRK.B": "BRK-B", "BF/B": "BF-B"}

@@ -1,0 +1,159 @@
+"""``python -m engine backtest``: one backtest; writes returns.csv, holdings.csv, periods.csv,
+metrics.json and manifest.json to ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.analytics.metrics import METRIC_NAMES
+from engine.backtest.result import BacktestResult
+from engine.cli.common import (
+    EXIT_OK,
+    add_data_options,
+    add_executor_option,
+    fmt,
+    load_market,
+    params_from_args,
+)
+from engine.strategy.params import (
+    AGGREGATIONS,
+    REBALANCES,
+    SIGNAL_TRANSFORMS,
+    SIGNALS,
+    WEIGHTINGS,
+    StrategyParams,
+)
+
+NAME = "backtest"
+
+PERCENT_METRICS = {
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "max_drawdown",
+    "alpha",
+    "tracking_error",
+    "hit_rate",
+    "avg_turnover",
+}
+
+
+def register(sub: Any) -> None:
+    """Add the ``backtest`` command to the CLI's subparsers."""
+    p = sub.add_parser(
+        NAME,
+        help="run one backtest and write its results",
+        description="Backtest the sentiment strategy. Without --sentiment/--prices: demo data.",
+    )
+    add_data_options(p)
+    defaults = StrategyParams()
+    p.add_argument("--benchmark", help=f"benchmark ticker (default {defaults.benchmark})")
+    p.add_argument("--top-n", dest="top_n", help=f"symbols held per period (default {defaults.top_n})")
+    p.add_argument(
+        "--min-likes", dest="min_likes", help=f"keep rows with likes > this (default {defaults.min_likes:g})"
+    )
+    p.add_argument(
+        "--min-comments",
+        dest="min_comments",
+        help=f"keep rows with comments > this (default {defaults.min_comments:g})",
+    )
+    p.add_argument("--start", help="first day of the backtest (YYYY-MM-DD)")
+    p.add_argument("--end", help="last day of the backtest (YYYY-MM-DD)")
+    p.add_argument("--weighting", choices=WEIGHTINGS, help="default equal")
+    p.add_argument("--signal", choices=SIGNALS, help="default engagement_ratio")
+    p.add_argument(
+        "--signal-transform", dest="signal_transform", choices=SIGNAL_TRANSFORMS, help="default level"
+    )
+    p.add_argument("--aggregation", choices=AGGREGATIONS, help="default mean")
+    p.add_argument("--rebalance", choices=REBALANCES, help="default monthly")
+    p.add_argument("--lag-days", dest="lag_days", help="trading days between signal and entry (default 0)")
+    p.add_argument(
+        "--lookback-days", dest="lookback_days", help="trading days for risk weightings (default 63)"
+    )
+    p.add_argument("--cost-bps", dest="cost_bps", help="cost per unit of one-way turnover, bps (default 0)")
+    p.add_argument("--risk-free", dest="risk_free", help="annual risk-free rate, e.g. 0.02 (default 0)")
+    p.add_argument(
+        "--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
+    )
+    add_executor_option(p)  # where --prices yahoo downloads its batches
+    p.set_defaults(handler=cmd_backtest)
+
+
+def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
+    from engine.backtest.core import run_backtest
+
+    params = params_from_args(args)
+    data = load_market(args, params.benchmark, out=out)
+    result = run_backtest(data, params)
+    out.write(summary_text(result, data_label=data.source.label) + "\n")
+    if args.out is not None:
+        paths = write_backtest(result, args.out)
+        out.write(f"wrote {', '.join(p.name for p in paths)} to {args.out}\n")
+    return EXIT_OK
+
+
+def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
+    """A small plain-text table: strategy vs benchmark vs universe."""
+    columns = {
+        "Strategy": result.metrics,
+        f"Benchmark ({result.manifest.params.get('benchmark', '')})": result.benchmark_metrics,
+        "Universe": result.universe_metrics,
+    }
+    rows = [
+        [name] + [fmt(m[name], percent=name in PERCENT_METRICS) for m in columns.values()]
+        for name in METRIC_NAMES
+    ]
+    width = max(len(r[0]) for r in rows)
+    col_w = [max(len(h), *(len(r[i + 1]) for r in rows)) for i, h in enumerate(columns)]
+    lines = []
+    if len(result.returns):
+        first, last = result.returns.index[0].date(), result.returns.index[-1].date()
+        lines.append(f"{data_label}: {first} to {last}, {len(result.periods)} periods")
+    header = " " * width + "  " + "  ".join(h.rjust(w) for h, w in zip(columns, col_w, strict=True))
+    lines.append(header)
+    for r in rows:
+        lines.append(
+            r[0].ljust(width) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], col_w, strict=True))
+        )
+    dd = result.drawdown
+    if dd.get("trough"):
+        lines.append(
+            f"max drawdown: peak {dd['peak']}, trough {dd['trough']}, recovery {dd['recovery'] or 'not yet'}"
+        )
+    if result.warnings:
+        lines.append(f"{len(result.warnings)} warning(s):")
+        lines.extend(f"  - {w}" for w in result.warnings[:10])
+        if len(result.warnings) > 10:
+            lines.append(f"  ... and {len(result.warnings) - 10} more (see manifest.json)")
+    return "\n".join(lines)
+
+
+def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+
+
+def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
+    """returns.csv, holdings.csv, periods.csv, metrics.json, manifest.json in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [
+        directory / n for n in ("returns.csv", "holdings.csv", "periods.csv", "metrics.json", "manifest.json")
+    ]
+    returns = result.returns[["portfolio", "benchmark", "universe"]]
+    returns.to_csv(paths[0], index_label="date", date_format="%Y-%m-%d")
+    result.holdings.to_csv(paths[1], index=False, date_format="%Y-%m-%d")
+    result.periods.to_csv(paths[2], index=False, date_format="%Y-%m-%d")
+    metrics = {
+        **_json_safe(result.metrics),
+        "drawdown": dict(result.drawdown),
+        "benchmark_metrics": _json_safe(result.benchmark_metrics),
+        "universe_metrics": _json_safe(result.universe_metrics),
+    }
+    paths[3].write_text(json.dumps(metrics, indent=2) + "\n")
+    manifest = {**result.manifest.to_dict(), "warnings": list(result.warnings)}
+    paths[4].write_text(json.dumps(manifest, indent=2) + "\n")
+    return paths

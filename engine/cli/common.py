@@ -1,0 +1,260 @@
+"""What the commands share: exit codes, the parser class, the data and strategy options,
+and loading the data a command runs on (demo, files or Yahoo Finance prices).
+
+Every data option goes through the engine's one reading layer (``engine.data.reading``):
+``--date-format``, ``--dayfirst``/``--monthfirst`` and ``--decimal`` settle what a file
+cannot, and ``--prices yahoo`` downloads adjusted closes with the same batched, retried,
+cached ``YahooProvider`` as the app, with a progress bar on stderr and the failed tickers
+listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from engine.data.reading import ReadOptions
+from engine.data.types import MarketData, ValidationReport
+from engine.errors import ParameterError
+from engine.strategy.params import StrategyParams
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+YAHOO = "yahoo"  # --prices yahoo
+
+# CLI flag -> StrategyParams field (values go through StrategyParams.from_mapping, so the
+# CLI, the dashboard and the sweeps share one validation and one set of messages).
+STRATEGY_FLAGS: dict[str, str] = {
+    "signal": "signal",
+    "signal_transform": "signal_transform",
+    "min_likes": "min_likes",
+    "min_comments": "min_comments",
+    "aggregation": "aggregation",
+    "top_n": "top_n",
+    "rebalance": "rebalance",
+    "lag_days": "lag_days",
+    "weighting": "weighting",
+    "lookback_days": "lookback_days",
+    "cost_bps": "cost_bps",
+    "benchmark": "benchmark",
+    "start": "start",
+    "end": "end",
+    "risk_free": "risk_free",
+}
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's print-usage-and-exit, so main() prints one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+# ----- options ---------------------------------------------------------------------------
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """--date-format, --dayfirst/--monthfirst, --decimal (see ``engine.data.reading``)."""
+    parser.add_argument(
+        "--date-format", dest="date_format", metavar="FORMAT",
+        help="strftime format of the files' date column, e.g. %%d/%%m/%%Y (default: inferred from the whole column)",
+    )  # fmt: skip
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+        help="dates such as 05/02/2022 are day first (5 February)",
+    )  # fmt: skip
+    order.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_const", const=False,
+        help="dates such as 05/02/2022 are month first (May 2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--decimal", choices=(".", ","), help="decimal mark of the files' numbers (default: inferred)"
+    )
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sentiment", type=Path, help="sentiment CSV (default: the synthetic demo data)")
+    parser.add_argument(
+        "--prices", metavar="FILE|yahoo",
+        help="adjusted closes: a CSV or Parquet file, or 'yahoo' to download them from Yahoo Finance "
+        "(needed with --sentiment)",
+    )  # fmt: skip
+    add_reading_options(parser)
+
+
+def add_strategy_options(parser: argparse.ArgumentParser, role: str) -> None:
+    defaults = StrategyParams()
+    for flag, field in STRATEGY_FLAGS.items():
+        default = getattr(defaults, field)
+        parser.add_argument(
+            f"--{flag.replace('_', '-')}", dest=flag, metavar=field.upper(),
+            help=f"{role} {field} (default {default if default is not None else 'all data'})",
+        )  # fmt: skip
+
+
+def add_executor_option(parser: argparse.ArgumentParser) -> None:
+    from engine.execution.cluster import EXECUTOR_MODES
+
+    parser.add_argument(
+        "--executor", choices=EXECUTOR_MODES, default=None,
+        help="where to run: auto (default, or $ENGINE_EXECUTOR), ray (RAY_ADDRESS or a local cluster), serial",
+    )  # fmt: skip
+
+
+def params_from_args(args: argparse.Namespace) -> StrategyParams:
+    values = {
+        field: getattr(args, flag)
+        for flag, field in STRATEGY_FLAGS.items()
+        if getattr(args, flag, None) is not None
+    }
+    return StrategyParams.from_mapping(values)
+
+
+def read_options(args: argparse.Namespace) -> ReadOptions:
+    return ReadOptions(
+        date_format=getattr(args, "date_format", None),
+        dayfirst=getattr(args, "dayfirst", None),
+        decimal=getattr(args, "decimal", None),
+    )
+
+
+def check_file(path: Path, flag: str) -> None:
+    if not path.is_file():
+        raise ParameterError(f"{flag}: no such file: {path}")
+
+
+def prices_from_yahoo(args: argparse.Namespace) -> bool:
+    raw = getattr(args, "prices", None)
+    return isinstance(raw, str) and raw.strip().lower() == YAHOO
+
+
+def prices_path(args: argparse.Namespace) -> Path | None:
+    raw = getattr(args, "prices", None)
+    if raw is None or prices_from_yahoo(args):
+        return None
+    path = Path(raw)
+    check_file(path, "--prices")
+    return path
+
+
+# ----- Yahoo Finance -----------------------------------------------------------------------
+
+# Tests replace this with a fake downloader (yfinance-shaped frames, no network).
+YAHOO_DOWNLOADER: Callable[..., Any] | None = None
+YAHOO_SLEEP: Callable[[float], None] | None = None
+YAHOO_BATCH_SIZE = 25  # tickers per yfinance request (the app's default)
+
+
+def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: TextIO | None = None) -> Any:
+    """The app's ``YahooProvider`` (batched, retried, cached in ``YAHOO_CACHE_DIR``), on the
+    executor ``--executor`` chooses, with a tqdm bar on ``stream`` (stderr)."""
+    import time
+
+    from engine.data.providers import DEFAULT_YAHOO_CACHE
+    from engine.data.yahoo import YahooProvider
+
+    cache_dir = (os.environ.get("YAHOO_CACHE_DIR") or "").strip()
+    executor = None
+    if getattr(args, "executor", None) is not None:
+        from engine.execution.cluster import get_executor
+
+        executor = get_executor(args.executor, n_items=1)
+    return YahooProvider(
+        sentiment=sentiment,
+        cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
+        batch_size=YAHOO_BATCH_SIZE,
+        downloader=YAHOO_DOWNLOADER,
+        sleep=YAHOO_SLEEP or time.sleep,
+        executor=executor,
+        options=read_options(args),
+        on_progress=download_bar(stream or sys.stderr),
+    )
+
+
+def download_bar(stream: TextIO) -> Callable[[int, int], None]:
+    """``on_progress`` that draws a tqdm bar of tickers downloaded (closed when done)."""
+    from tqdm import tqdm
+
+    bar: list[Any] = []
+
+    def draw(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc="Yahoo Finance", unit="ticker", file=stream, leave=True))
+        bar[0].update(done - bar[0].n)
+        if done >= total:
+            bar[0].close()
+
+    return draw
+
+
+def report_lines(report: ValidationReport) -> list[str]:
+    """How the files were read and which tickers failed (printed before the results)."""
+    lines = [f"read {reading.describe()}" for reading in report.reading]
+    if report.failed_tickers:
+        failed = list(report.failed_tickers)
+        shown = ", ".join(failed[:30]) + (f" and {len(failed) - 30} more" if len(failed) > 30 else "")
+        lines.append(f"failed tickers (no prices): {shown}")
+    return lines
+
+
+# ----- data ------------------------------------------------------------------------------
+
+
+def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None = None) -> MarketData:
+    """Demo data, the --sentiment file with --prices FILE or Yahoo Finance prices."""
+    from engine.data.demo import DemoProvider
+    from engine.data.files import FileProvider
+    from engine.data.providers import load_market_data
+
+    yahoo = prices_from_yahoo(args)
+    if args.prices is not None and args.sentiment is None:
+        raise ParameterError("--prices needs --sentiment (or give neither to use the demo data)")
+    if args.sentiment is not None:
+        check_file(args.sentiment, "--sentiment")
+        if args.prices is None:
+            raise ParameterError(
+                "--sentiment needs prices: --prices FILE (CSV or Parquet) or --prices yahoo (Yahoo Finance)"
+            )
+        if yahoo:
+            provider = yahoo_provider(args, args.sentiment)
+        else:
+            provider = FileProvider(
+                sentiment=args.sentiment, prices=prices_path(args), options=read_options(args)
+            )
+    else:
+        provider = DemoProvider()
+    data = load_market_data(provider, benchmark=benchmark)
+    if out is not None:
+        out.writelines(line + "\n" for line in report_lines(data.report))
+    return data
+
+
+# ----- output ----------------------------------------------------------------------------
+
+
+def fmt(value: float | None, *, percent: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.2%}" if percent else f"{value:.2f}"
+
+
+def date_arg(raw: str | None, flag: str) -> Any:
+    if raw is None:
+        return None
+    try:
+        return StrategyParams.from_mapping({"start": raw}).start
+    except ParameterError:
+        raise ParameterError(f"{flag} must be a date in YYYY-MM-DD form, got {raw!r}") from None
+
+
+def split_symbols(raw: str) -> Sequence[str]:
+    return [s.strip().upper() for s in raw.split(",") if s.strip()]

@@ -1,0 +1,110 @@
+"""``python -m engine robustness``: bootstrap intervals, random-portfolio baseline and PSR of
+one configuration; prints the statistics and writes ``DIR/robustness.json`` with ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.cli.common import (
+    EXIT_OK,
+    add_data_options,
+    add_executor_option,
+    add_strategy_options,
+    load_market,
+    params_from_args,
+)
+from engine.errors import ParameterError
+
+NAME = "robustness"
+
+
+def register(sub: Any) -> None:
+    """Add the ``robustness`` command to the CLI's subparsers."""
+    p = sub.add_parser(
+        NAME, help="bootstrap intervals, random-portfolio baseline and PSR of one configuration",
+        description="Robustness statistics of one strategy configuration (see docs: Robustness statistics).",
+    )  # fmt: skip
+    add_data_options(p)
+    add_strategy_options(p, "strategy")
+    add_executor_option(p)
+    p.add_argument(
+        "--n-boot", dest="n_boot", type=int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    p.add_argument(
+        "--n-random", dest="n_random", type=int, default=500, help="random portfolios (default 500)"
+    )
+    p.add_argument(
+        "--block-length",
+        dest="block_length",
+        type=float,
+        default=10.0,
+        help="mean block length of the stationary bootstrap, trading days (default 10)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", type=Path, help="directory for robustness.json")
+    p.set_defaults(handler=cmd_robustness)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
+    from engine.execution.cluster import get_executor
+    from engine.research.robustness import robustness_report
+
+    for name in ("n_boot", "n_random"):
+        if not 1 <= getattr(args, name) <= 100_000:
+            raise ParameterError(f"--{name.replace('_', '-')} must be from 1 to 100000")
+    if not (math.isfinite(args.block_length) and args.block_length >= 1):
+        raise ParameterError("--block-length must be at least 1 trading day")
+    params = params_from_args(args)
+    data = load_market(args, params.benchmark, out=out)
+    executor = get_executor(args.executor, n_items=args.n_random)
+    report = robustness_report(
+        data, params, n_boot=args.n_boot, n_random=args.n_random, seed=args.seed, executor=executor,
+        block_length=args.block_length,
+    )  # fmt: skip
+    out.write(robustness_text(report) + "\n")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / "robustness.json"
+        path.write_text(json.dumps(_json_ready(report.to_dict()), indent=2) + "\n")
+        out.write(f"wrote {path.name} to {args.out}\n")
+    return EXIT_OK
+
+
+def robustness_text(report: Any) -> str:
+    def ci(block: Any, percent: bool) -> str:
+        fmt = (lambda v: f"{v:.2%}") if percent else (lambda v: f"{v:.2f}")
+        if not math.isfinite(block.estimate):
+            return "n/a"
+        return f"{fmt(block.estimate)} [{fmt(block.low)}, {fmt(block.high)}] ({block.level:.0%} interval)"
+
+    random = report.random_portfolios
+    lines = [
+        (
+            f"{report.n_obs} daily returns, stationary bootstrap: {report.n_boot} resamples, "
+            f"mean block {report.block_length:g} days, seed {report.seed}"
+        ),
+        f"Sharpe ratio:                   {ci(report.sharpe_ci, False)}",
+        f"annual excess return vs bench.: {ci(report.excess_return_ci, True)}",
+        (
+            f"random portfolios ({random.n}): strategy Sharpe at percentile {random.percentile:.1f}, "
+            f"p-value {random.p_value:.3f}; total return at percentile {random.total_return_percentile:.1f}"
+        ),
+        f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {report.probabilistic_sharpe:.3f}",
+        f"executor: {report.executor}, {report.elapsed_s:.1f} s",
+    ]
+    lines.extend(f"note: {note}" for note in report.notes)
+    return "\n".join(lines)

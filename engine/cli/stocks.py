@@ -1,0 +1,99 @@
+"""``python -m engine stocks``: per-symbol return, volatility, Sharpe, drawdown and correlations.
+
+Prices come from ``--prices FILE``, from Yahoo Finance with ``--prices yahoo`` (no file
+needed: ``stocks --symbols AAPL,MSFT,GOOGL --prices yahoo``), or from the demo data.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.cli.common import (
+    EXIT_OK,
+    add_executor_option,
+    add_reading_options,
+    date_arg,
+    fmt,
+    prices_from_yahoo,
+    prices_path,
+    report_lines,
+    yahoo_provider,
+)
+from engine.errors import ParameterError
+from engine.strategy.params import StrategyParams
+
+NAME = "stocks"
+
+
+def register(sub: Any) -> None:
+    """Add the ``stocks`` command to the CLI's subparsers."""
+    p = sub.add_parser(
+        NAME,
+        help="metrics and correlations of individual stocks",
+        description="Per-symbol return, volatility, Sharpe, drawdown and correlations.",
+    )
+    p.add_argument("--symbols", required=True, help="comma-separated tickers, e.g. AAPL,MSFT")
+    p.add_argument(
+        "--prices",
+        metavar="FILE|yahoo",
+        help="adjusted closes: a CSV or Parquet file, or 'yahoo' (default: demo data)",
+    )
+    add_reading_options(p)
+    add_executor_option(p)
+    p.add_argument("--start", help="first day (YYYY-MM-DD)")
+    p.add_argument("--end", help="last day (YYYY-MM-DD)")
+    p.add_argument("--risk-free", dest="risk_free", default="0", help="annual risk-free rate (default 0)")
+    p.add_argument(
+        "--out", type=Path, help="directory for stock_metrics.csv, correlation.csv, normalised_prices.csv"
+    )
+    p.set_defaults(handler=cmd_stocks)
+
+
+def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
+    from engine.analytics.stocks import analyze_stocks, parse_symbols
+
+    symbols = parse_symbols(args.symbols)
+    start = date_arg(args.start, "--start")
+    end = date_arg(args.end, "--end")
+    risk_free = StrategyParams.from_mapping({"risk_free": args.risk_free}).risk_free
+    if prices_from_yahoo(args):
+        provider = yahoo_provider(args, None)
+        prices, report = provider.prices(symbols, start, end)
+        out.writelines(line + "\n" for line in report_lines(report))
+        symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
+    elif args.prices is not None:
+        from engine.cli.common import read_options
+        from engine.data.files import load_prices_file
+
+        prices, report = load_prices_file(prices_path(args), options=read_options(args))
+        out.writelines(line + "\n" for line in report_lines(report))
+    else:
+        from engine.data.demo import DemoProvider
+
+        demo = DemoProvider()
+        sentiment, _ = demo.sentiment()
+        known = sorted(set(sentiment["symbol"]))
+        missing = [s for s in symbols if s not in known and s != "QQQ"]
+        if missing:
+            raise ParameterError(
+                f"the demo data has no {', '.join(missing)}; its symbols are {', '.join(known[:8])}, ... "
+                "(pass --prices yahoo for real prices, or --prices FILE)"
+            )
+        prices, _ = demo.prices(symbols, None, None)
+    analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
+    table = analysis.metrics.set_index("symbol")
+    shown = table.copy()
+    for column in ("total_return", "annual_volatility", "max_drawdown"):
+        shown[column] = shown[column].map(lambda v: fmt(v, percent=True))
+    shown["sharpe"] = shown["sharpe"].map(lambda v: fmt(v, percent=False))
+    out.write(shown.to_string() + "\n\nCorrelation of daily returns\n")
+    out.write(analysis.correlation.round(3).to_string() + "\n")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        analysis.metrics.to_csv(args.out / "stock_metrics.csv", index=False)
+        analysis.correlation.to_csv(args.out / "correlation.csv", index_label="symbol")
+        analysis.prices.to_csv(args.out / "normalised_prices.csv", index_label="date", date_format="%Y-%m-%d")
+        out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")
+    return EXIT_OK

@@ -1,0 +1,453 @@
+"""The one reading layer: dialect, date format, layout and column detection for every file.
+
+Every entry point (``load_sentiment_csv``, ``load_prices_file``, ``FileProvider``,
+``YahooProvider``'s sentiment, ``load_market_data``, the CLI, the Data page upload and
+``DATA_SOURCE=files``) reads through ``read_table`` and ``infer_dates``, and what was decided
+is returned as a ``FileReading`` (put into ``ValidationReport.reading``).
+
+Decisions are made for a whole file or a whole column, never value by value:
+
+- **separator**: the one of ``, ; TAB |`` that splits the header and every sampled line
+  into the same number (>= 2) of fields (quotes respected, Python's ``csv`` module). When
+  two separators fit equally, the file is refused with one sentence naming both.
+- **decimal and thousands marks**: from the number-shaped cells of the whole file. A cell
+  such as ``1,5`` or ``1.234,56`` proves a decimal comma, ``1.5`` or ``1,234.56`` a decimal
+  point; a file that proves both is refused; a file whose numbers are all like ``1,234``
+  (either reading possible) is refused unless ``decimal=`` is given.
+- **date format**: one format for the whole column, inferred from all its values: ISO
+  8601 (with or without a time and a UTC offset: the local date as written is kept, so
+  offsets that change at daylight saving are fine), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
+  value with a first field above 12 settles day-first, a second field above 12
+  month-first; a column where both readings fit every value is refused, naming the
+  ``date_format``/``dayfirst`` option), month names (``31 Jan 2022``), ``yyyymmdd``, and
+  Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
+  2099). Values that do not fit the column's format are dropped as invalid dates.
+
+``csv.Sniffer`` was tried and not used: on short files and on files whose values hold the
+candidate separator (decimal commas, quoted thousands) it guesses wrongly or raises; the
+field-count rule above is simple, explainable in one sentence and deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine.data.types import SEPARATOR_NAMES, FileReading
+from engine.errors import DataValidationError
+
+SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
+SAMPLE_LINES = 200
+# Excel serial day numbers (origin 1899-12-30) accepted as dates: 1950-01-01 .. 2099-12-31.
+EXCEL_SERIAL_MIN = 18264
+EXCEL_SERIAL_MAX = 73050
+EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
+# Dates outside this window are typos (or epoch integers) rather than market data.
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+LATEST_DATE = pd.Timestamp("2200-01-01")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReadOptions:
+    """What the user may settle when the file itself cannot.
+
+    ``date_format``: a ``strftime`` format for the whole date column (``"%d/%m/%Y"``);
+    ``dayfirst``: True for dd/mm, False for mm/dd (ignored when ``date_format`` is given);
+    ``decimal``: ``"."`` or ``","`` when the numbers do not show which mark is the decimal one.
+    """
+
+    date_format: str | None = None
+    dayfirst: bool | None = None
+    decimal: str | None = None
+
+    def __post_init__(self) -> None:
+        from engine.errors import ParameterError
+
+        if self.date_format is not None and (
+            not isinstance(self.date_format, str) or "%" not in self.date_format
+        ):
+            raise ParameterError(
+                f"date_format must be a strftime format such as '%d/%m/%Y', got {self.date_format!r}"
+            )
+        if self.dayfirst is not None and not isinstance(self.dayfirst, bool):
+            raise ParameterError(f"dayfirst must be True or False, got {self.dayfirst!r}")
+        if self.decimal not in (None, ".", ","):
+            raise ParameterError(f"decimal must be '.' or ',', got {self.decimal!r}")
+
+
+DEFAULT_OPTIONS = ReadOptions()
+
+
+# ----- CSV dialect -----------------------------------------------------------------------
+
+
+def _field_counts(lines: Sequence[str], separator: str) -> list[int]:
+    return [len(row) for row in csv.reader(lines, delimiter=separator) if row]
+
+
+def detect_separator(text: str, label: str) -> str:
+    """The separator that splits the header and every sampled line alike (see the module doc)."""
+    lines = [line for line in text.splitlines()[:SAMPLE_LINES] if line.strip()]
+    if not lines:
+        raise DataValidationError(f"{label} is empty")
+    fitting: dict[str, int] = {}
+    for separator in SEPARATORS:
+        try:
+            counts = _field_counts(lines, separator)
+        except csv.Error:
+            continue
+        if counts and counts[0] >= 2 and all(c == counts[0] for c in counts):
+            fitting[separator] = counts[0]
+    if len(fitting) == 1:
+        return next(iter(fitting))
+    if not fitting:
+        # A ragged file: the separator the header uses most (the parser reports the bad line).
+        header = lines[0]
+        best = max(SEPARATORS, key=header.count)
+        return best if header.count(best) else ","
+    # Two fit: prefer the one the header is split by more often only if it is clear.
+    ranked = sorted(fitting, key=lambda s: fitting[s], reverse=True)
+    if fitting[ranked[0]] > fitting[ranked[1]] and ranked[1] == ",":
+        return ranked[0]  # e.g. "date;AAA;BBB" with decimal commas in every row
+    names = " and ".join(SEPARATOR_NAMES[s] for s in ranked[:2])
+    raise DataValidationError(
+        f"{label} could be separated by {names} alike; save it with one separator "
+        "(commas, with decimal points) and try again"
+    )
+
+
+# Thousands marks besides the other decimal mark: spaces (also no-break and narrow no-break,
+# as French and Nordic spreadsheets write them) and, with a decimal point, the Swiss apostrophe.
+_SPACES = " \u00a0\u202f"
+_T_POINT = f"[,'{_SPACES}]"  # thousands marks that go with a decimal point
+_T_COMMA = f"[.{_SPACES}]"  # thousands marks that go with a decimal comma
+_POINT_PROOF = re.compile(
+    r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|\d{4,}\.\d+|0\.\d+|\d{1,3}("
+    + _T_POINT
+    + r"\d{3})+\.\d*|\d*\.\d+[eE][+-]?\d+)$"
+)
+_COMMA_PROOF = re.compile(
+    r"^[+-]?(\d*,(\d{1,2}|\d{4,})|\d{4,},\d+|0,\d+|\d{1,3}(" + _T_COMMA + r"\d{3})+,\d*)$"
+)
+_EITHER = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}$")  # 1,234 / 1.234: both readings possible
+
+
+def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tuple[str, str | None]:
+    """(decimal mark, thousands mark or None) for the number-shaped cells of a file.
+
+    The cells are joined into one text and each rule is one multi-line regex search (fast on
+    files of millions of cells)."""
+    text = "\n".join(c.replace("\n", " ") for c in cells)
+    point = _multiline(_POINT_PROOF).search(text) if "." in text else None
+    comma = _multiline(_COMMA_PROOF).search(text) if "," in text else None
+    if options.decimal is not None:
+        decimal = options.decimal
+    elif point and comma:
+        raise DataValidationError(
+            f"{label} mixes decimal marks (both {point.group(0)!r} and {comma.group(0)!r}); "
+            "use one decimal mark throughout the file"
+        )
+    elif comma:
+        decimal = ","
+    elif point:
+        decimal = "."
+    else:
+        either = _multiline(_EITHER).search(text)
+        if either is not None:
+            raise DataValidationError(
+                f"{label}: numbers such as {either.group(0)!r} could use either mark as the decimal one; "
+                "say which with decimal='.' or decimal=',' (CLI: --decimal)"
+            )
+        decimal = "."
+    marks = ",'" + _SPACES if decimal == "." else "." + _SPACES
+    if not any(mark in text for mark in marks):
+        return decimal, None
+    thousands = _multiline(_THOUSANDS[decimal]).search(text)
+    return decimal, thousands.group(1) if thousands else None
+
+
+def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern, re.MULTILINE)
+
+
+def _number_pattern(decimal: str) -> re.Pattern[str]:
+    thousands = _T_POINT if decimal == "." else _T_COMMA
+    dec = re.escape(decimal)
+    return re.compile(rf"^[+-]?(\d+|\d{{1,3}}({thousands}\d{{3}})+)({dec}\d*)?([eE][+-]?\d+)?$")
+
+
+_PATTERNS = {".": _number_pattern("."), ",": _number_pattern(",")}
+# A number that uses a thousands mark (group 1 is the mark), for each decimal mark.
+_THOUSANDS = {
+    ".": re.compile(rf"^[+-]?\d{{1,3}}({_T_POINT})\d{{3}}(?:\1\d{{3}})*(?:\.\d*)?$"),
+    ",": re.compile(rf"^[+-]?\d{{1,3}}({_T_COMMA})\d{{3}}(?:\1\d{{3}})*(?:,\d*)?$"),
+}
+
+
+def normalise_numbers(frame: pd.DataFrame, decimal: str, thousands: str | None) -> pd.DataFrame:
+    """Rewrite number-shaped cells to the plain ``1234.5`` form (other cells untouched)."""
+    if decimal == "." and thousands is None:
+        return frame
+    pattern = _PATTERNS[decimal]
+    marks = re.compile(_T_POINT if decimal == "." else _T_COMMA)
+
+    def plain(cell: object) -> object:
+        if not isinstance(cell, str) or not pattern.match(cell.strip()):
+            return cell
+        out = marks.sub("", cell.strip())
+        return out.replace(decimal, ".") if decimal != "." else out
+
+    return frame.apply(lambda column: column.map(plain))
+
+
+def read_csv_text(
+    text: str, label: str, options: ReadOptions = DEFAULT_OPTIONS
+) -> tuple[pd.DataFrame, FileReading]:
+    """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect."""
+    separator = detect_separator(text, label)
+    _check_field_counts(text, separator, label)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c"
+        )  # fmt: skip
+    except pd.errors.EmptyDataError as exc:
+        raise DataValidationError(f"{label} is empty") from exc
+    except (pd.errors.ParserError, ValueError, TypeError) as exc:
+        raise DataValidationError(f"{label} is not a readable CSV file ({_parser_detail(exc)})") from exc
+    # Blank cells are NaN already (skipinitialspace); values keep trailing spaces until each
+    # column is converted (numbers, dates and symbols are stripped there).
+    flat = pd.unique(frame.to_numpy(dtype=object).ravel())
+    cells = [str(v).strip() for v in flat if isinstance(v, str)]
+    decimal, thousands = detect_decimal(cells, label, options)
+    frame = normalise_numbers(frame, decimal, thousands)
+    return frame, FileReading(
+        file=label, kind="csv", separator=separator, decimal=decimal, thousands=thousands
+    )
+
+
+def _check_field_counts(text: str, separator: str, label: str) -> None:
+    """A line with more fields than the header would shift its values into other columns
+    (pandas would even take the first column as an index): refuse it, naming the line."""
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=separator)
+        header = len(next(reader))
+        for number, row in enumerate(reader, start=2):
+            if len(row) > header:
+                raise DataValidationError(
+                    f"{label} is not a readable CSV file (line {number} has {len(row)} fields "
+                    f"where the header has {header})"
+                )
+    except csv.Error as exc:
+        raise DataValidationError(f"{label} is not a readable CSV file ({exc})") from exc
+    except StopIteration:
+        raise DataValidationError(f"{label} is empty") from None
+
+
+def _parser_detail(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found:
+        expected, line, saw = found.groups()
+        return f"line {line} has {saw} fields where the header has {expected}"
+    return text[:160]
+
+
+# ----- dates -----------------------------------------------------------------------------
+
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
+)
+_NUMERIC_DM = re.compile(
+    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
+)
+_COMPACT = re.compile(r"^(19|20|21)\d{6}$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+NAMED_FORMATS: tuple[str, ...] = (
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%d-%b-%y",
+)
+
+
+def _fmt_year(year_text: str) -> str:
+    return "%Y" if len(year_text) == 4 else "%y"
+
+
+def infer_dates(
+    raw: pd.Series, label: str, options: ReadOptions = DEFAULT_OPTIONS, column: str = "date"
+) -> tuple[pd.Series, str]:
+    """datetime64[ns] at midnight (NaT where a value does not fit) and the format's description.
+
+    One format for the whole column (see the module doc); an ambiguous dd/mm vs mm/dd
+    column raises ``DataValidationError`` naming ``date_format`` / ``dayfirst``.
+    """
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_localize(None)  # the local (exchange) calendar date
+        return _finish_dates(parsed), "timestamps (stored as dates)"
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    full = raw.astype("string").str.strip()
+    # Decide and parse on the distinct values only (a sentiment file repeats each date per symbol).
+    distinct = pd.Series(full.dropna().unique(), dtype="string")
+    parsed, description = _infer_distinct(distinct, label, options, column)
+    dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    codes = pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object))
+    return pd.Series(dates[codes], index=raw.index), description  # code -1 (missing) -> NaT
+
+
+def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: str) -> tuple[pd.Series, str]:
+    """``infer_dates`` on distinct stripped strings (same index in and out)."""
+    values = text.dropna()
+    values = values[values != ""]
+    if options.date_format is not None:
+        # The given format is used for every column it fits (one value is enough); a column
+        # it fits nowhere (e.g. the ISO dates of the other file) is inferred as usual.
+        fmt = options.date_format
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        except ValueError as exc:
+            raise DataValidationError(f"date_format {fmt!r} is not a usable strftime format") from exc
+        if parsed.notna().any():
+            return _finish_dates(parsed), f"{fmt} (as given)"
+    if values.empty:
+        return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
+    unique = pd.Series(values.unique())
+    iso = unique.str.match(_ISO)
+    numeric = unique.str.match(_NUMERIC_DM)
+    compact = unique.str.match(_COMPACT)
+    plain = unique.str.match(_PLAIN_NUMBER)
+    scores = {"iso": int(iso.sum()), "numeric": int(numeric.sum()), "compact": int(compact.sum())}
+    if plain.all() and not compact.all():
+        return _serial_dates(text, label, column)
+    family = max(scores, key=lambda k: scores[k])
+    if scores[family] == 0:
+        return _named_dates(text, unique)
+    if family == "iso":
+        stripped = text.str.extract(_ISO)
+        year, month, day = stripped[0], stripped[1], stripped[2]
+        with_time = unique[iso].str.contains(r"[T ]\d", regex=True).any()
+        with_offset = unique[iso].str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2})$", regex=True).any()
+        parsed = _from_parts(year, month, day)
+        description = "ISO 8601 (yyyy-mm-dd"
+        description += ", with a time of day" if with_time else ""
+        description += "; UTC offsets ignored, the local date as written is kept" if with_offset else ""
+        return _finish_dates(parsed), description + ")"
+    if family == "compact":
+        return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
+    return _day_month_dates(text, unique[numeric], label, options, column)
+
+
+def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    frame = pd.DataFrame({"year": year, "month": month, "day": day}).apply(pd.to_numeric, errors="coerce")
+    ok = (
+        frame.notna().all(axis=1) & frame["year"].between(EARLIEST_DATE.year, LATEST_DATE.year - 1)
+    ).to_numpy()
+    out = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if ok.any():
+        out[ok] = pd.to_datetime(frame[ok].astype("int64"), errors="coerce").to_numpy(dtype="datetime64[ns]")
+    return pd.Series(out, index=year.index)
+
+
+def _day_month_dates(
+    text: pd.Series, numeric: pd.Series, label: str, options: ReadOptions, column: str
+) -> tuple[pd.Series, str]:
+    parts = numeric.str.extract(_NUMERIC_DM)
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first_fits = bool((second <= 12).all())
+    month_first_fits = bool((first <= 12).all())
+    if day_first_fits and month_first_fits:
+        if options.dayfirst is None:
+            sep = numeric.str.extract(_NUMERIC_DM)[1].iloc[0]
+            example = next(
+                (v for v, a, b in zip(numeric, first, second, strict=True) if a != b), numeric.iloc[0]
+            )
+            raise DataValidationError(
+                f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
+                "month-first; say which with dayfirst=True/False or "
+                f"date_format='%d{sep}%m{sep}%Y' "
+                "(CLI: --dayfirst/--monthfirst or --date-format), or write the dates as yyyy-mm-dd"
+            )
+        dayfirst = options.dayfirst
+    elif day_first_fits or month_first_fits:
+        dayfirst = day_first_fits
+    else:
+        dayfirst = bool((first > 12).sum() >= (second > 12).sum())
+    separator = parts[1].iloc[0]
+    year_fmt = _fmt_year(str(parts[3].iloc[0]))
+    order = ("%d", "%m") if dayfirst else ("%m", "%d")
+    fmt = f"{order[0]}{separator}{order[1]}{separator}{year_fmt}"
+    date_part = text.str.extract(r"^(\S+)", expand=False)
+    parsed = pd.to_datetime(date_part, format=fmt, errors="coerce")
+    return _finish_dates(parsed), f"{fmt} ({'day' if dayfirst else 'month'} first)"
+
+
+def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:
+    numbers = pd.to_numeric(text, errors="coerce")
+    valid = numbers.dropna()
+    if valid.empty or not ((valid >= EXCEL_SERIAL_MIN) & (valid <= EXCEL_SERIAL_MAX)).all():
+        raise DataValidationError(
+            f"{label}: the {column!r} column holds numbers, not dates (Excel serial day numbers are "
+            f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1950 to 2099); "
+            "write dates as yyyy-mm-dd"
+        )
+    parsed = EXCEL_ORIGIN + pd.to_timedelta(numbers.round(6), unit="D")
+    return _finish_dates(parsed), "Excel serial day numbers (days since 1899-12-30)"
+
+
+def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
+    best_fmt, best = None, 0
+    for fmt in NAMED_FORMATS:
+        count = int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum())
+        if count > best:
+            best_fmt, best = fmt, count
+    if best_fmt is None:
+        return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
+    return _finish_dates(pd.to_datetime(text, format=best_fmt, errors="coerce")), best_fmt
+
+
+def _finish_dates(parsed: pd.Series) -> pd.Series:
+    parsed = pd.Series(parsed)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    parsed = parsed.where((parsed >= EARLIEST_DATE) & (parsed < LATEST_DATE))  # before the unit change
+    return parsed.astype("datetime64[ns]").dt.normalize()
+
+
+# ----- columns ---------------------------------------------------------------------------
+
+
+def squash(name: object) -> str:
+    """Lower case, letters and digits only: 'Adj Close' -> 'adjclose', 'stock_name' -> 'stockname'."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
+SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code")
+ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
+CLOSE_NAMES = ("close", "closeprice", "price", "last")
+OHLCV_NAMES = frozenset({"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits"})
+
+
+def find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    """The first column whose squashed name is one of ``names`` (in the order of ``names``)."""
+    by_squashed: dict[str, str] = {}
+    for column in columns:
+        by_squashed.setdefault(squash(column), column)
+    for name in names:
+        if name in by_squashed:
+            return by_squashed[name]
+    return None

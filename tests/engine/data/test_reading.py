@@ -1,0 +1,365 @@
+"""The reading layer (engine.data.reading): field cases with their right values, dialects,
+date formats, layouts and the one-sentence refusals. Rows are copied from ../shared/cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine import DataValidationError, FileProvider, load_market_data, load_prices_file, load_sentiment_csv
+
+SENTIMENT_HEADER = (
+    "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+)
+
+
+def dropped(report: engine.ValidationReport, fragment: str) -> engine.DroppedRows:
+    return next(d for d in report.dropped if fragment in d.reason)
+
+
+# ----- case dates-dst-offsets ------------------------------------------------------------
+
+DST_PRICES = (
+    "Date,AAA,BBB,QQQ\n"
+    "2022-03-09 00:00:00-05:00,104.809739,47.703248,307.05\n"
+    "2022-03-10 00:00:00-05:00,104.914549,47.655545,307.2\n"
+    "2022-03-11 00:00:00-05:00,105.019464,47.607889,307.35\n"
+    "2022-03-14 00:00:00-04:00,105.124483,47.560281,307.5\n"
+    "2022-05-31 00:00:00-04:00,111.176299,44.968847,315.9\n"
+)
+
+
+def test_dst_offsets_load_as_local_calendar_dates() -> None:
+    prices, report = load_prices_file(DST_PRICES.encode(), name="prices.csv")
+    assert [d.date().isoformat() for d in prices.index] == [
+        "2022-03-09", "2022-03-10", "2022-03-11", "2022-03-14", "2022-05-31",
+    ]  # fmt: skip
+    assert prices.loc["2022-03-14", "AAA"] == 105.124483 and list(prices.columns) == ["AAA", "BBB", "QQQ"]
+    assert "UTC offsets ignored" in report.reading[0].date_format and not report.dropped
+
+
+def test_dst_offsets_in_the_sentiment_file() -> None:
+    text = SENTIMENT_HEADER + (
+        "2022-01-01 00:00:00-05:00,AAA,100,60,200,10000,\n"
+        "2022-03-13 00:00:00-05:00,AAA,100,60,200,10000,\n"
+        "2022-03-14 00:00:00-04:00,AAA,100,60,200,10000,\n"
+        "2022-04-30 00:00:00-04:00,BBB,100,30,200,10000,\n"
+    )
+    frame, report = load_sentiment_csv(text.encode())
+    assert [d.date().isoformat() for d in frame["date"]] == [
+        "2022-01-01",
+        "2022-03-13",
+        "2022-03-14",
+        "2022-04-30",
+    ]
+    assert report.first_date == "2022-01-01" and report.last_date == "2022-04-30"
+
+
+# ----- case dates-day-first --------------------------------------------------------------
+
+
+def _day_first_sentiment() -> str:
+    days = pd.date_range("2022-01-01", "2022-02-28")
+    return SENTIMENT_HEADER + "".join(
+        f"{d:%d/%m/%Y},{s},100,{c},200,10000,\n" for d in days for s, c in (("AAA", 60), ("BBB", 30))
+    )
+
+
+def test_day_first_column_is_read_day_first_as_a_whole() -> None:
+    frame, report = load_sentiment_csv(_day_first_sentiment().encode(), name="s.csv")
+    assert len(frame) == 118 and not report.dropped
+    assert (report.first_date, report.last_date) == ("2022-01-01", "2022-02-28")
+    months = frame["date"].dt.month.value_counts().sort_index().to_dict()
+    assert months == {1: 62, 2: 56}
+    assert report.reading[0].date_format == "%d/%m/%Y (day first)"
+
+
+def test_ambiguous_day_month_column_is_refused_naming_the_option() -> None:
+    text = SENTIMENT_HEADER + "01/02/2022,AAA,1,2,3,4,\n05/02/2022,AAA,1,2,3,4,\n"
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(text.encode(), name="s.csv")
+    message = str(info.value)
+    assert message.startswith("s.csv: the 'date' column is ambiguous") and "dayfirst" in message
+    assert "date_format" in message and "\n" not in message
+    frame, _ = load_sentiment_csv(text.encode(), dayfirst=True)
+    assert list(frame["date"]) == [pd.Timestamp("2022-02-01"), pd.Timestamp("2022-02-05")]
+    frame, _ = load_sentiment_csv(text.encode(), dayfirst=False)
+    assert list(frame["date"]) == [pd.Timestamp("2022-01-02"), pd.Timestamp("2022-05-02")]
+    frame, report = load_sentiment_csv(text.encode(), date_format="%d/%m/%Y")
+    assert frame["date"].iloc[1] == pd.Timestamp("2022-02-05") and "as given" in report.reading[0].date_format
+
+
+def test_month_first_column_with_a_day_above_12() -> None:
+    text = SENTIMENT_HEADER + "01/02/2022,AAA,1,2,3,4,\n01/13/2022,AAA,1,2,3,4,\n"
+    frame, _ = load_sentiment_csv(text.encode())
+    assert list(frame["date"]) == [pd.Timestamp("2022-01-02"), pd.Timestamp("2022-01-13")]
+
+
+# ----- case duplicate-date-empty-first ---------------------------------------------------
+
+
+def _duplicate_case() -> tuple[bytes, bytes]:
+    """make_inputs.py of the case: the last date twice, the empty copy first."""
+    days = pd.bdate_range("2022-01-03", "2022-03-31")
+    t = np.arange(len(days))
+    clean = pd.DataFrame(
+        {"AAA": 100 * 1.002**t, "BBB": 100 * 0.998**t, "QQQ": 300 * 1.001**t}, index=days
+    ).round(6)
+    clean.index.name = "date"
+    clean.loc["2022-03-31"] = [150.0, 80.0, 330.0]
+    lines = clean.to_csv(date_format="%Y-%m-%d").splitlines()
+    prices = "\n".join([*lines[:-1], "2022-03-31,,,", lines[-1]]) + "\n"
+    sentiment = SENTIMENT_HEADER + "".join(
+        f"{d.date()},{s},100,{c},200,10000,\n"
+        for d in pd.date_range("2022-01-01", "2022-02-28")
+        for s, c in (("AAA", 60), ("BBB", 30))
+    )
+    return sentiment.encode(), prices.encode()
+
+
+def test_duplicate_date_keeps_the_first_valid_row_and_the_right_total_return() -> None:
+    sentiment, prices = _duplicate_case()
+    frame, report = load_prices_file(prices, name="prices_dup.csv")
+    assert list(frame.loc["2022-03-31"]) == [150.0, 80.0, 330.0]
+    assert dropped(report, "not a trading day").count == 1
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices))
+    result = engine.run_backtest(data, engine.StrategyParams(top_n=1))
+    # By hand (case.md): AAA on 2022-03-31 returns 150 / 113.18757 - 1 = +32.52%.
+    assert result.returns["portfolio"].iloc[-1] == pytest.approx(150 / 113.18757 - 1, rel=1e-6)
+    assert result.metrics["total_return"] == pytest.approx(0.4412, abs=5e-5)
+    assert result.benchmark_metrics["total_return"] == pytest.approx(0.0782, abs=5e-5)
+
+
+def test_duplicate_date_cellwise_first_valid_value_in_every_layout() -> None:
+    wide = b"date,AAA,BBB\n2022-01-03,10,\n2022-01-03,11,20\n2022-01-04,12,21\n"
+    frame, report = load_prices_file(wide)
+    assert list(frame.loc["2022-01-03"]) == [10.0, 20.0]
+    assert dropped(report, "duplicate date").count == 1
+    long = b"date,symbol,close\n2022-01-03,AAA,\n2022-01-03,AAA,150\n2022-01-04,AAA,151\n"
+    frame, _ = load_prices_file(long)
+    assert frame.loc["2022-01-03", "AAA"] == 150.0
+
+
+def test_all_empty_rows_are_not_trading_days() -> None:
+    frame, report = load_prices_file(b"date,AAA,QQQ\n2022-01-03,10,1\n,,\n2022-01-04,,\n2022-01-05,11,2\n")
+    assert [d.day for d in frame.index] == [3, 5]
+    assert dropped(report, "empty row").count == 1
+    assert dropped(report, "not a trading day").examples == ("row 3",)
+
+
+# ----- case long-prices-ticker-column ----------------------------------------------------
+
+STACKED = (
+    "Date,Ticker,Close,High,Low,Open,Volume\n"
+    "2021-06-01,AAA,100.0,101.0,99.0,100.0,1000000\n"
+    "2021-06-01,BBB,50.0,50.5,49.5,50.0,1000000\n"
+    "2021-06-01,QQQ,300.0,303.0,297.0,300.0,1000000\n"
+    "2021-06-02,AAA,100.1,101.0,99.0,100.0,1000000\n"
+    "2021-06-02,BBB,50.2,50.5,49.5,50.0,1000000\n"
+    "2021-06-02,QQQ,301.0,303.0,297.0,300.0,1000000\n"
+)
+EXPECTED_LONG = pd.DataFrame(
+    {"AAA": [100.0, 100.1], "BBB": [50.0, 50.2], "QQQ": [300.0, 301.0]},
+    index=pd.DatetimeIndex(["2021-06-01", "2021-06-02"], name="date").astype("datetime64[ns]"),
+)
+
+
+@pytest.mark.parametrize("symbol", ["Ticker", "ticker", "Symbol", "stock_name", "Name", " SYMBOL "])
+def test_long_file_with_a_named_symbol_column(symbol: str) -> None:
+    text = STACKED.replace("Ticker", symbol, 1)
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    pd.testing.assert_frame_equal(frame, EXPECTED_LONG)
+    assert report.reading[0].layout == "long" and report.reading[0].symbol_column == symbol.strip()
+    assert report.reading[0].price_column == "Close"
+
+
+def test_long_stock_name_layout_with_columns_in_any_order() -> None:
+    text = (
+        "date,open,high,low,close,volume,stock_name\n"
+        "2021-06-01,100.0,101.0,99.0,100.0,1000000,AAA\n2021-06-01,50.0,50.5,49.5,50.0,1000000,BBB\n"
+        "2021-06-01,300,303,297,300.0,1000000,QQQ\n2021-06-02,100.0,101.0,99.0,100.1,1000000,AAA\n"
+        "2021-06-02,50.0,50.5,49.5,50.2,1000000,BBB\n2021-06-02,300,303,297,301.0,1000000,QQQ\n"
+    )
+    frame, _ = load_prices_file(text.encode())
+    pd.testing.assert_frame_equal(frame, EXPECTED_LONG)
+
+
+def test_adj_close_is_preferred_and_named() -> None:
+    text = "Date,Ticker,Close,Adj Close\n2021-06-01,AAA,100,90\n2021-06-02,AAA,101,91\n"
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [90.0, 91.0] and report.reading[0].price_column == "Adj Close"
+    assert "prices from 'Adj Close'" in report.reading[0].describe()
+
+
+def test_symbol_column_without_a_close_is_refused_in_one_sentence() -> None:
+    with pytest.raises(DataValidationError, match="has a symbol column 'Ticker' but no 'Close'"):
+        load_prices_file(b"Date,Ticker,Open,Volume\n2021-06-01,AAA,1,2\n", name="p.csv")
+
+
+def test_the_case_backtests_with_the_benchmark_found() -> None:
+    sentiment = SENTIMENT_HEADER + "2021-06-01,AAA,100,60,200,10000,\n2021-06-01,BBB,100,30,200,10000,\n"
+    data = load_market_data(FileProvider(sentiment=sentiment.encode(), prices=STACKED.encode()))
+    assert list(data.prices.columns) == ["AAA", "BBB", "QQQ"] and not data.report.failed_tickers
+
+
+# ----- yfinance's multi-ticker CSV export ------------------------------------------------
+
+
+def test_yfinance_three_line_header_export() -> None:
+    text = (
+        "Price,Close,Close,High,High,Volume,Volume\nTicker,AAA,QQQ,AAA,QQQ,AAA,QQQ\nDate,,,,,,\n"
+        "2022-01-03,10,300,11,301,5,6\n2022-01-04,11,301,12,302,5,6\n"
+    )
+    frame, report = load_prices_file(text.encode())
+    assert list(frame.columns) == ["AAA", "QQQ"] and list(frame["QQQ"]) == [300.0, 301.0]
+    assert report.reading[0].layout == "Yahoo Finance export" and report.reading[0].price_column == "Close"
+
+
+def test_yfinance_export_prefers_adj_close() -> None:
+    text = "Price,Adj Close,Close\nTicker,AAA,AAA\nDate,,\n2022-01-03,9,10\n2022-01-04,10,11\n"
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [9.0, 10.0] and report.reading[0].price_column == "Adj Close"
+
+
+# ----- case share-class-dot-dash ---------------------------------------------------------
+
+
+def test_share_class_spelling_gets_one_hint() -> None:
+    days = pd.bdate_range("2021-06-01", "2022-06-30")
+    prices = pd.DataFrame(
+        {"AAA": np.linspace(100, 120, len(days)), "BRK-B": np.linspace(300, 330, len(days)), "QQQ": 300.0},
+        index=days.rename("date"),
+    ).to_csv(date_format="%Y-%m-%d")
+    sentiment = SENTIMENT_HEADER + "".join(
+        f"{d.date()},{s},100,{c},200,10000,\n"
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 30), ("BRK.B", 60))
+    )
+    data = load_market_data(FileProvider(sentiment=sentiment.encode(), prices=prices.encode()))
+    assert data.report.failed_tickers == ("BRK.B",)
+    about = [w for w in data.report.warnings if "BRK.B" in w]
+    assert about == ["no usable prices for 1 symbol(s), which cannot be held: BRK.B (did you mean BRK-B?)"]
+
+
+# ----- dialects --------------------------------------------------------------------------
+
+
+def test_semicolon_and_decimal_comma_with_thousands_points() -> None:
+    text = "date;AAA;QQQ\n2022-01-03;100,5;1.001,25\n2022-01-04;101,25;1.002,5\n"
+    frame, report = load_prices_file(text.encode(), name="eu.csv")
+    assert list(frame["AAA"]) == [100.5, 101.25] and list(frame["QQQ"]) == [1001.25, 1002.5]
+    read = report.reading[0]
+    assert (read.separator, read.decimal, read.thousands) == (";", ",", ".")
+    assert read.describe().startswith("eu.csv: CSV, separator semicolon, decimal mark ','")
+
+
+def test_quoted_thousands_are_numbers_not_bad_values() -> None:
+    text = 'date,AAA,QQQ\n2022-01-03,"1,001.15",300.5\n2022-01-04,"1,002.00",301\n'
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [1001.15, 1002.0] and not report.dropped
+    assert report.reading[0].thousands == ","
+
+
+@pytest.mark.parametrize(
+    ("text", "mark"),
+    [
+        ("date;AAA\n2022-01-03;1\u202f001,5\n2022-01-04;1\u00a0002,25\n", "\u202f"),
+        ("date;AAA\n2022-01-03;1 001,5\n2022-01-04;1 002,25\n", " "),
+        ("date,AAA\n2022-01-03,1'001.5\n2022-01-04,1'002.25\n", "'"),
+    ],
+)
+def test_space_and_apostrophe_thousands(text: str, mark: str) -> None:
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [1001.5, 1002.25] and report.reading[0].thousands == mark
+
+
+def test_unnamed_first_column_is_the_date_index_pandas_wrote() -> None:
+    frame, _ = load_prices_file(b",AAA\n2022-01-03,10\n2022-01-04,11\n")
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ",Adj Close,Adj Close,Close,Close\n,AAA,QQQ,AAA,QQQ\nDate,,,,\n2022-01-03,10,300,5,6\n2022-01-04,11,301,5,6\n",
+        "Ticker,AAA,AAA,QQQ,QQQ\nPrice,Open,Close,Open,Close\nDate,,,,\n2022-01-03,1,10,2,300\n2022-01-04,1,11,2,301\n",
+        "Price,Close,Close\nTicker,AAA,QQQ\n2022-01-03,10,300\n2022-01-04,11,301\n",
+    ],
+    ids=["unnamed-levels", "group-by-ticker", "no-date-line"],
+)
+def test_yfinance_export_variants(text: str) -> None:
+    frame, report = load_prices_file(text.encode())
+    assert frame.to_dict("list") == {"AAA": [10.0, 11.0], "QQQ": [300.0, 301.0]}
+    assert report.reading[0].layout == "Yahoo Finance export"
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [("01/13/2022 4:00 PM", "01/14/2022 4:00 PM"), ("2022-01-13 16:00:00 EST", "2022-01-14 16:00:00 EST")],
+)
+def test_times_with_am_pm_or_zone_names(dates: tuple[str, str]) -> None:
+    frame, _ = load_prices_file(
+        ("date,AAA\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates, 1))).encode()
+    )
+    assert list(frame.index) == [pd.Timestamp("2022-01-13"), pd.Timestamp("2022-01-14")]
+
+
+@pytest.mark.parametrize("separator", ["\t", "|"])
+def test_tab_and_bar_separated(separator: str) -> None:
+    text = f"date{separator}AAA\n2022-01-03{separator}10\n2022-01-04{separator}11\n"
+    frame, report = load_prices_file(text.encode())
+    assert list(frame["AAA"]) == [10.0, 11.0] and report.reading[0].separator == separator
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("date;AAA\n2022-01-03;1,5\n2022-01-04;1.5\n", "p.csv mixes decimal marks (both '1.5' and '1,5')"),
+        ("date;AAA\n2022-01-03;1,500\n2022-01-04;1,250\n", "numbers such as '1,500' could use either mark"),
+        ("date,AAA\n4456,10\n4457,11\n", "the 'date' column holds numbers, not dates"),
+    ],
+)
+def test_ambiguous_or_wrong_dialects_are_refused_in_one_sentence(text: str, message: str) -> None:
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(text.encode(), name="p.csv")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_decimal_option_settles_an_ambiguous_file() -> None:
+    frame, _ = load_prices_file(b"date;AAA\n2022-01-03;1,500\n2022-01-04;1,250\n", decimal=",")
+    assert list(frame["AAA"]) == [1.5, 1.25]
+
+
+@pytest.mark.parametrize(
+    ("dates", "description"),
+    [
+        (("2022-01-03T16:00:00", "2022-01-04T16:00:00"), "with a time of day"),
+        (("2022-01-03 00:00:00+00:00", "2022-01-04 00:00:00+00:00"), "UTC offsets ignored"),
+        (("44564", "44565"), "Excel serial day numbers"),
+        (("20220103", "20220104"), "yyyymmdd"),
+        (("3 Jan 2022", "4 Jan 2022"), "%d %b %Y"),
+        (("2022/01/03", "2022/01/04"), "ISO 8601"),
+    ],
+)
+def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None:
+    text = "date,AAA\n" + "".join(f"{d},{10 + i}\n" for i, d in enumerate(dates))
+    frame, report = load_prices_file(text.encode())
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+    assert description in report.reading[0].date_format
+
+
+def test_parquet_frame_with_tz_aware_index_keeps_local_dates(tmp_path) -> None:
+    index = pd.date_range("2022-03-10", periods=4, freq="B", tz="America/New_York", name="Date")
+    frame = pd.DataFrame({"AAA": [1.0, 2.0, 3.0, 4.0]}, index=index)
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path)
+    prices, report = load_prices_file(path)
+    assert [d.date().isoformat() for d in prices.index] == [
+        "2022-03-10",
+        "2022-03-11",
+        "2022-03-14",
+        "2022-03-15",
+    ]
+    assert report.reading[0].kind == "parquet"
