@@ -91,7 +91,7 @@ def run_wrk(url: str, script: Path, *, duration: int, connections: int, timeout:
     stats = json.loads(match.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     stats["non2xx"] = int(non2xx.group(1)) if non2xx else 0
-    stats["argv"] = " ".join(argv[:-3] + ["-s", script.name, url])
+    stats["argv"] = " ".join([*argv[:-3], "-s", script.name, url])
     return stats
 
 

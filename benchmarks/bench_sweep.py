@@ -79,7 +79,7 @@ def throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> Non
         serial_times.append(serial_s)
         ray_times.append(ray_s)
         same = same and serial.table.equals(on_ray.table)
-    ratios = sorted(s / r for s, r in zip(serial_times, ray_times))
+    ratios = sorted(s / r for s, r in zip(serial_times, ray_times, strict=False))
     print(f"{label}: sweep of {n} configurations (equal/inverse-vol/HRP weights, 3 lookbacks)")
     print(
         f"   serial: {min(serial_times):6.2f} s  {n / min(serial_times):7.1f} configurations/s  (best of {rounds})"
@@ -146,7 +146,7 @@ def real_universe(path: Path) -> MarketData:
     symbols = sorted(sentiment["symbol"].unique())
     demo = load_market_data(DemoProvider(n_symbols=len(symbols) + 1, years=5), benchmark="QQQ")
     stand_ins = [c for c in demo.prices.columns if c != "QQQ"][: len(symbols)]
-    prices = demo.prices.rename(columns=dict(zip(stand_ins, symbols)))[[*symbols, "QQQ"]]
+    prices = demo.prices.rename(columns=dict(zip(stand_ins, symbols, strict=False)))[[*symbols, "QQQ"]]
     source = SourceInfo(kind="files", label=f"{path.name} + synthetic prices", synthetic=True)
     return MarketData.build(sentiment=sentiment, prices=prices, source=source, report=report)
 

@@ -72,8 +72,8 @@ def mixed_load(base_url: str, client: DashClient) -> Callable[[], str | None]:
 def phase_counts(load: LoadLoop, marks: list[tuple[str, float]]) -> str:
     """Failures between consecutive time marks, e.g. before/during/after an outage."""
     parts = []
-    bounds = marks + [("end", float("inf"))]
-    for (name, start), (_, end) in zip(bounds, bounds[1:]):
+    bounds = [*marks, ("end", float("inf"))]
+    for (name, start), (_, end) in itertools.pairwise(bounds):
         parts.append(f"{name}: {sum(1 for at, _ in load.failures if start <= at < end)} failed")
     return "; ".join(parts)
 
@@ -146,7 +146,7 @@ def drill_gunicorn(duration: int) -> None:
             f"{load.ok} ok, {len(load.failures)} failed; master alive: {group.alive('app')}"
         )
         bounds = [r[4] for r in rows] + [len(load.failures)]
-        for (k, victim, in_flight, replace_s, _), lo, hi in zip(rows, bounds, bounds[1:]):
+        for (k, victim, in_flight, replace_s, _), lo, hi in zip(rows, bounds, bounds[1:], strict=False):
             print(
                 f"kill {k}: worker {victim}, {in_flight} requests in flight, {hi - lo} failed before the next "
                 f"kill/end, replacement worker forked after {replace_s:.1f} s"

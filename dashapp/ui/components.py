@@ -245,9 +245,6 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
         parts.append(warnings)
     if report.get("reading"):  # separator, decimal mark, date format, layout, price column
         parts.append(html.H6("How the files were read", className="mt-2"))
-        parts.append(html.Ul([html.Li(str(line)) for line in report["reading"]], className="small spl-reading"))
-    if report.get("reading"):  # separator, decimal mark, date format, layout, price column
-        parts.append(html.H6("How the files were read", className="mt-2"))
         parts.append(
             html.Ul([html.Li(str(line)) for line in report["reading"]], className="small spl-reading")
         )

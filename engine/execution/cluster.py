@@ -396,7 +396,7 @@ def _init_with_timeout(address: str, timeout_s: float) -> None:
     ray = _ray()
     logging.getLogger("ray._private.worker").addFilter(_DropThreadSigtermWarning())
     # Ray retries the GCS once a second for this many attempts (default 20).
-    os.environ["RAY_gcs_server_port_wait_time_s"] = str(max(1, int(timeout_s) - 2))
+    os.environ["RAY_gcs_server_port_wait_time_s"] = str(max(1, int(timeout_s) - 2))  # noqa: SIM112 (Ray spells it so)
     outcome: dict[str, BaseException] = {}
 
     def target() -> None:

@@ -184,7 +184,7 @@ def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> i
 def _configurations(
     grid: Mapping[str, tuple[Any, ...]], base: StrategyParams
 ) -> tuple[list[dict[str, Any]], list[Config], dict[int, str]]:
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    combos = [dict(zip(grid, values, strict=False)) for values in itertools.product(*grid.values())]
     configs: list[Config] = []
     invalid: dict[int, str] = {}
     for row, combo in enumerate(combos):
@@ -362,7 +362,9 @@ def _kept_returns(
     the benchmark's daily returns on those days (NaN where it has no price), when the
     benchmark is not swept (else None)."""
     kept = sorted(
-        (row, metrics[_RETURNS]) for row, metrics, _ in outcomes if metrics is not None and _RETURNS in metrics
+        (row, metrics[_RETURNS])
+        for row, metrics, _ in outcomes
+        if metrics is not None and _RETURNS in metrics
     )
     if not kept:
         empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)

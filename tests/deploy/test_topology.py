@@ -118,10 +118,8 @@ def _stop_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left after ``grace_s``."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
     # `ray start --block` ignores SIGTERM once its children exited cleanly, and some
     # children may outlive their parent: always finish the whole group.
     with contextlib.suppress(ProcessLookupError):

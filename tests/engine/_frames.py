@@ -50,7 +50,7 @@ def random_market(
     prices = 50.0 * np.cumprod(growth, axis=0)
     prices[:60, 3] = np.nan  # listed late
     prices[-100:, 5] = np.nan  # delisted
-    price_df = pd.DataFrame(prices, index=pd.DatetimeIndex(days, name="date"), columns=symbols + ["QQQ"])
+    price_df = pd.DataFrame(prices, index=pd.DatetimeIndex(days, name="date"), columns=[*symbols, "QQQ"])
     calendar = pd.date_range(start, end)
     n = len(calendar) * n_symbols
     sentiment = pd.DataFrame(

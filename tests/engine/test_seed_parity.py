@@ -65,7 +65,9 @@ def test_median_aggregation_by_hand() -> None:
         ("2021-11-02", "BBB", c, 100) for c in (40, 50)
     ]
     table = signal_table(sentiment_frame(rows), StrategyParams(aggregation="median"))
-    assert dict(zip(table["symbol"], table["signal"])) == pytest.approx({"AAA": 0.12, "BBB": 0.45})
+    assert dict(zip(table["symbol"], table["signal"], strict=False)) == pytest.approx(
+        {"AAA": 0.12, "BBB": 0.45}
+    )
 
 
 def _read_real(path: Path) -> pd.DataFrame:

@@ -74,7 +74,10 @@ def test_signal_choices_use_their_columns() -> None:
     frame = sentiment_frame([("2021-11-02", "AAA", 30, 60), ("2021-11-02", "BBB", 50, 40)])
     frame.loc[frame["symbol"] == "AAA", "twitterSentiment"] = 0.9
     frame.loc[frame["symbol"] == "BBB", "twitterSentiment"] = -0.2
-    by = lambda signal: signal_table(frame, StrategyParams(signal=signal))["symbol"].tolist()
+
+    def by(signal):
+        return signal_table(frame, StrategyParams(signal=signal))["symbol"].tolist()
+
     assert by("engagement_ratio") == ["BBB", "AAA"]  # 1.25 vs 0.5
     assert by("likes") == ["AAA", "BBB"]
     assert by("comments") == ["BBB", "AAA"]

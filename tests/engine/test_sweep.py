@@ -86,7 +86,7 @@ def test_rows_equal_single_backtests(data: engine.MarketData) -> None:
 
 def test_grid_order_is_the_product_order(data: engine.MarketData) -> None:
     table = engine.run_sweep(data, GRID, executor=SerialExecutor()).table
-    assert list(zip(table["top_n"], table["min_likes"], table["rebalance"])) == [
+    assert list(zip(table["top_n"], table["min_likes"], table["rebalance"], strict=False)) == [
         (3, 10.0, "weekly"), (3, 10.0, "monthly"), (3, 50.0, "weekly"), (3, 50.0, "monthly"),
         (5, 10.0, "weekly"), (5, 10.0, "monthly"), (5, 50.0, "weekly"), (5, 50.0, "monthly"),
     ]  # fmt: skip
