@@ -15,7 +15,7 @@ from .cache import caches_of
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT_S = 3.0
+READY_TIMEOUT_S = 1.5  # readiness answers within 2 s: each check is bounded below this
 NO_STORE = "no-store"
 
 
@@ -78,7 +78,9 @@ def _check_ray(server: Flask) -> dict[str, Any]:
     mode = server.extensions["spl_config"].ENGINE_EXECUTOR
     if mode == "serial":
         return {"status": "ok", "detail": "not used (ENGINE_EXECUTOR=serial)"}
-    status = engine.cluster_status()
+    # A TCP probe of the head (no Ray driver, nothing started): answers within ~1 s from
+    # the first request of a fresh worker (docs/ray.md "Readiness and status").
+    status = engine.probe_cluster()
     error = getattr(status, "error", None)
     if error or getattr(status, "available", True) is False:
         return {"status": "down", "detail": str(error or "the Ray cluster is not reachable")}

@@ -42,11 +42,13 @@ from engine.errors import (
     EngineError,
     ParameterError,
 )
-from engine.execution.cluster import (
+from engine.execution import (
     ClusterStatus,
+    RayConfig,
     RayExecutor,
     cluster_status,
     get_executor,
+    probe_cluster,
     shutdown_embedded_cluster,
 )
 from engine.jobs import Executor, SerialExecutor
@@ -124,6 +126,7 @@ __all__ = [
     "ClusterStatus",
     "ConfidenceInterval",
     "RandomBaseline",
+    "RayConfig",
     "RayExecutor",
     "RobustnessReport",
     "SweepResult",
@@ -132,6 +135,7 @@ __all__ = [
     "expected_max_sharpe",
     "get_executor",
     "parse_grid",
+    "probe_cluster",
     "probabilistic_sharpe_ratio",
     "robustness_report",
     "run_sweep",

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from engine.analytics.metrics import METRIC_NAMES
 from engine.cli.main import EXIT_OK, STRATEGY_FLAGS, _add_data_options, _load_market, params_from_args
 from engine.errors import ParameterError
-from engine.execution.cluster import EXECUTOR_MODES, get_executor
+from engine.execution import EXECUTOR_MODES, get_executor
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
 from engine.strategy.params import StrategyParams
 
