@@ -65,7 +65,7 @@ def _use_token(token_path: str | None) -> None:
     import_ray()
     # Ray caches its config and the token at first use: reload them from the environment.
     with contextlib.suppress(Exception):
-        from ray._raylet import AuthenticationTokenLoader, Config
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
 
         Config.initialize("")
         AuthenticationTokenLoader.instance().reset_cache()
