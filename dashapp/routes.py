@@ -87,5 +87,5 @@ def _check_ray(server: Flask) -> dict[str, Any]:
     if getattr(status, "mode", None) == "not started":
         # The embedded single-host cluster starts with the first job that needs it.
         return {"status": "ok", "detail": "embedded cluster not started yet (starts on first use)"}
-    summary = {k: getattr(status, k) for k in ("mode", "address", "nodes", "cpus") if hasattr(status, k)}
+    summary = {k: getattr(status, k) for k in ("mode", "address") if hasattr(status, k)}
     return {"status": "ok", "detail": summary or str(status)}
