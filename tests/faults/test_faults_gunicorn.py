@@ -31,6 +31,7 @@ from tests.support.procs import (
 
 pytestmark = [pytest.mark.slow]
 
+CLIENT_THREADS = 6
 APP_ENV = {
     "DATA_SOURCE": "demo",
     "ENGINE_EXECUTOR": "serial",
@@ -57,7 +58,7 @@ def test_worker_killed_under_load_is_replaced_and_errors_are_bounded_by_in_fligh
     victim = min(workers)
     with LoadLoop(
         callback_request(group.base_url, body, timeout_s=timing.limit(30)),
-        threads=6,
+        threads=CLIENT_THREADS,
         max_requests=400,
         limit_s=timing.limit(90),
     ) as load:
@@ -87,8 +88,10 @@ def test_worker_killed_under_load_is_replaced_and_errors_are_bounded_by_in_fligh
     )
     assert replaced
     assert group.alive("app"), "the gunicorn master died"
-    # Only requests already handed to the killed worker can fail: each client thread has at most one.
-    assert len(load.failures) <= in_flight_at_kill
+    # Only requests already handed to the killed worker can fail, and each client thread has
+    # at most one in flight at the kill. (Not ``in_flight_at_kill``: it is read just before the
+    # kill, and a thread may start another request in between; that bound would be a race.)
+    assert len(load.failures) <= CLIENT_THREADS
     assert all(not reason.startswith("HTTP 5") for _, reason in load.failures), load.failures
     # Recovered: a fresh batch all succeeds, on both workers.
     after = [callback_request(group.base_url, body)() for _ in range(6)]
