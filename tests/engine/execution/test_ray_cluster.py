@@ -130,35 +130,37 @@ def joined(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluste
     yield cluster
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+def _dies_once(shared: tuple[Any, Any, str], item: Any) -> Any:
+    """Run the sweep's task, except that the first task to start kills its own worker process
+    (SIGKILL, mid-task) -- exactly once, whichever it is: no race with the sweep's speed."""
+    fn, real_shared, marker = shared
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return fn(real_shared, item)
+    with open(marker, "w") as record:
+        record.write(str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
 
 
-def _descends_from(pid: int, ancestors: set[int]) -> bool:
-    for _ in range(6):  # task worker <- raylet <- `ray start`
-        pid = _parent(pid)
-        if pid in ancestors:
-            return True
-        if pid <= 1:
-            return False
-    return False
+@dataclasses.dataclass
+class KillsOneWorker:
+    """A Ray executor whose first task's worker process dies mid-task."""
 
+    inner: engine.RayExecutor
+    marker: str
+    name: str = "ray"
 
-def _busy_task_workers(cluster: Cluster) -> list[int]:
-    """Pids of worker processes of *this* cluster currently running one of our tasks
-    (Ray titles a worker ``ray::<function>`` while it runs a task; ours is ``_call``)."""
-    ours = {p.pid for p in cluster.processes}
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().split(b"\0")[0]
-            if title.startswith(b"ray::_call") and _descends_from(int(entry.name), ours):
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    @property
+    def parallelism(self) -> int:
+        return self.inner.parallelism
+
+    def for_work(self, serial_seconds: float) -> KillsOneWorker:
+        return self
+
+    def map(self, fn: Any, items: Any, *, shared: Any = None, **kwargs: Any) -> list[Any]:
+        return self.inner.map(_dies_once, items, shared=(fn, shared, self.marker), **kwargs)
 
 
 def test_status_of_the_external_cluster(joined: Cluster) -> None:
@@ -171,33 +173,18 @@ def test_status_of_the_external_cluster(joined: Cluster) -> None:
     assert not connection.connected_here()
 
 
-def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster) -> None:
+def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster, tmp_path: Path) -> None:
     data = load_market_data(DemoProvider(), benchmark="QQQ")
     grid = {"top_n": (3, 5, 8, 12), "min_likes": (0.0, 10.0, 20.0, 40.0, 80.0), "weighting": ("hrp", "min_variance"),
             "rebalance": ("weekly", "monthly")}  # fmt: skip
-    outcome: dict[str, Any] = {}
-
-    def sweep() -> None:
-        try:
-            outcome["result"] = engine.run_sweep(data, grid, executor=engine.RayExecutor())
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=sweep)
-    thread.start()
-    killed: list[int] = []
-    deadline = time.monotonic() + timing.limit(120)
-    while thread.is_alive() and not killed and time.monotonic() < deadline:
-        busy = _busy_task_workers(joined)
-        if busy:
-            os.kill(busy[0], signal.SIGKILL)  # a worker process dies mid-task
-            killed.append(busy[0])
-        time.sleep(0.05)
-    thread.join(timeout=timing.limit(300))
-    assert killed, "no busy task worker was seen (the sweep ended too fast)"
-    assert "error" not in outcome, outcome.get("error")
-    on_ray = outcome["result"]
-    assert on_ray.executor == "ray" and on_ray.n_failed == 0 and len(on_ray.table) == 80
+    marker = tmp_path / "killed"
+    executor = KillsOneWorker(engine.RayExecutor(), str(marker))
+    on_ray = engine.run_sweep(data, grid, executor=executor)
+    killed = int(marker.read_text())
+    assert killed > 0 and not Path(f"/proc/{killed}").exists()  # a worker process died mid-task ...
+    assert (
+        on_ray.executor == "ray" and on_ray.n_failed == 0 and len(on_ray.table) == 80
+    )  # ... and was retried
     serial = engine.run_sweep(data, grid, executor=SerialExecutor())
     pd.testing.assert_frame_equal(on_ray.table, serial.table)
 
