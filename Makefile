@@ -32,11 +32,14 @@ test-busy: install-system install-dev
 	SPL_TEST_TIME_FACTOR=$${SPL_TEST_TIME_FACTOR:-$(BUSY_TIME_FACTOR)} $(PYTEST)
 
 ## Static checks: ruff (lint and format), mypy over engine/, import-linter's layer contracts.
+## All four run; the target fails if any of them does.
 lint: install-dev
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy
-	lint-imports
+	@rc=0; \
+	$(PYTHON) -m ruff check . || rc=1; \
+	$(PYTHON) -m ruff format --check . || rc=1; \
+	$(PYTHON) -m mypy || rc=1; \
+	lint-imports || rc=1; \
+	exit $$rc
 
 bench: install-dev
 	$(PYTHON) benchmarks/bench_backtest.py
