@@ -173,6 +173,17 @@ def test_status_of_the_external_cluster(joined: Cluster) -> None:
     assert not connection.connected_here()
 
 
+def test_status_with_a_wrong_token_names_the_token(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readiness only probes TCP (ok: the head is up); the Status page's query is refused."""
+    monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "not-the-token")
+    assert engine.probe_cluster().error is None
+    status = engine.cluster_status(timing.limit(10))
+    assert status.mode == "external" and status.nodes == 0
+    assert status.error is not None and "token" in status.error.lower(), status.error
+
+
 def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster, tmp_path: Path) -> None:
     data = load_market_data(DemoProvider(), benchmark="QQQ")
     grid = {"top_n": (3, 5, 8, 12), "min_likes": (0.0, 10.0, 20.0, 40.0, 80.0), "weighting": ("hrp", "min_variance"),
