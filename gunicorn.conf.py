@@ -90,6 +90,13 @@ control_socket_disable = True
 reload = False  # never auto-reload in a served process
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """Tell the engine that this process serves web requests: it never becomes a Ray driver
+    (``engine.RayConfig.web_worker_pid``). Ray jobs run in the Dash background-job processes
+    it forks, which are the drivers, so a lost cluster can only end a job, never a worker."""
+    os.environ["SPL_WEB_WORKER_PID"] = str(os.getpid())
+
+
 def on_exit(server: Any) -> None:
     """Stop the embedded single-host Ray head, if this host started one (RAY_ADDRESS unset)."""
     try:

@@ -163,7 +163,7 @@ def main() -> None:
     # makes the comparison fair on a machine shared with other processes.
     os.environ.setdefault("SPL_RAY_WORKER_NICENESS", "0")
     os.environ.pop("RAY_ADDRESS", None)
-    from engine.execution import cluster as _ray
+    import engine as _ray  # RayExecutor, shutdown_embedded_cluster
 
     try:
         data = load_market_data(DemoProvider(), benchmark="QQQ")

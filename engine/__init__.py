@@ -61,12 +61,14 @@ from engine.errors import (
     EngineError,
     ParameterError,
 )
-from engine.execution.cluster import (
+from engine.execution import (
     EXECUTOR_MODES,
     ClusterStatus,
+    RayConfig,
     RayExecutor,
     cluster_status,
     get_executor,
+    probe_cluster,
     shutdown_embedded_cluster,
 )
 from engine.jobs import Executor, SerialExecutor
@@ -138,6 +140,7 @@ __all__ = [
     # Strategy, backtest, metrics, stocks
     "PreparedData",
     "RandomBaseline",
+    "RayConfig",
     "RayExecutor",
     "RobustnessReport",
     "SerialExecutor",
@@ -177,6 +180,7 @@ __all__ = [
     "prepare",
     "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
+    "probe_cluster",
     "provider_from_env",
     "result_from_plain",
     "result_to_plain",

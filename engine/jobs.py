@@ -5,8 +5,13 @@
 passes by reference. Items should already be chunks sized for tens of milliseconds of
 work each. Results come back in the order of ``items``.
 
+``parallelism`` says how many items run at once (a caller sizes its chunks with it), and
+``for_work(serial_seconds)`` returns the executor to use for that much in-process work
+(an executor may hand a job too small to repay its start-up to ``SerialExecutor``).
+
 ``SerialExecutor`` runs everything in-process; ``engine.execution.RayExecutor`` has the same
-interface. Tests inject either.
+interface. Callers (the CLI, the dashboard, tests) choose one and pass it in: the layers
+below ``engine.execution`` never choose.
 """
 
 from __future__ import annotations
@@ -27,6 +32,15 @@ CancelFn = Callable[[], bool]  # True -> stop as soon as possible
 class Executor(Protocol):
     name: str  # "serial" or "ray"
 
+    @property
+    def parallelism(self) -> int:
+        """How many items run at once (>= 1)."""
+        ...
+
+    def for_work(self, serial_seconds: float) -> Executor:
+        """The executor to use for a job of ``serial_seconds`` of in-process work."""
+        ...
+
     def map(
         self,
         fn: Callable[[Any, T], R],
@@ -44,6 +58,10 @@ class SerialExecutor:
     """In-process executor with the Ray executor's interface (tests, tiny jobs)."""
 
     name = "serial"
+    parallelism = 1
+
+    def for_work(self, serial_seconds: float) -> Executor:
+        return self
 
     def map(
         self,

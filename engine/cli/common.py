@@ -102,7 +102,7 @@ def add_strategy_options(parser: argparse.ArgumentParser, role: str) -> None:
 
 
 def add_executor_option(parser: argparse.ArgumentParser) -> None:
-    from engine.execution.cluster import EXECUTOR_MODES
+    from engine.execution import EXECUTOR_MODES
 
     parser.add_argument(
         "--executor", choices=EXECUTOR_MODES, default=None,
@@ -165,7 +165,7 @@ def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: 
     cache_dir = (os.environ.get("YAHOO_CACHE_DIR") or "").strip()
     executor = None
     if getattr(args, "executor", None) is not None:
-        from engine.execution.cluster import get_executor
+        from engine.execution import get_executor
 
         executor = get_executor(args.executor, n_items=1)
     return YahooProvider(

@@ -60,7 +60,7 @@ def _json_ready(value: Any) -> Any:
 
 
 def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
-    from engine.execution.cluster import get_executor
+    from engine.execution import get_executor
     from engine.research.robustness import robustness_report
 
     for name in ("n_boot", "n_random"):

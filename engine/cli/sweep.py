@@ -75,7 +75,7 @@ def _grid_names(specs: list[str]) -> list[str]:
 
 
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
-    from engine.execution.cluster import get_executor
+    from engine.execution import get_executor
 
     grid = parse_grid(args.grid)
     fixed = [name for name in _grid_names(args.grid) if getattr(args, name, None) is not None]

@@ -206,21 +206,20 @@ def run_sweep(
     max_configs: int = DEFAULT_MAX_CONFIGS,
     keep_returns: bool = False,
 ) -> SweepResult:
-    """Backtest every combination of ``grid`` (other parameters from ``base``).
+    """Backtest every combination of ``grid`` (other parameters from ``base``) on ``executor``
+    (None: ``SerialExecutor``; the caller chooses, e.g. ``engine.get_executor``).
 
     ``keep_returns``: also put every configuration's daily returns on the result
     (``SweepResult.returns``, days x configurations, and ``benchmark_returns``) for
     walk-forward validation and the probability of backtest overfitting. The series are
     the ones every configuration computes anyway (for the trial counts), so keeping them
     costs only the assembly of the matrix."""
-    from engine.execution.cluster import executor_parallelism, get_executor, worth_a_fresh_driver
-
     started = time.perf_counter()
     checked = _check_grid(grid)
     total = grid_size(checked)
     if total > max_configs:
         raise ParameterError(f"the grid has {total} configurations; the limit is {max_configs}")
-    executor = executor if executor is not None else get_executor(n_items=total)
+    executor = executor if executor is not None else SerialExecutor()
     combos, configs, invalid = _configurations(checked, base)
     prepared = prepare(data)
     outcomes: list[Outcome] = [(row, None, message) for row, message in invalid.items()]
@@ -236,11 +235,9 @@ def run_sweep(
         done += 1
         report(done)
         rest = configs[1:]
-        if rest and not worth_a_fresh_driver(executor, cost * len(rest)):
-            executor = SerialExecutor()  # cheaper than starting a driver in a forked process
         if rest:
-            parallelism = executor_parallelism(executor) if not isinstance(executor, SerialExecutor) else 1
-            size = chunk_size(len(rest), cost, parallelism)
+            executor = executor.for_work(cost * len(rest))  # may be in-process when cheaper
+            size = chunk_size(len(rest), cost, executor.parallelism)
             n_chunks = math.ceil(len(rest) / size)
             # Round-robin: neighbouring configurations differ in the innermost grid key
             # (e.g. weighting, whose cost varies 5x), so every chunk gets a similar mix.
@@ -260,7 +257,7 @@ def run_sweep(
     return SweepResult(
         table=table,
         grid=checked,
-        executor=str(getattr(executor, "name", "serial")),
+        executor=executor.name,
         n_configs=total,
         n_failed=int(table["error"].notna().sum()),
         elapsed_s=time.perf_counter() - started,

@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import timing
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -382,7 +384,7 @@ def test_units_pass_systemd_analyze(tmp_path: Path) -> None:
         [analyze, "verify", "--man=no", *(str(tmp_path / n) for n in UNITS)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timing.limit(120),
         cwd=tmp_path,
     )
     complaints = [line for line in (done.stdout + done.stderr).splitlines() if any(n in line for n in UNITS)]
@@ -434,13 +436,15 @@ def test_packer_validate(tmp_path: Path) -> None:
     packer = shutil.which("packer")
     if packer is None:
         pytest.skip("packer is not installed (bash .ci/install-system.sh installs it)")
-    version = subprocess.run([packer, "version"], capture_output=True, text=True, timeout=60).stdout
+    version = subprocess.run(
+        [packer, "version"], capture_output=True, text=True, timeout=timing.limit(60)
+    ).stdout
     for args in (["validate", "spl.pkr.hcl"], ["fmt", "-check", "-diff", "."]):
         done = subprocess.run(
             [packer, *args],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timing.limit(120),
             cwd=PACKER,
             env={**os.environ, "CHECKPOINT_DISABLE": "1", "PACKER_LOG": "0"},
         )
@@ -479,7 +483,10 @@ def test_shellcheck_every_shell_script() -> None:
     scripts = _shell_scripts()
     assert BIN / "ray-node.sh" in scripts and REPO / ".ci" / "run" in scripts
     done = subprocess.run(
-        [shellcheck, "--severity=style", *map(str, scripts)], capture_output=True, text=True, timeout=300
+        [shellcheck, "--severity=style", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        timeout=timing.limit(300),
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -505,7 +512,7 @@ SECRET_PATTERNS = [
 
 
 def _tracked_files() -> list[Path]:
-    done = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, timeout=60)
+    done = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, timeout=timing.limit(60))
     if done.returncode != 0:
         pytest.skip("not a git checkout")
     return [REPO / name for name in done.stdout.decode().split("\0") if name]
@@ -536,7 +543,11 @@ def test_gitignore_excludes_env() -> None:
 def _run(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
     return subprocess.run(
-        [str(BIN / script), *args], env={**base, **env}, capture_output=True, text=True, timeout=60
+        [str(BIN / script), *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=timing.limit(60),
     )
 
 

@@ -10,8 +10,8 @@ workers), all on free ports of this host.
 
 Then: /health, a backtest through Dash's callback endpoint equal to
 ``python -m engine backtest`` on the demo data, a repeated request served from Redis,
-a wrong Ray token refused, both gunicorn workers registered as drivers of the one Ray
-cluster, the app still answering with Redis stopped, and a sweep still completing on
+a wrong Ray token refused, the gunicorn workers never Ray drivers (a sweep's
+background-job process is), the app still answering with Redis stopped, and a sweep still completing on
 the head (equal to the in-process sweep) after the worker node is stopped.
 
 Everything started here is stopped and its temporary directory removed, even on failure.
@@ -30,22 +30,21 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.support import dash_http
+from tests.support import dash_http, timing
 from tests.support.dash_http import DashClient
+from tests.support.procs import Topology, free_port, kill_leftovers_under, ray_node_ports
 
 pytestmark = [pytest.mark.slow]
 
@@ -54,93 +53,11 @@ RAY_NODE = REPO / "deploy" / "bin" / "ray-node.sh"
 RAY_HEALTH = REPO / "deploy" / "bin" / "ray-health.sh"
 APP = REPO / "deploy" / "bin" / "app.sh"
 COMPOSE = REPO / "docker-compose.yml"
-STARTUP_LIMIT_S = 90.0
-HTTP_TIMEOUT_S = 120.0
+STARTUP_LIMIT_S = timing.STARTUP_S
+HTTP_TIMEOUT_S = timing.HTTP_S
 
 
 # ----------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Started:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-
-@dataclass
-class Topology:
-    root: Path
-    env: dict[str, str]
-    gcs_address: str = ""
-    redis_port: int = 0
-    redis_password: str = ""
-    base_url: str = ""
-    started: dict[str, Started] = field(default_factory=dict)
-
-    def start(self, name: str, argv: list[str], env: Mapping[str, str]) -> Started:
-        log = self.root / f"{name}.log"
-        with open(log, "wb") as out:
-            # Own session => own process group: stopping it stops every child it forked.
-            proc = subprocess.Popen(
-                argv,
-                env=dict(env),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=REPO,
-            )
-        self.started[name] = Started(name, proc, log)
-        return self.started[name]
-
-    def stop(self, name: str, grace_s: float = 15.0) -> None:
-        item = self.started.pop(name, None)
-        if item is not None:
-            _stop_group(item.proc, grace_s)
-
-    def log_tail(self, name: str, chars: int = 3000) -> str:
-        path = self.root / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
-
-    def alive(self, name: str) -> bool:
-        item = self.started.get(name)
-        return item is not None and item.proc.poll() is None
-
-
-def _stop_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``grace_s``."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace_s)
-    # `ray start --block` ignores SIGTERM once its children exited cleanly, and some
-    # children may outlive their parent: always finish the whole group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
-
-
-def _kill_leftovers_under(root: Path) -> None:
-    """SIGKILL any process whose command line names our private temp dir (Ray workers)."""
-    marker = str(root)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmdline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def wait_until(
@@ -169,19 +86,7 @@ def compose_redis_argv(port: int) -> list[str]:
     return ["sh", "-c", script, "redis-server", "--port", str(port), "--bind", "127.0.0.1"]
 
 
-def ray_node_ports() -> list[str]:
-    """Two Ray nodes on one host need distinct ports (in compose each has its own IP)."""
-    return [
-        f"--node-manager-port={free_port()}",
-        f"--object-manager-port={free_port()}",
-        f"--dashboard-agent-listen-port={free_port()}",
-        f"--dashboard-agent-grpc-port={free_port()}",
-        f"--runtime-env-agent-port={free_port()}",
-        f"--metrics-export-port={free_port()}",
-    ]
-
-
-def ray_query(topo: Topology, body: str, timeout_s: float = 60.0) -> Any:
+def ray_query(topo: Topology, body: str, timeout_s: float = timing.SUBPROCESS_S) -> Any:
     """Run a snippet against the cluster's GCS in a fresh interpreter; it prints one JSON value.
 
     A subprocess, because Ray reads RAY_AUTH_* when it is imported and this pytest
@@ -271,7 +176,7 @@ def cli_metrics(topo: Topology, *args: str) -> dict[str, Any]:
         cwd=REPO,
         check=True,
         capture_output=True,
-        timeout=300,
+        timeout=timing.limit(300),
     )
     return json.loads((out / "metrics.json").read_text())
 
@@ -295,7 +200,7 @@ def run_sweep(client: DashClient, top_n: str, topo: Topology) -> dict[str, Any]:
         run,
         "sweep-run.n_clicks",
         {"sweep-run.n_clicks": 1, "sweep-grid-top_n.value": top_n},
-        limit_s=150.0,
+        limit_s=timing.JOB_S,
         details=lambda: topo.log_tail("app"),
     )
     result = response["sweep-result"]["data"]
@@ -359,12 +264,14 @@ def test_make_run_starts_an_embedded_ray_head_and_stops_it_on_exit() -> None:
         assert head["address"].startswith("127.0.0.1:")
 
         os.kill(server.proc.pid, signal.SIGTERM)  # what Ctrl-C / systemd / docker stop do
-        assert server.proc.wait(timeout=60) == 0
+        assert server.proc.wait(timeout=timing.limit(60)) == 0
         assert not (root / "run" / "cluster.json").exists()
-        wait_until("the embedded Ray head to exit", lambda: not _pid_alive(head["pid"]), limit_s=30)
+        wait_until(
+            "the embedded Ray head to exit", lambda: not _pid_alive(head["pid"]), limit_s=timing.limit(30)
+        )
     finally:
         topo.stop("app", 10.0)
-        _kill_leftovers_under(root)
+        kill_leftovers_under(root)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -396,7 +303,7 @@ def topo() -> Iterator[Topology]:
         # Ray nodes stop within a second of SIGTERM; only `ray start --block` may linger.
         for name, grace_s in (("app", 15.0), ("redis", 5.0), ("ray-worker", 5.0), ("ray-head", 5.0)):
             topology.stop(name, grace_s)
-        _kill_leftovers_under(root)
+        kill_leftovers_under(root)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -410,7 +317,9 @@ def _start_ray(topo: Topology) -> None:
         "the Ray head's health check passing",
         lambda: (
             topo.alive("ray-head")
-            and subprocess.run([str(RAY_HEALTH)], env=head_env, capture_output=True, timeout=60).returncode
+            and subprocess.run(
+                [str(RAY_HEALTH)], env=head_env, capture_output=True, timeout=timing.limit(60)
+            ).returncode
             == 0
         ),
         on_fail=lambda: topo.log_tail("ray-head"),
@@ -498,7 +407,7 @@ def test_ray_rejects_a_client_without_the_token(topo: Topology) -> None:
         env=wrong,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timing.limit(120),
     )
     assert done.returncode != 0
     assert "auth" in (done.stdout + done.stderr).lower()
@@ -525,28 +434,30 @@ def test_repeated_backtest_is_a_redis_cache_hit(topo: Topology) -> None:
     assert_same_metrics(second, cli_metrics(topo, "--top-n", "4"))
 
 
-def test_both_gunicorn_workers_drive_the_same_ray_cluster(topo: Topology) -> None:
+ALL_DRIVER_PIDS = """
+    jobs = gcs.get_all_job_info(timeout=10).values()
+    print(json.dumps(sorted({int(j.driver_pid) for j in jobs})))
+"""
+
+
+def test_web_workers_never_drive_ray_and_their_jobs_do(topo: Topology) -> None:
+    """The design of docs/ray.md: readiness probes the head without joining it, so no
+    gunicorn worker ever becomes a Ray driver; a sweep's background-job process does."""
     workers = gunicorn_worker_pids(topo)
-
-    def drivers_from_both_workers() -> set[int]:
-        # Readiness touches Ray; separate connections reach both workers sooner or later.
-        for _ in range(4):
-            http(topo, "GET", "/ready")
-        drivers = set(ray_query(topo, LIVE_DRIVER_PIDS) or [])
-        # Under gunicorn each worker's Ray driver is a child process of that worker
-        # (engine/execution/ (Ray layer), SPL_RAY_DRIVER=process): a worker counts when it or its child drives.
-        owners = drivers | {_parent_pid(pid) for pid in drivers}
-        return workers if workers <= owners else set()
-
-    wait_until(
-        "a Ray driver registered from each gunicorn worker",
-        drivers_from_both_workers,
-        limit_s=120,
-        every_s=0.2,
+    for _ in range(4):  # separate connections reach both workers
+        status, ready = http(topo, "GET", "/ready")
+        assert status == 200 and ready["checks"]["ray"]["status"] == "ok", ready
+    before = set(ray_query(topo, ALL_DRIVER_PIDS) or [])
+    client = dash_client(topo)
+    client.open_page("/sweep")
+    page = run_sweep(client, "2, 3", topo)
+    assert page["executor"] == "ray" and page["n_runs"] == 4
+    after = set(ray_query(topo, ALL_DRIVER_PIDS) or [])
+    assert after - before, "the sweep did not run through a Ray driver of its own"
+    assert not (after & workers), (
+        f"a gunicorn worker joined Ray: drivers {sorted(after)}, workers {sorted(workers)}"
     )
-    status, ready = http(topo, "GET", "/ready")
-    assert status == 200, ready
-    assert ready["checks"]["ray"]["status"] == "ok"
+    assert gunicorn_worker_pids(topo) == workers
 
 
 def test_app_keeps_answering_when_redis_stops(topo: Topology) -> None:
@@ -583,7 +494,7 @@ def cli_sweep(topo: Topology, executor: str, *, on_cluster: bool) -> list[dict[s
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timing.limit(300),
     )
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "sweep.csv", newline="") as handle:
@@ -595,7 +506,7 @@ def test_sweeps_complete_on_the_head_after_the_worker_node_stops(topo: Topology)
     wait_until(
         "the worker node to leave",
         lambda: ray_query(topo, ALIVE_NODE_CPUS) == [0.0, 1.0],
-        limit_s=120,
+        limit_s=timing.limit(120),
         every_s=1.0,
     )
     reference = cli_sweep(topo, "serial", on_cluster=False)
@@ -614,5 +525,15 @@ def test_sweeps_complete_on_the_head_after_the_worker_node_stops(topo: Topology)
     assert http(topo, "GET", "/health") == (200, {"status": "ok"})
     _, ready = http(topo, "GET", "/ready")
     assert ready["checks"]["ray"]["status"] == "ok", ready
-    assert ready["checks"]["ray"]["detail"]["nodes"] == 2  # the head and the app's zero-CPU node
-    assert ready["checks"]["ray"]["detail"]["cpus"] == 1.0
+    assert ready["checks"]["ray"]["detail"]["mode"] == "external"
+    # The Status page's cluster panel (nodes and CPUs from the GCS, no driver): the head
+    # and the app's zero-CPU node are left, with the head's one CPU.
+    client.open_page("/status")
+    panel = str(
+        client.fire(
+            client.dependency("status-cluster.children"),
+            "status-refresh.n_clicks",
+            {"status-refresh.n_clicks": 1},
+        )
+    )
+    assert "unavailable" not in panel.lower() and "external" in panel, panel[:500]

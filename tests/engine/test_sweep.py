@@ -18,7 +18,7 @@ from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor
 from engine.research import sweep as _sweep
-from tests.engine.test_ray_executor import runtime_dir  # noqa: F401  (the shared test cluster)
+from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
 
 GRID = {"top_n": (3, 5), "min_likes": (10.0, 50.0), "rebalance": ("weekly", "monthly")}
 

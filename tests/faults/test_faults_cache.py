@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from benchmarks._procs import (
+from tests.support import timing
+from tests.support.procs import (
     DashClient,
     LoadLoop,
     backtest_run_body,
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.slow]
 def _mixed_requests(base_url: str, client: DashClient, bodies: list[dict]) -> Callable[[], str | None]:
     """Repeated parameter sets (hits, also in each worker's memory), parameter sets never
     seen before (misses: computed, then written to Redis when it is up) and /health."""
-    callbacks = [callback_request(base_url, body, timeout_s=30) for body in bodies]
+    callbacks = [callback_request(base_url, body, timeout_s=timing.limit(30)) for body in bodies]
     turn = itertools.count()
     lock = threading.Lock()
 
@@ -40,11 +41,11 @@ def _mixed_requests(base_url: str, client: DashClient, bodies: list[dict]) -> Ca
         with lock:
             n = next(turn)
         if n % 4 == 3:
-            status, _ = http(base_url, "GET", "/health", timeout_s=30)
+            status, _ = http(base_url, "GET", "/health", timeout_s=timing.limit(30))
             return None if status == 200 else f"/health HTTP {status}"
         if n % 4 == 2:
             fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
-            return callback_request(base_url, fresh, timeout_s=30)()
+            return callback_request(base_url, fresh, timeout_s=timing.limit(30))()
         return callbacks[n % len(callbacks)]()
 
     return request
@@ -73,22 +74,29 @@ def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:
         assert any(store.scan_iter(match="spl:results:*")), "the first result was not stored in Redis"
 
         with LoadLoop(
-            _mixed_requests(group.base_url, client, bodies), threads=4, max_requests=600, limit_s=120
+            _mixed_requests(group.base_url, client, bodies),
+            threads=4,
+            max_requests=600,
+            limit_s=timing.limit(120),
         ) as load:
-            wait_for("20 requests with Redis up", lambda: load.done >= 20, limit_s=60)
+            wait_for("20 requests with Redis up", lambda: load.done >= 20, limit_s=timing.limit(60))
             group.kill("redis", signal.SIGKILL)
             group.stop("redis")
             during = load.done
-            wait_for("20 requests with Redis down", lambda: load.done >= during + 20, limit_s=60)
+            wait_for(
+                "20 requests with Redis down", lambda: load.done >= during + 20, limit_s=timing.limit(60)
+            )
             group.start_redis(port)  # same port: the app's URL does not change
             restarted = load.done
             # SafeCache skips a failed backend for RETRY_AFTER_S (5 s), then uses it again.
             wait_for(
                 "results written to the restarted Redis",
                 lambda: any(store.scan_iter(match="spl:results:*")),
-                limit_s=60,
+                limit_s=timing.limit(60),
             )
-            wait_for("20 requests after the restart", lambda: load.done >= restarted + 20, limit_s=60)
+            wait_for(
+                "20 requests after the restart", lambda: load.done >= restarted + 20, limit_s=timing.limit(60)
+            )
         print(
             f"\nRedis killed and restarted under load: {load.ok} ok, {len(load.failures)} failed "
             f"({load.done - during} requests after the kill)"

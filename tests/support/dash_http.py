@@ -18,7 +18,9 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-HTTP_TIMEOUT_S = 60.0
+from tests.support import timing
+
+HTTP_TIMEOUT_S = timing.HTTP_S
 
 __all__ = ["HTTP_TIMEOUT_S", "DashClient", "WaitTimeout", "collect_props", "http", "outputs_field"]
 
@@ -149,7 +151,7 @@ class DashClient:
         dependency: Mapping[str, Any],
         changed: str,
         values: Mapping[str, Any],
-        limit_s: float = 120.0,
+        limit_s: float = timing.JOB_S,
         details: Callable[[], str] | None = None,
     ) -> dict[str, Any]:
         """Start a background callback, then poll its signed handles until it answers.

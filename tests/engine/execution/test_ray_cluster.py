@@ -1,7 +1,8 @@
 """A real two-node Ray cluster on loopback (head + worker node, token auth), joined through
-RAY_ADDRESS: sweeps survive a killed worker process; unreachable or wrongly-authenticated
-clusters fail fast with ClusterUnavailableError; gunicorn workers share the embedded
-cluster and still shut down gracefully on SIGTERM.
+RAY_ADDRESS: its status; sweeps survive a killed worker process; unreachable or
+wrongly-authenticated clusters fail fast with ClusterUnavailableError; the job processes
+of gunicorn workers share the embedded cluster, the workers never join it, survive its
+loss and still shut down gracefully on SIGTERM.
 
 Every process is started here with its own temp dir and ports, in its own session, and is
 killed by pid / process group at the end (never a global `ray stop`).
@@ -34,12 +35,13 @@ import pytest
 import engine
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
-from engine.execution import cluster as _ray
+from engine.execution import connection
 from engine.jobs import SerialExecutor
+from tests.support import timing
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 RAY_CLI = [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
 
 
@@ -57,7 +59,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+def _wait_for(
+    log: Path, text: str, process: subprocess.Popen[bytes], timeout_s: float = timing.STARTUP_S
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if text.encode() in log.read_bytes():
@@ -72,11 +76,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.terminate()
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=20)
+        process.wait(timeout=timing.limit(20))
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)  # its session only: raylet, workers, agents
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+        process.wait(timeout=timing.limit(5))
 
 
 def _node(root: Path, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -111,7 +115,7 @@ def cluster() -> Iterator[Cluster]:
         processes.append(_node(root, "worker", [f"--address=127.0.0.1:{port}"], env))
         yield Cluster(address=f"127.0.0.1:{port}", token=token, processes=processes, root=root)
     finally:
-        _ray._disconnect()
+        connection.disconnect()
         for process in reversed(processes):
             _stop(process)
         shutil.rmtree(root, ignore_errors=True)
@@ -126,77 +130,78 @@ def joined(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluste
     yield cluster
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+def _dies_once(shared: tuple[Any, Any, str], item: Any) -> Any:
+    """Run the sweep's task, except that the first task to start kills its own worker process
+    (SIGKILL, mid-task) -- exactly once, whichever it is: no race with the sweep's speed."""
+    fn, real_shared, marker = shared
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return fn(real_shared, item)
+    with open(marker, "w") as record:
+        record.write(str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
 
 
-def _descends_from(pid: int, ancestors: set[int]) -> bool:
-    for _ in range(6):  # task worker <- raylet <- `ray start`
-        pid = _parent(pid)
-        if pid in ancestors:
-            return True
-        if pid <= 1:
-            return False
-    return False
+@dataclasses.dataclass
+class KillsOneWorker:
+    """A Ray executor whose first task's worker process dies mid-task."""
 
+    inner: engine.RayExecutor
+    marker: str
+    name: str = "ray"
 
-def _busy_task_workers(cluster: Cluster) -> list[int]:
-    """Pids of worker processes of *this* cluster currently running one of our tasks
-    (Ray titles a worker ``ray::<function>`` while it runs a task; ours is ``_call``)."""
-    ours = {p.pid for p in cluster.processes}
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes().split(b"\0")[0]
-            if title.startswith(b"ray::_call") and _descends_from(int(entry.name), ours):
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    @property
+    def parallelism(self) -> int:
+        return self.inner.parallelism
+
+    def for_work(self, serial_seconds: float) -> KillsOneWorker:
+        return self
+
+    def map(self, fn: Any, items: Any, *, shared: Any = None, **kwargs: Any) -> list[Any]:
+        return self.inner.map(_dies_once, items, shared=(fn, shared, self.marker), **kwargs)
 
 
 def test_status_of_the_external_cluster(joined: Cluster) -> None:
-    _ray.connect()
-    status = engine.cluster_status()
+    """Read from the head's GCS by a short-lived process: this process does not join."""
+    connection.disconnect()
+    assert engine.probe_cluster() == engine.ClusterStatus(mode="external", address=joined.address)
+    status = engine.cluster_status(timing.limit(10))
     assert (status.mode, status.address, status.error) == ("external", joined.address, None)
     assert status.nodes == 2 and status.cpus == 2.0
+    assert not connection.connected_here()
 
 
-def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster) -> None:
+def test_status_with_a_wrong_token_names_the_token(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readiness only probes TCP (ok: the head is up); the Status page's query is refused."""
+    monkeypatch.setenv("RAY_ADDRESS", cluster.address)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "not-the-token")
+    assert engine.probe_cluster().error is None
+    status = engine.cluster_status(timing.limit(10))
+    assert status.mode == "external" and status.nodes == 0
+    assert status.error is not None and "token" in status.error.lower(), status.error
+
+
+def test_sweep_survives_a_killed_worker_and_matches_serial(joined: Cluster, tmp_path: Path) -> None:
     data = load_market_data(DemoProvider(), benchmark="QQQ")
     grid = {"top_n": (3, 5, 8, 12), "min_likes": (0.0, 10.0, 20.0, 40.0, 80.0), "weighting": ("hrp", "min_variance"),
             "rebalance": ("weekly", "monthly")}  # fmt: skip
-    outcome: dict[str, Any] = {}
-
-    def sweep() -> None:
-        try:
-            outcome["result"] = engine.run_sweep(data, grid, executor=engine.RayExecutor())
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=sweep)
-    thread.start()
-    killed: list[int] = []
-    deadline = time.monotonic() + 120
-    while thread.is_alive() and not killed and time.monotonic() < deadline:
-        busy = _busy_task_workers(joined)
-        if busy:
-            os.kill(busy[0], signal.SIGKILL)  # a worker process dies mid-task
-            killed.append(busy[0])
-        time.sleep(0.05)
-    thread.join(timeout=300)
-    assert killed, "no busy task worker was seen (the sweep ended too fast)"
-    assert "error" not in outcome, outcome.get("error")
-    on_ray = outcome["result"]
-    assert on_ray.executor == "ray" and on_ray.n_failed == 0 and len(on_ray.table) == 80
+    marker = tmp_path / "killed"
+    executor = KillsOneWorker(engine.RayExecutor(), str(marker))
+    on_ray = engine.run_sweep(data, grid, executor=executor)
+    killed = int(marker.read_text())
+    assert killed > 0 and not Path(f"/proc/{killed}").exists()  # a worker process died mid-task ...
+    assert (
+        on_ray.executor == "ray" and on_ray.n_failed == 0 and len(on_ray.table) == 80
+    )  # ... and was retried
     serial = engine.run_sweep(data, grid, executor=SerialExecutor())
     pd.testing.assert_frame_equal(on_ray.table, serial.table)
 
 
 def test_unreachable_address_raises_cluster_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    _ray._disconnect()
+    connection.disconnect()
     monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{_free_port()}")
     with pytest.raises(engine.ClusterUnavailableError, match="unreachable"):
         engine.run_sweep(
@@ -210,9 +215,10 @@ def _connect_in_subprocess(env_changes: dict[str, str]) -> str:
     script = textwrap.dedent(
         """
         import os
-        from engine.execution import cluster as _ray
+        from engine import RayConfig
+        from engine.execution import connection
         try:
-            _ray.connect()
+            connection.connect(RayConfig.from_env())
             print("CONNECTED")
         except Exception as exc:
             print(type(exc).__name__, exc)
@@ -222,7 +228,12 @@ def _connect_in_subprocess(env_changes: dict[str, str]) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
     env.update(PYTHONPATH=str(REPO), SPL_RAY_CONNECT_TIMEOUT_S="4", **env_changes)
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timing.SUBPROCESS_S,
+        check=False,
     )
     return done.stdout.strip().splitlines()[-1]
 
@@ -251,29 +262,45 @@ def test_a_wrong_token_is_refused_with_a_token_hint(cluster: Cluster) -> None:
 # ----- gunicorn: workers share the embedded cluster and still stop gracefully -------------
 
 APP = """
-import os, sys, time
-from engine.execution import cluster as _ray
+import multiprocessing, os, sys, time
+import engine
+from engine.execution import cluster
 
 
 def _twice(shared, item):
     return 2 * item
 
 
+def _job(queue):
+    # A Dash background job: a process forked from the worker, the Ray driver of its job.
+    queue.put((os.getpid(), engine.get_executor("ray").map(_twice, [21])))
+
+
 def app(environ, start_response):
-    doubled = _ray.RayExecutor().map(_twice, [21])  # through this worker's driver process
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_job, args=(queue,))
+    child.start()
+    job_pid, doubled = queue.get(timeout=600)
+    child.join()
     if environ["PATH_INFO"] == "/slow":
         time.sleep(3)  # SIGTERM arrives meanwhile: a graceful worker finishes this answer
     in_process = "ray" in sys.modules and sys.modules["ray"].is_initialized()
-    body = f"{os.getpid()} {_ray._read_head().address} {doubled} {in_process}".encode()
+    address = cluster.read_head(engine.RayConfig.from_env()).address
+    body = f"{os.getpid()} {address} {doubled} {in_process} {job_pid != os.getpid()}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 """
 
 CONF = """
+import os
+
 workers = 2
 worker_class = "sync"
 graceful_timeout = 20
 timeout = 120
+
+def post_fork(server, worker):
+    os.environ["SPL_WEB_WORKER_PID"] = str(os.getpid())
 
 def on_exit(server):
     from engine.execution.cluster import shutdown_embedded_cluster
@@ -290,7 +317,7 @@ def _running(pid: int) -> bool:
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timing.SUBPROCESS_S)
     try:
         connection.request("GET", path, headers={"Connection": "close"})
         response = connection.getresponse()
@@ -314,23 +341,23 @@ def test_gunicorn_workers_share_one_cluster_and_stop_gracefully(tmp_path: Path) 
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
         )  # fmt: skip
     try:
-        _wait_for(log, "Booting worker", server, timeout_s=60)
+        _wait_for(log, "Booting worker", server)
         answers = set()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timing.limit(120)
         while len({a.split()[0] for a in answers}) < 2 and time.monotonic() < deadline:
             status, body = _get(port, "/")
             assert status == 200
             answers.add(body)
         pids = {a.split()[0] for a in answers}
-        assert len(pids) == 2, answers  # both workers ran Ray tasks ...
+        assert len(pids) == 2, answers  # both workers' jobs ran Ray tasks ...
         head = json.loads((runtime / "cluster.json").read_text())
-        # ... on one head, through driver processes (no Ray driver inside a web worker)
-        assert {a.split(" ", 1)[1] for a in answers} == {f"{head['address']} [42] False"}
+        # ... on one head, from their forked job processes (no Ray driver inside a web worker)
+        assert {a.split(" ", 1)[1] for a in answers} == {f"{head['address']} [42] False True"}
 
         # The cluster dies under the workers: they survive it (same pids) and the next
         # requests run on a new head.
         os.killpg(head["pid"], signal.SIGKILL)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timing.limit(120)
         after: set[str] = set()
         while len({a.split()[0] for a in after}) < 2 and time.monotonic() < deadline:
             status, body = _get(port, "/")
@@ -343,11 +370,11 @@ def test_gunicorn_workers_share_one_cluster_and_stop_gracefully(tmp_path: Path) 
         slow: dict[str, Any] = {}
         request = threading.Thread(target=lambda: slow.update(answer=_get(port, "/slow")))
         request.start()
-        time.sleep(1.0)  # the request is being served
+        time.sleep(timing.limit(1.0))  # the request is being served (its job takes longer)
         server.send_signal(signal.SIGTERM)
-        request.join(timeout=60)
+        request.join(timeout=timing.SUBPROCESS_S)
         assert slow.get("answer", (0, ""))[0] == 200  # finished, not cut off
-        assert server.wait(timeout=60) == 0
+        assert server.wait(timeout=timing.limit(60)) == 0
         assert not (runtime / "cluster.json").exists()  # on_exit stopped the head
         assert not _running(head_pid)
         text = log.read_text()

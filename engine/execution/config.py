@@ -1,0 +1,99 @@
+"""``RayConfig``: where and how the engine runs Ray work, read once from the environment.
+
+The server builds one ``RayConfig.from_env()`` (gunicorn.conf.py says it serves web
+requests by setting ``SPL_WEB_WORKER_PID`` in each worker) and passes it to
+``get_executor`` / ``cluster_status`` / ``shutdown_embedded_cluster``; when no config is
+passed those read the environment at call time. Secrets (the cluster token) are not part
+of the config: Ray reads ``RAY_AUTH_TOKEN`` / ``RAY_AUTH_TOKEN_PATH`` itself.
+
+Environment variables (all optional):
+
+- ``RAY_ADDRESS``: ``host:port`` of an external cluster's head (GCS); unset = embedded.
+- ``ENGINE_EXECUTOR``: ``auto`` (default) | ``ray`` | ``serial``.
+- ``SPL_RUNTIME_DIR``: the embedded cluster's files (default ``/tmp/spl-ray``).
+- ``SPL_RAY_CONNECT_TIMEOUT_S``: bound on joining the cluster (default 10 s).
+- ``SPL_RAY_NUM_CPUS``, ``SPL_RAY_OBJECT_STORE_BYTES``, ``SPL_RAY_WORKER_NICENESS``: the
+  embedded head's CPUs (default: all), object store (512 MiB) and task-worker niceness.
+- ``SPL_WEB_WORKER_PID``: the process that serves web requests; it never becomes a Ray
+  driver (its background-job processes do), set by gunicorn.conf.py's ``post_fork``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, cast
+
+from engine.errors import ParameterError
+
+ExecutorMode = Literal["auto", "ray", "serial"]
+EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")
+
+DEFAULT_RUNTIME_DIR = "/tmp/spl-ray"
+CONNECT_TIMEOUT_S = 10.0
+PROBE_TIMEOUT_S = 1.0  # the readiness probe: one TCP connect to the head's GCS port
+STATUS_TIMEOUT_S = 10.0  # the Status page's query of the cluster's nodes (a short-lived process)
+DEFAULT_OBJECT_STORE_BYTES = 512 * 1024**2  # plenty for a price matrix, polite on a shared host
+
+
+def _positive_float(raw: str, default: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+def _whole(raw: str) -> int | None:
+    text = raw.strip()
+    return int(text) if text.isdigit() else None
+
+
+def check_mode(mode: str) -> ExecutorMode:
+    chosen = mode.strip().lower()
+    if chosen not in EXECUTOR_MODES:
+        raise ParameterError(f"executor must be one of {', '.join(EXECUTOR_MODES)}; got {mode!r}")
+    return cast(ExecutorMode, chosen)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RayConfig:
+    """Where Ray work runs. ``address`` None means the embedded single-host cluster."""
+
+    address: str | None = None
+    executor: ExecutorMode = "auto"
+    runtime_dir: Path = Path(DEFAULT_RUNTIME_DIR)
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    num_cpus: int | None = None
+    object_store_bytes: int = DEFAULT_OBJECT_STORE_BYTES
+    worker_niceness: int | None = None
+    web_worker_pid: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RayConfig:
+        """The configuration the environment describes (``os.environ`` by default).
+
+        Raises ``ParameterError`` for an unknown ``ENGINE_EXECUTOR``."""
+        env = os.environ if environ is None else environ
+        return cls(
+            address=env.get("RAY_ADDRESS", "").strip() or None,
+            executor=check_mode(env.get("ENGINE_EXECUTOR") or "auto"),
+            runtime_dir=Path(env.get("SPL_RUNTIME_DIR") or DEFAULT_RUNTIME_DIR),
+            connect_timeout_s=_positive_float(env.get("SPL_RAY_CONNECT_TIMEOUT_S", ""), CONNECT_TIMEOUT_S),
+            num_cpus=_whole(env.get("SPL_RAY_NUM_CPUS", "")),
+            object_store_bytes=_whole(env.get("SPL_RAY_OBJECT_STORE_BYTES", ""))
+            or DEFAULT_OBJECT_STORE_BYTES,
+            worker_niceness=_whole(env.get("SPL_RAY_WORKER_NICENESS", "")),
+            web_worker_pid=_whole(env.get("SPL_WEB_WORKER_PID", "")),
+        )
+
+    @property
+    def mode(self) -> Literal["embedded", "external"]:
+        return "external" if self.address else "embedded"
+
+    def may_drive_here(self) -> bool:
+        """False in the web worker itself: it never joins Ray (a driver dies with its cluster)."""
+        return self.web_worker_pid != os.getpid()

@@ -1,0 +1,150 @@
+"""``RayExecutor``: the ``engine.jobs.Executor`` interface on a Ray cluster, and
+``get_executor``, which chooses between it and ``SerialExecutor``.
+
+One ``ray.put`` of ``shared`` per ``map``, one task per item; results in item order;
+progress and cancel are checked every ``WAIT_SLICE_S``. The process calling ``map`` is
+the Ray driver (it joins at the first job; see ``engine.execution.connection``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from engine.errors import Cancelled, ClusterUnavailableError
+from engine.execution.config import ExecutorMode, RayConfig, check_mode
+from engine.execution.connection import connect, connected_here
+from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# ``auto`` runs jobs of fewer items than this in-process: a configuration costs ~2 ms,
+# while joining Ray costs ~1 s once and each task round trip ~1-5 ms.
+AUTO_SERIAL_BELOW = 20
+# ``auto``: work that would take less than this in-process is not worth joining Ray for
+# (a fresh driver process pays ray.init and its task workers' start-up first).
+JOIN_BREAK_EVEN_S = 5.0
+WAIT_SLICE_S = 0.2  # progress/cancel granularity of the gather loop
+TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are pure)
+
+
+def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
+    """Body of every task; ``shared`` arrives resolved from the object store (zero copy)."""
+    return fn(shared, item)
+
+
+_remote_call: Any = None
+
+
+def _remote(ray: Any) -> Any:
+    global _remote_call
+    if _remote_call is None:
+        # retry_exceptions=False: a bug or bad input fails the same way twice; max_retries
+        # only re-runs tasks whose worker process died (OOM kill, node loss).
+        _remote_call = ray.remote(max_retries=TASK_MAX_RETRIES, retry_exceptions=False)(_call)
+    return _remote_call
+
+
+class RayExecutor:
+    """``Executor`` on the Ray cluster of ``config`` (default: ``RayConfig.from_env()``)."""
+
+    name = "ray"
+
+    def __init__(
+        self,
+        *,
+        config: RayConfig | None = None,
+        connect_timeout_s: float | None = None,
+        may_run_inline: bool = False,
+    ) -> None:
+        config = config or RayConfig.from_env()
+        if connect_timeout_s is not None:
+            config = dataclasses.replace(config, connect_timeout_s=connect_timeout_s)
+        self.config = config
+        # Chosen by ``auto``: a job too small to repay joining Ray may run in-process
+        # (``for_work``). Asked for by name (``ray``), it always runs on Ray.
+        self.may_run_inline = may_run_inline
+
+    @property
+    def parallelism(self) -> int:
+        """CPUs of the cluster (joins it): how many tasks can run at once."""
+        ray = connect(self.config)
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    def for_work(self, serial_seconds: float) -> Executor:
+        """``self``, or ``SerialExecutor()`` when chosen by ``auto`` and ``serial_seconds`` of
+        work in-process cost less than joining Ray from this process first."""
+        if not self.may_run_inline or connected_here() or serial_seconds > JOIN_BREAK_EVEN_S:
+            return self
+        return SerialExecutor()
+
+    def map(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Sequence[T],
+        *,
+        shared: Any = None,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> list[R]:
+        """Apply ``fn(shared, item)`` on the cluster; ``Cancelled`` if cancelled,
+        ``ClusterUnavailableError`` if the cluster cannot be joined or a task was lost,
+        and the task's own exception when ``fn`` raised."""
+        items = list(items)
+        if not items:
+            return []
+        ray = connect(self.config)
+        shared_ref = ray.put(shared)  # once: every task gets the reference, not a copy
+        remote = _remote(ray)
+        refs = [remote.remote(fn, shared_ref, item) for item in items]
+        position = {ref: i for i, ref in enumerate(refs)}
+        results: list[Any] = [None] * len(refs)
+        pending = list(refs)
+        try:
+            while pending:
+                if should_cancel is not None and should_cancel():
+                    raise Cancelled(f"cancelled after {len(refs) - len(pending)} of {len(refs)} tasks")
+                ready, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_SLICE_S)
+                for ref in ready:
+                    results[position[ref]] = _get(ray, ref)
+                if ready and on_progress is not None:
+                    on_progress(len(refs) - len(pending), len(refs))
+        except BaseException:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=False)
+            raise
+        return results
+
+
+def _get(ray: Any, ref: Any) -> Any:
+    """The task's value; its own exception (not Ray's wrapper) when user code raised."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None)
+        if isinstance(cause, BaseException):
+            raise cause from None
+        raise
+    except ray.exceptions.RayError as exc:
+        raise ClusterUnavailableError(f"a Ray task was lost: {str(exc).splitlines()[0][:200]}") from None
+
+
+def get_executor(
+    mode: ExecutorMode | None = None, *, n_items: int | None = None, config: RayConfig | None = None
+) -> Executor:
+    """The executor for a job of ``n_items`` (configurations, draws; None: unknown).
+
+    ``mode``: ``serial`` (in-process), ``ray`` (the configured cluster) or ``auto``;
+    None means ``config.executor`` (``ENGINE_EXECUTOR``, default ``auto``). ``auto`` runs
+    jobs of fewer than ``AUTO_SERIAL_BELOW`` items in-process and everything else on Ray,
+    unless the job turns out cheaper than joining Ray (``RayExecutor.for_work``).
+    Nothing connects here. Raises ``ParameterError`` for an unknown mode."""
+    config = config or RayConfig.from_env()
+    chosen = check_mode(mode) if mode is not None else config.executor
+    if chosen == "serial" or (chosen == "auto" and n_items is not None and n_items < AUTO_SERIAL_BELOW):
+        return SerialExecutor()
+    return RayExecutor(config=config, may_run_inline=chosen == "auto")

@@ -1,0 +1,361 @@
+"""The executors: same results, progress and cancel on SerialExecutor and RayExecutor;
+get_executor's choice; RayConfig; the embedded cluster's start, sharing and status; the
+readiness probe; the web worker that never joins Ray while the job processes it forks do.
+
+The embedded cluster of these tests lives in its own runtime dir (never /tmp/spl-ray,
+tests/support/ray_cluster.py) and is stopped when the session ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import engine
+from engine.execution import cluster, connection
+from engine.execution import executor as ray_executor_module
+from engine.jobs import SerialExecutor
+from tests.support import timing
+from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def ray_executor(runtime_dir: Path) -> engine.RayExecutor:  # noqa: F811
+    return engine.RayExecutor()
+
+
+@pytest.fixture(params=["serial", "ray"])
+def executor(request: pytest.FixtureRequest) -> Any:
+    """The serial executor, and Ray with this process as the driver."""
+    if request.param == "serial":
+        return SerialExecutor()
+    return request.getfixturevalue("ray_executor")
+
+
+def _scaled(shared: dict[str, Any], item: int) -> float:
+    return float(shared["factor"] * item + shared["matrix"].sum())
+
+
+def _fails_on_three(shared: str, item: int) -> int:
+    with open(shared, "a") as log:  # one line per attempt: retries would add lines
+        log.write(f"{item}\n")
+    if item == 3:
+        raise ValueError("item 3 is bad")
+    return item
+
+
+def _is_read_only(shared: np.ndarray, item: int) -> bool:
+    # An array taken from Ray's object store is a zero-copy, read-only view.
+    return not shared.flags.writeable
+
+
+# ----- both executors --------------------------------------------------------------------
+
+
+def test_map_returns_results_in_item_order(executor: Any) -> None:
+    shared = {"factor": 3, "matrix": np.ones((4, 5))}
+    assert executor.map(_scaled, [5, 1, 4, 2, 3], shared=shared) == [35.0, 23.0, 32.0, 26.0, 29.0]
+
+
+def test_map_of_no_items_is_empty(executor: Any) -> None:
+    assert executor.map(_scaled, [], shared=None) == []
+
+
+def test_progress_is_monotonic_and_complete(executor: Any) -> None:
+    calls: list[tuple[int, int]] = []
+    executor.map(
+        _scaled,
+        list(range(7)),
+        shared={"factor": 1, "matrix": np.zeros(1)},
+        on_progress=lambda d, t: calls.append((d, t)),
+    )
+    assert calls[-1] == (7, 7)
+    assert all(t == 7 for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_cancel_raises_cancelled(executor: Any) -> None:
+    with pytest.raises(engine.Cancelled):
+        executor.map(
+            _scaled, list(range(5)), shared={"factor": 1, "matrix": np.zeros(1)}, should_cancel=lambda: True
+        )
+
+
+def test_user_error_keeps_its_type_and_is_not_retried(executor: Any, tmp_path: Path) -> None:
+    log = tmp_path / "attempts.txt"
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        executor.map(_fails_on_three, [3], shared=str(log))
+    assert log.read_text().splitlines() == ["3"]
+
+
+def test_executor_names() -> None:
+    assert SerialExecutor().name == "serial"
+    assert engine.RayExecutor().name == "ray"
+    assert isinstance(engine.RayExecutor(), engine.Executor)
+    assert SerialExecutor().parallelism == 1 and SerialExecutor().for_work(1e9).name == "serial"
+
+
+# ----- Ray specifics ---------------------------------------------------------------------
+
+
+def test_shared_payload_arrives_by_reference(ray_executor: engine.RayExecutor) -> None:
+    assert ray_executor.map(_is_read_only, [1, 2, 3], shared=np.arange(100_000.0)) == [True, True, True]
+
+
+def test_embedded_cluster_files_and_token_permissions(
+    ray_executor: engine.RayExecutor,
+    runtime_dir: Path,  # noqa: F811
+) -> None:
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
+    info = json.loads((runtime_dir / "cluster.json").read_text())
+    assert info["address"].startswith("127.0.0.1:")
+    assert Path(info["token_path"]).parent == runtime_dir
+    assert (runtime_dir / "auth_token").stat().st_mode & 0o777 == 0o600
+    assert connection._connection is not None and connection._connection.address == info["address"]
+    assert ray_executor.parallelism >= 1
+
+
+def test_cluster_status_of_running_embedded_cluster(ray_executor: engine.RayExecutor) -> None:
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
+    status = engine.cluster_status(timing.limit(10))
+    assert status.mode == "embedded"
+    assert status.error is None
+    assert status.nodes == 1
+    assert status.cpus >= 1
+    assert status.object_store_total_bytes == engine.RayConfig().object_store_bytes
+    assert 0 <= status.object_store_used_bytes <= status.object_store_total_bytes
+
+
+def _fresh_process(script: str, env_changes: dict[str, str] | None = None) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env_changes or {})}
+    env.pop("RAY_AUTH_MODE", None)  # a fresh process finds everything in the runtime dir
+    env.pop("RAY_AUTH_TOKEN_PATH", None)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=env, capture_output=True, text=True, timeout=timing.SUBPROCESS_S, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()
+
+
+def test_readiness_probe_of_a_fresh_process_needs_no_ray(ray_executor: engine.RayExecutor) -> None:
+    """What /ready does in a fresh gunicorn worker: a TCP probe of the recorded head. It
+    neither imports ray nor starts or joins anything, so it cannot wait on a driver."""
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})  # the head runs
+    head = ray_executor.config.runtime_dir / "cluster.json"
+    (line,) = _fresh_process(
+        """
+        import sys, time
+        import engine
+        started = time.perf_counter()
+        status = engine.probe_cluster()
+        took = time.perf_counter() - started
+        print(status.mode, status.address, status.error, "ray" in sys.modules, f"{took:.4f}")
+        """
+    )
+    mode, address, error, ray_imported, took = line.split()
+    assert (mode, address, error, ray_imported) == (
+        "embedded", json.loads(head.read_text())["address"], "None", "False",
+    )  # fmt: skip
+    print(f"\nprobe_cluster() in a fresh process answered in {float(took) * 1000:.1f} ms")
+
+
+def test_processes_on_one_host_share_one_cluster(
+    ray_executor: engine.RayExecutor,
+    runtime_dir: Path,  # noqa: F811
+) -> None:
+    """Like background-job processes of several gunicorn workers: they join one head, started once."""
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
+    head = json.loads((runtime_dir / "cluster.json").read_text())
+    # Each process also checks that joining Ray left its SIGTERM handler in place and that
+    # a SIGTERM still reaches it.
+    script = """
+        import os, signal
+        from engine import RayConfig
+        from engine.execution import connection
+        received = []
+        handler = lambda signum, frame: received.append(signum)
+        signal.signal(signal.SIGTERM, handler)
+        ray = connection.connect(RayConfig.from_env())
+        kept = signal.getsignal(signal.SIGTERM) is handler
+        os.kill(os.getpid(), signal.SIGTERM)
+        print(connection._connection.address, ray.get_runtime_context().get_node_id(), kept, received == [signal.SIGTERM])
+        """
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("RAY_AUTH_MODE", None)
+    env.pop("RAY_AUTH_TOKEN_PATH", None)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    lines = [p.communicate(timeout=timing.SUBPROCESS_S)[0].strip().splitlines()[-1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert {line.split()[0] for line in lines} == {head["address"]}
+    assert len({line.split()[1] for line in lines}) == 1  # the same (single) node
+    assert [line.split()[2:] for line in lines] == [["True", "True"]] * 2
+    assert json.loads((runtime_dir / "cluster.json").read_text())["pid"] == head["pid"]
+
+
+def test_the_web_worker_never_joins_and_its_forked_job_process_does(ray_executor: engine.RayExecutor) -> None:
+    """gunicorn.conf.py marks each worker (SPL_WEB_WORKER_PID); a Dash background job is a
+    process forked from it, which is the Ray driver of its job."""
+    ray_executor.map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})  # the head runs
+    lines = _fresh_process(
+        """
+        import multiprocessing, os, sys
+        os.environ["SPL_WEB_WORKER_PID"] = str(os.getpid())  # what gunicorn.conf.py's post_fork does
+        import engine
+
+        def job(queue):
+            result = engine.get_executor("ray").map(pow, [1, 2, 3], shared=2)
+            queue.put(result)
+
+        try:
+            engine.get_executor("ray").map(pow, [1], shared=2)
+            print("JOINED")
+        except engine.ClusterUnavailableError as exc:
+            print("REFUSED", str(exc).split(";")[0])
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=job, args=(queue,))
+        child.start()
+        print("CHILD", queue.get(timeout=600))
+        child.join()
+        print("PARENT-HAS-RAY", "ray" in sys.modules and sys.modules["ray"].is_initialized())
+        """
+    )
+    assert lines == [
+        "REFUSED the web worker never joins the Ray cluster",
+        "CHILD [2, 4, 8]",
+        "PARENT-HAS-RAY False",
+    ]
+
+
+# ----- configuration and choosing an executor (nothing connects) -------------------------
+
+
+def test_ray_config_from_env() -> None:
+    config = engine.RayConfig.from_env(
+        {
+            "RAY_ADDRESS": " 10.0.0.5:6379 ",
+            "ENGINE_EXECUTOR": "Serial",
+            "SPL_RUNTIME_DIR": "/tmp/x",
+            "SPL_RAY_CONNECT_TIMEOUT_S": "4",
+            "SPL_RAY_NUM_CPUS": "3",
+            "SPL_WEB_WORKER_PID": "77",
+        }
+    )
+    assert (config.address, config.mode, config.executor, config.runtime_dir) == (
+        "10.0.0.5:6379", "external", "serial", Path("/tmp/x"),
+    )  # fmt: skip
+    assert (config.connect_timeout_s, config.num_cpus, config.web_worker_pid) == (4.0, 3, 77)
+    default = engine.RayConfig.from_env({})
+    assert (default.address, default.mode, default.executor, default.web_worker_pid) == (
+        None, "embedded", "auto", None,
+    )  # fmt: skip
+    assert default.connect_timeout_s == 10.0 and default.may_drive_here()
+    with pytest.raises(engine.ParameterError, match="executor must be one of"):
+        engine.RayConfig.from_env({"ENGINE_EXECUTOR": "gpu"})
+
+
+@pytest.mark.parametrize(
+    ("mode", "n_items", "expected"),
+    [
+        ("serial", None, "serial"),
+        ("serial", 10_000, "serial"),
+        ("ray", 1, "ray"),
+        ("auto", ray_executor_module.AUTO_SERIAL_BELOW - 1, "serial"),
+        ("auto", ray_executor_module.AUTO_SERIAL_BELOW, "ray"),
+        ("auto", None, "ray"),
+    ],
+)
+def test_get_executor_choice(mode: Any, n_items: int | None, expected: str) -> None:
+    assert engine.get_executor(mode, n_items=n_items).name == expected
+
+
+def test_engine_executor_env_sets_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGINE_EXECUTOR", "serial")
+    assert engine.get_executor(n_items=10_000).name == "serial"
+    monkeypatch.setenv("ENGINE_EXECUTOR", "ray")
+    assert engine.get_executor(n_items=1).name == "ray"
+    config = engine.RayConfig(executor="serial")
+    assert engine.get_executor(n_items=10_000, config=config).name == "serial"
+
+
+def test_unknown_executor_mode_is_a_parameter_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(engine.ParameterError, match="executor must be one of auto, ray, serial"):
+        engine.get_executor("threads")  # type: ignore[arg-type]
+    monkeypatch.setenv("ENGINE_EXECUTOR", "gpu")
+    with pytest.raises(engine.ParameterError):
+        engine.get_executor()
+
+
+@pytest.mark.parametrize(
+    ("mode", "serial_seconds", "runs_on"),
+    [
+        ("ray", 0.01, "ray"),  # asked for by name: always runs on Ray, however small the job
+        ("ray", 60.0, "ray"),
+        ("auto", 0.01, "serial"),  # auto: a tiny job does not repay joining Ray from this process
+        ("auto", 60.0, "ray"),
+    ],
+)
+def test_only_an_auto_chosen_executor_may_run_small_jobs_in_process(
+    monkeypatch: pytest.MonkeyPatch, mode: str, serial_seconds: float, runs_on: str
+) -> None:
+    monkeypatch.setattr(ray_executor_module, "connected_here", lambda: False)
+    executor = engine.get_executor(mode, n_items=500)  # type: ignore[arg-type]
+    assert isinstance(executor, engine.RayExecutor)
+    assert executor.for_work(serial_seconds).name == runs_on
+
+
+def test_status_does_not_start_a_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path))
+    for status in (engine.cluster_status(), engine.probe_cluster()):
+        assert (status.mode, status.nodes, status.error) == ("not started", 0, None)
+    assert not (tmp_path / "cluster.json").exists()
+
+
+@pytest.mark.parametrize("address", ["ray://10.0.0.5:10001", "no-port", "host:abc"])
+def test_malformed_ray_address_is_refused(address: str) -> None:
+    with pytest.raises(engine.ClusterUnavailableError, match="RAY_ADDRESS"):
+        cluster.split_address(address)
+
+
+def test_closed_ray_address_fails_fast_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    connection.disconnect()
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster._free_port()}")
+    with pytest.raises(engine.ClusterUnavailableError, match=r"RAY_ADDRESS\) is unreachable"):
+        engine.RayExecutor().map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
+    for status in (engine.cluster_status(), engine.probe_cluster()):
+        assert status.mode == "external" and status.error is not None and status.nodes == 0
+
+
+def test_unusable_runtime_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    config = engine.RayConfig(runtime_dir=tmp_path / "a-file" / "spl-ray")
+    with pytest.raises(engine.ClusterUnavailableError, match="cannot use the Ray runtime dir"):
+        cluster.ensure_embedded_cluster(config)
+
+
+def test_a_runtime_dir_open_to_others_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "spl-ray"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # e.g. created first by someone else in a shared /tmp
+    with pytest.raises(
+        engine.ClusterUnavailableError, match="owned by this user and writable by no one else"
+    ):
+        cluster.ensure_embedded_cluster(engine.RayConfig(runtime_dir=shared))
+    assert not (shared / "auth_token").exists()
