@@ -42,6 +42,7 @@ from engine.backtest.result import BacktestResult, Manifest, result_from_plain, 
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
+from engine.data.symbols import is_ticker
 from engine.data.types import (
     COUNT_COLUMNS,
     SENTIMENT_COLUMNS,
@@ -91,7 +92,6 @@ from engine.strategy.params import (
     SIGNALS,
     WEIGHTINGS,
     StrategyParams,
-    is_ticker,
 )
 from engine.strategy.signals import signal_table
 from engine.strategy.weights import compute_weights

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import _std, compute_metrics
+from engine.data.symbols import is_ticker
 from engine.errors import DataValidationError, ParameterError
-from engine.strategy.params import is_ticker
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (
     "symbol",

@@ -15,9 +15,9 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from engine.data.reading import ReadOptions
+from engine.data.symbols import is_ticker
 from engine.data.types import MarketData, SourceInfo, ValidationReport
 from engine.errors import DataValidationError, EngineError, ParameterError
-from engine.strategy.params import is_ticker
 
 # Risk-based weightings need a trailing window of returns before the first signal:
 # MAX_LOOKBACK_DAYS (756) trading days are 756 / 5 * 7 = 1059 calendar days, plus 5% for

@@ -35,9 +35,9 @@ from engine.data.reading import (
     read_csv_text,
     squash,
 )
+from engine.data.symbols import is_ticker
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataUnavailableError, DataValidationError
-from engine.strategy.params import is_ticker
 
 PathOrBytes = str | os.PathLike | bytes
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
+from engine.data.symbols import is_ticker
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import (
     PathOrBytes,
@@ -38,7 +39,6 @@ from engine.data.validation import (
 )
 from engine.errors import DataUnavailableError, ParameterError
 from engine.jobs import Executor, SerialExecutor
-from engine.strategy.params import is_ticker
 
 DEFAULT_START = dt.date(2000, 1, 1)  # when the caller asks for "everything"
 MAX_JITTER = 0.5  # each delay is base * 2**attempt * (1 + U[0, MAX_JITTER))

@@ -8,7 +8,7 @@
 - ``status``: ``probe_cluster`` (readiness) and ``cluster_status`` (Status page), which
   never make the calling process a driver.
 
-May import: every lower layer, ``engine.jobs``, ``engine.errors``, ``engine.typing``.
+May import: every lower layer, ``engine.jobs``, ``engine.errors``, ``engine.shapes``.
 """
 
 from engine.execution.cluster import shutdown_embedded_cluster

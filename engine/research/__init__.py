@@ -3,5 +3,5 @@ deflated Sharpe) built on the backtest. Work fans out through an ``engine.jobs.E
 passed in by the caller.
 
 May import: every lower layer (data, strategy, analytics, backtest), ``engine.jobs``,
-``engine.errors``, ``engine.typing``; never ``engine.execution`` or ``engine.cli``.
+``engine.errors``, ``engine.shapes``; never ``engine.execution`` or ``engine.cli``.
 """

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from engine.data.symbols import is_ticker
 from engine.errors import ParameterError
 
 Signal = Literal[
@@ -35,21 +35,12 @@ AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 REBALANCES: tuple[str, ...] = get_args(Rebalance)
 WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 
-# A ticker as exchanges print it: letters/digits, optionally one class suffix (BRK.B, BF-B)
-# or a leading caret for indices (^GSPC). Anything else (formulas, paths, URLs) is refused.
-TICKER_RE = re.compile(r"^\^?[A-Z0-9]{1,10}([.\-][A-Z0-9]{1,4})?$")
-
 MAX_TOP_N = 500
 MAX_LAG_DAYS = 60
 MAX_LOOKBACK_DAYS = 756
 MIN_LOOKBACK_DAYS = 5
 MAX_COST_BPS = 1000.0
 MAX_THRESHOLD = 1e12
-
-
-def is_ticker(text: str) -> bool:
-    """True when ``text`` is shaped like an exchange ticker (upper case)."""
-    return bool(TICKER_RE.match(text))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
