@@ -27,11 +27,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+
+# A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
+DateLike: TypeAlias = str | dt.date | np.datetime64
+# Dates of a plain returns array, one per return (what pd.DatetimeIndex accepts).
+Dates: TypeAlias = pd.Index | pd.Series | np.ndarray | list[Any] | tuple[Any, ...]
 
 METRIC_NAMES: tuple[str, ...] = (
     "total_return",
@@ -209,7 +216,7 @@ def compute_metrics(
 
 
 def drawdown_info(
-    returns: pd.Series | np.ndarray, dates: object = None, *, start: object = None
+    returns: pd.Series | np.ndarray, dates: Dates | None = None, *, start: DateLike | None = None
 ) -> dict[str, str | None]:
     """ISO dates of the maximum drawdown of daily simple ``returns``: ``peak`` (last day
     at the high before it), ``trough``, ``recovery`` (first day back at the peak value,
@@ -227,9 +234,11 @@ def drawdown_info(
         index = pd.DatetimeIndex(returns.index)
         r = _as_array(returns)
     else:
+        if dates is None:
+            return none
         r = _as_array(returns)
-        index = pd.DatetimeIndex(dates) if dates is not None else None
-    if r.size == 0 or index is None:
+        index = pd.DatetimeIndex(dates)
+    if r.size == 0:
         return none
     r = np.where(np.isfinite(r), r, 0.0)
     with np.errstate(all="ignore"):
@@ -257,7 +266,7 @@ def drawdown_info(
     }
 
 
-def drawdown_series(returns: pd.Series, *, start: object = None) -> pd.Series:
+def drawdown_series(returns: pd.Series, *, start: DateLike | None = None) -> pd.Series:
     """Drawdown (value / running peak - 1, <= 0) of daily simple ``returns`` indexed by
     date; with ``start`` (the first entry close) the starting value 0.0 is included at
     that date, so a chart shows the drawdown from the entry. Values within

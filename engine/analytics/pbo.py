@@ -113,6 +113,13 @@ def _moments(matrix: np.ndarray, bounds: list[tuple[int, int]], risk_free: float
     )
 
 
+def _computed(value: np.ndarray | None) -> np.ndarray:
+    """A moment sum the metric needs: ``_NEEDS`` names it, so the caller computed it."""
+    if value is None:  # pragma: no cover  (a defect of the _NEEDS table)
+        raise AssertionError("a moment sum the metric needs was not computed")
+    return value
+
+
 def _metric_from_sums(
     metric: str,
     n: np.ndarray,
@@ -124,22 +131,24 @@ def _metric_from_sums(
     abs_sum: np.ndarray | None,
 ) -> np.ndarray:
     """The metric of each (set of rows, column) from its summed moments; NaN where undefined.
-    ``n`` has one entry per set (shape (R, 1)); the others are (R, N)."""
+    ``n`` has one entry per set (shape (R, 1)); the others are (R, N). A sum the metric does
+    not need (``_NEEDS``) may be None (the PBO loop skips computing it)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if metric == "total_return":
-            return np.expm1(log_growth)
+            return np.expm1(_computed(log_growth))
         if metric == "cagr":
-            out = np.exp(log_growth * (TRADING_DAYS / n)) - 1.0
+            out = np.exp(_computed(log_growth) * (TRADING_DAYS / n)) - 1.0
             return np.where(n >= 1, out, np.nan)
-        mean = center + s1 / n
+        sum1 = _computed(s1)
+        mean = center + sum1 / n
         if metric == "sharpe":
-            var = (s2 - s1 * s1 / n) / (n - 1)
+            var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)
             std = np.sqrt(np.maximum(var, 0.0))
-            noise = std <= RELATIVE_DISPERSION_TOLERANCE * (abs_sum / n)
+            noise = std <= RELATIVE_DISPERSION_TOLERANCE * (_computed(abs_sum) / n)
             out = mean / std * math.sqrt(TRADING_DAYS)
             return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
         if metric == "sortino":
-            downside = np.sqrt(down / n) * math.sqrt(TRADING_DAYS)
+            downside = np.sqrt(_computed(down) / n) * math.sqrt(TRADING_DAYS)
             out = mean * TRADING_DAYS / downside
             return np.where((n >= 2) & (downside > 0) & np.isfinite(out), out, np.nan)
     raise ParameterError(f"unknown metric {metric!r}")  # pragma: no cover  (checked before)

@@ -119,7 +119,8 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
     lines.append(
         "IC decay: "
         + ", ".join(
-            f"h{int(r.horizon)} {_num(r.mean_ic)} (t {_num(r.t_stat, '{:.2f}')})" for r in decay.itertuples()
+            f"h{int(h)} {_num(ic)} (t {_num(t, '{:.2f}')})"
+            for h, ic, t in zip(decay["horizon"], decay["mean_ic"], decay["t_stat"], strict=True)
         )
     )
     if analysis.quantiles >= 2:

@@ -63,11 +63,11 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         prices, report = provider.prices(symbols, start, end)
         out.writelines(line + "\n" for line in report_lines(report))
         symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
-    elif args.prices is not None:
+    elif (path := prices_path(args)) is not None:
         from engine.cli.common import read_options
         from engine.data.files import load_prices_file
 
-        prices, report = load_prices_file(prices_path(args), options=read_options(args))
+        prices, report = load_prices_file(path, options=read_options(args))
         out.writelines(line + "\n" for line in report_lines(report))
     else:
         from engine.data.demo import DemoProvider

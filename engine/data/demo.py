@@ -152,7 +152,7 @@ def _cached_frames(seed: int, n_symbols: int, years: int, end: str) -> tuple[pd.
     end_stamp = check_demo_arguments(seed, n_symbols, years, end)
     rng = np.random.default_rng(seed)
     symbols = demo_symbols(n_symbols)
-    dates = pd.bdate_range(end=end_stamp, periods=years * TRADING_DAYS, name="date").astype("datetime64[ns]")
+    dates = pd.bdate_range(end=end_stamp, periods=years * TRADING_DAYS, name="date").as_unit("ns")
     log_returns, market = _factor_returns(rng, len(dates), n_symbols)
     listed = _listing_mask(rng, len(dates), n_symbols)
     prices = _prices_frame(rng, dates, symbols, log_returns, market, listed)

@@ -34,7 +34,7 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -442,7 +442,7 @@ CLOSE_NAMES = ("close", "closeprice", "price", "last")
 OHLCV_NAMES = frozenset({"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits"})
 
 
-def find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
+def find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:
     """The first column whose squashed name is one of ``names`` (in the order of ``names``)."""
     by_squashed: dict[str, str] = {}
     for column in columns:

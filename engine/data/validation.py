@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -229,7 +230,7 @@ def empty_rows(raw: pd.DataFrame) -> np.ndarray:
     """True for rows in which every cell is empty (spreadsheet exports end with ``,,,``).
 
     The CSV reader already turns blank cells into NaN."""
-    return raw.isna().to_numpy().all(axis=1)
+    return raw.isna().all(axis=1).to_numpy(dtype=bool)
 
 
 def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
@@ -273,7 +274,9 @@ class _RowFilter:
         self.keep = np.ones(n_rows, dtype=bool)
         self.dropped: list[DroppedRows] = []
 
-    def drop(self, mask: np.ndarray | pd.Series, reason: str, examples: Sequence[str] | None = None) -> None:
+    def drop(
+        self, mask: np.ndarray | pd.Series, reason: str, examples: Sequence[str] | pd.Series | None = None
+    ) -> None:
         hit = np.asarray(mask, dtype=bool) & self.keep
         count = int(hit.sum())
         if count == 0:
@@ -383,8 +386,9 @@ def sentiment_report(
     )
 
 
-def _iso(stamp: object) -> str | None:
-    return None if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).date().isoformat()
+def _iso(stamp: pd.Timestamp | None) -> str | None:
+    """ISO date of a column's min/max; None for an empty column (NaT)."""
+    return None if stamp is None or pd.isna(stamp) else stamp.date().isoformat()
 
 
 # ----- prices --------------------------------------------------------------------------
@@ -459,13 +463,14 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     Returns the frame (wide, with a ``date`` column, when it was an export) and the field used."""
     if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
         for level in (0, 1):
-            fields = {str(f) for f in raw.columns.get_level_values(level)}
-            field = "Adj Close" if "Adj Close" in fields else "Close" if "Close" in fields else None
+            names = {str(f) for f in raw.columns.get_level_values(level)}
+            field = "Adj Close" if "Adj Close" in names else "Close" if "Close" in names else None
             if field is not None:
                 break
         if field is None or isinstance(raw.index, pd.RangeIndex):
             return raw, None
-        table = raw.xs(field, axis=1, level=level)
+        # pandas-stubs types xs as DataFrame | Series; one level of MultiIndex columns is a DataFrame.
+        table = cast(pd.DataFrame, raw.xs(field, axis=1, level=level))
         table.columns = [str(c) for c in table.columns]
         return table.set_axis(pd.Index(raw.index, name="date"), axis=0).reset_index(), field
     columns = [str(c).strip() for c in raw.columns]
@@ -475,7 +480,7 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     # group_by="column": Price,Close,... / Ticker,AAA,... ; group_by="ticker": Ticker,AAA,... /
     # Price,Close,... ; older pandas leave the level names empty (",Close,..." / ",AAA,...").
     first_cell = columns[0].lower()
-    second_cell = str(raw.iloc[0, 0]).strip().lower() if pd.notna(raw.iloc[0, 0]) else ""
+    second_cell = _cell_text(raw, 0, 0)
     if first_cell.startswith("unnamed"):
         first_cell = ""
     if first_cell not in ("price", "ticker", "") or second_cell not in ("price", "ticker", ""):
@@ -488,7 +493,7 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
         fields, tickers = below, top
     else:
         return raw, None
-    third = str(raw.iloc[1, 0]).strip().lower() if pd.notna(raw.iloc[1, 0]) else ""
+    third = _cell_text(raw, 1, 0)
     skip = 2 if third in ("date", "datetime", "") and raw.iloc[1, 1:].isna().all() else 1
     wanted = "Adj Close" if "Adj Close" in fields else "Close"
     picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
@@ -497,6 +502,13 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     body = raw.iloc[skip:, [0, *picks]].reset_index(drop=True)
     body.columns = ["date", *(tickers[i - 1] for i in picks)]
     return body, wanted
+
+
+def _cell_text(frame: pd.DataFrame, row: int, column: int) -> str:
+    """The stripped, lower-case text of one cell; "" for an empty cell."""
+    # pandas-stubs types a cell more widely (Period, Interval, ...) than pd.isna accepts.
+    value: Any = frame.iloc[row, column]
+    return "" if pd.isna(value) else str(value).strip().lower()
 
 
 def _fields_row(names: Sequence[str]) -> bool:
@@ -684,7 +696,7 @@ def _finish_prices(
 def normalise_price_frame(wide: pd.DataFrame) -> pd.DataFrame:
     """The documented price shape: sorted unique DatetimeIndex ``date``, sorted float64 columns."""
     wide = wide.copy()
-    wide.index = pd.DatetimeIndex(wide.index).astype("datetime64[ns]").normalize()
+    wide.index = pd.DatetimeIndex(wide.index).as_unit("ns").normalize()
     wide.index.name = "date"
     wide.columns = pd.Index([str(c) for c in wide.columns])
     wide.columns.name = None

@@ -21,7 +21,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -137,11 +137,14 @@ def extract_closes(
         return {}
     field = "Close" if auto_adjust else "Adj Close"
     columns = frame.columns
+    table: pd.DataFrame
     if isinstance(columns, pd.MultiIndex):
+        # pandas-stubs types both selections as (possibly) a Series; one level of MultiIndex
+        # columns is a DataFrame.
         if field in columns.get_level_values(0):
-            table = frame[field]
+            table = cast(pd.DataFrame, frame[field])
         elif field in columns.get_level_values(-1):  # group_by="ticker" orientation
-            table = frame.xs(field, axis=1, level=-1)
+            table = cast(pd.DataFrame, frame.xs(field, axis=1, level=-1))
         else:
             return {}
     elif field in columns and len(tickers) == 1:
@@ -151,7 +154,7 @@ def extract_closes(
     index = pd.DatetimeIndex(table.index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    table = table.set_axis(index.astype("datetime64[ns]").normalize(), axis=0)
+    table = table.set_axis(index.as_unit("ns").normalize(), axis=0)
     out: dict[str, pd.Series] = {}
     for ticker in tickers:
         if ticker not in table.columns:
