@@ -1,7 +1,7 @@
 """``python -m engine``: a thin command line over the public API.
 
 One module per command, each with ``register(subparsers)`` that adds its parser and
-handler: ``backtest``, ``stocks``, ``sweep``, ``robustness`` (``COMMANDS``). They are
+handler: ``backtest``, ``stocks``, ``sweep``, ``robustness``, ``signal`` (``COMMANDS``). They are
 imported explicitly, so a broken command module fails loudly instead of vanishing.
 
 Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
