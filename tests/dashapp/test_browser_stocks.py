@@ -36,9 +36,9 @@ def _plotted(dash_duo, graph_id: str) -> list[str] | None:
 
 
 def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> None:
-    from engine.data.demo import demo_symbols
+    import engine
 
-    symbols = list(demo_symbols(6)[:3])
+    symbols = sorted(engine.DemoProvider(n_symbols=6).sectors)[:3]
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
     dash_duo.driver.get(f"{dash_duo.server_url}/stocks?symbols={','.join(symbols)}&start=2022-03-01")

@@ -12,11 +12,7 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.analytics.metrics import METRIC_NAMES
-from engine.backtest.core import run_backtest
-from engine.data.demo import DemoProvider
-from engine.data.providers import load_market_data
-from engine.jobs import SerialExecutor
+from engine import METRIC_NAMES, DemoProvider, SerialExecutor, load_market_data, run_backtest
 from engine.research import sweep as _sweep
 from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
 

@@ -198,3 +198,10 @@ def _with_handler(parser, handler):
     for action in parser._subparsers._group_actions[0].choices.values():
         action.set_defaults(handler=handler)
     return parser
+
+
+def test_the_cli_formats_as_percent_the_engines_percent_metrics() -> None:
+    import engine
+    from engine.cli.main import PERCENT_METRICS
+
+    assert engine.PERCENT_METRICS == PERCENT_METRICS

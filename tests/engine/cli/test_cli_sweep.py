@@ -11,11 +11,8 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.analytics.metrics import METRIC_NAMES
+from engine import METRIC_NAMES, DemoProvider, SerialExecutor, load_market_data
 from engine.cli.main import main
-from engine.data.demo import DemoProvider
-from engine.data.providers import load_market_data
-from engine.jobs import SerialExecutor
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

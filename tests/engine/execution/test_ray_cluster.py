@@ -33,10 +33,8 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.data.demo import DemoProvider
-from engine.data.providers import load_market_data
+from engine import DemoProvider, SerialExecutor, load_market_data
 from engine.execution import connection
-from engine.jobs import SerialExecutor
 from tests.support import timing
 
 pytestmark = pytest.mark.slow

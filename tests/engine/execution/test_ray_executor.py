@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 import engine
+from engine import SerialExecutor
 from engine.execution import cluster, connection
 from engine.execution import executor as ray_executor_module
-from engine.jobs import SerialExecutor
 from tests.support import timing
 from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
 

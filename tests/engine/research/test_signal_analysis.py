@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import engine
-from engine.backtest.core import prepare, run_prepared
-from engine.errors import ParameterError
+from engine import ParameterError, StrategyParams, prepare, run_prepared
 from engine.research.signal_analysis import (
     SignalAnalysisSettings,
     analyze_signal,
@@ -22,7 +21,6 @@ from engine.research.signal_analysis import (
     quantile_labels,
     rank_ic,
 )
-from engine.strategy.params import StrategyParams
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 # Month ends on weekdays (2021-03-31 Wed, 04-30 Fri, 05-31 Mon, 06-30 Wed), so the entry

@@ -11,18 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.analytics.metrics import compute_metrics
-from engine.backtest.core import prepare, run_prepared
-from engine.errors import ParameterError
-from engine.jobs import SerialExecutor
-from engine.research.sweep import run_sweep
+from engine import (
+    ParameterError,
+    SerialExecutor,
+    StrategyParams,
+    compute_metrics,
+    prepare,
+    run_prepared,
+    run_sweep,
+)
 from engine.research.walk_forward import (
     WalkForwardSettings,
     fold_bounds,
     validate_sweep,
     walk_forward,
 )
-from engine.strategy.params import StrategyParams
 from tests.engine._frames import random_market
 
 DAYS = pd.bdate_range("2024-01-01", periods=8, name="date")

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import engine
-from engine.analytics.metrics import compute_metrics
+from engine import ParameterError, compute_metrics
 from engine.analytics.pbo import (
     SELECTION_METRICS,
     PBOSettings,
     column_metric,
     probability_of_backtest_overfitting,
 )
-from engine.errors import ParameterError
 
 
 def test_tiny_case_by_hand() -> None:

@@ -15,8 +15,7 @@ from engine.strategy.signals import (
     rank_descending,
     top_n_descending,
 )
-
-from ._frames import market, price_frame, random_market, sentiment_frame
+from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine import FileProvider, SignalAnalysisSettings, StrategyParams, analyze_signal, load_market_data
 from engine.cli.main import main
 from engine.cli.signal import header_lines
-from engine.research.signal_analysis import SignalAnalysisSettings, analyze_signal
-from engine.strategy.params import StrategyParams
 from tests.engine._frames import random_market
 
 
@@ -41,9 +40,6 @@ def test_signal_prints_the_summary_and_writes_the_csvs(files: tuple[Path, Path],
     assert "information coefficient (Spearman, next period): mean" in out
     assert "IC decay: h1" in out and "quantile portfolios" in out
     assert "wrote signal_ic.csv, signal_quantile_returns.csv" in out
-
-    from engine.data.files import FileProvider
-    from engine.data.providers import load_market_data
 
     data = load_market_data(FileProvider(sentiment=sentiment, prices=prices), benchmark="QQQ")
     params = StrategyParams(rebalance="weekly")
