@@ -324,14 +324,7 @@ def validate_sentiment(
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
-    rows = _RowFilter(len(raw))
-    rows.drop(empty, "empty row")
-    dates, date_format = infer_dates(raw["date"], label, options)
-    rows.drop(dates.isna().to_numpy(), "date is not a valid date")
-    symbols = clean_symbols(raw["symbol"])
-    rows.drop(
-        ~ticker_mask(symbols), "symbol is not a ticker", examples=raw["symbol"].astype("string").fillna("")
-    )
+    rows, dates, date_format, symbols = _date_symbol_rows(raw, label, options, empty, "date", "symbol")
     numbers = {}
     for column in COUNT_COLUMNS:
         numbers[column] = to_numbers(raw[column])
@@ -339,10 +332,7 @@ def validate_sentiment(
             rows, raw[column], numbers[column], column, required=column != SENTIMENT_SCORE, positive=False
         )
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
-    rows.drop(
-        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first valid one is kept",
-    )
+    _drop_repeated_keys(rows, frame)
     frame = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if frame.empty:
@@ -527,23 +517,13 @@ def _validate_long_prices(
     read: FileReading,
     empty: np.ndarray,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    rows = _RowFilter(len(raw))
-    rows.drop(empty, "empty row")
-    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
-    rows.drop(dates.isna().to_numpy(), "date is not a valid date")
-    symbols = clean_symbols(raw[symbol_column])
-    rows.drop(
-        ~ticker_mask(symbols),
-        "symbol is not a ticker",
-        examples=raw[symbol_column].astype("string").fillna(""),
+    rows, dates, date_format, symbols = _date_symbol_rows(
+        raw, label, options, empty, date_column, symbol_column
     )
     closes = to_numbers(raw[close_column])
     _drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
-    rows.drop(
-        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first valid one is kept",
-    )
+    _drop_repeated_keys(rows, frame)
     kept = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if kept.empty:
@@ -653,6 +633,38 @@ def _non_empty(raw: pd.Series, numbers: pd.Series) -> pd.Series:
     if maybe.any():
         present[maybe] = raw[maybe].astype("string").str.strip() != ""
     return present
+
+
+def _date_symbol_rows(
+    raw: pd.DataFrame,
+    label: str,
+    options: ReadOptions,
+    empty: np.ndarray,
+    date_column: str,
+    symbol_column: str,
+) -> tuple[_RowFilter, pd.Series, str, pd.Series]:
+    """The row rules of a long (date, symbol, ...) table, sentiment or prices: empty rows,
+    invalid dates and symbols that are not tickers are dropped with their reasons. Returns the
+    row filter, the parsed dates, the date format's description and the cleaned symbols."""
+    rows = _RowFilter(len(raw))
+    rows.drop(empty, "empty row")
+    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
+    rows.drop(dates.isna().to_numpy(), "date is not a valid date")
+    symbols = clean_symbols(raw[symbol_column])
+    rows.drop(
+        ~ticker_mask(symbols),
+        "symbol is not a ticker",
+        examples=raw[symbol_column].astype("string").fillna(""),
+    )
+    return rows, dates, date_format, symbols
+
+
+def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame) -> None:
+    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept."""
+    rows.drop(
+        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
+        "duplicate (date, symbol) row; the first valid one is kept",
+    )
 
 
 def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -46,6 +45,7 @@ from engine.analytics.pbo import (
     probability_of_backtest_overfitting,
 )
 from engine.errors import ParameterError
+from engine.research.sweep import SweepResult
 
 Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
@@ -268,7 +268,7 @@ class SweepValidation:
 
 
 def validate_sweep(
-    sweep: Any,
+    sweep: SweepResult,
     settings: WalkForwardSettings | None = None,
     *,
     pbo_settings: PBOSettings | None = None,
@@ -280,17 +280,14 @@ def validate_sweep(
     ``pbo`` is None and ``pbo_note`` says why. Raises ``ParameterError`` when the sweep
     kept no returns."""
     settings = settings or WalkForwardSettings()
-    returns = getattr(sweep, "returns", None)
+    returns = sweep.returns
     if returns is None:
         raise ParameterError("the sweep kept no daily returns; run it with keep_returns=True")
     if returns.shape[1] == 0:
         raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
-    grid: Mapping[str, Any] = getattr(sweep, "grid", {}) or {}
-    table = getattr(sweep, "table", None)
-    configs = table.loc[list(returns.columns), list(grid)] if table is not None and len(grid) else None
-    result = walk_forward(
-        returns, settings, configs=configs, benchmark=getattr(sweep, "benchmark_returns", None)
-    )
+    grid = sweep.grid
+    configs = sweep.table.loc[list(returns.columns), list(grid)] if len(grid) else None
+    result = walk_forward(returns, settings, configs=configs, benchmark=sweep.benchmark_returns)
     pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
     pbo, note = None, None
     try:

@@ -12,25 +12,14 @@ import pytest
 
 from engine import METRIC_NAMES, StrategyParams, run_backtest
 from engine.cli.main import build_parser, main
+from tests.engine.cli._cli import run_cli, write_market_files
 
-from .._frames import random_market
-
-
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    data = random_market(seed=8, n_symbols=10)
-    folder = tmp_path_factory.mktemp("cli-data")
-    sentiment = data.sentiment.copy()
-    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
-    sentiment.to_csv(folder / "sentiment.csv", index=False)
-    data.prices.to_csv(folder / "prices.csv", index_label="date", date_format="%Y-%m-%d")
-    return folder / "sentiment.csv", folder / "prices.csv"
+    return write_market_files(tmp_path_factory.mktemp("cli-data"), seed=8, n_symbols=10)
 
 
 def test_backtest_on_files_writes_the_documented_outputs(files: tuple[Path, Path], tmp_path: Path) -> None:

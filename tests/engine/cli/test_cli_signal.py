@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -10,26 +9,15 @@ import pandas as pd
 import pytest
 
 from engine import FileProvider, SignalAnalysisSettings, StrategyParams, analyze_signal, load_market_data
-from engine.cli.main import main
 from engine.cli.signal import header_lines
-from tests.engine._frames import random_market
+from tests.engine.cli._cli import run_cli, write_market_files
 
-
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    data = random_market(seed=8, n_symbols=12)
-    folder = tmp_path_factory.mktemp("signal-cli-data")
-    sentiment = data.sentiment.copy()
-    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
-    sentiment.to_csv(folder / "sentiment.csv", index=False)
-    data.prices.to_csv(folder / "prices.csv", index_label="date", date_format="%Y-%m-%d")
-    return folder / "sentiment.csv", folder / "prices.csv"
+    return write_market_files(tmp_path_factory.mktemp("signal-cli-data"), seed=8, n_symbols=12)
 
 
 def test_signal_prints_the_summary_and_writes_the_csvs(files: tuple[Path, Path], tmp_path: Path) -> None:
