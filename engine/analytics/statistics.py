@@ -50,7 +50,7 @@ def deflated_sharpe_ratio(
 
 
 def deflated_sharpe_of_returns(
-    returns: np.ndarray, annual_sharpes: Sequence[float], risk_free: float = 0.0
+    returns: np.ndarray, annual_sharpes: Sequence[float] | np.ndarray, risk_free: float = 0.0
 ) -> float:
     """DSR of the daily ``returns`` selected as the best of the trials' annualised Sharpes."""
     r = np.asarray(returns, dtype=np.float64)
@@ -216,7 +216,7 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
 
 
 def deflated_sharpe_of_clusters(
-    returns: np.ndarray, cluster_annual_sharpes: Sequence[float], risk_free: float = 0.0
+    returns: np.ndarray, cluster_annual_sharpes: Sequence[float] | np.ndarray, risk_free: float = 0.0
 ) -> float:
     """DSR of the selected daily ``returns`` with N = the number of clusters (effective
     independent trials) and V = the variance of the clusters' per-period Sharpe ratios."""
