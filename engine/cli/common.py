@@ -91,9 +91,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     add_reading_options(parser)
 
 
-def add_strategy_options(parser: argparse.ArgumentParser, role: str) -> None:
+def add_strategy_options(
+    parser: argparse.ArgumentParser, role: str, flags: Sequence[str] | None = None
+) -> None:
+    """One ``--flag`` per strategy parameter (``STRATEGY_FLAGS``, or only ``flags``), read
+    back by ``params_from_args``; the help names the ``role`` and the default."""
     defaults = StrategyParams()
     for flag, field in STRATEGY_FLAGS.items():
+        if flags is not None and flag not in flags:
+            continue
         default = getattr(defaults, field)
         parser.add_argument(
             f"--{flag.replace('_', '-')}", dest=flag, metavar=field.upper(),

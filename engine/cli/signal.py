@@ -22,9 +22,15 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from engine.cli.common import EXIT_OK, add_data_options, add_executor_option, load_market, params_from_args
+from engine.cli.common import (
+    EXIT_OK,
+    add_data_options,
+    add_executor_option,
+    add_strategy_options,
+    load_market,
+    params_from_args,
+)
 from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
-from engine.strategy.params import StrategyParams
 
 # The strategy flags that decide the signal and its calendar (plus the benchmark, whose
 # prices are loaded with the data). Top N, weighting and costs do not enter.
@@ -55,15 +61,7 @@ def register(subparsers: Any) -> None:
     )
     add_data_options(p)
     add_executor_option(p)  # where --prices yahoo downloads its batches
-    defaults = StrategyParams()
-    for field in SIGNAL_FLAGS:
-        default = getattr(defaults, field)
-        p.add_argument(
-            f"--{field.replace('_', '-')}",
-            dest=field,
-            metavar=field.upper(),
-            help=f"{field} (default {default if default is not None else 'all data'})",
-        )
+    add_strategy_options(p, "strategy", SIGNAL_FLAGS)
     analysis = SignalAnalysisSettings()
     p.add_argument("--quantiles", type=int, default=analysis.quantiles, help="signal quantiles (default 5)")
     p.add_argument(
