@@ -161,7 +161,12 @@ def test_run_renders_results_state_and_url(page, fake: FakeServices) -> None:
     state, search = out["run_state"], out["search"]
     assert state == {"source": {"kind": "default"}, "params": engine.StrategyParams(top_n=4).to_dict()}
     assert search.startswith("?") and "top_n=4" in search
-    assert out["downloads_disabled"] == {"returns": False, "holdings": False, "periods": False, "metrics": False}
+    assert out["downloads_disabled"] == {
+        "returns": False,
+        "holdings": False,
+        "periods": False,
+        "metrics": False,
+    }
     assert out["robustness_disabled"] is False and out["robustness"] is None
     tree = _text(out["results"])
     for graph in ("cumulative", "drawdown", "monthly", "turnover", "rolling", "holdings"):
