@@ -111,6 +111,19 @@ def manifest_rows(result: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+def holdings_rows(result: Mapping[str, Any]) -> list[list[str]]:
+    """One row per holding period: its first day held and the symbols with their weights."""
+    holdings = result.get("holdings") or {}
+    starts = list(holdings.get("period_start") or [])
+    symbols = list(holdings.get("symbol") or [])
+    weights = list(holdings.get("weight") or [None] * len(starts))
+    by_period: dict[str, list[str]] = {}
+    for start, symbol, weight in zip(starts, symbols, weights, strict=False):
+        share = components.format_value(weight, "{:.1%}")
+        by_period.setdefault(str(start), []).append(f"{symbol} {share}")
+    return [[start, ", ".join(picks)] for start, picks in by_period.items()]
+
+
 def _robustness_block(robustness: Mapping[str, Any]) -> tuple[str, go.Figure]:
     rows = [list(row) for row in view.robustness_rows(robustness)]
     notes = [str(n) for n in robustness.get("notes") or []]
@@ -192,6 +205,12 @@ def backtest_report_html(
             charts,
             "<h2>Holding periods</h2>",
             _table(header, period_rows, table_id="report-periods"),
+            "<h2>Holdings</h2>",
+            _table(
+                ["First day held", "Symbols (target weight at entry)"],
+                holdings_rows(result),
+                table_id="report-holdings",
+            ),
             "<h2>Robustness</h2>",
             robustness_html,
             "</body></html>",
