@@ -107,7 +107,14 @@ def manifest_rows(result: Mapping[str, Any]) -> list[list[str]]:
         ["Engine version", manifest.get("version", "")],
     ]
     for key, value in sorted((manifest.get("params") or {}).items()):
-        rows.append([f"Parameter {key}", value if isinstance(value, str) else json.dumps(value, default=str)])
+        shown = (
+            "not set"
+            if value is None
+            else value
+            if isinstance(value, str)
+            else json.dumps(value, default=str)
+        )
+        rows.append([f"Parameter {key}", shown])
     return rows
 
 
@@ -177,7 +184,7 @@ def backtest_report_html(
         robustness_html = text + (
             f'<div class="figure">{_figure_html(figure, ROBUSTNESS_FIGURE_ID, include_plotlyjs=False)}</div>'
         )
-    title = f"Backtest report · {view.run_summary_text(result)}"
+    title = view.run_summary_text(result)
     return "\n".join(
         [
             "<!DOCTYPE html>",
