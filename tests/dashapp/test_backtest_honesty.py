@@ -213,6 +213,11 @@ def test_dashapp_never_fills_missing_returns_with_zero() -> None:
     assert offenders == []
 
 
+def test_turnover_bars_are_at_the_engines_entry_closes(page, fake) -> None:
+    figure = _graph(_run(page), "turnover")
+    assert figure["data"][0]["x"] == ["2021-12-31", "2022-01-31"]
+
+
 def test_entry_start_is_the_engines_first_entry() -> None:
     assert view.entry_start(_result({})) == "2021-12-31"
     assert view.entry_start({"periods": {}}) is None

@@ -121,7 +121,8 @@ def holdings_figure(
 
 
 def turnover_figure(periods: Mapping[str, Sequence[Any]] | None) -> go.Figure:
-    """One bar per rebalance: the one-way traded fraction of the portfolio."""
+    """One bar per rebalance, at its entry close (the engine's ``entry_date``; the first day
+    held when the table has no entry dates): the one-way traded fraction of the portfolio."""
     title = "Turnover per rebalance"
     if not periods or not periods.get("period_start"):
         return empty_figure(title)
@@ -134,14 +135,15 @@ def turnover_figure(periods: Mapping[str, Sequence[Any]] | None) -> go.Figure:
         )
     )
     selected = list(periods.get("n_selected", [None] * len(turnover)))
+    entries = list(periods.get("entry_date") or [None] * len(turnover))
     figure = go.Figure(
         go.Bar(
-            x=list(periods["period_start"]),
+            x=[e or s for e, s in zip(entries, periods["period_start"], strict=False)],
             y=turnover,
             name="Turnover",
             marker_color=SERIES_COLORS["portfolio"],
             customdata=[list(row) for row in zip(cost, selected, strict=False)],
-            hovertemplate="%{x|%d %b %Y}<br>turnover %{y:.1%}<br>cost %{customdata[0]:.3%}<br>"
+            hovertemplate="bought at the close of %{x|%d %b %Y}<br>turnover %{y:.1%}<br>cost %{customdata[0]:.3%}<br>"
             "%{customdata[1]} held<extra></extra>",
         )
     )
