@@ -13,6 +13,7 @@ from engine.analytics.metrics import (
     TRADING_DAYS,
     compute_metrics,
     drawdown_info,
+    drawdown_series,
 )
 from engine.analytics.pbo import (
     SELECTION_METRICS,
@@ -166,6 +167,7 @@ __all__ = [
     "compute_weights",
     "deflated_sharpe_ratio",
     "drawdown_info",
+    "drawdown_series",
     "eligible_symbols_by_period",
     "expected_max_sharpe",
     "fingerprint_frames",

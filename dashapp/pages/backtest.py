@@ -44,7 +44,7 @@ GRAPH_CONFIG: Mapping[str, Any] = MappingProxyType(
     }
 )
 DOWNLOADS = view.DOWNLOADS
-VIEW_VERSION = "1"  # bump when results_section's output changes: cached views are keyed by it
+VIEW_VERSION = "2"  # bump when results_section's output changes: cached views are keyed by it
 EMPTY_HINT = "Set the parameters on the left and press Run backtest."
 
 
@@ -72,7 +72,18 @@ def layout(**query: Any) -> html.Div:
         [
             html.H5("Results", className="me-auto mb-0"),
             dbc.ButtonGroup(
-                [components.download_button(label, ids.download_button(label)) for label in DOWNLOADS],
+                [
+                    *[components.download_button(label, ids.download_button(label)) for label in DOWNLOADS],
+                    dbc.Button(
+                        "Download report",
+                        id=ids.REPORT_BUTTON,
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                        title="One HTML file with the parameters, metrics, charts, periods and warnings",
+                    ),
+                ],
                 size="sm",
             ),
         ],
@@ -110,6 +121,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.AUTORUN, data=bool(params)),
             dcc.Store(id=ids.RUN_STATE),
             *[dcc.Download(id=ids.download(label)) for label in DOWNLOADS],
+            dcc.Download(id=ids.REPORT_DOWNLOAD),
             components.form_and_results(
                 form,
                 [
@@ -166,6 +178,7 @@ def validate_form(fields: Mapping[str, Any]) -> dict[str, Any]:
         "run_state": Output(ids.RUN_STATE, "data"),
         "search": Output(ids.LOCATION, "search"),
         "downloads_disabled": {kind: Output(ids.download_button(kind), "disabled") for kind in DOWNLOADS},
+        "report_disabled": Output(ids.REPORT_BUTTON, "disabled"),
         "robustness_disabled": Output(ids.ROBUSTNESS_RUN, "disabled"),
         "robustness": Output(ids.ROBUSTNESS, "children", allow_duplicate=True),
     },
@@ -193,6 +206,7 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, fields: Mapping[str
         "run_state": {"source": source, "params": params.to_dict()},
         "search": "?" + url_state.params_to_query(params.to_dict()),
         "downloads_disabled": dict.fromkeys(DOWNLOADS, False),
+        "report_disabled": False,
         "robustness_disabled": False,
         "robustness": None,
     }
@@ -204,6 +218,7 @@ def _failed(message: Any) -> dict[str, Any]:
         "run_state": None,
         "search": no_update,
         "downloads_disabled": dict.fromkeys(DOWNLOADS, True),
+        "report_disabled": True,
         "robustness_disabled": True,
         "robustness": None,
     }
@@ -268,16 +283,40 @@ def _graph(name: str, figure: Any) -> dcc.Graph:
     return dcc.Graph(id=ids.graph(name), figure=figure, config=dict(GRAPH_CONFIG), className="spl-graph")
 
 
+def periods_table(result: Mapping[str, Any]) -> html.Details:
+    """The holding periods as the engine dated them: signal formed to, bought at the close of."""
+    header, rows = view.periods_rows(result)
+    table = dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(h) for h in header])),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+        ],
+        size="sm",
+        striped=True,
+        className="small mb-0",
+    )
+    return html.Details(
+        [
+            html.Summary(f"Holding periods ({len(rows)}): formation end and entry close of each"),
+            html.Div(table, className="table-responsive", style={"maxHeight": "360px"}),
+        ],
+        id=ids.PERIODS,
+        className="mb-3",
+    )
+
+
 def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> list[Any]:
     """Every result block of one backtest, from its plain form."""
     returns = result.get("returns") or {}
+    start = view.entry_start(result)
     return [
         html.Div(view.run_summary_text(result), className="small text-muted mb-2", id=ids.RUN_SUMMARY),
         metric_cards(result),
         html.Div(view.universe_text(result), className="small text-muted mb-2"),
-        components.warning_list(view.warnings(result, notes)),
-        _graph("cumulative", figures.cumulative_returns_figure(returns)),
-        _graph("drawdown", figures.drawdown_figure(returns, result.get("drawdown"))),
+        html.Div(components.warning_list(view.warnings(result, notes)), id=ids.WARNINGS),
+        _graph("cumulative", figures.cumulative_returns_figure(returns, start=start)),
+        _graph("drawdown", figures.drawdown_figure(returns, result.get("drawdown"), start=start)),
+        html.Div(view.drawdown_text(result), className="small text-muted mb-2", id=ids.DRAWDOWN_TEXT),
         dbc.Row(
             [
                 dbc.Col(_graph("monthly", figures.monthly_heatmap_figure(returns)), xs=12, xl=6),
@@ -286,7 +325,8 @@ def results_section(result: Mapping[str, Any], notes: Sequence[str] = ()) -> lis
             className="g-2",
         ),
         _graph("rolling", figures.rolling_figure(returns, risk_free=view.risk_free(result))),
-        _graph("holdings", figures.holdings_figure(result.get("holdings"))),
+        _graph("holdings", figures.holdings_figure(result.get("holdings"), result.get("periods"))),
+        periods_table(result),
     ]
 
 
@@ -320,6 +360,45 @@ def _register_download(kind: str) -> None:
 
 for _kind in DOWNLOADS:
     _register_download(_kind)
+
+
+def _robustness_shown(children: Any) -> bool:
+    """Whether the robustness block holds a computed result (not an error or nothing)."""
+    return isinstance(children, Mapping) and (children.get("props") or {}).get("id") == ids.ROBUSTNESS_RESULT
+
+
+def report(state: Mapping[str, Any] | None, robustness_shown: bool = False) -> dict[str, Any] | None:
+    """``dcc.Download`` data of the HTML report of the shown run (robustness when computed)."""
+    from dashapp import report as report_builder  # plotly's HTML writer, only when asked
+
+    state = read_store(state, BACKTEST_RUN, name="backtest-run-state")
+    if not state:
+        return None
+    result = services.backtest(state["source"], state["params"])
+    checks = services.robustness(state["source"], state["params"]) if robustness_shown else None
+    fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
+    return {
+        "content": report_builder.backtest_report_html(result, checks, notes=_source_notes(state["source"])),
+        "filename": f"backtest_report_{fingerprint}.html",
+        "type": "text/html",
+    }
+
+
+@callback(
+    Output(ids.REPORT_DOWNLOAD, "data"),
+    Input(ids.REPORT_BUTTON, "n_clicks"),
+    State(ids.RUN_STATE, "data"),
+    State(ids.ROBUSTNESS, "children"),
+    prevent_initial_call=True,
+)
+def download_report(n_clicks: int | None, state: Mapping[str, Any] | None, robustness_children: Any) -> Any:
+    if not n_clicks:
+        return no_update
+    try:
+        return report(state, _robustness_shown(robustness_children)) or no_update
+    except Exception:  # a failed download must not break the page
+        log.exception("backtest report failed")
+        return no_update
 
 
 # ----------------------------------------------------------------- robustness

@@ -20,6 +20,7 @@ from dashapp import services
 from dashapp.pages.ids import data as ids
 from dashapp.pages.ids import shell
 from dashapp.ui import components
+from dashapp.views import data as view
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,13 @@ SENTIMENT_HELP = (
 PRICES_HELP = (
     "Optional: adjusted closes, either wide (a date column and one column per ticker) or long "
     "(date, symbol, close), as CSV or Parquet. It must include the benchmark (QQQ). "
-    "Without it, prices come from Yahoo Finance, which needs network access."
+    "Without it, prices come from Yahoo Finance for this session (needs network access; the "
+    "download's progress is shown below and the tickers without prices are listed)."
+)
+DATES_HELP = (
+    "The date order is detected from the whole column (a value like 13/02 settles it). When every "
+    "value fits both orders the file is refused: choose the order here, or type the exact format "
+    "(e.g. %d/%m/%Y), and the files are read again."
 )
 
 
@@ -74,7 +81,22 @@ def layout(**_query: Any) -> html.Div:
                 ],
                 className="mb-3 g-3",
             ),
+            _reading_controls(),
+            html.Div(
+                [
+                    html.Div(
+                        "Reading the files (downloading prices from Yahoo Finance when no price file was given)…",
+                        className="small text-muted",
+                    ),
+                    dbc.Progress(id=ids.PROGRESS, value=0, label="", striped=True, animated=True),
+                ],
+                id=ids.PROGRESS_WRAP,
+                style={"display": "none"},
+                className="mb-3",
+            ),
             dcc.Store(id=ids.CANDIDATE),
+            dcc.Store(id=ids.YAHOO_JOB),
+            dcc.Store(id=ids.UPLOADED),
             # An input inside this page: Dash fires callbacks for inputs the page inserts, not for
             # the shell's session-source, so without it the active-source panel would stay empty.
             dcc.Store(id=ids.PAGE_INIT, data=True),
@@ -98,6 +120,39 @@ def layout(**_query: Any) -> html.Div:
             dcc.Loading(html.Div(id=ids.VALIDATION), type="default"),
         ],
         className="spl-page-data",
+    )
+
+
+def _reading_controls() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H5("Dates in the files"),
+                dbc.RadioItems(
+                    id=ids.DATE_ORDER,
+                    options=[{"label": label, "value": value} for value, label in view.DATE_ORDERS],
+                    value="auto",
+                    inline=True,
+                ),
+                dbc.InputGroup(
+                    [
+                        dbc.InputGroupText("Exact format (optional)"),
+                        dbc.Input(
+                            id=ids.DATE_FORMAT,
+                            type="text",
+                            placeholder="%d/%m/%Y",
+                            maxLength=view.DATE_FORMAT_MAX,
+                            debounce=True,
+                        ),
+                    ],
+                    size="sm",
+                    className="mt-2",
+                    style={"maxWidth": "420px"},
+                ),
+                html.P(DATES_HELP, className="small text-muted mt-1 mb-0"),
+            ]
+        ),
+        className="mb-3",
     )
 
 
@@ -129,37 +184,43 @@ def _upload_box(upload_id: str, title: str, help_text: str, limit: str, max_byte
 # ----- callbacks -------------------------------------------------------------------------
 
 
-@callback(
-    Output(ids.CANDIDATE, "data"),
-    Output(ids.VALIDATION, "children"),
-    Output(ids.USE_UPLOAD, "disabled"),
-    Output(ids.upload_name(ids.UPLOAD_SENTIMENT), "children"),
-    Output(ids.upload_name(ids.UPLOAD_PRICES), "children"),
-    Input(ids.UPLOAD_SENTIMENT, "contents"),
-    Input(ids.UPLOAD_PRICES, "contents"),
-    State(ids.UPLOAD_SENTIMENT, "filename"),
-    State(ids.UPLOAD_PRICES, "filename"),
-    prevent_initial_call=True,
-)
 def validate_upload(
     sentiment_contents: str | None,
     prices_contents: str | None,
     sentiment_filename: str | None,
     prices_filename: str | None,
+    date_order: str | None = "auto",
+    date_format: str | None = None,
+    set_progress: Any = None,
 ) -> tuple[Any, ...]:
-    """Validate whatever was uploaded; a usable data set becomes the candidate."""
+    """Validate whatever was uploaded; a usable data set becomes the candidate.
+
+    ``date_order``/``date_format``: the page's reading choice (``view.reading_choice``),
+    passed to the engine's reading layer and kept with the upload; ``set_progress``: the
+    background job's progress setter (``(percent, label)``) while Yahoo prices download.
+    """
     names = (_file_label(sentiment_filename), _file_label(prices_filename))
     if not sentiment_contents:
         message = components.info_alert("Price file received. Now upload the sentiment CSV.", color="info")
         return None, message, True, *names
+    reading = view.reading_choice(date_order, date_format)
+
+    def on_progress(done: int, total: int) -> None:
+        if set_progress is not None:
+            set_progress(view.progress_value(done, total))
+
     try:
         sentiment = services.decode_upload(sentiment_contents, what="sentiment file")
         prices = services.decode_upload(prices_contents, what="price file") if prices_contents else None
         saved = services.save_upload(
-            sentiment, prices, {"sentiment": sentiment_filename or "", "prices": prices_filename or ""}
+            sentiment,
+            prices,
+            {"sentiment": sentiment_filename or "", "prices": prices_filename or ""},
+            reading=reading,
+            on_progress=on_progress,
         )
     except engine.EngineError as exc:
-        return None, components.error_alert(str(exc), title="This file cannot be used"), True, *names
+        return None, _refusal(str(exc)), True, *names
     except Exception:  # unexpected: log it, show a sentence, keep the app working
         log.exception("validating an upload failed")
         return (
@@ -169,6 +230,14 @@ def validate_upload(
             *names,
         )
     info = saved["info"]
+    notes = [
+        text
+        for text in (
+            view.reading_text(reading),
+            view.yahoo_text(info["report"], from_yahoo=prices is None),
+        )
+        if text
+    ]
     body = html.Div(
         [
             components.info_alert(
@@ -176,12 +245,159 @@ def validate_upload(
                 f"rows kept, {len(info['report']['symbols'])} symbols. "
                 "Click “Use this data for my runs” to switch to it."
             ),
+            html.Div([html.P(n, className="small mb-1") for n in notes], id=ids.YAHOO_SUMMARY),
             html.H5("Validation report"),
             components.report_table(info["report"]),
         ],
         className="data-upload-report",
     )
     return saved["source"], body, False, *names
+
+
+UPLOAD_OUTPUTS = (
+    Output(ids.CANDIDATE, "data"),
+    Output(ids.VALIDATION, "children"),
+    Output(ids.USE_UPLOAD, "disabled"),
+    Output(ids.upload_name(ids.UPLOAD_SENTIMENT), "children"),
+    Output(ids.upload_name(ids.UPLOAD_PRICES), "children"),
+    Output(ids.YAHOO_JOB, "data"),
+    Output(ids.UPLOADED, "data"),
+)
+
+
+@callback(
+    *UPLOAD_OUTPUTS,
+    Input(ids.UPLOAD_SENTIMENT, "contents"),
+    Input(ids.UPLOAD_PRICES, "contents"),
+    State(ids.UPLOAD_SENTIMENT, "filename"),
+    State(ids.UPLOAD_PRICES, "filename"),
+    prevent_initial_call=True,
+)
+def on_upload(
+    sentiment_contents: str | None,
+    prices_contents: str | None,
+    sentiment_filename: str | None,
+    prices_filename: str | None,
+    date_order: str | None = "auto",
+    date_format: str | None = None,
+) -> tuple[Any, ...]:
+    """An upload arrived: validate it now, or (a sentiment file alone) check the sentiment
+    file now and start the Yahoo download job (``download_prices_job``, with progress).
+
+    The callback reads with the engine's detection; a date order chosen on the page is
+    applied by ``on_date_choice``, which the ``UPLOADED`` stamp triggers next.
+    """
+    stamp = {"sentiment": _length(sentiment_contents), "prices": _length(prices_contents)}
+    return (
+        *read_upload(
+            sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+        ),
+        stamp,
+    )
+
+
+def read_upload(
+    sentiment_contents: str | None,
+    prices_contents: str | None,
+    sentiment_filename: str | None,
+    prices_filename: str | None,
+    date_order: str | None = "auto",
+    date_format: str | None = None,
+) -> tuple[Any, ...]:
+    """``(candidate, validation, use-disabled, name, name, yahoo job)`` of an upload read
+    with the page's date choice."""
+    if sentiment_contents and not prices_contents:
+        names = (_file_label(sentiment_filename), _file_label(prices_filename))
+        try:
+            sentiment = services.decode_upload(sentiment_contents, what="sentiment file")
+            choice = view.reading_choice(date_order, date_format)
+            engine.load_sentiment_csv(
+                sentiment,
+                name=services.safe_name(sentiment_filename, "sentiment.csv"),
+                date_format=choice["date_format"],
+                dayfirst=choice["dayfirst"],
+            )
+        except engine.EngineError as exc:
+            return None, _refusal(str(exc)), True, *names, None
+        except Exception:
+            log.exception("validating an upload failed")
+            message = components.error_alert("the upload could not be processed (the error was logged)")
+            return None, message, True, *names, None
+        message = components.info_alert(
+            "The sentiment file is valid. No price file: downloading prices from Yahoo Finance for "
+            "this session (progress below).",
+            color="info",
+        )
+        job = {"date_order": date_order, "date_format": date_format}
+        return None, message, True, *names, job
+    answer = validate_upload(
+        sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+    )
+    return (*answer, None)
+
+
+# The first output of each callback is unique (a client keys callbacks by their first output).
+@callback(
+    *(Output(o.component_id, o.component_property, allow_duplicate=True) for o in UPLOAD_OUTPUTS[-2:-1]),
+    *(Output(o.component_id, o.component_property, allow_duplicate=True) for o in UPLOAD_OUTPUTS[:-2]),
+    Input(ids.DATE_ORDER, "value"),
+    Input(ids.DATE_FORMAT, "value"),
+    Input(ids.UPLOADED, "data"),
+    State(ids.UPLOAD_SENTIMENT, "contents"),
+    State(ids.UPLOAD_PRICES, "contents"),
+    State(ids.UPLOAD_SENTIMENT, "filename"),
+    State(ids.UPLOAD_PRICES, "filename"),
+    prevent_initial_call=True,
+)
+def on_date_choice(
+    date_order: str | None,
+    date_format: str | None,
+    uploaded: Any,
+    sentiment_contents: str | None,
+    prices_contents: str | None,
+    sentiment_filename: str | None,
+    prices_filename: str | None,
+) -> tuple[Any, ...]:
+    """The date order or format changed, or a file was uploaded while one is chosen: read
+    the uploaded files again with it. Returns ``read_upload``'s answer, Yahoo job first."""
+    chosen = any(v is not None for v in view.reading_choice(date_order, date_format).values())
+    if not sentiment_contents or (_triggered() == ids.UPLOADED and not chosen):
+        return (no_update,) * (len(UPLOAD_OUTPUTS) - 1)
+    *answer, job = read_upload(
+        sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+    )
+    return (job, *answer)
+
+
+@callback(
+    Output(ids.VALIDATION, "children", allow_duplicate=True),
+    Output(ids.CANDIDATE, "data", allow_duplicate=True),
+    Output(ids.USE_UPLOAD, "disabled", allow_duplicate=True),
+    Input(ids.YAHOO_JOB, "data"),
+    State(ids.UPLOAD_SENTIMENT, "contents"),
+    State(ids.UPLOAD_SENTIMENT, "filename"),
+    prevent_initial_call=True,
+    background=True,
+    progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "label")],
+    running=[(Output(ids.PROGRESS_WRAP, "style"), {"display": "block"}, {"display": "none"})],
+)
+def download_prices_job(
+    set_progress: Any, job: Any, sentiment_contents: str | None, sentiment_filename: str | None
+) -> tuple[Any, ...]:
+    """Background job: prices from Yahoo Finance for a sentiment file uploaded alone, with
+    its progress (tickers done / to download) and the tickers without prices listed."""
+    if not isinstance(job, dict) or not sentiment_contents:
+        return no_update, no_update, no_update
+    candidate, body, disabled, *_ = validate_upload(
+        sentiment_contents,
+        None,  # no price file: Yahoo Finance
+        sentiment_filename,
+        None,
+        job.get("date_order"),
+        job.get("date_format"),
+        set_progress,
+    )
+    return body, candidate, disabled
 
 
 @callback(
@@ -234,6 +450,25 @@ def show_active(store: Any, _page_init: Any = None) -> Any:
         )
     lines.append(html.Details([html.Summary("Validation report"), components.report_table(info["report"])]))
     return html.Div(lines)
+
+
+def _length(contents: Any) -> int:
+    return len(contents) if isinstance(contents, str) else 0
+
+
+def _triggered() -> Any:
+    try:
+        return ctx.triggered_id
+    except Exception:  # called outside a callback (tests): a date change
+        return None
+
+
+def _refusal(message: str) -> html.Div:
+    """The engine's sentence; when it is about the date order, the page control beside it."""
+    body: list[Any] = [components.error_alert(message, title="This file cannot be used")]
+    if view.needs_date_choice(message):
+        body.append(dbc.Alert(view.DATE_HINT, color="info", className="py-2 small", id=ids.DATE_HINT))
+    return html.Div(body)
 
 
 def _file_label(filename: str | None) -> str:

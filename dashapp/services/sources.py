@@ -91,7 +91,11 @@ def _provider(source: Mapping[str, str]) -> engine.DataProvider:
                 "upload it again on the Data page or switch back to the default source"
             )
         return _upload_provider(
-            payload["sentiment"], payload["prices"], payload["sentiment_name"], payload["prices_name"]
+            payload["sentiment"],
+            payload["prices"],
+            payload["sentiment_name"],
+            payload["prices_name"],
+            reading=payload.get("reading"),
         )
     config = app_config()
     env = {
@@ -105,8 +109,25 @@ def _provider(source: Mapping[str, str]) -> engine.DataProvider:
 
 
 def _upload_provider(
-    sentiment: bytes, prices: bytes | None, sentiment_name: str, prices_name: str
+    sentiment: bytes,
+    prices: bytes | None,
+    sentiment_name: str,
+    prices_name: str,
+    *,
+    reading: Mapping[str, Any] | None = None,
+    on_progress: Any = None,
 ) -> engine.DataProvider:
+    """``reading``: ``{"date_format", "dayfirst"}`` chosen on the Data page (None: detect);
+    ``on_progress``: ``(tickers done, tickers to download)`` while Yahoo prices download."""
+    options = dict(reading or {})
+    files = engine.FileProvider(
+        sentiment=sentiment,
+        prices=prices,
+        sentiment_name=sentiment_name,
+        prices_name=prices_name,
+        date_format=options.get("date_format") or None,
+        dayfirst=options.get("dayfirst"),
+    )
     if prices is None:
         # No price file: prices come from Yahoo Finance (cached on disk by the engine).
         # Few, short retries: the user is waiting for the validation report.
@@ -116,10 +137,10 @@ def _upload_provider(
             cache_dir=yahoo_cache_dir(),
             max_retries=2,
             base_delay=0.5,
+            options=files.options,  # the same reading options, checked by FileProvider
+            on_progress=on_progress,
         )
-    return engine.FileProvider(
-        sentiment=sentiment, prices=prices, sentiment_name=sentiment_name, prices_name=prices_name
-    )
+    return files
 
 
 def yahoo_cache_dir() -> Path:
@@ -164,14 +185,21 @@ def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
 
 
 def save_upload(
-    sentiment_bytes: bytes, prices_bytes: bytes | None = None, names: Mapping[str, str] | None = None
+    sentiment_bytes: bytes,
+    prices_bytes: bytes | None = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    reading: Mapping[str, Any] | None = None,
+    on_progress: Any = None,
 ) -> dict[str, Any]:
     """Validate an upload with the engine loaders, store it server-side, return the new source.
 
     Returns ``{"source": <Store value>, "info": source_info(...), "sentiment_report": ...}``;
     ``info["report"]`` is the validation report of both files merged (row counts added up),
     ``sentiment_report`` the sentiment file's alone. Raises ``EngineError`` when the
-    files cannot be used; nothing is stored then.
+    files cannot be used; nothing is stored then. ``reading``: ``{"date_format": str|None,
+    "dayfirst": bool|None}`` for an ambiguous date column (kept with the upload, so every
+    later load reads it the same way); ``on_progress(done, total)``: Yahoo download progress.
     """
     names = names or {}
     limit = app_config().MAX_UPLOAD_BYTES
@@ -187,15 +215,23 @@ def save_upload(
     sentiment_bytes = bytes(sentiment_bytes)
     prices_bytes = bytes(prices_bytes) if prices_bytes else None
     # Validate first (raises a one-sentence DataValidationError), store only usable data.
-    provider = _upload_provider(sentiment_bytes, prices_bytes, sentiment_name, prices_name)
+    reading = {
+        "date_format": (reading or {}).get("date_format") or None,
+        "dayfirst": (reading or {}).get("dayfirst"),
+    }
+    provider = _upload_provider(
+        sentiment_bytes, prices_bytes, sentiment_name, prices_name, reading=reading, on_progress=on_progress
+    )
     data = engine.load_market_data(provider)
-    digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"")).hexdigest()[:32]
+    chosen = repr(sorted(reading.items())).encode() if any(v is not None for v in reading.values()) else b""
+    digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"") + chosen).hexdigest()[:32]
     source = {"kind": "upload", "id": digest, "name": sentiment_name}
     payload = {
         "sentiment": sentiment_bytes,
         "prices": prices_bytes,
         "sentiment_name": sentiment_name,
         "prices_name": prices_name,
+        "reading": reading,
     }
     state = get_state()
     if not state.uploads.set(digest, payload):

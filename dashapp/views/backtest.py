@@ -21,7 +21,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "annual_volatility",
     "information_ratio",
 )
-DOWNLOADS = ("returns", "holdings", "metrics")
+DOWNLOADS = ("returns", "holdings", "periods", "metrics")
 MAX_FAILED_SHOWN = 15
 
 
@@ -84,6 +84,50 @@ def universe_text(result: Mapping[str, Any]) -> str:
     )
 
 
+def entry_start(result: Mapping[str, Any]) -> str | None:
+    """The first entry close of the run (the engine's ``periods.entry_date``), or None."""
+    entries = [d for d in (result.get("periods") or {}).get("entry_date") or [] if d]
+    return str(min(entries)) if entries else None
+
+
+# Columns of the periods table as the engine gives them (``BacktestResult.periods``).
+PERIOD_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("formation_end", "Signal formed to", "date"),
+    ("entry_date", "Bought at the close of", "date"),
+    ("period_start", "First day held", "date"),
+    ("period_end", "Last day held", "date"),
+    ("n_eligible", "Eligible", "int"),
+    ("n_selected", "Held", "int"),
+    ("turnover", "Turnover", "pct"),
+    ("cost", "Cost", "{:.3%}"),
+)
+
+
+def periods_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and text rows of the holding periods, dates as the engine decided them."""
+    periods = result.get("periods") or {}
+    n = len(periods.get("period_start") or [])
+    header = [title for _, title, _ in PERIOD_COLUMNS]
+    rows = []
+    for i in range(n):
+        row = []
+        for key, _, fmt in PERIOD_COLUMNS:
+            values = periods.get(key) or [None] * n
+            value = values[i] if i < len(values) else None
+            row.append(str(value or "") if fmt == "date" else components.format_value(value, fmt))
+        rows.append(row)
+    return header, rows
+
+
+def drawdown_text(result: Mapping[str, Any]) -> str:
+    """The strategy's maximum drawdown dates as the engine dated them."""
+    dd = result.get("drawdown") or {}
+    if not dd.get("trough"):
+        return "The strategy never fell below its starting value."
+    recovery = dd.get("recovery") or "not recovered by the end"
+    return f"Maximum drawdown: peak {dd.get('peak')}, trough {dd.get('trough')}, recovery {recovery}."
+
+
 def risk_free(result: Mapping[str, Any]) -> float:
     return float(params_of(result).get("risk_free") or 0.0)
 
@@ -128,9 +172,30 @@ def returns_csv(result: Mapping[str, Any]) -> str:
 
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
+    """Holdings with their period's ``formation_end`` and ``entry_date`` (from the engine)."""
     frame = pd.DataFrame(result.get("holdings") or {})
+    periods = pd.DataFrame(result.get("periods") or {})
+    dates = [c for c in ("formation_end", "entry_date") if c in periods.columns]
+    if not frame.empty and "period_start" in frame.columns and "period_start" in periods.columns and dates:
+        lookup = periods[["period_start", *dates]].drop_duplicates("period_start")
+        frame = frame.merge(lookup, on="period_start", how="left")
+        order = ["period_start", "period_end", *dates]
+        frame = frame[[*order, *[c for c in frame.columns if c not in order]]]
     return csv_export.frame_to_csv(
         frame, header=csv_header(result, "holdings per period (target weights at entry)")
+    )
+
+
+def periods_csv(result: Mapping[str, Any]) -> str:
+    """One row per holding period as the engine gives it (formation_end, entry_date, ...)."""
+    frame = pd.DataFrame(result.get("periods") or {})
+    return csv_export.frame_to_csv(
+        frame,
+        header=csv_header(
+            result,
+            "holding periods: formation_end (last day of the signal's period), entry_date "
+            "(close bought at), period_start/period_end (days held), turnover, cost",
+        ),
     )
 
 
@@ -144,13 +209,23 @@ def metrics_csv(result: Mapping[str, Any]) -> str:
             "universe": [(result.get("universe_metrics") or {}).get(n) for n in names],
         }
     )
+    dd = result.get("drawdown") or {}
+    dates = pd.DataFrame(
+        {
+            "metric": [f"max_drawdown_{key}" for key in ("peak", "trough", "recovery")],
+            "strategy": [dd.get(key) or "" for key in ("peak", "trough", "recovery")],
+            "benchmark": [""] * 3,
+            "universe": [""] * 3,
+        }
+    )
+    frame = pd.concat([frame.astype(object), dates], ignore_index=True)
     return csv_export.frame_to_csv(
         frame, header=csv_header(result, f"performance metrics ({engine.TRADING_DAYS}-day annualisation)")
     )
 
 
 CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
-    {"returns": returns_csv, "holdings": holdings_csv, "metrics": metrics_csv}
+    {"returns": returns_csv, "holdings": holdings_csv, "periods": periods_csv, "metrics": metrics_csv}
 )
 
 

@@ -1,5 +1,7 @@
 """``python -m engine backtest``: one backtest; writes returns.csv, holdings.csv, periods.csv,
-metrics.json and manifest.json to ``--out``."""
+metrics.json and manifest.json to ``--out``, and with ``--report FILE.html`` one
+self-contained HTML report (``dashapp.report``, imported lazily inside the command: the
+only engine -> dashapp import, an explicit exception in the import-linter contract)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from engine.cli.common import (
     load_market,
     params_from_args,
 )
+from engine.errors import ParameterError
 from engine.strategy.params import (
     AGGREGATIONS,
     REBALANCES,
@@ -80,6 +83,19 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
     )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="also write one self-contained HTML report (parameters, metrics, charts, periods, "
+        "warnings; opens offline); needs the dashboard's packages (plotly)",
+    )
+    p.add_argument(
+        "--report-robustness",
+        dest="report_robustness",
+        action="store_true",
+        help="with --report: compute the robustness checks (bootstrap, random portfolios) into it",
+    )
     add_executor_option(p)  # where --prices yahoo downloads its batches
     p.set_defaults(handler=cmd_backtest)
 
@@ -94,7 +110,56 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
     if args.out is not None:
         paths = write_backtest(result, args.out)
         out.write(f"wrote {', '.join(p.name for p in paths)} to {args.out}\n")
+    if getattr(args, "report", None) is not None:
+        robustness = None
+        if getattr(args, "report_robustness", False):
+            from engine.research.robustness import robustness_report
+
+            robustness = robustness_report(data, params).to_dict()
+        write_report(result, args.report, robustness=robustness)
+        out.write(f"wrote the HTML report to {args.report}\n")
     return EXIT_OK
+
+
+def write_report(result: BacktestResult, path: Path, *, robustness: Mapping[str, Any] | None = None) -> Path:
+    """One self-contained HTML report of ``result`` at ``path`` (``dashapp.report``).
+
+    Raises ``ParameterError`` (exit 2, one line) when the dashboard's packages (plotly,
+    dash) are not installed or the file cannot be written.
+    """
+    from engine.backtest.result import result_to_plain
+
+    try:
+        # The one engine -> dashapp import (pyproject.toml: import-linter ignore_imports).
+        from dashapp.report import backtest_report_html
+    except ImportError as exc:
+        raise ParameterError(
+            f"--report needs the dashboard's packages (plotly, dash), which are not installed ({exc.name}); "
+            "install the project with its dashboard dependencies or leave out --report"
+        ) from None
+    plain = _plain_json(result_to_plain(result))
+    text = backtest_report_html(plain, _plain_json(robustness) if robustness is not None else None)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _plain_json(value: Any) -> Any:
+    """Numbers as JSON would carry them (NaN -> None), as the dashboard's caches hold them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain_json(value.tolist())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def summary_text(result: BacktestResult, *, data_label: str = "") -> str:

@@ -128,3 +128,37 @@ def test_invalid_field_is_flagged_and_run_disabled(dash_duo, app) -> None:
     field.send_keys("1")
     dash_duo.wait_for_text_to_equal("#backtest-form-status", "", timeout=WAIT_S)
     assert dash_duo.find_element("#backtest-run").get_attribute("disabled") is None
+
+
+def test_entry_dates_warnings_and_report_download(dash_duo, app) -> None:
+    """The engine's entry dates and warnings on the page, and the HTML report downloaded.
+
+    ``top_n=50`` on the demo data selects symbols without a close on some entry day: the
+    engine skips them and says so (issue 9); the periods table shows each period's
+    formation end and entry close as the engine decided them."""
+    import engine
+
+    expected = engine.run_backtest(
+        engine.load_market_data(engine.DemoProvider(seed=7)), engine.StrategyParams(top_n=50)
+    )
+    first = expected.periods.iloc[0]
+    dash_duo.start_server(app)
+    dash_duo.driver.get(f"{dash_duo.server_url}/?top_n=50")
+    dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
+    dash_duo.wait_for_contains_text("#backtest-warnings", "has no close on the entry day", timeout=WAIT_S)
+    warnings = dash_duo.find_elements("#backtest-warnings li")
+    assert len(warnings) == len(expected.warnings)
+    _click(dash_duo, "#backtest-periods summary")
+    dash_duo.wait_for_contains_text("#backtest-periods", "Bought at the close of", timeout=WAIT_S)
+    row = dash_duo.find_elements("#backtest-periods tbody tr")[0].text
+    assert first["formation_end"].date().isoformat() in row
+    assert first["entry_date"].date().isoformat() in row
+    assert len(dash_duo.find_elements("#backtest-periods tbody tr")) == len(expected.periods)
+    assert _trace_names(dash_duo, "backtest-graph-drawdown")[:2] == ["Strategy", "Benchmark"]
+
+    _click(dash_duo, "#backtest-report-button")
+    path = _wait_for_file(Path(dash_duo.download_path), "backtest_report_*.html")
+    text = path.read_text(encoding="utf-8")
+    assert 'id="report-manifest"' in text and 'id="report-figure-holdings"' in text
+    assert "has no close on the entry day" in text
+    assert dash_duo.get_logs() in ([], None)

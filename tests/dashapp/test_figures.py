@@ -45,8 +45,10 @@ def test_cumulative_returns_traces_and_values() -> None:
     assert all(isinstance(t, go.Scatter) for t in figure.data)  # short series: SVG
     # (1.1)(0.95) - 1 = 0.045; (1.045)(1.02) - 1 = 0.0659
     assert figure.data[0].y == pytest.approx((0.10, 0.045, 0.0659))
-    # A missing day is a flat day, not a gap that breaks compounding.
-    assert figure.data[1].y == pytest.approx((0.0, 0.01, 0.01))
+    # A day the benchmark does not exist is a gap (None), never a flat day (issue 9).
+    assert figure.data[1].y[:2] == pytest.approx((0.0, 0.01))
+    assert figure.data[1].y[2] is None
+    assert figure.data[1].connectgaps is False
     assert figure.layout.yaxis.tickformat == ".0%"
     assert figure.data[0].line.color == figures.SERIES_COLORS["portfolio"]
     assert "%" in figure.data[0].hovertemplate
@@ -84,7 +86,7 @@ def test_drawdown_values_and_marked_max_drawdown() -> None:
         "benchmark": [-0.1, 0.0, 0.0, 0.0],
     }
     figure = figures.drawdown_figure(data, {"peak": "2022-01-03", "trough": "2022-01-04", "recovery": None})
-    assert [t.name for t in figure.data] == ["Strategy", "Benchmark"]
+    assert [t.name for t in figure.data] == ["Strategy", "Benchmark", "Peak", "Trough"]
     # wealth 1.1, 0.88, 0.924, 0.924 -> drawdowns 0, -0.2, -0.16, -0.16
     assert figure.data[0].y == pytest.approx((0.0, -0.2, -0.16, -0.16))
     # The first day below the starting value is already a drawdown.

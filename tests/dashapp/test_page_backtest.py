@@ -161,7 +161,12 @@ def test_run_renders_results_state_and_url(page, fake: FakeServices) -> None:
     state, search = out["run_state"], out["search"]
     assert state == {"source": {"kind": "default"}, "params": engine.StrategyParams(top_n=4).to_dict()}
     assert search.startswith("?") and "top_n=4" in search
-    assert out["downloads_disabled"] == {"returns": False, "holdings": False, "metrics": False}
+    assert out["downloads_disabled"] == {
+        "returns": False,
+        "holdings": False,
+        "periods": False,
+        "metrics": False,
+    }
     assert out["robustness_disabled"] is False and out["robustness"] is None
     tree = _text(out["results"])
     for graph in ("cumulative", "drawdown", "monthly", "turnover", "rolling", "holdings"):
@@ -205,7 +210,9 @@ def test_downloads_carry_manifest_and_values(page, fake: FakeServices) -> None:
     returns = page.download("returns", state)["content"]
     assert "date,portfolio,benchmark,universe" in returns and "2022-01-04,-0.02,0.01,0.0" in returns
     holdings = page.download("holdings", state)["content"]
-    assert "2022-01-03,2022-01-31,AAA,1.0,0.5,1,40.0,20.0" in holdings
+    # The engine's formation_end and entry_date of the holding's period, as given.
+    assert "period_start,period_end,formation_end,entry_date,symbol," in holdings
+    assert "2022-01-03,2022-01-31,2021-12-31,2021-12-31,AAA,1.0,0.5,1,40.0,20.0" in holdings
     assert page.download("metrics", None) is None
 
 

@@ -433,11 +433,14 @@ def test_the_only_outbound_fetch_is_yahoo_for_ticker_shaped_symbols(
     import pandas as pd
     import yfinance
 
-    requested: list[str] = []
+    # The download runs in the Data page's background job (a forked process): it writes down
+    # what it was asked for in a file the test reads afterwards.
+    asked = tmp_path / "requested.txt"
 
     def fake_download(tickers: Any, **kwargs: Any) -> pd.DataFrame:
         names = [tickers] if isinstance(tickers, str) else list(tickers)
-        requested.extend(names)
+        with asked.open("a") as handle:
+            handle.write("".join(f"{name}\n" for name in names))
         days = pd.bdate_range("2021-12-01", "2022-06-30")
         closes = 100 * np.cumprod(
             1 + np.random.default_rng(0).normal(0, 0.01, (len(days), len(names))), axis=0
@@ -453,7 +456,31 @@ def test_the_only_outbound_fetch_is_yahoo_for_ticker_shaped_symbols(
             rows.append(f'{day.date()},"{symbol}",5,30,50,100,0.5')
     contents = "data:text/csv;base64," + base64.b64encode("\n".join(rows).encode()).decode()
     answer = call(client, dependencies["data-candidate.data"], [contents, None], ["no-prices.csv", None])
-    assert answer["data-candidate"]["data"]["kind"] == "upload"
+    job = answer["data-yahoo-job"]["data"]
+    assert job is not None and answer["data-candidate"]["data"] is None  # the job downloads
+
+    def transport(method: str, path: str, body: Any) -> tuple[int, Any]:
+        response = client.open(path, method=method, json=body)
+        text = response.get_data(as_text=True)
+        try:
+            return response.status_code, json.loads(text or "null")
+        except ValueError:
+            return response.status_code, text
+
+    from tests.support.dash_http import DashClient
+
+    dash_client = DashClient(transport)
+    done = dash_client.fire_background(
+        dependencies["data-validation.children"],
+        "data-yahoo-job.data",
+        {
+            "data-yahoo-job.data": job,
+            "data-upload-sentiment.contents": contents,
+            "data-upload-sentiment.filename": "no-prices.csv",
+        },
+    )
+    assert done["data-candidate"]["data"]["kind"] == "upload"
+    requested = asked.read_text().split()
     assert requested and set(requested) <= {"YHOOA", "YHOOB", "QQQ"}
     assert all(engine.is_ticker(t) for t in requested)
 

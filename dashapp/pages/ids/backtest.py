@@ -25,3 +25,10 @@ def download_button(kind: str) -> str:
 
 def graph(name: str) -> str:
     return f"backtest-graph-{name}"
+
+
+PERIODS = "backtest-periods"
+DRAWDOWN_TEXT = "backtest-drawdown-text"
+WARNINGS = "backtest-warnings"
+REPORT_BUTTON = "backtest-report-button"
+REPORT_DOWNLOAD = "backtest-report-download"

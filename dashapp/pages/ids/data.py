@@ -16,3 +16,13 @@ UPLOAD_REPORT = "data-upload-report"
 def upload_name(upload_id: str) -> str:
     """The "Received: <file>" line under an upload box."""
     return f"{upload_id}-name"
+
+
+DATE_ORDER = "data-date-order"
+DATE_FORMAT = "data-date-format"
+PROGRESS = "data-progress"
+PROGRESS_WRAP = "data-progress-wrap"
+DATE_HINT = "data-date-hint"
+YAHOO_SUMMARY = "data-yahoo-summary"
+YAHOO_JOB = "data-yahoo-job"
+UPLOADED = "data-uploaded"

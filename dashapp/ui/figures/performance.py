@@ -19,8 +19,6 @@ from .base import (
     MONTH_NAMES,
     SERIES_COLORS,
     SERIES_LABELS,
-    cumulative_returns,
-    drawdowns,
     empty_figure,
     has_data,
     iso_dates,
@@ -33,13 +31,65 @@ TRADING_DAYS = engine.TRADING_DAYS
 ROLLING_WINDOW = 63  # about one quarter of trading days
 
 
-def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go.Figure:
-    """Strategy vs benchmark vs eligible universe, cumulative return in %."""
+def cumulative_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """Compounded return of each column over the days it exists; NaN where it does not.
+
+    A NaN day (the benchmark before its first or after its last close, the universe in a
+    period with no holdable symbol) is no return at all, not a flat day: it stays NaN, so a
+    chart shows a gap there, and the compounding resumes at the value carried across it.
+    """
+    return (1.0 + frame).cumprod(skipna=True) - 1.0
+
+
+def entry_start(periods: Mapping[str, Sequence[Any]] | None) -> str | None:
+    """The first entry close (ISO date) of a backtest's periods table, or None."""
+    entries = [d for d in (periods or {}).get("entry_date") or [] if d]
+    return str(min(entries)) if entries else None
+
+
+def drawdown_frame(frame: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
+    """Drawdown of each column (``engine.drawdown_series``) over the days it exists.
+
+    ``start``: the first entry close; a series that exists from the first day gets its
+    starting value there (so a drawdown from the start is dated from the entry). A series
+    with NaN days is measured over its existing days only and is NaN elsewhere.
+    """
+    columns: dict[str, pd.Series] = {}
+    index = frame.index
+    first = index[0] if len(index) else None
+    if start is not None and first is not None and pd.Timestamp(start) < first:
+        index = index.insert(0, pd.Timestamp(start))
+    for name in frame.columns:
+        series = frame[name].dropna()
+        if series.empty:
+            columns[name] = pd.Series(np.nan, index=index)
+            continue
+        own_start = start if (start is not None and series.index[0] == first) else None
+        if own_start is not None and pd.Timestamp(own_start) >= series.index[0]:
+            own_start = None
+        under = engine.drawdown_series(series, start=own_start)
+        columns[name] = under.reindex(index)
+    return pd.DataFrame(columns, index=index)
+
+
+def cumulative_returns_figure(
+    returns: Mapping[str, Sequence[Any]] | None, start: str | None = None
+) -> go.Figure:
+    """Strategy vs benchmark vs eligible universe, cumulative return in %.
+
+    A series is drawn over the days it exists (gaps, never a flat line, where it does not);
+    ``start`` (the first entry close) adds the starting point 0 % of the series present then.
+    """
     frame = returns_frame(returns)
     title = "Cumulative return"
     if not has_data(frame):
         return empty_figure(title)
-    cumulative = cumulative_returns(frame)
+    cumulative = cumulative_series(frame)
+    if start is not None and pd.Timestamp(start) < cumulative.index[0]:
+        first_row = cumulative.iloc[:1].copy()
+        first_row.index = pd.DatetimeIndex([pd.Timestamp(start)])
+        first_row.loc[:, :] = np.where(frame.iloc[:1].notna().to_numpy(), 0.0, np.nan)
+        cumulative = pd.concat([first_row, cumulative])
     figure = go.Figure()
     for name in cumulative.columns:
         figure.add_trace(
@@ -49,6 +99,7 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
                 y=rounded(cumulative[name]),
                 mode="lines",
                 name=SERIES_LABELS[name],
+                connectgaps=False,
                 line={"color": SERIES_COLORS[name], "width": 2 if name == "portfolio" else 1.5},
                 hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
             )
@@ -59,15 +110,30 @@ def cumulative_returns_figure(returns: Mapping[str, Sequence[Any]] | None) -> go
     return figure
 
 
+DRAWDOWN_MARKERS = (
+    ("peak", "Peak", "#16a34a"),
+    ("trough", "Trough", "#dc2626"),
+    ("recovery", "Recovery", "#2563eb"),
+)
+
+
 def drawdown_figure(
-    returns: Mapping[str, Sequence[Any]] | None, drawdown: Mapping[str, str | None] | None = None
+    returns: Mapping[str, Sequence[Any]] | None,
+    drawdown: Mapping[str, str | None] | None = None,
+    start: str | None = None,
 ) -> go.Figure:
-    """Drawdown from the running peak of strategy and benchmark; the max drawdown is marked."""
+    """Drawdown from the running peak of strategy and benchmark (``engine.drawdown_series``).
+
+    ``drawdown``: the engine's ``peak``/``trough``/``recovery`` dates of the strategy's
+    maximum drawdown (``BacktestResult.drawdown``), marked on the strategy's line and shaded;
+    ``start``: the first entry close, where the strategy's value starts. The benchmark is
+    measured over the days it exists (NaN elsewhere, shown as a gap).
+    """
     frame = returns_frame(returns)
     title = "Drawdown"
     if not has_data(frame):
         return empty_figure(title)
-    under = drawdowns(frame[[c for c in ("portfolio", "benchmark") if c in frame.columns]])
+    under = drawdown_frame(frame[[c for c in ("portfolio", "benchmark") if c in frame.columns]], start)
     figure = go.Figure()
     for name in under.columns:
         is_strategy = name == "portfolio"
@@ -78,23 +144,43 @@ def drawdown_figure(
                 y=rounded(under[name]),
                 mode="lines",
                 name=SERIES_LABELS[name],
+                connectgaps=False,
                 line={"color": SERIES_COLORS[name], "width": 1.5},
                 fill="tozeroy" if is_strategy else None,
                 fillcolor="rgba(37, 99, 235, 0.15)" if is_strategy else None,
                 hovertemplate="%{y:.2%}<extra>" + SERIES_LABELS[name] + "</extra>",
             )
         )
-    peak, trough = (drawdown or {}).get("peak"), (drawdown or {}).get("trough")
+    marks = drawdown or {}
+    peak, trough = marks.get("peak"), marks.get("trough")
     if peak and trough:
         figure.add_vrect(
             x0=peak,
-            x1=trough,
+            x1=marks.get("recovery") or trough,
             fillcolor="#dc2626",
             opacity=0.08,
             line_width=0,
             annotation_text="max drawdown",
             annotation_position="top left",
         )
+    if "portfolio" in under.columns:
+        strategy = under["portfolio"]
+        for key, label, color in DRAWDOWN_MARKERS:
+            day = marks.get(key)
+            if not day:
+                continue
+            stamp = pd.Timestamp(day)
+            value = strategy.get(stamp, np.nan) if stamp in strategy.index else np.nan
+            figure.add_trace(
+                go.Scatter(
+                    x=[stamp.strftime("%Y-%m-%d")],
+                    y=rounded(pd.Series([0.0 if not np.isfinite(value) else value])),
+                    mode="markers",
+                    name=label,
+                    marker={"color": color, "size": 9, "symbol": "diamond"},
+                    hovertemplate=f"{label} %{{x|%d %b %Y}}: %{{y:.2%}}<extra></extra>",
+                )
+            )
     figure.update_layout(**BASE_LAYOUT, title=title)
     figure.update_yaxes(tickformat=".0%", title="Below previous peak")
     figure.update_xaxes(hoverformat="%a %d %b %Y")

@@ -1,0 +1,73 @@
+"""What the Data page decides and shows about an upload: the reading options chosen on the
+page, the hint next to the engine's ambiguous-dates refusal, and the Yahoo download summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+DATE_ORDERS: tuple[tuple[str, str], ...] = (
+    ("auto", "Detect from the file"),
+    ("dayfirst", "Day first (31/01/2022)"),
+    ("monthfirst", "Month first (01/31/2022)"),
+)
+DATE_FORMAT_MAX = 40
+MAX_FAILED_SHOWN = 15
+# Words of the engine's refusal of a date column it cannot settle (engine/data/reading.py).
+_AMBIGUOUS_DATE_WORDS = ("dayfirst", "date_format")
+DATE_HINT = (
+    "On this page: choose the date order (or type the exact format) under “Dates in the files” "
+    "above; the files are read again at once."
+)
+
+
+def reading_choice(order: Any, date_format: Any) -> dict[str, Any]:
+    """``{"date_format", "dayfirst"}`` for the engine's reading layer from the page's controls.
+
+    ``order``: ``auto`` (None: the engine detects), ``dayfirst`` or ``monthfirst``;
+    ``date_format``: a strftime format such as ``%d/%m/%Y`` (blank: none), which wins over
+    the order when given (the engine checks it and refuses a bad one in one sentence).
+    """
+    text = date_format.strip()[:DATE_FORMAT_MAX] if isinstance(date_format, str) else ""
+    dayfirst = {"dayfirst": True, "monthfirst": False}.get(order if isinstance(order, str) else "")
+    return {"date_format": text or None, "dayfirst": dayfirst}
+
+
+def needs_date_choice(message: str) -> bool:
+    """Whether an engine refusal is about a date column the page's control can settle."""
+    return any(word in message for word in _AMBIGUOUS_DATE_WORDS)
+
+
+def reading_text(reading: Mapping[str, Any] | None) -> str:
+    """One line saying how the dates were read, when the page chose it."""
+    reading = reading or {}
+    if reading.get("date_format"):
+        return f"Dates read with the format {reading['date_format']}."
+    if reading.get("dayfirst") is True:
+        return "Dates read day first (as chosen on this page)."
+    if reading.get("dayfirst") is False:
+        return "Dates read month first (as chosen on this page)."
+    return ""
+
+
+def yahoo_text(report: Mapping[str, Any], *, from_yahoo: bool) -> str:
+    """Prices from Yahoo Finance: how many tickers were had and which failed."""
+    if not from_yahoo:
+        return ""
+    failed = [str(t) for t in report.get("failed_tickers") or []]
+    priced = len(report.get("symbols") or [])
+    text = f"Prices from Yahoo Finance: {priced} ticker(s) downloaded."
+    if failed:
+        shown = ", ".join(failed[:MAX_FAILED_SHOWN])
+        if len(failed) > MAX_FAILED_SHOWN:
+            shown += f" and {len(failed) - MAX_FAILED_SHOWN} more"
+        text += f" No prices for {len(failed)} ticker(s), left out: {shown}."
+    return text
+
+
+def progress_value(done: int, total: int) -> tuple[int, str]:
+    """``(percent, label)`` of the download progress bar."""
+    total = max(int(total), 0)
+    done = min(max(int(done), 0), total) if total else 0
+    percent = round(100 * done / total) if total else 0
+    return percent, f"{done}/{total} tickers"

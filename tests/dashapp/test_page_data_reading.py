@@ -1,0 +1,210 @@
+"""Data page (issue 10): the date-order choice reaches the engine's reading layer, an
+ambiguous file is refused with the engine's sentence plus a pointer to the page control,
+and a sentiment file alone gets its prices from Yahoo Finance with progress and the failed
+tickers shown (yfinance-shaped frames injected, no network)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from dashapp.views import data as view
+from tests.engine.data.test_yahoo import FakeDownloader
+
+from .test_page_data import data_uri
+
+COLUMNS = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+
+
+def _sentiment(days: pd.DatetimeIndex, fmt: str, symbols: tuple[str, ...] = ("AAA", "BBB")) -> str:
+    """Case dates-day-first (../shared/cases, rows rebuilt here): AAA is the more engaged
+    symbol in January, BBB in February (comments 60 vs 30)."""
+    lines = [COLUMNS]
+    for day in days:
+        for symbol in symbols:
+            engaged = (symbol == "AAA") == (day.month == 1)
+            lines.append(f"{day.strftime(fmt)},{symbol},100,{60 if engaged else 30},200,10000,\n")
+    return "".join(lines)
+
+
+def _prices() -> str:
+    days = pd.bdate_range("2021-06-01", "2022-12-30")
+    t = np.arange(len(days))
+    frame = pd.DataFrame(
+        {
+            "date": days.strftime("%Y-%m-%d"),
+            "AAA": 100 * 1.001**t,
+            "BBB": 100 * 0.999**t,
+            "QQQ": 300 * 1.0003**t,
+        }
+    )
+    return frame.round(6).to_csv(index=False)
+
+
+JAN_FEB = pd.date_range("2022-01-01", "2022-02-28")
+# Every day <= 12: 01/02/2022 fits both orders, so the column is ambiguous.
+AMBIGUOUS = pd.DatetimeIndex([d for d in JAN_FEB if d.day <= 12])
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Any:
+    from dashapp import create_app
+
+    return create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+
+
+@pytest.fixture
+def page(app: Any) -> Iterator[Any]:
+    from dashapp.pages import data
+
+    with app.server.test_request_context("/"):
+        yield data
+
+
+def _holdings(candidate: dict) -> list[tuple[str, str]]:
+    from dashapp import services
+
+    result = services.backtest(candidate, engine.StrategyParams(top_n=1).to_dict())
+    holdings = result["holdings"]
+    return list(zip(holdings["period_start"], holdings["symbol"], strict=True))
+
+
+def test_day_first_case_through_the_page(page: Any) -> None:
+    text = _sentiment(JAN_FEB, "%d/%m/%Y")
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(text), data_uri(_prices()), "sentiment_ddmmyyyy.csv", "prices.csv"
+    )
+    assert disabled is False, str(body)
+    assert "118 sentiment rows kept" in str(body)
+    # Two holding periods as the ISO copy gives: February AAA, March BBB.
+    picks = _holdings(candidate)
+    assert [symbol for _, symbol in picks] == ["AAA", "BBB"]
+    assert [start[:7] for start, _ in picks] == ["2022-02", "2022-03"]
+
+
+def test_ambiguous_dates_are_refused_with_a_pointer_to_the_page_control(page: Any) -> None:
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(text), data_uri(_prices()), "s.csv", "p.csv"
+    )
+    shown = str(body)
+    assert candidate is None and disabled is True
+    assert "dayfirst" in shown  # the engine's own sentence, kept
+    assert view.DATE_HINT in shown and "data-date-hint" in shown
+
+
+@pytest.mark.parametrize(
+    ("order", "date_format"), [("dayfirst", None), ("auto", "%d/%m/%Y"), ("monthfirst", "%d/%m/%Y")]
+)
+def test_the_page_choice_settles_an_ambiguous_file(page: Any, order: str, date_format: str | None) -> None:
+    from dashapp import services
+
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(text), data_uri(_prices()), "s.csv", "p.csv", order, date_format
+    )
+    assert disabled is False, str(body)
+    assert "48 sentiment rows kept" in str(body)  # days 1..12 of January and February x 2 symbols
+    # The choice is kept with the upload: a later load (another worker) reads the same dates.
+    from dashapp.state import get_state
+
+    get_state().market_data.clear()
+    data = services.get_market_data(candidate)
+    dates = pd.DatetimeIndex(data.sentiment["date"]).unique()
+    assert dates.min() == pd.Timestamp("2022-01-01") and dates.max() == pd.Timestamp("2022-02-12")
+    assert set(dates.month) == {1, 2}
+
+
+def test_month_first_choice_reads_month_first(page: Any) -> None:
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    _, body, disabled, *_ = page.validate_upload(
+        data_uri(text), data_uri(_prices()), "s.csv", "p.csv", "monthfirst", ""
+    )
+    assert disabled is False, str(body)
+    assert "Dates read month first" in str(body)
+
+
+def test_a_bad_format_is_one_sentence(page: Any) -> None:
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    candidate, body, *_ = page.validate_upload(
+        data_uri(text), data_uri(_prices()), "s.csv", "p.csv", "auto", "dd/mm/yyyy"
+    )
+    assert candidate is None and "date_format" in str(body) and "Traceback" not in str(body)
+
+
+def test_sentiment_alone_downloads_yahoo_prices_with_progress_and_failed_tickers(
+    page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeDownloader(failed=["CCC"])
+    monkeypatch.setattr(
+        engine,
+        "YahooProvider",
+        functools.partial(engine.YahooProvider, downloader=fake, sleep=lambda _: None),
+    )
+    progress: list[tuple[int, str]] = []
+    text = _sentiment(JAN_FEB, "%Y-%m-%d", symbols=("AAA", "BBB", "CCC"))
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(text), None, "sentiment.csv", None, "auto", None, progress.append
+    )
+    shown = str(body)
+    assert disabled is False, shown
+    assert fake.calls, "the injected downloader was used"
+    assert progress[0] == (0, "0/4 tickers") and progress[-1] == (100, "4/4 tickers")
+    assert "Prices from Yahoo Finance" in shown and "No prices for 1 ticker(s), left out: CCC." in shown
+    assert candidate["kind"] == "upload"
+
+
+def test_sentiment_alone_starts_the_background_download_job(
+    page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dash import no_update
+
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    # The upload callback checks the sentiment file at once with the page's choice...
+    refused = page.on_upload(data_uri(text), None, "s.csv", None, "auto", None)
+    assert refused[0] is None and refused[-2] is None and view.DATE_HINT in str(refused[1])
+    answer = page.on_upload(data_uri(text), None, "s.csv", None, "dayfirst", None)
+    candidate, message, disabled, *_, job, stamp = answer
+    assert stamp == {"sentiment": len(data_uri(text)), "prices": 0}
+    assert candidate is None and disabled is True and "downloading prices from Yahoo Finance" in str(message)
+    assert job == {"date_order": "dayfirst", "date_format": None}
+    # ...and the background job downloads with progress (yfinance-shaped frames, no network).
+    fake = FakeDownloader(failed=["BBB"])
+    monkeypatch.setattr(
+        engine,
+        "YahooProvider",
+        functools.partial(engine.YahooProvider, downloader=fake, sleep=lambda _: None),
+    )
+    progress: list[tuple[int, str]] = []
+    body, candidate, disabled = page.download_prices_job(progress.append, job, data_uri(text), "s.csv")
+    assert disabled is False and candidate["kind"] == "upload", str(body)
+    assert progress[-1] == (100, "3/3 tickers")
+    assert "No prices for 1 ticker(s), left out: BBB." in str(body) and "Dates read day first" in str(body)
+    assert page.download_prices_job(progress.append, None, data_uri(text), "s.csv") == (no_update,) * 3
+
+
+def test_changing_the_date_choice_reads_the_files_again(page: Any) -> None:
+    from dash import no_update
+
+    text = _sentiment(AMBIGUOUS, "%d/%m/%Y")
+    job, candidate, body, disabled, *_ = page.on_date_choice(
+        "dayfirst", None, {}, data_uri(text), data_uri(_prices()), "s.csv", "p.csv"
+    )
+    assert disabled is False and candidate["kind"] == "upload" and job is None, str(body)
+    assert page.on_date_choice("auto", None, {}, None, None, None, None) == (no_update,) * 6
+
+
+def test_reading_choice_and_progress_helpers() -> None:
+    assert view.reading_choice("auto", "  ") == {"date_format": None, "dayfirst": None}
+    assert view.reading_choice("dayfirst", None) == {"date_format": None, "dayfirst": True}
+    assert view.reading_choice("monthfirst", "%m/%d/%Y") == {"date_format": "%m/%d/%Y", "dayfirst": False}
+    assert view.reading_choice(["bogus"], 5) == {"date_format": None, "dayfirst": None}
+    assert view.progress_value(3, 4) == (75, "3/4 tickers")
+    assert view.progress_value(0, 0) == (0, "0/0 tickers")
