@@ -196,8 +196,11 @@ def sweep(
     return plain
 
 
-def walk_forward_settings(values: Mapping[str, Any] | None) -> engine.WalkForwardSettings:
-    """``WalkForwardSettings`` from the page's fields; empty fields keep the defaults."""
+def walk_forward_settings(
+    values: Mapping[str, Any] | None, *, risk_free: float = 0.0
+) -> engine.WalkForwardSettings:
+    """``WalkForwardSettings`` from the page's fields (empty fields keep the defaults) and the
+    strategy's risk-free rate."""
     if values is not None and not isinstance(values, Mapping):
         raise engine.ParameterError("the walk-forward settings must be a mapping of names to values")
     given = {k: v for k, v in (values or {}).items() if k in WALK_FORWARD_NAMES and v not in (None, "")}
@@ -209,7 +212,7 @@ def walk_forward_settings(values: Mapping[str, Any] | None) -> engine.WalkForwar
             checked[name] = value
         else:
             checked[name] = _whole(name, value)
-    return engine.WalkForwardSettings(**checked)
+    return engine.WalkForwardSettings(**checked, risk_free=risk_free)
 
 
 def sweep_validation(
@@ -222,7 +225,7 @@ def sweep_validation(
     source = resolve_source(source)
     base = params_from(base_params)
     checked = engine.check_grid(grid)
-    wf = walk_forward_settings(settings)
+    wf = walk_forward_settings(settings, risk_free=base.risk_free)
     data = get_market_data(source, benchmark=base.benchmark)
     payload = {"base": base.to_dict(), "grid": checked}
     returns_key = _key("sweep-returns", source, data.fingerprint, payload)
