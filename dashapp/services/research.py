@@ -137,13 +137,16 @@ def signal_analysis(
 
 
 def _returns_to_plain(result: engine.SweepResult) -> dict[str, Any]:
+    """The kept returns for the cache (server side only, never a Store): dates, the table
+    rows of the columns, the (days x configurations) matrix and the benchmark's returns."""
     returns = result.returns if result.returns is not None else pd.DataFrame()
     bench = result.benchmark_returns
     return {
         "index": [str(pd.Timestamp(d).date()) for d in returns.index],
         "columns": [int(c) for c in returns.columns],
-        "values": returns.to_numpy(dtype=float).tolist(),
-        "benchmark": None if bench is None else bench.reindex(returns.index).to_numpy(dtype=float).tolist(),
+        # Arrays, not lists: the cache pickles them compactly (8 bytes a day and configuration).
+        "values": returns.to_numpy(dtype=np.float64),
+        "benchmark": None if bench is None else bench.reindex(returns.index).to_numpy(dtype=np.float64),
     }
 
 

@@ -137,3 +137,26 @@ def test_walk_forward_settings_go_in_the_url(page, stored) -> None:
     tree = _text(page.layout(wf_folds="7", wf_scheme="rolling", wf_metric="bogus"))
     assert '"id": "sweep-wf-folds"' in tree and '"value": "7"' in tree
     assert '"value": "sharpe"' in tree  # a bad metric in the link falls back to the default
+
+
+def test_validation_reruns_the_sweep_once_when_its_returns_were_evicted(
+    app: Any, stored: dict[str, Any]
+) -> None:
+    from dashapp.state import get_state
+
+    before = research.sweep_validation(None, {}, GRID, SETTINGS)
+    get_state().results.clear()
+    after = research.sweep_validation(None, {}, GRID, SETTINGS)
+    assert after["folds"]["winner"] == before["folds"]["winner"]
+    assert after["pbo"]["pbo"] == pytest.approx(before["pbo"]["pbo"])
+
+
+def test_no_dash_table_left_in_the_app() -> None:
+    """Dash 4 deprecates dash_table.DataTable: every table is an AG Grid now."""
+    from pathlib import Path
+
+    import dashapp
+
+    root = Path(dashapp.__file__).parent
+    users = [p.name for p in root.rglob("*.py") if "dash_table" in p.read_text()]
+    assert users == []
