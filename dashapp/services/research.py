@@ -223,27 +223,34 @@ def sweep_validation(
     base_params: Mapping[str, Any] | None,
     grid: Mapping[str, Sequence[Any]],
     settings: Mapping[str, Any] | None = None,
+    *,
+    rerun: bool = False,
 ) -> dict[str, Any]:
-    """Walk-forward and PBO of the sweep ``(source, base_params, grid)`` (run once if needed)."""
+    """Walk-forward and PBO of the sweep ``(source, base_params, grid)`` from its cached
+    returns. When the cache no longer has them: ``rerun=True`` runs the sweep again (in this
+    process); otherwise ``ParameterError`` asks to run it again (a page callback must not
+    start a sweep outside the background job, whatever a client posts)."""
     source = resolve_source(source)
     base = params_from(base_params)
     checked = engine.check_grid(grid)
     wf = walk_forward_settings(settings, risk_free=base.risk_free)
     data = get_market_data(source, benchmark=base.benchmark)
     payload = {"base": base.to_dict(), "grid": checked}
+    sweep_key = _key("sweep", source, data.fingerprint, payload)
     returns_key = _key("sweep-returns", source, data.fingerprint, payload)
     cache = get_state().results
 
     def compute() -> dict[str, Any]:
-        plain_returns = cache.get(returns_key)
-        if plain_returns is None:
-            sweep(source, base.to_dict(), checked)
+        plain_returns, plain_sweep = cache.get(returns_key), cache.get(sweep_key)
+        if (plain_returns is None or plain_sweep is None) and rerun:
+            plain_sweep = sweep(source, base.to_dict(), checked)
             plain_returns = cache.get(returns_key)
-        if plain_returns is None:  # a cache that keeps nothing (e.g. a full one)
-            raise engine.ParameterError("the sweep's daily returns are no longer kept; run the sweep again")
+        if plain_returns is None or plain_sweep is None:
+            raise engine.ParameterError(
+                "this sweep's daily returns are no longer in the cache; run the sweep again"
+            )
         returns, bench = _returns_from_plain(plain_returns)
-        result = sweep(source, base.to_dict(), checked)
-        table = pd.DataFrame.from_records(result["records"])
+        table = pd.DataFrame.from_records(plain_sweep["records"])
         holder = SimpleNamespace(returns=returns, benchmark_returns=bench, grid=checked, table=table)
         return validation_to_plain(engine.validate_sweep(holder, wf))
 

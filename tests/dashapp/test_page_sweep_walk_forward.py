@@ -139,16 +139,18 @@ def test_walk_forward_settings_go_in_the_url(page, stored) -> None:
     assert '"value": "sharpe"' in tree  # a bad metric in the link falls back to the default
 
 
-def test_validation_reruns_the_sweep_once_when_its_returns_were_evicted(
-    app: Any, stored: dict[str, Any]
-) -> None:
+def test_evicted_returns_ask_to_run_again_unless_rerun(app: Any, page, stored: dict[str, Any]) -> None:
+    """A page callback never starts a sweep (a client could post any grid); ``rerun=True`` does."""
     from dashapp.state import get_state
 
     before = research.sweep_validation(None, {}, GRID, SETTINGS)
     get_state().results.clear()
-    after = research.sweep_validation(None, {}, GRID, SETTINGS)
+    out = page.show_walk_forward(stored, SETTINGS)
+    assert "no longer in the cache; run the sweep again" in _text(out["message"])
+    after = research.sweep_validation(None, {}, GRID, SETTINGS, rerun=True)
     assert after["folds"]["winner"] == before["folds"]["winner"]
     assert after["pbo"]["pbo"] == pytest.approx(before["pbo"]["pbo"])
+    assert page.show_walk_forward(stored, SETTINGS)["message"] is None  # cached again
 
 
 def test_no_dash_table_left_in_the_app() -> None:
