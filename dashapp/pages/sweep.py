@@ -329,7 +329,11 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
 
 def _validation(result: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
     return research.sweep_validation(
-        result.get("source"), result.get("base"), result.get("grid") or {}, settings
+        result.get("source"),
+        result.get("base"),
+        result.get("grid") or {},
+        settings,
+        rerun_limit=research.SYNC_RERUN_LIMIT,
     )
 
 

@@ -33,6 +33,9 @@ from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source, source_key
 
 VERSION = "r1"
+# A page may rerun a sweep whose returns the cache lost, in its own request, up to this size
+# (a fraction of a second on the demo data; larger grids go through the background job).
+SYNC_RERUN_LIMIT = 64
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -224,12 +227,14 @@ def sweep_validation(
     grid: Mapping[str, Sequence[Any]],
     settings: Mapping[str, Any] | None = None,
     *,
-    rerun: bool = False,
+    rerun_limit: int = 0,
 ) -> dict[str, Any]:
     """Walk-forward and PBO of the sweep ``(source, base_params, grid)`` from its cached
-    returns. When the cache no longer has them: ``rerun=True`` runs the sweep again (in this
-    process); otherwise ``ParameterError`` asks to run it again (a page callback must not
-    start a sweep outside the background job, whatever a client posts)."""
+    returns. When the cache no longer has them (evicted, or a ``NullCache``/per-process
+    ``SimpleCache`` that the background job's writes do not reach), a grid of at most
+    ``rerun_limit`` configurations is run again in this process; a larger one raises
+    ``ParameterError`` asking to run the sweep again (a page callback must not start a
+    long sweep outside the background job, whatever a client posts)."""
     source = resolve_source(source)
     base = params_from(base_params)
     checked = engine.check_grid(grid)
@@ -242,7 +247,7 @@ def sweep_validation(
 
     def compute() -> dict[str, Any]:
         plain_returns, plain_sweep = cache.get(returns_key), cache.get(sweep_key)
-        if (plain_returns is None or plain_sweep is None) and rerun:
+        if (plain_returns is None or plain_sweep is None) and engine.grid_size(checked) <= rerun_limit:
             plain_sweep = sweep(source, base.to_dict(), checked)
             plain_returns = cache.get(returns_key)
         if plain_returns is None or plain_sweep is None:

@@ -139,18 +139,22 @@ def test_walk_forward_settings_go_in_the_url(page, stored) -> None:
     assert '"value": "sharpe"' in tree  # a bad metric in the link falls back to the default
 
 
-def test_evicted_returns_ask_to_run_again_unless_rerun(app: Any, page, stored: dict[str, Any]) -> None:
-    """A page callback never starts a sweep (a client could post any grid); ``rerun=True`` does."""
+def test_evicted_returns_rerun_small_grids_only(app: Any, page, stored: dict[str, Any]) -> None:
+    """A page reruns a small sweep whose returns the cache lost; a larger grid (a client can
+    post any) is never started outside the background job: one sentence instead."""
     from dashapp.state import get_state
 
     before = research.sweep_validation(None, {}, GRID, SETTINGS)
     get_state().results.clear()
-    out = page.show_walk_forward(stored, SETTINGS)
-    assert "no longer in the cache; run the sweep again" in _text(out["message"])
-    after = research.sweep_validation(None, {}, GRID, SETTINGS, rerun=True)
+    with pytest.raises(engine.ParameterError, match="no longer in the cache; run the sweep again"):
+        research.sweep_validation(None, {}, GRID, SETTINGS, rerun_limit=5)
+    out = page.show_walk_forward(stored, SETTINGS)  # 6 configurations <= SYNC_RERUN_LIMIT
+    assert out["message"] is None
+    after = research.sweep_validation(None, {}, GRID, SETTINGS)
     assert after["folds"]["winner"] == before["folds"]["winner"]
     assert after["pbo"]["pbo"] == pytest.approx(before["pbo"]["pbo"])
-    assert page.show_walk_forward(stored, SETTINGS)["message"] is None  # cached again
+    big = {**stored, "grid": {"top_n": list(range(1, 101))}}
+    assert "run the sweep again" in _text(page.show_walk_forward(big, SETTINGS)["message"])
 
 
 def test_no_dash_table_left_in_the_app() -> None:
