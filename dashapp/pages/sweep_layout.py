@@ -111,8 +111,8 @@ def layout(**query: Any) -> html.Div:
             ),
             html.P(
                 "Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
-                "filter with the boxes under the headers. The best configuration (highest Sharpe) is "
-                "pinned on top; percent metrics are shown in %.",
+                "filter with the boxes under the headers. The best configuration (highest Sharpe, ★) "
+                "comes first; the swept parameters stay pinned on the left; percent metrics are in %.",
                 className="small text-muted mt-3 mb-1",
             ),
             components.data_grid(ids.TABLE, row_id_field="id"),
@@ -243,7 +243,7 @@ def walk_forward_section(raw: Mapping[str, str]) -> html.Div:
                         ),
                         html.P(id=ids.WF_CHANGES, className="small mb-1"),
                         html.Div(id=ids.WF_SUMMARY),
-                        components.data_grid(ids.WF_TABLE, height="300px"),
+                        components.data_grid(ids.WF_TABLE),
                         dbc.Row(
                             [
                                 dbc.Col(html.Div(id=ids.WF_PBO), xs=12, lg=5),

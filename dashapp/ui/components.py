@@ -270,12 +270,13 @@ def data_grid(
     *,
     column_defs: Any = None,
     row_data: Any = None,
-    height: str = "480px",
+    height: str | None = None,
     row_id_field: str | None = None,
     **grid_options: Any,
 ) -> Any:
     """An AG Grid (``dash_ag_grid.AgGrid``, the successor of Dash's deprecated DataTable):
     sortable, filterable, resizable columns, paginated by 15, one row selected by a click.
+    Without ``height`` the grid is as tall as its rows (at most a page of 15).
     ``row_id_field``: the (text) field that names a row, which ``cellClicked`` then reports
     as its ``rowId`` whatever the sort or filter.
 
@@ -289,6 +290,7 @@ def data_grid(
         "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
         "suppressCellFocus": True,
         "animateRows": False,
+        **({} if height else {"domLayout": "autoHeight"}),
         **grid_options,
     }
     extra = {"getRowId": f"params.data.{row_id_field}"} if row_id_field else {}
@@ -306,6 +308,6 @@ def data_grid(
         },
         dashGridOptions=options,
         columnSize="autoSize",
-        style={"height": height, "width": "100%"},
+        style={"height": height, "width": "100%"} if height else {"width": "100%"},
         className="spl-grid",
     )
