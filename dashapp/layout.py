@@ -21,7 +21,7 @@ SESSION_SOURCE = shell.SESSION_SOURCE
 NAVBAR_TOGGLER = shell.NAVBAR_TOGGLER
 NAVBAR_COLLAPSE = shell.NAVBAR_COLLAPSE
 # Navbar order; pages that are not registered (yet) are simply not shown.
-NAV_ORDER = ("Backtest", "Sweep", "Stocks", "Data", "Status")
+NAV_ORDER = ("Backtest", "Sweep", "Signal", "Stocks", "Data", "Status")
 
 
 def nav_links() -> list[dbc.NavItem]:

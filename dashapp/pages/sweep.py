@@ -6,10 +6,16 @@ the browser polls its progress (configs done / total), and Cancel reaches the en
 stops and raises ``engine.Cancelled``; a job that does not stop within a grace period is
 killed as Dash does. Results (plain records, never figures) are kept in the
 ``sweep-result`` Store of this browser tab; the heatmap and the table are drawn from it.
-Clicking a row opens that configuration on the Backtest page (``/?<its parameters>``).
+The table is an AG Grid (sort, filter, parameter columns pinned left, the best first);
+clicking a row opens that configuration on the Backtest page (``/?<its parameters>``).
+The sweep keeps every configuration's daily returns (``services.research.sweep``, run with
+``keep_returns=True``), so the walk-forward section below it (folds, stitched out-of-sample
+equity, PBO beside the DSR and its trial counts) is computed from them without rerunning
+a backtest, whenever the sweep or the walk-forward settings change.
 
-URL state: the base parameters, ``grid_<param>=v1,v2`` for each swept parameter and the
-heatmap's ``x``, ``y`` and ``metric``. A link with a grid prefills the page and runs it.
+URL state: the base parameters, ``grid_<param>=v1,v2`` for each swept parameter, the
+heatmap's ``x``, ``y`` and ``metric``, and the walk-forward's ``wf_folds``, ``wf_scheme``,
+``wf_is``, ``wf_oos``, ``wf_metric``. A link with a grid prefills the page and runs it.
 What each block shows is computed by ``dashapp.views.sweep``.
 """
 
@@ -26,8 +32,10 @@ from dashapp import services
 from dashapp.pages import sweep_layout
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import sweep as ids
+from dashapp.services import research
 from dashapp.ui import components, figures, forms, url_state
-from dashapp.ui.store_shapes import ACTIVE_CELL, SWEEP_RESULT, read_store
+from dashapp.ui.figures import research as figures_research
+from dashapp.ui.store_shapes import NONE, SCALAR, ListOf, MapOf, Record, read_store
 from dashapp.views import sweep as view
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,37 @@ register_page(
     layout=sweep_layout.layout,
 )
 layout = sweep_layout.layout
+
+# What this page writes to the sweep-result Store (plus the DSR's trial counts), and what the
+# grid's cellClicked sends back.
+SWEEP_RESULT = Record(
+    {
+        "records": ListOf(MapOf(SCALAR)),
+        "columns": ListOf(str),
+        "grid": MapOf(ListOf(SCALAR)),
+        "base": MapOf(SCALAR),
+        "best": (int, NONE),
+        "n_runs": (int, NONE),
+        "n_failed": (int, NONE),
+        "n_trials": (int, NONE),
+        "n_distinct_trials": (int, NONE),
+        "n_effective_trials": (int, NONE),
+        "elapsed_s": (float, NONE),
+        "executor": (str, NONE),
+        "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
+        "source": MapOf(SCALAR),
+    },
+    required=frozenset({"records", "grid"}),
+)
+CELL_CLICKED = Record({"rowId": (str, int), "colId": (str, NONE)}, required=frozenset({"rowId"}))
+
+WF_STATE = {
+    "n_folds": State(ids.WF_FOLDS, "value"),
+    "scheme": State(ids.WF_SCHEME, "value"),
+    "in_sample_days": State(ids.WF_IS_DAYS, "value"),
+    "out_of_sample_days": State(ids.WF_OOS_DAYS, "value"),
+    "metric": State(ids.WF_METRIC, "value"),
+}
 
 # Numeric parameters are typed as comma lists (can be invalid); choices are multi-selects.
 TEXT_GRID_FIELDS: tuple[str, ...] = tuple(n for n in forms.SWEEPABLE if n not in forms.CHOICE_FIELDS)
@@ -96,6 +135,7 @@ def validate_sweep_form(grid: Mapping[str, Any], base: Mapping[str, Any]) -> dic
             "metric": State(ids.METRIC, "value"),
         },
         "store": State(shell.SESSION_SOURCE, "data"),
+        "walk_forward": WF_STATE,
     },
     background=True,
     progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "label")],
@@ -110,6 +150,7 @@ def run_sweep(
     grid: Mapping[str, Any],
     heatmap: Mapping[str, Any],
     store: Any,
+    walk_forward: Mapping[str, Any] | None = None,
 ) -> Any:
     """Run button (or a link with a grid) -> plain sweep result in the Store, message, URL."""
     if not n_clicks and not autorun:
@@ -125,7 +166,7 @@ def run_sweep(
             set_progress((round(100 * done / max(total, 1)), f"{done}/{total}"))
 
         with services.cancellable() as should_cancel:
-            result = services.sweep(source, params, checked, on_progress, should_cancel)
+            result = research.sweep(source, params, checked, on_progress, should_cancel)
     except engine.Cancelled:
         return {"result": None, "message": _cancelled(), "search": no_update}
     except engine.EngineError as exc:
@@ -140,7 +181,9 @@ def run_sweep(
     return {
         "result": {**result, "source": source},
         "message": None,
-        "search": view.sweep_query(params, checked, heatmap["x"], heatmap["y"], heatmap["metric"]),
+        "search": view.sweep_query(
+            params, checked, heatmap["x"], heatmap["y"], heatmap["metric"], walk_forward=walk_forward
+        ),
     }
 
 
@@ -172,9 +215,8 @@ def _stored_result(value: Any) -> Mapping[str, Any] | None:
 
 @callback(
     output={
-        "rows": Output(ids.TABLE, "data"),
-        "columns": Output(ids.TABLE, "columns"),
-        "styles": Output(ids.TABLE, "style_data_conditional"),
+        "rows": Output(ids.TABLE, "rowData"),
+        "columns": Output(ids.TABLE, "columnDefs"),
         "summary": Output(ids.SUMMARY, "children"),
         "failed": Output(ids.FAILED, "children"),
         "download_disabled": Output(ids.DOWNLOAD_BUTTON, "disabled"),
@@ -189,7 +231,6 @@ def show_result(result: Mapping[str, Any] | None) -> dict[str, Any]:
         return {
             "rows": [],
             "columns": [],
-            "styles": [dict(view.ERROR_STYLE)],
             "summary": None,
             "failed": None,
             "download_disabled": True,
@@ -198,9 +239,8 @@ def show_result(result: Mapping[str, Any] | None) -> dict[str, Any]:
         }
     options = view.axis_options(result)
     return {
-        "rows": view.table_rows(result),
+        "rows": view.ordered_rows(result),
         "columns": view.table_columns(result),
-        "styles": view.table_styles(result),
         "summary": sweep_layout.summary_block(result),
         "failed": sweep_layout.failed_block(result),
         "download_disabled": False,
@@ -221,10 +261,17 @@ def show_result(result: Mapping[str, Any] | None) -> dict[str, Any]:
         "x": Input(ids.X, "value"),
         "y": Input(ids.Y, "value"),
         "metric": Input(ids.METRIC, "value"),
+        "walk_forward": {k: Input(v.component_id, "value") for k, v in WF_STATE.items()},
     },
     prevent_initial_call=True,
 )
-def draw_heatmap(result: Mapping[str, Any] | None, x: Any, y: Any, metric: Any) -> dict[str, Any]:
+def draw_heatmap(
+    result: Mapping[str, Any] | None,
+    x: Any,
+    y: Any,
+    metric: Any,
+    walk_forward: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     result = _stored_result(result)
     if not result:
         empty = figures.empty_figure("Heatmap", "Run a sweep")
@@ -234,7 +281,9 @@ def draw_heatmap(result: Mapping[str, Any] | None, x: Any, y: Any, metric: Any) 
     figure = figures.sweep_heatmap_figure(
         result.get("records"), x or "", y or "", metric, percent=metric in engine.PERCENT_METRICS
     )
-    search = view.sweep_query(result.get("base") or {}, result.get("grid") or {}, x, y, metric)
+    search = view.sweep_query(
+        result.get("base") or {}, result.get("grid") or {}, x, y, metric, walk_forward=walk_forward or {}
+    )
     return {"figure": figure, "x": x, "y": y, "search": search}
 
 
@@ -243,16 +292,16 @@ def draw_heatmap(result: Mapping[str, Any] | None, x: Any, y: Any, metric: Any) 
 
 @callback(
     Output(ids.OPEN, "href"),
-    Input(ids.TABLE, "active_cell"),
+    Input(ids.TABLE, "cellClicked"),
     State(ids.RESULT, "data"),
     prevent_initial_call=True,
 )
-def open_configuration(active_cell: Mapping[str, Any] | None, result: Mapping[str, Any] | None) -> Any:
-    active_cell = read_store(active_cell, ACTIVE_CELL, name="sweep-table active_cell")
+def open_configuration(cell: Mapping[str, Any] | None, result: Mapping[str, Any] | None) -> Any:
+    cell = read_store(cell, CELL_CLICKED, name="sweep-table cellClicked")
     result = _stored_result(result)
-    if not active_cell or not result:
+    if not cell or not result:
         return no_update
-    params = view.config_params(result, active_cell.get("row_id"))
+    params = view.config_params(result, view.clicked_row(cell))
     if params is None:
         return no_update
     return url_state.with_search("/", params)
@@ -272,4 +321,109 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
         return {"content": view.sweep_csv(result), "filename": "sweep.csv", "type": "text/csv"}
     except Exception:  # a failed download must not break the page
         log.exception("sweep download failed")
+        return no_update
+
+
+# ----------------------------------------------------------------- walk-forward validation and PBO
+
+
+def _validation(result: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    return research.sweep_validation(
+        result.get("source"),
+        result.get("base"),
+        result.get("grid") or {},
+        settings,
+        rerun_limit=research.SYNC_RERUN_LIMIT,
+    )
+
+
+def _wf_empty(message: Any) -> dict[str, Any]:
+    return {
+        "message": message,
+        "equity": figures.empty_figure("Out-of-sample equity", "Run a sweep"),
+        "changes": None,
+        "summary": None,
+        "rows": [],
+        "columns": [],
+        "pbo": None,
+        "histogram": figures.empty_figure("PBO logits", "Run a sweep"),
+        "download_disabled": True,
+    }
+
+
+@callback(
+    output={
+        "message": Output(ids.WF_MESSAGE, "children"),
+        "equity": Output(ids.WF_EQUITY, "figure"),
+        "changes": Output(ids.WF_CHANGES, "children"),
+        "summary": Output(ids.WF_SUMMARY, "children"),
+        "rows": Output(ids.WF_TABLE, "rowData"),
+        "columns": Output(ids.WF_TABLE, "columnDefs"),
+        "pbo": Output(ids.WF_PBO, "children"),
+        "histogram": Output(ids.WF_PBO_HISTOGRAM, "figure"),
+        "download_disabled": Output(ids.WF_DOWNLOAD_BUTTON, "disabled"),
+    },
+    inputs={
+        "result": Input(ids.RESULT, "data"),
+        "settings": {k: Input(v.component_id, "value") for k, v in WF_STATE.items()},
+    },
+)
+def show_walk_forward(result: Mapping[str, Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Walk-forward folds, stitched OOS equity and PBO of the stored sweep (from its kept returns)."""
+    result = _stored_result(result)
+    if not result:
+        return _wf_empty(None)
+    if not any(not record.get(view.ERROR_COLUMN) for record in result.get("records") or []):
+        return _wf_empty(
+            components.info_alert(
+                "No configuration ran without error: nothing to validate.", color="secondary"
+            )
+        )
+    try:
+        validation = _validation(result, view.walk_forward_inputs(**settings))
+    except engine.EngineError as exc:
+        return _wf_empty(components.error_alert(str(exc), title="Cannot validate this sweep"))
+    except Exception:  # the page shows a message, the log keeps the traceback
+        log.exception("walk-forward validation failed")
+        return _wf_empty(
+            components.error_alert(
+                "the walk-forward validation failed unexpectedly (details are in the server log)"
+            )
+        )
+    metric = str((validation.get("settings") or {}).get("metric") or "sharpe")
+    pbo = validation.get("pbo") or {}
+    return {
+        "message": None,
+        "equity": figures_research.walk_forward_figure(validation.get("dates"), validation.get("series")),
+        "changes": view.winner_changes_text(validation),
+        "summary": sweep_layout.walk_forward_summary(validation),
+        "rows": view.fold_rows(validation, result.get("grid") or {}),
+        "columns": view.fold_columns(metric),
+        "pbo": sweep_layout.pbo_block(result, validation),
+        "histogram": figures_research.pbo_logits_figure(pbo.get("logits"), pbo.get("pbo")),
+        "download_disabled": False,
+    }
+
+
+@callback(
+    Output(ids.WF_DOWNLOAD, "data"),
+    inputs={"n_clicks": Input(ids.WF_DOWNLOAD_BUTTON, "n_clicks")},
+    state={"result": State(ids.RESULT, "data"), "settings": WF_STATE},
+    prevent_initial_call=True,
+)
+def download_walk_forward(
+    n_clicks: int | None, result: Mapping[str, Any] | None, settings: Mapping[str, Any]
+) -> Any:
+    result = _stored_result(result)
+    if not n_clicks or not result:
+        return no_update
+    try:
+        validation = _validation(result, view.walk_forward_inputs(**settings))
+        return {
+            "content": view.walk_forward_csv(result, validation),
+            "filename": "walk_forward.csv",
+            "type": "text/csv",
+        }
+    except Exception:  # a failed download must not break the page
+        log.exception("walk-forward download failed")
         return no_update

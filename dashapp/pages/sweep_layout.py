@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 import engine
 from dashapp.pages.ids import sweep as ids
@@ -111,29 +111,13 @@ def layout(**query: Any) -> html.Div:
             ),
             html.P(
                 "Click a row to open that configuration on the Backtest page. Sort by clicking a header; "
-                "filter with the boxes under the headers (e.g. > 1).",
+                "filter with the boxes under the headers. The best configuration (highest Sharpe, ★) "
+                "comes first; the swept parameters stay pinned on the left; percent metrics are in %.",
                 className="small text-muted mt-3 mb-1",
             ),
-            dash_table.DataTable(
-                id=ids.TABLE,
-                data=[],
-                columns=[],
-                sort_action="native",
-                filter_action="native",
-                page_action="native",
-                page_size=15,
-                sort_by=[],
-                style_table={"overflowX": "auto"},
-                style_cell={
-                    "fontFamily": "inherit",
-                    "fontSize": "0.8rem",
-                    "padding": "4px 8px",
-                    "cursor": "pointer",
-                },
-                style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6"},
-                style_data_conditional=[dict(view.ERROR_STYLE)],
-            ),
+            components.data_grid(ids.TABLE, row_id_field="id"),
             html.Div(id=ids.FAILED, className="mt-3"),
+            walk_forward_section(raw),
         ]
     )
     return html.Div(
@@ -143,6 +127,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.AUTORUN, data=bool(grid_text)),
             dcc.Store(id=ids.RESULT),
             dcc.Download(id=ids.DOWNLOAD),
+            dcc.Download(id=ids.WF_DOWNLOAD),
             components.form_and_results(controls, results),
         ],
         className="spl-page-sweep",
@@ -191,4 +176,138 @@ def failed_block(result: Mapping[str, Any]) -> html.Div | None:
         [html.Strong(f"{n_failed} configuration(s) failed"), html.Ul(items, className="mb-0")],
         color="warning",
         className="small",
+    )
+
+
+# ----------------------------------------------------------------- walk-forward validation
+
+
+def _number(ident: str, label: str, value: Any, placeholder: str) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=ident, className="small mb-0"),
+            dbc.Input(
+                id=ident, type="number", min=1, step=1, value=value, placeholder=placeholder, size="sm"
+            ),
+        ],
+        xs=6,
+        md=2,
+    )
+
+
+def walk_forward_section(raw: Mapping[str, str]) -> html.Div:
+    """Settings (URL ``wf_folds``, ``wf_scheme``, ``wf_is``, ``wf_oos``, ``wf_metric``) and results."""
+    scheme = raw.get("wf_scheme") if raw.get("wf_scheme") in view.WF_SCHEMES else "anchored"
+    metric = raw.get("wf_metric") if raw.get("wf_metric") in view.WF_METRICS else "sharpe"
+    settings = dbc.Row(
+        [
+            _number(ids.WF_FOLDS, "Folds (K)", raw.get("wf_folds") or view.WF_DEFAULT_FOLDS, "5"),
+            _select(
+                ids.WF_SCHEME,
+                "In-sample window",
+                options=[{"label": s, "value": s} for s in view.WF_SCHEMES],
+                value=scheme,
+            ),
+            _number(ids.WF_IS_DAYS, "In-sample days", raw.get("wf_is"), "all before"),
+            _number(ids.WF_OOS_DAYS, "Out-of-sample days", raw.get("wf_oos"), "T / (K + 1)"),
+            _select(
+                ids.WF_METRIC,
+                "Selection metric",
+                options=[{"label": m.replace("_", " "), "value": m} for m in view.WF_METRICS],
+                value=metric,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+    return html.Div(
+        [
+            components.title_bar(
+                "Walk-forward validation", components.download_button("Folds", ids.WF_DOWNLOAD_BUTTON)
+            ),
+            html.P(
+                "Each fold picks the configuration with the best in-sample metric using only the days "
+                "before its out-of-sample window, then holds it there; the out-of-sample pieces are "
+                "stitched into one series. Empty day counts use the defaults (anchored: every day "
+                "before the first out-of-sample window; out of sample: T / (K + 1) days).",
+                className="small text-muted mb-1",
+            ),
+            settings,
+            html.Div(id=ids.WF_MESSAGE),
+            dcc.Loading(
+                html.Div(
+                    [
+                        dcc.Graph(
+                            id=ids.WF_EQUITY,
+                            figure=figures.empty_figure("Out-of-sample equity", "Run a sweep"),
+                            config=dict(GRAPH_CONFIG),
+                        ),
+                        html.P(id=ids.WF_CHANGES, className="small mb-1"),
+                        html.Div(id=ids.WF_SUMMARY),
+                        components.data_grid(ids.WF_TABLE),
+                        dbc.Row(
+                            [
+                                dbc.Col(html.Div(id=ids.WF_PBO), xs=12, lg=5),
+                                dbc.Col(
+                                    dcc.Graph(
+                                        id=ids.WF_PBO_HISTOGRAM,
+                                        figure=figures.empty_figure("PBO logits", "Run a sweep"),
+                                        config=dict(GRAPH_CONFIG),
+                                    ),
+                                    xs=12,
+                                    lg=7,
+                                ),
+                            ],
+                            className="g-2 mt-2",
+                        ),
+                    ],
+                    id=ids.WF_SECTION,
+                ),
+                type="default",
+            ),
+        ],
+        className="mt-4",
+    )
+
+
+def walk_forward_summary(validation: Mapping[str, Any]) -> html.Div:
+    rows = view.oos_summary_rows(validation)
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th("Out of sample"),
+                html.Th("Walk-forward"),
+                html.Th("Full-history winner"),
+                html.Th("Benchmark"),
+            ]
+        )
+    )
+    body = html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])
+    return html.Div(
+        [
+            dbc.Table([header, body], size="sm", className="spl-kv mb-2"),
+            components.warning_list(validation.get("warnings")),
+        ]
+    )
+
+
+def pbo_block(result: Mapping[str, Any], validation: Mapping[str, Any]) -> html.Div:
+    """PBO beside the Deflated Sharpe Ratio and its trial counts."""
+    rows = [
+        *view.pbo_rows(validation),
+        (
+            "Deflated Sharpe ratio of the best configuration",
+            components.format_value(result.get("deflated_sharpe"), "{:.3f}"),
+        ),
+        ("DSR trials: configurations / distinct / effective", view.trial_counts(result)),
+    ]
+    return html.Div(
+        [
+            components.key_value_table(rows, class_name="spl-kv"),
+            html.P(
+                "PBO (Bailey, Borwein, López de Prado & Zhu, 2015): over every way of splitting the history "
+                "into two halves, how often the in-sample best configuration ranks at or below the median "
+                "out of sample. Near 0.5 the choice is as good as a coin; near 0 the winner's edge holds up.",
+                className="small text-muted",
+            ),
+        ]
     )

@@ -1,17 +1,16 @@
 """What the Sweep page shows of a sweep result (the ``sweep-result`` Store, plain data).
 
-The result is ``services.sweep``'s: ``records`` (one per configuration), ``columns``,
-``grid``, ``base``, ``best``, ``n_runs``, ``n_failed``, ``deflated_sharpe``, ``executor``,
-``elapsed_s``.
+The result is ``services.research.sweep``'s: ``records`` (one per configuration), ``columns``,
+``grid``, ``base``, ``best``, ``n_runs``, ``n_failed``, ``deflated_sharpe``, the DSR's trial
+counts (``n_trials``, ``n_distinct_trials``, ``n_effective_trials``), ``executor``,
+``elapsed_s``. The table is an AG Grid (``dash_ag_grid.AgGrid``); the walk-forward section's
+blocks are at the end of this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
-
-from dash import dash_table
 
 import engine
 from dashapp.ui import components, csv_export, forms, url_state
@@ -19,9 +18,8 @@ from dashapp.ui import components, csv_export, forms, url_state
 DEFAULT_METRIC = "sharpe"
 ERROR_COLUMN = "error"
 MAX_FAILED_SHOWN = 50
-ERROR_STYLE: Mapping[str, Any] = MappingProxyType(
-    {"if": {"filter_query": "{error} != ''", "column_id": ERROR_COLUMN}, "color": "#b91c1c"}
-)
+PERCENT_DIGITS = 2
+RATIO_DIGITS = 3
 
 
 # ----- the form --------------------------------------------------------------------------
@@ -61,11 +59,14 @@ def sweep_query(
     x: Any = None,
     y: Any = None,
     metric: Any = None,
+    walk_forward: Mapping[str, Any] | None = None,
 ) -> str:
-    """The URL query of a sweep page state (base parameters, grid, heatmap choices)."""
+    """The URL query of a sweep page state (base parameters, grid, heatmap choices and the
+    walk-forward settings, ``wf_folds`` ...)."""
     values: dict[str, Any] = {k: v for k, v in base.items() if k not in grid}
     values.update({url_state.GRID_PREFIX + name: list(v) for name, v in grid.items()})
     values.update({"x": x, "y": y, "metric": metric})
+    values.update(walk_forward_query_values(walk_forward or {}))
     return "?" + url_state.params_to_query(values)
 
 
@@ -77,19 +78,39 @@ def metric_columns(result: Mapping[str, Any]) -> list[str]:
     return [m for m in engine.METRIC_NAMES if m in columns]
 
 
+def _header(name: str) -> str:
+    label = name.replace("_", " ")
+    return f"{label} (%)" if name in engine.PERCENT_METRICS else label
+
+
 def column_spec(name: str, grid: Mapping[str, Any]) -> dict[str, Any]:
+    """One AG Grid column: swept parameters pinned left, metrics numeric (shown rounded)."""
     if name in engine.METRIC_NAMES:
-        fmt = (
-            dash_table.FormatTemplate.percentage(2)
-            if name in engine.PERCENT_METRICS
-            else dash_table.Format.Format(precision=3, scheme=dash_table.Format.Scheme.fixed)
-        )
-        return {"name": name.replace("_", " "), "id": name, "type": "numeric", "format": fmt}
-    numeric = name in grid and all(isinstance(v, (int, float)) for v in grid[name])
-    return {"name": name.replace("_", " "), "id": name, "type": "numeric" if numeric else "text"}
+        return {
+            "field": name,
+            "headerName": _header(name),
+            "filter": "agNumberColumnFilter",
+            "type": "numericColumn",
+        }
+    if name == ERROR_COLUMN:
+        return {
+            "field": name,
+            "headerName": "error",
+            "filter": "agTextColumnFilter",
+            "cellStyle": {"color": "#b91c1c"},
+        }
+    numeric = name in grid and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in grid[name]
+    )
+    return {
+        "field": name,
+        "headerName": _header(name),
+        "pinned": "left",
+        "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
+    }
 
 
-def table_columns(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+def column_names(result: Mapping[str, Any]) -> list[str]:
     """Swept parameters first, then the metrics, then the error (if any configuration failed)."""
     grid = result.get("grid") or {}
     columns = list(result.get("columns") or [])
@@ -97,12 +118,61 @@ def table_columns(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     ordered += metric_columns(result)
     if ERROR_COLUMN in columns:
         ordered.append(ERROR_COLUMN)
-    return [column_spec(name, grid) for name in ordered]
+    return ordered
+
+
+def table_columns(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """AG Grid ``columnDefs`` of the sweep table (see ``column_spec``); a star marks the best."""
+    grid = result.get("grid") or {}
+    best = {
+        "field": "best",
+        "headerName": "best",
+        "pinned": "left",
+        "width": 70,
+        "minWidth": 60,
+        "filter": False,
+    }
+    return [best, *(column_spec(name, grid) for name in column_names(result))]
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A metric as the grid shows it: percent metrics x 100, rounded (the CSV keeps full precision)."""
+    if name not in engine.METRIC_NAMES or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    if name in engine.PERCENT_METRICS:
+        return round(100 * value, PERCENT_DIGITS)
+    return round(value, RATIO_DIGITS)
 
 
 def table_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Records with a stable ``id`` (their position) so a click finds its configuration."""
-    return [{**record, "id": i} for i, record in enumerate(result.get("records") or [])]
+    """Records with a stable text ``id`` (their position) so a click finds its configuration;
+    the best configuration (highest Sharpe) has ``best: True``."""
+    best = best_index(result)
+    return [
+        {**{k: _shown(k, v) for k, v in record.items()}, "id": str(i), "best": "★" if i == best else ""}
+        for i, record in enumerate(result.get("records") or [])
+    ]
+
+
+def ordered_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``table_rows`` with the best configuration first (the grid's order before any sort)."""
+    rows = table_rows(result)
+    best = best_index(result)
+    return rows if best is None else [rows[best], *rows[:best], *rows[best + 1 :]]
+
+
+def clicked_row(cell: Any) -> int | None:
+    """The configuration's position from the grid's ``cellClicked`` (``rowId`` = the row's ``id``)."""
+    if not isinstance(cell, Mapping):
+        return None
+    row_id = cell.get("rowId")
+    if isinstance(row_id, bool):
+        return None
+    if isinstance(row_id, int):
+        return row_id
+    if isinstance(row_id, str) and row_id.isdigit() and len(row_id) < 9:
+        return int(row_id)
+    return None
 
 
 def best_index(result: Mapping[str, Any]) -> int | None:
@@ -110,17 +180,6 @@ def best_index(result: Mapping[str, Any]) -> int | None:
     best = result.get("best")
     n = len(result.get("records") or [])
     return best if isinstance(best, int) and not isinstance(best, bool) and 0 <= best < n else None
-
-
-def table_styles(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Failed configurations' error in red; the best configuration's row highlighted."""
-    styles: list[dict[str, Any]] = [dict(ERROR_STYLE)]
-    best = best_index(result)
-    if best is not None:
-        styles.append(
-            {"if": {"filter_query": f"{{id}} = {best}"}, "backgroundColor": "#dbeafe", "fontWeight": "600"}
-        )
-    return styles
 
 
 def axis_options(result: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -141,8 +200,20 @@ def summary_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
             "Deflated Sharpe ratio of the best configuration",
             components.format_value(result.get("deflated_sharpe"), "{:.3f}"),
         ),
+        ("DSR trials: configurations / distinct / effective", trial_counts(result)),
         ("Executor", executor),
     ]
+
+
+TRIAL_KEYS = ("n_trials", "n_distinct_trials", "n_effective_trials")
+
+
+def trial_counts(result: Mapping[str, Any]) -> str:
+    """``n_trials / n_distinct_trials / n_effective_trials`` (the DSR deflates by the last)."""
+    values = [result.get(key) for key in TRIAL_KEYS]
+    return " / ".join(
+        f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else components.MISSING for v in values
+    )
 
 
 def best_summary(result: Mapping[str, Any]) -> dict[str, str] | None:
@@ -190,14 +261,156 @@ def config_params(result: Mapping[str, Any], row_id: Any) -> dict[str, Any] | No
 
 
 def sweep_csv(result: Mapping[str, Any]) -> str:
-    columns = [c["id"] for c in table_columns(result)]
+    columns = column_names(result)
     extra = [c for c in result.get("columns") or [] if c not in columns]
     header = {
         "content": "parameter sweep: one row per configuration",
         "base_params": result.get("base") or {},
         "grid": result.get("grid") or {},
         "deflated_sharpe": result.get("deflated_sharpe"),
+        **{key: result.get(key) for key in TRIAL_KEYS},
         "executor": result.get("executor") or "",
         "link": "/sweep" + sweep_query(result.get("base") or {}, result.get("grid") or {}),
     }
     return csv_export.records_to_csv(list(result.get("records") or []), columns + extra, header=header)
+
+
+# ----- walk-forward validation -------------------------------------------------------------
+
+WF_SCHEMES = ("anchored", "rolling")
+WF_METRICS = ("sharpe", "sortino", "cagr", "total_return")
+WF_DEFAULT_FOLDS = 5
+FOLD_COLUMNS = ("fold", "is_start", "is_end", "oos_start", "oos_end")
+SUMMARY_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown")
+
+
+def walk_forward_inputs(
+    n_folds: Any, scheme: Any, in_sample_days: Any, out_of_sample_days: Any, metric: Any
+) -> dict[str, Any]:
+    """The walk-forward form as ``services.research.walk_forward_settings`` takes it."""
+    return {
+        "n_folds": n_folds,
+        "scheme": scheme,
+        "in_sample_days": in_sample_days,
+        "out_of_sample_days": out_of_sample_days,
+        "metric": metric,
+    }
+
+
+def _date(value: Any) -> Any:
+    return value[:10] if isinstance(value, str) else value
+
+
+def fold_rows(validation: Mapping[str, Any], grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per fold: dates, the winner's parameters, its IS and OOS metric, changed."""
+    folds = validation.get("folds") or {}
+    n = len(folds.get("fold") or [])
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {c: _date((folds.get(c) or [None] * n)[i]) for c in FOLD_COLUMNS}
+        row["winner"] = ", ".join(
+            f"{name}={(folds.get(name) or [None] * n)[i]}" for name in grid if name in folds
+        ) or str((folds.get("winner") or [None] * n)[i])
+        for key in ("is_metric", "oos_metric"):
+            value = (folds.get(key) or [None] * n)[i]
+            row[key] = round(value, RATIO_DIGITS) if isinstance(value, float) else value
+        row["winner_changed"] = "yes" if (folds.get("winner_changed") or [False] * n)[i] else ""
+        rows.append(row)
+    return rows
+
+
+def fold_columns(metric: str) -> list[dict[str, Any]]:
+    label = metric.replace("_", " ")
+    names = [
+        ("fold", "fold"),
+        ("is_start", "IS start"),
+        ("is_end", "IS end"),
+        ("oos_start", "OOS start"),
+        ("oos_end", "OOS end"),
+        ("winner", "winner"),
+        ("is_metric", f"IS {label}"),
+        ("oos_metric", f"OOS {label}"),
+        ("winner_changed", "changed"),
+    ]
+    return [{"field": f, "headerName": h} for f, h in names]
+
+
+def oos_summary_rows(validation: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(metric, walk-forward, full-history winner, benchmark)`` on the out-of-sample days."""
+    summary = validation.get("summary") or {}
+    index = list(summary.get("index") or [])
+    rows = []
+    for metric in SUMMARY_METRICS:
+        if metric not in index:
+            continue
+        i = index.index(metric)
+        fmt = components.metric_format(metric)
+        cells = [
+            components.format_value((summary.get(col) or [None] * len(index))[i], fmt)
+            for col in ("walk_forward", "full_history_winner", "benchmark")
+        ]
+        rows.append((metric.replace("_", " "), *cells))
+    return rows
+
+
+def winner_changes_text(validation: Mapping[str, Any]) -> str:
+    n_folds = len((validation.get("folds") or {}).get("fold") or [])
+    changes = int(validation.get("n_winner_changes") or 0)
+    return f"The in-sample winner changed {changes} time{'s' if changes != 1 else ''} over {n_folds} folds."
+
+
+def pbo_rows(validation: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pbo = validation.get("pbo")
+    if not pbo:
+        return [("Probability of backtest overfitting", validation.get("pbo_note") or components.MISSING)]
+    return [
+        ("Probability of backtest overfitting (PBO)", components.format_value(pbo.get("pbo"), "{:.3f}")),
+        (
+            "Probability of loss out of sample",
+            components.format_value(pbo.get("probability_of_loss"), "{:.3f}"),
+        ),
+        (
+            "Performance degradation slope (OOS on IS)",
+            components.format_value(pbo.get("degradation_slope"), "{:.3f}"),
+        ),
+        ("CSCV combinations", f"{int(pbo.get('n_combinations') or 0):,} ({pbo.get('n_splits')} splits)"),
+    ]
+
+
+def walk_forward_csv(result: Mapping[str, Any], validation: Mapping[str, Any]) -> str:
+    """The folds table with a manifest header (settings, PBO, the sweep's link)."""
+    pbo = validation.get("pbo") or {}
+    header = {
+        "content": "walk-forward validation of a parameter sweep: one row per fold",
+        "base_params": result.get("base") or {},
+        "grid": result.get("grid") or {},
+        "settings": validation.get("settings") or {},
+        "n_winner_changes": validation.get("n_winner_changes"),
+        "pbo": pbo.get("pbo"),
+        "full_history_winner": validation.get("full_history_winner"),
+        "link": "/sweep" + sweep_query(result.get("base") or {}, result.get("grid") or {}),
+    }
+    folds = validation.get("folds") or {}
+    frame_columns = [c for c in folds if c != "index"]
+    n = len(folds.get("fold") or [])
+    records = [{c: (folds.get(c) or [None] * n)[i] for c in frame_columns} for i in range(n)]
+    return csv_export.records_to_csv(records, frame_columns, header=header)
+
+
+WF_QUERY: Mapping[str, str] = {
+    "n_folds": "wf_folds",
+    "scheme": "wf_scheme",
+    "in_sample_days": "wf_is",
+    "out_of_sample_days": "wf_oos",
+    "metric": "wf_metric",
+}
+
+
+def walk_forward_query_values(settings: Mapping[str, Any]) -> dict[str, str]:
+    """``{wf_folds: "5", ...}`` of the walk-forward settings that are set (short text only)."""
+    out: dict[str, str] = {}
+    for key, name in WF_QUERY.items():
+        value = settings.get(key)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and str(value).strip():
+            out[name] = str(value)[:20]
+    return out

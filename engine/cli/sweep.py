@@ -3,18 +3,30 @@
 ``sweep --grid top_n=3,5,10 --grid min_likes=10,20,50 --out DIR`` writes ``DIR/sweep.csv``:
 the swept parameters in columns named as in ``--grid``, then the metrics named as in a
 backtest's metrics.json, then ``error``. A progress bar goes to stderr.
+
+``--walk-forward [--folds K --window anchored|rolling --in-sample-days N
+--out-of-sample-days N --wf-metric sharpe --pbo-splits S]`` keeps every configuration's
+daily returns (``run_sweep(keep_returns=True)``) and validates the sweep on them
+(``engine.validate_sweep``: no backtest is rerun): it prints the folds table, how often the
+in-sample winner changed, the stitched out-of-sample metrics against the full-history
+winner and the benchmark, and the probability of backtest overfitting; with ``--out`` it
+also writes ``walk_forward.csv`` (one row per fold, ``# key: value`` manifest lines first).
 Errors exit with code 2 and one line on stderr (``engine.cli.main``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine import __version__
 from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.pbo import PBOSettings
+from engine.backtest.result import Manifest
 from engine.cli.common import (
     EXIT_OK,
     add_data_options,
@@ -23,8 +35,10 @@ from engine.cli.common import (
     load_market,
     params_from_args,
 )
+from engine.cli.signal import _dated, _inert, header_lines
 from engine.errors import ParameterError
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
+from engine.research.walk_forward import SCHEMES, SELECTION_METRICS, WalkForwardSettings, validate_sweep
 
 NAME = "sweep"
 BAR_WIDTH = 30
@@ -53,7 +67,36 @@ def register(sub: Any) -> None:
         default=DEFAULT_MAX_CONFIGS,
         help=f"refuse grids larger than this (default {DEFAULT_MAX_CONFIGS})",
     )
-    p.add_argument("--out", type=Path, help="directory for sweep.csv")
+    p.add_argument("--out", type=Path, help="directory for sweep.csv (and walk_forward.csv)")
+    wf = p.add_argument_group("walk-forward validation (with --walk-forward)")
+    wf.add_argument(
+        "--walk-forward",
+        dest="walk_forward",
+        action="store_true",
+        help="validate the sweep out of sample: walk-forward folds and the probability of backtest overfitting",
+    )
+    wf.add_argument("--folds", type=int, default=5, help="out-of-sample folds K (default 5)")
+    wf.add_argument(
+        "--window",
+        choices=SCHEMES,
+        default="anchored",
+        help="in-sample window: anchored (growing) or rolling",
+    )
+    wf.add_argument(
+        "--in-sample-days", dest="in_sample_days", type=int, help="rolling in-sample length (days)"
+    )
+    wf.add_argument(
+        "--out-of-sample-days",
+        dest="out_of_sample_days",
+        type=int,
+        help="out-of-sample length (default T // (K + 1))",
+    )
+    wf.add_argument(
+        "--wf-metric", dest="wf_metric", choices=SELECTION_METRICS, default="sharpe", help="selection metric"
+    )
+    wf.add_argument(
+        "--pbo-splits", dest="pbo_splits", type=int, default=16, help="CSCV splits S (even, default 16)"
+    )
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -84,19 +127,112 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     if args.max_configs < 1:
         raise ParameterError("--max-configs must be at least 1")
     base = params_from_args(args)
+    settings = walk_forward_settings(args, risk_free=base.risk_free) if args.walk_forward else None
+    pbo_settings = (
+        PBOSettings(n_splits=args.pbo_splits, metric=args.wf_metric, risk_free=base.risk_free)
+        if settings
+        else None
+    )
     data = load_market(args, base.benchmark, out=out)
     executor = get_executor(args.executor, n_items=grid_size(grid))
     result = run_sweep(
         data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
-        max_configs=args.max_configs,
+        max_configs=args.max_configs, keep_returns=settings is not None,
     )  # fmt: skip
     out.write(sweep_text(result, grid, data_label=data.source.label))
+    validation = None
+    if settings is not None:
+        validation = validate_sweep(result, settings, pbo_settings=pbo_settings)
+        out.write(walk_forward_text(validation, grid))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "sweep.csv"
         result.table[[*grid, *METRIC_NAMES, "error"]].to_csv(path, index=False, date_format="%Y-%m-%d")
         out.write(f"wrote {path.name} to {args.out}\n")
+        if validation is not None:
+            manifest = Manifest(
+                params=base.to_dict(),
+                data_source=data.source.label,
+                synthetic=bool(getattr(data.source, "synthetic", False)),
+                fingerprint=data.fingerprint,
+                version=__version__,
+            )
+            path = write_walk_forward(validation, grid, manifest, args.out)
+            out.write(f"wrote {path.name} to {args.out}\n")
     return EXIT_OK
+
+
+def walk_forward_settings(args: argparse.Namespace, *, risk_free: float = 0.0) -> WalkForwardSettings:
+    """``WalkForwardSettings`` of the ``--folds``/``--window``/... flags and the strategy's
+    risk-free rate (``ParameterError`` when invalid)."""
+    if args.pbo_splits < 2 or args.pbo_splits % 2:
+        raise ParameterError(f"--pbo-splits must be an even number of at least 2; got {args.pbo_splits}")
+    return WalkForwardSettings(
+        n_folds=args.folds,
+        scheme=args.window,
+        in_sample_days=args.in_sample_days,
+        out_of_sample_days=args.out_of_sample_days,
+        metric=args.wf_metric,
+        risk_free=risk_free,
+    )
+
+
+def _fold_table(folds: Any, grid: Any) -> Any:
+    columns = ["fold", "is_start", "is_end", "oos_start", "oos_end", *[g for g in grid if g in folds]]
+    columns += ["is_metric", "oos_metric", "winner_changed"]
+    return _dated(folds[[c for c in columns if c in folds.columns]])
+
+
+def walk_forward_text(validation: Any, grid: Any) -> str:
+    """The walk-forward summary printed after the sweep's: folds, winner changes, the stitched
+    out-of-sample metrics against the full-history winner and the benchmark, and the PBO."""
+    wf = validation.walk_forward
+    metric = wf.settings.metric
+    n_folds = len(wf.folds)
+    lines = [
+        f"walk-forward: {n_folds} folds, {wf.settings.scheme} in-sample windows, selection by {metric}",
+        _fold_table(wf.folds, grid).to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        f"the in-sample winner changed {wf.n_winner_changes} time(s) over {n_folds} folds",
+        "out of sample (the folds' days): stitched walk-forward vs the full-history winner "
+        f"(configuration {wf.full_history_winner}) vs the benchmark",
+        wf.summary.loc[
+            [m for m in ("total_return", "cagr", "sharpe", "max_drawdown") if m in wf.summary.index]
+        ].to_string(float_format=lambda v: f"{v:.3f}"),
+    ]
+    lines.extend(f"warning: {w}" for w in wf.warnings)
+    if validation.pbo is not None:
+        pbo = validation.pbo
+        lines.append(
+            f"probability of backtest overfitting: {pbo.pbo:.3f} ({pbo.n_combinations} CSCV combinations of "
+            f"{pbo.n_splits} splits; probability of loss {pbo.probability_of_loss:.3f}, "
+            f"degradation slope {pbo.degradation_slope:.3f})"
+        )
+    elif validation.pbo_note:
+        lines.append(validation.pbo_note)
+    return "\n".join(lines) + "\n"
+
+
+def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
+    """``walk_forward.csv``: one row per fold, after ``# key: value`` lines (the manifest, the
+    walk-forward settings, the winner changes, the PBO); header cells made inert."""
+    wf = validation.walk_forward
+    pbo = validation.pbo
+    header = {
+        **manifest.to_dict(),
+        "grid": {name: list(values) for name, values in grid.items()},
+        "walk_forward": dataclasses.asdict(wf.settings),
+        "n_winner_changes": wf.n_winner_changes,
+        "full_history_winner": wf.full_history_winner,
+        "pbo": None if pbo is None else pbo.pbo,
+        "pbo_splits": None if pbo is None else pbo.n_splits,
+    }
+    table = _dated(wf.folds)
+    for column in table.columns:
+        if table[column].dtype == object:
+            table[column] = table[column].map(lambda v: _inert(v) if isinstance(v, str) else v)
+    path = directory / "walk_forward.csv"
+    path.write_text(header_lines(header) + table.to_csv(index=False, lineterminator="\n"))
+    return path
 
 
 def sweep_text(result: Any, grid: Any, *, data_label: str) -> str:

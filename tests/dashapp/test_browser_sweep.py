@@ -1,8 +1,10 @@
 """Sweep page end to end in headless chromium on the demo data.
 
 A 4-configuration sweep (top_n x lag_days) runs as a background callback: the progress
-bar reaches 100%, the heatmap and the table show every configuration, the CSV holds
-them all, and clicking a row opens that configuration on the Backtest page.
+bar reaches 100%, the heatmap and the table (an AG Grid) show every configuration, the CSV
+holds them all, the walk-forward section shows its folds, curves and PBO, and clicking a
+row opens that configuration on the Backtest page. No Content-Security-Policy violation
+is logged (AG Grid under the app's strict policy).
 """
 
 from __future__ import annotations
@@ -16,6 +18,24 @@ import pytest
 pytestmark = pytest.mark.browser
 
 WAIT_S = 120
+TOP_N_CELLS = "#sweep-table .ag-pinned-left-cols-container .ag-cell[col-id='top_n']"
+CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
+def _column_in_display_order(dash_duo, grid: str, column: str) -> list[str]:
+    """An AG Grid column's texts in the order shown (rows are positioned, not DOM-ordered)."""
+    return dash_duo.driver.execute_script(
+        "const rows = [...document.querySelectorAll(arguments[0] + ' .ag-pinned-left-cols-container .ag-row')];"
+        "rows.sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')));"
+        "return rows.map(r => { const c = r.querySelector(`.ag-cell[col-id='${arguments[1]}']`);"
+        " return c ? c.textContent.trim() : null; });",
+        grid,
+        column,
+    )
+
+
+def _csp_violations(dash_duo) -> list:
+    return [entry for entry in dash_duo.get_logs() or [] if any(w in str(entry) for w in CSP_WORDS)]
 
 
 @pytest.fixture
@@ -72,7 +92,7 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
 
     dash_duo.wait_for_text_to_equal("#sweep-progress .progress-bar", "4/4", timeout=WAIT_S)
     assert dash_duo.find_element("#sweep-progress .progress-bar").get_attribute("aria-valuenow") == "100"
-    _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
+    _poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
     heat = _poll(
         lambda: dash_duo.driver.execute_script(
             "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
@@ -85,6 +105,29 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     assert query["grid_top_n"] == ["3,5"] and query["grid_lag_days"] == ["0,1"]
     summary = dash_duo.find_element("#sweep-summary").text
     assert "Configurations run 4" in summary and "Failed 0" in summary
+    assert "DSR trials" in summary
+
+    # Walk-forward validation from the kept returns: folds table, curves, PBO beside the DSR.
+    dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 5 folds", timeout=WAIT_S)
+    _poll(lambda: len(dash_duo.find_elements("#sweep-wf-table .ag-center-cols-container .ag-row")) == 5)
+    curves = _poll(
+        lambda: dash_duo.driver.execute_script(
+            "const g = document.querySelector('#sweep-wf-equity .js-plotly-plot');"
+            "return g && g.data && g.data.length ? g.data.map(t => t.name) : null;"
+        )
+    )
+    assert curves[:2] == ["Walk-forward (out of sample)", "Full-history winner"]
+    pbo = dash_duo.find_element("#sweep-wf-pbo").text
+    assert "Probability of backtest overfitting" in pbo and "Deflated Sharpe" in pbo
+    _type(dash_duo, "#sweep-wf-folds", "3")
+    dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 3 folds", timeout=WAIT_S)
+    _poll(lambda: "wf_folds=3" in dash_duo.driver.current_url)
+    _click(dash_duo, "#sweep-wf-download-button")
+    wf_path = Path(dash_duo.download_path) / "walk_forward.csv"
+    _poll(wf_path.exists)
+    wf_text = wf_path.read_text()
+    assert "# pbo: " in wf_text and len([ln for ln in wf_text.splitlines() if not ln.startswith("#")]) == 4
+    assert _csp_violations(dash_duo) == []
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
 
     _click(dash_duo, "#sweep-download-button")
@@ -109,10 +152,17 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
         )
     )
     assert again["z"] == heat["z"]
-    _poll(lambda: len(dash_duo.find_elements("#sweep-table tr td[data-dash-column='top_n']")) == 4)
+    _poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
+
+    # Sorting by a header reorders the grid (AG Grid's sort): top_n ascending then descending.
+    header = "#sweep-table .ag-header-cell[col-id='top_n'] .ag-header-cell-label"
+    _click(dash_duo, header)
+    _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["3", "3", "5", "5"])
+    _click(dash_duo, header)
+    _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["5", "5", "3", "3"])
 
     # A click on a row opens that configuration on the Backtest page, which runs it.
-    first = dash_duo.find_element("#sweep-table tr td[data-dash-column='top_n']")
+    first = dash_duo.find_element(TOP_N_CELLS)
     top_n = first.text.strip()
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", first

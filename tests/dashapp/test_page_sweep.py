@@ -58,6 +58,9 @@ class FakeServices:
             "deflated_sharpe": 0.91,
             "executor": "serial",
             "n_runs": len(records),
+            "n_trials": len(records),
+            "n_distinct_trials": len(records) - 1,
+            "n_effective_trials": 2,
             "best": 1,
             "n_failed": sum(1 for r in records if r["error"]),
             "base": dict(base_params),
@@ -77,6 +80,7 @@ class FakeServices:
 def fake(monkeypatch: pytest.MonkeyPatch, page) -> FakeServices:
     services = FakeServices()
     monkeypatch.setattr(page, "services", services)
+    monkeypatch.setattr(page, "research", services)
     return services
 
 
@@ -177,13 +181,17 @@ def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None
 def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
     stored, _, _ = _run(page, _grid(top_n="3,10", weighting=["equal", "hrp"]))
     out = page.show_result(stored)
-    rows, columns, styles, summary = out["rows"], out["columns"], out["styles"], out["summary"]
+    rows, columns, summary = out["rows"], out["columns"], out["summary"]
     failed, disabled, x_options = out["failed"], out["download_disabled"], out["x_options"]
-    assert [c["id"] for c in columns][:2] == ["top_n", "weighting"] and columns[-1]["id"] == "error"
-    assert [r["id"] for r in rows] == [0, 1, 2, 3]
+    fields = [c["field"] for c in columns]
+    assert fields[:3] == ["best", "top_n", "weighting"] and fields[-1] == "error"
+    assert all(c.get("pinned") == "left" for c in columns[:3])
+    # The best configuration (position 1) comes first and is starred; ids are positions.
+    assert [r["id"] for r in rows] == ["1", "0", "2", "3"] and rows[0]["best"] == "★"
+    assert rows[1]["total_return"] == 10.0  # percent metrics shown in % (0.1 -> 10.0)
     assert "0.910" in _text(summary) and "Failed" in _text(summary)
+    assert "4 / 3 / 2" in _text(summary)  # the DSR's trial counts
     assert "top_n=3, weighting=hrp" in _text(summary) and '"href": "/?' in _text(summary)
-    assert styles[-1]["if"]["filter_query"] == "{id} = 1"
     assert "2 configuration(s) failed" in _text(failed) and "no symbol passed" in _text(failed)
     assert disabled is False and [o["value"] for o in x_options] == ["top_n", "weighting"]
     assert page.show_result(None)["rows"] == []
@@ -201,11 +209,13 @@ def test_heatmap_defaults_to_first_two_swept_parameters(page, fake: FakeServices
 
 def test_row_click_opens_that_configuration_on_backtest_page(page, fake: FakeServices) -> None:
     stored, _, _ = _run(page, _grid(top_n="3,5", lag_days="0,1"), base=_base(cost_bps="7"))
-    href = page.open_configuration({"row": 0, "column": 0, "row_id": 3}, stored)
+    href = page.open_configuration({"rowIndex": 0, "colId": "top_n", "rowId": "3"}, stored)
     assert href.startswith("/?")
     params = engine.StrategyParams.from_mapping({k: v[0] for k, v in parse_qs(href[2:]).items()})
     assert (params.top_n, params.lag_days, params.cost_bps) == (5, 1, 7.0)
-    assert page.open_configuration({"row": 0, "row_id": 99}, stored) is no_update
+    assert page.open_configuration({"rowIndex": 0, "rowId": "99"}, stored) is no_update
+    assert page.open_configuration({"rowIndex": 0, "rowId": "t-0"}, stored) is no_update
+    assert page.open_configuration({"rowId": True}, stored) is no_update
 
 
 def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
@@ -216,6 +226,7 @@ def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
     assert len(lines) == 3 and lines[2].startswith("10,")
     assert lines[2].endswith("no symbol passed the filters")
     assert '# grid: {"top_n": [3, 10]}' in data["content"]
+    assert "# n_trials: 2" in data["content"] and "# n_effective_trials: 2" in data["content"]
 
 
 def test_cancel_reaches_the_engine_path(page, fake: FakeServices) -> None:

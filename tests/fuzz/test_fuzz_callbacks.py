@@ -437,3 +437,63 @@ def test_params_to_query_round_trips_through_the_tolerant_reader(values: dict[st
 
 def test_cache_dir_is_the_temporary_one(app: dash.Dash, tmp_path_factory: pytest.TempPathFactory) -> None:
     assert Path(state_of(app.server).config.CACHE_DIR).is_relative_to(tmp_path_factory.getbasetemp())
+
+
+# ----- the Signal page and the sweep's walk-forward settings ---------------------------------------------
+
+setting_values = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.dictionaries(st.sampled_from(("quantiles", "horizons", "rolling_window", "x")), setting_values)
+)
+def test_signal_settings_are_settings_or_one_sentence(values: dict[str, Any]) -> None:
+    from dashapp.services import research
+
+    try:
+        checked = research.signal_settings(values)
+    except engine.ParameterError as exc:
+        assert_user_message(str(exc))
+    else:
+        assert 2 <= checked.quantiles <= 20 and 1 <= checked.horizons <= 24
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(("n_folds", "scheme", "in_sample_days", "out_of_sample_days", "metric", "risk_free")),
+        setting_values,
+    )
+)
+def test_walk_forward_settings_are_settings_or_one_sentence(values: dict[str, Any]) -> None:
+    from dashapp.services import research
+
+    try:
+        checked = research.walk_forward_settings(values)
+    except engine.ParameterError as exc:
+        assert_user_message(str(exc))
+    else:
+        assert checked.n_folds >= 1 and checked.scheme in ("anchored", "rolling")
+
+
+def test_signal_form_out_of_range_is_an_in_page_error(
+    client: Any, dependencies: dict[str, dict[str, Any]]
+) -> None:
+    dep = dependencies["signal-results.children"]
+    names = [s["id"] for s in dep["state"]]
+    values = {name: None for name in names}
+    values.update({"signal-lag_days": "=cmd|' /C calc'!A0", "signal-quantiles": 5})
+    response = post(client, request_body(dep, [1, None], [values[n] for n in names]))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Cannot analyse this signal" in text and "lag_days must be a whole number" in text
+    values.update({"signal-lag_days": None, "signal-quantiles": 10**400})
+    text = post(client, request_body(dep, [1, None], [values[n] for n in names])).get_data(as_text=True)
+    assert "Cannot analyse this signal" in text and "quantiles must be a whole number" in text

@@ -30,3 +30,21 @@ def grid_input(name: str) -> str:
 
 def grid_feedback(name: str) -> str:
     return f"sweep-grid-{name}-feedback"
+
+
+# Walk-forward validation and probability of backtest overfitting (shown after a sweep).
+WF_FOLDS = "sweep-wf-folds"
+WF_SCHEME = "sweep-wf-scheme"
+WF_IS_DAYS = "sweep-wf-is-days"
+WF_OOS_DAYS = "sweep-wf-oos-days"
+WF_METRIC = "sweep-wf-metric"
+WF_MESSAGE = "sweep-wf-message"
+WF_SECTION = "sweep-wf-section"
+WF_EQUITY = "sweep-wf-equity"
+WF_TABLE = "sweep-wf-table"
+WF_CHANGES = "sweep-wf-changes"
+WF_SUMMARY = "sweep-wf-summary"
+WF_PBO = "sweep-wf-pbo"
+WF_PBO_HISTOGRAM = "sweep-wf-pbo-histogram"
+WF_DOWNLOAD_BUTTON = "sweep-wf-download-button"
+WF_DOWNLOAD = "sweep-wf-download"

@@ -106,3 +106,75 @@ def sweep_heatmap_figure(
     figure.update_xaxes(type="category", title=x_param)
     figure.update_yaxes(type="category", title=y_param if x_param != y_param else "")
     return figure
+
+
+# ----------------------------------------------------------------- walk-forward validation
+
+WALK_FORWARD_LABELS: Mapping[str, str] = {
+    "walk_forward": "Walk-forward (out of sample)",
+    "full_history_winner": "Full-history winner",
+    "benchmark": "Benchmark",
+}
+WALK_FORWARD_COLORS: Mapping[str, str] = {
+    "walk_forward": SERIES_COLORS["portfolio"],
+    "full_history_winner": "#f59e0b",
+    "benchmark": SERIES_COLORS["benchmark"],
+}
+
+
+def walk_forward_figure(dates: Sequence[str] | None, series: Mapping[str, Sequence[Any]] | None) -> go.Figure:
+    """Growth of 1 over the out-of-sample days: the stitched walk-forward returns, the
+    full-history winner and the benchmark (daily simple returns compounded; a missing
+    day counts 0)."""
+    title = "Out-of-sample equity: walk-forward vs the full-history winner"
+    dates = list(dates or [])
+    if not dates or not series:
+        return empty_figure(title, "Run a sweep")
+    figure = go.Figure()
+    for name, values in series.items():
+        array = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+        if len(array) != len(dates):
+            continue
+        growth = np.cumprod(1.0 + np.nan_to_num(array, nan=0.0))
+        figure.add_trace(
+            go.Scatter(
+                x=dates,
+                y=rounded(growth),
+                mode="lines",
+                name=WALK_FORWARD_LABELS.get(name, name),
+                line={"color": WALK_FORWARD_COLORS.get(name), "dash": "dot" if name == "benchmark" else None},
+                hovertemplate="%{y:.3f}",
+            )
+        )
+    if not figure.data:
+        return empty_figure(title)
+    figure.update_layout(**BASE_LAYOUT, title=title)
+    figure.update_yaxes(title="Growth of 1", tickformat=".2f")
+    return figure
+
+
+def pbo_logits_figure(logits: Sequence[Any] | None, pbo: float | None) -> go.Figure:
+    """Histogram of the CSCV logits λ (Bailey et al. 2015); PBO is the share at or below 0."""
+    title = "Probability of backtest overfitting: logits of the in-sample best's OOS rank"
+    finite = [v for v in rounded([np.nan if v is None else v for v in (logits or [])]) if v is not None]
+    if not finite:
+        return empty_figure(title, "No logits (PBO not computed)")
+    figure = go.Figure(
+        go.Histogram(
+            x=finite,
+            nbinsx=40,
+            marker_color=SERIES_COLORS["portfolio"],
+            opacity=0.8,
+            hovertemplate="λ %{x:.2f}: %{y} combinations<extra></extra>",
+        )
+    )
+    label = "λ = 0" if pbo is None or not math.isfinite(pbo) else f"λ = 0 · PBO {pbo:.2f}"
+    figure.add_vline(
+        x=0, line_color="#b91c1c", line_width=2, annotation_text=label, annotation_position="top"
+    )
+    figure.update_layout(
+        **{**BASE_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False, bargap=0.05
+    )
+    figure.update_xaxes(title="logit λ = ln(ω / (1 - ω))")
+    figure.update_yaxes(title="Combinations")
+    return figure

@@ -1,0 +1,170 @@
+"""Signal page callbacks called directly on the demo data (in process), and its view helpers."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+import plotly
+import pytest
+from dash import no_update
+
+import engine
+
+SETTINGS = {"quantiles": 5, "horizons": 3, "rolling_window": 6}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from dashapp import create_app
+
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+            "ENGINE_EXECUTOR": "serial",
+            "DATA_SOURCE": "demo",
+        }
+    )
+    with app.server.app_context():
+        yield app
+
+
+@pytest.fixture(scope="module")
+def page(app: Any):
+    from dashapp.pages import signal
+
+    return signal
+
+
+def _fields(page, **values: Any) -> dict[str, Any]:
+    return {name: values.get(name) for name in page.view.SIGNAL_FIELDS}
+
+
+def _text(component: Any) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def _demo() -> engine.MarketData:
+    from engine.data.demo import DemoProvider
+
+    return engine.load_market_data(DemoProvider())
+
+
+def test_layout_from_query_prefills_fields_and_settings(page) -> None:
+    tree = _text(page.layout(lag_days="2", quantiles="4", rebalance="weekly"))
+    assert '"id": "signal-lag_days"' in tree and '"value": 2' in tree
+    assert '"id": "signal-quantiles"' in tree and '"value": "4"' in tree
+    assert '"id": "signal-top_n"' not in tree  # only the signal's settings are on this form
+    assert '"id": "signal-autorun", "data": true' in tree
+
+
+def test_run_shows_cards_charts_and_matches_the_engine(page) -> None:
+    out = page.run_signal(1, False, _fields(page, lag_days=1), dict(SETTINGS), None)
+    assert out["download_disabled"] is False
+    expected = engine.analyze_signal(_demo(), engine.StrategyParams(lag_days=1))
+    text = _text(out["results"])
+    assert f"{expected.ic_summary['mean_ic']:.3f}" in text and "IC IR" in text and "Spread t-stat" in text
+    for name in ("ic", "decay", "quantiles", "cumulative", "coverage", "distribution"):
+        assert f'"id": "signal-graph-{name}"' in text
+    query = parse_qs(out["search"].lstrip("?"))
+    assert query["lag_days"] == ["1"] and query["quantiles"] == ["5"]
+    state = out["run_state"]
+    assert state["params"]["lag_days"] == 1 and state["settings"] == SETTINGS
+
+
+def test_ic_figure_has_bars_and_rolling_mean(page) -> None:
+    from dashapp.services import research
+    from dashapp.ui.figures import signal as figures
+
+    analysis = research.signal_analysis(None, {}, SETTINGS)
+    figure = figures.ic_figure(analysis["periods"], 6)
+    assert [t.type for t in figure.data] == ["bar", "scatter"]
+    expected = engine.analyze_signal(_demo()).periods["ic"].to_numpy()
+    np.testing.assert_allclose(np.asarray(figure.data[0].y, dtype=float), expected, atol=1e-6)
+    quantiles = figures.quantile_returns_figure(analysis["quantile_summary"])
+    assert list(quantiles.data[0].x) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert len(figures.quantile_cumulative_figure(analysis["cumulative_returns"]).data) == 5
+    assert figures.ic_figure(None).data == () and figures.signal_histogram_figure([None]).data == ()
+
+
+def test_csv_has_manifest_header_and_per_period_rows(page) -> None:
+    out = page.run_signal(1, False, _fields(page), dict(SETTINGS), None)
+    data = page.download_signal(1, out["run_state"])
+    assert data["filename"] == "signal_analysis.csv"
+    content = data["content"]
+    assert "# synthetic: true" in content and "# fingerprint: " in content and "# quantiles: 5" in content
+    frame = pd.read_csv(io.StringIO(content), comment="#")
+    expected = engine.analyze_signal(_demo())
+    assert list(frame.columns[:3]) == ["formation_end", "entry_date", "next_entry_date"]
+    assert {"ic", "spread", "q1", "q5"} <= set(frame.columns) and len(frame) == len(expected.periods)
+    np.testing.assert_allclose(frame["ic"], expected.periods["ic"], rtol=1e-12)
+    np.testing.assert_allclose(frame["q5"], expected.quantile_returns[5], rtol=1e-12)
+    assert frame["entry_date"].iloc[0] == "2021-12-31"
+    assert page.download_signal(None, out["run_state"]) is no_update
+    assert page.download_signal(1, {"source": "x"}) is no_update  # a tampered Store
+
+
+def test_csv_cells_are_formula_safe() -> None:
+    from dashapp.views import signal as view
+
+    analysis = {
+        "periods": {"entry_date": ["2022-01-03"], "ic": [0.1]},
+        "quantile_returns": {"entry_date": ["2022-01-03"], "q1": [0.01]},
+        "header": {"params": {"signal": "=cmd|' /C calc'!A0"}},
+        "settings": {},
+        "params": {},
+    }
+    content = view.ic_csv(analysis, "my data,=HYPERLINK(1)")
+    cells = [cell for line in content.splitlines() for cell in line.split(",")]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "-"))]
+    assert "'=HYPERLINK(1)" in content
+
+
+def test_quantile_note_is_shown(page) -> None:
+    analysis = {
+        "quantile_note": "5 quantiles requested; 3 used (median 3 symbols per period)",
+        "settings": {},
+        "params": {},
+    }
+    assert "3 used" in _text(page.results_section(analysis))
+
+
+@pytest.mark.parametrize(
+    ("fields", "settings", "message"),
+    [
+        ({"lag_days": "x"}, SETTINGS, "lag_days must be a whole number"),
+        ({"start": "2023-01-01", "end": "2022-01-01"}, SETTINGS, "start"),
+        ({}, {**SETTINGS, "quantiles": 1}, "quantiles must be a whole number from 2 to 20"),
+        ({}, {**SETTINGS, "horizons": "abc"}, "horizons must be a whole number"),
+        ({"signal": "=cmd"}, SETTINGS, "signal"),
+    ],
+)
+def test_bad_input_gives_one_sentence_in_the_page(page, fields, settings, message) -> None:
+    out = page.run_signal(1, False, _fields(page, **fields), settings, None)
+    text = _text(out["results"])
+    assert "Cannot analyse this signal" in text and message in text and "Traceback" not in text
+    assert out["run_state"] is None and out["search"] is no_update and out["download_disabled"] is True
+
+
+def test_validation_flags_each_field(page) -> None:
+    out = page.validate_signal_form(_fields(page, lag_days="x"), {**SETTINGS, "rolling_window": 1})
+    assert out["invalid"]["lag_days"] is True and out["settings_invalid"]["rolling_window"] is True
+    assert out["run_disabled"] is True and out["status"] == "Fix 2 fields to run."
+    ok = page.validate_signal_form(_fields(page), SETTINGS)
+    assert ok["run_disabled"] is False and ok["status"] == ""
+
+
+def test_nothing_runs_without_click_or_autorun(page) -> None:
+    assert page.run_signal(None, False, _fields(page), SETTINGS, None) is no_update
+
+
+def test_signal_is_in_the_navbar(app) -> None:
+    from dashapp import layout
+
+    names = [item.children.children for item in layout.nav_links()]
+    assert names.index("Signal") == names.index("Sweep") + 1

@@ -1,0 +1,168 @@
+"""Sweep page's walk-forward section and ``services.research`` on the demo data (in process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import plotly
+import pytest
+from dash import no_update
+
+import engine
+from dashapp.services import research
+
+GRID = {"top_n": [3, 5, 10], "weighting": ["equal", "inverse_volatility"]}
+SETTINGS = {
+    "n_folds": 4,
+    "scheme": "rolling",
+    "in_sample_days": None,
+    "out_of_sample_days": None,
+    "metric": "sharpe",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from dashapp import create_app
+
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+            "ENGINE_EXECUTOR": "serial",
+            "DATA_SOURCE": "demo",
+        }
+    )
+    with app.server.app_context():
+        yield app
+
+
+@pytest.fixture(scope="module")
+def page(app: Any):
+    from dashapp.pages import sweep
+
+    return sweep
+
+
+@pytest.fixture(scope="module")
+def stored(app: Any) -> dict[str, Any]:
+    result = research.sweep(None, {}, GRID)
+    return {**result, "source": {"kind": "default"}}
+
+
+def _text(component: Any) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
+
+
+def test_sweep_keeps_returns_and_reports_the_dsr_trial_counts(stored: dict[str, Any]) -> None:
+    assert stored["n_runs"] == 6 and stored["has_returns"] is True
+    assert stored["n_trials"] == 6 and 1 <= stored["n_effective_trials"] <= stored["n_distinct_trials"] <= 6
+    json.dumps(stored)  # plain data, Store-ready
+
+
+def test_validation_matches_the_engine_on_the_same_sweep(app: Any, stored: dict[str, Any]) -> None:
+    """The service's walk-forward and PBO are the engine's on ``run_sweep(keep_returns=True)``."""
+    validation = research.sweep_validation(None, {}, GRID, SETTINGS)
+    data = engine.load_market_data(engine.DemoProvider()) if hasattr(engine, "DemoProvider") else None
+    if data is None:
+        from engine.data.demo import DemoProvider
+
+        data = engine.load_market_data(DemoProvider())
+    sweep = engine.run_sweep(data, GRID, keep_returns=True)
+    expected = engine.validate_sweep(sweep, engine.WalkForwardSettings(n_folds=4, scheme="rolling"))
+    assert validation["folds"]["winner"] == [int(w) for w in expected.walk_forward.folds["winner"]]
+    assert validation["n_winner_changes"] == expected.walk_forward.n_winner_changes
+    np.testing.assert_allclose(
+        validation["series"]["walk_forward"], expected.walk_forward.oos_returns.to_numpy(), rtol=1e-12
+    )
+    assert validation["pbo"]["pbo"] == pytest.approx(expected.pbo.pbo)
+    assert len(validation["dates"]) == len(expected.walk_forward.oos_returns)
+
+
+def test_show_walk_forward_draws_curves_folds_and_pbo(page, stored: dict[str, Any]) -> None:
+    out = page.show_walk_forward(stored, SETTINGS)
+    assert out["message"] is None and out["download_disabled"] is False
+    names = [trace.name for trace in out["equity"].data]
+    assert names == ["Walk-forward (out of sample)", "Full-history winner", "Benchmark"]
+    assert len(out["rows"]) == 4 and {"is_start", "oos_end", "winner", "is_metric", "oos_metric"} <= set(
+        out["rows"][0]
+    )
+    assert out["rows"][0]["winner"].startswith("top_n=")
+    assert "changed" in out["changes"] and "over 4 folds" in out["changes"]
+    assert out["histogram"].data[0].type == "histogram"
+    text = _text(out["pbo"])
+    assert "Probability of backtest overfitting" in text and "Deflated Sharpe" in text
+    assert f"{stored['n_trials']} / {stored['n_distinct_trials']} / {stored['n_effective_trials']}" in text
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({**SETTINGS, "n_folds": "x"}, "n folds must be a whole number"),
+        ({**SETTINGS, "scheme": "sideways"}, "scheme"),
+        ({**SETTINGS, "metric": "calmar"}, "metric"),
+        ({**SETTINGS, "n_folds": 400}, ""),
+        ({**SETTINGS, "in_sample_days": -3}, ""),
+    ],
+)
+def test_bad_walk_forward_settings_give_one_sentence(page, stored, settings, message) -> None:
+    out = page.show_walk_forward(stored, settings)
+    text = _text(out["message"])
+    assert "Cannot validate this sweep" in text and message in text and "Traceback" not in text
+    assert out["rows"] == [] and out["download_disabled"] is True
+
+
+def test_nothing_shown_without_a_sweep(page) -> None:
+    out = page.show_walk_forward(None, SETTINGS)
+    assert out["rows"] == [] and out["message"] is None
+    assert page.show_walk_forward({"records": "tampered", "grid": 3}, SETTINGS)["rows"] == []
+
+
+def test_walk_forward_csv_has_the_manifest_header(page, stored) -> None:
+    data = page.download_walk_forward(1, stored, SETTINGS)
+    assert data["filename"] == "walk_forward.csv"
+    content = data["content"]
+    assert content.startswith("# content: walk-forward validation")
+    assert "# pbo: " in content and '"scheme": "rolling"' in content and "# grid: " in content
+    lines = [line for line in content.splitlines() if not line.startswith("#")]
+    assert lines[0].startswith("fold,is_start,is_end,oos_start,oos_end,winner") and len(lines) == 5
+    assert page.download_walk_forward(None, stored, SETTINGS) is no_update
+
+
+def test_walk_forward_settings_go_in_the_url(page, stored) -> None:
+    out = page.draw_heatmap(stored, None, None, "sharpe", {**SETTINGS, "n_folds": 3})
+    assert "wf_folds=3" in out["search"] and "wf_scheme=rolling" in out["search"]
+    tree = _text(page.layout(wf_folds="7", wf_scheme="rolling", wf_metric="bogus"))
+    assert '"id": "sweep-wf-folds"' in tree and '"value": "7"' in tree
+    assert '"value": "sharpe"' in tree  # a bad metric in the link falls back to the default
+
+
+def test_evicted_returns_rerun_small_grids_only(app: Any, page, stored: dict[str, Any]) -> None:
+    """A page reruns a small sweep whose returns the cache lost; a larger grid (a client can
+    post any) is never started outside the background job: one sentence instead."""
+    from dashapp.state import get_state
+
+    before = research.sweep_validation(None, {}, GRID, SETTINGS)
+    get_state().results.clear()
+    with pytest.raises(engine.ParameterError, match="no longer in the cache; run the sweep again"):
+        research.sweep_validation(None, {}, GRID, SETTINGS, rerun_limit=5)
+    out = page.show_walk_forward(stored, SETTINGS)  # 6 configurations <= SYNC_RERUN_LIMIT
+    assert out["message"] is None
+    after = research.sweep_validation(None, {}, GRID, SETTINGS)
+    assert after["folds"]["winner"] == before["folds"]["winner"]
+    assert after["pbo"]["pbo"] == pytest.approx(before["pbo"]["pbo"])
+    big = {**stored, "grid": {"top_n": list(range(1, 101))}}
+    assert "run the sweep again" in _text(page.show_walk_forward(big, SETTINGS)["message"])
+
+
+def test_no_dash_table_left_in_the_app() -> None:
+    """Dash 4 deprecates dash_table.DataTable: every table is an AG Grid now."""
+    from pathlib import Path
+
+    import dashapp
+
+    root = Path(dashapp.__file__).parent
+    users = [p.name for p in root.rglob("*.py") if "dash_table" in p.read_text()]
+    assert users == []

@@ -1,0 +1,89 @@
+"""``python -m engine sweep --walk-forward``: folds, winner changes, OOS metrics, PBO, walk_forward.csv."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine.cli.main import main
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+
+GRID = ["--grid", "top_n=3,5,10", "--grid", "weighting=equal,inverse_volatility"]
+
+
+def _run(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # the progress bar's stream
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_walk_forward_prints_folds_changes_metrics_and_pbo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = _run(
+        ["sweep", *GRID, "--executor", "serial", "--walk-forward", "--folds", "4", "--window", "rolling",
+         "--out", str(tmp_path)],
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    sweep = engine.run_sweep(
+        load_market_data(DemoProvider()),
+        {"top_n": [3, 5, 10], "weighting": ["equal", "inverse_volatility"]},
+        keep_returns=True,
+    )
+    expected = engine.validate_sweep(sweep, engine.WalkForwardSettings(n_folds=4, scheme="rolling"))
+    wf = expected.walk_forward
+    assert "walk-forward: 4 folds, rolling in-sample windows, selection by sharpe" in out
+    assert f"the in-sample winner changed {wf.n_winner_changes} time(s) over 4 folds" in out
+    assert f"probability of backtest overfitting: {expected.pbo.pbo:.3f}" in out
+    assert f"{wf.summary.loc['sharpe', 'walk_forward']:.3f}" in out
+    assert "wrote walk_forward.csv" in out
+
+    text = (tmp_path / "walk_forward.csv").read_text()
+    assert "# synthetic: true" in text and "# fingerprint: " in text and '"scheme": "rolling"' in text
+    assert f"# n_winner_changes: {wf.n_winner_changes}" in text
+    folds = pd.read_csv(tmp_path / "walk_forward.csv", comment="#")
+    assert list(folds["winner"]) == list(wf.folds["winner"])
+    np.testing.assert_allclose(folds["oos_metric"], wf.folds["oos_metric"], rtol=1e-12)
+    assert folds["oos_start"].iloc[0] == str(wf.folds["oos_start"].iloc[0].date())
+
+
+def test_without_walk_forward_no_validation_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = _run(
+        ["sweep", "--grid", "top_n=3,5", "--executor", "serial", "--out", str(tmp_path)], monkeypatch
+    )
+    assert code == 0 and "walk-forward" not in out and not (tmp_path / "walk_forward.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--folds", "0"], "n_folds must be a whole number"),
+        (["--pbo-splits", "3"], "--pbo-splits must be an even number"),
+        (["--out-of-sample-days", "100000"], ""),
+    ],
+)
+def test_bad_walk_forward_flags_exit_2_with_one_line(
+    flags: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = _run(
+        ["sweep", "--grid", "top_n=3,5", "--executor", "serial", "--walk-forward", *flags], monkeypatch
+    )
+    assert code == 2 and err.startswith("error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_window_is_refused_by_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = _run(
+        ["sweep", "--grid", "top_n=3,5", "--walk-forward", "--window", "sideways"], monkeypatch
+    )
+    assert code == 2 and "sideways" in err
