@@ -168,14 +168,27 @@ def _decode_binary_columns(frame: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def strip_column_names(columns: Iterable[object]) -> list[str]:
-    """Names without surrounding spaces; a name that would collide keeps its original spelling."""
-    out: list[str] = []
-    for position, column in enumerate(columns):
-        name = str(column).strip()
-        if name in out:
-            name = str(column) if str(column) not in out else f"{column}#{position}"
-        out.append(name)
-    return out
+    """Names without surrounding spaces (a repeated name stays repeated: ``drop_repeated_columns``)."""
+    return [str(column).strip() for column in columns]
+
+
+def drop_repeated_columns(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Keep the first of each repeated column name; one warning per repeated name, e.g.
+    "prices.csv: column 'AAA' appears twice; the second copy was ignored"."""
+    names = [str(c) for c in raw.columns]
+    repeated = pd.Index(names).duplicated(keep="first")
+    if not repeated.any():
+        return raw, ()
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    warnings = []
+    for name, count in counts.items():
+        if count > 1:
+            times = "twice" if count == 2 else f"{count} times"
+            copies = "the second copy was" if count == 2 else f"the {count - 1} later copies were"
+            warnings.append(f"{label}: column {name!r} appears {times}; {copies} ignored")
+    return raw.loc[:, ~repeated], tuple(warnings)
 
 
 def _squash(name: str) -> str:
@@ -319,8 +332,9 @@ def validate_sentiment(
         raise DataValidationError(f"{label} has no data rows")
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
+    raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
-    warnings = check_columns(raw, SENTIMENT_COLUMNS, label)
+    warnings = repeated + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
@@ -405,6 +419,7 @@ def validate_prices(
         raw = raw.reset_index()
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
+    raw, repeated = drop_repeated_columns(raw, label)
     date_column = find_column(raw.columns, DATE_NAMES)
     if date_column is None and (raw.columns[0] == "" or str(raw.columns[0]).startswith("Unnamed: 0")):
         date_column = raw.columns[0]  # pandas' to_csv() of an index without a name
@@ -419,7 +434,7 @@ def validate_prices(
     others = [c for c in raw.columns if c != date_column]
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
-        return _validate_wide_prices(raw, label, date_column, options, read, empty)
+        return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
     symbol_column = find_column(others, SYMBOL_NAMES)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is not None and price_column is not None:
@@ -427,7 +442,7 @@ def validate_prices(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
         )
         return _validate_long_prices(
-            raw, label, date_column, symbol_column, price_column, options, read, empty
+            raw, label, date_column, symbol_column, price_column, options, read, empty, notes=repeated
         )
     fields = {squash(c) for c in others}
     if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
@@ -443,7 +458,7 @@ def validate_prices(
             "or add a 'Ticker' column"
         )
     read = dataclasses.replace(read, layout="wide")
-    return _validate_wide_prices(raw, label, date_column, options, read, empty)
+    return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
@@ -516,6 +531,8 @@ def _validate_long_prices(
     options: ReadOptions,
     read: FileReading,
     empty: np.ndarray,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
     rows, dates, date_format, symbols = _date_symbol_rows(
         raw, label, options, empty, date_column, symbol_column
@@ -530,7 +547,9 @@ def _validate_long_prices(
         raise DataValidationError(f"{label} has no usable prices ({_summary(dropped)})")
     wide = kept.pivot(index="date", columns="symbol", values="close")
     ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
-    warnings = (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
+    warnings = notes + (
+        (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
+    )
     return _finish_prices(
         wide,
         label=label,
@@ -549,6 +568,8 @@ def _validate_wide_prices(
     options: ReadOptions,
     read: FileReading,
     empty: np.ndarray,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
@@ -621,7 +642,7 @@ def _validate_wide_prices(
         rows_read=len(raw),
         rows_kept=len(wide),
         dropped=all_dropped,
-        warnings=(),
+        warnings=notes,
         reading=dataclasses.replace(read, date_format=date_format),
     )
 

@@ -93,11 +93,21 @@ def _encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
+# Words of the parser's own error texts: a user never sees them (one plain sentence instead).
+PARSER_JARGON = ("tokenizing", "C error", "field limit", "Traceback", "dtype", "EOF inside")
+
+
+def assert_no_parser_jargon(text: str) -> None:
+    for word in PARSER_JARGON:
+        assert word.lower() not in text.lower(), f"parser jargon {word!r} in {text!r}"
+
+
 def _load(loader, data: bytes):
     try:
         return loader(data)
     except engine.EngineError as exc:
         assert_user_message(str(exc))
+        assert_no_parser_jargon(str(exc))
         return None
 
 
@@ -300,3 +310,35 @@ def test_random_bytes_with_any_file_name_fail_in_one_line(data: bytes, name: str
             loader(data, name=name)
         except engine.EngineError as exc:
             assert_user_message(str(exc), formulas_quoted=False)
+
+
+# ----- parser errors in plain words ----------------------------------------------------------
+
+RAGGED_PIECES = ('"', '""', ",", ";", "\n", "\r\n", "AAA", "1", "2022-01-03", "'", "\t", "x" * 50)
+
+
+@FAST
+@given(pieces=st.lists(st.sampled_from(RAGGED_PIECES), min_size=1, max_size=30))
+def test_broken_quotes_and_ragged_lines_never_show_parser_jargon(pieces: list[str]) -> None:
+    data = ("date,AAA,BBB\n2022-01-03,1,2\n" + "".join(pieces)).encode()
+    for loader in (engine.load_prices_file, engine.load_sentiment_csv):
+        loaded = _load(loader, data)  # a refusal is checked inside _load
+        if loaded is not None:
+            for text in loaded[1].warnings:
+                assert_no_parser_jargon(text)
+
+
+def test_an_unclosed_quote_names_its_line() -> None:
+    data = b'date,AAA,BBB,CCC,DDD\n2022-01-03,"AAA,1,2,3,4,\n2022-01-04,1,2,3,4\n'
+    with pytest.raises(engine.DataValidationError) as caught:
+        engine.load_prices_file(data)
+    assert "line 2 opens a quote that is never closed" in str(caught.value)
+    assert_no_parser_jargon(str(caught.value))
+
+
+def test_a_one_line_file_longer_than_a_field_names_line_1() -> None:
+    data = ("date," + "A" * 200_000 + "\n").encode()
+    with pytest.raises(engine.DataValidationError) as caught:
+        engine.load_prices_file(data)
+    assert "line 1 has a value longer than 131,072 characters" in str(caught.value)
+    assert_no_parser_jargon(str(caught.value))
