@@ -58,6 +58,10 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = safe_label(name or path.name or str(path))
+        if path.is_dir():
+            raise DataUnavailableError(
+                f"{str(path)!r} is a directory, not a file; give the path of a CSV or Parquet file"
+            )
         if not path.is_file():
             raise DataUnavailableError(f"the file {str(path)!r} does not exist; check the path")
         if max_bytes is not None and path.stat().st_size > max_bytes:
