@@ -582,9 +582,10 @@ def _validate_wide_prices(
     if not_tickers:
         dropped.append(
             DroppedRows(
-                reason="column name is not a ticker",
+                reason="column name is not a ticker (column ignored)",
                 count=len(not_tickers),
                 examples=tuple(repr(c) for c in not_tickers[:MAX_EXAMPLES]),
+                unit="columns",
             )
         )
     seen: dict[str, str] = {}
@@ -595,9 +596,10 @@ def _validate_wide_prices(
     if repeated:
         dropped.append(
             DroppedRows(
-                reason="duplicate ticker column; the first one is kept",
+                reason="duplicate ticker column; the first one is kept (column ignored)",
                 count=len(repeated),
                 examples=tuple(repr(c) for c in repeated[:MAX_EXAMPLES]),
+                unit="columns",
             )
         )
     if not seen:
@@ -622,7 +624,7 @@ def _validate_wide_prices(
         if bad.any():
             where = np.argwhere(bad)[:MAX_EXAMPLES]
             examples = tuple(f"{values.columns[j]} row {i + 1}" for i, j in where)
-            dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples))
+            dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples, unit="cells"))
             numbers = np.where(bad, np.nan, numbers)
     if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
         raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
@@ -744,6 +746,49 @@ def normalise_price_frame(wide: pd.DataFrame) -> pd.DataFrame:
 # ----- selection (shared by the providers) ---------------------------------------------
 
 
+def window_reason(start: dt.date | None, end: dt.date | None) -> str:
+    """The reason of rows dropped because their date is outside the loading window."""
+    return f"outside the backtest's date window ({start or 'the first date'} to {end or 'the last date'})"
+
+
+def price_file_rows(
+    frame: pd.DataFrame,
+    report: ValidationReport,
+    selected: Sequence[str],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> tuple[int, tuple[DroppedRows, ...]]:
+    """(rows kept, rows dropped by reason) of a price file after the window and symbol
+    selection, counted in the file's own rows: a date row of a wide file, a (date, symbol)
+    row of a long one (``report.reading`` names the layout)."""
+    in_window = np.ones(len(frame), dtype=bool)
+    if start is not None:
+        in_window &= frame.index >= pd.Timestamp(start)
+    if end is not None:
+        in_window &= frame.index <= pd.Timestamp(end)
+    long = any(r.layout == "long" for r in report.reading)
+    if not long:
+        outside = int((~in_window).sum())
+        dropped = (DroppedRows(reason=window_reason(start, end), count=outside),) if outside else ()
+        return report.rows_kept - outside, dropped
+    cells = frame.notna().to_numpy()
+    outside = int(cells[~in_window].sum())
+    other = np.array([c not in set(selected) for c in frame.columns], dtype=bool)
+    unused = int(cells[in_window][:, other].sum())
+    out: list[DroppedRows] = []
+    if outside:
+        out.append(DroppedRows(reason=window_reason(start, end), count=outside))
+    if unused:
+        out.append(
+            DroppedRows(
+                reason="symbol not needed (not in the sentiment data, not the benchmark)",
+                count=unused,
+                examples=tuple(repr(str(c)) for c in frame.columns[other][:MAX_EXAMPLES]),
+            )
+        )
+    return report.rows_kept - outside - unused, tuple(out)
+
+
 def select_prices(
     prices: pd.DataFrame, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
 ) -> tuple[pd.DataFrame, ValidationReport]:
@@ -761,9 +806,11 @@ def select_prices(
     usable = [s for s in present if window[s].notna().any()] if len(window) else []
     failed = tuple(s for s in wanted if s not in usable)
     out = window[usable]
+    outside = len(prices) - len(window)
     return out, ValidationReport(
         rows_read=len(prices),
         rows_kept=len(out),
+        dropped=(DroppedRows(reason=window_reason(start, end), count=outside),) if outside else (),
         symbols=tuple(usable),
         failed_tickers=failed,
         first_date=_iso(out.index.min()) if len(out) else None,
