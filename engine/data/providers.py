@@ -66,7 +66,7 @@ def load_market_data(
         sentiment_report = dataclasses.replace(
             sentiment_report,
             rows_kept=sentiment_report.rows_kept - outside.count,
-            dropped=sentiment_report.dropped + (outside,),
+            dropped=(*sentiment_report.dropped, outside),
         )
     sentiment = narrowed
     first, last = sentiment["date"].min(), sentiment["date"].max()

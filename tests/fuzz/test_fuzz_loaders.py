@@ -372,7 +372,12 @@ def test_provider_rows_read_equal_kept_plus_dropped(
     if long:
         prices = "date,symbol,close\n" + "".join(f"{d},{s},10\n" for d in price_days for s in symbols)
     else:
-        prices = "date," + ",".join(symbols) + "\n" + "".join(f"{d}" + ",10" * len(symbols) + "\n" for d in price_days)
+        prices = (
+            "date,"
+            + ",".join(symbols)
+            + "\n"
+            + "".join(f"{d}" + ",10" * len(symbols) + "\n" for d in price_days)
+        )
     provider = engine.FileProvider(sentiment=sentiment.encode(), prices=prices.encode())
     try:
         data = engine.load_market_data(provider)

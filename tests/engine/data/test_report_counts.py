@@ -13,7 +13,15 @@ HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions
 SENTIMENT = HEAD + "".join(
     f"2022-{m:02d}-{d:02d},{s},5,3,40,900,0.1\n" for m in (1, 2) for d in (3, 10, 17) for s in ("AAA", "BBB")
 )
-PRICE_DAYS = ["2018-06-01", "2018-12-20", "2021-06-01", "2022-01-03", "2022-02-01", "2022-06-01", "2023-01-02"]
+PRICE_DAYS = [
+    "2018-06-01",
+    "2018-12-20",
+    "2021-06-01",
+    "2022-01-03",
+    "2022-02-01",
+    "2022-06-01",
+    "2023-01-02",
+]
 
 
 def _wide() -> bytes:
