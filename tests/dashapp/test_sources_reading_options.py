@@ -83,3 +83,19 @@ def test_without_the_options_the_ambiguous_file_is_refused(tmp_path: Path, files
     app = _app(tmp_path, files)
     with app.server.app_context(), pytest.raises(engine.DataValidationError, match="dayfirst"):
         get_market_data(None)
+
+
+def test_the_upload_report_the_data_page_shows_adds_up(tmp_path: Path) -> None:
+    from dashapp import services
+    from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
+
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    with app.server.app_context():
+        saved = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"prices": "p.csv"})
+    report = saved["info"]["report"]
+    rows = sum(d["count"] for d in report["dropped"] if d.get("unit", "rows") == "rows")
+    assert report["rows_read"] == report["rows_kept"] + rows
+    # prices to 2022-12-30, sentiment to 2022-06-24: the rows after the window (+120 days)
+    # are dropped with their reason, not lost
+    outside = [d for d in report["dropped"] if d["reason"].startswith("outside the backtest's date window")]
+    assert outside and outside[0]["count"] > 0
