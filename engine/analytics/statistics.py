@@ -179,9 +179,14 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     common = r[np.isfinite(r).all(axis=1)]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         rho = np.corrcoef(common, rowvar=False)
+        flat = negligible_dispersion(
+            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
+        )
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
+    rho[flat, :] = 0.0
+    rho[:, flat] = 0.0
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
@@ -210,8 +215,11 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
         block = block[np.isfinite(block).all(axis=1)]
         if block.shape[0] < 3:
             continue
-        var = np.var(block, axis=0, ddof=1)
-        w = np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), 0.0)
+        with np.errstate(all="ignore"):
+            var = np.var(block, axis=0, ddof=1)
+            live = ~negligible_dispersion(np.sqrt(var), np.mean(block, axis=0), np.max(np.abs(block), axis=0))
+        # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
+        w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])
         out[c] = float(annual_sharpe(block @ w, risk_free))
     return out

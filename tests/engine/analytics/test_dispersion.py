@@ -102,3 +102,15 @@ def test_a_normal_random_series_is_unaffected() -> None:
     assert math.isclose(m["annual_volatility"], empyrical.annual_volatility(port), rel_tol=1e-12)
     _, beta = empyrical.alpha_beta(port, bench, risk_free=0.02 / 252)
     assert math.isclose(m["beta"], beta, rel_tol=1e-9)
+
+
+def test_cluster_weights_ignore_a_trial_without_dispersion() -> None:
+    from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_returns
+
+    flat = _rounded_returns(100.0, 0.001, 6).to_numpy()
+    noisy = np.random.default_rng(2).normal(0.0005, 0.01, flat.size)
+    both = np.column_stack([flat, noisy])
+    # one cluster of the two: inverse-variance weights would put ~all weight on the flat one
+    got = cluster_sharpes(both, np.array([0, 0]))
+    assert math.isclose(got[0], float(annual_sharpe(noisy[None, :])[0]), rel_tol=1e-9)
+    assert math.isnan(deflated_sharpe_of_returns(flat, [1.0, 2.0]))
