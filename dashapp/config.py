@@ -40,6 +40,10 @@ class AppConfig:
     SENTIMENT_PATH: str | None = None  # required for files / yahoo
     PRICES_PATH: str | None = None  # files: CSV/Parquet of adjusted closes; None = Yahoo
     DEMO_SEED: int = 7
+    # files / yahoo: how to read what a file cannot settle (engine.provider_from_env checks them)
+    DATE_FORMAT: str | None = None  # strftime format of the date columns, e.g. %d/%m/%Y
+    DAYFIRST: str | None = None  # true / false for dd/mm vs mm/dd dates
+    DECIMAL: str | None = None  # . or ,
     CACHE_TYPE: str = "FileSystemCache"
     CACHE_DIR: str = dataclasses.field(default_factory=default_cache_dir)
     CACHE_REDIS_URL: str | None = None

@@ -67,7 +67,8 @@ def source_key(source: Mapping[str, Any]) -> str:
     config = app_config()
     if config.DATA_SOURCE == "demo":
         return f"default:demo:{config.DEMO_SEED}"
-    return f"default:{config.DATA_SOURCE}:{config.SENTIMENT_PATH}:{config.PRICES_PATH or ''}"
+    options = ":".join(reading_env(config).values())
+    return f"default:{config.DATA_SOURCE}:{config.SENTIMENT_PATH}:{config.PRICES_PATH or ''}:{options}"
 
 
 def get_market_data(
@@ -104,8 +105,19 @@ def _provider(source: Mapping[str, str]) -> engine.DataProvider:
         "PRICES_PATH": config.PRICES_PATH or "",
         "DEMO_SEED": str(config.DEMO_SEED),
         "YAHOO_CACHE_DIR": str(yahoo_cache_dir()),
+        **reading_env(config),
     }
     return engine.provider_from_env(env)
+
+
+def reading_env(config: AppConfig) -> dict[str, str]:
+    """``DATE_FORMAT``, ``DAYFIRST``, ``DECIMAL`` of the app's config (read once from the
+    environment with it), as ``engine.provider_from_env`` takes them (docs/data.md)."""
+    return {
+        "DATE_FORMAT": config.DATE_FORMAT or "",
+        "DAYFIRST": config.DAYFIRST or "",
+        "DECIMAL": config.DECIMAL or "",
+    }
 
 
 def _upload_provider(

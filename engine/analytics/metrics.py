@@ -10,10 +10,13 @@
   ``tracking_error`` is ``std(active) * sqrt(252)``.
 - ``hit_rate`` is the share of days with a strictly positive return.
 - ``max_drawdown`` is a negative number (0 when the value never fell).
-- Zero dispersion is judged with a relative tolerance: a standard deviation at most
-  ``DISPERSION_RTOL * max(1, max |x|)`` is floating-point residue (a constant-growth
-  price path gives returns that differ in the last bits), so it is 0 and every ratio
-  over it is NaN.
+- Zero dispersion (``negligible_dispersion``, the one rule for every dispersion in
+  ``engine.analytics``): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
+  (floating-point residue) or at most ``DISPERSION_CV * |mean(x)|`` (below what the data
+  can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
+  spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
+  ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
+  it (Sharpe, information ratio, beta, alpha, correlation) is NaN.
 - Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
   metric raises on a finite series: results too large for a float are ``inf`` (or NaN
   where empyrical's formula gives NaN), as numpy gives them.
@@ -72,6 +75,7 @@ PERCENT_METRICS: frozenset[str] = frozenset(
 
 TRADING_DAYS = 252
 DISPERSION_RTOL = 1e-12  # std below this x max(1, max|x|) is rounding residue, i.e. zero
+DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
 DRAWDOWN_RTOL = 1e-10  # a value within this relative distance of the peak is back at it
 
 
@@ -97,16 +101,30 @@ def _safe_div(num: float, den: float) -> float:
         return float(np.float64(num) / np.float64(den))
 
 
+def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
+    """True where a standard deviation counts as zero (bool, or a bool array when the
+    arguments are arrays of one shape): ``std <= DISPERSION_RTOL * max(1, scale)``
+    (floating-point residue; ``scale`` = the largest |value|) or ``std <= DISPERSION_CV
+    * |mean|`` (spread below what the data resolves, e.g. a constant-growth path quoted
+    to a few decimals). The one rule for every dispersion in ``engine.analytics``."""
+    with np.errstate(all="ignore"):
+        out = (np.asarray(std) <= DISPERSION_RTOL * np.maximum(1.0, np.asarray(scale))) | (
+            np.asarray(std) <= DISPERSION_CV * np.abs(np.asarray(mean))
+        )
+    return bool(out) if np.ndim(out) == 0 else out
+
+
 def _std(values: np.ndarray) -> float:
-    """Sample std (ddof=1); 0 when it is floating-point residue (``DISPERSION_RTOL``)."""
+    """Sample std (ddof=1); 0 when it is negligible (``negligible_dispersion``)."""
     if values.size < 2:
         return math.nan
     with np.errstate(all="ignore"):
         std = float(np.std(values, ddof=1))
-        scale = max(1.0, float(np.max(np.abs(values))))
+        scale = float(np.max(np.abs(values)))
+        mean = float(np.mean(values))
     if not math.isfinite(std):
         return math.nan
-    if std <= DISPERSION_RTOL * scale:
+    if negligible_dispersion(std, mean, scale):
         return 0.0
     return std
 
@@ -194,8 +212,10 @@ def compute_metrics(
         vol = _std(r)
         out["annual_volatility"] = vol * root
         excess = r - rf
-        out["sharpe"] = _safe_div(_mean(excess) if r.size >= 2 else math.nan, _std(excess)) * root
-        if r.size >= 2:
+        # std(r - rf) is std(r); its zero is judged on r (an rf near the mean hides nothing)
+        sd_excess = float(np.std(excess, ddof=1)) if vol > 0 else vol
+        out["sharpe"] = _safe_div(_mean(excess) if r.size >= 2 else math.nan, sd_excess) * root
+        if r.size >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
             downside = math.sqrt(float(np.mean(np.square(np.minimum(excess, 0.0))))) * root
             out["sortino"] = _safe_div(_mean(excess) * TRADING_DAYS, downside)
         out["max_drawdown"] = max_drawdown(r)

@@ -40,14 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from engine.analytics.metrics import TRADING_DAYS
+from engine.analytics.metrics import TRADING_DAYS, negligible_dispersion
 from engine.errors import ParameterError
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
 MAX_SPLITS = 20  # C(20, 10) = 184,756 combinations
-# A dispersion below this share of the mean absolute return is floating-point noise
-# (e.g. a constant daily growth): the metric is undefined, as for an exactly constant series.
-RELATIVE_DISPERSION_TOLERANCE = 1e-10
 _CELLS = 2_000_000  # combinations x configurations evaluated at once (16 MB per moment)
 # The moments each metric reads (the others are not summed per combination).
 _NEEDS = {
@@ -144,7 +141,8 @@ def _metric_from_sums(
         if metric == "sharpe":
             var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)
             std = np.sqrt(np.maximum(var, 0.0))
-            noise = std <= RELATIVE_DISPERSION_TOLERANCE * (_computed(abs_sum) / n)
+            # the one zero-dispersion rule (scale: mean |x|, a lower bound of max |x|)
+            noise = negligible_dispersion(std, mean, _computed(abs_sum) / n)
             out = mean / std * math.sqrt(TRADING_DAYS)
             return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
         if metric == "sortino":

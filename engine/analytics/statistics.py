@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from engine.analytics.metrics import negligible_dispersion
+
 TRADING_DAYS = 252
-DISPERSION_RTOL = 1e-12  # as engine.analytics.metrics: smaller dispersion is rounding residue
 EULER_GAMMA = 0.5772156649015329
 
 
@@ -62,7 +63,7 @@ def deflated_sharpe_of_returns(
         return math.nan
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # huge values: moments overflow to inf/NaN
-        if not float(np.std(r)) > DISPERSION_RTOL * max(1.0, float(np.max(np.abs(r)))):
+        if negligible_dispersion(float(np.std(r, ddof=1)), float(np.mean(r)), float(np.max(np.abs(r)))):
             return math.nan
         excess = r - risk_free / TRADING_DAYS
         sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
@@ -107,11 +108,12 @@ def annual_sharpe(returns: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
     if excess.shape[-1] < 2:
         return np.full(excess.shape[:-1], np.nan)
     with np.errstate(all="ignore"):
-        std = np.std(excess, axis=-1, ddof=1)
-        scale = np.maximum(1.0, np.max(np.abs(excess), axis=-1)) if excess.shape[-1] else 1.0
+        std = np.std(returns, axis=-1, ddof=1)
+        scale = np.max(np.abs(returns), axis=-1)
         out = np.mean(excess, axis=-1) / std * math.sqrt(TRADING_DAYS)
-    # Dispersion below the relative tolerance is rounding residue (as engine.analytics.metrics).
-    return np.where(std > DISPERSION_RTOL * scale, out, np.nan)
+        # A negligible dispersion (engine.analytics.metrics.negligible_dispersion) has no Sharpe.
+        zero = negligible_dispersion(std, np.mean(returns, axis=-1), scale)
+    return np.where(zero, np.nan, out)
 
 
 def annual_growth(returns: np.ndarray) -> np.ndarray:
@@ -177,9 +179,14 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     common = r[np.isfinite(r).all(axis=1)]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         rho = np.corrcoef(common, rowvar=False)
+        flat = negligible_dispersion(
+            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
+        )
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
+    rho[flat, :] = 0.0
+    rho[:, flat] = 0.0
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
@@ -208,8 +215,11 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
         block = block[np.isfinite(block).all(axis=1)]
         if block.shape[0] < 3:
             continue
-        var = np.var(block, axis=0, ddof=1)
-        w = np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), 0.0)
+        with np.errstate(all="ignore"):
+            var = np.var(block, axis=0, ddof=1)
+            live = ~negligible_dispersion(np.sqrt(var), np.mean(block, axis=0), np.max(np.abs(block), axis=0))
+        # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
+        w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])
         out[c] = float(annual_sharpe(block @ w, risk_free))
     return out

@@ -134,6 +134,8 @@ def read_options(args: argparse.Namespace) -> ReadOptions:
 
 
 def check_file(path: Path, flag: str) -> None:
+    if path.is_dir():
+        raise ParameterError(f"{flag}: {path} is a directory, not a file")
     if not path.is_file():
         raise ParameterError(f"{flag}: no such file: {path}")
 

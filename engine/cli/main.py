@@ -6,14 +6,20 @@ imported explicitly, so a broken command module fails loudly instead of vanishin
 
 Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
 always one line on stderr, never a traceback.
+
+A run that started the host's embedded Ray head (``--executor ray``/``auto`` without
+``RAY_ADDRESS`` and no live head recorded before the run) stops it when it ends, whatever
+the outcome; a run that joined an existing head (``RAY_ADDRESS``, or a head another process
+started, e.g. the dashboard's) leaves it running.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from engine.cli import backtest, robustness, signal, stocks, sweep
 from engine.cli.backtest import PERCENT_METRICS, summary_text, write_backtest
@@ -60,6 +66,43 @@ def main(
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    head_before = _embedded_head()
+    try:
+        return _run(argv, out, err)
+    finally:
+        _stop_head_we_started(head_before)
+
+
+def _embedded_head() -> tuple[Any, int | None]:
+    """(config, pid of the live embedded head recorded now, or None); (None, None) with
+    ``RAY_ADDRESS`` set (an external cluster is never ours to stop)."""
+    from engine.execution.cluster import head_alive, read_head
+    from engine.execution.config import RayConfig
+
+    try:
+        config = RayConfig.from_env()
+    except Exception:  # a malformed Ray setting: the command reports it if it uses Ray
+        return None, None
+    if config.address is not None:
+        return None, None
+    info = read_head(config)
+    return config, (info.pid if info is not None and head_alive(info) else None)
+
+
+def _stop_head_we_started(before: tuple[Any, int | None]) -> None:
+    """Stop the embedded head if this run started it (a head recorded now that was not before)."""
+    config, pid_before = before
+    if config is None:
+        return
+    from engine.execution.cluster import read_head, shutdown_embedded_cluster
+
+    info = read_head(config)
+    if info is not None and info.pid != pid_before:
+        with contextlib.suppress(Exception):  # the run's result stands; a stuck head is not an error
+            shutdown_embedded_cluster(config)
+
+
+def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(list(argv) if argv is not None else None)

@@ -13,14 +13,9 @@ code 2 and one line on stderr (``engine.cli.main``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
-
-import pandas as pd
 
 from engine.cli.common import (
     EXIT_OK,
@@ -30,6 +25,7 @@ from engine.cli.common import (
     load_market,
     params_from_args,
 )
+from engine.export import write_csv
 from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
 
 # The strategy flags that decide the signal and its calendar (plus the benchmark, whose
@@ -149,52 +145,20 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
     return "\n".join(lines)
 
 
-# ----- CSV with a manifest header --------------------------------------------------------
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def _inert(cell: str) -> str:
-    """A cell a spreadsheet would evaluate as a formula gets a leading ``'`` (OWASP CSV
-    injection; the rule of the dashboard's downloads)."""
-    if cell.startswith('"') or (cell.startswith(_FORMULA_PREFIXES) and not _NUMBER.match(cell)):
-        return "'" + cell
-    return cell
-
-
-def header_lines(header: Mapping[str, Any]) -> str:
-    """``# key: value`` lines (nested values as JSON, one line each, every cell inert)."""
-    lines = []
-    for key, value in header.items():
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        line = f"# {key}: {text}".replace("\r", " ").replace("\n", " ")
-        first, *rest = line.split(",")
-        lines.append(",".join([first, *(_inert(c) for c in rest)]) + "\n")
-    return "".join(lines)
+# ----- CSV with a manifest header (engine.export) -------------------------------------------
 
 
 def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
     """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    header = header_lines(analysis.export_header())
-    ic = analysis.periods
+    header = analysis.export_header()
     quantiles = analysis.quantile_returns.copy()
     quantiles.columns = [f"q{c}" for c in quantiles.columns]
     quantiles = quantiles.reset_index()
     paths = [directory / name for name in FILES]
-    for path, frame in zip(paths, (ic, quantiles), strict=True):
-        body = _dated(frame).to_csv(index=False, lineterminator="\n")
-        path.write_text(header + body)
+    for path, frame in zip(paths, (analysis.periods, quantiles), strict=True):
+        write_csv(path, frame, header=header)
     return paths
-
-
-def _dated(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d")
-    return out
 
 
 __all__ = ["cmd_signal", "register", "signal_text", "write_signal"]

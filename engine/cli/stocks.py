@@ -61,6 +61,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
     if prices_from_yahoo(args):
         provider = yahoo_provider(args, None)
         prices, report = provider.prices(symbols, start, end)
+        source = "Yahoo Finance"
         out.writelines(line + "\n" for line in report_lines(report))
         symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
     elif (path := prices_path(args)) is not None:
@@ -68,6 +69,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         from engine.data.files import load_prices_file
 
         prices, report = load_prices_file(path, options=read_options(args))
+        source = f"prices file {path.name}"
         out.writelines(line + "\n" for line in report_lines(report))
     else:
         from engine.data.demo import DemoProvider
@@ -82,6 +84,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
                 "(pass --prices yahoo for real prices, or --prices FILE)"
             )
         prices, _ = demo.prices(symbols, None, None)
+        source = demo.info.label
     analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
     table = analysis.metrics.set_index("symbol")
     shown = table.copy()
@@ -91,9 +94,20 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
     out.write(shown.to_string() + "\n\nCorrelation of daily returns\n")
     out.write(analysis.correlation.round(3).to_string() + "\n")
     if args.out is not None:
+        from engine._version import __version__
+        from engine.data.types import fingerprint_frames
+        from engine.export import write_csv
+
         args.out.mkdir(parents=True, exist_ok=True)
-        analysis.metrics.to_csv(args.out / "stock_metrics.csv", index=False)
-        analysis.correlation.to_csv(args.out / "correlation.csv", index_label="symbol")
-        analysis.prices.to_csv(args.out / "normalised_prices.csv", index_label="date", date_format="%Y-%m-%d")
+        header = {
+            "command": "stocks",
+            "params": {"symbols": list(symbols), "start": start, "end": end, "risk_free": risk_free},
+            "data_source": source,
+            "fingerprint": fingerprint_frames(prices[list(symbols)]),
+            "version": __version__,
+        }
+        write_csv(args.out / "stock_metrics.csv", analysis.metrics, header=header)
+        write_csv(args.out / "correlation.csv", analysis.correlation, header=header, index_label="symbol")
+        write_csv(args.out / "normalised_prices.csv", analysis.prices, header=header, index_label="date")
         out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")
     return EXIT_OK

@@ -13,6 +13,7 @@ from engine.data.reading import ReadOptions
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import (
     PathOrBytes,
+    price_file_rows,
     read_csv_with_dialect,
     read_source,
     read_table_bytes,
@@ -146,10 +147,12 @@ class FileProvider:
         frame, file_report = self._prices_cache
         selected, selection_report = select_prices(frame, symbols, start, end)
         # Keep what reading the file dropped; the selection decides the symbols and dates.
+        # Rows of the file: read = kept + dropped (the window's and unused symbols' rows too).
+        kept, window_dropped = price_file_rows(frame, file_report, selection_report.symbols, start, end)
         report = ValidationReport(
             rows_read=file_report.rows_read,
-            rows_kept=selection_report.rows_kept,
-            dropped=file_report.dropped,
+            rows_kept=kept,
+            dropped=file_report.dropped + window_dropped,
             warnings=file_report.warnings + selection_report.warnings,
             symbols=selection_report.symbols,
             failed_tickers=selection_report.failed_tickers,

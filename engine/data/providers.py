@@ -7,6 +7,7 @@ place that decides which price window a backtest needs and which tickers failed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,8 @@ import pandas as pd
 
 from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker
-from engine.data.types import MarketData, SourceInfo, ValidationReport
+from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
+from engine.data.validation import window_reason
 from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -58,7 +60,15 @@ def load_market_data(
     """
     benchmark = _check_benchmark(benchmark)
     sentiment, sentiment_report = provider.sentiment()
-    sentiment = _filter_sentiment(sentiment, start, end)
+    narrowed = _filter_sentiment(sentiment, start, end)
+    if len(narrowed) < len(sentiment):  # rows of the file: read = kept + dropped
+        outside = DroppedRows(reason=window_reason(start, end), count=len(sentiment) - len(narrowed))
+        sentiment_report = dataclasses.replace(
+            sentiment_report,
+            rows_kept=sentiment_report.rows_kept - outside.count,
+            dropped=(*sentiment_report.dropped, outside),
+        )
+    sentiment = narrowed
     first, last = sentiment["date"].min(), sentiment["date"].max()
     price_start = (first - pd.Timedelta(days=PRICE_DAYS_BEFORE)).date()
     price_end = (last + pd.Timedelta(days=PRICE_DAYS_AFTER)).date()

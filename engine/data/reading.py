@@ -211,15 +211,16 @@ def read_csv_text(
 ) -> tuple[pd.DataFrame, FileReading]:
     """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect."""
     separator = detect_separator(text, label)
-    _check_field_counts(text, separator, label)
+    header = _check_field_counts(text, separator, label)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c"
         )  # fmt: skip
     except pd.errors.EmptyDataError as exc:
         raise DataValidationError(f"{label} is empty") from exc
-    except (pd.errors.ParserError, ValueError, TypeError) as exc:
+    except (pd.errors.ParserError, ValueError, TypeError, OverflowError, csv.Error) as exc:
         raise DataValidationError(f"{label} is not a readable CSV file ({_parser_detail(exc)})") from exc
+    frame.columns = _real_names(frame.columns, header)
     # Blank cells are NaN already (skipinitialspace); values keep trailing spaces until each
     # column is converted (numbers, dates and symbols are stripped there).
     flat = pd.unique(frame.to_numpy(dtype=object).ravel())
@@ -231,31 +232,71 @@ def read_csv_text(
     )
 
 
-def _check_field_counts(text: str, separator: str, label: str) -> None:
+def _check_field_counts(text: str, separator: str, label: str) -> list[str]:
     """A line with more fields than the header would shift its values into other columns
-    (pandas would even take the first column as an index): refuse it, naming the line."""
+    (pandas would even take the first column as an index): refuse it, naming the line.
+    Returns the header's fields as written (pandas renames a repeated name ``AAA.1``)."""
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
     try:
-        reader = csv.reader(io.StringIO(text), delimiter=separator)
-        header = len(next(reader))
-        for number, row in enumerate(reader, start=2):
-            if len(row) > header:
+        names = next(reader)
+        for row in reader:
+            if len(row) > len(names):
                 raise DataValidationError(
-                    f"{label} is not a readable CSV file (line {number} has {len(row)} fields "
-                    f"where the header has {header})"
+                    f"{label} is not a readable CSV file (line {reader.line_num} has {len(row)} fields "
+                    f"where the header has {len(names)})"
                 )
     except csv.Error as exc:
-        raise DataValidationError(f"{label} is not a readable CSV file ({exc})") from exc
+        raise DataValidationError(
+            f"{label} is not a readable CSV file ({_csv_error(str(exc), max(reader.line_num, 1))})"
+        ) from None
     except StopIteration:
         raise DataValidationError(f"{label} is empty") from None
+    return names
 
 
-def _parser_detail(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _real_names(columns: pd.Index, header: Sequence[str]) -> list[str]:
+    """The frame's column names as the header writes them (a repeated name stays repeated,
+    to be reported by its real name); pandas' ``Unnamed: N`` for an empty header cell."""
+    if len(header) != len(columns):
+        return [str(c) for c in columns]
+    return [str(c) if not h.strip() else h.strip() for c, h in zip(columns, header, strict=True)]
+
+
+def _csv_error(text: str, line: int) -> str:
+    """One plain sentence for an error of Python's ``csv`` reader at ``line``."""
+    limit = re.search(r"field larger than field limit \((\d+)\)", text)
+    if limit:
+        return f"line {line} has a value longer than {int(limit.group(1)):,} characters; is it really a CSV file?"
+    if "new-line character" in text:
+        return f"line {line} has a line break inside a value that is not quoted"
+    if "NUL" in text or "\\x00" in text:
+        return f"line {line} holds NUL bytes; save the file as CSV UTF-8"
+    if "EOF" in text or "quote" in text.lower():
+        return f"line {line} opens a quote that is never closed"
+    return f"line {line} cannot be split into fields (check its quotes and separators)"
+
+
+def _parser_detail(exc: BaseException) -> str:
+    """One plain sentence (naming the line where known) for a pandas/csv parser error; the
+    parser's own text (tokenizing, C error, dtype ...) is never shown."""
+    text = str(exc).strip()
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if found:
         expected, line, saw = found.groups()
         return f"line {line} has {saw} fields where the header has {expected}"
-    return text[:160]
+    quote = re.search(r"EOF inside string starting at row (\d+)", text)
+    if quote:
+        return f"line {int(quote.group(1)) + 1} opens a quote that is never closed"
+    if "EOF" in text and "quot" in text.lower():
+        return "a quote is opened and never closed"
+    line = re.search(r"(?:line|row) (\d+)", text)
+    if isinstance(exc, csv.Error):
+        return _csv_error(text, int(line.group(1)) if line else 1)
+    if "field limit" in text or "Buffer overflow" in text or "out of memory" in text.lower():
+        return "a value is too long to be a field of a CSV file"
+    if line:
+        return f"line {line.group(1)} cannot be split into fields (check its quotes and separators)"
+    return "its lines cannot be split into fields (check the quotes and separators)"
 
 
 # ----- dates -----------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class DroppedRows:
     reason: str  # one plain sentence, e.g. "twitterLikes is negative"
     count: int
     examples: tuple[str, ...] = ()  # a few row numbers / symbols, for the report
+    # What ``count`` counts: "rows" of the file (rows_read = rows_kept + the rows dropped),
+    # or "cells" / "columns" dropped inside rows that are kept.
+    unit: str = "rows"
 
 
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -104,6 +107,11 @@ class ValidationReport:
     first_date: str | None = None  # ISO date
     last_date: str | None = None
     reading: tuple[FileReading, ...] = ()  # how each file was read (dialect, dates, layout)
+
+    @property
+    def rows_dropped(self) -> int:
+        """Rows dropped for any reason: ``rows_read == rows_kept + rows_dropped``."""
+        return sum(d.count for d in self.dropped if d.unit == "rows")
 
     def merge(self, other: ValidationReport) -> ValidationReport:
         """Combine the sentiment report with the price report."""

@@ -58,6 +58,10 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = safe_label(name or path.name or str(path))
+        if path.is_dir():
+            raise DataUnavailableError(
+                f"{str(path)!r} is a directory, not a file; give the path of a CSV or Parquet file"
+            )
         if not path.is_file():
             raise DataUnavailableError(f"the file {str(path)!r} does not exist; check the path")
         if max_bytes is not None and path.stat().st_size > max_bytes:
@@ -168,14 +172,27 @@ def _decode_binary_columns(frame: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def strip_column_names(columns: Iterable[object]) -> list[str]:
-    """Names without surrounding spaces; a name that would collide keeps its original spelling."""
-    out: list[str] = []
-    for position, column in enumerate(columns):
-        name = str(column).strip()
-        if name in out:
-            name = str(column) if str(column) not in out else f"{column}#{position}"
-        out.append(name)
-    return out
+    """Names without surrounding spaces (a repeated name stays repeated: ``drop_repeated_columns``)."""
+    return [str(column).strip() for column in columns]
+
+
+def drop_repeated_columns(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Keep the first of each repeated column name; one warning per repeated name, e.g.
+    "prices.csv: column 'AAA' appears twice; the second copy was ignored"."""
+    names = [str(c) for c in raw.columns]
+    repeated = pd.Index(names).duplicated(keep="first")
+    if not repeated.any():
+        return raw, ()
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    warnings = []
+    for name, count in counts.items():
+        if count > 1:
+            times = "twice" if count == 2 else f"{count} times"
+            copies = "the second copy was" if count == 2 else f"the {count - 1} later copies were"
+            warnings.append(f"{label}: column {name!r} appears {times}; {copies} ignored")
+    return raw.loc[:, ~repeated], tuple(warnings)
 
 
 def _squash(name: str) -> str:
@@ -319,8 +336,9 @@ def validate_sentiment(
         raise DataValidationError(f"{label} has no data rows")
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
+    raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
-    warnings = check_columns(raw, SENTIMENT_COLUMNS, label)
+    warnings = repeated + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
@@ -405,6 +423,7 @@ def validate_prices(
         raw = raw.reset_index()
     raw = raw.reset_index(drop=True)
     raw.columns = strip_column_names(raw.columns)
+    raw, repeated = drop_repeated_columns(raw, label)
     date_column = find_column(raw.columns, DATE_NAMES)
     if date_column is None and (raw.columns[0] == "" or str(raw.columns[0]).startswith("Unnamed: 0")):
         date_column = raw.columns[0]  # pandas' to_csv() of an index without a name
@@ -419,7 +438,7 @@ def validate_prices(
     others = [c for c in raw.columns if c != date_column]
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
-        return _validate_wide_prices(raw, label, date_column, options, read, empty)
+        return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
     symbol_column = find_column(others, SYMBOL_NAMES)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is not None and price_column is not None:
@@ -427,7 +446,7 @@ def validate_prices(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
         )
         return _validate_long_prices(
-            raw, label, date_column, symbol_column, price_column, options, read, empty
+            raw, label, date_column, symbol_column, price_column, options, read, empty, notes=repeated
         )
     fields = {squash(c) for c in others}
     if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
@@ -443,7 +462,7 @@ def validate_prices(
             "or add a 'Ticker' column"
         )
     read = dataclasses.replace(read, layout="wide")
-    return _validate_wide_prices(raw, label, date_column, options, read, empty)
+    return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
@@ -516,6 +535,8 @@ def _validate_long_prices(
     options: ReadOptions,
     read: FileReading,
     empty: np.ndarray,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
     rows, dates, date_format, symbols = _date_symbol_rows(
         raw, label, options, empty, date_column, symbol_column
@@ -530,7 +551,9 @@ def _validate_long_prices(
         raise DataValidationError(f"{label} has no usable prices ({_summary(dropped)})")
     wide = kept.pivot(index="date", columns="symbol", values="close")
     ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
-    warnings = (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
+    warnings = notes + (
+        (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
+    )
     return _finish_prices(
         wide,
         label=label,
@@ -549,6 +572,8 @@ def _validate_wide_prices(
     options: ReadOptions,
     read: FileReading,
     empty: np.ndarray,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
@@ -557,9 +582,10 @@ def _validate_wide_prices(
     if not_tickers:
         dropped.append(
             DroppedRows(
-                reason="column name is not a ticker",
+                reason="column name is not a ticker (column ignored)",
                 count=len(not_tickers),
                 examples=tuple(repr(c) for c in not_tickers[:MAX_EXAMPLES]),
+                unit="columns",
             )
         )
     seen: dict[str, str] = {}
@@ -570,9 +596,10 @@ def _validate_wide_prices(
     if repeated:
         dropped.append(
             DroppedRows(
-                reason="duplicate ticker column; the first one is kept",
+                reason="duplicate ticker column; the first one is kept (column ignored)",
                 count=len(repeated),
                 examples=tuple(repr(c) for c in repeated[:MAX_EXAMPLES]),
+                unit="columns",
             )
         )
     if not seen:
@@ -597,7 +624,7 @@ def _validate_wide_prices(
         if bad.any():
             where = np.argwhere(bad)[:MAX_EXAMPLES]
             examples = tuple(f"{values.columns[j]} row {i + 1}" for i, j in where)
-            dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples))
+            dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples, unit="cells"))
             numbers = np.where(bad, np.nan, numbers)
     if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
         raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
@@ -621,7 +648,7 @@ def _validate_wide_prices(
         rows_read=len(raw),
         rows_kept=len(wide),
         dropped=all_dropped,
-        warnings=(),
+        warnings=notes,
         reading=dataclasses.replace(read, date_format=date_format),
     )
 
@@ -719,6 +746,49 @@ def normalise_price_frame(wide: pd.DataFrame) -> pd.DataFrame:
 # ----- selection (shared by the providers) ---------------------------------------------
 
 
+def window_reason(start: dt.date | None, end: dt.date | None) -> str:
+    """The reason of rows dropped because their date is outside the loading window."""
+    return f"outside the backtest's date window ({start or 'the first date'} to {end or 'the last date'})"
+
+
+def price_file_rows(
+    frame: pd.DataFrame,
+    report: ValidationReport,
+    selected: Sequence[str],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> tuple[int, tuple[DroppedRows, ...]]:
+    """(rows kept, rows dropped by reason) of a price file after the window and symbol
+    selection, counted in the file's own rows: a date row of a wide file, a (date, symbol)
+    row of a long one (``report.reading`` names the layout)."""
+    in_window = np.ones(len(frame), dtype=bool)
+    if start is not None:
+        in_window &= frame.index >= pd.Timestamp(start)
+    if end is not None:
+        in_window &= frame.index <= pd.Timestamp(end)
+    long = any(r.layout == "long" for r in report.reading)
+    if not long:
+        outside = int((~in_window).sum())
+        dropped = (DroppedRows(reason=window_reason(start, end), count=outside),) if outside else ()
+        return report.rows_kept - outside, dropped
+    cells = frame.notna().to_numpy()
+    outside = int(cells[~in_window].sum())
+    other = np.array([c not in set(selected) for c in frame.columns], dtype=bool)
+    unused = int(cells[in_window][:, other].sum())
+    out: list[DroppedRows] = []
+    if outside:
+        out.append(DroppedRows(reason=window_reason(start, end), count=outside))
+    if unused:
+        out.append(
+            DroppedRows(
+                reason="symbol not needed (not in the sentiment data, not the benchmark)",
+                count=unused,
+                examples=tuple(repr(str(c)) for c in frame.columns[other][:MAX_EXAMPLES]),
+            )
+        )
+    return report.rows_kept - outside - unused, tuple(out)
+
+
 def select_prices(
     prices: pd.DataFrame, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
 ) -> tuple[pd.DataFrame, ValidationReport]:
@@ -736,9 +806,11 @@ def select_prices(
     usable = [s for s in present if window[s].notna().any()] if len(window) else []
     failed = tuple(s for s in wanted if s not in usable)
     out = window[usable]
+    outside = len(prices) - len(window)
     return out, ValidationReport(
         rows_read=len(prices),
         rows_kept=len(out),
+        dropped=(DroppedRows(reason=window_reason(start, end), count=outside),) if outside else (),
         symbols=tuple(usable),
         failed_tickers=failed,
         first_date=_iso(out.index.min()) if len(out) else None,

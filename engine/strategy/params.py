@@ -49,9 +49,10 @@ class StrategyParams:
 
     Conventions (see README "Strategy and accounting"):
     - ``min_likes``/``min_comments`` are strict lower bounds (``likes > min_likes``).
-    - ``lag_days`` trading days pass between the close of the formation period and the
-      close at which the new holdings are bought (0 = the last close of the formation
-      period, i.e. the close before the holding period starts).
+    - Entry (the close at which the new holdings are bought): the close of the first
+      trading day on or after the formation period's last calendar day, plus
+      ``lag_days`` trading days (0 = that close; a period ending on a weekend or holiday
+      is entered at the next trading day's close). See ``engine.backtest.plan.entry_closes``.
     - ``lookback_days`` trading days of returns strictly before entry feed the
       risk-based weightings (ignored by ``equal``).
     - ``cost_bps`` is charged on traded value (one-way turnover) at each rebalance.

@@ -93,15 +93,32 @@ def _encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding, errors="replace")
 
 
+# Words of the parser's own error texts: a user never sees them (one plain sentence instead).
+PARSER_JARGON = ("tokenizing", "C error", "field limit", "Traceback", "dtype", "EOF inside")
+
+
+def assert_no_parser_jargon(text: str) -> None:
+    for word in PARSER_JARGON:
+        assert word.lower() not in text.lower(), f"parser jargon {word!r} in {text!r}"
+
+
 def _load(loader, data: bytes):
     try:
         return loader(data)
     except engine.EngineError as exc:
         assert_user_message(str(exc))
+        assert_no_parser_jargon(str(exc))
         return None
 
 
+def _check_counts(report: engine.ValidationReport) -> None:
+    """Rows of a file add up: read = kept + dropped (cells/columns are not rows)."""
+    assert report.rows_read == report.rows_kept + report.rows_dropped, report
+    assert all(d.count > 0 and d.unit in ("rows", "cells", "columns") for d in report.dropped)
+
+
 def _check_sentiment_shape(frame: pd.DataFrame, report: engine.ValidationReport) -> None:
+    _check_counts(report)
     assert list(frame.columns) == list(SENTIMENT_COLUMNS)
     assert len(frame) == report.rows_kept > 0
     assert frame["date"].between(pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")).all()
@@ -117,6 +134,7 @@ def _check_sentiment_shape(frame: pd.DataFrame, report: engine.ValidationReport)
 
 
 def _check_price_shape(frame: pd.DataFrame, report: engine.ValidationReport) -> None:
+    _check_counts(report)
     assert isinstance(frame.index, pd.DatetimeIndex)
     assert frame.index.is_monotonic_increasing and frame.index.is_unique
     assert len(frame.columns) > 0 and all(is_ticker(c) for c in frame.columns)
@@ -300,3 +318,72 @@ def test_random_bytes_with_any_file_name_fail_in_one_line(data: bytes, name: str
             loader(data, name=name)
         except engine.EngineError as exc:
             assert_user_message(str(exc), formulas_quoted=False)
+
+
+# ----- parser errors in plain words ----------------------------------------------------------
+
+RAGGED_PIECES = ('"', '""', ",", ";", "\n", "\r\n", "AAA", "1", "2022-01-03", "'", "\t", "x" * 50)
+
+
+@FAST
+@given(pieces=st.lists(st.sampled_from(RAGGED_PIECES), min_size=1, max_size=30))
+def test_broken_quotes_and_ragged_lines_never_show_parser_jargon(pieces: list[str]) -> None:
+    data = ("date,AAA,BBB\n2022-01-03,1,2\n" + "".join(pieces)).encode()
+    for loader in (engine.load_prices_file, engine.load_sentiment_csv):
+        loaded = _load(loader, data)  # a refusal is checked inside _load
+        if loaded is not None:
+            for text in loaded[1].warnings:
+                assert_no_parser_jargon(text)
+
+
+def test_an_unclosed_quote_names_its_line() -> None:
+    data = b'date,AAA,BBB,CCC,DDD\n2022-01-03,"AAA,1,2,3,4,\n2022-01-04,1,2,3,4\n'
+    with pytest.raises(engine.DataValidationError) as caught:
+        engine.load_prices_file(data)
+    assert "line 2 opens a quote that is never closed" in str(caught.value)
+    assert_no_parser_jargon(str(caught.value))
+
+
+def test_a_one_line_file_longer_than_a_field_names_line_1() -> None:
+    data = ("date," + "A" * 200_000 + "\n").encode()
+    with pytest.raises(engine.DataValidationError) as caught:
+        engine.load_prices_file(data)
+    assert "line 1 has a value longer than 131,072 characters" in str(caught.value)
+    assert_no_parser_jargon(str(caught.value))
+
+
+# ----- rows add up through the loading window (FileProvider) ---------------------------------
+
+
+@FAST
+@given(
+    sentiment_days=st.lists(st.dates(dt.date(2022, 1, 1), dt.date(2022, 3, 31)), min_size=1, max_size=6),
+    price_days=st.lists(st.dates(dt.date(2017, 1, 1), dt.date(2023, 6, 30)), min_size=1, max_size=25),
+    long=st.booleans(),
+    extra_symbol=st.booleans(),
+)
+def test_provider_rows_read_equal_kept_plus_dropped(
+    sentiment_days: list[dt.date], price_days: list[dt.date], long: bool, extra_symbol: bool
+) -> None:
+    head = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+    sentiment = head + "".join(f"{d},AAA,1,2,3,4,0.5\n" for d in sentiment_days)
+    price_days = [*price_days, *sentiment_days]  # the benchmark has a price in the window
+    symbols = ["AAA", "QQQ", *(["ZZZ"] if extra_symbol else [])]
+    if long:
+        prices = "date,symbol,close\n" + "".join(f"{d},{s},10\n" for d in price_days for s in symbols)
+    else:
+        prices = (
+            "date,"
+            + ",".join(symbols)
+            + "\n"
+            + "".join(f"{d}" + ",10" * len(symbols) + "\n" for d in price_days)
+        )
+    provider = engine.FileProvider(sentiment=sentiment.encode(), prices=prices.encode())
+    try:
+        data = engine.load_market_data(provider)
+    except engine.EngineError as exc:
+        assert_user_message(str(exc))
+        return
+    _check_counts(data.report)
+    _, price_report = provider.prices(["AAA", "QQQ"], None, None)
+    _check_counts(price_report)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import engine
 from engine import METRIC_NAMES, StrategyParams, run_backtest
 from engine.cli.main import build_parser, main
 from tests.engine.cli._cli import run_cli, write_market_files
@@ -128,10 +129,29 @@ def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> N
     )
     assert code == 0, err
     assert "S002" in out and "Correlation" in out
-    metrics = pd.read_csv(tmp_path / "stock_metrics.csv")
+    metrics = pd.read_csv(tmp_path / "stock_metrics.csv", comment="#")
     assert metrics["symbol"].tolist() == ["S001", "S002", "QQQ"]
-    correlation = pd.read_csv(tmp_path / "correlation.csv", index_col=0)
+    correlation = pd.read_csv(tmp_path / "correlation.csv", index_col=0, comment="#")
     np.testing.assert_allclose(np.diag(correlation.to_numpy()), 1.0)
+    for name in ("stock_metrics.csv", "correlation.csv", "normalised_prices.csv"):
+        lines = (tmp_path / name).read_text().splitlines()
+        # README: every CSV export starts with the run's parameters and data fingerprint
+        assert lines[0] == "# command: stocks"
+        assert lines[1].startswith("# params: ") and '"start": "2020-03-01"' in lines[1]
+        assert lines[2] == f"# data_source: prices file {files[1].name}"
+        assert lines[3].startswith("# fingerprint: ") and len(lines[3].split(": ")[1]) == 16
+
+
+def test_a_directory_given_as_a_file_is_named_as_such(files: tuple[Path, Path], tmp_path: Path) -> None:
+    code, _, err = _run(["stocks", "--symbols", "S001", "--prices", str(tmp_path)])
+    assert code == 2 and f"--prices: {tmp_path} is a directory, not a file" in err
+    code, _, err = _run(["backtest", "--sentiment", str(tmp_path), "--prices", str(files[1])])
+    assert code == 2 and "is a directory, not a file" in err
+
+
+def test_the_loader_names_a_directory_too(tmp_path: Path) -> None:
+    with pytest.raises(engine.DataUnavailableError, match="is a directory, not a file"):
+        engine.load_prices_file(tmp_path)
 
 
 def test_help_exits_zero() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from engine import FileProvider, SignalAnalysisSettings, StrategyParams, analyze_signal, load_market_data
-from engine.cli.signal import header_lines
+from engine.export import header_lines
 from tests.engine.cli._cli import run_cli, write_market_files
 
 _run = run_cli

@@ -1,0 +1,90 @@
+"""CSV exports that say how they were made and are safe to open in a spreadsheet.
+
+A file starts with ``# key: value`` lines (the run's parameters, data source and data
+fingerprint; nested values as JSON, one line each), then the CSV. Text cells that a
+spreadsheet would evaluate as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
+carriage return) get a leading ``'`` (OWASP "CSV injection"); real numbers, negative ones
+included, stay numbers. The one writer of the engine's CSV exports (the CLI commands'
+``--out`` files); a shared low module: it imports no engine layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A plain decimal number written as text ("-1.5", "+3e-2") is data, not a formula.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` unchanged unless it is text a spreadsheet would run as a formula (then ``'`` + it)."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    if _NUMBER.match(value):
+        return value
+    return "'" + value
+
+
+def header_lines(header: Mapping[str, Any]) -> str:
+    """``# key: value`` lines (one per key, newlines flattened); every cell a spreadsheet
+    would see after a comma is inert, and a cell opening a double quote gets a ``'`` so it
+    cannot swallow the following lines."""
+    lines = []
+    for key, value in header.items():
+        text = value if isinstance(value, str) else json.dumps(_jsonable(value), sort_keys=True, default=str)
+        line = f"# {_one_line(str(key))}: {_one_line(text)}"
+        first, *rest = line.split(",")
+        cells = [("'" + cell) if cell.startswith('"') else neutralise(cell) for cell in rest]
+        lines.append(",".join([first, *cells]) + "\n")
+    return "".join(lines)
+
+
+def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label: str | None = None) -> str:
+    """The CSV text of ``frame`` after ``header_lines(header)``: dates as ``YYYY-MM-DD``,
+    text cells and column names inert; the index is written (named ``index_label`` or its
+    own name) unless it is a plain RangeIndex."""
+    table = frame
+    if not isinstance(frame.index, pd.RangeIndex):
+        table = frame.reset_index(names=index_label or frame.index.name or "index")
+    table = table.copy()
+    table.columns = [neutralise(str(c)) for c in table.columns]
+    for column in table.columns:
+        series = table[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            table[column] = series.dt.strftime("%Y-%m-%d")
+        elif not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            table[column] = series.astype(object).map(neutralise)
+    return header_lines(header) + table.to_csv(index=False, lineterminator="\n")
+
+
+def write_csv(
+    path: Path, frame: pd.DataFrame, *, header: Mapping[str, Any], index_label: str | None = None
+) -> Path:
+    """``frame_to_csv`` written to ``path`` (UTF-8); returns ``path``."""
+    path.write_text(frame_to_csv(frame, header=header, index_label=index_label), encoding="utf-8")
+    return path
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

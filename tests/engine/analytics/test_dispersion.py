@@ -1,0 +1,116 @@
+"""Zero dispersion below what the data resolves (reviewer finding: constant-return series
+through rounded prices gave volatility 0.00% but Sharpe 4,171,700, beta 0.63, IR 2,118,051)."""
+
+from __future__ import annotations
+
+import math
+
+import empyrical
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import compute_metrics
+from engine.analytics.metrics import negligible_dispersion
+from engine.analytics.pbo import column_metric
+from engine.analytics.statistics import annual_sharpe
+from engine.analytics.stocks import analyze_stocks
+
+
+def _rounded_returns(base: float, rate: float, decimals: int, n: int = 60) -> pd.Series:
+    prices = pd.Series(np.round(base * (1.0 + rate) ** np.arange(n), decimals))
+    return prices.pct_change().dropna()
+
+
+def test_reviewer_case_rounded_to_six_decimals_has_no_ratios() -> None:
+    r = _rounded_returns(100.0, 0.001, 6)
+    q = _rounded_returns(300.0, 0.0005, 6)
+    m = compute_metrics(r, q)
+    assert m["annual_volatility"] == 0.0
+    for key in ("sharpe", "sortino", "beta", "alpha", "information_ratio"):
+        assert math.isnan(m[key]), key
+    assert m["tracking_error"] == 0.0
+    assert m["total_return"] > 0.05  # the series' own growth is still reported
+
+
+def test_rounded_benchmark_alone_makes_beta_and_alpha_nan() -> None:
+    rng = np.random.default_rng(3)
+    port = pd.Series(rng.normal(0.0005, 0.01, 59))
+    bench = _rounded_returns(300.0, 0.0005, 4)
+    m = compute_metrics(port, bench)
+    assert math.isnan(m["beta"]) and math.isnan(m["alpha"])
+    assert math.isfinite(m["sharpe"]) and math.isfinite(m["information_ratio"])
+
+
+def test_vectorised_sharpes_use_the_same_rule() -> None:
+    r = _rounded_returns(100.0, 0.001, 6).to_numpy()
+    assert np.isnan(annual_sharpe(r[None, :]))[0]
+    noisy = np.random.default_rng(1).normal(0.0005, 0.01, r.size)
+    out = column_metric(np.column_stack([r, noisy]), "sharpe")
+    assert math.isnan(out[0]) and math.isfinite(out[1])
+
+
+def test_stock_correlation_of_a_rounded_constant_growth_is_nan() -> None:
+    dates = pd.bdate_range("2022-01-03", periods=60)
+    rng = np.random.default_rng(5)
+    prices = pd.DataFrame(
+        {
+            "MMF": np.round(100 * 1.001 ** np.arange(60), 6),
+            "AAA": 50 * np.cumprod(1 + rng.normal(0, 0.01, 60)),
+        },
+        index=dates,
+    )
+    out = analyze_stocks(prices, ["MMF", "AAA"])
+    assert out.correlation.loc["MMF", "AAA"] != out.correlation.loc["MMF", "AAA"]
+    row = out.metrics.set_index("symbol").loc["MMF"]
+    assert row["annual_volatility"] == 0.0 and math.isnan(row["sharpe"])
+
+
+def test_helper_is_elementwise() -> None:
+    got = negligible_dispersion(
+        np.array([1e-7, 1e-2, 0.0]), np.array([1e-3, 1e-3, 0.0]), np.array([0.1, 0.1, 0.0])
+    )
+    assert got.tolist() == [True, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # |rate| >= 5e-4 (12% a year): at 4 decimals of a price of 100 the rounding spread of a
+    # return is ~4e-7, so slower growth is resolvable by the data (CV above DISPERSION_CV).
+    rate=st.floats(min_value=-0.004, max_value=0.004).filter(lambda x: abs(x) >= 5e-4),
+    decimals=st.integers(min_value=4, max_value=10),
+    base=st.floats(min_value=100.0, max_value=2000.0),
+    rf=st.sampled_from([0.0, 0.02]),
+)
+def test_rounded_constant_growth_never_has_a_sharpe(
+    rate: float, decimals: int, base: float, rf: float
+) -> None:
+    r = _rounded_returns(base, rate, decimals)
+    q = _rounded_returns(base * 3, rate, decimals)
+    m = compute_metrics(r, q, risk_free=rf)
+    assert math.isnan(m["sharpe"])
+    assert math.isnan(m["beta"])
+
+
+def test_a_normal_random_series_is_unaffected() -> None:
+    rng = np.random.default_rng(11)
+    port = rng.normal(0.0005, 0.012, 500)
+    bench = rng.normal(0.0004, 0.01, 500)
+    m = compute_metrics(port, bench, risk_free=0.02)
+    assert math.isclose(m["sharpe"], empyrical.sharpe_ratio(port, risk_free=0.02 / 252), rel_tol=1e-12)
+    assert math.isclose(m["annual_volatility"], empyrical.annual_volatility(port), rel_tol=1e-12)
+    _, beta = empyrical.alpha_beta(port, bench, risk_free=0.02 / 252)
+    assert math.isclose(m["beta"], beta, rel_tol=1e-9)
+
+
+def test_cluster_weights_ignore_a_trial_without_dispersion() -> None:
+    from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_returns
+
+    flat = _rounded_returns(100.0, 0.001, 6).to_numpy()
+    noisy = np.random.default_rng(2).normal(0.0005, 0.01, flat.size)
+    both = np.column_stack([flat, noisy])
+    # one cluster of the two: inverse-variance weights would put ~all weight on the flat one
+    got = cluster_sharpes(both, np.array([0, 0]))
+    assert math.isclose(got[0], float(annual_sharpe(noisy[None, :])[0]), rel_tol=1e-9)
+    assert math.isnan(deflated_sharpe_of_returns(flat, [1.0, 2.0]))
