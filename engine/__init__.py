@@ -73,6 +73,7 @@ from engine.execution import (
     probe_cluster,
     shutdown_embedded_cluster,
 )
+from engine.export import frame_to_csv, header_lines, neutralise, records_to_csv, safe_comment_line
 from engine.jobs import Executor, SerialExecutor
 from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
 from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
@@ -171,12 +172,15 @@ __all__ = [
     "eligible_symbols_by_period",
     "expected_max_sharpe",
     "fingerprint_frames",
+    "frame_to_csv",
     "get_executor",
     "grid_size",
+    "header_lines",
     "is_ticker",
     "load_market_data",
     "load_prices_file",
     "load_sentiment_csv",
+    "neutralise",
     "parse_grid",
     "parse_symbols",
     "prepare",
@@ -184,12 +188,14 @@ __all__ = [
     "probability_of_backtest_overfitting",
     "probe_cluster",
     "provider_from_env",
+    "records_to_csv",
     "result_from_plain",
     "result_to_plain",
     "robustness_report",
     "run_backtest",
     "run_prepared",
     "run_sweep",
+    "safe_comment_line",
     "selection_returns",
     "shutdown_embedded_cluster",
     "signal_table",

@@ -35,17 +35,36 @@ def neutralise(value: Any) -> Any:
 
 
 def header_lines(header: Mapping[str, Any]) -> str:
-    """``# key: value`` lines (one per key, newlines flattened); every cell a spreadsheet
-    would see after a comma is inert, and a cell opening a double quote gets a ``'`` so it
-    cannot swallow the following lines."""
+    """``# key: value`` lines (one per key, newlines flattened), each made safe by
+    ``safe_comment_line``."""
     lines = []
     for key, value in header.items():
         text = value if isinstance(value, str) else json.dumps(_jsonable(value), sort_keys=True, default=str)
-        line = f"# {_one_line(str(key))}: {_one_line(text)}"
-        first, *rest = line.split(",")
-        cells = [("'" + cell) if cell.startswith('"') else neutralise(cell) for cell in rest]
-        lines.append(",".join([first, *cells]) + "\n")
+        lines.append(safe_comment_line(f"# {_one_line(str(key))}: {_one_line(text)}") + "\n")
     return "".join(lines)
+
+
+# Spreadsheets split a CSV line into cells at the comma, or at the semicolon in locales
+# whose decimal mark is a comma (most of Europe): a comment line is cut at both.
+_CELL_BREAK = re.compile(r"([,;])")
+
+
+def safe_comment_line(line: str) -> str:
+    """``line`` with every cell a spreadsheet would see made inert.
+
+    A comment line is still split into cells at its commas (or semicolons): a value such
+    as ``",=cmd|..."`` would put a live formula in the second cell. Each cell after a
+    separator gets the cell rule (``neutralise``), and a cell that starts with a double
+    quote gets a ``'`` too, so that it cannot open a quoted field that swallows the
+    following lines. JSON values are written with ``", "`` separators, so their own cells
+    start with a space and stay unchanged.
+    """
+    first, *rest = _CELL_BREAK.split(line)  # [cell, sep, cell, sep, cell, ...]
+    safe = [
+        part if i % 2 == 0 else ("'" + part) if part.startswith('"') else neutralise(part)
+        for i, part in enumerate(rest)  # even i: a separator, odd i: the cell after it
+    ]
+    return first + "".join(safe)
 
 
 def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label: str | None = None) -> str:
@@ -64,6 +83,13 @@ def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label:
         elif not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             table[column] = series.astype(object).map(neutralise)
     return header_lines(header) + table.to_csv(index=False, lineterminator="\n")
+
+
+def records_to_csv(
+    records: list[Mapping[str, Any]], columns: list[str] | None = None, *, header: Mapping[str, Any]
+) -> str:
+    """``frame_to_csv`` for plain records (what caches and dashboard stores hold)."""
+    return frame_to_csv(pd.DataFrame.from_records(records, columns=columns), header=header)
 
 
 def write_csv(

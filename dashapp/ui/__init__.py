@@ -3,7 +3,6 @@
 - ``figures``: plotly figures from plain data, one module per chart family;
 - ``forms``: the strategy-parameter form and the sweep grid inputs (validated by the engine);
 - ``url_state``: page state <-> URL query string;
-- ``csv_export``: spreadsheet-safe CSV downloads with a provenance header;
 - ``components``: small building blocks (alerts, metric cards, badges, tables);
 - ``store_shapes``: the shapes of browser-held values a page reads back.
 """

@@ -281,7 +281,7 @@ def data_grid(
     as its ``rowId`` whatever the sort or filter.
 
     No JavaScript function strings anywhere (the app's Content-Security-Policy has no
-    ``'unsafe-eval'``); CSV downloads go through ``ui.csv_export``, not the grid's own export.
+    ``'unsafe-eval'``); CSV downloads go through ``engine.frame_to_csv`` (engine/export.py), not the grid's own export.
     """
     options = {
         "pagination": True,

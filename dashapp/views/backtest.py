@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 import engine
-from dashapp.ui import components, csv_export, url_state
+from dashapp.ui import components, url_state
 
 # The metrics on the cards, in order; titles and formats follow the metric (ui.components).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -168,7 +168,7 @@ def csv_header(result: Mapping[str, Any], what: str) -> dict[str, Any]:
 
 def returns_csv(result: Mapping[str, Any]) -> str:
     frame = pd.DataFrame(result.get("returns") or {})
-    return csv_export.frame_to_csv(frame, header=csv_header(result, "daily simple returns (net of costs)"))
+    return engine.frame_to_csv(frame, header=csv_header(result, "daily simple returns (net of costs)"))
 
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
@@ -181,7 +181,7 @@ def holdings_csv(result: Mapping[str, Any]) -> str:
         frame = frame.merge(lookup, on="period_start", how="left")
         order = ["period_start", "period_end", *dates]
         frame = frame[[*order, *[c for c in frame.columns if c not in order]]]
-    return csv_export.frame_to_csv(
+    return engine.frame_to_csv(
         frame, header=csv_header(result, "holdings per period (target weights at entry)")
     )
 
@@ -189,7 +189,7 @@ def holdings_csv(result: Mapping[str, Any]) -> str:
 def periods_csv(result: Mapping[str, Any]) -> str:
     """One row per holding period as the engine gives it (formation_end, entry_date, ...)."""
     frame = pd.DataFrame(result.get("periods") or {})
-    return csv_export.frame_to_csv(
+    return engine.frame_to_csv(
         frame,
         header=csv_header(
             result,
@@ -219,7 +219,7 @@ def metrics_csv(result: Mapping[str, Any]) -> str:
         }
     )
     frame = pd.concat([frame.astype(object), dates], ignore_index=True)
-    return csv_export.frame_to_csv(
+    return engine.frame_to_csv(
         frame, header=csv_header(result, f"performance metrics ({engine.TRADING_DAYS}-day annualisation)")
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import engine
 from dashapp.services import research
-from dashapp.ui import components, csv_export, forms, url_state
+from dashapp.ui import components, forms, url_state
 
 SIGNAL_FIELDS: tuple[str, ...] = (
     "signal",
@@ -135,4 +135,4 @@ def ic_csv(analysis: Mapping[str, Any], source_label: str) -> str:
         "data_source_label": source_label,
         "link": "/signal" + signal_query(analysis.get("params") or {}, analysis.get("settings") or {}),
     }
-    return csv_export.records_to_csv(records, columns, header=header)
+    return engine.records_to_csv(records, columns, header=header)

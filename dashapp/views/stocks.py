@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 import engine
-from dashapp.ui import components, csv_export, forms
+from dashapp.ui import components, forms
 
 DEFAULT_SYMBOL_COUNT = 4
 # The metrics table's columns are the engine's (``STOCK_METRIC_COLUMNS``).
@@ -62,4 +62,4 @@ def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], label: st
         "end": state.get("end") or "last available day",
         "data_source": label,
     }
-    return csv_export.frame_to_csv(frame, header=header)
+    return engine.frame_to_csv(frame, header=header)

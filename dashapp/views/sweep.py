@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import engine
-from dashapp.ui import components, csv_export, forms, url_state
+from dashapp.ui import components, forms, url_state
 
 DEFAULT_METRIC = "sharpe"
 ERROR_COLUMN = "error"
@@ -272,7 +272,7 @@ def sweep_csv(result: Mapping[str, Any]) -> str:
         "executor": result.get("executor") or "",
         "link": "/sweep" + sweep_query(result.get("base") or {}, result.get("grid") or {}),
     }
-    return csv_export.records_to_csv(list(result.get("records") or []), columns + extra, header=header)
+    return engine.records_to_csv(list(result.get("records") or []), columns + extra, header=header)
 
 
 # ----- walk-forward validation -------------------------------------------------------------
@@ -394,7 +394,7 @@ def walk_forward_csv(result: Mapping[str, Any], validation: Mapping[str, Any]) -
     frame_columns = [c for c in folds if c != "index"]
     n = len(folds.get("fold") or [])
     records = [{c: (folds.get(c) or [None] * n)[i] for c in frame_columns} for i in range(n)]
-    return csv_export.records_to_csv(records, frame_columns, header=header)
+    return engine.records_to_csv(records, frame_columns, header=header)
 
 
 WF_QUERY: Mapping[str, str] = {

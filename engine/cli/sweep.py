@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
+
 from engine import __version__
 from engine.analytics.metrics import METRIC_NAMES
 from engine.analytics.pbo import PBOSettings
@@ -35,8 +37,8 @@ from engine.cli.common import (
     load_market,
     params_from_args,
 )
-from engine.cli.signal import _dated, _inert, header_lines
 from engine.errors import ParameterError
+from engine.export import write_csv
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
 from engine.research.walk_forward import SCHEMES, SELECTION_METRICS, WalkForwardSettings, validate_sweep
 
@@ -146,17 +148,16 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         out.write(walk_forward_text(validation, grid))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / "sweep.csv"
-        result.table[[*grid, *METRIC_NAMES, "error"]].to_csv(path, index=False, date_format="%Y-%m-%d")
+        manifest = Manifest(
+            params=base.to_dict(),
+            data_source=data.source.label,
+            synthetic=data.source.synthetic,
+            fingerprint=data.fingerprint,
+            version=__version__,
+        )
+        path = write_sweep(result, grid, manifest, args.out)
         out.write(f"wrote {path.name} to {args.out}\n")
         if validation is not None:
-            manifest = Manifest(
-                params=base.to_dict(),
-                data_source=data.source.label,
-                synthetic=bool(getattr(data.source, "synthetic", False)),
-                fingerprint=data.fingerprint,
-                version=__version__,
-            )
             path = write_walk_forward(validation, grid, manifest, args.out)
             out.write(f"wrote {path.name} to {args.out}\n")
     return EXIT_OK
@@ -180,7 +181,11 @@ def walk_forward_settings(args: argparse.Namespace, *, risk_free: float = 0.0) -
 def _fold_table(folds: Any, grid: Any) -> Any:
     columns = ["fold", "is_start", "is_end", "oos_start", "oos_end", *[g for g in grid if g in folds]]
     columns += ["is_metric", "oos_metric", "winner_changed"]
-    return _dated(folds[[c for c in columns if c in folds.columns]])
+    table = folds[[c for c in columns if c in folds.columns]].copy()
+    for column in table.columns:  # dates as YYYY-MM-DD on the terminal
+        if pd.api.types.is_datetime64_any_dtype(table[column]):
+            table[column] = table[column].dt.strftime("%Y-%m-%d")
+    return table
 
 
 def walk_forward_text(validation: Any, grid: Any) -> str:
@@ -212,6 +217,21 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_sweep(result: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
+    """``sweep.csv``: one row per configuration (the swept parameters, the metrics, the
+    error), after ``# key: value`` lines: the manifest of the base parameters, the grid, and
+    the deflated Sharpe ratio with its trial counts."""
+    header = {
+        **manifest.to_dict(),
+        "grid": {name: list(values) for name, values in grid.items()},
+        "deflated_sharpe_of_best": result.deflated_sharpe,
+        "n_trials": result.n_trials,
+        "n_distinct_trials": result.n_distinct_trials,
+        "n_effective_trials": result.n_effective_trials,
+    }
+    return write_csv(directory / "sweep.csv", result.table[[*grid, *METRIC_NAMES, "error"]], header=header)
+
+
 def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
     """``walk_forward.csv``: one row per fold, after ``# key: value`` lines (the manifest, the
     walk-forward settings, the winner changes, the PBO); header cells made inert."""
@@ -226,12 +246,7 @@ def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory
         "pbo": None if pbo is None else pbo.pbo,
         "pbo_splits": None if pbo is None else pbo.n_splits,
     }
-    table = _dated(wf.folds)
-    for column in table.columns:
-        if table[column].dtype == object:
-            table[column] = table[column].map(lambda v: _inert(v) if isinstance(v, str) else v)
-    path = directory / "walk_forward.csv"
-    path.write_text(header_lines(header) + table.to_csv(index=False, lineterminator="\n"))
+    path = write_csv(directory / "walk_forward.csv", wf.folds, header=header)
     return path
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashapp.ui.csv_export import frame_to_csv, header_lines, neutralise, records_to_csv
+from engine import frame_to_csv, header_lines, neutralise, records_to_csv
 
 HEADER = {"params": {"top_n": 5, "signal": "engagement_ratio"}, "data_fingerprint": "aa3567b21864b3f5"}
 
@@ -78,3 +78,12 @@ def test_dates_and_named_index_are_written() -> None:
 def test_records_to_csv_keeps_column_order() -> None:
     text = records_to_csv([{"b": 1, "a": "@x"}], ["b", "a"], header={})
     assert text == "b,a\n1,'@x\n"
+
+
+def test_a_semicolon_separated_reading_of_a_header_line_has_no_live_formula() -> None:
+    # Spreadsheets in decimal-comma locales split CSV lines at ';': a file name such as
+    # 'a;=HYPERLINK(...)' must not put a formula in the second cell there either.
+    line = header_lines({"data_source": 'a;=HYPERLINK("http://x","y") + p.csv'})
+    for separator in (",", ";"):
+        cells = line.rstrip("\n").split(separator)
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells[1:]), (separator, cells)

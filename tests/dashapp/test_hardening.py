@@ -18,8 +18,8 @@ from dashapp.layout import toggle_navbar
 from dashapp.request_guard import MAX_JSON_DEPTH, check_callback_body, check_nesting
 from dashapp.state import state_of
 from dashapp.ui import figures
-from dashapp.ui.csv_export import header_lines
 from dashapp.ui.store_shapes import ANY, NONE, SWEEP_RESULT, ListOf, MapOf, Record, conforms, read_store
+from engine import header_lines
 
 # ----- store shapes ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: p
          "--out", str(tmp_path)]
     )  # fmt: skip
     assert code == 0, out
-    table = pd.read_csv(tmp_path / "sweep.csv")
+    table = pd.read_csv(tmp_path / "sweep.csv", comment="#")
     assert list(table.columns) == ["min_likes", "top_n", *METRIC_NAMES, "error"]
     assert list(zip(table["min_likes"], table["top_n"], strict=True)) == [
         (10.0, 3),
@@ -52,7 +52,7 @@ def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> No
     assert _run(["backtest", "--out", str(tmp_path / "bt")])[0] == 0
     assert _run(["sweep", "--grid", "top_n=3", "--executor", "serial", "--out", str(tmp_path / "sw")])[0] == 0
     metrics = json.loads((tmp_path / "bt" / "metrics.json").read_text())
-    columns = pd.read_csv(tmp_path / "sw" / "sweep.csv").columns
+    columns = pd.read_csv(tmp_path / "sw" / "sweep.csv", comment="#").columns
     assert [c for c in columns if c in metrics] == list(METRIC_NAMES)
 
 
@@ -61,7 +61,7 @@ def test_failed_configurations_are_listed(tmp_path: Path) -> None:
         ["sweep", "--grid", "benchmark=QQQ,ZZZZ", "--executor", "serial", "--out", str(tmp_path)]
     )
     assert code == 0
-    table = pd.read_csv(tmp_path / "sweep.csv")
+    table = pd.read_csv(tmp_path / "sweep.csv", comment="#")
     assert table["error"].notna().tolist() == [False, True]
     assert "1 failed" in out and "failed: benchmark ZZZZ has no prices" in out
 
@@ -101,3 +101,12 @@ def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
     assert report["random_portfolios"]["n"] == 40 and len(report["random_portfolios"]["sharpes"]) == 40
     assert report["sharpe_ci"]["low"] <= report["sharpe_ci"]["estimate"] <= report["sharpe_ci"]["high"]
     assert "Sharpe ratio:" in out and "random portfolios (40)" in out and "robustness.json" in out
+
+
+def test_sweep_csv_starts_with_the_manifest_and_the_trial_counts(tmp_path: Path) -> None:
+    code = main(["sweep", "--grid", "top_n=2,3", "--executor", "serial", "--out", str(tmp_path)])
+    assert code == 0
+    lines = (tmp_path / "sweep.csv").read_text().splitlines()
+    header = {line[2:].split(":", 1)[0] for line in lines if line.startswith("# ")}
+    assert {"params", "data_source", "fingerprint", "n_trials", "n_distinct_trials", "n_effective_trials"} <= header
+    assert lines[len(header)].startswith("top_n,")
