@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_last_day, top_n_descending
+from engine.strategy.signals import aggregate, period_last_day, rank_descending
 from engine.strategy.weights import compute_weights
 
 
@@ -128,12 +129,33 @@ def eligible_mask(prepared: PreparedData, plan: _Plan) -> np.ndarray:
     return np.isfinite(plan.signal) & prepared.has_close[plan.entry, :n]
 
 
+def signal_key(params: StrategyParams) -> tuple[Any, ...]:
+    """The fields the signal, the ranking and the segment calendar depend on."""
+    return (
+        params.signal,
+        params.signal_transform,
+        params.min_likes,
+        params.min_comments,
+        params.aggregation,
+        params.rebalance,
+        params.lag_days,
+        params.start,
+        params.end,
+    )
+
+
+def selection_key(params: StrategyParams) -> tuple[Any, ...]:
+    """The fields the plan (calendar, selection, holdability) depends on: ``signal_key``
+    and ``top_n``. Weighting, lookback, costs, benchmark and risk-free rate are not in it."""
+    return (*signal_key(params), params.top_n)
+
+
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     n_sym = prepared.n_symbols
     t = len(prepared.dates)
-    signal_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
+    level_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
     aggregated = (
-        _SIGNALS.get(prepared, signal_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
+        _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
     )
     if aggregated is None:
         return _empty_plan(n_sym, params.top_n)
@@ -161,7 +183,11 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     signal = signal[rows]
 
     top_n = params.top_n
-    order = top_n_descending(signal, min(top_n, n_sym))
+    # The full ranking of every period, shared by the configurations that differ only in
+    # top_n (or weighting, costs): the first n columns of rank_descending are the top n
+    # (what top_n_descending computes for one n, tie for tie).
+    ranking = _RANKINGS.get(prepared, signal_key(params), lambda: _frozen(rank_descending(signal)))
+    order = ranking[:, : min(top_n, n_sym)]
     if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
         order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
     k_idx = np.arange(len(entry))[:, None]
@@ -308,7 +334,14 @@ def _benchmark_warnings(
     return out
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 _CALENDARS = _Memo(slots=8)
+# Full rankings of the live formation periods by signal_key (memoised and shared: read-only).
+_RANKINGS = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
 # dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
 _SIGNALS = _Memo(slots=8)
