@@ -44,7 +44,7 @@ from engine import (
     run_backtest,
     run_prepared,
 )
-from engine.backtest.core import clear_caches
+from engine.backtest.base import clear_caches
 
 N_SYMBOLS = 500
 YEARS = 10

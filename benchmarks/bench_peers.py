@@ -102,10 +102,9 @@ VBT_SWEEP_CELLS = 20_000_000  # days x columns of one vectorbt sweep call (~160 
 def engine_simulate() -> Callable[..., Any]:
     """The project's simulation kernel: ``simulate(prices, entry, end, held, weights, cost_rate)``.
 
-    The only private import of this script (W1 times the kernel alone); core.py is being
-    split into modules, so look for the kernel where it may move."""
+    The only private import of this script (W1 times the kernel alone); it lives in
+    ``engine.backtest.nb``; the other names are where it may move."""
     for module in (
-        "engine.backtest.core",
         "engine.backtest.nb",
         "engine.backtest.simulate",
         "engine.backtest",

@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import MarketData, SourceInfo, load_sentiment_csv
-from engine.backtest.core import prepare
+from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor

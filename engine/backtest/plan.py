@@ -282,12 +282,36 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     cut after day D gives the same warnings about days up to D)."""
     out: list[str] = []
     dates = prepared.dates
+    cash = ~plan.held_mask.any(axis=1)
+    skipped_in: dict[int, list[str]] = {}
     for k, sym in plan.skipped:
-        out.append(
-            f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
-            f"but has no close on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+        skipped_in.setdefault(k, []).append(prepared.symbols[sym])
+    for k, names in skipped_in.items():
+        start, entry = _iso(dates[plan.entry[k] + 1]), _iso(dates[plan.entry[k]])
+        if not cash[k]:
+            out.extend(
+                f"{name} was selected for the period starting {start} but has no close on the entry "
+                f"day {entry}; skipped, the others share its weight."
+                for name in names
+            )
+            continue
+        # No selected symbol is holdable: one sentence, not "the others share its weight"
+        # followed by "no symbol was eligible" (it was eligible; it has no close).
+        who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "was" if len(names) == 1 else "were"
+        has = "has" if len(names) == 1 else "have"
+        tail = (
+            "; the universe benchmark's returns are missing (NaN) over that period"
+            if universe_empty[k]
+            else ""
         )
-    for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        out.append(
+            f"{who} {verb} selected for the period starting {start} but {has} no close on the entry day "
+            f"{entry}, and no other selected symbol is holdable: the period is held as cash{tail}."
+        )
+    for k in np.flatnonzero(cash):
+        if int(k) in skipped_in:
+            continue
         start = _iso(dates[plan.entry[k] + 1])
         if universe_empty[k]:
             out.append(

@@ -39,7 +39,8 @@ from engine.analytics.statistics import (
     deflated_sharpe_of_returns,
     stationary_bootstrap_indices,
 )
-from engine.backtest.core import eligible_symbols_by_period, prepare, run_prepared, selection_returns
+from engine.backtest.base import eligible_symbols_by_period, run_prepared, selection_returns
+from engine.backtest.prepare import prepare
 from engine.data.types import MarketData
 from engine.jobs import Executor
 from engine.strategy.params import StrategyParams

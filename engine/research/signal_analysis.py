@@ -1,6 +1,6 @@
 """Does the signal predict the next holding period's return? IC, quantile portfolios, coverage.
 
-Calendar and universe are the backtest's own (``engine.backtest.core``): the holding
+Calendar and universe are the backtest's own (``engine.backtest``): the holding
 periods, their entry closes and the holdability of each symbol come from the backtest's
 plan and ``eligible_symbols_by_period``, never from a second calendar. For holding
 period k (bought at the entry close ``e_k``, held until the next entry close ``e_{k+1}``,
@@ -49,7 +49,9 @@ import numpy as np
 import pandas as pd
 
 from engine._version import __version__
-from engine.backtest import core
+from engine.backtest.base import eligible_symbols_by_period
+from engine.backtest.plan import _plan
+from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
 from engine.errors import ParameterError
@@ -215,10 +217,10 @@ class _Calendar:
     observed: np.ndarray  # (K, S) eligible and holdable at the entry
 
 
-def _calendar(prepared: core.PreparedData, params: StrategyParams) -> _Calendar:
+def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
     """Periods, entries and holdability exactly as the backtest computes them."""
-    plan = core._plan(prepared, params)
-    members = core.eligible_symbols_by_period(prepared, params)
+    plan = _plan(prepared, params)
+    members = eligible_symbols_by_period(prepared, params)
     k, n = len(plan.entry), prepared.n_symbols
     if len(members) != k:  # pragma: no cover  (a contract of the backtest module)
         raise RuntimeError("the backtest's plan and eligible symbols disagree on the periods")
@@ -236,7 +238,7 @@ def _calendar(prepared: core.PreparedData, params: StrategyParams) -> _Calendar:
     )
 
 
-def _forward_returns(prepared: core.PreparedData, cal: _Calendar) -> np.ndarray:
+def _forward_returns(prepared: PreparedData, cal: _Calendar) -> np.ndarray:
     """(K, S) close at the period's end over close at its entry, minus 1."""
     n = prepared.n_symbols
     p = prepared.prices[:, :n]
@@ -249,7 +251,7 @@ def _forward_returns(prepared: core.PreparedData, cal: _Calendar) -> np.ndarray:
 
 
 def analyze_signal(
-    data: MarketData | core.PreparedData,
+    data: MarketData | PreparedData,
     params: StrategyParams | None = None,
     *,
     settings: SignalAnalysisSettings | None = None,
@@ -264,9 +266,9 @@ def analyze_signal(
         raise ParameterError("params must be a StrategyParams")
     if not isinstance(settings, SignalAnalysisSettings):
         raise ParameterError("settings must be a SignalAnalysisSettings")
-    if not isinstance(data, (MarketData, core.PreparedData)):
+    if not isinstance(data, (MarketData, PreparedData)):
         raise ParameterError("data must be MarketData (load_market_data) or PreparedData (prepare)")
-    prepared = data if isinstance(data, core.PreparedData) else core.prepare(data)
+    prepared = data if isinstance(data, PreparedData) else prepare(data)
     cal = _calendar(prepared, params)
     forward = _forward_returns(prepared, cal)
     k = len(cal.entry)

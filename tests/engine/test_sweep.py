@@ -13,7 +13,7 @@ import pytest
 
 import engine
 from engine.analytics.metrics import METRIC_NAMES
-from engine.backtest.core import run_backtest
+from engine.backtest.base import run_backtest
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor

@@ -15,7 +15,8 @@ from scipy import stats
 import engine
 from engine.analytics import statistics as st
 from engine.analytics.metrics import compute_metrics
-from engine.backtest.core import prepare, run_prepared
+from engine.backtest.base import run_prepared
+from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import engine
-from engine.backtest.core import prepare, run_prepared
+from engine.backtest.base import run_prepared
+from engine.backtest.prepare import prepare
 from engine.errors import ParameterError
 from engine.research.signal_analysis import (
     SignalAnalysisSettings,

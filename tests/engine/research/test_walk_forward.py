@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import engine
 from engine.analytics.metrics import compute_metrics
-from engine.backtest.core import prepare, run_prepared
+from engine.backtest.base import run_prepared
+from engine.backtest.prepare import prepare
 from engine.errors import ParameterError
 from engine.jobs import SerialExecutor
 from engine.research.sweep import run_sweep
