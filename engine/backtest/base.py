@@ -204,7 +204,7 @@ def _universe(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Univers
     """The eligible-universe benchmark: ``_universe_sim``, with the segments that have no
     eligible symbol missing (NaN), not counted as cash."""
     sim = _universe_sim(prepared, plan, cost_rate)
-    empty = ~eligible_mask(prepared, plan).any(axis=1)
+    empty = np.logical_not(eligible_mask(prepared, plan).any(axis=1))
     returns = sim.returns
     if empty.any():
         returns = np.where(np.repeat(empty, plan.end - plan.entry), np.nan, returns)

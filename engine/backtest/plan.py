@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
     )
 
 
-def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
+def _day_index(dates: np.ndarray, day: dt.date, side: Literal["left", "right"]) -> int:
     return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
 
 
@@ -273,7 +273,7 @@ def target_weights(
     return weights
 
 
-def _iso(day: np.datetime64) -> str:
+def _iso(day: Any) -> str:
     return str(np.datetime64(day, "D"))
 
 
@@ -282,7 +282,7 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     cut after day D gives the same warnings about days up to D)."""
     out: list[str] = []
     dates = prepared.dates
-    cash = ~plan.held_mask.any(axis=1)
+    cash = np.logical_not(plan.held_mask.any(axis=1))
     skipped_in: dict[int, list[str]] = {}
     for k, sym in plan.skipped:
         skipped_in.setdefault(k, []).append(prepared.symbols[sym])
@@ -309,8 +309,9 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
             f"{who} {verb} selected for the period starting {start} but {has} no close on the entry day "
             f"{entry}, and no other selected symbol is holdable: the period is held as cash{tail}."
         )
-    for k in np.flatnonzero(cash):
-        if int(k) in skipped_in:
+    for cash_k in np.flatnonzero(cash):
+        k = int(cash_k)
+        if k in skipped_in:
             continue
         start = _iso(dates[plan.entry[k] + 1])
         if universe_empty[k]:

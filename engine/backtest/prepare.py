@@ -120,14 +120,14 @@ def prepare(data: MarketData) -> PreparedData:
     comments = np.take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
     likes.flags.writeable = comments.flags.writeable = False
     # The other count columns are gathered (in sorted order) only when a signal reads them.
-    raw = {
+    other_columns = {
         c: sentiment[c].to_numpy(dtype=np.float64)
         for c in COUNT_COLUMNS
         if c not in ("twitterLikes", "twitterComments")
     }
     rows = _RowSource(
         order=order,
-        raw=raw,
+        raw=other_columns,
         likes=likes,
         comments=comments,
         row_symbol=row_symbol,

@@ -15,7 +15,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle t
 DEFAULT_MAX_CONFIGS = 5000
 
 Config = tuple[int, StrategyParams]  # (row, parameters)
-Outcome = tuple[int, dict[str, float] | None, str | None]  # (row, metrics, error)
+Outcome = tuple[int, dict[str, Any] | None, str | None]  # (row, metrics and _RETURNS, error)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -159,7 +159,7 @@ def _run_config(
     row, params = config
     try:
         metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, plans=plans)
-        return row, {**metrics, _RETURNS: (day_index, returns)}, None  # type: ignore[dict-item]
+        return row, {**metrics, _RETURNS: (day_index, returns)}, None
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:
@@ -385,7 +385,7 @@ def _deflated_sharpe(
     params = dict(configs)[best]
     best_returns = series[best][1]
     value = deflated_sharpe_of_clusters(
-        best_returns, cluster_sharpes(matrix, clusters, params.risk_free), params.risk_free
+        best_returns, cast(Any, cluster_sharpes(matrix, clusters, params.risk_free)), params.risk_free
     )
     trials = pd.DataFrame(
         {"row": rows, "return_series": labels, "trial_cluster": clusters[labels]}, dtype=np.int64
