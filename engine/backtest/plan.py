@@ -150,15 +150,31 @@ def selection_key(params: StrategyParams) -> tuple[Any, ...]:
     return (*signal_key(params), params.top_n)
 
 
-def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
-    n_sym = prepared.n_symbols
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Ranked:
+    """The part of a plan that depends only on ``signal_key``: the live segments, their
+    signal, the full ranking of every period and, along it, which symbols have a signal
+    and which are holdable at the entry. Shared by every ``top_n`` (read-only)."""
+
+    entry: np.ndarray  # (K,)
+    end: np.ndarray  # (K,)
+    formation: np.ndarray  # (K,)
+    signal: np.ndarray  # (K, S)
+    keep: np.ndarray  # (rows,)
+    ranking: np.ndarray  # (K, S) rank_descending(signal)
+    selected: np.ndarray  # (K, S) the ranked symbol has a signal
+    holdable: np.ndarray  # (K, S) the ranked symbol has a close on the entry day
+    n_eligible: np.ndarray  # (K,)
+
+
+def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     t = len(prepared.dates)
     level_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
     aggregated = (
         _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
     )
     if aggregated is None:
-        return _empty_plan(n_sym, params.top_n)
+        return None
     k0, level, keep = aggregated
     k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
@@ -177,23 +193,43 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     end = np.minimum(end, min(last_day, t - 1))
     live = end > entry
     if not live.any():
-        return _empty_plan(n_sym, params.top_n)
+        return None
     entry, end, formation = entry[live], end[live], formation[live]
-    rows = formation - k0
-    signal = signal[rows]
+    signal = signal[formation - k0]
+    # The first n columns of rank_descending are the top n (what top_n_descending
+    # computes for one n, tie for tie), so one full ranking serves every top_n.
+    ranking = rank_descending(signal)
+    ranked = _Ranked(
+        entry=entry,
+        end=end,
+        formation=formation,
+        signal=signal,
+        keep=keep,
+        ranking=ranking,
+        selected=np.isfinite(np.take_along_axis(signal, ranking, axis=1)),
+        holdable=holdable_at(prepared, entry, ranking),
+        n_eligible=np.isfinite(signal).sum(axis=1),
+    )
+    for field in dataclasses.fields(ranked):
+        getattr(ranked, field.name).flags.writeable = False
+    return ranked
 
+
+def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+    n_sym = prepared.n_symbols
+    ranked = _RANKINGS.get(prepared, signal_key(params), lambda: _ranked(prepared, params))
+    if ranked is None:
+        return _empty_plan(n_sym, params.top_n)
     top_n = params.top_n
-    # The full ranking of every period, shared by the configurations that differ only in
-    # top_n (or weighting, costs): the first n columns of rank_descending are the top n
-    # (what top_n_descending computes for one n, tie for tie).
-    ranking = _RANKINGS.get(prepared, signal_key(params), lambda: _frozen(rank_descending(signal)))
-    order = ranking[:, : min(top_n, n_sym)]
-    if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
-        order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
-    k_idx = np.arange(len(entry))[:, None]
-    sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
-    selected = np.isfinite(sig_padded[k_idx, order])
-    holdable = holdable_at(prepared, entry, order)
+    width = min(top_n, n_sym)
+    order = ranked.ranking[:, :width]
+    selected = ranked.selected[:, :width]
+    holdable = ranked.holdable[:, :width]
+    if width < top_n:  # fewer symbols than top_n: pad with "no symbol" (the cash column)
+        pad = ((0, 0), (0, top_n - width))
+        order = np.pad(order, pad, constant_values=n_sym)
+        selected = np.pad(selected, pad, constant_values=False)
+        holdable = np.pad(holdable, pad, constant_values=True)
     held_mask = selected & holdable
     skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable), strict=True)]
     rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
@@ -204,15 +240,15 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     held_mask = np.take_along_axis(held_mask, front, axis=1)
     held = np.where(held_mask, held, n_sym)
     return _Plan(
-        entry=entry,
-        end=end,
-        formation_key=formation,
-        signal=signal,
-        keep=keep,
+        entry=ranked.entry,
+        end=ranked.end,
+        formation_key=ranked.formation,
+        signal=ranked.signal,
+        keep=ranked.keep,
         held=held,
         held_mask=held_mask,
         rank=rank,
-        n_eligible=np.isfinite(signal).sum(axis=1),
+        n_eligible=ranked.n_eligible,
         skipped=skipped,
     )
 
@@ -359,13 +395,8 @@ def _benchmark_warnings(
     return out
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
 _CALENDARS = _Memo(slots=8)
-# Full rankings of the live formation periods by signal_key (memoised and shared: read-only).
+# The signal_key part of plans (_Ranked), memoised and shared: read-only.
 _RANKINGS = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
 # dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
