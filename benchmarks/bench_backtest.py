@@ -44,7 +44,7 @@ from engine import (
     run_backtest,
     run_prepared,
 )
-from engine.backtest.core import clear_caches
+from engine.backtest.base import clear_caches
 
 N_SYMBOLS = 500
 YEARS = 10
@@ -104,22 +104,23 @@ def reference_backtest(data: MarketData, params: StrategyParams) -> pd.Series:
     signal = sent.groupby(["month", "symbol"])["ratio"].mean()
     prices = data.prices
     filled = prices.ffill()
-    first_valid = {s: prices[s].first_valid_index() for s in prices.columns}
-    last_valid = {s: prices[s].last_valid_index() for s in prices.columns}
+    has_close = prices.notna()
     dates = prices.index
     months = signal.index.get_level_values("month").unique().sort_values()
     pieces = []
     for month in pd.period_range(months[0], months[-1], freq="M"):
-        entry_pos = dates.searchsorted(month.end_time.normalize(), side="right") - 1
-        end_pos = dates.searchsorted((month + 1).end_time.normalize(), side="right") - 1
-        if end_pos <= max(entry_pos, 0):
+        # Entry: the close of the first trading day on or after the month's last calendar
+        # day (+ lag); the segment ends at the next month's entry close.
+        entry_pos = dates.searchsorted(month.end_time.normalize(), side="left") + params.lag_days
+        end_pos = dates.searchsorted((month + 1).end_time.normalize(), side="left") + params.lag_days
+        end_pos = min(end_pos, len(dates) - 1)
+        if end_pos <= entry_pos:
             continue
-        entry_pos = max(entry_pos, 0)
         entry = dates[entry_pos]
         days = dates[entry_pos + 1 : end_pos + 1]
         ranked = signal.loc[month].reset_index().sort_values(["ratio", "symbol"], ascending=[False, True])
         top = ranked["symbol"].head(params.top_n)
-        held = [s for s in top if first_valid.get(s) is not None and first_valid[s] <= entry <= last_valid[s]]
+        held = [s for s in top if s in has_close.columns and bool(has_close.at[entry, s])]  # a close that day
         if not held:
             pieces.append(pd.Series(0.0, index=days))
             continue

@@ -7,7 +7,7 @@ One run on the seeded synthetic market of ``bench_backtest.py`` (``synthetic_mar
 - **W1** simulation from given monthly target weights (the targets are the project's own
   selection, read from its public result frames; untimed): the project's simulation
   kernel on prepared data, vectorbt ``Portfolio.from_orders`` (target percent, cash
-  sharing, one group, ``call_seq="auto"``), bt (``RunMonthly`` at the period end,
+  sharing, one group, ``call_seq="auto"``), bt (``RunOnDate`` at the entry closes,
   ``WeighTarget``, ``Rebalance``), a plain numpy loop over the holding segments, and the
   floor: one ``np.sum`` pass over the price matrix (W1 printed as a multiple of it; the
   floor and the kernel are each timed many times in a row, so both read a cache-warm
@@ -102,10 +102,9 @@ VBT_SWEEP_CELLS = 20_000_000  # days x columns of one vectorbt sweep call (~160 
 def engine_simulate() -> Callable[..., Any]:
     """The project's simulation kernel: ``simulate(prices, entry, end, held, weights, cost_rate)``.
 
-    The only private import of this script (W1 times the kernel alone); core.py is being
-    split into modules, so look for the kernel where it may move."""
+    The only private import of this script (W1 times the kernel alone); it lives in
+    ``engine.backtest.nb``; the other names are where it may move."""
     for module in (
-        "engine.backtest.core",
         "engine.backtest.nb",
         "engine.backtest.simulate",
         "engine.backtest",
@@ -278,14 +277,16 @@ def bt_targets(t: Targets) -> pd.DataFrame:
 
 
 def bt_run(close: pd.DataFrame, weights: pd.DataFrame, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """bt with target weights on the rows of ``weights`` (period-end entries): (end-of-day
+    """bt with target weights on the rows of ``weights`` (on their dates, the entry closes): (end-of-day
     value, fees per day) aligned on ``close``."""
     import bt
 
     strategy = bt.Strategy(
         "targets",
         [
-            bt.algos.RunMonthly(run_on_first_date=False, run_on_end_of_period=True, run_on_last_date=False),
+            # The entry closes: the first trading day on or after each month's last calendar
+            # day (the next month's first when the month ends on a weekend or a holiday).
+            bt.algos.RunOnDate(*weights.index),
             bt.algos.WeighTarget(weights),
             bt.algos.Rebalance(),
         ],
@@ -319,6 +320,7 @@ class Market:
     close: pd.DataFrame  # forward-filled closes
     first_valid: np.ndarray  # (S,) first row with a price (T when none)
     last_valid: np.ndarray  # (S,) last row with a price (-1 when none)
+    has_close: np.ndarray  # (T, S) True where the symbol has a real close that day
 
 
 def pandas_market(data: MarketData) -> Market:
@@ -330,6 +332,7 @@ def pandas_market(data: MarketData) -> Market:
         close=prices.ffill(),
         first_valid=np.where(has, valid.argmax(axis=0), t),
         last_valid=np.where(has, t - 1 - valid[::-1].argmax(axis=0), -1),
+        has_close=valid,
     )
 
 
@@ -345,24 +348,25 @@ def pandas_signal(data: MarketData, min_likes: float, min_comments: float) -> pd
 
 
 def pandas_selection(
-    market: Market, signal: pd.DataFrame, top_n: int
+    market: Market, signal: pd.DataFrame, top_n: int, lag_days: int = 0
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """(entry rows, end rows, held columns per segment): the top ``top_n`` of month m,
-    bought at the last close of m if listed then, held to the last close of m + 1."""
+    bought at the close of the first trading day on or after m's last calendar day (+
+    ``lag_days`` trading days) if it has a close that day, held to the next entry close."""
     index = pd.DatetimeIndex(market.close.index)
     t = len(index)
     top = signal.groupby("month", sort=True).head(top_n)
     by_month = dict(iter(top.groupby("month", sort=True)["symbol"]))
-    months = pd.period_range(signal["month"].min(), signal["month"].max(), freq="M")
-    entry = np.maximum(index.searchsorted(months.end_time.normalize(), side="right") - 1, 0)
-    end = np.minimum(index.searchsorted((months + 1).end_time.normalize(), side="right") - 1, t - 1)
+    months = pd.period_range(signal["month"].min(), signal["month"].max() + 1, freq="M")
+    closes = index.searchsorted(months.end_time.normalize(), side="left") + lag_days
+    entry, end = closes[:-1], np.minimum(closes[1:], t - 1)
     live = end > entry
     held: list[np.ndarray] = []
-    for m, e in zip(months[live], entry[live], strict=True):
+    for m, e in zip(months[:-1][live], entry[live], strict=True):
         picks = by_month.get(m)
         cols = market.close.columns.get_indexer(picks) if picks is not None else np.zeros(0, dtype=np.int64)
         cols = cols[cols >= 0]
-        held.append(cols[(market.first_valid[cols] <= e) & (market.last_valid[cols] >= e)])
+        held.append(cols[market.has_close[e, cols]])
     return entry[live], end[live], held
 
 
@@ -370,7 +374,7 @@ def reference_numpy(data: MarketData, params: StrategyParams) -> pd.Series:
     """W2 reference: the pandas group-by selection, then the numpy segment loop."""
     market = pandas_market(data)
     signal = pandas_signal(data, params.min_likes, params.min_comments)
-    entry, end, held = pandas_selection(market, signal, params.top_n)
+    entry, end, held = pandas_selection(market, signal, params.top_n, params.lag_days)
     matrix = market.close.to_numpy(dtype=np.float64)
     matrix = np.concatenate([np.nan_to_num(matrix, nan=0.0), np.ones((len(matrix), 1))], axis=1)
     cash = matrix.shape[1] - 1
@@ -398,7 +402,7 @@ def pandas_vbt(
     """W2 peer: the pandas group-by selection, then vectorbt. (value, fees, entry, end)."""
     market = pandas_market(data)
     signal = pandas_signal(data, params.min_likes, params.min_comments)
-    entry, end, held = pandas_selection(market, signal, params.top_n)
+    entry, end, held = pandas_selection(market, signal, params.top_n, params.lag_days)
     close = market.close.bfill()  # never traded before listing: not holdable there
     pf = vbt_simulate(
         close, _vbt_size(market, entry, held), vbt_fee_rates(len(close), entry, params.cost_bps / 1e4)

@@ -33,7 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.analytics.pbo import PBOSettings, probability_of_backtest_overfitting
-from engine.backtest.core import clear_caches, prepare, run_prepared
+from engine.backtest.base import clear_caches, run_prepared
+from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor

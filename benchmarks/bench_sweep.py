@@ -8,9 +8,10 @@ the machine's CPUs and stops it at the end). Prints, in one run:
 2. the cost of handing the prepared price matrix to tasks by reference (one ``ray.put``)
    versus by value (captured in every task's closure);
 3. how a sweep's time grows when the number of configurations, then of symbols, doubles;
-4. with ``--sentiment PATH`` (default: ``../shared/data/sentiment_data.csv`` when it is
+4./5. with ``--sentiment PATH`` (default: ``../shared/data/sentiment_data.csv`` when it is
    there), the same serial/Ray comparison on that file's universe: its real sentiment
-   rows, with synthetic prices for its symbols (Yahoo is not reachable everywhere).
+   rows, with synthetic prices for its symbols (Yahoo is not reachable everywhere); 5. the
+   issue's W3 grid (256 configurations, equal weight) on that universe, serial and Ray.
 
 Numbers depend on the machine's load; compare the ratios, not the absolute times. BLAS
 runs single-threaded in both cases (Ray sets OMP_NUM_THREADS=1 in its workers; the serial
@@ -26,6 +27,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -33,13 +35,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import MarketData, SourceInfo, load_sentiment_csv
-from engine.backtest.core import prepare
+from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
 from engine.jobs import SerialExecutor
-from engine.research.sweep import run_sweep
+from engine.research.sweep import grid_size, run_sweep
+from engine.strategy.params import StrategyParams
 
 SHARED_SENTIMENT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment_data.csv"
 
@@ -94,6 +98,41 @@ def throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> Non
     )
 
 
+# The issue's W3 grid (bench_peers.py): top_n x min_likes x min_comments, equal weight, 10 bps.
+W3_GRID: dict[str, tuple[Any, ...]] = {
+    "top_n": (10, 20, 30, 40, 50, 60, 70, 80),
+    "min_likes": (0.0, 10.0, 20.0, 50.0, 75.0, 100.0, 150.0, 200.0),
+    "min_comments": (0.0, 5.0, 10.0, 20.0),
+}
+
+
+def w3_throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> None:
+    """The W3 grid, serial and Ray interleaved; medians of the rounds."""
+    n = 1
+    for values in W3_GRID.values():
+        n *= len(values)
+    base = StrategyParams(weighting="equal", cost_bps=10.0)
+    serial_times, ray_times, same = [], [], True
+    for _ in range(rounds):
+        serial_s, serial = _timed(lambda: run_sweep(data, W3_GRID, base=base, executor=SerialExecutor()))
+        ray_s, on_ray = _timed(lambda: run_sweep(data, W3_GRID, base=base, executor=ray_executor))
+        serial_times.append(serial_s)
+        ray_times.append(ray_s)
+        same = same and serial.table.equals(on_ray.table)
+    serial_med, ray_med = statistics.median(serial_times), statistics.median(ray_times)
+    ratios = sorted(s / r for s, r in zip(serial_times, ray_times, strict=False))
+    print(f"{label}: W3 grid, {n} configurations (top_n x min_likes x min_comments, equal weight)")
+    print(f"   serial: {serial_med:6.2f} s  {n / serial_med:7.1f} configurations/s  (median of {rounds})")
+    print(
+        f"   ray:    {ray_med:6.2f} s  {n / ray_med:7.1f} configurations/s  "
+        f"(median of {rounds}, {ray_executor.parallelism} CPUs)"
+    )
+    print(
+        f"   ray / serial throughput: {ratios[len(ratios) // 2]:.2f}x median of rounds "
+        f"({', '.join(f'{r:.2f}' for r in ratios)})   identical tables: {same}"
+    )
+
+
 def by_reference_vs_by_value(data: Any, ray_executor: Any, n_tasks: int = 64) -> None:
     prepared = prepare(data)
 
@@ -112,31 +151,46 @@ def by_reference_vs_by_value(data: Any, ray_executor: Any, n_tasks: int = 64) ->
 
 
 def growth() -> None:
-    print("3. cost growth (serial executor, seconds)")
+    """Sweep time as the configurations grow 64 -> 4,096 (100 symbols) and the symbols
+    50 -> 2,000 (64 configurations); equal weight, so the signal work is what is shared."""
+    print("3. cost growth (serial executor, seconds; equal weight)")
     base_data = load_market_data(DemoProvider(n_symbols=100, years=5), benchmark="QQQ")
-    grid = {
+    grid: dict[str, tuple[Any, ...]] = {
         "top_n": (3, 5, 8, 10),
         "min_likes": (0.0, 20.0),
-        "weighting": ("equal", "inverse_volatility"),
         "rebalance": ("weekly", "monthly"),
         "lookback_days": (21, 63),
+        "min_comments": (0.0, 5.0),
     }  # 64 configurations
     previous = None
-    for costs in ((0.0,), (0.0, 5.0), (0.0, 5.0, 10.0, 20.0)):  # 64, 128, 256 configurations
-        sized = {**grid, "cost_bps": costs}
-        n = 64 * len(costs)
-        seconds, _ = _timed(
-            lambda sized=sized: run_sweep(base_data, sized, executor=SerialExecutor()), repeat=3
-        )
+    costs = (0.0, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0)
+    for extra in (
+        {},
+        {"cost_bps": costs[:4]},
+        {"cost_bps": costs, "lag_days": (0, 1)},
+        {
+            "cost_bps": costs,
+            "lag_days": (0, 1),
+            "signal_transform": ("level", "change"),
+            "aggregation": ("mean", "median"),
+        },
+    ):
+        sized = {**grid, **extra}
+        n = grid_size(sized)
+        seconds, _ = _timed(lambda sized=sized: run_sweep(base_data, sized, executor=SerialExecutor()))
         ratio = f"  x{seconds / previous:.2f}" if previous else ""
-        print(f"   {n:4d} configurations, 100 symbols: {seconds:6.2f} s{ratio}")
+        print(
+            f"   {n:5d} configurations, 100 symbols: {seconds:6.2f} s  {n / seconds:7.1f} configurations/s{ratio}"
+        )
         previous = seconds
     previous = None
-    for n_symbols in (50, 100, 200):
-        data = load_market_data(DemoProvider(n_symbols=n_symbols, years=5), benchmark="QQQ")
-        seconds, _ = _timed(lambda data=data: run_sweep(data, grid, executor=SerialExecutor()), repeat=3)
+    from bench_backtest import synthetic_market  # the demo generator stops at 625 symbols
+
+    for n_symbols in (50, 200, 800, 2000):
+        data = synthetic_market(n_symbols=n_symbols, years=3)
+        seconds, _ = _timed(lambda data=data: run_sweep(data, grid, executor=SerialExecutor()))
         ratio = f"  x{seconds / previous:.2f}" if previous else ""
-        print(f"   {n_symbols:4d} symbols, 64 configurations: {seconds:6.2f} s{ratio}")
+        print(f"   {n_symbols:5d} symbols (3 years), 64 configurations: {seconds:6.2f} s{ratio}")
         previous = seconds
 
 
@@ -184,6 +238,7 @@ def main() -> None:
                 f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
                 f"{n_symbols} symbols, synthetic prices",
             )
+            w3_throughput(real, ray_executor, f"5. {args.sentiment.name} ({n_symbols} symbols)")
         else:
             print("4. real data universe: skipped (no --sentiment file and ../shared is absent)")
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")

@@ -30,15 +30,14 @@ from engine.analytics.stocks import (
     analyze_stocks,
     parse_symbols,
 )
-from engine.backtest.core import (
-    PreparedData,
+from engine.backtest.base import (
     backtest_metrics,
     eligible_symbols_by_period,
-    prepare,
     run_backtest,
     run_prepared,
     selection_returns,
 )
+from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv

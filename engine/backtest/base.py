@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, simulate
 from engine.backtest.plan import (
     _CALENDARS,
+    _RANKINGS,
     _SIGNALS,
     _benchmark_warnings,
     _equal_weights,
@@ -22,6 +24,7 @@ from engine.backtest.plan import (
     _segment_calendar,
     _targets,
     eligible_mask,
+    selection_key,
     target_weights,
 )
 from engine.backtest.prepare import PreparedData, _Memo, prepare
@@ -65,12 +68,19 @@ def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str
 
 
 def backtest_metrics_and_returns(
-    prepared: PreparedData, params: StrategyParams
+    prepared: PreparedData, params: StrategyParams, *, plans: dict[tuple[Any, ...], _Plan] | None = None
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
-    ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them."""
+    ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them.
+
+    ``plans``: a memo of plans by ``selection_key`` that configurations sharing the
+    selection (they differ only in weighting, costs, benchmark, ...) share."""
     col = _benchmark_column(prepared, params)
-    plan = _plan(prepared, params)
+    if plans is None:
+        plan = _plan(prepared, params)
+    else:
+        key = selection_key(params)
+        plan = plans.get(key) or plans.setdefault(key, _plan(prepared, params))
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
@@ -134,6 +144,7 @@ def clear_caches() -> None:
     """Forget memoised signals and calendars (benchmarks measure the uncached path)."""
     _CALENDARS.clear()
     _SIGNALS.clear()
+    _RANKINGS.clear()
     _NAMES.clear()
 
 
@@ -193,7 +204,7 @@ def _universe(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Univers
     """The eligible-universe benchmark: ``_universe_sim``, with the segments that have no
     eligible symbol missing (NaN), not counted as cash."""
     sim = _universe_sim(prepared, plan, cost_rate)
-    empty = ~eligible_mask(prepared, plan).any(axis=1)
+    empty = np.logical_not(eligible_mask(prepared, plan).any(axis=1))
     returns = sim.returns
     if empty.any():
         returns = np.where(np.repeat(empty, plan.end - plan.entry), np.nan, returns)

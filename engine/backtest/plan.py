@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any, Literal
 
 import numpy as np
 
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_last_day, top_n_descending
+from engine.strategy.signals import aggregate, period_last_day, rank_descending
 from engine.strategy.weights import compute_weights
 
 
@@ -46,7 +47,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
     )
 
 
-def _day_index(dates: np.ndarray, day: dt.date | None, side: str) -> int:
+def _day_index(dates: np.ndarray, day: dt.date, side: Literal["left", "right"]) -> int:
     return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
 
 
@@ -128,15 +129,52 @@ def eligible_mask(prepared: PreparedData, plan: _Plan) -> np.ndarray:
     return np.isfinite(plan.signal) & prepared.has_close[plan.entry, :n]
 
 
-def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
-    n_sym = prepared.n_symbols
+def signal_key(params: StrategyParams) -> tuple[Any, ...]:
+    """The fields the signal, the ranking and the segment calendar depend on."""
+    return (
+        params.signal,
+        params.signal_transform,
+        params.min_likes,
+        params.min_comments,
+        params.aggregation,
+        params.rebalance,
+        params.lag_days,
+        params.start,
+        params.end,
+    )
+
+
+def selection_key(params: StrategyParams) -> tuple[Any, ...]:
+    """The fields the plan (calendar, selection, holdability) depends on: ``signal_key``
+    and ``top_n``. Weighting, lookback, costs, benchmark and risk-free rate are not in it."""
+    return (*signal_key(params), params.top_n)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Ranked:
+    """The part of a plan that depends only on ``signal_key``: the live segments, their
+    signal, the full ranking of every period and, along it, which symbols have a signal
+    and which are holdable at the entry. Shared by every ``top_n`` (read-only)."""
+
+    entry: np.ndarray  # (K,)
+    end: np.ndarray  # (K,)
+    formation: np.ndarray  # (K,)
+    signal: np.ndarray  # (K, S)
+    keep: np.ndarray  # (rows,)
+    ranking: np.ndarray  # (K, S) rank_descending(signal)
+    selected: np.ndarray  # (K, S) the ranked symbol has a signal
+    holdable: np.ndarray  # (K, S) the ranked symbol has a close on the entry day
+    n_eligible: np.ndarray  # (K,)
+
+
+def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     t = len(prepared.dates)
-    signal_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
+    level_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
     aggregated = (
-        _SIGNALS.get(prepared, signal_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
+        _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
     )
     if aggregated is None:
-        return _empty_plan(n_sym, params.top_n)
+        return None
     k0, level, keep = aggregated
     k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
@@ -155,19 +193,43 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     end = np.minimum(end, min(last_day, t - 1))
     live = end > entry
     if not live.any():
-        return _empty_plan(n_sym, params.top_n)
+        return None
     entry, end, formation = entry[live], end[live], formation[live]
-    rows = formation - k0
-    signal = signal[rows]
+    signal = signal[formation - k0]
+    # The first n columns of rank_descending are the top n (what top_n_descending
+    # computes for one n, tie for tie), so one full ranking serves every top_n.
+    ranking = rank_descending(signal)
+    ranked = _Ranked(
+        entry=entry,
+        end=end,
+        formation=formation,
+        signal=signal,
+        keep=keep,
+        ranking=ranking,
+        selected=np.isfinite(np.take_along_axis(signal, ranking, axis=1)),
+        holdable=holdable_at(prepared, entry, ranking),
+        n_eligible=np.isfinite(signal).sum(axis=1),
+    )
+    for field in dataclasses.fields(ranked):
+        getattr(ranked, field.name).flags.writeable = False
+    return ranked
 
+
+def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+    n_sym = prepared.n_symbols
+    ranked = _RANKINGS.get(prepared, signal_key(params), lambda: _ranked(prepared, params))
+    if ranked is None:
+        return _empty_plan(n_sym, params.top_n)
     top_n = params.top_n
-    order = top_n_descending(signal, min(top_n, n_sym))
-    if order.shape[1] < top_n:  # fewer symbols than top_n: pad with "no symbol"
-        order = np.pad(order, ((0, 0), (0, top_n - order.shape[1])), constant_values=n_sym)
-    k_idx = np.arange(len(entry))[:, None]
-    sig_padded = np.concatenate([signal, np.full((len(entry), 1), np.nan)], axis=1)
-    selected = np.isfinite(sig_padded[k_idx, order])
-    holdable = holdable_at(prepared, entry, order)
+    width = min(top_n, n_sym)
+    order = ranked.ranking[:, :width]
+    selected = ranked.selected[:, :width]
+    holdable = ranked.holdable[:, :width]
+    if width < top_n:  # fewer symbols than top_n: pad with "no symbol" (the cash column)
+        pad = ((0, 0), (0, top_n - width))
+        order = np.pad(order, pad, constant_values=n_sym)
+        selected = np.pad(selected, pad, constant_values=False)
+        holdable = np.pad(holdable, pad, constant_values=True)
     held_mask = selected & holdable
     skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable), strict=True)]
     rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
@@ -178,15 +240,15 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
     held_mask = np.take_along_axis(held_mask, front, axis=1)
     held = np.where(held_mask, held, n_sym)
     return _Plan(
-        entry=entry,
-        end=end,
-        formation_key=formation,
-        signal=signal,
-        keep=keep,
+        entry=ranked.entry,
+        end=ranked.end,
+        formation_key=ranked.formation,
+        signal=ranked.signal,
+        keep=ranked.keep,
         held=held,
         held_mask=held_mask,
         rank=rank,
-        n_eligible=np.isfinite(signal).sum(axis=1),
+        n_eligible=ranked.n_eligible,
         skipped=skipped,
     )
 
@@ -247,7 +309,7 @@ def target_weights(
     return weights
 
 
-def _iso(day: np.datetime64) -> str:
+def _iso(day: Any) -> str:
     return str(np.datetime64(day, "D"))
 
 
@@ -256,12 +318,37 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     cut after day D gives the same warnings about days up to D)."""
     out: list[str] = []
     dates = prepared.dates
+    cash = np.logical_not(plan.held_mask.any(axis=1))
+    skipped_in: dict[int, list[str]] = {}
     for k, sym in plan.skipped:
-        out.append(
-            f"{prepared.symbols[sym]} was selected for the period starting {_iso(dates[plan.entry[k] + 1])} "
-            f"but has no close on the entry day {_iso(dates[plan.entry[k]])}; skipped, the others share its weight."
+        skipped_in.setdefault(k, []).append(prepared.symbols[sym])
+    for k, names in skipped_in.items():
+        start, entry = _iso(dates[plan.entry[k] + 1]), _iso(dates[plan.entry[k]])
+        if not cash[k]:
+            out.extend(
+                f"{name} was selected for the period starting {start} but has no close on the entry "
+                f"day {entry}; skipped, the others share its weight."
+                for name in names
+            )
+            continue
+        # No selected symbol is holdable: one sentence, not "the others share its weight"
+        # followed by "no symbol was eligible" (it was eligible; it has no close).
+        who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "was" if len(names) == 1 else "were"
+        has = "has" if len(names) == 1 else "have"
+        tail = (
+            "; the universe benchmark's returns are missing (NaN) over that period"
+            if universe_empty[k]
+            else ""
         )
-    for k in np.flatnonzero(~plan.held_mask.any(axis=1)):
+        out.append(
+            f"{who} {verb} selected for the period starting {start} but {has} no close on the entry day "
+            f"{entry}, and no other selected symbol is holdable: the period is held as cash{tail}."
+        )
+    for cash_k in np.flatnonzero(cash):
+        k = int(cash_k)
+        if k in skipped_in:
+            continue
         start = _iso(dates[plan.entry[k] + 1])
         if universe_empty[k]:
             out.append(
@@ -309,6 +396,8 @@ def _benchmark_warnings(
 
 
 _CALENDARS = _Memo(slots=8)
+# The signal_key part of plans (_Ranked), memoised and shared: read-only.
+_RANKINGS = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
 # dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
 _SIGNALS = _Memo(slots=8)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
 from engine.strategy.params import REBALANCES, SIGNALS
-from engine.strategy.signals import period_keys, row_signal
+from engine.strategy.signals import SIGNAL_COLUMNS, period_keys, row_signal
+
+_V = TypeVar("_V")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -48,6 +50,9 @@ class PreparedData:
       of one (symbol, period) are contiguous for every rebalance frequency:
       ``row_values[signal]`` the per-row signal (0 where undefined), ``row_defined[signal]``
       where it is defined (None: everywhere); ``groups[rebalance]`` where each (symbol, period) run starts.
+      These three are read-only mappings computed on first use of a key and memoised on
+      the object (``_RowSource``): one backtest sorts and groups only its own signal and
+      frequency, not all of them; a sweep touches the keys it needs before ``ray.put``.
     """
 
     dates: np.ndarray
@@ -59,9 +64,9 @@ class PreparedData:
     returns: np.ndarray
     row_likes: np.ndarray
     row_comments: np.ndarray
-    row_values: dict[str, np.ndarray]
-    row_defined: dict[str, np.ndarray | None]
-    groups: dict[str, _Groups]
+    row_values: Mapping[str, np.ndarray]
+    row_defined: Mapping[str, np.ndarray | None]
+    groups: Mapping[str, _Groups]
     source: SourceInfo
     fingerprint: str
 
@@ -111,15 +116,25 @@ def prepare(data: MarketData) -> PreparedData:
     small = np.int32 if row_days.size < 2**31 else np.int64
     order = order.astype(small, copy=False)
     day_offset = np.take((row_days - first_day).astype(small), order)
-    # np.take of each column's zero-copy view: one gather per column, no intermediate copy.
-    column = {c: np.take(sentiment[c].to_numpy(dtype=np.float64), order) for c in COUNT_COLUMNS}
-    values = {
-        name: row_signal(
-            name, comments=column["twitterComments"], likes=column["twitterLikes"], columns=column
-        )
-        for name in SIGNALS
+    likes = np.take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
+    comments = np.take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
+    likes.flags.writeable = comments.flags.writeable = False
+    # The other count columns are gathered (in sorted order) only when a signal reads them.
+    other_columns = {
+        c: sentiment[c].to_numpy(dtype=np.float64)
+        for c in COUNT_COLUMNS
+        if c not in ("twitterLikes", "twitterComments")
     }
-    defined = {name: None if np.isfinite(v).all() else np.isfinite(v) for name, v in values.items()}
+    rows = _RowSource(
+        order=order,
+        raw=other_columns,
+        likes=likes,
+        comments=comments,
+        row_symbol=row_symbol,
+        day_offset=day_offset,
+        first_day=first_day,
+        n_symbols=n,
+    )
     prepared = PreparedData(
         dates=dates,
         symbols=symbols,
@@ -128,15 +143,11 @@ def prepare(data: MarketData) -> PreparedData:
         first_valid=first_valid.astype(np.int64),
         last_valid=last_valid.astype(np.int64),
         returns=returns,
-        row_likes=column["twitterLikes"],
-        row_comments=column["twitterComments"],
-        # Columns without gaps are shared, not copied.
-        row_values={
-            name: v if defined[name] is None else np.where(defined[name], v, 0.0)
-            for name, v in values.items()
-        },
-        row_defined=defined,
-        groups=_all_row_groups(row_symbol, day_offset, first_day, n),
+        row_likes=likes,
+        row_comments=comments,
+        row_values=_LazyMap(SIGNALS, rows.values),
+        row_defined=_LazyMap(SIGNALS, rows.defined),
+        groups=_LazyMap(REBALANCES, rows.groups),
         source=data.source,
         fingerprint=data.fingerprint,
     )
@@ -144,19 +155,127 @@ def prepare(data: MarketData) -> PreparedData:
     return prepared
 
 
+class _LazyMap(Mapping[str, _V], Generic[_V]):
+    """A read-only mapping over fixed ``keys`` whose values ``get(key)`` computes on first
+    use (``_RowSource`` memoises them). Picklable when ``get`` is (a bound method)."""
+
+    def __init__(self, keys: tuple[str, ...], get: Callable[[str], _V]) -> None:
+        self._keys = keys
+        self._get = get
+
+    def __getitem__(self, key: str) -> _V:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._get(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class _RowSource:
+    """The sentiment rows' sorted order and the per-signal / per-rebalance arrays derived
+    from it, each computed once on first use and then shared (read-only).
+
+    A race between two threads computing the same key is benign: both compute the same
+    bits, and the memo keeps one."""
+
+    def __init__(
+        self,
+        *,
+        order: np.ndarray,
+        raw: dict[str, np.ndarray],
+        likes: np.ndarray,
+        comments: np.ndarray,
+        row_symbol: np.ndarray,
+        day_offset: np.ndarray,
+        first_day: int,
+        n_symbols: int,
+    ) -> None:
+        self.order = order
+        self.raw = raw  # count columns other than likes/comments, in the input row order
+        self.likes, self.comments = likes, comments
+        self.row_symbol, self.day_offset = row_symbol, day_offset
+        self.first_day, self.n_symbols = first_day, n_symbols
+        for array in (order, row_symbol, day_offset, *raw.values()):
+            array.flags.writeable = False
+        self.memo: dict[tuple[str, str], Any] = {}
+
+    def _column(self, name: str) -> np.ndarray:
+        if name == "twitterLikes":
+            return self.likes
+        if name == "twitterComments":
+            return self.comments
+        return self._memoised(("column", name), lambda: np.take(self.raw[name], self.order))
+
+    def _signal(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        def compute() -> tuple[np.ndarray, np.ndarray | None]:
+            columns = (
+                {SIGNAL_COLUMNS[name]: self._column(SIGNAL_COLUMNS[name])} if name in SIGNAL_COLUMNS else {}
+            )
+            v = row_signal(name, comments=self.comments, likes=self.likes, columns=columns)
+            finite = np.isfinite(v)
+            defined = None if finite.all() else finite
+            # Columns without gaps are shared, not copied.
+            values = v if defined is None else np.where(defined, v, 0.0)
+            return values, defined
+
+        return self._memoised(("signal", name), compute)
+
+    def values(self, name: str) -> np.ndarray:
+        return self._signal(name)[0]
+
+    def defined(self, name: str) -> np.ndarray | None:
+        return self._signal(name)[1]
+
+    def groups(self, rebalance: str) -> _Groups:
+        return self._memoised(("groups", rebalance), lambda: self._groups(rebalance))
+
+    def _groups(self, rebalance: str) -> _Groups:
+        if self.day_offset.size == 0:
+            return _row_groups(self.row_symbol, np.zeros(0, dtype=np.int64), None, self.n_symbols)
+        new_symbol = self._memoised(("new_symbol", ""), self._new_symbol)
+        first_day = self.first_day
+        calendar = np.arange(first_day, first_day + int(self.day_offset.max()) + 1).astype("datetime64[D]")
+        # period_keys through a lookup table over the (short) date range.
+        keys = np.take(period_keys(calendar, rebalance), self.day_offset)
+        return _row_groups(self.row_symbol, keys, new_symbol, self.n_symbols)
+
+    def _new_symbol(self) -> np.ndarray:
+        row_symbol = self.row_symbol
+        new_symbol = np.ones(row_symbol.size, dtype=bool)
+        np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
+        return new_symbol
+
+    def _memoised(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = compute()
+            _freeze_value(hit)
+            self.memo[key] = hit
+        return hit
+
+
+def _freeze_value(value: Any) -> None:
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for part in value:
+            _freeze_value(part)
+    elif isinstance(value, _Groups):
+        for part in (value.starts, value.symbol, value.key, value.cell):
+            part.flags.writeable = False
+
+
 def _freeze(prepared: PreparedData) -> None:
-    """Make every array read-only: results are memoised per PreparedData object."""
+    """Make every array read-only: results are memoised per PreparedData object (the
+    lazily computed row arrays are frozen as they are made)."""
     for field in dataclasses.fields(prepared):
         value = getattr(prepared, field.name)
-        arrays = value.values() if isinstance(value, dict) else [value]
-        for array in arrays:
-            if isinstance(array, np.ndarray):
-                array.flags.writeable = False
-        if isinstance(value, dict):
-            for groups in value.values():
-                if isinstance(groups, _Groups):
-                    for part in (groups.starts, groups.symbol, groups.key, groups.cell):
-                        part.flags.writeable = False
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
 
 
 def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: int) -> np.ndarray:
@@ -173,7 +292,8 @@ def _symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, list[str]]:
     """(code of each row, name of each code). Factorising the underlying array (Arrow
     strings, categorical, object) skips the Series machinery and is about twice as fast."""
     codes, uniques = pd.factorize(symbols.array)
-    return np.asarray(codes), [str(u) for u in uniques]
+    # One conversion of the (few) uniques, not an element-wise iteration of an Arrow array.
+    return np.asarray(codes), [str(u) for u in np.asarray(uniques, dtype=object).tolist()]
 
 
 def _day_numbers(dates: pd.Series) -> np.ndarray:
@@ -183,23 +303,6 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
     else:  # anything else pandas reads as dates (time zones: UTC days, as before)
         values = pd.DatetimeIndex(dates).values
     return values.astype("datetime64[D]").view(np.int64)
-
-
-def _all_row_groups(
-    row_symbol: np.ndarray, day_offset: np.ndarray, first_day: int, n_symbols: int
-) -> dict[str, _Groups]:
-    """``_row_groups`` for every rebalance frequency (rows sorted by symbol, date;
-    ``day_offset``: days since ``first_day``), sharing the symbol boundaries."""
-    if day_offset.size == 0:
-        return {r: _row_groups(row_symbol, np.zeros(0, dtype=np.int64), None, n_symbols) for r in REBALANCES}
-    calendar = np.arange(first_day, first_day + int(day_offset.max()) + 1).astype("datetime64[D]")
-    new_symbol = np.ones(row_symbol.size, dtype=bool)
-    np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
-    # period_keys through a lookup table over the (short) date range.
-    return {
-        r: _row_groups(row_symbol, np.take(period_keys(calendar, r), day_offset), new_symbol, n_symbols)
-        for r in REBALANCES
-    }
 
 
 def _row_groups(

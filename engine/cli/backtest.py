@@ -101,7 +101,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
-    from engine.backtest.core import run_backtest
+    from engine.backtest.base import run_backtest
 
     params = params_from_args(args)
     data = load_market(args, params.benchmark, out=out)

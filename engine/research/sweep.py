@@ -15,7 +15,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,8 @@ from engine.analytics.statistics import (
     trial_clusters,
 )
 from engine.backtest.base import backtest_metrics_and_returns
-from engine.backtest.core import PreparedData, prepare
+from engine.backtest.plan import _Plan, signal_key
+from engine.backtest.prepare import PreparedData, prepare
 from engine.data.types import MarketData
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
@@ -40,7 +41,7 @@ TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle t
 DEFAULT_MAX_CONFIGS = 5000
 
 Config = tuple[int, StrategyParams]  # (row, parameters)
-Outcome = tuple[int, dict[str, float] | None, str | None]  # (row, metrics, error)
+Outcome = tuple[int, dict[str, Any] | None, str | None]  # (row, metrics and _RETURNS, error)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -152,11 +153,13 @@ def check_grid(
 _RETURNS = "_returns"  # private key of an outcome's metrics: (day index, daily returns), for the DSR
 
 
-def _run_config(prepared: PreparedData, config: Config) -> Outcome:
+def _run_config(
+    prepared: PreparedData, config: Config, plans: dict[tuple[Any, ...], _Plan] | None = None
+) -> Outcome:
     row, params = config
     try:
-        metrics, day_index, returns = backtest_metrics_and_returns(prepared, params)
-        return row, {**metrics, _RETURNS: (day_index, returns)}, None  # type: ignore[dict-item]
+        metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, plans=plans)
+        return row, {**metrics, _RETURNS: (day_index, returns)}, None
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:
@@ -164,7 +167,50 @@ def _run_config(prepared: PreparedData, config: Config) -> Outcome:
 
 
 def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:
-    return [_run_config(prepared, config) for config in chunk]
+    """The chunk's configurations in order; those sharing a selection share its plan
+    (the chunk holds whole signal groups, so the signal is aggregated once per group)."""
+    plans: dict[tuple[Any, ...], _Plan] = {}
+    return [_run_config(prepared, config, plans) for config in chunk]
+
+
+def _grouped(configs: Sequence[Config]) -> list[list[Config]]:
+    """Configurations grouped by ``signal_key`` (groups in order of first appearance,
+    rows in grid order inside a group)."""
+    groups: dict[tuple[Any, ...], list[Config]] = {}
+    for config in configs:
+        groups.setdefault(signal_key(config[1]), []).append(config)
+    return list(groups.values())
+
+
+def _group_chunks(groups: Sequence[Sequence[Config]], size: int) -> list[list[Config]]:
+    """Chunks of about ``size`` configurations made of whole signal groups: a group is
+    split only when it alone exceeds ``size``, and then into contiguous pieces, so every
+    signal, ranking and calendar is computed once per chunk that holds its group."""
+    chunks: list[list[Config]] = []
+    current: list[Config] = []
+    for group in groups:
+        if current and len(current) + len(group) > size:
+            chunks.append(current)
+            current = []
+        for start in range(0, len(group), size):
+            piece = list(group[start : start + size])
+            if len(current) + len(piece) > size and current:
+                chunks.append(current)
+                current = []
+            current.extend(piece)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
+    """Compute the lazily prepared row arrays the configurations read, before the
+    prepared data is shipped (``ray.put``), so that no task recomputes them."""
+    for signal in dict.fromkeys(params.signal for _, params in configs):
+        prepared.row_values[signal]
+        prepared.row_defined[signal]
+    for rebalance in dict.fromkeys(params.rebalance for _, params in configs):
+        prepared.groups[rebalance]
 
 
 def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> int:
@@ -229,23 +275,27 @@ def run_sweep(
     if configs:
         if should_cancel is not None and should_cancel():
             raise Cancelled(f"cancelled after {done} of {total} configurations")
+        # Grouped by signal settings BEFORE chunking: configurations sharing them share
+        # the signal, ranking and calendar work; those sharing the selection share the plan.
+        groups = _grouped(configs)
+        ordered = [config for group in groups for config in group]
         timer = time.perf_counter()
-        outcomes.append(_run_config(prepared, configs[0]))  # also measures a configuration's cost
+        plans: dict[tuple[Any, ...], _Plan] = {}
+        outcomes.append(_run_config(prepared, ordered[0], plans))  # also measures a configuration's cost
         cost = time.perf_counter() - timer
         done += 1
         report(done)
-        rest = configs[1:]
+        rest = ordered[1:]
         if rest:
             executor = executor.for_work(cost * len(rest))  # may be in-process when cheaper
             size = chunk_size(len(rest), cost, executor.parallelism)
-            n_chunks = math.ceil(len(rest) / size)
-            # Round-robin: neighbouring configurations differ in the innermost grid key
-            # (e.g. weighting, whose cost varies 5x), so every chunk gets a similar mix.
-            chunks = [rest[k::n_chunks] for k in range(n_chunks)]
+            chunks = _group_chunks(_grouped(rest), size)
+            _touch_rows(prepared, rest)
+            ends = list(itertools.accumulate(len(chunk) for chunk in chunks))
             first_done = done
 
             def chunk_progress(chunks_done: int, _n_chunks: int) -> None:
-                report(min(total, first_done + chunks_done * size))
+                report(min(total, first_done + (ends[chunks_done - 1] if chunks_done else 0)))
 
             for result in executor.map(
                 _run_chunk, chunks, shared=prepared, on_progress=chunk_progress, should_cancel=should_cancel
@@ -335,7 +385,7 @@ def _deflated_sharpe(
     params = dict(configs)[best]
     best_returns = series[best][1]
     value = deflated_sharpe_of_clusters(
-        best_returns, cluster_sharpes(matrix, clusters, params.risk_free), params.risk_free
+        best_returns, cast(Any, cluster_sharpes(matrix, clusters, params.risk_free)), params.risk_free
     )
     trials = pd.DataFrame(
         {"row": rows, "return_series": labels, "trial_cluster": clusters[labels]}, dtype=np.int64

@@ -314,7 +314,7 @@ def _naive_simulation(prices, entry, end, held, weights, cost_rate):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_simulate_matches_plain_bookkeeping(seed: int) -> None:
-    from engine.backtest.core import simulate
+    from engine.backtest.nb import simulate
 
     rng = np.random.default_rng(seed)
     n_days, n_cols = 60, 9
@@ -349,7 +349,7 @@ def test_result_survives_the_plain_json_round_trip() -> None:
 
 
 def test_memoised_signal_is_per_data_set_and_per_signal_parameters() -> None:
-    from engine.backtest.core import clear_caches
+    from engine.backtest.base import clear_caches
 
     a = prepare(random_market(seed=10, n_symbols=8))
     b = prepare(random_market(seed=11, n_symbols=8))
@@ -374,7 +374,9 @@ def test_dense_universe_equals_the_generic_simulation_bit_for_bit() -> None:
     """The universe's dense fast path (built from the eligibility mask) is the same
     arithmetic as ``simulate`` (scattering per-holding weights) on the
     eligible symbols: identical returns and turnover, not merely close ones."""
-    from engine.backtest.core import _equal_weights, _plan, _universe_sim, simulate
+    from engine.backtest.base import _universe_sim
+    from engine.backtest.nb import simulate
+    from engine.backtest.plan import _equal_weights, _plan
 
     prepared = prepare(random_market(seed=13, n_symbols=12))
     params = StrategyParams(top_n=3, cost_bps=7)

@@ -66,8 +66,39 @@ def test_universe_period_without_eligible_symbol_is_missing_not_cash() -> None:
     result = run_backtest(market(_january(), prices), StrategyParams(top_n=2))
     assert result.returns["universe"].isna().all()
     assert (result.returns["portfolio"] == 0).all()
-    assert any("No symbol was eligible" in w and "NaN" in w for w in result.warnings)
+    cash = [w for w in result.warnings if "held as cash" in w]
+    assert cash == [
+        "AAA and BBB were selected for the period starting 2022-02-01 but have no close on the entry day "
+        "2022-01-31, and no other selected symbol is holdable: the period is held as cash; the universe "
+        "benchmark's returns are missing (NaN) over that period."
+    ]
     assert math.isnan(result.universe_metrics["total_return"])
+
+
+def test_a_selected_share_class_without_prices_gets_one_accurate_warning() -> None:
+    """Case share-class-dot-dash: sentiment says BRK.B, the prices say BRK-B. With top_n=1
+    BRK.B (the more engaged) is selected but cannot be held, and AAA is not selected: one
+    sentence says so, not "the others share its weight" plus "no symbol was eligible"."""
+    days = pd.bdate_range("2021-12-01", "2022-04-29")
+    t = np.arange(len(days))
+    prices = pd.DataFrame(
+        {"AAA": 100 * 1.0002**t, "BRK-B": 300 * 1.001**t, "QQQ": 300 * 1.0005**t}, index=days
+    ).round(6)
+    prices.index.name = "date"
+    rows = [
+        (str(d.date()), s, c, 200.0)
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 30.0), ("BRK.B", 60.0))
+    ]
+    result = run_backtest(market(sentiment_frame(rows), prices), StrategyParams(top_n=1))
+    february = [w for w in result.warnings if "2022-02-01" in w]
+    assert february == [
+        "BRK.B was selected for the period starting 2022-02-01 but has no close on the entry day "
+        "2022-01-31, and no other selected symbol is holdable: the period is held as cash."
+    ]
+    assert not any("share its weight" in w or "No symbol was eligible" in w for w in result.warnings)
+    assert (result.returns["portfolio"] == 0).all()
+    assert result.returns["universe"].notna().all()  # AAA was eligible: the universe holds it
 
 
 def test_short_lookback_window_is_warned_with_the_count() -> None:

@@ -108,5 +108,12 @@ def test_sweep_csv_starts_with_the_manifest_and_the_trial_counts(tmp_path: Path)
     assert code == 0
     lines = (tmp_path / "sweep.csv").read_text().splitlines()
     header = {line[2:].split(":", 1)[0] for line in lines if line.startswith("# ")}
-    assert {"params", "data_source", "fingerprint", "n_trials", "n_distinct_trials", "n_effective_trials"} <= header
+    assert {
+        "params",
+        "data_source",
+        "fingerprint",
+        "n_trials",
+        "n_distinct_trials",
+        "n_effective_trials",
+    } <= header
     assert lines[len(header)].startswith("top_n,")

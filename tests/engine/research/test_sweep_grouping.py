@@ -1,0 +1,57 @@
+"""Sweeps share work by design: configurations are grouped by their signal settings
+before chunking, so each signal setting is aggregated once, whatever the chunking."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import StrategyParams
+from engine.backtest import plan as plan_module
+from engine.backtest.base import clear_caches
+from engine.data.demo import DemoProvider
+from engine.data.providers import load_market_data
+from engine.jobs import SerialExecutor
+from engine.research import sweep as sweep_module
+
+GRID = {
+    "weighting": ("equal", "inverse_volatility"),
+    "min_likes": (0.0, 20.0, 40.0),
+    "top_n": (3, 5, 8),
+    "min_comments": (0.0, 10.0),
+}  # 36 configurations, 6 signal settings, innermost keys alternate between them
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_market_data(DemoProvider(seed=5, n_symbols=20, years=2), benchmark="QQQ")
+
+
+def test_each_signal_setting_is_aggregated_once(data, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[float, float]] = []
+    original = plan_module._aggregate_signal
+
+    def counting(prepared, params):
+        calls.append((params.min_likes, params.min_comments))
+        return original(prepared, params)
+
+    monkeypatch.setattr(plan_module, "_aggregate_signal", counting)
+    monkeypatch.setattr(sweep_module, "chunk_size", lambda *_args: 4)  # many small chunks
+    # One memo slot: only the order of the work (grouped, contiguous) avoids recomputing.
+    monkeypatch.setattr(plan_module._SIGNALS, "slots", 1)
+    monkeypatch.setattr(plan_module._RANKINGS, "slots", 1)
+    clear_caches()
+    result = sweep_module.run_sweep(data, GRID, base=StrategyParams(), executor=SerialExecutor())
+    assert result.n_failed == 0 and len(result.table) == 36
+    assert sorted(calls) == sorted({(a, b) for a in (0.0, 20.0, 40.0) for b in (0.0, 10.0)})
+
+
+def test_chunks_hold_whole_groups_and_split_only_large_ones() -> None:
+    groups = [[(i, None)] * n for i, n in enumerate((2, 3, 7, 1))]
+    chunks = sweep_module._group_chunks(groups, 4)  # type: ignore[arg-type]
+    assert [[row for row, _ in chunk] for chunk in chunks] == [
+        [0, 0],
+        [1, 1, 1],
+        [2, 2, 2, 2],
+        [2, 2, 2, 3],
+    ]
+    assert sum(len(c) for c in chunks) == 13
