@@ -19,7 +19,11 @@ message instead of results). Modes:
   backtest and its figures run on the serving thread) and ``GUNICORN_THREADS=4``;
 - ``threads``: more threads only (``COMPUTE_PROCESSES=0``, ``GUNICORN_THREADS=16``);
 - ``pool4``: the compute pool with the old 4 threads per worker;
-- ``new``: gunicorn.conf.py as shipped (compute pool, 16 threads per worker).
+- ``new``: gunicorn.conf.py as shipped (compute pool of CPUs / workers processes per
+  worker at niceness +5, 16 threads per worker);
+- ``nice0``, ``pool2``: as shipped but with ``COMPUTE_NICENESS=0`` / ``COMPUTE_PROCESSES=2``.
+
+Percentiles count a probe time-out as 2 s or more (shown as "> 2000").
 
 Every server binds 127.0.0.1 and is stopped at the end; every loop is bounded.
 """
@@ -27,10 +31,11 @@ Every server binds 127.0.0.1 and is stopped at the end; every loop is bounded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
+import math
 import os
-import statistics
 import sys
 import threading
 import time
@@ -48,6 +53,8 @@ MODES: dict[str, dict[str, str]] = {
     "threads": {"COMPUTE_PROCESSES": "0", "GUNICORN_THREADS": "16"},
     "pool4": {"GUNICORN_THREADS": "4"},
     "new": {},
+    "nice0": {"COMPUTE_NICENESS": "0"},
+    "pool2": {"COMPUTE_PROCESSES": "2"},
 }
 
 
@@ -101,6 +108,27 @@ class Probe:
             self._stop.wait(max(0.0, next_at - time.monotonic()))
 
 
+def compute_processes(group: Any) -> tuple[int, float]:
+    """The pool children under the gunicorn workers: how many, and their total RSS in MiB."""
+    import psutil
+
+    children = []
+    for pid in group.gunicorn_workers():
+        with contextlib.suppress(psutil.Error):
+            children += psutil.Process(pid).children(recursive=False)
+    rss, count = 0, 0
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "spawn_main" in " ".join(child.cmdline()):  # not the resource tracker
+                rss += child.memory_info().rss
+                count += 1
+    return count, rss / 2**20
+
+
+def ms(value: float) -> str:
+    return "> 2000" if math.isinf(value) else f"{value * 1000:.1f}"
+
+
 def run_mode(mode: str, *, seconds: float, clients: int, offset: int) -> dict[str, Any]:
     env = {"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "CACHE_TYPE": "FileSystemCache", **MODES[mode]}
     with servers(f"spl-bench-responsive-{mode}-") as group:
@@ -138,16 +166,19 @@ def run_mode(mode: str, *, seconds: float, clients: int, offset: int) -> dict[st
         # LoadLoop's stop waits for the requests in flight; count only those that ended in the window.
         elapsed = time.monotonic() - started
         alive = group.alive("app")
+        n_compute, rss_mib = compute_processes(group)
     lat = probe.latencies
     probes = len(lat) + probe.timeouts + len(probe.errors)
+    censored = lat + [math.inf] * probe.timeouts  # a time-out took at least PROBE_TIMEOUT_S
     return {
         "mode": mode,
         "env": MODES[mode],
         "probes": probes,
-        "p50": percentile(lat, 50) if lat else float("nan"),
-        "p99": percentile(lat, 99) if lat else float("nan"),
-        "max": max(lat) if lat else float("nan"),
-        "mean": statistics.fmean(lat) if lat else float("nan"),
+        "p50": percentile(censored, 50) if censored else math.nan,
+        "p99": percentile(censored, 99) if censored else math.nan,
+        "max": max(censored) if censored else math.nan,
+        "compute_rss_mib": rss_mib,
+        "compute_procs": n_compute,
         "over_1s": sum(1 for x in lat if x > SLOW_S),
         "timeouts": probe.timeouts,
         "probe_errors": probe.errors,
@@ -189,19 +220,23 @@ def main(argv: list[str] | None = None) -> int:
         for i, mode in enumerate(modes)
     ]
     print()
+    shipped_procs = str(max(1, (os.cpu_count() or 1) // 2))  # gunicorn.conf.py: CPUs / workers
     print(f"{'':34}" + "".join(f"{r['mode']:>14}" for r in results))
     rows = [
-        ("COMPUTE_PROCESSES per worker", lambda r: r["env"].get("COMPUTE_PROCESSES", "shipped")),
-        ("GUNICORN_THREADS per worker", lambda r: r["env"].get("GUNICORN_THREADS", "shipped")),
+        ("COMPUTE_PROCESSES per worker", lambda r: r["env"].get("COMPUTE_PROCESSES", shipped_procs)),
+        ("GUNICORN_THREADS per worker", lambda r: r["env"].get("GUNICORN_THREADS", "16")),
+        ("COMPUTE_NICENESS", lambda r: r["env"].get("COMPUTE_NICENESS", "5")),
         ("/health probes", lambda r: f"{r['probes']}"),
-        ("/health p50 (ms)", lambda r: f"{r['p50'] * 1000:.1f}"),
-        ("/health p99 (ms)", lambda r: f"{r['p99'] * 1000:.1f}"),
-        ("/health max (ms)", lambda r: f"{r['max'] * 1000:.1f}"),
+        ("/health p50 (ms)", lambda r: ms(r["p50"])),
+        ("/health p99 (ms)", lambda r: ms(r["p99"])),
+        ("/health max (ms)", lambda r: ms(r["max"])),
         (f"probes over {SLOW_S:g} s", lambda r: f"{r['over_1s']}"),
         (f"probe time-outs ({PROBE_TIMEOUT_S:g} s)", lambda r: f"{r['timeouts']}"),
         ("uncached backtests served", lambda r: f"{r['backtests']}"),
         ("backtests/s", lambda r: f"{r['backtests'] / r['seconds']:.2f}"),
         ("backtest errors", lambda r: f"{r['errors']}"),
+        ("compute processes (all workers)", lambda r: f"{r['compute_procs']}"),
+        ("their RSS (MiB)", lambda r: f"{r['compute_rss_mib']:.0f}"),
     ]
     for name, cell in rows:
         print(f"{name:34}" + "".join(f"{cell(r):>14}" for r in results))

@@ -50,6 +50,7 @@ class AppConfig:
     # Processes per web worker that run backtests and their figures (dashapp.pool), so the
     # serving threads stay free; 0 = in the serving thread. gunicorn.conf.py sets it.
     COMPUTE_PROCESSES: int = 0
+    COMPUTE_NICENESS: int = 5  # added to the compute processes' niceness (0-19): serving threads win the CPU
     MAX_UPLOAD_BYTES: int = 10 * MIB
     DEBUG: bool = False
     SECRET_KEY: str = dataclasses.field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -73,6 +74,7 @@ class AppConfig:
         for name, low in (
             ("DEMO_SEED", 0),
             ("COMPUTE_PROCESSES", 0),
+            ("COMPUTE_NICENESS", 0),
             ("CACHE_DEFAULT_TIMEOUT", 1),
             ("UPLOAD_TIMEOUT", 1),
             ("MAX_UPLOAD_BYTES", 1024),
@@ -80,6 +82,8 @@ class AppConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
+        if self.COMPUTE_NICENESS > 19:
+            raise ConfigError(f"COMPUTE_NICENESS must be between 0 and 19; got {self.COMPUTE_NICENESS}")
         if self.DEBUG and running_under_gunicorn():
             raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
 

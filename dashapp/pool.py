@@ -14,7 +14,7 @@ other processes: the serving thread only waits on a future, which releases the G
 - The children are *spawned* (not forked from a threaded web worker, whose locks another
   thread may hold at the fork): each builds its own app with ``create_app`` from the
   parent's ``AppConfig`` (same caches, same data source), once, and runs every job in that
-  app's context; they run at a lower CPU priority (``CHILD_NICENESS``), so the web
+  app's context; they run at a lower CPU priority (``COMPUTE_NICENESS``), so the web
   worker's own threads get the CPU first.
 - A child that dies (OOM killer, segfault) breaks the pool: the job gets one
   ``ComputeUnavailableError`` sentence and the next job starts a fresh pool.
@@ -38,7 +38,6 @@ import engine
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CHILD_NICENESS = 5  # added to the children's niceness: the serving threads win the CPU
 JOB_TIMEOUT_S = 110.0  # below gunicorn's 120 s request timeout: one clear sentence, not a killed worker
 
 _child_app: Any = None  # the app of a pool child (set by _init_child); None in every other process
@@ -61,7 +60,7 @@ def in_pool_child() -> bool:
 def _init_child(overrides: dict[str, Any]) -> None:
     global _child_app
     with contextlib.suppress(OSError):
-        os.nice(CHILD_NICENESS)
+        os.nice(int(overrides.get("COMPUTE_NICENESS", 0)))
     from dashapp import create_app
 
     _child_app = create_app(overrides)
