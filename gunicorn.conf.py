@@ -47,10 +47,13 @@ workers = _env_int("WEB_CONCURRENCY", 2)
 threads = _env_int("GUNICORN_THREADS", 16)
 
 # The CPU work of a backtest (the engine plus its figures) runs in a small process pool per
-# worker (dashapp/pool.py), not on the serving threads, whose GIL /health needs. One core's
-# worth per worker by default: the pools of all workers together use every core.
+# worker (dashapp/pool.py), not on the serving threads, whose GIL /health needs. Default:
+# CPUs / workers, at least 2 (the children run at COMPUTE_NICENESS, so a little
+# oversubscription costs the serving threads nothing; with 1 per worker on 2 shared cores
+# the throughput halved, docs/performance.md). Each child holds the app and its data
+# (~290 MiB with the demo data).
 if not os.environ.get("COMPUTE_PROCESSES"):
-    os.environ["COMPUTE_PROCESSES"] = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ["COMPUTE_PROCESSES"] = str(max(2, (os.cpu_count() or 1) // workers))
 
 # A full backtest on real data or a cold data load can take tens of seconds; sweeps run
 # as background callbacks, so no single request should exceed two minutes.

@@ -1,6 +1,6 @@
 """Is the web tier responsive while it computes? /health under 8 clients of uncached backtests.
 
-    python benchmarks/bench_responsive.py [--seconds 60] [--clients 8] [--modes old,new]
+    python benchmarks/bench_responsive.py [--seconds 60] [--clients 8] [--modes old,threads,pool4,new]
 
 For each mode, starts ``python -m gunicorn -c gunicorn.conf.py`` (the production config,
 2 workers) on a free loopback port with the demo data, a FileSystemCache in a fresh temp
@@ -19,9 +19,9 @@ message instead of results). Modes:
   backtest and its figures run on the serving thread) and ``GUNICORN_THREADS=4``;
 - ``threads``: more threads only (``COMPUTE_PROCESSES=0``, ``GUNICORN_THREADS=16``);
 - ``pool4``: the compute pool with the old 4 threads per worker;
-- ``new``: gunicorn.conf.py as shipped (compute pool of CPUs / workers processes per
-  worker at niceness +5, 16 threads per worker);
-- ``nice0``, ``pool2``: as shipped but with ``COMPUTE_NICENESS=0`` / ``COMPUTE_PROCESSES=2``.
+- ``new``: gunicorn.conf.py as shipped (compute pool of CPUs / workers processes, at
+  least 2, per worker at niceness +5; 16 threads per worker);
+- ``nice0``, ``pool1``: as shipped but with ``COMPUTE_NICENESS=0`` / ``COMPUTE_PROCESSES=1``.
 
 Percentiles count a probe time-out as 2 s or more (shown as "> 2000").
 
@@ -54,7 +54,7 @@ MODES: dict[str, dict[str, str]] = {
     "pool4": {"GUNICORN_THREADS": "4"},
     "new": {},
     "nice0": {"COMPUTE_NICENESS": "0"},
-    "pool2": {"COMPUTE_PROCESSES": "2"},
+    "pool1": {"COMPUTE_PROCESSES": "1"},
 }
 
 
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--modes",
         default="old,threads,pool4,new",
-        help="comma list of: old, threads, pool4, new (default: all)",
+        help=f"comma list of: {', '.join(MODES)} (default: old,threads,pool4,new)",
     )
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, mode in enumerate(modes)
     ]
     print()
-    shipped_procs = str(max(1, (os.cpu_count() or 1) // 2))  # gunicorn.conf.py: CPUs / workers
+    shipped_procs = str(max(2, (os.cpu_count() or 1) // 2))  # gunicorn.conf.py: CPUs / workers, >= 2
     print(f"{'':34}" + "".join(f"{r['mode']:>14}" for r in results))
     rows = [
         ("COMPUTE_PROCESSES per worker", lambda r: r["env"].get("COMPUTE_PROCESSES", shipped_procs)),
