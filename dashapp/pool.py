@@ -16,6 +16,7 @@ other processes: the serving thread only waits on a future, which releases the G
   parent's ``AppConfig`` (same caches, same data source), once, and runs every job in that
   app's context; they run at a lower CPU priority (``COMPUTE_NICENESS``), so the web
   worker's own threads get the CPU first.
+- A child ends when its web worker is gone (a watchdog thread checks the parent pid).
 - A child that dies (OOM killer, segfault) breaks the pool: the job gets one
   ``ComputeUnavailableError`` sentence and the next job starts a fresh pool.
 """
@@ -29,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -57,8 +59,20 @@ def in_pool_child() -> bool:
     return _child_app is not None
 
 
-def _init_child(overrides: dict[str, Any]) -> None:
+def _exit_with_parent(parent_pid: int, every_s: float = 1.0) -> None:
+    """End this child once its web worker is gone (SIGKILLed workers leave no orphans: the
+    call queue's pipe never reports EOF, since every child holds its write end too)."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(0)
+        time.sleep(every_s)
+
+
+def _init_child(overrides: dict[str, Any], parent_pid: int) -> None:
     global _child_app
+    # The parent's pid comes from the parent: a worker killed while this child was still
+    # importing has already left it to init, and os.getppid() would no longer say so.
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     with contextlib.suppress(OSError):
         os.nice(int(overrides.get("COMPUTE_NICENESS", 0)))
     from dashapp import create_app
@@ -109,7 +123,7 @@ class ComputePool:
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_child,
-                    initargs=(self._overrides,),
+                    initargs=(self._overrides, os.getpid()),
                 )
                 self._owner_pid = os.getpid()
             return self._executor

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from dashapp.pool import ComputePool, ComputeUnavailableError, in_pool_child
 from dashapp.services import computations
 from dashapp.state import get_state
 
+REPO = Path(__file__).resolve().parents[2]
 PARAMS = {"top_n": 4, "cost_bps": 7.5, "min_likes": 10}
 
 
@@ -122,3 +125,10 @@ def test_shutdown_stops_the_children_and_a_later_job_starts_new_ones(tmp_path: P
     again = pool.run(child_pid)
     assert again != pid
     pool.shutdown()
+
+
+def test_a_child_whose_web_worker_is_gone_exits() -> None:
+    # Its parent is not pid 1: as for a child whose worker was SIGKILLed and which init adopted.
+    code = "from dashapp.pool import _exit_with_parent; _exit_with_parent(1); raise SystemExit(5)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, check=False)
+    assert done.returncode == 0
