@@ -39,11 +39,21 @@ wsgi_app = "dashapp.wsgi:application"
 # (there, only the load balancer / compose network can reach the port).
 bind = [os.environ.get("SPL_BIND", "127.0.0.1:8050")]
 
-# Threads, not processes, for concurrency inside a worker: callbacks mostly wait on Ray
-# or on the cache, and each extra process would hold another copy of the market data.
+# Threads for concurrency inside a worker: its threads only wait (on the cache, on Ray, on
+# the compute pool below), so they are cheap, and there must be more of them than requests
+# that compute at once, or /health queues behind the backtests (benchmarks/bench_responsive.py).
 worker_class = "gthread"
 workers = _env_int("WEB_CONCURRENCY", 2)
-threads = _env_int("GUNICORN_THREADS", 4)
+threads = _env_int("GUNICORN_THREADS", 16)
+
+# The CPU work of a backtest (the engine plus its figures) runs in a small process pool per
+# worker (dashapp/pool.py), not on the serving threads, whose GIL /health needs. Default:
+# CPUs / workers, at least 2 (the children run at COMPUTE_NICENESS, so a little
+# oversubscription costs the serving threads nothing; with 1 per worker on 2 shared cores
+# the throughput halved, docs/performance.md). Each child holds the app and its data
+# (~290 MiB with the demo data).
+if not os.environ.get("COMPUTE_PROCESSES"):
+    os.environ["COMPUTE_PROCESSES"] = str(max(2, (os.cpu_count() or 1) // workers))
 
 # A full backtest on real data or a cold data load can take tens of seconds; sweeps run
 # as background callbacks, so no single request should exceed two minutes.
@@ -95,6 +105,27 @@ def post_fork(server: Any, worker: Any) -> None:
     (``engine.RayConfig.web_worker_pid``). Ray jobs run in the Dash background-job processes
     it forks, which are the drivers, so a lost cluster can only end a job, never a worker."""
     os.environ["SPL_WEB_WORKER_PID"] = str(os.getpid())
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start this worker's compute processes now (after the fork; they load the demo or
+    configured data), so its first backtest does not wait for them."""
+    try:
+        from dashapp.state import state_of
+
+        state_of(worker.wsgi).compute.start()
+    except Exception as exc:  # the pool then starts with the first backtest
+        worker.log.warning("could not start the compute processes: %s", exc)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Stop this worker's compute processes with it (max_requests recycling, shutdown)."""
+    try:
+        from dashapp.state import state_of
+
+        state_of(worker.wsgi).compute.shutdown(wait=False)
+    except Exception as exc:
+        server.log.warning("could not stop the compute processes: %s", exc)
 
 
 def on_exit(server: Any) -> None:

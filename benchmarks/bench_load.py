@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             {"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "CACHE_TYPE": "FileSystemCache", **extra},
             workers=2,
         )
-        threads = extra.get("GUNICORN_THREADS", "4")
+        threads = extra.get("GUNICORN_THREADS", "16")
         print(
             f"# gunicorn -c gunicorn.conf.py{' with ' + ' '.join(args.env) if args.env else ''}: 2 workers x {threads} threads (gthread), demo data, FileSystemCache, "
             f"serial executor; wrk 2 threads; one 2-core host shared with the server and other work"

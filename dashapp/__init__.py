@@ -19,9 +19,10 @@ import dash
 import diskcache
 
 from .cache import make_cache
-from .config import AppConfig
+from .config import AppConfig, ray_config
 from .jobs import CooperativeDiskcacheManager
 from .layout import build_layout, register_callbacks
+from .pool import ComputePool
 from .request_guard import install_request_guard
 from .routes import register_routes
 from .security import install_security
@@ -51,17 +52,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     server.config.update(SECRET_KEY=settings.SECRET_KEY, DEBUG=settings.DEBUG)
     results = make_cache(server, settings, "results", timeout=settings.CACHE_DEFAULT_TIMEOUT, threshold=5000)
     uploads = make_cache(server, settings, "uploads", timeout=settings.UPLOAD_TIMEOUT, threshold=500)
-    init_app(server, AppState(config=settings, results=results, uploads=uploads, background=background))
+    state = AppState(
+        config=settings,
+        ray=ray_config(settings),  # read once here; services pass it to the engine
+        compute=ComputePool.for_config(settings),  # no process starts until the first job
+        results=results,
+        uploads=uploads,
+        background=background,
+    )
+    init_app(server, state)
     install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
     install_request_guard(app)
     register_routes(server)
     app.layout = build_layout
     register_callbacks(app)
     log.info(
-        "dashboard created: data source %s, cache %s, executor %s",
+        "dashboard created: data source %s, cache %s, executor %s, compute processes %d",
         settings.DATA_SOURCE,
         settings.CACHE_TYPE,
         settings.ENGINE_EXECUTOR,
+        settings.COMPUTE_PROCESSES,
     )
     return app
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import engine
 from engine import DATA_SOURCES, EXECUTOR_MODES
 
 CACHE_TYPES = ("FileSystemCache", "RedisCache", "NullCache", "SimpleCache")
@@ -50,6 +51,10 @@ class AppConfig:
     CACHE_DEFAULT_TIMEOUT: int = 3600  # seconds a computed result stays cached
     UPLOAD_TIMEOUT: int = 7 * 24 * 3600  # seconds an uploaded data set stays available
     ENGINE_EXECUTOR: str = "auto"  # auto | serial | ray (passed to engine.get_executor)
+    # Processes per web worker that run backtests and their figures (dashapp.pool), so the
+    # serving threads stay free; 0 = in the serving thread. gunicorn.conf.py sets it.
+    COMPUTE_PROCESSES: int = 0
+    COMPUTE_NICENESS: int = 5  # added to the compute processes' niceness (0-19): serving threads win the CPU
     MAX_UPLOAD_BYTES: int = 10 * MIB
     DEBUG: bool = False
     SECRET_KEY: str = dataclasses.field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -72,6 +77,8 @@ class AppConfig:
             )
         for name, low in (
             ("DEMO_SEED", 0),
+            ("COMPUTE_PROCESSES", 0),
+            ("COMPUTE_NICENESS", 0),
             ("CACHE_DEFAULT_TIMEOUT", 1),
             ("UPLOAD_TIMEOUT", 1),
             ("MAX_UPLOAD_BYTES", 1024),
@@ -79,6 +86,8 @@ class AppConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
+        if self.COMPUTE_NICENESS > 19:
+            raise ConfigError(f"COMPUTE_NICENESS must be between 0 and 19; got {self.COMPUTE_NICENESS}")
         if self.DEBUG and running_under_gunicorn():
             raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
 
@@ -102,6 +111,14 @@ class AppConfig:
 
     def cache_dir(self) -> Path:
         return Path(self.CACHE_DIR)
+
+
+def ray_config(settings: AppConfig, env: Mapping[str, str] | None = None) -> engine.RayConfig:
+    """The engine's ``RayConfig``: the environment (``RAY_ADDRESS``, ``SPL_*``; ``os.environ`` by
+    default) with the executor mode of ``settings``. Built once per app by ``create_app``."""
+    base = engine.RayConfig.from_env(env)
+    # ENGINE_EXECUTOR is one of engine.EXECUTOR_MODES (checked by AppConfig).
+    return dataclasses.replace(base, executor=settings.ENGINE_EXECUTOR)  # type: ignore[arg-type]
 
 
 def running_under_gunicorn() -> bool:

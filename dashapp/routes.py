@@ -80,7 +80,7 @@ def _check_ray(server: Flask) -> dict[str, Any]:
         return {"status": "ok", "detail": "not used (ENGINE_EXECUTOR=serial)"}
     # A TCP probe of the head (no Ray driver, nothing started): answers within ~1 s from
     # the first request of a fresh worker (docs/ray.md "Readiness and status").
-    status = engine.probe_cluster()
+    status = engine.probe_cluster(state_of(server).ray)  # the app's RayConfig, read once by create_app
     error = getattr(status, "error", None)
     if error or getattr(status, "available", True) is False:
         return {"status": "down", "detail": str(error or "the Ray cluster is not reachable")}

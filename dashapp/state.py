@@ -20,6 +20,7 @@ from .cache import SafeCache
 from .config import AppConfig
 from .jobs import CooperativeDiskcacheManager
 from .lru import BoundedLRU
+from .pool import ComputePool
 
 EXTENSION = "spl"
 VIEW_LRU_SIZE = 8  # rendered backtest views (~150 KB of JSON each) kept in this worker's memory
@@ -35,10 +36,16 @@ class AppState:
     - ``market_data``: loaded ``engine.MarketData`` by source key and benchmark;
     - ``prepared``: ``engine.PreparedData`` by data fingerprint (every backtest reuses it);
     - ``views``: rendered backtest views by cache key;
-    - ``background``: the background-callback manager (its cancel reaches the engine).
+    - ``background``: the background-callback manager (its cancel reaches the engine);
+    - ``ray``: where Ray work runs, built once by ``create_app`` (``config.ray_config``) and
+      passed explicitly to the engine (no environment read per call);
+    - ``compute``: this worker's process pool for CPU-heavy callback work (``dashapp.pool``;
+      started lazily, inline when ``COMPUTE_PROCESSES`` is 0).
     """
 
     config: AppConfig
+    ray: engine.RayConfig
+    compute: ComputePool
     results: SafeCache
     uploads: SafeCache
     background: CooperativeDiskcacheManager

@@ -39,8 +39,7 @@ def executor(n_items: int | None = None) -> engine.Executor:
     Created per job (cheap: nothing connects until it runs); the engine joins the Ray
     cluster once per process, so this also works in a forked background-callback process.
     """
-    mode = get_state().config.ENGINE_EXECUTOR  # one of engine.EXECUTOR_MODES (checked by AppConfig)
-    return engine.get_executor(mode, n_items=n_items)  # type: ignore[arg-type]
+    return engine.get_executor(n_items=n_items, config=get_state().ray)
 
 
 def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
@@ -76,7 +75,10 @@ def _prepared(data: engine.MarketData) -> engine.PreparedData:
 
 
 def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``engine.result_to_plain`` of one backtest (see ``engine.BacktestResult``)."""
+    """``engine.result_to_plain`` of one backtest (see ``engine.BacktestResult``).
+
+    Computed in this worker's compute pool (``AppState.compute``), so the serving thread
+    only waits; a repeat is answered from the cache here."""
     source = resolve_source(source)
     strategy = params_from(params)
     data = get_market_data(source, benchmark=strategy.benchmark)
@@ -85,8 +87,22 @@ def backtest(source: Mapping[str, Any] | None, params: Mapping[str, Any] | None)
         source,
         data.fingerprint,
         strategy.to_dict(),
-        lambda: engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source)),
+        lambda: get_state().compute.run(_backtest_plain, dict(source), strategy.to_dict()),
     )
+
+
+def _backtest_plain(source: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
+    """One uncached backtest as plain data (runs in a pool child, or inline)."""
+    strategy = params_from(params)
+    data = get_market_data(source, benchmark=strategy.benchmark)
+    return engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source))
+
+
+def _render_backtest(
+    source: dict[str, str], params: dict[str, Any], render: Callable[[dict[str, Any], dict[str, str]], Any]
+) -> Any:
+    """``render(backtest(source, params), source)`` (runs in a pool child, or inline)."""
+    return render(backtest(source, params), source)
 
 
 def backtest_view(
@@ -101,7 +117,8 @@ def backtest_view(
     For pages: ``render`` turns a plain result into what the page shows, and must return
     plain JSON-able data (e.g. figures as ``to_plotly_json`` dicts, never ``go.Figure``).
     A repeated run then skips both the backtest and the rendering. Bump ``version`` when
-    ``render``'s output changes, so old views are not served. The last few views are also
+    ``render``'s output changes, so old views are not served. ``render`` must be a
+    module-level function (it is sent to the compute pool by reference). The last few views are also
     kept in this worker's memory (no unpickling on a repeat); the returned value is
     shared, so callers must not mutate it.
     """
@@ -118,7 +135,9 @@ def backtest_view(
             source,
             data.fingerprint,
             strategy.to_dict(),
-            lambda: render(backtest(source, strategy.to_dict()), source),
+            # The backtest and its figures in the compute pool: ~0.4 s of pure Python on the
+            # demo data that would otherwise hold this worker's GIL (dashapp.pool).
+            lambda: get_state().compute.run(_render_backtest, dict(source), strategy.to_dict(), render),
         )
         views.put(key, view)
     return view
@@ -204,7 +223,7 @@ def cluster() -> dict[str, Any]:
             "mode": "not used",
             "detail": "ENGINE_EXECUTOR=serial: sweeps and robustness runs use this process",
         }
-    return to_plain(engine.cluster_status())
+    return to_plain(engine.cluster_status(config=get_state().ray))
 
 
 def cache_stats() -> dict[str, Any]:

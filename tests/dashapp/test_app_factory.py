@@ -64,6 +64,8 @@ def test_secret_key_is_random_when_unset() -> None:
         ({"MAX_UPLOAD_BYTES": "10"}, "MAX_UPLOAD_BYTES must be a whole number >= 1024"),
         ({"DEBUG": "maybe"}, "DEBUG must be 0/1"),
         ({"ENGINE_EXECUTOR": "threads"}, "ENGINE_EXECUTOR must be one of"),
+        ({"COMPUTE_PROCESSES": "-1"}, "COMPUTE_PROCESSES must be a whole number >= 0"),
+        ({"COMPUTE_NICENESS": "20"}, "COMPUTE_NICENESS must be between 0 and 19"),
     ],
 )
 def test_bad_configuration_fails_at_start_with_one_sentence(env: dict[str, str], message: str) -> None:
@@ -74,6 +76,13 @@ def test_bad_configuration_fails_at_start_with_one_sentence(env: dict[str, str],
 def test_unknown_override_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown configuration key"):
         AppConfig.load(env={}, overrides={"CACHE_DIRECTORY": "/tmp"})
+
+
+def test_compute_pool_follows_the_configuration(tmp_path: Path) -> None:
+    inline = state_of(create_app({"CACHE_DIR": str(tmp_path / "a")}).server).compute
+    pooled = state_of(create_app({"CACHE_DIR": str(tmp_path / "b"), "COMPUTE_PROCESSES": 2}).server).compute
+    assert (inline.processes, pooled.processes) == (0, 2)
+    assert not pooled.started  # nothing starts until the first job (after gunicorn's fork)
 
 
 def test_defaults() -> None:

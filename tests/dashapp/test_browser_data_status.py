@@ -59,7 +59,7 @@ def csp_violations(dash_duo: Any) -> list[Any]:
 
 
 def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
+    monkeypatch.setattr(engine, "cluster_status", lambda **_: FakeCluster(), raising=False)
     bad = tmp_path / "broken.csv"
     bad.write_text("this,is,not\nsentiment,data,at all\n")
     good = tmp_path / "good_sentiment.csv"

@@ -75,7 +75,7 @@ def test_clear_failure_is_a_message(page: Any, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_cluster_panel_formats_the_cluster(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "cluster_status", FakeCluster, raising=False)
+    monkeypatch.setattr(engine, "cluster_status", lambda **_: FakeCluster(), raising=False)
     text = str(page.cluster_panel(None))
     for fragment in ("external", "ray://head:10001", "'3'", "'24'", "48.0 GiB", "12.0 GiB", "'yes'"):
         assert fragment in text
@@ -91,7 +91,7 @@ def test_cluster_panel_formats_the_cluster(page: Any, monkeypatch: pytest.Monkey
 def test_cluster_panel_errors_are_messages(
     page: Any, monkeypatch: pytest.MonkeyPatch, error: Exception, fragment: str
 ) -> None:
-    def fail() -> Any:
+    def fail(**_: Any) -> Any:
         raise error
 
     monkeypatch.setattr(engine, "cluster_status", fail, raising=False)
@@ -111,7 +111,7 @@ def test_cluster_panel_says_when_the_embedded_cluster_is_not_started(
     monkeypatch.setattr(
         engine,
         "cluster_status",
-        lambda: FakeCluster(mode="not started", address="", nodes=0, cpus=0.0),
+        lambda **_: FakeCluster(mode="not started", address="", nodes=0, cpus=0.0),
         raising=False,
     )
     assert "not started yet" in str(page.cluster_panel(None))

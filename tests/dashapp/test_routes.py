@@ -44,12 +44,12 @@ def test_health_is_ok_and_not_cached(app: dash.Dash) -> None:
 
 def test_health_touches_neither_cache_nor_ray(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
     state_of(app.server).results._backend = BrokenBackend()
-    monkeypatch.setattr(engine, "probe_cluster", lambda: 1 / 0, raising=False)
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: 1 / 0, raising=False)
     assert app.server.test_client().get("/health").status_code == 200
 
 
 def test_ready_when_cache_and_ray_answer(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "probe_cluster", FakeCluster, raising=False)
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: FakeCluster(), raising=False)
     response = app.server.test_client().get("/ready")
     assert response.status_code == 200, response.json
     assert response.json["status"] == "ok" and response.json["down"] == []
@@ -58,7 +58,7 @@ def test_ready_when_cache_and_ray_answer(app: dash.Dash, monkeypatch: pytest.Mon
 
 
 def test_ready_is_503_when_the_cache_is_down(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "probe_cluster", FakeCluster, raising=False)
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: FakeCluster(), raising=False)
     state_of(app.server).results._backend = BrokenBackend()
     response = app.server.test_client().get("/ready")
     assert response.status_code == 503
@@ -68,7 +68,7 @@ def test_ready_is_503_when_the_cache_is_down(app: dash.Dash, monkeypatch: pytest
 
 
 def test_ready_is_503_when_ray_is_down(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
-    def unreachable() -> Any:
+    def unreachable(config: Any) -> Any:
         raise engine.ClusterUnavailableError("cannot reach the Ray head at ray://10.0.0.1:10001")
 
     monkeypatch.setattr(engine, "probe_cluster", unreachable, raising=False)
@@ -81,7 +81,9 @@ def test_ready_is_503_when_ray_is_down(app: dash.Dash, monkeypatch: pytest.Monke
 def test_ready_is_503_when_a_check_hangs(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
     monkeypatch.setattr(routes, "READY_TIMEOUT_S", 0.2)
-    monkeypatch.setattr(engine, "probe_cluster", lambda: release.wait(30) and FakeCluster(), raising=False)
+    monkeypatch.setattr(
+        engine, "probe_cluster", lambda config: release.wait(30) and FakeCluster(), raising=False
+    )
     try:
         response = app.server.test_client().get("/ready")
     finally:
@@ -95,7 +97,7 @@ def test_ready_does_not_need_ray_with_the_serial_executor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "serial"})
-    monkeypatch.setattr(engine, "probe_cluster", lambda: 1 / 0, raising=False)
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: 1 / 0, raising=False)
     response = app.server.test_client().get("/ready")
     assert response.status_code == 200
     assert "not used" in response.json["checks"]["ray"]["detail"]
@@ -111,7 +113,7 @@ class StatusWithError:
 def test_ready_is_503_when_the_cluster_reports_an_error(
     app: dash.Dash, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "probe_cluster", StatusWithError, raising=False)
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: StatusWithError(), raising=False)
     response = app.server.test_client().get("/ready")
     assert response.status_code == 503 and response.json["down"] == ["ray"]
     assert "unreachable" in response.json["checks"]["ray"]["detail"]
@@ -123,7 +125,7 @@ def test_ready_with_an_embedded_cluster_not_started_yet(
     monkeypatch.setattr(
         engine,
         "probe_cluster",
-        lambda: StatusWithError(mode="not started", address=None, error=None),
+        lambda config: StatusWithError(mode="not started", address=None, error=None),
         raising=False,
     )
     response = app.server.test_client().get("/ready")

@@ -19,6 +19,7 @@ import pytest
 import engine
 from dashapp import create_app, services
 from dashapp.lru import BoundedLRU
+from dashapp.state import get_state
 from tests.dashapp.test_page_data import GOOD_SENTIMENT, _prices_csv
 
 
@@ -232,7 +233,7 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
         )
 
     monkeypatch.setattr(engine, "run_sweep", fake_run_sweep)
-    monkeypatch.setattr(engine, "get_executor", lambda mode, n_items=None: engine.SerialExecutor())
+    monkeypatch.setattr(engine, "get_executor", lambda mode=None, **_: engine.SerialExecutor())
     progress: list[tuple[int, int]] = []
     out = services.sweep(
         None, {"rebalance": "monthly"}, {"top_n": [3, 5]}, lambda d, t: progress.append((d, t))
@@ -297,9 +298,26 @@ def test_cluster_is_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         memory_bytes: int = 2**30
         nodes: tuple[str, ...] = ("n1",)
 
-    monkeypatch.setattr(engine, "cluster_status", Status, raising=False)
-    with create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "ray"}).server.app_context():
+    seen: list[engine.RayConfig] = []
+    monkeypatch.setattr(
+        engine, "cluster_status", lambda *, config: seen.append(config) or Status(), raising=False
+    )
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "ray"})
+    monkeypatch.setenv("RAY_ADDRESS", "10.9.9.9:6379")  # read once, by create_app: a later change is not seen
+    with app.server.app_context():
         assert services.cluster() == {"mode": "embedded", "cpus": 2.0, "memory_bytes": 2**30, "nodes": ["n1"]}
+    assert [(c.address, c.executor) for c in seen] == [("10.0.0.5:6379", "ray")]
+
+
+def test_executor_gets_the_apps_ray_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path / "run"))
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    monkeypatch.setenv("SPL_RUNTIME_DIR", "/elsewhere")
+    with app.server.app_context():
+        state = get_state()
+        assert state.ray.executor == "serial" and state.ray.runtime_dir == tmp_path / "run"
+        assert isinstance(services.executor(1000), engine.SerialExecutor)
 
 
 def test_to_plain_handles_numpy_dates_nan_and_frames() -> None:
