@@ -13,9 +13,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.support.browser import click
+from tests.support.timing import BROWSER_S
+
 pytestmark = pytest.mark.browser
 
-WAIT_S = 60
+WAIT_S = BROWSER_S
 
 
 @pytest.fixture
@@ -45,15 +48,6 @@ def _card_texts(dash_duo) -> list[str]:
     return [e.text for e in dash_duo.find_elements("#backtest-metric-cards .spl-metric-card")]
 
 
-def _click(dash_duo, selector: str) -> None:
-    """Scroll the element to the middle of the window first (the form is taller than the window)."""
-    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
 def _wait_for_file(folder: Path, pattern: str) -> Path:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
@@ -70,7 +64,7 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     top_n = dash_duo.find_element("#backtest-top_n")
     dash_duo.clear_input(top_n)
     top_n.send_keys("4")
-    _click(dash_duo, "#backtest-run")
+    click(dash_duo, "#backtest-run")
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
 
     assert _trace_names(dash_duo, "backtest-graph-cumulative") == [
@@ -91,7 +85,7 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     assert parse_qs(urlparse(url).query)["top_n"] == ["4"]
 
     # The metrics CSV: manifest header, then the same Sharpe ratio as the card (2 decimals).
-    _click(dash_duo, "#backtest-download-metrics-button")
+    click(dash_duo, "#backtest-download-metrics-button")
     path = _wait_for_file(Path(dash_duo.download_path), "backtest_metrics_*.csv")
     text = path.read_text()
     assert "# data_source: Demo data" in text and "# fingerprint: " in text and '"top_n": 4' in text
@@ -101,7 +95,7 @@ def test_run_charts_download_and_shared_url(dash_duo, app) -> None:
     assert f"{float(rows['sharpe'][1]):.2f}" in sharpe_card
 
     # Robustness runs as a background job and reports bootstrap intervals and a histogram.
-    _click(dash_duo, "#backtest-robustness-run")
+    click(dash_duo, "#backtest-robustness-run")
     dash_duo.wait_for_contains_text("#backtest-robustness", "(95% CI)", timeout=WAIT_S)
     assert _trace_names(dash_duo, "backtest-graph-robustness") == ["Random portfolios"]
 
@@ -148,7 +142,7 @@ def test_entry_dates_warnings_and_report_download(dash_duo, app) -> None:
     dash_duo.wait_for_contains_text("#backtest-warnings", "has no close on the entry day", timeout=WAIT_S)
     warnings = dash_duo.find_elements("#backtest-warnings li")
     assert len(warnings) == len(expected.warnings)
-    _click(dash_duo, "#backtest-periods summary")
+    click(dash_duo, "#backtest-periods summary")
     dash_duo.wait_for_contains_text("#backtest-periods", "Bought at the close of", timeout=WAIT_S)
     row = dash_duo.find_elements("#backtest-periods tbody tr")[0].text
     assert first["formation_end"].date().isoformat() in row
@@ -156,7 +150,7 @@ def test_entry_dates_warnings_and_report_download(dash_duo, app) -> None:
     assert len(dash_duo.find_elements("#backtest-periods tbody tr")) == len(expected.periods)
     assert _trace_names(dash_duo, "backtest-graph-drawdown")[:2] == ["Strategy", "Benchmark"]
 
-    _click(dash_duo, "#backtest-report-button")
+    click(dash_duo, "#backtest-report-button")
     path = _wait_for_file(Path(dash_duo.download_path), "backtest_report_*.html")
     text = path.read_text(encoding="utf-8")
     assert 'id="report-manifest"' in text and 'id="report-figure-holdings"' in text

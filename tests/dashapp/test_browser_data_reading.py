@@ -18,9 +18,10 @@ from dashapp.views import data as view
 from tests.dashapp.test_browser_data_status import click, free_port, upload
 from tests.dashapp.test_page_data_reading import AMBIGUOUS, JAN_FEB, _prices, _sentiment
 from tests.engine.data.test_yahoo import FakeDownloader
+from tests.support.timing import BROWSER_S
 
 pytestmark = pytest.mark.browser
-WAIT_S = 60
+WAIT_S = BROWSER_S
 
 
 def test_ambiguous_dates_then_the_page_choice(dash_duo: Any, tmp_path: Path) -> None:

@@ -14,9 +14,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.support.browser import click
+from tests.support.timing import BROWSER_S
+
 pytestmark = pytest.mark.browser
 
-WAIT_S = 120
+WAIT_S = BROWSER_S
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 
@@ -39,14 +42,6 @@ def _poll(fn, timeout: float = WAIT_S):
     raise AssertionError("timed out")
 
 
-def _click(dash_duo, selector: str) -> None:
-    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
 def _type(dash_duo, selector: str, text: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
     dash_duo.clear_input(element)
@@ -64,7 +59,7 @@ def _traces(dash_duo, graph: str):
 def test_signal_page_runs_on_load_and_downloads(dash_duo, app) -> None:
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
-    _click(dash_duo, "#nav-signal")  # the navbar links the page
+    click(dash_duo, "#nav-signal")  # the navbar links the page
     dash_duo.wait_for_contains_text("#signal-cards", "Mean IC", timeout=WAIT_S)
     assert "SYNTHETIC" in dash_duo.find_element("#source-badge").text
     cards = dash_duo.find_element("#signal-cards").text
@@ -76,11 +71,11 @@ def test_signal_page_runs_on_load_and_downloads(dash_duo, app) -> None:
 
     # A setting goes into the URL, and the page reruns with it.
     _type(dash_duo, "#signal-quantiles", "3")
-    _click(dash_duo, "#signal-run")
+    click(dash_duo, "#signal-run")
     _poll(lambda: parse_qs(urlparse(dash_duo.driver.current_url).query).get("quantiles") == ["3"])
     assert _poll(lambda: (_traces(dash_duo, "#signal-graph-cumulative") or []) == ["scatter"] * 3)
 
-    _click(dash_duo, "#signal-download-button")
+    click(dash_duo, "#signal-download-button")
     csv_path = Path(dash_duo.download_path) / "signal_analysis.csv"
     _poll(csv_path.exists)
     text = csv_path.read_text()

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.timing import BROWSER_S
+
 pytestmark = pytest.mark.browser
 
-WAIT_S = 60
+WAIT_S = BROWSER_S
 
 
 @pytest.fixture

@@ -15,9 +15,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.support.browser import click
+from tests.support.timing import BROWSER_S
+
 pytestmark = pytest.mark.browser
 
-WAIT_S = 120
+WAIT_S = BROWSER_S
 TOP_N_CELLS = "#sweep-table .ag-pinned-left-cols-container .ag-cell[col-id='top_n']"
 CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
@@ -57,14 +60,6 @@ def _poll(fn, timeout: float = WAIT_S):
     raise AssertionError("timed out")
 
 
-def _click(dash_duo, selector: str) -> None:
-    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
 def _type(dash_duo, selector: str, text: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
     dash_duo.clear_input(element)
@@ -88,7 +83,7 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
         "#sweep-grid-weighting .Select-clear').forEach(e => e.click());"
     )
     dash_duo.wait_for_text_to_equal("#sweep-grid-size", "4 configurations to run.", timeout=WAIT_S)
-    _click(dash_duo, "#sweep-run")
+    click(dash_duo, "#sweep-run")
 
     dash_duo.wait_for_text_to_equal("#sweep-progress .progress-bar", "4/4", timeout=WAIT_S)
     assert dash_duo.find_element("#sweep-progress .progress-bar").get_attribute("aria-valuenow") == "100"
@@ -122,7 +117,7 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     _type(dash_duo, "#sweep-wf-folds", "3")
     dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 3 folds", timeout=WAIT_S)
     _poll(lambda: "wf_folds=3" in dash_duo.driver.current_url)
-    _click(dash_duo, "#sweep-wf-download-button")
+    click(dash_duo, "#sweep-wf-download-button")
     wf_path = Path(dash_duo.download_path) / "walk_forward.csv"
     _poll(wf_path.exists)
     wf_text = wf_path.read_text()
@@ -130,7 +125,7 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     assert _csp_violations(dash_duo) == []
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
 
-    _click(dash_duo, "#sweep-download-button")
+    click(dash_duo, "#sweep-download-button")
     csv_path = Path(dash_duo.download_path) / "sweep.csv"
     _poll(csv_path.exists)
     rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
@@ -156,9 +151,9 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
 
     # Sorting by a header reorders the grid (AG Grid's sort): top_n ascending then descending.
     header = "#sweep-table .ag-header-cell[col-id='top_n'] .ag-header-cell-label"
-    _click(dash_duo, header)
+    click(dash_duo, header)
     _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["3", "3", "5", "5"])
-    _click(dash_duo, header)
+    click(dash_duo, header)
     _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["5", "5", "3", "3"])
 
     # A click on a row opens that configuration on the Backtest page, which runs it.

@@ -42,6 +42,7 @@ from typing import Any
 import pytest
 import yaml
 
+import engine
 from tests.support import dash_http, timing
 from tests.support.dash_http import DashClient
 from tests.support.procs import Topology, free_port, kill_leftovers_under, ray_node_ports
@@ -164,7 +165,12 @@ def backtest_metrics(
         {"backtest-download-metrics-button.n_clicks": 1, "backtest-run-state.data": state},
     )["backtest-download-metrics"]["data"]["content"]
     rows = csv.DictReader(line for line in io.StringIO(csv_text) if not line.startswith("#"))
-    return {row["metric"]: (float(row["strategy"]) if row["strategy"] else None) for row in rows}
+    # The metrics CSV also carries the drawdown's peak/trough/recovery dates: numbers only here.
+    return {
+        row["metric"]: (float(row["strategy"]) if row["strategy"] else None)
+        for row in rows
+        if row["metric"] in engine.METRIC_NAMES
+    }
 
 
 def cli_metrics(topo: Topology, *args: str) -> dict[str, Any]:

@@ -38,5 +38,6 @@ HTTP_S = limit(60.0)  # one HTTP request to a local server
 STARTUP_S = limit(90.0)  # a server, a Ray node or a cluster to come up
 RAY_HEAD_S = limit(60.0)  # the embedded head to start (engine default, before scaling)
 JOB_S = limit(150.0)  # a background job (sweep, robustness) to answer
+BROWSER_S = limit(60.0)  # a page element to appear in headless chromium (dash_duo waits)
 SHUTDOWN_S = limit(30.0)  # a process group to stop
 SUBPROCESS_S = limit(120.0)  # a short-lived helper process (CLI run, connect attempt)
