@@ -345,7 +345,10 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
         skipped_in.setdefault(k, []).append(prepared.symbols[sym])
     pending = plan.end == plan.entry
     for k, names in skipped_in.items():
-        period, entry = _period_phrase(dates, int(plan.entry[k]), bool(pending[k])), _iso(dates[plan.entry[k]])
+        period, entry = (
+            _period_phrase(dates, int(plan.entry[k]), bool(pending[k])),
+            _iso(dates[plan.entry[k]]),
+        )
         if not cash[k]:
             out.extend(
                 f"{name} was selected for {period} but has no close on the entry "
