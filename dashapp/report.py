@@ -127,7 +127,9 @@ def holdings_rows(result: Mapping[str, Any]) -> list[list[str]]:
     by_period: dict[str, list[str]] = {}
     for start, symbol, weight in zip(starts, symbols, weights, strict=False):
         share = components.format_value(weight, "{:.1%}")
-        by_period.setdefault(str(start), []).append(f"{symbol} {share}")
+        # No period_start: bought at the last close of the data, not held a day yet.
+        label = str(start) if start else "next period (bought at the last close)"
+        by_period.setdefault(label, []).append(f"{symbol} {share}")
     return [[start, ", ".join(picks)] for start, picks in by_period.items()]
 
 

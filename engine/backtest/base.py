@@ -97,12 +97,12 @@ def eligible_symbols_by_period(
 ) -> list[tuple[pd.Timestamp, np.ndarray]]:
     """Per holding segment: (period_start, indices into ``prepared.symbols`` of the symbols
     with a signal in the formation period that are holdable at the entry). The
-    random-portfolio baseline draws its top-N sets from these."""
+    random-portfolio baseline draws its top-N sets from these. An entry at the last day
+    (no holding day yet) has period_start NaT."""
     plan = _plan(prepared, params)
-    out: list[tuple[pd.Timestamp, np.ndarray]] = []
-    for k in range(len(plan.entry)):
-        out.append((pd.Timestamp(prepared.dates[plan.entry[k] + 1]), _universe_members(prepared, plan, k)))
-    return out
+    starts, _ = _holding_bounds(prepared, plan, np.arange(len(plan.entry)))
+    eligible = eligible_mask(prepared, plan)
+    return [(pd.Timestamp(starts[k]), np.flatnonzero(eligible[k])) for k in range(len(plan.entry))]
 
 
 def _universe_members(prepared: PreparedData, plan: _Plan, k: int) -> np.ndarray:
@@ -171,7 +171,8 @@ def run_prepared(
     bench = _benchmark_returns(prepared, col, sim.day_index)
     universe = _universe(prepared, plan, cost_rate)
     warnings.extend(_plan_warnings(prepared, plan, universe.empty))
-    warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
+    if len(sim.day_index):
+        warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
     returns = pd.DataFrame(
@@ -244,19 +245,30 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
 
 
 def _periods_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, sim: _Sim) -> pd.DataFrame:
-    d = prepared.dates
+    start, end = _holding_bounds(prepared, plan, np.arange(len(plan.entry)))
     return pd.DataFrame(
         {
-            "period_start": d[plan.entry + 1].astype(_NS),
-            "period_end": d[plan.end].astype(_NS),
+            "period_start": start,
+            "period_end": end,
             "formation_end": period_last_day(plan.formation_key, params.rebalance).astype(_NS),
-            "entry_date": d[plan.entry].astype(_NS),
+            "entry_date": prepared.dates[plan.entry].astype(_NS),
             "n_eligible": plan.n_eligible.astype(np.int64),
             "n_selected": plan.held_mask.sum(axis=1).astype(np.int64),
             "turnover": sim.turnover,
             "cost": sim.cost,
         }
     )
+
+
+def _holding_bounds(prepared: PreparedData, plan: _Plan, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(period_start, period_end) of segments ``k`` as datetime64[ns]; both NaT for a
+    segment with no holding day yet (its entry close is the last day)."""
+    d = prepared.dates
+    pending = plan.end[k] == plan.entry[k]
+    start_index = np.minimum(plan.entry[k] + 1, len(d) - 1)
+    start = np.where(pending, np.datetime64("NaT"), d[start_index]).astype(_NS)
+    end = np.where(pending, np.datetime64("NaT"), d[plan.end[k]]).astype(_NS)
+    return start, end
 
 
 _HOLDING_COLUMNS = ("period_start", "period_end", "symbol", "weight", "signal", "rank", "likes", "comments")
@@ -304,12 +316,12 @@ def _holdings_frame(
 ) -> pd.DataFrame:
     k, j = np.nonzero(plan.held_mask)
     sym = plan.held[k, j]
-    d = prepared.dates
     likes, comments = _held_sums(prepared, params, plan, k, sym)
+    start, end = _holding_bounds(prepared, plan, k)
     frame = pd.DataFrame(
         {
-            "period_start": d[plan.entry[k] + 1].astype(_NS),
-            "period_end": d[plan.end[k]].astype(_NS),
+            "period_start": start,
+            "period_end": end,
             "symbol": _symbol_names(prepared).take(sym),
             "weight": weights[k, j],
             "signal": plan.signal[k, sym],

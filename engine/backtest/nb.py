@@ -30,7 +30,8 @@ def simulate(
 
     ``held`` (K x N) indexes columns of ``prices`` (cash = last column, price 1);
     ``weights`` (K x N) sum to 1 per row (a cash segment holds the cash column at 1).
-    Segments must be contiguous: ``entry[k + 1] == end[k]``.
+    Segments must be contiguous: ``entry[k + 1] == end[k]``. Only the last segment may
+    have ``end == entry`` (an entry at the last day: turnover and cost, no return day).
     """
     n_seg = len(entry)
     n_cols = prices.shape[1]
@@ -53,11 +54,9 @@ def simulate(
     seg_of_day = np.repeat(np.arange(n_seg), lengths)
     gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
     value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
-    end_rows = np.cumsum(lengths) - 1
-
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = np.take_along_axis(prices[end], held, axis=1) * shares
-    drifted = end_values / value[end_rows][:, None]
+    drifted = end_values / _end_values(value, lengths)[:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
 
@@ -82,11 +81,18 @@ def _simulate_dense(
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares, lengths, axis=0))
-    end_rows = np.cumsum(lengths) - 1
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
-    np.divide(drifted, value[end_rows][:, None], out=drifted, where=holding)
+    np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
     return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate)
+
+
+def _end_values(value: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(K,) the value on each segment's last day; 1 for a segment with no day (an entry
+    at the last day of the data: its drifted weights are never used, no segment follows)."""
+    if value.size == 0:
+        return np.ones(len(lengths))
+    return np.where(lengths > 0, value[np.maximum(np.cumsum(lengths) - 1, 0)], 1.0)
 
 
 def _finish(
@@ -106,11 +112,14 @@ def _finish(
     turnover = 0.5 * np.abs(target - before).sum(axis=1)
     cost = cost_rate * turnover
 
-    starts = np.cumsum(lengths) - lengths
+    # A segment with no day (entry at the last day) has its turnover and cost, but no
+    # return day to charge the cost on yet (it is charged on the first day after the entry).
+    has_day = lengths > 0
+    starts = (np.cumsum(lengths) - lengths)[has_day]
     previous = np.empty_like(value)
     previous[1:] = value[:-1]
     previous[starts] = 1.0
     scaled = value.copy()
-    scaled[starts] *= 1.0 - cost
+    scaled[starts] *= 1.0 - cost[has_day]
     returns = scaled / previous - 1.0
     return _Sim(day_index=day_index, returns=returns, turnover=turnover, cost=cost)

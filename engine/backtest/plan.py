@@ -192,6 +192,12 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     entry = np.maximum(entry, first_day - 1)
     end = np.minimum(end, min(last_day, t - 1))
     live = end > entry
+    # The entry at the last day (of the data or of ``params.end``) has no holding day
+    # yet; it is still planned (what to buy at that close), as a segment with
+    # end == entry: turnover and cost are known, no return day exists.
+    at_last = np.flatnonzero((entry == end) & (entry == min(last_day, t - 1)) & (entry >= first_day - 1))
+    if at_last.size:
+        live[at_last[-1]] = True
     if not live.any():
         return None
     entry, end, formation = entry[live], end[live], formation[live]
@@ -262,7 +268,7 @@ def _targets(
     prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None
 ) -> np.ndarray:
     """Target weights (K x N) of the real holdings; cash segments get the cash column at 1."""
-    return target_weights(prepared, params, plan.entry, plan.held, plan.held_mask, warnings)
+    return target_weights(prepared, params, plan.entry, plan.held, plan.held_mask, warnings, plan.end)
 
 
 def target_weights(
@@ -272,11 +278,14 @@ def target_weights(
     held: np.ndarray,
     held_mask: np.ndarray,
     warnings: list[str] | None,
+    end: np.ndarray | None = None,
 ) -> np.ndarray:
     """Target weights (K x N) of ``held`` (column indices, cash-padded) at each entry with
     the strategy's weighting: from the ``lookback_days`` daily returns strictly before
     the entry day. A shorter window (fewer prices before the entry) is used and warned;
-    cash segments get the cash column at 1. Shared by the strategy and the random baseline."""
+    cash segments get the cash column at 1. Shared by the strategy and the random baseline.
+    ``end`` (K,), when given, marks the segment with ``end == entry`` (an entry at the
+    last day, no holding day yet) so its warnings say so."""
     if params.weighting == "equal":
         weights = _equal_weights(held_mask)
     else:
@@ -292,16 +301,17 @@ def target_weights(
             weights[k, mask] = w
             if warnings is None or mask.sum() < 2:
                 continue
-            start = _iso(prepared.dates[e + 1]) if e + 1 < len(prepared.dates) else _iso(prepared.dates[e])
+            pending = end is not None and int(end[k]) == e
+            period = _period_phrase(prepared.dates, e, pending)
             complete = int(np.isfinite(window).all(axis=1).sum())
             if problem:
+                entry_note = "" if pending else f" (entry close {_iso(prepared.dates[e])})"
                 warnings.append(
-                    f"{params.weighting} weights for the period starting {start} "
-                    f"(entry close {_iso(prepared.dates[e])}) fell back to equal weight: {problem}."
+                    f"{params.weighting} weights for {period}{entry_note} fell back to equal weight: {problem}."
                 )
             elif complete < params.lookback_days:
                 warnings.append(
-                    f"{params.weighting} weights for the period starting {start} used {complete} of "
+                    f"{params.weighting} weights for {period} used {complete} of "
                     f"{params.lookback_days} days of returns (fewer complete prices before the entry)."
                 )
     cash = ~held_mask.any(axis=1)
@@ -313,6 +323,17 @@ def _iso(day: Any) -> str:
     return str(np.datetime64(day, "D"))
 
 
+PENDING = "no holding day in the data yet"
+
+
+def _period_phrase(dates: np.ndarray, e: int, pending: bool) -> str:
+    """'the period starting <day after the entry>', or, for an entry at the last day
+    (no holding day yet), 'the period after the entry close <entry>' (``PENDING``)."""
+    if pending:
+        return f"the period after the entry close {_iso(dates[e])} ({PENDING})"
+    return f"the period starting {_iso(dates[e + 1])}"
+
+
 def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
     """Warnings about the plan, each naming the first day it is about (so a run on data
     cut after day D gives the same warnings about days up to D)."""
@@ -322,11 +343,15 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     skipped_in: dict[int, list[str]] = {}
     for k, sym in plan.skipped:
         skipped_in.setdefault(k, []).append(prepared.symbols[sym])
+    pending = plan.end == plan.entry
     for k, names in skipped_in.items():
-        start, entry = _iso(dates[plan.entry[k] + 1]), _iso(dates[plan.entry[k]])
+        period, entry = (
+            _period_phrase(dates, int(plan.entry[k]), bool(pending[k])),
+            _iso(dates[plan.entry[k]]),
+        )
         if not cash[k]:
             out.extend(
-                f"{name} was selected for the period starting {start} but has no close on the entry "
+                f"{name} was selected for {period} but has no close on the entry "
                 f"day {entry}; skipped, the others share its weight."
                 for name in names
             )
@@ -342,22 +367,22 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
             else ""
         )
         out.append(
-            f"{who} {verb} selected for the period starting {start} but {has} no close on the entry day "
+            f"{who} {verb} selected for {period} but {has} no close on the entry day "
             f"{entry}, and no other selected symbol is holdable: the period is held as cash{tail}."
         )
     for cash_k in np.flatnonzero(cash):
         k = int(cash_k)
         if k in skipped_in:
             continue
-        start = _iso(dates[plan.entry[k] + 1])
+        period = _period_phrase(dates, int(plan.entry[k]), bool(pending[k]))
         if universe_empty[k]:
             out.append(
-                f"No symbol was eligible for the period starting {start} (none with a signal has a close "
+                f"No symbol was eligible for {period} (none with a signal has a close "
                 f"on the entry day {_iso(dates[plan.entry[k]])}); the portfolio holds cash and the "
                 "universe benchmark's returns are missing (NaN) over that period."
             )
         else:
-            out.append(f"No symbol was eligible for the period starting {start}; held as cash.")
+            out.append(f"No symbol was eligible for {period}; held as cash.")
     for k in range(len(plan.entry)):
         mask = plan.held_mask[k]
         if not mask.any():

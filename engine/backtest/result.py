@@ -44,6 +44,9 @@ class BacktestResult:
     - ``periods``: one row per holding period: ``period_start``, ``period_end``,
       ``formation_end`` (last day of the signal's period), ``entry_date`` (close bought at),
       ``n_eligible``, ``n_selected``, ``turnover`` (one-way traded fraction), ``cost``.
+      An entry whose close is the last day of the data (no holding day after it yet) has
+      its row and its holdings, with ``period_start`` and ``period_end`` NaT; its cost is
+      charged on the first day after the entry, so no return includes it yet.
     - ``metrics``: ``METRIC_NAMES`` of the portfolio against the benchmark;
       ``benchmark_metrics``: the same for the benchmark itself (beta 1, alpha 0, ...);
       ``universe_metrics``: the same for the eligible-universe benchmark.

@@ -221,3 +221,36 @@ def test_turnover_bars_are_at_the_engines_entry_closes(page, fake) -> None:
 def test_entry_start_is_the_engines_first_entry() -> None:
     assert view.entry_start(_result({})) == "2021-12-31"
     assert view.entry_start({"periods": {}}) is None
+
+
+def test_an_entry_at_the_last_day_renders_as_a_period_with_no_day_yet() -> None:
+    """Issue 9: data ending on an entry day (2022-09-30) reports what is bought at that
+    close; the periods table, charts, report and CSVs render the row with no day held."""
+    from dashapp import report
+
+    data = engine.load_market_data(engine.DemoProvider(seed=7, n_symbols=30, years=3))
+    day = pd.Timestamp("2022-09-30")
+    cut = engine.MarketData.build(
+        sentiment=data.sentiment[data.sentiment["date"] <= day],
+        prices=data.prices.loc[:day],
+        source=data.source,
+    )
+    backtest = engine.run_backtest(cut, engine.StrategyParams(top_n=5))
+    result = engine.result_to_plain(backtest)
+    again = engine.result_from_plain(result)  # the cached form round-trips the NaT days
+    pd.testing.assert_frame_equal(again.periods, backtest.periods)
+    periods = result["periods"]
+    assert periods["entry_date"][-1] == "2022-09-30"
+    assert periods["period_start"][-1] is None and periods["period_end"][-1] is None
+    header, rows = view.periods_rows(result)
+    assert rows[-1][header.index("Bought at the close of")] == "2022-09-30"
+    assert rows[-1][header.index("First day held")] == ""
+    assert rows[-1][header.index("Held")] == "5"
+    figures.holdings_figure(result["holdings"], periods)  # the period with no day is not drawn
+    bars = figures.turnover_figure(periods)
+    assert list(bars.data[0].x)[-1] == "2022-09-30"
+    assert report.holdings_rows(result)[-1][0] == "next period (bought at the last close)"
+    holdings_csv = view.holdings_csv(result)
+    assert holdings_csv.count("2022-09-30") >= 5  # the five holdings with their entry date
+    assert "2022-09-30" in view.periods_csv(result)
+    assert backtest.returns.index[-1] == day  # no return day after the entry yet

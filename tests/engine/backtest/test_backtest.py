@@ -258,7 +258,8 @@ def test_eligible_symbols_and_selection_returns_reproduce_the_universe() -> None
     # The strategy's own holdings fed back through selection_returns give its returns.
     held = [
         np.array([prepared.symbols.index(s) for s in group["symbol"]])
-        for _, group in result.holdings.groupby("period_start", sort=True)
+        # dropna=False: an entry at the last day (no holding day yet) has period_start NaT.
+        for _, group in result.holdings.groupby("period_start", sort=True, dropna=False)
     ]
     _, own, _ = selection_returns(prepared, params, held)
     np.testing.assert_allclose(own, result.returns["portfolio"].to_numpy(), atol=1e-14)

@@ -5,7 +5,9 @@ lag and rebalance frequency:
    entry close changes the holdings bought at it;
 2. cutting every input (prices AND sentiment rows) after any day D leaves the returns,
    holdings, weights, turnover and warnings about days up to D unchanged, for the
-   strategy, the eligible-universe benchmark and the random-portfolio baseline.
+   strategy, the eligible-universe benchmark and the random-portfolio baseline. D is
+   drawn half the time among the entry days: an entry at the last day of the cut data
+   is still planned and reported (period_start/period_end NaT, no return day yet).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +29,8 @@ from engine import (
     run_prepared,
     selection_returns,
 )
+from engine.backtest.plan import PENDING
+from engine.backtest.result import BacktestResult
 from tests.engine._frames import market
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,7 +101,9 @@ def test_entries_follow_their_formation_period_and_later_rows_change_nothing(
     result = run_prepared(prepare(market(sentiment, prices)), params)
     periods = result.periods
     assert (periods["formation_end"] <= periods["entry_date"]).all()
-    assert (periods["entry_date"] < periods["period_start"]).all()
+    # Only an entry at the last day has no holding day (period_start NaT).
+    assert (periods["period_start"].isna() | (periods["entry_date"] < periods["period_start"])).all()
+    assert not periods["period_start"].iloc[:-1].isna().any()
     if len(periods) == 0:
         return
     # Rows dated after an entry close, scrambled: the holdings bought at it and before stay.
@@ -106,10 +113,26 @@ def test_entries_follow_their_formation_period_and_later_rows_change_nothing(
     changed.loc[later, "twitterComments"] = changed.loc[later, "twitterComments"].to_numpy()[::-1] * 7.0
     changed.loc[later, "twitterSentiment"] = -changed.loc[later, "twitterSentiment"]
     other = run_prepared(prepare(market(changed, prices)), params)
-    bought = periods.loc[periods["entry_date"] <= entry, "period_start"]
-    mine = result.holdings[result.holdings["period_start"].isin(bought)].reset_index(drop=True)
-    theirs = other.holdings[other.holdings["period_start"].isin(bought)].reset_index(drop=True)
-    pd.testing.assert_frame_equal(mine, theirs)
+    mine = _with_entry(result)
+    theirs = _with_entry(other)
+    pd.testing.assert_frame_equal(
+        mine[mine["entry_date"] <= entry].reset_index(drop=True),
+        theirs[theirs["entry_date"] <= entry].reset_index(drop=True),
+    )
+
+
+def _with_entry(result: BacktestResult) -> pd.DataFrame:
+    """The holdings with the entry date of their period (the key that exists for every
+    period, also the one at the last day whose period_start is NaT)."""
+    periods = result.periods
+    started = periods["period_start"].notna()
+    holdings = result.holdings.copy()
+    key = dict(zip(periods.loc[started, "period_start"], periods.loc[started, "entry_date"], strict=True))
+    pending = periods.loc[~started, "entry_date"].iloc[0] if (~started).any() else pd.NaT
+    values = [key[s] if pd.notna(s) else pending for s in holdings["period_start"]]
+    holdings["entry_date"] = pd.Series(values, index=holdings.index, dtype=periods["entry_date"].dtype)
+    assert holdings["entry_date"].notna().all()
+    return holdings
 
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\d")
@@ -117,11 +140,17 @@ _ISO = re.compile(r"\d{4}-\d\d-\d\d")
 
 def _about(warnings: tuple[str, ...], day: pd.Timestamp) -> list[str]:
     """The warnings about days up to ``day``: every date they name is on or before it
-    (the benchmark's are reports on its own file, not decisions: left out)."""
+    (the benchmark's are reports on its own file, not decisions: left out; so are those
+    about the period after an entry at the last day, which has no day yet)."""
     out = []
     for w in warnings:
         dates = _ISO.findall(w)
-        if dates and not w.startswith("benchmark") and max(dates) <= day.date().isoformat():
+        if (
+            dates
+            and not w.startswith("benchmark")
+            and PENDING not in w
+            and max(dates) <= day.date().isoformat()
+        ):
             out.append(w)
     return out
 
@@ -137,51 +166,106 @@ def _selections(eligible: list[tuple[pd.Timestamp, np.ndarray]], top_n: int) -> 
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10_000), params=PARAMS, cut=st.floats(0.2, 0.95))
+@given(seed=st.integers(0, 10_000), params=PARAMS, cut=st.floats(0.2, 0.95), on_entry=st.booleans())
 def test_cutting_all_inputs_after_any_day_changes_nothing_before_it(
-    seed: int, params: StrategyParams, cut: float
+    seed: int, params: StrategyParams, cut: float, on_entry: bool
 ) -> None:
     sentiment, prices = _random_inputs(seed, 110)
-    day = prices.index[int(cut * (len(prices) - 1))]
     full_data = prepare(market(sentiment, prices))
+    full = run_prepared(full_data, params)
+    day = prices.index[int(cut * (len(prices) - 1))]
+    entries = full.periods["entry_date"]
+    entries = entries[(entries >= prices.index[len(prices) // 5]) & (entries < prices.index[-1])]
+    if on_entry and len(entries):  # D an entry day: the trade at its close must survive the cut
+        day = entries.iloc[int(cut * (len(entries) - 1))]
+    _check_cut(sentiment, prices, full_data, full, params, day)
+
+
+@pytest.mark.parametrize("rebalance", REBALANCES)
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+@pytest.mark.parametrize("lag", [0, 1, 2])
+def test_cutting_after_an_entry_day_keeps_the_trade_made_at_its_close(
+    rebalance: str, weighting: str, lag: int
+) -> None:
+    """Issue 9: data ending on an entry day still plans that entry (periods, holdings,
+    weights, turnover) exactly as the full run does; the period has no day yet."""
+    params = StrategyParams(
+        rebalance=rebalance,
+        weighting=weighting,
+        lag_days=lag,
+        top_n=3,
+        lookback_days=15,
+        cost_bps=20.0,
+        min_likes=0.0,
+        min_comments=0.0,
+    )
+    sentiment, prices = _random_inputs(17, 160)
+    full_data = prepare(market(sentiment, prices))
+    full = run_prepared(full_data, params)
+    entries = full.periods["entry_date"]
+    day = entries[entries < prices.index[-1]].iloc[-1]
+    part = _check_cut(sentiment, prices, full_data, full, params, day)
+    last = part.periods.iloc[-1]
+    assert last["entry_date"] == day
+    assert pd.isna(last["period_start"]) and pd.isna(last["period_end"])
+    assert last["n_selected"] > 0 and np.isfinite(last["turnover"])
+    assert part.returns.index[-1] == day  # no return day after the entry yet
+    assert part.holdings["period_start"].isna().sum() == last["n_selected"]
+
+
+def _check_cut(
+    sentiment: pd.DataFrame,
+    prices: pd.DataFrame,
+    full_data: object,
+    full: BacktestResult,
+    params: StrategyParams,
+    day: pd.Timestamp,
+) -> BacktestResult:
     cut_data = prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day]))
-    full, part = run_prepared(full_data, params), run_prepared(cut_data, params)
+    part = run_prepared(cut_data, params)
 
     if len(part.periods) == 0:  # no entry yet by day D: none in the full run either
-        assert not (full.periods["period_start"] <= day).any()
+        assert not (full.periods["entry_date"] <= day).any()
         assert _about(full.warnings, day) == []
-        return
+        return part
     # Strategy and universe returns (the benchmark is a report on its own prices).
     columns = ["portfolio", "universe"]
     pd.testing.assert_frame_equal(full.returns.loc[:day, columns], part.returns.loc[:day, columns])
-    # Holdings and weights bought at entries up to D; turnover and costs of those entries.
-    started = full.periods.loc[full.periods["period_start"] <= day, "period_start"]
-    assert list(part.periods["period_start"]) == list(started)
-    keep = ["period_start", "formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
-    pd.testing.assert_frame_equal(full.periods.loc[started.index, keep], part.periods[keep])
-    h_full = full.holdings[full.holdings["period_start"] <= day].drop(columns="period_end")
+    # Every entry up to D, the one at D's close included: formation, selection, turnover, costs.
+    upto = full.periods.loc[full.periods["entry_date"] <= day]
+    keep = ["formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
     pd.testing.assert_frame_equal(
-        h_full.reset_index(drop=True), part.holdings.drop(columns="period_end").reset_index(drop=True)
+        upto[keep].reset_index(drop=True), part.periods[keep].reset_index(drop=True)
     )
+    # Holding days: the same where the cut data has them; only an entry at D has none.
+    started = part.periods["period_start"].notna()
+    assert list(part.periods.loc[started, "period_start"]) == list(
+        upto.loc[started.to_numpy(), "period_start"]
+    )
+    assert started.iloc[:-1].all() and (started.iloc[-1] or part.periods["entry_date"].iloc[-1] == day)
+    # Holdings and weights bought at entries up to D.
+    h_full = _with_entry(full)
+    h_full = h_full[h_full["entry_date"] <= day].drop(columns=["period_start", "period_end"])
+    h_part = _with_entry(part).drop(columns=["period_start", "period_end"])
+    pd.testing.assert_frame_equal(h_full.reset_index(drop=True), h_part.reset_index(drop=True))
     # Warnings about days up to D.
     assert _about(full.warnings, day) == _about(part.warnings, day)
 
     # Random-portfolio baseline: the same eligible sets and, drawn alike, the same returns.
     e_full = eligible_symbols_by_period(full_data, params)
     e_part = eligible_symbols_by_period(cut_data, params)
-    assert len(e_part) == len(started)
+    assert len(e_part) == len(upto)
     for (s1, m1), (s2, m2) in zip(e_full, e_part, strict=False):
-        assert s1 == s2
+        assert s1 == s2 or pd.isna(s2)
         assert [full_data.symbols[i] for i in m1] == [cut_data.symbols[i] for i in m2]
-    if not e_part:
-        return
     sel_full = _selections(e_full, params.top_n)
     sel_part = [
         np.array([cut_data.symbol_index(full_data.symbols[i]) for i in s], dtype=np.int64) for s in sel_full
     ]
     d1, r1, t1 = selection_returns(full_data, params, sel_full)
     d2, r2, t2 = selection_returns(cut_data, params, sel_part[: len(e_part)])
-    upto = d1 <= np.datetime64(day.date(), "D")
-    np.testing.assert_array_equal(d1[upto], d2)
-    np.testing.assert_array_equal(r1[upto], r2)
+    upto_days = d1 <= np.datetime64(day.date(), "D")
+    np.testing.assert_array_equal(d1[upto_days], d2)
+    np.testing.assert_array_equal(r1[upto_days], r2)
     np.testing.assert_array_equal(t1[: len(t2)], t2)
+    return part
