@@ -86,8 +86,10 @@ def _whole(name: str, value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+").isdigit() and len(value.strip()) <= 6:
-        return int(value.strip())
+    digits = value.strip().lstrip("+") if isinstance(value, str) else ""
+    # isascii: str.isdigit() accepts '²' and other digits int() refuses.
+    if digits.isascii() and digits.isdigit() and len(digits) <= 6:
+        return int(digits)
     raise engine.ParameterError(f"{label} must be a whole number; got {str(value)[:20]!r}")
 
 

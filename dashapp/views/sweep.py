@@ -170,7 +170,7 @@ def clicked_row(cell: Any) -> int | None:
         return None
     if isinstance(row_id, int):
         return row_id
-    if isinstance(row_id, str) and row_id.isdigit() and len(row_id) < 9:
+    if isinstance(row_id, str) and row_id.isascii() and row_id.isdigit() and len(row_id) < 9:
         return int(row_id)
     return None
 

@@ -40,7 +40,7 @@ def split_address(address: str) -> tuple[str, int]:
             f"RAY_ADDRESS must be host:port of the head (GCS), not a {text.split('://')[0]}:// URL"
         )
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not (port.isascii() and port.isdigit()):
         raise ClusterUnavailableError(
             f"RAY_ADDRESS must look like host:port (e.g. 10.0.0.5:6379), got {text!r}"
         )

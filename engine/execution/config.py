@@ -49,7 +49,7 @@ def _positive_float(raw: str, default: float) -> float:
 
 def _whole(raw: str) -> int | None:
     text = raw.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def check_mode(mode: str) -> ExecutorMode:

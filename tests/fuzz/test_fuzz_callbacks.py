@@ -497,3 +497,9 @@ def test_signal_form_out_of_range_is_an_in_page_error(
     values.update({"signal-lag_days": None, "signal-quantiles": 10**400})
     text = post(client, request_body(dep, [1, None], [values[n] for n in names])).get_data(as_text=True)
     assert "Cannot analyse this signal" in text and "quantiles must be a whole number" in text
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "³5"])
+def test_unicode_digits_in_the_ray_settings_are_not_numbers(text: str) -> None:
+    # str.isdigit() is true for these but int() refuses them: the parser must not crash.
+    assert engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": text}).num_cpus is None
