@@ -35,7 +35,7 @@ from dashapp.pages.ids import sweep as ids
 from dashapp.services import research
 from dashapp.ui import components, figures, forms, url_state
 from dashapp.ui.figures import research as figures_research
-from dashapp.ui.store_shapes import NONE, SCALAR, ListOf, MapOf, Record, read_store
+from dashapp.ui.store_shapes import NONE, SWEEP_RESULT, Record, read_store
 from dashapp.views import sweep as view
 
 log = logging.getLogger(__name__)
@@ -50,27 +50,8 @@ register_page(
 )
 layout = sweep_layout.layout
 
-# What this page writes to the sweep-result Store (plus the DSR's trial counts), and what the
-# grid's cellClicked sends back.
-SWEEP_RESULT = Record(
-    {
-        "records": ListOf(MapOf(SCALAR)),
-        "columns": ListOf(str),
-        "grid": MapOf(ListOf(SCALAR)),
-        "base": MapOf(SCALAR),
-        "best": (int, NONE),
-        "n_runs": (int, NONE),
-        "n_failed": (int, NONE),
-        "n_trials": (int, NONE),
-        "n_distinct_trials": (int, NONE),
-        "n_effective_trials": (int, NONE),
-        "elapsed_s": (float, NONE),
-        "executor": (str, NONE),
-        "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
-        "source": MapOf(SCALAR),
-    },
-    required=frozenset({"records", "grid"}),
-)
+# What this page writes to the sweep-result Store is store_shapes.SWEEP_RESULT; what the
+# grid's cellClicked sends back:
 CELL_CLICKED = Record({"rowId": (str, int), "colId": (str, NONE)}, required=frozenset({"rowId"}))
 
 WF_STATE = {
