@@ -30,6 +30,7 @@ from dash import Input, Output, State, callback, no_update, register_page
 import engine
 from dashapp import services
 from dashapp.pages import sweep_layout
+from dashapp.pages._common import csv_download
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import sweep as ids
 from dashapp.services import research
@@ -298,11 +299,7 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
     result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
-    try:
-        return {"content": view.sweep_csv(result), "filename": "sweep.csv", "type": "text/csv"}
-    except Exception:  # a failed download must not break the page
-        log.exception("sweep download failed")
-        return no_update
+    return csv_download(log, "sweep", "sweep.csv", lambda: view.sweep_csv(result))
 
 
 # ----------------------------------------------------------------- walk-forward validation and PBO
@@ -398,13 +395,8 @@ def download_walk_forward(
     result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
-    try:
-        validation = _validation(result, view.walk_forward_inputs(**settings))
-        return {
-            "content": view.walk_forward_csv(result, validation),
-            "filename": "walk_forward.csv",
-            "type": "text/csv",
-        }
-    except Exception:  # a failed download must not break the page
-        log.exception("walk-forward download failed")
-        return no_update
+
+    def content() -> str:
+        return view.walk_forward_csv(result, _validation(result, view.walk_forward_inputs(**settings)))
+
+    return csv_download(log, "walk-forward", "walk_forward.csv", content)
