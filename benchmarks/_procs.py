@@ -23,6 +23,7 @@ from tests.support.procs import (  # noqa: F401  (re-exported for the scripts)
     free_port,
     http,
     kill_leftovers_under,
+    mixed_requests,
     outputs_field,
     servers,
     wait_for,

@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,8 +40,7 @@ from _procs import (
     LoadLoop,
     Servers,
     backtest_run_body,
-    callback_request,
-    http,
+    mixed_requests,
     servers,
     wait_for,
 )
@@ -52,21 +50,7 @@ APP_ENV = {"DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial", "GUNICORN_THREADS
 
 def mixed_load(base_url: str, client: DashClient) -> Callable[[], str | None]:
     bodies = [backtest_run_body(client, {"backtest-top_n": n}) for n in (3, 4, 5, 6)]
-    callbacks = [callback_request(base_url, body, timeout_s=60) for body in bodies]
-    turn, lock = itertools.count(), threading.Lock()
-
-    def request() -> str | None:
-        with lock:
-            n = next(turn)
-        if n % 4 == 3:
-            status, _ = http(base_url, "GET", "/health", timeout_s=60)
-            return None if status == 200 else f"/health HTTP {status}"
-        if n % 4 == 2:  # never seen before: a miss, computed and written to the cache
-            fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
-            return callback_request(base_url, fresh, timeout_s=60)()
-        return callbacks[n % len(callbacks)]()
-
-    return request
+    return mixed_requests(base_url, client, bodies, timeout_s=60)
 
 
 def phase_counts(load: LoadLoop, marks: list[tuple[str, float]]) -> str:

@@ -54,6 +54,13 @@ class Executor(Protocol):
         ...
 
 
+def stop_if_cancelled(should_cancel: CancelFn | None, done: int, total: int) -> None:
+    """Raise ``Cancelled`` ("cancelled after <done> of <total> tasks") when ``should_cancel``
+    is given and returns True; the check every executor makes between tasks."""
+    if should_cancel is not None and should_cancel():
+        raise Cancelled(f"cancelled after {done} of {total} tasks")
+
+
 class SerialExecutor:
     """In-process executor with the Ray executor's interface (tests, tiny jobs)."""
 
@@ -75,8 +82,7 @@ class SerialExecutor:
         results: list[R] = []
         total = len(items)
         for done, item in enumerate(items, start=1):
-            if should_cancel is not None and should_cancel():
-                raise Cancelled(f"cancelled after {done - 1} of {total} tasks")
+            stop_if_cancelled(should_cancel, done - 1, total)
             results.append(fn(shared, item))
             if on_progress is not None:
                 on_progress(done, total)

@@ -27,6 +27,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import services
+from dashapp.pages._common import csv_download, failed_run
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import signal as ids
 from dashapp.services import research
@@ -196,10 +197,10 @@ def run_signal(
         plain_settings = {name: getattr(checked, name) for name in view.SETTING_FIELDS}
         analysis = research.signal_analysis(source, params, plain_settings)
     except engine.EngineError as exc:
-        return _failed(components.error_alert(str(exc), title="Cannot analyse this signal"))
+        return failed_run(components.error_alert(str(exc), title="Cannot analyse this signal"))
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("signal analysis failed")
-        return _failed(
+        return failed_run(
             components.error_alert("the signal analysis failed unexpectedly (details are in the server log)")
         )
     return {
@@ -208,10 +209,6 @@ def run_signal(
         "search": view.signal_query(params, plain_settings),
         "download_disabled": False,
     }
-
-
-def _failed(message: Any) -> dict[str, Any]:
-    return {"results": message, "run_state": None, "search": no_update, "download_disabled": True}
 
 
 def _graph(name: str, figure: Any) -> dcc.Graph:
@@ -272,15 +269,10 @@ def download_signal(n_clicks: int | None, state: Mapping[str, Any] | None) -> An
     state = read_store(state, SIGNAL_RUN, name="signal-run-state")
     if not n_clicks or not state:
         return no_update
-    try:
+
+    def content() -> str:
         source = services.resolve_source(state["source"])
         analysis = research.signal_analysis(source, state["params"], state["settings"])
-        label = services.source_info(source).get("label", "")
-        return {
-            "content": view.ic_csv(analysis, label),
-            "filename": "signal_analysis.csv",
-            "type": "text/csv",
-        }
-    except Exception:  # a failed download must not break the page
-        log.exception("signal download failed")
-        return no_update
+        return view.ic_csv(analysis, services.source_info(source).get("label", ""))
+
+    return csv_download(log, "signal", "signal_analysis.csv", content)

@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import services
+from dashapp.pages._common import csv_download, failed_run
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import stocks as ids
 from dashapp.ui import components, figures, forms, url_state
@@ -185,10 +186,10 @@ def run_stocks(
         source = services.resolve_source(store)
         analysis = services.stocks(source, list(symbols or []), start or None, end or None)
     except engine.EngineError as exc:
-        return _failed(components.error_alert(str(exc), title="Cannot analyse these stocks"))
+        return failed_run(components.error_alert(str(exc), title="Cannot analyse these stocks"))
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("stock analysis failed")
-        return _failed(
+        return failed_run(
             components.error_alert("the stock analysis failed unexpectedly (details are in the server log)")
         )
     state = {"source": source, "symbols": list(symbols or []), "start": start or None, "end": end or None}
@@ -199,10 +200,6 @@ def run_stocks(
         "search": search,
         "download_disabled": False,
     }
-
-
-def _failed(message: Any) -> dict[str, Any]:
-    return {"results": message, "run_state": None, "search": no_update, "download_disabled": True}
 
 
 def metrics_table(metrics: Mapping[str, Sequence[Any]] | None) -> Any:
@@ -275,15 +272,10 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
     state = read_store(state, STOCKS_RUN, name="stocks-run-state")
     if not n_clicks or not state:
         return no_update
-    try:
+
+    def content() -> str:
         source = state["source"]
         analysis = services.stocks(source, state["symbols"], state.get("start"), state.get("end"))
-        label = services.source_info(source).get("label", "")
-        return {
-            "content": view.metrics_csv(analysis, state, label),
-            "filename": "stocks_metrics.csv",
-            "type": "text/csv",
-        }
-    except Exception:  # a failed download must not break the page
-        log.exception("stocks download failed")
-        return no_update
+        return view.metrics_csv(analysis, state, services.source_info(source).get("label", ""))
+
+    return csv_download(log, "stocks", "stocks_metrics.csv", content)

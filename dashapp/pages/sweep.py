@@ -30,12 +30,13 @@ from dash import Input, Output, State, callback, no_update, register_page
 import engine
 from dashapp import services
 from dashapp.pages import sweep_layout
+from dashapp.pages._common import csv_download
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import sweep as ids
 from dashapp.services import research
 from dashapp.ui import components, figures, forms, url_state
 from dashapp.ui.figures import research as figures_research
-from dashapp.ui.store_shapes import NONE, SCALAR, ListOf, MapOf, Record, read_store
+from dashapp.ui.store_shapes import NONE, SWEEP_RESULT, Record, read_store
 from dashapp.views import sweep as view
 
 log = logging.getLogger(__name__)
@@ -50,27 +51,8 @@ register_page(
 )
 layout = sweep_layout.layout
 
-# What this page writes to the sweep-result Store (plus the DSR's trial counts), and what the
-# grid's cellClicked sends back.
-SWEEP_RESULT = Record(
-    {
-        "records": ListOf(MapOf(SCALAR)),
-        "columns": ListOf(str),
-        "grid": MapOf(ListOf(SCALAR)),
-        "base": MapOf(SCALAR),
-        "best": (int, NONE),
-        "n_runs": (int, NONE),
-        "n_failed": (int, NONE),
-        "n_trials": (int, NONE),
-        "n_distinct_trials": (int, NONE),
-        "n_effective_trials": (int, NONE),
-        "elapsed_s": (float, NONE),
-        "executor": (str, NONE),
-        "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
-        "source": MapOf(SCALAR),
-    },
-    required=frozenset({"records", "grid"}),
-)
+# What this page writes to the sweep-result Store is store_shapes.SWEEP_RESULT; what the
+# grid's cellClicked sends back:
 CELL_CLICKED = Record({"rowId": (str, int), "colId": (str, NONE)}, required=frozenset({"rowId"}))
 
 WF_STATE = {
@@ -317,11 +299,7 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
     result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
-    try:
-        return {"content": view.sweep_csv(result), "filename": "sweep.csv", "type": "text/csv"}
-    except Exception:  # a failed download must not break the page
-        log.exception("sweep download failed")
-        return no_update
+    return csv_download(log, "sweep", "sweep.csv", lambda: view.sweep_csv(result))
 
 
 # ----------------------------------------------------------------- walk-forward validation and PBO
@@ -417,13 +395,8 @@ def download_walk_forward(
     result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
-    try:
-        validation = _validation(result, view.walk_forward_inputs(**settings))
-        return {
-            "content": view.walk_forward_csv(result, validation),
-            "filename": "walk_forward.csv",
-            "type": "text/csv",
-        }
-    except Exception:  # a failed download must not break the page
-        log.exception("walk-forward download failed")
-        return no_update
+
+    def content() -> str:
+        return view.walk_forward_csv(result, _validation(result, view.walk_forward_inputs(**settings)))
+
+    return csv_download(log, "walk-forward", "walk_forward.csv", content)

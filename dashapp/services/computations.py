@@ -9,16 +9,15 @@ so every worker and host serves a repeat from the cache. Every function raises
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import engine
 
 from ..state import get_state
+from .caching import cache_key, memoized
 from .plain import sweep_to_plain, to_plain
-from .sources import get_market_data, resolve_source, source_key
+from .sources import get_market_data, resolve_source
 
 # Bump when a cached result's shape changes, so that old entries are not served.
 CACHE_VERSION = "2"
@@ -43,22 +42,13 @@ def executor(n_items: int | None = None) -> engine.Executor:
 
 
 def _cache_key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(f"{source_key(source)}|{fingerprint}|{canonical}".encode()).hexdigest()
-    return f"v{CACHE_VERSION}:{kind}:{digest}"
+    return cache_key(CACHE_VERSION, kind, source, fingerprint, payload)
 
 
 def _memoized(
     kind: str, source: Mapping[str, str], fingerprint: str, payload: Any, compute: Callable[[], Any]
 ) -> Any:
-    cache = get_state().results
-    key = _cache_key(kind, source, fingerprint, payload)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = compute()
-    cache.set(key, result)
-    return result
+    return memoized(_cache_key(kind, source, fingerprint, payload), compute)
 
 
 def params_from(params: Mapping[str, Any] | None) -> engine.StrategyParams:

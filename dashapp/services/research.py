@@ -16,8 +16,6 @@ Every function raises ``engine.EngineError`` (one sentence meant for the user) o
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -28,9 +26,10 @@ import pandas as pd
 import engine
 
 from ..state import get_state
+from .caching import cache_key, memoized
 from .computations import executor, params_from
 from .plain import sweep_to_plain, to_plain
-from .sources import get_market_data, resolve_source, source_key
+from .sources import get_market_data, resolve_source
 
 VERSION = "r1"
 # A page may rerun a sweep whose returns the cache lost, in its own request, up to this size
@@ -45,19 +44,7 @@ WALK_FORWARD_NAMES = ("n_folds", "scheme", "in_sample_days", "out_of_sample_days
 
 
 def _key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(f"{source_key(source)}|{fingerprint}|{canonical}".encode()).hexdigest()
-    return f"v{VERSION}:{kind}:{digest}"
-
-
-def _memoized(key: str, compute: Callable[[], Any]) -> Any:
-    cache = get_state().results
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    value = compute()
-    cache.set(key, value)
-    return value
+    return cache_key(VERSION, kind, source, fingerprint, payload)
 
 
 def _prepared(data: engine.MarketData) -> engine.PreparedData:
@@ -133,7 +120,7 @@ def signal_analysis(
     data = get_market_data(source, benchmark=strategy.benchmark)
     payload = {"params": strategy.to_dict(), "settings": to_plain(checked)}
     key = _key("signal", source, data.fingerprint, payload)
-    return _memoized(
+    return memoized(
         key, lambda: signal_to_plain(engine.analyze_signal(_prepared(data), strategy, settings=checked))
     )
 
@@ -262,7 +249,7 @@ def sweep_validation(
         return validation_to_plain(engine.validate_sweep(holder, wf))
 
     key = _key("sweep-validation", source, data.fingerprint, {**payload, "settings": to_plain(wf)})
-    return _memoized(key, compute)
+    return memoized(key, compute)
 
 
 def validation_to_plain(validation: Any) -> dict[str, Any]:

@@ -580,14 +580,7 @@ def _validate_wide_prices(
     names = {c: c.strip().upper() for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c])]
     if not_tickers:
-        dropped.append(
-            DroppedRows(
-                reason="column name is not a ticker (column ignored)",
-                count=len(not_tickers),
-                examples=tuple(repr(c) for c in not_tickers[:MAX_EXAMPLES]),
-                unit="columns",
-            )
-        )
+        dropped.append(_ignored_columns("column name is not a ticker (column ignored)", not_tickers))
     seen: dict[str, str] = {}
     for column in value_columns:
         if column not in not_tickers:
@@ -595,12 +588,7 @@ def _validate_wide_prices(
     repeated = [c for c in value_columns if c not in not_tickers and seen[names[c]] != c]
     if repeated:
         dropped.append(
-            DroppedRows(
-                reason="duplicate ticker column; the first one is kept (column ignored)",
-                count=len(repeated),
-                examples=tuple(repr(c) for c in repeated[:MAX_EXAMPLES]),
-                unit="columns",
-            )
+            _ignored_columns("duplicate ticker column; the first one is kept (column ignored)", repeated)
         )
     if not seen:
         raise DataValidationError(
@@ -699,6 +687,16 @@ def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.nd
     mask = np.zeros(len(keys), dtype=bool)
     mask[np.flatnonzero(keep)[keys[keep].duplicated(keep="first").to_numpy()]] = True
     return mask
+
+
+def _ignored_columns(reason: str, columns: Sequence[str]) -> DroppedRows:
+    """The ``DroppedRows`` entry (unit ``columns``) for ``columns`` ignored for ``reason``."""
+    return DroppedRows(
+        reason=reason,
+        count=len(columns),
+        examples=tuple(repr(c) for c in columns[:MAX_EXAMPLES]),
+        unit="columns",
+    )
 
 
 def _finish_prices(

@@ -13,10 +13,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from engine.errors import Cancelled, ClusterUnavailableError
+from engine.errors import ClusterUnavailableError
 from engine.execution.config import ExecutorMode, RayConfig, check_mode
 from engine.execution.connection import connect, connected_here
-from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
+from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor, stop_if_cancelled
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -105,8 +105,7 @@ class RayExecutor:
         pending = list(refs)
         try:
             while pending:
-                if should_cancel is not None and should_cancel():
-                    raise Cancelled(f"cancelled after {len(refs) - len(pending)} of {len(refs)} tasks")
+                stop_if_cancelled(should_cancel, len(refs) - len(pending), len(refs))
                 ready, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_SLICE_S)
                 for ref in ready:
                     results[position[ref]] = _get(ray, ref)

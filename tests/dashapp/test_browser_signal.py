@@ -8,44 +8,23 @@ the navbar links the page; no Content-Security-Policy violation is logged.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.support.browser import click
+from tests.support.apps import demo_app
+from tests.support.browser import click, csp_violations, poll, type_text
 from tests.support.timing import BROWSER_S
 
 pytestmark = pytest.mark.browser
 
 WAIT_S = BROWSER_S
-CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 
 @pytest.fixture
 def app(tmp_path: Path):
-    from dashapp import create_app
-
-    return create_app(
-        {"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"}
-    )
-
-
-def _poll(fn, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def _type(dash_duo, selector: str, text: str) -> None:
-    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.clear_input(element)
-    element.send_keys(text)
+    return demo_app(tmp_path / "cache")
 
 
 def _traces(dash_duo, graph: str):
@@ -64,30 +43,30 @@ def test_signal_page_runs_on_load_and_downloads(dash_duo, app) -> None:
     assert "SYNTHETIC" in dash_duo.find_element("#source-badge").text
     cards = dash_duo.find_element("#signal-cards").text
     assert "IC IR" in cards and "IC t-stat" in cards and "Spread t-stat" in cards and "turnover" in cards
-    assert _poll(lambda: _traces(dash_duo, "#signal-graph-ic")) == ["bar", "scatter"]
+    assert poll(lambda: _traces(dash_duo, "#signal-graph-ic")) == ["bar", "scatter"]
     for name in ("decay", "quantiles", "cumulative", "coverage", "distribution"):
-        assert _poll(lambda name=name: _traces(dash_duo, f"#signal-graph-{name}"))
+        assert poll(lambda name=name: _traces(dash_duo, f"#signal-graph-{name}"))
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "signal.png"))
 
     # A setting goes into the URL, and the page reruns with it.
-    _type(dash_duo, "#signal-quantiles", "3")
+    type_text(dash_duo, "#signal-quantiles", "3")
     click(dash_duo, "#signal-run")
-    _poll(lambda: parse_qs(urlparse(dash_duo.driver.current_url).query).get("quantiles") == ["3"])
-    assert _poll(lambda: (_traces(dash_duo, "#signal-graph-cumulative") or []) == ["scatter"] * 3)
+    poll(lambda: parse_qs(urlparse(dash_duo.driver.current_url).query).get("quantiles") == ["3"])
+    assert poll(lambda: (_traces(dash_duo, "#signal-graph-cumulative") or []) == ["scatter"] * 3)
 
     click(dash_duo, "#signal-download-button")
     csv_path = Path(dash_duo.download_path) / "signal_analysis.csv"
-    _poll(csv_path.exists)
+    poll(csv_path.exists)
     text = csv_path.read_text()
     assert "# synthetic: true" in text and "# quantiles: 3" in text
     header = next(line for line in text.splitlines() if not line.startswith("#"))
     assert header.startswith("formation_end,entry_date") and header.endswith("q1,q2,q3")
 
     # Bad input: the field is flagged and Analyse is disabled.
-    _type(dash_duo, "#signal-quantiles", "99")
+    type_text(dash_duo, "#signal-quantiles", "99")
     dash_duo.wait_for_contains_text("#signal-form-status", "Fix 1 field", timeout=WAIT_S)
     assert dash_duo.find_element("#signal-run").get_attribute("disabled") is not None
-    logs = [e for e in dash_duo.get_logs() or [] if any(w in str(e) for w in CSP_WORDS)]
+    logs = csp_violations(dash_duo)
     assert logs == []
 
 
@@ -97,11 +76,11 @@ def test_a_link_reproduces_the_analysis(dash_duo, app) -> None:
     dash_duo.driver.get(f"{dash_duo.server_url}/signal?lag_days=2&quantiles=4&horizons=5")
     dash_duo.wait_for_contains_text("#signal-cards", "Mean IC", timeout=WAIT_S)
     assert dash_duo.find_element("#signal-lag_days").get_attribute("value") == "2"
-    decay = _poll(
+    decay = poll(
         lambda: dash_duo.driver.execute_script(
             "const g = document.querySelector('#signal-graph-decay .js-plotly-plot');"
             "return g && g.data && g.data.length ? g.data[0].x : null;"
         )
     )
     assert list(decay) == ["1", "2", "3", "4", "5"]
-    assert len(_poll(lambda: _traces(dash_duo, "#signal-graph-cumulative"))) == 4
+    assert len(poll(lambda: _traces(dash_duo, "#signal-graph-cumulative"))) == 4

@@ -9,20 +9,19 @@ is logged (AG Grid under the app's strict policy).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.support.browser import click
+from tests.support.apps import demo_app
+from tests.support.browser import click, csp_violations, poll, type_text
 from tests.support.timing import BROWSER_S
 
 pytestmark = pytest.mark.browser
 
 WAIT_S = BROWSER_S
 TOP_N_CELLS = "#sweep-table .ag-pinned-left-cols-container .ag-cell[col-id='top_n']"
-CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 
 def _column_in_display_order(dash_duo, grid: str, column: str) -> list[str]:
@@ -37,33 +36,9 @@ def _column_in_display_order(dash_duo, grid: str, column: str) -> list[str]:
     )
 
 
-def _csp_violations(dash_duo) -> list:
-    return [entry for entry in dash_duo.get_logs() or [] if any(w in str(entry) for w in CSP_WORDS)]
-
-
 @pytest.fixture
 def app(tmp_path: Path):
-    from dashapp import create_app
-
-    return create_app(
-        {"CACHE_DIR": str(tmp_path / "cache"), "DATA_SOURCE": "demo", "ENGINE_EXECUTOR": "serial"}
-    )
-
-
-def _poll(fn, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def _type(dash_duo, selector: str, text: str) -> None:
-    element = dash_duo.wait_for_element(selector, timeout=WAIT_S)
-    dash_duo.clear_input(element)
-    element.send_keys(text)
+    return demo_app(tmp_path / "cache")
 
 
 def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> None:
@@ -75,8 +50,8 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
     dash_duo.driver.get(f"{dash_duo.server_url}/sweep")
     dash_duo.wait_for_element("#sweep-run", timeout=WAIT_S)
-    _type(dash_duo, "#sweep-grid-top_n", "3, 5")
-    _type(dash_duo, "#sweep-grid-lag_days", "0, 1")
+    type_text(dash_duo, "#sweep-grid-top_n", "3, 5")
+    type_text(dash_duo, "#sweep-grid-lag_days", "0, 1")
     # Clear the default multi-select of weightings: only top_n x lag_days are swept.
     dash_duo.driver.execute_script(
         "document.querySelectorAll('#sweep-grid-weighting .dash-dropdown-clear, "
@@ -87,8 +62,8 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
 
     dash_duo.wait_for_text_to_equal("#sweep-progress .progress-bar", "4/4", timeout=WAIT_S)
     assert dash_duo.find_element("#sweep-progress .progress-bar").get_attribute("aria-valuenow") == "100"
-    _poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
-    heat = _poll(
+    poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
+    heat = poll(
         lambda: dash_duo.driver.execute_script(
             "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
             "return g && g.data && g.data.length ? g.data[0] : null;"
@@ -104,8 +79,8 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
 
     # Walk-forward validation from the kept returns: folds table, curves, PBO beside the DSR.
     dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 5 folds", timeout=WAIT_S)
-    _poll(lambda: len(dash_duo.find_elements("#sweep-wf-table .ag-center-cols-container .ag-row")) == 5)
-    curves = _poll(
+    poll(lambda: len(dash_duo.find_elements("#sweep-wf-table .ag-center-cols-container .ag-row")) == 5)
+    curves = poll(
         lambda: dash_duo.driver.execute_script(
             "const g = document.querySelector('#sweep-wf-equity .js-plotly-plot');"
             "return g && g.data && g.data.length ? g.data.map(t => t.name) : null;"
@@ -114,20 +89,20 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     assert curves[:2] == ["Walk-forward (out of sample)", "Full-history winner"]
     pbo = dash_duo.find_element("#sweep-wf-pbo").text
     assert "Probability of backtest overfitting" in pbo and "Deflated Sharpe" in pbo
-    _type(dash_duo, "#sweep-wf-folds", "3")
+    type_text(dash_duo, "#sweep-wf-folds", "3")
     dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 3 folds", timeout=WAIT_S)
-    _poll(lambda: "wf_folds=3" in dash_duo.driver.current_url)
+    poll(lambda: "wf_folds=3" in dash_duo.driver.current_url)
     click(dash_duo, "#sweep-wf-download-button")
     wf_path = Path(dash_duo.download_path) / "walk_forward.csv"
-    _poll(wf_path.exists)
+    poll(wf_path.exists)
     wf_text = wf_path.read_text()
     assert "# pbo: " in wf_text and len([ln for ln in wf_text.splitlines() if not ln.startswith("#")]) == 4
-    assert _csp_violations(dash_duo) == []
+    assert csp_violations(dash_duo) == []
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
 
     click(dash_duo, "#sweep-download-button")
     csv_path = Path(dash_duo.download_path) / "sweep.csv"
-    _poll(csv_path.exists)
+    poll(csv_path.exists)
     rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
     assert rows[0][:2] == ["top_n", "lag_days"] and sorted((r[0], r[1]) for r in rows[1:]) == [
         ("3", "0"),
@@ -140,21 +115,21 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     dash_duo.driver.get("about:blank")
     dash_duo.driver.get(f"{dash_duo.server_url}/sweep?{urlparse(url).query}")
     dash_duo.wait_for_contains_text("#sweep-summary", "Configurations run 4", timeout=WAIT_S)
-    again = _poll(
+    again = poll(
         lambda: dash_duo.driver.execute_script(
             "const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
             "return g && g.data && g.data.length ? g.data[0] : null;"
         )
     )
     assert again["z"] == heat["z"]
-    _poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
+    poll(lambda: len(dash_duo.find_elements(TOP_N_CELLS)) == 4)
 
     # Sorting by a header reorders the grid (AG Grid's sort): top_n ascending then descending.
     header = "#sweep-table .ag-header-cell[col-id='top_n'] .ag-header-cell-label"
     click(dash_duo, header)
-    _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["3", "3", "5", "5"])
+    poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["3", "3", "5", "5"])
     click(dash_duo, header)
-    _poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["5", "5", "3", "3"])
+    poll(lambda: _column_in_display_order(dash_duo, "#sweep-table", "top_n") == ["5", "5", "3", "3"])
 
     # A click on a row opens that configuration on the Backtest page, which runs it.
     first = dash_duo.find_element(TOP_N_CELLS)

@@ -15,22 +15,14 @@ import pytest
 from dash import no_update
 
 import engine
+from tests.support.apps import demo_app_context
 
 SETTINGS = {"quantiles": 5, "horizons": 3, "rolling_window": 6}
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from dashapp import create_app
-
-    app = create_app(
-        {
-            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-            "ENGINE_EXECUTOR": "serial",
-            "DATA_SOURCE": "demo",
-        }
-    )
-    with app.server.app_context():
+    with demo_app_context(tmp_path_factory.mktemp("cache")) as app:
         yield app
 
 

@@ -13,6 +13,7 @@ from dash import no_update
 
 import engine
 from dashapp.services import research
+from tests.support.apps import demo_app_context
 
 GRID = {"top_n": [3, 5, 10], "weighting": ["equal", "inverse_volatility"]}
 SETTINGS = {
@@ -26,16 +27,7 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from dashapp import create_app
-
-    app = create_app(
-        {
-            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-            "ENGINE_EXECUTOR": "serial",
-            "DATA_SOURCE": "demo",
-        }
-    )
-    with app.server.app_context():
+    with demo_app_context(tmp_path_factory.mktemp("cache")) as app:
         yield app
 
 

@@ -9,9 +9,7 @@ its result. After the restart the app writes results to Redis again. Counts only
 
 from __future__ import annotations
 
-import itertools
 import signal
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -23,6 +21,7 @@ from tests.support.procs import (
     backtest_run_body,
     callback_request,
     http,
+    mixed_requests,
     servers,
     wait_for,
 )
@@ -33,22 +32,7 @@ pytestmark = [pytest.mark.slow]
 def _mixed_requests(base_url: str, client: DashClient, bodies: list[dict]) -> Callable[[], str | None]:
     """Repeated parameter sets (hits, also in each worker's memory), parameter sets never
     seen before (misses: computed, then written to Redis when it is up) and /health."""
-    callbacks = [callback_request(base_url, body, timeout_s=timing.limit(30)) for body in bodies]
-    turn = itertools.count()
-    lock = threading.Lock()
-
-    def request() -> str | None:
-        with lock:
-            n = next(turn)
-        if n % 4 == 3:
-            status, _ = http(base_url, "GET", "/health", timeout_s=timing.limit(30))
-            return None if status == 200 else f"/health HTTP {status}"
-        if n % 4 == 2:
-            fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
-            return callback_request(base_url, fresh, timeout_s=timing.limit(30))()
-        return callbacks[n % len(callbacks)]()
-
-    return request
+    return mixed_requests(base_url, client, bodies, timeout_s=timing.limit(30))
 
 
 def test_redis_restart_under_load_fails_no_request(tmp_path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.support.timing import BROWSER_S
@@ -18,3 +20,29 @@ def click(dash_duo: Any, selector: str, *, timeout: float | None = None) -> None
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", element
     )
+
+
+CSP_WORDS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
+def poll(fn: Callable[[], Any], timeout: float = BROWSER_S) -> Any:
+    """``fn()``'s first truthy value, asked every 0.2 s; ``AssertionError`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def type_text(dash_duo: Any, selector: str, text: str) -> None:
+    """Clear the input ``selector`` and type ``text`` into it."""
+    element = dash_duo.wait_for_element(selector, timeout=BROWSER_S)
+    dash_duo.clear_input(element)
+    element.send_keys(text)
+
+
+def csp_violations(dash_duo: Any) -> list[Any]:
+    """The browser log entries that report a Content-Security-Policy violation."""
+    return [entry for entry in dash_duo.get_logs() or [] if any(w in str(entry) for w in CSP_WORDS)]

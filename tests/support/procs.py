@@ -14,6 +14,7 @@ started (process groups, then anything naming its temp dir) even when a step fai
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -449,5 +451,28 @@ def callback_request(
         if not data.get("data"):
             return "no result (an error message was shown)"
         return None
+
+    return request
+
+
+def mixed_requests(
+    base_url: str, client: DashClient, bodies: list[dict[str, Any]], *, timeout_s: float
+) -> Callable[[], str | None]:
+    """A LoadLoop request that takes turns: the Run callbacks of ``bodies`` (repeated parameter
+    sets: cache hits), a parameter set never seen before (a miss, computed and written to the
+    cache) every 4th request, and ``/health`` every 4th; each waits at most ``timeout_s``."""
+    callbacks = [callback_request(base_url, body, timeout_s=timeout_s) for body in bodies]
+    turn, lock = itertools.count(), threading.Lock()
+
+    def request() -> str | None:
+        with lock:
+            n = next(turn)
+        if n % 4 == 3:
+            status, _ = http(base_url, "GET", "/health", timeout_s=timeout_s)
+            return None if status == 200 else f"/health HTTP {status}"
+        if n % 4 == 2:  # never seen before: a miss, computed and written to the cache
+            fresh = backtest_run_body(client, {"backtest-cost_bps": round(1 + n * 0.01, 2)})
+            return callback_request(base_url, fresh, timeout_s=timeout_s)()
+        return callbacks[n % len(callbacks)]()
 
     return request
