@@ -43,6 +43,7 @@ from engine import (
     prepare,
     run_backtest,
     run_prepared,
+    tune_allocator,
 )
 from engine.backtest.base import clear_caches
 
@@ -138,6 +139,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
     print(f"building the synthetic market: {N_SYMBOLS} symbols x {YEARS} years ...", flush=True)
     data = synthetic_market()
     params = StrategyParams(top_n=TOP_N, rebalance="monthly", weighting="equal")

@@ -77,7 +77,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_backtest import synthetic_market
 
-from engine import MarketData, StrategyParams, prepare, run_backtest, run_prepared
+from engine import MarketData, StrategyParams, prepare, run_backtest, run_prepared, tune_allocator
 from engine.jobs import SerialExecutor
 from engine.research.sweep import run_sweep
 
@@ -567,6 +567,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="100 symbols x 3 years (a smoke run)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     args = parser.parse_args(argv)
+    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
     import bt
     import vectorbt as vbt
     from vectorbt._engine import is_rust_available

@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine import tune_allocator
 from engine.analytics.pbo import PBOSettings, probability_of_backtest_overfitting
 from engine.backtest.base import clear_caches, run_prepared
 from engine.backtest.prepare import prepare
@@ -63,6 +64,7 @@ def _best_of(fn: Any, rounds: int) -> tuple[float, Any]:
 
 
 def main() -> None:
+    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)
     parser.add_argument("--years", type=int, default=4)

@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import MarketData, SourceInfo, load_sentiment_csv
+from engine import MarketData, SourceInfo, load_sentiment_csv, tune_allocator
 from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
@@ -206,6 +206,7 @@ def real_universe(path: Path) -> MarketData:
 
 
 def main() -> None:
+    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None

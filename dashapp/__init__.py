@@ -18,6 +18,8 @@ from typing import Any
 import dash
 import diskcache
 
+import engine
+
 from .cache import make_cache
 from .config import AppConfig, ray_config
 from .jobs import CooperativeDiskcacheManager
@@ -40,6 +42,7 @@ __all__ = ["AppConfig", "create_app", "finish_setup"]
 def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     """Build the Dash app; ``config`` overrides the environment (see ``dashapp.config``)."""
     settings = AppConfig.load(overrides=config)
+    engine.tune_allocator()  # this process and the compute children that build their own app
     cache_dir = settings.cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     background = CooperativeDiskcacheManager(diskcache.Cache(str(cache_dir / "background")))

@@ -7,6 +7,7 @@ The public API is what ``__all__`` lists; modules starting with ``_`` are privat
 from __future__ import annotations
 
 from engine._version import __version__
+from engine.allocator import tune_allocator
 from engine.analytics.metrics import (
     METRIC_NAMES,
     PERCENT_METRICS,
@@ -198,6 +199,7 @@ __all__ = [
     "selection_returns",
     "shutdown_embedded_cluster",
     "signal_table",
+    "tune_allocator",
     "validate_sweep",
     "walk_forward",
 ]

@@ -51,9 +51,13 @@ def simulate(
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
-    seg_of_day = np.repeat(np.arange(n_seg), lengths)
-    gathered = np.take(prices.ravel(), day_index[:, None] * n_cols + held[seg_of_day])
-    value = np.einsum("dn,dn->d", gathered, shares[seg_of_day])
+    # Each day's (held columns, share counts): whole-row copies of its segment's rows,
+    # cheaper than a fancy index by the segment of each day; the flat price index is
+    # built in place (no second day x holdings temporary).
+    flat_index = np.repeat(held.astype(np.intp, copy=False), lengths, axis=0)
+    flat_index += (day_index * n_cols)[:, None]
+    gathered = np.take(prices.ravel(), flat_index)
+    value = np.einsum("dn,dn->d", gathered, np.repeat(shares, lengths, axis=0))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = np.take_along_axis(prices[end], held, axis=1) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from engine.allocator import tune_allocator
 from engine.cli import backtest, robustness, signal, stocks, sweep
 from engine.cli.backtest import PERCENT_METRICS, summary_text, write_backtest
 from engine.cli.common import (
@@ -66,6 +67,7 @@ def main(
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    tune_allocator()
     head_before = _embedded_head()
     try:
         return _run(argv, out, err)

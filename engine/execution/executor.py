@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from engine.allocator import tune_allocator
 from engine.errors import ClusterUnavailableError
 from engine.execution.config import ExecutorMode, RayConfig, check_mode
 from engine.execution.connection import connect, connected_here
@@ -33,6 +34,7 @@ TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are p
 
 def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
     """Body of every task; ``shared`` arrives resolved from the object store (zero copy)."""
+    tune_allocator()  # once per Ray worker process (cached)
     return fn(shared, item)
 
 
