@@ -11,7 +11,7 @@ import pandas as pd
 
 from engine._version import __version__
 from engine.analytics.metrics import compute_metrics, drawdown_info
-from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, simulate
+from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
 from engine.backtest.plan import (
     _CALENDARS,
     _RANKINGS,
@@ -25,12 +25,14 @@ from engine.backtest.plan import (
     _targets,
     eligible_mask,
     selection_key,
+    signal_key,
     target_weights,
 )
 from engine.backtest.prepare import PreparedData, _Memo, prepare
 from engine.backtest.result import BacktestResult, Manifest
 from engine.data.types import MarketData, SourceInfo
 from engine.errors import DataValidationError
+from engine.shapes import FloatMatrix
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day
 
@@ -67,26 +69,78 @@ def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str
     return backtest_metrics_and_returns(prepared, params)[0]
 
 
+@dataclasses.dataclass(kw_only=True)
+class SharedWork:
+    """What the configurations of one batch (a sweep chunk) share, computed once each:
+
+    - ``plans``: the plan of each selection (``selection_key``): configurations that
+      differ only in weighting, costs, benchmark, ... share it;
+    - ``closes``: per ``signal_key``, the daily closes of the widest selection among the
+      batch's configurations that simulate by gathering (``widths``), gathered once;
+      a narrower ``top_n`` holds a prefix of the same ranking, so its simulation reads
+      the first columns of that block (``simulate(gathered=...)``, same bits).
+
+    A mutable memo for one batch in one thread; build it with ``for_batch``."""
+
+    prepared: PreparedData
+    widths: dict[tuple[Any, ...], int]
+    plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)
+    closes: dict[tuple[Any, ...], FloatMatrix] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def for_batch(cls, prepared: PreparedData, batch: Sequence[StrategyParams]) -> SharedWork:
+        widths: dict[tuple[Any, ...], int] = {}
+        for params in batch:
+            if uses_gather(params.top_n, prepared.prices.shape[1]):
+                key = signal_key(params)
+                widths[key] = max(widths.get(key, 0), params.top_n)
+        return cls(prepared=prepared, widths=widths)
+
+    def plan(self, params: StrategyParams) -> _Plan:
+        key = selection_key(params)
+        hit = self.plans.get(key)
+        if hit is None:
+            hit = self.plans[key] = _plan(self.prepared, params)
+        return hit
+
+    def gathered(self, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> FloatMatrix | None:
+        """The shared closes block for this configuration, or None (gather its own)."""
+        key = signal_key(params)
+        width = self.widths.get(key, 0)
+        n = plan.held.shape[1]
+        if width < n or not uses_gather(n, self.prepared.prices.shape[1]):
+            return None
+        wide = self.plan(params.replace(top_n=width))
+        # The prefix rule holds unless a narrower selection fell back to cash where the
+        # wider one holds a symbol (e.g. no holdable symbol among its own top n).
+        if not np.all((wide.held[:, :n] == plan.held) | (weights == 0.0)):
+            return None
+        block = self.closes.get(key)
+        if block is None:
+            block = gather_held_prices(self.prepared.prices, wide.entry, wide.end, wide.held)
+            self.closes[key] = block
+        return block
+
+
 def backtest_metrics_and_returns(
-    prepared: PreparedData, params: StrategyParams, *, plans: dict[tuple[Any, ...], _Plan] | None = None
+    prepared: PreparedData, params: StrategyParams, *, shared: SharedWork | None = None
 ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
     ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them.
 
-    ``plans``: a memo of plans by ``selection_key`` that configurations sharing the
-    selection (they differ only in weighting, costs, benchmark, ...) share."""
+    ``shared``: the batch's ``SharedWork`` (plans and gathered closes shared between
+    configurations; the numbers are the same bits as without it)."""
     col = _benchmark_column(prepared, params)
-    if plans is None:
-        plan = _plan(prepared, params)
-    else:
-        key = selection_key(params)
-        plan = plans.get(key) or plans.setdefault(key, _plan(prepared, params))
+    plan = _plan(prepared, params) if shared is None else shared.plan(params)
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
         return metrics, np.zeros(0, dtype=np.int64), empty
     weights = _targets(prepared, params, plan, None)
-    sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4)
+    gathered = None if shared is None else shared.gathered(params, plan, weights)
+    sim = simulate(
+        prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4, gathered=gathered
+    )
     bench = _benchmark_returns(prepared, col, sim.day_index)
     metrics = compute_metrics(sim.returns, bench, risk_free=params.risk_free, turnover=sim.turnover)
     return metrics, sim.day_index, sim.returns
@@ -376,6 +430,7 @@ def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
 
 __all__ = [
     "PreparedData",
+    "SharedWork",
     "backtest_metrics",
     "eligible_symbols_by_period",
     "prepare",

@@ -25,6 +25,7 @@ def simulate(
     held: IntMatrix,  # (K, N) column indices
     weights: FloatMatrix,  # (K, N) target weights
     cost_rate: float,
+    gathered: FloatMatrix | None = None,  # (D, >= N) from gather_held_prices, or None
 ) -> _Sim:
     """Daily returns of buy-and-hold segments reset to ``weights`` at each entry.
 
@@ -32,6 +33,12 @@ def simulate(
     ``weights`` (K x N) sum to 1 per row (a cash segment holds the cash column at 1).
     Segments must be contiguous: ``entry[k + 1] == end[k]``. Only the last segment may
     have ``end == entry`` (an entry at the last day: turnover and cost, no return day).
+
+    ``gathered``: the daily closes of a wider selection with the same segments,
+    ``gather_held_prices(prices, entry, end, wide)``, where ``wide[k, j] == held[k, j]``
+    wherever ``weights[k, j] != 0`` (configurations of a sweep that differ only in
+    ``top_n`` share one gather this way; a position with weight 0 adds +0.0 whatever its
+    price, so the sums keep their bits). Ignored on the wide path, which gathers nothing.
     """
     n_seg = len(entry)
     n_cols = prices.shape[1]
@@ -51,18 +58,32 @@ def simulate(
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
-    # Each day's (held columns, share counts): whole-row copies of its segment's rows,
-    # cheaper than a fancy index by the segment of each day; the flat price index is
-    # built in place (no second day x holdings temporary).
-    flat_index = np.repeat(held.astype(np.intp, copy=False), lengths, axis=0)
-    flat_index += (day_index * n_cols)[:, None]
-    gathered = np.take(prices.ravel(), flat_index)
-    value = np.einsum("dn,dn->d", gathered, np.repeat(shares, lengths, axis=0))
+    if gathered is None:
+        gathered = gather_held_prices(prices, entry, end, held)
+    # Each day's share counts: whole-row copies of its segment's row.
+    value = np.einsum("dn,dn->d", gathered[:, : held.shape[1]], np.repeat(shares, lengths, axis=0))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = np.take_along_axis(prices[end], held, axis=1) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
+
+
+def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
+    """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
+    ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
+    n_cols = prices.shape[1]
+    day_index = np.arange(int(entry[0]) + 1, int(end[-1]) + 1)
+    # Whole-row copies of each segment's row (cheaper than a fancy index by the segment
+    # of each day); the flat price index is built in place, with no second temporary.
+    flat_index = np.repeat(held.astype(np.intp, copy=False), end - entry, axis=0)
+    flat_index += (day_index * n_cols)[:, None]
+    return np.take(prices.ravel(), flat_index)
+
+
+def uses_gather(width: int, n_cols: int) -> bool:
+    """Whether ``simulate`` gathers the held columns' prices (else: the wide, dense path)."""
+    return not _is_wide(width, n_cols)
 
 
 def _is_wide(width: int, n_cols: int) -> bool:

@@ -27,8 +27,8 @@ from engine.analytics.statistics import (
     distinct_series,
     trial_clusters,
 )
-from engine.backtest.base import backtest_metrics_and_returns
-from engine.backtest.plan import _Plan, signal_key
+from engine.backtest.base import SharedWork, backtest_metrics_and_returns
+from engine.backtest.plan import signal_key
 from engine.backtest.prepare import PreparedData, prepare
 from engine.data.types import MarketData
 from engine.errors import Cancelled, EngineError, ParameterError
@@ -153,12 +153,10 @@ def check_grid(
 _RETURNS = "_returns"  # private key of an outcome's metrics: (day index, daily returns), for the DSR
 
 
-def _run_config(
-    prepared: PreparedData, config: Config, plans: dict[tuple[Any, ...], _Plan] | None = None
-) -> Outcome:
+def _run_config(prepared: PreparedData, config: Config, shared: SharedWork | None = None) -> Outcome:
     row, params = config
     try:
-        metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, plans=plans)
+        metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, shared=shared)
         return row, {**metrics, _RETURNS: (day_index, returns)}, None
     except EngineError as exc:
         return row, None, str(exc)
@@ -167,10 +165,11 @@ def _run_config(
 
 
 def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:
-    """The chunk's configurations in order; those sharing a selection share its plan
-    (the chunk holds whole signal groups, so the signal is aggregated once per group)."""
-    plans: dict[tuple[Any, ...], _Plan] = {}
-    return [_run_config(prepared, config, plans) for config in chunk]
+    """The chunk's configurations in order; those sharing a selection share its plan,
+    those sharing the signal share the gathered closes (``SharedWork``), and the chunk
+    holds whole signal groups, so the signal is aggregated once per group."""
+    shared = SharedWork.for_batch(prepared, [params for _, params in chunk])
+    return [_run_config(prepared, config, shared) for config in chunk]
 
 
 def _grouped(configs: Sequence[Config]) -> list[list[Config]]:
@@ -280,8 +279,8 @@ def run_sweep(
         groups = _grouped(configs)
         ordered = [config for group in groups for config in group]
         timer = time.perf_counter()
-        plans: dict[tuple[Any, ...], _Plan] = {}
-        outcomes.append(_run_config(prepared, ordered[0], plans))  # also measures a configuration's cost
+        first = SharedWork.for_batch(prepared, [ordered[0][1]])
+        outcomes.append(_run_config(prepared, ordered[0], first))  # also measures a configuration's cost
         cost = time.perf_counter() - timer
         done += 1
         report(done)
