@@ -42,7 +42,7 @@ def simulate(
     """
     n_seg = len(entry)
     n_cols = prices.shape[1]
-    entry_prices = np.take_along_axis(prices[entry], held, axis=1)
+    entry_prices = _closes_at(prices, entry, held)
     shares = weights / entry_prices  # units bought per unit of segment value
     flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
     target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
@@ -63,7 +63,7 @@ def simulate(
     # Each day's share counts: whole-row copies of its segment's row.
     value = np.einsum("dn,dn->d", gathered[:, : held.shape[1]], np.repeat(shares, lengths, axis=0))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
-    end_values = np.take_along_axis(prices[end], held, axis=1) * shares
+    end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
@@ -79,6 +79,11 @@ def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, he
     flat_index = np.repeat(held.astype(np.intp, copy=False), end - entry, axis=0)
     flat_index += (day_index * n_cols)[:, None]
     return np.take(prices.ravel(), flat_index)
+
+
+def _closes_at(prices: FloatMatrix, days: IntVector, held: IntMatrix) -> FloatMatrix:
+    """(K, N) ``prices[days[k], held[k, j]]``, read without copying whole rows."""
+    return np.take(prices.ravel(), np.asarray(days)[:, None] * prices.shape[1] + held)
 
 
 def uses_gather(width: int, n_cols: int) -> bool:
@@ -102,7 +107,8 @@ def _simulate_dense(
     cost_rate: float,
 ) -> _Sim:
     """``simulate`` with (segments x columns) target weights and share counts
-    (``holding``: where a position is held, so the drifted weights stay 0 elsewhere)."""
+    (``holding``: where a position is held, so the drifted weights stay 0 elsewhere).
+    ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares, lengths, axis=0))
@@ -130,11 +136,13 @@ def _finish(
 ) -> _Sim:
     """Turnover against the previous segment's drifted weights, costs, net daily returns."""
     n_cols = target.shape[1]
-    before = np.empty_like(target)
-    before[0] = 0.0
-    before[0, n_cols - 1] = 1.0  # the backtest starts in cash
-    before[1:] = drifted[:-1]
-    turnover = 0.5 * np.abs(target - before).sum(axis=1)
+    # |target - before| in place (``target`` is the caller's scratch): before the first
+    # entry the backtest is all cash; before each later one, the previous drifted weights.
+    change = target
+    change[0, n_cols - 1] -= 1.0
+    np.subtract(change[1:], drifted[:-1], out=change[1:])
+    np.abs(change, out=change)
+    turnover = 0.5 * change.sum(axis=1)
     cost = cost_rate * turnover
 
     # A segment with no day (entry at the last day) has its turnover and cost, but no

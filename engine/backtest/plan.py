@@ -27,7 +27,7 @@ class _Plan:
     held_mask: np.ndarray  # (K, N) True for a real holding
     rank: np.ndarray  # (K, N) 1-based rank of each held symbol
     n_eligible: np.ndarray  # (K,)
-    skipped: list[tuple[int, int]]  # (segment, symbol) selected but not holdable
+    skipped: np.ndarray  # (M, 2) (segment, symbol) selected but not holdable, by segment then rank
 
 
 def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
@@ -43,7 +43,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
         held_mask=np.zeros((0, top_n), dtype=bool),
         rank=np.zeros((0, top_n), dtype=np.int64),
         n_eligible=zi,
-        skipped=[],
+        skipped=np.zeros((0, 2), dtype=np.int64),
     )
 
 
@@ -237,7 +237,8 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         selected = np.pad(selected, pad, constant_values=False)
         holdable = np.pad(holdable, pad, constant_values=True)
     held_mask = selected & holdable
-    skipped = [(int(k), int(order[k, j])) for k, j in zip(*np.nonzero(selected & ~holdable), strict=True)]
+    seg, pos = np.nonzero(selected & ~holdable)
+    skipped = np.column_stack((seg, order[seg, pos])).astype(np.int64, copy=False)
     rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
     # Move real holdings to the front of each row (keeping rank order), pad with cash.
     front = np.argsort(~held_mask, axis=1, kind="stable")
@@ -341,7 +342,7 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     dates = prepared.dates
     cash = np.logical_not(plan.held_mask.any(axis=1))
     skipped_in: dict[int, list[str]] = {}
-    for k, sym in plan.skipped:
+    for k, sym in plan.skipped.tolist():
         skipped_in.setdefault(k, []).append(prepared.symbols[sym])
     pending = plan.end == plan.entry
     for k, names in skipped_in.items():
