@@ -1,10 +1,22 @@
 """Array-only simulation kernels: drift inside segments, reset and costs at entries.
-No pandas: (days x columns) price matrices in, daily returns and turnover out."""
+No pandas: (days x columns) price matrices in, daily returns and turnover out.
+
+The daily portfolio value (the hot loop) is compiled with numba: one pass over the held
+columns' closes, without the (days x holdings) index and price temporaries that a numpy
+gather needs. Its sums follow ``np.einsum("dn,dn->d", ...)``'s exact order (numpy's
+baseline two-lane kernel: lanes over even/odd positions, blocks of 8 as
+``a0*b0 + (a1*b1 + (a2*b2 + (a3*b3 + acc)))``, a zero-padded tail, then lane 0 + lane 1),
+so the numbers are the bits the earlier numpy kernel gave (``tests/engine/backtest/
+test_golden.py`` pins them; ``test_nb.py`` checks against ``np.einsum`` directly).
+numba compiles without fast-math, so no product is fused into an FMA and no sum is
+reordered.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+import numba
 import numpy as np
 
 from engine.shapes import FloatMatrix, FloatVector, IntMatrix, IntVector
@@ -36,9 +48,10 @@ def simulate(
 
     ``gathered``: the daily closes of a wider selection with the same segments,
     ``gather_held_prices(prices, entry, end, wide)``, where ``wide[k, j] == held[k, j]``
-    wherever ``weights[k, j] != 0`` (configurations of a sweep that differ only in
-    ``top_n`` share one gather this way; a position with weight 0 adds +0.0 whatever its
-    price, so the sums keep their bits). Ignored on the wide path, which gathers nothing.
+    wherever ``weights[k, j] != 0``. Configurations of a sweep that differ only in
+    ``top_n`` share one gather this way and then read a small contiguous block instead of
+    the whole price matrix (a position with weight 0 adds +0.0 whatever its close, so the
+    sums keep their bits). Ignored on the wide path, which reads whole rows anyway.
     """
     n_seg = len(entry)
     n_cols = prices.shape[1]
@@ -59,9 +72,9 @@ def simulate(
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
     if gathered is None:
-        gathered = gather_held_prices(prices, entry, end, held)
-    # Each day's share counts: whole-row copies of its segment's row.
-    value = np.einsum("dn,dn->d", gathered[:, : held.shape[1]], np.repeat(shares, lengths, axis=0))
+        value = _held_values(prices, entry, end, np.ascontiguousarray(held, dtype=np.int64), shares)
+    else:
+        value = _block_values(gathered, entry, end, shares)
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
@@ -72,23 +85,17 @@ def simulate(
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
     """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
     ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
-    n_cols = prices.shape[1]
-    day_index = np.arange(int(entry[0]) + 1, int(end[-1]) + 1)
-    # Whole-row copies of each segment's row (cheaper than a fancy index by the segment
-    # of each day); the flat price index is built in place, with no second temporary.
-    flat_index = np.repeat(held.astype(np.intp, copy=False), end - entry, axis=0)
-    flat_index += (day_index * n_cols)[:, None]
-    return np.take(prices.ravel(), flat_index)
+    return _gather(prices, entry, end, np.ascontiguousarray(held, dtype=np.int64))
+
+
+def uses_gather(width: int, n_cols: int) -> bool:
+    """Whether ``simulate`` reads the held columns (else: the wide path, whole rows)."""
+    return not _is_wide(width, n_cols)
 
 
 def _closes_at(prices: FloatMatrix, days: IntVector, held: IntMatrix) -> FloatMatrix:
     """(K, N) ``prices[days[k], held[k, j]]``, read without copying whole rows."""
     return np.take(prices.ravel(), np.asarray(days)[:, None] * prices.shape[1] + held)
-
-
-def uses_gather(width: int, n_cols: int) -> bool:
-    """Whether ``simulate`` gathers the held columns' prices (else: the wide, dense path)."""
-    return not _is_wide(width, n_cols)
 
 
 def _is_wide(width: int, n_cols: int) -> bool:
@@ -111,7 +118,7 @@ def _simulate_dense(
     ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    value = np.einsum("dc,dc->d", prices[first:last], np.repeat(shares, lengths, axis=0))
+    value = _dense_values(prices, entry, end, shares)
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
@@ -156,3 +163,105 @@ def _finish(
     scaled[starts] *= 1.0 - cost[has_day]
     returns = scaled / previous - 1.0
     return _Sim(day_index=day_index, returns=returns, turnover=turnover, cost=cost)
+
+
+# ----- compiled: the daily value of each segment's holdings ------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _dot(row: np.ndarray, cols: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
+    """sum_j row[cols[j]] * w[j] in ``np.einsum``'s order (module docstring)."""
+    n = cols.shape[0]
+    even = 0.0
+    odd = 0.0
+    i = 0
+    while n - i >= 8:
+        even = row[cols[i]] * w[i] + (
+            row[cols[i + 2]] * w[i + 2] + (row[cols[i + 4]] * w[i + 4] + (row[cols[i + 6]] * w[i + 6] + even))
+        )
+        odd = row[cols[i + 1]] * w[i + 1] + (
+            row[cols[i + 3]] * w[i + 3] + (row[cols[i + 5]] * w[i + 5] + (row[cols[i + 7]] * w[i + 7] + odd))
+        )
+        i += 8
+    while i < n:  # the zero-padded tail, two lanes at a time
+        even = row[cols[i]] * w[i] + even
+        odd = (row[cols[i + 1]] * w[i + 1] if i + 1 < n else 0.0) + odd
+        i += 2
+    return 0.0 + (even + odd)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dot_dense(row: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
+    """sum_c row[c] * w[c] in ``np.einsum``'s order (module docstring)."""
+    n = w.shape[0]
+    even = 0.0
+    odd = 0.0
+    i = 0
+    while n - i >= 8:
+        even = row[i] * w[i] + (
+            row[i + 2] * w[i + 2] + (row[i + 4] * w[i + 4] + (row[i + 6] * w[i + 6] + even))
+        )
+        odd = row[i + 1] * w[i + 1] + (
+            row[i + 3] * w[i + 3] + (row[i + 5] * w[i + 5] + (row[i + 7] * w[i + 7] + odd))
+        )
+        i += 8
+    while i < n:
+        even = row[i] * w[i] + even
+        odd = (row[i + 1] * w[i + 1] if i + 1 < n else 0.0) + odd
+        i += 2
+    return 0.0 + (even + odd)
+
+
+@numba.njit(cache=True, nogil=True)
+def _held_values(
+    prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray, shares: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """(D,) value of ``shares[k]`` units of columns ``held[k]`` on each day of segment k
+    (days ``entry[0] + 1 .. end[-1]``)."""
+    first = entry[0] + 1
+    out = np.empty(end[-1] + 1 - first)
+    for k in range(entry.shape[0]):
+        for d in range(entry[k] + 1, end[k] + 1):
+            out[d - first] = _dot(prices[d], held[k], shares[k])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_values(
+    prices: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """``_held_values`` with (K x columns) share counts over every column."""
+    first = entry[0] + 1
+    out = np.empty(end[-1] + 1 - first)
+    for k in range(entry.shape[0]):
+        for d in range(entry[k] + 1, end[k] + 1):
+            out[d - first] = _dot_dense(prices[d], shares[k])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather(
+    prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """(D, N) ``prices[d, held[k, j]]`` for the days d of each segment k."""
+    first = entry[0] + 1
+    out = np.empty((end[-1] + 1 - first, held.shape[1]))
+    for k in range(entry.shape[0]):
+        for d in range(entry[k] + 1, end[k] + 1):
+            for j in range(held.shape[1]):
+                out[d - first, j] = prices[d, held[k, j]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _block_values(
+    block: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """``_held_values`` from a gathered (D x >= N) block: the first N columns of each row."""
+    first = entry[0] + 1
+    n = shares.shape[1]
+    out = np.empty(end[-1] + 1 - first)
+    for k in range(entry.shape[0]):
+        for d in range(entry[k] + 1, end[k] + 1):
+            out[d - first] = _dot_dense(block[d - first, :n], shares[k])
+    return out
