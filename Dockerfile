@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAY_USAGE_STATS_ENABLED=0 \
     SPL_BIND=0.0.0.0:8050 \
     CACHE_DIR=/var/cache/spl \
-    SPL_RUNTIME_DIR=/var/run/spl
+    SPL_RUNTIME_DIR=/var/run/spl \
+    NUMBA_CACHE_DIR=/var/cache/spl/numba
 
 # Dependencies first, in their own layer: editing the code does not reinstall Ray.
 WORKDIR /app
@@ -21,8 +22,8 @@ RUN pip install -r requirements.txt
 # A fixed non-root user; the writable places are the cache and runtime directories only.
 RUN groupadd --system --gid 10001 spl \
  && useradd --system --uid 10001 --gid spl --home-dir /home/spl --create-home --shell /usr/sbin/nologin spl \
- && mkdir -p /var/cache/spl /var/run/spl /tmp/ray \
- && chown spl:spl /var/cache/spl /var/run/spl /tmp/ray
+ && mkdir -p /var/cache/spl/numba /var/run/spl /tmp/ray \
+ && chown -R spl:spl /var/cache/spl /var/run/spl /tmp/ray
 
 COPY --chown=root:root engine/ ./engine/
 COPY --chown=root:root dashapp/ ./dashapp/

@@ -86,9 +86,12 @@ def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 def _warm_up() -> None:
-    """Load the default data set in a fresh child, so the first user job does not wait for it."""
+    """Compile the engine's kernels and load the default data set in a fresh child, so
+    the first user job waits for neither."""
+    import engine
     from dashapp import services
 
+    engine.warm_up_kernels()
     services.get_market_data(services.resolve_source(None))
 
 

@@ -38,6 +38,7 @@ from engine.backtest.base import (
     run_prepared,
     selection_returns,
 )
+from engine.backtest.nb import warm_up as warm_up_kernels
 from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
 from engine.data.demo import DemoProvider
@@ -202,4 +203,5 @@ __all__ = [
     "tune_allocator",
     "validate_sweep",
     "walk_forward",
+    "warm_up_kernels",
 ]

@@ -10,11 +10,17 @@ so the numbers are the bits the earlier numpy kernel gave (``tests/engine/backte
 test_golden.py`` pins them; ``test_nb.py`` checks against ``np.einsum`` directly).
 numba compiles without fast-math, so no product is fused into an FMA and no sum is
 reordered.
+
+Compiled code is cached on disk (``NUMBA_CACHE_DIR``, else next to this file, else the
+user's cache directory); where none is writable, each process compiles once (~1 s).
+``warm_up()`` compiles or loads every kernel ahead of the first backtest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -72,9 +78,9 @@ def simulate(
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
     if gathered is None:
-        value = _held_values(prices, entry, end, np.ascontiguousarray(held, dtype=np.int64), shares)
+        value = _held_values(*_frozen(prices, entry, end), _frozen_int(held), _frozen_float(shares))
     else:
-        value = _block_values(gathered, entry, end, shares)
+        value = _block_values(_frozen_float(gathered), *_frozen(None, entry, end)[1:], _frozen_float(shares))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
@@ -85,7 +91,7 @@ def simulate(
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
     """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
     ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
-    return _gather(prices, entry, end, np.ascontiguousarray(held, dtype=np.int64))
+    return _gather(*_frozen(prices, entry, end), _frozen_int(held))
 
 
 def uses_gather(width: int, n_cols: int) -> bool:
@@ -118,7 +124,7 @@ def _simulate_dense(
     ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    value = _dense_values(prices, entry, end, shares)
+    value = _dense_values(*_frozen(prices, entry, end), _frozen_float(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
@@ -168,7 +174,16 @@ def _finish(
 # ----- compiled: the daily value of each segment's holdings ------------------------------
 
 
-@numba.njit(cache=True, nogil=True)
+def _compiled(fn: Callable[..., Any]) -> Any:
+    """``numba.njit`` with an on-disk cache when a cache directory is writable (numba
+    raises at decoration time when none is: a read-only install without a writable HOME)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:
+        return numba.njit(cache=False, nogil=True)(fn)
+
+
+@_compiled
 def _dot(row: np.ndarray, cols: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
     """sum_j row[cols[j]] * w[j] in ``np.einsum``'s order (module docstring)."""
     n = cols.shape[0]
@@ -190,7 +205,7 @@ def _dot(row: np.ndarray, cols: np.ndarray, w: np.ndarray) -> float:  # pragma: 
     return 0.0 + (even + odd)
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _dot_dense(row: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
     """sum_c row[c] * w[c] in ``np.einsum``'s order (module docstring)."""
     n = w.shape[0]
@@ -212,7 +227,7 @@ def _dot_dense(row: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - c
     return 0.0 + (even + odd)
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _held_values(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -226,7 +241,7 @@ def _held_values(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _dense_values(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -239,7 +254,7 @@ def _dense_values(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _gather(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -253,7 +268,7 @@ def _gather(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _block_values(
     block: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -265,3 +280,35 @@ def _block_values(
         for d in range(entry[k] + 1, end[k] + 1):
             out[d - first] = _dot_dense(block[d - first, :n], shares[k])
     return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel now, on tiny inputs, so that the
+    first real backtest of a process does not pay for it."""
+    prices = np.ones((3, 5))
+    entry, end = np.array([0]), np.array([2])
+    held, weights = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1))
+    simulate(prices, entry, end, held, weights, 0.0)  # the held columns
+    simulate(prices, entry, end, held, weights, 0.0, gather_held_prices(prices, entry, end, held))
+    simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense
+
+
+def _frozen(prices: np.ndarray | None, entry: np.ndarray, end: np.ndarray) -> tuple[Any, Any, Any]:
+    """The kernels' common arguments as the one type each is compiled for."""
+    return (None if prices is None else _frozen_float(prices), _frozen_int(entry), _frozen_int(end))
+
+
+def _frozen_float(array: np.ndarray) -> np.ndarray:
+    return _read_only(np.ascontiguousarray(array, dtype=np.float64))
+
+
+def _frozen_int(array: np.ndarray) -> np.ndarray:
+    return _read_only(np.ascontiguousarray(array, dtype=np.int64))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view: every caller passes the same numba type (read-only, C order),
+    so each kernel has one compiled signature (the prepared data is read-only anyway)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
