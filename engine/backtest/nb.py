@@ -282,6 +282,135 @@ def _block_values(
     return out
 
 
+@_compiled
+def _pairwise_block(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
+    """sum(a[lo:lo + n]) for n <= 128 in numpy's order (``DOUBLE_pairwise_sum``: below 8
+    sequential from -0.0, else eight accumulators over the multiple of 8, then the rest)."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    whole = n - n % 8
+    while i < whole:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@_compiled
+def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:  # pragma: no cover - compiled
+    """sum(a[lo:lo + n]) in numpy's pairwise order: above 128 values, the sum of the two
+    halves cut at a multiple of 8, recursively. Written with an explicit stack: numba's
+    on-disk cache crashes when it loads a recursive function."""
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    starts = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    stage = np.zeros(64, dtype=np.int64)  # 0 new, 1 left half pending, 2 right half pending
+    left = np.empty(64)
+    top = 0
+    starts[0], sizes[0] = lo, n
+    while True:
+        if sizes[top] > 128 and stage[top] == 0:  # split: visit the left half first
+            half = sizes[top] // 2
+            half -= half % 8
+            stage[top] = 1
+            top += 1
+            starts[top], sizes[top], stage[top] = starts[top - 1], half, 0
+            continue
+        value = _pairwise_block(a, starts[top], sizes[top])
+        while True:  # hand the value up until a right half remains to be summed
+            top -= 1
+            if top < 0:
+                return value
+            if stage[top] == 1:
+                left[top] = value
+                stage[top] = 2
+                half = sizes[top] // 2
+                half -= half % 8
+                top += 1
+                starts[top], sizes[top], stage[top] = starts[top - 1] + half, sizes[top - 1] - half, 0
+                break
+            value = left[top] + value
+
+
+@_compiled
+def _kept_run_sums(
+    values: np.ndarray,
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray,
+    min_likes: float,
+    min_comments: float,
+    starts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Per run of rows ``starts[g] .. starts[g + 1]``: (sum of ``values`` over the kept
+    rows, number of kept rows). Kept: likes > min_likes, comments > min_comments and
+    ``defined`` (empty: every row). The sum is ``np.add.reduceat(values * keep, starts)``
+    bit for bit: the run's first product, plus the pairwise sum of the others."""
+    n_rows, n_runs = values.shape[0], starts.shape[0]
+    sums = np.empty(n_runs)
+    counts = np.empty(n_runs, dtype=np.int64)
+    longest = 0
+    for g in range(n_runs):
+        stop = starts[g + 1] if g + 1 < n_runs else n_rows
+        longest = max(longest, stop - starts[g])
+    masked = np.empty(longest)
+    every_row = defined.shape[0] == 0
+    for g in range(n_runs):
+        start = starts[g]
+        stop = starts[g + 1] if g + 1 < n_runs else n_rows
+        kept = 0
+        for i in range(start, stop):
+            keep = likes[i] > min_likes and comments[i] > min_comments and (every_row or defined[i])
+            masked[i - start] = values[i] * (1.0 if keep else 0.0)
+            kept += keep
+        total = masked[0]
+        if stop - start > 1:
+            total += _pairwise_sum(masked, 1, stop - start - 1)
+        sums[g] = total
+        counts[g] = kept
+    return sums, counts
+
+
+def kept_run_sums(
+    values: FloatVector,
+    likes: FloatVector,
+    comments: FloatVector,
+    defined: np.ndarray | None,
+    min_likes: float,
+    min_comments: float,
+    starts: IntVector,
+) -> tuple[FloatVector, IntVector]:
+    """(G,) sums and (G,) counts of the kept rows of each run (``_kept_run_sums``); one
+    pass over the rows instead of a mask, a product, a reduceat and a running count."""
+    every = np.zeros(0, dtype=np.bool_) if defined is None else defined
+    return _kept_run_sums(
+        _frozen_float(values),
+        _frozen_float(likes),
+        _frozen_float(comments),
+        _read_only(np.ascontiguousarray(every, dtype=np.bool_)),
+        float(min_likes),
+        float(min_comments),
+        _frozen_int(starts),
+    )
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel now, on tiny inputs, so that the
     first real backtest of a process does not pay for it."""
@@ -291,6 +420,9 @@ def warm_up() -> None:
     simulate(prices, entry, end, held, weights, 0.0)  # the held columns
     simulate(prices, entry, end, held, weights, 0.0, gather_held_prices(prices, entry, end, held))
     simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense
+    rows = np.ones(3)
+    kept_run_sums(rows, rows, rows, None, 0.0, 0.0, np.array([0]))
+    kept_run_sums(rows, rows, rows, rows > 0, 0.0, 0.0, np.array([0]))
 
 
 def _frozen(prices: np.ndarray | None, entry: np.ndarray, end: np.ndarray) -> tuple[Any, Any, Any]:
