@@ -349,7 +349,7 @@ def _held_sums(
     if not found.any():
         return likes, comments
     g = g[found]
-    bounds = np.append(groups.starts, plan.n_rows)
+    bounds = np.append(groups.starts, plan.keep.size)
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
     offsets = np.cumsum(lengths) - lengths
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))

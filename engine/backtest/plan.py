@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.backtest.nb import kept_run_sums
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import aggregate, period_last_day, rank_descending
@@ -23,7 +22,7 @@ class _Plan:
     end: np.ndarray  # (K,) index of the segment's last day
     formation_key: np.ndarray  # (K,) period key of the formation period
     signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
-    n_rows: int  # sentiment rows (the runs of groups.starts end there)
+    keep: np.ndarray  # (rows,) sentiment rows passing the thresholds (sorted row order)
     held: np.ndarray  # (K, N) symbol index, padded with the cash column
     held_mask: np.ndarray  # (K, N) True for a real holding
     rank: np.ndarray  # (K, N) 1-based rank of each held symbol
@@ -39,7 +38,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
         end=zi,
         formation_key=zi,
         signal=zf,
-        n_rows=0,
+        keep=np.zeros(0, dtype=bool),
         held=np.zeros((0, top_n), dtype=np.int64),
         held_mask=np.zeros((0, top_n), dtype=bool),
         rank=np.zeros((0, top_n), dtype=np.int64),
@@ -52,44 +51,36 @@ def _day_index(dates: np.ndarray, day: dt.date, side: Literal["left", "right"]) 
     return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
 
 
-def _aggregate_signal(prepared: PreparedData, params: StrategyParams) -> tuple[int, np.ndarray, int] | None:
+def _aggregate_signal(
+    prepared: PreparedData, params: StrategyParams
+) -> tuple[int, np.ndarray, np.ndarray] | None:
     """(first period key, level P x S over the periods from the first to the last with a
-    kept row, the number of sentiment rows); None when no row is kept.
+    kept row, the kept-row mask); None when no row is kept.
 
-    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is one
-    compiled pass over the runs (``kept_run_sums``: the bits of ``np.add.reduceat`` over
-    the masked rows), with no compaction of the row arrays.
+    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is two
+    ``add.reduceat`` over the masked rows, with no compaction of the row arrays.
     """
     n_sym = prepared.n_symbols
     groups = prepared.groups[params.rebalance]
     if groups.starts.size == 0:
         return None
+    keep = prepared.row_likes > params.min_likes
+    keep &= prepared.row_comments > params.min_comments
     defined = prepared.row_defined[params.signal]
-    values = prepared.row_values[params.signal]
+    if defined is not None:
+        keep &= defined
+    counts = _run_counts(keep, groups.starts)
+    present = counts > 0
+    if not present.any():
+        return None
     flat = groups.cell
     size = groups.n_periods * n_sym
+    values = prepared.row_values[params.signal]
     level = np.full(size, np.nan)
     if params.aggregation == "mean":
-        # One compiled pass: the kept rows' sums in np.add.reduceat's order, and counts.
-        sums, counts = kept_run_sums(
-            values,
-            prepared.row_likes,
-            prepared.row_comments,
-            defined,
-            params.min_likes,
-            params.min_comments,
-            groups.starts,
-        )
-        present = counts > 0
-        if not present.any():
-            return None
+        sums = np.add.reduceat(values * keep, groups.starts)
         level[flat[present]] = sums[present] / counts[present]
     else:
-        keep = _kept_rows(prepared, params, defined)
-        counts = _run_counts(keep, groups.starts)
-        present = counts > 0
-        if not present.any():
-            return None
         row_flat = np.repeat(flat, np.diff(np.append(groups.starts, keep.size)))
         level = aggregate(row_flat[keep], values[keep], size, params.aggregation)
     # Keep only the periods from the first to the last with a kept row.
@@ -98,17 +89,8 @@ def _aggregate_signal(prepared: PreparedData, params: StrategyParams) -> tuple[i
     lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
     shape = (last_key - first_key + 1, n_sym)
     level = level[lo:hi].reshape(shape)
-    level.flags.writeable = False  # memoised and shared: never modified
-    return first_key, level, int(prepared.row_likes.size)
-
-
-def _kept_rows(prepared: PreparedData, params: StrategyParams, defined: np.ndarray | None) -> np.ndarray:
-    """(rows,) the sentiment rows passing the thresholds (and with a defined signal)."""
-    keep = prepared.row_likes > params.min_likes
-    keep &= prepared.row_comments > params.min_comments
-    if defined is not None:
-        keep &= defined
-    return keep
+    level.flags.writeable = keep.flags.writeable = False  # memoised and shared: never modified
+    return first_key, level, keep
 
 
 def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -178,7 +160,7 @@ class _Ranked:
     end: np.ndarray  # (K,)
     formation: np.ndarray  # (K,)
     signal: np.ndarray  # (K, S)
-    n_rows: int  # sentiment rows
+    keep: np.ndarray  # (rows,)
     ranking: np.ndarray  # (K, S) rank_descending(signal)
     selected: np.ndarray  # (K, S) the ranked symbol has a signal
     holdable: np.ndarray  # (K, S) the ranked symbol has a close on the entry day
@@ -193,7 +175,7 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     )
     if aggregated is None:
         return None
-    k0, level, n_rows = aggregated
+    k0, level, keep = aggregated
     k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
@@ -228,16 +210,14 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         end=end,
         formation=formation,
         signal=signal,
-        n_rows=n_rows,
+        keep=keep,
         ranking=ranking,
         selected=np.isfinite(np.take_along_axis(signal, ranking, axis=1)),
         holdable=holdable_at(prepared, entry, ranking),
         n_eligible=np.isfinite(signal).sum(axis=1),
     )
     for field in dataclasses.fields(ranked):
-        value = getattr(ranked, field.name)
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
+        getattr(ranked, field.name).flags.writeable = False
     return ranked
 
 
@@ -271,7 +251,7 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         end=ranked.end,
         formation_key=ranked.formation,
         signal=ranked.signal,
-        n_rows=ranked.n_rows,
+        keep=ranked.keep,
         held=held,
         held_mask=held_mask,
         rank=rank,

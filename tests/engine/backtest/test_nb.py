@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb import _block_values, _dense_values, _held_values, gather_held_prices, kept_run_sums
+from engine.backtest.nb import _block_values, _dense_values, _held_values, gather_held_prices
 
 
 def _segments(rng: np.random.Generator, n_days: int, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,28 +66,3 @@ def test_gather_reads_the_held_columns_of_each_segment() -> None:
     assert block.tolist() == [
         [prices[d, 1], prices[d, 3]] if d <= 4 else [prices[d, 4], prices[d, 0]] for d in days
     ]
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n_rows=st.integers(1, 2500),
-    n_runs=st.integers(1, 60),
-    with_defined=st.booleans(),
-)
-def test_kept_run_sums_are_reduceats_bits(seed: int, n_rows: int, n_runs: int, with_defined: bool) -> None:
-    rng = np.random.default_rng(seed)
-    values = rng.normal(size=n_rows) * 10 ** rng.uniform(-4, 4, n_rows)
-    values[rng.random(n_rows) < 0.1] = 0.0
-    likes = rng.integers(0, 60, n_rows).astype(float)
-    comments = rng.integers(0, 20, n_rows).astype(float)
-    defined = rng.random(n_rows) < 0.9 if with_defined else None
-    starts = np.unique(np.concatenate([[0], rng.integers(0, n_rows, n_runs - 1)]))
-    if n_runs == 1:
-        starts = np.array([0])  # one long run: the pairwise halving above 128
-    keep = (likes > 10.0) & (comments > 3.0)
-    if defined is not None:
-        keep &= defined
-    sums, counts = kept_run_sums(values, likes, comments, defined, 10.0, 3.0, starts)
-    assert sums.tobytes() == np.add.reduceat(values * keep, starts).tobytes()
-    assert counts.tolist() == np.add.reduceat(keep.astype(np.int64), starts).tolist()

@@ -3,7 +3,6 @@ HOME) the engine still imports and computes: the kernels compile per process."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -34,33 +33,3 @@ def test_kernels_compile_without_a_writable_cache() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["[1.0]"]
-
-
-_RUN = textwrap.dedent(
-    """
-    import numpy as np
-    from engine.backtest import nb
-
-    nb.warm_up()
-    values = np.arange(1.0, 1001.0)
-    sums, counts = nb.kept_run_sums(values, values, values, None, 0.0, 0.0, np.array([0, 300]))
-    print(sums.tolist(), counts.tolist(), nb._pairwise_sum._cache.__class__.__name__)
-    """
-)
-
-
-def test_kernels_loaded_from_the_disk_cache_give_the_compiled_answers(tmp_path) -> None:
-    # The first process compiles and saves, the second loads (numba crashed on loading a
-    # recursive function: the pairwise sum is written with an explicit stack instead).
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", _RUN], capture_output=True, text=True, timeout=300, check=False, env=env
-        )
-        for _ in range(2)
-    ]
-    for run in runs:
-        assert run.returncode == 0, run.stderr[-2000:]
-    assert any(tmp_path.rglob("*.nbc"))  # the second run had a cache to load
-    expected = f"[{sum(range(1, 301))}.0, {sum(range(301, 1001))}.0] [300, 700] FunctionCache"
-    assert [run.stdout.strip() for run in runs] == [expected, expected]
