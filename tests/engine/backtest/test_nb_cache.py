@@ -3,6 +3,7 @@ HOME) the engine still imports and computes: the kernels compile per process."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -33,3 +34,35 @@ def test_kernels_compile_without_a_writable_cache() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["[1.0]"]
+
+
+_RUN = textwrap.dedent(
+    """
+    import numpy as np
+    from engine.backtest import nb
+
+    nb.warm_up()
+    prices = np.array([[1.0, 2.0, 4.0, 1.0, 1.0], [1.5, 2.0, 5.0, 1.0, 1.0], [3.0, 1.0, 5.0, 1.0, 1.0]])
+    entry, end = np.array([0, 1]), np.array([1, 2])
+    held, weights = np.array([[0], [2]]), np.array([[1.0], [1.0]])
+    sim = nb.simulate(prices, entry, end, held, weights, 0.0)
+    print(sim.returns.tolist(), nb._held_values._cache.__class__.__name__)
+    """
+)
+
+
+def test_kernels_loaded_from_the_disk_cache_give_the_compiled_answers(tmp_path) -> None:
+    # The first process compiles and saves, the second loads (numba's cache has crashed
+    # on loading some functions, e.g. recursive ones: none of the kernels is recursive).
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _RUN], capture_output=True, text=True, timeout=300, check=False, env=env
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert any(tmp_path.rglob("*.nbc"))  # the second run had a cache to load
+    expected = "[0.5, 0.0] FunctionCache"
+    assert [run.stdout.strip() for run in runs] == [expected, expected]
