@@ -45,7 +45,9 @@ class PreparedData:
     - ``first_valid`` / ``last_valid``: (S+1) index of each column's first/last real
       price (T / -1 when it has none; the cash column spans all days). Only reports
       (the benchmark's edges) use them; no decision does.
-    - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN).
+    - ``returns``: T x S daily simple returns of the forward-filled prices (row 0 NaN;
+      NaN up to a symbol's first price). Computed from ``prices`` on first read and then
+      kept (read-only): a single backtest with equal weights never reads it.
     - ``row_*``: the sentiment rows as arrays, sorted by (symbol, date), so that the rows
       of one (symbol, period) are contiguous for every rebalance frequency:
       ``row_values[signal]`` the per-row signal (0 where undefined), ``row_defined[signal]``
@@ -61,7 +63,6 @@ class PreparedData:
     has_close: np.ndarray
     first_valid: np.ndarray
     last_valid: np.ndarray
-    returns: np.ndarray
     row_likes: np.ndarray
     row_comments: np.ndarray
     row_values: Mapping[str, np.ndarray]
@@ -69,6 +70,13 @@ class PreparedData:
     groups: Mapping[str, _Groups]
     source: SourceInfo
     fingerprint: str
+    _returns: list[np.ndarray] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def returns(self) -> np.ndarray:
+        if not self._returns:  # a race computes the same bits twice: benign
+            self._returns.append(_daily_returns(self.prices, self.first_valid))
+        return self._returns[0]
 
     @property
     def n_symbols(self) -> int:
@@ -87,35 +95,25 @@ def prepare(data: MarketData) -> PreparedData:
     symbols = tuple(sorted(set(map(str, prices.columns)) | set(row_names)))
     n = len(symbols)
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
-    raw = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64, copy=True)
-    raw[~np.isfinite(raw) | (raw <= 0)] = np.nan  # a non-positive close is not a price
-    valid = ~np.isnan(raw)
-    t = len(dates)
-    any_valid = valid.any(axis=0)
-    # One extra entry for the cash column, which is always "listed".
-    first_valid = np.append(np.where(any_valid, valid.argmax(axis=0), t), 0)
-    last_valid = np.append(np.where(any_valid, t - 1 - valid[::-1].argmax(axis=0), -1), t - 1)
-    filled = _forward_fill(raw, valid)
-    matrix = np.empty((t, n + 1))
-    matrix[:, :n] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
-    matrix[:, n] = 1.0
-    has_close = np.ones((t, n + 1), dtype=bool)
-    has_close[:, :n] = valid
-    returns = np.full((t, n), np.nan)
-    if t > 1:
-        returns[1:] = filled[1:] / filled[:-1] - 1.0
+    matrix, has_close, first_valid, last_valid = _price_matrix(prices, symbols)
 
+    # Symbol index of each row (small ints: numpy radix-sorts 16-bit keys) and rows per symbol.
     position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
-    row_symbol = np.take(position, codes) if len(codes) else np.zeros(0, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    counts[position] = np.bincount(codes, minlength=len(row_names))
+    small_symbol = np.int16 if n < 2**15 else np.int64
+    if np.array_equal(position, np.arange(len(row_names))):
+        row_symbol = codes.astype(small_symbol, copy=False)
+    else:
+        row_symbol = np.take(position.astype(small_symbol), codes)
     row_days = _day_numbers(sentiment["date"])
-    order = _symbol_date_order(row_symbol, row_days, n)
-    # Sorted by symbol first, so the sorted symbols are runs of each code.
-    row_symbol = np.repeat(np.arange(n, dtype=np.int64), np.bincount(row_symbol, minlength=n))
+    order = _symbol_date_order(row_symbol, row_days)
     first_day = int(row_days.min()) if row_days.size else 0
-    # Gathers are memory-bound: move 32-bit day offsets and a 32-bit order, not 64-bit.
-    small = np.int32 if row_days.size < 2**31 else np.int64
-    order = order.astype(small, copy=False)
-    day_offset = np.take((row_days - first_day).astype(small), order)
+    # Day offsets in the narrowest type that holds them: the gather moves fewer bytes.
+    span = int(row_days.max()) - first_day if row_days.size else 0
+    small_day = np.int16 if span < 2**15 else np.int32 if span < 2**31 else np.int64
+    row_days -= first_day
+    day_offset = np.take(row_days.astype(small_day), order)
     likes = np.take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
     comments = np.take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
     likes.flags.writeable = comments.flags.writeable = False
@@ -130,7 +128,7 @@ def prepare(data: MarketData) -> PreparedData:
         raw=other_columns,
         likes=likes,
         comments=comments,
-        row_symbol=row_symbol,
+        symbol_ends=np.cumsum(counts),
         day_offset=day_offset,
         first_day=first_day,
         n_symbols=n,
@@ -140,9 +138,8 @@ def prepare(data: MarketData) -> PreparedData:
         symbols=symbols,
         prices=matrix,
         has_close=has_close,
-        first_valid=first_valid.astype(np.int64),
-        last_valid=last_valid.astype(np.int64),
-        returns=returns,
+        first_valid=first_valid,
+        last_valid=last_valid,
         row_likes=likes,
         row_comments=comments,
         row_values=_LazyMap(SIGNALS, rows.values),
@@ -153,6 +150,55 @@ def prepare(data: MarketData) -> PreparedData:
     )
     _freeze(prepared)
     return prepared
+
+
+def _price_matrix(
+    prices: pd.DataFrame, symbols: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(prices T x (S+1), has_close T x (S+1), first_valid (S+1), last_valid (S+1)) as
+    ``PreparedData`` documents them. Only the columns with a missing or bad close get
+    the forward fill; the others are copied once."""
+    t, n = len(prices.index), len(symbols)
+    matrix = np.empty((t, n + 1))
+    body = matrix[:, :n]
+    if list(prices.columns) == list(symbols):
+        body[...] = prices.to_numpy(dtype=np.float64)
+    else:
+        body[...] = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64)
+    matrix[:, n] = 1.0
+    valid = body > 0  # False for NaN; a non-positive close is not a price
+    valid &= body < np.inf
+    has_close = np.empty((t, n + 1), dtype=bool)
+    has_close[:, :n] = valid
+    has_close[:, n] = True
+    # One extra entry for the cash column, which is always "listed".
+    first_valid = np.zeros(n + 1, dtype=np.int64)
+    last_valid = np.full(n + 1, t - 1, dtype=np.int64)
+    gaps = np.flatnonzero(~valid.all(axis=0))
+    if gaps.size:
+        sub_valid = valid[:, gaps]
+        any_valid = sub_valid.any(axis=0)
+        first_valid[gaps] = np.where(any_valid, sub_valid.argmax(axis=0), t)
+        last_valid[gaps] = np.where(any_valid, t - 1 - sub_valid[::-1].argmax(axis=0), -1)
+        filled = _forward_fill(np.where(sub_valid, body[:, gaps], np.nan), sub_valid)
+        body[:, gaps] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
+    return matrix, has_close, first_valid, last_valid
+
+
+def _daily_returns(prices: np.ndarray, first_valid: np.ndarray) -> np.ndarray:
+    """T x S daily simple returns of the forward-filled ``prices`` (without the cash
+    column): NaN on row 0 and on every day up to a symbol's first price (the same bits
+    as dividing the forward-filled closes with NaN before the first price)."""
+    t, n = prices.shape[0], prices.shape[1] - 1
+    returns = np.full((t, n), np.nan)
+    if t > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(prices[1:, :n], prices[:-1, :n], out=returns[1:])
+        returns[1:] -= 1.0
+        for col in np.flatnonzero(first_valid[:n] > 0):
+            returns[: first_valid[col] + 1, col] = np.nan
+    returns.flags.writeable = False
+    return returns
 
 
 class _LazyMap(Mapping[str, _V], Generic[_V]):
@@ -189,7 +235,7 @@ class _RowSource:
         raw: dict[str, np.ndarray],
         likes: np.ndarray,
         comments: np.ndarray,
-        row_symbol: np.ndarray,
+        symbol_ends: np.ndarray,
         day_offset: np.ndarray,
         first_day: int,
         n_symbols: int,
@@ -197,9 +243,10 @@ class _RowSource:
         self.order = order
         self.raw = raw  # count columns other than likes/comments, in the input row order
         self.likes, self.comments = likes, comments
-        self.row_symbol, self.day_offset = row_symbol, day_offset
+        # Rows are sorted by symbol: symbol i's rows end (exclusive) at symbol_ends[i].
+        self.symbol_ends, self.day_offset = symbol_ends, day_offset
         self.first_day, self.n_symbols = first_day, n_symbols
-        for array in (order, row_symbol, day_offset, *raw.values()):
+        for array in (order, symbol_ends, day_offset, *raw.values()):
             array.flags.writeable = False
         self.memo: dict[tuple[str, str], Any] = {}
 
@@ -217,10 +264,14 @@ class _RowSource:
             )
             v = row_signal(name, comments=self.comments, likes=self.likes, columns=columns)
             finite = np.isfinite(v)
-            defined = None if finite.all() else finite
-            # Columns without gaps are shared, not copied.
-            values = v if defined is None else np.where(defined, v, 0.0)
-            return values, defined
+            if finite.all():
+                return v, None  # columns without gaps are shared, not copied
+            if v.flags.writeable and not any(
+                np.shares_memory(v, c) for c in (self.likes, self.comments, *columns.values())
+            ):
+                np.copyto(v, 0.0, where=~finite)  # a fresh array: zero it in place
+                return v, finite
+            return np.where(finite, v, 0.0), finite
 
         return self._memoised(("signal", name), compute)
 
@@ -235,18 +286,20 @@ class _RowSource:
 
     def _groups(self, rebalance: str) -> _Groups:
         if self.day_offset.size == 0:
-            return _row_groups(self.row_symbol, np.zeros(0, dtype=np.int64), None, self.n_symbols)
+            return _row_groups(self.symbol_ends, np.zeros(0, dtype=np.int64), None, self.n_symbols)
         new_symbol = self._memoised(("new_symbol", ""), self._new_symbol)
         first_day = self.first_day
         calendar = np.arange(first_day, first_day + int(self.day_offset.max()) + 1).astype("datetime64[D]")
         # period_keys through a lookup table over the (short) date range.
         keys = np.take(period_keys(calendar, rebalance), self.day_offset)
-        return _row_groups(self.row_symbol, keys, new_symbol, self.n_symbols)
+        return _row_groups(self.symbol_ends, keys, new_symbol, self.n_symbols)
 
     def _new_symbol(self) -> np.ndarray:
-        row_symbol = self.row_symbol
-        new_symbol = np.ones(row_symbol.size, dtype=bool)
-        np.not_equal(row_symbol[1:], row_symbol[:-1], out=new_symbol[1:])
+        """(rows,) True at the first row of each symbol."""
+        new_symbol = np.zeros(self.day_offset.size, dtype=bool)
+        new_symbol[self.symbol_ends[:-1][self.symbol_ends[:-1] < new_symbol.size]] = True
+        if new_symbol.size:
+            new_symbol[0] = True
         return new_symbol
 
     def _memoised(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
@@ -278,13 +331,13 @@ def _freeze(prepared: PreparedData) -> None:
             value.flags.writeable = False
 
 
-def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, n_symbols: int) -> np.ndarray:
-    """Row order by (symbol, date). Rows arrive sorted by (date, symbol) (the MarketData
-    contract), so a stable sort on the symbol alone suffices, and on 16-bit codes numpy
-    uses a linear-time radix sort; otherwise a full lexsort."""
+def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray) -> np.ndarray:
+    """Row order by (symbol, date) (intp: ``np.take`` converts any other index type to it
+    first). Rows arrive sorted by (date, symbol) (the MarketData contract), so a stable
+    sort on the symbol alone suffices, and on 16-bit codes numpy uses a linear-time radix
+    sort; otherwise a full lexsort."""
     if row_days.size and bool(np.all(row_days[1:] >= row_days[:-1])):
-        codes = row_symbol.astype(np.int16) if n_symbols < 2**15 else row_symbol
-        return np.argsort(codes, kind="stable")
+        return np.argsort(row_symbol, kind="stable")
     return np.lexsort((row_days, row_symbol))
 
 
@@ -296,17 +349,25 @@ def _symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, list[str]]:
     return np.asarray(codes), [str(u) for u in np.asarray(uniques, dtype=object).tolist()]
 
 
+_UNITS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
 def _day_numbers(dates: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 of each row (int64), straight from the datetime64 values."""
     if isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":  # naive datetime64 of any unit
         values = dates.to_numpy()
+        unit, count = np.datetime_data(values.dtype)
+        per_day = _UNITS_PER_DAY.get(unit)
+        if per_day is not None and count == 1:
+            # Floor division: what the cast to datetime64[D] computes, without its checks.
+            return values.view(np.int64) // per_day
     else:  # anything else pandas reads as dates (time zones: UTC days, as before)
         values = pd.DatetimeIndex(dates).values
     return values.astype("datetime64[D]").view(np.int64)
 
 
 def _row_groups(
-    row_symbol: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None, n_symbols: int
+    symbol_ends: np.ndarray, keys: np.ndarray, new_symbol: np.ndarray | None, n_symbols: int
 ) -> _Groups:
     if keys.size == 0 or new_symbol is None:
         return _Groups(
@@ -321,7 +382,7 @@ def _row_groups(
     change[1:] |= keys[1:] != keys[:-1]
     starts = np.flatnonzero(change)
     k0 = int(keys.min())
-    symbol, key = row_symbol[starts], keys[starts]
+    symbol, key = np.searchsorted(symbol_ends, starts, side="right"), keys[starts]
     return _Groups(
         starts=starts,
         symbol=symbol,
