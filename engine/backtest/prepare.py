@@ -109,13 +109,18 @@ def prepare(data: MarketData) -> PreparedData:
     else:
         row_symbol = np.take(position.astype(small_symbol), codes)
     row_days = _day_numbers(sentiment["date"])
-    order = _symbol_date_order(row_symbol, row_days)
-    first_day = int(row_days.min()) if row_days.size else 0
+    date_sorted = bool(row_days.size) and bool(np.all(row_days[1:] >= row_days[:-1]))
+    order = _symbol_date_order(row_symbol, row_days, date_sorted)
+    first_day = last_day = 0
+    if row_days.size:
+        ends = (row_days[0], row_days[-1]) if date_sorted else (row_days.min(), row_days.max())
+        first_day, last_day = int(ends[0]), int(ends[1])
     # Day offsets in the narrowest type that holds them: the gather moves fewer bytes.
-    span = int(row_days.max()) - first_day if row_days.size else 0
+    span = last_day - first_day
     small_day = np.int16 if span < 2**15 else np.int32 if span < 2**31 else np.int64
-    row_days -= first_day
-    day_offset = _take(row_days.astype(small_day), order)
+    offsets = np.empty(row_days.size, dtype=small_day)
+    np.subtract(row_days, first_day, out=offsets, casting="unsafe")  # 0 <= offset <= span
+    day_offset = _take(offsets, order)
     likes = _take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
     comments = _take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
     likes.flags.writeable = comments.flags.writeable = False
@@ -341,13 +346,13 @@ def _freeze(prepared: PreparedData) -> None:
             value.flags.writeable = False
 
 
-def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray) -> np.ndarray:
+def _symbol_date_order(row_symbol: np.ndarray, row_days: np.ndarray, date_sorted: bool) -> np.ndarray:
     """Row order by (symbol, date) (int64). Rows arrive sorted by (date, symbol) (the
     MarketData contract), so a stable sort on the symbol alone suffices: Arrow's
     ``array_sort_indices`` (documented stable) counting-sorts small integer codes, about
     3x faster than numpy's radix sort of 16-bit codes (2.2 vs 7.4 ms on 1M rows).
-    Otherwise a full lexsort."""
-    if row_days.size and bool(np.all(row_days[1:] >= row_days[:-1])):
+    Otherwise (``date_sorted`` False) a full lexsort."""
+    if date_sorted:
         return pc.array_sort_indices(pa.array(row_symbol)).to_numpy().view(np.int64)
     return np.lexsort((row_days, row_symbol))
 
