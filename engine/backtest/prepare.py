@@ -99,15 +99,15 @@ def prepare(data: MarketData) -> PreparedData:
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
     matrix, has_close, first_valid, last_valid = _price_matrix(prices, symbols)
 
-    # Symbol index of each row (small ints: numpy radix-sorts 16-bit keys) and rows per symbol.
+    # Symbol index of each row and rows per symbol. The codes already are the index when
+    # the sentiment names are the symbols (in order): no remapping pass then.
     position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
     counts = np.zeros(n, dtype=np.int64)
     counts[position] = np.bincount(codes, minlength=len(row_names))
-    small_symbol = np.int16 if n < 2**15 else np.int64
     if np.array_equal(position, np.arange(len(row_names))):
-        row_symbol = codes.astype(small_symbol, copy=False)
+        row_symbol = codes
     else:
-        row_symbol = np.take(position.astype(small_symbol), codes)
+        row_symbol = np.take(position.astype(codes.dtype), codes)
     row_days = _day_numbers(sentiment["date"])
     date_sorted = bool(row_days.size) and bool(np.all(row_days[1:] >= row_days[:-1]))
     order = _symbol_date_order(row_symbol, row_days, date_sorted)
@@ -187,8 +187,19 @@ def _price_matrix(
         any_valid = sub_valid.any(axis=0)
         first_valid[gaps] = np.where(any_valid, sub_valid.argmax(axis=0), t)
         last_valid[gaps] = np.where(any_valid, t - 1 - sub_valid[::-1].argmax(axis=0), -1)
-        filled = _forward_fill(np.where(sub_valid, body[:, gaps], np.nan), sub_valid)
-        body[:, gaps] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
+        # A column missing only before its first / after its last close (a listing, a
+        # delisting) is filled by two slices; one with a hole inside gets the full fill.
+        inside = sub_valid.sum(axis=0) < last_valid[gaps] - first_valid[gaps] + 1
+        edges = gaps[~inside]
+        for col, first, last in zip(edges, first_valid[edges], last_valid[edges], strict=True):
+            body[:first, col] = 0.0  # 0 before a symbol's first price (all of it: no price)
+            if last >= 0:
+                body[last + 1 :, col] = body[last, col]
+        holes = gaps[inside]
+        if holes.size:
+            hole_valid = valid[:, holes]
+            filled = _forward_fill(np.where(hole_valid, body[:, holes], np.nan), hole_valid)
+            body[:, holes] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
     return matrix, has_close, first_valid, last_valid
 
 
