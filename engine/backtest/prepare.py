@@ -100,11 +100,9 @@ def prepare(data: MarketData) -> PreparedData:
     dates = pd.DatetimeIndex(prices.index).values.astype("datetime64[D]")
     matrix, has_close, first_valid, last_valid = _price_matrix(prices, symbols)
 
-    # Symbol index of each row and rows per symbol. The codes already are the index when
-    # the sentiment names are the symbols (in order): no remapping pass then.
+    # Symbol index of each row. The codes already are the index when the sentiment
+    # names are the symbols (in order): no remapping pass then.
     position = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(row_names, dtype=object))
-    counts = np.zeros(n, dtype=np.int64)
-    counts[position] = np.bincount(codes, minlength=len(row_names))
     if np.array_equal(position, np.arange(len(row_names))):
         row_symbol = codes
     else:
@@ -116,12 +114,11 @@ def prepare(data: MarketData) -> PreparedData:
     if row_days.size:
         ends = (row_days[0], row_days[-1]) if date_sorted else (row_days.min(), row_days.max())
         first_day, last_day = int(ends[0]), int(ends[1])
-    # Day offsets in the narrowest type that holds them: the gather moves fewer bytes.
+    # Day offsets in the narrowest type that holds them: the period lookups move fewer bytes.
     span = last_day - first_day
     small_day = np.int16 if span < 2**15 else np.int32 if span < 2**31 else np.int64
-    offsets = np.empty(row_days.size, dtype=small_day)
-    np.subtract(row_days, first_day, out=offsets, casting="unsafe")  # 0 <= offset <= span
-    day_offset = _take(offsets, order)
+    day_offset = np.empty(row_days.size, dtype=small_day)
+    np.subtract(row_days, first_day, out=day_offset, casting="unsafe")  # 0 <= offset <= span
     likes = _take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
     comments = _take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
     likes.flags.writeable = comments.flags.writeable = False
@@ -136,9 +133,10 @@ def prepare(data: MarketData) -> PreparedData:
         raw=other_columns,
         likes=likes,
         comments=comments,
-        symbol_ends=np.cumsum(counts),
+        row_symbol=row_symbol,
         day_offset=day_offset,
         first_day=first_day,
+        span=span,
         n_symbols=n,
     )
     prepared = PreparedData(
@@ -254,18 +252,19 @@ class _RowSource:
         raw: dict[str, np.ndarray],
         likes: np.ndarray,
         comments: np.ndarray,
-        symbol_ends: np.ndarray,
+        row_symbol: np.ndarray,
         day_offset: np.ndarray,
         first_day: int,
+        span: int,
         n_symbols: int,
     ) -> None:
-        self.order = order
+        self.order = order  # input row of each sorted row
         self.raw = raw  # count columns other than likes/comments, in the input row order
-        self.likes, self.comments = likes, comments
-        # Rows are sorted by symbol: symbol i's rows end (exclusive) at symbol_ends[i].
-        self.symbol_ends, self.day_offset = symbol_ends, day_offset
-        self.first_day, self.n_symbols = first_day, n_symbols
-        for array in (order, symbol_ends, day_offset, *raw.values()):
+        self.likes, self.comments = likes, comments  # in sorted order
+        # Symbol index and day (first_day + offset, offset <= span) of each input row.
+        self.row_symbol, self.day_offset = row_symbol, day_offset
+        self.first_day, self.span, self.n_symbols = first_day, span, n_symbols
+        for array in (order, row_symbol, day_offset, *raw.values()):
             array.flags.writeable = False
         self.memo: dict[tuple[str, str], Any] = {}
 
@@ -304,30 +303,41 @@ class _RowSource:
         return self._memoised(("groups", rebalance), lambda: self._groups(rebalance))
 
     def _groups(self, rebalance: str) -> _Groups:
+        """The (symbol, period) runs of the sorted rows, from the number of rows in each
+        (symbol, period) cell: rows are sorted by (symbol, date), so the runs are the
+        non-empty cells in symbol-major order and start at the running count. One
+        lookup and one bincount over the input rows; no per-row array in sorted order."""
+        n_sym = self.n_symbols
         if self.day_offset.size == 0:
-            return _row_groups(self.symbol_ends, np.zeros(0, dtype=np.int64), 0, None, self.n_symbols)
-        new_symbol = self._memoised(("new_symbol", ""), self._new_symbol)
-        first_day = self.first_day
-        calendar = np.arange(first_day, first_day + int(self.day_offset.max()) + 1).astype("datetime64[D]")
+            return _Groups(
+                starts=np.zeros(0, np.int64),
+                symbol=np.zeros(0, np.int64),
+                key=np.zeros(0, np.int64),
+                cell=np.zeros(0, np.int64),
+                k0=0,
+                n_periods=0,
+            )
+        calendar = np.arange(self.first_day, self.first_day + self.span + 1).astype("datetime64[D]")
         # period_keys through a lookup table over the (short) date range; the table is
         # non-decreasing and spans the rows' first to last day, so its ends are the
-        # rows' smallest and largest keys. Rows get the key minus the smallest, in the
-        # narrowest type (a 16-bit lookup moves a quarter of the bytes of int64 keys).
+        # rows' smallest and largest keys.
         table = period_keys(calendar, rebalance)
         k0 = int(table[0])
-        relative = table - k0
-        small = np.int16 if int(relative[-1]) < 2**15 else np.int64
-        return _row_groups(
-            self.symbol_ends, _take(relative.astype(small), self.day_offset), k0, new_symbol, self.n_symbols
+        n_periods = int(table[-1]) - k0 + 1
+        small = np.int32 if n_sym * n_periods < 2**31 else np.int64
+        cell_of_row = np.multiply(self.row_symbol, n_periods, dtype=small)
+        cell_of_row += _take((table - k0).astype(small), self.day_offset)  # + period offset
+        counts = np.bincount(cell_of_row, minlength=n_sym * n_periods)
+        present = np.flatnonzero(counts)
+        symbol, offset = np.divmod(present, n_periods)
+        return _Groups(
+            starts=(np.cumsum(counts) - counts)[present],
+            symbol=symbol,
+            key=offset + k0,
+            cell=offset * n_sym + symbol,
+            k0=k0,
+            n_periods=n_periods,
         )
-
-    def _new_symbol(self) -> np.ndarray:
-        """(rows,) True at the first row of each symbol."""
-        new_symbol = np.zeros(self.day_offset.size, dtype=bool)
-        new_symbol[self.symbol_ends[:-1][self.symbol_ends[:-1] < new_symbol.size]] = True
-        if new_symbol.size:
-            new_symbol[0] = True
-        return new_symbol
 
     def _memoised(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
         hit = self.memo.get(key)
@@ -418,35 +428,6 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
     else:  # anything else pandas reads as dates (time zones: UTC days, as before)
         values = pd.DatetimeIndex(dates).values
     return values.astype("datetime64[D]").view(np.int64)
-
-
-def _row_groups(
-    symbol_ends: np.ndarray, relative: np.ndarray, k0: int, new_symbol: np.ndarray | None, n_symbols: int
-) -> _Groups:
-    """The (symbol, period) runs of the sorted rows; ``relative`` is each row's period
-    key minus ``k0``, the smallest."""
-    if relative.size == 0 or new_symbol is None:
-        return _Groups(
-            starts=np.zeros(0, np.int64),
-            symbol=np.zeros(0, np.int64),
-            key=np.zeros(0, np.int64),
-            cell=np.zeros(0, np.int64),
-            k0=0,
-            n_periods=0,
-        )
-    change = new_symbol.copy()
-    change[1:] |= relative[1:] != relative[:-1]
-    starts = np.flatnonzero(change)
-    symbol = np.searchsorted(symbol_ends, starts, side="right")
-    offset = relative[starts].astype(np.int64)
-    return _Groups(
-        starts=starts,
-        symbol=symbol,
-        key=offset + k0,
-        cell=offset * n_symbols + symbol,
-        k0=k0,
-        n_periods=int(relative.max()) + 1,
-    )
 
 
 def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
