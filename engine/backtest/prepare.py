@@ -93,7 +93,9 @@ def prepare(data: MarketData) -> PreparedData:
     """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
     prices = data.prices
     sentiment = data.sentiment
-    price_symbols = sorted(set(map(str, prices.columns)))
+    price_symbols = sorted(
+        set(map(str, prices.columns.tolist()))
+    )  # tolist: not an element-wise Arrow iteration
     codes, row_names = _symbol_codes(sentiment["symbol"], price_symbols)
     symbols = tuple(sorted(set(price_symbols) | set(row_names)))
     n = len(symbols)
@@ -167,7 +169,7 @@ def _price_matrix(
     t, n = len(prices.index), len(symbols)
     matrix = np.empty((t, n + 1))
     body = matrix[:, :n]
-    if list(prices.columns) == list(symbols):
+    if prices.columns.tolist() == list(symbols):
         body[...] = prices.to_numpy(dtype=np.float64)
     else:
         body[...] = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64)
