@@ -93,9 +93,8 @@ def prepare(data: MarketData) -> PreparedData:
     """Turn validated ``MarketData`` into the arrays every backtest run reuses."""
     prices = data.prices
     sentiment = data.sentiment
-    price_symbols = sorted(
-        set(map(str, prices.columns.tolist()))
-    )  # tolist: not an element-wise Arrow iteration
+    # Index.tolist: one conversion, not an element-wise iteration of Arrow strings.
+    price_symbols = sorted(set(map(str, prices.columns.tolist())))
     codes, row_names = _symbol_codes(sentiment["symbol"], price_symbols)
     symbols = tuple(sorted(set(price_symbols) | set(row_names)))
     n = len(symbols)
