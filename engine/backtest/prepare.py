@@ -10,8 +10,8 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; only compute calls
-import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
 from engine.strategy.params import REBALANCES, SIGNALS
