@@ -384,20 +384,40 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
             )
         else:
             out.append(f"No symbol was eligible for {period}; held as cash.")
-    for k in range(len(plan.entry)):
-        mask = plan.held_mask[k]
-        if not mask.any():
-            continue
-        cols = plan.held[k, mask]
-        e, f = int(plan.entry[k]), int(plan.end[k])
-        gap = prepared.has_close[e:f, cols] & ~prepared.has_close[e + 1 : f + 1, cols]
-        for d, j in zip(*np.nonzero(gap), strict=True):
-            out.append(
-                f"{prepared.symbols[cols[j]]} (held from {_iso(dates[e + 1])}) has no close from "
-                f"{_iso(dates[e + d + 1])}; its sleeve is held as cash at the {_iso(dates[e + d])} close "
-                "until it trades again."
-            )
+    for k, day, col in _close_gaps(prepared, plan):
+        e = int(plan.entry[k])
+        out.append(
+            f"{prepared.symbols[col]} (held from {_iso(dates[e + 1])}) has no close from "
+            f"{_iso(dates[day])}; its sleeve is held as cash at the {_iso(dates[day - 1])} close "
+            "until it trades again."
+        )
     return out
+
+
+def _close_gaps(prepared: PreparedData, plan: _Plan) -> list[tuple[int, int, int]]:
+    """(segment, day, column) where a held column has a close on day - 1 and none on
+    ``day``, for the days inside each segment (entry + 1 .. end), by segment, day, then
+    holding order. One gather of the held columns' closes, not a loop over segments."""
+    live = plan.held_mask.any(axis=1) & (plan.end > plan.entry)
+    if not live.any():
+        return []
+    entry, end = plan.entry[live], plan.end[live]
+    segments = np.flatnonzero(live)
+    lengths = end - entry
+    # Days entry .. end of each live segment (one more than its holding days).
+    first = np.repeat(entry - (np.cumsum(lengths + 1) - (lengths + 1)), lengths + 1)
+    days = np.arange(int((lengths + 1).sum())) + first
+    held = np.repeat(np.where(plan.held_mask[live], plan.held[live], -1), lengths + 1, axis=0)
+    has = np.where(held >= 0, prepared.has_close[days[:, None], np.maximum(held, 0)], False)
+    gap = has[:-1] & ~has[1:]
+    # A pair of rows counts only inside one segment (not across a segment boundary).
+    gap[np.cumsum(lengths + 1)[:-1] - 1] = False
+    rows, pos = np.nonzero(gap)
+    seg_of_row = np.repeat(np.arange(len(segments)), lengths + 1)
+    return [
+        (int(segments[seg_of_row[r]]), int(days[r + 1]), int(held[r + 1, j]))
+        for r, j in zip(rows.tolist(), pos.tolist(), strict=True)
+    ]
 
 
 def _benchmark_warnings(
