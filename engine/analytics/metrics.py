@@ -116,22 +116,57 @@ def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
 
 def _std(values: np.ndarray) -> float:
     """Sample std (ddof=1); 0 when it is negligible (``negligible_dispersion``)."""
-    if values.size < 2:
-        return math.nan
     with np.errstate(all="ignore"):
-        std = float(np.std(values, ddof=1))
-        scale = float(np.max(np.abs(values)))
-        mean = float(np.mean(values))
-    if not math.isfinite(std):
-        return math.nan
-    if negligible_dispersion(std, mean, scale):
-        return 0.0
-    return std
+        return _dispersion(values)[0]
 
 
 def _mean(values: np.ndarray) -> float:
     with np.errstate(all="ignore"):
-        return float(np.mean(values)) if values.size else math.nan
+        return _fmean(values) if values.size else math.nan
+
+
+# ----- the reductions of np.sum / np.mean / np.std, without their Python dispatch --------
+# Per configuration of a sweep, compute_metrics reduces a few short series a dozen times;
+# numpy's wrappers cost more than the sums. These call the same ufunc reductions in the
+# same order (np.add.reduce: pairwise sums), so every value has the same bits
+# (tests/engine/analytics/test_metrics_bits.py compares with np.mean / np.std).
+
+
+def _fsum(values: np.ndarray) -> float:
+    return float(np.add.reduce(values))
+
+
+def _fmean(values: np.ndarray) -> float:
+    """``np.mean`` of a non-empty 1-D float array."""
+    return _fsum(values) / values.size
+
+
+def _fstd(values: np.ndarray, mean: float) -> float:
+    """``np.std(values, ddof=1)`` given ``mean = np.mean(values)`` (size >= 2): the mean
+    subtracted, squared, summed pairwise, divided by n - 1, square-rooted, as numpy's _var."""
+    dev = values - mean
+    np.multiply(dev, dev, out=dev)
+    return math.sqrt(_fsum(dev) / (values.size - 1))
+
+
+def _dispersion(values: np.ndarray) -> tuple[float, float, float]:
+    """(``_std``: std or 0 when negligible, the raw sample std, the mean); NaNs below two
+    values. Call under ``np.errstate(all="ignore")``."""
+    if values.size < 2:
+        return math.nan, math.nan, _fmean(values) if values.size else math.nan
+    mean = _fmean(values)
+    raw = _fstd(values, mean)
+    if not math.isfinite(raw):
+        return math.nan, raw, mean
+    scale = float(np.maximum.reduce(np.abs(values)))
+    return (0.0 if _negligible(raw, mean, scale) else raw), raw, mean
+
+
+def _negligible(std: float, mean: float, scale: float) -> bool:
+    """``negligible_dispersion`` of three floats, in float arithmetic (same decisions:
+    ``np.maximum`` propagates a NaN scale, and so does this)."""
+    floor = scale if (scale > 1.0 or scale != scale) else 1.0
+    return std <= DISPERSION_RTOL * floor or std <= DISPERSION_CV * abs(mean)
 
 
 def _power(base: float, exponent: float) -> float:
@@ -164,21 +199,27 @@ def max_drawdown(returns: np.ndarray) -> float:
     if returns.size < 1:
         return math.nan
     with np.errstate(all="ignore"):
-        value = np.concatenate(([1.0], np.cumprod(1.0 + returns)))
-        peak = np.maximum.accumulate(value)
-        return float(np.min((value - peak) / peak))
+        return _max_drawdown(1.0 + returns)
+
+
+def _max_drawdown(growth: np.ndarray) -> float:
+    """``max_drawdown`` from ``1 + returns`` (non-empty)."""
+    value = np.concatenate(([1.0], np.cumprod(growth)))
+    peak = np.maximum.accumulate(value)
+    return float(np.minimum.reduce((value - peak) / peak))
 
 
 def _beta_alpha(r: np.ndarray, b: np.ndarray, rf_daily: float) -> tuple[float, float]:
-    if r.size < 2 or not _std(b) > 0:  # a benchmark without dispersion has no beta
+    """(beta, annualised Jensen's alpha) of ``r`` on ``b``; call under np.errstate."""
+    b_std, _, b_mean = _dispersion(b)
+    if r.size < 2 or not b_std > 0:  # a benchmark without dispersion has no beta
         return math.nan, math.nan
-    with np.errstate(all="ignore"):
-        b_res = b - b.mean()
-        var = float(np.mean(b_res * b_res))
-        beta = _safe_div(float(np.mean(b_res * r)), var)
-        if not math.isfinite(beta):
-            return math.nan, math.nan
-        alpha_daily = float(np.mean((r - rf_daily) - beta * (b - rf_daily)))
+    b_res = b - b_mean
+    var = _fmean(b_res * b_res)
+    beta = _safe_div(_fmean(b_res * r), var)
+    if not math.isfinite(beta):
+        return math.nan, math.nan
+    alpha_daily = _fmean((r - rf_daily) - beta * (b - rf_daily))
     return beta, _power(1.0 + alpha_daily, TRADING_DAYS) - 1.0
 
 
@@ -197,41 +238,51 @@ def compute_metrics(
     ``turnover``: per-rebalance one-way turnover; its mean is ``avg_turnover``.
     """
     r_all, b_all = _aligned(returns, benchmark)
-    has_benchmark = benchmark is not None and bool(np.isfinite(b_all).any())
+    b_finite = np.isfinite(b_all)
+    has_benchmark = benchmark is not None and bool(b_finite.any())
     own = np.isfinite(r_all)
-    r = r_all[own]  # the series' own days
-    both = own & np.isfinite(b_all)
-    rb, b = r_all[both], b_all[both]  # the days where both exist
+    r = r_all if own.all() else r_all[own]  # the series' own days
+    both = own & b_finite
+    rb, b = (r_all, b_all) if both.all() else (r_all[both], b_all[both])  # the days where both exist
     rf = float(risk_free) / TRADING_DAYS
     root = math.sqrt(TRADING_DAYS)
+    n = r.size
 
     out = dict.fromkeys(METRIC_NAMES, math.nan)
     with np.errstate(all="ignore"):
-        out["total_return"] = total_return(r)
-        out["cagr"] = cagr(r)
-        vol = _std(r)
+        if n:
+            growth = 1.0 + r
+            ending = float(np.multiply.reduce(growth))  # np.prod
+            out["total_return"] = ending - 1.0
+            out["cagr"] = _power(ending, TRADING_DAYS / n) - 1.0 if ending >= 0 else math.nan
+            out["max_drawdown"] = _max_drawdown(growth)
+        vol, raw_std, mean = _dispersion(r)
         out["annual_volatility"] = vol * root
-        excess = r - rf
-        # std(r - rf) is std(r); its zero is judged on r (an rf near the mean hides nothing)
-        sd_excess = float(np.std(excess, ddof=1)) if vol > 0 else vol
-        out["sharpe"] = _safe_div(_mean(excess) if r.size >= 2 else math.nan, sd_excess) * root
-        if r.size >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
-            downside = math.sqrt(float(np.mean(np.square(np.minimum(excess, 0.0))))) * root
-            out["sortino"] = _safe_div(_mean(excess) * TRADING_DAYS, downside)
-        out["max_drawdown"] = max_drawdown(r)
+        # std(r - rf) is std(r); its zero is judged on r (an rf near the mean hides nothing).
+        # r - (+0.0) has r's bits, so with no risk-free rate the excess is r itself.
+        plain = rf == 0.0 and math.copysign(1.0, rf) > 0
+        excess = r if plain else r - rf
+        mean_excess = mean if plain else (_fmean(excess) if n else math.nan)
+        sd_excess = (raw_std if plain else _fstd(excess, mean_excess)) if vol > 0 else vol
+        out["sharpe"] = _safe_div(mean_excess if n >= 2 else math.nan, sd_excess) * root
+        if n >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
+            below = np.minimum(excess, 0.0)
+            np.multiply(below, below, out=below)  # np.square
+            downside = math.sqrt(_fmean(below)) * root
+            out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
         if has_benchmark:
             out["beta"], out["alpha"] = _beta_alpha(rb, b, rf)
             active = rb - b
-            te = _std(active)
+            te, _, mean_active = _dispersion(active)
             out["tracking_error"] = te * root
-            out["information_ratio"] = _safe_div(_mean(active), te) * root if active.size >= 2 else math.nan
-        out["hit_rate"] = float(np.mean(r > 0.0)) if r.size else math.nan
+            out["information_ratio"] = _safe_div(mean_active, te) * root if active.size >= 2 else math.nan
+        out["hit_rate"] = int(np.count_nonzero(r > 0.0)) / n if n else math.nan
         if turnover is not None:
             t = _as_array(turnover)
             t = t[np.isfinite(t)]
-            out["avg_turnover"] = float(t.mean()) if t.size else math.nan
+            out["avg_turnover"] = _fmean(t) if t.size else math.nan
     return {k: float(v) for k, v in out.items()}
 
 
