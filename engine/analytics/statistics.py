@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -169,7 +169,7 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     the k with the best silhouette quality ``mean / std`` is kept. The number of clusters
     is the effective number of independent trials. One or two trials: each its own
     cluster (nothing to learn from one correlation)."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
     r = np.asarray(returns, dtype=np.float64)
@@ -190,9 +190,10 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
+    maxclust = _maxclust_labels(tree)
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
     for k in range(2, min(n - 1, MAX_CLUSTERS) + 1):
-        labels = fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
+        labels = maxclust(k).astype(np.int64) - 1
         if int(labels.max()) + 1 < 2:
             continue
         s = _silhouette(distance, labels)
@@ -202,6 +203,36 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
             best, best_quality = labels, quality
     _, relabelled = np.unique(best, return_inverse=True)
     return relabelled.astype(np.int64)
+
+
+def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
+    """``k -> fcluster(tree, k, criterion="maxclust")`` for many k. scipy's ``fcluster``
+    validates the linkage on every call, which costs more than the clustering (11 of the
+    16 ms of a 220-trial ``trial_clusters``); this validates once and calls the routine
+    ``fcluster`` itself calls. Checked against ``fcluster`` at k = 2 first; any mismatch or
+    a changed private API falls back to ``fcluster``."""
+    from scipy.cluster import hierarchy
+
+    def public(k: int) -> np.ndarray:
+        return np.asarray(hierarchy.fcluster(tree, k, criterion="maxclust"))
+
+    try:
+        from scipy.cluster import _hierarchy
+
+        hierarchy.is_valid_linkage(tree, throw=True)
+        z = np.ascontiguousarray(tree, dtype=np.float64)
+        n = z.shape[0] + 1
+
+        def direct(k: int) -> np.ndarray:
+            out = np.zeros(n, dtype="i")
+            _hierarchy.cluster_maxclust_dist(z, out, n, k)
+            return out
+
+        if np.array_equal(direct(2), public(2)):
+            return direct
+    except (ImportError, AttributeError, TypeError, ValueError):
+        pass
+    return public
 
 
 def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 0.0) -> np.ndarray:

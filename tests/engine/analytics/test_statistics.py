@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from scipy import stats
 
 from engine.analytics import statistics as st
@@ -86,3 +88,20 @@ def test_bootstrap_blocks_have_the_requested_mean_length() -> None:
 def test_one_endless_block_is_the_sample_rotated() -> None:
     index = st.stationary_bootstrap_indices(30, 5, 1e12, np.random.default_rng(2))
     np.testing.assert_array_equal(index, (index[:, :1] + np.arange(30)) % 30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n=hst.integers(3, 120), ties=hst.booleans())
+def test_maxclust_labels_are_fclusters(seed: int, n: int, ties: bool) -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from engine.analytics.statistics import _maxclust_labels
+
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(n, 3))
+    if ties:  # duplicated points: merges at equal heights, where maxclust may give fewer clusters
+        points[: n // 2] = np.round(points[: n // 2], 0)
+    tree = linkage(points, method="average")
+    labels = _maxclust_labels(tree)
+    for k in range(2, min(n - 1, 50) + 1):
+        assert labels(k).tolist() == fcluster(tree, k, criterion="maxclust").tolist()
