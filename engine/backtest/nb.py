@@ -78,9 +78,9 @@ def simulate(
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
     if gathered is None:
-        value = _held_values(*_frozen(prices, entry, end), _frozen_int(held), _frozen_float(shares))
+        value = _held_values(_floats(prices), _ints(entry), _ints(end), _ints(held), _floats(shares))
     else:
-        value = _block_values(_frozen_float(gathered), *_frozen(None, entry, end)[1:], _frozen_float(shares))
+        value = _block_values(_floats(gathered), _ints(entry), _ints(end), _floats(shares))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
@@ -91,7 +91,7 @@ def simulate(
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
     """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
     ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
-    return _gather(*_frozen(prices, entry, end), _frozen_int(held))
+    return _gather(_floats(prices), _ints(entry), _ints(end), _ints(held))
 
 
 def uses_gather(width: int, n_cols: int) -> bool:
@@ -124,7 +124,7 @@ def _simulate_dense(
     ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    value = _dense_values(*_frozen(prices, entry, end), _frozen_float(shares))
+    value = _dense_values(_floats(prices), _ints(entry), _ints(end), _floats(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
@@ -293,16 +293,13 @@ def warm_up() -> None:
     simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense
 
 
-def _frozen(prices: np.ndarray | None, entry: np.ndarray, end: np.ndarray) -> tuple[Any, Any, Any]:
-    """The kernels' common arguments as the one type each is compiled for."""
-    return (None if prices is None else _frozen_float(prices), _frozen_int(entry), _frozen_int(end))
-
-
-def _frozen_float(array: np.ndarray) -> np.ndarray:
+def _floats(array: np.ndarray) -> np.ndarray:
+    """The one argument type the kernels are compiled for: read-only, C order, float64."""
     return _read_only(np.ascontiguousarray(array, dtype=np.float64))
 
 
-def _frozen_int(array: np.ndarray) -> np.ndarray:
+def _ints(array: np.ndarray) -> np.ndarray:
+    """Read-only, C order, int64 (see ``_floats``)."""
     return _read_only(np.ascontiguousarray(array, dtype=np.int64))
 
 
