@@ -124,7 +124,8 @@ def _simulate_dense(
     ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    value = _dense_values(_floats(prices), _ints(entry), _ints(end), _floats(shares))
+    # Every column of each day's row: the block is the price rows themselves.
+    value = _block_values(_floats(prices[first:]), _ints(entry), _ints(end), _floats(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
@@ -242,19 +243,6 @@ def _held_values(
 
 
 @_compiled
-def _dense_values(
-    prices: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
-) -> np.ndarray:  # pragma: no cover - compiled
-    """``_held_values`` with (K x columns) share counts over every column."""
-    first = entry[0] + 1
-    out = np.empty(end[-1] + 1 - first)
-    for k in range(entry.shape[0]):
-        for d in range(entry[k] + 1, end[k] + 1):
-            out[d - first] = _dot_dense(prices[d], shares[k])
-    return out
-
-
-@_compiled
 def _gather(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -272,7 +260,9 @@ def _gather(
 def _block_values(
     block: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """``_held_values`` from a gathered (D x >= N) block: the first N columns of each row."""
+    """``_held_values`` from a (D x >= N) block of closes, one row per day from
+    ``entry[0] + 1``: the first N columns of each row (a gathered block, or the price rows
+    themselves on the wide path, where N is every column)."""
     first = entry[0] + 1
     n = shares.shape[1]
     out = np.empty(end[-1] + 1 - first)

@@ -1,117 +1,25 @@
-"""Performance metrics of daily simple-return series, with empyrical's conventions.
-
-- 252 trading days a year; ``risk_free`` is an annual rate, used as ``risk_free / 252``
-  per day (as ``StrategyParams`` documents).
-- Volatilities use the sample standard deviation (``ddof=1``), as empyrical does.
-- ``alpha`` is empyrical's: ``(1 + mean(daily excess return - beta * daily excess
-  benchmark return)) ** 252 - 1``; ``beta`` is ``cov / var`` of the daily returns.
-- ``information_ratio`` is annualised: ``mean(active) / std(active) * sqrt(252)``, where
-  active = portfolio - benchmark (empyrical's ``excess_sharpe`` times ``sqrt(252)``);
-  ``tracking_error`` is ``std(active) * sqrt(252)``.
-- ``hit_rate`` is the share of days with a strictly positive return.
-- ``max_drawdown`` is a negative number (0 when the value never fell).
-- Zero dispersion (``negligible_dispersion``, the one rule for every dispersion in
-  ``engine.analytics``): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
-  (floating-point residue) or at most ``DISPERSION_CV * |mean(x)|`` (below what the data
-  can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
-  spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
-  ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
-  it (Sharpe, information ratio, beta, alpha, correlation) is NaN.
-- Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
-  metric raises on a finite series: results too large for a float are ``inf`` (or NaN
-  where empyrical's formula gives NaN), as numpy gives them.
-- Missing (NaN) days are not days of the series: a series' own metrics (total return,
-  CAGR and its year fraction, volatility, Sharpe, Sortino, drawdown, hit rate) use its
-  finite days; the benchmark-relative ones (beta, alpha, information ratio, tracking
-  error) use the days where both series are finite. empyrical instead counts NaN days as
-  0-return days in the CAGR's year fraction; the backtest warns whenever one of its
-  series has missing days (benchmark edges, a universe period with no eligible symbol).
-"""
+"""The metrics as the first build computed them (np.mean, np.std, np.prod through their
+Python wrappers): the reference ``test_metrics_bits.py`` holds the current, leaner
+``engine.analytics.metrics.compute_metrics`` to, bit for bit. Only the functions whose
+implementation changed are copied here; the rest is imported from the engine."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Mapping
-from typing import Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 
-# A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
-DateLike: TypeAlias = str | dt.date | np.datetime64
-# Dates of a plain returns array, one per return (what pd.DatetimeIndex accepts).
-Dates: TypeAlias = pd.Index | pd.Series | np.ndarray | list[Any] | tuple[Any, ...]
-
-METRIC_NAMES: tuple[str, ...] = (
-    "total_return",
-    "cagr",
-    "annual_volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "beta",
-    "alpha",
-    "information_ratio",
-    "tracking_error",
-    "hit_rate",
-    "avg_turnover",
+from engine.analytics.metrics import (
+    METRIC_NAMES,
+    TRADING_DAYS,
+    _aligned,
+    _as_array,
+    _power,
+    _safe_div,
+    cagr,
+    negligible_dispersion,
+    total_return,
 )
-# The metrics that are fractions of capital or of days (shown as percentages); the others are ratios.
-PERCENT_METRICS: frozenset[str] = frozenset(
-    {
-        "total_return",
-        "cagr",
-        "annual_volatility",
-        "max_drawdown",
-        "alpha",
-        "tracking_error",
-        "hit_rate",
-        "avg_turnover",
-    }
-)
-
-
-TRADING_DAYS = 252
-DISPERSION_RTOL = 1e-12  # std below this x max(1, max|x|) is rounding residue, i.e. zero
-DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
-DRAWDOWN_RTOL = 1e-10  # a value within this relative distance of the peak is back at it
-
-
-def _as_array(values: object) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).reshape(-1)
-
-
-def _aligned(returns: object, benchmark: object) -> tuple[np.ndarray, np.ndarray]:
-    """Two float arrays of equal length: aligned by index when both are Series, else by position."""
-    if isinstance(returns, pd.Series) and isinstance(benchmark, pd.Series):
-        benchmark = benchmark.reindex(returns.index)
-    r = _as_array(returns)
-    b = _as_array(benchmark) if benchmark is not None else np.full(r.shape, np.nan)
-    if b.shape != r.shape:
-        raise ValueError(f"returns ({r.size}) and benchmark ({b.size}) differ in length")
-    return r, b
-
-
-def _safe_div(num: float, den: float) -> float:
-    if not (math.isfinite(num) and math.isfinite(den)) or den == 0.0:
-        return math.nan
-    with np.errstate(all="ignore"):
-        return float(np.float64(num) / np.float64(den))
-
-
-def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
-    """True where a standard deviation counts as zero (bool, or a bool array when the
-    arguments are arrays of one shape): ``std <= DISPERSION_RTOL * max(1, scale)``
-    (floating-point residue; ``scale`` = the largest |value|) or ``std <= DISPERSION_CV
-    * |mean|`` (spread below what the data resolves, e.g. a constant-growth path quoted
-    to a few decimals). The one rule for every dispersion in ``engine.analytics``."""
-    with np.errstate(all="ignore"):
-        out = (np.asarray(std) <= DISPERSION_RTOL * np.maximum(1.0, np.asarray(scale))) | (
-            np.asarray(std) <= DISPERSION_CV * np.abs(np.asarray(mean))
-        )
-    return bool(out) if np.ndim(out) == 0 else out
 
 
 def _std(values: np.ndarray) -> float:
@@ -132,31 +40,6 @@ def _std(values: np.ndarray) -> float:
 def _mean(values: np.ndarray) -> float:
     with np.errstate(all="ignore"):
         return float(np.mean(values)) if values.size else math.nan
-
-
-def _power(base: float, exponent: float) -> float:
-    """``base ** exponent`` as numpy computes it: inf on overflow, NaN when undefined."""
-    with np.errstate(all="ignore"):
-        return float(np.power(np.float64(base), np.float64(exponent)))
-
-
-def total_return(returns: np.ndarray) -> float:
-    """Compounded simple return (finite input; NaN for no day)."""
-    returns = _as_array(returns)
-    with np.errstate(all="ignore"):
-        return float(np.prod(1.0 + returns) - 1.0) if returns.size else math.nan
-
-
-def cagr(returns: np.ndarray) -> float:
-    """``ending ** (252 / days) - 1`` (empyrical's annual_return); inf when it overflows."""
-    returns = _as_array(returns)
-    if returns.size < 1:
-        return math.nan
-    with np.errstate(all="ignore"):
-        ending = float(np.prod(1.0 + returns))
-    if not ending >= 0:
-        return math.nan
-    return _power(ending, TRADING_DAYS / returns.size) - 1.0
 
 
 def max_drawdown(returns: np.ndarray) -> float:
@@ -189,13 +72,7 @@ def compute_metrics(
     risk_free: float = 0.0,
     turnover: object = None,
 ) -> dict[str, float]:
-    """``METRIC_NAMES`` of daily simple ``returns`` against daily ``benchmark`` returns.
-
-    The series' own metrics use its finite days; the benchmark-relative metrics (beta,
-    alpha, information ratio, tracking error) only the days where both are finite.
-    Without a benchmark the relative metrics are NaN. Never raises on finite input.
-    ``turnover``: per-rebalance one-way turnover; its mean is ``avg_turnover``.
-    """
+    """The first build's ``compute_metrics`` (same contract as the engine's)."""
     r_all, b_all = _aligned(returns, benchmark)
     has_benchmark = benchmark is not None and bool(np.isfinite(b_all).any())
     own = np.isfinite(r_all)
@@ -233,80 +110,3 @@ def compute_metrics(
             t = t[np.isfinite(t)]
             out["avg_turnover"] = float(t.mean()) if t.size else math.nan
     return {k: float(v) for k, v in out.items()}
-
-
-def drawdown_info(
-    returns: pd.Series | np.ndarray, dates: Dates | None = None, *, start: DateLike | None = None
-) -> dict[str, str | None]:
-    """ISO dates of the maximum drawdown of daily simple ``returns``: ``peak`` (last day
-    at the high before it), ``trough``, ``recovery`` (first day back at the peak value,
-    within a relative ``DRAWDOWN_RTOL`` so that rounding of the compounded value does not
-    delay it; None if never). All None when the series never falls (beyond that
-    tolerance). ``dates`` is needed only when ``returns`` is not a Series.
-
-    ``start``: the date of the starting value (a backtest's first entry close, from its
-    periods table); a drawdown from the very start has its peak there. Without it such a
-    peak is reported as the first date of the series (the old convention).
-    NaN returns count as 0 (the value is carried).
-    """
-    none: dict[str, str | None] = {"peak": None, "trough": None, "recovery": None}
-    if isinstance(returns, pd.Series):
-        index = pd.DatetimeIndex(returns.index)
-        r = _as_array(returns)
-    else:
-        if dates is None:
-            return none
-        r = _as_array(returns)
-        index = pd.DatetimeIndex(dates)
-    if r.size == 0:
-        return none
-    r = np.where(np.isfinite(r), r, 0.0)
-    with np.errstate(all="ignore"):
-        value = np.concatenate(([1.0], np.cumprod(1.0 + r)))
-        peak_value = np.maximum.accumulate(value)
-        dd = (value - peak_value) / peak_value
-    dd = np.where(np.isfinite(dd), dd, 0.0)
-    trough = int(np.argmin(dd))
-    if dd[trough] >= -DRAWDOWN_RTOL:
-        return none
-    high = peak_value[trough]
-    at_high = value >= high * (1.0 - DRAWDOWN_RTOL)
-    peak = int(np.flatnonzero(at_high[: trough + 1])[-1])
-    after = np.flatnonzero(at_high[trough:])
-    first = pd.Timestamp(start).date().isoformat() if start is not None else index[0].date().isoformat()
-
-    # value index i corresponds to the close after returns[i-1]; index 0 is the start.
-    def iso(i: int) -> str:
-        return first if i == 0 else index[i - 1].date().isoformat()
-
-    return {
-        "peak": iso(peak),
-        "trough": iso(trough),
-        "recovery": iso(trough + int(after[0])) if after.size else None,
-    }
-
-
-def drawdown_series(returns: pd.Series, *, start: DateLike | None = None) -> pd.Series:
-    """Drawdown (value / running peak - 1, <= 0) of daily simple ``returns`` indexed by
-    date; with ``start`` (the first entry close) the starting value 0.0 is included at
-    that date, so a chart shows the drawdown from the entry. Values within
-    ``DRAWDOWN_RTOL`` of the peak are exactly 0 (as ``drawdown_info`` judges recovery)."""
-    r = np.where(np.isfinite(_as_array(returns)), _as_array(returns), 0.0)
-    with np.errstate(all="ignore"):
-        value = np.concatenate(([1.0], np.cumprod(1.0 + r)))
-        peak = np.maximum.accumulate(value)
-        dd = value / peak - 1.0
-    dd = np.where(dd >= -DRAWDOWN_RTOL, 0.0, dd)
-    index = pd.DatetimeIndex(returns.index)
-    if start is None:
-        return pd.Series(dd[1:], index=index, name="drawdown")
-    full = index.insert(0, pd.Timestamp(start))
-    return pd.Series(dd, index=pd.DatetimeIndex(full, name=index.name), name="drawdown")
-
-
-def metrics_table(rows: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
-    """Metrics of several series side by side (one column per series), rows in METRIC_NAMES order."""
-    return pd.DataFrame(
-        {name: [values.get(m, math.nan) for m in METRIC_NAMES] for name, values in rows.items()},
-        index=list(METRIC_NAMES),
-    )

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb import _block_values, _dense_values, _held_values, gather_held_prices
+from engine.backtest.nb import _block_values, _held_values, gather_held_prices
 
 
 def _segments(rng: np.random.Generator, n_days: int, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,11 +48,11 @@ def test_held_values_are_einsums_bits(seed: int, width: int, n_seg: int, signed:
     extra = rng.integers(0, n_cols, (n_seg, 7))
     block = gather_held_prices(prices, entry, end, np.concatenate([held, extra], axis=1))
     assert _block_values(block, entry, end, shares).tobytes() == expected
-    # Dense: every column, in column order.
+    # The wide path: every column of the price rows themselves, in column order.
     dense = rng.random((n_seg, n_cols)) / 50
     all_cols = np.broadcast_to(np.arange(n_cols), (n_seg, n_cols))
     assert (
-        _dense_values(prices, entry, end, dense).tobytes()
+        _block_values(prices[entry[0] + 1 :], entry, end, dense).tobytes()
         == _einsum_values(prices, entry, end, all_cols, dense).tobytes()
     )
 
