@@ -405,7 +405,10 @@ def _symbol_codes(symbols: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray
             if hit.null_count == 0:
                 return hit.to_numpy(), list(vocabulary)
             unknown = hit.is_null()
-            extra = arrow.filter(unknown).dictionary_encode()
+            extra_rows = arrow.filter(unknown)
+            if isinstance(extra_rows, pa.ChunkedArray):  # a long or concatenated column comes in chunks
+                extra_rows = extra_rows.combine_chunks()
+            extra = extra_rows.dictionary_encode()
             codes = pc.fill_null(hit, 0).to_numpy().copy()
             codes[unknown.to_numpy(zero_copy_only=False)] = extra.indices.to_numpy() + len(vocabulary)
             return codes, [*vocabulary, *(str(u) for u in extra.dictionary.to_pylist())]
