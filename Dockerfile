@@ -31,6 +31,11 @@ COPY --chown=root:root assets/ ./assets/
 COPY --chown=root:root gunicorn.conf.py ./
 COPY --chown=root:root deploy/bin/ ./deploy/bin/
 
+# Compile the engine's numba kernels into NUMBA_CACHE_DIR now and hand them to the user
+# that runs them: a fresh container (app or Ray) loads them instead of compiling.
+RUN python -c "import engine; engine.warm_up_kernels()" \
+ && chown -R spl:spl /var/cache/spl
+
 USER spl
 EXPOSE 8050
 

@@ -10,8 +10,9 @@ simulation kernel 3.2 ms before, 0.6 ms after; README "Measured performance").
 ``tune_allocator`` serves blocks up to 32 MiB (glibc's maximum for the threshold on
 64-bit) from the heap and returns heap memory to the system only once more than 256 MiB
 is free at its top, so pages stay mapped between calls. Peak resident memory is
-unchanged; memory freed after a peak is kept for reuse (up to the trim threshold) instead
-of returned at once. Entry points call it once per process: the CLI, ``create_app`` (web
+unchanged; memory freed after a peak is kept for reuse instead of returned at once, and
+free memory below a live block at the heap's top cannot be returned at all (measured in
+docs/performance.md: repeated backtests plateau, they do not grow). Entry points call it once per process: the CLI, ``create_app`` (web
 workers and their compute children) and every Ray task (``engine.execution``).
 
 Imports nothing from the engine's layers.

@@ -18,6 +18,7 @@ user's cache directory); where none is writable, each process compiles once (~1 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -177,11 +178,36 @@ def _finish(
 
 def _compiled(fn: Callable[..., Any]) -> Any:
     """``numba.njit`` with an on-disk cache when a cache directory is writable (numba
-    raises at decoration time when none is: a read-only install without a writable HOME)."""
+    raises at decoration time when none is: a read-only install without a writable HOME),
+    and a cache that can never fail a backtest (``_tolerate_cache_errors``)."""
     try:
-        return numba.njit(cache=True, nogil=True)(fn)
+        dispatcher = numba.njit(cache=True, nogil=True)(fn)
     except RuntimeError:
         return numba.njit(cache=False, nogil=True)(fn)
+    _tolerate_cache_errors(getattr(dispatcher, "_cache", None))
+    return dispatcher
+
+
+def _tolerate_cache_errors(cache: Any) -> None:
+    """A cache entry that cannot be read (e.g. another user's 0600 files in a shared
+    ``NUMBA_CACHE_DIR``) is a miss, and one that cannot be written is skipped: the kernel
+    is compiled in this process instead of the backtest failing with an OSError."""
+    if cache is None or not hasattr(cache, "load_overload") or not hasattr(cache, "save_overload"):
+        return
+    load, save = cache.load_overload, cache.save_overload
+
+    def load_overload(sig: Any, target_context: Any) -> Any:
+        try:
+            return load(sig, target_context)
+        except OSError:
+            return None  # numba's own "not cached": compile
+
+    def save_overload(sig: Any, data: Any) -> None:
+        with contextlib.suppress(OSError):
+            save(sig, data)
+
+    cache.load_overload = load_overload
+    cache.save_overload = save_overload
 
 
 @_compiled

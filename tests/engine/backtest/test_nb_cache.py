@@ -66,3 +66,34 @@ def test_kernels_loaded_from_the_disk_cache_give_the_compiled_answers(tmp_path) 
     assert any(tmp_path.rglob("*.nbc"))  # the second run had a cache to load
     expected = "[0.5, 0.0] FunctionCache"
     assert [run.stdout.strip() for run in runs] == [expected, expected]
+
+
+_UNREADABLE = textwrap.dedent(
+    """
+    from numba.core import caching
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", "nb._held_values.nbi")
+
+    # A cache directory the process may write but whose entries it cannot read or
+    # replace (another user's 0600 files in a shared NUMBA_CACHE_DIR).
+    caching.IndexDataCacheFile.load = refuse
+    caching.IndexDataCacheFile.save = refuse
+    import numpy as np
+    from engine.backtest import nb
+
+    nb.warm_up()
+    prices = np.array([[1.0, 2.0, 4.0, 1.0, 1.0], [1.5, 2.0, 5.0, 1.0, 1.0], [3.0, 1.0, 5.0, 1.0, 1.0]])
+    sim = nb.simulate(prices, np.array([0, 1]), np.array([1, 2]), np.array([[0], [2]]), np.array([[1.0], [1.0]]), 0.0)
+    print(sim.returns.tolist())
+    """
+)
+
+
+def test_an_unreadable_cache_entry_is_a_miss_not_an_error(tmp_path) -> None:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-c", _UNREADABLE], capture_output=True, text=True, timeout=300, check=False, env=env
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["[0.5,", "0.0]"]
