@@ -4,8 +4,10 @@ Split by job:
 
 - ``sources``: which data set a session uses (the ``session-source`` Store), uploads, and
   loading ``engine.MarketData`` (once per worker, in ``AppState.market_data``);
-- ``computations``: backtest, stocks, robustness and sweep calls into the engine,
+- ``computations``: backtest, stocks and robustness calls into the engine,
   memoized in the shared ``results`` cache; cluster status and cache statistics;
+- ``research``: the sweep (with every configuration's kept returns), walk-forward
+  validation, PBO and signal analysis;
 - ``plain``: engine results as JSON-able data for Stores, caches and figures.
 
 Everything reaches the app's state through ``dashapp.state.get_state()``; pages never
@@ -28,9 +30,9 @@ from .computations import (
     params_from,
     robustness,
     stocks,
-    sweep,
 )
 from .plain import report_to_plain, sweep_to_plain, to_plain
+from .research import sweep
 from .sources import (
     DEFAULT_SOURCE,
     app_config,

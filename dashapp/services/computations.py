@@ -16,12 +16,13 @@ import engine
 
 from ..state import get_state
 from .caching import cache_key, memoized
-from .plain import sweep_to_plain, to_plain
+from .plain import to_plain
 from .sources import get_market_data, resolve_source
 
 # Bump when a cached result's shape changes, so that old entries are not served.
 CACHE_VERSION = "2"
 
+# The progress and cancel callbacks the engine's long jobs take (engine.jobs' shapes).
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
@@ -170,36 +171,6 @@ def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | Non
         return to_plain(engine.robustness_report(data, strategy, executor=executor()).to_dict())
 
     return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
-
-
-def sweep(
-    source: Mapping[str, Any] | None,
-    base_params: Mapping[str, Any] | None,
-    grid: Mapping[str, Sequence[Any]],
-    on_progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> dict[str, Any]:
-    """``engine.run_sweep`` of ``grid`` on top of ``base_params``, as ``plain.sweep_to_plain``.
-
-    ``should_cancel`` is polled by the engine, which then raises ``engine.Cancelled``.
-    """
-    source = resolve_source(source)
-    base = params_from(base_params)
-    checked = engine.check_grid(grid)
-    data = get_market_data(source, benchmark=base.benchmark)
-
-    def compute() -> dict[str, Any]:
-        result = engine.run_sweep(
-            data,
-            checked,
-            base=base,
-            executor=executor(engine.grid_size(checked)),
-            on_progress=on_progress,
-            should_cancel=should_cancel,
-        )
-        return sweep_to_plain(result, base)
-
-    return _memoized("sweep", source, data.fingerprint, {"base": base.to_dict(), "grid": checked}, compute)
 
 
 # ----- cluster and cache -----------------------------------------------------------------

@@ -16,7 +16,7 @@ Every function raises ``engine.EngineError`` (one sentence meant for the user) o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +27,7 @@ import engine
 
 from ..state import get_state
 from .caching import cache_key, memoized
-from .computations import executor, params_from
+from .computations import CancelFn, ProgressFn, executor, params_from
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
@@ -36,8 +36,6 @@ VERSION = "r1"
 # (a fraction of a second on the demo data; larger grids go through the background job).
 SYNC_RERUN_LIMIT = 64
 
-ProgressFn = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 
 SIGNAL_SETTING_NAMES = ("quantiles", "horizons", "rolling_window")
 WALK_FORWARD_NAMES = ("n_folds", "scheme", "in_sample_days", "out_of_sample_days", "metric")

@@ -216,7 +216,14 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
     calls: list[dict[str, Any]] = []
 
     def fake_run_sweep(
-        data: Any, grid: Any, *, base: Any, executor: Any, on_progress: Any, should_cancel: Any
+        data: Any,
+        grid: Any,
+        *,
+        base: Any,
+        executor: Any,
+        on_progress: Any,
+        should_cancel: Any,
+        keep_returns: bool = False,
     ) -> Any:
         calls.append(grid)
         on_progress(1, 1)
