@@ -40,7 +40,7 @@ def ic_figure(periods: Mapping[str, Sequence[Any]] | None, rolling_window: int |
             x=dates,
             y=rounded(ic),
             name="IC",
-            marker_color=[POSITIVE if v > 0 else NEGATIVE for v in np.nan_to_num(ic)],
+            marker_color=_sign_colors(ic),
             hovertemplate="%{x}: IC %{y:.3f}<extra></extra>",
         )
     )
@@ -72,19 +72,16 @@ def ic_decay_figure(decay: Mapping[str, Sequence[Any]] | None) -> go.Figure:
     t_stat = _floats(_column(decay, "t_stat"))
     if len(t_stat) != len(horizons):
         t_stat = np.full(len(horizons), np.nan)
-    figure = go.Figure(
-        go.Bar(
-            x=[str(h) for h in horizons],
-            y=rounded(mean_ic),
-            marker_color=[POSITIVE if v > 0 else NEGATIVE for v in np.nan_to_num(mean_ic)],
-            customdata=rounded(t_stat),
-            hovertemplate="horizon %{x}: mean IC %{y:.3f} (t %{customdata:.2f})<extra></extra>",
-        )
+    return _category_bars(
+        title,
+        [str(h) for h in horizons],
+        mean_ic,
+        hovertemplate="horizon %{x}: mean IC %{y:.3f} (t %{customdata:.2f})<extra></extra>",
+        customdata=rounded(t_stat),
+        x_title="Horizon (periods ahead)",
+        y_title="Mean IC",
+        y_format=".3f",
     )
-    figure.update_layout(**{**BASE_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False)
-    figure.update_xaxes(type="category", title="Horizon (periods ahead)")
-    figure.update_yaxes(title="Mean IC", tickformat=".3f")
-    return figure
 
 
 def quantile_returns_figure(summary: Mapping[str, Sequence[Any]] | None) -> go.Figure:
@@ -94,17 +91,46 @@ def quantile_returns_figure(summary: Mapping[str, Sequence[Any]] | None) -> go.F
     means = _floats(_column(summary, "mean_return"))
     if not quantiles or len(means) != len(quantiles) or not np.isfinite(means).any():
         return empty_figure(title)
+    return _category_bars(
+        title,
+        [f"Q{q}" for q in quantiles],
+        means,
+        hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        x_title="Quantile (Q1 lowest signal)",
+        y_title="Mean return per period",
+        y_format=".1%",
+    )
+
+
+def _sign_colors(values: np.ndarray) -> list[str]:
+    """One bar colour per value: positive green, zero, negative or missing red."""
+    return [POSITIVE if v > 0 else NEGATIVE for v in np.nan_to_num(values)]
+
+
+def _category_bars(
+    title: str,
+    categories: list[str],
+    values: np.ndarray,
+    *,
+    hovertemplate: str,
+    x_title: str,
+    y_title: str,
+    y_format: str,
+    customdata: Any = None,
+) -> go.Figure:
+    """Bars over categories coloured by sign (the IC decay and quantile charts)."""
     figure = go.Figure(
         go.Bar(
-            x=[f"Q{q}" for q in quantiles],
-            y=rounded(means),
-            marker_color=[POSITIVE if v > 0 else NEGATIVE for v in np.nan_to_num(means)],
-            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+            x=categories,
+            y=rounded(values),
+            marker_color=_sign_colors(values),
+            customdata=customdata,
+            hovertemplate=hovertemplate,
         )
     )
     figure.update_layout(**{**BASE_LAYOUT, "hovermode": "closest"}, title=title, showlegend=False)
-    figure.update_xaxes(type="category", title="Quantile (Q1 lowest signal)")
-    figure.update_yaxes(title="Mean return per period", tickformat=".1%")
+    figure.update_xaxes(type="category", title=x_title)
+    figure.update_yaxes(title=y_title, tickformat=y_format)
     return figure
 
 
