@@ -37,8 +37,8 @@ from engine.backtest.base import (
     run_backtest,
     run_prepared,
     selection_returns,
+    warm_up_kernels,
 )
-from engine.backtest.nb import warm_up as warm_up_kernels
 from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
 from engine.data.demo import DemoProvider

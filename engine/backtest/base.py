@@ -11,6 +11,7 @@ import pandas as pd
 
 from engine._version import __version__
 from engine.analytics.metrics import compute_metrics, drawdown_info
+from engine.backtest import nb, nb_signal
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
 from engine.backtest.plan import (
     _CALENDARS,
@@ -37,6 +38,13 @@ from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day
 
 _NS = "datetime64[ns]"
+
+
+def warm_up_kernels() -> None:
+    """Compile (or load from the disk cache) every numba kernel of the backtest now, on
+    tiny inputs, so that the first real backtest of a process does not pay for it."""
+    nb.warm_up()
+    nb_signal.warm_up()
 
 
 def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:
@@ -349,7 +357,7 @@ def _held_sums(
     if not found.any():
         return likes, comments
     g = g[found]
-    bounds = np.append(groups.starts, plan.keep.size)
+    bounds = np.append(groups.starts, prepared.row_likes.size)
     lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
     offsets = np.cumsum(lengths) - lengths
     rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
@@ -438,4 +446,5 @@ __all__ = [
     "run_prepared",
     "selection_returns",
     "simulate",
+    "warm_up_kernels",
 ]

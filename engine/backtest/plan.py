@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.backtest.nb_signal import run_sums
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import aggregate, period_last_day, rank_descending
@@ -22,7 +23,6 @@ class _Plan:
     end: np.ndarray  # (K,) index of the segment's last day
     formation_key: np.ndarray  # (K,) period key of the formation period
     signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
-    keep: np.ndarray  # (rows,) sentiment rows passing the thresholds (sorted row order)
     held: np.ndarray  # (K, N) symbol index, padded with the cash column
     held_mask: np.ndarray  # (K, N) True for a real holding
     rank: np.ndarray  # (K, N) 1-based rank of each held symbol
@@ -38,7 +38,6 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
         end=zi,
         formation_key=zi,
         signal=zf,
-        keep=np.zeros(0, dtype=bool),
         held=np.zeros((0, top_n), dtype=np.int64),
         held_mask=np.zeros((0, top_n), dtype=bool),
         rank=np.zeros((0, top_n), dtype=np.int64),
@@ -51,37 +50,45 @@ def _day_index(dates: np.ndarray, day: dt.date, side: Literal["left", "right"]) 
     return int(np.searchsorted(dates, np.datetime64(day, "D"), side=side))
 
 
-def _aggregate_signal(
-    prepared: PreparedData, params: StrategyParams
-) -> tuple[int, np.ndarray, np.ndarray] | None:
+def _aggregate_signal(prepared: PreparedData, params: StrategyParams) -> tuple[int, np.ndarray] | None:
     """(first period key, level P x S over the periods from the first to the last with a
-    kept row, the kept-row mask); None when no row is kept.
+    kept row); None when no row is kept.
 
-    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is two
-    ``add.reduceat`` over the masked rows, with no compaction of the row arrays.
+    Rows are pre-sorted so each (symbol, period) is a contiguous run: the mean is one
+    compiled pass over the runs (``run_sums``: thresholds, counts and sums, the bits of
+    ``add.reduceat`` over the masked rows), with no compaction of the row arrays.
     """
     n_sym = prepared.n_symbols
     groups = prepared.groups[params.rebalance]
     if groups.starts.size == 0:
         return None
-    keep = prepared.row_likes > params.min_likes
-    keep &= prepared.row_comments > params.min_comments
-    defined = prepared.row_defined[params.signal]
-    if defined is not None:
-        keep &= defined
-    counts = _run_counts(keep, groups.starts)
-    present = counts > 0
-    if not present.any():
-        return None
-    flat = groups.cell
-    size = groups.n_periods * n_sym
     values = prepared.row_values[params.signal]
-    level = np.full(size, np.nan)
+    defined = prepared.row_defined[params.signal]
+    size = groups.n_periods * n_sym
     if params.aggregation == "mean":
-        sums = np.add.reduceat(values * keep, groups.starts)
-        level[flat[present]] = sums[present] / counts[present]
+        sums, counts = run_sums(
+            values,
+            prepared.row_likes,
+            prepared.row_comments,
+            defined,
+            groups.starts,
+            params.min_likes,
+            params.min_comments,
+        )
+        present = counts > 0
+        if not present.any():
+            return None
+        level = np.full(size, np.nan)
+        level[groups.cell[present]] = sums[present] / counts[present]
     else:
-        row_flat = np.repeat(flat, np.diff(np.append(groups.starts, keep.size)))
+        keep = prepared.row_likes > params.min_likes
+        keep &= prepared.row_comments > params.min_comments
+        if defined is not None:
+            keep &= defined
+        present = _run_counts(keep, groups.starts) > 0
+        if not present.any():
+            return None
+        row_flat = np.repeat(groups.cell, np.diff(np.append(groups.starts, keep.size)))
         level = aggregate(row_flat[keep], values[keep], size, params.aggregation)
     # Keep only the periods from the first to the last with a kept row.
     first_key = int(groups.key[present].min())
@@ -89,8 +96,8 @@ def _aggregate_signal(
     lo, hi = (first_key - groups.k0) * n_sym, (last_key - groups.k0 + 1) * n_sym
     shape = (last_key - first_key + 1, n_sym)
     level = level[lo:hi].reshape(shape)
-    level.flags.writeable = keep.flags.writeable = False  # memoised and shared: never modified
-    return first_key, level, keep
+    level.flags.writeable = False  # memoised and shared: never modified
+    return first_key, level
 
 
 def _run_counts(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -160,7 +167,6 @@ class _Ranked:
     end: np.ndarray  # (K,)
     formation: np.ndarray  # (K,)
     signal: np.ndarray  # (K, S)
-    keep: np.ndarray  # (rows,)
     ranking: np.ndarray  # (K, S) rank_descending(signal)
     selected: np.ndarray  # (K, S) the ranked symbol has a signal
     holdable: np.ndarray  # (K, S) the ranked symbol has a close on the entry day
@@ -175,7 +181,7 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     )
     if aggregated is None:
         return None
-    k0, level, keep = aggregated
+    k0, level = aggregated
     k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
@@ -210,7 +216,6 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         end=end,
         formation=formation,
         signal=signal,
-        keep=keep,
         ranking=ranking,
         selected=np.isfinite(np.take_along_axis(signal, ranking, axis=1)),
         holdable=holdable_at(prepared, entry, ranking),
@@ -251,7 +256,6 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         end=ranked.end,
         formation_key=ranked.formation,
         signal=ranked.signal,
-        keep=ranked.keep,
         held=held,
         held_mask=held_mask,
         rank=rank,
@@ -445,7 +449,7 @@ _CALENDARS = _Memo(slots=8)
 # The signal_key part of plans (_Ranked), memoised and shared: read-only.
 _RANKINGS = _Memo(slots=8)
 # The signal depends only on these fields; a sweep over top_n, weighting, lag, costs or
-# dates reuses it. Each entry holds a row mask (1 byte per sentiment row).
+# dates reuses it. Each entry holds one (periods x symbols) level matrix.
 _SIGNALS = _Memo(slots=8)
 
 

@@ -1,0 +1,149 @@
+"""Array-only kernels of the signal aggregation: the thresholds and the per-(symbol,
+period) sums of the sorted sentiment rows in one compiled pass, with no row-length
+temporaries (the mask, the masked values, the running count).
+
+The sums are the bits of ``np.add.reduceat(values * keep, starts)``: numpy reduces a
+run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])``, where ``pairwise`` of fewer than 8
+numbers adds them left to right from 0.0, of 8 to 128 numbers keeps 8 lanes
+(``r[j] += x[i + j]``) combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``
+and then adds the tail left to right, and of more splits at ``n2 = n // 2 - (n // 2) % 8``
+(numpy's ``pairwise_sum`` in ``loops_utils.h.src``). Rows outside the thresholds add
+``value * 0.0`` at their position, exactly as the masked product does, so the lanes see
+the same numbers. ``tests/engine/backtest/test_nb_signal.py`` checks the bits against
+``reduceat`` itself; numba compiles without fast-math, so nothing is reordered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.backtest.nb import _compiled, _floats, _ints, _read_only
+
+# numpy's PW_BLOCKSIZE: longer runs split in two, recursively. The kernel below is not
+# recursive (numba's disk cache cannot load recursive functions), so it handles runs up
+# to this length after their first row and reports longer ones to the numpy path.
+PAIRWISE_BLOCK = 128
+
+
+@_compiled
+def _pairwise(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
+    """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= PAIRWISE_BLOCK``
+    (the module docstring)."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += x[i]
+        return res
+    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
+    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    i = 8
+    while i < n - (n % 8):
+        j = start + i
+        r0 += x[j]
+        r1 += x[j + 1]
+        r2 += x[j + 2]
+        r3 += x[j + 3]
+        r4 += x[j + 4]
+        r5 += x[j + 5]
+        r6 += x[j + 6]
+        r7 += x[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += x[start + i]
+        i += 1
+    return res
+
+
+@_compiled
+def _masked_values(
+    values: np.ndarray,
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray,
+    min_likes: float,
+    min_comments: float,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(rows,) ``values * keep`` and ``keep`` (uint8): a row is kept when ``likes >
+    min_likes`` and ``comments > min_comments`` and (unless ``defined`` is empty) its
+    signal is defined. Branch-free loops, so LLVM vectorises them."""
+    n = values.shape[0]
+    masked = np.empty(n)
+    kept = np.empty(n, dtype=np.uint8)
+    if defined.shape[0] > 0:
+        for i in range(n):
+            k = (likes[i] > min_likes) & (comments[i] > min_comments) & defined[i]
+            kept[i] = k
+            masked[i] = values[i] * (1.0 if k else 0.0)
+    else:
+        for i in range(n):
+            k = (likes[i] > min_likes) & (comments[i] > min_comments)
+            kept[i] = k
+            masked[i] = values[i] * (1.0 if k else 0.0)
+    return masked, kept
+
+
+@_compiled
+def _run_sums(
+    masked: np.ndarray, kept: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
+    """(sums (G,), kept counts (G,), every run fitted) of the runs beginning at
+    ``starts`` (G,): ``masked`` summed in ``reduceat``'s order. A run longer than
+    ``PAIRWISE_BLOCK + 1`` rows stops the pass (third item False)."""
+    g_count = starts.shape[0]
+    n_rows = masked.shape[0]
+    sums = np.zeros(g_count)
+    counts = np.zeros(g_count, dtype=np.int64)
+    for g in range(g_count):
+        a = starts[g]
+        b = starts[g + 1] if g + 1 < g_count else n_rows
+        if b - a > PAIRWISE_BLOCK + 1:
+            return sums, counts, False
+        c = 0
+        for i in range(a, b):
+            c += kept[i]
+        counts[g] = c
+        if c:
+            sums[g] = masked[a] + _pairwise(masked, a + 1, b - a - 1)
+    return sums, counts, True
+
+
+def run_sums(
+    values: np.ndarray,
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray | None,
+    starts: np.ndarray,
+    min_likes: float,
+    min_comments: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per run of the sorted rows (``starts`` (G,), increasing from 0, the last run
+    ending at the last row): (sum of ``values`` over the rows with ``likes > min_likes``
+    and ``comments > min_comments`` (and ``defined``, when given), kept-row count (int64)).
+    All row arrays have the same length.
+
+    The sums are the bits of ``np.add.reduceat(values * keep, starts)`` (module
+    docstring); a run with no kept row sums to 0.0 here (its mean is never read)."""
+    if len(starts) == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    mask = _read_only(
+        np.zeros(0, dtype=bool) if defined is None else np.ascontiguousarray(defined, dtype=bool)
+    )
+    masked, kept = _masked_values(
+        _floats(values), _floats(likes), _floats(comments), mask, float(min_likes), float(min_comments)
+    )
+    st = _ints(starts)
+    sums, counts, fitted = _run_sums(_read_only(masked), _read_only(kept), st)
+    if fitted:
+        return sums, counts
+    # A run too long for the kernel's pairwise sum (over 129 rows of one symbol in one
+    # period): numpy's own reduction, over the same masked values.
+    counts = np.add.reduceat(kept, st, dtype=np.int64)
+    return np.add.reduceat(masked, st), counts
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the kernels on tiny inputs."""
+    ones = np.ones(3)
+    run_sums(ones, ones, ones, None, np.array([0, 2]), 0.0, 0.0)
+    run_sums(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), 0.0, 0.0)
