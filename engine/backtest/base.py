@@ -35,7 +35,7 @@ from engine.data.types import MarketData, SourceInfo
 from engine.errors import DataValidationError
 from engine.shapes import FloatMatrix
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import period_last_day
+from engine.strategy.signals import period_last_day, rank_descending
 
 _NS = "datetime64[ns]"
 
@@ -45,6 +45,7 @@ def warm_up_kernels() -> None:
     tiny inputs, so that the first real backtest of a process does not pay for it."""
     nb.warm_up()
     nb_signal.warm_up()
+    rank_descending(np.zeros((1, 2)))
 
 
 def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:

@@ -11,21 +11,18 @@ test_golden.py`` pins them; ``test_nb.py`` checks against ``np.einsum`` directly
 numba compiles without fast-math, so no product is fused into an FMA and no sum is
 reordered.
 
-Compiled code is cached on disk (``NUMBA_CACHE_DIR``, else next to this file, else the
-user's cache directory); where none is writable, each process compiles once (~1 s).
-``warm_up()`` compiles or loads every kernel ahead of the first backtest.
+Compiled with ``engine.compiled.compiled`` (disk cache, no fast-math; where no cache
+is writable, each process compiles once, ~1 s). ``warm_up()`` compiles or loads every
+kernel ahead of the first backtest.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Callable
-from typing import Any
 
-import numba
 import numpy as np
 
+from engine.compiled import compiled, floats, ints
 from engine.shapes import FloatMatrix, FloatVector, IntMatrix, IntVector
 
 
@@ -79,9 +76,9 @@ def simulate(
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     day_index = np.arange(first, last)
     if gathered is None:
-        value = _held_values(_floats(prices), _ints(entry), _ints(end), _ints(held), _floats(shares))
+        value = _held_values(floats(prices), ints(entry), ints(end), ints(held), floats(shares))
     else:
-        value = _block_values(_floats(gathered), _ints(entry), _ints(end), _floats(shares))
+        value = _block_values(floats(gathered), ints(entry), ints(end), floats(shares))
     # Turnover: targets against the previous segment's drifted weights (cash line included).
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
@@ -92,7 +89,7 @@ def simulate(
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
     """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
     ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
-    return _gather(_floats(prices), _ints(entry), _ints(end), _ints(held))
+    return _gather(floats(prices), ints(entry), ints(end), ints(held))
 
 
 def uses_gather(width: int, n_cols: int) -> bool:
@@ -126,7 +123,7 @@ def _simulate_dense(
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
     # Every column of each day's row: the block is the price rows themselves.
-    value = _block_values(_floats(prices[first:]), _ints(entry), _ints(end), _floats(shares))
+    value = _block_values(floats(prices[first:]), ints(entry), ints(end), floats(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
@@ -176,41 +173,7 @@ def _finish(
 # ----- compiled: the daily value of each segment's holdings ------------------------------
 
 
-def _compiled(fn: Callable[..., Any]) -> Any:
-    """``numba.njit`` with an on-disk cache when a cache directory is writable (numba
-    raises at decoration time when none is: a read-only install without a writable HOME),
-    and a cache that can never fail a backtest (``_tolerate_cache_errors``)."""
-    try:
-        dispatcher = numba.njit(cache=True, nogil=True)(fn)
-    except RuntimeError:
-        return numba.njit(cache=False, nogil=True)(fn)
-    _tolerate_cache_errors(getattr(dispatcher, "_cache", None))
-    return dispatcher
-
-
-def _tolerate_cache_errors(cache: Any) -> None:
-    """A cache entry that cannot be read (e.g. another user's 0600 files in a shared
-    ``NUMBA_CACHE_DIR``) is a miss, and one that cannot be written is skipped: the kernel
-    is compiled in this process instead of the backtest failing with an OSError."""
-    if cache is None or not hasattr(cache, "load_overload") or not hasattr(cache, "save_overload"):
-        return
-    load, save = cache.load_overload, cache.save_overload
-
-    def load_overload(sig: Any, target_context: Any) -> Any:
-        try:
-            return load(sig, target_context)
-        except OSError:
-            return None  # numba's own "not cached": compile
-
-    def save_overload(sig: Any, data: Any) -> None:
-        with contextlib.suppress(OSError):
-            save(sig, data)
-
-    cache.load_overload = load_overload
-    cache.save_overload = save_overload
-
-
-@_compiled
+@compiled
 def _dot(row: np.ndarray, cols: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
     """sum_j row[cols[j]] * w[j] in ``np.einsum``'s order (module docstring)."""
     n = cols.shape[0]
@@ -232,7 +195,7 @@ def _dot(row: np.ndarray, cols: np.ndarray, w: np.ndarray) -> float:  # pragma: 
     return 0.0 + (even + odd)
 
 
-@_compiled
+@compiled
 def _dot_dense(row: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - compiled
     """sum_c row[c] * w[c] in ``np.einsum``'s order (module docstring)."""
     n = w.shape[0]
@@ -254,7 +217,7 @@ def _dot_dense(row: np.ndarray, w: np.ndarray) -> float:  # pragma: no cover - c
     return 0.0 + (even + odd)
 
 
-@_compiled
+@compiled
 def _held_values(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -268,7 +231,7 @@ def _held_values(
     return out
 
 
-@_compiled
+@compiled
 def _gather(
     prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -282,7 +245,7 @@ def _gather(
     return out
 
 
-@_compiled
+@compiled
 def _block_values(
     block: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -307,21 +270,3 @@ def warm_up() -> None:
     simulate(prices, entry, end, held, weights, 0.0)  # the held columns
     simulate(prices, entry, end, held, weights, 0.0, gather_held_prices(prices, entry, end, held))
     simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense
-
-
-def _floats(array: np.ndarray) -> np.ndarray:
-    """The one argument type the kernels are compiled for: read-only, C order, float64."""
-    return _read_only(np.ascontiguousarray(array, dtype=np.float64))
-
-
-def _ints(array: np.ndarray) -> np.ndarray:
-    """Read-only, C order, int64 (see ``_floats``)."""
-    return _read_only(np.ascontiguousarray(array, dtype=np.int64))
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    """A read-only view: every caller passes the same numba type (read-only, C order),
-    so each kernel has one compiled signature (the prepared data is read-only anyway)."""
-    view = array.view()
-    view.flags.writeable = False
-    return view

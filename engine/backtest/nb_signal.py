@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backtest.nb import _compiled, _floats, _ints, _read_only
+from engine.compiled import compiled, floats, ints, read_only
 
 # numpy's PW_BLOCKSIZE: longer runs split in two, recursively. The kernel below is not
 # recursive (numba's disk cache cannot load recursive functions), so it handles runs up
@@ -25,7 +25,7 @@ from engine.backtest.nb import _compiled, _floats, _ints, _read_only
 PAIRWISE_BLOCK = 128
 
 
-@_compiled
+@compiled
 def _pairwise(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
     """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= PAIRWISE_BLOCK``
     (the module docstring)."""
@@ -55,7 +55,7 @@ def _pairwise(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover -
     return res
 
 
-@_compiled
+@compiled
 def _masked_values(
     values: np.ndarray,
     likes: np.ndarray,
@@ -83,7 +83,7 @@ def _masked_values(
     return masked, kept
 
 
-@_compiled
+@compiled
 def _run_sums(
     masked: np.ndarray, kept: np.ndarray, starts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
@@ -126,14 +126,14 @@ def run_sums(
     docstring); a run with no kept row sums to 0.0 here (its mean is never read)."""
     if len(starts) == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
-    mask = _read_only(
+    mask = read_only(
         np.zeros(0, dtype=bool) if defined is None else np.ascontiguousarray(defined, dtype=bool)
     )
     masked, kept = _masked_values(
-        _floats(values), _floats(likes), _floats(comments), mask, float(min_likes), float(min_comments)
+        floats(values), floats(likes), floats(comments), mask, float(min_likes), float(min_comments)
     )
-    st = _ints(starts)
-    sums, counts, fitted = _run_sums(_read_only(masked), _read_only(kept), st)
+    st = ints(starts)
+    sums, counts, fitted = _run_sums(read_only(masked), read_only(kept), st)
     if fitted:
         return sums, counts
     # A run too long for the kernel's pairwise sum (over 129 rows of one symbol in one

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.compiled import compiled, read_only
 from engine.strategy.params import StrategyParams
 
 # Column of the sentiment frame behind each non-ratio signal.
@@ -115,9 +116,36 @@ def aggregate(
 
 def rank_descending(matrix: np.ndarray) -> np.ndarray:
     """Column order per row, best first: highest value, ties by column (symbol) ascending,
-    NaN last. Symbols are stored sorted, so column order is alphabetical order."""
+    NaN last. Symbols are stored sorted, so column order is alphabetical order.
+
+    (P, S) float -> (P, S) int64. The permutation of a stable ``argsort`` of the keys
+    (``-value``, NaN as +inf), computed as numpy's faster unstable ``argsort`` followed
+    by putting each run of equal keys back in column order (``_columns_within_ties``):
+    the stable order is the unique sort order with ties by column, so both are equal.
+    """
     keyed = np.where(np.isnan(matrix), np.inf, -matrix)
-    return np.argsort(keyed, axis=1, kind="stable")
+    if keyed.size == 0:
+        return np.argsort(keyed, axis=1, kind="stable")
+    order = np.ascontiguousarray(np.argsort(keyed, axis=1), dtype=np.int64)
+    _columns_within_ties(read_only(np.ascontiguousarray(keyed)), order)
+    return order
+
+
+@compiled
+def _columns_within_ties(keyed: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover - compiled
+    """In place: each run of equal ``keyed`` values along a sorted row of ``order`` gets
+    its columns in ascending order."""
+    rows, cols = order.shape
+    for r in range(rows):
+        i = 0
+        while i < cols:
+            value = keyed[r, order[r, i]]
+            j = i + 1
+            while j < cols and keyed[r, order[r, j]] == value:
+                j += 1
+            if j - i > 1:
+                order[r, i:j] = np.sort(order[r, i:j])
+            i = j
 
 
 def top_n_descending(matrix: np.ndarray, n: int) -> np.ndarray:
