@@ -1,6 +1,8 @@
-"""Array-only kernels of the signal aggregation: the thresholds and the per-(symbol,
-period) sums of the sorted sentiment rows in one compiled pass, with no row-length
-temporaries (the mask, the masked values, the running count).
+"""Array-only kernels of the plan: the signal aggregation (the thresholds and the
+per-(symbol, period) sums of the sorted sentiment rows in one compiled pass, with no
+mask, masked-product or running-count temporaries) and the selection of the holdings
+from the ranked candidates (``select_holdings``, one pass instead of a stable argsort
+and three gathers per configuration).
 
 The sums are the bits of ``np.add.reduceat(values * keep, starts)``: numpy reduces a
 run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])``, where ``pairwise`` of fewer than 8
@@ -142,8 +144,60 @@ def run_sums(
     return np.add.reduceat(masked, st), counts
 
 
+@compiled
+def _select(
+    order: np.ndarray, selected: np.ndarray, holdable: np.ndarray, cash: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``select_holdings`` in one pass over the ranked rows."""
+    rows, width = order.shape
+    held = np.full((rows, width), cash, dtype=np.int64)
+    held_mask = np.zeros((rows, width), dtype=np.bool_)
+    rank = np.empty((rows, width), dtype=np.int64)
+    skipped = np.empty((rows * width, 2), dtype=np.int64)
+    n_skipped = 0
+    for k in range(rows):
+        front = 0
+        for j in range(width):  # the holdings first, in rank order
+            if selected[k, j] and holdable[k, j]:
+                held[k, front] = order[k, j]
+                held_mask[k, front] = True
+                rank[k, front] = j + 1
+                front += 1
+            elif selected[k, j]:
+                skipped[n_skipped, 0] = k
+                skipped[n_skipped, 1] = order[k, j]
+                n_skipped += 1
+        for j in range(width):  # then the ranks of the rest, in order (cash padding)
+            if not (selected[k, j] and holdable[k, j]):
+                rank[k, front] = j + 1
+                front += 1
+    return held, held_mask, rank, skipped[:n_skipped].copy()
+
+
+def select_holdings(
+    order: np.ndarray, selected: np.ndarray, holdable: np.ndarray, cash: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The holdings of each segment from its ranked candidates.
+
+    ``order`` (K, N) symbol indices best first; ``selected`` (K, N) the candidate has a
+    signal; ``holdable`` (K, N) it has a close at the entry. Returns ``held`` (K, N) the
+    selected and holdable symbols first, in rank order, padded with ``cash``;
+    ``held_mask`` (K, N) True for those; ``rank`` (K, N) the 1-based rank of each
+    position's candidate (the padding keeps the ranks of the others, in order);
+    ``skipped`` (M, 2) (segment, symbol) selected but not holdable, by segment then rank.
+    """
+    return _select(
+        ints(order),
+        read_only(np.ascontiguousarray(selected, dtype=bool)),
+        read_only(np.ascontiguousarray(holdable, dtype=bool)),
+        int(cash),
+    )
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) the kernels on tiny inputs."""
     ones = np.ones(3)
     run_sums(ones, ones, ones, None, np.array([0, 2]), 0.0, 0.0)
     run_sums(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), 0.0, 0.0)
+    flags = np.ones((1, 2), dtype=bool)
+    select_holdings(np.zeros((1, 2), dtype=np.int64), flags, flags, 2)

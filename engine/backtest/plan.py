@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.backtest.nb_signal import run_sums
+from engine.backtest.nb_signal import run_sums, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import aggregate, period_last_day, rank_descending
@@ -241,16 +241,7 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         order = np.pad(order, pad, constant_values=n_sym)
         selected = np.pad(selected, pad, constant_values=False)
         holdable = np.pad(holdable, pad, constant_values=True)
-    held_mask = selected & holdable
-    seg, pos = np.nonzero(selected & ~holdable)
-    skipped = np.column_stack((seg, order[seg, pos])).astype(np.int64, copy=False)
-    rank = np.broadcast_to(np.arange(1, top_n + 1), order.shape).copy()
-    # Move real holdings to the front of each row (keeping rank order), pad with cash.
-    front = np.argsort(~held_mask, axis=1, kind="stable")
-    held = np.take_along_axis(order, front, axis=1)
-    rank = np.take_along_axis(rank, front, axis=1)
-    held_mask = np.take_along_axis(held_mask, front, axis=1)
-    held = np.where(held_mask, held, n_sym)
+    held, held_mask, rank, skipped = select_holdings(order, selected, holdable, n_sym)
     return _Plan(
         entry=ranked.entry,
         end=ranked.end,

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb_signal import PAIRWISE_BLOCK, run_sums
+from engine.backtest.nb_signal import PAIRWISE_BLOCK, run_sums, select_holdings
 
 
 def _reference(values, likes, comments, defined, starts, min_likes, min_comments):
@@ -73,3 +73,36 @@ def test_no_run_and_no_kept_row() -> None:
     ones = np.ones(4)
     sums, counts = run_sums(ones, ones, ones, None, np.array([0, 2]), 5.0, 0.0)
     np.testing.assert_array_equal(counts, [0, 0])
+
+
+def _reference_selection(order, selected, holdable, cash):
+    """The numpy code select_holdings replaced (a stable argsort moving holdings first)."""
+    held_mask = selected & holdable
+    seg, pos = np.nonzero(selected & ~holdable)
+    skipped = np.column_stack((seg, order[seg, pos])).astype(np.int64, copy=False)
+    rank = np.broadcast_to(np.arange(1, order.shape[1] + 1), order.shape).copy()
+    front = np.argsort(~held_mask, axis=1, kind="stable")
+    held = np.take_along_axis(order, front, axis=1)
+    rank = np.take_along_axis(rank, front, axis=1)
+    held_mask = np.take_along_axis(held_mask, front, axis=1)
+    return np.where(held_mask, held, cash), held_mask, rank, skipped
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(0, 15),
+    width=st.integers(1, 90),
+    unselected=st.sampled_from([0.0, 0.2, 1.0]),
+    unholdable=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+)
+def test_select_holdings_is_the_stable_reordering(seed, rows, width, unselected, unholdable) -> None:
+    rng = np.random.default_rng(seed)
+    cash = 500
+    order = np.argsort(rng.random((rows, cash)), axis=1)[:, :width]
+    selected = rng.random((rows, width)) >= unselected
+    holdable = rng.random((rows, width)) >= unholdable
+    got = select_holdings(order, selected, holdable, cash)
+    for ours, expected in zip(got, _reference_selection(order, selected, holdable, cash), strict=True):
+        np.testing.assert_array_equal(ours, expected)
+        assert ours.shape == expected.shape and ours.dtype == expected.dtype
