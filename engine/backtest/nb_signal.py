@@ -194,10 +194,76 @@ def select_holdings(
     )
 
 
+@compiled
+def _cell_counts(
+    row_symbol: np.ndarray, day_offset: np.ndarray, period_of_day: np.ndarray, n_periods: int, n_cells: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """(n_cells,) rows per (symbol, period) cell, cell = symbol * n_periods + period."""
+    counts = np.zeros(n_cells, dtype=np.int64)
+    for i in range(row_symbol.shape[0]):
+        counts[row_symbol[i] * n_periods + period_of_day[day_offset[i]]] += 1
+    return counts
+
+
+@compiled
+def _runs_of_cells(
+    counts: np.ndarray, n_periods: int, n_symbols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(start row, symbol, period offset, level cell) of each non-empty cell, in cell order."""
+    n_runs = 0
+    for c in range(counts.shape[0]):
+        if counts[c] > 0:
+            n_runs += 1
+    starts = np.empty(n_runs, dtype=np.int64)
+    symbol = np.empty(n_runs, dtype=np.int64)
+    offset = np.empty(n_runs, dtype=np.int64)
+    cell = np.empty(n_runs, dtype=np.int64)
+    g = 0
+    total = 0
+    for c in range(counts.shape[0]):
+        if counts[c] > 0:
+            s = c // n_periods
+            starts[g] = total
+            symbol[g] = s
+            offset[g] = c - s * n_periods
+            cell[g] = offset[g] * n_symbols + s
+            g += 1
+        total += counts[c]
+    return starts, symbol, offset, cell
+
+
+def symbol_period_runs(
+    row_symbol: np.ndarray, day_offset: np.ndarray, period_of_day: np.ndarray, n_periods: int, n_symbols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The runs of the rows sorted by (symbol, date) that share a (symbol, period), from the
+    unsorted rows: ``row_symbol`` (rows,) symbol index, ``day_offset`` (rows,) index into
+    ``period_of_day`` (days,) the period offset of each day (0 .. n_periods - 1).
+
+    Returns, per non-empty (symbol, period) in symbol-major order (G,) int64 each: the
+    first sorted row of the run, its symbol, its period offset and its cell in the
+    (period, symbol) level matrix (``offset * n_symbols + symbol``). One counting pass
+    over the rows and one over the cells."""
+    # Row arrays in their narrow stored types (int32 symbols, int16 or int32 day offsets:
+    # no 1M-row widening copy); two compiled signatures, both warmed up.
+    days = day_offset if day_offset.dtype == np.int16 else day_offset.astype(np.int32, copy=False)
+    counts = _cell_counts(
+        read_only(np.ascontiguousarray(row_symbol, dtype=np.int32)),
+        read_only(np.ascontiguousarray(days)),
+        ints(period_of_day),
+        int(n_periods),
+        int(n_symbols) * int(n_periods),
+    )
+    return _runs_of_cells(read_only(counts), int(n_periods), int(n_symbols))
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) the kernels on tiny inputs."""
     ones = np.ones(3)
     run_sums(ones, ones, ones, None, np.array([0, 2]), 0.0, 0.0)
     run_sums(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), 0.0, 0.0)
+    for day_type in (np.int16, np.int32):
+        symbol_period_runs(
+            np.zeros(2, dtype=np.int32), np.zeros(2, dtype=day_type), np.zeros(1, dtype=np.int64), 1, 1
+        )
     flags = np.ones((1, 2), dtype=bool)
     select_holdings(np.zeros((1, 2), dtype=np.int64), flags, flags, 2)

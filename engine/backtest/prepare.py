@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.backtest.nb_signal import symbol_period_runs
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
 from engine.strategy.params import REBALANCES, SIGNALS
 from engine.strategy.signals import SIGNAL_COLUMNS, period_keys, row_signal
@@ -117,7 +118,8 @@ def prepare(data: MarketData) -> PreparedData:
         first_day, last_day = int(ends[0]), int(ends[1])
     # Day offsets in the narrowest type that holds them: the period lookups move fewer bytes.
     span = last_day - first_day
-    small_day = np.int16 if span < 2**15 else np.int32 if span < 2**31 else np.int64
+    # (Dates of years 1-9999 span under 3.7 million days: int32 always holds the offset.)
+    small_day = np.int16 if span < 2**15 else np.int32
     day_offset = np.empty(row_days.size, dtype=small_day)
     np.subtract(row_days, first_day, out=day_offset, casting="unsafe")  # 0 <= offset <= span
     likes = _take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
@@ -307,7 +309,8 @@ class _RowSource:
         """The (symbol, period) runs of the sorted rows, from the number of rows in each
         (symbol, period) cell: rows are sorted by (symbol, date), so the runs are the
         non-empty cells in symbol-major order and start at the running count. One
-        lookup and one bincount over the input rows; no per-row array in sorted order."""
+        compiled counting pass over the input rows (``symbol_period_runs``); no per-row
+        array in sorted order."""
         n_sym = self.n_symbols
         if self.day_offset.size == 0:
             return _Groups(
@@ -325,20 +328,10 @@ class _RowSource:
         table = period_keys(calendar, rebalance)
         k0 = int(table[0])
         n_periods = int(table[-1]) - k0 + 1
-        small = np.int32 if n_sym * n_periods < 2**31 else np.int64
-        cell_of_row = np.multiply(self.row_symbol, n_periods, dtype=small)
-        cell_of_row += _take((table - k0).astype(small), self.day_offset)  # + period offset
-        counts = np.bincount(cell_of_row, minlength=n_sym * n_periods)
-        present = np.flatnonzero(counts)
-        symbol, offset = np.divmod(present, n_periods)
-        return _Groups(
-            starts=(np.cumsum(counts) - counts)[present],
-            symbol=symbol,
-            key=offset + k0,
-            cell=offset * n_sym + symbol,
-            k0=k0,
-            n_periods=n_periods,
+        starts, symbol, offset, cell = symbol_period_runs(
+            self.row_symbol, self.day_offset, table - k0, n_periods, n_sym
         )
+        return _Groups(starts=starts, symbol=symbol, key=offset + k0, cell=cell, k0=k0, n_periods=n_periods)
 
     def _memoised(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
         hit = self.memo.get(key)

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb_signal import PAIRWISE_BLOCK, run_sums, select_holdings
+from engine.backtest.nb_signal import PAIRWISE_BLOCK, run_sums, select_holdings, symbol_period_runs
 
 
 def _reference(values, likes, comments, defined, starts, min_likes, min_comments):
@@ -106,3 +106,34 @@ def test_select_holdings_is_the_stable_reordering(seed, rows, width, unselected,
     for ours, expected in zip(got, _reference_selection(order, selected, holdable, cash), strict=True):
         np.testing.assert_array_equal(ours, expected)
         assert ours.shape == expected.shape and ours.dtype == expected.dtype
+
+
+def _reference_runs(row_symbol, day_offset, period_of_day, n_periods, n_sym):
+    """The numpy code symbol_period_runs replaced (a lookup and a bincount)."""
+    cell_of_row = row_symbol.astype(np.int64) * n_periods + period_of_day[day_offset]
+    counts = np.bincount(cell_of_row, minlength=n_sym * n_periods)
+    present = np.flatnonzero(counts)
+    symbol, offset = np.divmod(present, n_periods)
+    return (np.cumsum(counts) - counts)[present], symbol, offset, offset * n_sym + symbol
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(0, 400),
+    n_sym=st.integers(1, 30),
+    n_days=st.integers(1, 70),
+    wide_days=st.booleans(),
+)
+def test_symbol_period_runs_are_the_bincount_runs(seed, n_rows, n_sym, n_days, wide_days) -> None:
+    rng = np.random.default_rng(seed)
+    period_of_day = np.sort(rng.integers(0, max(1, n_days // 7), n_days))
+    period_of_day -= period_of_day[0]
+    n_periods = int(period_of_day[-1]) + 1
+    row_symbol = rng.integers(0, n_sym, n_rows).astype(np.int32)
+    day_offset = rng.integers(0, n_days, n_rows).astype(np.int32 if wide_days else np.int16)
+    got = symbol_period_runs(row_symbol, day_offset, period_of_day, n_periods, n_sym)
+    expected = _reference_runs(row_symbol, day_offset, period_of_day, n_periods, n_sym)
+    for ours, theirs in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype == np.int64
