@@ -13,6 +13,7 @@ from engine._version import __version__
 from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest import nb, nb_signal
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
+from engine.backtest.nb_signal import chosen_run_sums
 from engine.backtest.plan import (
     _CALENDARS,
     _RANKINGS,
@@ -341,7 +342,7 @@ def _held_sums(
     prepared: PreparedData, params: StrategyParams, plan: _Plan, k: np.ndarray, sym: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Likes and comments summed over the kept formation-period rows of each held
-    (segment, symbol). Only the held symbols' runs of rows are gathered."""
+    (segment, symbol). Only the held symbols' runs of rows are read (``chosen_run_sums``)."""
     groups = prepared.groups[params.rebalance]
     likes, comments = np.zeros(len(k)), np.zeros(len(k))
     if len(k) == 0 or groups.starts.size == 0:
@@ -357,20 +358,15 @@ def _held_sums(
     found = g >= 0
     if not found.any():
         return likes, comments
-    g = g[found]
-    bounds = np.append(groups.starts, prepared.row_likes.size)
-    lo, lengths = bounds[g], bounds[g + 1] - bounds[g]
-    offsets = np.cumsum(lengths) - lengths
-    rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
-    # The thresholds again on the gathered rows (as _aggregate_signal applies them):
-    # cheaper than gathering the kept-row mask from a million rows.
-    row_likes, row_comments = np.take(prepared.row_likes, rows), np.take(prepared.row_comments, rows)
-    kept = (row_likes > params.min_likes) & (row_comments > params.min_comments)
-    defined = prepared.row_defined[params.signal]
-    if defined is not None:
-        kept &= np.take(defined, rows)
-    likes[found] = np.add.reduceat(row_likes * kept, offsets)
-    comments[found] = np.add.reduceat(row_comments * kept, offsets)
+    likes[found], comments[found] = chosen_run_sums(
+        prepared.row_likes,
+        prepared.row_comments,
+        prepared.row_defined[params.signal],
+        groups.starts,
+        g[found],
+        params.min_likes,
+        params.min_comments,
+    )
     return likes, comments
 
 

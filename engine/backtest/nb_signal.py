@@ -145,6 +145,77 @@ def run_sums(
 
 
 @compiled
+def _chosen_run_sums(
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray,
+    starts: np.ndarray,
+    runs: np.ndarray,
+    min_likes: float,
+    min_comments: float,
+) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
+    """``chosen_run_sums`` for runs up to ``PAIRWISE_BLOCK + 1`` rows (else the third
+    item is False and the sums are incomplete)."""
+    n_rows = likes.shape[0]
+    like_sums = np.zeros(runs.shape[0])
+    comment_sums = np.zeros(runs.shape[0])
+    like_buf = np.empty(PAIRWISE_BLOCK + 1)
+    comment_buf = np.empty(PAIRWISE_BLOCK + 1)
+    check = defined.shape[0] > 0
+    for m in range(runs.shape[0]):
+        g = runs[m]
+        a = starts[g]
+        b = starts[g + 1] if g + 1 < starts.shape[0] else n_rows
+        if b - a > PAIRWISE_BLOCK + 1:
+            return like_sums, comment_sums, False
+        for i in range(a, b):
+            k = (likes[i] > min_likes) & (comments[i] > min_comments)
+            if check:
+                k &= defined[i]
+            like_buf[i - a] = likes[i] * (1.0 if k else 0.0)
+            comment_buf[i - a] = comments[i] * (1.0 if k else 0.0)
+        like_sums[m] = like_buf[0] + _pairwise(like_buf, 1, b - a - 1)
+        comment_sums[m] = comment_buf[0] + _pairwise(comment_buf, 1, b - a - 1)
+    return like_sums, comment_sums, True
+
+
+def chosen_run_sums(
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray | None,
+    starts: np.ndarray,
+    runs: np.ndarray,
+    min_likes: float,
+    min_comments: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Likes and comments summed over the kept rows of the chosen runs (``runs`` (M,)
+    indices into ``starts`` (G,), as ``run_sums`` takes them; the thresholds and
+    ``defined`` as there): two (M,) float arrays, the bits of ``np.add.reduceat`` over
+    the masked rows of each run. The holdings report reads its few held runs this way
+    instead of gathering their rows."""
+    mask = read_only(
+        np.zeros(0, dtype=bool) if defined is None else np.ascontiguousarray(defined, dtype=bool)
+    )
+    lk, cm, st, chosen = floats(likes), floats(comments), ints(starts), ints(runs)
+    if chosen.size == 0:
+        return np.zeros(0), np.zeros(0)
+    like_sums, comment_sums, fitted = _chosen_run_sums(
+        lk, cm, mask, st, chosen, float(min_likes), float(min_comments)
+    )
+    if fitted:
+        return like_sums, comment_sums
+    bounds = np.append(st, lk.size)
+    lo, lengths = bounds[chosen], bounds[chosen + 1] - bounds[chosen]
+    offsets = np.cumsum(lengths) - lengths
+    rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+    row_likes, row_comments = lk[rows], cm[rows]
+    kept = (row_likes > min_likes) & (row_comments > min_comments)
+    if defined is not None:
+        kept &= mask[rows]
+    return np.add.reduceat(row_likes * kept, offsets), np.add.reduceat(row_comments * kept, offsets)
+
+
+@compiled
 def _select(
     order: np.ndarray, selected: np.ndarray, holdable: np.ndarray, cash: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -261,6 +332,8 @@ def warm_up() -> None:
     ones = np.ones(3)
     run_sums(ones, ones, ones, None, np.array([0, 2]), 0.0, 0.0)
     run_sums(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), 0.0, 0.0)
+    chosen_run_sums(ones, ones, None, np.array([0, 2]), np.array([1]), 0.0, 0.0)
+    chosen_run_sums(ones, ones, np.ones(3, dtype=bool), np.array([0]), np.array([0]), 0.0, 0.0)
     for day_type in (np.int16, np.int32):
         symbol_period_runs(
             np.zeros(2, dtype=np.int32), np.zeros(2, dtype=day_type), np.zeros(1, dtype=np.int64), 1, 1

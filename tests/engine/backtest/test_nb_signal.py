@@ -9,7 +9,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb_signal import PAIRWISE_BLOCK, run_sums, select_holdings, symbol_period_runs
+from engine.backtest.nb_signal import (
+    PAIRWISE_BLOCK,
+    chosen_run_sums,
+    run_sums,
+    select_holdings,
+    symbol_period_runs,
+)
 
 
 def _reference(values, likes, comments, defined, starts, min_likes, min_comments):
@@ -137,3 +143,27 @@ def test_symbol_period_runs_are_the_bincount_runs(seed, n_rows, n_sym, n_days, w
     for ours, theirs in zip(got, expected, strict=True):
         np.testing.assert_array_equal(ours, theirs)
         assert ours.dtype == np.int64
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    longest=st.sampled_from([2, 9, 60, PAIRWISE_BLOCK + 1, 200]),
+    with_defined=st.booleans(),
+    min_likes=st.sampled_from([0.0, 30.0]),
+)
+def test_chosen_run_sums_are_reduceats_bits(seed, longest, with_defined, min_likes) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, longest + 1, rng.integers(1, 30))
+    n = int(sizes.sum())
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    likes = rng.integers(0, 100, n) * 10.0 ** rng.uniform(-3, 6, n)
+    comments = rng.integers(0, 10, n) * 10.0 ** rng.uniform(-3, 6, n)
+    defined = rng.random(n) > 0.1 if with_defined else None
+    runs = rng.choice(len(sizes), rng.integers(0, len(sizes) + 1), replace=False)
+    like_sums, comment_sums = chosen_run_sums(likes, comments, defined, starts, runs, min_likes, 2.0)
+    keep = (likes > min_likes) & (comments > 2.0)
+    if defined is not None:
+        keep &= defined
+    assert like_sums.tobytes() == np.add.reduceat(likes * keep, starts)[runs].tobytes()
+    assert comment_sums.tobytes() == np.add.reduceat(comments * keep, starts)[runs].tobytes()
