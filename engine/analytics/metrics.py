@@ -38,6 +38,9 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from engine.analytics import nb_metrics as nbm
+from engine.analytics.nb_metrics import alpha_mean, moments
+
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
 # Dates of a plain returns array, one per return (what pd.DatetimeIndex accepts).
@@ -236,54 +239,73 @@ def compute_metrics(
     alpha, information ratio, tracking error) only the days where both are finite.
     Without a benchmark the relative metrics are NaN. Never raises on finite input.
     ``turnover``: per-rebalance one-way turnover; its mean is ``avg_turnover``.
+
+    The array reductions run compiled in one call (``engine.analytics.nb_metrics``, the
+    same bits as np.mean / np.std / np.prod); the formulas below are the metrics'.
     """
     r_all, b_all = _aligned(returns, benchmark)
-    b_finite = np.isfinite(b_all)
-    has_benchmark = benchmark is not None and bool(b_finite.any())
-    own = np.isfinite(r_all)
-    r = r_all if own.all() else r_all[own]  # the series' own days
-    both = own & b_finite
-    rb, b = (r_all, b_all) if both.all() else (r_all[both], b_all[both])  # the days where both exist
     rf = float(risk_free) / TRADING_DAYS
     root = math.sqrt(TRADING_DAYS)
-    n = r.size
+    # r - (+0.0) has r's bits, so with no risk-free rate the excess is r itself.
+    plain = rf == 0.0 and math.copysign(1.0, rf) > 0
+    t = _as_array(turnover) if turnover is not None else _NO_TURNOVER
+    m = moments(r_all, b_all, t, rf, plain).tolist()
+    n, n_both = int(m[nbm.N]), int(m[nbm.B_N])
 
     out = dict.fromkeys(METRIC_NAMES, math.nan)
     with np.errstate(all="ignore"):
         if n:
-            growth = 1.0 + r
-            ending = float(np.multiply.reduce(growth))  # np.prod
+            ending = m[nbm.ENDING]
             out["total_return"] = ending - 1.0
             out["cagr"] = _power(ending, TRADING_DAYS / n) - 1.0 if ending >= 0 else math.nan
-            out["max_drawdown"] = _max_drawdown(growth)
-        vol, raw_std, mean = _dispersion(r)
+            # A zero (of either sign) or undefined worst drop: numpy decides its bits.
+            worst = m[nbm.DRAWDOWN]
+            out["max_drawdown"] = worst if worst < 0 else _max_drawdown(1.0 + r_all[np.isfinite(r_all)])
+        vol, raw_std, mean = _dispersion_of(n, m[nbm.MEAN], m[nbm.RAW_STD], m[nbm.SCALE])
         out["annual_volatility"] = vol * root
         # std(r - rf) is std(r); its zero is judged on r (an rf near the mean hides nothing).
-        # r - (+0.0) has r's bits, so with no risk-free rate the excess is r itself.
-        plain = rf == 0.0 and math.copysign(1.0, rf) > 0
-        excess = r if plain else r - rf
-        mean_excess = mean if plain else (_fmean(excess) if n else math.nan)
-        sd_excess = (raw_std if plain else _fstd(excess, mean_excess)) if vol > 0 else vol
+        mean_excess = mean if plain else m[nbm.MEAN_EXCESS]
+        sd_excess = (raw_std if plain else m[nbm.RAW_STD_EXCESS]) if vol > 0 else vol
         out["sharpe"] = _safe_div(mean_excess if n >= 2 else math.nan, sd_excess) * root
         if n >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
-            below = np.minimum(excess, 0.0)
-            np.multiply(below, below, out=below)  # np.square
-            downside = math.sqrt(_fmean(below)) * root
+            downside = math.sqrt(m[nbm.DOWNSIDE_MEAN]) * root
             out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
-        if has_benchmark:
-            out["beta"], out["alpha"] = _beta_alpha(rb, b, rf)
-            active = rb - b
-            te, _, mean_active = _dispersion(active)
+        if benchmark is not None and n_both >= 2:  # fewer common days: every relative metric is NaN
+            out["beta"], out["alpha"] = _beta_alpha_of(m, r_all, b_all, rf)
+            te, _, mean_active = _dispersion_of(n_both, m[nbm.A_MEAN], m[nbm.A_RAW_STD], m[nbm.A_SCALE])
             out["tracking_error"] = te * root
-            out["information_ratio"] = _safe_div(mean_active, te) * root if active.size >= 2 else math.nan
-        out["hit_rate"] = int(np.count_nonzero(r > 0.0)) / n if n else math.nan
+            out["information_ratio"] = _safe_div(mean_active, te) * root
+        out["hit_rate"] = int(m[nbm.HITS]) / n if n else math.nan
         if turnover is not None:
-            t = _as_array(turnover)
-            t = t[np.isfinite(t)]
-            out["avg_turnover"] = _fmean(t) if t.size else math.nan
+            out["avg_turnover"] = m[nbm.TURNOVER_MEAN]
     return {k: float(v) for k, v in out.items()}
+
+
+_NO_TURNOVER = np.zeros(0)
+
+
+def _dispersion_of(n: int, mean: float, raw: float, scale: float) -> tuple[float, float, float]:
+    """``_dispersion`` from the reductions of its ``n`` values (``nb_metrics``)."""
+    if n < 2:
+        return math.nan, math.nan, mean if n else math.nan
+    if not math.isfinite(raw):
+        return math.nan, raw, mean
+    return (0.0 if _negligible(raw, mean, scale) else raw), raw, mean
+
+
+def _beta_alpha_of(
+    m: list[float], r_all: np.ndarray, b_all: np.ndarray, rf_daily: float
+) -> tuple[float, float]:
+    """``_beta_alpha`` from the reductions (at least two common days)."""
+    b_std = _dispersion_of(int(m[nbm.B_N]), m[nbm.B_MEAN], m[nbm.B_RAW_STD], m[nbm.B_SCALE])[0]
+    if not b_std > 0:  # a benchmark without dispersion has no beta
+        return math.nan, math.nan
+    beta = _safe_div(m[nbm.B_COV], m[nbm.B_VAR])
+    if not math.isfinite(beta):
+        return math.nan, math.nan
+    return beta, _power(1.0 + alpha_mean(r_all, b_all, beta, rf_daily), TRADING_DAYS) - 1.0
 
 
 def drawdown_info(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine._version import __version__
+from engine.analytics import nb_metrics
 from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest import nb, nb_signal
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
@@ -46,6 +47,7 @@ def warm_up_kernels() -> None:
     tiny inputs, so that the first real backtest of a process does not pay for it."""
     nb.warm_up()
     nb_signal.warm_up()
+    nb_metrics.warm_up()
     rank_descending(np.zeros((1, 2)))
 
 
