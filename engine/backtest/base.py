@@ -98,6 +98,7 @@ class SharedWork:
     widths: dict[tuple[Any, ...], int]
     plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)
     closes: dict[tuple[Any, ...], FloatMatrix] = dataclasses.field(default_factory=dict)
+    wide_plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)  # per signal_key
 
     @classmethod
     def for_batch(cls, prepared: PreparedData, batch: Sequence[StrategyParams]) -> SharedWork:
@@ -122,7 +123,9 @@ class SharedWork:
         n = plan.held.shape[1]
         if width < n or not uses_gather(n, self.prepared.prices.shape[1]):
             return None
-        wide = self.plan(params.replace(top_n=width))
+        wide = self.wide_plans.get(key)
+        if wide is None:
+            wide = self.wide_plans[key] = self.plan(params.replace(top_n=width))
         # The prefix rule holds unless a narrower selection fell back to cash where the
         # wider one holds a symbol (e.g. no holdable symbol among its own top n).
         if not np.all((wide.held[:, :n] == plan.held) | (weights == 0.0)):
