@@ -204,7 +204,8 @@ def _group_chunks(groups: Sequence[Sequence[Config]], size: int) -> list[list[Co
 
 def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
     """Compute the lazily prepared row arrays the configurations read, before the
-    prepared data is shipped (``ray.put``), so that no task recomputes them."""
+    prepared data is shipped (``PreparedData.for_tasks``, ``ray.put``), so that no task
+    recomputes them and the raw columns they come from stay here."""
     for signal in dict.fromkeys(params.signal for _, params in configs):
         prepared.row_values[signal]
         prepared.row_defined[signal]
@@ -278,9 +279,11 @@ def run_sweep(
         # the signal, ranking and calendar work; those sharing the selection share the plan.
         groups = _grouped(configs)
         ordered = [config for group in groups for config in group]
+        _touch_rows(prepared, ordered)
+        shipped = prepared.for_tasks()  # what every task reads: the touched rows, no raw columns
         timer = time.perf_counter()
-        first = SharedWork.for_batch(prepared, [ordered[0][1]])
-        outcomes.append(_run_config(prepared, ordered[0], first))  # also measures a configuration's cost
+        first = SharedWork.for_batch(shipped, [ordered[0][1]])
+        outcomes.append(_run_config(shipped, ordered[0], first))  # also measures a configuration's cost
         cost = time.perf_counter() - timer
         done += 1
         report(done)
@@ -289,7 +292,6 @@ def run_sweep(
             executor = executor.for_work(cost * len(rest))  # may be in-process when cheaper
             size = chunk_size(len(rest), cost, executor.parallelism)
             chunks = _group_chunks(_grouped(rest), size)
-            _touch_rows(prepared, rest)
             ends = list(itertools.accumulate(len(chunk) for chunk in chunks))
             first_done = done
 
@@ -297,7 +299,7 @@ def run_sweep(
                 report(min(total, first_done + (ends[chunks_done - 1] if chunks_done else 0)))
 
             for result in executor.map(
-                _run_chunk, chunks, shared=prepared, on_progress=chunk_progress, should_cancel=should_cancel
+                _run_chunk, chunks, shared=shipped, on_progress=chunk_progress, should_cancel=should_cancel
             ):
                 outcomes.extend(result)
     table = _table(checked, combos, outcomes)
