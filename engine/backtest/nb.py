@@ -307,6 +307,9 @@ def warm_up() -> None:
     simulate(prices, entry, end, held, weights, 0.0)  # the held columns
     simulate(prices, entry, end, held, weights, 0.0, gather_held_prices(prices, entry, end, held))
     simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense
+    from engine.backtest import nb_prepare  # here: nb_prepare imports this module
+
+    nb_prepare.warm_up()
 
 
 def _floats(array: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.backtest import nb_prepare
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
 from engine.strategy.params import REBALANCES, SIGNALS
 from engine.strategy.signals import SIGNAL_COLUMNS, period_keys, row_signal
@@ -394,27 +395,65 @@ def _symbol_codes(symbols: pd.Series, vocabulary: list[str]) -> tuple[np.ndarray
     is about twice as fast.
 
     Arrow strings without nulls are looked up in ``vocabulary`` (sorted, distinct: the
-    price columns), whose positions are then the symbol index: one hash lookup per row
-    (10.3 ms on 1M rows) instead of a factorisation (12.5 ms) and a remap (0.9 ms).
-    Rows whose symbol is not in it are factorised among themselves, coded after it."""
+    price columns), whose positions are then the symbol index: a compiled hash lookup
+    over the UTF-8 bytes (``nb_prepare.lookup_codes``; 4.8 ms on 1M rows in any order,
+    where Arrow's ``index_in`` takes 10.5 ms and a factorisation 12.5 ms). Rows whose
+    symbol is not in it are factorised among themselves (in order of appearance), coded
+    after it."""
     array = symbols.array
     if isinstance(symbols.dtype, pd.StringDtype) and symbols.dtype.storage == "pyarrow":
         arrow = pa.array(array)
         if arrow.null_count == 0:
-            hit = pc.index_in(arrow, value_set=pa.array(vocabulary, type=arrow.type))
-            if hit.null_count == 0:
-                return hit.to_numpy(), list(vocabulary)
-            unknown = hit.is_null()
-            extra_rows = arrow.filter(unknown)
+            codes, missing = _vocabulary_codes(arrow, vocabulary)
+            if not missing:
+                return codes, list(vocabulary)
+            unknown = codes < 0
+            extra_rows = arrow.filter(pa.array(unknown))
             if isinstance(extra_rows, pa.ChunkedArray):  # a long or concatenated column comes in chunks
                 extra_rows = extra_rows.combine_chunks()
             extra = extra_rows.dictionary_encode()
-            codes = pc.fill_null(hit, 0).to_numpy().copy()
-            codes[unknown.to_numpy(zero_copy_only=False)] = extra.indices.to_numpy() + len(vocabulary)
+            codes[unknown] = extra.indices.to_numpy() + len(vocabulary)
             return codes, [*vocabulary, *(str(u) for u in extra.dictionary.to_pylist())]
     codes, uniques = pd.factorize(array)
     # One conversion of the (few) uniques, not an element-wise iteration of an Arrow array.
     return np.asarray(codes), [str(u) for u in np.asarray(uniques, dtype=object).tolist()]
+
+
+def _vocabulary_codes(arrow: pa.Array | pa.ChunkedArray, vocabulary: list[str]) -> tuple[np.ndarray, int]:
+    """((n,) int32 position of each (non-null) string in ``vocabulary``, -1 where absent;
+    the number of -1s): the compiled lookup over each chunk's Arrow buffers (``string`` /
+    ``large_string``), else Arrow's hash lookup (another string type)."""
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    buffers = [_string_buffers(chunk) for chunk in chunks]
+    vocab = _string_buffers(pa.array(vocabulary, type=pa.large_string()))
+    strings = [b for b in buffers if b is not None]
+    if len(strings) < len(buffers) or vocab is None:
+        hit = pc.index_in(arrow, value_set=pa.array(vocabulary, type=arrow.type))
+        return pc.fill_null(hit, -1).to_numpy().astype(np.int32), hit.null_count
+    codes = np.empty(len(arrow), dtype=np.int32)
+    missing = at = 0
+    for chunk, (offsets, data) in zip(chunks, strings, strict=True):
+        out = codes[at : at + len(chunk)]
+        missing += nb_prepare.lookup_codes(offsets, data, vocab[0], vocab[1], out)[1]
+        at += len(chunk)
+    return codes, missing
+
+
+def _string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets (n + 1,) int64, UTF-8 bytes) of an Arrow ``string`` / ``large_string``
+    array, zero-copy for ``large_string`` (a slice keeps its offset); None for any other type."""
+    if pa.types.is_large_string(array.type):
+        offset_type: type[np.integer] = np.int64
+    elif pa.types.is_string(array.type):
+        offset_type = np.int32
+    else:
+        return None
+    if len(array) == 0:  # its buffers may be absent
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+    return offsets.astype(np.int64, copy=False), data
 
 
 _UNITS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}

@@ -1,0 +1,197 @@
+"""Compiled kernels of ``prepare``: the symbol code of each sentiment row (a hash lookup
+of Arrow UTF-8 strings in the vocabulary) and the price matrix (one pass that
+transposes, tests and forward-fills the closes). Array-only, no pandas or Arrow objects.
+
+Same rules as ``engine.backtest.nb`` (its ``_compiled`` decorator and disk cache): one
+compiled signature per kernel (callers normalise dtypes and read-only flags), no
+recursion, no fast-math. ``warm_up()`` compiles or loads both kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.backtest.nb import _compiled, _floats, _ints, _read_only
+
+# Fibonacci hashing (Knuth): the high bits of word x 2^64 / golden ratio pick the slot;
+# the length is mixed in first (strings "AB" and "AB\\x00" share a zero-padded word).
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX_LENGTH = np.uint64(0xC2B2AE3D27D4EB4F)
+# Columns per block of the price pass: 8 float64 = one 64-byte line of each output row.
+_BLOCK = 8
+
+
+def lookup_codes(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    vocab_offsets: np.ndarray,
+    vocab_data: np.ndarray,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
+    """((n,) int32 position of each UTF-8 string in the vocabulary (distinct strings), -1
+    where absent; the number of -1s). String i is ``data[offsets[i]:offsets[i + 1]]``
+    (Arrow's layout; ``offsets`` has n + 1 entries), vocabulary entry v likewise: equal
+    bytes, equal strings. ``out``: a writable (n,) int32 array to fill, else a new one."""
+    if out is None:
+        out = np.empty(max(len(offsets) - 1, 0), dtype=np.int32)
+    data = _bytes(data)
+    missing = _lookup(_ints(offsets), data, _words(data), _ints(vocab_offsets), _bytes(vocab_data), out)
+    return out, int(missing)
+
+
+def fill_prices(
+    source: np.ndarray,
+    targets: np.ndarray,
+    matrix: np.ndarray,
+    has_close: np.ndarray,
+    first_valid: np.ndarray,
+    last_valid: np.ndarray,
+) -> None:
+    """Write the closes ``source`` (k x T: one row per price column, any float dtype)
+    into the columns ``targets`` (k,) of ``matrix`` (T x C, float64, C order): a real
+    close (> 0 and < inf) as it is, any other value as the column's last real close
+    before it, 0.0 before the first. ``has_close[:, targets]`` gets the real-close
+    test, ``first_valid`` / ``last_valid[targets]`` the first/last day with one (T / -1
+    when none). Outputs are filled in place (writable, C order)."""
+    _fill(_floats(source), _ints(targets), matrix, has_close, first_valid, last_valid)
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) both kernels on tiny inputs."""
+    offsets = np.array([0, 1, 3], dtype=np.int64)
+    lookup_codes(
+        offsets, np.frombuffer(b"ABC", dtype=np.uint8), offsets, np.frombuffer(b"ABC", dtype=np.uint8)
+    )
+    matrix, has_close = np.empty((2, 2)), np.empty((2, 2), dtype=bool)
+    first, last = np.empty(2, dtype=np.int64), np.empty(2, dtype=np.int64)
+    fill_prices(np.ones((2, 2)), np.arange(2), matrix, has_close, first, last)
+
+
+def _bytes(array: np.ndarray) -> np.ndarray:
+    """Read-only, C order, uint8 (see ``engine.backtest.nb._floats``)."""
+    return _read_only(np.ascontiguousarray(array, dtype=np.uint8))
+
+
+def _words(data: np.ndarray) -> np.ndarray:
+    """The whole 8-byte words of ``data`` (uint8, C order) as aligned, read-only uint64:
+    a view of Arrow's (64-byte aligned) buffers, a copy of an unaligned one."""
+    whole = data[: data.size // 8 * 8]
+    if whole.ctypes.data % 8:
+        whole = whole.copy()
+    return _read_only(whole.view(np.uint64))
+
+
+@_compiled
+def _lookup(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    words: np.ndarray,
+    vocab_offsets: np.ndarray,
+    vocab_data: np.ndarray,
+    out: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """``lookup_codes`` into ``out`` (returns the number of -1s): an open-addressing hash table of the vocabulary,
+    keyed by each string's length and first (up to) 8 bytes as one integer, and verified
+    on those and the bytes after the first 8. No row depends on the previous one (the
+    CPU overlaps rows), so any row order is as fast as the sorted one.
+
+    Written as one function (a call to another compiled function is not inlined and
+    costs more than the lookup), with unsigned indices (numba adds a negative-index
+    wraparound to every signed one)."""
+    n_vocab = vocab_offsets.shape[0] - 1
+    bits = 3
+    while (1 << bits) < 4 * n_vocab:  # load factor <= 1/4: about one probe per row
+        bits += 1
+    mask = np.uint64((1 << bits) - 1)
+    shift = np.uint64(64 - bits)
+    one = np.uint64(1)
+    # Slot contents: the entry's first 8 bytes (little-endian, zero-padded), its length
+    # (-1: an empty slot) and its position in the vocabulary.
+    slot_words = np.zeros(1 << bits, dtype=np.uint64)
+    slot_lengths = np.full(1 << bits, -1, dtype=np.int64)
+    slot_codes = np.zeros(1 << bits, dtype=np.int32)
+    for v in range(n_vocab):
+        v_start = vocab_offsets[v]
+        length = vocab_offsets[v + 1] - v_start
+        word = np.uint64(0)
+        for k in range(min(length, 8)):
+            word |= np.uint64(vocab_data[v_start + k]) << np.uint64(8 * k)
+        slot = ((word ^ (np.uint64(length) * _MIX_LENGTH)) * _MIX) >> shift
+        while slot_lengths[slot] >= 0:
+            slot = (slot + one) & mask
+        slot_words[slot], slot_lengths[slot], slot_codes[slot] = word, length, v
+    limit = 8 * words.shape[0]  # a row starting at most 8 bytes before it loads whole words
+    missing = 0
+    for i in range(out.shape[0]):
+        row = np.uint64(i)
+        start, end = offsets[row], offsets[row + one]
+        length = end - start
+        # The row's first (up to) 8 bytes as a little-endian word, zero-padded.
+        word = np.uint64(0)
+        n = min(length, 8)
+        if n > 0 and start + 8 <= limit:
+            q, r = np.uint64(start >> 3), np.uint64(8 * (start & 7))
+            word = words[q]
+            if r:
+                word = (word >> r) | (words[q + one] << (np.uint64(64) - r))
+            if n < 8:
+                word &= (one << np.uint64(8 * n)) - one
+        else:
+            for k in range(n):
+                word |= np.uint64(data[start + k]) << np.uint64(8 * k)
+        slot = ((word ^ (np.uint64(length) * _MIX_LENGTH)) * _MIX) >> shift
+        code = -1
+        while slot_lengths[slot] >= 0:
+            if slot_lengths[slot] == length and slot_words[slot] == word:
+                v_start = vocab_offsets[np.uint64(slot_codes[slot])]
+                same = True
+                for k in range(8, length):  # the bytes after the first 8, if any
+                    if data[start + k] != vocab_data[v_start + k]:
+                        same = False
+                        break
+                if same:
+                    code = slot_codes[slot]
+                    break
+            slot = (slot + one) & mask
+        out[row] = code
+        missing += code < 0
+    return missing
+
+
+@_compiled
+def _fill(
+    source: np.ndarray,
+    targets: np.ndarray,
+    matrix: np.ndarray,
+    has_close: np.ndarray,
+    first_valid: np.ndarray,
+    last_valid: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """``fill_prices``: blocks of ``_BLOCK`` source rows, day by day, so that each day
+    writes whole cache lines of the row-major outputs while reading each source row in order."""
+    k, t = source.shape
+    carry = np.zeros(_BLOCK)
+    first = np.empty(_BLOCK, dtype=np.int64)
+    last = np.empty(_BLOCK, dtype=np.int64)
+    for c0 in range(0, k, _BLOCK):
+        width = min(_BLOCK, k - c0)
+        for j in range(width):
+            carry[j] = 0.0
+            first[j] = t
+            last[j] = -1
+        for d in range(t):
+            for j in range(width):
+                x = source[c0 + j, d]
+                col = targets[c0 + j]
+                if x > 0.0 and x < np.inf:
+                    carry[j] = x
+                    has_close[d, col] = True
+                    if first[j] == t:
+                        first[j] = d
+                    last[j] = d
+                else:
+                    has_close[d, col] = False
+                matrix[d, col] = carry[j]
+        for j in range(width):
+            first_valid[targets[c0 + j]] = first[j]
+            last_valid[targets[c0 + j]] = last[j]
