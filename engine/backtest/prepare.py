@@ -164,43 +164,34 @@ def _price_matrix(
     prices: pd.DataFrame, symbols: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(prices T x (S+1), has_close T x (S+1), first_valid (S+1), last_valid (S+1)) as
-    ``PreparedData`` documents them. Only the columns with a missing or bad close get
-    the forward fill; the others are copied once."""
+    ``PreparedData`` documents them: one compiled pass over the frame's columns
+    (``nb_prepare.fill_prices``) copies, tests and forward-fills them. Price columns
+    are placed by name; a symbol without one has no price (0.0, no close)."""
     t, n = len(prices.index), len(symbols)
     matrix = np.empty((t, n + 1))
-    body = matrix[:, :n]
-    if prices.columns.tolist() == list(symbols):
-        body[...] = prices.to_numpy(dtype=np.float64)
-    else:
-        body[...] = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64)
-    matrix[:, n] = 1.0
-    valid = body > 0  # False for NaN; a non-positive close is not a price
-    valid &= body < np.inf
     has_close = np.empty((t, n + 1), dtype=bool)
-    has_close[:, :n] = valid
+    # The cash column: always 1.0, always a close, "listed" on every day.
+    matrix[:, n] = 1.0
     has_close[:, n] = True
-    # One extra entry for the cash column, which is always "listed".
     first_valid = np.zeros(n + 1, dtype=np.int64)
     last_valid = np.full(n + 1, t - 1, dtype=np.int64)
-    gaps = np.flatnonzero(~valid.all(axis=0))
-    if gaps.size:
-        sub_valid = valid[:, gaps]
-        any_valid = sub_valid.any(axis=0)
-        first_valid[gaps] = np.where(any_valid, sub_valid.argmax(axis=0), t)
-        last_valid[gaps] = np.where(any_valid, t - 1 - sub_valid[::-1].argmax(axis=0), -1)
-        # A column missing only before its first / after its last close (a listing, a
-        # delisting) is filled by two slices; one with a hole inside gets the full fill.
-        inside = sub_valid.sum(axis=0) < last_valid[gaps] - first_valid[gaps] + 1
-        edges = gaps[~inside]
-        for col, first, last in zip(edges, first_valid[edges], last_valid[edges], strict=True):
-            body[:first, col] = 0.0  # 0 before a symbol's first price (all of it: no price)
-            if last >= 0:
-                body[last + 1 :, col] = body[last, col]
-        holes = gaps[inside]
-        if holes.size:
-            hole_valid = valid[:, holes]
-            filled = _forward_fill(np.where(hole_valid, body[:, holes], np.nan), hole_valid)
-            body[:, holes] = np.where(np.isnan(filled), 0.0, filled)  # 0 before a symbol's first price
+    columns = prices.columns.tolist()
+    if columns == list(symbols):
+        values, targets = prices.to_numpy(dtype=np.float64), np.arange(n)
+    elif len(set(columns)) == len(columns) and all(isinstance(c, str) for c in columns):
+        values = prices.to_numpy(dtype=np.float64)
+        targets = np.searchsorted(np.asarray(symbols, dtype=object), np.asarray(columns, dtype=object))
+        absent = np.ones(n, dtype=bool)
+        absent[targets] = False
+        missing = np.flatnonzero(absent)
+        matrix[:, missing] = 0.0
+        has_close[:, missing] = False
+        first_valid[missing] = t
+        last_valid[missing] = -1
+    else:  # reindex: its own errors (duplicate names) and matching rules
+        values, targets = prices.reindex(columns=list(symbols)).to_numpy(dtype=np.float64), np.arange(n)
+    # values.T: one row per column, contiguous for the frame's usual (column-major) copy.
+    nb_prepare.fill_prices(values.T, targets, matrix, has_close, first_valid, last_valid)
     return matrix, has_close, first_valid, last_valid
 
 
@@ -471,15 +462,6 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
     else:  # anything else pandas reads as dates (time zones: UTC days, as before)
         values = pd.DatetimeIndex(dates).values
     return values.astype("datetime64[D]").view(np.int64)
-
-
-def _forward_fill(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Carry each column's last real price forward (vectorised: index of the last valid row)."""
-    t = raw.shape[0]
-    idx = np.where(valid, np.arange(t)[:, None], 0)
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    filled = np.take_along_axis(raw, idx, axis=0)
-    return filled
 
 
 class _Memo:
