@@ -1,6 +1,6 @@
 """Compiled kernels of ``prepare``: the symbol code of each sentiment row (a hash lookup
-of Arrow UTF-8 strings in the vocabulary) and the price matrix (one pass that
-transposes, tests and forward-fills the closes). Array-only, no pandas or Arrow objects.
+of Arrow UTF-8 strings in the vocabulary) and the price matrix (one call that copies,
+tests and forward-fills the closes). Array-only, no pandas or Arrow objects.
 
 Same rules as ``engine.backtest.nb`` (its ``_compiled`` decorator and disk cache): one
 compiled signature per kernel (callers normalise dtypes and read-only flags), no
@@ -15,8 +15,6 @@ from engine.backtest.nb import _compiled, _floats, _ints, _read_only
 
 # Fibonacci hashing (Knuth): the high bits of word x 2^64 / golden ratio pick the slot.
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-# Columns per block of the price pass: 8 float64 = one 64-byte line of each output row.
-_BLOCK = 8
 
 
 def lookup_codes(
@@ -32,6 +30,8 @@ def lookup_codes(
     bytes, equal strings. ``out``: a writable (n,) int32 array to fill, else a new one."""
     if out is None:
         out = np.empty(max(len(offsets) - 1, 0), dtype=np.int32)
+    elif out.dtype != np.int32 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("lookup_codes writes into a writable C-order int32 array")
     data = _bytes(data)
     missing = _lookup(_ints(offsets), data, _words(data), _ints(vocab_offsets), _bytes(vocab_data), out)
     return out, int(missing)
@@ -50,7 +50,16 @@ def fill_prices(
     close (> 0 and < inf) as it is, any other value as the column's last real close
     before it, 0.0 before the first. ``has_close[:, targets]`` gets the real-close
     test, ``first_valid`` / ``last_valid[targets]`` the first/last day with one (T / -1
-    when none). Outputs are filled in place (writable, C order)."""
+    when none). Outputs are filled in place (writable, C order: checked, so that the
+    kernel keeps its one compiled signature)."""
+    for array, dtype in (
+        (matrix, np.float64),
+        (has_close, np.bool_),
+        (first_valid, np.int64),
+        (last_valid, np.int64),
+    ):
+        if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
+            raise ValueError(f"fill_prices writes into writable C-order {np.dtype(dtype)} arrays")
     _fill(_floats(source), _ints(targets), matrix, has_close, first_valid, last_valid)
 
 
