@@ -99,8 +99,8 @@ def _lookup(
 ) -> int:  # pragma: no cover - compiled
     """``lookup_codes`` into ``out`` (returns the number of -1s): an open-addressing hash
     table of the vocabulary, keyed by each string's first (up to) 8 bytes as one integer
-    (zero-padded: "AB" and "AB\\x00" share a slot chain) and verified on its length, that
-    word and the bytes after the first 8. No row depends on the previous one (the
+    (zero-padded: "AB" and "AB\\x00" share a slot chain) with the bytes after them mixed
+    in, and verified on its length, that word and the bytes after the first 8. No row depends on the previous one (the
     CPU overlaps rows), so any row order is as fast as the sorted one.
 
     Written as one function (a call to another compiled function is not inlined and
@@ -124,7 +124,10 @@ def _lookup(
         word = np.uint64(0)
         for k in range(min(length, 8)):
             word |= np.uint64(vocab_data[v_start + k]) << np.uint64(8 * k)
-        slot = (word * _MIX) >> shift
+        key = word
+        for k in range(8, length):  # the bytes after the first 8 (as for the rows)
+            key = (key ^ np.uint64(vocab_data[v_start + k])) * _MIX
+        slot = (key * _MIX) >> shift
         while slot_lengths[slot] >= 0:
             slot = (slot + one) & mask
         slot_words[slot], slot_lengths[slot], slot_codes[slot] = word, length, v
@@ -147,7 +150,11 @@ def _lookup(
         else:
             for k in range(n):
                 word |= np.uint64(data[start + k]) << np.uint64(8 * k)
-        slot = (word * _MIX) >> shift
+        key = word
+        if length > 8:  # mix in the bytes after the first 8: "EXCHANGE:AAPL", "EXCHANGE:MSFT"
+            for k in range(8, length):  # share their first word, not their slot chain
+                key = (key ^ np.uint64(data[start + k])) * _MIX
+        slot = (key * _MIX) >> shift
         code = -1
         while slot_lengths[slot] >= 0:
             if slot_lengths[slot] == length and slot_words[slot] == word:

@@ -214,6 +214,32 @@ def test_lookup_tells_apart_strings_that_share_their_first_bytes(large: bool) ->
     assert missing == 5
 
 
+@pytest.mark.parametrize("large", [True, False])
+def test_long_symbols_sharing_their_first_word(large: bool) -> None:
+    """Symbols that share their first 8 bytes (they do not share a hash chain: the later
+    bytes are mixed in) and rows of them in any order; the compiled lookup directly, and
+    through ``_vocabulary_codes`` (which hands strings this long to ``index_in``)."""
+    vocabulary = sorted(f"EXCHANGE:{i:03d}{suffix}" for i in range(300) for suffix in ("", "X"))
+    rng = np.random.default_rng(7)
+    rows = [vocabulary[i] for i in rng.integers(0, len(vocabulary), 2000)] + ["EXCHANGE:", "EXCHANGE:999"]
+    kind = pa.large_string() if large else pa.string()
+    arrow = pa.array(rows, type=kind)
+    expected = pc.fill_null(pc.index_in(arrow, value_set=pa.array(vocabulary, type=kind)), -1).to_numpy()
+    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64 if large else np.int32)[: len(arrow) + 1]
+    vocab = pa.array(vocabulary, type=pa.large_string())
+    codes, missing = nb_prepare.lookup_codes(
+        offsets.astype(np.int64),
+        np.frombuffer(arrow.buffers()[2], dtype=np.uint8),
+        np.frombuffer(vocab.buffers()[1], dtype=np.int64)[: len(vocab) + 1],
+        np.frombuffer(vocab.buffers()[2], dtype=np.uint8),
+    )
+    np.testing.assert_array_equal(codes, expected)
+    assert missing == 2
+    codes, missing = _vocabulary_codes(arrow, vocabulary)
+    np.testing.assert_array_equal(codes, expected)
+    assert missing == 2
+
+
 # ----- price matrix ----------------------------------------------------------------------------
 
 _SPECIAL = [np.nan, 0.0, -0.0, -3.5, np.inf, -np.inf, 5e-324, 1e308]
