@@ -138,21 +138,22 @@ def _lookup(
         row = np.uint64(i)
         start, end = offsets[row], offsets[row + one]
         length = end - start
-        # The row's first (up to) 8 bytes as a little-endian word, zero-padded: two
-        # aligned words shifted together, without a branch on the alignment (a shift by
-        # 64 is undefined: the high word goes by 1 then by 63 - r, 0 when r == 0).
-        word = np.uint64(0)
-        n = min(length, 8)
-        if n > 0 and start + 16 <= limit:
+        # The row's first (up to) 8 bytes as a little-endian word, zero-padded (``word``),
+        # and its hash key: the word, with any bytes after the first 8 mixed in
+        # ("EXCHANGE:AAPL" and "EXCHANGE:MSFT" share their word, not their slot chain).
+        if 0 < length <= 8 and start + 16 <= limit:  # the usual case (one predicted branch):
+            # two aligned words shifted together, without a branch on the alignment (a
+            # shift by 64 is undefined: the high word goes by 1, then by 63 - r).
             q, r = np.uint64(start >> 3), np.uint64(8 * (start & 7))
             word = (words[q] >> r) | ((words[q + one] << one) << (np.uint64(63) - r))
-            word &= full >> np.uint64(64 - 8 * n)
-        else:
-            for k in range(n):
+            word &= full >> np.uint64(64 - 8 * length)
+            key = word
+        else:  # byte by byte: empty, long, or in the buffer's last 16 bytes
+            word = np.uint64(0)
+            for k in range(min(length, 8)):
                 word |= np.uint64(data[start + k]) << np.uint64(8 * k)
-        key = word
-        if length > 8:  # mix in the bytes after the first 8: "EXCHANGE:AAPL", "EXCHANGE:MSFT"
-            for k in range(8, length):  # share their first word, not their slot chain
+            key = word
+            for k in range(8, length):
                 key = (key ^ np.uint64(data[start + k])) * _MIX
         slot = (key * _MIX) >> shift
         code = -1
