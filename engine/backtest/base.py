@@ -12,7 +12,7 @@ import pandas as pd
 from engine._version import __version__
 from engine.analytics import nb_metrics
 from engine.analytics.metrics import compute_metrics, drawdown_info
-from engine.backtest import nb, nb_signal
+from engine.backtest import nb, nb_prepare, nb_signal
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
 from engine.backtest.nb_signal import chosen_run_sums
 from engine.backtest.plan import (
@@ -46,6 +46,7 @@ def warm_up_kernels() -> None:
     """Compile (or load from the disk cache) every numba kernel of the backtest now, on
     tiny inputs, so that the first real backtest of a process does not pay for it."""
     nb.warm_up()
+    nb_prepare.warm_up()
     nb_signal.warm_up()
     nb_metrics.warm_up()
     rank_descending(np.zeros((1, 2)))

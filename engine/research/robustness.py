@@ -162,7 +162,9 @@ def random_baseline(
     if n_random % RANDOM_DRAWS_PER_TASK:
         sizes.append(n_random % RANDOM_DRAWS_PER_TASK)
     items = [(seed, k, n) for k, n in enumerate(sizes)]
-    chunks = (executor or SerialExecutor()).map(_random_draws, items, shared=(prepared.for_tasks(), params, eligible))
+    chunks = (executor or SerialExecutor()).map(
+        _random_draws, items, shared=(prepared.for_tasks(), params, eligible)
+    )
     draws = np.concatenate(chunks) if chunks else np.zeros((0, 2))
     pct, p_value = _rank(strategy_sharpe, draws[:, 0])
     tr_pct, tr_p = _rank(strategy_total_return, draws[:, 1])
