@@ -1,6 +1,7 @@
 """Compiled kernels of ``prepare``: the symbol code of each sentiment row (a hash lookup
-of Arrow UTF-8 strings in the vocabulary) and the price matrix (one call that copies,
-tests and forward-fills the closes). Array-only, no pandas or Arrow objects.
+of Arrow UTF-8 strings in the vocabulary), the price matrix (one call that copies,
+tests and forward-fills the closes) and the likes and comments in (symbol, date) order
+(a counting-sort scatter). Array-only, no pandas or Arrow objects.
 
 Compiled with ``engine.compiled.compiled`` (disk cache): one compiled signature per
 kernel (callers normalise dtypes and read-only flags), no recursion, no fast-math.
@@ -63,8 +64,67 @@ def fill_prices(
     _fill(floats(source), ints(targets), matrix, has_close, first_valid, last_valid)
 
 
+# Symbols scattered per pass of ``symbol_major``: two output streams per symbol stay
+# within the CPU's address-translation cache (all 501 of W2's at once: 3.0 ms; with the
+# row order as a third stream, 1,503 pages, 9.4 ms).
+SYMBOLS_PER_PASS = 512
+
+
+def symbol_major(
+    row_symbol: np.ndarray, n_symbols: int, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``first`` and ``second`` (rows,) reordered stably by ``row_symbol`` (rows,), the
+    symbol index in [0, n_symbols) of each row: a counting sort that scatters the two
+    columns straight into place (the rows of one symbol keep their order). For rows
+    sorted by (date, symbol) this is the (symbol, date) order, the same as a stable
+    argsort of the symbols followed by two gathers, at about a third of the cost."""
+    return _scatter_by_symbol(
+        read_only(np.ascontiguousarray(row_symbol, dtype=np.int32)),
+        int(n_symbols),
+        floats(first),
+        floats(second),
+        SYMBOLS_PER_PASS,
+    )
+
+
+@compiled
+def _scatter_by_symbol(
+    row_symbol: np.ndarray, n_symbols: int, first: np.ndarray, second: np.ndarray, per_pass: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``symbol_major``: count the rows per symbol, then per pass of ``per_pass``
+    symbols, walk the rows in order and write each of that pass's rows to its
+    symbol's next slot."""
+    n = row_symbol.shape[0]
+    slot = np.zeros(n_symbols + 1, dtype=np.int64)
+    for i in range(n):
+        slot[row_symbol[i] + 1] += 1
+    for s in range(n_symbols):
+        slot[s + 1] += slot[s]
+    out_first = np.empty(n)
+    out_second = np.empty(n)
+    if n_symbols <= per_pass:
+        for i in range(n):
+            s = row_symbol[i]
+            k = slot[s]
+            slot[s] = k + 1
+            out_first[k] = first[i]
+            out_second[k] = second[i]
+        return out_first, out_second
+    for lo in range(0, n_symbols, per_pass):
+        hi = lo + per_pass
+        for i in range(n):
+            s = row_symbol[i]
+            if lo <= s < hi:
+                k = slot[s]
+                slot[s] = k + 1
+                out_first[k] = first[i]
+                out_second[k] = second[i]
+    return out_first, out_second
+
+
 def warm_up() -> None:
-    """Compile (or load from the cache) both kernels on tiny inputs."""
+    """Compile (or load from the cache) the kernels on tiny inputs."""
+    symbol_major(np.zeros(2, dtype=np.int32), 1, np.ones(2), np.ones(2))
     offsets = np.array([0, 1, 3], dtype=np.int64)
     lookup_codes(
         offsets, np.frombuffer(b"ABC", dtype=np.uint8), offsets, np.frombuffer(b"ABC", dtype=np.uint8)

@@ -126,7 +126,6 @@ def prepare(data: MarketData) -> PreparedData:
         row_symbol = np.take(position.astype(codes.dtype), codes)
     row_days = _day_numbers(sentiment["date"])
     date_sorted = bool(row_days.size) and bool(np.all(row_days[1:] >= row_days[:-1]))
-    order = _symbol_date_order(row_symbol, row_days, date_sorted)
     first_day = last_day = 0
     if row_days.size:
         ends = (row_days[0], row_days[-1]) if date_sorted else (row_days.min(), row_days.max())
@@ -137,8 +136,14 @@ def prepare(data: MarketData) -> PreparedData:
     small_day = np.int16 if span < 2**15 else np.int32
     day_offset = np.empty(row_days.size, dtype=small_day)
     np.subtract(row_days, first_day, out=day_offset, casting="unsafe")  # 0 <= offset <= span
-    likes = _take(sentiment["twitterLikes"].to_numpy(dtype=np.float64), order)
-    comments = _take(sentiment["twitterComments"].to_numpy(dtype=np.float64), order)
+    raw_likes = sentiment["twitterLikes"].to_numpy(dtype=np.float64)
+    raw_comments = sentiment["twitterComments"].to_numpy(dtype=np.float64)
+    order: np.ndarray | None = None  # the (symbol, date) row order, computed when needed
+    if date_sorted:  # the MarketData contract: a counting-sort scatter, no order array
+        likes, comments = nb_prepare.symbol_major(row_symbol, n, raw_likes, raw_comments)
+    else:
+        order = _symbol_date_order(row_symbol, row_days, date_sorted)
+        likes, comments = _take(raw_likes, order), _take(raw_comments, order)
     likes.flags.writeable = comments.flags.writeable = False
     # The other count columns are gathered (in sorted order) only when a signal reads them.
     other_columns = {
@@ -148,6 +153,7 @@ def prepare(data: MarketData) -> PreparedData:
     }
     rows = _RowSource(
         order=order,
+        date_sorted=date_sorted,
         raw=other_columns,
         likes=likes,
         comments=comments,
@@ -260,7 +266,8 @@ class _RowSource:
     def __init__(
         self,
         *,
-        order: np.ndarray,
+        order: np.ndarray | None,
+        date_sorted: bool,
         raw: dict[str, np.ndarray],
         likes: np.ndarray,
         comments: np.ndarray,
@@ -270,13 +277,14 @@ class _RowSource:
         span: int,
         n_symbols: int,
     ) -> None:
-        self.order = order  # input row of each sorted row
+        self._order = order  # input row of each sorted row (None: not computed yet)
+        self.date_sorted = date_sorted  # the input rows are in date order
         self.raw = raw  # count columns other than likes/comments, in the input row order
         self.likes, self.comments = likes, comments  # in sorted order
         # Symbol index and day (first_day + offset, offset <= span) of each input row.
         self.row_symbol, self.day_offset = row_symbol, day_offset
         self.first_day, self.span, self.n_symbols = first_day, span, n_symbols
-        for array in (order, row_symbol, day_offset, *raw.values()):
+        for array in (row_symbol, day_offset, *raw.values()):
             array.flags.writeable = False
         self.memo: dict[tuple[str, str], Any] = {}
 
@@ -285,7 +293,15 @@ class _RowSource:
             return self.likes
         if name == "twitterComments":
             return self.comments
-        return self._memoised(("column", name), lambda: _take(self.raw[name], self.order))
+        return self._memoised(("column", name), lambda: _take(self.raw[name], self.order()))
+
+    def order(self) -> np.ndarray:
+        """The input row of each sorted row (the other count columns are gathered by it,
+        when a signal reads one): sorting by the day offsets orders as the dates do."""
+        if self._order is None:
+            self._order = _symbol_date_order(self.row_symbol, self.day_offset, self.date_sorted)
+            self._order.flags.writeable = False
+        return self._order
 
     def _signal(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         def compute() -> tuple[np.ndarray, np.ndarray | None]:

@@ -338,3 +338,23 @@ def test_price_matrix_keeps_the_old_behaviour_for_odd_column_names() -> None:
         _old_price_matrix(duplicated, ("A", "B"))
     with pytest.raises(ValueError, match="duplicate"):
         _price_matrix(duplicated, ("A", "B"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(0, 500),
+    n_symbols=st.integers(1, 40),
+    per_pass=st.sampled_from([1, 3, 16, 512]),
+)
+def test_symbol_major_is_a_stable_sort_and_two_gathers(seed, n_rows, n_symbols, per_pass) -> None:
+    """Every pass width (one pass, several, one symbol per pass) gives the stable order."""
+    rng = np.random.default_rng(seed)
+    row_symbol = rng.integers(0, n_symbols, n_rows).astype(np.int32)
+    first, second = rng.normal(size=n_rows), rng.normal(size=n_rows)
+    order = np.argsort(row_symbol, kind="stable")
+    a, b = nb_prepare._scatter_by_symbol(row_symbol, n_symbols, first, second, per_pass)
+    assert a.tobytes() == first[order].tobytes()
+    assert b.tobytes() == second[order].tobytes()
+    a, b = nb_prepare.symbol_major(row_symbol, n_symbols, first, second)
+    assert a.tobytes() == first[order].tobytes() and b.tobytes() == second[order].tobytes()
