@@ -25,8 +25,9 @@ One run on the seeded synthetic market of ``bench_backtest.py`` (``synthetic_mar
 Before any timing, every peer's daily returns are compared with the project's; a peer
 whose returns differ by more than its tolerance gets "disagrees (max diff X): not a win"
 instead of a ratio. Timings are medians over interleaved rounds (all candidates see the
-same machine load). Run: ``pip install -r benchmarks/requirements-bench.txt`` then
-``python benchmarks/bench_peers.py [--quick]``.
+same machine load), with BLAS and OpenMP single-threaded for every candidate (a serial
+comparison; idle BLAS threads spinning would tax whoever calls BLAS). Run: ``pip install
+-r benchmarks/requirements-bench.txt`` then ``python benchmarks/bench_peers.py [--quick]``.
 
 How each peer's fee convention maps to the project's (README "Turnover and costs": cost =
 ``cost_bps / 1e4 * one-way turnover``, the turnover counting the cash line, so the first
@@ -58,6 +59,11 @@ purchase from cash is 1.0 and a full switch is 1.0; paid at the entry close):
 """
 
 from __future__ import annotations
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")  # before numpy: every candidate single-threaded (as bench_sweep.py)
 
 import argparse
 import importlib
