@@ -202,6 +202,27 @@ def _group_chunks(groups: Sequence[Sequence[Config]], size: int) -> list[list[Co
     return chunks
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Cost:
+    first: float  # seconds of a signal group's first configuration (its shared work included)
+    each: float  # seconds of each further configuration of a group
+
+
+def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[list[Outcome], _Cost]:
+    """The first one or two configurations of the first signal group, run here, timed:
+    the first pays the group's signal, ranking and calendar work, the second only its
+    own, so chunks are sized on what the rest will cost (not on the first alone, which
+    over-estimates a small sweep into more tasks than its work repays)."""
+    shared = SharedWork.for_batch(prepared, [params for _, params in group[:2]])
+    outcomes: list[Outcome] = []
+    seconds: list[float] = []
+    for config in group[:2]:
+        timer = time.perf_counter()
+        outcomes.append(_run_config(prepared, config, shared))
+        seconds.append(time.perf_counter() - timer)
+    return outcomes, _Cost(first=seconds[0], each=seconds[-1])
+
+
 def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
     """Compute the lazily prepared row arrays the configurations read, before the
     prepared data is shipped (``PreparedData.for_tasks``, ``ray.put``), so that no task
@@ -220,8 +241,8 @@ def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> i
     cost = max(seconds_per_config, 1e-5)
     size = math.ceil(n_configs / (TASKS_PER_CPU * max(1, parallelism)))
     size = min(size, math.ceil(MAX_TASK_S / cost))
-    size = max(size, math.ceil(MIN_TASK_S / cost))
-    return max(1, min(size, n_configs))
+    size = max(1, min(max(size, math.ceil(MIN_TASK_S / cost)), n_configs))
+    return math.ceil(n_configs / math.ceil(n_configs / size))  # as many tasks, evenly filled
 
 
 # ----- the sweep -------------------------------------------------------------------------
@@ -281,17 +302,18 @@ def run_sweep(
         ordered = [config for group in groups for config in group]
         _touch_rows(prepared, ordered)
         shipped = prepared.for_tasks()  # what every task reads: the touched rows, no raw columns
-        timer = time.perf_counter()
-        first = SharedWork.for_batch(shipped, [ordered[0][1]])
-        outcomes.append(_run_config(shipped, ordered[0], first))  # also measures a configuration's cost
-        cost = time.perf_counter() - timer
-        done += 1
+        measured, cost = _measured_start(shipped, groups[0])
+        outcomes.extend(measured)
+        done += len(measured)
         report(done)
-        rest = ordered[1:]
+        rest = ordered[len(measured) :]
         if rest:
-            executor = executor.for_work(cost * len(rest))  # may be in-process when cheaper
-            size = chunk_size(len(rest), cost, executor.parallelism)
-            chunks = _group_chunks(_grouped(rest), size)
+            rest_groups = _grouped(rest)
+            # The first of a signal group pays its shared work, the others their own.
+            seconds = cost.first * len(rest_groups) + cost.each * (len(rest) - len(rest_groups))
+            executor = executor.for_work(seconds)  # may be in-process when cheaper
+            size = chunk_size(len(rest), seconds / len(rest), executor.parallelism)
+            chunks = _group_chunks(rest_groups, size)
             ends = list(itertools.accumulate(len(chunk) for chunk in chunks))
             first_done = done
 
