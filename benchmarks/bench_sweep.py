@@ -11,7 +11,11 @@ the machine's CPUs and stops it at the end). Prints, in one run:
 4./5. with ``--sentiment PATH`` (default: ``../shared/data/sentiment_data.csv`` when it is
    there), the same serial/Ray comparison on that file's universe: its real sentiment
    rows, with synthetic prices for its symbols (Yahoo is not reachable everywhere); 5. the
-   issue's W3 grid (256 configurations, equal weight) on that universe, serial and Ray.
+   issue's W3 grid (256 configurations, equal weight) on that universe, serial and Ray,
+   and 5b. the same x 8 costs x 2 lags (4,096 configurations);
+6. bench_peers.py's W3 sweep (500 symbols x 10 years, 1M sentiment rows), serial and
+   Ray, and 6b. the machine's parallel ceiling for it: the sweep's two halves in two
+   forked processes at once (no Ray) against the whole in one process.
 
 Numbers depend on the machine's load; compare the ratios, not the absolute times. BLAS
 runs single-threaded in both cases (Ray sets OMP_NUM_THREADS=1 in its workers; the serial
@@ -106,22 +110,23 @@ W3_GRID: dict[str, tuple[Any, ...]] = {
 }
 
 
-def w3_throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> None:
-    """The W3 grid, serial and Ray interleaved; medians of the rounds."""
-    n = 1
-    for values in W3_GRID.values():
-        n *= len(values)
+def w3_throughput(
+    data: Any, ray_executor: Any, label: str, rounds: int = 5, grid: dict[str, tuple[Any, ...]] | None = None
+) -> None:
+    """The W3 grid (or ``grid``), serial and Ray interleaved; medians of the rounds."""
+    grid = grid or W3_GRID
+    n = grid_size(grid)
     base = StrategyParams(weighting="equal", cost_bps=10.0)
     serial_times, ray_times, same = [], [], True
     for _ in range(rounds):
-        serial_s, serial = _timed(lambda: run_sweep(data, W3_GRID, base=base, executor=SerialExecutor()))
-        ray_s, on_ray = _timed(lambda: run_sweep(data, W3_GRID, base=base, executor=ray_executor))
+        serial_s, serial = _timed(lambda: run_sweep(data, grid, base=base, executor=SerialExecutor()))
+        ray_s, on_ray = _timed(lambda: run_sweep(data, grid, base=base, executor=ray_executor))
         serial_times.append(serial_s)
         ray_times.append(ray_s)
         same = same and serial.table.equals(on_ray.table)
     serial_med, ray_med = statistics.median(serial_times), statistics.median(ray_times)
     ratios = sorted(s / r for s, r in zip(serial_times, ray_times, strict=False))
-    print(f"{label}: W3 grid, {n} configurations (top_n x min_likes x min_comments, equal weight)")
+    print(f"{label}: {n} configurations ({' x '.join(grid)}, equal weight)")
     print(f"   serial: {serial_med:6.2f} s  {n / serial_med:7.1f} configurations/s  (median of {rounds})")
     print(
         f"   ray:    {ray_med:6.2f} s  {n / ray_med:7.1f} configurations/s  "
@@ -130,6 +135,40 @@ def w3_throughput(data: Any, ray_executor: Any, label: str, rounds: int = 5) -> 
     print(
         f"   ray / serial throughput: {ratios[len(ratios) // 2]:.2f}x median of rounds "
         f"({', '.join(f'{r:.2f}' for r in ratios)})   identical tables: {same}"
+    )
+
+
+def _half_sweep(args: tuple[Any, dict[str, tuple[Any, ...]], StrategyParams]) -> float:
+    data, grid, base = args
+    start = time.perf_counter()
+    run_sweep(data, grid, base=base, executor=SerialExecutor())
+    return time.perf_counter() - start
+
+
+def parallel_ceiling(data: Any, label: str, grid: dict[str, tuple[Any, ...]], rounds: int = 3) -> None:
+    """What two processes can do at once here, without Ray: the W3 sweep in one process
+    against its two halves (top_n split in two) in two forked processes at the same time.
+    Work that streams memory (a million sentiment rows per signal setting) shares the
+    memory bus and caches, so two CPUs give less than 2x; Ray's ratio cannot beat this."""
+    import multiprocessing as mp
+
+    base = StrategyParams(weighting="equal", cost_bps=10.0)
+    top = grid["top_n"]
+    halves = [{**grid, "top_n": top[: len(top) // 2]}, {**grid, "top_n": top[len(top) // 2 :]}]
+    whole, both = [], []
+    context = mp.get_context("fork")
+    with context.Pool(2) as pool:
+        pool.map(_half_sweep, [(data, halves[0], base), (data, halves[1], base)])  # warm both
+        for _ in range(rounds):
+            whole.append(_half_sweep((data, grid, base)))
+            start = time.perf_counter()
+            pool.map(_half_sweep, [(data, halves[0], base), (data, halves[1], base)])
+            both.append(time.perf_counter() - start)
+    ratio = statistics.median(whole) / statistics.median(both)
+    print(
+        f"{label}: the machine's parallel ceiling for this sweep: its two halves in two processes at once "
+        f"(no Ray) finish {ratio:.2f}x faster than the whole in one ({statistics.median(whole):.2f} s vs "
+        f"{statistics.median(both):.2f} s, medians of {rounds})"
     )
 
 
@@ -211,7 +250,11 @@ def main() -> None:
     parser.add_argument(
         "--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None
     )
+    parser.add_argument(
+        "--only", default="1,2,3,4,5,6", help="comma-separated sections to run (default: all, 1-6)"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
     runtime = tempfile.mkdtemp(prefix="spl-b", dir="/tmp")
     os.environ["SPL_RUNTIME_DIR"] = runtime
     # Ray niceness 15 by default for its workers; the serial run is at nice 0. Equal priority
@@ -227,21 +270,49 @@ def main() -> None:
         print(
             f"0. embedded Ray cluster start + first tasks (one-off): {start_s:.1f} s; load average {os.getloadavg()[0]:.1f}"
         )
-        throughput(data, ray_executor, "1. demo data (100 symbols, 5 years)")
-        by_reference_vs_by_value(data, ray_executor)
-        growth()
-        if args.sentiment is not None:
+        if "1" in only:
+            throughput(data, ray_executor, "1. demo data (100 symbols, 5 years)")
+        if "2" in only:
+            by_reference_vs_by_value(data, ray_executor)
+        if "3" in only:
+            growth()
+        if args.sentiment is not None and only & {"4", "5"}:
             real = real_universe(args.sentiment)
             n_symbols = real.sentiment["symbol"].nunique()
-            throughput(
+            if "4" in only:
+                throughput(
+                    real,
+                    ray_executor,
+                    f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
+                    f"{n_symbols} symbols, synthetic prices",
+                )
+        if args.sentiment is not None and "5" in only:
+            w3_throughput(real, ray_executor, f"5. {args.sentiment.name} ({n_symbols} symbols), the W3 grid")
+            w3_throughput(
                 real,
                 ray_executor,
-                f"4. {args.sentiment.name}: {len(real.sentiment):,} real rows, "
-                f"{n_symbols} symbols, synthetic prices",
+                f"5b. {args.sentiment.name} ({n_symbols} symbols), the W3 grid x 8 costs x 2 lags",
+                rounds=3,
+                grid={
+                    **W3_GRID,
+                    "cost_bps": (0.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0),
+                    "lag_days": (0, 1),
+                },
             )
-            w3_throughput(real, ray_executor, f"5. {args.sentiment.name} ({n_symbols} symbols)")
-        else:
-            print("4. real data universe: skipped (no --sentiment file and ../shared is absent)")
+        if args.sentiment is None:
+            print("4./5. real data universe: skipped (no --sentiment file and ../shared is absent)")
+        if "6" in only:
+            from bench_backtest import synthetic_market
+            from bench_peers import W3_GRID as PEERS_W3_GRID
+
+            w3_data = synthetic_market(n_symbols=500, years=10)
+            w3_throughput(
+                w3_data,
+                ray_executor,
+                "6. bench_peers' W3 sweep (500 symbols x 10 years, 1,008,186 rows)",
+                grid=PEERS_W3_GRID,
+            )
+            parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID)
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         _ray.shutdown_embedded_cluster()
