@@ -129,10 +129,9 @@ def _mean(values: np.ndarray) -> float:
 
 
 # ----- the reductions of np.sum / np.mean / np.std, without their Python dispatch --------
-# Per configuration of a sweep, compute_metrics reduces a few short series a dozen times;
-# numpy's wrappers cost more than the sums. These call the same ufunc reductions in the
-# same order (np.add.reduce: pairwise sums), so every value has the same bits
-# (tests/engine/analytics/test_metrics_bits.py compares with np.mean / np.std).
+# For the other metric functions of this module (compute_metrics reduces in
+# nb_metrics): the same ufunc reductions in the same order (np.add.reduce: pairwise
+# sums), so every value has the bits of np.mean / np.std (test_metrics_bits.py).
 
 
 def _fsum(values: np.ndarray) -> float:
@@ -210,20 +209,6 @@ def _max_drawdown(growth: np.ndarray) -> float:
     value = np.concatenate(([1.0], np.cumprod(growth)))
     peak = np.maximum.accumulate(value)
     return float(np.minimum.reduce((value - peak) / peak))
-
-
-def _beta_alpha(r: np.ndarray, b: np.ndarray, rf_daily: float) -> tuple[float, float]:
-    """(beta, annualised Jensen's alpha) of ``r`` on ``b``; call under np.errstate."""
-    b_std, _, b_mean = _dispersion(b)
-    if r.size < 2 or not b_std > 0:  # a benchmark without dispersion has no beta
-        return math.nan, math.nan
-    b_res = b - b_mean
-    var = _fmean(b_res * b_res)
-    beta = _safe_div(_fmean(b_res * r), var)
-    if not math.isfinite(beta):
-        return math.nan, math.nan
-    alpha_daily = _fmean((r - rf_daily) - beta * (b - rf_daily))
-    return beta, _power(1.0 + alpha_daily, TRADING_DAYS) - 1.0
 
 
 def compute_metrics(
