@@ -182,24 +182,23 @@ def _grouped(configs: Sequence[Config]) -> list[list[Config]]:
 
 
 def _group_chunks(groups: Sequence[Sequence[Config]], size: int) -> list[list[Config]]:
-    """Chunks of about ``size`` configurations made of whole signal groups: a group is
-    split only when it alone exceeds ``size``, and then into contiguous pieces, so every
-    signal, ranking and calendar is computed once per chunk that holds its group."""
-    chunks: list[list[Config]] = []
-    current: list[Config] = []
-    for group in groups:
-        if current and len(current) + len(group) > size:
-            chunks.append(current)
-            current = []
-        for start in range(0, len(group), size):
-            piece = list(group[start : start + size])
-            if len(current) + len(piece) > size and current:
-                chunks.append(current)
-                current = []
-            current.extend(piece)
-    if current:
-        chunks.append(current)
-    return chunks
+    """``ceil(total / size)`` chunks of about equal size made of whole signal groups: a
+    group is split only when it alone exceeds ``size``, and then into contiguous pieces,
+    so every signal, ranking and calendar is computed once per chunk that holds its
+    group. Each group (or piece) goes to the chunk its middle falls in, so the chunks are
+    even (packing greedily up to ``size`` left a small last chunk running alone)."""
+    pieces = [list(group[start : start + size]) for group in groups for start in range(0, len(group), size)]
+    total = sum(len(piece) for piece in pieces)
+    if total == 0:
+        return []
+    n_chunks = math.ceil(total / size)
+    chunks: list[list[Config]] = [[] for _ in range(n_chunks)]
+    done = 0
+    for piece in pieces:
+        middle = done + len(piece) / 2
+        chunks[min(n_chunks - 1, int(middle * n_chunks / total))].extend(piece)
+        done += len(piece)
+    return [chunk for chunk in chunks if chunk]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -235,14 +234,21 @@ def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
 
 
 def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> int:
-    """Configurations per task: ~total/(4*CPUs), at least MIN_TASK_S, at most MAX_TASK_S of work."""
+    """Configurations per task: ~total/(4*CPUs), at least MIN_TASK_S, at most MAX_TASK_S of
+    work; the tasks evenly filled and, where that keeps them under MAX_TASK_S, a multiple
+    of the CPUs in number (7 equal tasks on 2 CPUs leave one running alone at the end)."""
     if n_configs <= 0:
         return 1
     cost = max(seconds_per_config, 1e-5)
-    size = math.ceil(n_configs / (TASKS_PER_CPU * max(1, parallelism)))
-    size = min(size, math.ceil(MAX_TASK_S / cost))
+    cpus = max(1, parallelism)
+    largest = math.ceil(MAX_TASK_S / cost)
+    size = math.ceil(n_configs / (TASKS_PER_CPU * cpus))
+    size = min(size, largest)
     size = max(1, min(max(size, math.ceil(MIN_TASK_S / cost)), n_configs))
-    return math.ceil(n_configs / math.ceil(n_configs / size))  # as many tasks, evenly filled
+    tasks = math.ceil(n_configs / size)
+    if tasks > cpus and math.ceil(n_configs / (tasks // cpus * cpus)) <= largest:
+        tasks = tasks // cpus * cpus
+    return math.ceil(n_configs / tasks)  # as many tasks, evenly filled
 
 
 # ----- the sweep -------------------------------------------------------------------------

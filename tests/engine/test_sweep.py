@@ -153,6 +153,8 @@ def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str
         (100_000, 0.002, 2, 500),  # at most 1 s of work per task
         (10, 0.002, 2, 10),  # never more than there is
         (8, 1.0, 2, 1),  # slow configurations: one per task
+        (255, 0.00125, 2, 43),  # 7 tasks of >= 50 ms would leave one alone at the end: 6
+        (3, 1.0, 2, 1),  # 2 tasks would exceed 1 s of work: 3 stay
         (0, 0.002, 2, 1),
     ],
 )
