@@ -33,9 +33,11 @@ def compiled(fn: Callable[..., Any]) -> Any:
 
 
 def tolerate_cache_errors(cache: Any) -> None:
-    """A cache entry that cannot be read (e.g. another user's 0600 files in a shared
-    ``NUMBA_CACHE_DIR``) is a miss, and one that cannot be written is skipped: the kernel
-    is compiled in this process instead of the backtest failing with an OSError."""
+    """A cache entry that cannot be read (another user's 0600 files in a shared
+    ``NUMBA_CACHE_DIR``, a file truncated by a full disk or garbled: OSError, pickle or
+    value errors) is a miss, and one that cannot be written is skipped: the kernel is
+    compiled in this process instead of the computation failing. (A garbled entry stays
+    until the cache directory is cleared; each process compiles that kernel meanwhile.)"""
     if cache is None or not hasattr(cache, "load_overload") or not hasattr(cache, "save_overload"):
         return
     load, save = cache.load_overload, cache.save_overload
@@ -43,11 +45,12 @@ def tolerate_cache_errors(cache: Any) -> None:
     def load_overload(sig: Any, target_context: Any) -> Any:
         try:
             return load(sig, target_context)
-        except OSError:
+        except Exception:  # any unreadable entry: truncated, garbled, not ours
             return None  # numba's own "not cached": compile
 
     def save_overload(sig: Any, data: Any) -> None:
-        with contextlib.suppress(OSError):
+        # Saving reads the entry's index first: a garbled index must not fail it either.
+        with contextlib.suppress(Exception):
             save(sig, data)
 
     cache.load_overload = load_overload

@@ -5,8 +5,9 @@ short series). The scalar formulas stay in ``engine.analytics.metrics``.
 
 Each reduction has the bits of the numpy call it replaces:
 
-- ``np.add.reduce(x)`` is ``0.0 + pairwise(x)``, numpy's pairwise summation
-  (``pairwise_sum`` in ``loops_utils.h.src``): below 8 numbers left to right from 0.0;
+- ``np.add.reduce(x)`` is ``0.0 + pairwise(x)`` (the identity first: a -0.0 total is
+  +0.0), numpy's pairwise summation (``pairwise_sum`` in ``loops_utils.h.src``): below 8
+  numbers left to right from -0.0;
   8 to 128 numbers in 8 lanes started from the first 8 (``r[j] += x[i + j]``), combined
   as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the rest left to right;
   longer runs split at ``n2 = n // 2 - (n // 2) % 8`` and the halves added (``_pairwise``
@@ -40,7 +41,7 @@ N_SLOTS = 20
 def _block_sum(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
     """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= BLOCK``."""
     if n < 8:
-        res = 0.0
+        res = -0.0  # numpy's start: a sum of signed zeros keeps its sign
         for i in range(start, start + n):
             res += x[i]
         return res

@@ -5,8 +5,9 @@ from the ranked candidates (``select_holdings``, one pass instead of a stable ar
 and three gathers per configuration).
 
 The sums are the bits of ``np.add.reduceat(values * keep, starts)``: numpy reduces a
-run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])``, where ``pairwise`` of fewer than 8
-numbers adds them left to right from 0.0, of 8 to 128 numbers keeps 8 lanes
+run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])`` (a one-row run is ``x[a]`` itself),
+where ``pairwise`` of fewer than 8 numbers adds them left to right from -0.0 (so that
+a run of signed zeros keeps its sign), of 8 to 128 numbers keeps 8 lanes
 (``r[j] += x[i + j]``) combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``
 and then adds the tail left to right, and of more splits at ``n2 = n // 2 - (n // 2) % 8``
 (numpy's ``pairwise_sum`` in ``loops_utils.h.src``). Rows outside the thresholds add
@@ -32,7 +33,7 @@ def _pairwise(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover -
     """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= PAIRWISE_BLOCK``
     (the module docstring)."""
     if n < 8:
-        res = 0.0
+        res = -0.0  # numpy's start: a sum of signed zeros keeps its sign
         for i in range(start, start + n):
             res += x[i]
         return res

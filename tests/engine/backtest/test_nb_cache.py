@@ -97,3 +97,43 @@ def test_an_unreadable_cache_entry_is_a_miss_not_an_error(tmp_path) -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["[0.5,", "0.0]"]
+
+
+_GARBLED = textwrap.dedent(
+    """
+    import numpy as np
+    import engine
+
+    engine.warm_up_kernels()
+    data = engine.load_market_data(engine.DemoProvider(n_symbols=12, years=2), benchmark="QQQ")
+    result = engine.run_backtest(data, engine.StrategyParams(top_n=3))
+    print(round(float(result.metrics["total_return"]), 12))
+    """
+)
+
+
+def test_a_truncated_or_garbled_cache_is_a_miss_not_a_failure(tmp_path) -> None:
+    """Cache files cut short (a full disk) or overwritten with garbage: every kernel is
+    compiled again and the backtest gives the same number (reviewer's reproduction)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _GARBLED],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            env=env,
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr[-2000:]
+    files = [*tmp_path.rglob("*.nbc"), *tmp_path.rglob("*.nbi")]
+    assert files
+    for i, path in enumerate(files):
+        data = path.read_bytes()
+        path.write_bytes(data[:50] if i % 2 else b"garbage" * 10)
+    second = run()
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.split() == first.stdout.split()

@@ -44,6 +44,7 @@ def test_run_sums_are_reduceats_bits(seed, longest, with_defined, min_likes, min
     # Values over many magnitudes and both signs, so that any change of order shows.
     values = rng.normal(size=n) * 10.0 ** rng.uniform(-4, 4, n)
     values[rng.random(n) < 0.05] = 0.0
+    values[rng.random(n) < 0.05] = -0.0  # a kept signed zero keeps its sign in numpy's sums
     likes = rng.integers(0, 100, n).astype(float)
     comments = rng.integers(0, 10, n).astype(float)
     defined = rng.random(n) > 0.1 if with_defined else None
@@ -70,6 +71,20 @@ def test_a_changed_order_would_show() -> None:
         left_to_right += v
     assert sums[0] == np.add.reduceat(values, [0])[0]
     assert sums[0] != left_to_right
+
+
+def test_signed_zero_runs_keep_their_sign() -> None:
+    """numpy copies a one-row run and starts a short pairwise sum at -0.0: runs of kept
+    -0.0 sum to -0.0 (the reviewer's case: a zero sentiment quoted as -0.0)."""
+    values = np.array([-0.0, 1.0, -0.0, -0.0, 2.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0])
+    starts = np.array([0, 1, 2, 4, 5])
+    ones = np.ones(values.size)
+    sums, _ = run_sums(values, ones, ones, None, starts, 0.0, 0.0)
+    expected = np.add.reduceat(values, starts)
+    assert sums.tobytes() == expected.tobytes()
+    assert [np.signbit(x) for x in sums] == [True, False, True, False, True]
+    like_sums, _ = chosen_run_sums(values, ones, None, starts, np.arange(5), -1.0, 0.0)
+    assert like_sums.tobytes() == expected.tobytes()
 
 
 def test_no_run_and_no_kept_row() -> None:
@@ -157,7 +172,7 @@ def test_chosen_run_sums_are_reduceats_bits(seed, longest, with_defined, min_lik
     sizes = rng.integers(1, longest + 1, rng.integers(1, 30))
     n = int(sizes.sum())
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    likes = rng.integers(0, 100, n) * 10.0 ** rng.uniform(-3, 6, n)
+    likes = rng.integers(0, 100, n) * 10.0 ** rng.uniform(-3, 6, n) * rng.choice([-1.0, 1.0], n)
     comments = rng.integers(0, 10, n) * 10.0 ** rng.uniform(-3, 6, n)
     defined = rng.random(n) > 0.1 if with_defined else None
     runs = rng.choice(len(sizes), rng.integers(0, len(sizes) + 1), replace=False)
