@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     """Build the Dash app; ``config`` overrides the environment (see ``dashapp.config``)."""
     settings = AppConfig.load(overrides=config)
     engine.tune_allocator()  # this process and the compute children that build their own app
+    engine.single_blas_thread()  # the same numbers as the CLI and Ray tasks, to the last bit
     cache_dir = settings.cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     background = CooperativeDiskcacheManager(diskcache.Cache(str(cache_dir / "background")))

@@ -98,6 +98,7 @@ from engine.strategy.params import (
 )
 from engine.strategy.signals import signal_table
 from engine.strategy.weights import compute_weights
+from engine.threads import single_blas_thread
 
 __all__ = [
     "AGGREGATIONS",
@@ -200,6 +201,7 @@ __all__ = [
     "selection_returns",
     "shutdown_embedded_cluster",
     "signal_table",
+    "single_blas_thread",
     "tune_allocator",
     "validate_sweep",
     "walk_forward",

@@ -34,6 +34,7 @@ from engine.cli.common import (
     params_from_args,
 )
 from engine.errors import EngineError
+from engine.threads import single_blas_thread
 
 COMMANDS = (backtest, stocks, sweep, robustness, signal)
 
@@ -68,6 +69,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     tune_allocator()
+    single_blas_thread()
     head_before = _embedded_head()
     try:
         return _run(argv, out, err)

@@ -18,6 +18,7 @@ from engine.errors import ClusterUnavailableError
 from engine.execution.config import ExecutorMode, RayConfig, check_mode
 from engine.execution.connection import connect, connected_here
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor, stop_if_cancelled
+from engine.threads import single_blas_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,6 +36,7 @@ TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are p
 def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
     """Body of every task; ``shared`` arrives resolved from the object store (zero copy)."""
     tune_allocator()  # once per Ray worker process (cached)
+    single_blas_thread()  # Ray sets OMP_NUM_THREADS=1 already; explicit for any cluster
     return fn(shared, item)
 
 
