@@ -5,7 +5,10 @@ give each kernel one compiled signature.
 Compiled code is cached on disk (``NUMBA_CACHE_DIR``, else next to the module, else the
 user's cache directory); where none is writable, each process compiles once. Kernels
 compile without fast-math (no reordered sums, no fused products), and are never
-recursive (numba's disk cache cannot load recursive functions).
+recursive (numba's disk cache cannot load recursive functions). numba checks a cache
+entry against its own source file only: after editing a kernel that others in other
+files call (``nb_metrics.pairwise_block``), clear ``__pycache__`` or ``NUMBA_CACHE_DIR``
+in a working copy (fresh clones and images compile afresh).
 
 A shared low module: it imports no engine layer.
 """

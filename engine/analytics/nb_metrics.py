@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.compiled import compiled, floats
 
-BLOCK = 128  # numpy's PW_BLOCKSIZE
+PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE: longer sums split in two
 
 # Slots of the array ``_moments`` returns.
 N, ENDING, DRAWDOWN, MEAN, RAW_STD, SCALE, MEAN_EXCESS, RAW_STD_EXCESS, DOWNSIDE_MEAN, HITS = range(10)
@@ -38,8 +38,9 @@ N_SLOTS = 20
 
 
 @compiled
-def _block_sum(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
-    """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= BLOCK``."""
+def pairwise_block(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
+    """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= PAIRWISE_BLOCK`` (the
+    module docstring); also the run sums of ``engine.backtest.nb_signal``."""
     if n < 8:
         res = -0.0  # numpy's start: a sum of signed zeros keeps its sign
         for i in range(start, start + n):
@@ -70,8 +71,8 @@ def _block_sum(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover 
 def _pairwise(x: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
     """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n``: the recursion's tree walked with
     explicit stacks (its depth is log2(n / 128), so 64 frames hold any array)."""
-    if n <= BLOCK:
-        return _block_sum(x, 0, n)
+    if n <= PAIRWISE_BLOCK:
+        return pairwise_block(x, 0, n)
     starts = np.empty(64, dtype=np.int64)
     sizes = np.empty(64, dtype=np.int64)
     split = np.zeros(64, dtype=np.bool_)  # the frame's halves are pushed already
@@ -81,8 +82,8 @@ def _pairwise(x: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
     while frames:
         top = frames - 1
         size = sizes[top]
-        if size <= BLOCK:
-            values[n_values] = _block_sum(x, starts[top], size)
+        if size <= PAIRWISE_BLOCK:
+            values[n_values] = pairwise_block(x, starts[top], size)
             n_values += 1
             frames -= 1
         elif not split[top]:

@@ -5,57 +5,22 @@ from the ranked candidates (``select_holdings``, one pass instead of a stable ar
 and three gathers per configuration).
 
 The sums are the bits of ``np.add.reduceat(values * keep, starts)``: numpy reduces a
-run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])`` (a one-row run is ``x[a]`` itself),
-where ``pairwise`` of fewer than 8 numbers adds them left to right from -0.0 (so that
-a run of signed zeros keeps its sign), of 8 to 128 numbers keeps 8 lanes
-(``r[j] += x[i + j]``) combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``
-and then adds the tail left to right, and of more splits at ``n2 = n // 2 - (n // 2) % 8``
-(numpy's ``pairwise_sum`` in ``loops_utils.h.src``). Rows outside the thresholds add
-``value * 0.0`` at their position, exactly as the masked product does, so the lanes see
-the same numbers. ``tests/engine/backtest/test_nb_signal.py`` checks the bits against
-``reduceat`` itself; numba compiles without fast-math, so nothing is reordered.
+run ``x[a:b]`` as ``x[a] + pairwise(x[a+1:b])`` (a one-row run is ``x[a]`` itself), with
+numpy's pairwise summation (``engine.analytics.nb_metrics.pairwise_block``, whose module
+docstring gives its order; one copy for both modules). Runs of more than
+``PAIRWISE_BLOCK + 1`` rows, where numpy splits the sum, go back to numpy. Rows outside
+the thresholds add ``value * 0.0`` at their position, exactly as the masked product does,
+so the lanes see the same numbers. ``tests/engine/backtest/test_nb_signal.py`` checks the
+bits against ``reduceat`` itself; numba compiles without fast-math, so nothing is
+reordered.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.analytics.nb_metrics import PAIRWISE_BLOCK, pairwise_block
 from engine.compiled import compiled, floats, ints, read_only
-
-# numpy's PW_BLOCKSIZE: longer runs split in two, recursively. The kernel below is not
-# recursive (numba's disk cache cannot load recursive functions), so it handles runs up
-# to this length after their first row and reports longer ones to the numpy path.
-PAIRWISE_BLOCK = 128
-
-
-@compiled
-def _pairwise(x: np.ndarray, start: int, n: int) -> float:  # pragma: no cover - compiled
-    """numpy's ``pairwise_sum`` of ``x[start:start + n]`` for ``n <= PAIRWISE_BLOCK``
-    (the module docstring)."""
-    if n < 8:
-        res = -0.0  # numpy's start: a sum of signed zeros keeps its sign
-        for i in range(start, start + n):
-            res += x[i]
-        return res
-    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
-    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
-    i = 8
-    while i < n - (n % 8):
-        j = start + i
-        r0 += x[j]
-        r1 += x[j + 1]
-        r2 += x[j + 2]
-        r3 += x[j + 3]
-        r4 += x[j + 4]
-        r5 += x[j + 5]
-        r6 += x[j + 6]
-        r7 += x[j + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += x[start + i]
-        i += 1
-    return res
 
 
 @compiled
@@ -107,7 +72,7 @@ def _run_sums(
             c += kept[i]
         counts[g] = c
         if c:
-            sums[g] = masked[a] + _pairwise(masked, a + 1, b - a - 1)
+            sums[g] = masked[a] + pairwise_block(masked, a + 1, b - a - 1)
     return sums, counts, True
 
 
@@ -175,8 +140,8 @@ def _chosen_run_sums(
                 k &= defined[i]
             like_buf[i - a] = likes[i] * (1.0 if k else 0.0)
             comment_buf[i - a] = comments[i] * (1.0 if k else 0.0)
-        like_sums[m] = like_buf[0] + _pairwise(like_buf, 1, b - a - 1)
-        comment_sums[m] = comment_buf[0] + _pairwise(comment_buf, 1, b - a - 1)
+        like_sums[m] = like_buf[0] + pairwise_block(like_buf, 1, b - a - 1)
+        comment_sums[m] = comment_buf[0] + pairwise_block(comment_buf, 1, b - a - 1)
     return like_sums, comment_sums, True
 
 
