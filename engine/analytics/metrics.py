@@ -154,14 +154,13 @@ def _fstd(values: np.ndarray, mean: float) -> float:
 def _dispersion(values: np.ndarray) -> tuple[float, float, float]:
     """(``_std``: std or 0 when negligible, the raw sample std, the mean); NaNs below two
     values. Call under ``np.errstate(all="ignore")``."""
-    if values.size < 2:
-        return math.nan, math.nan, _fmean(values) if values.size else math.nan
-    mean = _fmean(values)
+    n = values.size
+    mean = _fmean(values) if n else math.nan
+    if n < 2:
+        return _dispersion_of(n, mean, math.nan, math.nan)
     raw = _fstd(values, mean)
-    if not math.isfinite(raw):
-        return math.nan, raw, mean
-    scale = float(np.maximum.reduce(np.abs(values)))
-    return (0.0 if _negligible(raw, mean, scale) else raw), raw, mean
+    scale = float(np.maximum.reduce(np.abs(values))) if math.isfinite(raw) else math.nan
+    return _dispersion_of(n, mean, raw, scale)
 
 
 def _negligible(std: float, mean: float, scale: float) -> bool:
