@@ -305,16 +305,15 @@ def run_sweep(
         # Grouped by signal settings BEFORE chunking: configurations sharing them share
         # the signal, ranking and calendar work; those sharing the selection share the plan.
         groups = _grouped(configs)
-        ordered = [config for group in groups for config in group]
-        _touch_rows(prepared, ordered)
+        _touch_rows(prepared, configs)
         shipped = prepared.for_tasks()  # what every task reads: the touched rows, no raw columns
         measured, cost = _measured_start(shipped, groups[0])
         outcomes.extend(measured)
         done += len(measured)
         report(done)
-        rest = ordered[len(measured) :]
+        rest_groups = [group for group in (groups[0][len(measured) :], *groups[1:]) if group]
+        rest = [config for group in rest_groups for config in group]
         if rest:
-            rest_groups = _grouped(rest)
             # The first of a signal group pays its shared work, the others their own.
             seconds = cost.first * len(rest_groups) + cost.each * (len(rest) - len(rest_groups))
             executor = executor.for_work(seconds)  # may be in-process when cheaper
