@@ -1,8 +1,9 @@
 """``RayExecutor``: the ``engine.jobs.Executor`` interface on a Ray cluster, and
 ``get_executor``, which chooses between it and ``SerialExecutor``.
 
-One ``ray.put`` of ``shared`` per ``map``, one task per item; results in item order;
-progress and cancel are checked every ``WAIT_SLICE_S``. The process calling ``map`` is
+One ``ray.put`` of ``shared`` per ``map``, one task per item; results in item order,
+fetched as the tasks finish; progress and cancel are checked at each finish and at
+least every ``WAIT_SLICE_S``. The process calling ``map`` is
 the Ray driver (it joins at the first job; see ``engine.execution.connection``).
 """
 
@@ -110,7 +111,7 @@ class RayExecutor:
         try:
             while pending:
                 stop_if_cancelled(should_cancel, len(refs) - len(pending), len(refs))
-                ready, pending = ray.wait(pending, num_returns=len(pending), timeout=WAIT_SLICE_S)
+                ready, pending = _ready(ray, pending)
                 for ref in ready:
                     results[position[ref]] = _get(ray, ref)
                 if ready and on_progress is not None:
@@ -121,6 +122,18 @@ class RayExecutor:
                     ray.cancel(ref, force=False)
             raise
         return results
+
+
+def _ready(ray: Any, pending: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(finished, still pending): as soon as one task finishes (at most ``WAIT_SLICE_S``),
+    with every other one finished by then. Results are fetched while the rest run, so
+    only the last one's transfer is left after the last task ends (waiting for all of
+    them, or for the time slice, left every result to fetch at the end)."""
+    ready, pending = ray.wait(pending, num_returns=1, timeout=WAIT_SLICE_S)
+    if ready and pending:
+        more, pending = ray.wait(pending, num_returns=len(pending), timeout=0)
+        ready += more
+    return ready, pending
 
 
 def _get(ray: Any, ref: Any) -> Any:

@@ -359,3 +359,39 @@ def test_a_runtime_dir_open_to_others_is_refused(tmp_path: Path) -> None:
     ):
         cluster.ensure_embedded_cluster(engine.RayConfig(runtime_dir=shared))
     assert not (shared / "auth_token").exists()
+
+
+class _FakeWaitRay:
+    """``ray.wait`` over refs that are ready when named in ``finished`` (no cluster)."""
+
+    def __init__(self, finished: set[str]) -> None:
+        self.finished = finished
+        self.calls: list[tuple[int, float | None]] = []
+
+    def wait(
+        self, refs: list[str], *, num_returns: int, timeout: float | None
+    ) -> tuple[list[str], list[str]]:
+        self.calls.append((num_returns, timeout))
+        done = [ref for ref in refs if ref in self.finished][:num_returns]
+        return done, [ref for ref in refs if ref not in done]
+
+
+def test_results_are_collected_as_soon_as_one_task_finishes() -> None:
+    """The gather loop wakes at the first finished task (not when all are done or the
+    slice ends) and takes every other finished one with it, without waiting again."""
+    fake = _FakeWaitRay(finished={"b", "d"})
+    ready, pending = ray_executor_module._ready(fake, ["a", "b", "c", "d"])
+    assert (ready, pending) == (["b", "d"], ["a", "c"])
+    assert fake.calls == [(1, ray_executor_module.WAIT_SLICE_S), (3, 0)]
+
+
+def test_a_slice_without_a_finished_task_returns_nothing() -> None:
+    fake = _FakeWaitRay(finished=set())
+    assert ray_executor_module._ready(fake, ["a", "b"]) == ([], ["a", "b"])
+    assert fake.calls == [(1, ray_executor_module.WAIT_SLICE_S)]
+
+
+def test_the_last_task_is_collected_with_a_single_wait() -> None:
+    fake = _FakeWaitRay(finished={"a"})
+    assert ray_executor_module._ready(fake, ["a"]) == (["a"], [])
+    assert fake.calls == [(1, ray_executor_module.WAIT_SLICE_S)]
