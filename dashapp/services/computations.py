@@ -59,7 +59,7 @@ def params_from(params: Mapping[str, Any] | None) -> engine.StrategyParams:
     return engine.StrategyParams.from_mapping(params or {})
 
 
-def _prepared(data: engine.MarketData) -> engine.PreparedData:
+def prepared(data: engine.MarketData) -> engine.PreparedData:
     """``engine.prepare(data)`` once per data set and worker: the conversion of the sentiment
     rows to arrays costs more than a backtest of them (benchmarks/bench_backtest.py)."""
     return get_state().prepared.get_or_load(data.fingerprint, lambda: engine.prepare(data))
@@ -86,7 +86,7 @@ def _backtest_plain(source: dict[str, str], params: dict[str, Any]) -> dict[str,
     """One uncached backtest as plain data (runs in a pool child, or inline)."""
     strategy = params_from(params)
     data = get_market_data(source, benchmark=strategy.benchmark)
-    return engine.result_to_plain(engine.run_prepared(_prepared(data), strategy, source=data.source))
+    return engine.result_to_plain(engine.run_prepared(prepared(data), strategy, source=data.source))
 
 
 def _render_backtest(
@@ -168,7 +168,7 @@ def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | Non
     data = get_market_data(source, benchmark=strategy.benchmark)
 
     def compute() -> dict[str, Any]:
-        return to_plain(engine.robustness_report(data, strategy, executor=executor()).to_dict())
+        return to_plain(engine.robustness_report(prepared(data), strategy, executor=executor()).to_dict())
 
     return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
 

@@ -27,7 +27,7 @@ import engine
 
 from ..state import get_state
 from .caching import cache_key, memoized
-from .computations import CancelFn, ProgressFn, executor, params_from
+from .computations import CancelFn, ProgressFn, executor, params_from, prepared
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
@@ -43,10 +43,6 @@ WALK_FORWARD_NAMES = ("n_folds", "scheme", "in_sample_days", "out_of_sample_days
 
 def _key(kind: str, source: Mapping[str, str], fingerprint: str, payload: Any) -> str:
     return cache_key(VERSION, kind, source, fingerprint, payload)
-
-
-def _prepared(data: engine.MarketData) -> engine.PreparedData:
-    return get_state().prepared.get_or_load(data.fingerprint, lambda: engine.prepare(data))
 
 
 # ----- signal analysis ---------------------------------------------------------------------
@@ -119,7 +115,7 @@ def signal_analysis(
     payload = {"params": strategy.to_dict(), "settings": to_plain(checked)}
     key = _key("signal", source, data.fingerprint, payload)
     return memoized(
-        key, lambda: signal_to_plain(engine.analyze_signal(_prepared(data), strategy, settings=checked))
+        key, lambda: signal_to_plain(engine.analyze_signal(prepared(data), strategy, settings=checked))
     )
 
 
@@ -169,7 +165,7 @@ def sweep(
     if cached is not None and cache.get(returns_key) is not None:
         return cached
     result = engine.run_sweep(
-        data,
+        prepared(data),
         checked,
         base=base,
         executor=executor(engine.grid_size(checked)),

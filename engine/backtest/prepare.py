@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from engine.backtest import nb_prepare
 from engine.backtest.nb_signal import symbol_period_runs
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
+from engine.errors import ParameterError
 from engine.strategy.params import REBALANCES, SIGNALS
 from engine.strategy.signals import SIGNAL_COLUMNS, period_keys, row_signal
 
@@ -180,6 +181,17 @@ def prepare(data: MarketData) -> PreparedData:
     )
     _freeze(prepared)
     return prepared
+
+
+def as_prepared(data: MarketData | PreparedData) -> PreparedData:
+    """``data`` itself when already prepared, else ``prepare(data)``: the research functions
+    take either, so a caller that keeps the prepared arrays of a data set (the dashboard,
+    per worker) does not prepare them again. ``ParameterError`` for anything else."""
+    if isinstance(data, PreparedData):
+        return data
+    if not isinstance(data, MarketData):
+        raise ParameterError("data must be MarketData (load_market_data) or PreparedData (prepare)")
+    return prepare(data)
 
 
 def _price_matrix(

@@ -40,7 +40,7 @@ from engine.analytics.statistics import (
     stationary_bootstrap_indices,
 )
 from engine.backtest.base import eligible_symbols_by_period, run_prepared, selection_returns
-from engine.backtest.prepare import prepare
+from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
 from engine.jobs import Executor
 from engine.strategy.params import StrategyParams
@@ -209,7 +209,7 @@ class RobustnessReport:
 
 
 def robustness_report(
-    data: MarketData,
+    data: MarketData | PreparedData,
     params: StrategyParams,
     *,
     n_boot: int = 1000,
@@ -219,7 +219,8 @@ def robustness_report(
     block_length: float = DEFAULT_BLOCK_LENGTH,
     level: float = 0.95,
 ) -> RobustnessReport:
-    """Bootstrap intervals, random-portfolio rank and PSR of one configuration."""
+    """Bootstrap intervals, random-portfolio rank and PSR of one configuration. ``data``:
+    validated ``MarketData`` or its ``prepare``d arrays (``ParameterError`` otherwise)."""
     from engine.errors import ParameterError
     from engine.jobs import SerialExecutor
 
@@ -229,7 +230,7 @@ def robustness_report(
         raise ParameterError(f"block_length must be at least 1 day; got {block_length!r}")
     started = time.perf_counter()
     executor = executor or SerialExecutor()
-    prepared = prepare(data)
+    prepared = as_prepared(data)
     result = run_prepared(prepared, params)
     portfolio = result.returns["portfolio"].to_numpy(dtype=np.float64)
     benchmark = result.returns["benchmark"].to_numpy(dtype=np.float64)

@@ -52,7 +52,7 @@ import pandas as pd
 from engine._version import __version__
 from engine.backtest.base import eligible_symbols_by_period
 from engine.backtest.plan import _plan
-from engine.backtest.prepare import PreparedData, prepare
+from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
 from engine.errors import ParameterError
@@ -267,9 +267,7 @@ def analyze_signal(
         raise ParameterError("params must be a StrategyParams")
     if not isinstance(settings, SignalAnalysisSettings):
         raise ParameterError("settings must be a SignalAnalysisSettings")
-    if not isinstance(data, (MarketData, PreparedData)):
-        raise ParameterError("data must be MarketData (load_market_data) or PreparedData (prepare)")
-    prepared = data if isinstance(data, PreparedData) else prepare(data)
+    prepared = as_prepared(data)
     cal = _calendar(prepared, params)
     forward = _forward_returns(prepared, cal)
     k = len(cal.entry)

@@ -1,6 +1,6 @@
 """Parameter sweeps: every combination of a grid, backtested in chunks on an executor.
 
-``prepare(data)`` runs once; the prepared arrays are the executor's ``shared`` payload
+``prepare(data)`` runs once (or the caller passes prepared data); the prepared arrays are the executor's ``shared`` payload
 (one ``ray.put``). Configurations travel in chunks sized so that a task does at least
 ``MIN_TASK_S`` of work (the first configuration is timed on the driver), and at most
 ``MAX_TASK_S`` so that progress and cancel stay responsive. A configuration that fails
@@ -29,7 +29,7 @@ from engine.analytics.statistics import (
 )
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns
 from engine.backtest.plan import signal_key
-from engine.backtest.prepare import PreparedData, prepare
+from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
@@ -269,7 +269,7 @@ def _configurations(
 
 
 def run_sweep(
-    data: MarketData,
+    data: MarketData | PreparedData,
     grid: Mapping[str, Sequence[Any]],
     *,
     base: StrategyParams = StrategyParams(),  # noqa: B008  (frozen: a shared default is safe)
@@ -281,6 +281,8 @@ def run_sweep(
 ) -> SweepResult:
     """Backtest every combination of ``grid`` (other parameters from ``base``) on ``executor``
     (None: ``SerialExecutor``; the caller chooses, e.g. ``engine.get_executor``).
+    ``data``: validated ``MarketData`` or its ``prepare``d arrays (a caller that keeps them,
+    as the dashboard does per data set, skips the preparation); ``ParameterError`` otherwise.
 
     ``keep_returns``: also put every configuration's daily returns on the result
     (``SweepResult.returns``, days x configurations, and ``benchmark_returns``) for
@@ -294,7 +296,7 @@ def run_sweep(
         raise ParameterError(f"the grid has {total} configurations; the limit is {max_configs}")
     executor = executor if executor is not None else SerialExecutor()
     combos, configs, invalid = _configurations(checked, base)
-    prepared = prepare(data)
+    prepared = as_prepared(data)
     outcomes: list[Outcome] = [(row, None, message) for row, message in invalid.items()]
     done = len(invalid)
     report = _progress_reporter(on_progress, total)

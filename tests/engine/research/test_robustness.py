@@ -143,3 +143,18 @@ def test_random_portfolios_use_the_strategys_own_weighting_lookback_and_costs(
 def test_report_rejects_bad_sizes(data: engine.MarketData, kwargs: dict[str, Any]) -> None:
     with pytest.raises(engine.ParameterError):
         engine.robustness_report(data, engine.StrategyParams(), **kwargs)
+
+
+def test_prepared_data_gives_the_same_report(data: engine.MarketData) -> None:
+    """A caller that keeps the prepared arrays (the dashboard) gets the report of the data."""
+    params = engine.StrategyParams(top_n=4, min_likes=0.0)
+    from_data = engine.robustness_report(data, params, n_boot=50, n_random=20, seed=3).to_dict()
+    from_prepared = engine.robustness_report(prepare(data), params, n_boot=50, n_random=20, seed=3).to_dict()
+    from_data.pop("elapsed_s", None)
+    from_prepared.pop("elapsed_s", None)
+    assert json.dumps(from_prepared, sort_keys=True) == json.dumps(from_data, sort_keys=True)
+
+
+def test_report_refuses_data_of_another_type(data: engine.MarketData) -> None:
+    with pytest.raises(engine.ParameterError, match=r"MarketData .* or PreparedData"):
+        engine.robustness_report(data.prices, engine.StrategyParams(), n_boot=10, n_random=10)  # type: ignore[arg-type]

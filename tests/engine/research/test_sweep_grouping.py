@@ -55,3 +55,27 @@ def test_chunks_hold_whole_groups_and_split_only_large_ones() -> None:
         [2, 2, 2, 3],
     ]
     assert sum(len(c) for c in chunks) == 13
+
+
+def test_a_sweep_of_prepared_data_is_the_sweep_of_the_data(data) -> None:
+    """``run_sweep`` takes the prepared arrays too (the dashboard keeps them per data set):
+    the same table, trial counts and kept returns, bit for bit."""
+    from engine.backtest.prepare import prepare
+
+    grid = {"top_n": (3, 5), "min_likes": (0.0, 20.0)}
+    from_data = sweep_module.run_sweep(data, grid, executor=SerialExecutor(), keep_returns=True)
+    from_prepared = sweep_module.run_sweep(prepare(data), grid, executor=SerialExecutor(), keep_returns=True)
+    assert from_prepared.table.equals(from_data.table)
+    assert from_prepared.returns is not None and from_prepared.returns.equals(from_data.returns)
+    assert (from_prepared.n_trials, from_prepared.n_effective_trials, from_prepared.deflated_sharpe) == (
+        from_data.n_trials,
+        from_data.n_effective_trials,
+        from_data.deflated_sharpe,
+    )
+
+
+def test_a_sweep_refuses_data_of_another_type(data) -> None:
+    from engine.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"MarketData .* or PreparedData"):
+        sweep_module.run_sweep(data.sentiment, {"top_n": (3, 5)})
