@@ -138,17 +138,82 @@ def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
     return labels
 
 
-def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix."""
-    k = int(labels.max()) + 1
-    onehot = np.zeros((labels.size, k))
-    onehot[np.arange(labels.size), labels] = 1.0
-    sizes = onehot.sum(axis=0)
-    sums = distance @ onehot  # (n, k) total distance to each cluster
+class _ClusterDistances:
+    """Each item's summed distance to every cluster of successive cuts of one hierarchy
+    (``maxclust`` for k = 2, 3, ... in ``trial_clusters``). The cuts share most of their
+    clusters, and a new cluster is part of a cluster of the previous cut: a cluster seen
+    before is not summed again, and of the parts of a split parent all but the largest
+    are summed and the largest is the parent's sums minus theirs. A cut then costs
+    (n, the smaller parts) additions instead of the (n, n) x k product of every cut."""
+
+    def __init__(self, distance: np.ndarray) -> None:
+        self.distance = distance
+        self.known: dict[tuple[int, int], np.ndarray] = {}  # (first member, size) -> (n,) sums
+        # The cluster of each item in the previous cut: the whole set before the first.
+        n = distance.shape[0]
+        self.whole = (0, n)
+        self.parent_of = np.zeros(n, dtype=np.int64)  # index into parent_keys
+        self.parent_keys: list[tuple[int, int]] = [self.whole]
+
+    def sums(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """((n, k) summed distance of each item to each cluster, (k,) cluster sizes) for
+        ``labels`` 0..k-1, a cut of the hierarchy at least as fine as the previous one.
+        Clusters of one hierarchy are nested, so (first member, size) names one."""
+        n, k = labels.size, int(labels.max()) + 1
+        order = np.argsort(labels, kind="stable")
+        sizes = np.bincount(labels, minlength=k)
+        bounds = np.concatenate(([0], np.cumsum(sizes)))
+        members = [order[bounds[c] : bounds[c + 1]] for c in range(k)]
+        keys = [(int(m[0]), int(m.size)) for m in members]
+        out = np.empty((n, k))
+        by_parent: dict[int, list[int]] = {}
+        for c in range(k):
+            if keys[c] in self.known:
+                out[:, c] = self.known[keys[c]]
+                continue
+            parents = self.parent_of[members[c]]
+            if np.all(parents == parents[0]):
+                by_parent.setdefault(int(parents[0]), []).append(c)
+            else:  # not a refinement of the previous cut (never for one tree): no shortcut
+                out[:, c] = self.known[keys[c]] = self.distance[:, members[c]].sum(axis=1)
+        for parent, parts in by_parent.items():
+            self._split(self.parent_keys[parent], [members[c] for c in parts], [keys[c] for c in parts])
+            for c in parts:
+                out[:, c] = self.known[keys[c]]
+        self.parent_keys = keys
+        self.parent_of = labels.copy()
+        return out, sizes
+
+    def _split(self, parent: tuple[int, int], parts: list[np.ndarray], keys: list[tuple[int, int]]) -> None:
+        """Sums of the new ``parts`` of ``parent``; when they make up all of it (with any
+        parts already known), the largest new part is the parent's sums minus the rest."""
+        if parent == self.whole and parent not in self.known:
+            self.known[parent] = self.distance.sum(axis=1)
+        largest = max(range(len(parts)), key=lambda i: parts[i].size)
+        covered = sum(p.size for p in parts)
+        whole_parent = parent in self.known and covered == parent[1]
+        for i, (part, key) in enumerate(zip(parts, keys, strict=True)):
+            if not (whole_parent and i == largest):
+                self.known[key] = self.distance[:, part].sum(axis=1)
+        if whole_parent:
+            rest = sum(self.known[key] for i, key in enumerate(keys) if i != largest)
+            self.known[keys[largest]] = self.known[parent] - rest
+
+
+def _silhouette(
+    distance: np.ndarray, labels: np.ndarray, clusters: _ClusterDistances | None = None
+) -> np.ndarray:
+    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix.
+
+    ``clusters``: the sums already computed for the coarser cuts of the same hierarchy
+    (``trial_clusters``); None computes them for these labels alone."""
+    clusters = clusters if clusters is not None else _ClusterDistances(distance)
+    n = labels.size
+    sums, sizes = clusters.sums(labels)  # (n, k) total distance of each item to each cluster
     own = sizes[labels]
-    a = np.where(own > 1, sums[np.arange(labels.size), labels] / np.maximum(own - 1, 1), 0.0)
+    a = np.where(own > 1, sums[np.arange(n), labels] / np.maximum(own - 1, 1), 0.0)
     mean_to = sums / np.maximum(sizes, 1)
-    mean_to[np.arange(labels.size), labels] = np.inf
+    mean_to[np.arange(n), labels] = np.inf
     b = mean_to.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = (b - a) / np.maximum(a, b)
@@ -156,6 +221,17 @@ def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 MAX_CLUSTERS = 50  # the largest number of clusters tried
+# Qualities this close (relative) are equal: cuts whose silhouettes are equal in exact
+# arithmetic (e.g. trials without dispersion as one cluster or as singletons, both s = 0)
+# differ by rounding only, and rounding must not choose the number of trials.
+QUALITY_TIE = 1e-9
+
+
+def _better(quality: float, best: float) -> bool:
+    """``quality`` beats ``best`` by more than a tie (``QUALITY_TIE``)."""
+    if not math.isfinite(best) or not math.isfinite(quality):
+        return quality > best
+    return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
 
 
 def trial_clusters(returns: np.ndarray) -> np.ndarray:
@@ -166,8 +242,9 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     Financial Research" (2019) and his ONC algorithm: the distance is
     ``sqrt((1 - rho) / 2)`` (rho over the days all trials share); the trials are
     clustered hierarchically (average linkage) into k = 2 .. min(n - 1, 50) clusters and
-    the k with the best silhouette quality ``mean / std`` is kept. The number of clusters
-    is the effective number of independent trials. One or two trials: each its own
+    the k with the best silhouette quality ``mean / std`` is kept (on a tie, the fewest
+    clusters: ``QUALITY_TIE``). The number of clusters is the effective number of
+    independent trials. One or two trials: each its own
     cluster (nothing to learn from one correlation)."""
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
@@ -191,15 +268,16 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = _maxclust_labels(tree)
+    clusters = _ClusterDistances(distance)  # shared by the cuts: each cluster summed once
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
     for k in range(2, min(n - 1, MAX_CLUSTERS) + 1):
         labels = maxclust(k).astype(np.int64) - 1
         if int(labels.max()) + 1 < 2:
             continue
-        s = _silhouette(distance, labels)
+        s = _silhouette(distance, labels, clusters)
         spread = float(np.std(s))
         quality = float(np.mean(s)) / spread if spread > 0 else (np.inf if np.mean(s) > 0 else -np.inf)
-        if quality > best_quality:
+        if _better(quality, best_quality):
             best, best_quality = labels, quality
     _, relabelled = np.unique(best, return_inverse=True)
     return relabelled.astype(np.int64)
