@@ -252,7 +252,9 @@ def compute_metrics(
         sd_excess = (raw_std if plain else m[nbm.RAW_STD_EXCESS]) if vol > 0 else vol
         out["sharpe"] = _safe_div(mean_excess if n >= 2 else math.nan, sd_excess) * root
         if n >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
-            downside = math.sqrt(m[nbm.DOWNSIDE_MEAN]) * root
+            downside = math.sqrt(m[nbm.DOWNSIDE_MEAN])
+            # a downside deviation of rounding residue is zero (the one rule): no Sortino
+            downside = 0.0 if _negligible(downside, mean_excess, m[nbm.SCALE]) else downside * root
             out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
