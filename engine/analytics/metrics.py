@@ -298,7 +298,8 @@ def drawdown_info(
     returns: pd.Series | np.ndarray, dates: Dates | None = None, *, start: DateLike | None = None
 ) -> dict[str, str | None]:
     """ISO dates of the maximum drawdown of daily simple ``returns``: ``peak`` (last day
-    at the high before it), ``trough``, ``recovery`` (first day back at the peak value,
+    at the high before it), ``trough`` (the first of the deepest days, depths equal within
+    ``DRAWDOWN_RTOL`` being one depth), ``recovery`` (first day back at the peak value,
     within a relative ``DRAWDOWN_RTOL`` so that rounding of the compounded value does not
     delay it; None if never). All None when the series never falls (beyond that
     tolerance). ``dates`` is needed only when ``returns`` is not a Series.
@@ -325,9 +326,12 @@ def drawdown_info(
         peak_value = np.maximum.accumulate(value)
         dd = (value - peak_value) / peak_value
     dd = np.where(np.isfinite(dd), dd, 0.0)
-    trough = int(np.argmin(dd))
-    if dd[trough] >= -DRAWDOWN_RTOL:
+    deepest = float(dd.min())
+    if deepest >= -DRAWDOWN_RTOL:
         return none
+    # Troughs equal up to rounding (a, b, a, b: the second b is one ulp deeper) are one
+    # depth: the first of them is the trough, as with exact arithmetic (argmin's first).
+    trough = int(np.flatnonzero(dd - deepest <= DRAWDOWN_RTOL * abs(1.0 + deepest))[0])
     high = peak_value[trough]
     at_high = value >= high * (1.0 - DRAWDOWN_RTOL)
     peak = int(np.flatnonzero(at_high[: trough + 1])[-1])
