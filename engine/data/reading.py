@@ -21,8 +21,9 @@ Decisions are made for a whole file or a whole column, never value by value:
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
   2- or 4-digit year), ``yyyy-dd-mm`` when a middle field is above 12 and no last field
-  is, month names (``31 Jan 2022``), ``yyyymmdd``, and Excel serial day numbers (a wholly
-  numeric column between 18264 and 73050, i.e. 1950 to 2099). Values that do not fit the column's format are dropped as invalid dates.
+  is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
+  Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
+  2099). Values that do not fit the column's format are dropped as invalid dates.
 
 ``csv.Sniffer`` was tried and not used: on short files and on files whose values hold the
 candidate separator (decimal commas, quoted thousands) it guesses wrongly or raises; the
@@ -320,6 +321,8 @@ NAMED_FORMATS: tuple[str, ...] = (
     "%B %d, %Y",
     "%b %d %Y",
     "%d-%b-%y",
+    "%G-W%V-%u",  # ISO 8601 week dates
+    "%GW%V%u",
 )
 
 

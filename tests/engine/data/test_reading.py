@@ -380,6 +380,8 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
         (("20220103", "20220104"), "yyyymmdd"),
         (("3 Jan 2022", "4 Jan 2022"), "%d %b %Y"),
         (("2022/01/03", "2022/01/04"), "ISO 8601"),
+        (("2022-W01-1", "2022-W01-2"), "%G-W%V-%u"),  # ISO week dates (dates-dst-offsets variant)
+        (("2022W011", "2022W012"), "%GW%V%u"),
     ],
 )
 def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None:
