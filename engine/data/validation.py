@@ -350,7 +350,7 @@ def validate_sentiment(
             rows, raw[column], numbers[column], column, required=column != SENTIMENT_SCORE, positive=False
         )
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
-    _drop_repeated_keys(rows, frame)
+    _drop_repeated_keys(rows, frame, COUNT_COLUMNS)
     frame = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if frame.empty:
@@ -544,7 +544,7 @@ def _validate_long_prices(
     closes = to_numbers(raw[close_column])
     _drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
-    _drop_repeated_keys(rows, frame)
+    _drop_repeated_keys(rows, frame, ["close"])
     kept = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if kept.empty:
@@ -621,11 +621,17 @@ def _validate_wide_prices(
     rows.drop(~np.isfinite(numbers).any(axis=1), "no ticker has a price on this date (not a trading day)")
     # Duplicate dates: for each ticker, the first valid price of that date is kept.
     repeats = _duplicated_valid(dates, rows.keep)
-    rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     body = pd.DataFrame(numbers, columns=list(values.columns))
     body["__date"] = dates.to_numpy()
-    valid = rows.keep | repeats
+    valid = rows.keep
     merged = body[valid].groupby("__date", sort=True).first()
+    if repeats.any():
+        kept = merged.reindex(dates[repeats].to_numpy()).to_numpy(dtype=float)
+        rows.drop(
+            _conflicts(repeats, numbers[repeats], kept),
+            "duplicate date row with a different price; for each ticker the first valid price of the date is kept",
+        )
+    rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     wide = merged.set_axis(merged.index.rename(None), axis=0)
     all_dropped = tuple(rows.dropped) + tuple(dropped)
     if wide.empty:
@@ -674,12 +680,29 @@ def _date_symbol_rows(
     return rows, dates, date_format, symbols
 
 
-def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame) -> None:
-    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept."""
-    rows.drop(
-        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first valid one is kept",
-    )
+def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:
+    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept.
+    A repeat whose ``values`` differ from the kept row's (both present) is a conflict and
+    is reported under its own reason (never chosen silently)."""
+    keys = ["date", "symbol"]
+    repeats = _duplicated_valid(frame[keys], rows.keep)
+    if repeats.any():
+        first = frame[rows.keep & ~repeats].drop_duplicates(keys).set_index(keys)[list(values)]
+        kept = first.reindex(pd.MultiIndex.from_frame(frame.loc[repeats, keys])).to_numpy(dtype=float)
+        rows.drop(
+            _conflicts(repeats, frame.loc[repeats, list(values)].to_numpy(dtype=float), kept),
+            "duplicate (date, symbol) row with different values; the first valid one is kept",
+        )
+    rows.drop(repeats, "duplicate (date, symbol) row; the first valid one is kept")
+
+
+def _conflicts(repeats: np.ndarray, repeated: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Rows of ``repeats`` (a mask) whose values (``repeated``, one row per repeat) differ
+    from the ``kept`` values of their key where both are present."""
+    differ = (np.isfinite(repeated) & np.isfinite(kept) & (repeated != kept)).any(axis=1)
+    out = np.zeros(repeats.size, dtype=bool)
+    out[np.flatnonzero(repeats)[differ]] = True
+    return out
 
 
 def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:
