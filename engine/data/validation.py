@@ -411,8 +411,8 @@ def validate_prices(
     """Clean a price table in any accepted layout (docs/data.md: wide, long, Yahoo export).
 
     Layouts are told apart by their columns: a symbol column (``symbol``, ``Ticker``,
-    ``stock_name``, ``Name``, any case) next to ``Adj Close`` or ``Close`` is long (``Adj
-    Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
+    ``stock_name``, ``Name``, any case; or, under another name, the one text column of
+    ticker-shaped cells) next to ``Adj Close`` or ``Close`` is long (``Adj Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
     every column besides the date is a ticker (wide).
     """
     if raw.empty:
@@ -441,6 +441,8 @@ def validate_prices(
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
     symbol_column = find_column(others, SYMBOL_NAMES)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
+    if symbol_column is None and price_column is not None:
+        symbol_column = _symbol_column_by_content(raw, others, price_column, label)
     if symbol_column is not None and price_column is not None:
         read = dataclasses.replace(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
@@ -463,6 +465,35 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+
+
+def _symbol_column_by_content(
+    raw: pd.DataFrame, others: Sequence[str], price_column: str, label: str
+) -> str | None:
+    """The symbol column of a long price file whose name is not a known one (``security``,
+    ``asset``, ``RIC`` ...): next to a close column, the one column of text (most cells not
+    numbers) whose cells are ticker-shaped. None when no column holds text (a wide file);
+    several text columns, or text that is not tickers, are refused in one sentence rather
+    than read as a wide file whose "tickers" would be CLOSE, OPEN, VOLUME."""
+    text = []
+    for column in others:
+        if column == price_column or pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        cells = raw[column].dropna()
+        cells = cells[cells.astype("string").str.strip() != ""]
+        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
+            text.append(column)
+    if not text:
+        return None
+    if len(text) == 1:
+        cells = clean_symbols(raw[text[0]].dropna())
+        if ticker_mask(cells[cells != ""]).mean() >= 0.9:
+            return text[0]
+    names = ", ".join(repr(c) for c in text[:4])
+    raise DataValidationError(
+        f"{label} looks like a long price file (a {price_column!r} column next to the text column(s) "
+        f"{names}) but its symbol column is not recognised; name the column of tickers 'symbol'"
+    )
 
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:

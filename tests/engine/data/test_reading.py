@@ -214,6 +214,29 @@ def test_long_file_with_a_named_symbol_column(symbol: str) -> None:
     assert report.reading[0].price_column == "Close"
 
 
+@pytest.mark.parametrize("symbol", ["security", "Security", "asset", "RIC", "instrument"])
+def test_long_file_with_a_symbol_column_of_another_name(symbol: str) -> None:
+    """long-prices-ticker-column kind, variant: the symbol column is named ``security``
+    (or asset, RIC ...). Right value: tickers AAA, BBB, QQQ with their closes; it was read
+    as wide with tickers CLOSE, HIGH, LOW, OPEN, VOLUME (and SECURITY as a failed ticker)."""
+    text = STACKED.replace("Ticker", symbol, 1)
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    pd.testing.assert_frame_equal(frame, EXPECTED_LONG)
+    assert report.reading[0].layout == "long" and report.reading[0].symbol_column == symbol
+    assert not report.failed_tickers
+
+
+def test_long_file_whose_symbol_column_cannot_be_told_is_refused_in_one_sentence() -> None:
+    two_text = STACKED.replace("Ticker", "security", 1).replace(",Volume\n", ",exchange\n", 1)
+    two_text = two_text.replace(",1000000\n", ",NASDAQ\n")
+    with pytest.raises(DataValidationError, match="looks like a long price file") as info:
+        load_prices_file(two_text.encode(), name="p.csv")
+    assert "'security', 'exchange'" in str(info.value) and "'symbol'" in str(info.value)
+    names = STACKED.replace("Ticker", "security", 1).replace(",AAA,", ",Apple Inc.,")
+    with pytest.raises(DataValidationError, match="looks like a long price file"):
+        load_prices_file(names.encode(), name="p.csv")
+
+
 def test_long_stock_name_layout_with_columns_in_any_order() -> None:
     text = (
         "date,open,high,low,close,volume,stock_name\n"
