@@ -703,12 +703,20 @@ def _date_symbol_rows(
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw[symbol_column])
+    written = raw[symbol_column].astype("string").fillna("")
+    not_ticker = ~ticker_mask(symbols)
     rows.drop(
-        ~ticker_mask(symbols),
-        "symbol is not a ticker",
-        examples=raw[symbol_column].astype("string").fillna(""),
+        not_ticker & symbols.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool),
+        "symbol is a share class written with '/' or a space (write BRK-B as Yahoo does, or BRK.B)",
+        examples=written,
     )
+    rows.drop(not_ticker, "symbol is not a ticker", examples=written)
     return rows, dates, date_format, symbols
+
+
+# BRK/B, BRK B: a share class with a mark the ticker rule does not accept (it names a path
+# or splits a word); dropped with a reason that says how to write it.
+SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}\s*[/ ]\s*[A-Z0-9]{1,4}"
 
 
 def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:
