@@ -16,7 +16,8 @@
   can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
   spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
   ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
-  it (Sharpe, information ratio, beta, alpha, correlation) is NaN.
+  it (Sharpe, information ratio, beta, alpha, correlation) is NaN; so is a Sortino whose
+  downside deviation is negligible by the same rule (1e-17 noise).
 - Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
   metric raises on a finite series: results too large for a float are ``inf`` (or NaN
   where empyrical's formula gives NaN), as numpy gives them.
