@@ -16,7 +16,8 @@
   can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
   spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
   ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
-  it (Sharpe, information ratio, beta, alpha, correlation) is NaN.
+  it (Sharpe, information ratio, beta, alpha, correlation) is NaN; so is a Sortino whose
+  downside deviation is negligible by the same rule (1e-17 noise).
 - Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
   metric raises on a finite series: results too large for a float are ``inf`` (or NaN
   where empyrical's formula gives NaN), as numpy gives them.
@@ -252,7 +253,9 @@ def compute_metrics(
         sd_excess = (raw_std if plain else m[nbm.RAW_STD_EXCESS]) if vol > 0 else vol
         out["sharpe"] = _safe_div(mean_excess if n >= 2 else math.nan, sd_excess) * root
         if n >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
-            downside = math.sqrt(m[nbm.DOWNSIDE_MEAN]) * root
+            downside = math.sqrt(m[nbm.DOWNSIDE_MEAN])
+            # a downside deviation of rounding residue is zero (the one rule): no Sortino
+            downside = 0.0 if _negligible(downside, mean_excess, m[nbm.SCALE]) else downside * root
             out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
@@ -296,7 +299,8 @@ def drawdown_info(
     returns: pd.Series | np.ndarray, dates: Dates | None = None, *, start: DateLike | None = None
 ) -> dict[str, str | None]:
     """ISO dates of the maximum drawdown of daily simple ``returns``: ``peak`` (last day
-    at the high before it), ``trough``, ``recovery`` (first day back at the peak value,
+    at the high before it), ``trough`` (the first of the deepest days, depths equal within
+    ``DRAWDOWN_RTOL`` being one depth), ``recovery`` (first day back at the peak value,
     within a relative ``DRAWDOWN_RTOL`` so that rounding of the compounded value does not
     delay it; None if never). All None when the series never falls (beyond that
     tolerance). ``dates`` is needed only when ``returns`` is not a Series.
@@ -323,9 +327,12 @@ def drawdown_info(
         peak_value = np.maximum.accumulate(value)
         dd = (value - peak_value) / peak_value
     dd = np.where(np.isfinite(dd), dd, 0.0)
-    trough = int(np.argmin(dd))
-    if dd[trough] >= -DRAWDOWN_RTOL:
+    deepest = float(dd.min())
+    if deepest >= -DRAWDOWN_RTOL:
         return none
+    # Troughs equal up to rounding (a, b, a, b: the second b is one ulp deeper) are one
+    # depth: the first of them is the trough, as with exact arithmetic (argmin's first).
+    trough = int(np.flatnonzero(dd - deepest <= DRAWDOWN_RTOL * abs(1.0 + deepest))[0])
     high = peak_value[trough]
     at_high = value >= high * (1.0 - DRAWDOWN_RTOL)
     peak = int(np.flatnonzero(at_high[: trough + 1])[-1])

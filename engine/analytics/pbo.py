@@ -49,7 +49,7 @@ _CELLS = 2_000_000  # combinations x configurations evaluated at once (16 MB per
 # The moments each metric reads (the others are not summed per combination).
 _NEEDS = {
     "sharpe": ("s1", "s2", "abs_sum"),
-    "sortino": ("s1", "down"),
+    "sortino": ("s1", "down", "abs_sum"),
     "cagr": ("log_growth",),
     "total_return": ("log_growth",),
 }
@@ -146,9 +146,11 @@ def _metric_from_sums(
             out = mean / std * math.sqrt(TRADING_DAYS)
             return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
         if metric == "sortino":
-            downside = np.sqrt(_computed(down) / n) * math.sqrt(TRADING_DAYS)
+            daily_downside = np.sqrt(_computed(down) / n)
+            downside = daily_downside * math.sqrt(TRADING_DAYS)
             out = mean * TRADING_DAYS / downside
-            return np.where((n >= 2) & (downside > 0) & np.isfinite(out), out, np.nan)
+            noise = negligible_dispersion(daily_downside, mean, _computed(abs_sum) / n)
+            return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
     raise ParameterError(f"unknown metric {metric!r}")  # pragma: no cover  (checked before)
 
 

@@ -205,12 +205,17 @@ def download_bar(stream: TextIO) -> Callable[[int, int], None]:
 
 
 def report_lines(report: ValidationReport) -> list[str]:
-    """How the files were read and which tickers failed (printed before the results)."""
+    """How the files were read, which tickers failed, the rows dropped and the data's
+    warnings (a share-class hint such as "did you mean BRK-B?"), printed before the results."""
     lines = [f"read {reading.describe()}" for reading in report.reading]
     if report.failed_tickers:
         failed = list(report.failed_tickers)
         shown = ", ".join(failed[:30]) + (f" and {len(failed) - 30} more" if len(failed) > 30 else "")
         lines.append(f"failed tickers (no prices): {shown}")
+    for dropped in report.dropped:
+        examples = f" (e.g. {', '.join(dropped.examples)})" if dropped.examples else ""
+        lines.append(f"dropped {dropped.count} {dropped.unit}: {dropped.reason}{examples}")
+    lines.extend(f"warning: {warning}" for warning in report.warnings)
     return lines
 
 

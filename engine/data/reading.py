@@ -19,7 +19,9 @@ Decisions are made for a whole file or a whole column, never value by value:
   offsets that change at daylight saving are fine), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
-  ``date_format``/``dayfirst`` option), month names (``31 Jan 2022``), ``yyyymmdd``, and
+  ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
+  2- or 4-digit year), ``yyyy-dd-mm`` when a middle field is above 12 and no last field
+  is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099). Values that do not fit the column's format are dropped as invalid dates.
 
@@ -319,6 +321,8 @@ NAMED_FORMATS: tuple[str, ...] = (
     "%B %d, %Y",
     "%b %d %Y",
     "%d-%b-%y",
+    "%G-W%V-%u",  # ISO 8601 week dates
+    "%GW%V%u",
 )
 
 
@@ -382,8 +386,14 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         year, month, day = stripped[0], stripped[1], stripped[2]
         with_time = unique[iso].str.contains(r"[T ]\d", regex=True).any()
         with_offset = unique[iso].str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2})$", regex=True).any()
-        parsed = _from_parts(year, month, day)
         description = "ISO 8601 (yyyy-mm-dd"
+        # yyyy-dd-mm (some exports): a middle field above 12 and no last field above 12
+        # settle the whole column as day before month, as for dd/mm (never value by value).
+        middle, last = pd.to_numeric(month, errors="coerce"), pd.to_numeric(day, errors="coerce")
+        if bool((middle > 12).any()) and not bool((last > 12).any()):
+            month, day = day, month
+            description = "yyyy-dd-mm (day before month"
+        parsed = _from_parts(year, month, day)
         description += ", with a time of day" if with_time else ""
         description += "; UTC offsets ignored, the local date as written is kept" if with_offset else ""
         return _finish_dates(parsed), description + ")"
@@ -431,9 +441,17 @@ def _day_month_dates(
     year_fmt = _fmt_year(str(parts[3].iloc[0]))
     order = ("%d", "%m") if dayfirst else ("%m", "%d")
     fmt = f"{order[0]}{separator}{order[1]}{separator}{year_fmt}"
-    date_part = text.str.extract(r"^(\S+)", expand=False)
-    parsed = pd.to_datetime(date_part, format=fmt, errors="coerce")
-    return _finish_dates(parsed), f"{fmt} ({'day' if dayfirst else 'month'} first)"
+    # The order is the column's; each value keeps its own separator (/ . -) and year width
+    # (yy as strptime's %y: 69-99 -> 19yy, 00-68 -> 20yy), so 03-01-2022 next to 02/01/22
+    # is the same day-first column, not a half of invalid dates.
+    fields = text.str.extract(_NUMERIC_DM)
+    day, month = (fields[0], fields[2]) if dayfirst else (fields[2], fields[0])
+    year = pd.to_numeric(fields[3], errors="coerce")
+    short = fields[3].str.len() == 2
+    year = year.where(~short, year + np.where(year < 69, 2000, 1900))
+    mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
+    description = f"{fmt} ({'day' if dayfirst else 'month'} first{'; separators and year widths vary' if mixed else ''})"
+    return _finish_dates(_from_parts(year, month, day)), description
 
 
 def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:

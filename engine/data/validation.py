@@ -350,7 +350,7 @@ def validate_sentiment(
             rows, raw[column], numbers[column], column, required=column != SENTIMENT_SCORE, positive=False
         )
     frame = pd.DataFrame({"date": dates, "symbol": symbols, **numbers}, columns=list(SENTIMENT_COLUMNS))
-    _drop_repeated_keys(rows, frame)
+    _drop_repeated_keys(rows, frame, COUNT_COLUMNS)
     frame = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if frame.empty:
@@ -411,8 +411,8 @@ def validate_prices(
     """Clean a price table in any accepted layout (docs/data.md: wide, long, Yahoo export).
 
     Layouts are told apart by their columns: a symbol column (``symbol``, ``Ticker``,
-    ``stock_name``, ``Name``, any case) next to ``Adj Close`` or ``Close`` is long (``Adj
-    Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
+    ``stock_name``, ``Name``, any case; or, under another name, the one text column of
+    ticker-shaped cells) next to ``Adj Close`` or ``Close`` is long (``Adj Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
     every column besides the date is a ticker (wide).
     """
     if raw.empty:
@@ -441,6 +441,8 @@ def validate_prices(
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
     symbol_column = find_column(others, SYMBOL_NAMES)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
+    if symbol_column is None and price_column is not None:
+        symbol_column = _symbol_column_by_content(raw, others, price_column, label)
     if symbol_column is not None and price_column is not None:
         read = dataclasses.replace(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
@@ -463,6 +465,35 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+
+
+def _symbol_column_by_content(
+    raw: pd.DataFrame, others: Sequence[str], price_column: str, label: str
+) -> str | None:
+    """The symbol column of a long price file whose name is not a known one (``security``,
+    ``asset``, ``RIC`` ...): next to a close column, the one column of text (most cells not
+    numbers) whose cells are ticker-shaped. None when no column holds text (a wide file);
+    several text columns, or text that is not tickers, are refused in one sentence rather
+    than read as a wide file whose "tickers" would be CLOSE, OPEN, VOLUME."""
+    text = []
+    for column in others:
+        if column == price_column or pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        cells = raw[column].dropna()
+        cells = cells[cells.astype("string").str.strip() != ""]
+        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
+            text.append(column)
+    if not text:
+        return None
+    if len(text) == 1:
+        cells = clean_symbols(raw[text[0]].dropna())
+        if ticker_mask(cells[cells != ""]).mean() >= 0.9:
+            return text[0]
+    names = ", ".join(repr(c) for c in text[:4])
+    raise DataValidationError(
+        f"{label} looks like a long price file (a {price_column!r} column next to the text column(s) "
+        f"{names}) but its symbol column is not recognised; name the column of tickers 'symbol'"
+    )
 
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
@@ -544,7 +575,7 @@ def _validate_long_prices(
     closes = to_numbers(raw[close_column])
     _drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
-    _drop_repeated_keys(rows, frame)
+    _drop_repeated_keys(rows, frame, ["close"])
     kept = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if kept.empty:
@@ -621,11 +652,17 @@ def _validate_wide_prices(
     rows.drop(~np.isfinite(numbers).any(axis=1), "no ticker has a price on this date (not a trading day)")
     # Duplicate dates: for each ticker, the first valid price of that date is kept.
     repeats = _duplicated_valid(dates, rows.keep)
-    rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     body = pd.DataFrame(numbers, columns=list(values.columns))
     body["__date"] = dates.to_numpy()
-    valid = rows.keep | repeats
+    valid = rows.keep
     merged = body[valid].groupby("__date", sort=True).first()
+    if repeats.any():
+        kept = merged.reindex(dates[repeats].to_numpy()).to_numpy(dtype=float)
+        rows.drop(
+            _conflicts(repeats, numbers[repeats], kept),
+            "duplicate date row with a different price; for each ticker the first valid price of the date is kept",
+        )
+    rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     wide = merged.set_axis(merged.index.rename(None), axis=0)
     all_dropped = tuple(rows.dropped) + tuple(dropped)
     if wide.empty:
@@ -666,20 +703,45 @@ def _date_symbol_rows(
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     symbols = clean_symbols(raw[symbol_column])
+    written = raw[symbol_column].astype("string").fillna("")
+    not_ticker = ~ticker_mask(symbols)
     rows.drop(
-        ~ticker_mask(symbols),
-        "symbol is not a ticker",
-        examples=raw[symbol_column].astype("string").fillna(""),
+        not_ticker & symbols.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool),
+        "symbol is a share class written with '/' or a space (write BRK-B as Yahoo does, or BRK.B)",
+        examples=written,
     )
+    rows.drop(not_ticker, "symbol is not a ticker", examples=written)
     return rows, dates, date_format, symbols
 
 
-def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame) -> None:
-    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept."""
-    rows.drop(
-        _duplicated_valid(frame[["date", "symbol"]], rows.keep),
-        "duplicate (date, symbol) row; the first valid one is kept",
-    )
+# BRK/B, BRK B: a share class with a mark the ticker rule does not accept (it names a path
+# or splits a word); dropped with a reason that says how to write it.
+SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}\s*[/ ]\s*[A-Z0-9]{1,4}"
+
+
+def _drop_repeated_keys(rows: _RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:
+    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept.
+    A repeat whose ``values`` differ from the kept row's (both present) is a conflict and
+    is reported under its own reason (never chosen silently)."""
+    keys = ["date", "symbol"]
+    repeats = _duplicated_valid(frame[keys], rows.keep)
+    if repeats.any():
+        first = frame[rows.keep & ~repeats].drop_duplicates(keys).set_index(keys)[list(values)]
+        kept = first.reindex(pd.MultiIndex.from_frame(frame.loc[repeats, keys])).to_numpy(dtype=float)
+        rows.drop(
+            _conflicts(repeats, frame.loc[repeats, list(values)].to_numpy(dtype=float), kept),
+            "duplicate (date, symbol) row with different values; the first valid one is kept",
+        )
+    rows.drop(repeats, "duplicate (date, symbol) row; the first valid one is kept")
+
+
+def _conflicts(repeats: np.ndarray, repeated: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Rows of ``repeats`` (a mask) whose values (``repeated``, one row per repeat) differ
+    from the ``kept`` values of their key where both are present."""
+    differ = (np.isfinite(repeated) & np.isfinite(kept) & (repeated != kept)).any(axis=1)
+    out = np.zeros(repeats.size, dtype=bool)
+    out[np.flatnonzero(repeats)[differ]] = True
+    return out
 
 
 def _duplicated_valid(keys: pd.Series | pd.DataFrame, keep: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import math
 import empyrical
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +115,23 @@ def test_cluster_weights_ignore_a_trial_without_dispersion() -> None:
     got = cluster_sharpes(both, np.array([0, 0]))
     assert math.isclose(got[0], float(annual_sharpe(noisy[None, :])[0]), rel_tol=1e-9)
     assert math.isnan(deflated_sharpe_of_returns(flat, [1.0, 2.0]))
+
+
+def test_sortino_of_rounding_noise_is_nan_everywhere() -> None:
+    """constant-return-series kind, variant: returns that are 1e-17 noise around zero.
+
+    Their downside deviation (~7e-18) is rounding residue like their std, so Sortino is
+    undefined (NaN), as Sharpe is; it was -2.21 (a ratio of two residues). A constant
+    loss keeps empyrical's Sortino: -0.001 a day gives -0.001 * 252 / (0.001 * sqrt(252)).
+    """
+    noise = np.random.default_rng(1).normal(0.0, 1e-17, 250)
+    assert math.isnan(compute_metrics(noise)["sortino"])
+    assert math.isnan(compute_metrics(noise)["sharpe"])
+    real = np.random.default_rng(2).normal(0.0005, 0.01, 250)
+    out = column_metric(np.column_stack([noise, real]), "sortino")
+    assert math.isnan(out[0]) and math.isfinite(out[1])
+    loss = np.full(250, -0.001)
+    expected = float(empyrical.sortino_ratio(loss))
+    assert expected == pytest.approx(-math.sqrt(252))
+    assert compute_metrics(loss)["sortino"] == pytest.approx(expected, rel=1e-12)
+    assert column_metric(loss[:, None], "sortino")[0] == pytest.approx(expected, rel=1e-12)

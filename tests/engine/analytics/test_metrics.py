@@ -125,3 +125,30 @@ def test_drawdown_dates() -> None:
     }
     unrecovered = drawdown_info(pd.Series([-0.1, 0.05], index=index[:2]))
     assert unrecovered["recovery"] is None and unrecovered["trough"] == "2022-01-03"
+
+
+def test_drawdown_equal_troughs_up_to_rounding_keep_the_first_episode() -> None:
+    """drawdown-dates kind, variant: two equal troughs (prices 10, 3, 10, 3).
+
+    By hand: value 1, 0.3, 1, 0.3 from the entry close 2022-01-31. Both troughs are -70%;
+    the first one is the maximum drawdown (as argmin's first with exact arithmetic): peak
+    2022-01-31, trough 2022-02-01, recovery 2022-02-02. Compounded in floats the second
+    trough is one ulp deeper, and the engine reported peak 2022-02-02, trough 2022-02-03,
+    recovery None.
+    """
+    prices = np.array([10.0, 3.0, 10.0, 3.0])
+    returns = prices[1:] / prices[:-1] - 1
+    value = np.concatenate(([1.0], np.cumprod(1 + returns)))
+    peak = np.maximum.accumulate(value)
+    drawdown = (value - peak) / peak
+    assert drawdown[3] < drawdown[1]  # the rounding the rule must absorb
+    dates = pd.bdate_range("2022-02-01", periods=3)
+    info = drawdown_info(returns, dates, start="2022-01-31")
+    assert info == {"peak": "2022-01-31", "trough": "2022-02-01", "recovery": "2022-02-02"}
+    # a trough deeper by more than rounding still wins
+    deeper = np.array([3 / 10 - 1, 10 / 3 - 1, 2.9 / 10 - 1])
+    assert drawdown_info(deeper, dates, start="2022-01-31") == {
+        "peak": "2022-02-02",
+        "trough": "2022-02-03",
+        "recovery": None,
+    }

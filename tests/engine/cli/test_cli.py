@@ -214,3 +214,40 @@ def test_the_cli_formats_as_percent_the_engines_percent_metrics() -> None:
     from engine.cli.main import PERCENT_METRICS
 
     assert engine.PERCENT_METRICS == PERCENT_METRICS
+
+
+@pytest.mark.parametrize("spelling", ["BRK.B", "BRK/B", "BRK B", "brk.b"])
+def test_share_class_spellings_are_never_silent_on_the_cli(spelling: str, tmp_path: Path) -> None:
+    """share-class-dot-dash kind, variants BRK/B, 'BRK B', brk.b in the sentiment file and
+    BRK-B in the prices. Right value: the CLI says what happened to BRK's rows before the
+    results (BRK.B / brk.b: failed with the hint 'did you mean BRK-B?'; BRK/B, 'BRK B':
+    rows dropped with how to write the share class). It printed nothing of either; with
+    BRK/B it silently held AAA instead."""
+    days = pd.bdate_range("2022-01-03", "2022-03-31")
+    t = np.arange(len(days))
+    prices = pd.DataFrame(
+        {"AAA": 100 * 1.001**t, "BRK-B": 300 * 1.0005**t, "QQQ": 300 * 1.0002**t},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    prices.to_csv(tmp_path / "prices.csv", date_format="%Y-%m-%d")
+    header = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+    rows = "".join(
+        f"{d:%Y-%m-%d},{s},100,{c},200,10000,\n"
+        for d in pd.date_range("2022-01-01", "2022-01-31")
+        for s, c in ((spelling, 60), ("AAA", 30))
+    )
+    (tmp_path / "sentiment.csv").write_text(header + rows)
+    code, out, err = run_cli(
+        ["backtest", "--sentiment", str(tmp_path / "sentiment.csv"), "--prices", str(tmp_path / "prices.csv"),
+         "--top-n", "1", "--out", str(tmp_path / "out")]
+    )  # fmt: skip
+    assert code == 0, err
+    head = out.split("Strategy")[0]
+    if spelling.upper() == "BRK.B":
+        assert (
+            "warning: no usable prices for 1 symbol(s), which cannot be held: BRK.B (did you mean BRK-B?)"
+            in head
+        )
+    else:
+        assert "dropped 31 rows: symbol is a share class written with '/' or a space" in head
+        assert repr(spelling) in head

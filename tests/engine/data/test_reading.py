@@ -97,6 +97,45 @@ def test_month_first_column_with_a_day_above_12() -> None:
     assert list(frame["date"]) == [pd.Timestamp("2022-01-02"), pd.Timestamp("2022-01-13")]
 
 
+@pytest.mark.parametrize("style", ["separators", "year widths"])
+def test_day_first_column_with_mixed_separators_or_year_widths_is_read_whole(style: str) -> None:
+    """dates-day-first kind, variant: 02/01/2022 next to 03-01-2022 (or 03/01/22). Right
+    value: all 118 rows on their true days, Jan 62 and Feb 56 rows; half the file was
+    dropped as 'date is not a valid date' (58 rows) because the column's format was
+    taken from its first value's separator and year width."""
+    days = pd.date_range("2022-01-01", "2022-02-28")
+    other = "%d-%m-%Y" if style == "separators" else "%d/%m/%y"
+    text = SENTIMENT_HEADER + "".join(
+        f"{d.strftime('%d/%m/%Y' if i % 2 else other)},{s},100,{c},200,10000,\n"
+        for i, d in enumerate(days)
+        for s, c in (("AAA", 60), ("BBB", 30))
+    )
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert len(frame) == 118 and not report.dropped
+    assert frame["date"].dt.month.value_counts().sort_index().to_dict() == {1: 62, 2: 56}
+    assert sorted(set(frame["date"])) == list(days)
+    assert "day first" in report.reading[0].date_format
+
+
+@pytest.mark.parametrize("separator", ["/", "-"])
+def test_year_day_month_column_is_read_whole_not_half_swapped(separator: str) -> None:
+    """dates-day-first kind, variant: yyyy/dd/mm. Right value: every row on its day
+    (2022/13/01 is 13 January). It was read as yyyy/mm/dd value by value: 70 rows dropped
+    as invalid, and 2022/02/01 moved to 1 February (48 rows spread over Jan-Dec)."""
+    days = pd.date_range("2022-01-01", "2022-02-28")
+    fmt = f"%Y{separator}%d{separator}%m"
+    text = SENTIMENT_HEADER + "".join(
+        f"{d.strftime(fmt)},{s},100,{c},200,10000,\n" for d in days for s, c in (("AAA", 60), ("BBB", 30))
+    )
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert len(frame) == 118 and not report.dropped
+    assert sorted(set(frame["date"])) == list(days)
+    assert report.reading[0].date_format.startswith("yyyy-dd-mm")
+    prices = "date,AAA\n2022/13/01,10\n2022/14/01,11\n2022/01/02,12\n"
+    frame, _ = load_prices_file(prices.replace("/", separator).encode())
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-13", "2022-01-14", "2022-02-01")]
+
+
 # ----- case duplicate-date-empty-first ---------------------------------------------------
 
 
@@ -173,6 +212,29 @@ def test_long_file_with_a_named_symbol_column(symbol: str) -> None:
     pd.testing.assert_frame_equal(frame, EXPECTED_LONG)
     assert report.reading[0].layout == "long" and report.reading[0].symbol_column == symbol.strip()
     assert report.reading[0].price_column == "Close"
+
+
+@pytest.mark.parametrize("symbol", ["security", "Security", "asset", "RIC", "instrument"])
+def test_long_file_with_a_symbol_column_of_another_name(symbol: str) -> None:
+    """long-prices-ticker-column kind, variant: the symbol column is named ``security``
+    (or asset, RIC ...). Right value: tickers AAA, BBB, QQQ with their closes; it was read
+    as wide with tickers CLOSE, HIGH, LOW, OPEN, VOLUME (and SECURITY as a failed ticker)."""
+    text = STACKED.replace("Ticker", symbol, 1)
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    pd.testing.assert_frame_equal(frame, EXPECTED_LONG)
+    assert report.reading[0].layout == "long" and report.reading[0].symbol_column == symbol
+    assert not report.failed_tickers
+
+
+def test_long_file_whose_symbol_column_cannot_be_told_is_refused_in_one_sentence() -> None:
+    two_text = STACKED.replace("Ticker", "security", 1).replace(",Volume\n", ",exchange\n", 1)
+    two_text = two_text.replace(",1000000\n", ",NASDAQ\n")
+    with pytest.raises(DataValidationError, match="looks like a long price file") as info:
+        load_prices_file(two_text.encode(), name="p.csv")
+    assert "'security', 'exchange'" in str(info.value) and "'symbol'" in str(info.value)
+    names = STACKED.replace("Ticker", "security", 1).replace(",AAA,", ",Apple Inc.,")
+    with pytest.raises(DataValidationError, match="looks like a long price file"):
+        load_prices_file(names.encode(), name="p.csv")
 
 
 def test_long_stock_name_layout_with_columns_in_any_order() -> None:
@@ -341,6 +403,8 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
         (("20220103", "20220104"), "yyyymmdd"),
         (("3 Jan 2022", "4 Jan 2022"), "%d %b %Y"),
         (("2022/01/03", "2022/01/04"), "ISO 8601"),
+        (("2022-W01-1", "2022-W01-2"), "%G-W%V-%u"),  # ISO week dates (dates-dst-offsets variant)
+        (("2022W011", "2022W012"), "%GW%V%u"),
     ],
 )
 def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None:

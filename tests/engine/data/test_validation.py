@@ -396,3 +396,44 @@ def test_odd_file_names_are_quoted_in_messages(name: str, shown: str) -> None:
     with pytest.raises(DataValidationError) as info:
         load_sentiment_csv(b"", name=name)
     assert str(info.value) == shown
+
+
+@pytest.mark.parametrize(
+    ("loader", "text", "reason"),
+    [
+        (
+            "prices",
+            "date,AAA,BBB\n2022-01-03,10,20\n2022-01-04,11,21\n2022-01-04,12,21\n",
+            "duplicate date row with a different price",
+        ),
+        (
+            "prices",
+            "date,symbol,close\n2022-01-03,AAA,10\n2022-01-04,AAA,11\n2022-01-04,AAA,12\n",
+            "duplicate (date, symbol) row with different values",
+        ),
+        (
+            "sentiment",
+            "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+            "2022-01-03,AAA,100,60,200,10000,\n2022-01-03,AAA,100,70,200,10000,\n",
+            "duplicate (date, symbol) row with different values",
+        ),
+    ],
+)
+def test_conflicting_duplicates_are_reported_as_conflicts(loader: str, text: str, reason: str) -> None:
+    """duplicate-date-empty-first kind, variant: two non-empty copies that disagree (AAA 11
+    then 12 on 2022-01-04; comments 60 then 70). Right value: the first valid copy is kept
+    (11; 60) and the drop is listed as a conflict, not as a harmless repeat; an identical
+    copy stays a plain duplicate."""
+    load = load_prices_file if loader == "prices" else load_sentiment_csv
+    frame, report = load(text.encode(), name="f.csv")
+    conflict = next(d for d in report.dropped if reason in d.reason)
+    assert conflict.count == 1 and conflict.examples == (("row 3",) if loader == "prices" else ("row 2",))
+    if loader == "prices":
+        assert frame.loc["2022-01-04", "AAA"] == 11.0
+    else:
+        assert frame["twitterComments"].tolist() == [60.0]
+    lines = text.splitlines()
+    same = "\n".join([*lines[:-1], lines[-2]]) + "\n"  # the repeat now equals the first copy
+    _, report = load(same.encode(), name="f.csv")
+    reasons = [d.reason for d in report.dropped]
+    assert not any(reason in r for r in reasons) and sum("duplicate" in r for r in reasons) == 1
