@@ -20,8 +20,8 @@ Decisions are made for a whole file or a whole column, never value by value:
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
-  2- or 4-digit year), ``yyyy-dd-mm`` when a middle field is above 12 and no last field
-  is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
+  2- or 4-digit year), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099). Values that do not fit the column's format are dropped as invalid dates.
 
@@ -387,10 +387,12 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         with_time = unique[iso].str.contains(r"[T ]\d", regex=True).any()
         with_offset = unique[iso].str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2})$", regex=True).any()
         description = "ISO 8601 (yyyy-mm-dd"
-        # yyyy-dd-mm (some exports): a middle field above 12 and no last field above 12
+        # yyyy-dd-mm (some exports): middle fields above 12 and no last field above 12
         # settle the whole column as day before month, as for dd/mm (never value by value).
+        # ISO is the standard, so it takes two different such days: one typo (2022-13-01
+        # among first-of-month dates) is an invalid date, not a reason to swap every row.
         middle, last = pd.to_numeric(month, errors="coerce"), pd.to_numeric(day, errors="coerce")
-        if bool((middle > 12).any()) and not bool((last > 12).any()):
+        if middle[middle > 12].nunique() >= 2 and not bool((last > 12).any()):
             month, day = day, month
             description = "yyyy-dd-mm (day before month"
         parsed = _from_parts(year, month, day)

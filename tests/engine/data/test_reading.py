@@ -136,6 +136,19 @@ def test_year_day_month_column_is_read_whole_not_half_swapped(separator: str) ->
     assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-13", "2022-01-14", "2022-02-01")]
 
 
+
+def test_one_iso_date_with_month_13_is_a_typo_not_a_day_month_column() -> None:
+    """ISO is the standard: first-of-month dates (every last field 01) with one typo
+    2022-13-01 stay ISO; the typo is dropped as an invalid date (swapping the column on it
+    would move 2022-02-01 .. 2022-12-01 to 2 .. 12 January)."""
+    months = [f"2022-{m:02d}-01" for m in range(1, 13)]
+    text = SENTIMENT_HEADER + "".join(f"{d},AAA,100,60,200,10000,\n" for d in [*months, "2022-13-01"])
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert sorted(set(frame["date"])) == [pd.Timestamp(d) for d in months]
+    assert report.reading[0].date_format.startswith("ISO 8601")
+    assert [(d.count, d.unit) for d in report.dropped] == [(1, "rows")]
+    assert "date" in report.dropped[0].reason
+
 # ----- case duplicate-date-empty-first ---------------------------------------------------
 
 
