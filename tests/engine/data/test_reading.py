@@ -136,7 +136,6 @@ def test_year_day_month_column_is_read_whole_not_half_swapped(separator: str) ->
     assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-13", "2022-01-14", "2022-02-01")]
 
 
-
 def test_one_iso_date_with_month_13_is_a_typo_not_a_day_month_column() -> None:
     """ISO is the standard: first-of-month dates (every last field 01) with one typo
     2022-13-01 stay ISO; the typo is dropped as an invalid date (swapping the column on it
@@ -148,6 +147,7 @@ def test_one_iso_date_with_month_13_is_a_typo_not_a_day_month_column() -> None:
     assert report.reading[0].date_format.startswith("ISO 8601")
     assert [(d.count, d.unit) for d in report.dropped] == [(1, "rows")]
     assert "date" in report.dropped[0].reason
+
 
 # ----- case duplicate-date-empty-first ---------------------------------------------------
 
