@@ -45,6 +45,7 @@ from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
 from engine.data.symbols import is_ticker
+from engine.data.tables import PathOrBytes
 from engine.data.types import (
     COUNT_COLUMNS,
     SENTIMENT_COLUMNS,
@@ -54,7 +55,6 @@ from engine.data.types import (
     ValidationReport,
     fingerprint_frames,
 )
-from engine.data.validation import PathOrBytes
 from engine.data.yahoo import YahooProvider
 from engine.errors import (
     Cancelled,

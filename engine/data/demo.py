@@ -25,8 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from engine.data.prices import select_prices
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, SourceInfo, ValidationReport
-from engine.data.validation import select_prices, sentiment_report
+from engine.data.validation import sentiment_report
 from engine.errors import ParameterError
 
 BENCHMARK = "QQQ"

@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.data.prices import price_file_rows, select_prices, validate_prices
 from engine.data.reading import ReadOptions
+from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, read_table_bytes
 from engine.data.types import SourceInfo, ValidationReport
-from engine.data.validation import (
-    PathOrBytes,
-    price_file_rows,
-    read_csv_with_dialect,
-    read_source,
-    read_table_bytes,
-    select_prices,
-    validate_prices,
-    validate_sentiment,
-)
+from engine.data.validation import validate_sentiment
 from engine.errors import DataUnavailableError
 
 

@@ -15,10 +15,10 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from engine.data.prices import window_reason
 from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
-from engine.data.validation import window_reason
 from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:

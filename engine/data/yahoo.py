@@ -26,17 +26,12 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from engine.data.prices import normalise_price_frame
 from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
 from engine.data.symbols import is_ticker
+from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, safe_label
 from engine.data.types import SourceInfo, ValidationReport
-from engine.data.validation import (
-    PathOrBytes,
-    normalise_price_frame,
-    read_csv_with_dialect,
-    read_source,
-    safe_label,
-    validate_sentiment,
-)
+from engine.data.validation import validate_sentiment
 from engine.errors import DataUnavailableError, ParameterError
 from engine.jobs import Executor, SerialExecutor
 

@@ -23,8 +23,8 @@ from engine import (
     load_market_data,
     provider_from_env,
 )
+from engine.data.prices import select_prices
 from engine.data.providers import PRICE_DAYS_BEFORE
-from engine.data.validation import select_prices
 
 
 class StubProvider:

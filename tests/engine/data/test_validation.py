@@ -19,7 +19,9 @@ from engine import (
     load_prices_file,
     load_sentiment_csv,
 )
-from engine.data.validation import close_match, parse_dates, validate_prices, validate_sentiment
+from engine.data.prices import validate_prices
+from engine.data.tables import close_match
+from engine.data.validation import parse_dates, validate_sentiment
 
 HEADER = ",".join(SENTIMENT_COLUMNS)
 GOOD_ROW = "2022-01-03,AAPL,10,5,20,1000,0.5"
