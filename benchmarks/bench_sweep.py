@@ -15,7 +15,9 @@ the machine's CPUs and stops it at the end). Prints, in one run:
    and 5b. the same x 8 costs x 2 lags (4,096 configurations);
 6. bench_peers.py's W3 sweep (500 symbols x 10 years, 1M sentiment rows), serial and
    Ray, and 6b. the machine's parallel ceiling for it: two copies in two forked processes
-   at once (no Ray) against one alone.
+   at once (no Ray) against one alone;
+7. the trial clustering of the sweep's DSR at 256 to 3,392 distinct trials: the first
+   build's loop against the shared sums, side by side.
 
 Numbers depend on the machine's load; compare the ratios, not the absolute times. BLAS
 runs single-threaded in both cases (Ray sets OMP_NUM_THREADS=1 in its workers; the serial
@@ -249,6 +251,27 @@ def growth() -> None:
         previous = seconds
 
 
+def trial_clustering() -> None:
+    """The DSR's effective number of trials (``trial_clusters``) of n distinct trials, as
+    large sweeps have them: the first build's loop (one (n, n) x k product per cut, kept as
+    the reference in tests/engine/analytics/test_trial_clusters.py) against the shared
+    sums, on the same factor-structured returns; the chosen clusters are compared first."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from engine.analytics.statistics import trial_clusters
+    from tests.engine.analytics.test_trial_clusters import _factor_returns, _reference_trial_clusters
+
+    print("7. trial clustering (the sweep's DSR) of n distinct trials: first build's loop vs shared sums")
+    for n_trials, n_days in ((256, 2520), (1000, 300), (2000, 300), (3392, 300)):
+        returns = _factor_returns(1, n_days, n_trials, 10, 0.5)
+        loop_s, expected = _timed(lambda r=returns: _reference_trial_clusters(r), repeat=3)
+        shared_s, labels = _timed(lambda r=returns: trial_clusters(r), repeat=3)
+        print(
+            f"   {n_trials:5d} trials x {n_days} days: loop {loop_s * 1000:7.1f} ms, shared sums "
+            f"{shared_s * 1000:7.1f} ms, {loop_s / shared_s:5.2f}x   same clusters: "
+            f"{bool((expected == labels).all())} ({int(labels.max()) + 1} clusters)"
+        )
+
+
 def real_universe(path: Path) -> MarketData:
     """The file's real sentiment rows; synthetic (demo factor-model) prices renamed to its symbols."""
     sentiment, report = load_sentiment_csv(path)
@@ -267,7 +290,7 @@ def main() -> None:
         "--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None
     )
     parser.add_argument(
-        "--only", default="1,2,3,4,5,6", help="comma-separated sections to run (default: all, 1-6)"
+        "--only", default="1,2,3,4,5,6,7", help="comma-separated sections to run (default: all, 1-7)"
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -329,6 +352,8 @@ def main() -> None:
                 grid=PEERS_W3_GRID,
             )
             parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID)
+        if "7" in only:
+            trial_clustering()
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         _ray.shutdown_embedded_cluster()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from engine.analytics import statistics as st
@@ -52,9 +52,10 @@ def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
+    maxclust = st._maxclust_labels(tree)  # fcluster's cuts (checked against it there)
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
     for k in range(2, min(n - 1, st.MAX_CLUSTERS) + 1):
-        labels = fcluster(tree, k, criterion="maxclust").astype(np.int64) - 1
+        labels = maxclust(k).astype(np.int64) - 1
         if int(labels.max()) + 1 < 2:
             continue
         s = _reference_silhouette(distance, labels)
