@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from engine._version import __version__
-from engine.backtest.base import eligible_symbols_by_period
-from engine.backtest.plan import _plan
+from engine.backtest.base import eligible_symbols_by_period, no_period_warnings
+from engine.backtest.plan import _plan, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
@@ -277,9 +277,7 @@ def analyze_signal(
     sig = np.where(observed, cal.signal, np.nan)
     warnings: list[str] = []
     if k == 0:
-        warnings.append(
-            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices."
-        )
+        warnings.extend(no_period_warnings(untraded_warnings(prepared, params)))
 
     # Information coefficient, its decay over horizons.
     ic = rank_ic(sig, np.where(observed, forward, np.nan), settings.min_symbols)

@@ -22,6 +22,7 @@ from engine.research.signal_analysis import (
     rank_ic,
 )
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
+from tests.engine.backtest.test_edges import UNTRADED_Q1, quarter_cut_short
 
 # Month ends on weekdays (2021-03-31 Wed, 04-30 Fri, 05-31 Mon, 06-30 Wed), so the entry
 # closes are the months' last days under any entry rule that waits for the period's end.
@@ -412,3 +413,12 @@ def test_periods_without_holdable_symbols_form_no_quantiles() -> None:
     assert analysis.quantiles == 4
     assert analysis.quantile_returns.iloc[0].isna().all()
     assert "1 period(s) with fewer than 4 symbols left out" in (analysis.quantile_note or "")
+
+
+def test_a_signal_whose_entry_is_after_the_last_price_is_named_as_the_backtest_names_it() -> None:
+    """Q1 2022 sentiment, prices to 2022-03-25: the quarter's entry close is not in the data.
+    The analysis gives the backtest's reason (one rule), not 'no sentiment row passes'."""
+    sentiment, prices = quarter_cut_short()
+    analysis = analyze_signal(market(sentiment, prices), StrategyParams(top_n=1, rebalance="quarterly"))
+    assert len(analysis.periods) == 0
+    assert analysis.warnings == (UNTRADED_Q1,)
