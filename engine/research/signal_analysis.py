@@ -240,12 +240,15 @@ def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
 
 
 def _forward_returns(prepared: PreparedData, cal: _Calendar) -> np.ndarray:
-    """(K, S) close at the period's end over close at its entry, minus 1."""
+    """(K, S) close at the period's end over close at its entry, minus 1. NaN for an entry
+    at the last day (``end == entry``): no holding day exists yet, so it has no forward
+    return (not 0), as the backtest has no return day for it."""
     n = prepared.n_symbols
     p = prepared.prices[:, :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[cal.end] / p[cal.entry] - 1.0
-    return np.where(np.isfinite(r), r, np.nan)
+    pending = (cal.end == cal.entry)[:, None]
+    return np.where(np.isfinite(r) & ~pending, r, np.nan)
 
 
 # ----- the analysis ----------------------------------------------------------------------
@@ -273,7 +276,10 @@ def analyze_signal(
     k = len(cal.entry)
     dates = prepared.dates
     entry_dates = pd.DatetimeIndex(dates[cal.entry].astype(_NS), name="entry_date")
-    observed = cal.observed & np.isfinite(forward)
+    # An entry at the last day keeps its observations (its symbols are known) with a
+    # missing forward return; the statistics below use finite returns only.
+    pending = (cal.end == cal.entry)[:, None]
+    observed = cal.observed & (np.isfinite(forward) | pending)
     sig = np.where(observed, cal.signal, np.nan)
     warnings: list[str] = []
     if k == 0:
