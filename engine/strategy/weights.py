@@ -7,8 +7,8 @@ the weights fall back to equal weight, and the reason is returned so the backtes
 warn.
 
 - ``inverse_volatility``: w_i proportional to 1 / sigma_i (sample std, ddof=1).
-  ``inverse_volatility`` and ``hrp`` fall back when an asset's sigma is zero by the
-  engine's zero-dispersion rule (``engine.dispersion.negligible_dispersion``).
+  Every scheme falls back when an asset's sigma is zero by the engine's zero-dispersion
+  rule (``engine.dispersion.negligible_dispersion``).
 - ``min_variance``: argmin w' S w (S = sample covariance), SLSQP.
 - ``max_sharpe``: argmax (w' mu - rf) / sqrt(w' S w), rf = risk_free / 252. When some
   asset beats rf this is solved as the convex problem min y' S y s.t. (mu - rf)' y = 1,
@@ -55,6 +55,10 @@ def compute_weights(
     if clean.shape[0] < MIN_OBSERVATIONS:
         return equal_weights(n), f"only {clean.shape[0]} complete days of returns (need {MIN_OBSERVATIONS})"
     try:
+        # Every scheme is undefined with a riskless asset in the window (README, Weighting):
+        # inverse volatility divides by its zero sigma, the Sharpe ratio is unbounded, and
+        # the variance-based schemes would put the whole portfolio in it without a word.
+        _check_volatility(clean, clean.std(axis=0, ddof=1))
         if scheme == "inverse_volatility":
             weights = inverse_volatility(clean)
         elif scheme == "min_variance":
@@ -62,7 +66,6 @@ def compute_weights(
         elif scheme == "max_sharpe":
             weights = max_sharpe(clean.mean(axis=0), np.cov(clean, rowvar=False), risk_free / TRADING_DAYS)
         else:
-            _check_volatility(clean, clean.std(axis=0, ddof=1))
             weights = hrp(np.cov(clean, rowvar=False))
     except _Undefined as exc:
         return equal_weights(n), str(exc)

@@ -133,7 +133,7 @@ def test_too_short_window_falls_back_to_equal(scheme: str) -> None:
     assert problem is not None and "3 complete days" in problem
 
 
-@pytest.mark.parametrize("scheme", ["inverse_volatility", "hrp"])
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "min_variance", "max_sharpe", "hrp"])
 def test_zero_volatility_falls_back_to_equal(scheme: str) -> None:
     window = _window(0)
     window[:, 2] = 0.0
@@ -175,7 +175,7 @@ def test_backtest_weights_come_from_the_trailing_window() -> None:
     np.testing.assert_allclose(result.holdings["weight"], expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("scheme", ["inverse_volatility", "hrp"])
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "min_variance", "max_sharpe", "hrp"])
 def test_rounding_residue_volatility_falls_back_to_equal(scheme: str) -> None:
     """constant-return-series kind, in the weights: MMF = 100 x 1.001^t at full precision
     has returns 0.001 up to the last bits (std ~1e-16). Its volatility is zero by the
