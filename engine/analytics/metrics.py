@@ -10,8 +10,8 @@
   ``tracking_error`` is ``std(active) * sqrt(252)``.
 - ``hit_rate`` is the share of days with a strictly positive return.
 - ``max_drawdown`` is a negative number (0 when the value never fell).
-- Zero dispersion (``negligible_dispersion``, the one rule for every dispersion in
-  ``engine.analytics``): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
+- Zero dispersion (``negligible_dispersion`` of ``engine.dispersion``, the one rule for every
+  dispersion in the engine): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
   (floating-point residue) or at most ``DISPERSION_CV * |mean(x)|`` (below what the data
   can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
   spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
@@ -41,6 +41,10 @@ import pandas as pd
 
 from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
+from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL
+
+# Re-exported: engine.analytics modules and tests read the rule from here too.
+from engine.dispersion import negligible_dispersion as negligible_dispersion
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
@@ -78,8 +82,6 @@ PERCENT_METRICS: frozenset[str] = frozenset(
 
 
 TRADING_DAYS = 252
-DISPERSION_RTOL = 1e-12  # std below this x max(1, max|x|) is rounding residue, i.e. zero
-DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
 DRAWDOWN_RTOL = 1e-10  # a value within this relative distance of the peak is back at it
 
 
@@ -103,19 +105,6 @@ def _safe_div(num: float, den: float) -> float:
         return math.nan
     with np.errstate(all="ignore"):
         return float(np.float64(num) / np.float64(den))
-
-
-def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
-    """True where a standard deviation counts as zero (bool, or a bool array when the
-    arguments are arrays of one shape): ``std <= DISPERSION_RTOL * max(1, scale)``
-    (floating-point residue; ``scale`` = the largest |value|) or ``std <= DISPERSION_CV
-    * |mean|`` (spread below what the data resolves, e.g. a constant-growth path quoted
-    to a few decimals). The one rule for every dispersion in ``engine.analytics``."""
-    with np.errstate(all="ignore"):
-        out = (np.asarray(std) <= DISPERSION_RTOL * np.maximum(1.0, np.asarray(scale))) | (
-            np.asarray(std) <= DISPERSION_CV * np.abs(np.asarray(mean))
-        )
-    return bool(out) if np.ndim(out) == 0 else out
 
 
 def _std(values: np.ndarray) -> float:

@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.analytics.metrics import TRADING_DAYS, negligible_dispersion
+from engine.analytics.metrics import TRADING_DAYS
+from engine.dispersion import negligible_dispersion
 from engine.errors import ParameterError
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")

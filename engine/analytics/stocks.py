@@ -84,7 +84,11 @@ def analyze_stocks(
     if empty:
         raise DataValidationError(f"fewer than two prices for {', '.join(empty)} between the chosen dates")
 
-    filled = frame.ffill()
+    # A gap is carried forward (a zero return, then the full move); after a symbol's last
+    # close there is no move to come: its prices and returns are missing, not flat, so its
+    # metrics use only the days it trades (as the backtest's benchmark after its last close).
+    last_close = frame.notna()[::-1].cummax()[::-1]
+    filled = frame.ffill().where(last_close)
     returns = filled / filled.shift(1) - 1.0
     returns = returns.iloc[1:]
     returns.index.name = "date"

@@ -30,6 +30,7 @@ from engine.backtest.plan import (
     selection_key,
     signal_key,
     target_weights,
+    untraded_warnings,
 )
 from engine.backtest.prepare import PreparedData, _Memo, prepare
 from engine.backtest.result import BacktestResult, Manifest
@@ -234,7 +235,7 @@ def run_prepared(
         version=__version__,
     )
     if len(plan.entry) == 0:
-        return _empty_result(params, manifest)
+        return _empty_result(params, manifest, untraded_warnings(prepared, params))
     weights = _targets(prepared, params, plan, warnings)
     cost_rate = params.cost_bps / 1e4
     sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
@@ -404,7 +405,16 @@ def _symbol_names(prepared: PreparedData) -> pd.Index:
     return _NAMES.get(prepared, "names", lambda: pd.Index(list(prepared.symbols), dtype="str"))
 
 
-def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
+NO_PERIOD = "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices."
+
+
+def no_period_warnings(untraded: list[str]) -> tuple[str, ...]:
+    """Why a run has no holding period: the untraded signals (``untraded_warnings``)
+    when there are some, else no row passing the thresholds (``NO_PERIOD``)."""
+    return tuple(f"No holding period: {reason}" for reason in untraded) if untraded else (NO_PERIOD,)
+
+
+def _empty_result(params: StrategyParams, manifest: Manifest, untraded: list[str]) -> BacktestResult:
     empty_dates = pd.DatetimeIndex(np.zeros(0, dtype=_NS), name="date")
     returns = pd.DataFrame({"portfolio": [], "benchmark": [], "universe": []}, index=empty_dates, dtype=float)
     nan_metrics = compute_metrics(np.zeros(0), np.zeros(0), risk_free=params.risk_free)
@@ -432,9 +442,7 @@ def _empty_result(params: StrategyParams, manifest: Manifest) -> BacktestResult:
         benchmark_metrics=nan_metrics,
         universe_metrics=nan_metrics,
         drawdown={"peak": None, "trough": None, "recovery": None},
-        warnings=(
-            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",
-        ),
+        warnings=no_period_warnings(untraded),
         manifest=manifest,
     )
 

@@ -13,7 +13,7 @@ import numpy as np
 from engine.backtest.nb_signal import run_sums, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_last_day, rank_descending
+from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_descending
 from engine.strategy.weights import compute_weights
 
 
@@ -173,28 +173,78 @@ class _Ranked:
     n_eligible: np.ndarray  # (K,)
 
 
-def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
-    t = len(prepared.dates)
+def _transformed_signal(prepared: PreparedData, params: StrategyParams) -> tuple[int, np.ndarray] | None:
+    """(first period key, P x S signal after ``signal_transform``), None when no row is
+    kept (or fewer than two price days)."""
     level_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
     aggregated = (
-        _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params)) if t >= 2 else None
+        _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params))
+        if len(prepared.dates) >= 2
+        else None
     )
     if aggregated is None:
         return None
     k0, level = aggregated
-    k1 = k0 + level.shape[0] - 1
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
         signal[1:] = level[1:] - level[:-1]
+        return k0, signal
+    return k0, level
+
+
+def _last_day(prepared: PreparedData, params: StrategyParams) -> int:
+    """Index of the backtest's last day: the last price day, or the last one on or before ``end``."""
+    t = len(prepared.dates)
+    return _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
+
+
+def untraded_warnings(prepared: PreparedData, params: StrategyParams) -> list[str]:
+    """The formation periods with a signal that begin on or before the backtest's last day
+    but whose entry close (``entry_closes``) is after it, so they are not traded: one
+    sentence naming them, or none. It is the reason given for a run without a holding
+    period (``engine.backtest.base.no_period_warnings``) when rows do pass the thresholds:
+    a quarter ending 2022-03-31 with prices to 2022-03-25 has no entry close in the data.
+    It speaks of a day not in the data yet (``PENDING``)."""
+    found = _transformed_signal(prepared, params)
+    if found is None:
+        return []
+    k0, signal = found
+    dates = prepared.dates
+    last = min(_last_day(prepared, params), len(dates) - 1)
+    if last < 0:
+        return []
+    keys = k0 + np.flatnonzero(np.isfinite(signal).any(axis=1))
+    keys = keys[period_first_day(keys, params.rebalance) <= dates[last]]
+    keys = keys[entry_closes(dates, keys, params.rebalance, params.lag_days) > last]
+    if keys.size == 0:
+        return []
+    ends = [_iso(day) for day in period_last_day(keys, params.rebalance)]
+    lag = f", plus {params.lag_days} trading day(s)" if params.lag_days else ""
+    which = "the last price day" if not params.end or last == len(dates) - 1 else "the chosen end"
+    if len(ends) == 1:
+        head = f"the signal of the period ending {ends[0]} is not traded: its entry close"
     else:
-        signal = level
+        head = f"the signals of the periods ending {', '.join(ends)} are not traded: their entry closes"
+    return [
+        f"{head} (the first trading day on or after the period's last day{lag}) is after "
+        f"{_iso(dates[last])}, {which} ({PENDING})."
+    ]
+
+
+def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
+    t = len(prepared.dates)
+    found = _transformed_signal(prepared, params)
+    if found is None:
+        return None
+    k0, signal = found
+    k1 = k0 + signal.shape[0] - 1
 
     # Formation period f (row f - k0) is traded in segment f + 1.
     formation = np.arange(k0, k1 + 1)
     entry_close = entry_closes(prepared.dates, np.arange(k0, k1 + 2), params.rebalance, params.lag_days)
     entry, end = entry_close[:-1], entry_close[1:]
     first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
-    last_day = _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
+    last_day = _last_day(prepared, params)
     entry = np.maximum(entry, first_day - 1)
     end = np.minimum(end, min(last_day, t - 1))
     live = end > entry

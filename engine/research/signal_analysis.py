@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 
 from engine._version import __version__
-from engine.backtest.base import eligible_symbols_by_period
-from engine.backtest.plan import _plan
+from engine.backtest.base import eligible_symbols_by_period, no_period_warnings
+from engine.backtest.plan import _plan, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
@@ -240,12 +240,15 @@ def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
 
 
 def _forward_returns(prepared: PreparedData, cal: _Calendar) -> np.ndarray:
-    """(K, S) close at the period's end over close at its entry, minus 1."""
+    """(K, S) close at the period's end over close at its entry, minus 1. NaN for an entry
+    at the last day (``end == entry``): no holding day exists yet, so it has no forward
+    return (not 0), as the backtest has no return day for it."""
     n = prepared.n_symbols
     p = prepared.prices[:, :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[cal.end] / p[cal.entry] - 1.0
-    return np.where(np.isfinite(r), r, np.nan)
+    pending = (cal.end == cal.entry)[:, None]
+    return np.where(np.isfinite(r) & ~pending, r, np.nan)
 
 
 # ----- the analysis ----------------------------------------------------------------------
@@ -273,13 +276,14 @@ def analyze_signal(
     k = len(cal.entry)
     dates = prepared.dates
     entry_dates = pd.DatetimeIndex(dates[cal.entry].astype(_NS), name="entry_date")
-    observed = cal.observed & np.isfinite(forward)
+    # An entry at the last day keeps its observations (its symbols are known) with a
+    # missing forward return; the statistics below use finite returns only.
+    pending = (cal.end == cal.entry)[:, None]
+    observed = cal.observed & (np.isfinite(forward) | pending)
     sig = np.where(observed, cal.signal, np.nan)
     warnings: list[str] = []
     if k == 0:
-        warnings.append(
-            "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices."
-        )
+        warnings.extend(no_period_warnings(untraded_warnings(prepared, params)))
 
     # Information coefficient, its decay over horizons.
     ic = rank_ic(sig, np.where(observed, forward, np.nan), settings.min_symbols)

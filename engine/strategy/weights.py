@@ -7,6 +7,8 @@ the weights fall back to equal weight, and the reason is returned so the backtes
 warn.
 
 - ``inverse_volatility``: w_i proportional to 1 / sigma_i (sample std, ddof=1).
+  Every scheme falls back when an asset's sigma is zero by the engine's zero-dispersion
+  rule (``engine.dispersion.negligible_dispersion``).
 - ``min_variance``: argmin w' S w (S = sample covariance), SLSQP.
 - ``max_sharpe``: argmax (w' mu - rf) / sqrt(w' S w), rf = risk_free / 252. When some
   asset beats rf this is solved as the convex problem min y' S y s.t. (mu - rf)' y = 1,
@@ -24,6 +26,7 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
+from engine.dispersion import negligible_dispersion
 from engine.strategy.params import WEIGHTINGS
 
 TRADING_DAYS = 252
@@ -52,6 +55,10 @@ def compute_weights(
     if clean.shape[0] < MIN_OBSERVATIONS:
         return equal_weights(n), f"only {clean.shape[0]} complete days of returns (need {MIN_OBSERVATIONS})"
     try:
+        # Every scheme is undefined with a riskless asset in the window (README, Weighting):
+        # inverse volatility divides by its zero sigma, the Sharpe ratio is unbounded, and
+        # the variance-based schemes would put the whole portfolio in it without a word.
+        _check_volatility(clean, clean.std(axis=0, ddof=1))
         if scheme == "inverse_volatility":
             weights = inverse_volatility(clean)
         elif scheme == "min_variance":
@@ -77,10 +84,19 @@ def _normalise(weights: np.ndarray) -> np.ndarray:
     return weights / total
 
 
+def _check_volatility(returns: np.ndarray, sigma: np.ndarray) -> None:
+    """Raise ``_Undefined`` when an asset has no volatility in the window: a std that is 0
+    or negligible by the engine's zero-dispersion rule (``engine.dispersion``), e.g. a
+    price growing exactly 0.1% a day, whose std is rounding residue (~1e-16), not a
+    volatility to divide by."""
+    flat = negligible_dispersion(sigma, returns.mean(axis=0), np.abs(returns).max(axis=0))
+    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0) or np.any(flat):
+        raise _Undefined("an asset has zero volatility in the window")
+
+
 def inverse_volatility(returns: np.ndarray) -> np.ndarray:
     sigma = returns.std(axis=0, ddof=1)
-    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0):
-        raise _Undefined("an asset has zero volatility in the window")
+    _check_volatility(returns, sigma)
     return _normalise(1.0 / sigma)
 
 

@@ -77,3 +77,31 @@ def test_result_is_frozen() -> None:
 def test_errors_are_clear(symbols: list[str], kwargs: dict, error: type, fragment: str) -> None:
     with pytest.raises(error, match=fragment):
         analyze_stocks(_prices(), symbols, **kwargs)
+
+
+def test_a_symbol_whose_prices_end_inside_the_range_has_no_returns_after_its_last_close() -> None:
+    """Degenerate series in the stock analysis: AAA halts twice and stops trading two days
+    before the range ends. The gaps are carried forward (zero return, then the full move);
+    after its last close (18 on 2022-01-14) there is no return at all, so the metrics use
+    its 9 returns, not 11 with two invented zeros (vol 1.8425 and Sharpe 8.22 before)."""
+    days = [d.date().isoformat() for d in pd.bdate_range("2022-01-03", periods=12)]
+    nan = float("nan")
+    prices = price_frame(
+        days,
+        {"AAA": [10, 11, nan, nan, 15, 14, nan, 16, 17, 18, nan, nan], "BBB": np.linspace(20, 25, 12)},
+    )
+    result = analyze_stocks(prices, ["AAA", "BBB"])
+    r = np.array(
+        [11 / 10 - 1, 0.0, 0.0, 15 / 11 - 1, 14 / 15 - 1, 0.0, 16 / 14 - 1, 17 / 16 - 1, 18 / 17 - 1]
+    )
+    aaa = result.metrics.set_index("symbol").loc["AAA"]
+    assert aaa["total_return"] == pytest.approx(0.8)
+    assert aaa["annual_volatility"] == pytest.approx(r.std(ddof=1) * math.sqrt(252), rel=1e-12)
+    assert aaa["sharpe"] == pytest.approx(empyrical.sharpe_ratio(r), rel=1e-12)
+    assert result.returns["AAA"].iloc[-2:].isna().all()
+    assert result.prices["AAA"].iloc[-2:].isna().all()
+    np.testing.assert_allclose(result.returns["AAA"].iloc[:9], r)
+    bbb = result.returns["BBB"]
+    assert result.correlation.loc["AAA", "BBB"] == pytest.approx(
+        np.corrcoef(r, bbb.iloc[:9])[0, 1], rel=1e-12
+    )

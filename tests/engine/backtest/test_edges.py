@@ -142,3 +142,58 @@ def test_missing_days_survive_the_plain_round_trip_as_float_nan() -> None:
     back = result_from_plain(result_to_plain(result))
     assert (back.returns.dtypes == np.float64).all()
     pd.testing.assert_frame_equal(back.returns, result.returns, check_freq=False)
+
+
+def quarter_cut_short() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sentiment on every day of Q1 2022 (AAA more engaged), prices to Friday 2022-03-25:
+    the quarter's entry close (the first trading day on or after 2022-03-31) is not in the data."""
+    days = pd.bdate_range("2022-01-03", "2022-03-25")
+    prices = pd.DataFrame(
+        {"AAA": np.linspace(10, 11, len(days)), "BBB": np.linspace(20, 21, len(days)), "QQQ": 100.0},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    rows = [
+        (str(d.date()), s, c, 100)
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 50), ("BBB", 30))
+    ]
+    return sentiment_frame(rows), prices
+
+
+UNTRADED_Q1 = (
+    "No holding period: the signal of the period ending 2022-03-31 is not traded: its entry close "
+    "(the first trading day on or after the period's last day) is after 2022-03-25, the last price day "
+    "(no holding day in the data yet)."
+)
+
+
+def test_a_run_whose_only_signal_has_its_entry_after_the_last_price_says_so() -> None:
+    """Calendar edge, data ending mid-period: rows pass the thresholds, so the reason for no
+    holding period is the entry close after the last price, not 'no sentiment row passes the
+    thresholds' (what the run said before)."""
+    sentiment, prices = quarter_cut_short()
+    result = run_backtest(market(sentiment, prices), StrategyParams(top_n=1, rebalance="quarterly"))
+    assert len(result.periods) == 0
+    assert result.warnings == (UNTRADED_Q1,)
+    # The same rule with lag_days and an ``end`` inside the quarter.
+    lagged = run_backtest(
+        market(sentiment, prices), StrategyParams(top_n=1, rebalance="quarterly", lag_days=2)
+    )
+    assert lagged.warnings == (UNTRADED_Q1.replace("last day)", "last day, plus 2 trading day(s))"),)
+    cut = run_backtest(
+        market(sentiment, prices),
+        StrategyParams(top_n=1, rebalance="quarterly", end=pd.Timestamp("2022-03-16").date()),
+    )
+    assert cut.warnings == (
+        UNTRADED_Q1.replace("2022-03-25, the last price day", "2022-03-16, the chosen end"),
+    )
+
+
+def test_no_row_passing_the_thresholds_keeps_its_own_reason() -> None:
+    sentiment, prices = quarter_cut_short()
+    result = run_backtest(
+        market(sentiment, prices), StrategyParams(top_n=1, rebalance="quarterly", min_likes=1e9)
+    )
+    assert result.warnings == (
+        "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",
+    )

@@ -133,7 +133,7 @@ def test_too_short_window_falls_back_to_equal(scheme: str) -> None:
     assert problem is not None and "3 complete days" in problem
 
 
-@pytest.mark.parametrize("scheme", ["inverse_volatility", "hrp"])
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "min_variance", "max_sharpe", "hrp"])
 def test_zero_volatility_falls_back_to_equal(scheme: str) -> None:
     window = _window(0)
     window[:, 2] = 0.0
@@ -173,3 +173,42 @@ def test_backtest_weights_come_from_the_trailing_window() -> None:
     sigma = trailing.std(axis=0, ddof=1)
     expected = (1 / sigma) / (1 / sigma).sum()
     np.testing.assert_allclose(result.holdings["weight"], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["inverse_volatility", "min_variance", "max_sharpe", "hrp"])
+def test_rounding_residue_volatility_falls_back_to_equal(scheme: str) -> None:
+    """constant-return-series kind, in the weights: MMF = 100 x 1.001^t at full precision
+    has returns 0.001 up to the last bits (std ~1e-16). Its volatility is zero by the
+    engine's one zero-dispersion rule, so the scheme falls back to equal weight (0.5, 0.5)
+    with the warning, as an exactly constant price does; it used to put 0.99999999999999
+    (inverse volatility) or 1.0 (hrp) on MMF."""
+    mmf = 100 * 1.001 ** np.arange(21)
+    aaa = [
+        10.0,
+        10.1,
+        9.9,
+        10.2,
+        10.0,
+        10.3,
+        10.1,
+        10.4,
+        10.2,
+        10.5,
+        10.3,
+        10.2,
+        10.6,
+        10.4,
+        10.7,
+        10.5,
+        10.8,
+        10.6,
+        10.9,
+        10.7,
+        11.0,
+    ]
+    prices = np.column_stack([aaa, mmf])
+    window = prices[1:] / prices[:-1] - 1
+    assert 0 < window[:, 1].std(ddof=1) < 1e-15  # the residue this case is about
+    weights, problem = compute_weights(scheme, window)
+    np.testing.assert_array_equal(weights, [0.5, 0.5])
+    assert problem == "an asset has zero volatility in the window"

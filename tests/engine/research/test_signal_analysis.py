@@ -22,6 +22,7 @@ from engine.research.signal_analysis import (
     rank_ic,
 )
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
+from tests.engine.backtest.test_edges import UNTRADED_Q1, quarter_cut_short
 
 # Month ends on weekdays (2021-03-31 Wed, 04-30 Fri, 05-31 Mon, 06-30 Wed), so the entry
 # closes are the months' last days under any entry rule that waits for the period's end.
@@ -265,7 +266,14 @@ def test_matches_alphalens_where_the_conventions_coincide(random_data: engine.Ma
 
     for rebalance in ("monthly", "weekly"):
         analysis = analyze_signal(random_data, StrategyParams(rebalance=rebalance))
-        obs = analysis.observations
+        # The data end on an entry close (2021-12-31): that period has no forward return
+        # yet, so it is compared on its own (all NaN) and left out of alphalens' input.
+        known = analysis.periods["entry_date"] < random_data.prices.index[-1]
+        assert not known.iloc[-1] and known.iloc[:-1].all()
+        last = analysis.periods.iloc[-1]
+        assert np.isnan(last["ic"]) and np.isnan(last["spread"])
+        assert analysis.quantile_returns.iloc[-1].isna().all()
+        obs = analysis.observations[analysis.observations["forward_return"].notna()]
         index = pd.MultiIndex.from_arrays([obs["entry_date"], obs["symbol"]], names=["date", "asset"])
         factor = pd.Series(obs["signal"].to_numpy(), index=index)
         forward = pd.DataFrame({"1D": obs["forward_return"].to_numpy()}, index=index)
@@ -274,16 +282,17 @@ def test_matches_alphalens_where_the_conventions_coincide(random_data: engine.Ma
         np.testing.assert_array_equal(
             factor_data["factor_quantile"].to_numpy(), obs["signal_quantile"].to_numpy()
         )
+        periods = analysis.periods[known.to_numpy()]
         ic = ap.factor_information_coefficient(factor_data)["1D"]
-        np.testing.assert_allclose(analysis.periods["ic"], ic.to_numpy(), atol=1e-12)
+        np.testing.assert_allclose(periods["ic"], ic.to_numpy(), atol=1e-12)
         means, _ = ap.mean_return_by_quantile(factor_data, by_date=True, demeaned=False)
         np.testing.assert_allclose(
-            analysis.quantile_returns.to_numpy(), means["1D"].unstack(0).to_numpy(), atol=1e-15
+            analysis.quantile_returns.to_numpy()[:-1], means["1D"].unstack(0).to_numpy(), atol=1e-15
         )
         spread, _ = ap.compute_mean_returns_spread(means, 5, 1)
-        np.testing.assert_allclose(analysis.periods["spread"], 2 * spread["1D"].to_numpy(), atol=1e-15)
+        np.testing.assert_allclose(periods["spread"], 2 * spread["1D"].to_numpy(), atol=1e-15)
         turnover = ap.quantile_turnover(factor_data["factor_quantile"], 5, period=1)
-        np.testing.assert_allclose(analysis.periods["top_turnover"], turnover.to_numpy(), atol=1e-15)
+        np.testing.assert_allclose(periods["top_turnover"], turnover.to_numpy(), atol=1e-15)
 
 
 def test_engine_exports_the_signal_analysis() -> None:
@@ -374,6 +383,9 @@ def test_quantile_portfolios_partition_each_period(random_data: engine.MarketDat
     obs = analysis.observations
     assert (obs["signal_quantile"].between(1, quantiles)).all()
     for entry, group in obs.groupby("entry_date"):
+        if group["forward_return"].isna().all():  # an entry at the last day: no return yet
+            assert analysis.quantile_returns.loc[entry].isna().all()
+            continue
         per_quantile = group.groupby("signal_quantile")["forward_return"].agg(["mean", "size"])
         weighted = (per_quantile["mean"] * per_quantile["size"]).sum() / per_quantile["size"].sum()
         assert weighted == pytest.approx(group["forward_return"].mean(), abs=1e-14)
@@ -412,3 +424,52 @@ def test_periods_without_holdable_symbols_form_no_quantiles() -> None:
     assert analysis.quantiles == 4
     assert analysis.quantile_returns.iloc[0].isna().all()
     assert "1 period(s) with fewer than 4 symbols left out" in (analysis.quantile_note or "")
+
+
+def test_a_signal_whose_entry_is_after_the_last_price_is_named_as_the_backtest_names_it() -> None:
+    """Q1 2022 sentiment, prices to 2022-03-25: the quarter's entry close is not in the data.
+    The analysis gives the backtest's reason (one rule), not 'no sentiment row passes'."""
+    sentiment, prices = quarter_cut_short()
+    analysis = analyze_signal(market(sentiment, prices), StrategyParams(top_n=1, rebalance="quarterly"))
+    assert len(analysis.periods) == 0
+    assert analysis.warnings == (UNTRADED_Q1,)
+
+
+def test_an_entry_at_the_last_day_has_no_forward_return_yet() -> None:
+    """Calendar edge: the prices end on Thursday 2022-03-31, the March entry close. That
+    period is planned (the backtest reports it) but has no holding day: its forward returns
+    are missing, not 0, so the quantile and spread statistics use the two real periods
+    (Feb, Mar). Before, a third spread of 0.0 entered the mean and the t-statistic."""
+    days = [d.date().isoformat() for d in pd.bdate_range("2022-01-03", "2022-03-31")]
+    n = len(days)
+    prices = price_frame(
+        days,
+        {
+            "AAA": np.linspace(10, 13, n),
+            "BBB": np.linspace(20, 21, n),
+            "CCC": np.linspace(30, 27, n),
+            "QQQ": np.full(n, 100.0),
+        },
+    )
+    rows = [
+        (d.date().isoformat(), s, c, 100)
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 60), ("BBB", 40), ("CCC", 20))
+    ]
+    analysis = analyze_signal(market(sentiment_frame(rows), prices), StrategyParams(top_n=1))
+    assert list(analysis.periods["entry_date"].dt.strftime("%Y-%m-%d")) == [
+        "2022-01-31",
+        "2022-02-28",
+        "2022-03-31",
+    ]
+    assert analysis.periods["n_observations"].tolist() == [3, 3, 3]  # its symbols are known
+    last = analysis.observations[analysis.observations["entry_date"] == pd.Timestamp("2022-03-31")]
+    assert len(last) == 3 and last["forward_return"].isna().all()
+    assert np.isnan(analysis.periods["spread"].iloc[-1])
+    close = prices.loc[["2022-01-31", "2022-02-28", "2022-03-31"]].to_numpy()
+    forward = close[1:] / close[:-1] - 1  # Feb and Mar holding periods
+    spreads = forward[:, 0] - forward[:, 2]  # top quantile AAA minus bottom CCC
+    assert analysis.spread_summary["n_periods"] == 2
+    assert analysis.spread_summary["mean"] == pytest.approx(spreads.mean(), rel=1e-12)
+    assert analysis.quantile_summary["n_periods"].tolist() == [2, 2, 2]
+    assert analysis.quantile_summary["mean_return"].iloc[-1] == pytest.approx(forward[:, 0].mean(), rel=1e-12)

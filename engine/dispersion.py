@@ -1,0 +1,36 @@
+"""The zero-dispersion rule: when a standard deviation counts as zero.
+
+A shared low module (it imports no engine layer), so that the metrics
+(``engine.analytics``) and the weighting schemes (``engine.strategy.weights``) decide
+"no dispersion" by one rule. README, Metrics: a standard deviation of at most
+``DISPERSION_RTOL * max(1, max |x|)`` (floating-point residue) or at most
+``DISPERSION_CV * |mean(x)|`` (spread below what the prices resolve) is 0. For example a
+price growing exactly 0.1% a day has returns that differ only in their last bits (std
+~1e-16): it has no volatility, so no Sharpe ratio, no correlation, and no inverse-volatility
+weight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+DISPERSION_RTOL = 1e-12  # std below this x max(1, max|x|) is rounding residue, i.e. zero
+DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
+
+
+def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
+    """True where a standard deviation counts as zero (bool, or a bool array when the
+    arguments are arrays of one shape): ``std <= DISPERSION_RTOL * max(1, scale)``
+    (floating-point residue; ``scale`` = the largest |value|) or ``std <= DISPERSION_CV
+    * |mean|`` (spread below what the data resolves, e.g. a constant-growth path quoted
+    to a few decimals). The one rule for every dispersion in the engine."""
+    with np.errstate(all="ignore"):
+        out = (np.asarray(std) <= DISPERSION_RTOL * np.maximum(1.0, np.asarray(scale))) | (
+            np.asarray(std) <= DISPERSION_CV * np.abs(np.asarray(mean))
+        )
+    return bool(out) if np.ndim(out) == 0 else out
+
+
+__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "negligible_dispersion"]
