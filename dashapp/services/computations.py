@@ -19,8 +19,8 @@ from .caching import cache_key, memoized
 from .plain import to_plain
 from .sources import get_market_data, resolve_source
 
-# Bump when a cached result's shape changes, so that old entries are not served.
-CACHE_VERSION = "2"
+# Bump when a cached result's shape or numbers change (a fix), so that old entries are not served.
+CACHE_VERSION = "3"
 
 # The progress and cancel callbacks the engine's long jobs take (engine.jobs' shapes).
 ProgressFn = Callable[[int, int], None]

@@ -31,7 +31,7 @@ from .computations import CancelFn, ProgressFn, executor, params_from, prepared
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
-VERSION = "r1"
+VERSION = "r2"
 # A page may rerun a sweep whose returns the cache lost, in its own request, up to this size
 # (a fraction of a second on the demo data; larger grids go through the background job).
 SYNC_RERUN_LIMIT = 64

@@ -374,7 +374,15 @@ def pbo_rows(validation: Mapping[str, Any]) -> list[tuple[str, str]]:
             components.format_value(pbo.get("degradation_slope"), "{:.3f}"),
         ),
         ("CSCV combinations", f"{int(pbo.get('n_combinations') or 0):,} ({pbo.get('n_splits')} splits)"),
+        ("Configurations compared", _compared(pbo)),
     ]
+
+
+def _compared(pbo: Mapping[str, Any]) -> str:
+    """Distinct return series compared; identical configurations count once (as in the DSR)."""
+    identical = int(pbo.get("n_identical") or 0)
+    text = f"{int(pbo.get('n_configs') or 0):,} distinct"
+    return text + (f" ({identical:,} with identical returns counted once)" if identical else "")
 
 
 def walk_forward_csv(result: Mapping[str, Any], validation: Mapping[str, Any]) -> str:

@@ -44,7 +44,6 @@ from engine.analytics.nb_metrics import alpha_mean, moments
 from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL
 
 # Re-exported: engine.analytics modules and tests read the rule from here too.
-from engine.dispersion import negligible_dispersion as negligible_dispersion
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64

@@ -4,7 +4,11 @@ Bailey, Borwein, López de Prado & Zhu, "The Probability of Backtest Overfitting
 Journal of Computational Finance 20(4), 2017 (SSRN 2326253, 2015), section 2:
 
 1. The (T x N) matrix ``M`` holds the daily returns of N configurations on the same T days.
-   Its rows are split into S disjoint, contiguous submatrices of ``T // S`` rows each
+   Configurations with identical daily returns (bit for bit) are one configuration, as
+   the Deflated Sharpe Ratio counts distinct return series: copies would tie with the
+   in-sample best and pull its relative rank to the median, and N identical
+   configurations (nothing to choose between) would have a PBO of 1. At least 2
+   distinct configurations are needed. The rows are split into S disjoint, contiguous submatrices of ``T // S`` rows each
    (the ``T mod S`` oldest rows are left out, so every submatrix has the same length).
 2. For every one of the ``C(S, S/2)`` combinations ``c`` of S/2 submatrices, the rows of
    those submatrices (in time order) are the in-sample set J and the others the
@@ -195,8 +199,9 @@ class PBOResult:
     - ``is_metric`` / ``oos_metric``: (C,) the in-sample best's metric in and out of sample.
     - ``probability_of_loss``: share of combinations with ``oos_metric < 0``.
     - ``degradation_slope``: OLS slope of ``oos_metric`` on ``is_metric`` (NaN when undefined).
-    - ``n_combinations`` = C(S, S/2), ``n_splits`` = S, ``n_configs`` = N,
-      ``rows_per_split`` = T // S, ``n_days_used`` = S * (T // S).
+    - ``n_combinations`` = C(S, S/2), ``n_splits`` = S, ``n_configs`` = N (distinct
+      return series compared), ``n_identical`` = the columns given that repeat an
+      earlier one (not compared), ``rows_per_split`` = T // S, ``n_days_used`` = S * (T // S).
     """
 
     settings: PBOSettings
@@ -211,6 +216,7 @@ class PBOResult:
     n_configs: int
     rows_per_split: int
     n_days_used: int
+    n_identical: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain scalars and lists (JSON-able, NaN kept as float nan)."""
@@ -222,6 +228,7 @@ class PBOResult:
             "n_combinations": self.n_combinations,
             "n_splits": self.n_splits,
             "n_configs": self.n_configs,
+            "n_identical": self.n_identical,
             "rows_per_split": self.rows_per_split,
             "n_days_used": self.n_days_used,
             "logits": [float(v) for v in self.logits],
@@ -237,19 +244,35 @@ def _relative_rank(oos: np.ndarray, best: np.ndarray) -> np.ndarray:
     return below + (tied + 1) / 2.0
 
 
+def _distinct_columns(matrix: np.ndarray) -> np.ndarray:
+    """Indices of the first column of each distinct (bit for bit) column, in order."""
+    first: dict[bytes, int] = {}
+    for j in range(matrix.shape[1]):
+        first.setdefault(np.ascontiguousarray(matrix[:, j]).tobytes(), j)
+    return np.fromiter(first.values(), dtype=np.int64, count=len(first))
+
+
 def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | None = None) -> PBOResult:
     """PBO of choosing the best of N configurations by CSCV (Bailey et al. 2015).
 
     ``returns``: (T x N) daily simple returns, days in time order, one column per
-    configuration (a DataFrame or an array), finite, with ``T >= 2 S`` and ``N >= 2``.
+    configuration (a DataFrame or an array), finite, with ``T >= 2 S`` and at least 2
+    distinct columns (identical ones count once).
     Raises ``ParameterError`` otherwise. See the module docstring for the procedure.
     """
     settings = settings or PBOSettings()
     matrix = check_returns_matrix(returns)
+    n_given = matrix.shape[1]
+    if n_given < 2:
+        raise ParameterError("the probability of backtest overfitting needs at least 2 configurations")
+    matrix = matrix[:, _distinct_columns(matrix)]
     t, n_cfg = matrix.shape
     s = settings.n_splits
     if n_cfg < 2:
-        raise ParameterError("the probability of backtest overfitting needs at least 2 configurations")
+        raise ParameterError(
+            f"the probability of backtest overfitting needs at least 2 configurations with different "
+            f"daily returns; all {n_given} trade identically (nothing was chosen among them)"
+        )
     if t < 2 * s:
         raise ParameterError(
             f"{t} days are too few for {s} splits; give at least {2 * s} days or fewer splits"
@@ -302,6 +325,7 @@ def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | No
         n_combinations=n_comb,
         n_splits=s,
         n_configs=n_cfg,
+        n_identical=n_given - n_cfg,
         rows_per_split=size,
         n_days_used=size * s,
     )

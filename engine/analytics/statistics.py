@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-from engine.analytics.metrics import negligible_dispersion
+from engine.dispersion import negligible_dispersion
 
 TRADING_DAYS = 252
 EULER_GAMMA = 0.5772156649015329
@@ -111,7 +111,7 @@ def annual_sharpe(returns: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
         std = np.std(returns, axis=-1, ddof=1)
         scale = np.max(np.abs(returns), axis=-1)
         out = np.mean(excess, axis=-1) / std * math.sqrt(TRADING_DAYS)
-        # A negligible dispersion (engine.analytics.metrics.negligible_dispersion) has no Sharpe.
+        # A negligible dispersion (engine.dispersion.negligible_dispersion) has no Sharpe.
         zero = negligible_dispersion(std, np.mean(returns, axis=-1), scale)
     return np.where(zero, np.nan, out)
 

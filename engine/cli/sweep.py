@@ -209,7 +209,9 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
         pbo = validation.pbo
         lines.append(
             f"probability of backtest overfitting: {pbo.pbo:.3f} ({pbo.n_combinations} CSCV combinations of "
-            f"{pbo.n_splits} splits; probability of loss {pbo.probability_of_loss:.3f}, "
+            f"{pbo.n_splits} splits over {pbo.n_configs} distinct configurations"
+            + (f", {pbo.n_identical} with identical returns counted once" if pbo.n_identical else "")
+            + f"; probability of loss {pbo.probability_of_loss:.3f}, "
             f"degradation slope {pbo.degradation_slope:.3f})"
         )
     elif validation.pbo_note:

@@ -87,6 +87,27 @@ def test_show_walk_forward_draws_curves_folds_and_pbo(page, stored: dict[str, An
     text = _text(out["pbo"])
     assert "Probability of backtest overfitting" in text and "Deflated Sharpe" in text
     assert f"{stored['n_trials']} / {stored['n_distinct_trials']} / {stored['n_effective_trials']}" in text
+    assert "Configurations compared" in text and "distinct" in text
+
+
+def test_pbo_rows_say_how_many_configurations_were_compared() -> None:
+    """Identical configurations count once in the PBO; the page says how many were merged."""
+    from dashapp.views import sweep as view
+
+    rows = dict(
+        view.pbo_rows(
+            {"pbo": {"pbo": 0.25, "n_combinations": 70, "n_splits": 8, "n_configs": 5, "n_identical": 3}}
+        )
+    )
+    assert rows["Configurations compared"] == "5 distinct (3 with identical returns counted once)"
+    rows = dict(
+        view.pbo_rows(
+            {"pbo": {"pbo": 0.25, "n_combinations": 70, "n_splits": 8, "n_configs": 6, "n_identical": 0}}
+        )
+    )
+    assert rows["Configurations compared"] == "6 distinct"
+    note = "probability of backtest overfitting not computed: ... all 4 trade identically ..."
+    assert view.pbo_rows({"pbo": None, "pbo_note": note}) == [("Probability of backtest overfitting", note)]
 
 
 @pytest.mark.parametrize(

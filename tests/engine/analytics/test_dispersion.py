@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import compute_metrics
-from engine.analytics.metrics import negligible_dispersion
 from engine.analytics.pbo import column_metric
 from engine.analytics.statistics import annual_sharpe
 from engine.analytics.stocks import analyze_stocks
+from engine.dispersion import negligible_dispersion
 
 
 def _rounded_returns(base: float, rate: float, decimals: int, n: int = 60) -> pd.Series:

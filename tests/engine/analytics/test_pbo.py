@@ -103,7 +103,7 @@ def test_undefined_metrics_never_win_and_rank_last() -> None:
     ("matrix", "message"),
     [
         (np.zeros((40, 1)), "at least 2 configurations"),
-        (np.zeros((20, 3)), "too few"),
+        (np.arange(60.0).reshape(20, 3) * 1e-3, "too few"),
         (np.full((40, 3), np.nan), "missing or infinite"),
         (np.full((40, 3), -1.5), "-100%"),
         (np.zeros(40), "two-dimensional"),
@@ -151,3 +151,27 @@ def test_constant_growth_has_no_sharpe_ratio() -> None:
 def test_engine_exports_pbo() -> None:
     assert engine.probability_of_backtest_overfitting is probability_of_backtest_overfitting
     assert "PBOSettings" in engine.__all__
+
+
+def test_identical_configurations_have_no_overfitting_probability() -> None:
+    """constant-return-series kind, variant: every configuration trades identically.
+    There is nothing to choose, so there is no PBO (every logit was exactly 0 and the
+    rule lambda <= 0 gave 1.0, "certainly overfit")."""
+    rng = np.random.default_rng(3)
+    one = rng.normal(0.0005, 0.01, 160)
+    with pytest.raises(ParameterError, match="all 4 trade identically"):
+        probability_of_backtest_overfitting(np.column_stack([one] * 4))
+
+
+def test_identical_columns_count_once() -> None:
+    """Copies of a configuration are one configuration (as the DSR counts distinct return
+    series): the PBO of a matrix with repeated columns is that of its distinct columns."""
+    rng = np.random.default_rng(4)
+    distinct = rng.normal(0.0003, 0.01, (160, 5))
+    repeated = np.column_stack([distinct, distinct[:, [0, 0, 3]]])
+    alone = probability_of_backtest_overfitting(distinct)
+    with_copies = probability_of_backtest_overfitting(repeated)
+    assert with_copies.pbo == alone.pbo
+    np.testing.assert_array_equal(with_copies.logits, alone.logits)
+    assert (with_copies.n_configs, with_copies.n_identical) == (5, 3)
+    assert (alone.n_configs, alone.n_identical) == (5, 0)
