@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -93,10 +93,33 @@ def load_market_data(
             failed=failed,
             warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",
         )
+    for where, names in (("sentiment", sentiment["symbol"].unique()), ("prices", prices.columns)):
+        for spellings in two_spellings(map(str, names)):
+            report = report.merge(
+                ValidationReport(
+                    warnings=(
+                        f"{where}: {' and '.join(spellings)} look like one share class spelled two ways; "
+                        "they are kept as separate symbols (rename one to merge them)",
+                    )
+                )
+            )
     return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
 
 
 SHARE_CLASS_MARKS = (".", "-", "/")
+
+
+def two_spellings(symbols: Iterable[str]) -> list[tuple[str, ...]]:
+    """Groups of symbols that differ only in their share-class mark (BRK.B, BRK-B), each
+    group sorted; one table holding both is most likely one share class spelled twice."""
+    groups: dict[str, set[str]] = {}
+    for symbol in symbols:
+        if any(mark in symbol for mark in SHARE_CLASS_MARKS):
+            canonical = symbol
+            for mark in SHARE_CLASS_MARKS:
+                canonical = canonical.replace(mark, "-")
+            groups.setdefault(canonical, set()).add(symbol)
+    return [tuple(sorted(group)) for _, group in sorted(groups.items()) if len(group) > 1]
 
 
 def spelling_variants(symbol: str) -> list[str]:

@@ -221,3 +221,32 @@ def test_yahoo_share_class_hint_is_its_dash_spelling(tmp_path: Path) -> None:
         Yahooish(), ["BRK.B", "BF/B", "BRK-A", "AAA"], dt.date(2022, 1, 1), dt.date(2022, 2, 1)
     )
     assert hints == {"BRK.B": "BRK-B", "BF/B": "BF-B"}
+
+
+def test_one_share_class_spelled_two_ways_in_one_table_is_warned(tmp_path: Path) -> None:
+    """share-class-dot-dash kind, variant: BRK.B and BRK-B both in the sentiment file and
+    both as price columns. They are two symbols as written (never merged silently), and
+    each table says that two of its names look like one share class."""
+    sentiment = tmp_path / "s.csv"
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        + "".join(f"2022-0{m}-10,{s},1,5,50,100,0.1\n" for m in (1, 2, 3) for s in ("BRK.B", "BRK-B", "AAA"))
+    )
+    prices = tmp_path / "p.csv"
+    days = pd.bdate_range("2021-12-01", "2022-05-31")
+    prices.write_text("date,AAA,BRK.B,BRK-B,QQQ\n" + "".join(f"{d.date()},10,300,301,400\n" for d in days))
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices))
+    assert {"BRK.B", "BRK-B"} <= set(data.prices.columns)
+    spelled = [w for w in data.report.warnings if "spelled two ways" in w]
+    assert spelled == [
+        "sentiment: BRK-B and BRK.B look like one share class spelled two ways; they are kept as "
+        "separate symbols (rename one to merge them)",
+        "prices: BRK-B and BRK.B look like one share class spelled two ways; they are kept as "
+        "separate symbols (rename one to merge them)",
+    ]
+
+
+def test_share_classes_of_different_companies_are_not_one() -> None:
+    from engine.data.providers import two_spellings
+
+    assert two_spellings(["BRK.B", "BRK-A", "BF.B", "GOOG", "GOOGL", "BF/B"]) == [("BF.B", "BF/B")]
