@@ -17,9 +17,9 @@ from engine.analytics.metrics import (
     _power,
     _safe_div,
     cagr,
-    negligible_dispersion,
     total_return,
 )
+from engine.dispersion import negligible_dispersion
 
 
 def _std(values: np.ndarray) -> float:
