@@ -262,6 +262,11 @@ def fmt(value: float | None, *, percent: bool) -> str:
     return f"{value:.2%}" if percent else f"{value:.2f}"
 
 
+def number(value: float | None, spec: str = "{:.3f}") -> str:
+    """``value`` formatted with ``spec``; "n/a" when it is missing or not finite (as ``fmt``)."""
+    return "n/a" if value is None or not math.isfinite(float(value)) else spec.format(value)
+
+
 def date_arg(raw: str | None, flag: str) -> Any:
     if raw is None:
         return None
