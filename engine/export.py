@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -69,8 +70,10 @@ def safe_comment_line(line: str) -> str:
 
 def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label: str | None = None) -> str:
     """The CSV text of ``frame`` after ``header_lines(header)``: dates as ``YYYY-MM-DD``,
-    text cells and column names inert; the index is written (named ``index_label`` or its
-    own name) unless it is a plain RangeIndex."""
+    text cells and column names inert, a number that is not finite (NaN, +-inf: an undefined
+    metric, a CAGR too large for a float) an empty cell, as JSON's ``null`` and the
+    dashboard's "n/a"; the index is written (named ``index_label`` or its own name) unless
+    it is a plain RangeIndex."""
     table = frame
     if not isinstance(frame.index, pd.RangeIndex):
         table = frame.reset_index(names=index_label or frame.index.name or "index")
@@ -80,8 +83,10 @@ def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label:
         series = table[column]
         if pd.api.types.is_datetime64_any_dtype(series):
             table[column] = series.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(series):
+            table[column] = series.where(np.isfinite(series))
         elif not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            table[column] = series.astype(object).map(neutralise)
+            table[column] = series.astype(object).map(_finite_or_none).map(neutralise)
     return header_lines(header) + table.to_csv(index=False, lineterminator="\n")
 
 
@@ -98,6 +103,11 @@ def write_csv(
     """``frame_to_csv`` written to ``path`` (UTF-8); returns ``path``."""
     path.write_text(frame_to_csv(frame, header=header, index_label=index_label), encoding="utf-8")
     return path
+
+
+def _finite_or_none(value: Any) -> Any:
+    """A float cell that is not finite (in a column of mixed cells) as ``None`` (empty)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _one_line(text: str) -> str:

@@ -15,6 +15,7 @@ from engine.cli.common import (
     add_executor_option,
     add_strategy_options,
     load_market,
+    number,
     params_from_args,
 )
 from engine.errors import ParameterError
@@ -100,10 +101,11 @@ def robustness_text(report: Any) -> str:
         f"Sharpe ratio:                   {ci(report.sharpe_ci, False)}",
         f"annual excess return vs bench.: {ci(report.excess_return_ci, True)}",
         (
-            f"random portfolios ({random.n}): strategy Sharpe at percentile {random.percentile:.1f}, "
-            f"p-value {random.p_value:.3f}; total return at percentile {random.total_return_percentile:.1f}"
+            f"random portfolios ({random.n}): strategy Sharpe at percentile {number(random.percentile, '{:.1f}')}, "
+            f"p-value {number(random.p_value)}; total return at percentile "
+            f"{number(random.total_return_percentile, '{:.1f}')}"
         ),
-        f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {report.probabilistic_sharpe:.3f}",
+        f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {number(report.probabilistic_sharpe)}",
         f"executor: {report.executor}, {report.elapsed_s:.1f} s",
     ]
     lines.extend(f"note: {note}" for note in report.notes)

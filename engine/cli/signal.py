@@ -13,7 +13,6 @@ code 2 and one line on stderr (``engine.cli.main``).
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,6 +22,7 @@ from engine.cli.common import (
     add_executor_option,
     add_strategy_options,
     load_market,
+    number,
     params_from_args,
 )
 from engine.export import write_csv
@@ -91,10 +91,6 @@ def cmd_signal(args: argparse.Namespace, out: TextIO) -> int:
 # ----- text ------------------------------------------------------------------------------
 
 
-def _num(value: float, fmt: str = "{:.3f}") -> str:
-    return "n/a" if value is None or not math.isfinite(float(value)) else fmt.format(value)
-
-
 def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
     """IC summary, decay, quantile table, spread, coverage and signal distribution."""
     p = analysis.params
@@ -105,29 +101,29 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
     ]
     s = analysis.ic_summary
     lines.append(
-        f"information coefficient (Spearman, next period): mean {_num(s['mean_ic'])}, std {_num(s['ic_std'])}, "
-        f"IR {_num(s['ic_ir'])}, t {_num(s['t_stat'], '{:.2f}')}, positive {_num(s['share_positive'], '{:.0%}')} "
+        f"information coefficient (Spearman, next period): mean {number(s['mean_ic'])}, std {number(s['ic_std'])}, "
+        f"IR {number(s['ic_ir'])}, t {number(s['t_stat'], '{:.2f}')}, positive {number(s['share_positive'], '{:.0%}')} "
         f"of {int(s['n_periods'])} periods"
     )
     decay = analysis.ic_decay
     lines.append(
         "IC decay: "
         + ", ".join(
-            f"h{int(h)} {_num(ic)} (t {_num(t, '{:.2f}')})"
+            f"h{int(h)} {number(ic)} (t {number(t, '{:.2f}')})"
             for h, ic, t in zip(decay["horizon"], decay["mean_ic"], decay["t_stat"], strict=True)
         )
     )
     if analysis.quantiles >= 2:
         table = analysis.quantile_summary.copy()
-        table["mean_return"] = table["mean_return"].map(lambda v: _num(v, "{:.2%}"))
-        table["cumulative_return"] = table["cumulative_return"].map(lambda v: _num(v, "{:.2%}"))
-        table["mean_count"] = table["mean_count"].map(lambda v: _num(v, "{:.1f}"))
+        table["mean_return"] = table["mean_return"].map(lambda v: number(v, "{:.2%}"))
+        table["cumulative_return"] = table["cumulative_return"].map(lambda v: number(v, "{:.2%}"))
+        table["mean_count"] = table["mean_count"].map(lambda v: number(v, "{:.1f}"))
         lines.append(f"quantile portfolios (equal weight, {analysis.quantiles} = highest signal):")
         lines.append(table.to_string(index=False))
         sp = analysis.spread_summary
         lines.append(
-            f"top minus bottom: mean {_num(sp['mean'], '{:.2%}')} a period, t {_num(sp['t_stat'], '{:.2f}')}; "
-            f"top-quantile turnover {_num(analysis.top_turnover, '{:.0%}')}"
+            f"top minus bottom: mean {number(sp['mean'], '{:.2%}')} a period, t {number(sp['t_stat'], '{:.2f}')}; "
+            f"top-quantile turnover {number(analysis.top_turnover, '{:.0%}')}"
         )
     if len(periods):
         lines.append(
@@ -136,8 +132,8 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
         )
     d = analysis.signal_summary
     lines.append(
-        f"signal distribution ({int(d['count'])} values): min {_num(d['min'], '{:.4g}')}, "
-        f"median {_num(d['median'], '{:.4g}')}, mean {_num(d['mean'], '{:.4g}')}, max {_num(d['max'], '{:.4g}')}"
+        f"signal distribution ({int(d['count'])} values): min {number(d['min'], '{:.4g}')}, "
+        f"median {number(d['median'], '{:.4g}')}, mean {number(d['mean'], '{:.4g}')}, max {number(d['max'], '{:.4g}')}"
     )
     if analysis.warnings:
         lines.append(f"{len(analysis.warnings)} warning(s):")
