@@ -35,6 +35,7 @@ from engine.cli.common import (
     add_executor_option,
     add_strategy_options,
     load_market,
+    number,
     params_from_args,
 )
 from engine.errors import ParameterError
@@ -196,23 +197,23 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
     n_folds = len(wf.folds)
     lines = [
         f"walk-forward: {n_folds} folds, {wf.settings.scheme} in-sample windows, selection by {metric}",
-        _fold_table(wf.folds, grid).to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        _fold_table(wf.folds, grid).to_string(index=False, float_format=number, na_rep="n/a"),
         f"the in-sample winner changed {wf.n_winner_changes} time(s) over {n_folds} folds",
         "out of sample (the folds' days): stitched walk-forward vs the full-history winner "
         f"(configuration {wf.full_history_winner}) vs the benchmark",
         wf.summary.loc[
             [m for m in ("total_return", "cagr", "sharpe", "max_drawdown") if m in wf.summary.index]
-        ].to_string(float_format=lambda v: f"{v:.3f}"),
+        ].to_string(float_format=number, na_rep="n/a"),
     ]
     lines.extend(f"warning: {w}" for w in wf.warnings)
     if validation.pbo is not None:
         pbo = validation.pbo
         lines.append(
-            f"probability of backtest overfitting: {pbo.pbo:.3f} ({pbo.n_combinations} CSCV combinations of "
+            f"probability of backtest overfitting: {number(pbo.pbo)} ({pbo.n_combinations} CSCV combinations of "
             f"{pbo.n_splits} splits over {pbo.n_configs} distinct configurations"
             + (f", {pbo.n_identical} with identical returns counted once" if pbo.n_identical else "")
-            + f"; probability of loss {pbo.probability_of_loss:.3f}, "
-            f"degradation slope {pbo.degradation_slope:.3f})"
+            + f"; probability of loss {number(pbo.probability_of_loss)}, "
+            f"degradation slope {number(pbo.degradation_slope)})"
         )
     elif validation.pbo_note:
         lines.append(validation.pbo_note)

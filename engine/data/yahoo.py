@@ -99,6 +99,10 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
                 auto_adjust=settings.auto_adjust,
                 multi_level_index=True,
                 group_by="column",
+                # Daily bars on the exchange's own dates (yfinance's default for daily
+                # intervals, said explicitly): a UTC index would put an Asian close on the
+                # day before.
+                ignore_tz=True,
                 progress=False,
                 threads=False,
                 timeout=DOWNLOAD_TIMEOUT_S,

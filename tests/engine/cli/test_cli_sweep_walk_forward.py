@@ -87,3 +87,51 @@ def test_bad_window_is_refused_by_the_parser(monkeypatch: pytest.MonkeyPatch) ->
         ["sweep", "--grid", "top_n=3,5", "--walk-forward", "--window", "sideways"], monkeypatch
     )
     assert code == 2 and "sideways" in err
+
+
+def test_undefined_and_infinite_values_print_as_n_a() -> None:
+    """constant-return-series kind in the CLI's walk-forward text: a fold whose metric is
+    undefined (no dispersion) or infinite, an undefined summary Sharpe and PBO statistics
+    print as n/a, as the dashboard shows them, never as NaN or inf."""
+    from types import SimpleNamespace
+
+    from engine.cli.sweep import walk_forward_text
+
+    day = pd.Timestamp("2022-01-03")
+    folds = pd.DataFrame(
+        {
+            "fold": [0, 1],
+            "is_start": [day, day],
+            "is_end": [day, day],
+            "oos_start": [day, day],
+            "oos_end": [day, day],
+            "top_n": [3, 5],
+            "is_metric": [np.nan, 1.25],
+            "oos_metric": [np.inf, 0.5],
+            "winner_changed": [False, True],
+        }
+    )
+    summary = pd.DataFrame(
+        {"walk_forward": [0.1, np.nan], "full_history_winner": [0.2, np.inf]},
+        index=["total_return", "sharpe"],
+    )
+    walk = SimpleNamespace(
+        settings=SimpleNamespace(metric="sharpe", scheme="rolling"),
+        folds=folds,
+        n_winner_changes=1,
+        full_history_winner=0,
+        summary=summary,
+        warnings=[],
+    )
+    pbo = SimpleNamespace(
+        pbo=0.5,
+        n_combinations=70,
+        n_splits=8,
+        n_configs=2,
+        n_identical=0,
+        probability_of_loss=np.nan,
+        degradation_slope=np.nan,
+    )
+    text = walk_forward_text(SimpleNamespace(walk_forward=walk, pbo=pbo, pbo_note=None), {"top_n": (3, 5)})
+    assert "n/a" in text and "1.250" in text and "0.500" in text
+    assert not any(token in text.lower() for token in ("nan", "inf"))

@@ -113,6 +113,7 @@ def test_download_uses_the_documented_yfinance_arguments(tmp_path: Path) -> None
         "auto_adjust": True,
         "multi_level_index": True,
         "group_by": "column",
+        "ignore_tz": True,
         "progress": False,
         "threads": False,
         "timeout": 20.0,
