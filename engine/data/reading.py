@@ -208,12 +208,24 @@ def normalise_numbers(frame: pd.DataFrame, decimal: str, thousands: str | None) 
     return frame.apply(lambda column: column.map(plain))
 
 
+# Excel's separator hint: a first line ``sep=;`` (written for Excel, some exports keep it,
+# possibly followed by the separator repeated up to the width of the table).
+_SEPARATOR_HINT = re.compile(r'\A"?sep=([,;\t|])"?[,;\t|]*[ \t]*(\r\n|\r|\n)', re.IGNORECASE)
+
+
 def read_csv_text(
     text: str, label: str, options: ReadOptions = DEFAULT_OPTIONS
 ) -> tuple[pd.DataFrame, FileReading]:
-    """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect."""
-    separator = detect_separator(text, label)
-    header = _check_field_counts(text, separator, label)
+    """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect.
+
+    A first line ``sep=X`` (Excel's separator hint) names the separator and is not the header."""
+    hint = _SEPARATOR_HINT.match(text)
+    if hint is not None:
+        text = text[hint.end() :]
+        separator = hint.group(1)
+    else:
+        separator = detect_separator(text, label)
+    header = _check_field_counts(text, separator, label, first_line=2 if hint else 1)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c"
@@ -234,7 +246,7 @@ def read_csv_text(
     )
 
 
-def _check_field_counts(text: str, separator: str, label: str) -> list[str]:
+def _check_field_counts(text: str, separator: str, label: str, *, first_line: int = 1) -> list[str]:
     """A line with more fields than the header would shift its values into other columns
     (pandas would even take the first column as an index): refuse it, naming the line.
     Returns the header's fields as written (pandas renames a repeated name ``AAA.1``)."""
@@ -244,7 +256,7 @@ def _check_field_counts(text: str, separator: str, label: str) -> list[str]:
         for row in reader:
             if len(row) > len(names):
                 raise DataValidationError(
-                    f"{label} is not a readable CSV file (line {reader.line_num} has {len(row)} fields "
+                    f"{label} is not a readable CSV file (line {reader.line_num + first_line - 1} has {len(row)} fields "
                     f"where the header has {len(names)})"
                 )
     except csv.Error as exc:
