@@ -301,7 +301,8 @@ def _validate_wide_prices(
             dropped.append(DroppedRows(reason=reason, count=int(bad.sum()), examples=examples, unit="cells"))
             numbers = np.where(bad, np.nan, numbers)
     if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
-        raise DataValidationError(f"{label} has no usable prices (every ticker column is empty)")
+        reason = dropped_summary(tuple(dropped)) if dropped else "every ticker column is empty"
+        raise DataValidationError(f"{label} has no usable prices ({reason})")
     # A date on which no ticker has a price is not a trading day (yfinance writes some
     # holidays as empty rows); it must not become a day of zero returns.
     rows.drop(~np.isfinite(numbers).any(axis=1), "no ticker has a price on this date (not a trading day)")

@@ -239,11 +239,46 @@ def read_csv_text(
     # column is converted (numbers, dates and symbols are stripped there).
     flat = pd.unique(frame.to_numpy(dtype=object).ravel())
     cells = [str(v).strip() for v in flat if isinstance(v, str)]
+    frame, cells, currency = strip_currency_signs(frame, cells)
     decimal, thousands = detect_decimal(cells, label, options)
     frame = normalise_numbers(frame, decimal, thousands)
     return frame, FileReading(
-        file=label, kind="csv", separator=separator, decimal=decimal, thousands=thousands
+        file=label, kind="csv", separator=separator, decimal=decimal, thousands=thousands, currency=currency
     )
+
+
+# A number written with a currency sign before or after it, as spreadsheets format money:
+# "$1,234.50", "-$3.10", "$ 12", "1.234,50 €", "£12.5". Group "number" is the number as written.
+CURRENCY_SIGNS = "$€£¥"
+_CURRENCY_NUMBER = re.compile(
+    rf"^(?P<sign>[+-]?)[{CURRENCY_SIGNS}]\s*(?P<number>\d[\d.,'{_SPACES}]*)$"
+    rf"|^(?P<sign2>[+-]?)(?P<number2>\d[\d.,'{_SPACES}]*?)\s*[{CURRENCY_SIGNS}]$"
+)
+
+
+def strip_currency_signs(
+    frame: pd.DataFrame, cells: Sequence[str]
+) -> tuple[pd.DataFrame, list[str], str | None]:
+    """Numbers written with a currency sign (``$1,234.50``, ``12,50 €``) without it, before the
+    decimal and thousands marks are decided; other cells untouched. Returns the frame, its
+    distinct cells and the signs found (``None`` when there are none)."""
+    if not any(sign in cell for cell in cells for sign in CURRENCY_SIGNS):
+        return frame, list(cells), None
+
+    def plain(cell: object) -> object:
+        if not isinstance(cell, str):
+            return cell
+        match = _CURRENCY_NUMBER.match(cell.strip())
+        if match is None:
+            return cell
+        return (match["sign"] or match["sign2"] or "") + (match["number"] or match["number2"])
+
+    changed = {c: plain(c) for c in cells}
+    signs = "".join(s for s in CURRENCY_SIGNS if any(s in c for c, new in changed.items() if new != c))
+    if not signs:
+        return frame, list(cells), None
+    frame = frame.apply(lambda column: column.map(plain))
+    return frame, [str(v) for v in changed.values()], " ".join(signs)
 
 
 def _check_field_counts(text: str, separator: str, label: str, *, first_line: int = 1) -> list[str]:

@@ -37,3 +37,41 @@ def test_separator_hint_keeps_the_files_line_numbers_in_a_refusal() -> None:
     text = b"sep=,\ndate,AAA\n2022-01-03,10\n2022-01-04,11,12\n"
     with pytest.raises(DataValidationError, match=r"line 4 has 3 fields where the header has 2"):
         load_prices_file(text, name="prices.csv")
+
+
+# ----- money formats: a currency sign around the number ---------------------------------
+
+
+def test_currency_formatted_prices_are_numbers() -> None:
+    # Excel "Currency" cells saved as CSV: quoted because of the thousands comma.
+    text = (
+        "date,AAA,BBB,QQQ\r\n"
+        '2022-01-03,"$1,234.50",$12.00,$300\r\n'
+        '2022-01-04,"$1,357.95",$ 11.40,$303\r\n'
+        "2022-01-05,,-$1.00,$306\r\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="prices.csv")
+    assert frame["AAA"].iloc[:2].tolist() == [1234.5, 1357.95]
+    assert frame["BBB"].iloc[:2].tolist() == [12.0, 11.4]
+    assert frame["QQQ"].tolist() == [300.0, 303.0, 306.0]
+    # The negative price is still refused (cell emptied and reported), never read as 1.00.
+    assert next(d for d in report.dropped if "positive" in d.reason).examples == ("BBB row 3",)
+    assert report.reading[0].currency == "$"
+    assert "currency sign $ removed" in report.reading[0].describe()
+    # AAA's return on 2022-01-04 by hand: 1357.95 / 1234.5 - 1 = +10.0%.
+    assert frame["AAA"].iloc[1] / frame["AAA"].iloc[0] - 1 == pytest.approx(0.1)
+
+
+def test_euro_amounts_with_decimal_comma_and_a_long_layout() -> None:
+    text = "date;symbol;close\n2022-01-03;VOD.L;1.234,50 €\n2022-01-04;VOD.L;1.358,00 €\n2022-01-03;QQQ;300,00 €\n"
+    frame, report = load_prices_file(text.encode(), name="prices.csv")
+    assert frame["VOD.L"].tolist() == [1234.5, 1358.0]
+    assert frame.loc["2022-01-03", "QQQ"] == 300.0
+    assert (report.reading[0].decimal, report.reading[0].thousands) == (",", ".")
+
+
+def test_prices_that_are_all_text_are_refused_with_the_reason_not_as_empty() -> None:
+    with pytest.raises(DataValidationError, match=r"no usable prices \(2 dropped: price is not a number"):
+        load_prices_file(b"date,AAA\n2022-01-03,USD 10\n2022-01-04,USD 11\n", name="prices.csv")
+    with pytest.raises(DataValidationError, match=r"no usable prices \(every ticker column is empty\)"):
+        load_prices_file(b"date,AAA\n2022-01-03,\n", name="prices.csv")
