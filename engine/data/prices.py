@@ -27,6 +27,7 @@ from engine.data.reading import (
     find_column,
     infer_dates,
     squash,
+    title_line_hint,
 )
 from engine.data.symbols import is_ticker
 from engine.data.tables import (
@@ -86,7 +87,9 @@ def validate_prices(
         match = close_match("date", raw.columns)
         hint = f" (rename {match!r} to 'date')" if match else ""
         found = ", ".join(repr(c) for c in list(raw.columns)[:6])
-        raise DataValidationError(f"{label} has no 'date' column{hint}; its columns are {found}")
+        raise DataValidationError(
+            f"{label} has no 'date' column{hint}; its columns are {found}{title_line_hint(list(raw.columns))}"
+        )
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")

@@ -281,6 +281,16 @@ def strip_currency_signs(
     return frame, [str(v) for v in changed.values()], " ".join(signs)
 
 
+def title_line_hint(names: Sequence[object]) -> str:
+    """A clause for a refusal when the header is one name and nothing else (the rest empty
+    or pandas' ``Unnamed: N``): the first line is most likely a title above the column
+    names (a report export). Empty otherwise. The file is refused, never guessed at."""
+    named = [str(n).strip() for n in names if str(n).strip() and not str(n).startswith("Unnamed: ")]
+    if len(named) != 1:
+        return ""
+    return f"; the first line ({named[0][:40]!r}) looks like a title, not the column names: delete the lines above the header"
+
+
 def _check_field_counts(text: str, separator: str, label: str, *, first_line: int = 1) -> list[str]:
     """A line with more fields than the header would shift its values into other columns
     (pandas would even take the first column as an index): refuse it, naming the line.
@@ -292,7 +302,7 @@ def _check_field_counts(text: str, separator: str, label: str, *, first_line: in
             if len(row) > len(names):
                 raise DataValidationError(
                     f"{label} is not a readable CSV file (line {reader.line_num + first_line - 1} has {len(row)} fields "
-                    f"where the header has {len(names)})"
+                    f"where the header has {len(names)}{title_line_hint(names)})"
                 )
     except csv.Error as exc:
         raise DataValidationError(

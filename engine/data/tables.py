@@ -19,6 +19,7 @@ from engine.data.reading import (
     DEFAULT_OPTIONS,
     ReadOptions,
     read_csv_text,
+    title_line_hint,
 )
 from engine.data.types import FileReading
 from engine.errors import DataUnavailableError, DataValidationError
@@ -205,7 +206,7 @@ def check_columns(frame: pd.DataFrame, required: Sequence[str], label: str) -> t
             hint = f" ({'; '.join(hints)})"
         else:
             found = ", ".join(repr(c) for c in present[:8])
-            hint = f"; expected the columns {', '.join(required)} but found {found}"
+            hint = f"; expected the columns {', '.join(required)} but found {found}{title_line_hint(present)}"
         raise DataValidationError(f"{label} is missing column(s) {', '.join(missing)}{hint}")
     extra = [c for c in present if c not in required]
     if extra:

@@ -75,3 +75,28 @@ def test_prices_that_are_all_text_are_refused_with_the_reason_not_as_empty() -> 
         load_prices_file(b"date,AAA\n2022-01-03,USD 10\n2022-01-04,USD 11\n", name="prices.csv")
     with pytest.raises(DataValidationError, match=r"no usable prices \(every ticker column is empty\)"):
         load_prices_file(b"date,AAA\n2022-01-03,\n", name="prices.csv")
+
+
+@pytest.mark.parametrize("trailing", ["", ",,"])
+def test_a_title_line_above_the_header_is_refused_naming_it(trailing: str) -> None:
+    """A report export with a title above the column names is refused (never guessed at)
+    in one sentence that names the title line and says what to do."""
+    text = f"Daily closes{trailing}\ndate,AAA,QQQ\n2022-01-03,10,20\n2022-01-04,11,21\n"
+    with pytest.raises(DataValidationError) as refused:
+        load_prices_file(text.encode(), name="p.csv")
+    message = str(refused.value)
+    assert "the first line ('Daily closes') looks like a title" in message
+    assert "delete the lines above the header" in message and "\n" not in message
+    sentiment = (
+        f"Sentiment export{trailing},,,,\n"
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "2022-01-03,AAA,1,2,3,4,0.1\n"
+    )
+    with pytest.raises(DataValidationError, match=r"\('Sentiment export'\) looks like a title"):
+        load_sentiment_csv(sentiment.encode(), name="s.csv")
+
+
+def test_a_header_with_two_names_gets_no_title_hint() -> None:
+    with pytest.raises(DataValidationError) as refused:
+        load_prices_file(b"when,AAA\n2022-01-03,10\n", name="p.csv")
+    assert "looks like a title" not in str(refused.value)
