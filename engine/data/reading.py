@@ -240,11 +240,55 @@ def read_csv_text(
     flat = pd.unique(frame.to_numpy(dtype=object).ravel())
     cells = [str(v).strip() for v in flat if isinstance(v, str)]
     frame, cells, currency = strip_currency_signs(frame, cells)
+    frame, percent = strip_percent_signs(frame)
+    if percent:
+        flat = pd.unique(frame.to_numpy(dtype=object).ravel())
+        cells = [str(v).strip() for v in flat if isinstance(v, str)]
     decimal, thousands = detect_decimal(cells, label, options)
     frame = normalise_numbers(frame, decimal, thousands)
+    frame = _as_fractions(frame, percent)
     return frame, FileReading(
-        file=label, kind="csv", separator=separator, decimal=decimal, thousands=thousands, currency=currency
+        file=label,
+        kind="csv",
+        separator=separator,
+        decimal=decimal,
+        thousands=thousands,
+        currency=currency,
+        percent=tuple(str(frame.columns[p]) for p in percent),
     )
+
+
+# A number followed by a percent sign, as spreadsheets format a share: "12.5%", "-3,2 %".
+_PERCENT_NUMBER = re.compile(rf"^[+-]?\d[\d.,'{_SPACES}]*\s*%$")
+
+
+def strip_percent_signs(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """Columns whose every non-empty cell is a number with a percent sign (``12.5%``), without
+    the sign, and their positions: decided per column, never per cell (a column that mixes
+    ``12%`` and ``0.12`` keeps its cells as written, and the ``%`` ones are not numbers).
+    Positions, not names: a file may repeat a column name (reported later)."""
+    found: list[int] = []
+    for position in range(frame.shape[1]):
+        cells = frame.iloc[:, position].dropna()
+        if cells.empty or not cells.map(lambda c: isinstance(c, str) and "%" in c).any():
+            continue
+        if cells.astype(str).str.strip().str.match(_PERCENT_NUMBER).all():
+            frame.iloc[:, position] = frame.iloc[:, position].map(
+                lambda c: c.strip()[:-1].strip() if isinstance(c, str) else c
+            )
+            found.append(position)
+    return frame, tuple(found)
+
+
+def _as_fractions(frame: pd.DataFrame, positions: Sequence[int]) -> pd.DataFrame:
+    """The percent columns divided by 100, as plain number text (12.5% -> 0.125)."""
+    for position in positions:
+        column = frame.iloc[:, position]
+        numbers = pd.to_numeric(column, errors="coerce") / 100.0
+        frame.iloc[:, position] = numbers.map(lambda v: repr(float(v)) if pd.notna(v) else None).where(
+            column.notna(), column
+        )
+    return frame
 
 
 # A number written with a currency sign before or after it, as spreadsheets format money:

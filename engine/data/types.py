@@ -69,6 +69,7 @@ class FileReading:
     decimal: str | None = None
     thousands: str | None = None
     currency: str | None = None  # the currency sign(s) written around numbers ("$1,234.50")
+    percent: tuple[str, ...] = ()  # columns written as percentages ("12.5%"), read as fractions
     date_format: str | None = None  # a description, e.g. "ISO 8601" or "%d/%m/%Y (day first)"
     layout: str | None = None  # "sentiment" | "wide" | "long" | "Yahoo Finance export"
     symbol_column: str | None = None
@@ -85,6 +86,8 @@ class FileReading:
             parts.append(f"thousands mark {MARK_NAMES.get(self.thousands, repr(self.thousands))}")
         if self.currency is not None:
             parts.append(f"currency sign {self.currency} removed from numbers")
+        if self.percent:
+            parts.append(f"percentages read as fractions in {', '.join(self.percent)}")
         if self.date_format is not None:
             parts.append(f"dates {self.date_format}")
         if self.layout is not None:

@@ -100,3 +100,41 @@ def test_a_header_with_two_names_gets_no_title_hint() -> None:
     with pytest.raises(DataValidationError) as refused:
         load_prices_file(b"when,AAA\n2022-01-03,10\n", name="p.csv")
     assert "looks like a title" not in str(refused.value)
+
+
+COMMA_SENTIMENT_HEADER = (
+    "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+)
+
+
+def test_a_percentage_column_is_read_as_fractions_and_named() -> None:
+    """A spreadsheet formats the sentiment score as a percentage: every cell of the column
+    is a number with '%', so the column is 0.10, -0.125 (it was: every row dropped as
+    'twitterSentiment is not a number'). The reading says so; an empty cell stays empty."""
+    text = COMMA_SENTIMENT_HEADER + (
+        "2022-01-03,AAA,1,2,3,4,10%\n2022-01-04,AAA,1,2,3,4,-12.5 %\n2022-01-05,AAA,1,2,3,4,\n"
+    )
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert frame["twitterSentiment"].tolist()[:2] == [0.1, -0.125]
+    assert frame["twitterSentiment"].isna().tolist() == [False, False, True]
+    assert not report.dropped
+    assert "percentages read as fractions in twitterSentiment" in report.reading[0].describe()
+
+
+def test_percentages_with_a_decimal_comma_are_fractions_too() -> None:
+    text = COMMA_SENTIMENT_HEADER.replace(",", ";") + (
+        "03/01/2022;AAA;1;2;3;4;10,5%\n04/01/2022;AAA;1;2;3;4;-2,25%\n13/01/2022;AAA;1;2;3;4;0%\n"
+    )
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert frame["twitterSentiment"].tolist() == [0.105, -0.0225, 0.0]
+    assert report.reading[0].decimal == ","
+
+
+def test_a_column_mixing_percentages_and_plain_numbers_is_not_guessed() -> None:
+    """Decided per column, never per cell: 12% next to 0.12 keeps the cells as written, and
+    the '12%' row is dropped with its reason (not silently read as 12 or 0.12)."""
+    text = COMMA_SENTIMENT_HEADER + "2022-01-03,AAA,1,2,3,4,12%\n2022-01-04,AAA,1,2,3,4,0.12\n"
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert frame["twitterSentiment"].tolist() == [0.12]
+    assert [(d.reason, d.count) for d in report.dropped] == [("twitterSentiment is not a number", 1)]
+    assert "percentages" not in report.reading[0].describe()
