@@ -43,8 +43,6 @@ from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
 from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL
 
-# Re-exported: engine.analytics modules and tests read the rule from here too.
-
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
 # Dates of a plain returns array, one per return (what pd.DatetimeIndex accepts).

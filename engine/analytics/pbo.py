@@ -8,8 +8,9 @@ Journal of Computational Finance 20(4), 2017 (SSRN 2326253, 2015), section 2:
    the Deflated Sharpe Ratio counts distinct return series: copies would tie with the
    in-sample best and pull its relative rank to the median, and N identical
    configurations (nothing to choose between) would have a PBO of 1. At least 2
-   distinct configurations are needed. The rows are split into S disjoint, contiguous submatrices of ``T // S`` rows each
-   (the ``T mod S`` oldest rows are left out, so every submatrix has the same length).
+   distinct configurations are needed. The rows are split into S disjoint, contiguous
+   submatrices of ``T // S`` rows each (the ``T mod S`` oldest rows are left out, so every
+   submatrix has the same length).
 2. For every one of the ``C(S, S/2)`` combinations ``c`` of S/2 submatrices, the rows of
    those submatrices (in time order) are the in-sample set J and the others the
    out-of-sample set J-bar.
@@ -45,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from engine.analytics.metrics import TRADING_DAYS
+from engine.analytics.statistics import distinct_series
 from engine.dispersion import negligible_dispersion
 from engine.errors import ParameterError
 
@@ -244,14 +246,6 @@ def _relative_rank(oos: np.ndarray, best: np.ndarray) -> np.ndarray:
     return below + (tied + 1) / 2.0
 
 
-def _distinct_columns(matrix: np.ndarray) -> np.ndarray:
-    """Indices of the first column of each distinct (bit for bit) column, in order."""
-    first: dict[bytes, int] = {}
-    for j in range(matrix.shape[1]):
-        first.setdefault(np.ascontiguousarray(matrix[:, j]).tobytes(), j)
-    return np.fromiter(first.values(), dtype=np.int64, count=len(first))
-
-
 def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | None = None) -> PBOResult:
     """PBO of choosing the best of N configurations by CSCV (Bailey et al. 2015).
 
@@ -265,7 +259,10 @@ def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | No
     n_given = matrix.shape[1]
     if n_given < 2:
         raise ParameterError("the probability of backtest overfitting needs at least 2 configurations")
-    matrix = matrix[:, _distinct_columns(matrix)]
+    # The first column of each distinct series, in order (labels number them by first
+    # appearance, so their first indices come out in column order).
+    _, first = np.unique(distinct_series(list(matrix.T)), return_index=True)
+    matrix = matrix[:, first]
     t, n_cfg = matrix.shape
     s = settings.n_splits
     if n_cfg < 2:

@@ -257,9 +257,7 @@ def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None 
 def fmt(value: float | None, *, percent: bool) -> str:
     """``value`` as a percentage or a ratio; "n/a" when it is missing or not finite (NaN,
     +-inf: JSON's null, the dashboard's "n/a")."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:.2%}" if percent else f"{value:.2f}"
+    return number(value, "{:.2%}" if percent else "{:.2f}")
 
 
 def number(value: float | None, spec: str = "{:.3f}") -> str:

@@ -95,13 +95,11 @@ def load_market_data(
         )
     for where, names in (("sentiment", sentiment["symbol"].unique()), ("prices", prices.columns)):
         for spellings in two_spellings(map(str, names)):
-            report = report.merge(
-                ValidationReport(
-                    warnings=(
-                        f"{where}: {' and '.join(spellings)} look like one share class spelled two ways; "
-                        "they are kept as separate symbols (rename one to merge them)",
-                    )
-                )
+            report = _with(
+                report,
+                failed=(),
+                warning=f"{where}: {' and '.join(spellings)} look like one share class spelled two ways; "
+                "they are kept as separate symbols (rename one to merge them)",
             )
     return MarketData.build(sentiment=sentiment, prices=prices, source=provider.info, report=report)
 

@@ -1,7 +1,7 @@
 """Parameter sweeps: every combination of a grid, backtested in chunks on an executor.
 
-``prepare(data)`` runs once (or the caller passes prepared data); the prepared arrays are the executor's ``shared`` payload
-(one ``ray.put``). Configurations travel in chunks sized so that a task does at least
+``prepare(data)`` runs once (or the caller passes prepared data); the prepared arrays
+are the executor's ``shared`` payload (one ``ray.put``). Configurations travel in chunks sized so that a task does at least
 ``MIN_TASK_S`` of work (the first configuration is timed on the driver), and at most
 ``MAX_TASK_S`` so that progress and cancel stay responsive. A configuration that fails
 (invalid combination, no prices for the benchmark, ...) gets its message in the
