@@ -237,13 +237,10 @@ def read_csv_text(
     frame.columns = _real_names(frame.columns, header)
     # Blank cells are NaN already (skipinitialspace); values keep trailing spaces until each
     # column is converted (numbers, dates and symbols are stripped there).
+    frame, percent = strip_percent_signs(frame)  # per column, before the cells are listed
     flat = pd.unique(frame.to_numpy(dtype=object).ravel())
     cells = [str(v).strip() for v in flat if isinstance(v, str)]
     frame, cells, currency = strip_currency_signs(frame, cells)
-    frame, percent = strip_percent_signs(frame)
-    if percent:
-        flat = pd.unique(frame.to_numpy(dtype=object).ravel())
-        cells = [str(v).strip() for v in flat if isinstance(v, str)]
     decimal, thousands = detect_decimal(cells, label, options)
     frame = normalise_numbers(frame, decimal, thousands)
     frame = _as_fractions(frame, percent)

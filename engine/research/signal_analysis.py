@@ -217,6 +217,12 @@ class _Calendar:
     signal: np.ndarray  # (K, S) signal, NaN = not eligible
     observed: np.ndarray  # (K, S) eligible and holdable at the entry
 
+    @property
+    def pending(self) -> np.ndarray:
+        """(K, 1) True for an entry at the last day (``end == entry``): no holding day yet,
+        so no forward return (not 0), as the backtest has no return day for it."""
+        return (self.end == self.entry)[:, None]
+
 
 def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
     """Periods, entries and holdability exactly as the backtest computes them."""
@@ -240,15 +246,13 @@ def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
 
 
 def _forward_returns(prepared: PreparedData, cal: _Calendar) -> np.ndarray:
-    """(K, S) close at the period's end over close at its entry, minus 1. NaN for an entry
-    at the last day (``end == entry``): no holding day exists yet, so it has no forward
-    return (not 0), as the backtest has no return day for it."""
+    """(K, S) close at the period's end over close at its entry, minus 1; NaN for an entry
+    at the last day (``_Calendar.pending``)."""
     n = prepared.n_symbols
     p = prepared.prices[:, :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[cal.end] / p[cal.entry] - 1.0
-    pending = (cal.end == cal.entry)[:, None]
-    return np.where(np.isfinite(r) & ~pending, r, np.nan)
+    return np.where(np.isfinite(r) & ~cal.pending, r, np.nan)
 
 
 # ----- the analysis ----------------------------------------------------------------------
@@ -278,8 +282,7 @@ def analyze_signal(
     entry_dates = pd.DatetimeIndex(dates[cal.entry].astype(_NS), name="entry_date")
     # An entry at the last day keeps its observations (its symbols are known) with a
     # missing forward return; the statistics below use finite returns only.
-    pending = (cal.end == cal.entry)[:, None]
-    observed = cal.observed & (np.isfinite(forward) | pending)
+    observed = cal.observed & (np.isfinite(forward) | cal.pending)
     sig = np.where(observed, cal.signal, np.nan)
     warnings: list[str] = []
     if k == 0:

@@ -58,9 +58,10 @@ def compute_weights(
         # Every scheme is undefined with a riskless asset in the window (README, Weighting):
         # inverse volatility divides by its zero sigma, the Sharpe ratio is unbounded, and
         # the variance-based schemes would put the whole portfolio in it without a word.
-        _check_volatility(clean, clean.std(axis=0, ddof=1))
+        sigma = clean.std(axis=0, ddof=1)
+        _check_volatility(clean, sigma)
         if scheme == "inverse_volatility":
-            weights = inverse_volatility(clean)
+            weights = inverse_volatility(sigma)
         elif scheme == "min_variance":
             weights = min_variance(np.cov(clean, rowvar=False))
         elif scheme == "max_sharpe":
@@ -94,9 +95,9 @@ def _check_volatility(returns: np.ndarray, sigma: np.ndarray) -> None:
         raise _Undefined("an asset has zero volatility in the window")
 
 
-def inverse_volatility(returns: np.ndarray) -> np.ndarray:
-    sigma = returns.std(axis=0, ddof=1)
-    _check_volatility(returns, sigma)
+def inverse_volatility(sigma: np.ndarray) -> np.ndarray:
+    """Weights proportional to 1 / sigma (each asset's sample std, checked non-zero by
+    ``compute_weights``), as ``min_variance`` and ``hrp`` take the covariance."""
     return _normalise(1.0 / sigma)
 
 
