@@ -92,14 +92,27 @@ class PreparedData:
         arrays, with only the row arrays already computed here (the signals and
         rebalance frequencies the job touched first), not the raw count columns and
         the row order they are derived from. About half the bytes of a 1M-row data set.
-        A task reading a signal or frequency that was not touched gets a RuntimeError."""
-        rows = _SealedRows(_computed_rows(self.row_values))
-        return dataclasses.replace(
+        A task reading a signal or frequency that was not touched gets a RuntimeError.
+
+        The same object is returned while the set of computed rows is unchanged (it is
+        memoised on the row source, keyed by that set; touching another signal or
+        frequency makes a new one): the Ray executor puts one object once, so the many
+        sweeps of a data set ship its bytes once (``engine.execution.executor``)."""
+        computed = _computed_rows(self.row_values)
+        source = self.row_values.rows if isinstance(self.row_values, _LazyMap) else None
+        key = frozenset(computed)
+        if isinstance(source, _RowSource) and source.shipped is not None and source.shipped[0] == key:
+            return source.shipped[1]
+        rows = _SealedRows(computed)
+        shipped = dataclasses.replace(
             self,
             row_values=_LazyMap(SIGNALS, rows.values, rows),
             row_defined=_LazyMap(SIGNALS, rows.defined, rows),
             groups=_LazyMap(REBALANCES, rows.groups, rows),
         )
+        if isinstance(source, _RowSource):
+            source.shipped = (key, shipped)
+        return shipped
 
     def symbol_index(self, symbol: str) -> int | None:
         i = int(np.searchsorted(np.asarray(self.symbols, dtype=object), symbol))
@@ -299,6 +312,11 @@ class _RowSource:
         for array in (row_symbol, day_offset, *raw.values()):
             array.flags.writeable = False
         self.memo: dict[tuple[str, str], Any] = {}
+        # ``PreparedData.for_tasks``'s last answer and the computed row keys it holds.
+        self.shipped: tuple[frozenset[tuple[str, str]], PreparedData] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "shipped": None}  # a pickle carries the rows once
 
     def _column(self, name: str) -> np.ndarray:
         if name == "twitterLikes":

@@ -179,6 +179,39 @@ def test_serial_and_ray_sweeps_give_identical_tables(data: engine.MarketData, ru
     assert progress[-1] == 48
 
 
+def test_sweeps_on_one_prepared_data_set_put_it_in_the_object_store_once(
+    data: engine.MarketData,
+    runtime_dir: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dashboard keeps one ``PreparedData`` per data set and sweeps it many times:
+    the second sweep on Ray reuses the first one's object-store copy and gives the
+    serial table."""
+    from engine.execution import connection
+
+    grid = {
+        "top_n": (2, 3, 5, 8),
+        "min_likes": (0.0, 10.0, 50.0),
+        "weighting": ("equal", "inverse_volatility"),
+    }
+    prepared = engine.prepare(data)
+    serial = engine.run_sweep(prepared, grid, executor=SerialExecutor())
+    ray = connection.import_ray()
+    put, puts = ray.put, []
+
+    def counted(value: Any, **kwargs: Any) -> Any:
+        puts.append(value)
+        return put(value, **kwargs)
+
+    monkeypatch.setattr(ray, "put", counted)
+    first = engine.run_sweep(prepared, grid, executor=engine.RayExecutor())
+    second = engine.run_sweep(prepared, grid, executor=engine.RayExecutor())
+    assert (first.executor, second.executor) == ("ray", "ray")
+    pd.testing.assert_frame_equal(serial.table, first.table)
+    pd.testing.assert_frame_equal(serial.table, second.table)
+    assert len(puts) == 1 and puts[0] is prepared.for_tasks()
+
+
 def _small_sweep_in_forked_child(queue: Any, data: engine.MarketData) -> None:
     # As ENGINE_EXECUTOR=auto chooses it for a job of unknown size (the dashboard's default);
     # an executor asked for by name would go to Ray whatever the job's size.

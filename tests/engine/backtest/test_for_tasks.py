@@ -46,3 +46,29 @@ def test_a_sweep_on_shipped_data_gives_each_configurations_own_backtest() -> Non
         assert row["sharpe"] == pytest.approx(
             run_prepared(prepared, params).metrics["sharpe"], rel=0, abs=0, nan_ok=True
         )
+
+
+def test_shipped_data_is_the_same_object_until_another_row_is_touched() -> None:
+    """The Ray executor puts one object once: the many sweeps of a data set get one
+    shipped object while they touch the same signals and frequencies."""
+    prepared = prepare(random_market(seed=2, n_symbols=10, end="2020-09-30"))
+    run_prepared(prepared, StrategyParams(top_n=3))
+    shipped = prepared.for_tasks()
+    assert prepared.for_tasks() is shipped
+    run_prepared(prepared, StrategyParams(top_n=5))  # the same signal and frequency
+    assert prepared.for_tasks() is shipped
+    run_prepared(prepared, StrategyParams(top_n=3, signal="sentiment"))
+    again = prepared.for_tasks()
+    assert again is not shipped
+    assert again.row_values["sentiment"] is prepared.row_values["sentiment"]
+    with pytest.raises(RuntimeError, match="signal 'sentiment' was not prepared"):
+        shipped.row_values["sentiment"]
+    assert prepared.for_tasks() is again
+
+
+def test_a_pickle_of_prepared_data_does_not_carry_its_shipped_copy() -> None:
+    prepared = prepare(random_market(seed=4, n_symbols=10, end="2020-09-30"))
+    run_prepared(prepared, StrategyParams(top_n=3))
+    size = len(pickle.dumps(prepared))
+    prepared.for_tasks()
+    assert len(pickle.dumps(prepared)) == size

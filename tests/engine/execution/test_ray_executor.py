@@ -395,3 +395,116 @@ def test_the_last_task_is_collected_with_a_single_wait() -> None:
     fake = _FakeWaitRay(finished={"a"})
     assert ray_executor_module._ready(fake, ["a"]) == (["a"], [])
     assert fake.calls == [(1, ray_executor_module.WAIT_SLICE_S)]
+
+
+# ----- the shared payload is put once per object and connection ------------------------
+
+
+class _Payload:
+    """A weakly referenceable ``shared`` object (as a ``PreparedData`` is)."""
+
+
+class _FakePutRay:
+    """``ray.put`` recording the ``id`` of each value put (not the value: the tests drop
+    theirs), and a runtime context whose job id a test changes."""
+
+    def __init__(self) -> None:
+        self.puts: list[int] = []
+        self.job = "01000000"
+
+    def put(self, value: Any) -> tuple[str, int]:
+        self.puts.append(id(value))
+        return ("ref", len(self.puts))
+
+    def get_runtime_context(self) -> Any:
+        job = self.job
+
+        class Context:
+            def get_job_id(self) -> str:
+                return job
+
+            def get_node_id(self) -> str:
+                return "node-a"
+
+        return Context()
+
+
+def test_the_same_shared_object_is_put_once() -> None:
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    payload = _Payload()
+    first = refs.ref(fake, payload)
+    assert refs.ref(fake, payload) == first
+    assert fake.puts == [id(payload)]
+
+
+def test_another_shared_object_is_put_again() -> None:
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    one, two = _Payload(), _Payload()
+    assert refs.ref(fake, one) == ("ref", 1)
+    assert refs.ref(fake, two) == ("ref", 2)
+    assert refs.ref(fake, one) == ("ref", 1)
+    assert len(fake.puts) == 2 and len(refs) == 2
+
+
+def test_a_collected_shared_object_leaves_no_reference_behind() -> None:
+    import gc
+
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    payload = _Payload()
+    refs.ref(fake, payload)
+    assert len(refs) == 1
+    del payload
+    gc.collect()
+    assert len(refs) == 0
+    refs.ref(fake, _Payload())  # a new object, possibly at the same id, is put
+    assert len(fake.puts) == 2
+
+
+def test_a_new_connection_puts_the_same_object_again() -> None:
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    payload = _Payload()
+    refs.ref(fake, payload)
+    fake.job = "02000000"  # a reconnect: the old job's references are invalid
+    assert refs.ref(fake, payload) == ("ref", 2)
+    assert refs.ref(fake, payload) == ("ref", 2)
+    assert fake.puts == [id(payload), id(payload)]
+
+
+@pytest.mark.parametrize("shared", [None, (1, 2), [1, 2], {"a": 1}, 7], ids=repr)
+def test_a_shared_object_without_weak_references_is_put_every_time(shared: Any) -> None:
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    refs.ref(fake, shared)
+    refs.ref(fake, shared)
+    assert len(fake.puts) == 2 and len(refs) == 0
+
+
+def _counting_puts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    ray = connection.import_ray()
+    put, puts = ray.put, []
+
+    def counted(value: Any, **kwargs: Any) -> Any:
+        puts.append(value)
+        return put(value, **kwargs)
+
+    monkeypatch.setattr(ray, "put", counted)
+    return puts
+
+
+def test_a_payload_is_put_again_after_a_reconnect_on_ray(
+    ray_executor: engine.RayExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the embedded cluster: the same object is put once per connection; after
+    leaving and joining again (a new Ray job) it is put again, with the same results."""
+    payload = _Payload()
+    payload.factor, payload.matrix = 2, np.ones(3)  # type: ignore[attr-defined]
+    puts = _counting_puts(monkeypatch)
+    first = ray_executor.map(_scaled_attributes, [1, 2], shared=payload)
+    assert ray_executor.map(_scaled_attributes, [3], shared=payload) == [9.0]
+    assert len(puts) == 1
+    connection.disconnect()
+    assert ray_executor.map(_scaled_attributes, [1, 2], shared=payload) == first == [5.0, 7.0]
+    assert len(puts) == 2
+
+
+def _scaled_attributes(shared: Any, item: int) -> float:
+    return float(shared.factor * item + shared.matrix.sum())
