@@ -39,7 +39,7 @@ class _Groups:
 class PreparedData:
     """Numpy precomputation of a ``MarketData``, shared by every configuration of a sweep.
 
-    Picklable (numpy arrays, tuples, dicts): a sweep ``ray.put``s it once.
+    Picklable (numpy arrays, tuples, dicts): its sweeps ``ray.put`` it once (``for_tasks``).
 
     - ``dates``: trading days (``datetime64[D]``, length T).
     - ``symbols``: sorted union of the price columns and the sentiment symbols (S).
