@@ -3,10 +3,9 @@
 
 ``shared`` is put in the object store once per object and Ray connection (``_SharedRefs``:
 a data set's sweeps reuse its reference while the caller keeps the object), one task per
-item; results in item order,
-fetched as the tasks finish; progress and cancel are checked at each finish and at
-least every ``WAIT_SLICE_S``. The process calling ``map`` is
-the Ray driver (it joins at the first job; see ``engine.execution.connection``).
+item; results in item order, fetched as the tasks finish; progress and cancel are checked
+at each finish and at least every ``WAIT_SLICE_S``. The process calling ``map`` is the Ray
+driver (it joins at the first job; see ``engine.execution.connection``).
 """
 
 from __future__ import annotations
