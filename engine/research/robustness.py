@@ -94,12 +94,11 @@ def bootstrap_intervals(
 # ----- random portfolios -----------------------------------------------------------------
 
 
-def _random_draws(
-    shared: tuple[Any, StrategyParams, list[np.ndarray]], item: tuple[int, int, int]
-) -> np.ndarray:
-    """One task: ``n`` random portfolios -> (n, 2) array of [annual Sharpe, total return]."""
-    prepared, params, eligible = shared
-    seed, spawn_key, n = item
+def _random_draws(prepared: Any, item: tuple[StrategyParams, list[np.ndarray], int, int, int]) -> np.ndarray:
+    """One task: ``n`` random portfolios -> (n, 2) array of [annual Sharpe, total return].
+    The prepared data is the executor's shared payload (put in the object store once per
+    data set); the parameters and the eligible sets travel with each task."""
+    params, eligible, seed, spawn_key, n = item
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(spawn_key,)))
     # Per period, the n draws at once: the k smallest of uniform keys is a uniform k-subset.
     picks = []
@@ -161,10 +160,8 @@ def random_baseline(
     sizes = [RANDOM_DRAWS_PER_TASK] * (n_random // RANDOM_DRAWS_PER_TASK)
     if n_random % RANDOM_DRAWS_PER_TASK:
         sizes.append(n_random % RANDOM_DRAWS_PER_TASK)
-    items = [(seed, k, n) for k, n in enumerate(sizes)]
-    chunks = (executor or SerialExecutor()).map(
-        _random_draws, items, shared=(prepared.for_tasks(), params, eligible)
-    )
+    items = [(params, eligible, seed, k, n) for k, n in enumerate(sizes)]
+    chunks = (executor or SerialExecutor()).map(_random_draws, items, shared=prepared.for_tasks())
     draws = np.concatenate(chunks) if chunks else np.zeros((0, 2))
     pct, p_value = _rank(strategy_sharpe, draws[:, 0])
     tr_pct, tr_p = _rank(strategy_total_return, draws[:, 1])

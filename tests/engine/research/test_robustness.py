@@ -73,6 +73,31 @@ def test_random_draws_do_not_depend_on_the_executor(data: engine.MarketData) -> 
     assert serial.n == 120 and len(set(serial.sharpes)) > 100  # really different portfolios
 
 
+class RecordingExecutor(ReversedExecutor):
+    """Keeps the ``shared`` payload of every map."""
+
+    def __init__(self) -> None:
+        self.shared: list[Any] = []
+
+    def map(
+        self, fn: Callable[[Any, Any], Any], items: Sequence[Any], *, shared: Any = None, **kw: Any
+    ) -> list[Any]:
+        self.shared.append(shared)
+        return super().map(fn, items, shared=shared, **kw)
+
+
+def test_the_draws_share_the_prepared_data_set_as_the_sweeps_do(data: engine.MarketData) -> None:
+    """The shared payload is the data set's shipped copy itself (the same object every
+    time, so a Ray executor puts it in the object store once), not a new tuple per report."""
+    prepared = prepare(data)
+    executor = RecordingExecutor()
+    kwargs: dict[str, Any] = {"strategy_sharpe": 0.5, "strategy_total_return": 0.1, "n_random": 60}
+    for top_n in (3, 4):
+        rb.random_baseline(prepared, engine.StrategyParams(top_n=top_n), executor=executor, **kwargs)
+    assert len(executor.shared) == 2
+    assert executor.shared[0] is executor.shared[1] is prepared.for_tasks()
+
+
 def test_drawing_every_eligible_symbol_is_the_universe_benchmark(data: engine.MarketData) -> None:
     """With top_n above the number of eligible symbols every draw holds all of them:
     exactly the backtest's equal-weight 'universe' series (same eligibility, same accounting)."""
