@@ -14,7 +14,8 @@ the machine's CPUs and stops it at the end). Prints, in one run:
    issue's W3 grid (256 configurations, equal weight) on that universe, serial and Ray,
    and 5b. the same x 8 costs x 2 lags (4,096 configurations);
 6. bench_peers.py's W3 sweep (500 symbols x 10 years, 1M sentiment rows), serial and
-   Ray, and 6b. the machine's parallel ceiling for it: two copies in two forked processes
+   Ray, from the ``MarketData`` (each run prepares it) and 6a. from its prepared data set
+   (as the dashboard runs sweeps: it keeps one ``PreparedData`` per data set), and 6b. the machine's parallel ceiling for it: two copies in two forked processes
    at once (no Ray) against one alone;
 7. the trial clustering of the sweep's DSR at 256 to 3,392 distinct trials: the first
    build's loop against the shared sums, side by side.
@@ -44,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import MarketData, SourceInfo, load_sentiment_csv, tune_allocator
+from engine.backtest.base import clear_caches
 from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
@@ -121,7 +123,12 @@ def w3_throughput(
     base = StrategyParams(weighting="equal", cost_bps=10.0)
     serial_times, ray_times, same = [], [], True
     for _ in range(rounds):
+        # Every run pays its signal work: nothing memoised by the previous run (a sweep of
+        # a prepared data set could otherwise reuse its signals in this process, which a
+        # Ray worker's fresh copy of the data never does).
+        clear_caches()
         serial_s, serial = _timed(lambda: run_sweep(data, grid, base=base, executor=SerialExecutor()))
+        clear_caches()
         ray_s, on_ray = _timed(lambda: run_sweep(data, grid, base=base, executor=ray_executor))
         serial_times.append(serial_s)
         ray_times.append(ray_s)
@@ -349,6 +356,13 @@ def main() -> None:
                 w3_data,
                 ray_executor,
                 "6. bench_peers' W3 sweep (500 symbols x 10 years, 1,008,186 rows)",
+                grid=PEERS_W3_GRID,
+            )
+            w3_throughput(
+                prepare(w3_data),
+                ray_executor,
+                "6a. the same sweep of the prepared data set, as the dashboard runs its sweeps "
+                "(it keeps one PreparedData per data set)",
                 grid=PEERS_W3_GRID,
             )
             parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID)
