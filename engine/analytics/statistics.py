@@ -11,10 +11,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
+from engine.analytics.nb_metrics import _sum
+from engine.compiled import compiled
 from engine.dispersion import negligible_dispersion
 
 TRADING_DAYS = 252
 EULER_GAMMA = 0.5772156649015329
+_LARGEST = float(np.finfo(np.float64).max)  # np.nan_to_num's +inf
 
 
 # ----- deflated Sharpe ratio -------------------------------------------------------------
@@ -138,86 +141,185 @@ def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
     return labels
 
 
-class _ClusterDistances:
-    """Each item's summed distance to every cluster of successive cuts of one hierarchy
-    (``maxclust`` for k = 2, 3, ... in ``trial_clusters``). The cuts share most of their
-    clusters, and a new cluster is part of a cluster of the previous cut: a cluster seen
-    before is not summed again, and of the parts of a split parent all but the largest
-    are summed and the largest is the parent's sums minus theirs. A cut then costs
-    (n, the smaller parts) additions instead of the (n, n) x k product of every cut."""
+@compiled
+def _find(
+    firsts: np.ndarray, sizes: np.ndarray, count: int, first: int, size: int
+) -> int:  # pragma: no cover - compiled
+    """Slot of the known cluster (first member, size), -1 when not known."""
+    for slot in range(count):
+        if firsts[slot] == first and sizes[slot] == size:
+            return slot
+    return -1
 
-    def __init__(self, distance: np.ndarray) -> None:
-        self.distance = distance
-        self.known: dict[tuple[int, int], np.ndarray] = {}  # (first member, size) -> (n,) sums
-        # The cluster of each item in the previous cut: the whole set before the first.
-        n = distance.shape[0]
-        self.whole = (0, n)
-        self.parent_of = np.zeros(n, dtype=np.int64)  # index into parent_keys
-        self.parent_keys: list[tuple[int, int]] = [self.whole]
 
-    def sums(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """((n, k) summed distance of each item to each cluster, (k,) cluster sizes) for
-        ``labels`` 0..k-1, a cut of the hierarchy at least as fine as the previous one.
-        Clusters of one hierarchy are nested, so (first member, size) names one."""
-        n, k = labels.size, int(labels.max()) + 1
-        order = np.argsort(labels, kind="stable")
-        sizes = np.bincount(labels, minlength=k)
-        bounds = np.concatenate(([0], np.cumsum(sizes)))
-        members = [order[bounds[c] : bounds[c + 1]] for c in range(k)]
-        keys = [(int(m[0]), int(m.size)) for m in members]
-        out = np.empty((n, k))
-        by_parent: dict[int, list[int]] = {}
+@compiled
+def _cut_silhouettes(
+    distance: np.ndarray, cuts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """((cuts, n) silhouette of each item, (cuts, 2) their mean and std) of each cut (rows
+    of ``cuts``: labels 0..k-1, each at least as fine as the previous; a cut of fewer
+    than two clusters is skipped: NaN). Each cluster's summed distances (an (n,) row per
+    cluster, named by (first member, size): clusters of one hierarchy are nested) are
+    computed once over the cuts: a cluster seen before is not summed again, and of the
+    parts of a split parent all but the largest are summed and the largest is the
+    parent's sums minus theirs. A cut then costs (n, the smaller parts) additions
+    instead of the (n, n) x k product of every cut.
+
+    Bit for bit the numpy code it replaced (kept in tests/engine/analytics/
+    test_trial_clusters.py): a part's sums ``distance[:, members].sum(axis=1)`` (an F-order
+    copy: members added left to right from 0.0), the whole set's ``distance.sum(axis=1)``
+    (numpy's pairwise sum per row, ``nb_metrics._sum``), the largest part ``parent - ((0 +
+    part) + part ...)``; the silhouette's ``a``, ``b``, ``(b - a) / max(a, b)``, and
+    ``np.mean``/``np.std`` (pairwise sums) operation by operation."""
+    n = distance.shape[0]
+    n_cuts = cuts.shape[0]
+    silhouettes = np.zeros((n_cuts, n))
+    moments = np.full((n_cuts, 2), np.nan)
+    capacity = 128
+    known_first = np.empty(capacity, dtype=np.int64)
+    known_size = np.empty(capacity, dtype=np.int64)
+    known = np.empty((capacity, n))
+    count = 0
+    parent_of = np.zeros(n, dtype=np.int64)  # the previous cut: the whole set before the first
+    parent_first = np.zeros(1, dtype=np.int64)
+    parent_size = np.full(1, n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    rest = np.empty(n)
+    dev = np.empty(n)
+    for row in range(n_cuts):
+        labels = cuts[row]
+        k = labels.max() + 1
+        if k < 2:
+            continue
+        sizes = np.zeros(k, dtype=np.int64)
+        for i in range(n):
+            sizes[labels[i]] += 1
+        starts = np.zeros(k + 1, dtype=np.int64)
         for c in range(k):
-            if keys[c] in self.known:
-                out[:, c] = self.known[keys[c]]
+            starts[c + 1] = starts[c] + sizes[c]
+        fill = starts[:k].copy()
+        for i in range(n):  # members of each cluster in ascending order
+            order[fill[labels[i]]] = i
+            fill[labels[i]] += 1
+        firsts = np.empty(k, dtype=np.int64)
+        for c in range(k):
+            firsts[c] = order[starts[c]] if sizes[c] > 0 else -1
+        slot = np.full(k, -1, dtype=np.int64)
+        parent = np.full(k, -1, dtype=np.int64)
+        # Room for every cluster of this cut, the whole set and the parents' parts.
+        if count + 2 * k + 1 > capacity:
+            capacity = 2 * (count + 2 * k + 1)
+            grown_first = np.empty(capacity, dtype=np.int64)
+            grown_size = np.empty(capacity, dtype=np.int64)
+            grown = np.empty((capacity, n))
+            grown_first[:count] = known_first[:count]
+            grown_size[:count] = known_size[:count]
+            grown[:count] = known[:count]
+            known_first, known_size, known = grown_first, grown_size, grown
+        for c in range(k):
+            slot[c] = _find(known_first, known_size, count, firsts[c], sizes[c])
+            if slot[c] >= 0:
                 continue
-            parents = self.parent_of[members[c]]
-            if np.all(parents == parents[0]):
-                by_parent.setdefault(int(parents[0]), []).append(c)
+            p = parent_of[order[starts[c]]]
+            same = True
+            for j in range(starts[c], starts[c + 1]):
+                if parent_of[order[j]] != p:
+                    same = False
+                    break
+            if same:
+                parent[c] = p
             else:  # not a refinement of the previous cut (never for one tree): no shortcut
-                out[:, c] = self.known[keys[c]] = self.distance[:, members[c]].sum(axis=1)
-        for parent, parts in by_parent.items():
-            self._split(self.parent_keys[parent], [members[c] for c in parts], [keys[c] for c in parts])
-            for c in parts:
-                out[:, c] = self.known[keys[c]]
-        self.parent_keys = keys
-        self.parent_of = labels.copy()
-        return out, sizes
+                _member_sums(distance, order, starts[c], starts[c + 1], known[count])
+                known_first[count], known_size[count], slot[c] = firsts[c], sizes[c], count
+                count += 1
+        for c in range(k):  # the new parts of each split parent
+            p = parent[c]
+            if p < 0 or slot[c] >= 0:
+                continue
+            p_first, p_size = parent_first[p], parent_size[p]
+            if p_first == 0 and p_size == n and _find(known_first, known_size, count, 0, n) < 0:
+                for i in range(n):
+                    known[count, i] = _sum(distance[i], n)
+                known_first[count], known_size[count] = 0, n
+                count += 1
+            largest, covered = -1, 0
+            for part in range(c, k):
+                if parent[part] == p and slot[part] < 0:
+                    covered += sizes[part]
+                    if largest < 0 or sizes[part] > sizes[largest]:
+                        largest = part
+            p_slot = _find(known_first, known_size, count, p_first, p_size)
+            whole_parent = p_slot >= 0 and covered == p_size
+            for part in range(c, k):
+                if parent[part] == p and slot[part] < 0 and not (whole_parent and part == largest):
+                    _member_sums(distance, order, starts[part], starts[part + 1], known[count])
+                    known_first[count], known_size[count], slot[part] = firsts[part], sizes[part], count
+                    count += 1
+            if whole_parent:
+                rest[:] = 0.0
+                for part in range(c, k):
+                    if parent[part] == p and part != largest:
+                        for i in range(n):
+                            rest[i] = rest[i] + known[slot[part], i]
+                for i in range(n):
+                    known[count, i] = known[p_slot, i] - rest[i]
+                known_first[count], known_size[count], slot[largest] = firsts[largest], sizes[largest], count
+                count += 1
+        s = silhouettes[row]
+        for i in range(n):
+            own = labels[i]
+            if sizes[own] <= 1:
+                s[i] = 0.0
+                continue
+            a = known[slot[own], i] / (sizes[own] - 1)
+            b = np.inf
+            for c in range(k):
+                if c != own:
+                    v = known[slot[c], i] / max(sizes[c], 1)
+                    if v < b or np.isnan(v):
+                        b = v
+            top = a if (a >= b or np.isnan(a)) else b
+            gap = b - a
+            if top != 0.0:
+                value = gap / top
+            elif gap == 0.0 or np.isnan(gap):  # numpy's 0 / 0 (numba would raise)
+                value = np.nan
+            else:  # numpy's x / +-0: an infinity signed by both
+                value = np.copysign(np.inf, gap) * np.copysign(1.0, top)
+            if np.isnan(value):
+                value = 0.0
+            elif value == np.inf:
+                value = _LARGEST
+            elif value == -np.inf:
+                value = -_LARGEST
+            s[i] = value
+        mean = _sum(s, n) / n
+        for i in range(n):
+            dev[i] = (s[i] - mean) * (s[i] - mean)
+        moments[row, 0], moments[row, 1] = mean, np.sqrt(_sum(dev, n) / n)
+        parent_of[:] = labels
+        parent_first, parent_size = firsts, sizes
+    return silhouettes, moments
 
-    def _split(self, parent: tuple[int, int], parts: list[np.ndarray], keys: list[tuple[int, int]]) -> None:
-        """Sums of the new ``parts`` of ``parent``; when they make up all of it (with any
-        parts already known), the largest new part is the parent's sums minus the rest."""
-        if parent == self.whole and parent not in self.known:
-            self.known[parent] = self.distance.sum(axis=1)
-        largest = max(range(len(parts)), key=lambda i: parts[i].size)
-        covered = sum(p.size for p in parts)
-        whole_parent = parent in self.known and covered == parent[1]
-        for i, (part, key) in enumerate(zip(parts, keys, strict=True)):
-            if not (whole_parent and i == largest):
-                self.known[key] = self.distance[:, part].sum(axis=1)
-        if whole_parent:
-            rest = sum(self.known[key] for i, key in enumerate(keys) if i != largest)
-            self.known[keys[largest]] = self.known[parent] - rest
+
+@compiled
+def _member_sums(
+    distance: np.ndarray, order: np.ndarray, lo: int, hi: int, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """``out[i] = distance[i, order[lo:hi]].sum()`` added left to right from 0.0, as
+    numpy sums the F-order copy ``distance[:, members]`` along its rows."""
+    for i in range(distance.shape[0]):
+        total = 0.0
+        for j in range(lo, hi):
+            total += distance[i, order[j]]
+        out[i] = total
 
 
-def _silhouette(
-    distance: np.ndarray, labels: np.ndarray, clusters: _ClusterDistances | None = None
-) -> np.ndarray:
-    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix.
-
-    ``clusters``: the sums already computed for the coarser cuts of the same hierarchy
-    (``trial_clusters``); None computes them for these labels alone."""
-    clusters = clusters if clusters is not None else _ClusterDistances(distance)
-    n = labels.size
-    sums, sizes = clusters.sums(labels)  # (n, k) total distance of each item to each cluster
-    own = sizes[labels]
-    a = np.where(own > 1, sums[np.arange(n), labels] / np.maximum(own - 1, 1), 0.0)
-    mean_to = sums / np.maximum(sizes, 1)
-    mean_to[np.arange(n), labels] = np.inf
-    b = mean_to.min(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = (b - a) / np.maximum(a, b)
-    return np.where(own > 1, np.nan_to_num(s), 0.0)
+def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix, for
+    ``labels`` 0..k-1 (k >= 2)."""
+    cuts = np.ascontiguousarray(labels, dtype=np.int64)[None, :]
+    return _cut_silhouettes(np.ascontiguousarray(distance, dtype=np.float64), cuts)[0][0]
 
 
 MAX_CLUSTERS = 50  # the largest number of clusters tried
@@ -268,15 +370,16 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = _maxclust_labels(tree)
-    clusters = _ClusterDistances(distance)  # shared by the cuts: each cluster summed once
+    cuts = (
+        np.array([maxclust(k) for k in range(2, min(n - 1, MAX_CLUSTERS) + 1)], dtype=np.int64).reshape(-1, n)
+        - 1
+    )
+    _, moments = _cut_silhouettes(np.ascontiguousarray(distance), cuts)
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
-    for k in range(2, min(n - 1, MAX_CLUSTERS) + 1):
-        labels = maxclust(k).astype(np.int64) - 1
-        if int(labels.max()) + 1 < 2:
+    for labels, (mean, spread) in zip(cuts, moments.tolist(), strict=True):
+        if math.isnan(mean):  # fewer than two clusters
             continue
-        s = _silhouette(distance, labels, clusters)
-        spread = float(np.std(s))
-        quality = float(np.mean(s)) / spread if spread > 0 else (np.inf if np.mean(s) > 0 else -np.inf)
+        quality = mean / spread if spread > 0 else (np.inf if mean > 0 else -np.inf)
         if _better(quality, best_quality):
             best, best_quality = labels, quality
     _, relabelled = np.unique(best, return_inverse=True)
