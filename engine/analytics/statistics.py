@@ -422,14 +422,23 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
     cluster), over the days all its trials share."""
     r = np.asarray(returns, dtype=np.float64)
     out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
+    # The columns sorted by cluster once (stable: each cluster's in their order); each
+    # cluster's block is a C-order copy (the bits of the sums below depend on the layout).
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(out.size + 1))
     for c in range(out.size):
-        block = r[:, labels == c]
-        block = block[np.isfinite(block).all(axis=1)]
+        block = np.take(r, order[bounds[c] : bounds[c + 1]], axis=1)
+        days = np.isfinite(block).all(axis=1)
+        if not days.all():
+            block = block[days]
         if block.shape[0] < 3:
             continue
         with np.errstate(all="ignore"):
-            var = np.var(block, axis=0, ddof=1)
-            live = ~negligible_dispersion(np.sqrt(var), np.mean(block, axis=0), np.max(np.abs(block), axis=0))
+            # np.mean and np.var(ddof=1) operation by operation, the mean reduced once
+            mean = np.add.reduce(block, axis=0) / block.shape[0]
+            deviation = block - mean
+            var = np.add.reduce(np.square(deviation, out=deviation), axis=0) / (block.shape[0] - 1)
+            live = ~negligible_dispersion(np.sqrt(var), mean, np.max(np.abs(block), axis=0))
         # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
         w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])

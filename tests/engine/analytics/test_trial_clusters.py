@@ -356,3 +356,39 @@ def test_equal_cuts_are_a_tie_decided_for_the_fewest_clusters() -> None:
 )
 def test_better_means_more_than_a_tie(quality: float, best: float, expected: bool) -> None:
     assert st._better(quality, best) is expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_days=hs.integers(1, 300),
+    n_trials=hs.integers(1, 40),
+    n_clusters=hs.integers(1, 8),
+    flat=hs.integers(0, 3),
+    gaps=hs.sampled_from([0.0, 0.02, 0.3]),
+    fortran=hs.booleans(),
+    risk_free=hs.sampled_from([0.0, 0.03]),
+)
+def test_cluster_sharpes_are_the_previous_builds(
+    seed: int,
+    n_days: int,
+    n_trials: int,
+    n_clusters: int,
+    flat: int,
+    gaps: float,
+    fortran: bool,
+    risk_free: float,
+) -> None:
+    """Each cluster's Sharpe, bit for bit the previous build's (a copy per cluster by a
+    boolean column mask): the same days, weights and sums, in any column order."""
+    rng = np.random.default_rng(seed)
+    r = _factor_returns(seed, n_days, n_trials, 3, 0.5)
+    if flat:
+        r = np.column_stack([r, np.full((n_days, flat), 1e-4)])
+    r[rng.random(r.shape) < gaps] = np.nan
+    if fortran:
+        r = np.asfortranarray(r)
+    labels = rng.integers(0, n_clusters, r.shape[1])
+    labels[: min(n_clusters, r.shape[1])] = np.arange(min(n_clusters, r.shape[1]))  # no empty cluster
+    got = st.cluster_sharpes(r, labels, risk_free)
+    assert got.tobytes() == _previous_cluster_sharpes(r, labels, risk_free).tobytes()
