@@ -133,11 +133,22 @@ def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
     """Label of each series (0, 1, ... in order of first appearance); identical arrays
     (bit for bit, same length) share a label. Configurations that trade the same
     portfolios (e.g. ``lookback_days`` under equal weights) are one trial, not several."""
-    seen: dict[tuple[int, bytes], int] = {}
+    # Candidates by (length, the bits summed modulo 2**64), then compared bit for bit:
+    # one pass over each series instead of copying and hashing its bytes.
+    buckets: dict[tuple[int, int], list[tuple[np.ndarray, int]]] = {}
     labels = np.empty(len(series), dtype=np.int64)
+    count = 0
     for i, s in enumerate(series):
-        a = np.ascontiguousarray(s, dtype=np.float64)
-        labels[i] = seen.setdefault((a.size, a.tobytes()), len(seen))
+        bits = np.ascontiguousarray(s, dtype=np.float64).reshape(-1).view(np.uint64)
+        bucket = buckets.setdefault((bits.size, int(np.add.reduce(bits))), [])
+        for other, label in bucket:
+            if np.array_equal(bits, other):
+                labels[i] = label
+                break
+        else:
+            bucket.append((bits, count))
+            labels[i] = count
+            count += 1
     return labels
 
 

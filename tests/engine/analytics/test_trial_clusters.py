@@ -392,3 +392,34 @@ def test_cluster_sharpes_are_the_previous_builds(
     labels[: min(n_clusters, r.shape[1])] = np.arange(min(n_clusters, r.shape[1]))  # no empty cluster
     got = st.cluster_sharpes(r, labels, risk_free)
     assert got.tobytes() == _previous_cluster_sharpes(r, labels, risk_free).tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_series=hs.integers(0, 30),
+    n_distinct=hs.integers(1, 6),
+    length=hs.integers(0, 40),
+)
+def test_distinct_series_are_the_previous_builds(
+    seed: int, n_series: int, n_distinct: int, length: int
+) -> None:
+    """The same labels as the previous build's bytes-keyed dictionary: copies share a
+    label; -0.0 and 0.0, two NaN payloads, another length or a last bit apart do not."""
+    rng = np.random.default_rng(seed)
+    pool = [np.round(rng.normal(size=length), 1) for _ in range(n_distinct)]
+    if length:
+        pool.append(pool[0].copy())
+        pool[-1][-1] = np.nextafter(pool[-1][-1], np.inf)  # a last bit apart
+        zero = np.zeros(length)
+        pool += [zero, -zero, np.full(length, np.nan), np.full(length, np.nan).view(np.uint64) ^ np.uint64(1)]
+        pool[-1] = pool[-1].view(np.float64)  # another NaN payload
+        pool.append(pool[0].reshape(1, -1))  # same bits, another shape
+        pool.append(pool[0][::-1].copy())
+    pool.append(np.ones(length + 1))
+    pool.append(np.zeros((0,)))
+    picks = [pool[int(j)].copy() for j in rng.integers(0, len(pool), n_series)]
+    picks += [p[...] for p in picks[:3]]  # views of the same arrays
+    picks += [pool[0].tolist(), pool[0].astype(np.float32)]  # read as float64
+    expected = _previous_distinct_series(picks)
+    np.testing.assert_array_equal(st.distinct_series(picks), expected)
