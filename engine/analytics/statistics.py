@@ -197,6 +197,8 @@ def _cut_silhouettes(
     order = np.empty(n, dtype=np.int64)
     rest = np.empty(n)
     dev = np.empty(n)
+    a_of = np.empty(n)
+    b_of = np.empty(n)
     for row in range(n_cuts):
         labels = cuts[row]
         k = labels.max() + 1
@@ -276,19 +278,27 @@ def _cut_silhouettes(
                     known[count, i] = known[p_slot, i] - rest[i]
                 known_first[count], known_size[count], slot[largest] = firsts[largest], sizes[largest], count
                 count += 1
+        # a: mean distance to the own cluster; b: the least mean distance to another
+        # (np.min: exact in any order, NaN wins); one contiguous row of sums at a time.
+        a_of[:] = 0.0
+        b_of[:] = np.inf
+        for c in range(k):
+            sums = known[slot[c]]
+            size = sizes[c]
+            for i in range(n):
+                if labels[i] == c:
+                    if size > 1:
+                        a_of[i] = sums[i] / (size - 1)
+                else:
+                    v = sums[i] / max(size, 1)
+                    if v < b_of[i] or np.isnan(v):
+                        b_of[i] = v
         s = silhouettes[row]
         for i in range(n):
-            own = labels[i]
-            if sizes[own] <= 1:
+            if sizes[labels[i]] <= 1:
                 s[i] = 0.0
                 continue
-            a = known[slot[own], i] / (sizes[own] - 1)
-            b = np.inf
-            for c in range(k):
-                if c != own:
-                    v = known[slot[c], i] / max(sizes[c], 1)
-                    if v < b or np.isnan(v):
-                        b = v
+            a, b = a_of[i], b_of[i]
             top = a if (a >= b or np.isnan(a)) else b
             gap = b - a
             if top != 0.0:
