@@ -357,6 +357,28 @@ def _better(quality: float, best: float) -> bool:
     return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
 
 
+def _correlation(common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(``np.corrcoef(common, rowvar=False)``, the columns without dispersion by
+    ``negligible_dispersion(np.std(ddof=1), np.mean, np.max(np.abs))``) of a C-order
+    (days >= 3, trials >= 2) array, operation by operation as numpy computes them (the bits
+    of ``trial_clusters`` depend on them) with the mean and the deviations computed once
+    for both: ``np.cov`` averages, subtracts and multiplies ``dot(X, X.T.conj())``, ``np.var``
+    averages, subtracts and sums the squares."""
+    days = common.shape[0]
+    with np.errstate(all="ignore"):
+        mean = np.add.reduce(common, axis=0) / days
+        deviation = common - mean
+        rho = np.dot(deviation.T, deviation.T.T.conj())  # np.cov's X, X.T.conj(): its BLAS call
+        rho *= np.true_divide(1, days - 1)
+        scale = np.sqrt(np.diag(rho))
+        rho /= scale[:, None]
+        rho /= scale[None, :]
+        np.clip(rho, -1, 1, out=rho)
+        std = np.sqrt(np.add.reduce(np.square(deviation, out=deviation), axis=0) / (days - 1))
+        flat = negligible_dispersion(std, mean, np.max(np.abs(common), axis=0))
+    return rho, flat
+
+
 def trial_clusters(returns: np.ndarray) -> np.ndarray:
     """Cluster label of each trial (columns of ``returns``, days x trials, NaN = no
     return that day) by the correlation of their daily returns.
@@ -376,14 +398,11 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     n = r.shape[1] if r.ndim == 2 else 0
     if n <= 2:
         return np.arange(n, dtype=np.int64)
-    common = r[np.isfinite(r).all(axis=1)]
+    finite = np.isfinite(r).all(axis=1)
+    common = r if r.flags.c_contiguous and finite.all() else r[finite]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
-    with np.errstate(all="ignore"):
-        rho = np.corrcoef(common, rowvar=False)
-        flat = negligible_dispersion(
-            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
-        )
+    rho, flat = _correlation(common)
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
     rho[flat, :] = 0.0
     rho[:, flat] = 0.0

@@ -247,6 +247,7 @@ def _factor_returns(seed: int, n_days: int, n_trials: int, n_factors: int, noise
     duplicated=hs.integers(0, 20),
     flat=hs.integers(0, 3),
     gaps=hs.booleans(),
+    fortran=hs.booleans(),
 )
 def test_the_chosen_clusters_are_the_first_builds(
     seed: int,
@@ -257,6 +258,7 @@ def test_the_chosen_clusters_are_the_first_builds(
     duplicated: int,
     flat: int,
     gaps: bool,
+    fortran: bool,
 ) -> None:
     r = _factor_returns(seed, n_days, n_trials, n_factors, noise)
     rng = np.random.default_rng(seed + 1)
@@ -267,6 +269,8 @@ def test_the_chosen_clusters_are_the_first_builds(
         r = np.column_stack([r, np.full((n_days, flat), 1e-4)])
     if gaps:
         r[rng.random(r.shape) < 0.02] = np.nan
+    if fortran:
+        r = np.asfortranarray(r)
     labels = st.trial_clusters(r)
     np.testing.assert_array_equal(labels, _reference_trial_clusters(r))
     _assert_the_previous_builds_bits(r, labels)
@@ -423,3 +427,30 @@ def test_distinct_series_are_the_previous_builds(
     picks += [pool[0].tolist(), pool[0].astype(np.float32)]  # read as float64
     expected = _previous_distinct_series(picks)
     np.testing.assert_array_equal(st.distinct_series(picks), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_days=hs.integers(3, 400),
+    n_trials=hs.integers(2, 70),
+    flat=hs.integers(0, 3),
+    scale=hs.sampled_from([1.0, 1e-9, 1e6]),
+    fortran=hs.booleans(),
+)
+def test_correlation_is_numpys(
+    seed: int, n_days: int, n_trials: int, flat: int, scale: float, fortran: bool
+) -> None:
+    """``_correlation`` shares the mean and deviations of ``np.corrcoef`` and ``np.std``:
+    their bits, and ``negligible_dispersion``'s verdicts, unchanged."""
+    r = _factor_returns(seed, n_days, n_trials, 3, 0.5) * scale
+    if flat:
+        r = np.column_stack([r, np.full((n_days, flat), 1e-4), np.zeros((n_days, 1))])
+    if fortran:
+        r = np.asfortranarray(r)
+    with np.errstate(all="ignore"):
+        expected = np.corrcoef(r, rowvar=False)
+        std, mean, top = np.std(r, axis=0, ddof=1), np.mean(r, axis=0), np.max(np.abs(r), axis=0)
+    rho, got_flat = st._correlation(r)
+    assert rho.tobytes() == expected.tobytes()
+    np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
