@@ -357,16 +357,17 @@ def _better(quality: float, best: float) -> bool:
     return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
 
 
-def _correlation(common: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _correlation(common: np.ndarray, total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(``np.corrcoef(common, rowvar=False)``, the columns without dispersion by
     ``negligible_dispersion(np.std(ddof=1), np.mean, np.max(np.abs))``) of a C-order
     (days >= 3, trials >= 2) array, operation by operation as numpy computes them (the bits
     of ``trial_clusters`` depend on them) with the mean and the deviations computed once
     for both: ``np.cov`` averages, subtracts and multiplies ``dot(X, X.T.conj())``, ``np.var``
-    averages, subtracts and sums the squares."""
+    averages, subtracts and sums the squares. ``total``: ``np.add.reduce(common, axis=0)``
+    when the caller has it."""
     days = common.shape[0]
     with np.errstate(all="ignore"):
-        mean = np.add.reduce(common, axis=0) / days
+        mean = (np.add.reduce(common, axis=0) if total is None else total) / days
         deviation = common - mean
         rho = np.dot(deviation.T, deviation.T.T.conj())  # np.cov's X, X.T.conj(): its BLAS call
         rho *= np.true_divide(1, days - 1)
@@ -398,11 +399,17 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     n = r.shape[1] if r.ndim == 2 else 0
     if n <= 2:
         return np.arange(n, dtype=np.int64)
-    finite = np.isfinite(r).all(axis=1)
-    common = r if r.flags.c_contiguous and finite.all() else r[finite]
+    # Every day finite (the column sums are: a NaN or an infinity would make theirs
+    # not) and C order: the returns are the common days, and the sums the mean's.
+    with np.errstate(all="ignore"):
+        total = np.add.reduce(r, axis=0) if r.flags.c_contiguous else None
+    if total is not None and np.isfinite(total).all():
+        common = r
+    else:
+        common, total = r[np.isfinite(r).all(axis=1)], None
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
-    rho, flat = _correlation(common)
+    rho, flat = _correlation(common, total)
     rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
     rho[flat, :] = 0.0
     rho[:, flat] = 0.0
@@ -429,8 +436,9 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
 def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
     """``k -> fcluster(tree, k, criterion="maxclust")`` for many k. scipy's ``fcluster``
     validates the linkage on every call, which costs more than the clustering (11 of the
-    16 ms of a 220-trial ``trial_clusters``); this validates once and calls the routine
-    ``fcluster`` itself calls. Checked against ``fcluster`` at k = 2 first; any mismatch or
+    16 ms of a 220-trial ``trial_clusters``); this validates once (``fcluster`` at k = 2,
+    first: an invalid linkage raises there, before the routine sees it) and then calls
+    the routine ``fcluster`` itself calls, checked against that first cut; any mismatch or
     a changed private API falls back to ``fcluster``."""
     from scipy.cluster import hierarchy
 
@@ -440,7 +448,7 @@ def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
     try:
         from scipy.cluster import _hierarchy
 
-        hierarchy.is_valid_linkage(tree, throw=True)
+        expected = public(2)  # validates the linkage
         z = np.ascontiguousarray(tree, dtype=np.float64)
         n = z.shape[0] + 1
 
@@ -449,7 +457,7 @@ def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
             _hierarchy.cluster_maxclust_dist(z, out, n, k)
             return out
 
-        if np.array_equal(direct(2), public(2)):
+        if np.array_equal(direct(2), expected):
             return direct
     except (ImportError, AttributeError, TypeError, ValueError):
         pass

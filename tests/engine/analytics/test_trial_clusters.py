@@ -451,6 +451,7 @@ def test_correlation_is_numpys(
     with np.errstate(all="ignore"):
         expected = np.corrcoef(r, rowvar=False)
         std, mean, top = np.std(r, axis=0, ddof=1), np.mean(r, axis=0), np.max(np.abs(r), axis=0)
-    rho, got_flat = st._correlation(r)
-    assert rho.tobytes() == expected.tobytes()
-    np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
+    for total in (None, np.add.reduce(r, axis=0)):  # the caller's column sums or none
+        rho, got_flat = st._correlation(r, total)
+        assert rho.tobytes() == expected.tobytes()
+        np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
