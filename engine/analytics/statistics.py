@@ -476,14 +476,17 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
     bounds = np.searchsorted(labels[order], np.arange(out.size + 1))
     for c in range(out.size):
         block = np.take(r, order[bounds[c] : bounds[c + 1]], axis=1)
-        days = np.isfinite(block).all(axis=1)
-        if not days.all():
-            block = block[days]
+        with np.errstate(all="ignore"):
+            total = np.add.reduce(block, axis=0)  # finite: so is every day (a NaN or inf is not)
+        if not np.isfinite(total).all():
+            block = block[np.isfinite(block).all(axis=1)]
+            with np.errstate(all="ignore"):
+                total = np.add.reduce(block, axis=0)
         if block.shape[0] < 3:
             continue
         with np.errstate(all="ignore"):
             # np.mean and np.var(ddof=1) operation by operation, the mean reduced once
-            mean = np.add.reduce(block, axis=0) / block.shape[0]
+            mean = total / block.shape[0]
             deviation = block - mean
             var = np.add.reduce(np.square(deviation, out=deviation), axis=0) / (block.shape[0] - 1)
             live = ~negligible_dispersion(np.sqrt(var), mean, np.max(np.abs(block), axis=0))
