@@ -357,6 +357,27 @@ def _better(quality: float, best: float) -> bool:
     return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
 
 
+@compiled
+def _distance(rho: np.ndarray, flat: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``sqrt(clip((1 - rho) / 2, 0, None))`` of the (n, n) correlations with a non-finite
+    rho and every rho of a trial without dispersion (``flat``) 0 (uncorrelated), and the
+    diagonal 1: numpy's ``where``/``fill_diagonal``/``clip``/``sqrt`` in one pass, each
+    element by the same exactly rounded operations. Written over ``rho`` (a fresh page
+    of a large matrix costs more than the arithmetic) and returned."""
+    n = rho.shape[0]
+    out = rho
+    for i in range(n):
+        row_flat = flat[i]
+        for j in range(n):  # branch-free (selects) so that it vectorises
+            v = rho[i, j]
+            v = v if (v - v == 0.0) and not (row_flat or flat[j]) else 0.0  # finite, both dispersed
+            x = (1.0 - v) / 2.0
+            out[i, j] = np.sqrt(x if x >= 0.0 else 0.0)  # np.maximum(x, 0.0) of a finite x
+        x = (1.0 - 1.0) / 2.0  # the diagonal: rho = 1
+        out[i, i] = np.sqrt(x if x >= 0.0 else 0.0)
+    return out
+
+
 def _correlation(common: np.ndarray, total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(``np.corrcoef(common, rowvar=False)``, the columns without dispersion by
     ``negligible_dispersion(np.std(ddof=1), np.mean, np.max(np.abs))``) of a C-order
@@ -410,11 +431,7 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
     rho, flat = _correlation(common, total)
-    rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
-    rho[flat, :] = 0.0
-    rho[:, flat] = 0.0
-    np.fill_diagonal(rho, 1.0)
-    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    distance = _distance(rho, np.ascontiguousarray(flat, dtype=np.bool_))
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = _maxclust_labels(tree)
     cuts = (

@@ -442,7 +442,8 @@ def test_correlation_is_numpys(
     seed: int, n_days: int, n_trials: int, flat: int, scale: float, fortran: bool
 ) -> None:
     """``_correlation`` shares the mean and deviations of ``np.corrcoef`` and ``np.std``:
-    their bits, and ``negligible_dispersion``'s verdicts, unchanged."""
+    their bits, and ``negligible_dispersion``'s verdicts, unchanged; ``_distance`` is the
+    numpy expression's bits."""
     r = _factor_returns(seed, n_days, n_trials, 3, 0.5) * scale
     if flat:
         r = np.column_stack([r, np.full((n_days, flat), 1e-4), np.zeros((n_days, 1))])
@@ -455,3 +456,9 @@ def test_correlation_is_numpys(
         rho, got_flat = st._correlation(r, total)
         assert rho.tobytes() == expected.tobytes()
         np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
+    rho = np.where(np.isfinite(expected), expected, 0.0)
+    rho[got_flat, :] = 0.0
+    rho[:, got_flat] = 0.0
+    np.fill_diagonal(rho, 1.0)
+    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    assert st._distance(expected.copy(), got_flat).tobytes() == distance.tobytes()
