@@ -285,14 +285,14 @@ def _cut_silhouettes(
         for c in range(k):
             sums = known[slot[c]]
             size = sizes[c]
-            for i in range(n):
-                if labels[i] == c:
-                    if size > 1:
-                        a_of[i] = sums[i] / (size - 1)
-                else:
-                    v = sums[i] / max(size, 1)
-                    if v < b_of[i] or np.isnan(v):
-                        b_of[i] = v
+            if size > 1:
+                for j in range(starts[c], starts[c + 1]):
+                    a_of[order[j]] = sums[order[j]] / (size - 1)
+            divisor = max(size, 1)
+            for i in range(n):  # branch-free (selects) so that it vectorises
+                v = sums[i] / divisor
+                take = labels[i] != c and (v < b_of[i] or v != v)
+                b_of[i] = v if take else b_of[i]
         s = silhouettes[row]
         for i in range(n):
             if sizes[labels[i]] <= 1:
@@ -328,12 +328,21 @@ def _member_sums(
     distance: np.ndarray, order: np.ndarray, lo: int, hi: int, out: np.ndarray
 ) -> None:  # pragma: no cover - compiled
     """``out[i] = distance[i, order[lo:hi]].sum()`` added left to right from 0.0, as
-    numpy sums the F-order copy ``distance[:, members]`` along its rows."""
-    for i in range(distance.shape[0]):
-        total = 0.0
+    numpy sums the F-order copy ``distance[:, members]`` along its rows. Rows in blocks of
+    ``_ROWS`` (independent running sums, each still left to right)."""
+    n = distance.shape[0]
+    total = np.empty(_ROWS)
+    for start in range(0, n, _ROWS):
+        rows = min(_ROWS, n - start)
+        total[:] = 0.0
         for j in range(lo, hi):
-            total += distance[i, order[j]]
-        out[i] = total
+            column = order[j]
+            for r in range(rows):
+                total[r] += distance[start + r, column]
+        out[start : start + rows] = total[:rows]
+
+
+_ROWS = 16
 
 
 def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
