@@ -366,6 +366,37 @@ def _better(quality: float, best: float) -> bool:
     return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
 
 
+def _column_spread(values: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the summed squared deviations from ``mean``, max |x|) of each column of a (rows,
+    columns) array: the sums of ``np.var(values, axis=0)`` and ``np.max(np.abs(values),
+    axis=0)``, with their bits. numpy reduces the columns of a C-order array row by row
+    (each column's squares added top to bottom), in one compiled pass without the
+    deviations' array; a single column or another order is reduced pairwise by numpy, so
+    numpy does it."""
+    if values.ndim == 2 and values.shape[1] >= 2 and values.flags.c_contiguous:
+        return _column_spread_rows(values, np.ascontiguousarray(mean, dtype=np.float64))
+    deviation = values - mean
+    return np.add.reduce(np.square(deviation, out=deviation), axis=0), np.max(np.abs(values), axis=0)
+
+
+@compiled
+def _column_spread_rows(
+    values: np.ndarray, mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``_column_spread`` of a C-order array of two or more columns, row by row."""
+    rows, columns = values.shape
+    squares = np.zeros(columns)
+    top = np.zeros(columns)
+    for i in range(rows):
+        for j in range(columns):
+            x = values[i, j]
+            deviation = x - mean[j]
+            squares[j] += deviation * deviation
+            size = abs(x)
+            top[j] = size if (size > top[j] or size != size) else top[j]  # np.max: NaN wins
+    return squares, top
+
+
 @compiled
 def _distance(rho: np.ndarray, flat: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """``sqrt(clip((1 - rho) / 2, 0, None))`` of the (n, n) correlations with a non-finite
@@ -405,8 +436,8 @@ def _correlation(common: np.ndarray, total: np.ndarray | None = None) -> tuple[n
         rho /= scale[:, None]
         rho /= scale[None, :]
         np.clip(rho, -1, 1, out=rho)
-        std = np.sqrt(np.add.reduce(np.square(deviation, out=deviation), axis=0) / (days - 1))
-        flat = negligible_dispersion(std, mean, np.max(np.abs(common), axis=0))
+        squares, top = _column_spread(common, mean)
+        flat = negligible_dispersion(np.sqrt(squares / (days - 1)), mean, top)
     return rho, flat
 
 
@@ -513,9 +544,9 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
         with np.errstate(all="ignore"):
             # np.mean and np.var(ddof=1) operation by operation, the mean reduced once
             mean = total / block.shape[0]
-            deviation = block - mean
-            var = np.add.reduce(np.square(deviation, out=deviation), axis=0) / (block.shape[0] - 1)
-            live = ~negligible_dispersion(np.sqrt(var), mean, np.max(np.abs(block), axis=0))
+            squares, top = _column_spread(block, mean)
+            var = squares / (block.shape[0] - 1)
+            live = ~negligible_dispersion(np.sqrt(var), mean, top)
         # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
         w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])

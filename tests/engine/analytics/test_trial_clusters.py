@@ -462,3 +462,33 @@ def test_correlation_is_numpys(
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
     assert st._distance(expected.copy(), got_flat).tobytes() == distance.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    rows=hs.integers(1, 300),
+    columns=hs.integers(1, 40),
+    special=hs.sampled_from([None, np.nan, np.inf, -np.inf, -0.0]),
+    fortran=hs.booleans(),
+)
+def test_column_spread_is_numpys(
+    seed: int, rows: int, columns: int, special: float | None, fortran: bool
+) -> None:
+    """``_column_spread``: the bits of ``np.var``'s summed squares and of ``np.max(np.abs)``
+    per column, in C and F order, one column or more, with NaN, infinities and -0.0."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-6, 6, size=(rows, columns))
+    if special is not None:
+        values[rng.random(values.shape) < 0.05] = special
+    if fortran:
+        values = np.asfortranarray(values)
+    with np.errstate(all="ignore"):
+        mean = np.mean(values, axis=0)
+        squares, top = st._column_spread(values, mean)
+        variance = np.var(values, axis=0, ddof=1)
+    assert top.tobytes() == np.max(np.abs(values), axis=0).tobytes()
+    if rows > 1:  # np.var(ddof=1) is these sums / (rows - 1)
+        assert (squares / (rows - 1)).tobytes() == variance.tobytes()
+    else:
+        assert squares.tobytes() == np.square(values - mean).sum(axis=0).tobytes()
