@@ -492,3 +492,15 @@ def test_column_spread_is_numpys(
         assert (squares / (rows - 1)).tobytes() == variance.tobytes()
     else:
         assert squares.tobytes() == np.square(values - mean).sum(axis=0).tobytes()
+
+
+def test_a_read_only_input_is_read_not_written() -> None:
+    """The returns are used in place when every day is finite (no copy): a read-only
+    array is accepted, left as it was, and gives the previous build's clusters and Sharpes."""
+    r = _factor_returns(3, 200, 60, 5, 0.5)
+    r.setflags(write=False)
+    before = r.copy()
+    labels = st.trial_clusters(r)
+    np.testing.assert_array_equal(labels, _previous_trial_clusters(r)[0])
+    assert st.cluster_sharpes(r, labels).tobytes() == _previous_cluster_sharpes(r, labels).tobytes()
+    assert r.tobytes() == before.tobytes()
