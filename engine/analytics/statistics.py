@@ -168,8 +168,8 @@ def _cut_silhouettes(
     distance: np.ndarray, cuts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """((cuts, n) silhouette of each item, (cuts, 2) their mean and std) of each cut (rows
-    of ``cuts``: labels 0..k-1, each at least as fine as the previous; a cut of fewer
-    than two clusters is skipped: NaN). Each cluster's summed distances (an (n,) row per
+    of ``cuts``: labels 0..k-1, each used (else ValueError), each cut at least as fine as
+    the previous; a cut of fewer than two clusters is skipped: zeros, NaN moments). Each cluster's summed distances (an (n,) row per
     cluster, named by (first member, size): clusters of one hierarchy are nested) are
     computed once over the cuts: a cluster seen before is not summed again, and of the
     parts of a split parent all but the largest are summed and the largest is the
@@ -216,7 +216,9 @@ def _cut_silhouettes(
             fill[labels[i]] += 1
         firsts = np.empty(k, dtype=np.int64)
         for c in range(k):
-            firsts[c] = order[starts[c]] if sizes[c] > 0 else -1
+            if sizes[c] == 0:
+                raise ValueError("a cut's labels must be 0..k-1, each one used")
+            firsts[c] = order[starts[c]]
         slot = np.full(k, -1, dtype=np.int64)
         parent = np.full(k, -1, dtype=np.int64)
         # Room for every cluster of this cut, the whole set and the parents' parts.

@@ -504,3 +504,11 @@ def test_a_read_only_input_is_read_not_written() -> None:
     np.testing.assert_array_equal(labels, _previous_trial_clusters(r)[0])
     assert st.cluster_sharpes(r, labels).tobytes() == _previous_cluster_sharpes(r, labels).tobytes()
     assert r.tobytes() == before.tobytes()
+
+
+def test_a_cut_with_an_unused_label_is_refused() -> None:
+    """Labels 0..k-1 with one unused (never a cut of fcluster's) are a ValueError, not a
+    read past a cluster's members."""
+    distance = np.abs(np.subtract.outer(np.arange(6.0), np.arange(6.0)))
+    with pytest.raises(ValueError, match="each one used"):
+        st._silhouette(distance, np.array([0, 0, 2, 2, 3, 3]))
