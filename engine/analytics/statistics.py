@@ -11,10 +11,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
+from engine.analytics.nb_metrics import _sum
+from engine.compiled import compiled
 from engine.dispersion import negligible_dispersion
 
 TRADING_DAYS = 252
 EULER_GAMMA = 0.5772156649015329
+_LARGEST = float(np.finfo(np.float64).max)  # np.nan_to_num's +inf
 
 
 # ----- deflated Sharpe ratio -------------------------------------------------------------
@@ -130,94 +133,225 @@ def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
     """Label of each series (0, 1, ... in order of first appearance); identical arrays
     (bit for bit, same length) share a label. Configurations that trade the same
     portfolios (e.g. ``lookback_days`` under equal weights) are one trial, not several."""
-    seen: dict[tuple[int, bytes], int] = {}
+    # Candidates by (length, the bits summed modulo 2**64), then compared bit for bit:
+    # one pass over each series instead of copying and hashing its bytes.
+    buckets: dict[tuple[int, int], list[tuple[np.ndarray, int]]] = {}
     labels = np.empty(len(series), dtype=np.int64)
+    count = 0
     for i, s in enumerate(series):
-        a = np.ascontiguousarray(s, dtype=np.float64)
-        labels[i] = seen.setdefault((a.size, a.tobytes()), len(seen))
+        bits = np.ascontiguousarray(s, dtype=np.float64).reshape(-1).view(np.uint64)
+        bucket = buckets.setdefault((bits.size, int(np.add.reduce(bits))), [])
+        for other, label in bucket:
+            if np.array_equal(bits, other):
+                labels[i] = label
+                break
+        else:
+            bucket.append((bits, count))
+            labels[i] = count
+            count += 1
     return labels
 
 
-class _ClusterDistances:
-    """Each item's summed distance to every cluster of successive cuts of one hierarchy
-    (``maxclust`` for k = 2, 3, ... in ``trial_clusters``). The cuts share most of their
-    clusters, and a new cluster is part of a cluster of the previous cut: a cluster seen
-    before is not summed again, and of the parts of a split parent all but the largest
-    are summed and the largest is the parent's sums minus theirs. A cut then costs
-    (n, the smaller parts) additions instead of the (n, n) x k product of every cut."""
+@compiled
+def _find(
+    firsts: np.ndarray, sizes: np.ndarray, count: int, first: int, size: int
+) -> int:  # pragma: no cover - compiled
+    """Slot of the known cluster (first member, size), -1 when not known."""
+    for slot in range(count):
+        if firsts[slot] == first and sizes[slot] == size:
+            return slot
+    return -1
 
-    def __init__(self, distance: np.ndarray) -> None:
-        self.distance = distance
-        self.known: dict[tuple[int, int], np.ndarray] = {}  # (first member, size) -> (n,) sums
-        # The cluster of each item in the previous cut: the whole set before the first.
-        n = distance.shape[0]
-        self.whole = (0, n)
-        self.parent_of = np.zeros(n, dtype=np.int64)  # index into parent_keys
-        self.parent_keys: list[tuple[int, int]] = [self.whole]
 
-    def sums(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """((n, k) summed distance of each item to each cluster, (k,) cluster sizes) for
-        ``labels`` 0..k-1, a cut of the hierarchy at least as fine as the previous one.
-        Clusters of one hierarchy are nested, so (first member, size) names one."""
-        n, k = labels.size, int(labels.max()) + 1
-        order = np.argsort(labels, kind="stable")
-        sizes = np.bincount(labels, minlength=k)
-        bounds = np.concatenate(([0], np.cumsum(sizes)))
-        members = [order[bounds[c] : bounds[c + 1]] for c in range(k)]
-        keys = [(int(m[0]), int(m.size)) for m in members]
-        out = np.empty((n, k))
-        by_parent: dict[int, list[int]] = {}
+@compiled
+def _cut_silhouettes(
+    distance: np.ndarray, cuts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """((cuts, n) silhouette of each item, (cuts, 2) their mean and std) of each cut (rows
+    of ``cuts``: labels 0..k-1, each used (else ValueError), each cut at least as fine as
+    the previous; a cut of fewer than two clusters is skipped: zeros, NaN moments). Each cluster's summed distances (an (n,) row per
+    cluster, named by (first member, size): clusters of one hierarchy are nested) are
+    computed once over the cuts: a cluster seen before is not summed again, and of the
+    parts of a split parent all but the largest are summed and the largest is the
+    parent's sums minus theirs. A cut then costs (n, the smaller parts) additions
+    instead of the (n, n) x k product of every cut.
+
+    Bit for bit the numpy code it replaced (kept in tests/engine/analytics/
+    test_trial_clusters.py): a part's sums ``distance[:, members].sum(axis=1)`` (an F-order
+    copy: members added left to right from 0.0), the whole set's ``distance.sum(axis=1)``
+    (numpy's pairwise sum per row, ``nb_metrics._sum``), the largest part ``parent - ((0 +
+    part) + part ...)``; the silhouette's ``a``, ``b``, ``(b - a) / max(a, b)``, and
+    ``np.mean``/``np.std`` (pairwise sums) operation by operation."""
+    n = distance.shape[0]
+    n_cuts = cuts.shape[0]
+    silhouettes = np.zeros((n_cuts, n))
+    moments = np.full((n_cuts, 2), np.nan)
+    capacity = 128
+    known_first = np.empty(capacity, dtype=np.int64)
+    known_size = np.empty(capacity, dtype=np.int64)
+    known = np.empty((capacity, n))
+    count = 0
+    parent_of = np.zeros(n, dtype=np.int64)  # the previous cut: the whole set before the first
+    parent_first = np.zeros(1, dtype=np.int64)
+    parent_size = np.full(1, n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    rest = np.empty(n)
+    dev = np.empty(n)
+    a_of = np.empty(n)
+    b_of = np.empty(n)
+    for row in range(n_cuts):
+        labels = cuts[row]
+        k = labels.max() + 1
+        if k < 2:
+            continue
+        sizes = np.zeros(k, dtype=np.int64)
+        for i in range(n):
+            sizes[labels[i]] += 1
+        starts = np.zeros(k + 1, dtype=np.int64)
         for c in range(k):
-            if keys[c] in self.known:
-                out[:, c] = self.known[keys[c]]
+            starts[c + 1] = starts[c] + sizes[c]
+        fill = starts[:k].copy()
+        for i in range(n):  # members of each cluster in ascending order
+            order[fill[labels[i]]] = i
+            fill[labels[i]] += 1
+        firsts = np.empty(k, dtype=np.int64)
+        for c in range(k):
+            if sizes[c] == 0:
+                raise ValueError("a cut's labels must be 0..k-1, each one used")
+            firsts[c] = order[starts[c]]
+        slot = np.full(k, -1, dtype=np.int64)
+        parent = np.full(k, -1, dtype=np.int64)
+        # Room for every cluster of this cut, the whole set and the parents' parts.
+        if count + 2 * k + 1 > capacity:
+            capacity = 2 * (count + 2 * k + 1)
+            grown_first = np.empty(capacity, dtype=np.int64)
+            grown_size = np.empty(capacity, dtype=np.int64)
+            grown = np.empty((capacity, n))
+            grown_first[:count] = known_first[:count]
+            grown_size[:count] = known_size[:count]
+            grown[:count] = known[:count]
+            known_first, known_size, known = grown_first, grown_size, grown
+        for c in range(k):
+            slot[c] = _find(known_first, known_size, count, firsts[c], sizes[c])
+            if slot[c] >= 0:
                 continue
-            parents = self.parent_of[members[c]]
-            if np.all(parents == parents[0]):
-                by_parent.setdefault(int(parents[0]), []).append(c)
+            p = parent_of[order[starts[c]]]
+            same = True
+            for j in range(starts[c], starts[c + 1]):
+                if parent_of[order[j]] != p:
+                    same = False
+                    break
+            if same:
+                parent[c] = p
             else:  # not a refinement of the previous cut (never for one tree): no shortcut
-                out[:, c] = self.known[keys[c]] = self.distance[:, members[c]].sum(axis=1)
-        for parent, parts in by_parent.items():
-            self._split(self.parent_keys[parent], [members[c] for c in parts], [keys[c] for c in parts])
-            for c in parts:
-                out[:, c] = self.known[keys[c]]
-        self.parent_keys = keys
-        self.parent_of = labels.copy()
-        return out, sizes
+                _member_sums(distance, order, starts[c], starts[c + 1], known[count])
+                known_first[count], known_size[count], slot[c] = firsts[c], sizes[c], count
+                count += 1
+        for c in range(k):  # the new parts of each split parent
+            p = parent[c]
+            if p < 0 or slot[c] >= 0:
+                continue
+            p_first, p_size = parent_first[p], parent_size[p]
+            if p_first == 0 and p_size == n and _find(known_first, known_size, count, 0, n) < 0:
+                for i in range(n):
+                    known[count, i] = _sum(distance[i], n)
+                known_first[count], known_size[count] = 0, n
+                count += 1
+            largest, covered = -1, 0
+            for part in range(c, k):
+                if parent[part] == p and slot[part] < 0:
+                    covered += sizes[part]
+                    if largest < 0 or sizes[part] > sizes[largest]:
+                        largest = part
+            p_slot = _find(known_first, known_size, count, p_first, p_size)
+            whole_parent = p_slot >= 0 and covered == p_size
+            for part in range(c, k):
+                if parent[part] == p and slot[part] < 0 and not (whole_parent and part == largest):
+                    _member_sums(distance, order, starts[part], starts[part + 1], known[count])
+                    known_first[count], known_size[count], slot[part] = firsts[part], sizes[part], count
+                    count += 1
+            if whole_parent:
+                rest[:] = 0.0
+                for part in range(c, k):
+                    if parent[part] == p and part != largest:
+                        for i in range(n):
+                            rest[i] = rest[i] + known[slot[part], i]
+                for i in range(n):
+                    known[count, i] = known[p_slot, i] - rest[i]
+                known_first[count], known_size[count], slot[largest] = firsts[largest], sizes[largest], count
+                count += 1
+        # a: mean distance to the own cluster; b: the least mean distance to another
+        # (np.min: exact in any order, NaN wins); one contiguous row of sums at a time.
+        a_of[:] = 0.0
+        b_of[:] = np.inf
+        for c in range(k):
+            sums = known[slot[c]]
+            size = sizes[c]
+            if size > 1:
+                for j in range(starts[c], starts[c + 1]):
+                    a_of[order[j]] = sums[order[j]] / (size - 1)
+            divisor = max(size, 1)
+            for i in range(n):  # branch-free (selects) so that it vectorises
+                v = sums[i] / divisor
+                take = labels[i] != c and (v < b_of[i] or v != v)
+                b_of[i] = v if take else b_of[i]
+        s = silhouettes[row]
+        for i in range(n):
+            if sizes[labels[i]] <= 1:
+                s[i] = 0.0
+                continue
+            a, b = a_of[i], b_of[i]
+            top = a if (a >= b or np.isnan(a)) else b
+            gap = b - a
+            if top != 0.0:
+                value = gap / top
+            elif gap == 0.0 or np.isnan(gap):  # numpy's 0 / 0 (numba would raise)
+                value = np.nan
+            else:  # numpy's x / +-0: an infinity signed by both
+                value = np.copysign(np.inf, gap) * np.copysign(1.0, top)
+            if np.isnan(value):
+                value = 0.0
+            elif value == np.inf:
+                value = _LARGEST
+            elif value == -np.inf:
+                value = -_LARGEST
+            s[i] = value
+        mean = _sum(s, n) / n
+        for i in range(n):
+            dev[i] = (s[i] - mean) * (s[i] - mean)
+        moments[row, 0], moments[row, 1] = mean, np.sqrt(_sum(dev, n) / n)
+        parent_of[:] = labels
+        parent_first, parent_size = firsts, sizes
+    return silhouettes, moments
 
-    def _split(self, parent: tuple[int, int], parts: list[np.ndarray], keys: list[tuple[int, int]]) -> None:
-        """Sums of the new ``parts`` of ``parent``; when they make up all of it (with any
-        parts already known), the largest new part is the parent's sums minus the rest."""
-        if parent == self.whole and parent not in self.known:
-            self.known[parent] = self.distance.sum(axis=1)
-        largest = max(range(len(parts)), key=lambda i: parts[i].size)
-        covered = sum(p.size for p in parts)
-        whole_parent = parent in self.known and covered == parent[1]
-        for i, (part, key) in enumerate(zip(parts, keys, strict=True)):
-            if not (whole_parent and i == largest):
-                self.known[key] = self.distance[:, part].sum(axis=1)
-        if whole_parent:
-            rest = sum(self.known[key] for i, key in enumerate(keys) if i != largest)
-            self.known[keys[largest]] = self.known[parent] - rest
+
+@compiled
+def _member_sums(
+    distance: np.ndarray, order: np.ndarray, lo: int, hi: int, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """``out[i] = distance[i, order[lo:hi]].sum()`` added left to right from 0.0, as
+    numpy sums the F-order copy ``distance[:, members]`` along its rows. Rows in blocks of
+    ``_ROWS`` (independent running sums, each still left to right)."""
+    n = distance.shape[0]
+    total = np.empty(_ROWS)
+    for start in range(0, n, _ROWS):
+        rows = min(_ROWS, n - start)
+        total[:] = 0.0
+        for j in range(lo, hi):
+            column = order[j]
+            for r in range(rows):
+                total[r] += distance[start + r, column]
+        out[start : start + rows] = total[:rows]
 
 
-def _silhouette(
-    distance: np.ndarray, labels: np.ndarray, clusters: _ClusterDistances | None = None
-) -> np.ndarray:
-    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix.
+_ROWS = 16
 
-    ``clusters``: the sums already computed for the coarser cuts of the same hierarchy
-    (``trial_clusters``); None computes them for these labels alone."""
-    clusters = clusters if clusters is not None else _ClusterDistances(distance)
-    n = labels.size
-    sums, sizes = clusters.sums(labels)  # (n, k) total distance of each item to each cluster
-    own = sizes[labels]
-    a = np.where(own > 1, sums[np.arange(n), labels] / np.maximum(own - 1, 1), 0.0)
-    mean_to = sums / np.maximum(sizes, 1)
-    mean_to[np.arange(n), labels] = np.inf
-    b = mean_to.min(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = (b - a) / np.maximum(a, b)
-    return np.where(own > 1, np.nan_to_num(s), 0.0)
+
+def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix, for
+    ``labels`` 0..k-1 (k >= 2)."""
+    cuts = np.ascontiguousarray(labels, dtype=np.int64)[None, :]
+    return _cut_silhouettes(np.ascontiguousarray(distance, dtype=np.float64), cuts)[0][0]
 
 
 MAX_CLUSTERS = 50  # the largest number of clusters tried
@@ -232,6 +366,81 @@ def _better(quality: float, best: float) -> bool:
     if not math.isfinite(best) or not math.isfinite(quality):
         return quality > best
     return quality - best > QUALITY_TIE * max(abs(quality), abs(best))
+
+
+def _column_spread(values: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the summed squared deviations from ``mean``, max |x|) of each column of a (rows,
+    columns) array: the sums of ``np.var(values, axis=0)`` and ``np.max(np.abs(values),
+    axis=0)``, with their bits. numpy reduces the columns of a C-order array row by row
+    (each column's squares added top to bottom), in one compiled pass without the
+    deviations' array; a single column or another order is reduced pairwise by numpy, so
+    numpy does it."""
+    if values.ndim == 2 and values.shape[1] >= 2 and values.flags.c_contiguous:
+        return _column_spread_rows(values, np.ascontiguousarray(mean, dtype=np.float64))
+    deviation = values - mean
+    return np.add.reduce(np.square(deviation, out=deviation), axis=0), np.max(np.abs(values), axis=0)
+
+
+@compiled
+def _column_spread_rows(
+    values: np.ndarray, mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``_column_spread`` of a C-order array of two or more columns, row by row."""
+    rows, columns = values.shape
+    squares = np.zeros(columns)
+    top = np.zeros(columns)
+    for i in range(rows):
+        for j in range(columns):
+            x = values[i, j]
+            deviation = x - mean[j]
+            squares[j] += deviation * deviation
+            size = abs(x)
+            top[j] = size if (size > top[j] or size != size) else top[j]  # np.max: NaN wins
+    return squares, top
+
+
+@compiled
+def _distance(rho: np.ndarray, flat: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``sqrt(clip((1 - rho) / 2, 0, None))`` of the (n, n) correlations with a non-finite
+    rho and every rho of a trial without dispersion (``flat``) 0 (uncorrelated), and the
+    diagonal 1: numpy's ``where``/``fill_diagonal``/``clip``/``sqrt`` in one pass, each
+    element by the same exactly rounded operations. Written over ``rho`` (a fresh page
+    of a large matrix costs more than the arithmetic) and returned."""
+    n = rho.shape[0]
+    out = rho
+    for i in range(n):
+        row_flat = flat[i]
+        for j in range(n):  # branch-free (selects) so that it vectorises
+            v = rho[i, j]
+            v = v if (v - v == 0.0) and not (row_flat or flat[j]) else 0.0  # finite, both dispersed
+            x = (1.0 - v) / 2.0
+            out[i, j] = np.sqrt(x if x >= 0.0 else 0.0)  # np.maximum(x, 0.0) of a finite x
+        x = (1.0 - 1.0) / 2.0  # the diagonal: rho = 1
+        out[i, i] = np.sqrt(x if x >= 0.0 else 0.0)
+    return out
+
+
+def _correlation(common: np.ndarray, total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(``np.corrcoef(common, rowvar=False)``, the columns without dispersion by
+    ``negligible_dispersion(np.std(ddof=1), np.mean, np.max(np.abs))``) of a C-order
+    (days >= 3, trials >= 2) array, operation by operation as numpy computes them (the bits
+    of ``trial_clusters`` depend on them) with the mean and the deviations computed once
+    for both: ``np.cov`` averages, subtracts and multiplies ``dot(X, X.T.conj())``, ``np.var``
+    averages, subtracts and sums the squares. ``total``: ``np.add.reduce(common, axis=0)``
+    when the caller has it."""
+    days = common.shape[0]
+    with np.errstate(all="ignore"):
+        mean = (np.add.reduce(common, axis=0) if total is None else total) / days
+        deviation = common - mean
+        rho = np.dot(deviation.T, deviation.T.T.conj())  # np.cov's X, X.T.conj(): its BLAS call
+        rho *= np.true_divide(1, days - 1)
+        scale = np.sqrt(np.diag(rho))
+        rho /= scale[:, None]
+        rho /= scale[None, :]
+        np.clip(rho, -1, 1, out=rho)
+        squares, top = _column_spread(common, mean)
+        flat = negligible_dispersion(np.sqrt(squares / (days - 1)), mean, top)
+    return rho, flat
 
 
 def trial_clusters(returns: np.ndarray) -> np.ndarray:
@@ -253,30 +462,30 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     n = r.shape[1] if r.ndim == 2 else 0
     if n <= 2:
         return np.arange(n, dtype=np.int64)
-    common = r[np.isfinite(r).all(axis=1)]
+    # Every day finite (the column sums are: a NaN or an infinity would make theirs
+    # not) and C order: the returns are the common days, and the sums the mean's.
+    with np.errstate(all="ignore"):
+        total = np.add.reduce(r, axis=0) if r.flags.c_contiguous else None
+    if total is not None and np.isfinite(total).all():
+        common = r
+    else:
+        common, total = r[np.isfinite(r).all(axis=1)], None
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
-    with np.errstate(all="ignore"):
-        rho = np.corrcoef(common, rowvar=False)
-        flat = negligible_dispersion(
-            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
-        )
-    rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
-    rho[flat, :] = 0.0
-    rho[:, flat] = 0.0
-    np.fill_diagonal(rho, 1.0)
-    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    rho, flat = _correlation(common, total)
+    distance = _distance(rho, np.ascontiguousarray(flat, dtype=np.bool_))
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = _maxclust_labels(tree)
-    clusters = _ClusterDistances(distance)  # shared by the cuts: each cluster summed once
+    cuts = (
+        np.array([maxclust(k) for k in range(2, min(n - 1, MAX_CLUSTERS) + 1)], dtype=np.int64).reshape(-1, n)
+        - 1
+    )
+    _, moments = _cut_silhouettes(np.ascontiguousarray(distance), cuts)
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
-    for k in range(2, min(n - 1, MAX_CLUSTERS) + 1):
-        labels = maxclust(k).astype(np.int64) - 1
-        if int(labels.max()) + 1 < 2:
+    for labels, (mean, spread) in zip(cuts, moments.tolist(), strict=True):
+        if math.isnan(mean):  # fewer than two clusters
             continue
-        s = _silhouette(distance, labels, clusters)
-        spread = float(np.std(s))
-        quality = float(np.mean(s)) / spread if spread > 0 else (np.inf if np.mean(s) > 0 else -np.inf)
+        quality = mean / spread if spread > 0 else (np.inf if mean > 0 else -np.inf)
         if _better(quality, best_quality):
             best, best_quality = labels, quality
     _, relabelled = np.unique(best, return_inverse=True)
@@ -286,8 +495,9 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
 def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
     """``k -> fcluster(tree, k, criterion="maxclust")`` for many k. scipy's ``fcluster``
     validates the linkage on every call, which costs more than the clustering (11 of the
-    16 ms of a 220-trial ``trial_clusters``); this validates once and calls the routine
-    ``fcluster`` itself calls. Checked against ``fcluster`` at k = 2 first; any mismatch or
+    16 ms of a 220-trial ``trial_clusters``); this validates once (``fcluster`` at k = 2,
+    first: an invalid linkage raises there, before the routine sees it) and then calls
+    the routine ``fcluster`` itself calls, checked against that first cut; any mismatch or
     a changed private API falls back to ``fcluster``."""
     from scipy.cluster import hierarchy
 
@@ -297,7 +507,7 @@ def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
     try:
         from scipy.cluster import _hierarchy
 
-        hierarchy.is_valid_linkage(tree, throw=True)
+        expected = public(2)  # validates the linkage
         z = np.ascontiguousarray(tree, dtype=np.float64)
         n = z.shape[0] + 1
 
@@ -306,7 +516,7 @@ def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
             _hierarchy.cluster_maxclust_dist(z, out, n, k)
             return out
 
-        if np.array_equal(direct(2), public(2)):
+        if np.array_equal(direct(2), expected):
             return direct
     except (ImportError, AttributeError, TypeError, ValueError):
         pass
@@ -319,14 +529,26 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
     cluster), over the days all its trials share."""
     r = np.asarray(returns, dtype=np.float64)
     out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
+    # The columns sorted by cluster once (stable: each cluster's in their order); each
+    # cluster's block is a C-order copy (the bits of the sums below depend on the layout).
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(out.size + 1))
     for c in range(out.size):
-        block = r[:, labels == c]
-        block = block[np.isfinite(block).all(axis=1)]
+        block = np.take(r, order[bounds[c] : bounds[c + 1]], axis=1)
+        with np.errstate(all="ignore"):
+            total = np.add.reduce(block, axis=0)  # finite: so is every day (a NaN or inf is not)
+        if not np.isfinite(total).all():
+            block = block[np.isfinite(block).all(axis=1)]
+            with np.errstate(all="ignore"):
+                total = np.add.reduce(block, axis=0)
         if block.shape[0] < 3:
             continue
         with np.errstate(all="ignore"):
-            var = np.var(block, axis=0, ddof=1)
-            live = ~negligible_dispersion(np.sqrt(var), np.mean(block, axis=0), np.max(np.abs(block), axis=0))
+            # np.mean and np.var(ddof=1) operation by operation, the mean reduced once
+            mean = total / block.shape[0]
+            squares, top = _column_spread(block, mean)
+            var = squares / (block.shape[0] - 1)
+            live = ~negligible_dispersion(np.sqrt(var), mean, top)
         # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
         w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
         w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])

@@ -6,6 +6,9 @@ on factor-structured, duplicated, flat and gapped return matrices."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -67,6 +70,166 @@ def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
     return relabelled.astype(np.int64)
 
 
+# ----- the previous build (numpy), kept to check the compiled one bit for bit ---------
+
+
+class _PreviousClusterDistances:
+    """The previous build's shared sums (numpy, before ``_cut_silhouettes``). Each item's summed distance to every cluster of successive cuts of one hierarchy
+    (``maxclust`` for k = 2, 3, ... in ``trial_clusters``). The cuts share most of their
+    clusters, and a new cluster is part of a cluster of the previous cut: a cluster seen
+    before is not summed again, and of the parts of a split parent all but the largest
+    are summed and the largest is the parent's sums minus theirs. A cut then costs
+    (n, the smaller parts) additions instead of the (n, n) x k product of every cut."""
+
+    def __init__(self, distance: np.ndarray) -> None:
+        self.distance = distance
+        self.known: dict[tuple[int, int], np.ndarray] = {}  # (first member, size) -> (n,) sums
+        # The cluster of each item in the previous cut: the whole set before the first.
+        n = distance.shape[0]
+        self.whole = (0, n)
+        self.parent_of = np.zeros(n, dtype=np.int64)  # index into parent_keys
+        self.parent_keys: list[tuple[int, int]] = [self.whole]
+
+    def sums(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """((n, k) summed distance of each item to each cluster, (k,) cluster sizes) for
+        ``labels`` 0..k-1, a cut of the hierarchy at least as fine as the previous one.
+        Clusters of one hierarchy are nested, so (first member, size) names one."""
+        n, k = labels.size, int(labels.max()) + 1
+        order = np.argsort(labels, kind="stable")
+        sizes = np.bincount(labels, minlength=k)
+        bounds = np.concatenate(([0], np.cumsum(sizes)))
+        members = [order[bounds[c] : bounds[c + 1]] for c in range(k)]
+        keys = [(int(m[0]), int(m.size)) for m in members]
+        out = np.empty((n, k))
+        by_parent: dict[int, list[int]] = {}
+        for c in range(k):
+            if keys[c] in self.known:
+                out[:, c] = self.known[keys[c]]
+                continue
+            parents = self.parent_of[members[c]]
+            if np.all(parents == parents[0]):
+                by_parent.setdefault(int(parents[0]), []).append(c)
+            else:  # not a refinement of the previous cut (never for one tree): no shortcut
+                out[:, c] = self.known[keys[c]] = self.distance[:, members[c]].sum(axis=1)
+        for parent, parts in by_parent.items():
+            self._split(self.parent_keys[parent], [members[c] for c in parts], [keys[c] for c in parts])
+            for c in parts:
+                out[:, c] = self.known[keys[c]]
+        self.parent_keys = keys
+        self.parent_of = labels.copy()
+        return out, sizes
+
+    def _split(self, parent: tuple[int, int], parts: list[np.ndarray], keys: list[tuple[int, int]]) -> None:
+        """Sums of the new ``parts`` of ``parent``; when they make up all of it (with any
+        parts already known), the largest new part is the parent's sums minus the rest."""
+        if parent == self.whole and parent not in self.known:
+            self.known[parent] = self.distance.sum(axis=1)
+        largest = max(range(len(parts)), key=lambda i: parts[i].size)
+        covered = sum(p.size for p in parts)
+        whole_parent = parent in self.known and covered == parent[1]
+        for i, (part, key) in enumerate(zip(parts, keys, strict=True)):
+            if not (whole_parent and i == largest):
+                self.known[key] = self.distance[:, part].sum(axis=1)
+        if whole_parent:
+            rest = sum(self.known[key] for i, key in enumerate(keys) if i != largest)
+            self.known[keys[largest]] = self.known[parent] - rest
+
+
+def _previous_silhouette(
+    distance: np.ndarray, labels: np.ndarray, clusters: _PreviousClusterDistances | None = None
+) -> np.ndarray:
+    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix.
+
+    ``clusters``: the sums already computed for the coarser cuts of the same hierarchy
+    (``trial_clusters``); None computes them for these labels alone."""
+    clusters = clusters if clusters is not None else _PreviousClusterDistances(distance)
+    n = labels.size
+    sums, sizes = clusters.sums(labels)  # (n, k) total distance of each item to each cluster
+    own = sizes[labels]
+    a = np.where(own > 1, sums[np.arange(n), labels] / np.maximum(own - 1, 1), 0.0)
+    mean_to = sums / np.maximum(sizes, 1)
+    mean_to[np.arange(n), labels] = np.inf
+    b = mean_to.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    return np.where(own > 1, np.nan_to_num(s), 0.0)
+
+
+def _previous_trial_clusters(returns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The previous build's ``trial_clusters`` (numpy shared sums): (labels, each cut's
+    silhouettes, NaN rows for cuts of fewer than two clusters)."""
+    r = np.asarray(returns, dtype=np.float64)
+    n = r.shape[1] if r.ndim == 2 else 0
+    if n <= 2:
+        return np.arange(n, dtype=np.int64), []
+    common = r[np.isfinite(r).all(axis=1)]
+    if common.shape[0] < 3:
+        return np.arange(n, dtype=np.int64), []
+    with np.errstate(all="ignore"):
+        rho = np.corrcoef(common, rowvar=False)
+        flat = st.negligible_dispersion(
+            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
+        )
+    rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
+    rho[flat, :] = 0.0
+    rho[:, flat] = 0.0
+    np.fill_diagonal(rho, 1.0)
+    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    tree = linkage(squareform(distance, checks=False), method="average")
+    maxclust = st._maxclust_labels(tree)
+    clusters = _PreviousClusterDistances(distance)  # shared by the cuts: each cluster summed once
+    best, best_quality = np.arange(n, dtype=np.int64), -np.inf
+    silhouettes = []
+    for k in range(2, min(n - 1, st.MAX_CLUSTERS) + 1):
+        labels = maxclust(k).astype(np.int64) - 1
+        if int(labels.max()) + 1 < 2:
+            silhouettes.append(np.full(n, np.nan))
+            continue
+        s = _previous_silhouette(distance, labels, clusters)
+        silhouettes.append(s)
+        spread = float(np.std(s))
+        quality = float(np.mean(s)) / spread if spread > 0 else (np.inf if np.mean(s) > 0 else -np.inf)
+        if st._better(quality, best_quality):
+            best, best_quality = labels, quality
+    _, relabelled = np.unique(best, return_inverse=True)
+    return relabelled.astype(np.int64), silhouettes
+
+
+def _previous_cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
+    """Annualised Sharpe of each cluster's aggregate returns: the inverse-variance
+    weighted mix of its trials' daily returns (as López de Prado 2019 aggregates a
+    cluster), over the days all its trials share."""
+    r = np.asarray(returns, dtype=np.float64)
+    out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
+    for c in range(out.size):
+        block = r[:, labels == c]
+        block = block[np.isfinite(block).all(axis=1)]
+        if block.shape[0] < 3:
+            continue
+        with np.errstate(all="ignore"):
+            var = np.var(block, axis=0, ddof=1)
+            live = ~st.negligible_dispersion(
+                np.sqrt(var), np.mean(block, axis=0), np.max(np.abs(block), axis=0)
+            )
+        # inverse-variance weights; a trial without dispersion (negligible_dispersion) gets none
+        w = np.where(live, 1.0 / np.where(live, var, 1.0), 0.0)
+        w = w / w.sum() if w.sum() > 0 else np.full(block.shape[1], 1.0 / block.shape[1])
+        out[c] = float(st.annual_sharpe(block @ w, risk_free))
+    return out
+
+
+def _previous_distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
+    """Label of each series (0, 1, ... in order of first appearance); identical arrays
+    (bit for bit, same length) share a label. Configurations that trade the same
+    portfolios (e.g. ``lookback_days`` under equal weights) are one trial, not several."""
+    seen: dict[tuple[int, bytes], int] = {}
+    labels = np.empty(len(series), dtype=np.int64)
+    for i, s in enumerate(series):
+        a = np.ascontiguousarray(s, dtype=np.float64)
+        labels[i] = seen.setdefault((a.size, a.tobytes()), len(seen))
+    return labels
+
+
 def _factor_returns(seed: int, n_days: int, n_trials: int, n_factors: int, noise: float) -> np.ndarray:
     rng = np.random.default_rng(seed)
     factors = rng.normal(size=(n_days, n_factors))
@@ -84,6 +247,7 @@ def _factor_returns(seed: int, n_days: int, n_trials: int, n_factors: int, noise
     duplicated=hs.integers(0, 20),
     flat=hs.integers(0, 3),
     gaps=hs.booleans(),
+    fortran=hs.booleans(),
 )
 def test_the_chosen_clusters_are_the_first_builds(
     seed: int,
@@ -94,6 +258,7 @@ def test_the_chosen_clusters_are_the_first_builds(
     duplicated: int,
     flat: int,
     gaps: bool,
+    fortran: bool,
 ) -> None:
     r = _factor_returns(seed, n_days, n_trials, n_factors, noise)
     rng = np.random.default_rng(seed + 1)
@@ -104,7 +269,48 @@ def test_the_chosen_clusters_are_the_first_builds(
         r = np.column_stack([r, np.full((n_days, flat), 1e-4)])
     if gaps:
         r[rng.random(r.shape) < 0.02] = np.nan
-    np.testing.assert_array_equal(st.trial_clusters(r), _reference_trial_clusters(r))
+    if fortran:
+        r = np.asfortranarray(r)
+    labels = st.trial_clusters(r)
+    np.testing.assert_array_equal(labels, _reference_trial_clusters(r))
+    _assert_the_previous_builds_bits(r, labels)
+
+
+def _cuts_and_distance(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the cuts ``trial_clusters`` scores, its distance matrix), as it computes them."""
+    common = returns[np.isfinite(returns).all(axis=1)]
+    with np.errstate(all="ignore"):
+        rho = np.corrcoef(common, rowvar=False)
+        flat = st.negligible_dispersion(
+            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
+        )
+    rho = np.where(np.isfinite(rho), rho, 0.0)
+    rho[flat, :] = 0.0
+    rho[:, flat] = 0.0
+    np.fill_diagonal(rho, 1.0)
+    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    maxclust = st._maxclust_labels(linkage(squareform(distance, checks=False), method="average"))
+    n = distance.shape[0]
+    cuts = [maxclust(k).astype(np.int64) - 1 for k in range(2, min(n - 1, st.MAX_CLUSTERS) + 1)]
+    return np.array(cuts, dtype=np.int64).reshape(-1, n), distance
+
+
+def _assert_the_previous_builds_bits(r: np.ndarray, labels: np.ndarray) -> None:
+    """The compiled cuts give the previous build's labels, every cut's silhouettes and
+    their mean and std bit for bit."""
+    previous, silhouettes = _previous_trial_clusters(r)
+    np.testing.assert_array_equal(labels, previous)
+    if not silhouettes:
+        return
+    cuts, distance = _cuts_and_distance(r)
+    got, moments = st._cut_silhouettes(distance, cuts)
+    expected = np.array(silhouettes)
+    assert got[np.isfinite(expected[:, 0])].tobytes() == expected[np.isfinite(expected[:, 0])].tobytes()
+    for row, s in enumerate(silhouettes):
+        if math.isnan(s[0]):
+            assert np.isnan(moments[row]).all()
+        else:
+            assert moments[row].tobytes() == np.array([np.mean(s), np.std(s)]).tobytes()
 
 
 @pytest.mark.parametrize(("n_trials", "n_days"), [(300, 120), (600, 60)])
@@ -112,7 +318,9 @@ def test_large_sweeps_choose_the_same_clusters(n_trials: int, n_days: int) -> No
     """Sizes where the shared sums matter (hundreds of distinct trials, up to 50 cuts)."""
     for seed in range(3):
         r = _factor_returns(seed, n_days, n_trials, 10, 0.5)
-        np.testing.assert_array_equal(st.trial_clusters(r), _reference_trial_clusters(r))
+        labels = st.trial_clusters(r)
+        np.testing.assert_array_equal(labels, _reference_trial_clusters(r))
+        _assert_the_previous_builds_bits(r, labels)
 
 
 def test_one_silhouette_alone_matches_the_product() -> None:
@@ -125,6 +333,7 @@ def test_one_silhouette_alone_matches_the_product() -> None:
     np.testing.assert_allclose(
         st._silhouette(distance, labels), _reference_silhouette(distance, labels), rtol=1e-12, atol=1e-15
     )
+    assert st._silhouette(distance, labels).tobytes() == _previous_silhouette(distance, labels).tobytes()
 
 
 def test_equal_cuts_are_a_tie_decided_for_the_fewest_clusters() -> None:
@@ -151,3 +360,155 @@ def test_equal_cuts_are_a_tie_decided_for_the_fewest_clusters() -> None:
 )
 def test_better_means_more_than_a_tie(quality: float, best: float, expected: bool) -> None:
     assert st._better(quality, best) is expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_days=hs.integers(1, 300),
+    n_trials=hs.integers(1, 40),
+    n_clusters=hs.integers(1, 8),
+    flat=hs.integers(0, 3),
+    gaps=hs.sampled_from([0.0, 0.02, 0.3]),
+    fortran=hs.booleans(),
+    risk_free=hs.sampled_from([0.0, 0.03]),
+)
+def test_cluster_sharpes_are_the_previous_builds(
+    seed: int,
+    n_days: int,
+    n_trials: int,
+    n_clusters: int,
+    flat: int,
+    gaps: float,
+    fortran: bool,
+    risk_free: float,
+) -> None:
+    """Each cluster's Sharpe, bit for bit the previous build's (a copy per cluster by a
+    boolean column mask): the same days, weights and sums, in any column order."""
+    rng = np.random.default_rng(seed)
+    r = _factor_returns(seed, n_days, n_trials, 3, 0.5)
+    if flat:
+        r = np.column_stack([r, np.full((n_days, flat), 1e-4)])
+    r[rng.random(r.shape) < gaps] = np.nan
+    if fortran:
+        r = np.asfortranarray(r)
+    labels = rng.integers(0, n_clusters, r.shape[1])
+    labels[: min(n_clusters, r.shape[1])] = np.arange(min(n_clusters, r.shape[1]))  # no empty cluster
+    got = st.cluster_sharpes(r, labels, risk_free)
+    assert got.tobytes() == _previous_cluster_sharpes(r, labels, risk_free).tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_series=hs.integers(0, 30),
+    n_distinct=hs.integers(1, 6),
+    length=hs.integers(0, 40),
+)
+def test_distinct_series_are_the_previous_builds(
+    seed: int, n_series: int, n_distinct: int, length: int
+) -> None:
+    """The same labels as the previous build's bytes-keyed dictionary: copies share a
+    label; -0.0 and 0.0, two NaN payloads, another length or a last bit apart do not."""
+    rng = np.random.default_rng(seed)
+    pool = [np.round(rng.normal(size=length), 1) for _ in range(n_distinct)]
+    if length:
+        pool.append(pool[0].copy())
+        pool[-1][-1] = np.nextafter(pool[-1][-1], np.inf)  # a last bit apart
+        zero = np.zeros(length)
+        pool += [zero, -zero, np.full(length, np.nan), np.full(length, np.nan).view(np.uint64) ^ np.uint64(1)]
+        pool[-1] = pool[-1].view(np.float64)  # another NaN payload
+        pool.append(pool[0].reshape(1, -1))  # same bits, another shape
+        pool.append(pool[0][::-1].copy())
+    pool.append(np.ones(length + 1))
+    pool.append(np.zeros((0,)))
+    picks = [pool[int(j)].copy() for j in rng.integers(0, len(pool), n_series)]
+    picks += [p[...] for p in picks[:3]]  # views of the same arrays
+    picks += [pool[0].tolist(), pool[0].astype(np.float32)]  # read as float64
+    expected = _previous_distinct_series(picks)
+    np.testing.assert_array_equal(st.distinct_series(picks), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_days=hs.integers(3, 400),
+    n_trials=hs.integers(2, 70),
+    flat=hs.integers(0, 3),
+    scale=hs.sampled_from([1.0, 1e-9, 1e6]),
+    fortran=hs.booleans(),
+)
+def test_correlation_is_numpys(
+    seed: int, n_days: int, n_trials: int, flat: int, scale: float, fortran: bool
+) -> None:
+    """``_correlation`` shares the mean and deviations of ``np.corrcoef`` and ``np.std``:
+    their bits, and ``negligible_dispersion``'s verdicts, unchanged; ``_distance`` is the
+    numpy expression's bits."""
+    r = _factor_returns(seed, n_days, n_trials, 3, 0.5) * scale
+    if flat:
+        r = np.column_stack([r, np.full((n_days, flat), 1e-4), np.zeros((n_days, 1))])
+    if fortran:
+        r = np.asfortranarray(r)
+    with np.errstate(all="ignore"):
+        expected = np.corrcoef(r, rowvar=False)
+        std, mean, top = np.std(r, axis=0, ddof=1), np.mean(r, axis=0), np.max(np.abs(r), axis=0)
+    for total in (None, np.add.reduce(r, axis=0)):  # the caller's column sums or none
+        rho, got_flat = st._correlation(r, total)
+        assert rho.tobytes() == expected.tobytes()
+        np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
+    rho = np.where(np.isfinite(expected), expected, 0.0)
+    rho[got_flat, :] = 0.0
+    rho[:, got_flat] = 0.0
+    np.fill_diagonal(rho, 1.0)
+    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    assert st._distance(expected.copy(), got_flat).tobytes() == distance.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    rows=hs.integers(1, 300),
+    columns=hs.integers(1, 40),
+    special=hs.sampled_from([None, np.nan, np.inf, -np.inf, -0.0]),
+    fortran=hs.booleans(),
+)
+def test_column_spread_is_numpys(
+    seed: int, rows: int, columns: int, special: float | None, fortran: bool
+) -> None:
+    """``_column_spread``: the bits of ``np.var``'s summed squares and of ``np.max(np.abs)``
+    per column, in C and F order, one column or more, with NaN, infinities and -0.0."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-6, 6, size=(rows, columns))
+    if special is not None:
+        values[rng.random(values.shape) < 0.05] = special
+    if fortran:
+        values = np.asfortranarray(values)
+    with np.errstate(all="ignore"):
+        mean = np.mean(values, axis=0)
+        squares, top = st._column_spread(values, mean)
+        variance = np.var(values, axis=0, ddof=1)
+    assert top.tobytes() == np.max(np.abs(values), axis=0).tobytes()
+    if rows > 1:  # np.var(ddof=1) is these sums / (rows - 1)
+        assert (squares / (rows - 1)).tobytes() == variance.tobytes()
+    else:
+        assert squares.tobytes() == np.square(values - mean).sum(axis=0).tobytes()
+
+
+def test_a_read_only_input_is_read_not_written() -> None:
+    """The returns are used in place when every day is finite (no copy): a read-only
+    array is accepted, left as it was, and gives the previous build's clusters and Sharpes."""
+    r = _factor_returns(3, 200, 60, 5, 0.5)
+    r.setflags(write=False)
+    before = r.copy()
+    labels = st.trial_clusters(r)
+    np.testing.assert_array_equal(labels, _previous_trial_clusters(r)[0])
+    assert st.cluster_sharpes(r, labels).tobytes() == _previous_cluster_sharpes(r, labels).tobytes()
+    assert r.tobytes() == before.tobytes()
+
+
+def test_a_cut_with_an_unused_label_is_refused() -> None:
+    """Labels 0..k-1 with one unused (never a cut of fcluster's) are a ValueError, not a
+    read past a cluster's members."""
+    distance = np.abs(np.subtract.outer(np.arange(6.0), np.arange(6.0)))
+    with pytest.raises(ValueError, match="each one used"):
+        st._silhouette(distance, np.array([0, 0, 2, 2, 3, 3]))
