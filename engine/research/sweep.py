@@ -150,14 +150,32 @@ def check_grid(
 # ----- tasks -----------------------------------------------------------------------------
 
 
-_RETURNS = "_returns"  # private key of an outcome's metrics: (day index, daily returns), for the DSR
+_RETURNS = "_returns"  # private key of an outcome's metrics: (days, daily returns), for the DSR
+
+
+def _compact_days(day_index: np.ndarray) -> int | np.ndarray:
+    """A configuration's backtest days as its result travels back from a task: the first
+    day's index when the days are contiguous (a backtest's days are a range of the
+    prepared calendar), else the index itself. The result of a task is then half the
+    bytes (the returns alone), and the last task's transfer is on the sweep's critical path."""
+    n = day_index.size
+    if n and int(day_index[-1]) - int(day_index[0]) + 1 == n and np.all(np.diff(day_index) == 1):
+        return int(day_index[0])
+    return day_index
+
+
+def _day_index(days: int | np.ndarray, n: int) -> np.ndarray:
+    """(n,) day index into ``prepared.dates`` from ``_compact_days``."""
+    if isinstance(days, np.ndarray):
+        return days
+    return np.arange(days, days + n, dtype=np.int64)
 
 
 def _run_config(prepared: PreparedData, config: Config, shared: SharedWork | None = None) -> Outcome:
     row, params = config
     try:
         metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, shared=shared)
-        return row, {**metrics, _RETURNS: (day_index, returns)}, None
+        return row, {**metrics, _RETURNS: (_compact_days(day_index), returns)}, None
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:
@@ -407,8 +425,8 @@ def _deflated_sharpe(
     first = {int(lab): rows[i] for i, lab in reversed(list(enumerate(labels)))}
     matrix = np.full((len(prepared.dates), n_distinct), np.nan)
     for lab, row in first.items():
-        day_index, returns = series[row]
-        matrix[day_index, lab] = returns
+        days, returns = series[row]
+        matrix[_day_index(days, returns.size), lab] = returns
     matrix = matrix[np.isfinite(matrix).any(axis=1)]
     clusters = trial_clusters(matrix)
     n_effective = int(clusters.max()) + 1 if clusters.size else 0
@@ -439,9 +457,10 @@ def _kept_returns(
     the benchmark's daily returns on those days (NaN where it has no price), when the
     benchmark is not swept (else None)."""
     kept = sorted(
-        (row, metrics[_RETURNS])
+        (row, (_day_index(days, returns.size), returns))
         for row, metrics, _ in outcomes
         if metrics is not None and _RETURNS in metrics
+        for days, returns in [metrics[_RETURNS]]
     )
     if not kept:
         empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)

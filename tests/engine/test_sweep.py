@@ -235,3 +235,25 @@ def test_a_small_sweep_in_a_forked_child_runs_in_process(data: engine.MarketData
         engine.run_sweep(data, {"top_n": (2, 3, 4)}, executor=SerialExecutor()).table["sharpe"].tolist()
     )
     assert (executor, sharpes) == ("serial", expected)
+
+
+@pytest.mark.parametrize(
+    "day_index",
+    [
+        np.arange(21, 2520),
+        np.zeros(0, dtype=np.int64),
+        np.array([4]),
+        np.array([3, 4, 6]),
+        np.array([5, 4, 3]),
+    ],
+)
+def test_a_results_days_travel_as_their_first_index_when_contiguous(day_index: np.ndarray) -> None:
+    """A task sends back a configuration's days as the first day's index when they are a
+    range (every backtest's are), else the index itself; either way the driver reads the
+    same days."""
+    days = _sweep._compact_days(day_index)
+    contiguous = day_index.size > 0 and np.array_equal(
+        day_index, np.arange(day_index[0], day_index[0] + day_index.size)
+    )
+    assert isinstance(days, int) == contiguous
+    assert np.array_equal(_sweep._day_index(days, day_index.size), day_index)
