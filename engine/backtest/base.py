@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine._version import __version__
-from engine.analytics import nb_metrics
+from engine.analytics import nb_metrics, statistics
 from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest import nb, nb_prepare, nb_signal
 from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
@@ -50,6 +50,7 @@ def warm_up_kernels() -> None:
     nb_prepare.warm_up()
     nb_signal.warm_up()
     nb_metrics.warm_up()
+    statistics.warm_up()  # the sweep's trial clustering (DSR)
     rank_descending(np.zeros((1, 2)))
 
 

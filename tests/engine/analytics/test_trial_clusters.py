@@ -512,3 +512,38 @@ def test_a_cut_with_an_unused_label_is_refused() -> None:
     distance = np.abs(np.subtract.outer(np.arange(6.0), np.arange(6.0)))
     with pytest.raises(ValueError, match="each one used"):
         st._silhouette(distance, np.array([0, 0, 2, 2, 3, 3]))
+
+
+_WARM_PROBE = """
+import json
+import numpy as np
+import engine
+from engine.analytics import statistics as st
+
+engine.warm_up_kernels()
+kernels = sorted(n for n in dir(st) if hasattr(getattr(st, n), "signatures"))
+before = {n: len(getattr(st, n).signatures) for n in kernels}
+rng = np.random.default_rng(3)
+returns = rng.normal(0.0, 0.01, (300, 40))
+returns[:20, 5] = np.nan
+returns[:, 7] = 0.0
+labels = st.trial_clusters(returns)
+st.cluster_sharpes(returns, labels, 0.01)
+st.distinct_series(list(returns.T))
+after = {n: len(getattr(st, n).signatures) for n in kernels}
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_the_warm_up_compiles_every_trial_statistics_kernel_a_sweep_uses() -> None:
+    """``engine.warm_up_kernels`` (the web tier's compute processes call it at start) leaves
+    nothing for a sweep's trial clustering to compile: a real-sized call adds no signature."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _WARM_PROBE], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    counts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert counts["before"] and all(n > 0 for n in counts["before"].values()), counts
+    assert counts["after"] == counts["before"]
