@@ -35,7 +35,7 @@ from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
 
-MIN_TASK_S = 0.05
+MIN_TASK_S = 0.1  # a Ray task round trip costs ~5 ms on 2 busy cores: at most ~5% of a task
 MAX_TASK_S = 1.0
 TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle the others
 DEFAULT_MAX_CONFIGS = 5000

@@ -149,11 +149,12 @@ def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str
     ("n_configs", "seconds_each", "cpus", "expected"),
     [
         (1000, 0.002, 2, 125),  # total / (4 * CPUs)
-        (1000, 0.002, 64, 25),  # at least 50 ms of work per task
+        (1000, 0.002, 64, 50),  # at least 100 ms of work per task (MIN_TASK_S)
         (100_000, 0.002, 2, 500),  # at most 1 s of work per task
         (10, 0.002, 2, 10),  # never more than there is
         (8, 1.0, 2, 1),  # slow configurations: one per task
-        (255, 0.00125, 2, 43),  # 7 tasks of >= 50 ms would leave one alone at the end: 6
+        (255, 0.00125, 2, 64),  # bench_peers' W3 sweep: 4 tasks of >= 100 ms
+        (700, 0.001, 2, 117),  # 7 tasks of >= 100 ms would leave one alone at the end: 6
         (3, 1.0, 2, 1),  # 2 tasks would exceed 1 s of work: 3 stay
         (0, 0.002, 2, 1),
     ],
