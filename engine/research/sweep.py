@@ -226,14 +226,20 @@ class _Cost:
 
 
 def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[list[Outcome], _Cost]:
-    """The first one or two configurations of the first signal group, run here, timed:
-    the first pays the group's signal, ranking and calendar work, the second only its
-    own, so chunks are sized on what the rest will cost (not on the first alone, which
-    over-estimates a small sweep into more tasks than its work repays)."""
-    shared = SharedWork.for_batch(prepared, [params for _, params in group[:2]])
+    """The first and the last configuration of the first signal group, run here, timed:
+    the first pays the group's signal, ranking and calendar work, the last only its own,
+    so chunks are sized on what the rest will cost (not on the first alone, which
+    over-estimates a small sweep into more tasks than its work repays). The last, not the
+    second: grid order varies the last parameters fastest, so the second is often the
+    first's twin in all but a parameter that costs nothing (a lookback under equal
+    weights), while the group's last differs in every parameter the group varies (say
+    HRP instead of equal weights). Sized on its cheapest corner, a 6 s sweep was put in
+    one task."""
+    sample = [group[0], group[-1]] if len(group) > 1 else [group[0]]
+    shared = SharedWork.for_batch(prepared, [params for _, params in sample])
     outcomes: list[Outcome] = []
     seconds: list[float] = []
-    for config in group[:2]:
+    for config in sample:
         timer = time.perf_counter()
         outcomes.append(_run_config(prepared, config, shared))
         seconds.append(time.perf_counter() - timer)
@@ -331,7 +337,7 @@ def run_sweep(
         outcomes.extend(measured)
         done += len(measured)
         report(done)
-        rest_groups = [group for group in (groups[0][len(measured) :], *groups[1:]) if group]
+        rest_groups = [group for group in (groups[0][1:-1], *groups[1:]) if group]
         rest = [config for group in rest_groups for config in group]
         if rest:
             # The first of a signal group pays its shared work, the others their own.

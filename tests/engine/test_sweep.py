@@ -258,3 +258,23 @@ def test_a_results_days_travel_as_their_first_index_when_contiguous(day_index: n
     )
     assert isinstance(days, int) == contiguous
     assert np.array_equal(_sweep._day_index(days, day_index.size), day_index)
+
+
+def test_the_sweep_is_sized_on_the_first_and_last_configuration_of_its_first_signal_group(
+    data: engine.MarketData,
+) -> None:
+    """The timed start runs the first signal group's first configuration (it pays the
+    group's signal work) and its last (which differs in every parameter the group varies,
+    here HRP weights and the longest lookback), not the first's twin under equal weights."""
+    grid = {"weighting": ("equal", "hrp"), "lookback_days": (21, 126)}
+    _, configs, _ = _sweep._configurations(_sweep._check_grid(grid), engine.StrategyParams())
+    group = _sweep._grouped(configs)[0]
+    assert len(group) == 4
+    prepared = engine.prepare(data)
+    _sweep._touch_rows(prepared, configs)  # as run_sweep does before shipping
+    outcomes, cost = _sweep._measured_start(prepared.for_tasks(), group)
+    assert [row for row, _, _ in outcomes] == [0, 3]
+    assert group[-1][1].weighting == "hrp" and group[-1][1].lookback_days == 126
+    assert all(error is None for _, _, error in outcomes) and cost.first > 0 and cost.each > 0
+    whole = engine.run_sweep(data, grid, executor=SerialExecutor())
+    assert whole.table["error"].isna().all() and len(whole.table) == 4
