@@ -36,6 +36,7 @@ from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
 
 MIN_TASK_S = 0.1  # a Ray task round trip costs ~5 ms on 2 busy cores: at most ~5% of a task
+MIN_SHARE_S = 0.02  # below this much work per CPU, one task does it all (4x a round trip)
 MAX_TASK_S = 1.0
 TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle the others
 DEFAULT_MAX_CONFIGS = 5000
@@ -259,8 +260,11 @@ def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
 
 def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> int:
     """Configurations per task: ~total/(4*CPUs), at least MIN_TASK_S, at most MAX_TASK_S of
-    work; the tasks evenly filled and, where that keeps them under MAX_TASK_S, a multiple
-    of the CPUs in number (7 equal tasks on 2 CPUs leave one running alone at the end)."""
+    work; but one task per CPU at least while each CPU's share is MIN_SHARE_S or more (a
+    70 ms sweep still gains from two CPUs; MIN_TASK_S only keeps the tasks from being
+    many and short). The tasks evenly filled and, where that keeps them under MAX_TASK_S,
+    a multiple of the CPUs in number (7 equal tasks on 2 CPUs leave one running alone at
+    the end)."""
     if n_configs <= 0:
         return 1
     cost = max(seconds_per_config, 1e-5)
@@ -268,7 +272,10 @@ def chunk_size(n_configs: int, seconds_per_config: float, parallelism: int) -> i
     largest = math.ceil(MAX_TASK_S / cost)
     size = math.ceil(n_configs / (TASKS_PER_CPU * cpus))
     size = min(size, largest)
-    size = max(1, min(max(size, math.ceil(MIN_TASK_S / cost)), n_configs))
+    size = max(size, math.ceil(MIN_TASK_S / cost))
+    if n_configs * cost / cpus >= MIN_SHARE_S:
+        size = min(size, math.ceil(n_configs / cpus))
+    size = max(1, min(size, n_configs))
     tasks = math.ceil(n_configs / size)
     if tasks > cpus and math.ceil(n_configs / (tasks // cpus * cpus)) <= largest:
         tasks = tasks // cpus * cpus

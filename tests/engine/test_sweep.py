@@ -149,7 +149,10 @@ def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str
     ("n_configs", "seconds_each", "cpus", "expected"),
     [
         (1000, 0.002, 2, 125),  # total / (4 * CPUs)
-        (1000, 0.002, 64, 50),  # at least 100 ms of work per task (MIN_TASK_S)
+        (1000, 0.002, 64, 16),  # 64 CPUs: one task each (32 ms), not 100 ms tasks on 20 of them
+        (254, 0.00027, 2, 127),  # the real file's W3 grid, 69 ms: two tasks, not one (MIN_SHARE_S)
+        (30, 0.001, 2, 30),  # 15 ms per CPU: one task
+        (3000, 0.0002, 2, 500),  # at least 100 ms of work per task (MIN_TASK_S): 6, not 8
         (100_000, 0.002, 2, 500),  # at most 1 s of work per task
         (10, 0.002, 2, 10),  # never more than there is
         (8, 1.0, 2, 1),  # slow configurations: one per task
