@@ -159,7 +159,9 @@ class RayExecutor:
     ) -> list[R]:
         """Apply ``fn(shared, item)`` on the cluster; ``Cancelled`` if cancelled,
         ``ClusterUnavailableError`` if the cluster cannot be joined or a task was lost,
-        and the task's own exception when ``fn`` raised."""
+        and the task's own exception when ``fn`` raised. A ``shared`` frozen dataclass is
+        put once while it lives (``_SharedRefs``): arrays in it must not be changed in
+        place between two maps; any other ``shared`` is put on every call."""
         items = list(items)
         if not items:
             return []
