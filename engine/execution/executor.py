@@ -65,9 +65,12 @@ class _SharedRefs:
     object store keeps the payload while the caller keeps the object, and frees it when
     the caller drops it (a weakref callback drops the reference). Keyed by ``id`` (checked
     against the weakref, as ids are reused) and by the connection (job and node ids: a
-    reconnect or a new cluster invalidates every reference). Objects that cannot be
-    weakly referenced (None, tuples, lists, dicts, numbers) are put on every call. A
-    payload must not change while it lives (the engine's are frozen)."""
+    reconnect or a new cluster invalidates every reference). Only instances of frozen
+    dataclasses are kept (``PreparedData``, the downloader's settings: their fields
+    cannot be reassigned and the engine's arrays in them are read-only); anything else
+    (a numpy array, a plain object, None, tuples, lists, dicts, numbers) is put on every
+    call, since its caller may change it in place between two maps and ``SerialExecutor``
+    would then see the change: a kept reference would silently give the old value."""
 
     def __init__(self) -> None:
         self._connection: tuple[str, str] | None = None
@@ -87,9 +90,11 @@ class _SharedRefs:
         hit = self._refs.get(key)
         if hit is not None and hit[0]() is shared:
             return hit[1]
+        if not _frozen(shared):
+            return ray.put(shared)
         try:
             alive = weakref.ref(shared, lambda dead: self._drop(key, dead))
-        except TypeError:
+        except TypeError:  # a frozen dataclass with __slots__ and no __weakref__
             return ray.put(shared)
         object_ref = ray.put(shared)
         self._refs[key] = (alive, object_ref)
@@ -98,7 +103,13 @@ class _SharedRefs:
     def _drop(self, key: int, dead: weakref.ref[Any]) -> None:
         hit = self._refs.get(key)
         if hit is not None and hit[0] is dead:  # not a newer object given the same id
-            del self._refs[key]
+            self._refs.pop(key, None)  # a reconnect may have emptied the dict meanwhile
+
+
+def _frozen(shared: Any) -> bool:
+    """True for an instance of a frozen dataclass (its fields cannot be reassigned)."""
+    params = getattr(type(shared), "__dataclass_params__", None)
+    return params is not None and bool(params.frozen) and not isinstance(shared, type)
 
 
 _shared_refs = _SharedRefs()
@@ -148,7 +159,9 @@ class RayExecutor:
     ) -> list[R]:
         """Apply ``fn(shared, item)`` on the cluster; ``Cancelled`` if cancelled,
         ``ClusterUnavailableError`` if the cluster cannot be joined or a task was lost,
-        and the task's own exception when ``fn`` raised."""
+        and the task's own exception when ``fn`` raised. A ``shared`` frozen dataclass is
+        put once while it lives (``_SharedRefs``): arrays in it must not be changed in
+        place between two maps; any other ``shared`` is put on every call."""
         items = list(items)
         if not items:
             return []

@@ -8,6 +8,7 @@ tests/support/ray_cluster.py) and is stopped when the session ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -400,8 +401,12 @@ def test_the_last_task_is_collected_with_a_single_wait() -> None:
 # ----- the shared payload is put once per object and connection ------------------------
 
 
+@dataclasses.dataclass(frozen=True)
 class _Payload:
-    """A weakly referenceable ``shared`` object (as a ``PreparedData`` is)."""
+    """A weakly referenceable frozen ``shared`` object (as a ``PreparedData`` is)."""
+
+    factor: int = 2
+    matrix: Any = dataclasses.field(default_factory=lambda: np.ones(3))
 
 
 class _FakePutRay:
@@ -478,6 +483,36 @@ def test_a_shared_object_without_weak_references_is_put_every_time(shared: Any) 
     assert len(fake.puts) == 2 and len(refs) == 0
 
 
+class _Mutable:
+    """A plain (weakly referenceable, mutable) object."""
+
+
+@pytest.mark.parametrize("shared", [np.ones(3), _Mutable()], ids=["array", "plain object"])
+def test_a_mutable_shared_object_is_put_every_time(shared: Any) -> None:
+    """Its caller may change it in place between two maps: a kept reference would
+    silently hand the tasks the old value (SerialExecutor sees the new one)."""
+    fake, refs = _FakePutRay(), ray_executor_module._SharedRefs()
+    assert refs.ref(fake, shared) != refs.ref(fake, shared)
+    assert len(fake.puts) == 2 and len(refs) == 0
+
+
+def test_an_array_changed_between_two_maps_gives_the_new_values_on_ray(
+    ray_executor: engine.RayExecutor,
+) -> None:
+    matrix = np.ones(3)
+    assert ray_executor.map(_sum_plus, [0, 1], shared=matrix) == [3.0, 4.0]
+    matrix[:] = 5.0  # in place: the same object, new values
+    assert (
+        ray_executor.map(_sum_plus, [0, 1], shared=matrix)
+        == SerialExecutor().map(_sum_plus, [0, 1], shared=matrix)
+        == [15.0, 16.0]
+    )
+
+
+def _sum_plus(shared: np.ndarray, item: int) -> float:
+    return float(shared.sum()) + item
+
+
 def _counting_puts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     ray = connection.import_ray()
     put, puts = ray.put, []
@@ -495,8 +530,7 @@ def test_a_payload_is_put_again_after_a_reconnect_on_ray(
 ) -> None:
     """On the embedded cluster: the same object is put once per connection; after
     leaving and joining again (a new Ray job) it is put again, with the same results."""
-    payload = _Payload()
-    payload.factor, payload.matrix = 2, np.ones(3)  # type: ignore[attr-defined]
+    payload = _Payload(factor=2, matrix=np.ones(3))
     puts = _counting_puts(monkeypatch)
     first = ray_executor.map(_scaled_attributes, [1, 2], shared=payload)
     assert ray_executor.map(_scaled_attributes, [3], shared=payload) == [9.0]
