@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.backtest.nb_signal import run_sums, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
+from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_descending
 from engine.strategy.weights import compute_weights
@@ -276,7 +277,29 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     return ranked
 
 
+def check_window(prepared: PreparedData, params: StrategyParams) -> None:
+    """``DataValidationError`` (one sentence) when the chosen ``start``/``end`` hold no
+    price day of the data: a start after the last price day, an end before the first, or
+    a window between two price days. Without it such a run had no return day and NaN
+    metrics with no word of why (an entry was even planned before the chosen start)."""
+    dates = prepared.dates
+    if len(dates) == 0 or not (params.start or params.end):
+        return
+    first = _day_index(dates, params.start, "left") if params.start else 0
+    if first <= _last_day(prepared, params):
+        return
+    prices = f"the prices run from {_iso(dates[0])} to {_iso(dates[-1])}"
+    if params.start and first >= len(dates):
+        raise DataValidationError(f"the chosen start {params.start} is after the last price day; {prices}")
+    if params.end and params.end < dates[0].astype(dt.date):
+        raise DataValidationError(f"the chosen end {params.end} is before the first price day; {prices}")
+    raise DataValidationError(
+        f"there is no price day from the chosen start {params.start} to the end {params.end}; {prices}"
+    )
+
+
 def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+    check_window(prepared, params)
     n_sym = prepared.n_symbols
     ranked = _RANKINGS.get(prepared, signal_key(params), lambda: _ranked(prepared, params))
     if ranked is None:

@@ -27,8 +27,8 @@ from engine.analytics.statistics import (
     distinct_series,
     trial_clusters,
 )
-from engine.backtest.base import SharedWork, backtest_metrics_and_returns
-from engine.backtest.plan import signal_key
+from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_period_warnings
+from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
 from engine.errors import Cancelled, EngineError, ParameterError
@@ -172,15 +172,27 @@ def _day_index(days: int | np.ndarray, n: int) -> np.ndarray:
     return np.arange(days, days + n, dtype=np.int64)
 
 
-def _run_config(prepared: PreparedData, config: Config, shared: SharedWork | None = None) -> Outcome:
+def _run_config(prepared: PreparedData, config: Config, shared: SharedWork) -> Outcome:
     row, params = config
     try:
         metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, shared=shared)
+        if day_index.size == 0:  # no return day: NaN metrics, and the sentence saying why
+            return row, None, _no_return_day(prepared, params, shared)
         return row, {**metrics, _RETURNS: (_compact_days(day_index), returns)}, None
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:
         return row, None, f"{type(exc).__name__}: {exc}"
+
+
+def _no_return_day(prepared: PreparedData, params: StrategyParams, shared: SharedWork) -> str:
+    """Why a configuration has no daily return (its metrics are NaN): no holding period
+    (the run's own no-period sentence), or only an entry at the last price day."""
+    plan = shared.plan(params)
+    if len(plan.entry) == 0:
+        return " ".join(no_period_warnings(untraded_warnings(prepared, params)))
+    last = str(prepared.dates[int(plan.entry[-1])])
+    return f"No return day yet: the only entry is at the close of {last}, the last price day ({PENDING})."
 
 
 def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:

@@ -281,3 +281,38 @@ def test_the_sweep_is_sized_on_the_first_and_last_configuration_of_its_first_sig
     assert all(error is None for _, _, error in outcomes) and cost.first > 0 and cost.each > 0
     whole = engine.run_sweep(data, grid, executor=SerialExecutor())
     assert whole.table["error"].isna().all() and len(whole.table) == 4
+
+
+def test_rows_without_a_return_day_say_why(data: engine.MarketData) -> None:
+    """A configuration with NaN metrics carries the sentence saying why: a start after the
+    data, or no row passing the thresholds (was: NaN metrics, no error)."""
+    last = data.prices.index[-1].date()
+    grid = {"start": (last - dt.timedelta(days=90), last + dt.timedelta(days=30)), "min_likes": (0.0, 1e12)}
+    table = engine.run_sweep(data, grid, executor=SerialExecutor()).table
+    assert table["error"].iloc[0] is None and math.isfinite(table["sharpe"].iloc[0])
+    assert table["error"].iloc[1] == (
+        "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices."
+    )
+    for row in (2, 3):
+        assert (
+            table["error"]
+            .iloc[row]
+            .startswith(f"the chosen start {last + dt.timedelta(days=30)} is after the last price day")
+        )
+    assert table.loc[table["error"].notna(), "sharpe"].isna().all()
+
+
+def test_a_row_whose_only_entry_is_the_last_price_day_says_so() -> None:
+    """January's signal enters at the close of 2022-01-31, the last price day: a planned
+    entry, no return day yet. The row says that, not 'no row passes the thresholds'."""
+    from tests.engine._frames import market, price_frame, sentiment_frame
+
+    days = [str(d.date()) for d in pd.bdate_range("2022-01-03", "2022-01-31")]
+    prices = price_frame(days, {"AAA": np.linspace(10, 11, len(days)), "QQQ": np.full(len(days), 100.0)})
+    sentiment = sentiment_frame([("2022-01-10", "AAA", 50, 100)])
+    table = engine.run_sweep(market(sentiment, prices), {"top_n": (1, 2)}, executor=SerialExecutor()).table
+    expected = (
+        "No return day yet: the only entry is at the close of 2022-01-31, the last price day "
+        "(no holding day in the data yet)."
+    )
+    assert table["error"].tolist() == [expected, expected]

@@ -197,3 +197,46 @@ def test_no_row_passing_the_thresholds_keeps_its_own_reason() -> None:
     assert result.warnings == (
         "No holding period: no sentiment row passes the thresholds inside the chosen dates and prices.",
     )
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (
+            {"start": "2022-03-28"},
+            "the chosen start 2022-03-28 is after the last price day; the prices run from 2022-01-03 to 2022-03-25",
+        ),
+        (
+            {"end": "2021-12-31"},
+            "the chosen end 2021-12-31 is before the first price day; the prices run from 2022-01-03 to 2022-03-25",
+        ),
+        (
+            {"start": "2022-03-05", "end": "2022-03-06"},  # a weekend
+            "there is no price day from the chosen start 2022-03-05 to the end 2022-03-06; the prices run "
+            "from 2022-01-03 to 2022-03-25",
+        ),
+    ],
+)
+def test_a_window_without_a_price_day_is_refused_in_one_sentence(
+    window: dict[str, str], message: str
+) -> None:
+    """A start after the data (or an end before it, or a window between two price days)
+    had no return day and NaN metrics without a word, with an entry planned before the
+    chosen start; now the run says why in one sentence."""
+    from engine import DataValidationError
+
+    sentiment, prices = quarter_cut_short()
+    dates = {k: pd.Timestamp(v).date() for k, v in window.items()}
+    with pytest.raises(DataValidationError) as raised:
+        run_backtest(market(sentiment, prices), StrategyParams(top_n=1, **dates))
+    assert str(raised.value) == message
+
+
+def test_a_window_of_the_last_price_day_still_runs() -> None:
+    """The entry is the close before the start, so a start on the last price day has one
+    return day: not refused."""
+    sentiment, prices = quarter_cut_short()
+    result = run_backtest(
+        market(sentiment, prices), StrategyParams(top_n=1, start=pd.Timestamp("2022-03-25").date())
+    )
+    assert len(result.returns) == 1
