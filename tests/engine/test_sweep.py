@@ -14,7 +14,7 @@ import pytest
 import engine
 from engine import METRIC_NAMES, DemoProvider, SerialExecutor, load_market_data, run_backtest
 from engine.research import sweep as _sweep
-from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
+from tests.support.ray_cluster import counting_puts, runtime_dir  # noqa: F401  (the shared test cluster)
 
 GRID = {"top_n": (3, 5), "min_likes": (10.0, 50.0), "rebalance": ("weekly", "monthly")}
 
@@ -191,7 +191,6 @@ def test_sweeps_on_one_prepared_data_set_put_it_in_the_object_store_once(
     """The dashboard keeps one ``PreparedData`` per data set and sweeps it many times:
     the second sweep on Ray reuses the first one's object-store copy and gives the
     serial table."""
-    from engine.execution import connection
 
     grid = {
         "top_n": (2, 3, 5, 8),
@@ -200,14 +199,7 @@ def test_sweeps_on_one_prepared_data_set_put_it_in_the_object_store_once(
     }
     prepared = engine.prepare(data)
     serial = engine.run_sweep(prepared, grid, executor=SerialExecutor())
-    ray = connection.import_ray()
-    put, puts = ray.put, []
-
-    def counted(value: Any, **kwargs: Any) -> Any:
-        puts.append(value)
-        return put(value, **kwargs)
-
-    monkeypatch.setattr(ray, "put", counted)
+    puts = counting_puts(monkeypatch)
     first = engine.run_sweep(prepared, grid, executor=engine.RayExecutor())
     second = engine.run_sweep(prepared, grid, executor=engine.RayExecutor())
     assert (first.executor, second.executor) == ("ray", "ray")

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +52,18 @@ def runtime_dir(pytestconfig: pytest.Config) -> Iterator[Path]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def counting_puts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every value ``ray.put`` receives from now on, in order (``ray.put`` still puts)."""
+    from engine.execution import connection
+
+    ray = connection.import_ray()
+    put, puts = ray.put, []
+
+    def counted(value: Any, **kwargs: Any) -> Any:
+        puts.append(value)
+        return put(value, **kwargs)
+
+    monkeypatch.setattr(ray, "put", counted)
+    return puts

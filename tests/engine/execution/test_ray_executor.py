@@ -25,7 +25,7 @@ from engine import SerialExecutor
 from engine.execution import cluster, connection
 from engine.execution import executor as ray_executor_module
 from tests.support import timing
-from tests.support.ray_cluster import runtime_dir  # noqa: F401  (the shared test cluster)
+from tests.support.ray_cluster import counting_puts, runtime_dir  # noqa: F401  (the shared test cluster)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -513,25 +513,13 @@ def _sum_plus(shared: np.ndarray, item: int) -> float:
     return float(shared.sum()) + item
 
 
-def _counting_puts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    ray = connection.import_ray()
-    put, puts = ray.put, []
-
-    def counted(value: Any, **kwargs: Any) -> Any:
-        puts.append(value)
-        return put(value, **kwargs)
-
-    monkeypatch.setattr(ray, "put", counted)
-    return puts
-
-
 def test_a_payload_is_put_again_after_a_reconnect_on_ray(
     ray_executor: engine.RayExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On the embedded cluster: the same object is put once per connection; after
     leaving and joining again (a new Ray job) it is put again, with the same results."""
     payload = _Payload(factor=2, matrix=np.ones(3))
-    puts = _counting_puts(monkeypatch)
+    puts = counting_puts(monkeypatch)
     first = ray_executor.map(_scaled_attributes, [1, 2], shared=payload)
     assert ray_executor.map(_scaled_attributes, [3], shared=payload) == [9.0]
     assert len(puts) == 1
