@@ -33,7 +33,8 @@ def _reference_silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarra
     b = mean_to.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = (b - a) / np.maximum(a, b)
-    return np.where(own > 1, np.nan_to_num(s), 0.0)
+    s = np.where(own > 1, np.nan_to_num(s), 0.0)
+    return np.where(np.abs(s) < st.SILHOUETTE_ZERO, 0.0, s)  # the rounding rule, as the engine
 
 
 def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
@@ -152,7 +153,8 @@ def _previous_silhouette(
     b = mean_to.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = (b - a) / np.maximum(a, b)
-    return np.where(own > 1, np.nan_to_num(s), 0.0)
+    s = np.where(own > 1, np.nan_to_num(s), 0.0)
+    return np.where(np.abs(s) < st.SILHOUETTE_ZERO, 0.0, s)  # the rounding rule, as the engine
 
 
 def _previous_trial_clusters(returns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -334,6 +336,23 @@ def test_one_silhouette_alone_matches_the_product() -> None:
         st._silhouette(distance, labels), _reference_silhouette(distance, labels), rtol=1e-12, atol=1e-15
     )
     assert st._silhouette(distance, labels).tobytes() == _previous_silhouette(distance, labels).tobytes()
+
+
+def test_silhouettes_of_rounding_noise_do_not_choose_the_number_of_trials() -> None:
+    """Found by hypothesis under load: 3 flat factor trials, 16 copies of them and 3 flat
+    columns, so every trial is without dispersion and every distance is the same. Every
+    silhouette is 0 in exact arithmetic; they came out at ~1e-16, and noise over its own
+    spread made a cut's quality, so the first build chose 3 clusters and the shared sums 2.
+    With silhouettes under SILHOUETTE_ZERO set to 0 no cut has structure: one cluster per
+    trial, in both builds."""
+    r = _factor_returns(1, 28, 3, 1, 0.0)
+    rng = np.random.default_rng(2)
+    picks = rng.integers(0, 3, 16)
+    r = np.column_stack([r, r[:, picks] * rng.choice([1.0, 2.0, -1.0], 16)])
+    r = np.column_stack([r, np.full((28, 3), 1e-4)])
+    labels = st.trial_clusters(r)
+    np.testing.assert_array_equal(labels, _reference_trial_clusters(r))
+    np.testing.assert_array_equal(labels, np.arange(22))
 
 
 def test_equal_cuts_are_a_tie_decided_for_the_fewest_clusters() -> None:
