@@ -159,8 +159,7 @@ def _compact_days(day_index: np.ndarray) -> int | np.ndarray:
     day's index when the days are contiguous (a backtest's days are a range of the
     prepared calendar), else the index itself. The result of a task is then half the
     bytes (the returns alone), and the last task's transfer is on the sweep's critical path."""
-    n = day_index.size
-    if n and int(day_index[-1]) - int(day_index[0]) + 1 == n and np.all(np.diff(day_index) == 1):
+    if day_index.size and np.all(np.diff(day_index) == 1):
         return int(day_index[0])
     return day_index
 
@@ -356,7 +355,8 @@ def run_sweep(
         outcomes.extend(measured)
         done += len(measured)
         report(done)
-        rest_groups = [group for group in (groups[0][1:-1], *groups[1:]) if group]
+        timed = {row for row, _, _ in measured}
+        rest_groups = [rest for group in groups if (rest := [c for c in group if c[0] not in timed])]
         rest = [config for group in rest_groups for config in group]
         if rest:
             # The first of a signal group pays its shared work, the others their own.
