@@ -358,13 +358,6 @@ def _member_sums(
 _ROWS = 16
 
 
-def _silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Silhouette coefficient of each item (Rousseeuw 1987) from a distance matrix, for
-    ``labels`` 0..k-1 (k >= 2)."""
-    cuts = np.ascontiguousarray(labels, dtype=np.int64)[None, :]
-    return _cut_silhouettes(np.ascontiguousarray(distance, dtype=np.float64), cuts)[0][0]
-
-
 # Qualities this close (relative) are equal: cuts whose silhouettes are equal in exact
 # arithmetic (e.g. trials without dispersion as one cluster or as singletons, both s = 0)
 # differ by rounding only, and rounding must not choose the number of trials.

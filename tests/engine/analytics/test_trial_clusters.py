@@ -37,14 +37,9 @@ def _reference_silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarra
     return np.where(np.abs(s) < st.SILHOUETTE_ZERO, 0.0, s)  # the rounding rule, as the engine
 
 
-def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
-    r = np.asarray(returns, dtype=np.float64)
-    n = r.shape[1]
-    if n <= 2:
-        return np.arange(n, dtype=np.int64)
-    common = r[np.isfinite(r).all(axis=1)]
-    if common.shape[0] < 3:
-        return np.arange(n, dtype=np.int64)
+def _numpy_distance(common: np.ndarray) -> np.ndarray:
+    """The numpy builds' distance matrix of the trials (columns of ``common``, every day
+    finite): sqrt((1 - rho) / 2), a trial without dispersion uncorrelated with all."""
     with np.errstate(all="ignore"):
         rho = np.corrcoef(common, rowvar=False)
         flat = st.negligible_dispersion(
@@ -54,7 +49,18 @@ def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
     rho[flat, :] = 0.0
     rho[:, flat] = 0.0
     np.fill_diagonal(rho, 1.0)
-    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    return np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+
+
+def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
+    r = np.asarray(returns, dtype=np.float64)
+    n = r.shape[1]
+    if n <= 2:
+        return np.arange(n, dtype=np.int64)
+    common = r[np.isfinite(r).all(axis=1)]
+    if common.shape[0] < 3:
+        return np.arange(n, dtype=np.int64)
+    distance = _numpy_distance(common)
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = st._maxclust_labels(tree)  # fcluster's cuts (checked against it there)
     best, best_quality = np.arange(n, dtype=np.int64), -np.inf
@@ -167,16 +173,7 @@ def _previous_trial_clusters(returns: np.ndarray) -> tuple[np.ndarray, list[np.n
     common = r[np.isfinite(r).all(axis=1)]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64), []
-    with np.errstate(all="ignore"):
-        rho = np.corrcoef(common, rowvar=False)
-        flat = st.negligible_dispersion(
-            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
-        )
-    rho = np.where(np.isfinite(rho), rho, 0.0)  # a trial without dispersion: uncorrelated
-    rho[flat, :] = 0.0
-    rho[:, flat] = 0.0
-    np.fill_diagonal(rho, 1.0)
-    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    distance = _numpy_distance(common)
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = st._maxclust_labels(tree)
     clusters = _PreviousClusterDistances(distance)  # shared by the cuts: each cluster summed once
@@ -281,16 +278,7 @@ def test_the_chosen_clusters_are_the_first_builds(
 def _cuts_and_distance(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the cuts ``trial_clusters`` scores, its distance matrix), as it computes them."""
     common = returns[np.isfinite(returns).all(axis=1)]
-    with np.errstate(all="ignore"):
-        rho = np.corrcoef(common, rowvar=False)
-        flat = st.negligible_dispersion(
-            np.std(common, axis=0, ddof=1), np.mean(common, axis=0), np.max(np.abs(common), axis=0)
-        )
-    rho = np.where(np.isfinite(rho), rho, 0.0)
-    rho[flat, :] = 0.0
-    rho[:, flat] = 0.0
-    np.fill_diagonal(rho, 1.0)
-    distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
+    distance = _numpy_distance(common)
     maxclust = st._maxclust_labels(linkage(squareform(distance, checks=False), method="average"))
     n = distance.shape[0]
     cuts = [maxclust(k).astype(np.int64) - 1 for k in range(2, min(n - 1, st.MAX_CLUSTERS) + 1)]
@@ -325,17 +313,28 @@ def test_large_sweeps_choose_the_same_clusters(n_trials: int, n_days: int) -> No
         _assert_the_previous_builds_bits(r, labels)
 
 
+def _one_cut_silhouettes(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The compiled kernel's silhouettes of one cut (``labels`` 0..k-1, k >= 2)."""
+    cuts = np.ascontiguousarray(labels, dtype=np.int64)[None, :]
+    return st._cut_silhouettes(np.ascontiguousarray(distance, dtype=np.float64), cuts)[0][0]
+
+
 def test_one_silhouette_alone_matches_the_product() -> None:
-    """``_silhouette`` without the shared sums (one cut) agrees with the product."""
+    """The compiled silhouettes of one cut alone agree with the product."""
     rng = np.random.default_rng(7)
     points = rng.normal(size=(40, 3))
     distance = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=-1))
     labels = rng.integers(0, 5, 40)
     labels[:5] = np.arange(5)  # every cluster present
     np.testing.assert_allclose(
-        st._silhouette(distance, labels), _reference_silhouette(distance, labels), rtol=1e-12, atol=1e-15
+        _one_cut_silhouettes(distance, labels),
+        _reference_silhouette(distance, labels),
+        rtol=1e-12,
+        atol=1e-15,
     )
-    assert st._silhouette(distance, labels).tobytes() == _previous_silhouette(distance, labels).tobytes()
+    assert (
+        _one_cut_silhouettes(distance, labels).tobytes() == _previous_silhouette(distance, labels).tobytes()
+    )
 
 
 def test_silhouettes_of_rounding_noise_do_not_choose_the_number_of_trials() -> None:
@@ -530,7 +529,7 @@ def test_a_cut_with_an_unused_label_is_refused() -> None:
     read past a cluster's members."""
     distance = np.abs(np.subtract.outer(np.arange(6.0), np.arange(6.0)))
     with pytest.raises(ValueError, match="each one used"):
-        st._silhouette(distance, np.array([0, 0, 2, 2, 3, 3]))
+        _one_cut_silhouettes(distance, np.array([0, 0, 2, 2, 3, 3]))
 
 
 _WARM_PROBE = """
