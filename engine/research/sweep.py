@@ -35,7 +35,11 @@ from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
 
-MIN_TASK_S = 0.1  # a Ray task round trip costs ~5 ms on 2 busy cores: at most ~5% of a task
+# A Ray task costs ~5 ms to start and ~5 ms to bring a 2.6 MB result back on 2 busy cores,
+# and each worker's share runs ~10 ms faster in one task than in two (docs/performance.md,
+# "Sixth pass"): a sweep of under ~0.5 s of work per CPU gains more from one task per
+# CPU than from the balance of four (bench_peers' W3 sweep, 0.33 s: 239 ms against 249).
+MIN_TASK_S = 0.25
 MIN_SHARE_S = 0.02  # below this much work per CPU, one task does it all (4x a round trip)
 MAX_TASK_S = 1.0
 TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle the others
@@ -446,12 +450,17 @@ def _deflated_sharpe(
         return None, (len(rows), 0, 0), empty
     labels = distinct_series([series[r][1] for r in rows])
     n_distinct = int(labels.max()) + 1
-    # One column per distinct series, on the prepared calendar (NaN off its days).
+    # One column per distinct series, on the prepared calendar (NaN off its days). In
+    # Fortran order, a column written as a slice: each series is one contiguous copy
+    # (the C-order fill by index arrays was ~4 ms of a 0.36 s sweep; this ~1.5 ms).
     first = {int(lab): rows[i] for i, lab in reversed(list(enumerate(labels)))}
-    matrix = np.full((len(prepared.dates), n_distinct), np.nan)
+    matrix = np.full((len(prepared.dates), n_distinct), np.nan, order="F")
     for lab, row in first.items():
         days, returns = series[row]
-        matrix[_day_index(days, returns.size), lab] = returns
+        if isinstance(days, np.ndarray):
+            matrix[days, lab] = returns
+        else:
+            matrix[days : days + returns.size, lab] = returns
     matrix = matrix[np.isfinite(matrix).any(axis=1)]
     clusters = trial_clusters(matrix)
     n_effective = int(clusters.max()) + 1 if clusters.size else 0

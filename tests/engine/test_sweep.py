@@ -152,12 +152,12 @@ def test_bad_grids_raise_parameter_error(data: engine.MarketData, grid: dict[str
         (1000, 0.002, 64, 16),  # 64 CPUs: one task each (32 ms), not 100 ms tasks on 20 of them
         (254, 0.00027, 2, 127),  # the real file's W3 grid, 69 ms: two tasks, not one (MIN_SHARE_S)
         (30, 0.001, 2, 30),  # 15 ms per CPU: one task
-        (3000, 0.0002, 2, 500),  # at least 100 ms of work per task (MIN_TASK_S): 6, not 8
+        (3000, 0.0002, 2, 1500),  # at least 250 ms of work per task (MIN_TASK_S): 2, not 8
         (100_000, 0.002, 2, 500),  # at most 1 s of work per task
         (10, 0.002, 2, 10),  # never more than there is
         (8, 1.0, 2, 1),  # slow configurations: one per task
-        (255, 0.00125, 2, 64),  # bench_peers' W3 sweep: 4 tasks of >= 100 ms
-        (700, 0.001, 2, 117),  # 7 tasks of >= 100 ms would leave one alone at the end: 6
+        (255, 0.00125, 2, 128),  # bench_peers' W3 sweep, 0.32 s: one task per CPU, not 4 of 80 ms
+        (700, 0.0025, 2, 117),  # 7 tasks of >= 250 ms would leave one alone at the end: 6
         (3, 1.0, 2, 1),  # 2 tasks would exceed 1 s of work: 3 stay
         (0, 0.002, 2, 1),
     ],
