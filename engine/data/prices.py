@@ -38,6 +38,7 @@ from engine.data.tables import (
 )
 from engine.data.types import DroppedRows, FileReading, ValidationReport
 from engine.data.validation import (
+    SHARE_CLASS_REASON,
     RowFilter,
     clean_symbols,
     conflicting_repeats,
@@ -48,6 +49,7 @@ from engine.data.validation import (
     duplicated_valid,
     empty_rows,
     ignored_columns,
+    is_spaced_share_class,
     iso_day,
     non_empty,
     ticker_mask,
@@ -268,8 +270,14 @@ def _validate_wide_prices(
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: c.strip().upper() for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c])]
-    if not_tickers:
-        dropped.append(ignored_columns("column name is not a ticker (column ignored)", not_tickers))
+    share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
+    if share_classes:
+        dropped.append(
+            ignored_columns(f"column name is {SHARE_CLASS_REASON} (column ignored)", share_classes)
+        )
+    others = [c for c in not_tickers if c not in share_classes]
+    if others:
+        dropped.append(ignored_columns("column name is not a ticker (column ignored)", others))
     seen: dict[str, str] = {}
     for column in value_columns:
         if column not in not_tickers:

@@ -79,9 +79,11 @@ def load_market_data(
     prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
     failed = tuple(sorted(set(symbols) - set(map(str, prices.columns))))
     if benchmark in failed:
+        hint = _spelling_hints(provider, (benchmark,), price_start, price_end).get(benchmark)
         raise DataValidationError(
-            f"no prices for the benchmark {benchmark} between {price_start} and {price_end}; "
-            "choose another benchmark or add it to the price file"
+            f"no prices for the benchmark {benchmark} between {price_start} and {price_end}"
+            + (f" (did you mean {hint}?)" if hint else "")
+            + "; choose another benchmark or add it to the price file"
         )
     report = sentiment_report.merge(price_report)
     if failed:
@@ -120,11 +122,22 @@ def two_spellings(symbols: Iterable[str]) -> list[tuple[str, ...]]:
     return [tuple(sorted(group)) for _, group in sorted(groups.items()) if len(group) > 1]
 
 
+# Reuters (RIC) suffixes of US exchanges: AAPL.O (Nasdaq), IBM.N (NYSE), ... A data vendor's
+# AAPL.O is the AAPL of Yahoo and of most price files. A, B, C are left out: they are share
+# classes (BRK.B), and Yahoo's own suffixes (.L, .TO, .DE) name other exchanges.
+RIC_US_SUFFIXES = ("O", "OQ", "N", "NQ", "K", "P", "PK", "OB")
+
+
 def spelling_variants(symbol: str) -> list[str]:
-    """The same share class spelled with the other marks: BRK.B -> [BRK-B, BRK/B]."""
+    """Other spellings of the same security, most likely first: the share class with the
+    other marks (BRK.B -> [BRK-B, BRK/B]) and, for a Reuters US suffix, the bare ticker
+    (AAPL.O -> [AAPL]; only ``_spelling_hints`` asks the reverse, AAPL -> AAPL.O)."""
     marks = [m for m in SHARE_CLASS_MARKS if m in symbol]
     if len(marks) != 1:
         return []
+    base, _, suffix = symbol.partition(".")
+    if suffix in RIC_US_SUFFIXES:
+        return [base]
     return [symbol.replace(marks[0], other) for other in SHARE_CLASS_MARKS if other != marks[0]]
 
 
@@ -133,11 +146,20 @@ def _spelling_hints(
 ) -> dict[str, str]:
     """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling)."""
     candidates = {symbol: spelling_variants(symbol) for symbol in failed[:50]}
+    if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
+        candidates = {s: v for s, v in candidates.items() if v}
+        return {
+            s: v[0] if s.partition(".")[2] in RIC_US_SUFFIXES else s.replace(".", "-").replace("/", "-")
+            for s, v in candidates.items()
+            if "-" not in s
+        }
+    # A bare ticker in one file and its Reuters spelling in the other (AAPL vs AAPL.O).
+    for symbol, variants in candidates.items():
+        if not variants and "." not in symbol:
+            variants.extend(f"{symbol}.{suffix}" for suffix in RIC_US_SUFFIXES)
     candidates = {s: v for s, v in candidates.items() if v}
     if not candidates:
         return {}
-    if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
-        return {s: s.replace(".", "-").replace("/", "-") for s in candidates if "-" not in s}
     wanted = sorted({v for variants in candidates.values() for v in variants if is_ticker(v)})
     try:
         found, _ = provider.prices(wanted, start, end)

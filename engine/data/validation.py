@@ -12,6 +12,7 @@ a formula such as ``=HYPERLINK(...)`` is displayed, never interpreted.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -228,16 +229,23 @@ def date_symbol_rows(
     not_ticker = ~ticker_mask(symbols)
     rows.drop(
         not_ticker & symbols.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool),
-        "symbol is a share class written with '/' or a space (write BRK-B as Yahoo does, or BRK.B)",
+        f"symbol is {SHARE_CLASS_REASON}",
         examples=written,
     )
     rows.drop(not_ticker, "symbol is not a ticker", examples=written)
     return rows, dates, date_format, symbols
 
 
-# BRK/B, BRK B: a share class with a mark the ticker rule does not accept (it names a path
-# or splits a word); dropped with a reason that says how to write it.
-SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}\s*[/ ]\s*[A-Z0-9]{1,4}"
+# BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
+# a path, splits a word, or is a programmer's separator); dropped (a row of a long table, a
+# column of a wide one) with a reason that says how to write it.
+SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*[A-Z0-9]{1,4}|_[A-Z])"  # BRK_B, not PX_LAST
+SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"
+
+
+def is_spaced_share_class(symbol: str) -> bool:
+    """True for a share class spelled with a mark the ticker rule refuses (BRK/B, BRK B, BRK_B)."""
+    return re.fullmatch(SPACED_SHARE_CLASS, symbol.strip().upper()) is not None
 
 
 def drop_repeated_keys(rows: RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:

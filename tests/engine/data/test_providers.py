@@ -250,3 +250,84 @@ def test_share_classes_of_different_companies_are_not_one() -> None:
     from engine.data.providers import two_spellings
 
     assert two_spellings(["BRK.B", "BRK-A", "BF.B", "GOOG", "GOOGL", "BF/B"]) == [("BF.B", "BF/B")]
+
+
+def _share_class_files(tmp_path: Path, sentiment_symbol: str, price_symbol: str) -> tuple[Path, Path]:
+    sentiment = tmp_path / "s.csv"
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        + "".join(f"2022-0{m}-10,{s},1,5,50,100,0.1\n" for m in (1, 2, 3) for s in (sentiment_symbol, "AAA"))
+    )
+    prices = tmp_path / "p.csv"
+    days = pd.bdate_range("2021-12-01", "2022-05-31")
+    prices.write_text(f"date,AAA,{price_symbol},QQQ\n" + "".join(f"{d.date()},10,300,400\n" for d in days))
+    return sentiment, prices
+
+
+def test_benchmark_spelled_with_the_other_share_class_mark_gets_the_hint(tmp_path: Path) -> None:
+    """share-class-dot-dash kind, as benchmark: --benchmark BRK.B with BRK-B in the price
+    file was refused with no word of BRK-B."""
+    sentiment, prices = _share_class_files(tmp_path, "BBB", "BRK-B")
+    with pytest.raises(DataValidationError, match=r"benchmark BRK\.B .*\(did you mean BRK-B\?\)"):
+        load_market_data(FileProvider(sentiment=sentiment, prices=prices), benchmark="BRK.B")
+
+
+@pytest.mark.parametrize(
+    ("written", "priced", "hint"),
+    [("AAPL.O", "AAPL", "AAPL"), ("AAPL.OQ", "AAPL", "AAPL"), ("AAPL", "AAPL.O", "AAPL.O")],
+)
+def test_reuters_suffix_against_the_bare_ticker_gets_a_hint(
+    tmp_path: Path, written: str, priced: str, hint: str
+) -> None:
+    """A vendor's AAPL.O (Reuters: Nasdaq) in one file and AAPL in the other: the failed
+    symbol's warning names the spelling that has prices."""
+    sentiment, prices = _share_class_files(tmp_path, written, priced)
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices))
+    assert data.report.failed_tickers == (written,)
+    assert f"{written} (did you mean {hint}?)" in data.report.warnings[-1]
+
+
+def test_yahoo_hint_for_a_reuters_suffix_is_the_bare_ticker() -> None:
+    from engine.data.providers import _spelling_hints
+
+    class Yahooish:
+        info = SourceInfo(kind="yahoo", label="x", synthetic=False)
+
+    hints = _spelling_hints(
+        Yahooish(), ["AAPL.O", "IBM.N", "HEI.A"], dt.date(2022, 1, 1), dt.date(2022, 2, 1)
+    )
+    assert hints == {"AAPL.O": "AAPL", "IBM.N": "IBM", "HEI.A": "HEI-A"}
+
+
+@pytest.mark.parametrize("column", ["BRK/B", "BRK B", "BRK_B"])
+def test_wide_price_column_with_a_refused_share_class_mark_says_how_to_write_it(
+    tmp_path: Path, column: str
+) -> None:
+    """A wide price column BRK/B, 'BRK B' or BRK_B was ignored as 'not a ticker'; its reason
+    now says to write BRK-B or BRK.B (the rule the long layout and the sentiment file use)."""
+    _, prices = _share_class_files(tmp_path, "BRK.B", column)
+    from engine import load_prices_file
+
+    frame, report = load_prices_file(prices)
+    assert list(frame.columns) == ["AAA", "QQQ"]
+    (ignored,) = report.dropped
+    assert ignored.unit == "columns" and ignored.examples == (repr(column),)
+    assert "share class written with '/', '_' or a space (write BRK-B" in ignored.reason
+
+
+def test_underscore_share_class_in_the_sentiment_file_gets_the_share_class_reason(tmp_path: Path) -> None:
+    from engine import load_sentiment_csv
+
+    sentiment, _ = _share_class_files(tmp_path, "BRK_B", "BRK-B")
+    frame, report = load_sentiment_csv(sentiment)
+    assert set(frame["symbol"]) == {"AAA"}
+    assert [(d.reason.split(" (")[0], d.count) for d in report.dropped] == [
+        ("symbol is a share class written with '/', '_' or a space", 3)
+    ]
+
+
+def test_underscore_names_that_are_not_share_classes_keep_the_plain_reason() -> None:
+    from engine.data.validation import is_spaced_share_class
+
+    assert is_spaced_share_class("BRK_B") and is_spaced_share_class("brk/b") and is_spaced_share_class("BF B")
+    assert not is_spaced_share_class("PX_LAST") and not is_spaced_share_class("OPEN_INT")
