@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from engine.data.types import SEPARATOR_NAMES, FileReading
 from engine.errors import DataValidationError
@@ -567,9 +568,22 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
     return _finish_dates(parsed), "Excel serial day numbers (days since 1899-12-30)"
 
 
+def _guessed_named_formats(unique: pd.Series) -> list[str]:
+    """Formats with a month name that pandas guesses from a few values (03-January-2022,
+    03/Jan/2022, 'Monday, January 03, 2022', 03-Jan-2022 16:00). Only formats naming the
+    month are taken: they cannot swap day and month, so one format fits the whole column
+    or its rows are dropped as invalid dates, never read value by value."""
+    found: dict[str, None] = {}
+    for value in unique.iloc[:20]:
+        fmt = guess_datetime_format(str(value))
+        if fmt is not None and ("%b" in fmt or "%B" in fmt) and fmt not in NAMED_FORMATS:
+            found.setdefault(fmt)
+    return list(found)
+
+
 def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
     best_fmt, best = None, 0
-    for fmt in NAMED_FORMATS:
+    for fmt in (*NAMED_FORMATS, *_guessed_named_formats(unique)):
         count = int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum())
         if count > best:
             best_fmt, best = fmt, count

@@ -418,6 +418,17 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
         (("2022/01/03", "2022/01/04"), "ISO 8601"),
         (("2022-W01-1", "2022-W01-2"), "%G-W%V-%u"),  # ISO week dates (dates-dst-offsets variant)
         (("2022W011", "2022W012"), "%GW%V%u"),
+        # dates-day-first kind, month names in spellings outside NAMED_FORMATS (were all
+        # dropped as "date is not a valid date"): the format pandas guesses, month named.
+        (("03-January-2022", "04-January-2022"), "%d-%B-%Y"),
+        (("03/Jan/2022", "04/Jan/2022"), "%d/%b/%Y"),
+        (("03.Jan.2022", "04.Jan.2022"), "%d.%b.%Y"),
+        (
+            ('"Monday, January 03, 2022"', '"Tuesday, January 04, 2022"'),
+            "%A, %B %d, %Y",
+        ),  # quoted: holds commas
+        (("2022-Jan-03", "2022-Jan-04"), "%Y-%b-%d"),
+        (("03-Jan-2022 16:00", "04-Jan-2022 16:00"), "%d-%b-%Y %H:%M"),
     ],
 )
 def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None:
