@@ -111,6 +111,8 @@ def validate_prices(
             raw, label, date_column, symbol_column, price_column, options, read, empty, notes=repeated
         )
     fields = {squash(c) for c in others}
+    if price_column is None:
+        _refuse_long_without_close(raw, label, date_column, others)
     if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
         raise DataValidationError(
             f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
@@ -125,6 +127,33 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+
+
+def _refuse_long_without_close(
+    raw: pd.DataFrame, label: str, date_column: str, others: Sequence[str]
+) -> None:
+    """A long file (dates repeat, one text column of several tickers) whose price column has
+    a name that is not a close (``PRC``, ``PX_LAST``, ``value``) is refused in one sentence:
+    read as wide, its price column became a ticker (PRC) holding one symbol's prices per
+    date. A wide file never repeats its dates, and a text column of one value (a currency
+    USD) is not a symbol column."""
+    if not raw[date_column].dropna().duplicated().any():
+        return
+    for column in others:
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        cells = raw[column].dropna()
+        cells = cells[cells.astype("string").str.strip() != ""]
+        if not len(cells) or to_numbers(cells).notna().mean() >= 0.5:
+            continue
+        symbols = clean_symbols(cells)
+        if symbols.nunique() >= 2 and ticker_mask(symbols).mean() >= 0.9:
+            rest = ", ".join(repr(c) for c in others if c != column)
+            raise DataValidationError(
+                f"{label} looks like a long price file (the column {column!r} holds tickers and dates "
+                f"repeat) but has no 'Close' or 'Adj Close' column (its other columns: {rest}); "
+                "name the column of adjusted closes 'Adj Close' or 'close'"
+            )
 
 
 def _symbol_column_by_content(

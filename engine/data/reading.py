@@ -608,7 +608,7 @@ def squash(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate")
 SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code")
 ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
 CLOSE_NAMES = ("close", "closeprice", "price", "last")

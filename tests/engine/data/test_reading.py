@@ -250,6 +250,38 @@ def test_long_file_whose_symbol_column_cannot_be_told_is_refused_in_one_sentence
         load_prices_file(names.encode(), name="p.csv")
 
 
+@pytest.mark.parametrize("price", ["PRC", "PX_LAST", "Last Price", "value", "adjusted"])
+def test_long_file_whose_price_column_is_not_a_close_is_refused_not_read_as_wide(price: str) -> None:
+    """long-prices-ticker-column kind, variant: date,ticker,PRC (CRSP) or PX_LAST (Bloomberg).
+    It was read as wide: one invented ticker PRC holding the first symbol's price of each
+    date, the other rows dropped as duplicate dates, the tickers gone. Right: one sentence
+    naming the tickers' column and what to rename."""
+    text = STACKED.replace("Close,High,Low,Open,Volume", price).replace(",High,Low,Open,Volume", "")
+    text = "\n".join(",".join(line.split(",")[:3]) for line in text.splitlines()) + "\n"
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(text.encode(), name="p.csv")
+    message = str(info.value)
+    assert message.startswith("p.csv looks like a long price file (the column 'Ticker' holds tickers")
+    assert (
+        f"(its other columns: {price!r}); name the column of adjusted closes 'Adj Close' or 'close'"
+        in message
+    )
+
+
+def test_wide_file_with_a_text_column_is_still_wide() -> None:
+    """The refusal above needs repeated dates: a wide file never repeats them."""
+    frame, report = load_prices_file(
+        b"date,AAA,currency\n2022-01-03,10,USD\n2022-01-04,11,EUR\n", name="p.csv"
+    )
+    assert list(frame.columns) == ["AAA"] and report.reading[0].layout == "wide"
+
+
+def test_trade_date_is_a_date_column() -> None:
+    text = "trade_date,symbol,close\n2022-01-03,AAA,10\n2022-01-03,BBB,20\n2022-01-04,AAA,11\n2022-01-04,BBB,21\n"
+    frame, _ = load_prices_file(text.encode(), name="p.csv")
+    assert frame.to_dict("list") == {"AAA": [10.0, 11.0], "BBB": [20.0, 21.0]}
+
+
 def test_long_stock_name_layout_with_columns_in_any_order() -> None:
     text = (
         "date,open,high,low,close,volume,stock_name\n"
