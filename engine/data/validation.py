@@ -249,19 +249,27 @@ def is_spaced_share_class(symbol: str) -> bool:
 
 
 def drop_repeated_keys(rows: RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:
-    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept.
-    A repeat whose ``values`` differ from the kept row's (both present) is a conflict and
-    is reported under its own reason (never chosen silently)."""
+    """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept,
+    with each of its empty ``values`` filled in place from the first repeat that has one
+    (a first copy whose optional twitterSentiment is empty does not hide the real value of
+    the second: the rule of a wide price file's duplicate dates, per column). A repeat
+    whose ``values`` differ from the kept row's (both present) is a conflict and is
+    reported under its own reason (never chosen silently)."""
     keys = ["date", "symbol"]
     repeats = duplicated_valid(frame[keys], rows.keep)
     if repeats.any():
+        first_rows = rows.keep & ~repeats
+        valid = frame.loc[rows.keep, [*keys, *values]]
+        firsts = valid.groupby(keys, sort=False)[list(values)].first()  # first non-NaN per column
+        index = pd.MultiIndex.from_frame(frame.loc[first_rows, keys])
+        frame.loc[first_rows, list(values)] = firsts.reindex(index).to_numpy(dtype=float)
         first = frame[rows.keep & ~repeats].drop_duplicates(keys).set_index(keys)[list(values)]
         kept = first.reindex(pd.MultiIndex.from_frame(frame.loc[repeats, keys])).to_numpy(dtype=float)
         rows.drop(
             conflicting_repeats(repeats, frame.loc[repeats, list(values)].to_numpy(dtype=float), kept),
             "duplicate (date, symbol) row with different values; the first valid one is kept",
         )
-    rows.drop(repeats, "duplicate (date, symbol) row; the first valid one is kept")
+    rows.drop(repeats, "duplicate (date, symbol) row; the first valid value of each column is kept")
 
 
 def conflicting_repeats(repeats: np.ndarray, repeated: np.ndarray, kept: np.ndarray) -> np.ndarray:

@@ -159,6 +159,26 @@ def test_duplicate_keeps_the_first_row() -> None:
     assert frame.loc[0, "twitterPosts"] == 10.0
 
 
+def test_duplicate_whose_first_copy_has_an_empty_sentiment_keeps_the_second_copys_value() -> None:
+    """duplicate-date-empty-first kind, sentiment file: the first copy of (2022-01-03, AAPL)
+    has an empty twitterSentiment, the second 0.5. It kept NaN and dropped the 0.5 ("first
+    valid one kept"), so the sentiment signal lost that day. Right: 0.5, the first valid
+    value of the column, as a wide price file keeps the first valid price per ticker."""
+    frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,10,5,20,1000,", GOOD_ROW))
+    assert len(frame) == 1 and frame.loc[0, "twitterSentiment"] == 0.5
+    assert [(d.reason, d.count) for d in report.dropped] == [
+        ("duplicate (date, symbol) row; the first valid value of each column is kept", 1)
+    ]
+    # Both empty: NaN, as one empty row would be; a later different value is a conflict.
+    frame, _ = load_sentiment_csv(
+        sentiment_csv("2022-01-03,AAPL,10,5,20,1000,", "2022-01-03,AAPL,10,5,20,1000,")
+    )
+    assert np.isnan(frame.loc[0, "twitterSentiment"])
+    frame, report = load_sentiment_csv(sentiment_csv(GOOD_ROW, "2022-01-03,AAPL,10,7,20,1000,"))
+    assert frame.loc[0, "twitterComments"] == 5.0 and frame.loc[0, "twitterSentiment"] == 0.5
+    assert "with different values" in report.dropped[0].reason
+
+
 def test_invalid_row_does_not_shadow_a_valid_duplicate() -> None:
     frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,-1,5,20,1000,0.5", GOOD_ROW))
     assert len(frame) == 1 and frame.loc[0, "twitterPosts"] == 10.0
