@@ -118,8 +118,10 @@ def validate_prices(
             f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
             "name the column of adjusted closes 'Adj Close' or 'close'"
         )
-    # Four or more OHLCV names (a real wide file may hold tickers such as LOW or OPEN).
-    if len(fields) >= 4 and "close" in fields and fields <= OHLCV_NAMES:
+    # Only OHLCV names, two or more, one of them a close: Date,Adj Close,Close,Volume is
+    # yfinance's one-ticker export (it invented tickers CLOSE and VOLUME); a real wide file
+    # may hold tickers such as LOW and OPEN, never without a non-OHLCV ticker next to CLOSE.
+    if len(fields) >= 2 and fields & {"close", "adjclose"} and fields <= OHLCV_NAMES:
         raise DataValidationError(
             f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) "
             "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker) "

@@ -612,7 +612,9 @@ DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pric
 SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code")
 ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
 CLOSE_NAMES = ("close", "closeprice", "price", "last")
-OHLCV_NAMES = frozenset({"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits"})
+OHLCV_NAMES = frozenset(
+    {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
+)
 
 
 def find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:

@@ -12,6 +12,7 @@ import pytest
 
 from engine import (
     DataUnavailableError,
+    DataValidationError,
     DemoProvider,
     FileProvider,
     load_market_data,
@@ -186,6 +187,18 @@ def test_one_ticker_yahoo_export_without_names_is_refused() -> None:
     export = _yf_export(True).xs("AAA", axis=1, level="Ticker")
     with pytest.raises(Exception, match="one-ticker Yahoo export"):
         load_prices_file(export.to_csv().encode())
+
+
+@pytest.mark.parametrize(
+    "header", ["Date,Adj Close,Close,Volume", "Date,Close,Volume", "Date,Adj Close,Close", "Date,Open,Close"]
+)
+def test_short_one_ticker_export_is_refused_not_read_as_tickers_close_and_volume(header: str) -> None:
+    """long-prices-ticker-column kind, variant: a one-ticker yfinance export with fewer than
+    four price fields (``df[["Adj Close", "Close", "Volume"]].to_csv()``) was read as wide
+    with invented tickers CLOSE and VOLUME (a volume of 1,000,000 as a price)."""
+    text = header + "\n" + "".join(f"2022-01-0{d},{','.join(['10'] * header.count(','))}\n" for d in (3, 4))
+    with pytest.raises(DataValidationError, match="looks like a one-ticker Yahoo export"):
+        load_prices_file(text.encode(), name="one.csv")
 
 
 def test_tickers_named_like_price_fields_are_still_tickers() -> None:
