@@ -158,6 +158,38 @@ def _refuse_long_without_close(
             )
 
 
+_TIME_OF_DAY = re.compile(r"[T ](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?)")
+INTRADAY_MIN_DAYS = 2  # one date at two times is yfinance's live last row, a duplicate
+
+
+def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str) -> None:
+    """Intraday bars (a date at several times of day, on ``INTRADAY_MIN_DAYS`` dates or
+    more: yfinance's ``interval='1h'``) are refused in one sentence. Read as daily, each
+    date kept its first bar (09:30) as the day's close; the last bar is not the close
+    either when pre/post-market bars are included, so no bar is chosen for the user."""
+    # On the distinct values (a long file repeats each date once per symbol).
+    codes, uniques = pd.factorize(raw)
+    distinct = pd.Series(uniques)
+    if pd.api.types.is_datetime64_any_dtype(distinct):
+        found = distinct.dt.strftime("%H:%M:%S")
+    else:
+        found = distinct.astype("string").str.strip().str.extract(_TIME_OF_DAY)[0]
+    if found.isna().all():
+        return
+    times = pd.Series(np.append(found.to_numpy(dtype=object), None)[codes], index=raw.index)
+    known = times.notna().to_numpy() & dates.notna().to_numpy()
+    pairs = pd.DataFrame({"date": dates[known], "time": times[known]}).drop_duplicates()
+    counts = pairs["date"].value_counts()
+    several = counts[counts > 1]
+    if len(several) >= INTRADAY_MIN_DAYS:
+        day = min(several.index).date().isoformat()
+        raise DataValidationError(
+            f"{label} holds prices at several times of day on {len(several)} dates (e.g. {day} at "
+            f"{counts[min(several.index)]} times): intraday bars, not daily closes; "
+            "give one adjusted close per day (yfinance: interval='1d')"
+        )
+
+
 def _symbol_column_by_content(
     raw: pd.DataFrame, others: Sequence[str], price_column: str, label: str
 ) -> str | None:
@@ -263,6 +295,7 @@ def _validate_long_prices(
     rows, dates, date_format, symbols = date_symbol_rows(
         raw, label, options, empty, date_column, symbol_column
     )
+    refuse_intraday(raw[date_column], dates, label)
     closes = to_numbers(raw[close_column])
     drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
@@ -325,6 +358,7 @@ def _validate_wide_prices(
     rows = RowFilter(len(raw))
     rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
+    refuse_intraday(raw[date_column], dates, label)
     rows.drop(dates.isna().to_numpy(), "date is not a valid date")
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
     present = pd.DataFrame(

@@ -483,3 +483,32 @@ def test_parquet_frame_with_tz_aware_index_keeps_local_dates(tmp_path) -> None:
         "2022-03-15",
     ]
     assert report.reading[0].kind == "parquet"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Datetime,AAA,BBB\n2022-03-11 09:30:00-05:00,10,20\n2022-03-11 15:30:00-05:00,11,21\n"
+        "2022-03-14 09:30:00-04:00,12,22\n2022-03-14 15:30:00-04:00,13,23\n",
+        "Datetime,Ticker,Close\n2022-03-11 09:30:00-05:00,AAA,10\n2022-03-11 15:30:00-05:00,AAA,11\n"
+        "2022-03-14 09:30:00-04:00,AAA,12\n2022-03-14 15:30:00-04:00,AAA,13\n",
+    ],
+)
+def test_intraday_bars_are_refused_not_read_as_first_bar_closes(text: str) -> None:
+    """dates-dst-offsets kind, variant: a yfinance interval='1h' export (times of day, offsets
+    changing at DST). Each date kept its 09:30 bar as the day's close (10, 12 where the
+    last bars say 11, 13), the rest dropped as duplicates. Right: one sentence."""
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(text.encode(), name="h.csv")
+    assert str(info.value) == (
+        "h.csv holds prices at several times of day on 2 dates (e.g. 2022-03-11 at 2 times): intraday bars, "
+        "not daily closes; give one adjusted close per day (yfinance: interval='1d')"
+    )
+
+
+def test_one_date_at_two_times_is_a_duplicate_not_intraday() -> None:
+    """yfinance's live last row (the daily bar, then a 15:42 quote of the same date) stays
+    the duplicate rule: the first valid price of the date is kept."""
+    text = "Date,AAA\n2022-03-10 00:00:00-05:00,9\n2022-03-11 00:00:00-05:00,10\n2022-03-11 15:42:00-05:00,10.5\n"
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert list(frame["AAA"]) == [9.0, 10.0] and "duplicate date row" in report.dropped[0].reason
