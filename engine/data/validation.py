@@ -239,7 +239,7 @@ def date_symbol_rows(
 # BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
 # a path, splits a word, or is a programmer's separator); dropped (a row of a long table, a
 # column of a wide one) with a reason that says how to write it.
-SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*[A-Z0-9]{1,4}|_[A-Z])"  # BRK_B, not PX_LAST
+SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*|_)[A-Z]"  # one class letter: not APPLE INC, PX_LAST
 SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"
 
 

@@ -331,3 +331,5 @@ def test_underscore_names_that_are_not_share_classes_keep_the_plain_reason() -> 
 
     assert is_spaced_share_class("BRK_B") and is_spaced_share_class("brk/b") and is_spaced_share_class("BF B")
     assert not is_spaced_share_class("PX_LAST") and not is_spaced_share_class("OPEN_INT")
+    # A company name is not a share class (it was told to "write BRK-B").
+    assert not is_spaced_share_class("Apple Inc") and not is_spaced_share_class("Microsoft Corp")

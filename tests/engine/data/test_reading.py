@@ -512,3 +512,17 @@ def test_one_date_at_two_times_is_a_duplicate_not_intraday() -> None:
     text = "Date,AAA\n2022-03-10 00:00:00-05:00,9\n2022-03-11 00:00:00-05:00,10\n2022-03-11 15:42:00-05:00,10.5\n"
     frame, report = load_prices_file(text.encode(), name="p.csv")
     assert list(frame["AAA"]) == [9.0, 10.0] and "duplicate date row" in report.dropped[0].reason
+
+
+def test_company_names_next_to_a_ticker_column_do_not_hide_the_tickers() -> None:
+    """long-prices-ticker-column kind, variant: ``date,Name,Code,Close`` with company names
+    under Name and tickers under Code. Name (first in the name list) was taken as the symbol
+    column: every row dropped as a "share class written with a space" (Apple Inc) and the
+    file refused. Right: Code, the column whose cells are tickers."""
+    text = (
+        "date,Name,Code,Close\n2022-01-03,Apple Inc,AAPL,10\n2022-01-03,Microsoft Corp,MSFT,20\n"
+        "2022-01-04,Apple Inc,AAPL,11\n2022-01-04,Microsoft Corp,MSFT,21\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="n.csv")
+    assert frame.to_dict("list") == {"AAPL": [10.0, 11.0], "MSFT": [20.0, 21.0]}
+    assert report.reading[0].symbol_column == "Code" and report.dropped == ()
