@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 
 from engine.data.reading import (
+    DATE_NAMES,
     DEFAULT_OPTIONS,
+    SYMBOL_NAMES,
     ReadOptions,
+    find_column,
     infer_dates,
     squash,
 )
@@ -136,6 +139,7 @@ def validate_sentiment(
     raw.columns = strip_column_names(raw.columns)
     raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
+    raw = _key_columns_by_other_names(raw)
     warnings = repeated + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
@@ -165,6 +169,21 @@ def validate_sentiment(
         warnings=warnings,
     )
     return frame, dataclasses.replace(report, reading=(read,))
+
+
+def _key_columns_by_other_names(raw: pd.DataFrame) -> pd.DataFrame:
+    """A missing ``date`` / ``symbol`` column is the one named as the price reader accepts
+    (``DATE_NAMES``: Date, Datetime, timestamp; ``SYMBOL_NAMES``: Ticker, stock_name ...),
+    so one file layout rule holds for both files (a sentiment file with a ``Ticker`` column
+    was refused as missing ``symbol`` while a price file with it was read)."""
+    renames: dict[str, str] = {}
+    spare = [c for c in raw.columns if str(c) not in SENTIMENT_COLUMNS]
+    for key, names in (("date", DATE_NAMES), ("symbol", SYMBOL_NAMES)):
+        if key not in raw.columns:
+            found = find_column([c for c in spare if c not in renames], names)
+            if found is not None:
+                renames[found] = key
+    return raw.rename(columns=renames) if renames else raw
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:

@@ -179,6 +179,17 @@ def test_duplicate_whose_first_copy_has_an_empty_sentiment_keeps_the_second_copy
     assert "with different values" in report.dropped[0].reason
 
 
+@pytest.mark.parametrize(
+    ("date", "symbol"), [("Date", "Ticker"), ("date", "stock_name"), ("Datetime", "Symbol")]
+)
+def test_sentiment_key_columns_under_the_price_readers_names(date: str, symbol: str) -> None:
+    """long-prices-ticker-column kind, sentiment file: a ``Ticker`` (or stock_name) column
+    was refused as "missing column(s) symbol" while the price reader reads it; one rule."""
+    header = HEADER.replace("date", date, 1).replace("symbol", symbol, 1)
+    frame, _ = load_sentiment_csv(sentiment_csv(GOOD_ROW, header=header))
+    assert list(frame["symbol"]) == ["AAPL"] and frame.loc[0, "date"] == pd.Timestamp("2022-01-03")
+
+
 def test_invalid_row_does_not_shadow_a_valid_duplicate() -> None:
     frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,-1,5,20,1000,0.5", GOOD_ROW))
     assert len(frame) == 1 and frame.loc[0, "twitterPosts"] == 10.0
