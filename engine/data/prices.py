@@ -22,7 +22,6 @@ from engine.data.reading import (
     DATE_NAMES,
     DEFAULT_OPTIONS,
     OHLCV_NAMES,
-    SYMBOL_NAMES,
     ReadOptions,
     find_column,
     infer_dates,
@@ -52,6 +51,7 @@ from engine.data.validation import (
     is_spaced_share_class,
     iso_day,
     non_empty,
+    symbol_column_by_name,
     ticker_mask,
     to_numbers,
 )
@@ -99,7 +99,7 @@ def validate_prices(
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
-    symbol_column = _symbol_column_by_name(raw, others)
+    symbol_column = symbol_column_by_name(raw, others)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is None and price_column is not None:
         symbol_column = _symbol_column_by_content(raw, others, price_column, label)
@@ -129,22 +129,6 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
-
-
-def _symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
-    """The column named like a symbol column (``SYMBOL_NAMES``); of several (``Name`` with
-    company names next to ``Code`` with tickers), the one whose cells are most often
-    ticker-shaped, ties going to the first name of ``SYMBOL_NAMES``."""
-    named = [c for name in SYMBOL_NAMES for c in others if squash(c) == name]
-    if len(named) <= 1:
-        return named[0] if named else None
-
-    def ticker_share(column: str) -> float:
-        cells = clean_symbols(raw[column].dropna())
-        cells = cells[cells != ""]
-        return float(ticker_mask(cells).mean()) if len(cells) else 0.0
-
-    return max(named, key=ticker_share)  # max keeps the first of equal shares
 
 
 def _refuse_long_without_close(

@@ -180,10 +180,27 @@ def _key_columns_by_other_names(raw: pd.DataFrame) -> pd.DataFrame:
     spare = [c for c in raw.columns if str(c) not in SENTIMENT_COLUMNS]
     for key, names in (("date", DATE_NAMES), ("symbol", SYMBOL_NAMES)):
         if key not in raw.columns:
-            found = find_column([c for c in spare if c not in renames], names)
+            free = [c for c in spare if c not in renames]
+            found = symbol_column_by_name(raw, free) if key == "symbol" else find_column(free, names)
             if found is not None:
                 renames[found] = key
     return raw.rename(columns=renames) if renames else raw
+
+
+def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
+    """The column named like a symbol column (``SYMBOL_NAMES``); of several (``Name`` with
+    company names next to ``Code`` with tickers), the one whose cells are most often
+    ticker-shaped, ties going to the first name of ``SYMBOL_NAMES``."""
+    named = [c for name in SYMBOL_NAMES for c in others if squash(c) == name]
+    if len(named) <= 1:
+        return named[0] if named else None
+
+    def ticker_share(column: str) -> float:
+        cells = clean_symbols(raw[column].dropna())
+        cells = cells[cells != ""]
+        return float(ticker_mask(cells).mean()) if len(cells) else 0.0
+
+    return max(named, key=ticker_share)  # max keeps the first of equal shares
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:

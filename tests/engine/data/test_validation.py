@@ -190,6 +190,14 @@ def test_sentiment_key_columns_under_the_price_readers_names(date: str, symbol: 
     assert list(frame["symbol"]) == ["AAPL"] and frame.loc[0, "date"] == pd.Timestamp("2022-01-03")
 
 
+def test_sentiment_symbol_column_among_several_named_ones_is_the_one_of_tickers() -> None:
+    header = HEADER.replace("symbol", "Name,Code", 1)
+    frame, report = load_sentiment_csv(
+        sentiment_csv("2022-01-03,Apple Inc,AAPL,10,5,20,1000,0.5", header=header)
+    )
+    assert list(frame["symbol"]) == ["AAPL"] and "'Name'" in report.warnings[0]
+
+
 def test_invalid_row_does_not_shadow_a_valid_duplicate() -> None:
     frame, report = load_sentiment_csv(sentiment_csv("2022-01-03,AAPL,-1,5,20,1000,0.5", GOOD_ROW))
     assert len(frame) == 1 and frame.loc[0, "twitterPosts"] == 10.0
