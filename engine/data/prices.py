@@ -131,15 +131,24 @@ def validate_prices(
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
 
+# Share of rows with a repeated date from which a file with a text column of tickers is
+# long: 2 symbols over the same dates give 1.0, over 10 and 1 years 0.18; one repeated
+# last row of a 2-year wide file 0.004.
+LONG_REPEATED_SHARE = 0.1
+
+
 def _refuse_long_without_close(
     raw: pd.DataFrame, label: str, date_column: str, others: Sequence[str]
 ) -> None:
     """A long file (dates repeat, one text column of several tickers) whose price column has
     a name that is not a close (``PRC``, ``PX_LAST``, ``value``) is refused in one sentence:
     read as wide, its price column became a ticker (PRC) holding one symbol's prices per
-    date. A wide file never repeats its dates, and a text column of one value (a currency
-    USD) is not a symbol column."""
-    if not raw[date_column].dropna().duplicated().any():
+    date. In a long file most rows share their date with another row (one per symbol); a
+    wide file repeats a date now and then (yfinance's live last row) and may hold a text
+    column (currency USD/EUR, a source), which is not a symbol column: it stays wide when
+    fewer than ``LONG_REPEATED_SHARE`` of its rows have a repeated date."""
+    dates = raw[date_column].dropna()
+    if not len(dates) or dates.duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
         return
     for column in others:
         if pd.api.types.is_numeric_dtype(raw[column]):
@@ -162,11 +171,13 @@ _TIME_OF_DAY = re.compile(r"[T ](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][
 INTRADAY_MIN_DAYS = 2  # one date at two times is yfinance's live last row, a duplicate
 
 
-def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str) -> None:
+def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Series | None = None) -> None:
     """Intraday bars (a date at several times of day, on ``INTRADAY_MIN_DAYS`` dates or
     more: yfinance's ``interval='1h'``) are refused in one sentence. Read as daily, each
     date kept its first bar (09:30) as the day's close; the last bar is not the close
-    either when pre/post-market bars are included, so no bar is chosen for the user."""
+    either when pre/post-market bars are included, so no bar is chosen for the user.
+    In a long file the times are counted per symbol: AAPL at 16:00 and VOD.L at 16:30 on
+    the same date are two daily closes of two exchanges, not intraday bars."""
     # On the distinct values (a long file repeats each date once per symbol).
     codes, uniques = pd.factorize(raw)
     distinct = pd.Series(uniques)
@@ -178,8 +189,12 @@ def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str) -> None:
         return
     times = pd.Series(np.append(found.to_numpy(dtype=object), None)[codes], index=raw.index)
     known = times.notna().to_numpy() & dates.notna().to_numpy()
-    pairs = pd.DataFrame({"date": dates[known], "time": times[known]}).drop_duplicates()
-    counts = pairs["date"].value_counts()
+    pairs = pd.DataFrame({"date": dates[known], "time": times[known]})
+    if symbols is not None:
+        pairs["symbol"] = symbols[known]
+    pairs = pairs.drop_duplicates()
+    counts = pairs.groupby(["date", *(["symbol"] if symbols is not None else [])]).size()
+    counts = counts.groupby(level="date").max()
     several = counts[counts > 1]
     if len(several) >= INTRADAY_MIN_DAYS:
         day = min(several.index).date().isoformat()
@@ -295,7 +310,7 @@ def _validate_long_prices(
     rows, dates, date_format, symbols = date_symbol_rows(
         raw, label, options, empty, date_column, symbol_column
     )
-    refuse_intraday(raw[date_column], dates, label)
+    refuse_intraday(raw[date_column], dates, label, symbols)
     closes = to_numbers(raw[close_column])
     drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})

@@ -188,9 +188,11 @@ def _key_columns_by_other_names(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
-    """The column named like a symbol column (``SYMBOL_NAMES``); of several (``Name`` with
-    company names next to ``Code`` with tickers), the one whose cells are most often
-    ticker-shaped, ties going to the first name of ``SYMBOL_NAMES``."""
+    """The column named like a symbol column (``SYMBOL_NAMES``); of several, the first in
+    ``SYMBOL_NAMES`` order whose cells are mostly tickers (share classes such as ``BRK B``
+    counted as tickers: they get their own reason later), else the most ticker-like
+    (``Name`` with company names ``Apple Inc`` next to ``Code`` with tickers reads Code;
+    ``Ticker`` next to one-word names ``Apple`` keeps Ticker, as the name order says)."""
     named = [c for name in SYMBOL_NAMES for c in others if squash(c) == name]
     if len(named) <= 1:
         return named[0] if named else None
@@ -198,9 +200,17 @@ def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | Non
     def ticker_share(column: str) -> float:
         cells = clean_symbols(raw[column].dropna())
         cells = cells[cells != ""]
-        return float(ticker_mask(cells).mean()) if len(cells) else 0.0
+        if not len(cells):
+            return 0.0
+        shaped = ticker_mask(cells) | cells.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool)
+        return float(shaped.mean())
 
-    return max(named, key=ticker_share)  # max keeps the first of equal shares
+    shares = {column: ticker_share(column) for column in named}
+    mostly = [c for c in named if shares[c] >= MOSTLY_TICKERS]
+    return mostly[0] if mostly else max(named, key=shares.__getitem__)  # max keeps the first of ties
+
+
+MOSTLY_TICKERS = 0.5  # share of ticker-shaped cells that makes a named column the symbol column
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:
@@ -287,22 +297,34 @@ def is_spaced_share_class(symbol: str) -> bool:
 def drop_repeated_keys(rows: RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:
     """Drop rows repeating the (date, symbol) of an earlier valid row; the first one is kept,
     with each of its empty ``values`` filled in place from the first repeat that has one
-    (a first copy whose optional twitterSentiment is empty does not hide the real value of
-    the second: the rule of a wide price file's duplicate dates, per column). A repeat
-    whose ``values`` differ from the kept row's (both present) is a conflict and is
-    reported under its own reason (never chosen silently)."""
+    and agrees with it (a first copy whose optional twitterSentiment is empty does not hide
+    the real value of the second: the rule of a wide price file's duplicate dates, per
+    column). A repeat whose ``values`` differ from the kept row's (both present) is a
+    conflict, reported under its own reason and never used to fill (a row is not pieced
+    together from two different observations)."""
     keys = ["date", "symbol"]
     repeats = duplicated_valid(frame[keys], rows.keep)
     if repeats.any():
+        columns = list(values)
         first_rows = rows.keep & ~repeats
-        valid = frame.loc[rows.keep, [*keys, *values]]
-        firsts = valid.groupby(keys, sort=False)[list(values)].first()  # first non-NaN per column
-        index = pd.MultiIndex.from_frame(frame.loc[first_rows, keys])
-        frame.loc[first_rows, list(values)] = firsts.reindex(index).to_numpy(dtype=float)
-        first = frame[rows.keep & ~repeats].drop_duplicates(keys).set_index(keys)[list(values)]
-        kept = first.reindex(pd.MultiIndex.from_frame(frame.loc[repeats, keys])).to_numpy(dtype=float)
+        repeat_keys = pd.MultiIndex.from_frame(frame.loc[repeats, keys])
+
+        def kept_values() -> np.ndarray:
+            first = frame.loc[first_rows].set_index(keys)[columns]  # one row per key
+            return first.reindex(repeat_keys).to_numpy(dtype=float)
+
+        repeated = frame.loc[repeats, columns].to_numpy(dtype=float)
+        kept = kept_values()
+        gaps = np.isnan(kept) & ~np.isnan(repeated)
+        if gaps.any():
+            agree = repeats & ~conflicting_repeats(repeats, repeated, kept)
+            donors = frame.loc[first_rows | agree, [*keys, *columns]]
+            firsts = donors.groupby(keys, sort=False)[columns].first()  # first non-NaN per column
+            index = pd.MultiIndex.from_frame(frame.loc[first_rows, keys])
+            frame.loc[first_rows, columns] = firsts.reindex(index).to_numpy(dtype=float)
+            kept = kept_values()
         rows.drop(
-            conflicting_repeats(repeats, frame.loc[repeats, list(values)].to_numpy(dtype=float), kept),
+            conflicting_repeats(repeats, repeated, kept),
             "duplicate (date, symbol) row with different values; the first valid one is kept",
         )
     rows.drop(repeats, "duplicate (date, symbol) row; the first valid value of each column is kept")

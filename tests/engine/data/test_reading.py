@@ -514,6 +514,52 @@ def test_one_date_at_two_times_is_a_duplicate_not_intraday() -> None:
     assert list(frame["AAA"]) == [9.0, 10.0] and "duplicate date row" in report.dropped[0].reason
 
 
+def test_daily_closes_of_two_exchanges_at_their_own_times_are_not_intraday() -> None:
+    """A long file with each symbol's daily close stamped at its exchange's close (AAA
+    16:00 New York, VOD.L 16:30 London): every date has two times, but one per symbol. It
+    was refused as intraday bars; right: read as daily, every close kept."""
+    text = (
+        "date,ticker,close\n2022-01-03 16:00:00-05:00,AAA,10\n2022-01-03 16:30:00+00:00,VOD.L,20\n"
+        "2022-01-04 16:00:00-05:00,AAA,11\n2022-01-04 16:30:00+00:00,VOD.L,21\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert frame["AAA"].tolist() == [10.0, 11.0] and frame["VOD.L"].tolist() == [20.0, 21.0]
+    assert report.dropped == ()
+
+
+@pytest.mark.parametrize("text_column", ["currency", "sector"])
+def test_wide_file_with_a_text_column_and_one_repeated_date_stays_wide(text_column: str) -> None:
+    """A wide file (date,AAA,BBB,currency with USD/EUR) of 30 dates whose last date repeats
+    (yfinance's live last row) was refused as a long file without a close column (dates
+    repeat, a text column of ticker-shaped values). Right: read as wide as before, the
+    duplicate date's first prices kept."""
+    days = pd.bdate_range("2022-01-03", periods=30).strftime("%Y-%m-%d")
+    lines = [f"{d},{10 + i},{20 + i},{('USD', 'EUR')[i % 2]}" for i, d in enumerate(days)]
+    text = f"date,AAA,BBB,{text_column}\n" + "\n".join(lines) + f"\n{days[-1]},99,99,USD\n"
+    frame, _ = load_prices_file(text.encode(), name="p.csv")
+    assert len(frame) == 30 and frame["AAA"].iloc[-1] == 39.0 and frame["BBB"].iloc[0] == 20.0
+    # A long file of two symbols over 10 and 1 years is still refused (no close column).
+    long_days = pd.bdate_range("2012-01-02", periods=2520).strftime("%Y-%m-%d")
+    long_text = "date,ticker,PRC\n" + "".join(f"{d},AAA,10\n" for d in long_days)
+    long_text += "".join(f"{d},BBB,20\n" for d in long_days[-252:])
+    with pytest.raises(DataValidationError, match="no 'Close' or 'Adj Close' column"):
+        load_prices_file(long_text.encode(), name="l.csv")
+
+
+def test_ticker_column_with_one_share_class_row_beats_one_word_company_names() -> None:
+    """date,Name,Ticker,Close with one-word names (Apple, Tesla) and a ticker column holding
+    one share class written with a space (BRK B): Name was taken (its cells look more like
+    tickers) and the prices were read under APPLE, BERKSHIRE, ... Right: Ticker, mostly
+    tickers and first by name; BRK B dropped with the share-class reason."""
+    rows = [("Apple", "AAPL"), ("Berkshire", "BRK B"), ("Tesla", "TSLA")]
+    text = "date,Name,Ticker,Close\n" + "".join(
+        f"2022-01-0{d},{n},{t},{10 + d}\n" for d in (3, 4) for n, t in rows
+    )
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert list(frame.columns) == ["AAPL", "TSLA"] and frame["AAPL"].tolist() == [13.0, 14.0]
+    assert "share class" in report.dropped[0].reason and report.dropped[0].count == 2
+
+
 def test_company_names_next_to_a_ticker_column_do_not_hide_the_tickers() -> None:
     """long-prices-ticker-column kind, variant: ``date,Name,Code,Close`` with company names
     under Name and tickers under Code. Name (first in the name list) was taken as the symbol

@@ -179,6 +179,44 @@ def test_duplicate_whose_first_copy_has_an_empty_sentiment_keeps_the_second_copy
     assert "with different values" in report.dropped[0].reason
 
 
+def test_a_conflicting_repeat_never_fills_the_kept_row() -> None:
+    """The first copy has an empty twitterSentiment; the second has 0.5 but other counts
+    (twitterPosts 2 vs 1): a different observation, reported as a conflict. Its 0.5 was
+    still copied into the kept row, a row pieced together from two observations. Right:
+    the kept row stays as read (NaN); only agreeing repeats fill it."""
+    frame, report = load_sentiment_csv(
+        sentiment_csv(
+            "2022-01-03,AAPL,1,1,1,1,", "2022-01-03,AAPL,2,1,1,1,0.5", "2022-01-04,AAPL,1,1,1,1,0.1"
+        )
+    )
+    assert np.isnan(frame.loc[0, "twitterSentiment"]) and frame.loc[0, "twitterPosts"] == 1.0
+    assert [(d.reason, d.count) for d in report.dropped] == [
+        ("duplicate (date, symbol) row with different values; the first valid one is kept", 1)
+    ]
+
+
+def test_three_copies_fill_from_the_first_agreeing_one_and_count_each_drop_once() -> None:
+    """Copies NaN, 0.5, 0.7 (same counts): the kept row takes 0.5 (first valid value); the
+    0.7 copy then differs from it and is a conflict; a conflicting copy (posts 2) in
+    between gives nothing. Every dropped row is counted once: read 5 = kept 2 + 3."""
+    frame, report = load_sentiment_csv(
+        sentiment_csv(
+            "2022-01-03,AAPL,1,1,1,1,",
+            "2022-01-03,AAPL,2,1,1,1,0.9",
+            "2022-01-03,AAPL,1,1,1,1,0.5",
+            "2022-01-03,AAPL,1,1,1,1,0.7",
+            "2022-01-04,AAPL,1,1,1,1,0.1",
+        )
+    )
+    assert frame["twitterSentiment"].tolist() == [0.5, 0.1]
+    assert (frame.dtypes.iloc[2:] == "float64").all()
+    assert [(d.reason, d.count) for d in report.dropped] == [
+        ("duplicate (date, symbol) row with different values; the first valid one is kept", 2),
+        ("duplicate (date, symbol) row; the first valid value of each column is kept", 1),
+    ]
+    assert report.rows_read == report.rows_kept + sum(d.count for d in report.dropped)
+
+
 @pytest.mark.parametrize(
     ("date", "symbol"), [("Date", "Ticker"), ("date", "stock_name"), ("Datetime", "Symbol")]
 )
