@@ -198,12 +198,14 @@ def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | Non
         return named[0] if named else None
 
     def ticker_share(column: str) -> float:
-        cells = clean_symbols(raw[column].dropna())
-        cells = cells[cells != ""]
-        if not len(cells):
+        # On the distinct cells, weighted by their counts (a long file repeats each symbol).
+        counts = clean_symbols(raw[column].dropna()).value_counts()
+        counts = counts[counts.index != ""]
+        if not len(counts):
             return 0.0
+        cells = pd.Series(counts.index, dtype=str)
         shaped = ticker_mask(cells) | cells.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool)
-        return float(shaped.mean())
+        return float(counts.to_numpy()[shaped].sum() / counts.sum())
 
     shares = {column: ticker_share(column) for column in named}
     mostly = [c for c in named if shares[c] >= MOSTLY_TICKERS]
