@@ -139,7 +139,7 @@ def validate_sentiment(
     raw.columns = strip_column_names(raw.columns)
     raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
-    raw = _key_columns_by_other_names(raw)
+    raw, taken = _key_columns_by_other_names(raw)
     warnings = repeated + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
@@ -156,7 +156,10 @@ def validate_sentiment(
     frame = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if frame.empty:
-        raise DataValidationError(f"{label} has no usable rows ({dropped_summary(dropped)})")
+        meant = {"date": "the column of dates 'date'", "symbol": "the column of tickers 'symbol'"}
+        where = "".join(f"; the column {name!r} was read as {key!r}" for name, key in taken.items())
+        advice = f"; name {' and '.join(meant[key] for key in taken.values())}" if taken else ""
+        raise DataValidationError(f"{label} has no usable rows ({dropped_summary(dropped)}{where}){advice}")
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
     frame = frame.astype({column: "float64" for column in COUNT_COLUMNS})
     read = dataclasses.replace(
@@ -171,11 +174,12 @@ def validate_sentiment(
     return frame, dataclasses.replace(report, reading=(read,))
 
 
-def _key_columns_by_other_names(raw: pd.DataFrame) -> pd.DataFrame:
+def _key_columns_by_other_names(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """A missing ``date`` / ``symbol`` column is the one named as the price reader accepts
     (``DATE_NAMES``: Date, Datetime, timestamp; ``SYMBOL_NAMES``: Ticker, stock_name ...),
     so one file layout rule holds for both files (a sentiment file with a ``Ticker`` column
-    was refused as missing ``symbol`` while a price file with it was read)."""
+    was refused as missing ``symbol`` while a price file with it was read). Returns the
+    table and the renames (file's name -> key), named when the file has no usable rows."""
     renames: dict[str, str] = {}
     spare = [c for c in raw.columns if str(c) not in SENTIMENT_COLUMNS]
     for key, names in (("date", DATE_NAMES), ("symbol", SYMBOL_NAMES)):
@@ -184,7 +188,7 @@ def _key_columns_by_other_names(raw: pd.DataFrame) -> pd.DataFrame:
             found = symbol_column_by_name(raw, free) if key == "symbol" else find_column(free, names)
             if found is not None:
                 renames[found] = key
-    return raw.rename(columns=renames) if renames else raw
+    return (raw.rename(columns=renames) if renames else raw), renames
 
 
 def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | None:

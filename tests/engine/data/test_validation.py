@@ -228,6 +228,25 @@ def test_sentiment_key_columns_under_the_price_readers_names(date: str, symbol: 
     assert list(frame["symbol"]) == ["AAPL"] and frame.loc[0, "date"] == pd.Timestamp("2022-01-03")
 
 
+def test_sentiment_key_column_taken_under_another_name_is_named_when_nothing_is_usable() -> None:
+    """date,Name,... with company names under Name (no symbol column): Name is read as
+    symbol, every row dropped as 'not a ticker', and the refusal said only that; it was
+    refused before as 'missing column(s) symbol'. Right: the sentence names the column
+    read as symbol and what to do."""
+    header = HEADER.replace("symbol", "Name", 1)
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(
+            sentiment_csv(
+                "2022-01-03,Apple Inc,1,1,1,1,0.5", "2022-01-04,Microsoft Corp,1,1,1,1,0.5", header=header
+            ),
+            name="s.csv",
+        )
+    assert str(info.value) == (
+        "s.csv has no usable rows (2 dropped: symbol is not a ticker; the column 'Name' was read as "
+        "'symbol'); name the column of tickers 'symbol'"
+    )
+
+
 def test_sentiment_symbol_column_among_several_named_ones_is_the_one_of_tickers() -> None:
     header = HEADER.replace("symbol", "Name,Code", 1)
     frame, report = load_sentiment_csv(
