@@ -372,7 +372,7 @@ def main() -> None:
                 rounds=W3_ROUNDS,
                 grid=PEERS_W3_GRID,
             )
-            parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID)
+            parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID, rounds=W3_ROUNDS)
         if "7" in only:
             trial_clustering()
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
