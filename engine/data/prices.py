@@ -187,7 +187,9 @@ def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Se
         found = distinct.astype("string").str.strip().str.extract(_TIME_OF_DAY)[0]
     if found.isna().all():
         return
-    times = pd.Series(np.append(found.to_numpy(dtype=object), None)[codes], index=raw.index)
+    # codes of -1 (a missing date) index the appended None.
+    values = np.concatenate([found.to_numpy(dtype=object), np.array([None], dtype=object)])
+    times = pd.Series(values[codes], index=raw.index)
     known = times.notna().to_numpy() & dates.notna().to_numpy()
     pairs = pd.DataFrame({"date": dates[known], "time": times[known]})
     if symbols is not None:
