@@ -37,10 +37,12 @@ from engine.data.tables import (
 )
 from engine.data.types import DroppedRows, FileReading, ValidationReport
 from engine.data.validation import (
+    INVALID_DATE,
     SHARE_CLASS_REASON,
     RowFilter,
     clean_symbols,
     conflicting_repeats,
+    date_advice,
     date_symbol_rows,
     drop_bad_numbers,
     drop_repeated_keys,
@@ -54,6 +56,7 @@ from engine.data.validation import (
     symbol_column_by_name,
     ticker_mask,
     to_numbers,
+    written_dates,
 )
 from engine.errors import DataValidationError
 
@@ -320,7 +323,9 @@ def _validate_long_prices(
     kept = frame[rows.keep]
     dropped = tuple(rows.dropped)
     if kept.empty:
-        raise DataValidationError(f"{label} has no usable prices ({dropped_summary(dropped)})")
+        raise DataValidationError(
+            f"{label} has no usable prices ({dropped_summary(dropped)}){date_advice(dropped)}"
+        )
     wide = kept.pivot(index="date", columns="symbol", values="close")
     ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
     warnings = notes + (
@@ -376,7 +381,7 @@ def _validate_wide_prices(
     rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
     refuse_intraday(raw[date_column], dates, label)
-    rows.drop(dates.isna().to_numpy(), "date is not a valid date")
+    rows.drop(dates.isna().to_numpy(), INVALID_DATE, examples=written_dates(raw[date_column]))
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})
     present = pd.DataFrame(
         {symbol: non_empty(raw[column], values[symbol]) for symbol, column in seen.items()}
@@ -415,7 +420,9 @@ def _validate_wide_prices(
     wide = merged.set_axis(merged.index.rename(None), axis=0)
     all_dropped = tuple(rows.dropped) + tuple(dropped)
     if wide.empty:
-        raise DataValidationError(f"{label} has no usable rows ({dropped_summary(all_dropped)})")
+        raise DataValidationError(
+            f"{label} has no usable rows ({dropped_summary(all_dropped)}){date_advice(all_dropped)}"
+        )
     return _finish_prices(
         wide,
         label=label,
@@ -443,7 +450,7 @@ def _finish_prices(
     wide = wide.drop(columns=empty)
     if wide.shape[1] == 0:
         reason = dropped_summary(dropped) if dropped else "every ticker column is empty"
-        raise DataValidationError(f"{label} has no usable prices ({reason})")
+        raise DataValidationError(f"{label} has no usable prices ({reason}){date_advice(dropped)}")
     report = ValidationReport(
         rows_read=rows_read,
         rows_kept=rows_kept,

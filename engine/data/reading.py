@@ -547,7 +547,7 @@ def _day_month_dates(
     # is the same day-first column, not a half of invalid dates.
     fields = text.str.extract(_NUMERIC_DM)
     day, month = (fields[0], fields[2]) if dayfirst else (fields[2], fields[0])
-    year = pd.to_numeric(fields[3], errors="coerce")
+    year = pd.to_numeric(fields[3], errors="coerce").astype("float64")  # NaN, not NA, where no fit
     short = fields[3].str.len() == 2
     year = year.where(~short, year + np.where(year < 69, 2000, 1900))
     mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
@@ -581,15 +581,31 @@ def _guessed_named_formats(unique: pd.Series) -> list[str]:
     return list(found)
 
 
+# A time of day after a date with a month name ("3-Jan-2022 4:00 PM", "Jan 3, 2022, 16:00:00
+# EST"): dropped before the month-name formats are tried, as after ISO and dd/mm dates (the
+# calendar date as written is kept; intraday bars are refused by the price reader).
+_TRAILING_TIME = re.compile(
+    r",?\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
+)
+
+
 def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
     best_fmt, best = None, 0
+    timed = unique.str.contains(_TRAILING_TIME)
+    if timed.any():
+        # The time is cut from each value that has one; the date format is still chosen
+        # once for the whole column (a value that does not fit it is an invalid date).
+        text = text.str.replace(_TRAILING_TIME, "", regex=True)
+        unique = pd.Series(unique.str.replace(_TRAILING_TIME, "", regex=True).unique())
     for fmt in (*NAMED_FORMATS, *_guessed_named_formats(unique)):
         count = int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum())
         if count > best:
             best_fmt, best = fmt, count
     if best_fmt is None:
         return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
-    return _finish_dates(pd.to_datetime(text, format=best_fmt, errors="coerce")), best_fmt
+    described = f"{best_fmt} (with a time of day, dropped)" if timed.any() else best_fmt
+    return _finish_dates(pd.to_datetime(text, format=best_fmt, errors="coerce")), described
 
 
 def _finish_dates(parsed: pd.Series) -> pd.Series:

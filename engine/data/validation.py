@@ -159,7 +159,9 @@ def validate_sentiment(
         meant = {"date": "the column of dates 'date'", "symbol": "the column of tickers 'symbol'"}
         where = "".join(f"; the column {name!r} was read as {key!r}" for name, key in taken.items())
         advice = f"; name {' and '.join(meant[key] for key in taken.values())}" if taken else ""
-        raise DataValidationError(f"{label} has no usable rows ({dropped_summary(dropped)}{where}){advice}")
+        raise DataValidationError(
+            f"{label} has no usable rows ({dropped_summary(dropped)}{where}){date_advice(dropped)}{advice}"
+        )
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
     frame = frame.astype({column: "float64" for column in COUNT_COLUMNS})
     read = dataclasses.replace(
@@ -220,9 +222,39 @@ MOSTLY_TICKERS = 0.5  # share of ticker-shaped cells that makes a named column t
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:
+    """The first reasons of a refusal for a file with no usable rows; the invalid dates name
+    one value as written (``e.g. 'yesterday'``)."""
     if not dropped:
         return "no rows"
-    return "; ".join(f"{d.count} dropped: {d.reason}" for d in dropped[:3])
+
+    def one(d: DroppedRows) -> str:
+        if d.reason == INVALID_DATE and d.examples and not d.examples[0].startswith("row "):
+            example = next((e for e in d.examples if e != "''"), d.examples[0])
+            return f"{d.count} dropped: {d.reason}, e.g. {example}"
+        return f"{d.count} dropped: {d.reason}"
+
+    return "; ".join(one(d) for d in dropped[:3])
+
+
+INVALID_DATE = "date is not a valid date"
+# One sentence of the accepted date forms (engine.data.reading; docs/data.md "Dates").
+DATE_FORMS_ADVICE = (
+    "write the dates in one accepted form: 2022-01-31 (ISO 8601, a time of day may follow), "
+    "31/01/2022 or 01/31/2022, 31 Jan 2022 or Jan 31, 2022, 20220131 or Excel serial day numbers, "
+    "or give date_format (CLI: --date-format)"
+)
+
+
+def date_advice(dropped: Sequence[DroppedRows]) -> str:
+    """``"; write the dates in one accepted form: ..."`` when a refusal's first reasons
+    include invalid dates (``dropped_summary`` shows the same first three), else ``""``."""
+    return f"; {DATE_FORMS_ADVICE}" if any(d.reason == INVALID_DATE for d in dropped[:3]) else ""
+
+
+def written_dates(raw: pd.Series) -> pd.Series:
+    """A date column's cells as written (stripped; ``''`` where empty), the examples of
+    the rows dropped as invalid dates."""
+    return raw.astype("string").str.strip().fillna("")
 
 
 def sentiment_report(
@@ -275,7 +307,7 @@ def date_symbol_rows(
     rows = RowFilter(len(raw))
     rows.drop(empty, "empty row")
     dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
-    rows.drop(dates.isna().to_numpy(), "date is not a valid date")
+    rows.drop(dates.isna().to_numpy(), INVALID_DATE, examples=written_dates(raw[date_column]))
     symbols = clean_symbols(raw[symbol_column])
     written = raw[symbol_column].astype("string").fillna("")
     not_ticker = ~ticker_mask(symbols)

@@ -460,7 +460,10 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
             "%A, %B %d, %Y",
         ),  # quoted: holds commas
         (("2022-Jan-03", "2022-Jan-04"), "%Y-%b-%d"),
-        (("03-Jan-2022 16:00", "04-Jan-2022 16:00"), "%d-%b-%Y %H:%M"),
+        (("03-Jan-2022 16:00", "04-Jan-2022 16:00"), "%d-%b-%Y (with a time of day, dropped)"),
+        # Times with AM/PM after a month-name date (were refused as invalid dates).
+        (("3-Jan-2022 4:00 PM", "4-Jan-2022 4:00 PM"), "%d-%b-%Y (with a time of day, dropped)"),
+        (('"Jan 3, 2022 4:00 PM"', '"Jan 4, 2022 4:00 PM"'), "%b %d, %Y (with a time of day, dropped)"),
     ],
 )
 def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None:
@@ -468,6 +471,28 @@ def test_accepted_date_formats(dates: tuple[str, str], description: str) -> None
     frame, report = load_prices_file(text.encode())
     assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
     assert description in report.reading[0].date_format
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ("3-Jan-2022 4:00 PM", "4-Jan-2022 4:00 PM", "13-Jan-2022 4:00 PM"),
+        ('"Jan 3, 2022 4:00 PM"', '"Jan 4, 2022 4:00 PM"', '"Jan 13, 2022 4:00 PM"'),
+        ("01/03/2022 04:00 PM", "01/04/2022 04:00 PM", "01/13/2022 04:00 PM"),
+    ],
+)
+def test_am_pm_times_are_dropped_and_intraday_still_refused(dates: tuple[str, ...]) -> None:
+    """Times with AM/PM after a month-name (or month-first) date keep the calendar date; the
+    same date at two times on two dates is still refused as intraday bars."""
+    daily = "date,AAA\n" + "".join(f"{d},{10 + i}\n" for i, d in enumerate(dates))
+    frame, _ = load_prices_file(daily.encode())
+    assert list(frame.index) == [pd.Timestamp(f"2022-01-{d:02d}") for d in (3, 4, 13)]
+    assert list(frame["AAA"]) == [10.0, 11.0, 12.0]
+    hourly = [d.replace("04:00 PM", "10:00 AM").replace("4:00 PM", "10:00 AM") for d in dates[1:]]
+    rows = [row for pair in zip(hourly, dates[1:], strict=True) for row in pair]
+    intraday = "date,AAA\n" + "".join(f"{d},{10 + i}\n" for i, d in enumerate(rows))
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(intraday.encode())
 
 
 def test_parquet_frame_with_tz_aware_index_keeps_local_dates(tmp_path) -> None:
@@ -572,3 +597,12 @@ def test_company_names_next_to_a_ticker_column_do_not_hide_the_tickers() -> None
     frame, report = load_prices_file(text.encode(), name="n.csv")
     assert frame.to_dict("list") == {"AAPL": [10.0, 11.0], "MSFT": [20.0, 21.0]}
     assert report.reading[0].symbol_column == "Code" and report.dropped == ()
+
+
+def test_month_first_column_with_an_unfitting_value_drops_it_not_crashes() -> None:
+    """A value that does not fit the dd/mm pattern (a 3-digit hour) left a missing year that
+    raised TypeError ('boolean value of NA is ambiguous'); it is an invalid date."""
+    text = b"date,AAA\n01/03/2022 04:00 PM,1\n01/13/2022 4:00 PM,2\n01/14/2022 010:00 AM,3\n"
+    frame, report = load_prices_file(text)
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-13")]
+    assert dropped(report, "not a valid date").examples == ("'01/14/2022 010:00 AM'",)

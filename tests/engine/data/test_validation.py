@@ -123,13 +123,49 @@ def test_no_usable_rows_left_is_a_file_level_error() -> None:
         load_sentiment_csv(sentiment_csv("yesterday,AAPL,1,2,3,4,0.5"))
 
 
+ACCEPTED_FORMS = (
+    "write the dates in one accepted form: 2022-01-31 (ISO 8601, a time of day may follow), "
+    "31/01/2022 or 01/31/2022, 31 Jan 2022 or Jan 31, 2022, 20220131 or Excel serial day numbers, "
+    "or give date_format (CLI: --date-format)"
+)
+
+
+@pytest.mark.parametrize(
+    ("loader", "text", "expected"),
+    [
+        (
+            load_sentiment_csv,
+            HEADER + "\n,AAPL,1,2,3,4,0.5\nyesterday,AAPL,1,2,3,4,0.5\n",
+            "s.csv has no usable rows (2 dropped: date is not a valid date, e.g. 'yesterday'); ",
+        ),
+        (
+            load_prices_file,
+            "date,AAA\n3rd of Jan,10\n4th of Jan,11\n",
+            "s.csv has no usable rows (2 dropped: date is not a valid date, e.g. '3rd of Jan'); ",
+        ),
+        (
+            load_prices_file,
+            "date,symbol,close\n3rd of Jan,AAA,10\n3rd of Jan,BBB,11\n",
+            "s.csv has no usable prices (2 dropped: date is not a valid date, e.g. '3rd of Jan'); ",
+        ),
+    ],
+    ids=["sentiment", "wide prices", "long prices"],
+)
+def test_unreadable_dates_refusal_names_a_value_and_the_accepted_forms(loader, text, expected) -> None:
+    """The refusal names one value as written (an empty cell is not the example) and the
+    accepted forms in one sentence (was 'no usable rows (1 dropped: date is not a valid date)')."""
+    with pytest.raises(DataValidationError) as caught:
+        loader(text.encode(), name="s.csv")
+    assert str(caught.value) == expected + ACCEPTED_FORMS
+
+
 # ----- row-level drops (sentiment) -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "bad_row, reason, example",
     [
-        ("2022-13-45,MSFT,1,2,3,4,0.5", "date is not a valid date", "row 2"),
+        ("2022-13-45,MSFT,1,2,3,4,0.5", "date is not a valid date", "'2022-13-45'"),
         (
             '2022-01-03,=HYPERLINK("http://x"),1,2,3,4,0.5',
             "symbol is not a ticker",
@@ -357,7 +393,7 @@ def test_wide_prices_cells_are_cleaned_and_reported() -> None:
     assert list(frame.columns) == ["AAA", "BBB"] and frame.index.name == "date"
     # Row 2 has no valid price at all (not a trading day); the date's first valid prices are row 3's.
     assert list(frame.loc["2022-01-04"]) == [12.0, 21.0] and frame.loc["2022-01-05", "BBB"] == 22.0
-    assert dropped(report, "not a valid date").examples == ("row 4",)
+    assert dropped(report, "not a valid date").examples == ("'someday'",)
     assert dropped(report, "not a trading day").examples == ("row 2",)
     assert dropped(report, "column name is not a ticker").examples == ("\"=cmd|' /C calc'!A0\"",)
     assert dropped(report, "price is not a number").examples == ("AAA row 2",)
