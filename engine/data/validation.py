@@ -140,7 +140,7 @@ def validate_sentiment(
     raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
     raw, taken = _key_columns_by_other_names(raw)
-    warnings = repeated + check_columns(raw, SENTIMENT_COLUMNS, label)
+    warnings = repeated + taken_notes(label, taken) + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
@@ -191,6 +191,14 @@ def _key_columns_by_other_names(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[s
             if found is not None:
                 renames[found] = key
     return (raw.rename(columns=renames) if renames else raw), renames
+
+
+def taken_notes(label: str, taken: dict[str, str]) -> tuple[str, ...]:
+    """One report warning per key column taken under another name (file's name -> key), so
+    the Data page and the CLI say which column was read as ``date`` / ``symbol``."""
+    return tuple(
+        f"{label}: no {key!r} column; the column {name!r} was read as {key!r}" for name, key in taken.items()
+    )
 
 
 def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | None:

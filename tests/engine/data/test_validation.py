@@ -288,7 +288,32 @@ def test_sentiment_symbol_column_among_several_named_ones_is_the_one_of_tickers(
     frame, report = load_sentiment_csv(
         sentiment_csv("2022-01-03,Apple Inc,AAPL,10,5,20,1000,0.5", header=header)
     )
-    assert list(frame["symbol"]) == ["AAPL"] and "'Name'" in report.warnings[0]
+    assert list(frame["symbol"]) == ["AAPL"] and any("'Name'" in w for w in report.warnings)
+    assert (
+        report.warnings[0] == "the uploaded file: no 'symbol' column; the column 'Code' was read as 'symbol'"
+    )
+
+
+def test_sentiment_key_columns_taken_under_other_names_are_named_in_the_report() -> None:
+    """Datetime read as date and Ticker as symbol: the report (shown by the Data page and
+    the CLI) said nothing; now one warning per column names the column read and as what."""
+    header = "Datetime,Ticker,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment"
+    frame, report = load_sentiment_csv(
+        sentiment_csv("2022-01-03,AAPL,10,5,20,1000,0.5", "2022-01-04,MSFT,1,2,3,4,-0.1", header=header),
+        name="s.csv",
+    )
+    assert list(frame["symbol"]) == ["AAPL", "MSFT"]
+    assert report.warnings == (
+        "s.csv: no 'date' column; the column 'Datetime' was read as 'date'",
+        "s.csv: no 'symbol' column; the column 'Ticker' was read as 'symbol'",
+    )
+    from engine.cli.common import report_lines
+
+    lines = report_lines(report)
+    assert "warning: s.csv: no 'symbol' column; the column 'Ticker' was read as 'symbol'" in lines
+    # Same name up to case is the column itself, not another name: no warning.
+    _, plain = load_sentiment_csv(sentiment_csv(GOOD_ROW, header=HEADER.replace("symbol", "Symbol")))
+    assert plain.warnings == ()
 
 
 def test_invalid_row_does_not_shadow_a_valid_duplicate() -> None:
