@@ -122,10 +122,18 @@ def two_spellings(symbols: Iterable[str]) -> list[tuple[str, ...]]:
     return [tuple(sorted(group)) for _, group in sorted(groups.items()) if len(group) > 1]
 
 
-# Reuters (RIC) suffixes of US exchanges: AAPL.O (Nasdaq), IBM.N (NYSE), ... A data vendor's
-# AAPL.O is the AAPL of Yahoo and of most price files. A, B, C are left out: they are share
-# classes (BRK.B), and Yahoo's own suffixes (.L, .TO, .DE) name other exchanges.
-RIC_US_SUFFIXES = ("O", "OQ", "N", "NQ", "K", "P", "PK", "OB")
+# Reuters (RIC) suffixes of US exchanges whose bare ticker is the same listed share: AAPL.O
+# (Nasdaq; LSEG's RIC table, MSFT.O), AAPL.OQ (Nasdaq Global Select; reuters.com's
+# company pages), IBM.N (NYSE; the RIC article's own example). A data vendor's AAPL.O is the
+# AAPL of Yahoo and of most price files. Left out, each because the same suffix means
+# another security on a Yahoo-style ticker: .PK (OTC Pink) and .OB (OTC Bulletin Board) are
+# over-the-counter quotes (Investopedia, "What does .PK mean"), not a US exchange listing of
+# the bare ticker; .A/.B/.C are share classes (BRK.B, RDS.A); .P and .K also mean a
+# preferred issue and non-voting shares (Investopedia), though RIC uses them for NYSE Arca.
+RIC_US_SUFFIXES = ("O", "OQ", "N")
+# Yahoo's one-letter exchange suffixes (London VOD.L, Tokyo 7203.T, Frankfurt MSF.F, TSX
+# Venture .V): a one-letter suffix that is not one of them is a share class (BRK.B -> BRK-B).
+YAHOO_ONE_LETTER_EXCHANGES = ("F", "L", "T", "V")
 
 
 def spelling_variants(symbol: str) -> list[str]:
@@ -147,12 +155,7 @@ def _spelling_hints(
     """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling)."""
     candidates = {symbol: spelling_variants(symbol) for symbol in failed[:50]}
     if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
-        candidates = {s: v for s, v in candidates.items() if v}
-        return {
-            s: v[0] if s.partition(".")[2] in RIC_US_SUFFIXES else s.replace(".", "-").replace("/", "-")
-            for s, v in candidates.items()
-            if "-" not in s
-        }
+        return {s: hint for s in candidates if (hint := _yahoo_hint(s)) is not None}
     # A bare ticker in one file and its Reuters spelling in the other (AAPL vs AAPL.O).
     for symbol, variants in candidates.items():
         if not variants and "." not in symbol:
@@ -172,6 +175,23 @@ def _spelling_hints(
         if match is not None:
             hints[symbol] = match
     return hints
+
+
+def _yahoo_hint(symbol: str) -> str | None:
+    """The Yahoo spelling of a failed symbol, without a download: the bare ticker for a
+    Reuters US suffix (AAPL.O -> AAPL), the dash for a one-letter share class (BRK.B,
+    BRK/B -> BRK-B); None for Yahoo's own exchange suffixes (VOD.L, 7203.T, SHOP.TO), OTC
+    suffixes (BAC.PK) and anything else, which a dash would turn into another security."""
+    if "-" in symbol:
+        return None
+    base, mark, suffix = symbol.replace("/", ".").partition(".")
+    if not mark or not base or "." in suffix:
+        return None
+    if suffix in RIC_US_SUFFIXES:
+        return base
+    if len(suffix) == 1 and suffix.isalpha() and suffix not in YAHOO_ONE_LETTER_EXCHANGES:
+        return f"{base}-{suffix}"
+    return None
 
 
 def _check_benchmark(benchmark: str) -> str:

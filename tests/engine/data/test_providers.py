@@ -299,6 +299,40 @@ def test_yahoo_hint_for_a_reuters_suffix_is_the_bare_ticker() -> None:
     assert hints == {"AAPL.O": "AAPL", "IBM.N": "IBM", "HEI.A": "HEI-A"}
 
 
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("BAC.PK", None),  # OTC Pink quote, not a Reuters exchange suffix (was 'did you mean BAC?')
+        ("XYZ.OB", None),  # OTC Bulletin Board
+        ("BRK.B", "BRK-B"),
+        ("BF.B", "BF-B"),
+        ("RDS.A", "RDS-A"),
+        ("VOD.L", None),  # Yahoo's own London suffix (was 'VOD-L')
+        ("7203.T", None),  # Tokyo (was '7203-T')
+        ("SHOP.TO", None),  # Toronto (was 'SHOP-TO')
+        ("AAPL.OQ", "AAPL"),
+        ("BRK-B", None),
+    ],
+)
+def test_yahoo_hint_only_for_reuters_us_suffixes_and_share_classes(written: str, hint: str | None) -> None:
+    from engine.data.providers import _spelling_hints
+
+    class Yahooish:
+        info = SourceInfo(kind="yahoo", label="x", synthetic=False)
+
+    hints = _spelling_hints(Yahooish(), [written], dt.date(2022, 1, 1), dt.date(2022, 2, 1))
+    assert hints == ({written: hint} if hint else {})
+
+
+def test_otc_pink_suffix_against_the_bare_ticker_gets_no_hint(tmp_path: Path) -> None:
+    """BAC.PK in the sentiment file and BAC priced: the OTC quote is not the NYSE listing,
+    so the failed symbol is named without a 'did you mean BAC?'."""
+    sentiment, prices = _share_class_files(tmp_path, "BAC.PK", "BAC")
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices))
+    assert data.report.failed_tickers == ("BAC.PK",)
+    assert data.report.warnings[-1] == "no usable prices for 1 symbol(s), which cannot be held: BAC.PK"
+
+
 @pytest.mark.parametrize("column", ["BRK/B", "BRK B", "BRK_B"])
 def test_wide_price_column_with_a_refused_share_class_mark_says_how_to_write_it(
     tmp_path: Path, column: str
