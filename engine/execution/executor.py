@@ -3,14 +3,14 @@
 
 ``shared`` is put in the object store once per object and Ray connection (``_SharedRefs``:
 a data set's sweeps reuse its reference while the caller keeps the object), one task per
-item; results in item order, fetched as the tasks finish; progress and cancel are checked
-at each finish and at least every ``WAIT_SLICE_S``. The process calling ``map`` is the Ray
+item, at most ``IN_FLIGHT_PER_CPU`` per CPU in flight; results in item order, fetched as
+the tasks finish; progress and cancel are checked at each finish and at least every
+``WAIT_SLICE_S`` (a cancel leaves the tasks in flight to finish, unread). The process calling ``map`` is the Ray
 driver (it joins at the first job; see ``engine.execution.connection``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import weakref
 from collections.abc import Callable, Sequence
@@ -34,6 +34,9 @@ AUTO_SERIAL_BELOW = 20
 JOIN_BREAK_EVEN_S = 5.0
 WAIT_SLICE_S = 0.2  # progress/cancel granularity of the gather loop
 TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are pure)
+# Tasks submitted ahead per CPU: one running and one queued keeps every CPU busy (the next
+# task is already at the worker when one ends), and bounds what a cancel leaves running.
+IN_FLIGHT_PER_CPU = 2
 
 
 def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
@@ -168,23 +171,33 @@ class RayExecutor:
         ray = connect(self.config)
         shared_ref = _shared_refs.ref(ray, shared)  # every task gets the reference, not a copy
         remote = _remote(ray)
-        refs = [remote.remote(fn, shared_ref, item) for item in items]
-        position = {ref: i for i, ref in enumerate(refs)}
-        results: list[Any] = [None] * len(refs)
-        pending = list(refs)
-        try:
-            while pending:
-                stop_if_cancelled(should_cancel, len(refs) - len(pending), len(refs))
-                ready, pending = _ready(ray, pending)
-                for ref in ready:
-                    results[position[ref]] = _get(ray, ref)
-                if ready and on_progress is not None:
-                    on_progress(len(refs) - len(pending), len(refs))
-        except BaseException:
-            for ref in pending:
-                with contextlib.suppress(Exception):
-                    ray.cancel(ref, force=False)
-            raise
+        window = IN_FLIGHT_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
+        position: dict[Any, int] = {}
+        results: list[Any] = [None] * len(items)
+        pending: list[Any] = []
+        done = 0
+
+        def submit_up_to_window() -> None:
+            while len(position) < len(items) and len(pending) < window:
+                ref = remote.remote(fn, shared_ref, items[len(position)])
+                position[ref] = len(position)
+                pending.append(ref)
+
+        # On cancel or error the tasks in flight (at most ``window``) are left to finish and
+        # their results dropped: ``ray.cancel`` of a task whose reply is arriving crashes the
+        # driver in Ray 2.60 (a CHECK in TaskManager::CompletePendingTask, "Tried to complete
+        # task that was not pending": ray-project/ray#54846, #54798), killing the process
+        # that asked for the cancel. Submitting a window at a time bounds that leftover work.
+        submit_up_to_window()
+        while pending:
+            stop_if_cancelled(should_cancel, done, len(items))
+            ready, pending[:] = _ready(ray, pending)
+            for ref in ready:
+                results[position[ref]] = _get(ray, ref)
+            done += len(ready)
+            submit_up_to_window()
+            if ready and on_progress is not None:
+                on_progress(done, len(items))
         return results
 
 

@@ -113,6 +113,59 @@ def test_shared_payload_arrives_by_reference(ray_executor: engine.RayExecutor) -
     assert ray_executor.map(_is_read_only, [1, 2, 3], shared=np.arange(100_000.0)) == [True, True, True]
 
 
+class _CountingRemote:
+    """Stands in for the executor's remote function: counts submissions, still submits."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.submitted = real, 0
+
+    def remote(self, *args: Any) -> Any:
+        self.submitted += 1
+        return self.real.remote(*args)
+
+
+def _counting_remote(monkeypatch: pytest.MonkeyPatch) -> _CountingRemote:
+    ray = connection.import_ray()
+    counting = _CountingRemote(ray_executor_module._remote(ray))
+    monkeypatch.setattr(ray_executor_module, "_remote_call", counting)
+    return counting
+
+
+def test_many_items_go_a_window_at_a_time_in_order(
+    ray_executor: engine.RayExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = _counting_remote(monkeypatch)
+    seen: list[int] = []
+    items = list(range(23))
+    out = ray_executor.map(
+        _scaled, items, shared={"factor": 2, "matrix": np.zeros(1)}, on_progress=lambda d, _n: seen.append(d)
+    )
+    assert out == [2.0 * i for i in items]
+    assert counting.submitted == len(items)
+    assert seen == sorted(seen) and seen[-1] == len(items)
+
+
+def test_cancel_never_calls_ray_cancel_and_leaves_at_most_a_window(
+    ray_executor: engine.RayExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ray.cancel of a task whose reply is arriving crashed the driver (Ray 2.60, a CHECK in
+    TaskManager::CompletePendingTask; seen once in make test-busy): a cancel now leaves the
+    tasks in flight to finish, and no more than a window of them was ever submitted."""
+    ray = connection.import_ray()
+    counting = _counting_remote(monkeypatch)
+
+    def no_cancel(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("ray.cancel must not be called")
+
+    monkeypatch.setattr(ray, "cancel", no_cancel)
+    with pytest.raises(engine.Cancelled):
+        ray_executor.map(
+            _scaled, list(range(40)), shared={"factor": 1, "matrix": np.zeros(1)}, should_cancel=lambda: True
+        )
+    window = ray_executor_module.IN_FLIGHT_PER_CPU * ray_executor.parallelism
+    assert 0 < counting.submitted == min(window, 40) < 40
+
+
 def test_embedded_cluster_files_and_token_permissions(
     ray_executor: engine.RayExecutor,
     runtime_dir: Path,  # noqa: F811
