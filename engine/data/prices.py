@@ -153,14 +153,8 @@ def _refuse_long_without_close(
     dates = raw[date_column].dropna()
     if not len(dates) or dates.duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
         return
-    for column in others:
-        if pd.api.types.is_numeric_dtype(raw[column]):
-            continue
-        cells = raw[column].dropna()
-        cells = cells[cells.astype("string").str.strip() != ""]
-        if not len(cells) or to_numbers(cells).notna().mean() >= 0.5:
-            continue
-        symbols = clean_symbols(cells)
+    for column in _text_columns(raw, others):
+        symbols = _symbols_in(raw, column)
         if symbols.nunique() >= 2 and ticker_mask(symbols).mean() >= 0.9:
             rest = ", ".join(repr(c) for c in others if c != column)
             raise DataValidationError(
@@ -210,6 +204,26 @@ def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Se
         )
 
 
+def _text_columns(raw: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns of text: not of a numeric type, with more than half of their non-blank
+    cells not numbers (a symbol column, a currency; not a column of prices)."""
+    text = []
+    for column in columns:
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        cells = raw[column].dropna()
+        cells = cells[cells.astype("string").str.strip() != ""]
+        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
+            text.append(column)
+    return text
+
+
+def _symbols_in(raw: pd.DataFrame, column: str) -> pd.Series:
+    """The column's non-blank cells as symbols (``clean_symbols``)."""
+    symbols = clean_symbols(raw[column].dropna())
+    return symbols[symbols != ""]
+
+
 def _symbol_column_by_content(
     raw: pd.DataFrame, others: Sequence[str], price_column: str, label: str
 ) -> str | None:
@@ -218,20 +232,11 @@ def _symbol_column_by_content(
     numbers) whose cells are ticker-shaped. None when no column holds text (a wide file);
     several text columns, or text that is not tickers, are refused in one sentence rather
     than read as a wide file whose "tickers" would be CLOSE, OPEN, VOLUME."""
-    text = []
-    for column in others:
-        if column == price_column or pd.api.types.is_numeric_dtype(raw[column]):
-            continue
-        cells = raw[column].dropna()
-        cells = cells[cells.astype("string").str.strip() != ""]
-        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
-            text.append(column)
+    text = _text_columns(raw, [c for c in others if c != price_column])
     if not text:
         return None
-    if len(text) == 1:
-        cells = clean_symbols(raw[text[0]].dropna())
-        if ticker_mask(cells[cells != ""]).mean() >= 0.9:
-            return text[0]
+    if len(text) == 1 and ticker_mask(_symbols_in(raw, text[0])).mean() >= 0.9:
+        return text[0]
     names = ", ".join(repr(c) for c in text[:4])
     raise DataValidationError(
         f"{label} looks like a long price file (a {price_column!r} column next to the text column(s) "
