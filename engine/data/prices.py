@@ -18,10 +18,12 @@ import pandas as pd
 
 from engine.data.reading import (
     ADJUSTED_CLOSE_NAMES,
+    CLOSE_FIELD_NAMES,
     CLOSE_NAMES,
     DATE_NAMES,
     DEFAULT_OPTIONS,
     OHLCV_NAMES,
+    ONE_TICKER_FIELD_NAMES,
     ReadOptions,
     find_column,
     infer_dates,
@@ -102,6 +104,7 @@ def validate_prices(
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+    _refuse_one_ticker_export(label, others)
     symbol_column = symbol_column_by_name(raw, others)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is None and price_column is not None:
@@ -116,22 +119,33 @@ def validate_prices(
     fields = {squash(c) for c in others}
     if price_column is None:
         _refuse_long_without_close(raw, label, date_column, others)
-    if symbol_column is not None and len(fields & OHLCV_NAMES) >= 1:
+    # A symbol column by name whose cells are text (Date,Ticker,Last Price of one symbol):
+    # read as wide, 'Ticker' became a ticker TICKER whose cells are "not a number".
+    if symbol_column is not None and (
+        len(fields & OHLCV_NAMES) >= 1 or symbol_column in _text_columns(raw, [symbol_column])
+    ):
         raise DataValidationError(
             f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
             "name the column of adjusted closes 'Adj Close' or 'close'"
         )
-    # Only OHLCV names, two or more, one of them a close: Date,Adj Close,Close,Volume is
-    # yfinance's one-ticker export (it invented tickers CLOSE and VOLUME); a real wide file
-    # may hold tickers such as LOW and OPEN, never without a non-OHLCV ticker next to CLOSE.
-    if len(fields) >= 2 and fields & {"close", "adjclose"} and fields <= OHLCV_NAMES:
+    read = dataclasses.replace(read, layout="wide")
+    return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+
+
+def _refuse_one_ticker_export(label: str, others: Sequence[str]) -> None:
+    """A one-ticker export (every column besides the date a price field, two or more, one a
+    close: yfinance's ``Date,Open,High,Low,Close,Volume``, Nasdaq.com's ``Date,Close/Last,
+    Volume,Open,High,Low``, Investing.com's ``Date,Price,Open,High,Low,Vol.,Change %``) is
+    refused in one sentence: it names no ticker. Read as wide it invented tickers OPEN, HIGH,
+    VOLUME; read as long, Investing.com's volumes (``99.31M``) became tickers. A real wide
+    file may hold tickers such as LOW and OPEN, never without a ticker that is not a field."""
+    fields = {squash(c) for c in others}
+    if len(fields) >= 2 and fields & CLOSE_FIELD_NAMES and fields <= ONE_TICKER_FIELD_NAMES:
         raise DataValidationError(
-            f"{label} looks like a one-ticker Yahoo export (Open/High/Low/Close columns) "
+            f"{label} looks like a one-ticker export (Open/High/Low/Close columns) "
             "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker) "
             "or add a 'Ticker' column"
         )
-    read = dataclasses.replace(read, layout="wide")
-    return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
 
 # Share of rows with a repeated date from which a file with a text column of tickers is

@@ -631,6 +631,20 @@ CLOSE_NAMES = ("close", "closeprice", "price", "last")
 OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
 )
+# Price-field names of one-ticker exports (one security, its fields as columns): the OHLCV
+# names, the close names above, Nasdaq.com's "Close/Last", Investing.com's "Price, Open, High,
+# Low, Vol., Change %", LSEG's "Price Close", Bloomberg's "Last Price". A file whose every
+# column besides the date is one of them, one a close, holds no ticker at all.
+CLOSE_FIELD_NAMES = frozenset(
+    {*CLOSE_NAMES, *ADJUSTED_CLOSE_NAMES, "closelast", "priceclose", "lastprice", "closingprice", "lastclose"}
+)
+ONE_TICKER_FIELD_NAMES = (
+    OHLCV_NAMES
+    | CLOSE_FIELD_NAMES
+    | frozenset(
+        {"vol", "change", "changepct", "changepercent", "pctchange", "vwap", "trades", "turnover", "amount"}
+    )
+)
 
 
 def find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:

@@ -185,7 +185,7 @@ def test_yfinance_exports_are_read_as_adjusted_closes(
 
 def test_one_ticker_yahoo_export_without_names_is_refused() -> None:
     export = _yf_export(True).xs("AAA", axis=1, level="Ticker")
-    with pytest.raises(Exception, match="one-ticker Yahoo export"):
+    with pytest.raises(Exception, match="one-ticker export"):
         load_prices_file(export.to_csv().encode())
 
 
@@ -197,7 +197,7 @@ def test_short_one_ticker_export_is_refused_not_read_as_tickers_close_and_volume
     four price fields (``df[["Adj Close", "Close", "Volume"]].to_csv()``) was read as wide
     with invented tickers CLOSE and VOLUME (a volume of 1,000,000 as a price)."""
     text = header + "\n" + "".join(f"2022-01-0{d},{','.join(['10'] * header.count(','))}\n" for d in (3, 4))
-    with pytest.raises(DataValidationError, match="looks like a one-ticker Yahoo export"):
+    with pytest.raises(DataValidationError, match="looks like a one-ticker export"):
         load_prices_file(text.encode(), name="one.csv")
 
 
@@ -218,3 +218,42 @@ def test_parquet_text_stored_as_utf8_bytes_is_decoded_like_csv() -> None:
     prices, _ = load_prices_file(buffer.getvalue(), name="p.parquet")
     assert list(prices.columns) == ["AAPL"]
     assert prices["AAPL"].tolist() == [10.0, 11.0]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (  # Nasdaq.com historical quotes: read as wide, it invented tickers HIGH, LOW, OPEN, VOLUME
+            "nasdaq.csv",
+            "Date,Close/Last,Volume,Open,High,Low\n"
+            "01/04/2022,$179.70,99310400,$182.63,$182.94,$179.12\n"
+            "01/03/2022,$182.01,104701200,$177.83,$182.88,$177.71\n"
+            "01/05/2022,$174.92,94537600,$179.61,$180.17,$174.64\n",
+        ),
+        (  # Investing.com: read as long, its volumes 99.31M, 104.70M became the "tickers"
+            "investing.csv",
+            '"Date","Price","Open","High","Low","Vol.","Change %"\n'
+            '"Jan 04, 2022","179.70","182.63","182.94","179.12","99.31M","-1.27%"\n'
+            '"Jan 03, 2022","182.01","177.83","182.88","177.71","104.70M","2.50%"\n'
+            '"Jan 05, 2022","174.92","179.61","180.17","174.64","94.54M","-2.66%"\n',
+        ),
+    ],
+)
+def test_one_ticker_exports_of_other_sites_are_refused_not_read_as_tickers(name: str, text: str) -> None:
+    """long-prices-ticker-column kind, variant: one-ticker exports whose close is not named
+    Close (Nasdaq.com's Close/Last, Investing.com's Price). Right: one sentence, no invented ticker."""
+    with pytest.raises(DataValidationError, match=f"^{name} looks like a one-ticker export"):
+        load_prices_file(text.encode(), name=name)
+
+
+def test_one_symbol_long_file_without_a_close_names_its_ticker_column() -> None:
+    """long-prices-ticker-column kind, variant: Date,Ticker,Last Price of one symbol (dates
+    never repeat). It was read as wide, 'Ticker' a ticker TICKER whose cells AAA were "not a
+    number". Right: the sentence naming the symbol column and the close's name."""
+    text = "Date,Ticker,Last Price\n2022-01-03,AAA,10.5\n2022-01-04,AAA,10.7\n2022-01-05,AAA,10.6\n"
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(text.encode(), name="p.csv")
+    assert str(info.value) == (
+        "p.csv has a symbol column 'Ticker' but no 'Close' or 'Adj Close' column; "
+        "name the column of adjusted closes 'Adj Close' or 'close'"
+    )
