@@ -20,7 +20,8 @@ Decisions are made for a whole file or a whole column, never value by value:
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
-  2- or 4-digit year), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields read in date order only
+  that way (or, unsorted, the first takes at most half as many values), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099). Values that do not fit the column's format are dropped as invalid dates.
@@ -539,6 +540,12 @@ def _day_month_dates(
     else:
         dayfirst = bool((first > 12).sum() >= (second > 12).sum())
     separator = parts[1].iloc[0]
+    if dayfirst and options.dayfirst is None and _year_first(parts):
+        fields = text.str.extract(_NUMERIC_DM)
+        year = pd.to_numeric(fields[0], errors="coerce").astype("float64")
+        year = year + np.where(year < 69, 2000, 1900)
+        fmt = f"%y{separator}%m{separator}%d"
+        return _finish_dates(_from_parts(year, fields[2], fields[3])), f"{fmt} (2-digit year first)"
     year_fmt = _fmt_year(str(parts[3].iloc[0]))
     order = ("%d", "%m") if dayfirst else ("%m", "%d")
     fmt = f"{order[0]}{separator}{order[1]}{separator}{year_fmt}"
@@ -553,6 +560,33 @@ def _day_month_dates(
     mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
     description = f"{fmt} ({'day' if dayfirst else 'month'} first{'; separators and year widths vary' if mixed else ''})"
     return _finish_dates(_from_parts(year, month, day)), description
+
+
+def _year_first(parts: pd.DataFrame) -> bool:
+    """True for a yy/mm/dd column (``22/01/03``, Japanese and Swedish short dates), which
+    reads as valid dd/mm/yy dates too (2003-01-22, the rows of one quarter of 2022 spread
+    over 2001..2031). Only when every value has a 2-digit first and last field and the
+    last fits a day; then, on the distinct values in file order: a column in date order
+    read day-first keeps that reading; else one in date order read year-first is
+    year-first; else (unsorted) the first field must take at most half as many values as
+    the last (a year changes seldom, a day every row)."""
+    first, last = parts[0], parts[3]
+    if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
+        return False
+    if not (last.astype(int) <= 31).all():
+        return False
+    month = parts[2].astype(int)
+    as_dmy = (last.astype(int) * 10000 + month * 100 + first.astype(int)).to_numpy()
+    as_ymd = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
+    if _in_order(as_dmy):
+        return False
+    return _in_order(as_ymd) or bool(2 * first.nunique() <= last.nunique())
+
+
+def _in_order(keys: np.ndarray) -> bool:
+    """True when ``keys`` never go down, or never go up (a file sorted either way)."""
+    steps = np.diff(keys)
+    return len(steps) > 0 and bool((steps >= 0).all() or (steps <= 0).all())
 
 
 def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:

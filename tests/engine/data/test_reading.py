@@ -606,3 +606,22 @@ def test_month_first_column_with_an_unfitting_value_drops_it_not_crashes() -> No
     frame, report = load_prices_file(text)
     assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-13")]
     assert dropped(report, "not a valid date").examples == ("'01/14/2022 010:00 AM'",)
+
+
+def test_two_digit_year_first_dates_are_not_read_day_first() -> None:
+    """dates-day-first kind, variant: yy/mm/dd (22/01/03 = 2022-01-03) fits dd/mm/yy too; it
+    was read day-first, 22/01/03 as 2003-01-22 and 22/01/04 as 2004-01-22 (every row of the
+    quarter on a 22nd of 2001..2031, silently). Right: the column in date order only when
+    read year-first is year-first; a dd/mm/yy column in date order stays day-first."""
+    prices = (
+        "date,AAA,QQQ\n22/01/03,10,300\n22/01/04,11,301\n22/01/05,12,302\n22/01/31,13,303\n"
+        "22/02/01,14,304\n22/03/15,15,305\n"
+    )
+    frame, report = load_prices_file(prices.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == [
+        "2022-01-03", "2022-01-04", "2022-01-05", "2022-01-31", "2022-02-01", "2022-03-15"
+    ]  # fmt: skip
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)"
+    day_first = "date,AAA\n28/01/22,10\n01/02/22,11\n15/03/22,12\n"
+    frame, _ = load_prices_file(day_first.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == ["2022-01-28", "2022-02-01", "2022-03-15"]
