@@ -367,3 +367,14 @@ def test_underscore_names_that_are_not_share_classes_keep_the_plain_reason() -> 
     assert not is_spaced_share_class("PX_LAST") and not is_spaced_share_class("OPEN_INT")
     # A company name is not a share class (it was told to "write BRK-B").
     assert not is_spaced_share_class("Apple Inc") and not is_spaced_share_class("Microsoft Corp")
+
+
+@pytest.mark.parametrize("spelled", ["BRK/B", "brk b", "BRK_B"])
+def test_benchmark_share_class_with_a_slash_or_space_says_how_to_write_it(spelled: str) -> None:
+    """share-class-dot-dash kind, variant: --benchmark BRK/B (Bloomberg's spelling) was refused
+    as "must be a ticker symbol such as QQQ"; right: the sentence names the dash spelling."""
+    from engine.data.providers import _check_benchmark
+
+    with pytest.raises(ParameterError, match="write it BRK-B as Yahoo does"):
+        _check_benchmark(spelled)
+    assert _check_benchmark("brk.b") == "BRK.B"
