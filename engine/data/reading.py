@@ -21,7 +21,7 @@ Decisions are made for a whole file or a whole column, never value by value:
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
   2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields read in date order only
-  that way (or, unsorted, the first takes at most half as many values), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  that way (or, unsorted, the last takes over 12 values and the first at most half as many), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099). Values that do not fit the column's format are dropped as invalid dates.
@@ -568,8 +568,8 @@ def _year_first(parts: pd.DataFrame) -> bool:
     over 2001..2031). Only when every value has a 2-digit first and last field and the
     last fits a day; then, on the distinct values in file order: a column in date order
     read day-first keeps that reading; else one in date order read year-first is
-    year-first; else (unsorted) the first field must take at most half as many values as
-    the last (a year changes seldom, a day every row)."""
+    year-first; else (unsorted) the last field must take more than 12 values and the
+    first at most half as many (a year changes seldom, a day every row)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -580,7 +580,10 @@ def _year_first(parts: pd.DataFrame) -> bool:
     as_ymd = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
     if _in_order(as_dmy):
         return False
-    return _in_order(as_ymd) or bool(2 * first.nunique() <= last.nunique())
+    # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
+    # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
+    n_last = last.nunique()
+    return _in_order(as_ymd) or bool(n_last > 12 and 2 * first.nunique() <= n_last)
 
 
 def _in_order(keys: np.ndarray) -> bool:

@@ -625,3 +625,20 @@ def test_two_digit_year_first_dates_are_not_read_day_first() -> None:
     day_first = "date,AAA\n28/01/22,10\n01/02/22,11\n15/03/22,12\n"
     frame, _ = load_prices_file(day_first.encode(), name="p.csv")
     assert [d.isoformat() for d in frame.index.date] == ["2022-01-28", "2022-02-01", "2022-03-15"]
+
+
+def test_unsorted_fixed_day_of_month_stays_day_first() -> None:
+    """dates-day-first kind, variant: monthly closes on the 15th, dd/mm/yy, in a long file
+    sorted by symbol whose symbols hold different months (so the column's distinct values
+    are in date order neither way). The first field takes one value and the last two, which
+    the unsorted year-first rule alone read as 2015-06-22 and so on; a day field takes more
+    than 12 values, so this stays day-first."""
+    text = (
+        "date,symbol,close\n15/06/22,AAA,10\n15/12/22,AAA,11\n15/06/23,AAA,12\n"
+        "15/01/22,BBB,20\n15/01/23,BBB,21\n15/12/23,BBB,22\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == [
+        "2022-01-15", "2022-06-15", "2022-12-15", "2023-01-15", "2023-06-15", "2023-12-15"
+    ]  # fmt: skip
+    assert "year first" not in report.reading[0].date_format
