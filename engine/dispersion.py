@@ -18,6 +18,7 @@ import numpy as np
 
 DISPERSION_RTOL = 1e-12  # std below this x max(1, max|x|) is rounding residue, i.e. zero
 DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
+TIE_RTOL = 1e-10  # two statistics this close (relative to max(1, |value|)) are equal
 
 
 def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
@@ -33,4 +34,16 @@ def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
     return bool(out) if np.ndim(out) == 0 else out
 
 
-__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "negligible_dispersion"]
+def tied(values: Any, value: Any) -> Any:
+    """True where ``values`` equal ``value`` up to rounding: ``|values - value| <=
+    TIE_RTOL * max(1, |value|)``. The one rule for ties of statistics computed along
+    different paths (a random portfolio that draws the strategy's own holdings has its
+    Sharpe ratio in other bits: 18.883832799441752 against 18.88383279944175); NaN ties
+    nothing."""
+    with np.errstate(all="ignore"):
+        v = np.asarray(value, dtype=np.float64)
+        out = np.abs(np.asarray(values, dtype=np.float64) - v) <= TIE_RTOL * np.maximum(1.0, np.abs(v))
+    return bool(out) if np.ndim(out) == 0 else out
+
+
+__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "TIE_RTOL", "negligible_dispersion", "tied"]

@@ -15,7 +15,8 @@ Conventions (see docs/ray.md "Robustness statistics"):
   that period (``eligible_symbols_by_period``: the strategy's holdability rule), weighted
   with the strategy's own weighting and lookback, and its calendar, drift and cost
   accounting (``selection_returns``), so the percentile isolates the selection. The strategy's percentile
-  is the share of draws it beats (ties count half); the p-value is
+  is the share of draws it beats (ties, equal up to rounding as ``engine.dispersion.tied``
+  decides, count half); the p-value is
   ``(1 + #draws >= strategy) / (1 + n_draws)``.
 - Deflated Sharpe Ratio (Bailey & López de Prado 2014), with *per-period* (daily, not
   annualised) Sharpe ratios: ``SR0 = sqrt(V) * ((1 - g) * Z^-1(1 - 1/N) + g * Z^-1(1 - 1/(N e)))``
@@ -42,6 +43,7 @@ from engine.analytics.statistics import (
 from engine.backtest.base import eligible_symbols_by_period, run_prepared, selection_returns
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
+from engine.dispersion import tied
 from engine.jobs import Executor
 from engine.strategy.params import StrategyParams
 
@@ -126,8 +128,11 @@ def _rank(value: float, draws: np.ndarray) -> tuple[float, float]:
     finite = draws[np.isfinite(draws)]
     if finite.size == 0 or not math.isfinite(value):
         return math.nan, math.nan
-    below = float(np.sum(finite < value)) + 0.5 * float(np.sum(finite == value))
-    at_least = float(np.sum(finite >= value))
+    # Equal up to rounding is a tie (engine.dispersion.tied): a draw of the strategy's own
+    # holdings has its Sharpe ratio in other bits, and the percentile must not depend on them.
+    tie = tied(finite, value)
+    below = float(np.sum(~tie & (finite < value))) + 0.5 * float(np.sum(tie))
+    at_least = float(np.sum(tie | (finite > value)))
     return 100.0 * below / finite.size, (1.0 + at_least) / (1.0 + finite.size)
 
 

@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import engine
 from engine import DemoProvider, SerialExecutor, compute_metrics, load_market_data, prepare, run_prepared
 from engine.research import robustness as rb
+from tests.engine._frames import market, price_frame
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,64 @@ def test_drawing_every_eligible_symbol_is_the_universe_benchmark(data: engine.Ma
 )
 def test_rank(value: float, draws: list[float], percentile: float, p_value: float) -> None:
     assert rb._rank(value, np.array(draws)) == pytest.approx((percentile, p_value))
+
+
+def test_rank_counts_a_draw_equal_up_to_rounding_as_a_tie() -> None:
+    """constant-return-series kind, variant ties: MMF = s x 1.001^t and CON = s held
+    one at a time (top_n=1); the random draws that pick the strategy's own holdings have
+    its Sharpe ratio in other bits (18.883832799441745 against 18.883832799441752), so the
+    percentile was 65, 70 or 75 for s = 1e-12, 1, 1e6. Ties count half whatever the bits."""
+    strategy = 18.883832799441752
+    below, above = [15.661363813040783, 13.293224404870182, 9.07680326923293], [26.820906634088004]
+    for twin in (18.883832799441745, 18.88383279944175, 18.883832799441752, 18.88383279944176):
+        draws = np.array([*below, twin, twin, *above])
+        assert rb._rank(strategy, draws) == pytest.approx((100.0 * 4 / 6, 4 / 7))
+    # 1e-7 apart is a real difference
+    assert rb._rank(strategy, np.array([strategy - 1e-7]))[0] == 100.0
+    assert rb._rank(0.0, np.array([1e-17, -1e-17]))[0] == 50.0
+
+
+def test_random_baseline_percentile_does_not_depend_on_the_price_scale() -> None:
+    """The same market at price scales 1e-12, 1 and 1e6 (returns equal up to rounding):
+    one percentile and p-value for the Sharpe ratio and for the total return."""
+    days = pd.bdate_range("2022-01-03", "2022-12-30")
+    calendar = pd.date_range("2021-11-24", "2022-12-30")
+    rng = np.random.default_rng(0)
+    n = 2 * len(calendar)
+    sentiment = pd.DataFrame(
+        {
+            "date": np.repeat(calendar.to_numpy(), 2).astype("datetime64[ns]"),
+            "symbol": np.tile(["MMF", "CON"], len(calendar)),
+            "twitterPosts": rng.integers(1, 40, n).astype(float),
+            "twitterComments": rng.integers(1, 300, n).astype(float),
+            "twitterLikes": rng.integers(100, 3000, n).astype(float),
+            "twitterImpressions": rng.integers(100, 100000, n).astype(float),
+            "twitterSentiment": rng.normal(0, 1, n),
+        }
+    )
+    seen = set()
+    for scale in (1e-12, 1.0, 1e6):
+        t = np.arange(len(days))
+        prices = price_frame(
+            [d.date().isoformat() for d in days],
+            {
+                "MMF": scale * 1.001**t,
+                "CON": np.full(len(days), scale),
+                "QQQ": scale * 1.001**t,
+            },
+        )
+        params = engine.StrategyParams(top_n=1, min_likes=0.0, min_comments=0.0)
+        prepared = prepare(market(sentiment, prices))
+        result = run_prepared(prepared, params)
+        baseline = rb.random_baseline(
+            prepared,
+            params,
+            strategy_sharpe=result.metrics["sharpe"],
+            strategy_total_return=result.metrics["total_return"],
+            n_random=20,
+        )
+        seen.add((baseline.percentile, baseline.p_value, baseline.total_return_percentile))
+    assert len(seen) == 1
 
 
 # ----- the report ------------------------------------------------------------------------
