@@ -20,7 +20,8 @@ the last one until the backtest's last day):
   ch. 6; alphalens' ``factor_information_coefficient``): Spearman's rank correlation of
   signal and forward return over the period's observations (average ranks for ties);
   NaN with fewer than ``min_symbols`` observations or a constant side. Summary over the
-  periods with an IC: mean, standard deviation (``ddof=1``), IC information ratio =
+  periods with an IC: mean, standard deviation (``ddof=1``; 0 when negligible by
+  ``engine.dispersion.negligible_dispersion``, and then the ratios are NaN), IC information ratio =
   mean / std, t-statistic = mean / std * sqrt(n) (``scipy.stats.ttest_1samp``), share of
   periods with IC > 0. Rolling mean over ``rolling_window`` periods (full windows only).
 - **Quantiles** (pandas ``qcut`` of the period's signal, as alphalens'
@@ -33,8 +34,8 @@ the last one until the backtest's last day):
   signals (what the strategy buys).
 - Quantile portfolio return of a period: the equal-weight mean of its members' forward
   returns; cumulative return: compounded over the periods (a left-out period counts 0).
-  Spread = top minus bottom quantile return per period; its mean, std (``ddof=1``) and
-  t-statistic mean / std * sqrt(n). Top-quantile turnover (alphalens'
+  Spread = top minus bottom quantile return per period; its mean, std (``ddof=1``, 0
+  when negligible, as the IC's) and t-statistic mean / std * sqrt(n). Top-quantile turnover (alphalens'
   ``quantile_turnover``): share of the period's top-quantile symbols that were not in the
   previous period's top quantile.
 """
@@ -55,6 +56,7 @@ from engine.backtest.plan import _plan, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
+from engine.dispersion import negligible_dispersion
 from engine.errors import ParameterError
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day
@@ -155,7 +157,7 @@ def ic_statistics(ic: Any) -> dict[str, float]:
     values = values[np.isfinite(values)]
     n = values.size
     mean = float(values.mean()) if n else math.nan
-    std = float(values.std(ddof=1)) if n >= 2 else math.nan
+    std = _std(values, mean)
     ir = mean / std if n >= 2 and std > 0 else math.nan
     return {
         "mean_ic": mean,
@@ -165,6 +167,16 @@ def ic_statistics(ic: Any) -> dict[str, float]:
         "share_positive": float(np.mean(values > 0)) if n else math.nan,
         "n_periods": float(n),
     }
+
+
+def _std(values: np.ndarray, mean: float) -> float:
+    """Sample std (ddof=1) of finite ``values``; 0 when it is negligible
+    (``engine.dispersion.negligible_dispersion``: a spread of 1e-16 around a constant
+    0.01 is rounding, not a t-statistic of 2e14); NaN below two values."""
+    if values.size < 2:
+        return math.nan
+    std = float(values.std(ddof=1))
+    return 0.0 if negligible_dispersion(std, mean, float(np.max(np.abs(values)))) else std
 
 
 def _row_ranks(matrix: np.ndarray) -> np.ndarray:
@@ -457,7 +469,7 @@ def _mean_t(values: np.ndarray) -> dict[str, float]:
     finite = values[np.isfinite(values)]
     n = finite.size
     mean = float(finite.mean()) if n else math.nan
-    std = float(finite.std(ddof=1)) if n >= 2 else math.nan
+    std = _std(finite, mean)
     t = mean / std * math.sqrt(n) if n >= 2 and std > 0 else math.nan
     return {"mean": mean, "std": std, "t_stat": t, "n_periods": float(n)}
 

@@ -473,3 +473,48 @@ def test_an_entry_at_the_last_day_has_no_forward_return_yet() -> None:
     assert analysis.spread_summary["mean"] == pytest.approx(spreads.mean(), rel=1e-12)
     assert analysis.quantile_summary["n_periods"].tolist() == [2, 2, 2]
     assert analysis.quantile_summary["mean_return"].iloc[-1] == pytest.approx(forward[:, 0].mean(), rel=1e-12)
+
+
+def test_a_constant_spread_has_no_t_statistic() -> None:
+    """constant-return-series kind in the signal analysis: AAA = 100 x 1.002^t, BBB =
+    100 x 1.001^t, CCC = 100, ranked AAA > BBB > CCC every week. The weekly top-minus-
+    bottom spread is 1.002^5 - 1 every week, up to rounding (0.010040080080031766 ..
+    0.01004008008003221), so its std was 1.2e-16 and its t-statistic 2.4e14; now the std
+    is 0 (negligible_dispersion) and the t-statistic undefined. The IC is 1 every week:
+    std 0, IC IR undefined."""
+    days = pd.bdate_range("2022-01-07", "2022-03-04")
+    t = np.arange(len(days))
+    prices = price_frame(
+        [d.date().isoformat() for d in days],
+        {
+            "AAA": 100 * 1.002**t,
+            "BBB": 100 * 1.001**t,
+            "CCC": np.full(len(days), 100.0),
+            "QQQ": 100 * 1.001**t,
+        },
+    )
+    rows = [
+        (d.date().isoformat(), s, c, 100.0)
+        for d in pd.date_range("2022-01-01", "2022-03-04")
+        for s, c in (("AAA", 300), ("BBB", 200), ("CCC", 100))
+    ]
+    analysis = engine.analyze_signal(
+        market(sentiment_frame(rows), prices),
+        StrategyParams(rebalance="weekly", min_likes=0.0, min_comments=0.0),
+        settings=SignalAnalysisSettings(quantiles=3),
+    )
+    spread = analysis.spread_summary
+    assert spread["n_periods"] == 8
+    assert spread["mean"] == pytest.approx(1.002**5 - 1, rel=1e-12)
+    assert spread["std"] == 0.0 and math.isnan(spread["t_stat"])
+    assert analysis.ic_summary["mean_ic"] == 1.0 and analysis.ic_summary["ic_std"] == 0.0
+    assert math.isnan(analysis.ic_summary["ic_ir"]) and math.isnan(analysis.ic_summary["t_stat"])
+
+
+def test_ic_statistics_of_ics_equal_up_to_rounding() -> None:
+    """ICs 0.5, 0.5000000000000001, 0.5 (one Spearman value reached through different n):
+    std 0, IC IR and t undefined (was 6.4e15 and 1.1e16)."""
+    stats_ = ic_statistics([0.5, 0.5000000000000001, 0.5])
+    assert stats_["ic_std"] == 0.0 and math.isnan(stats_["ic_ir"]) and math.isnan(stats_["t_stat"])
+    real = ic_statistics([0.5, 0.4, 0.6])
+    assert real["ic_ir"] == pytest.approx(0.5 / 0.1)
