@@ -39,11 +39,27 @@ def tied(values: Any, value: Any) -> Any:
     TIE_RTOL * max(1, |value|)``. The one rule for ties of statistics computed along
     different paths (a random portfolio that draws the strategy's own holdings has its
     Sharpe ratio in other bits: 18.883832799441752 against 18.88383279944175); NaN ties
-    nothing."""
+    nothing, an infinite value only itself."""
     with np.errstate(all="ignore"):
         v = np.asarray(value, dtype=np.float64)
-        out = np.abs(np.asarray(values, dtype=np.float64) - v) <= TIE_RTOL * np.maximum(1.0, np.abs(v))
+        a = np.asarray(values, dtype=np.float64)
+        # an infinite value ties only itself
+        out = (a == v) | ((np.abs(a - v) <= TIE_RTOL * np.maximum(1.0, np.abs(v))) & np.isfinite(v))
     return bool(out) if np.ndim(out) == 0 else out
 
 
-__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "TIE_RTOL", "negligible_dispersion", "tied"]
+def first_best(values: Any) -> int:
+    """Index of the first of the highest values, values equal up to rounding (``tied``)
+    being one value; NaN is never the best. -1 when no value is defined. The one rule for
+    picking a winner (the sweep's best row, a walk-forward fold's, PBO's in-sample best):
+    configurations that trade the same portfolios in other bits (equal weights and
+    inverse-volatility weights of symbols with one return series) do not win by rounding."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    defined = ~np.isnan(v)
+    if not defined.any():
+        return -1
+    top = float(np.max(v[defined]))
+    return int(np.flatnonzero(defined & tied(v, top))[0])
+
+
+__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "TIE_RTOL", "first_best", "negligible_dispersion", "tied"]

@@ -31,6 +31,7 @@ from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_pe
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
+from engine.dispersion import first_best
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
@@ -53,7 +54,8 @@ Outcome = tuple[int, dict[str, Any] | None, str | None]  # (row, metrics and _RE
 class SweepResult:
     """One row per configuration: the grid's parameters, ``METRIC_NAMES``, ``error``.
 
-    ``best``: row label of the highest Sharpe among the rows without error (None if no
+    ``best``: row label of the highest Sharpe among the rows without error (the first
+    of Sharpe ratios equal up to rounding, ``engine.dispersion.first_best``; None if no
     row has a finite Sharpe); ``deflated_sharpe``: its Deflated Sharpe Ratio (a
     probability; None when undefined) given the trials, counted three ways:
     ``n_trials`` configurations with a finite Sharpe; ``n_distinct_trials`` distinct
@@ -429,7 +431,8 @@ def _table(
 def _best_row(table: pd.DataFrame) -> int | None:
     sharpe = table["sharpe"].where(table["error"].isna())
     sharpe = sharpe[np.isfinite(sharpe.to_numpy(dtype=np.float64))]
-    return int(sharpe.idxmax()) if len(sharpe) else None
+    # Sharpe ratios equal up to rounding are a tie: the first row wins (first_best).
+    return int(sharpe.index[first_best(sharpe.to_numpy(dtype=np.float64))]) if len(sharpe) else None
 
 
 def _deflated_sharpe(

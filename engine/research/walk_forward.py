@@ -15,7 +15,8 @@ Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd
   ``rolling`` ``[s_i - W, s_i)``, a fixed W = ``in_sample_days`` days (default
   ``W = s_1``: all the days before the first OOS window).
 - In each fold the configuration with the highest IS ``metric`` (``SELECTION_METRICS``;
-  default the annualised Sharpe ratio; a tie goes to the first column) is chosen using
+  default the annualised Sharpe ratio; a tie, equal up to rounding, goes to the first
+  column) is chosen using
   only the IS rows; its returns on the OOS rows are appended to the stitched OOS series.
   A fold where no configuration has a defined IS metric holds cash (0) and is warned.
 - The full-history winner is the configuration with the best metric over all T days
@@ -44,6 +45,7 @@ from engine.analytics.pbo import (
     column_metric,
     probability_of_backtest_overfitting,
 )
+from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research.sweep import SweepResult
 
@@ -158,9 +160,10 @@ def _as_frame(returns: Any) -> pd.DataFrame:
 
 
 def _best(values: np.ndarray) -> int | None:
-    if np.isnan(values).all():
-        return None
-    return int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
+    """The first of the highest values, equal up to rounding being a tie
+    (``engine.dispersion.first_best``); None when none is defined."""
+    best = first_best(values)
+    return None if best < 0 else best
 
 
 def walk_forward(

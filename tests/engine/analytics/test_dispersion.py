@@ -16,7 +16,7 @@ from engine import compute_metrics
 from engine.analytics.pbo import column_metric
 from engine.analytics.statistics import annual_sharpe
 from engine.analytics.stocks import analyze_stocks
-from engine.dispersion import negligible_dispersion
+from engine.dispersion import first_best, negligible_dispersion
 
 
 def _rounded_returns(base: float, rate: float, decimals: int, n: int = 60) -> pd.Series:
@@ -135,3 +135,13 @@ def test_sortino_of_rounding_noise_is_nan_everywhere() -> None:
     assert expected == pytest.approx(-math.sqrt(252))
     assert compute_metrics(loss)["sortino"] == pytest.approx(expected, rel=1e-12)
     assert column_metric(loss[:, None], "sortino")[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_first_best_treats_values_equal_up_to_rounding_as_one() -> None:
+    """The sweep's best row and a walk-forward fold's winner: the first of the highest."""
+    assert first_best([0.2522577244880066, 0.2522577244879997, 0.25225772448800844]) == 0
+    assert first_best([0.1, 0.3, 0.30000000000000004]) == 1
+    assert first_best([math.nan, 0.3, 0.2]) == 1
+    assert first_best([math.nan, math.nan]) == -1
+    assert first_best([1.0, math.inf, math.inf]) == 1
+    assert first_best([0.3, 0.3 + 1e-7]) == 1  # a real difference

@@ -240,3 +240,23 @@ def test_validate_sweep_notes_when_pbo_cannot_be_computed(data: engine.MarketDat
     validation = validate_sweep(kept, WalkForwardSettings(n_folds=2))
     assert validation.pbo is None
     assert "at least 2 configurations" in (validation.pbo_note or "")
+
+
+def test_configurations_equal_up_to_rounding_tie_and_the_first_wins() -> None:
+    """constant-return-series kind (ties) in the walk-forward: columns 1 and 2 are
+    column 0 in other bits ((r / 3) * 3, (r * 0.1) / 0.1: 3.5e-18 apart), as equal and
+    inverse-volatility weights of symbols with one return series are. Their in-sample
+    Sharpe ratios differ by rounding only, which picked the fold winners 0, 1, 0, 1, 0
+    (4 winner changes) and column 2 as the full-history winner; now a tie goes to the
+    first column (engine.dispersion.first_best): 0 in every fold, no change."""
+    rng = np.random.default_rng(3)
+    r = rng.normal(0.0005, 0.01, 300)
+    matrix = pd.DataFrame(
+        {"0": r, "1": (r / 3) * 3, "2": (r * 0.1) / 0.1, "3": rng.normal(-0.001, 0.01, 300)},
+        index=pd.bdate_range("2022-01-03", periods=300),
+    )
+    assert not matrix["0"].equals(matrix["1"]) and not matrix["0"].equals(matrix["2"])
+    result = walk_forward(matrix, WalkForwardSettings(n_folds=5))
+    assert result.folds["winner"].tolist() == ["0"] * 5
+    assert result.n_winner_changes == 0
+    assert result.full_history_winner == "0"
