@@ -176,11 +176,12 @@ class _Ranked:
 
 def _transformed_signal(prepared: PreparedData, params: StrategyParams) -> tuple[int, np.ndarray] | None:
     """(first period key, P x S signal after ``signal_transform``), None when no row is
-    kept (or fewer than two price days)."""
+    kept or there is no price day. One price day is enough: an entry at it is planned
+    (no holding day yet), as when the data end on any other entry day."""
     level_key = (params.rebalance, params.signal, params.min_likes, params.min_comments, params.aggregation)
     aggregated = (
         _SIGNALS.get(prepared, level_key, lambda: _aggregate_signal(prepared, params))
-        if len(prepared.dates) >= 2
+        if len(prepared.dates) >= 1
         else None
     )
     if aggregated is None:

@@ -269,3 +269,21 @@ def _check_cut(
     np.testing.assert_array_equal(r1[upto_days], r2)
     np.testing.assert_array_equal(t1[: len(t2)], t2)
     return part
+
+
+@pytest.mark.parametrize("rebalance", REBALANCES)
+def test_data_ending_on_the_first_price_day_still_plan_its_entry(rebalance: str) -> None:
+    """Cut after D = the first price day, which is an entry (Monday 2021-01-04 for the
+    formation period ending on or before Thursday 2020-12-31 / the weekend): the trade at
+    its close was not planned (a run needed two price days) and the run said 'no
+    sentiment row passes the thresholds', though the full run buys at that close. Now
+    it is planned as for any data ending on an entry day (no holding day yet)."""
+    params = StrategyParams(rebalance=rebalance, top_n=3, lookback_days=15, min_likes=0.0, min_comments=0.0)
+    sentiment, prices = _random_inputs(34, 110)
+    full_data = prepare(market(sentiment, prices))
+    full = run_prepared(full_data, params)
+    day = prices.index[0]
+    assert full.periods["entry_date"].iloc[0] == day
+    part = _check_cut(sentiment, prices, full_data, full, params, day)
+    assert len(part.periods) == 1 and pd.isna(part.periods["period_start"].iloc[0])
+    assert not any("passes the thresholds" in w for w in part.warnings)
