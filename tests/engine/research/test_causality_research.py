@@ -1,0 +1,108 @@
+"""Causality of the research entry points (the backtest's own invariants are in
+tests/engine/backtest/test_causality.py):
+
+- signal analysis: cutting every input (prices AND sentiment rows) after any day D leaves
+  every period whose entry is on or before D with the same formation end, entry,
+  eligible symbols, signals and holdable observations, and every forward return that
+  ends on or before D unchanged;
+- walk-forward: a fold's winner is decided from its in-sample rows only: scrambling every
+  row from its out-of-sample start on changes no winner up to that fold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import (
+    REBALANCES,
+    SignalAnalysisSettings,
+    StrategyParams,
+    WalkForwardSettings,
+    analyze_signal,
+    prepare,
+    walk_forward,
+)
+from engine.research.walk_forward import fold_bounds
+from tests.engine._frames import market
+from tests.engine.backtest.test_causality import _random_inputs
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    rebalance=st.sampled_from(REBALANCES),
+    lag=st.integers(0, 2),
+    signal=st.sampled_from(["engagement_ratio", "sentiment"]),
+    cut=st.floats(0.2, 0.95),
+    on_entry=st.booleans(),
+)
+def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
+    seed: int, rebalance: str, lag: int, signal: str, cut: float, on_entry: bool
+) -> None:
+    params = StrategyParams(
+        rebalance=rebalance, lag_days=lag, signal=signal, lookback_days=15, min_likes=0.0, min_comments=0.0
+    )
+    sentiment, prices = _random_inputs(seed, 110)
+    options = SignalAnalysisSettings(quantiles=2, horizons=1)
+    full = analyze_signal(prepare(market(sentiment, prices)), params, settings=options)
+    day = prices.index[int(cut * (len(prices) - 1))]
+    entries = full.periods["entry_date"]
+    entries = entries[entries < prices.index[-1]]
+    if on_entry and len(entries):
+        day = entries.iloc[int(cut * (len(entries) - 1))]
+    part = analyze_signal(
+        prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params, settings=options
+    )
+    upto = full.periods[full.periods["entry_date"] <= day].reset_index(drop=True)
+    mine = part.periods.reset_index(drop=True)
+    assert (full.periods["formation_end"] <= full.periods["entry_date"]).all()
+    keep = ["formation_end", "entry_date", "n_eligible", "n_observations"]
+    pd.testing.assert_frame_equal(upto[keep], mine[keep])
+    # Forward returns of the periods that end by D: the same; later ones are not known yet.
+    done = upto["next_entry_date"] <= day
+    pd.testing.assert_series_equal(upto.loc[done, "next_entry_date"], mine.loc[done, "next_entry_date"])
+    obs_full = full.observations[full.observations["entry_date"] <= day].reset_index(drop=True)
+    obs_part = part.observations.reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        obs_full[["entry_date", "symbol", "signal"]], obs_part[["entry_date", "symbol", "signal"]]
+    )
+    ended = obs_full["entry_date"].isin(upto.loc[done, "entry_date"]).to_numpy()
+    np.testing.assert_array_equal(
+        obs_full.loc[ended, "forward_return"].to_numpy(), obs_part.loc[ended, "forward_return"].to_numpy()
+    )
+    np.testing.assert_array_equal(upto.loc[done, "ic"].to_numpy(), mine.loc[done, "ic"].to_numpy())
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    scheme=st.sampled_from(["anchored", "rolling"]),
+    metric=st.sampled_from(["sharpe", "sortino", "cagr", "total_return"]),
+    n_folds=st.integers(1, 6),
+)
+def test_walk_forward_winners_use_only_their_in_sample_rows(
+    seed: int, scheme: str, metric: str, n_folds: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2021-01-04", periods=240)
+    matrix = pd.DataFrame(rng.normal(0.0003, 0.01, (len(days), 6)), index=days, columns=list("ABCDEF"))
+    matrix["F"] = matrix["A"] / 3 * 3  # A in other bits: a tie
+    options = WalkForwardSettings(
+        n_folds=n_folds, scheme=scheme, metric=metric, in_sample_days=60, out_of_sample_days=30
+    )
+    full = walk_forward(matrix, options)
+    for i, fold in enumerate(fold_bounds(len(days), options)):
+        scrambled = matrix.copy()
+        start = fold.out_of_sample[0]
+        scrambled.iloc[start:] = -scrambled.iloc[start:].to_numpy()[::-1] * 3.0
+        again = walk_forward(scrambled, options)
+        assert again.folds["winner"].iloc[: i + 1].tolist() == full.folds["winner"].iloc[: i + 1].tolist()
+        np.testing.assert_array_equal(
+            again.folds["is_metric"].iloc[: i + 1].to_numpy(),
+            full.folds["is_metric"].iloc[: i + 1].to_numpy(),
+        )
