@@ -9,7 +9,9 @@
   active = portfolio - benchmark (empyrical's ``excess_sharpe`` times ``sqrt(252)``);
   ``tracking_error`` is ``std(active) * sqrt(252)``.
 - ``hit_rate`` is the share of days with a strictly positive return.
-- ``max_drawdown`` is a negative number (0 when the value never fell).
+- ``max_drawdown`` is a negative number (0 when the value never fell, or never fell
+  by more than ``DRAWDOWN_RTOL``: a 1e-12 dip of a quote is rounding, and is no
+  drawdown for ``drawdown_info`` either; then the Calmar ratio is NaN, not 1e11).
 - Zero dispersion (``negligible_dispersion`` of ``engine.dispersion``, the one rule for every
   dispersion in the engine): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
   (floating-point residue) or at most ``DISPERSION_CV * |mean(x)|`` (below what the data
@@ -194,7 +196,13 @@ def _max_drawdown(growth: np.ndarray) -> float:
     """``max_drawdown`` from ``1 + returns`` (non-empty)."""
     value = np.concatenate(([1.0], np.cumprod(growth)))
     peak = np.maximum.accumulate(value)
-    return float(np.minimum.reduce((value - peak) / peak))
+    return _depth(float(np.minimum.reduce((value - peak) / peak)))
+
+
+def _depth(worst: float) -> float:
+    """The worst drop, 0.0 when it is within ``DRAWDOWN_RTOL`` of the peak (the one rule
+    of ``drawdown_info`` and ``drawdown_series``); a zero or NaN is kept as numpy gives it."""
+    return 0.0 if -DRAWDOWN_RTOL <= worst < 0 else worst
 
 
 def compute_metrics(
@@ -231,7 +239,9 @@ def compute_metrics(
             out["cagr"] = _power(ending, TRADING_DAYS / n) - 1.0 if ending >= 0 else math.nan
             # A zero (of either sign) or undefined worst drop: numpy decides its bits.
             worst = m[nbm.DRAWDOWN]
-            out["max_drawdown"] = worst if worst < 0 else _max_drawdown(1.0 + r_all[np.isfinite(r_all)])
+            out["max_drawdown"] = (
+                _depth(worst) if worst < 0 else _max_drawdown(1.0 + r_all[np.isfinite(r_all)])
+            )
         vol, raw_std, mean = _dispersion_of(n, m[nbm.MEAN], m[nbm.RAW_STD], m[nbm.SCALE])
         out["annual_volatility"] = vol * root
         # std(r - rf) is std(r); its zero is judged on r (an rf near the mean hides nothing).

@@ -152,3 +152,25 @@ def test_drawdown_equal_troughs_up_to_rounding_keep_the_first_episode() -> None:
         "trough": "2022-02-03",
         "recovery": None,
     }
+
+
+def test_a_drop_of_rounding_size_is_no_drawdown() -> None:
+    """drawdown-dates kind, variant a dip of 1e-12 of the peak: 100 x 1.001^t quoted with
+    one close 1e-12 below the previous one (day 100). drawdown_info already said 'never
+    fell' (DRAWDOWN_RTOL); max_drawdown said -1.0e-12 and the Calmar ratio 2.9e11. Now
+    max_drawdown is 0 and the Calmar ratio undefined; a drop of 1e-9 stays a drawdown."""
+    prices = 100.0 * 1.001 ** np.arange(250)
+    prices[100] = prices[99] * (1 - 1e-12)
+    returns = prices[1:] / prices[:-1] - 1.0
+    m = compute_metrics(returns)
+    assert m["max_drawdown"] == 0.0 and math.isnan(m["calmar"])
+    assert m["cagr"] == pytest.approx(0.2864340443761506, rel=1e-9)
+    dates = pd.bdate_range("2022-01-03", periods=returns.size)
+    assert drawdown_info(returns, dates) == {"peak": None, "trough": None, "recovery": None}
+    # prices 100.1, 100.1000000001, ... alternating: no drawdown either
+    flat = np.full(250, 100.1)
+    flat[1::2] = 100.1000000001
+    assert compute_metrics(flat[1:] / flat[:-1] - 1.0)["max_drawdown"] == 0.0
+    prices[100] = prices[99] * (1 - 1e-9)
+    real = compute_metrics(prices[1:] / prices[:-1] - 1.0)
+    assert real["max_drawdown"] == pytest.approx(-1e-9, rel=1e-6) and real["calmar"] > 1e8
