@@ -68,6 +68,33 @@ def test_stock_correlation_of_a_rounded_constant_growth_is_nan() -> None:
     assert row["annual_volatility"] == 0.0 and math.isnan(row["sharpe"])
 
 
+def test_quotes_differing_in_the_twelfth_digit_are_constant() -> None:
+    """constant-return-series kind, variant a flat price quoted 100.1 / 100.1000000001
+    alternating (returns +-9.99e-13, mean ~0 so the CV part of the rule cannot help, std
+    1.001e-12 just above the old 1e-12 floor): it had a Sharpe ratio of 0.13 and a
+    correlation of 0.13 with another series. Now (DISPERSION_RTOL = 1e-10) no volatility,
+    Sharpe, correlation; a real 1e-9 daily wobble keeps them."""
+    dates = pd.bdate_range("2022-01-03", periods=120)
+    t = np.arange(120)
+    rng = np.random.default_rng(1)
+    prices = pd.DataFrame(
+        {
+            "NEAR": np.where(t % 2 == 0, 100.1, 100.1000000001),
+            "AAA": 50 * np.cumprod(1 + rng.normal(0, 0.01, 120)),
+        },
+        index=dates,
+    )
+    out = analyze_stocks(prices, ["NEAR", "AAA"])
+    row = out.metrics.set_index("symbol").loc["NEAR"]
+    assert row["annual_volatility"] == 0.0 and math.isnan(row["sharpe"])
+    assert math.isnan(out.correlation.loc["NEAR", "AAA"])
+    returns = prices["NEAR"].pct_change().dropna().to_numpy()
+    assert math.isnan(compute_metrics(returns, returns)["beta"])
+    wobble = np.where(t % 2 == 0, 100.1, 100.1 * (1 + 1e-9))
+    real = compute_metrics(wobble[1:] / wobble[:-1] - 1.0)
+    assert real["annual_volatility"] > 0 and math.isfinite(real["sharpe"])
+
+
 def test_helper_is_elementwise() -> None:
     got = negligible_dispersion(
         np.array([1e-7, 1e-2, 0.0]), np.array([1e-3, 1e-3, 0.0]), np.array([0.1, 0.1, 0.0])
