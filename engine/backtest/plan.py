@@ -14,7 +14,7 @@ from engine.backtest.nb_signal import run_sums, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_descending
+from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_descending, snap_ties
 from engine.strategy.weights import compute_weights
 
 
@@ -187,11 +187,13 @@ def _transformed_signal(prepared: PreparedData, params: StrategyParams) -> tuple
     if aggregated is None:
         return None
     k0, level = aggregated
+    # Signals equal up to rounding are one value (snap_ties): the tie goes to the
+    # alphabetically first symbol, not to rounding.
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
         signal[1:] = level[1:] - level[:-1]
-        return k0, signal
-    return k0, level
+        return k0, snap_ties(signal)
+    return k0, snap_ties(level)
 
 
 def _last_day(prepared: PreparedData, params: StrategyParams) -> int:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.compiled import compiled, read_only
+from engine.dispersion import TIE_RTOL
 from engine.strategy.params import StrategyParams
 
 # Column of the sentiment frame behind each non-ratio signal.
@@ -148,6 +149,43 @@ def _columns_within_ties(keyed: np.ndarray, order: np.ndarray) -> None:  # pragm
             i = j
 
 
+def snap_ties(matrix: np.ndarray) -> np.ndarray:
+    """Signals equal up to rounding made equal, per row: along each row's finite values in
+    ascending order, a value within ``engine.dispersion.TIE_RTOL`` (relative to
+    ``max(1, |anchor|)``) of the first value of its run takes that value's bits. (P, S)
+    float -> a new (P, S) float array; NaN and inf are kept.
+
+    A mean of 0.01, 0.01, 0.34 is 0.12000000000000001, of 0.12, 0.12, 0.12 is 0.12: equal
+    signals, and the tie goes to the symbol first alphabetically (``rank_descending``),
+    not to the one rounding favours. Every consumer (ranking, IC, quantiles) then sees
+    one value.
+    """
+    out = np.array(matrix, dtype=np.float64, order="C", copy=True)
+    if out.size:
+        order = np.ascontiguousarray(np.argsort(out, axis=1, kind="stable"), dtype=np.int64)
+        _snap_runs(out, order, TIE_RTOL)
+    return out
+
+
+@compiled
+def _snap_runs(values: np.ndarray, order: np.ndarray, rtol: float) -> None:  # pragma: no cover - compiled
+    """In place: along each row in ``order`` (ascending), finite values within ``rtol x
+    max(1, |anchor|)`` of their run's first value (the anchor) take the anchor's value."""
+    rows, cols = order.shape
+    for r in range(rows):
+        anchor = np.nan
+        for i in range(cols):
+            c = order[r, i]
+            v = values[r, c]
+            if not np.isfinite(v):
+                anchor = np.nan
+                continue
+            if anchor == anchor and v - anchor <= rtol * max(1.0, abs(anchor)):
+                values[r, c] = anchor
+            else:
+                anchor = v
+
+
 def top_n_descending(matrix: np.ndarray, n: int) -> np.ndarray:
     """The first ``n`` columns of ``rank_descending(matrix)`` without sorting whole rows.
 
@@ -211,6 +249,10 @@ def signal_table(sentiment: pd.DataFrame, params: StrategyParams | None = None) 
         table = table.merge(previous, on=["key", "symbol"], how="inner", suffixes=("", "_prev"))
         table["signal"] = table["signal"] - table["signal_prev"]
         table = table.drop(columns="signal_prev")
+    # Signals equal up to rounding are one value, as the backtest ranks them (snap_ties).
+    table["signal"] = table.groupby("key")["signal"].transform(
+        lambda v: snap_ties(v.to_numpy(dtype=np.float64)[None, :])[0]
+    )
     table = table.sort_values(["key", "signal", "symbol"], ascending=[True, False, True], kind="stable")
     table["rank"] = table.groupby("key").cumcount() + 1
     table["formation_start"] = pd.to_datetime(period_first_day(table["key"].to_numpy(), params.rebalance))

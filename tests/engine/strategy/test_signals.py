@@ -8,13 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import StrategyParams, prepare, run_prepared, signal_table
+from engine import (
+    SignalAnalysisSettings,
+    StrategyParams,
+    analyze_signal,
+    prepare,
+    run_backtest,
+    run_prepared,
+    signal_table,
+)
 from engine.strategy.signals import (
     aggregate,
     period_first_day,
     period_keys,
     period_last_day,
     rank_descending,
+    snap_ties,
     top_n_descending,
 )
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
@@ -152,3 +161,35 @@ def test_backtest_holdings_agree_with_signal_table(rebalance: str, aggregation: 
         np.testing.assert_allclose(mine["signal"], theirs["signal"])
         np.testing.assert_allclose(mine["likes"], theirs["likes"])
         np.testing.assert_allclose(mine["comments"], theirs["comments"])
+
+
+def test_signals_equal_up_to_rounding_tie_and_the_first_symbol_wins() -> None:
+    """constant-return-series kind (equal up to rounding) in the ranking: engagement
+    ratios AAA 0.12, 0.12, 0.12 (mean 0.12) and BBB 0.01, 0.01, 0.34 (mean
+    0.12000000000000001, 0.12 in exact arithmetic). The tie rule (the symbol first
+    alphabetically) should buy AAA; rounding bought BBB, and signal_table ranked BBB
+    first. Now the signals are one value (snap_ties) everywhere: backtest, signal table,
+    signal analysis."""
+    days = pd.bdate_range("2022-01-03", "2022-02-28")
+    prices = price_frame(
+        [d.date().isoformat() for d in days],
+        {"AAA": np.full(len(days), 10.0), "BBB": np.full(len(days), 20.0), "QQQ": np.full(len(days), 1.0)},
+    )
+    rows = []
+    for day, a, b in zip(["2022-01-10", "2022-01-11", "2022-01-12"], [12, 12, 12], [1, 1, 34], strict=True):
+        rows += [(day, "AAA", float(a), 100.0), (day, "BBB", float(b), 100.0)]
+    data = market(sentiment_frame(rows), prices)
+    params = StrategyParams(top_n=1, min_likes=0.0, min_comments=0.0)
+    assert list(run_backtest(data, params).holdings["symbol"]) == ["AAA"]
+    table = signal_table(data.sentiment, params)
+    assert list(table["symbol"]) == ["AAA", "BBB"] and table["signal"].nunique() == 1
+    observed = analyze_signal(data, params, settings=SignalAnalysisSettings(quantiles=2)).observations
+    assert observed.set_index("symbol")["signal_quantile"].to_dict() == {"AAA": 2, "BBB": 1}
+
+
+def test_snap_ties_keeps_real_differences_nan_and_inf() -> None:
+    row = np.array([[0.12000000000000001, 0.12, np.nan, np.inf, 0.12 + 1e-9, -np.inf]])
+    got = snap_ties(row)[0]
+    assert got[0] == got[1] == 0.12
+    assert np.isnan(got[2]) and got[3] == np.inf and got[5] == -np.inf
+    assert got[4] == 0.12 + 1e-9
