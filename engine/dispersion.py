@@ -53,7 +53,7 @@ def tied(values: Any, value: Any) -> Any:
 def first_best(values: Any) -> int:
     """Index of the first of the highest values, values equal up to rounding (``tied``)
     being one value; NaN is never the best. -1 when no value is defined. The one rule for
-    picking a winner (the sweep's best row, a walk-forward fold's, PBO's in-sample best):
+    picking a winner (the sweep's best row, a walk-forward fold's winner):
     configurations that trade the same portfolios in other bits (equal weights and
     inverse-volatility weights of symbols with one return series) do not win by rounding."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
