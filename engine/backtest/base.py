@@ -38,7 +38,7 @@ from engine.data.types import MarketData, SourceInfo
 from engine.errors import DataValidationError
 from engine.shapes import FloatMatrix
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import period_last_day, rank_descending
+from engine.strategy.signals import period_last_day, rank_snapping_ties
 
 _NS = "datetime64[ns]"
 
@@ -51,7 +51,7 @@ def warm_up_kernels() -> None:
     nb_signal.warm_up()
     nb_metrics.warm_up()
     statistics.warm_up()  # the sweep's trial clustering (DSR)
-    rank_descending(np.zeros((1, 2)))
+    rank_snapping_ties(np.zeros((1, 2)))  # the ranking and its snapping of ties
 
 
 def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:

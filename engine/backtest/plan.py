@@ -14,7 +14,7 @@ from engine.backtest.nb_signal import run_sums, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_descending, snap_ties
+from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_snapping_ties
 from engine.strategy.weights import compute_weights
 
 
@@ -187,13 +187,11 @@ def _transformed_signal(prepared: PreparedData, params: StrategyParams) -> tuple
     if aggregated is None:
         return None
     k0, level = aggregated
-    # Signals equal up to rounding are one value (snap_ties): the tie goes to the
-    # alphabetically first symbol, not to rounding.
     if params.signal_transform == "change":
         signal = np.full_like(level, np.nan)
         signal[1:] = level[1:] - level[:-1]
-        return k0, snap_ties(signal)
-    return k0, snap_ties(level)
+        return k0, signal
+    return k0, level
 
 
 def _last_day(prepared: PreparedData, params: StrategyParams) -> int:
@@ -262,9 +260,11 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         return None
     entry, end, formation = entry[live], end[live], formation[live]
     signal = signal[formation - k0]
+    # Signals equal up to rounding are one value (snap_ties), so the tie goes to the
+    # alphabetically first symbol, not to rounding; the snapping shares the ranking's sort.
     # The first n columns of rank_descending are the top n (what top_n_descending
     # computes for one n, tie for tie), so one full ranking serves every top_n.
-    ranking = rank_descending(signal)
+    signal, ranking = rank_snapping_ties(signal)
     ranked = _Ranked(
         entry=entry,
         end=end,
