@@ -161,11 +161,3 @@ def cumulative_returns(frame: pd.DataFrame) -> pd.DataFrame:
     """Compounded return since the first day over the days each column exists; NaN (a gap,
     not a flat day) where it does not."""
     return (1.0 + frame).cumprod(skipna=True) - 1.0
-
-
-def drawdowns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fall from the running peak of the value ``prod(1 + r)`` (0 at a peak, negative below),
-    over the days each column exists (NaN elsewhere)."""
-    wealth = (1.0 + frame).cumprod(skipna=True)
-    peak = np.maximum(wealth.cummax(), 1.0)  # the starting value 1 counts as a peak
-    return wealth / peak - 1.0
