@@ -4,8 +4,9 @@ Bailey, Borwein, López de Prado & Zhu, "The Probability of Backtest Overfitting
 Journal of Computational Finance 20(4), 2017 (SSRN 2326253, 2015), section 2:
 
 1. The (T x N) matrix ``M`` holds the daily returns of N configurations on the same T days.
-   Configurations with identical daily returns (bit for bit) are one configuration, as
-   the Deflated Sharpe Ratio counts distinct return series: copies would tie with the
+   Configurations with identical daily returns (bit for bit, or day by day up to
+   rounding: ``engine.dispersion.tied``) are one configuration, as the Deflated Sharpe
+   Ratio counts distinct return series (``distinct_series``): copies would tie with the
    in-sample best and pull its relative rank to the median, and N identical
    configurations (nothing to choose between) would have a PBO of 1. At least 2
    distinct configurations are needed. The rows are split into S disjoint, contiguous

@@ -175,3 +175,21 @@ def test_identical_columns_count_once() -> None:
     np.testing.assert_array_equal(with_copies.logits, alone.logits)
     assert (with_copies.n_configs, with_copies.n_identical) == (5, 3)
     assert (alone.n_configs, alone.n_identical) == (5, 0)
+
+
+def test_configurations_equal_up_to_rounding_count_once() -> None:
+    """constant-return-series kind (ties up to rounding), PBO: configurations that trade
+    the same portfolios in other bits (equal and inverse-volatility weights of symbols
+    with one return series: returns 2.2e-16 apart) gave a PBO of 0.137, while bit-identical
+    copies were refused. They are one configuration: the PBO is that of the distinct ones,
+    and two such columns alone are refused."""
+    rng = np.random.default_rng(5)
+    distinct = rng.normal(0.0003, 0.01, (160, 5))
+    twins = distinct[:, [0, 3]] * (1 + 1e-15)
+    assert not np.array_equal(twins[:, 0], distinct[:, 0])
+    alone = probability_of_backtest_overfitting(distinct)
+    with_twins = probability_of_backtest_overfitting(np.column_stack([distinct, twins]))
+    assert with_twins.pbo == alone.pbo
+    np.testing.assert_array_equal(with_twins.logits, alone.logits)
+    with pytest.raises(ParameterError, match="trade identically"):
+        probability_of_backtest_overfitting(np.column_stack([distinct[:, 0], twins[:, 0]]))

@@ -17,6 +17,7 @@ from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from engine.analytics import statistics as st
+from engine.dispersion import TIE_RTOL
 
 
 def _reference_silhouette(distance: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -217,15 +218,31 @@ def _previous_cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free
     return out
 
 
-def _previous_distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
-    """Label of each series (0, 1, ... in order of first appearance); identical arrays
-    (bit for bit, same length) share a label. Configurations that trade the same
-    portfolios (e.g. ``lookback_days`` under equal weights) are one trial, not several."""
-    seen: dict[tuple[int, bytes], int] = {}
+def _reference_distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
+    """The rule written plainly: each series takes the label of the first earlier label's
+    first series of its length that it ties day by day (finite values within TIE_RTOL x
+    max(1, |anchor|), non-finite values the same bits), else a new label."""
+    anchors: list[np.ndarray] = []
     labels = np.empty(len(series), dtype=np.int64)
     for i, s in enumerate(series):
-        a = np.ascontiguousarray(s, dtype=np.float64)
-        labels[i] = seen.setdefault((a.size, a.tobytes()), len(seen))
+        a = np.ascontiguousarray(s, dtype=np.float64).reshape(-1)
+        labels[i] = len(anchors)
+        for label, b in enumerate(anchors):
+            if a.size != b.size:
+                continue
+            finite = np.isfinite(b)
+            same_odd = np.array_equal(a[~finite].view(np.uint64), b[~finite].view(np.uint64))
+            if (
+                same_odd
+                and np.isfinite(a[finite]).all()
+                and bool(
+                    np.all(np.abs(a[finite] - b[finite]) <= TIE_RTOL * np.maximum(1.0, np.abs(b[finite])))
+                )
+            ):
+                labels[i] = label
+                break
+        else:
+            anchors.append(a)
     return labels
 
 
@@ -423,16 +440,17 @@ def test_cluster_sharpes_are_the_previous_builds(
     n_distinct=hs.integers(1, 6),
     length=hs.integers(0, 40),
 )
-def test_distinct_series_are_the_previous_builds(
-    seed: int, n_series: int, n_distinct: int, length: int
-) -> None:
-    """The same labels as the previous build's bytes-keyed dictionary: copies share a
-    label; -0.0 and 0.0, two NaN payloads, another length or a last bit apart do not."""
+def test_distinct_series_follow_the_tie_rule(seed: int, n_series: int, n_distinct: int, length: int) -> None:
+    """The labels of the rule written plainly: copies and series a rounding apart (a last
+    bit, a relative 1e-15) share a label, -0.0 and 0.0 too; a relative 1e-9 apart, two NaN
+    payloads, another length do not; a 2-d row of the same bits is the same series."""
     rng = np.random.default_rng(seed)
     pool = [np.round(rng.normal(size=length), 1) for _ in range(n_distinct)]
     if length:
         pool.append(pool[0].copy())
         pool[-1][-1] = np.nextafter(pool[-1][-1], np.inf)  # a last bit apart
+        pool.append(pool[0] * (1 + 1e-15))  # a rounding apart
+        pool.append(pool[0] * (1 + 1e-9) + 1e-9)  # a real difference
         zero = np.zeros(length)
         pool += [zero, -zero, np.full(length, np.nan), np.full(length, np.nan).view(np.uint64) ^ np.uint64(1)]
         pool[-1] = pool[-1].view(np.float64)  # another NaN payload
@@ -443,7 +461,7 @@ def test_distinct_series_are_the_previous_builds(
     picks = [pool[int(j)].copy() for j in rng.integers(0, len(pool), n_series)]
     picks += [p[...] for p in picks[:3]]  # views of the same arrays
     picks += [pool[0].tolist(), pool[0].astype(np.float32)]  # read as float64
-    expected = _previous_distinct_series(picks)
+    expected = _reference_distinct_series(picks)
     np.testing.assert_array_equal(st.distinct_series(picks), expected)
 
 

@@ -36,6 +36,21 @@ def test_identical_return_series_count_once(data: engine.MarketData) -> None:
     assert result.deflated_sharpe is None or 0.0 <= result.deflated_sharpe <= 1.0
 
 
+def test_return_series_equal_up_to_rounding_count_once() -> None:
+    """constant-return-series kind (ties up to rounding), the DSR's trial counts: with
+    top_n above the 24 symbols every configuration holds them all, and inverse-volatility
+    weights summed over other thresholds differ in the last bits (returns 1.1e-16 apart).
+    They counted as 2 distinct trials (the golden 96-configuration sweep had 7 such
+    twins: 55 distinct series, 13 effective trials, where 48 and 5 are right)."""
+    small = load_market_data(DemoProvider(seed=11, n_symbols=24, years=2), benchmark="QQQ")
+    base = engine.StrategyParams(top_n=40, rebalance="weekly", weighting="inverse_volatility")
+    result = engine.run_sweep(small, {"min_likes": (0.0, 20.0)}, base=base, keep_returns=True)
+    twins = result.returns.to_numpy()
+    assert not np.array_equal(twins[:, 0], twins[:, 1])
+    assert np.abs(twins[:, 0] - twins[:, 1]).max() <= 1e-15
+    assert (result.n_trials, result.n_distinct_trials, result.n_effective_trials) == (2, 1, 1)
+
+
 def test_the_dsr_uses_the_effective_number_of_trials(data: engine.MarketData) -> None:
     grid = {"top_n": (3, 5, 8), "weighting": ("equal", "inverse_volatility")}
     result = engine.run_sweep(data, grid, executor=SerialExecutor())
