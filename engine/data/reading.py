@@ -568,8 +568,10 @@ def _year_first(parts: pd.DataFrame) -> bool:
     over 2001..2031). Only when every value has a 2-digit first and last field and the
     last fits a day; then, on the distinct values in file order: a column in date order
     read day-first keeps that reading; else one in date order read year-first is
-    year-first; else (unsorted) the last field must take more than 12 values and the
-    first at most half as many (a year changes seldom, a day every row)."""
+    year-first; else one going back in time less than half as often read day-first
+    (sorted in runs: a long file by symbol) stays day-first; else (unsorted) the last
+    field must take more than 12 values and the first at most half as many (a year
+    changes seldom, a day every row)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -580,10 +582,24 @@ def _year_first(parts: pd.DataFrame) -> bool:
     as_ymd = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
     if _in_order(as_dmy):
         return False
+    if _in_order(as_ymd):
+        return True
+    # Sorted in runs (a long file by symbol, symbols over different dates): the reading
+    # that goes back in time clearly less often is the file's. Month-end dd/mm/yy closes
+    # over 13+ years (days 28..31, years 05..20) broke once read day-first and at almost
+    # every month read year-first, yet passed the value counts below as years 2028..2031.
+    back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
+    if 2 * back_dmy < back_ymd:
+        return False
     # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
     # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
-    return _in_order(as_ymd) or bool(n_last > 12 and 2 * first.nunique() <= n_last)
+    return bool(n_last > 12 and 2 * first.nunique() <= n_last)
+
+
+def _descents(keys: np.ndarray) -> int:
+    """How many times ``keys`` go down (a file sorted in k runs goes down at most k - 1 times)."""
+    return int((np.diff(keys) < 0).sum())
 
 
 def _in_order(keys: np.ndarray) -> bool:

@@ -642,3 +642,19 @@ def test_unsorted_fixed_day_of_month_stays_day_first() -> None:
         "2022-01-15", "2022-06-15", "2022-12-15", "2023-01-15", "2023-06-15", "2023-12-15"
     ]  # fmt: skip
     assert "year first" not in report.reading[0].date_format
+
+
+def test_month_end_day_first_long_file_sorted_by_symbol_stays_day_first() -> None:
+    """dates-day-first kind, variant: month-end closes, dd/mm/yy, 13 years, in a long file
+    sorted by symbol where BBB starts 4 years before AAA (the distinct dates are in order
+    neither way). Days take 4 values (28..31) and years 13, which the unsorted year-first
+    rule read as 2029-01-10, 2026-02-10, ...; the column goes back in time once read
+    day-first and at almost every month read year-first, so it stays day-first."""
+    month_ends = pd.date_range("2008-01-01", "2020-12-31", freq="BME")
+    dates = [*month_ends[month_ends >= "2012-01-01"], *month_ends]
+    symbols = ["AAA"] * (len(dates) - len(month_ends)) + ["BBB"] * len(month_ends)
+    rows = "".join(f"{d:%d/%m/%y},{s},{i + 1}\n" for i, (d, s) in enumerate(zip(dates, symbols, strict=True)))
+    frame, report = load_prices_file(("date,symbol,close\n" + rows).encode(), name="p.csv")
+    assert frame.index[0] == pd.Timestamp("2008-01-31")
+    assert frame.index[-1] == pd.Timestamp("2020-12-31")
+    assert "year first" not in report.reading[0].date_format
