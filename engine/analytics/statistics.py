@@ -132,8 +132,11 @@ def annual_growth(returns: np.ndarray) -> np.ndarray:
 def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
     """Label of each series (0, 1, ... in order of first appearance). Series of one length
     equal day by day up to rounding (``engine.dispersion.tied``: ``|a - b| <= TIE_RTOL x
-    max(1, |b|)`` for finite values, the same bits for NaN and inf) share the label of
-    the first series they tie with. Configurations that trade the same portfolios are one
+    max(1, |b|)`` for finite values, the same bits for NaN and inf) share a label: each
+    series takes the label of the first label whose first series (its anchor) it ties
+    with, else a new label. Ties are not transitive, so a chain is cut at the anchor:
+    b within 0.6e-10 of a and c within 0.6e-10 of b (1.2e-10 of a) label 0, 0, 1 (c
+    ties b, not the anchor a); the labels follow the order of the series. Configurations that trade the same portfolios are one
     trial, not several: ``lookback_days`` under equal weights (the same bits), or equal
     and inverse-volatility weights of symbols with one return series (returns a rounding
     apart, which counted as other trials and moved the trial clustering and the DSR).
@@ -167,7 +170,8 @@ def _bit_identical(series: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]
 
 def _tie_up_to_rounding(series: list[np.ndarray]) -> np.ndarray:
     """Labels of bit-distinct series (in order of first appearance) once series equal up
-    to rounding are one: each takes the label of the first earlier series it ties with.
+    to rounding are one: each takes the label of the first anchor (a label's first
+    series) it ties with, else starts a label and is its anchor.
     Only a series that has a possible tie is compared day by day (``_may_tie``), with
     the earlier series of its length and non-finite days (positions and bits) whose sums
     are within what day-by-day ties allow, so a sweep without near-ties pays ~one pass."""

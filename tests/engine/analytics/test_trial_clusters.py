@@ -584,3 +584,20 @@ def test_the_warm_up_compiles_every_trial_statistics_kernel_a_sweep_uses() -> No
     # Kernels called only from other kernels list no signature when loaded from the cache.
     assert counts["before"]["_cut_silhouettes"] > 0 and counts["before"]["_distance"] > 0, counts
     assert counts["after"] == counts["before"]
+
+
+@pytest.mark.parametrize("all_candidates", [False, True])
+def test_distinct_series_cut_a_chain_of_ties_at_the_anchor(
+    monkeypatch: pytest.MonkeyPatch, all_candidates: bool
+) -> None:
+    """Ties are not transitive: b is 0.6e-10 from a and c 0.6e-10 from b (1.2e-10 from a).
+    Each series takes the label of the first anchor (a label's first series) it ties with,
+    so a, b, c are 0, 0, 1 and b, a, c (b the anchor) 0, 0, 0; the pre-filter of candidates
+    by sums (_may_tie) changes no label."""
+    if all_candidates:
+        monkeypatch.setattr(st, "_may_tie", lambda series: np.ones(len(series), dtype=bool))
+    a = np.random.default_rng(3).normal(0.0, 0.01, 50)
+    b, c = a + 0.6e-10, a + 1.2e-10
+    assert st.distinct_series([a, b, c]).tolist() == [0, 0, 1]
+    assert st.distinct_series([b, a, c]).tolist() == [0, 0, 0]
+    assert st.distinct_series([a, b, c]).tolist() == _reference_distinct_series([a, b, c]).tolist()
