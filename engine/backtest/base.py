@@ -19,8 +19,10 @@ from engine.backtest.plan import (
     _CALENDARS,
     _RANKINGS,
     _SIGNALS,
+    PENDING,
     _benchmark_warnings,
     _equal_weights,
+    _iso,
     _Plan,
     _plan,
     _plan_warnings,
@@ -245,6 +247,11 @@ def run_prepared(
     warnings.extend(_plan_warnings(prepared, plan, universe.empty))
     if len(sim.day_index):
         warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
+    else:  # one price day (or a window of it): the entry is planned, nothing is held yet
+        warnings.append(
+            f"No return day: the only entry is at the close of {_iso(prepared.dates[plan.entry[-1]])}, "
+            f"the run's last day ({PENDING}); returns and metrics need a later close."
+        )
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
     returns = pd.DataFrame(

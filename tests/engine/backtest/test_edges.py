@@ -240,3 +240,26 @@ def test_a_window_of_the_last_price_day_still_runs() -> None:
         market(sentiment, prices), StrategyParams(top_n=1, start=pd.Timestamp("2022-03-25").date())
     )
     assert len(result.returns) == 1
+
+
+def test_a_run_on_one_price_day_says_why_it_has_no_return() -> None:
+    """Calendar edge, one price day (Monday 2022-01-03, the entry of December's signal):
+    the entry is planned (194391a) but no day is held, so every metric is NaN. The run
+    said nothing (before 194391a it said 'no sentiment row passes the thresholds', which
+    was wrong); now one sentence names the entry and why there is no return."""
+    prices = pd.DataFrame(
+        {"AAA": [10.0], "BBB": [20.0], "QQQ": [300.0]},
+        index=pd.DatetimeIndex([pd.Timestamp("2022-01-03")], name="date"),
+    )
+    rows = [
+        (str(d.date()), s, c, 100)
+        for d in pd.date_range("2021-12-01", "2021-12-31")
+        for s, c in (("AAA", 30), ("BBB", 20))
+    ]
+    result = run_backtest(market(sentiment_frame(rows), prices), StrategyParams(top_n=1))
+    assert len(result.returns) == 0 and math.isnan(result.metrics["total_return"])
+    assert list(result.holdings["symbol"]) == ["AAA"]
+    assert result.warnings == (
+        "No return day: the only entry is at the close of 2022-01-03, the run's last day "
+        "(no holding day in the data yet); returns and metrics need a later close.",
+    )
