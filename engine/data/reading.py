@@ -567,7 +567,8 @@ def _year_first(parts: pd.DataFrame) -> bool:
     reads as valid dd/mm/yy dates too (2003-01-22, the rows of one quarter of 2022 spread
     over 2001..2031). Only when every value has a 2-digit first and last field and the
     last fits a day; then, on the distinct values in file order: a column in date order
-    read day-first keeps that reading; else one in date order read year-first is
+    read day-first keeps that reading (unless it is one day and month over several years
+    and in order year-first too: days of one month); else one in date order read year-first is
     year-first; else one going back in time less than half as often read day-first
     (sorted in runs: a long file by symbol) stays day-first; else (unsorted) the last
     field must take more than 12 values and the first at most half as many (a year
@@ -581,7 +582,9 @@ def _year_first(parts: pd.DataFrame) -> bool:
     as_dmy = (last.astype(int) * 10000 + month * 100 + first.astype(int)).to_numpy()
     as_ymd = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
     if _in_order(as_dmy):
-        return False
+        # In order both ways: 22/03/14 .. 22/03/18 read day-first is the 22nd of March of
+        # 2014..2018, a row a year on one calendar day; read year-first, a week of days.
+        return bool(_in_order(as_ymd) and first.nunique() == 1 and month.nunique() == 1)
     if _in_order(as_ymd):
         return True
     # Sorted in runs (a long file by symbol, symbols over different dates): the reading

@@ -658,3 +658,19 @@ def test_month_end_day_first_long_file_sorted_by_symbol_stays_day_first() -> Non
     assert frame.index[0] == pd.Timestamp("2008-01-31")
     assert frame.index[-1] == pd.Timestamp("2020-12-31")
     assert "year first" not in report.reading[0].date_format
+
+
+def test_year_first_dates_within_one_month_are_not_one_day_a_year() -> None:
+    """dates-day-first kind, variant: a week of yy/mm/dd dates (22/03/14 .. 22/03/21) is in
+    date order read day-first too, as 2014-03-22, 2015-03-22, ... 2021-03-22: a row a year
+    on one calendar day, which is how it was read. Read year-first it is six business days
+    of March 2022; a dd/mm/yy column whose day or month changes stays day-first."""
+    prices = "date,AAA\n22/03/14,10\n22/03/15,11\n22/03/16,12\n22/03/17,13\n22/03/18,14\n22/03/21,15\n"
+    frame, report = load_prices_file(prices.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == [
+        "2022-03-14", "2022-03-15", "2022-03-16", "2022-03-17", "2022-03-18", "2022-03-21"
+    ]  # fmt: skip
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)"
+    day_first = "date,AAA\n22/03/21,10\n23/03/21,11\n24/03/21,12\n"
+    frame, _ = load_prices_file(day_first.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == ["2021-03-22", "2021-03-23", "2021-03-24"]
