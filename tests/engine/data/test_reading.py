@@ -674,3 +674,18 @@ def test_year_first_dates_within_one_month_are_not_one_day_a_year() -> None:
     day_first = "date,AAA\n22/03/21,10\n23/03/21,11\n24/03/21,12\n"
     frame, _ = load_prices_file(day_first.encode(), name="p.csv")
     assert [d.isoformat() for d in frame.index.date] == ["2021-03-22", "2021-03-23", "2021-03-24"]
+
+
+def test_ambiguous_two_digit_year_dates_are_refused_with_their_formats() -> None:
+    """dates-day-first kind, variant: 12/01/05 and 12/01/06 (2012-01-05, yy/mm/dd) fit
+    dd/mm/yy, mm/dd/yy and yy/mm/dd. The refusal suggested date_format='%d/%m/%Y', which
+    cannot read a 2-digit year; it names '%d/%m/%y' and the year-first '%y/%m/%d', and
+    the year-first format reads the file."""
+    text = SENTIMENT_HEADER + "12/01/05,AAA,1,2,3,4,\n12/01/06,AAA,1,2,3,4,\n"
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(text.encode(), name="s.csv")
+    message = str(info.value)
+    assert "date_format='%d/%m/%y' (or '%y/%m/%d' if the year comes first)" in message
+    assert "%Y" not in message and "\n" not in message
+    frame, _ = load_sentiment_csv(text.encode(), date_format="%y/%m/%d")
+    assert list(frame["date"]) == [pd.Timestamp("2012-01-05"), pd.Timestamp("2012-01-06")]
