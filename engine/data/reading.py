@@ -528,14 +528,14 @@ def _day_month_dates(
             example = next(
                 (v for v, a, b in zip(numeric, first, second, strict=True) if a != b), numeric.iloc[0]
             )
-            year = _fmt_year(str(parts[3].iloc[0]))
+            year_code = _fmt_year(str(parts[3].iloc[0]))
             # 2-digit first and last fields (12/01/25) may also be yy/mm/dd (2012-01-25).
             two_digit_ends = bool((parts[0].str.len() == 2).all() and (parts[3].str.len() == 2).all())
             year_first = f" (or '%y{sep}%m{sep}%d' if the year comes first)" if two_digit_ends else ""
             raise DataValidationError(
                 f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
                 "month-first; say which with dayfirst=True/False or "
-                f"date_format='%d{sep}%m{sep}{year}'{year_first} "
+                f"date_format='%d{sep}%m{sep}{year_code}'{year_first} "
                 "(CLI: --dayfirst/--monthfirst or --date-format), or write the dates as yyyy-mm-dd"
             )
         dayfirst = options.dayfirst
