@@ -260,11 +260,26 @@ def config_params(result: Mapping[str, Any], row_id: Any) -> dict[str, Any] | No
     return params
 
 
-def sweep_csv(result: Mapping[str, Any]) -> str:
+def data_header(info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The data lines of an export header from ``services.source_info``: the source's label
+    (SYNTHETIC for the demo data), the synthetic flag and the data fingerprint."""
+    info = info or {}
+    return {
+        "data_source": info.get("label") or "",
+        "synthetic": bool(info.get("synthetic")),
+        "fingerprint": info.get("fingerprint") or "",
+    }
+
+
+def sweep_csv(result: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> str:
+    """The sweep table with a manifest header: what it is, the data it ran on (``data``:
+    ``data_header(services.source_info(source))``), the base parameters and grid, the DSR
+    and its trial counts, the executor and the sweep's link."""
     columns = column_names(result)
     extra = [c for c in result.get("columns") or [] if c not in columns]
     header = {
         "content": "parameter sweep: one row per configuration",
+        **(data or {}),
         "base_params": result.get("base") or {},
         "grid": result.get("grid") or {},
         "deflated_sharpe": result.get("deflated_sharpe"),
@@ -385,11 +400,15 @@ def _compared(pbo: Mapping[str, Any]) -> str:
     return text + (f" ({identical:,} with identical returns counted once)" if identical else "")
 
 
-def walk_forward_csv(result: Mapping[str, Any], validation: Mapping[str, Any]) -> str:
-    """The folds table with a manifest header (settings, PBO, the sweep's link)."""
+def walk_forward_csv(
+    result: Mapping[str, Any], validation: Mapping[str, Any], data: Mapping[str, Any] | None = None
+) -> str:
+    """The folds table with a manifest header (the data as in ``sweep_csv``, settings, PBO,
+    the sweep's link)."""
     pbo = validation.get("pbo") or {}
     header = {
         "content": "walk-forward validation of a parameter sweep: one row per fold",
+        **(data or {}),
         "base_params": result.get("base") or {},
         "grid": result.get("grid") or {},
         "settings": validation.get("settings") or {},

@@ -45,6 +45,9 @@ class FakeServices:
     def resolve_source(self, store):
         return {"kind": "default"}
 
+    def source_info(self, source):
+        return {"label": "Demo data (SYNTHETIC, seed 7)", "synthetic": True, "fingerprint": "abc123"}
+
     def sweep(self, source, base_params, grid, on_progress, should_cancel):
         self.calls.append((source, base_params, grid))
         if self.fail_with is not None:
@@ -227,6 +230,14 @@ def test_sweep_csv_has_every_configuration(page, fake: FakeServices) -> None:
     assert lines[2].endswith("no symbol passed the filters")
     assert '# grid: {"top_n": [3, 10]}' in data["content"]
     assert "# n_trials: 2" in data["content"] and "# n_effective_trials: 2" in data["content"]
+
+
+def test_sweep_csv_says_its_data_source(page, fake: FakeServices) -> None:
+    """Like every other export, the sweep's CSV names its data (SYNTHETIC demo) and fingerprint."""
+    stored, _, _ = _run(page, _grid(top_n="3,10"))
+    header = [line for line in page.download_sweep(1, stored)["content"].splitlines() if line.startswith("#")]
+    assert "# data_source: Demo data (SYNTHETIC, seed 7)" in header
+    assert "# synthetic: true" in header and "# fingerprint: abc123" in header
 
 
 def test_cancel_reaches_the_engine_path(page, fake: FakeServices) -> None:

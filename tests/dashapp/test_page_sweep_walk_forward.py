@@ -139,6 +139,9 @@ def test_walk_forward_csv_has_the_manifest_header(page, stored) -> None:
     content = data["content"]
     assert content.startswith("# content: walk-forward validation")
     assert "# pbo: " in content and '"scheme": "rolling"' in content and "# grid: " in content
+    header = [line for line in content.splitlines() if line.startswith("#")]
+    assert "# data_source: Demo data (SYNTHETIC, seed 7)" in header and "# synthetic: true" in header
+    assert any(line.startswith("# fingerprint: ") and len(line) > len("# fingerprint: ") for line in header)
     lines = [line for line in content.splitlines() if not line.startswith("#")]
     assert lines[0].startswith("fold,is_start,is_end,oos_start,oos_end,winner") and len(lines) == 5
     assert page.download_walk_forward(None, stored, SETTINGS) is no_update
