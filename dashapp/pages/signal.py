@@ -235,7 +235,7 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
         cards,
         components.info_alert(note, color="warning") if note else None,
         html.Div(id=ids.QUANTILE_NOTE, children=note or "", hidden=True),
-        components.warning_list(analysis.get("warnings")),
+        components.warning_list(view.other_warnings(analysis)),
         _graph("ic", signal_figures.ic_figure(analysis.get("periods"), settings.get("rolling_window"))),
         _pair(
             _graph("decay", signal_figures.ic_decay_figure(analysis.get("ic_decay"))),

@@ -95,6 +95,12 @@ def quantile_note(analysis: Mapping[str, Any]) -> str | None:
     return str(note) if note else None
 
 
+def other_warnings(analysis: Mapping[str, Any]) -> list[str]:
+    """The analysis' warnings but the quantile note, which the page shows once, above them."""
+    note = quantile_note(analysis)
+    return [str(w) for w in analysis.get("warnings") or [] if str(w) != note]
+
+
 def distribution_rows(analysis: Mapping[str, Any]) -> list[tuple[str, str]]:
     summary = analysis.get("signal_summary") or {}
     keys = ("count", "mean", "std", "min", "p05", "p25", "median", "p75", "p95", "max")

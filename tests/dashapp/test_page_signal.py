@@ -160,3 +160,13 @@ def test_signal_is_in_the_navbar(app) -> None:
 
     names = [item.children.children for item in layout.nav_links()]
     assert names.index("Signal") == names.index("Sweep") + 1
+
+
+def test_quantile_note_is_shown_once(page) -> None:
+    """The engine also lists the note among its warnings; the page showed it twice (alert + list)."""
+    note = "5 quantiles requested, 2 used: the median period has 2 eligible, holdable symbols."
+    other = "1 period(s) have fewer than 3 eligible, holdable symbols; their information coefficient is undefined."
+    analysis = {"quantile_note": note, "warnings": [other, note], "settings": {}, "params": {}}
+    visible = [c for c in page.results_section(analysis) if c is not None and not getattr(c, "hidden", False)]
+    text = _text(visible)
+    assert text.count("2 used") == 1 and other in text
