@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -123,9 +124,17 @@ def drawdown_text(result: Mapping[str, Any]) -> str:
     """The strategy's maximum drawdown dates as the engine dated them."""
     dd = result.get("drawdown") or {}
     if not dd.get("trough"):
+        if not _has_return_day(result):
+            return "No drawdown: the run has no return day yet (see the warnings)."
         return "The strategy never fell below its starting value."
     recovery = dd.get("recovery") or "not recovered by the end"
     return f"Maximum drawdown: peak {dd.get('peak')}, trough {dd.get('trough')}, recovery {recovery}."
+
+
+def _has_return_day(result: Mapping[str, Any]) -> bool:
+    """Whether the strategy has at least one finite daily return (plain data: None is NaN)."""
+    values = (result.get("returns") or {}).get("portfolio") or []
+    return any(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
 
 
 def risk_free(result: Mapping[str, Any]) -> float:

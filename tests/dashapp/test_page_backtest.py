@@ -224,3 +224,14 @@ def test_robustness_section(page, fake: FakeServices) -> None:
     assert '"id": "backtest-graph-robustness"' in tree
     assert "90.0 / 100" in tree and "0.970" in tree and "only 60 trading days" in tree
     assert page.run_robustness(1, None) is no_update
+
+
+def test_drawdown_text_of_a_run_without_a_return_day() -> None:
+    """A run whose only entry is at its last close has no return: no drawdown to speak of
+    (the page said "never fell below its starting value")."""
+    from dashapp.views import backtest as view
+
+    nothing = {"returns": {"date": [], "portfolio": []}, "drawdown": {"peak": None, "trough": None}}
+    assert view.drawdown_text(nothing) == "No drawdown: the run has no return day yet (see the warnings)."
+    flat = {"returns": {"date": ["2022-01-03"], "portfolio": [0.01]}, "drawdown": {"trough": None}}
+    assert view.drawdown_text(flat) == "The strategy never fell below its starting value."
