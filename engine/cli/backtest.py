@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES, TRADING_DAYS
 from engine.backtest.result import BacktestResult
 from engine.cli.common import (
     EXIT_OK,
@@ -178,13 +178,20 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
     lines = []
     if len(result.returns):
         first, last = result.returns.index[0].date(), result.returns.index[-1].date()
-        lines.append(f"{data_label}: {first} to {last}, {len(result.periods)} periods")
+        lines.append(f"{data_label}: {first} to {last}, {_periods(len(result.periods))}")
+    elif data_label:  # no return day (see the warnings): still say which data ran
+        lines.append(f"{data_label}: no return day, {_periods(len(result.periods))}")
     header = " " * width + "  " + "  ".join(h.rjust(w) for h, w in zip(columns, col_w, strict=True))
     lines.append(header)
     for r in rows:
         lines.append(
             r[0].ljust(width) + "  " + "  ".join(v.rjust(w) for v, w in zip(r[1:], col_w, strict=True))
         )
+    risk_free = float(result.manifest.params.get("risk_free") or 0.0)
+    lines.append(
+        f"daily simple returns; annualised over {TRADING_DAYS} trading days; risk-free {risk_free:.2%} a year; "
+        "avg_turnover: mean one-way turnover per rebalance; n/a: undefined"
+    )
     dd = result.drawdown
     if dd.get("trough"):
         lines.append(
@@ -198,20 +205,48 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
     return "\n".join(lines)
 
 
+def _periods(n: int) -> str:
+    return f"{n} period" if n == 1 else f"{n} periods"
+
+
 def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
 def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
-    """returns.csv, holdings.csv, periods.csv, metrics.json, manifest.json in ``directory``."""
+    """returns.csv, holdings.csv, periods.csv (each after ``# key: value`` lines: content,
+    parameters, data source, synthetic flag, fingerprint, version), metrics.json,
+    manifest.json in ``directory``."""
+    from engine.export import write_csv
+
     directory.mkdir(parents=True, exist_ok=True)
     paths = [
         directory / n for n in ("returns.csv", "holdings.csv", "periods.csv", "metrics.json", "manifest.json")
     ]
+    # Like every other export: `# key: value` lines first (what the file holds, the
+    # parameters, the data source with its SYNTHETIC flag, the fingerprint), cells inert.
+    manifest_lines = result.manifest.to_dict()
     returns = result.returns[["portfolio", "benchmark", "universe"]]
-    returns.to_csv(paths[0], index_label="date", date_format="%Y-%m-%d")
-    result.holdings.to_csv(paths[1], index=False, date_format="%Y-%m-%d")
-    result.periods.to_csv(paths[2], index=False, date_format="%Y-%m-%d")
+    write_csv(
+        paths[0],
+        returns,
+        header={"content": "daily simple returns (net of costs)", **manifest_lines},
+        index_label="date",
+    )
+    write_csv(
+        paths[1],
+        result.holdings,
+        header={"content": "holdings per period (target weights at entry)", **manifest_lines},
+    )
+    write_csv(
+        paths[2],
+        result.periods,
+        header={
+            "content": "holding periods: formation_end (last day of the signal's period), entry_date "
+            "(close bought at), period_start/period_end (days held), turnover, cost",
+            **manifest_lines,
+        },
+    )
     metrics = {
         **_json_safe(result.metrics),
         "drawdown": dict(result.drawdown),

@@ -44,9 +44,9 @@ def test_backtest_on_files_writes_the_documented_outputs(files: tuple[Path, Path
     )
     assert code == 0, err
     assert "Strategy" in out and "Benchmark (QQQ)" in out and "sharpe" in out
-    returns = pd.read_csv(tmp_path / "returns.csv")
+    returns = pd.read_csv(tmp_path / "returns.csv", comment="#")
     assert list(returns.columns[:3]) == ["date", "portfolio", "benchmark"]
-    holdings = pd.read_csv(tmp_path / "holdings.csv")
+    holdings = pd.read_csv(tmp_path / "holdings.csv", comment="#")
     assert list(holdings.columns[:4]) == ["period_start", "period_end", "symbol", "weight"]
     assert holdings.groupby("period_start")["weight"].sum().round(12).eq(1.0).all()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -69,7 +69,35 @@ def test_backtest_on_demo_data(tmp_path: Path) -> None:
     code, out, _ = _run(["backtest", "--out", str(tmp_path / "demo")])
     assert code == 0
     assert "SYNTHETIC" in out
+    assert "annualised over 252 trading days; risk-free 0.00% a year" in out
     assert json.loads((tmp_path / "demo" / "manifest.json").read_text())["synthetic"] is True
+    # Each CSV says what it holds and its data, as the dashboard's and the other commands' do.
+    for name in ("returns.csv", "holdings.csv", "periods.csv"):
+        lines = (tmp_path / "demo" / name).read_text().splitlines()
+        header = [line for line in lines if line.startswith("# ")]
+        assert lines[0].startswith("# content: ") and lines[: len(header)] == header, name
+        assert "# data_source: Demo data (SYNTHETIC, seed 7)" in header and "# synthetic: true" in header
+        assert any(line.startswith("# fingerprint: ") for line in header) and "# params: {" in lines[1]
+
+
+def test_backtest_without_a_return_day_still_names_its_data(tmp_path: Path) -> None:
+    """The only entry at the last price day: no return day, but the data line (and its
+    SYNTHETIC label) is printed, with the 'No return day' warning (weekend-period-end rows)."""
+    days = pd.bdate_range("2022-03-01", "2022-05-02")
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "date,AAA,BBB,QQQ\n"
+        + "".join(f"{d.date()},{100 + i},{50 + i},{300 + i}\n" for i, d in enumerate(days))
+    )
+    sentiment = tmp_path / "sentiment.csv"
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "2022-04-29,AAA,10,60,200,1000,\n2022-04-29,BBB,10,30,200,1000,\n"
+    )
+    code, out, err = _run(["backtest", "--sentiment", str(sentiment), "--prices", str(prices)])
+    assert code == 0, err
+    assert "sentiment.csv + prices.csv: no return day, 1 period" in out
+    assert "No return day: the only entry is at the close of 2022-05-02" in out
 
 
 @pytest.mark.parametrize(
