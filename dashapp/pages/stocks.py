@@ -123,7 +123,8 @@ def load_symbols(store: Any, chosen: Sequence[str] | None) -> tuple[Any, Any]:
         return no_update, no_update
     # The dropdown's value comes back from the browser: keep it only if it is a list of texts.
     chosen = read_store(chosen, ListOf(str), name="stocks-symbols value")
-    symbols, value = view.symbol_choices(report.get("symbols") or [], chosen)
+    failed = [str(s) for s in report.get("failed_tickers") or []]  # no price at all: not offered
+    symbols, value = view.symbol_choices(report.get("symbols") or [], chosen, failed)
     return [{"label": s, "value": s} for s in symbols], value
 
 

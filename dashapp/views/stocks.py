@@ -28,10 +28,14 @@ def date_or_blank(name: str, value: Any) -> Any:
 
 
 def symbol_choices(
-    report_symbols: Sequence[str], chosen: Sequence[str] | None
+    report_symbols: Sequence[str], chosen: Sequence[str] | None, failed: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
-    """Every symbol of the data plus the chosen ones (sorted), and the value: the chosen, or a few."""
-    symbols = sorted(set(report_symbols) | set(chosen or []))
+    """Every symbol of the data that has prices plus the chosen ones (sorted), and the value:
+    the chosen, or a few. ``failed`` (the report's failed tickers: no price at all) are not
+    offered, so the page's first run never asks for a stock it cannot analyse (the Data page
+    and the Backtest page's notes name them)."""
+    without_prices = set(failed) - set(chosen or [])
+    symbols = sorted((set(report_symbols) | set(chosen or [])) - without_prices)
     return symbols, list(chosen) if chosen else symbols[:DEFAULT_SYMBOL_COUNT]
 
 

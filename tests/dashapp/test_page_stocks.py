@@ -82,6 +82,17 @@ def test_symbol_choices_come_from_the_active_data(page, fake: FakeServices) -> N
     assert page.load_symbols(None, ["BBB"])[1] == ["BBB"]
 
 
+def test_failed_tickers_are_not_offered(page, fake: FakeServices, monkeypatch: pytest.MonkeyPatch) -> None:
+    """share-class-dot-dash: BRK.B in the sentiment, BRK-B in the prices. BRK.B has no price, and
+    the page preselected it, so its first run failed ("no prices for BRK.B in the price data")."""
+    report = {"symbols": ["AAA", "BRK.B", "QQQ"], "failed_tickers": ["BRK.B"]}
+    monkeypatch.setattr(fake, "source_info", lambda source: {"label": "files", "report": report})
+    options, value = page.load_symbols(None, None)
+    assert [o["value"] for o in options] == ["AAA", "QQQ"] and value == ["AAA", "QQQ"]
+    # a symbol the user chose (a link) stays, so the run says plainly why it has no prices
+    assert "BRK.B" in [o["value"] for o in page.load_symbols(None, ["BRK.B"])[0]]
+
+
 def test_validation(page) -> None:
     assert page.validate_form(["AAA"], "2022-01-01", "2023-01-01") == {
         "start_invalid": False,
