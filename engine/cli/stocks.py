@@ -21,7 +21,8 @@ from engine.cli.common import (
     report_lines,
     yahoo_provider,
 )
-from engine.errors import ParameterError
+from engine.analytics.metrics import TRADING_DAYS
+from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import StrategyParams
 
 NAME = "stocks"
@@ -62,6 +63,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         provider = yahoo_provider(args, None)
         prices, report = provider.prices(symbols, start, end)
         source = "Yahoo Finance"
+        synthetic = False
         out.writelines(line + "\n" for line in report_lines(report))
         symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
     elif (path := prices_path(args)) is not None:
@@ -70,6 +72,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
 
         prices, report = load_prices_file(path, options=read_options(args))
         source = f"prices file {path.name}"
+        synthetic = False
         out.writelines(line + "\n" for line in report_lines(report))
     else:
         from engine.data.demo import DemoProvider
@@ -85,7 +88,13 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
             )
         prices, _ = demo.prices(symbols, None, None)
         source = demo.info.label
+        synthetic = bool(demo.info.synthetic)
+    _check_spelling(symbols, [str(c) for c in prices.columns])
     analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
+    out.write(
+        f"{source}: daily simple returns, annualised over {TRADING_DAYS} trading days, "
+        f"risk-free {risk_free:.2%} a year; n/a: undefined\n"
+    )
     table = analysis.metrics.set_index("symbol")
     shown = table.copy()
     for column in ("total_return", "annual_volatility", "max_drawdown"):
@@ -103,6 +112,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
             "command": "stocks",
             "params": {"symbols": list(symbols), "start": start, "end": end, "risk_free": risk_free},
             "data_source": source,
+            "synthetic": synthetic,
             "fingerprint": fingerprint_frames(prices[list(symbols)]),
             "version": __version__,
         }
@@ -111,3 +121,19 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         write_csv(args.out / "normalised_prices.csv", analysis.prices, header=header, index_label="date")
         out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")
     return EXIT_OK
+
+
+def _check_spelling(symbols: list[str], columns: list[str]) -> None:
+    """Refuse (one sentence) symbols the prices lack, naming the share-class spelling the
+    prices use when there is one (BRK.B asked, BRK-B in the file: ``did you mean BRK-B?``)."""
+    missing = [s for s in symbols if s not in columns]
+    if not missing:
+        return
+    known = set(columns)
+    named = []
+    for symbol in missing:
+        variants = [
+            v for v in (symbol.replace(".", "-"), symbol.replace("-", "."), symbol.upper()) if v in known
+        ]
+        named.append(f"{symbol} (did you mean {variants[0]}?)" if variants else symbol)
+    raise DataValidationError(f"no prices for {', '.join(named)} in the price data")

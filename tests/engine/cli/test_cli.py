@@ -167,7 +167,31 @@ def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> N
         assert lines[0] == "# command: stocks"
         assert lines[1].startswith("# params: ") and '"start": "2020-03-01"' in lines[1]
         assert lines[2] == f"# data_source: prices file {files[1].name}"
-        assert lines[3].startswith("# fingerprint: ") and len(lines[3].split(": ")[1]) == 16
+        assert lines[3] == "# synthetic: false"
+        assert lines[4].startswith("# fingerprint: ") and len(lines[4].split(": ")[1]) == 16
+    assert f"prices file {files[1].name}: daily simple returns, annualised over 252 trading days" in out
+
+
+def test_stocks_on_demo_data_says_synthetic(tmp_path: Path) -> None:
+    code, out, err = _run(["stocks", "--symbols", "JONX,JORK", "--out", str(tmp_path)])
+    assert code == 0, err
+    assert out.startswith("Demo data (SYNTHETIC, seed 7): daily simple returns")
+    header = (tmp_path / "stock_metrics.csv").read_text().splitlines()[:5]
+    assert "# data_source: Demo data (SYNTHETIC, seed 7)" in header and "# synthetic: true" in header
+
+
+def test_stocks_names_the_share_class_spelling_of_the_prices(tmp_path: Path) -> None:
+    """share-class-dot-dash: BRK.B asked, BRK-B in the price file."""
+    prices = tmp_path / "prices.csv"
+    days = pd.bdate_range("2022-01-03", "2022-02-28")
+    prices.write_text(
+        "date,AAA,BRK-B\n" + "".join(f"{d.date()},{100 + i},{300 - i}\n" for i, d in enumerate(days))
+    )
+    code, _, err = _run(["stocks", "--symbols", "AAA,BRK.B", "--prices", str(prices)])
+    assert code == 2
+    assert (
+        err.strip().splitlines()[-1] == "error: no prices for BRK.B (did you mean BRK-B?) in the price data"
+    )
 
 
 def test_a_directory_given_as_a_file_is_named_as_such(files: tuple[Path, Path], tmp_path: Path) -> None:
