@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.analytics.metrics import TRADING_DAYS
 from engine.cli.common import (
     EXIT_OK,
     add_executor_option,
@@ -21,7 +22,6 @@ from engine.cli.common import (
     report_lines,
     yahoo_provider,
 )
-from engine.analytics.metrics import TRADING_DAYS
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import StrategyParams
 
