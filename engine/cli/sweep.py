@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from engine import __version__
-from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS, TRADING_DAYS
 from engine.analytics.pbo import PBOSettings
 from engine.backtest.result import Manifest
 from engine.cli.common import (
@@ -34,6 +34,7 @@ from engine.cli.common import (
     add_data_options,
     add_executor_option,
     add_strategy_options,
+    fmt,
     load_market,
     number,
     params_from_args,
@@ -142,7 +143,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
         max_configs=args.max_configs, keep_returns=settings is not None,
     )  # fmt: skip
-    out.write(sweep_text(result, grid, data_label=data.source.label))
+    out.write(sweep_text(result, grid, data_label=data.source.label, risk_free=base.risk_free))
     validation = None
     if settings is not None:
         validation = validate_sweep(result, settings, pbo_settings=pbo_settings)
@@ -201,9 +202,11 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
         f"the in-sample winner changed {wf.n_winner_changes} time(s) over {n_folds} folds",
         "out of sample (the folds' days): stitched walk-forward vs the full-history winner "
         f"(configuration {wf.full_history_winner}) vs the benchmark",
-        wf.summary.loc[
-            [m for m in ("total_return", "cagr", "sharpe", "max_drawdown") if m in wf.summary.index]
-        ].to_string(float_format=number, na_rep="n/a"),
+        _percent_rows(
+            wf.summary.loc[
+                [m for m in ("total_return", "cagr", "sharpe", "max_drawdown") if m in wf.summary.index]
+            ]
+        ).to_string(),
     ]
     lines.extend(f"warning: {w}" for w in wf.warnings)
     if validation.pbo is not None:
@@ -253,7 +256,42 @@ def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory
     return path
 
 
-def sweep_text(result: Any, grid: Any, *, data_label: str) -> str:
+def _percent_columns(table: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
+    """The metric columns of ``table`` as text: percentages for the percent metrics (as the
+    backtest's table shows them), 3 decimals for the ratios; ``keep`` (parameters) as they are."""
+    shown = table.copy()
+    for column in shown.columns:
+        if column in keep:
+            continue
+        if column in PERCENT_METRICS:
+            shown[column] = shown[column].map(lambda v: fmt(v, percent=True))
+        else:
+            shown[column] = shown[column].map(number)
+    return shown
+
+
+def _percent_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """A metrics x series summary as text, each row formatted as its metric is."""
+    return pd.DataFrame(
+        [
+            [fmt(v, percent=True) if name in PERCENT_METRICS else number(v) for v in row]
+            for name, row in summary.iterrows()
+        ],
+        index=summary.index,
+        columns=summary.columns,
+    )
+
+
+def _conventions(grid: Any, risk_free: float) -> str:
+    """How the sweep's numbers are defined, once under its table."""
+    rate = "the configuration's" if "risk_free" in grid else f"{risk_free:.2%} a year"
+    return (
+        f"daily simple returns; Sharpe annualised over {TRADING_DAYS} trading days, risk-free {rate}; "
+        "total_return and max_drawdown over the whole run"
+    )
+
+
+def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.0) -> str:
     """The sweep summary printed on the terminal: counts, the five best configurations by
     Sharpe, the deflated Sharpe ratio of the best, and the first failure messages."""
     lines = [
@@ -262,8 +300,9 @@ def sweep_text(result: Any, grid: Any, *, data_label: str) -> str:
     ]
     if result.best is not None:
         ranked = result.table[result.table["error"].isna()].sort_values("sharpe", ascending=False).head(5)
-        shown = ranked[[*grid, "sharpe", "total_return", "max_drawdown"]]
+        shown = _percent_columns(ranked[[*grid, "sharpe", "total_return", "max_drawdown"]], list(grid))
         lines.append("best configurations by Sharpe:\n" + shown.to_string(index=False))
+        lines.append(_conventions(grid, risk_free))
         dsr = result.deflated_sharpe
         if dsr is not None:
             lines.append(f"deflated Sharpe ratio of the best: {dsr:.3f}")

@@ -46,6 +46,11 @@ def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: p
     assert table["error"].isna().all()
     assert "4 configurations" in out and "serial executor" in out and "deflated Sharpe ratio" in out
     assert captured.getvalue().rstrip().endswith("4/4")
+    # The printed table shows returns as percentages (as the backtest's table does) and says
+    # how its numbers are defined; it printed total_return 0.758524 with no unit.
+    best = expected.loc[expected["sharpe"].idxmax()]
+    assert f"{best['total_return']:.2%}" in out and f"{best['max_drawdown']:.2%}" in out
+    assert "daily simple returns; Sharpe annualised over 252 trading days, risk-free 0.00% a year" in out
 
 
 def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> None:

@@ -44,6 +44,9 @@ def test_walk_forward_prints_folds_changes_metrics_and_pbo(
     assert f"the in-sample winner changed {wf.n_winner_changes} time(s) over 4 folds" in out
     assert f"probability of backtest overfitting: {expected.pbo.pbo:.3f}" in out
     assert f"{wf.summary.loc['sharpe', 'walk_forward']:.3f}" in out
+    # total return, CAGR and drawdown as percentages (they were printed as bare fractions)
+    assert f"{wf.summary.loc['total_return', 'walk_forward']:.2%}" in out
+    assert f"{wf.summary.loc['max_drawdown', 'benchmark']:.2%}" in out
     assert "wrote walk_forward.csv" in out
 
     text = (tmp_path / "walk_forward.csv").read_text()
