@@ -84,19 +84,26 @@ def register(sub: Any) -> None:
         "--window",
         choices=SCHEMES,
         default="anchored",
-        help="in-sample window: anchored (growing) or rolling",
+        help="in-sample window: anchored (growing, default) or rolling",
     )
     wf.add_argument(
-        "--in-sample-days", dest="in_sample_days", type=int, help="rolling in-sample length (days)"
+        "--in-sample-days",
+        dest="in_sample_days",
+        type=int,
+        help="rolling in-sample length, trading days (default: as many as precede the first out-of-sample fold)",
     )
     wf.add_argument(
         "--out-of-sample-days",
         dest="out_of_sample_days",
         type=int,
-        help="out-of-sample length (default T // (K + 1))",
+        help="out-of-sample length per fold, trading days (default T // (K + 1), T the sweep's days)",
     )
     wf.add_argument(
-        "--wf-metric", dest="wf_metric", choices=SELECTION_METRICS, default="sharpe", help="selection metric"
+        "--wf-metric",
+        dest="wf_metric",
+        choices=SELECTION_METRICS,
+        default="sharpe",
+        help="metric that picks the in-sample winner (default sharpe)",
     )
     wf.add_argument(
         "--pbo-splits", dest="pbo_splits", type=int, default=16, help="CSCV splits S (even, default 16)"

@@ -138,3 +138,15 @@ def test_undefined_and_infinite_values_print_as_n_a() -> None:
     text = walk_forward_text(SimpleNamespace(walk_forward=walk, pbo=pbo, pbo_note=None), {"top_n": (3, 5)})
     assert "n/a" in text and "1.250" in text and "0.500" in text
     assert not any(token in text.lower() for token in ("nan", "inf"))
+
+
+def test_walk_forward_help_states_every_default() -> None:
+    """--window, --wf-metric and --in-sample-days did not say their defaults."""
+    from engine.cli.main import build_parser
+
+    sweep = build_parser()._subparsers._group_actions[0].choices["sweep"]  # type: ignore[union-attr]
+    helps = {a.dest: " ".join((a.help or "").split()) for a in sweep._actions}
+    assert "anchored (growing, default)" in helps["window"]
+    assert "(default sharpe)" in helps["wf_metric"]
+    assert "(default: as many as precede the first out-of-sample fold)" in helps["in_sample_days"]
+    assert "(default T // (K + 1)" in helps["out_of_sample_days"]
