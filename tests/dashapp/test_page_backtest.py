@@ -235,3 +235,19 @@ def test_drawdown_text_of_a_run_without_a_return_day() -> None:
     assert view.drawdown_text(nothing) == "No drawdown: the run has no return day yet (see the warnings)."
     flat = {"returns": {"date": ["2022-01-03"], "portfolio": [0.01]}, "drawdown": {"trough": None}}
     assert view.drawdown_text(flat) == "The strategy never fell below its starting value."
+
+
+def test_failed_ticker_note_keeps_the_spelling_hint() -> None:
+    """share-class-dot-dash: the Data page says "BRK.B (did you mean BRK-B?)"; the Backtest
+    page's note said only "BRK.B"."""
+    from dashapp.views import backtest as view
+
+    report = {
+        "failed_tickers": ["BRK.B", "ZZZ"],
+        "warnings": [
+            "no usable prices for 2 symbol(s), which cannot be held: BRK.B (did you mean BRK-B?), ZZZ"
+        ],
+    }
+    assert view.source_notes(report) == [
+        "No prices could be had for 2 ticker(s), which cannot be held: BRK.B (did you mean BRK-B?), ZZZ."
+    ]
