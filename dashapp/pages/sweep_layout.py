@@ -157,7 +157,7 @@ def summary_block(result: Mapping[str, Any]) -> html.Div:
             html.P(
                 "The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
                 "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "
-                "the best result may well be luck.",
+                "the best result may well be luck. " + view.TRIALS_NOTE,
                 className="small text-muted",
             ),
         ],

@@ -289,11 +289,11 @@ def robustness_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
             components.format_value(report.get("probabilistic_sharpe"), "{:.3f}"),
         ),
         (
-            "Sharpe percentile among random portfolios",
+            "Sharpe percentile among random portfolios (a draw equal up to rounding counts half)",
             components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
         ),
         (
-            "p-value (share of random portfolios with a Sharpe at least as high)",
+            "p-value ((1 + draws with a Sharpe at least as high, ties included) / (1 + draws))",
             components.format_value(random_block.get("p_value"), "{:.3f}"),
         ),
         ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),

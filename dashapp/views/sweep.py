@@ -207,6 +207,14 @@ def summary_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 TRIAL_KEYS = ("n_trials", "n_distinct_trials", "n_effective_trials")
 
+# How the trials are counted and the best picked (README "Deflated Sharpe ratio of a sweep").
+TRIALS_NOTE = (
+    "Trials: configurations that ran with a Sharpe ratio; distinct: return series equal day by day "
+    "up to rounding (within 1e-10) count once; effective: correlation clusters of the distinct "
+    "series, the number the DSR deflates by. Sharpe ratios equal up to rounding are a tie, won by "
+    "the first configuration in the table."
+)
+
 
 def trial_counts(result: Mapping[str, Any]) -> str:
     """``n_trials / n_distinct_trials / n_effective_trials`` (the DSR deflates by the last)."""

@@ -223,6 +223,9 @@ def test_robustness_section(page, fake: FakeServices) -> None:
     assert "5.00% [-1.00%, 10.00%]" in tree
     assert '"id": "backtest-graph-robustness"' in tree
     assert "90.0 / 100" in tree and "0.970" in tree and "only 60 trading days" in tree
+    # the tie rule behind a percentile of 50.0 when every draw equals the strategy
+    assert "Sharpe percentile among random portfolios (a draw equal up to rounding counts half)" in tree
+    assert "p-value ((1 + draws with a Sharpe at least as high, ties included) / (1 + draws))" in tree
     assert page.run_robustness(1, None) is no_update
 
 

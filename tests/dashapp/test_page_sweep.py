@@ -194,6 +194,11 @@ def test_show_result_table_summary_failures(page, fake: FakeServices) -> None:
     assert rows[1]["total_return"] == 10.0  # percent metrics shown in % (0.1 -> 10.0)
     assert "0.910" in _text(summary) and "Failed" in _text(summary)
     assert "4 / 3 / 2" in _text(summary)  # the DSR's trial counts
+    # ... and how they are counted, with the tie rule of the best (equal up to rounding)
+    assert "distinct: return series equal day by day up to rounding (within 1e-10) count once" in _text(
+        summary
+    )
+    assert "Sharpe ratios equal up to rounding are a tie, won by the first configuration" in _text(summary)
     assert "top_n=3, weighting=hrp" in _text(summary) and '"href": "/?' in _text(summary)
     assert "2 configuration(s) failed" in _text(failed) and "no symbol passed" in _text(failed)
     assert disabled is False and [o["value"] for o in x_options] == ["top_n", "weighting"]
