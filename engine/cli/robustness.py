@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.analytics.metrics import TRADING_DAYS
 from engine.cli.common import (
     EXIT_OK,
     add_data_options,
@@ -76,16 +77,25 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
         data, params, n_boot=args.n_boot, n_random=args.n_random, seed=args.seed, executor=executor,
         block_length=args.block_length,
     )  # fmt: skip
-    out.write(robustness_text(report) + "\n")
+    out.write(robustness_text(report, data_label=data.source.label, risk_free=params.risk_free) + "\n")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "robustness.json"
-        path.write_text(json.dumps(_json_ready(report.to_dict()), indent=2) + "\n")
+        # The data it ran on, as every other output names it (manifest.json, the CSV headers).
+        data_fields = {
+            "data_source": data.source.label,
+            "synthetic": bool(data.source.synthetic),
+            "fingerprint": data.fingerprint,
+        }
+        path.write_text(json.dumps(_json_ready({**report.to_dict(), **data_fields}), indent=2) + "\n")
         out.write(f"wrote {path.name} to {args.out}\n")
     return EXIT_OK
 
 
-def robustness_text(report: Any) -> str:
+def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0) -> str:
+    """The report on the terminal: the data, the bootstrap intervals (Sharpe annualised over
+    252 trading days at ``risk_free``), the random-portfolio ranks and the PSR."""
+
     def ci(block: Any, percent: bool) -> str:
         fmt = (lambda v: f"{v:.2%}") if percent else (lambda v: f"{v:.2f}")
         if not math.isfinite(block.estimate):
@@ -95,11 +105,16 @@ def robustness_text(report: Any) -> str:
     random = report.random_portfolios
     lines = [
         (
-            f"{report.n_obs} daily returns, stationary bootstrap: {report.n_boot} resamples, "
+            (f"{data_label}: " if data_label else "")
+            + f"{report.n_obs} daily returns, stationary bootstrap: {report.n_boot} resamples, "
             f"mean block {report.block_length:g} days, seed {report.seed}"
         ),
         f"Sharpe ratio:                   {ci(report.sharpe_ci, False)}",
         f"annual excess return vs bench.: {ci(report.excess_return_ci, True)}",
+        (
+            f"(Sharpe annualised over {TRADING_DAYS} trading days, risk-free {risk_free:.2%} a year; "
+            "excess return: CAGR minus the benchmark's CAGR over the same days)"
+        ),
         (
             f"random portfolios ({random.n}): strategy Sharpe at percentile {number(random.percentile, '{:.1f}')}, "
             f"p-value {number(random.p_value)}; total return at percentile "

@@ -103,6 +103,11 @@ def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
     assert code == 0
     report = json.loads((tmp_path / "robustness.json").read_text())
     assert report["params"]["top_n"] == 4 and report["n_boot"] == 200 and report["seed"] == 2
+    # the data it ran on, on screen and in the file (neither said the demo data is SYNTHETIC)
+    assert out.startswith("Demo data (SYNTHETIC, seed 7): ")
+    assert "Sharpe annualised over 252 trading days, risk-free 0.00% a year" in out
+    assert report["data_source"] == "Demo data (SYNTHETIC, seed 7)" and report["synthetic"] is True
+    assert len(report["fingerprint"]) == 16
     assert report["random_portfolios"]["n"] == 40 and len(report["random_portfolios"]["sharpes"]) == 40
     assert report["sharpe_ci"]["low"] <= report["sharpe_ci"]["estimate"] <= report["sharpe_ci"]["high"]
     assert "Sharpe ratio:" in out and "random portfolios (40)" in out and "robustness.json" in out
