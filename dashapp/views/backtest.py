@@ -58,11 +58,12 @@ def beta_alpha_text(result: Mapping[str, Any]) -> str:
 
 
 def run_summary_text(result: Mapping[str, Any]) -> str:
-    """One line: the strategy, the date span, the data source and its fingerprint."""
+    """One line: the strategy, the date span, the metrics' conventions, the data source and
+    its fingerprint."""
     manifest = result.get("manifest") or {}
     params = params_of(result)
     dates = (result.get("returns") or {}).get("date") or []
-    span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no trading days"
+    span = f"{dates[0]} to {dates[-1]} ({len(dates)} trading days)" if dates else "no return day yet"
     synthetic = manifest.get("synthetic") and "SYNTHETIC" not in str(manifest.get("data_source"))
     pieces = [
         (
@@ -71,6 +72,11 @@ def run_summary_text(result: Mapping[str, Any]) -> str:
             f"{params.get('cost_bps', 0):g} bps costs, lag {params.get('lag_days', 0)} d"
         ),
         span,
+        # the conventions of every number below (README "Metrics")
+        (
+            f"simple daily returns, {engine.TRADING_DAYS}-day annualisation, "
+            f"risk-free {float(params.get('risk_free') or 0.0):.2%} a year"
+        ),
         f"data: {manifest.get('data_source', '')}" + (" (SYNTHETIC)" if synthetic else ""),
         f"fingerprint {manifest.get('fingerprint', '')}",
     ]

@@ -254,3 +254,14 @@ def test_failed_ticker_note_keeps_the_spelling_hint() -> None:
     assert view.source_notes(report) == [
         "No prices could be had for 2 ticker(s), which cannot be held: BRK.B (did you mean BRK-B?), ZZZ."
     ]
+
+
+def test_run_summary_states_the_conventions() -> None:
+    """The cards show a Sharpe ratio and a CAGR: the line above them says how they are made."""
+    from dashapp.views import backtest as view
+
+    result = _plain_result(engine.StrategyParams(risk_free=0.02).to_dict())
+    text = view.run_summary_text(result)
+    assert "simple daily returns, 252-day annualisation, risk-free 2.00% a year" in text
+    assert "data: Demo data (SYNTHETIC, seed 7)" in text
+    assert "no return day yet" in view.run_summary_text({**result, "returns": {"date": []}})
