@@ -154,6 +154,7 @@ def summary_block(result: Mapping[str, Any]) -> html.Div:
         [
             components.key_value_table(view.summary_rows(result), class_name="spl-kv"),
             best_link,
+            html.P(no_best, className="small") if (no_best := view.no_best_text(result)) else None,
             html.P(
                 "The Deflated Sharpe Ratio is the probability that the best Sharpe ratio is above zero once "
                 "the number of configurations tried is accounted for (Bailey & López de Prado); below 0.95 "

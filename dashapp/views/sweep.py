@@ -237,6 +237,18 @@ def best_summary(result: Mapping[str, Any]) -> dict[str, str] | None:
     }
 
 
+def no_best_text(result: Mapping[str, Any]) -> str | None:
+    """Why there is no best configuration (and no DSR) when some ran without error, else None."""
+    records = result.get("records") or []
+    ran = [r for r in records if not r.get(ERROR_COLUMN)]
+    if best_index(result) is not None or not ran:
+        return None
+    return (
+        f"No best configuration and no DSR: none of the {len(ran):,} configuration(s) that ran has a "
+        "Sharpe ratio (zero volatility, or fewer than 2 return days)."
+    )
+
+
 def failed_lines(result: Mapping[str, Any]) -> tuple[list[tuple[str, str]], int]:
     """``(configuration, error)`` of the first failed configurations, and how many failed."""
     grid = result.get("grid") or {}

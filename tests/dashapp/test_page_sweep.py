@@ -262,3 +262,19 @@ def test_cancel_reaches_the_engine_path(page, fake: FakeServices) -> None:
 def test_cancel_is_reported(page) -> None:
     assert "cancelled" in _text(page.report_cancel(1))
     assert page.report_cancel(None) is no_update
+
+
+def test_summary_says_why_there_is_no_best(page) -> None:
+    """share-class-dot-dash: every configuration ran, none has a Sharpe ratio (zero volatility);
+    the summary showed 'Failed 0', a DSR of '—' and no best without a word."""
+    records = [
+        {"top_n": n, **dict.fromkeys(engine.METRIC_NAMES), "total_return": 0.01, "error": None}
+        for n in (2, 3)
+    ]
+    result = {"records": records, "grid": {"top_n": [2, 3]}, "columns": ["top_n", "error"], "best": None}
+    text = _text(page.sweep_layout.summary_block(result))
+    assert (
+        "No best configuration and no DSR: none of the 2 configuration(s) that ran has a Sharpe ratio" in text
+    )
+    records[0]["sharpe"] = 1.0
+    assert "No best configuration" not in _text(page.sweep_layout.summary_block({**result, "best": 0}))
