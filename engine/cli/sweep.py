@@ -317,5 +317,12 @@ def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.
             f"trials: {result.n_trials} configurations, {result.n_distinct_trials} distinct return series, "
             f"{result.n_effective_trials} effective independent trials (correlation clusters; the DSR uses these)"
         )
+    else:
+        ran = int(result.table["error"].isna().sum())
+        if ran:
+            lines.append(
+                f"no best configuration and no deflated Sharpe ratio: none of the {ran} configuration(s) "
+                "that ran has a Sharpe ratio (zero volatility, or fewer than 2 return days)"
+            )
     lines.extend(f"failed: {message}" for message in result.table["error"].dropna().unique()[:5])
     return "\n".join(lines) + "\n"

@@ -127,3 +127,34 @@ def test_sweep_csv_starts_with_the_manifest_and_the_trial_counts(tmp_path: Path)
         "n_effective_trials",
     } <= header
     assert lines[len(header)].startswith("top_n,")
+
+
+def test_sweep_says_why_there_is_no_best(tmp_path: Path) -> None:
+    """Every configuration ran, none has a Sharpe ratio (flat prices: zero volatility); the
+    summary stopped at '0 failed' without a word about the missing best and DSR."""
+    days = pd.bdate_range("2021-11-01", "2022-03-31")
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "date,AAA,BBB,QQQ\n" + "".join(f"{d.date()},100,50,{300 + i}\n" for i, d in enumerate(days))
+    )
+    sentiment = tmp_path / "sentiment.csv"
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        + "".join(f"2022-0{m}-10,AAA,10,60,200,1000,\n2022-0{m}-10,BBB,10,30,200,1000,\n" for m in (1, 2))
+    )
+    code, out, err = _run(
+        [
+            "sweep",
+            "--sentiment",
+            str(sentiment),
+            "--prices",
+            str(prices),
+            "--grid",
+            "top_n=1,2",
+            "--executor",
+            "serial",
+        ]
+    )
+    assert code == 0, err
+    assert "2 configurations on sentiment.csv + prices.csv" in out and "0 failed" in out
+    assert "no best configuration and no deflated Sharpe ratio: none of the 2 configuration(s)" in out
