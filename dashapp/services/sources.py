@@ -184,7 +184,7 @@ def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
         raise engine.DataValidationError(f"no {what} was uploaded")
     _, _, encoded = contents.partition(",")
     if not encoded:
-        raise engine.DataValidationError(f"the uploaded {what} could not be read (empty or not base64)")
+        raise engine.DataValidationError(f"the uploaded {what} is empty (0 bytes)")
     limit = app_config().MAX_UPLOAD_BYTES
     if len(encoded) * 3 // 4 > limit + 3:
         raise engine.DataValidationError(
@@ -193,7 +193,9 @@ def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise engine.DataValidationError(f"the uploaded {what} could not be read (not base64)") from None
+        raise engine.DataValidationError(
+            f"the uploaded {what} arrived damaged (the browser's encoding of it is not valid); upload it again"
+        ) from None
 
 
 def save_upload(

@@ -69,7 +69,7 @@ def triggered(prop_id: str, fn: Any, *args: Any) -> Any:
     [
         (data_uri("this is not,a sentiment file\n1,2\n"), "column"),
         (data_uri(""), "empty"),
-        ("data:text/csv;base64,@@@not-base64@@@", "base64"),
+        ("data:text/csv;base64,@@@not-base64@@@", "arrived damaged"),
         (
             data_uri(
                 "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"

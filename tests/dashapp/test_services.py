@@ -144,7 +144,12 @@ def test_upload_without_the_benchmark_prices_is_refused(app: Any) -> None:
 
 @pytest.mark.parametrize(
     ("contents", "message"),
-    [(None, "no file"), ("data:text/csv;base64,", "empty"), ("data:text/csv;base64,%%%", "not base64")],
+    [
+        (None, "no file"),
+        # plain words for an analyst (it said "could not be read (empty or not base64)")
+        ("data:text/csv;base64,", r"the uploaded file is empty \(0 bytes\)"),
+        ("data:text/csv;base64,%%%", "arrived damaged"),
+    ],
 )
 def test_decode_upload_errors(app: Any, contents: Any, message: str) -> None:
     with pytest.raises(engine.DataValidationError, match=message):
