@@ -547,7 +547,7 @@ def _day_month_dates(
     if dayfirst and options.dayfirst is None and _year_first(parts):
         fields = text.str.extract(_NUMERIC_DM)
         year = pd.to_numeric(fields[0], errors="coerce").astype("float64")
-        year = year + np.where(year < 69, 2000, 1900)
+        year = _full_year(year)
         fmt = f"%y{separator}%m{separator}%d"
         return _finish_dates(_from_parts(year, fields[2], fields[3])), f"{fmt} (2-digit year first)"
     year_fmt = _fmt_year(str(parts[3].iloc[0]))
@@ -560,7 +560,7 @@ def _day_month_dates(
     day, month = (fields[0], fields[2]) if dayfirst else (fields[2], fields[0])
     year = pd.to_numeric(fields[3], errors="coerce").astype("float64")  # NaN, not NA, where no fit
     short = fields[3].str.len() == 2
-    year = year.where(~short, year + np.where(year < 69, 2000, 1900))
+    year = year.where(~short, _full_year(year))
     mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
     description = f"{fmt} ({'day' if dayfirst else 'month'} first{'; separators and year widths vary' if mixed else ''})"
     return _finish_dates(_from_parts(year, month, day)), description
@@ -583,8 +583,10 @@ def _year_first(parts: pd.DataFrame) -> bool:
     if not (last.astype(int) <= 31).all():
         return False
     month = parts[2].astype(int)
-    as_dmy = (last.astype(int) * 10000 + month * 100 + first.astype(int)).to_numpy()
-    as_ymd = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
+    # Order keys with the years of strptime's %y (69..99 -> 19yy, 00..68 -> 20yy): 99/12/31
+    # then 00/01/31 goes forward in time, not back.
+    as_dmy = (_full_year(last.astype(int)) * 10000 + month * 100 + first.astype(int)).to_numpy()
+    as_ymd = (_full_year(first.astype(int)) * 10000 + month * 100 + last.astype(int)).to_numpy()
     if _in_order(as_dmy):
         # In order both ways: 22/03/14 .. 22/03/18 read day-first is the 22nd of March of
         # 2014..2018, a row a year on one calendar day; read year-first, a week of days.
@@ -602,6 +604,11 @@ def _year_first(parts: pd.DataFrame) -> bool:
     # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
     return bool(n_last > 12 and 2 * first.nunique() <= n_last)
+
+
+def _full_year(two_digits: pd.Series) -> pd.Series:
+    """The year of a 2-digit year as strptime's ``%y`` reads it (69..99 -> 19yy, 00..68 -> 20yy)."""
+    return two_digits + np.where(two_digits < 69, 2000, 1900)
 
 
 def _descents(keys: np.ndarray) -> int:

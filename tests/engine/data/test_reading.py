@@ -689,3 +689,25 @@ def test_ambiguous_two_digit_year_dates_are_refused_with_their_formats() -> None
     assert "%Y" not in message and "\n" not in message
     frame, _ = load_sentiment_csv(text.encode(), date_format="%y/%m/%d")
     assert list(frame["date"]) == [pd.Timestamp("2012-01-05"), pd.Timestamp("2012-01-06")]
+
+
+def test_year_first_dates_across_the_century_are_in_order() -> None:
+    """dates-day-first kind, variant: yy/mm/dd month-end closes from 1999 into 2000 (99/12/31
+    then 00/01/31). The order test compared 2-digit years, so 99 -> 00 went back in time and
+    the column was in date order neither way; read day-first, every value ('99/06/30') was an
+    invalid date and the file had 'no usable rows'. Years count from 1969 as strptime's %y."""
+    text = (
+        "date,AAA\n99/06/30,10\n99/07/30,11\n99/08/31,12\n99/09/30,13\n99/10/29,14\n99/11/30,15\n"
+        "99/12/31,16\n00/01/31,17\n00/02/29,18\n00/03/31,19\n00/04/28,20\n00/05/31,21\n00/06/30,22\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert list(frame.index) == list(pd.date_range("1999-06-01", "2000-06-30", freq="BME"))
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)" and not report.dropped
+    day_first = "date,AAA\n30/11/99,10\n31/12/99,11\n31/01/00,12\n29/02/00,13\n"
+    frame, _ = load_prices_file(day_first.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == [
+        "1999-11-30",
+        "1999-12-31",
+        "2000-01-31",
+        "2000-02-29",
+    ]
