@@ -580,8 +580,13 @@ def _year_first(parts: pd.DataFrame) -> bool:
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
-    if not (last.astype(int) <= 31).all():
-        return False
+    if not last.astype(int).between(1, 31).all():
+        return False  # a last field 00 or above 31 is no day: the year comes last
+    # A first field 00 or above 31 is no day either (98/12/15, 00/01/14): year-first when
+    # most values, or two different ones, say so (one typo does not turn a dd/mm/yy column).
+    no_day = first[~first.astype(int).between(1, 31)]
+    if 2 * len(no_day) > len(first) or no_day.nunique() >= 2:
+        return True
     month = parts[2].astype(int)
     # Order keys with the years of strptime's %y (69..99 -> 19yy, 00..68 -> 20yy): 99/12/31
     # then 00/01/31 goes forward in time, not back.

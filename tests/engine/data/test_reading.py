@@ -711,3 +711,25 @@ def test_year_first_dates_across_the_century_are_in_order() -> None:
         "2000-01-31",
         "2000-02-29",
     ]
+
+
+def test_year_first_dates_whose_first_field_is_no_day_are_year_first() -> None:
+    """dates-day-first kind, variant: yy/mm/dd closes of 1998..2001 in a long file (98/12/15,
+    01/03/15, 99/06/15, 00/01/14: in date order neither way). 98, 99 and 00 cannot be days,
+    yet the column was read day-first: three rows dropped as invalid dates and 01/03/15 kept
+    as 2015-03-01, silently. A first field that is no day in most values (or in two
+    different ones) makes the column year-first; one such typo in a dd/mm/yy column is an
+    invalid date."""
+    text = "date,symbol,close\n98/12/15,AAA,10\n01/03/15,AAA,11\n99/06/15,BBB,12\n00/01/14,BBB,13\n"
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == [
+        "1998-12-15",
+        "1999-06-15",
+        "2000-01-14",
+        "2001-03-15",
+    ]
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)" and not report.dropped
+    typo = "date,AAA\n15/01/22,10\n45/02/22,11\n15/03/22,12\n14/04/22,13\n"
+    frame, report = load_prices_file(typo.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == ["2022-01-15", "2022-03-15", "2022-04-14"]
+    assert dropped(report, "not a valid date").examples == ("'45/02/22'",)
