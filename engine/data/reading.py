@@ -20,8 +20,8 @@ Decisions are made for a whole file or a whole column, never value by value:
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
-  2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields read in date order only
-  that way (or, unsorted, the last takes over 12 values and the first at most half as many), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
+  day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099). Values that do not fit the column's format are dropped as invalid dates.
@@ -570,13 +570,15 @@ def _year_first(parts: pd.DataFrame) -> bool:
     """True for a yy/mm/dd column (``22/01/03``, Japanese and Swedish short dates), which
     reads as valid dd/mm/yy dates too (2003-01-22, the rows of one quarter of 2022 spread
     over 2001..2031). Only when every value has a 2-digit first and last field and the
-    last fits a day; then, on the distinct values in file order: a column in date order
-    read day-first keeps that reading (unless it is one day and month over several years
-    and in order year-first too: days of one month); else one in date order read year-first is
-    year-first; else one going back in time less than half as often read day-first
-    (sorted in runs: a long file by symbol) stays day-first; else (unsorted) the last
-    field must take more than 12 values and the first at most half as many (a year
-    changes seldom, a day every row)."""
+    last fits a day (01..31); then, on the distinct values in file order, the first rule
+    that decides: a first field that is no day (00, above 31) in most values or in two
+    different ones is year-first; every value a month end one way only is that way; a
+    column in date order read day-first keeps that reading (unless it is one day and month
+    over several years and in order year-first too: days of one month); else one in date
+    order read year-first is year-first; else (sorted in runs: a long file by symbol) the
+    reading going against the file's order less than half as often as the other; else
+    (unsorted) the last field must take more than 12 values and the first at most half as
+    many (a year changes seldom, a day every row). Years are strptime's %y (69..99 19yy)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -592,6 +594,12 @@ def _year_first(parts: pd.DataFrame) -> bool:
     # then 00/01/31 goes forward in time, not back.
     as_dmy = (_full_year(last.astype(int)) * 10000 + month * 100 + first.astype(int)).to_numpy()
     as_ymd = (_full_year(first.astype(int)) * 10000 + month * 100 + last.astype(int)).to_numpy()
+    # Month ends (monthly or quarterly closes, calendar or business): every value a month
+    # end one way only settles the column; by chance the other reading almost never is
+    # (31/03/08 read year-first is 2031-03-08, 20/06/30 read day-first 2030-06-20).
+    dmy_ends, ymd_ends = _month_ends(as_dmy), _month_ends(as_ymd)
+    if dmy_ends != ymd_ends:
+        return ymd_ends
     if _in_order(as_dmy):
         # In order both ways: 22/03/14 .. 22/03/18 read day-first is the 22nd of March of
         # 2014..2018, a row a year on one calendar day; read year-first, a week of days.
@@ -605,6 +613,8 @@ def _year_first(parts: pd.DataFrame) -> bool:
     back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
     if 2 * back_dmy < back_ymd:
         return False
+    if 2 * back_ymd < back_dmy:
+        return True
     # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
     # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
@@ -617,8 +627,22 @@ def _full_year(two_digits: pd.Series) -> pd.Series:
 
 
 def _descents(keys: np.ndarray) -> int:
-    """How many times ``keys`` go down (a file sorted in k runs goes down at most k - 1 times)."""
-    return int((np.diff(keys) < 0).sum())
+    """How many times ``keys`` go against the file's order (a file sorted in k runs, each
+    ascending or each descending, breaks at most k - 1 times)."""
+    steps = np.diff(keys)
+    return int(min((steps < 0).sum(), (steps > 0).sum()))
+
+
+def _month_ends(keys: np.ndarray) -> bool:
+    """True when every ``yyyymmdd`` key is a valid date on the last day, or last business
+    day, of its month."""
+    dates = pd.to_datetime(pd.Series(keys).astype(str), format="%Y%m%d", errors="coerce")
+    if dates.isna().any():
+        return False
+    weekday = dates.dt.weekday
+    next_business_day = dates + pd.to_timedelta(np.where(weekday == 4, 3, 1), unit="D")
+    business_end = (weekday < 5) & (next_business_day.dt.month != dates.dt.month)
+    return bool(dates.dt.is_month_end.all() or business_end.all())
 
 
 def _in_order(keys: np.ndarray) -> bool:

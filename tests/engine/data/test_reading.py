@@ -733,3 +733,36 @@ def test_year_first_dates_whose_first_field_is_no_day_are_year_first() -> None:
     frame, report = load_prices_file(typo.encode(), name="p.csv")
     assert [d.isoformat() for d in frame.index.date] == ["2022-01-15", "2022-03-15", "2022-04-14"]
     assert dropped(report, "not a valid date").examples == ("'45/02/22'",)
+
+
+def test_month_end_two_digit_year_dates_read_the_way_that_makes_them_month_ends() -> None:
+    """dates-day-first kind, variant: month-end closes, dd/mm/yy, 2005..2020, in no order
+    (days take 4 values, years 16, so the unsorted value counts read 31/03/08 as
+    2031-03-08); and quarter-end yy/mm/dd closes 20/03/31, 20/06/30 (in date order both ways,
+    read day-first as 2031-03-20, 2030-06-20). Every value is a month end one way only, which
+    settles the column both times."""
+    month_ends = pd.date_range("2005-01-01", "2020-12-31", freq="ME")
+    shuffled = month_ends[np.random.default_rng(3).permutation(len(month_ends))]
+    rows = "".join(f"{d:%d/%m/%y},AAA,1,2,3,4,\n" for d in shuffled)
+    frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+    assert sorted(frame["date"]) == list(month_ends)
+    assert "year first" not in report.reading[0].date_format
+    quarters = "date,AAA\n20/03/31,10\n20/06/30,11\n"
+    frame, report = load_prices_file(quarters.encode(), name="p.csv")
+    assert [d.isoformat() for d in frame.index.date] == ["2020-03-31", "2020-06-30"]
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)"
+
+
+def test_year_first_weekly_long_file_sorted_by_symbol_is_year_first() -> None:
+    """dates-day-first kind, variant: weekly (Friday) closes, yy/mm/dd, in a long file sorted
+    by symbol (AAA 2008..2020, BBB 2005..2027). Read year-first the column goes back in time
+    once; read day-first at almost every week. Only the day-first side of that rule
+    existed, so the value counts (years 23 values, days 31) read it day-first: 12/01/06 as
+    2006-01-12. It is year-first, as the day-first case is day-first."""
+    fridays = pd.date_range("2005-01-01", "2027-12-31", freq="W-FRI")
+    aaa = fridays[(fridays >= "2008-01-01") & (fridays < "2021-01-01")]
+    rows = "".join(f"{d:%y/%m/%d},AAA,{i + 1}\n" for i, d in enumerate(aaa))
+    rows += "".join(f"{d:%y/%m/%d},BBB,{i + 1}\n" for i, d in enumerate(fridays))
+    frame, report = load_prices_file(("date,symbol,close\n" + rows).encode(), name="p.csv")
+    assert list(frame.index) == list(fridays)
+    assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)" and not report.dropped
