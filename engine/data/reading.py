@@ -577,8 +577,8 @@ def _year_first(parts: pd.DataFrame) -> bool:
     over several years and in order year-first too: days of one month); else one in date
     order read year-first is year-first; else (sorted in runs: a long file by symbol) the
     reading going against the file's order less than half as often as the other; else
-    (unsorted) the last field must take more than 12 values and the first at most half as
-    many (a year changes seldom, a day every row). Years are strptime's %y (69..99 19yy)."""
+    (unsorted) 20 dates or more on weekdays only one way are that way; else the last
+    field must take more than 12 values and the first at most half as many (a year changes seldom, a day every row). Years are strptime's %y (69..99 19yy)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -615,6 +615,12 @@ def _year_first(parts: pd.DataFrame) -> bool:
         return False
     if 2 * back_ymd < back_dmy:
         return True
+    # Unsorted trading days (daily or weekly closes): none on a weekend one way only, over
+    # 20 dates or more (the wrong reading has a weekend among 20 dates but by a 0.1% chance).
+    if len(first) >= 20:
+        dmy_weekdays, ymd_weekdays = _weekdays_only(as_dmy), _weekdays_only(as_ymd)
+        if dmy_weekdays != ymd_weekdays:
+            return ymd_weekdays
     # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
     # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
@@ -633,10 +639,20 @@ def _descents(keys: np.ndarray) -> int:
     return int(min((steps < 0).sum(), (steps > 0).sum()))
 
 
+def _key_dates(keys: np.ndarray) -> pd.Series:
+    return pd.to_datetime(pd.Series(keys).astype(str), format="%Y%m%d", errors="coerce")
+
+
+def _weekdays_only(keys: np.ndarray) -> bool:
+    """True when every ``yyyymmdd`` key is a valid date from Monday to Friday."""
+    dates = _key_dates(keys)
+    return bool(dates.notna().all() and (dates.dt.weekday < 5).all())
+
+
 def _month_ends(keys: np.ndarray) -> bool:
     """True when every ``yyyymmdd`` key is a valid date on the last day, or last business
     day, of its month."""
-    dates = pd.to_datetime(pd.Series(keys).astype(str), format="%Y%m%d", errors="coerce")
+    dates = _key_dates(keys)
     if dates.isna().any():
         return False
     weekday = dates.dt.weekday

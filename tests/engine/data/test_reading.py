@@ -766,3 +766,23 @@ def test_year_first_weekly_long_file_sorted_by_symbol_is_year_first() -> None:
     frame, report = load_prices_file(("date,symbol,close\n" + rows).encode(), name="p.csv")
     assert list(frame.index) == list(fridays)
     assert report.reading[0].date_format == "%y/%m/%d (2-digit year first)" and not report.dropped
+
+
+def test_unsorted_year_first_weekly_closes_read_the_way_without_weekends() -> None:
+    """dates-day-first kind, variant: weekly (Friday) closes, yy/mm/dd, 2009..2029, in no
+    order. Years take 21 values and days 31, so the value counts read it day-first: 21/11/26
+    as 2026-11-21 (a Saturday), 1,932 of 2,000 rows on wrong dates. Read year-first no date
+    falls on a weekend and read day-first many do: 20 dates or more on weekdays only one way
+    settle the column. Business-day dd/mm/yy closes in no order stay day-first."""
+    fridays = pd.date_range("2009-12-04", periods=1000, freq="W-FRI")
+    shuffled = fridays[np.random.default_rng(5).permutation(len(fridays))]
+    rows = "".join(f"{d:%y.%m.%d},{s},1,2,3,4,\n" for d in shuffled for s in ("AAA", "BBB"))
+    frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+    assert sorted(set(frame["date"])) == list(fridays)
+    assert report.reading[0].date_format == "%y.%m.%d (2-digit year first)"
+    days = pd.bdate_range("2005-01-03", "2027-12-31")
+    days = days[np.random.default_rng(6).permutation(len(days))][:400]
+    rows = "".join(f"{d:%d.%m.%y},AAA,1,2,3,4,\n" for d in days)
+    frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+    assert sorted(frame["date"]) == sorted(days)
+    assert "year first" not in report.reading[0].date_format
