@@ -24,7 +24,7 @@ Decisions are made for a whole file or a whole column, never value by value:
   day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
-  2099). Values that do not fit the column's format are dropped as invalid dates.
+  2099; such a whole number among text dates is its serial date). Values that do not fit the column's format are dropped as invalid dates.
 
 ``csv.Sniffer`` was tried and not used: on short files and on files whose values hold the
 candidate separator (decimal commas, quoted thousands) it guesses wrongly or raises; the
@@ -449,6 +449,7 @@ def infer_dates(
     # Decide and parse on the distinct values only (a sentiment file repeats each date per symbol).
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column)
+    parsed, description = _with_serials(distinct, parsed, description)
     dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     codes = pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object))
     return pd.Series(dates[codes], index=raw.index), description  # code -1 (missing) -> NaT
@@ -502,6 +503,22 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
     if family == "compact":
         return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
     return _day_month_dates(text, unique[numeric], label, options, column)
+
+
+def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple[pd.Series, str]:
+    """Excel serial day numbers among text dates (a spreadsheet column where some cells lost
+    their date format: 44564 next to 2022-01-04) are those dates, not invalid ones: a
+    whole number from 18264 to 73050 where the column's format found no date."""
+    serial = parsed.isna() & text.str.fullmatch(r"\d{5}(?:\.0+)?").fillna(False).astype(bool)
+    if not serial.any() or description.startswith("Excel serial"):
+        return parsed, description
+    numbers = pd.to_numeric(text[serial], errors="coerce")
+    numbers = numbers[(numbers >= EXCEL_SERIAL_MIN) & (numbers <= EXCEL_SERIAL_MAX)]
+    if numbers.empty:
+        return parsed, description
+    parsed = parsed.copy()
+    parsed[numbers.index] = _finish_dates(EXCEL_ORIGIN + pd.to_timedelta(numbers, unit="D"))
+    return parsed, f"{description}; Excel serial day numbers among them"
 
 
 def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:

@@ -786,3 +786,22 @@ def test_unsorted_year_first_weekly_closes_read_the_way_without_weekends() -> No
     frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
     assert sorted(frame["date"]) == sorted(days)
     assert "year first" not in report.reading[0].date_format
+
+
+def test_excel_serials_among_text_dates_are_those_dates() -> None:
+    """dates-day-first kind, variant: a spreadsheet column where some cells lost their date
+    format, so Excel wrote their serial day numbers (44564 = 2022-01-03) among ISO or
+    day-first text. The serials were dropped as invalid dates (2 of 3 rows of the sentiment,
+    1 of 3 prices). A whole number from 18264 to 73050 where the column's format found no
+    date is the Excel serial; other numbers stay invalid dates."""
+    text = (
+        SENTIMENT_HEADER
+        + "44564,AAA,1,2,3,4,\n2022-01-04,AAA,1,2,3,4,\n44566,AAA,1,2,3,4,\n12,AAA,1,2,3,4,\n"
+    )
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert list(frame["date"]) == list(pd.date_range("2022-01-03", "2022-01-05"))
+    assert report.reading[0].date_format == "ISO 8601 (yyyy-mm-dd); Excel serial day numbers among them"
+    assert dropped(report, "not a valid date").examples == ("'12'",)
+    prices = "date,AAA\n31/01/2022,10\n44593,11\n02/02/2022,12\n"
+    frame, _ = load_prices_file(prices.encode(), name="p.csv")
+    assert list(frame.index) == list(pd.date_range("2022-01-31", "2022-02-02"))
