@@ -561,7 +561,17 @@ def _day_month_dates(
     else:
         dayfirst = bool((first > 12).sum() >= (second > 12).sum())
     separator = parts[1].iloc[0]
-    if dayfirst and options.dayfirst is None and _year_first(parts):
+    reads_year_first = _year_first(parts) if dayfirst and options.dayfirst is None else False
+    if reads_year_first is None:
+        example = next(
+            (v for v, a, b in zip(numeric, parts[0], parts[3], strict=True) if a != b), numeric.iloc[0]
+        )
+        raise DataValidationError(
+            f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
+            f"year-first and there are too few of them to tell; say which with date_format='%d{separator}%m"
+            f"{separator}%y' or '%y{separator}%m{separator}%d' (CLI: --date-format), or write the dates as yyyy-mm-dd"
+        )
+    if reads_year_first:
         fields = text.str.extract(_NUMERIC_DM)
         year = pd.to_numeric(fields[0], errors="coerce").astype("float64")
         year = _full_year(year)
@@ -583,7 +593,10 @@ def _day_month_dates(
     return _finish_dates(_from_parts(year, month, day)), description
 
 
-def _year_first(parts: pd.DataFrame) -> bool:
+_FEW_DATES = 3
+
+
+def _year_first(parts: pd.DataFrame) -> bool | None:
     """True for a yy/mm/dd column (``22/01/03``, Japanese and Swedish short dates), which
     reads as valid dd/mm/yy dates too (2003-01-22, the rows of one quarter of 2022 spread
     over 2001..2031). Only when every value has a 2-digit first and last field and the
@@ -595,7 +608,9 @@ def _year_first(parts: pd.DataFrame) -> bool:
     order read year-first is year-first; else (sorted in runs: a long file by symbol) the
     reading going against the file's order less than half as often as the other; else
     (unsorted) 20 dates or more on weekdays only one way are that way; else the last
-    field must take more than 12 values and the first at most half as many (a year changes seldom, a day every row). Years are strptime's %y (69..99 19yy)."""
+    field must take more than 12 values and the first at most half as many (a year changes seldom,
+    a day every row); else up to 3 such dates are undecided (None: refused). Years are
+    strptime's %y (69..99 19yy)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -641,7 +656,13 @@ def _year_first(parts: pd.DataFrame) -> bool:
     # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
     # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
-    return bool(n_last > 12 and 2 * first.nunique() <= n_last)
+    if n_last > 12 and 2 * first.nunique() <= n_last:
+        return True
+    # Up to 3 dates in no order that no rule above decides (13/04/19 alone: 2019-04-13 or
+    # 2013-04-19) are not guessed at; a date that reads the same both ways (22/03/22) is fine.
+    if len(first) <= _FEW_DATES and not (as_dmy == as_ymd).all():
+        return None
+    return False
 
 
 def _full_year(two_digits: pd.Series) -> pd.Series:

@@ -805,3 +805,22 @@ def test_excel_serials_among_text_dates_are_those_dates() -> None:
     prices = "date,AAA\n31/01/2022,10\n44593,11\n02/02/2022,12\n"
     frame, _ = load_prices_file(prices.encode(), name="p.csv")
     assert list(frame.index) == list(pd.date_range("2022-01-31", "2022-02-02"))
+
+
+def test_too_few_two_digit_year_dates_to_tell_day_first_from_year_first_are_refused() -> None:
+    """dates-day-first kind, variant: one date 13/04/19 (2013-04-19 written yy/mm/dd), or
+    weekly 15/05/22, 15/06/05, 15/05/29 in no order: no rule tells dd/mm/yy from yy/mm/dd
+    and they were read day-first (2019-04-13; 2022-05-15, ...), silently. Up to 3 such
+    dates are refused in one sentence naming both formats, and either format reads them;
+    a date that reads the same both ways (22/03/22) is kept."""
+    for rows in (["13/04/19"], ["15/05/22", "15/06/05", "15/05/29"]):
+        text = SENTIMENT_HEADER + "".join(f"{d},AAA,1,2,3,4,\n" for d in rows)
+        with pytest.raises(DataValidationError) as info:
+            load_sentiment_csv(text.encode(), name="s.csv")
+        message = str(info.value)
+        assert f"dates such as '{rows[0]}' can be day-first or year-first" in message
+        assert "date_format='%d/%m/%y' or '%y/%m/%d'" in message and "\n" not in message
+        frame, _ = load_sentiment_csv(text.encode(), date_format="%y/%m/%d")
+        assert frame["date"].iloc[0] == pd.Timestamp(f"20{rows[0][:2]}-{rows[0][3:5]}-{rows[0][6:]}")
+    frame, _ = load_prices_file(b"date,AAA\n22/03/22,10\n", name="p.csv")
+    assert list(frame.index) == [pd.Timestamp("2022-03-22")]
