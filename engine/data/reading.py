@@ -602,9 +602,9 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     over 2001..2031). Only when every value has a 2-digit first and last field and the
     last fits a day (01..31); then, on the distinct values in file order, the first rule
     that decides: a first field that is no day (00, above 31) in most values or in two
-    different ones is year-first; every value a month end one way only is that way; a
-    column in date order read day-first keeps that reading (unless it is one day and month
-    over several years and in order year-first too: days of one month); else one in date
+    different ones is year-first; every value a month end one way only is that way; one
+    first field and one month (days of one month, not one calendar day over years) is
+    year-first; a column in date order read day-first keeps that reading; else one in date
     order read year-first is year-first; else (sorted in runs: a long file by symbol) the
     reading going against the file's order less than half as often as the other; else
     (unsorted) 20 dates or more on weekdays only one way are that way; else the last
@@ -632,10 +632,13 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     dmy_ends, ymd_ends = _month_ends(as_dmy), _month_ends(as_ymd)
     if dmy_ends != ymd_ends:
         return ymd_ends
+    # One first field and one month (22/03/14 .. 22/03/18, in any order): read day-first,
+    # the 22nd of March of 2014..2018, a row a year on one calendar day; read year-first,
+    # days of one month.
+    if first.nunique() == 1 and month.nunique() == 1 and last.nunique() > 1:
+        return True
     if _in_order(as_dmy):
-        # In order both ways: 22/03/14 .. 22/03/18 read day-first is the 22nd of March of
-        # 2014..2018, a row a year on one calendar day; read year-first, a week of days.
-        return bool(_in_order(as_ymd) and first.nunique() == 1 and month.nunique() == 1)
+        return False
     if _in_order(as_ymd):
         return True
     # Sorted in runs (a long file by symbol, symbols over different dates): the reading

@@ -824,3 +824,15 @@ def test_too_few_two_digit_year_dates_to_tell_day_first_from_year_first_are_refu
         assert frame["date"].iloc[0] == pd.Timestamp(f"20{rows[0][:2]}-{rows[0][3:5]}-{rows[0][6:]}")
     frame, _ = load_prices_file(b"date,AAA\n22/03/22,10\n", name="p.csv")
     assert list(frame.index) == [pd.Timestamp("2022-03-22")]
+
+
+def test_days_of_one_month_in_no_order_are_year_first() -> None:
+    """dates-day-first kind, variant: daily yy-mm-dd dates 17-05-27 .. 17-05-31 (the last days
+    of May 2017) in no order. In date order they were read year-first (days of one month,
+    not the 17th of May of 2027..2031), but shuffled they were read day-first, 17-05-31 as
+    2031-05-17. One first field and one month is year-first in any order."""
+    rows = ["17-05-29", "17-05-27", "17-05-31", "17-05-28", "17-05-30"]
+    text = SENTIMENT_HEADER + "".join(f"{d},AAA,1,2,3,4,\n" for d in rows)
+    frame, report = load_sentiment_csv(text.encode(), name="s.csv")
+    assert list(frame["date"]) == list(pd.date_range("2017-05-27", "2017-05-31"))
+    assert report.reading[0].date_format == "%y-%m-%d (2-digit year first)"
