@@ -57,10 +57,17 @@ def tcp_reachable(address: str, timeout_s: float) -> str | None:
         return exc.strerror or type(exc).__name__
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(n: int) -> list[int]:
+    """``n`` distinct free loopback ports. Every socket stays bound until all are chosen:
+    one bind-and-close at a time may hand out the same port twice (Ray then refuses to
+    start: "trying to use a port number ... that is used by other components")."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(n):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
 
 
 @contextlib.contextmanager
@@ -152,12 +159,12 @@ def _start_head(config: RayConfig) -> HeadInfo:
     _write_private(token_path, secrets.token_hex(32))
     temp_dir = root / "ray"
     temp_dir.mkdir(mode=0o700, exist_ok=True)
-    port = _free_port()
+    port, agent_port = _free_ports(2)
     command = [
         sys.executable, "-c", "from ray.scripts.scripts import main; main()",
         "start", "--head", "--block", "--disable-usage-stats",
         "--node-ip-address=127.0.0.1", f"--port={port}",
-        "--include-dashboard=false", f"--dashboard-agent-listen-port={_free_port()}",
+        "--include-dashboard=false", f"--dashboard-agent-listen-port={agent_port}",
         "--min-worker-port=0", "--max-worker-port=0",  # random worker ports: no clash with other clusters
         f"--temp-dir={temp_dir}", f"--num-cpus={config.num_cpus or os.cpu_count() or 1}",
         f"--object-store-memory={config.object_store_bytes}",

@@ -53,6 +53,7 @@ __all__ = [
     "backtest_run_body",
     "callback_request",
     "free_port",
+    "free_ports",
     "http",
     "kill_leftovers_under",
     "ray_node_ports",
@@ -62,10 +63,28 @@ __all__ = [
 ]
 
 
+_HANDED_OUT: set[int] = set()  # ports this process gave out: never given twice
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free loopback ports, none handed out before by this process. A port
+    is only reserved once its server binds it, so one bind-and-close at a time handed a
+    Ray node the same port for two of its agents (``ray start`` refused it): every socket
+    stays bound until all are chosen, and earlier ports are skipped."""
+    with contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        while len(ports) < n:
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                ports.append(port)
+                _HANDED_OUT.add(port)
+        return ports
 
 
 @dataclass
@@ -146,14 +165,9 @@ def kill_leftovers_under(root: Path) -> None:
 
 def ray_node_ports() -> list[str]:
     """Two Ray nodes on one host need distinct ports (in compose each has its own IP)."""
-    return [
-        f"--node-manager-port={free_port()}",
-        f"--object-manager-port={free_port()}",
-        f"--dashboard-agent-listen-port={free_port()}",
-        f"--dashboard-agent-grpc-port={free_port()}",
-        f"--runtime-env-agent-port={free_port()}",
-        f"--metrics-export-port={free_port()}",
-    ]
+    names = ("node-manager", "object-manager", "dashboard-agent-listen", "dashboard-agent-grpc",
+             "runtime-env-agent", "metrics-export")  # fmt: skip
+    return [f"--{name}-port={port}" for name, port in zip(names, free_ports(len(names)), strict=True)]
 
 
 def wait_for(

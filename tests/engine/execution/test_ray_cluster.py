@@ -36,6 +36,7 @@ import engine
 from engine import DemoProvider, SerialExecutor, load_market_data
 from engine.execution import connection
 from tests.support import timing
+from tests.support.procs import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +53,7 @@ class Cluster:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()  # never a port handed out before (the head's port, another node's)
 
 
 def _wait_for(
