@@ -513,11 +513,11 @@ def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple
     if not serial.any() or description.startswith("Excel serial"):
         return parsed, description
     numbers = pd.to_numeric(text[serial], errors="coerce")
-    numbers = numbers[(numbers >= EXCEL_SERIAL_MIN) & (numbers <= EXCEL_SERIAL_MAX)]
+    numbers = numbers[_excel_serial(numbers)]
     if numbers.empty:
         return parsed, description
     parsed = parsed.copy()
-    parsed[numbers.index] = _finish_dates(EXCEL_ORIGIN + pd.to_timedelta(numbers, unit="D"))
+    parsed[numbers.index] = _finish_dates(_excel_dates(numbers))
     return parsed, f"{description}; Excel serial day numbers among them"
 
 
@@ -711,14 +711,25 @@ def _in_order(keys: np.ndarray) -> bool:
 def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:
     numbers = pd.to_numeric(text, errors="coerce")
     valid = numbers.dropna()
-    if valid.empty or not ((valid >= EXCEL_SERIAL_MIN) & (valid <= EXCEL_SERIAL_MAX)).all():
+    if valid.empty or not _excel_serial(valid).all():
         raise DataValidationError(
             f"{label}: the {column!r} column holds numbers, not dates (Excel serial day numbers are "
             f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1950 to 2099); "
             "write dates as yyyy-mm-dd"
         )
-    parsed = EXCEL_ORIGIN + pd.to_timedelta(numbers.round(6), unit="D")
-    return _finish_dates(parsed), "Excel serial day numbers (days since 1899-12-30)"
+    return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
+
+
+def _excel_serial(numbers: pd.Series) -> pd.Series:
+    """Where ``numbers`` are Excel serial day numbers of 1950 to 2099 (the one range rule of
+    a wholly numeric date column and of serials among text dates)."""
+    return (numbers >= EXCEL_SERIAL_MIN) & (numbers <= EXCEL_SERIAL_MAX)
+
+
+def _excel_dates(numbers: pd.Series) -> pd.Series:
+    """The dates of Excel serial day numbers (days since 1899-12-30; a fraction, a time of
+    day, rounded to 1e-6 days)."""
+    return EXCEL_ORIGIN + pd.to_timedelta(numbers.round(6), unit="D")
 
 
 def _guessed_named_formats(unique: pd.Series) -> list[str]:
