@@ -22,6 +22,7 @@ from engine.cli.common import (
     report_lines,
     yahoo_provider,
 )
+from engine.data.providers import spelling_variants
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import StrategyParams
 
@@ -132,8 +133,7 @@ def _check_spelling(symbols: list[str], columns: list[str]) -> None:
     known = set(columns)
     named = []
     for symbol in missing:
-        variants = [
-            v for v in (symbol.replace(".", "-"), symbol.replace("-", "."), symbol.upper()) if v in known
-        ]
+        # The loader's share-class and Reuters spellings (one owner), then the upper case.
+        variants = [v for v in (*spelling_variants(symbol), symbol.upper()) if v in known]
         named.append(f"{symbol} (did you mean {variants[0]}?)" if variants else symbol)
     raise DataValidationError(f"no prices for {', '.join(named)} in the price data")
