@@ -57,16 +57,26 @@ def tcp_reachable(address: str, timeout_s: float) -> str | None:
         return exc.strerror or type(exc).__name__
 
 
-def _free_ports(n: int) -> list[int]:
-    """``n`` distinct free loopback ports. Every socket stays bound until all are chosen:
-    one bind-and-close at a time may hand out the same port twice (Ray then refuses to
-    start: "trying to use a port number ... that is used by other components")."""
+_HANDED_OUT: set[int] = set()  # ports this process gave out: never given twice
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free loopback ports, none handed out before by this process.
+
+    A port is only reserved once its server binds it, so one bind-and-close at a time
+    may hand out the same port twice (Ray then refuses to start: "trying to use a port
+    number ... that is used by other components"): every socket stays bound until all
+    are chosen, and ports given out earlier (to a node that may not have bound them
+    yet) are skipped. The one rule for the embedded head and the tests' Ray nodes."""
     with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(n):
+        ports: list[int] = []
+        while len(ports) < n:
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind(("127.0.0.1", 0))
-            ports.append(int(sock.getsockname()[1]))
+            port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                ports.append(port)
+                _HANDED_OUT.add(port)
         return ports
 
 
@@ -159,7 +169,7 @@ def _start_head(config: RayConfig) -> HeadInfo:
     _write_private(token_path, secrets.token_hex(32))
     temp_dir = root / "ray"
     temp_dir.mkdir(mode=0o700, exist_ok=True)
-    port, agent_port = _free_ports(2)
+    port, agent_port = free_ports(2)
     command = [
         sys.executable, "-c", "from ray.scripts.scripts import main; main()",
         "start", "--head", "--block", "--disable-usage-stats",

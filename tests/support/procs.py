@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.execution.cluster import free_ports
 from tests.support import timing
 from tests.support.dash_http import (  # noqa: F401  (re-exported for the scripts and tests/faults)
     HTTP_TIMEOUT_S,
@@ -63,28 +63,8 @@ __all__ = [
 ]
 
 
-_HANDED_OUT: set[int] = set()  # ports this process gave out: never given twice
-
-
 def free_port() -> int:
     return free_ports(1)[0]
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free loopback ports, none handed out before by this process. A port
-    is only reserved once its server binds it, so one bind-and-close at a time handed a
-    Ray node the same port for two of its agents (``ray start`` refused it): every socket
-    stays bound until all are chosen, and earlier ports are skipped."""
-    with contextlib.ExitStack() as stack:
-        ports: list[int] = []
-        while len(ports) < n:
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-            if port not in _HANDED_OUT:
-                ports.append(port)
-                _HANDED_OUT.add(port)
-        return ports
 
 
 @dataclass

@@ -9,14 +9,14 @@ from engine.execution import cluster
 from tests.support.procs import free_port, free_ports
 
 
-def test_the_embedded_head_gets_distinct_free_ports() -> None:
-    ports = cluster._free_ports(6)
+def test_free_ports_are_distinct_and_free() -> None:
+    ports = cluster.free_ports(6)
     assert len(set(ports)) == 6
     for port in ports:  # each is free now
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
 
 
-def test_test_ports_are_never_handed_out_twice() -> None:
-    given = free_ports(6) + [free_port() for _ in range(20)] + free_ports(6)
+def test_ports_are_never_handed_out_twice() -> None:
+    given = free_ports(6) + [free_port() for _ in range(20)] + cluster.free_ports(6)
     assert len(set(given)) == len(given) == 32

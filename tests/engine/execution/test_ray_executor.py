@@ -390,7 +390,7 @@ def test_malformed_ray_address_is_refused(address: str) -> None:
 
 def test_closed_ray_address_fails_fast_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     connection.disconnect()
-    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster._free_ports(1)[0]}")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster.free_ports(1)[0]}")
     with pytest.raises(engine.ClusterUnavailableError, match=r"RAY_ADDRESS\) is unreachable"):
         engine.RayExecutor().map(_scaled, [1], shared={"factor": 1, "matrix": np.zeros(1)})
     for status in (engine.cluster_status(), engine.probe_cluster()):
