@@ -44,7 +44,7 @@ from engine.backtest.result import BacktestResult, Manifest, result_from_plain, 
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_ticker, with_spelling_hint
 from engine.data.tables import PathOrBytes
 from engine.data.types import (
     COUNT_COLUMNS,
@@ -206,4 +206,5 @@ __all__ = [
     "validate_sweep",
     "walk_forward",
     "warm_up_kernels",
+    "with_spelling_hint",
 ]

@@ -56,6 +56,8 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
         "first_date": report.first_date,
         "last_date": report.last_date,
         "reading": [r.describe() for r in report.reading],  # how each file was read
+        # [[failed symbol, the spelling the data has], ...]; read back by ui.components.failed_named
+        "spelling_hints": [[asked, hint] for asked, hint in report.spelling_hints],
     }
 
 

@@ -194,12 +194,26 @@ def source_error_badge(message: str) -> html.Span:
     )
 
 
+def failed_named(report: Mapping[str, Any] | None) -> list[str]:
+    """The report's failed tickers, each with the loader's spelling hint when it has one
+    ("BRK.B (did you mean BRK-B?)", worded by ``engine.with_spelling_hint``). Reads the
+    plain report of ``services.report_to_plain``; a report stored before it carried
+    ``spelling_hints`` (or a damaged entry) gives the tickers without hints."""
+    report = report or {}
+    hints: dict[str, str] = {}
+    raw = report.get("spelling_hints")
+    for pair in raw if isinstance(raw, (list, tuple)) else ():
+        if isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(p, str) for p in pair):
+            hints.setdefault(pair[0], pair[1])
+    return [engine.with_spelling_hint(str(s), hints.get(str(s))) for s in report.get("failed_tickers") or []]
+
+
 def report_table(report: Mapping[str, Any] | None) -> html.Div:
     """The validation report: rows kept, rows dropped and why, symbols, dates, failed tickers."""
     if not report:
         return html.Div("No validation report.", className="text-muted")
     symbols = list(report.get("symbols") or [])
-    failed = list(report.get("failed_tickers") or [])
+    failed = failed_named(report)
     rows = [
         ("Rows read (all files)", f"{report.get('rows_read', 0):,}"),
         ("Rows kept (all files)", f"{report.get('rows_kept', 0):,}"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -155,24 +154,15 @@ def warnings(result: Mapping[str, Any], notes: Sequence[str] = ()) -> list[str]:
 def source_notes(report: Mapping[str, Any]) -> list[str]:
     """Plain-words notes about the data behind a run (failed tickers, dropped rows)."""
     notes = []
-    failed = list(report.get("failed_tickers") or [])
+    failed = components.failed_named(report)  # "BRK.B (did you mean BRK-B?)" from the report's hints
     if failed:
-        text = " ".join(str(w) for w in report.get("warnings") or [])
-        named = [_with_hint(str(symbol), text) for symbol in failed[:MAX_FAILED_SHOWN]]
-        shown = ", ".join(named)
+        shown = ", ".join(failed[:MAX_FAILED_SHOWN])
         if len(failed) > MAX_FAILED_SHOWN:
             shown += f" and {len(failed) - MAX_FAILED_SHOWN} more"
         notes.append(f"No prices could be had for {len(failed)} ticker(s), which cannot be held: {shown}.")
     for dropped in report.get("dropped") or []:
         notes.append(f"{dropped.get('count', 0):,} input row(s) were dropped: {dropped.get('reason', '')}.")
     return notes
-
-
-def _with_hint(symbol: str, warnings_text: str) -> str:
-    """``symbol`` with the loader's spelling hint when its warning gives one (the Data page
-    shows "BRK.B (did you mean BRK-B?)"; the Backtest page dropped the hint)."""
-    found = re.search(re.escape(symbol) + r" \(did you mean ([^?)]+)\?\)", warnings_text)
-    return f"{symbol} (did you mean {found.group(1)}?)" if found else symbol
 
 
 # ----- downloads -------------------------------------------------------------------------

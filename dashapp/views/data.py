@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dashapp.ui import components
+
 DATE_ORDERS: tuple[tuple[str, str], ...] = (
     ("auto", "Detect from the file"),
     ("dayfirst", "Day first (31/01/2022)"),
@@ -54,7 +56,7 @@ def yahoo_text(report: Mapping[str, Any], *, from_yahoo: bool) -> str:
     """Prices from Yahoo Finance: how many tickers were had and which failed."""
     if not from_yahoo:
         return ""
-    failed = [str(t) for t in report.get("failed_tickers") or []]
+    failed = components.failed_named(report)  # with the loader's spelling hints
     priced = len(report.get("symbols") or [])
     text = f"Prices from Yahoo Finance: {priced} ticker(s) downloaded."
     if failed:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from engine.data.reading import ReadOptions
+from engine.data.symbols import with_spelling_hint
 from engine.data.types import MarketData, ValidationReport
 from engine.errors import ParameterError
 from engine.strategy.params import StrategyParams
@@ -206,10 +207,12 @@ def download_bar(stream: TextIO) -> Callable[[int, int], None]:
 
 def report_lines(report: ValidationReport) -> list[str]:
     """How the files were read, which tickers failed, the rows dropped and the data's
-    warnings (a share-class hint such as "did you mean BRK-B?"), printed before the results."""
+    warnings, a failed ticker named with its spelling hint ("BRK.B (did you mean BRK-B?)",
+    ``ValidationReport.spelling_hints``), printed before the results."""
     lines = [f"read {reading.describe()}" for reading in report.reading]
     if report.failed_tickers:
-        failed = list(report.failed_tickers)
+        hints = dict(report.spelling_hints)
+        failed = [with_spelling_hint(s, hints.get(s)) for s in report.failed_tickers]
         shown = ", ".join(failed[:30]) + (f" and {len(failed) - 30} more" if len(failed) > 30 else "")
         lines.append(f"failed tickers (no prices): {shown}")
     for dropped in report.dropped:

@@ -23,6 +23,7 @@ from engine.cli.common import (
     yahoo_provider,
 )
 from engine.data.providers import spelling_variants
+from engine.data.symbols import with_spelling_hint
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import StrategyParams
 
@@ -135,5 +136,5 @@ def _check_spelling(symbols: list[str], columns: list[str]) -> None:
     for symbol in missing:
         # The loader's share-class and Reuters spellings (one owner), then the upper case.
         variants = [v for v in (*spelling_variants(symbol), symbol.upper()) if v in known]
-        named.append(f"{symbol} (did you mean {variants[0]}?)" if variants else symbol)
+        named.append(with_spelling_hint(symbol, variants[0] if variants else None))
     raise DataValidationError(f"no prices for {', '.join(named)} in the price data")

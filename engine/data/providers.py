@@ -18,7 +18,7 @@ import pandas as pd
 
 from engine.data.prices import window_reason
 from engine.data.reading import ReadOptions
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_ticker, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
 from engine.data.validation import is_spaced_share_class
 from engine.errors import DataValidationError, EngineError, ParameterError
@@ -83,19 +83,20 @@ def load_market_data(
     if benchmark in failed:
         hint = _spelling_hints(provider, (benchmark,), price_start, price_end).get(benchmark)
         raise DataValidationError(
-            f"no prices for the benchmark {benchmark} between {price_start} and {price_end}"
-            + (f" (did you mean {hint}?)" if hint else "")
-            + "; choose another benchmark or add it to the price file"
+            f"no prices for the benchmark {with_spelling_hint(benchmark, hint)} "
+            f"between {price_start} and {price_end}; choose another benchmark or add it to the price file"
         )
     report = sentiment_report.merge(price_report)
     if failed:
         hints = _spelling_hints(provider, failed, price_start, price_end)
-        named = [f"{s} (did you mean {hints[s]}?)" if s in hints else s for s in failed[:20]]
+        named = [with_spelling_hint(s, hints.get(s)) for s in failed[:20]]
         shown = ", ".join(named) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
-        report = _with(
-            report,
-            failed=failed,
-            warning=f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",
+        report = report.merge(
+            ValidationReport(
+                failed_tickers=failed,
+                warnings=(f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",),
+                spelling_hints=tuple(sorted(hints.items())),
+            )
         )
     for where, names in (("sentiment", sentiment["symbol"].unique()), ("prices", prices.columns)):
         for spellings in two_spellings(map(str, names)):

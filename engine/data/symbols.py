@@ -16,3 +16,11 @@ TICKER_RE = re.compile(r"^\^?[A-Z0-9]{1,10}([.\-][A-Z0-9]{1,4})?$")
 def is_ticker(text: str) -> bool:
     """True when ``text`` is shaped like an exchange ticker (upper case), per ``TICKER_RE``."""
     return bool(TICKER_RE.match(text))
+
+
+def with_spelling_hint(symbol: str, hint: str | None) -> str:
+    """``symbol`` named with the spelling the data has for it, the one wording of the
+    spelling hint everywhere (loader warnings, CLI, dashboard): ``with_spelling_hint("BRK.B",
+    "BRK-B") == "BRK.B (did you mean BRK-B?)"``; ``symbol`` unchanged when ``hint`` is None
+    or empty. The hints themselves are ``ValidationReport.spelling_hints``."""
+    return f"{symbol} (did you mean {hint}?)" if hint else symbol

@@ -113,6 +113,10 @@ class ValidationReport:
     first_date: str | None = None  # ISO date
     last_date: str | None = None
     reading: tuple[FileReading, ...] = ()  # how each file was read (dialect, dates, layout)
+    # (failed symbol, the spelling the data has it under), one pair per failed symbol with a
+    # hint, sorted: (("BRK.B", "BRK-B"),) when BRK.B was asked and the prices hold BRK-B.
+    # ``engine.data.symbols.with_spelling_hint`` turns a pair into "BRK.B (did you mean BRK-B?)".
+    spelling_hints: tuple[tuple[str, str], ...] = ()
 
     @property
     def rows_dropped(self) -> int:
@@ -131,6 +135,8 @@ class ValidationReport:
             first_date=min(filter(None, (self.first_date, other.first_date)), default=None),
             last_date=max(filter(None, (self.last_date, other.last_date)), default=None),
             reading=self.reading + other.reading,
+            # One hint per symbol; this report's wins when both name one.
+            spelling_hints=tuple(sorted({**dict(other.spelling_hints), **dict(self.spelling_hints)}.items())),
         )
 
 

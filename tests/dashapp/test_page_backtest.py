@@ -242,7 +242,7 @@ def test_drawdown_text_of_a_run_without_a_return_day() -> None:
 
 def test_failed_ticker_note_keeps_the_spelling_hint() -> None:
     """share-class-dot-dash: the Data page says "BRK.B (did you mean BRK-B?)"; the Backtest
-    page's note said only "BRK.B"."""
+    page's note said only "BRK.B". The note reads the report's ``spelling_hints``."""
     from dashapp.views import backtest as view
 
     report = {
@@ -250,6 +250,7 @@ def test_failed_ticker_note_keeps_the_spelling_hint() -> None:
         "warnings": [
             "no usable prices for 2 symbol(s), which cannot be held: BRK.B (did you mean BRK-B?), ZZZ"
         ],
+        "spelling_hints": [["BRK.B", "BRK-B"]],
     }
     assert view.source_notes(report) == [
         "No prices could be had for 2 ticker(s), which cannot be held: BRK.B (did you mean BRK-B?), ZZZ."
