@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.analytics.metrics import METRIC_NAMES, TRADING_DAYS
+from engine.analytics.metrics import METRIC_NAMES
 from engine.backtest.result import BacktestResult
 from engine.cli.common import (
     EXIT_OK,
     add_data_options,
     add_executor_option,
+    conventions,
     fmt,
     load_market,
     params_from_args,
@@ -189,8 +190,7 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
         )
     risk_free = float(result.manifest.params.get("risk_free") or 0.0)
     lines.append(
-        f"daily simple returns; annualised over {TRADING_DAYS} trading days; risk-free {risk_free:.2%} a year; "
-        "avg_turnover: mean one-way turnover per rebalance; n/a: undefined"
+        conventions(risk_free, "avg_turnover: mean one-way turnover per rebalance", "n/a: undefined")
     )
     dd = result.drawdown
     if dd.get("trough"):

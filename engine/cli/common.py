@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from engine.analytics.metrics import TRADING_DAYS
 from engine.data.reading import ReadOptions
 from engine.data.symbols import with_spelling_hint
 from engine.data.types import MarketData, ValidationReport
@@ -255,6 +256,16 @@ def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None 
 
 
 # ----- output ----------------------------------------------------------------------------
+
+
+def conventions(risk_free: float | None, *extras: str) -> str:
+    """The one sentence under every command's numbers saying how they are defined:
+    daily simple returns, annualised over ``TRADING_DAYS``, the risk-free rate (``None``:
+    each configuration's own, when a sweep varies it), then the command's ``extras``."""
+    rate = "the configuration's" if risk_free is None else f"{risk_free:.2%} a year"
+    return "; ".join(
+        ("daily simple returns", f"annualised over {TRADING_DAYS} trading days", f"risk-free {rate}", *extras)
+    )
 
 
 def fmt(value: float | None, *, percent: bool) -> str:

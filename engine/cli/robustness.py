@@ -9,12 +9,12 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.analytics.metrics import TRADING_DAYS
 from engine.cli.common import (
     EXIT_OK,
     add_data_options,
     add_executor_option,
     add_strategy_options,
+    conventions,
     load_market,
     number,
     params_from_args,
@@ -111,10 +111,9 @@ def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0
         ),
         f"Sharpe ratio:                   {ci(report.sharpe_ci, False)}",
         f"annual excess return vs bench.: {ci(report.excess_return_ci, True)}",
-        (
-            f"(Sharpe annualised over {TRADING_DAYS} trading days, risk-free {risk_free:.2%} a year; "
-            "excess return: CAGR minus the benchmark's CAGR over the same days)"
-        ),
+        "("
+        + conventions(risk_free, "excess return: CAGR minus the benchmark's CAGR over the same days")
+        + ")",
         (
             f"random portfolios ({random.n}): strategy Sharpe at percentile {number(random.percentile, '{:.1f}')}, "
             f"p-value {number(random.p_value)}; total return at percentile "

@@ -10,11 +10,11 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.analytics.metrics import TRADING_DAYS
 from engine.cli.common import (
     EXIT_OK,
     add_executor_option,
     add_reading_options,
+    conventions,
     date_arg,
     fmt,
     prices_from_yahoo,
@@ -93,10 +93,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         synthetic = bool(demo.info.synthetic)
     _check_spelling(symbols, [str(c) for c in prices.columns])
     analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
-    out.write(
-        f"{source}: daily simple returns, annualised over {TRADING_DAYS} trading days, "
-        f"risk-free {risk_free:.2%} a year; n/a: undefined\n"
-    )
+    out.write(f"{source}: {conventions(risk_free, 'n/a: undefined')}\n")
     table = analysis.metrics.set_index("symbol")
     shown = table.copy()
     for column in ("total_return", "annual_volatility", "max_drawdown"):

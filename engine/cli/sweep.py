@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from engine import __version__
-from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS, TRADING_DAYS
+from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
 from engine.analytics.pbo import PBOSettings
 from engine.backtest.result import Manifest
 from engine.cli.common import (
@@ -34,6 +34,7 @@ from engine.cli.common import (
     add_data_options,
     add_executor_option,
     add_strategy_options,
+    conventions,
     fmt,
     load_market,
     number,
@@ -291,11 +292,8 @@ def _percent_rows(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _conventions(grid: Any, risk_free: float) -> str:
     """How the sweep's numbers are defined, once under its table."""
-    rate = "the configuration's" if "risk_free" in grid else f"{risk_free:.2%} a year"
-    return (
-        f"daily simple returns; Sharpe annualised over {TRADING_DAYS} trading days, risk-free {rate}; "
-        "total_return and max_drawdown over the whole run"
-    )
+    rate = None if "risk_free" in grid else risk_free
+    return conventions(rate, "total_return and max_drawdown over the whole run")
 
 
 def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.0) -> str:

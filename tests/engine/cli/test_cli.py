@@ -169,7 +169,7 @@ def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> N
         assert lines[2] == f"# data_source: prices file {files[1].name}"
         assert lines[3] == "# synthetic: false"
         assert lines[4].startswith("# fingerprint: ") and len(lines[4].split(": ")[1]) == 16
-    assert f"prices file {files[1].name}: daily simple returns, annualised over 252 trading days" in out
+    assert f"prices file {files[1].name}: daily simple returns; annualised over 252 trading days" in out
 
 
 def test_stocks_on_demo_data_says_synthetic(tmp_path: Path) -> None:

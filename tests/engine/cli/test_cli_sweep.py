@@ -50,7 +50,7 @@ def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: p
     # how its numbers are defined; it printed total_return 0.758524 with no unit.
     best = expected.loc[expected["sharpe"].idxmax()]
     assert f"{best['total_return']:.2%}" in out and f"{best['max_drawdown']:.2%}" in out
-    assert "daily simple returns; Sharpe annualised over 252 trading days, risk-free 0.00% a year" in out
+    assert "daily simple returns; annualised over 252 trading days; risk-free 0.00% a year" in out
 
 
 def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
     assert report["params"]["top_n"] == 4 and report["n_boot"] == 200 and report["seed"] == 2
     # the data it ran on, on screen and in the file (neither said the demo data is SYNTHETIC)
     assert out.startswith("Demo data (SYNTHETIC, seed 7): ")
-    assert "Sharpe annualised over 252 trading days, risk-free 0.00% a year" in out
+    assert "annualised over 252 trading days; risk-free 0.00% a year" in out
     assert report["data_source"] == "Demo data (SYNTHETIC, seed 7)" and report["synthetic"] is True
     assert len(report["fingerprint"]) == 16
     assert report["random_portfolios"]["n"] == 40 and len(report["random_portfolios"]["sharpes"]) == 40
