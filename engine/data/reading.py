@@ -19,10 +19,13 @@ Decisions are made for a whole file or a whole column, never value by value:
   offsets that change at daylight saving are fine), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
-  ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` and a
-  2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
+  ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` or a
+  space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
   day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
-  no last field is, month names (``31 Jan 2022``), ISO week dates (``2022-W01-1``), ``yyyymmdd``, and
+  no last field is, month names (``31 Jan 2022``, ``03/Jan/22``, ``Jan 03 22``, ``03JAN2022``:
+  any separators, a 2-digit year only as the last field, read as strptime's ``%y``), CJK
+  dates with the year, month and day marked (``2022年1月3日``; a 4-digit year only), ISO
+  week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099; such a whole number among text dates is its serial date). Values that do not fit the column's format are dropped as invalid dates.
 
@@ -403,15 +406,24 @@ def _parser_detail(exc: BaseException) -> str:
 
 # ----- dates -----------------------------------------------------------------------------
 
+# A space is one more separator (03 01 2022, 2022 01 03: "DD MM YYYY" exports), under the
+# same rules as / . and -.
 _ISO = re.compile(
-    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
     r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
 )
 _NUMERIC_DM = re.compile(
-    r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+    r"^(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
     r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
+# Chinese, Japanese and Korean dates: year, month and day each marked (2022年1月3日,
+# 2022年01月03日, 2022년 1월 3일), a weekday in brackets or a time of day may follow. Only a
+# 4-digit year: "22年" or "30年" may be an era year (Heisei 30 is 2018), never guessed.
+_CJK = re.compile(
+    r"^(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"
+    r"(?:\s*[(（][^)）]{1,12}[)）])?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 NAMED_FORMATS: tuple[str, ...] = (
     "%d %b %Y",
@@ -421,6 +433,14 @@ NAMED_FORMATS: tuple[str, ...] = (
     "%B %d, %Y",
     "%b %d %Y",
     "%d-%b-%y",
+    # 2-digit years after a month name (dd-Mon-yy as Excel, Oracle and SAS write it; Mon dd
+    # yy): the year is the last field and reads as strptime's %y (69..99 -> 19yy, 00..68 ->
+    # 20yy, the rule of ``_full_year``); a 2-digit field before the month is the day.
+    "%d %b %y",
+    "%b %d %y",
+    "%b %d, %y",
+    "%d%b%Y",  # SAS DATE9: 03JAN2022
+    "%d%b%y",  # SAS DATE7: 03JAN22
     "%G-W%V-%u",  # ISO 8601 week dates
     "%GW%V%u",
 )
@@ -476,7 +496,13 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
     numeric = unique.str.match(_NUMERIC_DM)
     compact = unique.str.match(_COMPACT)
     plain = unique.str.match(_PLAIN_NUMBER)
-    scores = {"iso": int(iso.sum()), "numeric": int(numeric.sum()), "compact": int(compact.sum())}
+    cjk = unique.str.match(_CJK)
+    scores = {
+        "iso": int(iso.sum()),
+        "numeric": int(numeric.sum()),
+        "compact": int(compact.sum()),
+        "cjk": int(cjk.sum()),
+    }
     if plain.all() and not compact.all():
         return _serial_dates(text, label, column)
     family = max(scores, key=lambda k: scores[k])
@@ -485,7 +511,7 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
     if family == "iso":
         stripped = text.str.extract(_ISO)
         year, month, day = stripped[0], stripped[1], stripped[2]
-        with_time = unique[iso].str.contains(r"[T ]\d", regex=True).any()
+        with_time = unique[iso].str.contains(r"[T ]\d{1,2}:\d", regex=True).any()
         with_offset = unique[iso].str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2})$", regex=True).any()
         description = "ISO 8601 (yyyy-mm-dd"
         # yyyy-dd-mm (some exports): middle fields above 12 and no last field above 12
@@ -500,6 +526,9 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         description += ", with a time of day" if with_time else ""
         description += "; UTC offsets ignored, the local date as written is kept" if with_offset else ""
         return _finish_dates(parsed), description + ")"
+    if family == "cjk":
+        fields = text.str.extract(_CJK)
+        return _finish_dates(_from_parts(fields[0], fields[1], fields[2])), "yyyy年mm月dd日 (year, month, day marked)"
     if family == "compact":
         return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
     return _day_month_dates(text, unique[numeric], label, options, column)
@@ -687,7 +716,7 @@ def _key_dates(keys: np.ndarray) -> pd.Series:
 def _weekdays_only(keys: np.ndarray) -> bool:
     """True when every ``yyyymmdd`` key is a valid date from Monday to Friday."""
     dates = _key_dates(keys)
-    return bool(dates.notna().all() and (dates.dt.weekday < 5).all())
+    return bool(dates.notna().all() and (dates.dt.day_of_week < 5).all())
 
 
 def _month_ends(keys: np.ndarray) -> bool:
@@ -696,7 +725,7 @@ def _month_ends(keys: np.ndarray) -> bool:
     dates = _key_dates(keys)
     if dates.isna().any():
         return False
-    weekday = dates.dt.weekday
+    weekday = dates.dt.day_of_week
     next_business_day = dates + pd.to_timedelta(np.where(weekday == 4, 3, 1), unit="D")
     business_end = (weekday < 5) & (next_business_day.dt.month != dates.dt.month)
     return bool(dates.dt.is_month_end.all() or business_end.all())
@@ -741,6 +770,8 @@ def _guessed_named_formats(unique: pd.Series) -> list[str]:
     for value in unique.iloc[:20]:
         fmt = guess_datetime_format(str(value))
         if fmt is not None and ("%b" in fmt or "%B" in fmt) and fmt not in NAMED_FORMATS:
+            if "%y" in fmt and ("%d" not in fmt or fmt.index("%y") < fmt.index("%d")):
+                continue  # a 2-digit year is the last field, never read where a day could be
             found.setdefault(fmt)
     return list(found)
 
@@ -755,21 +786,62 @@ _TRAILING_TIME = re.compile(
 
 
 def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
-    best_fmt, best = None, 0
+    best_fmt: str | None = None
     timed = unique.str.contains(_TRAILING_TIME)
     if timed.any():
         # The time is cut from each value that has one; the date format is still chosen
         # once for the whole column (a value that does not fit it is an invalid date).
         text = text.str.replace(_TRAILING_TIME, "", regex=True)
         unique = pd.Series(unique.str.replace(_TRAILING_TIME, "", regex=True).unique())
+    # With the month named, the separators say nothing about the order: each value may use
+    # its own (03/Jan/22 next to 04-Jan-22, Jan. 3, 2022), as for dd/mm dates. The format
+    # is still one for the column; it is named as the most values write it.
+    spaced = _one_separator(unique)
+    best_key = (0, 0)
     for fmt in (*NAMED_FORMATS, *_guessed_named_formats(unique)):
-        count = int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum())
-        if count > best:
-            best_fmt, best = fmt, count
+        if "%b" not in fmt and "%B" not in fmt:
+            key = (int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum()), 0)
+        else:
+            key = (
+                int(pd.to_datetime(spaced, format=_one_separator_format(fmt), errors="coerce").notna().sum()),
+                int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum()),
+            )
+        if key > best_key:
+            best_fmt, best_key = fmt, key
     if best_fmt is None:
         return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
-    described = f"{best_fmt} (with a time of day, dropped)" if timed.any() else best_fmt
-    return _finish_dates(pd.to_datetime(text, format=best_fmt, errors="coerce")), described
+    if "%b" not in best_fmt and "%B" not in best_fmt:
+        parsed = pd.to_datetime(text, format=best_fmt, errors="coerce")
+        return _finish_dates(parsed), f"{best_fmt} (with a time of day, dropped)" if timed.any() else best_fmt
+    spaced_fmt = _one_separator_format(best_fmt)
+    fits = pd.to_datetime(spaced, format=spaced_fmt, errors="coerce").notna().to_numpy()
+    # Named as the values write it (03/Jan/22 -> %d/%b/%y), not as the formats list does.
+    runs = [tuple(_SEPARATOR_RUN.findall(v)) for v in unique[fits]]
+    written = _FORMAT_RUN.split(spaced_fmt)
+    described = best_fmt
+    if runs and len(runs[0]) == len(written) - 1:
+        described = "".join(p + (runs[0][i] if i < len(runs[0]) else "") for i, p in enumerate(written))
+    described += " (with a time of day, dropped)" if timed.any() else ""
+    described += " (separators vary)" if len(set(runs)) > 1 else ""
+    parsed = pd.to_datetime(_one_separator(text), format=spaced_fmt, errors="coerce")
+    return _finish_dates(parsed), described
+
+
+_SEPARATOR_RUN = re.compile(r"(?<=[^\s%])[\s/.\-]+(?=\S)")
+
+
+def _one_separator(values: pd.Series) -> pd.Series:
+    """Month-name dates with every run of ``/ . -`` and spaces between fields written as one
+    space (``03/Jan/22``, ``03-Jan-22``, ``Jan. 3, 2022`` -> ``03 Jan 22``, ``Jan 3, 2022``)."""
+    return values.str.replace(_SEPARATOR_RUN, " ", regex=True).str.replace(" ,", ",", regex=False)
+
+
+_FORMAT_RUN = re.compile(r"(?<=[A-Za-z,])[\s/.\-]+(?=%)")
+
+
+def _one_separator_format(fmt: str) -> str:
+    """``fmt`` with its separators written as ``_one_separator`` writes the values'."""
+    return _FORMAT_RUN.sub(" ", fmt)
 
 
 def _finish_dates(parsed: pd.Series) -> pd.Series:
