@@ -20,6 +20,7 @@ from engine.data.reading import (
     ADJUSTED_CLOSE_NAMES,
     CLOSE_FIELD_NAMES,
     CLOSE_NAMES,
+    CURRENCY_NAMES,
     DATE_NAMES,
     DEFAULT_OPTIONS,
     OHLCV_NAMES,
@@ -105,6 +106,12 @@ def validate_prices(
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
     _refuse_one_ticker_export(label, others)
+    currency_note = _one_currency(raw, others, label)
+    if currency_note:
+        currency_column = find_column(others, CURRENCY_NAMES)
+        raw = raw.drop(columns=[currency_column])
+        others = [c for c in others if c != currency_column]
+        repeated = (*repeated, currency_note)
     symbol_column = symbol_column_by_name(raw, others)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
     if symbol_column is None and price_column is not None:
@@ -130,6 +137,32 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+
+
+_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")  # ISO 4217 (USD), or LSEG's minor units (GBp, ZAc)
+
+
+def _one_currency(raw: pd.DataFrame, others: Sequence[str], label: str) -> str:
+    """The report warning for a currency column (``CURRENCY_NAMES``: LSEG's ``Currency``),
+    "" when there is none. One currency is fine (the column is ignored, the warning names
+    it); several are refused in one sentence naming them: a portfolio's returns would mix
+    them silently. Codes are compared as written (LSEG's ``GBp``, pence, is not ``GBP``)."""
+    column = find_column(others, CURRENCY_NAMES)
+    if column is None:
+        return ""
+    codes = sorted(set(raw[column].dropna().astype(str).str.strip()) - {""})
+    if not all(_CURRENCY_CODE.match(code) for code in codes):
+        return ""  # not currency codes (a ticker CURR of a wide file holds prices)
+    if len(codes) > 1:
+        shown = ", ".join(codes[:MAX_EXAMPLES]) + (
+            f" and {len(codes) - MAX_EXAMPLES} more" if len(codes) > MAX_EXAMPLES else ""
+        )
+        raise DataValidationError(
+            f"{label} holds prices in {len(codes)} currencies ({shown} in its {column!r} column), whose "
+            "returns a portfolio would mix silently; give every price in one currency (one file per currency)"
+        )
+    found = f" (every price in {codes[0]})" if codes else ""
+    return f"{label}: ignored column(s) {column!r}{found}"
 
 
 def _refuse_one_ticker_export(label: str, others: Sequence[str]) -> None:

@@ -422,7 +422,7 @@ _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
 # 4-digit year: "22年" or "30年" may be an era year (Heisei 30 is 2018), never guessed.
 _CJK = re.compile(
     r"^(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"
-    r"(?:\s*[(（][^)）]{1,12}[)）])?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"(?:\s*[(\uff08][^)\uff09]{1,12}[)\uff09])?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 NAMED_FORMATS: tuple[str, ...] = (
@@ -528,7 +528,9 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         return _finish_dates(parsed), description + ")"
     if family == "cjk":
         fields = text.str.extract(_CJK)
-        return _finish_dates(_from_parts(fields[0], fields[1], fields[2])), "yyyy年mm月dd日 (year, month, day marked)"
+        return _finish_dates(
+            _from_parts(fields[0], fields[1], fields[2])
+        ), "yyyy年mm月dd日 (year, month, day marked)"
     if family == "compact":
         return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
     return _day_month_dates(text, unique[numeric], label, options, column)
@@ -861,7 +863,13 @@ def squash(name: object) -> str:
 
 
 DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate")
-SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code")
+# LSEG (Refinitiv) Workspace/Eikon exports name the symbol column ``Instrument`` and fill it
+# with RICs (AAPL.O, MSFT.O, BRK.B); ``RIC`` is the same. ``Security`` is left to the content
+# rule (``engine.data.prices``): Bloomberg fills it with ``AAPL US Equity``, others with names.
+SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code", "instrument", "ric")
+# The currency of each price (LSEG's ``Currency``, Bloomberg's ``CRNCY``): one currency in a
+# price file is fine, several are refused (``engine.data.prices``).
+CURRENCY_NAMES = ("currency", "ccy", "crncy", "currencycode", "pricecurrency", "tradingcurrency")
 ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
 CLOSE_NAMES = ("close", "closeprice", "price", "last")
 OHLCV_NAMES = frozenset(
@@ -880,6 +888,7 @@ ONE_TICKER_FIELD_NAMES = (
     | frozenset(
         {"vol", "change", "changepct", "changepercent", "pctchange", "vwap", "trades", "turnover", "amount"}
     )
+    | frozenset({"currency", "crncy", "currencycode"})  # Date,Close,Currency: USD is no ticker
 )
 
 

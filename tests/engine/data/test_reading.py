@@ -269,9 +269,10 @@ def test_long_file_whose_price_column_is_not_a_close_is_refused_not_read_as_wide
 
 
 def test_wide_file_with_a_text_column_is_still_wide() -> None:
-    """The refusal above needs repeated dates: a wide file never repeats them."""
+    """The refusal above needs repeated dates: a wide file never repeats them. (A column
+    named ``currency`` holding two currencies is refused: test_price_exports_lseg.py.)"""
     frame, report = load_prices_file(
-        b"date,AAA,currency\n2022-01-03,10,USD\n2022-01-04,11,EUR\n", name="p.csv"
+        b"date,AAA,exchange\n2022-01-03,10,NYSE\n2022-01-04,11,LSE\n", name="p.csv"
     )
     assert list(frame.columns) == ["AAA"] and report.reading[0].layout == "wide"
 
@@ -552,7 +553,7 @@ def test_daily_closes_of_two_exchanges_at_their_own_times_are_not_intraday() -> 
     assert report.dropped == ()
 
 
-@pytest.mark.parametrize("text_column", ["currency", "sector"])
+@pytest.mark.parametrize("text_column", ["exchange", "sector"])
 def test_wide_file_with_a_text_column_and_one_repeated_date_stays_wide(text_column: str) -> None:
     """A wide file (date,AAA,BBB,currency with USD/EUR) of 30 dates whose last date repeats
     (yfinance's live last row) was refused as a long file without a close column (dates

@@ -93,6 +93,11 @@ def test_numeric_variant_of_a_2_digit_year_date_is_still_refused() -> None:
         ("2022年1月3日", "2022年1月4日", "2022年1月5日"),
         ("2022年1月3日(月)", "2022年1月4日(火)", "2022年1月5日(水)"),  # weekday in brackets
         ("2022년 1월 3일", "2022년 1월 4일", "2022년 1월 5일"),  # Korean
+        (
+            "2022年1月3日\uff08月\uff09",
+            "2022年1月4日\uff08火\uff09",
+            "2022年1月5日 16:00",
+        ),  # full-width brackets
     ],
 )
 def test_cjk_year_month_day_dates(dates: tuple[str, ...]) -> None:
@@ -111,7 +116,7 @@ def test_cjk_dates_in_a_sentiment_file() -> None:
 def test_cjk_2_digit_year_or_month_13_is_not_guessed() -> None:
     """22年1月3日 may be an era year (Heisei 22 is 2010): never read as 2022. A 13月 is no
     month: an invalid date, never swapped with the day."""
-    with pytest.raises(DataValidationError, match="date is not a valid date, e.g. '22年1月3日'"):
+    with pytest.raises(DataValidationError, match=r"date is not a valid date, e\.g\. '22年1月3日'"):
         load_prices_file(_prices(("22年1月3日", "22年1月4日")).encode(), name="p.csv")
     frame, report = load_prices_file(_prices(("2022年1月3日", "2022年13月1日", "2022年14月1日")).encode())
     assert list(frame.index) == JAN[:1]
