@@ -75,8 +75,8 @@ def validate_prices(
     """Clean a price table in any accepted layout (docs/data.md: wide, long, Yahoo export).
 
     Layouts are told apart by their columns: a symbol column (``symbol``, ``Ticker``,
-    ``stock_name``, ``Name``, any case; or, under another name, the one text column of
-    ticker-shaped cells) next to ``Adj Close`` or ``Close`` is long (``Adj Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
+    ``stock_name``, ``Name``, ``Instrument``, ``RIC``, any case; or, under another name, the one
+    text column of ticker-shaped cells) next to ``Adj Close`` or ``Close`` is long (``Adj Close`` preferred); yfinance's (Price, Ticker) header is the Yahoo export; otherwise
     every column besides the date is a ticker (wide).
     """
     if raw.empty:
@@ -195,7 +195,7 @@ def _refuse_long_without_close(
     read as wide, its price column became a ticker (PRC) holding one symbol's prices per
     date. In a long file most rows share their date with another row (one per symbol); a
     wide file repeats a date now and then (yfinance's live last row) and may hold a text
-    column (currency USD/EUR, a source), which is not a symbol column: it stays wide when
+    column (an exchange, a source), which is not a symbol column: it stays wide when
     fewer than ``LONG_REPEATED_SHARE`` of its rows have a repeated date."""
     dates = raw[date_column].dropna()
     if not len(dates) or dates.duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
