@@ -164,3 +164,13 @@ def test_space_and_slash_in_one_column_is_one_day_first_column() -> None:
     assert "day first; separators" in report.reading[0].date_format and not report.dropped
     with pytest.raises(DataValidationError, match="is ambiguous"):
         load_prices_file(_prices(("03 01 2022", "04/01/2022", "05-01-2022")).encode())
+
+
+@pytest.mark.parametrize("dates", [("Jan-22", "Feb-22"), ("22-Jan", "23-Jan"), ("Jan 22", "Feb 22")])
+def test_month_name_with_one_2_digit_field_is_not_guessed(dates: tuple[str, ...]) -> None:
+    """Jan-22 is January 2022 or the 22nd of January (of no year): no day is invented and no
+    year is read as a day; the file is refused with the accepted forms."""
+    with pytest.raises(
+        DataValidationError, match=r"date is not a valid date.*write the dates in one accepted form"
+    ):
+        load_prices_file(_prices(dates).encode(), name="p.csv")
