@@ -18,6 +18,7 @@ from engine import (
     load_market_data,
     with_spelling_hint,
 )
+from engine.data.providers import spelling_variants
 from tests.engine.data.test_yahoo import FakeDownloader
 
 SENTIMENT_HEADER = (
@@ -66,6 +67,21 @@ def test_no_failed_ticker_no_hint() -> None:
 def test_reuters_suffix_hint_is_in_the_field(written: str, priced: str) -> None:
     data = load_market_data(_files(("AAA", written), ("AAA", priced, "QQQ")))
     assert data.report.spelling_hints == ((written, priced),)
+
+
+def test_a_share_class_priced_under_its_reuters_code_gets_the_hint() -> None:
+    """LSEG writes Berkshire's B shares BRKb.N; symbols are upper-cased, so the prices hold
+    BRKB.N while the sentiment file says BRK.B."""
+    data = load_market_data(_files(("AAA", "BRK.B"), ("AAA", "BRKB.N", "QQQ")))
+    assert data.report.failed_tickers == ("BRK.B",)
+    assert data.report.spelling_hints == (("BRK.B", "BRKB.N"),)
+
+
+def test_spelling_variants_of_a_share_class() -> None:
+    assert spelling_variants("BRK.B") == ["BRK-B", "BRK/B", "BRKB.N", "BRKB.O", "BRKB.OQ"]
+    assert spelling_variants("BRK-B")[:2] == ["BRK.B", "BRK/B"]
+    assert spelling_variants("AAPL.O") == ["AAPL"]
+    assert spelling_variants("BF.BX") == ["BF-BX", "BF/BX"]  # not a one-letter class: no Reuters code
 
 
 def test_benchmark_refusal_uses_the_same_wording() -> None:
