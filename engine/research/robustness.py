@@ -78,18 +78,27 @@ def bootstrap_intervals(
     level: float = 0.95,
     seed: int = 0,
 ) -> tuple[ConfidenceInterval, ConfidenceInterval]:
-    """(Sharpe, annual excess return) intervals from paired stationary-bootstrap resamples."""
-    p = np.asarray(portfolio, dtype=np.float64)
-    b = np.asarray(benchmark, dtype=np.float64)
-    keep = np.isfinite(p) & np.isfinite(b)
-    p, b = p[keep], b[keep]
-    if p.size < 2:
-        nan = ConfidenceInterval(estimate=math.nan, low=math.nan, high=math.nan, level=level)
-        return nan, nan
-    index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
-    sharpe = _interval(float(annual_sharpe(p, risk_free)), annual_sharpe(p[index], risk_free), level)
-    excess_samples = annual_growth(p[index]) - annual_growth(b[index])
-    excess = _interval(float(annual_growth(p) - annual_growth(b)), excess_samples, level)
+    """(Sharpe, annual excess return) intervals from stationary-bootstrap resamples.
+
+    The Sharpe ratio is the portfolio's own, over its finite days (the days the
+    backtest's Sharpe uses); the excess return (CAGR minus the benchmark's CAGR) is
+    resampled in pairs over the days both series are finite. With no missing day the two
+    resamples are one (same seed, same days)."""
+    p_all = np.asarray(portfolio, dtype=np.float64)
+    b_all = np.asarray(benchmark, dtype=np.float64)
+    nan = ConfidenceInterval(estimate=math.nan, low=math.nan, high=math.nan, level=level)
+    own = p_all[np.isfinite(p_all)]
+    keep = np.isfinite(p_all) & np.isfinite(b_all)
+    p, b = p_all[keep], b_all[keep]
+    sharpe = nan
+    if own.size >= 2:
+        index = stationary_bootstrap_indices(own.size, n_boot, block_length, np.random.default_rng(seed))
+        sharpe = _interval(float(annual_sharpe(own, risk_free)), annual_sharpe(own[index], risk_free), level)
+    excess = nan
+    if p.size >= 2:
+        index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
+        excess_samples = annual_growth(p[index]) - annual_growth(b[index])
+        excess = _interval(float(annual_growth(p) - annual_growth(b)), excess_samples, level)
     return sharpe, excess
 
 

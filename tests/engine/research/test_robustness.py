@@ -243,3 +243,42 @@ def test_prepared_data_gives_the_same_report(data: engine.MarketData) -> None:
 def test_report_refuses_data_of_another_type(data: engine.MarketData) -> None:
     with pytest.raises(engine.ParameterError, match=r"MarketData .* or PreparedData"):
         engine.robustness_report(data.prices, engine.StrategyParams(), n_boot=10, n_random=10)  # type: ignore[arg-type]
+
+
+def test_the_sharpe_interval_is_the_backtests_sharpe_when_the_benchmark_starts_late() -> None:
+    """A benchmark listed 80 days after the first price day (its returns NaN there, as
+    the backtest warns): the report's Sharpe ratio was the Sharpe of the 110 days both
+    series share (2.99) while the backtest, the random-portfolio rank and n_obs (190) use
+    the strategy's 190 days (2.14). The Sharpe interval is now resampled from the
+    strategy's own days; only the excess return, a difference, is resampled in pairs."""
+    from tests.engine.backtest.test_causality import _random_inputs
+
+    sentiment, prices = _random_inputs(5, 200)
+    prices.loc[prices.index[:80], "QQQ"] = np.nan
+    prepared = prepare(market(sentiment, prices))
+    params = engine.StrategyParams(top_n=2, min_likes=0.0, min_comments=0.0)
+    result = run_prepared(prepared, params)
+    report = rb.robustness_report(prepared, params, n_boot=300, n_random=10)
+    days = result.returns["portfolio"].notna()
+    both = days & result.returns["benchmark"].notna()
+    assert report.n_obs == int(days.sum()) > int(both.sum())
+    assert report.sharpe_ci.estimate == pytest.approx(result.metrics["sharpe"], rel=1e-12)
+    assert report.sharpe_ci.low < report.sharpe_ci.estimate < report.sharpe_ci.high
+    # the excess return stays paired: CAGR difference over the common days
+    p = result.returns.loc[both, "portfolio"].to_numpy()
+    b = result.returns.loc[both, "benchmark"].to_numpy()
+    growth = np.prod(1 + p) ** (252 / p.size) - np.prod(1 + b) ** (252 / b.size)
+    assert report.excess_return_ci.estimate == pytest.approx(growth, rel=1e-10)
+
+
+def test_a_complete_benchmark_keeps_the_paired_intervals_bit_for_bit() -> None:
+    """With no missing day the Sharpe resamples are the paired ones (same seed, same days)."""
+    rng = np.random.default_rng(11)
+    bench = rng.normal(0.0004, 0.01, 400)
+    port = 0.5 * bench + rng.normal(0.0002, 0.008, 400)
+    sharpe, _ = rb.bootstrap_intervals(port, bench, n_boot=300, seed=4)
+    index = rb.stationary_bootstrap_indices(400, 300, rb.DEFAULT_BLOCK_LENGTH, np.random.default_rng(4))
+    samples = rb.annual_sharpe(port[index])
+    tail = (1.0 - 0.95) / 2.0  # as _interval computes it
+    low, high = np.quantile(samples[np.isfinite(samples)], [tail, 1.0 - tail])
+    assert (sharpe.low, sharpe.high) == (float(low), float(high))
