@@ -59,7 +59,7 @@ from engine.data.types import MarketData
 from engine.dispersion import negligible_dispersion
 from engine.errors import ParameterError
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import period_last_day
+from engine.strategy.signals import period_last_day, snap_ties
 
 _NS = "datetime64[ns]"
 MAX_QUANTILES = 20
@@ -187,10 +187,13 @@ def _row_ranks(matrix: np.ndarray) -> np.ndarray:
 def rank_ic(signal: np.ndarray, returns: np.ndarray, min_symbols: int = 3) -> np.ndarray:
     """Spearman correlation per row of two (K x S) matrices over the entries finite in
     both: Pearson correlation of average ranks. NaN with fewer than ``min_symbols``
-    entries or a constant side."""
+    entries or a constant side. Values of a row equal up to rounding
+    (``engine.strategy.signals.snap_ties``, ``engine.dispersion.TIE_RTOL``) are one value
+    (tied ranks): six symbols growing exactly 0.1% a day at different price scales have
+    forward returns that differ in the last bits, which ranked gave an IC of noise."""
     both = np.isfinite(signal) & np.isfinite(returns)
-    rs = _row_ranks(np.where(both, signal, np.nan))
-    rr = _row_ranks(np.where(both, returns, np.nan))
+    rs = _row_ranks(snap_ties(np.where(both, signal, np.nan)))
+    rr = _row_ranks(snap_ties(np.where(both, returns, np.nan)))
     n = both.sum(axis=1)
     out = np.full(signal.shape[0], np.nan)
     count = np.maximum(n, 1)[:, None]

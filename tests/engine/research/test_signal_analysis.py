@@ -518,3 +518,43 @@ def test_ic_statistics_of_ics_equal_up_to_rounding() -> None:
     assert stats_["ic_std"] == 0.0 and math.isnan(stats_["ic_ir"]) and math.isnan(stats_["t_stat"])
     real = ic_statistics([0.5, 0.4, 0.6])
     assert real["ic_ir"] == pytest.approx(0.5 / 0.1)
+
+
+def test_forward_returns_equal_up_to_rounding_have_no_rank_ic() -> None:
+    """constant-return-series kind, across symbols: six symbols growing exactly 0.1% a
+    day, quoted at scales 1e-8 .. 1e8, have one forward return; read from the closes it
+    is 0.02121133600540115 for five of them and 0.021211336005400927 for EEE (rounding).
+    The rank IC ranked that residue: a mean IC of 0.18 over 8 monthly periods, an IC of
+    a signal against returns that do not differ. Returns (and signals) equal up to
+    rounding are one value (``engine.dispersion.TIE_RTOL``, as the ranking snaps
+    signals), so the IC is undefined (NaN) in every period."""
+    ret = np.array([[0.02121133600540115] * 4 + [0.021211336005400927, 0.02121133600540115]])
+    assert math.isnan(rank_ic(np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]), ret)[0])
+    # one symbol really apart: the others tie, the IC is the Spearman of the tied ranks
+    ret2 = ret.copy()
+    ret2[0, 5] = 0.03
+    expected = stats.spearmanr([1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 1]).statistic
+    assert rank_ic(np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]), ret2)[0] == pytest.approx(expected, abs=1e-12)
+    # signals equal up to rounding tie too
+    sig = np.array([[0.2, 0.20000000000000004, 0.19999999999999998, 0.2]])
+    assert math.isnan(rank_ic(sig, np.array([[0.01, 0.02, 0.03, 0.04]]))[0])
+
+    days = pd.bdate_range("2021-01-01", "2021-12-31")
+    t = np.arange(len(days))
+    scales = {"AAA": 1e-8, "BBB": 3.7, "CCC": 100.0, "DDD": 1e8, "EEE": 0.37, "FFF": 12345.678}
+    columns = {s: np.array([scale * 1.001**k for k in t]) for s, scale in scales.items()}
+    columns["QQQ"] = 100.0 * 1.0005**t
+    prices = price_frame([d.date().isoformat() for d in days], columns)
+    rng = np.random.default_rng(3)
+    rows = [
+        (d.date().isoformat(), s, float(rng.integers(1, 300)), 1000.0)
+        for d in pd.date_range("2021-01-01", "2021-12-31")
+        for s in scales
+    ]
+    analysis = engine.analyze_signal(
+        market(sentiment_frame(rows), prices),
+        StrategyParams(min_likes=0.0, min_comments=0.0),
+        settings=SignalAnalysisSettings(quantiles=3, horizons=2),
+    )
+    assert analysis.ic_summary["n_periods"] == 0.0
+    assert math.isnan(analysis.ic_summary["mean_ic"]) and math.isnan(analysis.ic_summary["t_stat"])
