@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import (
+    AGGREGATIONS,
     REBALANCES,
+    SIGNAL_TRANSFORMS,
     WEIGHTINGS,
     StrategyParams,
     eligible_symbols_by_period,
@@ -72,7 +74,7 @@ def _random_inputs(seed: int, n_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 PARAMS = st.builds(
-    lambda rebalance, weighting, lag, top_n, signal, cost: StrategyParams(
+    lambda rebalance, weighting, lag, top_n, signal, cost, transform, aggregation: StrategyParams(
         rebalance=rebalance,
         weighting=weighting,
         lag_days=lag,
@@ -82,6 +84,8 @@ PARAMS = st.builds(
         min_likes=0.0,
         min_comments=0.0,
         cost_bps=cost,
+        signal_transform=transform,
+        aggregation=aggregation,
     ),
     st.sampled_from(REBALANCES),
     st.sampled_from(WEIGHTINGS),
@@ -89,6 +93,8 @@ PARAMS = st.builds(
     st.integers(1, 4),
     st.sampled_from(["engagement_ratio", "sentiment"]),
     st.sampled_from([0.0, 20.0]),
+    st.sampled_from(SIGNAL_TRANSFORMS),
+    st.sampled_from(AGGREGATIONS),
 )
 
 
@@ -287,3 +293,28 @@ def test_data_ending_on_the_first_price_day_still_plan_its_entry(rebalance: str)
     part = _check_cut(sentiment, prices, full_data, full, params, day)
     assert len(part.periods) == 1 and pd.isna(part.periods["period_start"].iloc[0])
     assert not any("passes the thresholds" in w for w in part.warnings)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), params=PARAMS, offset=st.integers(25, 150))
+def test_an_end_date_is_the_data_cut_after_it(seed: int, params: StrategyParams, offset: int) -> None:
+    """``end`` = D on any calendar day (a weekend or holiday included) runs as the data cut
+    after D: the same periods, holdings and returns, and nothing up to D differs from
+    the full run."""
+    sentiment, prices = _random_inputs(seed, 110)
+    day = prices.index[0] + pd.Timedelta(days=offset)
+    if day >= prices.index[-1]:
+        return
+    full_data = prepare(market(sentiment, prices))
+    ended = run_prepared(full_data, params.replace(end=day.date()))
+    cut = run_prepared(prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params)
+    pd.testing.assert_frame_equal(
+        ended.returns[["portfolio", "universe"]], cut.returns[["portfolio", "universe"]]
+    )
+    keep = ["formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
+    pd.testing.assert_frame_equal(ended.periods[keep], cut.periods[keep])
+    pd.testing.assert_frame_equal(ended.holdings, cut.holdings)
+    full = run_prepared(full_data, params)
+    pd.testing.assert_frame_equal(
+        full.returns.loc[:day, ["portfolio", "universe"]], ended.returns[["portfolio", "universe"]]
+    )

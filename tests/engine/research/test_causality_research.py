@@ -6,7 +6,10 @@ tests/engine/backtest/test_causality.py):
   eligible symbols, signals and holdable observations, and every forward return that
   ends on or before D unchanged;
 - walk-forward: a fold's winner is decided from its in-sample rows only: scrambling every
-  row from its out-of-sample start on changes no winner up to that fold.
+  row from its out-of-sample start on changes no winner up to that fold;
+- sweep: cutting every input after D leaves every configuration's daily returns up to D
+  unchanged (every frequency, weighting, lag, transform and aggregation), and each row's
+  metrics are those of the configuration's own backtest.
 """
 
 from __future__ import annotations
@@ -17,12 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import (
+    AGGREGATIONS,
+    METRIC_NAMES,
     REBALANCES,
+    SIGNAL_TRANSFORMS,
+    WEIGHTINGS,
     SignalAnalysisSettings,
     StrategyParams,
     WalkForwardSettings,
     analyze_signal,
     prepare,
+    run_prepared,
+    run_sweep,
     walk_forward,
 )
 from engine.research.walk_forward import fold_bounds
@@ -106,3 +115,37 @@ def test_walk_forward_winners_use_only_their_in_sample_rows(
             again.folds["is_metric"].iloc[: i + 1].to_numpy(),
             full.folds["is_metric"].iloc[: i + 1].to_numpy(),
         )
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), cut=st.floats(0.3, 0.9))
+def test_sweep_cut_after_any_day_changes_no_return_up_to_it(seed: int, cut: float) -> None:
+    grid = {
+        "rebalance": list(REBALANCES),
+        "weighting": list(WEIGHTINGS),
+        "lag_days": [0, 2],
+        "signal_transform": list(SIGNAL_TRANSFORMS),
+        "aggregation": list(AGGREGATIONS),
+    }
+    base = StrategyParams(top_n=3, lookback_days=15, min_likes=0.0, min_comments=0.0, cost_bps=10.0)
+    sentiment, prices = _random_inputs(seed, 130)
+    day = prices.index[int(cut * (len(prices) - 1))]
+    prepared = prepare(market(sentiment, prices))
+    full = run_sweep(prepared, grid, base=base, keep_returns=True)
+    part = run_sweep(
+        prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), grid, base=base, keep_returns=True
+    )
+    assert full.returns is not None and part.returns is not None
+    # A configuration without a return day by D (no entry yet: a quarter with a lag) has
+    # no column in the cut sweep; in the full one it holds cash (0) until its first period.
+    kept = list(part.returns.columns)
+    assert set(kept) <= set(full.returns.columns)
+    later = full.returns.columns.difference(kept)
+    assert (full.returns.loc[:day, later] == 0.0).all().all()
+    pd.testing.assert_frame_equal(full.returns.loc[:day, kept], part.returns.loc[:day])
+    # a row is its configuration's own backtest, bit for bit
+    for _, row in full.table.sample(6, random_state=seed).iterrows():
+        combo = {k: (int(row[k]) if k == "lag_days" else row[k]) for k in grid}
+        own = run_prepared(prepared, base.replace(**combo)).metrics
+        for name in METRIC_NAMES:
+            assert row[name] == own[name] or (np.isnan(row[name]) and np.isnan(own[name])), (combo, name)
