@@ -102,9 +102,14 @@ def analyze_stocks(
     metrics = pd.DataFrame(rows, columns=list(STOCK_METRIC_COLUMNS))
     metrics["symbol"] = metrics["symbol"].astype(str)
     correlation = returns.corr()
-    # A symbol without dispersion (up to rounding: DISPERSION_RTOL) has no correlation.
-    flat = [s for s in wanted if not _std(returns[s].dropna().to_numpy()) > 0]
-    if flat:
-        correlation.loc[flat, :] = np.nan
-        correlation.loc[:, flat] = np.nan
+    # A pair is correlated over the days both have a return; a symbol without dispersion
+    # on those days (up to rounding: negligible_dispersion) has no correlation there,
+    # though it may move on others (a constant-growth stretch, then trading).
+    values = returns.to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    for i in range(len(wanted)):
+        for j in range(i, len(wanted)):
+            both = finite[:, i] & finite[:, j]
+            if not (_std(values[both, i]) > 0 and _std(values[both, j]) > 0):
+                correlation.iloc[i, j] = correlation.iloc[j, i] = np.nan
     return StockAnalysis(metrics=metrics, correlation=correlation, prices=normalised, returns=returns)

@@ -105,3 +105,31 @@ def test_a_symbol_whose_prices_end_inside_the_range_has_no_returns_after_its_las
     assert result.correlation.loc["AAA", "BBB"] == pytest.approx(
         np.corrcoef(r, bbb.iloc[:9])[0, 1], rel=1e-12
     )
+
+
+def test_a_symbol_without_dispersion_on_the_common_days_has_no_correlation_there() -> None:
+    """constant-return-series kind, pairwise: XXX grows exactly 0.1% a day for its first
+    100 closes (returns equal up to rounding), then moves; YYY trades only during those
+    100 days. Over their 99 common return days XXX has no dispersion, so their
+    correlation is undefined (NaN); it was -0.27, a correlation of rounding residue,
+    because only the whole series of a symbol was checked. XXX keeps its volatility and
+    its correlation with a symbol that overlaps its moving half."""
+    rng = np.random.default_rng(0)
+    days = pd.bdate_range("2022-01-03", periods=200)
+    t = np.arange(200)
+    x = 100 * 1.001**t
+    x[100:] = x[99] * np.cumprod(1 + rng.normal(0, 0.02, 100))
+    y = 50 * np.cumprod(1 + rng.normal(0, 0.01, 200))
+    y[100:] = np.nan
+    w = 80 * np.cumprod(1 + rng.normal(0, 0.01, 200))
+    w[:100] = np.nan
+    prices = price_frame([d.date().isoformat() for d in days], {"XXX": x, "YYY": y, "WWW": w})
+    result = analyze_stocks(prices, ["XXX", "YYY", "WWW"])
+    corr = result.correlation
+    assert math.isnan(corr.loc["XXX", "YYY"]) and math.isnan(corr.loc["YYY", "XXX"])
+    assert corr.loc["XXX", "XXX"] == 1.0 and corr.loc["YYY", "YYY"] == 1.0
+    r = result.returns
+    both = r["XXX"].notna() & r["WWW"].notna()
+    expected = np.corrcoef(r.loc[both, "XXX"], r.loc[both, "WWW"])[0, 1]
+    assert corr.loc["XXX", "WWW"] == pytest.approx(expected, abs=1e-12)
+    assert result.metrics.set_index("symbol").loc["XXX", "annual_volatility"] > 0.1
