@@ -133,7 +133,10 @@ def test_sweep_cut_after_any_day_changes_no_return_up_to_it(seed: int, cut: floa
     prepared = prepare(market(sentiment, prices))
     full = run_sweep(prepared, grid, base=base, keep_returns=True)
     part = run_sweep(
-        prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), grid, base=base, keep_returns=True
+        prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])),
+        grid,
+        base=base,
+        keep_returns=True,
     )
     assert full.returns is not None and part.returns is not None
     # A configuration without a return day by D (no entry yet: a quarter with a lag) has
