@@ -47,14 +47,30 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
     rebalance=st.sampled_from(REBALANCES),
     lag=st.integers(0, 2),
     signal=st.sampled_from(["engagement_ratio", "sentiment"]),
+    transform=st.sampled_from(SIGNAL_TRANSFORMS),
+    aggregation=st.sampled_from(AGGREGATIONS),
     cut=st.floats(0.2, 0.95),
     on_entry=st.booleans(),
 )
 def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
-    seed: int, rebalance: str, lag: int, signal: str, cut: float, on_entry: bool
+    seed: int,
+    rebalance: str,
+    lag: int,
+    signal: str,
+    transform: str,
+    aggregation: str,
+    cut: float,
+    on_entry: bool,
 ) -> None:
     params = StrategyParams(
-        rebalance=rebalance, lag_days=lag, signal=signal, lookback_days=15, min_likes=0.0, min_comments=0.0
+        rebalance=rebalance,
+        lag_days=lag,
+        signal=signal,
+        signal_transform=transform,
+        aggregation=aggregation,
+        lookback_days=15,
+        min_likes=0.0,
+        min_comments=0.0,
     )
     sentiment, prices = _random_inputs(seed, 110)
     options = SignalAnalysisSettings(quantiles=2, horizons=1)
