@@ -19,7 +19,9 @@
   spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
   ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
   it (Sharpe, information ratio, beta, alpha, correlation) is NaN; so is a Sortino whose
-  downside deviation is negligible by the same rule (1e-17 noise).
+  downside deviation is negligible by the same rule (1e-17 noise). A series without
+  dispersion against a benchmark that has some has beta 0 (its covariance is 0), and
+  alpha from that beta.
 - Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
   metric raises on a finite series: results too large for a float are ``inf`` (or NaN
   where empyrical's formula gives NaN), as numpy gives them.
@@ -256,7 +258,7 @@ def compute_metrics(
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
         if benchmark is not None and n_both >= 2:  # fewer common days: every relative metric is NaN
-            out["beta"], out["alpha"] = _beta_alpha_of(m, r_all, b_all, rf)
+            out["beta"], out["alpha"] = _beta_alpha_of(m, r_all, b_all, rf, flat=vol == 0.0)
             te, _, mean_active = _dispersion_of(n_both, m[nbm.A_MEAN], m[nbm.A_RAW_STD], m[nbm.A_SCALE])
             out["tracking_error"] = te * root
             out["information_ratio"] = _safe_div(mean_active, te) * root
@@ -279,13 +281,15 @@ def _dispersion_of(n: int, mean: float, raw: float, scale: float) -> tuple[float
 
 
 def _beta_alpha_of(
-    m: list[float], r_all: np.ndarray, b_all: np.ndarray, rf_daily: float
+    m: list[float], r_all: np.ndarray, b_all: np.ndarray, rf_daily: float, *, flat: bool = False
 ) -> tuple[float, float]:
-    """``_beta_alpha`` from the reductions (at least two common days)."""
+    """``_beta_alpha`` from the reductions (at least two common days). ``flat``: the
+    returns have no dispersion (``negligible_dispersion``), so their covariance with any
+    benchmark is 0 (``|cov| <= std x std``) and beta is 0, not a ratio of rounding residue."""
     b_std = _dispersion_of(int(m[nbm.B_N]), m[nbm.B_MEAN], m[nbm.B_RAW_STD], m[nbm.B_SCALE])[0]
     if not b_std > 0:  # a benchmark without dispersion has no beta
         return math.nan, math.nan
-    beta = _safe_div(m[nbm.B_COV], m[nbm.B_VAR])
+    beta = 0.0 if flat else _safe_div(m[nbm.B_COV], m[nbm.B_VAR])
     if not math.isfinite(beta):
         return math.nan, math.nan
     return beta, _power(1.0 + alpha_mean(r_all, b_all, beta, rf_daily), TRADING_DAYS) - 1.0

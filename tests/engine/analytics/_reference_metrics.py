@@ -52,13 +52,14 @@ def max_drawdown(returns: np.ndarray) -> float:
         return float(np.min((value - peak) / peak))
 
 
-def _beta_alpha(r: np.ndarray, b: np.ndarray, rf_daily: float) -> tuple[float, float]:
+def _beta_alpha(r: np.ndarray, b: np.ndarray, rf_daily: float, flat: bool) -> tuple[float, float]:
     if r.size < 2 or not _std(b) > 0:  # a benchmark without dispersion has no beta
         return math.nan, math.nan
     with np.errstate(all="ignore"):
         b_res = b - b.mean()
         var = float(np.mean(b_res * b_res))
-        beta = _safe_div(float(np.mean(b_res * r)), var)
+        # returns without dispersion have covariance 0 with anything: beta 0
+        beta = 0.0 if flat else _safe_div(float(np.mean(b_res * r)), var)
         if not math.isfinite(beta):
             return math.nan, math.nan
         alpha_daily = float(np.mean((r - rf_daily) - beta * (b - rf_daily)))
@@ -99,7 +100,7 @@ def compute_metrics(
         mdd = out["max_drawdown"]
         out["calmar"] = _safe_div(out["cagr"], abs(mdd)) if mdd < 0 else math.nan
         if has_benchmark:
-            out["beta"], out["alpha"] = _beta_alpha(rb, b, rf)
+            out["beta"], out["alpha"] = _beta_alpha(rb, b, rf, vol == 0.0)
             active = rb - b
             te = _std(active)
             out["tracking_error"] = te * root

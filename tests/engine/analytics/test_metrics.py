@@ -174,3 +174,33 @@ def test_a_drop_of_rounding_size_is_no_drawdown() -> None:
     prices[100] = prices[99] * (1 - 1e-9)
     real = compute_metrics(prices[1:] / prices[:-1] - 1.0)
     assert real["max_drawdown"] == pytest.approx(-1e-9, rel=1e-6) and real["calmar"] > 1e8
+
+
+def test_a_strategy_without_dispersion_has_beta_zero_not_rounding_residue() -> None:
+    """constant-return-series kind, as the strategy: 100 x 1.001^t read as returns
+    (0.0009999999999996678 .. 0.001000000000000112) against a moving benchmark. Its
+    covariance with anything is 0 (|cov| <= std x std, and its std is 0 by the
+    dispersion rule), so beta is 0, not 1.08e-14 from the residue; alpha is then the
+    strategy's own annualised mean, (1 + 0.001)^252 - 1 up to rounding."""
+    r = np.array(
+        [
+            0.0009999999999998899,
+            0.0009999999999996678,
+            0.001000000000000112,
+            0.0009999999999996678,
+            0.0009999999999998899,
+            0.0009999999999998899,
+            0.0009999999999998899,
+            0.001000000000000112,
+            0.0009999999999996678,
+            0.001000000000000112,
+        ]
+    )
+    b = np.array([0.01, -0.02, 0.015, 0.003, -0.007, 0.012, -0.001, 0.004, -0.011, 0.006])
+    m = compute_metrics(r, b)
+    assert m["annual_volatility"] == 0.0
+    assert m["beta"] == 0.0
+    assert m["alpha"] == pytest.approx(1.001**252 - 1, rel=1e-12)
+    # a benchmark without dispersion still leaves beta undefined, whatever the strategy
+    both_flat = compute_metrics(r, r)
+    assert math.isnan(both_flat["beta"]) and math.isnan(both_flat["alpha"])
