@@ -10,9 +10,10 @@ Conventions (see docs/ray.md "Robustness statistics"):
 - Annualised Sharpe: ``mean(r - rf) / std(r - rf, ddof=1) * sqrt(252)`` with
   ``rf = risk_free / 252`` (as ``engine.analytics.metrics``). Annualised excess return: the CAGR of
   the portfolio minus the CAGR of the benchmark over the same days.
-- Random portfolios: each draw picks, every holding period, ``min(top_n, n_eligible)``
-  symbols uniformly without replacement from the symbols the strategy could have picked
-  that period (``eligible_symbols_by_period``: the strategy's holdability rule), weighted
+- Random portfolios: each draw picks, every holding period, ``min(top_n, m)`` symbols
+  uniformly without replacement from the ``m`` symbols the strategy could have picked
+  that period (``eligible_symbols_by_period``: a signal and the strategy's holdability
+  rule; ``periods.n_eligible`` counts them before holdability), weighted
   with the strategy's own weighting and lookback, and its calendar, drift and cost
   accounting (``selection_returns``), so the percentile isolates the selection. The strategy's percentile
   is the share of draws it beats (ties, equal up to rounding as ``engine.dispersion.tied``
