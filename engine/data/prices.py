@@ -139,20 +139,30 @@ def validate_prices(
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
 
-_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")  # ISO 4217 (USD), or LSEG's minor units (GBp, ZAc)
+_NOT_A_CURRENCY = frozenset({"-", "--", "\u2014", "n/a", "na", "nan", "none", "null", "#n/a"})
 
 
 def _one_currency(raw: pd.DataFrame, others: Sequence[str], label: str) -> str:
     """The report warning for a currency column (``CURRENCY_NAMES``: LSEG's ``Currency``),
     "" when there is none. One currency is fine (the column is ignored, the warning names
     it); several are refused in one sentence naming them: a portfolio's returns would mix
-    them silently. Codes are compared as written (LSEG's ``GBp``, pence, is not ``GBP``)."""
+    them silently. Any text is a currency as written (``USD``, ``$``, ``US Dollar``: two
+    spellings of one currency are refused too, a refusal is better than a guess), except
+    that a wholly lower-case code is its upper-case one (``usd`` is ``USD``; LSEG's ``GBp``,
+    pence, is not ``GBP``); blanks and placeholders (``-``, ``N/A``) say nothing. A column
+    of numbers holds no currency ("": a ticker CURR of a wide file holds prices) unless
+    every one is a 3-digit ISO 4217 numeric code (840 is USD)."""
     column = find_column(others, CURRENCY_NAMES)
     if column is None:
         return ""
-    codes = sorted(set(raw[column].dropna().astype(str).str.strip()) - {""})
-    if not all(_CURRENCY_CODE.match(code) for code in codes):
-        return ""  # not currency codes (a ticker CURR of a wide file holds prices)
+    written = raw[column].dropna().astype(str).str.strip()
+    written = written[(written != "") & ~written.str.lower().isin(_NOT_A_CURRENCY)]
+    if written.empty:
+        return f"{label}: ignored column(s) {column!r}"
+    numbers = pd.to_numeric(written.str.replace(",", "", regex=False), errors="coerce")
+    if numbers.notna().all() and not written.str.fullmatch(r"\d{3}").all():
+        return ""  # ISO 4217 numeric codes (840, 978) are codes
+    codes = sorted({code.upper() if code.islower() else code for code in written})
     if len(codes) > 1:
         shown = ", ".join(codes[:MAX_EXAMPLES]) + (
             f" and {len(codes) - MAX_EXAMPLES} more" if len(codes) > MAX_EXAMPLES else ""
@@ -161,8 +171,7 @@ def _one_currency(raw: pd.DataFrame, others: Sequence[str], label: str) -> str:
             f"{label} holds prices in {len(codes)} currencies ({shown} in its {column!r} column), whose "
             "returns a portfolio would mix silently; give every price in one currency (one file per currency)"
         )
-    found = f" (every price in {codes[0]})" if codes else ""
-    return f"{label}: ignored column(s) {column!r}{found}"
+    return f"{label}: ignored column(s) {column!r} (every price in {codes[0]})"
 
 
 def _refuse_one_ticker_export(label: str, others: Sequence[str]) -> None:

@@ -869,9 +869,18 @@ DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pric
 SYMBOL_NAMES = ("symbol", "ticker", "stockname", "stock", "name", "tickersymbol", "code", "instrument", "ric")
 # The currency of each price (LSEG's ``Currency``, Bloomberg's ``CRNCY``): one currency in a
 # price file is fine, several are refused (``engine.data.prices``).
-CURRENCY_NAMES = ("currency", "ccy", "crncy", "currencycode", "pricecurrency", "tradingcurrency")
+CURRENCY_NAMES = (
+    "currency",
+    "ccy",
+    "crncy",
+    "curr",
+    "currencycode",
+    "pricecurrency",
+    "tradingcurrency",
+    "quotecurrency",
+)
 ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
-CLOSE_NAMES = ("close", "closeprice", "price", "last")
+CLOSE_NAMES = ("close", "closeprice", "priceclose", "price", "last")  # LSEG: Price Close
 OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
 )

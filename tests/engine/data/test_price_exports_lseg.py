@@ -111,3 +111,57 @@ def test_wide_file_whose_currency_column_changes_is_refused() -> None:
         DataValidationError, match=r"p\.csv holds prices in 2 currencies \(EUR, USD in its 'currency'"
     ):
         load_prices_file(b"date,AAA,currency\n2022-01-03,10,USD\n2022-01-04,11,EUR\n", name="p.csv")
+
+
+def _two_rows(currencies: tuple[str, str], column: str = "Currency") -> bytes:
+    return (
+        f"Date,Instrument,{column},Close\n"
+        f"2022-01-03,AAPL.O,{currencies[0]},182.01\n2022-01-03,SAP.DE,{currencies[1]},120.50\n"
+        f"2022-01-04,AAPL.O,{currencies[0]},179.70\n2022-01-04,SAP.DE,{currencies[1]},121.00\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("currencies", "column"),
+    [
+        (("$", "€"), "Currency"),  # signs, not codes: were ignored and the two mixed silently
+        (("US Dollar", "Euro"), "Currency"),
+        (("840", "978"), "Currency"),  # ISO 4217 numeric codes
+        (("USD", "EUR"), "Curr"),  # a currency column named Curr was ignored
+        (("USD", "EUR (Euro)"), "CCY"),
+    ],
+)
+def test_several_currencies_written_other_than_as_codes_are_refused(
+    currencies: tuple[str, str], column: str
+) -> None:
+    with pytest.raises(DataValidationError, match="holds prices in 2 currencies"):
+        load_prices_file(_two_rows(currencies, column), name="lseg.csv")
+
+
+def test_mixed_currency_rows_with_a_placeholder_are_refused() -> None:
+    text = (
+        "Date,Instrument,Currency,Close\n2022-01-03,AAPL.O,USD,182.01\n"
+        "2022-01-04,AAPL.O,-,179.70\n2022-01-04,SAP.DE,EUR,121.00\n"
+    )
+    with pytest.raises(DataValidationError, match=r"2 currencies \(EUR, USD"):
+        load_prices_file(text.encode(), name="lseg.csv")
+
+
+@pytest.mark.parametrize("codes", [("usd", "USD"), ("$", "$"), ("USD", "-")])
+def test_one_currency_however_written_is_ignored_with_the_warning(codes: tuple[str, str]) -> None:
+    text = (
+        f"Date,Instrument,Currency,Close\n2022-01-03,AAPL.O,{codes[0]},182.01\n"
+        f"2022-01-04,AAPL.O,{codes[1]},179.70\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="lseg.csv")
+    assert list(frame["AAPL.O"]) == [182.01, 179.70]
+    assert report.warnings[0].startswith("lseg.csv: ignored column(s) 'Currency' (every price in ")
+
+
+def test_lseg_price_close_column_is_the_close() -> None:
+    """Workspace names the close 'Price Close'; was refused (no 'Close' column)."""
+    text = (
+        "Date,Instrument,Currency,Price Close\n2022-01-03,AAPL.O,USD,182.01\n2022-01-04,AAPL.O,USD,179.70\n"
+    )
+    frame, _ = load_prices_file(text.encode(), name="lseg.csv")
+    assert list(frame["AAPL.O"]) == [182.01, 179.70]
