@@ -23,7 +23,10 @@ Decisions are made for a whole file or a whole column, never value by value:
   space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
   day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``, ``03/Jan/22``, ``Jan 03 22``, ``03JAN2022``:
-  any separators, a 2-digit year only as the last field, read as strptime's ``%y``), CJK
+  any separators, a 2-digit year only as the last field, read as strptime's ``%y``; each
+  value may write a 2- or 4-digit year and the month abbreviated or in full; a ``dd-Mon-yy``
+  column that reads as ``yy-Mon-dd`` too and falls on few days over many years is refused;
+  a month named in another language (``Mär``) is refused, not dropped), CJK
   dates with the year, month and day marked (``2022年1月3日``; a 4-digit year only), ISO
   week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
@@ -450,6 +453,9 @@ def _fmt_year(year_text: str) -> str:
     return "%Y" if len(year_text) == 4 else "%y"
 
 
+_FULL_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})
+
+
 def infer_dates(
     raw: pd.Series, label: str, options: ReadOptions = DEFAULT_OPTIONS, column: str = "date"
 ) -> tuple[pd.Series, str]:
@@ -465,7 +471,8 @@ def infer_dates(
         return _finish_dates(parsed), "timestamps (stored as dates)"
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    full = raw.astype("string").str.strip()
+    # Full-width digits (U+FF10..U+FF19: Japanese and Chinese input) are the ASCII digits.
+    full = raw.astype("string").str.strip().str.translate(_FULL_WIDTH_DIGITS)
     # Decide and parse on the distinct values only (a sentiment file repeats each date per symbol).
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column)
@@ -507,7 +514,7 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         return _serial_dates(text, label, column)
     family = max(scores, key=lambda k: scores[k])
     if scores[family] == 0:
-        return _named_dates(text, unique)
+        return _named_dates(text, unique, label, column)
     if family == "iso":
         stripped = text.str.extract(_ISO)
         year, month, day = stripped[0], stripped[1], stripped[2]
@@ -787,7 +794,7 @@ _TRAILING_TIME = re.compile(
 )
 
 
-def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
+def _named_dates(text: pd.Series, unique: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:
     best_fmt: str | None = None
     timed = unique.str.contains(_TRAILING_TIME)
     if timed.any():
@@ -800,7 +807,9 @@ def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
     # is still one for the column; it is named as the most values write it.
     spaced = _one_separator(unique)
     best_key = (0, 0)
-    for fmt in (*NAMED_FORMATS, *_guessed_named_formats(unique)):
+    candidates = (*NAMED_FORMATS, *_guessed_named_formats(unique))
+    # Each %b format also with the month in full (January 03 22, 03 January 22).
+    for fmt in dict.fromkeys(f for c in candidates for f in (c, c.replace("%b", "%B"))):
         if "%b" not in fmt and "%B" not in fmt:
             key = (int(pd.to_datetime(unique, format=fmt, errors="coerce").notna().sum()), 0)
         else:
@@ -825,8 +834,79 @@ def _named_dates(text: pd.Series, unique: pd.Series) -> tuple[pd.Series, str]:
         described = "".join(p + (runs[0][i] if i < len(runs[0]) else "") for i, p in enumerate(written))
     described += " (with a time of day, dropped)" if timed.any() else ""
     described += " (separators vary)" if len(set(runs)) > 1 else ""
-    parsed = pd.to_datetime(_one_separator(text), format=spaced_fmt, errors="coerce")
+    _refuse_year_first_named(spaced[fits], unique[fits], spaced_fmt, label, column)
+    spaced_text = _one_separator(text)
+    parsed = pd.to_datetime(spaced_text, format=spaced_fmt, errors="coerce")
+    # Each value may write the year with 2 or 4 digits and the month abbreviated or in full
+    # (03 Jan 22 next to 04 January 2022), as dd/mm values may: the field order stays the
+    # column's, so no value is read another way round.
+    widened = False
+    for variant in _width_variants(spaced_fmt):
+        missing = parsed.isna() & spaced_text.notna()
+        if not missing.any():
+            break
+        more = pd.to_datetime(spaced_text[missing], format=variant, errors="coerce")
+        if more.notna().any():
+            parsed[missing] = more
+            widened = True
+    _refuse_foreign_months(spaced_text[parsed.isna() & spaced_text.notna()], spaced_fmt, label, column)
+    described += " (year widths or month spellings vary)" if widened else ""
     return _finish_dates(parsed), described
+
+
+_ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _width_variants(fmt: str) -> list[str]:
+    """``fmt`` with the other year width (``%y``/``%Y``) and month spelling (``%b``/``%B``)."""
+    years = [fmt, fmt.replace("%y", "%Y") if "%y" in fmt else fmt.replace("%Y", "%y")]
+    out = [y.replace("%b", "%B") if "%b" in y else y.replace("%B", "%b") for y in years]
+    return [f for f in dict.fromkeys([years[1], *out]) if f != fmt]
+
+
+def _refuse_foreign_months(failed: pd.Series, fmt: str, label: str, column: str) -> None:
+    """A value that fits the column's month-name format once its month word is an English
+    one (03-Dez-22, 3 Mär 2022, 03-févr.-22 among English-readable Jan/Feb dates) is refused
+    in one sentence: dropping it would leave a silent gap of whole months in the data."""
+    for value in failed.drop_duplicates().iloc[:200]:
+        for word in _WORD.findall(str(value)):
+            if word[:3].lower() in _ENGLISH_MONTHS:
+                continue
+            probe = str(value).replace(word, "Jan", 1)
+            if any(
+                pd.notna(pd.to_datetime(probe, format=f, errors="coerce"))
+                for f in (fmt, *_width_variants(fmt))
+            ):
+                raise DataValidationError(
+                    f"{label}: the {column!r} column names months in a language other than English "
+                    f"({word!r} in {value!r}), which are not read; write the dates as yyyy-mm-dd"
+                )
+
+
+def _refuse_year_first_named(
+    spaced: pd.Series, written: pd.Series, fmt: str, label: str, column: str
+) -> None:
+    """``dd Mon yy`` values that read as ``yy Mon dd`` too (22-Jan-03 is 2022-01-03 or
+    2003-01-22) are refused when the year-first reading is the likelier: fewer distinct
+    first fields than last ones (one calendar day over many years read day-first), unless
+    every day-first date is a month end."""
+    if not (fmt.startswith("%d") and fmt.endswith("%y")) or spaced.empty:
+        return
+    first = spaced.str.extract(r"^(\d{1,2})")[0]
+    last = spaced.str.extract(r"(\d{2})$")[0]
+    swapped = pd.to_datetime(spaced, format="%y" + fmt[2:-2] + "%d", errors="coerce")
+    if swapped.isna().any() or first.nunique() >= last.nunique():
+        return
+    if pd.to_datetime(spaced, format=fmt, errors="coerce").dt.is_month_end.all():
+        return
+    example = written.iloc[0]
+    raise DataValidationError(
+        f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
+        f"year-first (2-digit years) and read day-first they fall on few days over many years; say which "
+        f"with date_format='{fmt.replace(' ', '-')}' or '%y-{fmt[2:-2].strip()}-%d' (CLI: --date-format), "
+        "or write the dates as yyyy-mm-dd"
+    )
 
 
 _SEPARATOR_RUN = re.compile(r"(?<=[^\s%])[\s/.\-]+(?=\S)")

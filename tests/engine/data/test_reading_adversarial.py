@@ -1,0 +1,72 @@
+"""Adversarial spellings of the month-name, CJK and space-separated date forms (dates-day-first
+kind): a year-first ``yy-Mon-dd`` column, months named in another language, mixed year widths
+and full month names, full-width digits. Each was a silently wrong or partly dropped read."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from engine import DataValidationError, load_prices_file, load_sentiment_csv
+
+SENTIMENT_HEADER = (
+    "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+)
+
+
+def _prices(dates: tuple[str, ...]) -> bytes:
+    return ("date,AAA\n" + "".join(f"{d},{10 + i}\n" for i, d in enumerate(dates))).encode()
+
+
+def test_year_first_month_name_dates_are_refused_not_read_as_day_22_of_many_years() -> None:
+    """22-Jan-03 .. 22-Jan-07 (yy-Mon-dd, 2022-01-03 ..) were read as 2003-01-22 .. 2007-01-22."""
+    dates = ("22-Jan-03", "22-Jan-04", "22-Jan-05", "22-Jan-06", "22-Jan-07")
+    with pytest.raises(DataValidationError, match="day-first or year-first"):
+        load_prices_file(_prices(dates), name="p.csv")
+    frame, _ = load_prices_file(_prices(dates), name="p.csv", date_format="%y-%b-%d")
+    assert list(frame.index) == list(pd.date_range("2022-01-03", periods=5))
+
+
+def test_day_first_month_name_dates_over_few_years_are_still_read() -> None:
+    dates = ("03-Jan-22", "04-Jan-22", "31-Dec-21")
+    frame, _ = load_prices_file(_prices(dates), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2021-12-31", "2022-01-03", "2022-01-04")]
+
+
+@pytest.mark.parametrize(
+    ("dates", "word"),
+    [
+        (("28-Feb-22", "01-Mär-22", "02-Mär-22"), "Mär"),  # German: Feb read, Mär dropped before
+        (("3 Jan 2022", "1 Mai 2022", "2 Mai 2022"), "Mai"),
+        (("30-Nov-22", "01-Dez-22"), "Dez"),
+        (("03-gen-22", "01-feb-22", "01-mag-22"), "gen"),  # Italian
+    ],
+)
+def test_months_named_in_another_language_are_refused(dates: tuple[str, ...], word: str) -> None:
+    with pytest.raises(DataValidationError, match=f"language other than English \\('{word}'"):
+        load_prices_file(_prices(dates), name="p.csv")
+
+
+def test_mixed_year_widths_and_full_month_names_in_one_column() -> None:
+    """03-Jan-22 next to 04-Jan-2022: the 4-digit half was dropped as invalid dates;
+    'February 21 22' among 'May 02 22' was dropped (only May read)."""
+    frame, _ = load_prices_file(_prices(("03-Jan-22", "04-Jan-2022", "05-Jan-22")), name="p.csv")
+    assert list(frame.index) == list(pd.date_range("2022-01-03", periods=3))
+    frame, _ = load_prices_file(_prices(("February 21 22", "March 01 22", "May 02 22")), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-02-21", "2022-03-01", "2022-05-02")]
+    assert list(frame["AAA"]) == [10, 11, 12]
+
+
+def test_full_width_digits_are_read_as_digits() -> None:
+    """2022年1月3日 in full-width digits (U+FF10..U+FF19, Japanese input) was refused as an
+    invalid date."""
+    wide = str.maketrans({str(d): chr(0xFF10 + d) for d in range(10)})
+    text = SENTIMENT_HEADER + "2022年1月3日,AAPL,1,2,3,4,0.5\n2022年1月4日,AAPL,1,2,3,4,0.25\n".translate(
+        wide
+    )
+    frame, _ = load_sentiment_csv(text.encode(), name="s.csv")
+    assert list(frame["date"]) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+    frame, _ = load_prices_file(
+        _prices(("2022-01-03".translate(wide), "2022-01-04".translate(wide))), name="p.csv"
+    )
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
