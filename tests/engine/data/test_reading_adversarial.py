@@ -61,9 +61,8 @@ def test_full_width_digits_are_read_as_digits() -> None:
     """2022年1月3日 in full-width digits (U+FF10..U+FF19, Japanese input) was refused as an
     invalid date."""
     wide = str.maketrans({str(d): chr(0xFF10 + d) for d in range(10)})
-    text = SENTIMENT_HEADER + "2022年1月3日,AAPL,1,2,3,4,0.5\n2022年1月4日,AAPL,1,2,3,4,0.25\n".translate(
-        wide
-    )
+    first, second = "2022年1月3日".translate(wide), "2022年1月4日".translate(wide)
+    text = SENTIMENT_HEADER + f"{first},AAPL,1,2,3,4,0.5\n{second},AAPL,1,2,3,4,0.25\n"
     frame, _ = load_sentiment_csv(text.encode(), name="s.csv")
     assert list(frame["date"]) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
     frame, _ = load_prices_file(
