@@ -410,9 +410,10 @@ def _parser_detail(exc: BaseException) -> str:
 # ----- dates -----------------------------------------------------------------------------
 
 # A space is one more separator (03 01 2022, 2022 01 03: "DD MM YYYY" exports), under the
-# same rules as / . and -.
+# same rules as / . and -; Korean dates write a dot and a space, and a dot after the day
+# (2022. 1. 3.).
 _ISO = re.compile(
-    r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"^(\d{4})(?:[-/ ]|\. ?)(\d{1,2})(?:[-/ ]|\. ?)(\d{1,2})\.?(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
     r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
 )
 _NUMERIC_DM = re.compile(
@@ -915,7 +916,11 @@ _SEPARATOR_RUN = re.compile(r"(?<=[^\s%])[\s/.\-]+(?=\S)")
 def _one_separator(values: pd.Series) -> pd.Series:
     """Month-name dates with every run of ``/ . -`` and spaces between fields written as one
     space (``03/Jan/22``, ``03-Jan-22``, ``Jan. 3, 2022`` -> ``03 Jan 22``, ``Jan 3, 2022``)."""
-    return values.str.replace(_SEPARATOR_RUN, " ", regex=True).str.replace(" ,", ",", regex=False)
+    spaced = values.str.replace(_SEPARATOR_RUN, " ", regex=True).str.replace(" ,", ",", regex=False)
+    return spaced.str.replace(_SEPT, lambda m: m.group(0)[:3], regex=True)  # Sept (UK) is Sep
+
+
+_SEPT = re.compile(r"(?<![A-Za-z])[Ss][Ee][Pp][Tt](?![A-Za-z])")
 
 
 _FORMAT_RUN = re.compile(r"(?<=[A-Za-z,])[\s/.\-]+(?=%)")

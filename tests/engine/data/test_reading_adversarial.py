@@ -69,3 +69,15 @@ def test_full_width_digits_are_read_as_digits() -> None:
         _prices(("2022-01-03".translate(wide), "2022-01-04".translate(wide))), name="p.csv"
     )
     assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
+
+
+def test_sept_is_september() -> None:
+    """03-Sept-22 (the UK abbreviation) was dropped as an invalid date."""
+    frame, _ = load_prices_file(_prices(("30-Aug-22", "01-Sept-22", "02-SEPT-22")), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-08-30", "2022-09-01", "2022-09-02")]
+
+
+def test_korean_dotted_dates() -> None:
+    """2022. 1. 3. (Korean: year, month, day, each followed by a dot) was refused."""
+    frame, _ = load_prices_file(_prices(("2022. 1. 3.", "2022. 1. 4.", "2022. 1. 14.")), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-03", "2022-01-04", "2022-01-14")]
