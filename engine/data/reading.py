@@ -856,6 +856,40 @@ def _named_dates(text: pd.Series, unique: pd.Series, label: str, column: str) ->
 
 
 _ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# Month abbreviations of German, French, Spanish, Italian, Dutch and Portuguese that are
+# not English ones (one such value is enough to refuse; another unknown word takes two).
+_OTHER_MONTHS = frozenset(
+    [
+        "mär",
+        "mrz",
+        "mai",
+        "okt",
+        "dez",
+        "janv",
+        "févr",
+        "fevr",
+        "avr",
+        "juin",
+        "juil",
+        "août",
+        "aout",
+        "déc",
+        "ene",
+        "abr",
+        "ago",
+        "dic",
+        "gen",
+        "mag",
+        "giu",
+        "lug",
+        "set",
+        "ott",
+        "mrt",
+        "mei",
+        "fev",
+        "out",
+    ]
+)
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -869,11 +903,17 @@ def _width_variants(fmt: str) -> list[str]:
 def _refuse_foreign_months(failed: pd.Series, fmt: str, label: str, column: str) -> None:
     """A value that fits the column's month-name format once its month word is an English
     one (03-Dez-22, 3 Mär 2022, 03-févr.-22 among English-readable Jan/Feb dates) is refused
-    in one sentence: dropping it would leave a silent gap of whole months in the data."""
-    for value in failed.drop_duplicates().iloc[:200]:
+    in one sentence: dropping it would leave a silent gap of whole months in the data. The
+    word is a known non-English month abbreviation or one written in two values or more."""
+    values = failed.drop_duplicates().iloc[:200]
+    words = pd.Series([w for v in values for w in dict.fromkeys(_WORD.findall(str(v)))], dtype=object)
+    repeated = set(words[words.duplicated()])
+    for value in values:
         for word in _WORD.findall(str(value)):
             if word[:3].lower() in _ENGLISH_MONTHS:
                 continue
+            if word not in repeated and word.lower().rstrip(".") not in _OTHER_MONTHS:
+                continue  # one misspelt value (03-Jna-22) is an invalid date, not a language
             probe = str(value).replace(word, "Jan", 1)
             if any(
                 pd.notna(pd.to_datetime(probe, format=f, errors="coerce"))

@@ -81,3 +81,9 @@ def test_korean_dotted_dates() -> None:
     """2022. 1. 3. (Korean: year, month, day, each followed by a dot) was refused."""
     frame, _ = load_prices_file(_prices(("2022. 1. 3.", "2022. 1. 4.", "2022. 1. 14.")), name="p.csv")
     assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-03", "2022-01-04", "2022-01-14")]
+
+
+def test_one_misspelt_month_is_an_invalid_date_not_a_language() -> None:
+    frame, report = load_prices_file(_prices(("03-Jan-22", "04-Jna-22", "05-Jan-22")), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-05")]
+    assert report.dropped[0].count == 1 and "not a valid date" in report.dropped[0].reason
