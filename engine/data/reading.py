@@ -835,7 +835,7 @@ def _named_dates(text: pd.Series, unique: pd.Series, label: str, column: str) ->
         described = "".join(p + (runs[0][i] if i < len(runs[0]) else "") for i, p in enumerate(written))
     described += " (with a time of day, dropped)" if timed.any() else ""
     described += " (separators vary)" if len(set(runs)) > 1 else ""
-    _refuse_year_first_named(spaced[fits], unique[fits], spaced_fmt, label, column)
+    _refuse_year_first_named(spaced[fits], unique[fits], spaced_fmt, described.split(" (")[0], label, column)
     spaced_text = _one_separator(text)
     parsed = pd.to_datetime(spaced_text, format=spaced_fmt, errors="coerce")
     # Each value may write the year with 2 or 4 digits and the month abbreviated or in full
@@ -926,27 +926,29 @@ def _refuse_foreign_months(failed: pd.Series, fmt: str, label: str, column: str)
 
 
 def _refuse_year_first_named(
-    spaced: pd.Series, written: pd.Series, fmt: str, label: str, column: str
+    spaced: pd.Series, written: pd.Series, fmt: str, as_written: str, label: str, column: str
 ) -> None:
-    """``dd Mon yy`` values that read as ``yy Mon dd`` too (22-Jan-03 is 2022-01-03 or
-    2003-01-22) are refused when the year-first reading is the likelier: fewer distinct
-    first fields than last ones (one calendar day over many years read day-first), unless
-    every day-first date is a month end."""
-    if not (fmt.startswith("%d") and fmt.endswith("%y")) or spaced.empty:
+    """``dd Mon yy`` (or ``Mon dd yy``) values that read with the day and the 2-digit year
+    swapped too (22-Jan-03 is 2022-01-03 or 2003-01-22) are refused when the swapped reading
+    is the likelier: fewer distinct day fields than year fields (one calendar day over many
+    years), unless every date as read is a month end."""
+    if not fmt.endswith("%y") or "%d" not in fmt or spaced.empty:
         return
-    first = spaced.str.extract(r"^(\d{1,2})")[0]
-    last = spaced.str.extract(r"(\d{2})$")[0]
-    swapped = pd.to_datetime(spaced, format="%y" + fmt[2:-2] + "%d", errors="coerce")
-    if swapped.isna().any() or first.nunique() >= last.nunique():
+    numbers = spaced.str.findall(r"\d+")
+    days, years = numbers.str[0], numbers.str[-1]
+    swapped_fmt = fmt[:-2].replace("%d", "%y") + "%d"
+    swapped = pd.to_datetime(spaced, format=swapped_fmt, errors="coerce")
+    if swapped.isna().any() or days.nunique() >= years.nunique():
         return
     if pd.to_datetime(spaced, format=fmt, errors="coerce").dt.is_month_end.all():
         return
     example = written.iloc[0]
+    swapped_written = as_written.replace("%d", "%D").replace("%y", "%d").replace("%D", "%y")
     raise DataValidationError(
-        f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
-        f"year-first (2-digit years) and read day-first they fall on few days over many years; say which "
-        f"with date_format='{fmt.replace(' ', '-')}' or '%y-{fmt[2:-2].strip()}-%d' (CLI: --date-format), "
-        "or write the dates as yyyy-mm-dd"
+        f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be read with the day "
+        "or the 2-digit year first, and read day-first they fall on few days over many years; say which "
+        f"with date_format='{as_written}' or '{swapped_written}' (CLI: --date-format), or write the dates as "
+        "yyyy-mm-dd"
     )
 
 
@@ -956,10 +958,12 @@ _SEPARATOR_RUN = re.compile(r"(?<=[^\s%])[\s/.\-]+(?=\S)")
 def _one_separator(values: pd.Series) -> pd.Series:
     """Month-name dates with every run of ``/ . -`` and spaces between fields written as one
     space (``03/Jan/22``, ``03-Jan-22``, ``Jan. 3, 2022`` -> ``03 Jan 22``, ``Jan 3, 2022``)."""
-    spaced = values.str.replace(_SEPARATOR_RUN, " ", regex=True).str.replace(" ,", ",", regex=False)
+    spaced = values.str.replace(_ORDINAL, "", regex=True)  # 3rd Jan 2022, January 4th, 2022
+    spaced = spaced.str.replace(_SEPARATOR_RUN, " ", regex=True).str.replace(" ,", ",", regex=False)
     return spaced.str.replace(_SEPT, lambda m: m.group(0)[:3], regex=True)  # Sept (UK) is Sep
 
 
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)(?![A-Za-z])", re.IGNORECASE)
 _SEPT = re.compile(r"(?<![A-Za-z])[Ss][Ee][Pp][Tt](?![A-Za-z])")
 
 

@@ -21,7 +21,7 @@ def _prices(dates: tuple[str, ...]) -> bytes:
 def test_year_first_month_name_dates_are_refused_not_read_as_day_22_of_many_years() -> None:
     """22-Jan-03 .. 22-Jan-07 (yy-Mon-dd, 2022-01-03 ..) were read as 2003-01-22 .. 2007-01-22."""
     dates = ("22-Jan-03", "22-Jan-04", "22-Jan-05", "22-Jan-06", "22-Jan-07")
-    with pytest.raises(DataValidationError, match="day-first or year-first"):
+    with pytest.raises(DataValidationError, match="day or the 2-digit year first"):
         load_prices_file(_prices(dates), name="p.csv")
     frame, _ = load_prices_file(_prices(dates), name="p.csv", date_format="%y-%b-%d")
     assert list(frame.index) == list(pd.date_range("2022-01-03", periods=5))
@@ -87,3 +87,20 @@ def test_one_misspelt_month_is_an_invalid_date_not_a_language() -> None:
     frame, report = load_prices_file(_prices(("03-Jan-22", "04-Jna-22", "05-Jan-22")), name="p.csv")
     assert list(frame.index) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-05")]
     assert report.dropped[0].count == 1 and "not a valid date" in report.dropped[0].reason
+
+
+def test_month_first_with_year_before_day_is_refused_and_the_named_format_reads_it() -> None:
+    """Jan 22 03 (Mon yy dd) was read as 2003-01-22 .. 2005-01-22."""
+    dates = ("Jan 22 03", "Jan 22 04", "Jan 22 05")
+    with pytest.raises(DataValidationError, match="date_format='%b %d %y' or '%b %y %d'"):
+        load_prices_file(_prices(dates), name="p.csv")
+    with pytest.raises(DataValidationError, match="date_format='%d-%b-%y' or '%y-%b-%d'"):
+        load_prices_file(_prices(("22-Jan-03", "22-Jan-04", "22-Jan-05")), name="p.csv")
+    frame, _ = load_prices_file(_prices(dates), name="p.csv", date_format="%b %y %d")
+    assert list(frame.index) == list(pd.date_range("2022-01-03", periods=3))
+
+
+def test_ordinal_days() -> None:
+    """4th Jan 2022 next to 3rd Jan 2022 was dropped (the guessed format was %drd %b %Y)."""
+    frame, _ = load_prices_file(_prices(("3rd Jan 2022", "4th Jan 2022", "21st Jan 2022")), name="p.csv")
+    assert list(frame.index) == [pd.Timestamp(d) for d in ("2022-01-03", "2022-01-04", "2022-01-21")]
