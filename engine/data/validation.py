@@ -248,7 +248,7 @@ INVALID_DATE = "date is not a valid date"
 # One sentence of the accepted date forms (engine.data.reading; docs/data.md "Dates").
 DATE_FORMS_ADVICE = (
     "write the dates in one accepted form: 2022-01-31 (ISO 8601, a time of day may follow), "
-    "31/01/2022, 01/31/2022 or 31 01 2022, 31 Jan 2022, 31-Jan-22 or Jan 31, 2022, 2022年1月31日, "
+    "31/01/2022, 01/31/2022 or 31 01 2022, 31 Jan 2022, 31-Jan-22 or Jan 31, 2022 (English month names), 2022年1月31日 or 2022. 1. 31., "
     "20220131 or Excel serial day numbers, "
     "or give date_format (CLI: --date-format)"
 )

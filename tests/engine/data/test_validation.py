@@ -125,7 +125,7 @@ def test_no_usable_rows_left_is_a_file_level_error() -> None:
 
 ACCEPTED_FORMS = (
     "write the dates in one accepted form: 2022-01-31 (ISO 8601, a time of day may follow), "
-    "31/01/2022, 01/31/2022 or 31 01 2022, 31 Jan 2022, 31-Jan-22 or Jan 31, 2022, 2022年1月31日, "
+    "31/01/2022, 01/31/2022 or 31 01 2022, 31 Jan 2022, 31-Jan-22 or Jan 31, 2022 (English month names), 2022年1月31日 or 2022. 1. 31., "
     "20220131 or Excel serial day numbers, "
     "or give date_format (CLI: --date-format)"
 )
