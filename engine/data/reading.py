@@ -741,6 +741,11 @@ def _month_ends(keys: np.ndarray) -> bool:
     return bool(dates.dt.is_month_end.all() or business_end.all())
 
 
+def _date_keys(dates: pd.Series) -> np.ndarray:
+    """``yyyymmdd`` integer keys of parsed dates (``_in_order``, ``_descents``)."""
+    return (dates.dt.year * 10000 + dates.dt.month * 100 + dates.dt.day).to_numpy(dtype=np.int64)
+
+
 def _in_order(keys: np.ndarray) -> bool:
     """True when ``keys`` never go down, or never go up (a file sorted either way)."""
     steps = np.diff(keys)
@@ -931,7 +936,9 @@ def _refuse_year_first_named(
     """``dd Mon yy`` (or ``Mon dd yy``) values that read with the day and the 2-digit year
     swapped too (22-Jan-03 is 2022-01-03 or 2003-01-22) are refused when the swapped reading
     is the likelier: fewer distinct day fields than year fields (one calendar day over many
-    years), unless every date as read is a month end."""
+    years), unless every date as read is a month end, or the column is in date order read
+    day-first only (or, in order neither way, sorted in runs that go back in time less
+    than half as often day-first)."""
     if not fmt.endswith("%y") or "%d" not in fmt or spaced.empty:
         return
     numbers = spaced.str.findall(r"\d+")
@@ -940,7 +947,18 @@ def _refuse_year_first_named(
     swapped = pd.to_datetime(spaced, format=swapped_fmt, errors="coerce")
     if swapped.isna().any() or days.nunique() >= years.nunique():
         return
-    if pd.to_datetime(spaced, format=fmt, errors="coerce").dt.is_month_end.all():
+    as_read = pd.to_datetime(spaced, format=fmt, errors="coerce")
+    if as_read.dt.is_month_end.all():
+        return
+    # The file's order settles it as it does for numeric yy/mm/dd columns (``_year_first``):
+    # a monthly 01-Jan-15, 01-Feb-15 .. 01-Dec-22 is in date order read day-first, and goes
+    # back in time every year read year-first (2001-12-15, then 2001-01-16).
+    # In order both ways (22-Jan-03, 22-Jan-04 .. is 2003, 2004 .. read day-first), it says nothing.
+    read_keys, swapped_keys = _date_keys(as_read), _date_keys(swapped)
+    read_in_order, swapped_in_order = _in_order(read_keys), _in_order(swapped_keys)
+    if read_in_order and not swapped_in_order:
+        return
+    if not (read_in_order or swapped_in_order) and 2 * _descents(read_keys) < _descents(swapped_keys):
         return
     example = written.iloc[0]
     swapped_written = as_written.replace("%d", "%D").replace("%y", "%d").replace("%D", "%y")

@@ -27,6 +27,31 @@ def test_year_first_month_name_dates_are_refused_not_read_as_day_22_of_many_year
     assert list(frame.index) == list(pd.date_range("2022-01-03", periods=5))
 
 
+def test_a_monthly_day_first_column_in_date_order_is_read() -> None:
+    """01-Jan-15 .. 01-Dec-22 (a monthly file on the first of the month, Excel's DD-MON-YY)
+    was refused as "few days over many years": in date order read day-first, it goes back
+    in time every year read year-first (2001-12-15, then 2001-01-16), as the numeric
+    yy/mm/dd rule decides. Sorted by symbol (runs) too; shuffled, it stays refused."""
+    months = pd.date_range("2015-01-01", "2022-12-01", freq="MS")
+    written = tuple(months.strftime("%d-%b-%y"))
+    frame, _ = load_prices_file(_prices(written), name="p.csv")
+    assert list(frame.index) == list(months)
+    runs = "".join(f"{d},{s},1,2,30,40,0.5\n" for s in ("AAA", "BBB") for d in written)
+    sentiment, _ = load_sentiment_csv((SENTIMENT_HEADER + runs).encode(), name="s.csv")
+    assert sorted(set(sentiment["date"])) == list(months)
+    shuffled = tuple(pd.Series(written).sample(frac=1.0, random_state=0))
+    with pytest.raises(DataValidationError, match="day or the 2-digit year first"):
+        load_prices_file(_prices(shuffled), name="p.csv")
+
+
+def test_a_year_first_column_in_order_both_ways_stays_refused() -> None:
+    """22-Jan-03 .. 22-Jan-28 are in date order read either way (2003, 2004, .. read
+    day-first): the order says nothing, so the column is still refused."""
+    written = tuple(pd.bdate_range("2022-01-03", periods=20).strftime("%y-%b-%d"))
+    with pytest.raises(DataValidationError, match="day or the 2-digit year first"):
+        load_prices_file(_prices(written), name="p.csv")
+
+
 def test_day_first_month_name_dates_over_few_years_are_still_read() -> None:
     dates = ("03-Jan-22", "04-Jan-22", "31-Dec-21")
     frame, _ = load_prices_file(_prices(dates), name="p.csv")
