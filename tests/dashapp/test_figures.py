@@ -219,3 +219,21 @@ def test_long_series_use_webgl() -> None:
 def test_payload_is_rounded() -> None:
     figure = figures.cumulative_returns_figure({"date": ["2022-01-03"], "portfolio": [0.123456789123]})
     assert figure.data[0].y[0] == 0.123457
+
+
+def test_rolling_sharpe_of_a_constant_growth_path_is_undefined() -> None:
+    """A price growing 0.1% a day (100 x 1.001^t) has returns that differ in their last
+    bits only: no dispersion (README, Metrics), so no Sharpe ratio. The rolling panel plotted
+    mean / rounding residue, about 6e6 on the Backtest page (case constant-return-series,
+    uploaded with share-class-dot-dash); it now follows the engine's rule (engine.column_metric)."""
+    days = pd.bdate_range("2022-01-03", periods=70)
+    prices = 100 * 1.001 ** np.arange(71)
+    constant = list(prices[1:] / prices[:-1] - 1.0)
+    moving = [0.01 * math.sin(i) for i in range(70)]
+    data = {"date": [d.strftime("%Y-%m-%d") for d in days], "portfolio": constant, "benchmark": moving}
+    figure = figures.rolling_figure(data, window=63)
+    assert np.std(constant, ddof=1) > 0  # rounding residue: the raw std is not 0
+    assert all(y is None for y in figure.data[0].y)  # strategy Sharpe: undefined throughout
+    bench = np.asarray(moving[-63:])
+    assert figure.data[1].y[-1] == pytest.approx(bench.mean() / bench.std(ddof=1) * math.sqrt(252), abs=1e-5)
+    assert figure.data[1].y[61] is None and figure.data[1].y[62] is not None

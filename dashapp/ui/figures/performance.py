@@ -237,11 +237,21 @@ def monthly_heatmap_figure(
 def rolling_metrics(
     frame: pd.DataFrame, window: int = ROLLING_WINDOW, risk_free: float = 0.0
 ) -> dict[str, pd.DataFrame]:
-    """Rolling annualised Sharpe ratio and volatility (sample std, 252-day annualisation)."""
-    excess = frame - risk_free / TRADING_DAYS
-    mean = excess.rolling(window, min_periods=window).mean()
+    """Rolling annualised Sharpe ratio and volatility (sample std, 252-day annualisation).
+
+    The Sharpe ratio of each window is ``engine.column_metric``'s (the metric cards'
+    definition and zero-dispersion rule: a window whose returns differ by rounding only has
+    none, README Metrics); NaN for a window with a missing day or a return of -100% or less."""
     std = frame.rolling(window, min_periods=window).std(ddof=1)
-    sharpe = (mean / std.where(std > 0)) * math.sqrt(TRADING_DAYS)
+    sharpe = pd.DataFrame(np.nan, index=frame.index, columns=frame.columns)
+    if len(frame) >= window:
+        for name in frame.columns:
+            values = frame[name].to_numpy(dtype=np.float64)
+            usable = np.isfinite(values) & (values > -1.0)
+            windows = np.lib.stride_tricks.sliding_window_view(np.where(usable, values, 0.0), window)
+            complete = np.lib.stride_tricks.sliding_window_view(usable, window).all(axis=1)
+            column = engine.column_metric(windows.T, "sharpe", risk_free=risk_free)
+            sharpe.iloc[window - 1 :, sharpe.columns.get_loc(name)] = np.where(complete, column, np.nan)
     return {"sharpe": sharpe, "volatility": std * math.sqrt(TRADING_DAYS)}
 
 
