@@ -21,6 +21,7 @@ from engine.cli.common import (
     conventions,
     fmt,
     load_market,
+    out_folder,
     params_from_args,
 )
 from engine.errors import ParameterError
@@ -82,7 +83,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cost-bps", dest="cost_bps", help="cost per unit of one-way turnover, bps (default 0)")
     p.add_argument("--risk-free", dest="risk_free", help="annual risk-free rate, e.g. 0.02 (default 0)")
     p.add_argument(
-        "--out", type=Path, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
+        "--out", type=out_folder, help="directory for returns.csv, holdings.csv, metrics.json, manifest.json"
     )
     p.add_argument(
         "--report",

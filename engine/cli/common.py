@@ -279,6 +279,24 @@ def number(value: float | None, spec: str = "{:.3f}") -> str:
     return "n/a" if value is None or not math.isfinite(float(value)) else spec.format(value)
 
 
+def out_folder(raw: str) -> Path:
+    """The ``--out`` folder, checked when the options are read (before any data is loaded or
+    computed): an existing path must be a folder, and the nearest existing parent of a new
+    one must be a folder too (the folder itself is made when the results are written).
+    Raises ``argparse.ArgumentTypeError``: one line, ``argument --out: ...``, exit 2."""
+    path = Path(raw)
+    if path.exists():
+        if not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
+        return path
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"cannot make the folder {path}: {parent} is a file")
+            break
+    return path
+
+
 def date_arg(raw: str | None, flag: str) -> Any:
     if raw is None:
         return None

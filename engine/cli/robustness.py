@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.common import (
@@ -17,6 +16,7 @@ from engine.cli.common import (
     conventions,
     load_market,
     number,
+    out_folder,
     params_from_args,
 )
 from engine.errors import ParameterError
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
         help="mean block length of the stationary bootstrap, trading days (default 10)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--out", type=Path, help="directory for robustness.json")
+    p.add_argument("--out", type=out_folder, help="directory for robustness.json")
     p.set_defaults(handler=cmd_robustness)
 
 

@@ -23,6 +23,7 @@ from engine.cli.common import (
     add_strategy_options,
     load_market,
     number,
+    out_folder,
     params_from_args,
 )
 from engine.export import write_csv
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
         default=analysis.rolling_window,
         help="periods of the rolling mean IC (default 6)",
     )
-    p.add_argument("--out", type=Path, help=f"directory for {' and '.join(FILES)}")
+    p.add_argument("--out", type=out_folder, help=f"directory for {' and '.join(FILES)}")
     p.set_defaults(handler=cmd_signal)
 
 

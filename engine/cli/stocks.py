@@ -7,7 +7,6 @@ needed: ``stocks --symbols AAPL,MSFT,GOOGL --prices yahoo``), or from the demo d
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.common import (
@@ -17,6 +16,7 @@ from engine.cli.common import (
     conventions,
     date_arg,
     fmt,
+    out_folder,
     prices_from_yahoo,
     prices_path,
     report_lines,
@@ -49,7 +49,9 @@ def register(sub: Any) -> None:
     p.add_argument("--end", help="last day (YYYY-MM-DD)")
     p.add_argument("--risk-free", dest="risk_free", default="0", help="annual risk-free rate (default 0)")
     p.add_argument(
-        "--out", type=Path, help="directory for stock_metrics.csv, correlation.csv, normalised_prices.csv"
+        "--out",
+        type=out_folder,
+        help="directory for stock_metrics.csv, correlation.csv, normalised_prices.csv",
     )
     p.set_defaults(handler=cmd_stocks)
 

@@ -38,6 +38,7 @@ from engine.cli.common import (
     fmt,
     load_market,
     number,
+    out_folder,
     params_from_args,
 )
 from engine.errors import ParameterError
@@ -72,7 +73,7 @@ def register(sub: Any) -> None:
         default=DEFAULT_MAX_CONFIGS,
         help=f"refuse grids larger than this (default {DEFAULT_MAX_CONFIGS})",
     )
-    p.add_argument("--out", type=Path, help="directory for sweep.csv (and walk_forward.csv)")
+    p.add_argument("--out", type=out_folder, help="directory for sweep.csv (and walk_forward.csv)")
     wf = p.add_argument_group("walk-forward validation (with --walk-forward)")
     wf.add_argument(
         "--walk-forward",
