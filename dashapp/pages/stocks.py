@@ -277,6 +277,6 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
     def content() -> str:
         source = state["source"]
         analysis = services.stocks(source, state["symbols"], state.get("start"), state.get("end"))
-        return view.metrics_csv(analysis, state, services.source_info(source).get("label", ""))
+        return view.metrics_csv(analysis, state, services.source_info(source))
 
     return csv_download(log, "stocks", "stocks_metrics.csv", content)

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 import engine
-from dashapp.ui import components, forms
+from dashapp.ui import components, forms, url_state
 
 DEFAULT_SYMBOL_COUNT = 4
 # The metrics table's columns are the engine's (``STOCK_METRIC_COLUMNS``).
@@ -55,15 +55,26 @@ def metric_rows(metrics: Mapping[str, Sequence[Any]] | None) -> list[list[str]]:
     return rows
 
 
-def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], label: str = "") -> str:
+def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], info: Mapping[str, Any]) -> str:
+    """The per-stock metrics as CSV under the header of every export: the data source, its
+    SYNTHETIC flag and fingerprint, the engine version and the page's link (``info``: the
+    ``services.source_info`` of the run's source)."""
     frame = pd.DataFrame(analysis.get("metrics") or {})
+    symbols = list(state.get("symbols") or [])
     header = {
         "content": (
             f"per-stock metrics of daily simple returns ({engine.TRADING_DAYS}-day annualisation, risk-free 0)"
         ),
-        "symbols": ",".join(state.get("symbols") or []),
+        "symbols": ",".join(symbols),
         "start": state.get("start") or "first available day",
         "end": state.get("end") or "last available day",
-        "data_source": label,
+        "data_source": info.get("label", ""),
+        "synthetic": bool(info.get("synthetic")),
+        "fingerprint": info.get("fingerprint", ""),
+        "engine_version": engine.__version__,
+        "link": "/stocks?"
+        + url_state.params_to_query(
+            {"symbols": symbols, "start": state.get("start"), "end": state.get("end")}
+        ),
     }
     return engine.frame_to_csv(frame, header=header)

@@ -44,7 +44,12 @@ class FakeServices:
         return {"kind": "default"}
 
     def source_info(self, source):
-        return {"label": "Demo data (SYNTHETIC, seed 7)", "report": {"symbols": ["CCC", "AAA", "BBB"]}}
+        return {
+            "label": "Demo data (SYNTHETIC, seed 7)",
+            "synthetic": True,
+            "fingerprint": "06c7c6faf74e8386",
+            "report": {"symbols": ["CCC", "AAA", "BBB"]},
+        }
 
     def stocks(self, source, symbols, start, end):
         self.calls.append((symbols, start, end))
@@ -158,3 +163,14 @@ def test_metrics_csv(page, fake: FakeServices) -> None:
     assert "# symbols: AAA,BBB" in lines and "# data_source: Demo data (SYNTHETIC, seed 7)" in lines
     assert "symbol,total_return,annual_volatility,sharpe,max_drawdown" in lines
     assert "AAA,0.1234,0.2,1.5,-0.1" in lines
+
+
+def test_metrics_csv_header_names_the_data_like_every_other_export(page, fake: FakeServices) -> None:
+    """README: every CSV export starts with the run's parameters and data fingerprint; the
+    Stocks page's had the label only (no synthetic flag, no fingerprint, no version, no link)."""
+    state = {"source": {"kind": "default"}, "symbols": ["AAA", "BBB"], "start": "2022-01-03", "end": None}
+    lines = page.download_metrics(1, state)["content"].splitlines()
+    assert "# synthetic: true" in lines
+    assert "# fingerprint: 06c7c6faf74e8386" in lines
+    assert f"# engine_version: {engine.__version__}" in lines
+    assert "# link: /stocks?symbols=AAA%2CBBB&start=2022-01-03" in lines
