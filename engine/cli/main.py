@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from engine._version import __version__
 from engine.allocator import tune_allocator
 from engine.cli import backtest, robustness, signal, stocks, sweep
 from engine.cli.backtest import PERCENT_METRICS, summary_text, write_backtest
@@ -56,6 +57,7 @@ __all__ = [
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m engine", description="Sentiment Portfolio Lab engine.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for command in COMMANDS:

@@ -303,3 +303,12 @@ def test_share_class_spellings_are_never_silent_on_the_cli(spelling: str, tmp_pa
     else:
         assert "dropped 31 rows: symbol is a share class written with '/', '_' or a space" in head
         assert repr(spelling) in head
+
+
+def test_version_flag_prints_the_engine_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m engine --version`` said 'the following arguments are required: COMMAND'."""
+    from engine import __version__
+    from engine.cli.main import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"python -m engine {__version__}"
