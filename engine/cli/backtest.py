@@ -21,6 +21,7 @@ from engine.cli.common import (
     conventions,
     fmt,
     load_market,
+    out_file,
     out_folder,
     params_from_args,
 )
@@ -87,7 +88,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--report",
-        type=Path,
+        type=out_file,
         metavar="FILE.html",
         help="also write one self-contained HTML report (parameters, metrics, charts, periods, "
         "warnings; opens offline); needs the dashboard's packages (plotly)",

@@ -289,12 +289,26 @@ def out_folder(raw: str) -> Path:
         if not path.is_dir():
             raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
         return path
+    _check_parents(path, f"cannot make the folder {path}")
+    return path
+
+
+def out_file(raw: str) -> Path:
+    """An output file option (``--report``), checked like ``out_folder``: an existing path
+    must not be a folder, and the nearest existing parent must be a folder."""
+    path = Path(raw)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder, not a file")
+    _check_parents(path, f"cannot make the folder of {path}")
+    return path
+
+
+def _check_parents(path: Path, what: str) -> None:
     for parent in path.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
-                raise argparse.ArgumentTypeError(f"cannot make the folder {path}: {parent} is a file")
-            break
-    return path
+                raise argparse.ArgumentTypeError(f"{what}: {parent} is a file")
+            return
 
 
 def date_arg(raw: str | None, flag: str) -> Any:

@@ -50,3 +50,18 @@ def test_a_new_nested_folder_is_still_made(tmp_path: Path) -> None:
         "normalised_prices.csv",
         "stock_metrics.csv",
     ]
+
+
+def test_report_that_is_a_folder_is_refused_first(tmp_path: Path) -> None:
+    """``--report`` is checked the same way: a folder there failed only after the backtest (and
+    the robustness run of --report-robustness) had been computed."""
+    code, out, err = run_cli(["backtest", "--executor", "serial", "--report", str(tmp_path)])
+    assert code == 2 and out == ""
+    assert err.strip().endswith(f"argument --report: {tmp_path} is a folder, not a file")
+    a_file = tmp_path / "x.csv"
+    a_file.write_text("x\n")
+    code, out, err = run_cli(["backtest", "--executor", "serial", "--report", str(a_file / "r.html")])
+    assert code == 2 and out == ""
+    assert err.strip().endswith(
+        f"argument --report: cannot make the folder of {a_file / 'r.html'}: {a_file} is a file"
+    )
