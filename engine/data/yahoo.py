@@ -349,7 +349,8 @@ class YahooProvider:
         if not closes:
             raise DataUnavailableError(
                 f"Yahoo Finance returned no prices for any of the {len(wanted)} ticker(s) "
-                "(offline or rate limited); try again later or use DATA_SOURCE=files with a price file"
+                "(offline or rate limited); try again later, or give a price file instead (upload it on the Data page; "
+                "CLI: --prices FILE; server: DATA_SOURCE=files)"
             )
         frame = normalise_price_frame(pd.concat(closes, axis=1))
         if start is not None:

@@ -164,9 +164,11 @@ def test_empty_results_are_retried_too(tmp_path: Path) -> None:
 def test_retries_stop_at_max_retries_and_name_the_failures(tmp_path: Path) -> None:
     sleeps: list[float] = []
     fake = FakeDownloader(rate_limited=100)
-    with pytest.raises(DataUnavailableError, match="no prices for any of the 2"):
+    with pytest.raises(DataUnavailableError, match="no prices for any of the 2") as raised:
         provider(tmp_path, fake, sleeps, max_retries=2).prices(["AAA", "QQQ"], START, END)
     assert len(fake.calls) == 3 and len(sleeps) == 2
+    # The way out for each entry point, not a server setting alone.
+    assert "upload it on the Data page; CLI: --prices FILE" in str(raised.value)
 
 
 def test_partial_results_name_failed_tickers_without_retrying(tmp_path: Path) -> None:
