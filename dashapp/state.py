@@ -32,7 +32,7 @@ class AppState:
     """Everything one app owns; the LRUs are per worker process, the caches shared.
 
     - ``results``: computed, JSON-able results (``SafeCache``, "Clear cache" empties it);
-    - ``uploads``: validated bytes of uploaded data sets, by content hash;
+    - ``uploads``: validated bytes of uploaded data sets, by the hash of their bytes, file names and reading options;
     - ``market_data``: loaded ``engine.MarketData`` by source key and benchmark;
     - ``prepared``: ``engine.PreparedData`` by data fingerprint (every backtest reuses it);
     - ``views``: rendered backtest views by cache key;

@@ -2,7 +2,7 @@
 
 The session's data source is a small dict kept in the browser (``session-source`` Store):
 ``{"kind": "default"}`` (the app's configured provider, the demo data unless configured
-otherwise) or ``{"kind": "upload", "id": <content hash>, "name": <file name>}``. The
+otherwise) or ``{"kind": "upload", "id": <hash of the bytes, file names and reading options>, "name": <file name>}``. The
 uploaded bytes stay on the server, in the shared ``uploads`` cache. Every function
 raises ``engine.EngineError`` (one sentence meant for the user) on bad input.
 """
@@ -238,7 +238,13 @@ def save_upload(
     )
     data = engine.load_market_data(provider)
     chosen = repr(sorted(reading.items())).encode() if any(v is not None for v in reading.values()) else b""
-    digest = hashlib.sha256(sentiment_bytes + b"\0" + (prices_bytes or b"") + chosen).hexdigest()[:32]
+    # The names are part of the identity: the stored payload's names label every page and
+    # export of the source, so the same bytes uploaded under other names (by another
+    # session) must not show this session's file names, nor this one theirs.
+    named = f"{sentiment_name}\0{prices_name}".encode()
+    digest = hashlib.sha256(
+        sentiment_bytes + b"\0" + (prices_bytes or b"") + b"\0" + named + chosen
+    ).hexdigest()[:32]
     source = {"kind": "upload", "id": digest, "name": sentiment_name}
     payload = {
         "sentiment": sentiment_bytes,

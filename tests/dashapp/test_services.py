@@ -105,9 +105,22 @@ def test_save_upload_returns_a_small_store_value_and_a_report(uploaded: dict[str
     assert len(json.dumps(source)) < 200  # the bytes stay on the server
 
 
-def test_same_bytes_give_the_same_id(app: Any, uploaded: dict[str, Any]) -> None:
-    again = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"sentiment": "other.csv"})
+def test_same_bytes_and_names_give_the_same_id(app: Any, uploaded: dict[str, Any]) -> None:
+    names = {"sentiment": "C:\\Users\\me\\<script>s.csv", "prices": "p.csv"}
+    again = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), names)
     assert again["source"]["id"] == uploaded["source"]["id"]
+
+
+def test_same_bytes_under_other_names_are_another_source(app: Any, uploaded: dict[str, Any]) -> None:
+    """The same bytes uploaded as other.csv (another session) used to get the first
+    upload's id, and then its stored names: the other session's pages and exports were
+    labelled script_s.csv, and the first session's other.csv after a re-upload."""
+    other = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"sentiment": "other.csv"})
+    assert other["source"]["id"] != uploaded["source"]["id"]
+    assert services.backtest(other["source"], {"top_n": 2})["manifest"]["data_source"].startswith("other.csv")
+    assert services.backtest(uploaded["source"], {"top_n": 2})["manifest"]["data_source"].startswith(
+        "script_s.csv"
+    )
 
 
 def test_uploaded_source_is_served_from_the_shared_cache(app: Any, uploaded: dict[str, Any]) -> None:
