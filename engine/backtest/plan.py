@@ -406,6 +406,12 @@ def _period_phrase(dates: np.ndarray, e: int, pending: bool) -> str:
     return f"the period starting {_iso(dates[e + 1])}"
 
 
+def _missing_close(no_price_yet: bool) -> str:
+    """Why a selected symbol cannot be bought at the entry close: no close that day, or no
+    price at all up to it (never priced in the data so far, or listed later); both causal."""
+    return "no price up to the entry" if no_price_yet else "no close on the entry"
+
+
 def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
     """Warnings about the plan, each naming the first day it is about (so a run on data
     cut after day D gives the same warnings about days up to D)."""
@@ -413,17 +419,21 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     dates = prepared.dates
     cash = np.logical_not(plan.held_mask.any(axis=1))
     skipped_in: dict[int, list[str]] = {}
+    unpriced_in: dict[int, set[str]] = {}
     for k, sym in plan.skipped.tolist():
         skipped_in.setdefault(k, []).append(prepared.symbols[sym])
+        if prepared.first_valid[sym] > plan.entry[k]:
+            unpriced_in.setdefault(k, set()).add(prepared.symbols[sym])
     pending = plan.end == plan.entry
     for k, names in skipped_in.items():
+        unpriced = unpriced_in.get(k, set())
         period, entry = (
             _period_phrase(dates, int(plan.entry[k]), bool(pending[k])),
             _iso(dates[plan.entry[k]]),
         )
         if not cash[k]:
             out.extend(
-                f"{name} was selected for {period} but has no close on the entry "
+                f"{name} was selected for {period} but has {_missing_close(name in unpriced)} "
                 f"day {entry}; skipped, the others share its weight."
                 for name in names
             )
@@ -439,7 +449,7 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
             else ""
         )
         out.append(
-            f"{who} {verb} selected for {period} but {has} no close on the entry day "
+            f"{who} {verb} selected for {period} but {has} {_missing_close(set(names) <= unpriced)} day "
             f"{entry}, and no other selected symbol is holdable: the period is held as cash{tail}."
         )
     for cash_k in np.flatnonzero(cash):

@@ -78,7 +78,9 @@ def test_universe_period_without_eligible_symbol_is_missing_not_cash() -> None:
 def test_a_selected_share_class_without_prices_gets_one_accurate_warning() -> None:
     """Case share-class-dot-dash: sentiment says BRK.B, the prices say BRK-B. With top_n=1
     BRK.B (the more engaged) is selected but cannot be held, and AAA is not selected: one
-    sentence says so, not "the others share its weight" plus "no symbol was eligible"."""
+    sentence says so, not "the others share its weight" plus "no symbol was eligible"; and
+    it says BRK.B has no price at all so far, not a missing close on one day (which read
+    as a one-day gap for a ticker the data never priced)."""
     days = pd.bdate_range("2021-12-01", "2022-04-29")
     t = np.arange(len(days))
     prices = pd.DataFrame(
@@ -93,7 +95,7 @@ def test_a_selected_share_class_without_prices_gets_one_accurate_warning() -> No
     result = run_backtest(market(sentiment_frame(rows), prices), StrategyParams(top_n=1))
     february = [w for w in result.warnings if "2022-02-01" in w]
     assert february == [
-        "BRK.B was selected for the period starting 2022-02-01 but has no close on the entry day "
+        "BRK.B was selected for the period starting 2022-02-01 but has no price up to the entry day "
         "2022-01-31, and no other selected symbol is holdable: the period is held as cash."
     ]
     assert not any("share its weight" in w or "No symbol was eligible" in w for w in result.warnings)
