@@ -48,7 +48,8 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
         "rows_read": int(report.rows_read),
         "rows_kept": int(report.rows_kept),
         "dropped": [
-            {"reason": d.reason, "count": int(d.count), "examples": list(d.examples)} for d in report.dropped
+            {"reason": d.reason, "count": int(d.count), "examples": list(d.examples), "unit": d.unit}
+            for d in report.dropped
         ],
         "warnings": list(report.warnings),
         "symbols": list(report.symbols),

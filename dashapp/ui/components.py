@@ -230,17 +230,17 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
     dropped = list(report.get("dropped") or [])
     parts: list[Any] = [table]
     if dropped:
-        parts.append(html.H6("Rows dropped", className="mt-2"))
+        parts.append(html.H6("Dropped", className="mt-2"))
         parts.append(
             dbc.Table(
                 [
-                    html.Thead(html.Tr([html.Th("Reason"), html.Th("Rows"), html.Th("Examples")])),
+                    html.Thead(html.Tr([html.Th("Reason"), html.Th("Dropped"), html.Th("Examples")])),
                     html.Tbody(
                         [
                             html.Tr(
                                 [
                                     html.Td(str(d.get("reason", ""))),
-                                    html.Td(f"{d.get('count', 0):,}"),
+                                    html.Td(dropped_count(d)),
                                     html.Td(", ".join(map(str, d.get("examples") or []))),
                                 ]
                             )
@@ -325,3 +325,11 @@ def data_grid(
         style={"height": height, "width": "100%"} if height else {"width": "100%"},
         className="spl-grid",
     )
+
+
+def dropped_count(dropped: Mapping[str, Any]) -> str:
+    """ "1,234 rows", "2 cells", "1 column": a dropped group's count in its unit (a stored
+    report from before units were kept counts rows)."""
+    count = int(dropped.get("count") or 0)
+    unit = str(dropped.get("unit") or "rows")
+    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"

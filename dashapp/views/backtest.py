@@ -161,7 +161,9 @@ def source_notes(report: Mapping[str, Any]) -> list[str]:
             shown += f" and {len(failed) - MAX_FAILED_SHOWN} more"
         notes.append(f"No prices could be had for {len(failed)} ticker(s), which cannot be held: {shown}.")
     for dropped in report.get("dropped") or []:
-        notes.append(f"{dropped.get('count', 0):,} input row(s) were dropped: {dropped.get('reason', '')}.")
+        notes.append(
+            f"Dropped {components.dropped_count(dropped)} of the input: {dropped.get('reason', '')}."
+        )
     return notes
 
 

@@ -561,26 +561,30 @@ def price_file_rows(
     if end is not None:
         in_window &= frame.index <= pd.Timestamp(end)
     long = any(r.layout == "long" for r in report.reading)
+    other = np.array([c not in set(selected) for c in frame.columns], dtype=bool)
+    examples = tuple(repr(str(c)) for c in frame.columns[other][:MAX_EXAMPLES])
     if not long:
+        # A wide file's unused symbols are columns (its rows are dates): said as such, as
+        # the long layout says their rows, so the same data reads the same in both layouts.
         outside = int((~in_window).sum())
-        dropped = (DroppedRows(reason=window_reason(start, end), count=outside),) if outside else ()
-        return report.rows_kept - outside, dropped
+        dropped = [DroppedRows(reason=window_reason(start, end), count=outside)] if outside else []
+        if other.any():
+            dropped.append(
+                DroppedRows(reason=UNUSED_SYMBOL, count=int(other.sum()), examples=examples, unit="columns")
+            )
+        return report.rows_kept - outside, tuple(dropped)
     cells = frame.notna().to_numpy()
     outside = int(cells[~in_window].sum())
-    other = np.array([c not in set(selected) for c in frame.columns], dtype=bool)
     unused = int(cells[in_window][:, other].sum())
     out: list[DroppedRows] = []
     if outside:
         out.append(DroppedRows(reason=window_reason(start, end), count=outside))
     if unused:
-        out.append(
-            DroppedRows(
-                reason="symbol not needed (not in the sentiment data, not the benchmark)",
-                count=unused,
-                examples=tuple(repr(str(c)) for c in frame.columns[other][:MAX_EXAMPLES]),
-            )
-        )
+        out.append(DroppedRows(reason=UNUSED_SYMBOL, count=unused, examples=examples))
     return report.rows_kept - outside - unused, tuple(out)
+
+
+UNUSED_SYMBOL = "symbol not needed (not in the sentiment data, not the benchmark)"
 
 
 def select_prices(

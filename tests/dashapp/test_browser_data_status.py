@@ -86,7 +86,7 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     upload(dash_duo, "data-upload-sentiment", good)
     dash_duo.wait_for_contains_text("#data-validation", "is valid", timeout=30)
     assert (
-        "Rows dropped" in dash_duo.find_element("#data-validation").text
+        "Dropped" in dash_duo.find_element("#data-validation").text
         or "No rows dropped" in dash_duo.find_element("#data-validation").text
     )
     click(dash_duo, "#data-use-upload:not([disabled])")

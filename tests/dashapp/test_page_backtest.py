@@ -266,3 +266,27 @@ def test_run_summary_states_the_conventions() -> None:
     assert "simple daily returns, 252-day annualisation, risk-free 2.00% a year" in text
     assert "data: Demo data (SYNTHETIC, seed 7)" in text
     assert "no return day yet" in view.run_summary_text({**result, "returns": {"date": []}})
+
+
+def test_dropped_notes_count_in_their_unit() -> None:
+    """A wide price file's unused symbols are columns and a bad number is a cell: the
+    note said "1 input row(s) were dropped" for both (the stored report lost the unit);
+    a report stored before units were kept counts rows."""
+    from dashapp.services.plain import report_to_plain
+    from dashapp.views import backtest as view
+
+    report = engine.ValidationReport(
+        dropped=(
+            engine.DroppedRows(reason="symbol not needed", count=1, examples=("'ZZZ'",), unit="columns"),
+            engine.DroppedRows(reason="not a number", count=3, unit="cells"),
+            engine.DroppedRows(reason="date is not a valid date", count=1),
+        )
+    )
+    assert view.source_notes(report_to_plain(report)) == [
+        "Dropped 1 column of the input: symbol not needed.",
+        "Dropped 3 cells of the input: not a number.",
+        "Dropped 1 row of the input: date is not a valid date.",
+    ]
+    assert view.source_notes({"dropped": [{"reason": "old", "count": 2}]}) == [
+        "Dropped 2 rows of the input: old."
+    ]

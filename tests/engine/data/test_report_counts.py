@@ -58,6 +58,16 @@ def test_long_price_file_counts_long_rows_in_and_out() -> None:
     assert report.rows_read == report.rows_kept + report.rows_dropped
 
 
+def test_a_wide_file_names_its_unused_symbols_as_columns() -> None:
+    """The long file says its ZZZ rows were not needed; the same data as a wide file
+    dropped the ZZZ column without a word ("No rows dropped")."""
+    wide = ("date,AAA,BBB,QQQ,ZZZ\n" + "".join(f"{d},1,2,3,4\n" for d in PRICE_DAYS)).encode()
+    report = engine.load_market_data(engine.FileProvider(sentiment=SENTIMENT.encode(), prices=wide)).report
+    unused = [d for d in report.dropped if d.reason.startswith("symbol not needed")]
+    assert [(d.count, d.unit, d.examples) for d in unused] == [(1, "columns", ("'ZZZ'",))]
+    assert report.rows_read == report.rows_kept + report.rows_dropped  # columns are not rows
+
+
 def test_narrowing_the_sentiment_dates_is_counted() -> None:
     provider = engine.FileProvider(sentiment=SENTIMENT.encode(), prices=_wide())
     data = engine.load_market_data(provider, start=dt.date(2022, 2, 1))
