@@ -20,7 +20,6 @@ from typing import Any, NoReturn, TextIO
 
 from engine.analytics.metrics import TRADING_DAYS
 from engine.data.reading import ReadOptions
-from engine.data.symbols import with_spelling_hint
 from engine.data.types import MarketData, ValidationReport
 from engine.errors import ParameterError
 from engine.strategy.params import StrategyParams
@@ -212,8 +211,7 @@ def report_lines(report: ValidationReport) -> list[str]:
     ``ValidationReport.spelling_hints``), printed before the results."""
     lines = [f"read {reading.describe()}" for reading in report.reading]
     if report.failed_tickers:
-        hints = dict(report.spelling_hints)
-        failed = [with_spelling_hint(s, hints.get(s)) for s in report.failed_tickers]
+        failed = report.failed_named()
         shown = ", ".join(failed[:30]) + (f" and {len(failed) - 30} more" if len(failed) > 30 else "")
         lines.append(f"failed tickers (no prices): {shown}")
     for dropped in report.dropped:

@@ -89,15 +89,11 @@ def load_market_data(
     report = sentiment_report.merge(price_report)
     if failed:
         hints = _spelling_hints(provider, failed, price_start, price_end)
-        named = [with_spelling_hint(s, hints.get(s)) for s in failed[:20]]
-        shown = ", ".join(named) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
-        report = report.merge(
-            ValidationReport(
-                failed_tickers=failed,
-                warnings=(f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}",),
-                spelling_hints=tuple(sorted(hints.items())),
-            )
-        )
+        unpriced = ValidationReport(failed_tickers=failed, spelling_hints=tuple(sorted(hints.items())))
+        named = unpriced.failed_named()
+        shown = ", ".join(named[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
+        warning = f"no usable prices for {len(failed)} symbol(s), which cannot be held: {shown}"
+        report = report.merge(dataclasses.replace(unpriced, warnings=(warning,)))
     for where, names in (("sentiment", sentiment["symbol"].unique()), ("prices", prices.columns)):
         for spellings in two_spellings(map(str, names)):
             report = _with(

@@ -19,6 +19,8 @@ from typing import Literal
 
 import pandas as pd
 
+from engine.data.symbols import with_spelling_hint
+
 SENTIMENT_COLUMNS: tuple[str, ...] = (
     "date",
     "symbol",
@@ -117,6 +119,12 @@ class ValidationReport:
     # hint, sorted: (("BRK.B", "BRK-B"),) when BRK.B was asked and the prices hold BRK-B.
     # ``engine.data.symbols.with_spelling_hint`` turns a pair into "BRK.B (did you mean BRK-B?)".
     spelling_hints: tuple[tuple[str, str], ...] = ()
+
+    def failed_named(self) -> list[str]:
+        """``failed_tickers``, each with its spelling hint when it has one:
+        ``["BRK.B (did you mean BRK-B?)", "ZZZ"]`` (``with_spelling_hint``)."""
+        hints = dict(self.spelling_hints)
+        return [with_spelling_hint(s, hints.get(s)) for s in self.failed_tickers]
 
     @property
     def rows_dropped(self) -> int:
