@@ -97,7 +97,8 @@ def bootstrap_intervals(
         sharpe = _interval(float(annual_sharpe(own, risk_free)), annual_sharpe(own[index], risk_free), level)
     excess = nan
     if p.size >= 2:
-        index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
+        if p.size != own.size:  # else the same days: the Sharpe's resample (same seed) serves
+            index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
         excess_samples = annual_growth(p[index]) - annual_growth(b[index])
         excess = _interval(float(annual_growth(p) - annual_growth(b)), excess_samples, level)
     return sharpe, excess
