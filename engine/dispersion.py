@@ -8,10 +8,15 @@ A shared low module (it imports no engine layer), so that the metrics
 price growing exactly 0.1% a day has returns that differ only in their last bits (std
 ~1e-16): it has no volatility, so no Sharpe ratio, no correlation, and no inverse-volatility
 weight.
+
+Also the tie rules built on it: ``tied`` (statistics equal up to rounding), ``first_best``,
+and ``distinct_series`` (return series equal day by day up to rounding are one: the
+sweep's distinct trials, the PBO's columns and the optimisers' twin assets).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -65,3 +70,136 @@ def first_best(values: Any) -> int:
 
 
 __all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "TIE_RTOL", "first_best", "negligible_dispersion", "tied"]
+
+
+# ----- series equal day by day up to rounding ------------------------------------------
+
+
+def distinct_series(series: Sequence[np.ndarray]) -> np.ndarray:
+    """Label of each series (0, 1, ... in order of first appearance). Series of one length
+    equal day by day up to rounding (``engine.dispersion.tied``: ``|a - b| <= TIE_RTOL x
+    max(1, |b|)`` for finite values, the same bits for NaN and inf) share a label: each
+    series takes the label of the first label whose first series (its anchor) it ties
+    with, else a new label. Ties are not transitive, so a chain is cut at the anchor:
+    b within 0.6e-10 of a and c within 0.6e-10 of b (1.2e-10 of a) label 0, 0, 1 (c
+    ties b, not the anchor a); the labels follow the order of the series. Configurations that trade the same portfolios are one
+    trial, not several: ``lookback_days`` under equal weights (the same bits), or equal
+    and inverse-volatility weights of symbols with one return series (returns a rounding
+    apart, which counted as other trials and moved the trial clustering and the DSR).
+
+    (n,) list of 1-d float arrays -> (n,) int64 labels."""
+    exact, firsts = _bit_identical(series)
+    return _tie_up_to_rounding([np.asarray(series[i], dtype=np.float64).reshape(-1) for i in firsts])[exact]
+
+
+def _bit_identical(series: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """(labels of bit-identical series, in order of first appearance; index of each
+    label's first series)."""
+    # Candidates by (length, the bits summed modulo 2**64), then compared bit for bit:
+    # one pass over each series instead of copying and hashing its bytes.
+    buckets: dict[tuple[int, int], list[tuple[np.ndarray, int]]] = {}
+    labels = np.empty(len(series), dtype=np.int64)
+    firsts: list[int] = []
+    for i, s in enumerate(series):
+        bits = np.ascontiguousarray(s, dtype=np.float64).reshape(-1).view(np.uint64)
+        bucket = buckets.setdefault((bits.size, int(np.add.reduce(bits))), [])
+        for other, label in bucket:
+            if np.array_equal(bits, other):
+                labels[i] = label
+                break
+        else:
+            bucket.append((bits, len(firsts)))
+            labels[i] = len(firsts)
+            firsts.append(i)
+    return labels, firsts
+
+
+def _tie_up_to_rounding(series: list[np.ndarray]) -> np.ndarray:
+    """Labels of bit-distinct series (in order of first appearance) once series equal up
+    to rounding are one: each takes the label of the first anchor (a label's first
+    series) it ties with, else starts a label and is its anchor.
+    Only a series that has a possible tie is compared day by day (``_may_tie``), with
+    the earlier series of its length and non-finite days (positions and bits) whose sums
+    are within what day-by-day ties allow, so a sweep without near-ties pays ~one pass."""
+    labels = np.empty(len(series), dtype=np.int64)
+    may_tie = _may_tie(series)
+    groups: dict[tuple[int, bytes], _Anchors] = {}
+    count = 0
+    for i, x in enumerate(series):
+        label = -1
+        if may_tie[i]:
+            finite = np.isfinite(x)
+            odd = np.flatnonzero(~finite)
+            values = x[finite]
+            total, weight = float(np.sum(values)), float(np.sum(np.maximum(1.0, np.abs(values))))
+            anchors = groups.setdefault(
+                (x.size, odd.tobytes() + x[odd].view(np.uint64).tobytes()), _Anchors()
+            )
+            for j in anchors.near(total, weight):  # earlier series first
+                if bool(np.all(tied(values, series[j][finite]))):
+                    label = int(labels[j])
+                    break
+            if label < 0:
+                anchors.add(i, total, weight)
+        if label < 0:
+            label, count = count, count + 1
+        labels[i] = label
+    return labels
+
+
+def _may_tie(series: list[np.ndarray]) -> np.ndarray:
+    """(n,) bool: the series might tie another up to rounding (a superset). Series of one
+    length tie only if their sums differ by at most ``TIE_RTOL x sum max(1, |x|)``, here
+    bounded by ``TIE_RTOL x length x max(1, max |x|)`` over the group and doubled for the
+    sums' own rounding: a series whose sum has no neighbour that close cannot tie. Series
+    with a non-finite day are always candidates (rare, and compared among themselves)."""
+    out = np.zeros(len(series), dtype=bool)
+    by_length: dict[int, list[int]] = {}
+    for i, x in enumerate(series):
+        by_length.setdefault(x.size, []).append(i)
+    for length, members in by_length.items():
+        index = np.asarray(members)
+        if len(members) < 2 or length == 0:  # empty series are all equal (compared anyway)
+            out[index] = len(members) > 1
+            continue
+        stacked = np.vstack([series[i] for i in members])
+        sums = stacked.sum(axis=1)
+        finite = np.isfinite(sums)
+        out[index[~finite]] = True
+        if finite.sum() < 2:
+            continue
+        kept = stacked if finite.all() else stacked[finite]
+        largest = max(1.0, abs(float(kept.max())), abs(float(kept.min())))
+        bound = 2.0 * TIE_RTOL * length * largest
+        order = np.argsort(sums[finite], kind="stable")
+        close = np.diff(sums[finite][order]) <= bound
+        near = np.zeros(order.size, dtype=bool)
+        near[order[:-1]] |= close
+        near[order[1:]] |= close
+        out[index[finite][near]] = True
+    return out
+
+
+class _Anchors:
+    """The first series of each label in one (length, non-finite days) group: index, sum
+    of finite values and ``sum max(1, |x|)``, in growing arrays (a list turned into an
+    array per lookup made a 4,096-trial sweep quadratic in Python)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.index: np.ndarray = np.empty(8, dtype=np.int64)
+        self.sums: np.ndarray = np.empty(8)
+        self.weights: np.ndarray = np.empty(8)
+
+    def near(self, total: float, weight: float) -> np.ndarray:
+        """Indices of the anchors whose sum is within the tie allowance of ``total``."""
+        sums, weights = self.sums[: self.size], self.weights[: self.size]
+        return self.index[: self.size][np.abs(sums - total) <= 2.0 * TIE_RTOL * np.maximum(weights, weight)]
+
+    def add(self, index: int, total: float, weight: float) -> None:
+        if self.size == self.index.size:
+            self.index, self.sums, self.weights = (
+                np.resize(a, 2 * a.size) for a in (self.index, self.sums, self.weights)
+            )
+        self.index[self.size], self.sums[self.size], self.weights[self.size] = index, total, weight
+        self.size += 1

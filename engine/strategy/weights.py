@@ -14,7 +14,7 @@ warn.
   asset beats rf this is solved as the convex problem min y' S y s.t. (mu - rf)' y = 1,
   y >= 0, w = y / sum(y); otherwise SLSQP on the ratio itself from several starts.
   For both optimisers, assets whose window returns are equal day by day up to rounding
-  (``engine.dispersion.tied``; one security under two spellings) are one asset: the
+  (``engine.dispersion.distinct_series``; one security under two spellings) are one asset: the
   optimum leaves their split open (any split is the same portfolio), so they share its
   weight equally rather than as rounding decides (1 and 0 for one of them, before).
 - ``hrp``: hierarchical risk parity (Lopez de Prado 2016): correlation distance
@@ -32,7 +32,7 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
-from engine.dispersion import TIE_RTOL, negligible_dispersion, tied
+from engine.dispersion import distinct_series, negligible_dispersion
 from engine.strategy.params import WEIGHTINGS
 
 TRADING_DAYS = 252
@@ -80,49 +80,20 @@ def compute_weights(
     return weights, None
 
 
-def twin_groups(returns: np.ndarray) -> np.ndarray:
-    """(n,) label of each column of ``returns`` (days x assets): columns equal day by day
-    up to rounding (``engine.dispersion.tied``) share the label of the first of them;
-    labels are column indices. Only columns whose sums are within ``TIE_RTOL x days x
-    max(1, max |r|)`` of each other are compared, so a window without twins costs a sort."""
-    n_days, n = returns.shape
-    labels = np.arange(n)
-    if n < 2 or n_days == 0:
-        return labels
-    sums = returns.sum(axis=0)
-    order = np.argsort(sums, kind="stable")
-    bound = TIE_RTOL * n_days * max(1.0, float(np.max(np.abs(returns))))
-    near = np.diff(sums[order]) <= bound
-    if not near.any():
-        return labels
-    start = 0
-    for i in range(1, n + 1):  # runs of near sums, each compared pair by pair
-        if i < n and near[i - 1]:
-            continue
-        run = np.sort(order[start:i])
-        for k, j in enumerate(run):
-            if labels[j] != j:
-                continue
-            for other in run[k + 1 :]:
-                if labels[other] == other and np.all(tied(returns[:, other], returns[:, j])):
-                    labels[other] = j
-        start = i
-    return labels
-
-
 def _twins_share(returns: np.ndarray, solve: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``solve`` on the distinct columns of ``returns`` (``twin_groups``), each distinct
-    column's weight split equally among its twins; ``solve(returns)`` when all differ."""
-    labels = twin_groups(returns)
-    distinct = np.flatnonzero(labels == np.arange(labels.size))
-    if distinct.size == labels.size:
+    """``solve`` on the distinct columns of ``returns`` (``engine.dispersion.distinct_series``:
+    equal day by day up to rounding, the rule that counts a sweep's distinct trials), each
+    distinct column's weight split equally among its twins; ``solve(returns)`` when all differ."""
+    labels = distinct_series(list(returns.T))  # 0, 1, ... in order of first appearance
+    n_distinct = int(labels.max()) + 1 if labels.size else 0
+    if n_distinct == labels.size:
         return solve(returns)
-    if distinct.size == 1:
+    if n_distinct == 1:
         return equal_weights(labels.size)
-    weights = solve(returns[:, distinct])
-    position = np.searchsorted(distinct, labels)
-    counts = np.bincount(position, minlength=distinct.size)
-    return weights[position] / counts[position]
+    _, first = np.unique(labels, return_index=True)
+    weights = solve(returns[:, first])
+    counts = np.bincount(labels, minlength=n_distinct)
+    return weights[labels] / counts[labels]
 
 
 class _Undefined(ValueError):

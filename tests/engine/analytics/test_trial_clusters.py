@@ -16,6 +16,7 @@ from hypothesis import strategies as hs
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
+from engine import dispersion
 from engine.analytics import statistics as st
 from engine.dispersion import TIE_RTOL
 
@@ -595,7 +596,7 @@ def test_distinct_series_cut_a_chain_of_ties_at_the_anchor(
     so a, b, c are 0, 0, 1 and b, a, c (b the anchor) 0, 0, 0; the pre-filter of candidates
     by sums (_may_tie) changes no label."""
     if all_candidates:
-        monkeypatch.setattr(st, "_may_tie", lambda series: np.ones(len(series), dtype=bool))
+        monkeypatch.setattr(dispersion, "_may_tie", lambda series: np.ones(len(series), dtype=bool))
     a = np.random.default_rng(3).normal(0.0, 0.01, 50)
     b, c = a + 0.6e-10, a + 1.2e-10
     assert st.distinct_series([a, b, c]).tolist() == [0, 0, 1]

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from engine import WEIGHTINGS, StrategyParams, compute_weights, run_backtest
-from engine.strategy.weights import hrp, hrp_order, max_sharpe, min_variance, twin_groups
+from engine.dispersion import distinct_series
+from engine.strategy.weights import hrp, hrp_order, max_sharpe, min_variance
 from tests.engine._frames import market, price_frame, sentiment_frame
 
 
@@ -236,12 +237,12 @@ def test_twin_series_share_the_optimisers_weight_equally(scheme: str, seed: int)
     np.testing.assert_allclose([weights[0] + weights[1], weights[2]], alone, rtol=0, atol=1e-12)
 
 
-def test_twin_groups_labels_each_column_by_its_first_twin() -> None:
+def test_window_columns_are_twins_by_the_distinct_series_rule() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.normal(0, 0.01, 40), rng.normal(0, 0.01, 40)
     window = np.column_stack([b, a, b + 1e-12, a.copy(), a + 1e-6])
-    assert twin_groups(window).tolist() == [0, 1, 0, 1, 4]  # 1e-6 a day is a real difference
-    assert twin_groups(_window(3)).tolist() == list(range(6))
+    assert distinct_series(list(window.T)).tolist() == [0, 1, 0, 1, 2]  # 1e-6 a day is a real difference
+    assert distinct_series(list(_window(3).T)).tolist() == list(range(6))
 
 
 @pytest.mark.parametrize("scheme", ["min_variance", "max_sharpe"])
