@@ -94,27 +94,30 @@ class _Moments:
     column's mean, for accuracy), downside squares and log growth; block min and max."""
 
     n: np.ndarray  # (B,)
+    rf: float  # the daily risk-free rate subtracted (the returns' mean is the excess mean + rf)
     center: np.ndarray  # (N,) column mean of the excess returns over all rows
     s1: np.ndarray  # (B, N) sum of (excess - center)
     s2: np.ndarray  # (B, N) sum of (excess - center)^2
     down: np.ndarray  # (B, N) sum of min(excess, 0)^2
     log_growth: np.ndarray  # (B, N) sum of log(1 + r)
-    abs_sum: np.ndarray  # (B, N) sum of |excess|
+    abs_sum: np.ndarray  # (B, N) sum of |r| (the returns', as compute_metrics' scale max |r|)
 
 
 def _moments(matrix: np.ndarray, bounds: list[tuple[int, int]], risk_free: float) -> _Moments:
-    excess = matrix - risk_free / TRADING_DAYS
+    rf = risk_free / TRADING_DAYS
+    excess = matrix - rf
     center = excess.mean(axis=0) if excess.shape[0] else np.zeros(excess.shape[1])
     dev = excess - center
     parts = [slice(a, b) for a, b in bounds]
     return _Moments(
         n=np.array([b - a for a, b in bounds], dtype=np.float64),
+        rf=rf,
         center=center,
         s1=np.array([dev[p].sum(axis=0) for p in parts]),
         s2=np.array([np.square(dev[p]).sum(axis=0) for p in parts]),
         down=np.array([np.square(np.minimum(excess[p], 0.0)).sum(axis=0) for p in parts]),
         log_growth=np.array([np.log1p(matrix[p]).sum(axis=0) for p in parts]),
-        abs_sum=np.array([np.abs(excess[p]).sum(axis=0) for p in parts]),
+        abs_sum=np.array([np.abs(matrix[p]).sum(axis=0) for p in parts]),
     )
 
 
@@ -128,6 +131,7 @@ def _computed(value: np.ndarray | None) -> np.ndarray:
 def _metric_from_sums(
     metric: str,
     n: np.ndarray,
+    rf: float,
     center: np.ndarray,
     s1: np.ndarray | None,
     s2: np.ndarray | None,
@@ -136,7 +140,8 @@ def _metric_from_sums(
     abs_sum: np.ndarray | None,
 ) -> np.ndarray:
     """The metric of each (set of rows, column) from its summed moments; NaN where undefined.
-    ``n`` has one entry per set (shape (R, 1)); the others are (R, N). A sum the metric does
+    ``n`` has one entry per set (shape (R, 1)); the others are (R, N); ``rf`` the daily
+    risk-free rate the excess returns are net of. A sum the metric does
     not need (``_NEEDS``) may be None (the PBO loop skips computing it)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if metric == "total_return":
@@ -149,8 +154,10 @@ def _metric_from_sums(
         if metric == "sharpe":
             var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)
             std = np.sqrt(np.maximum(var, 0.0))
-            # the one zero-dispersion rule (scale: mean |x|, a lower bound of max |x|)
-            noise = negligible_dispersion(std, mean, _computed(abs_sum) / n)
+            # The one zero-dispersion rule, judged on the returns as compute_metrics does
+            # (std(r - rf) is std(r); an rf near the mean hides nothing): their mean is
+            # the excess mean + rf (scale: mean |r|, a lower bound of max |r|).
+            noise = negligible_dispersion(std, mean + rf, _computed(abs_sum) / n)
             out = mean / std * math.sqrt(TRADING_DAYS)
             return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
         if metric == "sortino":
@@ -171,7 +178,9 @@ def column_metric(returns: Any, metric: str = "sharpe", *, risk_free: float = 0.
     check_metric(metric)
     matrix = check_returns_matrix(returns)
     m = _moments(matrix, [(0, matrix.shape[0])], risk_free)
-    return _metric_from_sums(metric, m.n[:, None], m.center, m.s1, m.s2, m.down, m.log_growth, m.abs_sum)[0]
+    return _metric_from_sums(
+        metric, m.n[:, None], m.rf, m.center, m.s1, m.s2, m.down, m.log_growth, m.abs_sum
+    )[0]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -297,7 +306,7 @@ def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | No
                 name: side @ getattr(m, name) if name in needed else None
                 for name in ("s1", "s2", "down", "log_growth", "abs_sum")
             }
-            metrics.append(_metric_from_sums(settings.metric, half_n, m.center, **sums))
+            metrics.append(_metric_from_sums(settings.metric, half_n, m.rf, m.center, **sums))
         is_m, oos_m = metrics
         defined = ~np.isnan(is_m).all(axis=1)
         best = np.argmax(np.where(np.isnan(is_m), -np.inf, is_m), axis=1)

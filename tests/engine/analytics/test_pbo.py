@@ -193,3 +193,23 @@ def test_configurations_equal_up_to_rounding_count_once() -> None:
     np.testing.assert_array_equal(with_twins.logits, alone.logits)
     with pytest.raises(ParameterError, match="trade identically"):
         probability_of_backtest_overfitting(np.column_stack([distinct[:, 0], twins[:, 0]]))
+
+
+def _quoted_constant_growth(decimals: int = 4, days: int = 300) -> np.ndarray:
+    """Returns of a price of 100 growing exactly 0.1% a day, quoted to ``decimals``: they
+    differ only by the quotes' rounding (std 3.3e-7 around 0.001, below the zero-dispersion
+    rule's 1e-3 x |mean|), so the series has no volatility (README, Metrics)."""
+    prices = np.round(100.0 * 1.001 ** np.arange(days + 1), decimals)
+    return prices[1:] / prices[:-1] - 1.0
+
+
+@pytest.mark.parametrize("risk_free", [0.0, 0.03, 0.2, 0.252])
+def test_column_metric_judges_zero_dispersion_on_the_returns_as_compute_metrics(risk_free: float) -> None:
+    # The rule is judged on r, not on r - rf: with risk_free 0.2 the excess mean is
+    # 0.001 - 0.2/252 = 0.000206, and std 3.3e-7 is above 1e-3 x 0.000206, so the
+    # column Sharpe was 9,853.87 (and -0.0202 at 0.252, a ratio of rounding residue)
+    # where compute_metrics (and the metric cards) say NaN: the walk-forward and the PBO
+    # picked such a series as their in-sample best, the rolling chart drew it.
+    r = _quoted_constant_growth()
+    assert math.isnan(compute_metrics(r, risk_free=risk_free)["sharpe"])
+    assert math.isnan(column_metric(r[:, None], "sharpe", risk_free=risk_free)[0])

@@ -260,3 +260,18 @@ def test_configurations_equal_up_to_rounding_tie_and_the_first_wins() -> None:
     assert result.folds["winner"].tolist() == ["0"] * 5
     assert result.n_winner_changes == 0
     assert result.full_history_winner == "0"
+
+
+def test_a_series_without_dispersion_never_wins_with_a_risk_free_rate() -> None:
+    """A price growing exactly 0.1% a day quoted to 4 decimals has no volatility (README,
+    Metrics), so no Sharpe ratio, whatever the risk-free rate: its in-sample Sharpe was
+    9,853.87 with risk_free 0.2 (the rule judged on r - rf), so it won every fold over a
+    configuration with a real Sharpe ratio."""
+    prices = np.round(100.0 * 1.001 ** np.arange(401), 4)
+    flat = prices[1:] / prices[:-1] - 1.0
+    rng = np.random.default_rng(3)
+    moving = rng.normal(0.002, 0.01, 400)
+    frame = pd.DataFrame({"mmf": flat, "stock": moving}, index=pd.bdate_range("2022-01-03", periods=400))
+    result = walk_forward(frame, WalkForwardSettings(n_folds=3, risk_free=0.2))
+    assert list(result.folds["winner"]) == ["stock"] * 3
+    assert result.full_history_winner == "stock"
