@@ -48,7 +48,7 @@ import numpy as np
 
 from engine.analytics.metrics import TRADING_DAYS
 from engine.analytics.statistics import distinct_series
-from engine.dispersion import negligible_dispersion
+from engine.dispersion import DISPERSION_RTOL, negligible_dispersion
 from engine.errors import ParameterError
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
@@ -57,7 +57,7 @@ _CELLS = 2_000_000  # combinations x configurations evaluated at once (16 MB per
 # The moments each metric reads (the others are not summed per combination).
 _NEEDS = {
     "sharpe": ("s1", "s2", "abs_sum"),
-    "sortino": ("s1", "down", "abs_sum"),
+    "sortino": ("s1", "s2", "down", "abs_sum"),
     "cagr": ("log_growth",),
     "total_return": ("log_growth",),
 }
@@ -151,21 +151,26 @@ def _metric_from_sums(
             return np.where(n >= 1, out, np.nan)
         sum1 = _computed(s1)
         mean = center + sum1 / n
+        var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)
+        std = np.sqrt(np.maximum(var, 0.0))
+        scale = _computed(abs_sum) / n  # mean |r|, a lower bound of compute_metrics' max |r|
+        # The one zero-dispersion rule, judged on the returns as compute_metrics does
+        # (std(r - rf) is std(r); an rf near the mean hides nothing): their mean is the
+        # excess mean + rf.
+        flat = negligible_dispersion(std, mean + rf, scale)
         if metric == "sharpe":
-            var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)
-            std = np.sqrt(np.maximum(var, 0.0))
-            # The one zero-dispersion rule, judged on the returns as compute_metrics does
-            # (std(r - rf) is std(r); an rf near the mean hides nothing): their mean is
-            # the excess mean + rf (scale: mean |r|, a lower bound of max |r|).
-            noise = negligible_dispersion(std, mean + rf, _computed(abs_sum) / n)
             out = mean / std * math.sqrt(TRADING_DAYS)
-            return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
+            return np.where((n >= 2) & ~flat & np.isfinite(out), out, np.nan)
         if metric == "sortino":
             daily_downside = np.sqrt(_computed(down) / n)
             downside = daily_downside * math.sqrt(TRADING_DAYS)
             out = mean * TRADING_DAYS / downside
-            noise = negligible_dispersion(daily_downside, mean, _computed(abs_sum) / n)
-            return np.where((n >= 2) & ~noise & np.isfinite(out), out, np.nan)
+            noise = negligible_dispersion(daily_downside, mean, scale)
+            # Returns without dispersion have a downside deviation only when their
+            # constant excess return is a loss beyond their rounding (compute_metrics'
+            # _constant_loss): a gain, or an excess of 0 up to rounding, has no Sortino.
+            loss = mean < -np.maximum(std, DISPERSION_RTOL * np.maximum(1.0, scale))
+            return np.where((n >= 2) & ~noise & ~(flat & ~loss) & np.isfinite(out), out, np.nan)
     raise ParameterError(f"unknown metric {metric!r}")  # pragma: no cover  (checked before)
 
 

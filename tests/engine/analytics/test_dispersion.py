@@ -172,3 +172,29 @@ def test_first_best_treats_values_equal_up_to_rounding_as_one() -> None:
     assert first_best([math.nan, math.nan]) == -1
     assert first_best([1.0, math.inf, math.inf]) == 1
     assert first_best([0.3, 0.3 + 1e-7]) == 1  # a real difference
+
+
+@pytest.mark.parametrize(
+    ("risk_free", "before"),
+    [(0.2519, 104.4701850828153), (0.252, -0.0814097103014)],
+)
+def test_sortino_of_a_quoted_constant_growth_near_the_risk_free_rate_is_nan(
+    risk_free: float, before: float
+) -> None:
+    """constant-return-series kind, variant with a risk-free rate: 100 x 1.001^t quoted to
+    4 decimals (returns 0.001 up to the quotes' rounding, std 3.3e-7: no volatility, Sharpe
+    NaN). Against a risk-free rate of 0.2519 or 0.252 a year (0.0009996 and 0.001 a day)
+    its excess return is within its rounding of 0, and its downside deviation is the
+    rounding: the Sortino was 104.47 and -0.0814, ratios of the quotes' rounding. No
+    dispersion and no loss beyond rounding: no downside deviation, Sortino NaN (as for a
+    constant gain). A constant loss keeps empyrical's -sqrt(252)."""
+    prices = np.round(100.0 * 1.001 ** np.arange(301), 4)
+    r = prices[1:] / prices[:-1] - 1.0
+    m = compute_metrics(r, risk_free=risk_free)
+    assert math.isnan(m["sharpe"]) and m["annual_volatility"] == 0.0
+    assert math.isnan(m["sortino"]), f"was {before}"
+    assert math.isnan(column_metric(r[:, None], "sortino", risk_free=risk_free)[0])
+    # well below: a constant loss of 3.2e-5 a day, empyrical's -sqrt(252) up to the rounding
+    loss = compute_metrics(r, risk_free=0.26)["sortino"]
+    assert loss == pytest.approx(-math.sqrt(252), rel=1e-3)
+    assert column_metric(r[:, None], "sortino", risk_free=0.26)[0] == pytest.approx(loss, rel=1e-12)
