@@ -237,3 +237,16 @@ def test_rolling_sharpe_of_a_constant_growth_path_is_undefined() -> None:
     bench = np.asarray(moving[-63:])
     assert figure.data[1].y[-1] == pytest.approx(bench.mean() / bench.std(ddof=1) * math.sqrt(252), abs=1e-5)
     assert figure.data[1].y[61] is None and figure.data[1].y[62] is not None
+
+
+def test_rolling_sharpe_of_a_quoted_constant_growth_is_undefined_with_a_risk_free_rate() -> None:
+    """The same path quoted to 4 decimals (returns 0.001 up to the quotes' rounding, std
+    3.3e-7) with a risk-free rate of 20% a year: the rule is judged on the returns, not on
+    the returns net of the rate (0.000206 a day, against which the rounding looked like a
+    dispersion): the panel plotted a Sharpe ratio of ~9,900 where the metric card says n/a."""
+    days = pd.bdate_range("2022-01-03", periods=70)
+    prices = np.round(100 * 1.001 ** np.arange(71), 4)
+    constant = list(prices[1:] / prices[:-1] - 1.0)
+    data = {"date": [d.strftime("%Y-%m-%d") for d in days], "portfolio": constant}
+    figure = figures.rolling_figure(data, window=63, risk_free=0.2)
+    assert all(y is None for y in figure.data[0].y)
