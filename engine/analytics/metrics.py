@@ -22,7 +22,8 @@
   downside deviation is negligible by the same rule (1e-17 noise), and so is the Sortino
   of returns without dispersion whose excess return is not a loss beyond their rounding.
   A series without dispersion against a benchmark that has some has beta 0 (its
-  covariance is 0), and alpha from that beta.
+  covariance is 0), and alpha from that beta; against a benchmark without dispersion
+  its active return has none (tracking error 0, information ratio NaN).
 - Anything undefined (too few days, zero dispersion, an all-cash series) is NaN. No
   metric raises on a finite series: results too large for a float are ``inf`` (or NaN
   where empyrical's formula gives NaN), as numpy gives them.
@@ -275,6 +276,11 @@ def compute_metrics(
         if benchmark is not None and n_both >= 2:  # fewer common days: every relative metric is NaN
             out["beta"], out["alpha"] = _beta_alpha_of(m, r_all, b_all, rf, flat=vol == 0.0)
             te, _, mean_active = _dispersion_of(n_both, m[nbm.A_MEAN], m[nbm.A_RAW_STD], m[nbm.A_SCALE])
+            if vol == 0.0 and _benchmark_std(m) == 0.0:
+                # Two series without dispersion differ by a constant: the active return has
+                # none either, whatever its mean (two quotes of one 0.1% a day growth have
+                # an active return of their rounding around 0, an IR of noise).
+                te = 0.0 if te == te else te
             out["tracking_error"] = te * root
             out["information_ratio"] = _safe_div(mean_active, te) * root
         out["hit_rate"] = int(m[nbm.HITS]) / n if n else math.nan
@@ -295,13 +301,18 @@ def _dispersion_of(n: int, mean: float, raw: float, scale: float) -> tuple[float
     return (0.0 if _negligible(raw, mean, scale) else raw), raw, mean
 
 
+def _benchmark_std(m: list[float]) -> float:
+    """The benchmark's std over the common days (0 when negligible, NaN below two)."""
+    return _dispersion_of(int(m[nbm.B_N]), m[nbm.B_MEAN], m[nbm.B_RAW_STD], m[nbm.B_SCALE])[0]
+
+
 def _beta_alpha_of(
     m: list[float], r_all: np.ndarray, b_all: np.ndarray, rf_daily: float, *, flat: bool = False
 ) -> tuple[float, float]:
     """``_beta_alpha`` from the reductions (at least two common days). ``flat``: the
     returns have no dispersion (``negligible_dispersion``), so their covariance with any
     benchmark is 0 (``|cov| <= std x std``) and beta is 0, not a ratio of rounding residue."""
-    b_std = _dispersion_of(int(m[nbm.B_N]), m[nbm.B_MEAN], m[nbm.B_RAW_STD], m[nbm.B_SCALE])[0]
+    b_std = _benchmark_std(m)
     if not b_std > 0:  # a benchmark without dispersion has no beta
         return math.nan, math.nan
     beta = 0.0 if flat else _safe_div(m[nbm.B_COV], m[nbm.B_VAR])

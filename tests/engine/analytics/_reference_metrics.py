@@ -103,6 +103,8 @@ def compute_metrics(
             out["beta"], out["alpha"] = _beta_alpha(rb, b, rf, vol == 0.0)
             active = rb - b
             te = _std(active)
+            if vol == 0.0 and _std(b) == 0.0 and te == te:
+                te = 0.0  # two series without dispersion: the active return has none
             out["tracking_error"] = te * root
             out["information_ratio"] = _safe_div(_mean(active), te) * root if active.size >= 2 else math.nan
         out["hit_rate"] = float(np.mean(r > 0.0)) if r.size else math.nan

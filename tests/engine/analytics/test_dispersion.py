@@ -198,3 +198,31 @@ def test_sortino_of_a_quoted_constant_growth_near_the_risk_free_rate_is_nan(
     loss = compute_metrics(r, risk_free=0.26)["sortino"]
     assert loss == pytest.approx(-math.sqrt(252), rel=1e-3)
     assert column_metric(r[:, None], "sortino", risk_free=0.26)[0] == pytest.approx(loss, rel=1e-12)
+
+
+def test_information_ratio_of_two_series_without_dispersion_is_nan() -> None:
+    """constant-return-series kind, benchmark role: a portfolio holding 100 x 1.001^t
+    quoted to 4 decimals against the same growth at full precision (or quoted at another
+    price scale). Both have no volatility (Sharpe NaN, beta NaN); their active return is
+    the quotes' rounding around 0 (std 3.3e-7, mean ~1e-9), so the information ratio was
+    a ratio of rounding (-0.0566, -0.0287) and the tracking error 0.0005%. Two series
+    without dispersion differ by a constant: tracking error 0, information ratio NaN."""
+    t = np.arange(301)
+
+    def returns(prices: np.ndarray) -> np.ndarray:
+        return prices[1:] / prices[:-1] - 1.0
+
+    quoted = returns(np.round(100.0 * 1.001**t, 4))
+    for bench in (returns(100.0 * 1.001**t), returns(np.round(37.0 * 1.001**t, 4))):
+        m = compute_metrics(quoted, bench)
+        assert m["annual_volatility"] == 0.0 and math.isnan(m["beta"])
+        assert m["tracking_error"] == 0.0
+        assert math.isnan(m["information_ratio"])
+    # a real active return keeps its ratio
+    rng = np.random.default_rng(4)
+    moving = rng.normal(0.0005, 0.01, 300)
+    m = compute_metrics(quoted, moving)
+    active = quoted - moving
+    assert m["information_ratio"] == pytest.approx(
+        active.mean() / active.std(ddof=1) * math.sqrt(252), rel=1e-9
+    )
