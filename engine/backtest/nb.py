@@ -61,6 +61,10 @@ def simulate(
     n_cols = prices.shape[1]
     entry_prices = _closes_at(prices, entry, held)
     shares = weights / entry_prices  # units bought per unit of segment value
+    # Segments whose first day moves no held close (``_finish``): the positions' prices
+    # on the day after the entry, compared with the entry closes.
+    next_prices = _closes_at(prices, np.minimum(entry + 1, prices.shape[0] - 1), held)
+    still = ~((next_prices != entry_prices) & (weights != 0.0)).any(axis=1)
     flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
     target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     if _is_wide(held.shape[1], n_cols):
@@ -70,7 +74,7 @@ def simulate(
         holding = np.zeros(n_seg * n_cols, dtype=bool)
         holding[flat] = True
         return _simulate_dense(
-            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate
+            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate, still
         )
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
@@ -83,7 +87,7 @@ def simulate(
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
-    return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate)
+    return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate, still)
 
 
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
@@ -116,18 +120,23 @@ def _simulate_dense(
     shares: np.ndarray,
     holding: np.ndarray,
     cost_rate: float,
+    still: np.ndarray | None = None,
 ) -> _Sim:
     """``simulate`` with (segments x columns) target weights and share counts
     (``holding``: where a position is held, so the drifted weights stay 0 elsewhere).
-    ``target`` is consumed: ``_finish`` reuses it as scratch."""
+    ``target`` is consumed: ``_finish`` reuses it as scratch. ``still``: ``_finish``'s,
+    computed here from ``holding`` when not given."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    if still is None:
+        following = np.minimum(entry + 1, prices.shape[0] - 1)
+        still = ~((prices[following] != prices[entry]) & holding).any(axis=1)
     # Every column of each day's row: the block is the price rows themselves.
     value = _block_values(floats(prices[first:]), ints(entry), ints(end), floats(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
-    return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate)
+    return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate, still)
 
 
 def _end_values(value: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -145,8 +154,17 @@ def _finish(
     target: np.ndarray,
     drifted: np.ndarray,
     cost_rate: float,
+    still: np.ndarray,
 ) -> _Sim:
-    """Turnover against the previous segment's drifted weights, costs, net daily returns."""
+    """Turnover against the previous segment's drifted weights, costs, net daily returns.
+
+    ``still`` (K,): segments whose first day moves no held close (every position's close
+    that day is its entry close: prices that end at the entry, as a delisting at that
+    close, or a halt). Their first day's gross return is exactly 0, as on any later day
+    without a move: the value ``sum_i (w_i / p_i) * p_i`` that day is the entry value
+    computed the same way, which rounds to 1 +- a few ulps (1 + 2.2e-16 for
+    inverse-volatility weights), and against 1 it was a gain of 2.2e-16 (a day won in
+    the hit rate of a month held as cash). The other segments' first day is against 1."""
     n_cols = target.shape[1]
     # |target - before| in place (``target`` is the caller's scratch): before the first
     # entry the backtest is all cash; before each later one, the previous drifted weights.
@@ -164,6 +182,8 @@ def _finish(
     previous = np.empty_like(value)
     previous[1:] = value[:-1]
     previous[starts] = 1.0
+    flat = starts[still[has_day]]
+    previous[flat] = value[flat]  # the entry value computed as every later day's: no move, 0
     scaled = value.copy()
     scaled[starts] *= 1.0 - cost[has_day]
     returns = scaled / previous - 1.0

@@ -103,6 +103,48 @@ def test_last_close_on_entry_day_is_bought_and_held_as_cash() -> None:
     assert any(w.startswith("CCC") and "2022-02-01" in w and "2022-01-31" in w for w in result.warnings)
 
 
+def _both_end_at_the_entry_market():
+    """Variant: AAA and BBB both have their last close on the entry close 2022-01-31 (37
+    and 22); before it AAA alternates +-2% a day and BBB +-3%, so inverse-volatility
+    weights are 0.6 and 0.4. February is held as cash."""
+    days = pd.bdate_range("2021-12-01", "2022-02-28")
+    n_pre = int((days <= "2022-01-31").sum())
+    sign = np.where(np.arange(n_pre) % 2 == 0, 1.0, -1.0)
+
+    def path(last: float, step: float) -> np.ndarray:
+        p = np.empty(n_pre)
+        p[-1] = last
+        for i in range(n_pre - 2, -1, -1):
+            p[i] = p[i + 1] / (1 + step * sign[i + 1])
+        return np.concatenate([p, np.full(len(days) - n_pre, np.nan)])
+
+    prices = pd.DataFrame(
+        {"AAA": path(37.0, 0.02), "BBB": path(22.0, 0.03), "QQQ": 300.0 + np.arange(len(days))},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    rows = [
+        (d.strftime("%Y-%m-%d"), s, c, 200)
+        for d in pd.date_range("2022-01-01", "2022-01-31")
+        for s, c in (("AAA", 60), ("BBB", 50))
+    ]
+    return market(sentiment_frame(rows), prices)
+
+
+def test_a_period_whose_holdings_all_end_at_the_entry_is_cash_to_the_bit() -> None:
+    # Right value: both sleeves are cash at their last close all February, so every daily
+    # return is 0, the total return 0 and the hit rate 0. The first day's value
+    # (0.6 / 37) * 37 + (0.4 / 22) * 22 rounds to 1 + 2.2e-16: it was a gain of 2.2e-16,
+    # a hit rate of 5% (1 day in 20) and a total return of 2.2e-16.
+    params = StrategyParams(top_n=2, weighting="inverse_volatility", min_likes=0.0, min_comments=0.0)
+    result = run_backtest(_both_end_at_the_entry_market(), params)
+    assert result.holdings["weight"].tolist() == pytest.approx([0.6, 0.4])
+    assert len(result.returns) == 20
+    assert (result.returns["portfolio"] == 0.0).all()
+    assert result.metrics["total_return"] == 0.0
+    assert result.metrics["hit_rate"] == 0.0
+    assert (result.returns["universe"] == 0.0).all()
+
+
 # ----- constant-return-series --------------------------------------------------------------
 
 
