@@ -16,10 +16,13 @@ Journal of Computational Finance 20(4), 2017 (SSRN 2326253, 2015), section 2:
    those submatrices (in time order) are the in-sample set J and the others the
    out-of-sample set J-bar.
 3. The metric (default the annualised Sharpe ratio) of every configuration on J picks the
-   in-sample best ``n*`` (the first column wins a tie; configurations whose metric is
-   undefined are never picked). Its out-of-sample metric gets the relative rank
+   in-sample best ``n*`` (the first column wins a tie, metrics equal up to rounding,
+   ``engine.dispersion.tied``, being a tie: configurations with the same returns on J
+   have Sharpe ratios a few ulps apart; configurations whose metric is undefined are
+   never picked). Its out-of-sample metric gets the relative rank
    ``w = rank / (N + 1)`` among the N out-of-sample metrics (rank 1 = worst, N = best;
-   ties get the average rank; an undefined metric ranks below every defined one), and
+   ties, up to rounding, get the average rank; an undefined metric ranks below every
+   defined one), and
    the logit ``lambda = ln(w / (1 - w))``.
 4. ``PBO = share of combinations with lambda <= 0``: how often the in-sample best is at or
    below the out-of-sample median. A combination whose in-sample metrics are all
@@ -48,7 +51,7 @@ import numpy as np
 
 from engine.analytics.metrics import TRADING_DAYS
 from engine.analytics.statistics import distinct_series
-from engine.dispersion import DISPERSION_RTOL, negligible_dispersion
+from engine.dispersion import DISPERSION_RTOL, negligible_dispersion, tied
 from engine.errors import ParameterError
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
@@ -253,12 +256,24 @@ class PBOResult:
 
 
 def _relative_rank(oos: np.ndarray, best: np.ndarray) -> np.ndarray:
-    """Average rank (1 = worst) of column ``best[i]`` among row ``oos[i]``; NaN ranks lowest."""
+    """Average rank (1 = worst) of column ``best[i]`` among row ``oos[i]``; NaN ranks
+    lowest. Metrics equal up to rounding (``engine.dispersion.tied``) are a tie: two
+    configurations with the same returns on the out-of-sample rows have Sharpe ratios a
+    few ulps apart (each column's sums are centred on its own mean over all rows)."""
     filled = np.where(np.isnan(oos), -np.inf, oos)
     chosen = filled[np.arange(len(best)), best][:, None]
-    below = (filled < chosen).sum(axis=1)
-    tied = (filled == chosen).sum(axis=1)  # includes the chosen column itself
-    return below + (tied + 1) / 2.0
+    tie = tied(filled, chosen)  # includes the chosen column itself
+    below = ((filled < chosen) & ~tie).sum(axis=1)
+    return below + (tie.sum(axis=1) + 1) / 2.0
+
+
+def _first_best(metrics: np.ndarray) -> np.ndarray:
+    """(R,) per row, the first column of the highest metric, metrics equal up to rounding
+    being one value (``engine.dispersion.first_best``'s rule, row by row); NaN never wins
+    (a row without a defined metric gives 0, and has no logit)."""
+    filled = np.where(np.isnan(metrics), -np.inf, metrics)
+    top = filled.max(axis=1, keepdims=True)
+    return np.argmax(tied(filled, top), axis=1)
 
 
 def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | None = None) -> PBOResult:
@@ -314,7 +329,7 @@ def probability_of_backtest_overfitting(returns: Any, settings: PBOSettings | No
             metrics.append(_metric_from_sums(settings.metric, half_n, m.rf, m.center, **sums))
         is_m, oos_m = metrics
         defined = ~np.isnan(is_m).all(axis=1)
-        best = np.argmax(np.where(np.isnan(is_m), -np.inf, is_m), axis=1)
+        best = _first_best(is_m)
         rank = _relative_rank(oos_m, best)
         w = rank / (n_cfg + 1.0)
         idx = np.arange(len(best))
