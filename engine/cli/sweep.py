@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from engine import __version__
@@ -41,6 +42,7 @@ from engine.cli.common import (
     out_folder,
     params_from_args,
 )
+from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import write_csv
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
@@ -297,6 +299,25 @@ def _conventions(grid: Any, risk_free: float) -> str:
     return conventions(rate, "total_return and max_drawdown over the whole run")
 
 
+def best_rows(table: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ``count`` best rows without error by Sharpe ratio, by the rule that picks the
+    sweep's best (``engine.dispersion.first_best``): Sharpe ratios equal up to rounding
+    are one value and the first row of a tie comes first, so the first row shown is the
+    sweep's best. (A plain sort put tied rows in any order: ``lookback_days`` 63 before 21
+    under equal weights, and a row a few ulps above the best before it.)"""
+    ok = table[table["error"].isna()]
+    values = ok["sharpe"].to_numpy(dtype=np.float64, copy=True)
+    picked: list[int] = []
+    while len(picked) < min(count, len(values)):
+        j = first_best(values)
+        if j < 0:  # the rows without a Sharpe ratio last, in their order (as a sort puts NaN)
+            picked.extend(i for i in range(len(values)) if i not in picked)
+            break
+        picked.append(j)
+        values[j] = np.nan
+    return ok.iloc[picked[:count]]
+
+
 def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.0) -> str:
     """The sweep summary printed on the terminal: counts, the five best configurations by
     Sharpe, the deflated Sharpe ratio of the best, and the first failure messages."""
@@ -305,7 +326,7 @@ def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.
         f"{result.elapsed_s:.1f} s), {result.n_failed} failed"
     ]
     if result.best is not None:
-        ranked = result.table[result.table["error"].isna()].sort_values("sharpe", ascending=False).head(5)
+        ranked = best_rows(result.table, 5)
         shown = _percent_columns(ranked[[*grid, "sharpe", "total_return", "max_drawdown"]], list(grid))
         lines.append("best configurations by Sharpe:\n" + shown.to_string(index=False))
         lines.append(_conventions(grid, risk_free))

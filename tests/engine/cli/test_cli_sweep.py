@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,39 @@ def test_sweep_says_why_there_is_no_best(tmp_path: Path) -> None:
     assert code == 0, err
     assert "2 configurations on sentiment.csv + prices.csv" in out and "0 failed" in out
     assert "no best configuration and no deflated Sharpe ratio: none of the 2 configuration(s)" in out
+
+
+def test_the_best_configurations_are_listed_by_the_rule_that_picks_the_best() -> None:
+    """Sharpe ratios equal up to rounding are one value and the first row of a tie comes
+    first (engine.dispersion.first_best, the sweep's best): the listing's first row is the
+    sweep's best. A plain sort put a row 7e-15 above the best first (row 2 before row 0),
+    and exact ties in any order (lookback_days 63 before 21 under equal weights)."""
+    from engine.cli.sweep import best_rows, sweep_text
+
+    table = pd.DataFrame(
+        {
+            "lookback_days": [21, 63, 126, 252, 21, 63, 5],
+            "sharpe": [0.2522577244880066, 0.2522577244879997, 0.25225772448800844, 0.1, 1.75, 1.75, np.nan],
+            "error": [None, None, None, None, None, None, None],
+        }
+    )
+    ranked = best_rows(table, 6)
+    assert ranked["lookback_days"].tolist() == [21, 63, 21, 63, 126, 252]
+    assert best_rows(table.iloc[[3, 6]], 5)["lookback_days"].tolist() == [252, 5]
+    # as printed: the top three of the rows that tie at 0.2523 (the best is row 0)
+    tied = table.iloc[:3].assign(total_return=0.1, max_drawdown=-0.1)
+    result = types.SimpleNamespace(
+        n_configs=3,
+        executor="serial",
+        elapsed_s=0.1,
+        n_failed=0,
+        best=0,
+        table=tied,
+        deflated_sharpe=None,
+        n_trials=3,
+        n_distinct_trials=1,
+        n_effective_trials=1,
+    )
+    text = sweep_text(result, {"lookback_days": (21, 63, 126)}, data_label="hand-made")
+    listed = text.split("best configurations by Sharpe:\n")[1].splitlines()[1:4]
+    assert [int(line.split()[0]) for line in listed] == [21, 63, 126]
