@@ -105,6 +105,12 @@ def validate_prices(
     if yahoo_field is not None:
         read = dataclasses.replace(read, layout="Yahoo Finance export", price_column=yahoo_field)
         return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
+    flat = ticker_field_columns(others, label)
+    if flat is not None:
+        field, picks, note = flat
+        raw = raw[[date_column, *picks]].set_axis([date_column, *picks.values()], axis=1)
+        read = dataclasses.replace(read, layout="ticker-and-field columns", price_column=field)
+        return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=(*repeated, note))
     _refuse_one_ticker_export(label, others)
     currency_note = _one_currency(raw, others, label)
     if currency_note:
@@ -348,6 +354,76 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     return body, wanted
 
 
+# The price fields of a column named for a ticker and a field (squashed): R quantmod's
+# AAPL.Adjusted, yfinance's fields, and the adjusted close under its other names.
+_FLAT_FIELDS = OHLCV_NAMES | frozenset({"adjusted", "adjustedclose", "closeadj"})
+_FLAT_ADJUSTED = frozenset({"adjusted", "adjclose", "adjustedclose", "closeadj"})
+_FLAT_SEPARATORS = "._ "
+_TUPLE_NAME = re.compile(r"""^\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$""")
+
+
+def _ticker_and_field(name: str) -> tuple[str, str] | None:
+    """(ticker, field as written) of a column named for both, in either order: quantmod's
+    ``AAPL.Adjusted``, ``AAPL_Close``, ``Close AAPL``, ``Adj Close_BRK-B``, a flattened pandas
+    MultiIndex ``('Close', 'AAPL')``; None for any other name (``AAPL``, ``BRK.B``, ``AAPL.O``)."""
+    tupled = _TUPLE_NAME.match(name)
+    pairs: list[tuple[str, str]] = []
+    if tupled is not None:
+        pairs = [(tupled.group(1), tupled.group(2)), (tupled.group(2), tupled.group(1))]
+    else:
+        for i, char in enumerate(name):
+            if char in _FLAT_SEPARATORS and 0 < i < len(name) - 1:
+                pairs += [(name[:i], name[i + 1 :]), (name[i + 1 :], name[:i])]
+    for ticker, field in pairs:
+        ticker = ticker.strip().upper()
+        if squash(field) in _FLAT_FIELDS and is_ticker(ticker) and squash(ticker) not in _FLAT_FIELDS:
+            return ticker, field.strip()
+    return None
+
+
+def ticker_field_columns(others: Sequence[str], label: str) -> tuple[str, dict[str, str], str] | None:
+    """A wide file whose columns each name a ticker and a price field (R quantmod's
+    ``merge()`` of ``getSymbols`` written with ``write.csv``: ``AAPL.Open, AAPL.High, ...,
+    AAPL.Adjusted, QQQ.Open, ...``; a flattened yfinance download ``AAPL_Close``): the field
+    read (the adjusted close when every ticker has one, else ``Close``), {column: ticker}
+    of its columns and the report's note on the other columns. Read as plain wide, the
+    fields that look like share classes became tickers (``AAPL.OPEN``, ``AAPL.HIGH``, from
+    the Open and High prices) and the closes were dropped. None when some column is not
+    such a pair (a plain wide file). A file where only some tickers have an adjusted close is
+    refused in one sentence (which close to use is not guessed ticker by ticker)."""
+    parsed = {column: _ticker_and_field(str(column)) for column in others}
+    if len(parsed) < 2 or any(pair is None for pair in parsed.values()):
+        return None
+    pairs = cast(dict[str, tuple[str, str]], parsed)
+    tickers = sorted({ticker for ticker, _ in pairs.values()})
+    by_kind: dict[str, dict[str, str]] = {"adjusted": {}, "close": {}}
+    for column, (ticker, field) in pairs.items():
+        kind = (
+            "adjusted" if squash(field) in _FLAT_ADJUSTED else "close" if squash(field) == "close" else None
+        )
+        if kind is not None:
+            by_kind[kind].setdefault(ticker, column)
+    if not by_kind["adjusted"] and not by_kind["close"]:
+        return None
+    kind = "adjusted" if by_kind["adjusted"] else "close"
+    picks = by_kind[kind]
+    missing = [t for t in tickers if t not in picks]
+    if kind == "adjusted" and missing and all(t in by_kind["close"] for t in missing):
+        raise DataValidationError(
+            f"{label} has an adjusted close for {', '.join(sorted(picks)[:5])} but only 'Close' for "
+            f"{', '.join(missing[:5])}; give every ticker the same kind of close"
+        )
+    field = pairs[next(iter(picks.values()))][1]
+    ignored = [c for c in others if c not in picks.values()]
+    note = f"{label}: read each ticker's {field!r} column" + (
+        f"; ignored the other {len(ignored)} column(s) ({', '.join(repr(c) for c in ignored[:MAX_EXAMPLES])}"
+        + (", ...)" if len(ignored) > MAX_EXAMPLES else ")")
+        if ignored
+        else ""
+    )
+    return field, {column: pairs[column][0] for column in picks.values()}, note
+
+
 def _cell_text(frame: pd.DataFrame, row: int, column: int) -> str:
     """The stripped, lower-case text of one cell; "" for an empty cell."""
     # pandas-stubs types a cell more widely (Period, Interval, ...) than pd.isna accepts.
@@ -416,13 +492,23 @@ def _validate_wide_prices(
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: c.strip().upper() for c in value_columns}
-    not_tickers = [c for c in value_columns if not is_ticker(names[c])]
+    not_tickers = [c for c in value_columns if not is_ticker(names[c]) or _ticker_and_field(c) is not None]
     share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
     if share_classes:
         dropped.append(
             ignored_columns(f"column name is {SHARE_CLASS_REASON} (column ignored)", share_classes)
         )
-    others = [c for c in not_tickers if c not in share_classes]
+    # AAPL.Open next to plain tickers: a ticker and a price field, never a ticker AAPL.OPEN.
+    fields = [c for c in not_tickers if c not in share_classes and _ticker_and_field(c) is not None]
+    if fields:
+        dropped.append(
+            ignored_columns(
+                "column name is a ticker and a price field, in a file whose other columns are tickers "
+                "(name each ticker's adjusted-close column by the ticker alone; column ignored)",
+                fields,
+            )
+        )
+    others = [c for c in not_tickers if c not in share_classes and c not in fields]
     if others:
         dropped.append(ignored_columns("column name is not a ticker (column ignored)", others))
     seen: dict[str, str] = {}

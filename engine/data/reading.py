@@ -1009,7 +1009,7 @@ def squash(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate")
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate", "index")
 # LSEG (Refinitiv) Workspace/Eikon exports name the symbol column ``Instrument`` and fill it
 # with RICs (AAPL.O, MSFT.O, BRK.B); ``RIC`` is the same. ``Security`` is left to the content
 # rule (``engine.data.prices``): Bloomberg fills it with ``AAPL US Equity``, others with names.
