@@ -412,12 +412,18 @@ def _parser_detail(exc: BaseException) -> str:
 # A space is one more separator (03 01 2022, 2022 01 03: "DD MM YYYY" exports), under the
 # same rules as / . and -; Korean dates write a dot and a space, and a dot after the day
 # (2022. 1. 3.).
+# A UTC offset after a time of day may give the hours only (PostgreSQL writes a timestamptz
+# as 2022-03-11 00:00:00-05, then -04 after daylight saving); never after a bare date,
+# where 2022-03-11-05 is no offset.
+_HOUR_OFFSET = r"(?:\s*[+-]\d{2}(?![\d:]))?"
 _ISO = re.compile(
-    r"^(\d{4})(?:[-/ ]|\. ?)(\d{1,2})(?:[-/ ]|\. ?)(\d{1,2})\.?(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"^(\d{4})(?:[-/ ]|\. ?)(\d{1,2})(?:[-/ ]|\. ?)(\d{1,2})\.?"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?" + _HOUR_OFFSET + r")?"
     r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
 )
 _NUMERIC_DM = re.compile(
-    r"^(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+    r"^(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?" + _HOUR_OFFSET + r"(?:\s*[AaPp][Mm])?)?"
     r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
@@ -520,7 +526,11 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         stripped = text.str.extract(_ISO)
         year, month, day = stripped[0], stripped[1], stripped[2]
         with_time = unique[iso].str.contains(r"[T ]\d{1,2}:\d", regex=True).any()
-        with_offset = unique[iso].str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2})$", regex=True).any()
+        with_offset = (
+            unique[iso]
+            .str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2}|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$", regex=True)
+            .any()
+        )
         description = "ISO 8601 (yyyy-mm-dd"
         # yyyy-dd-mm (some exports): middle fields above 12 and no last field above 12
         # settle the whole column as day before month, as for dd/mm (never value by value).
