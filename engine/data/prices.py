@@ -518,7 +518,11 @@ def _validate_wide_prices(
     repeated = [c for c in value_columns if c not in not_tickers and seen[names[c]] != c]
     if repeated:
         dropped.append(
-            ignored_columns("duplicate ticker column; the first one is kept (column ignored)", repeated)
+            ignored_columns(
+                "duplicate ticker column (the same ticker in another case); the first one is kept, "
+                "its empty cells taken from this one (column ignored)",
+                repeated,
+            )
         )
     if not seen:
         raise DataValidationError(
@@ -533,6 +537,12 @@ def _validate_wide_prices(
     present = pd.DataFrame(
         {symbol: non_empty(raw[column], values[symbol]) for symbol, column in seen.items()}
     )
+    for column in repeated:  # aaa after AAA: the first valid price per cell, as for repeated dates
+        symbol = names[column]
+        later = to_numbers(raw[column])
+        fill = (values[symbol].isna() & ~present[symbol] & later.notna()).to_numpy()
+        values.loc[fill, symbol] = later[fill]
+        present.loc[fill, symbol] = True
     numbers = values.to_numpy()
     keep_rows = rows.keep[:, None]
     for reason, bad in (

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.data.reading import (
@@ -158,22 +159,56 @@ def strip_column_names(columns: Iterable[object]) -> list[str]:
 
 
 def drop_repeated_columns(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Keep the first of each repeated column name; one warning per repeated name, e.g.
-    "prices.csv: column 'AAA' appears twice; the second copy was ignored"."""
+    """Keep one column per repeated name: the first copy, whose empty cells take the first
+    later copy's value in that row (the first valid value, as for repeated dates: a merged
+    spreadsheet whose first ``AAA`` column is empty lost every price of AAA); where both
+    copies hold a value, the first copy's is kept. One warning per repeated name, e.g.
+    "prices.csv: column 'AAA' appears twice; the second copy was ignored", or "...; 3 empty
+    cell(s) of the first copy were filled from the later copy"."""
     names = [str(c) for c in raw.columns]
     repeated = pd.Index(names).duplicated(keep="first")
     if not repeated.any():
         return raw, ()
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        positions.setdefault(name, []).append(i)
+    first_positions = [i for i in range(len(names)) if not repeated[i]]
+    kept = raw.iloc[:, first_positions].copy()
     warnings = []
-    for name, count in counts.items():
-        if count > 1:
-            times = "twice" if count == 2 else f"{count} times"
+    for name, where in positions.items():
+        if len(where) < 2:
+            continue
+        column = raw.iloc[:, where[0]]
+        filled = 0
+        differ = 0
+        for later in where[1:]:
+            other = raw.iloc[:, later]
+            empty, other_empty = _empty_cells(column), _empty_cells(other)
+            fill = empty & ~other_empty
+            filled += int(fill.sum())
+            both = ~empty & ~other_empty
+            differ += int((both & (column.astype(str).str.strip() != other.astype(str).str.strip())).sum())
+            column = column.where(~fill, other)
+        kept.isetitem(first_positions.index(where[0]), column.to_numpy())
+        count = len(where)
+        times = "twice" if count == 2 else f"{count} times"
+        copy = "the later copy" if count == 2 else "the later copies"
+        if not filled:
             copies = "the second copy was" if count == 2 else f"the {count - 1} later copies were"
             warnings.append(f"{label}: column {name!r} appears {times}; {copies} ignored")
-    return raw.loc[:, ~repeated], tuple(warnings)
+            continue
+        text = f"{label}: column {name!r} appears {times}; {filled} empty cell(s) of the first copy were filled from {copy}"
+        if differ:
+            text += f", and in {differ} row(s) where the copies differ the first copy's value was kept"
+        warnings.append(text)
+    return kept, tuple(warnings)
+
+
+def _empty_cells(column: pd.Series) -> np.ndarray:
+    """True where a cell holds nothing: missing, or text of spaces only."""
+    missing = column.isna().to_numpy()
+    blank = column.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    return np.asarray(missing | blank, dtype=bool)
 
 
 def _squash(name: str) -> str:
