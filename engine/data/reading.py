@@ -416,15 +416,18 @@ def _parser_detail(exc: BaseException) -> str:
 # as 2022-03-11 00:00:00-05, then -04 after daylight saving); never after a bare date,
 # where 2022-03-11-05 is no offset.
 _HOUR_OFFSET = r"(?:\s*[+-]\d{2}(?![\d:]))?"
+# A zone after the time: Z, UTC, GMT, an offset (-05:00, -0500) possibly followed by its
+# abbreviation (Go's time.String(): 2022-03-11 00:00:00 -0500 EST), or an abbreviation alone.
+_ZONE = r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|[A-Z]{3,4})"
 _ISO = re.compile(
     r"^(\d{4})(?:[-/ ]|\. ?)(\d{1,2})(?:[-/ ]|\. ?)(\d{1,2})\.?"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?" + _HOUR_OFFSET + r")?"
-    r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?$"
+    r"(?:,?[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?" + _HOUR_OFFSET + r")?"
+    r"\s*(?:[AaPp][Mm])?\s*" + _ZONE + r"?$"
 )
 _NUMERIC_DM = re.compile(
     r"^(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})"
-    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?" + _HOUR_OFFSET + r"(?:\s*[AaPp][Mm])?)?"
-    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
+    r"(?:,?[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?" + _HOUR_OFFSET + r"(?:\s*[AaPp][Mm])?)?"
+    r"(?:\s*" + _ZONE + r")?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
 # Chinese, Japanese and Korean dates: year, month and day each marked (2022年1月3日,
@@ -528,7 +531,9 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         with_time = unique[iso].str.contains(r"[T ]\d{1,2}:\d", regex=True).any()
         with_offset = (
             unique[iso]
-            .str.contains(r"(?:Z|UTC|[+-]\d{2}:?\d{2}|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$", regex=True)
+            .str.contains(
+                r"(?:Z|UTC|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$", regex=True
+            )
             .any()
         )
         description = "ISO 8601 (yyyy-mm-dd"
@@ -806,7 +811,7 @@ def _guessed_named_formats(unique: pd.Series) -> list[str]:
 # calendar date as written is kept; intraday bars are refused by the price reader).
 _TRAILING_TIME = re.compile(
     r",?\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
-    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}|[A-Z]{3,4}))?$"
+    r"(?:\s*" + _ZONE + r")?$"
 )
 
 

@@ -5,8 +5,9 @@ were read wrong or refused, and the right values."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from engine import load_prices_file, load_sentiment_csv
+from engine import DataValidationError, load_prices_file, load_sentiment_csv
 
 SENTIMENT_HEADER = (
     "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
@@ -57,3 +58,37 @@ def test_hours_after_a_bare_date_are_no_offset() -> None:
     prices, report = load_prices_file(text.encode())
     assert list(prices.index) == [pd.Timestamp("2022-03-10")]
     assert report.dropped[0].examples == ("'2022-03-11-05'",)
+
+
+def test_go_time_strings_with_offset_and_zone_across_dst() -> None:
+    """Go's time.Time.String() (-0500 EST, then -0400 EDT): every date was 'not a valid date'."""
+    text = (
+        "date,AAA,QQQ\n"
+        "2022-03-11 00:00:00 -0500 EST,105.02,307.35\n"
+        "2022-03-14 00:00:00 -0400 EDT,105.12,307.5\n"
+        "2022-03-15 00:00:00.123456789 -0400 EDT,105.3,307.9\n"
+    )
+    prices, report = load_prices_file(text.encode())
+    assert [d.date().isoformat() for d in prices.index] == ["2022-03-11", "2022-03-14", "2022-03-15"]
+    assert prices.loc["2022-03-14", "QQQ"] == 307.5 and not report.dropped
+
+
+def test_go_time_strings_at_several_times_of_day_are_still_intraday_bars() -> None:
+    text = "date,AAA\n" + "".join(
+        f"2022-03-{d} {t} -0400 EDT,1.0\n" for d in (14, 15) for t in ("09:30:00", "10:30:00")
+    )
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(text.encode())
+
+
+def test_comma_between_date_and_time() -> None:
+    """JavaScript's toLocaleString: en-US '1/13/2022, 4:00:00 PM', de-DE '13.1.2022, 16:00:00'."""
+    us = SENTIMENT_HEADER + '"1/3/2022, 4:00:00 PM",AAA,1,2,3,4,\n"1/13/2022, 4:00:00 PM",AAA,1,2,3,4,\n'
+    frame, report = load_sentiment_csv(us.encode())
+    assert [d.date().isoformat() for d in frame["date"]] == [
+        "2022-01-03",
+        "2022-01-13",
+    ] and not report.dropped
+    de = 'date,AAA\n"3.1.2022, 16:00:00",1.5\n"13.1.2022, 16:00:00",1.6\n'
+    prices, _ = load_prices_file(de.encode())
+    assert [d.date().isoformat() for d in prices.index] == ["2022-01-03", "2022-01-13"]
