@@ -560,7 +560,13 @@ def _validate_wide_prices(
         raise DataValidationError(f"{label} has no usable prices ({reason})")
     # A date on which no ticker has a price is not a trading day (yfinance writes some
     # holidays as empty rows); it must not become a day of zero returns.
-    rows.drop(~np.isfinite(numbers).any(axis=1), "no ticker has a price on this date (not a trading day)")
+    # A priceless copy of a date that has prices in another row (yfinance #765's empty first
+    # copy of the last date) is a duplicate, not a holiday: said so, never "not a trading day".
+    priceless = ~np.isfinite(numbers).any(axis=1)
+    priced_dates = pd.Index(dates[rows.keep & ~priceless].dropna().unique())
+    copies = priceless & rows.keep & dates.isin(priced_dates).to_numpy()
+    rows.drop(copies, "duplicate date row with no price (the date's prices are in another row)")
+    rows.drop(priceless, "no ticker has a price on this date (not a trading day)")
     # Duplicate dates: for each ticker, the first valid price of that date is kept.
     repeats = duplicated_valid(dates, rows.keep)
     body = pd.DataFrame(numbers, columns=list(values.columns))

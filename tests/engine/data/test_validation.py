@@ -417,10 +417,10 @@ def test_wide_prices_cells_are_cleaned_and_reported() -> None:
     )
     frame, report = load_prices_file(csv, name="w.csv")
     assert list(frame.columns) == ["AAA", "BBB"] and frame.index.name == "date"
-    # Row 2 has no valid price at all (not a trading day); the date's first valid prices are row 3's.
+    # Row 2 has no valid price at all, a priceless copy of a date whose prices are row 3's.
     assert list(frame.loc["2022-01-04"]) == [12.0, 21.0] and frame.loc["2022-01-05", "BBB"] == 22.0
     assert dropped(report, "not a valid date").examples == ("'someday'",)
-    assert dropped(report, "not a trading day").examples == ("row 2",)
+    assert dropped(report, "duplicate date row with no price").examples == ("row 2",)
     assert dropped(report, "column name is not a ticker").examples == ("\"=cmd|' /C calc'!A0\"",)
     assert dropped(report, "price is not a number").examples == ("AAA row 2",)
     assert dropped(report, "positive finite").count == 2
