@@ -146,6 +146,8 @@ _COMMA_PROOF = re.compile(
     r"^[+-]?(\d*,(\d{1,2}|\d{4,})|\d{4,},\d+|0,\d+|\d{1,3}(" + _T_COMMA + r"\d{3})+,\d*)$"
 )
 _EITHER = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}$")  # 1,234 / 1.234: both readings possible
+# 7,981,808 / 7.981.808: a mark written twice is no decimal mark, so it is the thousands one.
+_TWICE = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}(?:\1\d{3})+$")
 
 
 def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tuple[str, str | None]:
@@ -168,13 +170,14 @@ def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tu
     elif point:
         decimal = "."
     else:
+        twice = {m.group(1) for m in _multiline(_TWICE).finditer(text)}
         either = _multiline(_EITHER).search(text)
-        if either is not None:
+        if either is not None and len(twice) != 1:
             raise DataValidationError(
                 f"{label}: numbers such as {either.group(0)!r} could use either mark as the decimal one; "
                 "say which with decimal='.' or decimal=',' (CLI: --decimal)"
             )
-        decimal = "."
+        decimal = "," if twice == {"."} else "."
     marks = ",'" + _SPACES if decimal == "." else "." + _SPACES
     if not any(mark in text for mark in marks):
         return decimal, None

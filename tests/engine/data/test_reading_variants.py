@@ -92,3 +92,27 @@ def test_comma_between_date_and_time() -> None:
     de = 'date,AAA\n"3.1.2022, 16:00:00",1.5\n"13.1.2022, 16:00:00",1.6\n'
     prices, _ = load_prices_file(de.encode())
     assert [d.date().isoformat() for d in prices.index] == ["2022-01-03", "2022-01-13"]
+
+
+# ----- numbers: a mark written twice in one number is the thousands mark ------------------
+
+
+def test_counts_with_a_thousands_mark_written_twice_settle_the_decimal_mark() -> None:
+    """Integer counts only (twitterSentiment empty): '2,592' alone could be 2.592, but
+    '7,981,808' cannot hold two decimal marks. Was refused as undecidable."""
+    comma = SENTIMENT_HEADER + '2022-01-13,AAPL,811,"2,592","21,674","7,981,808",\n'
+    frame, report = load_sentiment_csv(comma.encode())
+    assert frame.loc[0, "twitterComments"] == 2592.0 and frame.loc[0, "twitterImpressions"] == 7981808.0
+    assert (report.reading[0].decimal, report.reading[0].thousands) == (".", ",")
+    dots = SENTIMENT_HEADER.replace(",", ";") + "13.01.2022;AAPL;811;2.592;21.674;7.981.808;\n"
+    frame, report = load_sentiment_csv(dots.encode())
+    assert frame.loc[0, "twitterLikes"] == 21674.0 and frame.loc[0, "twitterImpressions"] == 7981808.0
+    assert (report.reading[0].decimal, report.reading[0].thousands) == (",", ".")
+
+
+def test_both_marks_written_twice_is_still_undecidable() -> None:
+    text = SENTIMENT_HEADER.replace(",", ";") + (
+        "13.01.2022;AAPL;811;2.592;21.674;7.981.808;\n14.01.2022;AAPL;811;2,592;21,674;7,981,808;\n"
+    )
+    with pytest.raises(DataValidationError, match="could use either mark as the decimal one"):
+        load_sentiment_csv(text.encode())
