@@ -120,6 +120,16 @@ def validate_prices(
         repeated = (*repeated, currency_note)
     symbol_column = symbol_column_by_name(raw, others)
     price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
+    close_column = find_column(others, CLOSE_NAMES)
+    if (
+        price_column is not None
+        and close_column not in (None, price_column)
+        and raw[price_column].isna().all()
+    ):
+        # An empty 'Adj Close' column next to a 'Close' column (a template, a vendor without
+        # adjustments): the closes are the prices; reading the empty column dropped every row.
+        repeated = (*repeated, f"{label}: the {price_column!r} column is empty; prices from {close_column!r}")
+        price_column = close_column
     if symbol_column is None and price_column is not None:
         symbol_column = _symbol_column_by_content(raw, others, price_column, label)
     if symbol_column is not None and price_column is not None:

@@ -116,3 +116,24 @@ def test_both_marks_written_twice_is_still_undecidable() -> None:
     )
     with pytest.raises(DataValidationError, match="could use either mark as the decimal one"):
         load_sentiment_csv(text.encode())
+
+
+# ----- long-prices-ticker-column: Adj Close vs Close ---------------------------------------
+
+
+def test_long_file_with_an_empty_adj_close_column_reads_the_closes() -> None:
+    """Was refused: 'has no usable prices (4 dropped: close is empty)', though Close is full."""
+    text = (
+        "Date,Ticker,Close,Adj Close\n"
+        "2022-03-29,AAPL,175.6,\n2022-03-30,AAPL,177.77,\n2022-03-29,QQQ,368.2,\n2022-03-30,QQQ,365.1,\n"
+    )
+    prices, report = load_prices_file(text.encode(), name="p.csv")
+    assert prices["AAPL"].tolist() == [175.6, 177.77] and prices["QQQ"].tolist() == [368.2, 365.1]
+    assert report.reading[0].price_column == "Close"
+    assert "p.csv: the 'Adj Close' column is empty; prices from 'Close'" in report.warnings
+
+
+def test_adj_close_with_values_is_still_preferred() -> None:
+    text = "Date,Ticker,Close,Adj Close\n2022-03-29,AAPL,175.6,174.0\n2022-03-30,AAPL,177.77,\n"
+    prices, report = load_prices_file(text.encode())
+    assert prices["AAPL"].tolist() == [174.0] and report.reading[0].price_column == "Adj Close"
