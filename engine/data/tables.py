@@ -93,10 +93,13 @@ def read_csv_with_dialect(
     if data[:4] == PARQUET_MAGIC:
         raise DataValidationError(f"{label} is a Parquet file, but a CSV file is expected here")
     try:
-        text = data.decode("utf-8-sig")  # tolerate the BOM that Excel writes
+        # UTF-8, with or without the BOM Excel writes; UTF-16 only with its BOM (Excel's
+        # "Unicode Text" export: UTF-16 LE, tab-separated).
+        encoding = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "UTF-8"
+        text = data.decode("utf-16" if encoding == "UTF-16" else "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataValidationError(
-            f"{label} is not UTF-8 text (undecodable byte at position {exc.start}); save it as CSV UTF-8"
+            f"{label} is not {encoding} text (undecodable byte at position {exc.start}); save it as CSV UTF-8"
         ) from exc
     if "\x00" in text:
         raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")

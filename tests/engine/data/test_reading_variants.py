@@ -137,3 +137,24 @@ def test_adj_close_with_values_is_still_preferred() -> None:
     text = "Date,Ticker,Close,Adj Close\n2022-03-29,AAPL,175.6,174.0\n2022-03-30,AAPL,177.77,\n"
     prices, report = load_prices_file(text.encode())
     assert prices["AAPL"].tolist() == [174.0] and report.reading[0].price_column == "Adj Close"
+
+
+# ----- encodings ------------------------------------------------------------------------
+
+
+def test_excel_unicode_text_utf16_with_bom_is_read() -> None:
+    """Excel's 'Unicode Text' export (UTF-16 LE with a BOM, tabs, decimal commas): was
+    refused as 'not UTF-8 text (undecodable byte at position 0)'."""
+    text = "date\tAAPL\tQQQ\r\n2022-03-30\t177,77\t365,1\r\n2022-03-31\t174,61\t362,54\r\n"
+    prices, report = load_prices_file(text.encode("utf-16"), name="prices.txt")
+    assert prices["AAPL"].tolist() == [177.77, 174.61] and prices["QQQ"].tolist() == [365.1, 362.54]
+    assert (report.reading[0].separator, report.reading[0].decimal) == ("\t", ",")
+    sentiment = SENTIMENT_HEADER.replace(",", "\t") + "2022-01-13\tAAPL\t811\t2592\t21674\t7981808\t0,5\n"
+    frame, _ = load_sentiment_csv(sentiment.encode("utf-16"))
+    assert frame.loc[0, "twitterImpressions"] == 7981808.0 and frame.loc[0, "twitterSentiment"] == 0.5
+
+
+def test_utf16_without_a_bom_is_still_refused_in_one_sentence() -> None:
+    text = "date\tAAPL\r\n2022-03-30\t177.77\r\n"
+    with pytest.raises(DataValidationError, match="holds NUL bytes"):
+        load_prices_file(text.encode("utf-16-le"))

@@ -46,7 +46,8 @@ def dropped(report, reason_part: str) -> DroppedRows:
         (b"", "up.csv is empty"),
         (b"   \n\n", "up.csv is empty"),
         (sentiment_csv(), "has a header but no data rows"),
-        (b"\xff\xfe\x00\x01garbage,\x9c", "not UTF-8"),
+        (b"\xff\xfe\x00\x01garbage,\x9c", "not UTF-16 text"),  # its BOM says UTF-16
+        (b"\x81garbage,\x9c", "not UTF-8 text"),
         (b"PAR1\x00\x00", "is a Parquet file, but a CSV file is expected"),
     ],
 )
