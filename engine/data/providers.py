@@ -139,7 +139,7 @@ def spelling_variants(symbol: str) -> list[str]:
     """Other spellings of the same security, most likely first: the share class with the
     other marks (BRK.B -> [BRK-B, BRK/B]), then its Reuters spelling, the class letter
     appended to the root with a US exchange suffix (LSEG's BRKb.N, upper-cased as every
-    symbol is: BRK.B -> [..., BRKB.N, BRKB.O, BRKB.OQ]); for a Reuters US suffix, the bare
+    symbol is: BRK.B -> [..., BRKB.N, BRKB.O, BRKB.OQ, BRKB]); for a Reuters US suffix, the bare
     ticker (AAPL.O -> [AAPL]; only ``_spelling_hints`` asks the reverse, AAPL -> AAPL.O)."""
     marks = [m for m in SHARE_CLASS_MARKS if m in symbol]
     if len(marks) != 1:
@@ -148,8 +148,12 @@ def spelling_variants(symbol: str) -> list[str]:
     if suffix in RIC_US_SUFFIXES:
         return [base]
     root, _, share_class = symbol.partition(marks[0])
+    # The class letter appended without an exchange (a price column 'BRKb', upper-cased as
+    # every symbol is: BRKB) is the same Reuters spelling without its suffix.
     reuters = (
-        [f"{root}{share_class}.{exchange}" for exchange in ("N", "O", "OQ")] if len(share_class) == 1 else []
+        [f"{root}{share_class}.{exchange}" for exchange in ("N", "O", "OQ")] + [f"{root}{share_class}"]
+        if len(share_class) == 1
+        else []
     )
     return [symbol.replace(marks[0], other) for other in SHARE_CLASS_MARKS if other != marks[0]] + reuters
 

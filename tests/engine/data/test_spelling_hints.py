@@ -77,8 +77,19 @@ def test_a_share_class_priced_under_its_reuters_code_gets_the_hint() -> None:
     assert data.report.spelling_hints == (("BRK.B", "BRKB.N"),)
 
 
+def test_a_share_class_priced_under_a_lower_case_class_letter_gets_the_hint() -> None:
+    """A price column 'BRKb' (the Reuters class letter without an exchange) is read BRKB:
+    BRK.B in the sentiment file was failed without a hint."""
+    sentiment = SENTIMENT_HEADER + "2022-01-03,BRK.B,1,2,3,4,0.5\n2022-01-04,BRK.B,1,2,3,4,0.5\n"
+    prices = "date,BRKb,QQQ\n2022-01-03,300.8,401.7\n2022-01-04,308.5,396.0\n"
+    data = load_market_data(FileProvider(sentiment=sentiment.encode(), prices=prices.encode()))
+    assert data.report.failed_tickers == ("BRK.B",)
+    assert data.report.spelling_hints == (("BRK.B", "BRKB"),)
+    assert "BRK.B (did you mean BRKB?)" in " ".join(data.report.warnings)
+
+
 def test_spelling_variants_of_a_share_class() -> None:
-    assert spelling_variants("BRK.B") == ["BRK-B", "BRK/B", "BRKB.N", "BRKB.O", "BRKB.OQ"]
+    assert spelling_variants("BRK.B") == ["BRK-B", "BRK/B", "BRKB.N", "BRKB.O", "BRKB.OQ", "BRKB"]
     assert spelling_variants("BRK-B")[:2] == ["BRK.B", "BRK/B"]
     assert spelling_variants("AAPL.O") == ["AAPL"]
     assert spelling_variants("BF.BX") == ["BF-BX", "BF/BX"]  # not a one-letter class: no Reuters code
