@@ -40,6 +40,7 @@ from engine.data.tables import (
 )
 from engine.data.types import DroppedRows, FileReading, ValidationReport
 from engine.data.validation import (
+    CASHTAG,
     INVALID_DATE,
     SHARE_CLASS_REASON,
     RowFilter,
@@ -501,7 +502,7 @@ def _validate_wide_prices(
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
-    names = {c: c.strip().upper() for c in value_columns}
+    names = {c: re.sub(CASHTAG, "", c.strip().upper()) for c in value_columns}
     not_tickers = [c for c in value_columns if not is_ticker(names[c]) or _ticker_and_field(c) is not None]
     share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
     if share_classes:

@@ -66,8 +66,14 @@ def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
 
 
 def clean_symbols(raw: pd.Series) -> pd.Series:
-    """Upper-case, stripped symbol strings ('' where missing)."""
-    return raw.astype("string").fillna("").str.strip().str.upper().astype(str)
+    """Upper-case, stripped symbol strings ('' where missing); a cashtag is its ticker
+    (``$AAPL`` is AAPL: Twitter/StockTwits data writes symbols so)."""
+    text = raw.astype("string").fillna("").str.strip().str.upper()
+    return text.str.replace(CASHTAG, "", regex=True).astype(str)
+
+
+# The '$' of a cashtag ($AAPL, $BRK.B): before a letter, never a currency amount ($1.5).
+CASHTAG = r"^\$(?=[A-Z])"
 
 
 def ticker_mask(symbols: pd.Series) -> np.ndarray:

@@ -158,3 +158,18 @@ def test_utf16_without_a_bom_is_still_refused_in_one_sentence() -> None:
     text = "date\tAAPL\r\n2022-03-30\t177.77\r\n"
     with pytest.raises(DataValidationError, match="holds NUL bytes"):
         load_prices_file(text.encode("utf-16-le"))
+
+
+# ----- symbols: cashtags -----------------------------------------------------------------
+
+
+def test_cashtag_symbols_are_their_tickers_in_every_layout() -> None:
+    """Twitter data writes $AAPL: the rows were dropped as 'symbol is not a ticker', and a
+    wide price file of $AAPL,$QQQ was refused as having no ticker columns."""
+    sentiment = SENTIMENT_HEADER + "2022-01-13,$AAPL,811,2592,21674,7981808,0.5\n2022-01-13,$brk.b,8,2,1,7,\n"
+    frame, report = load_sentiment_csv(sentiment.encode())
+    assert frame["symbol"].tolist() == ["AAPL", "BRK.B"] and not report.dropped
+    wide, _ = load_prices_file(b"date,$AAPL,$QQQ\n2022-01-13,177.77,365.1\n")
+    assert list(wide.columns) == ["AAPL", "QQQ"] and wide.loc["2022-01-13", "AAPL"] == 177.77
+    long, _ = load_prices_file(b"date,symbol,close\n2022-01-13,$AAPL,177.77\n2022-01-13,$QQQ,365.1\n")
+    assert list(long.columns) == ["AAPL", "QQQ"] and long.loc["2022-01-13", "QQQ"] == 365.1
