@@ -163,7 +163,7 @@ def test_sentiment_csv_in_any_encoding_loads_cleanly_or_fails_in_one_line(
 @pytest.mark.parametrize(
     "encoding,fragment",
     [
-        ("utf-16", "not UTF-8 text"),  # BOM FF FE: Excel's "Unicode text"
+        ("utf-16-le", "not UTF-8 text"),  # UTF-16 without its BOM (with it, Excel's "Unicode text" is read)
         ("latin-1", "not UTF-8 text"),
     ],
 )
