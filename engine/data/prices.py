@@ -26,6 +26,7 @@ from engine.data.reading import (
     OHLCV_NAMES,
     ONE_TICKER_FIELD_NAMES,
     ReadOptions,
+    date_text,
     find_column,
     infer_dates,
     squash,
@@ -237,7 +238,10 @@ def _refuse_long_without_close(
             )
 
 
-_TIME_OF_DAY = re.compile(r"[T ](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?)")
+# After the date: a space or T, or right after a CJK day mark or weekday bracket (3日15:00).
+_TIME_OF_DAY = re.compile(
+    r"(?:[T ]|(?<=[日일)\uff09]))(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?)"
+)
 INTRADAY_MIN_DAYS = 2  # one date at two times is yfinance's live last row, a duplicate
 
 
@@ -254,7 +258,7 @@ def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Se
     if pd.api.types.is_datetime64_any_dtype(distinct):
         found = distinct.dt.strftime("%H:%M:%S")
     else:
-        found = distinct.astype("string").str.strip().str.extract(_TIME_OF_DAY)[0]
+        found = date_text(distinct).str.extract(_TIME_OF_DAY)[0]
     if found.isna().all():
         return
     # codes of -1 (a missing date) index the appended None.

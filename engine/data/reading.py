@@ -436,9 +436,13 @@ _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
 # Chinese, Japanese and Korean dates: year, month and day each marked (2022年1月3日,
 # 2022年01月03日, 2022년 1월 3일), a weekday in brackets or a time of day may follow. Only a
 # 4-digit year: "22年" or "30年" may be an era year (Heisei 30 is 2018), never guessed.
+# The weekday may also follow without brackets (2022年1月3日 月曜日, 2022年1月3日月, 星期一,
+# 2022년 1월 3일 월요일); a time written with its units (15時00分) is 15:00 by then (``date_text``).
 _CJK = re.compile(
     r"^(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"
-    r"(?:\s*[(\uff08][^)\uff09]{1,12}[)\uff09])?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"(?:\s*[(\uff08][^)\uff09]{1,12}[)\uff09]|\s*[月火水木金土日](?:曜日?)?|\s*(?:星期|周|週)[一二三四五六日天]"
+    r"|\s*[월화수목금토일]요일)?"
+    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 NAMED_FORMATS: tuple[str, ...] = (
@@ -466,7 +470,41 @@ def _fmt_year(year_text: str) -> str:
     return "%Y" if len(year_text) == 4 else "%y"
 
 
-_FULL_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})
+# Digits of other scripts are the ASCII digits: full-width (U+FF10..U+FF19: Japanese and
+# Chinese input), Arabic-Indic (U+0660..) and Extended Arabic-Indic (Persian, U+06F0..);
+# so are the full-width date marks (U+FF0F solidus, hyphen, full stop, colon) and the
+# ideographic space (U+3000).
+_FULL_WIDTH_DIGITS = str.maketrans(
+    {
+        **{chr(base + d): str(d) for base in (0xFF10, 0x0660, 0x06F0) for d in range(10)},
+        "\uff0f": "/",
+        "\uff0d": "-",
+        "\uff0e": ".",
+        "\uff1a": ":",
+        "\u3000": " ",
+    }
+)
+
+
+# A time written with its units (15時00分, 15시 00분 30초) is the time 15:00(:30).
+_CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{2})\s*[分분]?(?:\s*(\d{2})\s*[秒초])?")
+
+
+def date_text(raw: pd.Series) -> pd.Series:
+    """The date cells as the date rules read them: digits of other scripts and full-width
+    marks as ASCII, stripped, a run of spaces as one ("2022-01-03  16:00"), a CJK time of
+    day as hh:mm (15時00分 is 15:00). Used for the dates and for the intraday check alike."""
+    text = (
+        raw.astype("string")
+        .str.translate(_FULL_WIDTH_DIGITS)
+        .str.strip()
+        .str.replace(r"\s+", " ", regex=True)
+    )
+    return text.str.replace(
+        _CJK_TIME,
+        lambda m: f"{m.group(1)}:{m.group(2)}" + (f":{m.group(3)}" if m.group(3) else ""),
+        regex=True,
+    )
 
 
 def infer_dates(
@@ -485,7 +523,7 @@ def infer_dates(
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
     # Full-width digits (U+FF10..U+FF19: Japanese and Chinese input) are the ASCII digits.
-    full = raw.astype("string").str.strip().str.translate(_FULL_WIDTH_DIGITS)
+    full = date_text(raw)
     # Decide and parse on the distinct values only (a sentiment file repeats each date per symbol).
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column)

@@ -173,3 +173,55 @@ def test_cashtag_symbols_are_their_tickers_in_every_layout() -> None:
     assert list(wide.columns) == ["AAPL", "QQQ"] and wide.loc["2022-01-13", "AAPL"] == 177.77
     long, _ = load_prices_file(b"date,symbol,close\n2022-01-13,$AAPL,177.77\n2022-01-13,$QQQ,365.1\n")
     assert list(long.columns) == ["AAPL", "QQQ"] and long.loc["2022-01-13", "QQQ"] == 365.1
+
+
+# ----- dates once refused: CJK times and weekdays, other digits, runs of spaces -----------
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ("2022年1月3日 15時00分", "2022年1月13日 15時00分30秒"),  # Japanese time with its units
+        ("2022年1月3日月曜日", "2022年1月13日 木"),  # weekday without brackets
+        ("2022年1月3日 星期一", "2022年1月13日 星期四"),
+        ("2022년 1월 3일 월요일", "2022년 1월 13일 15시 00분"),
+        ("2022-01-03  16:00", "2022-01-13  16:00"),  # two spaces before the time
+        ("03/01/2022  16:00", "13/01/2022  16:00"),
+        (
+            "\u0662\u0660\u0662\u0662-\u0660\u0661-\u0660\u0663",
+            "\u0662\u0660\u0662\u0662-\u0660\u0661-\u0661\u0663",
+        ),
+        (
+            "\u06f0\u06f3/\u06f0\u06f1/\u06f2\u06f0\u06f2\u06f2",
+            "\u06f1\u06f3/\u06f0\u06f1/\u06f2\u06f0\u06f2\u06f2",
+        ),
+        (
+            "2022\uff0f01\uff0f03",
+            "\uff12\uff10\uff12\uff12\uff0f\uff10\uff11\uff0f\uff11\uff13",
+        ),  # full-width
+    ],
+)
+def test_dates_once_refused_are_read(dates: tuple[str, str]) -> None:
+    """Each was refused: every date 'is not a valid date'."""
+    text = SENTIMENT_HEADER + "".join(f"{d},AAA,1,2,3,4,\n" for d in dates)
+    frame, report = load_sentiment_csv(text.encode())
+    assert [d.date().isoformat() for d in frame["date"]] == [
+        "2022-01-03",
+        "2022-01-13",
+    ] and not report.dropped
+
+
+@pytest.mark.parametrize("sep", [" ", "", "\u3000"])
+def test_cjk_times_at_several_times_of_day_are_intraday_bars(sep: str) -> None:
+    """Read as dates, 9時00分 and 10時00分 of one day would be one date twice: still refused."""
+    text = "date,AAA\n" + "".join(
+        f"2022年1月{d}日{sep}{t},1\n" for d in (3, 4) for t in ("9時00分", "10時00分")
+    )
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(text.encode())
+
+
+def test_ideographic_space_before_intraday_times_is_still_intraday() -> None:
+    text = "date,AAA\n" + "".join(f"2022-01-0{d}\u3000{t},1\n" for d in (3, 4) for t in ("09:00", "10:00"))
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(text.encode())
