@@ -348,9 +348,14 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     second_cell = _cell_text(raw, 0, 0)
     if first_cell.startswith("unnamed"):
         first_cell = ""
+    top = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
+    # One column level and its name above the "Date" line (yfinance's download()["Close"],
+    # whose columns are named "Ticker"): a wide file whose tickers are the first line's names.
+    one_level = first_cell == "ticker" and second_cell in ("date", "datetime")
+    if one_level and raw.iloc[0, 1:].isna().all() and not _fields_row(top):
+        return raw.iloc[1:].reset_index(drop=True).set_axis(["date", *raw.columns[1:]], axis=1), None
     if first_cell not in ("price", "ticker", "") or second_cell not in ("price", "ticker", ""):
         return raw, None
-    top = [re.sub(r"\.\d+$", "", c) for c in columns[1:]]
     below = [str(v).strip() for v in raw.iloc[0, 1:]]
     if _fields_row(top):
         fields, tickers = top, below

@@ -225,3 +225,19 @@ def test_ideographic_space_before_intraday_times_is_still_intraday() -> None:
     text = "date,AAA\n" + "".join(f"2022-01-0{d}\u3000{t},1\n" for d in (3, 4) for t in ("09:00", "10:00"))
     with pytest.raises(DataValidationError, match="intraday bars"):
         load_prices_file(text.encode())
+
+
+# ----- yfinance: one column level with its name above the Date line ------------------------
+
+
+def test_ticker_named_columns_above_a_date_line_are_a_wide_file() -> None:
+    """yfinance's download()['Close'] (columns named 'Ticker') written with its level name:
+    was refused as 'has no date column; its columns are Ticker, AAPL, QQQ'."""
+    text = (
+        "Ticker,AAPL,QQQ\nDatetime,,\n"
+        "2022-03-11 00:00:00-05:00,154.73,325.13\n2022-03-14 00:00:00-04:00,150.62,318.17\n"
+    )
+    prices, report = load_prices_file(text.encode())
+    assert list(prices.columns) == ["AAPL", "QQQ"] and prices.loc["2022-03-14", "AAPL"] == 150.62
+    assert [d.date().isoformat() for d in prices.index] == ["2022-03-11", "2022-03-14"]
+    assert report.rows_read == 2 and not report.dropped
