@@ -241,3 +241,33 @@ def test_ticker_named_columns_above_a_date_line_are_a_wide_file() -> None:
     assert list(prices.columns) == ["AAPL", "QQQ"] and prices.loc["2022-03-14", "AAPL"] == 150.62
     assert [d.date().isoformat() for d in prices.index] == ["2022-03-11", "2022-03-14"]
     assert report.rows_read == 2 and not report.dropped
+
+
+# ----- intraday bars with the time in its own column ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date,Time,AAPL,QQQ\n2022-01-03,09:30,180,400\n2022-01-03,16:00,182,401\n"
+        "2022-01-04,09:30,181,399\n2022-01-04,16:00,179,396\n",
+        "<DATE>,<TIME>,<TICKER>,<CLOSE>\n2022-01-03,09:30,AAPL,180\n2022-01-03,16:00,AAPL,182\n"
+        "2022-01-04,09:30,AAPL,181\n2022-01-04,16:00,AAPL,179\n",
+    ],
+)
+def test_bars_with_the_time_in_its_own_column_are_intraday(text: str) -> None:
+    """Was read: each day's 09:30 bar kept as its close (the 16:00 rows dropped as repeats)."""
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(text.encode())
+
+
+def test_one_time_a_day_in_a_time_column_is_daily() -> None:
+    text = (
+        "Date,Time,Ticker,Close\n2022-01-03,16:00,AAPL,182.01\n2022-01-03,16:30,VOD.L,182.2\n"
+        "2022-01-04,16:00,AAPL,179.7\n2022-01-04,16:30,VOD.L,179.1\n"
+    )
+    prices, report = load_prices_file(text.encode(), name="p.csv")
+    assert prices["AAPL"].tolist() == [182.01, 179.7] and prices["VOD.L"].tolist() == [182.2, 179.1]
+    assert "p.csv: the times of day in 'Time' were read with the dates" in report.warnings
+    wide, _ = load_prices_file(b"Date,Time,AAPL\n03/01/2022,16:00,180\n13/01/2022,16:00,181\n")
+    assert list(wide.columns) == ["AAPL"]  # never a ticker TIME
