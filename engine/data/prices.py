@@ -548,6 +548,18 @@ def _validate_long_prices(
     )
 
 
+def _row_numbers(raw: pd.DataFrame, column: str) -> bool:
+    """True for a column named ``index`` (or ``level_0``) holding 0, 1, 2, ... or 1, 2, 3, ...:
+    the row numbers ``reset_index()`` writes, never a ticker INDEX with 'prices' 1, 2, 3."""
+    if squash(column) not in ("index", "level0"):
+        return False
+    numbers = to_numbers(raw[column]).dropna()
+    if numbers.empty:
+        return False
+    steps = np.diff(numbers.to_numpy())
+    return bool(numbers.iloc[0] in (0, 1) and (steps == 1).all())
+
+
 def _validate_wide_prices(
     raw: pd.DataFrame,
     label: str,
@@ -561,7 +573,18 @@ def _validate_wide_prices(
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
     names = {c: re.sub(CASHTAG, "", c.strip().upper()) for c in value_columns}
-    not_tickers = [c for c in value_columns if not is_ticker(names[c]) or _ticker_and_field(c) is not None]
+    not_tickers = [
+        c
+        for c in value_columns
+        if not is_ticker(names[c]) or _ticker_and_field(c) is not None or _row_numbers(raw, c)
+    ]
+    numbering = [c for c in not_tickers if _row_numbers(raw, c)]
+    if numbering:
+        dropped.append(
+            ignored_columns(
+                "column holds row numbers (a saved pandas index), not prices (column ignored)", numbering
+            )
+        )
     share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
     if share_classes:
         dropped.append(
@@ -577,7 +600,7 @@ def _validate_wide_prices(
                 fields,
             )
         )
-    others = [c for c in not_tickers if c not in share_classes and c not in fields]
+    others = [c for c in not_tickers if c not in share_classes and c not in fields and c not in numbering]
     if others:
         dropped.append(ignored_columns("column name is not a ticker (column ignored)", others))
     seen: dict[str, str] = {}

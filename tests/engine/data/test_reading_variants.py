@@ -271,3 +271,18 @@ def test_one_time_a_day_in_a_time_column_is_daily() -> None:
     assert "p.csv: the times of day in 'Time' were read with the dates" in report.warnings
     wide, _ = load_prices_file(b"Date,Time,AAPL\n03/01/2022,16:00,180\n13/01/2022,16:00,181\n")
     assert list(wide.columns) == ["AAPL"]  # never a ticker TIME
+
+
+def test_a_saved_row_number_column_is_never_a_ticker_index() -> None:
+    """df.reset_index().to_csv(index=False) writes 'index' = 0, 1, 2: it was a ticker INDEX
+    with 'prices' 1 and 2 (its 0 emptied as not positive)."""
+    text = "index,Date,AAPL,QQQ\n0,2022-01-03,182.01,401.68\n1,2022-01-04,179.7,396.0\n2,2022-01-05,174.92,385.0\n"
+    prices, report = load_prices_file(text.encode())
+    assert list(prices.columns) == ["AAPL", "QQQ"] and prices["AAPL"].iloc[-1] == 174.92
+    (dropped,) = report.dropped
+    assert dropped.unit == "columns" and dropped.examples == ("'index'",) and "row numbers" in dropped.reason
+
+
+def test_a_ticker_column_named_index_with_prices_stays_a_ticker() -> None:
+    prices, _ = load_prices_file(b"Date,INDEX,QQQ\n2022-01-03,100.5,401.68\n2022-01-04,101.0,396.0\n")
+    assert list(prices.columns) == ["INDEX", "QQQ"]
