@@ -442,7 +442,9 @@ def _ticker_and_field(name: str) -> tuple[str, str] | None:
     else:
         for i, char in enumerate(name):
             if char in _FLAT_SEPARATORS and 0 < i < len(name) - 1:
-                pairs += [(name[:i], name[i + 1 :]), (name[i + 1 :], name[:i])]
+                pairs.append((name[:i], name[i + 1 :]))
+                if char != ".":  # Close.L is no field before a ticker: it is a ticker of London
+                    pairs.append((name[i + 1 :], name[:i]))
     for ticker, field in pairs:
         ticker = ticker.strip().upper()
         if squash(field) in _FLAT_FIELDS and is_ticker(ticker) and squash(ticker) not in _FLAT_FIELDS:

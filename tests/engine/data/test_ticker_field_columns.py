@@ -88,3 +88,9 @@ def test_quantmod_prices_load_with_their_benchmark() -> None:
     data = load_market_data(provider, benchmark="QQQ")
     assert list(data.prices.columns) == ["AAPL", "QQQ"] and data.prices["QQQ"].iloc[-1] == 392.6
     assert data.report.failed_tickers == ()
+
+
+def test_exchange_suffixes_are_never_a_field_before_a_ticker() -> None:
+    """OPEN.L and HIGH.V are tickers of London and TSX Venture, not Open/High fields of L and V."""
+    prices, report = load_prices_file(b"Date,OPEN.L,HIGH.V,QQQ\n2022-01-03,1.5,2.5,401.68\n")
+    assert list(prices.columns) == ["HIGH.V", "OPEN.L", "QQQ"] and not report.dropped
