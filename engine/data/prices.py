@@ -249,6 +249,13 @@ def _refuse_one_ticker_export(label: str, others: Sequence[str]) -> None:
     VOLUME; read as long, Investing.com's volumes (``99.31M``) became tickers. A real wide
     file may hold tickers such as LOW and OPEN, never without a ticker that is not a field."""
     fields = {squash(c) for c in others}
+    if len(others) == 1 and fields <= CLOSE_FIELD_NAMES:
+        # One close column (Ticker.history()["Close"].to_csv(): Date,Close): read as wide it
+        # was a ticker CLOSE (PRICE, LAST); a sentiment symbol then had no price.
+        raise DataValidationError(
+            f"{label} looks like a one-ticker series (its only price column is {others[0]!r}) without the "
+            "ticker's name; name the column by its ticker (date,AAPL) or add a 'Ticker' column"
+        )
     if len(fields) >= 2 and fields & CLOSE_FIELD_NAMES and fields <= ONE_TICKER_FIELD_NAMES:
         raise DataValidationError(
             f"{label} looks like a one-ticker export (Open/High/Low/Close columns) "

@@ -286,3 +286,16 @@ def test_a_saved_row_number_column_is_never_a_ticker_index() -> None:
 def test_a_ticker_column_named_index_with_prices_stays_a_ticker() -> None:
     prices, _ = load_prices_file(b"Date,INDEX,QQQ\n2022-01-03,100.5,401.68\n2022-01-04,101.0,396.0\n")
     assert list(prices.columns) == ["INDEX", "QQQ"]
+
+
+@pytest.mark.parametrize("column", ["Close", "Adj Close", "Price", "Last"])
+def test_one_close_column_without_a_ticker_is_refused_not_a_ticker_close(column: str) -> None:
+    """yf.Ticker('AAPL').history()['Close'].to_csv() writes Date,Close (DST offsets included):
+    it was read as a wide file of one ticker CLOSE (or PRICE, LAST)."""
+    text = f"Date,{column}\n2022-03-11 00:00:00-05:00,154.73\n2022-03-14 00:00:00-04:00,150.62\n"
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(text.encode(), name="aapl.csv")
+    assert str(info.value) == (
+        f"aapl.csv looks like a one-ticker series (its only price column is {column!r}) without the ticker's "
+        "name; name the column by its ticker (date,AAPL) or add a 'Ticker' column"
+    )
