@@ -165,7 +165,12 @@ def validate_prices(
 # A column of times of day next to the date column (MetaTrader's and many brokers' exports:
 # Date,Time,Open,...; Finam's <DATE>,<TIME>): its name, and every cell a time (9:30, 16:00:00, 4:00 PM).
 TIME_NAMES = ("time", "timeofday", "tradetime", "bartime", "hour")
-_TIME_CELL = re.compile(r"^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?$")
+_TIME_CELL = re.compile(
+    r"^(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?|(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?)$"
+)
+# Stooq's and Finam's compact forms: 093000 is 09:30:00, 1600 is 16:00; 20220103 is 2022-01-03.
+_COMPACT_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 def _time_column(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
@@ -195,11 +200,15 @@ def _with_times(
         dates = dates.dt.strftime("%Y-%m-%d")
     text = dates.astype("string").str.strip()
     written = text.dropna()
-    if pd.api.types.is_numeric_dtype(raw[date_column]) or (
-        len(written) and bool(written.str.contains(r"\d:\d{2}|^[+-]?\d+(?:\.\d+)?$", regex=True).all())
-    ):
+    serials = written.str.fullmatch(r"[+-]?\d+(?:\.\d+)?") & ~written.str.fullmatch(_COMPACT_DATE)
+    if (
+        pd.api.types.is_numeric_dtype(raw[date_column])
+        and not bool(written.str.fullmatch(_COMPACT_DATE).all())
+    ) or (len(written) and bool((written.str.contains(r"\d:\d{2}", regex=True) | serials).all())):
         return raw.drop(columns=[time_column]), f"{label}: ignored column(s) {time_column!r}"
+    text = text.str.replace(_COMPACT_DATE, r"\1-\2-\3", regex=True)
     times = raw[time_column].astype("string").str.strip()
+    times = times.str.replace(_COMPACT_TIME, lambda m: ":".join(g for g in m.groups() if g), regex=True)
     both = text.notna() & times.notna() & (times != "")
     combined = text.where(~both, text + " " + times)
     out = raw.drop(columns=[time_column]).assign(**{date_column: combined.astype(object)})

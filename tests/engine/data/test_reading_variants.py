@@ -299,3 +299,20 @@ def test_one_close_column_without_a_ticker_is_refused_not_a_ticker_close(column:
         f"aapl.csv looks like a one-ticker series (its only price column is {column!r}) without the ticker's "
         "name; name the column by its ticker (date,AAPL) or add a 'Ticker' column"
     )
+
+
+def test_stooq_compact_dates_and_times() -> None:
+    """Stooq/Finam: <DATE> 20220103, <TIME> 093000. Hourly bars were read as daily (the first
+    bar of each day kept); daily files (<TIME> 000000) read as before."""
+    hourly = "<TICKER>,<PER>,<DATE>,<TIME>,<CLOSE>\n" + "".join(
+        f"AAPL.US,60,2022010{d},{t},18{d}.5\n" for d in (3, 4) for t in ("093000", "103000")
+    )
+    with pytest.raises(DataValidationError, match="intraday bars"):
+        load_prices_file(hourly.encode())
+    daily = (
+        "<TICKER>,<PER>,<DATE>,<TIME>,<CLOSE>\nAAPL.US,D,20220103,000000,182.01\n"
+        "AAPL.US,D,20220104,000000,179.7\nQQQ.US,D,20220103,000000,401.68\nQQQ.US,D,20220104,000000,396.0\n"
+    )
+    prices, _ = load_prices_file(daily.encode())
+    assert prices["AAPL.US"].tolist() == [182.01, 179.7] and prices["QQQ.US"].tolist() == [401.68, 396.0]
+    assert [d.date().isoformat() for d in prices.index] == ["2022-01-03", "2022-01-04"]
