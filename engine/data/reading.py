@@ -522,15 +522,19 @@ def infer_dates(
         return _finish_dates(parsed), "timestamps (stored as dates)"
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    # Full-width digits (U+FF10..U+FF19: Japanese and Chinese input) are the ASCII digits.
-    full = date_text(raw)
-    # Decide and parse on the distinct values only (a sentiment file repeats each date per symbol).
+    # Decide and parse on the distinct values only (a sentiment file repeats each date per
+    # symbol); each is first written as the date rules read it (``date_text``: other digits,
+    # full-width marks, runs of spaces, CJK times).
+    codes, written = pd.factorize(raw.astype("string").to_numpy(dtype=object), use_na_sentinel=True)
+    full = date_text(pd.Series(written, dtype="string"))
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column)
     parsed, description = _with_serials(distinct, parsed, description)
     dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    codes = pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object))
-    return pd.Series(dates[codes], index=raw.index), description  # code -1 (missing) -> NaT
+    of_written = np.append(
+        pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object)), -1
+    )
+    return pd.Series(dates[of_written[codes]], index=raw.index), description  # code -1 (missing) -> NaT
 
 
 def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: str) -> tuple[pd.Series, str]:
