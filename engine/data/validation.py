@@ -69,7 +69,9 @@ def clean_symbols(raw: pd.Series) -> pd.Series:
     """Upper-case, stripped symbol strings ('' where missing); a cashtag is its ticker
     (``$AAPL`` is AAPL: Twitter/StockTwits data writes symbols so)."""
     text = raw.astype("string").fillna("").str.strip().str.upper()
-    return text.str.replace(CASHTAG, "", regex=True).astype(str)
+    if bool(text.str.startswith("$").any()):
+        text = text.str.replace(CASHTAG, "", regex=True)
+    return text.astype(str)
 
 
 # The '$' of a cashtag ($AAPL, $BRK.B): before a letter, never a currency amount ($1.5).
