@@ -419,17 +419,18 @@ def _parser_detail(exc: BaseException) -> str:
 # as 2022-03-11 00:00:00-05, then -04 after daylight saving); never after a bare date,
 # where 2022-03-11-05 is no offset.
 _HOUR_OFFSET = r"(?:\s*[+-]\d{2}(?![\d:]))?"
-# A zone after the time: Z, UTC, GMT, an offset (-05:00, -0500) possibly followed by its
-# abbreviation (Go's time.String(): 2022-03-11 00:00:00 -0500 EST), or an abbreviation alone.
-_ZONE = r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|[A-Z]{3,4})"
+# A zone after the time: Z, UTC, GMT (also with an offset: UTC+1, GMT-0500), an offset
+# (-05:00, -0500) possibly followed by its abbreviation (Go's time.String(): 2022-03-11
+# 00:00:00 -0500 EST), or an abbreviation alone.
+_ZONE = r"(?:Z|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|[A-Z]{3,4})"
 _ISO = re.compile(
     r"^(\d{4})(?:[-/ ]|\. ?)(\d{1,2})(?:[-/ ]|\. ?)(\d{1,2})\.?"
     r"(?:,?[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?" + _HOUR_OFFSET + r")?"
-    r"\s*(?:[AaPp][Mm])?\s*" + _ZONE + r"?$"
+    r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*" + _ZONE + r"?$"
 )
 _NUMERIC_DM = re.compile(
     r"^(\d{1,2})([/.\- ])(\d{1,2})\2(\d{4}|\d{2})"
-    r"(?:,?[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?" + _HOUR_OFFSET + r"(?:\s*[AaPp][Mm])?)?"
+    r"(?:,?[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?" + _HOUR_OFFSET + r"(?:\s*[AaPp]\.?[Mm]\.?)?)?"
     r"(?:\s*" + _ZONE + r")?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
@@ -577,7 +578,8 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         with_offset = (
             unique[iso]
             .str.contains(
-                r"(?:Z|UTC|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$", regex=True
+                r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$",
+                regex=True,
             )
             .any()
         )

@@ -316,3 +316,21 @@ def test_stooq_compact_dates_and_times() -> None:
     prices, _ = load_prices_file(daily.encode())
     assert prices["AAPL.US"].tolist() == [182.01, 179.7] and prices["QQQ.US"].tolist() == [401.68, 396.0]
     assert [d.date().isoformat() for d in prices.index] == ["2022-01-03", "2022-01-04"]
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ("2022-03-11 16:00:00 UTC+1", "2022-03-28 16:00:00 UTC+2"),  # the offset changes at DST
+        ("2022-03-11 16:00:00 GMT+0100", "2022-03-28 16:00:00 GMT+02:00"),
+        ("11/03/2022 4:00:00 p.m.", "28/03/2022 4:00:00 P.M."),
+    ],
+)
+def test_utc_plus_offsets_and_dotted_pm(dates: tuple[str, str]) -> None:
+    """Each was refused: every date 'is not a valid date'."""
+    text = SENTIMENT_HEADER + "".join(f"{d},AAA,1,2,3,4,\n" for d in dates)
+    frame, report = load_sentiment_csv(text.encode())
+    assert [d.date().isoformat() for d in frame["date"]] == [
+        "2022-03-11",
+        "2022-03-28",
+    ] and not report.dropped
