@@ -659,6 +659,12 @@ def _day_month_dates(
         dayfirst = options.dayfirst
     elif day_first_fits or month_first_fits:
         dayfirst = day_first_fits
+        if options.dayfirst is None:
+            _refuse_lone_deciders(numeric, parts, dayfirst, label, column)
+        elif options.dayfirst != dayfirst and _deciders(parts, dayfirst) <= _LONE_DECIDERS:
+            # The order asked for (the Data page's choice, --dayfirst) against one or two
+            # values: those are invalid dates; it is never overruled by them.
+            dayfirst = options.dayfirst
     else:
         dayfirst = bool((first > 12).sum() >= (second > 12).sum())
     separator = parts[1].iloc[0]
@@ -692,6 +698,51 @@ def _day_month_dates(
     mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
     description = f"{fmt} ({'day' if dayfirst else 'month'} first{'; separators and year widths vary' if mixed else ''})"
     return _finish_dates(_from_parts(year, month, day)), description
+
+
+# At most this many values that fit one order only, among at least _ORDER_MIN_DATES, are
+# checked against the file's order (``_refuse_lone_deciders``).
+_LONE_DECIDERS = 2
+_ORDER_MIN_DATES = 10
+
+
+def _deciders(parts: pd.DataFrame, dayfirst: bool) -> int:
+    """How many values fit the chosen order only (a first field above 12 day-first, a second
+    one month-first)."""
+    return int((parts[0 if dayfirst else 2].astype(int) > 12).sum())
+
+
+def _refuse_lone_deciders(
+    numeric: pd.Series, parts: pd.DataFrame, dayfirst: bool, label: str, column: str
+) -> None:
+    """Refuse a dd/mm or mm/dd column decided by one or two values against the file's order.
+
+    The order is the one that every value fits; when one or two values alone rule out the
+    other order (01/25/2022 among 01/01/2022 .. 12/02/2022) and the other values are in
+    date order read the other way only (Jan 1 .. Feb 12 day-first, but Jan 1, Feb 1, ...,
+    Dec 1, Jan 2 ... month-first), the few values are likelier a stray row than the key:
+    read month-first, 24 rows moved to other months without a word. Refused in one
+    sentence naming them; a column whose values are in order both ways (01/01 .. 13/01)
+    or in no order is read as before."""
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    deciding = (first > 12) if dayfirst else (second > 12)
+    rest = ~deciding
+    if int(deciding.sum()) > _LONE_DECIDERS or int(rest.sum()) < _ORDER_MIN_DATES:
+        return
+    year = pd.to_numeric(parts[3], errors="coerce")
+    year = year.where(parts[3].str.len() != 2, _full_year(year))
+    day_keys = (year * 10000 + second * 100 + first)[rest].to_numpy(dtype=np.int64)
+    month_keys = (year * 10000 + first * 100 + second)[rest].to_numpy(dtype=np.int64)
+    chosen, other = (day_keys, month_keys) if dayfirst else (month_keys, day_keys)
+    if _in_order(other) and not _in_order(chosen):
+        shown = ", ".join(repr(v) for v in numeric[deciding].head(_LONE_DECIDERS))
+        order, other_order = ("day-first", "month-first") if dayfirst else ("month-first", "day-first")
+        raise DataValidationError(
+            f"{label}: the {column!r} column is ambiguous, {shown} alone make{'s' if int(deciding.sum()) == 1 else ''} "
+            f"it {order}, while its other dates "
+            f"are in date order only {other_order}; say which with dayfirst=True/False or date_format "
+            "(CLI: --dayfirst/--monthfirst or --date-format), or write the dates as yyyy-mm-dd"
+        )
 
 
 _FEW_DATES = 3

@@ -334,3 +334,49 @@ def test_utc_plus_offsets_and_dotted_pm(dates: tuple[str, str]) -> None:
         "2022-03-11",
         "2022-03-28",
     ] and not report.dropped
+
+
+# ----- dates-day-first: one or two stray values must not decide the column ----------------
+
+
+def _day_first_up_to_the_12th_and(stray: str) -> str:
+    """Day-first rows of Jan and Feb 2022, days 1..12 only (each fits month-first too),
+    in date order, then one stray value that fits month-first only."""
+    days = [d for d in pd.date_range("2022-01-01", "2022-02-28") if d.day <= 12]
+    return (
+        SENTIMENT_HEADER + "".join(f"{d:%d/%m/%Y},AAA,1,2,3,4,\n" for d in days) + f"{stray},AAA,1,2,3,4,\n"
+    )
+
+
+def test_one_stray_value_against_the_files_date_order_is_refused() -> None:
+    """Was read month-first because of '01/25/2022' alone: 24 rows moved to Mar..Dec, no word."""
+    with pytest.raises(DataValidationError) as info:
+        load_sentiment_csv(_day_first_up_to_the_12th_and("01/25/2022").encode(), name="s.csv")
+    assert str(info.value).startswith(
+        "s.csv: the 'date' column is ambiguous, '01/25/2022' alone makes it month-first, while its other dates "
+        "are in date order only day-first; say which with dayfirst=True/False"
+    )
+
+
+def test_the_asked_order_wins_over_one_stray_value() -> None:
+    """dayfirst=True (the Data page's 'Day first', --dayfirst) was overruled by '01/25/2022'."""
+    frame, report = load_sentiment_csv(_day_first_up_to_the_12th_and("01/25/2022").encode(), dayfirst=True)
+    assert sorted(set(frame["date"].dt.month)) == [1, 2] and len(frame) == 24
+    (drop,) = report.dropped
+    assert drop.reason == "date is not a valid date" and drop.examples == ("'01/25/2022'",)
+
+
+def test_many_values_of_the_other_order_still_win_over_the_asked_order() -> None:
+    """--dayfirst applies to both files of a run: a month-first price file (days 13..31)
+    is still read month-first."""
+    text = "date,AAA\n" + "".join(f"{d:%m/%d/%Y},1.5\n" for d in pd.bdate_range("2022-01-03", "2022-02-28"))
+    prices, report = load_prices_file(text.encode(), dayfirst=True)
+    assert len(prices) == 41 and not report.dropped and "month first" in str(report.reading[0].date_format)
+
+
+def test_dates_in_order_both_ways_are_read_as_the_deciding_value_says() -> None:
+    text = SENTIMENT_HEADER + "".join(
+        f"{d:%d/%m/%Y},AAA,1,2,3,4,\n" for d in pd.date_range("2022-01-01", "2022-01-13")
+    )
+    frame, _ = load_sentiment_csv(text.encode())
+    assert frame["date"].dt.day.tolist() == list(range(1, 14)) and set(frame["date"].dt.month) == {1}
