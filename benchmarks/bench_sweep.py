@@ -16,7 +16,8 @@ the machine's CPUs and stops it at the end). Prints, in one run:
 6. bench_peers.py's W3 sweep (500 symbols x 10 years, 1M sentiment rows), serial and
    Ray, from the ``MarketData`` (each run prepares it) and 6a. from its prepared data set
    (as the dashboard runs sweeps: it keeps one ``PreparedData`` per data set), and 6b. the machine's parallel ceiling for it: two copies in two forked processes
-   at once (no Ray) against one alone;
+   at once (no Ray) against one alone; 6c. the bound on any two-CPU executor: the sweep's
+   two chunks at once in two forked processes (no Ray) plus its serial driver work;
 7. the trial clustering of the sweep's DSR at 256 to 3,392 distinct trials: the first
    build's loop against the shared sums, side by side.
 
@@ -202,6 +203,68 @@ def parallel_ceiling(data: Any, label: str, grid: dict[str, tuple[Any, ...]], ro
     )
 
 
+def _chunk_seconds(shipped: Any, chunk: Any) -> float:
+    from engine.research.sweep import _run_chunk  # the body of every sweep task
+
+    clear_caches()  # a task's worker has no signal memoised from an earlier run
+    start = time.perf_counter()
+    _run_chunk(shipped, chunk)
+    return time.perf_counter() - start
+
+
+def _chunk_at_the_signal(shipped: Any, chunk: Any, go: Any, out: Any) -> None:
+    """In a forked process: one warm-up run of the chunk, then one timed when ``go`` opens."""
+    _chunk_seconds(shipped, chunk)
+    go.wait()
+    out.put(_chunk_seconds(shipped, chunk))
+
+
+def halves_ceiling(data: Any, label: str, grid: dict[str, tuple[Any, ...]], rounds: int = 3) -> None:
+    """The bound on any two-CPU executor for this sweep, measured: a sweep's driver work
+    (preparing the configurations, the table, the DSR) is serial, and its configurations
+    are two chunks of whole signal groups (what ``run_sweep`` gives two CPUs). Per round:
+    the serial sweep (S), each chunk alone in this process (A, B) and both at once in two
+    forked processes (the slower one's time, M, no Ray). The bound is S / (S - A - B + M):
+    an executor with no cost of its own, on this machine at that moment."""
+    import multiprocessing as mp
+
+    from engine.research import sweep as internals  # the sweep's own chunking, for the bound
+
+    base = StrategyParams(weighting="equal", cost_bps=10.0)
+    prepared = prepare(data) if isinstance(data, MarketData) else data
+    checked = internals._check_grid(grid)
+    _combos, configs, _invalid = internals._configurations(checked, base)
+    internals._touch_rows(prepared, configs)
+    shipped = prepared.for_tasks()
+    groups = internals._grouped(configs)
+    chunks = internals._group_chunks(groups, -(-len(configs) // 2))
+    context = mp.get_context("fork")
+    bounds, slowdowns = [], []
+    _sweep_seconds(data, grid, base)  # warm
+    for _ in range(rounds):
+        clear_caches()
+        whole = _sweep_seconds(data, grid, base)
+        alone = [_chunk_seconds(shipped, chunk) for chunk in chunks]
+        go, out = context.Barrier(len(chunks) + 1), context.Queue()
+        workers = [context.Process(target=_chunk_at_the_signal, args=(shipped, c, go, out)) for c in chunks]
+        for worker in workers:
+            worker.start()
+        go.wait()
+        together = max(out.get() for _ in chunks)
+        for worker in workers:
+            worker.join()
+        bounds.append(whole / (whole - sum(alone) + together))
+        slowdowns.append(together / max(alone))
+    bounds.sort()
+    print(
+        f"{label}: the bound on any executor with two CPUs for it: the two chunks of whole signal groups "
+        f"({' + '.join(str(len(c)) for c in chunks)} configurations) run at once in two forked processes "
+        f"(no Ray), plus the sweep's serial driver work, give {statistics.median(bounds):.2f}x the serial "
+        f"throughput, median of rounds ({', '.join(f'{b:.2f}' for b in bounds)}); the slower chunk ran "
+        f"{statistics.median(slowdowns):.2f}x its time alone (median)"
+    )
+
+
 def by_reference_vs_by_value(data: Any, ray_executor: Any, n_tasks: int = 64) -> None:
     prepared = prepare(data)
 
@@ -373,6 +436,12 @@ def main() -> None:
                 grid=PEERS_W3_GRID,
             )
             parallel_ceiling(w3_data, "6b. the same sweep", PEERS_W3_GRID, rounds=W3_ROUNDS)
+            halves_ceiling(
+                prepare(w3_data),
+                "6c. the same sweep of the prepared data set",
+                PEERS_W3_GRID,
+                rounds=W3_ROUNDS,
+            )
         if "7" in only:
             trial_clustering()
         print(f"   (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
