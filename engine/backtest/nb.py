@@ -19,6 +19,7 @@ kernel ahead of the first backtest.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -61,10 +62,6 @@ def simulate(
     n_cols = prices.shape[1]
     entry_prices = _closes_at(prices, entry, held)
     shares = weights / entry_prices  # units bought per unit of segment value
-    # Segments whose first day moves no held close (``_finish``): the positions' prices
-    # on the day after the entry, compared with the entry closes.
-    next_prices = _closes_at(prices, np.minimum(entry + 1, prices.shape[0] - 1), held)
-    still = ~((next_prices != entry_prices) & (weights != 0.0)).any(axis=1)
     flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
     target_dense = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     if _is_wide(held.shape[1], n_cols):
@@ -74,7 +71,7 @@ def simulate(
         holding = np.zeros(n_seg * n_cols, dtype=bool)
         holding[flat] = True
         return _simulate_dense(
-            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate, still
+            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate
         )
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
@@ -87,6 +84,12 @@ def simulate(
     end_values = _closes_at(prices, end, held) * shares
     drifted = end_values / _end_values(value, lengths)[:, None]
     drift_dense = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+
+    def moved(k: np.ndarray) -> np.ndarray:  # a held close differs from its entry close
+        following = _closes_at(prices, entry[k] + 1, held[k])
+        return ((following != entry_prices[k]) & (weights[k] != 0.0)).any(axis=1)
+
+    still = _still_first_days(value, entry, lengths, moved)
     return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate, still)
 
 
@@ -120,23 +123,49 @@ def _simulate_dense(
     shares: np.ndarray,
     holding: np.ndarray,
     cost_rate: float,
-    still: np.ndarray | None = None,
 ) -> _Sim:
     """``simulate`` with (segments x columns) target weights and share counts
     (``holding``: where a position is held, so the drifted weights stay 0 elsewhere).
-    ``target`` is consumed: ``_finish`` reuses it as scratch. ``still``: ``_finish``'s,
-    computed here from ``holding`` when not given."""
+    ``target`` is consumed: ``_finish`` reuses it as scratch."""
     lengths = end - entry
     first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    if still is None:
-        following = np.minimum(entry + 1, prices.shape[0] - 1)
-        still = ~((prices[following] != prices[entry]) & holding).any(axis=1)
     # Every column of each day's row: the block is the price rows themselves.
     value = _block_values(floats(prices[first:]), ints(entry), ints(end), floats(shares))
     drifted = np.zeros_like(shares)
     np.multiply(prices[end], shares, out=drifted, where=holding)
     np.divide(drifted, _end_values(value, lengths)[:, None], out=drifted, where=holding)
+
+    def moved(k: np.ndarray) -> np.ndarray:  # the close of a position differs from its entry close
+        return ((prices[entry[k] + 1] != prices[entry[k]]) & (shares[k] != 0.0)).any(axis=1)
+
+    still = _still_first_days(value, entry, lengths, moved)
     return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate, still)
+
+
+# A segment whose first day moves no held close has the value sum_j (w_j / p_j) * p_j
+# that day: 1 within ~2 (N + 1) ulps for N positions (each term within 2 ulps of w_j,
+# the weights' sum within N ulps of 1, the sum's own rounding within N ulps): 1.1e-12
+# for 5,000 positions. Only segments this close to 1 are checked close by close.
+NEAR_ONE = 1e-9
+
+
+def _still_first_days(
+    value: np.ndarray, entry: np.ndarray, lengths: np.ndarray, moved: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """(K,) ``_finish``'s ``still``: the segments with a day whose first day moves no held
+    close. ``moved(k)`` answers exactly for the segments ``k`` (an index array); it is
+    asked only for those whose first day's value is within ``NEAR_ONE`` of 1 (a segment
+    with a move there is rarely that close, so the check costs a comparison per segment
+    instead of a second gather of every held close)."""
+    still = np.zeros(len(entry), dtype=bool)
+    has_day = lengths > 0
+    if value.size == 0 or not has_day.any():
+        return still
+    at = np.minimum(entry - entry[0], value.size - 1)  # each segment's first day in ``value``
+    near = np.flatnonzero(has_day & (np.abs(value[at] - 1.0) <= NEAR_ONE))
+    if near.size:
+        still[near] = ~moved(near)
+    return still
 
 
 def _end_values(value: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb import _block_values, _held_values, gather_held_prices
+from engine.backtest.nb import _block_values, _held_values, gather_held_prices, simulate
 
 
 def _segments(rng: np.random.Generator, n_days: int, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,3 +66,64 @@ def test_gather_reads_the_held_columns_of_each_segment() -> None:
     assert block.tolist() == [
         [prices[d, 1], prices[d, 3]] if d <= 4 else [prices[d, 4], prices[d, 0]] for d in days
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    width=st.sampled_from([1, 3, 8, 50, 120]),
+    n_seg=st.integers(1, 6),
+    flat_share=st.floats(0.0, 1.0),
+)
+def test_a_first_day_without_a_move_returns_exactly_0(
+    seed: int, width: int, n_seg: int, flat_share: float
+) -> None:
+    """Every segment whose first day moves no held close returns exactly 0 that day (no
+    cost here), on the gathered and the wide path (``simulate`` asks the exact
+    question only of the segments whose first-day value is within ``NEAR_ONE`` of 1: the
+    answer must be the exhaustive one's), and every other segment's first day keeps the
+    value against 1."""
+    rng = np.random.default_rng(seed)
+    n_days, n_cols = 40, 161  # the last column is cash
+    prices = rng.lognormal(3.0, 0.3, (n_days, n_cols))
+    prices[:, -1] = 1.0
+    entry, end = _segments(rng, n_days, n_seg)
+    held = np.stack([rng.choice(n_cols - 1, width, replace=False) for _ in range(n_seg)])
+    weights = rng.dirichlet(np.ones(width), n_seg)
+    weights[rng.random(weights.shape) < 0.1] = 0.0
+    weights /= np.where(weights.sum(axis=1, keepdims=True) > 0, weights.sum(axis=1, keepdims=True), 1.0)
+    empty = weights.sum(axis=1) == 0
+    held[empty, 0], weights[empty, 0] = n_cols - 1, 1.0  # all cash
+    for k in range(n_seg):
+        if rng.random() < flat_share:  # no held close moves on the first day
+            prices[entry[k] + 1, held[k]] = prices[entry[k], held[k]]
+    rate = 0.0
+    sim = simulate(prices, entry, end, held, weights, rate)
+    first_day = entry - entry[0]
+    flat = ~(
+        (prices[entry + 1][np.arange(n_seg)[:, None], held] != prices[entry][np.arange(n_seg)[:, None], held])
+        & (weights != 0)
+    ).any(axis=1)
+    assert np.all(sim.returns[first_day[flat]] == 0.0)
+    entry_value = (
+        weights
+        / prices[entry][np.arange(n_seg)[:, None], held]
+        * prices[entry + 1][np.arange(n_seg)[:, None], held]
+    ).sum(axis=1)
+    np.testing.assert_allclose(sim.returns[first_day[~flat]], entry_value[~flat] - 1, rtol=0, atol=1e-12)
+    # The wide path (every column dense) decides the same segments.
+    wide = simulate(
+        prices,
+        entry,
+        end,
+        np.broadcast_to(np.arange(n_cols), (n_seg, n_cols)).copy(),
+        _dense(held, weights, n_cols),
+        rate,
+    )
+    assert np.all(wide.returns[first_day[flat]] == 0.0)
+
+
+def _dense(held: np.ndarray, weights: np.ndarray, n_cols: int) -> np.ndarray:
+    out = np.zeros((held.shape[0], n_cols))
+    np.put_along_axis(out, held, weights, axis=1)
+    return out
