@@ -29,7 +29,7 @@ from dashapp import create_app, services
 from dashapp.state import state_of
 from dashapp.ui import forms, url_state
 
-from . import assert_user_message
+from . import assert_user_message, binaries, texts
 
 UPDATE = "/_dash-update-component"
 MAX_UPLOAD = 64 * 1024
@@ -220,12 +220,12 @@ hostile_values = st.one_of(
     st.sampled_from(HOSTILE),
     st.none(),
     st.integers(-(10**12), 10**12),
-    st.text(max_size=40),
+    texts(max_size=40),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=5),
+    st.lists(st.one_of(texts(max_size=5), st.integers()), max_size=5),
     st.dictionaries(
         st.sampled_from(("kind", "id", "name", "source", "params", "symbols", "row_id", "records", "grid")),
-        st.one_of(st.text(max_size=8), st.integers(), st.none()),
+        st.one_of(texts(max_size=8), st.integers(), st.none()),
         max_size=4,
     ),
 )
@@ -279,10 +279,10 @@ COUNT_HEADER = ["twitterPosts", "twitterComments", "twitterLikes", "twitterImpre
 )
 @given(
     sentiment=st.one_of(
-        st.binary(max_size=300), csv_like, csv_like.map(lambda b: b.decode().encode("utf-16"))
+        binaries(max_size=300), csv_like, csv_like.map(lambda b: b.decode().encode("utf-16"))
     ),
-    prices=st.one_of(st.none(), st.binary(max_size=200), st.just(b"PAR1garbagePAR1")),
-    names=st.tuples(st.text(max_size=20), st.one_of(st.none(), st.text(max_size=20))),
+    prices=st.one_of(st.none(), binaries(max_size=200), st.just(b"PAR1garbagePAR1")),
+    names=st.tuples(texts(max_size=20), st.one_of(st.none(), texts(max_size=20))),
 )
 def test_any_uploaded_bytes_get_a_specific_in_page_answer(
     sentiment: bytes,
@@ -351,11 +351,11 @@ plain_values = st.recursive(
         st.sampled_from(HOSTILE[:6] + HOSTILE[7:]),
         st.none(),
         st.integers(-(10**6), 10**6),
-        st.text(max_size=12),
+        texts(max_size=12),
         st.floats(allow_nan=True, allow_infinity=True),
     ),
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        st.lists(inner, max_size=3), st.dictionaries(texts(max_size=4), inner, max_size=3)
     ),
     max_leaves=5,
 )
@@ -378,7 +378,7 @@ def test_form_validation_never_raises(values: list[Any]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     name=st.sampled_from(forms.SWEEPABLE),
-    raw=st.one_of(st.text(max_size=40), st.lists(st.one_of(st.text(max_size=6), st.none()), max_size=6)),
+    raw=st.one_of(texts(max_size=40), st.lists(st.one_of(texts(max_size=6), st.none()), max_size=6)),
 )
 def test_grid_text_or_list_parses_or_fails_in_one_line(name: str, raw: Any) -> None:
     try:
@@ -410,7 +410,7 @@ def test_session_source_store_is_validated(store: Any) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(contents=st.one_of(plain_values, st.text(max_size=60).map(lambda t: "data:text/csv;base64," + t)))
+@given(contents=st.one_of(plain_values, texts(max_size=60).map(lambda t: "data:text/csv;base64," + t)))
 def test_upload_contents_are_decoded_or_refused_in_one_line(contents: Any, app: dash.Dash) -> None:
     with app.server.app_context():
         try:
@@ -428,7 +428,7 @@ def test_services_clean_symbols_of_the_wrong_type_is_an_engine_error(raw: Any) -
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.dictionaries(st.text(max_size=8), plain_values, max_size=5))
+@given(values=st.dictionaries(texts(max_size=8), plain_values, max_size=5))
 def test_params_to_query_round_trips_through_the_tolerant_reader(values: dict[str, Any]) -> None:
     query = url_state.params_to_query(values)
     assert "\n" not in query and "#" not in query  # one URL-encoded component
@@ -445,7 +445,7 @@ setting_values = st.one_of(
     st.sampled_from(HOSTILE),
     st.integers(-(10**9), 10**9),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
+    texts(max_size=12),
     st.booleans(),
 )
 

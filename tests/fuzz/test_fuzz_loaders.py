@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import engine
 from engine import SENTIMENT_COLUMNS, is_ticker
 
-from . import assert_user_message
+from . import assert_user_message, binaries, texts
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -75,7 +75,7 @@ dates = st.one_of(
 symbols = st.one_of(
     st.sampled_from(("AAPL", "MSFT", "QQQ", "brk.b", " aapl ", "ÄPFEL", "A" * 12)),
     st.sampled_from(FORMULAS),
-    st.text(max_size=6),
+    texts(max_size=6),
 )
 numbers = st.one_of(
     st.sampled_from(EXTREME_NUMBERS),
@@ -303,7 +303,7 @@ def test_parquet_binary_column_with_undecodable_bytes_is_a_validation_error() ->
 
 
 @FAST
-@given(data=st.binary(min_size=4, max_size=512))
+@given(data=binaries(min_size=4, max_size=512))
 def test_random_bytes_after_the_parquet_magic_fail_in_one_line(data: bytes) -> None:
     with pytest.raises(engine.EngineError) as caught:
         engine.load_prices_file(b"PAR1" + data)
@@ -311,7 +311,7 @@ def test_random_bytes_after_the_parquet_magic_fail_in_one_line(data: bytes) -> N
 
 
 @FAST
-@given(data=st.binary(max_size=2048), name=st.text(max_size=30))
+@given(data=binaries(max_size=2048), name=texts(max_size=30))
 def test_random_bytes_with_any_file_name_fail_in_one_line(data: bytes, name: str) -> None:
     for loader in (engine.load_sentiment_csv, engine.load_prices_file):
         try:

@@ -24,7 +24,7 @@ from dashapp.ui import url_state
 from engine import PARAM_NAMES, StrategyParams
 from engine.cli.main import main
 
-from . import assert_user_message
+from . import assert_user_message, texts
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -66,12 +66,12 @@ json_scalars = st.one_of(
     st.booleans(),
     st.integers(-(10**300), 10**300),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
+    texts(max_size=20),
 )
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        st.lists(inner, max_size=3), st.dictionaries(texts(max_size=5), inner, max_size=3)
     ),
     max_leaves=6,
 )
@@ -147,13 +147,13 @@ def test_formula_benchmark_is_refused_and_echoed_quoted(formula: str) -> None:
 
 
 query_keys = st.one_of(
-    st.sampled_from(PARAM_NAMES), st.sampled_from(("symbols", "grid_top_n", "_x", "x")), st.text(max_size=8)
+    st.sampled_from(PARAM_NAMES), st.sampled_from(("symbols", "grid_top_n", "_x", "x")), texts(max_size=8)
 )
-query_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_SCALARS]), st.text(max_size=30))
+query_values = st.one_of(st.sampled_from([str(v) for v in HOSTILE_SCALARS]), texts(max_size=30))
 
 
 @FAST
-@given(pairs=st.lists(st.tuples(query_keys, query_values), max_size=8), raw=st.text(max_size=80))
+@given(pairs=st.lists(st.tuples(query_keys, query_values), max_size=8), raw=texts(max_size=80))
 def test_query_to_params_never_raises_and_keeps_only_valid_values(
     pairs: list[tuple[str, str]], raw: str
 ) -> None:
@@ -193,7 +193,7 @@ FLAGS = (
 )
 flag_values = st.one_of(
     st.sampled_from([str(v) for v in HOSTILE_SCALARS if v is not None and "\x00" not in str(v)]),
-    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    texts(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
 )
 
 
