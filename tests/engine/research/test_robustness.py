@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -53,6 +54,10 @@ class ReversedExecutor:
     """Runs the items last-first (like an out-of-order cluster) but returns them in order."""
 
     name = "reversed"
+    parallelism = 1
+
+    def for_work(self, serial_seconds: float) -> Any:
+        return self
 
     def map(
         self, fn: Callable[[Any, Any], Any], items: Sequence[Any], *, shared: Any = None, **_: Any
@@ -71,8 +76,47 @@ def test_random_draws_do_not_depend_on_the_executor(data: engine.MarketData) -> 
     }
     serial = rb.random_baseline(prepared, params, executor=SerialExecutor(), **kwargs)
     shuffled = rb.random_baseline(prepared, params, executor=ReversedExecutor(), **kwargs)
-    assert serial == shuffled
+    assert shuffled.executor == "reversed" and serial.executor == "serial"
+    assert serial == dataclasses.replace(shuffled, executor="serial")
     assert serial.n == 120 and len(set(serial.sharpes)) > 100  # really different portfolios
+
+
+class ChosenByAuto(ReversedExecutor):
+    """An executor chosen by ``auto``: ``for_work`` keeps cheap work in-process (as
+    ``RayExecutor(may_run_inline=True)`` does before joining Ray), and records the ask."""
+
+    name = "cluster"
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self.mapped = 0
+
+    def for_work(self, serial_seconds: float) -> Any:
+        self.asked.append(serial_seconds)
+        return SerialExecutor() if serial_seconds < 5.0 else self
+
+    def map(self, fn: Callable[[Any, Any], Any], items: Sequence[Any], **kw: Any) -> list[Any]:
+        self.mapped += 1
+        return super().map(fn, items, **kw)
+
+
+def test_a_small_baseline_under_auto_stays_in_process_with_the_same_draws(data: engine.MarketData) -> None:
+    """The first task's draws are timed here and the rest asked of ``for_work``, as a
+    sweep does: a report of half a second went to Ray under ``auto`` and took 6 s."""
+    prepared = prepare(data)
+    params = engine.StrategyParams(top_n=3, min_likes=0.0)
+    kwargs: dict[str, Any] = {
+        "strategy_sharpe": 0.5,
+        "strategy_total_return": 0.1,
+        "n_random": 120,
+        "seed": 4,
+    }
+    auto = ChosenByAuto()
+    chosen = rb.random_baseline(prepared, params, executor=auto, **kwargs)
+    assert len(auto.asked) == 1 and 0.0 < auto.asked[0] < 5.0 and auto.mapped == 0
+    assert chosen == rb.random_baseline(prepared, params, executor=SerialExecutor(), **kwargs)
+    report = rb.robustness_report(prepared, params, n_boot=50, n_random=120, executor=ChosenByAuto())
+    assert report.executor == "serial"
 
 
 class RecordingExecutor(ReversedExecutor):
