@@ -265,15 +265,19 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     # The first n columns of rank_descending are the top n (what top_n_descending
     # computes for one n, tie for tie), so one full ranking serves every top_n.
     signal, ranking = rank_snapping_ties(signal)
+    selected = np.isfinite(np.take_along_axis(signal, ranking, axis=1))
+    holdable = holdable_at(prepared, entry, ranking)
     ranked = _Ranked(
         entry=entry,
         end=end,
         formation=formation,
         signal=signal,
         ranking=ranking,
-        selected=np.isfinite(np.take_along_axis(signal, ranking, axis=1)),
-        holdable=holdable_at(prepared, entry, ranking),
-        n_eligible=np.isfinite(signal).sum(axis=1),
+        selected=selected,
+        holdable=holdable,
+        # Eligible as README defines it, and as the universe benchmark and the random
+        # draws count: a signal in the formation period and a close on the entry day.
+        n_eligible=(selected & holdable).sum(axis=1),
     )
     for field in dataclasses.fields(ranked):
         getattr(ranked, field.name).flags.writeable = False

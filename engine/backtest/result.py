@@ -43,7 +43,8 @@ class BacktestResult:
       ``likes``, ``comments`` (formation-period sums).
     - ``periods``: one row per holding period: ``period_start``, ``period_end``,
       ``formation_end`` (last day of the signal's period), ``entry_date`` (close bought at),
-      ``n_eligible``, ``n_selected``, ``turnover`` (one-way traded fraction), ``cost``.
+      ``n_eligible`` (symbols with a signal and a close on the entry day), ``n_selected``,
+      ``turnover`` (one-way traded fraction), ``cost``.
       An entry whose close is the last day of the data (no holding day after it yet) has
       its row and its holdings, with ``period_start`` and ``period_end`` NaT; its cost is
       charged on the first day after the entry, so no return includes it yet.

@@ -13,7 +13,7 @@ Conventions (see docs/ray.md "Robustness statistics"):
 - Random portfolios: each draw picks, every holding period, ``min(top_n, m)`` symbols
   uniformly without replacement from the ``m`` symbols the strategy could have picked
   that period (``eligible_symbols_by_period``: a signal and the strategy's holdability
-  rule; ``periods.n_eligible`` counts them before holdability), weighted
+  rule; ``periods.n_eligible`` counts them), weighted
   with the strategy's own weighting and lookback, and its calendar, drift and cost
   accounting (``selection_returns``), so the percentile isolates the selection. The strategy's percentile
   is the share of draws it beats (ties, equal up to rounding as ``engine.dispersion.tied``

@@ -95,7 +95,8 @@ class SignalAnalysis:
 
     - ``periods``: one row per holding period (K rows): ``formation_end``, ``entry_date``
       (close bought at), ``next_entry_date`` (close the period ends at), ``n_eligible``
-      (symbols with a signal), ``n_observations`` (those holdable at the entry), ``ic``,
+      (symbols with a signal and a close on the entry day, as the backtest's ``periods``),
+      ``n_observations`` (those with a forward return, or every one for a pending period), ``ic``,
       ``ic_rolling_mean``, ``spread`` (top minus bottom quantile return), ``top_turnover``.
     - ``observations``: one row per (period, symbol): ``entry_date``, ``symbol``,
       ``signal``, ``forward_return``, ``signal_quantile`` (1..Q; 0 when the period is left out).
@@ -363,7 +364,7 @@ def analyze_signal(
             "formation_end": cal.formation_end.astype(_NS),
             "entry_date": dates[cal.entry].astype(_NS),
             "next_entry_date": dates[cal.end].astype(_NS),
-            "n_eligible": np.isfinite(cal.signal).sum(axis=1).astype(np.int64),
+            "n_eligible": cal.observed.sum(axis=1).astype(np.int64),  # as the backtest's periods
             "n_observations": n_obs.astype(np.int64),
             "ic": ic,
             "ic_rolling_mean": rolling.to_numpy(dtype=np.float64),

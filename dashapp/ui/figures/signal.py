@@ -171,7 +171,7 @@ def coverage_figure(periods: Mapping[str, Sequence[Any]] | None) -> go.Figure:
         return empty_figure(title)
     figure = go.Figure()
     for name, label, color in (
-        ("n_eligible", "Eligible (with a signal)", SERIES_COLORS["benchmark"]),
+        ("n_eligible", "Eligible (a signal, a close at the entry)", SERIES_COLORS["benchmark"]),
         ("n_observations", "Observed (holdable at entry)", SERIES_COLORS["portfolio"]),
     ):
         values = _floats(_column(periods, name))

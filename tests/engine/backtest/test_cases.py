@@ -229,3 +229,33 @@ def test_drawdown_recovery_on_the_last_day_is_found() -> None:
     for a, b in ((9, 3), (7, 2), (11, 5)):
         r = np.array([b / a - 1, a / b - 1])
         assert drawdown_info(r, pd.bdate_range("2022-02-01", periods=2))["recovery"] == "2022-02-02"
+
+
+def test_eligible_counts_the_symbols_with_a_signal_and_a_close_at_the_entry() -> None:
+    """README's eligible universe (a signal, holdable at the entry): a symbol with a
+    signal but no price yet at the entry (NOPR, listed in March) is not eligible in the
+    backtest's periods nor in the signal analysis, as the universe benchmark counts it."""
+    from engine import analyze_signal
+
+    days = pd.bdate_range("2022-01-03", "2022-04-29")
+    t = np.arange(len(days), dtype=float)
+    prices = pd.DataFrame(
+        {
+            "AAA": 100 * 1.001**t,
+            "BBB": 50 * 1.002**t,
+            "NOPR": np.where(days >= "2022-03-01", 20.0 + t, np.nan),
+            "QQQ": 300 + t,
+        },
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    rows = [
+        (d.strftime("%Y-%m-%d"), s, c, 200)
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 60), ("BBB", 50), ("NOPR", 70))
+    ]
+    data = market(sentiment_frame(rows), prices)
+    periods = run_backtest(data, StrategyParams(top_n=2)).periods
+    by_entry = dict(zip(periods["entry_date"].dt.strftime("%Y-%m-%d"), periods["n_eligible"], strict=True))
+    assert by_entry == {"2022-01-31": 2, "2022-02-28": 2, "2022-03-31": 3}
+    analysis = analyze_signal(data, StrategyParams(top_n=2))
+    assert analysis.periods["n_eligible"].tolist() == [2, 2, 3]
