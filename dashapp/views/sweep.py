@@ -391,7 +391,10 @@ def oos_summary_rows(validation: Mapping[str, Any]) -> list[tuple[str, str, str,
 def winner_changes_text(validation: Mapping[str, Any]) -> str:
     n_folds = len((validation.get("folds") or {}).get("fold") or [])
     changes = int(validation.get("n_winner_changes") or 0)
-    return f"The in-sample winner changed {changes} time{'s' if changes != 1 else ''} over {n_folds} folds."
+    return (
+        f"The in-sample winner changed {changes} time{'s' if changes != 1 else ''} "
+        f"over {n_folds} fold{'s' if n_folds != 1 else ''}."
+    )
 
 
 def pbo_rows(validation: Mapping[str, Any]) -> list[tuple[str, str]]:

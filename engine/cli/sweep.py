@@ -210,7 +210,8 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
     lines = [
         f"walk-forward: {n_folds} folds, {wf.settings.scheme} in-sample windows, selection by {metric}",
         _fold_table(wf.folds, grid).to_string(index=False, float_format=number, na_rep="n/a"),
-        f"the in-sample winner changed {wf.n_winner_changes} time(s) over {n_folds} folds",
+        f"the in-sample winner changed {wf.n_winner_changes} time{'s' if wf.n_winner_changes != 1 else ''} "
+        f"over {n_folds} fold{'s' if n_folds != 1 else ''}",
         "out of sample (the folds' days): stitched walk-forward vs the full-history winner "
         f"(configuration {wf.full_history_winner}) vs the benchmark",
         _percent_rows(

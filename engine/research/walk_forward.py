@@ -136,6 +136,11 @@ def fold_bounds(n_days: int, settings: WalkForwardSettings) -> list[Fold]:
         )
     first = n_days - k * oos
     window = settings.in_sample_days if settings.in_sample_days is not None else first
+    if first <= 0:  # the out-of-sample windows alone need more days than there are
+        raise ParameterError(
+            f"{k} out-of-sample windows of {oos} days need {k * oos} days, more than the {n_days} days "
+            "of the data; shorten the windows or use fewer folds"
+        )
     if window < MIN_WINDOW_DAYS or window > first:
         raise ParameterError(
             f"the first in-sample window needs {window} days before the out-of-sample windows "

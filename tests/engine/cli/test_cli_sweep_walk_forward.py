@@ -41,7 +41,8 @@ def test_walk_forward_prints_folds_changes_metrics_and_pbo(
     expected = engine.validate_sweep(sweep, engine.WalkForwardSettings(n_folds=4, scheme="rolling"))
     wf = expected.walk_forward
     assert "walk-forward: 4 folds, rolling in-sample windows, selection by sharpe" in out
-    assert f"the in-sample winner changed {wf.n_winner_changes} time(s) over 4 folds" in out
+    times = "time" if wf.n_winner_changes == 1 else "times"
+    assert f"the in-sample winner changed {wf.n_winner_changes} {times} over 4 folds" in out
     assert f"probability of backtest overfitting: {expected.pbo.pbo:.3f}" in out
     assert f"{wf.summary.loc['sharpe', 'walk_forward']:.3f}" in out
     # total return, CAGR and drawdown as percentages (they were printed as bare fractions)

@@ -128,6 +128,17 @@ def test_windows_that_do_not_fit_are_refused(settings_: WalkForwardSettings, mes
         walk_forward(HAND, settings_)
 
 
+def test_out_of_sample_windows_longer_than_the_data_are_said_so_without_a_negative_count() -> None:
+    """Found by a new user: '... but 520 days leave -24480; shorten the windows'."""
+    with pytest.raises(ParameterError) as caught:
+        fold_bounds(520, WalkForwardSettings(n_folds=5, out_of_sample_days=5000))
+    message = str(caught.value)
+    assert message == (
+        "5 out-of-sample windows of 5000 days need 25000 days, more than the 520 days of the data; "
+        "shorten the windows or use fewer folds"
+    )
+
+
 @pytest.mark.parametrize(
     "changes",
     [
