@@ -18,6 +18,10 @@ install-system:
 
 ## Serve the dashboard on embedded defaults: demo data, local Ray, filesystem cache.
 run: install
+	@# The numba kernels compiled into their disk cache once, before the workers start: each
+	@# compute process then loads them (~1 s) instead of all compiling at once on a fresh clone
+	@# (the first backtest took 12-57 s); the image and the AMI bake the cache at build time.
+	$(PYTHON) -c "import engine; engine.warm_up_kernels()"
 	$(PYTHON) -m gunicorn -c gunicorn.conf.py
 
 ## Full test suite, browser tests included (headless Debian chromium).
