@@ -93,8 +93,25 @@ def frame_to_csv(frame: pd.DataFrame, *, header: Mapping[str, Any], index_label:
 def records_to_csv(
     records: list[Mapping[str, Any]], columns: list[str] | None = None, *, header: Mapping[str, Any]
 ) -> str:
-    """``frame_to_csv`` for plain records (what caches and dashboard stores hold)."""
-    return frame_to_csv(pd.DataFrame.from_records(records, columns=columns), header=header)
+    """``frame_to_csv`` for plain records (what caches and dashboard stores hold). Plain
+    records hold a date as its ISO text (``2022-01-03T00:00:00``, JSON has no date): a
+    column of nothing but such midnight stamps is a date column, written ``YYYY-MM-DD``
+    as ``frame_to_csv`` writes dates (the dashboard's walk_forward.csv had the stamps
+    where the CLI's file has dates)."""
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for column in frame.columns:
+        values = frame[column].dropna()
+        textual = frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column])
+        if len(values) and textual and values.map(_is_midnight_stamp).all():
+            frame[column] = frame[column].map(lambda v: v[:10] if isinstance(v, str) else v)
+    return frame_to_csv(frame, header=header)
+
+
+_MIDNIGHT_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T00:00:00")
+
+
+def _is_midnight_stamp(value: Any) -> bool:
+    return isinstance(value, str) and _MIDNIGHT_STAMP.fullmatch(value) is not None
 
 
 def write_csv(

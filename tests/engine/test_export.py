@@ -39,3 +39,22 @@ def test_cli_shows_an_infinite_metric_as_n_a() -> None:
     assert fmt(m["cagr"], percent=True) == "n/a"  # was "inf%"
     assert fmt(-math.inf, percent=False) == "n/a"
     assert fmt(0.1234, percent=True) == "12.34%"
+
+
+def test_plain_records_write_midnight_stamps_as_dates() -> None:
+    """Plain records (dashboard stores) hold dates as ISO stamps; the CSV has dates, as the
+    CLI's files do. A column with any other text, or a stamp with a time, is left as is."""
+    from engine import records_to_csv
+
+    text = records_to_csv(
+        [
+            {"start": "2022-01-03T00:00:00", "label": "2022-01-03T00:00:00", "at": "2022-01-03T10:30:00"},
+            {"start": None, "label": "not a date", "at": "2022-01-04T00:00:00"},
+        ],
+        header={},
+    )
+    assert text.splitlines() == [
+        "start,label,at",
+        "2022-01-03,2022-01-03T00:00:00,2022-01-03T10:30:00",
+        ",not a date,2022-01-04T00:00:00",
+    ]
