@@ -373,7 +373,8 @@ def target_weights(
             cols = held[k, mask]
             e = int(entry[k])
             window = prepared.returns[max(e - params.lookback_days, 1) : e, cols]
-            w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free)
+            names = [prepared.symbols[c] for c in cols]
+            w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free, names=names)
             weights[k, mask] = w
             if warnings is None or mask.sum() < 2:
                 continue

@@ -25,7 +25,7 @@ warn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
@@ -44,12 +44,13 @@ def equal_weights(n: int) -> np.ndarray:
 
 
 def compute_weights(
-    scheme: str, window: np.ndarray, *, risk_free: float = 0.0
+    scheme: str, window: np.ndarray, *, risk_free: float = 0.0, names: Sequence[str] | None = None
 ) -> tuple[np.ndarray, str | None]:
     """Weights of the window's columns, and ``None`` or the reason for falling back to equal weight.
 
     ``window``: days x assets of daily simple returns; days with a missing return for
-    any asset are left out.
+    any asset are left out. ``names``: the assets' names (one per column), so that the
+    reason names the asset without volatility.
     """
     if scheme not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {scheme!r}")
@@ -65,7 +66,7 @@ def compute_weights(
         # inverse volatility divides by its zero sigma, the Sharpe ratio is unbounded, and
         # the variance-based schemes would put the whole portfolio in it without a word.
         sigma = clean.std(axis=0, ddof=1)
-        _check_volatility(clean, sigma)
+        _check_volatility(clean, sigma, names)
         if scheme == "inverse_volatility":
             weights = inverse_volatility(sigma)
         elif scheme == "min_variance":
@@ -108,14 +109,21 @@ def _normalise(weights: np.ndarray) -> np.ndarray:
     return weights / total
 
 
-def _check_volatility(returns: np.ndarray, sigma: np.ndarray) -> None:
+def _check_volatility(returns: np.ndarray, sigma: np.ndarray, names: Sequence[str] | None = None) -> None:
     """Raise ``_Undefined`` when an asset has no volatility in the window: a std that is 0
     or negligible by the engine's zero-dispersion rule (``engine.dispersion``), e.g. a
     price growing exactly 0.1% a day, whose std is rounding residue (~1e-16), not a
-    volatility to divide by."""
+    volatility to divide by. The message names those assets when ``names`` are given."""
     flat = negligible_dispersion(sigma, returns.mean(axis=0), np.abs(returns).max(axis=0))
-    if not np.all(np.isfinite(sigma)) or np.any(sigma <= 0) or np.any(flat):
-        raise _Undefined("an asset has zero volatility in the window")
+    flat |= ~np.isfinite(sigma) | (sigma <= 0)
+    if np.any(flat):
+        which = (
+            "an asset has"
+            if names is None
+            else ", ".join(str(names[i]) for i in np.flatnonzero(flat))
+            + (" has" if flat.sum() == 1 else " have")
+        )
+        raise _Undefined(f"{which} zero volatility in the window")
 
 
 def inverse_volatility(sigma: np.ndarray) -> np.ndarray:

@@ -213,6 +213,8 @@ def test_rounding_residue_volatility_falls_back_to_equal(scheme: str) -> None:
     weights, problem = compute_weights(scheme, window)
     np.testing.assert_array_equal(weights, [0.5, 0.5])
     assert problem == "an asset has zero volatility in the window"
+    _, named = compute_weights(scheme, window, names=["AAA", "MMF"])
+    assert named == "MMF has zero volatility in the window"
 
 
 def _with_twins(seed: int) -> np.ndarray:
@@ -253,3 +255,28 @@ def test_windows_without_twins_get_the_optimisers_own_bits(scheme: str, seed: in
     cov = np.cov(window, rowvar=False)
     direct = min_variance(cov) if scheme == "min_variance" else max_sharpe(window.mean(axis=0), cov, 0.0)
     assert weights.tobytes() == direct.tobytes()
+
+
+def test_the_backtest_warning_names_the_asset_without_volatility() -> None:
+    """A new user's FLAT stock made inverse-volatility fall back to equal weight with 'an
+    asset has zero volatility': the warning now names it."""
+    from engine import StrategyParams, run_backtest
+    from tests.engine._frames import market, sentiment_frame
+
+    days = pd.bdate_range("2022-01-03", "2022-03-31")
+    t = np.arange(len(days), dtype=float)
+    prices = pd.DataFrame(
+        {"AAA": 100 + 3 * np.sin(t), "FLAT": np.full(len(days), 20.0), "QQQ": 300 + t},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    rows = [
+        (d.strftime("%Y-%m-%d"), s, 50, 200)
+        for d in pd.date_range("2022-02-01", "2022-02-28")
+        for s in ("AAA", "FLAT")
+    ]
+    result = run_backtest(
+        market(sentiment_frame(rows), prices), StrategyParams(top_n=2, weighting="inverse_volatility")
+    )
+    assert any(
+        "fell back to equal weight: FLAT has zero volatility in the window" in w for w in result.warnings
+    )
