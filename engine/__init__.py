@@ -40,7 +40,13 @@ from engine.backtest.base import (
     warm_up_kernels,
 )
 from engine.backtest.prepare import PreparedData, prepare
-from engine.backtest.result import BacktestResult, Manifest, result_from_plain, result_to_plain
+from engine.backtest.result import (
+    BacktestResult,
+    Manifest,
+    holdings_with_dates,
+    result_from_plain,
+    result_to_plain,
+)
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
@@ -178,6 +184,7 @@ __all__ = [
     "get_executor",
     "grid_size",
     "header_lines",
+    "holdings_with_dates",
     "is_ticker",
     "load_market_data",
     "load_prices_file",

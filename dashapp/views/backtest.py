@@ -190,14 +190,9 @@ def returns_csv(result: Mapping[str, Any]) -> str:
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
     """Holdings with their period's ``formation_end`` and ``entry_date`` (from the engine)."""
-    frame = pd.DataFrame(result.get("holdings") or {})
-    periods = pd.DataFrame(result.get("periods") or {})
-    dates = [c for c in ("formation_end", "entry_date") if c in periods.columns]
-    if not frame.empty and "period_start" in frame.columns and "period_start" in periods.columns and dates:
-        lookup = periods[["period_start", *dates]].drop_duplicates("period_start")
-        frame = frame.merge(lookup, on="period_start", how="left")
-        order = ["period_start", "period_end", *dates]
-        frame = frame[[*order, *[c for c in frame.columns if c not in order]]]
+    frame = engine.holdings_with_dates(
+        pd.DataFrame(result.get("holdings") or {}), pd.DataFrame(result.get("periods") or {})
+    )
     return engine.frame_to_csv(
         frame, header=csv_header(result, "holdings per period (target weights at entry)")
     )

@@ -73,6 +73,26 @@ class BacktestResult:
 # ----- plain-data form (JSON-able): what caches, dcc.Store and CSV exports hold -----
 
 
+def holdings_with_dates(holdings: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """``holdings`` with each row's period ``formation_end`` and ``entry_date`` (from
+    ``periods``, matched on ``period_start``; a pending entry's rows, whose period_start
+    is NaT, match its NaT row), placed after ``period_end``: what the holdings exports
+    write (the CLI's holdings.csv and the Backtest page's download). ``holdings`` as is
+    when either frame lacks the columns."""
+    dates = [c for c in ("formation_end", "entry_date") if c in periods.columns]
+    if (
+        holdings.empty
+        or "period_start" not in holdings.columns
+        or "period_start" not in periods.columns
+        or not dates
+    ):
+        return holdings
+    lookup = periods[["period_start", *dates]].drop_duplicates("period_start")
+    frame = holdings.merge(lookup, on="period_start", how="left")
+    order = [c for c in ("period_start", "period_end", *dates) if c in frame.columns]
+    return frame[[*order, *[c for c in frame.columns if c not in order]]]
+
+
 def _frame_to_plain(frame: pd.DataFrame) -> dict[str, list[Any]]:
     """Column-oriented dict; datetimes as ISO dates, NaN as None."""
     out: dict[str, list[Any]] = {}

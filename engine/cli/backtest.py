@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.analytics.metrics import METRIC_NAMES
-from engine.backtest.result import BacktestResult
+from engine.backtest.result import BacktestResult, holdings_with_dates
 from engine.cli.common import (
     EXIT_OK,
     add_data_options,
@@ -237,7 +237,7 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
     )
     write_csv(
         paths[1],
-        result.holdings,
+        holdings_with_dates(result.holdings, result.periods),
         header={"content": "holdings per period (target weights at entry)", **manifest_lines},
     )
     write_csv(

@@ -47,8 +47,20 @@ def test_backtest_on_files_writes_the_documented_outputs(files: tuple[Path, Path
     returns = pd.read_csv(tmp_path / "returns.csv", comment="#")
     assert list(returns.columns[:3]) == ["date", "portfolio", "benchmark"]
     holdings = pd.read_csv(tmp_path / "holdings.csv", comment="#")
-    assert list(holdings.columns[:4]) == ["period_start", "period_end", "symbol", "weight"]
+    # The Backtest page's download has the same columns: each holding's formation_end and
+    # entry_date from its period (engine.holdings_with_dates, one owner).
+    assert list(holdings.columns[:6]) == [
+        "period_start",
+        "period_end",
+        "formation_end",
+        "entry_date",
+        "symbol",
+        "weight",
+    ]
     assert holdings.groupby("period_start")["weight"].sum().round(12).eq(1.0).all()
+    periods = pd.read_csv(tmp_path / "periods.csv", comment="#")
+    expected = periods.set_index("period_start")["entry_date"]
+    assert holdings["entry_date"].tolist() == expected.loc[holdings["period_start"]].tolist()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(METRIC_NAMES) <= set(metrics)
     assert set(metrics["drawdown"]) == {"peak", "trough", "recovery"}
