@@ -28,7 +28,7 @@ from engine.data.reading import (
     ReadOptions,
     date_text,
     find_column,
-    infer_dates,
+    read_dates,
     squash,
     title_line_hint,
 )
@@ -536,9 +536,10 @@ def _validate_long_prices(
     *,
     notes: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    rows, dates, date_format, symbols = date_symbol_rows(
+    rows, dates, date_format, symbols, date_notes = date_symbol_rows(
         raw, label, options, empty, date_column, symbol_column
     )
+    notes = date_notes + notes
     refuse_intraday(raw[date_column], dates, label, symbols)
     closes = to_numbers(raw[close_column])
     drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
@@ -640,7 +641,8 @@ def _validate_wide_prices(
         )
     rows = RowFilter(len(raw))
     rows.drop(empty, "empty row")
-    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
+    dates, date_format, date_notes = read_dates(raw[date_column], label, options, column=date_column)
+    notes = date_notes + notes
     refuse_intraday(raw[date_column], dates, label)
     rows.drop(dates.isna().to_numpy(), INVALID_DATE, examples=written_dates(raw[date_column]))
     values = pd.DataFrame({symbol: to_numbers(raw[column]) for symbol, column in seen.items()})

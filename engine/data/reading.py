@@ -31,6 +31,12 @@ Decisions are made for a whole file or a whole column, never value by value:
   week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099; such a whole number among text dates is its serial date). Values that do not fit the column's format are dropped as invalid dates.
+- **an explicit choice the values contradict** (``date_format``, ``dayfirst``) is never
+  silently overruled, ignored or obeyed into scrambled dates (``read_dates``): a format
+  that fits no value of a day/month column, or that leaves more than two values unread
+  where the column's own reading reads more, is refused in one sentence; an order against
+  more than two values that fit the other order only is overruled by them, recorded in
+  the description and said in a warning.
 
 ``csv.Sniffer`` was tried and not used: on short files and on files whose values hold the
 candidate separator (decimal commas, quoted thousands) it guesses wrongly or raises; the
@@ -514,8 +520,41 @@ def infer_dates(
     """datetime64[ns] at midnight (NaT where a value does not fit) and the format's description.
 
     One format for the whole column (see the module doc); an ambiguous dd/mm vs mm/dd
-    column raises ``DataValidationError`` naming ``date_format`` / ``dayfirst``.
+    column raises ``DataValidationError`` naming ``date_format`` / ``dayfirst``; so does a
+    ``date_format`` the column contradicts (``read_dates``). ``read_dates`` also returns the
+    warnings (an order asked for that the values overrule).
     """
+    dates, description, _ = read_dates(raw, label, options, column)
+    return dates, description
+
+
+def read_dates(
+    raw: pd.Series, label: str, options: ReadOptions = DEFAULT_OPTIONS, column: str = "date"
+) -> tuple[pd.Series, str, tuple[str, ...]]:
+    """``infer_dates`` plus its warnings, one sentence each, for the report.
+
+    The rule for an explicit choice (``date_format``, ``dayfirst``) the values contradict:
+    never silently overruled, ignored or obeyed into scrambled dates.
+
+    - a ``date_format`` that fits no value of a day/month column (``13/01/2022`` with
+      ``%Y-%m-%d``) is refused naming the format, the file and a value; a column written in
+      a form with one reading (ISO 8601, ``yyyymmdd``, month names, ...; the other file of
+      a run) is read that way and its description says the format fits none of it;
+    - a ``date_format`` that leaves more than two values unread while the column's own
+      reading reads more of them (``%m/%d/%Y`` on a day-first column) is refused naming
+      both, a value and the share the format reads;
+    - ``dayfirst`` against more than two values that fit the other order only: the values
+      decide (the option applies to both files of a run), the description records it
+      ("day first, not the month first asked for") and a warning says so.
+    """
+    notes: list[str] = []
+    dates, description = _read_dates(raw, label, options, column, notes)
+    return dates, description, tuple(notes)
+
+
+def _read_dates(
+    raw: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
+) -> tuple[pd.Series, str]:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
@@ -529,7 +568,7 @@ def infer_dates(
     codes, written = pd.factorize(raw.astype("string").to_numpy(dtype=object), use_na_sentinel=True)
     full = date_text(pd.Series(written, dtype="string"))
     distinct = pd.Series(full.dropna().unique(), dtype="string")
-    parsed, description = _infer_distinct(distinct, label, options, column)
+    parsed, description = _infer_distinct(distinct, label, options, column, notes)
     parsed, description = _with_serials(distinct, parsed, description)
     dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     of_written = np.append(
@@ -538,20 +577,15 @@ def infer_dates(
     return pd.Series(dates[of_written[codes]], index=raw.index), description  # code -1 (missing) -> NaT
 
 
-def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: str) -> tuple[pd.Series, str]:
-    """``infer_dates`` on distinct stripped strings (same index in and out)."""
+def _infer_distinct(
+    text: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
+) -> tuple[pd.Series, str]:
+    """``infer_dates`` on distinct stripped strings (same index in and out); warnings are
+    appended to ``notes``."""
     values = text.dropna()
     values = values[values != ""]
-    if options.date_format is not None:
-        # The given format is used for every column it fits (one value is enough); a column
-        # it fits nowhere (e.g. the ISO dates of the other file) is inferred as usual.
-        fmt = options.date_format
-        try:
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        except ValueError as exc:
-            raise DataValidationError(f"date_format {fmt!r} is not a usable strftime format") from exc
-        if parsed.notna().any():
-            return _finish_dates(parsed), f"{fmt} (as given)"
+    if options.date_format is not None and not values.empty:
+        return _given_format(text, values, label, options, column, notes)
     if values.empty:
         return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
     unique = pd.Series(values.unique())
@@ -603,7 +637,57 @@ def _infer_distinct(text: pd.Series, label: str, options: ReadOptions, column: s
         ), "yyyy年mm月dd日 (year, month, day marked)"
     if family == "compact":
         return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
-    return _day_month_dates(text, unique[numeric], label, options, column)
+    return _day_month_dates(text, unique[numeric], label, options, column, notes)
+
+
+# A column is a day/month one (its order a reading, not a fact of the text) when most of
+# its distinct values are numeric dd/mm or mm/dd dates.
+def _day_month_column(values: pd.Series) -> bool:
+    return bool(values.str.match(_NUMERIC_DM).mean() > 0.5)
+
+
+def _given_format(
+    text: pd.Series, values: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
+) -> tuple[pd.Series, str]:
+    """The column read with ``options.date_format``, or refused when its values contradict
+    it (``read_dates``' rule)."""
+    fmt = options.date_format
+    assert fmt is not None
+    try:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    except ValueError as exc:
+        raise DataValidationError(f"date_format {fmt!r} is not a usable strftime format") from exc
+    fits = int(parsed[values.index].notna().sum())
+    if fits == len(values):
+        return _finish_dates(parsed), f"{fmt} (as given)"
+    # The column's own reading (the order asked for still applies to ambiguous values).
+    try:
+        own, own_description = _infer_distinct(
+            text, label, dataclasses.replace(options, date_format=None), column, []
+        )
+    except DataValidationError:
+        own, own_description = None, ""
+    if fits == 0:
+        if own is not None and not _day_month_column(values) and own[values.index].notna().any():
+            return own, f"{own_description}; the date format {fmt} asked for fits none of them"
+        read_as = f" (they read as {own_description})" if own is not None and own.notna().any() else ""
+        raise DataValidationError(
+            f"{label}: the date format {fmt} asked for fits none of the {column!r} values, such as "
+            f"{values.iloc[0]!r}{read_as}; give the format they are written in (CLI: --date-format), or "
+            "none to have it inferred"
+        )
+    unread = len(values) - fits
+    if unread > _LONE_DECIDERS and own is not None and int(own[values.index].notna().sum()) > fits:
+        missed = own[values.index].notna() & parsed[values.index].isna()
+        example = values[missed].iloc[0]
+        share = 100 * fits // len(values)
+        raise DataValidationError(
+            f"{label}: the {column!r} dates are written {own_description}, such as {example!r}; the date "
+            f"format {fmt} asked for reads only {share}% of them; give the format they are written in "
+            "(CLI: --date-format), or none to have it inferred"
+        )
+    # One or two values it does not fit are invalid dates (dropped and counted), as for an order.
+    return _finish_dates(parsed), f"{fmt} (as given)"
 
 
 def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple[pd.Series, str]:
@@ -634,7 +718,7 @@ def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
 
 
 def _day_month_dates(
-    text: pd.Series, numeric: pd.Series, label: str, options: ReadOptions, column: str
+    text: pd.Series, numeric: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
 ) -> tuple[pd.Series, str]:
     parts = numeric.str.extract(_NUMERIC_DM)
     first, second = parts[0].astype(int), parts[2].astype(int)
@@ -667,6 +751,7 @@ def _day_month_dates(
             dayfirst = options.dayfirst
     else:
         dayfirst = bool((first > 12).sum() >= (second > 12).sum())
+    overruled = options.dayfirst is not None and options.dayfirst != dayfirst
     separator = parts[1].iloc[0]
     reads_year_first = _year_first(parts) if dayfirst and options.dayfirst is None else False
     if reads_year_first is None:
@@ -696,7 +781,16 @@ def _day_month_dates(
     short = fields[3].str.len() == 2
     year = year.where(~short, _full_year(year))
     mixed = fields[1].dropna().nunique() > 1 or short.dropna().nunique() > 1
-    description = f"{fmt} ({'day' if dayfirst else 'month'} first{'; separators and year widths vary' if mixed else ''})"
+    read_as = "day first" if dayfirst else "month first"
+    asked = "month first" if dayfirst else "day first"
+    against = f", not the {asked} asked for" if overruled else ""
+    description = f"{fmt} ({read_as}{against}{'; separators and year widths vary' if mixed else ''})"
+    if overruled:
+        example = numeric[(first > 12) if dayfirst else (second > 12)].iloc[0]
+        notes.append(
+            f"{label}: the {column!r} column is read {read_as}, not {asked} as asked: "
+            f"{_deciders(parts, dayfirst)} of its dates, such as {example!r}, can only be {read_as}"
+        )
     return _finish_dates(_from_parts(year, month, day)), description
 
 

@@ -25,6 +25,7 @@ from engine.data.reading import (
     ReadOptions,
     find_column,
     infer_dates,
+    read_dates,
     squash,
 )
 from engine.data.symbols import is_ticker
@@ -152,7 +153,10 @@ def validate_sentiment(
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
-    rows, dates, date_format, symbols = date_symbol_rows(raw, label, options, empty, "date", "symbol")
+    rows, dates, date_format, symbols, date_notes = date_symbol_rows(
+        raw, label, options, empty, "date", "symbol"
+    )
+    warnings = date_notes + warnings
     numbers = {}
     for column in COUNT_COLUMNS:
         numbers[column] = to_numbers(raw[column])
@@ -317,13 +321,14 @@ def date_symbol_rows(
     empty: np.ndarray,
     date_column: str,
     symbol_column: str,
-) -> tuple[RowFilter, pd.Series, str, pd.Series]:
+) -> tuple[RowFilter, pd.Series, str, pd.Series, tuple[str, ...]]:
     """The row rules of a long (date, symbol, ...) table, sentiment or prices: empty rows,
     invalid dates and symbols that are not tickers are dropped with their reasons. Returns the
-    row filter, the parsed dates, the date format's description and the cleaned symbols."""
+    row filter, the parsed dates, the date format's description, the cleaned symbols and the
+    dates' warnings (``read_dates``)."""
     rows = RowFilter(len(raw))
     rows.drop(empty, "empty row")
-    dates, date_format = infer_dates(raw[date_column], label, options, column=date_column)
+    dates, date_format, date_notes = read_dates(raw[date_column], label, options, column=date_column)
     rows.drop(dates.isna().to_numpy(), INVALID_DATE, examples=written_dates(raw[date_column]))
     symbols = clean_symbols(raw[symbol_column])
     written = raw[symbol_column].astype("string").fillna("")
@@ -334,7 +339,7 @@ def date_symbol_rows(
         examples=written,
     )
     rows.drop(not_ticker, "symbol is not a ticker", examples=written)
-    return rows, dates, date_format, symbols
+    return rows, dates, date_format, symbols, date_notes
 
 
 # BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
