@@ -673,8 +673,8 @@ def _given_format(
         read_as = f" (they read as {own_description})" if own is not None and own.notna().any() else ""
         raise DataValidationError(
             f"{label}: the date format {fmt} asked for fits none of the {column!r} values, such as "
-            f"{values.iloc[0]!r}{read_as}; give the format they are written in (CLI: --date-format), or "
-            "none to have it inferred"
+            f"{values.iloc[0]!r}{read_as}; give the date_format they are written in (CLI: --date-format), "
+            "or none to have it inferred"
         )
     unread = len(values) - fits
     if unread > _LONE_DECIDERS and own is not None and int(own[values.index].notna().sum()) > fits:
@@ -683,7 +683,7 @@ def _given_format(
         share = 100 * fits // len(values)
         raise DataValidationError(
             f"{label}: the {column!r} dates are written {own_description}, such as {example!r}; the date "
-            f"format {fmt} asked for reads only {share}% of them; give the format they are written in "
+            f"format {fmt} asked for reads only {share}% of them; give the date_format they are written in "
             "(CLI: --date-format), or none to have it inferred"
         )
     # One or two values it does not fit are invalid dates (dropped and counted), as for an order.

@@ -75,7 +75,7 @@ def test_a_format_that_fits_no_value_is_refused() -> None:
         load_sentiment_csv(SENTIMENT.encode(), name="s.csv", date_format="%Y-%m-%d")
     assert str(info.value) == (
         "s.csv: the date format %Y-%m-%d asked for fits none of the 'date' values, such as "
-        "'01/01/2022' (they read as %d/%m/%Y (day first)); give the format they are written in "
+        "'01/01/2022' (they read as %d/%m/%Y (day first)); give the date_format they are written in "
         "(CLI: --date-format), or none to have it inferred"
     )
 
@@ -85,7 +85,7 @@ def test_a_format_that_reads_a_part_of_a_column_read_whole_otherwise_is_refused(
         load_sentiment_csv(SENTIMENT.encode(), name="s.csv", date_format="%m/%d/%Y")
     assert str(info.value) == (
         "s.csv: the 'date' dates are written %d/%m/%Y (day first), such as '13/01/2022'; the date "
-        "format %m/%d/%Y asked for reads only 62% of them; give the format they are written in "
+        "format %m/%d/%Y asked for reads only 62% of them; give the date_format they are written in "
         "(CLI: --date-format), or none to have it inferred"
     )
     with pytest.raises(DataValidationError, match="reads only 40% of them"):
