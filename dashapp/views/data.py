@@ -40,16 +40,36 @@ def needs_date_choice(message: str) -> bool:
     return any(word in message for word in _AMBIGUOUS_DATE_WORDS)
 
 
-def reading_text(reading: Mapping[str, Any] | None) -> str:
-    """One line saying how the dates were read, when the page chose it."""
+def reading_text(reading: Mapping[str, Any] | None, report: Mapping[str, Any] | None = None) -> str:
+    """One line saying how the dates were read, when the page chose it.
+
+    ``reading``: the page's choice (``reading_choice``); ``report``: the engine's report as
+    a dict, whose reading records (``report["reading"]``, one line per file) say what was
+    used. A file whose dates overruled the choice (its record says "... asked for", and a
+    warning says why; ``engine.data.reading.read_dates``) is named, never said to be read
+    "as chosen". Without a report the line claims only what the choice settles (the dates
+    that read both ways) and points to the report.
+    """
     reading = reading or {}
     if reading.get("date_format"):
-        return f"Dates read with the format {reading['date_format']}."
-    if reading.get("dayfirst") is True:
-        return "Dates read day first (as chosen on this page)."
-    if reading.get("dayfirst") is False:
-        return "Dates read month first (as chosen on this page)."
-    return ""
+        chosen, other = f"with the format {reading['date_format']}", "in their own form"
+    elif isinstance(reading.get("dayfirst"), bool):
+        chosen, other = ("day first", "month first") if reading["dayfirst"] else ("month first", "day first")
+    else:
+        return ""
+    if report is None:
+        settles = (
+            "in the files it fits" if reading.get("date_format") else "where the files leave the order open"
+        )
+        return f"Dates read {chosen} {settles} (as chosen on this page); the report below says how each file was read."
+    records = [str(line) for line in report.get("reading") or []]
+    overruled = [line.split(":", 1)[0] for line in records if "asked for" in line]
+    if not overruled:
+        return f"Dates read {chosen} (as chosen on this page)."
+    names = " and ".join(overruled)
+    if len(overruled) == len(records):
+        return f"Dates read {other}, not {chosen} as chosen on this page: the dates of {names} say so (see the warnings)."
+    return f"Dates read {chosen} (as chosen on this page), except in {names}, read {other} as its dates say (see the warnings)."
 
 
 def yahoo_text(report: Mapping[str, Any], *, from_yahoo: bool) -> str:

@@ -208,3 +208,43 @@ def test_reading_choice_and_progress_helpers() -> None:
     assert view.reading_choice(["bogus"], 5) == {"date_format": None, "dayfirst": None}
     assert view.progress_value(3, 4) == (75, "3/4 tickers")
     assert view.progress_value(0, 0) == (0, "0/0 tickers")
+
+
+def test_month_first_overruled_by_a_day_first_file_is_never_said_to_be_read_month_first(page: Any) -> None:
+    """A new user's day-first file (rows copied in: 13/01/2022 ... can only be day first) with
+    "Month first" chosen: the engine reads it day first; the page said "Dates read month
+    first (as chosen on this page)" and no warning. Now the engine's record and warning show."""
+    from tests.engine.data.test_date_choices import SENTIMENT
+
+    prices = _prices().replace("AAA", "AAPL")
+    _, body, disabled, *_ = page.validate_upload(
+        data_uri(SENTIMENT), data_uri(prices), "s.csv", "p.csv", "monthfirst", ""
+    )
+    shown = str(body)
+    assert disabled is False, shown
+    assert "Dates read month first (as chosen on this page)." not in shown
+    assert "Dates read month first where the files leave the order open" in shown
+    assert "the report below says how each file was read" in shown
+    assert (
+        "s.csv: the 'date' column is read day first, not month first as asked: "
+        "6 of its dates, such as '13/01/2022', can only be day first"
+    ) in shown
+    assert "dates %d/%m/%Y (day first, not the month first asked for)" in shown
+
+
+def test_reading_text_follows_the_engines_reading_records() -> None:
+    month_first = view.reading_choice("monthfirst", None)
+    overruled = "s.csv: CSV, separator comma, dates %d/%m/%Y (day first, not the month first asked for)"
+    kept = "p.csv: CSV, separator comma, dates ISO 8601 (yyyy-mm-dd)"
+    assert view.reading_text(month_first, {"reading": [overruled]}) == (
+        "Dates read day first, not month first as chosen on this page: the dates of s.csv say so (see the warnings)."
+    )
+    assert view.reading_text(month_first, {"reading": [overruled, kept]}) == (
+        "Dates read month first (as chosen on this page), except in s.csv, read day first as its dates say "
+        "(see the warnings)."
+    )
+    obeyed = "s.csv: CSV, separator comma, dates %m/%d/%Y (month first)"
+    assert view.reading_text(month_first, {"reading": [obeyed, kept]}) == (
+        "Dates read month first (as chosen on this page)."
+    )
+    assert view.reading_text(view.reading_choice("auto", None), {"reading": [overruled]}) == ""
