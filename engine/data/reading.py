@@ -559,7 +559,10 @@ def _read_dates(
         parsed = raw
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_localize(None)  # the local (exchange) calendar date
-        return _finish_dates(parsed), "timestamps (stored as dates)"
+        unused = (
+            f"; the date format {options.date_format} asked for does not apply" if options.date_format else ""
+        )
+        return _finish_dates(parsed), f"timestamps (stored as dates){unused}"
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
     # Decide and parse on the distinct values only (a sentiment file repeats each date per

@@ -157,3 +157,17 @@ def test_cli_prints_the_month_first_warning(tmp_path: Path) -> None:
     assert code == 0, shown
     assert MONTH_FIRST_WARNING in shown, shown
     assert "dates %d/%m/%Y (day first, not the month first asked for)" in shown
+
+
+def test_a_format_given_for_stored_dates_is_said_not_to_apply() -> None:
+    from engine.data.reading import ReadOptions, read_dates
+
+    stored = pd.Series(pd.to_datetime(["2022-01-03", "2022-01-04"]))
+    dates, description, warnings = read_dates(stored, "p.parquet", ReadOptions(date_format="%m/%d/%Y"))
+    assert list(dates) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")] and warnings == ()
+    assert description == "timestamps (stored as dates); the date format %m/%d/%Y asked for does not apply"
+    # Excel serials and month names (one reading each) are read in their own form, and said so.
+    serials = pd.Series(["44564", "44565", "44566"])
+    _, description, _ = read_dates(serials, "s.csv", ReadOptions(date_format="%m/%d/%Y"))
+    assert description.endswith("; the date format %m/%d/%Y asked for fits none of them")
+    assert description.startswith("Excel serial day numbers")
