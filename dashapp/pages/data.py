@@ -240,11 +240,7 @@ def validate_upload(
     ]
     body = html.Div(
         [
-            components.info_alert(
-                f"{info['label']} is valid: {saved['sentiment_report']['rows_kept']:,} sentiment "
-                f"rows kept, {len(info['report']['symbols'])} symbols. "
-                "Click “Use this data for my runs” to switch to it."
-            ),
+            components.upload_summary(info["label"], saved["sentiment_report"]["rows_kept"], info["report"]),
             html.Div([html.P(n, className="small mb-1") for n in notes], id=ids.YAHOO_SUMMARY),
             html.H5("Validation report"),
             components.report_table(info["report"]),

@@ -217,10 +217,22 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
     rows = [
         ("Rows read (all files)", f"{report.get('rows_read', 0):,}"),
         ("Rows kept (all files)", f"{report.get('rows_kept', 0):,}"),
-        ("Date range", f"{report.get('first_date') or MISSING} to {report.get('last_date') or MISSING}"),
-        ("Symbols", f"{len(symbols)}: {_shorten(symbols)}" if symbols else "none"),
-        ("Failed tickers (no prices)", f"{len(failed)}: {_shorten(failed)}" if failed else "none"),
     ]
+    sentiment_dates, price_dates = report.get("sentiment_dates"), report.get("price_dates")
+    if sentiment_dates or price_dates:  # per file (services.source_info); a stored report has neither
+        rows.append(("Sentiment dates", _date_range(sentiment_dates)))
+        rows.append(("Price dates (with the benchmark)", _date_range(price_dates)))
+    else:
+        rows.append(
+            ("Date range (all files)", _date_range([report.get("first_date"), report.get("last_date")]))
+        )
+    sentiment_symbols = report.get("sentiment_symbols")
+    if isinstance(sentiment_symbols, list):
+        shown = [str(s) for s in sentiment_symbols]
+        rows.append(("Sentiment symbols", f"{len(shown)}: {_shorten(shown)}" if shown else "none"))
+    else:
+        rows.append(("Symbols (all files)", f"{len(symbols)}: {_shorten(symbols)}" if symbols else "none"))
+    rows.append(("Failed tickers (no prices)", f"{len(failed)}: {_shorten(failed)}" if failed else "none"))
     table = dbc.Table(
         [html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])],
         bordered=False,
@@ -234,11 +246,14 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
         parts.append(
             dbc.Table(
                 [
-                    html.Thead(html.Tr([html.Th("Reason"), html.Th("Dropped"), html.Th("Examples")])),
+                    html.Thead(
+                        html.Tr([html.Th("File"), html.Th("Reason"), html.Th("Dropped"), html.Th("Examples")])
+                    ),
                     html.Tbody(
                         [
                             html.Tr(
                                 [
+                                    html.Td(str(d.get("file") or MISSING)),
                                     html.Td(str(d.get("reason", ""))),
                                     html.Td(dropped_count(d)),
                                     html.Td(", ".join(map(str, d.get("examples") or []))),
@@ -264,6 +279,29 @@ def report_table(report: Mapping[str, Any] | None) -> html.Div:
             html.Ul([html.Li(str(line)) for line in report["reading"]], className="small spl-reading")
         )
     return html.Div(parts, className="spl-report")
+
+
+def _date_range(pair: Any) -> str:
+    first, last = [*pair, None, None][:2] if isinstance(pair, (list, tuple)) else (None, None)
+    return f"{first or MISSING} to {last or MISSING}"
+
+
+def upload_summary(label: str, sentiment_rows: int, report: Mapping[str, Any]) -> dbc.Alert:
+    """The alert over an upload's report: green when every sentiment symbol has prices,
+    yellow with a sentence naming the symbols without prices otherwise."""
+    symbols = report.get("sentiment_symbols")
+    count = len(symbols) if isinstance(symbols, list) else len(report.get("symbols") or [])
+    failed = failed_named(report)
+    kept = f"{sentiment_rows:,} sentiment rows kept, {count} symbols."
+    if failed:
+        text = (
+            f"{label} can be used, with a gap: {kept} {len(failed)} of {count} symbols have no "
+            f"prices and cannot be held: {_shorten(failed)}."
+        )
+    else:
+        text = f"{label} is valid: {kept}"
+    text += " Click “Use this data for my runs” to switch to it."
+    return info_alert(text, color="warning" if failed else "success")
 
 
 def key_value_table(rows: Sequence[tuple[str, Any]], *, class_name: str = "") -> dbc.Table:

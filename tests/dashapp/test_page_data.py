@@ -98,7 +98,7 @@ def test_good_upload_becomes_a_candidate_with_a_report(page: Any) -> None:
     assert candidate["kind"] == "upload" and candidate["name"] == "my sentiment.csv"
     assert len(candidate["id"]) == 32
     text = str(body)
-    assert "96 sentiment rows kept, 5 symbols" in text  # 6 months x 4 weeks x 4 symbols; + QQQ
+    assert "96 sentiment rows kept, 4 symbols" in text  # 6 months x 4 weeks x 4 symbols (not QQQ)
     assert "AAA, BBB, CCC, DDD" in text
     assert prices_name == "Received: closes.csv"
 
@@ -160,3 +160,38 @@ def test_active_source_after_an_upload_is_not_synthetic(page: Any) -> None:
 def test_active_source_that_expired_shows_an_error(page: Any) -> None:
     text = str(page.show_active({"kind": "upload", "id": "0" * 32, "name": "gone.csv"}))
     assert "no longer on the server" in text
+
+
+def _with_gaps() -> tuple[str, str]:
+    """Sentiment of 6 symbols (EEE, FFF without prices; one bad row), prices of 4 + QQQ
+    from 2021-01-04 on (wider than the sentiment's 2022-01-03 .. 2022-06-24)."""
+    sentiment = GOOD_SENTIMENT + "".join(
+        f"2022-0{month}-10,{symbol},5,5,5,100,0.1\n" for month in (1, 2) for symbol in ("EEE", "FFF")
+    )
+    sentiment += "2022-03-10,AAA,-1,5,5,100,0.1\n"  # a negative count: dropped from the sentiment file
+    return sentiment, _prices_csv()
+
+
+def test_upload_report_counts_sentiment_symbols_and_dates_per_file(page: Any) -> None:
+    sentiment, prices = _with_gaps()
+    _, body, disabled, *_ = page.validate_upload(data_uri(sentiment), data_uri(prices), "s.csv", "p.csv")
+    text = str(body)
+    assert disabled is False
+    assert "6 symbols" in text and "7 symbols" not in text  # QQQ is the benchmark, not a sentiment symbol
+    assert "Sentiment dates" in text and "2022-01-03 to 2022-06-24" in text
+    assert "Price dates" in text and "2021-01-04" in text
+    # two of six symbols without prices: a yellow alert that says so, not a green "valid"
+    assert "color='warning'" in text.replace('"', "'") and "is valid" not in text
+    assert "2 of 6 symbols have no prices" in text and "EEE, FFF" in text
+
+
+def test_dropped_rows_name_their_file(page: Any) -> None:
+    from dashapp import services
+    from dashapp.ui import components
+
+    sentiment, prices = _with_gaps()
+    candidate, *_ = page.validate_upload(data_uri(sentiment), data_uri(prices), "s.csv", "p.csv")
+    report = services.source_info(candidate)["report"]
+    sentiment_drops = [d for d in report["dropped"] if "row" in " ".join(d["examples"])]
+    assert sentiment_drops and all(d["file"] == "s.csv" for d in sentiment_drops)
+    assert "s.csv" in str(components.report_table(report).children[2])
