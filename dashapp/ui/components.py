@@ -175,13 +175,28 @@ def source_badge(info: Mapping[str, Any] | None) -> html.Span:
     else:
         pieces.append(
             dbc.Badge(
-                "REAL DATA" if info.get("kind") == "default" else "UPLOADED", color="info", className="me-1"
+                source_word(info),
+                color="info",
+                className="me-1",
+                title="Read from files: the app cannot tell whether they hold real market data",
             )
         )
     pieces.append(html.Span(str(info.get("label", "")), className="spl-source-label fw-semibold"))
     if info.get("fingerprint"):
         pieces.append(html.Span(f" · fingerprint {info['fingerprint']}", className="text-muted small"))
     return html.Span(pieces, className="spl-source-badge")
+
+
+# The badge's word for a source that is not synthetic, by the engine's SourceInfo.kind.
+SOURCE_WORDS: Mapping[str, str] = {"files": "FILES", "yahoo": "FILE + YAHOO FINANCE"}
+
+
+def source_word(info: Mapping[str, Any]) -> str:
+    """ "UPLOADED" for a session's upload; for the app's configured source, where it is
+    read from ("FILES"): the app cannot know whether files hold real data, so never "real"."""
+    if info.get("kind") == "upload":
+        return "UPLOADED"
+    return SOURCE_WORDS.get(str(info.get("source_kind")), "FILES")
 
 
 def source_error_badge(message: str) -> html.Span:

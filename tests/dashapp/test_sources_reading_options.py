@@ -99,3 +99,17 @@ def test_the_upload_report_the_data_page_shows_adds_up(tmp_path: Path) -> None:
     # are dropped with their reason, not lost
     outside = [d for d in report["dropped"] if d["reason"].startswith("outside the backtest's date window")]
     assert outside and outside[0]["count"] > 0
+
+
+def test_the_badge_of_a_files_source_says_files_not_real_data(
+    tmp_path: Path, files: tuple[Path, Path]
+) -> None:
+    """The app cannot know that configured files hold real market data: the badge says FILES."""
+    from dashapp import services
+    from dashapp.ui import components
+
+    app = _app(tmp_path, files, DAYFIRST="true", DECIMAL=",")
+    with app.server.app_context():
+        text = str(components.source_badge(services.source_info(None)))
+    assert "FILES" in text and "s.csv + p.csv" in text
+    assert "REAL" not in text and "SYNTHETIC" not in text and "UPLOADED" not in text
