@@ -88,8 +88,40 @@ class AppConfig:
                 raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
         if self.COMPUTE_NICENESS > 19:
             raise ConfigError(f"COMPUTE_NICENESS must be between 0 and 19; got {self.COMPUTE_NICENESS}")
+        self.check_data_source()
         if self.DEBUG and running_under_gunicorn():
             raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
+
+    def provider_env(self) -> dict[str, str]:
+        """The settings of the default data source as ``engine.provider_from_env`` takes them."""
+        return {
+            "DATA_SOURCE": self.DATA_SOURCE,
+            "SENTIMENT_PATH": self.SENTIMENT_PATH or "",
+            "PRICES_PATH": self.PRICES_PATH or "",
+            "DEMO_SEED": str(self.DEMO_SEED),
+            "DATE_FORMAT": self.DATE_FORMAT or "",
+            "DAYFIRST": self.DAYFIRST or "",
+            "DECIMAL": self.DECIMAL or "",
+        }
+
+    def check_data_source(self) -> None:
+        """Raise ``ConfigError`` (the engine's sentence) when the default data source cannot
+        be used: a reading option the engine refuses (``DAYFIRST=maybe``, a bad
+        ``DATE_FORMAT`` or ``DECIMAL``, checked whatever the source), or a sentiment / price
+        path that is not a readable file. The files are not read here (they are on first use)."""
+        env = self.provider_env()
+        reading = {k: env[k] for k in ("DATE_FORMAT", "DAYFIRST", "DECIMAL")}
+        try:
+            # The engine owns the options' rules; its providers read nothing when built.
+            engine.provider_from_env({"DATA_SOURCE": "files", "SENTIMENT_PATH": "-", **reading})
+            engine.provider_from_env(env)
+        except engine.EngineError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.DATA_SOURCE in ("files", "yahoo"):
+            for name in ("SENTIMENT_PATH", "PRICES_PATH"):
+                path = getattr(self, name)
+                if path and not (Path(path).is_file() and os.access(path, os.R_OK)):
+                    raise ConfigError(f"{name} {path!r} is not a readable file")
 
     @classmethod
     def load(

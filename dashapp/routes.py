@@ -1,4 +1,4 @@
-"""Operational URLs: ``/health`` (liveness) and ``/ready`` (readiness: cache and Ray)."""
+"""Operational URLs: ``/health`` (liveness) and ``/ready`` (readiness: cache, Ray, data source)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 
 import engine
 
+from .config import ConfigError
 from .state import state_of
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ NO_STORE = "no-store"
 def register_routes(server: Flask) -> None:
     # Two threads: a hung check (dead Redis, unreachable Ray head) only ever blocks its own.
     server.extensions["spl_ready_pool"] = concurrent.futures.ThreadPoolExecutor(
-        max_workers=2, thread_name_prefix="spl-ready"
+        max_workers=3, thread_name_prefix="spl-ready"
     )
 
     @server.get("/health")
@@ -32,9 +33,14 @@ def register_routes(server: Flask) -> None:
 
     @server.get("/ready")
     def ready() -> Response:
-        """Readiness: the cache round-trips and the Ray cluster answers, each within a short timeout."""
+        """Readiness: the cache round-trips, the Ray cluster answers and the default data
+        source's settings and files are usable, each within a short timeout."""
         pool = server.extensions["spl_ready_pool"]
-        checks = {"cache": lambda: _check_cache(server), "ray": lambda: _check_ray(server)}
+        checks = {
+            "cache": lambda: _check_cache(server),
+            "ray": lambda: _check_ray(server),
+            "data": lambda: _check_data(server),
+        }
         futures = {name: pool.submit(_in_context(server, fn)) for name, fn in checks.items()}
         results = {name: _outcome(name, future) for name, future in futures.items()}
         down = sorted(name for name, result in results.items() if result["status"] != "ok")
@@ -61,7 +67,7 @@ def _outcome(name: str, future: concurrent.futures.Future[dict[str, Any]]) -> di
         return future.result(timeout=READY_TIMEOUT_S)
     except concurrent.futures.TimeoutError:
         return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
-    except engine.EngineError as exc:
+    except (engine.EngineError, ConfigError) as exc:
         return {"status": "down", "detail": str(exc)}
     except Exception as exc:
         log.warning("readiness check %s failed: %s", name, exc)
@@ -72,6 +78,14 @@ def _check_cache(server: Flask) -> dict[str, Any]:
     cache = state_of(server).results
     cache.round_trip()
     return {"status": "ok", "detail": cache.backend_name}
+
+
+def _check_data(server: Flask) -> dict[str, Any]:
+    """The default data source's settings (checked at start-up) and that its files are
+    still readable; the files are not read (that is the first page's job)."""
+    config = state_of(server).config
+    config.check_data_source()
+    return {"status": "ok", "detail": config.DATA_SOURCE}
 
 
 def _check_ray(server: Flask) -> dict[str, Any]:

@@ -164,15 +164,7 @@ def _provider(source: Mapping[str, str]) -> engine.DataProvider:
             reading=payload.get("reading"),
         )
     config = app_config()
-    env = {
-        "DATA_SOURCE": config.DATA_SOURCE,
-        "SENTIMENT_PATH": config.SENTIMENT_PATH or "",
-        "PRICES_PATH": config.PRICES_PATH or "",
-        "DEMO_SEED": str(config.DEMO_SEED),
-        "YAHOO_CACHE_DIR": str(yahoo_cache_dir()),
-        **reading_env(config),
-    }
-    return engine.provider_from_env(env)
+    return engine.provider_from_env({**config.provider_env(), "YAHOO_CACHE_DIR": str(yahoo_cache_dir())})
 
 
 def reading_env(config: AppConfig) -> dict[str, str]:

@@ -113,3 +113,41 @@ def test_the_badge_of_a_files_source_says_files_not_real_data(
         text = str(components.source_badge(services.source_info(None)))
     assert "FILES" in text and "s.csv + p.csv" in text
     assert "REAL" not in text and "SYNTHETIC" not in text and "UPLOADED" not in text
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"DAYFIRST": "maybe"}, "DAYFIRST must be true or false, got 'maybe'"),
+        ({"DECIMAL": ";"}, "decimal must be"),
+        ({"DATE_FORMAT": "no format"}, "format"),
+    ],
+)
+def test_a_bad_reading_option_fails_create_app(
+    tmp_path: Path, files: tuple[Path, Path], extra: dict[str, str], message: str
+) -> None:
+    """Not on every page later: the app does not start (gunicorn's workers neither)."""
+    from dashapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        _app(tmp_path, files, **extra)
+    with pytest.raises(ConfigError, match=message):  # checked whatever the source
+        create_app({"CACHE_DIR": str(tmp_path / "cache"), **extra})
+
+
+def test_a_missing_file_fails_create_app(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    from dashapp.config import ConfigError
+
+    files[1].unlink()
+    with pytest.raises(ConfigError, match=r"PRICES_PATH .* is not a readable file"):
+        _app(tmp_path, files, DAYFIRST="true")
+
+
+def test_ready_is_down_when_the_files_went_away(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    app = _app(tmp_path, files, DAYFIRST="true", DECIMAL=",")
+    client = app.server.test_client()
+    assert client.get("/ready").json["checks"]["data"]["status"] == "ok"
+    files[0].unlink()
+    response = client.get("/ready")
+    assert response.status_code == 503 and "data" in response.json["down"]
+    assert "SENTIMENT_PATH" in response.json["checks"]["data"]["detail"]
