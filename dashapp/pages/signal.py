@@ -233,8 +233,8 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
     params = analysis.get("params") or {}
     return [
         cards,
-        components.info_alert(note, color="warning") if note else None,
-        html.Div(id=ids.QUANTILE_NOTE, children=note or "", hidden=True),
+        # The note once (its words also sit in the analysis' warnings, left out below).
+        html.Div(components.info_alert(note, color="warning") if note else None, id=ids.QUANTILE_NOTE),
         components.warning_list(view.other_warnings(analysis)),
         _graph("ic", signal_figures.ic_figure(analysis.get("periods"), settings.get("rolling_window"))),
         _pair(

@@ -170,3 +170,10 @@ def test_quantile_note_is_shown_once(page) -> None:
     visible = [c for c in page.results_section(analysis) if c is not None and not getattr(c, "hidden", False)]
     text = _text(visible)
     assert text.count("2 used") == 1 and other in text
+
+
+def test_quantile_note_is_in_the_page_once_hidden_or_not(page) -> None:
+    """A hidden copy of the note was still in the page's text (read aloud, copied, extracted)."""
+    note = "1 period(s) with fewer than 5 symbols left out of the quantile statistics."
+    analysis = {"quantile_note": note, "warnings": [note], "settings": {}, "params": {}}
+    assert _text(page.results_section(analysis)).count("left out of the quantile statistics") == 1
