@@ -21,10 +21,10 @@ MAX_SYMBOLS_SHOWN = 40
 
 
 def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Alert:
-    """A red alert with one sentence for the user (never a traceback)."""
-    return dbc.Alert(
-        [html.Strong(f"{title}: "), html.Span(str(message))], color="danger", className="spl-error mb-3"
-    )
+    """A red alert with one sentence for the user (never a traceback): ``"<title>: <message>"``
+    as one text, so that no reading of the page (a screen reader, a copy, a text extract
+    joining the pieces) puts two spaces after the colon."""
+    return dbc.Alert(f"{title}: {str(message).strip()}", color="danger", className="spl-error mb-3")
 
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:

@@ -290,3 +290,14 @@ def test_dropped_notes_count_in_their_unit() -> None:
     assert view.source_notes({"dropped": [{"reason": "old", "count": 2}]}) == [
         "Dropped 2 rows of the input: old."
     ]
+
+
+def test_an_error_is_one_sentence_with_one_space_after_the_colon() -> None:
+    """The title and the message were two pieces, the title ending in a space: a text
+    extract that joins pieces read "Cannot run this backtest:  top_n must be ..."."""
+    from dashapp.ui import components
+
+    alert = components.error_alert(
+        " top_n must be a whole number from 1 to 500; got 0", title="Cannot run this backtest"
+    )
+    assert alert.children == "Cannot run this backtest: top_n must be a whole number from 1 to 500; got 0"
