@@ -7,6 +7,7 @@ strings, which React renders as text: nothing here builds HTML from strings.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,11 +21,33 @@ MISSING = "—"
 MAX_SYMBOLS_SHOWN = 40
 
 
+ECHO_SHOWN = 30  # characters of an echoed (quoted) value kept in a message
+MESSAGE_MAX = 600
+_ECHO = re.compile(  # a repr: a quote after a space or bracket, closed before a space or stop
+    r"(?<![^\s(\[=:,])(?:'([^'\n]{N,})'|\"([^\"\n]{N,})\")(?=$|[\s)\],.;:])".replace(
+        "N", str(ECHO_SHOWN + 11)
+    )
+)
+
+
+def shorten_echoes(message: Any) -> str:
+    """The message with every long quoted value it echoes shortened: ``got 'AAAA…' (5,000
+    characters)``, not 5,000 characters back to the user; at most ``MESSAGE_MAX`` in all."""
+
+    def short(match: re.Match[str]) -> str:
+        quote = match.group(0)[0]
+        value = match.group(1) if match.group(1) is not None else match.group(2)
+        return f"{quote}{value[:ECHO_SHOWN]}…{quote} ({len(value):,} characters)"
+
+    text = _ECHO.sub(short, str(message).strip())
+    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "…"
+
+
 def error_alert(message: str, *, title: str = "Something went wrong") -> dbc.Alert:
     """A red alert with one sentence for the user (never a traceback): ``"<title>: <message>"``
     as one text, so that no reading of the page (a screen reader, a copy, a text extract
     joining the pieces) puts two spaces after the colon."""
-    return dbc.Alert(f"{title}: {str(message).strip()}", color="danger", className="spl-error mb-3")
+    return dbc.Alert(f"{title}: {shorten_echoes(message)}", color="danger", className="spl-error mb-3")
 
 
 def info_alert(message: str, *, color: str = "success") -> dbc.Alert:

@@ -22,6 +22,7 @@ import dash_bootstrap_components as dbc
 from dash import Output, dcc, html
 
 import engine
+from dashapp.ui import components
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -220,12 +221,12 @@ def field_errors(values: Mapping[str, Any]) -> dict[str, str]:
             engine.StrategyParams.from_mapping({name: values.get(name)})
             errors[name] = ""
         except engine.ParameterError as exc:
-            errors[name] = str(exc)
+            errors[name] = components.shorten_echoes(exc)
     if not errors["start"] and not errors["end"]:
         try:
             engine.StrategyParams.from_mapping({"start": values.get("start"), "end": values.get("end")})
         except engine.ParameterError as exc:
-            errors["end"] = str(exc)
+            errors["end"] = components.shorten_echoes(exc)
     return errors
 
 

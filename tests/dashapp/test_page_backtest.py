@@ -301,3 +301,14 @@ def test_an_error_is_one_sentence_with_one_space_after_the_colon() -> None:
         " top_n must be a whole number from 1 to 500; got 0", title="Cannot run this backtest"
     )
     assert alert.children == "Cannot run this backtest: top_n must be a whole number from 1 to 500; got 0"
+
+
+def test_a_long_value_is_not_echoed_back_in_full(page, fake: FakeServices) -> None:
+    """A 5,000-character benchmark came back whole in the error and in the field's message."""
+    huge = "A" * 5000
+    tree = _text(
+        page.run_backtest(n_clicks=1, autorun=False, fields=_fields(benchmark=huge), store=None)["results"]
+    )
+    assert "benchmark" in tree and "A" * 31 not in tree and "(5,000 characters)" in tree
+    feedback = page.validate_form(fields=_fields(benchmark=huge))["feedback"]["benchmark"]
+    assert "(5,000 characters)" in feedback and len(feedback) < 200
