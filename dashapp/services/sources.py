@@ -239,7 +239,11 @@ def decode_upload(contents: str | None, *, what: str = "file") -> bytes:
     """Bytes of a ``dcc.Upload`` ``contents`` value (``data:<mime>;base64,<data>``)."""
     if not contents or not isinstance(contents, str):
         raise engine.DataValidationError(f"no {what} was uploaded")
-    _, _, encoded = contents.partition(",")
+    header, comma, encoded = contents.partition(",")
+    if not (header.startswith("data:") and comma):
+        raise engine.DataValidationError(
+            f"the {what} did not arrive as a file upload (a data: URI from the upload box); upload the file again"
+        )
     if not encoded:
         raise engine.DataValidationError(f"the uploaded {what} is empty (0 bytes)")
     limit = app_config().MAX_UPLOAD_BYTES

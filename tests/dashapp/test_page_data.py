@@ -195,3 +195,11 @@ def test_dropped_rows_name_their_file(page: Any) -> None:
     sentiment_drops = [d for d in report["dropped"] if "row" in " ".join(d["examples"])]
     assert sentiment_drops and all(d["file"] == "s.csv" for d in sentiment_drops)
     assert "s.csv" in str(components.report_table(report).children[2])
+
+
+@pytest.mark.parametrize("contents", ["hello", "date,symbol\n2022-01-03,AAA", "text/csv;base64,AAAA"])
+def test_a_value_that_is_not_an_upload_is_not_called_empty(page: Any, contents: str) -> None:
+    """A crafted request's contents without a data: URI was 'empty (0 bytes)'."""
+    _, body, disabled, *_ = page.validate_upload(contents, None, "s.csv", None)
+    text = str(body)
+    assert disabled is True and "did not arrive as a file upload" in text and "0 bytes" not in text
