@@ -26,7 +26,7 @@ from .jobs import CooperativeDiskcacheManager
 from .layout import build_layout, register_callbacks
 from .pool import ComputePool
 from .request_guard import install_request_guard
-from .routes import register_routes
+from .routes import register_not_found, register_routes
 from .security import install_security
 from .state import AppState, init_app
 
@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
     install_security(app, max_upload_bytes=settings.MAX_UPLOAD_BYTES)
     install_request_guard(app)
     register_routes(server)
+    register_not_found(app)
     app.layout = build_layout
     register_callbacks(app)
     log.info(

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify
+import dash
+from flask import Flask, Response, jsonify, request
 
 import engine
 
@@ -46,6 +47,34 @@ def register_routes(server: Flask) -> None:
         down = sorted(name for name, result in results.items() if result["status"] != "ok")
         body = {"status": "ok" if not down else "unavailable", "checks": results, "down": down}
         return _no_store(jsonify(body), 200 if not down else 503)
+
+
+def register_not_found(app: dash.Dash) -> None:
+    """An address that is no page answers 404 (with the shell, whose page says "404 - Page
+    not found"); Dash serves every unknown path from its catch-all route with a 200."""
+    catch_all = app.config.routes_pathname_prefix + "<path:path>"
+
+    @app.server.after_request
+    def not_found(response: Response) -> Response:
+        rule = request.url_rule
+        if rule is None or rule.rule != catch_all or response.status_code != 200:
+            return response
+        if _page_exists(app.strip_relative_path(request.path) or ""):
+            return response
+        response.status_code = 404
+        return response
+
+
+def _page_exists(path_id: str) -> bool:
+    """Whether a page of ``dash.page_registry`` answers ``path_id`` (no leading slash), as
+    Dash's router matches it: the path exactly; a template with variables is taken as a match."""
+    for page in dash.page_registry.values():
+        template = page.get("path_template") or ""
+        if "<" in template or path_id == str(page.get("path") or "").strip("/"):
+            return True
+        if template and path_id == template.strip("/"):
+            return True
+    return False
 
 
 def _no_store(response: Response, status: int) -> Response:

@@ -131,3 +131,22 @@ def test_ready_with_an_embedded_cluster_not_started_yet(
     response = app.server.test_client().get("/ready")
     assert response.status_code == 200
     assert "starts on first use" in response.json["checks"]["ray"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/nonexistent", 404),
+        ("/a/b", 404),
+        ("/Backtest", 404),
+        ("/", 200),
+        ("/backtest", 200),
+        ("/sweep/", 200),
+        ("/data?x=1", 200),
+    ],
+)
+def test_an_address_that_is_no_page_answers_404(app: dash.Dash, path: str, status: int) -> None:
+    """Dash served every unknown path with a 200 and a '404 - Page not found' body."""
+    response = app.server.test_client().get(path)
+    assert response.status_code == status
+    assert b"_dash-config" in response.data  # the shell either way: its page says what happened
