@@ -172,3 +172,24 @@ def test_responses_are_compressed_for_clients_that_accept_it(app: dash.Dash) -> 
     assert packed.headers.get("Content-Encoding") == "gzip"
     assert gzip.decompress(packed.data) == plain.data
     assert "Content-Security-Policy" in packed.headers  # compression keeps the security headers
+
+
+def test_the_wsgi_entry_point_stops_on_a_bad_setting_with_one_line(tmp_path: Path) -> None:
+    """gunicorn's workers import dashapp.wsgi: a bad setting stops them (exit 3, gunicorn's
+    'worker failed to boot', which halts gunicorn) with the sentence, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATA_SOURCE": "demo",
+        "DAYFIRST": "maybe",
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "ENGINE_EXECUTOR": "serial",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import dashapp.wsgi"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 3
+    assert "DAYFIRST must be true or false, got 'maybe'" in done.stderr and "Traceback" not in done.stderr
