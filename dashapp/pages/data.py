@@ -233,7 +233,7 @@ def validate_upload(
     notes = [
         text
         for text in (
-            view.reading_text(reading),
+            view.reading_text(reading, info["report"]),
             view.yahoo_text(info["report"], from_yahoo=prices is None),
         )
         if text
