@@ -120,7 +120,7 @@ def _check_volatility(returns: np.ndarray, sigma: np.ndarray, names: Sequence[st
         which = (
             "an asset has"
             if names is None
-            else ", ".join(str(names[i]) for i in np.flatnonzero(flat))
+            else ", ".join(str(names[int(i)]) for i in np.flatnonzero(flat))
             + (" has" if flat.sum() == 1 else " have")
         )
         raise _Undefined(f"{which} zero volatility in the window")
