@@ -48,7 +48,13 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
         "rows_read": int(report.rows_read),
         "rows_kept": int(report.rows_kept),
         "dropped": [
-            {"reason": d.reason, "count": int(d.count), "examples": list(d.examples), "unit": d.unit}
+            {
+                "reason": d.reason,
+                "count": int(d.count),
+                "examples": list(d.examples),
+                "unit": d.unit,
+                "file": d.file,
+            }
             for d in report.dropped
         ],
         "warnings": list(report.warnings),

@@ -78,57 +78,15 @@ def get_market_data(
     source = resolve_source(source)
     benchmark = engine.StrategyParams.from_mapping({"benchmark": benchmark}).benchmark
     key = f"{source_key(source)}|{benchmark}"
-
-    def load() -> engine.MarketData:
-        provider = _Recording(_provider(source))
-        data = engine.load_market_data(provider, benchmark=benchmark)
-        _remember_sentiment_part(data, provider.sentiment_report)
-        return data
-
-    return get_state().market_data.get_or_load(key, load)
-
-
-class _Recording:
-    """A provider that keeps the sentiment file's own report as ``load_market_data`` reads it.
-
-    The merged ``ValidationReport`` lists the sentiment file's dropped groups first, then the
-    price file's, without naming the file; the count of the first kind lets the report say
-    which file each group came from."""
-
-    def __init__(self, provider: engine.DataProvider) -> None:
-        self._provider = provider
-        self.sentiment_report: engine.ValidationReport | None = None
-
-    @property
-    def info(self) -> engine.SourceInfo:
-        return self._provider.info
-
-    def sentiment(self) -> Any:
-        frame, report = self._provider.sentiment()
-        self.sentiment_report = report
-        return frame, report
-
-    def prices(self, symbols: Any, start: Any, end: Any) -> Any:
-        return self._provider.prices(symbols, start, end)
-
-
-# MarketData fingerprint + merged report -> (dropped groups of the sentiment file, its name)
-_SENTIMENT_PART: dict[tuple[str, engine.ValidationReport], tuple[int, str]] = {}
-_SENTIMENT_PART_MAX = 256
-
-
-def _remember_sentiment_part(data: engine.MarketData, report: engine.ValidationReport | None) -> None:
-    if report is None:
-        return
-    if len(_SENTIMENT_PART) >= _SENTIMENT_PART_MAX:
-        _SENTIMENT_PART.pop(next(iter(_SENTIMENT_PART)))
-    name = report.reading[0].file if report.reading else "the sentiment data"
-    _SENTIMENT_PART[(data.fingerprint, data.report)] = (len(report.dropped), name)
+    return get_state().market_data.get_or_load(
+        key, lambda: engine.load_market_data(_provider(source), benchmark=benchmark)
+    )
 
 
 def _per_file(data: engine.MarketData, plain: dict[str, Any]) -> dict[str, Any]:
     """The plain report with what the merged report does not say per file: the sentiment
-    file's symbols and dates, the prices' dates, and the file each dropped group came from."""
+    file's symbols and dates, and the prices' dates (each dropped group names its file
+    itself: ``DroppedRows.file``)."""
     sentiment, prices = data.sentiment, data.prices
     if len(sentiment):
         plain["sentiment_symbols"] = sorted(map(str, sentiment["symbol"].unique()))
@@ -137,14 +95,6 @@ def _per_file(data: engine.MarketData, plain: dict[str, Any]) -> dict[str, Any]:
         ]
     if len(prices.index):
         plain["price_dates"] = [d.date().isoformat() for d in (prices.index.min(), prices.index.max())]
-    part = _SENTIMENT_PART.get((data.fingerprint, data.report))
-    if part is not None:
-        count, name = part
-        price_files = [r.file for r in data.report.reading[1:]] or (
-            ["Yahoo Finance"] if data.source.kind == "yahoo" else ["the price data"]
-        )
-        for i, dropped in enumerate(plain.get("dropped") or []):
-            dropped["file"] = name if i < count else " + ".join(price_files)
     return plain
 
 
@@ -317,9 +267,8 @@ def save_upload(
     state = get_state()
     if not state.uploads.set(digest, payload):
         log.warning("upload %s kept in this worker only: the shared cache did not store it", digest)
-    _, sentiment_report = provider.sentiment()  # read once already: the provider keeps it
-    _remember_sentiment_part(data, sentiment_report)
     state.market_data.put(f"upload:{digest}|{DEFAULT_BENCHMARK}", data)
+    _, sentiment_report = provider.sentiment()  # read once already: the provider keeps it
     return {
         "source": source,
         "info": source_info(source),

@@ -216,7 +216,8 @@ def report_lines(report: ValidationReport) -> list[str]:
         lines.append(f"failed tickers (no prices): {shown}")
     for dropped in report.dropped:
         examples = f" (e.g. {', '.join(dropped.examples)})" if dropped.examples else ""
-        lines.append(f"dropped {dropped.count} {dropped.unit}: {dropped.reason}{examples}")
+        where = f" of {dropped.file}" if dropped.file else ""
+        lines.append(f"dropped {dropped.count} {dropped.unit}{where}: {dropped.reason}{examples}")
     lines.extend(f"warning: {warning}" for warning in report.warnings)
     return lines
 

@@ -86,7 +86,10 @@ def load_market_data(
             f"no prices for the benchmark {with_spelling_hint(benchmark, hint)} "
             f"between {price_start} and {price_end}; choose another benchmark or add it to the price file"
         )
-    report = sentiment_report.merge(price_report)
+    # Each dropped group names its file: the merged report lists both files' groups.
+    report = _from_file(sentiment_report, "the sentiment data").merge(
+        _from_file(price_report, "Yahoo Finance" if provider.info.kind == "yahoo" else "the price data")
+    )
     if failed:
         hints = _spelling_hints(provider, failed, price_start, price_end)
         unpriced = ValidationReport(failed_tickers=failed, spelling_hints=tuple(sorted(hints.items())))
@@ -201,6 +204,14 @@ def _yahoo_hint(symbol: str) -> str | None:
     if len(suffix) == 1 and suffix.isalpha() and suffix not in YAHOO_ONE_LETTER_EXCHANGES:
         return f"{base}-{suffix}"
     return None
+
+
+def _from_file(report: ValidationReport, default: str) -> ValidationReport:
+    """``report`` with each dropped group's ``file`` set to the file(s) the report read
+    (its reading records), else ``default``; a group that names its file keeps it."""
+    name = " + ".join(r.file for r in report.reading) or default
+    dropped = tuple(d if d.file else dataclasses.replace(d, file=name) for d in report.dropped)
+    return dataclasses.replace(report, dropped=dropped)
 
 
 def _check_benchmark(benchmark: str) -> str:

@@ -55,6 +55,9 @@ class DroppedRows:
     # What ``count`` counts: "rows" of the file (rows_read = rows_kept + the rows dropped),
     # or "cells" / "columns" dropped inside rows that are kept.
     unit: str = "rows"
+    # The file (or source) the rows came from, set by ``load_market_data`` when it merges
+    # the sentiment and price reports ("" when unknown: a report read alone).
+    file: str = ""
 
 
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}

@@ -313,7 +313,10 @@ def test_share_class_spellings_are_never_silent_on_the_cli(spelling: str, tmp_pa
             in head
         )
     else:
-        assert "dropped 31 rows: symbol is a share class written with '/', '_' or a space" in head
+        assert (
+            "dropped 31 rows of sentiment.csv: symbol is a share class written with '/', '_' or a space"
+            in head
+        )
         assert repr(spelling) in head
 
 

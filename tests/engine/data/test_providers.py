@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -378,3 +379,30 @@ def test_benchmark_share_class_with_a_slash_or_space_says_how_to_write_it(spelle
     with pytest.raises(ParameterError, match="write it BRK-B as Yahoo does"):
         _check_benchmark(spelled)
     assert _check_benchmark("brk.b") == "BRK.B"
+
+
+def test_each_dropped_group_names_its_file() -> None:
+    """The merged report lists both files' dropped groups: each says which file it came
+    from (its reading record's file, else the role), as the Data page's table shows."""
+    from engine.data.types import DroppedRows, FileReading
+
+    class Dropping(StubProvider):
+        def sentiment(self):  # type: ignore[override]
+            frame, report = super().sentiment()
+            return frame, dataclasses.replace(
+                report,
+                dropped=(DroppedRows(reason="twitterLikes is negative", count=1),),
+                reading=(FileReading(file="s.csv"),),
+            )
+
+        def prices(self, symbols, start, end):  # type: ignore[override]
+            frame, report = super().prices(symbols, start, end)
+            return frame, dataclasses.replace(
+                report, dropped=(DroppedRows(reason="close is empty", count=2),)
+            )
+
+    dropped = load_market_data(Dropping()).report.dropped
+    assert [(d.reason, d.file) for d in dropped][:2] == [
+        ("twitterLikes is negative", "s.csv"),
+        ("close is empty", "the price data"),
+    ]
