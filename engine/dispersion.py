@@ -41,6 +41,26 @@ def negligible_dispersion(std: Any, mean: Any, scale: Any) -> Any:
     return bool(out) if np.ndim(out) == 0 else out
 
 
+def constant_loss(mean_excess: Any, noise: Any, scale: Any) -> Any:
+    """True where returns without dispersion (``negligible_dispersion``) lose against the
+    risk-free rate: their excess return is the constant ``mean_excess`` up to their
+    rounding (their raw std ``noise``, at least ``DISPERSION_RTOL x max(1, scale)``), so
+    it has a downside deviation only below minus that rounding. A constant gain has none,
+    and an excess within the rounding of 0 (a risk-free rate equal to the yield of a
+    price quoted to 4 decimals) is 0: no Sortino, not a ratio of the quotes' rounding
+    (104.47 at risk_free 0.2519 for 100 x 1.001^t quoted to 4 decimals, whose Sharpe is
+    NaN). Scalars or arrays of one shape; an undefined ``noise`` counts as 0 and an
+    undefined ``scale`` leaves ``noise`` alone as the bound. The one rule for the Sortino
+    of ``engine.analytics.metrics`` and of the column metrics (walk-forward, PBO)."""
+    with np.errstate(all="ignore"):
+        noise = np.asarray(noise, dtype=np.float64)
+        scale = np.asarray(scale, dtype=np.float64)
+        floor = np.where(np.isnan(scale) | (scale > 1.0), scale, 1.0)
+        bound = np.fmax(np.where(np.isnan(noise), 0.0, noise), DISPERSION_RTOL * floor)
+        out = np.asarray(mean_excess) < -bound
+    return bool(out) if np.ndim(out) == 0 else out
+
+
 def tied(values: Any, value: Any) -> Any:
     """True where ``values`` equal ``value`` up to rounding: ``|values - value| <=
     TIE_RTOL * max(1, |value|)``. The one rule for ties of statistics computed along

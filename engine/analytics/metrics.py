@@ -47,7 +47,7 @@ import pandas as pd
 
 from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
-from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL
+from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL, constant_loss
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
@@ -163,18 +163,6 @@ def _negligible(std: float, mean: float, scale: float) -> bool:
     return std <= DISPERSION_RTOL * floor or std <= DISPERSION_CV * abs(mean)
 
 
-def _constant_loss(mean_excess: float, noise: float, scale: float) -> bool:
-    """Whether returns without dispersion (``_negligible``) lose against the risk-free
-    rate: their excess return is the constant ``mean_excess`` up to their rounding (their
-    raw std ``noise``, at least ``DISPERSION_RTOL x max(1, scale)``), so it has a downside
-    deviation only when it is below minus that rounding. A constant gain has none, and an
-    excess within the rounding of 0 (a risk-free rate equal to the yield of a price
-    quoted to 4 decimals) is 0: no Sortino, not a ratio of the quotes' rounding (104.47
-    at risk_free 0.2519 for 100 x 1.001^t quoted to 4 decimals, whose Sharpe is NaN)."""
-    floor = scale if (scale > 1.0 or scale != scale) else 1.0
-    return mean_excess < -max(noise if noise == noise else 0.0, DISPERSION_RTOL * floor)
-
-
 def _power(base: float, exponent: float) -> float:
     """``base ** exponent`` as numpy computes it: inf on overflow, NaN when undefined."""
     with np.errstate(all="ignore"):
@@ -268,7 +256,7 @@ def compute_metrics(
             downside = math.sqrt(m[nbm.DOWNSIDE_MEAN])
             # a downside deviation of rounding residue is zero (the one rule): no Sortino
             downside = 0.0 if _negligible(downside, mean_excess, m[nbm.SCALE]) else downside * root
-            if vol == 0.0 and not _constant_loss(mean_excess, raw_std, m[nbm.SCALE]):
+            if vol == 0.0 and not constant_loss(mean_excess, raw_std, m[nbm.SCALE]):
                 downside = 0.0  # a constant gain, or an excess of zero up to rounding: none
             out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)
         mdd = out["max_drawdown"]

@@ -50,8 +50,7 @@ from typing import Any
 import numpy as np
 
 from engine.analytics.metrics import TRADING_DAYS
-from engine.analytics.statistics import distinct_series
-from engine.dispersion import DISPERSION_RTOL, negligible_dispersion, tied
+from engine.dispersion import constant_loss, distinct_series, negligible_dispersion, tied
 from engine.errors import ParameterError
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
@@ -170,9 +169,9 @@ def _metric_from_sums(
             out = mean * TRADING_DAYS / downside
             noise = negligible_dispersion(daily_downside, mean, scale)
             # Returns without dispersion have a downside deviation only when their
-            # constant excess return is a loss beyond their rounding (compute_metrics'
-            # _constant_loss): a gain, or an excess of 0 up to rounding, has no Sortino.
-            loss = mean < -np.maximum(std, DISPERSION_RTOL * np.maximum(1.0, scale))
+            # constant excess return is a loss beyond their rounding (the rule
+            # compute_metrics applies): a gain, or an excess of 0 up to rounding, has none.
+            loss = constant_loss(mean, std, scale)
             return np.where((n >= 2) & ~noise & ~(flat & ~loss) & np.isfinite(out), out, np.nan)
     raise ParameterError(f"unknown metric {metric!r}")  # pragma: no cover  (checked before)
 

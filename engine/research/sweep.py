@@ -21,17 +21,12 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import METRIC_NAMES
-from engine.analytics.statistics import (
-    cluster_sharpes,
-    deflated_sharpe_of_clusters,
-    distinct_series,
-    trial_clusters,
-)
+from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_clusters, trial_clusters
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_period_warnings
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
-from engine.dispersion import first_best
+from engine.dispersion import distinct_series, first_best
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
