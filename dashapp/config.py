@@ -109,12 +109,10 @@ class AppConfig:
         be used: a reading option the engine refuses (``DAYFIRST=maybe``, a bad
         ``DATE_FORMAT`` or ``DECIMAL``, checked whatever the source), or a sentiment / price
         path that is not a readable file. The files are not read here (they are on first use)."""
-        env = self.provider_env()
-        reading = {k: env[k] for k in ("DATE_FORMAT", "DAYFIRST", "DECIMAL")}
         try:
-            # The engine owns the options' rules; its providers read nothing when built.
-            engine.provider_from_env({"DATA_SOURCE": "files", "SENTIMENT_PATH": "-", **reading})
-            engine.provider_from_env(env)
+            # The engine owns the settings' rules (reading options checked whatever the
+            # source); its providers read nothing when built.
+            engine.provider_from_env(self.provider_env())
         except engine.EngineError as exc:
             raise ConfigError(str(exc)) from None
         if self.DATA_SOURCE in ("files", "yahoo"):

@@ -255,11 +255,15 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
 
     ``DATA_SOURCE`` = ``demo`` (default) | ``files`` | ``yahoo``; ``SENTIMENT_PATH`` (files,
     yahoo); ``PRICES_PATH`` (files); ``YAHOO_CACHE_DIR`` (yahoo); ``DEMO_SEED`` (demo);
-    ``DATE_FORMAT``, ``DAYFIRST``, ``DECIMAL`` (files, yahoo: see ``engine.data.reading``).
+    ``DATE_FORMAT``, ``DAYFIRST``, ``DECIMAL`` (files, yahoo: see ``engine.data.reading``;
+    checked for every source). ``ParameterError`` for a bad setting.
     """
     source = (env.get("DATA_SOURCE") or "demo").strip().lower()
     if source not in DATA_SOURCES:
         raise ParameterError(f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}, got {source!r}")
+    # Checked whatever the source: a bad setting is refused when it is read, not when a
+    # later upload or source switch first uses it.
+    options = _read_options(env)
     if source == "demo":
         from engine.data.demo import DemoProvider
 
@@ -267,7 +271,6 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
     sentiment_path = (env.get("SENTIMENT_PATH") or "").strip()
     if not sentiment_path:
         raise ParameterError(f"DATA_SOURCE={source} needs SENTIMENT_PATH (the sentiment CSV file)")
-    options = _read_options(env)
     if source == "files":
         from engine.data.files import FileProvider
 

@@ -406,3 +406,13 @@ def test_each_dropped_group_names_its_file() -> None:
         ("twitterLikes is negative", "s.csv"),
         ("close is empty", "the price data"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DAYFIRST", "maybe"), ("DECIMAL", "x"), ("DATE_FORMAT", "dd/mm/yyyy")]
+)
+def test_reading_settings_are_checked_whatever_the_source(name: str, value: str) -> None:
+    """A bad reading option is refused when the settings are read, also with the demo
+    data (the dashboard's start-up relies on it: its config check calls this once)."""
+    with pytest.raises(ParameterError):
+        provider_from_env({"DATA_SOURCE": "demo", name: value})
