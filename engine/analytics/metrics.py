@@ -164,9 +164,15 @@ def _negligible(std: float, mean: float, scale: float) -> bool:
 
 
 def _power(base: float, exponent: float) -> float:
-    """``base ** exponent`` as numpy computes it: inf on overflow, NaN when undefined."""
-    with np.errstate(all="ignore"):
-        return float(np.power(np.float64(base), np.float64(exponent)))
+    """``base ** exponent`` by the C library's ``pow``; inf on overflow and NaN when
+    undefined, as numpy gives them. Not ``np.power`` throughout: on AVX-512 machines numpy
+    computes it with Intel's SVML, whose last bit can differ from the C library's, so a
+    CAGR or an alpha would depend on the CPU it was computed on."""
+    try:
+        return math.pow(base, exponent)
+    except (OverflowError, ValueError):  # inf or NaN, the same bits from any implementation
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(base), np.float64(exponent)))
 
 
 def total_return(returns: np.ndarray) -> float:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -161,6 +162,20 @@ def _cached_frames(seed: int, n_symbols: int, years: int, end: str) -> tuple[pd.
     return sentiment, prices
 
 
+def _elementwise(fn: Callable[[float], float], x: np.ndarray) -> np.ndarray:
+    """``fn`` of each element, shape kept. Why not numpy's ufunc: numpy picks its exp, log
+    and tanh by the CPU (its AVX-512 code on machines that have it, the C library's
+    elsewhere), and their last bits differ, so the synthetic data set, its fingerprint and
+    every number pinned on it would depend on the machine. The C library's functions
+    (Python's ``math``) give the same bits on every x86-64 machine with FMA."""
+    values = np.asarray(x, dtype=np.float64)
+    return np.fromiter(map(fn, values.ravel().tolist()), dtype=np.float64, count=values.size).reshape(values.shape)
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    return _elementwise(math.exp, x)
+
+
 def _factor_returns(rng: np.random.Generator, n_days: int, n_symbols: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily log returns (days x symbols) and the market factor (days,)."""
     daily = np.sqrt(TRADING_DAYS)
@@ -204,15 +219,15 @@ def _prices_frame(
     market: np.ndarray,
     listed: np.ndarray,
 ) -> pd.DataFrame:
-    start_price = np.exp(rng.uniform(np.log(5.0), np.log(400.0), len(symbols)))
-    closes = start_price * np.exp(np.cumsum(log_returns, axis=0))
+    start_price = _exp(rng.uniform(math.log(5.0), math.log(400.0), len(symbols)))
+    closes = start_price * _exp(np.cumsum(log_returns, axis=0))
     closes[~listed] = np.nan
     # The benchmark: a market-factor tracker with a little tracking noise, 1.1 beta like QQQ.
     daily = np.sqrt(TRADING_DAYS)
     bench_log = (0.10 - 0.5 * (1.1 * MARKET_VOL) ** 2) / TRADING_DAYS + 1.1 * market
     bench_log = bench_log + rng.standard_normal(len(market)) * 0.02 / daily
     frame = pd.DataFrame(closes, index=dates, columns=list(symbols))
-    frame[BENCHMARK] = 300.0 * np.exp(np.cumsum(bench_log))
+    frame[BENCHMARK] = 300.0 * _exp(np.cumsum(bench_log))
     frame = frame[sorted(frame.columns)].astype("float64")
     return frame
 
@@ -235,12 +250,12 @@ def _sentiment_frame(
     attention = _attention(rng, len(days), n_symbols) + 0.6 * np.minimum(
         shock, 3.0
     )  # big moves draw attention
-    base_posts = rng.lognormal(np.log(150.0), 1.2, n_symbols)  # heavy tail across names
-    posts = np.maximum(21.0, np.round(base_posts * np.exp(attention + rng.normal(0, 0.35, attention.shape))))
-    likes = np.round(posts * rng.lognormal(np.log(18.0), 1.3, attention.shape))
-    comments = np.round(likes * rng.lognormal(np.log(0.2), 0.9, attention.shape))
-    impressions = np.round(posts * rng.lognormal(np.log(5000.0), 0.7, attention.shape))
-    recent = np.tanh(log_returns[position] * 20.0)
+    base_posts = rng.lognormal(math.log(150.0), 1.2, n_symbols)  # heavy tail across names
+    posts = np.maximum(21.0, np.round(base_posts * _exp(attention + rng.normal(0, 0.35, attention.shape))))
+    likes = np.round(posts * rng.lognormal(math.log(18.0), 1.3, attention.shape))
+    comments = np.round(likes * rng.lognormal(math.log(0.2), 0.9, attention.shape))
+    impressions = np.round(posts * rng.lognormal(math.log(5000.0), 0.7, attention.shape))
+    recent = _elementwise(math.tanh, log_returns[position] * 20.0)
     sentiment = np.clip(rng.normal(0.54 + 0.04 * recent, 0.065), 0.0, 1.0)
     sentiment[rng.random(sentiment.shape) < SENTIMENT_NAN_SHARE] = np.nan
 
