@@ -1237,17 +1237,26 @@ CURRENCY_NAMES = (
     "quotecurrency",
 )
 ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
-CLOSE_NAMES = ("close", "closeprice", "priceclose", "price", "last")  # LSEG: Price Close
+# LSEG's "Price Close", Nasdaq.com's "Close/Last", Bloomberg's "PX_LAST" and "Last Price".
+CLOSE_NAMES = (
+    "close",
+    "closeprice",
+    "priceclose",
+    "closingprice",
+    "closelast",
+    "lastclose",
+    "pxlast",
+    "lastprice",
+    "price",
+    "last",
+)
 OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
 )
 # Price-field names of one-ticker exports (one security, its fields as columns): the OHLCV
-# names, the close names above, Nasdaq.com's "Close/Last", Investing.com's "Price, Open, High,
-# Low, Vol., Change %", LSEG's "Price Close", Bloomberg's "Last Price". A file whose every
-# column besides the date is one of them, one a close, holds no ticker at all.
-CLOSE_FIELD_NAMES = frozenset(
-    {*CLOSE_NAMES, *ADJUSTED_CLOSE_NAMES, "closelast", "priceclose", "lastprice", "closingprice", "lastclose"}
-)
+# names, the close names above, Investing.com's "Price, Open, High, Low, Vol., Change %". A
+# file whose every column besides the date is one of them, one a close, holds no ticker at all.
+CLOSE_FIELD_NAMES = frozenset({*CLOSE_NAMES, *ADJUSTED_CLOSE_NAMES})
 ONE_TICKER_FIELD_NAMES = (
     OHLCV_NAMES
     | CLOSE_FIELD_NAMES
