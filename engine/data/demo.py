@@ -169,7 +169,9 @@ def _elementwise(fn: Callable[[float], float], x: np.ndarray) -> np.ndarray:
     every number pinned on it would depend on the machine. The C library's functions
     (Python's ``math``) give the same bits on every x86-64 machine with FMA."""
     values = np.asarray(x, dtype=np.float64)
-    return np.fromiter(map(fn, values.ravel().tolist()), dtype=np.float64, count=values.size).reshape(values.shape)
+    return np.fromiter(map(fn, values.ravel().tolist()), dtype=np.float64, count=values.size).reshape(
+        values.shape
+    )
 
 
 def _exp(x: np.ndarray) -> np.ndarray:

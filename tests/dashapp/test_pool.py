@@ -5,10 +5,13 @@ One pool of one spawned child serves the whole module (a child imports the app, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from dashapp import create_app, services
 from dashapp.pool import ComputePool, ComputeUnavailableError, in_pool_child
 from dashapp.services import computations
 from dashapp.state import get_state
+from tests.support.timing import JOB_S, SHUTDOWN_S
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = {"top_n": 4, "cost_bps": 7.5, "min_likes": 10}
@@ -33,6 +37,11 @@ def child_pid() -> int:
 
 def child_flag() -> bool:
     return in_pool_child()
+
+
+def mark_then_sleep(marker: str, seconds: float) -> None:
+    Path(marker).touch()
+    time.sleep(seconds)
 
 
 def crash(*_: Any) -> None:
@@ -125,6 +134,33 @@ def test_shutdown_stops_the_children_and_a_later_job_starts_new_ones(tmp_path: P
     again = pool.run(child_pid)
     assert again != pid
     pool.shutdown()
+
+
+def test_shutdown_without_waiting_ends_a_busy_child_at_once(tmp_path: Path) -> None:
+    """A web worker exiting (gunicorn's worker_exit: ``shutdown(wait=False)``) ends its
+    children now. Before, the interpreter's exit waited for the children's work: a worker
+    stopped while a fresh child warmed up held the restart 17 s on a busy host; with a
+    long job it waited for the job (here an hour)."""
+    pool = ComputePool(1, {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    pid = pool.run(child_pid)
+    marker = tmp_path / "busy"
+    outcome: list[BaseException] = []
+
+    def long_job() -> None:
+        try:
+            pool.run(mark_then_sleep, str(marker), 3600.0)
+        except BaseException as exc:  # the job is abandoned: recorded, not raised in a thread
+            outcome.append(exc)
+
+    threading.Thread(target=long_job, daemon=True).start()
+    deadline = time.monotonic() + JOB_S
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the child never started the job"
+        time.sleep(0.05)
+    pool.shutdown(wait=False)
+    with contextlib.suppress(psutil.NoSuchProcess):  # already reaped by the executor: gone
+        psutil.Process(pid).wait(timeout=SHUTDOWN_S)  # TimeoutExpired while the child still sleeps
+    assert not psutil.pid_exists(pid)
 
 
 def test_a_child_whose_web_worker_is_gone_exits() -> None:
