@@ -49,7 +49,9 @@ import csv
 import dataclasses
 import io
 import re
+import zoneinfo
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -577,6 +579,8 @@ def _read_dates(
     of_written = np.append(
         pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object)), -1
     )
+    if WEEKDAY_NOTE in description:
+        _refuse_wrong_weekdays(distinct, parsed, of_written[codes], label, column)
     return pd.Series(dates[of_written[codes]], index=raw.index), description  # code -1 (missing) -> NaT
 
 
@@ -606,6 +610,13 @@ def _infer_distinct(
     if plain.all() and not compact.all():
         return _serial_dates(text, label, column)
     family = max(scores, key=lambda k: scores[k])
+    if scores[family] < len(unique):
+        # Only now (the fast paths read every value of a plain column): a leading weekday
+        # name or a zone name after the time, removed before the column is read again.
+        plain_text, note = strip_date_decorations(text, unique, label, column)
+        if note:
+            parsed, description = _infer_distinct(plain_text, label, options, column, notes)
+            return parsed, description + note
     if scores[family] == 0:
         return _named_dates(text, unique, label, column)
     if family == "iso":
@@ -643,10 +654,96 @@ def _infer_distinct(
     return _day_month_dates(text, unique[numeric], label, options, column, notes)
 
 
+# A weekday name before the date ('Mon 01/03/2022', 'Monday, 3 January 2022', RFC 2822's
+# 'Mon, 03 Jan 2022 16:00:00 +0000', 'Tue Jan 4 2022'): English names, full or abbreviated.
+# It says nothing the date does not, so it is removed and the date read by the rules of its
+# own form (an ambiguous dd/mm stays refused); a weekday that contradicts its date is
+# refused (``_refuse_wrong_weekdays``), never read past.
+_WEEKDAY_NUMBERS = {
+    **{
+        name: n
+        for n, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+    **{name: n for n, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    "tues": 1,
+    "thur": 3,
+    "thurs": 3,
+}
+_WEEKDAY_NAMES = "|".join(sorted(_WEEKDAY_NUMBERS, key=len, reverse=True))
+_WEEKDAY_PREFIX = re.compile(rf"^(?P<weekday>{_WEEKDAY_NAMES})\.?,?\s+(?=\S)", re.IGNORECASE)
+WEEKDAY_NOTE = "; a weekday name before each date, checked against it"
+# An IANA zone name after a time of day ('2022-01-03 16:00:00 America/New_York',
+# Europe/London, Etc/UTC): as for a UTC offset, the local date as written is kept (the
+# exchange's calendar date; 08:00 in Tokyo on the 4th stays the 4th). Only an Area/Location
+# name after a time: '3 Jan/22' holds no zone.
+_ZONE_NAME = re.compile(
+    r"(?<=\d:\d\d)(?P<seconds>(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)"
+    r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+)$"
+)
+
+
+def strip_date_decorations(
+    text: pd.Series, unique: pd.Series, label: str, column: str
+) -> tuple[pd.Series, str]:
+    """``text`` (distinct date strings) without a leading weekday name and a trailing IANA
+    zone name, and the description's note ("" when neither is there: ``text`` unchanged).
+    A zone name that the zone database (``zoneinfo``) does not know is refused in one
+    sentence naming it: it may be a typo of a zone whose date is not the one written."""
+    weekday = unique.str.match(_WEEKDAY_PREFIX)
+    zones = unique.str.extract(_ZONE_NAME)["zone"]
+    zoned = zones.notna()
+    note = ""
+    if zoned.any():
+        names = zones[zoned]
+        for value, name in zip(unique[zoned], names, strict=True):
+            if not _known_zone(name):
+                raise DataValidationError(
+                    f"{label}: the {column!r} column names a time zone that is not known, {name!r} (in "
+                    f"{value!r}); write a zone name of the IANA database (America/New_York) or a UTC offset (-05:00)"
+                )
+        text = text.str.replace(_ZONE_NAME, lambda m: m.group("seconds"), regex=True)
+        shown = ", ".join(sorted(names.unique())[:3])
+        note += f"; time zone names ({shown}) ignored, the local date as written is kept"
+    if weekday.any():
+        text = text.str.replace(_WEEKDAY_PREFIX, "", regex=True)
+        note += WEEKDAY_NOTE
+    return text, note
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _refuse_wrong_weekdays(
+    distinct: pd.Series, parsed: pd.Series, of_rows: np.ndarray, label: str, column: str
+) -> None:
+    """Refuse a column where a value's weekday name is not the weekday of its date as read
+    ('Tue 01/03/2022' read month-first is Monday 3 January), naming the first such row
+    (``of_rows``: each row's position in ``distinct``, -1 where empty). A wrong weekday is
+    a wrong date or a wrong order asked for; either way no date of it is trusted."""
+    written = distinct.str.extract(_WEEKDAY_PREFIX)["weekday"].str.lower().map(_WEEKDAY_NUMBERS)
+    dates = pd.Series(parsed.to_numpy(dtype="datetime64[ns]"), index=distinct.index)
+    wrong = (written.notna() & dates.notna() & (written != dates.dt.day_of_week)).to_numpy()
+    if not wrong.any():
+        return
+    row = int(np.flatnonzero(np.isin(of_rows, np.flatnonzero(wrong)))[0])
+    value, date = distinct.iloc[of_rows[row]], pd.Timestamp(dates.iloc[of_rows[row]])
+    raise DataValidationError(
+        f"{label}: row {row + 1} of the {column!r} column names a weekday that contradicts its date "
+        f"({value!r}: {date.date().isoformat()} is a {date.day_name()}); correct the date or remove the weekday"
+    )
+
+
 # A column is a day/month one (its order a reading, not a fact of the text) when most of
 # its distinct values are numeric dd/mm or mm/dd dates.
 def _day_month_column(values: pd.Series) -> bool:
-    return bool(values.str.match(_NUMERIC_DM).mean() > 0.5)
+    return bool(values.str.replace(_WEEKDAY_PREFIX, "", regex=True).str.match(_NUMERIC_DM).mean() > 0.5)
 
 
 def _given_format(
@@ -661,8 +758,20 @@ def _given_format(
     except ValueError as exc:
         raise DataValidationError(f"date_format {fmt!r} is not a usable strftime format") from exc
     fits = int(parsed[values.index].notna().sum())
+    note = ""
+    if fits < len(values):
+        # Mon 03/01/2022 with %d/%m/%Y: the format is the date's, the weekday is checked.
+        stripped, note = strip_date_decorations(text, pd.Series(values.unique()), label, column)
+        if note:
+            again = pd.to_datetime(stripped, format=fmt, errors="coerce")
+            if int(again[values.index].notna().sum()) > fits:
+                parsed, fits = again, int(again[values.index].notna().sum())
+            else:
+                note = ""
+    if ("%a" in fmt or "%A" in fmt) and WEEKDAY_NOTE not in note:
+        note += WEEKDAY_NOTE  # strptime reads a weekday without checking it against the date
     if fits == len(values):
-        return _finish_dates(parsed), f"{fmt} (as given)"
+        return _finish_dates(parsed), f"{fmt} (as given){note}"
     # The column's own reading (the order asked for still applies to ambiguous values).
     try:
         own, own_description = _infer_distinct(
@@ -690,7 +799,7 @@ def _given_format(
             "(CLI: --date-format), or none to have it inferred"
         )
     # One or two values it does not fit are invalid dates (dropped and counted), as for an order.
-    return _finish_dates(parsed), f"{fmt} (as given)"
+    return _finish_dates(parsed), f"{fmt} (as given){note}"
 
 
 def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple[pd.Series, str]:
@@ -963,15 +1072,100 @@ def _in_order(keys: np.ndarray) -> bool:
 
 
 def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, str]:
+    """A wholly numeric column: Excel serial day numbers, else Unix timestamps in one unit
+    (``_epoch_unit``), else refused in one sentence."""
     numbers = pd.to_numeric(text, errors="coerce")
     valid = numbers.dropna()
-    if valid.empty or not _excel_serial(valid).all():
+    if not valid.empty and _excel_serial(valid).all():
+        return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
+    unit = _epoch_unit(text, label, column)
+    if unit is None:
         raise DataValidationError(
             f"{label}: the {column!r} column holds numbers, not dates (Excel serial day numbers are "
-            f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1950 to 2099); "
+            f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1950 to 2099, Unix timestamps "
+            "from 1973 to 2099 in one unit: seconds, milliseconds, microseconds or nanoseconds); "
             "write dates as yyyy-mm-dd"
         )
-    return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
+    return _finish_dates(_epoch_stamps(text, unit)), f"Unix timestamps in {EPOCH_UNITS[unit][0]} (UTC dates)"
+
+
+# Unix timestamps (pandas ``to_json``, Polygon, Binance, most web APIs): the unit is decided
+# for the whole column by its magnitude, never value by value. Each unit's range is its
+# instants from 1973-03-03 (1e8 seconds) to 2100-01-01: the ranges are disjoint (4.1e9 s <
+# 1e11 ms), and they start above the 8-digit yyyymmdd numbers and the Excel serial day
+# numbers (at most 73050), so years (2022), days of the month and serials are never epochs.
+EPOCH_UNITS: dict[Literal["s", "ms", "us", "ns"], tuple[str, int]] = {
+    "s": ("seconds", 1),
+    "ms": ("milliseconds", 10**3),
+    "us": ("microseconds", 10**6),
+    "ns": ("nanoseconds", 10**9),
+}
+EPOCH_FIRST_SECOND = 10**8  # 1973-03-03 09:46:40 UTC
+EPOCH_END_SECOND = 4102444800  # 2100-01-01 00:00:00 UTC
+_EPOCH_INTEGER = re.compile(r"^\d{9,19}(?:\.0+)?$")
+
+
+def _epoch_integers(text: pd.Series) -> pd.Series | None:
+    """The whole numbers of a column of distinct number strings (int64, same index), or
+    None when a value is not a whole number of 9 to 19 digits."""
+    values = text.dropna()
+    if values.empty or not bool(values.str.match(_EPOCH_INTEGER).all()):
+        return None
+    return values.str.replace(r"\.0+$", "", regex=True).astype("int64")
+
+
+def _epoch_unit(text: pd.Series, label: str, column: str) -> Literal["s", "ms", "us", "ns"] | None:
+    """The unit (``s``, ``ms``, ``us``, ``ns``) when every value of ``text`` (distinct number
+    strings) is a Unix timestamp of 1973 to 2099 in that one unit; None when a value is
+    none in any unit. A column whose values fall in two units' ranges is refused in one
+    sentence (``1641168000`` next to ``1641254400000``: a unit per value is no reading)."""
+    numbers = _epoch_integers(text)
+    if numbers is None:
+        return None
+    units = list(EPOCH_UNITS)
+    which = np.full(len(numbers), -1)
+    for i, (_, scale) in enumerate(EPOCH_UNITS.values()):
+        inside = (numbers >= EPOCH_FIRST_SECOND * scale) & (numbers < EPOCH_END_SECOND * scale)
+        which[inside.to_numpy()] = i
+    if (which < 0).any():
+        return None
+    present = np.unique(which)
+    if len(present) > 1:
+        written = text.dropna().to_numpy(dtype=object)
+        (v1, u1), (v2, u2) = ((written[which == i][0], units[i]) for i in present[:2])
+        raise DataValidationError(
+            f"{label}: the {column!r} column holds Unix timestamps in more than one unit, such as "
+            f"{v1!r} in {EPOCH_UNITS[u1][0]} and {v2!r} in {EPOCH_UNITS[u2][0]}; write every "
+            "timestamp in one unit, or the dates as yyyy-mm-dd"
+        )
+    return units[int(present[0])]
+
+
+def _epoch_stamps(text: pd.Series, unit: Literal["s", "ms", "us", "ns"]) -> pd.Series:
+    """The UTC instants (naive datetime64[ns]) of Unix timestamps in ``unit``; NaT where empty."""
+    numbers = _epoch_integers(text)
+    assert numbers is not None
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    out[numbers.index] = pd.to_datetime(numbers, unit=unit).to_numpy(dtype="datetime64[ns]")
+    return out
+
+
+def epoch_times(values: pd.Series) -> pd.Series | None:
+    """The UTC times of day (``HH:MM:SS``) of a column of Unix timestamps (any values: text
+    or numbers, as ``read_dates`` reads them), for the intraday check
+    (``engine.data.prices.refuse_intraday``); None when the column is no epoch column."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        values = values.map(
+            lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))
+        )
+    text = date_text(values)
+    try:
+        unit = _epoch_unit(text, "", "")
+    except DataValidationError:
+        return None
+    if unit is None:
+        return None
+    return _epoch_stamps(text, unit).dt.strftime("%H:%M:%S")
 
 
 def _excel_serial(numbers: pd.Series) -> pd.Series:

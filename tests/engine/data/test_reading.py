@@ -461,8 +461,8 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
         (("03.Jan.2022", "04.Jan.2022"), "%d.%b.%Y"),
         (
             ('"Monday, January 03, 2022"', '"Tuesday, January 04, 2022"'),
-            "%A, %B %d, %Y",
-        ),  # quoted: holds commas
+            "%B %d, %Y; a weekday name before each date, checked against it",
+        ),  # quoted: holds commas; the weekday is checked, then the date read without it
         (("2022-Jan-03", "2022-Jan-04"), "%Y-%b-%d"),
         (("03-Jan-2022 16:00", "04-Jan-2022 16:00"), "%d-%b-%Y (with a time of day, dropped)"),
         # Times with AM/PM after a month-name date (were refused as invalid dates).
