@@ -30,7 +30,13 @@ Decisions are made for a whole file or a whole column, never value by value:
   dates with the year, month and day marked (``2022年1月3日``; a 4-digit year only), ISO
   week dates (``2022-W01-1``), ``yyyymmdd``, and
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
-  2099; such a whole number among text dates is its serial date). Values that do not fit the column's format are dropped as invalid dates.
+  2099; such a whole number among text dates is its serial date), Unix timestamps (a wholly
+  numeric column of whole numbers in one unit's range of 1973..2099: seconds, ms, us or ns,
+  decided for the column, never per value; the UTC calendar date). Tried only when those
+  forms leave a value unread: a leading English weekday name (removed, the date read by its
+  own form's rules, then checked against the weekday) and an IANA zone name after a time
+  (``America/New_York``: the local date as written is kept, as for an offset). Values that
+  do not fit the column's format are dropped as invalid dates.
 - **an explicit choice the values contradict** (``date_format``, ``dayfirst``) is never
   silently overruled, ignored or obeyed into scrambled dates (``read_dates``): a format
   that fits no value of a day/month column, or that leaves more than two values unread
