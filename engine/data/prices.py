@@ -27,7 +27,6 @@ from engine.data.reading import (
     ONE_TICKER_FIELD_NAMES,
     ReadOptions,
     date_text,
-    epoch_times,
     find_column,
     read_dates,
     squash,
@@ -325,10 +324,6 @@ def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Se
         found = distinct.dt.strftime("%H:%M:%S")
     else:
         found = date_text(distinct).str.extract(_TIME_OF_DAY)[0]
-        if found.isna().all():
-            # Unix timestamps: their UTC times of day (the dates are UTC dates too).
-            stamped = epoch_times(distinct)
-            found = stamped if stamped is not None else found
     if found.isna().all():
         return
     # codes of -1 (a missing date) index the appended None.

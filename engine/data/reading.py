@@ -32,7 +32,8 @@ Decisions are made for a whole file or a whole column, never value by value:
   Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
   2099; such a whole number among text dates is its serial date), Unix timestamps (a wholly
   numeric column of whole numbers in one unit's range of 1973..2099: seconds, ms, us or ns,
-  decided for the column, never per value; the UTC calendar date). Tried only when those
+  decided for the column, never per value; only instants at midnight UTC, any other instant
+  refused: its date depends on its time zone). Tried only when those
   forms leave a value unread: a leading English weekday name (removed, the date read by its
   own form's rules, then checked against the weekday) and an IANA zone name after a time
   (``America/New_York``: the local date as written is kept, as for an offset). Values that
@@ -1092,7 +1093,28 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
             "from 1973 to 2099 in one unit: seconds, milliseconds, microseconds or nanoseconds); "
             "write dates as yyyy-mm-dd"
         )
-    return _finish_dates(_epoch_stamps(text, unit)), f"Unix timestamps in {EPOCH_UNITS[unit][0]} (UTC dates)"
+    stamps = _epoch_stamps(text, unit)
+    _refuse_times_of_day(stamps, text, label, column)
+    return _finish_dates(stamps), f"Unix timestamps in {EPOCH_UNITS[unit][0]} (midnight UTC)"
+
+
+def _refuse_times_of_day(stamps: pd.Series, text: pd.Series, label: str, column: str) -> None:
+    """Unix timestamps are read only at midnight UTC (dates written as instants: pandas
+    ``to_json`` of a date index, ``Date.UTC``, Binance's daily bars). Any other instant's
+    calendar date depends on the time zone it was taken in: Europe/London's midnight is
+    23:00 UTC the day before all summer, and read as a UTC date it would move every
+    summer row to the previous day, silently. So it is refused, never guessed."""
+    timed = stamps.dropna()
+    off = timed[timed != timed.dt.normalize()]
+    if off.empty:
+        return
+    row = off.index[0]
+    raise DataValidationError(
+        f"{label}: the {column!r} column holds Unix timestamps with a time of day ({text[row]!r} is "
+        f"{off[row]:%Y-%m-%d %H:%M:%S} UTC); the date of such an instant depends on the time zone "
+        "it was taken in, so it is not guessed: write the dates as yyyy-mm-dd (or timestamps of "
+        "midnight UTC)"
+    )
 
 
 # Unix timestamps (pandas ``to_json``, Polygon, Binance, most web APIs): the unit is decided
@@ -1154,24 +1176,6 @@ def _epoch_stamps(text: pd.Series, unit: Literal["s", "ms", "us", "ns"]) -> pd.S
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     out[numbers.index] = pd.to_datetime(numbers, unit=unit).to_numpy(dtype="datetime64[ns]")
     return out
-
-
-def epoch_times(values: pd.Series) -> pd.Series | None:
-    """The UTC times of day (``HH:MM:SS``) of a column of Unix timestamps (any values: text
-    or numbers, as ``read_dates`` reads them), for the intraday check
-    (``engine.data.prices.refuse_intraday``); None when the column is no epoch column."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        values = values.map(
-            lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))
-        )
-    text = date_text(values)
-    try:
-        unit = _epoch_unit(text, "", "")
-    except DataValidationError:
-        return None
-    if unit is None:
-        return None
-    return _epoch_stamps(text, unit).dt.strftime("%H:%M:%S")
 
 
 def _excel_serial(numbers: pd.Series) -> pd.Series:

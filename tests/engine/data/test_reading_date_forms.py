@@ -35,17 +35,42 @@ def test_epoch_seconds_in_a_sentiment_file_are_utc_dates() -> None:
     assert _days(frame["date"]) == ["2022-01-03", "2022-01-04", "2022-01-05"]
     assert list(frame["twitterPosts"]) == [10, 11, 12]
     assert list(frame["twitterSentiment"]) == [0.1, 0.2, 0.3]
-    assert report.reading[0].date_format == "Unix timestamps in seconds (UTC dates)"
+    assert report.reading[0].date_format == "Unix timestamps in seconds (midnight UTC)"
 
 
-def test_epoch_milliseconds_at_the_us_close_in_a_wide_price_file() -> None:
-    """pandas to_json / Polygon: 21:00 UTC is 16:00 in New York, the same calendar date."""
-    close = (JAN_3_S + 21 * 3600) * 1000
-    text = f"date,AAA,QQQ\n{close},100.5,300.25\n{close + DAY * 1000},101.0,301.0\n"
+def test_epoch_milliseconds_at_midnight_utc_in_a_wide_price_file() -> None:
+    """pandas to_json of a date index: every instant at 00:00 UTC."""
+    day = JAN_3_S * 1000
+    text = f"date,AAA,QQQ\n{day},100.5,300.25\n{day + DAY * 1000},101.0,301.0\n"
     prices, report = load_prices_file(text.encode(), name="p.csv")
     assert _days(prices.index) == ["2022-01-03", "2022-01-04"]
     assert prices.loc["2022-01-04", "AAA"] == 101.0 and prices.loc["2022-01-03", "QQQ"] == 300.25
-    assert report.reading[0].date_format == "Unix timestamps in milliseconds (UTC dates)"
+    assert report.reading[0].date_format == "Unix timestamps in milliseconds (midnight UTC)"
+
+
+@pytest.mark.parametrize(
+    ("hour", "shown"),
+    [
+        (21, "'1641243600000' is 2022-01-03 21:00:00 UTC"),  # a US close: its date is kept in UTC
+        (
+            -1,
+            "'1641164400000' is 2022-01-02 23:00:00 UTC",
+        ),  # a midnight at UTC+1: the UTC date is a day early
+    ],
+)
+def test_epoch_instants_with_a_time_of_day_are_refused_not_guessed(hour: int, shown: str) -> None:
+    """dates-dst-offsets kind, variant: Europe/London's midnight is 23:00 UTC the day before
+    all summer (to_json of a tz-aware index); read as UTC dates, every summer row would move
+    to the previous day. Right: refused, as is any instant off midnight UTC."""
+    first = (JAN_3_S + hour * 3600) * 1000
+    text = f"date,AAA\n{first},100.5\n{first + DAY * 1000},101.0\n"
+    with pytest.raises(DataValidationError) as refused:
+        load_prices_file(text.encode(), name="p.csv")
+    assert str(refused.value) == (
+        f"p.csv: the 'date' column holds Unix timestamps with a time of day ({shown}); the date "
+        "of such an instant depends on the time zone it was taken in, so it is not guessed: write "
+        "the dates as yyyy-mm-dd (or timestamps of midnight UTC)"
+    )
 
 
 @pytest.mark.parametrize(("scale", "unit"), [(10**6, "microseconds"), (10**9, "nanoseconds")])
@@ -58,18 +83,17 @@ def test_epoch_micro_and_nanoseconds_in_a_long_price_file(scale: int, unit: str)
     prices, report = load_prices_file(("timestamp,symbol,close\n" + rows).encode(), name="p.csv")
     assert _days(prices.index) == ["2022-01-03", "2022-01-04"]
     assert prices["AAA"].tolist() == [10.0, 11.0] and prices["BBB"].tolist() == [20.0, 21.0]
-    assert report.reading[0].date_format == f"Unix timestamps in {unit} (UTC dates)"
+    assert report.reading[0].date_format == f"Unix timestamps in {unit} (midnight UTC)"
 
 
-def test_epoch_stamps_at_several_times_a_day_are_intraday_bars() -> None:
+def test_epoch_stamps_at_several_times_a_day_are_refused() -> None:
     hours = [JAN_3_S + 15 * 3600, JAN_3_S + 21 * 3600, JAN_3_S + DAY + 15 * 3600, JAN_3_S + DAY + 21 * 3600]
     text = "date,AAA\n" + "".join(f"{h},{100 + i}\n" for i, h in enumerate(hours))
-    with pytest.raises(DataValidationError) as refused:
+    with pytest.raises(
+        DataValidationError,
+        match=r"Unix timestamps with a time of day \('1641222000' is 2022-01-03 15:00:00 UTC\)",
+    ):
         load_prices_file(text.encode(), name="p.csv")
-    assert str(refused.value) == (
-        "p.csv holds prices at several times of day on 2 dates (e.g. 2022-01-03 at 2 times): "
-        "intraday bars, not daily closes; give one adjusted close per day (yfinance: interval='1d')"
-    )
 
 
 def test_epoch_units_mixed_in_one_column_are_refused() -> None:
