@@ -45,6 +45,8 @@ class AppConfig:
     DATE_FORMAT: str | None = None  # strftime format of the date columns, e.g. %d/%m/%Y
     DAYFIRST: str | None = None  # true / false for dd/mm vs mm/dd dates
     DECIMAL: str | None = None  # . or ,
+    # yahoo and uploads without prices: where downloaded Yahoo prices are kept (None = CACHE_DIR/yahoo)
+    YAHOO_CACHE_DIR: str | None = None
     CACHE_TYPE: str = "FileSystemCache"
     CACHE_DIR: str = dataclasses.field(default_factory=default_cache_dir)
     CACHE_REDIS_URL: str | None = None
@@ -88,6 +90,12 @@ class AppConfig:
                 raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
         if self.COMPUTE_NICENESS > 19:
             raise ConfigError(f"COMPUTE_NICENESS must be between 0 and 19; got {self.COMPUTE_NICENESS}")
+        if (
+            self.YAHOO_CACHE_DIR
+            and Path(self.YAHOO_CACHE_DIR).exists()
+            and not Path(self.YAHOO_CACHE_DIR).is_dir()
+        ):
+            raise ConfigError(f"YAHOO_CACHE_DIR {self.YAHOO_CACHE_DIR!r} is not a directory")
         self.check_data_source()
         if self.DEBUG and running_under_gunicorn():
             raise ConfigError("DEBUG=1 is refused in production (under gunicorn): it exposes tracebacks")
@@ -102,6 +110,7 @@ class AppConfig:
             "DATE_FORMAT": self.DATE_FORMAT or "",
             "DAYFIRST": self.DAYFIRST or "",
             "DECIMAL": self.DECIMAL or "",
+            "YAHOO_CACHE_DIR": str(self.yahoo_cache_dir()),
         }
 
     def check_data_source(self) -> None:
@@ -141,6 +150,11 @@ class AppConfig:
 
     def cache_dir(self) -> Path:
         return Path(self.CACHE_DIR)
+
+    def yahoo_cache_dir(self) -> Path:
+        """Where downloaded Yahoo prices are kept: ``YAHOO_CACHE_DIR``, else ``yahoo/`` beside
+        the app's cache (the app's own default; the CLI's is the engine's)."""
+        return Path(self.YAHOO_CACHE_DIR) if self.YAHOO_CACHE_DIR else self.cache_dir() / "yahoo"
 
 
 def ray_config(settings: AppConfig, env: Mapping[str, str] | None = None) -> engine.RayConfig:

@@ -43,7 +43,6 @@ from .sources import (
     save_upload,
     source_info,
     source_key,
-    yahoo_cache_dir,
 )
 
 __all__ = [
@@ -72,5 +71,4 @@ __all__ = [
     "sweep",
     "sweep_to_plain",
     "to_plain",
-    "yahoo_cache_dir",
 ]

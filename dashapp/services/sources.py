@@ -13,10 +13,8 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import engine
@@ -114,7 +112,7 @@ def _provider(source: Mapping[str, str]) -> engine.DataProvider:
             reading=payload.get("reading"),
         )
     config = app_config()
-    return engine.provider_from_env({**config.provider_env(), "YAHOO_CACHE_DIR": str(yahoo_cache_dir())})
+    return engine.provider_from_env(config.provider_env())
 
 
 def reading_env(config: AppConfig) -> dict[str, str]:
@@ -153,19 +151,13 @@ def _upload_provider(
         return engine.YahooProvider(
             sentiment=sentiment,
             sentiment_name=sentiment_name,
-            cache_dir=yahoo_cache_dir(),
+            cache_dir=app_config().yahoo_cache_dir(),
             max_retries=2,
             base_delay=0.5,
             options=files.options,  # the same reading options, checked by FileProvider
             on_progress=on_progress,
         )
     return files
-
-
-def yahoo_cache_dir() -> Path:
-    """Where downloaded Yahoo prices are kept: ``YAHOO_CACHE_DIR``, else beside the app's cache."""
-    configured = os.environ.get("YAHOO_CACHE_DIR", "").strip()
-    return Path(configured) if configured else Path(app_config().CACHE_DIR) / "yahoo"
 
 
 def source_info(source: Mapping[str, Any] | None) -> dict[str, Any]:

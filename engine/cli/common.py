@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -164,14 +163,13 @@ YAHOO_BATCH_SIZE = 25  # tickers per yfinance request (the app's default)
 
 
 def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: TextIO | None = None) -> Any:
-    """The app's ``YahooProvider`` (batched, retried, cached in ``YAHOO_CACHE_DIR``), on the
-    executor ``--executor`` chooses, with a tqdm bar on ``stream`` (stderr)."""
+    """The app's ``YahooProvider`` (batched, retried, cached in ``args.yahoo_cache_dir``:
+    ``YAHOO_CACHE_DIR``, read once by ``engine.cli.main.main``), on the executor
+    ``--executor`` chooses, with a tqdm bar on ``stream`` (stderr)."""
     import time
 
-    from engine.data.providers import DEFAULT_YAHOO_CACHE
     from engine.data.yahoo import YahooProvider
 
-    cache_dir = (os.environ.get("YAHOO_CACHE_DIR") or "").strip()
     executor = None
     if getattr(args, "executor", None) is not None:
         from engine.execution import get_executor
@@ -179,7 +177,7 @@ def yahoo_provider(args: argparse.Namespace, sentiment: Path | None, *, stream: 
         executor = get_executor(args.executor, n_items=1)
     return YahooProvider(
         sentiment=sentiment,
-        cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
+        cache_dir=args.yahoo_cache_dir,
         batch_size=YAHOO_BATCH_SIZE,
         downloader=YAHOO_DOWNLOADER,
         sleep=YAHOO_SLEEP or time.sleep,

@@ -7,6 +7,10 @@ imported explicitly, so a broken command module fails loudly instead of vanishin
 Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
 always one line on stderr, never a traceback.
 
+Settings the commands take from the environment (``YAHOO_CACHE_DIR``) are read once, by
+``main`` from its ``env`` mapping (``os.environ`` by default), and handed to the commands on
+``args``; Ray's settings are the engine's ``RayConfig.from_env``.
+
 A run that started the host's embedded Ray head (``--executor ray``/``auto`` without
 ``RAY_ADDRESS`` and no live head recorded before the run) stops it when it ends, whatever
 the outcome; a run that joined an existing head (``RAY_ADDRESS``, or a head another process
@@ -17,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from engine._version import __version__
@@ -34,6 +39,7 @@ from engine.cli.common import (
     UsageError,
     params_from_args,
 )
+from engine.data.providers import yahoo_cache_dir
 from engine.errors import EngineError
 from engine.threads import single_blas_thread
 
@@ -66,15 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> int:
+    """Run one command; ``env``: the environment's settings (``os.environ`` by default)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    env = os.environ if env is None else env
     tune_allocator()
     single_blas_thread()
     head_before = _embedded_head()
     try:
-        return _run(argv, out, err)
+        return _run(argv, out, err, env)
     finally:
         _stop_head_we_started(head_before)
 
@@ -108,10 +120,11 @@ def _stop_head_we_started(before: tuple[Any, int | None]) -> None:
             shutdown_embedded_cluster(config)
 
 
-def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
+def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO, env: Mapping[str, str]) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(list(argv) if argv is not None else None)
+        args.yahoo_cache_dir = yahoo_cache_dir(env)  # the engine's reader of the name and its default
         handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
         return handler(args, out)
     except UsageError as exc:

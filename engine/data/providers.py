@@ -280,12 +280,16 @@ def provider_from_env(env: Mapping[str, str]) -> DataProvider:
         )
     from engine.data.yahoo import YahooProvider
 
-    cache_dir = (env.get("YAHOO_CACHE_DIR") or "").strip()
-    return YahooProvider(
-        sentiment=Path(sentiment_path),
-        cache_dir=Path(cache_dir) if cache_dir else DEFAULT_YAHOO_CACHE,
-        options=options,
-    )
+    return YahooProvider(sentiment=Path(sentiment_path), cache_dir=yahoo_cache_dir(env), options=options)
+
+
+def yahoo_cache_dir(env: Mapping[str, str]) -> Path:
+    """Where downloaded Yahoo prices are kept: ``env["YAHOO_CACHE_DIR"]`` (blank = unset),
+    else ``DEFAULT_YAHOO_CACHE``. The one reader of the name for ``provider_from_env`` and
+    the CLI (which passes its environment, read once at start); nothing here reads
+    ``os.environ``."""
+    configured = (env.get("YAHOO_CACHE_DIR") or "").strip()
+    return Path(configured) if configured else DEFAULT_YAHOO_CACHE
 
 
 def _read_options(env: Mapping[str, str]) -> ReadOptions:

@@ -94,6 +94,31 @@ def test_defaults() -> None:
     )
 
 
+def test_yahoo_cache_dir_is_read_once_with_the_config(tmp_path: Path) -> None:
+    config = AppConfig.load(env={"CACHE_DIR": str(tmp_path / "c"), "YAHOO_CACHE_DIR": str(tmp_path / "y")})
+    assert config.yahoo_cache_dir() == tmp_path / "y"
+    assert config.provider_env()["YAHOO_CACHE_DIR"] == str(tmp_path / "y")  # what provider_from_env gets
+    assert (
+        AppConfig.load(env={"CACHE_DIR": str(tmp_path / "c")}).yahoo_cache_dir() == tmp_path / "c" / "yahoo"
+    )
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match=r"YAHOO_CACHE_DIR .* is not a directory"):
+        AppConfig.load(env={"YAHOO_CACHE_DIR": str(tmp_path / "file")})
+
+
+def test_the_app_does_not_sniff_yahoo_cache_dir_after_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment is read once, by create_app; a later change reaches nothing."""
+    from dashapp.services import sources
+
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache")})
+    monkeypatch.setenv("YAHOO_CACHE_DIR", str(tmp_path / "elsewhere"))
+    with app.server.test_request_context("/"):
+        provider = sources._upload_provider(b"date,symbol\n", None, "s.csv", "")
+    assert provider.cache.directory == tmp_path / "cache" / "yahoo"
+
+
 def test_pages_are_registered(app: dash.Dash) -> None:
     paths = {page["module"]: page["path"] for page in dash.page_registry.values()}
     assert paths["dashapp.pages.data"] == "/data"

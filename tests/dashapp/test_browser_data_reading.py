@@ -56,10 +56,15 @@ def test_sentiment_alone_downloads_prices_with_progress(
         "YahooProvider",
         functools.partial(engine.YahooProvider, downloader=fake, sleep=lambda _: None),
     )
-    monkeypatch.setenv("YAHOO_CACHE_DIR", str(tmp_path / "yahoo"))
     sentiment = tmp_path / "sentiment.csv"
     sentiment.write_text(_sentiment(JAN_FEB, "%Y-%m-%d", symbols=("AAA", "BBB", "CCC")))
-    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path / "cache"),
+            "YAHOO_CACHE_DIR": str(tmp_path / "yahoo"),
+            "ENGINE_EXECUTOR": "serial",
+        }
+    )
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
     dash_duo.wait_for_element("#data-date-order", timeout=WAIT_S)

@@ -449,7 +449,8 @@ def test_the_only_outbound_fetch_is_yahoo_for_ticker_shaped_symbols(
         return pd.DataFrame(closes, index=pd.DatetimeIndex(days, name="Date"), columns=columns)
 
     monkeypatch.setattr(yfinance, "download", fake_download)
-    monkeypatch.setenv("YAHOO_CACHE_DIR", str(tmp_path))  # the fake prices must not reach a shared cache
+    # The fake prices do not reach a shared cache: the app keeps Yahoo downloads in its own
+    # temporary CACHE_DIR (AppConfig.yahoo_cache_dir; the environment is read once, by create_app).
     rows = ["date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment"]
     for day in pd.bdate_range("2022-01-03", "2022-03-31"):
         for symbol in ("YHOOA", "YHOOB", "http://169.254.169.254/", "=cmd|' /C calc'!A0", "../etc"):

@@ -132,3 +132,21 @@ def test_sentiment_without_prices_names_both_ways(tmp_path: Path) -> None:
     assert code == 2 and err == (
         "error: --sentiment needs prices: --prices FILE (CSV or Parquet) or --prices yahoo (Yahoo Finance)\n"
     )
+
+
+def test_the_yahoo_cache_is_the_one_main_was_given(yahoo, tmp_path: Path) -> None:
+    """``YAHOO_CACHE_DIR`` comes from the ``env`` mapping ``main`` reads once, not from
+    ``os.environ`` sniffed later (the fixture sets another directory there)."""
+    yahoo(FakeDownloader())
+    given = tmp_path / "given"
+    err = io.StringIO()
+    code = main(
+        # a past end: only finished ranges are cached
+        ["stocks", "--symbols", "AAA,QQQ", "--prices", "yahoo", "--end", "2022-06-30"],
+        stdout=io.StringIO(),
+        stderr=err,
+        env={"YAHOO_CACHE_DIR": str(given)},
+    )
+    assert code == 0, err.getvalue()
+    assert sorted(p.name for p in given.rglob("*.parquet")), "nothing cached in the given directory"
+    assert not (tmp_path / "yahoo-cache").exists()
