@@ -38,11 +38,10 @@ KEY_PREFIX = "spl:"
 class SafeCache:
     """get/set/delete/clear over a flask-caching backend; errors become misses (logged)."""
 
-    def __init__(self, backend: Any, *, name: str, backend_name: str, location: str) -> None:
+    def __init__(self, backend: Any, *, name: str, backend_name: str) -> None:
         self._backend = backend
         self.name = name
         self.backend_name = backend_name
-        self.location = location
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -81,12 +80,13 @@ class SafeCache:
     # ----- statistics (this worker process only) -----
 
     def stats(self) -> dict[str, Any]:
+        """Backend kind and counters; no location (the directory or Redis URL is not for
+        the Status page's visitors: docs/security.md)."""
         with self._lock:
             hits, misses, errors = self._hits, self._misses, self._errors
         lookups = hits + misses
         return {
             "backend": self.backend_name,
-            "location": self.location,
             "hits": hits,
             "misses": misses,
             "errors": errors,
@@ -145,12 +145,10 @@ def make_cache(server: Flask, config: AppConfig, name: str, *, timeout: int, thr
         "CACHE_DEFAULT_TIMEOUT": timeout,
         "CACHE_THRESHOLD": threshold,
     }
-    location = config.CACHE_TYPE
     if config.CACHE_TYPE == "FileSystemCache":
         directory = Path(config.CACHE_DIR) / name
         directory.mkdir(parents=True, exist_ok=True)
         settings["CACHE_DIR"] = str(directory)
-        location = str(directory)
     elif config.CACHE_TYPE == "RedisCache":
         settings["CACHE_REDIS_URL"] = config.CACHE_REDIS_URL
         settings["CACHE_KEY_PREFIX"] = f"{KEY_PREFIX}{name}:"
@@ -159,16 +157,7 @@ def make_cache(server: Flask, config: AppConfig, name: str, *, timeout: int, thr
             "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
             "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
         }
-        location = _redact(config.CACHE_REDIS_URL or "")
     cache = Cache()
     cache.init_app(server, config=settings)
     backend = server.extensions["cache"][cache]
-    return SafeCache(backend, name=name, backend_name=config.CACHE_TYPE, location=location)
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a redis:// URL before it is shown on the Status page."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return SafeCache(backend, name=name, backend_name=config.CACHE_TYPE)

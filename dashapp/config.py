@@ -58,6 +58,9 @@ class AppConfig:
     COMPUTE_PROCESSES: int = 0
     COMPUTE_NICENESS: int = 5  # added to the compute processes' niceness (0-19): serving threads win the CPU
     MAX_UPLOAD_BYTES: int = 10 * MIB
+    # The Status page's "Clear cache" button empties the results cache every user shares:
+    # off by default (any visitor could wipe it), for an operator to turn on (docs/security.md).
+    SPL_ALLOW_CACHE_CLEAR: bool = False
     DEBUG: bool = False
     SECRET_KEY: str = dataclasses.field(default_factory=lambda: secrets.token_hex(32), repr=False)
     TITLE: str = "Sentiment Portfolio Lab"

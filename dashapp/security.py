@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from typing import Any
 
@@ -127,3 +128,27 @@ def _escape(text: str) -> str:
         .replace('"', "&quot;")
         .replace("'", "&#x27;")
     )
+
+
+# Internals a visitor is not shown (docs/security.md "What the pages show"): URLs (they may
+# carry credentials or tokens), host:port pairs, IP addresses and filesystem paths.
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://\S+")
+# a host name or address (with a letter or a dot: "10:30" is a time) or a bracketed IPv6
+_HOST_PORT = re.compile(
+    r"(?<![\w.:/\-])(?:\[[0-9A-Fa-f:.]+\]|(?=[\w\-]*[A-Za-z.])[A-Za-z0-9][\w.\-]*):\d{2,5}\b"
+)
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+_PATH = re.compile(r"(?<![\w.:/])(?:~|[A-Za-z]:)?[/\\](?:[^\s/\\'\",;:()]+[/\\])*[^\s/\\'\",;:()]+")
+HIDDEN = "[hidden]"
+
+
+def redact_internals(text: str, *known: str | None) -> str:
+    """``text`` with internals replaced by ``[hidden]``: each ``known`` string (an address
+    or path the caller has at hand, e.g. the cluster's address), then URLs, host:port
+    pairs, IPv4 addresses and absolute paths found by pattern. For messages a visitor
+    sees (the Status page); the full text belongs in the server log."""
+    for item in sorted((k for k in known if k), key=len, reverse=True):
+        text = text.replace(item, HIDDEN)
+    for pattern in (_URL, _HOST_PORT, _IPV4, _PATH):
+        text = pattern.sub(HIDDEN, text)
+    return text

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from .computations import (
     CACHE_VERSION,
+    CLEAR_REFUSED,
+    CacheClearRefused,
     backtest,
     backtest_view,
+    cache_clear_allowed,
     cache_stats,
     cancellable,
     clean_symbols,
@@ -47,10 +50,13 @@ from .sources import (
 
 __all__ = [
     "CACHE_VERSION",
+    "CLEAR_REFUSED",
     "DEFAULT_SOURCE",
+    "CacheClearRefused",
     "app_config",
     "backtest",
     "backtest_view",
+    "cache_clear_allowed",
     "cache_stats",
     "cancellable",
     "clean_symbols",

@@ -198,8 +198,29 @@ def cache_stats() -> dict[str, Any]:
     }
 
 
+CLEAR_REFUSED = (
+    "Clearing the cache is turned off on this server: it holds every user's results "
+    "(an operator can allow it with SPL_ALLOW_CACHE_CLEAR=1)."
+)
+
+
+class CacheClearRefused(PermissionError):
+    """``clear_cache`` while the configuration does not allow it (``CLEAR_REFUSED``)."""
+
+
+def cache_clear_allowed() -> bool:
+    """Whether visitors may clear the shared results cache (``SPL_ALLOW_CACHE_CLEAR``, off by default)."""
+    return get_state().config.SPL_ALLOW_CACHE_CLEAR
+
+
 def clear_cache() -> None:
-    """Forget computed results (all workers) and this worker's loaded data and views; keep uploads."""
+    """Forget computed results (all workers) and this worker's loaded data and views; keep uploads.
+
+    Raises ``CacheClearRefused`` unless ``SPL_ALLOW_CACHE_CLEAR`` is on: the results cache is
+    shared by every user, so one visitor must not be able to wipe it (checked here, on the
+    server, whatever request reached the callback)."""
+    if not cache_clear_allowed():
+        raise CacheClearRefused(CLEAR_REFUSED)
     state = get_state()
     state.results.clear()
     state.market_data.clear()

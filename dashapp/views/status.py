@@ -1,4 +1,11 @@
-"""What the Status page shows: the app's settings, cache statistics, the cluster's status."""
+"""What the Status page shows: the app's settings, cache statistics, the cluster's status.
+
+Any visitor can open the page, so it shows what a user needs and no internals an operator
+would not publish (docs/security.md): the cache's kind and whether it works, never its
+directory or Redis URL; the cluster's mode, reachability and size, never its address.
+Fields are allow-listed (``CACHE_KINDS``, ``CLUSTER_LABELS``) and free text (the cluster's
+error) passes through ``redact_internals``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from dashapp.config import AppConfig
+from dashapp.security import redact_internals
 from dashapp.ui import components
 
-# Cluster fields shown first, with friendly labels; anything else the engine reports follows.
+# The cache's kind in words, by CACHE_TYPE (dashapp.config.CACHE_TYPES).
+CACHE_KINDS = {
+    "FileSystemCache": "filesystem",
+    "RedisCache": "redis",
+    "SimpleCache": "simple (this worker's memory)",
+    "NullCache": "none (nothing is kept)",
+}
+
+# The cluster fields shown, in this order, with friendly labels; nothing else is shown
+# (the engine's status also carries the cluster's address, which stays on the server).
 CLUSTER_LABELS = {
     "mode": "Mode",
-    "address": "Address",
+    "reachable": "Reachable",
     "connected": "Connected",
     "available": "Available",
     "nodes": "Nodes",
@@ -27,8 +44,9 @@ CLUSTER_LABELS = {
     "ray_version": "Ray version",
     "detail": "Detail",
     "error": "Error",
-    "message": "Message",
 }
+# Free text: shown with internals (addresses, paths, URLs) redacted.
+_FREE_TEXT = ("detail", "error")
 
 
 def app_rows(config: AppConfig, version: str) -> list[tuple[str, Any]]:
@@ -41,12 +59,13 @@ def app_rows(config: AppConfig, version: str) -> list[tuple[str, Any]]:
 
 
 def cache_rows(stats: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """``services.cache_stats()`` in words (this worker's hits and misses)."""
+    """``services.cache_stats()`` in words (this worker's hits and misses): the cache's kind
+    and whether it works; never where it lives (a directory, a Redis URL)."""
     hit_rate = stats.get("hit_rate")
+    backend = str(stats.get("backend") or "")
     return [
-        ("Backend", stats.get("backend")),
-        ("Location", stats.get("location")),
-        ("Reachable", "yes" if stats.get("available") else "no (treated as misses)"),
+        ("Backend", f"{CACHE_KINDS.get(backend, 'other')} ({backend})" if backend else components.MISSING),
+        ("Working", "yes" if stats.get("available") else "no (treated as misses)"),
         ("Cached results", _or_dash(stats.get("keys"))),
         (
             "Hits / misses (this worker)",
@@ -63,13 +82,30 @@ def cache_rows(stats: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def cluster_rows(status: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The known fields first (``CLUSTER_LABELS``), then the rest; lists and dicts left out."""
-    ordered = [k for k in CLUSTER_LABELS if k in status] + [k for k in status if k not in CLUSTER_LABELS]
+    """The fields of ``CLUSTER_LABELS`` present in ``status`` (the engine's ``ClusterStatus``
+    as plain data, or the app's "not used" dict), with ``reachable`` derived from ``error``
+    for a cluster that should answer. The address and unknown fields are left out; the
+    error and detail text are redacted (``public_text``) with the address hidden by name."""
+    shown = dict(status)
+    if shown.get("mode") in ("embedded", "external") and "reachable" not in shown:
+        shown["reachable"] = not shown.get("error")
+    address = status.get("address")
     return [
-        (CLUSTER_LABELS.get(k, k.replace("_", " ").capitalize()), format_cluster_value(k, status[k]))
-        for k in ordered
-        if not isinstance(status[k], (list, dict))
+        (
+            CLUSTER_LABELS[key],
+            public_text(str(shown[key]), address)
+            if key in _FREE_TEXT
+            else format_cluster_value(key, shown[key]),
+        )
+        for key in CLUSTER_LABELS
+        if key in shown and shown[key] is not None and not isinstance(shown[key], (list, dict))
     ]
+
+
+def public_text(text: str, *known: Any) -> str:
+    """A message fit for any visitor: ``known`` strings (the cluster's address) and anything
+    shaped like an address, URL or path replaced by ``[hidden]`` (``redact_internals``)."""
+    return redact_internals(text, *(str(k) for k in known if k))
 
 
 def format_cluster_value(key: str, value: Any) -> str:

@@ -119,6 +119,13 @@ def test_the_app_does_not_sniff_yahoo_cache_dir_after_start(
     assert provider.cache.directory == tmp_path / "cache" / "yahoo"
 
 
+def test_clearing_the_cache_is_off_unless_the_operator_allows_it() -> None:
+    assert AppConfig.load(env={}).SPL_ALLOW_CACHE_CLEAR is False
+    assert AppConfig.load(env={"SPL_ALLOW_CACHE_CLEAR": "1"}).SPL_ALLOW_CACHE_CLEAR is True
+    with pytest.raises(ConfigError, match="SPL_ALLOW_CACHE_CLEAR must be 0/1"):
+        AppConfig.load(env={"SPL_ALLOW_CACHE_CLEAR": "sometimes"})
+
+
 def test_pages_are_registered(app: dash.Dash) -> None:
     paths = {page["module"]: page["path"] for page in dash.page_registry.values()}
     assert paths["dashapp.pages.data"] == "/data"

@@ -66,9 +66,10 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     good.write_text(GOOD_SENTIMENT)
     prices = tmp_path / "closes.csv"
     prices.write_text(_prices_csv())
+    # cluster_status is faked; the operator allowed clearing the cache (off by default)
     app = create_app(
-        {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"}
-    )  # cluster_status is faked
+        {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray", "SPL_ALLOW_CACHE_CLEAR": True}
+    )
 
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
@@ -112,6 +113,28 @@ def test_upload_then_status(dash_duo: Any, tmp_path: Path, monkeypatch: pytest.M
     dash_duo.wait_for_contains_text("#source-badge", "SYNTHETIC", timeout=30)
     dash_duo.wait_for_contains_text("#data-active", "Demo data", timeout=30)
 
+    assert csp_violations(dash_duo) == []
+
+
+def test_status_by_default_has_no_clear_button_and_no_internals(
+    dash_duo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default deployment: no "Clear cache" button; no cache directory or cluster address."""
+    monkeypatch.setattr(
+        engine,
+        "cluster_status",
+        lambda **_: FakeCluster(mode="external", address="ray://head:10001"),
+        raising=False,
+    )
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "ray"})
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
+    dash_duo.wait_for_contains_text("#status-cache", "FileSystemCache", timeout=30)
+    dash_duo.wait_for_contains_text("#status-cluster", "external", timeout=30)
+    assert dash_duo.find_elements("#status-clear") == []
+    page = dash_duo.find_element("body").text
+    assert "Clear cache" not in page and "Refresh" in page
+    assert str(tmp_path) not in page and "head" not in page and "10001" not in page
     assert csp_violations(dash_duo) == []
 
 

@@ -65,13 +65,18 @@ def test_different_parameters_are_computed(app: dash.Dash, counted_backtests: li
     assert len(counted_backtests) == 2
 
 
-def test_clear_cache_forgets_results_but_keeps_uploads(app: dash.Dash, counted_backtests: list[Any]) -> None:
-    services.backtest(None, {})
-    state_of(app.server).uploads.set("f" * 32, {"sentiment": b"x"})
-    services.clear_cache()
-    assert services.cache_stats()["keys"] == 0
-    assert state_of(app.server).uploads.get("f" * 32) == {"sentiment": b"x"}
-    services.backtest(None, {})
+def test_clear_cache_forgets_results_but_keeps_uploads(tmp_path: Path, counted_backtests: list[Any]) -> None:
+    # Clearing is off by default (tests/dashapp/test_page_status.py); this app's operator allowed it.
+    app = create_app(
+        {"CACHE_DIR": str(tmp_path / "c"), "ENGINE_EXECUTOR": "serial", "SPL_ALLOW_CACHE_CLEAR": True}
+    )
+    with app.server.app_context():
+        services.backtest(None, {})
+        state_of(app.server).uploads.set("f" * 32, {"sentiment": b"x"})
+        services.clear_cache()
+        assert services.cache_stats()["keys"] == 0
+        assert state_of(app.server).uploads.get("f" * 32) == {"sentiment": b"x"}
+        services.backtest(None, {})
     assert len(counted_backtests) == 2
 
 
@@ -105,7 +110,7 @@ class FlakyBackend:
 
 def test_safe_cache_turns_errors_into_misses_and_backs_off(monkeypatch: pytest.MonkeyPatch) -> None:
     backend = FlakyBackend()
-    cache = SafeCache(backend, name="t", backend_name="Fake", location="-")
+    cache = SafeCache(backend, name="t", backend_name="Fake")
     assert cache.get("k") is None and cache.set("k", 1) is False
     assert cache.stats()["errors"] == 1  # the set was skipped: the backend is resting after the first error
     assert cache.stats()["available"] is False
@@ -194,7 +199,14 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def test_real_redis_memoizes_counts_and_clears(
     tmp_path: Path, redis_url: str, counted_backtests: list[Any]
 ) -> None:
-    app = create_app({"CACHE_DIR": str(tmp_path), "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url})
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path),
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": redis_url,
+            "SPL_ALLOW_CACHE_CLEAR": True,  # off by default
+        }
+    )
     with app.server.app_context():
         services.backtest(None, {"top_n": 2})
         services.backtest(None, {"top_n": 2})

@@ -137,7 +137,8 @@ def test_nesting_bound() -> None:
 
 
 def test_backtest_view_renders_once_per_key_and_stays_plain(tmp_path: Path) -> None:
-    app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "serial"})
+    # clear_cache below: allowed here (off by default)
+    app = create_app({"CACHE_DIR": str(tmp_path), "ENGINE_EXECUTOR": "serial", "SPL_ALLOW_CACHE_CLEAR": True})
     calls: list[dict[str, Any]] = []
 
     def render(result: dict[str, Any], source: dict[str, str]) -> dict[str, Any]:

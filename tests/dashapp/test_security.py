@@ -99,3 +99,35 @@ def test_hsts_only_over_https(app: dash.Dash) -> None:
         .headers["Strict-Transport-Security"]
         .startswith("max-age=")
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "the Ray cluster at ray-head:6379 (RAY_ADDRESS) is unreachable: connection refused",
+            "the Ray cluster at [hidden] (RAY_ADDRESS) is unreachable: connection refused",
+        ),
+        ("cannot reach the Ray head at ray://10.0.0.1:10001", "cannot reach the Ray head at [hidden]"),
+        ("redis://:s3cret@redis:6379/0 is down", "[hidden] is down"),
+        ("[::1]:6379 refused", "[hidden] refused"),
+        ("no such file: /srv/data/sentiment.csv", "no such file: [hidden]"),
+        ("node 10.1.2.3 left", "node [hidden] left"),
+        # not internals: times, ratios, sizes, the executor setting
+        ("started at 10:30, 1/2 done, 3.5 GiB", "started at 10:30, 1/2 done, 3.5 GiB"),
+        (
+            "ENGINE_EXECUTOR=serial: sweeps use this process",
+            "ENGINE_EXECUTOR=serial: sweeps use this process",
+        ),
+    ],
+)
+def test_redact_internals_hides_addresses_urls_and_paths(text: str, shown: str) -> None:
+    from dashapp.security import redact_internals
+
+    assert redact_internals(text) == shown
+
+
+def test_redact_internals_hides_a_known_name_without_a_port() -> None:
+    from dashapp.security import redact_internals
+
+    assert redact_internals("the head 'ray-head' refused", "ray-head") == "the head '[hidden]' refused"

@@ -124,7 +124,10 @@ def test_same_bytes_under_other_names_are_another_source(app: Any, uploaded: dic
 
 
 def test_uploaded_source_is_served_from_the_shared_cache(app: Any, uploaded: dict[str, Any]) -> None:
-    services.clear_cache()  # empties this worker's loaded data too: must reload from the uploads cache
+    # Forget the results and this worker's loaded data (what clear_cache does, which is off
+    # by default): the data must reload from the shared uploads cache.
+    get_state().results.clear()
+    get_state().market_data.clear()
     result = services.backtest(uploaded["source"], {"top_n": 2})
     assert result["manifest"]["data_source"].startswith("script_s.csv")
     assert result["manifest"]["synthetic"] is False
