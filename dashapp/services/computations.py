@@ -9,11 +9,13 @@ so every worker and host serves a repeat from the cache. Every function raises
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import engine
 
+from ..security import redact_internals
 from ..state import get_state
 from .caching import cache_key, memoized
 from .plain import to_plain
@@ -31,6 +33,21 @@ def cancellable() -> contextlib.AbstractContextManager[CancelFn]:
     """``with cancellable() as should_cancel:`` in a background-callback job: the job's Cancel
     then sets ``should_cancel()``, which the engine polls (``dashapp.jobs``)."""
     return get_state().background.cancellable()
+
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def cluster_errors_for_visitors() -> Iterator[None]:
+    """Around an engine call that may use Ray: a ``ClusterUnavailableError`` is raised again
+    with the cluster's address (and any URL or path) replaced by ``[hidden]``, since the
+    pages show the sentence to any visitor (docs/security.md); the full sentence is logged."""
+    try:
+        yield
+    except engine.ClusterUnavailableError as exc:
+        log.warning("Ray cluster unavailable: %s", exc)
+        raise engine.ClusterUnavailableError(redact_internals(str(exc))) from None
 
 
 def executor(n_items: int | None = None) -> engine.Executor:
@@ -168,7 +185,9 @@ def robustness(source: Mapping[str, Any] | None, params: Mapping[str, Any] | Non
     data = get_market_data(source, benchmark=strategy.benchmark)
 
     def compute() -> dict[str, Any]:
-        return to_plain(engine.robustness_report(prepared(data), strategy, executor=executor()).to_dict())
+        with cluster_errors_for_visitors():
+            report = engine.robustness_report(prepared(data), strategy, executor=executor())
+        return to_plain(report.to_dict())
 
     return _memoized("robustness", source, data.fingerprint, strategy.to_dict(), compute)
 

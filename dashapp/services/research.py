@@ -27,7 +27,7 @@ import engine
 
 from ..state import get_state
 from .caching import cache_key, memoized
-from .computations import CancelFn, ProgressFn, executor, params_from, prepared
+from .computations import CancelFn, ProgressFn, cluster_errors_for_visitors, executor, params_from, prepared
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
@@ -164,15 +164,16 @@ def sweep(
     cached = cache.get(key)
     if cached is not None and cache.get(returns_key) is not None:
         return cached
-    result = engine.run_sweep(
-        prepared(data),
-        checked,
-        base=base,
-        executor=executor(engine.grid_size(checked)),
-        on_progress=on_progress,
-        should_cancel=should_cancel,
-        keep_returns=True,
-    )
+    with cluster_errors_for_visitors():
+        result = engine.run_sweep(
+            prepared(data),
+            checked,
+            base=base,
+            executor=executor(engine.grid_size(checked)),
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+            keep_returns=True,
+        )
     plain = {
         **sweep_to_plain(result, base),
         "n_trials": int(result.n_trials),

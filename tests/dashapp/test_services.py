@@ -400,3 +400,24 @@ def test_services_work_without_a_flask_context_as_in_background_callbacks(tmp_pa
     worker.start()
     worker.join(60)
     assert seen[0] == 9 and "seed 9" in seen[1]
+
+
+@pytest.mark.parametrize("call", ["sweep", "robustness"])
+def test_an_unreachable_cluster_is_reported_without_its_address(
+    app: Any, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    """The pages show the engine's sentence to any visitor: the cluster's address is hidden."""
+
+    def unreachable(*_: Any, **__: Any) -> Any:
+        raise engine.ClusterUnavailableError(
+            "the Ray cluster at ray://10.0.0.1:10001 (RAY_ADDRESS) is unreachable"
+        )
+
+    monkeypatch.setattr(engine, "run_sweep", unreachable)
+    monkeypatch.setattr(engine, "robustness_report", unreachable)
+    with pytest.raises(engine.ClusterUnavailableError) as caught:
+        if call == "sweep":
+            services.sweep(None, {"top_n": 2}, {"top_n": [2, 3]})
+        else:
+            services.robustness(None, {"top_n": 2})
+    assert str(caught.value) == "the Ray cluster at [hidden] (RAY_ADDRESS) is unreachable"
