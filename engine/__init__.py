@@ -26,6 +26,7 @@ from engine.analytics.pbo import (
 from engine.analytics.statistics import deflated_sharpe_ratio, expected_max_sharpe, probabilistic_sharpe_ratio
 from engine.analytics.stocks import (
     MAX_STOCKS,
+    STOCK_EXPORT_CONTENT,
     STOCK_METRIC_COLUMNS,
     StockAnalysis,
     analyze_stocks,
@@ -41,6 +42,7 @@ from engine.backtest.base import (
 )
 from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import (
+    BACKTEST_EXPORT_CONTENT,
     BacktestResult,
     Manifest,
     holdings_with_dates,
@@ -80,13 +82,29 @@ from engine.execution import (
     probe_cluster,
     shutdown_embedded_cluster,
 )
-from engine.export import frame_to_csv, header_lines, neutralise, records_to_csv, safe_comment_line
+from engine.export import (
+    HEADER_KEYS,
+    download_filename,
+    export_header,
+    frame_to_csv,
+    header_lines,
+    manifest_header,
+    neutralise,
+    records_to_csv,
+    safe_comment_line,
+)
 from engine.jobs import Executor, SerialExecutor
 from engine.research.robustness import ConfidenceInterval, RandomBaseline, RobustnessReport, robustness_report
-from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
+from engine.research.signal_analysis import (
+    SIGNAL_EXPORT_CONTENT,
+    SignalAnalysis,
+    SignalAnalysisSettings,
+    analyze_signal,
+)
 from engine.research.sweep import DEFAULT_MAX_CONFIGS as MAX_SWEEP_CONFIGS
 from engine.research.sweep import SweepResult, check_grid, grid_size, parse_grid, run_sweep
 from engine.research.walk_forward import (
+    SWEEP_EXPORT_CONTENT,
     SweepValidation,
     WalkForwardResult,
     WalkForwardSettings,
@@ -108,9 +126,11 @@ from engine.threads import single_blas_thread
 
 __all__ = [
     "AGGREGATIONS",
+    "BACKTEST_EXPORT_CONTENT",
     "COUNT_COLUMNS",
     "DATA_SOURCES",
     "EXECUTOR_MODES",
+    "HEADER_KEYS",
     "MAX_STOCKS",
     "MAX_SWEEP_CONFIGS",
     "METRIC_NAMES",
@@ -121,8 +141,11 @@ __all__ = [
     "SELECTION_METRICS",
     "SENTIMENT_COLUMNS",
     "SIGNALS",
+    "SIGNAL_EXPORT_CONTENT",
     "SIGNAL_TRANSFORMS",
+    "STOCK_EXPORT_CONTENT",
     "STOCK_METRIC_COLUMNS",
+    "SWEEP_EXPORT_CONTENT",
     "TRADING_DAYS",
     "WEIGHTINGS",
     "BacktestResult",
@@ -175,10 +198,12 @@ __all__ = [
     "compute_metrics",
     "compute_weights",
     "deflated_sharpe_ratio",
+    "download_filename",
     "drawdown_info",
     "drawdown_series",
     "eligible_symbols_by_period",
     "expected_max_sharpe",
+    "export_header",
     "fingerprint_frames",
     "frame_to_csv",
     "get_executor",
@@ -189,6 +214,7 @@ __all__ = [
     "load_market_data",
     "load_prices_file",
     "load_sentiment_csv",
+    "manifest_header",
     "neutralise",
     "parse_grid",
     "parse_symbols",

@@ -1,11 +1,15 @@
 """CSV exports that say how they were made and are safe to open in a spreadsheet.
 
-A file starts with ``# key: value`` lines (the run's parameters, data source and data
-fingerprint; nested values as JSON, one line each), then the CSV. Text cells that a
+A file starts with ``# key: value`` lines (nested values as JSON, one line each), then the
+CSV. ``export_header`` is the one owner of those lines: every export, the CLI's ``--out``
+files and the dashboard's downloads, starts with the same keys (``HEADER_KEYS``: what the
+file holds, the parameters, the data source, the synthetic flag, the data fingerprint, the
+engine version, the export time), then the export's own lines. ``download_filename`` is the
+one rule of a download's name (kind + data fingerprint). Text cells that a
 spreadsheet would evaluate as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) get a leading ``'`` (OWASP "CSV injection"); real numbers, negative ones
-included, stay numbers. The one writer of the engine's CSV exports (the CLI commands'
-``--out`` files); a shared low module: it imports no engine layer.
+included, stay numbers. The one writer of the CSV exports (the CLI commands' ``--out``
+files and the dashboard's downloads); a shared low module: it imports no engine layer.
 """
 
 from __future__ import annotations
@@ -21,9 +25,106 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine._version import __version__
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A plain decimal number written as text ("-1.5", "+3e-2") is data, not a formula.
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+# The standard header of every CSV export, in this order (README "Downloads", docs/pages.md):
+# - content: what the file holds (one sentence)
+# - params: the parameters of the run (JSON)
+# - data_source: the data's label (SourceInfo.label), "(SYNTHETIC)" added if it lacks it
+# - synthetic: true for generated data (the demo), false for real data
+# - fingerprint: the data's content hash (MarketData.fingerprint)
+# - engine_version: the engine's version (engine.__version__, or the run's manifest's)
+# - exported_at: when the file was written, UTC, ISO 8601 to the second
+HEADER_KEYS: tuple[str, ...] = (
+    "content",
+    "params",
+    "data_source",
+    "synthetic",
+    "fingerprint",
+    "engine_version",
+    "exported_at",
+)
+SYNTHETIC_MARK = "SYNTHETIC"
+# A download's name: letters, digits, "_" and "-" only (no path, no quote, no space).
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_NAME_PART_MAX = 64
+
+
+def export_header(
+    content: str,
+    *,
+    params: Mapping[str, Any],
+    data_source: str,
+    synthetic: Any,
+    fingerprint: str,
+    extras: Mapping[str, Any] | None = None,
+    engine_version: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The ``# key: value`` lines of a CSV export (for ``frame_to_csv``'s ``header``):
+    ``HEADER_KEYS`` in that order, then ``extras`` (the export's own lines: the grid, the
+    quantiles, the page's link...). ``data_source`` is the data's label
+    (``SourceInfo.label``); synthetic data is labelled in every header: ``synthetic: true``
+    and a label that says SYNTHETIC (`` (SYNTHETIC)`` is added to one that does not).
+    ``engine_version`` defaults to this engine's; ``now`` (the export time) to the current
+    UTC time. Raises ``ValueError`` (a programming error, not bad input) when the
+    fingerprint is empty or an extra reuses a standard key."""
+    if not isinstance(fingerprint, str) or not fingerprint.strip():
+        raise ValueError("an export must name its data's fingerprint")
+    clash = sorted(set(extras or {}) & set(HEADER_KEYS))
+    if clash:
+        raise ValueError(f"export extras reuse the standard header keys {', '.join(clash)}")
+    flag = synthetic.strip().lower() == "true" if isinstance(synthetic, str) else bool(synthetic)
+    label = str(data_source or "").strip() or "unknown data source"
+    if flag and SYNTHETIC_MARK not in label.upper():
+        label = f"{label} ({SYNTHETIC_MARK})"
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    header = {
+        "content": content,
+        "params": dict(params),
+        "data_source": label,
+        "synthetic": flag,
+        "fingerprint": fingerprint,
+        "engine_version": engine_version or __version__,
+        "exported_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return {**header, **(extras or {})}
+
+
+def manifest_header(
+    content: str,
+    manifest: Mapping[str, Any],
+    *,
+    extras: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """``export_header`` of a run's manifest (``Manifest.to_dict()`` or its plain copy in
+    a cache or store: ``params``, ``data_source``, ``synthetic``, ``fingerprint``,
+    ``version``): the engine version is the one that made the run."""
+    return export_header(
+        content,
+        params=manifest.get("params") or {},
+        data_source=manifest.get("data_source") or "",
+        synthetic=manifest.get("synthetic"),
+        fingerprint=manifest.get("fingerprint") or "",
+        engine_version=manifest.get("version") or None,
+        extras=extras,
+        now=now,
+    )
+
+
+def download_filename(kind: str, fingerprint: str | None, extension: str = "csv") -> str:
+    """The name of a download: ``<kind>_<fingerprint>.<extension>`` (``sweep_06c7c6faf74e8386.csv``),
+    every character other than a letter, digit, ``_`` or ``-`` replaced by ``_`` and each
+    part cut to 64 characters; ``nodata`` stands for a missing fingerprint."""
+    parts = [_UNSAFE_NAME.sub("_", str(p or "")).strip("_")[:_NAME_PART_MAX] for p in (kind, fingerprint)]
+    suffix = _UNSAFE_NAME.sub("", extension)[:8] or "csv"
+    return f"{parts[0] or 'export'}_{parts[1] or 'nodata'}.{suffix}"
 
 
 def neutralise(value: Any) -> Any:

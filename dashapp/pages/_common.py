@@ -8,21 +8,29 @@ from typing import Any
 
 from dash import no_update
 
+import engine
 from engine import EngineError
 
 
-def csv_download(log: logging.Logger, what: str, filename: str, content: Callable[[], str]) -> Any:
-    """A ``dcc.Download`` value: ``content()`` as ``filename`` (``text/csv``); ``no_update``
-    when it raises, so a failed download never breaks the page: an ``EngineError`` (the
-    stored run cannot be computed again, e.g. every configuration failed) is logged as its
-    one sentence, anything else as ``"<what> download failed"`` with the traceback."""
+def csv_download(log: logging.Logger, kind: str, build: Callable[[], tuple[str, str | None]]) -> Any:
+    """A ``dcc.Download`` value (``text/csv``): the text ``build()`` returns with the data's
+    fingerprint, named by the engine's one rule (``engine.download_filename(kind,
+    fingerprint)``: ``sweep_06c7c6faf74e8386.csv``); ``no_update`` when it raises, so a
+    failed download never breaks the page: an ``EngineError`` (the stored run cannot be
+    computed again, e.g. every configuration failed) is logged as its one sentence,
+    anything else as ``"<kind> download failed"`` with the traceback."""
     try:
-        return {"content": content(), "filename": filename, "type": "text/csv"}
+        content, fingerprint = build()
+        return {
+            "content": content,
+            "filename": engine.download_filename(kind, fingerprint),
+            "type": "text/csv",
+        }
     except EngineError as exc:  # expected: the engine's sentence, no traceback in the log
-        log.warning("%s download not made: %s", what, exc)
+        log.warning("%s download not made: %s", kind, exc)
         return no_update
     except Exception:  # a failed download must not break the page
-        log.exception("%s download failed", what)
+        log.exception("%s download failed", kind)
         return no_update
 
 

@@ -376,10 +376,10 @@ def report(state: Mapping[str, Any] | None, robustness_shown: bool = False) -> d
         return None
     result = services.backtest(state["source"], state["params"])
     checks = services.robustness(state["source"], state["params"]) if robustness_shown else None
-    fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
+    fingerprint = (result.get("manifest") or {}).get("fingerprint")
     return {
         "content": report_builder.backtest_report_html(result, checks, notes=_source_notes(state["source"])),
-        "filename": f"backtest_report_{fingerprint}.html",
+        "filename": engine.download_filename("backtest_report", fingerprint, "html"),
         "type": "text/html",
     }
 

@@ -270,9 +270,9 @@ def download_signal(n_clicks: int | None, state: Mapping[str, Any] | None) -> An
     if not n_clicks or not state:
         return no_update
 
-    def content() -> str:
+    def build() -> tuple[str, str]:
         source = services.resolve_source(state["source"])
         analysis = research.signal_analysis(source, state["params"], state["settings"])
-        return view.ic_csv(analysis, services.source_info(source).get("label", ""))
+        return view.ic_csv(analysis), (analysis.get("manifest") or {}).get("fingerprint", "")
 
-    return csv_download(log, "signal", "signal_analysis.csv", content)
+    return csv_download(log, "signal_analysis", build)

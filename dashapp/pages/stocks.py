@@ -274,9 +274,10 @@ def download_metrics(n_clicks: int | None, state: Mapping[str, Any] | None) -> A
     if not n_clicks or not state:
         return no_update
 
-    def content() -> str:
+    def build() -> tuple[str, str]:
         source = state["source"]
         analysis = services.stocks(source, state["symbols"], state.get("start"), state.get("end"))
-        return view.metrics_csv(analysis, state, services.source_info(source))
+        info = services.source_info(source)
+        return view.metrics_csv(analysis, state, info), info["fingerprint"]
 
-    return csv_download(log, "stocks", "stocks_metrics.csv", content)
+    return csv_download(log, "stock_metrics", build)

@@ -299,13 +299,18 @@ def download_sweep(n_clicks: int | None, result: Mapping[str, Any] | None) -> An
     result = _stored_result(result)
     if not n_clicks or not result:
         return no_update
-    return csv_download(log, "sweep", "sweep.csv", lambda: view.sweep_csv(result, _data_header(result)))
+
+    def build() -> tuple[str, str]:
+        info = _source_info(result)
+        return view.sweep_csv(result, info), info["fingerprint"]
+
+    return csv_download(log, "sweep", build)
 
 
-def _data_header(result: Mapping[str, Any]) -> dict[str, Any]:
+def _source_info(result: Mapping[str, Any]) -> dict[str, Any]:
     """Data source (SYNTHETIC or not) and fingerprint of the sweep's data, read on the server
-    from the sweep's source (never from the client's Store), for the CSV header."""
-    return view.data_header(services.source_info(services.resolve_source(result.get("source"))))
+    from the sweep's source (never from the client's Store), for the CSV header and name."""
+    return services.source_info(services.resolve_source(result.get("source")))
 
 
 # ----------------------------------------------------------------- walk-forward validation and PBO
@@ -402,8 +407,9 @@ def download_walk_forward(
     if not n_clicks or not result:
         return no_update
 
-    def content() -> str:
+    def build() -> tuple[str, str]:
         validation = _validation(result, view.walk_forward_inputs(**settings))
-        return view.walk_forward_csv(result, validation, _data_header(result))
+        info = _source_info(result)
+        return view.walk_forward_csv(result, validation, info), info["fingerprint"]
 
-    return csv_download(log, "walk-forward", "walk_forward.csv", content)
+    return csv_download(log, "walk_forward", build)

@@ -31,7 +31,7 @@ from .computations import CancelFn, ProgressFn, cluster_errors_for_visitors, exe
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
-VERSION = "r2"
+VERSION = "r3"  # r3: a signal analysis keeps its manifest and export_extras (CSV header)
 # A page may rerun a sweep whose returns the cache lost, in its own request, up to this size
 # (a fraction of a second on the demo data; larger grids go through the background job).
 SYNC_RERUN_LIMIT = 64
@@ -96,7 +96,8 @@ def signal_to_plain(analysis: engine.SignalAnalysis) -> dict[str, Any]:
         "signal_summary": to_plain(dict(analysis.signal_summary)),
         "signal_values": to_plain(signal[np.isfinite(signal)]),
         "warnings": list(analysis.warnings),
-        "header": to_plain(analysis.export_header()),
+        "manifest": to_plain(analysis.manifest.to_dict()),
+        "export_extras": to_plain(analysis.export_extras()),
         "settings": to_plain(analysis.settings),
         "params": analysis.params.to_dict(),
     }

@@ -170,22 +170,19 @@ def source_notes(report: Mapping[str, Any]) -> list[str]:
 # ----- downloads -------------------------------------------------------------------------
 
 
-def csv_header(result: Mapping[str, Any], what: str) -> dict[str, Any]:
-    manifest = result.get("manifest") or {}
-    return {
-        "content": what,
-        "data_source": manifest.get("data_source", ""),
-        "synthetic": manifest.get("synthetic", ""),
-        "fingerprint": manifest.get("fingerprint", ""),
-        "engine_version": manifest.get("version", ""),
-        "params": manifest.get("params", {}),
-        "link": "/?" + url_state.params_to_query(params_of(result)),
-    }
+def csv_header(result: Mapping[str, Any], content: str) -> dict[str, Any]:
+    """The standard header of every export (``engine.manifest_header`` of the run's
+    manifest), then the page's link."""
+    return engine.manifest_header(
+        content,
+        result.get("manifest") or {},
+        extras={"link": "/?" + url_state.params_to_query(params_of(result))},
+    )
 
 
 def returns_csv(result: Mapping[str, Any]) -> str:
     frame = pd.DataFrame(result.get("returns") or {})
-    return engine.frame_to_csv(frame, header=csv_header(result, "daily simple returns (net of costs)"))
+    return engine.frame_to_csv(frame, header=csv_header(result, engine.BACKTEST_EXPORT_CONTENT["returns"]))
 
 
 def holdings_csv(result: Mapping[str, Any]) -> str:
@@ -193,22 +190,13 @@ def holdings_csv(result: Mapping[str, Any]) -> str:
     frame = engine.holdings_with_dates(
         pd.DataFrame(result.get("holdings") or {}), pd.DataFrame(result.get("periods") or {})
     )
-    return engine.frame_to_csv(
-        frame, header=csv_header(result, "holdings per period (target weights at entry)")
-    )
+    return engine.frame_to_csv(frame, header=csv_header(result, engine.BACKTEST_EXPORT_CONTENT["holdings"]))
 
 
 def periods_csv(result: Mapping[str, Any]) -> str:
     """One row per holding period as the engine gives it (formation_end, entry_date, ...)."""
     frame = pd.DataFrame(result.get("periods") or {})
-    return engine.frame_to_csv(
-        frame,
-        header=csv_header(
-            result,
-            "holding periods: formation_end (last day of the signal's period), entry_date "
-            "(close bought at), period_start/period_end (days held), turnover, cost",
-        ),
-    )
+    return engine.frame_to_csv(frame, header=csv_header(result, engine.BACKTEST_EXPORT_CONTENT["periods"]))
 
 
 def metrics_csv(result: Mapping[str, Any]) -> str:
@@ -242,11 +230,12 @@ CSV_BUILDERS: Mapping[str, Any] = MappingProxyType(
 
 
 def download_data(kind: str, result: Mapping[str, Any]) -> dict[str, Any]:
-    """``dcc.Download`` data of one CSV (``DOWNLOADS``) of ``result``."""
-    fingerprint = (result.get("manifest") or {}).get("fingerprint", "run")
+    """``dcc.Download`` data of one CSV (``DOWNLOADS``) of ``result``, named by
+    ``engine.download_filename`` (``backtest_<kind>_<fingerprint>.csv``)."""
+    fingerprint = (result.get("manifest") or {}).get("fingerprint")
     return {
         "content": CSV_BUILDERS[kind](result),
-        "filename": f"backtest_{kind}_{fingerprint}.csv",
+        "filename": engine.download_filename(f"backtest_{kind}", fingerprint),
         "type": "text/csv",
     }
 

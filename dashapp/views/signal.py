@@ -122,9 +122,11 @@ def _cell(column: str, value: Any) -> Any:
     return value[:10] if column in DATE_COLUMNS and isinstance(value, str) else value
 
 
-def ic_csv(analysis: Mapping[str, Any], source_label: str) -> str:
+def ic_csv(analysis: Mapping[str, Any]) -> str:
     """Per-period IC, coverage, spread and turnover, then the quantile returns (``q1..qQ``)
-    of each period in the same rows; the manifest header first (``# key: value``)."""
+    of each period in the same rows; first the standard header of every export
+    (``engine.manifest_header`` of the analysis's manifest), the analysis's lines
+    (settings, quantiles) and the page's link."""
     periods = _rows(analysis.get("periods"))
     quantiles = _rows(analysis.get("quantile_returns"))
     by_date = {str(row.get("entry_date")): row for row in quantiles}
@@ -134,11 +136,11 @@ def ic_csv(analysis: Mapping[str, Any], source_label: str) -> str:
         records.append({**row, **{k: v for k, v in q.items() if k != "entry_date"}})
     columns = list(periods[0]) if periods else []
     columns += [c for c in (quantiles[0] if quantiles else {}) if c != "entry_date"]
-    header = {
-        "content": "signal analysis: one row per holding period (IC, coverage, spread, quantile returns)",
-        **(analysis.get("header") or {}),
-        "settings": analysis.get("settings") or {},
-        "data_source_label": source_label,
+    extras = {
+        **(analysis.get("export_extras") or {}),
         "link": "/signal" + signal_query(analysis.get("params") or {}, analysis.get("settings") or {}),
     }
+    header = engine.manifest_header(
+        engine.SIGNAL_EXPORT_CONTENT["signal_analysis"], analysis.get("manifest") or {}, extras=extras
+    )
     return engine.records_to_csv(records, columns, header=header)

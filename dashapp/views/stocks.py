@@ -56,25 +56,23 @@ def metric_rows(metrics: Mapping[str, Sequence[Any]] | None) -> list[list[str]]:
 
 
 def metrics_csv(analysis: Mapping[str, Any], state: Mapping[str, Any], info: Mapping[str, Any]) -> str:
-    """The per-stock metrics as CSV under the header of every export: the data source, its
-    SYNTHETIC flag and fingerprint, the engine version and the page's link (``info``: the
-    ``services.source_info`` of the run's source)."""
+    """The per-stock metrics as CSV under the standard header of every export
+    (``engine.export_header``: content, parameters as the CLI's ``stocks`` names them,
+    data source with its SYNTHETIC label, fingerprint, engine version, export time), then
+    the page's link (``info``: the ``services.source_info`` of the run's source)."""
     frame = pd.DataFrame(analysis.get("metrics") or {})
     symbols = list(state.get("symbols") or [])
-    header = {
-        "content": (
-            f"per-stock metrics of daily simple returns ({engine.TRADING_DAYS}-day annualisation, risk-free 0)"
-        ),
-        "symbols": ",".join(symbols),
-        "start": state.get("start") or "first available day",
-        "end": state.get("end") or "last available day",
-        "data_source": info.get("label", ""),
-        "synthetic": bool(info.get("synthetic")),
-        "fingerprint": info.get("fingerprint", ""),
-        "engine_version": engine.__version__,
-        "link": "/stocks?"
-        + url_state.params_to_query(
-            {"symbols": symbols, "start": state.get("start"), "end": state.get("end")}
-        ),
-    }
+    header = engine.export_header(
+        engine.STOCK_EXPORT_CONTENT["stock_metrics"],
+        params={"symbols": symbols, "start": state.get("start"), "end": state.get("end"), "risk_free": 0.0},
+        data_source=info.get("label", ""),
+        synthetic=info.get("synthetic"),
+        fingerprint=info.get("fingerprint", ""),
+        extras={
+            "link": "/stocks?"
+            + url_state.params_to_query(
+                {"symbols": symbols, "start": state.get("start"), "end": state.get("end")}
+            )
+        },
+    )
     return engine.frame_to_csv(frame, header=header)

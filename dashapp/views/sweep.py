@@ -280,33 +280,41 @@ def config_params(result: Mapping[str, Any], row_id: Any) -> dict[str, Any] | No
     return params
 
 
-def data_header(info: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The data lines of an export header from ``services.source_info``: the source's label
-    (SYNTHETIC for the demo data), the synthetic flag and the data fingerprint."""
+def export_header(
+    kind: str, result: Mapping[str, Any], info: Mapping[str, Any] | None, extras: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The standard header of every export (``engine.export_header``) of a sweep's CSV
+    (``kind``: ``sweep`` or ``walk_forward``): the base parameters, the data it ran on
+    (``info``: ``services.source_info`` of the sweep's source; SYNTHETIC for the demo
+    data), then ``extras`` and the sweep's link."""
     info = info or {}
-    return {
-        "data_source": info.get("label") or "",
-        "synthetic": bool(info.get("synthetic")),
-        "fingerprint": info.get("fingerprint") or "",
-    }
+    base = result.get("base") or {}
+    return engine.export_header(
+        engine.SWEEP_EXPORT_CONTENT[kind],
+        params=base,
+        data_source=info.get("label") or "",
+        synthetic=info.get("synthetic"),
+        fingerprint=info.get("fingerprint") or "",
+        extras={**extras, "link": "/sweep" + sweep_query(base, result.get("grid") or {})},
+    )
 
 
-def sweep_csv(result: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> str:
-    """The sweep table with a manifest header: what it is, the data it ran on (``data``:
-    ``data_header(services.source_info(source))``), the base parameters and grid, the DSR
-    and its trial counts, the executor and the sweep's link."""
+def sweep_csv(result: Mapping[str, Any], info: Mapping[str, Any] | None) -> str:
+    """The sweep table after the standard header (``export_header``), the grid, the DSR of
+    the best with its trial counts (the names of the CLI's sweep.csv) and the executor."""
     columns = column_names(result)
     extra = [c for c in result.get("columns") or [] if c not in columns]
-    header = {
-        "content": "parameter sweep: one row per configuration",
-        **(data or {}),
-        "base_params": result.get("base") or {},
-        "grid": result.get("grid") or {},
-        "deflated_sharpe": result.get("deflated_sharpe"),
-        **{key: result.get(key) for key in TRIAL_KEYS},
-        "executor": result.get("executor") or "",
-        "link": "/sweep" + sweep_query(result.get("base") or {}, result.get("grid") or {}),
-    }
+    header = export_header(
+        "sweep",
+        result,
+        info,
+        {
+            "grid": result.get("grid") or {},
+            "deflated_sharpe": result.get("deflated_sharpe"),
+            **{key: result.get(key) for key in TRIAL_KEYS},
+            "executor": result.get("executor") or "",
+        },
+    )
     return engine.records_to_csv(list(result.get("records") or []), columns + extra, header=header)
 
 
@@ -424,22 +432,25 @@ def _compared(pbo: Mapping[str, Any]) -> str:
 
 
 def walk_forward_csv(
-    result: Mapping[str, Any], validation: Mapping[str, Any], data: Mapping[str, Any] | None = None
+    result: Mapping[str, Any], validation: Mapping[str, Any], info: Mapping[str, Any] | None
 ) -> str:
-    """The folds table with a manifest header (the data as in ``sweep_csv``, settings, PBO,
-    the sweep's link)."""
+    """The folds table after the standard header (``export_header``), the grid, the
+    walk-forward settings, the winner changes and the PBO (the names of the CLI's
+    walk_forward.csv)."""
     pbo = validation.get("pbo") or {}
-    header = {
-        "content": "walk-forward validation of a parameter sweep: one row per fold",
-        **(data or {}),
-        "base_params": result.get("base") or {},
-        "grid": result.get("grid") or {},
-        "settings": validation.get("settings") or {},
-        "n_winner_changes": validation.get("n_winner_changes"),
-        "pbo": pbo.get("pbo"),
-        "full_history_winner": validation.get("full_history_winner"),
-        "link": "/sweep" + sweep_query(result.get("base") or {}, result.get("grid") or {}),
-    }
+    header = export_header(
+        "walk_forward",
+        result,
+        info,
+        {
+            "grid": result.get("grid") or {},
+            "walk_forward": validation.get("settings") or {},
+            "n_winner_changes": validation.get("n_winner_changes"),
+            "full_history_winner": validation.get("full_history_winner"),
+            "pbo": pbo.get("pbo"),
+            "pbo_splits": pbo.get("n_splits"),
+        },
+    )
     folds = validation.get("folds") or {}
     frame_columns = [c for c in folds if c != "index"]
     n = len(folds.get("fold") or [])

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import _std, compute_metrics
+from engine.analytics.metrics import TRADING_DAYS, _std, compute_metrics
 from engine.data.symbols import is_ticker
 from engine.errors import DataValidationError, ParameterError
 
@@ -28,6 +29,15 @@ STOCK_METRIC_COLUMNS: tuple[str, ...] = (
     "max_drawdown",
 )
 MAX_STOCKS = 50
+# What each CSV of a stock analysis holds: the ``content`` line of its header
+# (engine.export), the same in the CLI's --out files and the Stocks page's download.
+STOCK_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
+    {
+        "stock_metrics": f"per-stock metrics of daily simple returns ({TRADING_DAYS}-day annualisation)",
+        "correlation": "Pearson correlation of the daily simple returns (pairwise complete days)",
+        "normalised_prices": "adjusted closes normalised to 1.0 at each symbol's first close in the range",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

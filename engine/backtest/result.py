@@ -10,6 +10,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# What each CSV of a backtest holds: the ``content`` line of its header (engine.export),
+# the same in the CLI's --out files and the Backtest page's downloads.
+BACKTEST_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
+    {
+        "returns": "daily simple returns (net of costs)",
+        "holdings": "holdings per period (target weights at entry)",
+        "periods": "holding periods: formation_end (last day of the signal's period), entry_date "
+        "(close bought at), period_start/period_end (days held), turnover, cost",
+    }
+)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Manifest:

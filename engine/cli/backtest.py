@@ -216,39 +216,26 @@ def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
-    """returns.csv, holdings.csv, periods.csv (each after ``# key: value`` lines: content,
-    parameters, data source, synthetic flag, fingerprint, version), metrics.json,
-    manifest.json in ``directory``."""
-    from engine.export import write_csv
+    """returns.csv, holdings.csv, periods.csv (each after the standard ``# key: value``
+    lines of ``engine.export.manifest_header``: content, parameters, data source, synthetic
+    flag, fingerprint, engine version, export time), metrics.json, manifest.json in
+    ``directory``."""
+    from engine.backtest.result import BACKTEST_EXPORT_CONTENT
+    from engine.export import manifest_header, write_csv
 
     directory.mkdir(parents=True, exist_ok=True)
     paths = [
         directory / n for n in ("returns.csv", "holdings.csv", "periods.csv", "metrics.json", "manifest.json")
     ]
-    # Like every other export: `# key: value` lines first (what the file holds, the
-    # parameters, the data source with its SYNTHETIC flag, the fingerprint), cells inert.
-    manifest_lines = result.manifest.to_dict()
-    returns = result.returns[["portfolio", "benchmark", "universe"]]
-    write_csv(
-        paths[0],
-        returns,
-        header={"content": "daily simple returns (net of costs)", **manifest_lines},
-        index_label="date",
-    )
-    write_csv(
-        paths[1],
-        holdings_with_dates(result.holdings, result.periods),
-        header={"content": "holdings per period (target weights at entry)", **manifest_lines},
-    )
-    write_csv(
-        paths[2],
-        result.periods,
-        header={
-            "content": "holding periods: formation_end (last day of the signal's period), entry_date "
-            "(close bought at), period_start/period_end (days held), turnover, cost",
-            **manifest_lines,
-        },
-    )
+    manifest = result.manifest.to_dict()
+    frames = {
+        "returns": result.returns[["portfolio", "benchmark", "universe"]],
+        "holdings": holdings_with_dates(result.holdings, result.periods),
+        "periods": result.periods,
+    }
+    for path, (kind, frame) in zip(paths, frames.items(), strict=False):
+        header = manifest_header(BACKTEST_EXPORT_CONTENT[kind], manifest)
+        write_csv(path, frame, header=header, index_label="date" if kind == "returns" else None)
     metrics = {
         **_json_safe(result.metrics),
         "drawdown": dict(result.drawdown),

@@ -20,6 +20,7 @@ from engine.cli.common import (
     params_from_args,
 )
 from engine.errors import ParameterError
+from engine.export import export_header
 
 NAME = "robustness"
 
@@ -81,13 +82,17 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "robustness.json"
-        # The data it ran on, as every other output names it (manifest.json, the CSV headers).
-        data_fields = {
-            "data_source": data.source.label,
-            "synthetic": bool(data.source.synthetic),
-            "fingerprint": data.fingerprint,
-        }
-        path.write_text(json.dumps(_json_ready({**report.to_dict(), **data_fields}), indent=2) + "\n")
+        # How it was made, under the keys of every export's header (engine.export.HEADER_KEYS:
+        # content, params, data source with its SYNTHETIC label, fingerprint, engine version,
+        # export time); the report's own params are the same StrategyParams.to_dict().
+        made = export_header(
+            "robustness statistics of one configuration",
+            params=report.params,
+            data_source=data.source.label,
+            synthetic=data.source.synthetic,
+            fingerprint=data.fingerprint,
+        )
+        path.write_text(json.dumps(_json_ready({**report.to_dict(), **made}), indent=2) + "\n")
         out.write(f"wrote {path.name} to {args.out}\n")
     return EXIT_OK
 

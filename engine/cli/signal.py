@@ -5,8 +5,9 @@ portfolios and the coverage of the signal chosen by the strategy flags (signal,
 transform, thresholds, aggregation, rebalance, lag, dates), on the backtest's calendar
 (``engine.research.signal_analysis``). ``--out DIR`` writes ``signal_ic.csv`` (one row per
 holding period) and ``signal_quantile_returns.csv`` (one row per holding period, one
-column per quantile), each starting with ``# key: value`` lines (parameters, data source,
-fingerprint, version, quantiles) like the dashboard's CSV downloads. Errors exit with
+column per quantile), each starting with the standard ``# key: value`` lines of every export
+(``engine.export.HEADER_KEYS``), then the settings and the quantiles, like the dashboard's
+CSV downloads. Errors exit with
 code 2 and one line on stderr (``engine.cli.main``).
 """
 
@@ -26,8 +27,13 @@ from engine.cli.common import (
     out_folder,
     params_from_args,
 )
-from engine.export import write_csv
-from engine.research.signal_analysis import SignalAnalysis, SignalAnalysisSettings, analyze_signal
+from engine.export import manifest_header, write_csv
+from engine.research.signal_analysis import (
+    SIGNAL_EXPORT_CONTENT,
+    SignalAnalysis,
+    SignalAnalysisSettings,
+    analyze_signal,
+)
 
 # The strategy flags that decide the signal and its calendar (plus the benchmark, whose
 # prices are loaded with the data). Top N, weighting and costs do not enter.
@@ -146,14 +152,16 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
 
 
 def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
-    """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``."""
+    """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``, each after
+    the standard header (``engine.export.manifest_header``) and the analysis's lines."""
     directory.mkdir(parents=True, exist_ok=True)
-    header = analysis.export_header()
     quantiles = analysis.quantile_returns.copy()
     quantiles.columns = [f"q{c}" for c in quantiles.columns]
     quantiles = quantiles.reset_index()
     paths = [directory / name for name in FILES]
+    manifest = analysis.manifest.to_dict()
     for path, frame in zip(paths, (analysis.periods, quantiles), strict=True):
+        header = manifest_header(SIGNAL_EXPORT_CONTENT[path.stem], manifest, extras=analysis.export_extras())
         write_csv(path, frame, header=header)
     return paths
 

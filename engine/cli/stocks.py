@@ -104,22 +104,27 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
     out.write(shown.to_string() + "\n\nCorrelation of daily returns\n")
     out.write(analysis.correlation.round(3).to_string() + "\n")
     if args.out is not None:
-        from engine._version import __version__
+        from engine.analytics.stocks import STOCK_EXPORT_CONTENT
         from engine.data.types import fingerprint_frames
-        from engine.export import write_csv
+        from engine.export import export_header, write_csv
 
         args.out.mkdir(parents=True, exist_ok=True)
-        header = {
-            "command": "stocks",
-            "params": {"symbols": list(symbols), "start": start, "end": end, "risk_free": risk_free},
-            "data_source": source,
-            "synthetic": synthetic,
-            "fingerprint": fingerprint_frames(prices[list(symbols)]),
-            "version": __version__,
+        params = {"symbols": list(symbols), "start": start, "end": end, "risk_free": risk_free}
+        fingerprint = fingerprint_frames(prices[list(symbols)])
+        frames = {
+            "stock_metrics": (analysis.metrics, None),
+            "correlation": (analysis.correlation, "symbol"),
+            "normalised_prices": (analysis.prices, "date"),
         }
-        write_csv(args.out / "stock_metrics.csv", analysis.metrics, header=header)
-        write_csv(args.out / "correlation.csv", analysis.correlation, header=header, index_label="symbol")
-        write_csv(args.out / "normalised_prices.csv", analysis.prices, header=header, index_label="date")
+        for kind, (frame, index_label) in frames.items():
+            header = export_header(
+                STOCK_EXPORT_CONTENT[kind],
+                params=params,
+                data_source=source,
+                synthetic=synthetic,
+                fingerprint=fingerprint,
+            )
+            write_csv(args.out / f"{kind}.csv", frame, header=header, index_label=index_label)
         out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")
     return EXIT_OK
 

@@ -44,9 +44,15 @@ from engine.cli.common import (
 )
 from engine.dispersion import first_best
 from engine.errors import ParameterError
-from engine.export import write_csv
+from engine.export import manifest_header, write_csv
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
-from engine.research.walk_forward import SCHEMES, SELECTION_METRICS, WalkForwardSettings, validate_sweep
+from engine.research.walk_forward import (
+    SCHEMES,
+    SELECTION_METRICS,
+    SWEEP_EXPORT_CONTENT,
+    WalkForwardSettings,
+    validate_sweep,
+)
 
 NAME = "sweep"
 BAR_WIDTH = 30
@@ -237,26 +243,27 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
 
 def write_sweep(result: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
     """``sweep.csv``: one row per configuration (the swept parameters, the metrics, the
-    error), after ``# key: value`` lines: the manifest of the base parameters, the grid, and
-    the deflated Sharpe ratio with its trial counts."""
-    header = {
-        **manifest.to_dict(),
+    error), after the standard ``# key: value`` lines (``engine.export.manifest_header``:
+    the base parameters, the data, the engine version, the export time), then the grid and
+    the deflated Sharpe ratio of the best with its trial counts (the Sweep page's names)."""
+    extras = {
         "grid": {name: list(values) for name, values in grid.items()},
-        "deflated_sharpe_of_best": result.deflated_sharpe,
+        "deflated_sharpe": result.deflated_sharpe,
         "n_trials": result.n_trials,
         "n_distinct_trials": result.n_distinct_trials,
         "n_effective_trials": result.n_effective_trials,
     }
+    header = manifest_header(SWEEP_EXPORT_CONTENT["sweep"], manifest.to_dict(), extras=extras)
     return write_csv(directory / "sweep.csv", result.table[[*grid, *METRIC_NAMES, "error"]], header=header)
 
 
 def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
-    """``walk_forward.csv``: one row per fold, after ``# key: value`` lines (the manifest, the
-    walk-forward settings, the winner changes, the PBO); header cells made inert."""
+    """``walk_forward.csv``: one row per fold, after the standard ``# key: value`` lines,
+    then the grid, the walk-forward settings, the winner changes and the PBO; header cells
+    made inert."""
     wf = validation.walk_forward
     pbo = validation.pbo
-    header = {
-        **manifest.to_dict(),
+    extras = {
         "grid": {name: list(values) for name, values in grid.items()},
         "walk_forward": dataclasses.asdict(wf.settings),
         "n_winner_changes": wf.n_winner_changes,
@@ -264,8 +271,8 @@ def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory
         "pbo": None if pbo is None else pbo.pbo,
         "pbo_splits": None if pbo is None else pbo.n_splits,
     }
-    path = write_csv(directory / "walk_forward.csv", wf.folds, header=header)
-    return path
+    header = manifest_header(SWEEP_EXPORT_CONTENT["walk_forward"], manifest.to_dict(), extras=extras)
+    return write_csv(directory / "walk_forward.csv", wf.folds, header=header)
 
 
 def _percent_columns(table: pd.DataFrame, keep: list[str]) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,16 @@ from engine.strategy.signals import period_last_day, snap_ties
 _NS = "datetime64[ns]"
 MAX_QUANTILES = 20
 MAX_HORIZONS = 24
+# What each CSV of a signal analysis holds: the ``content`` line of its header
+# (engine.export): the CLI's two --out files and the Signal page's one download.
+SIGNAL_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
+    {
+        "signal_ic": "signal analysis: one row per holding period (IC, coverage, spread, turnover)",
+        "signal_quantile_returns": "signal analysis: mean next-period return of each signal quantile "
+        "(q1 lowest) per holding period",
+        "signal_analysis": "signal analysis: one row per holding period (IC, coverage, spread, quantile returns)",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -134,18 +145,18 @@ class SignalAnalysis:
     warnings: tuple[str, ...]
     manifest: Manifest
 
-    def export_header(self) -> dict[str, Any]:
-        """The ``# key: value`` lines of a CSV export of this analysis: the manifest
-        (``params``, ``data_source``, ``synthetic``, ``fingerprint``, ``version``), the
-        quantiles used and requested, and the quantile note when there is one."""
-        header: dict[str, Any] = {
-            **self.manifest.to_dict(),
+    def export_extras(self) -> dict[str, Any]:
+        """The lines of a CSV export of this analysis after the standard header
+        (``engine.export.manifest_header`` of ``manifest``): the settings, the quantiles
+        used and requested, and the quantile note when there is one."""
+        extras: dict[str, Any] = {
+            "settings": dataclasses.asdict(self.settings),
             "quantiles": self.quantiles,
             "quantiles_requested": self.quantiles_requested,
         }
         if self.quantile_note:
-            header["quantile_note"] = self.quantile_note
-        return header
+            extras["quantile_note"] = self.quantile_note
+        return extras
 
 
 # ----- statistics ------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -52,6 +54,14 @@ from engine.research.sweep import SweepResult
 Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
 MAX_FOLDS = 50
+# What each CSV of a sweep holds: the ``content`` line of its header (engine.export), the
+# same in the CLI's --out files and the Sweep page's downloads.
+SWEEP_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
+    {
+        "sweep": "parameter sweep: one row per configuration",
+        "walk_forward": "walk-forward validation of a parameter sweep: one row per fold",
+    }
+)
 MIN_WINDOW_DAYS = 2  # a Sharpe ratio needs two returns
 
 

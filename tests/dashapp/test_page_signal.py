@@ -87,7 +87,7 @@ def test_ic_figure_has_bars_and_rolling_mean(page) -> None:
 def test_csv_has_manifest_header_and_per_period_rows(page) -> None:
     out = page.run_signal(1, False, _fields(page), dict(SETTINGS), None)
     data = page.download_signal(1, out["run_state"])
-    assert data["filename"] == "signal_analysis.csv"
+    assert data["filename"] == f"signal_analysis_{_demo().fingerprint}.csv"
     content = data["content"]
     assert "# synthetic: true" in content and "# fingerprint: " in content and "# quantiles: 5" in content
     frame = pd.read_csv(io.StringIO(content), comment="#")
@@ -107,11 +107,17 @@ def test_csv_cells_are_formula_safe() -> None:
     analysis = {
         "periods": {"entry_date": ["2022-01-03"], "ic": [0.1]},
         "quantile_returns": {"entry_date": ["2022-01-03"], "q1": [0.01]},
-        "header": {"params": {"signal": "=cmd|' /C calc'!A0"}},
+        "manifest": {
+            "params": {"signal": "=cmd|' /C calc'!A0"},
+            "data_source": "my data,=HYPERLINK(1)",
+            "synthetic": False,
+            "fingerprint": "abc",
+            "version": "0.1.0",
+        },
         "settings": {},
         "params": {},
     }
-    content = view.ic_csv(analysis, "my data,=HYPERLINK(1)")
+    content = view.ic_csv(analysis)
     cells = [cell for line in content.splitlines() for cell in line.split(",")]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "-"))]
     assert "'=HYPERLINK(1)" in content

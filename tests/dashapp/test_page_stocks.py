@@ -160,7 +160,8 @@ def test_metrics_csv(page, fake: FakeServices) -> None:
         1, {"source": {"kind": "default"}, "symbols": ["AAA", "BBB"], "start": None, "end": None}
     )
     lines = data["content"].splitlines()
-    assert "# symbols: AAA,BBB" in lines and "# data_source: Demo data (SYNTHETIC, seed 7)" in lines
+    assert '# params: {"end": null, "risk_free": 0.0, "start": null, "symbols": ["AAA", "BBB"]}' in lines
+    assert "# data_source: Demo data (SYNTHETIC, seed 7)" in lines
     assert "symbol,total_return,annual_volatility,sharpe,max_drawdown" in lines
     assert "AAA,0.1234,0.2,1.5,-0.1" in lines
 

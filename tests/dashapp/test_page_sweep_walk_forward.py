@@ -44,6 +44,10 @@ def stored(app: Any) -> dict[str, Any]:
     return {**result, "source": {"kind": "default"}}
 
 
+def _demo_fingerprint() -> str:
+    return engine.load_market_data(engine.DemoProvider(), benchmark="QQQ").fingerprint
+
+
 def _text(component: Any) -> str:
     return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder)
 
@@ -135,7 +139,7 @@ def test_nothing_shown_without_a_sweep(page) -> None:
 
 def test_walk_forward_csv_has_the_manifest_header(page, stored) -> None:
     data = page.download_walk_forward(1, stored, SETTINGS)
-    assert data["filename"] == "walk_forward.csv"
+    assert data["filename"] == f"walk_forward_{_demo_fingerprint()}.csv"
     content = data["content"]
     assert content.startswith("# content: walk-forward validation")
     assert "# pbo: " in content and '"scheme": "rolling"' in content and "# grid: " in content

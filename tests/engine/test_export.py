@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from engine import METRIC_NAMES, compute_metrics, frame_to_csv
+from engine import (
+    HEADER_KEYS,
+    METRIC_NAMES,
+    __version__,
+    compute_metrics,
+    download_filename,
+    export_header,
+    frame_to_csv,
+    manifest_header,
+)
 from engine.cli.common import fmt
 
 
@@ -58,3 +69,63 @@ def test_plain_records_write_midnight_stamps_as_dates() -> None:
         "2022-01-03,2022-01-03T00:00:00,2022-01-03T10:30:00",
         ",not a date,2022-01-04T00:00:00",
     ]
+
+
+NOON = dt.datetime(2026, 12, 1, 12, 0, 5, tzinfo=dt.UTC)
+
+
+def test_export_header_has_the_standard_keys_in_order_then_the_extras() -> None:
+    header = export_header(
+        "what it holds", params={"top_n": 5}, data_source="prices.csv", synthetic=False,
+        fingerprint="abc123", extras={"grid": {"top_n": [3, 5]}}, now=NOON,
+    )  # fmt: skip
+    assert tuple(header) == (*HEADER_KEYS, "grid")
+    assert header["engine_version"] == __version__ and header["exported_at"] == "2026-12-01T12:00:05Z"
+    lines = frame_to_csv(pd.DataFrame({"a": [1]}), header=header).splitlines()
+    assert lines[:7] == [
+        "# content: what it holds",
+        '# params: {"top_n": 5}',
+        "# data_source: prices.csv",
+        "# synthetic: false",
+        "# fingerprint: abc123",
+        f"# engine_version: {__version__}",
+        "# exported_at: 2026-12-01T12:00:05Z",
+    ]
+
+
+def test_synthetic_data_is_labelled_in_every_header() -> None:
+    plain = export_header("x", params={}, data_source="generated", synthetic=True, fingerprint="f", now=NOON)
+    assert plain["data_source"] == "generated (SYNTHETIC)" and plain["synthetic"] is True
+    demo = export_header(
+        "x", params={}, data_source="Demo data (SYNTHETIC, seed 7)", synthetic="true", fingerprint="f"
+    )
+    assert demo["data_source"] == "Demo data (SYNTHETIC, seed 7)" and demo["synthetic"] is True
+    # A stored manifest (plain data) keeps the version of the engine that made the run.
+    made = manifest_header(
+        "x", {"params": {}, "data_source": "d", "synthetic": False, "fingerprint": "f", "version": "0.0.9"}
+    )
+    assert made["engine_version"] == "0.0.9" and made["synthetic"] is False
+
+
+def test_export_header_refuses_a_missing_fingerprint_and_a_reused_key() -> None:
+    with pytest.raises(ValueError, match="fingerprint"):
+        export_header("x", params={}, data_source="d", synthetic=False, fingerprint="")
+    with pytest.raises(ValueError, match="version"):
+        export_header(
+            "x", params={}, data_source="d", synthetic=False, fingerprint="f", extras={"engine_version": 1}
+        )
+
+
+def test_header_values_stay_inert() -> None:
+    header = export_header(
+        "x", params={"s": "=cmd"}, data_source="a,=HYPERLINK(1)", synthetic=False, fingerprint="f"
+    )
+    text = frame_to_csv(pd.DataFrame({"a": [1]}), header=header)
+    assert "# data_source: a,'=HYPERLINK(1)" in text.splitlines()
+
+
+def test_download_names_are_kind_and_fingerprint_in_safe_characters() -> None:
+    assert download_filename("sweep", "06c7c6faf74e8386") == "sweep_06c7c6faf74e8386.csv"
+    assert download_filename("backtest_report", "abc", "html") == "backtest_report_abc.html"
+    assert download_filename("../../etc", 'a b"c') == "etc_a_b_c.csv"
+    assert download_filename("sweep", None) == "sweep_nodata.csv"

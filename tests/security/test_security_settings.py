@@ -527,7 +527,8 @@ def test_sweep_download_neutralises_client_supplied_cells(
 ) -> None:
     answer = call(client, dependencies["sweep-download.data"], [1], [_hostile_sweep_result()])
     download = answer["sweep-download"]["data"]
-    assert download["filename"] == "sweep.csv" and download["type"] == "text/csv"
+    # Named by the engine's one rule from the server's data (never from the client's Store).
+    assert re.fullmatch(r"sweep_[0-9a-f]{16}\.csv", download["filename"]) and download["type"] == "text/csv"
     rows = _cells(download["content"])
     assert _formula_cells(rows, skip_comments=True) == []
     body = [r for r in rows if r and not r[0].startswith("#")]

@@ -176,7 +176,7 @@ def test_stocks_from_a_price_file(files: tuple[Path, Path], tmp_path: Path) -> N
     for name in ("stock_metrics.csv", "correlation.csv", "normalised_prices.csv"):
         lines = (tmp_path / name).read_text().splitlines()
         # README: every CSV export starts with the run's parameters and data fingerprint
-        assert lines[0] == "# command: stocks"
+        assert lines[0].startswith("# content: ")
         assert lines[1].startswith("# params: ") and '"start": "2020-03-01"' in lines[1]
         assert lines[2] == f"# data_source: prices file {files[1].name}"
         assert lines[3] == "# synthetic: false"

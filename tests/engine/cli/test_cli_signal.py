@@ -34,7 +34,7 @@ def test_signal_prints_the_summary_and_writes_the_csvs(files: tuple[Path, Path],
     analysis = analyze_signal(data, params, settings=SignalAnalysisSettings(quantiles=4))
     ic_text = (tmp_path / "signal_ic.csv").read_text()
     header = [line for line in ic_text.splitlines() if line.startswith("#")]
-    assert header[0].startswith("# params: {") and '"rebalance": "weekly"' in header[0]
+    assert header[1].startswith("# params: {") and '"rebalance": "weekly"' in header[1]
     assert f"# fingerprint: {data.fingerprint}" in header
     assert "# quantiles: 4" in header
     ic = pd.read_csv(tmp_path / "signal_ic.csv", comment="#")

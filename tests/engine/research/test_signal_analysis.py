@@ -398,14 +398,15 @@ def test_quantile_portfolios_partition_each_period(random_data: engine.MarketDat
         assert (bounds["max"].to_numpy()[:-1] <= bounds["min"].to_numpy()[1:]).all()
 
 
-def test_export_header_names_the_run() -> None:
+def test_export_extras_name_the_analysis() -> None:
     data = _hand_market()
     analysis = analyze_signal(data, StrategyParams())
-    header = analysis.export_header()
-    assert header["fingerprint"] == data.fingerprint
-    assert header["params"] == StrategyParams().to_dict()
-    assert header["quantiles"] == 4 and header["quantiles_requested"] == 5
-    assert header["quantile_note"] == analysis.quantile_note
+    extras = analysis.export_extras()
+    assert analysis.manifest.fingerprint == data.fingerprint
+    assert analysis.manifest.params == StrategyParams().to_dict()
+    assert extras["quantiles"] == 4 and extras["quantiles_requested"] == 5
+    assert extras["quantile_note"] == analysis.quantile_note
+    assert extras["settings"]["quantiles"] == 5 and extras["settings"]["horizons"] == 3
 
 
 def test_data_of_the_wrong_kind_is_refused_in_one_sentence() -> None:
