@@ -55,9 +55,9 @@ def test_signal_page_runs_on_load_and_downloads(dash_duo, app) -> None:
     assert poll(lambda: (_traces(dash_duo, "#signal-graph-cumulative") or []) == ["scatter"] * 3)
 
     click(dash_duo, "#signal-download-button")
-    csv_path = Path(dash_duo.download_path) / "signal_analysis.csv"
-    poll(csv_path.exists)
-    text = csv_path.read_text()
+    folder = Path(dash_duo.download_path)  # named by engine.download_filename: kind + fingerprint
+    poll(lambda: list(folder.glob("signal_analysis_*.csv")))
+    text = next(folder.glob("signal_analysis_*.csv")).read_text()
     assert "# synthetic: true" in text and "# quantiles: 3" in text
     header = next(line for line in text.splitlines() if not line.startswith("#"))
     assert header.startswith("formation_end,entry_date") and header.endswith("q1,q2,q3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -59,10 +60,11 @@ def test_link_with_symbols_shows_charts_and_downloads_metrics(dash_duo, app) -> 
     button.click()
     folder = Path(dash_duo.download_path)
     deadline = time.monotonic() + WAIT_S
-    while not list(folder.glob("stocks_metrics.csv")) and time.monotonic() < deadline:
+    while not list(folder.glob("stock_metrics_*.csv")) and time.monotonic() < deadline:
         time.sleep(0.2)
-    text = (folder / "stocks_metrics.csv").read_text()
-    assert f"# symbols: {','.join(symbols)}" in text and "# start: 2022-03-01" in text
+    text = next(folder.glob("stock_metrics_*.csv")).read_text()  # kind + fingerprint (engine)
+    params = next(line for line in text.splitlines() if line.startswith("# params: "))
+    assert json.loads(params[len("# params: ") :])["symbols"] == symbols and '"start": "2022-03-01"' in params
     rows = [line.split(",") for line in text.splitlines() if not line.startswith("#")]
     assert rows[0] == ["symbol", "total_return", "annual_volatility", "sharpe", "max_drawdown"]
     assert [r[0] for r in rows[1:]] == symbols

@@ -93,16 +93,16 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     dash_duo.wait_for_contains_text("#sweep-wf-changes", "over 3 folds", timeout=WAIT_S)
     poll(lambda: "wf_folds=3" in dash_duo.driver.current_url)
     click(dash_duo, "#sweep-wf-download-button")
-    wf_path = Path(dash_duo.download_path) / "walk_forward.csv"
-    poll(wf_path.exists)
-    wf_text = wf_path.read_text()
+    folder = Path(dash_duo.download_path)  # named by engine.download_filename: kind + fingerprint
+    poll(lambda: list(folder.glob("walk_forward_*.csv")))
+    wf_text = next(folder.glob("walk_forward_*.csv")).read_text()
     assert "# pbo: " in wf_text and len([ln for ln in wf_text.splitlines() if not ln.startswith("#")]) == 4
     assert csp_violations(dash_duo) == []
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
 
     click(dash_duo, "#sweep-download-button")
-    csv_path = Path(dash_duo.download_path) / "sweep.csv"
-    poll(csv_path.exists)
+    poll(lambda: list(folder.glob("sweep_*.csv")))
+    csv_path = next(folder.glob("sweep_*.csv"))
     rows = [line.split(",") for line in csv_path.read_text().splitlines() if not line.startswith("#")]
     assert rows[0][:2] == ["top_n", "lag_days"] and sorted((r[0], r[1]) for r in rows[1:]) == [
         ("3", "0"),
