@@ -6,6 +6,7 @@ only engine -> dashapp import, an explicit exception in the import-linter contra
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 from collections.abc import Mapping
@@ -233,8 +234,9 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
         "holdings": holdings_with_dates(result.holdings, result.periods),
         "periods": result.periods,
     }
+    now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
     for path, (kind, frame) in zip(paths, frames.items(), strict=False):
-        header = manifest_header(BACKTEST_EXPORT_CONTENT[kind], manifest)
+        header = manifest_header(BACKTEST_EXPORT_CONTENT[kind], manifest, now=now)
         write_csv(path, frame, header=header, index_label="date" if kind == "returns" else None)
     metrics = {
         **_json_safe(result.metrics),

@@ -14,6 +14,7 @@ code 2 and one line on stderr (``engine.cli.main``).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -160,8 +161,10 @@ def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
     quantiles = quantiles.reset_index()
     paths = [directory / name for name in FILES]
     manifest = analysis.manifest.to_dict()
+    now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
     for path, frame in zip(paths, (analysis.periods, quantiles), strict=True):
-        header = manifest_header(SIGNAL_EXPORT_CONTENT[path.stem], manifest, extras=analysis.export_extras())
+        extras = analysis.export_extras()
+        header = manifest_header(SIGNAL_EXPORT_CONTENT[path.stem], manifest, extras=extras, now=now)
         write_csv(path, frame, header=header)
     return paths
 

@@ -7,6 +7,7 @@ needed: ``stocks --symbols AAPL,MSFT,GOOGL --prices yahoo``), or from the demo d
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any, TextIO
 
 from engine.cli.common import (
@@ -116,6 +117,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
             "correlation": (analysis.correlation, "symbol"),
             "normalised_prices": (analysis.prices, "date"),
         }
+        now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
         for kind, (frame, index_label) in frames.items():
             header = export_header(
                 STOCK_EXPORT_CONTENT[kind],
@@ -123,6 +125,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
                 data_source=source,
                 synthetic=synthetic,
                 fingerprint=fingerprint,
+                now=now,
             )
             write_csv(args.out / f"{kind}.csv", frame, header=header, index_label=index_label)
         out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")

@@ -79,6 +79,9 @@ def test_every_cli_csv_starts_with_the_standard_header(out: Path) -> None:
             assert header["fingerprint"] == engine.fingerprint_frames(prices[["JONX", "JORK"]]), name
         else:
             assert header["fingerprint"] == fingerprint, name
+    # The files of one run share one export time.
+    for folder in ("backtest", "signal", "stocks"):
+        assert len({_header(p)["exported_at"] for p in (out / folder).glob("*.csv")}) == 1, folder
     # What each file holds is its own sentence (the engine's one list per export family).
     assert _header(out / "backtest" / "returns.csv")["content"] == engine.BACKTEST_EXPORT_CONTENT["returns"]
     assert _header(out / "sweep" / "sweep.csv")["content"] == engine.SWEEP_EXPORT_CONTENT["sweep"]
