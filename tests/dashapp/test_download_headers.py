@@ -20,6 +20,7 @@ import pytest
 import engine
 from dashapp.services import research
 from tests.support.apps import demo_app_context
+from tests.support.exports import csv_header
 
 DEMO_LABEL = "Demo data (SYNTHETIC, seed 7)"
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -34,13 +35,7 @@ WF_SETTINGS = {
 
 
 def _header(content: str) -> dict[str, str]:
-    header: dict[str, str] = {}
-    for line in content.splitlines():
-        if not line.startswith("# "):
-            break
-        key, _, value = line[2:].partition(": ")
-        header[key] = value
-    return header
+    return csv_header(content)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 import engine
 from engine.data.demo import DemoProvider
 from tests.engine.cli._cli import run_cli
+from tests.support.exports import csv_header
 
 DEMO_LABEL = "Demo data (SYNTHETIC, seed 7)"
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -22,13 +23,7 @@ STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 def _header(path: Path) -> dict[str, str]:
     """The ``# key: value`` lines of a CSV export, in order."""
-    header: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("# "):
-            break
-        key, _, value = line[2:].partition(": ")
-        header[key] = value
-    return header
+    return csv_header(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
