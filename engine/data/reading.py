@@ -1440,7 +1440,6 @@ CURRENCY_NAMES = (
     "tradingcurrency",
     "quotecurrency",
 )
-ADJUSTED_CLOSE_NAMES = ("adjclose", "adjustedclose", "adjclose1", "closeadj")
 # LSEG's "Price Close", Nasdaq.com's "Close/Last", Bloomberg's "PX_LAST" and "Last Price".
 CLOSE_NAMES = (
     "close",
@@ -1453,6 +1452,27 @@ CLOSE_NAMES = (
     "lastprice",
     "price",
     "last",
+)
+# The adjusted close, preferred to the close: Yahoo's "Adj Close", Sharadar's "closeadj",
+# R tidyquant's "adjusted" (tq_get: symbol,date,open,high,low,close,volume,adjusted), and any
+# close name above with "Adj"/"Adjusted" before or after it ("Adj. Closing Price", "Adj
+# Price", "PX_LAST Adj"). Derived from CLOSE_NAMES so that no close name can be read while
+# its adjusted version next to it is ignored (the unadjusted prices: a split is a -75% return).
+ADJUSTED_CLOSE_NAMES = tuple(
+    dict.fromkeys(
+        (
+            "adjclose",
+            "adjustedclose",
+            "adjclose1",
+            "closeadj",
+            "adjusted",
+            *(
+                f"{before}{name}{after}"
+                for name in CLOSE_NAMES
+                for before, after in (("adj", ""), ("adjusted", ""), ("", "adj"), ("", "adjusted"))
+            ),
+        )
+    )
 )
 OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}

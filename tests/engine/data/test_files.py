@@ -261,6 +261,35 @@ def test_long_file_reads_vendor_names_of_the_close(close: str) -> None:
     assert report.reading[0].price_column == close
 
 
+@pytest.mark.parametrize(
+    ("close", "adjusted"),
+    [
+        ("close", "adjusted"),  # R tidyquant's tq_get(): symbol,date,open,...,close,volume,adjusted
+        ("Closing Price", "Adj. Closing Price"),
+        ("Close Price", "Adjusted Close Price"),
+        ("Price", "Adj Price"),
+        ("Last Price", "Adj Last Price"),
+        ("PX_LAST", "PX_LAST Adj"),
+    ],
+)
+def test_long_file_reads_the_adjusted_close_under_any_close_name(close: str, adjusted: str) -> None:
+    """Unadjusted closes chosen over adjusted ones: a long file with a close and its adjusted
+    version under a name not listed (tidyquant's 'adjusted', 'Adj. Closing Price') read the
+    unadjusted close and ignored the adjusted one with a mere warning (a split became a
+    -75% return; 'Closing Price' next to 'Adj. Closing Price' was refused before the vendor
+    names of the close were read). Right: the adjusted closes, the report naming their column."""
+    text = (
+        f"date,symbol,open,{close},volume,{adjusted}\n"
+        "2022-01-03,AAPL,177.83,182.01,104487900,179.95\n"
+        "2022-01-03,MSFT,335.35,334.75,28865100,329.49\n"
+        "2022-01-04,AAPL,182.63,179.70,99310400,177.67\n"
+        "2022-01-04,MSFT,334.83,329.01,32674300,323.84\n"
+    )
+    prices, report = load_prices_file(text.encode(), name="p.csv")
+    assert prices.to_dict("list") == {"AAPL": [179.95, 177.67], "MSFT": [329.49, 323.84]}
+    assert report.reading[0].price_column == adjusted
+
+
 def test_one_symbol_long_file_without_a_close_names_its_ticker_column() -> None:
     """long-prices-ticker-column kind, variant: Date,Ticker,Last Price of one symbol (dates
     never repeat). It was read as wide, 'Ticker' a ticker TICKER whose cells AAA were "not a
