@@ -1478,8 +1478,10 @@ OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
 )
 # Price-field names of one-ticker exports (one security, its fields as columns): the OHLCV
-# names, the close names above, Investing.com's "Price, Open, High, Low, Vol., Change %". A
-# file whose every column besides the date is one of them, one a close, holds no ticker at all.
+# names, the close names above, Investing.com's "Price, Open, High, Low, Vol., Change %",
+# Barchart's "Open, High, Low, Last, Change, %Chg, Volume, Open Int", Bloomberg's PX_OPEN,
+# PX_HIGH, PX_LOW, PX_LAST, PX_VOLUME. A file whose every column besides the date is one of
+# them, one a close, holds no ticker at all.
 CLOSE_FIELD_NAMES = frozenset({*CLOSE_NAMES, *ADJUSTED_CLOSE_NAMES})
 ONE_TICKER_FIELD_NAMES = (
     OHLCV_NAMES
@@ -1487,6 +1489,8 @@ ONE_TICKER_FIELD_NAMES = (
     | frozenset(
         {"vol", "change", "changepct", "changepercent", "pctchange", "vwap", "trades", "turnover", "amount"}
     )
+    | frozenset({"chg", "pctchg", "chgpct", "netchange", "openint", "openinterest"})
+    | frozenset({"pxopen", "pxhigh", "pxlow", "pxvolume", "pxbid", "pxask", "pxmid"})
     | frozenset({"currency", "crncy", "currencycode"})  # Date,Close,Currency: USD is no ticker
 )
 

@@ -237,6 +237,24 @@ def test_parquet_text_stored_as_utf8_bytes_is_decoded_like_csv() -> None:
             '"Jan 03, 2022","182.01","177.83","182.88","177.71","104.70M","2.50%"\n'
             '"Jan 05, 2022","174.92","179.61","180.17","174.64","94.54M","-2.66%"\n',
         ),
+        (  # Barchart.com price history: read as wide, it invented tickers CHANGE, HIGH, LAST, ...
+            "barchart.csv",
+            "Time,Open,High,Low,Last,Change,%Chg,Volume\n"
+            "01/13/2022,175.78,176.62,171.79,172.19,-3.34,-1.90%,84505760\n"
+            "01/14/2022,171.34,173.78,171.09,173.07,0.88,+0.51%,80440780\n",
+        ),
+        (  # Barchart.com futures: an open interest column
+            "barchart_futures.csv",
+            "Time,Open,High,Low,Last,Change,Volume,Open Int\n"
+            "01/13/2022,4710.00,4744.75,4647.00,4653.25,-68.50,1834120,2416230\n"
+            "01/14/2022,4646.25,4666.00,4611.00,4654.25,1.00,2003000,2398790\n",
+        ),
+        (  # Bloomberg BDH of one security: PX_ fields (was 'no ticker columns besides date')
+            "bloomberg.csv",
+            "Date,PX_OPEN,PX_HIGH,PX_LOW,PX_LAST,PX_VOLUME\n"
+            "2022-01-03,177.83,182.88,177.71,182.01,104701220\n"
+            "2022-01-04,182.63,182.94,179.12,179.70,99310438\n",
+        ),
     ],
 )
 def test_one_ticker_exports_of_other_sites_are_refused_not_read_as_tickers(name: str, text: str) -> None:
