@@ -252,10 +252,11 @@ def test_long_file_whose_symbol_column_cannot_be_told_is_refused_in_one_sentence
         load_prices_file(names.encode(), name="p.csv")
 
 
-@pytest.mark.parametrize("price", ["PRC", "value", "adjusted", "Bid"])
+@pytest.mark.parametrize("price", ["PRC", "value", "Mid", "Bid"])
 def test_long_file_whose_price_column_is_not_a_close_is_refused_not_read_as_wide(price: str) -> None:
     """long-prices-ticker-column kind, variant: date,ticker,PRC (CRSP). (Bloomberg's PX_LAST is
-    read as the close now: test_files.py.)
+    read as the close now, and 'adjusted' as the adjusted close, as in R tidyquant's and
+    quantmod's files: test_files.py.)
     It was read as wide: one invented ticker PRC holding the first symbol's price of each
     date, the other rows dropped as duplicate dates, the tickers gone. Right: one sentence
     naming the tickers' column and what to rename."""
