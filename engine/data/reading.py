@@ -29,7 +29,7 @@ Decisions are made for a whole file or a whole column, never value by value:
   a month named in another language (``Mär``) is refused, not dropped), CJK
   dates with the year, month and day marked (``2022年1月3日``; a 4-digit year only), ISO
   week dates (``2022-W01-1``), ``yyyymmdd``, and
-  Excel serial day numbers (a wholly numeric column between 18264 and 73050, i.e. 1950 to
+  Excel serial day numbers (a wholly numeric column between 25569 and 73050, i.e. 1970 to
   2099; such a whole number among text dates is its serial date), Unix timestamps (a wholly
   numeric column of whole numbers in one unit's range of 1973..2099: seconds, ms, us or ns,
   decided for the column, never per value; only instants at midnight UTC, any other instant
@@ -69,8 +69,13 @@ from engine.errors import DataValidationError
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
 SAMPLE_LINES = 200
-# Excel serial day numbers (origin 1899-12-30) accepted as dates: 1950-01-01 .. 2099-12-31.
-EXCEL_SERIAL_MIN = 18264
+# Excel serial day numbers (origin 1899-12-30) accepted as dates: 1970-01-01 .. 2099-12-31.
+# Not earlier: 18264..25568 (Excel's 1950-1969) are also R's days since 1970 of 2020-2039
+# (``as.numeric(date)``), so a recent file would be read as the 1950s, silently.
+EXCEL_SERIAL_MIN = 25569
+# Days since 1970 of 1990-01-01: from here to EXCEL_SERIAL_MIN a numeric date column is
+# refused as that ambiguity, by name.
+UNIX_DAYS_MIN = 7305
 EXCEL_SERIAL_MAX = 73050
 EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 # Dates outside this window are typos (or epoch integers) rather than market data.
@@ -812,7 +817,7 @@ def _given_format(
 def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple[pd.Series, str]:
     """Excel serial day numbers among text dates (a spreadsheet column where some cells lost
     their date format: 44564 next to 2022-01-04) are those dates, not invalid ones: a
-    whole number from 18264 to 73050 where the column's format found no date."""
+    whole number from 25569 to 73050 where the column's format found no date."""
     serial = parsed.isna() & text.str.fullmatch(r"\d{5}(?:\.0+)?").fillna(False).astype(bool)
     if not serial.any() or description.startswith("Excel serial"):
         return parsed, description
@@ -1086,10 +1091,19 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
     if not valid.empty and _excel_serial(valid).all():
         return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
     unit = _epoch_unit(text, label, column)
+    if unit is None and not valid.empty and bool(((valid >= UNIX_DAYS_MIN) & (valid < EXCEL_SERIAL_MIN)).all()):
+        example = valid.iloc[0]
+        as_days = (pd.Timestamp("1970-01-01") + pd.to_timedelta(example, unit="D")).date()
+        as_excel = (EXCEL_ORIGIN + pd.to_timedelta(example, unit="D")).date()
+        raise DataValidationError(
+            f"{label}: the {column!r} column holds numbers such as {example:g} that may be days since "
+            f"1970-01-01 (R's as.numeric of a date: {as_days}) or Excel serial day numbers ({as_excel}); "
+            "neither is assumed: write dates as yyyy-mm-dd"
+        )
     if unit is None:
         raise DataValidationError(
             f"{label}: the {column!r} column holds numbers, not dates (Excel serial day numbers are "
-            f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1950 to 2099, Unix timestamps "
+            f"accepted from {EXCEL_SERIAL_MIN} to {EXCEL_SERIAL_MAX}, i.e. 1970 to 2099, Unix timestamps "
             "from 1973 to 2099 in one unit: seconds, milliseconds, microseconds or nanoseconds); "
             "write dates as yyyy-mm-dd"
         )

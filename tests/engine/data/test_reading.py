@@ -797,7 +797,7 @@ def test_excel_serials_among_text_dates_are_those_dates() -> None:
     """dates-day-first kind, variant: a spreadsheet column where some cells lost their date
     format, so Excel wrote their serial day numbers (44564 = 2022-01-03) among ISO or
     day-first text. The serials were dropped as invalid dates (2 of 3 rows of the sentiment,
-    1 of 3 prices). A whole number from 18264 to 73050 where the column's format found no
+    1 of 3 prices). A whole number from 25569 to 73050 where the column's format found no
     date is the Excel serial; other numbers stay invalid dates."""
     text = (
         SENTIMENT_HEADER

@@ -113,7 +113,7 @@ def test_small_integers_are_no_epoch_timestamps(values: list[str]) -> None:
         load_prices_file(text.encode(), name="p.csv")
     assert str(refused.value) == (
         "p.csv: the 'date' column holds numbers, not dates (Excel serial day numbers are accepted "
-        "from 18264 to 73050, i.e. 1950 to 2099, Unix timestamps from 1973 to 2099 in one unit: "
+        "from 25569 to 73050, i.e. 1970 to 2099, Unix timestamps from 1973 to 2099 in one unit: "
         "seconds, milliseconds, microseconds or nanoseconds); write dates as yyyy-mm-dd"
     )
 
@@ -261,3 +261,22 @@ def test_a_weekday_with_the_date_format_given_is_checked_too() -> None:
         "s.csv: row 2 of the 'date' column names a weekday that contradicts its date ('Tue 01/03/2022': "
         "2022-01-03 is a Monday); correct the date or remove the weekday"
     )
+
+
+def test_days_since_1970_are_refused_not_read_as_1950s_excel_serials() -> None:
+    """R's as.numeric of a Date (days since 1970: 19000 is 2022-01-08) fell in the Excel
+    serial range and was read as 1952-01-07, silently. Right: refused by name."""
+    text = "date,AAA\n19000,10.0\n19001,10.5\n19004,10.7\n"
+    with pytest.raises(DataValidationError) as refused:
+        load_prices_file(text.encode(), name="p.csv")
+    assert str(refused.value) == (
+        "p.csv: the 'date' column holds numbers such as 19000 that may be days since 1970-01-01 "
+        "(R's as.numeric of a date: 2022-01-08) or Excel serial day numbers (1952-01-07); neither "
+        "is assumed: write dates as yyyy-mm-dd"
+    )
+
+
+def test_excel_serials_from_1970_are_still_read() -> None:
+    prices, report = load_prices_file(b"date,AAA\n44564,10.0\n44565,10.5\n", name="p.csv")
+    assert _days(prices.index) == ["2022-01-03", "2022-01-04"]
+    assert report.reading[0].date_format == "Excel serial day numbers (days since 1899-12-30)"
