@@ -1091,7 +1091,11 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
     if not valid.empty and _excel_serial(valid).all():
         return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
     unit = _epoch_unit(text, label, column)
-    if unit is None and not valid.empty and bool(((valid >= UNIX_DAYS_MIN) & (valid < EXCEL_SERIAL_MIN)).all()):
+    if (
+        unit is None
+        and not valid.empty
+        and bool(((valid >= UNIX_DAYS_MIN) & (valid < EXCEL_SERIAL_MIN)).all())
+    ):
         example = valid.iloc[0]
         as_days = (pd.Timestamp("1970-01-01") + pd.to_timedelta(example, unit="D")).date()
         as_excel = (EXCEL_ORIGIN + pd.to_timedelta(example, unit="D")).date()
