@@ -441,8 +441,8 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
 
 # The price fields of a column named for a ticker and a field (squashed): R quantmod's
 # AAPL.Adjusted, yfinance's fields, and the adjusted close under its other names.
-_FLAT_FIELDS = OHLCV_NAMES | frozenset({"adjusted", "adjustedclose", "closeadj"})
-_FLAT_ADJUSTED = frozenset({"adjusted", "adjclose", "adjustedclose", "closeadj"})
+_FLAT_ADJUSTED = frozenset(ADJUSTED_CLOSE_NAMES)  # the one list of the adjusted close's names
+_FLAT_FIELDS = OHLCV_NAMES | _FLAT_ADJUSTED
 _FLAT_SEPARATORS = "._ "
 _TUPLE_NAME = re.compile(r"""^\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$""")
 
