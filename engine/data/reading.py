@@ -1090,7 +1090,8 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
     valid = numbers.dropna()
     if not valid.empty and _excel_serial(valid).all():
         return _finish_dates(_excel_dates(numbers)), "Excel serial day numbers (days since 1899-12-30)"
-    unit = _epoch_unit(text, label, column)
+    integers = _epoch_integers(text)
+    unit = None if integers is None else _epoch_unit(integers, text, label, column)
     if (
         unit is None
         and not valid.empty
@@ -1111,7 +1112,8 @@ def _serial_dates(text: pd.Series, label: str, column: str) -> tuple[pd.Series, 
             "from 1973 to 2099 in one unit: seconds, milliseconds, microseconds or nanoseconds); "
             "write dates as yyyy-mm-dd"
         )
-    stamps = _epoch_stamps(text, unit)
+    assert integers is not None  # a unit was found in them
+    stamps = _epoch_stamps(integers, text.index, unit)
     _refuse_times_of_day(stamps, text, label, column)
     return _finish_dates(stamps), f"Unix timestamps in {EPOCH_UNITS[unit][0]} (midnight UTC)"
 
@@ -1160,14 +1162,14 @@ def _epoch_integers(text: pd.Series) -> pd.Series | None:
     return values.str.replace(r"\.0+$", "", regex=True).astype("int64")
 
 
-def _epoch_unit(text: pd.Series, label: str, column: str) -> Literal["s", "ms", "us", "ns"] | None:
-    """The unit (``s``, ``ms``, ``us``, ``ns``) when every value of ``text`` (distinct number
-    strings) is a Unix timestamp of 1973 to 2099 in that one unit; None when a value is
-    none in any unit. A column whose values fall in two units' ranges is refused in one
-    sentence (``1641168000`` next to ``1641254400000``: a unit per value is no reading)."""
-    numbers = _epoch_integers(text)
-    if numbers is None:
-        return None
+def _epoch_unit(
+    numbers: pd.Series, text: pd.Series, label: str, column: str
+) -> Literal["s", "ms", "us", "ns"] | None:
+    """The unit (``s``, ``ms``, ``us``, ``ns``) when every one of ``numbers``
+    (``_epoch_integers`` of ``text``, the distinct number strings) is a Unix timestamp of
+    1973 to 2099 in that one unit; None when a value is none in any unit. A column whose
+    values fall in two units' ranges is refused in one sentence (``1641168000`` next to
+    ``1641254400000``: a unit per value is no reading)."""
     units = list(EPOCH_UNITS)
     which = np.full(len(numbers), -1)
     for i, (_, scale) in enumerate(EPOCH_UNITS.values()):
@@ -1187,11 +1189,10 @@ def _epoch_unit(text: pd.Series, label: str, column: str) -> Literal["s", "ms", 
     return units[int(present[0])]
 
 
-def _epoch_stamps(text: pd.Series, unit: Literal["s", "ms", "us", "ns"]) -> pd.Series:
-    """The UTC instants (naive datetime64[ns]) of Unix timestamps in ``unit``; NaT where empty."""
-    numbers = _epoch_integers(text)
-    assert numbers is not None
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+def _epoch_stamps(numbers: pd.Series, index: pd.Index, unit: Literal["s", "ms", "us", "ns"]) -> pd.Series:
+    """The UTC instants (naive datetime64[ns], on ``index``) of the Unix timestamps
+    ``numbers`` (``_epoch_integers``) in ``unit``; NaT where empty."""
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     out[numbers.index] = pd.to_datetime(numbers, unit=unit).to_numpy(dtype="datetime64[ns]")
     return out
 
