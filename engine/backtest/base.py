@@ -13,7 +13,17 @@ from engine._version import __version__
 from engine.analytics import nb_metrics, statistics
 from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest import nb, nb_prepare, nb_signal
-from engine.backtest.nb import _is_wide, _Sim, _simulate_dense, gather_held_prices, simulate, uses_gather
+from engine.backtest.nb import (
+    _dense_gross,
+    _Gross,
+    _is_wide,
+    _Sim,
+    gather_held_prices,
+    net_returns,
+    simulate,
+    simulate_gross,
+    uses_gather,
+)
 from engine.backtest.nb_signal import chosen_run_sums
 from engine.backtest.plan import (
     _CALENDARS,
@@ -86,6 +96,18 @@ def backtest_metrics(prepared: PreparedData, params: StrategyParams) -> dict[str
     return backtest_metrics_and_returns(prepared, params)[0]
 
 
+def weights_key(params: StrategyParams) -> tuple[Any, ...]:
+    """The fields besides the plan (``selection_key``) that the target weights read
+    (``target_weights``, ``engine.strategy.weights.compute_weights``): equal weights read
+    none; the other schemes read ``lookback_days`` days of returns, and max-Sharpe the
+    risk-free rate too. With the plan they determine ``simulate_gross`` (the costs,
+    benchmark and, except for max-Sharpe, risk-free rate are not in it)."""
+    if params.weighting == "equal":
+        return ("equal",)
+    risk_free = params.risk_free if params.weighting == "max_sharpe" else None
+    return (params.weighting, params.lookback_days, risk_free)
+
+
 @dataclasses.dataclass(kw_only=True)
 class SharedWork:
     """What the configurations of one batch (a sweep chunk) share, computed once each:
@@ -95,9 +117,15 @@ class SharedWork:
     - ``closes``: per ``signal_key``, the daily closes of the widest selection among the
       batch's configurations that simulate by gathering (``widths``), gathered once;
       a narrower ``top_n`` holds a prefix of the same ranking, so its simulation reads
-      the first columns of that block (``simulate(gathered=...)``, same bits).
+      the first columns of that block (``simulate(gathered=...)``, same bits);
+    - ``grosses``: the simulation before costs (``simulate_gross``) of each selection and
+      weighting (``weights_key``): configurations that differ only in costs, benchmark or
+      risk-free rate (but max-Sharpe weights) simulate once and only charge their costs
+      (``net_returns``, same bits).
 
-    A mutable memo for one batch in one thread; build it with ``for_batch``."""
+    A mutable memo for one batch in one thread; build it with ``for_batch``. Its memory is
+    bounded by the batch: at most one plan and one ``_Gross`` (a (D,) float array of
+    returns before costs and a few (K,) arrays) per configuration of it, freed with it."""
 
     prepared: PreparedData
     widths: dict[tuple[Any, ...], int]
@@ -105,6 +133,7 @@ class SharedWork:
     closes: dict[tuple[Any, ...], FloatMatrix] = dataclasses.field(default_factory=dict)
     wide_plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)  # per signal_key
     benchmarks: dict[tuple[int, bytes], np.ndarray] = dataclasses.field(default_factory=dict)
+    grosses: dict[tuple[Any, ...], _Gross] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def for_batch(cls, prepared: PreparedData, batch: Sequence[StrategyParams]) -> SharedWork:
@@ -130,6 +159,18 @@ class SharedWork:
         if hit is None:
             hit = self.benchmarks[key] = _benchmark_returns(self.prepared, col, day_index)
             hit.flags.writeable = False  # shared by the batch's configurations
+        return hit
+
+    def gross(self, params: StrategyParams, plan: _Plan) -> _Gross:
+        """``simulate_gross`` of ``params`` (whose plan is ``plan``), once per selection and
+        weighting: the costs are charged per configuration (``net_returns``)."""
+        key = (selection_key(params), weights_key(params))
+        hit = self.grosses.get(key)
+        if hit is None:
+            weights = _targets(self.prepared, params, plan, None)
+            gathered = self.gathered(params, plan, weights)
+            hit = simulate_gross(self.prepared.prices, plan.entry, plan.end, plan.held, weights, gathered)
+            self.grosses[key] = hit
         return hit
 
     def gathered(self, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> FloatMatrix | None:
@@ -159,19 +200,21 @@ def backtest_metrics_and_returns(
     """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
     ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them.
 
-    ``shared``: the batch's ``SharedWork`` (plans and gathered closes shared between
-    configurations; the numbers are the same bits as without it)."""
+    ``shared``: the batch's ``SharedWork`` (plans, gathered closes and simulations before
+    costs shared between configurations; the numbers are the same bits as without it)."""
     col = _benchmark_column(prepared, params)
     plan = _plan(prepared, params) if shared is None else shared.plan(params)
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
         return metrics, np.zeros(0, dtype=np.int64), empty
-    weights = _targets(prepared, params, plan, None)
-    gathered = None if shared is None else shared.gathered(params, plan, weights)
-    sim = simulate(
-        prepared.prices, plan.entry, plan.end, plan.held, weights, params.cost_bps / 1e4, gathered=gathered
-    )
+    if shared is None:
+        gross = simulate_gross(
+            prepared.prices, plan.entry, plan.end, plan.held, _targets(prepared, params, plan, None)
+        )
+    else:
+        gross = shared.gross(params, plan)
+    sim = net_returns(gross, params.cost_bps / 1e4)
     bench = (
         _benchmark_returns(prepared, col, sim.day_index)
         if shared is None
@@ -335,7 +378,9 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
     holding = target > 0.0
     shares = np.zeros_like(target)
     np.divide(target, entry_prices, out=shares, where=holding)
-    return _simulate_dense(prepared.prices, plan.entry, plan.end, target, shares, holding, cost_rate)
+    return net_returns(
+        _dense_gross(prepared.prices, plan.entry, plan.end, target, shares, holding), cost_rate
+    )
 
 
 def _periods_frame(prepared: PreparedData, params: StrategyParams, plan: _Plan, sim: _Sim) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.compiled import compiled, floats, ints
-from engine.shapes import FloatMatrix, FloatVector, IntMatrix, IntVector
+from engine.shapes import BoolVector, FloatMatrix, FloatVector, IntMatrix, IntVector
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -33,6 +33,25 @@ class _Sim:
     returns: FloatVector  # (D,) net daily simple returns
     turnover: FloatVector  # (K,)
     cost: FloatVector  # (K,)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Gross:
+    """The part of a simulation that does not depend on the cost rate (``simulate_gross``):
+    every cost rate's net returns follow from it (``net_returns``). Its arrays are
+    read-only, since the configurations of a sweep that differ only in costs share one.
+
+    The cost of segment k is charged on its first day, ``starts[i]`` (segments with a day,
+    in order): that day's net return is ``(start_value[i] * (1 - cost)) / start_previous[i]
+    - 1``; every other day's is its return before costs, ``returns``."""
+
+    first_day: int  # price-row index of the first backtest day (``entry[0] + 1``)
+    returns: FloatVector  # (D,) daily returns before costs (the net returns at cost 0)
+    turnover: FloatVector  # (K,) one-way turnover at each entry
+    has_day: BoolVector  # (K,) segments with at least one day (all but an entry at the last day)
+    starts: IntVector  # (S,) the first day, in ``returns``, of each segment with a day
+    start_value: FloatVector  # (S,) the value on those days
+    start_previous: FloatVector  # (S,) what those days' value is measured against
 
 
 def simulate(
@@ -44,7 +63,22 @@ def simulate(
     cost_rate: float,
     gathered: FloatMatrix | None = None,  # (D, >= N) from gather_held_prices, or None
 ) -> _Sim:
-    """Daily returns of buy-and-hold segments reset to ``weights`` at each entry.
+    """Daily returns of buy-and-hold segments reset to ``weights`` at each entry, net of
+    ``cost_rate`` (a fraction of the traded value) times the turnover at each entry:
+    ``net_returns(simulate_gross(...), cost_rate)`` (arguments as ``simulate_gross``)."""
+    return net_returns(simulate_gross(prices, entry, end, held, weights, gathered), cost_rate)
+
+
+def simulate_gross(
+    prices: FloatMatrix,  # (days, columns): forward-filled closes, cash column last
+    entry: IntVector,  # (K,) day index of each segment's entry close
+    end: IntVector,  # (K,) day index of each segment's last day
+    held: IntMatrix,  # (K, N) column indices
+    weights: FloatMatrix,  # (K, N) target weights
+    gathered: FloatMatrix | None = None,  # (D, >= N) from gather_held_prices, or None
+) -> _Gross:
+    """``simulate`` before costs: the daily values of buy-and-hold segments reset to
+    ``weights`` at each entry, and the turnover at each entry (read-only ``_Gross``).
 
     ``held`` (K x N) indexes columns of ``prices`` (cash = last column, price 1);
     ``weights`` (K x N) sum to 1 per row (a cash segment holds the cash column at 1).
@@ -70,12 +104,8 @@ def simulate(
         )
         holding = np.zeros(n_seg * n_cols, dtype=bool)
         holding[flat] = True
-        return _simulate_dense(
-            prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols), cost_rate
-        )
+        return _dense_gross(prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols))
     lengths = end - entry
-    first, last = int(entry[0]) + 1, int(end[-1]) + 1
-    day_index = np.arange(first, last)
     if gathered is None:
         value = _held_values(floats(prices), ints(entry), ints(end), ints(held), floats(shares))
     else:
@@ -90,7 +120,22 @@ def simulate(
         return ((following != entry_prices[k]) & (weights[k] != 0.0)).any(axis=1)
 
     still = _still_first_days(value, entry, lengths, moved)
-    return _finish(day_index, value, lengths, target_dense, drift_dense, cost_rate, still)
+    return _gross(int(entry[0]) + 1, value, lengths, target_dense, drift_dense, still)
+
+
+def net_returns(gross: _Gross, cost_rate: float) -> _Sim:
+    """The net daily returns of ``gross`` at ``cost_rate`` (a fraction of the traded value):
+    ``cost = cost_rate * turnover``, charged on each segment's first day as the value
+    that day times ``1 - cost``. The operations and their order are the ones of a
+    single pass (the value scaled, then divided by the previous value, minus 1; on the
+    other days the scaled value is the value, so their return is ``gross.returns``), so
+    the numbers are the same bits whichever cost rates share ``gross``; ``gross`` is not
+    modified, and the ``_Sim`` is the caller's own (its turnover a copy of ``gross``'s)."""
+    cost = cost_rate * gross.turnover
+    returns = gross.returns.copy()
+    returns[gross.starts] = gross.start_value * (1.0 - cost[gross.has_day]) / gross.start_previous - 1.0
+    day_index = np.arange(gross.first_day, gross.first_day + returns.size)
+    return _Sim(day_index=day_index, returns=returns, turnover=gross.turnover.copy(), cost=cost)
 
 
 def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
@@ -115,20 +160,19 @@ def _is_wide(width: int, n_cols: int) -> bool:
     return 4 * width > n_cols
 
 
-def _simulate_dense(
+def _dense_gross(
     prices: np.ndarray,
     entry: np.ndarray,
     end: np.ndarray,
     target: np.ndarray,
     shares: np.ndarray,
     holding: np.ndarray,
-    cost_rate: float,
-) -> _Sim:
-    """``simulate`` with (segments x columns) target weights and share counts
+) -> _Gross:
+    """``simulate_gross`` with (segments x columns) target weights and share counts
     (``holding``: where a position is held, so the drifted weights stay 0 elsewhere).
-    ``target`` is consumed: ``_finish`` reuses it as scratch."""
+    ``target`` is consumed: ``_gross`` reuses it as scratch."""
     lengths = end - entry
-    first, last = int(entry[0]) + 1, int(end[-1]) + 1
+    first = int(entry[0]) + 1
     # Every column of each day's row: the block is the price rows themselves.
     value = _block_values(floats(prices[first:]), ints(entry), ints(end), floats(shares))
     drifted = np.zeros_like(shares)
@@ -139,7 +183,7 @@ def _simulate_dense(
         return ((prices[entry[k] + 1] != prices[entry[k]]) & (shares[k] != 0.0)).any(axis=1)
 
     still = _still_first_days(value, entry, lengths, moved)
-    return _finish(np.arange(first, last), value, lengths, target, drifted, cost_rate, still)
+    return _gross(first, value, lengths, target, drifted, still)
 
 
 # A segment whose first day moves no held close has the value sum_j (w_j / p_j) * p_j
@@ -176,16 +220,16 @@ def _end_values(value: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.where(lengths > 0, value[np.maximum(np.cumsum(lengths) - 1, 0)], 1.0)
 
 
-def _finish(
-    day_index: np.ndarray,
+def _gross(
+    first_day: int,
     value: np.ndarray,
     lengths: np.ndarray,
     target: np.ndarray,
     drifted: np.ndarray,
-    cost_rate: float,
     still: np.ndarray,
-) -> _Sim:
-    """Turnover against the previous segment's drifted weights, costs, net daily returns.
+) -> _Gross:
+    """Turnover against the previous segment's drifted weights and the daily returns
+    before costs (``net_returns`` charges the costs).
 
     ``still`` (K,): segments whose first day moves no held close (every position's close
     that day is its entry close: prices that end at the entry, as a delisting at that
@@ -202,7 +246,6 @@ def _finish(
     np.subtract(change[1:], drifted[:-1], out=change[1:])
     np.abs(change, out=change)
     turnover = 0.5 * change.sum(axis=1)
-    cost = cost_rate * turnover
 
     # A segment with no day (entry at the last day) has its turnover and cost, but no
     # return day to charge the cost on yet (it is charged on the first day after the entry).
@@ -213,10 +256,25 @@ def _finish(
     previous[starts] = 1.0
     flat = starts[still[has_day]]
     previous[flat] = value[flat]  # the entry value computed as every later day's: no move, 0
-    scaled = value.copy()
-    scaled[starts] *= 1.0 - cost[has_day]
-    returns = scaled / previous - 1.0
-    return _Sim(day_index=day_index, returns=returns, turnover=turnover, cost=cost)
+    gross = _Gross(
+        first_day=first_day,
+        returns=value / previous - 1.0,
+        turnover=turnover,
+        has_day=has_day,
+        starts=starts,
+        start_value=value[starts],
+        start_previous=previous[starts],
+    )
+    for array in (
+        gross.returns,
+        gross.turnover,
+        gross.has_day,
+        gross.starts,
+        gross.start_value,
+        gross.start_previous,
+    ):
+        array.flags.writeable = False  # shared by every cost rate of a sweep batch
+    return gross
 
 
 # ----- compiled: the daily value of each segment's holdings ------------------------------

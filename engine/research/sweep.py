@@ -159,8 +159,13 @@ def _compact_days(day_index: np.ndarray) -> int | np.ndarray:
     """A configuration's backtest days as its result travels back from a task: the first
     day's index when the days are contiguous (a backtest's days are a range of the
     prepared calendar), else the index itself. The result of a task is then half the
-    bytes (the returns alone), and the last task's transfer is on the sweep's critical path."""
-    if day_index.size and np.all(np.diff(day_index) == 1):
+    bytes (the returns alone), and the last task's transfer is on the sweep's critical path.
+
+    ``day_index`` must be strictly increasing, as every backtest's is (``net_returns``
+    makes it an ``np.arange``): then its ends alone tell whether it is contiguous (n
+    strictly increasing integers span ``last - first == n - 1`` only when consecutive),
+    which saves a pass over the days per configuration."""
+    if day_index.size and int(day_index[-1]) - int(day_index[0]) == day_index.size - 1:
         return int(day_index[0])
     return day_index
 

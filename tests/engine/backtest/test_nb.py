@@ -4,10 +4,19 @@ replaced), for every width (the 8-wide blocks and the two-lane tail), sign and z
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backtest.nb import _block_values, _held_values, gather_held_prices, simulate
+from engine.backtest.nb import (
+    _block_values,
+    _held_values,
+    gather_held_prices,
+    net_returns,
+    simulate,
+    simulate_gross,
+    uses_gather,
+)
 
 
 def _segments(rng: np.random.Generator, n_days: int, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -127,3 +136,48 @@ def _dense(held: np.ndarray, weights: np.ndarray, n_cols: int) -> np.ndarray:
     out = np.zeros((held.shape[0], n_cols))
     np.put_along_axis(out, held, weights, axis=1)
     return out
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("gathered", [False, True])
+def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
+    wide: bool, gathered: bool
+) -> None:
+    """``simulate`` is ``net_returns(simulate_gross(...))``: the gross part is shared by
+    every cost rate, read-only, and charging rate A, then B, then A gives A's bits again.
+    The cost is charged on each segment's first day only."""
+    rng = np.random.default_rng(11)
+    n_days, n_cols = 60, 41  # the last column is cash
+    prices = rng.lognormal(3.0, 0.3, (n_days, n_cols))
+    prices[:, -1] = 1.0
+    entry, end = _segments(rng, n_days, 5)
+    width = 20 if wide else 4  # 4 * width > n_cols: whole price rows
+    assert uses_gather(width, n_cols) != wide
+    held = np.stack([rng.choice(n_cols - 1, width, replace=False) for _ in range(5)])
+    weights = rng.dirichlet(np.ones(width), 5)
+    block = gather_held_prices(prices, entry, end, held) if gathered else None
+    gross = simulate_gross(prices, entry, end, held, weights, block)
+    frozen = [a.tobytes() for a in (gross.returns, gross.turnover, gross.start_value, gross.start_previous)]
+    first = net_returns(gross, 0.001)
+    second = net_returns(gross, 0.004)
+    again = net_returns(gross, 0.001)
+    assert first.returns.tobytes() == again.returns.tobytes() != second.returns.tobytes()
+    assert first.cost.tobytes() == again.cost.tobytes()
+    assert [
+        a.tobytes() for a in (gross.returns, gross.turnover, gross.start_value, gross.start_previous)
+    ] == frozen
+    with pytest.raises(ValueError, match="read-only"):
+        gross.returns[0] = 0.0
+    # simulate composes the two: same bits, with or without the gathered block.
+    alone = simulate(prices, entry, end, held, weights, 0.004)
+    assert alone.returns.tobytes() == second.returns.tobytes()
+    assert np.array_equal(alone.day_index, np.arange(entry[0] + 1, end[-1] + 1))
+    # At cost 0 the net returns are the gross ones; a cost changes only entry days.
+    assert net_returns(gross, 0.0).returns.tobytes() == gross.returns.tobytes()
+    starts = entry - entry[0]
+    others = np.setdiff1d(np.arange(gross.returns.size), starts)
+    assert second.returns[others].tobytes() == gross.returns[others].tobytes()
+    np.testing.assert_allclose(
+        second.returns[starts], (1.0 + gross.returns[starts]) * (1.0 - second.cost) - 1.0, rtol=0, atol=1e-14
+    )
+    assert np.all(second.cost == 0.004 * gross.turnover) and np.all(gross.turnover > 0.0)

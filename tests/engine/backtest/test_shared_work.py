@@ -11,6 +11,7 @@ import pytest
 
 from engine import StrategyParams, prepare
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns
+from engine.backtest.nb import uses_gather
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 
@@ -73,3 +74,66 @@ def test_a_narrow_selection_that_fell_back_to_cash_gathers_its_own_closes() -> N
     assert shared.gathered(batch[0], narrow, weights) is None  # ... so no shared block
     wide = shared.plan(batch[1])
     assert shared.gathered(batch[1], wide, np.where(wide.held_mask, 1 / 3, 0.0)) is not None
+
+
+def _cost_batch(top_ns: tuple[int, ...]) -> list[StrategyParams]:
+    """A sweep's cost dimension: configurations that differ only in costs, benchmark and
+    risk-free rate, for several selections and weightings (rows in grid order)."""
+    return [
+        StrategyParams(
+            top_n=n,
+            weighting=w,
+            lookback_days=look,
+            cost_bps=cost,
+            benchmark=bench,
+            risk_free=rf,
+            min_likes=10.0,
+        )
+        for n in top_ns
+        for w, look in (("equal", 63), ("equal", 21), ("inverse_volatility", 21), ("inverse_volatility", 42))
+        for cost in (0.0, 2.0, 10.0, 50.0)
+        for bench, rf in (("QQQ", 0.0), ("S001", 0.03))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("top_ns", "wide"),
+    [((2, 3, 5), False), ((12, 20), True)],  # 42 price columns: 4 * top_n > 42 reads whole rows
+)
+def test_configurations_differing_in_costs_share_one_simulation_with_the_same_bits(
+    top_ns: tuple[int, ...], wide: bool
+) -> None:
+    prepared = prepare(random_market(seed=5, n_symbols=40))
+    assert all(uses_gather(n, prepared.prices.shape[1]) != wide for n in top_ns)
+    batch = _cost_batch(top_ns)
+    alone, together, shared = _alone_and_shared(prepared, batch)
+    assert together == alone
+    # One simulation per selection and weighting (equal weights read no lookback): the
+    # 16 cost, benchmark and risk-free settings of each share it.
+    assert len(shared.grosses) == len(top_ns) * 3
+    assert len({returns for _, _, returns in alone}) > len(shared.grosses)  # the costs show
+
+
+def test_a_shared_simulation_is_not_changed_by_charging_costs() -> None:
+    """Cost A, then B, then A again in one batch: A's bits both times, each as alone."""
+    prepared = prepare(random_market(seed=6, n_symbols=40))
+    for n in (3, 15):  # the gathered and the wide path
+        batch = [StrategyParams(top_n=n, cost_bps=cost) for cost in (10.0, 40.0, 10.0)]
+        alone, together, shared = _alone_and_shared(prepared, batch)
+        assert together == alone
+        assert together[0] == together[2] and together[0] != together[1]
+        (gross,) = shared.grosses.values()
+        assert not gross.returns.flags.writeable and not gross.turnover.flags.writeable
+
+
+def test_max_sharpe_weights_read_the_risk_free_rate_so_they_do_not_share_across_it() -> None:
+    prepared = prepare(random_market(seed=7, n_symbols=40))
+    batch = [
+        StrategyParams(top_n=4, weighting="max_sharpe", lookback_days=look, risk_free=rf, cost_bps=5.0)
+        for look in (42, 63)
+        for rf in (0.0, 0.5)
+    ]
+    alone, together, shared = _alone_and_shared(prepared, batch)
+    assert together == alone
+    assert alone[0][2] != alone[1][2]  # the risk-free rate moves the weights, hence the returns
+    assert len(shared.grosses) == 4
