@@ -40,6 +40,7 @@ from engine.backtest.plan import (
     _targets,
     eligible_mask,
     selection_key,
+    share_batch_sums,
     signal_key,
     target_weights,
     untraded_warnings,
@@ -142,6 +143,7 @@ class SharedWork:
             if uses_gather(params.top_n, prepared.prices.shape[1]):
                 key = signal_key(params)
                 widths[key] = max(widths.get(key, 0), params.top_n)
+        share_batch_sums(prepared, batch)
         return cls(prepared=prepared, widths=widths)
 
     def plan(self, params: StrategyParams) -> _Plan:

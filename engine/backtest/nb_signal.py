@@ -10,7 +10,10 @@ numpy's pairwise summation (``engine.analytics.nb_metrics.pairwise_block``, whos
 docstring gives its order; one copy for both modules). Runs of more than
 ``PAIRWISE_BLOCK + 1`` rows, where numpy splits the sum, go back to numpy. Rows outside
 the thresholds add ``value * 0.0`` at their position, exactly as the masked product does,
-so the lanes see the same numbers. ``tests/engine/backtest/test_nb_signal.py`` checks the
+so the lanes see the same numbers. ``run_sums_many`` gives the same sums for the
+threshold settings of a sweep batch at once (per run, a bitmask of the kept rows per
+setting; settings keeping the same rows share one sum), and ``run_levels`` turns a
+setting's sums into its level. ``tests/engine/backtest/test_nb_signal.py`` checks the
 bits against ``reduceat`` itself; numba compiles without fast-math, so nothing is
 reordered.
 """
@@ -108,6 +111,240 @@ def run_sums(
     # period): numpy's own reduction, over the same masked values.
     counts = np.add.reduceat(kept, st, dtype=np.int64)
     return np.add.reduceat(masked, st), counts
+
+
+#: Rows of a run whose kept rows ``run_sums_many`` holds as one bitmask per threshold.
+MASK_ROWS = 64
+#: Distinct thresholds per column ``run_sums_many`` ranks rows against (uint8 levels).
+MAX_LEVELS = 255
+
+
+@compiled
+def _levels(
+    column: np.ndarray, thresholds: np.ndarray, defined: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """(rows,) uint8: how many of the increasing ``thresholds`` each row's value is above
+    (``column > threshold``, float64, as ``_masked_values`` compares). A NaN is above
+    none. Rows with ``defined`` False (when given) get 0, so they pass no threshold.
+    One branch-free pass per threshold, which LLVM vectorises."""
+    n = column.shape[0]
+    level = np.zeros(n, dtype=np.uint8)
+    for j in range(thresholds.shape[0]):
+        bound = thresholds[j]
+        for i in range(n):
+            level[i] += np.uint8(column[i] > bound)
+    if defined.shape[0] > 0:
+        for i in range(n):
+            level[i] *= np.uint8(defined[i])
+    return level
+
+
+@compiled
+def _popcount(mask: np.uint64) -> int:  # pragma: no cover - compiled
+    """Set bits of a 64-bit mask (the SWAR count)."""
+    m = mask - ((mask >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    m = (m & np.uint64(0x3333333333333333)) + ((m >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    m = (m + (m >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((m * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@compiled
+def _run_sums_many(
+    values: np.ndarray,
+    like_level: np.ndarray,
+    comment_level: np.ndarray,
+    starts: np.ndarray,
+    n_like: int,
+    n_comment: int,
+    setting_like: np.ndarray,
+    setting_comment: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``run_sums_many`` for runs up to ``PAIRWISE_BLOCK + 1`` rows: (sums (G, T), kept
+    counts (G, T) int32, the runs longer than that, left at 0 for numpy).
+
+    Setting t keeps the rows with ``like_level > setting_like[t]`` and ``comment_level >
+    setting_comment[t]`` (``_levels`` of the sorted distinct thresholds: the same
+    booleans as comparing with the thresholds). In a run of up to ``MASK_ROWS`` rows,
+    bit r of ``like_masks[j]`` says row a + r passes likes threshold j (built from one
+    bitmask per level: each row sets one bit, then a suffix OR), so a setting's kept
+    rows are one AND, and settings keeping the same rows share one sum. Longer runs take
+    each setting in turn. Every sum is ``run_sums``'s arithmetic: ``value * (1.0 or
+    0.0)`` per row, then ``x[0] + pairwise_block(x, 1, n - 1)``; no kept row sums to 0.0.
+    The (G, T) layout writes each run's settings side by side."""
+    n_set = setting_like.shape[0]
+    g_count = starts.shape[0]
+    n_rows = values.shape[0]
+    sums = np.zeros((g_count, n_set))
+    counts = np.zeros((g_count, n_set), dtype=np.int32)
+    long_runs = np.zeros(g_count, dtype=np.int64)
+    n_long = 0
+    buf = np.empty(PAIRWISE_BLOCK + 1)
+    by_like = np.zeros(n_like + 1, dtype=np.uint64)  # rows of each level
+    by_comment = np.zeros(n_comment + 1, dtype=np.uint64)
+    like_masks = np.zeros(n_like, dtype=np.uint64)  # rows above each threshold
+    comment_masks = np.zeros(n_comment, dtype=np.uint64)
+    seen_mask = np.zeros(n_set, dtype=np.uint64)
+    seen_sum = np.zeros(n_set)
+    seen_count = np.zeros(n_set, dtype=np.int32)
+    one = np.uint64(1)
+    zero = np.uint64(0)
+    for g in range(g_count):
+        a = starts[g]
+        b = starts[g + 1] if g + 1 < g_count else n_rows
+        n = b - a
+        if n > PAIRWISE_BLOCK + 1:
+            long_runs[n_long] = g
+            n_long += 1
+            continue
+        if n > MASK_ROWS:  # too long for a bitmask: each setting in turn, as run_sums
+            for t in range(n_set):
+                c = 0
+                for i in range(a, b):
+                    k = (like_level[i] > setting_like[t]) & (comment_level[i] > setting_comment[t])
+                    c += k
+                    buf[i - a] = values[i] * (1.0 if k else 0.0)
+                counts[g, t] = c
+                if c:
+                    sums[g, t] = buf[0] + pairwise_block(buf, 1, n - 1)
+            continue
+        by_like[:] = zero
+        by_comment[:] = zero
+        for r in range(n):
+            bit = one << np.uint64(r)
+            by_like[like_level[a + r]] |= bit
+            by_comment[comment_level[a + r]] |= bit
+        above = zero
+        for j in range(n_like - 1, -1, -1):
+            above |= by_like[j + 1]
+            like_masks[j] = above
+        above = zero
+        for j in range(n_comment - 1, -1, -1):
+            above |= by_comment[j + 1]
+            comment_masks[j] = above
+        n_seen = 0
+        for t in range(n_set):
+            mask = like_masks[setting_like[t]] & comment_masks[setting_comment[t]]
+            found = -1
+            for s in range(n_seen):
+                if seen_mask[s] == mask:
+                    found = s
+                    break
+            if found < 0:
+                found = n_seen
+                n_seen += 1
+                seen_mask[found] = mask
+                seen_sum[found] = 0.0
+                seen_count[found] = _popcount(mask)
+                if mask != zero:
+                    for r in range(n):
+                        buf[r] = values[a + r] * np.float64((mask >> np.uint64(r)) & one)
+                    seen_sum[found] = buf[0] + pairwise_block(buf, 1, n - 1)
+            sums[g, t] = seen_sum[found]
+            counts[g, t] = seen_count[found]
+    return sums, counts, long_runs[:n_long].copy()
+
+
+def run_sums_many(
+    values: np.ndarray,
+    likes: np.ndarray,
+    comments: np.ndarray,
+    defined: np.ndarray | None,
+    starts: np.ndarray,
+    thresholds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``run_sums`` for T threshold settings at once: ``thresholds`` (T, 2) rows of
+    (min_likes, min_comments); returns sums (G, T) float64 and kept counts (G, T) int32,
+    column t the bits of ``run_sums(..., *thresholds[t])`` (run-major, as the kernel
+    writes them; the counts int32, as a run's count never exceeds its rows).
+
+    One compiled pass over the runs: each row is ranked once against the distinct
+    thresholds (``_levels``), and the settings that keep the same rows of a run share
+    its sum (a sweep chunk of 2 x 4 thresholds keeps ~5 distinct sets of rows per run
+    of ~17). Runs over ``PAIRWISE_BLOCK + 1`` rows go to numpy, as in ``run_sums``;
+    more than ``MAX_LEVELS`` distinct thresholds in a column, to ``run_sums`` itself."""
+    grid = np.asarray(thresholds, dtype=np.float64).reshape(-1, 2)
+    n_set, g_count = grid.shape[0], len(starts)
+    like_levels, setting_like = np.unique(grid[:, 0], return_inverse=True)
+    comment_levels, setting_comment = np.unique(grid[:, 1], return_inverse=True)
+    if g_count == 0 or n_set == 0 or max(like_levels.size, comment_levels.size) > MAX_LEVELS:
+        sums, counts = np.zeros((g_count, n_set)), np.zeros((g_count, n_set), dtype=np.int32)
+        for t in range(n_set if g_count else 0):
+            sums[:, t], counts[:, t] = run_sums(values, likes, comments, defined, starts, *grid[t])
+        return sums, counts
+    mask = read_only(
+        np.zeros(0, dtype=bool) if defined is None else np.ascontiguousarray(defined, dtype=bool)
+    )
+    vals, lk, cm, st = floats(values), floats(likes), floats(comments), ints(starts)
+    no_rows = read_only(np.zeros(0, dtype=bool))
+    sums, counts, long_runs = _run_sums_many(
+        vals,
+        read_only(_levels(lk, floats(like_levels), mask)),
+        read_only(_levels(cm, floats(comment_levels), no_rows)),
+        st,
+        like_levels.size,
+        comment_levels.size,
+        ints(setting_like),
+        ints(setting_comment),
+    )
+    if long_runs.size:
+        # Runs too long for the kernel's pairwise sum: numpy's own reduction of the same
+        # masked values, on the long runs' rows only (reduceat reduces each run alone).
+        bounds = np.append(st, vals.size)
+        lo, lengths = bounds[long_runs], bounds[long_runs + 1] - bounds[long_runs]
+        offsets = np.cumsum(lengths) - lengths
+        rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+        row_values, row_likes, row_comments = vals[rows], lk[rows], cm[rows]
+        for t in range(n_set):
+            kept = (row_likes > grid[t, 0]) & (row_comments > grid[t, 1])
+            if defined is not None:
+                kept &= mask[rows]
+            sums[long_runs, t] = np.add.reduceat(row_values * kept, offsets)
+            counts[long_runs, t] = np.add.reduceat(kept, offsets, dtype=np.int64)
+    return sums, counts
+
+
+@compiled
+def _run_levels(
+    sums: np.ndarray, counts: np.ndarray, column: int, cell: np.ndarray, key: np.ndarray, size: int
+) -> tuple[np.ndarray, bool, int, int]:  # pragma: no cover - compiled
+    """``run_levels`` in one pass over the runs."""
+    level = np.full(size, np.nan)
+    found = False
+    first = 0
+    last = 0
+    for g in range(cell.shape[0]):
+        c = counts[g, column]
+        if c > 0:
+            level[cell[g]] = sums[g, column] / np.float64(c)
+            k = key[g]
+            if not found:
+                first = k
+                last = k
+                found = True
+            first = min(first, k)
+            last = max(last, k)
+    return level, found, first, last
+
+
+def run_levels(
+    sums: np.ndarray, counts: np.ndarray, column: int, cell: np.ndarray, key: np.ndarray, size: int
+) -> tuple[np.ndarray, int, int] | None:
+    """The mean level of one threshold setting from its run sums: ``sums`` (G, C) float64
+    and ``counts`` (G, C) int32 or int64, column ``column`` (``run_sums_many``'s layout;
+    ``run_sums``'s as one column); ``cell`` (G,) each run's place in the flat (size,)
+    level and ``key`` (G,) its period key. Returns (level (size,): sum / count where a run
+    keeps a row, NaN elsewhere; the first and the last period key with a kept row), or
+    None when no run keeps a row. The division is numpy's (float64, correctly rounded), so
+    the level has the bits of ``sums[present] / counts[present]`` scattered into NaNs."""
+    level, found, first, last = _run_levels(
+        read_only(np.ascontiguousarray(sums, dtype=np.float64)),
+        read_only(np.ascontiguousarray(counts, dtype=np.int32 if counts.dtype == np.int32 else np.int64)),
+        int(column),
+        ints(cell),
+        ints(key),
+        int(size),
+    )
+    return (level, int(first), int(last)) if found else None
 
 
 @compiled
@@ -298,6 +535,11 @@ def warm_up() -> None:
     ones = np.ones(3)
     run_sums(ones, ones, ones, None, np.array([0, 2]), 0.0, 0.0)
     run_sums(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), 0.0, 0.0)
+    run_sums_many(ones, ones, ones, None, np.array([0, 2]), np.zeros((2, 2)))
+    cells = np.arange(2)
+    for count_type in (np.int32, np.int64):
+        run_levels(np.ones((2, 1)), np.ones((2, 1), dtype=count_type), 0, cells, cells, 2)
+    run_sums_many(ones, ones, ones, np.ones(3, dtype=bool), np.array([0]), np.zeros((1, 2)))
     chosen_run_sums(ones, ones, None, np.array([0, 2]), np.array([1]), 0.0, 0.0)
     chosen_run_sums(ones, ones, np.ones(3, dtype=bool), np.array([0]), np.array([0]), 0.0, 0.0)
     for day_type in (np.int16, np.int32):

@@ -10,9 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.backtest.nb_signal import (
+    MASK_ROWS,
+    MAX_LEVELS,
     PAIRWISE_BLOCK,
     chosen_run_sums,
+    run_levels,
     run_sums,
+    run_sums_many,
     select_holdings,
     symbol_period_runs,
 )
@@ -182,3 +186,89 @@ def test_chosen_run_sums_are_reduceats_bits(seed, longest, with_defined, min_lik
         keep &= defined
     assert like_sums.tobytes() == np.add.reduceat(likes * keep, starts)[runs].tobytes()
     assert comment_sums.tobytes() == np.add.reduceat(comments * keep, starts)[runs].tobytes()
+
+
+def _rows_for_many(rng, longest: int, with_defined: bool):
+    """Runs of 1 to ``longest`` rows (one of each bound: 1 row and ``longest``); integer
+    likes and comments, so thresholds fall on and between the row values; NaN likes and
+    comments; undefined rows."""
+    sizes = rng.integers(1, longest + 1, rng.integers(2, 50))
+    sizes[0], sizes[-1] = longest, 1
+    n = int(sizes.sum())
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    values = rng.normal(size=n) * 10.0 ** rng.uniform(-4, 4, n)
+    values[rng.random(n) < 0.05] = -0.0
+    likes = rng.integers(0, 60, n).astype(float)
+    comments = rng.integers(0, 12, n).astype(float)
+    likes[rng.random(n) < 0.05] = np.nan
+    comments[rng.random(n) < 0.05] = np.nan
+    defined = rng.random(n) > 0.1 if with_defined else None
+    return values, likes, comments, defined, starts
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    longest=st.sampled_from(
+        [1, 7, 23, MASK_ROWS, MASK_ROWS + 1, PAIRWISE_BLOCK + 1, PAIRWISE_BLOCK + 2, 300]
+    ),
+    with_defined=st.booleans(),
+)
+def test_run_sums_many_are_run_sums_bits_per_setting(seed, longest, with_defined) -> None:
+    rng = np.random.default_rng(seed)
+    values, likes, comments, defined, starts = _rows_for_many(rng, longest, with_defined)
+    # Repeated settings and thresholds, on row values (10, 3) and between them (10.5),
+    # below every row (-1) and above every row (1e9).
+    thresholds = np.array(
+        [(a, b) for a in (0.0, 10.0, 10.5, 30.0, -1.0, 1e9, 10.0) for b in (0.0, 3.0, 3.5, 11.0)]
+        + [(10.0, 3.0), (59.0, 0.0)]
+    )
+    sums, counts = run_sums_many(values, likes, comments, defined, starts, thresholds)
+    assert sums.shape == counts.shape == (len(starts), len(thresholds))
+    for t, (min_likes, min_comments) in enumerate(thresholds):
+        alone_sums, alone_counts = run_sums(values, likes, comments, defined, starts, min_likes, min_comments)
+        expected_sums, expected_counts = _reference(
+            values, likes, comments, defined, starts, min_likes, min_comments
+        )
+        np.testing.assert_array_equal(counts[:, t], alone_counts)
+        np.testing.assert_array_equal(counts[:, t], expected_counts)
+        present = expected_counts > 0
+        column = np.ascontiguousarray(sums[:, t])
+        assert column[present].tobytes() == expected_sums[present].tobytes()
+        if longest <= PAIRWISE_BLOCK + 1:  # run_sums's own kernel: every run, 0.0 when empty
+            assert column.tobytes() == alone_sums.tobytes()
+
+
+def test_run_sums_many_with_many_thresholds_goes_to_run_sums() -> None:
+    rng = np.random.default_rng(5)
+    values, likes, comments, defined, starts = _rows_for_many(rng, 30, True)
+    likes = rng.integers(0, 400, likes.size).astype(float)
+    thresholds = np.column_stack((np.arange(MAX_LEVELS + 5, dtype=float), np.full(MAX_LEVELS + 5, 2.0)))
+    sums, counts = run_sums_many(values, likes, comments, defined, starts, thresholds)
+    for t in (0, 100, MAX_LEVELS + 4):
+        alone_sums, alone_counts = run_sums(values, likes, comments, defined, starts, *thresholds[t])
+        assert sums[:, t].tobytes() == alone_sums.tobytes()
+        np.testing.assert_array_equal(counts[:, t], alone_counts)
+
+
+def test_run_sums_many_of_no_run_or_setting() -> None:
+    ones = np.ones(3)
+    sums, counts = run_sums_many(ones, ones, ones, None, np.zeros(0, dtype=np.int64), np.zeros((2, 2)))
+    assert sums.shape == counts.shape == (0, 2)
+    sums, counts = run_sums_many(ones, ones, ones, None, np.array([0, 2]), np.zeros((0, 2)))
+    assert sums.shape == counts.shape == (2, 0)
+
+
+def test_run_levels_divides_and_places_the_kept_runs() -> None:
+    sums = np.array([[3.0, 1.0], [7.0, 0.0], [0.1, 0.0]])
+    counts = np.array([[2, 1], [0, 0], [3, 0]], dtype=np.int32)
+    cell = np.array([4, 0, 2])
+    key = np.array([7, 5, 6])
+    level, first, last = run_levels(sums, counts, 0, cell, key, 6)
+    expected = np.full(6, np.nan)
+    expected[[4, 2]] = np.array([3.0, 0.1]) / np.array([2, 3])
+    assert level.tobytes() == expected.tobytes()
+    assert (first, last) == (6, 7)  # the run of key 5 keeps no row
+    level, first, last = run_levels(sums[:, 1:], counts[:, 1:].astype(np.int64), 0, cell, key, 6)
+    assert (first, last) == (7, 7) and level[4] == 1.0 and np.isnan(level[[0, 1, 2, 3, 5]]).all()
+    assert run_levels(sums, np.zeros((3, 2), dtype=np.int64), 1, cell, key, 6) is None

@@ -137,3 +137,45 @@ def test_max_sharpe_weights_read_the_risk_free_rate_so_they_do_not_share_across_
     assert together == alone
     assert alone[0][2] != alone[1][2]  # the risk-free rate moves the weights, hence the returns
     assert len(shared.grosses) == 4
+
+
+def test_a_batch_computes_its_threshold_settings_together() -> None:
+    """``SharedWork.for_batch`` has the run sums of the batch's mean threshold settings
+    computed in one pass (``share_batch_sums``); each setting's are taken out by its
+    aggregation, with the bits of the setting aggregated alone, so the store is empty
+    when the batch is done. Settings already memoised, other aggregations and a lone
+    setting are not computed; a new batch and ``clear_caches`` drop what is left."""
+    from engine.backtest import plan as plan_module
+    from engine.backtest.base import clear_caches
+
+    prepared = prepare(random_market(seed=7, n_symbols=30))
+    store = plan_module._SIGNALS.batch
+    batch = [
+        StrategyParams(top_n=n, min_likes=likes, min_comments=comments, aggregation=how)
+        for n in (2, 4)
+        for likes in (0.0, 20.0, 35.0)
+        for comments in (0.0, 5.0)
+        for how in ("mean", "median")
+    ]
+    clear_caches()
+    alone = [_bits(backtest_metrics_and_returns(prepared, p)) for p in batch]
+    clear_caches()
+    memoised = batch[0]  # min_likes 0, min_comments 0, mean
+    backtest_metrics_and_returns(prepared, memoised)
+    shared = SharedWork.for_batch(prepared, batch)
+    assert {key[1][2:] for key in store} == {
+        (likes, comments, "mean") for likes in (0.0, 20.0, 35.0) for comments in (0.0, 5.0)
+    } - {(0.0, 0.0, "mean")}
+    together = [_bits(backtest_metrics_and_returns(prepared, p, shared=shared)) for p in batch]
+    assert together == alone
+    assert not store  # every setting taken: the batch's arrays are released
+
+    clear_caches()
+    SharedWork.for_batch(prepared, batch[:6])  # a new batch, never run: 0/0, 0/5, 20/0
+    assert len(store) == 3
+    SharedWork.for_batch(prepared, [StrategyParams(min_likes=1.0), StrategyParams(min_likes=1.0, top_n=3)])
+    assert not store  # the earlier batch's sums dropped; one setting alone is not shared
+    SharedWork.for_batch(prepared, [StrategyParams(min_likes=1.0), StrategyParams(min_likes=2.0)])
+    assert len(store) == 2
+    clear_caches()
+    assert not store

@@ -3,9 +3,11 @@ before chunking, so each signal setting is aggregated once, whatever the chunkin
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from engine import StrategyParams
+from engine.backtest import base as base_module
 from engine.backtest import plan as plan_module
 from engine.backtest.base import clear_caches
 from engine.data.demo import DemoProvider
@@ -79,3 +81,29 @@ def test_a_sweep_refuses_data_of_another_type(data) -> None:
 
     with pytest.raises(ParameterError, match=r"MarketData .* or PreparedData"):
         sweep_module.run_sweep(data.sentiment, {"top_n": (3, 5)})
+
+
+def test_a_batch_aggregates_its_threshold_settings_together_with_the_same_bits(
+    data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep batch computes its settings' run sums in one pass (``share_batch_sums``);
+    the table is the same bits as with each setting aggregated alone."""
+    grid = {**GRID, "min_comments": (0.0, 3.0, 10.0), "aggregation": ("mean", "median")}
+    shared: list[int] = []
+    original = plan_module.run_sums_many
+
+    def counting(*args):
+        shared.append(len(args[-1]))
+        return original(*args)
+
+    monkeypatch.setattr(plan_module, "run_sums_many", counting)
+    clear_caches()
+    together = sweep_module.run_sweep(data, grid, base=StrategyParams(), executor=SerialExecutor()).table
+    assert sum(shared) >= 8  # most of the 9 mean settings were computed together
+    monkeypatch.setattr(plan_module, "share_batch_sums", lambda prepared, batch: None)
+    monkeypatch.setattr(base_module, "share_batch_sums", lambda prepared, batch: None)
+    clear_caches()
+    alone = sweep_module.run_sweep(data, grid, base=StrategyParams(), executor=SerialExecutor()).table
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+    for column in together.select_dtypes("float").columns:
+        assert together[column].to_numpy().tobytes() == alone[column].to_numpy().tobytes(), column
