@@ -578,8 +578,8 @@ def share_batch_sums(prepared: PreparedData, batch: Sequence[StrategyParams]) ->
     while the batch runs. A single backtest never calls it."""
     store = _SIGNALS.batch
     store.clear()
-    if len(prepared.dates) < 1:
-        return  # no signal is aggregated without a price day (_transformed_signal)
+    if not batch or len(prepared.dates) < 1:
+        return  # nothing to run (an empty chunk), or no signal without a price day
     wanted: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     # One pass over the batch (thousands of configurations share a few dozen keys).
     for key in dict.fromkeys(_level_key(params) for params in batch):
