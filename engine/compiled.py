@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -27,10 +27,21 @@ def compiled(fn: Callable[..., Any]) -> Any:
     """``numba.njit`` with an on-disk cache when a cache directory is writable (numba
     raises at decoration time when none is: a read-only install without a writable HOME),
     and a cache that can never fail a backtest (``tolerate_cache_errors``)."""
+    return _njit(fn, error_model="python")
+
+
+def compiled_ieee(fn: Callable[..., Any]) -> Any:
+    """``compiled`` with numpy's division rules: ``x / 0.0`` is an infinity or NaN, as
+    the numpy code a kernel replaces gives, instead of numba's default ZeroDivisionError.
+    For kernels that divide by data (a close, a portfolio value)."""
+    return _njit(fn, error_model="numpy")
+
+
+def _njit(fn: Callable[..., Any], *, error_model: Literal["python", "numpy"]) -> Any:
     try:
-        dispatcher = numba.njit(cache=True, nogil=True)(fn)
+        dispatcher = numba.njit(cache=True, nogil=True, error_model=error_model)(fn)
     except RuntimeError:
-        return numba.njit(cache=False, nogil=True)(fn)
+        return numba.njit(cache=False, nogil=True, error_model=error_model)(fn)
     tolerate_cache_errors(getattr(dispatcher, "_cache", None))
     return dispatcher
 

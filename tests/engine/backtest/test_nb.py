@@ -181,3 +181,99 @@ def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
         second.returns[starts], (1.0 + gross.returns[starts]) * (1.0 - second.cost) - 1.0, rtol=0, atol=1e-14
     )
     assert np.all(second.cost == 0.004 * gross.turnover) and np.all(gross.turnover > 0.0)
+
+
+def _numpy_held_gross(prices, entry, end, held, weights, gathered=None):
+    """The held path of ``simulate_gross`` as numpy steps (the code ``_held_gross``
+    replaced, kept here as its reference): (returns, turnover, has_day, starts,
+    start_value, start_previous)."""
+    from engine.backtest import nb
+
+    n_seg, n_cols = len(entry), prices.shape[1]
+    entry_prices = nb._closes_at(prices, entry, held)
+    shares = weights / entry_prices
+    flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
+    target = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+    lengths = end - entry
+    if gathered is None:
+        value = _held_values(prices, entry, end, held, shares)
+    else:
+        value = _block_values(gathered, entry, end, shares)
+    drifted = nb._closes_at(prices, end, held) * shares / nb._end_values(value, lengths)[:, None]
+    drift = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
+
+    def moved(k: np.ndarray) -> np.ndarray:
+        following = nb._closes_at(prices, entry[k] + 1, held[k])
+        return ((following != entry_prices[k]) & (weights[k] != 0.0)).any(axis=1)
+
+    still = nb._still_first_days(value, entry, lengths, moved)
+    change = target
+    change[0, n_cols - 1] -= 1.0
+    np.subtract(change[1:], drift[:-1], out=change[1:])
+    np.abs(change, out=change)
+    turnover = 0.5 * change.sum(axis=1)
+    has_day = lengths > 0
+    starts = (np.cumsum(lengths) - lengths)[has_day]
+    previous = np.empty_like(value)
+    previous[1:] = value[:-1]
+    previous[starts] = 1.0
+    previous[starts[still[has_day]]] = value[starts[still[has_day]]]
+    return value / previous - 1.0, turnover, has_day, starts, value[starts], previous[starts]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    width=st.integers(1, 40),
+    n_seg=st.integers(1, 6),
+    n_cols=st.integers(5, 300),
+    last_without_day=st.booleans(),
+)
+def test_the_compiled_held_path_gives_the_numpy_steps_bits(
+    seed: int, width: int, n_seg: int, n_cols: int, last_without_day: bool
+) -> None:
+    """``simulate_gross`` on the held columns (one compiled call, ``_held_gross``) gives
+    the bits of the numpy steps it replaced: returns, turnover (per-segment sums over
+    every column in numpy's pairwise order), the first days and what they are measured
+    against; with and without a gathered block; repeated columns (cash padding), zero
+    weights, segments whose first day moves nothing, and an entry at the last day."""
+    rng = np.random.default_rng(seed)
+    n_days = 30
+    width = min(width, n_cols // 4)  # the held path (``uses_gather``)
+    prices = rng.lognormal(3.0, 0.4, (n_days, n_cols))
+    prices[:, -1] = 1.0
+    entry, end = _segments(rng, n_days, n_seg)
+    if last_without_day:
+        entry, end = np.append(entry, end[-1]), np.append(end, end[-1])
+    k_count = len(entry)
+    held = rng.integers(0, n_cols, (k_count, width))
+    held[rng.random(held.shape) < 0.2] = n_cols - 1  # cash padding, repeated
+    weights = rng.dirichlet(np.ones(width), k_count)
+    weights[rng.random(weights.shape) < 0.15] = 0.0
+    for k in range(k_count):
+        if rng.random() < 0.3 and entry[k] + 1 < n_days:  # nothing moves on the first day
+            prices[entry[k] + 1, held[k]] = prices[entry[k], held[k]]
+    assert uses_gather(width, n_cols)
+    block = gather_held_prices(prices, entry, end, np.concatenate([held, held[:, :1]], axis=1))
+    for gathered in (None, block):
+        got = simulate_gross(prices, entry, end, held, weights, gathered)
+        expected = _numpy_held_gross(prices, entry, end, held, weights, gathered)
+        fields = (got.returns, got.turnover, got.has_day, got.starts, got.start_value, got.start_previous)
+        for name, a, b in zip(
+            ("returns", "turnover", "has_day", "starts", "value", "previous"), fields, expected, strict=True
+        ):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+
+
+def test_a_zero_entry_close_gives_the_numpy_steps_infinities_not_an_error() -> None:
+    """A zero close at an entry (a price before a listing) divides by zero as numpy does
+    (infinite shares and values), instead of raising ZeroDivisionError in the kernel."""
+    prices = np.array([[0.0, 2.0, 1.0], [1.0, 2.0, 1.0], [2.0, 2.0, 1.0], [3.0, 2.0, 1.0]])
+    entry, end = np.array([0, 2]), np.array([2, 3])
+    held, weights = np.array([[0], [1]]), np.array([[1.0], [1.0]])
+    with np.errstate(all="ignore"):
+        expected = _numpy_held_gross(prices, entry, end, held, weights)
+    got = simulate_gross(prices, entry, end, held, weights)
+    np.testing.assert_array_equal(got.returns, expected[0])
+    np.testing.assert_array_equal(got.turnover, expected[1])
+    assert not np.isfinite(got.returns[0])
