@@ -185,8 +185,8 @@ def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
 
 def _numpy_held_gross(prices, entry, end, held, weights, gathered=None):
     """The held path of ``simulate_gross`` as numpy steps (the code ``_held_gross``
-    replaced, kept here as its reference): (returns, turnover, has_day, starts,
-    start_value, start_previous)."""
+    replaced, kept here as its reference; its tail is ``nb._gross``, which the wide path
+    still runs): (returns, turnover, has_day, starts, start_value, start_previous)."""
     from engine.backtest import nb
 
     n_seg, n_cols = len(entry), prices.shape[1]
@@ -207,18 +207,8 @@ def _numpy_held_gross(prices, entry, end, held, weights, gathered=None):
         return ((following != entry_prices[k]) & (weights[k] != 0.0)).any(axis=1)
 
     still = nb._still_first_days(value, entry, lengths, moved)
-    change = target
-    change[0, n_cols - 1] -= 1.0
-    np.subtract(change[1:], drift[:-1], out=change[1:])
-    np.abs(change, out=change)
-    turnover = 0.5 * change.sum(axis=1)
-    has_day = lengths > 0
-    starts = (np.cumsum(lengths) - lengths)[has_day]
-    previous = np.empty_like(value)
-    previous[1:] = value[:-1]
-    previous[starts] = 1.0
-    previous[starts[still[has_day]]] = value[starts[still[has_day]]]
-    return value / previous - 1.0, turnover, has_day, starts, value[starts], previous[starts]
+    gross = nb._gross(int(entry[0]) + 1, value, lengths, target, drift, still)  # the wide path's numpy tail
+    return gross.returns, gross.turnover, gross.has_day, gross.starts, gross.start_value, gross.start_previous
 
 
 @settings(max_examples=80, deadline=None)
