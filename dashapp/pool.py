@@ -45,11 +45,6 @@ JOB_TIMEOUT_S = 110.0  # below gunicorn's 120 s request timeout: one clear sente
 _child_app: Any = None  # the app of a pool child (set by _init_child); None in every other process
 
 
-def _log_failure(future: concurrent.futures.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.warning("compute process warm-up failed: %s", future.exception())
-
-
 class ComputeUnavailableError(engine.EngineError):
     """The compute process of this web worker failed or did not answer in time."""
 
@@ -141,7 +136,19 @@ class ComputePool:
         pool = self._pool()
         for _ in range(self.processes):
             future = pool.submit(_run_in_child, _warm_up, ())
-            future.add_done_callback(_log_failure)
+            future.add_done_callback(lambda done, pool=pool: self._warm_up_done(pool, done))
+
+    def _warm_up_done(
+        self, pool: concurrent.futures.ProcessPoolExecutor, future: concurrent.futures.Future[Any]
+    ) -> None:
+        """Log a warm-up that failed; one that a shutdown of its pool ended (a worker
+        stopped during its first seconds) is a normal stop, not a failure."""
+        if future.cancelled() or future.exception() is None:
+            return
+        if self._executor is not pool:  # shut down or discarded: its children were ended
+            log.info("compute process warm-up stopped: the pool was shut down")
+            return
+        log.warning("compute process warm-up failed: %s", future.exception())
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self.processes <= 0 or in_pool_child():

@@ -168,3 +168,21 @@ def test_a_child_whose_web_worker_is_gone_exits() -> None:
     code = "from dashapp.pool import _exit_with_parent; _exit_with_parent(1); raise SystemExit(5)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, check=False)
     assert done.returncode == 0
+
+
+def test_a_shutdown_during_the_warm_up_is_not_logged_as_a_failure(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A web worker stopped in its first seconds (``start`` then ``shutdown(wait=False)``,
+    as gunicorn's post_worker_init and worker_exit do) ends the children's warm-up; the
+    log said "compute process warm-up failed" for each, a false alarm on every restart."""
+    pool = ComputePool(1, {"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    with caplog.at_level("INFO", logger="dashapp.pool"):
+        pool.start()
+        pool.shutdown(wait=False)
+        deadline = time.monotonic() + SHUTDOWN_S
+        while not any("warm-up" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the warm-up's end was never logged"
+            time.sleep(0.05)
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if "warm-up" in r.getMessage()]
+    assert messages and all(level == "INFO" and "shut down" in text for level, text in messages), messages
