@@ -289,10 +289,7 @@ def run_sums_many(
     if long_runs.size:
         # Runs too long for the kernel's pairwise sum: numpy's own reduction of the same
         # masked values, on the long runs' rows only (reduceat reduces each run alone).
-        bounds = np.append(st, vals.size)
-        lo, lengths = bounds[long_runs], bounds[long_runs + 1] - bounds[long_runs]
-        offsets = np.cumsum(lengths) - lengths
-        rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+        rows, offsets = _rows_of_runs(st, vals.size, long_runs)
         row_values, row_likes, row_comments = vals[rows], lk[rows], cm[rows]
         for t in range(n_set):
             kept = (row_likes > grid[t, 0]) & (row_comments > grid[t, 1])
@@ -345,6 +342,16 @@ def run_levels(
         int(size),
     )
     return (level, int(first), int(last)) if found else None
+
+
+def _rows_of_runs(starts: np.ndarray, n_rows: int, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the row indices of the runs ``runs`` (indices into ``starts`` (G,), the last run
+    ending at ``n_rows``), concatenated in that order; the offset of each run's first row
+    in them): what ``np.add.reduceat`` needs to reduce each chosen run alone."""
+    bounds = np.append(starts, n_rows)
+    lo, lengths = bounds[runs], bounds[runs + 1] - bounds[runs]
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum())), offsets
 
 
 @compiled
@@ -407,10 +414,7 @@ def chosen_run_sums(
     )
     if fitted:
         return like_sums, comment_sums
-    bounds = np.append(st, lk.size)
-    lo, lengths = bounds[chosen], bounds[chosen + 1] - bounds[chosen]
-    offsets = np.cumsum(lengths) - lengths
-    rows = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+    rows, offsets = _rows_of_runs(st, lk.size, chosen)
     row_likes, row_comments = lk[rows], cm[rows]
     kept = (row_likes > min_likes) & (row_comments > min_comments)
     if defined is not None:

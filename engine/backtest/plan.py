@@ -547,10 +547,6 @@ class _SignalMemo(_Memo):
         super().__init__(slots)
         self.batch: dict[tuple[int, Any], tuple[weakref.ref, np.ndarray, np.ndarray, int]] = {}
 
-    def holds(self, prepared: PreparedData, key: Any) -> bool:
-        hit = self.entries.get((id(prepared), key))
-        return hit is not None and hit[0]() is prepared
-
     def take_batch_sums(self, prepared: PreparedData, key: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
         """The batch's (sums (G, T), counts (G, T), column of this level key), removed from
         the store; None when the batch did not compute them."""

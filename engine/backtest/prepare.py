@@ -568,11 +568,15 @@ class _Memo:
         self.slots = slots
         self.entries: dict[tuple[int, Any], tuple[weakref.ref, Any]] = {}
 
+    def holds(self, prepared: PreparedData, key: Any) -> bool:
+        """Whether ``key`` of this very ``prepared`` object is memoised."""
+        hit = self.entries.get((id(prepared), key))
+        return hit is not None and hit[0]() is prepared
+
     def get(self, prepared: PreparedData, key: Any, compute: Callable[[], Any]) -> Any:
         full_key = (id(prepared), key)
-        hit = self.entries.get(full_key)
-        if hit is not None and hit[0]() is prepared:
-            return hit[1]
+        if self.holds(prepared, key):
+            return self.entries[full_key][1]
         value = compute()
         if len(self.entries) >= self.slots:
             self.entries.pop(next(iter(self.entries)))
