@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine._version import __version__
 from engine.analytics import nb_metrics, statistics
 from engine.analytics.metrics import compute_metrics, drawdown_info
 from engine.backtest import nb, nb_prepare, nb_signal
@@ -287,16 +286,9 @@ def run_prepared(
 ) -> BacktestResult:
     """Backtest ``params`` on already prepared data; the full result with frames and warnings."""
     col = _benchmark_column(prepared, params)
-    source = source or prepared.source
     plan = _plan(prepared, params)
     warnings: list[str] = []
-    manifest = Manifest(
-        params=params.to_dict(),
-        data_source=source.label,
-        synthetic=source.synthetic,
-        fingerprint=prepared.fingerprint,
-        version=__version__,
-    )
+    manifest = Manifest.of(params.to_dict(), prepared, source=source)
     if len(plan.entry) == 0:
         return _empty_result(params, manifest, untraded_warnings(prepared, params))
     weights = _targets(prepared, params, plan, warnings)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+
+from engine._version import __version__
+from engine.data.types import SourceInfo
 
 # What each CSV of a backtest holds: the ``content`` line of its header (engine.export),
 # the same in the CLI's --out files and the Backtest page's downloads.
@@ -22,6 +25,16 @@ BACKTEST_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
 )
 
 
+class _Described(Protocol):
+    """What a manifest reads of a data set: ``MarketData`` and ``PreparedData`` both have it."""
+
+    @property
+    def source(self) -> SourceInfo: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Manifest:
     """Everything needed to reproduce a run."""
@@ -31,6 +44,20 @@ class Manifest:
     synthetic: bool
     fingerprint: str  # MarketData.fingerprint
     version: str  # engine.__version__
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any], data: _Described, *, source: SourceInfo | None = None) -> Manifest:
+        """The manifest of a run of ``params`` (``StrategyParams.to_dict()``) on ``data``
+        (``MarketData`` or ``PreparedData``: its fingerprint), labelled with ``source``
+        (default: the data's own) and this engine's version."""
+        source = source or data.source
+        return cls(
+            params=params,
+            data_source=source.label,
+            synthetic=source.synthetic,
+            fingerprint=data.fingerprint,
+            version=__version__,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
 from engine.backtest.result import BacktestResult, holdings_with_dates
 from engine.cli.common import (
     EXIT_OK,
@@ -37,17 +37,6 @@ from engine.strategy.params import (
 )
 
 NAME = "backtest"
-
-PERCENT_METRICS = {
-    "total_return",
-    "cagr",
-    "annual_volatility",
-    "max_drawdown",
-    "alpha",
-    "tracking_error",
-    "hit_rate",
-    "avg_turnover",
-}
 
 
 def register(sub: Any) -> None:

@@ -28,8 +28,9 @@ from typing import Any, TextIO
 
 from engine._version import __version__
 from engine.allocator import tune_allocator
+from engine.analytics.metrics import PERCENT_METRICS
 from engine.cli import backtest, robustness, signal, stocks, sweep
-from engine.cli.backtest import PERCENT_METRICS, summary_text, write_backtest
+from engine.cli.backtest import summary_text, write_backtest
 from engine.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,

@@ -26,7 +26,6 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from engine import __version__
 from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
 from engine.analytics.pbo import PBOSettings
 from engine.backtest.result import Manifest
@@ -167,13 +166,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         out.write(walk_forward_text(validation, grid))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-        manifest = Manifest(
-            params=base.to_dict(),
-            data_source=data.source.label,
-            synthetic=data.source.synthetic,
-            fingerprint=data.fingerprint,
-            version=__version__,
-        )
+        manifest = Manifest.of(base.to_dict(), data)
         path = write_sweep(result, grid, manifest, args.out)
         out.write(f"wrote {path.name} to {args.out}\n")
         if validation is not None:

@@ -51,7 +51,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine._version import __version__
 from engine.backtest.base import eligible_symbols_by_period, no_period_warnings
 from engine.backtest.plan import _plan, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
@@ -420,13 +419,7 @@ def analyze_signal(
         top_turnover=_nanmean(turnover),
         signal_summary=_distribution(cal.signal[observed]),
         warnings=tuple(warnings),
-        manifest=Manifest(
-            params=params.to_dict(),
-            data_source=prepared.source.label,
-            synthetic=prepared.source.synthetic,
-            fingerprint=prepared.fingerprint,
-            version=__version__,
-        ),
+        manifest=Manifest.of(params.to_dict(), prepared),
     )
 
 
