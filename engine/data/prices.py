@@ -26,7 +26,6 @@ from engine.data.reading import (
     OHLCV_NAMES,
     ONE_TICKER_FIELD_NAMES,
     ReadOptions,
-    date_text,
     find_column,
     read_dates,
     squash,
@@ -58,6 +57,7 @@ from engine.data.validation import (
     is_spaced_share_class,
     iso_day,
     non_empty,
+    refuse_intraday,
     symbol_column_by_name,
     ticker_mask,
     to_numbers,
@@ -301,49 +301,6 @@ def _refuse_long_without_close(
                 f"repeat) but has no 'Close' or 'Adj Close' column (its other columns: {rest}); "
                 "name the column of adjusted closes 'Adj Close' or 'close'"
             )
-
-
-# After the date: a space or T, or right after a CJK day mark or weekday bracket (3日15:00).
-_TIME_OF_DAY = re.compile(
-    r"(?:[T ]|(?<=[日일)\uff09]))(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?)"
-)
-INTRADAY_MIN_DAYS = 2  # one date at two times is yfinance's live last row, a duplicate
-
-
-def refuse_intraday(raw: pd.Series, dates: pd.Series, label: str, symbols: pd.Series | None = None) -> None:
-    """Intraday bars (a date at several times of day, on ``INTRADAY_MIN_DAYS`` dates or
-    more: yfinance's ``interval='1h'``) are refused in one sentence. Read as daily, each
-    date kept its first bar (09:30) as the day's close; the last bar is not the close
-    either when pre/post-market bars are included, so no bar is chosen for the user.
-    In a long file the times are counted per symbol: AAPL at 16:00 and VOD.L at 16:30 on
-    the same date are two daily closes of two exchanges, not intraday bars."""
-    # On the distinct values (a long file repeats each date once per symbol).
-    codes, uniques = pd.factorize(raw)
-    distinct = pd.Series(uniques)
-    if pd.api.types.is_datetime64_any_dtype(distinct):
-        found = distinct.dt.strftime("%H:%M:%S")
-    else:
-        found = date_text(distinct).str.extract(_TIME_OF_DAY)[0]
-    if found.isna().all():
-        return
-    # codes of -1 (a missing date) index the appended None.
-    values = np.concatenate([found.to_numpy(dtype=object), np.array([None], dtype=object)])
-    times = pd.Series(values[codes], index=raw.index)
-    known = times.notna().to_numpy() & dates.notna().to_numpy()
-    pairs = pd.DataFrame({"date": dates[known], "time": times[known]})
-    if symbols is not None:
-        pairs["symbol"] = symbols[known]
-    pairs = pairs.drop_duplicates()
-    counts = pairs.groupby(["date", *(["symbol"] if symbols is not None else [])]).size()
-    counts = counts.groupby(level="date").max()
-    several = counts[counts > 1]
-    if len(several) >= INTRADAY_MIN_DAYS:
-        day = min(several.index).date().isoformat()
-        raise DataValidationError(
-            f"{label} holds prices at several times of day on {len(several)} dates (e.g. {day} at "
-            f"{counts[min(several.index)]} times): intraday bars, not daily closes; "
-            "give one adjusted close per day (yfinance: interval='1d')"
-        )
 
 
 def _text_columns(raw: pd.DataFrame, columns: Sequence[str]) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from engine.data.reading import (
     DEFAULT_OPTIONS,
     SYMBOL_NAMES,
     ReadOptions,
+    date_text,
     find_column,
     infer_dates,
     read_dates,
@@ -156,6 +158,7 @@ def validate_sentiment(
     rows, dates, date_format, symbols, date_notes = date_symbol_rows(
         raw, label, options, empty, "date", "symbol"
     )
+    refuse_intraday(raw["date"], dates, label, symbols, table="sentiment")
     warnings = date_notes + warnings
     numbers = {}
     for column in COUNT_COLUMNS:
@@ -340,6 +343,72 @@ def date_symbol_rows(
     )
     rows.drop(not_ticker, "symbol is not a ticker", examples=written)
     return rows, dates, date_format, symbols, date_notes
+
+
+# After the date: a space or T, or right after a CJK day mark or weekday bracket (3日15:00).
+_TIME_OF_DAY = re.compile(
+    r"(?:[T ]|(?<=[日일)\uff09]))(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?)"
+)
+INTRADAY_MIN_DAYS = 2  # one date at two times is yfinance's live last row, a duplicate
+
+
+def refuse_intraday(
+    raw: pd.Series,
+    dates: pd.Series,
+    label: str,
+    symbols: pd.Series | None = None,
+    *,
+    table: Literal["prices", "sentiment"] = "prices",
+) -> None:
+    """Intraday rows (a date at several times of day, on ``INTRADAY_MIN_DAYS`` dates or
+    more) are refused in one sentence, in a price file and a sentiment file alike.
+
+    Prices (yfinance's ``interval='1h'``): read as daily, each date kept its first bar
+    (09:30) as the day's close; the last bar is not the close either when pre/post-market
+    bars are included, so no bar is chosen for the user. Sentiment (several snapshots or
+    hourly counts of one symbol a day): read as daily, the duplicate rule kept each day's
+    first row and dropped the others as "duplicate (date, symbol)" rows; whether the day is
+    their sum (hourly counts) or the last one (running totals) the file does not say, so no
+    row is chosen either. In a long file the times are counted per symbol: AAPL at 16:00 and
+    VOD.L at 16:30 on the same date are two daily closes of two exchanges, not intraday bars.
+    ``raw``: the date column as written; ``dates``: its parsed dates (same index);
+    ``symbols``: the cleaned symbols of a long table. Raises ``DataValidationError``."""
+    # On the distinct values (a long file repeats each date once per symbol).
+    codes, uniques = pd.factorize(raw)
+    distinct = pd.Series(uniques)
+    if pd.api.types.is_datetime64_any_dtype(distinct):
+        found = distinct.dt.strftime("%H:%M:%S")
+    else:
+        found = date_text(distinct).str.extract(_TIME_OF_DAY)[0]
+    if found.isna().all():
+        return
+    # codes of -1 (a missing date) index the appended None.
+    values = np.concatenate([found.to_numpy(dtype=object), np.array([None], dtype=object)])
+    times = pd.Series(values[codes], index=raw.index)
+    known = times.notna().to_numpy() & dates.notna().to_numpy()
+    pairs = pd.DataFrame({"date": dates[known], "time": times[known]})
+    if symbols is not None:
+        pairs["symbol"] = symbols[known]
+    pairs = pairs.drop_duplicates()
+    by_symbol = pairs.groupby(["date", *(["symbol"] if symbols is not None else [])]).size()
+    counts = by_symbol.groupby(level="date").max()
+    several = counts[counts > 1]
+    if len(several) < INTRADAY_MIN_DAYS:
+        return
+    first = min(several.index)
+    day = first.date().isoformat()
+    if table == "prices":
+        raise DataValidationError(
+            f"{label} holds prices at several times of day on {len(several)} dates (e.g. {day} at "
+            f"{counts[first]} times): intraday bars, not daily closes; "
+            "give one adjusted close per day (yfinance: interval='1d')"
+        )
+    symbol = by_symbol.loc[first].idxmax() if symbols is not None else ""
+    raise DataValidationError(
+        f"{label} holds rows of one symbol at several times of day on {len(several)} dates (e.g. "
+        f"{symbol} on {day} at {counts[first]} times): intraday data; give one row per symbol and "
+        "day (the strategy's thresholds and signals are per day)"
+    )
 
 
 # BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names

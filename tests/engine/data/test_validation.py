@@ -598,3 +598,53 @@ def test_conflicting_duplicates_are_reported_as_conflicts(loader: str, text: str
     _, report = load(same.encode(), name="f.csv")
     reasons = [d.reason for d in report.dropped]
     assert not any(reason in r for r in reasons) and sum("duplicate" in r for r in reasons) == 1
+
+
+def test_intraday_sentiment_rows_are_refused_not_cut_to_each_days_first_row() -> None:
+    """Intraday sentiment (several rows of one symbol a day, at different times): each day
+    kept its 09:00 row and the 13:00 row was dropped as a "duplicate (date, symbol) row with
+    different values", so the signal silently used a morning snapshot (AAA's comments 20,
+    not 20 + 25 = 45 or 25). Whether the day is the sum or the last row the file does not
+    say; the price reader refuses intraday bars for the same reason. Right: one sentence."""
+    rows = [
+        f"2022-01-0{day} {hour},{symbol},1,{comments},30,4,0.1"
+        for day in (3, 4)
+        for symbol in ("AAA", "BBB")
+        for hour, comments in (("09:00", 20), ("13:00", 25))
+    ]
+    with pytest.raises(DataValidationError) as caught:
+        load_sentiment_csv(sentiment_csv(*rows), name="s.csv")
+    assert str(caught.value) == (
+        "s.csv holds rows of one symbol at several times of day on 2 dates (e.g. AAA on 2022-01-03 "
+        "at 2 times): intraday data; give one row per symbol and day (the strategy's thresholds and "
+        "signals are per day)"
+    )
+    # The same from a DataFrame with timestamps (YahooProvider's sentiment argument).
+    frame = pd.read_csv(io.BytesIO(sentiment_csv(*rows)), parse_dates=["date"])
+    with pytest.raises(DataValidationError, match="intraday data"):
+        validate_sentiment(frame, "frame")
+
+
+def test_sentiment_times_of_one_row_a_day_or_one_repeated_date_stay_daily() -> None:
+    """The intraday refusal's limits: one time a day per symbol is daily (two symbols at two
+    times on one date are two rows), and one date at two times is a duplicate (first kept)."""
+    frame, report = load_sentiment_csv(
+        sentiment_csv(
+            "2022-01-03 16:00,AAA,1,20,30,4,0.1",
+            "2022-01-03 16:30,BBB,1,20,30,4,0.1",
+            "2022-01-04 16:00,AAA,1,20,30,4,0.1",
+            "2022-01-04 16:30,BBB,1,20,30,4,0.1",
+        )
+    )
+    assert len(frame) == 4 and not report.dropped
+    frame, report = load_sentiment_csv(
+        sentiment_csv(
+            "2022-01-03 09:00,AAA,1,20,30,4,0.1",
+            "2022-01-03 13:00,AAA,1,25,30,4,0.1",
+            "2022-01-04 09:00,AAA,1,20,30,4,0.1",
+        )
+    )
+    assert frame["twitterComments"].tolist() == [20.0, 20.0]
+    assert [(d.reason, d.count) for d in report.dropped] == [
+        ("duplicate (date, symbol) row with different values; the first valid one is kept", 1)
+    ]
