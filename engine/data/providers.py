@@ -133,6 +133,9 @@ def two_spellings(symbols: Iterable[str]) -> list[tuple[str, ...]]:
 # the bare ticker; .A/.B/.C are share classes (BRK.B, RDS.A); .P and .K also mean a
 # preferred issue and non-voting shares (Investopedia), though RIC uses them for NYSE Arca.
 RIC_US_SUFFIXES = ("O", "OQ", "N")
+# Stooq and EOD Historical Data suffix every US listing with .US (aapl.us, AAPL.US): the
+# bare ticker too. The suffixes whose bare ticker is the same US listing, both ways.
+US_LISTING_SUFFIXES = (*RIC_US_SUFFIXES, "US")
 # Yahoo's one-letter exchange suffixes (London VOD.L, Tokyo 7203.T, Frankfurt MSF.F, TSX
 # Venture .V): a one-letter suffix that is not one of them is a share class (BRK.B -> BRK-B).
 YAHOO_ONE_LETTER_EXCHANGES = ("F", "L", "T", "V")
@@ -143,12 +146,12 @@ def spelling_variants(symbol: str) -> list[str]:
     other marks (BRK.B -> [BRK-B, BRK/B]), then its Reuters spelling, the class letter
     appended to the root with a US exchange suffix (LSEG's BRKb.N, upper-cased as every
     symbol is: BRK.B -> [..., BRKB.N, BRKB.O, BRKB.OQ, BRKB]); for a Reuters US suffix, the bare
-    ticker (AAPL.O -> [AAPL]; only ``_spelling_hints`` asks the reverse, AAPL -> AAPL.O)."""
+    ticker (AAPL.O, AAPL.US -> [AAPL]; only ``_spelling_hints`` asks the reverse, AAPL -> AAPL.O)."""
     marks = [m for m in SHARE_CLASS_MARKS if m in symbol]
     if len(marks) != 1:
         return []
     base, _, suffix = symbol.partition(".")
-    if suffix in RIC_US_SUFFIXES:
+    if suffix in US_LISTING_SUFFIXES:
         return [base]
     root, _, share_class = symbol.partition(marks[0])
     # The class letter appended without an exchange (a price column 'BRKb', upper-cased as
@@ -168,10 +171,10 @@ def _spelling_hints(
     candidates = {symbol: spelling_variants(symbol) for symbol in failed[:50]}
     if provider.info.kind == "yahoo":  # Yahoo spells share classes with '-'; asking costs a download
         return {s: hint for s in candidates if (hint := _yahoo_hint(s)) is not None}
-    # A bare ticker in one file and its Reuters spelling in the other (AAPL vs AAPL.O).
+    # A bare ticker in one file and its Reuters or Stooq spelling in the other (AAPL vs AAPL.O, AAPL.US).
     for symbol, variants in candidates.items():
         if not variants and "." not in symbol:
-            variants.extend(f"{symbol}.{suffix}" for suffix in RIC_US_SUFFIXES)
+            variants.extend(f"{symbol}.{suffix}" for suffix in US_LISTING_SUFFIXES)
     candidates = {s: v for s, v in candidates.items() if v}
     if not candidates:
         return {}
@@ -191,7 +194,7 @@ def _spelling_hints(
 
 def _yahoo_hint(symbol: str) -> str | None:
     """The Yahoo spelling of a failed symbol, without a download: the bare ticker for a
-    Reuters US suffix (AAPL.O -> AAPL), the dash for a one-letter share class (BRK.B,
+    Reuters or Stooq US suffix (AAPL.O, AAPL.US -> AAPL), the dash for a one-letter share class (BRK.B,
     BRK/B -> BRK-B); None for Yahoo's own exchange suffixes (VOD.L, 7203.T, SHOP.TO), OTC
     suffixes (BAC.PK) and anything else, which a dash would turn into another security."""
     if "-" in symbol:
@@ -199,7 +202,7 @@ def _yahoo_hint(symbol: str) -> str | None:
     base, mark, suffix = symbol.replace("/", ".").partition(".")
     if not mark or not base or "." in suffix:
         return None
-    if suffix in RIC_US_SUFFIXES:
+    if suffix in US_LISTING_SUFFIXES:
         return base
     if len(suffix) == 1 and suffix.isalpha() and suffix not in YAHOO_ONE_LETTER_EXCHANGES:
         return f"{base}-{suffix}"

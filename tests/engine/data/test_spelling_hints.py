@@ -69,6 +69,20 @@ def test_reuters_suffix_hint_is_in_the_field(written: str, priced: str) -> None:
     assert data.report.spelling_hints == ((written, priced),)
 
 
+def test_stooq_us_suffix_gets_the_hint_both_ways_and_for_the_benchmark() -> None:
+    """share-class-dot-dash kind, variant: a Stooq (or EOD Historical Data) long file writes
+    every US listing with .US (aapl.us, read AAPL.US). AAA and the benchmark QQQ were in the
+    file as AAA.US and QQQ.US, and loading stopped with "no prices for the benchmark QQQ ...;
+    add it to the price file", no hint; AAA failed without one. Right: the hint, as for AAPL.O."""
+    with pytest.raises(
+        DataValidationError, match=r"^no prices for the benchmark QQQ \(did you mean QQQ\.US\?\) "
+    ):
+        load_market_data(_files(("AAA",), ("AAA.US", "QQQ.US")))
+    data = load_market_data(_files(("AAA", "BBB.US"), ("AAA.US", "BBB", "QQQ")))
+    assert data.report.spelling_hints == (("AAA", "AAA.US"), ("BBB.US", "BBB"))
+    assert spelling_variants("AAPL.US") == ["AAPL"]
+
+
 def test_a_share_class_priced_under_its_reuters_code_gets_the_hint() -> None:
     """LSEG writes Berkshire's B shares BRKb.N; symbols are upper-cased, so the prices hold
     BRKB.N while the sentiment file says BRK.B."""
