@@ -689,10 +689,13 @@ WEEKDAY_NOTE = "; a weekday name before each date, checked against it"
 # An IANA zone name after a time of day ('2022-01-03 16:00:00 America/New_York',
 # Europe/London, Etc/UTC): as for a UTC offset, the local date as written is kept (the
 # exchange's calendar date; 08:00 in Tokyo on the 4th stays the 4th). Only an Area/Location
-# name after a time: '3 Jan/22' holds no zone.
+# name after a time: '3 Jan/22' holds no zone. Also a zone in brackets right after the
+# time, its offset or Z (Java's ZonedDateTime.toString() and RFC 9557:
+# '2022-03-14T00:00-04:00[America/New_York]', '2022-03-14T00:00Z[UTC]'; '!' marks it critical).
 _ZONE_NAME = re.compile(
     r"(?<=\d:\d\d)(?P<seconds>(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)"
     r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+)$"
+    r"|(?<=[\dZ])\[!?(?P<bracketed>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\]$"
 )
 
 
@@ -704,7 +707,8 @@ def strip_date_decorations(
     A zone name that the zone database (``zoneinfo``) does not know is refused in one
     sentence naming it: it may be a typo of a zone whose date is not the one written."""
     weekday = unique.str.match(_WEEKDAY_PREFIX)
-    zones = unique.str.extract(_ZONE_NAME)["zone"]
+    found = unique.str.extract(_ZONE_NAME)
+    zones = found["zone"].fillna(found["bracketed"])
     zoned = zones.notna()
     note = ""
     if zoned.any():
@@ -715,7 +719,7 @@ def strip_date_decorations(
                     f"{label}: the {column!r} column names a time zone that is not known, {name!r} (in "
                     f"{value!r}); write a zone name of the IANA database (America/New_York) or a UTC offset (-05:00)"
                 )
-        text = text.str.replace(_ZONE_NAME, lambda m: m.group("seconds"), regex=True)
+        text = text.str.replace(_ZONE_NAME, lambda m: m.group("seconds") or "", regex=True)
         shown = ", ".join(sorted(names.unique())[:3])
         note += f"; time zone names ({shown}) ignored, the local date as written is kept"
     if weekday.any():

@@ -229,6 +229,26 @@ def test_zone_names_in_a_sentiment_file() -> None:
     assert list(frame["twitterSentiment"]) == [0.1, 0.2]
 
 
+def test_java_bracketed_zone_names_keep_the_local_date_across_dst() -> None:
+    """dates-dst-offsets kind, variant: Java's ZonedDateTime.toString() (RFC 9557) writes the
+    zone in brackets after the offset, which changes at daylight saving. Every row was
+    dropped as "date is not a valid date" and the file refused. Right: the local dates."""
+    text = (
+        "date,AAA,QQQ\n"
+        "2022-03-11T00:00-05:00[America/New_York],104.5,300\n"
+        "2022-03-14T00:00-04:00[America/New_York],105.5,301\n"
+        "2022-03-15T00:00Z[UTC],106.5,302\n"
+    )
+    prices, report = load_prices_file(text.encode(), name="p.csv")
+    assert _days(prices.index) == ["2022-03-11", "2022-03-14", "2022-03-15"]
+    assert prices["AAA"].tolist() == [104.5, 105.5, 106.5] and not report.dropped
+    assert "time zone names (America/New_York, UTC) ignored" in report.reading[0].date_format
+    frame, _ = _sentiment(["2022-03-11T09:30+01:00[!Europe/Paris]", "2022-03-28T09:30+02:00[!Europe/Paris]"])
+    assert _days(frame["date"]) == ["2022-03-11", "2022-03-28"]
+    with pytest.raises(DataValidationError, match="names a time zone that is not known, 'America/Gotham'"):
+        load_prices_file(b"date,AAA\n2022-03-11T00:00-05:00[America/Gotham],1\n", name="p.csv")
+
+
 def test_zone_names_at_several_times_a_day_are_intraday_bars() -> None:
     text = "date,AAA\n" + "".join(
         f"2022-01-0{d} {h}:00:00 America/New_York,{100 + i}\n"
