@@ -60,7 +60,9 @@ from engine.data.validation import (
     refuse_intraday,
     symbol_column_by_name,
     ticker_mask,
+    time_column_of,
     to_numbers,
+    with_times,
     written_dates,
 )
 from engine.errors import DataValidationError
@@ -104,9 +106,9 @@ def validate_prices(
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
     others = [c for c in raw.columns if c != date_column]
-    time_column = _time_column(raw, others)
+    time_column = time_column_of(raw, others)
     if time_column is not None:
-        raw, note = _with_times(raw, date_column, time_column, label)
+        raw, note = with_times(raw, date_column, time_column, label)
         others = [c for c in others if c != time_column]
         repeated = (*repeated, note)
     if yahoo_field is not None:
@@ -160,59 +162,6 @@ def validate_prices(
         )
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
-
-
-# A column of times of day next to the date column (MetaTrader's and many brokers' exports:
-# Date,Time,Open,...; Finam's <DATE>,<TIME>): its name, and every cell a time (9:30, 16:00:00, 4:00 PM).
-TIME_NAMES = ("time", "timeofday", "tradetime", "bartime", "hour")
-_TIME_CELL = re.compile(
-    r"^(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?|(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?)$"
-)
-# Stooq's and Finam's compact forms: 093000 is 09:30:00, 1600 is 16:00; 20220103 is 2022-01-03.
-_COMPACT_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def _time_column(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
-    """The column of times of day (``TIME_NAMES``, every non-blank cell a time), if any."""
-    for column in others:
-        if squash(column) not in TIME_NAMES:
-            continue
-        cells = raw[column].dropna().astype(str).str.strip()
-        cells = cells[cells != ""]
-        if len(cells) and bool(cells.str.fullmatch(_TIME_CELL).all()):
-            return column
-    return None
-
-
-def _with_times(
-    raw: pd.DataFrame, date_column: str, time_column: str, label: str
-) -> tuple[pd.DataFrame, str]:
-    """The date cells with their time of day appended (``2022-01-03`` and ``09:30`` ->
-    ``2022-01-03 09:30``), so that the intraday check sees them: a file of several bars a day
-    is refused, one time a day (daily closes stamped 16:00) is read as daily. Read as
-    dates alone, the bars of a day were repeated dates and the first (09:30) was kept as
-    the day's close. Dates that already hold a time, or are not text (Parquet timestamps,
-    Excel serial numbers), are left as they are. Returns the frame without the time
-    column and the report's note."""
-    dates = raw[date_column]
-    if pd.api.types.is_datetime64_any_dtype(dates):
-        dates = dates.dt.strftime("%Y-%m-%d")
-    text = dates.astype("string").str.strip()
-    written = text.dropna()
-    serials = written.str.fullmatch(r"[+-]?\d+(?:\.\d+)?") & ~written.str.fullmatch(_COMPACT_DATE)
-    if (
-        pd.api.types.is_numeric_dtype(raw[date_column])
-        and not bool(written.str.fullmatch(_COMPACT_DATE).all())
-    ) or (len(written) and bool((written.str.contains(r"\d:\d{2}", regex=True) | serials).all())):
-        return raw.drop(columns=[time_column]), f"{label}: ignored column(s) {time_column!r}"
-    text = text.str.replace(_COMPACT_DATE, r"\1-\2-\3", regex=True)
-    times = raw[time_column].astype("string").str.strip()
-    times = times.str.replace(_COMPACT_TIME, lambda m: ":".join(g for g in m.groups() if g), regex=True)
-    both = text.notna() & times.notna() & (times != "")
-    combined = text.where(~both, text + " " + times)
-    out = raw.drop(columns=[time_column]).assign(**{date_column: combined.astype(object)})
-    return out, f"{label}: the times of day in {time_column!r} were read with the dates"
 
 
 _NOT_A_CURRENCY = frozenset({"-", "--", "\u2014", "n/a", "na", "nan", "none", "null", "#n/a"})

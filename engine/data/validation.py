@@ -151,7 +151,12 @@ def validate_sentiment(
     raw, repeated = drop_repeated_columns(raw, label)
     raw = match_columns(raw, SENTIMENT_COLUMNS)
     raw, taken = _key_columns_by_other_names(raw)
-    warnings = repeated + taken_notes(label, taken) + check_columns(raw, SENTIMENT_COLUMNS, label)
+    timed: tuple[str, ...] = ()
+    time_column = time_column_of(raw, [c for c in raw.columns if c not in SENTIMENT_COLUMNS])
+    if "date" in raw.columns and time_column is not None:  # read with the dates: intraday rows are refused
+        raw, note = with_times(raw, "date", time_column, label)
+        timed = (note,)
+    warnings = repeated + taken_notes(label, taken) + timed + check_columns(raw, SENTIMENT_COLUMNS, label)
     empty = empty_rows(raw)
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
@@ -343,6 +348,57 @@ def date_symbol_rows(
     )
     rows.drop(not_ticker, "symbol is not a ticker", examples=written)
     return rows, dates, date_format, symbols, date_notes
+
+
+# A column of times of day next to the date column (MetaTrader's and many brokers' exports:
+# Date,Time,Open,...; Finam's <DATE>,<TIME>): its name, and every cell a time (9:30, 16:00:00, 4:00 PM).
+TIME_NAMES = ("time", "timeofday", "tradetime", "bartime", "hour")
+_TIME_CELL = re.compile(
+    r"^(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?|(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?)$"
+)
+# Stooq's and Finam's compact forms: 093000 is 09:30:00, 1600 is 16:00; 20220103 is 2022-01-03.
+_COMPACT_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def time_column_of(raw: pd.DataFrame, others: Sequence[str]) -> str | None:
+    """The column of times of day (``TIME_NAMES``, every non-blank cell a time), if any."""
+    for column in others:
+        if squash(column) not in TIME_NAMES:
+            continue
+        cells = raw[column].dropna().astype(str).str.strip()
+        cells = cells[cells != ""]
+        if len(cells) and bool(cells.str.fullmatch(_TIME_CELL).all()):
+            return column
+    return None
+
+
+def with_times(raw: pd.DataFrame, date_column: str, time_column: str, label: str) -> tuple[pd.DataFrame, str]:
+    """The date cells with their time of day appended (``2022-01-03`` and ``09:30`` ->
+    ``2022-01-03 09:30``), so that the intraday check sees them: a file of several bars (or
+    sentiment rows of one symbol) a day is refused, one time a day (daily closes stamped 16:00) is read as daily. Read as
+    dates alone, the bars of a day were repeated dates and the first (09:30) was kept as
+    the day's close. Dates that already hold a time, or are not text (Parquet timestamps,
+    Excel serial numbers), are left as they are. Returns the frame without the time
+    column and the report's note."""
+    dates = raw[date_column]
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        dates = dates.dt.strftime("%Y-%m-%d")
+    text = dates.astype("string").str.strip()
+    written = text.dropna()
+    serials = written.str.fullmatch(r"[+-]?\d+(?:\.\d+)?") & ~written.str.fullmatch(_COMPACT_DATE)
+    if (
+        pd.api.types.is_numeric_dtype(raw[date_column])
+        and not bool(written.str.fullmatch(_COMPACT_DATE).all())
+    ) or (len(written) and bool((written.str.contains(r"\d:\d{2}", regex=True) | serials).all())):
+        return raw.drop(columns=[time_column]), f"{label}: ignored column(s) {time_column!r}"
+    text = text.str.replace(_COMPACT_DATE, r"\1-\2-\3", regex=True)
+    times = raw[time_column].astype("string").str.strip()
+    times = times.str.replace(_COMPACT_TIME, lambda m: ":".join(g for g in m.groups() if g), regex=True)
+    both = text.notna() & times.notna() & (times != "")
+    combined = text.where(~both, text + " " + times)
+    out = raw.drop(columns=[time_column]).assign(**{date_column: combined.astype(object)})
+    return out, f"{label}: the times of day in {time_column!r} were read with the dates"
 
 
 # After the date: a space or T, or right after a CJK day mark or weekday bracket (3日15:00).

@@ -648,3 +648,25 @@ def test_sentiment_times_of_one_row_a_day_or_one_repeated_date_stay_daily() -> N
     assert [(d.reason, d.count) for d in report.dropped] == [
         ("duplicate (date, symbol) row with different values; the first valid one is kept", 1)
     ]
+
+
+def test_sentiment_times_in_their_own_column_are_read_with_the_dates() -> None:
+    """The intraday kind with the time of day in its own column (Date,Time,... as brokers'
+    and MetaTrader's exports write it): the 'Time' column was ignored as an extra column and
+    the 13:00 rows dropped as duplicates with different values. Right: the times are read
+    with the dates, as in a price file, so intraday rows are refused and one time a day is
+    daily (with the report's note)."""
+    header = "Date,Time,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment"
+    rows = [f"2022-01-0{d},{h},AAA,1,{c},30,4,0.1" for d in (3, 4) for h, c in (("09:00", 20), ("13:00", 25))]
+    with pytest.raises(
+        DataValidationError, match=r"^s\.csv holds rows of one symbol at several times of day on 2 dates"
+    ):
+        load_sentiment_csv(sentiment_csv(*rows, header=header), name="s.csv")
+    frame, report = load_sentiment_csv(
+        sentiment_csv(
+            "2022-01-03,16:00,AAA,1,20,30,4,0.1", "2022-01-04,16:00,AAA,1,25,30,4,0.1", header=header
+        ),
+        name="s.csv",
+    )
+    assert frame["twitterComments"].tolist() == [20.0, 25.0] and not report.dropped
+    assert report.warnings == ("s.csv: the times of day in 'Time' were read with the dates",)
