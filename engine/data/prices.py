@@ -462,12 +462,13 @@ def _validate_long_prices(
     warnings = notes + (
         (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
     )
+    wide, stale = _without_stale_weekends(wide, unit="rows of the weekend dates")
     return _finish_prices(
         wide,
         label=label,
         rows_read=len(raw),
-        rows_kept=len(kept),
-        dropped=dropped,
+        rows_kept=len(kept) - sum(d.count for d in stale),
+        dropped=dropped + stale,
         warnings=warnings,
         reading=dataclasses.replace(read, date_format=date_format),
     )
@@ -599,7 +600,8 @@ def _validate_wide_prices(
         )
     rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     wide = merged.set_axis(merged.index.rename(None), axis=0)
-    all_dropped = tuple(rows.dropped) + tuple(dropped)
+    wide, stale = _without_stale_weekends(wide, unit="dates")
+    all_dropped = tuple(rows.dropped) + tuple(dropped) + stale
     if wide.empty:
         raise DataValidationError(
             f"{label} has no usable rows ({dropped_summary(all_dropped)}){date_advice(all_dropped)}"
@@ -613,6 +615,37 @@ def _validate_wide_prices(
         warnings=notes,
         reading=dataclasses.replace(read, date_format=date_format),
     )
+
+
+# A Saturday or Sunday whose every price repeats the previous day's (a calendar-day file,
+# pandas' resample("D").ffill(), a spreadsheet that fills weekends) is no trading day.
+STALE_WEEKEND = (
+    "a weekend date whose every price repeats the previous day's (filled forward, not a trading day)"
+)
+
+
+def _without_stale_weekends(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
+    """``wide`` (dates x tickers) without its forward-filled weekend rows, and their dropped
+    group. Such a row is not a trading day: kept, a month ending on Saturday 30 April was
+    traded at Saturday's "close" (Friday's price) on a signal that counted Saturday's
+    sentiment rows (the weekend-period-end look-ahead), and every weekend added two days of
+    zero return to the volatility and the Sharpe ratio. A weekend row with a price that
+    moved (a market open on weekends) is kept. ``unit``: "dates" (a wide file, one row per
+    date) or the long file's rows (one per priced cell)."""
+    wide = wide.sort_index()
+    values = wide.to_numpy(dtype=np.float64)
+    previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
+    priced = np.isfinite(values)
+    repeats = np.where(priced, values == previous, True).all(axis=1)
+    compared = (priced & np.isfinite(previous)).any(axis=1)
+    weekend = pd.DatetimeIndex(wide.index).day_of_week.to_numpy() >= 5
+    stale = weekend & repeats & compared
+    if not stale.any():
+        return wide, ()
+    days = pd.DatetimeIndex(wide.index[stale])
+    count = int(stale.sum()) if unit == "dates" else int(priced[stale].sum())
+    examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[:MAX_EXAMPLES])
+    return wide[~stale], (DroppedRows(reason=STALE_WEEKEND, count=count, examples=examples),)
 
 
 def _finish_prices(

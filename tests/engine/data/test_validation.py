@@ -16,8 +16,12 @@ from engine import (
     DataUnavailableError,
     DataValidationError,
     DroppedRows,
+    FileProvider,
+    StrategyParams,
+    load_market_data,
     load_prices_file,
     load_sentiment_csv,
+    run_backtest,
 )
 from engine.data.prices import validate_prices
 from engine.data.tables import close_match
@@ -670,3 +674,58 @@ def test_sentiment_times_in_their_own_column_are_read_with_the_dates() -> None:
     )
     assert frame["twitterComments"].tolist() == [20.0, 25.0] and not report.dropped
     assert report.warnings == ("s.csv: the times of day in 'Time' were read with the dates",)
+
+
+# ----- forward-filled weekend rows (weekend-period-end kind, calendar-day price file) -------
+
+CALENDAR_PRICES = (
+    "date,AAA,BBB,QQQ\n"
+    "2022-04-27,10.0,20.0,300.0\n"
+    "2022-04-28,10.5,20.5,301.0\n"
+    "2022-04-29,11.0,21.0,302.0\n"
+    "2022-04-30,11.0,21.0,302.0\n"  # Saturday: Friday's closes filled forward
+    "2022-05-01,11.0,21.0,302.0\n"  # Sunday
+    "2022-05-02,12.0,20.0,303.0\n"
+    "2022-05-03,13.0,19.0,304.0\n"
+)
+
+
+def test_forward_filled_weekend_rows_of_a_price_file_are_not_trading_days() -> None:
+    """A calendar-day price file (pandas' resample('D').ffill()) repeats Friday's closes on
+    Saturday and Sunday. They were read as trading days: April 2022 ends on Saturday the 30th,
+    so the May holdings were bought at Saturday's 'close' (Friday's price) on a signal that
+    counted Saturday's sentiment (BBB's jump: BBB bought, not AAA), and each weekend added two
+    zero-return days. Right: both dates dropped and reported (2 dates; 6 rows of a long file),
+    the entry is Monday 2 May, as with a business-day file."""
+    prices, report = load_prices_file(CALENDAR_PRICES.encode(), name="p.csv")
+    assert [d.date().isoformat() for d in prices.index] == [
+        "2022-04-27", "2022-04-28", "2022-04-29", "2022-05-02", "2022-05-03"
+    ]  # fmt: skip
+    weekend = dropped(report, "weekend date")
+    assert weekend.reason == (
+        "a weekend date whose every price repeats the previous day's (filled forward, not a trading day)"
+    )
+    assert (weekend.count, weekend.examples) == (2, ("2022-04-30 (Sat)", "2022-05-01 (Sun)"))
+    assert report.rows_read == 7 and report.rows_kept == 5
+    long = pd.read_csv(io.StringIO(CALENDAR_PRICES)).melt(
+        id_vars="date", var_name="symbol", value_name="close"
+    )
+    prices_long, report_long = load_prices_file(long.to_csv(index=False).encode(), name="p.csv")
+    assert prices_long.equals(prices)
+    assert dropped(report_long, "weekend date").count == 6 and report_long.rows_kept == 15
+    # A weekend price that moved (a market open on weekends) is a trading day.
+    moved = CALENDAR_PRICES.replace("2022-05-01,11.0,21.0,302.0", "2022-05-01,11.2,21.0,302.0")
+    prices_moved, _ = load_prices_file(moved.encode(), name="p.csv")
+    assert pd.Timestamp("2022-05-01") in prices_moved.index
+    assert pd.Timestamp("2022-04-30") not in prices_moved.index
+
+    sentiment = HEADER + "".join(
+        f"\n2022-04-{day:02d},{symbol},100,{190 if (symbol, day) == ('BBB', 30) else 40},200,10000,"
+        for day in range(1, 31)
+        for symbol in ("AAA", "BBB")
+    )
+    data = load_market_data(
+        FileProvider(sentiment=(sentiment + "\n").encode(), prices=CALENDAR_PRICES.encode())
+    )
+    result = run_backtest(data, StrategyParams(top_n=1))
+    assert result.periods["entry_date"].dt.date.astype(str).tolist() == ["2022-05-02"]
