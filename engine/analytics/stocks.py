@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import TRADING_DAYS, _std, compute_metrics
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_ticker, share_class_refusal
 from engine.errors import DataValidationError, ParameterError
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (
@@ -60,6 +60,8 @@ def parse_symbols(text: str | Sequence[str]) -> list[str]:
         symbol = str(item).strip().upper()
         if not symbol:
             continue
+        if refusal := share_class_refusal("symbol", str(item).strip()):
+            raise ParameterError(refusal)
         if not is_ticker(symbol):
             raise ParameterError(f"{item!r} is not a ticker symbol (letters and digits, e.g. AAPL)")
         if symbol not in symbols:

@@ -31,7 +31,7 @@ from engine.data.reading import (
     squash,
     title_line_hint,
 )
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_spaced_share_class, is_ticker
 from engine.data.tables import (
     MAX_EXAMPLES,
     close_match,
@@ -54,7 +54,6 @@ from engine.data.validation import (
     duplicated_valid,
     empty_rows,
     ignored_columns,
-    is_spaced_share_class,
     iso_day,
     non_empty,
     refuse_intraday,

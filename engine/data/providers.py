@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -18,9 +17,8 @@ import pandas as pd
 
 from engine.data.prices import window_reason
 from engine.data.reading import ReadOptions
-from engine.data.symbols import is_ticker, with_spelling_hint
+from engine.data.symbols import is_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
-from engine.data.validation import is_spaced_share_class
 from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -219,12 +217,9 @@ def _from_file(report: ValidationReport, default: str) -> ValidationReport:
 
 def _check_benchmark(benchmark: str) -> str:
     cleaned = benchmark.strip().upper() if isinstance(benchmark, str) else ""
-    if not is_ticker(cleaned) and is_spaced_share_class(cleaned):
-        dash = re.sub(r"\s*[/ _]\s*", "-", cleaned)  # BRK/B, BRK B, BRK_B -> BRK-B
-        raise ParameterError(
-            f"benchmark {benchmark!r} is a share class written with '/', '_' or a space; "
-            f"write it {dash} as Yahoo does (or with a dot)"
-        )
+    refusal = share_class_refusal("benchmark", benchmark) if cleaned else None
+    if refusal is not None:
+        raise ParameterError(refusal)
     if not is_ticker(cleaned):
         raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {benchmark!r}")
     return cleaned

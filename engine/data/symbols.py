@@ -24,3 +24,25 @@ def with_spelling_hint(symbol: str, hint: str | None) -> str:
     "BRK-B") == "BRK.B (did you mean BRK-B?)"``; ``symbol`` unchanged when ``hint`` is None
     or empty. The hints themselves are ``ValidationReport.spelling_hints``."""
     return f"{symbol} (did you mean {hint}?)" if hint else symbol
+
+
+# BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
+# a path, splits a word, or is a programmer's separator). One class letter: not APPLE INC, PX_LAST.
+SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*|_)[A-Z]"
+
+
+def is_spaced_share_class(symbol: str) -> bool:
+    """True for a share class spelled with a mark the ticker rule refuses (BRK/B, BRK B, BRK_B)."""
+    return re.fullmatch(SPACED_SHARE_CLASS, symbol.strip().upper()) is not None
+
+
+def share_class_refusal(what: str, text: str) -> str | None:
+    """The one sentence refusing a symbol parameter written as a share class with '/', '_'
+    or a space (``what`` names the parameter: "benchmark", "symbol"): ``benchmark 'BRK/B'
+    is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with
+    a dot)``. None when ``text`` is a ticker or not such a share class."""
+    cleaned = text.strip().upper()
+    if is_ticker(cleaned) or not is_spaced_share_class(cleaned):
+        return None
+    dash = re.sub(r"\s*[/ _]\s*", "-", cleaned)  # BRK/B, BRK B, BRK_B -> BRK-B
+    return f"{what} {text!r} is a share class written with '/', '_' or a space; write it {dash} as Yahoo does (or with a dot)"

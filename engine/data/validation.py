@@ -30,7 +30,7 @@ from engine.data.reading import (
     read_dates,
     squash,
 )
-from engine.data.symbols import is_ticker
+from engine.data.symbols import SPACED_SHARE_CLASS, is_ticker
 from engine.data.tables import MAX_EXAMPLES, check_columns, drop_repeated_columns, strip_column_names
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataValidationError
@@ -467,16 +467,9 @@ def refuse_intraday(
     )
 
 
-# BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
-# a path, splits a word, or is a programmer's separator); dropped (a row of a long table, a
-# column of a wide one) with a reason that says how to write it.
-SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*|_)[A-Z]"  # one class letter: not APPLE INC, PX_LAST
+# BRK/B, BRK B, BRK_B (``engine.data.symbols.SPACED_SHARE_CLASS``): dropped (a row of a long
+# table, a column of a wide one) with a reason that says how to write it.
 SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"
-
-
-def is_spaced_share_class(symbol: str) -> bool:
-    """True for a share class spelled with a mark the ticker rule refuses (BRK/B, BRK B, BRK_B)."""
-    return re.fullmatch(SPACED_SHARE_CLASS, symbol.strip().upper()) is not None
 
 
 def drop_repeated_keys(rows: RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:

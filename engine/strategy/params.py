@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_ticker, share_class_refusal
 from engine.errors import ParameterError
 
 Signal = Literal[
@@ -90,6 +90,8 @@ class StrategyParams:
         _check_float("risk_free", self.risk_free, -0.5, 1.0)
         for name in _FLOAT_FIELDS:  # 20 and 20.0 must give the same cache key and manifest
             object.__setattr__(self, name, float(getattr(self, name)))
+        if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
+            raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
             raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {self.benchmark!r}")
         for name in ("start", "end"):

@@ -98,3 +98,14 @@ def test_params_are_frozen_and_keyword_only() -> None:
     assert p.replace(top_n=3).top_n == 3
     with pytest.raises(ParameterError):
         p.replace(top_n=-3)
+
+
+def test_benchmark_share_class_with_a_slash_is_told_how_to_write_it() -> None:
+    """share-class-dot-dash kind, variant: StrategyParams(benchmark="BRK/B") was refused as
+    "benchmark must be a ticker symbol such as QQQ", while load_market_data(benchmark="BRK/B")
+    names the dash spelling. Right: the same sentence from both."""
+    with pytest.raises(ParameterError) as caught:
+        StrategyParams(benchmark="BRK/B")
+    assert str(caught.value) == (
+        "benchmark 'BRK/B' is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with a dot)"
+    )

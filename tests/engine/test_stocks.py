@@ -133,3 +133,18 @@ def test_a_symbol_without_dispersion_on_the_common_days_has_no_correlation_there
     expected = np.corrcoef(r.loc[both, "XXX"], r.loc[both, "WWW"])[0, 1]
     assert corr.loc["XXX", "WWW"] == pytest.approx(expected, abs=1e-12)
     assert result.metrics.set_index("symbol").loc["XXX", "annual_volatility"] > 0.1
+
+
+@pytest.mark.parametrize("spelled", ["BRK/B", " brk b", "BRK_B"])
+def test_a_share_class_written_with_a_slash_or_space_is_told_how_to_write_it(spelled: str) -> None:
+    """share-class-dot-dash kind, variant: stocks --symbols BRK/B was refused as "'BRK/B' is
+    not a ticker symbol (letters and digits, e.g. AAPL)", while the same spelling as the
+    benchmark or in a file names the dash spelling. Right: the one share-class sentence."""
+    from engine import parse_symbols
+
+    with pytest.raises(ParameterError) as caught:
+        parse_symbols(f"AAPL,{spelled}")
+    assert str(caught.value) == (
+        f"symbol {spelled.strip()!r} is a share class written with '/', '_' or a space; "
+        "write it BRK-B as Yahoo does (or with a dot)"
+    )

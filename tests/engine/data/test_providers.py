@@ -362,7 +362,7 @@ def test_underscore_share_class_in_the_sentiment_file_gets_the_share_class_reaso
 
 
 def test_underscore_names_that_are_not_share_classes_keep_the_plain_reason() -> None:
-    from engine.data.validation import is_spaced_share_class
+    from engine.data.symbols import is_spaced_share_class
 
     assert is_spaced_share_class("BRK_B") and is_spaced_share_class("brk/b") and is_spaced_share_class("BF B")
     assert not is_spaced_share_class("PX_LAST") and not is_spaced_share_class("OPEN_INT")
