@@ -1446,7 +1446,11 @@ def squash(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate", "index")
+# German, Dutch and Scandinavian exports write Datum, Spanish ones Fecha (with their dd.mm.yyyy
+# dates, semicolons and decimal commas, which are read); the last, after every English name.
+DATE_NAMES = (
+    "date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate", "index", "datum", "fecha"
+)  # fmt: skip
 # LSEG (Refinitiv) Workspace/Eikon exports name the symbol column ``Instrument`` and fill it
 # with RICs (AAPL.O, MSFT.O, BRK.B); ``RIC`` is the same. ``Security`` is left to the content
 # rule (``engine.data.prices``): Bloomberg fills it with ``AAPL US Equity``, others with names.

@@ -287,6 +287,23 @@ def test_trade_date_is_a_date_column() -> None:
     assert frame.to_dict("list") == {"AAA": [10.0, 11.0], "BBB": [20.0, 21.0]}
 
 
+def test_european_date_column_names_are_date_columns() -> None:
+    """A German Excel export (semicolons, decimal commas, dd.mm.yyyy, all read) names its date
+    column 'Datum': it was refused as "has no 'date' column; its columns are 'Datum', ..."
+    and a Spanish one's 'Fecha' alike. Right: read as the date column, in both files."""
+    text = "Datum;AAA;QQQ\n28.02.2022;1,5;300,25\n01.03.2022;1,6;301,75\n"
+    frame, _ = load_prices_file(text.encode(), name="p.csv")
+    assert frame.to_dict("list") == {"AAA": [1.5, 1.6], "QQQ": [300.25, 301.75]}
+    assert [d.date().isoformat() for d in frame.index] == ["2022-02-28", "2022-03-01"]
+    sentiment = (
+        "Fecha,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "13/01/2022,AAA,1,20,30,4,0.1\n14/01/2022,AAA,1,20,30,4,0.1\n"
+    )
+    rows, report = load_sentiment_csv(sentiment.encode(), name="s.csv")
+    assert [d.date().isoformat() for d in rows["date"]] == ["2022-01-13", "2022-01-14"]
+    assert "s.csv: no 'date' column; the column 'Fecha' was read as 'date'" in report.warnings
+
+
 def test_long_stock_name_layout_with_columns_in_any_order() -> None:
     text = (
         "date,open,high,low,close,volume,stock_name\n"
