@@ -1,4 +1,8 @@
-"""Operational URLs: ``/health`` (liveness) and ``/ready`` (readiness: cache, Ray, data source)."""
+"""Operational URLs: ``/health`` (liveness) and ``/ready`` (readiness: cache, Ray, data source).
+
+Both are open to anonymous clients: ``/ready`` says which check is down and why in one
+sentence with addresses, URLs and paths replaced by ``[hidden]`` (``redact_internals``,
+as on the Status page); the full sentence goes to the server log."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from flask import Flask, Response, jsonify, request
 import engine
 
 from .config import ConfigError
+from .security import redact_internals
 from .state import state_of
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,10 @@ def register_routes(server: Flask) -> None:
             "data": lambda: _check_data(server),
         }
         futures = {name: pool.submit(_in_context(server, fn)) for name, fn in checks.items()}
-        results = {name: _outcome(name, future) for name, future in futures.items()}
+        known = _internals(server)
+        results = {
+            name: _for_visitors(name, _outcome(name, future), known) for name, future in futures.items()
+        }
         down = sorted(name for name, result in results.items() if result["status"] != "ok")
         body = {"status": "ok" if not down else "unavailable", "checks": results, "down": down}
         return _no_store(jsonify(body), 200 if not down else 503)
@@ -99,8 +107,32 @@ def _outcome(name: str, future: concurrent.futures.Future[dict[str, Any]]) -> di
     except (engine.EngineError, ConfigError) as exc:
         return {"status": "down", "detail": str(exc)}
     except Exception as exc:
-        log.warning("readiness check %s failed: %s", name, exc)
         return {"status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _internals(server: Flask) -> tuple[str | None, ...]:
+    """The configured addresses, URLs and paths a readiness sentence may quote."""
+    state = state_of(server)
+    config = state.config
+    return (
+        getattr(state.ray, "address", None),
+        config.CACHE_REDIS_URL,
+        config.CACHE_DIR,
+        config.SENTIMENT_PATH,
+        config.PRICES_PATH,
+        config.YAHOO_CACHE_DIR,
+    )
+
+
+def _for_visitors(name: str, result: dict[str, Any], known: tuple[str | None, ...]) -> dict[str, Any]:
+    """``result`` as an anonymous client may see it: a text detail with internals hidden
+    (the full one logged when the check is down)."""
+    detail = result.get("detail")
+    if not isinstance(detail, str):
+        return result
+    if result.get("status") != "ok":
+        log.warning("readiness check %s is down: %s", name, detail)
+    return {**result, "detail": redact_internals(detail, *known)}
 
 
 def _check_cache(server: Flask) -> dict[str, Any]:
@@ -130,5 +162,6 @@ def _check_ray(server: Flask) -> dict[str, Any]:
     if getattr(status, "mode", None) == "not started":
         # The embedded single-host cluster starts with the first job that needs it.
         return {"status": "ok", "detail": "embedded cluster not started yet (starts on first use)"}
-    summary = {k: getattr(status, k) for k in ("mode", "address") if hasattr(status, k)}
-    return {"status": "ok", "detail": summary or str(status)}
+    # The mode only: the head's address is an internal one (docs/security.md).
+    mode = getattr(status, "mode", None)
+    return {"status": "ok", "detail": {"mode": mode} if mode else "reachable"}

@@ -150,3 +150,77 @@ def test_an_address_that_is_no_page_answers_404(app: dash.Dash, path: str, statu
     response = app.server.test_client().get(path)
     assert response.status_code == status
     assert b"_dash-config" in response.data  # the shell either way: its page says what happened
+
+
+# /ready is open to anonymous clients (docs/security.md): what it says about each check is
+# the check's state and a sentence with the internals hidden, never an address, URL or path.
+
+
+@dataclasses.dataclass(frozen=True)
+class ExternalCluster:
+    mode: str = "external"
+    address: str = "ray-head.internal:6379"
+
+
+def test_ready_does_not_show_the_ray_address(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: ExternalCluster(), raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 200
+    assert response.json["checks"]["ray"]["detail"] == {"mode": "external"}
+    assert "ray-head.internal" not in response.get_data(as_text=True)
+
+
+def test_ready_hides_the_address_in_a_ray_error(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "probe_cluster", lambda config: StatusWithError(), raising=False)
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 503 and response.json["down"] == ["ray"]
+    assert response.json["checks"]["ray"]["detail"] == (
+        "the Ray cluster at [hidden] (RAY_ADDRESS) is unreachable: connection refused"
+    )
+
+
+def test_ready_hides_the_redis_url_and_the_file_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    secret_url = "redis://:s3cret@cache.internal:6379/0"
+
+    class LeakyBackend:
+        def __getattr__(self, name: str) -> Any:
+            def fail(*_args: Any, **_kwargs: Any) -> Any:
+                raise ConnectionError(f"Error 111 connecting to {secret_url} from {tmp_path}/cache")
+
+            return fail
+
+    state_of(app.server).results._backend = LeakyBackend()
+    response = app.server.test_client().get("/ready")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.json["down"] == ["cache"]
+    assert "s3cret" not in body and "cache.internal" not in body and str(tmp_path) not in body
+    assert response.json["checks"]["cache"]["detail"] == (
+        "ConnectionError: Error 111 connecting to [hidden] from [hidden]"
+    )
+
+
+def test_ready_hides_the_path_of_a_missing_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sentiment = tmp_path / "private" / "sentiment.csv"
+    sentiment.parent.mkdir()
+    sentiment.write_text(
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+    )
+    prices = tmp_path / "private" / "prices.csv"
+    prices.write_text("date,QQQ\n2022-01-03,1\n")
+    app = create_app(
+        {
+            "CACHE_DIR": str(tmp_path / "cache"),
+            "ENGINE_EXECUTOR": "serial",
+            "DATA_SOURCE": "files",
+            "SENTIMENT_PATH": str(sentiment),
+            "PRICES_PATH": str(prices),
+        }
+    )
+    sentiment.unlink()  # the file went away after start-up
+    response = app.server.test_client().get("/ready")
+    assert response.status_code == 503 and response.json["down"] == ["data"]
+    assert str(tmp_path) not in response.get_data(as_text=True)
+    assert "[hidden]" in response.json["checks"]["data"]["detail"]
