@@ -74,7 +74,7 @@ def _setting_field(name: str, value: Any) -> dbc.Col:
 
 
 def layout(**query: Any) -> html.Div:
-    params, messages = url_state.read_query(query)
+    params, messages = url_state.read_query(query, view.SETTING_FIELDS)
     raw = url_state.query_values(query)
     settings = view.settings_from_query(raw)
     form = dbc.Card(

@@ -10,7 +10,7 @@ truncated link still opens the page, with defaults where it was broken.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -66,8 +66,14 @@ def query_values(query: str | Mapping[str, Any] | None) -> dict[str, str]:
     return dict(parse_qsl(query.lstrip("?"), keep_blank_values=False))
 
 
-def read_query(query: str | Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
-    """Valid strategy parameters of a query (canonical plain values) and messages about the rest."""
+def read_query(
+    query: str | Mapping[str, Any] | None, page_keys: Collection[str] = ()
+) -> tuple[dict[str, Any], list[str]]:
+    """Valid strategy parameters of a query (canonical plain values) and messages about the rest.
+
+    ``page_keys``: the calling page's own settings in its links (the Signal page's
+    ``quantiles``, the Sweep page's ``wf_folds``...), which the page reads and checks itself;
+    they are not reported as unknown."""
     raw = query_values(query)
     params: dict[str, Any] = {}
     messages: list[str] = []
@@ -77,7 +83,12 @@ def read_query(query: str | Mapping[str, Any] | None) -> tuple[dict[str, Any], l
                 params[key] = engine.StrategyParams.from_mapping({key: value}).to_dict()[key]
             except engine.ParameterError as exc:
                 messages.append(f"Ignored {key} from the link: {exc}")
-        elif key not in PAGE_KEYS and not key.startswith(GRID_PREFIX) and not key.startswith("_"):
+        elif (
+            key not in PAGE_KEYS
+            and key not in page_keys
+            and not key.startswith(GRID_PREFIX)
+            and not key.startswith("_")
+        ):
             messages.append(f"Ignored unknown setting {key!r} in the link")
     if params.get("start") and params.get("end"):
         try:

@@ -183,3 +183,12 @@ def test_quantile_note_is_in_the_page_once_hidden_or_not(page) -> None:
     note = "1 period(s) with fewer than 5 symbols left out of the quantile statistics."
     analysis = {"quantile_note": note, "warnings": [note], "settings": {}, "params": {}}
     assert _text(page.results_section(analysis)).count("left out of the quantile statistics") == 1
+
+
+def test_a_link_with_the_analysis_settings_is_not_said_to_ignore_them(page) -> None:
+    # The page's own link after a run (its URL state) carries quantiles, horizons and
+    # rolling_window; opening it used them but said they were unknown and ignored.
+    tree = _text(page.layout(quantiles="4", horizons="2", rolling_window="3", lag_days="1"))
+    assert "Ignored" not in tree and "ignored" not in tree
+    assert '"id": "signal-quantiles"' in tree and '"value": "4"' in tree
+    assert "Ignored unknown setting 'colour' in the link" in _text(page.layout(quantiles="4", colour="red"))

@@ -186,3 +186,12 @@ def test_no_dash_table_left_in_the_app() -> None:
     root = Path(dashapp.__file__).parent
     users = [p.name for p in root.rglob("*.py") if "dash_table" in p.read_text()]
     assert users == []
+
+
+def test_a_link_with_walk_forward_settings_is_not_said_to_ignore_them(page) -> None:
+    # The page's own link carries wf_folds, wf_scheme, wf_is, wf_oos and wf_metric; opening
+    # it prefilled them but said they were unknown settings, ignored.
+    query = {"grid_top_n": "3,5", "wf_folds": "3", "wf_scheme": "rolling", "wf_is": "100", "wf_oos": "50"}
+    tree = _text(page.layout(**query, wf_metric="sortino"))
+    assert "Ignored" not in tree and "ignored" not in tree
+    assert "Ignored unknown setting 'wf_colour' in the link" in _text(page.layout(**query, wf_colour="red"))
