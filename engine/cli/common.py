@@ -279,14 +279,20 @@ def number(value: float | None, spec: str = "{:.3f}") -> str:
 def out_folder(raw: str) -> Path:
     """The ``--out`` folder, checked when the options are read (before any data is loaded or
     computed): an existing path must be a folder, and the nearest existing parent of a new
-    one must be a folder too (the folder itself is made when the results are written).
-    Raises ``argparse.ArgumentTypeError``: one line, ``argument --out: ...``, exit 2."""
+    one must be a folder too; a new folder is then made at once, so that a folder the system
+    refuses (no permission, a read-only or virtual file system) stops the command here, not
+    after the whole run. Raises ``argparse.ArgumentTypeError``: one line,
+    ``argument --out: ...``, exit 2."""
     path = Path(raw)
     if path.exists():
         if not path.is_dir():
             raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
         return path
     _check_parents(path, f"cannot make the folder {path}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot make the folder {path}: {exc.strerror or exc}") from None
     return path
 
 

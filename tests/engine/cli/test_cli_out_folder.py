@@ -65,3 +65,18 @@ def test_report_that_is_a_folder_is_refused_first(tmp_path: Path) -> None:
     assert err.strip().endswith(
         f"argument --report: cannot make the folder of {a_file / 'r.html'}: {a_file} is a file"
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where no folder can be made")
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_out_that_cannot_be_made_is_refused_first(command: list[str]) -> None:
+    # Its nearest existing parent is a folder (/proc), but the system refuses to make it
+    # there (even for root): the run stopped only after computing and printing everything,
+    # with "error: No such file or directory (/proc/...)" not naming --out.
+    code, out, err = run_cli([*command, "--out", "/proc/spl-no-such-folder/out"])
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        f"python -m engine {command[0]}: argument --out: cannot make the folder "
+        "/proc/spl-no-such-folder/out: No such file or directory"
+    )
