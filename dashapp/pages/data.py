@@ -24,6 +24,8 @@ from dashapp.views import data as view
 
 log = logging.getLogger(__name__)
 
+USE_HINT_WAITING = "Enabled once an uploaded sentiment CSV passes the server's checks."
+
 register_page(__name__, path="/data", name="Data", title="Data · Sentiment Portfolio Lab", order=4)
 
 SENTIMENT_HELP = (
@@ -109,10 +111,7 @@ def layout(**_query: Any) -> html.Div:
                         disabled=True,
                         className="me-2",
                     ),
-                    html.Span(
-                        "Upload a sentiment CSV first; it is checked on the server.",
-                        className="small text-muted",
-                    ),
+                    html.Span(USE_HINT_WAITING, id=ids.USE_HINT, className="small text-muted"),
                 ],
                 className="mb-3",
             ),
@@ -420,6 +419,12 @@ def choose_source(use_clicks: int | None, default_clicks: int | None, candidate:
     if source["kind"] != "upload":
         return no_update, components.error_alert("upload and validate a file first", title="Nothing to use")
     return source, components.info_alert(f"Your runs now use {source['name']}.")
+
+
+@callback(Output(ids.USE_HINT, "children"), Input(ids.USE_UPLOAD, "disabled"))
+def use_hint(disabled: bool | None) -> str:
+    """The line beside "Use this data for my runs": why it is disabled, nothing once it is not."""
+    return "" if disabled is False else USE_HINT_WAITING
 
 
 @callback(Output(ids.ACTIVE, "children"), Input(shell.SESSION_SOURCE, "data"), Input(ids.PAGE_INIT, "data"))

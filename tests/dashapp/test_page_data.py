@@ -203,3 +203,16 @@ def test_a_value_that_is_not_an_upload_is_not_called_empty(page: Any, contents: 
     _, body, disabled, *_ = page.validate_upload(contents, None, "s.csv", None)
     text = str(body)
     assert disabled is True and "did not arrive as a file upload" in text and "0 bytes" not in text
+
+
+def test_the_hint_beside_use_follows_the_button(page: Any) -> None:
+    # After a valid upload the button was enabled while the line beside it still said
+    # "Upload a sentiment CSV first; it is checked on the server."
+    _, _, disabled, _, _ = page.validate_upload(
+        data_uri(GOOD_SENTIMENT), data_uri(_prices_csv()), "my sentiment.csv", "closes.csv"
+    )
+    assert disabled is False and page.use_hint(disabled) == ""
+    _, _, refused, _, _ = page.validate_upload(data_uri(""), None, "empty.csv", None)
+    assert refused is True
+    assert page.use_hint(refused) == "Enabled once an uploaded sentiment CSV passes the server's checks."
+    assert page.use_hint(None) == page.use_hint(True)
