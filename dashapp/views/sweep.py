@@ -405,12 +405,20 @@ def winner_changes_text(validation: Mapping[str, Any]) -> str:
     )
 
 
+PBO_LABEL = "Probability of backtest overfitting"
+
+
 def pbo_rows(validation: Mapping[str, Any]) -> list[tuple[str, str]]:
     pbo = validation.get("pbo")
     if not pbo:
-        return [("Probability of backtest overfitting", validation.get("pbo_note") or components.MISSING)]
+        # The engine's note is a whole sentence ("probability of backtest overfitting not
+        # computed: ..."); beside the label, its value is what follows the label's words.
+        note = str(validation.get("pbo_note") or "")
+        if note.lower().startswith(PBO_LABEL.lower() + " "):
+            note = note[len(PBO_LABEL) + 1 :]
+        return [(PBO_LABEL, note or components.MISSING)]
     return [
-        ("Probability of backtest overfitting (PBO)", components.format_value(pbo.get("pbo"), "{:.3f}")),
+        (f"{PBO_LABEL} (PBO)", components.format_value(pbo.get("pbo"), "{:.3f}")),
         (
             "Probability of loss out of sample",
             components.format_value(pbo.get("probability_of_loss"), "{:.3f}"),

@@ -110,8 +110,14 @@ def test_pbo_rows_say_how_many_configurations_were_compared() -> None:
         )
     )
     assert rows["Configurations compared"] == "6 distinct"
-    note = "probability of backtest overfitting not computed: ... all 4 trade identically ..."
-    assert view.pbo_rows({"pbo": None, "pbo_note": note}) == [("Probability of backtest overfitting", note)]
+    # The label is not repeated in the value ("Probability of backtest overfitting
+    # probability of backtest overfitting not computed: 21 days are too few ...").
+    note = "probability of backtest overfitting not computed: 21 days are too few for 16 splits"
+    assert view.pbo_rows({"pbo": None, "pbo_note": note}) == [
+        ("Probability of backtest overfitting", "not computed: 21 days are too few for 16 splits")
+    ]
+    other = "no returns to compare"
+    assert view.pbo_rows({"pbo": None, "pbo_note": other}) == [("Probability of backtest overfitting", other)]
 
 
 @pytest.mark.parametrize(
