@@ -55,6 +55,7 @@ def layout(**query: Any) -> html.Div:
                     dbc.Button("Analyse", id=ids.RUN, color="primary", size="sm"),
                     title_class="card-title me-auto mb-0",
                 ),
+                components.link_notes(view.link_messages(raw)),
                 dbc.Label("Symbols", html_for=ids.SYMBOLS, className="small mb-0 fw-semibold"),
                 dcc.Dropdown(
                     id=ids.SYMBOLS,

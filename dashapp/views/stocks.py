@@ -22,6 +22,28 @@ def symbols_from_query(raw: Any) -> list[str]:
     return [s.upper() for s in forms.split_values(raw) if isinstance(s, str) and engine.is_ticker(s.upper())]
 
 
+def link_messages(raw: Mapping[str, Any]) -> list[str]:
+    """What a link's ``symbols``, ``start`` and ``end`` held that the page ignores (the
+    entries ``symbols_from_query`` and ``date_or_blank`` drop), one sentence each."""
+    messages: list[str] = []
+    symbols = raw.get("symbols")
+    if isinstance(symbols, (str, list, tuple)):
+        try:
+            items = forms.split_values(symbols)
+        except engine.ParameterError:
+            items = []
+        bad = [str(s).upper()[:20] for s in items if not (isinstance(s, str) and engine.is_ticker(s.upper()))]
+        if bad:
+            shown = ", ".join(repr(s) for s in bad[:5]) + (" ..." if len(bad) > 5 else "")
+            messages.append(f"Ignored symbols from the link that are not tickers: {shown}")
+    for name in ("start", "end"):
+        if raw.get(name) not in (None, ""):
+            error = forms.field_errors({name: raw.get(name)})[name]
+            if error:
+                messages.append(f"Ignored {name} from the link: {error}")
+    return messages
+
+
 def date_or_blank(name: str, value: Any) -> Any:
     """``value`` when it is a valid ``start``/``end`` date (the engine's rule), else ""."""
     return "" if forms.field_errors({name: value})[name] else value

@@ -76,9 +76,19 @@ def _text(component) -> str:
 def test_layout_from_query(page) -> None:
     tree = _text(page.layout(symbols="AAA,bbb,=cmd()", start="2022-02-01", end="garbage"))
     assert '"value": ["AAA", "BBB"]' in tree
-    assert '"value": "2022-02-01"' in tree and "garbage" not in tree
+    assert '"value": "2022-02-01"' in tree and '"value": "garbage"' not in tree
     assert '"id": "stocks-autorun", "data": true' in tree
     assert '"id": "stocks-autorun", "data": false' in _text(page.layout())
+
+
+def test_a_link_says_what_it_ignored(page) -> None:
+    # A malformed symbol or date in a link was dropped silently (the autorun then analysed
+    # all dates); the Backtest, Sweep and Signal pages list what they ignored.
+    tree = _text(page.layout(symbols="AAA,=cmd()", end="garbage"))
+    assert "Some settings in the link were ignored" in tree
+    assert "Ignored symbols from the link that are not tickers: '=CMD()'" in tree
+    assert "Ignored end from the link: end must be a date in YYYY-MM-DD form, got 'garbage'" in tree
+    assert "ignored" not in _text(page.layout(symbols="AAA,bbb", start="2022-02-01"))
 
 
 def test_symbol_choices_come_from_the_active_data(page, fake: FakeServices) -> None:
