@@ -63,6 +63,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
     symbols = parse_symbols(args.symbols)
     start = date_arg(args.start, "--start")
     end = date_arg(args.end, "--end")
+    StrategyParams.from_mapping({"start": start, "end": end})  # the engine's order rule: start before end
     risk_free = StrategyParams.from_mapping({"risk_free": args.risk_free}).risk_free
     if prices_from_yahoo(args):
         provider = yahoo_provider(args, None)

@@ -327,3 +327,11 @@ def test_version_flag_prints_the_engine_version(capsys: pytest.CaptureFixture[st
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"python -m engine {__version__}"
+
+
+def test_stocks_with_start_after_end_says_so() -> None:
+    # It said "fewer than two prices for JONX between the chosen dates", as if the data
+    # were missing; the backtest command and the Stocks page name the reversed dates.
+    code, out, err = run_cli(["stocks", "--symbols", "JONX", "--start", "2023-01-01", "--end", "2022-01-01"])
+    assert code == 2 and out == ""
+    assert err == "error: start (2023-01-01) must be before end (2022-01-01)\n"
