@@ -88,11 +88,10 @@ def register(sub: Any) -> None:
         action="store_true",
         help="validate the sweep out of sample: walk-forward folds and the probability of backtest overfitting",
     )
-    wf.add_argument("--folds", type=int, default=5, help="out-of-sample folds K (default 5)")
+    wf.add_argument("--folds", type=int, help="out-of-sample folds K (default 5)")
     wf.add_argument(
         "--window",
         choices=SCHEMES,
-        default="anchored",
         help="in-sample window: anchored (growing, default) or rolling",
     )
     wf.add_argument(
@@ -111,13 +110,22 @@ def register(sub: Any) -> None:
         "--wf-metric",
         dest="wf_metric",
         choices=SELECTION_METRICS,
-        default="sharpe",
         help="metric that picks the in-sample winner (default sharpe)",
     )
-    wf.add_argument(
-        "--pbo-splits", dest="pbo_splits", type=int, default=16, help="CSCV splits S (even, default 16)"
-    )
+    wf.add_argument("--pbo-splits", dest="pbo_splits", type=int, help="CSCV splits S (even, default 16)")
     p.set_defaults(handler=cmd_sweep)
+
+
+# The walk-forward group's flags (argparse dest -> flag): given without --walk-forward they
+# would be ignored, so the command refuses them (their defaults are the settings' own).
+WALK_FORWARD_FLAGS = {
+    "folds": "--folds",
+    "window": "--window",
+    "in_sample_days": "--in-sample-days",
+    "out_of_sample_days": "--out-of-sample-days",
+    "wf_metric": "--wf-metric",
+    "pbo_splits": "--pbo-splits",
+}
 
 
 def progress_bar(stream: TextIO, label: str) -> Callable[[int, int], None]:
@@ -147,9 +155,16 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     if args.max_configs < 1:
         raise ParameterError("--max-configs must be at least 1")
     base = params_from_args(args)
+    given = [flag for dest, flag in WALK_FORWARD_FLAGS.items() if getattr(args, dest) is not None]
+    if given and not args.walk_forward:
+        one = len(given) == 1
+        raise ParameterError(
+            f"{', '.join(given)} {'applies' if one else 'apply'} only with --walk-forward; "
+            f"add --walk-forward or drop {'it' if one else 'them'}"
+        )
     settings = walk_forward_settings(args, risk_free=base.risk_free) if args.walk_forward else None
     pbo_settings = (
-        PBOSettings(n_splits=args.pbo_splits, metric=args.wf_metric, risk_free=base.risk_free)
+        PBOSettings(n_splits=_pbo_splits(args), metric=settings.metric, risk_free=base.risk_free)
         if settings
         else None
     )
@@ -177,17 +192,27 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 def walk_forward_settings(args: argparse.Namespace, *, risk_free: float = 0.0) -> WalkForwardSettings:
     """``WalkForwardSettings`` of the ``--folds``/``--window``/... flags and the strategy's
-    risk-free rate (``ParameterError`` when invalid)."""
-    if args.pbo_splits < 2 or args.pbo_splits % 2:
-        raise ParameterError(f"--pbo-splits must be an even number of at least 2; got {args.pbo_splits}")
+    risk-free rate (``ParameterError`` when invalid); a flag not given takes
+    ``WalkForwardSettings``' default."""
+    splits = _pbo_splits(args)
+    if splits < 2 or splits % 2:
+        raise ParameterError(f"--pbo-splits must be an even number of at least 2; got {splits}")
+    given = {
+        field: getattr(args, dest)
+        for dest, field in (("folds", "n_folds"), ("window", "scheme"), ("wf_metric", "metric"))
+        if getattr(args, dest) is not None
+    }
     return WalkForwardSettings(
-        n_folds=args.folds,
-        scheme=args.window,
+        **given,
         in_sample_days=args.in_sample_days,
         out_of_sample_days=args.out_of_sample_days,
-        metric=args.wf_metric,
         risk_free=risk_free,
     )
+
+
+def _pbo_splits(args: argparse.Namespace) -> int:
+    """``--pbo-splits``, or ``PBOSettings``' default when not given."""
+    return int(args.pbo_splits) if args.pbo_splits is not None else PBOSettings().n_splits
 
 
 def _fold_table(folds: Any, grid: Any) -> Any:

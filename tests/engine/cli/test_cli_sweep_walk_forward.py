@@ -151,3 +151,33 @@ def test_walk_forward_help_states_every_default() -> None:
     assert "(default sharpe)" in helps["wf_metric"]
     assert "(default: as many as precede the first out-of-sample fold)" in helps["in_sample_days"]
     assert "(default T // (K + 1)" in helps["out_of_sample_days"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--folds", "3"], "--folds applies only with --walk-forward; add --walk-forward or drop it"),
+        (
+            ["--window", "rolling", "--pbo-splits", "8"],
+            "--window, --pbo-splits apply only with --walk-forward; add --walk-forward or drop them",
+        ),
+    ],
+)
+def test_walk_forward_flags_without_walk_forward_are_refused_not_ignored(
+    flags: list[str], named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: exit 0 and a plain sweep, the folds silently ignored.
+    code, out, err = _run(["sweep", *GRID, "--executor", "serial", *flags], monkeypatch)
+    assert code == 2
+    assert named in err
+    assert "configurations" not in out  # refused before the sweep ran
+
+
+def test_walk_forward_without_its_flags_uses_the_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _run(["sweep", *GRID, "--executor", "serial", "--walk-forward"], monkeypatch)
+    assert code == 0, err
+    defaults = engine.WalkForwardSettings()
+    assert (
+        f"walk-forward: {defaults.n_folds} folds, {defaults.scheme} in-sample windows, selection by sharpe"
+        in out
+    )
