@@ -12,6 +12,9 @@ driver (it joins at the first job; see ``engine.execution.connection``).
 from __future__ import annotations
 
 import dataclasses
+import math
+import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -37,6 +40,10 @@ TASK_MAX_RETRIES = 3  # re-runs of a task whose worker process died (tasks are p
 # Tasks submitted ahead per CPU: one running and one queued keeps every CPU busy (the next
 # task is already at the worker when one ends), and bounds what a cancel leaves running.
 IN_FLIGHT_PER_CPU = 2
+# How long a connection's CPU count is reused: ``cluster_resources`` is a round trip to the
+# GCS (~0.5 ms), asked twice per sweep (its chunk size, then ``map``'s window); a cluster
+# that grows or shrinks is seen within this time (the count only sizes chunks and windows).
+CPU_COUNT_TTL_S = 10.0
 
 
 def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
@@ -109,6 +116,32 @@ class _SharedRefs:
             self._refs.pop(key, None)  # a reconnect may have emptied the dict meanwhile
 
 
+class _ClusterCpus:
+    """The CPU count of the connected cluster, asked of Ray once per ``CPU_COUNT_TTL_S``
+    and connection (job and node ids: a reconnect asks again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[str, str] | None = None
+        self._asked_at = -math.inf
+        self._cpus = 1
+
+    def count(self, ray: Any) -> int:
+        context = ray.get_runtime_context()
+        key = (context.get_job_id(), context.get_node_id())
+        now = time.monotonic()
+        with self._lock:
+            if key == self._key and now - self._asked_at < CPU_COUNT_TTL_S:
+                return self._cpus
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        with self._lock:
+            self._key, self._asked_at, self._cpus = key, now, cpus
+        return cpus
+
+
+_cluster_cpus = _ClusterCpus()
+
+
 def _frozen(shared: Any) -> bool:
     """True for an instance of a frozen dataclass (its fields cannot be reassigned)."""
     params = getattr(type(shared), "__dataclass_params__", None)
@@ -140,9 +173,9 @@ class RayExecutor:
 
     @property
     def parallelism(self) -> int:
-        """CPUs of the cluster (joins it): how many tasks can run at once."""
-        ray = connect(self.config)
-        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+        """CPUs of the cluster (joins it): how many tasks can run at once. Reused for
+        ``CPU_COUNT_TTL_S`` per connection (``_ClusterCpus``)."""
+        return _cluster_cpus.count(connect(self.config))
 
     def for_work(self, serial_seconds: float) -> Executor:
         """``self``, or ``SerialExecutor()`` when chosen by ``auto`` and ``serial_seconds`` of
@@ -171,7 +204,7 @@ class RayExecutor:
         ray = connect(self.config)
         shared_ref = _shared_refs.ref(ray, shared)  # every task gets the reference, not a copy
         remote = _remote(ray)
-        window = IN_FLIGHT_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
+        window = IN_FLIGHT_PER_CPU * _cluster_cpus.count(ray)
         position: dict[Any, int] = {}
         results: list[Any] = [None] * len(items)
         pending: list[Any] = []

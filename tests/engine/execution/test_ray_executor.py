@@ -583,3 +583,43 @@ def test_a_payload_is_put_again_after_a_reconnect_on_ray(
 
 def _scaled_attributes(shared: Any, item: int) -> float:
     return float(shared.factor * item + shared.matrix.sum())
+
+
+# ----- the cluster's CPU count is asked once per connection and time to live ------------
+
+
+class _FakeResourcesRay(_FakePutRay):
+    """``cluster_resources`` counting its calls, with a CPU count a test changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+        self.cpus = 2.0
+
+    def cluster_resources(self) -> dict[str, float]:
+        self.asked += 1
+        return {"CPU": self.cpus}
+
+
+def test_the_cpu_count_is_asked_once_per_connection_within_its_time_to_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(ray_executor_module.time, "monotonic", lambda: clock[0])
+    fake, cpus = _FakeResourcesRay(), ray_executor_module._ClusterCpus()
+    assert (cpus.count(fake), cpus.count(fake)) == (2, 2)
+    assert fake.asked == 1  # a sweep's chunk size and its map's window: one GCS round trip
+    fake.cpus = 8.0
+    clock[0] += ray_executor_module.CPU_COUNT_TTL_S - 0.01
+    assert cpus.count(fake) == 2 and fake.asked == 1
+    clock[0] += 0.02  # past the time to live: a grown cluster is seen
+    assert cpus.count(fake) == 8 and fake.asked == 2
+    fake.job = "02000000"  # a reconnect asks again at once
+    fake.cpus = 4.0
+    assert cpus.count(fake) == 4 and fake.asked == 3
+
+
+def test_a_cluster_without_cpus_counts_as_one() -> None:
+    fake, cpus = _FakeResourcesRay(), ray_executor_module._ClusterCpus()
+    fake.cpus = 0.0
+    assert cpus.count(fake) == 1
