@@ -27,7 +27,8 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import multiprocessing
+import multiprocessing.context
+import multiprocessing.process
 import os
 import threading
 import time
@@ -90,6 +91,21 @@ def _warm_up() -> None:
     services.get_market_data(services.resolve_source(None))
 
 
+class _TrackedSpawnContext(multiprocessing.context.SpawnContext):
+    """The spawn context, keeping every process it makes for one pool: ``shutdown(wait=False)``
+    ends them (``ProcessPoolExecutor`` keeps its processes private until Python 3.14's
+    ``terminate_workers``). The executor makes its processes with ``mp_context.Process``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.children: list[multiprocessing.process.BaseProcess] = []
+
+    def Process(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        child = super().Process(*args, **kwargs)
+        self.children.append(child)
+        return child
+
+
 class ComputePool:
     """``run(fn, *args)``: ``fn(*args)`` in one of ``processes`` child processes (inline if 0).
 
@@ -103,6 +119,7 @@ class ComputePool:
         self._overrides = {**app_overrides, "COMPUTE_PROCESSES": 0}
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self._context = _TrackedSpawnContext()  # the current pool's: its children
         self._owner_pid = 0
 
     @classmethod
@@ -117,9 +134,10 @@ class ComputePool:
         with self._lock:
             if self._executor is None or self._owner_pid != os.getpid():
                 # A forked process (a background job) must not use its parent's pool.
+                self._context = _TrackedSpawnContext()
                 self._executor = concurrent.futures.ProcessPoolExecutor(
                     max_workers=self.processes,
-                    mp_context=multiprocessing.get_context("spawn"),
+                    mp_context=self._context,
                     initializer=_init_child,
                     initargs=(self._overrides, os.getpid()),
                 )
@@ -184,10 +202,10 @@ class ComputePool:
         with self._lock:
             pool, self._executor = self._executor, None
             owned = self._owner_pid == os.getpid()
+            started = list(self._context.children)
         if pool is None or not owned:
             return
-        # The pool's processes, as Python 3.14's ProcessPoolExecutor.terminate_workers reads them.
-        children = [] if wait else list((getattr(pool, "_processes", None) or {}).values())
+        children = [] if wait else started
         pool.shutdown(wait=wait, cancel_futures=True)
         for child in children:
             with contextlib.suppress(OSError, ValueError):
