@@ -25,6 +25,8 @@ from engine.cli.common import (
     out_file,
     out_folder,
     params_from_args,
+    warning_lines,
+    write_notes,
 )
 from engine.errors import ParameterError
 from engine.strategy.params import (
@@ -93,16 +95,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_backtest)
 
 
-def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The metrics table on ``out`` (stdout); the data's report, the run's warnings and the
+    "wrote ..." lines on ``err`` (stderr)."""
     from engine.backtest.base import run_backtest
 
     params = params_from_args(args)
-    data = load_market(args, params.benchmark, out=out)
+    data = load_market(args, params.benchmark, notes=err)
     result = run_backtest(data, params)
     out.write(summary_text(result, data_label=data.source.label) + "\n")
+    out.flush()
+    write_notes(err, warning_lines(result.warnings, rest=" (see manifest.json)"))
     if args.out is not None:
         paths = write_backtest(result, args.out)
-        out.write(f"wrote {', '.join(p.name for p in paths)} to {args.out}\n")
+        write_notes(err, [f"wrote {', '.join(p.name for p in paths)} to {args.out}"])
     if getattr(args, "report", None) is not None:
         robustness = None
         if getattr(args, "report_robustness", False):
@@ -110,7 +116,7 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
 
             robustness = robustness_report(data, params).to_dict()
         write_report(result, args.report, robustness=robustness)
-        out.write(f"wrote the HTML report to {args.report}\n")
+        write_notes(err, [f"wrote the HTML report to {args.report}"])
     return EXIT_OK
 
 
@@ -156,7 +162,8 @@ def _plain_json(value: Any) -> Any:
 
 
 def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
-    """A small plain-text table: strategy vs benchmark vs universe."""
+    """A small plain-text table: strategy vs benchmark vs universe, the line of its
+    conventions and the drawdown dates (the run's warnings are notes: ``warning_lines``)."""
     columns = {
         "Strategy": result.metrics,
         f"Benchmark ({result.manifest.params.get('benchmark', '')})": result.benchmark_metrics,
@@ -189,11 +196,6 @@ def summary_text(result: BacktestResult, *, data_label: str = "") -> str:
         lines.append(
             f"max drawdown: peak {dd['peak']}, trough {dd['trough']}, recovery {dd['recovery'] or 'not yet'}"
         )
-    if result.warnings:
-        lines.append(f"{len(result.warnings)} warning(s):")
-        lines.extend(f"  - {w}" for w in result.warnings[:10])
-        if len(result.warnings) > 10:
-            lines.append(f"  ... and {len(result.warnings) - 10} more (see manifest.json)")
     return "\n".join(lines)
 
 

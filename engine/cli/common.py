@@ -1,6 +1,13 @@
 """What the commands share: exit codes, the parser class, the data and strategy options,
 and loading the data a command runs on (demo, files or Yahoo Finance prices).
 
+Streams: every command writes its results (tables, summaries) on stdout and everything else
+on stderr: how the files were read, dropped rows, failed tickers, warnings, notes, progress
+bars, the "wrote ..." lines and errors (``write_notes``), so ``python -m engine ... > out.txt``
+holds the results only. A handler is ``handler(args, out, err)``; progress bars are drawn on
+the process's stderr (``sys.stderr``), so a failing command's ``err`` holds its notes and
+its one-line error, no bar.
+
 Every data option goes through the engine's one reading layer (``engine.data.reading``):
 ``--date-format``, ``--dayfirst``/``--monthfirst`` and ``--decimal`` settle what a file
 cannot, and ``--prices yahoo`` downloads adjusted closes with the same batched, retried,
@@ -13,7 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -223,8 +230,10 @@ def report_lines(report: ValidationReport) -> list[str]:
 # ----- data ------------------------------------------------------------------------------
 
 
-def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None = None) -> MarketData:
-    """Demo data, the --sentiment file with --prices FILE or Yahoo Finance prices."""
+def load_market(args: argparse.Namespace, benchmark: str, *, notes: TextIO | None = None) -> MarketData:
+    """Demo data, the --sentiment file with --prices FILE or Yahoo Finance prices; the data's
+    report (``report_lines``: how the files were read, failed tickers, dropped rows, warnings)
+    goes to ``notes`` (the command's stderr), never into its results."""
     from engine.data.demo import DemoProvider
     from engine.data.files import FileProvider
     from engine.data.providers import load_market_data
@@ -247,12 +256,30 @@ def load_market(args: argparse.Namespace, benchmark: str, *, out: TextIO | None 
     else:
         provider = DemoProvider()
     data = load_market_data(provider, benchmark=benchmark)
-    if out is not None:
-        out.writelines(line + "\n" for line in report_lines(data.report))
+    if notes is not None:
+        write_notes(notes, report_lines(data.report))
     return data
 
 
 # ----- output ----------------------------------------------------------------------------
+
+
+def write_notes(err: TextIO, lines: Iterable[str]) -> None:
+    """Write ``lines`` (notes, warnings, "wrote ..." lines) on ``err``, the command's stderr,
+    one per line: stdout carries only the command's results."""
+    err.writelines(line + "\n" for line in lines)
+    err.flush()
+
+
+def warning_lines(warnings: Sequence[str], *, limit: int = 10, rest: str = "") -> list[str]:
+    """``"N warning(s):"`` then ``"  - <warning>"`` for the first ``limit``, then
+    ``"  ... and M more<rest>"``; empty when there is no warning."""
+    if not warnings:
+        return []
+    lines = [f"{len(warnings)} warning(s):", *(f"  - {w}" for w in warnings[:limit])]
+    if len(warnings) > limit:
+        lines.append(f"  ... and {len(warnings) - limit} more{rest}")
+    return lines
 
 
 def conventions(risk_free: float | None, *extras: str) -> str:

@@ -7,6 +7,11 @@ imported explicitly, so a broken command module fails loudly instead of vanishin
 Exit codes: 0 success, 2 invalid arguments or data, 1 an internal error; errors are
 always one line on stderr, never a traceback.
 
+Streams: results (tables, summaries) on stdout; notes (how the files were read, dropped
+rows, failed tickers), warnings, "wrote ..." lines and errors on stderr (``main``'s
+``stderr``), progress bars on the process's stderr, so stdout redirected to a file holds
+the results only. Each handler is ``handler(args, out, err)``.
+
 Settings the commands take from the environment (``YAHOO_CACHE_DIR``) are read once, by
 ``main`` from its ``env`` mapping (``os.environ`` by default), and handed to the commands on
 ``args``; Ray's settings are the engine's ``RayConfig.from_env``.
@@ -126,8 +131,8 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO, env: Mapping[str,
         parser = build_parser()
         args = parser.parse_args(list(argv) if argv is not None else None)
         args.yahoo_cache_dir = yahoo_cache_dir(env)  # the engine's reader of the name and its default
-        handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
-        return handler(args, out)
+        handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler
+        return handler(args, out, err)
     except UsageError as exc:
         return _fail(err, str(exc), EXIT_USAGE)
     except EngineError as exc:

@@ -18,6 +18,7 @@ from engine.cli.common import (
     number,
     out_folder,
     params_from_args,
+    write_notes,
 )
 from engine.errors import ParameterError
 from engine.export import export_header
@@ -62,7 +63,9 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_robustness(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The statistics on ``out`` (stdout); the data's report, the report's notes and the
+    "wrote ..." line on ``err`` (stderr)."""
     from engine.execution import get_executor
     from engine.research.robustness import robustness_report
 
@@ -72,13 +75,15 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
     if not (math.isfinite(args.block_length) and args.block_length >= 1):
         raise ParameterError("--block-length must be at least 1 trading day")
     params = params_from_args(args)
-    data = load_market(args, params.benchmark, out=out)
+    data = load_market(args, params.benchmark, notes=err)
     executor = get_executor(args.executor, n_items=args.n_random)
     report = robustness_report(
         data, params, n_boot=args.n_boot, n_random=args.n_random, seed=args.seed, executor=executor,
         block_length=args.block_length,
     )  # fmt: skip
     out.write(robustness_text(report, data_label=data.source.label, risk_free=params.risk_free) + "\n")
+    out.flush()
+    write_notes(err, [f"note: {note}" for note in report.notes])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / "robustness.json"
@@ -93,13 +98,14 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO) -> int:
             fingerprint=data.fingerprint,
         )
         path.write_text(json.dumps(_json_ready({**report.to_dict(), **made}), indent=2) + "\n")
-        out.write(f"wrote {path.name} to {args.out}\n")
+        write_notes(err, [f"wrote {path.name} to {args.out}"])
     return EXIT_OK
 
 
 def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0) -> str:
     """The report on the terminal: the data, the bootstrap intervals (Sharpe annualised over
-    252 trading days at ``risk_free``), the random-portfolio ranks and the PSR."""
+    252 trading days at ``risk_free``), the random-portfolio ranks and the PSR (its
+    ``notes`` are written on stderr by the command, as ``note: ...`` lines)."""
 
     def ci(block: Any, percent: bool) -> str:
         fmt = (lambda v: f"{v:.2%}") if percent else (lambda v: f"{v:.2f}")
@@ -127,5 +133,4 @@ def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0
         f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {number(report.probabilistic_sharpe)}",
         f"executor: {report.executor}, {report.elapsed_s:.1f} s",
     ]
-    lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines)

@@ -27,6 +27,8 @@ from engine.cli.common import (
     number,
     out_folder,
     params_from_args,
+    warning_lines,
+    write_notes,
 )
 from engine.export import manifest_header, write_csv
 from engine.research.signal_analysis import (
@@ -82,17 +84,21 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=cmd_signal)
 
 
-def cmd_signal(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_signal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The analysis on ``out`` (stdout); the data's report, the analysis' warnings and the
+    "wrote ..." line on ``err`` (stderr)."""
     params = params_from_args(args)
     settings = SignalAnalysisSettings(
         quantiles=args.quantiles, horizons=args.horizons, rolling_window=args.rolling_window
     )
-    data = load_market(args, params.benchmark, out=out)
+    data = load_market(args, params.benchmark, notes=err)
     analysis = analyze_signal(data, params, settings=settings)
     out.write(signal_text(analysis, data_label=data.source.label) + "\n")
+    out.flush()
+    write_notes(err, warning_lines(analysis.warnings))
     if args.out is not None:
         paths = write_signal(analysis, args.out)
-        out.write(f"wrote {', '.join(p.name for p in paths)} to {args.out}\n")
+        write_notes(err, [f"wrote {', '.join(p.name for p in paths)} to {args.out}"])
     return EXIT_OK
 
 
@@ -100,7 +106,8 @@ def cmd_signal(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
-    """IC summary, decay, quantile table, spread, coverage and signal distribution."""
+    """IC summary, decay, quantile table, spread, coverage and signal distribution (the
+    analysis' warnings are notes: ``engine.cli.common.warning_lines``)."""
     p = analysis.params
     periods = analysis.periods
     lines = [
@@ -143,9 +150,6 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
         f"signal distribution ({int(d['count'])} values): min {number(d['min'], '{:.4g}')}, "
         f"median {number(d['median'], '{:.4g}')}, mean {number(d['mean'], '{:.4g}')}, max {number(d['max'], '{:.4g}')}"
     )
-    if analysis.warnings:
-        lines.append(f"{len(analysis.warnings)} warning(s):")
-        lines.extend(f"  - {w}" for w in analysis.warnings[:10])
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from engine.cli.common import (
     prices_from_yahoo,
     prices_path,
     report_lines,
+    write_notes,
     yahoo_provider,
 )
 from engine.data.providers import spelling_variants
@@ -57,7 +58,9 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_stocks)
 
 
-def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The metrics and correlation tables on ``out`` (stdout); the price file's report
+    (failed tickers, dropped rows) and the "wrote ..." line on ``err`` (stderr)."""
     from engine.analytics.stocks import analyze_stocks, parse_symbols
 
     symbols = parse_symbols(args.symbols)
@@ -70,7 +73,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         prices, report = provider.prices(symbols, start, end)
         source = "Yahoo Finance"
         synthetic = False
-        out.writelines(line + "\n" for line in report_lines(report))
+        write_notes(err, report_lines(report))
         symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
     elif (path := prices_path(args)) is not None:
         from engine.cli.common import read_options
@@ -79,7 +82,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
         prices, report = load_prices_file(path, options=read_options(args))
         source = f"prices file {path.name}"
         synthetic = False
-        out.writelines(line + "\n" for line in report_lines(report))
+        write_notes(err, report_lines(report))
     else:
         from engine.data.demo import DemoProvider
 
@@ -129,7 +132,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO) -> int:
                 now=now,
             )
             write_csv(args.out / f"{kind}.csv", frame, header=header, index_label=index_label)
-        out.write(f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}\n")
+        write_notes(err, [f"wrote stock_metrics.csv, correlation.csv, normalised_prices.csv to {args.out}"])
     return EXIT_OK
 
 

@@ -2,7 +2,9 @@
 
 ``sweep --grid top_n=3,5,10 --grid min_likes=10,20,50 --out DIR`` writes ``DIR/sweep.csv``:
 the swept parameters in columns named as in ``--grid``, then the metrics named as in a
-backtest's metrics.json, then ``error``. A progress bar goes to stderr.
+backtest's metrics.json, then ``error``. The summary goes to stdout; the progress bar, the
+data's report, the failed configurations' messages, the walk-forward's warnings and the
+"wrote ..." lines go to stderr.
 
 ``--walk-forward [--folds K --window anchored|rolling --in-sample-days N
 --out-of-sample-days N --wf-metric sharpe --pbo-splits S]`` keeps every configuration's
@@ -40,6 +42,7 @@ from engine.cli.common import (
     number,
     out_folder,
     params_from_args,
+    write_notes,
 )
 from engine.dispersion import first_best
 from engine.errors import ParameterError
@@ -145,7 +148,9 @@ def _grid_names(specs: list[str]) -> list[str]:
     return [spec.partition("=")[0].strip() for spec in specs]
 
 
-def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The sweep's (and walk-forward's) summary on ``out`` (stdout); progress, the data's
+    report, failures, warnings and the "wrote ..." lines on ``err`` (stderr)."""
     from engine.execution import get_executor
 
     grid = parse_grid(args.grid)
@@ -168,25 +173,29 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         if settings
         else None
     )
-    data = load_market(args, base.benchmark, out=out)
+    data = load_market(args, base.benchmark, notes=err)
     executor = get_executor(args.executor, n_items=grid_size(grid))
     result = run_sweep(
         data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
         max_configs=args.max_configs, keep_returns=settings is not None,
     )  # fmt: skip
     out.write(sweep_text(result, grid, data_label=data.source.label, risk_free=base.risk_free))
+    out.flush()
+    write_notes(err, sweep_notes(result))
     validation = None
     if settings is not None:
         validation = validate_sweep(result, settings, pbo_settings=pbo_settings)
         out.write(walk_forward_text(validation, grid))
+        out.flush()
+        write_notes(err, walk_forward_notes(validation))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.of(base.to_dict(), data)
         path = write_sweep(result, grid, manifest, args.out)
-        out.write(f"wrote {path.name} to {args.out}\n")
+        write_notes(err, [f"wrote {path.name} to {args.out}"])
         if validation is not None:
             path = write_walk_forward(validation, grid, manifest, args.out)
-            out.write(f"wrote {path.name} to {args.out}\n")
+            write_notes(err, [f"wrote {path.name} to {args.out}"])
     return EXIT_OK
 
 
@@ -227,7 +236,8 @@ def _fold_table(folds: Any, grid: Any) -> Any:
 
 def walk_forward_text(validation: Any, grid: Any) -> str:
     """The walk-forward summary printed after the sweep's: folds, winner changes, the stitched
-    out-of-sample metrics against the full-history winner and the benchmark, and the PBO."""
+    out-of-sample metrics against the full-history winner and the benchmark, and the PBO
+    (its warnings and the note when no PBO was computed: ``walk_forward_notes``)."""
     wf = validation.walk_forward
     metric = wf.settings.metric
     n_folds = len(wf.folds)
@@ -244,7 +254,6 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
             ]
         ).to_string(),
     ]
-    lines.extend(f"warning: {w}" for w in wf.warnings)
     if validation.pbo is not None:
         pbo = validation.pbo
         lines.append(
@@ -254,9 +263,16 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
             + f"; probability of loss {number(pbo.probability_of_loss)}, "
             f"degradation slope {number(pbo.degradation_slope)})"
         )
-    elif validation.pbo_note:
-        lines.append(validation.pbo_note)
     return "\n".join(lines) + "\n"
+
+
+def walk_forward_notes(validation: Any) -> list[str]:
+    """The walk-forward's warnings (``warning: ...``) and the note saying why no PBO was
+    computed, for stderr."""
+    lines = [f"warning: {w}" for w in validation.walk_forward.warnings]
+    if validation.pbo is None and validation.pbo_note:
+        lines.append(validation.pbo_note)
+    return lines
 
 
 def write_sweep(result: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
@@ -346,7 +362,7 @@ def best_rows(table: pd.DataFrame, count: int) -> pd.DataFrame:
 
 def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.0) -> str:
     """The sweep summary printed on the terminal: counts, the five best configurations by
-    Sharpe, the deflated Sharpe ratio of the best, and the first failure messages."""
+    Sharpe and the deflated Sharpe ratio of the best (the failure messages: ``sweep_notes``)."""
     lines = [
         f"{result.n_configs} configurations on {data_label} ({result.executor} executor, "
         f"{result.elapsed_s:.1f} s), {result.n_failed} failed"
@@ -370,5 +386,9 @@ def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.
                 f"no best configuration and no deflated Sharpe ratio: none of the {ran} configuration(s) "
                 "that ran has a Sharpe ratio (zero volatility, or fewer than 2 return days)"
             )
-    lines.extend(f"failed: {message}" for message in result.table["error"].dropna().unique()[:5])
     return "\n".join(lines) + "\n"
+
+
+def sweep_notes(result: Any) -> list[str]:
+    """The first five distinct failure messages (``failed: ...``), for stderr."""
+    return [f"failed: {message}" for message in result.table["error"].dropna().unique()[:5]]

@@ -103,13 +103,15 @@ def test_cli_writes_the_report(tmp_path: Path) -> None:
     from engine.cli.main import main
 
     path = tmp_path / "out" / "report.html"
-    out = io.StringIO()
-    code = main(["backtest", "--top-n", "3", "--report", str(path)], stdout=out)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["backtest", "--top-n", "3", "--report", str(path)], stdout=out, stderr=err)
     assert code == 0
     text = path.read_text(encoding="utf-8")
     for div_id in report.FIGURE_IDS:
         assert f'id="{div_id}"' in text
-    assert "SYNTHETIC" in text and f"wrote the HTML report to {path}" in out.getvalue()
+    # "wrote ..." is a note: on stderr, not in the results on stdout
+    assert "SYNTHETIC" in text and f"wrote the HTML report to {path}" in err.getvalue()
+    assert "wrote" not in out.getvalue()
 
 
 def test_cli_report_without_plotly_is_one_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

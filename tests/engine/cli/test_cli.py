@@ -109,7 +109,7 @@ def test_backtest_without_a_return_day_still_names_its_data(tmp_path: Path) -> N
     code, out, err = _run(["backtest", "--sentiment", str(sentiment), "--prices", str(prices)])
     assert code == 0, err
     assert "sentiment.csv + prices.csv: no return day, 1 period" in out
-    assert "No return day: the only entry is at the close of 2022-05-02" in out
+    assert "No return day: the only entry is at the close of 2022-05-02" in err  # a warning: stderr
 
 
 @pytest.mark.parametrize(
@@ -252,10 +252,10 @@ def test_control_characters_in_arguments_stay_on_one_line(argv: list[str]) -> No
 def test_unclassified_bad_input_and_bugs_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import engine.cli.main as cli
 
-    def bad_value(args, out):
+    def bad_value(args, out, err):
         raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
 
-    def bug(args, out):
+    def bug(args, out, err):
         raise KeyError("oops")
 
     parser = cli.build_parser()
@@ -306,7 +306,8 @@ def test_share_class_spellings_are_never_silent_on_the_cli(spelling: str, tmp_pa
          "--top-n", "1", "--out", str(tmp_path / "out")]
     )  # fmt: skip
     assert code == 0, err
-    head = out.split("Strategy")[0]
+    head = err  # the data's report and the run's warnings are notes: stderr
+    assert "warning:" not in out and "dropped " not in out
     if spelling.upper() == "BRK.B":
         assert (
             "warning: no usable prices for 1 symbol(s), which cannot be held: BRK.B (did you mean BRK-B?)"

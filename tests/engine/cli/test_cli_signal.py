@@ -27,7 +27,7 @@ def test_signal_prints_the_summary_and_writes_the_csvs(files: tuple[Path, Path],
     assert code == 0, err
     assert "information coefficient (Spearman, next period): mean" in out
     assert "IC decay: h1" in out and "quantile portfolios" in out
-    assert "wrote signal_ic.csv, signal_quantile_returns.csv" in out
+    assert "wrote signal_ic.csv, signal_quantile_returns.csv" in err
 
     data = load_market_data(FileProvider(sentiment=sentiment, prices=prices), benchmark="QQQ")
     params = StrategyParams(rebalance="weekly")

@@ -63,13 +63,13 @@ def test_sweep_metric_columns_are_named_as_in_metrics_json(tmp_path: Path) -> No
 
 
 def test_failed_configurations_are_listed(tmp_path: Path) -> None:
-    code, out, _ = _run(
+    code, out, err = _run(
         ["sweep", "--grid", "benchmark=QQQ,ZZZZ", "--executor", "serial", "--out", str(tmp_path)]
     )
     assert code == 0
     table = pd.read_csv(tmp_path / "sweep.csv", comment="#")
     assert table["error"].notna().tolist() == [False, True]
-    assert "1 failed" in out and "failed: benchmark ZZZZ has no prices" in out
+    assert "1 failed" in out and "failed: benchmark ZZZZ has no prices" in err
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str) -> No
 
 
 def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
-    code, out, _ = _run(
+    code, out, err = _run(
         ["robustness", "--top-n", "4", "--n-boot", "200", "--n-random", "40", "--seed", "2", "--executor", "serial",
          "--out", str(tmp_path)]
     )  # fmt: skip
@@ -111,7 +111,7 @@ def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
     assert len(report["fingerprint"]) == 16
     assert report["random_portfolios"]["n"] == 40 and len(report["random_portfolios"]["sharpes"]) == 40
     assert report["sharpe_ci"]["low"] <= report["sharpe_ci"]["estimate"] <= report["sharpe_ci"]["high"]
-    assert "Sharpe ratio:" in out and "random portfolios (40)" in out and "robustness.json" in out
+    assert "Sharpe ratio:" in out and "random portfolios (40)" in out and "wrote robustness.json" in err
 
 
 def test_sweep_csv_starts_with_the_manifest_and_the_trial_counts(tmp_path: Path) -> None:

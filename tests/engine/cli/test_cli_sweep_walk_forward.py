@@ -48,7 +48,7 @@ def test_walk_forward_prints_folds_changes_metrics_and_pbo(
     # total return, CAGR and drawdown as percentages (they were printed as bare fractions)
     assert f"{wf.summary.loc['total_return', 'walk_forward']:.2%}" in out
     assert f"{wf.summary.loc['max_drawdown', 'benchmark']:.2%}" in out
-    assert "wrote walk_forward.csv" in out
+    assert "wrote walk_forward.csv" in err
 
     text = (tmp_path / "walk_forward.csv").read_text()
     assert "# synthetic: true" in text and "# fingerprint: " in text and '"scheme": "rolling"' in text

@@ -68,7 +68,7 @@ def test_api_cli_and_data_page_read_the_same_data(tmp_path: Path) -> None:
     assert code == 0, err.getvalue()
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["fingerprint"] == data.fingerprint
-    assert "read prices.csv: CSV, separator semicolon, decimal mark ','" in out.getvalue()
+    assert "read prices.csv: CSV, separator semicolon, decimal mark ','" in err.getvalue()
     # Data page: the upload callback, in-process
     from dashapp import create_app
 
@@ -108,7 +108,7 @@ def test_ambiguous_dates_exit_2_in_one_line_unless_settled(tmp_path: Path, flag:
         assert "ambiguous" in err.getvalue() and "--dayfirst" in err.getvalue()
     else:
         assert code == 0, err.getvalue()
-        assert "dates %d/%m/%Y" in out.getvalue()
+        assert "dates %d/%m/%Y" in err.getvalue()  # how the file was read: a note, on stderr
 
 
 def test_stocks_on_a_long_file_never_invents_tickers(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_stocks_on_a_long_file_never_invents_tickers(tmp_path: Path) -> None:
     prices.write_text("\n".join(lines) + "\n")
     out, err = io.StringIO(), io.StringIO()
     assert main(["stocks", "--symbols", "AAA,QQQ", "--prices", str(prices)], stdout=out, stderr=err) == 0
-    assert "long layout (symbols from 'Ticker'), prices from 'Close'" in out.getvalue()
+    assert "long layout (symbols from 'Ticker'), prices from 'Close'" in err.getvalue()
     err = io.StringIO()
     assert (
         main(
@@ -130,4 +130,6 @@ def test_stocks_on_a_long_file_never_invents_tickers(tmp_path: Path) -> None:
         )
         == 2
     )
-    assert err.getvalue() == "error: no prices for CLOSE, VOLUME in the price data\n"
+    # the notes on how the file was read come first on stderr, then the one-line error
+    assert err.getvalue().endswith("\nerror: no prices for CLOSE, VOLUME in the price data\n")
+    assert err.getvalue().startswith("read stacked.csv: ")
