@@ -34,8 +34,9 @@ def csv_download(log: logging.Logger, kind: str, build: Callable[[], tuple[str, 
         return no_update
 
 
-def failed_run(message: Any) -> dict[str, Any]:
+def failed_run(message: Any, search: str) -> dict[str, Any]:
     """The outputs of a run callback (``results``, ``run_state``, ``search``,
-    ``download_disabled``) when the run failed: ``message`` shown, no state, URL kept,
-    download disabled."""
-    return {"results": message, "run_state": None, "search": no_update, "download_disabled": True}
+    ``download_disabled``) when the run failed: ``message`` shown, no state, the URL set to
+    ``search`` (the page's values as entered, ``url_state.entered_query``: a reload asks
+    the same again and shows the same error), download disabled."""
+    return {"results": message, "run_state": None, "search": search, "download_disabled": True}

@@ -2,9 +2,12 @@
 
 Flow: the form is validated as the user types (``forms.field_errors``; Run is disabled
 while a field is invalid). Run validates again on the server, calls ``services.backtest``
-(which caches plain results) and writes the parameters to the URL. Opening such a URL
-prefills the form from the query (``layout(**query)``) and runs it at once: the same
-parameters on the same data give the same (cached) result, so a link reproduces a run.
+(which caches plain results) and writes the parameters to the URL; a run that fails
+(invalid parameters, or an engine error) writes the form's values as entered, so the URL
+still says what the user asked for. Opening such a URL prefills the form from the query
+(``layout(**query)``; an invalid typed value is shown as entered, flagged) and runs it at
+once: the same parameters on the same data give the same (cached) result, or the same
+one-sentence error, so a link reproduces a run.
 
 Only ``{"source", "params"}`` of the shown run is kept in the browser (``backtest-run``
 Store); downloads and the robustness check ask ``services`` again, which answers from
@@ -52,7 +55,7 @@ EMPTY_HINT = "Set the parameters on the left and press Run backtest."
 
 
 def layout(**query: Any) -> html.Div:
-    params, messages = url_state.read_query(query)
+    params, messages = url_state.read_query(query, keep_invalid=forms.TYPED_FIELDS)
     form = dbc.Card(
         dbc.CardBody(
             [
@@ -195,11 +198,12 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, fields: Mapping[str
         source = services.resolve_source(store)
         section = services.backtest_view(source, params.to_dict(), render_results, version=VIEW_VERSION)
     except engine.EngineError as exc:
-        return _failed(components.error_alert(str(exc), title="Cannot run this backtest"))
+        return _failed(components.error_alert(str(exc), title="Cannot run this backtest"), fields)
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("backtest failed")
         return _failed(
-            components.error_alert("the backtest failed unexpectedly (details are in the server log)")
+            components.error_alert("the backtest failed unexpectedly (details are in the server log)"),
+            fields,
         )
     return {
         "results": section,
@@ -212,11 +216,13 @@ def run_backtest(n_clicks: int | None, autorun: bool | None, fields: Mapping[str
     }
 
 
-def _failed(message: Any) -> dict[str, Any]:
+def _failed(message: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs of a failed run: ``message`` shown, no state, and the URL holding the
+    form's values as entered (invalid ones included), so a reload asks the same again."""
     return {
         "results": message,
         "run_state": None,
-        "search": no_update,
+        "search": url_state.entered_query({name: fields.get(name) for name in forms.FIELD_NAMES}),
         "downloads_disabled": dict.fromkeys(DOWNLOADS, True),
         "report_disabled": True,
         "robustness_disabled": True,

@@ -11,7 +11,9 @@ note says when fewer quantiles than requested were used. The CSV has the per-per
 quantile returns under the manifest header of the other exports.
 
 URL state: the signal fields that differ from the defaults and ``quantiles``, ``horizons``,
-``rolling_window``. The page runs on load (the analysis takes a fraction of a second).
+``rolling_window``; after a failed analysis, the fields and settings as entered (invalid
+ones included, shown flagged on reload). The page runs on load (the analysis takes a
+fraction of a second).
 Every input is validated on the server; bad input gets one sentence in the page.
 """
 
@@ -74,7 +76,7 @@ def _setting_field(name: str, value: Any) -> dbc.Col:
 
 
 def layout(**query: Any) -> html.Div:
-    params, messages = url_state.read_query(query, view.SETTING_FIELDS)
+    params, messages = url_state.read_query(query, view.SETTING_FIELDS, keep_invalid=forms.TYPED_FIELDS)
     raw = url_state.query_values(query)
     settings = view.settings_from_query(raw)
     form = dbc.Card(
@@ -190,6 +192,7 @@ def run_signal(
     """Analyse button (or the page load) -> the results, the run's state and the URL."""
     if not n_clicks and not autorun:
         return no_update
+    entered = view.entered_signal_query(fields, settings)
     try:
         source = services.resolve_source(store)
         params = view.params_from(fields)
@@ -197,11 +200,12 @@ def run_signal(
         plain_settings = {name: getattr(checked, name) for name in view.SETTING_FIELDS}
         analysis = research.signal_analysis(source, params, plain_settings)
     except engine.EngineError as exc:
-        return failed_run(components.error_alert(str(exc), title="Cannot analyse this signal"))
+        return failed_run(components.error_alert(str(exc), title="Cannot analyse this signal"), entered)
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("signal analysis failed")
         return failed_run(
-            components.error_alert("the signal analysis failed unexpectedly (details are in the server log)")
+            components.error_alert("the signal analysis failed unexpectedly (details are in the server log)"),
+            entered,
         )
     return {
         "results": results_section(analysis),

@@ -4,7 +4,8 @@ Normalised prices, the distribution of daily returns, a metrics table (total ret
 volatility, Sharpe, max drawdown; 252-day annualisation) and the correlation of daily
 returns, computed by ``services.stocks`` (``engine.analyze_stocks``, which also owns the
 symbol rule: ``engine.parse_symbols``, at most ``engine.MAX_STOCKS``). The URL holds
-``symbols=A,B&start=...&end=...``; a link with symbols runs at once.
+``symbols=A,B&start=...&end=...`` (as entered, also when the analysis failed, so a reload
+shows the same choice and error); a link with symbols runs at once.
 """
 
 from __future__ import annotations
@@ -184,15 +185,17 @@ def run_stocks(
 ) -> Any:
     if not n_clicks and not autorun:
         return no_update
+    entered = url_state.entered_query({"symbols": symbols, "start": start, "end": end})
     try:
         source = services.resolve_source(store)
         analysis = services.stocks(source, list(symbols or []), start or None, end or None)
     except engine.EngineError as exc:
-        return failed_run(components.error_alert(str(exc), title="Cannot analyse these stocks"))
+        return failed_run(components.error_alert(str(exc), title="Cannot analyse these stocks"), entered)
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("stock analysis failed")
         return failed_run(
-            components.error_alert("the stock analysis failed unexpectedly (details are in the server log)")
+            components.error_alert("the stock analysis failed unexpectedly (details are in the server log)"),
+            entered,
         )
     state = {"source": source, "symbols": list(symbols or []), "start": start or None, "end": end or None}
     search = "?" + url_state.params_to_query({"symbols": state["symbols"], "start": start, "end": end})

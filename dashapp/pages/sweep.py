@@ -15,7 +15,9 @@ a backtest, whenever the sweep or the walk-forward settings change.
 
 URL state: the base parameters, ``grid_<param>=v1,v2`` for each swept parameter, the
 heatmap's ``x``, ``y`` and ``metric``, and the walk-forward's ``wf_folds``, ``wf_scheme``,
-``wf_is``, ``wf_oos``, ``wf_metric``. A link with a grid prefills the page and runs it.
+``wf_is``, ``wf_oos``, ``wf_metric``. A link with a grid prefills the page and runs it. A
+sweep that cannot run (an invalid grid or base value, an engine error) writes the form as
+entered, invalid values included, so a reload shows the same form and the same error.
 What each block shows is computed by ``dashapp.views.sweep``.
 """
 
@@ -137,6 +139,9 @@ def run_sweep(
     """Run button (or a link with a grid) -> plain sweep result in the Store, message, URL."""
     if not n_clicks and not autorun:
         return no_update
+    # What the user asked for, kept in the URL when the sweep cannot run (a cancelled sweep
+    # leaves the URL as it was: a reload must not start it again).
+    entered = view.entered_sweep_query(base, grid, heatmap, walk_forward)
     try:
         params = forms.parse_params(base).to_dict()
         checked = forms.parse_grid(grid)
@@ -153,11 +158,11 @@ def run_sweep(
         return {"result": None, "message": _cancelled(), "search": no_update}
     except engine.EngineError as exc:
         message = components.error_alert(str(exc), title="Cannot run this sweep")
-        return {"result": None, "message": message, "search": no_update}
+        return {"result": None, "message": message, "search": entered}
     except Exception:  # the page shows a message, the log keeps the traceback
         log.exception("sweep failed")
         message = components.error_alert("the sweep failed unexpectedly (details are in the server log)")
-        return {"result": None, "message": message, "search": no_update}
+        return {"result": None, "message": message, "search": entered}
     n_runs = int(result["n_runs"])
     set_progress((100, f"{n_runs}/{n_runs}"))
     return {

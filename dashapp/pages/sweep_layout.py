@@ -31,7 +31,7 @@ def _select(ident: str, label: str, **kwargs: Any) -> dbc.Col:
 
 
 def layout(**query: Any) -> html.Div:
-    params, messages = url_state.read_query(query, view.WF_QUERY.values())
+    params, messages = url_state.read_query(query, view.WF_QUERY.values(), keep_invalid=forms.TYPED_FIELDS)
     grid_text = url_state.grid_from_query(query, forms.SWEEPABLE)
     raw = url_state.query_values(query)
     grid_values = grid_text if grid_text else DEFAULT_GRID

@@ -98,6 +98,9 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
 CHOICE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind == "select")
+# Fields the user types (numbers, dates, the ticker): an invalid value can be entered, so a
+# link keeps it (url_state.read_query's keep_invalid) for the form to show flagged.
+TYPED_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind != "select")
 _SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in FIELDS})
 
 # Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).

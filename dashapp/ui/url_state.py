@@ -5,6 +5,12 @@ values left out) as ``key=value&...`` without the leading ``?``. ``read_query`` 
 tolerant inverse for strategy parameters: unknown keys and invalid values are dropped,
 each with a one-line message for the page to show, and it never raises: a hand-edited or
 truncated link still opens the page, with defaults where it was broken.
+
+A failed run keeps what the user entered in the URL (``entered_query``), invalid values
+included, so a reload shows the same inputs and the same error; the pages read such a
+link with ``read_query(..., keep_invalid=<their typed fields>)``, which hands an invalid
+value of those fields back as its text (the form flags it, the run says why) instead of
+dropping it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import engine
 
+MAX_KEPT_CHARS = 100  # an invalid value kept for the form (read_query's keep_invalid), at most
 # Keys other pages put in the URL beside the strategy parameters; not reported as unknown.
 PAGE_KEYS: frozenset[str] = frozenset({"symbols", "x", "y", "metric"})
 GRID_PREFIX = "grid_"  # sweep page: grid_top_n=3,5,10
@@ -67,13 +74,19 @@ def query_values(query: str | Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def read_query(
-    query: str | Mapping[str, Any] | None, page_keys: Collection[str] = ()
+    query: str | Mapping[str, Any] | None,
+    page_keys: Collection[str] = (),
+    keep_invalid: Collection[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """Valid strategy parameters of a query (canonical plain values) and messages about the rest.
 
     ``page_keys``: the calling page's own settings in its links (the Signal page's
     ``quantiles``, the Sweep page's ``wf_folds``...), which the page reads and checks itself;
-    they are not reported as unknown."""
+    they are not reported as unknown. ``keep_invalid``: parameters whose invalid value is
+    kept as its text (at most ``MAX_KEPT_CHARS`` characters), without a message, because the
+    page's form shows it flagged and its run states the error (``top_n=abc`` ->
+    ``{"top_n": "abc"}``; a ``start`` after ``end`` keeps both); any other invalid value is
+    dropped with a message."""
     raw = query_values(query)
     params: dict[str, Any] = {}
     messages: list[str] = []
@@ -82,7 +95,10 @@ def read_query(
             try:
                 params[key] = engine.StrategyParams.from_mapping({key: value}).to_dict()[key]
             except engine.ParameterError as exc:
-                messages.append(f"Ignored {key} from the link: {exc}")
+                if key in keep_invalid:
+                    params[key] = value[:MAX_KEPT_CHARS]
+                else:
+                    messages.append(f"Ignored {key} from the link: {exc}")
         elif (
             key not in PAGE_KEYS
             and key not in page_keys
@@ -90,7 +106,7 @@ def read_query(
             and not key.startswith("_")
         ):
             messages.append(f"Ignored unknown setting {key!r} in the link")
-    if params.get("start") and params.get("end"):
+    if params.get("start") and params.get("end") and not {"start", "end"} <= set(keep_invalid):
         try:
             engine.StrategyParams.from_mapping({"start": params["start"], "end": params["end"]})
         except engine.ParameterError as exc:
@@ -109,6 +125,24 @@ def grid_from_query(query: str | Mapping[str, Any] | None, names: Sequence[str])
     """Sweep grid texts ``{param: "3,5,10"}`` from ``grid_<param>`` keys (unvalidated)."""
     raw = query_values(query)
     return {name: raw[GRID_PREFIX + name] for name in names if raw.get(GRID_PREFIX + name)}
+
+
+def entered_query(values: Mapping[str, Any]) -> str:
+    """``"?"`` + the query of a form's values exactly as entered (invalid ones included), for
+    the URL of a run that failed: ``{"top_n": "0", "benchmark": "ZZZZ"}`` ->
+    ``"?top_n=0&benchmark=ZZZZ"``. Blank values are left out (they mean "default"); a value
+    that is neither text, a number, a date nor a list of those is left out too (a client
+    can post any JSON)."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, (list, tuple)):
+            value = [
+                v for v in value if isinstance(v, (str, int, float, dt.date)) and not isinstance(v, bool)
+            ]
+        elif not isinstance(value, (str, int, float, dt.date)) or isinstance(value, bool):
+            continue
+        kept[key] = value
+    return "?" + params_to_query(kept)
 
 
 def with_search(path: str, values: Mapping[str, Any]) -> str:

@@ -64,6 +64,24 @@ def signal_query(params: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     return "?" + url_state.params_to_query(values)
 
 
+def entered_signal_query(fields: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+    """URL query of a failed analysis: the signal fields as entered (those that are valid
+    and equal to the default left out, as ``signal_query`` leaves them) and the settings as
+    entered, invalid values included, so a reload shows the same inputs and error."""
+    defaults = engine.StrategyParams().to_dict()
+    values: dict[str, Any] = {}
+    for name in SIGNAL_FIELDS:
+        value = fields.get(name)
+        try:
+            if engine.StrategyParams.from_mapping({name: value}).to_dict()[name] == defaults.get(name):
+                continue
+        except engine.ParameterError:
+            pass
+        values[name] = value
+    values.update({name: settings.get(name) for name in SETTING_FIELDS})
+    return url_state.entered_query(values)
+
+
 def settings_from_query(raw: Mapping[str, str]) -> dict[str, Any]:
     """The analysis settings of a link (invalid ones are shown as typed and flagged by the form)."""
     return {name: raw.get(name) or SETTING_DEFAULTS[name] for name in SETTING_FIELDS}

@@ -70,6 +70,25 @@ def sweep_query(
     return "?" + url_state.params_to_query(values)
 
 
+def entered_sweep_query(
+    base: Mapping[str, Any],
+    grid: Mapping[str, Any],
+    heatmap: Mapping[str, Any],
+    walk_forward: Mapping[str, Any] | None = None,
+) -> str:
+    """The URL query of a sweep that could not run: the base fields and the grid as entered
+    (``grid_<param>`` of each text or multi-select that is not blank; a swept parameter's
+    base value left out, as ``sweep_query`` does), the heatmap's choices and the
+    walk-forward settings, invalid values included, so a reload shows the same form and
+    the same error (``url_state.entered_query``)."""
+    swept = {name: value for name, value in grid.items() if value not in (None, "", [], ())}
+    values: dict[str, Any] = {k: base.get(k) for k in forms.FIELD_NAMES if k not in swept}
+    values.update({url_state.GRID_PREFIX + name: value for name, value in swept.items()})
+    values.update({key: heatmap.get(key) for key in ("x", "y", "metric")})
+    values.update(walk_forward_query_values(walk_forward or {}))
+    return url_state.entered_query(values)
+
+
 # ----- the results -----------------------------------------------------------------------
 
 

@@ -156,3 +156,46 @@ def test_entry_dates_warnings_and_report_download(dash_duo, app) -> None:
     assert 'id="report-manifest"' in text and 'id="report-figure-holdings"' in text
     assert "has no close on the entry day" in text
     assert dash_duo.get_logs() in ([], None)
+
+
+def test_a_failed_run_keeps_what_was_entered_in_the_url(dash_duo, app) -> None:
+    """Found by a tester: a run that failed left the URL as it was (here empty), so a reload
+    showed the defaults and no error, and the link did not say what was asked. Now the URL
+    carries the entered values; a reload shows the same inputs and the same error."""
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#backtest-run", timeout=WAIT_S)
+    for field, value in (("#backtest-top_n", "4"), ("#backtest-benchmark", "ZZZZ")):
+        element = dash_duo.find_element(field)
+        dash_duo.clear_input(element)
+        element.send_keys(value)
+    dash_duo.wait_for_text_to_equal("#backtest-form-status", "", timeout=WAIT_S)
+    click(dash_duo, "#backtest-run")
+    dash_duo.wait_for_contains_text("#backtest-results", "Cannot run this backtest", timeout=WAIT_S)
+    error = dash_duo.find_element("#backtest-results").text
+    assert "ZZZZ" in error
+
+    deadline = time.monotonic() + WAIT_S
+    while "benchmark=ZZZZ" not in dash_duo.driver.current_url and time.monotonic() < deadline:
+        time.sleep(0.1)
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["benchmark"] == ["ZZZZ"] and query["top_n"] == ["4"]
+
+    # A reload of that URL: the same inputs, run at once, the same one-sentence error.
+    url = dash_duo.driver.current_url
+    dash_duo.driver.get("about:blank")
+    dash_duo.driver.get(url)
+    dash_duo.wait_for_contains_text("#backtest-results", "Cannot run this backtest", timeout=WAIT_S)
+    assert dash_duo.find_element("#backtest-results").text == error
+    assert dash_duo.find_element("#backtest-benchmark").get_attribute("value") == "ZZZZ"
+    assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == "4"
+    assert dash_duo.driver.current_url == url
+
+    # A link with a value the form refuses: shown as entered and flagged, the run's error
+    # shown, and the URL still carries it (it was dropped to the default before).
+    dash_duo.driver.get(f"{dash_duo.server_url}/?top_n=0&lag_days=2")
+    dash_duo.wait_for_contains_text("#backtest-results", "top_n must be a whole number", timeout=WAIT_S)
+    assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == "0"
+    dash_duo.wait_for_contains_text("#backtest-top_n-feedback", "whole number", timeout=WAIT_S)
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert query["top_n"] == ["0"] and query["lag_days"] == ["2"]
+    assert dash_duo.get_logs() in ([], None)

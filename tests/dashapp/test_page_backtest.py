@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import plotly
 import pytest
 from dash import no_update
 
 import engine
-from dashapp.ui import forms
+from dashapp.ui import forms, url_state
 
 
 def _plain_result(params: dict) -> dict:
@@ -194,8 +195,73 @@ def test_bad_input_gives_in_page_message(page, fake, fields, store, error, messa
     out = page.run_backtest(n_clicks=1, autorun=False, fields=fields, store=store)
     tree = _text(out["results"])
     assert message in tree and "Traceback" not in tree and "secret internals" not in tree
-    assert out["run_state"] is None and out["search"] is no_update
+    assert out["run_state"] is None
+    # the URL keeps what was entered (it was left as it was: the last good run's, or empty)
+    assert out["search"] == "?" + url_state.params_to_query({k: v for k, v in fields.items() if v})
     assert all(out["downloads_disabled"].values()) and out["robustness_disabled"] is True
+
+
+def _form_values(tree: dict) -> dict:
+    """``{field: value}`` of the strategy form in a page layout (plain JSON of the components)."""
+    found: dict = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            ident = props.get("id")
+            if isinstance(ident, str) and ident.startswith("backtest-") and ident[9:] in forms.FIELD_NAMES:
+                found[ident[9:]] = props.get("value")
+            for value in props.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(_text(tree)))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("entered", "error", "message"),
+    [
+        ({"top_n": "0", "lag_days": "2"}, None, "top_n must be a whole number"),
+        ({"start": "2023-05-01", "end": "2023-01-01"}, None, "must be before end"),
+        (
+            {"benchmark": "ZZZZ", "top_n": "4"},
+            engine.DataUnavailableError("benchmark ZZZZ has no prices"),
+            "ZZZZ",
+        ),
+    ],
+    ids=["invalid-field", "start-after-end", "run-fails"],
+)
+def test_a_failed_run_keeps_the_entered_values_in_the_url_and_a_reload_repeats_it(
+    page, fake: FakeServices, entered: dict, error, message: str
+) -> None:
+    """The tester's fault: on a run that failed (invalid parameters, or the engine refused
+    them) the URL was not updated, so it kept the defaults (or the last good run's values):
+    a reload showed other inputs and no error, and the link no longer said what was asked.
+    Now the URL holds the form's values as entered, and opening it shows the same inputs,
+    runs them and shows the same error."""
+    fake.fail_with = error
+    defaults = {k: forms.display_value(k, v) for k, v in engine.StrategyParams().to_dict().items()}
+    fields = {**defaults, **entered}
+    out = page.run_backtest(n_clicks=1, autorun=False, fields=fields, store=None)
+    assert message in _text(out["results"]) and out["run_state"] is None
+    search = out["search"]
+    assert search is not no_update
+    for key, value in entered.items():
+        assert f"{key}={value}" in search
+    # Reload: the page from that URL shows the same inputs, armed to run ...
+    query = dict(urllib.parse.parse_qsl(search.lstrip("?")))
+    tree = page.layout(**query)
+    shown = _form_values(tree)
+    for key, value in entered.items():
+        assert str(shown[key]) == value
+    assert '"id": "backtest-autorun", "data": true' in _text(tree)
+    assert "Ignored" not in _text(tree)  # not dropped: shown as entered, flagged by the form
+    # ... and its run fails with the same sentence and keeps the same URL.
+    again = page.run_backtest(n_clicks=None, autorun=True, fields=shown, store=None)
+    assert message in _text(again["results"]) and again["search"] == search
 
 
 def test_downloads_carry_manifest_and_values(page, fake: FakeServices) -> None:

@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import numpy as np
 import pandas as pd
@@ -146,7 +146,70 @@ def test_bad_input_gives_one_sentence_in_the_page(page, fields, settings, messag
     out = page.run_signal(1, False, _fields(page, **fields), settings, None)
     text = _text(out["results"])
     assert "Cannot analyse this signal" in text and message in text and "Traceback" not in text
-    assert out["run_state"] is None and out["search"] is no_update and out["download_disabled"] is True
+    assert out["run_state"] is None and out["download_disabled"] is True
+    # The URL holds what was entered (it was left unchanged before: defaults or the last run's).
+    query = dict(parse_qsl(out["search"].lstrip("?")))
+    assert {k: query.get(k) for k in fields} == {k: str(v) for k, v in fields.items()}
+    assert {k: query.get(k) for k in settings} == {k: str(v) for k, v in settings.items()}
+
+
+@pytest.mark.parametrize(
+    ("fields", "settings", "message"),
+    [
+        ({"lag_days": "x", "rebalance": "weekly"}, SETTINGS, "lag_days must be a whole number"),
+        ({"start": "2023-01-01", "end": "2022-01-01"}, SETTINGS, "must be before end"),
+        ({"min_likes": "2"}, {**SETTINGS, "quantiles": 1}, "quantiles must be a whole number from 2 to 20"),
+    ],
+    ids=["invalid-field", "start-after-end", "invalid-setting"],
+)
+def test_a_failed_analysis_reloads_with_the_same_inputs_and_error(page, fields, settings, message) -> None:
+    """Found by a tester: a failed analysis left the URL as it was, so a reload showed the
+    defaults (or the last good run) instead of what was entered, and no error. Now the
+    page from the failed run's URL shows the entered values, runs them and shows the same
+    sentence, and the URL stays the same."""
+    out = page.run_signal(1, False, _fields(page, **fields), settings, None)
+    assert message in _text(out["results"])
+    query = dict(parse_qsl(out["search"].lstrip("?")))
+    tree = page.layout(**query)
+    text = _text(tree)
+    assert '"id": "signal-autorun", "data": true' in text and "Ignored" not in text
+    shown = _shown_values(tree)
+    for name, value in fields.items():  # as entered (a valid number in its canonical form)
+        assert _same(shown[f"signal-{name}"], value), name
+    for name, value in settings.items():
+        assert _same(shown[page.SETTING_IDS[name]], value), name
+    again_fields = {name: shown[f"signal-{name}"] for name in page.view.SIGNAL_FIELDS}
+    again_settings = {name: shown[page.SETTING_IDS[name]] for name in page.view.SETTING_FIELDS}
+    again = page.run_signal(None, True, again_fields, again_settings, None)
+    assert message in _text(again["results"]) and again["search"] == out["search"]
+
+
+def _same(shown: Any, entered: Any) -> bool:
+    if str(shown) == str(entered):
+        return True
+    try:
+        return float(shown) == float(entered)
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown_values(tree: Any) -> dict[str, Any]:
+    """``{component id: value}`` of every input in a layout."""
+    found: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if isinstance(props.get("id"), str) and "value" in props:
+                found[props["id"]] = props["value"]
+            for value in props.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(_text(tree)))
+    return found
 
 
 def test_validation_flags_each_field(page) -> None:

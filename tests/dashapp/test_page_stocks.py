@@ -158,7 +158,25 @@ def test_bad_input_gives_in_page_message(page, fake, symbols, message) -> None:
         out["download_disabled"],
     )
     assert message in _text(children) and "internal detail" not in _text(children)
-    assert state is None and search is no_update and disabled is True
+    # The URL holds what was asked (it was left unchanged: empty, or the last good run's).
+    assert state is None and disabled is True
+    assert search == ("?symbols=" + "%2C".join(symbols) if symbols else "?")
+
+
+def test_a_failed_analysis_keeps_its_link_and_a_reload_repeats_it(page, fake) -> None:
+    """Found by a tester: after 'no prices for NOPE' the URL still held the previous
+    symbols (or none), so a reload analysed something else. Now it holds the choice as
+    entered; the page from it has the same choice, runs it and shows the same sentence."""
+    out = page.run_stocks(1, False, ["AAA", "NOPE"], "2022-01-03", None, None)
+    assert "no prices for NOPE" in _text(out["results"])
+    assert out["search"] == "?symbols=AAA%2CNOPE&start=2022-01-03"
+    from urllib.parse import parse_qsl
+
+    tree = _text(page.layout(**dict(parse_qsl(out["search"].lstrip("?")))))
+    assert '"value": ["AAA", "NOPE"]' in tree and '"value": "2022-01-03"' in tree
+    assert '"id": "stocks-autorun", "data": true' in tree
+    again = page.run_stocks(None, True, ["AAA", "NOPE"], "2022-01-03", None, None)
+    assert "no prices for NOPE" in _text(again["results"]) and again["search"] == out["search"]
 
 
 def test_no_run_without_click_or_autorun(page, fake: FakeServices) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import plotly
 import pytest
@@ -169,8 +169,82 @@ def test_run_reports_progress_and_stores_plain_result(page, fake: FakeServices) 
 def test_bad_input_gives_in_page_message(page, fake, grid, error, message) -> None:
     fake.fail_with = error
     stored, alert, search = _run(page, grid)
-    assert stored is None and search is no_update
+    assert stored is None
     assert message in _text(alert) and "boom internals" not in _text(alert)
+    # The URL holds the grid as entered (it was left unchanged: the defaults or the last run's).
+    query = dict(parse_qsl(search.lstrip("?")))
+    assert {k: v for k, v in query.items() if k.startswith("grid_")} == {
+        f"grid_{k}": v for k, v in grid.items() if v
+    }
+
+
+@pytest.mark.parametrize(
+    ("grid", "base", "error", "message"),
+    [
+        (
+            _grid(top_n="3, zz", weighting=["equal", "hrp"]),
+            _base(cost_bps="5"),
+            None,
+            "top_n must be a whole number",
+        ),
+        (_grid(top_n="3, 5"), _base(lag_days="x"), None, "lag_days must be a whole number"),
+        (
+            _grid(lag_days="0, 1"),
+            _base(benchmark="ZZZZ", top_n="4"),
+            engine.DataUnavailableError("benchmark ZZZZ has no prices"),
+            "ZZZZ has no prices",
+        ),
+    ],
+    ids=["invalid-grid", "invalid-base", "run-fails"],
+)
+def test_a_failed_sweep_keeps_its_link_and_a_reload_repeats_it(
+    page, fake, grid, base, error, message
+) -> None:
+    """Found by a tester: a sweep that could not run left the URL as it was (the defaults,
+    or the last good sweep), so a reload showed another grid and no error. Now the URL holds
+    the form as entered; the page from it shows the same grid and base values, runs them
+    (autorun) and shows the same sentence, with the same URL."""
+    fake.fail_with = error
+    defaults = {k: forms.display_value(k, v) for k, v in engine.StrategyParams().to_dict().items()}
+    entered, base = base, {**defaults, **{k: v for k, v in base.items() if v is not None}}
+    stored, alert, search = _run(page, grid, base)
+    assert stored is None and message in _text(alert)
+    query = dict(parse_qsl(search.lstrip("?")))
+    tree = page.layout(**query)
+    text = _text(tree)
+    assert '"id": "sweep-autorun", "data": true' in text and "Ignored" not in text
+    shown = _shown_values(tree)
+    again_grid = {name: shown[forms.field_id("sweep", f"grid-{name}")] for name in forms.SWEEPABLE}
+    again_base = {name: shown[forms.field_id("sweep", name)] for name in forms.FIELD_NAMES}
+    for name, value in grid.items():
+        if value:
+            assert again_grid[name] == value, name
+    for name, value in entered.items():
+        if value is not None:
+            assert str(again_base[name]) in (value, str(float(value)) if value.isdigit() else value), name
+    out = page.run_sweep(
+        [].append, n_clicks=None, autorun=True, base=again_base, grid=again_grid, heatmap=HEATMAP, store=None
+    )
+    assert message in _text(out["message"]) and out["search"] == search
+
+
+def _shown_values(tree) -> dict:
+    """``{component id: value}`` of every input in a layout."""
+    found: dict = {}
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if isinstance(props.get("id"), str) and "value" in props:
+                found[props["id"]] = props["value"]
+            for value in props.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(_text(tree)))
+    return found
 
 
 def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None:

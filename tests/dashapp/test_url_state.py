@@ -80,3 +80,25 @@ def test_page_keys_are_not_reported_and_grid_is_read() -> None:
 def test_with_search() -> None:
     assert url_state.with_search("/", {}) == "/"
     assert url_state.with_search("/", {"top_n": 3}) == "/?top_n=3"
+
+
+def test_keep_invalid_hands_back_the_text_of_typed_fields() -> None:
+    """A failed run's link holds invalid values (``entered_query``); the page shows them as
+    entered (flagged by the form) instead of dropping them, and says nothing "ignored"."""
+    params, messages = url_state.read_query(
+        "top_n=0&lag_days=2&weighting=best&start=2023-05-01&end=2023-01-01",
+        keep_invalid={"top_n", "lag_days", "start", "end"},
+    )
+    assert params == {"top_n": "0", "lag_days": 2, "start": "2023-05-01", "end": "2023-01-01"}
+    assert messages == ["Ignored weighting from the link: " + messages[0].split(": ", 1)[1]]
+    assert url_state.read_query("top_n=" + "9" * 500, keep_invalid={"top_n"})[0]["top_n"] == "9" * 100
+
+
+def test_entered_query_keeps_invalid_values_and_drops_non_values() -> None:
+    assert (
+        url_state.entered_query({"top_n": "0", "benchmark": "ZZZZ", "start": ""}) == "?top_n=0&benchmark=ZZZZ"
+    )
+    assert url_state.entered_query({"grid_top_n": "3, zz", "grid_weighting": ["equal", {"x": 1}]}) == (
+        "?grid_top_n=3%2C+zz&grid_weighting=equal"
+    )
+    assert url_state.entered_query({"a": {"b": 1}, "c": True, "d": None}) == "?"
