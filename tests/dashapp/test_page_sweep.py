@@ -352,3 +352,29 @@ def test_summary_says_why_there_is_no_best(page) -> None:
     )
     records[0]["sharpe"] = 1.0
     assert "No best configuration" not in _text(page.sweep_layout.summary_block({**result, "best": 0}))
+
+
+def test_a_failed_sweep_keeps_its_walk_forward_and_heatmap_settings_in_the_url(page, fake) -> None:
+    fake.fail_with = engine.DataUnavailableError("benchmark ZZZZ has no prices")
+    walk_forward = {"n_folds": 7, "scheme": "rolling", "in_sample_days": None, "out_of_sample_days": 40}
+    out = page.run_sweep(
+        [].append,
+        n_clicks=1,
+        autorun=False,
+        base=_base(benchmark="ZZZZ"),
+        grid=_grid(top_n="3, 5"),
+        heatmap={"x": "top_n", "y": None, "metric": "cagr"},
+        store=None,
+        walk_forward={**walk_forward, "metric": "sortino"},
+    )
+    query = dict(parse_qsl(out["search"].lstrip("?")))
+    assert query == {
+        "benchmark": "ZZZZ",
+        "grid_top_n": "3, 5",
+        "x": "top_n",
+        "metric": "cagr",
+        "wf_folds": "7",
+        "wf_scheme": "rolling",
+        "wf_oos": "40",
+        "wf_metric": "sortino",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import numpy as np
 import plotly
@@ -163,6 +164,23 @@ def test_walk_forward_settings_go_in_the_url(page, stored) -> None:
     tree = _text(page.layout(wf_folds="7", wf_scheme="rolling", wf_metric="bogus"))
     assert '"id": "sweep-wf-folds"' in tree and '"value": "7"' in tree
     assert '"value": "sharpe"' in tree  # a bad metric in the link falls back to the default
+
+
+def test_invalid_walk_forward_settings_stay_in_the_url_and_a_reload_repeats_the_error(page, stored) -> None:
+    """The URL check of every page (a failed run must keep what was entered): walk-forward
+    settings the validation refuses (out-of-sample windows longer than the data) are
+    written to the URL as entered, and the page from that URL shows them and, once its
+    sweep is back, the same sentence."""
+    settings = {**SETTINGS, "n_folds": 4, "out_of_sample_days": 100000}
+    failed = page.show_walk_forward(stored, settings)
+    assert "Cannot validate this sweep" in _text(failed["message"])
+    search = page.draw_heatmap(stored, None, None, "sharpe", settings)["search"]
+    query = dict(parse_qsl(search.lstrip("?")))
+    assert query["wf_folds"] == "4" and query["wf_oos"] == "100000"
+    tree = _text(page.layout(**query))
+    assert '"id": "sweep-wf-oos-days"' in tree and '"value": "100000"' in tree
+    again = page.show_walk_forward(stored, {**SETTINGS, "n_folds": "4", "out_of_sample_days": "100000"})
+    assert _text(again["message"]) == _text(failed["message"])
 
 
 def test_evicted_returns_rerun_small_grids_only(app: Any, page, stored: dict[str, Any]) -> None:
