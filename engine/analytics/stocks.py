@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import TRADING_DAYS, _std, compute_metrics
-from engine.data.symbols import is_ticker, share_class_refusal
+from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.errors import DataValidationError, ParameterError
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (
@@ -57,7 +57,7 @@ def parse_symbols(text: str | Sequence[str]) -> list[str]:
     items = text.split(",") if isinstance(text, str) else list(text)
     symbols: list[str] = []
     for item in items:
-        symbol = str(item).strip().upper()
+        symbol = normalise_ticker(str(item))
         if not symbol:
             continue
         if refusal := share_class_refusal("symbol", str(item).strip()):

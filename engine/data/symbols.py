@@ -13,6 +13,14 @@ import re
 TICKER_RE = re.compile(r"^\^?[A-Z0-9]{1,10}([.\-][A-Z0-9]{1,4})?$")
 
 
+def normalise_ticker(text: str) -> str:
+    """THE spelling normalisation of a symbol typed by a person, for every entry point
+    (strategy parameters, file readers, providers, CLI, stock pages): surrounding
+    whitespace removed, letters upper-cased (``" qqq " -> "QQQ"``, ``"brk.b" -> "BRK.B"``).
+    str -> str; it never refuses: ``is_ticker`` then decides whether the result is a ticker."""
+    return text.strip().upper()
+
+
 def is_ticker(text: str) -> bool:
     """True when ``text`` is shaped like an exchange ticker (upper case), per ``TICKER_RE``."""
     return bool(TICKER_RE.match(text))
@@ -33,7 +41,7 @@ SPACED_SHARE_CLASS = r"[A-Z0-9]{1,10}(\s*[/ ]\s*|_)[A-Z]"
 
 def is_spaced_share_class(symbol: str) -> bool:
     """True for a share class spelled with a mark the ticker rule refuses (BRK/B, BRK B, BRK_B)."""
-    return re.fullmatch(SPACED_SHARE_CLASS, symbol.strip().upper()) is not None
+    return re.fullmatch(SPACED_SHARE_CLASS, normalise_ticker(symbol)) is not None
 
 
 def share_class_refusal(what: str, text: str) -> str | None:
@@ -41,7 +49,7 @@ def share_class_refusal(what: str, text: str) -> str | None:
     or a space (``what`` names the parameter: "benchmark", "symbol"): ``benchmark 'BRK/B'
     is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with
     a dot)``. None when ``text`` is a ticker or not such a share class."""
-    cleaned = text.strip().upper()
+    cleaned = normalise_ticker(text)
     if is_ticker(cleaned) or not is_spaced_share_class(cleaned):
         return None
     dash = re.sub(r"\s*[/ _]\s*", "-", cleaned)  # BRK/B, BRK B, BRK_B -> BRK-B

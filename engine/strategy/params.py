@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from engine.data.symbols import is_ticker, share_class_refusal
+from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.errors import ParameterError
 
 Signal = Literal[
@@ -57,6 +57,9 @@ class StrategyParams:
       risk-based weightings (ignored by ``equal``).
     - ``cost_bps`` is charged on traded value (one-way turnover) at each rebalance.
     - ``risk_free`` is an annual rate, converted to daily as ``risk_free / 252``.
+    - ``benchmark`` is a ticker, spelled as ``engine.data.symbols.normalise_ticker``
+      writes it (``"qqq"`` is stored as ``"QQQ"``); a string that is not a ticker after
+      that raises ``ParameterError``.
     """
 
     signal: Signal = "engagement_ratio"
@@ -90,6 +93,9 @@ class StrategyParams:
         _check_float("risk_free", self.risk_free, -0.5, 1.0)
         for name in _FLOAT_FIELDS:  # 20 and 20.0 must give the same cache key and manifest
             object.__setattr__(self, name, float(getattr(self, name)))
+        for name in _TICKER_FIELDS:  # "qqq" and "QQQ" are one symbol, as the loaders and the CLI read it
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, normalise_ticker(getattr(self, name)))
         if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
@@ -140,6 +146,7 @@ PARAM_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Strategy
 _INT_FIELDS = {"top_n", "lag_days", "lookback_days"}
 _FLOAT_FIELDS = {"min_likes", "min_comments", "cost_bps", "risk_free"}
 _DATE_FIELDS = {"start", "end"}
+_TICKER_FIELDS = ("benchmark",)  # ticker-valued fields, normalised by ``normalise_ticker``
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -152,7 +159,7 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "benchmark":
         if not isinstance(raw, str):
             raise ParameterError(f"benchmark must be a ticker symbol, got {_short_repr(raw)}")
-        return raw.strip().upper()
+        return normalise_ticker(raw)
     if not isinstance(raw, str):
         raise ParameterError(f"{name} must be one of the listed choices, got {_short_repr(raw)}")
     return raw.strip()

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine import ParameterError, StrategyParams
+from engine import ParameterError, StrategyParams, prepare, run_prepared
+from tests.engine._frames import random_market
 
 
 def test_defaults_are_the_seed_strategy() -> None:
@@ -109,3 +110,24 @@ def test_benchmark_share_class_with_a_slash_is_told_how_to_write_it() -> None:
     assert str(caught.value) == (
         "benchmark 'BRK/B' is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with a dot)"
     )
+
+
+@pytest.mark.parametrize("spelling", ["qqq", " QqQ ", "QQQ"])
+def test_benchmark_is_normalised_like_every_other_symbol(spelling: str) -> None:
+    """StrategyParams(benchmark="qqq") was refused ("benchmark must be a ticker symbol such as
+    QQQ, got 'qqq'") although from_mapping, the data loader and the CLI upper-case it. Now the
+    constructor normalises it with engine.data.symbols.normalise_ticker, the one owner of the
+    spelling rule: every spelling is the same parameters, the same manifest and the same run."""
+    p = StrategyParams(benchmark=spelling)
+    assert p == StrategyParams(benchmark="QQQ") and p.to_dict()["benchmark"] == "QQQ"
+    assert p.replace(benchmark=spelling.lower()).benchmark == "QQQ"
+    prepared = prepare(random_market(seed=3, n_symbols=8, start="2021-01-01", end="2021-06-30"))
+    ours = run_prepared(prepared, StrategyParams(benchmark=spelling, min_likes=0.0, min_comments=0.0))
+    upper = run_prepared(prepared, StrategyParams(benchmark="QQQ", min_likes=0.0, min_comments=0.0))
+    assert ours.metrics == upper.metrics and ours.warnings == upper.warnings
+    assert ours.returns.equals(upper.returns)
+
+
+def test_normalised_benchmark_still_refuses_what_is_not_a_ticker() -> None:
+    with pytest.raises(ParameterError, match="benchmark must be a ticker symbol"):
+        StrategyParams(benchmark="q q q")
