@@ -1,6 +1,8 @@
 """Performance metrics of daily simple-return series, with empyrical's conventions.
 
-- 252 trading days a year; ``risk_free`` is an annual rate, used as ``risk_free / 252``
+- 252 trading days a year (``TRADING_DAYS``, defined once in ``engine.strategy.params``);
+  the ``ANNUALISED_METRICS`` over fewer days extrapolate (``short_window_warning``);
+  ``risk_free`` is an annual rate, used as ``risk_free / 252``
   per day (as ``StrategyParams`` documents).
 - Volatilities use the sample standard deviation (``ddof=1``), as empyrical does.
 - ``alpha`` is empyrical's: ``(1 + mean(daily excess return - beta * daily excess
@@ -48,6 +50,7 @@ import pandas as pd
 from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
 from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL, constant_loss
+from engine.strategy.params import TRADING_DAYS
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
@@ -83,8 +86,30 @@ PERCENT_METRICS: frozenset[str] = frozenset(
     }
 )
 
+# The metrics that scale the series to a year of TRADING_DAYS days (a power or a
+# sqrt(252) of daily figures): over fewer days they extrapolate, and are warned about
+# (``short_window_warning``). Total return, max drawdown, beta, hit rate and turnover are not.
+ANNUALISED_METRICS: tuple[str, ...] = (
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "alpha",
+    "information_ratio",
+    "tracking_error",
+)
+_ANNUALISED_LABELS = (
+    "CAGR",
+    "annual volatility",
+    "Sharpe",
+    "Sortino",
+    "Calmar",
+    "alpha",
+    "information ratio",
+    "tracking error",
+)
 
-TRADING_DAYS = 252
 DRAWDOWN_RTOL = 1e-10  # a value within this relative distance of the peak is back at it
 
 
@@ -192,6 +217,29 @@ def cagr(returns: np.ndarray) -> float:
     if not ending >= 0:
         return math.nan
     return _power(ending, TRADING_DAYS / returns.size) - 1.0
+
+
+def short_window_warning(n_days: int, window: str = "the evaluated window") -> str | None:
+    """The one warning that annualised metrics extrapolate: ``n_days`` (the number of
+    return days the metrics are computed over) from 1 to ``TRADING_DAYS - 1`` gives one
+    sentence naming the day count and the ``ANNUALISED_METRICS``; 0 (no metric is defined)
+    or a year or more gives None. ``window`` names the days in the sentence.
+
+    The GIPS standards forbid annualising returns of periods under a year ("returns for
+    periods of less than one year must not be annualized"): a -0.4% week compounds to a
+    CAGR of -18%. The figures are still computed (they are empyrical's, and compare
+    configurations over the same window); the warning says what they are. Example: 8 days -> "The evaluated window covers 8 trading days, less than a
+    year (252): CAGR, ... are annualised extrapolations of it; ...".
+    """
+    if not 1 <= n_days < TRADING_DAYS:
+        return None
+    names = ", ".join(_ANNUALISED_LABELS[:-1]) + f" and {_ANNUALISED_LABELS[-1]}"
+    return (
+        f"{window[:1].upper()}{window[1:]} covers {n_days} trading day{'s' if n_days != 1 else ''}, "
+        f"less than a year ({TRADING_DAYS}): {names} are annualised extrapolations of it, not "
+        "returns earned over a year (GIPS does not annualise periods under one year); total return "
+        "and max drawdown are not annualised."
+    )
 
 
 def max_drawdown(returns: np.ndarray) -> float:

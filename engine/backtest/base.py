@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics import nb_metrics, statistics
-from engine.analytics.metrics import compute_metrics, drawdown_info
+from engine.analytics.metrics import compute_metrics, drawdown_info, short_window_warning
 from engine.backtest import nb, nb_prepare, nb_signal
 from engine.backtest.nb import (
     _dense_gross,
@@ -284,7 +284,9 @@ def clear_caches() -> None:
 def run_prepared(
     prepared: PreparedData, params: StrategyParams, *, source: SourceInfo | None = None
 ) -> BacktestResult:
-    """Backtest ``params`` on already prepared data; the full result with frames and warnings."""
+    """Backtest ``params`` on already prepared data; the full result with frames and warnings
+    (among them ``short_window_warning`` when the run has fewer than a year of return days:
+    its annualised metrics extrapolate)."""
     col = _benchmark_column(prepared, params)
     plan = _plan(prepared, params)
     warnings: list[str] = []
@@ -304,6 +306,9 @@ def run_prepared(
             f"No return day: the only entry is at the close of {_iso(prepared.dates[plan.entry[-1]])}, "
             f"the run's last day ({PENDING}); returns and metrics need a later close."
         )
+
+    if short := short_window_warning(int(np.isfinite(sim.returns).sum())):
+        warnings.append(short)
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
     returns = pd.DataFrame(

@@ -23,7 +23,9 @@ Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd
   (what picking the sweep's best does); its returns over the same OOS days are the
   comparison. ``n_winner_changes``: folds whose winner differs from the previous fold's.
 - Summary metrics (``engine.analytics.metrics.compute_metrics``, empyrical's definitions)
-  of the stitched OOS series, the full-history winner and the benchmark on the OOS days.
+  of the stitched OOS series, the full-history winner and the benchmark on the OOS days;
+  over fewer OOS days than a year the annualised ones are extrapolations, and
+  ``warnings`` says so (``short_window_warning``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import compute_metrics
+from engine.analytics.metrics import compute_metrics, short_window_warning
 from engine.analytics.pbo import (
     SELECTION_METRICS,
     PBOResult,
@@ -260,6 +262,8 @@ def walk_forward(
     summary = pd.DataFrame(
         {name: compute_metrics(s.to_numpy(), bench_for_metrics, risk_free=rf) for name, s in series.items()}
     )
+    if short := short_window_warning(oos_hi - oos_lo, "the walk-forward's out-of-sample window"):
+        warnings.append(short)
     folds_table = pd.DataFrame(rows)
     # Object columns: a fold without a winner keeps None (not a string column's NaN).
     folds_table["winner"] = pd.Series([r["winner"] for r in rows], dtype=object)

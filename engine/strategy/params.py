@@ -35,6 +35,10 @@ AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 REBALANCES: tuple[str, ...] = get_args(Rebalance)
 WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 
+# Trading days a year: the one constant of every annualisation (metrics, the daily
+# risk-free rate ``risk_free / TRADING_DAYS``, the weightings) and of "shorter than a year".
+TRADING_DAYS = 252
+
 MAX_TOP_N = 500
 MAX_LAG_DAYS = 60
 MAX_LOOKBACK_DAYS = 756
@@ -56,7 +60,7 @@ class StrategyParams:
     - ``lookback_days`` trading days of returns strictly before entry feed the
       risk-based weightings (ignored by ``equal``).
     - ``cost_bps`` is charged on traded value (one-way turnover) at each rebalance.
-    - ``risk_free`` is an annual rate, converted to daily as ``risk_free / 252``.
+    - ``risk_free`` is an annual rate, converted to daily as ``risk_free / TRADING_DAYS`` (252).
     - ``benchmark`` is a ticker, spelled as ``engine.data.symbols.normalise_ticker``
       writes it (``"qqq"`` is stored as ``"QQQ"``); a string that is not a ticker after
       that raises ``ParameterError``.

@@ -33,9 +33,8 @@ from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
 from engine.dispersion import distinct_series, negligible_dispersion
-from engine.strategy.params import WEIGHTINGS
+from engine.strategy.params import TRADING_DAYS, WEIGHTINGS
 
-TRADING_DAYS = 252
 MIN_OBSERVATIONS = 5  # fewer complete days of returns than this: equal weight
 
 

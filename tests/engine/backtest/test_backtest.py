@@ -21,6 +21,7 @@ from engine import (
     run_prepared,
     selection_returns,
 )
+from engine.analytics.metrics import ANNUALISED_METRICS, TRADING_DAYS, short_window_warning
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 DAYS = ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02", "2021-02-03", "2021-03-01", "2021-03-02"]
@@ -74,7 +75,8 @@ def test_drift_inside_period_and_first_day_return_counts() -> None:
     np.testing.assert_allclose(
         result.returns["benchmark"], [0.01, 102 / 101 - 1, 103 / 102 - 1, 104 / 103 - 1, 105 / 104 - 1]
     )
-    assert result.warnings == ()
+    # Five return days: the annualised metrics are extrapolations, and the result says so.
+    assert result.warnings == (short_window_warning(5),)
 
 
 def test_costs_are_charged_on_one_way_turnover_at_entry() -> None:
@@ -423,3 +425,34 @@ def test_prepare_gives_the_same_arrays_whatever_the_frame_form(form: str) -> Non
     params = StrategyParams(top_n=3)
     assert backtest_metrics(a, params) == pytest.approx(backtest_metrics(b, params), nan_ok=True)
     pd.testing.assert_frame_equal(run_prepared(a, params).holdings, run_prepared(b, params).holdings)
+
+
+def test_a_window_shorter_than_a_year_warns_that_annualised_metrics_extrapolate() -> None:
+    """A backtest over 8 trading days (demo data, 2023-03-01 to 2023-03-10) reported a CAGR of
+    -84.7% and a Sharpe of -7.4 with no warning: annualising under a year extrapolates (GIPS
+    forbids it). Now one warning gives the day count and names every annualised metric; a
+    run over a year or more has none. The threshold is TRADING_DAYS, the one annualisation
+    constant."""
+    prepared = prepare(random_market(seed=4, n_symbols=12, start="2020-01-01", end="2021-12-31"))
+    base = StrategyParams(min_likes=0.0, min_comments=0.0)
+    short = run_prepared(prepared, base.replace(start=dt.date(2021, 3, 1), end=dt.date(2021, 3, 10)))
+    days = len(short.returns)
+    assert days == 8 and short.warnings.count(short_window_warning(8)) == 1
+    text = short_window_warning(8)
+    assert text is not None and text.startswith(
+        "The evaluated window covers 8 trading days, less than a year"
+    )
+    for label in ("CAGR", "annual volatility", "Sharpe", "Sortino", "Calmar", "alpha", "information ratio"):
+        assert label in text
+    assert len(ANNUALISED_METRICS) == 8
+    full = run_prepared(prepared, base)
+    assert len(full.returns) >= TRADING_DAYS
+    assert not any("less than a year" in w for w in full.warnings)
+
+
+def test_short_window_threshold_is_one_year_of_trading_days() -> None:
+    assert short_window_warning(0) is None  # no return day: no metric to qualify
+    assert short_window_warning(1) is not None and "1 trading day," in short_window_warning(1)
+    assert short_window_warning(TRADING_DAYS - 1) is not None
+    assert short_window_warning(TRADING_DAYS) is None
+    assert TRADING_DAYS == 252

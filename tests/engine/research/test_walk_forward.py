@@ -20,6 +20,7 @@ from engine import (
     run_prepared,
     run_sweep,
 )
+from engine.analytics.metrics import short_window_warning
 from engine.research.walk_forward import (
     WalkForwardSettings,
     fold_bounds,
@@ -286,3 +287,15 @@ def test_a_series_without_dispersion_never_wins_with_a_risk_free_rate() -> None:
     result = walk_forward(frame, WalkForwardSettings(n_folds=3, risk_free=0.2))
     assert list(result.folds["winner"]) == ["stock"] * 3
     assert result.full_history_winner == "stock"
+
+
+def test_out_of_sample_days_under_a_year_warn_that_the_summary_is_annualised() -> None:
+    """The walk-forward summary (CAGR, Sharpe, ... of the stitched out-of-sample days) is
+    annualised like a backtest's: over 6 out-of-sample days it extrapolates, and says so
+    with the backtest's one warning; over a year of them it does not."""
+    short = walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2))
+    assert short.warnings == (short_window_warning(6, "the walk-forward's out-of-sample window"),)
+    assert short.warnings[0].startswith("The walk-forward's out-of-sample window covers 6 trading days")
+    rng = np.random.default_rng(0)
+    long = pd.DataFrame(rng.normal(0, 0.01, (600, 2)), index=pd.bdate_range("2020-01-01", periods=600))
+    assert walk_forward(long, WalkForwardSettings(n_folds=2)).warnings == ()
