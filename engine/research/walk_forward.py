@@ -14,6 +14,9 @@ Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd
 - In-sample (IS) window of fold i: ``anchored`` (default) ``[s_1 - W, s_i)``, growing;
   ``rolling`` ``[s_i - W, s_i)``, a fixed W = ``in_sample_days`` days (default
   ``W = s_1``: all the days before the first OOS window).
+- A sweep's windows (``validate_sweep``) must each span ``MIN_FOLD_PERIODS`` (3) holding
+  periods of the strategy's rebalance frequency, else ``ParameterError`` says so
+  (``check_fold_periods``): 5 folds over 21 trading days would score folds of 3 days.
 - In each fold the configuration with the highest IS ``metric`` (``SELECTION_METRICS``;
   default the annualised Sharpe ratio; a tie, equal up to rounding, goes to the first
   column) is chosen using
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -52,6 +55,7 @@ from engine.analytics.pbo import (
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research.sweep import SweepResult
+from engine.strategy.params import REBALANCE_TRADING_DAYS, REBALANCES
 
 Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
@@ -65,6 +69,13 @@ SWEEP_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
     }
 )
 MIN_WINDOW_DAYS = 2  # a Sharpe ratio needs two returns
+# Holding periods of the strategy's rebalance frequency that every in-sample and
+# out-of-sample window of a sweep's walk-forward must span (``check_fold_periods``).
+# Three: a window of one period measures one basket's drift, not the rule that picks
+# baskets; with three it holds at least two rebalances of its own, so the selection rule is
+# applied and scored more than once per fold (weekly 15 trading days, monthly 63, quarterly
+# 189: Pardo's rule that a test window hold several trading cycles of the strategy, 2008, ch. 11).
+MIN_FOLD_PERIODS = 3
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -166,6 +177,42 @@ def fold_bounds(n_days: int, settings: WalkForwardSettings) -> list[Fold]:
     return folds
 
 
+def check_fold_periods(folds: Sequence[Fold], rebalance: str | Sequence[str] | None) -> None:
+    """``ParameterError`` (one sentence) when a fold's out-of-sample (test) window, or its
+    in-sample window, spans fewer than ``MIN_FOLD_PERIODS`` holding periods of
+    ``rebalance`` (``REBALANCE_TRADING_DAYS`` trading days each): its winners and PBO would
+    score a few days of one basket. ``rebalance``: the strategy's frequency; several (a
+    sweep over ``rebalance``): the slowest counts, as each configuration needs its own
+    periods; None or empty (unknown): the fastest, weekly, the bound no strategy of the
+    engine can go below. ``folds``: from ``fold_bounds`` (non-empty)."""
+    if isinstance(rebalance, str) or rebalance is None:
+        known = [rebalance] if rebalance is not None else []
+    else:
+        known = list(rebalance)
+    unknown = [r for r in known if r not in REBALANCES]
+    if unknown:
+        raise ParameterError(f"rebalance must be one of {', '.join(REBALANCES)}; got {unknown[0]!r}")
+    slowest = max(known, key=REBALANCE_TRADING_DAYS.__getitem__) if known else "weekly"
+    need = MIN_FOLD_PERIODS * REBALANCE_TRADING_DAYS[slowest]
+    if not known:
+        which = f"{MIN_FOLD_PERIODS} holding periods ({need} trading days even when rebalancing weekly)"
+    else:
+        many = " (the slowest rebalance of the sweep)" if len(set(known)) > 1 else ""
+        which = f"{MIN_FOLD_PERIODS} {slowest} holding periods{many} ({need} trading days)"
+    test = min(b - a for a, b in (f.out_of_sample for f in folds))
+    train = min(b - a for a, b in (f.in_sample for f in folds))
+    if test < need:
+        raise ParameterError(
+            f"each test fold would cover about {test} trading days; walk-forward needs at least "
+            f"{which} per fold: use fewer folds or a longer window"
+        )
+    if train < need:
+        raise ParameterError(
+            f"the in-sample window would cover {train} trading days; walk-forward needs at least "
+            f"{which} in it: use a longer in-sample window, fewer folds or a longer range"
+        )
+
+
 def _as_frame(returns: Any) -> pd.DataFrame:
     frame = returns if isinstance(returns, pd.DataFrame) else pd.DataFrame(check_returns_matrix(returns))
     check_returns_matrix(frame.to_numpy(dtype=np.float64) if frame.size else np.zeros(frame.shape))
@@ -189,16 +236,23 @@ def walk_forward(
     *,
     configs: pd.DataFrame | None = None,
     benchmark: pd.Series | None = None,
+    rebalance: str | Sequence[str] | None = None,
 ) -> WalkForwardResult:
     """Walk-forward selection over a (T x N) daily returns matrix (DataFrame: index the
     days in order, columns the configurations; or an array). ``configs``: optional table
     of the configurations' parameters indexed by the column labels (e.g. the sweep's
     ``table`` with the grid columns); ``benchmark``: optional daily returns aligned on
-    the matrix's index. Raises ``ParameterError`` for a bad matrix or windows that do not fit."""
+    the matrix's index; ``rebalance``: the strategy's rebalance frequency (or the sweep's
+    frequencies; an empty tuple: a strategy of unknown frequency): when given, every window
+    must span ``MIN_FOLD_PERIODS`` of its holding periods (``check_fold_periods``); None: a
+    returns matrix of any origin, windows of ``MIN_WINDOW_DAYS`` days or more. Raises ``ParameterError`` for a bad matrix or
+    windows that do not fit."""
     settings = settings or WalkForwardSettings()
     frame = _as_frame(returns)
     matrix = frame.to_numpy(dtype=np.float64)
     folds = fold_bounds(matrix.shape[0], settings)
+    if rebalance is not None:
+        check_fold_periods(folds, rebalance)
     metric, rf = settings.metric, settings.risk_free
     labels = list(frame.columns)
     index = frame.index
@@ -294,13 +348,17 @@ def validate_sweep(
     settings: WalkForwardSettings | None = None,
     *,
     pbo_settings: PBOSettings | None = None,
+    rebalance: str | None = None,
 ) -> SweepValidation:
     """Walk-forward validation and PBO of a ``SweepResult`` made with ``keep_returns=True``
     (its ``returns`` matrix, ``table`` for the winners' parameters, ``benchmark_returns``).
     The PBO uses the walk-forward's metric and risk-free rate unless ``pbo_settings`` says
     otherwise; when it cannot be computed (fewer than 2 configurations or too few days)
     ``pbo`` is None and ``pbo_note`` says why. Raises ``ParameterError`` when the sweep
-    kept no returns."""
+    kept no returns, or when a fold would span fewer than ``MIN_FOLD_PERIODS`` holding
+    periods (``check_fold_periods``) of the sweep's rebalance frequencies: those of the
+    grid when it sweeps ``rebalance``, else ``rebalance`` (the base parameters' frequency;
+    None: unknown, the weekly bound)."""
     settings = settings or WalkForwardSettings()
     returns = sweep.returns
     if returns is None:
@@ -309,7 +367,15 @@ def validate_sweep(
         raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
     grid = sweep.grid
     configs = sweep.table.loc[list(returns.columns), list(grid)] if len(grid) else None
-    result = walk_forward(returns, settings, configs=configs, benchmark=sweep.benchmark_returns)
+    swept = tuple(grid.get("rebalance", ())) if len(grid) else ()
+    frequencies: str | Sequence[str] | None = swept or rebalance
+    result = walk_forward(
+        returns,
+        settings,
+        configs=configs,
+        benchmark=sweep.benchmark_returns,
+        rebalance=frequencies if frequencies is not None else (),
+    )
     pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
     pbo, note = None, None
     try:
@@ -320,12 +386,14 @@ def validate_sweep(
 
 
 __all__ = [
+    "MIN_FOLD_PERIODS",
     "SCHEMES",
     "SELECTION_METRICS",
     "Fold",
     "SweepValidation",
     "WalkForwardResult",
     "WalkForwardSettings",
+    "check_fold_periods",
     "fold_bounds",
     "validate_sweep",
     "walk_forward",

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
@@ -38,6 +39,9 @@ WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 # Trading days a year: the one constant of every annualisation (metrics, the daily
 # risk-free rate ``risk_free / TRADING_DAYS``, the weightings) and of "shorter than a year".
 TRADING_DAYS = 252
+# Trading days of one holding period of each rebalance frequency: TRADING_DAYS / 52, / 12, / 4
+# (a W-FRI week is 5 trading days, a month 21, a quarter 63, holidays aside).
+REBALANCE_TRADING_DAYS: Mapping[str, int] = MappingProxyType({"weekly": 5, "monthly": 21, "quarterly": 63})
 
 MAX_TOP_N = 500
 MAX_LAG_DAYS = 60

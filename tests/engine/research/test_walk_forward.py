@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -23,6 +24,7 @@ from engine import (
 from engine.analytics.metrics import short_window_warning
 from engine.research.walk_forward import (
     WalkForwardSettings,
+    check_fold_periods,
     fold_bounds,
     validate_sweep,
     walk_forward,
@@ -299,3 +301,62 @@ def test_out_of_sample_days_under_a_year_warn_that_the_summary_is_annualised() -
     rng = np.random.default_rng(0)
     long = pd.DataFrame(rng.normal(0, 0.01, (600, 2)), index=pd.bdate_range("2020-01-01", periods=600))
     assert walk_forward(long, WalkForwardSettings(n_folds=2)).warnings == ()
+
+
+# ----- folds must span several holding periods --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def short_sweep(data: engine.MarketData) -> engine.SweepResult:
+    """A sweep over one month (2021-03-01 to 2021-03-31: 23 trading days)."""
+    base = StrategyParams(start=dt.date(2021, 3, 1), end=dt.date(2021, 3, 31))
+    return run_sweep(data, {"top_n": [2, 3, 5]}, base=base, executor=SerialExecutor(), keep_returns=True)
+
+
+def test_a_sweep_of_one_month_is_refused_folds_of_a_few_days(short_sweep: engine.SweepResult) -> None:
+    """5 folds over a month's sweep ran and reported winners and a PBO on test folds of 3
+    days (less than one holding period of any frequency). Now validate_sweep refuses in one
+    sentence, an EngineError that the CLI and the Sweep page show as is."""
+    assert len(short_sweep.returns) == 23
+    with pytest.raises(ParameterError) as unknown:
+        validate_sweep(short_sweep, WalkForwardSettings(n_folds=5))
+    assert str(unknown.value) == (
+        "each test fold would cover about 3 trading days; walk-forward needs at least 3 holding "
+        "periods (15 trading days even when rebalancing weekly) per fold: use fewer folds or a longer window"
+    )
+    assert isinstance(unknown.value, engine.EngineError)
+    with pytest.raises(ParameterError) as monthly:
+        validate_sweep(short_sweep, WalkForwardSettings(n_folds=1), rebalance="monthly")
+    assert str(monthly.value) == (
+        "each test fold would cover about 11 trading days; walk-forward needs at least 3 monthly "
+        "holding periods (63 trading days) per fold: use fewer folds or a longer window"
+    )
+
+
+def test_the_slowest_swept_frequency_sets_the_fold_minimum(data: engine.MarketData) -> None:
+    """A grid over weekly and quarterly: every configuration needs 3 of its own periods, so
+    the quarterly one decides (189 days), whatever ``rebalance`` the caller passes."""
+    kept = run_sweep(
+        data, {"rebalance": ["weekly", "quarterly"]}, executor=SerialExecutor(), keep_returns=True
+    )
+    with pytest.raises(
+        ParameterError, match=r"3 quarterly holding periods \(the slowest rebalance of the sweep\)"
+    ):
+        validate_sweep(kept, WalkForwardSettings(n_folds=4), rebalance="weekly")
+    assert len(validate_sweep(kept, WalkForwardSettings(n_folds=1)).walk_forward.folds) == 1
+
+
+def test_fold_minimum_boundary_and_the_in_sample_window() -> None:
+    month = fold_bounds(126, WalkForwardSettings(n_folds=1))  # 63 + 63 days
+    check_fold_periods(month, "monthly")  # exactly 3 months: accepted
+    with pytest.raises(ParameterError, match="about 62 trading days"):
+        check_fold_periods(fold_bounds(124, WalkForwardSettings(n_folds=1)), "monthly")
+    rolling = fold_bounds(300, WalkForwardSettings(n_folds=2, scheme="rolling", in_sample_days=10))
+    with pytest.raises(ParameterError, match="the in-sample window would cover 10 trading days"):
+        check_fold_periods(rolling, "weekly")
+    with pytest.raises(ParameterError, match="rebalance must be one of"):
+        check_fold_periods(month, "daily")
+    # A returns matrix of unknown origin keeps the plain two-day minimum (the hand cases above).
+    assert len(walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2)).folds) == 3
+    with pytest.raises(ParameterError, match="about 2 trading days"):
+        walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2), rebalance="weekly")
