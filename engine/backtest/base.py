@@ -38,6 +38,7 @@ from engine.backtest.plan import (
     _segment_calendar,
     _targets,
     eligible_mask,
+    partial_formation_warnings,
     selection_key,
     share_batch_sums,
     signal_key,
@@ -299,6 +300,7 @@ def run_prepared(
     bench = _benchmark_returns(prepared, col, sim.day_index)
     universe = _universe(prepared, plan, cost_rate)
     warnings.extend(_plan_warnings(prepared, plan, universe.empty))
+    warnings.extend(partial_formation_warnings(prepared, params, plan))
     if len(sim.day_index):
         warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))
     else:  # one price day (or a window of it): the entry is planned, nothing is held yet

@@ -490,6 +490,62 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     return out
 
 
+# The phrase of the warning about a formation period cut by the end of the sentiment data:
+# a statement about where the data end (cutting the data moves it), as ``PENDING`` is.
+SENTIMENT_END = "the last day of the sentiment data"
+
+
+def partial_formation_warnings(prepared: PreparedData, params: StrategyParams, plan: _Plan) -> list[str]:
+    """One warning per traded formation period (each segment of ``plan``, the entry at the
+    last day included) whose trading days the sentiment data cover only in part: the data
+    begin after its first trading day (``prepared.sentiment_first``) or end before its
+    last (``prepared.sentiment_last``), so its ranking, which picks the holdings exactly as
+    a complete period's does, reads only the days covered. The sentence names the period
+    (first to last calendar day), the entry close it is traded at, the first or last day
+    of the data, and the trading days covered of the period's (January 2023 with data to
+    2023-01-04 and prices on every weekday: "3 of its 22 trading days"). Trading days are the price days. Causal: the
+    data's first day is before every entry; a data end inside a period is reported as
+    such (``SENTIMENT_END``), and only a cut of the data can move it. Sparse rows inside
+    the data's span (a symbol without a row on some days) are the data, not a cut, and are
+    not warned. Nothing is changed in what is traded: the run is causal either way."""
+    first, last = prepared.sentiment_first, prepared.sentiment_last
+    dates = prepared.dates
+    if len(plan.entry) == 0 or np.isnat(first) or np.isnat(last) or len(dates) == 0:
+        return []
+    begins = period_first_day(plan.formation_key, params.rebalance)
+    ends = period_last_day(plan.formation_key, params.rebalance)
+    lo = np.searchsorted(dates, begins, side="left")  # first price day of each period
+    hi = np.searchsorted(dates, ends, side="right")  # one past its last price day
+    out: list[str] = []
+    for k in range(len(plan.entry)):
+        a, b = int(lo[k]), int(hi[k])
+        if b <= a:  # no price day in the period (a week of holidays): nothing to cover
+            continue
+        cut_start, cut_end = first > dates[a], last < dates[b - 1]
+        if not (cut_start or cut_end):
+            continue
+        covered = int(
+            np.searchsorted(dates, min(last, dates[b - 1]), side="right")
+            - np.searchsorted(dates, max(first, dates[a]), side="left")
+        )
+        covered = max(covered, 0)
+        if cut_start and cut_end:
+            span = (
+                f"from {_iso(first)}, the first day of the sentiment data, to {_iso(last)}, {SENTIMENT_END}"
+            )
+        elif cut_start:
+            span = f"from {_iso(first)}, the first day of the sentiment data"
+        else:
+            span = f"to {_iso(last)}, {SENTIMENT_END}"
+        entry = _iso(dates[plan.entry[k]])
+        out.append(
+            f"The formation period {_iso(begins[k])} to {_iso(ends[k])}, whose ranking picks the "
+            f"holdings bought at the {entry} close, has sentiment data only {span}: {covered} of its "
+            f"{b - a} trading days; it is ranked as if it were complete."
+        )
+    return out
+
+
 def _close_gaps(prepared: PreparedData, plan: _Plan) -> list[tuple[int, int, int]]:
     """(segment, day, column) where a held column has a close on day - 1 and none on
     ``day``, for the days inside each segment (entry + 1 .. end), by segment, day, then

@@ -60,6 +60,10 @@ class PreparedData:
       These three are read-only mappings computed on first use of a key and memoised on
       the object (``_RowSource``): one backtest sorts and groups only its own signal and
       frequency, not all of them; a sweep touches the keys it needs before ``ray.put``.
+    - ``sentiment_first`` / ``sentiment_last``: the first and last day of any sentiment row
+      (kept by the thresholds or not; NaT when there is none): where the sentiment data
+      begin and end, so a formation period they cut is warned
+      (``engine.backtest.plan.partial_formation_warnings``).
     """
 
     dates: np.ndarray
@@ -75,6 +79,8 @@ class PreparedData:
     groups: Mapping[str, _Groups]
     source: SourceInfo
     fingerprint: str
+    sentiment_first: np.datetime64  # datetime64[D]; NaT without rows
+    sentiment_last: np.datetime64
     _returns: list[np.ndarray] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -191,6 +197,8 @@ def prepare(data: MarketData) -> PreparedData:
         groups=_LazyMap(REBALANCES, rows.groups, rows),
         source=data.source,
         fingerprint=data.fingerprint,
+        sentiment_first=np.datetime64(first_day, "D") if row_days.size else np.datetime64("NaT", "D"),
+        sentiment_last=np.datetime64(last_day, "D") if row_days.size else np.datetime64("NaT", "D"),
     )
     _freeze(prepared)
     return prepared

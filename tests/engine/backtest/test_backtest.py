@@ -75,8 +75,14 @@ def test_drift_inside_period_and_first_day_return_counts() -> None:
     np.testing.assert_allclose(
         result.returns["benchmark"], [0.01, 102 / 101 - 1, 103 / 102 - 1, 104 / 103 - 1, 105 / 104 - 1]
     )
-    # Five return days: the annualised metrics are extrapolations, and the result says so.
-    assert result.warnings == (short_window_warning(5),)
+    # The sentiment rows end on 2019-02-10, inside the February formation period; and five
+    # return days: the annualised metrics are extrapolations. The result says both.
+    assert result.warnings == (
+        "The formation period 2019-02-01 to 2019-02-28, whose ranking picks the holdings bought at "
+        "the 2019-02-28 close, has sentiment data only to 2019-02-10, the last day of the sentiment "
+        "data: 2 of its 3 trading days; it is ranked as if it were complete.",
+        short_window_warning(5),
+    )
 
 
 def test_costs_are_charged_on_one_way_turnover_at_entry() -> None:
