@@ -11,7 +11,6 @@ from engine.allocator import tune_allocator
 from engine.analytics.metrics import (
     METRIC_NAMES,
     PERCENT_METRICS,
-    TRADING_DAYS,
     compute_metrics,
     drawdown_info,
     drawdown_series,
@@ -57,6 +56,7 @@ from engine.data.tables import PathOrBytes
 from engine.data.types import (
     COUNT_COLUMNS,
     SENTIMENT_COLUMNS,
+    TRADING_DAYS,
     DroppedRows,
     MarketData,
     SourceInfo,

@@ -1,6 +1,6 @@
 """Performance metrics of daily simple-return series, with empyrical's conventions.
 
-- 252 trading days a year (``TRADING_DAYS``, defined once in ``engine.strategy.params``);
+- 252 trading days a year (``TRADING_DAYS``, defined once in ``engine.data.types``);
   the ``ANNUALISED_METRICS`` over fewer days extrapolate (``short_window_warning``);
   ``risk_free`` is an annual rate, used as ``risk_free / 252``
   per day (as ``StrategyParams`` documents).
@@ -49,8 +49,8 @@ import pandas as pd
 
 from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
+from engine.data.types import TRADING_DAYS
 from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL, constant_loss
-from engine.strategy.params import TRADING_DAYS
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64

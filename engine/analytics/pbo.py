@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.analytics.metrics import TRADING_DAYS
+from engine.data.types import TRADING_DAYS
 from engine.dispersion import constant_loss, distinct_series, negligible_dispersion, tied
 from engine.errors import ParameterError
 

@@ -13,8 +13,8 @@ from scipy import stats
 
 from engine.analytics.nb_metrics import _sum
 from engine.compiled import compiled
+from engine.data.types import TRADING_DAYS
 from engine.dispersion import distinct_series, negligible_dispersion
-from engine.strategy.params import TRADING_DAYS
 
 EULER_GAMMA = 0.5772156649015329
 _LARGEST = float(np.finfo(np.float64).max)  # np.nan_to_num's +inf

@@ -17,8 +17,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import TRADING_DAYS, _std, compute_metrics
+from engine.analytics.metrics import _std, compute_metrics
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
+from engine.data.types import TRADING_DAYS
 from engine.errors import DataValidationError, ParameterError
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (

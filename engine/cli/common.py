@@ -24,9 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from engine.analytics.metrics import TRADING_DAYS
 from engine.data.reading import ReadOptions
-from engine.data.types import MarketData, ValidationReport
+from engine.data.types import TRADING_DAYS, MarketData, ValidationReport
 from engine.errors import ParameterError
 from engine.strategy.params import StrategyParams
 

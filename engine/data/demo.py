@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.prices import select_prices
-from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, SourceInfo, ValidationReport
+from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, TRADING_DAYS, SourceInfo, ValidationReport
 from engine.data.validation import sentiment_report
 from engine.errors import ParameterError
 
@@ -102,7 +102,6 @@ _TAILS = (
 )
 MAX_SYMBOLS = len(_HEADS) * len(_TAILS)  # 625
 
-TRADING_DAYS = 252
 SENTIMENT_DAYS = 730  # calendar days of sentiment at the end of the sample
 MARKET_VOL = 0.18  # annual
 SECTOR_VOL = 0.12

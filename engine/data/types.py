@@ -21,6 +21,12 @@ import pandas as pd
 
 from engine.data.symbols import with_spelling_hint
 
+# Trading days a year: the one constant of every annualisation (metrics, the daily
+# risk-free rate ``risk_free / TRADING_DAYS``, the weightings, the demo data's daily drift
+# and volatility) and of "shorter than a year". Here, in the lowest layer, so that every
+# layer reads the same number.
+TRADING_DAYS = 252
+
 SENTIMENT_COLUMNS: tuple[str, ...] = (
     "date",
     "symbol",

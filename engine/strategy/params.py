@@ -36,9 +36,6 @@ AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 REBALANCES: tuple[str, ...] = get_args(Rebalance)
 WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 
-# Trading days a year: the one constant of every annualisation (metrics, the daily
-# risk-free rate ``risk_free / TRADING_DAYS``, the weightings) and of "shorter than a year".
-TRADING_DAYS = 252
 # Trading days of one holding period of each rebalance frequency: TRADING_DAYS / 52, / 12, / 4
 # (a W-FRI week is 5 trading days, a month 21, a quarter 63, holidays aside).
 REBALANCE_TRADING_DAYS: Mapping[str, int] = MappingProxyType({"weekly": 5, "monthly": 21, "quarterly": 63})

@@ -32,8 +32,9 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
+from engine.data.types import TRADING_DAYS
 from engine.dispersion import distinct_series, negligible_dispersion
-from engine.strategy.params import TRADING_DAYS, WEIGHTINGS
+from engine.strategy.params import WEIGHTINGS
 
 MIN_OBSERVATIONS = 5  # fewer complete days of returns than this: equal weight
 

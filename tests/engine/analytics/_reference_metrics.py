@@ -11,7 +11,6 @@ import numpy as np
 
 from engine.analytics.metrics import (
     METRIC_NAMES,
-    TRADING_DAYS,
     _aligned,
     _as_array,
     _power,
@@ -19,6 +18,7 @@ from engine.analytics.metrics import (
     cagr,
     total_return,
 )
+from engine.data.types import TRADING_DAYS
 from engine.dispersion import negligible_dispersion
 
 

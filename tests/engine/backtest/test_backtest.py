@@ -21,7 +21,8 @@ from engine import (
     run_prepared,
     selection_returns,
 )
-from engine.analytics.metrics import ANNUALISED_METRICS, TRADING_DAYS, short_window_warning
+from engine.analytics.metrics import ANNUALISED_METRICS, short_window_warning
+from engine.data.types import TRADING_DAYS
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 DAYS = ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02", "2021-02-03", "2021-03-01", "2021-03-02"]

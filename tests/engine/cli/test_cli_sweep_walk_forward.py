@@ -181,3 +181,20 @@ def test_walk_forward_without_its_flags_uses_the_settings_defaults(monkeypatch: 
         f"walk-forward: {defaults.n_folds} folds, {defaults.scheme} in-sample windows, selection by sharpe"
         in out
     )
+
+
+def test_folds_are_sized_on_the_base_rebalance_frequency(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six months of monthly holding periods in 4 folds: ~26 trading days a test fold, more
+    than the weekly bound (15) the CLI applied when it did not pass its rebalance
+    frequency, fewer than 3 monthly periods (63): refused in one line, exit 2."""
+    code, out, err = _run(
+        ["sweep", "--grid", "top_n=3,5", "--executor", "serial", "--rebalance", "monthly",
+         "--start", "2023-01-01", "--end", "2023-06-30", "--walk-forward", "--folds", "4"],
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 2, (out, err)
+    assert err.strip().splitlines()[-1] == (
+        "error: each test fold would cover about 26 trading days; walk-forward needs at least "
+        "3 monthly holding periods (63 trading days) per fold: use fewer folds or a longer window"
+    )
+    assert "walk-forward:" not in out
