@@ -219,3 +219,15 @@ def test_a_link_with_walk_forward_settings_is_not_said_to_ignore_them(page) -> N
     tree = _text(page.layout(**query, wf_metric="sortino"))
     assert "Ignored" not in tree and "ignored" not in tree
     assert "Ignored unknown setting 'wf_colour' in the link" in _text(page.layout(**query, wf_colour="red"))
+
+
+def test_folds_are_sized_on_the_base_rebalance_frequency(app: Any) -> None:
+    """Six months of a monthly strategy in 4 folds (~26 trading days each): above the weekly
+    bound the service applied when it did not pass the base frequency, below 3 monthly
+    holding periods: refused in the monthly sentence."""
+    base = {"rebalance": "monthly", "start": "2023-01-01", "end": "2023-06-30"}
+    research.sweep(None, base, {"top_n": [3, 5]})
+    with pytest.raises(
+        engine.ParameterError, match=r"3 monthly holding periods \(63 trading days\) per fold"
+    ):
+        research.sweep_validation(None, base, {"top_n": [3, 5]}, {**SETTINGS, "n_folds": 4}, rerun_limit=5)
