@@ -123,12 +123,16 @@ def add_executor_option(parser: argparse.ArgumentParser) -> None:
 
 
 def params_from_args(args: argparse.Namespace) -> StrategyParams:
-    values = {
-        field: getattr(args, flag)
-        for flag, field in STRATEGY_FLAGS.items()
-        if getattr(args, flag, None) is not None
-    }
-    return StrategyParams.from_mapping(values)
+    """The strategy flags given, over ``StrategyParams``' defaults. A flag given an empty
+    value (``--benchmark ''``) is refused: ``from_mapping`` reads "" as "the default" (an
+    empty form field), and a command line that names a flag means a value."""
+    given = {flag: getattr(args, flag) for flag in STRATEGY_FLAGS if getattr(args, flag, None) is not None}
+    for flag, raw in given.items():
+        if isinstance(raw, str) and not raw.strip():
+            raise ParameterError(
+                f"--{flag.replace('_', '-')} needs a value; leave the flag out for the default"
+            )
+    return StrategyParams.from_mapping({STRATEGY_FLAGS[flag]: raw for flag, raw in given.items()})
 
 
 def read_options(args: argparse.Namespace) -> ReadOptions:

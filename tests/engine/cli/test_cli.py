@@ -121,6 +121,8 @@ def test_backtest_without_a_return_day_still_names_its_data(tmp_path: Path) -> N
         (["backtest", "--start", "2023-02-30"], "start must be a date"),
         (["backtest", "--start", "2023-05-01", "--end", "2023-01-01"], "must be before end"),
         (["backtest", "--benchmark", "not a ticker"], "benchmark must be a ticker"),
+        (["backtest", "--benchmark", ""], "--benchmark needs a value"),  # ran with QQQ, silently
+        (["sweep", "--grid", "top_n=3,5", "--lag-days", " "], "--lag-days needs a value"),
         (["backtest", "--sentiment", "/no/such/file.csv", "--prices", "/no/such/p.csv"], "no such file"),
         (["backtest", "--prices", "/tmp/x.csv"], "--prices needs --sentiment"),
         (["backtest", "--unknown-flag"], "unrecognized arguments"),
