@@ -152,6 +152,7 @@ def summary_block(result: Mapping[str, Any]) -> html.Div:
         )
     return html.Div(
         [
+            components.warning_list(result.get("warnings")),
             components.key_value_table(view.summary_rows(result), class_name="spl-kv"),
             best_link,
             html.P(no_best, className="small") if (no_best := view.no_best_text(result)) else None,

@@ -71,7 +71,8 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
 def sweep_to_plain(result: engine.SweepResult, base: engine.StrategyParams) -> dict[str, Any]:
     """``columns``, ``records`` (one per configuration), ``deflated_sharpe``, ``executor``,
     ``n_runs``, ``n_failed``, ``best`` (row of the best Sharpe), ``elapsed_s``, ``base``
-    (validated base parameters) and ``grid`` of a ``SweepResult``."""
+    (validated base parameters), ``grid`` and ``warnings`` (for the whole table) of a
+    ``SweepResult``."""
     table = result.table
     return {
         "columns": [str(c) for c in table.columns],
@@ -84,4 +85,5 @@ def sweep_to_plain(result: engine.SweepResult, base: engine.StrategyParams) -> d
         "elapsed_s": to_plain(result.elapsed_s),
         "base": base.to_dict(),
         "grid": to_plain(result.grid),
+        "warnings": list(result.warnings),
     }

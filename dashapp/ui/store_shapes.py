@@ -112,6 +112,7 @@ SWEEP_RESULT = Record(
         "executor": (str, NONE),
         "deflated_sharpe": (SCALAR, MapOf(SCALAR)),
         "source": MapOf(SCALAR),
+        "warnings": ListOf(str),
     },
     required=frozenset({"records", "grid"}),
 )

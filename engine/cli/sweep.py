@@ -390,5 +390,8 @@ def sweep_text(result: Any, grid: Any, *, data_label: str, risk_free: float = 0.
 
 
 def sweep_notes(result: Any) -> list[str]:
-    """The first five distinct failure messages (``failed: ...``), for stderr."""
-    return [f"failed: {message}" for message in result.table["error"].dropna().unique()[:5]]
+    """The sweep's warnings (``warning: ...``) and its first five distinct failure messages
+    (``failed: ...``), for stderr."""
+    return [f"warning: {text}" for text in result.warnings] + [
+        f"failed: {message}" for message in result.table["error"].dropna().unique()[:5]
+    ]

@@ -20,7 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import METRIC_NAMES
+from engine.analytics.metrics import METRIC_NAMES, short_window_warning
 from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_clusters, trial_clusters
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_period_warnings
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
@@ -59,7 +59,9 @@ class SweepResult:
     correlated return series (López de Prado 2019, ``trial_clusters``), the effective
     number of independent trials the DSR uses (N = clusters, V = variance of the
     clusters' Sharpe ratios). ``trials``: one row per counted configuration (``row``,
-    ``return_series`` and ``trial_cluster`` labels), for exports.
+    ``return_series`` and ``trial_cluster`` labels), for exports. ``warnings``: what holds
+    for the whole table (every configuration's annualised metrics
+    extrapolate a window shorter than a year).
     """
 
     table: pd.DataFrame
@@ -77,6 +79,7 @@ class SweepResult:
     # With run_sweep(keep_returns=True): every configuration's daily returns (see _kept_returns).
     returns: pd.DataFrame | None = None
     benchmark_returns: pd.Series | None = None
+    warnings: tuple[str, ...] = ()
 
 
 # ----- grids -----------------------------------------------------------------------------
@@ -396,8 +399,18 @@ def run_sweep(
         n_distinct_trials=counts[1],
         n_effective_trials=counts[2],
         trials=trials,
+        warnings=_sweep_warnings(outcomes),
         **(_kept_returns(prepared, outcomes, checked, base) if keep_returns else {}),
     )
+
+
+def _sweep_warnings(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
+    """The warnings that hold for every row of a sweep's table: when even the longest
+    configuration has fewer return days than a year, every row's annualised metrics
+    (CAGR, Sharpe, ...) extrapolate (``short_window_warning``, the backtest's rule)."""
+    longest = max((metrics[_RETURNS][1].size for _, metrics, _ in outcomes if metrics is not None), default=0)
+    short = short_window_warning(longest, window="the longest configuration's evaluated window")
+    return (short,) if short else ()
 
 
 def _progress_reporter(on_progress: ProgressFn | None, total: int) -> Callable[[int], None]:

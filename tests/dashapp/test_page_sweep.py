@@ -378,3 +378,18 @@ def test_a_failed_sweep_keeps_its_walk_forward_and_heatmap_settings_in_the_url(p
         "wf_oos": "40",
         "wf_metric": "sortino",
     }
+
+
+def test_summary_shows_the_sweeps_warnings(page) -> None:
+    """A sweep over less than a year: every row's CAGR and Sharpe are annualised
+    extrapolations; the summary says so once (the engine's ``SweepResult.warnings``)."""
+    result, message, _search = _run(page, {"top_n": "3, 5"}, _base(start="2023-06-01", end="2023-09-29"))
+    assert message is None
+    assert len(result["warnings"]) == 1
+    text = _text(page.sweep_layout.summary_block(result))
+    assert "The longest configuration's evaluated window covers" in text
+    assert "annualised extrapolations" in text
+    whole, _, _ = _run(page, {"top_n": "3, 5"})
+    assert whole["warnings"] == [] and "annualised extrapolations" not in _text(
+        page.sweep_layout.summary_block(whole)
+    )

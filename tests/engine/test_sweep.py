@@ -13,6 +13,7 @@ import pytest
 
 import engine
 from engine import METRIC_NAMES, DemoProvider, SerialExecutor, load_market_data, run_backtest
+from engine.analytics.metrics import short_window_warning
 from engine.research import sweep as _sweep
 from tests.support.ray_cluster import counting_puts, runtime_dir  # noqa: F401  (the shared test cluster)
 
@@ -308,3 +309,19 @@ def test_a_row_whose_only_entry_is_the_last_price_day_says_so() -> None:
         "(no holding day in the data yet)."
     )
     assert table["error"].tolist() == [expected, expected]
+
+
+def test_a_sweep_shorter_than_a_year_warns_that_every_row_is_annualised(data: engine.MarketData) -> None:
+    """Its backtests warn one by one (``short_window_warning``); the table's annualised
+    columns had no word. The warning names the longest configuration's day count."""
+    base = engine.StrategyParams(start=dt.date(2023, 6, 1), end=dt.date(2023, 9, 29))
+    short = engine.run_sweep(data, {"top_n": (3, 5)}, base=base)
+    days = max(len(run_backtest(data, base.replace(top_n=n)).returns) for n in (3, 5))
+    assert 0 < days < engine.TRADING_DAYS
+    assert short.warnings == (
+        short_window_warning(days, window="the longest configuration's evaluated window"),
+    )
+    assert short.warnings[0].startswith(
+        f"The longest configuration's evaluated window covers {days} trading days"
+    )
+    assert engine.run_sweep(data, {"top_n": (3, 5)}).warnings == ()  # two years: none

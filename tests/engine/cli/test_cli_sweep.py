@@ -195,3 +195,22 @@ def test_the_best_configurations_are_listed_by_the_rule_that_picks_the_best() ->
     text = sweep_text(result, {"lookback_days": (21, 63, 126)}, data_label="hand-made")
     listed = text.split("best configurations by Sharpe:\n")[1].splitlines()[1:4]
     assert [int(line.split()[0]) for line in listed] == [21, 63, 126]
+
+
+def test_a_sweep_shorter_than_a_year_warns_on_stderr() -> None:
+    code, out, err = _run(
+        [
+            "sweep",
+            "--grid",
+            "top_n=3,5",
+            "--executor",
+            "serial",
+            "--start",
+            "2023-06-01",
+            "--end",
+            "2023-09-29",
+        ]
+    )
+    assert code == 0, err
+    assert "warning: The longest configuration's evaluated window covers" in err
+    assert "annualised extrapolations" not in out  # a note: stderr, beside the table on stdout
