@@ -64,6 +64,7 @@ from engine.data.validation import (
     with_times,
     written_dates,
 )
+from engine.dispersion import tied
 from engine.errors import DataValidationError
 
 # ----- prices --------------------------------------------------------------------------
@@ -461,7 +462,7 @@ def _validate_long_prices(
     warnings = notes + (
         (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
     )
-    wide, stale = _without_stale_weekends(wide, unit="rows of the weekend dates")
+    wide, stale = without_filled_days(wide, unit="rows")
     return _finish_prices(
         wide,
         label=label,
@@ -599,7 +600,7 @@ def _validate_wide_prices(
         )
     rows.drop(repeats, "duplicate date row; for each ticker the first valid price of the date is kept")
     wide = merged.set_axis(merged.index.rename(None), axis=0)
-    wide, stale = _without_stale_weekends(wide, unit="dates")
+    wide, stale = without_filled_days(wide, unit="dates")
     all_dropped = tuple(rows.dropped) + tuple(dropped) + stale
     if wide.empty:
         raise DataValidationError(
@@ -621,30 +622,55 @@ def _validate_wide_prices(
 STALE_WEEKEND = (
     "a weekend date whose every price repeats the previous day's (filled forward, not a trading day)"
 )
+# A weekday holiday written by reindexing onto a business-day grid and filling forward
+# (prices.reindex(pd.bdate_range(...)).ffill()): every priced ticker repeats its close.
+STALE_WEEKDAY = (
+    "a weekday on which every price (2 tickers or more) repeats the previous day's "
+    "(a holiday filled forward, not a trading day)"
+)
+# A weekday is judged only when at least this many tickers have a price on it: with a single
+# ticker a flat day (no trade, an unchanged close) cannot be told from a filled holiday.
+MIN_TICKERS_FOR_FILLED_WEEKDAY = 2
 
 
-def _without_stale_weekends(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
-    """``wide`` (dates x tickers) without its forward-filled weekend rows, and their dropped
-    group. Such a row is not a trading day: kept, a month ending on Saturday 30 April was
-    traded at Saturday's "close" (Friday's price) on a signal that counted Saturday's
-    sentiment rows (the weekend-period-end look-ahead), and every weekend added two days of
-    zero return to the volatility and the Sharpe ratio. A weekend row with a price that
-    moved (a market open on weekends) is kept. ``unit``: "dates" (a wide file, one row per
-    date) or the long file's rows (one per priced cell)."""
+def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
+    """``wide`` (dates x tickers, closes) without its forward-filled non-trading rows, and
+    their dropped groups (reasons ``STALE_WEEKEND`` and ``STALE_WEEKDAY``).
+
+    The one rule for every price layout (wide, long, yfinance exports, Yahoo downloads): a row
+    is filled forward when every ticker priced on it repeats its previous close, "repeats"
+    meaning equal up to rounding (``engine.dispersion.tied``: 10.100000000000001 repeats 10.1).
+    On a Saturday or Sunday one priced ticker suffices; on a weekday at least
+    ``MIN_TICKERS_FOR_FILLED_WEEKDAY`` (2) tickers must be priced, since one ticker's flat day
+    cannot be told from a holiday. Kept, such a row was a trading day at a stale close: a month
+    ending on Saturday 30 April (or on Memorial Day, Monday 31 May 2021) was bought at that
+    day's "close", the previous close, on a signal that counted sentiment dated after it
+    (look-ahead), and every such day added a zero return to the volatility. A row with a
+    price that moved (a market open on weekends, one ticker's real flat day among moving ones)
+    is kept. ``unit``: "dates" (a wide file, one row per date: the count is of dates) or any
+    other text (a long file or a download: the count is of priced cells)."""
     wide = wide.sort_index()
     values = wide.to_numpy(dtype=np.float64)
     previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
-    repeats = np.where(priced, values == previous, True).all(axis=1)
+    repeats = np.where(priced, tied(values, previous), True).all(axis=1)
     compared = (priced & np.isfinite(previous)).any(axis=1)
     weekend = pd.DatetimeIndex(wide.index).day_of_week.to_numpy() >= 5
-    stale = weekend & repeats & compared
+    enough = priced.sum(axis=1) >= MIN_TICKERS_FOR_FILLED_WEEKDAY
+    groups: list[DroppedRows] = []
+    stale = np.zeros(len(wide), dtype=bool)
+    for reason, kind in ((STALE_WEEKEND, weekend), (STALE_WEEKDAY, ~weekend & enough)):
+        filled = kind & repeats & compared
+        if not filled.any():
+            continue
+        stale |= filled
+        days = pd.DatetimeIndex(wide.index[filled])
+        count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
+        examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[:MAX_EXAMPLES])
+        groups.append(DroppedRows(reason=reason, count=count, examples=examples))
     if not stale.any():
         return wide, ()
-    days = pd.DatetimeIndex(wide.index[stale])
-    count = int(stale.sum()) if unit == "dates" else int(priced[stale].sum())
-    examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[:MAX_EXAMPLES])
-    return wide[~stale], (DroppedRows(reason=STALE_WEEKEND, count=count, examples=examples),)
+    return wide[~stale], tuple(groups)
 
 
 def _finish_prices(

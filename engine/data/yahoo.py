@@ -26,7 +26,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from engine.data.prices import normalise_price_frame
+from engine.data.prices import normalise_price_frame, without_filled_days
 from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
 from engine.data.symbols import is_ticker
 from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, safe_label
@@ -357,6 +357,10 @@ class YahooProvider:
             frame = frame[frame.index >= pd.Timestamp(start)]
         if end is not None:
             frame = frame[frame.index <= pd.Timestamp(end)]
+        rows_read = len(frame)
+        # The one rule of every price layout: a day on which every ticker repeats its close
+        # (a holiday filled forward) is not a trading day.
+        frame, filled = without_filled_days(frame, unit="dates")
         warnings: list[str] = []
         if invalid:
             warnings.append(
@@ -370,8 +374,9 @@ class YahooProvider:
         if errors:
             warnings.append(f"prices: download error: {errors[-1]}")
         report = ValidationReport(
-            rows_read=len(frame),
+            rows_read=rows_read,
             rows_kept=len(frame),
+            dropped=filled,
             warnings=tuple(warnings),
             symbols=tuple(frame.columns),
             failed_tickers=failed,

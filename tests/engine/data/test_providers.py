@@ -261,7 +261,11 @@ def _share_class_files(tmp_path: Path, sentiment_symbol: str, price_symbol: str)
     )
     prices = tmp_path / "p.csv"
     days = pd.bdate_range("2021-12-01", "2022-05-31")
-    prices.write_text(f"date,AAA,{price_symbol},QQQ\n" + "".join(f"{d.date()},10,300,400\n" for d in days))
+    # Prices move every day: a weekday on which every price repeats is a filled holiday.
+    prices.write_text(
+        f"date,AAA,{price_symbol},QQQ\n"
+        + "".join(f"{d.date()},{10 + i / 100},{300 + i / 100},{400 + i / 100}\n" for i, d in enumerate(days))
+    )
     return sentiment, prices
 
 

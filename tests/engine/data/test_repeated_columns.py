@@ -6,10 +6,10 @@ import engine
 
 
 def test_repeated_ticker_column_in_a_wide_file() -> None:
-    data = b"date,AAA,AAA,QQQ\n2022-01-03,1,2,3\n2022-01-04,1,2,3\n"
+    data = b"date,AAA,AAA,QQQ\n2022-01-03,1,2,3\n2022-01-04,1.5,2,3.5\n"
     prices, report = engine.load_prices_file(data)
     assert list(prices.columns) == ["AAA", "QQQ"]
-    assert prices["AAA"].tolist() == [1.0, 1.0]  # the first copy is kept
+    assert prices["AAA"].tolist() == [1.0, 1.5]  # the first copy is kept
     assert any("column 'AAA' appears twice; the second copy was ignored" in w for w in report.warnings)
     assert not any("AAA.1" in w for w in report.warnings)
 

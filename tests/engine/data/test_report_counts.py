@@ -25,12 +25,18 @@ PRICE_DAYS = [
 
 
 def _wide() -> bytes:
-    return ("date,AAA,BBB,QQQ\n" + "".join(f"{d},1,2,3\n" for d in PRICE_DAYS)).encode()
+    # prices move from day to day: a weekday whose every price repeats is a filled holiday
+    return (
+        "date,AAA,BBB,QQQ\n" + "".join(f"{d},{1 + i},{2 + i},{3 + i}\n" for i, d in enumerate(PRICE_DAYS))
+    ).encode()
 
 
 def _long(extra: str = "") -> bytes:
     symbols = ["AAA", "BBB", "QQQ", *([extra] if extra else [])]
-    return ("date,symbol,close\n" + "".join(f"{d},{s},2\n" for d in PRICE_DAYS for s in symbols)).encode()
+    return (
+        "date,symbol,close\n"
+        + "".join(f"{d},{s},{2 + i}\n" for i, d in enumerate(PRICE_DAYS) for s in symbols)
+    ).encode()
 
 
 def _outside(report: engine.ValidationReport) -> int:
@@ -61,7 +67,9 @@ def test_long_price_file_counts_long_rows_in_and_out() -> None:
 def test_a_wide_file_names_its_unused_symbols_as_columns() -> None:
     """The long file says its ZZZ rows were not needed; the same data as a wide file
     dropped the ZZZ column without a word ("No rows dropped")."""
-    wide = ("date,AAA,BBB,QQQ,ZZZ\n" + "".join(f"{d},1,2,3,4\n" for d in PRICE_DAYS)).encode()
+    wide = (
+        "date,AAA,BBB,QQQ,ZZZ\n" + "".join(f"{d},{1 + i},2,3,4\n" for i, d in enumerate(PRICE_DAYS))
+    ).encode()
     report = engine.load_market_data(engine.FileProvider(sentiment=SENTIMENT.encode(), prices=wide)).report
     unused = [d for d in report.dropped if d.reason.startswith("symbol not needed")]
     assert [(d.count, d.unit, d.examples) for d in unused] == [(1, "columns", ("'ZZZ'",))]
