@@ -19,6 +19,7 @@ from engine.data.prices import window_reason
 from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
+from engine.data.validation import refuse_sparse_bars
 from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -57,6 +58,9 @@ def load_market_data(
     before and ``PRICE_DAYS_AFTER`` after. ``start``/``end`` only narrow the sentiment (and
     ``end`` the prices). Tickers without any price are listed in ``report.failed_tickers``
     with a warning; their sentiment rows are kept (the backtest cannot invest in them).
+    Raises ``DataValidationError`` (one sentence) for a benchmark without prices and for
+    weekly or monthly price bars (``refuse_sparse_bars``: the median gap between the price
+    days of the window is more than 4 calendar days).
     """
     benchmark = _check_benchmark(benchmark)
     sentiment, sentiment_report = provider.sentiment()
@@ -77,6 +81,9 @@ def load_market_data(
     symbols = sorted(set(sentiment["symbol"]) | {benchmark})
     prices, price_report = provider.prices(symbols, price_start, price_end)
     prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
+    # Weekly or monthly bars read as daily closes annualise over 252 "days": refused.
+    price_file = price_report.reading[0].file if price_report.reading else "the price data"
+    refuse_sparse_bars(pd.DatetimeIndex(prices.index[prices.notna().any(axis=1)]), price_file)
     failed = tuple(sorted(set(symbols) - set(map(str, prices.columns))))
     if benchmark in failed:
         hint = _spelling_hints(provider, (benchmark,), price_start, price_end).get(benchmark)

@@ -467,6 +467,35 @@ def refuse_intraday(
     )
 
 
+# Daily closes on any exchange calendar have a median gap of 1 calendar day between price
+# days (a weekend makes a gap of 3 once a week, a holiday one of 2 to 4 now and then); a daily
+# file with many missing days still has a median of at most 4 unless most trading days are
+# missing. Weekly bars (yfinance interval="1wk") have 7, monthly ones ("1mo") 28 to 31.
+MAX_MEDIAN_GAP_DAYS = 4
+# Two price days say nothing of a frequency (one gap): judged from 3 price days.
+MIN_DAYS_FOR_GAP = 3
+
+
+def refuse_sparse_bars(days: pd.DatetimeIndex, label: str) -> None:
+    """Weekly or monthly bars are refused in one sentence, as intraday bars are
+    (``refuse_intraday``): read as daily closes, CAGR, volatility and Sharpe were annualised
+    over 252 "days" (six monthly bars of +2%: CAGR 14,597% where the right value is 26.8%).
+    ``days``: the price days of a file (sorted, unique). Refused when there are at least
+    ``MIN_DAYS_FOR_GAP`` (3) of them and the median gap between consecutive ones is more than
+    ``MAX_MEDIAN_GAP_DAYS`` (4) calendar days; a long halt in daily data moves the median
+    little. Raises ``DataValidationError``."""
+    if len(days) < MIN_DAYS_FOR_GAP:
+        return
+    gaps = np.diff(pd.DatetimeIndex(days).normalize().asi8) / 86_400e9
+    median = float(np.median(gaps))
+    if median > MAX_MEDIAN_GAP_DAYS:
+        raise DataValidationError(
+            f"{label} has one price day every {median:g} days (the median gap between its dates): "
+            "weekly or monthly bars, not daily closes; the backtest needs daily closes "
+            "(yfinance: interval='1d')"
+        )
+
+
 # BRK/B, BRK B, BRK_B (``engine.data.symbols.SPACED_SHARE_CLASS``): dropped (a row of a long
 # table, a column of a wide one) with a reason that says how to write it.
 SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 import engine
 
 HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
@@ -13,12 +15,14 @@ HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions
 SENTIMENT = HEAD + "".join(
     f"2022-{m:02d}-{d:02d},{s},5,3,40,900,0.1\n" for m in (1, 2) for d in (3, 10, 17) for s in ("AAA", "BBB")
 )
+# Mostly daily (weekly or monthly bars are refused): 17 days, 15 in the loading window.
 PRICE_DAYS = [
     "2018-06-01",
     "2018-12-20",
     "2021-06-01",
-    "2022-01-03",
+    *(f"{d:%Y-%m-%d}" for d in pd.bdate_range("2022-01-03", "2022-01-14")),
     "2022-02-01",
+    "2022-02-02",
     "2022-06-01",
     "2023-01-02",
 ]
@@ -46,21 +50,21 @@ def _outside(report: engine.ValidationReport) -> int:
 def test_wide_price_rows_outside_the_window_are_counted() -> None:
     data = engine.load_market_data(engine.FileProvider(sentiment=SENTIMENT.encode(), prices=_wide()))
     report = data.report
-    # 12 sentiment rows + 7 price rows read; 2018-06-01 and 2023-01-02 are outside the window
-    assert report.rows_read == 12 + 7
+    # 12 sentiment rows + 17 price rows read; 2018-06-01 and 2023-01-02 are outside the window
+    assert report.rows_read == 12 + 17
     assert _outside(report) == 2
-    assert report.rows_kept == 12 + 5
+    assert report.rows_kept == 12 + 15
     assert report.rows_read == report.rows_kept + report.rows_dropped
 
 
 def test_long_price_file_counts_long_rows_in_and_out() -> None:
     data = engine.load_market_data(engine.FileProvider(sentiment=SENTIMENT.encode(), prices=_long("ZZZ")))
     report = data.report
-    assert report.rows_read == 12 + 7 * 4  # long rows, not dates
+    assert report.rows_read == 12 + 17 * 4  # long rows, not dates
     assert _outside(report) == 2 * 4
     unused = [d for d in report.dropped if d.reason.startswith("symbol not needed")]
-    assert unused[0].count == 5 and unused[0].examples == ("'ZZZ'",)
-    assert report.rows_kept == 12 + 5 * 3
+    assert unused[0].count == 15 and unused[0].examples == ("'ZZZ'",)
+    assert report.rows_kept == 12 + 15 * 3
     assert report.rows_read == report.rows_kept + report.rows_dropped
 
 
