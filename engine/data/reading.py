@@ -16,7 +16,9 @@ Decisions are made for a whole file or a whole column, never value by value:
   (either reading possible) is refused unless ``decimal=`` is given.
 - **date format**: one format for the whole column, inferred from all its values: ISO
   8601 (with or without a time and a UTC offset: the local date as written is kept, so
-  offsets that change at daylight saving are fine), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
+  offsets that change at daylight saving are fine; a column stamped UTC only, ``Z`` or
+  ``+00:00``, with a time other than midnight is refused as Unix timestamps are: its local
+  date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` or a
@@ -653,6 +655,7 @@ def _infer_distinct(
             month, day = day, month
             description = "yyyy-dd-mm (day before month"
         parsed = _from_parts(year, month, day)
+        _refuse_utc_times_of_day(unique[iso], label, column)
         description += ", with a time of day" if with_time else ""
         description += "; UTC offsets ignored, the local date as written is kept" if with_offset else ""
         return _finish_dates(parsed), description + ")"
@@ -1133,12 +1136,64 @@ def _refuse_times_of_day(stamps: pd.Series, text: pd.Series, label: str, column:
     if off.empty:
         return
     row = off.index[0]
-    raise DataValidationError(
-        f"{label}: the {column!r} column holds Unix timestamps with a time of day ({text[row]!r} is "
-        f"{off[row]:%Y-%m-%d %H:%M:%S} UTC); the date of such an instant depends on the time zone "
+    raise utc_instant_refusal(label, column, "Unix timestamps", text[row], off[row])
+
+
+def utc_instant_refusal(
+    label: str, column: str, kind: str, written: str, instant: pd.Timestamp
+) -> DataValidationError:
+    """The one sentence refusing UTC instants with a time of day as dates (Unix timestamps,
+    ISO 8601 with ``Z`` or ``+00:00``): ``written`` is the value as written, ``instant`` its
+    UTC time. Their calendar date depends on the time zone the instant was taken in (Tokyo's
+    midnight is 15:00 UTC the day before), so it is never guessed."""
+    return DataValidationError(
+        f"{label}: the {column!r} column holds {kind} with a time of day ({written!r} is "
+        f"{instant:%Y-%m-%d %H:%M:%S} UTC); the date of such an instant depends on the time zone "
         "it was taken in, so it is not guessed: write the dates as yyyy-mm-dd (or timestamps of "
         "midnight UTC)"
     )
+
+
+# A UTC designator at the end of an ISO 8601 value: Z, UTC, GMT, +00:00/+0000/-00:00, UTC+0.
+_UTC_ZONE = re.compile(r"(?:Z|UTC|GMT|(?:UTC|GMT)?[+-]00?(?::?00)?)$")
+# Any zone or offset at the end (a local one when it is not a UTC designator).
+_ANY_ZONE = re.compile(
+    r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$"
+)
+
+
+def _refuse_utc_times_of_day(values: pd.Series, label: str, column: str) -> None:
+    """ISO 8601 values stamped UTC (``Z``, ``+00:00``) with a time of day other than
+    midnight are refused as Unix timestamps are (``utc_instant_refusal``): a yfinance index of
+    Tokyo midnights converted to UTC reads 15:00 UTC the day before, and its UTC date moved
+    every close a day back (Monday's onto Sunday), silently. A column that also writes a local
+    offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) says its dates
+    are local, and is read at the local date as written. ``values``: the distinct ISO values."""
+    text = values.astype(str).str.strip()
+    utc = text.str.contains(_UTC_ZONE)
+    if not utc.any():
+        return
+    local = text.str.contains(_ANY_ZONE) & ~utc
+    if local.any():
+        return
+    parts = text[utc].str.extract(_ISO)
+    hours = pd.to_numeric(parts[3], errors="coerce").fillna(0)
+    pm = text[utc].str.contains(r"[Pp]\.?[Mm]\.?", regex=True)
+    am = text[utc].str.contains(r"[Aa]\.?[Mm]\.?", regex=True)
+    hours = hours.where(~(am | pm), hours % 12 + np.where(pm, 12, 0))
+    minutes = pd.to_numeric(parts[4], errors="coerce").fillna(0)
+    seconds = pd.to_numeric(parts[5], errors="coerce").fillna(0)
+    timed = (hours != 0) | (minutes != 0) | (seconds != 0)
+    if not timed.any():
+        return
+    row = timed[timed].index[0]
+    written = text[utc][row]
+    fields = parts.loc[row]
+    instant = pd.Timestamp(
+        year=int(fields[0]), month=int(fields[1]), day=int(fields[2]),
+        hour=int(hours[row]), minute=int(minutes[row]), second=int(seconds[row]),
+    )  # fmt: skip
+    raise utc_instant_refusal(label, column, "UTC timestamps", written, instant)
 
 
 # Unix timestamps (pandas ``to_json``, Polygon, Binance, most web APIs): the unit is decided
