@@ -43,6 +43,7 @@ from engine.data.validation import (
     CASHTAG,
     INVALID_DATE,
     SHARE_CLASS_REASON,
+    TICKER_COLUMN_SHARE,
     RowFilter,
     clean_symbols,
     conflicting_repeats,
@@ -57,7 +58,9 @@ from engine.data.validation import (
     iso_day,
     non_empty,
     refuse_intraday,
+    symbol_column_by_content,
     symbol_column_by_name,
+    text_columns,
     ticker_mask,
     time_column_of,
     to_numbers,
@@ -154,7 +157,7 @@ def validate_prices(
     # A symbol column by name whose cells are text (Date,Ticker,Last Price of one symbol):
     # read as wide, 'Ticker' became a ticker TICKER whose cells are "not a number".
     if symbol_column is not None and (
-        len(fields & OHLCV_NAMES) >= 1 or symbol_column in _text_columns(raw, [symbol_column])
+        len(fields & OHLCV_NAMES) >= 1 or symbol_column in text_columns(raw, [symbol_column])
     ):
         raise DataValidationError(
             f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
@@ -241,35 +244,16 @@ def _refuse_long_without_close(
     dates = raw[date_column].dropna()
     if not len(dates) or dates.duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
         return
-    for column in _text_columns(raw, others):
-        symbols = _symbols_in(raw, column)
-        if symbols.nunique() >= 2 and ticker_mask(symbols).mean() >= 0.9:
+    for column in text_columns(raw, others):
+        symbols = clean_symbols(raw[column].dropna())
+        symbols = symbols[symbols != ""]
+        if symbols.nunique() >= 2 and ticker_mask(symbols).mean() >= TICKER_COLUMN_SHARE:
             rest = ", ".join(repr(c) for c in others if c != column)
             raise DataValidationError(
                 f"{label} looks like a long price file (the column {column!r} holds tickers and dates "
                 f"repeat) but has no 'Close' or 'Adj Close' column (its other columns: {rest}); "
                 "name the column of adjusted closes 'Adj Close' or 'close'"
             )
-
-
-def _text_columns(raw: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The columns of text: not of a numeric type, with more than half of their non-blank
-    cells not numbers (a symbol column, a currency; not a column of prices)."""
-    text = []
-    for column in columns:
-        if pd.api.types.is_numeric_dtype(raw[column]):
-            continue
-        cells = raw[column].dropna()
-        cells = cells[cells.astype("string").str.strip() != ""]
-        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
-            text.append(column)
-    return text
-
-
-def _symbols_in(raw: pd.DataFrame, column: str) -> pd.Series:
-    """The column's non-blank cells as symbols (``clean_symbols``)."""
-    symbols = clean_symbols(raw[column].dropna())
-    return symbols[symbols != ""]
 
 
 def _symbol_column_by_content(
@@ -280,11 +264,9 @@ def _symbol_column_by_content(
     numbers) whose cells are ticker-shaped. None when no column holds text (a wide file);
     several text columns, or text that is not tickers, are refused in one sentence rather
     than read as a wide file whose "tickers" would be CLOSE, OPEN, VOLUME."""
-    text = _text_columns(raw, [c for c in others if c != price_column])
-    if not text:
-        return None
-    if len(text) == 1 and ticker_mask(_symbols_in(raw, text[0])).mean() >= 0.9:
-        return text[0]
+    found, text = symbol_column_by_content(raw, [c for c in others if c != price_column])
+    if found is not None or not text:
+        return found
     names = ", ".join(repr(c) for c in text[:4])
     raise DataValidationError(
         f"{label} looks like a long price file (a {price_column!r} column next to the text column(s) "

@@ -1504,7 +1504,8 @@ def squash(name: object) -> str:
 # German, Dutch and Scandinavian exports write Datum, Spanish ones Fecha (with their dd.mm.yyyy
 # dates, semicolons and decimal commas, which are read); the last, after every English name.
 DATE_NAMES = (
-    "date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate", "index", "datum", "fecha"
+    "date", "datetime", "timestamp", "time", "day", "tradedate", "pricedate", "asofdate", "index", "datum", "fecha",
+    "createdat",  # Twitter's (and many APIs') created_at
 )  # fmt: skip
 # LSEG (Refinitiv) Workspace/Eikon exports name the symbol column ``Instrument`` and fill it
 # with RICs (AAPL.O, MSFT.O, BRK.B); ``RIC`` is the same. ``Security`` is left to the content

@@ -198,8 +198,9 @@ def validate_sentiment(
 
 def _key_columns_by_other_names(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """A missing ``date`` / ``symbol`` column is the one named as the price reader accepts
-    (``DATE_NAMES``: Date, Datetime, timestamp; ``SYMBOL_NAMES``: Ticker, stock_name ...),
-    so one file layout rule holds for both files (a sentiment file with a ``Ticker`` column
+    (``DATE_NAMES``: Date, Datetime, timestamp, created_at; ``SYMBOL_NAMES``: Ticker,
+    stock_name ...; else, for ``symbol``, the one text column of tickers:
+    ``symbol_column_by_content``), so one file layout rule holds for both files (a sentiment file with a ``Ticker`` column
     was refused as missing ``symbol`` while a price file with it was read). Returns the
     table and the renames (file's name -> key), named when the file has no usable rows."""
     renames: dict[str, str] = {}
@@ -208,6 +209,9 @@ def _key_columns_by_other_names(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[s
         if key not in raw.columns:
             free = [c for c in spare if c not in renames]
             found = symbol_column_by_name(raw, free) if key == "symbol" else find_column(free, names)
+            if found is None and key == "symbol":
+                # The price reader's content rule: the one text column of tickers.
+                found, _ = symbol_column_by_content(raw, [c for c in free if c not in SENTIMENT_COLUMNS])
             if found is not None:
                 renames[found] = key
     return (raw.rename(columns=renames) if renames else raw), renames
@@ -247,6 +251,39 @@ def symbol_column_by_name(raw: pd.DataFrame, others: Sequence[str]) -> str | Non
 
 
 MOSTLY_TICKERS = 0.5  # share of ticker-shaped cells that makes a named column the symbol column
+# Share of ticker-shaped cells that makes the one text column under another name the symbol column.
+TICKER_COLUMN_SHARE = 0.9
+
+
+def text_columns(raw: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns of text: not of a numeric type, with more than half of their non-blank
+    cells not numbers (a symbol column, a currency; not a column of prices or counts)."""
+    text = []
+    for column in columns:
+        if pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        cells = raw[column].dropna()
+        cells = cells[cells.astype("string").str.strip() != ""]
+        if len(cells) and to_numbers(cells).isna().mean() > 0.5:
+            text.append(column)
+    return text
+
+
+def symbol_column_by_content(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The symbol column under a name that is not a known one (``Stock Symbol``, ``asset``,
+    ``sym``, ``cashtag`` with ``$AAA``, ``Company`` holding tickers): among ``columns``, the
+    one column of text whose non-blank cells are ticker-shaped (``TICKER_COLUMN_SHARE``, 90%,
+    after ``clean_symbols``). The one rule of the price reader (a long file) and the sentiment
+    reader. Returns (the column or None, the text columns found): None when there is no text
+    column, several, or text that is not tickers."""
+    text = text_columns(raw, columns)
+    if len(text) != 1:
+        return None, text
+    symbols = clean_symbols(raw[text[0]].dropna())
+    symbols = symbols[symbols != ""]
+    if len(symbols) and ticker_mask(symbols).mean() >= TICKER_COLUMN_SHARE:
+        return text[0], text
+    return None, text
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:
