@@ -241,6 +241,37 @@ def normalise_numbers(frame: pd.DataFrame, decimal: str, thousands: str | None) 
     return frame.apply(lambda column: column.map(plain))
 
 
+# pandas' default missing-value markers (read_csv's na_values), less the two that are
+# tickers too: NA (Nano Labs on Nasdaq, National Bank on the TSX) and NULL. Those two are
+# missing values only outside a column of text (``_ticker_markers``): R's write.csv writes NA
+# for a missing number, while a symbol column's NA is the ticker.
+TICKER_MARKERS = ("NA", "NULL")
+MISSING_MARKERS = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+    "N/A", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+# A cell of text: a letter other than an exponent's e (a ticker, a name, a currency code).
+_TEXT_CELL = re.compile(r"[A-DF-Za-df-z]")
+
+
+def _ticker_markers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the cells ``NA`` and ``NULL`` (``TICKER_MARKERS``) missing (NaN), as
+    pandas reads them, except in a column of text (more than half of its other non-blank
+    cells hold a letter: a symbol column), where they are the tickers NA and NULL, never a
+    missing symbol. Decided per column (by position: a name may repeat)."""
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        marks = column.isin(TICKER_MARKERS).to_numpy()
+        if not marks.any():
+            continue
+        others = column[~marks].dropna().astype(str)
+        others = others[others.str.strip() != ""]
+        text = len(others) > 0 and float(others.str.contains(_TEXT_CELL).mean()) > 0.5
+        if not text:
+            frame.iloc[np.flatnonzero(marks), j] = np.nan
+    return frame
+
+
 # Excel's separator hint: a first line ``sep=;`` (written for Excel, some exports keep it,
 # possibly followed by the separator repeated up to the width of the table).
 _SEPARATOR_HINT = re.compile(r'\A"?sep=([,;\t|])"?[,;\t|]*[ \t]*(\r\n|\r|\n)', re.IGNORECASE)
@@ -261,13 +292,15 @@ def read_csv_text(
     header = _check_field_counts(text, separator, label, first_line=2 if hint else 1)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c"
+            io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c",
+            keep_default_na=False, na_values=list(MISSING_MARKERS),
         )  # fmt: skip
     except pd.errors.EmptyDataError as exc:
         raise DataValidationError(f"{label} is empty") from exc
     except (pd.errors.ParserError, ValueError, TypeError, OverflowError, csv.Error) as exc:
         raise DataValidationError(f"{label} is not a readable CSV file ({_parser_detail(exc)})") from exc
     frame.columns = _real_names(frame.columns, header)
+    frame = _ticker_markers(frame)
     # Blank cells are NaN already (skipinitialspace); values keep trailing spaces until each
     # column is converted (numbers, dates and symbols are stripped there).
     frame, percent = strip_percent_signs(frame)  # per column, before the cells are listed
