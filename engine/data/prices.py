@@ -31,7 +31,7 @@ from engine.data.reading import (
     squash,
     title_line_hint,
 )
-from engine.data.symbols import is_spaced_share_class, is_ticker
+from engine.data.symbols import is_spaced_share_class, is_ticker, normalise_ticker
 from engine.data.tables import (
     MAX_EXAMPLES,
     close_match,
@@ -350,7 +350,7 @@ def _ticker_and_field(name: str) -> tuple[str, str] | None:
                 if char != ".":  # Close.L is no field before a ticker: it is a ticker of London
                     pairs.append((name[i + 1 :], name[:i]))
     for ticker, field in pairs:
-        ticker = ticker.strip().upper()
+        ticker = normalise_ticker(ticker)
         if squash(field) in _FLAT_FIELDS and is_ticker(ticker) and squash(ticker) not in _FLAT_FIELDS:
             return ticker, field.strip()
     return None
@@ -480,7 +480,7 @@ def _validate_wide_prices(
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
-    names = {c: re.sub(CASHTAG, "", c.strip().upper()) for c in value_columns}
+    names = {c: re.sub(CASHTAG, "", normalise_ticker(c)) for c in value_columns}
     not_tickers = [
         c
         for c in value_columns
@@ -754,7 +754,7 @@ def select_prices(
 
     Symbols absent from the frame, or with no price in the window, are failed tickers.
     """
-    wanted = sorted({str(s).strip().upper() for s in symbols})
+    wanted = sorted({normalise_ticker(str(s)) for s in symbols})
     window = prices
     if start is not None:
         window = window[window.index >= pd.Timestamp(start)]

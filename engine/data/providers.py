@@ -17,7 +17,7 @@ import pandas as pd
 
 from engine.data.prices import window_reason
 from engine.data.reading import ReadOptions
-from engine.data.symbols import is_ticker, share_class_refusal, with_spelling_hint
+from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
 from engine.data.validation import refuse_sparse_bars
 from engine.errors import DataValidationError, EngineError, ParameterError
@@ -223,7 +223,7 @@ def _from_file(report: ValidationReport, default: str) -> ValidationReport:
 
 
 def _check_benchmark(benchmark: str) -> str:
-    cleaned = benchmark.strip().upper() if isinstance(benchmark, str) else ""
+    cleaned = normalise_ticker(benchmark) if isinstance(benchmark, str) else ""
     refusal = share_class_refusal("benchmark", benchmark) if cleaned else None
     if refusal is not None:
         raise ParameterError(refusal)

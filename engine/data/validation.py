@@ -30,7 +30,7 @@ from engine.data.reading import (
     read_dates,
     squash,
 )
-from engine.data.symbols import SPACED_SHARE_CLASS, is_ticker
+from engine.data.symbols import SPACED_SHARE_CLASS, is_ticker, normalise_ticker
 from engine.data.tables import MAX_EXAMPLES, check_columns, drop_repeated_columns, strip_column_names
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataValidationError
@@ -71,7 +71,10 @@ def match_columns(raw: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
 def clean_symbols(raw: pd.Series) -> pd.Series:
     """Upper-case, stripped symbol strings ('' where missing); a cashtag is its ticker
     (``$AAPL`` is AAPL: Twitter/StockTwits data writes symbols so)."""
-    text = raw.astype("string").fillna("").str.strip().str.upper()
+    # engine.data.symbols.normalise_ticker, once per distinct cell (a long file repeats each)
+    codes, uniques = pd.factorize(raw.astype("string").fillna(""))
+    spelled = np.array([normalise_ticker(str(u)) for u in uniques] + [""], dtype=object)
+    text = pd.Series(spelled[codes], index=raw.index, dtype=object)
     if bool(text.str.startswith("$").any()):
         text = text.str.replace(CASHTAG, "", regex=True)
     return text.astype(str)

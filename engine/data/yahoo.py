@@ -28,7 +28,7 @@ import pandas as pd
 
 from engine.data.prices import normalise_price_frame, without_filled_days
 from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
-from engine.data.symbols import is_ticker
+from engine.data.symbols import is_ticker, normalise_ticker
 from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, safe_label
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import validate_sentiment
@@ -284,7 +284,7 @@ class YahooProvider:
     def prices(
         self, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
     ) -> tuple[pd.DataFrame, ValidationReport]:
-        wanted = sorted({str(s).strip().upper() for s in symbols})
+        wanted = sorted({normalise_ticker(str(s)) for s in symbols})
         invalid = [s for s in wanted if not is_ticker(s)]
         tickers = [s for s in wanted if is_ticker(s)]
         first = (start or DEFAULT_START).isoformat()
