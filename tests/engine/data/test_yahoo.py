@@ -398,3 +398,23 @@ def test_a_repeated_date_keeps_its_first_valid_price(empty_first: bool) -> None:
     frame = pd.concat([frame.iloc[:-1], *((empty, last) if empty_first else (last, empty))])
     closes = extract_closes(frame, ["AAA"], auto_adjust=True)["AAA"]
     assert closes.index.is_unique and closes.loc["2022-03-31"] == frame["Close"]["AAA"].dropna().iloc[-1]
+
+
+class FilledHolidayDownloader(FakeDownloader):
+    """yf_frame with Presidents' Day, Monday 2022-02-21, written as a row of the previous
+    closes (a filled holiday), as a grid-filling mirror of Yahoo might return it."""
+
+    def __call__(self, tickers: list[str], **kwargs: Any) -> pd.DataFrame:
+        frame = super().__call__(tickers, **kwargs)
+        frame.loc[pd.Timestamp("2022-02-21")] = frame.loc[pd.Timestamp("2022-02-18")]
+        return frame
+
+
+def test_a_filled_holiday_in_a_download_is_dropped_and_reported(tmp_path: Path) -> None:
+    """The one rule of every price layout (engine.data.prices.without_filled_days) serves the
+    download too: the repeated weekday is dropped and counted, rows read = kept + dropped."""
+    frame, report = provider(tmp_path, FilledHolidayDownloader()).prices(["AAA", "QQQ"], START, END)
+    assert pd.Timestamp("2022-02-21") not in frame.index
+    (filled,) = report.dropped
+    assert filled.examples == ("2022-02-21 (Mon)",) and "holiday filled forward" in filled.reason
+    assert report.rows_read == report.rows_kept + report.rows_dropped == len(frame) + 1
