@@ -338,3 +338,21 @@ def test_stocks_with_start_after_end_says_so() -> None:
     code, out, err = run_cli(["stocks", "--symbols", "JONX", "--start", "2023-01-01", "--end", "2022-01-01"])
     assert code == 2 and out == ""
     assert err == "error: start (2023-01-01) must be before end (2022-01-01)\n"
+
+
+def test_stocks_refuses_monthly_bars_as_the_backtest_does(tmp_path: Path) -> None:
+    """yf.download(interval="1mo") bars: the stocks command read them with load_prices_file
+    alone and annualised 24 monthly returns as 24 days; now the backtest's sentence, exit 2."""
+    months = pd.date_range("2021-01-01", "2022-12-01", freq="MS")
+    rows = "".join(f"{d.date()},{100 * 1.02**i:.4f},{300 * 1.01**i:.4f}\n" for i, d in enumerate(months))
+    prices = tmp_path / "monthly.csv"
+    prices.write_text("Date,AAA,QQQ\n" + rows)
+    code, out, err = _run(["stocks", "--symbols", "AAA", "--prices", str(prices)])
+    assert code == 2 and out == ""
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: monthly.csv has one price day every 31 days (the median gap between its dates): weekly or monthly bars"
+        )
+    )
