@@ -299,7 +299,7 @@ def run_prepared(
     sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
     bench = _benchmark_returns(prepared, col, sim.day_index)
     universe = _universe(prepared, plan, cost_rate)
-    warnings.extend(_plan_warnings(prepared, plan, universe.empty))
+    warnings.extend(_plan_warnings(prepared, params, plan, universe.empty))
     warnings.extend(partial_formation_warnings(prepared, params, plan))
     if len(sim.day_index):
         warnings.extend(_benchmark_warnings(prepared, params, col, sim.day_index))

@@ -16,7 +16,13 @@ from engine.backtest.nb_signal import run_levels, run_sums, run_sums_many, selec
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import aggregate, period_first_day, period_last_day, rank_snapping_ties
+from engine.strategy.signals import (
+    aggregate,
+    period_first_day,
+    period_keys,
+    period_last_day,
+    rank_snapping_ties,
+)
 from engine.strategy.weights import compute_weights
 
 
@@ -25,6 +31,7 @@ class _Plan:
     entry: np.ndarray  # (K,) index of the entry close of each segment
     end: np.ndarray  # (K,) index of the segment's last day
     formation_key: np.ndarray  # (K,) period key of the formation period
+    closing: np.ndarray  # (K,) True for the closing period: the first after the last with a kept row
     signal: np.ndarray  # (K, S) transformed, aggregated signal (NaN = not eligible)
     held: np.ndarray  # (K, N) symbol index, padded with the cash column
     held_mask: np.ndarray  # (K, N) True for a real holding
@@ -40,6 +47,7 @@ def _empty_plan(n_symbols: int, top_n: int) -> _Plan:
         entry=zi,
         end=zi,
         formation_key=zi,
+        closing=np.zeros(0, dtype=bool),
         signal=zf,
         held=np.zeros((0, top_n), dtype=np.int64),
         held_mask=np.zeros((0, top_n), dtype=bool),
@@ -173,6 +181,7 @@ class _Ranked:
     entry: np.ndarray  # (K,)
     end: np.ndarray  # (K,)
     formation: np.ndarray  # (K,)
+    closing: np.ndarray  # (K,) True for the closing period (the one after the last with a kept row)
     signal: np.ndarray  # (K, S)
     ranking: np.ndarray  # (K, S) rank_descending(signal)
     selected: np.ndarray  # (K, S) the ranked symbol has a signal
@@ -249,31 +258,57 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     if found is None:
         return None
     k0, signal = found
+    if params.end is not None:
+        # The last period with a kept row is found among those that begin on or before
+        # ``end``, as in the data cut after it (rows dated after ``end`` are not read).
+        _, level = _SIGNALS.get(prepared, _level_key(params), lambda: _aggregate_signal(prepared, params))
+        begins = period_first_day(np.arange(k0, k0 + level.shape[0]), params.rebalance)
+        kept = np.flatnonzero(np.isfinite(level).any(axis=1) & (begins <= np.datetime64(params.end, "D")))
+        if kept.size == 0:
+            return None
+        signal = signal[: kept[-1] + 1]
     k1 = k0 + signal.shape[0] - 1
 
-    # Formation period f (row f - k0) is traded in segment f + 1.
-    formation = np.arange(k0, k1 + 1)
-    entry_close = entry_closes(prepared.dates, np.arange(k0, k1 + 2), params.rebalance, params.lag_days)
-    entry, end = entry_close[:-1], entry_close[1:]
+    # Formation period f (row f - k0) is traded in segment f + 1. The period after the
+    # last one with a kept row (k1 + 1) is the closing period: it has no eligible symbol,
+    # so at its entry close the portfolio goes to cash, as in any such period (the same
+    # trade whether or not later rows exist: causal), and the window ends at that close.
+    formation = np.arange(k0, k1 + 2)
+    entry_close = entry_closes(prepared.dates, np.arange(k0, k1 + 3), params.rebalance, params.lag_days)
+    entry, end = entry_close[:-1].copy(), entry_close[1:].copy()
+    closing_entry = int(entry[-1])
+    end[-1] = entry[-1]
     first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
-    last_day = _last_day(prepared, params)
+    last_day = min(_last_day(prepared, params), t - 1)
     entry = np.maximum(entry, first_day - 1)
-    end = np.minimum(end, min(last_day, t - 1))
+    end = np.minimum(end, last_day)
     live = end > entry
+    live[-1] = False
     # The entry at the last day (of the data or of ``params.end``) has no holding day
     # yet; it is still planned (what to buy at that close), as a segment with
     # end == entry: turnover and cost are known, no return day exists.
-    at_last = np.flatnonzero((entry == end) & (entry == min(last_day, t - 1)) & (entry >= first_day - 1))
+    at_last = np.flatnonzero(
+        (entry[:-1] == end[:-1]) & (entry[:-1] == last_day) & (entry[:-1] >= first_day - 1)
+    )
     if at_last.size:
         live[at_last[-1]] = True
+    # The closing period is planned when its entry close is inside the window and after
+    # the last traded entry (a segment with end == entry: no holding day in the window).
+    if first_day - 1 <= closing_entry <= last_day and (not live.any() or closing_entry > entry[live].max()):
+        live[-1] = True
+        # Of the periods with that entry close (several, before the first price day), the
+        # last is the one traded there, as for every other entry.
+        on = prepared.dates[closing_entry - params.lag_days]
+        key = int(period_keys(np.array([on]), params.rebalance)[0])
+        formation[-1] = key if period_last_day(np.array([key]), params.rebalance)[0] <= on else key - 1
     if not live.any():
         return None
-    entry, end, formation = entry[live], end[live], formation[live]
-    signal = signal[formation - k0]
-    # Signals equal up to rounding are one value (snap_ties), so the tie goes to the
-    # alphabetically first symbol, not to rounding; the snapping shares the ranking's sort.
-    # The first n columns of rank_descending are the top n (what top_n_descending
-    # computes for one n, tie for tie), so one full ranking serves every top_n.
+    closing = np.zeros(len(formation), dtype=bool)
+    closing[-1] = True
+    entry, end, formation, closing = entry[live], end[live], formation[live], closing[live]
+    signal = np.vstack([signal, np.full((1, signal.shape[1]), np.nan)])[
+        np.minimum(formation - k0, k1 + 1 - k0)
+    ]
     signal, ranking = rank_snapping_ties(signal)
     selected = np.isfinite(np.take_along_axis(signal, ranking, axis=1))
     holdable = holdable_at(prepared, entry, ranking)
@@ -281,6 +316,7 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         entry=entry,
         end=end,
         formation=formation,
+        closing=closing,
         signal=signal,
         ranking=ranking,
         selected=selected,
@@ -336,6 +372,7 @@ def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
         entry=ranked.entry,
         end=ranked.end,
         formation_key=ranked.formation,
+        closing=ranked.closing,
         signal=ranked.signal,
         held=held,
         held_mask=held_mask,
@@ -427,7 +464,59 @@ def _missing_close(no_price_yet: bool) -> str:
     return "no price up to the entry" if no_price_yet else "no close on the entry"
 
 
-def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarray) -> list[str]:
+def _formation_rows(prepared: PreparedData, params: StrategyParams, key: int) -> tuple[bool, bool, bool]:
+    """(any sentiment row, a row passing the thresholds, a value of the signal) of the
+    formation period ``key``; all dated inside it, so on or before its entry close."""
+    groups = prepared.groups[params.rebalance]
+    any_row = bool(np.any(groups.key == key)) if groups.starts.size else False
+    found = _SIGNALS.get(prepared, _level_key(params), lambda: _aggregate_signal(prepared, params))
+    kept = False
+    if found is not None:
+        k0, level = found
+        kept = 0 <= key - k0 < level.shape[0] and bool(np.isfinite(level[key - k0]).any())
+    valued = kept
+    if kept and params.signal_transform == "change":
+        k0, level = found
+        valued = key - k0 >= 1 and bool(
+            (np.isfinite(level[key - k0]) & np.isfinite(level[key - k0 - 1])).any()
+        )
+    return any_row, kept, valued
+
+
+def _formation_span(key: int, rebalance: str) -> str:
+    keys = np.array([key])
+    return f"{_iso(period_first_day(keys, rebalance)[0])} to {_iso(period_last_day(keys, rebalance)[0])}"
+
+
+def _closing_warning(prepared: PreparedData, params: StrategyParams, plan: _Plan, k: int) -> str:
+    """The closing period (the first after the last with a kept row): the portfolio goes
+    to cash at its entry close and the backtest ends there. Speaks of the end of the
+    sentiment data (``SENTIMENT_END``): a cut of the data moves it."""
+    dates = prepared.dates
+    key = int(plan.formation_key[k])
+    any_row, _, _ = _formation_rows(prepared, params, key)
+    what = "no sentiment row" if not any_row else "no sentiment row passing the thresholds"
+    e = int(plan.entry[k])
+    last = min(_last_day(prepared, params), len(dates) - 1)
+    later = last - e
+    tail = (
+        f"; the {later} later price day(s), to {_iso(dates[last])}, are not evaluated (the portfolio "
+        "would hold cash until a row passes the thresholds)"
+        if later > 0
+        else ""
+    )
+    first = _iso(period_first_day(np.array([key]), params.rebalance)[0])
+    return (
+        f"No formation period from {first} on has a sentiment row passing the thresholds (the one "
+        f"from {_formation_span(key, params.rebalance)} has {what}; {SENTIMENT_END} is "
+        f"{_iso(prepared.sentiment_last)}): the portfolio is in cash from its entry close {_iso(dates[e])}, "
+        f"as in any period without an eligible symbol, and the backtest ends at that close{tail}."
+    )
+
+
+def _plan_warnings(
+    prepared: PreparedData, params: StrategyParams, plan: _Plan, universe_empty: np.ndarray
+) -> list[str]:
     """Warnings about the plan, each naming the first day it is about (so a run on data
     cut after day D gives the same warnings about days up to D)."""
     out: list[str] = []
@@ -470,6 +559,9 @@ def _plan_warnings(prepared: PreparedData, plan: _Plan, universe_empty: np.ndarr
     for cash_k in np.flatnonzero(cash):
         k = int(cash_k)
         if k in skipped_in:
+            continue
+        if plan.closing[k]:
+            out.append(_closing_warning(prepared, params, plan, k))
             continue
         period = _period_phrase(dates, int(plan.entry[k]), bool(pending[k]))
         if universe_empty[k]:
@@ -518,6 +610,8 @@ def partial_formation_warnings(prepared: PreparedData, params: StrategyParams, p
     hi = np.searchsorted(dates, ends, side="right")  # one past its last price day
     out: list[str] = []
     for k in range(len(plan.entry)):
+        if plan.closing[k]:  # no row passes the thresholds from it on: warned by _closing_warning
+            continue
         a, b = int(lo[k]), int(hi[k])
         if b <= a:  # no price day in the period (a week of holidays): nothing to cover
             continue

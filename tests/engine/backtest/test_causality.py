@@ -38,10 +38,12 @@ from tests.engine._frames import market
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _random_inputs(seed: int, n_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _random_inputs(seed: int, n_days: int, gaps: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Prices on a random trading calendar (business days with random holidays; halts,
     a late listing, a delisting, a symbol that resumes after a halt) and sentiment rows on
-    every calendar day, weekends included, for random symbols."""
+    every calendar day, weekends included, for random symbols; with ``gaps``, up to two
+    runs of 5-50 days without any row and, half the time, no row after a random day in
+    the second half (empty formation periods inside and at the end of the data)."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2021-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
     days = pd.bdate_range(start, periods=n_days)
@@ -58,6 +60,14 @@ def _random_inputs(seed: int, n_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame["QQQ"] = 100.0 * np.cumprod(1.0 + rng.normal(0, 0.01, len(days)))
     calendar = pd.date_range(days[0] - pd.Timedelta(days=20), days[-1])
     rows = [(d, s) for d in calendar for s in symbols if rng.random() < 0.6]
+    if gaps:  # sentiment gaps: empty formation periods, in the middle and at the end
+        for _ in range(int(rng.integers(0, 3))):
+            a = calendar[int(rng.integers(0, len(calendar)))]
+            b = a + pd.Timedelta(days=int(rng.integers(5, 50)))
+            rows = [r for r in rows if not a <= r[0] <= b]
+        if rng.random() < 0.5:  # the sentiment ends before the prices
+            tail = calendar[int(rng.integers(len(calendar) // 2, len(calendar)))]
+            rows = [r for r in rows if r[0] <= tail]
     n = len(rows)
     sentiment = pd.DataFrame(
         {
@@ -103,7 +113,7 @@ PARAMS = st.builds(
 def test_entries_follow_their_formation_period_and_later_rows_change_nothing(
     seed: int, params: StrategyParams, pick: float
 ) -> None:
-    sentiment, prices = _random_inputs(seed, 90)
+    sentiment, prices = _random_inputs(seed, 90, gaps=True)
     result = run_prepared(prepare(market(sentiment, prices)), params)
     periods = result.periods
     assert (periods["formation_end"] <= periods["entry_date"]).all()
@@ -178,7 +188,7 @@ def _selections(eligible: list[tuple[pd.Timestamp, np.ndarray]], top_n: int) -> 
 def test_cutting_all_inputs_after_any_day_changes_nothing_before_it(
     seed: int, params: StrategyParams, cut: float, on_entry: bool
 ) -> None:
-    sentiment, prices = _random_inputs(seed, 110)
+    sentiment, prices = _random_inputs(seed, 110, gaps=True)
     full_data = prepare(market(sentiment, prices))
     full = run_prepared(full_data, params)
     day = prices.index[int(cut * (len(prices) - 1))]
@@ -221,6 +231,27 @@ def test_cutting_after_an_entry_day_keeps_the_trade_made_at_its_close(
     assert part.holdings["period_start"].isna().sum() == last["n_selected"]
 
 
+def _closing_stop(full: BacktestResult, part: BacktestResult, day: pd.Timestamp) -> pd.Timestamp:
+    """The day up to which ``part`` (the data cut after ``day``, or ``end=day``) equals
+    ``full``: ``day``, or the entry of its closing period (the first after its last with a
+    kept row) when that is before ``day``: the cut run ends at that sale, and the full run
+    (whose later rows are after ``day``) holds cash from there to ``day``: the sale's cost
+    on the next day, then returns of exactly 0, and only cash entries (turnover 0)."""
+    last_entry = part.periods["entry_date"].iloc[-1]
+    stop = last_entry if pd.isna(part.periods["period_start"].iloc[-1]) else day
+    if stop >= day:
+        return day
+    assert part.returns.index[-1] == stop
+    after = full.returns.loc[stop:day, "portfolio"].iloc[1:]
+    cost = float(full.periods.loc[full.periods["entry_date"] == stop, "cost"].iloc[0])
+    if len(after):
+        np.testing.assert_allclose(after.iloc[0], -cost, rtol=1e-12, atol=0)
+        assert (after.iloc[1:] == 0.0).all()
+    later = full.periods[(full.periods["entry_date"] > stop) & (full.periods["entry_date"] <= day)]
+    assert (later["n_selected"] == 0).all() and (later["turnover"] == 0.0).all()
+    return stop
+
+
 def _check_cut(
     sentiment: pd.DataFrame,
     prices: pd.DataFrame,
@@ -236,6 +267,7 @@ def _check_cut(
         assert not (full.periods["entry_date"] <= day).any()
         assert _about(full.warnings, day) == []
         return part
+    day = _closing_stop(full, part, day)
     # Strategy and universe returns (the benchmark is a report on its own prices).
     columns = ["portfolio", "universe"]
     pd.testing.assert_frame_equal(full.returns.loc[:day, columns], part.returns.loc[:day, columns])
@@ -302,8 +334,8 @@ def test_data_ending_on_the_first_price_day_still_plan_its_entry(rebalance: str)
 def test_an_end_date_is_the_data_cut_after_it(seed: int, params: StrategyParams, offset: int) -> None:
     """``end`` = D on any calendar day (a weekend or holiday included) runs as the data cut
     after D: the same periods, holdings and returns, and nothing up to D differs from
-    the full run."""
-    sentiment, prices = _random_inputs(seed, 110)
+    the full run (up to a closing sale before D, after which the full run holds cash)."""
+    sentiment, prices = _random_inputs(seed, 110, gaps=True)
     day = prices.index[0] + pd.Timedelta(days=offset)
     if day >= prices.index[-1]:
         return
@@ -317,6 +349,8 @@ def test_an_end_date_is_the_data_cut_after_it(seed: int, params: StrategyParams,
     pd.testing.assert_frame_equal(ended.periods[keep], cut.periods[keep])
     pd.testing.assert_frame_equal(ended.holdings, cut.holdings)
     full = run_prepared(full_data, params)
+    if len(ended.periods):
+        day = _closing_stop(full, ended, day)
     pd.testing.assert_frame_equal(
         full.returns.loc[:day, ["portfolio", "universe"]], ended.returns[["portfolio", "universe"]]
     )
