@@ -488,6 +488,24 @@ def _formation_span(key: int, rebalance: str) -> str:
     return f"{_iso(period_first_day(keys, rebalance)[0])} to {_iso(period_last_day(keys, rebalance)[0])}"
 
 
+def _no_eligible_cause(prepared: PreparedData, params: StrategyParams, key: int, entry: str) -> str:
+    """Why no symbol is eligible in formation period ``key``, in words: no sentiment row,
+    none passing the thresholds, (change) no symbol with a value in the previous period
+    too, or no symbol with a signal has a close on the entry day."""
+    any_row, kept, valued = _formation_rows(prepared, params, key)
+    span = _formation_span(key, params.rebalance)
+    if not any_row:
+        return f"the formation period {span} has no sentiment row"
+    if not kept:
+        return f"no sentiment row of the formation period {span} passes the thresholds with a value of {params.signal}"
+    if not valued:
+        return (
+            f"signal_transform=change needs a value in the previous period too, and no symbol with a "
+            f"value in the formation period {span} has one in the period before"
+        )
+    return f"none with a signal has a close on the entry day {entry}"
+
+
 def _closing_warning(prepared: PreparedData, params: StrategyParams, plan: _Plan, k: int) -> str:
     """The closing period (the first after the last with a kept row): the portfolio goes
     to cash at its entry close and the backtest ends there. Speaks of the end of the
@@ -564,10 +582,10 @@ def _plan_warnings(
             out.append(_closing_warning(prepared, params, plan, k))
             continue
         period = _period_phrase(dates, int(plan.entry[k]), bool(pending[k]))
+        why = _no_eligible_cause(prepared, params, int(plan.formation_key[k]), _iso(dates[plan.entry[k]]))
         if universe_empty[k]:
             out.append(
-                f"No symbol was eligible for {period} (none with a signal has a close "
-                f"on the entry day {_iso(dates[plan.entry[k]])}); the portfolio holds cash and the "
+                f"No symbol was eligible for {period} ({why}); the portfolio holds cash and the "
                 "universe benchmark's returns are missing (NaN) over that period."
             )
         else:

@@ -102,3 +102,64 @@ def test_the_window_ends_at_the_closing_sale_not_years_of_cash() -> None:
         "to 2022-06-30, are not evaluated (the portfolio would hold cash until a row passes the "
         "thresholds)."
     ) in result.warnings
+
+
+# ----- F6: the warning names the real reason no symbol is eligible ---------------------
+
+
+def _cash_warnings(result) -> list[str]:
+    return [w for w in result.warnings if w.startswith("No symbol was eligible")]
+
+
+def test_a_period_without_rows_is_blamed_on_its_missing_rows_not_on_closes() -> None:
+    """Before: 'none with a signal has a close on the entry day 2022-02-28', though both
+    symbols have one: February has no sentiment row."""
+    result = _run(_sentiment(), _prices())
+    assert _cash_warnings(result) == [
+        "No symbol was eligible for the period starting 2022-03-01 (the formation period "
+        "2022-02-01 to 2022-02-28 has no sentiment row); the portfolio holds cash and the universe "
+        "benchmark's returns are missing (NaN) over that period."
+    ]
+
+
+def test_a_period_whose_rows_fail_the_thresholds_says_so() -> None:
+    feb = sentiment_frame([("2022-02-10", "AAA", 5, 200), ("2022-02-11", "BBB", 5, 200)])
+    result = _run(pd.concat([_sentiment(), feb], ignore_index=True), _prices())
+    assert _cash_warnings(result) == [
+        "No symbol was eligible for the period starting 2022-03-01 (no sentiment row of the "
+        "formation period 2022-02-01 to 2022-02-28 passes the thresholds with a value of "
+        "engagement_ratio); the portfolio holds cash and the universe benchmark's returns are "
+        "missing (NaN) over that period."
+    ]
+
+
+def test_a_change_signal_without_a_previous_value_says_so() -> None:
+    """signal_transform=change: January (the first period) and March (after the empty
+    February) have rows, but no symbol has a value in the period before."""
+    result = _run(_sentiment(), _prices(), PARAMS.replace(signal_transform="change"))
+    change = (
+        "signal_transform=change needs a value in the previous period too, and no symbol with a "
+        "value in the formation period {} has one in the period before"
+    )
+    assert _cash_warnings(result) == [
+        f"No symbol was eligible for the period starting 2022-02-01 ({change.format('2022-01-01 to 2022-01-31')}); "
+        "the portfolio holds cash and the universe benchmark's returns are missing (NaN) over that period.",
+        "No symbol was eligible for the period starting 2022-03-01 (the formation period "
+        "2022-02-01 to 2022-02-28 has no sentiment row); the portfolio holds cash and the universe "
+        "benchmark's returns are missing (NaN) over that period.",
+        f"No symbol was eligible for the period starting 2022-04-01 ({change.format('2022-03-01 to 2022-03-31')}); "
+        "the portfolio holds cash and the universe benchmark's returns are missing (NaN) over that period.",
+    ]
+
+
+def test_signals_without_a_close_on_the_entry_day_are_named_as_such() -> None:
+    """Symbols with a signal but no close on the entry day: the selected one is named."""
+    prices = _prices()
+    prices.loc["2022-01-31", ["AAA", "BBB"]] = np.nan
+    result = _run(_sentiment(("2022-01",)), prices)
+    assert _cash_warnings(result) == []
+    assert result.warnings[0] == (
+        "AAA was selected for the period starting 2022-02-01 but has no close on the entry day "
+        "2022-01-31, and no other selected symbol is holdable: the period is held as cash; the "
+        "universe benchmark's returns are missing (NaN) over that period."
+    )
