@@ -478,8 +478,9 @@ NO_PERIOD = "No holding period: no sentiment row passes the thresholds inside th
 
 
 def no_period_warnings(untraded: list[str]) -> tuple[str, ...]:
-    """Why a run has no holding period: the untraded signals (``untraded_warnings``)
-    when there are some, else no row passing the thresholds (``NO_PERIOD``)."""
+    """Why a run has no holding period: the reasons of ``untraded_warnings`` (a chosen
+    window that misses the sentiment data, naming the dates; signals whose entry close is
+    after the data) when there are some, else no row passing the thresholds (``NO_PERIOD``)."""
     return tuple(f"No holding period: {reason}" for reason in untraded) if untraded else (NO_PERIOD,)
 
 

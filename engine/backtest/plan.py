@@ -226,6 +226,9 @@ def untraded_warnings(prepared: PreparedData, params: StrategyParams) -> list[st
     period (``engine.backtest.base.no_period_warnings``) when rows do pass the thresholds:
     a quarter ending 2022-03-31 with prices to 2022-03-25 has no entry close in the data.
     It speaks of a day not in the data yet (``PENDING``)."""
+    window = _window_outside_sentiment(prepared, params)
+    if window:
+        return [window]
     found = _transformed_signal(prepared, params)
     if found is None:
         return []
@@ -250,6 +253,25 @@ def untraded_warnings(prepared: PreparedData, params: StrategyParams) -> list[st
         f"{head} (the first trading day on or after the period's last day{lag}) is after "
         f"{_iso(dates[last])}, {which} ({PENDING})."
     ]
+
+
+def _window_outside_sentiment(prepared: PreparedData, params: StrategyParams) -> str | None:
+    """The reason a run has no holding period when the chosen window misses the sentiment
+    data (not the thresholds): an ``end`` before their first day, or a ``start`` after
+    their last day past every holding period their rows pick. None otherwise."""
+    first, last = prepared.sentiment_first, prepared.sentiment_last
+    if np.isnat(first) or np.isnat(last):
+        return None
+    span = f"(the sentiment data run from {_iso(first)} to {_iso(last)})"
+    if params.end is not None and np.datetime64(params.end, "D") < first:
+        return f"the chosen end {params.end} is before the first sentiment date {_iso(first)} {span}."
+    start_after = params.start is not None and np.datetime64(params.start, "D") > last
+    if start_after and _RANKINGS.get(prepared, signal_key(params), lambda: _ranked(prepared, params)) is None:
+        return (
+            f"the chosen start {params.start} is after the last sentiment date {_iso(last)} and "
+            f"after every holding period its rows pick {span}."
+        )
+    return None
 
 
 def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
