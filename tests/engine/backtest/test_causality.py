@@ -241,7 +241,7 @@ def _closing_stop(full: BacktestResult, part: BacktestResult, day: pd.Timestamp)
     stop = last_entry if pd.isna(part.periods["period_start"].iloc[-1]) else day
     if stop >= day:
         return day
-    assert part.returns.index[-1] == stop
+    assert len(part.returns) == 0 or part.returns.index[-1] == stop
     after = full.returns.loc[stop:day, "portfolio"].iloc[1:]
     cost = float(full.periods.loc[full.periods["entry_date"] == stop, "cost"].iloc[0])
     if len(after):
@@ -342,12 +342,38 @@ def test_an_end_date_is_the_data_cut_after_it(seed: int, params: StrategyParams,
     full_data = prepare(market(sentiment, prices))
     ended = run_prepared(full_data, params.replace(end=day.date()))
     cut = run_prepared(prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params)
-    pd.testing.assert_frame_equal(
-        ended.returns[["portfolio", "universe"]], cut.returns[["portfolio", "universe"]]
-    )
-    keep = ["formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
-    pd.testing.assert_frame_equal(ended.periods[keep], cut.periods[keep])
-    pd.testing.assert_frame_equal(ended.holdings, cut.holdings)
+    upto = day
+    same_shape = len(ended.returns) == len(cut.returns) and len(ended.periods) == len(cut.periods)
+    if not same_shape and len(cut.periods) == 0:  # no kept row up to D in the cut: end=D holds cash
+        assert (ended.periods["n_selected"] == 0).all() and (ended.periods["turnover"] == 0.0).all()
+        return
+    if not same_shape:
+        upto = _closing_stop(ended, cut, day)
+        assert upto < day
+    if same_shape:
+        pd.testing.assert_frame_equal(
+            ended.returns[["portfolio", "universe"]], cut.returns[["portfolio", "universe"]]
+        )
+        keep = ["formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
+        pd.testing.assert_frame_equal(ended.periods[keep], cut.periods[keep])
+        pd.testing.assert_frame_equal(ended.holdings, cut.holdings)
+    else:
+        # The one known difference: the period containing D has kept rows only after D
+        # (end=D counts it, it begins on or before D; the cut has none of them) while the
+        # periods before it have none: the cut ends at its closing sale, and end=D holds
+        # cash from there to D. Every trade up to that sale is the same.
+        columns = ["portfolio", "universe"]
+        pd.testing.assert_frame_equal(ended.returns.loc[:upto, columns], cut.returns[columns])
+        keep = ["formation_end", "entry_date", "n_eligible", "n_selected", "turnover", "cost"]
+        same = ended.periods["entry_date"] <= upto
+        pd.testing.assert_frame_equal(
+            ended.periods.loc[same, keep].reset_index(drop=True), cut.periods[keep].reset_index(drop=True)
+        )
+        h_ended = _with_entry(ended)
+        h_ended = h_ended[h_ended["entry_date"] <= upto].drop(columns=["period_start", "period_end"])
+        h_cut = _with_entry(cut).drop(columns=["period_start", "period_end"])
+        pd.testing.assert_frame_equal(h_ended.reset_index(drop=True), h_cut.reset_index(drop=True))
+        return
     full = run_prepared(full_data, params)
     if len(ended.periods):
         day = _closing_stop(full, ended, day)
