@@ -441,7 +441,7 @@ def target_weights(
                 continue
             cols = held[k, mask]
             e = int(entry[k])
-            window = prepared.returns[max(e - params.lookback_days, 1) : e, cols]
+            window = _window_returns(prepared, max(e - params.lookback_days, 1), e, cols)
             names = [prepared.symbols[c] for c in cols]
             w, problem = compute_weights(params.weighting, window, risk_free=params.risk_free, names=names)
             weights[k, mask] = w
@@ -463,6 +463,20 @@ def target_weights(
     cash = ~held_mask.any(axis=1)
     weights[cash, 0] = 1.0  # held[k, 0] is the cash column there
     return weights
+
+
+def _window_returns(prepared: PreparedData, lo: int, hi: int, cols: np.ndarray) -> np.ndarray:
+    """Daily returns of days ``lo .. hi - 1`` for ``cols``, NaN where a column has no real
+    close that day or the day before: a halt's forward-filled days (0% returns) and the
+    day it trades again (one return over the whole halt) are not daily returns, so the
+    weights' window leaves them out as it does any day without a return. Data without
+    gaps get the same array (same bits)."""
+    window = prepared.returns[lo:hi, cols]
+    hi = max(hi, lo)  # an entry at the first price day: no day before it
+    real = prepared.has_close[lo:hi, cols] & prepared.has_close[lo - 1 : hi - 1, cols]
+    if real.all():
+        return window
+    return np.where(real, window, np.nan)
 
 
 def _iso(day: Any) -> str:

@@ -280,3 +280,40 @@ def test_the_backtest_warning_names_the_asset_without_volatility() -> None:
     assert any(
         "fell back to equal weight: FLAT has zero volatility in the window" in w for w in result.warnings
     )
+
+
+def test_a_halted_holdings_missing_closes_are_left_out_of_the_window() -> None:
+    """Breaker report F5: BBB halted 2021-12-01..2022-01-14 (33 trading days), trading again
+    on 2022-01-17. The window forward-filled its closes: 33 returns of 0% and one return
+    over the whole halt on the resume day, all kept (inverse volatility AAA 0.5283, BBB
+    0.4717). README: days on which a holding has no return are left out; the resume day's
+    return spans the halt, not a day, and is left out too. The trailing 63 trading days
+    before the 2022-01-31 entry hold 29 days on which both have a real close on the day
+    and the day before: 1/sigma over those (sample std), by hand with pandas."""
+    days = pd.bdate_range("2021-10-01", "2022-03-31")
+    rng = np.random.default_rng(4)
+    steps = rng.normal(0, 0.02, (len(days), 3))
+    prices = pd.DataFrame(
+        100 * np.exp(np.cumsum(steps, axis=0)), index=days.rename("date"), columns=["AAA", "BBB", "QQQ"]
+    ).round(6)
+    prices.loc["2021-12-01":"2022-01-14", "BBB"] = np.nan
+    rows = [
+        (day.date().isoformat(), symbol, comments, 200)
+        for day in pd.date_range("2022-01-01", "2022-01-31")
+        for symbol, comments in (("AAA", 60), ("BBB", 50))
+    ]
+    params = StrategyParams(top_n=2, weighting="inverse_volatility", lookback_days=63)
+    result = run_backtest(market(sentiment_frame(rows), prices), params)
+    # By hand: daily returns of real closes only (NaN on the halt and the resume day), the
+    # 63 trading days strictly before the entry, the days complete for both.
+    returns = prices[["AAA", "BBB"]].pct_change(fill_method=None).loc[:"2022-01-28"].tail(63).dropna()
+    assert len(returns) == 29
+    inv = 1 / returns.std(ddof=1)
+    expected = (inv / inv.sum()).to_dict()
+    weights = dict(zip(result.holdings["symbol"], result.holdings["weight"], strict=True))
+    assert weights == pytest.approx(expected, rel=1e-12)
+    assert weights == pytest.approx({"AAA": 0.4942, "BBB": 0.5058}, abs=5e-5)
+    assert (
+        "inverse_volatility weights for the period starting 2022-02-01 used 29 of 63 days of returns "
+        "(fewer complete prices before the entry)."
+    ) in result.warnings
