@@ -51,7 +51,7 @@ from engine.data.types import MarketData, SourceInfo
 from engine.errors import DataValidationError
 from engine.shapes import FloatMatrix
 from engine.strategy.params import StrategyParams
-from engine.strategy.signals import period_last_day, rank_snapping_ties
+from engine.strategy.signals import period_last_day, rank_snapping_ties, shown_change
 
 _NS = "datetime64[ns]"
 
@@ -459,7 +459,9 @@ def _holdings_frame(
             "period_end": end,
             "symbol": _symbol_names(prepared).take(sym),
             "weight": weights[k, j],
-            "signal": plan.signal[k, sym],
+            "signal": shown_change(plan.signal[k, sym])
+            if params.signal_transform == "change"
+            else plan.signal[k, sym],
             "rank": plan.rank[k, j].astype(np.int64),
             "likes": likes,
             "comments": comments,

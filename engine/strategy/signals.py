@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.compiled import compiled, read_only
 from engine.dispersion import TIE_RTOL
+from engine.dispersion import tied as _tied
 from engine.strategy.params import StrategyParams
 
 # Column of the sentiment frame behind each non-ratio signal.
@@ -280,5 +281,15 @@ def signal_table(sentiment: pd.DataFrame, params: StrategyParams | None = None) 
     )
     table = table.sort_values(["key", "signal", "symbol"], ascending=[True, False, True], kind="stable")
     table["rank"] = table.groupby("key").cumcount() + 1
+    if params.signal_transform == "change":
+        table["signal"] = shown_change(table["signal"].to_numpy(dtype=np.float64))
     table["formation_start"] = pd.to_datetime(period_first_day(table["key"].to_numpy(), params.rebalance))
     return table[["formation_start", "symbol", "signal", "rank", "likes", "comments"]].reset_index(drop=True)
+
+
+def shown_change(values: np.ndarray) -> np.ndarray:
+    """A ``change`` signal as shown and exported: values tied with 0 under the engine's tie
+    rule (``engine.dispersion.tied``: within 1e-10) are 0. A mean unchanged from one period
+    to the next (31 x 0.15, then 28 x 0.15) differs by rounding (-5.55e-17), which was
+    shown in the holdings and their CSV; the ranking already treats it as a tie."""
+    return np.where(_tied(values, 0.0), 0.0, values)
