@@ -150,7 +150,7 @@ class SharedWork:
         key = selection_key(params)
         hit = self.plans.get(key)
         if hit is None:
-            hit = self.plans[key] = _plan(self.prepared, params)
+            hit = self.plans[key] = _plan(self.prepared, params, closing=True)
         return hit
 
     def benchmark_returns(self, col: int, day_index: np.ndarray) -> np.ndarray:
@@ -205,7 +205,7 @@ def backtest_metrics_and_returns(
     ``shared``: the batch's ``SharedWork`` (plans, gathered closes and simulations before
     costs shared between configurations; the numbers are the same bits as without it)."""
     col = _benchmark_column(prepared, params)
-    plan = _plan(prepared, params) if shared is None else shared.plan(params)
+    plan = _plan(prepared, params, closing=True) if shared is None else shared.plan(params)
     if len(plan.entry) == 0:
         empty = np.zeros(0)
         metrics = compute_metrics(empty, empty, risk_free=params.risk_free)
@@ -289,7 +289,7 @@ def run_prepared(
     (among them ``short_window_warning`` when the run has fewer than a year of return days:
     its annualised metrics extrapolate)."""
     col = _benchmark_column(prepared, params)
-    plan = _plan(prepared, params)
+    plan = _plan(prepared, params, closing=True)
     warnings: list[str] = []
     manifest = Manifest.of(params.to_dict(), prepared, source=source)
     if len(plan.entry) == 0:

@@ -373,7 +373,32 @@ def check_window(prepared: PreparedData, params: StrategyParams) -> None:
     )
 
 
-def _plan(prepared: PreparedData, params: StrategyParams) -> _Plan:
+def _plan(prepared: PreparedData, params: StrategyParams, *, closing: bool = False) -> _Plan:
+    """The plan of ``params``. ``closing``: keep the closing period (the first after the
+    last with a kept row: the sale to cash at its entry close, no holding day), as the
+    backtest's own result and metrics do; without it, the periods that pick holdings or
+    hold cash over return days (the signal analysis, the random baseline's draws: the
+    closing sale adds no return day, only its turnover)."""
+    plan = _plan_all(prepared, params)
+    if closing or not plan.closing.size or not plan.closing[-1]:
+        return plan
+    k = len(plan.entry) - 1
+    return dataclasses.replace(
+        plan,
+        entry=plan.entry[:k],
+        end=plan.end[:k],
+        formation_key=plan.formation_key[:k],
+        closing=plan.closing[:k],
+        signal=plan.signal[:k],
+        held=plan.held[:k],
+        held_mask=plan.held_mask[:k],
+        rank=plan.rank[:k],
+        n_eligible=plan.n_eligible[:k],
+        skipped=plan.skipped[plan.skipped[:, 0] < k],
+    )
+
+
+def _plan_all(prepared: PreparedData, params: StrategyParams) -> _Plan:
     check_window(prepared, params)
     n_sym = prepared.n_symbols
     ranked = _RANKINGS.get(prepared, signal_key(params), lambda: _ranked(prepared, params))

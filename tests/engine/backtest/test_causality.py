@@ -31,7 +31,7 @@ from engine import (
     run_prepared,
     selection_returns,
 )
-from engine.backtest.plan import PENDING, SENTIMENT_END
+from engine.backtest.plan import PENDING, SENTIMENT_END, _plan
 from engine.backtest.result import BacktestResult
 from tests.engine._frames import market
 
@@ -294,7 +294,9 @@ def _check_cut(
     # Random-portfolio baseline: the same eligible sets and, drawn alike, the same returns.
     e_full = eligible_symbols_by_period(full_data, params)
     e_part = eligible_symbols_by_period(cut_data, params)
-    assert len(e_part) == len(upto)
+    # The eligible sets leave out the closing period (a sale to cash, no return day).
+    closing = _plan(cut_data, params, closing=True).closing
+    assert len(e_part) == len(upto) - int(closing.size > 0 and closing[-1])
     for (s1, m1), (s2, m2) in zip(e_full, e_part, strict=False):
         assert s1 == s2 or pd.isna(s2)
         assert [full_data.symbols[i] for i in m1] == [cut_data.symbols[i] for i in m2]

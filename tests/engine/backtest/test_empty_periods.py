@@ -163,3 +163,16 @@ def test_signals_without_a_close_on_the_entry_day_are_named_as_such() -> None:
         "2022-01-31, and no other selected symbol is holdable: the period is held as cash; the "
         "universe benchmark's returns are missing (NaN) over that period."
     )
+
+
+def test_the_closing_sale_is_not_a_period_of_the_signal_analysis_or_the_random_draws() -> None:
+    """The closing period has no return day and no symbol: the eligible sets (random
+    baseline) and the signal analysis's periods leave it out, so data whose prices run
+    past the sentiment give them the same periods as before."""
+    from engine import SignalAnalysisSettings, analyze_signal, eligible_symbols_by_period
+
+    data = prepare(market(_sentiment(("2022-01",)), _prices()))
+    assert len(run_prepared(data, PARAMS).periods) == 2
+    assert len(eligible_symbols_by_period(data, PARAMS)) == 1
+    analysis = analyze_signal(data, PARAMS, settings=SignalAnalysisSettings(quantiles=2, horizons=1))
+    assert len(analysis.periods) == 1
