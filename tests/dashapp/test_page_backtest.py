@@ -11,6 +11,7 @@ from dash import no_update
 
 import engine
 from dashapp.ui import forms, url_state
+from tests.support.layouts import input_values
 
 
 def _plain_result(params: dict) -> dict:
@@ -201,26 +202,6 @@ def test_bad_input_gives_in_page_message(page, fake, fields, store, error, messa
     assert all(out["downloads_disabled"].values()) and out["robustness_disabled"] is True
 
 
-def _form_values(tree: dict) -> dict:
-    """``{field: value}`` of the strategy form in a page layout (plain JSON of the components)."""
-    found: dict = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            props = node.get("props") or {}
-            ident = props.get("id")
-            if isinstance(ident, str) and ident.startswith("backtest-") and ident[9:] in forms.FIELD_NAMES:
-                found[ident[9:]] = props.get("value")
-            for value in props.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(json.loads(_text(tree)))
-    return found
-
-
 @pytest.mark.parametrize(
     ("entered", "error", "message"),
     [
@@ -254,7 +235,11 @@ def test_a_failed_run_keeps_the_entered_values_in_the_url_and_a_reload_repeats_i
     # Reload: the page from that URL shows the same inputs, armed to run ...
     query = dict(urllib.parse.parse_qsl(search.lstrip("?")))
     tree = page.layout(**query)
-    shown = _form_values(tree)
+    shown = {
+        ident.removeprefix("backtest-"): value
+        for ident, value in input_values(tree).items()
+        if ident.startswith("backtest-") and ident.removeprefix("backtest-") in forms.FIELD_NAMES
+    }
     for key, value in entered.items():
         assert str(shown[key]) == value
     assert '"id": "backtest-autorun", "data": true' in _text(tree)

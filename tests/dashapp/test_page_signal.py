@@ -16,6 +16,7 @@ from dash import no_update
 
 import engine
 from tests.support.apps import demo_app_context
+from tests.support.layouts import input_values
 
 SETTINGS = {"quantiles": 5, "horizons": 3, "rolling_window": 6}
 
@@ -173,7 +174,7 @@ def test_a_failed_analysis_reloads_with_the_same_inputs_and_error(page, fields, 
     tree = page.layout(**query)
     text = _text(tree)
     assert '"id": "signal-autorun", "data": true' in text and "Ignored" not in text
-    shown = _shown_values(tree)
+    shown = input_values(tree)
     for name, value in fields.items():  # as entered (a valid number in its canonical form)
         assert _same(shown[f"signal-{name}"], value), name
     for name, value in settings.items():
@@ -191,25 +192,6 @@ def _same(shown: Any, entered: Any) -> bool:
         return float(shown) == float(entered)
     except (TypeError, ValueError):
         return False
-
-
-def _shown_values(tree: Any) -> dict[str, Any]:
-    """``{component id: value}`` of every input in a layout."""
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            props = node.get("props") or {}
-            if isinstance(props.get("id"), str) and "value" in props:
-                found[props["id"]] = props["value"]
-            for value in props.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(json.loads(_text(tree)))
-    return found
 
 
 def test_validation_flags_each_field(page) -> None:

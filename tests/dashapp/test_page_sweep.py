@@ -13,6 +13,7 @@ from dash import no_update
 
 import engine
 from dashapp.ui import forms
+from tests.support.layouts import input_values
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +214,7 @@ def test_a_failed_sweep_keeps_its_link_and_a_reload_repeats_it(
     tree = page.layout(**query)
     text = _text(tree)
     assert '"id": "sweep-autorun", "data": true' in text and "Ignored" not in text
-    shown = _shown_values(tree)
+    shown = input_values(tree)
     again_grid = {name: shown[forms.field_id("sweep", f"grid-{name}")] for name in forms.SWEEPABLE}
     again_base = {name: shown[forms.field_id("sweep", name)] for name in forms.FIELD_NAMES}
     for name, value in grid.items():
@@ -226,25 +227,6 @@ def test_a_failed_sweep_keeps_its_link_and_a_reload_repeats_it(
         [].append, n_clicks=None, autorun=True, base=again_base, grid=again_grid, heatmap=HEATMAP, store=None
     )
     assert message in _text(out["message"]) and out["search"] == search
-
-
-def _shown_values(tree) -> dict:
-    """``{component id: value}`` of every input in a layout."""
-    found: dict = {}
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            props = node.get("props") or {}
-            if isinstance(props.get("id"), str) and "value" in props:
-                found[props["id"]] = props["value"]
-            for value in props.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(json.loads(_text(tree)))
-    return found
 
 
 def test_nothing_runs_without_click_or_autorun(page, fake: FakeServices) -> None:
