@@ -16,6 +16,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from engine.data.calendar import exchange_holidays
 from engine.data.reading import (
     ADJUSTED_CLOSE_NAMES,
     CLOSE_FIELD_NAMES,
@@ -607,12 +608,8 @@ STALE_WEEKEND = (
 # A weekday holiday written by reindexing onto a business-day grid and filling forward
 # (prices.reindex(pd.bdate_range(...)).ffill()): every priced ticker repeats its close.
 STALE_WEEKDAY = (
-    "a weekday on which every price (2 tickers or more) repeats the previous day's "
-    "(a holiday filled forward, not a trading day)"
+    "an NYSE holiday on which every price repeats the previous day's (filled forward, not a trading day)"
 )
-# A weekday is judged only when at least this many tickers have a price on it: with a single
-# ticker a flat day (no trade, an unchanged close) cannot be told from a filled holiday.
-MIN_TICKERS_FOR_FILLED_WEEKDAY = 2
 
 
 def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
@@ -621,34 +618,36 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
 
     The one rule for every price layout (wide, long, yfinance exports, Yahoo downloads): a row
     is filled forward when every ticker priced on it repeats its previous close, "repeats"
-    meaning equal up to rounding (``engine.dispersion.tied``: 10.100000000000001 repeats 10.1).
-    On a Saturday or Sunday one priced ticker suffices; on a weekday at least
-    ``MIN_TICKERS_FOR_FILLED_WEEKDAY`` (2) tickers must be priced, since one ticker's flat day
-    cannot be told from a holiday. Kept, such a row was a trading day at a stale close: a month
-    ending on Saturday 30 April (or on Memorial Day, Monday 31 May 2021) was bought at that
-    day's "close", the previous close, on a signal that counted sentiment dated after it
-    (look-ahead), and every such day added a zero return to the volatility. A row with a
-    price that moved (a market open on weekends, one ticker's real flat day among moving ones)
-    is kept. ``unit``: "dates" (a wide file, one row per date: the count is of dates) or any
-    other text (a long file or a download: the count is of priced cells)."""
+    meaning equal up to rounding (``engine.dispersion.tied``: 10.100000000000001 repeats 10.1),
+    and the day is a Saturday or a Sunday, or a weekday on which the NYSE held no session
+    (``engine.data.calendar.exchange_holidays``). Kept, such a row was a trading day at a
+    stale close: a month ending on Saturday 30 April (or on Memorial Day, Monday 31 May 2021)
+    was bought at that day's "close", the previous close, on a signal that counted sentiment
+    dated after it (look-ahead), and every such day added a zero return to the volatility.
+    A session on which every ticker closes unchanged is kept: flat closes alone cannot tell a
+    holiday from a quiet day (a stable-NAV money-market fund, a few illiquid names; dropping
+    every all-flat weekday dropped 59 of the 64 sessions of the drawdown-dates field case).
+    A row with a price that moved (a market open on weekends) is kept. ``unit``: "dates" (a
+    wide file, one row per date: the count is of dates) or any other text (a long file or a
+    download: the count is of priced cells)."""
     wide = wide.sort_index()
     values = wide.to_numpy(dtype=np.float64)
     previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
     repeats = np.where(priced, tied(values, previous), True).all(axis=1)
     compared = (priced & np.isfinite(previous)).any(axis=1)
-    weekend = pd.DatetimeIndex(wide.index).day_of_week.to_numpy() >= 5
-    enough = priced.sum(axis=1) >= MIN_TICKERS_FOR_FILLED_WEEKDAY
+    days = pd.DatetimeIndex(wide.index)
+    weekend = days.day_of_week.to_numpy() >= 5
+    holiday = exchange_holidays(days)
     groups: list[DroppedRows] = []
     stale = np.zeros(len(wide), dtype=bool)
-    for reason, kind in ((STALE_WEEKEND, weekend), (STALE_WEEKDAY, ~weekend & enough)):
+    for reason, kind in ((STALE_WEEKEND, weekend), (STALE_WEEKDAY, holiday)):
         filled = kind & repeats & compared
         if not filled.any():
             continue
         stale |= filled
-        days = pd.DatetimeIndex(wide.index[filled])
         count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
-        examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[:MAX_EXAMPLES])
+        examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[filled][:MAX_EXAMPLES])
         groups.append(DroppedRows(reason=reason, count=count, examples=examples))
     if not stale.any():
         return wide, ()

@@ -2,7 +2,10 @@
 reindexing onto a business-day grid and filling forward (``prices.reindex(pd.bdate_range(
 ...)).ffill()``) repeats every ticker's previous close. Kept, a period ending on it was bought
 at that stale close on sentiment dated after it (look-ahead). One rule for every layout:
-``engine.data.prices.without_filled_days``."""
+``engine.data.prices.without_filled_days``. A weekday is a holiday only by the NYSE's
+calendar (``engine.data.calendar``): a session on which every ticker closes unchanged is
+kept (the first rule, "every ticker flat", dropped 59 of the 64 sessions of the
+drawdown-dates field case: breaker pass 2, G1)."""
 
 from __future__ import annotations
 
@@ -69,8 +72,9 @@ def test_memorial_day_filled_forward_is_not_an_entry_close() -> None:
         assert report.rows_read == report.rows_kept + report.rows_dropped
         data = load_market_data(FileProvider(sentiment=sentiment, prices=data_bytes))
         result = run_backtest(data, StrategyParams(top_n=1))
-        assert result.periods["entry_date"].dt.date.astype(str).tolist() == ["2021-06-01"], layout
-        assert list(result.holdings.symbol) == ["BBB"]
+        # then June, with no sentiment row, is the closing period: a sale to cash at 06-30
+        assert result.periods["entry_date"].dt.date.astype(str).tolist()[0] == "2021-06-01", layout
+        assert set(result.holdings.symbol) == {"BBB"}
         assert result.metrics["total_return"] == 0.0
 
 
@@ -101,12 +105,62 @@ def test_one_tickers_real_flat_day_among_moving_ones_is_kept() -> None:
     assert len(frame) == 3 and report.dropped == ()
 
 
-def test_a_single_ticker_flat_weekday_is_kept() -> None:
-    """With one ticker a flat weekday cannot be told from a filled holiday: kept (docs)."""
+def test_a_single_ticker_flat_session_is_kept_and_its_filled_holiday_dropped() -> None:
+    """One ticker: a flat session (2022-03-02) is kept; the same repeat on Good Friday
+    (2022-04-15, no NYSE session) is a holiday filled forward."""
     frame, report = load_prices_file(
         b"date,QQQ\n2022-03-01,300.0\n2022-03-02,300.0\n2022-03-03,301.0\n", name="p.csv"
     )
     assert len(frame) == 3 and report.dropped == ()
+    frame, report = load_prices_file(
+        b"date,QQQ\n2022-04-14,300.0\n2022-04-15,300.0\n2022-04-18,301.0\n", name="p.csv"
+    )
+    assert list(frame.index.strftime("%m-%d")) == ["04-14", "04-18"]
+    assert [(d.reason, d.examples) for d in report.dropped] == [(STALE_WEEKDAY, ("2022-04-15 (Fri)",))]
+
+
+def test_sessions_on_which_every_ticker_is_flat_are_kept() -> None:
+    """A stable-NAV money-market fund as the benchmark beside two illiquid names: sessions
+    on which nothing moves are trading days (they were dropped as holidays, and a run's
+    returns lost them)."""
+    text = (
+        "date,AAA,BBB,MMF\n"
+        "2022-03-01,2.15,0.87,1.0\n"
+        "2022-03-02,2.15,0.87,1.0\n"
+        "2022-03-03,2.15,0.87,1.0\n"
+        "2022-03-04,2.16,0.87,1.0\n"
+    )
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert len(frame) == 4 and report.dropped == ()
+
+
+def test_drawdown_dates_field_case_read_from_its_files() -> None:
+    """The drawdown-dates field case (AAA 120.50 flat to 2022-01-31, then 110.25, 118.00,
+    120.50, 121.00; BBB and QQQ flat) read from files, as the CLI and the Data page read it.
+    Right values (its case.md): entry at the 2022-01-31 close, max drawdown -8.51% (110.25 /
+    120.50 - 1), peak 01-31, trough 02-01, recovery 02-03, total return 121/120.5 - 1.
+    Only the two NYSE holidays of the grid (2021-12-24, 2022-01-17) are dropped."""
+    days = pd.bdate_range("2021-12-01", "2022-02-04")
+    aaa = {"2022-02-01": 110.25, "2022-02-02": 118.0, "2022-02-03": 120.5, "2022-02-04": 121.0}
+    prices = "date,AAA,BBB,QQQ\n" + "".join(
+        f"{d:%Y-%m-%d},{aaa.get(f'{d:%Y-%m-%d}', 120.5)},50.0,300.0\n" for d in days
+    )
+    sentiment = sentiment_bytes(pd.date_range("2022-01-01", "2022-01-31"), "2099-01-01")
+    sentiment = sentiment.replace(b",AAA,100,40,", b",AAA,100,60,").replace(b",BBB,100,40,", b",BBB,100,30,")
+    _frame, report = load_prices_file(prices.encode(), name="prices.csv")
+    (filled,) = report.dropped
+    assert filled.reason == STALE_WEEKDAY and filled.examples == ("2021-12-24 (Fri)", "2022-01-17 (Mon)")
+    data = load_market_data(FileProvider(sentiment=sentiment, prices=prices.encode()))
+    result = run_backtest(data, StrategyParams(top_n=1))
+    assert result.periods["entry_date"].dt.date.astype(str).tolist()[0] == "2022-01-31"
+    assert result.metrics["max_drawdown"] == pytest.approx(110.25 / 120.5 - 1, abs=1e-12)
+    assert result.metrics["total_return"] == pytest.approx(121.0 / 120.5 - 1, abs=1e-12)
+    info = result.drawdown
+    assert (str(info["peak"])[:10], str(info["trough"])[:10], str(info["recovery"])[:10]) == (
+        "2022-01-31",
+        "2022-02-01",
+        "2022-02-03",
+    )
 
 
 def test_a_repeat_up_to_rounding_is_a_repeat() -> None:
@@ -125,20 +179,20 @@ def test_a_repeat_up_to_rounding_is_a_repeat() -> None:
 
 
 def test_without_filled_days_of_a_downloaded_frame() -> None:
-    """The rule as the Yahoo download uses it (a frame of closes): a weekday on which both
+    """The rule as the Yahoo download uses it (a frame of closes): a holiday on which both
     tickers repeat is dropped; a first listing's day (no previous close) is not a repeat."""
     frame = pd.DataFrame(
         {"AAA": [1.0, 1.1, 1.1, 1.2], "QQQ": [np.nan, 3.0, 3.0, 3.1]},
-        index=pd.to_datetime(["2022-03-01", "2022-03-02", "2022-03-03", "2022-03-04"]),
+        index=pd.to_datetime(["2022-06-30", "2022-07-01", "2022-07-04", "2022-07-05"]),
     )
     kept, groups = without_filled_days(frame, unit="dates")
-    assert list(kept.index.strftime("%d")) == ["01", "02", "04"]
+    assert list(kept.index.strftime("%m-%d")) == ["06-30", "07-01", "07-05"]
     assert [(g.reason, g.count) for g in groups] == [(STALE_WEEKDAY, 1)]
 
 
-@pytest.mark.parametrize("weekday", ["2022-03-02"])
+@pytest.mark.parametrize("weekday", ["2022-07-04"])
 def test_long_file_counts_rows_of_the_filled_weekday(weekday: str) -> None:
-    text = "date,AAA,QQQ\n2022-03-01,1.0,3.0\n2022-03-02,1.0,3.0\n2022-03-03,1.1,3.1\n"
+    text = "date,AAA,QQQ\n2022-07-01,1.0,3.0\n2022-07-04,1.0,3.0\n2022-07-05,1.1,3.1\n"
     long = pd.read_csv(io.StringIO(text)).melt(id_vars="date", var_name="symbol", value_name="close")
     frame, report = load_prices_file(long.to_csv(index=False).encode(), name="p.csv")
     assert pd.Timestamp(weekday) not in frame.index
