@@ -100,8 +100,13 @@ def test_the_window_ends_at_the_closing_sale_not_years_of_cash() -> None:
         "2022-01-31): the portfolio is in cash from its entry close 2022-02-28, as in any period "
         "without an eligible symbol, and the backtest ends at that close; the 88 later price day(s), "
         "to 2022-06-30, are not evaluated (the portfolio would hold cash until a row passes the "
-        "thresholds)."
+        "thresholds). The sale's cost (its row of the periods table) is not in the returns: a "
+        "trade's cost is booked on the day after its entry close, and the backtest ends at that close."
     ) in result.warnings
+    # The sale's cost is not in the returns (breaker pass 2, G2): the warning says so, and
+    # without costs it has nothing to say.
+    free = _run(_sentiment(("2022-01",)), _prices(), PARAMS.replace(cost_bps=0.0))
+    assert not any("The sale's cost" in w for w in free.warnings)
 
 
 # ----- F6: the warning names the real reason no symbol is eligible ---------------------
