@@ -244,6 +244,7 @@ def _graph(name: str, figure: Any) -> dcc.Graph:
 
 def results_section(analysis: Mapping[str, Any]) -> list[Any]:
     return [
+        components.warning_list(analysis.get("warnings")),
         metrics_table(analysis.get("metrics")),
         _graph("prices", figures.normalised_prices_figure(analysis.get("prices"))),
         dbc.Row(

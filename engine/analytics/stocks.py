@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import _std, compute_metrics
+from engine.analytics.metrics import _std, compute_metrics, short_window_warning
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
 from engine.errors import DataValidationError, ParameterError
@@ -45,12 +45,15 @@ STOCK_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
 class StockAnalysis:
     """``metrics``: one row per symbol (``STOCK_METRIC_COLUMNS``); ``correlation``:
     symbols x symbols; ``prices``: closes normalised to 1.0 at the first day;
-    ``returns``: daily simple returns (index ``date``, one column per symbol)."""
+    ``returns``: daily simple returns (index ``date``, one column per symbol);
+    ``warnings``: over fewer return days than a year, that the annualised columns
+    (volatility, Sharpe) extrapolate them (``short_window_warning``, the backtest's rule)."""
 
     metrics: pd.DataFrame
     correlation: pd.DataFrame
     prices: pd.DataFrame
     returns: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
 
 def parse_symbols(text: str | Sequence[str]) -> list[str]:
@@ -125,4 +128,11 @@ def analyze_stocks(
             both = finite[:, i] & finite[:, j]
             if not (_std(values[both, i]) > 0 and _std(values[both, j]) > 0):
                 correlation.iloc[i, j] = correlation.iloc[j, i] = np.nan
-    return StockAnalysis(metrics=metrics, correlation=correlation, prices=normalised, returns=returns)
+    short = short_window_warning(len(returns), window="the chosen window")
+    return StockAnalysis(
+        metrics=metrics,
+        correlation=correlation,
+        prices=normalised,
+        returns=returns,
+        warnings=(short,) if short else (),
+    )

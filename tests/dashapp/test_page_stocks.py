@@ -203,3 +203,12 @@ def test_metrics_csv_header_names_the_data_like_every_other_export(page, fake: F
     assert "# fingerprint: 06c7c6faf74e8386" in lines
     assert f"# engine_version: {engine.__version__}" in lines
     assert "# link: /stocks?symbols=AAA%2CBBB&start=2022-01-03" in lines
+
+
+def test_the_analysis_warnings_are_shown(page) -> None:
+    """A window shorter than a year: the engine's warning that volatility and Sharpe are
+    annualised extrapolations is shown above the table (the CLI printed 9-day Sharpe ratios
+    with no word; breaker pass 2, G5)."""
+    analysis = {**ANALYSIS, "warnings": ["The chosen window covers 9 trading days, less than a year"]}
+    assert "The chosen window covers 9 trading days" in _text(page.results_section(analysis))
+    assert "Warnings" not in _text(page.results_section(ANALYSIS))

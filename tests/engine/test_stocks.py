@@ -148,3 +148,13 @@ def test_a_share_class_written_with_a_slash_or_space_is_told_how_to_write_it(spe
         f"symbol {spelled.strip()!r} is a share class written with '/', '_' or a space; "
         "write it BRK-B as Yahoo does (or with a dot)"
     )
+
+
+def test_a_window_shorter_than_a_year_warns_that_volatility_and_sharpe_extrapolate() -> None:
+    """Three return days: the annualised volatility and Sharpe ratio above extrapolate them
+    (the backtest's short_window_warning, with the day count); a year of days does not warn."""
+    (warning,) = analyze_stocks(_prices(), ["AAA"]).warnings
+    assert warning.startswith("The chosen window covers 3 trading days, less than a year (252)")
+    days = pd.bdate_range("2021-01-04", periods=253)
+    year = price_frame([str(d.date()) for d in days], {"AAA": list(100.0 + np.sin(np.arange(253)))})
+    assert analyze_stocks(year, ["AAA"]).warnings == ()

@@ -356,3 +356,12 @@ def test_stocks_refuses_monthly_bars_as_the_backtest_does(tmp_path: Path) -> Non
             "error: monthly.csv has one price day every 31 days (the median gap between its dates): weekly or monthly bars"
         )
     )
+
+
+def test_stocks_over_a_short_window_warns_on_stderr() -> None:
+    code, out, err = _run(
+        ["stocks", "--symbols", "JONX,JORK", "--start", "2023-03-01", "--end", "2023-03-14"]
+    )
+    assert code == 0, err
+    assert "warning: The chosen window covers 9 trading days, less than a year (252)" in err
+    assert "less than a year" not in out
