@@ -76,3 +76,17 @@ def test_two_price_days_a_week_apart_are_not_judged() -> None:
     two = bars(pd.DatetimeIndex(["2022-01-03", "2022-01-10"]))
     data = load_market_data(FileProvider(sentiment=sentiment("2022-01-03", "2022-01-07"), prices=two))
     assert len(data.prices) == 2
+
+
+def test_weekly_bars_after_years_of_daily_history_are_refused() -> None:
+    """Three years of daily closes, then weekly bars over the sentiment's months: the
+    whole window's median gap is a day, but the evaluated days are weekly (CAGR 65.5% where
+    10.96% is right; breaker pass 2, G4). Judged over the sentiment's span too: refused."""
+    days = pd.bdate_range("2019-01-01", "2021-12-31").append(
+        pd.date_range("2022-01-07", "2022-12-30", freq="W-FRI")
+    )
+    provider = FileProvider(
+        sentiment=sentiment("2022-01-01", "2022-06-30"), prices=bars(days), prices_name="p.csv"
+    )
+    with pytest.raises(DataValidationError, match=r"one price day every 7 days .*weekly or monthly bars"):
+        load_market_data(provider)

@@ -369,7 +369,9 @@ def test_the_asked_order_wins_over_one_stray_value() -> None:
 def test_many_values_of_the_other_order_still_win_over_the_asked_order() -> None:
     """--dayfirst applies to both files of a run: a month-first price file (days 13..31)
     is still read month-first."""
-    text = "date,AAA\n" + "".join(f"{d:%m/%d/%Y},1.5\n" for d in pd.bdate_range("2022-01-03", "2022-02-28"))
+    # Closes that move: a flat close on an NYSE holiday (01-17, 02-21) is a filled-forward day.
+    days = pd.bdate_range("2022-01-03", "2022-02-28")
+    text = "date,AAA\n" + "".join(f"{d:%m/%d/%Y},{1.5 + i / 100:.2f}\n" for i, d in enumerate(days))
     prices, report = load_prices_file(text.encode(), dayfirst=True)
     assert len(prices) == 41 and not report.dropped and "month first" in str(report.reading[0].date_format)
 

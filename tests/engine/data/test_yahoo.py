@@ -416,5 +416,5 @@ def test_a_filled_holiday_in_a_download_is_dropped_and_reported(tmp_path: Path) 
     frame, report = provider(tmp_path, FilledHolidayDownloader()).prices(["AAA", "QQQ"], START, END)
     assert pd.Timestamp("2022-02-21") not in frame.index
     (filled,) = report.dropped
-    assert filled.examples == ("2022-02-21 (Mon)",) and "holiday filled forward" in filled.reason
+    assert filled.examples == ("2022-02-21 (Mon)",) and "NYSE holiday" in filled.reason
     assert report.rows_read == report.rows_kept + report.rows_dropped == len(frame) + 1
