@@ -16,9 +16,10 @@ Decisions are made for a whole file or a whole column, never value by value:
   (either reading possible) is refused unless ``decimal=`` is given.
 - **date format**: one format for the whole column, inferred from all its values: ISO
   8601 (with or without a time and a UTC offset: the local date as written is kept, so
-  offsets that change at daylight saving are fine; a column stamped UTC only, ``Z`` or
-  ``+00:00``, with a time other than midnight is refused as Unix timestamps are: its local
-  date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
+  offsets that change at daylight saving are fine; a column stamped UTC only, ``Z``,
+  ``+00:00`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``), or stored
+  as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
+  timestamps are: its local date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
   month-first; a column where both readings fit every value is refused, naming the
   ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` or a
@@ -607,6 +608,8 @@ def _read_dates(
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            if utc_zone(parsed.dtype.tz):  # UTC instants: no local date (as for +00:00)
+                _refuse_utc_stamps(parsed, label, column)
             parsed = parsed.dt.tz_localize(None)  # the local (exchange) calendar date
         unused = (
             f"; the date format {options.date_format} asked for does not apply" if options.date_format else ""
@@ -722,15 +725,47 @@ _WEEKDAY_NUMBERS = {
 _WEEKDAY_NAMES = "|".join(sorted(_WEEKDAY_NUMBERS, key=len, reverse=True))
 _WEEKDAY_PREFIX = re.compile(rf"^(?P<weekday>{_WEEKDAY_NAMES})\.?,?\s+(?=\S)", re.IGNORECASE)
 WEEKDAY_NOTE = "; a weekday name before each date, checked against it"
+# The zone database's names of UTC itself (offset 0 all year, no place's clock): the one
+# owner of "which zone names are UTC". A time of day in one of them is a UTC instant with no
+# local date, refused as ``+00:00`` is (``_refuse_utc_times_of_day``); a place's zone whose
+# offset happens to be 0 (Africa/Abidjan) keeps its local date.
+UTC_ZONE_NAMES = frozenset(
+    {
+        *("UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Zulu", "Universal", "Greenwich"),
+        *("Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"),
+        *("Etc/Zulu", "Etc/Universal", "Etc/Greenwich"),
+    }
+)
+_UTC_NAMES_FOLDED = frozenset(name.casefold() for name in UTC_ZONE_NAMES)
+# Those without an Area/ (Zulu, Greenwich) are read after a time too; UTC, UCT and GMT are
+# ISO designators already (``_UTC_ZONE``).
+_ONE_WORD_UTC = "|".join(
+    sorted((re.escape(n) for n in UTC_ZONE_NAMES if "/" not in n), key=len, reverse=True)
+)
+
+
+def utc_zone(tz: object) -> bool:
+    """Whether a time zone (a name, a ``zoneinfo``/pytz/fixed-offset tzinfo of pandas) is UTC
+    itself: one of ``UTC_ZONE_NAMES`` or a fixed offset of 0."""
+    if str(tz).casefold() in _UTC_NAMES_FOLDED:
+        return True
+    offset = getattr(tz, "utcoffset", None)
+    try:
+        return offset is not None and offset(None) == pd.Timedelta(0)
+    except (TypeError, ValueError):
+        return False
+
+
 # An IANA zone name after a time of day ('2022-01-03 16:00:00 America/New_York',
-# Europe/London, Etc/UTC): as for a UTC offset, the local date as written is kept (the
-# exchange's calendar date; 08:00 in Tokyo on the 4th stays the 4th). Only an Area/Location
-# name after a time: '3 Jan/22' holds no zone. Also a zone in brackets right after the
+# Europe/London): as for a UTC offset, the local date as written is kept (the exchange's
+# calendar date; 08:00 in Tokyo on the 4th stays the 4th), but a name of UTC itself with a
+# time other than midnight is refused as +00:00 is (``UTC_ZONE_NAMES``). Only an
+# Area/Location name or a one-word name of UTC (Zulu) after a time: '3 Jan/22' holds no zone. Also a zone in brackets right after the
 # time, its offset or Z (Java's ZonedDateTime.toString() and RFC 9557:
 # '2022-03-14T00:00-04:00[America/New_York]', '2022-03-14T00:00Z[UTC]'; '!' marks it critical).
 _ZONE_NAME = re.compile(
     r"(?<=\d:\d\d)(?P<seconds>(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)"
-    r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+)$"
+    r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+|(?:" + _ONE_WORD_UTC + r"))$"
     r"|(?<=[\dZ])\[!?(?P<bracketed>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\]$"
 )
 
@@ -755,6 +790,11 @@ def strip_date_decorations(
                     f"{label}: the {column!r} column names a time zone that is not known, {name!r} (in "
                     f"{value!r}); write a zone name of the IANA database (America/New_York) or a UTC offset (-05:00)"
                 )
+        utc = names.str.casefold().isin(_UTC_NAMES_FOLDED)
+        if utc.any() and utc.all():  # a place's zone name says the column's dates are local
+            plain = unique.str.replace(_WEEKDAY_PREFIX, "", regex=True)
+            as_utc = plain.str.replace(_ZONE_NAME, _utc_designator, regex=True)
+            _refuse_utc_times_of_day(as_utc[as_utc.str.match(_ISO)], label, column, unique)
         text = text.str.replace(_ZONE_NAME, lambda m: m.group("seconds") or "", regex=True)
         shown = ", ".join(sorted(names.unique())[:3])
         note += f"; time zone names ({shown}) ignored, the local date as written is kept"
@@ -762,6 +802,14 @@ def strip_date_decorations(
         text = text.str.replace(_WEEKDAY_PREFIX, "", regex=True)
         note += WEEKDAY_NOTE
     return text, note
+
+
+def _utc_designator(match: re.Match[str]) -> str:
+    """A UTC zone name (``_ZONE_NAME``'s match) written as the ISO designator it means: ' UTC'
+    after a time, 'Z' for a bracketed one after a bare time (after Z or an offset, nothing)."""
+    if match.group("bracketed") is None:
+        return (match.group("seconds") or "") + " UTC"
+    return "" if re.search(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", match.string[: match.start()]) else "Z"
 
 
 def _known_zone(name: str) -> bool:
@@ -1187,21 +1235,41 @@ def utc_instant_refusal(
     )
 
 
-# A UTC designator at the end of an ISO 8601 value: Z, UTC, GMT, +00:00/+0000/-00:00, UTC+0.
-_UTC_ZONE = re.compile(r"(?:Z|UTC|GMT|(?:UTC|GMT)?[+-]00?(?::?00)?)$")
+# A UTC designator at the end of an ISO 8601 value: Z, UTC, UCT, GMT, +00:00/+0000/-00:00,
+# UTC+0 (the capitals' names of ``UTC_ZONE_NAMES``, which ``_ISO`` reads as abbreviations).
+_UTC_ZONE = re.compile(
+    r"(?:Z|"
+    + "|".join(sorted(n for n in UTC_ZONE_NAMES if re.fullmatch(r"[A-Z]{3,4}", n)))
+    + r"|(?:UTC|GMT)?[+-]00?(?::?00)?)$"
+)
 # Any zone or offset at the end (a local one when it is not a UTC designator).
 _ANY_ZONE = re.compile(
     r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$"
 )
 
 
-def _refuse_utc_times_of_day(values: pd.Series, label: str, column: str) -> None:
+def _refuse_utc_stamps(stamps: pd.Series, label: str, column: str) -> None:
+    """Stored timestamps in UTC (a Parquet index in UTC or Etc/UTC: ``utc_zone``) with a
+    time of day other than midnight: refused as ISO values stamped ``+00:00`` are."""
+    naive = stamps.dt.tz_localize(None).dropna()
+    off = naive[naive != naive.dt.normalize()]
+    if off.empty:
+        return
+    row = off.index[0]
+    raise utc_instant_refusal(label, column, "UTC timestamps", str(stamps[row]), off[row])
+
+
+def _refuse_utc_times_of_day(
+    values: pd.Series, label: str, column: str, written: pd.Series | None = None
+) -> None:
     """ISO 8601 values stamped UTC (``Z``, ``+00:00``) with a time of day other than
     midnight are refused as Unix timestamps are (``utc_instant_refusal``): a yfinance index of
     Tokyo midnights converted to UTC reads 15:00 UTC the day before, and its UTC date moved
     every close a day back (Monday's onto Sunday), silently. A column that also writes a local
     offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) says its dates
-    are local, and is read at the local date as written. ``values``: the distinct ISO values."""
+    are local, and is read at the local date as written. ``values``: the distinct ISO values;
+    ``written``: the same values as written, when ``values`` spells their zone name as a
+    designator (``Etc/UTC`` as ``UTC``: ``strip_date_decorations``)."""
     text = values.astype(str).str.strip()
     utc = text.str.contains(_UTC_ZONE)
     if not utc.any():
@@ -1220,13 +1288,13 @@ def _refuse_utc_times_of_day(values: pd.Series, label: str, column: str) -> None
     if not timed.any():
         return
     row = timed[timed].index[0]
-    written = text[utc][row]
+    shown = text[utc][row] if written is None else str(written[row]).strip()
     fields = parts.loc[row]
     instant = pd.Timestamp(
         year=int(fields[0]), month=int(fields[1]), day=int(fields[2]),
         hour=int(hours[row]), minute=int(minutes[row]), second=int(seconds[row]),
     )  # fmt: skip
-    raise utc_instant_refusal(label, column, "UTC timestamps", written, instant)
+    raise utc_instant_refusal(label, column, "UTC timestamps", shown, instant)
 
 
 # Unix timestamps (pandas ``to_json``, Polygon, Binance, most web APIs): the unit is decided
