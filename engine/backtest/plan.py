@@ -531,13 +531,12 @@ def _formation_rows(prepared: PreparedData, params: StrategyParams, key: int) ->
     groups = prepared.groups[params.rebalance]
     any_row = bool(np.any(groups.key == key)) if groups.starts.size else False
     found = _SIGNALS.get(prepared, _level_key(params), lambda: _aggregate_signal(prepared, params))
-    kept = False
-    if found is not None:
-        k0, level = found
-        kept = 0 <= key - k0 < level.shape[0] and bool(np.isfinite(level[key - k0]).any())
+    if found is None:
+        return any_row, False, False
+    k0, level = found
+    kept = 0 <= key - k0 < level.shape[0] and bool(np.isfinite(level[key - k0]).any())
     valued = kept
     if kept and params.signal_transform == "change":
-        k0, level = found
         valued = key - k0 >= 1 and bool(
             (np.isfinite(level[key - k0]) & np.isfinite(level[key - k0 - 1])).any()
         )

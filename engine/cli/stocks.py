@@ -76,15 +76,13 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         write_notes(err, report_lines(report))
         symbols = [s for s in symbols if s in prices.columns]  # the failed ones are listed above
     elif (path := prices_path(args)) is not None:
-        import pandas as pd
-
         from engine.cli.common import read_options
         from engine.data.files import load_prices_file
-        from engine.data.validation import refuse_sparse_bars
+        from engine.data.validation import priced_days, refuse_sparse_bars
 
         prices, report = load_prices_file(path, options=read_options(args))
         # Weekly or monthly bars: the backtest's rule (load_market_data), the same sentence.
-        refuse_sparse_bars(pd.DatetimeIndex(prices.index[prices.notna().any(axis=1)]), path.name)
+        refuse_sparse_bars(priced_days(prices), path.name)
         source = f"prices file {path.name}"
         synthetic = False
         write_notes(err, report_lines(report))

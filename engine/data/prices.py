@@ -46,7 +46,6 @@ from engine.data.validation import (
     SHARE_CLASS_REASON,
     TICKER_COLUMN_SHARE,
     RowFilter,
-    clean_symbols,
     conflicting_repeats,
     date_advice,
     date_symbol_rows,
@@ -61,6 +60,7 @@ from engine.data.validation import (
     refuse_intraday,
     symbol_column_by_content,
     symbol_column_by_name,
+    symbols_in,
     text_columns,
     ticker_mask,
     time_column_of,
@@ -246,8 +246,7 @@ def _refuse_long_without_close(
     if not len(dates) or dates.duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
         return
     for column in text_columns(raw, others):
-        symbols = clean_symbols(raw[column].dropna())
-        symbols = symbols[symbols != ""]
+        symbols = symbols_in(raw, column)
         if symbols.nunique() >= 2 and ticker_mask(symbols).mean() >= TICKER_COLUMN_SHARE:
             rest = ", ".join(repr(c) for c in others if c != column)
             raise DataValidationError(

@@ -673,14 +673,7 @@ def _infer_distinct(
         stripped = text.str.extract(_ISO)
         year, month, day = stripped[0], stripped[1], stripped[2]
         with_time = unique[iso].str.contains(r"[T ]\d{1,2}:\d", regex=True).any()
-        with_offset = (
-            unique[iso]
-            .str.contains(
-                r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$",
-                regex=True,
-            )
-            .any()
-        )
+        with_offset = bool(unique[iso].str.contains(_ANY_ZONE).any())
         description = "ISO 8601 (yyyy-mm-dd"
         # yyyy-dd-mm (some exports): middle fields above 12 and no last field above 12
         # settle the whole column as day before month, as for dd/mm (never value by value).
@@ -1242,7 +1235,8 @@ _UTC_ZONE = re.compile(
     + "|".join(sorted(n for n in UTC_ZONE_NAMES if re.fullmatch(r"[A-Z]{3,4}", n)))
     + r"|(?:UTC|GMT)?[+-]00?(?::?00)?)$"
 )
-# Any zone or offset at the end (a local one when it is not a UTC designator).
+# Any zone or offset at the end of an ISO value (a local one when it is not a UTC
+# designator): the column "with an offset", whose local dates are kept as written.
 _ANY_ZONE = re.compile(
     r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$"
 )

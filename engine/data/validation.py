@@ -272,6 +272,12 @@ def text_columns(raw: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     return text
 
 
+def symbols_in(raw: pd.DataFrame, column: str) -> pd.Series:
+    """The column's non-blank cells as symbols (``clean_symbols``)."""
+    symbols = clean_symbols(raw[column].dropna())
+    return symbols[symbols != ""]
+
+
 def symbol_column_by_content(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[str | None, list[str]]:
     """The symbol column under a name that is not a known one (``Stock Symbol``, ``asset``,
     ``sym``, ``cashtag`` with ``$AAA``, ``Company`` holding tickers): among ``columns``, the
@@ -282,8 +288,7 @@ def symbol_column_by_content(raw: pd.DataFrame, columns: Sequence[str]) -> tuple
     text = text_columns(raw, columns)
     if len(text) != 1:
         return None, text
-    symbols = clean_symbols(raw[text[0]].dropna())
-    symbols = symbols[symbols != ""]
+    symbols = symbols_in(raw, text[0])
     if len(symbols) and ticker_mask(symbols).mean() >= TICKER_COLUMN_SHARE:
         return text[0], text
     return None, text
@@ -514,6 +519,12 @@ def refuse_intraday(
 MAX_MEDIAN_GAP_DAYS = 4
 # Two price days say nothing of a frequency (one gap): judged from 3 price days.
 MIN_DAYS_FOR_GAP = 3
+
+
+def priced_days(prices: pd.DataFrame) -> pd.DatetimeIndex:
+    """The dates of a price frame (dates x tickers) on which some ticker has a close: the
+    days ``refuse_sparse_bars`` judges."""
+    return pd.DatetimeIndex(prices.index[prices.notna().any(axis=1)])
 
 
 def refuse_sparse_bars(days: pd.DatetimeIndex, label: str) -> None:
