@@ -3,7 +3,8 @@
 ``prepare(data)`` runs once (or the caller passes prepared data); the prepared arrays
 are the executor's ``shared`` payload (one ``ray.put``). Configurations travel in chunks sized so that a task does at least
 ``MIN_TASK_S`` of work (the first configuration is timed on the driver), and at most
-``MAX_TASK_S`` so that progress and cancel stay responsive. A configuration that fails
+``MAX_TASK_S`` so that progress and cancel stay responsive (a later sweep of the same data set
+whose first signal group samples the same configurations reuses that timing). A configuration that fails
 (invalid combination, no prices for the benchmark, ...) gets its message in the
 ``error`` column; the sweep goes on.
 """
@@ -13,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -40,6 +43,7 @@ MIN_SHARE_S = 0.02  # below this much work per CPU, one task does it all (4x a r
 MAX_TASK_S = 1.0
 TASKS_PER_CPU = 4  # a few tasks per CPU so that an uneven chunk does not idle the others
 DEFAULT_MAX_CONFIGS = 5000
+MEASURED_COSTS_KEPT = 64  # timings kept by _MeasuredCosts (a few bytes each)
 
 Config = tuple[int, StrategyParams]  # (row, parameters)
 Outcome = tuple[int, dict[str, Any] | None, str | None]  # (row, metrics and _RETURNS, error)
@@ -203,12 +207,15 @@ def _no_return_day(prepared: PreparedData, params: StrategyParams, shared: Share
     return f"No return day yet: the only entry is at the close of {last}, the last price day ({PENDING})."
 
 
-def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> list[Outcome]:
-    """The chunk's configurations in order; those sharing a selection share its plan,
+def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> tuple[list[Outcome], float]:
+    """The chunk's outcomes in order, and the seconds they took (they size the data set's
+    next sweep, ``_MeasuredCosts``). Configurations sharing a selection share its plan,
     those sharing the signal share the gathered closes (``SharedWork``), and the chunk
     holds whole signal groups, so the signal is aggregated once per group."""
+    started = time.perf_counter()
     shared = SharedWork.for_batch(prepared, [params for _, params in chunk])
-    return [_run_config(prepared, config, shared) for config in chunk]
+    outcomes = [_run_config(prepared, config, shared) for config in chunk]
+    return outcomes, time.perf_counter() - started
 
 
 def _grouped(configs: Sequence[Config]) -> list[list[Config]]:
@@ -245,6 +252,20 @@ class _Cost:
     first: float  # seconds of a signal group's first configuration (its shared work included)
     each: float  # seconds of each further configuration of a group
 
+    def seconds(self, groups: Sequence[Sequence[Config]]) -> float:
+        """What ``groups`` should take: the first of each pays its shared work."""
+        n = sum(len(group) for group in groups)
+        return self.first * len(groups) + self.each * (n - len(groups))
+
+    def corrected(self, predicted: float, observed: float) -> _Cost:
+        """This cost scaled by what a sweep's chunks took against what it predicted: a
+        start timed while the process was cold (kernels loading) or the host was busy
+        does not size every later sweep of the data set."""
+        if not (predicted > 0 and observed > 0 and math.isfinite(observed)):
+            return self
+        scale = observed / predicted
+        return _Cost(first=self.first * scale, each=self.each * scale)
+
 
 def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[list[Outcome], _Cost]:
     """The first and the last configuration of the first signal group, run here, timed:
@@ -256,7 +277,7 @@ def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[li
     weights), while the group's last differs in every parameter the group varies (say
     HRP instead of equal weights). Sized on its cheapest corner, a 6 s sweep was put in
     one task."""
-    sample = [group[0], group[-1]] if len(group) > 1 else [group[0]]
+    sample = _sample(group)
     shared = SharedWork.for_batch(prepared, [params for _, params in sample])
     outcomes: list[Outcome] = []
     seconds: list[float] = []
@@ -265,6 +286,63 @@ def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[li
         outcomes.append(_run_config(prepared, config, shared))
         seconds.append(time.perf_counter() - timer)
     return outcomes, _Cost(first=seconds[0], each=seconds[-1])
+
+
+class _MeasuredCosts:
+    """The ``_Cost`` measured for each data set (the shipped ``PreparedData``, while it
+    lives) and sampled pair of configurations, at most ``MEASURED_COSTS_KEPT``.
+
+    Why: the measured start runs on the driver before any task, so on Ray its ~10 ms
+    (the first group's signal work, then done again by the task holding that group) is
+    on the sweep's critical path. The dashboard keeps one ``PreparedData`` per data set
+    and an analyst sweeps it again and again; a sweep whose first signal group samples the
+    same two configurations on the same data is sized on the timing already taken. The
+    timing only sizes chunks (the tables are the same whichever size is chosen)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._costs: dict[tuple[int, tuple[StrategyParams, ...]], tuple[weakref.ref[Any], _Cost]] = {}
+
+    def get(self, shipped: PreparedData, sample: tuple[StrategyParams, ...]) -> _Cost | None:
+        with self._lock:
+            hit = self._costs.get((id(shipped), sample))
+        return hit[1] if hit is not None and hit[0]() is shipped else None
+
+    def put(self, shipped: PreparedData, sample: tuple[StrategyParams, ...], cost: _Cost) -> None:
+        key = (id(shipped), sample)
+        alive = weakref.ref(shipped, lambda dead: self._drop(key, dead))
+        with self._lock:
+            while len(self._costs) >= MEASURED_COSTS_KEPT:
+                self._costs.pop(next(iter(self._costs)))  # the oldest
+            self._costs[key] = (alive, cost)
+
+    def _drop(self, key: tuple[int, tuple[StrategyParams, ...]], dead: weakref.ref[Any]) -> None:
+        with self._lock:
+            hit = self._costs.get(key)
+            if hit is not None and hit[0] is dead:  # not a newer object given the same id
+                del self._costs[key]
+
+    def __len__(self) -> int:
+        return len(self._costs)
+
+
+_measured_costs = _MeasuredCosts()
+
+
+def _sample(group: Sequence[Config]) -> list[Config]:
+    """The configurations ``_measured_start`` times: the group's first and last."""
+    return [group[0], group[-1]] if len(group) > 1 else [group[0]]
+
+
+def _start(
+    prepared: PreparedData, group: Sequence[Config], sample: tuple[StrategyParams, ...]
+) -> tuple[list[Outcome], _Cost]:
+    """``_measured_start``, or no outcome and the cost known for this data set and
+    ``sample`` (``_MeasuredCosts``: measured, then corrected by the chunks' times)."""
+    known = _measured_costs.get(prepared, sample)
+    if known is not None:
+        return [], known
+    return _measured_start(prepared, group)
 
 
 def _touch_rows(prepared: PreparedData, configs: Sequence[Config]) -> None:
@@ -360,7 +438,8 @@ def run_sweep(
         groups = _grouped(configs)
         _touch_rows(prepared, configs)
         shipped = prepared.for_tasks()  # what every task reads: the touched rows, no raw columns
-        measured, cost = _measured_start(shipped, groups[0])
+        sample = tuple(params for _, params in _sample(groups[0]))
+        measured, cost = _start(shipped, groups[0], sample)
         outcomes.extend(measured)
         done += len(measured)
         report(done)
@@ -368,8 +447,7 @@ def run_sweep(
         rest_groups = [rest for group in groups if (rest := [c for c in group if c[0] not in timed])]
         rest = [config for group in rest_groups for config in group]
         if rest:
-            # The first of a signal group pays its shared work, the others their own.
-            seconds = cost.first * len(rest_groups) + cost.each * (len(rest) - len(rest_groups))
+            seconds = cost.seconds(rest_groups)
             executor = executor.for_work(seconds)  # may be in-process when cheaper
             size = chunk_size(len(rest), seconds / len(rest), executor.parallelism)
             chunks = _group_chunks(rest_groups, size)
@@ -379,10 +457,14 @@ def run_sweep(
             def chunk_progress(chunks_done: int, _n_chunks: int) -> None:
                 report(min(total, first_done + (ends[chunks_done - 1] if chunks_done else 0)))
 
-            for result in executor.map(
+            observed = 0.0
+            for chunk_outcomes, chunk_seconds in executor.map(
                 _run_chunk, chunks, shared=shipped, on_progress=chunk_progress, should_cancel=should_cancel
             ):
-                outcomes.extend(result)
+                outcomes.extend(chunk_outcomes)
+                observed += chunk_seconds
+            cost = cost.corrected(seconds, observed)
+        _measured_costs.put(shipped, sample, cost)
     table = _table(checked, combos, outcomes)
     best = _best_row(table)
     dsr, counts, trials = _deflated_sharpe(prepared, configs, best, table, outcomes)

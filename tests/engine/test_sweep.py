@@ -325,3 +325,82 @@ def test_a_sweep_shorter_than_a_year_warns_that_every_row_is_annualised(data: en
         f"The longest configuration's evaluated window covers {days} trading days"
     )
     assert engine.run_sweep(data, {"top_n": (3, 5)}).warnings == ()  # two years: none
+
+
+def _counting_measured_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    measure = _sweep._measured_start
+
+    def counted(prepared: Any, group: Any) -> Any:
+        calls.append(len(group))
+        return measure(prepared, group)
+
+    monkeypatch.setattr(_sweep, "_measured_start", counted)
+    return calls
+
+
+def test_a_data_sets_next_sweep_is_sized_on_the_timing_already_taken(
+    data: engine.MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard sweeps one PreparedData again and again: the second sweep whose first
+    signal group samples the same configurations runs nothing on the driver before its
+    tasks (the timing is kept), and its table is the same bits as the first's and as a
+    sweep of freshly prepared data."""
+    calls = _counting_measured_starts(monkeypatch)
+    prepared = engine.prepare(data)
+    first = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
+    assert calls == [2]  # GRID's first signal group: top_n 3 and 5 at min_likes 10 (weekly)
+    again = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
+    assert calls == [2]  # same data set, same sampled pair: no timed start
+    fresh = engine.run_sweep(engine.prepare(data), GRID, executor=SerialExecutor())
+    assert calls == [2, 2]  # another data set is timed
+    assert first.table.equals(fresh.table)
+    assert again.table.equals(first.table) and again.deflated_sharpe == first.deflated_sharpe
+    other = engine.run_sweep(prepared, {"top_n": (4, 6)}, executor=SerialExecutor())
+    assert calls == [2, 2, 2] and other.table["error"].isna().all()  # another sample is timed
+
+
+def test_the_kept_timings_go_with_their_data_set(
+    data: engine.MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timing is kept while its data set lives, at most MEASURED_COSTS_KEPT of them (the
+    oldest goes first), and only for the sampled configurations it was taken on."""
+    import gc
+
+    monkeypatch.setattr(_sweep, "MEASURED_COSTS_KEPT", 2)
+    costs = _sweep._MeasuredCosts()
+    kept = [engine.prepare(data) for _ in range(3)]
+    sample = (engine.StrategyParams(),)
+    for i, shipped in enumerate(kept[:2]):
+        costs.put(shipped, sample, _sweep._Cost(first=float(i), each=0.0))
+    assert costs.get(kept[1], sample) == _sweep._Cost(first=1.0, each=0.0)
+    assert costs.get(kept[1], (engine.StrategyParams(top_n=9),)) is None
+    costs.put(kept[2], sample, _sweep._Cost(first=2.0, each=0.0))
+    assert len(costs) == 2 and costs.get(kept[0], sample) is None  # the oldest went
+    del kept[2]
+    gc.collect()
+    assert len(costs) == 1 and costs.get(kept[1], sample) == _sweep._Cost(first=1.0, each=0.0)
+
+
+def test_a_timing_taken_cold_is_corrected_by_what_the_chunks_took(
+    data: engine.MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start timed while the process was cold (kernels loading) said 100 s a
+    configuration: the sweep sized on it reports what its chunks took, and the next sweep
+    of the data set is sized on that (a cost scaled by observed / predicted)."""
+    prepared = engine.prepare(data)
+    _, configs, _ = _sweep._configurations(_sweep._check_grid(GRID), engine.StrategyParams())
+    _sweep._touch_rows(prepared, configs)
+    shipped = prepared.for_tasks()  # the object run_sweep ships and keys the timing on
+    sample = tuple(params for _, params in _sweep._sample(_sweep._grouped(configs)[0]))
+    _sweep._measured_costs.put(shipped, sample, _sweep._Cost(first=100.0, each=100.0))
+    sized: list[float] = []
+    size = _sweep.chunk_size
+    monkeypatch.setattr(_sweep, "chunk_size", lambda n, cost, cpus: sized.append(cost) or size(n, cost, cpus))
+    first = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
+    second = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
+    assert sized[0] == 100.0 and 0 < sized[1] < 1.0
+    assert first.table.equals(second.table)
+    cost = _sweep._Cost(first=2.0, each=1.0)
+    assert cost.corrected(10.0, 5.0) == _sweep._Cost(first=1.0, each=0.5)
+    assert cost.corrected(0.0, 5.0) == cost and cost.corrected(10.0, math.nan) == cost
