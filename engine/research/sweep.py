@@ -300,7 +300,9 @@ class _MeasuredCosts:
     timing only sizes chunks (the tables are the same whichever size is chosen)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a data set collected while this thread holds the lock (a GC pass at an
+        # allocation inside ``put``) calls ``_drop`` in the same thread.
+        self._lock = threading.RLock()
         self._costs: dict[tuple[int, tuple[StrategyParams, ...]], tuple[weakref.ref[Any], _Cost]] = {}
 
     def get(self, shipped: PreparedData, sample: tuple[StrategyParams, ...]) -> _Cost | None:
@@ -312,15 +314,16 @@ class _MeasuredCosts:
         key = (id(shipped), sample)
         alive = weakref.ref(shipped, lambda dead: self._drop(key, dead))
         with self._lock:
+            self._costs.pop(key, None)  # a corrected cost becomes the newest
             while len(self._costs) >= MEASURED_COSTS_KEPT:
-                self._costs.pop(next(iter(self._costs)))  # the oldest
+                self._costs.pop(next(iter(self._costs)), None)  # the oldest
             self._costs[key] = (alive, cost)
 
     def _drop(self, key: tuple[int, tuple[StrategyParams, ...]], dead: weakref.ref[Any]) -> None:
         with self._lock:
             hit = self._costs.get(key)
             if hit is not None and hit[0] is dead:  # not a newer object given the same id
-                del self._costs[key]
+                self._costs.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._costs)
