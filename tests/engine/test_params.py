@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -131,3 +132,64 @@ def test_benchmark_is_normalised_like_every_other_symbol(spelling: str) -> None:
 def test_normalised_benchmark_still_refuses_what_is_not_a_ticker() -> None:
     with pytest.raises(ParameterError, match="benchmark must be a ticker symbol"):
         StrategyParams(benchmark="q q q")
+
+
+def _stored_values() -> dict[str, list]:
+    """Values of every field as StrategyParams stores them (read back from instances)."""
+    raw = {
+        "signal": ["sentiment", "likes"],
+        "signal_transform": ["change"],
+        "min_likes": [0, 5.5],
+        "min_comments": [3],
+        "aggregation": ["median"],
+        "top_n": [1, 40],
+        "rebalance": ["weekly", "quarterly"],
+        "lag_days": [0, 2],
+        "weighting": ["hrp"],
+        "lookback_days": [21],
+        "cost_bps": [10],
+        "benchmark": ["spy", "QQQ"],
+        "start": ["2020-01-01", "2021-06-30", None],
+        "end": ["2021-01-01", "2021-06-30", None],
+        "risk_free": [0.02],
+    }
+    return {
+        name: [getattr(StrategyParams.from_mapping({name: value}), name) for value in values]
+        for name, values in raw.items()
+    }
+
+
+def test_replace_stored_is_replace_for_stored_values() -> None:
+    """The same instance (equal, same hash, same field types) or the same error as
+    ``replace``, for every combination of stored values of the fields (start/end pairs
+    in either order: the rule between fields still runs)."""
+    import itertools
+
+    values = _stored_values()
+    for base in (StrategyParams(), StrategyParams(cost_bps=10.0, start=dt.date(2020, 6, 1))):
+        for a, b in itertools.combinations(values, 2):
+            for x, y in itertools.product(values[a], values[b]):
+                changes = {a: x, b: y}
+                try:
+                    expected = base.replace(**changes)
+                except ParameterError as exc:
+                    with pytest.raises(ParameterError) as got:
+                        base.replace_stored(changes)
+                    assert str(got.value) == str(exc)
+                    continue
+                fast = base.replace_stored(changes)
+                assert fast == expected and hash(fast) == hash(expected)
+                assert fast.to_dict() == expected.to_dict()
+                assert [type(getattr(fast, n)) for n in values] == [
+                    type(getattr(expected, n)) for n in values
+                ]
+                assert fast.__dict__ == expected.__dict__
+
+
+def test_replace_stored_refuses_an_unknown_field_and_keeps_the_base() -> None:
+    base = StrategyParams(top_n=7)
+    with pytest.raises(TypeError, match="unknown StrategyParams field"):
+        base.replace_stored({"topn": 3})
+    assert base.replace_stored({}) == base and base.top_n == 7
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        base.replace_stored({"top_n": 3}).top_n = 4  # type: ignore[misc]

@@ -602,3 +602,78 @@ def test_distinct_series_cut_a_chain_of_ties_at_the_anchor(
     assert st.distinct_series([a, b, c]).tolist() == [0, 0, 1]
     assert st.distinct_series([b, a, c]).tolist() == [0, 0, 0]
     assert st.distinct_series([a, b, c]).tolist() == _reference_distinct_series([a, b, c]).tolist()
+
+
+def _previous_may_tie(series: list[np.ndarray]) -> np.ndarray:
+    """``dispersion._may_tie`` before the digests: the group's series stacked and summed."""
+    out = np.zeros(len(series), dtype=bool)
+    by_length: dict[int, list[int]] = {}
+    for i, x in enumerate(series):
+        by_length.setdefault(x.size, []).append(i)
+    for length, members in by_length.items():
+        index = np.asarray(members)
+        if len(members) < 2 or length == 0:
+            out[index] = len(members) > 1
+            continue
+        stacked = np.vstack([series[i] for i in members])
+        sums = stacked.sum(axis=1)
+        finite = np.isfinite(sums)
+        out[index[~finite]] = True
+        if finite.sum() < 2:
+            continue
+        kept = stacked if finite.all() else stacked[finite]
+        largest = max(1.0, abs(float(kept.max())), abs(float(kept.min())))
+        bound = 2.0 * TIE_RTOL * length * largest
+        order = np.argsort(sums[finite], kind="stable")
+        close = np.diff(sums[finite][order]) <= bound
+        near = np.zeros(order.size, dtype=bool)
+        near[order[:-1]] |= close
+        near[order[1:]] |= close
+        out[index[finite][near]] = True
+    return out
+
+
+def test_series_digest_by_hand() -> None:
+    """(length, bits summed modulo 2**64, sum, max, min); empty: 0, 0, 0.0, NaN, NaN."""
+    x = np.array([1.0, -2.0, 0.5])
+    bits = sum(int(v) for v in x.view(np.uint64)) % 2**64
+    assert dispersion.series_digest(x) == (3, bits, -0.5, 1.0, -2.0)
+    assert dispersion.series_digest([1.0, -2.0, 0.5]) == dispersion.series_digest(x.astype(np.float32))
+    assert dispersion.series_digest(x.reshape(1, 3)) == dispersion.series_digest(x)
+    length, total, s, top, bottom = dispersion.series_digest(np.array([]))
+    assert (length, total, s) == (0, 0, 0.0) and math.isnan(top) and math.isnan(bottom)
+    assert dispersion.series_digest(np.array([0.0]))[1] != dispersion.series_digest(np.array([-0.0]))[1]
+    with pytest.raises(ValueError, match="one digest per series"):
+        dispersion.distinct_series([x, x], [dispersion.series_digest(x)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n_series=hs.integers(0, 40),
+    lengths=hs.lists(hs.sampled_from([0, 1, 2, 3, 17, 128, 129, 2499, 8193]), min_size=1, max_size=3),
+    scale=hs.sampled_from([1e-3, 1.0, 1e8]),
+)
+def test_digests_give_the_previous_candidates_and_labels(
+    seed: int, n_series: int, lengths: list[int], scale: float
+) -> None:
+    """``_may_tie`` read from the digests picks the candidates the stacked sums picked
+    (a series' ``np.sum`` has the bits of its row's sum in the stacked group, at any
+    length), and ``distinct_series`` gives the same labels with the digests handed in
+    (as a sweep's task computes them) or computed: near-ties a rounding apart, copies,
+    NaN and inf days, overflowing sums, several lengths."""
+    rng = np.random.default_rng(seed)
+    pool: list[np.ndarray] = []
+    for length in lengths:
+        base = rng.normal(0.0, scale, length)
+        pool += [base, base * (1 + 1e-15), base + 1e-11, base * (1 + 1e-9), rng.normal(0.0, scale, length)]
+        if length:
+            odd = base.copy()
+            odd[rng.integers(0, length)] = rng.choice([np.nan, np.inf, -np.inf])
+            pool += [odd, odd.copy(), np.full(length, 1e308)]
+    picks = [pool[int(j)].copy() for j in rng.integers(0, len(pool), n_series)]
+    digests = [dispersion.series_digest(p) for p in picks]
+    np.testing.assert_array_equal(dispersion._may_tie(digests), _previous_may_tie(picks))
+    labels = dispersion.distinct_series(picks)
+    np.testing.assert_array_equal(dispersion.distinct_series(picks, digests), labels)
+    np.testing.assert_array_equal(labels, _reference_distinct_series(picks))
