@@ -541,11 +541,18 @@ def _table(
     return pd.DataFrame(columns)
 
 
+def _trial_rows(table: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows without error with a finite Sharpe (the trials)."""
+    return np.flatnonzero(
+        table["error"].isna().to_numpy() & np.isfinite(table["sharpe"].to_numpy(dtype=np.float64))
+    )
+
+
 def _best_row(table: pd.DataFrame) -> int | None:
-    sharpe = table["sharpe"].where(table["error"].isna())
-    sharpe = sharpe[np.isfinite(sharpe.to_numpy(dtype=np.float64))]
+    trials = _trial_rows(table)
     # Sharpe ratios equal up to rounding are a tie: the first row wins (first_best).
-    return int(sharpe.index[first_best(sharpe.to_numpy(dtype=np.float64))]) if len(sharpe) else None
+    sharpe = table["sharpe"].to_numpy(dtype=np.float64)[trials]
+    return int(table.index[trials[first_best(sharpe)]]) if trials.size else None
 
 
 def _deflated_sharpe(
@@ -557,12 +564,10 @@ def _deflated_sharpe(
 ) -> tuple[float | None, tuple[int, int, int], pd.DataFrame]:
     """(DSR of the best row, (trials, distinct return series, effective trials), the
     per-row labels). Trials are the rows without error with a finite Sharpe."""
-    sharpe = table["sharpe"].to_numpy(dtype=np.float64)
-    ok = table["error"].isna().to_numpy() & np.isfinite(sharpe)
     series = {row: metrics[_RETURNS] for row, metrics, _ in outcomes if metrics is not None}
-    rows = [int(r) for r in np.flatnonzero(ok) if int(r) in series]
-    empty = pd.DataFrame({"row": [], "return_series": [], "trial_cluster": []}, dtype=np.int64)
+    rows = [r for r in _trial_rows(table).tolist() if r in series]
     if best is None or not rows:
+        empty = pd.DataFrame({"row": [], "return_series": [], "trial_cluster": []}, dtype=np.int64)
         return None, (len(rows), 0, 0), empty
     digests = {row: metrics.get(_DIGEST) for row, metrics, _ in outcomes if metrics is not None}
     known = [digests[r] for r in rows]

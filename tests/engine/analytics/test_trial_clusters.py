@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -677,3 +678,26 @@ def test_digests_give_the_previous_candidates_and_labels(
     labels = dispersion.distinct_series(picks)
     np.testing.assert_array_equal(dispersion.distinct_series(picks, digests), labels)
     np.testing.assert_array_equal(labels, _reference_distinct_series(picks))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    lengths=hs.lists(hs.sampled_from([0, 1, 2, 5, 129, 2499, 8192, 8193, 20001]), min_size=0, max_size=12),
+)
+def test_stacked_digests_are_each_series_digest(seed: int, lengths: list[int]) -> None:
+    """The digests of many series at once (stacked by length) have the bits of each
+    series' own ``series_digest``: sums of rows at every length (pairwise blocks included),
+    NaN and inf days, overflowing sums, float32 and list inputs, offset views."""
+    rng = np.random.default_rng(seed)
+    series: list[Any] = []
+    for length in lengths:
+        x = rng.normal(0.0, 10.0 ** float(rng.integers(-4, 4)), length + 1)[1:]  # an offset view
+        if length and rng.random() < 0.3:
+            x[rng.integers(0, length)] = rng.choice([np.nan, np.inf, -np.inf, 1e308])
+        forms = [x, x.copy(), x.astype(np.float32), x.tolist(), np.full(length, 1e308)]
+        series.append(forms[int(rng.integers(0, len(forms)))])
+    got = dispersion._digests(series)
+    expected = [dispersion.series_digest(s) for s in series]
+    assert [np.array(d[2:]).tobytes() for d in got] == [np.array(d[2:]).tobytes() for d in expected]
+    assert [d[:2] for d in got] == [d[:2] for d in expected]

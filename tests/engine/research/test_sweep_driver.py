@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from engine.analytics.metrics import METRIC_NAMES
+from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research import sweep
 from engine.strategy.params import StrategyParams
@@ -158,3 +159,24 @@ def test_trial_matrix_fast_path_by_hand() -> None:
     assert sweep._configurations({"end": (dt.date(2019, 1, 1),)}, StrategyParams(start=dt.date(2020, 1, 1)))[
         2
     ] == {0: "start (2020-01-01) must be before end (2019-01-01)"}
+
+
+def _previous_best_row(table: pd.DataFrame) -> int | None:
+    sharpe = table["sharpe"].where(table["error"].isna())
+    sharpe = sharpe[np.isfinite(sharpe.to_numpy(dtype=np.float64))]
+    return int(sharpe.index[first_best(sharpe.to_numpy(dtype=np.float64))]) if len(sharpe) else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=hs.integers(0, 2**32 - 1), n=hs.integers(0, 30))
+def test_best_row_is_the_previous_rule(seed: int, n: int) -> None:
+    """The first of the highest finite Sharpe ratios (ties up to rounding) among the rows
+    without error: NaN, inf, errors (with a Sharpe), ties a rounding apart, no trial."""
+    rng = np.random.default_rng(seed)
+    sharpe = np.round(rng.normal(size=n), 1)
+    sharpe[rng.random(n) < 0.2] = rng.choice([np.nan, np.inf, -np.inf])
+    tie = rng.random(n) < 0.2
+    sharpe[tie] = np.nanmax(np.where(np.isfinite(sharpe), sharpe, np.nan), initial=0.0) * (1 + 1e-14)
+    errors = np.array([f"e{i}" if rng.random() < 0.2 else None for i in range(n)], dtype=object)
+    table = pd.DataFrame({"sharpe": sharpe, "error": pd.Series(errors, dtype=object)})
+    assert sweep._best_row(table) == _previous_best_row(table)
