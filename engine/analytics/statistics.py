@@ -71,8 +71,7 @@ def deflated_sharpe_of_returns(
         excess = r - risk_free / TRADING_DAYS
         sharpe = float(np.mean(excess) / np.std(excess, ddof=1))
         variance = float(np.var(trials, ddof=1)) if trials.size > 1 else 0.0
-        skew = float(stats.skew(r))
-        kurtosis = float(stats.kurtosis(r, fisher=False))
+        skew, kurtosis = _skew_kurtosis(r)
     return deflated_sharpe_ratio(
         sharpe,
         trials_variance=variance,
@@ -81,6 +80,25 @@ def deflated_sharpe_of_returns(
         skew=skew,
         kurtosis=kurtosis,
     )
+
+
+def _skew_kurtosis(r: np.ndarray) -> tuple[float, float]:
+    """``(scipy.stats.skew(r), scipy.stats.kurtosis(r, fisher=False))`` (biased moments)
+    of a 1-d array of finite values, by scipy's own operations in its order (the central
+    moments as ``_moment`` computes them: ``d**2``, ``d**2 * d``, ``(d**2)**2`` averaged;
+    NaN when ``m2 <= (eps x mean)**2``), without scipy's argument handling (~0.4 ms a
+    sweep's DSR, more than the arithmetic). The same bits as scipy's (checked against it in
+    tests/engine/analytics/test_statistics.py)."""
+    mean = np.mean(r, keepdims=True)
+    deviation = r - mean
+    square = deviation**2
+    m2 = np.mean(square)
+    m3 = np.mean(square * deviation)
+    m4 = np.mean(square**2)
+    zero = m2 <= (np.finfo(np.float64).eps * mean[0]) ** 2
+    skew = np.nan if zero else m3 / m2**1.5
+    kurtosis = np.nan if zero else m4 / m2**2.0
+    return float(skew), float(kurtosis)
 
 
 # ----- stationary bootstrap --------------------------------------------------------------

@@ -5,6 +5,7 @@ trials, and the stationary bootstrap's indices (a private kernel of this layer).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -105,3 +106,29 @@ def test_maxclust_labels_are_fclusters(seed: int, n: int, ties: bool) -> None:
     labels = _maxclust_labels(tree)
     for k in range(2, min(n - 1, 50) + 1):
         assert labels(k).tolist() == fcluster(tree, k, criterion="maxclust").tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=hst.integers(0, 2**32 - 1),
+    n=hst.integers(3, 3000),
+    kind=hst.sampled_from(["normal", "constant", "quoted", "fat", "offset", "huge"]),
+)
+def test_skew_kurtosis_are_scipys_bits(seed: int, n: int, kind: str) -> None:
+    """The DSR's moments without scipy's argument handling have scipy's bits: normal and
+    fat-tailed returns at every scale, constants (NaN), returns quoted to 4 decimals, a
+    large mean (the eps x mean rule), huge values (overflow to inf/NaN)."""
+    rng = np.random.default_rng(seed)
+    r = {
+        "normal": lambda: rng.normal(0.0, 10.0 ** float(rng.integers(-6, 3)), n),
+        "constant": lambda: np.full(n, rng.normal()),
+        "quoted": lambda: np.round(rng.normal(0.001, 0.01, n), 4),
+        "fat": lambda: rng.standard_t(3, n) * 1e-3,
+        "offset": lambda: rng.normal(0.0, 1e-9, n) + 0.5,
+        "huge": lambda: rng.normal(0.0, 1e300, n),
+    }[kind]()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = (float(stats.skew(r)), float(stats.kurtosis(r, fisher=False)))
+        got = st._skew_kurtosis(r)
+    assert np.array(got).tobytes() == np.array(expected).tobytes()
