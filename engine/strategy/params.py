@@ -166,9 +166,13 @@ class StrategyParams:
         unknown = changes.keys() - _FIELD_NAMES
         if unknown:
             raise TypeError(f"unknown StrategyParams field(s): {', '.join(sorted(map(str, unknown)))}")
-        out = object.__new__(type(self))
         own = self.__dict__
-        out.__dict__.update({name: changes[name] if name in changes else own[name] for name in PARAM_NAMES})
+        # Every field is set at construction, so as many entries as fields are the fields
+        # (a copy of the dict); anything else cached on an instance is not copied.
+        state = dict(own) if len(own) == len(PARAM_NAMES) else {name: own[name] for name in PARAM_NAMES}
+        state.update(changes)
+        out = object.__new__(type(self))
+        object.__setattr__(out, "__dict__", state)
         out._check_together()
         return out
 

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from engine import ParameterError, StrategyParams, prepare, run_prepared
+from engine.strategy.params import PARAM_NAMES
 from tests.engine._frames import random_market
 
 
@@ -191,5 +192,9 @@ def test_replace_stored_refuses_an_unknown_field_and_keeps_the_base() -> None:
     with pytest.raises(TypeError, match="unknown StrategyParams field"):
         base.replace_stored({"topn": 3})
     assert base.replace_stored({}) == base and base.top_n == 7
+    object.__setattr__(base, "_cached", "not a field")  # something an instance might cache
+    derived = base.replace_stored({"top_n": 3})
+    assert derived == base.replace(top_n=3) and "_cached" not in derived.__dict__
+    assert list(derived.__dict__) == list(PARAM_NAMES)
     with pytest.raises(dataclasses.FrozenInstanceError):
         base.replace_stored({"top_n": 3}).top_n = 4  # type: ignore[misc]
