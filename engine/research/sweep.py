@@ -526,9 +526,12 @@ def _table(
     grid's columns are lists (typed as ``DataFrame.from_records`` types them, which the
     table was built with before), the metrics one float64 array (~1 ms less for 256 rows)."""
     n = len(combos)
-    by_row: list[tuple[dict[str, Any] | None, str | None]] = [(None, None)] * n
+    found: list[tuple[dict[str, Any] | None, str | None] | None] = [None] * n
     for row, metrics, error in outcomes:
-        by_row[row] = (metrics, error)
+        found[row] = (metrics, error)
+    if None in found:  # every row has its outcome (a lost one is a bug, not a NaN row)
+        raise KeyError(f"no outcome for row {found.index(None)}")
+    by_row = cast(list[tuple[dict[str, Any] | None, str | None]], found)
     nan_row = [math.nan] * len(METRIC_NAMES)
     values = np.array(
         [nan_row if metrics is None else [metrics[name] for name in METRIC_NAMES] for metrics, _ in by_row],

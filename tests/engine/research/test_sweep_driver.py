@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -180,3 +181,10 @@ def test_best_row_is_the_previous_rule(seed: int, n: int) -> None:
     errors = np.array([f"e{i}" if rng.random() < 0.2 else None for i in range(n)], dtype=object)
     table = pd.DataFrame({"sharpe": sharpe, "error": pd.Series(errors, dtype=object)})
     assert sweep._best_row(table) == _previous_best_row(table)
+
+
+def test_table_refuses_a_row_without_outcome() -> None:
+    grid = sweep.check_grid({"top_n": (3, 5)})
+    combos, _, _ = sweep._configurations(grid, StrategyParams())
+    with pytest.raises(KeyError, match="no outcome for row 1"):
+        sweep._table(grid, combos, [(0, None, "failed")])
