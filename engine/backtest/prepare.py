@@ -18,7 +18,7 @@ from engine.backtest.nb_signal import symbol_period_runs
 from engine.data.types import COUNT_COLUMNS, MarketData, SourceInfo
 from engine.errors import ParameterError
 from engine.strategy.params import REBALANCES, SIGNALS
-from engine.strategy.signals import SIGNAL_COLUMNS, period_keys, row_signal
+from engine.strategy.signals import SIGNAL_COLUMNS, engagement_ratio, period_keys, row_signal
 
 _V = TypeVar("_V")
 
@@ -343,6 +343,12 @@ class _RowSource:
 
     def _signal(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         def compute() -> tuple[np.ndarray, np.ndarray | None]:
+            if name == "engagement_ratio":  # row_signal's ratio, zeroed in place where undefined
+                ratio, defined = engagement_ratio(self.comments, self.likes)
+                if defined.all():
+                    return ratio, None
+                np.copyto(ratio, 0.0, where=~defined)
+                return ratio, defined
             columns = (
                 {SIGNAL_COLUMNS[name]: self._column(SIGNAL_COLUMNS[name])} if name in SIGNAL_COLUMNS else {}
             )

@@ -79,10 +79,18 @@ def row_signal(
 ) -> np.ndarray:
     """The per-row value of ``signal`` (NaN where undefined)."""
     if signal == "engagement_ratio":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = comments / likes
-        return np.where(np.isfinite(ratio), ratio, np.nan)
+        ratio, defined = engagement_ratio(comments, likes)
+        return np.where(defined, ratio, np.nan)
     return columns[SIGNAL_COLUMNS[signal]]
+
+
+def engagement_ratio(comments: np.ndarray, likes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(``comments / likes``, a fresh array; where it is defined: finite). ``row_signal``'s
+    engagement ratio is it with NaN where undefined; the prepared rows'
+    (``engine.backtest.prepare``) zero it in place there, without the NaN copy."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = comments / likes
+    return ratio, np.isfinite(ratio)
 
 
 def aggregate(

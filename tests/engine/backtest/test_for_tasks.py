@@ -72,3 +72,29 @@ def test_a_pickle_of_prepared_data_does_not_carry_its_shipped_copy() -> None:
     size = len(pickle.dumps(prepared))
     prepared.for_tasks()
     assert len(pickle.dumps(prepared)) == size
+
+
+@pytest.mark.parametrize("zero_likes", [True, False])
+def test_prepared_engagement_ratio_is_row_signal_zeroed_where_undefined(zero_likes: bool) -> None:
+    """The prepared rows' engagement ratio (computed once, zeroed in place where
+    undefined) has the bits of ``row_signal``'s with its NaN replaced by 0, and the same
+    mask of defined rows: x/0 and 0/0 rows among them, or every row defined (no mask)."""
+    import dataclasses
+
+    import numpy as np
+
+    from engine.strategy.signals import row_signal
+
+    data = random_market(seed=4, n_symbols=12)
+    if not zero_likes:
+        sentiment = data.sentiment.assign(twitterLikes=data.sentiment["twitterLikes"] + 1.0)
+        data = dataclasses.replace(data, sentiment=sentiment)
+    prepared = prepare(data)
+    rows = prepared.row_values.rows
+    v = row_signal("engagement_ratio", comments=rows.comments, likes=rows.likes, columns={})
+    finite = np.isfinite(v)
+    assert finite.all() != zero_likes
+    values, defined = prepared.row_values["engagement_ratio"], prepared.row_defined["engagement_ratio"]
+    assert values.tobytes() == np.where(finite, v, 0.0).tobytes()
+    assert (defined is None) if finite.all() else np.array_equal(defined, finite)
+    assert not values.flags.writeable
