@@ -29,7 +29,7 @@ from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_pe
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
-from engine.dispersion import distinct_series, first_best
+from engine.dispersion import distinct_series, first_best, series_digest
 from engine.errors import Cancelled, EngineError, ParameterError
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
@@ -193,7 +193,12 @@ def _run_config(prepared: PreparedData, config: Config, shared: SharedWork) -> O
         metrics, day_index, returns = backtest_metrics_and_returns(prepared, params, shared=shared)
         if day_index.size == 0:  # no return day: NaN metrics, and the sentence saying why
             return row, None, _no_return_day(prepared, params, shared)
-        return row, {**metrics, _RETURNS: (_compact_days(day_index), returns)}, None
+        # The digest is read by the driver's distinct_series: computed here, in the task.
+        return (
+            row,
+            {**metrics, _RETURNS: (_compact_days(day_index), returns), _DIGEST: series_digest(returns)},
+            None,
+        )
     except EngineError as exc:
         return row, None, str(exc)
     except Exception as exc:

@@ -404,3 +404,17 @@ def test_a_timing_taken_cold_is_corrected_by_what_the_chunks_took(
     cost = _sweep._Cost(first=2.0, each=1.0)
     assert cost.corrected(10.0, 5.0) == _sweep._Cost(first=1.0, each=0.5)
     assert cost.corrected(0.0, 5.0) == cost and cost.corrected(10.0, math.nan) == cost
+
+
+def test_a_configurations_digest_travels_with_its_returns(data: engine.MarketData) -> None:
+    """The task computes the digest distinct_series reads (not the driver, after the
+    map): the outcome carries series_digest of its own daily returns."""
+    from engine.dispersion import series_digest
+
+    prepared = engine.prepare(data)
+    _, configs, _ = _sweep._configurations(_sweep._check_grid(GRID), engine.StrategyParams())
+    _sweep._touch_rows(prepared, configs)
+    outcomes, _seconds = _sweep._run_chunk(prepared.for_tasks(), configs[:2])
+    for _row, metrics, error in outcomes:
+        assert error is None and metrics is not None
+        assert metrics[_sweep._DIGEST] == series_digest(metrics[_sweep._RETURNS][1])
