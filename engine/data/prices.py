@@ -630,6 +630,21 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
     wide file, one row per date: the count is of dates) or any other text (a long file or a
     download: the count is of priced cells)."""
     wide = wide.sort_index()
+    priced = np.isfinite(wide.to_numpy(dtype=np.float64))
+    groups: list[DroppedRows] = []
+    stale = np.zeros(len(wide), dtype=bool)
+    for reason, filled in _filled_days(wide):
+        stale |= filled
+        count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
+        groups.append(DroppedRows(reason=reason, count=count, examples=_day_examples(wide.index, filled)))
+    if not stale.any():
+        return wide, ()
+    return wide[~stale], tuple(groups)
+
+
+def _filled_days(wide: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """(reason, row mask) of the filled-forward weekend and holiday rows of ``wide`` (sorted
+    dates x tickers): the rule of ``without_filled_days``, for each reason that has rows."""
     values = wide.to_numpy(dtype=np.float64)
     previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
@@ -638,19 +653,89 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
     days = pd.DatetimeIndex(wide.index)
     weekend = days.day_of_week.to_numpy() >= 5
     holiday = exchange_holidays(days)
-    groups: list[DroppedRows] = []
-    stale = np.zeros(len(wide), dtype=bool)
+    out = []
     for reason, kind in ((STALE_WEEKEND, weekend), (STALE_WEEKDAY, holiday)):
         filled = kind & repeats & compared
-        if not filled.any():
-            continue
-        stale |= filled
-        count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
-        examples = tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in days[filled][:MAX_EXAMPLES])
-        groups.append(DroppedRows(reason=reason, count=count, examples=examples))
-    if not stale.any():
-        return wide, ()
-    return wide[~stale], tuple(groups)
+        if filled.any():
+            out.append((reason, filled))
+    return out
+
+
+def _day_examples(index: pd.Index, mask: np.ndarray) -> tuple[str, ...]:
+    return tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in pd.DatetimeIndex(index)[mask][:MAX_EXAMPLES])
+
+
+def trading_days_of(
+    prices: pd.DataFrame, holdable: Sequence[str], *, whose: str, cells: bool = False
+) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
+    """``prices`` (the columns a run selected: dates x tickers) on the run's trading days,
+    and the dates dropped, by reason. The one calendar rule of every run (backtest, sweep,
+    signal analysis, stock analysis; every layout and source): the trading days are decided
+    by the ``holdable`` columns alone (the sentiment's symbols that have prices; the symbols
+    a stock analysis was asked for), never by a column the run only reports (the benchmark)
+    or does not use (dropped before): a date on which no holdable column has a price is not
+    a trading day, nor is a weekend or NYSE-holiday date on which every holdable price
+    repeats the previous day's (``without_filled_days``' rule, judged on these columns).
+    Judged on the whole file, a BTC-USD column priced every day made Saturdays trading days
+    of a US-stock backtest: a month ending on Saturday 30 April 2022 was entered on that day
+    (no close for the pick, the month held as cash), and a Memorial Day filled forward was
+    bought at Friday's close (breaker pass 3, F1). Another column's price on a dropped date
+    is not lost: its return runs from the previous trading day's close to the next one's.
+    With no holdable column (no sentiment symbol priced) every column decides.
+    ``whose``: how the reasons name the holdable columns ("the sentiment's symbols");
+    ``cells``: count the priced cells of the dropped dates (a long file's rows), else the dates."""
+    judged = [c for c in prices.columns if c in set(holdable)] or list(prices.columns)
+    others = [c for c in prices.columns if c not in judged]
+    prices = prices.sort_index()
+    body = prices[judged]
+    groups: list[DroppedRows] = []
+    drop = np.zeros(len(prices), dtype=bool)
+
+    def group(reason: str, mask: np.ndarray) -> DroppedRows:
+        examples = _day_examples(prices.index, mask)
+        if not cells:
+            return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples)
+        # A long file's rows are its priced cells; dates whose every cell was dropped before
+        # (a symbol not needed) are still said, counted as dates.
+        priced = int(prices[mask].notna().to_numpy().sum())
+        if priced:
+            return DroppedRows(reason=reason, count=priced, examples=examples)
+        return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples, unit="dates")
+
+    unpriced = ~body.notna().any(axis=1).to_numpy()
+    for column in others:  # a column the run does not hold, priced alone (the benchmark)
+        alone = unpriced & ~drop & prices[column].notna().to_numpy()
+        if alone.any():
+            groups.append(
+                group(
+                    f"none of {whose} has a price on this date, only {column} (not a trading day; "
+                    f"{column}'s return runs from the previous trading day's close to the next one's)",
+                    alone,
+                )
+            )
+            drop |= alone
+    rest = unpriced & ~drop
+    if rest.any():
+        groups.append(
+            group(f"none of {whose} has a price on this date, only other symbols (not a trading day)", rest)
+        )
+        drop |= rest
+    kept_rows = np.flatnonzero(~unpriced)
+    for reason, filled in _filled_days(body.iloc[kept_rows]):
+        mask = np.zeros(len(prices), dtype=bool)
+        mask[kept_rows[filled]] = True
+        day = "a weekend date" if reason == STALE_WEEKEND else "an NYSE holiday"
+        groups.append(
+            group(
+                f"{day} on which every price of {whose} repeats the previous day's "
+                "(filled forward, not a trading day)",
+                mask,
+            )
+        )
+        drop |= mask
+    if not drop.any():
+        return prices, ()
+    return prices[~drop], tuple(groups)
 
 
 def _finish_prices(

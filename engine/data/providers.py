@@ -15,11 +15,11 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from engine.data.prices import window_reason
+from engine.data.prices import trading_days_of, window_reason
 from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
-from engine.data.validation import priced_days, refuse_sparse_bars
+from engine.data.validation import iso_day, priced_days, refuse_sparse_bars
 from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -82,6 +82,20 @@ def load_market_data(
     symbols = sorted(set(sentiment["symbol"]) | {benchmark})
     prices, price_report = provider.prices(symbols, price_start, price_end)
     prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
+    # The trading days are the sentiment's symbols' (trading_days_of): neither the benchmark
+    # nor a column the run does not use (a BTC-USD priced on Saturdays) makes a trading day.
+    long = any(r.layout == "long" for r in price_report.reading)
+    prices, calendar = trading_days_of(
+        prices, sorted(set(sentiment["symbol"])), whose="the sentiment's symbols", cells=long
+    )
+    if calendar:
+        price_report = dataclasses.replace(
+            price_report,
+            rows_kept=price_report.rows_kept - sum(d.count for d in calendar if d.unit == "rows"),
+            dropped=(*price_report.dropped, *calendar),
+            first_date=iso_day(prices.index.min()),
+            last_date=iso_day(prices.index.max()),
+        )
     # Weekly or monthly bars read as daily closes annualise over 252 "days": refused, judged
     # over the whole window and over the sentiment's span, the days the runs evaluate (weekly
     # bars after three years of daily history passed on the whole window's median: CAGR 65.5%

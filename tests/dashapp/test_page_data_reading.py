@@ -248,3 +248,25 @@ def test_reading_text_follows_the_engines_reading_records() -> None:
         "Dates read month first (as chosen on this page)."
     )
     assert view.reading_text(view.reading_choice("auto", None), {"reading": [overruled]}) == ""
+
+
+def test_a_column_priced_on_weekends_makes_no_trading_day_through_the_page(page: Any) -> None:
+    """Breaker pass 3, F1 (the weekend-period-end case with a BTC-USD column priced every
+    calendar day): the page called the upload valid, listed only the dropped BTC-USD column
+    and kept Saturday 2022-04-30 as May's entry (AAA unpriced there: May in cash, 0.00%).
+    Right: the weekend dates are dropped and said, the entry is Monday 05-02, AAA +2.1211%."""
+    from dashapp import services
+    from tests.engine.data.test_run_calendar import _sentiment as tied_sentiment
+    from tests.engine.data.test_run_calendar import _weekend_prices
+
+    prices = _weekend_prices()
+    text = tied_sentiment(pd.date_range("2022-04-01", "2022-04-29")).decode()  # AAA = BBB: AAA
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(text), data_uri(prices.to_csv()), "sentiment.csv", "prices.csv"
+    )
+    assert disabled is False, str(body)
+    assert "none of the sentiment" in str(body) and "2022-01-08 (Sat)" in str(body)
+    result = services.backtest(candidate, engine.StrategyParams(top_n=1).to_dict())
+    assert result["periods"]["entry_date"][0][:10] == "2022-05-02"
+    right = prices.loc["2022-05-31", "AAA"] / prices.loc["2022-05-02", "AAA"] - 1
+    assert result["metrics"]["total_return"] == pytest.approx(right, rel=1e-9)
