@@ -1,7 +1,9 @@
 """Side-by-side analysis of individual stocks (the seed's "stocks" command).
 
-Daily simple returns of each symbol's adjusted closes over [start, end] (a missing close
-is carried forward, so a gap gives one 0 return and then the full move), their
+Daily simple returns of each symbol's adjusted closes over [start, end], on the trading
+days of the symbols asked for (``engine.data.prices.trading_days_of``: another column of the
+file adds no day; a missing close inside that calendar is carried forward, so a gap gives
+one 0 return and then the full move), their
 metrics with the same conventions as the backtest (empyrical, 252 days), the Pearson
 correlation of the daily returns (pairwise complete days), and prices normalised to
 1.0 at each symbol's first close in the range.
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import _std, compute_metrics, short_window_warning
+from engine.data.prices import trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
 from engine.errors import DataValidationError, ParameterError
@@ -46,8 +49,11 @@ class StockAnalysis:
     """``metrics``: one row per symbol (``STOCK_METRIC_COLUMNS``); ``correlation``:
     symbols x symbols; ``prices``: closes normalised to 1.0 at the first day;
     ``returns``: daily simple returns (index ``date``, one column per symbol);
-    ``warnings``: over fewer return days than a year, that the annualised columns
-    (volatility, Sharpe) extrapolate them (``short_window_warning``, the backtest's rule)."""
+    ``warnings``: the dates dropped as no trading day of the symbols asked for (none of them
+    priced, or a weekend/NYSE holiday on which all repeat the previous close:
+    ``engine.data.prices.trading_days_of``), and over fewer return days than a year, that
+    the annualised columns (volatility, Sharpe) extrapolate them (``short_window_warning``,
+    the backtest's rule)."""
 
     metrics: pd.DataFrame
     correlation: pd.DataFrame
@@ -96,6 +102,10 @@ def analyze_stocks(
     if end is not None:
         frame = frame.loc[frame.index <= pd.Timestamp(end)]
     frame = frame.astype(np.float64)
+    # The calendar is the symbols asked for (engine.data.prices.trading_days_of): another
+    # column of the file (a BTC-USD priced on weekends) adds no zero-return days (breaker
+    # pass 3, F2: a constant 0.1%-a-day series got volatility 0.72% and Sharpe 25.33).
+    frame, calendar = trading_days_of(frame, wanted, whose="the symbols asked for")
     empty = [s for s in wanted if frame[s].notna().sum() < 2]
     if empty:
         raise DataValidationError(f"fewer than two prices for {', '.join(empty)} between the chosen dates")
@@ -129,10 +139,11 @@ def analyze_stocks(
             if not (_std(values[both, i]) > 0 and _std(values[both, j]) > 0):
                 correlation.iloc[i, j] = correlation.iloc[j, i] = np.nan
     short = short_window_warning(len(returns), window="the chosen window")
+    dropped = tuple(f"{d.count} date(s) dropped: {d.reason} (e.g. {', '.join(d.examples)})" for d in calendar)
     return StockAnalysis(
         metrics=metrics,
         correlation=correlation,
         prices=normalised,
         returns=returns,
-        warnings=(short,) if short else (),
+        warnings=dropped + ((short,) if short else ()),
     )

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from engine import FileProvider, StrategyParams, load_market_data, run_backtest
+from engine.analytics.stocks import analyze_stocks
 
 HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
 
@@ -189,13 +190,35 @@ def test_a_benchmark_that_trades_on_memorial_day_decides_no_entry_day() -> None:
     assert bench == pytest.approx(xyz["2021-06-30"] / xyz["2021-06-01"] - 1, rel=1e-9)
 
 
-def test_cli_backtest_uses_the_runs_calendar(tmp_path: Path) -> None:
-    """The breaker's command ``backtest --top-n 1`` entered on 2022-04-30 (right: 2022-05-02;
-    the dropped dates said on stderr)."""
+def test_stock_analysis_uses_the_calendar_of_the_symbols_asked_for() -> None:
+    """F2: AAA grows 0.1% every session. Before: BTC-USD, not asked for, added 50
+    zero-return weekend days: AAA volatility 0.72%, Sharpe 25.33. Right: volatility 0 and
+    Sharpe n/a, as on the file without BTC-USD; the dropped dates are said."""
+    prices = _weekend_prices()
+    analysis = analyze_stocks(prices, ["AAA", "BBB"])
+    aaa = analysis.metrics.set_index("symbol").loc["AAA"]
+    assert aaa["annual_volatility"] == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(aaa["sharpe"])
+    assert not (analysis.returns.index.day_of_week >= 5).any()
+    control = analyze_stocks(prices.drop(columns="BTC-USD").dropna(how="all"), ["AAA", "BBB"])
+    pd.testing.assert_frame_equal(analysis.metrics, control.metrics)
+    (said,) = [w for w in analysis.warnings if "none of the symbols asked for" in w]
+    assert said.startswith("50 date(s) dropped") and "2022-01-08 (Sat)" in said
+
+
+def test_cli_stocks_and_backtest_use_the_runs_calendar(tmp_path: Path) -> None:
+    """The commands of the breaker's report: ``stocks --symbols AAA,BBB --prices FILE``
+    printed AAA volatility 0.72% and Sharpe 25.33 (right: 0.00% and n/a, the dates dropped
+    said on stderr); ``backtest --top-n 1`` entered on 2022-04-30 (right: 2022-05-02)."""
     from tests.engine.cli._cli import run_cli
 
     prices = tmp_path / "prices.csv"
     _weekend_prices().to_csv(prices)
+    code, out, err = run_cli(["stocks", "--symbols", "AAA,BBB", "--prices", str(prices)])
+    assert code == 0, err
+    aaa = next(line for line in out.splitlines() if line.startswith("AAA")).split()
+    assert aaa[2:4] == ["0.00%", "n/a"]
+    assert "50 date(s) dropped: none of the symbols asked for has a price" in err
     sentiment = tmp_path / "sentiment.csv"
     sentiment.write_bytes(_sentiment(pd.date_range("2022-04-01", "2022-04-29")))
     code, _, err = run_cli(
