@@ -432,6 +432,12 @@ def _validate_long_prices(
     closes = to_numbers(raw[close_column])
     drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
+    rows.drop(
+        stale_copies(
+            dates.to_numpy(), np.asarray(symbols, dtype=object), closes.to_numpy(dtype=np.float64), rows.keep
+        ),
+        STALE_COPY_ROW,
+    )
     drop_repeated_keys(rows, frame, ["close"])
     kept = frame[rows.keep]
     dropped = tuple(rows.dropped)
@@ -559,6 +565,22 @@ def _validate_wide_prices(
     if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
         reason = dropped_summary(tuple(dropped)) if dropped else "every ticker column is empty"
         raise DataValidationError(f"{label} has no usable prices ({reason})")
+    # A stale copy of a repeated date yields, per ticker, to the copy with the day's price.
+    stale_cells = np.zeros(numbers.shape, dtype=bool)
+    if dates[rows.keep].duplicated().any():
+        stale_cells = stale_copies(
+            np.repeat(dates.to_numpy(), numbers.shape[1]),
+            np.tile(np.asarray(values.columns, dtype=object), numbers.shape[0]),
+            numbers.ravel(),
+            np.repeat(rows.keep, numbers.shape[1]),
+        ).reshape(numbers.shape)
+    if stale_cells.any():
+        where = np.argwhere(stale_cells)[:MAX_EXAMPLES]
+        examples = tuple(f"{values.columns[j]} row {i + 1}" for i, j in where)
+        dropped.append(
+            DroppedRows(reason=STALE_COPY_CELL, count=int(stale_cells.sum()), examples=examples, unit="cells")
+        )
+        numbers = np.where(stale_cells, np.nan, numbers)
     # A date on which no ticker has a price is not a trading day (yfinance writes some
     # holidays as empty rows); it must not become a day of zero returns.
     # A priceless copy of a date that has prices in another row (yfinance #765's empty first
@@ -597,6 +619,47 @@ def _validate_wide_prices(
         warnings=notes,
         reading=dataclasses.replace(read, date_format=date_format),
     )
+
+
+# A repeated date's copy that repeats the previous close (a feed that wrote the day's row
+# before the close, filled forward) next to a copy with another price (breaker pass 3, F4).
+STALE_COPY_CELL = (
+    "price of a repeated date that repeats the ticker's previous close (a stale copy, filled forward) "
+    "while another copy of the date has another price (cell left empty; the other copy's price is used)"
+)
+STALE_COPY_ROW = (
+    "duplicate (date, symbol) row whose close repeats the symbol's previous close (a stale copy, "
+    "filled forward); the row of the date with another close is kept"
+)
+
+
+def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """(n,) bool: the prices (one per cell: a long file's row, a wide file's cell) that yield
+    under the duplicate rule of every price layout. Among the copies of a (date, symbol), the
+    first valid price is kept (yfinance #765), except that a price repeating the symbol's
+    previous close (``engine.dispersion.tied``; the previous close is the first valid price of
+    the symbol's last earlier date) yields to a copy with another price: it is the previous
+    day's close filled forward, not the day's (breaker pass 3, F4: a first copy repeating
+    03-30's closes hid 03-31's, 150 for AAA: total return 8.75% where 44.12% is right). When
+    every copy repeats it (a flat close written twice) nothing yields. ``keep``: rows still
+    used; NaN prices are never copies."""
+    out = np.zeros(len(values), dtype=bool)
+    cells = np.flatnonzero(keep & np.isfinite(values))
+    if not len(cells):
+        return out
+    frame = pd.DataFrame({"symbol": symbols[cells], "date": dates[cells], "value": values[cells]})
+    repeated = frame.duplicated(["symbol", "date"], keep=False).to_numpy()
+    if not repeated.any():
+        return out
+    first = frame.groupby(["symbol", "date"], sort=True)["value"].first()
+    previous = first.groupby(level="symbol").shift(1)
+    keys = pd.MultiIndex.from_frame(frame[["symbol", "date"]])
+    before = previous.reindex(keys).to_numpy(dtype=np.float64)
+    repeats = repeated & tied(frame["value"].to_numpy(dtype=np.float64), before)
+    fresh = pd.Series(repeated & ~repeats)
+    has_fresh = fresh.groupby([frame["symbol"], frame["date"]]).transform("any").to_numpy(dtype=bool)
+    out[cells[repeats & has_fresh]] = True
+    return out
 
 
 # A Saturday or Sunday whose every price repeats the previous day's (a calendar-day file,
