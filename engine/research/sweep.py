@@ -297,37 +297,47 @@ def _measured_start(prepared: PreparedData, group: Sequence[Config]) -> tuple[li
 
 
 class _MeasuredCosts:
-    """The ``_Cost`` measured for each data set (the shipped ``PreparedData``, while it
-    lives) and sampled pair of configurations, at most ``MEASURED_COSTS_KEPT``.
+    """The ``_Cost`` measured for each data set and sampled pair of configurations, at
+    most ``MEASURED_COSTS_KEPT`` (the oldest goes first). A data set is its content
+    fingerprint (``PreparedData.fingerprint``: the same rows prepared again are the same
+    work), or, without one, the shipped object itself while it lives.
 
     Why: the measured start runs on the driver before any task, so on Ray its ~10 ms
     (the first group's signal work, then done again by the task holding that group) is
     on the sweep's critical path. The dashboard keeps one ``PreparedData`` per data set
     and an analyst sweeps it again and again; a sweep whose first signal group samples the
-    same two configurations on the same data is sized on the timing already taken. The
+    same two configurations of the same data is sized on the timing already taken. The
     timing only sizes chunks (the tables are the same whichever size is chosen)."""
 
     def __init__(self) -> None:
         # Reentrant: a data set collected while this thread holds the lock (a GC pass at an
         # allocation inside ``put``) calls ``_drop`` in the same thread.
         self._lock = threading.RLock()
-        self._costs: dict[tuple[int, tuple[StrategyParams, ...]], tuple[weakref.ref[Any], _Cost]] = {}
+        self._costs: dict[tuple[Any, ...], tuple[weakref.ref[Any] | None, _Cost]] = {}
+
+    @staticmethod
+    def _key(shipped: PreparedData, sample: tuple[StrategyParams, ...]) -> tuple[Any, ...]:
+        return (
+            ("data", shipped.fingerprint, sample) if shipped.fingerprint else ("object", id(shipped), sample)
+        )
 
     def get(self, shipped: PreparedData, sample: tuple[StrategyParams, ...]) -> _Cost | None:
         with self._lock:
-            hit = self._costs.get((id(shipped), sample))
-        return hit[1] if hit is not None and hit[0]() is shipped else None
+            hit = self._costs.get(self._key(shipped, sample))
+        if hit is None or (hit[0] is not None and hit[0]() is not shipped):
+            return None
+        return hit[1]
 
     def put(self, shipped: PreparedData, sample: tuple[StrategyParams, ...], cost: _Cost) -> None:
-        key = (id(shipped), sample)
-        alive = weakref.ref(shipped, lambda dead: self._drop(key, dead))
+        key = self._key(shipped, sample)
+        alive = None if shipped.fingerprint else weakref.ref(shipped, lambda dead: self._drop(key, dead))
         with self._lock:
             self._costs.pop(key, None)  # a corrected cost becomes the newest
             while len(self._costs) >= MEASURED_COSTS_KEPT:
                 self._costs.pop(next(iter(self._costs)), None)  # the oldest
             self._costs[key] = (alive, cost)
 
-    def _drop(self, key: tuple[int, tuple[StrategyParams, ...]], dead: weakref.ref[Any]) -> None:
+    def _drop(self, key: tuple[Any, ...], dead: weakref.ref[Any]) -> None:
         with self._lock:
             hit = self._costs.get(key)
             if hit is not None and hit[0] is dead:  # not a newer object given the same id

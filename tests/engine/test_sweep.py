@@ -336,6 +336,7 @@ def _counting_measured_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return measure(prepared, group)
 
     monkeypatch.setattr(_sweep, "_measured_start", counted)
+    monkeypatch.setattr(_sweep, "_measured_costs", _sweep._MeasuredCosts())  # none kept yet
     return calls
 
 
@@ -344,18 +345,22 @@ def test_a_data_sets_next_sweep_is_sized_on_the_timing_already_taken(
 ) -> None:
     """The dashboard sweeps one PreparedData again and again: the second sweep whose first
     signal group samples the same configurations runs nothing on the driver before its
-    tasks (the timing is kept), and its table is the same bits as the first's and as a
-    sweep of freshly prepared data."""
+    tasks (the timing is kept), nor does a sweep of the same rows prepared again (the same
+    fingerprint); its table is the same bits as the first's. Other data, or another
+    sample, is timed."""
     calls = _counting_measured_starts(monkeypatch)
     prepared = engine.prepare(data)
     first = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
     assert calls == [2]  # GRID's first signal group: top_n 3 and 5 at min_likes 10 (weekly)
     again = engine.run_sweep(prepared, GRID, executor=SerialExecutor())
     assert calls == [2]  # same data set, same sampled pair: no timed start
-    fresh = engine.run_sweep(engine.prepare(data), GRID, executor=SerialExecutor())
+    prepared_again = engine.run_sweep(data, GRID, executor=SerialExecutor())
+    assert calls == [2]  # the same rows prepared again: the same fingerprint
+    assert first.table.equals(again.table) and first.table.equals(prepared_again.table)
+    assert again.deflated_sharpe == first.deflated_sharpe
+    other_data = load_market_data(DemoProvider(seed=4, n_symbols=30, years=2), benchmark="QQQ")
+    engine.run_sweep(other_data, GRID, executor=SerialExecutor())
     assert calls == [2, 2]  # another data set is timed
-    assert first.table.equals(fresh.table)
-    assert again.table.equals(first.table) and again.deflated_sharpe == first.deflated_sharpe
     other = engine.run_sweep(prepared, {"top_n": (4, 6)}, executor=SerialExecutor())
     assert calls == [2, 2, 2] and other.table["error"].isna().all()  # another sample is timed
 
@@ -363,23 +368,29 @@ def test_a_data_sets_next_sweep_is_sized_on_the_timing_already_taken(
 def test_the_kept_timings_go_with_their_data_set(
     data: engine.MarketData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A timing is kept while its data set lives, at most MEASURED_COSTS_KEPT of them (the
-    oldest goes first), and only for the sampled configurations it was taken on."""
+    """A timing is kept at most MEASURED_COSTS_KEPT times (the oldest goes first), only for
+    the sampled configurations it was taken on, and, for data without a fingerprint, while
+    the data set lives."""
+    import dataclasses
     import gc
 
     monkeypatch.setattr(_sweep, "MEASURED_COSTS_KEPT", 2)
     costs = _sweep._MeasuredCosts()
-    kept = [engine.prepare(data) for _ in range(3)]
+    kept = [dataclasses.replace(engine.prepare(data), fingerprint="") for _ in range(3)]
     sample = (engine.StrategyParams(),)
     for i, shipped in enumerate(kept[:2]):
         costs.put(shipped, sample, _sweep._Cost(first=float(i), each=0.0))
     assert costs.get(kept[1], sample) == _sweep._Cost(first=1.0, each=0.0)
+    assert costs.get(kept[2], sample) is None  # another object without a fingerprint
     assert costs.get(kept[1], (engine.StrategyParams(top_n=9),)) is None
     costs.put(kept[2], sample, _sweep._Cost(first=2.0, each=0.0))
     assert len(costs) == 2 and costs.get(kept[0], sample) is None  # the oldest went
     del kept[2]
     gc.collect()
     assert len(costs) == 1 and costs.get(kept[1], sample) == _sweep._Cost(first=1.0, each=0.0)
+    fingerprinted = engine.prepare(data)
+    costs.put(fingerprinted, sample, _sweep._Cost(first=3.0, each=0.0))
+    assert costs.get(engine.prepare(data), sample) == _sweep._Cost(first=3.0, each=0.0)  # same rows
 
 
 def test_a_timing_taken_cold_is_corrected_by_what_the_chunks_took(
