@@ -50,7 +50,7 @@ class StockAnalysis:
     symbols x symbols; ``prices``: closes normalised to 1.0 at the first day;
     ``returns``: daily simple returns (index ``date``, one column per symbol);
     ``warnings``: the dates dropped as no trading day of the symbols asked for (none of them
-    priced, or a weekend/NYSE holiday on which all repeat the previous close:
+    priced, or a weekend/NYSE holiday on which no more than half of them have a new price:
     ``engine.data.prices.trading_days_of``), and over fewer return days than a year, that
     the annualised columns (volatility, Sharpe) extrapolate them (``short_window_warning``,
     the backtest's rule)."""
@@ -104,7 +104,9 @@ def analyze_stocks(
     frame = frame.astype(np.float64)
     # The calendar is the symbols asked for (engine.data.prices.trading_days_of): another
     # column of the file (a BTC-USD priced on weekends) adds no zero-return days (breaker
-    # pass 3, F2: a constant 0.1%-a-day series got volatility 0.72% and Sharpe 25.33).
+    # pass 3, F2: a constant 0.1%-a-day series got volatility 0.72% and Sharpe 25.33), nor
+    # does a minority of them on a weekend or holiday (pass 4, F5: AAA 12.97% volatility
+    # asked with BTC-USD, 15.35% alone).
     frame, calendar = trading_days_of(frame, wanted, whose="the symbols asked for")
     empty = [s for s in wanted if frame[s].notna().sum() < 2]
     if empty:

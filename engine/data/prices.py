@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -728,29 +728,61 @@ def _day_examples(index: pd.Index, mask: np.ndarray) -> tuple[str, ...]:
     return tuple(f"{d:%Y-%m-%d} ({d:%a})" for d in pd.DatetimeIndex(index)[mask][:MAX_EXAMPLES])
 
 
+# Alive: a symbol priced within this many calendar days up to and including a date counts
+# in that date's majority (a delisted or long-halted symbol does not count against it).
+ALIVE_DAYS = 10
+
+
 def trading_days_of(
-    prices: pd.DataFrame, holdable: Sequence[str], *, whose: str, cells: bool = False
+    prices: pd.DataFrame,
+    holdable: Sequence[str],
+    *,
+    whose: str,
+    cells: bool = False,
+    first_rows: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, tuple[DroppedRows, ...]]:
     """``prices`` (the columns a run selected: dates x tickers) on the run's trading days,
     and the dates dropped, by reason. The one calendar rule of every run (backtest, sweep,
-    signal analysis, stock analysis; every layout and source): the trading days are decided
-    by the ``holdable`` columns alone (the sentiment's symbols that have prices; the symbols
-    a stock analysis was asked for), never by a column the run only reports (the benchmark)
-    or does not use (dropped before): a date on which no holdable column has a price is not
-    a trading day, nor is a weekend or NYSE-holiday date on which every holdable price
-    repeats the previous day's (``without_filled_days``' rule, judged on these columns).
-    Judged on the whole file, a BTC-USD column priced every day made Saturdays trading days
-    of a US-stock backtest: a month ending on Saturday 30 April 2022 was entered on that day
-    (no close for the pick, the month held as cash), and a Memorial Day filled forward was
-    bought at Friday's close (breaker pass 3, F1). Another column's price on a dropped date
-    is not lost: its return runs from the previous trading day's close to the next one's.
-    With no holdable column (no sentiment symbol priced) every column decides.
-    ``whose``: how the reasons name the holdable columns ("the sentiment's symbols");
-    ``cells``: count the priced cells of the dropped dates (a long file's rows), else the dates."""
+    signal analysis, stock analysis; every layout and source).
+
+    The universe of a date d: the ``holdable`` columns (the sentiment's symbols that have
+    prices; the symbols a stock analysis was asked for) whose first sentiment row
+    (``first_rows``; none given: every holdable column) is on or before d; before any
+    sentiment row, those whose sentiment starts on the first sentiment date. d is a trading day when (a) a symbol of its
+    universe has a price on d, and (b) d is an NYSE session (``engine.data.calendar``;
+    outside the calendar's range, Monday to Friday), or, on a weekend or NYSE holiday, more
+    than half of the universe's symbols alive on d (priced within ``ALIVE_DAYS`` calendar
+    days up to d) have a genuine price on d, one that does not repeat the symbol's previous
+    close. Causal: a symbol whose sentiment starts after d does not decide d (breaker pass 4,
+    F1: a BTC-USD with sentiment from June made the Saturdays of a US-stock run trading days
+    before it: April entered on Sat 04-30, May in cash, where entry 05-02 and 3.7255% are
+    right). A minority priced on a weekend or holiday (a stray Saturday quote of an illiquid
+    symbol, a London listing on July 4) makes no entry day on which the majority's picks
+    have no close (F2: 0.00% where +2.1211% is right), and the same data spelled with the
+    holiday's closes filled forward gives the same calendar. A market open every day (a
+    crypto universe) keeps its weekends. Never decided by a column the run only reports (the
+    benchmark) or does not use (breaker pass 3, F1): another column's price on a dropped
+    date is not lost, its return runs from the previous trading day's close to the next
+    one's. With no holdable column every column decides. ``whose``: how the reasons name the
+    holdable columns ("the sentiment's symbols"); ``cells``: count the priced cells of the
+    dropped dates (a long file's rows), else the dates."""
     judged = [c for c in prices.columns if c in set(holdable)] or list(prices.columns)
-    others = [c for c in prices.columns if c not in judged]
     prices = prices.sort_index()
-    body = prices[judged]
+    days = pd.DatetimeIndex(prices.index)
+    values = prices.to_numpy(dtype=np.float64)
+    priced = np.isfinite(values)
+    position = {c: i for i, c in enumerate(prices.columns)}
+    # The universe of each date (dates x columns): the judged columns whose sentiment has
+    # started by then; before the first sentiment row, those of the first sentiment date
+    # (every judged column would let a symbol whose sentiment starts after a day D decide the
+    # days before the first row: not causal).
+    universe = np.zeros(values.shape, dtype=bool)
+    starts = {c: pd.Timestamp(first_rows[c]) for c in judged if first_rows and c in first_rows}
+    earliest = min(starts.values()) if starts else None
+    for c in judged:
+        start = starts.get(c)
+        # start == earliest: a symbol of the first sentiment date, in every date's universe
+        universe[:, position[c]] = True if start is None or start == earliest else (days >= start)
     groups: list[DroppedRows] = []
     drop = np.zeros(len(prices), dtype=bool)
 
@@ -760,42 +792,69 @@ def trading_days_of(
             return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples)
         # A long file's rows are its priced cells; dates whose every cell was dropped before
         # (a symbol not needed) are still said, counted as dates.
-        priced = int(prices[mask].notna().to_numpy().sum())
-        if priced:
-            return DroppedRows(reason=reason, count=priced, examples=examples)
+        count = int(priced[mask].sum())
+        if count:
+            return DroppedRows(reason=reason, count=count, examples=examples)
         return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples, unit="dates")
 
-    unpriced = ~body.notna().any(axis=1).to_numpy()
-    for column in others:  # a column the run does not hold, priced alone (the benchmark)
-        alone = unpriced & ~drop & prices[column].notna().to_numpy()
-        if alone.any():
-            groups.append(
-                group(
-                    f"none of {whose} has a price on this date, only {column} (not a trading day; "
-                    f"{column}'s return runs from the previous trading day's close to the next one's)",
-                    alone,
-                )
+    # (a) no symbol of the date's universe priced: not a trading day.
+    unpriced = ~(priced & universe).any(axis=1)
+    for column in prices.columns:  # priced by a column outside the universe (the benchmark)
+        alone = unpriced & ~drop & priced[:, position[column]]
+        if not alone.any():
+            continue
+        why = f"{column}'s return runs from the previous trading day's close to the next one's"
+        if column in starts:
+            why = f"{column}'s sentiment starts on {starts[column]:%Y-%m-%d}"
+        groups.append(
+            group(
+                f"none of {whose} has a price on this date, only {column} (not a trading day; {why})", alone
             )
-            drop |= alone
+        )
+        drop |= alone
     rest = unpriced & ~drop
     if rest.any():
         groups.append(
             group(f"none of {whose} has a price on this date, only other symbols (not a trading day)", rest)
         )
         drop |= rest
-    kept_rows = np.flatnonzero(~unpriced)
-    for reason, filled in _filled_days(body.iloc[kept_rows]):
-        mask = np.zeros(len(prices), dtype=bool)
-        mask[kept_rows[filled]] = True
-        day = "a weekend date" if reason == STALE_WEEKEND else "an NYSE holiday"
-        groups.append(
-            group(
-                f"{day} on which every price of {whose} repeats the previous day's "
-                "(filled forward, not a trading day)",
-                mask,
-            )
+    # (b) a weekend or NYSE holiday is a trading day when most of the universe's live symbols
+    # have a genuine price on it (not a repeat of the symbol's previous close).
+    weekend = days.day_of_week.to_numpy() >= 5
+    off = (weekend | exchange_holidays(days)) & ~drop
+    if off.any():
+        previous = prices.ffill().shift(1).to_numpy(dtype=np.float64)
+        genuine = priced & ~tied(values, previous) & universe
+        last_priced = pd.DataFrame(
+            np.where(priced, days.to_numpy()[:, None], np.datetime64("NaT")), index=days
+        ).ffill()
+        recent = (days.to_numpy()[:, None] - last_priced.to_numpy(dtype="datetime64[ns]")) < np.timedelta64(
+            ALIVE_DAYS, "D"
         )
-        drop |= mask
+        alive = recent & universe
+        names = np.asarray(prices.columns, dtype=object)
+        reasons: dict[str, np.ndarray] = {}
+        for i in np.flatnonzero(off):
+            n_alive, n_new = int(alive[i].sum()), int(genuine[i].sum())
+            if 2 * n_new > n_alive:
+                continue
+            day = "a weekend date" if weekend[i] else "an NYSE holiday"
+            if n_new == 0:
+                reason = (
+                    f"{day} on which every price of {whose} repeats the previous day's "
+                    "(filled forward, not a trading day)"
+                )
+            else:
+                reason = (
+                    f"{day} on which only {n_new} of the {n_alive} of {whose} priced in the "
+                    f"{ALIVE_DAYS} days to it ({', '.join(map(str, names[genuine[i]]))}) "
+                    f"{'has' if n_new == 1 else 'have'} a new price "
+                    "(not a trading day: a weekend or holiday needs more than half)"
+                )
+            reasons.setdefault(reason, np.zeros(len(prices), dtype=bool))[i] = True
+        for reason, mask in reasons.items():
+            groups.append(group(reason, mask))
+            drop |= mask
     if not drop.any():
         return prices, ()
     return prices[~drop], tuple(groups)

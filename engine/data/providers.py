@@ -83,10 +83,16 @@ def load_market_data(
     prices, price_report = provider.prices(symbols, price_start, price_end)
     prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
     # The trading days are the sentiment's symbols' (trading_days_of): neither the benchmark
-    # nor a column the run does not use (a BTC-USD priced on Saturdays) makes a trading day.
+    # nor a column the run does not use (a BTC-USD priced on Saturdays) makes a trading day,
+    # and a symbol decides only from its first sentiment row on (causal: breaker pass 4, F1).
     long = any(r.layout == "long" for r in price_report.reading)
+    first_rows = sentiment.groupby("symbol")["date"].min()
     prices, calendar = trading_days_of(
-        prices, sorted(set(sentiment["symbol"])), whose="the sentiment's symbols", cells=long
+        prices,
+        sorted(set(sentiment["symbol"])),
+        whose="the sentiment's symbols",
+        cells=long,
+        first_rows={str(k): v for k, v in first_rows.items()},
     )
     if calendar:
         price_report = dataclasses.replace(

@@ -82,9 +82,11 @@ def test_errors_are_clear(symbols: list[str], kwargs: dict, error: type, fragmen
 def test_a_symbol_whose_prices_end_inside_the_range_has_no_returns_after_its_last_close() -> None:
     """Degenerate series in the stock analysis: AAA halts twice and stops trading two days
     before the range ends. The gaps are carried forward (zero return, then the full move);
-    after its last close (18 on 2022-01-14) there is no return at all, so the metrics use
-    its 9 returns, not 11 with two invented zeros (vol 1.8425 and Sharpe 8.22 before)."""
-    days = [d.date().isoformat() for d in pd.bdate_range("2022-01-03", periods=12)]
+    after its last close (18 on 2022-02-14) there is no return at all, so the metrics use
+    its 9 returns, not 11 with two invented zeros (vol 1.8425 and Sharpe 8.22 before).
+    Twelve NYSE sessions, no holiday among them (on Martin Luther King Day, BBB alone
+    priced is half of the symbols asked for, not a majority: no trading day)."""
+    days = [d.date().isoformat() for d in pd.bdate_range("2022-02-01", periods=12)]
     nan = float("nan")
     prices = price_frame(
         days,
