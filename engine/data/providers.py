@@ -79,20 +79,23 @@ def load_market_data(
     price_end = (last + pd.Timedelta(days=PRICE_DAYS_AFTER)).date()
     if end is not None:
         price_end = min(price_end, end)
-    symbols = sorted(set(sentiment["symbol"]) | {benchmark})
+    # Each symbol's first sentiment row (a group-by on the Arrow strings: iterating them one
+    # by one, as set() does, took ~0.16 s per pass on a million rows).
+    first_rows = sentiment.groupby("symbol", sort=True)["date"].min()
+    sentiment_symbols = [str(symbol) for symbol in first_rows.index]
+    symbols = sorted(set(sentiment_symbols) | {benchmark})
     prices, price_report = provider.prices(symbols, price_start, price_end)
     prices = prices[[c for c in prices.columns if prices[c].notna().any()]]
     # The trading days are the sentiment's symbols' (trading_days_of): neither the benchmark
     # nor a column the run does not use (a BTC-USD priced on Saturdays) makes a trading day,
     # and a symbol decides only from its first sentiment row on (causal: breaker pass 4, F1).
     long = any(r.layout == "long" for r in price_report.reading)
-    first_rows = sentiment.groupby("symbol")["date"].min()
     prices, calendar = trading_days_of(
         prices,
-        sorted(set(sentiment["symbol"])),
+        sentiment_symbols,
         whose="the sentiment's symbols",
         cells=long,
-        first_rows={str(k): v for k, v in first_rows.items()},
+        first_rows=dict(zip(sentiment_symbols, first_rows.tolist(), strict=True)),
     )
     if calendar:
         price_report = dataclasses.replace(
