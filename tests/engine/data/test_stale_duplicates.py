@@ -1,9 +1,10 @@
-"""A repeated date whose first copy is stale (breaker pass 3, F4;
-``engine.data.prices.stale_copies``). The duplicate rule keeps, per ticker, the first valid
-price of the date (yfinance #765: an empty first copy yields to the real bar). A first copy
-that repeats the previous closes is the previous day filled forward, not the day's bar: its
-prices yield to the other copy's, in every layout. Rows rebuilt from the
-duplicate-date-empty-first field case (/tmp/breaker3/e5_stale.csv)."""
+"""A repeated date whose first copy is stale (breaker pass 3, F4; breaker pass 4, F4, F6;
+``engine.data.prices.stale_rows`` and ``stale_copies``). The duplicate rule keeps the first
+valid copy of the date (yfinance #765: an empty first copy yields to the real bar). A copy
+that repeats the previous kept closes is the previous day filled forward, not the day's bar:
+it yields to the other copy, in every layout; a wide file's copies yield and are kept whole
+(a date is never stitched from two copies). Rows rebuilt from the duplicate-date-empty-first
+field case (/tmp/breaker3/e5_stale.csv, /tmp/breaker4/c1_flat_dup.csv, c2_two_stale.csv)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import FileProvider, StrategyParams, load_market_data, load_prices_file, run_backtest
-from engine.data.prices import STALE_COPY_CELL, STALE_COPY_ROW
+from engine import (
+    FileProvider,
+    StrategyParams,
+    load_market_data,
+    load_prices_file,
+    run_backtest,
+)
+from engine.data.prices import (
+    AFTER_STALE_COPY_ROW,
+    STALE_COPY_DATE_ROW,
+    STALE_COPY_ROW,
+    stale_copies,
+    stale_rows,
+)
 
 HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
 # AAA is the more engaged symbol in January and February: held in February and March.
@@ -50,14 +63,14 @@ def _wide_with_stale_copy() -> tuple[bytes, pd.Series]:
 def test_a_stale_first_copy_of_a_repeated_date_yields_to_the_real_bar() -> None:
     """Before: the first copy was kept, 03-31's return was 0 for AAA (held) and QQQ
     (the case: total 8.75%, benchmark 4.29%). Right: AAA 150 and QQQ 330 on 03-31, the
-    returns 150/AAA[03-30] - 1 and 330/QQQ[03-30] - 1 (the case: 44.12% and 7.82%). BBB's
-    copies differ and neither repeats 03-30's close: the first valid (79.0) is kept, as
-    before."""
+    returns 150/AAA[03-30] - 1 and 330/QQQ[03-30] - 1 (the case: 44.12% and 7.82%). The
+    stale copy yields whole: BBB is the real row's 80.0, not the stale copy's 79.0 (pass 4,
+    F6: a date is never stitched from two copies)."""
     data_bytes, last = _wide_with_stale_copy()
     frame, report = load_prices_file(data_bytes, name="p.csv")
-    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 79.0, "QQQ": 330.0}
-    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_CELL]
-    assert (stale.count, stale.unit, stale.examples) == (2, "cells", ("AAA row 64", "QQQ row 64"))
+    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 80.0, "QQQ": 330.0}
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+    assert (stale.count, stale.unit, stale.examples) == (1, "rows", ("row 64",))
     assert report.rows_read == report.rows_kept + report.rows_dropped
     data = load_market_data(FileProvider(sentiment=SENTIMENT, prices=data_bytes))
     result = run_backtest(data, StrategyParams(top_n=1))
@@ -85,4 +98,109 @@ def test_copies_that_all_repeat_the_previous_close_are_kept() -> None:
     row = f"2022-03-31,{last['AAA']},{last['BBB']},{last['QQQ']}\n"
     frame, report = load_prices_file((prices.to_csv() + row + row).encode(), name="p.csv")
     assert frame.loc["2022-03-31"].tolist() == last.tolist()
-    assert not [d for d in report.dropped if d.reason == STALE_COPY_CELL]
+    assert not [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+
+
+def _two_stale_days() -> tuple[pd.DataFrame, pd.Series]:
+    """/tmp/breaker4/c2_two_stale.csv: the clean rows to 03-29, then 03-30 written first with
+    03-29's closes (stale) and then 120, 85, 325, then 03-31 written first with those (stale)
+    and then 150, 80, 330 (a feed writing each day's row before its close and after it)."""
+    prices = _prices().iloc[:-1]  # to 2022-03-29
+    before = prices.iloc[-1]
+    real30, real31 = [120.0, 85.0, 325.0], [150.0, 80.0, 330.0]
+    rows = pd.DataFrame(
+        [before.tolist(), real30, real30, real31],
+        index=pd.DatetimeIndex(["2022-03-30", "2022-03-30", "2022-03-31", "2022-03-31"], name="date"),
+        columns=prices.columns,
+    )
+    return pd.concat([prices, rows]), before
+
+
+def test_two_stale_days_in_a_row_both_yield_wide() -> None:
+    """Pass 4, F4. Before: 03-31's first copy was compared with 03-30's FIRST copy (03-29's
+    closes), not with the kept 120: 03-31 kept 120/85/325, a zero return, and the stale
+    03-30 row was reported as "duplicate date row with no price". Right: 03-31 is 150/80/330
+    (AAA 150/120 - 1 = +25% on 03-31), both stale rows dropped as stale copies."""
+    wide, before = _two_stale_days()
+    data_bytes = wide.to_csv().encode()
+    frame, report = load_prices_file(data_bytes, name="p.csv")
+    assert frame.loc["2022-03-30"].tolist() == [120.0, 85.0, 325.0]
+    assert frame.loc["2022-03-31"].tolist() == [150.0, 80.0, 330.0]
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+    assert (stale.count, stale.examples) == (2, ("row 63", "row 65"))
+    assert not [d for d in report.dropped if "no price" in d.reason]
+    assert report.rows_read == report.rows_kept + report.rows_dropped == len(wide)
+    result = run_backtest(
+        load_market_data(FileProvider(sentiment=SENTIMENT, prices=data_bytes)), StrategyParams(top_n=1)
+    )
+    returns = result.returns.loc["2022-03-30":, "portfolio"].tolist()
+    assert returns == pytest.approx([120.0 / before["AAA"] - 1, 150.0 / 120.0 - 1], rel=1e-12)
+    assert result.returns.loc[pd.Timestamp("2022-03-31"), "benchmark"] == pytest.approx(330.0 / 325.0 - 1)
+
+
+def test_two_stale_days_in_a_row_both_yield_long() -> None:
+    """The same rows in the long layout (/tmp/breaker4/c2_two_stale_long.csv)."""
+    wide, _ = _two_stale_days()
+    long = wide.stack().rename("close").rename_axis(["date", "symbol"]).reset_index()
+    frame, report = load_prices_file(long.to_csv(index=False).encode(), name="p.csv")
+    assert frame.loc["2022-03-31"].tolist() == [150.0, 80.0, 330.0]
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_ROW]
+    assert stale.count == 6  # two dates x three symbols
+    assert report.rows_read == report.rows_kept + report.rows_dropped == len(long)
+
+
+def test_a_wide_date_is_never_stitched_from_two_copies() -> None:
+    """Pass 4, F6 (/tmp/breaker4/c1_flat_dup.csv): 03-31 written first with AAA flat at its
+    03-30 close (BBB and QQQ moved), then 150, 81, 331. Before: 03-31 = AAA 150 from copy 2,
+    BBB 80 and QQQ 330 from copy 1, and the report said copy 2 was dropped. Right: copy 1
+    repeats AAA's previous close where copy 2 has another price, so it yields whole and copy
+    2 is kept whole: 150, 81, 331, copy 1 (row 64) reported. A third copy is not used to fill
+    the kept one (BBB stays empty on the date where the kept copy has none)."""
+    prices = _prices()
+    last = prices.iloc[-1]
+    text = prices.to_csv() + f"2022-03-31,{last['AAA']},80.0,330.0\n2022-03-31,150.0,81.0,331.0\n"
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 81.0, "QQQ": 331.0}
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+    assert stale.examples == ("row 64",)
+    assert report.rows_read == report.rows_kept + report.rows_dropped
+    three = prices.to_csv() + (
+        f"2022-03-31,{last['AAA']},80.0,330.0\n2022-03-31,150.0,,331.0\n2022-03-31,151.0,82.0,332.0\n"
+    )
+    frame, report = load_prices_file(three.encode(), name="p.csv")
+    assert frame.loc["2022-03-31", ["AAA", "QQQ"]].tolist() == [150.0, 331.0]
+    assert np.isnan(frame.loc["2022-03-31", "BBB"])
+    (after,) = [d for d in report.dropped if d.reason == AFTER_STALE_COPY_ROW]
+    assert after.examples == ("row 66",)
+    assert report.rows_read == report.rows_kept + report.rows_dropped
+
+
+def test_a_flat_long_close_next_to_another_copy_yields() -> None:
+    """docs/data.md: in the long layout each (date, symbol) row stands alone, so a flat close
+    (AAA at its 03-30 close) written next to a copy with another close yields to it."""
+    prices = _prices()
+    long = prices.stack().rename("close").rename_axis(["date", "symbol"]).reset_index()
+    text = long.to_csv(index=False) + f"2022-03-31,AAA,{prices['AAA'].iloc[-1]}\n2022-03-31,AAA,150.0\n"
+    text += "2022-03-31,BBB,80.0\n2022-03-31,QQQ,330.0\n"
+    frame, report = load_prices_file(text.encode(), name="p.csv")
+    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 80.0, "QQQ": 330.0}
+    assert [d.count for d in report.dropped if d.reason == STALE_COPY_ROW] == [1]
+
+
+def test_the_long_rule_is_the_wide_rule_symbol_by_symbol() -> None:
+    """``stale_copies`` (every symbol at once, date by date) decides as ``stale_rows`` does on
+    each symbol's column alone: one rule, checked on random small tables with repeated dates,
+    flat closes, empty closes and dropped rows."""
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n = int(rng.integers(1, 40))
+        dates = (pd.Timestamp("2022-01-03") + pd.to_timedelta(rng.integers(0, 8, n), "D")).to_numpy()
+        symbols = rng.choice(np.array(["A", "B", "C"], dtype=object), n)
+        values = rng.choice([1.0, 2.0, 3.0, np.nan], n)
+        keep = rng.random(n) < 0.9
+        want = np.zeros(n, dtype=bool)
+        for symbol in ("A", "B", "C"):
+            mine = np.flatnonzero((symbols == symbol) & keep)
+            stale, _ = stale_rows(dates[mine], values[mine, None], np.ones(len(mine), dtype=bool))
+            want[mine[stale]] = True
+        assert (stale_copies(dates, symbols, values, keep) == want).all()
