@@ -625,6 +625,13 @@ STALE_COPY_ROW = (
 AFTER_STALE_COPY_ROW = (
     "duplicate date row after the copy kept in place of a stale copy (the kept copy is used whole)"
 )
+# A download (Yahoo Finance) is resolved ticker by ticker: a ticker's price on a date is a cell.
+STALE_COPY_PRICE = (
+    "price of a repeated date in the download that repeats the ticker's previous close (a stale copy, "
+    "filled forward) while another copy of the date has another price (the other copy's price is used)"
+)
+REPEATED_PRICE = "price of a repeated date in the download that differs from the kept one; the first valid price of the date is kept"
+REPEATED_SAME_PRICE = "price of a repeated date in the download, equal to the kept one (one copy is kept)"
 
 
 def _stale_in(dates: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -782,6 +789,43 @@ def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, kee
         kept = now
     out[rows[stale]] = True
     return out
+
+
+def resolve_repeated_closes(
+    closes: dict[str, pd.Series],
+) -> tuple[dict[str, pd.Series], tuple[DroppedRows, ...]]:
+    """Each ticker's closes (a download: positive prices indexed by date, possibly with a
+    date written twice, yfinance #765) with one price per date, and the dropped groups (unit
+    ``cells``: a ticker's price on a date). The rule of the long layout, ticker by ticker
+    (``stale_copies``): a price that repeats the previous kept close yields to a copy with
+    another price; otherwise the first price of the date is kept."""
+    out: dict[str, pd.Series] = {}
+    found: dict[str, list[str]] = {STALE_COPY_PRICE: [], REPEATED_PRICE: [], REPEATED_SAME_PRICE: []}
+    for ticker, series in closes.items():
+        if series.index.is_unique:
+            out[ticker] = series
+            continue
+        dates = pd.DatetimeIndex(series.index).to_numpy()
+        values = series.to_numpy(dtype=np.float64)
+        stale = stale_copies(dates, np.full(len(values), ticker, dtype=object), values, np.isfinite(values))
+        rest = series[~stale]
+        repeats = rest.index.duplicated(keep="first")
+        first = rest[~repeats]
+        kept = first.reindex(rest.index[repeats]).to_numpy(dtype=np.float64)
+        differ = ~tied(rest.to_numpy(dtype=np.float64)[repeats], kept)
+        for reason, days in (
+            (STALE_COPY_PRICE, series.index[stale]),
+            (REPEATED_PRICE, rest.index[repeats][differ]),
+            (REPEATED_SAME_PRICE, rest.index[repeats][~differ]),
+        ):
+            found[reason].extend(f"{ticker} {pd.Timestamp(day):%Y-%m-%d}" for day in days)
+        out[ticker] = first
+    dropped = tuple(
+        DroppedRows(reason=reason, count=len(cells), examples=tuple(cells[:MAX_EXAMPLES]), unit="cells")
+        for reason, cells in found.items()
+        if cells
+    )
+    return out, dropped
 
 
 # A Saturday or Sunday whose every price repeats the previous day's (a calendar-day file,

@@ -26,7 +26,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from engine.data.prices import normalise_price_frame, without_filled_days
+from engine.data.prices import normalise_price_frame, resolve_repeated_closes, without_filled_days
 from engine.data.reading import DEFAULT_OPTIONS, ReadOptions
 from engine.data.symbols import is_ticker, normalise_ticker
 from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, safe_label
@@ -127,7 +127,8 @@ def download_batch(settings: DownloadSettings, batch: Batch) -> BatchResult:
 def extract_closes(
     frame: pd.DataFrame | None, tickers: Sequence[str], *, auto_adjust: bool
 ) -> dict[str, pd.Series]:
-    """Adjusted closes by ticker from a yfinance 1.x frame; all-NaN tickers are left out.
+    """Adjusted closes by ticker from a yfinance 1.x frame; all-NaN tickers are left out,
+    a repeated date keeps each of its valid copies (``YahooProvider`` resolves them).
 
     ``Close`` is already adjusted when ``auto_adjust=True``; otherwise ``Adj Close`` is.
     Columns are a (Price, Ticker) MultiIndex with ``group_by="column"``.
@@ -160,8 +161,8 @@ def extract_closes(
             continue
         series = pd.to_numeric(table[ticker], errors="coerce").astype("float64")
         series = series.where(np.isfinite(series) & (series > 0)).dropna()
-        # A repeated date (yfinance #765: an empty copy, then the real bar) keeps its first valid price.
-        series = series[~series.index.duplicated(keep="first")]
+        # A repeated date (yfinance #765: an empty copy, then the real bar) keeps its copies
+        # here; ``YahooProvider`` resolves them by the rule of every price layout and reports them.
         if len(series):
             out[ticker] = series.rename(ticker)
     return out
@@ -352,6 +353,8 @@ class YahooProvider:
                 "(offline or rate limited); try again later, or give a price file instead (upload it on the Data page; "
                 "CLI: --prices FILE; server: DATA_SOURCE=files)"
             )
+        # The duplicate rule of every price layout, ticker by ticker (a stale copy yields).
+        closes, repeated = resolve_repeated_closes(closes)
         frame = normalise_price_frame(pd.concat(closes, axis=1))
         if start is not None:
             frame = frame[frame.index >= pd.Timestamp(start)]
@@ -376,7 +379,7 @@ class YahooProvider:
         report = ValidationReport(
             rows_read=rows_read,
             rows_kept=len(frame),
-            dropped=filled,
+            dropped=repeated + filled,
             warnings=tuple(warnings),
             symbols=tuple(frame.columns),
             failed_tickers=failed,

@@ -1,12 +1,16 @@
-"""A repeated date whose first copy is stale (breaker pass 3, F4; breaker pass 4, F4, F6;
-``engine.data.prices.stale_rows`` and ``stale_copies``). The duplicate rule keeps the first
-valid copy of the date (yfinance #765: an empty first copy yields to the real bar). A copy
-that repeats the previous kept closes is the previous day filled forward, not the day's bar:
-it yields to the other copy, in every layout; a wide file's copies yield and are kept whole
-(a date is never stitched from two copies). Rows rebuilt from the duplicate-date-empty-first
-field case (/tmp/breaker3/e5_stale.csv, /tmp/breaker4/c1_flat_dup.csv, c2_two_stale.csv)."""
+"""A repeated date whose first copy is stale (breaker pass 3, F4; breaker pass 4, F3, F4, F6;
+``engine.data.prices.stale_rows``, ``stale_copies`` and ``resolve_repeated_closes``). The
+duplicate rule keeps the first valid copy of the date (yfinance #765: an empty first copy
+yields to the real bar). A copy that repeats the previous kept closes is the previous day
+filled forward, not the day's bar: it yields to the other copy, in every layout and in a
+Yahoo download; a wide file's copies yield and are kept whole (a date is never stitched
+from two copies). Rows rebuilt from the duplicate-date-empty-first field case
+(/tmp/breaker3/e5_stale.csv, /tmp/breaker4/c1_flat_dup.csv, c2_two_stale.csv)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,14 +19,19 @@ import pytest
 from engine import (
     FileProvider,
     StrategyParams,
+    YahooProvider,
     load_market_data,
     load_prices_file,
     run_backtest,
 )
 from engine.data.prices import (
     AFTER_STALE_COPY_ROW,
+    REPEATED_PRICE,
+    REPEATED_SAME_PRICE,
     STALE_COPY_DATE_ROW,
+    STALE_COPY_PRICE,
     STALE_COPY_ROW,
+    resolve_repeated_closes,
     stale_copies,
     stale_rows,
 )
@@ -187,6 +196,47 @@ def test_a_flat_long_close_next_to_another_copy_yields() -> None:
     assert [d.count for d in report.dropped if d.reason == STALE_COPY_ROW] == [1]
 
 
+def _yfinance_download(wide: pd.DataFrame) -> pd.DataFrame:
+    """``wide`` (dates x tickers, closes; a date may repeat) as yfinance 1.x's
+    ``download(..., multi_level_index=True, group_by="column")`` returns it."""
+    fields = {"Close": wide, "High": wide * 1.01, "Low": wide * 0.99, "Open": wide, "Volume": wide * 0 + 1e6}
+    frame = pd.concat(fields, axis=1)
+    frame.columns = frame.columns.set_names(["Price", "Ticker"])
+    frame.index.name = "Date"
+    return frame
+
+
+def test_a_yahoo_download_resolves_and_reports_a_stale_copy(tmp_path: Path) -> None:
+    """Pass 4, F3. Before: the download kept each ticker's first copy of a repeated date
+    (``keep="first"``) and reported nothing: 03-31 at 03-30's closes, the case's 8.75% /
+    4.29%. Right: the rule of every price layout, each copy's price that repeats the
+    ticker's previous close yields (03-31 = 150/80/330, AAA 150/AAA[03-30] - 1; the case:
+    44.12% / 7.82%), reported as cells; the same from the cache."""
+    prices = _prices()
+    last = prices.iloc[-1]
+    days = pd.DatetimeIndex([*prices.index, pd.Timestamp("2022-03-31"), pd.Timestamp("2022-03-31")])
+    wide = pd.DataFrame(
+        [*prices.to_numpy(), last.to_numpy(), [150.0, 80.0, 330.0]], index=days, columns=prices.columns
+    )
+
+    def download(tickers: list[str], *, start: str, end: str, **_: Any) -> pd.DataFrame:
+        window = wide[(wide.index >= pd.Timestamp(start)) & (wide.index < pd.Timestamp(end))]
+        return _yfinance_download(window[[t for t in tickers if t in wide.columns]])
+
+    for _round in range(2):  # downloaded, then served from the cache
+        data = load_market_data(
+            YahooProvider(sentiment=SENTIMENT, cache_dir=tmp_path, downloader=download, sleep=lambda _: None)
+        )
+        assert data.prices.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 80.0, "QQQ": 330.0}
+        (stale,) = [d for d in data.report.dropped if d.reason == STALE_COPY_PRICE]
+        assert (stale.count, stale.unit) == (3, "cells")
+        assert stale.examples == ("AAA 2022-03-31", "BBB 2022-03-31", "QQQ 2022-03-31")
+        result = run_backtest(data, StrategyParams(top_n=1))
+        day = result.returns.loc[pd.Timestamp("2022-03-31")]
+        assert day["portfolio"] == pytest.approx(150.0 / last["AAA"] - 1, rel=1e-12)
+        assert day["benchmark"] == pytest.approx(330.0 / last["QQQ"] - 1, rel=1e-12)
+
+
 def test_the_long_rule_is_the_wide_rule_symbol_by_symbol() -> None:
     """``stale_copies`` (every symbol at once, date by date) decides as ``stale_rows`` does on
     each symbol's column alone: one rule, checked on random small tables with repeated dates,
@@ -204,3 +254,16 @@ def test_the_long_rule_is_the_wide_rule_symbol_by_symbol() -> None:
             stale, _ = stale_rows(dates[mine], values[mine, None], np.ones(len(mine), dtype=bool))
             want[mine[stale]] = True
         assert (stale_copies(dates, symbols, values, keep) == want).all()
+
+
+def test_a_download_lists_a_repeated_date_with_another_price() -> None:
+    """Pass 4, F3 (the related silent drop): a download's repeated date whose copies both
+    moved keeps the first (as a file does) and now lists the other, as a cell."""
+    days = pd.DatetimeIndex(["2022-03-29", "2022-03-30", "2022-03-30", "2022-03-31", "2022-03-31"])
+    closes = {"AAA": pd.Series([10.0, 11.0, 12.0, 13.0, 13.0], index=days, name="AAA")}
+    resolved, dropped = resolve_repeated_closes(closes)
+    assert resolved["AAA"].tolist() == [10.0, 11.0, 13.0]
+    assert [(d.reason, d.count, d.unit, d.examples) for d in dropped] == [
+        (REPEATED_PRICE, 1, "cells", ("AAA 2022-03-30",)),
+        (REPEATED_SAME_PRICE, 1, "cells", ("AAA 2022-03-31",)),
+    ]
