@@ -108,6 +108,7 @@ from engine.research.walk_forward import (
     SweepValidation,
     WalkForwardResult,
     WalkForwardSettings,
+    check_walk_forward_fits,
     validate_sweep,
     walk_forward,
 )
@@ -193,6 +194,7 @@ __all__ = [
     "analyze_stocks",
     "backtest_metrics",
     "check_grid",
+    "check_walk_forward_fits",
     "cluster_status",
     "column_metric",
     "compute_metrics",

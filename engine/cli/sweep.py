@@ -53,6 +53,7 @@ from engine.research.walk_forward import (
     SELECTION_METRICS,
     SWEEP_EXPORT_CONTENT,
     WalkForwardSettings,
+    check_walk_forward_fits,
     validate_sweep,
 )
 
@@ -174,6 +175,8 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else None
     )
     data = load_market(args, base.benchmark, notes=err)
+    if settings is not None:  # refused now, not after the sweep, when it cannot fit the data
+        check_walk_forward_fits(data.prices.index, grid, settings, base=base)
     executor = get_executor(args.executor, n_items=grid_size(grid))
     result = run_sweep(
         data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),

@@ -55,7 +55,7 @@ from engine.analytics.pbo import (
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research.sweep import SweepResult
-from engine.strategy.params import REBALANCE_TRADING_DAYS, REBALANCES
+from engine.strategy.params import REBALANCE_TRADING_DAYS, REBALANCES, StrategyParams
 
 Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
@@ -343,6 +343,39 @@ class SweepValidation:
     pbo_note: str | None
 
 
+def _frequencies(grid: Mapping[str, Sequence[Any]], rebalance: str | None) -> str | Sequence[str]:
+    """The rebalance frequencies a sweep's folds are judged on (``check_fold_periods``):
+    the grid's when it sweeps ``rebalance``, else ``rebalance`` (None: unknown, ())."""
+    swept = tuple(grid.get("rebalance", ())) if len(grid) else ()
+    frequencies: str | Sequence[str] | None = swept or rebalance
+    return frequencies if frequencies is not None else ()
+
+
+def check_walk_forward_fits(
+    prices_index: pd.Index,
+    grid: Mapping[str, Sequence[Any]],
+    settings: WalkForwardSettings,
+    *,
+    base: StrategyParams,
+) -> None:
+    """``ParameterError`` (``validate_sweep``'s sentence) when the walk-forward of a sweep of
+    ``grid`` (other parameters from ``base``) cannot fit even on every price day of the
+    sweep's widest window: its returns matrix has at most those days, and fewer days only
+    shorten the folds. Called before the sweep, so that a sweep whose validation is bound
+    to be refused is not run first (a 5,000-configuration sweep, then "each test fold would
+    cover about 12 trading days"). ``prices_index``: the data's trading days
+    (``MarketData.prices.index``). Passing is no promise: ``validate_sweep`` judges the
+    matrix the sweep returns."""
+    days = pd.DatetimeIndex(prices_index)
+    starts = list(grid["start"]) if "start" in grid else [base.start]  # a swept value replaces base's
+    ends = list(grid["end"]) if "end" in grid else [base.end]
+    if all(s is not None for s in starts):
+        days = days[days >= pd.Timestamp(min(s for s in starts if s is not None))]
+    if all(e is not None for e in ends):
+        days = days[days <= pd.Timestamp(max(e for e in ends if e is not None))]
+    check_fold_periods(fold_bounds(len(days), settings), _frequencies(grid, base.rebalance))
+
+
 def validate_sweep(
     sweep: SweepResult,
     settings: WalkForwardSettings | None = None,
@@ -367,14 +400,12 @@ def validate_sweep(
         raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
     grid = sweep.grid
     configs = sweep.table.loc[list(returns.columns), list(grid)] if len(grid) else None
-    swept = tuple(grid.get("rebalance", ())) if len(grid) else ()
-    frequencies: str | Sequence[str] | None = swept or rebalance
     result = walk_forward(
         returns,
         settings,
         configs=configs,
         benchmark=sweep.benchmark_returns,
-        rebalance=frequencies if frequencies is not None else (),
+        rebalance=_frequencies(grid, rebalance),
     )
     pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
     pbo, note = None, None
@@ -394,6 +425,7 @@ __all__ = [
     "WalkForwardResult",
     "WalkForwardSettings",
     "check_fold_periods",
+    "check_walk_forward_fits",
     "fold_bounds",
     "validate_sweep",
     "walk_forward",

@@ -198,3 +198,41 @@ def test_folds_are_sized_on_the_base_rebalance_frequency(monkeypatch: pytest.Mon
         "3 monthly holding periods (63 trading days) per fold: use fewer folds or a longer window"
     )
     assert "walk-forward:" not in out
+
+
+def test_folds_that_cannot_fit_the_data_are_refused_before_the_sweep_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five folds over the last 200 calendar days (~140 trading days: test folds of ~23
+    days) cannot hold 3 monthly holding periods (63 trading days) each: refused before any
+    configuration is backtested (was: the whole sweep ran, then validate_sweep refused)."""
+    ran: list[int] = []
+    monkeypatch.setattr(
+        "engine.cli.sweep.run_sweep", lambda *a, **k: ran.append(1) or pytest.fail("the sweep ran")
+    )
+    data = load_market_data(DemoProvider(), benchmark="QQQ")
+    last = data.prices.index[-1]
+    start = (last - pd.Timedelta(days=200)).date().isoformat()
+    code, out, err = _run(
+        ["sweep", *GRID, "--executor", "serial", "--start", start, "--walk-forward", "--folds", "5"],
+        monkeypatch,
+    )
+    assert code == 2 and ran == [] and out == ""
+    assert err.startswith("error: ") and "walk-forward needs at least 3 monthly holding periods" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_early_check_judges_the_widest_window_and_the_swept_frequencies() -> None:
+    """check_walk_forward_fits refuses what validate_sweep would refuse on every price day
+    of the sweep's widest window (a swept start replaces the base's), and passes a fit."""
+    days = pd.bdate_range("2020-01-01", "2022-12-30")
+    settings = engine.WalkForwardSettings(n_folds=5)
+    base = engine.StrategyParams(start=pd.Timestamp("2022-06-01").date())
+    with pytest.raises(engine.ParameterError, match="each test fold would cover about"):
+        engine.check_walk_forward_fits(days, {"top_n": (3, 5)}, settings, base=base)
+    wide = {"start": (pd.Timestamp("2020-01-02").date(), pd.Timestamp("2022-06-01").date())}
+    engine.check_walk_forward_fits(days, wide, settings, base=base)  # 2020-2022 holds 5 folds
+    with pytest.raises(engine.ParameterError, match="quarterly holding periods"):
+        engine.check_walk_forward_fits(
+            days, {**wide, "rebalance": ("monthly", "quarterly")}, settings, base=base
+        )
