@@ -899,6 +899,11 @@ def _day_examples(index: pd.Index, mask: np.ndarray) -> tuple[str, ...]:
 ALIVE_DAYS = 10
 
 
+def _and(names: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def trading_days_of(
     prices: pd.DataFrame,
     holdable: Sequence[str],
@@ -915,7 +920,9 @@ def trading_days_of(
     prices; the symbols a stock analysis was asked for) whose first sentiment row
     (``first_rows``; none given: every holdable column) is on or before d; before any
     sentiment row, those whose sentiment starts on the first sentiment date. d is a trading day when (a) a symbol of its
-    universe has a price on d, and (b) d is an NYSE session (``engine.data.calendar``;
+    universe has a price on d (before the first sentiment row, an NYSE session on which any
+    column is priced: the lookback history of risk-based weights, which a first-date symbol
+    listing later must not cut; breaker pass 5, F1), and (b) d is an NYSE session (``engine.data.calendar``;
     outside the calendar's range, Monday to Friday), or, on a weekend or NYSE holiday, more
     than half of the universe's symbols alive on d (priced within ``ALIVE_DAYS`` calendar
     days up to d) have a genuine price on d, one that does not repeat the symbol's previous
@@ -963,31 +970,44 @@ def trading_days_of(
             return DroppedRows(reason=reason, count=count, examples=examples)
         return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples, unit="dates")
 
-    # (a) no symbol of the date's universe priced: not a trading day.
+    # (a) no symbol of the date's universe priced: not a trading day. Before the first
+    # sentiment row (the lookback history of risk-based weights) an NYSE session priced by
+    # any column is kept: the symbols of the first sentiment date may list later (an IPO),
+    # and dropping every session before it cut the other holdings' lookback windows
+    # (breaker pass 5, F1: min-variance weights 0.2045/0.7955 where 0.1954/0.8046 are right).
     unpriced = ~(priced & universe).any(axis=1)
-    for column in prices.columns:  # priced by a column outside the universe (the benchmark)
-        alone = unpriced & ~drop & priced[:, position[column]]
-        if not alone.any():
-            continue
-        why = f"{column}'s return runs from the previous trading day's close to the next one's"
-        if column in starts:
-            why = f"{column}'s sentiment starts on {starts[column]:%Y-%m-%d}"
-        groups.append(
-            group(
-                f"none of {whose} has a price on this date, only {column} (not a trading day; {why})", alone
+    weekend = days.day_of_week.to_numpy() >= 5
+    off_days = weekend | exchange_holidays(days)
+    if earliest is not None:
+        unpriced &= ~((days < earliest) & ~off_days & priced.any(axis=1))
+    # Each dropped date names every column priced on it (none is in the date's universe).
+    by_names: dict[tuple[str, ...], np.ndarray] = {}
+    for i in np.flatnonzero(unpriced):
+        names = tuple(str(c) for c, p in zip(prices.columns, priced[i], strict=True) if p)
+        by_names.setdefault(names, np.zeros(len(prices), dtype=bool))[i] = True
+    for names, mask in by_names.items():
+        if not names:
+            # the date's row holds only columns the run does not use (dropped before)
+            reason = f"none of {whose} has a price on this date, only other symbols (not a trading day)"
+        else:
+            later = [n for n in names if n in starts]
+            notes = [f"{n}'s sentiment starts on {starts[n]:%Y-%m-%d}" for n in later]
+            if len(names) > len(later):
+                others = [n for n in names if n not in starts]
+                notes.append(
+                    f"{_and(others)}'s return runs from the previous trading day's close to the next one's"
+                    if len(others) == 1
+                    else f"the returns of {_and(others)} run from the previous trading day's close to the next one's"
+                )
+            reason = (
+                f"none of {whose} has a price on this date, only {_and(list(names))} "
+                f"(not a trading day; {'; '.join(notes)})"
             )
-        )
-        drop |= alone
-    rest = unpriced & ~drop
-    if rest.any():
-        groups.append(
-            group(f"none of {whose} has a price on this date, only other symbols (not a trading day)", rest)
-        )
-        drop |= rest
+        groups.append(group(reason, mask))
+        drop |= mask
     # (b) a weekend or NYSE holiday is a trading day when most of the universe's live symbols
     # have a genuine price on it (not a repeat of the symbol's previous close).
-    weekend = days.day_of_week.to_numpy() >= 5
-    off = (weekend | exchange_holidays(days)) & ~drop
+    off = off_days & ~drop
     if off.any():
         previous = prices.ffill().shift(1).to_numpy(dtype=np.float64)
         genuine = priced & ~tied(values, previous) & universe

@@ -20,6 +20,7 @@ import pytest
 
 from engine import FileProvider, StrategyParams, load_market_data, run_backtest
 from engine.analytics.stocks import analyze_stocks
+from engine.data.calendar import exchange_holidays
 
 HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
 
@@ -270,3 +271,60 @@ def test_cutting_every_input_after_d_changes_no_trading_day_up_to_d(seed: int) -
         )
         before = full.prices.index[full.prices.index <= cut]
         assert before.equals(part.prices.index), (seed, cut, before.symmetric_difference(part.prices.index))
+
+
+def _ipo_prices(aaa_from: str | None) -> pd.DataFrame:
+    """AAA, BBB, CCC, QQQ on NYSE sessions Jun 2021 - Jun 2022; AAA empty before ``aaa_from``
+    (an IPO) or priced throughout (None)."""
+    weekdays = pd.bdate_range("2021-06-01", "2022-06-30")
+    sessions = weekdays[~exchange_holidays(weekdays)]
+    frame = pd.DataFrame(
+        {s: _walk(len(sessions), 20 + i) for i, s in enumerate(("AAA", "BBB", "CCC", "QQQ"))},
+        index=sessions,
+    )
+    if aaa_from is not None:
+        frame.loc[frame.index < pd.Timestamp(aaa_from), "AAA"] = np.nan
+    frame.index.name = "date"
+    return frame
+
+
+def test_an_ipo_on_the_first_sentiment_date_keeps_the_sessions_before_it() -> None:
+    """Breaker pass 5, F1: AAA lists on 2022-01-03, the first sentiment date (never held
+    after January); BBB and CCC, whose sentiment starts on 2022-02-01, have every close.
+    Before: every session before AAA's first close was dropped ("none of the sentiment's
+    symbols has a price on this date, only BBB"), so BBB/CCC's min-variance weights read
+    39 of 63 days of returns (0.2045/0.7955 where 0.1954/0.8046 are right). Now the
+    sessions before the first sentiment row are kept when any column is priced: the
+    weights do not depend on when an unheld symbol listed."""
+    days = pd.bdate_range("2022-01-03", "2022-05-31")
+    sentiment = _sentiment(
+        {"AAA": 5, "BBB": 40, "CCC": 30}, days, starts={"BBB": "2022-02-01", "CCC": "2022-02-01"}
+    )
+    ipo_data, ipo, _ = _run(sentiment, _ipo_prices("2022-01-03"), top_n=2, weighting="min_variance")
+    _, listed, _ = _run(sentiment, _ipo_prices(None), top_n=2, weighting="min_variance")
+    assert not [d for d in ipo_data.report.dropped if d.reason.startswith("none of")]
+    pd.testing.assert_frame_equal(ipo.holdings, listed.holdings)
+    march = ipo.holdings[ipo.holdings["period_start"] == ipo.holdings["period_start"].unique()[1]]
+    assert set(march["symbol"]) == {"BBB", "CCC"} and march["weight"].sum() == pytest.approx(1.0)
+    assert not any("used" in w and "days of returns" in w for w in ipo.warnings)  # full lookbacks
+
+
+def test_a_dropped_date_names_every_column_priced_on_it() -> None:
+    """Breaker pass 5, F9: a date dropped because no symbol of its universe is priced named
+    the first priced column only ("none of the sentiment's symbols has a price on this
+    date, only BBB") although BBB, CCC and QQQ were priced. Now it names them all and
+    why none decides."""
+    prices = _ipo_prices(None)
+    prices.loc[pd.Timestamp("2022-01-14"), "AAA"] = np.nan  # AAA, the only started symbol, halted
+    days = pd.bdate_range("2022-01-03", "2022-05-31")
+    sentiment = _sentiment(
+        {"AAA": 5, "BBB": 40, "CCC": 30}, days, starts={"BBB": "2022-02-01", "CCC": "2022-02-01"}
+    )
+    data, _, _ = _run(sentiment, prices, top_n=2)
+    (halt,) = [d for d in data.report.dropped if d.reason.startswith("none of")]
+    assert halt.examples == ("2022-01-14 (Fri)",)
+    assert halt.reason == (
+        "none of the sentiment's symbols has a price on this date, only BBB, CCC and QQQ (not a trading "
+        "day; BBB's sentiment starts on 2022-02-01; CCC's sentiment starts on 2022-02-01; QQQ's return "
+        "runs from the previous trading day's close to the next one's)"
+    )
