@@ -1018,7 +1018,7 @@ def trading_days_of(
             ALIVE_DAYS, "D"
         )
         alive = recent & universe
-        names = np.asarray(prices.columns, dtype=object)
+        column_names = np.asarray(prices.columns, dtype=object)
         reasons: dict[str, np.ndarray] = {}
         for i in np.flatnonzero(off):
             n_alive, n_new = int(alive[i].sum()), int(genuine[i].sum())
@@ -1033,7 +1033,7 @@ def trading_days_of(
             else:
                 reason = (
                     f"{day} on which only {n_new} of the {n_alive} of {whose} priced in the "
-                    f"{ALIVE_DAYS} days to it ({', '.join(map(str, names[genuine[i]]))}) "
+                    f"{ALIVE_DAYS} days to it ({', '.join(map(str, column_names[genuine[i]]))}) "
                     f"{'has' if n_new == 1 else 'have'} a new price "
                     "(not a trading day: a weekend or holiday needs more than half)"
                 )
