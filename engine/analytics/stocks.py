@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import _std, compute_metrics, short_window_warning
+from engine.analytics.metrics import _std, compute_metrics, short_window_warning, weekend_calendar_warning
 from engine.data.prices import trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
@@ -141,11 +141,12 @@ def analyze_stocks(
             if not (_std(values[both, i]) > 0 and _std(values[both, j]) > 0):
                 correlation.iloc[i, j] = correlation.iloc[j, i] = np.nan
     short = short_window_warning(len(returns), window="the chosen window")
+    weekend = weekend_calendar_warning(pd.DatetimeIndex(returns.index), window="the chosen window")
     dropped = tuple(f"{d.count} date(s) dropped: {d.reason} (e.g. {', '.join(d.examples)})" for d in calendar)
     return StockAnalysis(
         metrics=metrics,
         correlation=correlation,
         prices=normalised,
         returns=returns,
-        warnings=dropped + ((short,) if short else ()),
+        warnings=dropped + tuple(w for w in (short, weekend) if w),
     )

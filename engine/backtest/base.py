@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics import nb_metrics, statistics
-from engine.analytics.metrics import compute_metrics, drawdown_info, short_window_warning
+from engine.analytics.metrics import (
+    compute_metrics,
+    drawdown_info,
+    short_window_warning,
+    weekend_calendar_warning,
+)
 from engine.backtest import nb, nb_prepare, nb_signal
 from engine.backtest.nb import (
     _dense_gross,
@@ -313,6 +318,8 @@ def run_prepared(
         warnings.append(short)
 
     dates = pd.DatetimeIndex(prepared.dates[sim.day_index].astype(_NS), name="date")
+    if weekend := weekend_calendar_warning(dates[np.isfinite(sim.returns)]):
+        warnings.append(weekend)
     returns = pd.DataFrame(
         {"portfolio": sim.returns, "benchmark": bench, "universe": universe.returns}, index=dates
     )

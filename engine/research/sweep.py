@@ -23,7 +23,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import METRIC_NAMES, short_window_warning
+from engine.analytics.metrics import METRIC_NAMES, short_window_warning, weekend_calendar_warning
 from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_clusters, trial_clusters
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_period_warnings
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
@@ -508,18 +508,30 @@ def run_sweep(
         n_distinct_trials=counts[1],
         n_effective_trials=counts[2],
         trials=trials,
-        warnings=_sweep_warnings(outcomes),
+        warnings=_sweep_warnings(prepared, outcomes),
         **(_kept_returns(prepared, outcomes, checked, base) if keep_returns else {}),
     )
 
 
-def _sweep_warnings(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
+def _sweep_warnings(prepared: PreparedData, outcomes: Sequence[Outcome]) -> tuple[str, ...]:
     """The warnings that hold for every row of a sweep's table: when even the longest
     configuration has fewer return days than a year, every row's annualised metrics
-    (CAGR, Sharpe, ...) extrapolate (``short_window_warning``, the backtest's rule)."""
-    longest = max((metrics[_RETURNS][1].size for _, metrics, _ in outcomes if metrics is not None), default=0)
-    short = short_window_warning(longest, window="the longest configuration's evaluated window")
-    return (short,) if short else ()
+    (CAGR, Sharpe, ...) extrapolate (``short_window_warning``, the backtest's rule); when the
+    longest configuration's return days include weekends, the annualised metrics assume 252
+    trading days a year on a calendar of ~365 (``weekend_calendar_warning``)."""
+    kept = [metrics[_RETURNS] for _, metrics, _ in outcomes if metrics is not None]
+    if not kept:
+        return ()
+    days, returns = max(kept, key=lambda pair: pair[1].size)
+    out = []
+    short = short_window_warning(returns.size, window="the longest configuration's evaluated window")
+    if short:
+        out.append(short)
+    index = pd.DatetimeIndex(prepared.dates[_day_index(days, returns.size)].astype("datetime64[ns]"))
+    weekend = weekend_calendar_warning(index, window="the longest configuration's evaluated window")
+    if weekend:
+        out.append(weekend)
+    return tuple(out)
 
 
 def _progress_reporter(on_progress: ProgressFn | None, total: int) -> Callable[[int], None]:

@@ -328,3 +328,45 @@ def test_a_dropped_date_names_every_column_priced_on_it() -> None:
         "day; BBB's sentiment starts on 2022-02-01; CCC's sentiment starts on 2022-02-01; QQQ's return "
         "runs from the previous trading day's close to the next one's)"
     )
+
+
+def test_a_weekend_calendar_says_what_its_annualised_metrics_assume() -> None:
+    """Breaker pass 5, F4: a crypto universe keeps its weekends, but the annualised metrics
+    assume 252 trading days a year: 273 daily returns of 9 months compounded over 1.08
+    'years' (CAGR -29.4% where the annual rate of the total is -39.6%) with no short-window
+    warning (273 >= 252). The metrics stay empyrical's; the backtest, the sweep and the
+    stock analysis now say what they mean on this calendar."""
+    from engine.analytics.metrics import weekend_calendar_warning
+
+    days = pd.date_range("2022-01-01", periods=273)
+    sentence = weekend_calendar_warning(days)
+    assert sentence is not None
+    assert sentence.startswith(
+        "78 of the 273 return days of the evaluated window fall on a Saturday or Sunday"
+    )
+    assert (
+        "compounds the total over 1.08 years where the window spans 0.75 calendar years (less than a year"
+        in sentence
+    )
+    assert "a year of this calendar holds about 365 return days" in sentence
+    assert weekend_calendar_warning(pd.bdate_range("2022-01-03", periods=300)) is None
+    assert weekend_calendar_warning(pd.DatetimeIndex([])) is None
+
+    every_day = pd.date_range("2022-01-01", "2022-06-30")
+    sessions = pd.bdate_range("2022-01-03", "2022-06-30")
+    prices = pd.DataFrame(
+        {"BTC-USD": _walk(len(every_day), 1, 0.03), "ETH-USD": _walk(len(every_day), 2, 0.04)},
+        index=every_day,
+    )
+    prices["QQQ"] = pd.Series(_walk(len(sessions), 3), index=sessions)
+    prices.index.name = "date"
+    sentiment = _sentiment({"BTC-USD": 40, "ETH-USD": 30}, pd.date_range("2022-03-01", "2022-05-31"))
+    data, result, _ = _run(sentiment, prices, top_n=1)
+    assert any("fall on a Saturday or Sunday" in w for w in result.warnings)
+    from engine import SerialExecutor, run_sweep
+
+    swept = run_sweep(data, {"top_n": (1, 2)}, executor=SerialExecutor())
+    assert any("fall on a Saturday or Sunday" in w for w in swept.warnings)
+    assert any("fall on a Saturday or Sunday" in w for w in analyze_stocks(prices, ["BTC-USD"]).warnings)
+    us = _ipo_prices(None)
+    assert not any("Saturday" in w for w in analyze_stocks(us, ["AAA", "BBB"]).warnings)
