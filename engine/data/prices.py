@@ -565,10 +565,20 @@ def _validate_wide_prices(
     if rows.keep.any() and not np.isfinite(numbers[rows.keep]).any():
         reason = dropped_summary(tuple(dropped)) if dropped else "every ticker column is empty"
         raise DataValidationError(f"{label} has no usable prices ({reason})")
-    # A stale copy of a repeated date yields whole to the copy with the day's prices.
-    stale_copy, after_copy = stale_rows(dates.to_numpy(), numbers, rows.keep)
-    rows.drop(stale_copy, STALE_COPY_DATE_ROW)
-    rows.drop(after_copy, AFTER_STALE_COPY_ROW)
+    # A stale copy of a repeated date yields, ticker by ticker, to a copy with the day's price:
+    # the rule of the long layout and of a download, so that no column decides another's (the
+    # benchmark's or an unused column's repeated close made the held symbols' real copy
+    # "stale" too when a wide row yielded whole: breaker pass 5, F2).
+    stale_cells = _stale_cells(dates.to_numpy(), np.asarray(values.columns, dtype=object), numbers, rows.keep)
+    if stale_cells.any():
+        where = np.argwhere(stale_cells)[:MAX_EXAMPLES]
+        examples = tuple(f"{values.columns[j]} row {i + 1}" for i, j in where)
+        dropped.append(
+            DroppedRows(reason=STALE_COPY_CELL, count=int(stale_cells.sum()), examples=examples, unit="cells")
+        )
+        numbers = np.where(stale_cells, np.nan, numbers)
+        # A copy whose every price was stale holds no price now: said so, not "no price".
+        rows.drop(stale_cells.any(axis=1) & ~np.isfinite(numbers).any(axis=1), STALE_COPY_DATE_ROW)
     # A date on which no ticker has a price is not a trading day (yfinance writes some
     # holidays as empty rows); it must not become a day of zero returns.
     # A priceless copy of a date that has prices in another row (yfinance #765's empty first
@@ -611,19 +621,17 @@ def _validate_wide_prices(
 
 # A repeated date's copy that repeats the previous close (a feed that wrote the day's row
 # before the close, filled forward) next to a copy with another price (breaker pass 3, F4).
+STALE_COPY_CELL = (
+    "price of a repeated date that repeats the ticker's previous kept close (a stale copy, filled "
+    "forward) while another copy of the date has another price (cell left empty; the other copy's "
+    "price is used)"
+)
 STALE_COPY_DATE_ROW = (
-    "duplicate date row with a price that repeats the ticker's previous close (a stale copy, filled "
-    "forward) while another copy of the date has another price (the row is dropped whole; the date's "
-    "first other copy is kept whole)"
+    "duplicate date row whose every price is a stale copy (the date's prices are in another row)"
 )
 STALE_COPY_ROW = (
     "duplicate (date, symbol) row whose close repeats the symbol's previous close (a stale copy, "
     "filled forward); the row of the date with another close is kept"
-)
-# The other copies of a date resolved against a stale copy: the kept copy is never
-# completed with their prices (a row is never stitched from two copies).
-AFTER_STALE_COPY_ROW = (
-    "duplicate date row after the copy kept in place of a stale copy (the kept copy is used whole)"
 )
 # A download (Yahoo Finance) is resolved ticker by ticker: a ticker's price on a date is a cell.
 STALE_COPY_PRICE = (
@@ -634,72 +642,22 @@ REPEATED_PRICE = "price of a repeated date in the download that differs from the
 REPEATED_SAME_PRICE = "price of a repeated date in the download, equal to the kept one (one copy is kept)"
 
 
-def _stale_in(dates: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The core of the duplicate rule of every price layout: (stale, after) masks over the
-    rows of ``values`` (rows x columns, NaN for no price). ``rows``: the rows still used, each
-    with a price. Dates are resolved in order, each against the previous KEPT close of every
-    column (the last price of the column on the copies kept at earlier dates), so two stale
-    days in a row both yield. At a date written more than once, a copy with a price that
-    repeats the column's previous kept close (``engine.dispersion.tied``) while another copy
-    has another price there is stale; when some copy is not, the stale copies yield whole and
-    the first copy that is not stale is kept whole (the later ones are ``after``). When every
-    copy is stale, or none is, nothing yields: the date keeps, per column, its first price."""
-    stale = np.zeros(len(values), dtype=bool)
-    after = np.zeros(len(values), dtype=bool)
-    if len(rows) < 2:
-        return stale, after
-    order = rows[np.argsort(dates[rows], kind="stable")]
-    days, starts, counts = np.unique(dates[order], return_index=True, return_counts=True)
-    if not (counts > 1).any():
-        return stale, after
-    by_day = pd.DataFrame(values[order]).groupby(np.repeat(np.arange(len(days)), counts), sort=True)
-    kept_values = by_day.first().to_numpy(dtype=np.float64, copy=True)
-    # Only a date whose copies hold different prices can have a stale copy.
-    highest = by_day.max().to_numpy(dtype=np.float64)
-    lowest = by_day.min().to_numpy(dtype=np.float64)
-    contested = (np.isfinite(highest) & ~tied(highest, lowest)).any(axis=1)
-    last = np.full(values.shape[1], np.nan)
-    done = 0
-    for k in np.flatnonzero(contested):
-        if k > done:  # carry the kept closes of the dates between
-            block = kept_values[done:k]
-            seen = np.isfinite(block)
-            has = seen.any(axis=0)
-            at = len(block) - 1 - np.argmax(seen[::-1], axis=0)
-            last = np.where(has, block[at, np.arange(block.shape[1])], last)
-            done = int(k)
-        copies = order[starts[k] : starts[k] + counts[k]]
-        block = values[copies]
-        priced = np.isfinite(block)
-        repeats = priced & tied(block, last[None, :])
-        moved = priced & ~repeats & np.isfinite(last)[None, :]
-        is_stale = (repeats & moved.any(axis=0)[None, :]).any(axis=1)
-        if is_stale.any() and not is_stale.all():
-            stale[copies[is_stale]] = True
-            fresh = copies[~is_stale]
-            after[fresh[1:]] = True
-            kept_values[k] = values[fresh[0]]
-    return stale, after
-
-
-def stale_rows(dates: np.ndarray, values: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(stale, after) row masks of a wide table (``values``: rows x tickers, NaN for no price;
-    ``keep``: rows still used): the duplicate rule of a wide file resolves whole rows. A copy
-    of a repeated date with a price that repeats the ticker's previous kept close while
-    another copy has another price there is the previous day filled forward (a feed that wrote
-    the day's row before its close): it yields whole (``stale``), and the first other copy is
-    kept whole; the later copies of that date are ``after`` (never used to fill the kept
-    copy: a date is not stitched from two copies; breaker pass 4, F6). Dates are resolved in
-    order against the kept closes (F4: two stale days in a row). Breaker pass 3, F4: a first
-    copy repeating 03-30's closes hid 03-31's (AAA 150): total return 8.75% where 44.12% is
-    right."""
-    rows = np.flatnonzero(keep & np.isfinite(values).any(axis=1))
-    return _stale_in(np.asarray(dates), values, rows)
+def _stale_cells(dates: np.ndarray, tickers: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """(rows, tickers) bool: the prices of a wide table (``values``, NaN for no price;
+    ``keep``: rows still used) that yield under the duplicate rule, each ticker on its own
+    column (``stale_copies``): a price of a repeated date that repeats the ticker's previous
+    kept close while another copy has another price there."""
+    n_rows, n_tickers = values.shape
+    if n_rows < 2 or not pd.Index(dates[keep]).duplicated().any():
+        return np.zeros(values.shape, dtype=bool)
+    return stale_copies(
+        np.repeat(dates, n_tickers), np.tile(tickers, n_rows), values.ravel(), np.repeat(keep, n_tickers)
+    ).reshape(values.shape)
 
 
 def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """(n,) bool: the rows of a long table (one (date, symbol, close) each) that yield under
-    the duplicate rule of ``_stale_in``, each symbol on its own (one column): among the copies
+    the duplicate rule of every price layout, each symbol on its own: among the copies
     of a (date, symbol), a close that repeats the symbol's previous KEPT close yields to a
     copy with another close (dates in order: two stale days in a row both yield). In this
     layout a row stands alone, so a flat close (the symbol did not trade, or closed
@@ -749,45 +707,6 @@ def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, kee
         fresh, at = np.unique(mine[~stale], return_index=True)
         kept[first + fresh] = value[rows[~stale][at]]
         out[cells[rows[stale]]] = True
-    return out
-    frame = pd.DataFrame({"symbol": symbols[cells], "date": dates[cells]})
-    repeated = frame.duplicated(["symbol", "date"], keep=False).to_numpy()
-    if not repeated.any():
-        return out
-    # The rule of ``_stale_in`` for one column, every symbol at once: each round resolves the
-    # contested (date, symbol) groups against the kept close of the symbol's previous date,
-    # until no kept close changes (a chain of k stale days in a row settles in k rounds).
-    order = np.lexsort((cells, dates[cells], symbols[cells].astype(str)))  # copies in file order
-    cells = cells[order]
-    frame = frame.iloc[order].reset_index(drop=True)
-    group = frame.groupby(["symbol", "date"], sort=False).ngroup().to_numpy()
-    value = values[cells]
-    by_group = pd.Series(value).groupby(group, sort=True)
-    kept = by_group.first().to_numpy(dtype=np.float64, copy=True)
-    highest, lowest = by_group.max().to_numpy(), by_group.min().to_numpy()
-    symbol_of = frame.groupby(group, sort=True)["symbol"].first().to_numpy()
-    previous = np.arange(len(kept)) - 1
-    previous[np.r_[True, symbol_of[1:] != symbol_of[:-1]]] = -1
-    contested = ~tied(highest, lowest)
-    mine = contested[group]
-    rows, groups = cells[mine], group[mine]
-    before = previous[groups]
-    value = value[mine]
-    stale = np.zeros(len(rows), dtype=bool)
-    for _round in range(len(kept) + 1):
-        last = np.where(before >= 0, kept[np.maximum(before, 0)], np.nan)
-        repeats = tied(value, last)
-        moved = ~repeats & np.isfinite(last)
-        stale = repeats & pd.Series(moved).groupby(groups).transform("any").to_numpy(dtype=bool)
-        every = pd.Series(stale).groupby(groups).transform("all").to_numpy(dtype=bool)
-        stale &= ~every
-        resolved = pd.Series(np.where(stale, np.nan, value)).groupby(groups, sort=True).first()
-        now = kept.copy()
-        now[resolved.index.to_numpy()] = resolved.to_numpy(dtype=np.float64)
-        if np.array_equal(now, kept, equal_nan=True):
-            break
-        kept = now
-    out[rows[stale]] = True
     return out
 
 

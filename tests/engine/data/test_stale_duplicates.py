@@ -1,11 +1,11 @@
-"""A repeated date whose first copy is stale (breaker pass 3, F4; breaker pass 4, F3, F4, F6;
-``engine.data.prices.stale_rows``, ``stale_copies`` and ``resolve_repeated_closes``). The
-duplicate rule keeps the first valid copy of the date (yfinance #765: an empty first copy
-yields to the real bar). A copy that repeats the previous kept closes is the previous day
-filled forward, not the day's bar: it yields to the other copy, in every layout and in a
-Yahoo download; a wide file's copies yield and are kept whole (a date is never stitched
-from two copies). Rows rebuilt from the duplicate-date-empty-first field case
-(/tmp/breaker3/e5_stale.csv, /tmp/breaker4/c1_flat_dup.csv, c2_two_stale.csv)."""
+"""A repeated date whose first copy is stale (breaker pass 3, F4; breaker pass 4, F3, F4;
+breaker pass 5, F2; ``engine.data.prices.stale_copies`` and ``resolve_repeated_closes``).
+The duplicate rule keeps the first valid copy of the date (yfinance #765: an empty first
+copy yields to the real bar). A price that repeats the previous kept close is the previous
+day filled forward, not the day's: it yields to the other copy's price, ticker by ticker, in
+every layout and in a Yahoo download, so no column decides another's. Rows rebuilt from the
+duplicate-date-empty-first field case (/tmp/breaker3/e5_stale.csv, /tmp/breaker4/
+c2_two_stale.csv, /tmp/breaker5/d3_with.csv)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,16 @@ from engine import (
     run_backtest,
 )
 from engine.data.prices import (
-    AFTER_STALE_COPY_ROW,
     REPEATED_PRICE,
     REPEATED_SAME_PRICE,
+    STALE_COPY_CELL,
     STALE_COPY_DATE_ROW,
     STALE_COPY_PRICE,
     STALE_COPY_ROW,
     resolve_repeated_closes,
     stale_copies,
-    stale_rows,
 )
+from engine.dispersion import tied
 
 HEAD = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
 # AAA is the more engaged symbol in January and February: held in February and March.
@@ -72,14 +72,14 @@ def _wide_with_stale_copy() -> tuple[bytes, pd.Series]:
 def test_a_stale_first_copy_of_a_repeated_date_yields_to_the_real_bar() -> None:
     """Before: the first copy was kept, 03-31's return was 0 for AAA (held) and QQQ
     (the case: total 8.75%, benchmark 4.29%). Right: AAA 150 and QQQ 330 on 03-31, the
-    returns 150/AAA[03-30] - 1 and 330/QQQ[03-30] - 1 (the case: 44.12% and 7.82%). The
-    stale copy yields whole: BBB is the real row's 80.0, not the stale copy's 79.0 (pass 4,
-    F6: a date is never stitched from two copies)."""
+    returns 150/AAA[03-30] - 1 and 330/QQQ[03-30] - 1 (the case: 44.12% and 7.82%). Each
+    ticker on its own: BBB's 79.0 does not repeat its previous close, so its first valid
+    copy is kept."""
     data_bytes, last = _wide_with_stale_copy()
     frame, report = load_prices_file(data_bytes, name="p.csv")
-    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 80.0, "QQQ": 330.0}
-    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
-    assert (stale.count, stale.unit, stale.examples) == (1, "rows", ("row 64",))
+    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 79.0, "QQQ": 330.0}
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_CELL]
+    assert (stale.count, stale.unit, stale.examples) == (2, "cells", ("AAA row 64", "QQQ row 64"))
     assert report.rows_read == report.rows_kept + report.rows_dropped
     data = load_market_data(FileProvider(sentiment=SENTIMENT, prices=data_bytes))
     result = run_backtest(data, StrategyParams(top_n=1))
@@ -107,7 +107,7 @@ def test_copies_that_all_repeat_the_previous_close_are_kept() -> None:
     row = f"2022-03-31,{last['AAA']},{last['BBB']},{last['QQQ']}\n"
     frame, report = load_prices_file((prices.to_csv() + row + row).encode(), name="p.csv")
     assert frame.loc["2022-03-31"].tolist() == last.tolist()
-    assert not [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+    assert not [d for d in report.dropped if d.reason in (STALE_COPY_CELL, STALE_COPY_DATE_ROW)]
 
 
 def _two_stale_days() -> tuple[pd.DataFrame, pd.Series]:
@@ -135,9 +135,10 @@ def test_two_stale_days_in_a_row_both_yield_wide() -> None:
     frame, report = load_prices_file(data_bytes, name="p.csv")
     assert frame.loc["2022-03-30"].tolist() == [120.0, 85.0, 325.0]
     assert frame.loc["2022-03-31"].tolist() == [150.0, 80.0, 330.0]
-    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
-    assert (stale.count, stale.examples) == (2, ("row 63", "row 65"))
-    assert not [d for d in report.dropped if "no price" in d.reason]
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_CELL]
+    assert stale.count == 6  # two dates x three tickers
+    (rows,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
+    assert rows.count == 2 and not [d for d in report.dropped if "with no price" in d.reason]
     assert report.rows_read == report.rows_kept + report.rows_dropped == len(wide)
     result = run_backtest(
         load_market_data(FileProvider(sentiment=SENTIMENT, prices=data_bytes)), StrategyParams(top_n=1)
@@ -158,29 +159,25 @@ def test_two_stale_days_in_a_row_both_yield_long() -> None:
     assert report.rows_read == report.rows_kept + report.rows_dropped == len(long)
 
 
-def test_a_wide_date_is_never_stitched_from_two_copies() -> None:
-    """Pass 4, F6 (/tmp/breaker4/c1_flat_dup.csv): 03-31 written first with AAA flat at its
-    03-30 close (BBB and QQQ moved), then 150, 81, 331. Before: 03-31 = AAA 150 from copy 2,
-    BBB 80 and QQQ 330 from copy 1, and the report said copy 2 was dropped. Right: copy 1
-    repeats AAA's previous close where copy 2 has another price, so it yields whole and copy
-    2 is kept whole: 150, 81, 331, copy 1 (row 64) reported. A third copy is not used to fill
-    the kept one (BBB stays empty on the date where the kept copy has none)."""
-    prices = _prices()
-    last = prices.iloc[-1]
-    text = prices.to_csv() + f"2022-03-31,{last['AAA']},80.0,330.0\n2022-03-31,150.0,81.0,331.0\n"
-    frame, report = load_prices_file(text.encode(), name="p.csv")
-    assert frame.loc["2022-03-31"].to_dict() == {"AAA": 150.0, "BBB": 81.0, "QQQ": 331.0}
-    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_DATE_ROW]
-    assert stale.examples == ("row 64",)
-    assert report.rows_read == report.rows_kept + report.rows_dropped
-    three = prices.to_csv() + (
-        f"2022-03-31,{last['AAA']},80.0,330.0\n2022-03-31,150.0,,331.0\n2022-03-31,151.0,82.0,332.0\n"
+def test_no_column_decides_another_columns_copy_of_a_repeated_date() -> None:
+    """Breaker pass 5, F2 (/tmp/breaker5/d3_with.csv): 03-03 written first with AAA and BBB at
+    03-02's closes (QQQ and ZZZ moved), then with AAA and BBB moved (QQQ and ZZZ at 03-02's
+    closes). Before, a wide copy yielded whole: both copies were stale in some column, nothing
+    yielded, and the first was kept, a zero return for AAA and BBB on 03-03 with the QQQ or
+    ZZZ column and +0.4132% without them. Right: each ticker on its own, the same closes
+    with or without the columns the run does not hold (and as a download resolves them)."""
+    rows = (
+        "date,AAA,BBB,QQQ,ZZZ\n2022-03-01,120.5,60.25,341.0,113.5\n2022-03-02,121.0,60.50,342.0,114.0\n"
+        "2022-03-03,121.0,60.50,343.0,114.333333\n2022-03-03,121.5,60.75,342.0,114.0\n"
+        "2022-03-04,122.0,61.00,344.0,114.666667\n"
     )
-    frame, report = load_prices_file(three.encode(), name="p.csv")
-    assert frame.loc["2022-03-31", ["AAA", "QQQ"]].tolist() == [150.0, 331.0]
-    assert np.isnan(frame.loc["2022-03-31", "BBB"])
-    (after,) = [d for d in report.dropped if d.reason == AFTER_STALE_COPY_ROW]
-    assert after.examples == ("row 66",)
+    frame, report = load_prices_file(rows.encode(), name="p.csv")
+    assert frame.loc["2022-03-03"].to_dict() == {"AAA": 121.5, "BBB": 60.75, "QQQ": 343.0, "ZZZ": 114.333333}
+    held = pd.read_csv(pd.io.common.StringIO(rows))[["date", "AAA", "BBB"]].to_csv(index=False)
+    alone, _ = load_prices_file(held.encode(), name="p.csv")
+    pd.testing.assert_frame_equal(frame[["AAA", "BBB"]], alone)
+    (stale,) = [d for d in report.dropped if d.reason == STALE_COPY_CELL]
+    assert stale.examples == ("AAA row 3", "BBB row 3", "QQQ row 4", "ZZZ row 4")
     assert report.rows_read == report.rows_kept + report.rows_dropped
 
 
@@ -237,10 +234,33 @@ def test_a_yahoo_download_resolves_and_reports_a_stale_copy(tmp_path: Path) -> N
         assert day["benchmark"] == pytest.approx(330.0 / last["QQQ"] - 1, rel=1e-12)
 
 
-def test_the_long_rule_is_the_wide_rule_symbol_by_symbol() -> None:
-    """``stale_copies`` (every symbol at once, date by date) decides as ``stale_rows`` does on
-    each symbol's column alone: one rule, checked on random small tables with repeated dates,
-    flat closes, empty closes and dropped rows."""
+def _stale_one_column(dates: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The duplicate rule written plainly for one column (the reference): dates in order,
+    each against the previous kept close; at a repeated date a copy that repeats it while
+    another copy has another price is stale, unless every copy is; the date keeps its first
+    price that is not stale."""
+    stale = np.zeros(len(values), dtype=bool)
+    last = np.nan
+    for day in np.unique(dates):
+        copies = [i for i in np.flatnonzero(dates == day) if np.isfinite(values[i])]
+        if not copies:
+            continue
+        repeats = [bool(tied(values[i], last)) for i in copies]
+        moved = any(np.isfinite(last) and not r for r in repeats)
+        mine = [r and moved for r in repeats]
+        if not all(mine):
+            for i, m in zip(copies, mine, strict=True):
+                stale[i] = m
+            last = values[next(i for i, m in zip(copies, mine, strict=True) if not m)]
+        else:
+            last = values[copies[0]]
+    return stale
+
+
+def test_every_symbol_at_once_is_the_rule_symbol_by_symbol() -> None:
+    """``stale_copies`` (every symbol at once, date by date) decides as the plain rule does on
+    each symbol's column alone: checked on random small tables with repeated dates, flat
+    closes, empty closes and dropped rows."""
     rng = np.random.default_rng(3)
     for _ in range(500):
         n = int(rng.integers(1, 40))
@@ -251,8 +271,7 @@ def test_the_long_rule_is_the_wide_rule_symbol_by_symbol() -> None:
         want = np.zeros(n, dtype=bool)
         for symbol in ("A", "B", "C"):
             mine = np.flatnonzero((symbols == symbol) & keep)
-            stale, _ = stale_rows(dates[mine], values[mine, None], np.ones(len(mine), dtype=bool))
-            want[mine[stale]] = True
+            want[mine[_stale_one_column(dates[mine], values[mine])]] = True
         assert (stale_copies(dates, symbols, values, keep) == want).all()
 
 
