@@ -960,8 +960,29 @@ def trading_days_of(
         for reason, mask in reasons.items():
             groups.append(group(reason, mask))
             drop |= mask
+        # On a weekend or holiday that stays a trading day (most of the universe trades: a
+        # crypto majority), a symbol whose price repeats its previous close there did not
+        # trade (its market was closed: the close filled forward). Left empty: it is not
+        # bought at Friday's close on a Sunday entry chosen with Saturday's rows (breaker
+        # pass 5, F3: -1.5075% with the weekend filled forward against a month in cash with
+        # it written empty; now the same, and no stale price is an entry close).
+        closed = priced & universe & ~genuine & (off & ~drop)[:, None]
+        if closed.any():
+            where = np.argwhere(closed)[:MAX_EXAMPLES]
+            prices = prices.mask(closed)
+            groups.append(
+                DroppedRows(
+                    reason=(
+                        "price of a weekend or holiday trading day that repeats the symbol's previous close "
+                        "(its market was closed: the close filled forward; cell left empty)"
+                    ),
+                    count=int(closed.sum()),
+                    examples=tuple(f"{prices.columns[j]} {days[i]:%Y-%m-%d}" for i, j in where),
+                    unit="cells",
+                )
+            )
     if not drop.any():
-        return prices, ()
+        return prices, tuple(groups)
     return prices[~drop], tuple(groups)
 
 

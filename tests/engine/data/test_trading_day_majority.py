@@ -370,3 +370,36 @@ def test_a_weekend_calendar_says_what_its_annualised_metrics_assume() -> None:
     assert any("fall on a Saturday or Sunday" in w for w in analyze_stocks(prices, ["BTC-USD"]).warnings)
     us = _ipo_prices(None)
     assert not any("Saturday" in w for w in analyze_stocks(us, ["AAA", "BBB"]).warnings)
+
+
+def test_a_closed_markets_filled_forward_close_is_no_entry_close_on_a_majority_weekend() -> None:
+    """Breaker pass 5, F3: a universe whose majority trades every day (three crypto pairs
+    and two US stocks) keeps its weekends; April ends on Saturday 04-30, the entry day. With
+    the US weekend cells filled forward, AAA (the pick) was bought at the 04-30 'close',
+    Friday's, chosen with Saturday's rows (look-ahead: -1.5075% for May); written empty,
+    May was cash. Now a price that repeats the previous close on such a day is left empty
+    (the market was closed): both spellings give the same run, and it is reported."""
+    every_day = pd.date_range("2022-01-01", "2022-06-30")
+    weekdays = pd.bdate_range("2022-01-03", "2022-06-30")
+    sessions = weekdays[~exchange_holidays(weekdays)]
+    empty = pd.DataFrame(
+        {s: _walk(len(every_day), 40 + i, 0.03) for i, s in enumerate(("BTC-USD", "ETH-USD", "SOL-USD"))},
+        index=every_day,
+    )
+    for i, s in enumerate(("AAA", "BBB", "QQQ")):
+        empty[s] = pd.Series(_walk(len(sessions), 50 + i), index=sessions)
+    empty.index.name = "date"
+    filled = empty.copy()
+    filled[["AAA", "BBB", "QQQ"]] = filled[["AAA", "BBB", "QQQ"]].ffill()
+    sentiment = _sentiment(
+        {"AAA": 90, "BBB": 80, "BTC-USD": 30, "ETH-USD": 20, "SOL-USD": 10},
+        pd.date_range("2022-03-01", "2022-05-31"),
+    )
+    data_empty, run_empty, entries = _run(sentiment, empty, top_n=1)
+    data_filled, run_filled, _ = _run(sentiment, filled, top_n=1)
+    assert "2022-04-30" in entries  # Saturday: most of the universe trades on it
+    pd.testing.assert_frame_equal(run_filled.returns, run_empty.returns)
+    pd.testing.assert_frame_equal(run_filled.holdings, run_empty.holdings)
+    (closed,) = [d for d in data_filled.report.dropped if "its market was closed" in d.reason]
+    assert closed.unit == "cells" and closed.examples[0] == "AAA 2022-01-08"
+    assert not [d for d in data_empty.report.dropped if "its market was closed" in d.reason]
