@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import _std, compute_metrics, short_window_warning, weekend_calendar_warning
+from engine.data.calendar import exchange_holidays
 from engine.data.prices import trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
@@ -83,6 +84,33 @@ def parse_symbols(text: str | Sequence[str]) -> list[str]:
     return symbols
 
 
+def _daily_returns(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(daily simple returns, closes carried forward) of ``frame`` (dates x symbols). A gap
+    is carried forward (a zero return, then the full move); after a symbol's last close there
+    is no move to come: its prices and returns are missing, not flat, so its metrics use only
+    the days it trades (as the backtest's benchmark after its last close)."""
+    last_close = frame.notna()[::-1].cummax()[::-1]
+    filled = frame.ffill().where(last_close)
+    returns = (filled / filled.shift(1) - 1.0).iloc[1:]
+    returns.index.name = "date"
+    return returns, filled
+
+
+def _own_days(column: pd.DataFrame, joint: pd.Index) -> pd.DataFrame:
+    """``column`` (one symbol's closes) on its own days: the NYSE sessions of the joint
+    calendar ``joint`` (a halt there is a day of the symbol: carried forward) and the
+    weekends and holidays the symbol trades on its own (``trading_days_of`` of it alone), not
+    those a neighbour's majority kept or dropped."""
+    symbol = str(column.columns[0])
+    alone, _ = trading_days_of(column, [symbol], whose="the symbols asked for")
+    days = pd.DatetimeIndex(joint)
+    off = (days.day_of_week >= 5) | exchange_holidays(days)
+    alone_days = pd.DatetimeIndex(alone.index)
+    alone_off = (alone_days.day_of_week >= 5) | exchange_holidays(alone_days)
+    own = days[~off].union(alone_days[alone_off])
+    return alone.reindex(own).combine_first(column.reindex(own))
+
+
 def analyze_stocks(
     prices: pd.DataFrame,
     symbols: Sequence[str],
@@ -107,24 +135,23 @@ def analyze_stocks(
     # pass 3, F2: a constant 0.1%-a-day series got volatility 0.72% and Sharpe 25.33), nor
     # does a minority of them on a weekend or holiday (pass 4, F5: AAA 12.97% volatility
     # asked with BTC-USD, 15.35% alone).
+    asked = frame
     frame, calendar = trading_days_of(frame, wanted, whose="the symbols asked for")
     empty = [s for s in wanted if frame[s].notna().sum() < 2]
     if empty:
         raise DataValidationError(f"fewer than two prices for {', '.join(empty)} between the chosen dates")
 
-    # A gap is carried forward (a zero return, then the full move); after a symbol's last
-    # close there is no move to come: its prices and returns are missing, not flat, so its
-    # metrics use only the days it trades (as the backtest's benchmark after its last close).
-    last_close = frame.notna()[::-1].cummax()[::-1]
-    filled = frame.ffill().where(last_close)
-    returns = filled / filled.shift(1) - 1.0
-    returns = returns.iloc[1:]
-    returns.index.name = "date"
+    returns, filled = _daily_returns(frame)
     first = filled.apply(lambda col: col.loc[col.first_valid_index()])
     normalised = filled / first
     rows = []
     for symbol in wanted:
-        series = returns[symbol].dropna()
+        # Each symbol's metrics on its own weekends and holidays: with a neighbour on another
+        # calendar (BTC-USD next to AAA: one of two trades on weekends, no majority) the joint
+        # calendar drops or keeps days that are not this symbol's (breaker pass 5, F6:
+        # BTC-USD's volatility 54.37% alone, 64.52% next to AAA). The joint calendar serves
+        # the correlation and the chart.
+        series = _daily_returns(_own_days(asked[[symbol]], frame.index))[0][symbol].dropna()
         m = compute_metrics(series.to_numpy(), None, risk_free=risk_free)
         rows.append({"symbol": symbol, **{k: m[k] for k in STOCK_METRIC_COLUMNS[1:]}})
     metrics = pd.DataFrame(rows, columns=list(STOCK_METRIC_COLUMNS))

@@ -403,3 +403,18 @@ def test_a_closed_markets_filled_forward_close_is_no_entry_close_on_a_majority_w
     (closed,) = [d for d in data_filled.report.dropped if "its market was closed" in d.reason]
     assert closed.unit == "cells" and closed.examples[0] == "AAA 2022-01-08"
     assert not [d for d in data_empty.report.dropped if "its market was closed" in d.reason]
+
+
+def test_a_symbol_on_another_calendar_keeps_its_own_metrics_next_to_another() -> None:
+    """Breaker pass 5, F6: asked with AAA, BTC-USD's weekends were one of two symbols (no
+    majority), so the joint calendar dropped them and BTC-USD's metrics came from its
+    Friday-to-Monday moves (volatility 64.52% against 54.37% alone). Each symbol's metrics
+    now read its own weekends and holidays, and the NYSE sessions of the joint calendar."""
+    prices = _crypto_late_prices()
+    for symbol, other in (("BTC-USD", "AAA"), ("AAA", "BTC-USD")):
+        alone = analyze_stocks(prices, [symbol]).metrics.set_index("symbol").loc[symbol]
+        paired = analyze_stocks(prices, [symbol, other]).metrics.set_index("symbol").loc[symbol]
+        pd.testing.assert_series_equal(alone, paired)
+    btc = prices["BTC-USD"].dropna().pct_change().dropna()
+    alone = analyze_stocks(prices, ["BTC-USD"]).metrics.set_index("symbol").loc["BTC-USD"]
+    assert alone["annual_volatility"] == pytest.approx(btc.std() * np.sqrt(252), rel=1e-9)
