@@ -209,6 +209,9 @@ def _spelling_hints(
     for symbol, variants in candidates.items():
         if not variants and "." not in symbol:
             variants.extend(f"{symbol}.{suffix}" for suffix in US_LISTING_SUFFIXES)
+            # BRKB in one file, BRK-B or BRK.B in the other: the last letter as a share class.
+            if len(symbol) >= 3 and symbol[-1].isalpha() and symbol[:-1].isalnum():
+                variants.extend(f"{symbol[:-1]}{mark}{symbol[-1]}" for mark in ("-", "."))
     candidates = {s: v for s, v in candidates.items() if v}
     if not candidates:
         return {}

@@ -157,3 +157,13 @@ def test_report_is_frozen_and_the_field_defaults_to_no_hint() -> None:
     assert report.spelling_hints == ()
     with pytest.raises(AttributeError):
         report.spelling_hints = (("A.B", "A-B"),)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("priced", ["BRK-B", "BRK.B"])
+def test_a_share_class_written_without_its_mark_gets_the_hint(priced: str) -> None:
+    """Breaker pass 6, F2: BRK.B in the sentiment against BRKB in the prices got the hint,
+    but BRKB in the sentiment against BRK-B or BRK.B did not (the failed ticker was listed,
+    with no hint). The last letter of a bare symbol is now also tried as a share class."""
+    data = load_market_data(_files(("BRKB", "AAA"), (priced, "AAA", "QQQ")))
+    assert dict(data.report.spelling_hints) == {"BRKB": priced}
+    assert any(f"BRKB (did you mean {priced}?)" in w for w in data.report.warnings)
