@@ -187,20 +187,17 @@ def _bit_identical(
     firsts: list[int] = []
     for i, digest in enumerate(digests):
         bucket = buckets.setdefault((digest[0], digest[1]), [])
-        if bucket:
+        match = None
+        if bucket:  # only then are the series' bits read
             bits = _bits(series[i])
-            for other, label in bucket:
-                if np.array_equal(bits, _bits(series[other])):
-                    labels[i] = label
-                    break
-            else:
-                bucket.append((i, len(firsts)))
-                labels[i] = len(firsts)
-                firsts.append(i)
-        else:
-            bucket.append((i, len(firsts)))
-            labels[i] = len(firsts)
+            match = next(
+                (label for other, label in bucket if np.array_equal(bits, _bits(series[other]))), None
+            )
+        if match is None:
+            match = len(firsts)
+            bucket.append((i, match))
             firsts.append(i)
+        labels[i] = match
     return labels, firsts
 
 

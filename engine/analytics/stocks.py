@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics.metrics import _std, compute_metrics, short_window_warning, weekend_calendar_warning
-from engine.data.calendar import exchange_holidays
+from engine.data.calendar import non_sessions
 from engine.data.prices import trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
@@ -103,11 +103,8 @@ def _own_days(column: pd.DataFrame, joint: pd.Index) -> pd.DataFrame:
     those a neighbour's majority kept or dropped."""
     symbol = str(column.columns[0])
     alone, _ = trading_days_of(column, [symbol], whose="the symbols asked for")
-    days = pd.DatetimeIndex(joint)
-    off = (days.day_of_week >= 5) | exchange_holidays(days)
-    alone_days = pd.DatetimeIndex(alone.index)
-    alone_off = (alone_days.day_of_week >= 5) | exchange_holidays(alone_days)
-    own = days[~off].union(alone_days[alone_off])
+    days, alone_days = pd.DatetimeIndex(joint), pd.DatetimeIndex(alone.index)
+    own = days[~non_sessions(days)].union(alone_days[non_sessions(alone_days)])
     return alone.reindex(own).combine_first(column.reindex(own))
 
 

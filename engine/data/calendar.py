@@ -52,3 +52,10 @@ def exchange_holidays(days: pd.DatetimeIndex) -> np.ndarray:
     sessions = calendar.sessions_in_range(index[known].min(), index[known].max())
     out[known] = ~index[known].isin(pd.DatetimeIndex(sessions).tz_localize(None))
     return out
+
+
+def non_sessions(days: pd.DatetimeIndex) -> np.ndarray:
+    """(n,) bool: True for each of ``days`` that is no NYSE session: a Saturday, a Sunday,
+    or an ``exchange_holidays`` weekday (outside the calendar's range, weekends only)."""
+    index = pd.DatetimeIndex(days)
+    return np.asarray(index.day_of_week >= 5) | exchange_holidays(index)

@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from engine.data.calendar import exchange_holidays
+from engine.data.calendar import exchange_holidays, non_sessions
 from engine.data.reading import (
     ADJUSTED_CLOSE_NAMES,
     CLOSE_FIELD_NAMES,
@@ -778,21 +778,6 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
     wide file, one row per date: the count is of dates) or any other text (a long file or a
     download: the count is of priced cells)."""
     wide = wide.sort_index()
-    priced = np.isfinite(wide.to_numpy(dtype=np.float64))
-    groups: list[DroppedRows] = []
-    stale = np.zeros(len(wide), dtype=bool)
-    for reason, filled in _filled_days(wide):
-        stale |= filled
-        count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
-        groups.append(DroppedRows(reason=reason, count=count, examples=_day_examples(wide.index, filled)))
-    if not stale.any():
-        return wide, ()
-    return wide[~stale], tuple(groups)
-
-
-def _filled_days(wide: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
-    """(reason, row mask) of the filled-forward weekend and holiday rows of ``wide`` (sorted
-    dates x tickers): the rule of ``without_filled_days``, for each reason that has rows."""
     values = wide.to_numpy(dtype=np.float64)
     previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
@@ -801,12 +786,18 @@ def _filled_days(wide: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
     days = pd.DatetimeIndex(wide.index)
     weekend = days.day_of_week.to_numpy() >= 5
     holiday = exchange_holidays(days)
-    out = []
+    groups: list[DroppedRows] = []
+    stale = np.zeros(len(wide), dtype=bool)
     for reason, kind in ((STALE_WEEKEND, weekend), (STALE_WEEKDAY, holiday)):
         filled = kind & repeats & compared
-        if filled.any():
-            out.append((reason, filled))
-    return out
+        if not filled.any():
+            continue
+        stale |= filled
+        count = int(filled.sum()) if unit == "dates" else int(priced[filled].sum())
+        groups.append(DroppedRows(reason=reason, count=count, examples=_day_examples(wide.index, filled)))
+    if not stale.any():
+        return wide, ()
+    return wide[~stale], tuple(groups)
 
 
 def _day_examples(index: pd.Index, mask: np.ndarray) -> tuple[str, ...]:
@@ -896,7 +887,7 @@ def trading_days_of(
     # (breaker pass 5, F1: min-variance weights 0.2045/0.7955 where 0.1954/0.8046 are right).
     unpriced = ~(priced & universe).any(axis=1)
     weekend = days.day_of_week.to_numpy() >= 5
-    off_days = weekend | exchange_holidays(days)
+    off_days = non_sessions(days)
     if earliest is not None:
         unpriced &= ~((days < earliest) & ~off_days & priced.any(axis=1))
     # Each dropped date names every column priced on it (none is in the date's universe).
