@@ -4,7 +4,7 @@ A shared low module (it imports no engine layer), so that the metrics
 (``engine.analytics``) and the weighting schemes (``engine.strategy.weights``) decide
 "no dispersion" by one rule. README, Metrics: a standard deviation of at most
 ``DISPERSION_RTOL * max(1, max |x|)`` (1e-10) (floating-point residue) or at most
-``DISPERSION_CV * |mean(x)|`` (1e-2: spread below what the prices resolve) is 0. For example a
+``DISPERSION_CV * |mean(x)|`` (spread below what the prices resolve) is 0. For example a
 price growing exactly 0.1% a day has returns that differ only in their last bits (std
 ~1e-16): it has no volatility, so no Sharpe ratio, no correlation, and no inverse-volatility
 weight.
@@ -25,7 +25,7 @@ import numpy as np
 DISPERSION_RTOL = 1e-10  # std below this x max(1, max|x|) is rounding residue, i.e. zero
 # (1e-10, not 1e-12: quotes 100.1 / 100.1000000001 alternating give returns of +-1e-12,
 # std 1.001e-12, which had a Sharpe ratio and correlations; same scale as DRAWDOWN_RTOL)
-DISPERSION_CV = 1e-2  # std below this x |mean| is price-precision noise, i.e. zero
+DISPERSION_CV = 1e-3  # std below this x |mean| is price-precision noise, i.e. zero
 TIE_RTOL = 1e-10  # two statistics this close (relative to max(1, |value|)) are equal
 
 
