@@ -21,8 +21,10 @@
   spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
   ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
   it (Sharpe, information ratio, beta, alpha, correlation) is NaN; so is a Sortino whose
-  downside deviation is negligible by the same rule (1e-17 noise), and so is the Sortino
-  of returns without dispersion whose excess return is not a loss beyond their rounding.
+  downside deviation is floating-point residue (1e-17 noise; only the residue part of the
+  rule: a real loss of 1.5e-5 beside a gain of 3% is ~1e-3 of the mean and keeps its
+  Sortino), and so is the Sortino of returns without dispersion whose excess return is
+  not a loss beyond their rounding.
   A series without dispersion against a benchmark that has some has beta 0 (its
   covariance is 0), and alpha from that beta; against a benchmark without dispersion
   its active return has none (tracking error 0, information ratio NaN).
@@ -335,8 +337,10 @@ def compute_metrics(
         out["sharpe"] = _safe_div(mean_excess if n >= 2 else math.nan, sd_excess) * root
         if n >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
             downside = math.sqrt(m[nbm.DOWNSIDE_MEAN])
-            # a downside deviation of rounding residue is zero (the one rule): no Sortino
-            downside = 0.0 if _negligible(downside, mean_excess, m[nbm.SCALE]) else downside * root
+            # A downside deviation of floating-point residue is zero: no Sortino. Only the
+            # residue part of the rule: a real loss may be far below 1e-3 x the mean gain
+            # (returns without dispersion are judged by constant_loss below).
+            downside = 0.0 if _negligible(downside, 0.0, m[nbm.SCALE]) else downside * root
             if vol == 0.0 and not constant_loss(mean_excess, raw_std, m[nbm.SCALE]):
                 downside = 0.0  # a constant gain, or an excess of zero up to rounding: none
             out["sortino"] = _safe_div(mean_excess * TRADING_DAYS, downside)

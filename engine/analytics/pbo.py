@@ -167,7 +167,7 @@ def _metric_from_sums(
             daily_downside = np.sqrt(_computed(down) / n)
             downside = daily_downside * math.sqrt(TRADING_DAYS)
             out = mean * TRADING_DAYS / downside
-            noise = negligible_dispersion(daily_downside, mean, scale)
+            noise = negligible_dispersion(daily_downside, 0.0, scale)  # residue only
             # Returns without dispersion have a downside deviation only when their
             # constant excess return is a loss beyond their rounding (the rule
             # compute_metrics applies): a gain, or an excess of 0 up to rounding, has none.

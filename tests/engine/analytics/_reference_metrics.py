@@ -94,7 +94,10 @@ def compute_metrics(
         sd_excess = float(np.std(excess, ddof=1)) if vol > 0 else vol
         out["sharpe"] = _safe_div(_mean(excess) if r.size >= 2 else math.nan, sd_excess) * root
         if r.size >= 2:  # downside deviation: its own dispersion (cash below rf has a Sortino)
-            downside = math.sqrt(float(np.mean(np.square(np.minimum(excess, 0.0))))) * root
+            downside = math.sqrt(float(np.mean(np.square(np.minimum(excess, 0.0)))))
+            # floating-point residue (the rule's absolute part, on the returns' scale) is 0
+            residue = negligible_dispersion(downside, 0.0, float(np.max(np.abs(r))))
+            downside = 0.0 if residue else downside * root
             out["sortino"] = _safe_div(_mean(excess) * TRADING_DAYS, downside)
         out["max_drawdown"] = max_drawdown(r)
         mdd = out["max_drawdown"]

@@ -226,3 +226,17 @@ def test_information_ratio_of_two_series_without_dispersion_is_nan() -> None:
     assert m["information_ratio"] == pytest.approx(
         active.mean() / active.std(ddof=1) * math.sqrt(252), rel=1e-9
     )
+
+
+@pytest.mark.parametrize("loss", [-0.00017, -0.0000152, -0.00001])
+def test_sortino_of_a_small_real_loss_beside_a_large_gain_is_empyricals(loss: float) -> None:
+    """constant-return-series kind, the other side of the rule: ``[0.0306, loss]`` has a
+    real dispersion (std 0.0216), and its one loss is real, only ~1e-3 of the mean gain.
+    The relative part of the zero-dispersion rule (std <= 1e-3 x |mean|) was applied to
+    the downside deviation too: Sortino NaN where empyrical gives 22,580 (loss
+    -0.0000152) and 34,327 (-0.00001); only floating-point residue is no downside."""
+    r = np.array([0.0306, loss])
+    expected = float(empyrical.sortino_ratio(r))
+    assert math.isfinite(expected) and expected > 1_000
+    assert compute_metrics(r)["sortino"] == pytest.approx(expected, rel=1e-12)
+    assert column_metric(r[:, None], "sortino")[0] == pytest.approx(expected, rel=1e-12)
