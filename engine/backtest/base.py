@@ -42,6 +42,7 @@ from engine.backtest.plan import (
     _plan_warnings,
     _segment_calendar,
     _targets,
+    benchmark_span,
     eligible_mask,
     partial_formation_warnings,
     selection_key,
@@ -89,11 +90,13 @@ def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
 def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
     """Buy and hold of the benchmark over the backtest days: NaN where it does not exist
     (no close yet, or its prices have ended), the forward-filled close in between. The
-    benchmark is a report, never a decision, so its two edges may be read from the file."""
+    benchmark is a report, never a decision, so its two edges may be read from the file
+    (``benchmark_span``: its end extended over the closed-market days right after it)."""
     p = prepared.prices[:, col]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[day_index] / p[day_index - 1] - 1.0
-    exists = (day_index - 1 >= prepared.first_valid[col]) & (day_index <= prepared.last_valid[col])
+    first, last = benchmark_span(prepared, col)
+    exists = (day_index - 1 >= first) & (day_index <= last)
     return np.where(exists & np.isfinite(r), r, np.nan)
 
 

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from engine.backtest.nb_signal import run_levels, run_sums, run_sums_many, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
+from engine.data.calendar import non_sessions
 from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import (
@@ -753,12 +755,36 @@ def _close_gaps(prepared: PreparedData, plan: _Plan) -> list[tuple[int, int, int
     ]
 
 
+def benchmark_span(prepared: PreparedData, col: int) -> tuple[int, int]:
+    """(first, last) day index of ``prepared.dates`` between which the benchmark column
+    ``col`` exists: its first real close, and its last one extended over the days right
+    after it that are no NYSE session (``engine.data.calendar.non_sessions``) when it
+    never closes on a weekend: its market was closed then. On a universe that trades on
+    weekends, a US benchmark ending on a Friday exists on the Saturday and Sunday after
+    it (return 0, its close carried), as it does on every weekend before its last close.
+    Without this its return on a Saturday was 0 with later data and NaN when the data
+    ended that day: a value at a day that depended on data after it (breaker pass 5,
+    F11). A benchmark with weekend closes (crypto) ends at its last close."""
+    first, last = int(prepared.first_valid[col]), int(prepared.last_valid[col])
+    n_days = prepared.dates.size
+    if last < 0 or last >= n_days - 1:
+        return first, last
+    days = pd.DatetimeIndex(prepared.dates.astype("datetime64[ns]"))
+    if (prepared.has_close[:, col] & np.asarray(days.day_of_week >= 5)).any():
+        return first, last  # it trades on weekends: its last close is its end
+    closed = non_sessions(days)
+    after = closed[last + 1 :]
+    run = int(after.size if after.all() else np.argmin(after))
+    return first, last + run
+
+
 def _benchmark_warnings(
     prepared: PreparedData, params: StrategyParams, col: int, day_index: np.ndarray
 ) -> list[str]:
-    """Both edges of the benchmark, the same way: a warning naming the dates."""
+    """Both edges of the benchmark (``benchmark_span``), the same way: a warning naming the dates."""
     out: list[str] = []
-    dates, first, last = prepared.dates, int(prepared.first_valid[col]), int(prepared.last_valid[col])
+    dates = prepared.dates
+    first, last = benchmark_span(prepared, col)
     if first > day_index[0] - 1:
         out.append(
             f"benchmark {params.benchmark} has no close before {_iso(dates[first])}; its returns are missing "

@@ -33,7 +33,7 @@ from engine import (
 )
 from engine.backtest.plan import PENDING, SENTIMENT_END, _plan
 from engine.backtest.result import BacktestResult
-from tests.engine._frames import market
+from tests.engine._frames import market, sentiment_frame
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -382,3 +382,36 @@ def test_an_end_date_is_the_data_cut_after_it(seed: int, params: StrategyParams,
     pd.testing.assert_frame_equal(
         full.returns.loc[:day, ["portfolio", "universe"]], ended.returns[["portfolio", "universe"]]
     )
+
+
+def test_a_benchmark_closed_on_the_cut_day_has_the_return_it_has_with_later_data() -> None:
+    """Breaker pass 5, F11: a crypto universe (priced every day) against QQQ (weekdays
+    only). With later data QQQ's Saturday return is 0 (its Friday close carried over the
+    closed market); with the data cut on that Saturday it was NaN (read as "QQQ has
+    ended"), and the benchmark's metrics over days up to D changed with the cut. A
+    benchmark that never closes on a weekend or NYSE holiday exists on the closed-market
+    days right after its last close; one that ends on a session stays NaN after it."""
+    days = pd.date_range("2024-01-01", "2024-03-31", freq="D")
+    rng = np.random.default_rng(3)
+    crypto = {s: 50.0 * np.cumprod(1.0 + rng.normal(0, 0.02, len(days))) for s in ("BTC", "ETH", "SOL")}
+    qqq = 400.0 * np.cumprod(1.0 + rng.normal(0, 0.01, len(days)))
+    qqq[days.day_of_week >= 5] = np.nan
+    prices = pd.DataFrame({**crypto, "QQQ": qqq}, index=pd.DatetimeIndex(days, name="date"))
+    sentiment = sentiment_frame(
+        [(str(d.date()), s, 10.0 + i, 50.0 + 3 * i) for d in days for i, s in enumerate(crypto)]
+    )
+    params = StrategyParams(top_n=2, min_likes=0.0, min_comments=0.0, benchmark="QQQ")
+    full = run_prepared(prepare(market(sentiment, prices)), params)
+    for day in (pd.Timestamp("2024-03-16"), pd.Timestamp("2024-03-17")):  # a Saturday, a Sunday
+        cut = run_prepared(prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params)
+        before = full.returns.loc[:day, "benchmark"]
+        assert before.loc["2024-03-16":day].eq(0.0).all()  # carried over the weekend
+        pd.testing.assert_series_equal(before, cut.returns.loc[:day, "benchmark"])
+        assert not [w for w in cut.warnings if w.startswith("benchmark QQQ has no close after")]
+    # Ending on a session (Friday 2024-03-22 has a close; Monday 2024-03-25 has none) is an end.
+    ended = prices.copy()
+    ended.loc["2024-03-25":, "QQQ"] = np.nan
+    run = run_prepared(prepare(market(sentiment, ended)), params)
+    assert run.returns.loc["2024-03-23":"2024-03-24", "benchmark"].eq(0.0).all()
+    assert run.returns.loc["2024-03-25":, "benchmark"].isna().all()
+    assert any("has no close after 2024-03-24" in w for w in run.warnings)
