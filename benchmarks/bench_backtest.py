@@ -43,6 +43,7 @@ from engine import (
     prepare,
     run_backtest,
     run_prepared,
+    single_blas_thread,
     tune_allocator,
 )
 from engine.backtest.base import clear_caches
@@ -139,7 +140,11 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
+    # As every engine entry point does (the CLI, the app, Ray tasks); all candidates share
+    # them: the allocator's settings, and one BLAS thread (the product's driver never runs
+    # more: its numbers do not depend on the thread count, engine.threads).
+    tune_allocator()
+    single_blas_thread()
     print(f"building the synthetic market: {N_SYMBOLS} symbols x {YEARS} years ...", flush=True)
     data = synthetic_market()
     params = StrategyParams(top_n=TOP_N, rebalance="monthly", weighting="equal")

@@ -83,7 +83,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_backtest import synthetic_market
 
-from engine import MarketData, StrategyParams, prepare, run_backtest, run_prepared, tune_allocator
+from engine import (
+    MarketData,
+    StrategyParams,
+    prepare,
+    run_backtest,
+    run_prepared,
+    single_blas_thread,
+    tune_allocator,
+)
 from engine.jobs import SerialExecutor
 from engine.research.sweep import run_sweep
 
@@ -573,7 +581,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="100 symbols x 3 years (a smoke run)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     args = parser.parse_args(argv)
-    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
+    # As every engine entry point does (the CLI, the app, Ray tasks); all candidates share
+    # them: the allocator's settings, and one BLAS thread (the product's driver never runs
+    # more: its numbers do not depend on the thread count, engine.threads).
+    tune_allocator()
+    single_blas_thread()
     import bt
     import vectorbt as vbt
     from vectorbt._engine import is_rust_available

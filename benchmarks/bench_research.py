@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import tune_allocator
+from engine import single_blas_thread, tune_allocator
 from engine.analytics.pbo import PBOSettings, probability_of_backtest_overfitting
 from engine.backtest.base import clear_caches, run_prepared
 from engine.backtest.prepare import prepare
@@ -64,7 +64,11 @@ def _best_of(fn: Any, rounds: int) -> tuple[float, Any]:
 
 
 def main() -> None:
-    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
+    # As every engine entry point does (the CLI, the app, Ray tasks); all candidates share
+    # them: the allocator's settings, and one BLAS thread (the product's driver never runs
+    # more: its numbers do not depend on the thread count, engine.threads).
+    tune_allocator()
+    single_blas_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)
     parser.add_argument("--years", type=int, default=4)

@@ -45,7 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import MarketData, SourceInfo, load_sentiment_csv, tune_allocator
+from engine import MarketData, SourceInfo, load_sentiment_csv, single_blas_thread, tune_allocator
 from engine.backtest.base import clear_caches
 from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
@@ -363,7 +363,11 @@ def real_universe(path: Path) -> MarketData:
 
 
 def main() -> None:
-    tune_allocator()  # as every engine entry point does (the CLI, the app, Ray tasks); all candidates share it
+    # As every engine entry point does (the CLI, the app, Ray tasks); all candidates share
+    # them: the allocator's settings, and one BLAS thread (the product's driver never runs
+    # more: its numbers do not depend on the thread count, engine.threads).
+    tune_allocator()
+    single_blas_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sentiment", type=Path, default=SHARED_SENTIMENT if SHARED_SENTIMENT.is_file() else None
