@@ -243,8 +243,10 @@ def sweep_validation(
             )
         returns, bench = _returns_from_plain(plain_returns)
         table = pd.DataFrame.from_records(plain_sweep["records"])
-        holder = SimpleNamespace(returns=returns, benchmark_returns=bench, grid=checked, table=table)
-        return validation_to_plain(engine.validate_sweep(holder, wf, rebalance=base.rebalance))
+        holder = SimpleNamespace(
+            returns=returns, benchmark_returns=bench, grid=checked, table=table, base=base
+        )
+        return validation_to_plain(engine.validate_sweep(holder, wf))
 
     key = _key("sweep-validation", source, data.fingerprint, {**payload, "settings": to_plain(wf)})
     return memoized(key, compute)

@@ -187,7 +187,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     write_notes(err, sweep_notes(result))
     validation = None
     if settings is not None:
-        validation = validate_sweep(result, settings, pbo_settings=pbo_settings, rebalance=base.rebalance)
+        validation = validate_sweep(result, settings, pbo_settings=pbo_settings)
         out.write(walk_forward_text(validation, grid))
         out.flush()
         write_notes(err, walk_forward_notes(validation))

@@ -65,11 +65,14 @@ class SweepResult:
     clusters' Sharpe ratios). ``trials``: one row per counted configuration (``row``,
     ``return_series`` and ``trial_cluster`` labels), for exports. ``warnings``: what holds
     for the whole table (every configuration's annualised metrics
-    extrapolate a window shorter than a year).
+    extrapolate a window shorter than a year). ``base``: the parameters every
+    configuration takes outside the grid (``run_sweep(base=)``; its rebalance frequency
+    sizes the walk-forward folds of ``validate_sweep`` when the grid does not sweep it).
     """
 
     table: pd.DataFrame
     grid: Mapping[str, tuple[Any, ...]]
+    base: StrategyParams
     executor: str
     n_configs: int
     n_failed: int
@@ -498,6 +501,7 @@ def run_sweep(
     return SweepResult(
         table=table,
         grid=checked,
+        base=base,
         executor=executor.name,
         n_configs=total,
         n_failed=int(table["error"].notna().sum()),

@@ -343,12 +343,11 @@ class SweepValidation:
     pbo_note: str | None
 
 
-def _frequencies(grid: Mapping[str, Sequence[Any]], rebalance: str | None) -> str | Sequence[str]:
+def _frequencies(grid: Mapping[str, Sequence[Any]], rebalance: str) -> str | Sequence[str]:
     """The rebalance frequencies a sweep's folds are judged on (``check_fold_periods``):
-    the grid's when it sweeps ``rebalance``, else ``rebalance`` (None: unknown, ())."""
+    the grid's when it sweeps ``rebalance``, else ``rebalance`` (the base parameters')."""
     swept = tuple(grid.get("rebalance", ())) if len(grid) else ()
-    frequencies: str | Sequence[str] | None = swept or rebalance
-    return frequencies if frequencies is not None else ()
+    return swept or rebalance
 
 
 def check_walk_forward_fits(
@@ -381,7 +380,6 @@ def validate_sweep(
     settings: WalkForwardSettings | None = None,
     *,
     pbo_settings: PBOSettings | None = None,
-    rebalance: str | None = None,
 ) -> SweepValidation:
     """Walk-forward validation and PBO of a ``SweepResult`` made with ``keep_returns=True``
     (its ``returns`` matrix, ``table`` for the winners' parameters, ``benchmark_returns``).
@@ -390,8 +388,7 @@ def validate_sweep(
     ``pbo`` is None and ``pbo_note`` says why. Raises ``ParameterError`` when the sweep
     kept no returns, or when a fold would span fewer than ``MIN_FOLD_PERIODS`` holding
     periods (``check_fold_periods``) of the sweep's rebalance frequencies: those of the
-    grid when it sweeps ``rebalance``, else ``rebalance`` (the base parameters' frequency;
-    None: unknown, the weekly bound)."""
+    grid when it sweeps ``rebalance``, else its base parameters' (``SweepResult.base``)."""
     settings = settings or WalkForwardSettings()
     returns = sweep.returns
     if returns is None:
@@ -405,7 +402,7 @@ def validate_sweep(
         settings,
         configs=configs,
         benchmark=sweep.benchmark_returns,
-        rebalance=_frequencies(grid, rebalance),
+        rebalance=_frequencies(grid, sweep.base.rebalance),
     )
     pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
     pbo, note = None, None

@@ -252,6 +252,7 @@ def test_sweep_is_plain_and_memoized(app: Any, monkeypatch: pytest.MonkeyPatch) 
         return engine.SweepResult(
             table=table,
             grid=grid,
+            base=base,
             executor=executor.name,
             n_configs=2,
             n_failed=1,

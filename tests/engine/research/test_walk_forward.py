@@ -316,33 +316,43 @@ def short_sweep(data: engine.MarketData) -> engine.SweepResult:
 def test_a_sweep_of_one_month_is_refused_folds_of_a_few_days(short_sweep: engine.SweepResult) -> None:
     """5 folds over a month's sweep ran and reported winners and a PBO on test folds of 3
     days (less than one holding period of any frequency). Now validate_sweep refuses in one
-    sentence, an EngineError that the CLI and the Sweep page show as is."""
-    assert len(short_sweep.returns) == 23
+    sentence, an EngineError that the CLI and the Sweep page show as is; the periods are
+    the sweep's own frequency (``SweepResult.base``: monthly here), which the caller no
+    longer passes beside the result."""
+    assert len(short_sweep.returns) == 23 and short_sweep.base.rebalance == "monthly"
+    for n_folds, test_days in ((5, 3), (1, 11)):
+        with pytest.raises(ParameterError) as monthly:
+            validate_sweep(short_sweep, WalkForwardSettings(n_folds=n_folds))
+        assert str(monthly.value) == (
+            f"each test fold would cover about {test_days} trading days; walk-forward needs at least 3 "
+            "monthly holding periods (63 trading days) per fold: use fewer folds or a longer window"
+        )
+        assert isinstance(monthly.value, engine.EngineError)
+
+
+def test_check_fold_periods_of_an_unknown_frequency_uses_the_weekly_bound() -> None:
     with pytest.raises(ParameterError) as unknown:
-        validate_sweep(short_sweep, WalkForwardSettings(n_folds=5))
+        check_fold_periods(fold_bounds(23, WalkForwardSettings(n_folds=5)), None)
     assert str(unknown.value) == (
         "each test fold would cover about 3 trading days; walk-forward needs at least 3 holding "
         "periods (15 trading days even when rebalancing weekly) per fold: use fewer folds or a longer window"
-    )
-    assert isinstance(unknown.value, engine.EngineError)
-    with pytest.raises(ParameterError) as monthly:
-        validate_sweep(short_sweep, WalkForwardSettings(n_folds=1), rebalance="monthly")
-    assert str(monthly.value) == (
-        "each test fold would cover about 11 trading days; walk-forward needs at least 3 monthly "
-        "holding periods (63 trading days) per fold: use fewer folds or a longer window"
     )
 
 
 def test_the_slowest_swept_frequency_sets_the_fold_minimum(data: engine.MarketData) -> None:
     """A grid over weekly and quarterly: every configuration needs 3 of its own periods, so
-    the quarterly one decides (189 days), whatever ``rebalance`` the caller passes."""
+    the quarterly one decides (189 days), whatever the base parameters' frequency."""
     kept = run_sweep(
-        data, {"rebalance": ["weekly", "quarterly"]}, executor=SerialExecutor(), keep_returns=True
+        data,
+        {"rebalance": ["weekly", "quarterly"]},
+        base=StrategyParams(rebalance="weekly"),
+        executor=SerialExecutor(),
+        keep_returns=True,
     )
     with pytest.raises(
         ParameterError, match=r"3 quarterly holding periods \(the slowest rebalance of the sweep\)"
     ):
-        validate_sweep(kept, WalkForwardSettings(n_folds=4), rebalance="weekly")
+        validate_sweep(kept, WalkForwardSettings(n_folds=4))
     assert len(validate_sweep(kept, WalkForwardSettings(n_folds=1)).walk_forward.folds) == 1
 
 
