@@ -27,7 +27,9 @@ from engine.data.reading import (
     OHLCV_NAMES,
     ONE_TICKER_FIELD_NAMES,
     ReadOptions,
+    adjusted_rank,
     find_column,
+    price_column_of,
     read_dates,
     squash,
     title_line_hint,
@@ -132,7 +134,7 @@ def validate_prices(
         others = [c for c in others if c != currency_column]
         repeated = (*repeated, currency_note)
     symbol_column = symbol_column_by_name(raw, others)
-    price_column = find_column(others, ADJUSTED_CLOSE_NAMES) or find_column(others, CLOSE_NAMES)
+    price_column = price_column_of(others)
     close_column = find_column(others, CLOSE_NAMES)
     if (
         price_column is not None
@@ -280,9 +282,12 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     is ``Adj Close`` when present, else ``Close`` (already adjusted with ``auto_adjust=True``).
     Returns the frame (wide, with a ``date`` column, when it was an export) and the field used."""
     if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
+        field = None
         for level in (0, 1):
-            names = {str(f) for f in raw.columns.get_level_values(level)}
-            field = "Adj Close" if "Adj Close" in names else "Close" if "Close" in names else None
+            # the level of price fields: yfinance's, with any name of the adjusted close
+            # (other columns, such as yfinance's "Repaired?", may stand beside them)
+            names = [str(f) for f in raw.columns.get_level_values(level) if squash(f) in _FLAT_FIELDS]
+            field = price_column_of(names)
             if field is not None:
                 break
         if field is None or isinstance(raw.index, pd.RangeIndex):
@@ -318,7 +323,7 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
         return raw, None
     third = _cell_text(raw, 1, 0)
     skip = 2 if third in ("date", "datetime", "") and raw.iloc[1, 1:].isna().all() else 1
-    wanted = "Adj Close" if "Adj Close" in fields else "Close"
+    wanted = price_column_of(fields)
     picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
     if not picks:
         return raw, None
@@ -377,7 +382,10 @@ def ticker_field_columns(others: Sequence[str], label: str) -> tuple[str, dict[s
             "adjusted" if squash(field) in _FLAT_ADJUSTED else "close" if squash(field) == "close" else None
         )
         if kind is not None:
-            by_kind[kind].setdefault(ticker, column)
+            best = by_kind[kind].get(ticker)
+            # each ticker's most preferred adjusted close (a total-return one before a split-only one)
+            if best is None or (kind == "adjusted" and _rank(field) < _rank(pairs[best][1])):
+                by_kind[kind][ticker] = column
     if not by_kind["adjusted"] and not by_kind["close"]:
         return None
     kind = "adjusted" if by_kind["adjusted"] else "close"
@@ -399,6 +407,11 @@ def ticker_field_columns(others: Sequence[str], label: str) -> tuple[str, dict[s
     return field, {column: pairs[column][0] for column in picks.values()}, note
 
 
+def _rank(field: str) -> int:
+    rank = adjusted_rank(field)
+    return len(ADJUSTED_CLOSE_NAMES) if rank is None else rank
+
+
 def _cell_text(frame: pd.DataFrame, row: int, column: int) -> str:
     """The stripped, lower-case text of one cell; "" for an empty cell."""
     # pandas-stubs types a cell more widely (Period, Interval, ...) than pd.isna accepts.
@@ -407,9 +420,10 @@ def _cell_text(frame: pd.DataFrame, row: int, column: int) -> str:
 
 
 def _fields_row(names: Sequence[str]) -> bool:
-    """True when every name is a yfinance price field and one of them is a close."""
+    """True when every name is a price field (yfinance's, or a close or adjusted close under
+    any of its names) and one of them is a close."""
     squashed = {squash(n) for n in names}
-    return bool(squashed) and squashed <= OHLCV_NAMES and bool(squashed & {"close", "adjclose"})
+    return bool(squashed) and squashed <= _FLAT_FIELDS and bool(squashed & CLOSE_FIELD_NAMES)
 
 
 def _validate_long_prices(

@@ -1634,9 +1634,12 @@ CLOSE_NAMES = (
 # The adjusted close, preferred to the close: Yahoo's "Adj Close", Sharadar's "closeadj",
 # R tidyquant's "adjusted" (tq_get: symbol,date,open,high,low,close,volume,adjusted), and any
 # close name above with "Adj"/"Adjusted" before or after it ("Adj. Closing Price", "Adj
-# Price", "PX_LAST Adj"). Derived from CLOSE_NAMES so that no close name can be read while
-# its adjusted version next to it is ignored (the unadjusted prices: a split is a -75% return).
-ADJUSTED_CLOSE_NAMES = tuple(
+# Price", "PX_LAST Adj"), or "Dividend Adjusted" before it. Derived from CLOSE_NAMES so that
+# no close name can be read while its adjusted version next to it is ignored (the unadjusted
+# prices: a split is a -75% return). In order of preference: a close adjusted for dividends
+# and splits (a total return) first, then one adjusted for splits only ("Split Adjusted
+# Close"; J-Quants' "AdjustmentClose", whose adjustment is for splits and reverse splits).
+TOTAL_ADJUSTED_CLOSE_NAMES = tuple(
     dict.fromkeys(
         (
             "adjclose",
@@ -1644,14 +1647,38 @@ ADJUSTED_CLOSE_NAMES = tuple(
             "adjclose1",
             "closeadj",
             "adjusted",
+            "adjclosesplitdiv",  # "Adj Close (split/div)"
             *(
                 f"{before}{name}{after}"
                 for name in CLOSE_NAMES
-                for before, after in (("adj", ""), ("adjusted", ""), ("", "adj"), ("", "adjusted"))
+                for before, after in (
+                    ("adj", ""),
+                    ("adjusted", ""),
+                    ("", "adj"),
+                    ("", "adjusted"),
+                    ("dividendadjusted", ""),
+                    ("divadjusted", ""),
+                    ("dividendadj", ""),
+                    ("divadj", ""),
+                )
             ),
         )
     )
 )
+SPLIT_ADJUSTED_CLOSE_NAMES = tuple(
+    dict.fromkeys(
+        f"{before}{name}{after}"
+        for name in CLOSE_NAMES
+        for before, after in (
+            ("splitadjusted", ""),
+            ("splitadj", ""),
+            ("", "splitadjusted"),
+            ("", "splitadj"),
+            ("adjustment", ""),
+        )
+    )
+)
+ADJUSTED_CLOSE_NAMES = TOTAL_ADJUSTED_CLOSE_NAMES + SPLIT_ADJUSTED_CLOSE_NAMES
 OHLCV_NAMES = frozenset(
     {"open", "high", "low", "close", "adjclose", "volume", "dividends", "stocksplits", "capitalgains"}
 )
@@ -1671,6 +1698,24 @@ ONE_TICKER_FIELD_NAMES = (
     | frozenset({"pxopen", "pxhigh", "pxlow", "pxvolume", "pxbid", "pxask", "pxmid"})
     | frozenset({"currency", "crncy", "currencycode"})  # Date,Close,Currency: USD is no ticker
 )
+
+
+def price_column_of(columns: Iterable[str]) -> str | None:
+    """THE choice of the price column among a file's field names, for every layout (long,
+    ticker-and-field columns, the Yahoo-shaped two-level header): the most preferred adjusted
+    close (``ADJUSTED_CLOSE_NAMES``: a total-return one before a split-only one), else the
+    close (``CLOSE_NAMES``); None when there is neither."""
+    names = list(columns)
+    return find_column(names, ADJUSTED_CLOSE_NAMES) or find_column(names, CLOSE_NAMES)
+
+
+def adjusted_rank(name: str) -> int | None:
+    """The preference of an adjusted close's name (0 best, in ``ADJUSTED_CLOSE_NAMES``'
+    order); None for a name that is no adjusted close."""
+    return _ADJUSTED_RANK.get(squash(name))
+
+
+_ADJUSTED_RANK = {name: i for i, name in enumerate(ADJUSTED_CLOSE_NAMES)}
 
 
 def find_column(columns: Iterable[str], names: Sequence[str]) -> str | None:
