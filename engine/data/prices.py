@@ -278,9 +278,12 @@ def _symbol_column_by_content(
 
 def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
     """Accept Yahoo Finance exports: (Price, Ticker) columns, in Parquet or as yfinance's
-    three-line CSV header (``Price,...`` / ``Ticker,...`` / ``Date,,...``). The adjusted close
-    is ``Adj Close`` when present, else ``Close`` (already adjusted with ``auto_adjust=True``).
-    Returns the frame (wide, with a ``date`` column, when it was an export) and the field used."""
+    three-line CSV header (``Price,...`` / ``Ticker,...`` / ``Date,,...``), and the same two
+    column levels under any other level names when a ``Date,,...`` line follows them
+    (pandas-datareader's ``Attributes``/``Symbols``, ``Field``/``Ticker``). The price is the
+    adjusted close when present, else ``Close`` (already adjusted with ``auto_adjust=True``;
+    ``price_column_of``). Returns the frame (wide, with a ``date`` column, when it was an
+    export) and the field used."""
     if isinstance(raw.columns, pd.MultiIndex) and raw.columns.nlevels == 2:
         field = None
         for level in (0, 1):
@@ -312,7 +315,14 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     one_level = first_cell == "ticker" and second_cell in ("date", "datetime")
     if one_level and raw.iloc[0, 1:].isna().all() and not _fields_row(top):
         return raw.iloc[1:].reset_index(drop=True).set_axis(["date", *raw.columns[1:]], axis=1), None
-    if first_cell not in ("price", "ticker", "") or second_cell not in ("price", "ticker", ""):
+    # Other level names (pandas-datareader's get_data_yahoo([...]).to_csv(): Attributes,Adj
+    # Close,... / Symbols,AAA,... / Date,,...; Field/Ticker, Price/Symbol) are read the same
+    # when the third line is the "Date" line: it was "no 'date' column" though the same frame
+    # in Parquet loaded.
+    third = _cell_text(raw, 1, 0)
+    date_line = third in ("date", "datetime") and raw.iloc[1, 1:].isna().all()
+    named = first_cell in ("price", "ticker", "") and second_cell in ("price", "ticker", "")
+    if not named and not (date_line and first_cell and second_cell):
         return raw, None
     below = [str(v).strip() for v in raw.iloc[0, 1:]]
     if _fields_row(top):
@@ -321,7 +331,6 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
         fields, tickers = below, top
     else:
         return raw, None
-    third = _cell_text(raw, 1, 0)
     skip = 2 if third in ("date", "datetime", "") and raw.iloc[1, 1:].isna().all() else 1
     wanted = price_column_of(fields)
     picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
