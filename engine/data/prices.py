@@ -34,7 +34,7 @@ from engine.data.reading import (
     squash,
     title_line_hint,
 )
-from engine.data.symbols import is_spaced_share_class, is_ticker, normalise_ticker
+from engine.data.symbols import exchange_advice, is_spaced_share_class, is_ticker, normalise_ticker
 from engine.data.tables import (
     MAX_EXAMPLES,
     close_match,
@@ -49,7 +49,6 @@ from engine.data.validation import (
     TICKER_COLUMN_SHARE,
     RowFilter,
     conflicting_repeats,
-    date_advice,
     date_symbol_rows,
     drop_bad_numbers,
     drop_repeated_keys,
@@ -59,6 +58,7 @@ from engine.data.validation import (
     ignored_columns,
     iso_day,
     non_empty,
+    refusal_advice,
     refuse_intraday,
     symbol_column_by_content,
     symbol_column_by_name,
@@ -269,6 +269,15 @@ def _symbol_column_by_content(
     found, text = symbol_column_by_content(raw, [c for c in others if c != price_column])
     if found is not None or not text:
         return found
+    for column in text:
+        # Bloomberg's AAA US Equity, NASDAQ:AAA: symbols, but not tickers (a rename cannot help)
+        cells = [str(c).strip() for c in raw[column].dropna().head(200)]
+        exchanged = [c for c in cells if exchange_advice(c)]
+        if exchanged and len(exchanged) >= TICKER_COLUMN_SHARE * len(cells):
+            raise DataValidationError(
+                f"{label} looks like a long price file whose symbols in {column!r} are not tickers, "
+                f"e.g. {exchanged[0]!r}; {exchange_advice(exchanged[0])}"
+            )
     names = ", ".join(repr(c) for c in text[:4])
     raise DataValidationError(
         f"{label} looks like a long price file (a {price_column!r} column next to the text column(s) "
@@ -466,7 +475,7 @@ def _validate_long_prices(
     dropped = tuple(rows.dropped)
     if kept.empty:
         raise DataValidationError(
-            f"{label} has no usable prices ({dropped_summary(dropped)}){date_advice(dropped)}"
+            f"{label} has no usable prices ({dropped_summary(dropped)}){refusal_advice(dropped)}"
         )
     wide = kept.pivot(index="date", columns="symbol", values="close")
     ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
@@ -538,6 +547,17 @@ def _validate_wide_prices(
             )
         )
     others = [c for c in not_tickers if c not in share_classes and c not in fields and c not in numbering]
+    # NASDAQ:AAA, AAA US Equity: a ticker written with its exchange is not a ticker (never stripped)
+    exchanged = [c for c in others if exchange_advice(c)]
+    others = [c for c in others if c not in exchanged]
+    if exchanged:
+        dropped.append(
+            ignored_columns(
+                f"column name is not a ticker but a ticker with its exchange ({exchange_advice(exchanged[0])}; "
+                "column ignored)",
+                exchanged,
+            )
+        )
     if others:
         dropped.append(ignored_columns("column name is not a ticker (column ignored)", others))
     seen: dict[str, str] = {}
@@ -552,6 +572,12 @@ def _validate_wide_prices(
                 "its empty cells taken from this one (column ignored)",
                 repeated,
             )
+        )
+    if not seen and exchanged:
+        shown = ", ".join(repr(c) for c in exchanged[:MAX_EXAMPLES])
+        raise DataValidationError(
+            f"{label} has no ticker columns besides 'date': its columns {shown} are not tickers; "
+            f"{exchange_advice(exchanged[0])}"
         )
     if not seen:
         raise DataValidationError(
@@ -629,7 +655,7 @@ def _validate_wide_prices(
     all_dropped = tuple(rows.dropped) + tuple(dropped) + stale
     if wide.empty:
         raise DataValidationError(
-            f"{label} has no usable rows ({dropped_summary(all_dropped)}){date_advice(all_dropped)}"
+            f"{label} has no usable rows ({dropped_summary(all_dropped)}){refusal_advice(all_dropped)}"
         )
     return _finish_prices(
         wide,
@@ -1016,7 +1042,7 @@ def _finish_prices(
     wide = wide.drop(columns=empty)
     if wide.shape[1] == 0:
         reason = dropped_summary(dropped) if dropped else "every ticker column is empty"
-        raise DataValidationError(f"{label} has no usable prices ({reason}){date_advice(dropped)}")
+        raise DataValidationError(f"{label} has no usable prices ({reason}){refusal_advice(dropped)}")
     report = ValidationReport(
         rows_read=rows_read,
         rows_kept=rows_kept,

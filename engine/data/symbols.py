@@ -54,3 +54,31 @@ def share_class_refusal(what: str, text: str) -> str | None:
         return None
     dash = re.sub(r"\s*[/ _]\s*", "-", cleaned)  # BRK/B, BRK B, BRK_B -> BRK-B
     return f"{what} {text!r} is a share class written with '/', '_' or a space; write it {dash} as Yahoo does (or with a dot)"
+
+
+# A ticker written with its exchange: Google Sheets' GOOGLEFINANCE and TradingView's
+# ``NASDAQ:AAPL``, Bloomberg's ``AAPL US Equity`` (ticker, exchange code, market sector;
+# ``SPX Index`` without a code). Not a ticker: such a symbol is refused, never stripped
+# silently, and the refusal names the ticker alone (``exchange_advice``).
+_EXCHANGE_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}\s*:\s*(\S+)$")
+_BLOOMBERG_KEY = re.compile(r"^(\S+)(?:\s+[A-Z0-9]{2})?\s+(?:EQUITY|INDEX|CURNCY|COMDTY)$")
+
+
+def ticker_with_exchange(text: str) -> str | None:
+    """The ticker of a symbol written with its exchange (``"NASDAQ:AAA" -> "AAA"``,
+    ``"AAA US Equity" -> "AAA"``); None for any other text, a ticker included."""
+    cleaned = normalise_ticker(text)
+    if is_ticker(cleaned):
+        return None
+    for pattern in (_EXCHANGE_PREFIX, _BLOOMBERG_KEY):
+        found = pattern.match(cleaned)
+        if found is not None and is_ticker(found.group(1)):
+            return found.group(1)
+    return None
+
+
+def exchange_advice(text: str) -> str:
+    """The one advice for a symbol written with its exchange: ``write each ticker alone,
+    without its exchange (AAA, not 'NASDAQ:AAA')``; "" when ``text`` is not one."""
+    ticker = ticker_with_exchange(text)
+    return f"write each ticker alone, without its exchange ({ticker}, not {text!r})" if ticker else ""

@@ -11,6 +11,7 @@ a formula such as ``=HYPERLINK(...)`` is displayed, never interpreted.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from engine.data.reading import (
     read_dates,
     squash,
 )
-from engine.data.symbols import SPACED_SHARE_CLASS, is_ticker, normalise_ticker
+from engine.data.symbols import SPACED_SHARE_CLASS, exchange_advice, is_ticker, normalise_ticker
 from engine.data.tables import MAX_EXAMPLES, check_columns, drop_repeated_columns, strip_column_names
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataValidationError
@@ -183,7 +184,7 @@ def validate_sentiment(
         where = "".join(f"; the column {name!r} was read as {key!r}" for name, key in taken.items())
         advice = f"; name {' and '.join(meant[key] for key in taken.values())}" if taken else ""
         raise DataValidationError(
-            f"{label} has no usable rows ({dropped_summary(dropped)}{where}){date_advice(dropped)}{advice}"
+            f"{label} has no usable rows ({dropped_summary(dropped)}{where}){refusal_advice(dropped)}{advice}"
         )
     frame = frame.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
     frame = frame.astype({column: "float64" for column in COUNT_COLUMNS})
@@ -295,18 +296,28 @@ def symbol_column_by_content(raw: pd.DataFrame, columns: Sequence[str]) -> tuple
 
 
 def dropped_summary(dropped: Sequence[DroppedRows]) -> str:
-    """The first reasons of a refusal for a file with no usable rows; the invalid dates name
-    one value as written (``e.g. 'yesterday'``)."""
+    """The first reasons of a refusal for a file with no usable rows; the invalid dates and
+    the symbols that are not tickers name one value as written (``e.g. 'yesterday'``,
+    ``e.g. 'NASDAQ:AAA'``)."""
     if not dropped:
         return "no rows"
 
     def one(d: DroppedRows) -> str:
-        if d.reason == INVALID_DATE and d.examples and not d.examples[0].startswith("row "):
-            example = next((e for e in d.examples if e != "''"), d.examples[0])
-            return f"{d.count} dropped: {d.reason}, e.g. {example}"
-        return f"{d.count} dropped: {d.reason}"
+        example = _written_example(d)
+        return f"{d.count} dropped: {d.reason}" + (f", e.g. {example}" if example else "")
 
     return "; ".join(one(d) for d in dropped[:3])
+
+
+def _written_example(d: DroppedRows) -> str:
+    """One value as written (quoted) of rows dropped for an invalid date or a symbol that is
+    not a ticker, a non-empty one first; "" for other reasons."""
+    if d.reason not in (INVALID_DATE, NOT_A_TICKER) or not d.examples or d.examples[0].startswith("row "):
+        return ""
+    return next((e for e in d.examples if e != "''"), d.examples[0])
+
+
+NOT_A_TICKER = "symbol is not a ticker"
 
 
 INVALID_DATE = "date is not a valid date"
@@ -319,10 +330,15 @@ DATE_FORMS_ADVICE = (
 )
 
 
-def date_advice(dropped: Sequence[DroppedRows]) -> str:
-    """``"; write the dates in one accepted form: ..."`` when a refusal's first reasons
-    include invalid dates (``dropped_summary`` shows the same first three), else ``""``."""
-    return f"; {DATE_FORMS_ADVICE}" if any(d.reason == INVALID_DATE for d in dropped[:3]) else ""
+def refusal_advice(dropped: Sequence[DroppedRows]) -> str:
+    """The advice closing a refusal for a file with no usable rows, from its first reasons
+    (``dropped_summary`` shows the same first three): ``"; write the dates in one accepted
+    form: ..."`` for invalid dates, ``"; write each ticker alone, without its exchange (AAA,
+    not 'NASDAQ:AAA')"`` for symbols written with their exchange; else ``""``."""
+    advice = [DATE_FORMS_ADVICE] if any(d.reason == INVALID_DATE for d in dropped[:3]) else []
+    symbols = [e for d in dropped[:3] if d.reason == NOT_A_TICKER for e in d.examples]
+    exchanged = [a for a in (exchange_advice(str(ast.literal_eval(e))) for e in symbols) if a]
+    return "".join(f"; {a}" for a in advice + exchanged[:1])
 
 
 def written_dates(raw: pd.Series) -> pd.Series:
@@ -391,7 +407,7 @@ def date_symbol_rows(
         f"symbol is {SHARE_CLASS_REASON}",
         examples=written,
     )
-    rows.drop(not_ticker, "symbol is not a ticker", examples=written)
+    rows.drop(not_ticker, NOT_A_TICKER, examples=written)
     return rows, dates, date_format, symbols, date_notes
 
 

@@ -284,7 +284,7 @@ def test_sentiment_key_column_taken_under_another_name_is_named_when_nothing_is_
             name="s.csv",
         )
     assert str(info.value) == (
-        "s.csv has no usable rows (2 dropped: symbol is not a ticker; the column 'Name' was read as "
+        "s.csv has no usable rows (2 dropped: symbol is not a ticker, e.g. 'Apple Inc'; the column 'Name' was read as "
         "'symbol'); name the column of tickers 'symbol'"
     )
 
