@@ -87,8 +87,9 @@ def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
     return col
 
 
-def _benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
-    """Buy and hold of the benchmark over the backtest days: NaN where it does not exist
+def benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
+    """(n,) daily simple returns of the benchmark column ``col`` on the days ``day_index``
+    (n,) (each >= 1: a return day follows an entry): buy and hold, NaN where it does not exist
     (no close yet, or its prices have ended), the forward-filled close in between. The
     benchmark is a report, never a decision, so its two edges may be read from the file
     (``benchmark_span``: its end extended over the closed-market days right after it)."""
@@ -162,12 +163,12 @@ class SharedWork:
         return hit
 
     def benchmark_returns(self, col: int, day_index: np.ndarray) -> np.ndarray:
-        """``_benchmark_returns`` once per benchmark column and backtest days: the
+        """``benchmark_returns`` once per benchmark column and backtest days: the
         configurations of a batch mostly share both (~3% of a sweep's time)."""
         key = (col, day_index.tobytes())
         hit = self.benchmarks.get(key)
         if hit is None:
-            hit = self.benchmarks[key] = _benchmark_returns(self.prepared, col, day_index)
+            hit = self.benchmarks[key] = benchmark_returns(self.prepared, col, day_index)
             hit.flags.writeable = False  # shared by the batch's configurations
         return hit
 
@@ -226,7 +227,7 @@ def backtest_metrics_and_returns(
         gross = shared.gross(params, plan)
     sim = net_returns(gross, params.cost_bps / 1e4)
     bench = (
-        _benchmark_returns(prepared, col, sim.day_index)
+        benchmark_returns(prepared, col, sim.day_index)
         if shared is None
         else shared.benchmark_returns(col, sim.day_index)
     )
@@ -305,7 +306,7 @@ def run_prepared(
     weights = _targets(prepared, params, plan, warnings)
     cost_rate = params.cost_bps / 1e4
     sim = simulate(prepared.prices, plan.entry, plan.end, plan.held, weights, cost_rate)
-    bench = _benchmark_returns(prepared, col, sim.day_index)
+    bench = benchmark_returns(prepared, col, sim.day_index)
     universe = _universe(prepared, plan, cost_rate)
     warnings.extend(_plan_warnings(prepared, params, plan, universe.empty))
     warnings.extend(partial_formation_warnings(prepared, params, plan))

@@ -25,7 +25,12 @@ import pandas as pd
 
 from engine.analytics.metrics import METRIC_NAMES, short_window_warning, weekend_calendar_warning
 from engine.analytics.statistics import cluster_sharpes, deflated_sharpe_of_clusters, trial_clusters
-from engine.backtest.base import SharedWork, backtest_metrics_and_returns, no_period_warnings
+from engine.backtest.base import (
+    SharedWork,
+    backtest_metrics_and_returns,
+    benchmark_returns,
+    no_period_warnings,
+)
 from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
@@ -684,5 +689,7 @@ def _kept_returns(
     benchmark = None
     column = prepared.symbol_index(base.benchmark)
     if "benchmark" not in grid and column is not None:
-        benchmark = pd.Series(prepared.returns[days, column], index=index, name="benchmark")
+        # The backtest's own benchmark series: NaN outside its prices (benchmark_span), not
+        # the forward-filled closes' 0 after its last close (breaker pass 8, F1).
+        benchmark = pd.Series(benchmark_returns(prepared, column, days), index=index, name="benchmark")
     return {"returns": frame, "benchmark_returns": benchmark}

@@ -370,3 +370,22 @@ def test_fold_minimum_boundary_and_the_in_sample_window() -> None:
     assert len(walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2)).folds) == 3
     with pytest.raises(ParameterError, match="about 2 trading days"):
         walk_forward(HAND, WalkForwardSettings(n_folds=3, out_of_sample_days=2), rebalance="weekly")
+
+
+def test_the_kept_benchmark_is_missing_after_its_last_close_as_in_the_backtest(
+    data: engine.MarketData,
+) -> None:
+    """Breaker pass 8, F1: the sweep's kept benchmark series read the forward-filled
+    closes, 0 after the benchmark's last close where the backtest has NaN, so the
+    walk-forward's benchmark column and its alpha, IR and tracking error counted invented
+    flat days (OOS alpha 0.223 where 0.142 is right). It is now the backtest's series."""
+    prices = data.prices.copy()
+    last = prices.index[len(prices) * 3 // 4]
+    prices.loc[prices.index > last, "QQQ"] = np.nan  # the benchmark ends early
+    cut = engine.MarketData.build(sentiment=data.sentiment, prices=prices, source=data.source)
+    kept = run_sweep(cut, {"top_n": [2, 5]}, executor=SerialExecutor(), keep_returns=True)
+    own = run_prepared(prepare(cut), StrategyParams(top_n=2)).returns
+    after = kept.benchmark_returns.index > last
+    # missing from the first session after its last close (a holiday right after it is 0: closed)
+    assert kept.benchmark_returns[after].isna().sum() >= after.sum() - 1 > 20
+    pd.testing.assert_series_equal(kept.benchmark_returns.loc[own.index], own["benchmark"], check_names=False)
