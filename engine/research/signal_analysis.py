@@ -15,7 +15,11 @@ the last one until the backtest's last day):
   forward-filled adjusted closes: a symbol whose prices end inside the period is cash at
   its last close, as the backtest's sleeve is. No costs.
 - Horizon h (IC decay): the signal of period k against the forward return of period
-  ``k + h - 1`` of the same observations (horizon 1 is the next holding period).
+  ``k + h - 1`` of the same observations (horizon 1 is the next holding period). At
+  h >= 2 an observation whose symbol is not holdable at ``e_{k+h-1}`` (no close on that
+  entry day, the backtest's ``holdable_at``) has no forward return there and is left out
+  of that period's IC (as alphalens' NaN forward returns are), not given 0 from its
+  carried close; horizon 1 keeps the rule above (observations are holdable at ``e_k``).
 - **Information coefficient** (Grinold & Kahn, *Active Portfolio Management*, 2nd ed.,
   ch. 6; alphalens' ``factor_information_coefficient``): Spearman's rank correlation of
   signal and forward return over the period's observations (average ranks for ties);
@@ -52,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from engine.backtest.base import eligible_symbols_by_period, no_period_warnings
-from engine.backtest.plan import _plan, untraded_warnings
+from engine.backtest.plan import _plan, holdable_at, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
@@ -316,11 +320,18 @@ def analyze_signal(
 
     # Information coefficient, its decay over horizons.
     ic = rank_ic(sig, np.where(observed, forward, np.nan), settings.min_symbols)
+    # Horizon h reads period k + h - 1's forward return only for a symbol holdable at that
+    # period's entry (a close on the entry day, the backtest's rule): one delisted before it
+    # has no return there, not 0 from its carried close. At h = 1 ``observed`` already
+    # requires it.
+    held_forward = np.where(
+        holdable_at(prepared, cal.entry, np.arange(prepared.n_symbols)[None, :]), forward, np.nan
+    )
     decay_rows = []
     for h in range(1, settings.horizons + 1):
         ahead = np.full_like(forward, np.nan)
         if h - 1 < k:
-            ahead[: k - (h - 1)] = forward[h - 1 :]
+            ahead[: k - (h - 1)] = held_forward[h - 1 :]
         ic_h = rank_ic(sig, np.where(observed, ahead, np.nan), settings.min_symbols)
         decay_rows.append({"horizon": h, **ic_statistics(ic_h)})
     ic_decay = pd.DataFrame(decay_rows, columns=["horizon", *ic_statistics([]).keys()])

@@ -116,6 +116,39 @@ def test_ic_decay_by_hand() -> None:
     assert math.isnan(decay.loc[3, "ic_std"])
 
 
+def test_ic_decay_leaves_out_a_symbol_without_a_close_at_the_later_entry() -> None:
+    """Breaker pass 8, F4: at h >= 2 a symbol not holdable at the entry of period k + h - 1
+    (no close on that day) has no forward return there, as alphalens' NaN; not 0 from its
+    carried close. D's prices end on 2021-05-03 at 103 (May's return +3% as before): it is
+    observed in April and May, not in June (no close on 2021-05-31)."""
+    prices = _prices()
+    prices.loc[pd.Timestamp("2021-04-30"), "D"] = 100.0  # April's return 0% as before
+    prices.loc[pd.Timestamp("2021-05-03"), "D"] = 103.0
+    prices.loc[pd.Timestamp("2021-05-31") :, "D"] = math.nan
+    analysis = analyze_signal(
+        market(_sentiment(), prices), StrategyParams(), settings=SignalAnalysisSettings(horizons=3)
+    )
+    obs = analysis.observations
+    assert list(obs.loc[obs["symbol"] == "D", "entry_date"].dt.strftime("%Y-%m-%d")) == [
+        "2021-03-31",
+        "2021-04-30",
+    ]
+    decay = analysis.ic_decay.set_index("horizon")
+    # Horizon 1 unchanged: April 0.8, May 0.4, June over A B C (signal A2 B1 C3, returns
+    # A2 B3 C1: sum d^2 = 8, n = 3: 1 - 6 * 8 / 24) = -1.
+    np.testing.assert_allclose(analysis.periods["ic"], [0.8, 0.4, -1.0], atol=1e-12)
+    assert decay.loc[1, "mean_ic"] == pytest.approx(analysis.ic_summary["mean_ic"])
+    # Horizon 2: April's signal vs May's returns (D +3%) -0.4 as before; May's signal
+    # (A1 B2 C3) vs June's returns over A B C (A2 B3 C1): sum d^2 = 6 -> 1 - 36/24 = -0.5
+    # (with D at 0%: A3 B4 C1 D2 against A1 B2 C3 D4, sum d^2 = 16 -> -0.6).
+    assert decay.loc[2, "n_periods"] == 2
+    assert decay.loc[2, "mean_ic"] == pytest.approx((-0.4 - 0.5) / 2)
+    # Horizon 3: April's signal (A3 B2 C1 over A B C) vs June's returns (A2 B3 C1):
+    # sum d^2 = 2 -> 1 - 12/24 = 0.5 (with D at 0%: 0.6).
+    assert decay.loc[3, "n_periods"] == 1
+    assert decay.loc[3, "mean_ic"] == pytest.approx(0.5)
+
+
 def test_quantile_portfolios_by_hand() -> None:
     analysis = analyze_signal(_hand_market(), StrategyParams(), settings=SignalAnalysisSettings(quantiles=2))
     assert analysis.quantiles == 2 and analysis.quantile_note is None
