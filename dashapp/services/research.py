@@ -128,22 +128,44 @@ def _returns_to_plain(result: engine.SweepResult) -> dict[str, Any]:
     rows of the columns, the (days x configurations) matrix and the benchmark's returns."""
     returns = result.returns if result.returns is not None else pd.DataFrame()
     bench = result.benchmark_returns
+    span = result.returns_span
     return {
         "index": [str(pd.Timestamp(d).date()) for d in returns.index],
         "columns": [int(c) for c in returns.columns],
         # Arrays, not lists: the cache pickles them compactly (8 bytes a day and configuration).
         "values": returns.to_numpy(dtype=np.float64),
         "benchmark": None if bench is None else bench.reindex(returns.index).to_numpy(dtype=np.float64),
+        # Each column's own days (validate_sweep's warning when they are not the same).
+        "span": None
+        if span is None
+        else {
+            "first": [str(pd.Timestamp(d).date()) for d in span["first"]],
+            "last": [str(pd.Timestamp(d).date()) for d in span["last"]],
+            "days": [int(n) for n in span["days"]],
+        },
     }
 
 
-def _returns_from_plain(plain: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.Series | None]:
+def _returns_from_plain(
+    plain: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame | None]:
     index = pd.DatetimeIndex(pd.to_datetime(plain["index"]))
     values = np.asarray(plain["values"], dtype=float).reshape(len(index), len(plain["columns"]))
     returns = pd.DataFrame(values, index=index, columns=list(plain["columns"]))
     bench = plain.get("benchmark")
     benchmark = None if bench is None else pd.Series(np.asarray(bench, dtype=float), index=index)
-    return returns, benchmark
+    span_plain = plain.get("span")
+    span = None
+    if span_plain is not None:
+        span = pd.DataFrame(
+            {
+                "first": pd.to_datetime(span_plain["first"]),
+                "last": pd.to_datetime(span_plain["last"]),
+                "days": span_plain["days"],
+            },
+            index=returns.columns,
+        )
+    return returns, benchmark, span
 
 
 def sweep(
@@ -241,10 +263,15 @@ def sweep_validation(
             raise engine.ParameterError(
                 "this sweep's daily returns are no longer in the cache; run the sweep again"
             )
-        returns, bench = _returns_from_plain(plain_returns)
+        returns, bench, span = _returns_from_plain(plain_returns)
         table = pd.DataFrame.from_records(plain_sweep["records"])
         holder = SimpleNamespace(
-            returns=returns, benchmark_returns=bench, grid=checked, table=table, base=base
+            returns=returns,
+            benchmark_returns=bench,
+            returns_span=span,
+            grid=checked,
+            table=table,
+            base=base,
         )
         return validation_to_plain(engine.validate_sweep(holder, wf))
 

@@ -91,6 +91,8 @@ class SweepResult:
     # With run_sweep(keep_returns=True): every configuration's daily returns (see _kept_returns).
     returns: pd.DataFrame | None = None
     benchmark_returns: pd.Series | None = None
+    # With keep_returns=True: each column's own days in ``returns`` (see _kept_returns).
+    returns_span: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -667,10 +669,14 @@ def _kept_returns(
 ) -> dict[str, Any]:
     """``returns``: (days x configurations) DataFrame of daily simple returns, one column
     per configuration without error (labelled by its row in ``table``), on the union of
-    the configurations' days (index ``date``); a day before a configuration's first
-    holding period is 0 (it holds cash: the backtest starts in cash). ``benchmark_returns``:
-    the benchmark's daily returns on those days (NaN where it has no price), when the
-    benchmark is not swept (else None)."""
+    the configurations' days (index ``date``); a day on which a configuration has no return
+    of its own is 0, it holds cash: before its first holding period (the backtest starts in
+    cash) and after its last day (its ``end``: the strategy has sold at its last entry).
+    ``returns_span``: one row per column, ``first`` and ``last`` (its own first and last
+    day) and ``days`` (its own days; the others of the matrix are that cash), for
+    ``validate_sweep``'s warning when the configurations do not cover the same days.
+    ``benchmark_returns``: the benchmark's daily returns on those days (NaN where it has no
+    price), when the benchmark is not swept (else None)."""
     kept = sorted(
         (row, (_day_index(days, returns.size), returns))
         for row, metrics, _ in outcomes
@@ -679,17 +685,26 @@ def _kept_returns(
     )
     if not kept:
         empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype=np.float64)
-        return {"returns": empty, "benchmark_returns": None}
+        return {"returns": empty, "benchmark_returns": None, "returns_span": None}
     days = np.unique(np.concatenate([np.asarray(day_index) for _, (day_index, _r) in kept]))
     matrix = np.zeros((days.size, len(kept)))
     for j, (_, (day_index, returns)) in enumerate(kept):
         matrix[np.searchsorted(days, day_index), j] = returns
     index = pd.DatetimeIndex(prepared.dates[days].astype("datetime64[ns]"), name="date")
     frame = pd.DataFrame(matrix, index=index, columns=pd.Index([row for row, _ in kept], name="config"))
+    calendar = prepared.dates.astype("datetime64[ns]")
+    span = pd.DataFrame(
+        {
+            "first": pd.DatetimeIndex([calendar[np.asarray(d)[0]] for _, (d, _r) in kept]),
+            "last": pd.DatetimeIndex([calendar[np.asarray(d)[-1]] for _, (d, _r) in kept]),
+            "days": [int(np.asarray(d).size) for _, (d, _r) in kept],
+        },
+        index=frame.columns,
+    )
     benchmark = None
     column = prepared.symbol_index(base.benchmark)
     if "benchmark" not in grid and column is not None:
         # The backtest's own benchmark series: NaN outside its prices (benchmark_span), not
         # the forward-filled closes' 0 after its last close (breaker pass 8, F1).
         benchmark = pd.Series(benchmark_returns(prepared, column, days), index=index, name="benchmark")
-    return {"returns": frame, "benchmark_returns": benchmark}
+    return {"returns": frame, "benchmark_returns": benchmark, "returns_span": span}

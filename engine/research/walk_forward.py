@@ -1,9 +1,11 @@
 """Walk-forward validation of a sweep: would the winner have been picked without the future?
 
 Input: the (T x N) matrix of every configuration's daily simple returns on the same T
-trading days (``run_sweep(..., keep_returns=True).returns``; a day before a
-configuration's first holding period is 0, it holds cash). No backtest is rerun: each
-fold is a slice of the matrix.
+trading days (``run_sweep(..., keep_returns=True).returns``; a day on which a
+configuration has no return of its own is 0, it holds cash: before its first holding
+period, as the backtest starts in cash, and after its own end, as it has sold; when that
+padding is not limited to the warm-up, ``validate_sweep`` warns, ``padding_warning``). No
+backtest is rerun: each fold is a slice of the matrix.
 
 Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd ed.,
 2008, ch. 11; López de Prado, *Advances in Financial Machine Learning*, 2018, sec. 11.3):
@@ -23,8 +25,9 @@ Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd
   only the IS rows; its returns on the OOS rows are appended to the stitched OOS series.
   A fold where no configuration has a defined IS metric holds cash (0) and is warned.
 - The full-history winner is the configuration with the best metric over all T days
-  (what picking the sweep's best does); its returns over the same OOS days are the
-  comparison. ``n_winner_changes``: folds whose winner differs from the previous fold's.
+  (what picking the sweep's best does; ``validate_sweep`` of configurations over different
+  windows: over each one's own days, the sweep table's metric); its returns over the same
+  OOS days are the comparison. ``n_winner_changes``: folds whose winner differs from the previous fold's.
 - Summary metrics (``engine.analytics.metrics.compute_metrics``, empyrical's definitions)
   of the stitched OOS series, the full-history winner and the benchmark on the OOS days;
   over fewer OOS days than a year the annualised ones are extrapolations, and
@@ -237,6 +240,7 @@ def walk_forward(
     configs: pd.DataFrame | None = None,
     benchmark: pd.Series | None = None,
     rebalance: str | Sequence[str] | None = None,
+    full_history_values: np.ndarray | None = None,
 ) -> WalkForwardResult:
     """Walk-forward selection over a (T x N) daily returns matrix (DataFrame: index the
     days in order, columns the configurations; or an array). ``configs``: optional table
@@ -245,8 +249,10 @@ def walk_forward(
     the matrix's index; ``rebalance``: the strategy's rebalance frequency (or the sweep's
     frequencies; an empty tuple: a strategy of unknown frequency): when given, every window
     must span ``MIN_FOLD_PERIODS`` of its holding periods (``check_fold_periods``); None: a
-    returns matrix of any origin, windows of ``MIN_WINDOW_DAYS`` days or more. Raises ``ParameterError`` for a bad matrix or
-    windows that do not fit."""
+    returns matrix of any origin, windows of ``MIN_WINDOW_DAYS`` days or more;
+    ``full_history_values``: each column's full-history metric, when it is not the metric
+    over all rows of the matrix (``validate_sweep``: over each configuration's own days when
+    they differ). Raises ``ParameterError`` for a bad matrix or windows that do not fit."""
     settings = settings or WalkForwardSettings()
     frame = _as_frame(returns)
     matrix = frame.to_numpy(dtype=np.float64)
@@ -295,7 +301,9 @@ def walk_forward(
     oos_lo, oos_hi = folds[0].out_of_sample[0], folds[-1].out_of_sample[1]
     oos_index = index[oos_lo:oos_hi]
     stitched = pd.Series(np.concatenate(pieces), index=oos_index, name="walk_forward")
-    full = _best(column_metric(matrix, metric, risk_free=rf))
+    if full_history_values is None:
+        full_history_values = column_metric(matrix, metric, risk_free=rf)
+    full = _best(np.asarray(full_history_values, dtype=np.float64))
     full_label = labels[full] if full is not None else None
     full_returns = pd.Series(
         matrix[oos_lo:oos_hi, full] if full is not None else np.zeros(oos_hi - oos_lo),
@@ -375,6 +383,82 @@ def check_walk_forward_fits(
     check_fold_periods(fold_bounds(len(days), settings), _frequencies(grid, base.rebalance))
 
 
+def _padded(returns: pd.DataFrame, span: pd.DataFrame | None, grid: Mapping[str, Sequence[Any]]) -> bool:
+    """Whether the configurations of a sweep's matrix hold cash beyond the warm-up: some
+    column lacks days of its own, and the grid sweeps ``start`` or ``end`` or some
+    column's own days stop before the matrix's last day (``padding_warning``)."""
+    if span is None or returns.shape[0] == 0 or returns.shape[1] == 0:
+        return False
+    span = span.reindex(returns.columns)
+    if span["days"].isna().any():
+        return False
+    if not (span["days"].to_numpy(dtype=np.int64) < returns.shape[0]).any():
+        return False
+    stops_early = bool((pd.DatetimeIndex(span["last"]) < returns.index[-1]).any())
+    return "start" in grid or "end" in grid or stops_early
+
+
+def own_days_metric(returns: pd.DataFrame, span: pd.DataFrame, metric: str, risk_free: float) -> np.ndarray:
+    """Each column's ``metric`` over its own days (``span``'s ``first`` to ``last``), not
+    the cash around them: the sweep table's metric of that configuration."""
+    values = np.full(returns.shape[1], np.nan)
+    index = pd.DatetimeIndex(returns.index).to_numpy()
+    span = span.reindex(returns.columns)
+    los = np.searchsorted(index, pd.DatetimeIndex(span["first"]).to_numpy(), side="left")
+    his = np.searchsorted(index, pd.DatetimeIndex(span["last"]).to_numpy(), side="right")
+    matrix = returns.to_numpy(dtype=np.float64)
+    for j, (lo, hi) in enumerate(zip(los, his, strict=True)):
+        values[j] = column_metric(matrix[lo:hi, j : j + 1], metric, risk_free=risk_free)[0]
+    return values
+
+
+def padding_warning(
+    returns: pd.DataFrame,
+    span: pd.DataFrame | None,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    winner: Any = None,
+    oos_index: pd.Index | None = None,
+) -> str | None:
+    """The sentence ``validate_sweep`` adds to its warnings when the configurations of a
+    sweep's returns matrix do not cover the same days and the padding is not only the
+    warm-up: the grid sweeps ``start`` or ``end``, or some configuration's own days stop
+    before the matrix's last day. Such a configuration holds cash (0) in the matrix on the
+    days outside its own (``span``: ``SweepResult.returns_span``, its ``first``, ``last``
+    and ``days`` per column), and walk-forward and PBO rank it on them: the full-history
+    winner and the folds' winners are then chosen on series no backtest of theirs produced.
+    ``winner`` and ``oos_index``: the full-history winner and the OOS days, to say on how
+    many of them it holds such cash. None when there is nothing to say (or no ``span``: a
+    returns matrix of another origin)."""
+    if span is None or not _padded(returns, span, grid):
+        return None
+    span = span.reindex(returns.columns)
+    n_days = int(returns.shape[0])
+    padded = n_days - span["days"].to_numpy(dtype=np.int64)
+    dated = "start" in grid or "end" in grid
+    n_padded = int((padded > 0).sum())
+    lo, hi = int(padded[padded > 0].min()), int(padded.max())
+    days = f"{lo} days" if lo == hi else f"{lo} to {hi} days"
+    text = (
+        f"{n_padded} of {returns.shape[1]} configurations have no return of their own on {days} "
+        f"of the {n_days} days of the walk-forward and PBO (before their start or after their end"
+        f"{', as the grid sweeps start or end' if dated else ''}); they count as cash (0) there, "
+        "so the folds' winners and the PBO rank series that no backtest of theirs produced "
+        "(the full-history winner is chosen on each configuration's own days)"
+    )
+    if winner is not None and oos_index is not None and winner in span.index and len(oos_index):
+        at = list(span.index).index(winner)
+        first, last = pd.DatetimeIndex(span["first"])[at], pd.DatetimeIndex(span["last"])[at]
+        days_oos = pd.DatetimeIndex(oos_index)
+        outside = int(((days_oos < first) | (days_oos > last)).sum())
+        if outside:
+            text += (
+                f"; the full-history winner (row {winner}) holds such cash on {outside} of the "
+                f"{len(days_oos)} out-of-sample days"
+            )
+    return text
+
+
 def validate_sweep(
     sweep: SweepResult,
     settings: WalkForwardSettings | None = None,
@@ -388,7 +472,9 @@ def validate_sweep(
     ``pbo`` is None and ``pbo_note`` says why. Raises ``ParameterError`` when the sweep
     kept no returns, or when a fold would span fewer than ``MIN_FOLD_PERIODS`` holding
     periods (``check_fold_periods``) of the sweep's rebalance frequencies: those of the
-    grid when it sweeps ``rebalance``, else its base parameters' (``SweepResult.base``)."""
+    grid when it sweeps ``rebalance``, else its base parameters' (``SweepResult.base``).
+    When the configurations do not cover the same days beyond the warm-up (the grid sweeps
+    ``start`` or ``end``), the walk-forward's ``warnings`` end with ``padding_warning``."""
     settings = settings or WalkForwardSettings()
     returns = sweep.returns
     if returns is None:
@@ -397,13 +483,27 @@ def validate_sweep(
         raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
     grid = sweep.grid
     configs = sweep.table.loc[list(returns.columns), list(grid)] if len(grid) else None
+    span = getattr(sweep, "returns_span", None)
     result = walk_forward(
         returns,
         settings,
         configs=configs,
         benchmark=sweep.benchmark_returns,
         rebalance=_frequencies(grid, sweep.base.rebalance),
+        # Configurations over different windows: the best on its own days, as the table says.
+        full_history_values=own_days_metric(returns, span, settings.metric, settings.risk_free)
+        if span is not None and _padded(returns, span, grid)
+        else None,
     )
+    padding = padding_warning(
+        returns,
+        span,
+        grid,
+        winner=result.full_history_winner,
+        oos_index=result.oos_returns.index,
+    )
+    if padding:
+        result = dataclasses.replace(result, warnings=(*result.warnings, padding))
     pbo_settings = pbo_settings or PBOSettings(metric=settings.metric, risk_free=settings.risk_free)
     pbo, note = None, None
     try:
@@ -424,6 +524,8 @@ __all__ = [
     "check_fold_periods",
     "check_walk_forward_fits",
     "fold_bounds",
+    "own_days_metric",
+    "padding_warning",
     "validate_sweep",
     "walk_forward",
 ]

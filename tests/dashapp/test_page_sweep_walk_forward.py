@@ -231,3 +231,20 @@ def test_folds_are_sized_on_the_base_rebalance_frequency(app: Any) -> None:
         engine.ParameterError, match=r"3 monthly holding periods \(63 trading days\) per fold"
     ):
         research.sweep_validation(None, base, {"top_n": [3, 5]}, {**SETTINGS, "n_folds": 4}, rerun_limit=5)
+
+
+def test_a_sweep_over_end_dates_shows_the_cash_padding_warning(app: Any, page) -> None:
+    """Breaker pass 8, F2: the Sweep page's walk-forward of a grid sweeping ``end`` says
+    that configurations hold cash after their end (the cached returns keep each column's
+    own days), and its full-history winner is the table's best on its own days."""
+    grid = {"top_n": [3, 5], "end": [None, "2022-06-30"]}
+    stored = {**research.sweep(None, {}, grid), "source": {"kind": "default"}}
+    validation = research.sweep_validation(None, {}, grid, SETTINGS)
+    padding = [w for w in validation["warnings"] if "no return of their own" in w]
+    assert len(padding) == 1 and padding[0].startswith(
+        "2 of 4 configurations have no return of their own on "
+    )
+    records = [r for r in stored["records"] if not r.get("error")]
+    best = max(range(len(records)), key=lambda i: records[i]["sharpe"])
+    assert validation["full_history_winner"] == best
+    assert "no return of their own" in _text(page.show_walk_forward(stored, SETTINGS)["summary"])

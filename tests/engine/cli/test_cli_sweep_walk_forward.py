@@ -236,3 +236,18 @@ def test_the_early_check_judges_the_widest_window_and_the_swept_frequencies() ->
         engine.check_walk_forward_fits(
             days, {**wide, "rebalance": ("monthly", "quarterly")}, settings, base=base
         )
+
+
+def test_walk_forward_of_a_sweep_over_end_dates_warns_of_the_cash_padding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Breaker pass 8, F2: configurations that end early hold cash in the matrix after
+    their end; the CLI's notes say so."""
+    code, _out, err = _run(
+        ["sweep", "--grid", "top_n=3,5", "--grid", "end=2022-06-30,2023-12-29", "--executor", "serial",
+         "--walk-forward", "--folds", "3"],
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "warning: 2 of 4 configurations have no return of their own on " in err
+    assert "(before their start or after their end, as the grid sweeps start or end)" in err

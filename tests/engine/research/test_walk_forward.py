@@ -389,3 +389,69 @@ def test_the_kept_benchmark_is_missing_after_its_last_close_as_in_the_backtest(
     # missing from the first session after its last close (a holiday right after it is 0: closed)
     assert kept.benchmark_returns[after].isna().sum() >= after.sum() - 1 > 20
     pd.testing.assert_series_equal(kept.benchmark_returns.loc[own.index], own["benchmark"], check_names=False)
+
+
+def test_a_sweep_over_dates_chooses_the_full_history_winner_on_own_days_and_warns_of_the_cash(
+    data: engine.MarketData,
+) -> None:
+    """Breaker pass 8, F2: the returns matrix holds 0 (cash) on the days a configuration has
+    no return of its own, after its ``end`` as before its start. A grid sweeping ``start``
+    and ``end`` made the full-history winner the best of those padded series (row 4 here,
+    not the table's best row 6: padding shrinks a negative mean), silently. It is now the
+    best on each configuration's own days, and a warning says how much is padding."""
+    days = data.prices.index
+    start, end = days[len(days) * 3 // 10].date(), days[len(days) * 6 // 10].date()
+    grid = {"top_n": [2, 5], "start": [None, start], "end": [None, end]}
+    kept = run_sweep(data, grid, executor=SerialExecutor(), keep_returns=True)
+    matrix = kept.returns
+    padded_best = int(np.nanargmax(engine.column_metric(matrix.to_numpy(), "sharpe")))
+    assert (padded_best, kept.best) == (4, 6)
+    wf = validate_sweep(kept, WalkForwardSettings(n_folds=3)).walk_forward
+    assert wf.full_history_winner == kept.best
+    pd.testing.assert_series_equal(
+        wf.full_history_returns, matrix[6].loc[wf.oos_returns.index], check_names=False
+    )
+    span = kept.returns_span
+    prepared = prepare(data)
+    for row in (1, 6, 7):
+        combo = kept.table.loc[row, list(grid)].to_dict()
+        own = run_prepared(prepared, StrategyParams().replace(**combo)).returns
+        assert (span.at[row, "first"], span.at[row, "last"]) == (own.index[0], own.index[-1])
+        assert span.at[row, "days"] == len(own)
+        column = matrix[row]
+        pd.testing.assert_series_equal(column.loc[own.index], own["portfolio"], check_names=False)
+        outside = (column.index < own.index[0]) | (column.index > own.index[-1])
+        assert (column[outside] == 0.0).all()  # cash before its start and after its end
+    padded = len(matrix) - span["days"]
+    lo, hi = int(padded[padded > 0].min()), int(padded.max())
+    assert wf.warnings[-1].startswith(
+        f"6 of 8 configurations have no return of their own on {lo} to {hi} days of the "
+        f"{len(matrix)} days of the walk-forward and PBO (before their start or after their end, "
+        "as the grid sweeps start or end); they count as cash (0) there"
+    )
+    # A sweep over other parameters: no such warning, the same winner as on the matrix.
+    other = run_sweep(data, {"top_n": [2, 5]}, executor=SerialExecutor(), keep_returns=True)
+    assert (other.returns_span["days"] == len(other.returns)).all()
+    plain = validate_sweep(other, WalkForwardSettings(n_folds=3)).walk_forward
+    assert not any("no return of their own" in w for w in plain.warnings)
+    assert (
+        plain.full_history_winner
+        == walk_forward(other.returns, WalkForwardSettings(n_folds=3)).full_history_winner
+    )
+
+
+def test_the_full_history_winner_stopped_before_the_oos_end_is_said_to_hold_cash() -> None:
+    """``padding_warning`` names the out-of-sample days on which the full-history winner
+    holds cash after its end."""
+    from engine.research.walk_forward import padding_warning
+
+    index = pd.bdate_range("2022-01-03", periods=10)
+    returns = pd.DataFrame({0: np.linspace(0.01, 0.02, 10), 1: [0.02] * 6 + [0.0] * 4}, index=index)
+    span = pd.DataFrame(
+        {"first": [index[0], index[0]], "last": [index[-1], index[5]], "days": [10, 6]}, index=[0, 1]
+    )
+    text = padding_warning(returns, span, {"end": (None,)}, winner=1, oos_index=index[4:])
+    assert text is not None and text.startswith("1 of 2 configurations have no return of their own on 4 days")
+    assert text.endswith("the full-history winner (row 1) holds such cash on 4 of the 6 out-of-sample days")
+    assert padding_warning(returns, span.assign(days=10, last=index[-1]), {"end": (None,)}) is None
+    assert padding_warning(returns, None, {"end": (None,)}) is None
