@@ -483,7 +483,7 @@ def validate_sweep(
         raise ParameterError("no configuration of the sweep ran without error; nothing to validate")
     grid = sweep.grid
     configs = sweep.table.loc[list(returns.columns), list(grid)] if len(grid) else None
-    span = getattr(sweep, "returns_span", None)
+    span = sweep.returns_span
     result = walk_forward(
         returns,
         settings,
