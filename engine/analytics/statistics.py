@@ -452,10 +452,20 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     the k with the best silhouette quality ``mean / std`` is kept (on a tie, the fewest
     clusters: ``QUALITY_TIE``). The number of clusters is the effective number of
     independent trials. One or two trials: each its own
-    cluster (nothing to learn from one correlation)."""
-    from scipy.cluster.hierarchy import linkage
-    from scipy.spatial.distance import squareform
+    cluster (nothing to learn from one correlation).
 
+    Trials equal day by day up to rounding on the common days (``distinct_series``, the
+    one rule: e.g. a configuration and a copy cut short by ``end``) are one point: the
+    distinct columns are clustered and each trial takes its column's cluster (one or two
+    distinct columns: each its own cluster). Else pairs at distance 0 had silhouettes of
+    exactly 1, and the cut isolating them won by a spread of 0 over series correlated at
+    0.999996. With those ties gone, silhouettes without spread (all equal, std 0) come
+    from a cut itself: all 0 or less (e.g. every trial without dispersion, or singletons,
+    0 by convention) is no quality (0 / 0) and never chosen; all equal and positive (every
+    trial equally well placed, e.g. copies scaled by a constant whose correlation rounds
+    to exactly 1) is infinite, the limit of mean / std as the spread vanishes, as the same
+    cut with a rounding of spread would score (~1e8). When no cut has a quality, each
+    distinct column is its own cluster."""
     r = np.asarray(returns, dtype=np.float64)
     n = r.shape[1] if r.ndim == 2 else 0
     if n <= 2:
@@ -470,6 +480,25 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
         common, total = r[np.isfinite(r).all(axis=1)], None
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
+    # Columns equal day by day up to rounding are one point (distinct_series: digests,
+    # ~linear); without such ties the columns are clustered as they are, bit for bit.
+    same = distinct_series(list(np.ascontiguousarray(common.T)))
+    distinct = int(same.max()) + 1
+    if distinct < n:
+        if distinct <= 2:
+            return same.astype(np.int64)
+        firsts = np.unique(same, return_index=True)[1]
+        return _clusters(np.ascontiguousarray(common[:, firsts]), None)[same]
+    return _clusters(common, total)
+
+
+def _clusters(common: np.ndarray, total: np.ndarray | None) -> np.ndarray:
+    """``trial_clusters`` of the C-order (days >= 3, n >= 3) common days of distinct
+    columns (``total``: their column sums when the caller has them)."""
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    n = common.shape[1]
     rho, flat = _correlation(common, total)
     distance = _distance(rho, np.ascontiguousarray(flat, dtype=np.bool_))
     tree = linkage(squareform(distance, checks=False), method="average")
@@ -483,7 +512,9 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     for labels, (mean, spread) in zip(cuts, moments.tolist(), strict=True):
         if math.isnan(mean):  # fewer than two clusters
             continue
-        quality = mean / spread if spread > 0 else (np.inf if mean > 0 else -np.inf)
+        if not spread > 0 and not mean > 0:  # all silhouettes equal, none positive: 0 / 0
+            continue
+        quality = mean / spread if spread > 0 else np.inf  # every trial equally well placed
         if _better(quality, best_quality):
             best, best_quality = labels, quality
     _, relabelled = np.unique(best, return_inverse=True)
@@ -524,7 +555,9 @@ def _maxclust_labels(tree: np.ndarray) -> Callable[[int], np.ndarray]:
 def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
     """Annualised Sharpe of each cluster's aggregate returns: the inverse-variance
     weighted mix of its trials' daily returns (as López de Prado 2019 aggregates a
-    cluster), over the days all its trials share."""
+    cluster), over the days all its trials share. Trials equal day by day up to rounding
+    on those days (``distinct_series``, as ``trial_clusters`` reads them) are one: the
+    first of each is mixed, over the days the kept trials share."""
     r = np.asarray(returns, dtype=np.float64)
     out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
     # The columns sorted by cluster once (stable: each cluster's in their order); each
@@ -532,11 +565,20 @@ def cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free: float = 
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(out.size + 1))
     for c in range(out.size):
-        block = np.take(r, order[bounds[c] : bounds[c + 1]], axis=1)
+        members = order[bounds[c] : bounds[c + 1]]
+        block = np.take(r, members, axis=1)
         with np.errstate(all="ignore"):
             total = np.add.reduce(block, axis=0)  # finite: so is every day (a NaN or inf is not)
         if not np.isfinite(total).all():
             block = block[np.isfinite(block).all(axis=1)]
+            if block.shape[0] >= 3 and block.shape[1] > 1:
+                # trials equal on the days they share are one (trial_clusters): the first
+                # of each, over the days those share (a copy cut short by ``end`` does
+                # not shorten its cluster's days)
+                same = distinct_series(list(np.ascontiguousarray(block.T)))
+                if int(same.max()) + 1 < same.size:
+                    block = np.take(r, members[np.unique(same, return_index=True)[1]], axis=1)
+                    block = block[np.isfinite(block).all(axis=1)]
             with np.errstate(all="ignore"):
                 total = np.add.reduce(block, axis=0)
         if block.shape[0] < 3:

@@ -55,6 +55,15 @@ def _numpy_distance(common: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
 
 
+def _distinct_common_days(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the common days of the distinct columns, each column's label): columns equal day
+    by day up to rounding on the days all share are one (``_reference_distinct_series``)."""
+    r = np.asarray(returns, dtype=np.float64)
+    common = r[np.isfinite(r).all(axis=1)]
+    same = _reference_distinct_series(list(common.T))
+    return common[:, np.unique(same, return_index=True)[1]], same
+
+
 def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
     r = np.asarray(returns, dtype=np.float64)
     n = r.shape[1]
@@ -63,6 +72,9 @@ def _reference_trial_clusters(returns: np.ndarray) -> np.ndarray:
     common = r[np.isfinite(r).all(axis=1)]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
+    distinct, same = _distinct_common_days(common)
+    if distinct.shape[1] < n:  # ties on the common days: one point each
+        return same if distinct.shape[1] <= 2 else _reference_trial_clusters(distinct)[same]
     distance = _numpy_distance(common)
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = st._maxclust_labels(tree)  # fcluster's cuts (checked against it there)
@@ -176,6 +188,12 @@ def _previous_trial_clusters(returns: np.ndarray) -> tuple[np.ndarray, list[np.n
     common = r[np.isfinite(r).all(axis=1)]
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64), []
+    distinct, same = _distinct_common_days(common)
+    if distinct.shape[1] < n:  # ties on the common days: one point each
+        if distinct.shape[1] <= 2:
+            return same, []
+        labels, silhouettes = _previous_trial_clusters(distinct)
+        return labels[same], silhouettes
     distance = _numpy_distance(common)
     tree = linkage(squareform(distance, checks=False), method="average")
     maxclust = st._maxclust_labels(tree)
@@ -204,8 +222,14 @@ def _previous_cluster_sharpes(returns: np.ndarray, labels: np.ndarray, risk_free
     r = np.asarray(returns, dtype=np.float64)
     out = np.full(int(labels.max()) + 1 if labels.size else 0, np.nan)
     for c in range(out.size):
-        block = r[:, labels == c]
+        members = np.flatnonzero(labels == c)
+        block = r[:, members]
+        gaps = not np.isfinite(block).all()
         block = block[np.isfinite(block).all(axis=1)]
+        if gaps and block.shape[0] >= 3:  # trials equal on the days they share are one
+            same = _reference_distinct_series(list(block.T))
+            block = r[:, members[np.unique(same, return_index=True)[1]]]
+            block = block[np.isfinite(block).all(axis=1)]
         if block.shape[0] < 3:
             continue
         with np.errstate(all="ignore"):
@@ -311,6 +335,7 @@ def _assert_the_previous_builds_bits(r: np.ndarray, labels: np.ndarray) -> None:
     np.testing.assert_array_equal(labels, previous)
     if not silhouettes:
         return
+    r = _distinct_common_days(r)[0]  # the columns clustered
     cuts, distance = _cuts_and_distance(r)
     got, moments = st._cut_silhouettes(distance, cuts)
     expected = np.array(silhouettes)
@@ -362,7 +387,7 @@ def test_silhouettes_of_rounding_noise_do_not_choose_the_number_of_trials() -> N
     silhouette is 0 in exact arithmetic; they came out at ~1e-16, and noise over its own
     spread made a cut's quality, so the first build chose 3 clusters and the shared sums 2.
     With silhouettes under SILHOUETTE_ZERO set to 0 no cut has structure: one cluster per
-    trial, in both builds."""
+    distinct trial (the unscaled copies, equal on every day, are one), in both builds."""
     r = _factor_returns(1, 28, 3, 1, 0.0)
     rng = np.random.default_rng(2)
     picks = rng.integers(0, 3, 16)
@@ -370,7 +395,7 @@ def test_silhouettes_of_rounding_noise_do_not_choose_the_number_of_trials() -> N
     r = np.column_stack([r, np.full((28, 3), 1e-4)])
     labels = st.trial_clusters(r)
     np.testing.assert_array_equal(labels, _reference_trial_clusters(r))
-    np.testing.assert_array_equal(labels, np.arange(22))
+    np.testing.assert_array_equal(labels, _reference_distinct_series(list(r.T)))
 
 
 def test_equal_cuts_are_a_tie_decided_for_the_fewest_clusters() -> None:
@@ -701,3 +726,34 @@ def test_stacked_digests_are_each_series_digest(seed: int, lengths: list[int]) -
     expected = [dispersion.series_digest(s) for s in series]
     assert [np.array(d[2:]).tobytes() for d in got] == [np.array(d[2:]).tobytes() for d in expected]
     assert [d[:2] for d in got] == [d[:2] for d in expected]
+
+
+def _two_strategies_and_copies_cut_short(days: int = 300, cut: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """(4 full trials: two strategies, each also started a day later (one day's entry cost
+    apart, correlated ~0.99999); the 8 trials with a copy of each cut short at ``cut``)."""
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(0.0, 0.01, (2, days))
+    full = np.column_stack([a, b, a, b])
+    full[0, 2:] -= 0.0005  # the later start pays its entry cost on another day
+    full[1, 2:] += 0.0005
+    short = full.copy()
+    short[cut:] = np.nan
+    return full, np.column_stack([full, short])
+
+
+def test_trials_equal_on_the_common_days_are_one_point() -> None:
+    """Breaker pass 8, F3: a configuration and its copy cut short by ``end`` are equal on
+    the days all trials share (distance 0). The cut that isolated such pairs had every
+    silhouette 1, std 0, quality inf, and won over the natural cut: 4 clusters where the
+    4 full trials alone give 2. Now the copies are one point with their originals: the same
+    2 clusters, and the same cluster Sharpes (a copy cut short does not shorten its
+    cluster's days)."""
+    full, with_copies = _two_strategies_and_copies_cut_short()
+    alone = st.trial_clusters(full)
+    assert alone[0] == alone[2] != alone[1] == alone[3]
+    labels = st.trial_clusters(with_copies)
+    assert labels.tolist() == np.tile(alone, 2).tolist()  # before: 4 clusters, [0, 2, 1, 3] twice
+    sharpes = st.cluster_sharpes(with_copies, labels)
+    assert sharpes.tobytes() == st.cluster_sharpes(full, alone).tobytes()
+    # one or two distinct columns: each its own cluster, the copies with their original
+    assert st.trial_clusters(with_copies[:, [0, 4, 1]]).tolist() == [0, 0, 1]
