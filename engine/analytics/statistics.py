@@ -441,7 +441,7 @@ def _correlation(common: np.ndarray, total: np.ndarray | None = None) -> tuple[n
     return rho, flat
 
 
-def trial_clusters(returns: np.ndarray) -> np.ndarray:
+def trial_clusters(returns: np.ndarray, *, distinct: bool = False) -> np.ndarray:
     """Cluster label of each trial (columns of ``returns``, days x trials, NaN = no
     return that day) by the correlation of their daily returns.
 
@@ -465,7 +465,12 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
     trial equally well placed, e.g. copies scaled by a constant whose correlation rounds
     to exactly 1) is infinite, the limit of mean / std as the spread vanishes, as the same
     cut with a rounding of spread would score (~1e8). When no cut has a quality, each
-    distinct column is its own cluster."""
+    distinct column is its own cluster.
+
+    ``distinct``: the columns are already distinct series (``distinct_series`` labels
+    0 .. n-1 of whole series, as the sweep passes them): when every day is common, they
+    are distinct there too and the check is skipped (~2 ms of a 256-trial sweep's
+    serial driver work)."""
     r = np.asarray(returns, dtype=np.float64)
     n = r.shape[1] if r.ndim == 2 else 0
     if n <= 2:
@@ -480,12 +485,14 @@ def trial_clusters(returns: np.ndarray) -> np.ndarray:
         common, total = r[np.isfinite(r).all(axis=1)], None
     if common.shape[0] < 3:
         return np.arange(n, dtype=np.int64)
+    if distinct and common is r:  # whole distinct series: no tie on the common days
+        return _clusters(common, total)
     # Columns equal day by day up to rounding are one point (distinct_series: digests,
     # ~linear); without such ties the columns are clustered as they are, bit for bit.
     same = distinct_series(list(np.ascontiguousarray(common.T)))
-    distinct = int(same.max()) + 1
-    if distinct < n:
-        if distinct <= 2:
+    n_distinct = int(same.max()) + 1
+    if n_distinct < n:
+        if n_distinct <= 2:
             return same.astype(np.int64)
         firsts = np.unique(same, return_index=True)[1]
         return _clusters(np.ascontiguousarray(common[:, firsts]), None)[same]

@@ -617,7 +617,7 @@ def _deflated_sharpe(
     # labels count 0, 1, ... in order of first appearance: each label's first row
     firsts = [series[rows[int(i)]] for i in np.unique(labels, return_index=True)[1]]
     matrix = _trial_matrix(len(prepared.dates), firsts)
-    clusters = trial_clusters(matrix)
+    clusters = trial_clusters(matrix, distinct=True)  # one column per distinct series
     n_effective = int(clusters.max()) + 1 if clusters.size else 0
     params = dict(configs)[best]
     best_returns = series[best][1]

@@ -757,3 +757,16 @@ def test_trials_equal_on_the_common_days_are_one_point() -> None:
     assert sharpes.tobytes() == st.cluster_sharpes(full, alone).tobytes()
     # one or two distinct columns: each its own cluster, the copies with their original
     assert st.trial_clusters(with_copies[:, [0, 4, 1]]).tolist() == [0, 0, 1]
+
+
+def test_distinct_whole_series_skip_the_tie_check_only_when_every_day_is_common() -> None:
+    """``trial_clusters(distinct=True)`` (the sweep passes one column per distinct series):
+    with every day finite the labels are the plain call's; with days dropped (copies cut
+    short) the copies are still merged, as the plain call merges them."""
+    rng = np.random.default_rng(11)
+    base = rng.normal(0.0005, 0.01, (300, 3))
+    matrix = np.ascontiguousarray(np.column_stack([base, base + rng.normal(0, 0.002, (300, 3))]))
+    assert st.trial_clusters(matrix, distinct=True).tolist() == st.trial_clusters(matrix).tolist()
+    _full, with_copies = _two_strategies_and_copies_cut_short()
+    assert st.trial_clusters(with_copies, distinct=True).tolist() == st.trial_clusters(with_copies).tolist()
+    assert len(set(st.trial_clusters(with_copies, distinct=True).tolist())) == 2
