@@ -216,7 +216,8 @@ class PBOResult:
     - ``pbo``: share of the combinations with a logit ``<= 0`` (NaN when none has a logit).
     - ``logits``: (C,) the logit of each combination, NaN where undefined (for the histogram).
     - ``is_metric`` / ``oos_metric``: (C,) the in-sample best's metric in and out of sample.
-    - ``probability_of_loss``: share of combinations with ``oos_metric < 0``.
+    - ``probability_of_loss``: share of combinations with ``oos_metric < 0``, among those
+      whose selected configuration has a defined IS and OOS metric.
     - ``degradation_slope``: OLS slope of ``oos_metric`` on ``is_metric`` (NaN when undefined).
     - ``n_combinations`` = C(S, S/2), ``n_splits`` = S, ``n_configs`` = N (distinct
       return series compared), ``n_identical`` = the columns given that repeat an
