@@ -24,9 +24,16 @@ from engine.errors import DataValidationError, EngineError, ParameterError
 
 # Risk-based weightings need a trailing window of returns before the first signal:
 # MAX_LOOKBACK_DAYS (756) trading days are 756 / 5 * 7 = 1059 calendar days, plus 5% for
-# exchange holidays; the last holding period needs prices after the last signal.
+# exchange holidays.
 PRICE_DAYS_BEFORE = 1112
-PRICE_DAYS_AFTER = 120
+# The last holding period needs prices after the last sentiment row, at worst (quarterly,
+# a row on a quarter's first day): its formation period ends up to 91 days later, the
+# holding period runs to the next quarter's end (up to 92 days more: Jul 1 - Dec 31 is
+# 184 days), and every entry may come MAX_LAG_DAYS (60) trading days late: 84 calendar
+# days plus a first quarter's holidays. On the NYSE's sessions of 1995-2026 that is at
+# most 274 days (tested); 280 leaves a few for one-off closures. 120 days cut a quarterly
+# holding period short (breaker pass 10, F1): a truncated file held less than it uncut.
+PRICE_DAYS_AFTER = 280
 DATA_SOURCES = ("demo", "files", "yahoo")
 DEFAULT_YAHOO_CACHE = Path.home() / ".cache" / "sentiment-portfolio-lab" / "yahoo"
 

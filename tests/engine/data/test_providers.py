@@ -19,13 +19,19 @@ from engine import (
     MarketData,
     ParameterError,
     SourceInfo,
+    StrategyParams,
     ValidationReport,
     fingerprint_frames,
     load_market_data,
     provider_from_env,
+    run_backtest,
 )
+from engine.backtest.plan import entry_closes
+from engine.data.calendar import non_sessions
 from engine.data.prices import select_prices
-from engine.data.providers import PRICE_DAYS_BEFORE
+from engine.data.providers import PRICE_DAYS_AFTER, PRICE_DAYS_BEFORE
+from engine.strategy.params import MAX_LAG_DAYS, REBALANCES
+from engine.strategy.signals import period_keys
 
 
 class StubProvider:
@@ -77,9 +83,53 @@ def test_prices_are_requested_for_every_symbol_and_the_widened_range() -> None:
     symbols, start, end = provider.requests[0]
     assert symbols == ("AAA", "BBB", "QQQ")
     assert start == dt.date(2022, 1, 3) - dt.timedelta(days=PRICE_DAYS_BEFORE)
-    assert end == dt.date(2022, 6, 30) + dt.timedelta(days=120)
+    assert end == dt.date(2022, 6, 30) + dt.timedelta(days=PRICE_DAYS_AFTER)
     assert data.prices.index.min() >= pd.Timestamp(start) and data.prices.index.max() <= pd.Timestamp(end)
     assert data.report.failed_tickers == ()
+
+
+@pytest.mark.parametrize("rebalance", REBALANCES)
+def test_the_price_window_covers_the_last_holding_period_of_any_last_row(rebalance: str) -> None:
+    # For every possible last sentiment day of 1995-2026 on the NYSE's sessions, the
+    # closing sale (the entry close of the period after the last row's, MAX_LAG_DAYS late)
+    # falls within PRICE_DAYS_AFTER calendar days of it: 120 days cut a quarterly holding
+    # period short (breaker pass 10, F1). The bound is tight: at most one week of slack.
+    weekdays = pd.bdate_range("1995-01-02", "2027-12-31")
+    sessions = weekdays[~non_sessions(weekdays)].to_numpy().astype("datetime64[D]")
+    last_rows = np.arange(np.datetime64("1995-01-01"), np.datetime64("2026-12-31"))
+    closing = entry_closes(sessions, period_keys(last_rows, rebalance) + 1, rebalance, MAX_LAG_DAYS)
+    needed = (sessions[closing] - last_rows).astype(np.int64)
+    assert needed.max() <= PRICE_DAYS_AFTER
+    if rebalance == "quarterly":
+        assert needed.max() > PRICE_DAYS_AFTER - 7
+
+
+def test_a_quarterly_last_holding_period_is_held_to_its_closing_sale() -> None:
+    # Sentiment rows to 2021-07-02 (the first days of Q3), prices to 2022: Q3's signal is
+    # bought at the 2021-09-30 close and sold at the 2021-12-31 close, the next quarter's
+    # entry. With prices asked to 120 days after the last row (2021-10-30) the holding
+    # period ended on 2021-10-29 without a word (breaker pass 10, F1).
+    class QuarterProvider(StubProvider):
+        def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
+            days = pd.bdate_range("2021-01-04", "2021-07-02").astype("datetime64[ns]")
+            frame = pd.DataFrame(
+                {
+                    "date": np.repeat(days, 2),
+                    "symbol": ["AAA", "BBB"] * len(days),
+                    "twitterPosts": 1.0,
+                    "twitterComments": np.tile([20.0, 10.0], len(days)),
+                    "twitterLikes": 30.0,
+                    "twitterImpressions": 40.0,
+                    "twitterSentiment": 0.5,
+                }
+            )
+            return frame, ValidationReport(rows_read=len(frame), rows_kept=len(frame), symbols=("AAA", "BBB"))
+
+    data = load_market_data(QuarterProvider(available=("AAA", "BBB", "QQQ")))
+    assert data.prices.index.max() >= pd.Timestamp("2021-12-31")
+    result = run_backtest(data, StrategyParams(rebalance="quarterly", top_n=1, signal="comments"))
+    assert result.returns.index.max() == pd.Timestamp("2021-12-31")
+    assert str(pd.Timestamp(result.periods["period_end"].max()).date()) == "2021-12-31"
 
 
 def test_ticker_without_prices_is_reported_not_silently_dropped() -> None:
