@@ -119,11 +119,16 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Stop this worker's compute processes with it (max_requests recycling, shutdown)."""
+    """Stop this worker's compute processes with it (max_requests recycling, shutdown).
+    A worker that failed to boot (its app refused the settings) has no app and started
+    none: nothing to stop, and no warning after its refusal."""
+    app = getattr(worker, "wsgi", None)
+    if app is None:
+        return
     try:
         from dashapp.state import state_of
 
-        state_of(worker.wsgi).compute.shutdown(wait=False)
+        state_of(app).compute.shutdown(wait=False)
     except Exception as exc:
         server.log.warning("could not stop the compute processes: %s", exc)
 

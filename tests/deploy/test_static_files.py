@@ -310,6 +310,16 @@ def test_on_exit_without_ray_support_is_quiet(gunicorn_conf: Any, monkeypatch: p
     assert gunicorn_conf().on_exit(types.SimpleNamespace(log=None)) is None
 
 
+def test_worker_exit_of_a_worker_that_failed_to_boot_is_quiet(gunicorn_conf: Any) -> None:
+    # A worker whose app refused the settings (DEBUG=1 under gunicorn) has no ``wsgi``: its
+    # one-sentence refusal was followed by "could not stop the compute processes:
+    # 'ThreadWorker' object has no attribute 'wsgi'" (breaker pass 11, F6).
+    warnings: list[str] = []
+    log = types.SimpleNamespace(warning=lambda message, *args: warnings.append(message % args))
+    gunicorn_conf().worker_exit(types.SimpleNamespace(log=log), types.SimpleNamespace())
+    assert warnings == []
+
+
 # ----------------------------------------------------------------- systemd units
 
 
