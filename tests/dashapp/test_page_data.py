@@ -25,11 +25,11 @@ GOOD_SENTIMENT = (
 )
 
 
-def _prices_csv() -> str:
+def _prices_csv(last_day: str = "2022-12-30") -> str:
     import numpy as np
     import pandas as pd
 
-    days = pd.bdate_range("2021-01-04", "2022-12-30")
+    days = pd.bdate_range("2021-01-04", last_day)
     rng = np.random.default_rng(3)
     closes = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, (len(days), 5)), axis=0))
     frame = pd.DataFrame(closes, index=days, columns=["AAA", "BBB", "CCC", "DDD", "QQQ"])

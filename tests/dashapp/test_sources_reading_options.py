@@ -91,11 +91,13 @@ def test_the_upload_report_the_data_page_shows_adds_up(tmp_path: Path) -> None:
 
     app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
     with app.server.app_context():
-        saved = services.save_upload(GOOD_SENTIMENT.encode(), _prices_csv().encode(), {"prices": "p.csv"})
+        saved = services.save_upload(
+            GOOD_SENTIMENT.encode(), _prices_csv("2023-06-30").encode(), {"prices": "p.csv"}
+        )
     report = saved["info"]["report"]
     rows = sum(d["count"] for d in report["dropped"] if d.get("unit", "rows") == "rows")
     assert report["rows_read"] == report["rows_kept"] + rows
-    # prices to 2022-12-30, sentiment to 2022-06-24: the rows after the window (+120 days)
+    # prices to 2023-06-30, sentiment to 2022-06-24: the rows after the window (+280 days)
     # are dropped with their reason, not lost
     outside = [d for d in report["dropped"] if d["reason"].startswith("outside the backtest's date window")]
     assert outside and outside[0]["count"] > 0
