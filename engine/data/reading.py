@@ -17,7 +17,8 @@ Decisions are made for a whole file or a whole column, never value by value:
 - **date format**: one format for the whole column, inferred from all its values: ISO
   8601 (with or without a time and a UTC offset: the local date as written is kept, so
   offsets that change at daylight saving are fine; a column stamped UTC only, ``Z``,
-  ``+00:00`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``), or stored
+  ``+00:00``, ``GMT`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``; a local
+  abbreviation such as ``BST`` next to ``GMT`` makes the column local), or stored
   as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
   timestamps are: its local date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
@@ -1236,9 +1237,13 @@ _UTC_ZONE = re.compile(
     + r"|(?:UTC|GMT)?[+-]00?(?::?00)?)$"
 )
 # Any zone or offset at the end of an ISO value (a local one when it is not a UTC
-# designator): the column "with an offset", whose local dates are kept as written.
+# designator): the column "with an offset", whose local dates are kept as written. A zone
+# abbreviation alone (``_ISO``'s 3 or 4 capitals: BST, CET/CEST, IST, JST, AEST/AEDT,
+# EST/EDT) is a local zone too, unless it is UTC's own (GMT, UTC, UCT): London's closes
+# stamped GMT in winter and BST in summer are local, only a column stamped UTC alone is not.
 _ANY_ZONE = re.compile(
-    r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$"
+    r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2}"
+    r"|(?<![A-Za-z])[A-Z]{3,4})$"
 )
 
 
@@ -1260,8 +1265,8 @@ def _refuse_utc_times_of_day(
     midnight are refused as Unix timestamps are (``utc_instant_refusal``): a yfinance index of
     Tokyo midnights converted to UTC reads 15:00 UTC the day before, and its UTC date moved
     every close a day back (Monday's onto Sunday), silently. A column that also writes a local
-    offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) says its dates
-    are local, and is read at the local date as written. ``values``: the distinct ISO values;
+    offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) or a local zone
+    abbreviation (London's ``BST`` in summer next to ``GMT`` in winter) says its dates are local, and is read at the local date as written. ``values``: the distinct ISO values;
     ``written``: the same values as written, when ``values`` spells their zone name as a
     designator (``Etc/UTC`` as ``UTC``: ``strip_date_decorations``)."""
     text = values.astype(str).str.strip()
