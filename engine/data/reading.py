@@ -17,7 +17,8 @@ Decisions are made for a whole file or a whole column, never value by value:
 - **date format**: one format for the whole column, inferred from all its values: ISO
   8601 (with or without a time and a UTC offset: the local date as written is kept, so
   offsets that change at daylight saving are fine; a column stamped UTC only, ``Z``,
-  ``+00:00`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``), or stored
+  ``+00:00``, ``GMT`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``; a local
+  abbreviation such as ``BST`` next to ``GMT`` makes the column local), or stored
   as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
   timestamps are: its local date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
@@ -31,7 +32,8 @@ Decisions are made for a whole file or a whole column, never value by value:
   column that reads as ``yy-Mon-dd`` too and falls on few days over many years is refused;
   a month named in another language (``Mär``) is refused, not dropped), CJK
   dates with the year, month and day marked (``2022年1月3日``; a 4-digit year only), ISO
-  week dates (``2022-W01-1``), ``yyyymmdd``, and
+  week dates (``2022-W01-1``), ``yyyymmdd`` (with a time of day, ``20220103 16:00:00`` or
+  ``20220103T160000Z``, read by the ISO rules: ``extended_date_time``), and
   Excel serial day numbers (a wholly numeric column between 25569 and 73050, i.e. 1970 to
   2099; such a whole number among text dates is its serial date), Unix timestamps (a wholly
   numeric column of whole numbers in one unit's range of 1973..2099: seconds, ms, us or ns,
@@ -490,6 +492,45 @@ _NUMERIC_DM = re.compile(
     r"(?:\s*" + _ZONE + r")?$"
 )
 _COMPACT = re.compile(r"^(19|20|21)\d{6}$")
+# yyyymmdd with a time of day after a T or a space, the time with colons or without (ISO
+# 8601's basic format, 20220103T160000, 20220103T000000Z; Interactive Brokers' 20220103
+# 16:00:00, also with its zone name: 20220103 16:00:00 US/Eastern); anything after the
+# time (Z, an offset, a zone) is kept for the ISO rules (``extended_date_time``).
+_COMPACT_DATE_TIME = re.compile(
+    r"^(?P<year>(?:19|20|21)\d{2})(?P<month>\d{2})(?P<day>\d{2})(?P<sep>[T ])"
+    r"(?:(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?|(?P<hb>\d{2})(?P<mb>\d{2})(?P<sb>\d{2})?(?![\d:]))"
+    r"(?P<rest>.*)$"
+)
+
+
+def _extended(match: re.Match[str]) -> str:
+    hour, minute, second = (
+        (match["h"], match["m"], match["s"])
+        if match["h"] is not None
+        else (match["hb"], match["mb"], match["sb"])
+    )
+    return (
+        f"{match['year']}-{match['month']}-{match['day']}{match['sep']}{hour}:{minute}"
+        + (f":{second}" if second else "")
+        + match["rest"]
+    )
+
+
+def extended_date_time(values: pd.Series) -> pd.Series:
+    """Date strings (``date_text``) with compact ``yyyymmdd`` dates that carry a time of day
+    written in ISO 8601's extended form (``20220103T160000Z`` -> ``2022-01-03T16:00:00Z``,
+    ``20220103 16:00:00 US/Eastern`` -> ``2022-01-03 16:00:00 US/Eastern``), so that they
+    are read by the ISO rules (the time dropped, a UTC-only column with times refused, zone
+    names kept local) and seen by the intraday check; in such a column a bare ``20220103``
+    is written ``2022-01-03`` too. Other values unchanged (a column of bare ``yyyymmdd``
+    stays the ``yyyymmdd`` form)."""
+    timed = values.str.match(_COMPACT_DATE_TIME).fillna(False).astype(bool)
+    if not timed.any():
+        return values
+    out = values.str.replace(_COMPACT_DATE_TIME, _extended, regex=True)
+    return out.str.replace(r"^((?:19|20|21)\d{2})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True)
+
+
 # Chinese, Japanese and Korean dates: year, month and day each marked (2022年1月3日,
 # 2022年01月03日, 2022년 1월 3일), a weekday in brackets or a time of day may follow. Only a
 # 4-digit year: "22年" or "30年" may be an era year (Heisei 30 is 2018), never guessed.
@@ -645,7 +686,10 @@ def _infer_distinct(
         return _given_format(text, values, label, options, column, notes)
     if values.empty:
         return _finish_dates(pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")), "none found"
-    unique = pd.Series(values.unique())
+    # yyyymmdd with a time of day is read as ISO 8601 (``extended_date_time``); the values
+    # as written (same index as ``unique``) are shown in a refusal.
+    written = pd.Series(values.unique(), dtype="string")
+    text, unique = extended_date_time(text), extended_date_time(written)
     iso = unique.str.match(_ISO)
     numeric = unique.str.match(_NUMERIC_DM)
     compact = unique.str.match(_COMPACT)
@@ -663,9 +707,11 @@ def _infer_distinct(
     if scores[family] < len(unique):
         # Only now (the fast paths read every value of a plain column): a leading weekday
         # name or a zone name after the time, removed before the column is read again.
-        plain_text, note = strip_date_decorations(text, unique, label, column)
+        plain_text, note = strip_date_decorations(text, unique, label, column, written)
         if note:
             parsed, description = _infer_distinct(plain_text, label, options, column, notes)
+            if bool((unique != written).any()):  # read as ISO from yyyymmdd with a time
+                description = description.replace("ISO 8601 (yyyy-mm-dd", "ISO 8601 (yyyymmdd", 1)
             return parsed, description + note
     if scores[family] == 0:
         return _named_dates(text, unique, label, column)
@@ -674,7 +720,9 @@ def _infer_distinct(
         year, month, day = stripped[0], stripped[1], stripped[2]
         with_time = unique[iso].str.contains(r"[T ]\d{1,2}:\d", regex=True).any()
         with_offset = bool(unique[iso].str.contains(_ANY_ZONE).any())
-        description = "ISO 8601 (yyyy-mm-dd"
+        description = (
+            "ISO 8601 (yyyymmdd" if bool((unique[iso] != written[iso]).any()) else "ISO 8601 (yyyy-mm-dd"
+        )
         # yyyy-dd-mm (some exports): middle fields above 12 and no last field above 12
         # settle the whole column as day before month, as for dd/mm (never value by value).
         # ISO is the standard, so it takes two different such days: one typo (2022-13-01
@@ -684,7 +732,7 @@ def _infer_distinct(
             month, day = day, month
             description = "yyyy-dd-mm (day before month"
         parsed = _from_parts(year, month, day)
-        _refuse_utc_times_of_day(unique[iso], label, column)
+        _refuse_utc_times_of_day(unique[iso], label, column, written)
         description += ", with a time of day" if with_time else ""
         description += "; UTC offsets ignored, the local date as written is kept" if with_offset else ""
         return _finish_dates(parsed), description + ")"
@@ -764,12 +812,15 @@ _ZONE_NAME = re.compile(
 
 
 def strip_date_decorations(
-    text: pd.Series, unique: pd.Series, label: str, column: str
+    text: pd.Series, unique: pd.Series, label: str, column: str, written: pd.Series | None = None
 ) -> tuple[pd.Series, str]:
     """``text`` (distinct date strings) without a leading weekday name and a trailing IANA
     zone name, and the description's note ("" when neither is there: ``text`` unchanged).
     A zone name that the zone database (``zoneinfo``) does not know is refused in one
-    sentence naming it: it may be a typo of a zone whose date is not the one written."""
+    sentence naming it: it may be a typo of a zone whose date is not the one written.
+    ``written``: ``unique`` as written (same index), when ``unique`` has been rewritten
+    (``extended_date_time``), for the refusals."""
+    written = unique if written is None else written
     weekday = unique.str.match(_WEEKDAY_PREFIX)
     found = unique.str.extract(_ZONE_NAME)
     zones = found["zone"].fillna(found["bracketed"])
@@ -777,7 +828,7 @@ def strip_date_decorations(
     note = ""
     if zoned.any():
         names = zones[zoned]
-        for value, name in zip(unique[zoned], names, strict=True):
+        for value, name in zip(written[zoned], names, strict=True):
             if not _known_zone(name):
                 raise DataValidationError(
                     f"{label}: the {column!r} column names a time zone that is not known, {name!r} (in "
@@ -787,7 +838,7 @@ def strip_date_decorations(
         if utc.any() and utc.all():  # a place's zone name says the column's dates are local
             plain = unique.str.replace(_WEEKDAY_PREFIX, "", regex=True)
             as_utc = plain.str.replace(_ZONE_NAME, _utc_designator, regex=True)
-            _refuse_utc_times_of_day(as_utc[as_utc.str.match(_ISO)], label, column, unique)
+            _refuse_utc_times_of_day(as_utc[as_utc.str.match(_ISO)], label, column, written)
         text = text.str.replace(_ZONE_NAME, lambda m: m.group("seconds") or "", regex=True)
         shown = ", ".join(sorted(names.unique())[:3])
         note += f"; time zone names ({shown}) ignored, the local date as written is kept"
@@ -1236,9 +1287,13 @@ _UTC_ZONE = re.compile(
     + r"|(?:UTC|GMT)?[+-]00?(?::?00)?)$"
 )
 # Any zone or offset at the end of an ISO value (a local one when it is not a UTC
-# designator): the column "with an offset", whose local dates are kept as written.
+# designator): the column "with an offset", whose local dates are kept as written. A zone
+# abbreviation alone (``_ISO``'s 3 or 4 capitals: BST, CET/CEST, IST, JST, AEST/AEDT,
+# EST/EDT) is a local zone too, unless it is UTC's own (GMT, UTC, UCT): London's closes
+# stamped GMT in winter and BST in summer are local, only a column stamped UTC alone is not.
 _ANY_ZONE = re.compile(
-    r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2})$"
+    r"(?:Z|UTC|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}(?:\s*[A-Z]{3,4})?|:\d{2}(?:\.\d+)?\s*[+-]\d{2}"
+    r"|(?<![A-Za-z])[A-Z]{3,4})$"
 )
 
 
@@ -1260,8 +1315,8 @@ def _refuse_utc_times_of_day(
     midnight are refused as Unix timestamps are (``utc_instant_refusal``): a yfinance index of
     Tokyo midnights converted to UTC reads 15:00 UTC the day before, and its UTC date moved
     every close a day back (Monday's onto Sunday), silently. A column that also writes a local
-    offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) says its dates
-    are local, and is read at the local date as written. ``values``: the distinct ISO values;
+    offset (``-05:00``: New York's closes next to London's ``+00:00`` in winter) or a local zone
+    abbreviation (London's ``BST`` in summer next to ``GMT`` in winter) says its dates are local, and is read at the local date as written. ``values``: the distinct ISO values;
     ``written``: the same values as written, when ``values`` spells their zone name as a
     designator (``Etc/UTC`` as ``UTC``: ``strip_date_decorations``)."""
     text = values.astype(str).str.strip()

@@ -26,6 +26,7 @@ from engine.data.reading import (
     SYMBOL_NAMES,
     ReadOptions,
     date_text,
+    extended_date_time,
     find_column,
     infer_dates,
     read_dates,
@@ -496,7 +497,7 @@ def refuse_intraday(
     if pd.api.types.is_datetime64_any_dtype(distinct):
         found = distinct.dt.strftime("%H:%M:%S")
     else:
-        found = date_text(distinct).str.extract(_TIME_OF_DAY)[0]
+        found = extended_date_time(date_text(distinct)).str.extract(_TIME_OF_DAY)[0]
     if found.isna().all():
         return
     # codes of -1 (a missing date) index the appended None.

@@ -300,3 +300,80 @@ def test_excel_serials_from_1970_are_still_read() -> None:
     prices, report = load_prices_file(b"date,AAA\n44564,10.0\n44565,10.5\n", name="p.csv")
     assert _days(prices.index) == ["2022-01-03", "2022-01-04"]
     assert report.reading[0].date_format == "Excel serial day numbers (days since 1899-12-30)"
+
+
+# ----- yyyymmdd with a time of day -------------------------------------------------------
+
+JAN_3_TO_7 = ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06", "2022-01-07"]
+
+
+@pytest.mark.parametrize(
+    ("time", "described"),
+    [
+        (" 00:00:00", "ISO 8601 (yyyymmdd, with a time of day)"),
+        ("  16:00:00", "ISO 8601 (yyyymmdd, with a time of day)"),  # Interactive Brokers: two spaces
+        ("T160000", "ISO 8601 (yyyymmdd, with a time of day)"),  # ISO 8601 basic format
+        (
+            "T000000Z",
+            "ISO 8601 (yyyymmdd, with a time of day; UTC offsets ignored, the local date as written is kept)",
+        ),
+        (" 160000", "ISO 8601 (yyyymmdd, with a time of day)"),
+        (
+            "T160000-0500",
+            "ISO 8601 (yyyymmdd, with a time of day; UTC offsets ignored, the local date as written is kept)",
+        ),
+        (
+            " 16:00:00 US/Eastern",  # Interactive Brokers with its zone
+            "ISO 8601 (yyyymmdd, with a time of day); time zone names (US/Eastern) ignored, "
+            "the local date as written is kept",
+        ),
+    ],
+)
+def test_compact_dates_with_a_time_of_day_in_a_wide_price_file(time: str, described: str) -> None:
+    """Breaker pass 9, F4: 20220103 alone was read, 20220103 16:00:00 (and every other time
+    after a compact date) never: every row dropped as "not a valid date". The time is
+    dropped as after the other date forms (5 rows, 5 dates)."""
+    text = "Date,AAA,QQQ\n" + "".join(
+        f"{d.replace('-', '')}{time},{100 + i},{300 + i}\n" for i, d in enumerate(JAN_3_TO_7)
+    )
+    prices, report = load_prices_file(text.encode(), name="p.csv")
+    assert _days(prices.index) == JAN_3_TO_7 and not report.dropped
+    assert prices["AAA"].tolist() == [100, 101, 102, 103, 104] and prices.loc["2022-01-07", "QQQ"] == 304
+    assert report.reading[0].date_format == described
+
+
+def test_compact_dates_with_a_time_in_a_long_file_a_sentiment_file_and_parquet() -> None:
+    long = "date,ticker,close\n" + "".join(
+        f"{d.replace('-', '')} 16:00:00,{s},{p + i}\n"
+        for i, d in enumerate(JAN_3_TO_7[:2])
+        for s, p in (("AAA", 10), ("BBB", 20))
+    )
+    prices, _ = load_prices_file(long.encode(), name="p.csv")
+    assert _days(prices.index) == JAN_3_TO_7[:2]
+    assert prices["AAA"].tolist() == [10, 11] and prices["BBB"].tolist() == [20, 21]
+    frame, report = _sentiment([d.replace("-", "") + "T093000" for d in JAN_3_TO_7[:3]])
+    assert _days(frame["date"]) == JAN_3_TO_7[:3] and list(frame["twitterPosts"]) == [10, 11, 12]
+    assert report.reading[0].date_format == "ISO 8601 (yyyymmdd, with a time of day)"
+    table = pd.DataFrame({"date": ["20220103  16:00:00", "20220104  16:00:00"], "AAA": [1.5, 2.5]})
+    prices, _ = load_prices_file(table.to_parquet(), name="p.parquet")
+    assert _days(prices.index) == JAN_3_TO_7[:2] and prices["AAA"].tolist() == [1.5, 2.5]
+
+
+def test_compact_dates_follow_the_iso_rules_for_utc_zones_and_intraday_bars() -> None:
+    """A compact column stamped UTC only with a time of day is refused as the ISO extended
+    form is (the value shown as written); several times a day are intraday bars."""
+    with pytest.raises(DataValidationError) as refused:
+        _sentiment(["20220103T150000Z", "20220104T150000Z"])
+    assert str(refused.value).startswith(
+        "s.csv: the 'date' column holds UTC timestamps with a time of day ('20220103T150000Z' is "
+        "2022-01-03 15:00:00 UTC)"
+    )
+    with pytest.raises(
+        DataValidationError, match=r"\('20220103 15:00:00 Etc/UTC' is 2022-01-03 15:00:00 UTC\)"
+    ):
+        _sentiment(["20220103 15:00:00 Etc/UTC", "20220104 15:00:00 Etc/UTC"])
+    bars = "date,AAA\n" + "".join(
+        f"2022010{d}T{h}0000,{100 + i}\n" for i, (d, h) in enumerate([(3, 10), (3, 15), (4, 10), (4, 15)])
+    )
+    with pytest.raises(DataValidationError, match=r"several times of day on 2 dates .* intraday bars"):
+        load_prices_file(bars.encode(), name="p.csv")

@@ -66,6 +66,65 @@ def test_utc_midnight_and_local_offsets_are_read_at_the_date_as_written() -> Non
     assert [d.date().isoformat() for d in frame.index] == ["2022-01-03", "2022-01-04", "2022-01-05"]
 
 
+# London closes written with their zone abbreviation: GMT in winter, BST from 2022-03-27.
+LONDON = pd.bdate_range("2022-03-21", "2022-04-01")
+
+
+@pytest.mark.parametrize(
+    ("winter", "summer"),
+    [
+        ("GMT", "BST"),  # London (the LSE closes at 16:30)
+        ("CET", "CEST"),  # Paris, Frankfurt
+        ("AEDT", "AEST"),  # Sydney (summer first, south of the equator)
+        ("IST", "IST"),  # India, no daylight saving
+        ("JST", "JST"),
+    ],
+)
+def test_zone_abbreviations_are_local_zones_and_keep_the_date_as_written(winter: str, summer: str) -> None:
+    """Breaker pass 9, F1: 'GMT' in winter and 'BST' in summer (an LSE vendor's London closes)
+    were refused as "UTC timestamps with a time of day": only offsets and UTC+n counted as
+    local zones, never an abbreviation. A column that writes a local zone is read at the
+    local dates as written, as the same column with +00:00/+01:00 is (10 rows, 10 dates)."""
+    stamps = [
+        d.strftime("%Y-%m-%d 16:30:00 ") + (summer if d >= pd.Timestamp("2022-03-28") else winter)
+        for d in LONDON
+    ]
+    prices, report = load_prices_file(_prices(stamps), name="p.csv")
+    assert len(prices) == 10 and not report.dropped
+    assert prices.index[0].date().isoformat() == "2022-03-21"
+    assert prices.index[-1].date().isoformat() == "2022-04-01"
+    assert prices.loc["2022-03-28", "AAA"] == 105 and prices.loc["2022-03-25", "QQQ"] == 304
+    assert report.reading[0].date_format == (
+        "ISO 8601 (yyyy-mm-dd, with a time of day; UTC offsets ignored, the local date as written is kept)"
+    )
+
+
+def test_gmt_and_bst_in_a_sentiment_file_and_a_long_price_file() -> None:
+    sentiment = (
+        "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+        "2022-03-25 16:30:00 GMT,VOD.L,1,2,3,4,\n2022-03-28 16:30:00 BST,VOD.L,1,2,3,4,\n"
+    )
+    frame, _ = load_sentiment_csv(sentiment.encode(), name="s.csv")
+    assert [d.date().isoformat() for d in frame["date"]] == ["2022-03-25", "2022-03-28"]
+    long = "date,ticker,close\n2022-03-25 16:30:00 GMT,VOD.L,101.5\n2022-03-28 16:30:00 BST,VOD.L,102.5\n"
+    prices, _ = load_prices_file(long.encode(), name="p.csv")
+    assert [d.date().isoformat() for d in prices.index] == ["2022-03-25", "2022-03-28"]
+    assert prices["VOD.L"].tolist() == [101.5, 102.5]
+
+
+@pytest.mark.parametrize("zones", [("GMT", "GMT"), ("GMT", "UTC"), ("UTC", "UCT")])
+def test_a_column_stamped_with_utc_abbreviations_only_is_still_refused(zones: tuple[str, str]) -> None:
+    """docs/data.md: a column stamped UTC only (UTC, GMT, UCT) with a time of day other than
+    midnight has no local date (London's winter alone cannot be told from UTC)."""
+    stamps = ["2022-01-03 16:30:00 " + zones[0], "2022-01-04 16:30:00 " + zones[1]]
+    with pytest.raises(DataValidationError) as info:
+        load_prices_file(_prices(stamps), name="p.csv")
+    assert str(info.value) == (
+        f"p.csv: the 'Date' column holds UTC timestamps with a time of day ('2022-01-03 16:30:00 {zones[0]}' "
+        f"is 2022-01-03 16:30:00 {TAIL}"
+    )
+
+
 CASE = Path("/work/shared/cases/dates-dst-offsets")
 
 
