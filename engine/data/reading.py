@@ -175,21 +175,36 @@ _EITHER = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}$")  # 1,234 / 1.234: both readin
 _TWICE = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}(?:\1\d{3})+$")
 
 
-def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tuple[str, str | None]:
-    """(decimal mark, thousands mark or None) for the number-shaped cells of a file.
+def detect_decimal(
+    cells: Sequence[str], label: str, options: ReadOptions
+) -> tuple[str, str | None, str | None]:
+    """(decimal mark, thousands mark or None, the cell that overruled ``options.decimal``
+    or None) for the number-shaped cells of a file.
+
+    A decimal mark asked for (``decimal=``, ``--decimal``, the Data page's choice) settles
+    the numbers that fit both marks (``1.234``); it is never obeyed into wrong numbers: a
+    file whose numbers can only be read with the other mark (``300.5`` under ``,``: a
+    thousands group has three digits) is read their way, and the cell that decided is
+    returned for the reading record, as a date order asked for is overruled
+    (``read_dates``). The choice applies to both files of a run, which may be written
+    differently. Before, ``1.234,1.5`` under ``,`` gave 1234 and 1.5 without a word.
 
     The cells are joined into one text and each rule is one multi-line regex search (fast on
     files of millions of cells)."""
     text = "\n".join(c.replace("\n", " ") for c in cells)
     point = _multiline(_POINT_PROOF).search(text) if "." in text else None
     comma = _multiline(_COMMA_PROOF).search(text) if "," in text else None
-    if options.decimal is not None:
-        decimal = options.decimal
-    elif point and comma:
+    overruled = None
+    if point and comma:
         raise DataValidationError(
             f"{label} mixes decimal marks (both {point.group(0)!r} and {comma.group(0)!r}); "
             "use one decimal mark throughout the file"
         )
+    if options.decimal is not None:
+        decimal = options.decimal
+        proof = point if decimal == "," else comma
+        if proof is not None:
+            decimal, overruled = ("." if decimal == "," else ","), proof.group(0)
     elif comma:
         decimal = ","
     elif point:
@@ -205,9 +220,9 @@ def detect_decimal(cells: Sequence[str], label: str, options: ReadOptions) -> tu
         decimal = "," if twice == {"."} else "."
     marks = ",'" + _SPACES if decimal == "." else "." + _SPACES
     if not any(mark in text for mark in marks):
-        return decimal, None
+        return decimal, None, overruled
     thousands = _multiline(_THOUSANDS[decimal]).search(text)
-    return decimal, thousands.group(1) if thousands else None
+    return decimal, (thousands.group(1) if thousands else None), overruled
 
 
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -310,7 +325,7 @@ def read_csv_text(
     flat = pd.unique(frame.to_numpy(dtype=object).ravel())
     cells = [str(v).strip() for v in flat if isinstance(v, str)]
     frame, cells, currency = strip_currency_signs(frame, cells)
-    decimal, thousands = detect_decimal(cells, label, options)
+    decimal, thousands, overruled = detect_decimal(cells, label, options)
     frame = normalise_numbers(frame, decimal, thousands)
     frame = _as_fractions(frame, percent)
     return frame, FileReading(
@@ -318,6 +333,7 @@ def read_csv_text(
         kind="csv",
         separator=separator,
         decimal=decimal,
+        decimal_overruled_by=overruled,
         thousands=thousands,
         currency=currency,
         percent=tuple(str(frame.columns[p]) for p in percent),

@@ -78,6 +78,9 @@ class FileReading:
     kind: str = "csv"  # "csv" | "parquet" | "table"
     separator: str | None = None
     decimal: str | None = None
+    # The cell that can only be read with ``decimal`` where the other mark was asked for
+    # (``engine.data.reading.detect_decimal``), or None.
+    decimal_overruled_by: str | None = None
     thousands: str | None = None
     currency: str | None = None  # the currency sign(s) written around numbers ("$1,234.50")
     percent: tuple[str, ...] = ()  # columns written as percentages ("12.5%"), read as fractions
@@ -92,7 +95,13 @@ class FileReading:
         if self.separator is not None:
             parts.append(f"separator {SEPARATOR_NAMES.get(self.separator, repr(self.separator))}")
         if self.decimal is not None:
-            parts.append(f"decimal mark {self.decimal!r}")
+            asked = "," if self.decimal == "." else "."
+            against = (
+                f" (not the {asked!r} asked for: numbers such as {self.decimal_overruled_by!r} can only be read so)"
+                if self.decimal_overruled_by is not None
+                else ""
+            )
+            parts.append(f"decimal mark {self.decimal!r}{against}")
         if self.thousands is not None:
             parts.append(f"thousands mark {MARK_NAMES.get(self.thousands, repr(self.thousands))}")
         if self.currency is not None:

@@ -462,6 +462,35 @@ def test_decimal_option_settles_an_ambiguous_file() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "asked", "closes", "decided"),
+    [
+        # 300.5 and 1.5 can only have a decimal point: read so, not 1.234 as 1234
+        ("date,AAA,QQQ\n2022-01-03,1.234,300.5\n2022-01-04,1.5,301\n", ",", [1.234, 1.5], "300.5"),
+        ("date;AAA;QQQ\n2022-01-03;1,234;300,5\n2022-01-04;1,5;301\n", ".", [1.234, 1.5], "300,5"),
+    ],
+)
+def test_a_decimal_mark_the_numbers_contradict_is_overruled_and_said(
+    text: str, asked: str, closes: list[float], decided: str
+) -> None:
+    # Obeyed before: decimal=',' read 1.234 as 1234 next to 1.5, without a word (breaker
+    # pass 9, F3 follow-up: the Data page's decimal choice applies to both files of a run).
+    frame, report = load_prices_file(text.encode(), name="p.csv", decimal=asked)
+    assert list(frame["AAA"]) == closes
+    reading = report.reading[0]
+    assert reading.decimal != asked and reading.decimal_overruled_by == decided
+    assert (
+        f"(not the {asked!r} asked for: numbers such as {decided!r} can only be read so)"
+        in reading.describe()
+    )
+
+
+def test_a_decimal_mark_asked_for_still_settles_numbers_that_fit_both() -> None:
+    frame, report = load_prices_file(b"date,AAA\n2022-01-03,1.234\n2022-01-04,2.500\n", decimal=",")
+    assert list(frame["AAA"]) == [1234.0, 2500.0]
+    assert report.reading[0].decimal == "," and report.reading[0].decimal_overruled_by is None
+
+
+@pytest.mark.parametrize(
     ("dates", "description"),
     [
         (("2022-01-03T16:00:00", "2022-01-04T16:00:00"), "with a time of day"),
