@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dash import no_update
 
 import engine
+from dashapp.views.sources import source_notes as notes_of_report
 from engine import EngineError
 
 
@@ -40,3 +41,22 @@ def failed_run(message: Any, search: str) -> dict[str, Any]:
     ``search`` (the page's values as entered, ``url_state.entered_query``: a reload asks
     the same again and shows the same error), download disabled."""
     return {"results": message, "run_state": None, "search": search, "download_disabled": True}
+
+
+def source_notes(
+    log: logging.Logger,
+    source_info: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    source: Mapping[str, Any],
+    *,
+    cannot: str = "be held",
+) -> list[str]:
+    """The notes about the data behind a run (its failed tickers and its dropped input;
+    ``views.sources.source_notes``) from the source's validation report, for the Backtest,
+    Signal and Stocks pages alike. ``source_info``: the page's ``services.source_info``. A
+    report that cannot be had is logged and gives no notes (the run itself succeeded)."""
+    try:
+        report = source_info(source).get("report") or {}
+    except Exception:  # notes are a courtesy; the run itself succeeded
+        log.exception("source report unavailable")
+        return []
+    return notes_of_report(report, cannot=cannot)

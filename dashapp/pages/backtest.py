@@ -29,6 +29,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import services
+from dashapp.pages._common import source_notes
 from dashapp.pages.ids import backtest as ids
 from dashapp.pages.ids import shell
 from dashapp.ui import components, figures, forms, url_state
@@ -246,12 +247,7 @@ def plain_json(value: Any) -> Any:
 
 
 def _source_notes(source: Mapping[str, Any]) -> list[str]:
-    try:
-        report = services.source_info(source).get("report") or {}
-    except Exception:  # notes are a courtesy; the run itself succeeded
-        log.exception("source report unavailable")
-        return []
-    return view.source_notes(report)
+    return source_notes(log, services.source_info, source)
 
 
 # ----------------------------------------------------------------- results (view -> components)

@@ -43,6 +43,11 @@ DATES_HELP = (
     "value fits both orders the file is refused: choose the order here, or type the exact format "
     "(e.g. %d/%m/%Y), and the files are read again."
 )
+NUMBERS_HELP = (
+    "The decimal mark is detected from all numbers of a file (1,5 or 1.234,56 settle a comma). When "
+    "every number could be read either way (such as 2.428: two and a bit, or 2,428) the file is "
+    "refused: choose the mark here (for both files), and the files are read again."
+)
 
 
 def layout(**_query: Any) -> html.Div:
@@ -149,6 +154,20 @@ def _reading_controls() -> dbc.Card:
                     style={"maxWidth": "420px"},
                 ),
                 html.P(DATES_HELP, className="small text-muted mt-1 mb-0"),
+                html.H5("Numbers in the files", className="mt-3"),
+                html.Div(
+                    [
+                        dbc.Label("Decimal mark", html_for=ids.DECIMAL, className="small mb-0 me-3"),
+                        dbc.RadioItems(
+                            id=ids.DECIMAL,
+                            options=[{"label": label, "value": value} for value, label in view.DECIMAL_MARKS],
+                            value="auto",
+                            inline=True,
+                        ),
+                    ],
+                    className="d-flex align-items-center flex-wrap",
+                ),
+                html.P(NUMBERS_HELP, className="small text-muted mt-1 mb-0"),
             ]
         ),
         className="mb-3",
@@ -191,18 +210,20 @@ def validate_upload(
     date_order: str | None = "auto",
     date_format: str | None = None,
     set_progress: Any = None,
+    decimal: str | None = "auto",
 ) -> tuple[Any, ...]:
     """Validate whatever was uploaded; a usable data set becomes the candidate.
 
-    ``date_order``/``date_format``: the page's reading choice (``view.reading_choice``),
-    passed to the engine's reading layer and kept with the upload; ``set_progress``: the
-    background job's progress setter (``(percent, label)``) while Yahoo prices download.
+    ``date_order``/``date_format``/``decimal``: the page's reading choice
+    (``view.reading_choice``), passed to the engine's reading layer and kept with the
+    upload; ``set_progress``: the background job's progress setter (``(percent, label)``)
+    while Yahoo prices download.
     """
     names = (_file_label(sentiment_filename), _file_label(prices_filename))
     if not sentiment_contents:
         message = components.info_alert("Price file received. Now upload the sentiment CSV.", color="info")
         return None, message, True, *names
-    reading = view.reading_choice(date_order, date_format)
+    reading = view.reading_choice(date_order, date_format, decimal)
 
     def on_progress(done: int, total: int) -> None:
         if set_progress is not None:
@@ -233,6 +254,7 @@ def validate_upload(
         text
         for text in (
             view.reading_text(reading, info["report"]),
+            view.decimal_text(reading),
             view.yahoo_text(info["report"], from_yahoo=prices is None),
         )
         if text
@@ -275,17 +297,24 @@ def on_upload(
     prices_filename: str | None,
     date_order: str | None = "auto",
     date_format: str | None = None,
+    decimal: str | None = "auto",
 ) -> tuple[Any, ...]:
     """An upload arrived: validate it now, or (a sentiment file alone) check the sentiment
     file now and start the Yahoo download job (``download_prices_job``, with progress).
 
-    The callback reads with the engine's detection; a date order chosen on the page is
-    applied by ``on_date_choice``, which the ``UPLOADED`` stamp triggers next.
+    The callback reads with the engine's detection; a date order or decimal mark chosen on
+    the page is applied by ``on_date_choice``, which the ``UPLOADED`` stamp triggers next.
     """
     stamp = {"sentiment": _length(sentiment_contents), "prices": _length(prices_contents)}
     return (
         *read_upload(
-            sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+            sentiment_contents,
+            prices_contents,
+            sentiment_filename,
+            prices_filename,
+            date_order,
+            date_format,
+            decimal,
         ),
         stamp,
     )
@@ -298,19 +327,21 @@ def read_upload(
     prices_filename: str | None,
     date_order: str | None = "auto",
     date_format: str | None = None,
+    decimal: str | None = "auto",
 ) -> tuple[Any, ...]:
     """``(candidate, validation, use-disabled, name, name, yahoo job)`` of an upload read
-    with the page's date choice."""
+    with the page's reading choice (date order, date format, decimal mark)."""
     if sentiment_contents and not prices_contents:
         names = (_file_label(sentiment_filename), _file_label(prices_filename))
         try:
             sentiment = services.decode_upload(sentiment_contents, what="sentiment file")
-            choice = view.reading_choice(date_order, date_format)
+            choice = view.reading_choice(date_order, date_format, decimal)
             engine.load_sentiment_csv(
                 sentiment,
                 name=services.safe_name(sentiment_filename, "sentiment.csv"),
                 date_format=choice["date_format"],
                 dayfirst=choice["dayfirst"],
+                decimal=choice["decimal"],
             )
         except engine.EngineError as exc:
             return None, _refusal(str(exc)), True, *names, None
@@ -323,10 +354,16 @@ def read_upload(
             "this session (progress below).",
             color="info",
         )
-        job = {"date_order": date_order, "date_format": date_format}
+        job = {"date_order": date_order, "date_format": date_format, "decimal": decimal}
         return None, message, True, *names, job
     answer = validate_upload(
-        sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+        sentiment_contents,
+        prices_contents,
+        sentiment_filename,
+        prices_filename,
+        date_order,
+        date_format,
+        decimal=decimal,
     )
     return (*answer, None)
 
@@ -342,6 +379,7 @@ def read_upload(
     State(ids.UPLOAD_PRICES, "contents"),
     State(ids.UPLOAD_SENTIMENT, "filename"),
     State(ids.UPLOAD_PRICES, "filename"),
+    Input(ids.DECIMAL, "value"),
     prevent_initial_call=True,
 )
 def on_date_choice(
@@ -352,14 +390,23 @@ def on_date_choice(
     prices_contents: str | None,
     sentiment_filename: str | None,
     prices_filename: str | None,
+    decimal: str | None = "auto",
 ) -> tuple[Any, ...]:
-    """The date order or format changed, or a file was uploaded while one is chosen: read
-    the uploaded files again with it. Returns ``read_upload``'s answer, Yahoo job first."""
-    chosen = any(v is not None for v in view.reading_choice(date_order, date_format).values())
+    """The date order, date format or decimal mark changed, or a file was uploaded while
+    one is chosen: read the uploaded files again with it. Returns ``read_upload``'s
+    answer, Yahoo job first."""
+    choice = view.reading_choice(date_order, date_format, decimal)
+    chosen = any(v is not None for v in choice.values())
     if not sentiment_contents or (_triggered() == ids.UPLOADED and not chosen):
         return (no_update,) * (len(UPLOAD_OUTPUTS) - 1)
     *answer, job = read_upload(
-        sentiment_contents, prices_contents, sentiment_filename, prices_filename, date_order, date_format
+        sentiment_contents,
+        prices_contents,
+        sentiment_filename,
+        prices_filename,
+        date_order,
+        date_format,
+        decimal,
     )
     return (job, *answer)
 
@@ -391,6 +438,7 @@ def download_prices_job(
         job.get("date_order"),
         job.get("date_format"),
         set_progress,
+        job.get("decimal"),
     )
     return body, candidate, disabled
 
@@ -465,10 +513,13 @@ def _triggered() -> Any:
 
 
 def _refusal(message: str) -> html.Div:
-    """The engine's sentence; when it is about the date order, the page control beside it."""
+    """The engine's sentence; when it is about the date order or the decimal mark, the page
+    control that settles it beside it (the engine's sentence names the API's and the CLI's)."""
     body: list[Any] = [components.error_alert(message, title="This file cannot be used")]
     if view.needs_date_choice(message):
         body.append(dbc.Alert(view.DATE_HINT, color="info", className="py-2 small", id=ids.DATE_HINT))
+    if view.needs_decimal_choice(message):
+        body.append(dbc.Alert(view.DECIMAL_HINT, color="info", className="py-2 small", id=ids.DECIMAL_HINT))
     return html.Div(body)
 
 

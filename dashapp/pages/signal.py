@@ -20,7 +20,7 @@ Every input is validated on the server; bad input gets one sentence in the page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -29,7 +29,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import services
-from dashapp.pages._common import csv_download, failed_run
+from dashapp.pages._common import csv_download, failed_run, source_notes
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import signal as ids
 from dashapp.services import research
@@ -208,7 +208,7 @@ def run_signal(
             entered,
         )
     return {
-        "results": results_section(analysis),
+        "results": results_section(analysis, source_notes(log, services.source_info, source)),
         "run_state": {"source": source, "params": params, "settings": plain_settings},
         "search": view.signal_query(params, plain_settings),
         "download_disabled": False,
@@ -223,7 +223,9 @@ def _pair(left: Any, right: Any) -> dbc.Row:
     return dbc.Row([dbc.Col(left, xs=12, xl=6), dbc.Col(right, xs=12, xl=6)], className="g-2")
 
 
-def results_section(analysis: Mapping[str, Any]) -> list[Any]:
+def results_section(analysis: Mapping[str, Any], notes: Sequence[str] = ()) -> list[Any]:
+    """The cards, the quantile note, the warnings (the analysis' and ``notes``: the data's
+    failed tickers and dropped input, as the Backtest page shows them) and the charts."""
     cards = dbc.Row(
         [
             dbc.Col(components.metric_card(title, value, fmt=fmt), xs=6, md=4, xl=True, className="mb-2")
@@ -239,7 +241,7 @@ def results_section(analysis: Mapping[str, Any]) -> list[Any]:
         cards,
         # The note once (its words also sit in the analysis' warnings, left out below).
         html.Div(components.info_alert(note, color="warning") if note else None, id=ids.QUANTILE_NOTE),
-        components.warning_list(view.other_warnings(analysis)),
+        html.Div(components.warning_list([*view.other_warnings(analysis), *notes]), id=ids.WARNINGS),
         _graph("ic", signal_figures.ic_figure(analysis.get("periods"), settings.get("rolling_window"))),
         _pair(
             _graph("decay", signal_figures.ic_decay_figure(analysis.get("ic_decay"))),

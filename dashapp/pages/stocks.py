@@ -20,7 +20,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update, register_
 
 import engine
 from dashapp import services
-from dashapp.pages._common import csv_download, failed_run
+from dashapp.pages._common import csv_download, failed_run, source_notes
 from dashapp.pages.ids import shell
 from dashapp.pages.ids import stocks as ids
 from dashapp.ui import components, figures, forms, url_state
@@ -199,8 +199,9 @@ def run_stocks(
         )
     state = {"source": source, "symbols": list(symbols or []), "start": start or None, "end": end or None}
     search = "?" + url_state.params_to_query({"symbols": state["symbols"], "start": start, "end": end})
+    notes = source_notes(log, services.source_info, source, cannot="be analysed")
     return {
-        "results": results_section(analysis),
+        "results": results_section(analysis, notes),
         "run_state": state,
         "search": search,
         "download_disabled": False,
@@ -242,9 +243,12 @@ def _graph(name: str, figure: Any) -> dcc.Graph:
     return dcc.Graph(id=ids.graph(name), figure=figure, config=dict(GRAPH_CONFIG))
 
 
-def results_section(analysis: Mapping[str, Any]) -> list[Any]:
+def results_section(analysis: Mapping[str, Any], notes: Sequence[str] = ()) -> list[Any]:
+    """The warnings (the analysis' and ``notes``: the data's failed tickers, which the symbol
+    list leaves out, and its dropped input, as the Backtest page shows them), the metrics and
+    charts."""
     return [
-        components.warning_list(analysis.get("warnings")),
+        html.Div(components.warning_list([*(analysis.get("warnings") or []), *notes]), id=ids.WARNINGS),
         metrics_table(analysis.get("metrics")),
         _graph("prices", figures.normalised_prices_figure(analysis.get("prices"))),
         dbc.Row(

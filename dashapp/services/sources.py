@@ -134,7 +134,7 @@ def _upload_provider(
     reading: Mapping[str, Any] | None = None,
     on_progress: Any = None,
 ) -> engine.DataProvider:
-    """``reading``: ``{"date_format", "dayfirst"}`` chosen on the Data page (None: detect);
+    """``reading``: ``{"date_format", "dayfirst", "decimal"}`` chosen on the Data page (None: detect);
     ``on_progress``: ``(tickers done, tickers to download)`` while Yahoo prices download."""
     options = dict(reading or {})
     files = engine.FileProvider(
@@ -144,6 +144,7 @@ def _upload_provider(
         prices_name=prices_name,
         date_format=options.get("date_format") or None,
         dayfirst=options.get("dayfirst"),
+        decimal=options.get("decimal") or None,
     )
     if prices is None:
         # No price file: prices come from Yahoo Finance (cached on disk by the engine).
@@ -215,8 +216,8 @@ def save_upload(
     ``info["report"]`` is the validation report of both files merged (row counts added up),
     ``sentiment_report`` the sentiment file's alone. Raises ``EngineError`` when the
     files cannot be used; nothing is stored then. ``reading``: ``{"date_format": str|None,
-    "dayfirst": bool|None}`` for an ambiguous date column (kept with the upload, so every
-    later load reads it the same way); ``on_progress(done, total)``: Yahoo download progress.
+    "dayfirst": bool|None, "decimal": "."|","|None}`` for an ambiguous date column or
+    decimal mark (kept with the upload, so every later load reads it the same way); ``on_progress(done, total)``: Yahoo download progress.
     """
     names = names or {}
     limit = app_config().MAX_UPLOAD_BYTES
@@ -235,6 +236,7 @@ def save_upload(
     reading = {
         "date_format": (reading or {}).get("date_format") or None,
         "dayfirst": (reading or {}).get("dayfirst"),
+        "decimal": (reading or {}).get("decimal") or None,
     }
     provider = _upload_provider(
         sentiment_bytes, prices_bytes, sentiment_name, prices_name, reading=reading, on_progress=on_progress

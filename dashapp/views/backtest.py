@@ -23,7 +23,6 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "information_ratio",
 )
 DOWNLOADS = ("returns", "holdings", "periods", "metrics")
-MAX_FAILED_SHOWN = 15
 
 
 def params_of(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,22 +148,6 @@ def risk_free(result: Mapping[str, Any]) -> float:
 
 def warnings(result: Mapping[str, Any], notes: Sequence[str] = ()) -> list[str]:
     return [*(result.get("warnings") or []), *notes]
-
-
-def source_notes(report: Mapping[str, Any]) -> list[str]:
-    """Plain-words notes about the data behind a run (failed tickers, dropped rows)."""
-    notes = []
-    failed = components.failed_named(report)  # "BRK.B (did you mean BRK-B?)" from the report's hints
-    if failed:
-        shown = ", ".join(failed[:MAX_FAILED_SHOWN])
-        if len(failed) > MAX_FAILED_SHOWN:
-            shown += f" and {len(failed) - MAX_FAILED_SHOWN} more"
-        notes.append(f"No prices could be had for {len(failed)} ticker(s), which cannot be held: {shown}.")
-    for dropped in report.get("dropped") or []:
-        notes.append(
-            f"Dropped {components.dropped_count(dropped)} of the input: {dropped.get('reason', '')}."
-        )
-    return notes
 
 
 # ----- downloads -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What the Data page decides and shows about an upload: the reading options chosen on the
-page, the hint next to the engine's ambiguous-dates refusal, and the Yahoo download summary."""
+page (date order, date format, decimal mark), the hints next to the engine's refusals of
+ambiguous dates and numbers, and the Yahoo download summary."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ DATE_ORDERS: tuple[tuple[str, str], ...] = (
     ("dayfirst", "Day first (31/01/2022)"),
     ("monthfirst", "Month first (01/31/2022)"),
 )
+DECIMAL_MARKS: tuple[tuple[str, str], ...] = (
+    ("auto", "Detect from the file"),
+    (".", "Point (1,234.56)"),
+    (",", "Comma (1.234,56)"),
+)
 DATE_FORMAT_MAX = 40
 MAX_FAILED_SHOWN = 15
 # Words of the engine's refusal of a date column it cannot settle (engine/data/reading.py).
@@ -21,23 +27,38 @@ DATE_HINT = (
     "On this page: choose the date order (or type the exact format) under “Dates in the files” "
     "above; the files are read again at once."
 )
+# Words of the engine's refusal of numbers whose decimal mark it cannot settle
+# (engine/data/reading.py ``detect_decimal``: "... say which with decimal='.' or decimal=','").
+_AMBIGUOUS_DECIMAL_WORDS = ("decimal=",)
+DECIMAL_HINT = (
+    "On this page: choose the decimal mark under “Numbers in the files” above (point or comma); "
+    "the files are read again at once."
+)
 
 
-def reading_choice(order: Any, date_format: Any) -> dict[str, Any]:
-    """``{"date_format", "dayfirst"}`` for the engine's reading layer from the page's controls.
+def reading_choice(order: Any, date_format: Any, decimal: Any = None) -> dict[str, Any]:
+    """``{"date_format", "dayfirst", "decimal"}`` for the engine's reading layer (its
+    ``ReadOptions``) from the page's controls.
 
     ``order``: ``auto`` (None: the engine detects), ``dayfirst`` or ``monthfirst``;
     ``date_format``: a strftime format such as ``%d/%m/%Y`` (blank: none), which wins over
-    the order when given (the engine checks it and refuses a bad one in one sentence).
+    the order when given (the engine checks it and refuses a bad one in one sentence);
+    ``decimal``: ``auto`` (None: the engine detects), ``.`` or ``,`` (anything else: auto).
     """
     text = date_format.strip()[:DATE_FORMAT_MAX] if isinstance(date_format, str) else ""
     dayfirst = {"dayfirst": True, "monthfirst": False}.get(order if isinstance(order, str) else "")
-    return {"date_format": text or None, "dayfirst": dayfirst}
+    mark = decimal if decimal in (".", ",") else None
+    return {"date_format": text or None, "dayfirst": dayfirst, "decimal": mark}
 
 
 def needs_date_choice(message: str) -> bool:
     """Whether an engine refusal is about a date column the page's control can settle."""
     return any(word in message for word in _AMBIGUOUS_DATE_WORDS)
+
+
+def needs_decimal_choice(message: str) -> bool:
+    """Whether an engine refusal is about a decimal mark the page's control can settle."""
+    return any(word in message for word in _AMBIGUOUS_DECIMAL_WORDS)
 
 
 def reading_text(reading: Mapping[str, Any] | None, report: Mapping[str, Any] | None = None) -> str:
@@ -70,6 +91,19 @@ def reading_text(reading: Mapping[str, Any] | None, report: Mapping[str, Any] | 
     if len(overruled) == len(records):
         return f"Dates read {other}, not {chosen} as chosen on this page: the dates of {names} say so (see the warnings)."
     return f"Dates read {chosen} (as chosen on this page), except in {names}, read {other} as its dates say (see the warnings)."
+
+
+def decimal_text(reading: Mapping[str, Any] | None) -> str:
+    """One line saying the decimal mark chosen on the page, when one was (it applies to both
+    files; the report's reading lines say how each file was read)."""
+    mark = (reading or {}).get("decimal")
+    if mark not in (".", ","):
+        return ""
+    name = "point" if mark == "." else "comma"
+    return (
+        f"Numbers read with a decimal {name} ({mark}), as chosen on this page, in both files; "
+        "the report below says how each file was read."
+    )
 
 
 def yahoo_text(report: Mapping[str, Any], *, from_yahoo: bool) -> str:

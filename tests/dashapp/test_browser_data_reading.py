@@ -16,7 +16,7 @@ import engine
 from dashapp import create_app
 from dashapp.views import data as view
 from tests.dashapp.test_browser_data_status import click, free_port, upload
-from tests.dashapp.test_page_data_reading import AMBIGUOUS, JAN_FEB, _prices, _sentiment
+from tests.dashapp.test_page_data_reading import AMBIGUOUS, JAN_FEB, _prices, _sentiment, _sentiment_de
 from tests.engine.data.test_yahoo import FakeDownloader
 from tests.support.timing import BROWSER_S
 
@@ -43,6 +43,28 @@ def test_ambiguous_dates_then_the_page_choice(dash_duo: Any, tmp_path: Path) -> 
     click(dash_duo, "#data-date-order input[value='dayfirst']")
     dash_duo.wait_for_contains_text("#data-validation", "is valid", timeout=WAIT_S)
     assert "Dates read day first" in dash_duo.find_element("#data-validation").text
+    assert dash_duo.find_element("#data-use-upload").get_attribute("disabled") is None
+
+
+def test_undecidable_decimal_mark_then_the_page_choice(dash_duo: Any, tmp_path: Path) -> None:
+    sentiment = tmp_path / "s_de.csv"
+    sentiment.write_text(_sentiment_de())
+    prices = tmp_path / "prices.csv"
+    prices.write_text(_prices())
+    app = create_app({"CACHE_DIR": str(tmp_path / "cache"), "ENGINE_EXECUTOR": "serial"})
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/data")
+    dash_duo.wait_for_element("#data-decimal", timeout=WAIT_S)
+
+    upload(dash_duo, "data-upload-prices", prices)
+    upload(dash_duo, "data-upload-sentiment", sentiment)
+    dash_duo.wait_for_contains_text("#data-validation", "cannot be used", timeout=WAIT_S)
+    assert "either mark as the decimal one" in dash_duo.find_element("#data-validation").text
+    dash_duo.wait_for_contains_text("#data-decimal-hint", "Numbers in the files", timeout=WAIT_S)
+
+    click(dash_duo, "#data-decimal input[value=',']")
+    dash_duo.wait_for_contains_text("#data-validation", "is valid", timeout=WAIT_S)
+    assert "decimal comma" in dash_duo.find_element("#data-validation").text
     assert dash_duo.find_element("#data-use-upload").get_attribute("disabled") is None
 
 

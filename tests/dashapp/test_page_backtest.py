@@ -294,7 +294,7 @@ def test_drawdown_text_of_a_run_without_a_return_day() -> None:
 def test_failed_ticker_note_keeps_the_spelling_hint() -> None:
     """share-class-dot-dash: the Data page says "BRK.B (did you mean BRK-B?)"; the Backtest
     page's note said only "BRK.B". The note reads the report's ``spelling_hints``."""
-    from dashapp.views import backtest as view
+    from dashapp.views import sources as view
 
     report = {
         "failed_tickers": ["BRK.B", "ZZZ"],
@@ -324,7 +324,7 @@ def test_dropped_notes_count_in_their_unit() -> None:
     note said "1 input row(s) were dropped" for both (the stored report lost the unit);
     a report stored before units were kept counts rows."""
     from dashapp.services.plain import report_to_plain
-    from dashapp.views import backtest as view
+    from dashapp.views import sources as view
 
     report = engine.ValidationReport(
         dropped=(

@@ -174,7 +174,7 @@ def test_sentiment_alone_starts_the_background_download_job(
     candidate, message, disabled, *_, job, stamp = answer
     assert stamp == {"sentiment": len(data_uri(text)), "prices": 0}
     assert candidate is None and disabled is True and "downloading prices from Yahoo Finance" in str(message)
-    assert job == {"date_order": "dayfirst", "date_format": None}
+    assert job == {"date_order": "dayfirst", "date_format": None, "decimal": "auto"}
     # ...and the background job downloads with progress (yfinance-shaped frames, no network).
     fake = FakeDownloader(failed=["BBB"])
     monkeypatch.setattr(
@@ -202,10 +202,17 @@ def test_changing_the_date_choice_reads_the_files_again(page: Any) -> None:
 
 
 def test_reading_choice_and_progress_helpers() -> None:
-    assert view.reading_choice("auto", "  ") == {"date_format": None, "dayfirst": None}
-    assert view.reading_choice("dayfirst", None) == {"date_format": None, "dayfirst": True}
-    assert view.reading_choice("monthfirst", "%m/%d/%Y") == {"date_format": "%m/%d/%Y", "dayfirst": False}
-    assert view.reading_choice(["bogus"], 5) == {"date_format": None, "dayfirst": None}
+    none = {"date_format": None, "dayfirst": None, "decimal": None}
+    assert view.reading_choice("auto", "  ") == none
+    assert view.reading_choice("dayfirst", None) == {**none, "dayfirst": True}
+    assert view.reading_choice("monthfirst", "%m/%d/%Y") == {
+        **none,
+        "date_format": "%m/%d/%Y",
+        "dayfirst": False,
+    }
+    assert view.reading_choice(["bogus"], 5, ["."]) == none
+    assert view.reading_choice("auto", None, ",") == {**none, "decimal": ","}
+    assert view.reading_choice("auto", None, "auto") == view.reading_choice("auto", None, ";") == none
     assert view.progress_value(3, 4) == (75, "3/4 tickers")
     assert view.progress_value(0, 0) == (0, "0/0 tickers")
 
@@ -270,3 +277,68 @@ def test_a_column_priced_on_weekends_makes_no_trading_day_through_the_page(page:
     assert result["periods"]["entry_date"][0][:10] == "2022-05-02"
     right = prices.loc["2022-05-31", "AAA"] / prices.loc["2022-05-02", "AAA"] - 1
     assert result["metrics"]["total_return"] == pytest.approx(right, rel=1e-9)
+
+
+# ----- the decimal mark (breaker pass 9, F3) ----------------------------------------------
+
+DE_COLUMNS = COLUMNS.replace(",", ";")
+
+
+def _sentiment_de(days: pd.DatetimeIndex = JAN_FEB) -> str:
+    """A German/Dutch Excel export: semicolons, dd.mm.yyyy, whole counts with '.' as the
+    thousands mark and the sentiment column empty. Every count with a mark (2.428) reads
+    either way, so the file alone cannot say which mark is the decimal one."""
+    lines = [DE_COLUMNS]
+    for day in days:
+        for symbol in ("AAA", "BBB"):
+            engaged = (symbol == "AAA") == (day.month == 1)
+            comments = "7.346" if engaged else "2.428"
+            lines.append(f"{day.strftime('%d.%m.%Y')};{symbol};761;{comments};27.350;338.792;\n")
+    return "".join(lines)
+
+
+def test_an_undecidable_decimal_mark_is_refused_with_a_pointer_to_the_page_control(page: Any) -> None:
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(_sentiment_de()), data_uri(_prices()), "s_de.csv", "p.csv"
+    )
+    shown = str(body)
+    assert candidate is None and disabled is True
+    assert "could use either mark as the decimal one" in shown  # the engine's own sentence, kept
+    assert view.DECIMAL_HINT in shown and "data-decimal-hint" in shown
+    assert view.DATE_HINT not in shown
+
+
+@pytest.mark.parametrize(("mark", "comments"), [(",", {2428.0, 7346.0}), (".", {2.428, 7.346})])
+def test_the_page_decimal_choice_settles_the_file_and_is_kept(
+    page: Any, mark: str, comments: set[float]
+) -> None:
+    from dashapp import services
+    from dashapp.state import get_state
+
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(_sentiment_de()), data_uri(_prices()), "s_de.csv", "p.csv", decimal=mark
+    )
+    assert disabled is False, str(body)
+    assert "118 sentiment rows kept" in str(body)
+    assert view.decimal_text({"decimal": mark}) in str(body)
+    # Kept with the upload: a later load (another worker) reads the same numbers.
+    get_state().market_data.clear()
+    data = services.get_market_data(candidate)
+    assert set(data.sentiment["twitterComments"].astype(float)) == comments
+    assert set(data.sentiment["twitterImpressions"].astype(float)) == {338792.0 if mark == "," else 338.792}
+
+
+def test_changing_the_decimal_choice_reads_the_files_again(page: Any) -> None:
+    args = (data_uri(_sentiment_de()), data_uri(_prices()), "s_de.csv", "p.csv")
+    job, candidate, body, disabled, *_ = page.on_date_choice("auto", None, {}, *args, ",")
+    assert disabled is False and candidate["kind"] == "upload" and job is None, str(body)
+    _, refused, _, disabled, *_ = page.on_date_choice("auto", None, {}, *args, "auto")
+    assert disabled is True and view.DECIMAL_HINT in str(refused)
+
+
+def test_a_sentiment_file_alone_is_checked_with_the_decimal_choice(page: Any) -> None:
+    text = data_uri(_sentiment_de())
+    refused = page.on_upload(text, None, "s_de.csv", None, "auto", None, "auto")
+    assert refused[0] is None and view.DECIMAL_HINT in str(refused[1]) and refused[-2] is None
+    *_, job, _stamp = page.on_upload(text, None, "s_de.csv", None, "auto", None, ",")
+    assert job == {"date_order": "auto", "date_format": None, "decimal": ","}

@@ -237,3 +237,61 @@ def test_a_link_with_the_analysis_settings_is_not_said_to_ignore_them(page) -> N
     assert "Ignored" not in tree and "ignored" not in tree
     assert '"id": "signal-quantiles"' in tree and '"value": "4"' in tree
     assert "Ignored unknown setting 'colour' in the link" in _text(page.layout(quantiles="4", colour="red"))
+
+
+# ----- the data's failed tickers and dropped rows (breaker pass 11, F3) --------------------
+
+HOSTILE_SENTIMENT_HEADER = (
+    "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+)
+
+
+def hostile_upload() -> dict[str, Any]:
+    """An uploaded data set whose report has a failed ticker (CCC: in the sentiment file, not
+    in the prices) and dropped rows ('=1+2' is no ticker), as /tmp/breaker11's files had
+    (TAB and the formula-like symbols); stored with ``services.save_upload``."""
+    from dashapp import services
+
+    days = pd.bdate_range("2022-01-03", "2022-06-30")  # 129 days
+    rng = np.random.default_rng(3)
+    lines = [HOSTILE_SENTIMENT_HEADER]
+    for day in days:
+        for symbol in ("AAA", "BBB", "CCC", "DDD", "=1+2"):
+            posts, comments, likes = rng.integers(1, 50), rng.integers(5, 200), rng.integers(10, 2000)
+            lines.append(f"{day:%Y-%m-%d},{symbol},{posts},{comments},{likes},5000,0.1\n")
+    price_days = pd.bdate_range("2021-01-04", "2022-12-30")
+    t = np.arange(len(price_days))
+    prices = pd.DataFrame(
+        {
+            "date": price_days.strftime("%Y-%m-%d"),
+            "AAA": 100 * 1.001**t,
+            "BBB": 100 * 0.999**t,
+            "DDD": 50 + np.sin(t / 9.0),
+            "QQQ": 300 * 1.0003**t,
+        }
+    ).round(6)
+    saved = services.save_upload(
+        "".join(lines).encode(),
+        prices.to_csv(index=False).encode(),
+        {"sentiment": "sent_hostile.csv", "prices": "prices_hostile.csv"},
+    )
+    return saved["source"]
+
+
+def test_the_datas_failed_tickers_and_dropped_rows_are_in_the_results(page) -> None:
+    """The Backtest page listed an upload's failed tickers and dropped rows; the Signal page,
+    whose IC is computed on the same universe, said nothing of them."""
+    source = hostile_upload()
+    out = page.run_signal(1, False, _fields(page), dict(SETTINGS), source)
+    assert out["download_disabled"] is False
+    warnings = next(c for c in out["results"] if getattr(c, "id", None) == "signal-warnings")
+    text = _text(warnings)
+    assert "No prices could be had for 1 ticker(s), which cannot be held: CCC." in text
+    assert "Dropped 129 rows of the input: symbol is not a ticker." in text
+    # The same notes as the Backtest page's (one builder).
+    from dashapp.pages import backtest
+
+    assert backtest._source_notes(source) == [
+        "No prices could be had for 1 ticker(s), which cannot be held: CCC.",
+        "Dropped 129 rows of the input: symbol is not a ticker.",
+    ]

@@ -212,3 +212,31 @@ def test_the_analysis_warnings_are_shown(page) -> None:
     analysis = {**ANALYSIS, "warnings": ["The chosen window covers 9 trading days, less than a year"]}
     assert "The chosen window covers 9 trading days" in _text(page.results_section(analysis))
     assert "Warnings" not in _text(page.results_section(ANALYSIS))
+
+
+def test_the_datas_failed_tickers_and_dropped_rows_are_in_the_results(
+    page, fake: FakeServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """breaker pass 11, F3: the Backtest page listed an upload's failed tickers and dropped
+    rows; the Stocks page (whose symbol list leaves the failed ones out) said nothing."""
+    report = {
+        "symbols": ["AAA", "BBB", "QQQ"],
+        "failed_tickers": ["TAB"],
+        "dropped": [{"reason": "symbol is not a ticker", "count": 1560, "unit": "rows"}],
+    }
+    monkeypatch.setattr(fake, "source_info", lambda source: {"label": "files", "report": report})
+    out = page.run_stocks(1, False, ["AAA", "BBB"], None, None, None)
+    warnings = next(c for c in out["results"] if getattr(c, "id", None) == "stocks-warnings")
+    text = _text(warnings)
+    assert "No prices could be had for 1 ticker(s), which cannot be analysed: TAB." in text
+    assert "Dropped 1,560 rows of the input: symbol is not a ticker." in text
+    assert "12.34%" in _text(out["results"])  # the analysis itself is shown as before
+
+
+def test_a_report_that_cannot_be_had_leaves_the_results(page, fake, monkeypatch) -> None:
+    def broken(source):
+        raise RuntimeError("cache down")
+
+    monkeypatch.setattr(fake, "source_info", broken)
+    out = page.run_stocks(1, False, ["AAA", "BBB"], None, None, None)
+    assert out["download_disabled"] is False and "12.34%" in _text(out["results"])

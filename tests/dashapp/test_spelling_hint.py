@@ -13,8 +13,8 @@ import pandas as pd
 import engine
 from dashapp.services import report_to_plain
 from dashapp.ui import components
-from dashapp.views import backtest as backtest_view
 from dashapp.views import data as data_view
+from dashapp.views import sources as sources_view
 
 SENTIMENT_HEADER = (
     "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
@@ -50,10 +50,10 @@ def test_backtest_note_reads_the_field_not_the_warnings() -> None:
     """The note names BRK-B from ``spelling_hints``: with the warnings gone it still does, and
     with the field gone (a report stored before it existed) it names BRK.B alone."""
     stored = _stored_report()
-    assert backtest_view.source_notes(stored)[0] == NOTE
-    assert backtest_view.source_notes({**stored, "warnings": []})[0] == NOTE
+    assert sources_view.source_notes(stored)[0] == NOTE
+    assert sources_view.source_notes({**stored, "warnings": []})[0] == NOTE
     old = {k: v for k, v in stored.items() if k != "spelling_hints"}
-    assert backtest_view.source_notes(old)[0] == (
+    assert sources_view.source_notes(old)[0] == (
         "No prices could be had for 2 ticker(s), which cannot be held: BRK.B, ZZZ."
     )
 

@@ -21,6 +21,8 @@ def upload_name(upload_id: str) -> str:
 
 DATE_ORDER = "data-date-order"
 DATE_FORMAT = "data-date-format"
+DECIMAL = "data-decimal"
+DECIMAL_HINT = "data-decimal-hint"
 PROGRESS = "data-progress"
 PROGRESS_WRAP = "data-progress-wrap"
 DATE_HINT = "data-date-hint"
