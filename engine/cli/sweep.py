@@ -30,6 +30,7 @@ import pandas as pd
 
 from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
 from engine.analytics.pbo import PBOSettings
+from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import Manifest
 from engine.cli.common import (
     EXIT_OK,
@@ -44,6 +45,7 @@ from engine.cli.common import (
     params_from_args,
     write_notes,
 )
+from engine.data.types import MarketData
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import manifest_header, write_csv
@@ -175,11 +177,13 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else None
     )
     data = load_market(args, base.benchmark, notes=err)
+    market: MarketData | PreparedData = data
     if settings is not None:  # refused now, not after the sweep, when it cannot fit the data
-        check_walk_forward_fits(data.prices.index, grid, settings, base=base)
+        market = prepare(data)  # prepared once, for the check and the sweep
+        check_walk_forward_fits(market, grid, settings, base=base)
     executor = get_executor(args.executor, n_items=grid_size(grid))
     result = run_sweep(
-        data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
+        market, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
         max_configs=args.max_configs, keep_returns=settings is not None,
     )  # fmt: skip
     out.write(sweep_text(result, grid, data_label=data.source.label, risk_free=base.risk_free))
