@@ -76,6 +76,18 @@ def tied(values: Any, value: Any) -> Any:
     return bool(out) if np.ndim(out) == 0 else out
 
 
+def zero_within_rounding(values: Any) -> Any:
+    """``values`` with those equal to 0 up to rounding (``tied`` with 0: within
+    ``TIE_RTOL`` = 1e-10) set to 0 (a float for a scalar, else a float64 array). The one
+    rule for a difference of two values computed along different paths that is 0 in exact
+    arithmetic: a ``change`` signal of an unchanged mean (-1.4e-17, README, Ranking) and
+    the excess return of a strategy that holds its benchmark (its CAGR from the closes,
+    the benchmark's from chained daily returns: -2.8e-16, printed "-0.00%"). NaN stays."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.where(tied(v, 0.0), 0.0, v)
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def first_best(values: Any) -> int:
     """Index of the first of the highest values, values equal up to rounding (``tied``)
     being one value; NaN is never the best. -1 when no value is defined. The one rule for
@@ -90,7 +102,15 @@ def first_best(values: Any) -> int:
     return int(np.flatnonzero(defined & tied(v, top))[0])
 
 
-__all__ = ["DISPERSION_CV", "DISPERSION_RTOL", "TIE_RTOL", "first_best", "negligible_dispersion", "tied"]
+__all__ = [
+    "DISPERSION_CV",
+    "DISPERSION_RTOL",
+    "TIE_RTOL",
+    "first_best",
+    "negligible_dispersion",
+    "tied",
+    "zero_within_rounding",
+]
 
 
 # ----- series equal day by day up to rounding ------------------------------------------

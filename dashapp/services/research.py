@@ -254,7 +254,7 @@ def sweep_validation(
 
     def compute() -> dict[str, Any]:
         # Before a sweep is run again: refused now when the folds cannot fit the data.
-        engine.check_walk_forward_fits(data.prices.index, checked, wf, base=base)
+        engine.check_walk_forward_fits(prepared(data), checked, wf, base=base)
         plain_returns, plain_sweep = cache.get(returns_key), cache.get(sweep_key)
         if (plain_returns is None or plain_sweep is None) and engine.grid_size(checked) <= rerun_limit:
             plain_sweep = sweep(source, base.to_dict(), checked)

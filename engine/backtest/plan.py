@@ -217,8 +217,41 @@ def _transformed_signal(prepared: PreparedData, params: StrategyParams) -> tuple
 
 def _last_day(prepared: PreparedData, params: StrategyParams) -> int:
     """Index of the backtest's last day: the last price day, or the last one on or before ``end``."""
-    t = len(prepared.dates)
-    return _day_index(prepared.dates, params.end, "right") - 1 if params.end else t - 1
+    return _last_index(prepared.dates, params)
+
+
+def _last_index(dates: np.ndarray, params: StrategyParams) -> int:
+    return _day_index(dates, params.end, "right") - 1 if params.end else len(dates) - 1
+
+
+def _window_days(dates: np.ndarray, params: StrategyParams) -> tuple[int, int]:
+    """(first, last): index of the first day that can have a return (the first price day
+    on or after ``start``, day 1 at the earliest: day 0 has no close before it) and of the
+    last day (``_last_day``, within the data)."""
+    first = max(1, _day_index(dates, params.start, "left")) if params.start else 1
+    return first, min(_last_index(dates, params), len(dates) - 1)
+
+
+def return_day_span(
+    dates: np.ndarray, sentiment_first: np.datetime64, sentiment_last: np.datetime64, params: StrategyParams
+) -> tuple[int, int]:
+    """``(lo, hi)``: the price days ``dates[lo:hi]`` outside which a backtest of ``params``
+    has no return, whatever its thresholds, signal and holdings: from the day after the
+    entry close (``entry_closes``) of the period holding the first sentiment day, not before
+    ``start``, to the entry close of the period after the one holding the last sentiment day
+    (the closing sale), not after ``end`` or the last price day. The rule ``_ranked`` plans
+    by; a run's return days (and so a sweep's returns matrix, the union of its runs') lie
+    within. ``(0, 0)`` without a price day or a sentiment row. ``dates``: datetime64[D]."""
+    if len(dates) == 0 or np.isnat(sentiment_first) or np.isnat(sentiment_last):
+        return 0, 0
+    first_day, last_day = _window_days(dates, params)
+    keys = period_keys(np.array([sentiment_first, sentiment_last], dtype="datetime64[D]"), params.rebalance)
+    first_entry, closing_entry = entry_closes(
+        dates, np.array([keys[0], keys[1] + 1]), params.rebalance, params.lag_days
+    )
+    lo = max(int(first_entry) + 1, first_day)
+    hi = min(int(closing_entry), last_day) + 1
+    return lo, max(lo, hi)
 
 
 def untraded_warnings(prepared: PreparedData, params: StrategyParams) -> list[str]:
@@ -277,7 +310,6 @@ def _window_outside_sentiment(prepared: PreparedData, params: StrategyParams) ->
 
 
 def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
-    t = len(prepared.dates)
     found = _transformed_signal(prepared, params)
     if found is None:
         return None
@@ -302,8 +334,7 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
     entry, end = entry_close[:-1].copy(), entry_close[1:].copy()
     closing_entry = int(entry[-1])
     end[-1] = entry[-1]
-    first_day = max(1, _day_index(prepared.dates, params.start, "left")) if params.start else 1
-    last_day = min(_last_day(prepared, params), t - 1)
+    first_day, last_day = _window_days(prepared.dates, params)
     entry = np.maximum(entry, first_day - 1)
     end = np.minimum(end, last_day)
     live = end > entry

@@ -30,6 +30,7 @@ import pandas as pd
 
 from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
 from engine.analytics.pbo import PBOSettings
+from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import Manifest
 from engine.cli.common import (
     EXIT_OK,
@@ -44,10 +45,11 @@ from engine.cli.common import (
     params_from_args,
     write_notes,
 )
+from engine.data.types import MarketData
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import manifest_header, write_csv
-from engine.research.sweep import DEFAULT_MAX_CONFIGS, grid_size, parse_grid, run_sweep
+from engine.research.sweep import DEFAULT_MAX_CONFIGS, check_max_configs, grid_size, parse_grid, run_sweep
 from engine.research.walk_forward import (
     SCHEMES,
     SELECTION_METRICS,
@@ -82,7 +84,7 @@ def register(sub: Any) -> None:
         dest="max_configs",
         type=int,
         default=DEFAULT_MAX_CONFIGS,
-        help=f"refuse grids larger than this (default {DEFAULT_MAX_CONFIGS})",
+        help=f"refuse grids larger than this: 1 to {DEFAULT_MAX_CONFIGS}, the limit per sweep (default {DEFAULT_MAX_CONFIGS})",
     )
     p.add_argument("--out", type=out_folder, help="directory for sweep.csv (and walk_forward.csv)")
     wf = p.add_argument_group("walk-forward validation (with --walk-forward)")
@@ -158,8 +160,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fixed = [name for name in _grid_names(args.grid) if getattr(args, name, None) is not None]
     if fixed:
         raise ParameterError(f"{', '.join(fixed)} is both swept (--grid) and fixed; give it once")
-    if args.max_configs < 1:
-        raise ParameterError("--max-configs must be at least 1")
+    check_max_configs(args.max_configs, name="--max-configs")  # lowers the limit, never raises it
     base = params_from_args(args)
     given = [flag for dest, flag in WALK_FORWARD_FLAGS.items() if getattr(args, dest) is not None]
     if given and not args.walk_forward:
@@ -175,11 +176,13 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else None
     )
     data = load_market(args, base.benchmark, notes=err)
+    market: MarketData | PreparedData = data
     if settings is not None:  # refused now, not after the sweep, when it cannot fit the data
-        check_walk_forward_fits(data.prices.index, grid, settings, base=base)
+        market = prepare(data)  # prepared once, for the check and the sweep
+        check_walk_forward_fits(market, grid, settings, base=base)
     executor = get_executor(args.executor, n_items=grid_size(grid))
     result = run_sweep(
-        data, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
+        market, grid, base=base, executor=executor, on_progress=progress_bar(sys.stderr, "sweep"),
         max_configs=args.max_configs, keep_returns=settings is not None,
     )  # fmt: skip
     out.write(sweep_text(result, grid, data_label=data.source.label, risk_free=base.risk_free))

@@ -44,7 +44,7 @@ from engine.analytics.statistics import (
 from engine.backtest.base import eligible_symbols_by_period, run_prepared, selection_returns
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
-from engine.dispersion import tied
+from engine.dispersion import tied, zero_within_rounding
 from engine.jobs import Executor
 from engine.strategy.params import StrategyParams
 
@@ -99,8 +99,11 @@ def bootstrap_intervals(
     if p.size >= 2:
         if p.size != own.size:  # else the same days: the Sharpe's resample (same seed) serves
             index = stationary_bootstrap_indices(p.size, n_boot, block_length, np.random.default_rng(seed))
-        excess_samples = annual_growth(p[index]) - annual_growth(b[index])
-        excess = _interval(float(annual_growth(p) - annual_growth(b)), excess_samples, level)
+        # A difference within rounding of 0 is 0 (zero_within_rounding): a strategy that
+        # holds its benchmark has CAGRs 2.8e-16 apart along two paths, not "-0.00%".
+        excess_samples = zero_within_rounding(annual_growth(p[index]) - annual_growth(b[index]))
+        estimate = zero_within_rounding(float(annual_growth(p) - annual_growth(b)))
+        excess = _interval(estimate, excess_samples, level)
     return sharpe, excess
 
 

@@ -151,14 +151,30 @@ def grid_size(grid: Mapping[str, Sequence[Any]]) -> int:
     return math.prod(len(v) for v in grid.values())
 
 
+def check_max_configs(value: Any, *, name: str = "max_configs") -> int:
+    """``value`` when it is a whole number from 1 to ``DEFAULT_MAX_CONFIGS`` (5,000, the
+    limit of configurations per sweep, ``engine.MAX_SWEEP_CONFIGS``), else ``ParameterError``
+    naming it as ``name`` (the CLI: ``--max-configs``): a smaller bound lowers the limit, a
+    larger one cannot raise it (the operator's bound, docs/security.md "Limits", holds for
+    the dashboard, the CLI and the API alike)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= DEFAULT_MAX_CONFIGS:
+        raise ParameterError(
+            f"{name} must be a whole number from 1 to {DEFAULT_MAX_CONFIGS} (it can lower the limit of "
+            f"{DEFAULT_MAX_CONFIGS} configurations per sweep, not raise it); got {value!r}"
+        )
+    return value
+
+
 def check_grid(
     grid: Mapping[str, Sequence[Any]], *, max_configs: int = DEFAULT_MAX_CONFIGS
 ) -> dict[str, tuple[Any, ...]]:
     """``grid`` with every value typed as ``StrategyParams`` stores it, repeats dropped.
 
     The rule ``run_sweep`` applies: known parameter names, a non-empty list of valid
-    values each, at most ``max_configs`` configurations. Raises ``ParameterError``.
+    values each, at most ``max_configs`` configurations (``check_max_configs``: 1 to
+    ``DEFAULT_MAX_CONFIGS``). Raises ``ParameterError``.
     """
+    check_max_configs(max_configs)
     checked = _check_grid(grid)
     total = grid_size(checked)
     if total > max_configs:
@@ -452,14 +468,13 @@ def run_sweep(
 
     ``keep_returns``: also put every configuration's daily returns on the result
     (``SweepResult.returns``, days x configurations, and ``benchmark_returns``) for
-    walk-forward validation and the probability of backtest overfitting. The series are
+    walk-forward validation and the probability of backtest overfitting. ``max_configs``:
+    the largest grid run, 1 to ``DEFAULT_MAX_CONFIGS`` (``check_max_configs``). The series are
     the ones every configuration computes anyway (for the trial counts), so keeping them
     costs only the assembly of the matrix."""
     started = time.perf_counter()
-    checked = _check_grid(grid)
+    checked = check_grid(grid, max_configs=max_configs)
     total = grid_size(checked)
-    if total > max_configs:
-        raise ParameterError(f"the grid has {total} configurations; the limit is {max_configs}")
     executor = executor if executor is not None else SerialExecutor()
     combos, configs, invalid = _configurations(checked, base)
     prepared = as_prepared(data)

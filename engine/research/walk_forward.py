@@ -37,6 +37,7 @@ Fold layout (Pardo, *The Evaluation and Optimization of Trading Strategies*, 2nd
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -55,6 +56,9 @@ from engine.analytics.pbo import (
     column_metric,
     probability_of_backtest_overfitting,
 )
+from engine.backtest.plan import return_day_span
+from engine.backtest.prepare import PreparedData, as_prepared
+from engine.data.types import MarketData
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research.sweep import SweepResult
@@ -157,20 +161,26 @@ def fold_bounds(n_days: int, settings: WalkForwardSettings) -> list[Fold]:
     oos = settings.out_of_sample_days if settings.out_of_sample_days is not None else n_days // (k + 1)
     if oos < MIN_WINDOW_DAYS:
         raise ParameterError(
-            f"{n_days} days are too few for {k} walk-forward folds (each out-of-sample window needs "
-            f"{MIN_WINDOW_DAYS} days); use fewer folds or a longer range"
+            f"{n_days} days of returns are too few for {k} walk-forward folds (each out-of-sample "
+            f"window needs {MIN_WINDOW_DAYS} days); use fewer folds or a longer range"
         )
     first = n_days - k * oos
     window = settings.in_sample_days if settings.in_sample_days is not None else first
-    if first <= 0:  # the out-of-sample windows alone need more days than there are
+    if first <= 0:  # the out-of-sample windows alone need as many days as there are, or more
+        which = (
+            f"more than the {n_days} days of returns"
+            if first < 0
+            else f"all {n_days} days of returns, none left for the in-sample window"
+        )
         raise ParameterError(
-            f"{k} out-of-sample windows of {oos} days need {k * oos} days, more than the {n_days} days "
-            "of the data; shorten the windows or use fewer folds"
+            f"{k} out-of-sample windows of {oos} days need {k * oos} days, {which}; "
+            "shorten the windows or use fewer folds"
         )
     if window < MIN_WINDOW_DAYS or window > first:
         raise ParameterError(
             f"the first in-sample window needs {window} days before the out-of-sample windows "
-            f"({k} x {oos} days) but {n_days} days leave {first}; shorten the windows or use fewer folds"
+            f"({k} x {oos} days) but {n_days} days of returns leave {first}; shorten the windows or "
+            "use fewer folds"
         )
     folds = []
     for i in range(k):
@@ -358,29 +368,51 @@ def _frequencies(grid: Mapping[str, Sequence[Any]], rebalance: str) -> str | Seq
     return swept or rebalance
 
 
+def sweep_return_days(
+    data: MarketData | PreparedData, grid: Mapping[str, Sequence[Any]], *, base: StrategyParams
+) -> int:
+    """The number of days a sweep of ``grid`` (other parameters from ``base``) can have
+    returns on: the union over its configurations of the days outside which a backtest has
+    no return (``engine.backtest.plan.return_day_span``: from after the first entry close
+    the sentiment data allow, not before ``start``, to the last closing sale, not after
+    ``end``). The sweep's returns matrix (``run_sweep(..., keep_returns=True)``) has at most
+    these rows; on the demo data 520 of the 1,260 price days (the price history before the
+    first sentiment date, read by the weights' lookback, has no return of the strategy)."""
+    prepared = as_prepared(data)
+    dates = prepared.dates
+    fields = ("rebalance", "lag_days", "start", "end")  # the fields the span depends on
+    values = [tuple(grid[f]) if f in grid else (getattr(base, f),) for f in fields]
+    covered = np.zeros(len(dates), dtype=bool)
+    for combo in itertools.product(*values):
+        try:
+            params = base.replace(**dict(zip(fields, combo, strict=True)))
+        except ParameterError:  # e.g. a start after an end: that row fails, it has no days
+            continue
+        lo, hi = return_day_span(dates, prepared.sentiment_first, prepared.sentiment_last, params)
+        covered[lo:hi] = True
+    return int(covered.sum())
+
+
 def check_walk_forward_fits(
-    prices_index: pd.Index,
+    data: MarketData | PreparedData,
     grid: Mapping[str, Sequence[Any]],
     settings: WalkForwardSettings,
     *,
     base: StrategyParams,
 ) -> None:
     """``ParameterError`` (``validate_sweep``'s sentence) when the walk-forward of a sweep of
-    ``grid`` (other parameters from ``base``) cannot fit even on every price day of the
-    sweep's widest window: its returns matrix has at most those days, and fewer days only
-    shorten the folds. Called before the sweep, so that a sweep whose validation is bound
-    to be refused is not run first (a 5,000-configuration sweep, then "each test fold would
-    cover about 12 trading days"). ``prices_index``: the data's trading days
-    (``MarketData.prices.index``). Passing is no promise: ``validate_sweep`` judges the
+    ``grid`` (other parameters from ``base``) cannot fit even on every day the sweep can
+    have returns on (``sweep_return_days``): its returns matrix has at most those days, and
+    fewer days only shorten the folds. So the sentence counts the days ``validate_sweep``
+    counts (on the demo data, "... more than the 520 days of returns", not the 1,260 price
+    days that include the history before the first sentiment date). Called before the
+    sweep, so that a sweep whose validation is bound to be refused is not run first (a
+    5,000-configuration sweep, then "each test fold would cover about 12 trading days").
+    ``data``: ``MarketData`` or its ``prepare``d arrays (pass these when the sweep runs on
+    them: no second preparation). Passing is no promise: ``validate_sweep`` judges the
     matrix the sweep returns."""
-    days = pd.DatetimeIndex(prices_index)
-    starts = list(grid["start"]) if "start" in grid else [base.start]  # a swept value replaces base's
-    ends = list(grid["end"]) if "end" in grid else [base.end]
-    if all(s is not None for s in starts):
-        days = days[days >= pd.Timestamp(min(s for s in starts if s is not None))]
-    if all(e is not None for e in ends):
-        days = days[days <= pd.Timestamp(max(e for e in ends if e is not None))]
-    check_fold_periods(fold_bounds(len(days), settings), _frequencies(grid, base.rebalance))
+    days = sweep_return_days(data, grid, base=base)
+    check_fold_periods(fold_bounds(days, settings), _frequencies(grid, base.rebalance))
 
 
 def _padded(returns: pd.DataFrame, span: pd.DataFrame | None, grid: Mapping[str, Sequence[Any]]) -> bool:
@@ -526,6 +558,7 @@ __all__ = [
     "fold_bounds",
     "own_days_metric",
     "padding_warning",
+    "sweep_return_days",
     "validate_sweep",
     "walk_forward",
 ]

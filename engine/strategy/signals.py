@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.compiled import compiled, read_only
-from engine.dispersion import TIE_RTOL
-from engine.dispersion import tied as _tied
+from engine.dispersion import TIE_RTOL, zero_within_rounding
 from engine.strategy.params import StrategyParams
 
 # Column of the sentiment frame behind each non-ratio signal.
@@ -297,7 +296,7 @@ def signal_table(sentiment: pd.DataFrame, params: StrategyParams | None = None) 
 
 def shown_change(values: np.ndarray) -> np.ndarray:
     """A ``change`` signal as shown and exported: values tied with 0 under the engine's tie
-    rule (``engine.dispersion.tied``: within 1e-10) are 0. A mean unchanged from one period
+    rule (``engine.dispersion.zero_within_rounding``: within 1e-10) are 0. A mean unchanged from one period
     to the next (31 x 0.15, then 28 x 0.15) differs by rounding (-5.55e-17), which was
     shown in the holdings and their CSV; the ranking already treats it as a tie."""
-    return np.where(_tied(values, 0.0), 0.0, values)
+    return np.asarray(zero_within_rounding(values))

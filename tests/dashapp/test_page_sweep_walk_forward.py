@@ -248,3 +248,24 @@ def test_a_sweep_over_end_dates_shows_the_cash_padding_warning(app: Any, page) -
     best = max(range(len(records)), key=lambda i: records[i]["sharpe"])
     assert validation["full_history_winner"] == best
     assert "no return of their own" in _text(page.show_walk_forward(stored, SETTINGS)["summary"])
+
+
+def test_walk_forward_refusals_count_the_sweeps_520_days_whatever_the_window(app: Any) -> None:
+    """Breaker pass 11, F1: the Sweep page said "more than the 1260 days of the data" for
+    out-of-sample windows of 300 days (every price day, the lookback history included) and
+    "more than the 520 days" for 200 (the sweep's returns). Both now count the 520 days the
+    sweep's returns cover, before the sweep runs again."""
+    grid = {"top_n": [3, 5], "weighting": ["equal", "hrp"]}
+    for days, need in ((300, 1500), (200, 1000)):
+        with pytest.raises(engine.ParameterError) as caught:
+            research.sweep_validation(
+                None,
+                {"cost_bps": 10},
+                grid,
+                {**SETTINGS, "n_folds": 5, "out_of_sample_days": days},
+                rerun_limit=0,
+            )
+        assert str(caught.value) == (
+            f"5 out-of-sample windows of {days} days need {need} days, more than the 520 days of returns; "
+            "shorten the windows or use fewer folds"
+        )

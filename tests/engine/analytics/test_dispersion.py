@@ -16,7 +16,7 @@ from engine import compute_metrics
 from engine.analytics.pbo import column_metric
 from engine.analytics.statistics import annual_sharpe
 from engine.analytics.stocks import analyze_stocks
-from engine.dispersion import first_best, negligible_dispersion
+from engine.dispersion import first_best, negligible_dispersion, zero_within_rounding
 
 
 def _rounded_returns(base: float, rate: float, decimals: int, n: int = 60) -> pd.Series:
@@ -240,3 +240,13 @@ def test_sortino_of_a_small_real_loss_beside_a_large_gain_is_empyricals(loss: fl
     assert math.isfinite(expected) and expected > 1_000
     assert compute_metrics(r)["sortino"] == pytest.approx(expected, rel=1e-12)
     assert column_metric(r[:, None], "sortino")[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_zero_within_rounding_snaps_residue_only() -> None:
+    """The one rule for a difference that is 0 up to rounding (a change signal, the
+    robustness report's excess return): within 1e-10 of 0 it is +0.0; NaN stays."""
+    assert zero_within_rounding(-2.7755575615628914e-16) == 0.0
+    assert math.copysign(1.0, zero_within_rounding(-1e-17)) == 1.0
+    assert zero_within_rounding(2e-10) == 2e-10
+    out = zero_within_rounding(np.array([-3.66e-15, 3.11e-15, 1e-9, np.nan]))
+    np.testing.assert_array_equal(out, [0.0, 0.0, 1e-9, np.nan])

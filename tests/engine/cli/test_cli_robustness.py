@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -28,3 +30,35 @@ def test_a_constant_growth_strategy_reads_n_a_not_nan() -> None:
     assert "strategy Sharpe at percentile n/a, p-value n/a" in text
     assert "(P[true Sharpe > 0]): n/a" in text
     assert "total return at percentile 50.0" in text  # every draw holds MMF: a tie, counted half
+
+
+def _holds_its_benchmark() -> engine.MarketData:
+    """MMF = 100 x 1.001^t (full precision), the only symbol with a signal, is also the
+    benchmark: the strategy holds exactly its benchmark (breaker pass 9, F5's inputs)."""
+    days = pd.bdate_range("2021-06-01", "2022-12-30")
+    mmf = 100.0 * 1.001 ** np.arange(len(days))
+    cash = np.ones(len(days))
+    prices = price_frame([d.strftime("%Y-%m-%d") for d in days], {"MMF": mmf, "CASH": cash})
+    rows = [(d.strftime("%Y-%m-%d"), "MMF", 500.0, 1000.0) for d in pd.date_range("2022-01-01", "2022-12-31")]
+    rows += [
+        (d.strftime("%Y-%m-%d"), "CASH", 400.0, 1000.0) for d in pd.date_range("2022-01-01", "2022-12-31")
+    ]
+    return market(sentiment_frame(rows), prices)
+
+
+def test_a_strategy_that_holds_its_benchmark_has_an_excess_return_of_zero() -> None:
+    """Breaker pass 9, F5: the strategy's CAGR (from the closes) and the benchmark's (from
+    chained daily returns) differ by rounding, so the report printed "annual excess return
+    vs bench.: -0.00% [-0.00%, 0.00%]" (estimate -2.8e-16, an interval of residue). A
+    difference within 1e-10 of 0 is 0 (README's rule, engine.dispersion.zero_within_rounding):
+    0.00% [0.00%, 0.00%], a zero-width interval (the active return is 0 every day)."""
+    data = _holds_its_benchmark()
+    params = engine.StrategyParams(top_n=1, benchmark="MMF")
+    backtest = engine.run_backtest(data, params)
+    assert set(backtest.holdings["symbol"]) == {"MMF"}
+    assert backtest.metrics["cagr"] != backtest.benchmark_metrics["cagr"]  # the residue is there
+    report = engine.robustness_report(data, params, n_boot=200, n_random=10)
+    ci = report.excess_return_ci
+    assert (ci.estimate, ci.low, ci.high) == (0.0, 0.0, 0.0)
+    assert all(math.copysign(1.0, v) == 1.0 for v in (ci.estimate, ci.low, ci.high))  # no -0.0
+    assert "annual excess return vs bench.: 0.00% [0.00%, 0.00%] (95% interval)" in robustness_text(report)

@@ -96,6 +96,27 @@ def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str) -> No
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_max_configs_lowers_the_limit_but_never_raises_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Breaker pass 11, F2: docs/security.md says at most 5,000 configurations per sweep
+    "from the dashboard and the CLI alike", but ``--max-configs 99999`` replaced the limit
+    and a 5,001-configuration grid ran (rc 0). Now it is refused in one sentence before any
+    data is loaded or configuration run; 5,000 and lower still apply."""
+    ran: list[int] = []
+    monkeypatch.setattr("engine.cli.sweep.run_sweep", lambda *a, **k: ran.append(1) or pytest.fail("ran"))
+    grid = "min_likes=" + ",".join(str(i) for i in range(5001))
+    code, out, err = _run(["sweep", "--grid", grid, "--max-configs", "99999", "--executor", "serial"])
+    assert (code, out, ran) == (2, "", [])
+    assert err == (
+        "error: --max-configs must be a whole number from 1 to 5000 (it can lower the limit of 5000 "
+        "configurations per sweep, not raise it); got 99999\n"
+    )
+    code, _out, err = _run(["sweep", "--grid", "top_n=1,2,3", "--max-configs", "5001"])
+    assert code == 2 and "got 5001" in err and ran == []
+    monkeypatch.undo()
+    code, _out, err = _run(["sweep", "--grid", grid, "--executor", "serial"])  # the default limit
+    assert code == 2 and err == "error: the grid has 5001 configurations; the limit is 5000\n"
+
+
 def test_robustness_prints_and_writes_json(tmp_path: Path) -> None:
     code, out, err = _run(
         ["robustness", "--top-n", "4", "--n-boot", "200", "--n-random", "40", "--seed", "2", "--executor", "serial",

@@ -13,6 +13,7 @@ import engine
 from engine.cli.main import main
 from engine.data.demo import DemoProvider
 from engine.data.providers import load_market_data
+from tests.engine._frames import random_market
 
 GRID = ["--grid", "top_n=3,5,10", "--grid", "weighting=equal,inverse_volatility"]
 
@@ -223,19 +224,59 @@ def test_folds_that_cannot_fit_the_data_are_refused_before_the_sweep_runs(
 
 
 def test_the_early_check_judges_the_widest_window_and_the_swept_frequencies() -> None:
-    """check_walk_forward_fits refuses what validate_sweep would refuse on every price day
-    of the sweep's widest window (a swept start replaces the base's), and passes a fit."""
-    days = pd.bdate_range("2020-01-01", "2022-12-30")
+    """check_walk_forward_fits refuses what validate_sweep would refuse on every day the
+    sweep can have returns on in its widest window (a swept start replaces the base's), and
+    passes a fit."""
+    data = random_market(start="2020-01-01", end="2022-12-30")
     settings = engine.WalkForwardSettings(n_folds=5)
     base = engine.StrategyParams(start=pd.Timestamp("2022-06-01").date())
     with pytest.raises(engine.ParameterError, match="each test fold would cover about"):
-        engine.check_walk_forward_fits(days, {"top_n": (3, 5)}, settings, base=base)
+        engine.check_walk_forward_fits(data, {"top_n": (3, 5)}, settings, base=base)
     wide = {"start": (pd.Timestamp("2020-01-02").date(), pd.Timestamp("2022-06-01").date())}
-    engine.check_walk_forward_fits(days, wide, settings, base=base)  # 2020-2022 holds 5 folds
+    engine.check_walk_forward_fits(data, wide, settings, base=base)  # 2020-2022 holds 5 folds
     with pytest.raises(engine.ParameterError, match="quarterly holding periods"):
         engine.check_walk_forward_fits(
-            days, {**wide, "rebalance": ("monthly", "quarterly")}, settings, base=base
+            data, {**wide, "rebalance": ("monthly", "quarterly")}, settings, base=base
         )
+
+
+def test_walk_forward_refusals_count_the_same_days_whatever_the_window_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Breaker pass 11, F1: on the demo data (prices from 2019-03-04, 1,260 days; sentiment
+    from 2021-12-30) the sweep's returns cover 520 days, 2022-01-03 to 2023-12-29. With
+    out-of-sample windows of 300 days the early check said "more than the 1260 days of the
+    data", with 200 days validate_sweep said "more than the 520 days": the user picked 200
+    (5 x 200 < 1,260) and was refused with another count. Now both say 520, before the
+    sweep runs."""
+    ran: list[int] = []
+    monkeypatch.setattr(
+        "engine.cli.sweep.run_sweep", lambda *a, **k: ran.append(1) or pytest.fail("the sweep ran")
+    )
+    demo = load_market_data(DemoProvider())
+    one = engine.run_backtest(demo, engine.StrategyParams(top_n=3, cost_bps=10.0)).returns
+    assert (len(demo.prices.index), len(one)) == (1260, 520)  # the days a run has returns on
+    grid = ["--grid", "top_n=3,5", "--grid", "weighting=equal,hrp", "--cost-bps", "10"]
+    for days, need in ((300, 1500), (200, 1000)):
+        code, out, err = _run(
+            ["sweep", *grid, "--executor", "serial", "--walk-forward", "--folds", "5",
+             "--out-of-sample-days", str(days)],
+            monkeypatch,
+        )  # fmt: skip
+        assert (code, out, ran) == (2, "", [])
+        assert err == (
+            f"error: 5 out-of-sample windows of {days} days need {need} days, more than the 520 days "
+            "of returns; shorten the windows or use fewer folds\n"
+        )
+    code, out, err = _run(
+        ["sweep", *grid, "--executor", "serial", "--walk-forward", "--folds", "5", "--out-of-sample-days", "104"],
+        monkeypatch,
+    )  # fmt: skip
+    assert (code, out, ran) == (2, "", [])
+    assert err == (  # was "need 520 days, more than the 520 days"
+        "error: 5 out-of-sample windows of 104 days need 520 days, all 520 days of returns, none left "
+        "for the in-sample window; shorten the windows or use fewer folds\n"
+    )
 
 
 def test_walk_forward_of_a_sweep_over_end_dates_warns_of_the_cash_padding(

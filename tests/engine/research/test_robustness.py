@@ -326,3 +326,21 @@ def test_a_complete_benchmark_keeps_the_paired_intervals_bit_for_bit() -> None:
     tail = (1.0 - 0.95) / 2.0  # as _interval computes it
     low, high = np.quantile(samples[np.isfinite(samples)], [tail, 1.0 - tail])
     assert (sharpe.low, sharpe.high) == (float(low), float(high))
+
+
+def test_an_excess_return_within_rounding_of_zero_is_zero_and_a_real_one_is_kept() -> None:
+    """Breaker pass 9, F5: portfolio and benchmark equal up to the last bit of each day
+    (the same prices along two paths) had an excess return of ~1e-16 and an interval of
+    residue around it, printed "-0.00% [-0.00%, 0.00%]". Within 1e-10 of 0 it is 0
+    (engine.dispersion.zero_within_rounding); a real excess of 1e-7 a day (~2.5e-5 a year)
+    is not rounding and keeps its value."""
+    rng = np.random.default_rng(11)
+    bench = rng.normal(0.0004, 0.01, 300)
+    port = bench * (1.0 + rng.choice([-1.0, 0.0, 1.0], 300) * 2.0**-52)  # one ulp apart
+    _, excess = rb.bootstrap_intervals(port, bench, n_boot=300, seed=2)
+    assert (excess.estimate, excess.low, excess.high) == (0.0, 0.0, 0.0)
+    _, real = rb.bootstrap_intervals(bench + 1e-7, bench, n_boot=300, seed=2)
+    assert real.estimate == pytest.approx(
+        np.prod(1 + bench + 1e-7) ** (252 / 300) - np.prod(1 + bench) ** (252 / 300), rel=1e-6
+    )
+    assert 0.0 < real.low <= real.estimate <= real.high

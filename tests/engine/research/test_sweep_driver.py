@@ -188,3 +188,21 @@ def test_table_refuses_a_row_without_outcome() -> None:
     combos, _, _ = sweep._configurations(grid, StrategyParams())
     with pytest.raises(KeyError, match="no outcome for row 1"):
         sweep._table(grid, combos, [(0, None, "failed")])
+
+
+@pytest.mark.parametrize("limit", [0, 5001, 99999, 2.5, True])
+def test_the_api_cannot_raise_the_sweep_limit_either(limit: Any) -> None:
+    """Breaker pass 11, F2: the limit of 5,000 configurations (engine.MAX_SWEEP_CONFIGS) is
+    the operator's bound for every entry point; ``max_configs`` lowers it, never raises it."""
+    big = {"min_likes": tuple(float(i) for i in range(5001))}
+    for call in (
+        lambda: sweep.check_grid(big, max_configs=limit),
+        lambda: sweep.run_sweep(None, big, max_configs=limit),  # refused before the data are read
+    ):
+        with pytest.raises(
+            ParameterError, match=rf"^max_configs must be a whole number from 1 to 5000 .*; got {limit!r}$"
+        ):
+            call()
+    assert sweep.check_max_configs(5000) == 5000
+    with pytest.raises(ParameterError, match="the grid has 3 configurations; the limit is 2"):
+        sweep.check_grid({"top_n": (1, 2, 3)}, max_configs=2)

@@ -26,6 +26,7 @@ from engine.research.walk_forward import (
     WalkForwardSettings,
     check_fold_periods,
     fold_bounds,
+    sweep_return_days,
     validate_sweep,
     walk_forward,
 )
@@ -137,7 +138,7 @@ def test_out_of_sample_windows_longer_than_the_data_are_said_so_without_a_negati
         fold_bounds(520, WalkForwardSettings(n_folds=5, out_of_sample_days=5000))
     message = str(caught.value)
     assert message == (
-        "5 out-of-sample windows of 5000 days need 25000 days, more than the 520 days of the data; "
+        "5 out-of-sample windows of 5000 days need 25000 days, more than the 520 days of returns; "
         "shorten the windows or use fewer folds"
     )
 
@@ -455,3 +456,42 @@ def test_the_full_history_winner_stopped_before_the_oos_end_is_said_to_hold_cash
     assert text.endswith("the full-history winner (row 1) holds such cash on 4 of the 6 out-of-sample days")
     assert padding_warning(returns, span.assign(days=10, last=index[-1]), {"end": (None,)}) is None
     assert padding_warning(returns, None, {"end": (None,)}) is None
+
+
+def _late_sentiment_market() -> engine.MarketData:
+    """Prices from 2019 (the weights' lookback history), sentiment from 2020-07-01 only."""
+    whole = random_market(seed=7, n_symbols=12, start="2019-01-01", end="2021-06-30")
+    sentiment = whole.sentiment[whole.sentiment["date"] >= pd.Timestamp("2020-07-01")]
+    return engine.MarketData.build(
+        sentiment=sentiment.reset_index(drop=True), prices=whole.prices, source=whole.source
+    )
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"top_n": (3, 5), "weighting": ("equal", "inverse_volatility")},
+        {"top_n": (3,), "rebalance": ("weekly", "monthly"), "lag_days": (0, 2)},
+        {"top_n": (3,), "start": (dt.date(2020, 9, 1), dt.date(2021, 1, 4)), "end": (dt.date(2021, 3, 31),)},
+    ],
+)
+def test_the_early_check_counts_the_days_the_sweeps_returns_cover(grid: dict) -> None:
+    """Breaker pass 11, F1: check_walk_forward_fits counted every price day (here 652,
+    including the 18 months before the first sentiment date that no return can cover)
+    while validate_sweep counts the rows of the sweep's returns matrix, so the same sweep
+    was refused with two day counts. Now the early count is the matrix's (its days:
+    sweep_return_days), and both refuse with the same sentence."""
+    data = _late_sentiment_market()
+    prepared = prepare(data)
+    sweep = run_sweep(prepared, grid, keep_returns=True)
+    rows = sweep.returns.shape[0]
+    assert sweep_return_days(prepared, grid, base=StrategyParams()) == rows
+    assert sweep_return_days(data, grid, base=StrategyParams()) == rows  # MarketData too
+    assert rows < len(data.prices.index) == 652
+    too_long = WalkForwardSettings(n_folds=5, out_of_sample_days=rows // 5 + 1)
+    with pytest.raises(ParameterError) as early:
+        engine.check_walk_forward_fits(data, grid, too_long, base=StrategyParams())
+    with pytest.raises(ParameterError) as late:
+        validate_sweep(sweep, too_long)
+    assert str(early.value) == str(late.value)
+    assert f"more than the {rows} days of returns" in str(early.value)
