@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
@@ -208,16 +209,25 @@ def _to_int(name: str, raw: Any) -> int:
         return raw
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str):
-        try:
-            return int(raw.strip())
-        except ValueError:
-            pass
+    if isinstance(raw, str) and _WHOLE_TEXT.fullmatch(raw.strip()):
+        return int(raw.strip())
     raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
+
+
+# Numbers typed as text (URLs, forms, the CLI) are written with the digits 0-9 only: Python's
+# int() and float() also take '1_0' (10) and other scripts' digits (Arabic-Indic 7), which no
+# analyst means (breaker pass 11, F10). 'nan', 'inf' and exponents stay as float() reads them
+# (the range checks refuse a NaN or an infinity in one sentence).
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER_TEXT = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", re.ASCII | re.IGNORECASE
+)
 
 
 def _to_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
+        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
+    if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw.strip()):
         raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)

@@ -198,3 +198,28 @@ def test_replace_stored_refuses_an_unknown_field_and_keeps_the_base() -> None:
     assert list(derived.__dict__) == list(PARAM_NAMES)
     with pytest.raises(dataclasses.FrozenInstanceError):
         base.replace_stored({"top_n": 3}).top_n = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("top_n", "1_0"),
+        ("top_n", "\u0667"),
+        ("lag_days", "\uff11"),
+        ("min_likes", "1_000"),
+        ("cost_bps", "\u0661\u0660"),
+    ],
+)
+def test_numbers_typed_as_text_use_the_digits_0_to_9(name: str, text: str) -> None:
+    # int('1_0') is 10 and int('\u0667') (Arabic-Indic seven) is 7: a link or form with them
+    # ran top 10 or top 7 without a word (breaker pass 11, F10).
+    with pytest.raises(ParameterError, match=f"{name} must be a "):
+        StrategyParams.from_mapping({name: text})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [("top_n", " +7 ", 7), ("min_likes", "1e3", 1000.0), ("min_likes", ".5", 0.5), ("cost_bps", "5.", 5.0)],
+)
+def test_plain_numbers_typed_as_text_still_read(name: str, text: str, value: float) -> None:
+    assert getattr(StrategyParams.from_mapping({name: text}), name) == value
