@@ -311,6 +311,7 @@ def read_upload(
                 name=services.safe_name(sentiment_filename, "sentiment.csv"),
                 date_format=choice["date_format"],
                 dayfirst=choice["dayfirst"],
+                max_bytes=services.app_config().MAX_UPLOAD_BYTES,
             )
         except engine.EngineError as exc:
             return None, _refusal(str(exc)), True, *names, None
