@@ -244,11 +244,22 @@ def read_csv_with_dialect(
         ) from exc
     if "\x00" in text:
         raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")
-    frame, reading = read_csv_text(text, label, options)
+    frame, reading = read_csv_text(universal_newlines(text), label, options)
     frame.columns = strip_column_names(frame.columns)
     if frame.empty:
         raise DataValidationError(f"{label} has a header but no data rows")
     return frame, reading
+
+
+def universal_newlines(text: str) -> str:
+    """``text`` with every line ending ``\\n`` when it has a lone ``\\r`` (Excel for Mac's "CSV
+    (Macintosh)", classic Mac text: a ``\\r`` ends each line, which Python's ``csv`` reader took
+    for "a line break inside a value that is not quoted"); ``\\r\\n`` and ``\\r`` both become
+    ``\\n``, as Python's universal newlines read them. Text without a lone ``\\r`` is returned
+    as it is (a quoted value keeps its ``\\r\\n``)."""
+    if "\r" not in text.replace("\r\n", ""):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_table_bytes(
