@@ -246,6 +246,7 @@ def read_csv_with_dialect(
         raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")
     frame, reading = read_csv_text(universal_newlines(text), label, options)
     frame.columns = strip_column_names(frame.columns)
+    frame = drop_empty_nameless_columns(frame)
     if frame.empty:
         raise DataValidationError(f"{label} has a header but no data rows")
     return frame, reading
@@ -359,6 +360,42 @@ def drop_repeated_columns(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, 
     return kept, tuple(warnings)
 
 
+# pandas' name for a column whose header cell is empty (a trailing separator, the index of
+# to_csv() or R's write.csv); a real name is never read so.
+_NAMELESS = re.compile(r"Unnamed: \d+")
+
+
+def is_nameless(name: object) -> bool:
+    """True for a column with an empty header cell (``""``, pandas' ``Unnamed: 4``)."""
+    text = str(name).strip()
+    return not text or _NAMELESS.fullmatch(text) is not None
+
+
+def drop_empty_nameless_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Without the columns that have neither a name nor a value: the trailing separators of a
+    spreadsheet export (``date,AAA,BBB,,`` and every row ending ``,,``) hold nothing to read or
+    report (they were dropped as "a ticker with its exchange (4, not 'Unnamed: 4')")."""
+    empty = [
+        i
+        for i, name in enumerate(frame.columns)
+        if is_nameless(name) and _empty_cells(frame.iloc[:, i]).all()
+    ]
+    if not empty:
+        return frame
+    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in set(empty)]]
+
+
+def holds_row_numbers(column: pd.Series) -> bool:
+    """True for a nameless column of row numbers: every cell a whole number, strictly
+    increasing or decreasing (pandas' ``to_csv()`` of a frame after ``reset_index()``:
+    0, 1, 2, ...; R's ``write.csv`` row names "1", "2", ..., also after a subset or a sort)."""
+    cells = column[~_empty_cells(column)].astype(str).str.strip()
+    if cells.empty or not cells.str.fullmatch(r"\d{1,12}").all():
+        return False
+    steps = np.diff(cells.astype(np.int64).to_numpy())
+    return bool((steps > 0).all() or (steps < 0).all())
+
+
 def _empty_cells(column: pd.Series) -> np.ndarray:
     """True where a cell holds nothing: missing, or text of spaces only."""
     missing = column.isna().to_numpy()
@@ -399,7 +436,28 @@ def check_columns(frame: pd.DataFrame, required: Sequence[str], label: str) -> t
             hint = f"; expected the columns {', '.join(required)} but found {found}{title_line_hint(present)}"
         raise DataValidationError(f"{label} is missing column(s) {', '.join(missing)}{hint}")
     extra = [c for c in present if c not in required]
+    numbering = [c for c in extra if is_nameless(c) and holds_row_numbers(frame[c])]
+    extra = [c for c in extra if c not in numbering]
+    notes = _row_number_notes(numbering, label)
     if extra:
         shown = ", ".join(repr(c) for c in extra[:MAX_EXAMPLES])
-        return (f"{label}: ignored {len(extra)} extra column(s): {shown}",)
-    return ()
+        return (*notes, f"{label}: ignored {len(extra)} extra column(s): {shown}")
+    return notes
+
+
+def ignored_column_notes(frame: pd.DataFrame, ignored: Sequence[str], label: str) -> tuple[str, ...]:
+    """The warnings for the ``ignored`` columns of a long file: ``<file>: ignored column(s)
+    'Open', 'High'``, a nameless column of row numbers under its own (``_row_number_notes``)."""
+    numbering = [c for c in ignored if is_nameless(c) and holds_row_numbers(frame[c])]
+    rest = [c for c in ignored if c not in numbering]
+    notes = _row_number_notes(numbering, label)
+    if rest:
+        notes = (*notes, f"{label}: ignored column(s) {', '.join(repr(c) for c in rest)}")
+    return notes
+
+
+def _row_number_notes(numbering: Sequence[str], label: str) -> tuple[str, ...]:
+    if not numbering:
+        return ()
+    what = "a column" if len(numbering) == 1 else f"{len(numbering)} columns"
+    return (f"{label}: ignored {what} of row numbers with no name in the header (a saved pandas or R index)",)
