@@ -342,6 +342,7 @@ def read_upload(
                 date_format=choice["date_format"],
                 dayfirst=choice["dayfirst"],
                 decimal=choice["decimal"],
+                max_bytes=services.app_config().MAX_UPLOAD_BYTES,
             )
         except engine.EngineError as exc:
             return None, _refusal(str(exc)), True, *names, None

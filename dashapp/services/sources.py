@@ -145,6 +145,7 @@ def _upload_provider(
         date_format=options.get("date_format") or None,
         dayfirst=options.get("dayfirst"),
         decimal=options.get("decimal") or None,
+        max_bytes=app_config().MAX_UPLOAD_BYTES,  # also on a .gz or .zip's content
     )
     if prices is None:
         # No price file: prices come from Yahoo Finance (cached on disk by the engine).
@@ -157,6 +158,7 @@ def _upload_provider(
             base_delay=0.5,
             options=files.options,  # the same reading options, checked by FileProvider
             on_progress=on_progress,
+            max_bytes=files.max_bytes,
         )
     return files
 

@@ -98,8 +98,12 @@ class FileProvider:
         dayfirst: bool | None = None,
         decimal: str | None = None,
         options: ReadOptions | None = None,
+        max_bytes: int | None = None,
     ) -> None:
+        """``max_bytes``: the size limit of each file, also once decompressed (a ``.gz`` or
+        ``.zip``); None: no limit on a file as given, ``MAX_INFLATED_BYTES`` decompressed."""
         self.options = read_options(options, date_format=date_format, dayfirst=dayfirst, decimal=decimal)
+        self.max_bytes = max_bytes
         self._sentiment_source = sentiment
         self._prices_source = prices
         self.sentiment_name = _display_name(sentiment, sentiment_name, "uploaded sentiment")
@@ -121,7 +125,10 @@ class FileProvider:
     def sentiment(self) -> tuple[pd.DataFrame, ValidationReport]:
         if self._sentiment_cache is None:
             self._sentiment_cache = load_sentiment_csv(
-                self._sentiment_source, name=self.sentiment_name, options=self.options
+                self._sentiment_source,
+                name=self.sentiment_name,
+                options=self.options,
+                max_bytes=self.max_bytes,
             )
         frame, report = self._sentiment_cache
         return frame.copy(), report
@@ -135,7 +142,7 @@ class FileProvider:
             )
         if self._prices_cache is None:
             self._prices_cache = load_prices_file(
-                self._prices_source, name=self.prices_name, options=self.options
+                self._prices_source, name=self.prices_name, options=self.options, max_bytes=self.max_bytes
             )
         frame, file_report = self._prices_cache
         selected, selection_report = select_prices(frame, symbols, start, end)

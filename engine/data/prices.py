@@ -39,6 +39,9 @@ from engine.data.tables import (
     MAX_EXAMPLES,
     close_match,
     drop_repeated_columns,
+    holds_row_numbers,
+    ignored_column_notes,
+    is_nameless,
     strip_column_names,
 )
 from engine.data.types import DroppedRows, FileReading, ValidationReport
@@ -479,9 +482,7 @@ def _validate_long_prices(
         )
     wide = kept.pivot(index="date", columns="symbol", values="close")
     ignored = [c for c in raw.columns if c not in (date_column, symbol_column, close_column)]
-    warnings = notes + (
-        (f"{label}: ignored column(s) {', '.join(repr(c) for c in ignored)}",) if ignored else ()
-    )
+    warnings = notes + ignored_column_notes(raw, ignored, label)
     wide, stale = without_filled_days(wide, unit="rows")
     return _finish_prices(
         wide,
@@ -496,7 +497,11 @@ def _validate_long_prices(
 
 def _row_numbers(raw: pd.DataFrame, column: str) -> bool:
     """True for a column named ``index`` (or ``level_0``) holding 0, 1, 2, ... or 1, 2, 3, ...:
-    the row numbers ``reset_index()`` writes, never a ticker INDEX with 'prices' 1, 2, 3."""
+    the row numbers ``reset_index()`` writes, never a ticker INDEX with 'prices' 1, 2, 3; or
+    for a nameless column of row numbers (``to_csv()`` after ``reset_index()``, R's
+    ``write.csv``: header ``,date,AAA``, ``holds_row_numbers``)."""
+    if is_nameless(column):
+        return holds_row_numbers(raw[column])
     if squash(column) not in ("index", "level0"):
         return False
     numbers = to_numbers(raw[column]).dropna()
@@ -528,7 +533,7 @@ def _validate_wide_prices(
     if numbering:
         dropped.append(
             ignored_columns(
-                "column holds row numbers (a saved pandas index), not prices (column ignored)", numbering
+                "column holds row numbers (a saved pandas or R index), not prices (column ignored)", numbering
             )
         )
     share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
@@ -547,6 +552,10 @@ def _validate_wide_prices(
             )
         )
     others = [c for c in not_tickers if c not in share_classes and c not in fields and c not in numbering]
+    nameless = [c for c in others if is_nameless(c)]  # values under an empty header cell
+    others = [c for c in others if c not in nameless]
+    if nameless:
+        dropped.append(ignored_columns("column has no name in the header (column ignored)", nameless))
     # NASDAQ:AAA, AAA US Equity: a ticker written with its exchange is not a ticker (never stripped)
     exchanged = [c for c in others if exchange_advice(c)]
     others = [c for c in others if c not in exchanged]

@@ -62,13 +62,16 @@ def share_class_refusal(what: str, text: str) -> str | None:
 # silently, and the refusal names the ticker alone (``exchange_advice``).
 _EXCHANGE_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}\s*:\s*(\S+)$")
 _BLOOMBERG_KEY = re.compile(r"^(\S+)(?:\s+[A-Z0-9]{2})?\s+(?:EQUITY|INDEX|CURNCY|COMDTY)$")
+# pandas' name for a column with an empty header cell (``Unnamed: 4``; ``Unnamed: 0_level_0``
+# in a header of two lines): no exchange, no ticker (breaker pass 9, F7).
+_PANDAS_UNNAMED = re.compile(r"^UNNAMED:\s*\d+(_LEVEL_\d+)?$")
 
 
 def ticker_with_exchange(text: str) -> str | None:
     """The ticker of a symbol written with its exchange (``"NASDAQ:AAA" -> "AAA"``,
     ``"AAA US Equity" -> "AAA"``); None for any other text, a ticker included."""
     cleaned = normalise_ticker(text)
-    if is_ticker(cleaned):
+    if is_ticker(cleaned) or _PANDAS_UNNAMED.match(cleaned):
         return None
     for pattern in (_EXCHANGE_PREFIX, _BLOOMBERG_KEY):
         found = pattern.match(cleaned)

@@ -1,16 +1,23 @@
-"""Untrusted bytes to tables: the size limit, CSV (through ``engine.data.reading``'s
-dialect and date inference) or Parquet, and the column names (stripped, repeated ones
-dropped, a missing one named with the closest match). Raises ``DataValidationError``
-with one sentence; reads nothing but the bytes it is given (or a path's file).
+"""Untrusted bytes to tables: the size limit, a compressed file's content (gzip, bzip2, xz, a
+zip of one file; the limit holds on the decompressed size), CSV (through
+``engine.data.reading``'s dialect and date inference) or Parquet, and the column names
+(stripped, repeated ones dropped, a missing one named with the closest match, nameless
+empty ones dropped). Raises ``DataValidationError`` with one sentence; reads nothing but the
+bytes it is given (or a path's file).
 """
 
 from __future__ import annotations
 
+import bz2
 import difflib
+import gzip
 import io
+import lzma
 import os
 import re
-from collections.abc import Iterable, Sequence
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +36,10 @@ PathOrBytes = str | os.PathLike | bytes
 
 MAX_EXAMPLES = 5  # examples shown per group of dropped rows or columns
 PARQUET_MAGIC = b"PAR1"
+# The bound on a compressed file's content when the caller gives none (a path on the CLI or
+# DATA_SOURCE=files): a few kB of gzip can inflate to gigabytes. With ``max_bytes`` (the
+# Data page's upload limit) that bound holds on the decompressed size too.
+MAX_INFLATED_BYTES = 500_000_000
 
 # ----- reading bytes ---------------------------------------------------------------------
 
@@ -58,7 +69,7 @@ def read_source(source: PathOrBytes, *, name: str = "", max_bytes: int | None = 
         raise DataValidationError(f"expected a file path or bytes, got {type(source).__name__}")
     if max_bytes is not None and len(data) > max_bytes:
         raise DataValidationError(f"{label} is larger than the {_megabytes(max_bytes)} limit")
-    return data, label
+    return inflate(data, label, max_bytes=max_bytes), label
 
 
 def safe_label(name: str) -> str:
@@ -71,7 +82,132 @@ def safe_label(name: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
+    if size % 2**20 == 0:  # the Data page's limit is set in MiB (MAX_UPLOAD_BYTES = 10 MiB)
+        return f"{size // 2**20} MiB"
+    return f"{size / 1_000_000:g} MB" if size >= 1_000_000 else f"{size / 1000:g} kB"
+
+
+# ----- compressed files ----------------------------------------------------------------
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header; an empty archive
+XZ_MAGIC = b"\xfd7zXZ\x00"
+# Formats pandas or a desktop archiver may write that are not read here: named, not decoded
+# as text ("not UTF-8 text, undecodable byte at position 1" said nothing of the cause).
+_UNREAD_FORMATS = (
+    (b"\x28\xb5\x2f\xfd", "compressed with Zstandard"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+)
+_ARCHIVE_JUNK = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
+
+
+def _is_bzip2(data: bytes) -> bool:
+    return data[:3] == b"BZh" and data[3:4] in b"123456789" and data[4:10] in (b"1AY&SY", b"\x17rE8P\x90")
+
+
+def compression_of(data: bytes) -> str | None:
+    """The compression or archive format ``data`` starts with (its magic bytes), or None."""
+    if data[:2] == GZIP_MAGIC:
+        return "gzip"
+    if data[:4] in ZIP_MAGICS:
+        return "zip"
+    if _is_bzip2(data):
+        return "bzip2"
+    if data[:6] == XZ_MAGIC:
+        return "xz"
+    return next((what for magic, what in _UNREAD_FORMATS if data.startswith(magic)), None)
+
+
+def inflate(data: bytes, label: str, *, max_bytes: int | None = None) -> bytes:
+    """The content of a compressed file, as pandas reads ``prices.csv.gz``: gzip, bzip2, xz,
+    or a zip holding one file (a Mac's ``__MACOSX/`` entries aside); any other bytes as they
+    are. The bound (``max_bytes``, else ``MAX_INFLATED_BYTES``) holds on the content, which is
+    read incrementally: a "zip bomb" is refused after ``bound + 1`` bytes, never inflated."""
+    kind = compression_of(data)
+    if kind is None:
+        return data
+    bound = MAX_INFLATED_BYTES if max_bytes is None else max_bytes
+    if kind == "zip":
+        return _unzip(data, label, bound)
+    openers: dict[str, Callable[[io.BytesIO], io.BufferedIOBase]] = {
+        "gzip": lambda raw: gzip.GzipFile(fileobj=raw),
+        "bzip2": bz2.BZ2File,
+        "xz": lzma.LZMAFile,
+    }
+    opener = openers.get(kind)
+    if opener is None:
+        raise DataValidationError(
+            f"{label} is {kind}, not a CSV or Parquet file; extract or decompress it first "
+            "(or compress it with gzip or zip)"
+        )
+    try:
+        with opener(io.BytesIO(data)) as stream:
+            content = stream.read(bound + 1)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        ended = isinstance(exc, EOFError)
+        raise DataValidationError(
+            f"{label} is a damaged {kind} file ({'it ends early' if ended else 'it cannot be decompressed'}); "
+            "compress it again or give the CSV itself"
+        ) from None
+    return _bounded(content, label, bound)
+
+
+def _bounded(content: bytes, label: str, bound: int) -> bytes:
+    if len(content) > bound:
+        raise DataValidationError(f"{label} is larger than the {_megabytes(bound)} limit once decompressed")
+    return content
+
+
+def _unzip(data: bytes, label: str, bound: int) -> bytes:
+    """The one file of a zip archive (see ``inflate``)."""
+    damaged = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except damaged:
+        raise DataValidationError(
+            f"{label} is a damaged zip archive (it cannot be read); zip the file again"
+        ) from None
+    with archive:
+        return _one_member(archive, label, bound)
+
+
+def _one_member(archive: zipfile.ZipFile, label: str, bound: int) -> bytes:
+    damaged = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+    entries = archive.infolist()
+    names = [entry.filename for entry in entries]
+    if "[Content_Types].xml" in names or "mimetype" in names:
+        raise DataValidationError(
+            f"{label} is a spreadsheet workbook (Excel .xlsx or OpenDocument), not a CSV file; save it as CSV UTF-8"
+        )
+    files = [e for e in entries if not e.is_dir() and not _ARCHIVE_JUNK.search(e.filename)]
+    if not files:
+        raise DataValidationError(f"{label} is a zip archive with no file in it")
+    if len(files) > 1:
+        shown = ", ".join(safe_label(e.filename) for e in files[:MAX_EXAMPLES])
+        more = f" and {len(files) - MAX_EXAMPLES} more" if len(files) > MAX_EXAMPLES else ""
+        raise DataValidationError(
+            f"{label} is a zip archive of {len(files)} files ({shown}{more}); a zip must hold one "
+            "CSV or Parquet file: extract the one to use, or zip it alone"
+        )
+    entry = files[0]
+    if entry.flag_bits & 0x1:
+        raise DataValidationError(f"{label} is a password-protected zip archive; extract the file first")
+    if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise DataValidationError(
+            f"{label} is a zip archive compressed with another method than the usual deflate; "
+            "zip the file again with the usual method, or give the file itself"
+        )
+    if entry.file_size > bound:  # the archive says so: refused before anything is inflated
+        raise DataValidationError(f"{label} is larger than the {_megabytes(bound)} limit once decompressed")
+    try:
+        with archive.open(entry) as stream:
+            content = stream.read(bound + 1)  # at most bound + 1 bytes are ever inflated
+    except damaged:
+        raise DataValidationError(
+            f"{label} is a damaged zip archive (its file cannot be decompressed); zip the file again"
+        ) from None
+    return _bounded(content, label, bound)
 
 
 def is_parquet(data: bytes, name: str = "") -> bool:
@@ -92,6 +228,11 @@ def read_csv_with_dialect(
         raise DataValidationError(f"{label} is empty")
     if data[:4] == PARQUET_MAGIC:
         raise DataValidationError(f"{label} is a Parquet file, but a CSV file is expected here")
+    compressed = compression_of(data)  # read_source inflated one layer: given directly, or twice compressed
+    if compressed is not None:
+        raise DataValidationError(
+            f"{label} holds {compressed} data where CSV text is expected (compressed twice?); decompress it first"
+        )
     try:
         # UTF-8, with or without the BOM Excel writes; UTF-16 only with its BOM (Excel's
         # "Unicode Text" export: UTF-16 LE, tab-separated).
@@ -103,11 +244,23 @@ def read_csv_with_dialect(
         ) from exc
     if "\x00" in text:
         raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")
-    frame, reading = read_csv_text(text, label, options)
+    frame, reading = read_csv_text(universal_newlines(text), label, options)
     frame.columns = strip_column_names(frame.columns)
+    frame = drop_empty_nameless_columns(frame)
     if frame.empty:
         raise DataValidationError(f"{label} has a header but no data rows")
     return frame, reading
+
+
+def universal_newlines(text: str) -> str:
+    """``text`` with every line ending ``\\n`` when it has a lone ``\\r`` (Excel for Mac's "CSV
+    (Macintosh)", classic Mac text: a ``\\r`` ends each line, which Python's ``csv`` reader took
+    for "a line break inside a value that is not quoted"); ``\\r\\n`` and ``\\r`` both become
+    ``\\n``, as Python's universal newlines read them. Text without a lone ``\\r`` is returned
+    as it is (a quoted value keeps its ``\\r\\n``)."""
+    if "\r" not in text.replace("\r\n", ""):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_table_bytes(
@@ -207,6 +360,42 @@ def drop_repeated_columns(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, 
     return kept, tuple(warnings)
 
 
+# pandas' name for a column whose header cell is empty (a trailing separator, the index of
+# to_csv() or R's write.csv); a real name is never read so.
+_NAMELESS = re.compile(r"Unnamed: \d+")
+
+
+def is_nameless(name: object) -> bool:
+    """True for a column with an empty header cell (``""``, pandas' ``Unnamed: 4``)."""
+    text = str(name).strip()
+    return not text or _NAMELESS.fullmatch(text) is not None
+
+
+def drop_empty_nameless_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Without the columns that have neither a name nor a value: the trailing separators of a
+    spreadsheet export (``date,AAA,BBB,,`` and every row ending ``,,``) hold nothing to read or
+    report (they were dropped as "a ticker with its exchange (4, not 'Unnamed: 4')")."""
+    empty = [
+        i
+        for i, name in enumerate(frame.columns)
+        if is_nameless(name) and _empty_cells(frame.iloc[:, i]).all()
+    ]
+    if not empty:
+        return frame
+    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in set(empty)]]
+
+
+def holds_row_numbers(column: pd.Series) -> bool:
+    """True for a nameless column of row numbers: every cell a whole number, strictly
+    increasing or decreasing (pandas' ``to_csv()`` of a frame after ``reset_index()``:
+    0, 1, 2, ...; R's ``write.csv`` row names "1", "2", ..., also after a subset or a sort)."""
+    cells = column[~_empty_cells(column)].astype(str).str.strip()
+    if cells.empty or not cells.str.fullmatch(r"\d{1,12}").all():
+        return False
+    steps = np.diff(cells.astype(np.int64).to_numpy())
+    return bool((steps > 0).all() or (steps < 0).all())
+
+
 def _empty_cells(column: pd.Series) -> np.ndarray:
     """True where a cell holds nothing: missing, or text of spaces only."""
     missing = column.isna().to_numpy()
@@ -247,7 +436,28 @@ def check_columns(frame: pd.DataFrame, required: Sequence[str], label: str) -> t
             hint = f"; expected the columns {', '.join(required)} but found {found}{title_line_hint(present)}"
         raise DataValidationError(f"{label} is missing column(s) {', '.join(missing)}{hint}")
     extra = [c for c in present if c not in required]
+    numbering = [c for c in extra if is_nameless(c) and holds_row_numbers(frame[c])]
+    extra = [c for c in extra if c not in numbering]
+    notes = _row_number_notes(numbering, label)
     if extra:
         shown = ", ".join(repr(c) for c in extra[:MAX_EXAMPLES])
-        return (f"{label}: ignored {len(extra)} extra column(s): {shown}",)
-    return ()
+        return (*notes, f"{label}: ignored {len(extra)} extra column(s): {shown}")
+    return notes
+
+
+def ignored_column_notes(frame: pd.DataFrame, ignored: Sequence[str], label: str) -> tuple[str, ...]:
+    """The warnings for the ``ignored`` columns of a long file: ``<file>: ignored column(s)
+    'Open', 'High'``, a nameless column of row numbers under its own (``_row_number_notes``)."""
+    numbering = [c for c in ignored if is_nameless(c) and holds_row_numbers(frame[c])]
+    rest = [c for c in ignored if c not in numbering]
+    notes = _row_number_notes(numbering, label)
+    if rest:
+        notes = (*notes, f"{label}: ignored column(s) {', '.join(repr(c) for c in rest)}")
+    return notes
+
+
+def _row_number_notes(numbering: Sequence[str], label: str) -> tuple[str, ...]:
+    if not numbering:
+        return ()
+    what = "a column" if len(numbering) == 1 else f"{len(numbering)} columns"
+    return (f"{label}: ignored {what} of row numbers with no name in the header (a saved pandas or R index)",)

@@ -226,6 +226,7 @@ class YahooProvider:
         sentiment_name: str = "",
         options: ReadOptions = DEFAULT_OPTIONS,
         on_progress: Callable[[int, int], None] | None = None,
+        max_bytes: int | None = None,  # the sentiment file's size limit, also once decompressed
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 200:
             raise ParameterError(f"batch_size must be an integer from 1 to 200, got {batch_size!r}")
@@ -235,6 +236,7 @@ class YahooProvider:
             raise ParameterError(f"base_delay must be between 0 and 60 seconds, got {base_delay!r}")
         self._sentiment_source = sentiment
         self.options = options
+        self.max_bytes = max_bytes
         self.on_progress = on_progress  # (tickers done, tickers to download), e.g. a terminal bar
         self.sentiment_name = sentiment_name or _source_name(sentiment)
         self.cache = PriceCache(Path(cache_dir))
@@ -276,7 +278,7 @@ class YahooProvider:
                     source.copy(), safe_label(self.sentiment_name), self.options
                 )
             else:
-                data, label = read_source(source, name=self.sentiment_name)
+                data, label = read_source(source, name=self.sentiment_name, max_bytes=self.max_bytes)
                 raw, reading = read_csv_with_dialect(data, label, self.options)
                 self._sentiment_cache = validate_sentiment(raw, label, self.options, reading)
         frame, report = self._sentiment_cache
