@@ -46,7 +46,6 @@ from engine.data.tables import (
 )
 from engine.data.types import DroppedRows, FileReading, ValidationReport
 from engine.data.validation import (
-    CASHTAG,
     INVALID_DATE,
     SHARE_CLASS_REASON,
     TICKER_COLUMN_SHARE,
@@ -523,7 +522,7 @@ def _validate_wide_prices(
 ) -> tuple[pd.DataFrame, ValidationReport]:
     dropped: list[DroppedRows] = []
     value_columns = [c for c in raw.columns if c != date_column]
-    names = {c: re.sub(CASHTAG, "", normalise_ticker(c)) for c in value_columns}
+    names = {c: normalise_ticker(c) for c in value_columns}
     not_tickers = [
         c
         for c in value_columns

@@ -16,9 +16,15 @@ TICKER_RE = re.compile(r"^\^?[A-Z0-9]{1,10}([.\-][A-Z0-9]{1,4})?$")
 def normalise_ticker(text: str) -> str:
     """THE spelling normalisation of a symbol typed by a person, for every entry point
     (strategy parameters, file readers, providers, CLI, stock pages): surrounding
-    whitespace removed, letters upper-cased (``" qqq " -> "QQQ"``, ``"brk.b" -> "BRK.B"``).
-    str -> str; it never refuses: ``is_ticker`` then decides whether the result is a ticker."""
-    return text.strip().upper()
+    whitespace removed, letters upper-cased (``" qqq " -> "QQQ"``, ``"brk.b" -> "BRK.B"``),
+    and a cashtag is its ticker (``"$qqq" -> "QQQ"``: Twitter/StockTwits data writes symbols
+    so, and the files are read so; a ``--benchmark '$QQQ'`` was refused). str -> str; it never
+    refuses: ``is_ticker`` then decides whether the result is a ticker."""
+    return re.sub(CASHTAG, "", text.strip().upper())
+
+
+# The '$' of a cashtag ($AAPL, $BRK.B): before a letter, never a currency amount ($1.5).
+CASHTAG = r"^\$(?=[A-Z])"
 
 
 def is_ticker(text: str) -> bool:

@@ -77,13 +77,7 @@ def clean_symbols(raw: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(raw.astype("string").fillna(""))
     spelled = np.array([normalise_ticker(str(u)) for u in uniques] + [""], dtype=object)
     text = pd.Series(spelled[codes], index=raw.index, dtype=object)
-    if bool(text.str.startswith("$").any()):
-        text = text.str.replace(CASHTAG, "", regex=True)
     return text.astype(str)
-
-
-# The '$' of a cashtag ($AAPL, $BRK.B): before a letter, never a currency amount ($1.5).
-CASHTAG = r"^\$(?=[A-Z])"
 
 
 def ticker_mask(symbols: pd.Series) -> np.ndarray:

@@ -27,3 +27,24 @@ def test_no_module_of_the_data_layer_spells_tickers_itself() -> None:
 def test_clean_symbols_spells_as_normalise_ticker() -> None:
     cells = pd.Series([" aapl ", "$brk.b", None, "Qqq", " aapl "])
     assert clean_symbols(cells).tolist() == ["AAPL", "BRK.B", "", "QQQ", "AAPL"]
+
+
+def test_a_cashtag_typed_as_a_parameter_is_its_ticker() -> None:
+    # The files read '$QQQ' as QQQ; --benchmark '$QQQ' and stocks --symbols '$AAA' were
+    # refused as not a ticker (breaker pass 9, F8). One rule: normalise_ticker.
+    from engine import StrategyParams
+    from engine.data.symbols import normalise_ticker
+
+    assert normalise_ticker(" $qqq ") == "QQQ" and normalise_ticker("$1.5") == "$1.5"
+    assert StrategyParams(benchmark="$QQQ").benchmark == "QQQ"
+    assert StrategyParams.from_mapping({"benchmark": "$qqq"}).benchmark == "QQQ"
+
+
+def test_the_stocks_analysis_reads_a_cashtag_as_its_ticker() -> None:
+    import numpy as np
+
+    from engine import analyze_stocks
+
+    days = pd.bdate_range("2022-01-03", periods=30)
+    closes = pd.DataFrame({"AAA": np.linspace(10, 12, 30), "BBB": np.linspace(20, 19, 30)}, index=days)
+    assert list(analyze_stocks(closes, ["$aaa", "BBB"]).metrics["symbol"]) == ["AAA", "BBB"]
