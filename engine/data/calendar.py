@@ -21,6 +21,10 @@ import numpy as np
 import pandas as pd
 
 EXCHANGE = "XNYS"  # the New York Stock Exchange, as exchange_calendars names it
+# Its time zone: the calendar date of a close is its date in New York (a close stamped in
+# another zone is read at this date when the zone's own dates say it traded on weekends:
+# ``engine.data.reading``).
+EXCHANGE_ZONE = "America/New_York"
 _FIRST_DAY = "1885-01-01"  # the first day exchange_calendars' XNYS knows
 _YEARS_AHEAD = 1  # its rules are known this far ahead of today
 

@@ -16,7 +16,9 @@ Decisions are made for a whole file or a whole column, never value by value:
   (either reading possible) is refused unless ``decimal=`` is given.
 - **date format**: one format for the whole column, inferred from all its values: ISO
   8601 (with or without a time and a UTC offset: the local date as written is kept, so
-  offsets that change at daylight saving are fine; a column stamped UTC only, ``Z``,
+  offsets that change at daylight saving are fine, except a price file's US closes
+  stamped in another zone whose local dates fall on weekends, read at their New York
+  dates: ``_exchange_dates``; a column stamped UTC only, ``Z``,
   ``+00:00``, ``GMT`` or a zone name of UTC (``Etc/UTC``, ``Zulu``: ``UTC_ZONE_NAMES``; a local
   abbreviation such as ``BST`` next to ``GMT`` makes the column local), or stored
   as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
@@ -69,6 +71,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from engine.data.calendar import EXCHANGE_ZONE
 from engine.data.types import SEPARATOR_NAMES, FileReading
 from engine.errors import DataValidationError
 
@@ -636,9 +639,18 @@ def infer_dates(
 
 
 def read_dates(
-    raw: pd.Series, label: str, options: ReadOptions = DEFAULT_OPTIONS, column: str = "date"
+    raw: pd.Series,
+    label: str,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    column: str = "date",
+    *,
+    closes: bool = True,
 ) -> tuple[pd.Series, str, tuple[str, ...]]:
     """``infer_dates`` plus its warnings, one sentence each, for the report.
+
+    ``closes``: the column dates a price file's closes (the default), whose instants stamped
+    in another zone than the exchange's may be read at the exchange's dates
+    (``_exchange_dates``); False for a sentiment file, whose rows keep their dates as written.
 
     The rule for an explicit choice (``date_format``, ``dayfirst``) the values contradict:
     never silently overruled, ignored or obeyed into scrambled dates.
@@ -655,22 +667,29 @@ def read_dates(
       ("day first, not the month first asked for") and a warning says so.
     """
     notes: list[str] = []
-    dates, description = _read_dates(raw, label, options, column, notes)
+    dates, description = _read_dates(raw, label, options, column, notes, closes)
     return dates, description, tuple(notes)
 
 
 def _read_dates(
-    raw: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
+    raw: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str], closes: bool
 ) -> tuple[pd.Series, str]:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            if utc_zone(parsed.dtype.tz):  # UTC instants: no local date (as for +00:00)
-                _refuse_utc_stamps(parsed, label, column)
-            parsed = parsed.dt.tz_localize(None)  # the local (exchange) calendar date
         unused = (
             f"; the date format {options.date_format} asked for does not apply" if options.date_format else ""
         )
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            if utc_zone(parsed.dtype.tz):  # UTC instants: no local date (as for +00:00)
+                _refuse_utc_stamps(parsed, label, column)
+            if closes:
+                distinct = parsed.dropna().drop_duplicates()
+                exchange = _exchange_dates(distinct.dt.tz_localize(None), distinct.dt.tz_convert("UTC"))
+                if exchange is not None:
+                    return _finish_dates(parsed.dt.tz_convert(EXCHANGE_ZONE)), (
+                        f"timestamps (stored as dates){unused}" + _exchange_note(f"{parsed.dtype.tz} time")
+                    )
+            parsed = parsed.dt.tz_localize(None)  # the local (exchange) calendar date
         return _finish_dates(parsed), f"timestamps (stored as dates){unused}"
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         raw = raw.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
@@ -682,6 +701,8 @@ def _read_dates(
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column, notes)
     parsed, description = _with_serials(distinct, parsed, description)
+    if closes:
+        parsed, description = _at_exchange_dates(distinct, parsed, description)
     dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     of_written = np.append(
         pd.Index(distinct.to_numpy(dtype=object)).get_indexer(full.to_numpy(dtype=object)), -1
@@ -1360,6 +1381,115 @@ def _refuse_utc_times_of_day(
         hour=int(hours[row]), minute=int(minutes[row]), second=int(seconds[row]),
     )  # fmt: skip
     raise utc_instant_refusal(label, column, "UTC timestamps", shown, instant)
+
+
+# ----- closes stamped in another zone than the exchange's ---------------------------------
+#
+# A price file's closes are the exchange's (New York's: the universe and benchmark are
+# US-listed, ``engine.data.calendar``), and a close's date is its date in New York. Written
+# in another zone, the same instant may fall on the next or the previous calendar day: NY's
+# 16:00 close of Friday 2022-04-29 is '2022-04-30 05:00:00+09:00' in Tokyo, a yfinance index
+# of New York midnights converted to Chicago reads '2021-05-31 23:00:00-05:00' for the
+# session of 2021-06-01. Read at the local dates as written, every close moves a day (a
+# Saturday becomes a trading day, the weekend look-ahead of a period ending on a Saturday
+# comes back). Decided for the whole column, never value by value: only when every value
+# has a time of day and a zone or offset that gives its instant, some time is not midnight,
+# the local dates put rows on Saturdays or Sundays, and the New York dates of the same
+# instants are weekdays only and distinct, is the column read at the New York dates.
+# Otherwise the local dates as written are kept (an exchange's closes in its own zone, a
+# 7-day crypto file, dates at midnight).
+
+# A time of day: the first h:mm[:ss] of a value (an offset's +09:00 comes after it).
+_TIME_OF_DAY = re.compile(
+    r"(?<![\d:])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
+)
+# All that follows the time: a numeric offset (an abbreviation may follow: -0500 EST, Go's
+# time.String()) or a UTC designator (Z, UTC, GMT alone), whose instant is known.
+_OFFSET_AFTER_TIME = re.compile(
+    r"(?:UTC|GMT)?(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?(?:\s*[A-Z]{3,4})?|(?P<utc>Z|UTC|GMT)"
+)
+
+
+# The notes of the local-date rule, replaced by ``_exchange_note`` when it does not apply.
+_LOCAL_KEPT = re.compile(
+    r"; (?:UTC offsets|time zone names \([^)]*\)) ignored, the local date as written is kept"
+)
+
+
+def _exchange_note(zone: str) -> str:
+    return f"; closes stamped in {zone} read at their New York dates, the exchange's"
+
+
+def _exchange_dates(local: pd.Series, instants: pd.Series) -> pd.Series | None:
+    """The New York dates (datetime64[ns] at midnight, ``local``'s index) of ``instants``
+    (tz-aware, UTC), when the column is to be read at them (the rule above): ``local`` holds
+    the same values' wall-clock times as written, none missing. None: keep the local dates."""
+    if local.empty or bool(local.isna().any()) or bool(instants.isna().any()):
+        return None
+    wall = pd.DatetimeIndex(local)
+    if bool((wall == wall.normalize()).all()):  # midnights: dates written as instants
+        return None
+    local_days = wall.normalize()
+    exchange = pd.DatetimeIndex(instants).tz_convert(EXCHANGE_ZONE).tz_localize(None).normalize()
+    if not bool((local_days.day_of_week >= 5).any()) or bool((exchange.day_of_week >= 5).any()):
+        return None
+    if exchange.nunique() != pd.DatetimeIndex(instants).nunique():  # two closes on one NY date
+        return None
+    return pd.Series(exchange, index=local.index)
+
+
+def _at_exchange_dates(text: pd.Series, parsed: pd.Series, description: str) -> tuple[pd.Series, str]:
+    """``parsed`` (the local dates of the distinct values ``text``, same index) at the New
+    York dates when the column's rule says so (``_exchange_dates``), with the description's
+    note; else unchanged. Each value's instant is its local date as read, its time of day and
+    its offset or IANA zone name; a value whose instant is not known (no time, a zone
+    abbreviation alone such as BST) keeps the whole column at its local dates."""
+    values = text.astype("string").str.strip()
+    dates = pd.Series(parsed.to_numpy(dtype="datetime64[ns]"), index=text.index)
+    read = dates.notna() & values.notna()
+    if not read.any() or bool(read.sum() < 2):
+        return parsed, description
+    walls: list[pd.Timestamp] = []
+    instants: list[pd.Timestamp] = []
+    zones: list[str] = []
+    for value, day in zip(values[read].astype(str), dates[read], strict=True):
+        time = _TIME_OF_DAY.search(value)
+        if time is None:
+            return parsed, description
+        hour, ampm = int(time["h"]), (time["ampm"] or " ")[0].lower()
+        hour = hour % 12 + 12 if ampm == "p" else hour % 12 if ampm == "a" else hour
+        wall = pd.Timestamp(day) + pd.Timedelta(
+            hours=hour, minutes=int(time["m"]), seconds=int(time["s"] or 0)
+        )
+        named = _ZONE_NAME.search(value)
+        offset = _OFFSET_AFTER_TIME.fullmatch(value[time.end() :].strip())
+        try:
+            if named is not None:
+                zone = named["zone"] or named["bracketed"]
+                instant = wall.tz_localize(zone, ambiguous="raise", nonexistent="raise")
+            elif offset is not None and offset["sign"]:
+                shift = pd.Timedelta(hours=int(offset["oh"]), minutes=int(offset["om"] or 0))
+                instant = (wall - shift if offset["sign"] == "+" else wall + shift).tz_localize("UTC")
+                zone = f"UTC{offset['sign']}{int(offset['oh']):02d}:{int(offset['om'] or 0):02d}"
+            elif offset is not None:
+                instant, zone = wall.tz_localize("UTC"), "UTC"
+            else:  # no zone, an abbreviation alone (BST), or more after the time
+                return parsed, description
+        except (ValueError, TypeError, KeyError, OverflowError, zoneinfo.ZoneInfoNotFoundError):
+            return parsed, description
+        walls.append(wall)
+        instants.append(instant.tz_convert("UTC"))
+        zones.append(zone)
+    index = dates[read].index
+    exchange = _exchange_dates(
+        pd.Series(walls, index=index), pd.Series(pd.DatetimeIndex(instants), index=index)
+    )
+    if exchange is None:
+        return parsed, description
+    out = dates.copy()
+    out[exchange.index] = exchange
+    shown = ", ".join(sorted(set(zones))[:3])
+    return _finish_dates(out), _LOCAL_KEPT.sub("", description) + _exchange_note(f"{shown} time")
 
 
 # Unix timestamps (pandas ``to_json``, Polygon, Binance, most web APIs): the unit is decided

@@ -160,7 +160,7 @@ def validate_sentiment(
     if empty.all():
         raise DataValidationError(f"{label} has no data rows (every row is empty)")
     rows, dates, date_format, symbols, date_notes = date_symbol_rows(
-        raw, label, options, empty, "date", "symbol"
+        raw, label, options, empty, "date", "symbol", closes=False
     )
     refuse_intraday(raw["date"], dates, label, symbols, table="sentiment")
     warnings = date_notes + warnings
@@ -385,14 +385,19 @@ def date_symbol_rows(
     empty: np.ndarray,
     date_column: str,
     symbol_column: str,
+    *,
+    closes: bool = True,
 ) -> tuple[RowFilter, pd.Series, str, pd.Series, tuple[str, ...]]:
     """The row rules of a long (date, symbol, ...) table, sentiment or prices: empty rows,
     invalid dates and symbols that are not tickers are dropped with their reasons. Returns the
     row filter, the parsed dates, the date format's description, the cleaned symbols and the
-    dates' warnings (``read_dates``)."""
+    dates' warnings (``read_dates``; ``closes``: False for sentiment, whose dates are kept as
+    written)."""
     rows = RowFilter(len(raw))
     rows.drop(empty, "empty row")
-    dates, date_format, date_notes = read_dates(raw[date_column], label, options, column=date_column)
+    dates, date_format, date_notes = read_dates(
+        raw[date_column], label, options, column=date_column, closes=closes
+    )
     rows.drop(dates.isna().to_numpy(), INVALID_DATE, examples=written_dates(raw[date_column]))
     symbols = clean_symbols(raw[symbol_column])
     written = raw[symbol_column].astype("string").fillna("")
