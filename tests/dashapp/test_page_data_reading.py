@@ -332,7 +332,7 @@ def test_changing_the_decimal_choice_reads_the_files_again(page: Any) -> None:
     args = (data_uri(_sentiment_de()), data_uri(_prices()), "s_de.csv", "p.csv")
     job, candidate, body, disabled, *_ = page.on_date_choice("auto", None, {}, *args, ",")
     assert disabled is False and candidate["kind"] == "upload" and job is None, str(body)
-    _, refused, _, disabled, *_ = page.on_date_choice("auto", None, {}, *args, "auto")
+    _, _, refused, disabled, *_ = page.on_date_choice("auto", None, {}, *args, "auto")
     assert disabled is True and view.DECIMAL_HINT in str(refused)
 
 
