@@ -7,8 +7,8 @@ calendar and holdability) gives: the information coefficient per period with its
 mean and summary cards (mean, std, IR, t-stat, share positive), the IC decay, the quantile
 portfolios (mean return per quantile, cumulative return of each, top-minus-bottom spread
 with its t-statistic, top-quantile turnover), coverage and the signal's distribution. The
-note says when fewer quantiles than requested were used. The CSV has the per-period IC and
-quantile returns under the manifest header of the other exports.
+note says when periods were left out of the quantiles (or none formed). The CSV has the
+per-period IC and quantile returns under the manifest header of the other exports.
 
 URL state: the signal fields that differ from the defaults and ``quantiles``, ``horizons``,
 ``rolling_window``; after a failed analysis, the fields and settings as entered (invalid

@@ -108,7 +108,7 @@ def ic_cards(analysis: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 
 
 def quantile_note(analysis: Mapping[str, Any]) -> str | None:
-    """The note said when fewer quantiles than requested were used (or periods left out)."""
+    """The note said when periods were left out of the quantiles (or none were formed)."""
     note = analysis.get("quantile_note")
     return str(note) if note else None
 

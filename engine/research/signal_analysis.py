@@ -32,10 +32,11 @@ the last one until the backtest's last day):
   ``quantize_factor``, computed on ranks so that it is exact and handles ties): with n
   observations ranked ``r = 1..n`` from the lowest signal (ties: the symbol the backtest
   prefers, alphabetically first, ranks higher), quantile ``max(1, ceil((r - 1) Q / (n - 1)))``.
-  Q = the requested number, reduced to the median number of observations per period when
-  that is smaller (said in ``quantile_note``); periods with fewer than Q observations are
-  left out of the quantile statistics (counted in the note). Quantile Q holds the highest
-  signals (what the strategy buys).
+  Q = the requested number in every period (alphalens' fixed ``quantiles``); a period with
+  fewer than Q observations is left out of the quantile statistics by its own count only
+  (counted in ``quantile_note``), so a period's quantiles never depend on how many symbols
+  other periods have (a Q chosen on the whole sample changed finished periods' labels when
+  later data were cut). Quantile Q holds the highest signals (what the strategy buys).
 - Quantile portfolio return of a period: the equal-weight mean of its members' forward
   returns; cumulative return: compounded over the periods (a left-out period counts 0).
   Spread = top minus bottom quantile return per period; its mean, std (``ddof=1``, 0
@@ -123,8 +124,9 @@ class SignalAnalysis:
       ``cumulative_return``, ``mean_count`` (symbols per period), ``n_periods``.
     - ``spread_summary``: ``mean``, ``std``, ``t_stat``, ``n_periods``, ``cumulative_return``
       (of the long-top, short-bottom spread compounded per period).
-    - ``quantiles`` (used), ``quantiles_requested``, ``quantile_note`` (None when all Q
-      quantiles were used on every period), ``top_turnover`` (mean over periods).
+    - ``quantiles`` (formed: the requested number, 0 when no period has that many
+      observations), ``quantiles_requested``, ``quantile_note`` (None when every period
+      formed the Q quantiles), ``top_turnover`` (mean over periods).
     - ``signal_summary``: distribution of the signal over all observations: ``count``,
       ``mean``, ``std``, ``min``, ``p05``, ``p25``, ``median``, ``p75``, ``p95``, ``max``.
     - ``warnings``, ``manifest`` (parameters and data fingerprint, for exports).
@@ -435,35 +437,38 @@ def analyze_signal(
 
 
 def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, np.ndarray]:
-    """(quantiles used, note or None, periods analysed): Q reduced to the median number
-    of observations per period (over periods with any), periods with fewer left out."""
-    present = n_obs[n_obs > 0]
-    if present.size == 0:
-        note = None if n_obs.size == 0 else "No period has an eligible, holdable symbol; no quantiles formed."
-        return 0, note, np.zeros(n_obs.shape, dtype=bool)
-    median = int(np.floor(np.median(present)))
-    used = min(requested, median)
-    if used < 2:
-        note = (
-            f"{requested} quantiles requested, none formed: the median period has {median} eligible, "
-            "holdable symbol(s) and quantiles need at least 2."
-        )
-        return 0, note, np.zeros(n_obs.shape, dtype=bool)
-    analysed = n_obs >= used
-    parts = []
-    if used < requested:
-        parts.append(
-            f"{requested} quantiles requested, {used} used: the median period has {median} eligible, holdable symbols"
-        )
+    """(quantiles formed, note or None, periods analysed): the requested Q in every period;
+    a period with fewer than Q observations is left out by its own count (never by other
+    periods', which later data would change). No period analysed: no quantiles, and the
+    note says how many to choose."""
+    analysed = n_obs >= requested
+    if n_obs.size == 0:
+        return 0, None, analysed
+    if not analysed.any():
+        most = int(n_obs.max())
+        if most == 0:
+            return 0, "No period has an eligible, holdable symbol; no quantiles formed.", analysed
+        if most < 2:
+            note = (
+                f"{requested} quantiles requested, none formed: no period has more than {most} eligible, "
+                "holdable symbol and quantiles need at least 2."
+            )
+        else:
+            note = (
+                f"{requested} quantiles requested, none formed: no period has {requested} eligible, "
+                f"holdable symbols (the most is {most}); choose {most} quantiles or fewer."
+            )
+        return 0, note, analysed
     left_out = int((~analysed).sum())
-    if left_out:
-        parts.append(
-            f"{left_out} period(s) with fewer than {used} symbols left out of the quantile statistics"
-        )
-    note = "; ".join(parts) + "." if parts else None
-    if note:
-        note = note[0].upper() + note[1:]
-    return used, note, analysed
+    if not left_out:
+        return requested, None, analysed
+    return (
+        requested,
+        f"{left_out} of {n_obs.size} period(s) have fewer than {requested} eligible, holdable symbols "
+        f"(one a quantile) and are left out of the quantile statistics: no quantile returns, spread "
+        "or top-quantile turnover for them.",
+        analysed,
+    )
 
 
 def _top_turnover(labels: np.ndarray, analysed: np.ndarray, q: int) -> np.ndarray:

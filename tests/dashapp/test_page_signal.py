@@ -295,3 +295,27 @@ def test_the_datas_failed_tickers_and_dropped_rows_are_in_the_results(page) -> N
         "No prices could be had for 1 ticker(s), which cannot be held: CCC.",
         "Dropped 129 rows of the input: symbol is not a ticker.",
     ]
+
+
+def test_a_real_analysis_without_quantiles_shows_why_once(page) -> None:
+    """The engine's result when no period has the requested number of symbols (5 requested,
+    4 a period: none formed, the note says how many to choose): the page renders its charts
+    and the note once."""
+    from dashapp.services.research import signal_to_plain
+    from tests.engine._frames import market
+    from tests.engine.research.test_signal_analysis import _late_listing_inputs
+
+    sentiment, prices = _late_listing_inputs()
+    day = pd.Timestamp("2021-05-10")
+    cut = market(sentiment[sentiment["date"] <= day], prices.loc[:day])
+    analysis = signal_to_plain(
+        engine.analyze_signal(cut, settings=engine.SignalAnalysisSettings(quantiles=5))
+    )
+    assert analysis["quantiles"] == 0
+    text = _text(page.results_section(analysis))
+    assert text.count("choose 4 quantiles or fewer") == 1
+    for name in ("quantiles", "cumulative"):
+        assert f'"id": "signal-graph-{name}"' in text
+    # Some periods left out (the full data: 4 of 11 have fewer than 5 symbols): said once.
+    full = signal_to_plain(engine.analyze_signal(market(sentiment, prices)))
+    assert _text(page.results_section(full)).count("4 of 11 period(s) have fewer than 5") == 1

@@ -4,7 +4,8 @@ tests/engine/backtest/test_causality.py):
 - signal analysis: cutting every input (prices AND sentiment rows) after any day D leaves
   every period whose entry is on or before D with the same formation end, entry,
   eligible symbols, signals and holdable observations, and every forward return that
-  ends on or before D unchanged;
+  ends on or before D unchanged, with the IC, quantile labels, quantile returns, spread
+  and top-quantile turnover of every period that ends by D (any number of quantiles);
 - walk-forward: a fold's winner is decided from its in-sample rows only: scrambling every
   row from its out-of-sample start on changes no winner up to that fold;
 - sweep: cutting every input after D leaves every configuration's daily returns up to D
@@ -51,6 +52,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
     aggregation=st.sampled_from(AGGREGATIONS),
     cut=st.floats(0.2, 0.95),
     on_entry=st.booleans(),
+    quantiles=st.integers(2, 6),
 )
 def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
     seed: int,
@@ -61,6 +63,7 @@ def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
     aggregation: str,
     cut: float,
     on_entry: bool,
+    quantiles: int,
 ) -> None:
     params = StrategyParams(
         rebalance=rebalance,
@@ -73,7 +76,7 @@ def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
         min_comments=0.0,
     )
     sentiment, prices = _random_inputs(seed, 110)
-    options = SignalAnalysisSettings(quantiles=2, horizons=1)
+    options = SignalAnalysisSettings(quantiles=quantiles, horizons=1)
     full = analyze_signal(prepare(market(sentiment, prices)), params, settings=options)
     day = prices.index[int(cut * (len(prices) - 1))]
     entries = full.periods["entry_date"]
@@ -101,6 +104,20 @@ def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
         obs_full.loc[ended, "forward_return"].to_numpy(), obs_part.loc[ended, "forward_return"].to_numpy()
     )
     np.testing.assert_array_equal(upto.loc[done, "ic"].to_numpy(), mine.loc[done, "ic"].to_numpy())
+    # Quantiles of the periods that end by D: labels, returns, spread, turnover, bit for bit
+    # (Q was the median count over all periods, so later symbols changed finished periods).
+    # No quantiles formed at all has no quantile columns: the same missing values.
+    np.testing.assert_array_equal(
+        obs_full.loc[ended, "signal_quantile"].to_numpy(), obs_part.loc[ended, "signal_quantile"].to_numpy()
+    )
+    for column in ("spread", "top_turnover"):
+        np.testing.assert_array_equal(upto.loc[done, column].to_numpy(), mine.loc[done, column].to_numpy())
+    finished = upto.loc[done, "entry_date"]
+    columns = range(1, quantiles + 1)
+    np.testing.assert_array_equal(
+        full.quantile_returns.reindex(columns=columns).loc[finished].to_numpy(),
+        part.quantile_returns.reindex(columns=columns).loc[finished].to_numpy(),
+    )
 
 
 @SETTINGS

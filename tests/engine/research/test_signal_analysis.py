@@ -181,15 +181,26 @@ def test_quantile_portfolios_by_hand() -> None:
     np.testing.assert_allclose(april.loc[["A", "B", "C", "D"], "forward_return"], [0.10, 0.05, -0.05, 0.0])
 
 
-def test_too_few_symbols_reduce_the_quantiles_and_say_so() -> None:
-    analysis = analyze_signal(_hand_market(), StrategyParams())  # 5 requested, 4 symbols a period
+def test_too_few_symbols_in_every_period_form_no_quantiles_and_say_how_many() -> None:
+    """5 quantiles requested, 4 symbols in every period: every period is left out by its
+    own count (Q is not reduced to a count taken over all periods), and the note says to
+    choose fewer. Before, Q was reduced to the median count, 4."""
+    analysis = analyze_signal(_hand_market(), StrategyParams())
     assert analysis.quantiles_requested == 5
-    assert analysis.quantiles == 4
-    assert "5 quantiles requested, 4 used" in (analysis.quantile_note or "")
+    assert analysis.quantiles == 0
+    assert analysis.quantile_note == (
+        "5 quantiles requested, none formed: no period has 5 eligible, holdable symbols "
+        "(the most is 4); choose 4 quantiles or fewer."
+    )
     assert analysis.quantile_note in analysis.warnings
-    assert list(analysis.quantile_returns.columns) == [1, 2, 3, 4]
-    # One symbol per quantile: quantile returns are the symbols' own returns.
-    np.testing.assert_allclose(analysis.quantile_returns.iloc[0], [0.0, -0.05, 0.05, 0.10])
+    assert list(analysis.quantile_returns.columns) == []
+    assert analysis.periods["spread"].isna().all() and analysis.periods["top_turnover"].isna().all()
+    assert (analysis.observations["signal_quantile"] == 0).all()
+    # Choosing 4: one symbol per quantile, the quantile returns are the symbols' own returns.
+    four = analyze_signal(_hand_market(), StrategyParams(), settings=SignalAnalysisSettings(quantiles=4))
+    assert four.quantiles == 4 and four.quantile_note is None
+    assert list(four.quantile_returns.columns) == [1, 2, 3, 4]
+    np.testing.assert_allclose(four.quantile_returns.iloc[0], [0.0, -0.05, 0.05, 0.10])
 
 
 def test_symbol_whose_prices_end_inside_the_period_is_cash_at_its_last_close() -> None:
@@ -437,8 +448,9 @@ def test_export_extras_name_the_analysis() -> None:
     extras = analysis.export_extras()
     assert analysis.manifest.fingerprint == data.fingerprint
     assert analysis.manifest.params == StrategyParams().to_dict()
-    assert extras["quantiles"] == 4 and extras["quantiles_requested"] == 5
+    assert extras["quantiles"] == 0 and extras["quantiles_requested"] == 5  # 4 symbols a period
     assert extras["quantile_note"] == analysis.quantile_note
+    assert "choose 4 quantiles or fewer" in extras["quantile_note"]
     assert extras["settings"]["quantiles"] == 5 and extras["settings"]["horizons"] == 3
 
 
@@ -452,12 +464,18 @@ def test_periods_without_holdable_symbols_form_no_quantiles() -> None:
     prices = _prices()
     for symbol in "ABCD":
         prices.loc[: pd.Timestamp("2021-04-01"), symbol] = math.nan
-    analysis = analyze_signal(market(_sentiment(), prices), StrategyParams())
+    analysis = analyze_signal(
+        market(_sentiment(), prices), StrategyParams(), settings=SignalAnalysisSettings(quantiles=4)
+    )
     assert list(analysis.periods["n_observations"]) == [0, 4, 4]
     assert math.isnan(analysis.periods["ic"].iloc[0])
     assert analysis.quantiles == 4
     assert analysis.quantile_returns.iloc[0].isna().all()
-    assert "1 period(s) with fewer than 4 symbols left out" in (analysis.quantile_note or "")
+    assert analysis.quantile_returns.iloc[1:].notna().all().all()
+    assert analysis.quantile_note == (
+        "1 of 3 period(s) have fewer than 4 eligible, holdable symbols (one a quantile) and are left "
+        "out of the quantile statistics: no quantile returns, spread or top-quantile turnover for them."
+    )
 
 
 def test_a_signal_whose_entry_is_after_the_last_price_is_named_as_the_backtest_names_it() -> None:
@@ -490,7 +508,11 @@ def test_an_entry_at_the_last_day_has_no_forward_return_yet() -> None:
         for d in pd.date_range("2022-01-01", "2022-03-31")
         for s, c in (("AAA", 60), ("BBB", 40), ("CCC", 20))
     ]
-    analysis = analyze_signal(market(sentiment_frame(rows), prices), StrategyParams(top_n=1))
+    analysis = analyze_signal(
+        market(sentiment_frame(rows), prices),
+        StrategyParams(top_n=1),
+        settings=SignalAnalysisSettings(quantiles=3),
+    )
     assert list(analysis.periods["entry_date"].dt.strftime("%Y-%m-%d")) == [
         "2022-01-31",
         "2022-02-28",
@@ -592,3 +614,98 @@ def test_forward_returns_equal_up_to_rounding_have_no_rank_ic() -> None:
     )
     assert analysis.ic_summary["n_periods"] == 0.0
     assert math.isnan(analysis.ic_summary["mean_ic"]) and math.isnan(analysis.ic_summary["t_stat"])
+
+
+def _late_listing_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Breaker pass 10, F2: six symbols, monthly; EEE and FFF have sentiment only from May,
+    so the periods bought 2021-02-01, 03-01, 03-31 and 04-30 have 4 observations, the later
+    ones 6. Deterministic prices and engagement (comments 11..300, likes 21..2920)."""
+    days = pd.bdate_range("2021-01-04", "2021-12-31")
+    t = np.arange(len(days))
+    symbols = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+    columns = {
+        s: 20.0 * np.cumprod(1.0 + 0.015 * np.sin(0.37 * (j + 1) * t + j)) for j, s in enumerate(symbols)
+    }
+    columns["QQQ"] = 100.0 * 1.0003**t
+    prices = price_frame([d.date().isoformat() for d in days], columns)
+    rows = [
+        (d.date().isoformat(), s, 11 + (i * 7 + j * 13) % 290, 21 + (i * 11 + j * 5) % 2900)
+        for i, d in enumerate(pd.date_range("2021-01-01", "2021-11-30"))
+        for j, s in enumerate(symbols)
+        if s not in ("EEE", "FFF") or d >= pd.Timestamp("2021-05-01")
+    ]
+    return sentiment_frame(rows), prices
+
+
+def test_quantiles_of_finished_periods_do_not_change_when_later_data_are_cut() -> None:
+    """Breaker pass 10, F2 (look-ahead): Q was the requested 5 reduced to the median number
+    of observations over ALL periods. Full data: median 6, Q = 5, and the three finished
+    4-symbol periods were left out (spread NaN); cut after 2021-05-10: median 4, Q = 4, and
+    the same finished periods got quantile labels, returns, spreads and turnover. Now Q = 5
+    in every period and a period is left out by its own count: the same in both."""
+    sentiment, prices = _late_listing_inputs()
+    options = SignalAnalysisSettings(quantiles=5, horizons=1)
+    full = analyze_signal(market(sentiment, prices), StrategyParams(), settings=options)
+    day = pd.Timestamp("2021-05-10")
+    part = analyze_signal(
+        market(sentiment[sentiment["date"] <= day], prices.loc[:day]), StrategyParams(), settings=options
+    )
+    done = full.periods[full.periods["next_entry_date"] <= day]
+    assert done["entry_date"].dt.strftime("%Y-%m-%d").tolist() == ["2021-02-01", "2021-03-01", "2021-03-31"]
+    assert (done["n_observations"] == 4).all()
+    mine = part.periods.iloc[: len(done)]
+    for column in ("ic", "spread", "top_turnover"):
+        np.testing.assert_array_equal(done[column].to_numpy(), mine[column].to_numpy())
+    assert done["spread"].isna().all()  # 4 symbols, 5 quantiles: left out by their own count
+    entries = done["entry_date"]
+    q = list(range(1, 6))
+    np.testing.assert_array_equal(
+        full.quantile_returns.reindex(columns=q).loc[entries].to_numpy(),
+        part.quantile_returns.reindex(columns=q).loc[entries].to_numpy(),
+    )
+    labels_full = full.observations[full.observations["entry_date"].isin(entries)]["signal_quantile"]
+    labels_part = part.observations[part.observations["entry_date"].isin(entries)]["signal_quantile"]
+    np.testing.assert_array_equal(labels_full.to_numpy(), labels_part.to_numpy())
+    # The full data form 5 quantiles from June (6 symbols); the cut data none, and say why.
+    assert full.quantiles == 5 and full.periods["spread"].iloc[4:].notna().sum() >= 6
+    assert full.quantile_note is not None and full.quantile_note.startswith(
+        "4 of 11 period(s) have fewer than 5"
+    )
+    assert part.quantiles == 0
+    assert part.quantile_note == (
+        "5 quantiles requested, none formed: no period has 5 eligible, holdable symbols "
+        "(the most is 4); choose 4 quantiles or fewer."
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_obs", "requested", "formed", "analysed", "note"),
+    [
+        ([4, 6, 3], 4, 4, [True, True, False], "1 of 3 period(s) have fewer than 4 eligible"),
+        ([4, 6, 6], 4, 4, [True, True, True], None),
+        (
+            [3, 2, 0],
+            5,
+            0,
+            [False] * 3,
+            "no period has 5 eligible, holdable symbols (the most is 3); choose 3",
+        ),
+        ([1, 0], 2, 0, [False] * 2, "no period has more than 1 eligible, holdable symbol and quantiles need"),
+        ([0, 0], 2, 0, [False] * 2, "No period has an eligible, holdable symbol"),
+        ([], 5, 0, [], None),
+    ],
+)
+def test_quantile_plan_leaves_out_each_period_by_its_own_count(
+    n_obs: list[int], requested: int, formed: int, analysed: list[bool], note: str | None
+) -> None:
+    from engine.research.signal_analysis import _quantile_plan
+
+    used, said, mask = _quantile_plan(np.array(n_obs, dtype=np.int64), requested)
+    assert used == formed and mask.tolist() == analysed
+    assert said is None if note is None else note in (said or "")
+    # A period's verdict is its own: dropping the later periods keeps the earlier ones'.
+    for k in range(len(n_obs)):
+        assert (
+            _quantile_plan(np.array(n_obs[: k + 1], dtype=np.int64), requested)[2].tolist()
+            == analysed[: k + 1]
+        )
