@@ -2,8 +2,9 @@
 
 Daily simple returns of each symbol's adjusted closes over [start, end], on the trading
 days of the symbols asked for (``engine.data.prices.trading_days_of``: another column of the
-file adds no day; a missing close inside that calendar is carried forward, so a gap gives
-one 0 return and then the full move), their
+file adds no day; a missing close inside that calendar is carried forward at most
+``engine.data.prices.ALIVE_DAYS`` calendar days, ``engine.analytics.carry``, so a short gap
+gives 0 returns and then the full move, a longer one or a delisting missing days), their
 metrics with the same conventions as the backtest (empyrical, 252 days), the Pearson
 correlation of the daily returns (pairwise complete days), and prices normalised to
 1.0 at each symbol's first close in the range.
@@ -19,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from engine.analytics.carry import carried
 from engine.analytics.metrics import _std, compute_metrics, short_window_warning, weekend_calendar_warning
 from engine.data.calendar import non_sessions
 from engine.data.prices import trading_days_of
@@ -85,13 +87,19 @@ def parse_symbols(text: str | Sequence[str]) -> list[str]:
 
 
 def _daily_returns(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(daily simple returns, closes carried forward) of ``frame`` (dates x symbols). A gap
-    is carried forward (a zero return, then the full move); after a symbol's last close there
-    is no move to come: its prices and returns are missing, not flat, so its metrics use only
-    the days it trades (as the backtest's benchmark after its last close)."""
-    last_close = frame.notna()[::-1].cummax()[::-1]
-    filled = frame.ffill().where(last_close)
-    returns = (filled / filled.shift(1) - 1.0).iloc[1:]
+    """(daily simple returns, closes carried forward) of ``frame`` (dates x symbols), by the
+    one causal rule of a day without a close (``engine.analytics.carry.carried``, as the
+    backtest's benchmark): a close is carried at most ``ALIVE_DAYS`` calendar days (a halt
+    or data gap of a few sessions: returns of 0, then the full move), beyond that (a
+    delisting, a long gap) the symbol's prices and returns are missing, not flat, and the
+    return of the day it resumes spans the gap. It reads no later day: cutting the data
+    after a day changes nothing up to it (breaker pass 10, F3: the old rule carried a gap
+    only when a later close existed, so a day's return was 0 with later data, NaN without)."""
+    alive = carried(pd.DatetimeIndex(frame.index), frame.notna().to_numpy())
+    filled = frame.ffill().where(alive)
+    # The return of day d against the last close carried forward (which may be stale on
+    # d - 1: the resume day after a long gap spans it), NaN where d itself has no close.
+    returns = (filled / frame.ffill().shift(1) - 1.0).iloc[1:]
     returns.index.name = "date"
     return returns, filled
 

@@ -42,7 +42,7 @@ from engine.backtest.plan import (
     _plan_warnings,
     _segment_calendar,
     _targets,
-    benchmark_span,
+    benchmark_days,
     eligible_mask,
     partial_formation_warnings,
     selection_key,
@@ -89,15 +89,16 @@ def _benchmark_column(prepared: PreparedData, params: StrategyParams) -> int:
 
 def benchmark_returns(prepared: PreparedData, col: int, day_index: np.ndarray) -> np.ndarray:
     """(n,) daily simple returns of the benchmark column ``col`` on the days ``day_index``
-    (n,) (each >= 1: a return day follows an entry): buy and hold, NaN where it does not exist
-    (no close yet, or its prices have ended), the forward-filled close in between. The
-    benchmark is a report, never a decision, so its two edges may be read from the file
-    (``benchmark_span``: its end extended over the closed-market days right after it)."""
+    (n,) (each >= 1: a return day follows an entry): buy and hold, from the forward-filled
+    closes, NaN on a day where it does not exist (``benchmark_days``: no close yet, or its
+    last close more than ``ALIVE_DAYS`` calendar days old) or whose previous day precedes
+    its first close. The return of the day it resumes after a longer gap spans the gap from
+    its last close. The benchmark is a report, never a decision; the rule is causal, so a
+    day's return does not depend on the data after it."""
     p = prepared.prices[:, col]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[day_index] / p[day_index - 1] - 1.0
-    first, last = benchmark_span(prepared, col)
-    exists = (day_index - 1 >= first) & (day_index <= last)
+    exists = benchmark_days(prepared, col)[day_index] & (day_index - 1 >= prepared.first_valid[col])
     return np.where(exists & np.isfinite(r), r, np.nan)
 
 

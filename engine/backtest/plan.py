@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
+from engine.analytics.carry import carried, stale_runs
 from engine.backtest.nb_signal import run_levels, run_sums, run_sums_many, select_holdings
 from engine.backtest.prepare import PreparedData, _Memo
-from engine.data.calendar import non_sessions
+from engine.data.prices import ALIVE_DAYS
 from engine.errors import DataValidationError
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import (
@@ -786,48 +786,53 @@ def _close_gaps(prepared: PreparedData, plan: _Plan) -> list[tuple[int, int, int
     ]
 
 
-def benchmark_span(prepared: PreparedData, col: int) -> tuple[int, int]:
-    """(first, last) day index of ``prepared.dates`` between which the benchmark column
-    ``col`` exists: its first real close, and its last one extended over the days right
-    after it that are no NYSE session (``engine.data.calendar.non_sessions``) when it
-    never closes on a weekend: its market was closed then. On a universe that trades on
-    weekends, a US benchmark ending on a Friday exists on the Saturday and Sunday after
-    it (return 0, its close carried), as it does on every weekend before its last close.
-    Without this its return on a Saturday was 0 with later data and NaN when the data
-    ended that day: a value at a day that depended on data after it (breaker pass 5,
-    F11). A benchmark with weekend closes (crypto) ends at its last close."""
-    first, last = int(prepared.first_valid[col]), int(prepared.last_valid[col])
-    n_days = prepared.dates.size
-    if last < 0 or last >= n_days - 1:
-        return first, last
-    days = pd.DatetimeIndex(prepared.dates.astype("datetime64[ns]"))
-    if (prepared.has_close[:, col] & np.asarray(days.day_of_week >= 5)).any():
-        return first, last  # it trades on weekends: its last close is its end
-    closed = non_sessions(days)
-    after = closed[last + 1 :]
-    run = int(after.size if after.all() else np.argmin(after))
-    return first, last + run
+def benchmark_days(prepared: PreparedData, col: int) -> np.ndarray:
+    """(T,) booleans: the days of ``prepared.dates`` on which the benchmark column ``col``
+    exists, by the one causal rule of a report series' day without a close
+    (``engine.analytics.carry.carried``): a real close, or its last close carried at most
+    ``engine.data.prices.ALIVE_DAYS`` calendar days. It reads only data on or before each
+    day: a Friday close is carried over the weekend after it (breaker pass 5, F11) and over
+    a halt or data gap of a few sessions whether or not the data end inside it (pass 10,
+    F3: 0 with later data, NaN when cut there, before)."""
+    return carried(prepared.dates, prepared.has_close[:, col])
 
 
 def _benchmark_warnings(
     prepared: PreparedData, params: StrategyParams, col: int, day_index: np.ndarray
 ) -> list[str]:
-    """Both edges of the benchmark (``benchmark_span``), the same way: a warning naming the dates."""
+    """The days without a benchmark return (``benchmark_days``), each stretch once: a warning naming the dates."""
     out: list[str] = []
     dates = prepared.dates
-    first, last = benchmark_span(prepared, col)
+    first = int(prepared.first_valid[col])
     if first > day_index[0] - 1:
         out.append(
             f"benchmark {params.benchmark} has no close before {_iso(dates[first])}; its returns are missing "
             f"(NaN) until then, and its own metrics and the benchmark-relative metrics (beta, alpha, "
             "information ratio, tracking error) use only the days where it exists."
         )
-    if last < day_index[-1]:
-        out.append(
-            f"benchmark {params.benchmark} has no close after {_iso(dates[last])}; its returns are missing "
-            f"(NaN) from {_iso(dates[last + 1])} to {_iso(dates[day_index[-1]])}, and its own metrics and "
-            "the benchmark-relative metrics use only the days where it exists."
-        )
+    lo, hi = int(day_index[0]), int(day_index[-1])
+    for last, a, b in stale_runs(dates, prepared.has_close[:, col]):
+        if b < lo or a > hi:
+            continue
+        span = f"from {_iso(dates[max(a, lo)])} to {_iso(dates[min(b, hi)])}"
+        if b + 1 < dates.size:
+            resume = (
+                f", and its return on {_iso(dates[b + 1])} spans the gap from that close"
+                if b + 1 <= hi
+                else ""
+            )
+            out.append(
+                f"benchmark {params.benchmark} has no close from {_iso(dates[last + 1])} to "
+                f"{_iso(dates[b])}; its returns are missing (NaN) {span}, more than "
+                f"{ALIVE_DAYS} calendar days after its close of {_iso(dates[last])}{resume}; its own "
+                "metrics and the benchmark-relative metrics use only the days where it exists."
+            )
+        else:
+            out.append(
+                f"benchmark {params.benchmark} has no close after {_iso(dates[last])}; its returns are missing "
+                f"(NaN) {span} (its close is carried {ALIVE_DAYS} calendar days), and its own metrics and "
+                "the benchmark-relative metrics use only the days where it exists."
+            )
     return out
 
 

@@ -79,11 +79,13 @@ def test_errors_are_clear(symbols: list[str], kwargs: dict, error: type, fragmen
         analyze_stocks(_prices(), symbols, **kwargs)
 
 
-def test_a_symbol_whose_prices_end_inside_the_range_has_no_returns_after_its_last_close() -> None:
+def test_a_symbol_whose_prices_end_inside_the_range_is_carried_alive_days_then_missing() -> None:
     """Degenerate series in the stock analysis: AAA halts twice and stops trading two days
-    before the range ends. The gaps are carried forward (zero return, then the full move);
-    after its last close (18 on 2022-02-14) there is no return at all, so the metrics use
-    its 9 returns, not 11 with two invented zeros (vol 1.8425 and Sharpe 8.22 before).
+    before the range ends. The gaps are carried forward (zero return, then the full move),
+    and so are the two days after its last close (18 on 2022-02-14): within ALIVE_DAYS = 10
+    calendar days of it, a day without a close is carried whatever follows (breaker pass 10,
+    F3: they were NaN because no later close came, 0 when one did: a look-ahead; before,
+    9 returns, vol 1.8425 and Sharpe 8.22 with the trailing zeros left out, now 11).
     Twelve NYSE sessions, no holiday among them (on Martin Luther King Day, BBB alone
     priced is half of the symbols asked for, not a majority: no trading day)."""
     days = [d.date().isoformat() for d in pd.bdate_range("2022-02-01", periods=12)]
@@ -94,25 +96,51 @@ def test_a_symbol_whose_prices_end_inside_the_range_has_no_returns_after_its_las
     )
     result = analyze_stocks(prices, ["AAA", "BBB"])
     r = np.array(
-        [11 / 10 - 1, 0.0, 0.0, 15 / 11 - 1, 14 / 15 - 1, 0.0, 16 / 14 - 1, 17 / 16 - 1, 18 / 17 - 1]
+        [
+            11 / 10 - 1,
+            0.0,
+            0.0,
+            15 / 11 - 1,
+            14 / 15 - 1,
+            0.0,
+            16 / 14 - 1,
+            17 / 16 - 1,
+            18 / 17 - 1,
+            0.0,
+            0.0,
+        ]
     )
     aaa = result.metrics.set_index("symbol").loc["AAA"]
     assert aaa["total_return"] == pytest.approx(0.8)
     assert aaa["annual_volatility"] == pytest.approx(r.std(ddof=1) * math.sqrt(252), rel=1e-12)
     assert aaa["sharpe"] == pytest.approx(empyrical.sharpe_ratio(r), rel=1e-12)
-    assert result.returns["AAA"].iloc[-2:].isna().all()
-    assert result.prices["AAA"].iloc[-2:].isna().all()
-    np.testing.assert_allclose(result.returns["AAA"].iloc[:9], r)
+    np.testing.assert_allclose(result.returns["AAA"], r)
+    np.testing.assert_allclose(result.prices["AAA"].iloc[-3:], [1.8, 1.8, 1.8])
     bbb = result.returns["BBB"]
-    assert result.correlation.loc["AAA", "BBB"] == pytest.approx(
-        np.corrcoef(r, bbb.iloc[:9])[0, 1], rel=1e-12
-    )
+    assert result.correlation.loc["AAA", "BBB"] == pytest.approx(np.corrcoef(r, bbb)[0, 1], rel=1e-12)
+
+
+def test_a_symbol_ended_more_than_alive_days_before_the_range_end_is_missing_after_them() -> None:
+    """After the ALIVE_DAYS calendar days its last close is carried, a delisted symbol's
+    prices and returns are missing, not flat: its metrics use only the days it exists."""
+    days = pd.bdate_range("2022-02-01", periods=20)  # no holiday among them
+    aaa = 10.0 * 1.01 ** np.arange(20)
+    aaa[8:] = np.nan  # last close Thu 2022-02-10, carried to Sun 02-20
+    prices = price_frame([d.date().isoformat() for d in days], {"AAA": aaa, "BBB": np.linspace(20, 25, 20)})
+    result = analyze_stocks(prices, ["AAA", "BBB"])
+    returns = result.returns["AAA"]
+    np.testing.assert_allclose(returns.loc[:"2022-02-10"], 0.01, rtol=1e-9)
+    assert returns.loc["2022-02-11":"2022-02-18"].eq(0.0).all()
+    assert returns.loc["2022-02-21":].isna().all() and result.prices["AAA"].loc["2022-02-21":].isna().all()
+    expected = np.r_[np.full(7, 0.01), np.zeros(6)]
+    aaa_row = result.metrics.set_index("symbol").loc["AAA"]
+    assert aaa_row["annual_volatility"] == pytest.approx(expected.std(ddof=1) * math.sqrt(252), rel=1e-9)
 
 
 def test_a_symbol_without_dispersion_on_the_common_days_has_no_correlation_there() -> None:
     """constant-return-series kind, pairwise: XXX grows exactly 0.1% a day for its first
-    100 closes (returns equal up to rounding), then moves; YYY trades only during those
-    100 days. Over their 99 common return days XXX has no dispersion, so their
+    110 closes (returns equal up to rounding), then moves; YYY trades on the first 100
+    days (its last close carried 8 more). Over their 107 common return days XXX has no dispersion, so their
     correlation is undefined (NaN); it was -0.27, a correlation of rounding residue,
     because only the whole series of a symbol was checked. XXX keeps its volatility and
     its correlation with a symbol that overlaps its moving half."""
@@ -120,7 +148,9 @@ def test_a_symbol_without_dispersion_on_the_common_days_has_no_correlation_there
     days = pd.bdate_range("2022-01-03", periods=200)
     t = np.arange(200)
     x = 100 * 1.001**t
-    x[100:] = x[99] * np.cumprod(1 + rng.normal(0, 0.02, 100))
+    # It moves from close 110 on: YYY's last close (99) is carried ALIVE_DAYS calendar days
+    # (8 sessions) into XXX's constant-growth stretch (breaker pass 10, F3).
+    x[110:] = x[109] * np.cumprod(1 + rng.normal(0, 0.02, 90))
     y = 50 * np.cumprod(1 + rng.normal(0, 0.01, 200))
     y[100:] = np.nan
     w = 80 * np.cumprod(1 + rng.normal(0, 0.01, 200))
@@ -160,3 +190,43 @@ def test_a_window_shorter_than_a_year_warns_that_volatility_and_sharpe_extrapola
     days = pd.bdate_range("2021-01-04", periods=253)
     year = price_frame([str(d.date()) for d in days], {"AAA": list(100.0 + np.sin(np.arange(253)))})
     assert analyze_stocks(year, ["AAA"]).warnings == ()
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2024-02-10",  # a Saturday after AAA's Friday close
+        "2024-03-06",  # inside a session gap
+        "2024-03-07",  # at a session gap's end
+        "2024-03-08",  # the day it resumes
+        "2024-04-15",  # the last day its Friday 04-05 close is carried (ALIVE_DAYS = 10)
+        "2024-04-16",  # the first day beyond
+        "2024-04-20",  # more than ALIVE_DAYS after its last real close
+        "2024-04-29",  # the day it resumes after the long gap
+    ],
+)
+def test_the_stock_returns_up_to_any_day_do_not_depend_on_the_data_after_it(day: str) -> None:
+    """Breaker pass 10, F3: a stock without a close on the last sessions before the cut day
+    D had returns of 0 there with later data and NaN when the data ended there (the old
+    rule looked for a later close). One causal rule now (``engine.analytics.carry``): its
+    last close carried ALIVE_DAYS calendar days, then missing; the return of the day it
+    resumes spans the gap. AAA trades on weekdays next to two symbols priced every day (the
+    weekends are trading days: two of three have a new price)."""
+    days = pd.date_range("2024-01-01", "2024-06-30", freq="D")
+    rng = np.random.default_rng(8)
+    aaa = 40.0 * np.cumprod(1.0 + rng.normal(0, 0.01, len(days)))
+    aaa[days.day_of_week >= 5] = np.nan
+    aaa[(days >= "2024-03-05") & (days <= "2024-03-07")] = np.nan
+    aaa[(days >= "2024-04-08") & (days <= "2024-04-26")] = np.nan
+    columns = {s: 50.0 * np.cumprod(1.0 + rng.normal(0, 0.02, len(days))) for s in ("BTC", "ETH")}
+    prices = price_frame([d.date().isoformat() for d in days], {"AAA": aaa, **columns})
+    full = analyze_stocks(prices, ["AAA", "BTC", "ETH"])
+    r = full.returns["AAA"]
+    assert r.loc["2024-02-10":"2024-02-11"].eq(0.0).all() and r.loc["2024-03-05":"2024-03-07"].eq(0.0).all()
+    assert r.loc["2024-04-06":"2024-04-15"].eq(0.0).all() and r.loc["2024-04-16":"2024-04-28"].isna().all()
+    assert r.loc["2024-04-29"] == pytest.approx(
+        aaa[days == "2024-04-29"][0] / aaa[days == "2024-04-05"][0] - 1
+    )
+    cut = analyze_stocks(prices.loc[:day], ["AAA", "BTC", "ETH"])
+    pd.testing.assert_frame_equal(full.returns.loc[:day], cut.returns)
+    pd.testing.assert_frame_equal(full.prices.loc[:day], cut.prices)

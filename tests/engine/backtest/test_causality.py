@@ -26,6 +26,7 @@ from engine import (
     SIGNAL_TRANSFORMS,
     WEIGHTINGS,
     StrategyParams,
+    analyze_stocks,
     eligible_symbols_by_period,
     prepare,
     run_prepared,
@@ -390,7 +391,9 @@ def test_a_benchmark_closed_on_the_cut_day_has_the_return_it_has_with_later_data
     closed market); with the data cut on that Saturday it was NaN (read as "QQQ has
     ended"), and the benchmark's metrics over days up to D changed with the cut. A
     benchmark that never closes on a weekend or NYSE holiday exists on the closed-market
-    days right after its last close; one that ends on a session stays NaN after it."""
+    days right after its last close; one that ends on a session stays NaN after it. Pass 10,
+    F3: one causal rule for any day without a close, its last close carried ALIVE_DAYS
+    calendar days (the weekend after a Friday close among them), then NaN."""
     days = pd.date_range("2024-01-01", "2024-03-31", freq="D")
     rng = np.random.default_rng(3)
     crypto = {s: 50.0 * np.cumprod(1.0 + rng.normal(0, 0.02, len(days))) for s in ("BTC", "ETH", "SOL")}
@@ -408,10 +411,117 @@ def test_a_benchmark_closed_on_the_cut_day_has_the_return_it_has_with_later_data
         assert before.loc["2024-03-16":day].eq(0.0).all()  # carried over the weekend
         pd.testing.assert_series_equal(before, cut.returns.loc[:day, "benchmark"])
         assert not [w for w in cut.warnings if w.startswith("benchmark QQQ has no close after")]
-    # Ending on a session (Friday 2024-03-22 has a close; Monday 2024-03-25 has none) is an end.
+    # Ending on a session (Friday 2024-03-22 has a close; Monday 2024-03-25 has none): the
+    # Friday close is carried ALIVE_DAYS = 10 calendar days, to 2024-04-01, past the data's
+    # end 03-31 (breaker pass 10, F3: one causal rule; NaN from 03-25 with a warning
+    # before). Ending on Friday 03-15 instead: carried to Monday 03-25, NaN from 03-26.
     ended = prices.copy()
     ended.loc["2024-03-25":, "QQQ"] = np.nan
     run = run_prepared(prepare(market(sentiment, ended)), params)
-    assert run.returns.loc["2024-03-23":"2024-03-24", "benchmark"].eq(0.0).all()
-    assert run.returns.loc["2024-03-25":, "benchmark"].isna().all()
-    assert any("has no close after 2024-03-24" in w for w in run.warnings)
+    assert run.returns.loc["2024-03-23":, "benchmark"].eq(0.0).all()
+    assert not [w for w in run.warnings if w.startswith("benchmark QQQ has no close after")]
+    ended.loc["2024-03-16":, "QQQ"] = np.nan
+    run = run_prepared(prepare(market(sentiment, ended)), params)
+    assert run.returns.loc["2024-03-16":"2024-03-25", "benchmark"].eq(0.0).all()
+    assert run.returns.loc["2024-03-26":, "benchmark"].isna().all()
+    assert any(
+        "has no close after 2024-03-15" in w and "from 2024-03-26 to 2024-03-31" in w for w in run.warnings
+    )
+
+
+def _qqq_with_gaps(days: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
+    """QQQ on weekdays only, with a 3-session gap (2024-03-05..03-07, back on Friday 03-08)
+    and one of three weeks (no close from Monday 2024-04-08 to Friday 04-26 after its
+    close of Friday 04-05, back on Monday 04-29)."""
+    qqq = 400.0 * np.cumprod(1.0 + rng.normal(0, 0.01, len(days)))
+    qqq[days.day_of_week >= 5] = np.nan
+    qqq[(days >= "2024-03-05") & (days <= "2024-03-07")] = np.nan
+    qqq[(days >= "2024-04-08") & (days <= "2024-04-26")] = np.nan
+    return qqq
+
+
+CUT_DAYS = (
+    "2024-02-10",  # a Saturday after a Friday close
+    "2024-03-06",  # inside a session gap
+    "2024-03-07",  # at a session gap's end
+    "2024-03-08",  # the day it resumes
+    "2024-04-15",  # the last day its Friday 04-05 close is carried (ALIVE_DAYS = 10)
+    "2024-04-16",  # the first day beyond
+    "2024-04-20",  # more than ALIVE_DAYS after its last real close
+    "2024-04-29",  # the day it resumes after the long gap
+)
+
+
+def test_the_benchmark_up_to_any_day_does_not_depend_on_the_data_after_it() -> None:
+    """Breaker pass 10, F3: a benchmark without a close on the last sessions before the cut
+    day D had returns of 0 there with later data (its close carried) and NaN when the data
+    ended there, so its series, its metrics and the benchmark-relative metrics' daily
+    inputs up to D depended on data after D. One causal rule now: its last close is carried
+    ALIVE_DAYS calendar days, then it is missing; the return of the day it resumes spans
+    the gap. Checked at every kind of D against a universe priced every day."""
+    days = pd.date_range("2024-01-01", "2024-06-30", freq="D")
+    rng = np.random.default_rng(5)
+    crypto = {s: 50.0 * np.cumprod(1.0 + rng.normal(0, 0.02, len(days))) for s in ("BTC", "ETH", "SOL")}
+    qqq = _qqq_with_gaps(days, rng)
+    prices = pd.DataFrame({**crypto, "QQQ": qqq}, index=pd.DatetimeIndex(days, name="date"))
+    sentiment = sentiment_frame(
+        [(str(d.date()), s, 10.0 + i, 50.0 + 3 * i) for d in days for i, s in enumerate(crypto)]
+    )
+    params = StrategyParams(top_n=2, min_likes=0.0, min_comments=0.0, benchmark="QQQ", rebalance="weekly")
+    full = run_prepared(prepare(market(sentiment, prices)), params)
+    bench = full.returns["benchmark"]
+    assert bench.loc["2024-03-05":"2024-03-07"].eq(0.0).all()
+    assert bench.loc["2024-04-06":"2024-04-15"].eq(0.0).all()
+    assert bench.loc["2024-04-16":"2024-04-28"].isna().all()
+    close = prices["QQQ"]
+    assert bench.loc["2024-04-29"] == pytest.approx(
+        close.loc["2024-04-29"] / close.loc["2024-04-05"] - 1, rel=1e-12
+    )
+    assert any(
+        "no close from 2024-04-06 to 2024-04-28" in w
+        and "missing (NaN) from 2024-04-16 to 2024-04-28" in w
+        and "its return on 2024-04-29 spans the gap" in w
+        for w in full.warnings
+    )
+    for d in CUT_DAYS:
+        day = pd.Timestamp(d)
+        cut = run_prepared(prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params)
+        pd.testing.assert_frame_equal(
+            full.returns.loc[:day, ["portfolio", "benchmark"]], cut.returns[["portfolio", "benchmark"]]
+        )
+    cut = run_prepared(
+        prepare(market(sentiment[sentiment["date"] <= "2024-04-20"], prices.loc[:"2024-04-20"])), params
+    )
+    assert any(
+        "no close after 2024-04-05; its returns are missing (NaN) from 2024-04-16 to 2024-04-20" in w
+        for w in cut.warnings
+    )
+
+
+def test_a_benchmark_and_a_stock_halted_before_the_cut_day_breaker_pass_10_f3() -> None:
+    """The breaker's example (pass 10, F3): NYSE weekdays of 2021, QQQ and AAA without a
+    close on 2021-06-08..06-10. Full data gave QQQ and AAA returns of 0 there (and AAA's
+    normalised price 1.1662); cut after D = 06-10 they were NaN, with the warning "QQQ has no
+    close after 2021-06-07". Both now carry the 06-07 close (ALIVE_DAYS) either way."""
+    days = pd.bdate_range("2021-01-04", "2021-08-31")
+    rng = np.random.default_rng(3)
+    symbols = ("AAA", "BBB", "CCC", "DDD", "QQQ")
+    prices = pd.DataFrame(
+        {s: 100.0 * np.cumprod(1.0 + rng.normal(0, 0.015, len(days))) for s in symbols},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    prices.loc["2021-06-08":"2021-06-10", ["QQQ", "AAA"]] = np.nan
+    sentiment = sentiment_frame(
+        [(str(d.date()), s, 10.0 + rng.integers(0, 50), 100.0) for d in days for s in symbols[:4]]
+    )
+    params = StrategyParams(top_n=2, min_likes=0.0, min_comments=0.0)
+    day = pd.Timestamp("2021-06-10")
+    full = run_prepared(prepare(market(sentiment, prices)), params)
+    cut = run_prepared(prepare(market(sentiment[sentiment["date"] <= day], prices.loc[:day])), params)
+    assert cut.returns.loc["2021-06-08":, "benchmark"].eq(0.0).all()
+    pd.testing.assert_series_equal(full.returns.loc[:day, "benchmark"], cut.returns["benchmark"])
+    assert not [w for w in cut.warnings if "has no close after" in w]
+    whole, ended = analyze_stocks(prices, ["AAA", "BBB"]), analyze_stocks(prices.loc[:day], ["AAA", "BBB"])
+    assert ended.returns.loc["2021-06-08":, "AAA"].eq(0.0).all()
+    pd.testing.assert_frame_equal(whole.returns.loc[:day], ended.returns)
+    pd.testing.assert_frame_equal(whole.prices.loc[:day], ended.prices)

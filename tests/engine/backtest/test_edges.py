@@ -44,9 +44,17 @@ def test_benchmark_gaps_at_both_edges_are_nan_warned_and_left_out_of_relative_me
     bench = result.returns["benchmark"]
     assert bench.loc[:"2022-02-07"].isna().all()  # no close before 02-07 -> first return 02-08
     assert bench.loc["2022-02-08":"2022-03-09"].notna().all()
-    assert bench.loc["2022-03-10":].isna().all()
+    # Its last close (Wed 2022-03-09) is carried ALIVE_DAYS = 10 calendar days, to Sat
+    # 03-19 (returns of 0; breaker pass 10, F3: the causal rule of a day without a close,
+    # NaN from 03-10 before); missing from the first day beyond, Monday 03-21.
+    assert bench.loc["2022-03-10":"2022-03-18"].eq(0.0).all()
+    assert bench.loc["2022-03-21":].isna().all()
     late = [w for w in result.warnings if "no close before 2022-02-07" in w]
-    early = [w for w in result.warnings if "no close after 2022-03-09" in w and "2022-03-10" in w]
+    early = [
+        w
+        for w in result.warnings
+        if "no close after 2022-03-09" in w and "from 2022-03-21 to 2022-03-25" in w
+    ]
     assert late and early
     # Relative metrics over the shared days only; the portfolio's own over all its days.
     shared = bench.notna()

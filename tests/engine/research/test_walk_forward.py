@@ -22,6 +22,7 @@ from engine import (
     run_sweep,
 )
 from engine.analytics.metrics import short_window_warning
+from engine.data.prices import ALIVE_DAYS
 from engine.research.walk_forward import (
     WalkForwardSettings,
     check_fold_periods,
@@ -387,8 +388,12 @@ def test_the_kept_benchmark_is_missing_after_its_last_close_as_in_the_backtest(
     kept = run_sweep(cut, {"top_n": [2, 5]}, executor=SerialExecutor(), keep_returns=True)
     own = run_prepared(prepare(cut), StrategyParams(top_n=2)).returns
     after = kept.benchmark_returns.index > last
-    # missing from the first session after its last close (a holiday right after it is 0: closed)
-    assert kept.benchmark_returns[after].isna().sum() >= after.sum() - 1 > 20
+    # Its last close is carried ALIVE_DAYS calendar days (returns of 0), then it is missing
+    # (breaker pass 10, F3: the causal rule; before, missing from the first session after
+    # its last close: 129 of these 130 days NaN, now 124, the 6 days to last + 10 are 0).
+    carried = after & (kept.benchmark_returns.index <= last + pd.Timedelta(days=ALIVE_DAYS))
+    assert kept.benchmark_returns[carried].eq(0.0).all() and carried.sum() == 6
+    assert kept.benchmark_returns[after & ~carried].isna().all() and (after & ~carried).sum() == 124
     pd.testing.assert_series_equal(kept.benchmark_returns.loc[own.index], own["benchmark"], check_names=False)
 
 
