@@ -33,8 +33,9 @@ def _select(ident: str, label: str, **kwargs: Any) -> dbc.Col:
 
 def link_settings(raw: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The page's own link settings (heatmap ``x``, ``y``, ``metric``; walk-forward ``wf_*``)
-    that are valid, and an "Ignored ..." message naming each invalid one and why (the
-    walk-forward ones in ``services.research.walk_forward_settings``' sentence)."""
+    that are valid, and an "Ignored ..." message naming each invalid choice and why (the
+    walk-forward ones in ``services.research.walk_forward_settings``' sentence). The typed
+    walk-forward numbers are kept as entered (the section states an invalid one's error)."""
     kept: dict[str, str] = {}
     messages: list[str] = []
 
@@ -56,6 +57,11 @@ def link_settings(raw: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     for name, key in view.WF_QUERY.items():
         value = raw.get(key)
         if not value:
+            continue
+        if name not in choices:
+            # A typed field (folds, day counts): kept as entered, as the strategy's typed
+            # fields are; the walk-forward section says why it cannot use an invalid one.
+            kept[key] = value[: url_state.MAX_KEPT_CHARS]
             continue
         try:
             research.walk_forward_settings({name: value[: url_state.MAX_KEPT_CHARS]})

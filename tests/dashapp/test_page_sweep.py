@@ -427,7 +427,7 @@ def test_a_links_invalid_grid_choice_is_kept_flagged_and_no_smaller_sweep_runs(
 
 def test_a_link_notes_what_it_ignores_and_does_not_run_a_sweep_that_lost_part_of_it(page) -> None:
     """Found by breaker pass 11 (F4): ``grid_bogus``, ``metric=bogus`` (and ``x``, ``y``,
-    ``wf_scheme``, ``wf_metric``, ``wf_folds``) were dropped without a note; a base value
+    ``wf_scheme``, ``wf_metric``) were dropped without a note; a base value
     dropped from the link (``weighting=best``) still ran the smaller sweep at once."""
     tree = page.layout(grid_bogus="1,2", grid_top_n="3,5")
     assert "Ignored grid_bogus from the link: 'bogus' cannot be swept; choose from top_n" in _text(tree)
@@ -445,8 +445,9 @@ def test_a_link_notes_what_it_ignores_and_does_not_run_a_sweep_that_lost_part_of
     assert "Ignored x from the link: x must be a swept parameter (top_n, " in text
     assert "Ignored wf_scheme from the link: scheme must be one of anchored, rolling; got 'zig'" in text
     assert "Ignored wf_metric from the link: the selection metric must be one of" in text
-    assert "Ignored wf_folds from the link: " in text
     shown = input_values(tree)
     assert shown["sweep-metric"] == "sharpe" and shown["sweep-wf-scheme"] == "anchored"
+    # A typed walk-forward number is kept as entered, as the typed strategy fields are.
+    assert "wf_folds" not in text and shown["sweep-wf-folds"] == "abc"
     good = page.layout(grid_top_n="3,5", metric="sortino", x="top_n", wf_scheme="rolling", wf_folds="4")
     assert "Ignored" not in _text(good) and _autorun(good)
