@@ -15,7 +15,9 @@ a backtest, whenever the sweep or the walk-forward settings change.
 
 URL state: the base parameters, ``grid_<param>=v1,v2`` for each swept parameter, the
 heatmap's ``x``, ``y`` and ``metric``, and the walk-forward's ``wf_folds``, ``wf_scheme``,
-``wf_is``, ``wf_oos``, ``wf_metric``. A link with a grid prefills the page and runs it. A
+``wf_is``, ``wf_oos``, ``wf_metric``. A link with a grid prefills the page and runs it,
+unless a grid key or a base parameter of it was ignored (``sweep_layout.layout`` notes
+every ignored key and value; an invalid grid choice is kept in the form, flagged). A
 sweep that cannot run (an invalid grid or base value, an engine error) writes the form as
 entered, invalid values included, so a reload shows the same form and the same error.
 What each block shows is computed by ``dashapp.views.sweep``.

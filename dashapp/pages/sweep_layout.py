@@ -14,6 +14,7 @@ from dash import dcc, html
 
 import engine
 from dashapp.pages.ids import sweep as ids
+from dashapp.services import research
 from dashapp.ui import components, figures, forms, url_state
 from dashapp.views import sweep as view
 
@@ -30,10 +31,58 @@ def _select(ident: str, label: str, **kwargs: Any) -> dbc.Col:
     )
 
 
+def link_settings(raw: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The page's own link settings (heatmap ``x``, ``y``, ``metric``; walk-forward ``wf_*``)
+    that are valid, and an "Ignored ..." message naming each invalid choice and why (the
+    walk-forward ones in ``services.research.walk_forward_settings``' sentence). The typed
+    walk-forward numbers are kept as entered (the section states an invalid one's error)."""
+    kept: dict[str, str] = {}
+    messages: list[str] = []
+
+    def ignore(key: str, why: str) -> None:
+        messages.append(f"Ignored {key} from the link: {why}")
+
+    for key in ("x", "y"):
+        value = raw.get(key)
+        if value and value not in forms.SWEEPABLE:
+            ignore(key, f"{key} must be a swept parameter ({', '.join(forms.SWEEPABLE)}); got {value[:40]!r}")
+        elif value:
+            kept[key] = value
+    metric = raw.get("metric")
+    if metric and metric not in engine.METRIC_NAMES:
+        ignore("metric", f"metric must be one of {', '.join(engine.METRIC_NAMES)}; got {metric[:40]!r}")
+    elif metric:
+        kept["metric"] = metric
+    choices = {"scheme": view.WF_SCHEMES, "metric": view.WF_METRICS}
+    for name, key in view.WF_QUERY.items():
+        value = raw.get(key)
+        if not value:
+            continue
+        if name not in choices:
+            # A typed field (folds, day counts): kept as entered, as the strategy's typed
+            # fields are; the walk-forward section says why it cannot use an invalid one.
+            kept[key] = value[: url_state.MAX_KEPT_CHARS]
+            continue
+        try:
+            research.walk_forward_settings({name: value[: url_state.MAX_KEPT_CHARS]})
+        except engine.ParameterError as exc:
+            ignore(key, str(exc))
+            continue
+        if name in choices and value not in choices[name]:
+            ignore(key, f"{key} must be one of {', '.join(choices[name])}; got {value!r}")
+            continue
+        kept[key] = value
+    return kept, messages
+
+
 def layout(**query: Any) -> html.Div:
     params, messages = url_state.read_query(query, view.WF_QUERY.values(), keep_invalid=forms.TYPED_FIELDS)
-    grid_text = url_state.grid_from_query(query, forms.SWEEPABLE)
-    raw = url_state.query_values(query)
+    grid_text, grid_messages = url_state.read_grid_query(query, forms.check_sweepable)
+    raw, page_messages = link_settings(url_state.query_values(query))
+    # A link runs its sweep at once, unless a grid key or a base parameter of it was ignored
+    # (the sweep would not be the link's): then the note says what, and Run sweep waits.
+    autorun = bool(grid_text) and not grid_messages and not messages
+    messages = [*grid_messages, *messages, *page_messages]
     grid_values = grid_text if grid_text else DEFAULT_GRID
     controls = dbc.Card(
         dbc.CardBody(
@@ -124,7 +173,7 @@ def layout(**query: Any) -> html.Div:
         [
             dcc.Location(id=ids.LOCATION, refresh=False),
             dcc.Location(id=ids.OPEN, refresh="callback-nav"),
-            dcc.Store(id=ids.AUTORUN, data=bool(grid_text)),
+            dcc.Store(id=ids.AUTORUN, data=autorun),
             dcc.Store(id=ids.RESULT),
             dcc.Download(id=ids.DOWNLOAD),
             dcc.Download(id=ids.WF_DOWNLOAD),

@@ -103,6 +103,11 @@ CHOICE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.k
 TYPED_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.kind != "select")
 _SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in FIELDS})
 
+# A multi-select keeps a link's values that are not choices (shown flagged), at most this many
+# of at most this many characters each (a link can hold anything).
+MAX_SHOWN_VALUES = 20
+MAX_SHOWN_CHARS = 100
+
 # Parameters a sweep can vary (dates and the benchmark stay fixed within one sweep).
 SWEEPABLE: tuple[str, ...] = (
     "top_n",
@@ -263,13 +268,19 @@ def split_values(raw: Any) -> list[Any]:
     return out
 
 
+def check_sweepable(name: str) -> str:
+    """``name`` when a sweep can vary it; raises ``engine.ParameterError`` saying which can."""
+    if name not in SWEEPABLE:
+        raise engine.ParameterError(f"{name[:40]!r} cannot be swept; choose from {', '.join(SWEEPABLE)}")
+    return name
+
+
 def parse_grid_values(name: str, raw: Any) -> list[Any]:
     """Validated, de-duplicated values of one swept parameter (``engine.check_grid``); [] when empty.
 
     Raises ``engine.ParameterError`` naming the parameter.
     """
-    if name not in SWEEPABLE:
-        raise engine.ParameterError(f"{name} cannot be swept; choose from {', '.join(SWEEPABLE)}")
+    check_sweepable(name)
     values = split_values(raw)
     return list(engine.check_grid({name: values})[name]) if values else []
 
@@ -291,14 +302,24 @@ def parse_grid(raw_grid: Mapping[str, Any]) -> dict[str, list[Any]]:
 
 
 def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
-    """One sweep input: a multi-select for choice parameters, a comma list for numbers."""
+    """One sweep input: a multi-select for choice parameters, a comma list for numbers.
+
+    A value that is not a choice (from a link: ``grid_weighting=best,equal``) is kept,
+    selected and labelled "(not valid)", as a typed field keeps an invalid entry: the
+    form's check flags it (``parse_grid_values``) and a run states why, instead of the
+    select dropping it and a smaller sweep running."""
     spec = _SPECS[name]
     ident = field_id(prefix, f"grid-{name}")
+    feedback_class = "small"
     if spec.kind == "select":
-        chosen = [v for v in split_values(value) if v in spec.choices]
+        chosen = [str(v)[:MAX_SHOWN_CHARS] for v in split_values(value)][:MAX_SHOWN_VALUES]
+        unknown = [v for v in dict.fromkeys(chosen) if v not in spec.choices]
+        options = choice_options(spec.choices) + [{"label": f"{v} (not valid)", "value": v} for v in unknown]
+        # A multi-select is not a Bootstrap input, so its invalid-feedback must be shown itself.
+        feedback_class = "small d-block"
         control: Any = dcc.Dropdown(
             id=ident,
-            options=choice_options(spec.choices),
+            options=options,
             value=chosen,
             multi=True,
             placeholder="not swept",
@@ -313,7 +334,9 @@ def grid_control(prefix: str, name: str, value: Any) -> dbc.Col:
         [
             dbc.Label(spec.label, html_for=ident, className="small mb-0 fw-semibold"),
             control,
-            dbc.FormFeedback(id=feedback_id(prefix, f"grid-{name}"), type="invalid", className="small"),
+            dbc.FormFeedback(
+                id=feedback_id(prefix, f"grid-{name}"), type="invalid", className=feedback_class
+            ),
         ],
         xs=6,
         className="mb-2",

@@ -16,7 +16,7 @@ dropping it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -125,6 +125,29 @@ def grid_from_query(query: str | Mapping[str, Any] | None, names: Sequence[str])
     """Sweep grid texts ``{param: "3,5,10"}`` from ``grid_<param>`` keys (unvalidated)."""
     raw = query_values(query)
     return {name: raw[GRID_PREFIX + name] for name in names if raw.get(GRID_PREFIX + name)}
+
+
+def read_grid_query(
+    query: str | Mapping[str, Any] | None, check_name: Callable[[str], Any]
+) -> tuple[dict[str, str], list[str]]:
+    """Sweep grid texts ``{param: "3,5,10"}`` of a query's ``grid_<param>`` keys, and a message
+    for each ``grid_`` key whose parameter ``check_name`` refuses (it raises
+    ``engine.ParameterError`` with the sentence): ``grid_bogus=1`` -> "Ignored grid_bogus from
+    the link: bogus cannot be swept; ...". The values are not checked here: the page shows
+    them as entered, an invalid one flagged by its form (never dropped)."""
+    texts: dict[str, str] = {}
+    messages: list[str] = []
+    for key, value in query_values(query).items():
+        if not key.startswith(GRID_PREFIX) or not value.strip():
+            continue
+        name = key[len(GRID_PREFIX) :]
+        try:
+            check_name(name)
+        except engine.ParameterError as exc:
+            messages.append(f"Ignored {key[:MAX_KEPT_CHARS]} from the link: {exc}")
+            continue
+        texts[name] = value
+    return texts, messages
 
 
 def entered_query(values: Mapping[str, Any]) -> str:

@@ -141,3 +141,19 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     dash_duo.wait_for_element("#backtest-metric-cards", timeout=WAIT_S)
     assert urlparse(dash_duo.driver.current_url).path == "/"
     assert dash_duo.find_element("#backtest-top_n").get_attribute("value") == top_n
+
+
+def test_a_links_invalid_grid_choice_is_shown_flagged_and_runs_nothing(dash_duo, app) -> None:
+    """Breaker pass 11 (F4) in the browser: ``grid_weighting=best,equal`` showed ``equal``
+    only and ran a 2-configuration sweep. Now ``best`` stays selected ("not valid"), the
+    engine's sentence shows under the multi-select and in the run's message, and no sweep ran."""
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#source-badge", timeout=WAIT_S)
+    dash_duo.driver.get(f"{dash_duo.server_url}/sweep?grid_weighting=best,equal&grid_top_n=3,5")
+    dash_duo.wait_for_contains_text("#sweep-message", "got 'best'", timeout=WAIT_S)
+    shown = dash_duo.find_element("#sweep-grid-weighting").text  # Dash 3 summarises a multi-select
+    assert "best (not valid)" in shown or "2 selected" in shown
+    feedback = dash_duo.find_element("#sweep-grid-weighting-feedback")
+    poll(lambda: "got 'best'" in feedback.text and feedback.is_displayed())
+    assert dash_duo.find_element("#sweep-summary").text == ""
+    assert "best" in parse_qs(urlparse(dash_duo.driver.current_url).query)["grid_weighting"][0]

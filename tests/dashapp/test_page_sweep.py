@@ -375,3 +375,79 @@ def test_summary_shows_the_sweeps_warnings(page) -> None:
     assert whole["warnings"] == [] and "annualised extrapolations" not in _text(
         page.sweep_layout.summary_block(whole)
     )
+
+
+def _autorun(tree) -> bool:
+    text = _text(tree)
+    assert ('"id": "sweep-autorun", "data": true' in text) != ('"id": "sweep-autorun", "data": false' in text)
+    return '"id": "sweep-autorun", "data": true' in text
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "entered", "sentence"),
+    [
+        (
+            {"grid_weighting": "best,equal", "grid_top_n": "3,5"},
+            "weighting",
+            ["best", "equal"],
+            "weighting must be one of equal, inverse_volatility, min_variance, max_sharpe, hrp; got 'best'",
+        ),
+        (
+            {"grid_rebalance": "hourly", "grid_top_n": "3"},
+            "rebalance",
+            ["hourly"],
+            "rebalance must be one of weekly, monthly, quarterly; got 'hourly'",
+        ),
+    ],
+)
+def test_a_links_invalid_grid_choice_is_kept_flagged_and_no_smaller_sweep_runs(
+    page, fake, query, name, entered, sentence
+) -> None:
+    """Found by breaker pass 11 (F4): ``/sweep?grid_weighting=best,equal&grid_top_n=3,5``
+    showed only ``equal`` and ran a 2-configuration sweep at once, with no word about
+    ``best``. Now the multi-select keeps ``best`` (labelled "not valid"), the form flags it
+    with the engine's sentence, Run waits, and the link's run says why and runs nothing."""
+    tree = page.layout(**query)
+    shown = input_values(tree)
+    assert shown[forms.field_id("sweep", f"grid-{name}")] == entered
+    assert f'"label": "{entered[0]} (not valid)", "value": "{entered[0]}"' in _text(tree)
+    grid = {n: shown[forms.field_id("sweep", f"grid-{n}")] for n in forms.SWEEPABLE}
+    base = {n: shown[forms.field_id("sweep", n)] for n in forms.FIELD_NAMES}
+    checked = page.validate_sweep_form(grid=grid, base=base)
+    assert sentence in checked["grid_feedback"][name] and checked["run_disabled"] is True
+    # The multi-select's feedback is displayed (it is not a Bootstrap input that reveals it).
+    feedback = f'"id": "sweep-grid-{name}-feedback", "type": "invalid", "className": "small d-block"'
+    assert feedback in _text(tree)
+    out = page.run_sweep(
+        [].append, n_clicks=None, autorun=_autorun(tree), base=base, grid=grid, heatmap=HEATMAP, store=None
+    )
+    assert fake.calls == [] and out["result"] is None and sentence in _text(out["message"])
+    assert dict(parse_qsl(out["search"].lstrip("?")))[f"grid_{name}"] == ",".join(entered)
+
+
+def test_a_link_notes_what_it_ignores_and_does_not_run_a_sweep_that_lost_part_of_it(page) -> None:
+    """Found by breaker pass 11 (F4): ``grid_bogus``, ``metric=bogus`` (and ``x``, ``y``,
+    ``wf_scheme``, ``wf_metric``) were dropped without a note; a base value
+    dropped from the link (``weighting=best``) still ran the smaller sweep at once."""
+    tree = page.layout(grid_bogus="1,2", grid_top_n="3,5")
+    assert "Ignored grid_bogus from the link: 'bogus' cannot be swept; choose from top_n" in _text(tree)
+    assert not _autorun(tree) and input_values(tree)["sweep-grid-top_n"] == "3, 5"
+    tree = page.layout(weighting="best", grid_top_n="3,5")
+    assert "Ignored weighting from the link" in _text(tree) and not _autorun(tree)
+    # Display settings: noted, the default used; the sweep itself is the link's, so it runs.
+    tree = page.layout(
+        grid_top_n="3,5", metric="bogus", x="foo", wf_scheme="zig", wf_metric="beta", wf_folds="abc"
+    )
+    text = _text(tree)
+    assert _autorun(tree)
+    assert "Ignored metric from the link: metric must be one of total_return, cagr" in text
+    assert "got 'bogus'" in text
+    assert "Ignored x from the link: x must be a swept parameter (top_n, " in text
+    assert "Ignored wf_scheme from the link: scheme must be one of anchored, rolling; got 'zig'" in text
+    assert "Ignored wf_metric from the link: the selection metric must be one of" in text
+    shown = input_values(tree)
+    assert shown["sweep-metric"] == "sharpe" and shown["sweep-wf-scheme"] == "anchored"
+    # A typed walk-forward number is kept as entered, as the typed strategy fields are.
+    assert "wf_folds" not in text and shown["sweep-wf-folds"] == "abc"
+    good = page.layout(grid_top_n="3,5", metric="sortino", x="top_n", wf_scheme="rolling", wf_folds="4")
+    assert "Ignored" not in _text(good) and _autorun(good)
