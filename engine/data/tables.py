@@ -159,12 +159,15 @@ def _bounded(content: bytes, label: str, bound: int) -> bytes:
     return content
 
 
+# What zipfile raises on a damaged archive or member (read as "damaged", never a traceback).
+_ZIP_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
 def _unzip(data: bytes, label: str, bound: int) -> bytes:
     """The one file of a zip archive (see ``inflate``)."""
-    damaged = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except damaged:
+    except _ZIP_DAMAGED:
         raise DataValidationError(
             f"{label} is a damaged zip archive (it cannot be read); zip the file again"
         ) from None
@@ -173,7 +176,6 @@ def _unzip(data: bytes, label: str, bound: int) -> bytes:
 
 
 def _one_member(archive: zipfile.ZipFile, label: str, bound: int) -> bytes:
-    damaged = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
     entries = archive.infolist()
     names = [entry.filename for entry in entries]
     if "[Content_Types].xml" in names or "mimetype" in names:
@@ -203,7 +205,7 @@ def _one_member(archive: zipfile.ZipFile, label: str, bound: int) -> bytes:
     try:
         with archive.open(entry) as stream:
             content = stream.read(bound + 1)  # at most bound + 1 bytes are ever inflated
-    except damaged:
+    except _ZIP_DAMAGED:
         raise DataValidationError(
             f"{label} is a damaged zip archive (its file cannot be decompressed); zip the file again"
         ) from None
@@ -382,7 +384,8 @@ def drop_empty_nameless_columns(frame: pd.DataFrame) -> pd.DataFrame:
     ]
     if not empty:
         return frame
-    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in set(empty)]]
+    dropped = set(empty)
+    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in dropped]]
 
 
 def holds_row_numbers(column: pd.Series) -> bool:
