@@ -49,7 +49,8 @@ def _positive_float(raw: str, default: float) -> float:
 
 def _whole(raw: str) -> int | None:
     text = raw.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    # 18 digits: int(str) refuses past 4,300 digits, and no count of CPUs or bytes needs more.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def check_mode(mode: str) -> ExecutorMode:

@@ -210,7 +210,10 @@ def _to_int(name: str, raw: Any) -> int:
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         return int(raw)
     if isinstance(raw, str) and _WHOLE_TEXT.fullmatch(raw.strip()):
-        return int(raw.strip())
+        try:
+            return int(raw.strip())
+        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
+            raise ParameterError(f"{name} is far too large a number") from None
     raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
 
 

@@ -76,6 +76,7 @@ def test_int_and_float_thresholds_give_the_same_params() -> None:
         ({"start": "2023-01-01", "end": "2022-01-01"}, "must be before end"),
         ({"colour": "red"}, "unknown parameter(s): 'colour'"),
         ({"min_likes": 10**400}, "min_likes is far too large a number"),
+        ({"lag_days": "9" * 5000}, "lag_days is far too large a number"),
     ],
 )
 def test_bad_values_raise_one_clear_line(values: dict, fragment: str) -> None:

@@ -503,3 +503,8 @@ def test_signal_form_out_of_range_is_an_in_page_error(
 def test_unicode_digits_in_the_ray_settings_are_not_numbers(text: str) -> None:
     # str.isdigit() is true for these but int() refuses them: the parser must not crash.
     assert engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": text}).num_cpus is None
+
+
+def test_a_5000_digit_ray_setting_is_not_a_number() -> None:
+    # int(str) refuses past 4,300 digits with a ValueError; the parser must not crash.
+    assert engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": "9" * 5000}).num_cpus is None
