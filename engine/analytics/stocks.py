@@ -8,6 +8,11 @@ gives 0 returns and then the full move, a longer one or a delisting missing days
 metrics with the same conventions as the backtest (empyrical, 252 days), the Pearson
 correlation of the daily returns (pairwise complete days), and prices normalised to
 1.0 at each symbol's first close in the range.
+
+``start`` means what it means to the backtest: the start day's own return counts, so the
+range begins at the last close before ``start`` (the close the backtest buys at), when one
+is at most ``ALIVE_DAYS`` calendar days before it (breaker pass 12, F7: AAA "from 15 March"
+left out 15 March's return here and counted it in a backtest holding AAA).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pandas as pd
 from engine.analytics.carry import carried
 from engine.analytics.metrics import _std, compute_metrics, short_window_warning, weekend_calendar_warning
 from engine.data.calendar import non_sessions
-from engine.data.prices import trading_days_of
+from engine.data.prices import ALIVE_DAYS, trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
 from engine.errors import DataValidationError, ParameterError
@@ -42,7 +47,8 @@ STOCK_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
     {
         "stock_metrics": f"per-stock metrics of daily simple returns ({TRADING_DAYS}-day annualisation)",
         "correlation": "Pearson correlation of the daily simple returns (pairwise complete days)",
-        "normalised_prices": "adjusted closes normalised to 1.0 at each symbol's first close in the range",
+        "normalised_prices": "adjusted closes normalised to 1.0 at each symbol's first close in the range "
+        "(the close before start, where the start day's return counts)",
     }
 )
 
@@ -104,6 +110,19 @@ def _daily_returns(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return returns, filled
 
 
+def base_day(prices: pd.DataFrame, start: dt.date | str) -> pd.Timestamp:
+    """The first day of the range that begins at ``start``: the last day before ``start``
+    with a close of any column of ``prices`` (dates x symbols), if it is at most
+    ``ALIVE_DAYS`` calendar days before ``start`` (a close the backtest could buy at, by
+    the carry rule), else ``start`` itself. The start day's own return then counts."""
+    at = pd.Timestamp(start)
+    index = pd.DatetimeIndex(prices.index)
+    earlier = index[(index < at) & prices.notna().any(axis=1).to_numpy()]
+    if len(earlier) and (at - earlier[-1]).days <= ALIVE_DAYS:
+        return pd.Timestamp(earlier[-1])
+    return at
+
+
 def _own_days(column: pd.DataFrame, joint: pd.Index) -> pd.DataFrame:
     """``column`` (one symbol's closes) on its own days: the NYSE sessions of the joint
     calendar ``joint`` (a halt there is a day of the symbol: carried forward) and the
@@ -131,7 +150,7 @@ def analyze_stocks(
         raise DataValidationError(f"no prices for {', '.join(missing)} in the price data")
     frame = prices.loc[:, wanted].sort_index()
     if start is not None:
-        frame = frame.loc[frame.index >= pd.Timestamp(start)]
+        frame = frame.loc[frame.index >= base_day(frame, start)]
     if end is not None:
         frame = frame.loc[frame.index <= pd.Timestamp(end)]
     frame = frame.astype(np.float64)

@@ -24,6 +24,7 @@ from engine.cli.common import (
     write_notes,
     yahoo_provider,
 )
+from engine.data.prices import ALIVE_DAYS
 from engine.data.providers import spelling_variants
 from engine.data.symbols import with_spelling_hint
 from engine.errors import DataValidationError, ParameterError
@@ -70,7 +71,9 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     risk_free = StrategyParams.from_mapping({"risk_free": args.risk_free}).risk_free
     if prices_from_yahoo(args):
         provider = yahoo_provider(args, None)
-        prices, report = provider.prices(symbols, start, end)
+        # From the close before start as well: the start day's own return counts (base_day).
+        since = None if start is None else start - dt.timedelta(days=ALIVE_DAYS)
+        prices, report = provider.prices(symbols, since, end)
         source = "Yahoo Finance"
         synthetic = False
         write_notes(err, report_lines(report))

@@ -53,7 +53,7 @@ def test_correlation_of_daily_returns() -> None:
 
 
 def test_date_window_and_risk_free() -> None:
-    result = analyze_stocks(_prices(), ["AAA"], start="2022-01-04", risk_free=0.0252)
+    result = analyze_stocks(_prices(), ["AAA"], start="2022-01-05", risk_free=0.0252)
     assert len(result.returns) == 2  # returns of Jan 5 and Jan 6 from the Jan 4 close
     r = np.array([-0.1, 0.2])
     assert result.metrics.loc[0, "sharpe"] == pytest.approx(empyrical.sharpe_ratio(r, risk_free=0.0001))
@@ -69,7 +69,7 @@ def test_result_is_frozen() -> None:
     ("symbols", "kwargs", "error", "fragment"),
     [
         (["ZZZ"], {}, DataValidationError, "no prices for ZZZ"),
-        (["AAA"], {"start": "2022-01-06"}, DataValidationError, "fewer than two prices"),
+        (["AAA"], {"start": "2022-01-07"}, DataValidationError, "fewer than two prices"),
         (["aaa bbb"], {}, ParameterError, "not a ticker"),
         ([], {}, ParameterError, "at least one"),
     ],
@@ -230,3 +230,20 @@ def test_the_stock_returns_up_to_any_day_do_not_depend_on_the_data_after_it(day:
     cut = analyze_stocks(prices.loc[:day], ["AAA", "BTC", "ETH"])
     pd.testing.assert_frame_equal(full.returns.loc[:day], cut.returns)
     pd.testing.assert_frame_equal(full.prices.loc[:day], cut.prices)
+
+
+def test_start_counts_the_start_days_return_as_the_backtest_does() -> None:
+    # Breaker pass 12, F7: "from Jan 5" is bought at the Jan 4 close, so Jan 5's return counts.
+    result = analyze_stocks(_prices(), ["AAA"], start="2022-01-05")
+    assert [d.strftime("%m-%d") for d in result.returns.index] == ["01-05", "01-06"]
+    np.testing.assert_allclose(result.returns["AAA"], [-0.1, 0.2])
+    np.testing.assert_allclose(result.prices["AAA"], [1.0, 0.9, 1.08])  # 1.0 at the Jan 4 close
+    assert result.metrics.loc[0, "total_return"] == pytest.approx(11.88 / 11 - 1)
+
+
+def test_a_close_more_than_alive_days_before_start_is_no_base() -> None:
+    days = pd.to_datetime(["2022-01-03", "2022-01-18", "2022-01-19", "2022-01-20"])
+    prices = price_frame(days, {"AAA": [10, 11, 9.9, 11.88]})
+    result = analyze_stocks(prices, ["AAA"], start="2022-01-18")  # Jan 3 is 15 days before
+    assert result.returns.index[0] == pd.Timestamp("2022-01-19")
+    np.testing.assert_allclose(result.prices["AAA"], [1.0, 0.9, 1.08])

@@ -363,5 +363,6 @@ def test_stocks_over_a_short_window_warns_on_stderr() -> None:
         ["stocks", "--symbols", "JONX,JORK", "--start", "2023-03-01", "--end", "2023-03-14"]
     )
     assert code == 0, err
-    assert "warning: The chosen window covers 9 trading days, less than a year (252)" in err
+    # 10 sessions from Mar 1 to Mar 14, each with its return (Mar 1's from the Feb 28 close).
+    assert "warning: The chosen window covers 10 trading days, less than a year (252)" in err
     assert "less than a year" not in out
