@@ -103,8 +103,15 @@ from engine.research.signal_analysis import (
 )
 from engine.research.sweep import DEFAULT_MAX_CONFIGS as MAX_SWEEP_CONFIGS
 from engine.research.sweep import SweepResult, check_grid, grid_size, parse_grid, run_sweep
-from engine.research.walk_forward import (
+from engine.research.sweep_export import (
     SWEEP_EXPORT_CONTENT,
+    SWEEP_EXPORT_FILES,
+    SweepExport,
+    export_params,
+    sweep_export,
+    walk_forward_exports,
+)
+from engine.research.walk_forward import (
     SweepValidation,
     WalkForwardResult,
     WalkForwardSettings,
@@ -147,6 +154,7 @@ __all__ = [
     "STOCK_EXPORT_CONTENT",
     "STOCK_METRIC_COLUMNS",
     "SWEEP_EXPORT_CONTENT",
+    "SWEEP_EXPORT_FILES",
     "TRADING_DAYS",
     "WEIGHTINGS",
     "BacktestResult",
@@ -183,6 +191,7 @@ __all__ = [
     "SourceInfo",
     "StockAnalysis",
     "StrategyParams",
+    "SweepExport",
     "SweepResult",
     "SweepValidation",
     "ValidationReport",
@@ -206,6 +215,7 @@ __all__ = [
     "eligible_symbols_by_period",
     "expected_max_sharpe",
     "export_header",
+    "export_params",
     "fingerprint_frames",
     "frame_to_csv",
     "get_executor",
@@ -237,9 +247,11 @@ __all__ = [
     "shutdown_embedded_cluster",
     "signal_table",
     "single_blas_thread",
+    "sweep_export",
     "tune_allocator",
     "validate_sweep",
     "walk_forward",
+    "walk_forward_exports",
     "warm_up_kernels",
     "with_spelling_hint",
 ]

@@ -344,6 +344,7 @@ def _wf_empty(message: Any) -> dict[str, Any]:
         "pbo": None,
         "histogram": figures.empty_figure("PBO logits", "Run a sweep"),
         "download_disabled": True,
+        "returns_download_disabled": True,
     }
 
 
@@ -358,6 +359,7 @@ def _wf_empty(message: Any) -> dict[str, Any]:
         "pbo": Output(ids.WF_PBO, "children"),
         "histogram": Output(ids.WF_PBO_HISTOGRAM, "figure"),
         "download_disabled": Output(ids.WF_DOWNLOAD_BUTTON, "disabled"),
+        "returns_download_disabled": Output(ids.WF_RETURNS_DOWNLOAD_BUTTON, "disabled"),
     },
     inputs={
         "result": Input(ids.RESULT, "data"),
@@ -398,6 +400,7 @@ def show_walk_forward(result: Mapping[str, Any] | None, settings: Mapping[str, A
         "pbo": sweep_layout.pbo_block(result, validation),
         "histogram": figures_research.pbo_logits_figure(pbo.get("logits"), pbo.get("pbo")),
         "download_disabled": False,
+        "returns_download_disabled": False,
     }
 
 
@@ -414,9 +417,29 @@ def download_walk_forward(
     if not n_clicks or not result:
         return no_update
 
+    return _walk_forward_download(result, settings, "walk_forward")
+
+
+@callback(
+    Output(ids.WF_RETURNS_DOWNLOAD, "data"),
+    inputs={"n_clicks": Input(ids.WF_RETURNS_DOWNLOAD_BUTTON, "n_clicks")},
+    state={"result": State(ids.RESULT, "data"), "settings": WF_STATE},
+    prevent_initial_call=True,
+)
+def download_walk_forward_returns(
+    n_clicks: int | None, result: Mapping[str, Any] | None, settings: Mapping[str, Any]
+) -> Any:
+    """The out-of-sample daily returns (stitched walk-forward, full-history winner, benchmark)."""
+    result = _stored_result(result)
+    if not n_clicks or not result:
+        return no_update
+    return _walk_forward_download(result, settings, "walk_forward_returns")
+
+
+def _walk_forward_download(result: Mapping[str, Any], settings: Mapping[str, Any], kind: str) -> Any:
     def build() -> tuple[str, str]:
         validation = _validation(result, view.walk_forward_inputs(**settings))
         info = _source_info(result)
-        return view.walk_forward_csv(result, validation, info), info["fingerprint"]
+        return view.walk_forward_csv(result, validation, info, kind), info["fingerprint"]
 
-    return csv_download(log, "walk_forward", build)
+    return csv_download(log, kind, build)

@@ -177,6 +177,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.RESULT),
             dcc.Download(id=ids.DOWNLOAD),
             dcc.Download(id=ids.WF_DOWNLOAD),
+            dcc.Download(id=ids.WF_RETURNS_DOWNLOAD),
             components.form_and_results(controls, results),
         ],
         className="spl-page-sweep",
@@ -273,7 +274,10 @@ def walk_forward_section(raw: Mapping[str, str]) -> html.Div:
     return html.Div(
         [
             components.title_bar(
-                "Walk-forward validation", components.download_button("Folds", ids.WF_DOWNLOAD_BUTTON)
+                "Walk-forward validation",
+                components.download_button("Folds", ids.WF_DOWNLOAD_BUTTON),
+                components.download_button("Out-of-sample returns", ids.WF_RETURNS_DOWNLOAD_BUTTON),
+                class_name="d-flex align-items-center flex-wrap gap-2 mb-2",
             ),
             html.P(
                 "Each fold picks the configuration with the best in-sample metric using only the days "

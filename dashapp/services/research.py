@@ -6,7 +6,8 @@ Every function raises ``engine.EngineError`` (one sentence meant for the user) o
 
 - ``signal_analysis``: ``engine.analyze_signal`` of the session's data.
 - ``sweep``: ``engine.run_sweep(..., keep_returns=True)`` as ``plain.sweep_to_plain`` plus the
-  DSR's trial counts (``n_trials``, ``n_distinct_trials``, ``n_effective_trials``) and
+  DSR's trial counts (``n_trials``, ``n_distinct_trials``, ``n_effective_trials``), its
+  labels per trial (``trials``: ``row``, ``return_series``, ``trial_cluster``) and
   ``has_returns``; the returns matrix (days x configurations) and the benchmark's daily
   returns are cached beside it (``sweep-returns``) so that a walk-forward with other settings
   is slicing, never a rerun of the backtests.
@@ -31,7 +32,7 @@ from .computations import CancelFn, ProgressFn, cluster_errors_for_visitors, exe
 from .plain import sweep_to_plain, to_plain
 from .sources import get_market_data, resolve_source
 
-VERSION = "r3"  # r3: a signal analysis keeps its manifest and export_extras (CSV header)
+VERSION = "r4"  # r3: a signal analysis keeps its manifest and export_extras (CSV header); r4: a sweep keeps its DSR trial labels
 # A page may rerun a sweep whose returns the cache lost, in its own request, up to this size
 # (a fraction of a second on the demo data; larger grids go through the background job).
 SYNC_RERUN_LIMIT = 64
@@ -202,6 +203,8 @@ def sweep(
         "n_trials": int(result.n_trials),
         "n_distinct_trials": int(result.n_distinct_trials),
         "n_effective_trials": int(result.n_effective_trials),
+        # the DSR's labels per trial (row, return_series, trial_cluster), for sweep.csv
+        "trials": to_plain(result.trials) if result.trials is not None else None,
         "has_returns": result.returns is not None and result.returns.shape[1] > 0,
     }
     cache.set(returns_key, _returns_to_plain(result))
@@ -282,13 +285,9 @@ def sweep_validation(
 def validation_to_plain(validation: Any) -> dict[str, Any]:
     """``SweepValidation`` as plain data: folds, the three OOS series, summary, PBO."""
     wf = validation.walk_forward
-    series = {
-        "walk_forward": wf.oos_returns,
-        "full_history_winner": wf.full_history_returns,
-    }
-    if wf.benchmark_returns is not None:
-        series["benchmark"] = wf.benchmark_returns
-    dates = [str(pd.Timestamp(d).date()) for d in wf.oos_returns.index]
+    frame = wf.oos_returns_frame()
+    series = {str(name): frame[name] for name in frame.columns}
+    dates = [str(pd.Timestamp(d).date()) for d in frame.index]
     pbo = validation.pbo
     return {
         "settings": to_plain(wf.settings),

@@ -108,6 +108,7 @@ SWEEP_RESULT = Record(
         "n_trials": (int, NONE),
         "n_distinct_trials": (int, NONE),
         "n_effective_trials": (int, NONE),
+        "trials": (MapOf(ListOf(int)), NONE),
         "elapsed_s": (float, NONE),
         "executor": (str, NONE),
         "deflated_sharpe": (SCALAR, MapOf(SCALAR)),

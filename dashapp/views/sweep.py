@@ -2,8 +2,10 @@
 
 The result is ``services.research.sweep``'s: ``records`` (one per configuration), ``columns``,
 ``grid``, ``base``, ``best``, ``n_runs``, ``n_failed``, ``deflated_sharpe``, the DSR's trial
-counts (``n_trials``, ``n_distinct_trials``, ``n_effective_trials``), ``executor``,
-``elapsed_s``. The table is an AG Grid (``dash_ag_grid.AgGrid``); the walk-forward section's
+counts (``n_trials``, ``n_distinct_trials``, ``n_effective_trials``) and labels per trial
+(``trials``), ``executor``, ``elapsed_s``. The CSVs are the engine's
+(``engine.sweep_export``, ``engine.walk_forward_exports``: the CLI's ``sweep --out``
+files). The table is an AG Grid (``dash_ag_grid.AgGrid``); the walk-forward section's
 blocks are at the end of this module.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import pandas as pd
 
 import engine
 from dashapp.ui import components, forms, url_state
@@ -299,42 +303,40 @@ def config_params(result: Mapping[str, Any], row_id: Any) -> dict[str, Any] | No
     return params
 
 
-def export_header(
-    kind: str, result: Mapping[str, Any], info: Mapping[str, Any] | None, extras: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The standard header of every export (``engine.export_header``) of a sweep's CSV
-    (``kind``: ``sweep`` or ``walk_forward``): the base parameters, the data it ran on
-    (``info``: ``services.source_info`` of the sweep's source; SYNTHETIC for the demo
-    data), then ``extras`` and the sweep's link."""
+def export_csv(export: Any, result: Mapping[str, Any], info: Mapping[str, Any] | None) -> str:
+    """One of a sweep's CSVs (``engine.SweepExport``: the table and lines the CLI's
+    ``sweep --out`` files hold) after the standard header of every export
+    (``engine.export_header``): the base parameters, swept ones marked, the data it ran
+    on (``info``: ``services.source_info`` of the sweep's source; SYNTHETIC for the demo
+    data), then the export's own lines and the sweep's link."""
     info = info or {}
     base = result.get("base") or {}
-    return engine.export_header(
-        engine.SWEEP_EXPORT_CONTENT[kind],
-        params=base,
+    header = engine.export_header(
+        export.content,
+        params=export.params,
         data_source=info.get("label") or "",
         synthetic=info.get("synthetic"),
         fingerprint=info.get("fingerprint") or "",
-        extras={**extras, "link": "/sweep" + sweep_query(base, result.get("grid") or {})},
+        extras={**export.extras, "link": "/sweep" + sweep_query(base, result.get("grid") or {})},
     )
+    return engine.frame_to_csv(export.frame, header=header)
 
 
 def sweep_csv(result: Mapping[str, Any], info: Mapping[str, Any] | None) -> str:
-    """The sweep table after the standard header (``export_header``), the grid, the DSR of
-    the best with its trial counts (the names of the CLI's sweep.csv) and the executor."""
-    columns = column_names(result)
-    extra = [c for c in result.get("columns") or [] if c not in columns]
-    header = export_header(
-        "sweep",
-        result,
-        info,
-        {
-            "grid": result.get("grid") or {},
-            "deflated_sharpe": result.get("deflated_sharpe"),
-            **{key: result.get(key) for key in TRIAL_KEYS},
-            "executor": result.get("executor") or "",
-        },
+    """``sweep.csv`` of the stored sweep (``engine.sweep_export``: one row per
+    configuration with its DSR trial labels; the grid, the DSR of the best with its trial
+    counts and the executor in the header)."""
+    trials = result.get("trials")
+    export = engine.sweep_export(
+        pd.DataFrame.from_records(list(result.get("records") or [])),
+        result.get("grid") or {},
+        params=result.get("base") or {},
+        trials=pd.DataFrame(trials) if trials else None,
+        deflated_sharpe=result.get("deflated_sharpe"),
+        **{key: result.get(key) for key in TRIAL_KEYS},
+        executor=result.get("executor"),
     )
-    return engine.records_to_csv(list(result.get("records") or []), columns + extra, header=header)
+    return export_csv(export, result, info)
 
 
 # ----- walk-forward validation -------------------------------------------------------------
@@ -458,31 +460,39 @@ def _compared(pbo: Mapping[str, Any]) -> str:
     return text + (f" ({identical:,} with identical returns counted once)" if identical else "")
 
 
+WF_EXPORTS = ("walk_forward", "walk_forward_returns")
+
+
 def walk_forward_csv(
-    result: Mapping[str, Any], validation: Mapping[str, Any], info: Mapping[str, Any] | None
+    result: Mapping[str, Any],
+    validation: Mapping[str, Any],
+    info: Mapping[str, Any] | None,
+    kind: str = "walk_forward",
 ) -> str:
-    """The folds table after the standard header (``export_header``), the grid, the
-    walk-forward settings, the winner changes and the PBO (the names of the CLI's
-    walk_forward.csv)."""
-    pbo = validation.get("pbo") or {}
-    header = export_header(
-        "walk_forward",
-        result,
-        info,
-        {
-            "grid": result.get("grid") or {},
-            "walk_forward": validation.get("settings") or {},
-            "n_winner_changes": validation.get("n_winner_changes"),
-            "full_history_winner": validation.get("full_history_winner"),
-            "pbo": pbo.get("pbo"),
-            "pbo_splits": pbo.get("n_splits"),
-        },
+    """``walk_forward.csv`` (``kind`` ``walk_forward``: one row per fold; the grid, the
+    settings, the winner changes, the out-of-sample summary and the PBO in the header) or
+    ``walk_forward_returns.csv`` (``walk_forward_returns``: the out-of-sample daily returns)
+    of a validation (``services.research.sweep_validation``), by ``engine.walk_forward_exports``."""
+    summary = validation.get("summary") or {}
+    frame = pd.DataFrame(summary)
+    summary_frame = frame.set_index("index") if "index" in frame else frame
+    folds = pd.DataFrame({c: v for c, v in (validation.get("folds") or {}).items() if c != "index"})
+    returns = pd.DataFrame(
+        validation.get("series") or {}, index=pd.to_datetime(validation.get("dates") or [])
     )
-    folds = validation.get("folds") or {}
-    frame_columns = [c for c in folds if c != "index"]
-    n = len(folds.get("fold") or [])
-    records = [{c: (folds.get(c) or [None] * n)[i] for c in frame_columns} for i in range(n)]
-    return engine.records_to_csv(records, frame_columns, header=header)
+    exports = engine.walk_forward_exports(
+        result.get("grid") or {},
+        params=result.get("base") or {},
+        settings=validation.get("settings") or {},
+        folds=folds,
+        n_winner_changes=validation.get("n_winner_changes") or 0,
+        full_history_winner=validation.get("full_history_winner"),
+        summary=summary_frame,
+        returns=returns,
+        pbo=validation.get("pbo"),
+        pbo_note=validation.get("pbo_note"),
+    )
+    return export_csv(exports[kind], result, info)
 
 
 WF_QUERY: Mapping[str, str] = {

@@ -12,7 +12,9 @@ daily returns (``run_sweep(keep_returns=True)``) and validates the sweep on them
 (``engine.validate_sweep``: no backtest is rerun): it prints the folds table, how often the
 in-sample winner changed, the stitched out-of-sample metrics against the full-history
 winner and the benchmark, and the probability of backtest overfitting; with ``--out`` it
-also writes ``walk_forward.csv`` (one row per fold, ``# key: value`` manifest lines first).
+also writes ``walk_forward.csv`` (one row per fold, ``# key: value`` manifest lines first,
+with the out-of-sample summary and the PBO) and ``walk_forward_returns.csv`` (the
+out-of-sample daily returns); ``engine.research.sweep_export`` says what each file holds.
 Errors exit with code 2 and one line on stderr (``engine.cli.main``).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +31,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import METRIC_NAMES, PERCENT_METRICS
+from engine.analytics.metrics import PERCENT_METRICS
 from engine.analytics.pbo import PBOSettings
 from engine.backtest.prepare import PreparedData, prepare
 from engine.backtest.result import Manifest
@@ -50,10 +53,10 @@ from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import manifest_header, write_csv
 from engine.research.sweep import DEFAULT_MAX_CONFIGS, check_max_configs, grid_size, parse_grid, run_sweep
+from engine.research.sweep_export import SWEEP_EXPORT_FILES, SweepExport, sweep_export, walk_forward_exports
 from engine.research.walk_forward import (
     SCHEMES,
     SELECTION_METRICS,
-    SWEEP_EXPORT_CONTENT,
     WalkForwardSettings,
     check_walk_forward_fits,
     validate_sweep,
@@ -86,7 +89,11 @@ def register(sub: Any) -> None:
         default=DEFAULT_MAX_CONFIGS,
         help=f"refuse grids larger than this: 1 to {DEFAULT_MAX_CONFIGS}, the limit per sweep (default {DEFAULT_MAX_CONFIGS})",
     )
-    p.add_argument("--out", type=out_folder, help="directory for sweep.csv (and walk_forward.csv)")
+    p.add_argument(
+        "--out",
+        type=out_folder,
+        help="directory for sweep.csv (and walk_forward.csv, walk_forward_returns.csv)",
+    )
     wf = p.add_argument_group("walk-forward validation (with --walk-forward)")
     wf.add_argument(
         "--walk-forward",
@@ -197,11 +204,12 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.of(base.to_dict(), data)
-        path = write_sweep(result, grid, manifest, args.out)
+        now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
+        path = write_sweep(result, grid, manifest, args.out, now=now)
         write_notes(err, [f"wrote {path.name} to {args.out}"])
         if validation is not None:
-            path = write_walk_forward(validation, grid, manifest, args.out)
-            write_notes(err, [f"wrote {path.name} to {args.out}"])
+            paths = write_walk_forward(validation, grid, manifest, args.out, now=now)
+            write_notes(err, [f"wrote {p.name} to {args.out}" for p in paths])
     return EXIT_OK
 
 
@@ -281,38 +289,50 @@ def walk_forward_notes(validation: Any) -> list[str]:
     return lines
 
 
-def write_sweep(result: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
+def _write(
+    export: SweepExport, kind: str, manifest: Manifest, directory: Path, now: dt.datetime | None
+) -> Path:
+    """One of a sweep's files (``engine.research.sweep_export``: the Sweep page's downloads
+    hold the same) after the standard ``# key: value`` lines (``manifest_header``), the
+    swept parameters marked in ``params``."""
+    header = manifest_header(
+        export.content, {**manifest.to_dict(), "params": export.params}, extras=export.extras, now=now
+    )
+    return write_csv(directory / SWEEP_EXPORT_FILES[kind], export.frame, header=header)
+
+
+def write_sweep(
+    result: Any, grid: Any, manifest: Manifest, directory: Path, *, now: dt.datetime | None = None
+) -> Path:
     """``sweep.csv``: one row per configuration (the swept parameters, the metrics, the
-    error), after the standard ``# key: value`` lines (``engine.export.manifest_header``:
-    the base parameters, the data, the engine version, the export time), then the grid and
-    the deflated Sharpe ratio of the best with its trial counts (the Sweep page's names)."""
-    extras = {
-        "grid": {name: list(values) for name, values in grid.items()},
-        "deflated_sharpe": result.deflated_sharpe,
-        "n_trials": result.n_trials,
-        "n_distinct_trials": result.n_distinct_trials,
-        "n_effective_trials": result.n_effective_trials,
-    }
-    header = manifest_header(SWEEP_EXPORT_CONTENT["sweep"], manifest.to_dict(), extras=extras)
-    return write_csv(directory / "sweep.csv", result.table[[*grid, *METRIC_NAMES, "error"]], header=header)
+    error, the DSR's trial labels ``return_series`` and ``trial_cluster``), after the
+    standard header lines, the grid, the deflated Sharpe ratio of the best with its trial
+    counts and the executor (``engine.research.sweep_export.sweep_export``)."""
+    export = sweep_export(
+        result.table, grid, params=manifest.params, trials=result.trials,
+        deflated_sharpe=result.deflated_sharpe, n_trials=result.n_trials,
+        n_distinct_trials=result.n_distinct_trials, n_effective_trials=result.n_effective_trials,
+        executor=result.executor,
+    )  # fmt: skip
+    return _write(export, "sweep", manifest, directory, now)
 
 
-def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
-    """``walk_forward.csv``: one row per fold, after the standard ``# key: value`` lines,
-    then the grid, the walk-forward settings, the winner changes and the PBO; header cells
-    made inert."""
+def write_walk_forward(
+    validation: Any, grid: Any, manifest: Manifest, directory: Path, *, now: dt.datetime | None = None
+) -> list[Path]:
+    """``walk_forward.csv`` (one row per fold, after the standard header lines, the grid,
+    the walk-forward settings, the winner changes, the out-of-sample summary and the PBO)
+    and ``walk_forward_returns.csv`` (the out-of-sample days' daily returns of the
+    stitched walk-forward, the full-history winner and the benchmark)
+    (``engine.research.sweep_export.walk_forward_exports``)."""
     wf = validation.walk_forward
-    pbo = validation.pbo
-    extras = {
-        "grid": {name: list(values) for name, values in grid.items()},
-        "walk_forward": dataclasses.asdict(wf.settings),
-        "n_winner_changes": wf.n_winner_changes,
-        "full_history_winner": wf.full_history_winner,
-        "pbo": None if pbo is None else pbo.pbo,
-        "pbo_splits": None if pbo is None else pbo.n_splits,
-    }
-    header = manifest_header(SWEEP_EXPORT_CONTENT["walk_forward"], manifest.to_dict(), extras=extras)
-    return write_csv(directory / "walk_forward.csv", wf.folds, header=header)
+    exports = walk_forward_exports(
+        grid, params=manifest.params, settings=dataclasses.asdict(wf.settings), folds=wf.folds,
+        n_winner_changes=wf.n_winner_changes, full_history_winner=wf.full_history_winner,
+        summary=wf.summary, returns=wf.oos_returns_frame(),
+        pbo=None if validation.pbo is None else validation.pbo.to_dict(), pbo_note=validation.pbo_note,
+    )  # fmt: skip
+    return [_write(export, kind, manifest, directory, now) for kind, export in exports.items()]
 
 
 def _percent_columns(table: pd.DataFrame, keep: list[str]) -> pd.DataFrame:

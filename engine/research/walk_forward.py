@@ -40,7 +40,6 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -62,19 +61,12 @@ from engine.data.types import MarketData
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.research.sweep import SweepResult
+from engine.research.sweep_export import OOS_SERIES
 from engine.strategy.params import REBALANCE_TRADING_DAYS, REBALANCES, StrategyParams
 
 Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
 MAX_FOLDS = 50
-# What each CSV of a sweep holds: the ``content`` line of its header (engine.export), the
-# same in the CLI's --out files and the Sweep page's downloads.
-SWEEP_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(
-    {
-        "sweep": "parameter sweep: one row per configuration",
-        "walk_forward": "walk-forward validation of a parameter sweep: one row per fold",
-    }
-)
 MIN_WINDOW_DAYS = 2  # a Sharpe ratio needs two returns
 # Holding periods of the strategy's rebalance frequency that every in-sample and
 # out-of-sample window of a sweep's walk-forward must span (``check_fold_periods``).
@@ -152,6 +144,16 @@ class WalkForwardResult:
     summary: pd.DataFrame
     n_winner_changes: int
     warnings: tuple[str, ...]
+
+    def oos_returns_frame(self) -> pd.DataFrame:
+        """The out-of-sample days' daily returns (index ``date``): ``walk_forward`` (the
+        stitched series), ``full_history_winner`` and ``benchmark`` (when given)."""
+        series = [self.oos_returns, self.full_history_returns]
+        if self.benchmark_returns is not None:
+            series.append(self.benchmark_returns)
+        frame = pd.concat([s.rename(name) for s, name in zip(series, OOS_SERIES, strict=False)], axis=1)
+        frame.index.name = "date"
+        return frame
 
 
 def fold_bounds(n_days: int, settings: WalkForwardSettings) -> list[Fold]:

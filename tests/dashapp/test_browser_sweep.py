@@ -95,8 +95,14 @@ def test_small_sweep_progress_heatmap_table_csv_and_open_row(dash_duo, app) -> N
     click(dash_duo, "#sweep-wf-download-button")
     folder = Path(dash_duo.download_path)  # named by engine.download_filename: kind + fingerprint
     poll(lambda: list(folder.glob("walk_forward_*.csv")))
-    wf_text = next(folder.glob("walk_forward_*.csv")).read_text()
+    wf_text = next(folder.glob("walk_forward_[0-9a-f]*.csv")).read_text()
     assert "# pbo: " in wf_text and len([ln for ln in wf_text.splitlines() if not ln.startswith("#")]) == 4
+    assert "# oos_walk_forward: " in wf_text and "# pbo_probability_of_loss: " in wf_text
+    click(dash_duo, "#sweep-wf-returns-download-button")  # the curves' daily returns
+    poll(lambda: list(folder.glob("walk_forward_returns_*.csv")))
+    returns_text = next(folder.glob("walk_forward_returns_*.csv")).read_text()
+    body = [ln for ln in returns_text.splitlines() if not ln.startswith("#")]
+    assert body[0] == "date,walk_forward,full_history_winner,benchmark" and len(body) > 10
     assert csp_violations(dash_duo) == []
     dash_duo.driver.save_screenshot(str(Path(dash_duo.download_path).parent / "sweep.png"))
 

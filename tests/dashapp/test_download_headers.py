@@ -62,6 +62,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, di
         stored = {**research.sweep(None, {}, {"top_n": [3, 5]}), "source": SOURCE}
         out["sweep"] = sweep.download_sweep(1, stored)
         out["walk_forward"] = sweep.download_walk_forward(1, stored, WF_SETTINGS)
+        out["walk_forward_returns"] = sweep.download_walk_forward_returns(1, stored, WF_SETTINGS)
         yield out
 
 
@@ -76,6 +77,7 @@ def test_every_download_starts_with_the_standard_header(downloads: dict[str, dic
         "stock_metrics",
         "sweep",
         "walk_forward",
+        "walk_forward_returns",
     ]
     for kind, data in downloads.items():
         assert isinstance(data, dict) and data["type"] == "text/csv", kind

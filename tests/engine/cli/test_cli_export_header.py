@@ -58,6 +58,7 @@ def test_every_cli_csv_starts_with_the_standard_header(out: Path) -> None:
         "stocks/stock_metrics.csv",
         "sweep/sweep.csv",
         "sweep/walk_forward.csv",
+        "sweep/walk_forward_returns.csv",
     ]
     fingerprint = engine.load_market_data(DemoProvider(), benchmark="QQQ").fingerprint
     for path in files:
@@ -75,7 +76,7 @@ def test_every_cli_csv_starts_with_the_standard_header(out: Path) -> None:
         else:
             assert header["fingerprint"] == fingerprint, name
     # The files of one run share one export time.
-    for folder in ("backtest", "signal", "stocks"):
+    for folder in ("backtest", "signal", "stocks", "sweep"):
         assert len({_header(p)["exported_at"] for p in (out / folder).glob("*.csv")}) == 1, folder
     # What each file holds is its own sentence (the engine's one list per export family).
     assert _header(out / "backtest" / "returns.csv")["content"] == engine.BACKTEST_EXPORT_CONTENT["returns"]

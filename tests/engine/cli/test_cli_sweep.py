@@ -31,7 +31,14 @@ def test_sweep_writes_the_table_named_as_the_grid(tmp_path: Path, monkeypatch: p
     )  # fmt: skip
     assert code == 0, out
     table = pd.read_csv(tmp_path / "sweep.csv", comment="#")
-    assert list(table.columns) == ["min_likes", "top_n", *METRIC_NAMES, "error"]
+    assert list(table.columns) == [
+        "min_likes",
+        "top_n",
+        *METRIC_NAMES,
+        "error",
+        "return_series",
+        "trial_cluster",
+    ]
     assert list(zip(table["min_likes"], table["top_n"], strict=True)) == [
         (10.0, 3),
         (10.0, 5),
