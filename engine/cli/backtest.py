@@ -20,6 +20,7 @@ from engine.cli.common import (
     add_data_options,
     add_executor_option,
     conventions,
+    data_report_extra,
     fmt,
     load_market,
     out_file,
@@ -28,6 +29,7 @@ from engine.cli.common import (
     warning_lines,
     write_notes,
 )
+from engine.data.types import ValidationReport
 from engine.errors import ParameterError
 from engine.strategy.params import (
     AGGREGATIONS,
@@ -107,7 +109,7 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.flush()
     write_notes(err, warning_lines(result.warnings, rest=" (see manifest.json)"))
     if args.out is not None:
-        paths = write_backtest(result, args.out)
+        paths = write_backtest(result, args.out, report=data.report)
         write_notes(err, [f"wrote {', '.join(p.name for p in paths)} to {args.out}"])
     if getattr(args, "report", None) is not None:
         robustness = None
@@ -207,11 +209,15 @@ def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
-def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
+def write_backtest(
+    result: BacktestResult, directory: Path, *, report: ValidationReport | None = None
+) -> list[Path]:
     """returns.csv, holdings.csv, periods.csv (each after the standard ``# key: value``
     lines of ``engine.export.manifest_header``: content, parameters, data source, synthetic
-    flag, fingerprint, engine version, export time), metrics.json, manifest.json in
-    ``directory``."""
+    flag, fingerprint, engine version, export time, then ``data_report`` when the input lost
+    anything), metrics.json, manifest.json in ``directory``. ``report``: the data's
+    validation report; manifest.json records it (``data_report``: failed tickers, dropped
+    groups with count and reason) and its notes lead ``warnings``, as on the Backtest page."""
     from engine.backtest.result import BACKTEST_EXPORT_CONTENT
     from engine.export import manifest_header, write_csv
 
@@ -227,7 +233,9 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
     }
     now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
     for path, (kind, frame) in zip(paths, frames.items(), strict=False):
-        header = manifest_header(BACKTEST_EXPORT_CONTENT[kind], manifest, now=now)
+        header = manifest_header(
+            BACKTEST_EXPORT_CONTENT[kind], manifest, extras=data_report_extra(report), now=now
+        )
         write_csv(path, frame, header=header, index_label="date" if kind == "returns" else None)
     metrics = {
         **_json_safe(result.metrics),
@@ -236,6 +244,11 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
         "universe_metrics": _json_safe(result.universe_metrics),
     }
     paths[3].write_text(json.dumps(metrics, indent=2) + "\n")
-    manifest = {**result.manifest.to_dict(), "warnings": list(result.warnings)}
+    record = (report or ValidationReport()).record()
+    manifest = {
+        **result.manifest.to_dict(),
+        "warnings": [*record["notes"], *result.warnings],
+        "data_report": record,
+    }
     paths[4].write_text(json.dumps(manifest, indent=2) + "\n")
     return paths

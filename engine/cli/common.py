@@ -267,6 +267,15 @@ def load_market(args: argparse.Namespace, benchmark: str, *, notes: TextIO | Non
 # ----- output ----------------------------------------------------------------------------
 
 
+def data_report_extra(report: ValidationReport | None, *, cannot: str = "be held") -> dict[str, Any]:
+    """The ``data_report`` line of an ``--out`` CSV's header (``ValidationReport.record``:
+    failed tickers, dropped groups with count and reason, the notes) when the input lost
+    anything, so a file read later says so; empty when nothing was lost (the demo data)."""
+    if report is None or not (report.failed_tickers or report.dropped):
+        return {}
+    return {"data_report": report.record(cannot=cannot)}
+
+
 def write_notes(err: TextIO, lines: Iterable[str]) -> None:
     """Write ``lines`` (notes, warnings, "wrote ..." lines) on ``err``, the command's stderr,
     one per line: stdout carries only the command's results."""

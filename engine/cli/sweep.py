@@ -38,6 +38,7 @@ from engine.cli.common import (
     add_executor_option,
     add_strategy_options,
     conventions,
+    data_report_extra,
     fmt,
     load_market,
     number,
@@ -45,7 +46,7 @@ from engine.cli.common import (
     params_from_args,
     write_notes,
 )
-from engine.data.types import MarketData
+from engine.data.types import MarketData, ValidationReport
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import manifest_header, write_csv
@@ -197,10 +198,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.of(base.to_dict(), data)
-        path = write_sweep(result, grid, manifest, args.out)
+        path = write_sweep(result, grid, manifest, args.out, report=data.report)
         write_notes(err, [f"wrote {path.name} to {args.out}"])
         if validation is not None:
-            path = write_walk_forward(validation, grid, manifest, args.out)
+            path = write_walk_forward(validation, grid, manifest, args.out, report=data.report)
             write_notes(err, [f"wrote {path.name} to {args.out}"])
     return EXIT_OK
 
@@ -281,26 +282,32 @@ def walk_forward_notes(validation: Any) -> list[str]:
     return lines
 
 
-def write_sweep(result: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
+def write_sweep(
+    result: Any, grid: Any, manifest: Manifest, directory: Path, *, report: ValidationReport | None = None
+) -> Path:
     """``sweep.csv``: one row per configuration (the swept parameters, the metrics, the
     error), after the standard ``# key: value`` lines (``engine.export.manifest_header``:
     the base parameters, the data, the engine version, the export time), then the grid and
-    the deflated Sharpe ratio of the best with its trial counts (the Sweep page's names)."""
+    the deflated Sharpe ratio of the best with its trial counts (the Sweep page's names)
+    and, when the input lost anything, the data ``report``'s ``data_report`` line."""
     extras = {
         "grid": {name: list(values) for name, values in grid.items()},
         "deflated_sharpe": result.deflated_sharpe,
         "n_trials": result.n_trials,
         "n_distinct_trials": result.n_distinct_trials,
         "n_effective_trials": result.n_effective_trials,
+        **data_report_extra(report),
     }
     header = manifest_header(SWEEP_EXPORT_CONTENT["sweep"], manifest.to_dict(), extras=extras)
     return write_csv(directory / "sweep.csv", result.table[[*grid, *METRIC_NAMES, "error"]], header=header)
 
 
-def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory: Path) -> Path:
+def write_walk_forward(
+    validation: Any, grid: Any, manifest: Manifest, directory: Path, *, report: ValidationReport | None = None
+) -> Path:
     """``walk_forward.csv``: one row per fold, after the standard ``# key: value`` lines,
-    then the grid, the walk-forward settings, the winner changes and the PBO; header cells
-    made inert."""
+    then the grid, the walk-forward settings, the winner changes, the PBO and the data
+    ``report``'s ``data_report`` line when the input lost anything; header cells made inert."""
     wf = validation.walk_forward
     pbo = validation.pbo
     extras = {
@@ -310,6 +317,7 @@ def write_walk_forward(validation: Any, grid: Any, manifest: Manifest, directory
         "full_history_winner": wf.full_history_winner,
         "pbo": None if pbo is None else pbo.pbo,
         "pbo_splits": None if pbo is None else pbo.n_splits,
+        **data_report_extra(report),
     }
     header = manifest_header(SWEEP_EXPORT_CONTENT["walk_forward"], manifest.to_dict(), extras=extras)
     return write_csv(directory / "walk_forward.csv", wf.folds, header=header)
