@@ -105,6 +105,7 @@ from engine.research.sweep import DEFAULT_MAX_CONFIGS as MAX_SWEEP_CONFIGS
 from engine.research.sweep import SweepResult, check_grid, grid_size, parse_grid, run_sweep
 from engine.research.walk_forward import (
     SWEEP_EXPORT_CONTENT,
+    WALK_FORWARD_LABELS,
     SweepValidation,
     WalkForwardResult,
     WalkForwardSettings,
@@ -148,6 +149,7 @@ __all__ = [
     "STOCK_METRIC_COLUMNS",
     "SWEEP_EXPORT_CONTENT",
     "TRADING_DAYS",
+    "WALK_FORWARD_LABELS",
     "WEIGHTINGS",
     "BacktestResult",
     "Cancelled",
