@@ -9,7 +9,7 @@ import argparse
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -117,13 +117,21 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from engine.research.robustness import robustness_report
 
             robustness = robustness_report(data, params).to_dict()
-        write_report(result, args.report, robustness=robustness)
+        write_report(result, args.report, robustness=robustness, notes=data.report.notes())
         write_notes(err, [f"wrote the HTML report to {args.report}"])
     return EXIT_OK
 
 
-def write_report(result: BacktestResult, path: Path, *, robustness: Mapping[str, Any] | None = None) -> Path:
-    """One self-contained HTML report of ``result`` at ``path`` (``dashapp.report``).
+def write_report(
+    result: BacktestResult,
+    path: Path,
+    *,
+    robustness: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> Path:
+    """One self-contained HTML report of ``result`` at ``path`` (``dashapp.report``);
+    ``notes``: the data report's notes (``ValidationReport.notes``: failed tickers, dropped
+    rows), shown with the warnings as the Backtest page's report shows them.
 
     Raises ``ParameterError`` (exit 2, one line) when the dashboard's packages (plotly,
     dash) are not installed or the file cannot be written.
@@ -139,7 +147,9 @@ def write_report(result: BacktestResult, path: Path, *, robustness: Mapping[str,
             "install the project with its dashboard dependencies or leave out --report"
         ) from None
     plain = _plain_json(result_to_plain(result))
-    text = backtest_report_html(plain, _plain_json(robustness) if robustness is not None else None)
+    text = backtest_report_html(
+        plain, _plain_json(robustness) if robustness is not None else None, notes=notes
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

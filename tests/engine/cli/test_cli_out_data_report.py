@@ -100,3 +100,13 @@ def test_clean_data_adds_no_csv_line_and_an_empty_record(tmp_path: Path) -> None
     assert "data_report" not in csv_header((tmp_path / "returns.csv").read_text(encoding="utf-8"))
     record = json.loads((tmp_path / "manifest.json").read_text())["data_report"]
     assert record["failed_tickers"] == [] and record["dropped"] == [] and record["notes"] == []
+
+
+def test_the_html_report_shows_the_notes_too(files: tuple[Path, Path], tmp_path: Path) -> None:
+    # `backtest --report`: the Backtest page's report shows the data notes with its warnings;
+    # the CLI's showed only the run's warnings.
+    pytest.importorskip("plotly")
+    data = ["--sentiment", str(files[0]), "--prices", str(files[1])]
+    _run(["backtest", *data, "--top-n", "2", "--report", str(tmp_path / "r.html")])
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert FAILED in text and DROPPED in text
