@@ -113,7 +113,7 @@ class StrategyParams:
         if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
-            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {_short_repr(typed)}")
+            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {typed!r}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
