@@ -133,8 +133,26 @@ def worker_exit(server: Any, worker: Any) -> None:
         server.log.warning("could not stop the compute processes: %s", exc)
 
 
+# Where the engine records the embedded Ray head it started (engine.execution.cluster:
+# ``$SPL_RUNTIME_DIR/cluster.json``, engine.execution.config.DEFAULT_RUNTIME_DIR by default;
+# tests/deploy/test_static_files.py holds these two to the engine's).
+_DEFAULT_RUNTIME_DIR = "/tmp/spl-ray"
+_HEAD_FILE = "cluster.json"
+
+
+def _embedded_head_recorded() -> bool:
+    """Whether this host recorded an embedded Ray head, checked with the stdlib: the master
+    never imported the engine (preload_app=False), and importing it (pandas, numba, scipy)
+    took 10-20 s of every stop, Ray or not."""
+    root = os.environ.get("SPL_RUNTIME_DIR") or _DEFAULT_RUNTIME_DIR
+    return os.path.isfile(os.path.join(root, _HEAD_FILE))
+
+
 def on_exit(server: Any) -> None:
-    """Stop the embedded single-host Ray head, if this host started one (RAY_ADDRESS unset)."""
+    """Stop the embedded single-host Ray head, if this host started one (RAY_ADDRESS unset);
+    the engine is imported only when a head is recorded."""
+    if not _embedded_head_recorded():
+        return
     try:
         from engine.execution.cluster import shutdown_embedded_cluster
     except ImportError:  # engine without Ray support: nothing was started

@@ -112,6 +112,7 @@ from engine.research.sweep_export import (
     walk_forward_exports,
 )
 from engine.research.walk_forward import (
+    WALK_FORWARD_LABELS,
     SweepValidation,
     WalkForwardResult,
     WalkForwardSettings,
@@ -156,6 +157,7 @@ __all__ = [
     "SWEEP_EXPORT_CONTENT",
     "SWEEP_EXPORT_FILES",
     "TRADING_DAYS",
+    "WALK_FORWARD_LABELS",
     "WEIGHTINGS",
     "BacktestResult",
     "Cancelled",

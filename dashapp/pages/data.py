@@ -467,6 +467,10 @@ def choose_source(use_clicks: int | None, default_clicks: int | None, candidate:
         return no_update, components.error_alert(str(exc))
     if source["kind"] != "upload":
         return no_update, components.error_alert("upload and validate a file first", title="Nothing to use")
+    try:  # refused now, not by every later run: an id the server holds no upload under
+        services.stored_upload(source)
+    except engine.EngineError as exc:
+        return no_update, components.error_alert(str(exc))
     return source, components.info_alert(f"Your runs now use {source['name']}.")
 
 

@@ -46,6 +46,7 @@ from .sources import (
     save_upload,
     source_info,
     source_key,
+    stored_upload,
 )
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "source_info",
     "source_key",
     "stocks",
+    "stored_upload",
     "sweep",
     "sweep_to_plain",
     "to_plain",

@@ -61,7 +61,8 @@ def signal_settings(values: Mapping[str, Any] | None) -> engine.SignalAnalysisSe
 
 
 def _whole(name: str, value: Any) -> int:
-    label = name.replace("_", " ")
+    # The engine's label of a walk-forward setting (one spelling with its own messages).
+    label = engine.WALK_FORWARD_LABELS.get(name) or name.replace("_", " ")
     if isinstance(value, bool):
         raise engine.ParameterError(f"{label} must be a whole number; got {value!r}")
     if isinstance(value, int):
@@ -224,7 +225,8 @@ def walk_forward_settings(
     for name, value in given.items():
         if name in ("scheme", "metric"):
             if not isinstance(value, str):
-                raise engine.ParameterError(f"{name} must be text; got {str(value)[:20]!r}")
+                label = engine.WALK_FORWARD_LABELS[name]
+                raise engine.ParameterError(f"{label} must be text; got {str(value)[:20]!r}")
             checked[name] = value
         else:
             checked[name] = _whole(name, value)

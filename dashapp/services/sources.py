@@ -96,14 +96,22 @@ def _per_file(data: engine.MarketData, plain: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def stored_upload(source: Mapping[str, str]) -> Mapping[str, Any]:
+    """The stored files of the upload ``source`` (a resolved ``kind: upload`` source); one
+    sentence (``DataUnavailableError``) when the server does not hold it: evicted or
+    expired, or an id no upload ever had (a forged "Use this data")."""
+    payload = get_state().uploads.get(source["id"])
+    if not isinstance(payload, Mapping):
+        raise engine.DataUnavailableError(
+            f"the uploaded data set {source['name']!r} is no longer on the server; "
+            "upload it again on the Data page or switch back to the default source"
+        )
+    return payload
+
+
 def _provider(source: Mapping[str, str]) -> engine.DataProvider:
     if source["kind"] == "upload":
-        payload = get_state().uploads.get(source["id"])
-        if not isinstance(payload, Mapping):
-            raise engine.DataUnavailableError(
-                f"the uploaded data set {source['name']!r} is no longer on the server; "
-                "upload it again on the Data page or switch back to the default source"
-            )
+        payload = stored_upload(source)
         return _upload_provider(
             payload["sentiment"],
             payload["prices"],

@@ -404,8 +404,7 @@ def data_grid(
 
 
 def dropped_count(dropped: Mapping[str, Any]) -> str:
-    """ "1,234 rows", "2 cells", "1 column": a dropped group's count in its unit (a stored
-    report from before units were kept counts rows)."""
+    """ "1,234 rows", "2 cells", "1 column": a dropped group's count in its unit
+    (``engine.DroppedRows.count_text``; a stored report from before units were kept counts rows)."""
     count = int(dropped.get("count") or 0)
-    unit = str(dropped.get("unit") or "rows")
-    return f"{count:,} {unit[:-1] if count == 1 and unit.endswith('s') else unit}"
+    return engine.DroppedRows(reason="", count=count, unit=str(dropped.get("unit") or "rows")).count_text()

@@ -9,7 +9,7 @@ import argparse
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +20,7 @@ from engine.cli.common import (
     add_data_options,
     add_executor_option,
     conventions,
+    data_report_extra,
     fmt,
     load_market,
     out_file,
@@ -28,6 +29,7 @@ from engine.cli.common import (
     warning_lines,
     write_notes,
 )
+from engine.data.types import ValidationReport
 from engine.errors import ParameterError
 from engine.strategy.params import (
     AGGREGATIONS,
@@ -107,7 +109,7 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.flush()
     write_notes(err, warning_lines(result.warnings, rest=" (see manifest.json)"))
     if args.out is not None:
-        paths = write_backtest(result, args.out)
+        paths = write_backtest(result, args.out, report=data.report)
         write_notes(err, [f"wrote {', '.join(p.name for p in paths)} to {args.out}"])
     if getattr(args, "report", None) is not None:
         robustness = None
@@ -115,13 +117,21 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from engine.research.robustness import robustness_report
 
             robustness = robustness_report(data, params).to_dict()
-        write_report(result, args.report, robustness=robustness)
+        write_report(result, args.report, robustness=robustness, notes=data.report.notes())
         write_notes(err, [f"wrote the HTML report to {args.report}"])
     return EXIT_OK
 
 
-def write_report(result: BacktestResult, path: Path, *, robustness: Mapping[str, Any] | None = None) -> Path:
-    """One self-contained HTML report of ``result`` at ``path`` (``dashapp.report``).
+def write_report(
+    result: BacktestResult,
+    path: Path,
+    *,
+    robustness: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> Path:
+    """One self-contained HTML report of ``result`` at ``path`` (``dashapp.report``);
+    ``notes``: the data report's notes (``ValidationReport.notes``: failed tickers, dropped
+    rows), shown with the warnings as the Backtest page's report shows them.
 
     Raises ``ParameterError`` (exit 2, one line) when the dashboard's packages (plotly,
     dash) are not installed or the file cannot be written.
@@ -137,7 +147,9 @@ def write_report(result: BacktestResult, path: Path, *, robustness: Mapping[str,
             "install the project with its dashboard dependencies or leave out --report"
         ) from None
     plain = _plain_json(result_to_plain(result))
-    text = backtest_report_html(plain, _plain_json(robustness) if robustness is not None else None)
+    text = backtest_report_html(
+        plain, _plain_json(robustness) if robustness is not None else None, notes=notes
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -207,11 +219,15 @@ def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
-def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
+def write_backtest(
+    result: BacktestResult, directory: Path, *, report: ValidationReport | None = None
+) -> list[Path]:
     """returns.csv, holdings.csv, periods.csv (each after the standard ``# key: value``
     lines of ``engine.export.manifest_header``: content, parameters, data source, synthetic
-    flag, fingerprint, engine version, export time), metrics.json, manifest.json in
-    ``directory``."""
+    flag, fingerprint, engine version, export time, then ``data_report`` when the input lost
+    anything), metrics.json, manifest.json in ``directory``. ``report``: the data's
+    validation report; manifest.json records it (``data_report``: failed tickers, dropped
+    groups with count and reason) and its notes lead ``warnings``, as on the Backtest page."""
     from engine.backtest.result import BACKTEST_EXPORT_CONTENT
     from engine.export import manifest_header, write_csv
 
@@ -227,7 +243,9 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
     }
     now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
     for path, (kind, frame) in zip(paths, frames.items(), strict=False):
-        header = manifest_header(BACKTEST_EXPORT_CONTENT[kind], manifest, now=now)
+        header = manifest_header(
+            BACKTEST_EXPORT_CONTENT[kind], manifest, extras=data_report_extra(report), now=now
+        )
         write_csv(path, frame, header=header, index_label="date" if kind == "returns" else None)
     metrics = {
         **_json_safe(result.metrics),
@@ -236,6 +254,11 @@ def write_backtest(result: BacktestResult, directory: Path) -> list[Path]:
         "universe_metrics": _json_safe(result.universe_metrics),
     }
     paths[3].write_text(json.dumps(metrics, indent=2) + "\n")
-    manifest = {**result.manifest.to_dict(), "warnings": list(result.warnings)}
+    record = (report or ValidationReport()).record()
+    manifest = {
+        **result.manifest.to_dict(),
+        "warnings": [*record["notes"], *result.warnings],
+        "data_report": record,
+    }
     paths[4].write_text(json.dumps(manifest, indent=2) + "\n")
     return paths

@@ -88,7 +88,8 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sentiment", type=Path, help="sentiment CSV (default: the synthetic demo data)")
+    # Text, not a Path: a Path would turn "http://x" into "http:/x" before check_file sees it.
+    parser.add_argument("--sentiment", help="sentiment CSV (default: the synthetic demo data)")
     parser.add_argument(
         "--prices", metavar="FILE|yahoo",
         help="adjusted closes: a CSV or Parquet file, or 'yahoo' to download them from Yahoo Finance "
@@ -143,11 +144,21 @@ def read_options(args: argparse.Namespace) -> ReadOptions:
     )
 
 
-def check_file(path: Path, flag: str) -> None:
+def check_file(raw: str | Path, flag: str) -> Path:
+    """The local file ``raw`` names, as a ``Path``; ``ParameterError`` naming ``flag`` and
+    echoing ``raw`` as typed (a ``Path`` would write ``http://x`` as ``http:/x``). A URL is
+    refused as one and never fetched: the CLI reads local files only."""
+    text = str(raw)
+    path = Path(text)
     if path.is_dir():
-        raise ParameterError(f"{flag}: {path} is a directory, not a file")
+        raise ParameterError(f"{flag}: {text} is a directory, not a file")
     if not path.is_file():
-        raise ParameterError(f"{flag}: no such file: {path}")
+        if "://" in text:
+            raise ParameterError(
+                f"{flag}: {text} is a URL, not a file; the CLI reads local files only, so download it first"
+            )
+        raise ParameterError(f"{flag}: no such file: {text}")
+    return path
 
 
 def prices_from_yahoo(args: argparse.Namespace) -> bool:
@@ -159,9 +170,7 @@ def prices_path(args: argparse.Namespace) -> Path | None:
     raw = getattr(args, "prices", None)
     if raw is None or prices_from_yahoo(args):
         return None
-    path = Path(raw)
-    check_file(path, "--prices")
-    return path
+    return check_file(raw, "--prices")
 
 
 # ----- Yahoo Finance -----------------------------------------------------------------------
@@ -245,17 +254,15 @@ def load_market(args: argparse.Namespace, benchmark: str, *, notes: TextIO | Non
     if args.prices is not None and args.sentiment is None:
         raise ParameterError("--prices needs --sentiment (or give neither to use the demo data)")
     if args.sentiment is not None:
-        check_file(args.sentiment, "--sentiment")
+        sentiment = check_file(args.sentiment, "--sentiment")
         if args.prices is None:
             raise ParameterError(
                 "--sentiment needs prices: --prices FILE (CSV or Parquet) or --prices yahoo (Yahoo Finance)"
             )
         if yahoo:
-            provider = yahoo_provider(args, args.sentiment)
+            provider = yahoo_provider(args, sentiment)
         else:
-            provider = FileProvider(
-                sentiment=args.sentiment, prices=prices_path(args), options=read_options(args)
-            )
+            provider = FileProvider(sentiment=sentiment, prices=prices_path(args), options=read_options(args))
     else:
         provider = DemoProvider()
     data = load_market_data(provider, benchmark=benchmark)
@@ -265,6 +272,15 @@ def load_market(args: argparse.Namespace, benchmark: str, *, notes: TextIO | Non
 
 
 # ----- output ----------------------------------------------------------------------------
+
+
+def data_report_extra(report: ValidationReport | None, *, cannot: str = "be held") -> dict[str, Any]:
+    """The ``data_report`` line of an ``--out`` CSV's header (``ValidationReport.record``:
+    failed tickers, dropped groups with count and reason, the notes) when the input lost
+    anything, so a file read later says so; empty when nothing was lost (the demo data)."""
+    if report is None or not (report.failed_tickers or report.dropped):
+        return {}
+    return {"data_report": report.record(cannot=cannot)}
 
 
 def write_notes(err: TextIO, lines: Iterable[str]) -> None:
@@ -347,10 +363,9 @@ def _check_parents(path: Path, what: str) -> None:
 def date_arg(raw: str | None, flag: str) -> Any:
     if raw is None:
         return None
-    try:
-        return StrategyParams.from_mapping({"start": raw}).start
-    except ParameterError:
-        raise ParameterError(f"{flag} must be a date in YYYY-MM-DD form, got {raw!r}") from None
+    from engine.strategy.params import parse_date
+
+    return parse_date(flag, raw)
 
 
 def split_symbols(raw: str) -> Sequence[str]:

@@ -97,6 +97,9 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             synthetic=data.source.synthetic,
             fingerprint=data.fingerprint,
         )
+        # What the input lost (failed tickers, dropped rows with count and reason), as in
+        # the backtest's manifest.json.
+        made["data_report"] = data.report.record()
         path.write_text(json.dumps(_json_ready({**report.to_dict(), **made}), indent=2) + "\n")
         write_notes(err, [f"wrote {path.name} to {args.out}"])
     return EXIT_OK

@@ -23,6 +23,7 @@ from engine.cli.common import (
     add_data_options,
     add_executor_option,
     add_strategy_options,
+    data_report_extra,
     load_market,
     number,
     out_folder,
@@ -30,6 +31,7 @@ from engine.cli.common import (
     warning_lines,
     write_notes,
 )
+from engine.data.types import ValidationReport
 from engine.export import manifest_header, write_csv
 from engine.research.signal_analysis import (
     SIGNAL_EXPORT_CONTENT,
@@ -97,7 +99,7 @@ def cmd_signal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.flush()
     write_notes(err, warning_lines(analysis.warnings))
     if args.out is not None:
-        paths = write_signal(analysis, args.out)
+        paths = write_signal(analysis, args.out, report=data.report)
         write_notes(err, [f"wrote {', '.join(p.name for p in paths)} to {args.out}"])
     return EXIT_OK
 
@@ -156,9 +158,12 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
 # ----- CSV with a manifest header (engine.export) -------------------------------------------
 
 
-def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
+def write_signal(
+    analysis: SignalAnalysis, directory: Path, *, report: ValidationReport | None = None
+) -> list[Path]:
     """``signal_ic.csv`` and ``signal_quantile_returns.csv`` in ``directory``, each after
-    the standard header (``engine.export.manifest_header``) and the analysis's lines."""
+    the standard header (``engine.export.manifest_header``), the analysis's lines and, when
+    the input lost anything, the data ``report``'s ``data_report`` line."""
     directory.mkdir(parents=True, exist_ok=True)
     quantiles = analysis.quantile_returns.copy()
     quantiles.columns = [f"q{c}" for c in quantiles.columns]
@@ -167,7 +172,7 @@ def write_signal(analysis: SignalAnalysis, directory: Path) -> list[Path]:
     manifest = analysis.manifest.to_dict()
     now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
     for path, frame in zip(paths, (analysis.periods, quantiles), strict=True):
-        extras = analysis.export_extras()
+        extras = {**analysis.export_extras(), **data_report_extra(report)}
         header = manifest_header(SIGNAL_EXPORT_CONTENT[path.stem], manifest, extras=extras, now=now)
         write_csv(path, frame, header=header)
     return paths

@@ -15,6 +15,7 @@ from engine.cli.common import (
     add_executor_option,
     add_reading_options,
     conventions,
+    data_report_extra,
     date_arg,
     fmt,
     out_folder,
@@ -101,7 +102,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"the demo data has no {', '.join(missing)}; its symbols are {', '.join(known[:8])}, ... "
                 "(pass --prices yahoo for real prices, or --prices FILE)"
             )
-        prices, _ = demo.prices(symbols, None, None)
+        prices, report = demo.prices(symbols, None, None)
         source = demo.info.label
         synthetic = bool(demo.info.synthetic)
     _check_spelling(symbols, [str(c) for c in prices.columns])
@@ -136,6 +137,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 data_source=source,
                 synthetic=synthetic,
                 fingerprint=fingerprint,
+                extras=data_report_extra(report, cannot="be analysed"),
                 now=now,
             )
             write_csv(args.out / f"{kind}.csv", frame, header=header, index_label=index_label)

@@ -41,6 +41,7 @@ from engine.cli.common import (
     add_executor_option,
     add_strategy_options,
     conventions,
+    data_report_extra,
     fmt,
     load_market,
     number,
@@ -48,7 +49,7 @@ from engine.cli.common import (
     params_from_args,
     write_notes,
 )
-from engine.data.types import MarketData
+from engine.data.types import MarketData, ValidationReport
 from engine.dispersion import first_best
 from engine.errors import ParameterError
 from engine.export import manifest_header, write_csv
@@ -205,10 +206,10 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         manifest = Manifest.of(base.to_dict(), data)
         now = dt.datetime.now(dt.UTC)  # one export time for the files of one run
-        path = write_sweep(result, grid, manifest, args.out, now=now)
+        path = write_sweep(result, grid, manifest, args.out, now=now, report=data.report)
         write_notes(err, [f"wrote {path.name} to {args.out}"])
         if validation is not None:
-            paths = write_walk_forward(validation, grid, manifest, args.out, now=now)
+            paths = write_walk_forward(validation, grid, manifest, args.out, now=now, report=data.report)
             write_notes(err, [f"wrote {p.name} to {args.out}" for p in paths])
     return EXIT_OK
 
@@ -290,19 +291,32 @@ def walk_forward_notes(validation: Any) -> list[str]:
 
 
 def _write(
-    export: SweepExport, kind: str, manifest: Manifest, directory: Path, now: dt.datetime | None
+    export: SweepExport,
+    kind: str,
+    manifest: Manifest,
+    directory: Path,
+    now: dt.datetime | None,
+    report: ValidationReport | None,
 ) -> Path:
     """One of a sweep's files (``engine.research.sweep_export``: the Sweep page's downloads
     hold the same) after the standard ``# key: value`` lines (``manifest_header``), the
-    swept parameters marked in ``params``."""
+    swept parameters marked in ``params``, and, when the input lost anything, the data
+    ``report``'s ``data_report`` line."""
+    extras = {**export.extras, **data_report_extra(report)}
     header = manifest_header(
-        export.content, {**manifest.to_dict(), "params": export.params}, extras=export.extras, now=now
+        export.content, {**manifest.to_dict(), "params": export.params}, extras=extras, now=now
     )
     return write_csv(directory / SWEEP_EXPORT_FILES[kind], export.frame, header=header)
 
 
 def write_sweep(
-    result: Any, grid: Any, manifest: Manifest, directory: Path, *, now: dt.datetime | None = None
+    result: Any,
+    grid: Any,
+    manifest: Manifest,
+    directory: Path,
+    *,
+    now: dt.datetime | None = None,
+    report: ValidationReport | None = None,
 ) -> Path:
     """``sweep.csv``: one row per configuration (the swept parameters, the metrics, the
     error, the DSR's trial labels ``return_series`` and ``trial_cluster``), after the
@@ -314,11 +328,17 @@ def write_sweep(
         n_distinct_trials=result.n_distinct_trials, n_effective_trials=result.n_effective_trials,
         executor=result.executor,
     )  # fmt: skip
-    return _write(export, "sweep", manifest, directory, now)
+    return _write(export, "sweep", manifest, directory, now, report)
 
 
 def write_walk_forward(
-    validation: Any, grid: Any, manifest: Manifest, directory: Path, *, now: dt.datetime | None = None
+    validation: Any,
+    grid: Any,
+    manifest: Manifest,
+    directory: Path,
+    *,
+    now: dt.datetime | None = None,
+    report: ValidationReport | None = None,
 ) -> list[Path]:
     """``walk_forward.csv`` (one row per fold, after the standard header lines, the grid,
     the walk-forward settings, the winner changes, the out-of-sample summary and the PBO)
@@ -332,7 +352,7 @@ def write_walk_forward(
         summary=wf.summary, returns=wf.oos_returns_frame(),
         pbo=None if validation.pbo is None else validation.pbo.to_dict(), pbo_note=validation.pbo_note,
     )  # fmt: skip
-    return [_write(export, kind, manifest, directory, now) for kind, export in exports.items()]
+    return [_write(export, kind, manifest, directory, now, report) for kind, export in exports.items()]
 
 
 def _percent_columns(table: pd.DataFrame, keep: list[str]) -> pd.DataFrame:

@@ -222,6 +222,13 @@ def read_csv_bytes(data: bytes, label: str, options: ReadOptions = DEFAULT_OPTIO
     return read_csv_with_dialect(data, label, options)[0]
 
 
+# A web page saved under a .csv name (or a login page downloaded instead of the data): its
+# first tag, after any blank lines and HTML comments.
+_HTML_START = re.compile(
+    r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|table)\b", re.IGNORECASE | re.DOTALL
+)
+
+
 def read_csv_with_dialect(
     data: bytes, label: str, options: ReadOptions = DEFAULT_OPTIONS
 ) -> tuple[pd.DataFrame, FileReading]:
@@ -246,6 +253,8 @@ def read_csv_with_dialect(
         ) from exc
     if "\x00" in text:
         raise DataValidationError(f"{label} is not a text file (it holds NUL bytes); save it as CSV UTF-8")
+    if _HTML_START.match(text):  # a saved web page: read as CSV it was "a header but no data rows"
+        raise DataValidationError(f"{label} is an HTML web page, not a CSV file; save the data as CSV UTF-8")
     frame, reading = read_csv_text(universal_newlines(text), label, options)
     frame.columns = strip_column_names(frame.columns)
     frame = drop_empty_nameless_columns(frame)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -65,6 +65,24 @@ class DroppedRows:
     # the sentiment and price reports ("" when unknown: a report read alone).
     file: str = ""
 
+    def count_text(self) -> str:
+        """The count in its unit, singular for one: "1,560 rows", "1 cell", "2 columns"."""
+        unit = self.unit[:-1] if self.count == 1 and self.unit.endswith("s") else self.unit
+        return f"{self.count:,} {unit}"
+
+    def record(self) -> dict[str, Any]:
+        """The group as plain JSON values (``ValidationReport.record``)."""
+        return {
+            "file": self.file,
+            "count": int(self.count),
+            "unit": self.unit,
+            "reason": self.reason,
+            "examples": list(self.examples),
+        }
+
+
+# Failed tickers named in one note; the rest are counted ("and 12 more").
+MAX_FAILED_NAMED = 15
 
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 MARK_NAMES = {" ": "space", "\u00a0": "no-break space", "\u202f": "narrow no-break space"}
@@ -143,6 +161,37 @@ class ValidationReport:
         ``["BRK.B (did you mean BRK-B?)", "ZZZ"]`` (``with_spelling_hint``)."""
         hints = dict(self.spelling_hints)
         return [with_spelling_hint(s, hints.get(s)) for s in self.failed_tickers]
+
+    def notes(self, *, cannot: str = "be held") -> list[str]:
+        """The report's failed tickers and dropped input as plain-words sentences, the one
+        wording of every results page's notes and of the CLI's ``--out`` records:
+        "No prices could be had for 1 ticker(s), which cannot be held: TAB." and
+        "Dropped 1,560 rows of the input: symbol is not a ticker." ``cannot``: what a ticker
+        without prices cannot do there ("be held", "be analysed")."""
+        notes = []
+        failed = self.failed_named()
+        if failed:
+            shown = ", ".join(failed[:MAX_FAILED_NAMED])
+            if len(failed) > MAX_FAILED_NAMED:
+                shown += f" and {len(failed) - MAX_FAILED_NAMED} more"
+            notes.append(
+                f"No prices could be had for {len(failed)} ticker(s), which cannot {cannot}: {shown}."
+            )
+        notes.extend(f"Dropped {d.count_text()} of the input: {d.reason}." for d in self.dropped)
+        return notes
+
+    def record(self, *, cannot: str = "be held") -> dict[str, Any]:
+        """What a run's saved files say of its input (the CLI's ``--out``: manifest.json,
+        robustness.json, the CSVs' ``data_report`` line): rows read and kept, the failed
+        tickers, each dropped group with its file, count, unit, reason and examples, and the
+        ``notes`` sentences."""
+        return {
+            "rows_read": int(self.rows_read),
+            "rows_kept": int(self.rows_kept),
+            "failed_tickers": list(self.failed_tickers),
+            "dropped": [d.record() for d in self.dropped],
+            "notes": self.notes(cannot=cannot),
+        }
 
     @property
     def rows_dropped(self) -> int:

@@ -40,6 +40,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -68,6 +69,18 @@ Scheme = Literal["anchored", "rolling"]
 SCHEMES: tuple[str, ...] = ("anchored", "rolling")
 MAX_FOLDS = 50
 MIN_WINDOW_DAYS = 2  # a Sharpe ratio needs two returns
+# How every message names the settings: the Sweep page's labels ("Folds (K)", "In-sample
+# days", "Out-of-sample days"), one spelling for the engine, the dashboard and the CLI
+# (before: "n_folds must be ..." from here and "n folds must be ..." from the page).
+WALK_FORWARD_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "n_folds": "folds",
+        "scheme": "scheme",
+        "in_sample_days": "in-sample days",
+        "out_of_sample_days": "out-of-sample days",
+        "metric": "metric",
+    }
+)
 # Holding periods of the strategy's rebalance frequency that every in-sample and
 # out-of-sample window of a sweep's walk-forward must span (``check_fold_periods``).
 # Three: a window of one period measures one basket's drift, not the rule that picks
@@ -94,14 +107,16 @@ class WalkForwardSettings:
     def __post_init__(self) -> None:
         k = self.n_folds
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_FOLDS:
-            raise ParameterError(f"n_folds must be a whole number from 1 to {MAX_FOLDS}; got {k!r}")
+            label = WALK_FORWARD_LABELS["n_folds"]
+            raise ParameterError(f"{label} must be a whole number from 1 to {MAX_FOLDS}; got {k!r}")
         if self.scheme not in SCHEMES:
             raise ParameterError(f"scheme must be one of {', '.join(SCHEMES)}; got {self.scheme!r}")
         for name in ("in_sample_days", "out_of_sample_days"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < MIN_WINDOW_DAYS):
+                label = WALK_FORWARD_LABELS[name]
                 raise ParameterError(
-                    f"{name} must be a whole number of at least {MIN_WINDOW_DAYS} days; got {v!r}"
+                    f"{label} must be a whole number of at least {MIN_WINDOW_DAYS} days; got {v!r}"
                 )
         check_metric(self.metric)
         rf = self.risk_free

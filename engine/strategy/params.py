@@ -7,6 +7,7 @@ error messages live in exactly one place. Defaults are the seed project's strate
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import math
@@ -105,13 +106,14 @@ class StrategyParams:
         _check_float("risk_free", self.risk_free, -0.5, 1.0)
         for name in _FLOAT_FIELDS:  # 20 and 20.0 must give the same cache key and manifest
             object.__setattr__(self, name, float(getattr(self, name)))
+        typed = self.benchmark  # echoed as given in a refusal, not as normalised ("../x", not "../X")
         for name in _TICKER_FIELDS:  # "qqq" and "QQQ" are one symbol, as the loaders and the CLI read it
             if isinstance(getattr(self, name), str):
                 object.__setattr__(self, name, normalise_ticker(getattr(self, name)))
         if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
-            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {self.benchmark!r}")
+            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {typed!r}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
@@ -192,11 +194,11 @@ def _coerce(name: str, raw: Any) -> Any:
     if name in _FLOAT_FIELDS:
         return _to_float(name, raw)
     if name in _DATE_FIELDS:
-        return _to_date(name, raw)
+        return parse_date(name, raw)
     if name == "benchmark":
         if not isinstance(raw, str):
             raise ParameterError(f"benchmark must be a ticker symbol, got {_short_repr(raw)}")
-        return normalise_ticker(raw)
+        return raw  # normalised by StrategyParams, which echoes it as typed when it refuses it
     if not isinstance(raw, str):
         raise ParameterError(f"{name} must be one of the listed choices, got {_short_repr(raw)}")
     return raw.strip()
@@ -247,17 +249,41 @@ def _short_repr(raw: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _to_date(name: str, raw: Any) -> dt.date:
+# A day written YYYY-MM-DD, whether or not the calendar has it (2022-02-30).
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+
+
+def parse_date(name: str, raw: Any) -> dt.date:
+    """THE reading of a typed date (forms, links, the CLI's flags): a ``date``, or text
+    ``YYYY-MM-DD`` (a time after it is ignored). ``ParameterError`` in one sentence naming
+    ``name``: a day in that form the calendar lacks is "not a calendar date" and says why
+    ("start '2022-02-30' is not a calendar date: February 2022 has 28 days"); anything else
+    must be "a date in YYYY-MM-DD form"."""
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
     if isinstance(raw, str):
+        text = raw.strip()[:10]
         try:
-            return dt.date.fromisoformat(raw.strip()[:10])
+            return dt.date.fromisoformat(text)
         except ValueError:
             pass
+        if match := _ISO_DAY.fullmatch(text):
+            why = _why_not_a_day(*(int(part) for part in match.groups()))
+            raise ParameterError(f"{name} {_short_repr(raw)} is not a calendar date: {why}")
     raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {_short_repr(raw)}")
+
+
+def _why_not_a_day(year: int, month: int, day: int) -> str:
+    if year < 1:
+        return "there is no year 0"
+    if not 1 <= month <= 12:
+        return f"a year has 12 months, not {month}"
+    days = calendar.monthrange(year, month)[1]
+    if day < 1:
+        return "days of a month count from 1"
+    return f"{calendar.month_name[month]} {year} has {days} days"
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

@@ -124,7 +124,7 @@ def test_pbo_rows_say_how_many_configurations_were_compared() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({**SETTINGS, "n_folds": "x"}, "n folds must be a whole number"),
+        ({**SETTINGS, "n_folds": "x"}, "folds must be a whole number; got 'x'"),
         ({**SETTINGS, "scheme": "sideways"}, "scheme"),
         ({**SETTINGS, "metric": "calmar"}, "metric"),
         ({**SETTINGS, "n_folds": 400}, ""),

@@ -296,16 +296,69 @@ def test_wsgi_module_exists() -> None:
     assert "application = " in (REPO / "dashapp" / "wsgi.py").read_text()
 
 
-def test_on_exit_stops_the_embedded_ray_head(gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_cluster(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     fake = types.ModuleType("engine.execution.cluster")
     fake.shutdown_embedded_cluster = lambda: calls.append("stopped")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "engine.execution.cluster", fake)
+    return calls
+
+
+def test_on_exit_stops_the_embedded_ray_head(
+    gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = _fake_cluster(monkeypatch)
+    (tmp_path / "cluster.json").write_text("{}")  # a head is recorded
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path))
     gunicorn_conf().on_exit(types.SimpleNamespace(log=None))
     assert calls == ["stopped"]
 
 
-def test_on_exit_without_ray_support_is_quiet(gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_exit_without_a_recorded_head_imports_nothing(
+    gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Breaker pass 11, F5: on_exit imported engine.execution.cluster (the whole engine:
+    # pandas, numba, scipy; 10-20 s on a loaded host) on every stop, even with no Ray.
+    calls = _fake_cluster(monkeypatch)
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path / "never-made"))
+    gunicorn_conf().on_exit(types.SimpleNamespace(log=None))
+    (tmp_path / "run").mkdir()  # the runtime dir, but no head recorded in it (serial executor)
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path / "run"))
+    gunicorn_conf().on_exit(types.SimpleNamespace(log=None))
+    assert calls == []
+
+
+def test_on_exit_without_a_head_leaves_the_engine_unimported(tmp_path: Path) -> None:
+    """In a fresh interpreter, as gunicorn's master: on_exit with no recorded head never
+    imports the engine (nor pandas)."""
+    script = (
+        "import runpy, sys, types\n"
+        f"conf = runpy.run_path({str(GUNICORN_CONF)!r})\n"
+        "conf['on_exit'](types.SimpleNamespace(log=None))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('engine', 'pandas')))\n"
+    )
+    env = {**os.environ, "SPL_RUNTIME_DIR": str(tmp_path), "SECRET_KEY": "x"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=str(REPO), timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_gunicorn_conf_finds_the_head_where_the_engine_records_it(gunicorn_conf: Any) -> None:
+    from engine.execution import cluster, config
+
+    conf = gunicorn_conf()
+    assert conf._DEFAULT_RUNTIME_DIR == config.DEFAULT_RUNTIME_DIR
+    recorded = cluster._head_file(config.RayConfig(runtime_dir=Path("/run/x")))
+    assert recorded == Path("/run/x") / conf._HEAD_FILE
+
+
+def test_on_exit_without_ray_support_is_quiet(
+    gunicorn_conf: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "cluster.json").write_text("{}")
+    monkeypatch.setenv("SPL_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setitem(sys.modules, "engine.execution.cluster", None)  # import now raises ImportError
     assert gunicorn_conf().on_exit(types.SimpleNamespace(log=None)) is None
 

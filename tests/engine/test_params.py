@@ -72,7 +72,7 @@ def test_int_and_float_thresholds_give_the_same_params() -> None:
         ({"rebalance": "daily"}, "rebalance must be one of weekly, monthly, quarterly"),
         ({"benchmark": "=cmd|' /C calc'!A0"}, "benchmark must be a ticker symbol"),
         ({"benchmark": 5}, "benchmark must be a ticker symbol"),
-        ({"start": "2022-13-01"}, "start must be a date in YYYY-MM-DD form"),
+        ({"start": "2022-13-01"}, "start '2022-13-01' is not a calendar date: a year has 12 months, not 13"),
         ({"start": "2023-01-01", "end": "2022-01-01"}, "must be before end"),
         ({"colour": "red"}, "unknown parameter(s): 'colour'"),
         ({"min_likes": 10**400}, "min_likes is far too large a number"),

@@ -141,7 +141,7 @@ def test_formula_benchmark_is_refused_and_echoed_quoted(formula: str) -> None:
     with pytest.raises(engine.ParameterError) as caught:
         StrategyParams.from_mapping({"benchmark": formula})
     assert_user_message(str(caught.value))
-    assert repr(formula.upper()) in str(caught.value)
+    assert repr(formula) in str(caught.value)  # as typed, not upper-cased (breaker pass 11, F8)
 
 
 # ----- url_state --------------------------------------------------------------------------------

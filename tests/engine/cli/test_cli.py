@@ -118,7 +118,10 @@ def test_backtest_without_a_return_day_still_names_its_data(tmp_path: Path) -> N
         (["backtest", "--top-n", "0"], "top_n must be a whole number"),
         (["backtest", "--top-n", "five"], "top_n must be a whole number"),
         (["backtest", "--weighting", "magic"], "invalid choice: 'magic'"),
-        (["backtest", "--start", "2023-02-30"], "start must be a date"),
+        (
+            ["backtest", "--start", "2023-02-30"],
+            "start '2023-02-30' is not a calendar date: February 2023 has 28 days",
+        ),
         (["backtest", "--start", "2023-05-01", "--end", "2023-01-01"], "must be before end"),
         (["backtest", "--benchmark", "not a ticker"], "benchmark must be a ticker"),
         (["backtest", "--benchmark", ""], "--benchmark needs a value"),  # ran with QQQ, silently

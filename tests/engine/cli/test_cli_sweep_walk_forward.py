@@ -72,7 +72,7 @@ def test_without_walk_forward_no_validation_is_printed(
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--folds", "0"], "n_folds must be a whole number"),
+        (["--folds", "0"], "folds must be a whole number from 1 to 50; got 0"),
         (["--pbo-splits", "3"], "--pbo-splits must be an even number"),
         (["--out-of-sample-days", "100000"], ""),
     ],
