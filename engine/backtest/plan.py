@@ -697,7 +697,37 @@ def _plan_warnings(
         out.append(
             f"{prepared.symbols[col]} (held from {_iso(dates[e + 1])}) has no close from "
             f"{_iso(dates[day])}; its sleeve is held as cash at the {_iso(dates[day - 1])} close "
-            "until it trades again."
+            "until it trades again, or is sold at that stale close at the next rebalance if it "
+            "has no close there."
+        )
+        out.extend(_stale_sale_warnings(prepared, plan, k, day, col))
+    return out
+
+
+def _stale_sale_warnings(prepared: PreparedData, plan: _Plan, k: int, day: int, col: int) -> list[str]:
+    """The honest account of a held symbol still without a close at the next entry (breaker
+    pass 12, F10): the simulation sells its sleeve there at the stale close, which a halted
+    stock could not do, and so never sees the move when it trades again. One warning naming
+    the sale (its entry day), and one more naming the reopening and the move from the stale
+    close when the data show a later close: separate sentences, so each names only the days
+    it is about and a run on data cut between them says the same of the earlier one."""
+    end = int(plan.end[k])
+    if k + 1 >= len(plan.entry) or prepared.has_close[day : end + 1, col].any():
+        return []  # it traded again inside the period, or the backtest ends with it held
+    name, stale, entry = prepared.symbols[col], _iso(prepared.dates[day - 1]), _iso(prepared.dates[end])
+    sold = f"sold at the stale {stale} close at the {entry} rebalance"
+    out = [
+        f"{name} still has no close at the {entry} rebalance: its sleeve was {sold}, a sale a halted "
+        "stock could not make, so the backtest misses its move when it trades again (README, Missing "
+        "prices while held)."
+    ]
+    later = np.flatnonzero(prepared.has_close[end + 1 :, col])
+    if later.size:
+        again = end + 1 + int(later[0])
+        move = prepared.prices[again, col] / prepared.prices[day - 1, col] - 1.0
+        out.append(
+            f"{name}, {sold}, reopened on {_iso(prepared.dates[again])} at {move:+.1%} from that "
+            "close, a move the backtest does not see."
         )
     return out
 

@@ -2,8 +2,9 @@
 
 All schemes are long-only and fully invested (weights >= 0, summing to 1). The window
 holds only returns realised strictly before the entry day (see docs/strategy.md). When
-the window is too short or a scheme is undefined (zero volatility, optimiser failure)
-the weights fall back to equal weight, and the reason is returned so the backtest can
+the window is too short, a covariance optimiser has no more complete days than holdings
+(a singular covariance, ``covariance_is_singular``) or a scheme is undefined (zero
+volatility, optimiser failure) the weights fall back to equal weight, and the reason is returned so the backtest can
 warn.
 
 - ``inverse_volatility``: w_i proportional to 1 / sigma_i (sample std, ddof=1).
@@ -38,6 +39,20 @@ from engine.strategy.params import WEIGHTINGS
 
 MIN_OBSERVATIONS = 5  # fewer complete days of returns than this: equal weight
 
+# The schemes that optimise over the sample covariance S. S of T complete days of N assets
+# has rank at most T - 1, so with T <= N it is singular: some long-only mix has an
+# in-sample variance of (almost) 0 that the next days do not have (breaker pass 12, F9:
+# 5 days for 5 holdings gave an "almost riskless" 0.6% annual volatility, 24% realised).
+# These schemes need more complete days than holdings (``covariance_is_singular``);
+# inverse volatility and hrp use only variances and correlations of pairs.
+COVARIANCE_OPTIMISERS = ("min_variance", "max_sharpe")
+
+
+def covariance_is_singular(days: int, holdings: int) -> bool:
+    """The one rule: a sample covariance of ``days`` complete days of ``holdings`` assets
+    is not of full rank when ``days <= holdings`` (its rank is at most ``days - 1``)."""
+    return days <= holdings
+
 
 def equal_weights(n: int) -> np.ndarray:
     return np.full(n, 1.0 / n)
@@ -61,6 +76,11 @@ def compute_weights(
     clean = window[np.isfinite(window).all(axis=1)]
     if clean.shape[0] < MIN_OBSERVATIONS:
         return equal_weights(n), f"only {clean.shape[0]} complete days of returns (need {MIN_OBSERVATIONS})"
+    if scheme in COVARIANCE_OPTIMISERS and covariance_is_singular(clean.shape[0], n):
+        return equal_weights(n), (
+            f"only {clean.shape[0]} complete days of returns for {n} holdings (the sample covariance "
+            "is singular unless the complete days outnumber the holdings)"
+        )
     try:
         # Every scheme is undefined with a riskless asset in the window (README, Weighting):
         # inverse volatility divides by its zero sigma, the Sharpe ratio is unbounded, and

@@ -143,6 +143,56 @@ def test_a_halted_symbol_is_held_through_the_halt_and_warned() -> None:
     )
 
 
+def test_a_holding_halted_across_a_rebalance_is_warned_as_sold_at_the_stale_close() -> None:
+    """Breaker pass 12, F10: AAA, held in February, has no close from 02-24 to 03-03 and
+    reopens on 03-04 at half its price. The simulation sells its sleeve at the 02-28
+    rebalance at the stale 02-23 close (a halted stock cannot be sold), so the -50% is never
+    in the returns, and the warning said the sleeve was held as cash "until it trades
+    again". The warnings now say what happened and show the move the backtest missed."""
+    prices = _prices()
+    prices.loc["2022-03-04":, "AAA"] /= 2
+    prices.loc["2022-02-24":"2022-03-03", "AAA"] = np.nan
+    sentiment = sentiment_frame(
+        [(d, s, c, 100) for d in ("2022-01-10", "2022-02-10") for s, c in (("AAA", 50), ("BBB", 40))]
+    )
+    result = run_backtest(market(sentiment, prices), StrategyParams(top_n=2))
+    move = prices.loc["2022-03-04", "AAA"] / prices.loc["2022-02-23", "AAA"] - 1
+    assert f"{move:+.1%}" == "-52.8%"
+    about_aaa = [w for w in result.warnings if w.startswith("AAA")]
+    assert about_aaa == [
+        "AAA was selected for the period starting 2022-03-01 but has no close on the entry day "
+        "2022-02-28; skipped, the others share its weight.",
+        "AAA (held from 2022-02-01) has no close from 2022-02-24; its sleeve is held as cash at the "
+        "2022-02-23 close until it trades again, or is sold at that stale close at the next rebalance "
+        "if it has no close there.",
+        "AAA still has no close at the 2022-02-28 rebalance: its sleeve was sold at the stale 2022-02-23 "
+        "close at the 2022-02-28 rebalance, a sale a halted stock could not make, so the backtest misses "
+        "its move when it trades again (README, Missing prices while held).",
+        "AAA, sold at the stale 2022-02-23 close at the 2022-02-28 rebalance, reopened on 2022-03-04 at "
+        "-52.8% from that close, a move the backtest does not see.",
+    ]
+    # What the warnings describe: from 03-01 the portfolio is BBB alone (the bias, documented).
+    bbb = prices["BBB"].pct_change().loc["2022-03-02":"2022-03-31"]
+    np.testing.assert_allclose(result.returns["portfolio"].loc["2022-03-02":"2022-03-31"], bbb, rtol=1e-12)
+
+    # Cut before the reopening: the sale is warned, the reopening is not in the data.
+    cut = run_backtest(market(sentiment, prices.loc[:"2022-03-03"]), StrategyParams(top_n=2))
+    assert any(w.startswith("AAA still has no close at the 2022-02-28 rebalance") for w in cut.warnings)
+    assert not any("reopened" in w for w in cut.warnings)
+    # A halt that ends inside the period, or one the backtest (to 2022-03-25) ends in, sells
+    # nothing at a stale close.
+    for first, last, held_from in (
+        ("2022-02-08", "2022-02-10", "02-01"),
+        ("2022-03-21", "2022-03-25", "03-01"),
+    ):
+        inside = _prices()
+        inside.loc[first:last, "AAA"] = np.nan
+        run = run_backtest(market(sentiment, inside), StrategyParams(top_n=2))
+        gap = f"AAA (held from 2022-{held_from}) has no close from {first}"
+        assert any(w.startswith(gap) for w in run.warnings)
+        assert not any("stale 20" in w for w in run.warnings)
+
+
 def test_missing_days_survive_the_plain_round_trip_as_float_nan() -> None:
     from engine import result_from_plain, result_to_plain
 
