@@ -241,8 +241,32 @@ def interval_text(block: Mapping[str, Any] | None, fmt: str) -> str:
 
 
 def robustness_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Bootstrap intervals and the random-portfolio rank (``engine.RobustnessReport``)."""
+    """Bootstrap intervals and the random-portfolio rank (``engine.RobustnessReport``).
+    When every holding period has one possible selection (at most top_n eligible symbols)
+    the rank is void: its rows say n/a and why (the report's note says it in full)."""
     random_block = report.get("random_portfolios") or {}
+    n_periods = random_block.get("n_periods") or 0
+    n_fixed = random_block.get("n_fixed_periods") or 0
+    void = bool(n_periods) and n_fixed == n_periods
+    why = "n/a: every draw would be the strategy (one possible selection per period)"
+    rank_rows = [
+        (
+            "Sharpe percentile among random portfolios (a draw equal up to rounding counts half)",
+            why if void else components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
+        ),
+        (
+            "p-value ((1 + draws with a Sharpe at least as high, ties included) / (1 + draws))",
+            why if void else components.format_value(random_block.get("p_value"), "{:.3f}"),
+        ),
+        ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
+    ]
+    if n_fixed:
+        rank_rows.append(
+            (
+                "Holding periods with one possible selection (at most top_n eligible symbols)",
+                f"{n_fixed} of {n_periods}",
+            )
+        )
     return [
         ("Sharpe ratio (stationary bootstrap)", interval_text(report.get("sharpe_ci"), "ratio")),
         (
@@ -253,15 +277,7 @@ def robustness_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
             "Probabilistic Sharpe ratio (P[true Sharpe > 0])",
             components.format_value(report.get("probabilistic_sharpe"), "{:.3f}"),
         ),
-        (
-            "Sharpe percentile among random portfolios (a draw equal up to rounding counts half)",
-            components.format_value(random_block.get("percentile"), "{:.1f} / 100"),
-        ),
-        (
-            "p-value ((1 + draws with a Sharpe at least as high, ties included) / (1 + draws))",
-            components.format_value(random_block.get("p_value"), "{:.3f}"),
-        ),
-        ("Random portfolios drawn", components.format_value(random_block.get("n"), "int")),
+        *rank_rows,
     ]
 
 

@@ -105,6 +105,24 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _random_line(random: Any) -> str:
+    """The random-portfolio rank; n/a with the reason when every period has one possible
+    selection (the report's note, on stderr, says it in full)."""
+    if random.n_periods and random.n_fixed_periods == random.n_periods:
+        return (
+            "random portfolios: percentile n/a, p-value n/a (every period has at most top_n eligible "
+            "symbols: every draw would be the strategy; see the note)"
+        )
+    line = (
+        f"random portfolios ({random.n}): strategy Sharpe at percentile {number(random.percentile, '{:.1f}')}, "
+        f"p-value {number(random.p_value)}; total return at percentile "
+        f"{number(random.total_return_percentile, '{:.1f}')}"
+    )
+    if random.n_fixed_periods:
+        line += f" ({random.n_fixed_periods} of {random.n_periods} periods not random: see the note)"
+    return line
+
+
 def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0) -> str:
     """The report on the terminal: the data, the bootstrap intervals (Sharpe annualised over
     252 trading days at ``risk_free``), the random-portfolio ranks and the PSR (its
@@ -128,11 +146,7 @@ def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0
         "("
         + conventions(risk_free, "excess return: CAGR minus the benchmark's CAGR over the same days")
         + ")",
-        (
-            f"random portfolios ({random.n}): strategy Sharpe at percentile {number(random.percentile, '{:.1f}')}, "
-            f"p-value {number(random.p_value)}; total return at percentile "
-            f"{number(random.total_return_percentile, '{:.1f}')}"
-        ),
+        _random_line(random),
         f"probabilistic Sharpe ratio (P[true Sharpe > 0]): {number(report.probabilistic_sharpe)}",
         f"executor: {report.executor}, {report.elapsed_s:.1f} s",
     ]

@@ -142,6 +142,11 @@ def signal_text(analysis: SignalAnalysis, *, data_label: str = "") -> str:
             f"top minus bottom: mean {number(sp['mean'], '{:.2%}')} a period, t {number(sp['t_stat'], '{:.2f}')}; "
             f"top-quantile turnover {number(analysis.top_turnover, '{:.0%}')}"
         )
+    else:  # the quantile note (a warning) says why
+        lines.append(
+            f"quantile portfolios: n/a ({analysis.quantiles_requested} quantiles requested, none formed; "
+            "see the warning); top minus bottom: n/a"
+        )
     if len(periods):
         lines.append(
             f"coverage: {periods['n_observations'].min()} to {periods['n_observations'].max()} eligible, "

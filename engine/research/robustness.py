@@ -18,7 +18,10 @@ Conventions (see docs/ray.md "Robustness statistics"):
   accounting (``selection_returns``), so the percentile isolates the selection. The strategy's percentile
   is the share of draws it beats (ties, equal up to rounding as ``engine.dispersion.tied``
   decides, count half); the p-value is
-  ``(1 + #draws >= strategy) / (1 + n_draws)``.
+  ``(1 + #draws >= strategy) / (1 + n_draws)``. A period with at most ``top_n`` eligible
+  symbols has one possible selection (all of them, the strategy's): with only such
+  periods every draw is the strategy, so nothing is drawn and the percentile and p-values
+  are NaN; the report's note says so, or counts such periods when only some are.
 - Deflated Sharpe Ratio (Bailey & López de Prado 2014), with *per-period* (daily, not
   annualised) Sharpe ratios: ``SR0 = sqrt(V) * ((1 - g) * Z^-1(1 - 1/N) + g * Z^-1(1 - 1/(N e)))``
   (g: Euler-Mascheroni constant, V: variance of the N trials' Sharpe ratios) and
@@ -34,6 +37,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from engine.analytics.statistics import (
     annual_growth,
@@ -162,6 +166,30 @@ class RandomBaseline:
     sharpes: tuple[float, ...]
     total_returns: tuple[float, ...]
     executor: str = "serial"  # where the draws after the first ran (``Executor.for_work``)
+    n_periods: int = 0  # holding periods (with a holding day) the draws choose in
+    n_fixed_periods: int = 0  # of them, those with at most top_n eligible symbols: one choice
+    note: str | None = None  # what ``n_fixed_periods`` means for the test, when it is not 0
+
+
+def fixed_periods_note(n_fixed: int, n_periods: int, top_n: int) -> str | None:
+    """The note on holding periods whose random selection is not random: at most ``top_n``
+    eligible symbols, so every draw holds all of them, as the strategy does. Every period:
+    the baseline is void (every draw is the strategy; no percentile or p-value). None when
+    no period is so."""
+    if n_fixed == 0 or n_periods == 0:
+        return None
+    if n_fixed == n_periods:
+        return (
+            f"The random-portfolio baseline has one possible selection per period: each of the "
+            f"{n_periods} holding period(s) has at most top_n ({top_n}) eligible symbols, so every "
+            "random draw would hold exactly the strategy's symbols; no percentile or p-value "
+            "(choose a top_n below the number of eligible symbols to test the selection)."
+        )
+    return (
+        f"{n_fixed} of {n_periods} holding period(s) have at most top_n ({top_n}) eligible symbols, so "
+        "every random draw holds the strategy's own symbols in them; the percentile and p-value "
+        f"compare selections in the other {n_periods - n_fixed} period(s) only."
+    )
 
 
 def random_baseline(
@@ -176,7 +204,28 @@ def random_baseline(
 ) -> RandomBaseline:
     from engine.jobs import SerialExecutor
 
-    eligible = [members for _, members in eligible_symbols_by_period(prepared, params)]
+    segments = eligible_symbols_by_period(prepared, params)
+    eligible = [members for _, members in segments]
+    # Periods with a holding day (a last entry with none, period_start NaT, has no return)
+    # and among them those with one possible selection: at most top_n eligible symbols.
+    held = [members.size for start, members in segments if not pd.isna(start)]
+    n_fixed = sum(size <= params.top_n for size in held)
+    note = fixed_periods_note(n_fixed, len(held), params.top_n)
+    if held and n_fixed == len(held):  # every draw is the strategy: nothing to rank it against
+        return RandomBaseline(
+            n=0,
+            strategy_sharpe=strategy_sharpe,
+            percentile=math.nan,
+            p_value=math.nan,
+            strategy_total_return=strategy_total_return,
+            total_return_percentile=math.nan,
+            total_return_p_value=math.nan,
+            sharpes=(),
+            total_returns=(),
+            n_periods=len(held),
+            n_fixed_periods=n_fixed,
+            note=note,
+        )
     sizes = [RANDOM_DRAWS_PER_TASK] * (n_random // RANDOM_DRAWS_PER_TASK)
     if n_random % RANDOM_DRAWS_PER_TASK:
         sizes.append(n_random % RANDOM_DRAWS_PER_TASK)
@@ -207,6 +256,9 @@ def random_baseline(
         sharpes=tuple(float(v) for v in draws[:, 0]),
         total_returns=tuple(float(v) for v in draws[:, 1]),
         executor=executor.name,
+        n_periods=len(held),
+        n_fixed_periods=n_fixed,
+        note=note,
     )
 
 
@@ -272,7 +324,6 @@ def robustness_report(
         level=level,
         seed=seed,
     )
-    notes: list[str] = []
     baseline = random_baseline(
         prepared,
         params,
@@ -295,5 +346,5 @@ def robustness_report(
         probabilistic_sharpe=psr,
         executor=baseline.executor,
         elapsed_s=time.perf_counter() - started,
-        notes=tuple(notes) + tuple(result.warnings[:5]),
+        notes=((baseline.note,) if baseline.note else ()) + tuple(result.warnings[:5]),
     )

@@ -28,15 +28,19 @@ the last one until the backtest's last day):
   ``engine.dispersion.negligible_dispersion``, and then the ratios are NaN), IC information ratio =
   mean / std, t-statistic = mean / std * sqrt(n) (``scipy.stats.ttest_1samp``), share of
   periods with IC > 0. Rolling mean over ``rolling_window`` periods (full windows only).
-- **Quantiles** (pandas ``qcut`` of the period's signal, as alphalens'
-  ``quantize_factor``, computed on ranks so that it is exact and handles ties): with n
-  observations ranked ``r = 1..n`` from the lowest signal (ties: the symbol the backtest
-  prefers, alphabetically first, ranks higher), quantile ``max(1, ceil((r - 1) Q / (n - 1)))``.
-  Q = the requested number in every period (alphalens' fixed ``quantiles``); a period with
-  fewer than Q observations is left out of the quantile statistics by its own count only
-  (counted in ``quantile_note``), so a period's quantiles never depend on how many symbols
-  other periods have (a Q chosen on the whole sample changed finished periods' labels when
-  later data were cut). Quantile Q holds the highest signals (what the strategy buys).
+- **Quantiles** (pandas ``qcut`` of the period's signal values, as alphalens'
+  ``quantize_factor``, in exact arithmetic: ``quantile_labels``): with the n values sorted
+  ascending at positions ``0..n-1``, a value first at position ``a`` is in quantile
+  ``max(1, ceil(a Q / (n - 1)))``; equal values (up to rounding, ``snap_ties``) are never
+  split between quantiles (splitting them by the alphabet made a constant signal's spread
+  and t-statistic measure the ticker names). Q = the requested number in every period
+  (alphalens' fixed ``quantiles``); a period with fewer than Q observations, or whose ties
+  leave no Q quantiles each holding a value (``qcut``'s equal edges, which alphalens
+  drops, or an empty quantile), is left out of the quantile statistics by its own data
+  only (counted in ``quantile_note``), so a period's quantiles never depend on other
+  periods (a Q chosen on the whole sample changed finished periods' labels when later
+  data were cut). A constant signal forms no quantiles. Quantile Q holds the highest
+  signals (what the strategy buys).
 - Quantile portfolio return of a period: the equal-weight mean of its members' forward
   returns; cumulative return: compounded over the periods (a left-out period counts 0).
   Spread = top minus bottom quantile return per period; its mean, std (``ddof=1``, 0
@@ -124,9 +128,10 @@ class SignalAnalysis:
       ``cumulative_return``, ``mean_count`` (symbols per period), ``n_periods``.
     - ``spread_summary``: ``mean``, ``std``, ``t_stat``, ``n_periods``, ``cumulative_return``
       (of the long-top, short-bottom spread compounded per period).
-    - ``quantiles`` (formed: the requested number, 0 when no period has that many
-      observations), ``quantiles_requested``, ``quantile_note`` (None when every period
-      formed the Q quantiles), ``top_turnover`` (mean over periods).
+    - ``quantiles`` (formed: the requested number, 0 when no period forms them: too few
+      observations or ties in every period, a constant signal for one),
+      ``quantiles_requested``, ``quantile_note`` (None when every period formed the Q
+      quantiles), ``top_turnover`` (mean over periods).
     - ``signal_summary``: distribution of the signal over all observations: ``count``,
       ``mean``, ``std``, ``min``, ``p05``, ``p25``, ``median``, ``p75``, ``p95``, ``max``.
     - ``warnings``, ``manifest`` (parameters and data fingerprint, for exports).
@@ -225,17 +230,35 @@ def rank_ic(signal: np.ndarray, returns: np.ndarray, min_symbols: int = 3) -> np
     return np.clip(out, -1.0, 1.0)
 
 
-def quantile_labels(signal: np.ndarray, tiebreak: np.ndarray, quantiles: int) -> np.ndarray:
-    """Quantile 1..Q of each of n values (Q = highest), pandas ``qcut`` on the ranks:
-    ``max(1, ceil((r - 1) Q / (n - 1)))`` with ``r`` the ascending rank; ties in ``signal``
-    are ordered by ``tiebreak`` descending (the backtest's alphabetical preference).
-    Requires ``n >= quantiles``."""
+def quantile_labels(signal: np.ndarray, quantiles: int) -> np.ndarray | None:
+    """Quantile 1..Q of each of n values (Q = highest): pandas ``qcut`` of the values (as
+    alphalens' ``quantize_factor``) in exact arithmetic; None where ``qcut`` cannot form Q
+    quantiles that each hold a value: two equal edges (``qcut`` refuses, "Bin edges must be
+    unique") or an empty quantile (fewer distinct values than Q, for one).
+
+    With the values sorted ascending at positions ``0..n-1``, edge j of ``qcut`` sits at
+    position ``j (n - 1) / Q``; edges j and j + 1 are equal when the values at
+    ``floor(j (n - 1) / Q)`` and ``ceil((j + 1) (n - 1) / Q)`` are. A value whose first
+    position among the sorted values is ``a`` is in quantile ``max(1, ceil(a Q / (n - 1)))``:
+    equal values share a quantile, never split by their symbols' names. Values equal up to
+    rounding must be equal already (``snap_ties``; the plan's signal is). Requires
+    ``n >= quantiles >= 2``."""
     n = signal.size
-    order = np.lexsort((-tiebreak, signal))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
-    q = ((rank - 1) * quantiles + (n - 2)) // max(n - 1, 1)
-    return np.maximum(q, 1)
+    order = np.argsort(signal, kind="stable")
+    ordered = signal[order]
+    new_value = np.r_[True, ordered[1:] != ordered[:-1]]
+    group = np.cumsum(new_value) - 1  # tie group of each sorted position
+    j = np.arange(quantiles, dtype=np.int64)
+    low = (j * (n - 1)) // quantiles  # floor of edge j's position
+    high = -((-(j + 1) * (n - 1)) // quantiles)  # ceil of edge j + 1's position
+    if np.any(group[low] == group[high]):
+        return None
+    first = np.flatnonzero(new_value)[group]  # first position of each position's tie group
+    labels = np.empty(n, dtype=np.int64)
+    labels[order] = np.maximum(-((-first * quantiles) // (n - 1)), 1)
+    if np.bincount(labels, minlength=quantiles + 1)[1:].min() == 0:
+        return None
+    return labels
 
 
 # ----- the backtest's calendar -----------------------------------------------------------
@@ -342,13 +365,23 @@ def analyze_signal(
     n_obs = observed.sum(axis=1)
 
     # Quantile portfolios.
-    q_used, note, analysed = _quantile_plan(n_obs, settings.quantiles)
+    # Each period by its own observations only (a finished period's quantiles never change
+    # with later data): too few for Q, or ties on a quantile edge, leave it out.
+    period_labels: dict[int, np.ndarray] = {}
+    split_ties = np.zeros(k, dtype=bool)
+    for i in np.flatnonzero(n_obs >= settings.quantiles):
+        found = quantile_labels(cal.signal[i, observed[i]], settings.quantiles)
+        if found is None:
+            split_ties[i] = True
+        else:
+            period_labels[int(i)] = found
+    q_used, note, analysed = _quantile_plan(n_obs, settings.quantiles, split_ties)
     labels = np.zeros(forward.shape, dtype=np.int64)
     q_returns = np.full((k, max(q_used, 1)), np.nan)
     q_counts = np.zeros((k, max(q_used, 1)))
     for i in np.flatnonzero(analysed):
         cols = np.flatnonzero(observed[i])
-        lab = quantile_labels(cal.signal[i, cols], cols, q_used)
+        lab = period_labels[int(i)]
         labels[i, cols] = lab
         sums = np.bincount(lab - 1, weights=forward[i, cols], minlength=q_used)
         counts = np.bincount(lab - 1, minlength=q_used)
@@ -436,19 +469,39 @@ def analyze_signal(
     )
 
 
-def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, np.ndarray]:
+def _quantile_plan(
+    n_obs: np.ndarray, requested: int, split_ties: np.ndarray | None = None
+) -> tuple[int, str | None, np.ndarray]:
     """(quantiles formed, note or None, periods analysed): the requested Q in every period;
-    a period with fewer than Q observations is left out by its own count (never by other
-    periods', which later data would change). No period analysed: no quantiles, and the
-    note says how many to choose."""
-    analysed = n_obs >= requested
+    a period with fewer than Q observations, or (``split_ties``) whose equal signal values
+    span a quantile edge (``quantile_labels`` None), is left out by its own data (never by
+    other periods', which later data would change). No period analysed: no quantiles, and
+    the note says why (and how many to choose when there are too few symbols)."""
+    ties = np.zeros(n_obs.shape, dtype=bool) if split_ties is None else np.asarray(split_ties, dtype=bool)
+    enough = n_obs >= requested
+    analysed = enough & ~ties
     if n_obs.size == 0:
         return 0, None, analysed
+    k = n_obs.size
+    n_ties = int((enough & ties).sum())
+    few = int((~enough).sum())
+    tie_rule = (
+        f"the signal's equal values leave no way to form {requested} quantiles without splitting a "
+        "tie or leaving a quantile empty (pandas qcut's rule, which alphalens uses: equal values are "
+        "never split between quantiles; a signal constant within the period has no quantiles)"
+    )
     if not analysed.any():
         most = int(n_obs.max())
         if most == 0:
             return 0, "No period has an eligible, holdable symbol; no quantiles formed.", analysed
-        if most < 2:
+        if n_ties:
+            rest = f"; the other {few} have fewer than {requested} eligible, holdable symbols" if few else ""
+            note = (
+                f"{requested} quantiles requested, none formed: in each of the {n_ties} period(s) with "
+                f"{requested} or more eligible, holdable symbols {tie_rule}{rest}. No quantile returns, "
+                "spread or top-quantile turnover."
+            )
+        elif most < 2:
             note = (
                 f"{requested} quantiles requested, none formed: no period has more than {most} eligible, "
                 "holdable symbol and quantiles need at least 2."
@@ -459,14 +512,26 @@ def _quantile_plan(n_obs: np.ndarray, requested: int) -> tuple[int, str | None, 
                 f"holdable symbols (the most is {most}); choose {most} quantiles or fewer."
             )
         return 0, note, analysed
-    left_out = int((~analysed).sum())
-    if not left_out:
+    if not few and not n_ties:
         return requested, None, analysed
+    if not n_ties:
+        return (
+            requested,
+            f"{few} of {k} period(s) have fewer than {requested} eligible, holdable symbols "
+            f"(one a quantile) and are left out of the quantile statistics: no quantile returns, spread "
+            "or top-quantile turnover for them.",
+            analysed,
+        )
+    reasons = f"in {n_ties} of {k} period(s) {tie_rule}"
+    if few:
+        reasons = (
+            f"{few} of {k} period(s) have fewer than {requested} eligible, holdable symbols (one a "
+            f"quantile), and {reasons}"
+        )
     return (
         requested,
-        f"{left_out} of {n_obs.size} period(s) have fewer than {requested} eligible, holdable symbols "
-        f"(one a quantile) and are left out of the quantile statistics: no quantile returns, spread "
-        "or top-quantile turnover for them.",
+        f"{few + n_ties} period(s) are left out of the quantile statistics (no quantile returns, spread "
+        f"or top-quantile turnover for them): {reasons}.",
         analysed,
     )
 

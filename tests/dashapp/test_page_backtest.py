@@ -363,3 +363,35 @@ def test_a_long_value_is_not_echoed_back_in_full(page, fake: FakeServices) -> No
     assert "benchmark" in tree and "A" * 31 not in tree and "(5,000 characters)" in tree
     feedback = page.validate_form(fields=_fields(benchmark=huge))["feedback"]["benchmark"]
     assert "(5,000 characters)" in feedback and len(feedback) < 200
+
+
+def test_a_void_random_baseline_shows_why_on_the_page_and_in_the_report(page) -> None:
+    """Breaker pass 12, F3: with top_n >= the eligible symbols in every period every random
+    draw is the strategy; the section showed "50.0 / 100" and p-value "1.000" with no note.
+    Now the rows say n/a and why, the note is listed, and the HTML report shows the same."""
+    from dashapp import report
+    from tests.engine.research.test_robustness import _three_symbols
+
+    plain = engine.robustness_report(
+        _three_symbols(), engine.StrategyParams(top_n=3), n_boot=50, n_random=20
+    ).to_dict()
+    tree = _text(page.robustness_section(plain))
+    assert tree.count("n/a: every draw would be the strategy (one possible selection per period)") == 2
+    assert "50.0 / 100" not in tree and "1.000" not in tree
+    assert "Holding periods with one possible selection (at most top_n eligible symbols)" in tree
+    assert "5 of 5" in tree
+    assert "The random-portfolio baseline has one possible selection per period" in tree
+    html_text = report.backtest_report_html(_plain_result(engine.StrategyParams(top_n=3).to_dict()), plain)
+    section = html_text.split('id="report-robustness"')[1]
+    assert "n/a: every draw would be the strategy (one possible selection per period)" in section
+    assert "The random-portfolio baseline has one possible selection per period" in section
+    # In part (two of five periods with 2 eligible for top_n 2): ranked, and counted.
+    partial = engine.robustness_report(
+        _three_symbols(skip=[("02", "CCC"), ("04", "CCC")]),
+        engine.StrategyParams(top_n=2),
+        n_boot=50,
+        n_random=20,
+    ).to_dict()
+    tree = _text(page.robustness_section(partial))
+    assert "n/a: every draw" not in tree and " / 100" in tree and "2 of 5" in tree
+    assert "2 of 5 holding period(s) have at most top_n (2) eligible symbols" in tree

@@ -319,3 +319,29 @@ def test_a_real_analysis_without_quantiles_shows_why_once(page) -> None:
     # Some periods left out (the full data: 4 of 11 have fewer than 5 symbols): said once.
     full = signal_to_plain(engine.analyze_signal(market(sentiment, prices)))
     assert _text(page.results_section(full)).count("4 of 11 period(s) have fewer than 5") == 1
+
+
+def test_a_constant_signal_shows_no_spread_and_says_why(page) -> None:
+    """Breaker pass 12, F6: every symbol's signal 0.5 in every period. The cards showed a
+    top-minus-bottom spread and its t-statistic from quantiles split by the alphabet; now
+    they show none (as the IC's), the note says why once, and the CSV has the note and no
+    spread or quantile column."""
+    from dashapp.services.research import signal_to_plain
+    from tests.engine._frames import market
+    from tests.engine.research.test_signal_analysis import SIGNALS, _prices, _sentiment
+
+    flat = {day: dict.fromkeys("ABCD", 0.5) for day in SIGNALS}
+    analysis = signal_to_plain(
+        engine.analyze_signal(
+            market(_sentiment(flat), _prices()), settings=engine.SignalAnalysisSettings(quantiles=2)
+        )
+    )
+    cards = {title: value for title, value, _ in page.view.ic_cards(analysis)}
+    for title in ("Mean IC", "Top minus bottom spread (mean per period)", "Spread t-stat"):
+        assert cards[title] is None or np.isnan(cards[title])
+    text = _text(page.results_section(analysis))
+    assert text.count("2 quantiles requested, none formed: in each of the 3 period(s)") == 1
+    csv = page.view.ic_csv(analysis)
+    assert "# quantile_note: 2 quantiles requested, none formed" in csv
+    table = pd.read_csv(io.StringIO(csv), comment="#")
+    assert table["spread"].isna().all() and "q1" not in table.columns

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,9 +29,11 @@ def test_a_constant_growth_strategy_reads_n_a_not_nan() -> None:
     assert np.isnan(report.random_portfolios.percentile) and np.isnan(report.probabilistic_sharpe)
     text = robustness_text(report)
     assert "nan" not in text.lower()  # was "percentile nan, p-value nan" and "...: nan"
-    assert "strategy Sharpe at percentile n/a, p-value n/a" in text
     assert "(P[true Sharpe > 0]): n/a" in text
-    assert "total return at percentile 50.0" in text  # every draw holds MMF: a tie, counted half
+    # Every draw holds MMF, the one eligible symbol, as the strategy does: the baseline is
+    # void (breaker pass 12, F3), not "total return at percentile 50.0" (all ties).
+    assert "random portfolios: percentile n/a, p-value n/a (every period has at most top_n" in text
+    assert "total return at percentile" not in text
 
 
 def _holds_its_benchmark() -> engine.MarketData:
@@ -62,3 +66,31 @@ def test_a_strategy_that_holds_its_benchmark_has_an_excess_return_of_zero() -> N
     assert (ci.estimate, ci.low, ci.high) == (0.0, 0.0, 0.0)
     assert all(math.copysign(1.0, v) == 1.0 for v in (ci.estimate, ci.low, ci.high))  # no -0.0
     assert "annual excess return vs bench.: 0.00% [0.00%, 0.00%] (95% interval)" in robustness_text(report)
+
+
+def test_a_void_random_baseline_says_why_on_screen_and_in_the_file(tmp_path: Path) -> None:
+    """Breaker pass 12, F3: top_n 3 with 3 eligible symbols in every period printed
+    "random portfolios (20): strategy Sharpe at percentile 50.0, p-value 1.000" and wrote
+    the same numbers to robustness.json, with no note: every draw was the strategy. Now
+    n/a on screen, null in the file, and the note in both."""
+    from tests.engine.cli._cli import run_cli
+    from tests.engine.research.test_robustness import _three_symbols
+
+    data = _three_symbols()
+    sentiment = data.sentiment.copy()
+    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
+    sentiment.to_csv(tmp_path / "s.csv", index=False)
+    data.prices.to_csv(tmp_path / "p.csv", index_label="date", date_format="%Y-%m-%d")
+    argv = ["robustness", "--sentiment", str(tmp_path / "s.csv"), "--prices", str(tmp_path / "p.csv")]
+    argv += ["--top-n", "3", "--n-boot", "50", "--n-random", "20", "--executor", "serial"]
+    code, out, err = run_cli([*argv, "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    assert "random portfolios: percentile n/a, p-value n/a (every period has at most top_n" in out
+    assert "percentile 50.0" not in out and "p-value 1.000" not in out
+    assert "note: The random-portfolio baseline has one possible selection per period" in err
+    saved = json.loads((tmp_path / "out" / "robustness.json").read_text())
+    random = saved["random_portfolios"]
+    assert random["percentile"] is None and random["p_value"] is None and random["n"] == 0
+    assert random["n_periods"] == random["n_fixed_periods"] == 5
+    assert random["note"] == saved["notes"][0]
+    assert random["note"].startswith("The random-portfolio baseline has one possible selection")

@@ -69,3 +69,36 @@ def test_header_cells_cannot_become_formulas() -> None:
     assert first.split(",")[2] == "+2"  # a signed number is data, as in the dashboard downloads
     assert first.split(",")[3] == "-3.5"  # a number stays a number
     assert text.splitlines()[1] == '# params: {"x": 1}'
+
+
+def test_a_constant_signal_prints_no_quantiles_or_spread(tmp_path: Path) -> None:
+    """Breaker pass 12, F6: every symbol's engagement ratio is 0.5 every month. The output
+    had 'top minus bottom: mean ..., t ...' from quantiles split by the alphabet; now the
+    quantiles and the spread are n/a, the note says why, and the CSVs carry the note and
+    no quantile columns."""
+    from tests.engine._frames import price_frame, sentiment_frame
+
+    days = [d.date().isoformat() for d in pd.bdate_range("2021-03-01", "2021-06-30")]
+    rng = np.random.default_rng(12)
+    columns = {
+        s: 100.0 * np.cumprod(1.0 + rng.normal(0, 0.02, len(days))) for s in ("AAA", "BBB", "CCC", "DDD")
+    }
+    prices = price_frame(days, {**columns, "QQQ": np.linspace(100.0, 106.0, len(days))})
+    rows = [(d, s, 100.0, 200.0) for d in ("2021-03-15", "2021-04-15", "2021-05-14") for s in columns]
+    sentiment = sentiment_frame(rows)
+    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
+    sentiment.to_csv(tmp_path / "s.csv", index=False)
+    prices.to_csv(tmp_path / "p.csv", index_label="date", date_format="%Y-%m-%d")
+    argv = ["signal", "--sentiment", str(tmp_path / "s.csv"), "--prices", str(tmp_path / "p.csv")]
+    code, out, err = _run([*argv, "--quantiles", "2", "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    assert "quantile portfolios: n/a (2 quantiles requested, none formed; see the warning)" in out
+    assert "top minus bottom: n/a" in out and "top minus bottom: mean" not in out
+    assert "min 0.5, median 0.5, mean 0.5, max 0.5" in out
+    assert "2 quantiles requested, none formed: in each of the 3 period(s)" in err
+    ic_text = (tmp_path / "out" / "signal_ic.csv").read_text()
+    assert "# quantile_note: 2 quantiles requested, none formed" in ic_text
+    ic = pd.read_csv(tmp_path / "out" / "signal_ic.csv", comment="#")
+    assert ic["spread"].isna().all()
+    quantiles = pd.read_csv(tmp_path / "out" / "signal_quantile_returns.csv", comment="#")
+    assert list(quantiles.columns) == ["entry_date"]

@@ -16,7 +16,7 @@ import pytest
 import engine
 from engine import DemoProvider, SerialExecutor, compute_metrics, load_market_data, prepare, run_prepared
 from engine.research import robustness as rb
-from tests.engine._frames import market, price_frame
+from tests.engine._frames import market, price_frame, sentiment_frame
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +146,83 @@ def test_the_draws_share_the_prepared_data_set_as_the_sweeps_do(data: engine.Mar
 
 def test_drawing_every_eligible_symbol_is_the_universe_benchmark(data: engine.MarketData) -> None:
     """With top_n above the number of eligible symbols every draw holds all of them:
-    exactly the backtest's equal-weight 'universe' series (same eligibility, same accounting)."""
+    exactly the backtest's equal-weight 'universe' series (same eligibility, same accounting).
+    So the baseline draws nothing and ranks nothing (breaker pass 12, F3)."""
     prepared = prepare(data)
     params = engine.StrategyParams(top_n=500, min_likes=0.0, cost_bps=10.0)
     universe = run_prepared(prepared, params).universe_metrics
+    eligible = [members for _, members in engine.eligible_symbols_by_period(prepared, params)]
+    draws = rb._random_draws(prepared.for_tasks(), (params, eligible, 0, 0, 3))
+    assert draws[:, 0] == pytest.approx([universe["sharpe"]] * 3, rel=1e-9)
+    assert draws[:, 1] == pytest.approx([universe["total_return"]] * 3, rel=1e-9)
     baseline = rb.random_baseline(
         prepared, params, strategy_sharpe=0.0, strategy_total_return=0.0, n_random=3
     )
-    assert baseline.sharpes == pytest.approx([universe["sharpe"]] * 3, rel=1e-9)
-    assert baseline.total_returns == pytest.approx([universe["total_return"]] * 3, rel=1e-9)
+    assert baseline.n == 0 and baseline.sharpes == () and math.isnan(baseline.percentile)
+    assert baseline.n_fixed_periods == baseline.n_periods > 0
+
+
+def _three_symbols(skip: Sequence[tuple[str, str]] = ()) -> engine.MarketData:
+    """AAA, BBB, CCC (seeded random closes) and QQQ, every weekday of 2022's first half;
+    one sentiment row per symbol and month January-May, less the (month, symbol) in ``skip``."""
+    days = pd.bdate_range("2022-01-03", "2022-06-30")
+    rng = np.random.default_rng(12)
+    closes = {
+        s: 100.0 * np.cumprod(1.0 + rng.normal(0.0005, 0.02, len(days))) for s in ("AAA", "BBB", "CCC", "QQQ")
+    }
+    prices = price_frame([d.date().isoformat() for d in days], closes)
+    rows = [
+        (f"2022-{month:02d}-14", symbol, float(rng.integers(20, 200)), 400.0)
+        for month in range(1, 6)
+        for symbol in ("AAA", "BBB", "CCC")
+        if (f"{month:02d}", symbol) not in skip
+    ]
+    return market(sentiment_frame(rows), prices)
+
+
+def test_a_baseline_with_one_possible_selection_per_period_ranks_nothing() -> None:
+    """Breaker pass 12, F3: top_n 3 of 3 eligible symbols in every period: every random
+    draw holds the three, as the strategy does, so the report said 'percentile 50.0,
+    p-value 1.000' (50 ties) as if the selection were no better than chance, with no note.
+    Now nothing is drawn, the percentiles and p-values are NaN and the note says why."""
+    report = engine.robustness_report(
+        _three_symbols(), engine.StrategyParams(top_n=3), n_boot=50, n_random=20, seed=4
+    )
+    random = report.random_portfolios
+    assert math.isnan(random.percentile) and math.isnan(random.p_value)
+    assert math.isnan(random.total_return_percentile) and math.isnan(random.total_return_p_value)
+    assert random.n == 0 and random.sharpes == () and random.total_returns == ()
+    assert random.n_periods == 5 and random.n_fixed_periods == 5
+    assert math.isfinite(random.strategy_sharpe)
+    assert random.note is not None and random.note == report.notes[0]
+    assert random.note.startswith("The random-portfolio baseline has one possible selection per period")
+    assert "each of the 5 holding period(s) has at most top_n (3) eligible symbols" in random.note
+    plain = report.to_dict()["random_portfolios"]
+    assert plain["n_fixed_periods"] == 5 and plain["note"] == random.note
+    json.dumps(plain)  # NaN stays float; the CLI writes it as null
+
+
+def test_periods_with_one_possible_selection_are_counted() -> None:
+    """Breaker pass 12, F3, in part: CCC has no sentiment in February and April, so two of
+    the five periods have 2 eligible symbols for top_n 2 (one possible selection). The
+    draws still rank the strategy, and the note counts those periods; with 3 eligible
+    symbols in every period there is no note."""
+    params = engine.StrategyParams(top_n=2)
+    report = engine.robustness_report(
+        _three_symbols(skip=[("02", "CCC"), ("04", "CCC")]), params, n_boot=50, n_random=20, seed=4
+    )
+    random = report.random_portfolios
+    assert random.n == 20 and math.isfinite(random.percentile) and math.isfinite(random.p_value)
+    assert (random.n_periods, random.n_fixed_periods) == (5, 2)
+    assert random.note == (
+        "2 of 5 holding period(s) have at most top_n (2) eligible symbols, so every random draw holds "
+        "the strategy's own symbols in them; the percentile and p-value compare selections in the "
+        "other 3 period(s) only."
+    )
+    assert report.notes[0] == random.note
+    full = engine.robustness_report(_three_symbols(), params, n_boot=50, n_random=20, seed=4)
+    assert full.random_portfolios.n_fixed_periods == 0 and full.random_portfolios.note is None
+    assert not any("top_n" in note for note in full.notes)
 
 
 @pytest.mark.parametrize(

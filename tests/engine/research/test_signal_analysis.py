@@ -60,9 +60,9 @@ def _prices(last_close_d: float | None = None) -> pd.DataFrame:
     return price_frame(DAYS, columns)
 
 
-def _sentiment() -> pd.DataFrame:
+def _sentiment(signals: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
     rows = []
-    for day, values in SIGNALS.items():
+    for day, values in (signals or SIGNALS).items():
         for symbol, ratio in values.items():
             rows.append((day, symbol, ratio * 200.0, 200.0))  # comments > 10, likes > 20
     return sentiment_frame(rows)
@@ -179,6 +179,64 @@ def test_quantile_portfolios_by_hand() -> None:
     april = obs[obs["entry_date"] == pd.Timestamp("2021-03-31")].set_index("symbol")
     assert april["signal_quantile"].to_dict() == {"A": 2, "B": 2, "C": 1, "D": 1}
     np.testing.assert_allclose(april.loc[["A", "B", "C", "D"], "forward_return"], [0.10, 0.05, -0.05, 0.0])
+
+
+def test_a_constant_signal_has_no_quantiles_or_spread() -> None:
+    """Breaker pass 12, F6: every symbol's signal 0.5 in every period. The IC was n/a (a
+    constant side), but the quantiles split the tie by the alphabet ({A, B} top, {C, D}
+    bottom every period), so the 'top minus bottom' spread (A+B vs C+D: 10% in April) and
+    its t-statistic measured ticker names. Now no period forms quantiles and the note says
+    why."""
+    flat = {day: dict.fromkeys("ABCD", 0.5) for day in SIGNALS}
+    analysis = analyze_signal(
+        market(_sentiment(flat), _prices()), StrategyParams(), settings=SignalAnalysisSettings(quantiles=2)
+    )
+    assert math.isnan(analysis.ic_summary["mean_ic"])
+    assert analysis.quantiles == 0 and list(analysis.quantile_returns.columns) == []
+    assert analysis.periods["spread"].isna().all() and analysis.periods["top_turnover"].isna().all()
+    assert math.isnan(analysis.spread_summary["mean"]) and math.isnan(analysis.spread_summary["t_stat"])
+    assert analysis.spread_summary["n_periods"] == 0 and math.isnan(analysis.top_turnover)
+    assert (analysis.observations["signal_quantile"] == 0).all()
+    assert analysis.quantile_note is not None and analysis.quantile_note in analysis.warnings
+    assert analysis.quantile_note.startswith("2 quantiles requested, none formed: in each of the 3 period(s)")
+    assert "never split" in analysis.quantile_note and "constant" in analysis.quantile_note
+    assert analysis.export_extras()["quantile_note"] == analysis.quantile_note
+
+
+def test_tied_signals_go_wholly_to_one_quantile_or_leave_the_period_out() -> None:
+    """Breaker pass 12, F6 (ties in part, as integer signals have): qcut of the values.
+    April: distinct signals, as before. May: A, B, C tie at 0.2 below D's 0.4; two
+    quantiles of 4 need an edge inside the tie, so May is left out and counted. June:
+    B 0.1 < A = C 0.2 < D 0.4: the tie {A, C} goes wholly to quantile 1 ({A, B, C} vs {D},
+    counts 3 and 1); before, C went to 1 and A to 2 by the alphabet."""
+    signals = {
+        "2021-03-15": {"A": 0.4, "B": 0.3, "C": 0.2, "D": 0.1},
+        "2021-04-15": {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.4},
+        "2021-05-14": {"A": 0.2, "B": 0.1, "C": 0.2, "D": 0.4},
+    }
+    analysis = analyze_signal(
+        market(_sentiment(signals), _prices()), StrategyParams(), settings=SignalAnalysisSettings(quantiles=2)
+    )
+    assert analysis.quantiles == 2
+    obs = analysis.observations.set_index(["entry_date", "symbol"])["signal_quantile"]
+    assert obs.loc[pd.Timestamp("2021-03-31")].to_dict() == {"A": 2, "B": 2, "C": 1, "D": 1}
+    assert (obs.loc[pd.Timestamp("2021-04-30")] == 0).all()
+    assert obs.loc[pd.Timestamp("2021-05-31")].to_dict() == {"A": 1, "B": 1, "C": 1, "D": 2}
+    # June: top {D} +3%, bottom {A, B, C} (1% + 2% - 1%) / 3.
+    np.testing.assert_allclose(
+        analysis.quantile_returns.to_numpy(),
+        [[-0.025, 0.075], [math.nan, math.nan], [0.02 / 3, 0.03]],
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(analysis.periods["spread"], [0.10, math.nan, 0.03 - 0.02 / 3], atol=1e-12)
+    assert analysis.quantile_summary["mean_count"].tolist() == [2.5, 1.5]
+    assert analysis.quantile_note == (
+        "1 period(s) are left out of the quantile statistics (no quantile returns, spread or top-quantile "
+        "turnover for them): in 1 of 3 period(s) the signal's equal values leave no way to form 2 "
+        "quantiles without splitting a tie or leaving a quantile empty (pandas qcut's rule, which "
+        "alphalens uses: equal values are never split between quantiles; a signal constant within the "
+        "period has no quantiles)."
+    )
 
 
 def test_too_few_symbols_in_every_period_form_no_quantiles_and_say_how_many() -> None:
@@ -339,6 +397,42 @@ def test_matches_alphalens_where_the_conventions_coincide(random_data: engine.Ma
         np.testing.assert_allclose(periods["top_turnover"], turnover.to_numpy(), atol=1e-15)
 
 
+def test_tied_signals_match_alphalens(random_data: engine.MarketData) -> None:
+    """Breaker pass 12, F6: a signal with many ties (the weekly median of whole post
+    counts, 10 quantiles of about 30 symbols) gets alphalens' labels wherever alphalens
+    forms all 10 quantiles; a period the engine leaves out is one alphalens drops (qcut
+    refuses its equal edges) or forms with an empty quantile. Before, ties were split by
+    the symbols' order."""
+    import alphalens.utils as au
+
+    analysis = analyze_signal(
+        random_data,
+        StrategyParams(rebalance="weekly", signal="posts", aggregation="median"),
+        settings=SignalAnalysisSettings(quantiles=10),
+    )
+    obs = analysis.observations[analysis.observations["forward_return"].notna()]
+    index = pd.MultiIndex.from_arrays([obs["entry_date"], obs["symbol"]], names=["date", "asset"])
+    factor = pd.Series(obs["signal"].to_numpy(), index=index)
+    forward = pd.DataFrame({"1D": obs["forward_return"].to_numpy()}, index=index)
+    theirs = au.get_clean_factor(factor, forward, quantiles=10, max_loss=1.0)["factor_quantile"]
+    mine = pd.Series(obs["signal_quantile"].to_numpy(), index=index)
+    formed = left_out = 0
+    for date, labels in mine.groupby(level="date"):
+        other = theirs[theirs.index.get_level_values("date") == date]
+        if (labels > 0).all():
+            formed += 1
+            np.testing.assert_array_equal(labels.to_numpy(), other.reindex(labels.index).to_numpy())
+        else:
+            left_out += 1
+            assert (labels == 0).all()
+            assert other.empty or other.nunique() < 10
+    assert formed >= 10 and left_out >= 10  # both kinds occur in these data
+    # The note counts them (with the pending last period, whose labels are known too).
+    every = (analysis.observations.groupby("entry_date")["signal_quantile"].max() == 0).sum()
+    assert every in (left_out, left_out + 1)
+    assert f"in {every} of {len(analysis.periods)} period(s)" in (analysis.quantile_note or "")
+
+
 def test_engine_exports_the_signal_analysis() -> None:
     assert engine.analyze_signal is analyze_signal
     assert "SignalAnalysisSettings" in engine.__all__
@@ -361,7 +455,8 @@ def test_quantile_labels_are_qcut_of_the_values(n: int, q: int, seed: int) -> No
     if n < q:
         return
     values = np.random.default_rng(seed).permutation(n).astype(float) * 0.37 + 1.0
-    labels = quantile_labels(values, np.arange(n), q)
+    labels = quantile_labels(values, q)
+    assert labels is not None  # distinct values always form Q quantiles
     rank = np.argsort(np.argsort(values)) + 1
     exact = [next(j for j in range(1, q + 1) if Fraction(r - 1) <= Fraction((n - 1) * j, q)) for r in rank]
     np.testing.assert_array_equal(labels, exact)
@@ -371,6 +466,39 @@ def test_quantile_labels_are_qcut_of_the_values(n: int, q: int, seed: int) -> No
     order = np.argsort(values)
     assert (np.diff(labels[order]) >= 0).all()
     assert labels.min() == 1 and labels.max() == q
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=40),
+    q=st.integers(min_value=2, max_value=8),
+    distinct=st.integers(min_value=1, max_value=12),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_quantile_labels_never_split_equal_values(n: int, q: int, distinct: int, seed: int) -> None:
+    """Breaker pass 12, F6: with ties (few distinct values) the labels are pandas.qcut's
+    of the values: equal values share a quantile and every quantile has a member; where
+    qcut refuses (equal edges) or leaves a quantile empty there are no labels (None), so
+    the period is left out; never a split of a tie by the symbols' order."""
+    if n < q:
+        return
+    values = np.random.default_rng(seed).integers(0, distinct, n).astype(float) * 0.37
+    labels = quantile_labels(values, q)
+    try:
+        expected = pd.qcut(pd.Series(values), q, labels=False).to_numpy() + 1
+    except ValueError:  # "Bin edges must be unique"
+        expected = None
+    if expected is None or np.unique(expected).size < q or np.unique(values).size < q:
+        assert labels is None
+        return
+    assert labels is not None
+    if all((n - 1) * j % q for j in range(1, q)):  # no edge on a value: pandas' floats exact
+        np.testing.assert_array_equal(labels, expected)
+    for value in np.unique(values):
+        assert np.unique(labels[values == value]).size == 1
+    assert sorted(np.unique(labels)) == list(range(1, q + 1))
+    order = np.argsort(values, kind="stable")
+    assert (np.diff(labels[order]) >= 0).all()
 
 
 @settings(max_examples=60, deadline=None)
@@ -693,6 +821,11 @@ def test_quantiles_of_finished_periods_do_not_change_when_later_data_are_cut() -
         ([1, 0], 2, 0, [False] * 2, "no period has more than 1 eligible, holdable symbol and quantiles need"),
         ([0, 0], 2, 0, [False] * 2, "No period has an eligible, holdable symbol"),
         ([], 5, 0, [], None),
+        # Breaker pass 12, F6: a tie on a quantile edge leaves the period out by its own data.
+        ([4, 6, 6], 4, 4, [True, False, True], "in 1 of 3 period(s) the signal's equal values leave no way"),
+        ([4, 2, 6], 4, 4, [True, False, False], "1 of 3 period(s) have fewer than 4 eligible, holdable"),
+        ([4, 4], 2, 0, [False, False], "2 quantiles requested, none formed: in each of the 2 period(s)"),
+        ([4, 1], 2, 0, [False, False], "; the other 1 have fewer than 2 eligible"),
     ],
 )
 def test_quantile_plan_leaves_out_each_period_by_its_own_count(
@@ -700,12 +833,12 @@ def test_quantile_plan_leaves_out_each_period_by_its_own_count(
 ) -> None:
     from engine.research.signal_analysis import _quantile_plan
 
-    used, said, mask = _quantile_plan(np.array(n_obs, dtype=np.int64), requested)
+    counts = np.array(n_obs, dtype=np.int64)
+    # The periods with enough symbols that are not analysed have a tie on an edge.
+    ties = (counts >= requested) & ~np.array(analysed, dtype=bool)
+    used, said, mask = _quantile_plan(counts, requested, ties)
     assert used == formed and mask.tolist() == analysed
     assert said is None if note is None else note in (said or "")
     # A period's verdict is its own: dropping the later periods keeps the earlier ones'.
     for k in range(len(n_obs)):
-        assert (
-            _quantile_plan(np.array(n_obs[: k + 1], dtype=np.int64), requested)[2].tolist()
-            == analysed[: k + 1]
-        )
+        assert _quantile_plan(counts[: k + 1], requested, ties[: k + 1])[2].tolist() == analysed[: k + 1]
