@@ -186,7 +186,9 @@ def test_signals_equal_up_to_rounding_tie_and_the_first_symbol_wins() -> None:
     table = signal_table(data.sentiment, params)
     assert list(table["symbol"]) == ["AAA", "BBB"] and table["signal"].nunique() == 1
     observed = analyze_signal(data, params, settings=SignalAnalysisSettings(quantiles=2)).observations
-    assert observed.set_index("symbol")["signal_quantile"].to_dict() == {"AAA": 2, "BBB": 1}
+    # One value, so the signal analysis never splits the tie (alphalens' qcut rule, breaker
+    # pass 12, F6): the period forms no quantiles, where rounding put AAA and BBB apart.
+    assert observed["signal"].nunique() == 1 and (observed["signal_quantile"] == 0).all()  # 0: left out
 
 
 def test_snap_ties_keeps_real_differences_nan_and_inf() -> None:
