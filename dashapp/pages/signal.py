@@ -224,7 +224,7 @@ def _pair(left: Any, right: Any) -> dbc.Row:
 
 
 def results_section(analysis: Mapping[str, Any], notes: Sequence[str] = ()) -> list[Any]:
-    """The cards, the quantile note, the warnings (the analysis' and ``notes``: the data's
+    """The cards, the quantile and horizon notes, the warnings (the analysis' and ``notes``: the data's
     failed tickers and dropped input, as the Backtest page shows them) and the charts."""
     cards = dbc.Row(
         [
@@ -234,13 +234,13 @@ def results_section(analysis: Mapping[str, Any], notes: Sequence[str] = ()) -> l
         className="g-2",
         id=ids.CARDS,
     )
-    note = view.quantile_note(analysis)
+    alerts = [components.info_alert(note, color="warning") for note in view.notes(analysis)]
     settings = analysis.get("settings") or {}
     params = analysis.get("params") or {}
     return [
         cards,
-        # The note once (its words also sit in the analysis' warnings, left out below).
-        html.Div(components.info_alert(note, color="warning") if note else None, id=ids.QUANTILE_NOTE),
+        # The notes once (their words also sit in the analysis' warnings, left out below).
+        html.Div(alerts or None, id=ids.QUANTILE_NOTE),
         html.Div(components.warning_list([*view.other_warnings(analysis), *notes]), id=ids.WARNINGS),
         _graph("ic", signal_figures.ic_figure(analysis.get("periods"), settings.get("rolling_window"))),
         _pair(

@@ -94,6 +94,7 @@ def signal_to_plain(analysis: engine.SignalAnalysis) -> dict[str, Any]:
         "quantiles": int(analysis.quantiles),
         "quantiles_requested": int(analysis.quantiles_requested),
         "quantile_note": analysis.quantile_note,
+        "horizon_note": analysis.horizon_note,
         "top_turnover": to_plain(analysis.top_turnover),
         "signal_summary": to_plain(dict(analysis.signal_summary)),
         "signal_values": to_plain(signal[np.isfinite(signal)]),

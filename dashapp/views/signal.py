@@ -113,10 +113,22 @@ def quantile_note(analysis: Mapping[str, Any]) -> str | None:
     return str(note) if note else None
 
 
+def horizon_note(analysis: Mapping[str, Any]) -> str | None:
+    """The note said when the last period is incomplete (the data end before its next
+    entry close) and so left out of the IC and the quantiles."""
+    note = analysis.get("horizon_note")
+    return str(note) if note else None
+
+
+def notes(analysis: Mapping[str, Any]) -> list[str]:
+    """The notes the page shows above the warnings: the quantile note, the horizon note."""
+    return [note for note in (quantile_note(analysis), horizon_note(analysis)) if note]
+
+
 def other_warnings(analysis: Mapping[str, Any]) -> list[str]:
-    """The analysis' warnings but the quantile note, which the page shows once, above them."""
-    note = quantile_note(analysis)
-    return [str(w) for w in analysis.get("warnings") or [] if str(w) != note]
+    """The analysis' warnings but the notes, which the page shows once, above them."""
+    shown = set(notes(analysis))
+    return [str(w) for w in analysis.get("warnings") or [] if str(w) not in shown]
 
 
 def distribution_rows(analysis: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ Calendar and universe are the backtest's own (``engine.backtest.plan``,
 ``engine.backtest.base``): the holding periods, their entry closes and the holdability of
 each symbol come from the backtest's plan and ``eligible_symbols_by_period``, never from a
 second calendar. For holding
-period k (bought at the entry close ``e_k``, held until the next entry close ``e_{k+1}``,
-the last one until the backtest's last day):
+period k (bought at the entry close ``e_k``, held until the next entry close ``e_{k+1}``;
+the last one until the backtest's last day when that close is after it):
 
 - The *observations* of period k are the symbols eligible for it (a signal from the
   formation period, after thresholds, aggregation, transform) and holdable at ``e_k``
@@ -13,7 +13,13 @@ the last one until the backtest's last day):
   not enter.
 - The *forward return* of symbol s is ``P_s(e_{k+1}) / P_s(e_k) - 1`` on the backtest's
   forward-filled adjusted closes: a symbol whose prices end inside the period is cash at
-  its last close, as the backtest's sleeve is. No costs.
+  its last close, as the backtest's sleeve is. No costs. A period whose next entry close
+  is after the backtest's last day (the last price day or ``end``) is *incomplete*: its
+  return days in the data (none for an entry at the last day) are not a holding period, so
+  it has no forward return (NaN, as alphalens' ``compute_forward_returns`` leaves a horizon
+  that is not complete, dropping the date) and is left out of the IC, the IC decay and the
+  quantiles (labels, returns, spread, turnover), counted in ``horizon_note``. A finished period's statistics never change with
+  later data; an incomplete one is completed by them.
 - Horizon h (IC decay): the signal of period k against the forward return of period
   ``k + h - 1`` of the same observations (horizon 1 is the next holding period). At
   h >= 2 an observation whose symbol is not holdable at ``e_{k+h-1}`` (no close on that
@@ -28,8 +34,8 @@ the last one until the backtest's last day):
   ``engine.dispersion.negligible_dispersion``, and then the ratios are NaN), IC information ratio =
   mean / std, t-statistic = mean / std * sqrt(n) (``scipy.stats.ttest_1samp``), share of
   periods with IC > 0. Rolling mean over ``rolling_window`` periods (full windows only).
-- **Quantiles** (pandas ``qcut`` of the period's signal values, as alphalens'
-  ``quantize_factor``, in exact arithmetic: ``quantile_labels``): with the n values sorted
+- **Quantiles** (complete periods only; pandas ``qcut`` of the period's signal values, as
+  alphalens' ``quantize_factor``, in exact arithmetic: ``quantile_labels``): with the n values sorted
   ascending at positions ``0..n-1``, a value first at position ``a`` is in quantile
   ``max(1, ceil(a Q / (n - 1)))``; equal values (up to rounding, ``snap_ties``) are never
   split between quantiles (splitting them by the alphabet made a constant signal's spread
@@ -61,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from engine.backtest.base import eligible_symbols_by_period, no_period_warnings
-from engine.backtest.plan import _plan, holdable_at, untraded_warnings
+from engine.backtest.plan import _iso, _plan, entry_closes, holdable_at, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
@@ -113,9 +119,11 @@ class SignalAnalysis:
     """Signal analysis of one set of signal settings (see the module docstring).
 
     - ``periods``: one row per holding period (K rows): ``formation_end``, ``entry_date``
-      (close bought at), ``next_entry_date`` (close the period ends at), ``n_eligible``
+      (close bought at), ``next_entry_date`` (close the period ends at; NaT for an
+      incomplete period, whose next entry close is not in the data or after ``end``),
+      ``complete`` (the forward return reaches the next entry close), ``n_eligible``
       (symbols with a signal and a close on the entry day, as the backtest's ``periods``),
-      ``n_observations`` (those with a forward return, or every one for a pending period), ``ic``,
+      ``n_observations`` (those with a forward return, or every one for an incomplete period), ``ic``,
       ``ic_rolling_mean``, ``spread`` (top minus bottom quantile return), ``top_turnover``.
     - ``observations``: one row per (period, symbol): ``entry_date``, ``symbol``,
       ``signal``, ``forward_return``, ``signal_quantile`` (1..Q; 0 when the period is left out).
@@ -131,7 +139,9 @@ class SignalAnalysis:
     - ``quantiles`` (formed: the requested number, 0 when no period forms them: too few
       observations or ties in every period, a constant signal for one),
       ``quantiles_requested``, ``quantile_note`` (None when every period formed the Q
-      quantiles), ``top_turnover`` (mean over periods).
+      quantiles), ``horizon_note`` (None when every period is complete: the incomplete
+      period's return days in the data, and that it is left out), ``top_turnover`` (mean
+      over periods).
     - ``signal_summary``: distribution of the signal over all observations: ``count``,
       ``mean``, ``std``, ``min``, ``p05``, ``p25``, ``median``, ``p75``, ``p95``, ``max``.
     - ``warnings``, ``manifest`` (parameters and data fingerprint, for exports).
@@ -150,6 +160,7 @@ class SignalAnalysis:
     quantiles: int
     quantiles_requested: int
     quantile_note: str | None
+    horizon_note: str | None
     top_turnover: float
     signal_summary: Mapping[str, float]
     warnings: tuple[str, ...]
@@ -158,7 +169,7 @@ class SignalAnalysis:
     def export_extras(self) -> dict[str, Any]:
         """The lines of a CSV export of this analysis after the standard header
         (``engine.export.manifest_header`` of ``manifest``): the settings, the quantiles
-        used and requested, and the quantile note when there is one."""
+        used and requested, and the quantile and horizon notes when there are."""
         extras: dict[str, Any] = {
             "settings": dataclasses.asdict(self.settings),
             "quantiles": self.quantiles,
@@ -166,6 +177,8 @@ class SignalAnalysis:
         }
         if self.quantile_note:
             extras["quantile_note"] = self.quantile_note
+        if self.horizon_note:
+            extras["horizon_note"] = self.horizon_note
         return extras
 
 
@@ -268,15 +281,19 @@ def quantile_labels(signal: np.ndarray, quantiles: int) -> np.ndarray | None:
 class _Calendar:
     entry: np.ndarray  # (K,) price-row index of each period's entry close
     end: np.ndarray  # (K,) price-row index of the close the period ends at (the next entry)
+    next_entry: np.ndarray  # (K,) price-row index of the next entry close (>= len(dates): not in the data)
     formation_end: np.ndarray  # (K,) datetime64[D]
     signal: np.ndarray  # (K, S) signal, NaN = not eligible
     observed: np.ndarray  # (K, S) eligible and holdable at the entry
 
     @property
-    def pending(self) -> np.ndarray:
-        """(K, 1) True for an entry at the last day (``end == entry``): no holding day yet,
-        so no forward return (not 0), as the backtest has no return day for it."""
-        return (self.end == self.entry)[:, None]
+    def complete(self) -> np.ndarray:
+        """(K,) True for a period that ends at its next entry close. The last period ends
+        at the backtest's last day (the last price day or ``end``) when its next entry close
+        is after it: incomplete (an entry at the last day, ``end == entry``, has no return
+        day at all). Its forward return is missing (not a shorter one, nor 0), as alphalens'
+        ``compute_forward_returns`` leaves a horizon that is not complete."""
+        return (self.end == self.next_entry) & (self.end > self.entry)
 
 
 def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
@@ -291,9 +308,15 @@ def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
         observed[i, idx] = True
     signal = np.asarray(plan.signal, dtype=np.float64)
     observed &= np.isfinite(signal)
+    # The plan ends each period at min(next entry close, last day); the next entry close is
+    # the entry of the next formation period (the rule the plan uses: ``entry_closes``).
+    next_entry = entry_closes(
+        prepared.dates, np.asarray(plan.formation_key, dtype=np.int64) + 1, params.rebalance, params.lag_days
+    )
     return _Calendar(
         entry=np.asarray(plan.entry, dtype=np.int64),
         end=np.asarray(plan.end, dtype=np.int64),
+        next_entry=np.asarray(next_entry, dtype=np.int64),
         formation_end=period_last_day(np.asarray(plan.formation_key), params.rebalance),
         signal=signal,
         observed=observed,
@@ -301,13 +324,13 @@ def _calendar(prepared: PreparedData, params: StrategyParams) -> _Calendar:
 
 
 def _forward_returns(prepared: PreparedData, cal: _Calendar) -> np.ndarray:
-    """(K, S) close at the period's end over close at its entry, minus 1; NaN for an entry
-    at the last day (``_Calendar.pending``)."""
+    """(K, S) close at the period's end over close at its entry, minus 1; NaN for an
+    incomplete period (``_Calendar.complete``)."""
     n = prepared.n_symbols
     p = prepared.prices[:, :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = p[cal.end] / p[cal.entry] - 1.0
-    return np.where(np.isfinite(r) & ~cal.pending, r, np.nan)
+    return np.where(np.isfinite(r) & cal.complete[:, None], r, np.nan)
 
 
 # ----- the analysis ----------------------------------------------------------------------
@@ -335,9 +358,10 @@ def analyze_signal(
     k = len(cal.entry)
     dates = prepared.dates
     entry_dates = pd.DatetimeIndex(dates[cal.entry].astype(_NS), name="entry_date")
-    # An entry at the last day keeps its observations (its symbols are known) with a
-    # missing forward return; the statistics below use finite returns only.
-    observed = cal.observed & (np.isfinite(forward) | cal.pending)
+    # An incomplete period keeps its observations (its symbols are known) with a missing
+    # forward return; the statistics below use finite returns only.
+    complete = cal.complete
+    observed = cal.observed & (np.isfinite(forward) | ~complete[:, None])
     sig = np.where(observed, cal.signal, np.nan)
     warnings: list[str] = []
     if k == 0:
@@ -368,14 +392,20 @@ def analyze_signal(
     # Each period by its own observations only (a finished period's quantiles never change
     # with later data): too few for Q, or ties on a quantile edge, leave it out.
     period_labels: dict[int, np.ndarray] = {}
+    # An incomplete period is left out before (as alphalens drops a date without a forward
+    # return): no labels, and not counted in the quantile note (the horizon note counts it).
     split_ties = np.zeros(k, dtype=bool)
-    for i in np.flatnonzero(n_obs >= settings.quantiles):
+    for i in np.flatnonzero((n_obs >= settings.quantiles) & complete):
         found = quantile_labels(cal.signal[i, observed[i]], settings.quantiles)
         if found is None:
             split_ties[i] = True
         else:
             period_labels[int(i)] = found
-    q_used, note, analysed = _quantile_plan(n_obs, settings.quantiles, split_ties)
+    q_used, note, analysed_complete = _quantile_plan(
+        n_obs[complete], settings.quantiles, split_ties[complete]
+    )
+    analysed = np.zeros(k, dtype=bool)
+    analysed[complete] = analysed_complete
     labels = np.zeros(forward.shape, dtype=np.int64)
     q_returns = np.full((k, max(q_used, 1)), np.nan)
     q_counts = np.zeros((k, max(q_used, 1)))
@@ -419,7 +449,8 @@ def analyze_signal(
         {
             "formation_end": cal.formation_end.astype(_NS),
             "entry_date": dates[cal.entry].astype(_NS),
-            "next_entry_date": dates[cal.end].astype(_NS),
+            "next_entry_date": np.where(complete, dates[cal.end], np.datetime64("NaT")).astype(_NS),
+            "complete": complete,
             "n_eligible": cal.observed.sum(axis=1).astype(np.int64),  # as the backtest's periods
             "n_observations": n_obs.astype(np.int64),
             "ic": ic,
@@ -448,6 +479,9 @@ def analyze_signal(
         )
     if note:
         warnings.append(note)
+    horizon_note = _horizon_note(prepared, params, cal)
+    if horizon_note:
+        warnings.append(horizon_note)
     return SignalAnalysis(
         params=params,
         settings=settings,
@@ -462,11 +496,36 @@ def analyze_signal(
         quantiles=q_used,
         quantiles_requested=settings.quantiles,
         quantile_note=note,
+        horizon_note=horizon_note,
         top_turnover=_nanmean(turnover),
         signal_summary=_distribution(cal.signal[observed]),
         warnings=tuple(warnings),
         manifest=Manifest.of(params.to_dict(), prepared),
     )
+
+
+def _horizon_note(prepared: PreparedData, params: StrategyParams, cal: _Calendar) -> str | None:
+    """One sentence per incomplete period (only the last can be: ``_Calendar.complete``):
+    its return days in the data, where they stop, and what it is left out of. None when
+    every period is complete."""
+    dates = prepared.dates
+    sentences = []
+    for i in np.flatnonzero(~cal.complete):
+        entry, end = int(cal.entry[i]), int(cal.end[i])
+        which = "the last price day" if not params.end or end == len(dates) - 1 else "the chosen end"
+        days = end - entry
+        held = (
+            f"has {days} of its return days in the data (to {_iso(dates[end])}, {which}; its next entry "
+            "close is after it)"
+            if days
+            else f"has none of its return days in the data (it is bought at {which})"
+        )
+        sentences.append(
+            f"The period bought at the {_iso(dates[entry])} close {held}: its forward return is not a "
+            "full holding period, so it is left out of the IC, the IC decay and the quantiles (no "
+            "labels, quantile returns, spread or top-quantile turnover)."
+        )
+    return " ".join(sentences) or None
 
 
 def _quantile_plan(

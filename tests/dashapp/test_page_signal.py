@@ -345,3 +345,28 @@ def test_a_constant_signal_shows_no_spread_and_says_why(page) -> None:
     assert "# quantile_note: 2 quantiles requested, none formed" in csv
     table = pd.read_csv(io.StringIO(csv), comment="#")
     assert table["spread"].isna().all() and "q1" not in table.columns
+
+
+def test_an_incomplete_last_period_is_said_once_and_exported(page) -> None:
+    """Breaker pass 12, F8: the data end one day into the last holding period. The page
+    shows the engine's note once (above the warnings, not again among them), and the CSV
+    download has it in its header and the period's ``complete`` flag."""
+    from dashapp.services.research import signal_to_plain
+    from tests.engine._frames import market
+    from tests.engine.research.test_signal_analysis import _prices, _sentiment
+
+    prices = _prices().loc[: pd.Timestamp("2021-06-01")]
+    analysis = signal_to_plain(
+        engine.analyze_signal(
+            market(_sentiment(), prices), settings=engine.SignalAnalysisSettings(quantiles=2)
+        )
+    )
+    note = "The period bought at the 2021-05-31 close has 1 of its return days in the data"
+    assert analysis["horizon_note"].startswith(note)
+    assert _text(page.results_section(analysis)).count(note) == 1
+    assert page.view.other_warnings(analysis) == []
+    csv = page.view.ic_csv(analysis)
+    assert f"# horizon_note: {note}" in csv
+    table = pd.read_csv(io.StringIO(csv), comment="#")
+    assert table["complete"].tolist() == [True, True, False]
+    assert table["ic"].isna().tolist() == [False, False, True]

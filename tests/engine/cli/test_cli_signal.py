@@ -102,3 +102,30 @@ def test_a_constant_signal_prints_no_quantiles_or_spread(tmp_path: Path) -> None
     assert ic["spread"].isna().all()
     quantiles = pd.read_csv(tmp_path / "out" / "signal_quantile_returns.csv", comment="#")
     assert list(quantiles.columns) == ["entry_date"]
+
+
+def test_an_incomplete_last_period_is_said_on_stderr_and_in_the_csvs(tmp_path: Path) -> None:
+    """Breaker pass 12, F8: with the prices ending one day into the last holding period,
+    its one-day return was scored as a full period with no word; now the note is printed
+    (a warning line) and written in both CSVs' headers, and the period's row says it is
+    not complete (no next entry date, no IC)."""
+    from tests.engine.research.test_signal_analysis import _prices, _sentiment
+
+    sentiment = _sentiment()
+    sentiment["date"] = sentiment["date"].dt.strftime("%Y-%m-%d")
+    sentiment.to_csv(tmp_path / "s.csv", index=False)
+    _prices().loc[: pd.Timestamp("2021-06-01")].to_csv(
+        tmp_path / "p.csv", index_label="date", date_format="%Y-%m-%d"
+    )
+    argv = ["signal", "--sentiment", str(tmp_path / "s.csv"), "--prices", str(tmp_path / "p.csv")]
+    code, out, err = _run([*argv, "--quantiles", "2", "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    note = "The period bought at the 2021-05-31 close has 1 of its return days in the data (to 2021-06-01"
+    assert note in err and err.count(note) == 1
+    assert "positive 100% of 2 periods" in out
+    for name in ("signal_ic.csv", "signal_quantile_returns.csv"):
+        assert f"# horizon_note: {note}" in (tmp_path / "out" / name).read_text()
+    ic = pd.read_csv(tmp_path / "out" / "signal_ic.csv", comment="#")
+    assert ic["complete"].tolist() == [True, True, False]
+    assert ic["next_entry_date"].isna().tolist() == [False, False, True]
+    assert ic["ic"].isna().tolist() == [False, False, True]

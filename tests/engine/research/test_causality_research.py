@@ -93,6 +93,10 @@ def test_signal_analysis_cut_after_any_day_changes_nothing_before_it(
     pd.testing.assert_frame_equal(upto[keep], mine[keep])
     # Forward returns of the periods that end by D: the same; later ones are not known yet.
     done = upto["next_entry_date"] <= day
+    # A period that ends by D is complete in the cut data too; the cut data's incomplete
+    # last period (the data end before its next entry close) has no IC (breaker 12, F8).
+    assert mine.loc[done, "complete"].all()
+    assert mine.loc[~mine["complete"], "ic"].isna().all()
     pd.testing.assert_series_equal(upto.loc[done, "next_entry_date"], mine.loc[done, "next_entry_date"])
     obs_full = full.observations[full.observations["entry_date"] <= day].reset_index(drop=True)
     obs_part = part.observations.reset_index(drop=True)

@@ -329,7 +329,7 @@ def test_periods_and_returns_follow_the_backtest(
     random_data: engine.MarketData, params: StrategyParams
 ) -> None:
     """Same entry dates as the backtest's periods table; a top-1 backtest without costs
-    earns, per period, the forward return of the highest-signal observation."""
+    earns, per complete period, the forward return of the highest-signal observation."""
     prepared = prepare(random_data)
     analysis = analyze_signal(prepared, params)
     result = run_prepared(prepared, params.replace(top_n=1, weighting="equal", cost_bps=0.0))
@@ -345,6 +345,9 @@ def test_periods_and_returns_follow_the_backtest(
         earned = float(np.prod(1.0 + daily[inside].to_numpy()) - 1.0)
         held = result.holdings[result.holdings["period_start"] == row.period_start]
         period_obs = obs[obs["entry_date"] == analysis.periods["entry_date"].iloc[k]]
+        if not analysis.periods["complete"].iloc[k]:  # the data end inside it: no forward return
+            assert k == len(backtest_periods) - 1 and period_obs["forward_return"].isna().all()
+            continue
         if held.empty:
             assert period_obs.empty or earned == pytest.approx(0.0)
             continue
@@ -427,10 +430,11 @@ def test_tied_signals_match_alphalens(random_data: engine.MarketData) -> None:
             assert (labels == 0).all()
             assert other.empty or other.nunique() < 10
     assert formed >= 10 and left_out >= 10  # both kinds occur in these data
-    # The note counts them (with the pending last period, whose labels are known too).
-    every = (analysis.observations.groupby("entry_date")["signal_quantile"].max() == 0).sum()
-    assert every in (left_out, left_out + 1)
-    assert f"in {every} of {len(analysis.periods)} period(s)" in (analysis.quantile_note or "")
+    # The note counts them, of the complete periods (the incomplete last one is left out
+    # before, as alphalens drops it, and the horizon note counts it).
+    assert analysis.periods["complete"].sum() == len(analysis.periods) - 1
+    assert analysis.horizon_note is not None
+    assert f"in {left_out} of {len(analysis.periods) - 1} period(s)" in (analysis.quantile_note or "")
 
 
 def test_engine_exports_the_signal_analysis() -> None:
@@ -553,9 +557,12 @@ def test_quantile_portfolios_partition_each_period(random_data: engine.MarketDat
         random_data, StrategyParams(rebalance="weekly"), settings=SignalAnalysisSettings(quantiles=quantiles)
     )
     obs = analysis.observations
-    assert (obs["signal_quantile"].between(1, quantiles)).all()
+    complete = obs["entry_date"].isin(analysis.periods.loc[analysis.periods["complete"], "entry_date"])
+    assert not complete.all()  # the data end inside the last period (or on its entry)
+    assert (obs.loc[complete, "signal_quantile"].between(1, quantiles)).all()
+    assert (obs.loc[~complete, "signal_quantile"] == 0).all()  # incomplete: left out
     for entry, group in obs.groupby("entry_date"):
-        if group["forward_return"].isna().all():  # an entry at the last day: no return yet
+        if group["forward_return"].isna().all():  # incomplete: no forward return
             assert analysis.quantile_returns.loc[entry].isna().all()
             continue
         per_quantile = group.groupby("signal_quantile")["forward_return"].agg(["mean", "size"])
@@ -615,6 +622,64 @@ def test_a_signal_whose_entry_is_after_the_last_price_is_named_as_the_backtest_n
     assert analysis.warnings == (UNTRADED_Q1,)
 
 
+@pytest.mark.parametrize("cut", ["prices", "end"])
+def test_an_incomplete_last_period_is_left_out_and_said(cut: str) -> None:
+    """Breaker pass 12, F8: the prices (or ``end``) stop on 2021-06-01, one day into the
+    period bought at the 2021-05-31 close (its next entry close is 2021-06-30). Its 1-day
+    "forward return" was scored as a full period: IC [0.8, 0.4, -0.6] (mean 0.2 over 3), a
+    one-day spread among monthly ones, no note, and ``next_entry_date`` 2021-06-01 where
+    no entry happens. Now it has no forward return (as alphalens' compute_forward_returns
+    leaves an incomplete horizon NaN), no IC, labels or spread, and a note says so."""
+    prices = _prices()
+    # The stub's returns: A -3%, B +1%, C -1%, D +2% (ranks 1 3 2 4 against May's signal
+    # ranks 3 1 4 2: IC 1 - 16/10 = -0.6).
+    prices.loc[pd.Timestamp("2021-06-01"), list("ABCD")] = prices.loc[
+        pd.Timestamp("2021-05-31"), list("ABCD")
+    ].to_numpy() * [0.97, 1.01, 0.99, 1.02]
+    params = StrategyParams()
+    if cut == "prices":
+        prices = prices.loc[: pd.Timestamp("2021-06-01")]
+        which = "the last price day"
+    else:
+        params = StrategyParams(end=pd.Timestamp("2021-06-01").date())
+        which = "the chosen end"
+    analysis = analyze_signal(
+        market(_sentiment(), prices), params, settings=SignalAnalysisSettings(quantiles=2, horizons=2)
+    )
+    periods = analysis.periods
+    np.testing.assert_allclose(periods["ic"], [0.8, 0.4, math.nan], atol=1e-12)
+    assert analysis.ic_summary["n_periods"] == 2
+    assert analysis.ic_summary["mean_ic"] == pytest.approx(0.6)
+    # Horizon 2: April's signal against May's returns only (May's against June's stub is left out).
+    decay = analysis.ic_decay.set_index("horizon")
+    assert decay.loc[2, "n_periods"] == 1 and decay.loc[2, "mean_ic"] == pytest.approx(-0.4)
+    assert analysis.spread_summary["n_periods"] == 2
+    assert analysis.quantile_summary["n_periods"].tolist() == [2, 2]
+    assert analysis.quantile_returns.iloc[-1].isna().all()
+    assert periods["complete"].tolist() == [True, True, False]
+    assert periods["next_entry_date"].dt.strftime("%Y-%m-%d").tolist()[:2] == ["2021-04-30", "2021-05-31"]
+    assert pd.isna(periods["next_entry_date"].iloc[-1])
+    assert periods["n_observations"].tolist() == [4, 4, 4]  # its symbols are known
+    last = analysis.observations[analysis.observations["entry_date"] == pd.Timestamp("2021-05-31")]
+    assert last["forward_return"].isna().all() and (last["signal_quantile"] == 0).all()
+    assert math.isnan(periods["spread"].iloc[-1]) and math.isnan(periods["top_turnover"].iloc[-1])
+    assert analysis.horizon_note == (
+        f"The period bought at the 2021-05-31 close has 1 of its return days in the data (to 2021-06-01, "
+        f"{which}; its next entry close is after it): its forward return is not a full holding period, "
+        "so it is left out of the IC, the IC decay and the quantiles (no labels, quantile returns, "
+        "spread or top-quantile turnover)."
+    )
+    assert analysis.horizon_note in analysis.warnings
+    assert analysis.export_extras()["horizon_note"] == analysis.horizon_note
+    assert analysis.quantile_note is None  # the incomplete period is not a quantile left-out
+
+
+def test_complete_periods_have_no_horizon_note() -> None:
+    analysis = analyze_signal(_hand_market(), StrategyParams())
+    assert analysis.periods["complete"].all() and analysis.horizon_note is None
+    assert "horizon_note" not in analysis.export_extras()
+
+
 def test_an_entry_at_the_last_day_has_no_forward_return_yet() -> None:
     """Calendar edge: the prices end on Thursday 2022-03-31, the March entry close. That
     period is planned (the backtest reports it) but has no holding day: its forward returns
@@ -657,6 +722,11 @@ def test_an_entry_at_the_last_day_has_no_forward_return_yet() -> None:
     assert analysis.spread_summary["mean"] == pytest.approx(spreads.mean(), rel=1e-12)
     assert analysis.quantile_summary["n_periods"].tolist() == [2, 2, 2]
     assert analysis.quantile_summary["mean_return"].iloc[-1] == pytest.approx(forward[:, 0].mean(), rel=1e-12)
+    assert analysis.periods["complete"].tolist() == [True, True, False]
+    assert analysis.horizon_note is not None and analysis.horizon_note.startswith(
+        "The period bought at the 2022-03-31 close has none of its return days in the data (it is "
+        "bought at the last price day): its forward return is not a full holding period"
+    )
 
 
 def test_a_constant_spread_has_no_t_statistic() -> None:
