@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 
 Signal = Literal[
     "engagement_ratio",  # twitterComments / twitterLikes (the seed's signal)
@@ -111,11 +111,13 @@ class StrategyParams:
         if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
-            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {self.benchmark!r}")
+            raise ParameterError(
+                f"benchmark must be a ticker symbol such as QQQ, got {short_repr(self.benchmark)}"
+            )
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
-                raise ParameterError(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
+                raise ParameterError(f"{name} must be a date (YYYY-MM-DD), got {short_repr(value)}")
 
     def _check_together(self) -> None:
         """The rules between fields."""
@@ -195,16 +197,16 @@ def _coerce(name: str, raw: Any) -> Any:
         return _to_date(name, raw)
     if name == "benchmark":
         if not isinstance(raw, str):
-            raise ParameterError(f"benchmark must be a ticker symbol, got {_short_repr(raw)}")
+            raise ParameterError(f"benchmark must be a ticker symbol, got {short_repr(raw)}")
         return normalise_ticker(raw)
     if not isinstance(raw, str):
-        raise ParameterError(f"{name} must be one of the listed choices, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be one of the listed choices, got {short_repr(raw)}")
     return raw.strip()
 
 
 def _to_int(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
@@ -214,7 +216,7 @@ def _to_int(name: str, raw: Any) -> int:
             return int(raw.strip())
         except ValueError:  # beyond Python's 4,300-digit limit on int(str)
             raise ParameterError(f"{name} is far too large a number") from None
-    raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
+    raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
 
 
 # Numbers typed as text (URLs, forms, the CLI) are written with the digits 0-9 only: Python's
@@ -229,22 +231,16 @@ _NUMBER_TEXT = re.compile(
 
 def _to_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}")
     if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw.strip()):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}")
     try:
         value = float(raw.strip() if isinstance(raw, str) else raw)
     except OverflowError:  # an integer beyond float range, e.g. a JSON number of 400 digits
         raise ParameterError(f"{name} is far too large a number") from None
     except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}") from None
+        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}") from None
     return value
-
-
-def _short_repr(raw: Any, limit: int = 60) -> str:
-    """repr() of a user value, cut so an error message stays short."""
-    text = repr(raw)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _to_date(name: str, raw: Any) -> dt.date:
@@ -257,21 +253,22 @@ def _to_date(name: str, raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip()[:10])
         except ValueError:
             pass
-    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {_short_repr(raw)}")
+    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {short_repr(raw)}")
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {short_repr(value)}")
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+        raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {short_repr(value)}")
 
 
 def _check_float(name: str, value: Any, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterError(f"{name} must be a number; got {value!r}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ParameterError(f"{name} must be between {low:g} and {high:g}; got {value!r}")
+        raise ParameterError(f"{name} must be a number; got {short_repr(value)}")
+    # An int is compared as it is: math.isfinite() of one beyond float range (10**400) overflows.
+    if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+        raise ParameterError(f"{name} must be between {low:g} and {high:g}; got {short_repr(value)}")
