@@ -20,7 +20,6 @@ from engine.cli.common import (
     params_from_args,
     write_notes,
 )
-from engine.errors import ParameterError
 from engine.export import export_header
 
 NAME = "robustness"
@@ -67,13 +66,17 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The statistics on ``out`` (stdout); the data's report, the report's notes and the
     "wrote ..." line on ``err`` (stderr)."""
     from engine.execution import get_executor
-    from engine.research.robustness import robustness_report
+    from engine.research.robustness import check_robustness_settings, robustness_report
 
-    for name in ("n_boot", "n_random"):
-        if not 1 <= getattr(args, name) <= 100_000:
-            raise ParameterError(f"--{name.replace('_', '-')} must be from 1 to 100000")
-    if not (math.isfinite(args.block_length) and args.block_length >= 1):
-        raise ParameterError("--block-length must be at least 1 trading day")
+    check_robustness_settings(
+        n_boot=args.n_boot,
+        n_random=args.n_random,
+        seed=args.seed,
+        block_length=args.block_length,
+        names={
+            name: "--" + name.replace("_", "-") for name in ("n_boot", "n_random", "seed", "block_length")
+        },
+    )
     params = params_from_args(args)
     data = load_market(args, params.benchmark, notes=err)
     executor = get_executor(args.executor, n_items=args.n_random)
