@@ -20,6 +20,7 @@ from dashapp.services import computations, research
 from dashapp.ui import forms
 from dashapp.views import stocks as stocks_view
 from dashapp.views import sweep as sweep_view
+from engine.data.reading import ReadOptions
 from engine.research.sweep import check_max_configs
 
 from . import assert_user_message
@@ -70,6 +71,10 @@ CASES: dict[str, Callable[[], Any]] = {
     "DemoProvider.seed": lambda: engine.DemoProvider(seed=HUGE),
     "YahooProvider.batch_size": lambda: engine.YahooProvider(cache_dir=Path("."), batch_size=HUGE),
     "YahooProvider.base_delay": lambda: engine.YahooProvider(cache_dir=Path("."), base_delay=HUGE),
+    "ReadOptions.date_format": lambda: ReadOptions(date_format=HUGE),  # type: ignore[arg-type]
+    "ReadOptions.dayfirst": lambda: ReadOptions(dayfirst=HUGE),  # type: ignore[arg-type]
+    "ReadOptions.decimal": lambda: ReadOptions(decimal=HUGE),  # type: ignore[arg-type]
+    "load_market_data.benchmark": lambda: engine.load_market_data(engine.DemoProvider(), benchmark=HUGE),  # type: ignore[arg-type]
     "forms.split_values": lambda: forms.split_values(HUGE),
     "forms.check_sweepable": lambda: forms.check_sweepable(HUGE),  # type: ignore[arg-type]
     "forms.parse_grid_values": lambda: forms.parse_grid_values("top_n", [HUGE]),
