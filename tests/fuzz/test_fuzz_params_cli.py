@@ -59,9 +59,11 @@ HOSTILE_SCALARS = (
     "QQQ\n",
     "../x",
 )
-FLOAT_SAFE = HOSTILE_SCALARS  # every hostile scalar, huge integers included
+# Every hostile scalar, huge integers included, and an int of more than 4,300 digits, which
+# has no str() (kept out of HOSTILE_SCALARS: the query and argv values are their str()).
+FLOAT_SAFE = (*HOSTILE_SCALARS, 10**5000)
 json_scalars = st.one_of(
-    st.sampled_from(FLOAT_SAFE),
+    st.sampled_from(HOSTILE_SCALARS),  # not FLOAT_SAFE: hypothesis repr()s its strategies
     st.none(),
     st.booleans(),
     st.integers(-(10**300), 10**300),
@@ -98,7 +100,7 @@ def test_from_mapping_with_json_values_builds_valid_params_or_one_line(values: d
 
 
 # Every pair, not a sample of them: a sample missed ('lag_days', '9' * 5000) for weeks.
-@pytest.mark.parametrize("value", FLOAT_SAFE, ids=lambda v: repr(v)[:12])
+@pytest.mark.parametrize("value", FLOAT_SAFE, ids=lambda v: engine.short_repr(v, 12))
 @pytest.mark.parametrize("name", sorted(PARAM_NAMES))
 def test_each_hostile_value_in_each_field(name: str, value: Any) -> None:
     _build({name: value})
