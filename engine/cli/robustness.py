@@ -16,8 +16,10 @@ from engine.cli.common import (
     conventions,
     load_market,
     number,
+    number_arg,
     out_folder,
     params_from_args,
+    whole_number_arg,
     write_notes,
 )
 from engine.export import export_header
@@ -35,19 +37,27 @@ def register(sub: Any) -> None:
     add_strategy_options(p, "strategy")
     add_executor_option(p)
     p.add_argument(
-        "--n-boot", dest="n_boot", type=int, default=1000, help="bootstrap resamples (default 1000)"
+        "--n-boot",
+        dest="n_boot",
+        type=whole_number_arg,
+        default=1000,
+        help="bootstrap resamples (default 1000)",
     )
     p.add_argument(
-        "--n-random", dest="n_random", type=int, default=500, help="random portfolios (default 500)"
+        "--n-random",
+        dest="n_random",
+        type=whole_number_arg,
+        default=500,
+        help="random portfolios (default 500)",
     )
     p.add_argument(
         "--block-length",
         dest="block_length",
-        type=float,
+        type=number_arg,
         default=10.0,
         help="mean block length of the stationary bootstrap, trading days (default 10)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=whole_number_arg, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=out_folder, help="directory for robustness.json")
     p.set_defaults(handler=cmd_robustness)
 

@@ -211,11 +211,8 @@ def _to_int(name: str, raw: Any) -> int:
         return raw
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and _WHOLE_TEXT.fullmatch(raw.strip()):
-        try:
-            return int(raw.strip())
-        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
-            raise ParameterError(f"{name} is far too large a number") from None
+    if isinstance(raw, str):
+        return whole_number_text(raw, name)
     raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
 
 
@@ -229,13 +226,36 @@ _NUMBER_TEXT = re.compile(
 )
 
 
+def whole_number_text(text: str, name: str) -> int:
+    """``text`` read as a whole number written with the digits 0-9 (a sign and surrounding
+    spaces allowed): ``" +12 "`` -> 12; ``ParameterError`` naming ``name`` otherwise
+    (``'1_0'``, Arabic-Indic or full-width digits, ``'1.5'``, ``'9' * 5000``). The one reader
+    of a whole number typed as text: strategy parameters and the CLI's counts."""
+    stripped = text.strip()
+    if _WHOLE_TEXT.fullmatch(stripped):
+        try:
+            return int(stripped)
+        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
+            raise ParameterError(f"{name} is far too large a number") from None
+    raise ParameterError(f"{name} must be a whole number, got {short_repr(text)}")
+
+
+def number_text(text: str, name: str) -> float:
+    """``text`` read as a number written with the digits 0-9 (``"1.5"``, ``"-2e3"``, ``"nan"``,
+    ``"inf"``: a range check refuses those two); ``ParameterError`` naming ``name`` otherwise.
+    The one reader of a number typed as text."""
+    if not _NUMBER_TEXT.fullmatch(text.strip()):
+        raise ParameterError(f"{name} must be a number, got {short_repr(text)}")
+    return float(text.strip())
+
+
 def _to_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
         raise ParameterError(f"{name} must be a number, got {short_repr(raw)}")
-    if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw.strip()):
-        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}")
+    if isinstance(raw, str):
+        return number_text(raw, name)
     try:
-        value = float(raw.strip() if isinstance(raw, str) else raw)
+        value = float(raw)
     except OverflowError:  # an integer beyond float range, e.g. a JSON number of 400 digits
         raise ParameterError(f"{name} is far too large a number") from None
     except (TypeError, ValueError):
