@@ -71,6 +71,7 @@ from engine.errors import (
     DataValidationError,
     EngineError,
     ParameterError,
+    short_repr,
 )
 from engine.execution import (
     EXECUTOR_MODES,
@@ -246,6 +247,7 @@ __all__ = [
     "run_sweep",
     "safe_comment_line",
     "selection_returns",
+    "short_repr",
     "shutdown_embedded_cluster",
     "signal_table",
     "single_blas_thread",

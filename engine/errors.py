@@ -6,6 +6,9 @@ Every error a user can cause (bad file, bad parameter, unreachable cluster) is a
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 
 class EngineError(Exception):
     """Base class: the message is safe and meant for the end user."""
@@ -29,3 +32,22 @@ class ClusterUnavailableError(EngineError):
 
 class Cancelled(EngineError):
     """The user cancelled a long job (sweep, robustness run) before it finished."""
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr()`` of a user's value for an error message, cut to ``limit`` characters.
+
+    An integer of more than 4,300 digits has no ``repr()`` (Python refuses to convert it
+    to text: a ``ValueError`` in place of the message), so it is named by its size:
+    ``short_repr(10**5000)`` -> ``'a whole number of 5,001 digits'``. Every message that
+    echoes a value a caller passed uses this, never a bare ``{value!r}``."""
+    try:
+        text = repr(value)
+    except ValueError:
+        if isinstance(value, int):
+            digits = math.floor(math.log10(abs(value))) + 1
+            return f"a whole number of {digits:,} digits"
+        text = f"a {type(value).__name__} value"
+    except Exception:  # a foreign object whose __repr__ fails: its type still names it
+        text = f"a {type(value).__name__} value"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -154,7 +154,9 @@ def backtest_view(
 def clean_symbols(symbols: Sequence[str] | str | None) -> list[str]:
     """``engine.parse_symbols`` of a comma list or a list of tickers (``ParameterError`` otherwise)."""
     if symbols is not None and not isinstance(symbols, (str, list, tuple)):
-        raise engine.ParameterError(f"symbols must be a list of tickers; got {str(symbols)[:20]!r}")
+        raise engine.ParameterError(
+            f"symbols must be a list of tickers; got {engine.short_repr(symbols, 22)}"
+        )
     return engine.parse_symbols(symbols or [])
 
 

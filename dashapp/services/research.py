@@ -73,7 +73,7 @@ def _whole(name: str, value: Any) -> int:
     # isascii: str.isdigit() accepts '²' and other digits int() refuses.
     if digits.isascii() and digits.isdigit() and len(digits) <= 6:
         return int(digits)
-    raise engine.ParameterError(f"{label} must be a whole number; got {str(value)[:20]!r}")
+    raise engine.ParameterError(f"{label} must be a whole number; got {engine.short_repr(value, 22)}")
 
 
 def signal_to_plain(analysis: engine.SignalAnalysis) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def walk_forward_settings(
         if name in ("scheme", "metric"):
             if not isinstance(value, str):
                 label = engine.WALK_FORWARD_LABELS[name]
-                raise engine.ParameterError(f"{label} must be text; got {str(value)[:20]!r}")
+                raise engine.ParameterError(f"{label} must be text; got {engine.short_repr(value, 22)}")
             checked[name] = value
         else:
             checked[name] = _whole(name, value)

@@ -255,7 +255,9 @@ def split_values(raw: Any) -> list[Any]:
         return []
     if not isinstance(raw, (str, list, tuple)):
         # A client can post any JSON: a bare number is not a list of values to try.
-        raise engine.ParameterError(f"values must be a comma-separated list; got {str(raw)[:20]!r}")
+        raise engine.ParameterError(
+            f"values must be a comma-separated list; got {engine.short_repr(raw, 22)}"
+        )
     items: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw
     out = []
     for item in items:
@@ -271,7 +273,9 @@ def split_values(raw: Any) -> list[Any]:
 def check_sweepable(name: str) -> str:
     """``name`` when a sweep can vary it; raises ``engine.ParameterError`` saying which can."""
     if name not in SWEEPABLE:
-        raise engine.ParameterError(f"{name[:40]!r} cannot be swept; choose from {', '.join(SWEEPABLE)}")
+        raise engine.ParameterError(
+            f"{engine.short_repr(name, 42)} cannot be swept; choose from {', '.join(SWEEPABLE)}"
+        )
     return name
 
 

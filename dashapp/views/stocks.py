@@ -32,7 +32,11 @@ def link_messages(raw: Mapping[str, Any]) -> list[str]:
             items = forms.split_values(symbols)
         except engine.ParameterError:
             items = []
-        bad = [str(s).upper()[:20] for s in items if not (isinstance(s, str) and engine.is_ticker(s.upper()))]
+        bad = [
+            (s if isinstance(s, str) else engine.short_repr(s)).upper()[:20]
+            for s in items
+            if not (isinstance(s, str) and engine.is_ticker(s.upper()))
+        ]
         if bad:
             shown = ", ".join(repr(s) for s in bad[:5]) + (" ..." if len(bad) > 5 else "")
             messages.append(f"Ignored symbols from the link that are not tickers: {shown}")

@@ -509,6 +509,9 @@ def walk_forward_query_values(settings: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, name in WF_QUERY.items():
         value = settings.get(key)
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and str(value).strip():
-            out[name] = str(value)[:20]
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            # short_repr, not str(): str() of an int of more than 4,300 digits raises.
+            text = value if isinstance(value, str) else engine.short_repr(value)
+            if text.strip():
+                out[name] = text[:20]
     return out

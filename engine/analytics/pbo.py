@@ -51,7 +51,7 @@ import numpy as np
 
 from engine.data.types import TRADING_DAYS
 from engine.dispersion import constant_loss, distinct_series, negligible_dispersion, tied
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
 MAX_SPLITS = 20  # C(20, 10) = 184,756 combinations
@@ -68,7 +68,7 @@ _NEEDS = {
 def check_metric(metric: str) -> str:
     if metric not in SELECTION_METRICS:
         raise ParameterError(
-            f"the selection metric must be one of {', '.join(SELECTION_METRICS)}; got {metric!r}"
+            f"the selection metric must be one of {', '.join(SELECTION_METRICS)}; got {short_repr(metric)}"
         )
     return metric
 
@@ -173,7 +173,7 @@ def _metric_from_sums(
             # compute_metrics applies): a gain, or an excess of 0 up to rounding, has none.
             loss = constant_loss(mean, std, scale)
             return np.where((n >= 2) & ~noise & ~(flat & ~loss) & np.isfinite(out), out, np.nan)
-    raise ParameterError(f"unknown metric {metric!r}")  # pragma: no cover  (checked before)
+    raise ParameterError(f"unknown metric {short_repr(metric)}")  # pragma: no cover  (checked before)
 
 
 def column_metric(returns: Any, metric: str = "sharpe", *, risk_free: float = 0.0) -> np.ndarray:
@@ -202,11 +202,13 @@ class PBOSettings:
     def __post_init__(self) -> None:
         s = self.n_splits
         if isinstance(s, bool) or not isinstance(s, int) or s < 2 or s > MAX_SPLITS or s % 2:
-            raise ParameterError(f"n_splits must be an even whole number from 2 to {MAX_SPLITS}; got {s!r}")
+            raise ParameterError(
+                f"n_splits must be an even whole number from 2 to {MAX_SPLITS}; got {short_repr(s)}"
+            )
         check_metric(self.metric)
         rf = self.risk_free
         if isinstance(rf, bool) or not isinstance(rf, (int, float)) or not -0.5 <= rf <= 1.0:
-            raise ParameterError(f"risk_free must be an annual rate between -0.5 and 1; got {rf!r}")
+            raise ParameterError(f"risk_free must be an annual rate between -0.5 and 1; got {short_repr(rf)}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

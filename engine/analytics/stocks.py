@@ -31,7 +31,7 @@ from engine.data.calendar import non_sessions
 from engine.data.prices import ALIVE_DAYS, trading_days_of
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
 from engine.data.types import TRADING_DAYS
-from engine.errors import DataValidationError, ParameterError
+from engine.errors import DataValidationError, ParameterError, short_repr
 
 STOCK_METRIC_COLUMNS: tuple[str, ...] = (
     "symbol",
@@ -75,14 +75,16 @@ def parse_symbols(text: str | Sequence[str]) -> list[str]:
     """Upper-cased, de-duplicated tickers from "AAPL, msft" or a sequence; ParameterError if malformed."""
     items = text.split(",") if isinstance(text, str) else list(text)
     symbols: list[str] = []
-    for item in items:
-        symbol = normalise_ticker(str(item))
+    for raw in items:
+        # str() of an int of more than 4,300 digits raises; short_repr names it instead.
+        item = raw if isinstance(raw, str) else short_repr(raw, 100)
+        symbol = normalise_ticker(item)
         if not symbol:
             continue
-        if refusal := share_class_refusal("symbol", str(item).strip()):
+        if refusal := share_class_refusal("symbol", item.strip()):
             raise ParameterError(refusal)
         if not is_ticker(symbol):
-            raise ParameterError(f"{item!r} is not a ticker symbol (letters and digits, e.g. AAPL)")
+            raise ParameterError(f"{short_repr(raw)} is not a ticker symbol (letters and digits, e.g. AAPL)")
         if symbol not in symbols:
             symbols.append(symbol)
     if not symbols:

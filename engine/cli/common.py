@@ -27,7 +27,7 @@ from typing import Any, NoReturn, TextIO
 from engine.data.reading import ReadOptions
 from engine.data.types import TRADING_DAYS, MarketData, ValidationReport
 from engine.errors import ParameterError
-from engine.strategy.params import StrategyParams
+from engine.strategy.params import StrategyParams, number_text, whole_number_text
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -62,6 +62,24 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
+
+
+def whole_number_arg(text: str) -> int:
+    """argparse ``type`` of a count flag (``--n-boot``, ``--folds``...): digits 0-9 only, as
+    every number typed as text (``whole_number_text``); argparse's ``type=int`` took '1_0'
+    as 10 and '٣' (Arabic-Indic 3) as 3."""
+    try:
+        return whole_number_text(text, "the value")
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def number_arg(text: str) -> float:
+    """argparse ``type`` of a number flag (``--block-length``): ``number_text``'s rule."""
+    try:
+        return number_text(text, "the value")
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # ----- options ---------------------------------------------------------------------------

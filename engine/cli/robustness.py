@@ -16,11 +16,12 @@ from engine.cli.common import (
     conventions,
     load_market,
     number,
+    number_arg,
     out_folder,
     params_from_args,
+    whole_number_arg,
     write_notes,
 )
-from engine.errors import ParameterError
 from engine.export import export_header
 
 NAME = "robustness"
@@ -36,19 +37,27 @@ def register(sub: Any) -> None:
     add_strategy_options(p, "strategy")
     add_executor_option(p)
     p.add_argument(
-        "--n-boot", dest="n_boot", type=int, default=1000, help="bootstrap resamples (default 1000)"
+        "--n-boot",
+        dest="n_boot",
+        type=whole_number_arg,
+        default=1000,
+        help="bootstrap resamples (default 1000)",
     )
     p.add_argument(
-        "--n-random", dest="n_random", type=int, default=500, help="random portfolios (default 500)"
+        "--n-random",
+        dest="n_random",
+        type=whole_number_arg,
+        default=500,
+        help="random portfolios (default 500)",
     )
     p.add_argument(
         "--block-length",
         dest="block_length",
-        type=float,
+        type=number_arg,
         default=10.0,
         help="mean block length of the stationary bootstrap, trading days (default 10)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=whole_number_arg, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=out_folder, help="directory for robustness.json")
     p.set_defaults(handler=cmd_robustness)
 
@@ -67,13 +76,17 @@ def cmd_robustness(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The statistics on ``out`` (stdout); the data's report, the report's notes and the
     "wrote ..." line on ``err`` (stderr)."""
     from engine.execution import get_executor
-    from engine.research.robustness import robustness_report
+    from engine.research.robustness import check_robustness_settings, robustness_report
 
-    for name in ("n_boot", "n_random"):
-        if not 1 <= getattr(args, name) <= 100_000:
-            raise ParameterError(f"--{name.replace('_', '-')} must be from 1 to 100000")
-    if not (math.isfinite(args.block_length) and args.block_length >= 1):
-        raise ParameterError("--block-length must be at least 1 trading day")
+    check_robustness_settings(
+        n_boot=args.n_boot,
+        n_random=args.n_random,
+        seed=args.seed,
+        block_length=args.block_length,
+        names={
+            name: "--" + name.replace("_", "-") for name in ("n_boot", "n_random", "seed", "block_length")
+        },
+    )
     params = params_from_args(args)
     data = load_market(args, params.benchmark, notes=err)
     executor = get_executor(args.executor, n_items=args.n_random)

@@ -29,6 +29,7 @@ from engine.cli.common import (
     out_folder,
     params_from_args,
     warning_lines,
+    whole_number_arg,
     write_notes,
 )
 from engine.data.types import ValidationReport
@@ -71,14 +72,19 @@ def register(subparsers: Any) -> None:
     add_executor_option(p)  # where --prices yahoo downloads its batches
     add_strategy_options(p, "strategy", SIGNAL_FLAGS)
     analysis = SignalAnalysisSettings()
-    p.add_argument("--quantiles", type=int, default=analysis.quantiles, help="signal quantiles (default 5)")
     p.add_argument(
-        "--horizons", type=int, default=analysis.horizons, help="IC decay horizons, periods ahead (default 3)"
+        "--quantiles", type=whole_number_arg, default=analysis.quantiles, help="signal quantiles (default 5)"
+    )
+    p.add_argument(
+        "--horizons",
+        type=whole_number_arg,
+        default=analysis.horizons,
+        help="IC decay horizons, periods ahead (default 3)",
     )
     p.add_argument(
         "--rolling-window",
         dest="rolling_window",
-        type=int,
+        type=whole_number_arg,
         default=analysis.rolling_window,
         help="periods of the rolling mean IC (default 6)",
     )

@@ -47,6 +47,7 @@ from engine.cli.common import (
     number,
     out_folder,
     params_from_args,
+    whole_number_arg,
     write_notes,
 )
 from engine.data.types import MarketData, ValidationReport
@@ -86,7 +87,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--max-configs",
         dest="max_configs",
-        type=int,
+        type=whole_number_arg,
         default=DEFAULT_MAX_CONFIGS,
         help=f"refuse grids larger than this: 1 to {DEFAULT_MAX_CONFIGS}, the limit per sweep (default {DEFAULT_MAX_CONFIGS})",
     )
@@ -102,7 +103,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="validate the sweep out of sample: walk-forward folds and the probability of backtest overfitting",
     )
-    wf.add_argument("--folds", type=int, help="out-of-sample folds K (default 5)")
+    wf.add_argument("--folds", type=whole_number_arg, help="out-of-sample folds K (default 5)")
     wf.add_argument(
         "--window",
         choices=SCHEMES,
@@ -111,13 +112,13 @@ def register(sub: Any) -> None:
     wf.add_argument(
         "--in-sample-days",
         dest="in_sample_days",
-        type=int,
+        type=whole_number_arg,
         help="rolling in-sample length, trading days (default: as many as precede the first out-of-sample fold)",
     )
     wf.add_argument(
         "--out-of-sample-days",
         dest="out_of_sample_days",
-        type=int,
+        type=whole_number_arg,
         help="out-of-sample length per fold, trading days (default T // (K + 1), T the sweep's days)",
     )
     wf.add_argument(
@@ -126,7 +127,9 @@ def register(sub: Any) -> None:
         choices=SELECTION_METRICS,
         help="metric that picks the in-sample winner (default sharpe)",
     )
-    wf.add_argument("--pbo-splits", dest="pbo_splits", type=int, help="CSCV splits S (even, default 16)")
+    wf.add_argument(
+        "--pbo-splits", dest="pbo_splits", type=whole_number_arg, help="CSCV splits S (even, default 16)"
+    )
     p.set_defaults(handler=cmd_sweep)
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 from engine.data.prices import select_prices
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, TRADING_DAYS, SourceInfo, ValidationReport
 from engine.data.validation import sentiment_report
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 
 BENCHMARK = "QQQ"
 SECTORS: tuple[str, ...] = (
@@ -130,13 +130,15 @@ def check_demo_arguments(seed: int, n_symbols: int, years: int, end: str) -> pd.
         ("years", years, 1, 30),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ParameterError(f"demo {name} must be an integer from {low} to {high}, got {value!r}")
+            raise ParameterError(
+                f"demo {name} must be an integer from {low} to {high}, got {short_repr(value)}"
+            )
     try:
         stamp = pd.Timestamp(end)
     except (ValueError, TypeError) as exc:
-        raise ParameterError(f"demo end must be a date (YYYY-MM-DD), got {end!r}") from exc
+        raise ParameterError(f"demo end must be a date (YYYY-MM-DD), got {short_repr(end)}") from exc
     if pd.isna(stamp):
-        raise ParameterError(f"demo end must be a date (YYYY-MM-DD), got {end!r}")
+        raise ParameterError(f"demo end must be a date (YYYY-MM-DD), got {short_repr(end)}")
     return stamp.normalize()
 
 

@@ -20,7 +20,7 @@ from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
 from engine.data.validation import iso_day, priced_days, refuse_sparse_bars
-from engine.errors import DataValidationError, EngineError, ParameterError
+from engine.errors import DataValidationError, EngineError, ParameterError, short_repr
 
 # Risk-based weightings need a trailing window of returns before the first signal:
 # MAX_LOOKBACK_DAYS (756) trading days are 756 / 5 * 7 = 1059 calendar days, plus 5% for
@@ -267,7 +267,7 @@ def _check_benchmark(benchmark: str) -> str:
     if refusal is not None:
         raise ParameterError(refusal)
     if not is_ticker(cleaned):
-        raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {benchmark!r}")
+        raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {short_repr(benchmark)}")
     return cleaned
 
 

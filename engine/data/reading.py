@@ -105,18 +105,18 @@ class ReadOptions:
     decimal: str | None = None
 
     def __post_init__(self) -> None:
-        from engine.errors import ParameterError
+        from engine.errors import ParameterError, short_repr
 
         if self.date_format is not None and (
             not isinstance(self.date_format, str) or "%" not in self.date_format
         ):
             raise ParameterError(
-                f"date_format must be a strftime format such as '%d/%m/%Y', got {self.date_format!r}"
+                f"date_format must be a strftime format such as '%d/%m/%Y', got {short_repr(self.date_format)}"
             )
         if self.dayfirst is not None and not isinstance(self.dayfirst, bool):
-            raise ParameterError(f"dayfirst must be True or False, got {self.dayfirst!r}")
+            raise ParameterError(f"dayfirst must be True or False, got {short_repr(self.dayfirst)}")
         if self.decimal not in (None, ".", ","):
-            raise ParameterError(f"decimal must be '.' or ',', got {self.decimal!r}")
+            raise ParameterError(f"decimal must be '.' or ',', got {short_repr(self.decimal)}")
 
 
 DEFAULT_OPTIONS = ReadOptions()

@@ -32,7 +32,7 @@ from engine.data.symbols import is_ticker, normalise_ticker
 from engine.data.tables import PathOrBytes, read_csv_with_dialect, read_source, safe_label
 from engine.data.types import SourceInfo, ValidationReport
 from engine.data.validation import validate_sentiment
-from engine.errors import DataUnavailableError, ParameterError
+from engine.errors import DataUnavailableError, ParameterError, short_repr
 from engine.jobs import Executor, SerialExecutor
 
 DEFAULT_START = dt.date(2000, 1, 1)  # when the caller asks for "everything"
@@ -229,11 +229,13 @@ class YahooProvider:
         max_bytes: int | None = None,  # the sentiment file's size limit, also once decompressed
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 200:
-            raise ParameterError(f"batch_size must be an integer from 1 to 200, got {batch_size!r}")
+            raise ParameterError(f"batch_size must be an integer from 1 to 200, got {short_repr(batch_size)}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 10:
-            raise ParameterError(f"max_retries must be an integer from 0 to 10, got {max_retries!r}")
+            raise ParameterError(
+                f"max_retries must be an integer from 0 to 10, got {short_repr(max_retries)}"
+            )
         if not isinstance(base_delay, (int, float)) or not 0 <= base_delay <= 60:
-            raise ParameterError(f"base_delay must be between 0 and 60 seconds, got {base_delay!r}")
+            raise ParameterError(f"base_delay must be between 0 and 60 seconds, got {short_repr(base_delay)}")
         self._sentiment_source = sentiment
         self.options = options
         self.max_bytes = max_bytes

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, cast
 
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 
 ExecutorMode = Literal["auto", "ray", "serial"]
 EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")
@@ -56,7 +56,7 @@ def _whole(raw: str) -> int | None:
 def check_mode(mode: str) -> ExecutorMode:
     chosen = mode.strip().lower()
     if chosen not in EXECUTOR_MODES:
-        raise ParameterError(f"executor must be one of {', '.join(EXECUTOR_MODES)}; got {mode!r}")
+        raise ParameterError(f"executor must be one of {', '.join(EXECUTOR_MODES)}; got {short_repr(mode)}")
     return cast(ExecutorMode, chosen)
 
 

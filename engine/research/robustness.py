@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,57 @@ from engine.strategy.params import StrategyParams
 
 RANDOM_DRAWS_PER_TASK = 50  # fixed (not per CPU) so that every executor draws the same portfolios
 DEFAULT_BLOCK_LENGTH = 10.0  # mean block length in trading days (two weeks of autocorrelation)
+MAX_DRAWS = 100_000  # bootstrap resamples or random portfolios of one report, at most
+MAX_SEED = 2**63 - 1  # a seed is stored in the report (JSON, the dashboard's store) as an int64
+
+
+def check_robustness_settings(
+    *,
+    n_boot: Any = 1000,
+    n_random: Any = 500,
+    seed: Any = 0,
+    block_length: Any = DEFAULT_BLOCK_LENGTH,
+    level: Any = 0.95,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """``ParameterError`` in one sentence unless ``n_boot`` and ``n_random`` are whole
+    numbers from 1 to ``MAX_DRAWS``, ``seed`` a whole number from 0 to ``MAX_SEED``,
+    ``block_length`` a finite number of at least 1 (trading days) and ``level`` a number
+    strictly between 0 and 1. ``names``: how the caller calls them (the CLI: ``--n-boot``).
+    The one rule ``robustness_report`` and the CLI apply."""
+    from engine.errors import ParameterError, short_repr
+
+    def label(name: str) -> str:
+        return (names or {}).get(name, name)
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+    for name, value in (("n_boot", n_boot), ("n_random", n_random)):
+        if not whole(value) or not 1 <= value <= MAX_DRAWS:
+            raise ParameterError(
+                f"{label(name)} must be a whole number from 1 to {MAX_DRAWS}; got {short_repr(value)}"
+            )
+    if not whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(
+            f"{label('seed')} must be a whole number from 0 to {MAX_SEED}; got {short_repr(seed)}"
+        )
+    if not _finite_number(block_length) or not block_length >= 1:
+        raise ParameterError(
+            f"{label('block_length')} must be a number of at least 1 trading day; got {short_repr(block_length)}"
+        )
+    if not _finite_number(level) or not 0 < level < 1:
+        raise ParameterError(f"{label('level')} must be a number between 0 and 1; got {short_repr(level)}")
+
+
+def _finite_number(value: Any) -> bool:
+    """A real number (not a bool) that is finite; an int beyond float range is not."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -305,10 +358,14 @@ def robustness_report(
     from engine.errors import ParameterError
     from engine.jobs import SerialExecutor
 
-    if not 1 <= n_boot <= 100_000 or not 1 <= n_random <= 100_000:
-        raise ParameterError("n_boot and n_random must be whole numbers from 1 to 100000")
-    if not block_length >= 1.0:
-        raise ParameterError(f"block_length must be at least 1 day; got {block_length!r}")
+    if not isinstance(params, StrategyParams):
+        raise ParameterError("params must be a StrategyParams")
+    check_robustness_settings(
+        n_boot=n_boot, n_random=n_random, seed=seed, block_length=block_length, level=level
+    )
+    # numpy's integers pass the check; the report (JSON, the dashboard's store) keeps plain ones.
+    n_boot, n_random, seed = int(n_boot), int(n_random), int(seed)
+    block_length, level = float(block_length), float(level)
     started = time.perf_counter()
     executor = executor or SerialExecutor()
     prepared = as_prepared(data)

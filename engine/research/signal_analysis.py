@@ -72,7 +72,7 @@ from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
 from engine.dispersion import negligible_dispersion
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day, snap_ties
 
@@ -111,7 +111,9 @@ class SignalAnalysisSettings:
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+                raise ParameterError(
+                    f"{name} must be a whole number from {low} to {high}; got {short_repr(value)}"
+                )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -35,7 +35,7 @@ from engine.backtest.plan import PENDING, signal_key, untraded_warnings
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
 from engine.dispersion import distinct_series, first_best, series_digest
-from engine.errors import Cancelled, EngineError, ParameterError
+from engine.errors import Cancelled, EngineError, ParameterError, short_repr
 from engine.jobs import CancelFn, Executor, ProgressFn, SerialExecutor
 from engine.strategy.params import PARAM_NAMES, StrategyParams
 
@@ -99,27 +99,33 @@ class SweepResult:
 # ----- grids -----------------------------------------------------------------------------
 
 
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or name not in PARAM_NAMES:
+        raise ParameterError(
+            f"unknown sweep parameter {short_repr(name, 42)}; choose from {', '.join(PARAM_NAMES)}"
+        )
+    return name
+
+
 def _typed_value(name: str, raw: Any) -> Any:
     """The value as StrategyParams stores it (validated alone, on the defaults)."""
-    if name not in PARAM_NAMES:
-        raise ParameterError(
-            f"unknown sweep parameter {str(name)[:40]!r}; choose from {', '.join(PARAM_NAMES)}"
-        )
+    _check_name(name)
     try:
         return getattr(StrategyParams.from_mapping({name: raw}), name)
     except ParameterError as exc:
-        raise ParameterError(f"sweep value {str(raw)[:40]!r} for {name}: {exc}") from None
+        raise ParameterError(f"sweep value {short_repr(raw, 42)} for {name}: {exc}") from None
 
 
 def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """``["top_n=3,5,10", "min_likes=10,20"]`` -> ``{"top_n": (3, 5, 10), "min_likes": (10.0, 20.0)}``."""
     grid: dict[str, tuple[Any, ...]] = {}
     for spec in specs:
-        name, sep, values = str(spec).partition("=")
+        # Not str(spec): str() of an int of more than 4,300 digits raises.
+        name, sep, values = (spec if isinstance(spec, str) else short_repr(spec)).partition("=")
         name = name.strip()
         if not sep or not name:
             raise ParameterError(
-                f"grid spec {str(spec)[:40]!r} must look like name=v1,v2,... (e.g. top_n=3,5,10)"
+                f"grid spec {short_repr(spec, 42)} must look like name=v1,v2,... (e.g. top_n=3,5,10)"
             )
         if name in grid:
             raise ParameterError(f"grid parameter {name} is given twice")
@@ -141,9 +147,10 @@ def _check_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]
         raise ParameterError("the sweep grid must name at least one parameter and its values")
     out: dict[str, tuple[Any, ...]] = {}
     for name, values in grid.items():
+        _check_name(name)
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
             raise ParameterError(f"the sweep values of {name} must be a non-empty list")
-        out[str(name)] = _unique(_typed_value(str(name), v) for v in values)
+        out[name] = _unique(_typed_value(name, v) for v in values)
     return out
 
 
@@ -160,7 +167,7 @@ def check_max_configs(value: Any, *, name: str = "max_configs") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= DEFAULT_MAX_CONFIGS:
         raise ParameterError(
             f"{name} must be a whole number from 1 to {DEFAULT_MAX_CONFIGS} (it can lower the limit of "
-            f"{DEFAULT_MAX_CONFIGS} configurations per sweep, not raise it); got {value!r}"
+            f"{DEFAULT_MAX_CONFIGS} configurations per sweep, not raise it); got {short_repr(value)}"
         )
     return value
 

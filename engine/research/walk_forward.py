@@ -60,7 +60,7 @@ from engine.backtest.plan import return_day_span
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.data.types import MarketData
 from engine.dispersion import first_best
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 from engine.research.sweep import SweepResult
 from engine.research.sweep_export import OOS_SERIES
 from engine.strategy.params import REBALANCE_TRADING_DAYS, REBALANCES, StrategyParams
@@ -108,20 +108,20 @@ class WalkForwardSettings:
         k = self.n_folds
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_FOLDS:
             label = WALK_FORWARD_LABELS["n_folds"]
-            raise ParameterError(f"{label} must be a whole number from 1 to {MAX_FOLDS}; got {k!r}")
+            raise ParameterError(f"{label} must be a whole number from 1 to {MAX_FOLDS}; got {short_repr(k)}")
         if self.scheme not in SCHEMES:
-            raise ParameterError(f"scheme must be one of {', '.join(SCHEMES)}; got {self.scheme!r}")
+            raise ParameterError(f"scheme must be one of {', '.join(SCHEMES)}; got {short_repr(self.scheme)}")
         for name in ("in_sample_days", "out_of_sample_days"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < MIN_WINDOW_DAYS):
                 label = WALK_FORWARD_LABELS[name]
                 raise ParameterError(
-                    f"{label} must be a whole number of at least {MIN_WINDOW_DAYS} days; got {v!r}"
+                    f"{label} must be a whole number of at least {MIN_WINDOW_DAYS} days; got {short_repr(v)}"
                 )
         check_metric(self.metric)
         rf = self.risk_free
         if isinstance(rf, bool) or not isinstance(rf, (int, float)) or not -0.5 <= rf <= 1.0:
-            raise ParameterError(f"risk_free must be an annual rate between -0.5 and 1; got {rf!r}")
+            raise ParameterError(f"risk_free must be an annual rate between -0.5 and 1; got {short_repr(rf)}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -221,7 +221,9 @@ def check_fold_periods(folds: Sequence[Fold], rebalance: str | Sequence[str] | N
         known = list(rebalance)
     unknown = [r for r in known if r not in REBALANCES]
     if unknown:
-        raise ParameterError(f"rebalance must be one of {', '.join(REBALANCES)}; got {unknown[0]!r}")
+        raise ParameterError(
+            f"rebalance must be one of {', '.join(REBALANCES)}; got {short_repr(unknown[0])}"
+        )
     slowest = max(known, key=REBALANCE_TRADING_DAYS.__getitem__) if known else "weekly"
     need = MIN_FOLD_PERIODS * REBALANCE_TRADING_DAYS[slowest]
     if not known:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
-from engine.errors import ParameterError
+from engine.errors import ParameterError, short_repr
 
 Signal = Literal[
     "engagement_ratio",  # twitterComments / twitterLikes (the seed's signal)
@@ -113,11 +113,11 @@ class StrategyParams:
         if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
-            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {typed!r}")
+            raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {short_repr(typed)}")
         for name in ("start", "end"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
-                raise ParameterError(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
+                raise ParameterError(f"{name} must be a date (YYYY-MM-DD), got {short_repr(value)}")
 
     def _check_together(self) -> None:
         """The rules between fields."""
@@ -197,26 +197,23 @@ def _coerce(name: str, raw: Any) -> Any:
         return parse_date(name, raw)
     if name == "benchmark":
         if not isinstance(raw, str):
-            raise ParameterError(f"benchmark must be a ticker symbol, got {_short_repr(raw)}")
+            raise ParameterError(f"benchmark must be a ticker symbol, got {short_repr(raw)}")
         return raw  # normalised by StrategyParams, which echoes it as typed when it refuses it
     if not isinstance(raw, str):
-        raise ParameterError(f"{name} must be one of the listed choices, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be one of the listed choices, got {short_repr(raw)}")
     return raw.strip()
 
 
 def _to_int(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and _WHOLE_TEXT.fullmatch(raw.strip()):
-        try:
-            return int(raw.strip())
-        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
-            raise ParameterError(f"{name} is far too large a number") from None
-    raise ParameterError(f"{name} must be a whole number, got {_short_repr(raw)}")
+    if isinstance(raw, str):
+        return whole_number_text(raw, name)
+    raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
 
 
 # Numbers typed as text (URLs, forms, the CLI) are written with the digits 0-9 only: Python's
@@ -229,24 +226,41 @@ _NUMBER_TEXT = re.compile(
 )
 
 
+def whole_number_text(text: str, name: str) -> int:
+    """``text`` read as a whole number written with the digits 0-9 (a sign and surrounding
+    spaces allowed): ``" +12 "`` -> 12; ``ParameterError`` naming ``name`` otherwise
+    (``'1_0'``, Arabic-Indic or full-width digits, ``'1.5'``, ``'9' * 5000``). The one reader
+    of a whole number typed as text: strategy parameters and the CLI's counts."""
+    stripped = text.strip()
+    if _WHOLE_TEXT.fullmatch(stripped):
+        try:
+            return int(stripped)
+        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
+            raise ParameterError(f"{name} is far too large a number") from None
+    raise ParameterError(f"{name} must be a whole number, got {short_repr(text)}")
+
+
+def number_text(text: str, name: str) -> float:
+    """``text`` read as a number written with the digits 0-9 (``"1.5"``, ``"-2e3"``, ``"nan"``,
+    ``"inf"``: a range check refuses those two); ``ParameterError`` naming ``name`` otherwise.
+    The one reader of a number typed as text."""
+    if not _NUMBER_TEXT.fullmatch(text.strip()):
+        raise ParameterError(f"{name} must be a number, got {short_repr(text)}")
+    return float(text.strip())
+
+
 def _to_float(name: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
-    if isinstance(raw, str) and not _NUMBER_TEXT.fullmatch(raw.strip()):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}")
+        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}")
+    if isinstance(raw, str):
+        return number_text(raw, name)
     try:
-        value = float(raw.strip() if isinstance(raw, str) else raw)
+        value = float(raw)
     except OverflowError:  # an integer beyond float range, e.g. a JSON number of 400 digits
         raise ParameterError(f"{name} is far too large a number") from None
     except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number, got {_short_repr(raw)}") from None
+        raise ParameterError(f"{name} must be a number, got {short_repr(raw)}") from None
     return value
-
-
-def _short_repr(raw: Any, limit: int = 60) -> str:
-    """repr() of a user value, cut so an error message stays short."""
-    text = repr(raw)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # A day written YYYY-MM-DD, whether or not the calendar has it (2022-02-30).
@@ -271,8 +285,8 @@ def parse_date(name: str, raw: Any) -> dt.date:
             pass
         if match := _ISO_DAY.fullmatch(text):
             why = _why_not_a_day(*(int(part) for part in match.groups()))
-            raise ParameterError(f"{name} {_short_repr(raw)} is not a calendar date: {why}")
-    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {_short_repr(raw)}")
+            raise ParameterError(f"{name} {short_repr(raw)} is not a calendar date: {why}")
+    raise ParameterError(f"{name} must be a date in YYYY-MM-DD form, got {short_repr(raw)}")
 
 
 def _why_not_a_day(year: int, month: int, day: int) -> str:
@@ -288,16 +302,17 @@ def _why_not_a_day(year: int, month: int, day: int) -> str:
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {short_repr(value)}")
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+        raise ParameterError(f"{name} must be a whole number from {low} to {high}; got {short_repr(value)}")
 
 
 def _check_float(name: str, value: Any, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterError(f"{name} must be a number; got {value!r}")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ParameterError(f"{name} must be between {low:g} and {high:g}; got {value!r}")
+        raise ParameterError(f"{name} must be a number; got {short_repr(value)}")
+    # An int is compared as it is: math.isfinite() of one beyond float range (10**400) overflows.
+    if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+        raise ParameterError(f"{name} must be between {low:g} and {high:g}; got {short_repr(value)}")

@@ -50,7 +50,7 @@ def test_signal_prints_the_summary_and_writes_the_csvs(files: tuple[Path, Path],
     ("argv", "message"),
     [
         (["signal", "--quantiles", "1"], "quantiles must be a whole number from 2 to 20"),
-        (["signal", "--horizons", "x"], "invalid int value"),
+        (["signal", "--horizons", "x"], "argument --horizons: the value must be a whole number, got 'x'"),
         (["signal", "--rebalance", "daily"], "rebalance must be one of"),
         (["signal", "--top-n", "3"], "unrecognized arguments"),
     ],

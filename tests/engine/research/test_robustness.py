@@ -342,6 +342,55 @@ def test_report_rejects_bad_sizes(data: engine.MarketData, kwargs: dict[str, Any
         engine.robustness_report(data, engine.StrategyParams(), **kwargs)
 
 
+# Each raised TypeError, ValueError or OverflowError (or ran: True, inf) before the one
+# check_robustness_settings; a seed of -1 read "expected non-negative integer" (numpy's).
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_boot": 1.5},
+        {"n_boot": "3"},
+        {"n_boot": None},
+        {"n_random": True},
+        {"n_random": 1.5},
+        {"n_random": 10**5000},
+        {"seed": -1},
+        {"seed": 1.5},
+        {"seed": "3"},
+        {"seed": 2**64},
+        {"block_length": "3"},
+        {"block_length": math.inf},
+        {"block_length": math.nan},
+        {"block_length": 10**400},
+        {"block_length": None},
+        {"level": 1.5},
+        {"level": 0},
+        {"level": math.nan},
+        {"level": "0.9"},
+        {"level": 10**400},
+    ],
+    ids=lambda kwargs: "-".join(f"{k}={engine.short_repr(v, 12)}" for k, v in kwargs.items()),
+)
+def test_report_settings_of_any_value_are_one_sentence(
+    data: engine.MarketData, kwargs: dict[str, Any]
+) -> None:
+    from tests.fuzz import assert_user_message
+
+    with pytest.raises(engine.ParameterError, match=next(iter(kwargs))) as caught:
+        engine.robustness_report(data, engine.StrategyParams(), **{"n_boot": 2, "n_random": 2, **kwargs})
+    assert_user_message(str(caught.value))
+
+
+def test_report_refuses_params_of_another_type(data: engine.MarketData) -> None:
+    with pytest.raises(engine.ParameterError, match="params must be a StrategyParams"):
+        engine.robustness_report(data, {"top_n": 3}, n_boot=2, n_random=2)  # type: ignore[arg-type]
+
+
+def test_numpy_whole_numbers_are_accepted(data: engine.MarketData) -> None:
+    report = engine.robustness_report(data, engine.StrategyParams(), n_boot=np.int64(5), n_random=np.int32(2))
+    assert report.n_boot == 5 and type(report.n_boot) is int
+    json.dumps(report.to_dict())  # plain numbers, as the CLI's robustness.json and the dashboard store them
+
+
 def test_prepared_data_gives_the_same_report(data: engine.MarketData) -> None:
     """A caller that keeps the prepared arrays (the dashboard) gets the report of the data."""
     params = engine.StrategyParams(top_n=4, min_likes=0.0)
