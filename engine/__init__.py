@@ -65,6 +65,7 @@ from engine.data.types import (
 )
 from engine.data.yahoo import YahooProvider
 from engine.errors import (
+    ECHO_SHOWN,
     Cancelled,
     ClusterUnavailableError,
     DataUnavailableError,
@@ -139,6 +140,7 @@ __all__ = [
     "BACKTEST_EXPORT_CONTENT",
     "COUNT_COLUMNS",
     "DATA_SOURCES",
+    "ECHO_SHOWN",
     "EXECUTOR_MODES",
     "HEADER_KEYS",
     "MAX_STOCKS",

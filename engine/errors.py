@@ -34,13 +34,18 @@ class Cancelled(EngineError):
     """The user cancelled a long job (sweep, robustness run) before it finished."""
 
 
+ECHO_SHOWN = 30  # characters of a long text echoed in a message, before "… (N characters)"
+
+
 def short_repr(value: Any, limit: int = 60) -> str:
     """``repr()`` of a user's value for an error message, cut to ``limit`` characters.
 
     An integer of more than 4,300 digits has no ``repr()`` (Python refuses to convert it
     to text: a ``ValueError`` in place of the message), so it is named by its size:
     ``short_repr(10**5000)`` -> ``'a whole number of 5,001 digits'``. Every message that
-    echoes a value a caller passed uses this, never a bare ``{value!r}``."""
+    echoes a value a caller passed uses this, never a bare ``{value!r}``. A long text is
+    shown by its start and its length, as the dashboard shows one:
+    ``short_repr("A" * 5000)`` -> ``'AAA…' (5,000 characters)`` (``ECHO_SHOWN`` characters)."""
     try:
         text = repr(value)
     except ValueError:
@@ -50,4 +55,9 @@ def short_repr(value: Any, limit: int = 60) -> str:
         text = f"a {type(value).__name__} value"
     except Exception:  # a foreign object whose __repr__ fails: its type still names it
         text = f"a {type(value).__name__} value"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):  # the start of the text and its length, as the dashboard shows one
+        start = repr(value[: min(ECHO_SHOWN, limit)])
+        return f"{start[:-1]}…{start[-1]} ({len(value):,} characters)"
+    return text[: limit - 3] + "..."

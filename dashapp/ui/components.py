@@ -21,7 +21,7 @@ MISSING = "—"
 MAX_SYMBOLS_SHOWN = 40
 
 
-ECHO_SHOWN = 30  # characters of an echoed (quoted) value kept in a message
+ECHO_SHOWN = engine.ECHO_SHOWN  # the engine's echo length (engine.short_repr), one owner
 MESSAGE_MAX = 600
 _ECHO = re.compile(  # a repr: a quote after a space or bracket, closed before a space or stop
     r"(?<![^\s(\[=:,])(?:'([^'\n]{N,})'|\"([^\"\n]{N,})\")(?=$|[\s)\],.;:])".replace(

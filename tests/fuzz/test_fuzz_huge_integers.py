@@ -31,7 +31,8 @@ HUGE = 10**5000
 def test_short_repr_names_a_huge_integer_by_its_size() -> None:
     assert engine.short_repr(HUGE) == "a whole number of 5,001 digits"
     assert engine.short_repr(-HUGE) == "a whole number of 5,001 digits"
-    assert engine.short_repr("x" * 100, 10) == "'xxxxxx..."
+    assert engine.short_repr("x" * 100, 10) == "'xxxxxxxxxx…' (100 characters)"
+    assert engine.short_repr(["x"] * 100, 10) == "['x', '..."
     assert engine.short_repr(5) == "5"
 
 
