@@ -68,17 +68,19 @@ class AppConfig:
     def __post_init__(self) -> None:
         if self.DATA_SOURCE not in DATA_SOURCES:
             raise ConfigError(
-                f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}; got {self.DATA_SOURCE!r}"
+                f"DATA_SOURCE must be one of {', '.join(DATA_SOURCES)}; got {engine.short_repr(self.DATA_SOURCE)}"
             )
         if self.DATA_SOURCE in ("files", "yahoo") and not self.SENTIMENT_PATH:
             raise ConfigError(f"DATA_SOURCE={self.DATA_SOURCE} needs SENTIMENT_PATH (a sentiment CSV)")
         if self.CACHE_TYPE not in CACHE_TYPES:
-            raise ConfigError(f"CACHE_TYPE must be one of {', '.join(CACHE_TYPES)}; got {self.CACHE_TYPE!r}")
+            raise ConfigError(
+                f"CACHE_TYPE must be one of {', '.join(CACHE_TYPES)}; got {engine.short_repr(self.CACHE_TYPE)}"
+            )
         if self.CACHE_TYPE == "RedisCache" and not self.CACHE_REDIS_URL:
             raise ConfigError("CACHE_TYPE=RedisCache needs CACHE_REDIS_URL (redis://host:6379/0)")
         if self.ENGINE_EXECUTOR not in EXECUTOR_MODES:
             raise ConfigError(
-                f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTOR_MODES)}; got {self.ENGINE_EXECUTOR!r}"
+                f"ENGINE_EXECUTOR must be one of {', '.join(EXECUTOR_MODES)}; got {engine.short_repr(self.ENGINE_EXECUTOR)}"
             )
         for name, low in (
             ("DEMO_SEED", 0),
@@ -90,7 +92,7 @@ class AppConfig:
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"{name} must be a whole number >= {low}; got {value!r}")
+                raise ConfigError(f"{name} must be a whole number >= {low}; got {engine.short_repr(value)}")
         if self.COMPUTE_NICENESS > 19:
             raise ConfigError(f"COMPUTE_NICENESS must be between 0 and 19; got {self.COMPUTE_NICENESS}")
         if (
@@ -183,10 +185,12 @@ def _parse(name: str, raw: Any, annotation: Any) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise ConfigError(f"{name} must be 0/1 or true/false; got {raw!r}")
+        raise ConfigError(f"{name} must be 0/1 or true/false; got {engine.short_repr(raw)}")
     if kind == "int":
+        # The engine's one reader of a whole number typed as text: digits 0-9 only ('1_0' and
+        # other scripts' digits are refused) and a short echo of a long value.
         try:
-            return int(text)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
+            return engine.whole_number_text(text, name)
+        except engine.ParameterError as exc:
+            raise ConfigError(str(exc)) from None
     return text

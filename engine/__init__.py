@@ -130,6 +130,7 @@ from engine.strategy.params import (
     SIGNALS,
     WEIGHTINGS,
     StrategyParams,
+    whole_number_text,
 )
 from engine.strategy.signals import signal_table
 from engine.strategy.weights import compute_weights
@@ -259,5 +260,6 @@ __all__ = [
     "walk_forward",
     "walk_forward_exports",
     "warm_up_kernels",
+    "whole_number_text",
     "with_spelling_hint",
 ]

@@ -225,3 +225,23 @@ def test_the_wsgi_entry_point_stops_on_a_bad_setting_with_one_line(tmp_path: Pat
     )
     assert done.returncode == 3
     assert "DAYFIRST must be true or false, got 'maybe'" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1_000", "DEMO_SEED must be a whole number, got '1_000'"),  # int() took it
+        ("\u0661\u0662", "DEMO_SEED must be a whole number"),  # Arabic-Indic digits: int() took them
+        ("9" * 5000, "DEMO_SEED is far too large a number"),  # int() raised past 4,300 digits
+        ("x" * 5000, "(5,000 characters)"),  # the echo is short
+    ],
+)
+def test_a_whole_number_setting_is_read_by_the_engine_rule(raw: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        AppConfig.load(env={"DEMO_SEED": raw})
+    assert message in str(caught.value)
+    assert len(str(caught.value)) < 200
+
+
+def test_a_whole_number_setting_with_spaces_and_sign_is_read() -> None:
+    assert AppConfig.load(env={"DEMO_SEED": " +12 "}).DEMO_SEED == 12
