@@ -164,8 +164,12 @@ class AppConfig:
 
 def ray_config(settings: AppConfig, env: Mapping[str, str] | None = None) -> engine.RayConfig:
     """The engine's ``RayConfig``: the environment (``RAY_ADDRESS``, ``SPL_*``; ``os.environ`` by
-    default) with the executor mode of ``settings``. Built once per app by ``create_app``."""
-    base = engine.RayConfig.from_env(env)
+    default) with the executor mode of ``settings``. Built once per app by ``create_app``.
+    Raises ``ConfigError`` (the engine's sentence) for a malformed ``SPL_RAY_*`` setting."""
+    try:
+        base = engine.RayConfig.from_env(env)
+    except engine.ParameterError as exc:  # a malformed SPL_RAY_* setting: one sentence at start
+        raise ConfigError(str(exc)) from None
     # ENGINE_EXECUTOR is one of engine.EXECUTOR_MODES (checked by AppConfig).
     return dataclasses.replace(base, executor=settings.ENGINE_EXECUTOR)  # type: ignore[arg-type]
 

@@ -16,6 +16,11 @@ Environment variables (all optional):
   embedded head's CPUs (default: all), object store (512 MiB) and task-worker niceness.
 - ``SPL_WEB_WORKER_PID``: the process that serves web requests; it never becomes a Ray
   driver (its background-job processes do), set by gunicorn.conf.py's ``post_fork``.
+
+An unset or empty variable takes its default. A set one that is not what it must be (a
+whole number written with the digits 0-9, in its range; a positive number of seconds) is
+refused with one sentence naming it (``ParameterError``): an operator's typo
+(``SPL_RAY_OBJECT_STORE_BYTES=512MB``) must not run silently on the default.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from engine.errors import ParameterError, short_repr
+from engine.strategy.params import number_text, whole_number_text
 
 ExecutorMode = Literal["auto", "ray", "serial"]
 EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")
@@ -37,20 +43,35 @@ CONNECT_TIMEOUT_S = 10.0
 PROBE_TIMEOUT_S = 1.0  # the readiness probe: one TCP connect to the head's GCS port
 STATUS_TIMEOUT_S = 10.0  # the Status page's query of the cluster's nodes (a short-lived process)
 DEFAULT_OBJECT_STORE_BYTES = 512 * 1024**2  # plenty for a price matrix, polite on a shared host
+MIN_OBJECT_STORE_BYTES = (
+    75 * 1024**2
+)  # Ray refuses a smaller object store (ray_constants.OBJECT_STORE_MINIMUM_MEMORY_BYTES)
+MAX_BYTES = 2**63 - 1  # a byte count Ray (C++ int64) can hold
+MAX_CPUS = 65_536  # no host has more; keeps a typo of extra digits from reaching Ray
 
 
-def _positive_float(raw: str, default: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds from ``env[name]``; ``default`` when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
         return default
-    return value if math.isfinite(value) and value > 0 else default
+    value = number_text(text, name)
+    if not (math.isfinite(value) and value > 0):
+        raise ParameterError(f"{name} must be a positive number of seconds, got {short_repr(text)}")
+    return value
 
 
-def _whole(raw: str) -> int | None:
-    text = raw.strip()
-    # 18 digits: int(str) refuses past 4,300 digits, and no count of CPUs or bytes needs more.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+def _whole(env: Mapping[str, str], name: str, low: int, high: int | None = None) -> int | None:
+    """A whole number in ``low..high`` from ``env[name]`` (``engine``'s one reader of a whole
+    number typed as text); None when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    value = whole_number_text(text, name)
+    if value < low or (high is not None and value > high):
+        bound = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
+        raise ParameterError(f"{name} must be a whole number {bound}, got {short_repr(value)}")
+    return value
 
 
 def check_mode(mode: str) -> ExecutorMode:
@@ -77,18 +98,19 @@ class RayConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RayConfig:
         """The configuration the environment describes (``os.environ`` by default).
 
-        Raises ``ParameterError`` for an unknown ``ENGINE_EXECUTOR``."""
+        Raises ``ParameterError`` for an unknown ``ENGINE_EXECUTOR`` and for a set variable
+        that is not a number in its range (module docstring)."""
         env = os.environ if environ is None else environ
         return cls(
             address=env.get("RAY_ADDRESS", "").strip() or None,
             executor=check_mode(env.get("ENGINE_EXECUTOR") or "auto"),
             runtime_dir=Path(env.get("SPL_RUNTIME_DIR") or DEFAULT_RUNTIME_DIR),
-            connect_timeout_s=_positive_float(env.get("SPL_RAY_CONNECT_TIMEOUT_S", ""), CONNECT_TIMEOUT_S),
-            num_cpus=_whole(env.get("SPL_RAY_NUM_CPUS", "")),
-            object_store_bytes=_whole(env.get("SPL_RAY_OBJECT_STORE_BYTES", ""))
+            connect_timeout_s=_seconds(env, "SPL_RAY_CONNECT_TIMEOUT_S", CONNECT_TIMEOUT_S),
+            num_cpus=_whole(env, "SPL_RAY_NUM_CPUS", 1, MAX_CPUS),
+            object_store_bytes=_whole(env, "SPL_RAY_OBJECT_STORE_BYTES", MIN_OBJECT_STORE_BYTES, MAX_BYTES)
             or DEFAULT_OBJECT_STORE_BYTES,
-            worker_niceness=_whole(env.get("SPL_RAY_WORKER_NICENESS", "")),
-            web_worker_pid=_whole(env.get("SPL_WEB_WORKER_PID", "")),
+            worker_niceness=_whole(env, "SPL_RAY_WORKER_NICENESS", 0, 19),
+            web_worker_pid=_whole(env, "SPL_WEB_WORKER_PID", 1),
         )
 
     @property

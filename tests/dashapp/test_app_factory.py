@@ -245,3 +245,11 @@ def test_a_whole_number_setting_is_read_by_the_engine_rule(raw: str, message: st
 
 def test_a_whole_number_setting_with_spaces_and_sign_is_read() -> None:
     assert AppConfig.load(env={"DEMO_SEED": " +12 "}).DEMO_SEED == 12
+
+
+def test_a_malformed_ray_setting_stops_the_app_with_one_sentence() -> None:
+    from dashapp.config import ray_config
+
+    settings = AppConfig.load(env={})
+    with pytest.raises(ConfigError, match="SPL_RAY_OBJECT_STORE_BYTES must be a whole number, got '512MB'"):
+        ray_config(settings, {"SPL_RAY_OBJECT_STORE_BYTES": "512MB"})

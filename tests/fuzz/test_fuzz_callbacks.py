@@ -500,11 +500,14 @@ def test_signal_form_out_of_range_is_an_in_page_error(
 
 
 @pytest.mark.parametrize("text", ["²", "١٢", "³5"])
-def test_unicode_digits_in_the_ray_settings_are_not_numbers(text: str) -> None:
-    # str.isdigit() is true for these but int() refuses them: the parser must not crash.
-    assert engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": text}).num_cpus is None
+def test_unicode_digits_in_the_ray_settings_are_refused_in_one_sentence(text: str) -> None:
+    # str.isdigit() is true for these but int() refuses them: the parser must not crash,
+    # and a set value that is not a number is refused, not run on the default.
+    with pytest.raises(engine.ParameterError, match="SPL_RAY_NUM_CPUS must be a whole number"):
+        engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": text})
 
 
-def test_a_5000_digit_ray_setting_is_not_a_number() -> None:
+def test_a_5000_digit_ray_setting_is_one_sentence() -> None:
     # int(str) refuses past 4,300 digits with a ValueError; the parser must not crash.
-    assert engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": "9" * 5000}).num_cpus is None
+    with pytest.raises(engine.ParameterError, match="SPL_RAY_NUM_CPUS is far too large a number"):
+        engine.RayConfig.from_env({"SPL_RAY_NUM_CPUS": "9" * 5000})

@@ -325,6 +325,63 @@ def test_ray_config_from_env() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SPL_RAY_NUM_CPUS", "two", "SPL_RAY_NUM_CPUS must be a whole number, got 'two'"),
+        ("SPL_RAY_NUM_CPUS", "0", "SPL_RAY_NUM_CPUS must be a whole number from 1 to 65,536, got 0"),
+        ("SPL_RAY_NUM_CPUS", "1_0", "SPL_RAY_NUM_CPUS must be a whole number, got '1_0'"),
+        (
+            "SPL_RAY_OBJECT_STORE_BYTES",
+            "512MB",
+            "SPL_RAY_OBJECT_STORE_BYTES must be a whole number, got '512MB'",
+        ),
+        (
+            "SPL_RAY_OBJECT_STORE_BYTES",
+            "1024",
+            "SPL_RAY_OBJECT_STORE_BYTES must be a whole number from 78,643,200",
+        ),
+        (
+            "SPL_RAY_WORKER_NICENESS",
+            "20",
+            "SPL_RAY_WORKER_NICENESS must be a whole number from 0 to 19, got 20",
+        ),
+        (
+            "SPL_RAY_WORKER_NICENESS",
+            "-1",
+            "SPL_RAY_WORKER_NICENESS must be a whole number from 0 to 19, got -1",
+        ),
+        ("SPL_RAY_CONNECT_TIMEOUT_S", "ten", "SPL_RAY_CONNECT_TIMEOUT_S must be a number, got 'ten'"),
+        (
+            "SPL_RAY_CONNECT_TIMEOUT_S",
+            "0",
+            "SPL_RAY_CONNECT_TIMEOUT_S must be a positive number of seconds, got '0'",
+        ),
+        (
+            "SPL_RAY_CONNECT_TIMEOUT_S",
+            "inf",
+            "SPL_RAY_CONNECT_TIMEOUT_S must be a positive number of seconds",
+        ),
+    ],
+)
+def test_a_malformed_ray_setting_is_refused_not_run_on_the_default(
+    name: str, value: str, message: str
+) -> None:
+    # Before: each of these was read as unset, so the head ran with all CPUs, 512 MiB or
+    # niceness 15 while the operator had asked for something else.
+    with pytest.raises(engine.ParameterError) as caught:
+        engine.RayConfig.from_env({name: value})
+    assert message in str(caught.value)
+
+
+def test_ray_settings_in_range_and_empty_ones_are_read() -> None:
+    config = engine.RayConfig.from_env(
+        {"SPL_RAY_NUM_CPUS": " 2 ", "SPL_RAY_OBJECT_STORE_BYTES": "", "SPL_RAY_WORKER_NICENESS": "0"}
+    )
+    assert (config.num_cpus, config.object_store_bytes, config.worker_niceness) == (2, 512 * 1024**2, 0)
+    assert engine.RayConfig.from_env({"SPL_RAY_CONNECT_TIMEOUT_S": "2.5"}).connect_timeout_s == 2.5
+
+
+@pytest.mark.parametrize(
     ("mode", "n_items", "expected"),
     [
         ("serial", None, "serial"),
