@@ -16,10 +16,16 @@ def _env_int(name: str, default: int, *, low: int = 1) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SystemExit(f"gunicorn.conf.py: {name} must be a whole number; got {raw!r}") from None
+    # The engine's rule for a whole number typed as text (digits 0-9 only: int() also takes
+    # '1_0' and other scripts' digits), kept in the standard library: this file runs in the
+    # master, which must not import the engine. Nine digits bound the echo and every count here.
+    digits = raw[1:] if raw[:1] == "+" else raw
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
+        shown = raw if len(raw) <= 30 else f"{raw[:30]}... ({len(raw):,} characters)"
+        raise SystemExit(
+            f"gunicorn.conf.py: {name} must be a whole number of at most 9 digits; got {shown!r}"
+        )
+    value = int(digits)
     if value < low:
         raise SystemExit(f"gunicorn.conf.py: {name} must be >= {low}; got {value}")
     return value

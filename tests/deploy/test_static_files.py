@@ -278,6 +278,26 @@ def test_gunicorn_rejects_a_malformed_number(gunicorn_conf: Any) -> None:
         gunicorn_conf(WEB_CONCURRENCY="two")
 
 
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("1_6", "'1_6'"),  # int() read it as 16
+        ("\u0661\u0666", "'\u0661\u0666'"),  # Arabic-Indic 16: int() read it as 16
+        ("9" * 5000, "(5,000 characters)"),  # int() raised ValueError past 4,300 digits; the echo is short
+    ],
+)
+def test_gunicorn_reads_digits_0_to_9_only(gunicorn_conf: Any, raw: str, shown: str) -> None:
+    with pytest.raises(SystemExit) as caught:
+        gunicorn_conf(GUNICORN_THREADS=raw)
+    message = str(caught.value)
+    assert "GUNICORN_THREADS must be a whole number of at most 9 digits" in message and shown in message
+    assert len(message) < 200
+
+
+def test_gunicorn_takes_a_signed_number(gunicorn_conf: Any) -> None:
+    assert gunicorn_conf(GUNICORN_THREADS="+8").threads == 8
+
+
 def test_every_gunicorn_name_is_a_real_setting(gunicorn_conf: Any) -> None:
     from gunicorn.config import Config
 
