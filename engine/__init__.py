@@ -73,6 +73,7 @@ from engine.errors import (
     EngineError,
     ParameterError,
     short_repr,
+    whole_number_text,
 )
 from engine.execution import (
     EXECUTOR_MODES,
@@ -130,7 +131,6 @@ from engine.strategy.params import (
     SIGNALS,
     WEIGHTINGS,
     StrategyParams,
-    whole_number_text,
 )
 from engine.strategy.signals import signal_table
 from engine.strategy.weights import compute_weights

@@ -26,8 +26,8 @@ from typing import Any, NoReturn, TextIO
 
 from engine.data.reading import ReadOptions
 from engine.data.types import TRADING_DAYS, MarketData, ValidationReport
-from engine.errors import ParameterError
-from engine.strategy.params import StrategyParams, number_text, whole_number_text
+from engine.errors import ParameterError, number_text, whole_number_text
+from engine.strategy.params import StrategyParams
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -20,7 +20,7 @@ from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
 from engine.data.validation import iso_day, priced_days, refuse_sparse_bars
-from engine.errors import DataValidationError, EngineError, ParameterError, short_repr
+from engine.errors import DataValidationError, EngineError, ParameterError, short_repr, whole_number_text
 
 # Risk-based weightings need a trailing window of returns before the first signal:
 # MAX_LOOKBACK_DAYS (756) trading days are 756 / 5 * 7 = 1059 calendar days, plus 5% for
@@ -351,10 +351,7 @@ def _read_options(env: Mapping[str, str]) -> ReadOptions:
 def _seed(raw: str | None) -> int:
     if raw is None or not raw.strip():
         return 7
-    try:
-        seed = int(raw.strip())
-    except ValueError as exc:
-        raise ParameterError(f"DEMO_SEED must be a non-negative integer, got {raw!r}") from exc
+    seed = whole_number_text(raw, "DEMO_SEED")
     if seed < 0:
-        raise ParameterError(f"DEMO_SEED must be a non-negative integer, got {raw!r}")
+        raise ParameterError(f"DEMO_SEED must be a non-negative integer, got {short_repr(raw.strip())}")
     return seed

@@ -32,8 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, cast
 
-from engine.errors import ParameterError, short_repr
-from engine.strategy.params import number_text, whole_number_text
+from engine.errors import ParameterError, number_text, short_repr, whole_number_text
 
 ExecutorMode = Literal["auto", "ray", "serial"]
 EXECUTOR_MODES: tuple[str, ...] = ("auto", "ray", "serial")

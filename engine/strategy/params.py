@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal
-from engine.errors import ParameterError, short_repr
+from engine.errors import ParameterError, number_text, short_repr, whole_number_text
 
 Signal = Literal[
     "engagement_ratio",  # twitterComments / twitterLikes (the seed's signal)
@@ -214,39 +214,6 @@ def _to_int(name: str, raw: Any) -> int:
     if isinstance(raw, str):
         return whole_number_text(raw, name)
     raise ParameterError(f"{name} must be a whole number, got {short_repr(raw)}")
-
-
-# Numbers typed as text (URLs, forms, the CLI) are written with the digits 0-9 only: Python's
-# int() and float() also take '1_0' (10) and other scripts' digits (Arabic-Indic 7), which no
-# analyst means (breaker pass 11, F10). 'nan', 'inf' and exponents stay as float() reads them
-# (the range checks refuse a NaN or an infinity in one sentence).
-_WHOLE_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
-_NUMBER_TEXT = re.compile(
-    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", re.ASCII | re.IGNORECASE
-)
-
-
-def whole_number_text(text: str, name: str) -> int:
-    """``text`` read as a whole number written with the digits 0-9 (a sign and surrounding
-    spaces allowed): ``" +12 "`` -> 12; ``ParameterError`` naming ``name`` otherwise
-    (``'1_0'``, Arabic-Indic or full-width digits, ``'1.5'``, ``'9' * 5000``). The one reader
-    of a whole number typed as text: strategy parameters and the CLI's counts."""
-    stripped = text.strip()
-    if _WHOLE_TEXT.fullmatch(stripped):
-        try:
-            return int(stripped)
-        except ValueError:  # beyond Python's 4,300-digit limit on int(str)
-            raise ParameterError(f"{name} is far too large a number") from None
-    raise ParameterError(f"{name} must be a whole number, got {short_repr(text)}")
-
-
-def number_text(text: str, name: str) -> float:
-    """``text`` read as a number written with the digits 0-9 (``"1.5"``, ``"-2e3"``, ``"nan"``,
-    ``"inf"``: a range check refuses those two); ``ParameterError`` naming ``name`` otherwise.
-    The one reader of a number typed as text."""
-    if not _NUMBER_TEXT.fullmatch(text.strip()):
-        raise ParameterError(f"{name} must be a number, got {short_repr(text)}")
-    return float(text.strip())
 
 
 def _to_float(name: str, raw: Any) -> float:

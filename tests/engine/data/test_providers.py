@@ -470,3 +470,18 @@ def test_reading_settings_are_checked_whatever_the_source(name: str, value: str)
     data (the dashboard's start-up relies on it: its config check calls this once)."""
     with pytest.raises(ParameterError):
         provider_from_env({"DATA_SOURCE": "demo", name: value})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1_0", "DEMO_SEED must be a whole number, got '1_0'"),  # int() read it as 10
+        ("\u0667", "DEMO_SEED must be a whole number"),  # an Arabic-Indic 7: int() read it as 7
+        ("9" * 5000, "DEMO_SEED is far too large a number"),  # the refusal echoed all 5,000 digits
+        ("-3", "DEMO_SEED must be a non-negative integer, got '-3'"),
+    ],
+)
+def test_demo_seed_is_read_by_the_engine_rule(raw: str, message: str) -> None:
+    with pytest.raises(ParameterError) as caught:
+        provider_from_env({"DATA_SOURCE": "demo", "DEMO_SEED": raw})
+    assert message in str(caught.value) and len(str(caught.value)) < 200
