@@ -18,8 +18,8 @@
   dispersion in the engine): a standard deviation at most ``DISPERSION_RTOL * max(1, max |x|)``
   (floating-point residue) or at most ``DISPERSION_CV * |mean(x)|`` (below what the data
   can resolve: prices quoted to 4+ decimals of a constant-growth path give returns whose
-  spread is rounding noise; a daily mean/std above 1000, an annualised Sharpe above
-  ~15,900, which no tradeable series has) is 0: the volatility is 0 and every ratio over
+  spread is rounding noise; a daily mean/std above 100, an annualised Sharpe above
+  ~1,590, which no tradeable series has) is 0: the volatility is 0 and every ratio over
   it (Sharpe, information ratio, beta, alpha, correlation) is NaN; so is a Sortino whose
   downside deviation is floating-point residue (1e-17 noise; only the residue part of the
   rule: a real loss of 1.5e-5 beside a gain of 3% is ~1e-3 of the mean and keeps its
