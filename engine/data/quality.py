@@ -35,6 +35,7 @@ causality is not involved. Cost: a few ms for 500 symbols x 2,520 days.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,31 +86,68 @@ def price_quality_warnings(prices: pd.DataFrame, *, gap_effect: str = BACKTEST_G
         return ()
     frame = prices.sort_index()
     days = pd.DatetimeIndex(frame.index).tz_localize(None).normalize()
-    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    # symbols x dates: each symbol's closes contiguous (a float frame's own block layout,
+    # not copied when every column is float64)
+    values = frame.to_numpy()
+    if values.dtype != np.float64:  # nullable floats (pd.NA), integers
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = values.T
     symbols = [str(c) for c in frame.columns]
     finite = np.isfinite(values)
-    session = ~non_sessions(days)
+    weekdays = pd.bdate_range(days[0], days[-1])
+    sessions = weekdays[~non_sessions(weekdays)]  # the NYSE sessions of the span
+    session = np.asarray(days.isin(sessions))
+    span = _Span.of(finite)
+    previous = _previous(values, finite, span)  # each symbol's previous close
     return (
-        *_missing_sessions(days, finite, session, symbols, gap_effect),
-        *_absent_sessions(days),
-        *_frozen_closes(days, values, finite & session[:, None], symbols),
-        *_split_like_moves(days, values, finite, symbols),
+        *_missing_sessions(days, finite, session, span, symbols, gap_effect),
+        *_absent_sessions(sessions[~sessions.isin(days)]),
+        *_frozen_closes(days, values, finite, session, previous, symbols),
+        *_split_like_moves(days, values, previous, symbols),
     )
 
 
-# ----- the checks ------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Span:
+    """Per symbol: the number of closes and the positions of its first and last one."""
+
+    count: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, finite: np.ndarray) -> _Span:
+        n = finite.shape[1]
+        return cls(
+            count=np.count_nonzero(finite, axis=1),
+            first=np.argmax(finite, axis=1),
+            last=n - 1 - np.argmax(finite[:, ::-1], axis=1),
+        )
+
+    def gaps(self) -> np.ndarray:
+        """The symbols with a cell without a close between their first and last close."""
+        return np.flatnonzero((self.count > 0) & (self.count < self.last - self.first + 1))
+
+
+# ----- the checks (arrays are symbols x dates) -------------------------------------------
 
 
 def _missing_sessions(
-    days: pd.DatetimeIndex, finite: np.ndarray, session: np.ndarray, symbols: Sequence[str], effect: str
+    days: pd.DatetimeIndex,
+    finite: np.ndarray,
+    session: np.ndarray,
+    span: _Span,
+    symbols: Sequence[str],
+    effect: str,
 ) -> list[str]:
-    n = finite.shape[0]
-    priced = finite.any(axis=0)
-    first = np.argmax(finite, axis=0)
-    last = n - 1 - np.argmax(finite[::-1], axis=0)
-    rows = np.arange(n)[:, None]
-    missing = ~finite & session[:, None] & (rows > first) & (rows < last) & priced
-    counts = missing.sum(axis=0)
+    gaps = span.gaps()  # only these can miss a session
+    first, last = span.first[gaps], span.last[gaps]
+    # Sessions strictly between the first and the last close, less those with a close.
+    sessions_before = np.concatenate(([0], np.cumsum(session)))  # sessions in rows [0, k)
+    between = sessions_before[last] - sessions_before[first + 1]
+    closes = np.count_nonzero(finite[gaps] & session, axis=1) - session[first] - session[last]
+    counts = np.zeros(len(symbols), dtype=np.int64)
+    counts[gaps] = between - closes
     found = np.flatnonzero(counts)
     if not found.size:
         return []
@@ -117,8 +155,9 @@ def _missing_sessions(
     order = found[np.argsort(-counts[found], kind="stable")]
 
     def examples(j: int) -> str:
-        shown = np.flatnonzero(missing[:, j])[:MAX_EXAMPLE_DATES]
-        return ", ".join(f"{days[i]:%Y-%m-%d}" for i in shown)
+        a, b = span.first[j] + 1, span.last[j]
+        inside = np.flatnonzero(~finite[j, a:b] & session[a:b])
+        return ", ".join(f"{days[a + i]:%Y-%m-%d}" for i in inside[:MAX_EXAMPLE_DATES])
 
     if order.size <= MAX_NAMED:
         return [
@@ -136,11 +175,8 @@ def _missing_sessions(
     ]
 
 
-def _absent_sessions(days: pd.DatetimeIndex) -> list[str]:
+def _absent_sessions(absent: pd.DatetimeIndex) -> list[str]:
     """NYSE sessions between the first and the last date that are no row of the matrix."""
-    weekdays = pd.bdate_range(days[0], days[-1])
-    sessions = weekdays[~non_sessions(weekdays)]
-    absent = sessions[~sessions.isin(days)]
     if not len(absent):
         return []
     shown = ", ".join(f"{d:%Y-%m-%d}" for d in absent[:MAX_EXAMPLE_DATES])
@@ -152,33 +188,57 @@ def _absent_sessions(days: pd.DatetimeIndex) -> list[str]:
 
 
 def _frozen_closes(
-    days: pd.DatetimeIndex, values: np.ndarray, valid: np.ndarray, symbols: Sequence[str]
+    days: pd.DatetimeIndex,
+    values: np.ndarray,
+    finite: np.ndarray,
+    session: np.ndarray,
+    previous: np.ndarray,
+    symbols: Sequence[str],
 ) -> list[str]:
-    row, column, value = _closes_by_symbol(values, valid)
-    if value.size < MIN_FROZEN_SESSIONS:
+    """Runs of one close over a symbol's closes, counted in sessions: a weekend or holiday
+    row with the same close neither counts nor breaks the run, one with another close
+    breaks it (the symbol traded)."""
+    # A session close equal to the symbol's previous close: a run of n sessions has n - 1 of
+    # them, so only a symbol with enough (rare) can hold one; its runs are then found over
+    # its closes alone.
+    same = finite & session & (values == previous)
+    candidates = np.flatnonzero(np.count_nonzero(same, axis=1) >= MIN_FROZEN_SESSIONS - 1)
+    if not candidates.size:
         return []
-    # Runs of one close per symbol over its closes (the cells without a close skipped).
+    row, column, value = _closes_by_symbol(values[candidates], finite[candidates])
+    column = candidates[column]
     starts = np.ones(value.size, dtype=bool)
     starts[1:] = (value[1:] != value[:-1]) | (column[1:] != column[:-1])
     begin = np.flatnonzero(starts)
-    length = np.diff(np.append(begin, value.size))
+    end = np.append(begin[1:], value.size)
+    sessions_before = np.concatenate(([0], np.cumsum(session[row])))
+    length = sessions_before[end] - sessions_before[begin]
     long = np.flatnonzero(length >= MIN_FROZEN_SESSIONS)
     if not long.size:
         return []
-    runs = [
-        (symbols[column[begin[r]]], days[row[begin[r]]], days[row[begin[r] + length[r] - 1]], int(length[r]))
-        for r in long[: MAX_NAMED + 1]
-    ]
+
+    def run(r: int) -> tuple[str, pd.Timestamp, pd.Timestamp, int, float]:
+        held = row[begin[r] : end[r]]
+        held = held[session[held]]
+        return (
+            symbols[column[begin[r]]],
+            days[held[0]],
+            days[held[-1]],
+            int(length[r]),
+            float(value[begin[r]]),
+        )
+
+    runs = [run(int(r)) for r in long[: MAX_NAMED + 1]]
     if long.size <= MAX_NAMED:
         return [
-            f"prices: {name} closes at exactly {value[begin[r]]:.10g} on {count} consecutive sessions, "
+            f"prices: {name} closes at exactly {close:.10g} on {count} consecutive sessions, "
             f"{a:%Y-%m-%d} to {b:%Y-%m-%d} (a halted or delisted stock, or a stale feed?); the backtest "
             "takes them as real closes (0% returns) and trades at them"
-            for r, (name, a, b, count) in zip(long, runs, strict=True)
+            for name, a, b, count, close in runs
         ]
     n_symbols = np.unique(column[begin[long]]).size
     named = ", ".join(
-        f"{name} {a:%Y-%m-%d} to {b:%Y-%m-%d} ({count})" for name, a, b, count in runs[:MAX_NAMED]
+        f"{name} {a:%Y-%m-%d} to {b:%Y-%m-%d} ({count})" for name, a, b, count, _ in runs[:MAX_NAMED]
     )
     return [
         f"prices: {long.size} runs of {MIN_FROZEN_SESSIONS} or more consecutive sessions with exactly the "
@@ -189,39 +249,41 @@ def _frozen_closes(
 
 
 def _split_like_moves(
-    days: pd.DatetimeIndex, values: np.ndarray, finite: np.ndarray, symbols: Sequence[str]
+    days: pd.DatetimeIndex, values: np.ndarray, previous: np.ndarray, symbols: Sequence[str]
 ) -> list[str]:
-    row, column, value = _closes_by_symbol(values, finite)
-    if value.size < 2:
-        return []
-    same = column[1:] == column[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = value[1:] / value[:-1]
+        move = np.divide(values, previous)
+        np.subtract(move, 1.0, out=move)
+        np.abs(move, out=move)
+        large_move = move >= MIN_SPLIT_MOVE  # NaN (no previous close): False
+        if not large_move.any():
+            return []
         # Only the few large moves are compared with every split ratio.
-        found = np.flatnonzero(same & (np.abs(ratio - 1.0) >= MIN_SPLIT_MOVE))
+        column, row = np.nonzero(large_move)
+        large = values[column, row] / previous[column, row]
         targets = np.array([r for r, _ in SPLIT_RATIOS])
-        near = np.abs(ratio[found, None] / targets[None, :] - 1.0) <= SPLIT_RATIO_TOLERANCE
+        near = np.abs(large[:, None] / targets[None, :] - 1.0) <= SPLIT_RATIO_TOLERANCE
     split_like = near.any(axis=1)
-    found, near = found[split_like], near[split_like]
-    if not found.size:
+    column, row, large, near = column[split_like], row[split_like], large[split_like], near[split_like]
+    if not large.size:
         return []
     moves = [
-        (symbols[column[i + 1]], ratio[i] - 1.0, days[row[i + 1]], SPLIT_RATIOS[int(np.argmax(near[k]))][1])
-        for k, i in enumerate(found[: MAX_NAMED + 1])
+        (symbols[column[k]], large[k] - 1.0, days[row[k]], SPLIT_RATIOS[int(np.argmax(near[k]))][1])
+        for k in range(min(large.size, MAX_NAMED + 1))
     ]
-    if found.size <= MAX_NAMED:
+    if large.size <= MAX_NAMED:
         return [
             f"prices: {name} moved {move:+.1%} on {day:%Y-%m-%d}, the size of {_a(split)}: if these closes "
             "are not adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
             for name, move, day, split in moves
         ]
-    n_symbols = np.unique(column[found + 1]).size
+    n_symbols = np.unique(column).size
     named = ", ".join(
         f"{name} {move:+.1%} on {day:%Y-%m-%d} ({split})" for name, move, day, split in moves[:MAX_NAMED]
     )
     return [
-        f"prices: {found.size} one-day moves the size of a split or reverse split, in {n_symbols} "
-        f"symbol(s): {named} and {found.size - MAX_NAMED} more: if these closes are not adjusted for "
+        f"prices: {large.size} one-day moves the size of a split or reverse split, in {n_symbols} "
+        f"symbol(s): {named} and {large.size - MAX_NAMED} more: if these closes are not adjusted for "
         "splits, every return across those days is wrong; use adjusted closes (Adj Close)"
     ]
 
@@ -229,11 +291,32 @@ def _split_like_moves(
 # ----- helpers ---------------------------------------------------------------------------
 
 
+def _previous(values: np.ndarray, finite: np.ndarray, span: _Span) -> np.ndarray:
+    """(symbols x dates) each symbol's last close (``finite`` cell) before each date, NaN
+    before its first: the previous date's close (one shifted copy), except in the rare
+    symbols with a cell without a close between their first and last close
+    (``_Span.gaps``), where it is the close at the running last closed cell (a cumulative
+    maximum of the closed cells' flat positions, 1-based; 0 picks the NaN put before the
+    closes)."""
+    previous = np.empty(values.shape)
+    previous[:, 0] = np.nan
+    previous[:, 1:] = values[:, :-1]
+    gaps = span.gaps()
+    if gaps.size:
+        closes, closed = values[gaps], finite[gaps]
+        position = np.where(closed, np.arange(1, closes.size + 1, dtype=np.intp).reshape(closes.shape), 0)
+        np.maximum.accumulate(position, axis=1, out=position)
+        before = np.zeros_like(position)
+        before[:, 1:] = position[:, :-1]
+        previous[gaps] = np.concatenate(([np.nan], closes.ravel())).take(before)
+    return previous
+
+
 def _closes_by_symbol(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, column, close) of the ``valid`` cells, symbol by symbol and by date within
-    a symbol: consecutive entries of one column are the symbol's consecutive closes."""
-    column, row = np.nonzero(valid.T)
-    return row, column, values[row, column]
+    """(date, symbol, close) of the ``valid`` cells (symbols x dates), symbol by symbol and
+    by date within a symbol: consecutive entries of one symbol are its consecutive closes."""
+    column, row = np.nonzero(valid)
+    return row, column, values[column, row]
 
 
 def _a(noun: str) -> str:
