@@ -21,6 +21,8 @@ cells, only over the few findings that are named):
 2. **Frozen closes.** The same close, exactly equal, on ``MIN_FROZEN_SESSIONS`` (5) or
    more consecutive sessions on which the symbol has a close (a halted or delisted stock,
    a stale feed); the backtest takes them as real closes (0% returns) and trades at them.
+   A weekend or holiday row with the same close neither counts nor breaks the run; one
+   with another close breaks it (the symbol traded).
 3. **Split-like moves.** A one-close move (a close against the symbol's previous close)
    whose ratio ``close_t / close_prev`` lies within ``SPLIT_RATIO_TOLERANCE`` (1%,
    relative) of a common split or reverse-split ratio (``SPLIT_RATIOS``: ``1/k`` and ``k``
@@ -30,7 +32,8 @@ cells, only over the few findings that are named):
 
 Pure: reads only the frame it is given (no clock, no file, no later data decides an
 earlier finding's wording beyond the matrix itself); it is a report, not a signal, so
-causality is not involved. Cost: a few ms for 500 symbols x 2,520 days.
+causality is not involved. Cost: about 3 ms for 86 symbols x 300 days, 20 ms for 500
+symbols x 2,520 days (a few passes over the matrix; the NYSE calendar is loaded once).
 """
 
 from __future__ import annotations

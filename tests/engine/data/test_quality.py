@@ -285,3 +285,17 @@ def test_load_market_data_reports_the_warnings(tmp_path: Path) -> None:
         data.report.warnings
     )
     assert data.prices.loc["2022-06-06", "AAA"] == prices.loc["2022-06-06", "AAA"]
+
+
+def test_a_holiday_row_with_another_close_breaks_a_frozen_run() -> None:
+    """Three sessions at 120.5, the 2022-07-04 row at 121.0 (the symbol traded there, a
+    London listing), three more at 120.5: two runs of 3, not one of 6."""
+    days = sessions().union(pd.DatetimeIndex(["2022-07-04"]))
+    prices = clean(days, ("AAA", "LLL", "QQQ"))
+    prices.loc["2022-06-29":"2022-07-07", "AAA"] = 120.5
+    prices.loc["2022-07-04", "AAA"] = 121.0
+    assert price_quality_warnings(prices) == ()
+    prices.loc["2022-07-04", "AAA"] = 120.5  # the same close: 6 sessions, the holiday not counted
+    assert price_quality_warnings(prices)[0].startswith(
+        "prices: AAA closes at exactly 120.5 on 6 consecutive sessions, 2022-06-29 to 2022-07-07"
+    )
