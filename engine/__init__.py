@@ -51,6 +51,7 @@ from engine.backtest.result import (
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
+from engine.data.quality import price_quality_warnings
 from engine.data.symbols import is_ticker, with_spelling_hint
 from engine.data.tables import PathOrBytes
 from engine.data.types import (
@@ -237,6 +238,7 @@ __all__ = [
     "parse_grid",
     "parse_symbols",
     "prepare",
+    "price_quality_warnings",
     "probabilistic_sharpe_ratio",
     "probability_of_backtest_overfitting",
     "probe_cluster",

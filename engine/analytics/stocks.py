@@ -41,6 +41,14 @@ STOCK_METRIC_COLUMNS: tuple[str, ...] = (
     "max_drawdown",
 )
 MAX_STOCKS = 50
+# What a stock analysis does with a symbol's missing close (``_daily_returns``), the end of
+# the missing-sessions warning of ``engine.data.quality.price_quality_warnings`` (the CLI's
+# ``stocks``).
+STOCKS_GAP_EFFECT = (
+    f"the stock analysis carries the last close forward at most {ALIVE_DAYS} calendar days (0% returns, "
+    "then the whole move on the day it trades again); over a longer gap its returns are missing and the "
+    "return of the day it resumes spans the gap"
+)
 # What each CSV of a stock analysis holds: the ``content`` line of its header
 # (engine.export), the same in the CLI's --out files and the Stocks page's download.
 STOCK_EXPORT_CONTENT: Mapping[str, str] = MappingProxyType(

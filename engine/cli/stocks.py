@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TextIO
+
+import pandas as pd
 
 from engine.cli.common import (
     EXIT_OK,
@@ -60,6 +63,23 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_stocks)
 
 
+def _quality_warnings(
+    prices: pd.DataFrame, symbols: Sequence[str], start: dt.date | None, end: dt.date | None
+) -> tuple[str, ...]:
+    """The price-quality warnings (``engine.data.quality``) of the closes the analysis
+    reads: the symbols asked for, from ``ALIVE_DAYS`` calendar days before ``start`` (the
+    close it starts from) to ``end``."""
+    from engine.analytics.stocks import STOCKS_GAP_EFFECT
+    from engine.data.quality import price_quality_warnings
+
+    frame = prices[[s for s in dict.fromkeys(symbols) if s in prices.columns]]
+    if start is not None:
+        frame = frame[frame.index >= pd.Timestamp(start - dt.timedelta(days=ALIVE_DAYS))]
+    if end is not None:
+        frame = frame[frame.index <= pd.Timestamp(end)]
+    return price_quality_warnings(frame, gap_effect=STOCKS_GAP_EFFECT)
+
+
 def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The metrics and correlation tables on ``out`` (stdout); the price file's report
     (failed tickers, dropped rows) and the "wrote ..." line on ``err`` (stderr)."""
@@ -105,6 +125,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         prices, report = demo.prices(symbols, None, None)
         source = demo.info.label
         synthetic = bool(demo.info.synthetic)
+    write_notes(err, [f"warning: {text}" for text in _quality_warnings(prices, symbols, start, end)])
     _check_spelling(symbols, [str(c) for c in prices.columns])
     analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
     out.write(f"{source}: {conventions(risk_free, 'n/a: undefined')}\n")

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from engine.data.prices import trading_days_of, window_reason
+from engine.data.quality import price_quality_warnings
 from engine.data.reading import ReadOptions
 from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
@@ -65,7 +66,9 @@ def load_market_data(
     before and ``PRICE_DAYS_AFTER`` after. ``start``/``end`` only narrow the sentiment (and
     ``end`` the prices). Tickers without any price are listed in ``report.failed_tickers``
     with a warning; their sentiment rows are kept (the backtest cannot invest in them).
-    Raises ``DataValidationError`` (one sentence) for a benchmark without prices and for
+    The report's warnings include the price-quality warnings of the loaded closes
+    (``engine.data.quality.price_quality_warnings``: missing sessions, frozen closes,
+    split-like moves). Raises ``DataValidationError`` (one sentence) for a benchmark without prices and for
     weekly or monthly price bars (``refuse_sparse_bars``: the median gap between the price
     days of the window, or of those from the first sentiment date, is more than 4 calendar
     days).
@@ -127,6 +130,11 @@ def load_market_data(
             f"no prices for the benchmark {with_spelling_hint(benchmark, hint)} "
             f"between {price_start} and {price_end}; choose another benchmark or add it to the price file"
         )
+    # Closes that are consistent yet untrustworthy (missing sessions, frozen closes,
+    # split-like moves) on the run's trading days: price warnings, the closes unchanged.
+    quality = price_quality_warnings(prices)
+    if quality:
+        price_report = dataclasses.replace(price_report, warnings=(*price_report.warnings, *quality))
     # Each dropped group names its file: the merged report lists both files' groups.
     report = _from_file(sentiment_report, "the sentiment data").merge(
         _from_file(price_report, "Yahoo Finance" if provider.info.kind == "yahoo" else "the price data")

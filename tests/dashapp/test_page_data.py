@@ -216,3 +216,25 @@ def test_the_hint_beside_use_follows_the_button(page: Any) -> None:
     assert refused is True
     assert page.use_hint(refused) == "Enabled once an uploaded sentiment CSV passes the server's checks."
     assert page.use_hint(None) == page.use_hint(True)
+
+
+def test_price_quality_warnings_reach_the_data_page(page: Any) -> None:
+    """An upload whose AAA closes halve on 2022-03-01 (not adjusted for a 2-for-1 split):
+    the report on the Data page says so in the engine's sentence, among its warnings."""
+    import io
+
+    import pandas as pd
+
+    prices = pd.read_csv(io.StringIO(_prices_csv()), index_col="date")
+    # From 2022-03-01 on, AAA's closes are half what they were: that day's close is half the previous one.
+    prices.loc["2022-03-01":, "AAA"] *= (
+        0.5 * prices.loc["2022-02-28", "AAA"] / prices.loc["2022-03-01", "AAA"]
+    )
+    _, body, disabled, *_ = page.validate_upload(
+        data_uri(GOOD_SENTIMENT), data_uri(prices.to_csv()), "s.csv", "p.csv"
+    )
+    assert disabled is False
+    assert (
+        "prices: AAA moved -50.0% on 2022-03-01, the size of a 2-for-1 split: if these closes are not "
+        "adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
+    ) in str(body)

@@ -369,3 +369,43 @@ def test_stocks_over_a_short_window_warns_on_stderr() -> None:
     # 10 sessions from Mar 1 to Mar 14, each with its return (Mar 1's from the Feb 28 close).
     assert "warning: The chosen window covers 10 trading days, less than a year (252)" in err
     assert "less than a year" not in out
+
+
+@pytest.mark.parametrize("command", ["backtest", "stocks"])
+def test_price_quality_warnings_reach_the_cli(command: str, tmp_path: Path) -> None:
+    """Unadjusted closes (AAA halves on 2022-03-01, a 2-for-1 split's size) and a frozen BBB
+    (the same close 2022-02-07 to 2022-02-11): both sentences on stderr before the results,
+    for the backtest (load_market_data's report) and the stocks command (its own price read)."""
+    days = pd.bdate_range("2022-01-03", "2022-05-31")
+    t = np.arange(len(days))
+    prices = pd.DataFrame(
+        {"AAA": 100 * 1.001**t, "BBB": 80 * 1.002**t, "QQQ": 300 * 1.0005**t},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    prices.loc["2022-03-01":, "AAA"] /= 2.002
+    prices.loc["2022-02-07":"2022-02-11", "BBB"] = 81.5
+    prices.to_csv(tmp_path / "prices.csv", date_format="%Y-%m-%d")
+    header = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
+    rows = "".join(
+        f"{d:%Y-%m-%d},{s},100,{c},200,10000,\n"
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 60), ("BBB", 30))
+    )
+    (tmp_path / "sentiment.csv").write_text(header + rows)
+    data = ["--prices", str(tmp_path / "prices.csv")]
+    argv = (
+        ["backtest", "--sentiment", str(tmp_path / "sentiment.csv"), *data, "--top-n", "1"]
+        if command == "backtest"
+        else ["stocks", "--symbols", "AAA,BBB", *data]
+    )
+    code, out, err = run_cli(argv)
+    assert code == 0, err
+    assert (
+        "warning: prices: AAA moved -50.0% on 2022-03-01, the size of a 2-for-1 split: if these closes are "
+        "not adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
+    ) in err
+    assert (
+        "warning: prices: BBB closes at exactly 81.5 on 5 consecutive sessions, 2022-02-07 to 2022-02-11"
+        in err
+    )
+    assert "moved -50.0%" not in out
