@@ -65,6 +65,7 @@ def report_to_plain(report: engine.ValidationReport) -> dict[str, Any]:
         "reading": [r.describe() for r in report.reading],  # how each file was read
         # [[failed symbol, the spelling the data has], ...]; read back by ui.components.failed_named
         "spelling_hints": [[asked, hint] for asked, hint in report.spelling_hints],
+        "price_quality": list(report.price_quality),  # repeated in every results page's notes
     }
 
 

@@ -40,8 +40,10 @@ def report_of_plain(report: Mapping[str, Any]) -> engine.ValidationReport:
                     file=str(group.get("file") or ""),
                 )
             )
+    quality = report.get("price_quality")
     return engine.ValidationReport(
         failed_tickers=tuple(str(s) for s in report.get("failed_tickers") or []),
         spelling_hints=tuple(sorted(hints.items())),
         dropped=tuple(dropped),
+        price_quality=tuple(s for s in quality if isinstance(s, str)) if isinstance(quality, list) else (),
     )

@@ -134,7 +134,9 @@ def load_market_data(
     # split-like moves) on the run's trading days: price warnings, the closes unchanged.
     quality = price_quality_warnings(prices)
     if quality:
-        price_report = dataclasses.replace(price_report, warnings=(*price_report.warnings, *quality))
+        price_report = dataclasses.replace(
+            price_report, warnings=(*price_report.warnings, *quality), price_quality=tuple(quality)
+        )
     # Each dropped group names its file: the merged report lists both files' groups.
     report = _from_file(sentiment_report, "the sentiment data").merge(
         _from_file(price_report, "Yahoo Finance" if provider.info.kind == "yahoo" else "the price data")

@@ -155,6 +155,10 @@ class ValidationReport:
     # hint, sorted: (("BRK.B", "BRK-B"),) when BRK.B was asked and the prices hold BRK-B.
     # ``engine.data.symbols.with_spelling_hint`` turns a pair into "BRK.B (did you mean BRK-B?)".
     spelling_hints: tuple[tuple[str, str], ...] = ()
+    # The price-quality sentences (``engine.data.quality``: missing sessions, frozen closes,
+    # split-like moves), also among ``warnings``: they change the numbers of every run on
+    # these closes, so every results page and --out record repeats them (``notes``).
+    price_quality: tuple[str, ...] = ()
 
     def failed_named(self) -> list[str]:
         """``failed_tickers``, each with its spelling hint when it has one:
@@ -163,11 +167,12 @@ class ValidationReport:
         return [with_spelling_hint(s, hints.get(s)) for s in self.failed_tickers]
 
     def notes(self, *, cannot: str = "be held") -> list[str]:
-        """The report's failed tickers and dropped input as plain-words sentences, the one
-        wording of every results page's notes and of the CLI's ``--out`` records:
-        "No prices could be had for 1 ticker(s), which cannot be held: TAB." and
-        "Dropped 1,560 rows of the input: symbol is not a ticker." ``cannot``: what a ticker
-        without prices cannot do there ("be held", "be analysed")."""
+        """The report's failed tickers, dropped input and price-quality findings as
+        plain-words sentences, the one wording of every results page's notes and of the
+        CLI's ``--out`` records: "No prices could be had for 1 ticker(s), which cannot be
+        held: TAB.", "Dropped 1,560 rows of the input: symbol is not a ticker." and each of
+        ``price_quality``. ``cannot``: what a ticker without prices cannot do there ("be
+        held", "be analysed")."""
         notes = []
         failed = self.failed_named()
         if failed:
@@ -178,6 +183,7 @@ class ValidationReport:
                 f"No prices could be had for {len(failed)} ticker(s), which cannot {cannot}: {shown}."
             )
         notes.extend(f"Dropped {d.count_text()} of the input: {d.reason}." for d in self.dropped)
+        notes.extend(self.price_quality)
         return notes
 
     def record(self, *, cannot: str = "be held") -> dict[str, Any]:
@@ -212,6 +218,7 @@ class ValidationReport:
             reading=self.reading + other.reading,
             # One hint per symbol; this report's wins when both name one.
             spelling_hints=tuple(sorted({**dict(other.spelling_hints), **dict(self.spelling_hints)}.items())),
+            price_quality=self.price_quality + other.price_quality,
         )
 
 

@@ -395,3 +395,21 @@ def test_a_void_random_baseline_shows_why_on_the_page_and_in_the_report(page) ->
     tree = _text(page.robustness_section(partial))
     assert "n/a: every draw" not in tree and " / 100" in tree and "2 of 5" in tree
     assert "2 of 5 holding period(s) have at most top_n (2) eligible symbols" in tree
+
+
+def test_price_quality_findings_are_notes_of_every_results_page() -> None:
+    """The price-quality sentences (a split-like move, frozen closes, missing sessions)
+    change every run's numbers: they reached only the Data page's warnings; now the notes
+    of the Backtest, Signal and Stocks pages (``source_notes``) carry them, through the
+    stored plain report, and a damaged stored entry is skipped."""
+    from dashapp.services.plain import report_to_plain
+    from dashapp.views import sources as view
+
+    split = (
+        "prices: AAA moved -50.0% on 2022-06-06, the size of a 2-for-1 split: if these closes are "
+        "not adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
+    )
+    report = engine.ValidationReport(warnings=(split,), price_quality=(split,))
+    assert view.source_notes(report_to_plain(report)) == [split]
+    assert view.source_notes({"price_quality": [split, 7]}) == [split]
+    assert view.source_notes({"price_quality": "not a list"}) == []

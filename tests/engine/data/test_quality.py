@@ -285,6 +285,10 @@ def test_load_market_data_reports_the_warnings(tmp_path: Path) -> None:
         data.report.warnings
     )
     assert data.prices.loc["2022-06-06", "AAA"] == prices.loc["2022-06-06", "AAA"]
+    # Every results page and --out record repeats it: it changes the numbers of any run.
+    assert data.report.price_quality and data.report.price_quality[0] in data.report.notes()
+    assert data.report.price_quality[0] in data.report.record()["notes"]
+    assert data.report.merge(data.report).price_quality == data.report.price_quality * 2
 
 
 def test_a_holiday_row_with_another_close_breaks_a_frozen_run() -> None:
