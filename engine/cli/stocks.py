@@ -29,8 +29,9 @@ from engine.cli.common import (
     yahoo_provider,
 )
 from engine.data.prices import ALIVE_DAYS
-from engine.data.providers import spelling_variants
+from engine.data.providers import refused_spelling_hints, spelling_variants
 from engine.data.symbols import with_spelling_hint
+from engine.data.validation import refused_share_classes
 from engine.errors import DataValidationError, ParameterError
 from engine.strategy.params import StrategyParams
 
@@ -126,7 +127,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         source = demo.info.label
         synthetic = bool(demo.info.synthetic)
     write_notes(err, [f"warning: {text}" for text in _quality_warnings(prices, symbols, start, end)])
-    _check_spelling(symbols, [str(c) for c in prices.columns])
+    _check_spelling(symbols, [str(c) for c in prices.columns], refused_share_classes(report.dropped))
     analysis = analyze_stocks(prices, symbols, start=start, end=end, risk_free=risk_free)
     out.write(f"{source}: {conventions(risk_free, 'n/a: undefined')}\n")
     table = analysis.metrics.set_index("symbol")
@@ -166,16 +167,18 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _check_spelling(symbols: list[str], columns: list[str]) -> None:
+def _check_spelling(symbols: list[str], columns: list[str], refused: Sequence[str] = ()) -> None:
     """Refuse (one sentence) symbols the prices lack, naming the share-class spelling the
-    prices use when there is one (BRK.B asked, BRK-B in the file: ``did you mean BRK-B?``)."""
+    prices use when there is one (BRK.B asked, BRK-B in the file: ``did you mean BRK-B?``),
+    or the one the file wrote with a refused mark (``refused``: BRK/B, its column dropped)."""
     missing = [s for s in symbols if s not in columns]
     if not missing:
         return
     known = set(columns)
+    refused_hints = refused_spelling_hints(missing, refused)
     named = []
     for symbol in missing:
         # The loader's share-class and Reuters spellings (one owner), then the upper case.
         variants = [v for v in (*spelling_variants(symbol), symbol.upper()) if v in known]
-        named.append(with_spelling_hint(symbol, variants[0] if variants else None))
+        named.append(with_spelling_hint(symbol, variants[0] if variants else refused_hints.get(symbol)))
     raise DataValidationError(f"no prices for {', '.join(named)} in the price data")

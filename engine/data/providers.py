@@ -18,9 +18,15 @@ import pandas as pd
 from engine.data.prices import trading_days_of, window_reason
 from engine.data.quality import price_quality_warnings
 from engine.data.reading import ReadOptions
-from engine.data.symbols import is_ticker, normalise_ticker, share_class_refusal, with_spelling_hint
+from engine.data.symbols import (
+    is_ticker,
+    normalise_ticker,
+    share_class_refusal,
+    spaced_share_class_dash,
+    with_spelling_hint,
+)
 from engine.data.types import DroppedRows, MarketData, SourceInfo, ValidationReport
-from engine.data.validation import iso_day, priced_days, refuse_sparse_bars
+from engine.data.validation import iso_day, priced_days, refuse_sparse_bars, refused_share_classes
 from engine.errors import DataValidationError, EngineError, ParameterError, short_repr, whole_number_text
 
 # Risk-based weightings need a trailing window of returns before the first signal:
@@ -124,8 +130,10 @@ def load_market_data(
     refuse_sparse_bars(days, price_file)
     refuse_sparse_bars(days[days >= first], price_file)
     failed = tuple(sorted(set(symbols) - set(map(str, prices.columns))))
+    # BRK/B, 'BRK B', BRK_B in the price file: dropped there, and the hint for the BRK.B asked.
+    refused = refused_share_classes(price_report.dropped)
     if benchmark in failed:
-        hint = _spelling_hints(provider, (benchmark,), price_start, price_end).get(benchmark)
+        hint = _spelling_hints(provider, (benchmark,), price_start, price_end, refused).get(benchmark)
         raise DataValidationError(
             f"no prices for the benchmark {with_spelling_hint(benchmark, hint)} "
             f"between {price_start} and {price_end}; choose another benchmark or add it to the price file"
@@ -142,7 +150,7 @@ def load_market_data(
         _from_file(price_report, "Yahoo Finance" if provider.info.kind == "yahoo" else "the price data")
     )
     if failed:
-        hints = _spelling_hints(provider, failed, price_start, price_end)
+        hints = _spelling_hints(provider, failed, price_start, price_end, refused)
         unpriced = ValidationReport(failed_tickers=failed, spelling_hints=tuple(sorted(hints.items())))
         named = unpriced.failed_named()
         shown = ", ".join(named[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
@@ -215,7 +223,32 @@ def spelling_variants(symbol: str) -> list[str]:
     return [symbol.replace(marks[0], other) for other in SHARE_CLASS_MARKS if other != marks[0]] + reuters
 
 
+def refused_spelling_hints(failed: Iterable[str], refused: Iterable[str]) -> dict[str, str]:
+    """Failed symbol -> the share class the price data wrote with '/', '_' or a space and so
+    refused (``refused_share_classes``), as written: BRK.B or BRK-B asked, a price column
+    'BRK/B' -> ``{"BRK.B": "BRK/B"}`` (``with_spelling_hint`` then says how to write it)."""
+    by_dash: dict[str, str] = {}
+    for name in refused:
+        dash = spaced_share_class_dash(name)
+        if dash is not None:
+            by_dash.setdefault(dash, name)
+    marks = str.maketrans({mark: "-" for mark in SHARE_CLASS_MARKS})
+    return {s: by_dash[key] for s in failed if (key := s.translate(marks)) in by_dash}
+
+
 def _spelling_hints(
+    provider: DataProvider,
+    failed: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    refused: Sequence[str] = (),
+) -> dict[str, str]:
+    """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling);
+    else the spelling the price data wrote with a refused mark (``refused``: BRK/B)."""
+    return {**refused_spelling_hints(failed, refused), **_priced_hints(provider, failed, start, end)}
+
+
+def _priced_hints(
     provider: DataProvider, failed: Sequence[str], start: dt.date, end: dt.date
 ) -> dict[str, str]:
     """Failed symbol -> the spelling that has prices (Yahoo: its documented dash spelling)."""

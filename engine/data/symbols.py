@@ -36,8 +36,18 @@ def with_spelling_hint(symbol: str, hint: str | None) -> str:
     """``symbol`` named with the spelling the data has for it, the one wording of the
     spelling hint everywhere (loader warnings, CLI, dashboard): ``with_spelling_hint("BRK.B",
     "BRK-B") == "BRK.B (did you mean BRK-B?)"``; ``symbol`` unchanged when ``hint`` is None
-    or empty. The hints themselves are ``ValidationReport.spelling_hints``."""
-    return f"{symbol} (did you mean {hint}?)" if hint else symbol
+    or empty. A hint that is a share class the price data writes with a refused mark (its
+    column or rows were dropped: ``is_spaced_share_class``) says so and how to write it there:
+    ``"BRK.B (did you mean BRK/B? the price data writes this share class with '/', which is
+    refused: write it BRK.B there)"``. The hints themselves are ``ValidationReport.spelling_hints``."""
+    if not hint:
+        return symbol
+    if is_spaced_share_class(hint) and not is_ticker(normalise_ticker(hint)):
+        return (
+            f"{symbol} (did you mean {hint}? the price data writes this share class with "
+            f"{_mark_name(hint)}, which is refused: write it {symbol} there)"
+        )
+    return f"{symbol} (did you mean {hint}?)"
 
 
 # BRK/B, BRK B, BRK_B: a share class with a mark the ticker rule does not accept (it names
@@ -50,15 +60,30 @@ def is_spaced_share_class(symbol: str) -> bool:
     return re.fullmatch(SPACED_SHARE_CLASS, normalise_ticker(symbol)) is not None
 
 
-def share_class_refusal(what: str, text: str) -> str | None:
-    """The one sentence refusing a symbol parameter written as a share class with '/', '_'
-    or a space (``what`` names the parameter: "benchmark", "symbol"): ``benchmark 'BRK/B'
-    is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with
-    a dot)``. None when ``text`` is a ticker or not such a share class."""
+def spaced_share_class_dash(text: str) -> str | None:
+    """The Yahoo (dash) spelling of a share class written with '/', '_' or a space
+    (``"BRK/B"``, ``"brk b"``, ``"BRK_B"`` -> ``"BRK-B"``); None when ``text`` is a ticker or
+    not such a share class."""
     cleaned = normalise_ticker(text)
     if is_ticker(cleaned) or not is_spaced_share_class(cleaned):
         return None
-    dash = re.sub(r"\s*[/ _]\s*", "-", cleaned)  # BRK/B, BRK B, BRK_B -> BRK-B
+    return re.sub(r"\s*[/ _]\s*", "-", cleaned)
+
+
+def _mark_name(text: str) -> str:
+    """The refused mark of a spaced share class, as the sentences name it: "'/'", "'_'", "a space"."""
+    cleaned = normalise_ticker(text)
+    return next((f"{mark!r}" for mark in "/_" if mark in cleaned), "a space")
+
+
+def share_class_refusal(what: str, text: str) -> str | None:
+    """The one sentence refusing a symbol parameter written as a share class with '/', '_'
+    or a space (``what`` names the parameter: "benchmark", "symbol"; ``text`` is echoed as
+    typed): ``benchmark 'brk/b' is a share class written with '/', '_' or a space; write it
+    BRK-B as Yahoo does (or with a dot)``. None when ``text`` is a ticker or not such a share class."""
+    dash = spaced_share_class_dash(text)
+    if dash is None:
+        return None
     return f"{what} {text!r} is a share class written with '/', '_' or a space; write it {dash} as Yahoo does (or with a dot)"
 
 

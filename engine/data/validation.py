@@ -32,7 +32,13 @@ from engine.data.reading import (
     read_dates,
     squash,
 )
-from engine.data.symbols import SPACED_SHARE_CLASS, exchange_advice, is_ticker, normalise_ticker
+from engine.data.symbols import (
+    SPACED_SHARE_CLASS,
+    exchange_advice,
+    is_spaced_share_class,
+    is_ticker,
+    normalise_ticker,
+)
 from engine.data.tables import MAX_EXAMPLES, check_columns, drop_repeated_columns, strip_column_names
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
 from engine.errors import DataValidationError
@@ -566,6 +572,20 @@ def refuse_sparse_bars(days: pd.DatetimeIndex, label: str) -> None:
 # BRK/B, BRK B, BRK_B (``engine.data.symbols.SPACED_SHARE_CLASS``): dropped (a row of a long
 # table, a column of a wide one) with a reason that says how to write it.
 SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"
+
+
+def refused_share_classes(dropped: Sequence[DroppedRows]) -> tuple[str, ...]:
+    """The share classes a file wrote with '/', '_' or a space, as written (stripped), read
+    from the examples of its groups dropped for ``SHARE_CLASS_REASON`` (a wide file's
+    columns, a long file's symbols: up to ``MAX_EXAMPLES`` per group), e.g. ``("BRK/B",)``;
+    the spelling hints name them (breaker pass 13, F4)."""
+    names = (
+        str(ast.literal_eval(e)).strip()
+        for d in dropped
+        if SHARE_CLASS_REASON in d.reason
+        for e in d.examples
+    )
+    return tuple(dict.fromkeys(n for n in names if is_spaced_share_class(n)))
 
 
 def drop_repeated_keys(rows: RowFilter, frame: pd.DataFrame, values: Sequence[str]) -> None:

@@ -110,7 +110,8 @@ class StrategyParams:
         for name in _TICKER_FIELDS:  # "qqq" and "QQQ" are one symbol, as the loaders and the CLI read it
             if isinstance(getattr(self, name), str):
                 object.__setattr__(self, name, normalise_ticker(getattr(self, name)))
-        if isinstance(self.benchmark, str) and (refusal := share_class_refusal("benchmark", self.benchmark)):
+        # The share-class refusal echoes the benchmark as typed too ('brk/b', not 'BRK/B').
+        if isinstance(typed, str) and (refusal := share_class_refusal("benchmark", typed)):
             raise ParameterError(refusal)
         if not isinstance(self.benchmark, str) or not is_ticker(self.benchmark):
             raise ParameterError(f"benchmark must be a ticker symbol such as QQQ, got {short_repr(typed)}")

@@ -74,3 +74,30 @@ def test_data_page_shows_the_hint() -> None:
     assert "2: BRK.B (did you mean BRK-B?), ZZZ" in table
     text = data_view.yahoo_text(stored, from_yahoo=True)
     assert "No prices for 2 ticker(s), left out: BRK.B (did you mean BRK-B?), ZZZ." in text
+
+
+def test_data_page_names_the_share_class_the_price_file_wrote_with_a_slash() -> None:
+    """Breaker pass 13, F4: BRK.B asked, the price file's column BRK/B dropped; the Data page
+    and the Backtest note named BRK.B alone, and the drop's reason said to write BRK.B."""
+    days = pd.bdate_range("2021-06-01", "2022-06-30")
+    prices = pd.DataFrame(
+        {"AAA": np.linspace(100, 120, len(days)), "BRK/B": np.linspace(300, 330, len(days)), "QQQ": 300.0},
+        index=days.rename("date"),
+    ).to_csv(date_format="%Y-%m-%d")
+    sentiment = SENTIMENT_HEADER + "".join(
+        f"{d.date()},{s},100,{c},200,10000,\n"
+        for d in pd.date_range("2022-01-01", "2022-03-31")
+        for s, c in (("AAA", 30), ("BRK.B", 60))
+    )
+    data = engine.load_market_data(engine.FileProvider(sentiment=sentiment.encode(), prices=prices.encode()))
+    stored: dict[str, Any] = json.loads(json.dumps(report_to_plain(data.report)))
+    named = (
+        "BRK.B (did you mean BRK/B? the price data writes this share class with '/', "
+        "which is refused: write it BRK.B there)"
+    )
+    assert components.failed_named(stored) == [named]
+    assert f"1: {named}" in str(components.report_table(stored))
+    assert (
+        sources_view.source_notes(stored)[0]
+        == f"No prices could be had for 1 ticker(s), which cannot be held: {named}."
+    )

@@ -115,6 +115,22 @@ def test_benchmark_share_class_with_a_slash_is_told_how_to_write_it() -> None:
     )
 
 
+@pytest.mark.parametrize("typed", ["brk/b", "Brk B", "brk_b"])
+def test_a_refused_share_class_benchmark_is_echoed_as_typed(typed: str) -> None:
+    """Breaker pass 13, F5: 'brk/b' was echoed 'BRK/B' although a refused benchmark is echoed
+    as typed (commit e21ef22); the advice names the dash spelling."""
+    for make in (
+        lambda: StrategyParams(benchmark=typed),
+        lambda: StrategyParams.from_mapping({"benchmark": typed}),
+    ):
+        with pytest.raises(ParameterError) as caught:
+            make()
+        assert str(caught.value) == (
+            f"benchmark {typed!r} is a share class written with '/', '_' or a space; "
+            "write it BRK-B as Yahoo does (or with a dot)"
+        )
+
+
 @pytest.mark.parametrize("spelling", ["qqq", " QqQ ", "QQQ"])
 def test_benchmark_is_normalised_like_every_other_symbol(spelling: str) -> None:
     """StrategyParams(benchmark="qqq") was refused ("benchmark must be a ticker symbol such as

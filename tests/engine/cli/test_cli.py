@@ -326,6 +326,17 @@ def test_share_class_spellings_are_never_silent_on_the_cli(spelling: str, tmp_pa
         assert repr(spelling) in head
 
 
+def test_a_refused_share_class_benchmark_is_echoed_as_typed() -> None:
+    """Breaker pass 13, F5: --benchmark "brk/b" was refused as "benchmark 'BRK/B' ..."."""
+    code, out, err = run_cli(["backtest", "--benchmark", "brk/b"])
+    assert code == 2 and out == ""
+    assert (
+        "benchmark 'brk/b' is a share class written with '/', '_' or a space; write it BRK-B as Yahoo does (or with a dot)"
+        in err
+    )
+    assert "BRK/B" not in err
+
+
 def test_version_flag_prints_the_engine_version(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m engine --version`` said 'the following arguments are required: COMMAND'."""
     from engine import __version__
