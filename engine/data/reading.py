@@ -24,10 +24,13 @@ Decisions are made for a whole file or a whole column, never value by value:
   as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
   timestamps are: its local date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
-  month-first; a column where both readings fit every value is refused, naming the
-  ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` or a
-  space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
-  day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  month-first, one or two values against the order are invalid dates and more than two
+  each way a mixed file, refused: ``_ORDER_RULE``; a column where both readings fit every
+  value is refused, naming the ``date_format``/``dayfirst`` option; each value may use its
+  own separator ``/ . -`` or a space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit
+  first and last fields say so (a first field that is no day, month ends only that way,
+  date order only that way unless the rows are sorted as text, weekdays or a span of
+  dates only that way; undecided is refused: ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``, ``03/Jan/22``, ``Jan 03 22``, ``03JAN2022``:
   any separators, a 2-digit year only as the last field, read as strptime's ``%y``; each
   value may write a 2- or 4-digit year and the month abbreviated or in full; a ``dd-Mon-yy``

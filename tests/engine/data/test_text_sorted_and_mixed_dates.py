@@ -13,10 +13,15 @@ moved to other months silently. Refused in one sentence quoting a value of each 
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from engine import DataValidationError, load_prices_file, load_sentiment_csv
+from engine.cli.main import main
 
 HEADER = "date,symbol,twitterPosts,twitterComments,twitterLikes,twitterImpressions,twitterSentiment\n"
 JAN_FEB = pd.date_range("2022-01-01", "2022-02-28")
@@ -63,6 +68,42 @@ def test_text_sorted_day_first_prices_are_daily_closes(sep: str) -> None:
     )
     frame, report = load_prices_file(long.encode(), name="p.csv")
     assert list(frame.index) == list(days) and not report.dropped
+
+
+def test_text_sorted_files_backtest_as_the_iso_copy(tmp_path: Path) -> None:
+    """The CLI run of breaker 13 (rows rebuilt here): text-sorted dd.mm.yy sentiment and
+    text-sorted dd.mm.yy prices. It printed 14 periods from 2021-06-02 (sentiment), or
+    stopped at "weekly or monthly bars, not daily closes" (prices). Right: the ISO copy's
+    2022-02-01 to 2022-03-31, 3 periods, with no error."""
+    rows = _text_sorted(JAN_FEB, "%d.%m.%y")
+    comments = {"AAA": (40, 60), "BBB": (50, 50)}
+    (tmp_path / "s.csv").write_text(
+        HEADER
+        + "".join(
+            f"{w},{s},100,{comments[s][d.month - 1]},200,10000,\n" for w, d in rows for s in ("AAA", "BBB")
+        )
+    )
+    days = pd.bdate_range("2021-06-01", "2022-06-30")
+    t = np.arange(len(days))
+    closes = {"AAA": 100 * 1.001**t, "BBB": 200 * 0.999**t, "QQQ": 300 * 1.0002**t}
+    lines = [
+        f"{d:%d.%m.%y}," + ",".join(f"{closes[s][i]:.4f}" for s in closes) + "\n" for i, d in enumerate(days)
+    ]
+    (tmp_path / "p.csv").write_text("date,AAA,BBB,QQQ\n" + "".join(sorted(lines)))
+    out, err = io.StringIO(), io.StringIO()
+    argv = [
+        "backtest",
+        "--sentiment",
+        str(tmp_path / "s.csv"),
+        "--prices",
+        str(tmp_path / "p.csv"),
+        "--top-n",
+        "1",
+    ]
+    code = main(argv, stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert "2022-02-01 to 2022-03-31, 3 periods" in out.getvalue() + err.getvalue()
+    assert "weekly or monthly bars" not in err.getvalue() and "year first" not in err.getvalue()
 
 
 def test_text_sorted_column_nothing_decides_is_refused_not_guessed() -> None:
