@@ -24,10 +24,13 @@ Decisions are made for a whole file or a whole column, never value by value:
   as timestamps in UTC (Parquet), with a time other than midnight is refused as Unix
   timestamps are: its local date is not known), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (any
   value with a first field above 12 settles day-first, a second field above 12
-  month-first; a column where both readings fit every value is refused, naming the
-  ``date_format``/``dayfirst`` option; each value may use its own separator ``/ . -`` or a
-  space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit first and last fields say so (a first field that is no
-  day, month ends only that way, date order only that way, see ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
+  month-first, one or two values against the order are invalid dates and more than two
+  each way a mixed file, refused: ``_ORDER_RULE``; a column where both readings fit every
+  value is refused, naming the ``date_format``/``dayfirst`` option; each value may use its
+  own separator ``/ . -`` or a space and a 2- or 4-digit year), ``yy/mm/dd`` when 2-digit
+  first and last fields say so (a first field that is no day, month ends only that way,
+  date order only that way unless the rows are sorted as text, weekdays or a span of
+  dates only that way; undecided is refused: ``_year_first``), ``yyyy-dd-mm`` when two different middle fields are above 12 and
   no last field is, month names (``31 Jan 2022``, ``03/Jan/22``, ``Jan 03 22``, ``03JAN2022``:
   any separators, a 2-digit year only as the last field, read as strptime's ``%y``; each
   value may write a 2- or 4-digit year and the month abbreviated or in full; a ``dd-Mon-yy``
@@ -664,7 +667,9 @@ def read_dates(
       both, a value and the share the format reads;
     - ``dayfirst`` against more than two values that fit the other order only: the values
       decide (the option applies to both files of a run), the description records it
-      ("day first, not the month first asked for") and a warning says so.
+      ("day first, not the month first asked for") and a warning says so; when more than
+      two values fit each order only, the column mixes both and is refused, whatever the
+      option (``_ORDER_RULE``).
     """
     notes: list[str] = []
     dates, description = _read_dates(raw, label, options, column, notes, closes)
@@ -1034,16 +1039,25 @@ def _day_month_dates(
                 "(CLI: --dayfirst/--monthfirst or --date-format), or write the dates as yyyy-mm-dd"
             )
         dayfirst = options.dayfirst
-    elif day_first_fits or month_first_fits:
-        dayfirst = day_first_fits
+    else:
+        # The order rule (module doc, ``_ORDER_RULE``): values that fit one order only are
+        # the evidence. One or two against an order are invalid dates; more than that
+        # against both orders is a file that mixes them, refused.
+        only_day, only_month = _deciders(parts, True), _deciders(parts, False)
+        if min(only_day, only_month) > _LONE_DECIDERS or (
+            options.dayfirst is None and only_day > 0 and only_month > 0 and only_day == only_month
+        ):
+            _refuse_mixed_orders(numeric, parts, label, column)
+        dayfirst = only_day > only_month
         if options.dayfirst is None:
-            _refuse_lone_deciders(numeric, parts, dayfirst, label, column)
-        elif options.dayfirst != dayfirst and _deciders(parts, dayfirst) <= _LONE_DECIDERS:
+            if only_day == 0 or only_month == 0:
+                _refuse_lone_deciders(numeric, parts, dayfirst, label, column)
+        elif options.dayfirst != dayfirst and _deciders(parts, dayfirst) > _LONE_DECIDERS:
+            pass  # the values overrule the order asked for (said in a warning below)
+        else:
             # The order asked for (the Data page's choice, --dayfirst) against one or two
             # values: those are invalid dates; it is never overruled by them.
             dayfirst = options.dayfirst
-    else:
-        dayfirst = bool((first > 12).sum() >= (second > 12).sum())
     overruled = options.dayfirst is not None and options.dayfirst != dayfirst
     separator = parts[1].iloc[0]
     reads_year_first = _year_first(parts) if dayfirst and options.dayfirst is None else False
@@ -1053,8 +1067,9 @@ def _day_month_dates(
         )
         raise DataValidationError(
             f"{label}: the {column!r} column is ambiguous, dates such as {example!r} can be day-first or "
-            f"year-first and there are too few of them to tell; say which with date_format='%d{separator}%m"
-            f"{separator}%y' or '%y{separator}%m{separator}%d' (CLI: --date-format), or write the dates as yyyy-mm-dd"
+            "year-first and nothing in them tells which (too few dates, or rows sorted as text); say which "
+            f"with date_format='%d{separator}%m{separator}%y' or '%y{separator}%m{separator}%d' (CLI: "
+            "--date-format; --dayfirst reads them day-first), or write the dates as yyyy-mm-dd"
         )
     if reads_year_first:
         fields = text.str.extract(_NUMERIC_DM)
@@ -1088,9 +1103,38 @@ def _day_month_dates(
 
 
 # At most this many values that fit one order only, among at least _ORDER_MIN_DATES, are
-# checked against the file's order (``_refuse_lone_deciders``).
+# checked against the file's order (``_refuse_lone_deciders``); at most this many against
+# an order are invalid dates of it, more are a reading of their own (``_ORDER_RULE``).
 _LONE_DECIDERS = 2
 _ORDER_MIN_DATES = 10
+
+_ORDER_RULE = """The day/month order of a dd/mm or mm/dd column, one rule. A value with a
+first field above 12 fits day-first only (13/01/2022), one with a second field above 12
+month-first only (01/13/2022); the others fit both. Let d and m count them.
+
+- d = m = 0: ambiguous, read in the order asked for (dayfirst, the Data page's choice),
+  else refused naming the options (or read yy/mm/dd when ``_year_first`` says so);
+- more than two of each (d, m > 2): the file mixes day-first and month-first rows (two
+  exports merged), so its rows that fit both cannot be placed: refused naming one value
+  of each, whatever order was asked for; one or two of each, as many of each, with no
+  order asked for: nothing tells which are the invalid ones, refused the same way;
+- otherwise the order of the larger count; its one or two contradicting values are
+  invalid dates (dropped and counted). An order asked for is kept against one or two
+  values and overruled (with a warning) by more. Without one, one or two values that alone
+  make the order, while the other values are in date order only the other way, are
+  refused (``_refuse_lone_deciders``)."""
+
+
+def _refuse_mixed_orders(numeric: pd.Series, parts: pd.DataFrame, label: str, column: str) -> None:
+    """Refuse a column whose values contradict both orders (``_ORDER_RULE``), quoting one
+    value that fits day-first only and one that fits month-first only."""
+    day_only = numeric[parts[0].astype(int) > 12].iloc[0]
+    month_only = numeric[parts[2].astype(int) > 12].iloc[0]
+    raise DataValidationError(
+        f"{label}: the {column!r} column mixes day-first and month-first dates, such as "
+        f"{day_only!r} (day first only) and {month_only!r} (month first only), so its other dates "
+        "cannot be placed; write every row one way (yyyy-mm-dd is safest) and read it again"
+    )
 
 
 def _deciders(parts: pd.DataFrame, dayfirst: bool) -> int:
@@ -1139,17 +1183,31 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     """True for a yy/mm/dd column (``22/01/03``, Japanese and Swedish short dates), which
     reads as valid dd/mm/yy dates too (2003-01-22, the rows of one quarter of 2022 spread
     over 2001..2031). Only when every value has a 2-digit first and last field and the
-    last fits a day (01..31); then, on the distinct values in file order, the first rule
-    that decides: a first field that is no day (00, above 31) in most values or in two
-    different ones is year-first; every value a month end one way only is that way; one
-    first field and one month (days of one month, not one calendar day over years) is
-    year-first; a column in date order read day-first keeps that reading; else one in date
-    order read year-first is year-first; else (sorted in runs: a long file by symbol) the
-    reading going against the file's order less than half as often as the other; else
-    (unsorted) 20 dates or more on weekdays only one way are that way; else the last
-    field must take more than 12 values and the first at most half as many (a year changes seldom,
-    a day every row); else up to 3 such dates are undecided (None: refused). Years are
-    strptime's %y (69..99 19yy)."""
+    last fits a day (01..31). The evidence, strongest first; the first rule that decides
+    wins:
+
+    1. values: a first field that is no day (00, above 31) in most values or in two
+       different ones is year-first;
+    2. the calendar: every value a month end one way only is that way; one first field
+       and one month (days of one month, not one calendar day over years) is year-first;
+    3. the file's order, on the distinct values in file order: a column in date order read
+       day-first keeps that reading; else one in date order read year-first is year-first;
+       else (sorted in runs: a long file by symbol) the reading going against the file's
+       order less than half as often as the other. Not when the column is sorted as text
+       (its fields, left to right, never go down, or never up: ``sort``, a spreadsheet
+       sorting the date text): a text sort puts a dd/mm/yy column in yy/mm/dd order by
+       construction (01.01.22, 01.02.22, 02.01.22 ...), so that order tells nothing;
+    4. the calendar again: (unsorted or sorted as text) 20 dates or more on weekdays only
+       one way are that way; a column sorted as text whose dates span at least
+       ``_SPAN_RATIO`` times fewer days one way is that way (59 days of 2022, not the 22nd
+       of January and February of 2001..2031);
+    5. the field counts: the last field takes more than 12 values and the first at most
+       half as many (a year changes seldom, a day every row) is year-first;
+    6. undecided: a column sorted as text, or up to 3 dates, that no rule decides and that
+       does not read the same both ways is refused (None), never guessed; any other is
+       read day-first.
+
+    Years are strptime's %y (69..99 19yy)."""
     first, last = parts[0], parts[3]
     if not (first.str.len() == 2).all() or not (last.str.len() == 2).all():
         return False
@@ -1176,35 +1234,59 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     # days of one month.
     if first.nunique() == 1 and month.nunique() == 1 and last.nunique() > 1:
         return True
+    # Sorted as text: the order of the fields as written (first, month, last), which a text
+    # sort of zero-padded values makes, is the year-first date order; so it is no evidence.
+    as_text = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
+    text_sorted = _in_order(as_text)
     if _in_order(as_dmy):
         return False
-    if _in_order(as_ymd):
-        return True
-    # Sorted in runs (a long file by symbol, symbols over different dates): the reading
-    # that goes back in time clearly less often is the file's. Month-end dd/mm/yy closes
-    # over 13+ years (days 28..31, years 05..20) broke once read day-first and at almost
-    # every month read year-first, yet passed the value counts below as years 2028..2031.
-    back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
-    if 2 * back_dmy < back_ymd:
-        return False
-    if 2 * back_ymd < back_dmy:
-        return True
-    # Unsorted trading days (daily or weekly closes): none on a weekend one way only, over
-    # 20 dates or more (the wrong reading has a weekend among 20 dates but by a 0.1% chance).
+    if not text_sorted:
+        if _in_order(as_ymd):
+            return True
+        # Sorted in runs (a long file by symbol, symbols over different dates): the reading
+        # that goes back in time clearly less often is the file's. Month-end dd/mm/yy closes
+        # over 13+ years (days 28..31, years 05..20) broke once read day-first and at almost
+        # every month read year-first, yet passed the value counts below as years 2028..2031.
+        back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
+        if 2 * back_dmy < back_ymd:
+            return False
+        if 2 * back_ymd < back_dmy:
+            return True
+    # Trading days (daily or weekly closes): none on a weekend one way only, over 20 dates
+    # or more (the wrong reading has a weekend among 20 dates but by a 0.1% chance).
     if len(first) >= 20:
         dmy_weekdays, ymd_weekdays = _weekdays_only(as_dmy), _weekdays_only(as_ymd)
         if dmy_weekdays != ymd_weekdays:
             return ymd_weekdays
-    # Unsorted: a day field takes more than 12 values (a fixed day of month over a few
-    # years, 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
+    if text_sorted:
+        # Sorted as text, the span stands in for the order: the dates of a file lie close
+        # together, the other reading spreads them over the years of the first or last field.
+        dmy_span, ymd_span = _span_days(as_dmy), _span_days(as_ymd)
+        if max(dmy_span, ymd_span) > 0 and _SPAN_RATIO * dmy_span <= ymd_span:
+            return False
+        if max(dmy_span, ymd_span) > 0 and _SPAN_RATIO * ymd_span <= dmy_span:
+            return True
+    # A day field takes more than 12 values (a fixed day of month over a few years,
+    # 15/01/22 15/02/23 ..., must not pass for years 2015 with days 22 and 23).
     n_last = last.nunique()
     if n_last > 12 and 2 * first.nunique() <= n_last:
         return True
-    # Up to 3 dates in no order that no rule above decides (13/04/19 alone: 2019-04-13 or
-    # 2013-04-19) are not guessed at; a date that reads the same both ways (22/03/22) is fine.
-    if len(first) <= _FEW_DATES and not (as_dmy == as_ymd).all():
+    # Undecided: up to 3 dates (13/04/19 alone: 2019-04-13 or 2013-04-19), or a column
+    # sorted as text, are not guessed at; a date that reads the same both ways (22/03/22) is fine.
+    if (text_sorted or len(first) <= _FEW_DATES) and not (as_dmy == as_ymd).all():
         return None
     return False
+
+
+# A text-sorted 2-digit-year column is read the way whose dates span this many times fewer
+# days than the other's (``_year_first``).
+_SPAN_RATIO = 10
+
+
+def _span_days(keys: np.ndarray) -> int:
+    """Days from the first to the last ``yyyymmdd`` key (invalid keys ignored)."""
+    dates = _key_dates(keys).dropna()
+    return int((dates.max() - dates.min()).days) if not dates.empty else 0
 
 
 def _full_year(two_digits: pd.Series) -> pd.Series:

@@ -342,3 +342,38 @@ def test_a_sentiment_file_alone_is_checked_with_the_decimal_choice(page: Any) ->
     assert refused[0] is None and view.DECIMAL_HINT in str(refused[1]) and refused[-2] is None
     *_, job, _stamp = page.on_upload(text, None, "s_de.csv", None, "auto", None, ",")
     assert job == {"date_order": "auto", "date_format": None, "decimal": ","}
+
+
+def test_text_sorted_day_first_upload_reads_the_right_dates(page: Any) -> None:
+    """Breaker 13, F1: the day-first case written dd.mm.yy with its rows sorted as text
+    (01.01.22, 01.02.22, 02.01.22, ...). The page called it valid with "Sentiment dates
+    2001-01-22 to 2031-01-22"; it reads January and February 2022 and holds what the ISO
+    copy holds (February AAA, March BBB)."""
+    header, *rows = _sentiment(JAN_FEB, "%d.%m.%y").splitlines(keepends=True)
+    candidate, body, disabled, *_ = page.validate_upload(
+        data_uri(header + "".join(sorted(rows))), data_uri(_prices()), "s.csv", "p.csv"
+    )
+    shown = str(body)
+    assert disabled is False, shown
+    assert "118 sentiment rows kept" in shown and "2001" not in shown
+    assert "%d.%m.%y (day first)" in shown
+    picks = _holdings(candidate)
+    assert [symbol for _, symbol in picks] == ["AAA", "BBB"]
+    assert [start[:7] for start, _ in picks] == ["2022-02", "2022-03"]
+
+
+def test_upload_mixing_day_first_and_month_first_rows_is_refused(page: Any) -> None:
+    """Breaker 13, F3: AAA's rows dd/mm/yyyy, BBB's mm/dd/yyyy (two exports merged). The
+    page called it valid and listed 35 dropped rows; BBB's other 24 rows moved to other
+    months. Refused with the engine's sentence, whatever order is chosen on the page."""
+    lines = [COLUMNS] + [
+        f"{d:%d/%m/%Y},AAA,100,60,200,10000,\n{d:%m/%d/%Y},BBB,100,30,200,10000,\n" for d in JAN_FEB
+    ]
+    for order in ("auto", "monthfirst"):
+        candidate, body, disabled, *_ = page.validate_upload(
+            data_uri("".join(lines)), data_uri(_prices()), "s.csv", "p.csv", order, ""
+        )
+        shown = str(body)
+        assert candidate is None and disabled is True
+        assert "mixes day-first and month-first dates, such as '13/01/2022' (day first only)" in shown
+        assert "'01/13/2022' (month first only)" in shown
