@@ -136,7 +136,7 @@ def cmd_stocks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         shown[column] = shown[column].map(lambda v: fmt(v, percent=True))
     shown["sharpe"] = shown["sharpe"].map(lambda v: fmt(v, percent=False))
     out.write(shown.to_string() + "\n\nCorrelation of daily returns\n")
-    out.write(analysis.correlation.round(3).to_string() + "\n")
+    out.write(analysis.correlation.round(3).to_string(na_rep="n/a") + "\n")
     write_notes(err, [f"warning: {text}" for text in analysis.warnings])
     if args.out is not None:
         from engine.analytics.stocks import STOCK_EXPORT_CONTENT

@@ -420,3 +420,18 @@ def test_price_quality_warnings_reach_the_cli(command: str, tmp_path: Path) -> N
         in err
     )
     assert "moved -50.0%" not in out
+
+
+def test_stocks_correlation_of_a_riskless_symbol_is_n_a(tmp_path: Path) -> None:
+    """The correlation table printed NaN where the header says 'n/a: undefined' and the
+    metrics table prints n/a (breaker pass 14, cosmetic): a fund without dispersion."""
+    days = pd.bdate_range("2022-01-03", periods=60)
+    growth = np.cumprod(1.0 + np.random.default_rng(3).normal(0.0005, 0.01, days.size))
+    frame = pd.DataFrame({"MMF": 100.0 * 1.001 ** np.arange(days.size), "AAA": 50.0 * growth}, index=days)
+    frame.index.name = "date"
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path)
+    code, out, err = _run(["stocks", "--symbols", "MMF,AAA", "--prices", str(path)])
+    assert code == 0, err
+    table = out.split("Correlation of daily returns\n", 1)[1]
+    assert "NaN" not in table and "n/a" in table.splitlines()[1]
