@@ -1193,10 +1193,13 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     3. the file's order, on the distinct values in file order: a column in date order read
        day-first keeps that reading; else one in date order read year-first is year-first;
        else (sorted in runs: a long file by symbol) the reading going against the file's
-       order less than half as often as the other. Not when the column is sorted as text
-       (its fields, left to right, never go down, or never up: ``sort``, a spreadsheet
-       sorting the date text): a text sort puts a dd/mm/yy column in yy/mm/dd order by
-       construction (01.01.22, 01.02.22, 02.01.22 ...), so that order tells nothing;
+       order less than half as often as the other. The year-first order is no evidence when
+       the column is sorted as text, whole or in runs (its fields, left to right, go against
+       the file's order no more often than the year-first reading does and less than half
+       as often as the day-first one: ``sort``, a spreadsheet sorting the date text, a file
+       sorted by symbol and then by the date text, where each symbol's new dates are a
+       run): a text sort puts a dd/mm/yy column in yy/mm/dd order by construction
+       (01.01.22, 01.02.22, 02.01.22 ...), so that order tells nothing;
     4. the calendar again: (unsorted or sorted as text) 20 dates or more on weekdays only
        one way are that way; a column sorted as text whose dates span at least
        ``_SPAN_RATIO`` times fewer days one way is that way (59 days of 2022, not the 22nd
@@ -1234,22 +1237,26 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     # days of one month.
     if first.nunique() == 1 and month.nunique() == 1 and last.nunique() > 1:
         return True
-    # Sorted as text: the order of the fields as written (first, month, last), which a text
-    # sort of zero-padded values makes, is the year-first date order; so it is no evidence.
-    as_text = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
-    text_sorted = _in_order(as_text)
     if _in_order(as_dmy):
         return False
+    # Sorted in runs (a long file by symbol, symbols over different dates): the reading
+    # that goes back in time clearly less often is the file's. Month-end dd/mm/yy closes
+    # over 13+ years (days 28..31, years 05..20) broke once read day-first and at almost
+    # every month read year-first, yet passed the value counts below as years 2028..2031.
+    back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
+    if 2 * back_dmy < back_ymd:
+        return False
+    # Sorted as text, whole or in runs (by symbol, then by the date text: each symbol's new
+    # dates a text-sorted run): the order of the fields as written (first, month, last),
+    # which a text sort of zero-padded values makes, is the year-first date order; so it is
+    # no evidence for year-first. The text order is the file's when it breaks less than
+    # half as often as the day-first reading and no more often than the year-first one.
+    as_text = (first.astype(int) * 10000 + month * 100 + last.astype(int)).to_numpy()
+    back_text = _descents(as_text)
+    text_sorted = back_text <= back_ymd and 2 * back_text < back_dmy
     if not text_sorted:
         if _in_order(as_ymd):
             return True
-        # Sorted in runs (a long file by symbol, symbols over different dates): the reading
-        # that goes back in time clearly less often is the file's. Month-end dd/mm/yy closes
-        # over 13+ years (days 28..31, years 05..20) broke once read day-first and at almost
-        # every month read year-first, yet passed the value counts below as years 2028..2031.
-        back_dmy, back_ymd = _descents(as_dmy), _descents(as_ymd)
-        if 2 * back_dmy < back_ymd:
-            return False
         if 2 * back_ymd < back_dmy:
             return True
     # Trading days (daily or weekly closes): none on a weekend one way only, over 20 dates
