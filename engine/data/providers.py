@@ -143,7 +143,7 @@ def load_market_data(
     quality = price_quality_warnings(prices)
     if quality:
         price_report = dataclasses.replace(
-            price_report, warnings=(*price_report.warnings, *quality), price_quality=tuple(quality)
+            price_report, warnings=(*price_report.warnings, *quality), price_quality=quality
         )
     # Each dropped group names its file: the merged report lists both files' groups.
     report = _from_file(sentiment_report, "the sentiment data").merge(

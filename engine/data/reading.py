@@ -1052,11 +1052,10 @@ def _day_month_dates(
         if options.dayfirst is None:
             if only_day == 0 or only_month == 0:
                 _refuse_lone_deciders(numeric, parts, dayfirst, label, column)
-        elif options.dayfirst != dayfirst and _deciders(parts, dayfirst) > _LONE_DECIDERS:
-            pass  # the values overrule the order asked for (said in a warning below)
-        else:
+        elif max(only_day, only_month) <= _LONE_DECIDERS:
             # The order asked for (the Data page's choice, --dayfirst) against one or two
-            # values: those are invalid dates; it is never overruled by them.
+            # values: those are invalid dates; it is never overruled by them. More than two
+            # overrule it (said in a warning below).
             dayfirst = options.dayfirst
     overruled = options.dayfirst is not None and options.dayfirst != dayfirst
     separator = parts[1].iloc[0]

@@ -42,7 +42,7 @@ def with_spelling_hint(symbol: str, hint: str | None) -> str:
     refused: write it BRK.B there)"``. The hints themselves are ``ValidationReport.spelling_hints``."""
     if not hint:
         return symbol
-    if is_spaced_share_class(hint) and not is_ticker(normalise_ticker(hint)):
+    if spaced_share_class_dash(hint) is not None:
         return (
             f"{symbol} (did you mean {hint}? the price data writes this share class with "
             f"{_mark_name(hint)}, which is refused: write it {symbol} there)"
