@@ -69,15 +69,35 @@ def pairwise_block(x: np.ndarray, start: int, n: int) -> float:  # pragma: no co
 
 @compiled
 def _pairwise(x: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
-    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n``: the recursion's tree walked with
-    explicit stacks (its depth is log2(n / 128), so 64 frames hold any array)."""
+    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n`` (``pairwise_with`` on fresh stacks)."""
     if n <= PAIRWISE_BLOCK:
         return pairwise_block(x, 0, n)
-    starts = np.empty(64, dtype=np.int64)
-    sizes = np.empty(64, dtype=np.int64)
-    split = np.zeros(64, dtype=np.bool_)  # the frame's halves are pushed already
-    values = np.empty(64)
-    starts[0], sizes[0] = 0, n
+    return pairwise_with(x, n, pairwise_stacks())
+
+
+@compiled
+def pairwise_stacks() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The four stacks ``pairwise_with`` walks the tree with (64 frames hold any array:
+    the tree's depth is log2(n / 128)); a kernel summing many rows allocates them once."""
+    return (
+        np.empty(64, dtype=np.int64),
+        np.empty(64, dtype=np.int64),
+        np.zeros(64, dtype=np.bool_),
+        np.empty(64),
+    )
+
+
+@compiled
+def pairwise_with(
+    x: np.ndarray, n: int, stacks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+) -> float:  # pragma: no cover - compiled
+    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n``: the recursion's tree walked with
+    the explicit ``stacks`` of ``pairwise_stacks`` (overwritten; numba's disk cache cannot
+    load recursive functions)."""
+    if n <= PAIRWISE_BLOCK:
+        return pairwise_block(x, 0, n)
+    starts, sizes, split, values = stacks
+    starts[0], sizes[0], split[0] = 0, n, False  # the frame's halves are not pushed yet
     frames, n_values = 1, 0
     while frames:
         top = frames - 1

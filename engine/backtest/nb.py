@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.analytics.nb_metrics import _pairwise
+from engine.analytics.nb_metrics import pairwise_stacks, pairwise_with
 from engine.compiled import compiled, compiled_ieee, floats, ints
 from engine.shapes import BoolVector, FloatMatrix, FloatVector, IntMatrix, IntVector
 
@@ -321,7 +321,7 @@ def _held_gross(
     - the turnover: per segment, the targets and the previous segment's drifted weights
       summed into a row of every column in position order (``np.bincount``'s order),
       ``|target - before|`` (before the first entry: the cash column at 1), then ``0.5 *``
-      the row's sum in numpy's order (``0.0 + pairwise``, ``nb_metrics._pairwise``);
+      the row's sum in numpy's order (``0.0 + pairwise``, ``nb_metrics.pairwise_with``);
     - ``_still_first_days`` with ``near_one`` (``NEAR_ONE``), and ``_gross``'s previous
       values and returns.
 
@@ -354,24 +354,31 @@ def _held_gross(
         if has_day[k] and n_days > 0:
             last_value[k] = value[position - 1]
     turnover = np.empty(n_seg)
+    # ``row`` and ``before`` are all zeros at the top of each segment: only the columns a
+    # segment wrote are reset after it (a full pass per segment was most of this loop).
+    # ``before`` stays zero at k == 0, and ``x - 0.0`` is ``x`` bit for bit (-0.0 too).
     row = np.zeros(n_cols)
     before = np.zeros(n_cols)
+    gap = np.empty(n_cols)
+    stacks = pairwise_stacks()
     for k in range(n_seg):
-        row[:] = 0.0
         for j in range(width):
             row[held[k, j]] += weights[k, j]
         if k == 0:
             row[n_cols - 1] -= 1.0
         else:
-            before[:] = 0.0
             for j in range(width):
                 drifted = (prices[end[k - 1], held[k - 1, j]] * shares[k - 1, j]) / last_value[k - 1]
                 before[held[k - 1, j]] += drifted
-            for c in range(n_cols):
-                row[c] = row[c] - before[c]
         for c in range(n_cols):
-            row[c] = abs(row[c])
-        turnover[k] = 0.5 * (0.0 + _pairwise(row, n_cols))
+            gap[c] = abs(row[c] - before[c])
+        turnover[k] = 0.5 * (0.0 + pairwise_with(gap, n_cols, stacks))
+        for j in range(width):
+            row[held[k, j]] = 0.0
+        row[n_cols - 1] = 0.0
+        if k > 0:
+            for j in range(width):
+                before[held[k - 1, j]] = 0.0
     still = np.zeros(n_seg, dtype=np.bool_)
     if n_days > 0:
         for k in range(n_seg):
