@@ -1187,8 +1187,10 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
 
     1. values: a first field that is no day (00, above 31) in most values or in two
        different ones is year-first;
-    2. the calendar: every value a month end one way only is that way; one first field
-       and one month (days of one month, not one calendar day over years) is year-first;
+    2. the calendar: every value a month end one way only is that way; one date in each
+       of 13 or more consecutive months one way only (a monthly series on a fixed day) is
+       that way; one first field and one month (days of one month, not one calendar day
+       over years) is year-first;
     3. the file's order, on the distinct values in file order: a column in date order read
        day-first keeps that reading; else one in date order read year-first is year-first;
        else (sorted in runs: a long file by symbol) the reading going against the file's
@@ -1231,6 +1233,15 @@ def _year_first(parts: pd.DataFrame) -> bool | None:
     dmy_ends, ymd_ends = _month_ends(as_dmy), _month_ends(as_ymd)
     if dmy_ends != ymd_ends:
         return ymd_ends
+    # A monthly series on a fixed day (the 15th of each month, 15.01.08 .. 15.03.21): one
+    # date in each of 13 or more consecutive months one way only is that way. Read the
+    # other way, such a column puts many dates in one month (the 8th to 21st of 2015's
+    # months): sorted as text, its short span would otherwise pass for the file's. Over
+    # whole years both readings are grids (days 08..21 of every month of 2015, or the 15th
+    # of every month of 2008..2021; 22.01.01 .. 22.12.28 alike): nothing tells, refused.
+    dmy_monthly, ymd_monthly = _monthly_series(as_dmy), _monthly_series(as_ymd)
+    if dmy_monthly != ymd_monthly:
+        return None if _same_days_each_month(as_dmy if ymd_monthly else as_ymd) else ymd_monthly
     # One first field and one month (22/03/14 .. 22/03/18, in any order): read day-first,
     # the 22nd of March of 2014..2018, a row a year on one calendar day; read year-first,
     # days of one month.
@@ -1327,6 +1338,31 @@ def _month_ends(keys: np.ndarray) -> bool:
     next_business_day = dates + pd.to_timedelta(np.where(weekday == 4, 3, 1), unit="D")
     business_end = (weekday < 5) & (next_business_day.dt.month != dates.dt.month)
     return bool(dates.dt.is_month_end.all() or business_end.all())
+
+
+def _monthly_series(keys: np.ndarray) -> bool:
+    """True when the distinct ``yyyymmdd`` keys are valid dates, one in each calendar month
+    of ``_MONTHLY_MONTHS`` or more consecutive months."""
+    distinct = np.unique(keys)
+    dates = _key_dates(distinct)
+    if len(distinct) < _MONTHLY_MONTHS or dates.isna().any():
+        return False
+    months = np.unique((dates.dt.year * 12 + dates.dt.month).to_numpy())
+    return len(months) == len(distinct) and int(months[-1] - months[0]) == len(months) - 1
+
+
+def _same_days_each_month(keys: np.ndarray) -> bool:
+    """True when the ``yyyymmdd`` keys are valid dates with the same two or more days of
+    the month in each of their calendar months (a grid of months x days)."""
+    dates = _key_dates(np.unique(keys))
+    if dates.isna().any():
+        return False
+    days = dates.dt.day.groupby([dates.dt.year, dates.dt.month]).agg(tuple)
+    return len(days.iloc[0]) >= 2 and days.nunique() == 1
+
+
+# A year and a month: a monthly series by chance would need all twelve months' days to line up.
+_MONTHLY_MONTHS = 13
 
 
 def _date_keys(dates: pd.Series) -> np.ndarray:

@@ -786,6 +786,29 @@ def test_year_first_dates_whose_first_field_is_no_day_are_year_first() -> None:
     assert dropped(report, "not a valid date").examples == ("'45/02/22'",)
 
 
+def test_fixed_day_monthly_two_digit_year_dates_sorted_as_text_read_as_a_monthly_series() -> None:
+    """dates-day-first kind, variant: the 15th of each month, dd.mm.yy, 2008-03..2021-07,
+    sorted as text. Read year-first they are days 08..21 of 2015's months, whose short span
+    once won over the day-first reading's 13 years (silently 2015-01-09..2015-12-20). One
+    date in each of 161 consecutive months day-first only: day-first. The mirror (yy.mm.dd,
+    2021-03..2023-07) is year-first; over whole years both readings are grids of months x
+    days and the column is refused in one sentence."""
+    fifteenths = pd.date_range("2008-03-01", "2021-07-31", freq="MS") + pd.Timedelta(days=14)
+    rows = "".join(f"{text},AAA,1,2,3,4,\n" for text in sorted(fifteenths.strftime("%d.%m.%y")))
+    frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+    assert sorted(frame["date"]) == list(fifteenths)
+    assert report.reading[0].date_format.startswith("%d.%m.%y") and not report.dropped
+    mirror = pd.date_range("2021-03-01", "2023-07-31", freq="MS") + pd.Timedelta(days=14)
+    rows = "".join(f"{text},AAA,1,2,3,4,\n" for text in sorted(mirror.strftime("%y.%m.%d")))
+    frame, report = load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+    assert sorted(frame["date"]) == list(mirror)
+    assert report.reading[0].date_format.startswith("%y.%m.%d")
+    whole_years = pd.date_range("2008-01-01", "2021-12-31", freq="MS") + pd.Timedelta(days=14)
+    rows = "".join(f"{text},AAA,1,2,3,4,\n" for text in sorted(whole_years.strftime("%d.%m.%y")))
+    with pytest.raises(DataValidationError, match=r"'15\.01\.08' can be day-first or year-first"):
+        load_sentiment_csv((SENTIMENT_HEADER + rows).encode(), name="s.csv")
+
+
 def test_month_end_two_digit_year_dates_read_the_way_that_makes_them_month_ends() -> None:
     """dates-day-first kind, variant: month-end closes, dd/mm/yy, 2005..2020, in no order
     (days take 4 values, years 16, so the unsorted value counts read 31/03/08 as
