@@ -6,7 +6,7 @@ word. ``price_quality_warnings`` reads the matrix and returns one plain sentence
 finding (grouped into one sentence when there are more than ``MAX_NAMED``), each starting
 ``"prices: "`` like the other price warnings of ``ValidationReport.warnings``. It never
 changes, drops or refuses a price: a real crash can look like a split, a real halt like
-a stale feed. Three checks, all vectorised over the whole matrix (numpy; no loop over
+a stale feed. Four checks, all vectorised over the whole matrix (numpy; no loop over
 cells, only over the few findings that are named):
 
 1. **Missing sessions.** A symbol without a close on an NYSE session
@@ -33,7 +33,11 @@ cells, only over the few findings that are named):
    2-for-1 split on a day the stock rose 3% is a ratio of 0.515 (breaker pass 14, F3: at 1%,
    a 4-for-1 split on a +3.4% day and a 1-for-10 on a +2.6% day were not said). The
    3-for-2 ratios keep 1%: -33% and +50% are sizes of real one-day crashes and jumps (the
-   demo data has two -30% days within 5% of 2/3).
+   demo data has two -30% days within 5% of 2/3). Ratios of 1/100 and 100 (``UNIT_FACTOR``)
+   are also said as a switch of price units (pence and pounds, cents and dollars).
+4. **Extreme moves.** A one-close ratio of at least ``EXTREME_MOVE_RATIO`` (20) or at most
+   its inverse that is not split-like: a bad tick, a unit switch or a split of another size
+   (breaker pass 15, F1: three closes quoted x100 made a -99% drawdown without a word).
 
 Pure: reads only the frame it is given (no clock, no file, no later data decides an
 earlier finding's wording beyond the matrix itself); it is a report, not a signal, so
@@ -44,7 +48,7 @@ symbols x 2,520 days (a few passes over the matrix; the NYSE calendar is loaded 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,8 +63,13 @@ SPLIT_RATIO_TOLERANCE = 0.05
 FRACTIONAL_SPLIT_TOLERANCE = 0.01
 # Smallest absolute one-close return that can be split-like (30%).
 MIN_SPLIT_MOVE = 0.30
-# k of the k-for-1 splits (ratio 1/k) and 1-for-k reverse splits (ratio k) checked.
-SPLIT_FACTORS: tuple[int, ...] = (2, 3, 4, 5, 7, 8, 10, 15, 20)
+# k of the k-for-1 splits (ratio 1/k) and 1-for-k reverse splits (ratio k) checked (1-for-25
+# and 1-for-50 are common reverse splits of penny stocks).
+SPLIT_FACTORS: tuple[int, ...] = (2, 3, 4, 5, 7, 8, 10, 15, 20, 25, 50)
+# A close 100 times, or a 100th of, the previous one: a 1-for-100 reverse split (100-for-1
+# split), or closes that switch price units (pence and pounds on the LSE, cents and dollars;
+# yfinance's "100x" errors, which its ``repair=True`` exists for).
+UNIT_FACTOR = 100
 # (ratio close_t / close_prev, the split it is the size of, the relative tolerance), every
 # ratio checked; no two windows overlap.
 SPLIT_RATIOS: tuple[tuple[float, str, float], ...] = (
@@ -68,7 +77,22 @@ SPLIT_RATIOS: tuple[tuple[float, str, float], ...] = (
     *((float(k), f"1-for-{k} reverse split", SPLIT_RATIO_TOLERANCE) for k in SPLIT_FACTORS),
     (2.0 / 3.0, "3-for-2 split", FRACTIONAL_SPLIT_TOLERANCE),
     (3.0 / 2.0, "2-for-3 reverse split", FRACTIONAL_SPLIT_TOLERANCE),
+    (
+        1.0 / UNIT_FACTOR,
+        f"{UNIT_FACTOR}-for-1 split or of a switch of price units (pence to pounds, cents to dollars)",
+        SPLIT_RATIO_TOLERANCE,
+    ),
+    (
+        float(UNIT_FACTOR),
+        f"1-for-{UNIT_FACTOR} reverse split or of a switch of price units (pounds to pence, dollars to cents)",
+        SPLIT_RATIO_TOLERANCE,
+    ),
 )
+# A one-close ratio this far from 1 (at least 20-fold up, or down to a 20th) that is no
+# split size: an adjusted close does not move so much in one session without a reason to
+# check (a bad tick, a unit switch, an unadjusted split of another size), and one such close
+# turns every metric (a -99% drawdown from a three-day x100 glitch that cancels out).
+EXTREME_MOVE_RATIO = 20.0
 # Findings named one by one (each its own sentence); more are grouped into one sentence
 # that names this many and counts the rest.
 MAX_NAMED = 3
@@ -262,6 +286,7 @@ def _frozen_closes(
 def _split_like_moves(
     days: pd.DatetimeIndex, values: np.ndarray, previous: np.ndarray, symbols: Sequence[str]
 ) -> list[str]:
+    """The split-like moves' sentences, then those of the extreme moves of no split size."""
     with np.errstate(divide="ignore", invalid="ignore"):
         move = np.divide(values, previous)
         np.subtract(move, 1.0, out=move)
@@ -275,29 +300,70 @@ def _split_like_moves(
         targets = np.array([r for r, _, _ in SPLIT_RATIOS])
         tolerances = np.array([tol for _, _, tol in SPLIT_RATIOS])
         near = np.abs(large[:, None] / targets[None, :] - 1.0) <= tolerances[None, :]
-    split_like = near.any(axis=1)
-    column, row, large, near = column[split_like], row[split_like], large[split_like], near[split_like]
-    if not large.size:
-        return []
-    moves = [
+        split_like = near.any(axis=1)
+        # Validated closes are positive (a 0 is no close): every ratio here is finite and > 0.
+        extreme = ~split_like & ((large >= EXTREME_MOVE_RATIO) | (large <= 1.0 / EXTREME_MOVE_RATIO))
+    found = [
         (symbols[column[k]], large[k] - 1.0, days[row[k]], SPLIT_RATIOS[int(np.argmax(near[k]))][1])
-        for k in range(min(large.size, MAX_NAMED + 1))
+        for k in np.flatnonzero(split_like)[: MAX_NAMED + 1]
     ]
-    if large.size <= MAX_NAMED:
-        return [
-            f"prices: {name} moved {move:+.1%} on {day:%Y-%m-%d}, the size of {_a(split)}: if these closes "
-            "are not adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
-            for name, move, day, split in moves
-        ]
-    n_symbols = np.unique(column).size
-    named = ", ".join(
-        f"{name} {move:+.1%} on {day:%Y-%m-%d} ({split})" for name, move, day, split in moves[:MAX_NAMED]
+    sentences = _moves_sentences(
+        found,
+        int(split_like.sum()),
+        np.unique(column[split_like]).size,
+        one=lambda split: (
+            f"the size of {_a(split)}: if these closes are not adjusted for splits, every "
+            "return across that day is wrong; use adjusted closes (Adj Close)"
+        ),
+        many="one-day moves the size of a split or reverse split",
+        why="if these closes are not adjusted for splits, every return across those days is wrong; use "
+        "adjusted closes (Adj Close)",
     )
-    return [
-        f"prices: {large.size} one-day moves the size of a split or reverse split, in {n_symbols} "
-        f"symbol(s): {named} and {large.size - MAX_NAMED} more: if these closes are not adjusted for "
-        "splits, every return across those days is wrong; use adjusted closes (Adj Close)"
+    fold = f"{EXTREME_MOVE_RATIO:g}-fold"
+    found = [
+        (symbols[column[k]], large[k] - 1.0, days[row[k]], "")
+        for k in np.flatnonzero(extreme)[: MAX_NAMED + 1]
     ]
+    sentences += _moves_sentences(
+        found,
+        int(extreme.sum()),
+        np.unique(column[extreme]).size,
+        one=lambda _: (
+            f"a {fold} change or more in one session (up, or down to a 20th) and of no split's "
+            "size: a bad tick, a switch of price units or an unadjusted split? If the close is wrong, every "
+            "return across that day is wrong and so is every metric; check these closes"
+        ),
+        many=f"one-day changes of {fold} or more (up, or down to a 20th) and of no split's size",
+        why="bad ticks, switches of price units or unadjusted splits? If a close is wrong, every return "
+        "across that day is wrong and so is every metric; check these closes",
+    )
+    return sentences
+
+
+def _moves_sentences(
+    found: Sequence[tuple[str, float, pd.Timestamp, str]],
+    count: int,
+    n_symbols: int,
+    *,
+    one: Callable[[str], str],
+    many: str,
+    why: str,
+) -> list[str]:
+    """A sentence per move (``one(label)`` after its name, move and day) when at most
+    ``MAX_NAMED``; else one sentence naming ``MAX_NAMED`` and counting the rest. ``found``:
+    (symbol, move, day, label) of the first ``MAX_NAMED + 1`` moves; ``count`` in all."""
+    if not count:
+        return []
+    if count <= MAX_NAMED:
+        return [
+            f"prices: {name} moved {move:+,.1%} on {day:%Y-%m-%d}, {one(label)}"
+            for name, move, day, label in found
+        ]
+    named = ", ".join(
+        f"{name} {move:+,.1%} on {day:%Y-%m-%d}" + (f" ({label})" if label else "")
+        for name, move, day, label in found[:MAX_NAMED]
+    )
+    return [f"prices: {count} {many}, in {n_symbols} symbol(s): {named} and {count - MAX_NAMED} more: {why}"]
 
 
 # ----- helpers ---------------------------------------------------------------------------

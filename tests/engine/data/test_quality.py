@@ -239,6 +239,71 @@ def test_many_split_like_moves_are_one_sentence() -> None:
     )
 
 
+def test_a_three_day_x100_glitch_is_said_on_both_of_its_days() -> None:
+    """Breaker pass 15, F1: three closes of AAA quoted x100 (pence for pounds, a bad tick)
+    gave a -99.02% max drawdown, 24,807% volatility and a beta of 165 without a word. The
+    closes are the breaker's: 100 x 76.8943 / 75.2027 - 1 = +10,124.9% on 03-10, and
+    76.4063 / (100 x 78.0455) - 1 = -99.0% on 03-15."""
+    days = pd.DatetimeIndex(
+        ["2022-03-09", "2022-03-10", "2022-03-11", "2022-03-14", "2022-03-15"], name="date"
+    )
+    prices = pd.DataFrame(
+        {"AAA": [75.2027, 7689.43, 7750.0, 7804.55, 76.4063], "QQQ": [330.0, 331.0, 332.0, 333.0, 334.0]},
+        index=days,
+    )
+    assert [s.split(":")[1].strip() for s in price_quality_warnings(prices)] == [
+        "AAA moved +10,124.9% on 2022-03-10, the size of a 1-for-100 reverse split or of a switch of "
+        "price units (pounds to pence, dollars to cents)",
+        "AAA moved -99.0% on 2022-03-15, the size of a 100-for-1 split or of a switch of price units "
+        "(pence to pounds, cents to dollars)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("factor", "expected"),
+    [
+        (25.0, "AAA moved +2,400.0% on 2022-06-06, the size of a 1-for-25 reverse split:"),
+        (50.0, "AAA moved +4,900.0% on 2022-06-06, the size of a 1-for-50 reverse split:"),
+        (
+            30.0,
+            "AAA moved +2,900.0% on 2022-06-06, a 20-fold change or more in one session (up, or down to a 20th)",
+        ),
+        (
+            1 / 40,
+            "AAA moved -97.5% on 2022-06-06, a 20-fold change or more in one session (up, or down to a 20th)",
+        ),
+    ],
+)
+def test_moves_beyond_twenty_fold_are_said_split_sized_or_not(factor: float, expected: str) -> None:
+    """Breaker pass 15, F1: x25, x50 and x100 (common reverse splits of penny stocks, unit
+    switches) and any 20-fold change of no split's size were never said; x6 and x12 stay
+    unsaid (real small-cap moves)."""
+    prices = clean(sessions())
+    prices.loc["2022-06-06":, "AAA"] *= factor / 1.001  # AAA's own daily rise is 0.1%
+    (sentence,) = price_quality_warnings(prices)
+    assert sentence.startswith(f"prices: {expected}"), sentence
+    for real_move in (6.0, 12.0):
+        prices = clean(sessions())
+        prices.loc["2022-06-06":, "AAA"] *= real_move
+        assert price_quality_warnings(prices) == ()
+
+
+def test_many_extreme_moves_are_one_sentence() -> None:
+    symbols = ("AAA", "BBB", "CCC", "DDD", "QQQ")
+    prices = clean(sessions(), symbols)
+    for i, symbol in enumerate(symbols[:4]):
+        prices.loc[prices.index[10 + i] :, symbol] *= 40.0
+    (sentence,) = price_quality_warnings(prices)
+    assert sentence.startswith(
+        "prices: 4 one-day changes of 20-fold or more (up, or down to a 20th) and of no split's size, "
+        "in 4 symbol(s): AAA "
+    )
+    assert sentence.endswith(
+        "and 1 more: bad ticks, switches of price units or unadjusted splits? If a "
+        "close is wrong, every return across that day is wrong and so is every metric; check these closes"
+    )
+
+
 # ----- properties and wiring -------------------------------------------------------------
 
 
