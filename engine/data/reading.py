@@ -307,13 +307,17 @@ def read_csv_text(
     """All-string frame of a CSV text (empty cells NaN, numbers in plain form) and its dialect.
 
     A first line ``sep=X`` (Excel's separator hint) names the separator and is not the header."""
+    text, skipped = skip_empty_lines(text)
     hint = _SEPARATOR_HINT.match(text)
     if hint is not None:
         text = text[hint.end() :]
         separator = hint.group(1)
+        text, after_hint = skip_empty_lines(text)
+        skipped += after_hint
     else:
         separator = detect_separator(text, label)
-    header = _check_field_counts(text, separator, label, first_line=2 if hint else 1)
+    above = skipped + (1 if hint else 0)  # the file's lines before the header
+    header = _check_field_counts(text, separator, label, first_line=above + 1)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, sep=separator, skipinitialspace=True, engine="c",
@@ -322,7 +326,9 @@ def read_csv_text(
     except pd.errors.EmptyDataError as exc:
         raise DataValidationError(f"{label} is empty") from exc
     except (pd.errors.ParserError, ValueError, TypeError, OverflowError, csv.Error) as exc:
-        raise DataValidationError(f"{label} is not a readable CSV file ({_parser_detail(exc)})") from exc
+        raise DataValidationError(
+            f"{label} is not a readable CSV file ({_parser_detail(exc, above)})"
+        ) from exc
     frame.columns = _real_names(frame.columns, header)
     frame = _ticker_markers(frame)
     # Blank cells are NaN already (skipinitialspace); values keep trailing spaces until each
@@ -343,7 +349,27 @@ def read_csv_text(
         thousands=thousands,
         currency=currency,
         percent=tuple(str(frame.columns[p]) for p in percent),
+        empty_lines_skipped=skipped,
     )
+
+
+# A line with no data: empty, or only spaces, tabs and separators (",,,", ";;;" as a
+# spreadsheet saves an empty row).
+_EMPTY_LINE = re.compile(r"[ \t,;|\ufeff]*(?:\r\n|\r|\n)")
+
+
+def skip_empty_lines(text: str) -> tuple[str, int]:
+    """``text`` without the empty lines above its first line of data (empty, or only spaces
+    and separators: ``,,,``), and how many were removed. They carry no data, and taken for
+    the header they would make one of 0 fields or of ``Unnamed: N`` names (breaker pass 15,
+    F2); pandas skips blank lines likewise. A text of such lines only gives ``""`` (refused
+    as empty by the caller)."""
+    end, count = 0, 0
+    while (line := _EMPTY_LINE.match(text, end)) is not None:
+        end, count = line.end(), count + 1
+    if not text[end:].strip(" \t\r\n,;|\ufeff"):
+        return "", count
+    return text[end:], count
 
 
 # A number followed by a percent sign, as spreadsheets format a share: "12.5%", "-3,2 %".
@@ -438,7 +464,7 @@ def _check_field_counts(text: str, separator: str, label: str, *, first_line: in
                 )
     except csv.Error as exc:
         raise DataValidationError(
-            f"{label} is not a readable CSV file ({_csv_error(str(exc), max(reader.line_num, 1))})"
+            f"{label} is not a readable CSV file ({_csv_error(str(exc), max(reader.line_num, 1) + first_line - 1)})"
         ) from None
     except StopIteration:
         raise DataValidationError(f"{label} is empty") from None
@@ -467,26 +493,30 @@ def _csv_error(text: str, line: int) -> str:
     return f"line {line} cannot be split into fields (check its quotes and separators)"
 
 
-def _parser_detail(exc: BaseException) -> str:
+def _parser_detail(exc: BaseException, above: int = 0) -> str:
     """One plain sentence (naming the line where known) for a pandas/csv parser error; the
-    parser's own text (tokenizing, C error, dtype ...) is never shown."""
+    parser's own text (tokenizing, C error, dtype ...) is never shown. ``above``: the file's
+    lines removed before the text was parsed (a ``sep=`` hint, empty lines), added to the
+    line numbers so that they name the file's own lines."""
     text = str(exc).strip()
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if found:
         expected, line, saw = found.groups()
-        return f"line {line} has {saw} fields where the header has {expected}"
+        return f"line {int(line) + above} has {saw} fields where the header has {expected}"
     quote = re.search(r"EOF inside string starting at row (\d+)", text)
     if quote:
-        return f"line {int(quote.group(1)) + 1} opens a quote that is never closed"
+        return f"line {int(quote.group(1)) + 1 + above} opens a quote that is never closed"
     if "EOF" in text and "quot" in text.lower():
         return "a quote is opened and never closed"
     line = re.search(r"(?:line|row) (\d+)", text)
     if isinstance(exc, csv.Error):
-        return _csv_error(text, int(line.group(1)) if line else 1)
+        return _csv_error(text, (int(line.group(1)) if line else 1) + above)
     if "field limit" in text or "Buffer overflow" in text or "out of memory" in text.lower():
         return "a value is too long to be a field of a CSV file"
     if line:
-        return f"line {line.group(1)} cannot be split into fields (check its quotes and separators)"
+        return (
+            f"line {int(line.group(1)) + above} cannot be split into fields (check its quotes and separators)"
+        )
     return "its lines cannot be split into fields (check the quotes and separators)"
 
 

@@ -102,6 +102,9 @@ class FileReading:
     thousands: str | None = None
     currency: str | None = None  # the currency sign(s) written around numbers ("$1,234.50")
     percent: tuple[str, ...] = ()  # columns written as percentages ("12.5%"), read as fractions
+    # Empty lines (or lines of separators only, ",,,") above the header, skipped as pandas
+    # skips blank lines (``engine.data.reading.skip_empty_lines``).
+    empty_lines_skipped: int = 0
     date_format: str | None = None  # a description, e.g. "ISO 8601" or "%d/%m/%Y (day first)"
     layout: str | None = None  # "sentiment" | "wide" | "long" | "Yahoo Finance export"
     symbol_column: str | None = None
@@ -110,6 +113,9 @@ class FileReading:
     def describe(self) -> str:
         """One sentence, e.g. "prices.csv: CSV, separator ';', decimal ',', dates %d/%m/%Y, ..."."""
         parts = [self.kind.upper() if self.kind != "table" else "in-memory table"]
+        if self.empty_lines_skipped:
+            n = self.empty_lines_skipped
+            parts.append(f"{n} empty line{'s' if n != 1 else ''} above the header skipped")
         if self.separator is not None:
             parts.append(f"separator {SEPARATOR_NAMES.get(self.separator, repr(self.separator))}")
         if self.decimal is not None:
