@@ -330,10 +330,12 @@ def upload_summary(label: str, sentiment_rows: int, report: Mapping[str, Any]) -
     symbols = report.get("sentiment_symbols")
     count = len(symbols) if isinstance(symbols, list) else len(report.get("symbols") or [])
     failed = failed_named(report)
-    kept = f"{sentiment_rows:,} sentiment rows kept, {count} symbols."
+    rows = f"{sentiment_rows:,} sentiment row{'s' if sentiment_rows != 1 else ''}"
+    kept = f"{rows} kept, {count} symbol{'s' if count != 1 else ''}."
     if failed:
         text = (
-            f"{label} can be used, with a gap: {kept} {len(failed)} of {count} symbols have no "
+            f"{label} can be used, with a gap: {kept} {len(failed)} of {count} "
+            f"symbol{'s' if count != 1 else ''} {'has' if len(failed) == 1 else 'have'} no "
             f"prices and cannot be held: {_shorten(failed)}."
         )
     else:

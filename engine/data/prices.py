@@ -47,7 +47,6 @@ from engine.data.tables import (
 from engine.data.types import DroppedRows, FileReading, ValidationReport
 from engine.data.validation import (
     INVALID_DATE,
-    SHARE_CLASS_REASON,
     TICKER_COLUMN_SHARE,
     RowFilter,
     conflicting_repeats,
@@ -62,6 +61,7 @@ from engine.data.validation import (
     non_empty,
     refusal_advice,
     refuse_intraday,
+    share_class_reason,
     symbol_column_by_content,
     symbol_column_by_name,
     symbols_in,
@@ -538,7 +538,9 @@ def _validate_wide_prices(
     share_classes = [c for c in not_tickers if is_spaced_share_class(c)]
     if share_classes:
         dropped.append(
-            ignored_columns(f"column name is {SHARE_CLASS_REASON} (column ignored)", share_classes)
+            ignored_columns(
+                f"column name is {share_class_reason(share_classes)} (column ignored)", share_classes
+            )
         )
     # AAPL.Open next to plain tickers: a ticker and a price field, never a ticker AAPL.OPEN.
     fields = [c for c in not_tickers if c not in share_classes and _ticker_and_field(c) is not None]

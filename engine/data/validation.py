@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -38,6 +38,7 @@ from engine.data.symbols import (
     is_spaced_share_class,
     is_ticker,
     normalise_ticker,
+    spaced_share_class_dash,
 )
 from engine.data.tables import MAX_EXAMPLES, check_columns, drop_repeated_columns, strip_column_names
 from engine.data.types import COUNT_COLUMNS, SENTIMENT_COLUMNS, DroppedRows, FileReading, ValidationReport
@@ -408,9 +409,10 @@ def date_symbol_rows(
     symbols = clean_symbols(raw[symbol_column])
     written = raw[symbol_column].astype("string").fillna("")
     not_ticker = ~ticker_mask(symbols)
+    share_classes = not_ticker & symbols.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool)
     rows.drop(
-        not_ticker & symbols.str.fullmatch(SPACED_SHARE_CLASS).to_numpy(dtype=bool),
-        f"symbol is {SHARE_CLASS_REASON}",
+        share_classes,
+        f"symbol is {share_class_reason(written[share_classes & rows.keep])}",
         examples=written,
     )
     rows.drop(not_ticker, NOT_A_TICKER, examples=written)
@@ -570,8 +572,29 @@ def refuse_sparse_bars(days: pd.DatetimeIndex, label: str) -> None:
 
 
 # BRK/B, BRK B, BRK_B (``engine.data.symbols.SPACED_SHARE_CLASS``): dropped (a row of a long
-# table, a column of a wide one) with a reason that says how to write it.
-SHARE_CLASS_REASON = "a share class written with '/', '_' or a space (write BRK-B as Yahoo does, or BRK.B)"
+# table, a column of a wide one) with a reason that says how to write it
+# (``share_class_reason``); this part of it is what every such reason holds.
+SHARE_CLASS_REASON = "a share class written with '/', '_' or a space"
+
+
+def share_class_reason(names: Iterable[object]) -> str:
+    """``SHARE_CLASS_REASON`` with how to write the dropped names, from the names themselves:
+    ``"... (write BF-B as Yahoo does, or BF.B)"`` for one share class (any spellings of it),
+    ``"... (write each with '-' as Yahoo does, or '.': 'BF/B' as BF-B or BF.B)"`` for several
+    (the reason is shared by their group, so its example is the first name's own; breaker
+    pass 15: BF/B was told to write BRK-B)."""
+    shown: dict[str, str] = {}  # dash spelling -> the first name written so
+    for name in names:
+        dash = spaced_share_class_dash(str(name))
+        if dash is not None:
+            shown.setdefault(dash, str(name).strip())
+    if not shown:
+        return f"{SHARE_CLASS_REASON} (write it with '-' as Yahoo does, or '.')"
+    dash, first = next(iter(shown.items()))
+    dot = dash.replace("-", ".")
+    if len(shown) == 1:
+        return f"{SHARE_CLASS_REASON} (write {dash} as Yahoo does, or {dot})"
+    return f"{SHARE_CLASS_REASON} (write each with '-' as Yahoo does, or '.': {first!r} as {dash} or {dot})"
 
 
 def refused_share_classes(dropped: Sequence[DroppedRows]) -> tuple[str, ...]:

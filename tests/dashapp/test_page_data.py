@@ -238,3 +238,23 @@ def test_price_quality_warnings_reach_the_data_page(page: Any) -> None:
         "prices: AAA moved -50.0% on 2022-03-01, the size of a 2-for-1 split: if these closes are not "
         "adjusted for splits, every return across that day is wrong; use adjusted closes (Adj Close)"
     ) in str(body)
+
+
+def test_upload_summary_agrees_in_number() -> None:
+    """Breaker pass 15: "1 symbols", "1 of 2 symbols have no prices"."""
+    from dashapp.ui.components import upload_summary
+
+    one = str(upload_summary("s.csv + p.csv", 59, {"sentiment_symbols": ["AAA"]}).children)
+    assert "is valid: 59 sentiment rows kept, 1 symbol." in one
+    gap = str(
+        upload_summary(
+            "s.csv + p.csv", 1, {"sentiment_symbols": ["AAA", "BRK.B"], "failed_tickers": ["BRK.B"]}
+        ).children
+    )
+    assert "1 sentiment row kept, 2 symbols. 1 of 2 symbols has no prices and cannot be held: BRK.B." in gap
+    two = str(
+        upload_summary(
+            "x", 9, {"sentiment_symbols": ["AAA", "BBB", "CCC"], "failed_tickers": ["BBB", "CCC"]}
+        ).children
+    )
+    assert "9 sentiment rows kept, 3 symbols. 2 of 3 symbols have no prices" in two

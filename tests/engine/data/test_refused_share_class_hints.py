@@ -100,3 +100,36 @@ def test_refused_share_classes_reads_the_price_files_drops(layout: str) -> None:
         ["AAA", "QQQ"], None, None
     )
     assert refused_share_classes(report.dropped) == ("brk/b", "BRK_A")
+
+
+def test_a_dropped_share_class_column_is_told_its_own_spelling() -> None:
+    """Breaker pass 15: the reason of a dropped column BF/B said "(write BRK-B as Yahoo does,
+    or BRK.B)"; it names BF-B and BF.B."""
+    from engine import load_prices_file
+
+    text = "date,AAA,BF/B\n2022-01-03,1,2\n2022-01-04,1,2\n2022-01-05,1,2\n"
+    _, report = load_prices_file(text.encode(), name="p.csv")
+    (ignored,) = report.dropped
+    assert ignored.reason == (
+        "column name is a share class written with '/', '_' or a space "
+        "(write BF-B as Yahoo does, or BF.B) (column ignored)"
+    )
+    assert refused_share_classes(report.dropped) == ("BF/B",)
+
+
+def test_a_group_of_several_share_classes_gives_no_wrong_example() -> None:
+    """One reason is shared by the rows of every share class of the file: its example is the
+    first one's own spelling, and the examples list each (a long file: BF/B, then BRK B)."""
+    from engine import load_prices_file
+
+    rows = "".join(
+        f"2022-01-0{d},{s},{p}\n" for d in (3, 4, 5) for s, p in (("AAA", 1), ("BF/B", 2), ("BRK B", 3))
+    )
+    _, report = load_prices_file(("date,symbol,close\n" + rows).encode(), name="p.csv")
+    (dropped,) = [d for d in report.dropped if "share class" in d.reason]
+    assert dropped.reason == (
+        "symbol is a share class written with '/', '_' or a space "
+        "(write each with '-' as Yahoo does, or '.': 'BF/B' as BF-B or BF.B)"
+    )
+    assert dropped.count == 6 and dropped.examples == ("'BF/B'", "'BRK B'")
+    assert refused_share_classes(report.dropped) == ("BF/B", "BRK B")
