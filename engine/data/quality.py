@@ -303,14 +303,17 @@ def _split_like_moves(
         split_like = near.any(axis=1)
         # Validated closes are positive (a 0 is no close): every ratio here is finite and > 0.
         extreme = ~split_like & ((large >= EXTREME_MOVE_RATIO) | (large <= 1.0 / EXTREME_MOVE_RATIO))
-    found = [
-        (symbols[column[k]], large[k] - 1.0, days[row[k]], SPLIT_RATIOS[int(np.argmax(near[k]))][1])
-        for k in np.flatnonzero(split_like)[: MAX_NAMED + 1]
-    ]
+
+    def moves(mask: np.ndarray, label: Callable[[int], str]) -> tuple[list[_Move], int, int]:
+        """(the first ``MAX_NAMED + 1`` moves of ``mask``, how many in all, in how many symbols)."""
+        named = [
+            (symbols[column[k]], large[k] - 1.0, days[row[k]], label(k))
+            for k in np.flatnonzero(mask)[: MAX_NAMED + 1]
+        ]
+        return named, int(mask.sum()), np.unique(column[mask]).size
+
     sentences = _moves_sentences(
-        found,
-        int(split_like.sum()),
-        np.unique(column[split_like]).size,
+        *moves(split_like, lambda k: SPLIT_RATIOS[int(np.argmax(near[k]))][1]),
         one=lambda split: (
             f"the size of {_a(split)}: if these closes are not adjusted for splits, every "
             "return across that day is wrong; use adjusted closes (Adj Close)"
@@ -320,14 +323,8 @@ def _split_like_moves(
         "adjusted closes (Adj Close)",
     )
     fold = f"{EXTREME_MOVE_RATIO:g}-fold"
-    found = [
-        (symbols[column[k]], large[k] - 1.0, days[row[k]], "")
-        for k in np.flatnonzero(extreme)[: MAX_NAMED + 1]
-    ]
     sentences += _moves_sentences(
-        found,
-        int(extreme.sum()),
-        np.unique(column[extreme]).size,
+        *moves(extreme, lambda _: ""),
         one=lambda _: (
             f"a {fold} change or more in one session (up, or down to a 20th) and of no split's "
             "size: a bad tick, a switch of price units or an unadjusted split? If the close is wrong, every "
@@ -340,8 +337,12 @@ def _split_like_moves(
     return sentences
 
 
+# (symbol, move, day, label) of one named one-day move.
+_Move = tuple[str, float, pd.Timestamp, str]
+
+
 def _moves_sentences(
-    found: Sequence[tuple[str, float, pd.Timestamp, str]],
+    found: Sequence[_Move],
     count: int,
     n_symbols: int,
     *,
