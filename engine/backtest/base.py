@@ -70,7 +70,7 @@ def warm_up_kernels() -> None:
     nb_signal.warm_up()
     nb_metrics.warm_up()
     statistics.warm_up()  # the sweep's trial clustering (DSR)
-    rank_snapping_ties(np.zeros((1, 2)))  # the ranking and its snapping of ties
+    rank_snapping_ties(np.array([[1.0, 1.0 + 1e-12]]))  # the ranking, a snapped tie and its re-sort
 
 
 def run_backtest(data: MarketData, params: StrategyParams) -> BacktestResult:

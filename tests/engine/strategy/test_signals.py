@@ -26,6 +26,7 @@ from engine.strategy.signals import (
     rank_descending,
     rank_snapping_ties,
     snap_ties,
+    stable_argsort_rows,
     top_n_descending,
 )
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
@@ -238,4 +239,36 @@ def test_rank_snapping_ties_is_snap_then_rank_from_one_sort(rows: list[tuple[flo
     # Equal values (a nonzero float's value is its bits; 0.0 and -0.0 tie either way).
     np.testing.assert_array_equal(values, expected_values)
     np.testing.assert_array_equal(ranking, rank_descending(expected_values))
+    keyed = np.where(np.isnan(expected_values), np.inf, -expected_values)
+    np.testing.assert_array_equal(ranking, np.argsort(keyed, axis=1, kind="stable"))
     np.testing.assert_array_equal(snap_ties(matrix), expected_values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 4),
+    cols=st.one_of(st.integers(1, 40), st.integers(500, 2100)),
+    kind=st.sampled_from(["normal", "rounded", "last_bits", "infinities_and_zeros", "huge_and_tiny"]),
+)
+def test_stable_argsort_rows_is_numpys_stable_argsort(seed: int, rows: int, cols: int, kind: str) -> None:
+    """The ranking's sort (int64 keys with the column in their lowest bits, then the
+    runs that share the high bits put back in key order) is numpy's stable argsort, bit
+    for bit: keys a few ulps apart (they share the high bits and must still sort by
+    value), exact ties (by column), -0.0 and 0.0 (equal), infinities, and rows as wide
+    as 2,100 columns (12 column bits)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, cols))
+    if kind == "rounded":
+        x = np.round(x, 1)
+    elif kind == "last_bits":  # within a few thousand ulps of one value per row
+        base = rng.normal(size=(rows, 1))
+        x = base + base * rng.integers(-3000, 3000, (rows, cols)) * 2.0**-52
+    elif kind == "infinities_and_zeros":
+        x[rng.random(x.shape) < 0.2] = np.inf
+        x[rng.random(x.shape) < 0.2] = -np.inf
+        x[rng.random(x.shape) < 0.2] = 0.0
+        x[rng.random(x.shape) < 0.2] = -0.0
+    elif kind == "huge_and_tiny":
+        x = x * 10.0 ** rng.integers(-300, 300, x.shape)
+    np.testing.assert_array_equal(stable_argsort_rows(x), np.argsort(x, axis=1, kind="stable"))
