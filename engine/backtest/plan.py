@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -92,7 +92,7 @@ def _aggregate_signal(prepared: PreparedData, params: StrategyParams) -> tuple[i
                 params.min_likes,
                 params.min_comments,
             )
-            shared = sums[:, None], counts[:, None], 0
+            shared = sums, counts
         found = run_levels(*shared, groups.cell, groups.key, size)
         if found is None:
             return None
@@ -874,22 +874,28 @@ class _SignalMemo(_Memo):
 
     def __init__(self, slots: int) -> None:
         super().__init__(slots)
-        self.batch: dict[tuple[int, Any], tuple[weakref.ref, np.ndarray, np.ndarray, int]] = {}
+        self.batch: dict[tuple[int, Any], tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
 
-    def take_batch_sums(self, prepared: PreparedData, key: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
-        """The batch's (sums (G, T), counts (G, T), column of this level key), removed from
-        the store; None when the batch did not compute them."""
+    def take_batch_sums(self, prepared: PreparedData, key: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """This level key's (sums (G,), counts (G,)): its rows of the batch's (T, G) arrays,
+        removed from the store; None when the batch did not compute them."""
         hit = self.batch.pop((id(prepared), key), None)
         if hit is None or hit[0]() is not prepared:
             return None
-        return hit[1], hit[2], hit[3]
+        return hit[1], hit[2]
 
     def clear(self) -> None:
         super().clear()
         self.batch.clear()
 
 
-def share_batch_sums(prepared: PreparedData, batch: Sequence[StrategyParams]) -> None:
+def share_batch_sums(
+    prepared: PreparedData,
+    batch: Sequence[StrategyParams],
+    *,
+    max_bytes: int | None = None,
+    whole_sweep: bool = False,
+) -> None:
     """Aggregate the mean signal of all the threshold settings of a sweep batch together.
 
     Per (signal, rebalance) with two or more (min_likes, min_comments) settings whose
@@ -900,17 +906,30 @@ def share_batch_sums(prepared: PreparedData, batch: Sequence[StrategyParams]) ->
     never aggregated, e.g. its configurations all refused), and the batch's (T, G) arrays
     are released when its last setting is taken, so the 12 bytes per setting and run
     (float64 sum, int32 count; a 32-setting batch over 58,000 runs: 22 MB) live only
-    while the batch runs. A single backtest never calls it."""
+    while the batch runs. A single backtest never calls it.
+
+    A batch whose settings are all in the store already (put there by a call for a
+    larger batch holding it: an in-process sweep shares its whole grid's sums before its
+    chunks run, ``engine.research.sweep``) keeps them and computes nothing.
+    ``whole_sweep``: the batch is a whole sweep run here chunk after chunk, so its
+    settings whose level is memoised now are computed too (the chunks' aggregations evict
+    memoised levels as they go: a chunk would find such a setting neither memoised nor in
+    the store, and pass over the rows again for it; one still memoised when its chunk runs
+    is never taken, so the arrays then live until the next batch or ``clear_caches``, at
+    most the sweep's ``max_bytes``). ``max_bytes``: compute nothing (and
+    keep the store) when the batch's sums would take more than this; its chunks then
+    share their own."""
     store = _SIGNALS.batch
+    wanted = _wanted_settings(prepared, batch, memoised_too=whole_sweep)
+    if wanted and all(
+        (hit := store.get((id(prepared), key))) is not None and hit[0]() is prepared
+        for settings in wanted.values()
+        for key in settings
+    ):
+        return
+    if max_bytes is not None and _batch_sums_bytes(prepared, wanted) > max_bytes:
+        return
     store.clear()
-    if not batch or len(prepared.dates) < 1:
-        return  # nothing to run (an empty chunk), or no signal without a price day
-    wanted: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-    # One pass over the batch (thousands of configurations share a few dozen keys).
-    for key in dict.fromkeys(_level_key(params) for params in batch):
-        rebalance, signal, _, _, aggregation = key
-        if aggregation == "mean" and not _SIGNALS.holds(prepared, key):
-            wanted.setdefault((signal, rebalance), []).append(key)
     ref = weakref.ref(prepared)
     for (signal, rebalance), settings in wanted.items():
         groups = prepared.groups[rebalance]
@@ -925,7 +944,32 @@ def share_batch_sums(prepared: PreparedData, batch: Sequence[StrategyParams]) ->
             np.array([key[2:4] for key in settings], dtype=np.float64),
         )
         for t, key in enumerate(settings):
-            store[(id(prepared), key)] = (ref, sums, counts, t)
+            store[(id(prepared), key)] = (ref, sums[t], counts[t])
+
+
+def _wanted_settings(
+    prepared: PreparedData, batch: Sequence[StrategyParams], *, memoised_too: bool = False
+) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+    """The batch's level keys to aggregate by mean (and not memoised, unless
+    ``memoised_too``), per (signal, rebalance); none without a configuration or a price day."""
+    wanted: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    if not batch or len(prepared.dates) < 1:
+        return wanted  # nothing to run (an empty chunk), or no signal without a price day
+    # One pass over the batch (thousands of configurations share a few dozen keys).
+    for key in dict.fromkeys(_level_key(params) for params in batch):
+        rebalance, signal, _, _, aggregation = key
+        if aggregation == "mean" and (memoised_too or not _SIGNALS.holds(prepared, key)):
+            wanted.setdefault((signal, rebalance), []).append(key)
+    return wanted
+
+
+def _batch_sums_bytes(prepared: PreparedData, wanted: Mapping[tuple[str, str], Sequence[Any]]) -> int:
+    """What ``run_sums_many`` allocates for ``wanted``: 12 bytes per setting and run."""
+    return sum(
+        12 * len(settings) * prepared.groups[rebalance].starts.size
+        for (_, rebalance), settings in wanted.items()
+        if len(settings) >= 2
+    )
 
 
 _CALENDARS = _Memo(slots=8)

@@ -224,16 +224,16 @@ def test_run_sums_many_are_run_sums_bits_per_setting(seed, longest, with_defined
         + [(10.0, 3.0), (59.0, 0.0)]
     )
     sums, counts = run_sums_many(values, likes, comments, defined, starts, thresholds)
-    assert sums.shape == counts.shape == (len(starts), len(thresholds))
+    assert sums.shape == counts.shape == (len(thresholds), len(starts))  # one row per setting
     for t, (min_likes, min_comments) in enumerate(thresholds):
         alone_sums, alone_counts = run_sums(values, likes, comments, defined, starts, min_likes, min_comments)
         expected_sums, expected_counts = _reference(
             values, likes, comments, defined, starts, min_likes, min_comments
         )
-        np.testing.assert_array_equal(counts[:, t], alone_counts)
-        np.testing.assert_array_equal(counts[:, t], expected_counts)
+        np.testing.assert_array_equal(counts[t], alone_counts)
+        np.testing.assert_array_equal(counts[t], expected_counts)
         present = expected_counts > 0
-        column = np.ascontiguousarray(sums[:, t])
+        column = np.ascontiguousarray(sums[t])
         assert column[present].tobytes() == expected_sums[present].tobytes()
         if longest <= PAIRWISE_BLOCK + 1:  # run_sums's own kernel: every run, 0.0 when empty
             assert column.tobytes() == alone_sums.tobytes()
@@ -247,16 +247,16 @@ def test_run_sums_many_with_many_thresholds_goes_to_run_sums() -> None:
     sums, counts = run_sums_many(values, likes, comments, defined, starts, thresholds)
     for t in (0, 100, MAX_LEVELS + 4):
         alone_sums, alone_counts = run_sums(values, likes, comments, defined, starts, *thresholds[t])
-        assert sums[:, t].tobytes() == alone_sums.tobytes()
-        np.testing.assert_array_equal(counts[:, t], alone_counts)
+        assert sums[t].tobytes() == alone_sums.tobytes()
+        np.testing.assert_array_equal(counts[t], alone_counts)
 
 
 def test_run_sums_many_of_no_run_or_setting() -> None:
     ones = np.ones(3)
     sums, counts = run_sums_many(ones, ones, ones, None, np.zeros(0, dtype=np.int64), np.zeros((2, 2)))
-    assert sums.shape == counts.shape == (0, 2)
-    sums, counts = run_sums_many(ones, ones, ones, None, np.array([0, 2]), np.zeros((0, 2)))
     assert sums.shape == counts.shape == (2, 0)
+    sums, counts = run_sums_many(ones, ones, ones, None, np.array([0, 2]), np.zeros((0, 2)))
+    assert sums.shape == counts.shape == (0, 2)
 
 
 def test_run_levels_divides_and_places_the_kept_runs() -> None:
@@ -264,11 +264,11 @@ def test_run_levels_divides_and_places_the_kept_runs() -> None:
     counts = np.array([[2, 1], [0, 0], [3, 0]], dtype=np.int32)
     cell = np.array([4, 0, 2])
     key = np.array([7, 5, 6])
-    level, first, last = run_levels(sums, counts, 0, cell, key, 6)
+    level, first, last = run_levels(sums[:, 0], counts[:, 0], cell, key, 6)
     expected = np.full(6, np.nan)
     expected[[4, 2]] = np.array([3.0, 0.1]) / np.array([2, 3])
     assert level.tobytes() == expected.tobytes()
     assert (first, last) == (6, 7)  # the run of key 5 keeps no row
-    level, first, last = run_levels(sums[:, 1:], counts[:, 1:].astype(np.int64), 0, cell, key, 6)
+    level, first, last = run_levels(sums[:, 1], counts[:, 1].astype(np.int64), cell, key, 6)
     assert (first, last) == (7, 7) and level[4] == 1.0 and np.isnan(level[[0, 1, 2, 3, 5]]).all()
-    assert run_levels(sums, np.zeros((3, 2), dtype=np.int64), 1, cell, key, 6) is None
+    assert run_levels(sums[:, 1], np.zeros(3, dtype=np.int64), cell, key, 6) is None

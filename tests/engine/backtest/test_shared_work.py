@@ -179,3 +179,45 @@ def test_a_batch_computes_its_threshold_settings_together() -> None:
     assert len(store) == 2
     clear_caches()
     assert not store
+
+
+def test_a_batch_held_by_a_larger_batch_keeps_its_sums_and_a_too_large_one_computes_none() -> None:
+    """An in-process sweep shares its whole grid's run sums before its chunks run: a chunk
+    whose settings are all in the store already keeps them (it would otherwise drop them
+    and pass over the rows again), and takes the same bits. ``max_bytes`` below what a
+    batch's sums take leaves the store as it was (the chunks share their own)."""
+    from engine.backtest import plan as plan_module
+    from engine.backtest.base import clear_caches
+    from engine.backtest.plan import share_batch_sums
+
+    prepared = prepare(random_market(seed=11, n_symbols=30))
+    store = plan_module._SIGNALS.batch
+    grid = [
+        StrategyParams(top_n=n, min_likes=likes, min_comments=comments)
+        for likes in (0.0, 20.0, 35.0)
+        for comments in (0.0, 5.0)
+        for n in (2, 4)
+    ]
+    clear_caches()
+    alone = [_bits(backtest_metrics_and_returns(prepared, p)) for p in grid]
+    clear_caches()
+    share_batch_sums(prepared, grid)
+    held = dict(store)
+    assert len(held) == 6
+    first_chunk, second_chunk = grid[:6], grid[6:]
+    shared = SharedWork.for_batch(prepared, first_chunk)
+    assert store == held  # kept: not recomputed, not dropped
+    together = [_bits(backtest_metrics_and_returns(prepared, p, shared=shared)) for p in first_chunk]
+    assert len(store) == 3  # the first chunk took its three settings
+    shared = SharedWork.for_batch(prepared, second_chunk)
+    together += [_bits(backtest_metrics_and_returns(prepared, p, shared=shared)) for p in second_chunk]
+    assert together == alone and not store
+
+    clear_caches()
+    SharedWork.for_batch(prepared, grid[:4])  # a chunk's own sums: 0/0 and 0/5
+    before = dict(store)
+    share_batch_sums(prepared, grid, max_bytes=12 * 6 * prepared.groups["monthly"].starts.size - 1)
+    assert store == before  # too large: nothing computed, nothing dropped
+    share_batch_sums(prepared, grid, max_bytes=12 * 6 * prepared.groups["monthly"].starts.size)
+    assert len(store) == 6
+    clear_caches()

@@ -102,8 +102,45 @@ def test_a_batch_aggregates_its_threshold_settings_together_with_the_same_bits(
     assert sum(shared) >= 8  # most of the 9 mean settings were computed together
     monkeypatch.setattr(plan_module, "share_batch_sums", lambda prepared, batch: None)
     monkeypatch.setattr(base_module, "share_batch_sums", lambda prepared, batch: None)
+    monkeypatch.setattr(sweep_module, "share_batch_sums", lambda prepared, batch, **_: None)
     clear_caches()
     alone = sweep_module.run_sweep(data, grid, base=StrategyParams(), executor=SerialExecutor()).table
     pd.testing.assert_frame_equal(together, alone, check_exact=True)
     for column in together.select_dtypes("float").columns:
         assert together[column].to_numpy().tobytes() == alone[column].to_numpy().tobytes(), column
+
+
+def test_an_in_process_sweep_passes_over_the_rows_once_for_all_its_chunks(
+    data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ``SerialExecutor`` the chunks run one after the other in the driver's process:
+    the grid's threshold settings (all but the measured group's, aggregated already) get
+    their run sums in one pass before the chunks, however many chunks there are, and no
+    chunk passes over the rows again; the table is the same bits as with each chunk
+    sharing its own settings only."""
+    calls: list[int] = []
+    original = plan_module.run_sums_many
+
+    def counting(*args):
+        calls.append(len(args[-1]))
+        return original(*args)
+
+    monkeypatch.setattr(plan_module, "run_sums_many", counting)
+    monkeypatch.setattr(sweep_module, "chunk_size", lambda *_args: 12)  # chunks of 2 signal groups
+    # One memoised level: each chunk's aggregations evict what the sweep found memoised.
+    monkeypatch.setattr(plan_module._SIGNALS, "slots", 1)
+    clear_caches()
+    once = sweep_module.run_sweep(data, GRID, base=StrategyParams(), executor=SerialExecutor()).table
+    again = sweep_module.run_sweep(data, GRID, base=StrategyParams(), executor=SerialExecutor()).table
+    # One pass per sweep over all 6 settings, a memoised one included (a chunk would
+    # otherwise find it evicted and pass over the rows again for it).
+    assert calls == [6, 6]
+    pd.testing.assert_frame_equal(once, again, check_exact=True)
+    calls.clear()
+    monkeypatch.setattr(sweep_module, "SWEEP_SUMS_BYTES", 0)  # too large to share: each chunk its own
+    clear_caches()
+    per_chunk = sweep_module.run_sweep(data, GRID, base=StrategyParams(), executor=SerialExecutor()).table
+    assert len(calls) >= 2 and max(calls) == 2  # a pass per chunk, over its own 2 settings
+    pd.testing.assert_frame_equal(once, per_chunk, check_exact=True)
+    for column in once.select_dtypes("float").columns:
+        assert once[column].to_numpy().tobytes() == per_chunk[column].to_numpy().tobytes(), column
