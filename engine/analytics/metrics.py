@@ -133,8 +133,9 @@ def _aligned(returns: object, benchmark: object) -> tuple[np.ndarray, np.ndarray
 def _safe_div(num: float, den: float) -> float:
     if not (math.isfinite(num) and math.isfinite(den)) or den == 0.0:
         return math.nan
-    with np.errstate(all="ignore"):
-        return float(np.float64(num) / np.float64(den))
+    # Python's float division is IEEE's, as numpy's: the same bits, an overflow is inf
+    # (not an error); only a zero divisor raises, and it is excluded above.
+    return float(num) / float(den)
 
 
 def _std(values: np.ndarray) -> float:

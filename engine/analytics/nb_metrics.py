@@ -123,6 +123,62 @@ def pairwise_with(
 
 
 @compiled
+def pairwise_plan(n: int) -> np.ndarray:  # pragma: no cover - compiled
+    """(M, 2) int64: the tree of ``pairwise_with`` for ``n`` numbers, in its evaluation
+    order (postfix): a row ``(start, size)`` is a leaf, ``pairwise_block(x, start,
+    size)``; a row ``(-1, 0)`` adds the last two values (left + right). It depends on
+    ``n`` only, so a kernel summing many rows of one length walks the tree once and
+    each sum then costs its leaves and a few additions (``pairwise_planned``; the walk
+    itself was ~0.8 us a sum, most of a 502-column turnover row's)."""
+    plan = np.empty((2 * (n // 8 + 1), 2), dtype=np.int64)  # leaves <= n/8 + 1, adds < leaves
+    if n <= PAIRWISE_BLOCK:
+        plan[0, 0], plan[0, 1] = 0, n
+        return plan[:1].copy()
+    starts = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    split = np.zeros(64, dtype=np.bool_)
+    starts[0], sizes[0], split[0] = 0, n, False
+    frames, rows = 1, 0
+    while frames:
+        top = frames - 1
+        size = sizes[top]
+        if size <= PAIRWISE_BLOCK:
+            plan[rows, 0], plan[rows, 1] = starts[top], size
+            rows += 1
+            frames -= 1
+        elif not split[top]:
+            split[top] = True
+            half = size // 2
+            half -= half % 8
+            starts[frames], sizes[frames], split[frames] = starts[top] + half, size - half, False
+            starts[frames + 1], sizes[frames + 1], split[frames + 1] = starts[top], half, False
+            frames += 2
+        else:
+            plan[rows, 0], plan[rows, 1] = -1, 0
+            rows += 1
+            frames -= 1
+    return plan[:rows].copy()
+
+
+@compiled
+def pairwise_planned(
+    x: np.ndarray, plan: np.ndarray, values: np.ndarray
+) -> float:  # pragma: no cover - compiled
+    """``pairwise_with(x, n, ...)`` from ``pairwise_plan(n)``: the same leaves added in the
+    same order, so the same bits. ``values``: scratch of at least ``plan.shape[0]``."""
+    top = 0
+    for m in range(plan.shape[0]):
+        start = plan[m, 0]
+        if start >= 0:
+            values[top] = pairwise_block(x, start, plan[m, 1])
+            top += 1
+        else:
+            values[top - 2] = values[top - 2] + values[top - 1]
+            top -= 1
+    return values[0]
+
+
+@compiled
 def _sum(x: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
     """``np.add.reduce(x[:n])`` (identity 0.0 first: a -0.0 total is +0.0)."""
     return 0.0 + _pairwise(x, n)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.analytics.nb_metrics import pairwise_stacks, pairwise_with
+from engine.analytics.nb_metrics import pairwise_plan, pairwise_planned
 from engine.compiled import compiled, compiled_ieee, floats, ints
 from engine.shapes import BoolVector, FloatMatrix, FloatVector, IntMatrix, IntVector
 
@@ -321,7 +321,8 @@ def _held_gross(
     - the turnover: per segment, the targets and the previous segment's drifted weights
       summed into a row of every column in position order (``np.bincount``'s order),
       ``|target - before|`` (before the first entry: the cash column at 1), then ``0.5 *``
-      the row's sum in numpy's order (``0.0 + pairwise``, ``nb_metrics.pairwise_with``);
+      the row's sum in numpy's order (``0.0 + pairwise``; the tree of a row's length walked
+      once, ``nb_metrics.pairwise_plan``);
     - ``_still_first_days`` with ``near_one`` (``NEAR_ONE``), and ``_gross``'s previous
       values and returns.
 
@@ -360,7 +361,8 @@ def _held_gross(
     row = np.zeros(n_cols)
     before = np.zeros(n_cols)
     gap = np.empty(n_cols)
-    stacks = pairwise_stacks()
+    plan = pairwise_plan(n_cols)
+    scratch = np.empty(plan.shape[0])
     for k in range(n_seg):
         for j in range(width):
             row[held[k, j]] += weights[k, j]
@@ -372,7 +374,7 @@ def _held_gross(
                 before[held[k - 1, j]] += drifted
         for c in range(n_cols):
             gap[c] = abs(row[c] - before[c])
-        turnover[k] = 0.5 * (0.0 + pairwise_with(gap, n_cols, stacks))
+        turnover[k] = 0.5 * (0.0 + pairwise_planned(gap, plan, scratch))
         for j in range(width):
             row[held[k, j]] = 0.0
         row[n_cols - 1] = 0.0

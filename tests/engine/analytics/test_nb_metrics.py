@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import compute_metrics
-from engine.analytics.nb_metrics import _sum
+from engine.analytics.nb_metrics import PAIRWISE_BLOCK, _sum, pairwise_plan, pairwise_planned
 from tests.engine.analytics import _reference_metrics as reference
 
 
@@ -27,6 +27,43 @@ def test_sum_is_np_add_reduce(seed: int, n: int, zeros: bool) -> None:
     if zeros:
         x[rng.random(n) < 0.5] = -0.0
     assert float(_sum(x, n)).hex() == float(np.add.reduce(x)).hex()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.one_of(st.integers(1, 300), st.integers(300, 6000)),
+    zeros=st.booleans(),
+)
+def test_a_planned_sum_is_np_add_reduce(seed: int, n: int, zeros: bool) -> None:
+    """``pairwise_planned`` on ``pairwise_plan(n)`` (the tree walked once, as the turnover
+    rows of a simulation share it) gives numpy's bits, signed zeros included."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8, n)
+    if zeros:
+        x[rng.random(n) < 0.5] = -0.0
+    plan = pairwise_plan(n)
+    assert (
+        float(0.0 + pairwise_planned(x, plan, np.empty(plan.shape[0]))).hex() == float(np.add.reduce(x)).hex()
+    )
+
+
+def test_a_plan_lists_the_leaves_of_numpys_split_in_order() -> None:
+    """502 numbers (a 500-symbol turnover row) split at 248, then 120 | 128 and 120 | 134,
+    and 134 at 64: five leaves of at most ``PAIRWISE_BLOCK``, four additions, in the
+    recursion's order (left subtree first, then right, then their sum)."""
+    assert pairwise_plan(502).tolist() == [
+        [0, 120],
+        [120, 128],
+        [-1, 0],
+        [248, 120],
+        [368, 64],
+        [432, 70],
+        [-1, 0],
+        [-1, 0],
+        [-1, 0],
+    ]
+    assert pairwise_plan(PAIRWISE_BLOCK).tolist() == [[0, PAIRWISE_BLOCK]]
 
 
 def test_all_negative_zeros_sum_to_positive_zero() -> None:
