@@ -1,0 +1,172 @@
+"""The W3 sweep against the first build's code, side by side on this machine.
+
+Issue 12 asks for the serial W3 sweep (bench_peers: 256 configurations, top_n x min_likes
+x min_comments, 500 symbols x 10 years, ~1M sentiment rows) to run at least 10x faster
+than the code had it when the issue was filed. Absolute rates follow the host (the same
+code ran W3 at 441 configurations/s on one 2-core host and 1,108/s on another), so this
+script measures the ratio itself: the first build's engine (commit ``FIRST_BUILD``, the
+last commit before the speed work, whose 96-configuration sweep ``test_golden.py`` pins)
+and this checkout's engine each run the same sweep on the same frames, in alternating
+rounds, each in its own fresh process: the first sweep of the process (the data prepared,
+the kernels loaded: an analyst's first sweep of a data set), then the same sweep repeated
+``REPEATS`` times (the steady state of a dashboard that keeps the prepared data; their
+median). The two
+tables must agree bit for bit (every metric column) before a ratio is printed.
+
+The first build's sweep time depended on luck (issue 12): its chunk count followed the
+time of its first configuration, and with 5 or 6 chunks its 8-slot signal cache
+overflowed (4.4-4.6 s on the filing host), with 4 it did not (1.9-2.2 s). Whichever
+it gets in a round is printed as it comes.
+
+The first build is read from this repository's history (``git archive``), so the script
+needs a clone with history, not an exported tree. Run::
+
+    python benchmarks/bench_first_build.py [--rounds 3] [--quick]
+
+Prints one line per round and the median ratio. ``--quick``: 100 symbols x 3 years.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+FIRST_BUILD = "9b4f4bc"  # 2026-11-30 02:01 UTC: golden pins generated from it, before the speed work
+REPO = Path(__file__).resolve().parents[1]
+BASE = {"top_n": 50, "rebalance": "monthly", "weighting": "equal", "cost_bps": 10.0}
+REPEATS = 3  # repeated sweeps per process; their median is the round's repeated time (as bench_peers)
+
+
+def _run(tree: str, frames: str, table_out: str) -> None:
+    """In a fresh process: the engine under ``tree`` sweeps the pickled frames, cold and
+    then ``REPEATS`` times; prints the cold seconds and the repeats' median, writes the table."""
+    sys.path.insert(0, tree)
+    import engine  # the tree's own engine (first on sys.path)
+    from engine import MarketData, SerialExecutor, StrategyParams, run_sweep
+    from engine.data.types import SourceInfo
+
+    if hasattr(engine, "single_blas_thread"):  # the current engine's entry points do this
+        engine.single_blas_thread()
+    if hasattr(engine, "tune_allocator"):
+        engine.tune_allocator()
+    with open(frames, "rb") as handle:
+        sentiment, prices, grid = pickle.load(handle)
+    data = MarketData.build(
+        sentiment=sentiment,
+        prices=prices,
+        source=SourceInfo(kind="demo", label="bench_first_build", synthetic=True),
+    )
+    base = StrategyParams(**BASE)
+    seconds = []
+    for _ in range(1 + REPEATS):  # the first sweep of the process (cold), then repeated ones
+        started = time.perf_counter()
+        result = run_sweep(data, grid, base=base, executor=SerialExecutor())
+        seconds.append(time.perf_counter() - started)
+    result.table.to_pickle(table_out)
+    print(f"{seconds[0]:.6f} {statistics.median(seconds[1:]):.6f}")
+
+
+def _timed(tree: Path, frames: Path, table: Path) -> tuple[float, float]:
+    """(seconds of the first sweep in a fresh process, median of the repeated sweeps)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--run", str(tree), str(frames), str(table)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),  # neither tree's package shadows the other through the cwd
+    )
+    cold, warm = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+    return cold, warm
+
+
+def _export_first_build(into: Path) -> Path:
+    """The first build's ``engine`` package under ``into`` (``git archive``)."""
+    archive = into / "first_build.tar"
+    subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive), FIRST_BUILD, "engine"],
+        check=True,
+    )
+    tree = into / "first_build"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def _same_tables(a: Any, b: Any) -> tuple[bool, str]:
+    """Whether two sweep tables are the same bits: equal columns, every float column's
+    bytes and every other column's values."""
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False, f"columns or rows differ ({list(a.columns)} vs {list(b.columns)})"
+    for column in a.columns:
+        x, y = a[column].to_numpy(), b[column].to_numpy()
+        same = x.tobytes() == y.tobytes() if x.dtype.kind == "f" else list(x) == list(y)
+        if not same:
+            return False, f"column {column} differs"
+    return True, ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="100 symbols x 3 years")
+    parser.add_argument("--run", nargs=3, metavar=("TREE", "FRAMES", "TABLE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        _run(*args.run)
+        return
+
+    import pandas as pd
+    from bench_backtest import synthetic_market
+    from bench_peers import W3_GRID
+
+    n_symbols, years = (100, 3) if args.quick else (500, 10)
+    data = synthetic_market(n_symbols=n_symbols, years=years)
+    n_configs = 1
+    for values in W3_GRID.values():
+        n_configs *= len(values)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(
+        f"# bench_first_build  {stamp}  ({n_symbols} symbols x {years} years, {len(data.sentiment):,} rows)"
+    )
+    print(f"W3 serial sweep of {n_configs} configurations: this checkout vs the first build ({FIRST_BUILD})")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        frames = work / "frames.pkl"
+        with open(frames, "wb") as handle:
+            pickle.dump((data.sentiment, data.prices, W3_GRID), handle)
+        first = _export_first_build(work)
+        cold_ratios, warm_ratios = [], []
+        for round_ in range(1, args.rounds + 1):
+            old_cold, old = _timed(first, frames, work / "first.pkl")
+            new_cold, new = _timed(REPO, frames, work / "new.pkl")
+            same, why = _same_tables(pd.read_pickle(work / "first.pkl"), pd.read_pickle(work / "new.pkl"))
+            if not same:
+                print(f"round {round_}: the tables disagree ({why}): no ratio printed")
+                return
+            cold_ratios.append(old_cold / new_cold)
+            warm_ratios.append(old / new)
+            print(
+                f"round {round_}: repeated sweep: first build {old:.2f} s ({n_configs / old:.1f} configurations/s), "
+                f"this checkout {new:.3f} s ({n_configs / new:.1f}/s), {old / new:.2f}x; "
+                f"first sweep of a fresh process (data prepared, kernels loaded): {old_cold:.2f} s vs "
+                f"{new_cold:.2f} s, {old_cold / new_cold:.2f}x   identical tables: True"
+            )
+    print(
+        f"W3 this checkout vs the first build, repeated sweep: {statistics.median(warm_ratios):.2f}x the "
+        f"configurations/s; first sweep of a process: {statistics.median(cold_ratios):.2f}x "
+        f"(medians of {len(warm_ratios)} rounds)"
+    )
+
+
+if __name__ == "__main__":
+    main()

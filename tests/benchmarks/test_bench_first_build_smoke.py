@@ -1,0 +1,45 @@
+"""Smoke test of benchmarks/bench_first_build.py: the first build's engine, exported from the
+history, sweeps the same frames as this checkout's and the tables are compared bit for bit
+before any ratio is printed. No timing is asserted. Skipped where the history lacks the
+first build's commit (an exported tree or a shallow clone)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import bench_first_build as bfb
+
+
+def _has_first_build() -> bool:
+    probe = subprocess.run(
+        ["git", "-C", str(bfb.REPO), "cat-file", "-e", f"{bfb.FIRST_BUILD}^{{commit}}"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def test_tables_that_differ_in_one_bit_are_not_the_same() -> None:
+    a = pd.DataFrame({"top_n": [10, 20], "sharpe": [1.0, 0.5], "error": [None, None]})
+    assert bfb._same_tables(a, a.copy()) == (True, "")
+    b = a.copy()
+    b.loc[1, "sharpe"] = np.nextafter(0.5, 1.0)  # one ulp
+    assert bfb._same_tables(a, b) == (False, "column sharpe differs")
+    assert not bfb._same_tables(a, a.drop(columns="error"))[0]
+
+
+@pytest.mark.skipif(not _has_first_build(), reason=f"commit {bfb.FIRST_BUILD} is not in this clone's history")
+def test_the_first_build_and_this_checkout_give_the_same_table() -> None:
+    out = subprocess.run(
+        [sys.executable, str(bfb.REPO / "benchmarks" / "bench_first_build.py"), "--quick", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    ).stdout
+    assert "round 1: repeated sweep" in out and "identical tables: True" in out, out
+    assert "W3 this checkout vs the first build" in out, out
