@@ -930,6 +930,8 @@ def share_batch_sums(
     if max_bytes is not None and _batch_sums_bytes(prepared, wanted) > max_bytes:
         return
     store.clear()
+    if not wanted:
+        return  # nothing to run (an empty chunk, or no signal without a price day)
     ref = weakref.ref(prepared)
     for (signal, rebalance), settings in wanted.items():
         groups = prepared.groups[rebalance]

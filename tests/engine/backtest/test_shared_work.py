@@ -220,4 +220,6 @@ def test_a_batch_held_by_a_larger_batch_keeps_its_sums_and_a_too_large_one_compu
     assert store == before  # too large: nothing computed, nothing dropped
     share_batch_sums(prepared, grid, max_bytes=12 * 6 * prepared.groups["monthly"].starts.size)
     assert len(store) == 6
+    SharedWork.for_batch(prepared, [])  # an empty chunk: an earlier batch's sums dropped
+    assert not store
     clear_caches()
