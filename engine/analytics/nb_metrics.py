@@ -69,68 +69,25 @@ def pairwise_block(x: np.ndarray, start: int, n: int) -> float:  # pragma: no co
 
 @compiled
 def _pairwise(x: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
-    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n`` (``pairwise_with`` on fresh stacks)."""
+    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n`` (the tree of ``pairwise_plan``)."""
     if n <= PAIRWISE_BLOCK:
         return pairwise_block(x, 0, n)
-    return pairwise_with(x, n, pairwise_stacks())
-
-
-@compiled
-def pairwise_stacks() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The four stacks ``pairwise_with`` walks the tree with (64 frames hold any array:
-    the tree's depth is log2(n / 128)); a kernel summing many rows allocates them once."""
-    return (
-        np.empty(64, dtype=np.int64),
-        np.empty(64, dtype=np.int64),
-        np.zeros(64, dtype=np.bool_),
-        np.empty(64),
-    )
-
-
-@compiled
-def pairwise_with(
-    x: np.ndarray, n: int, stacks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-) -> float:  # pragma: no cover - compiled
-    """numpy's ``pairwise_sum`` of ``x[:n]``, any ``n``: the recursion's tree walked with
-    the explicit ``stacks`` of ``pairwise_stacks`` (overwritten; numba's disk cache cannot
-    load recursive functions)."""
-    if n <= PAIRWISE_BLOCK:
-        return pairwise_block(x, 0, n)
-    starts, sizes, split, values = stacks
-    starts[0], sizes[0], split[0] = 0, n, False  # the frame's halves are not pushed yet
-    frames, n_values = 1, 0
-    while frames:
-        top = frames - 1
-        size = sizes[top]
-        if size <= PAIRWISE_BLOCK:
-            values[n_values] = pairwise_block(x, starts[top], size)
-            n_values += 1
-            frames -= 1
-        elif not split[top]:
-            split[top] = True
-            half = size // 2
-            half -= half % 8
-            # The right half below the left one: the left is evaluated (and its value
-            # stacked) first, as the recursion does.
-            starts[frames], sizes[frames], split[frames] = starts[top] + half, size - half, False
-            starts[frames + 1], sizes[frames + 1], split[frames + 1] = starts[top], half, False
-            frames += 2
-        else:  # both halves done: left + right
-            values[n_values - 2] = values[n_values - 2] + values[n_values - 1]
-            n_values -= 1
-            frames -= 1
-    return values[0]
+    plan = pairwise_plan(n)
+    return pairwise_planned(x, plan, np.empty(plan.shape[0]))
 
 
 @compiled
 def pairwise_plan(n: int) -> np.ndarray:  # pragma: no cover - compiled
-    """(M, 2) int64: the tree of ``pairwise_with`` for ``n`` numbers, in its evaluation
-    order (postfix): a row ``(start, size)`` is a leaf, ``pairwise_block(x, start,
+    """(M, 2) int64: numpy's pairwise tree for ``n`` numbers (the module docstring), in its
+    evaluation order (postfix), walked with explicit stacks (numba's disk cache cannot load
+    recursive functions): a row ``(start, size)`` is a leaf, ``pairwise_block(x, start,
     size)``; a row ``(-1, 0)`` adds the last two values (left + right). It depends on
     ``n`` only, so a kernel summing many rows of one length walks the tree once and
     each sum then costs its leaves and a few additions (``pairwise_planned``; the walk
     itself was ~0.8 us a sum, most of a 502-column turnover row's)."""
-    plan = np.empty((2 * (n // 8 + 1), 2), dtype=np.int64)  # leaves <= n/8 + 1, adds < leaves
+    # Above PAIRWISE_BLOCK each split of s > 128 numbers leaves 64 or more on each side, so
+    # there are at most n / 64 leaves and fewer additions.
+    plan = np.empty((2 * (n // 32 + 2), 2), dtype=np.int64)
     if n <= PAIRWISE_BLOCK:
         plan[0, 0], plan[0, 1] = 0, n
         return plan[:1].copy()
@@ -164,8 +121,8 @@ def pairwise_plan(n: int) -> np.ndarray:  # pragma: no cover - compiled
 def pairwise_planned(
     x: np.ndarray, plan: np.ndarray, values: np.ndarray
 ) -> float:  # pragma: no cover - compiled
-    """``pairwise_with(x, n, ...)`` from ``pairwise_plan(n)``: the same leaves added in the
-    same order, so the same bits. ``values``: scratch of at least ``plan.shape[0]``."""
+    """numpy's ``pairwise_sum`` of ``x[:n]`` from ``pairwise_plan(n)``: its leaves added in
+    the recursion's order, so numpy's bits. ``values``: scratch of at least ``plan.shape[0]``."""
     top = 0
     for m in range(plan.shape[0]):
         start = plan[m, 0]
