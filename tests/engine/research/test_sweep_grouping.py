@@ -28,6 +28,19 @@ def data():
     return load_market_data(DemoProvider(seed=5, n_symbols=20, years=2), benchmark="QQQ")
 
 
+def _count_run_sums(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The settings of each ``run_sums_many`` call (a pass over the rows), as they happen."""
+    calls: list[int] = []
+    original = plan_module.run_sums_many
+
+    def counting(*args):
+        calls.append(len(args[-1]))
+        return original(*args)
+
+    monkeypatch.setattr(plan_module, "run_sums_many", counting)
+    return calls
+
+
 def test_each_signal_setting_is_aggregated_once(data, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[float, float]] = []
     original = plan_module._aggregate_signal
@@ -89,14 +102,7 @@ def test_a_batch_aggregates_its_threshold_settings_together_with_the_same_bits(
     """A sweep batch computes its settings' run sums in one pass (``share_batch_sums``);
     the table is the same bits as with each setting aggregated alone."""
     grid = {**GRID, "min_comments": (0.0, 3.0, 10.0), "aggregation": ("mean", "median")}
-    shared: list[int] = []
-    original = plan_module.run_sums_many
-
-    def counting(*args):
-        shared.append(len(args[-1]))
-        return original(*args)
-
-    monkeypatch.setattr(plan_module, "run_sums_many", counting)
+    shared = _count_run_sums(monkeypatch)
     clear_caches()
     together = sweep_module.run_sweep(data, grid, base=StrategyParams(), executor=SerialExecutor()).table
     assert sum(shared) >= 8  # most of the 9 mean settings were computed together
@@ -118,14 +124,7 @@ def test_an_in_process_sweep_passes_over_the_rows_once_for_all_its_chunks(
     their run sums in one pass before the chunks, however many chunks there are, and no
     chunk passes over the rows again; the table is the same bits as with each chunk
     sharing its own settings only."""
-    calls: list[int] = []
-    original = plan_module.run_sums_many
-
-    def counting(*args):
-        calls.append(len(args[-1]))
-        return original(*args)
-
-    monkeypatch.setattr(plan_module, "run_sums_many", counting)
+    calls = _count_run_sums(monkeypatch)
     monkeypatch.setattr(sweep_module, "chunk_size", lambda *_args: 12)  # chunks of 2 signal groups
     # One memoised level: each chunk's aggregations evict what the sweep found memoised.
     monkeypatch.setattr(plan_module._SIGNALS, "slots", 1)
