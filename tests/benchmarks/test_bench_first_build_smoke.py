@@ -43,3 +43,22 @@ def test_the_first_build_and_this_checkout_give_the_same_table() -> None:
     ).stdout
     assert "round 1: repeated sweep" in out and "identical tables: True" in out, out
     assert "W3 this checkout vs the first build" in out, out
+
+
+def test_the_first_builds_power_is_swapped_for_the_c_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
+    import math
+    import types
+
+    def svml_like(base: float, exponent: float) -> float:  # stands for np.power's other last bit
+        return math.nextafter(math.pow(base, exponent), math.inf)
+
+    package = types.ModuleType("old_engine")
+    metrics = types.ModuleType("old_engine.analytics.metrics")
+    metrics._power = svml_like  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "old_engine", package)
+    monkeypatch.setitem(sys.modules, "old_engine.analytics", types.ModuleType("old_engine.analytics"))
+    monkeypatch.setitem(sys.modules, "old_engine.analytics.metrics", metrics)
+    bfb._portable_power(package)
+    assert metrics._power(0.987, 252 / 2520) == math.pow(0.987, 252 / 2520)  # type: ignore[attr-defined]
+    assert math.isinf(metrics._power(1e300, 2.0))  # type: ignore[attr-defined]  # overflow: numpy's inf
+    assert math.isnan(metrics._power(-0.5, 0.5))  # type: ignore[attr-defined]  # undefined: NaN
