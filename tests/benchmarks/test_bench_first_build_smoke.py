@@ -43,6 +43,7 @@ def test_the_first_build_and_this_checkout_give_the_same_table() -> None:
     ).stdout
     assert "round 1: repeated sweep" in out and "identical tables: True" in out, out
     assert "W3 this checkout vs the first build" in out, out
+    assert f"first build in {bfb.FILING_CHUNKS} chunks (as on the filing host)" in out, out
 
 
 def test_the_first_builds_power_is_swapped_for_the_c_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,3 +63,19 @@ def test_the_first_builds_power_is_swapped_for_the_c_librarys(monkeypatch: pytes
     assert metrics._power(0.987, 252 / 2520) == math.pow(0.987, 252 / 2520)  # type: ignore[attr-defined]
     assert math.isinf(metrics._power(1e300, 2.0))  # type: ignore[attr-defined]  # overflow: numpy's inf
     assert math.isnan(metrics._power(-0.5, 0.5))  # type: ignore[attr-defined]  # undefined: NaN
+
+
+def test_the_first_build_is_dealt_into_the_filing_hosts_chunk_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    package = types.ModuleType("old_engine")
+    sweep = types.ModuleType("old_engine.research.sweep")
+    sweep.chunk_size = lambda n, cost, cpus: 64  # type: ignore[attr-defined]  # a fast host's: 4 chunks
+    monkeypatch.setitem(sys.modules, "old_engine", package)
+    monkeypatch.setitem(sys.modules, "old_engine.research", types.ModuleType("old_engine.research"))
+    monkeypatch.setitem(sys.modules, "old_engine.research.sweep", sweep)
+    bfb._force_chunks(package, 5)
+    size = sweep.chunk_size(255, 0.002, 1)  # type: ignore[attr-defined]
+    assert size == 51 and -(-255 // size) == 5  # the first build's n_chunks = ceil(rest / size)
+    bfb._force_chunks(package, 6)
+    assert -(-255 // sweep.chunk_size(255, 0.002, 1)) == 6  # type: ignore[attr-defined]
