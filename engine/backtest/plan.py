@@ -13,7 +13,14 @@ from typing import Any, Literal
 import numpy as np
 
 from engine.analytics.carry import carried, stale_runs
-from engine.backtest.nb_signal import run_levels, run_sums, run_sums_many, select_holdings
+from engine.backtest.nb_signal import (
+    flags_at,
+    ranked_selection,
+    run_levels,
+    run_sums,
+    run_sums_many,
+    select_holdings,
+)
 from engine.backtest.prepare import PreparedData, _Memo
 from engine.data.prices import ALIVE_DAYS
 from engine.errors import DataValidationError
@@ -143,7 +150,7 @@ def holdable_at(prepared: PreparedData, entry: np.ndarray, columns: np.ndarray) 
     baseline: column ``columns[k, j]`` is holdable at entry ``entry[k]`` when it has a
     real close on the entry day. Causal: it reads nothing dated after the entry.
     (K,) and (K, N) -> (K, N) booleans; the cash column is always holdable."""
-    return prepared.has_close[np.asarray(entry)[:, None], columns]
+    return flags_at(prepared.has_close, entry, columns)
 
 
 def eligible_mask(prepared: PreparedData, plan: _Plan) -> np.ndarray:
@@ -365,8 +372,8 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         np.minimum(formation - k0, k1 + 1 - k0)
     ]
     signal, ranking = rank_snapping_ties(signal)
-    selected = np.isfinite(np.take_along_axis(signal, ranking, axis=1))
     holdable = holdable_at(prepared, entry, ranking)
+    selected, n_eligible = ranked_selection(signal, ranking, holdable)
     ranked = _Ranked(
         entry=entry,
         end=end,
@@ -378,7 +385,7 @@ def _ranked(prepared: PreparedData, params: StrategyParams) -> _Ranked | None:
         holdable=holdable,
         # Eligible as README defines it, and as the universe benchmark and the random
         # draws count: a signal in the formation period and a close on the entry day.
-        n_eligible=(selected & holdable).sum(axis=1),
+        n_eligible=n_eligible,
     )
     for field in dataclasses.fields(ranked):
         getattr(ranked, field.name).flags.writeable = False

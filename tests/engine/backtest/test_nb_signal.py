@@ -6,6 +6,7 @@ go back to numpy), sign, threshold and undefined rows."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from engine.backtest.nb_signal import (
     MAX_LEVELS,
     PAIRWISE_BLOCK,
     chosen_run_sums,
+    flags_at,
+    ranked_selection,
     run_levels,
     run_sums,
     run_sums_many,
@@ -239,6 +242,22 @@ def test_run_sums_many_are_run_sums_bits_per_setting(seed, longest, with_defined
             assert column.tobytes() == alone_sums.tobytes()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_run_sums_many_with_hundreds_of_settings_shares_only_equal_row_sets(seed: int) -> None:
+    """168 settings (14 likes x 12 comments thresholds; the kernel's table of distinct
+    kept-row sets grows past its first 128 slots) over runs of up to MASK_ROWS rows with
+    many distinct row sets each: every setting's sums and counts are its own run_sums'."""
+    rng = np.random.default_rng(seed)
+    values, likes, comments, defined, starts = _rows_for_many(rng, MASK_ROWS, seed % 2 == 0)
+    thresholds = np.array([(a, b) for a in np.arange(-1.0, 60.0, 4.5) for b in np.arange(-1.0, 12.0, 1.1)])
+    assert len(thresholds) == 168
+    sums, counts = run_sums_many(values, likes, comments, defined, starts, thresholds)
+    for t, (min_likes, min_comments) in enumerate(thresholds):
+        alone_sums, alone_counts = run_sums(values, likes, comments, defined, starts, min_likes, min_comments)
+        np.testing.assert_array_equal(counts[t], alone_counts)
+        assert np.ascontiguousarray(sums[t]).tobytes() == alone_sums.tobytes()
+
+
 def test_run_sums_many_with_many_thresholds_goes_to_run_sums() -> None:
     rng = np.random.default_rng(5)
     values, likes, comments, defined, starts = _rows_for_many(rng, 30, True)
@@ -272,3 +291,39 @@ def test_run_levels_divides_and_places_the_kept_runs() -> None:
     level, first, last = run_levels(sums[:, 1], counts[:, 1].astype(np.int64), cell, key, 6)
     assert (first, last) == (7, 7) and level[4] == 1.0 and np.isnan(level[[0, 1, 2, 3, 5]]).all()
     assert run_levels(sums[:, 1], np.zeros(3, dtype=np.int64), cell, key, 6) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(0, 7),
+    width=st.integers(0, 9),
+    missing=st.floats(0.0, 1.0),
+)
+def test_ranked_selection_is_the_numpy_gather_and_count(seed, rows, width, missing) -> None:
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=(rows, width))
+    signal[rng.random((rows, width)) < missing] = np.nan
+    signal[rng.random((rows, width)) < missing / 4] = np.inf  # not finite: not selected
+    ranking = np.argsort(rng.random((rows, width)), axis=1)
+    has_close = rng.random((12, width + 1)) < 0.7
+    entry = rng.integers(0, 12, size=rows)
+    holdable = has_close[entry[:, None], ranking]
+    assert np.array_equal(flags_at(has_close, entry, ranking), holdable)
+    selected, n_eligible = ranked_selection(signal, ranking, holdable)
+    expected = np.isfinite(np.take_along_axis(signal, ranking, axis=1))
+    assert selected.dtype == bool and np.array_equal(selected, expected)
+    assert n_eligible.dtype == np.int64 and np.array_equal(n_eligible, (expected & holdable).sum(axis=1))
+
+
+def test_flags_at_keeps_numpys_indexing_outside_the_matrix() -> None:
+    flags = np.array([[True, False, True], [False, False, True]])
+    # a negative row or column wraps, as numpy's fancy index does
+    assert np.array_equal(flags_at(flags, np.array([-1]), np.array([[0, -1]])), [[False, True]])
+    # a row past the end raises numpy's IndexError, not a read of other memory
+    with pytest.raises(IndexError):
+        flags_at(flags, np.array([2]), np.array([[0, 1]]))
+    # (1, N) columns broadcast over every row, as the signal analysis passes them
+    assert np.array_equal(
+        flags_at(flags, np.array([0, 1]), np.array([[2, 0]])), [[True, True], [True, False]]
+    )

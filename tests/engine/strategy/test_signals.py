@@ -272,3 +272,9 @@ def test_stable_argsort_rows_is_numpys_stable_argsort(seed: int, rows: int, cols
     elif kind == "huge_and_tiny":
         x = x * 10.0 ** rng.integers(-300, 300, x.shape)
     np.testing.assert_array_equal(stable_argsort_rows(x), np.argsort(x, axis=1, kind="stable"))
+    # The ranking makes its keys (-value, NaN as +inf) inside the same kernels: the same
+    # ulp-close runs, zeros and infinities, and NaN, read in the other direction.
+    x[rng.random(x.shape) < 0.1] = np.nan
+    keyed = np.where(np.isnan(x), np.inf, -x)
+    np.testing.assert_array_equal(rank_descending(x), np.argsort(keyed, axis=1, kind="stable"))
+    np.testing.assert_array_equal(rank_snapping_ties(x)[1], rank_descending(snap_ties(x)))
