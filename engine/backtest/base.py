@@ -28,14 +28,13 @@ from engine.backtest.nb import (
     simulate_gross,
     uses_gather,
 )
-from engine.backtest.nb_signal import chosen_run_sums
+from engine.backtest.nb_signal import chosen_run_sums, equal_weights
 from engine.backtest.plan import (
     _CALENDARS,
     _RANKINGS,
     _SIGNALS,
     PENDING,
     _benchmark_warnings,
-    _equal_weights,
     _iso,
     _Plan,
     _plan,
@@ -379,12 +378,12 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
         order = np.argsort(~eligible, axis=1, kind="stable")[:, :width]
         mask = np.take_along_axis(eligible, order, axis=1)
         held = np.where(mask, order, n)
-        weights = _equal_weights(mask)
+        weights = equal_weights(mask)
         weights[~mask.any(axis=1), 0] = 1.0
         return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
     n_seg = len(plan.entry)
     target = np.zeros((n_seg, n_cols))
-    # The same expression as _equal_weights, so every weight has the same bits.
+    # The same division as equal_weights, so every weight has the same bits.
     target[:, :n] = np.where(eligible, (1.0 / np.maximum(counts, 1))[:, None], 0.0)
     target[counts == 0, n] = 1.0  # no eligible symbol: the segment is held as cash
     entry_prices = prepared.prices[plan.entry]

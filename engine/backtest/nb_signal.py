@@ -128,13 +128,17 @@ def _levels(
     """(rows,) uint8: how many of the increasing ``thresholds`` each row's value is above
     (``column > threshold``, float64, as ``_masked_values`` compares). A NaN is above
     none. Rows with ``defined`` False (when given) get 0, so they pass no threshold.
-    One branch-free pass per threshold, which LLVM vectorises."""
+    One branch-free pass over the rows (2.5 -> 1.9 ms for 8 thresholds over 1M rows
+    against a vectorised pass per threshold)."""
     n = column.shape[0]
+    n_thresholds = thresholds.shape[0]
     level = np.zeros(n, dtype=np.uint8)
-    for j in range(thresholds.shape[0]):
-        bound = thresholds[j]
-        for i in range(n):
-            level[i] += np.uint8(column[i] > bound)
+    for i in range(n):  # one pass over the rows (a pass per threshold read them 8 times)
+        value = column[i]
+        above = np.uint8(0)
+        for j in range(n_thresholds):
+            above += np.uint8(value > thresholds[j])
+        level[i] = above
     if defined.shape[0] > 0:
         for i in range(n):
             level[i] *= np.uint8(defined[i])
@@ -569,6 +573,30 @@ def ranked_selection(
 
 
 @compiled
+def _equal_weights(mask: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``equal_weights`` in one pass."""
+    rows, width = mask.shape
+    out = np.zeros((rows, width))
+    for k in range(rows):
+        count = 0
+        for j in range(width):
+            count += mask[k, j]
+        weight = 1.0 / max(count, 1)
+        for j in range(width):
+            if mask[k, j]:
+                out[k, j] = weight
+    return out
+
+
+def equal_weights(mask: np.ndarray) -> np.ndarray:
+    """(K, N) float64: ``1 / (True values of the row)`` where ``mask`` (K, N) bool is True,
+    0.0 elsewhere (a row without one is all 0.0): ``np.where(mask, 1.0 / np.maximum(
+    mask.sum(axis=1, keepdims=True), 1), 0.0)``, the same division of 1.0 by the count,
+    in one compiled pass instead of four numpy calls per configuration of a sweep."""
+    return _equal_weights(read_only(np.ascontiguousarray(mask, dtype=bool)))
+
+
+@compiled
 def _cell_counts(
     row_symbol: np.ndarray, day_offset: np.ndarray, period_of_day: np.ndarray, n_periods: int, n_cells: int
 ) -> np.ndarray:  # pragma: no cover - compiled
@@ -650,3 +678,4 @@ def warm_up() -> None:
     select_holdings(np.zeros((1, 2), dtype=np.int64), flags, flags, 2)
     flags_at(flags, np.zeros(1, dtype=np.int64), np.zeros((1, 2), dtype=np.int64))
     ranked_selection(np.ones((1, 2)), np.array([[1, 0]]), flags)
+    equal_weights(flags)

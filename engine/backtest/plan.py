@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.analytics.carry import carried, stale_runs
 from engine.backtest.nb_signal import (
+    equal_weights,
     flags_at,
     ranked_selection,
     run_levels,
@@ -469,11 +470,6 @@ def _plan_all(prepared: PreparedData, params: StrategyParams) -> _Plan:
     )
 
 
-def _equal_weights(mask: np.ndarray) -> np.ndarray:
-    counts = mask.sum(axis=1, keepdims=True)
-    return np.where(mask, 1.0 / np.maximum(counts, 1), 0.0)
-
-
 def _targets(
     prepared: PreparedData, params: StrategyParams, plan: _Plan, warnings: list[str] | None
 ) -> np.ndarray:
@@ -497,7 +493,7 @@ def target_weights(
     ``end`` (K,), when given, marks the segment with ``end == entry`` (an entry at the
     last day, no holding day yet) so its warnings say so."""
     if params.weighting == "equal":
-        weights = _equal_weights(held_mask)
+        weights = equal_weights(held_mask)
     else:
         weights = np.zeros(held.shape)
         for k in range(len(entry)):

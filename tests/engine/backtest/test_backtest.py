@@ -386,7 +386,8 @@ def test_dense_universe_equals_the_generic_simulation_bit_for_bit() -> None:
     eligible symbols: identical returns and turnover, not merely close ones."""
     from engine.backtest.base import _universe_sim
     from engine.backtest.nb import simulate
-    from engine.backtest.plan import _equal_weights, _plan
+    from engine.backtest.nb_signal import equal_weights
+    from engine.backtest.plan import _plan
 
     prepared = prepare(random_market(seed=13, n_symbols=12))
     params = StrategyParams(top_n=3, cost_bps=7)
@@ -399,7 +400,7 @@ def test_dense_universe_equals_the_generic_simulation_bit_for_bit() -> None:
             np.isfinite(plan.signal[k]) & (prepared.first_valid[:n] <= e) & (prepared.last_valid[:n] >= e)
         )
         held[k, : len(ok)], mask[k, : len(ok)] = ok, True
-    weights = _equal_weights(mask)
+    weights = equal_weights(mask)
     weights[~mask.any(axis=1), 0] = 1.0
     expected = simulate(prepared.prices, plan.entry, plan.end, held, weights, 7 / 1e4)
     got = _universe_sim(prepared, plan, 7 / 1e4)

@@ -15,6 +15,7 @@ from engine.backtest.nb_signal import (
     MAX_LEVELS,
     PAIRWISE_BLOCK,
     chosen_run_sums,
+    equal_weights,
     flags_at,
     ranked_selection,
     run_levels,
@@ -327,3 +328,15 @@ def test_flags_at_keeps_numpys_indexing_outside_the_matrix() -> None:
     assert np.array_equal(
         flags_at(flags, np.array([0, 1]), np.array([[2, 0]])), [[True, True], [True, False]]
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 9), width=st.integers(0, 130), share=st.floats(0, 1)
+)
+def test_equal_weights_are_the_numpy_expressions_bits(seed, rows, width, share) -> None:
+    mask = np.random.default_rng(seed).random((rows, width)) < share
+    expected = np.where(mask, 1.0 / np.maximum(mask.sum(axis=1, keepdims=True), 1), 0.0)
+    weights = equal_weights(mask)
+    assert weights.dtype == np.float64 and weights.shape == mask.shape
+    assert weights.tobytes() == expected.tobytes()  # 1/3 and 1/7 included: the same division
