@@ -143,3 +143,36 @@ def test_an_in_process_sweep_passes_over_the_rows_once_for_all_its_chunks(
     pd.testing.assert_frame_equal(once, per_chunk, check_exact=True)
     for column in once.select_dtypes("float").columns:
         assert once[column].to_numpy().tobytes() == per_chunk[column].to_numpy().tobytes(), column
+
+
+def test_a_chunk_runs_each_groups_widest_selection_first_and_answers_in_its_order(
+    data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared = sweep_module.as_prepared(data)
+    base = StrategyParams()
+    grid = {"min_likes": (0.0, 20.0), "top_n": (3, 8, 5), "cost_bps": (0.0, 10.0)}  # ties: two costs
+    configs = sweep_module._configurations(sweep_module.check_grid(grid), base)[1]
+    ran: list[int] = []
+    original = sweep_module._run_config
+
+    def recording(prepared_, config, shared):
+        ran.append(config[0])
+        return original(prepared_, config, shared)
+
+    monkeypatch.setattr(sweep_module, "_run_config", recording)
+    outcomes, _ = sweep_module._run_chunk(prepared, configs)
+    # rows 0-5: min_likes 0, top_n 3, 3, 8, 8, 5, 5 (costs alternate); rows 6-11: min_likes 20
+    assert ran == [2, 3, 4, 5, 0, 1, 8, 9, 10, 11, 6, 7]  # equal top_n: in chunk order
+    assert [row for row, _, _ in outcomes] == list(range(12))  # the chunk's order
+    monkeypatch.setattr(sweep_module, "_run_config", original)
+    in_order = [
+        original(prepared, config, sweep_module.SharedWork.for_batch(prepared, [config[1]]))
+        for config in configs
+    ]
+    for (row, metrics, error), (row_alone, metrics_alone, error_alone) in zip(
+        outcomes, in_order, strict=True
+    ):
+        assert row == row_alone and error == error_alone is None
+        assert {k: v for k, v in metrics.items() if not k.startswith("_")} == {
+            k: v for k, v in metrics_alone.items() if not k.startswith("_")
+        }
