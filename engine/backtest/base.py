@@ -383,8 +383,7 @@ def _universe_sim(prepared: PreparedData, plan: _Plan, cost_rate: float) -> _Sim
         return simulate(prepared.prices, plan.entry, plan.end, held, weights, cost_rate)
     n_seg = len(plan.entry)
     target = np.zeros((n_seg, n_cols))
-    # The same division as equal_weights, so every weight has the same bits.
-    target[:, :n] = np.where(eligible, (1.0 / np.maximum(counts, 1))[:, None], 0.0)
+    target[:, :n] = equal_weights(eligible)  # the weights simulate's path gets, bit for bit
     target[counts == 0, n] = 1.0  # no eligible symbol: the segment is held as cash
     entry_prices = prepared.prices[plan.entry]
     holding = target > 0.0

@@ -232,16 +232,18 @@ def _restore_key_order(
 
 
 @compiled
-def _columns_within_ties(keyed: np.ndarray, order: np.ndarray) -> None:  # pragma: no cover - compiled
-    """In place: each run of equal ``keyed`` values along a sorted row of ``order`` gets
-    its columns in ascending order."""
+def _columns_within_ties(
+    values: np.ndarray, order: np.ndarray, descending: bool
+) -> None:  # pragma: no cover - compiled
+    """In place: each run of equal keys (``_key`` of ``values``) along a sorted row of
+    ``order`` gets its columns in ascending order."""
     rows, cols = order.shape
     for r in range(rows):
         i = 0
         while i < cols:
-            value = keyed[r, order[r, i]]
+            value = _key(values[r, order[r, i]], descending)
             j = i + 1
-            while j < cols and keyed[r, order[r, j]] == value:
+            while j < cols and _key(values[r, order[r, j]], descending) == value:
                 j += 1
             if j - i > 1:
                 order[r, i:j] = np.sort(order[r, i:j])
@@ -276,12 +278,9 @@ def rank_snapping_ties(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (120 x 500), a sixth of a W3 sweep.
     """
     snapped = np.array(matrix, dtype=np.float64, order="C", copy=True)
-    if snapped.size == 0:
-        return snapped, np.argsort(np.where(np.isnan(snapped), np.inf, -snapped), axis=1, kind="stable")
     order = _sorted_rows(snapped, descending=True)
     if _snap_runs(snapped, read_only(order), TIE_RTOL):
-        keyed = np.where(np.isnan(snapped), np.inf, -snapped)
-        _columns_within_ties(read_only(np.ascontiguousarray(keyed)), order)
+        _columns_within_ties(read_only(snapped), order, True)
     return snapped, order
 
 
