@@ -22,11 +22,12 @@ from engine.backtest.nb import (
     _Gross,
     _is_wide,
     _Sim,
-    gather_held_prices,
+    group_values,
+    holds_prefix,
     net_returns,
     simulate,
     simulate_gross,
-    uses_gather,
+    uses_held_path,
 )
 from engine.backtest.nb_signal import chosen_run_sums, equal_weights
 from engine.backtest.plan import (
@@ -54,7 +55,7 @@ from engine.backtest.prepare import PreparedData, _Memo, prepare
 from engine.backtest.result import BacktestResult, Manifest
 from engine.data.types import MarketData, SourceInfo
 from engine.errors import DataValidationError
-from engine.shapes import FloatMatrix
+from engine.shapes import FloatVector
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day, rank_snapping_ties, shown_change
 
@@ -124,36 +125,38 @@ class SharedWork:
 
     - ``plans``: the plan of each selection (``selection_key``): configurations that
       differ only in weighting, costs, benchmark, ... share it;
-    - ``closes``: per ``signal_key``, the daily closes of the widest selection among the
-      batch's configurations that simulate by gathering (``widths``), gathered once;
-      a narrower ``top_n`` holds a prefix of the same ranking, so its simulation reads
-      the first columns of that block (``simulate(gathered=...)``, same bits);
+    - ``values``: per ``signal_key``, the daily values of every configuration of the
+      batch that simulates on the held path (``members``), computed together at the
+      first of them to simulate (``group_values``: one pass over the days reads the
+      widest selection's closes once for all; a narrower ``top_n`` holds a prefix of the
+      same ranking, same bits);
     - ``grosses``: the simulation before costs (``simulate_gross``) of each selection and
       weighting (``weights_key``): configurations that differ only in costs, benchmark or
       risk-free rate (but max-Sharpe weights) simulate once and only charge their costs
       (``net_returns``, same bits).
 
     A mutable memo for one batch in one thread; build it with ``for_batch``. Its memory is
-    bounded by the batch: at most one plan and one ``_Gross`` (a (D,) float array of
-    returns before costs and a few (K,) arrays) per configuration of it, freed with it."""
+    bounded by the batch: at most one plan, one target weights matrix, one (D,) daily
+    value and one ``_Gross`` (a (D,) float array of returns before costs and a few (K,)
+    arrays) per configuration of it, freed with it (a value as soon as its gross is made)."""
 
     prepared: PreparedData
-    widths: dict[tuple[Any, ...], int]
+    members: dict[tuple[Any, ...], list[StrategyParams]]  # per signal_key, on the held path
     plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)
-    closes: dict[tuple[Any, ...], FloatMatrix] = dataclasses.field(default_factory=dict)
-    wide_plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)  # per signal_key
+    weights: dict[tuple[Any, ...], np.ndarray] = dataclasses.field(default_factory=dict)
+    values: dict[tuple[Any, ...], FloatVector | None] = dataclasses.field(default_factory=dict)
     benchmarks: dict[tuple[int, bytes], np.ndarray] = dataclasses.field(default_factory=dict)
     grosses: dict[tuple[Any, ...], _Gross] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def for_batch(cls, prepared: PreparedData, batch: Sequence[StrategyParams]) -> SharedWork:
-        widths: dict[tuple[Any, ...], int] = {}
+        members: dict[tuple[Any, ...], dict[tuple[Any, ...], StrategyParams]] = {}
         for params in batch:
-            if uses_gather(params.top_n, prepared.prices.shape[1]):
-                key = signal_key(params)
-                widths[key] = max(widths.get(key, 0), params.top_n)
+            if uses_held_path(params.top_n, prepared.prices.shape[1]):
+                group = members.setdefault(signal_key(params), {})
+                group.setdefault(_simulation_key(params), params)
         share_batch_sums(prepared, batch)
-        return cls(prepared=prepared, widths=widths)
+        return cls(prepared=prepared, members={key: list(group.values()) for key, group in members.items()})
 
     def plan(self, params: StrategyParams) -> _Plan:
         key = selection_key(params)
@@ -175,34 +178,56 @@ class SharedWork:
     def gross(self, params: StrategyParams, plan: _Plan) -> _Gross:
         """``simulate_gross`` of ``params`` (whose plan is ``plan``), once per selection and
         weighting: the costs are charged per configuration (``net_returns``)."""
-        key = (selection_key(params), weights_key(params))
+        key = _simulation_key(params)
         hit = self.grosses.get(key)
         if hit is None:
-            weights = _targets(self.prepared, params, plan, None)
-            gathered = self.gathered(params, plan, weights)
-            hit = simulate_gross(self.prepared.prices, plan.entry, plan.end, plan.held, weights, gathered)
+            weights = self._weights(params, plan)
+            value = self._value(params, key)
+            hit = simulate_gross(self.prepared.prices, plan.entry, plan.end, plan.held, weights, value)
             self.grosses[key] = hit
+            self.weights.pop(key, None)  # the gross holds what the batch needs of them
         return hit
 
-    def gathered(self, params: StrategyParams, plan: _Plan, weights: np.ndarray) -> FloatMatrix | None:
-        """The shared closes block for this configuration, or None (gather its own)."""
-        key = signal_key(params)
-        width = self.widths.get(key, 0)
-        n = plan.held.shape[1]
-        if width < n or not uses_gather(n, self.prepared.prices.shape[1]):
-            return None
-        wide = self.wide_plans.get(key)
-        if wide is None:
-            wide = self.wide_plans[key] = self.plan(params.replace(top_n=width))
-        # The prefix rule holds unless a narrower selection fell back to cash where the
-        # wider one holds a symbol (e.g. no holdable symbol among its own top n).
-        if not np.all((wide.held[:, :n] == plan.held) | (weights == 0.0)):
-            return None
-        block = self.closes.get(key)
-        if block is None:
-            block = gather_held_prices(self.prepared.prices, wide.entry, wide.end, wide.held)
-            self.closes[key] = block
-        return block
+    def _weights(self, params: StrategyParams, plan: _Plan) -> np.ndarray:
+        key = _simulation_key(params)
+        hit = self.weights.get(key)
+        if hit is None:
+            hit = self.weights[key] = _targets(self.prepared, params, plan, None)
+        return hit
+
+    def _value(self, params: StrategyParams, key: tuple[Any, ...]) -> FloatVector | None:
+        """The daily value ``group_values`` computed for this configuration, or None
+        (it computes its own: the wide path, or a selection that is not a prefix of the
+        widest, e.g. one that fell back to cash where the wider one holds a symbol)."""
+        group = self.members.pop(signal_key(params), None)
+        if group is not None:
+            self._simulate_values(group)
+        return self.values.pop(key, None)
+
+    def _simulate_values(self, group: Sequence[StrategyParams]) -> None:
+        """``values`` of every member of a signal group that fits the widest's columns."""
+        plans = [self.plan(params) for params in group]
+        wide = max(plans, key=lambda plan: plan.held.shape[1])
+        if len(wide.entry) == 0:  # no segment: nothing to value
+            return
+        fitting = []
+        for params, plan in zip(group, plans, strict=True):
+            weights = self._weights(params, plan)
+            same_segments = np.array_equal(plan.entry, wide.entry) and np.array_equal(plan.end, wide.end)
+            if same_segments and holds_prefix(wide.held, plan.held, weights):
+                fitting.append((_simulation_key(params), plan.held, weights))
+        if not fitting:
+            return
+        rows = group_values(
+            self.prepared.prices, wide.entry, wide.end, wide.held, [(held, w) for _, held, w in fitting]
+        )
+        for (key, _, _), row in zip(fitting, rows, strict=True):
+            self.values[key] = row
+
+
+def _simulation_key(params: StrategyParams) -> tuple[Any, ...]:
+    """What ``simulate_gross`` of a configuration depends on: its selection and weighting."""
+    return (selection_key(params), weights_key(params))
 
 
 def backtest_metrics_and_returns(
@@ -211,7 +236,7 @@ def backtest_metrics_and_returns(
     """``backtest_metrics`` and the portfolio's daily returns: (metrics, day index into
     ``prepared.dates`` (D,), returns (D,)). The sweep's trial counting (DSR) uses them.
 
-    ``shared``: the batch's ``SharedWork`` (plans, gathered closes and simulations before
+    ``shared``: the batch's ``SharedWork`` (plans, daily values and simulations before
     costs shared between configurations; the numbers are the same bits as without it)."""
     col = _benchmark_column(prepared, params)
     plan = _plan(prepared, params, closing=True) if shared is None else shared.plan(params)

@@ -24,7 +24,7 @@ by data). ``warm_up()`` compiles or loads every kernel ahead of the first backte
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -67,12 +67,11 @@ def simulate(
     held: IntMatrix,  # (K, N) column indices
     weights: FloatMatrix,  # (K, N) target weights
     cost_rate: float,
-    gathered: FloatMatrix | None = None,  # (D, >= N) from gather_held_prices, or None
 ) -> _Sim:
     """Daily returns of buy-and-hold segments reset to ``weights`` at each entry, net of
     ``cost_rate`` (a fraction of the traded value) times the turnover at each entry:
     ``net_returns(simulate_gross(...), cost_rate)`` (arguments as ``simulate_gross``)."""
-    return net_returns(simulate_gross(prices, entry, end, held, weights, gathered), cost_rate)
+    return net_returns(simulate_gross(prices, entry, end, held, weights), cost_rate)
 
 
 def simulate_gross(
@@ -81,7 +80,7 @@ def simulate_gross(
     end: IntVector,  # (K,) day index of each segment's last day
     held: IntMatrix,  # (K, N) column indices
     weights: FloatMatrix,  # (K, N) target weights
-    gathered: FloatMatrix | None = None,  # (D, >= N) from gather_held_prices, or None
+    value: FloatVector | None = None,  # (D,) from group_values, or None
 ) -> _Gross:
     """``simulate`` before costs: the daily values of buy-and-hold segments reset to
     ``weights`` at each entry, and the turnover at each entry (read-only ``_Gross``).
@@ -91,12 +90,10 @@ def simulate_gross(
     Segments must be contiguous: ``entry[k + 1] == end[k]``. Only the last segment may
     have ``end == entry`` (an entry at the last day: turnover and cost, no return day).
 
-    ``gathered``: the daily closes of a wider selection with the same segments,
-    ``gather_held_prices(prices, entry, end, wide)``, where ``wide[k, j] == held[k, j]``
-    wherever ``weights[k, j] != 0``. Configurations of a sweep that differ only in
-    ``top_n`` share one gather this way and then read a small contiguous block instead of
-    the whole price matrix (a position with weight 0 adds +0.0 whatever its close, so the
-    sums keep their bits). Ignored on the wide path, which reads whole rows anyway.
+    ``value``: the daily value of these holdings as ``group_values`` computed it for
+    the configurations of a sweep that share the signal (the same bits as computed
+    here); the held path then skips its own pass over the closes. Ignored on the wide
+    path, which reads whole rows anyway.
     """
     n_cols = prices.shape[1]
     if _is_wide(held.shape[1], n_cols):
@@ -107,8 +104,8 @@ def simulate_gross(
         ints(end),
         ints(held),
         floats(weights),
-        _NO_BLOCK if gathered is None else floats(gathered),
-        gathered is not None,
+        _NO_VALUE if value is None else np.ascontiguousarray(value, dtype=np.float64),
+        value is not None,
         NEAR_ONE,
     )
     return _frozen(int(entry[0]) + 1, returns, turnover, has_day, starts, start_value, start_previous)
@@ -130,8 +127,9 @@ def _wide_gross(
     return _dense_gross(prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols))
 
 
-_NO_BLOCK = np.zeros((0, 0))  # ``_held_gross`` without a gathered block
-_NO_BLOCK.flags.writeable = False
+# ``_held_gross`` without a given value. Writable, as the value ``_held_values`` returns
+# (numba types a read-only array apart, and the kernel takes either); it is never written.
+_NO_VALUE = np.zeros(0)
 
 
 def net_returns(gross: _Gross, cost_rate: float) -> _Sim:
@@ -149,13 +147,64 @@ def net_returns(gross: _Gross, cost_rate: float) -> _Sim:
     return _Sim(day_index=day_index, returns=returns, turnover=gross.turnover.copy(), cost=cost)
 
 
-def gather_held_prices(prices: FloatMatrix, entry: IntVector, end: IntVector, held: IntMatrix) -> FloatMatrix:
-    """(D, N) the close of ``held[k, j]`` on each day of segment k, for the days
-    ``entry[0] + 1 .. end[-1]`` (segments as ``simulate`` takes them)."""
-    return _gather(floats(prices), ints(entry), ints(end), ints(held))
+def group_values(
+    prices: FloatMatrix,  # (days, columns), as ``simulate_gross`` takes it
+    entry: IntVector,  # (K,) the segments every member shares
+    end: IntVector,  # (K,)
+    wide: IntMatrix,  # (K, W) the widest member's held columns
+    members: Sequence[tuple[IntMatrix, FloatMatrix]],  # (held (K, N), weights (K, N)), N <= W
+) -> FloatMatrix:
+    """(C, D) the daily value of each member's holdings, for the days ``entry[0] + 1 ..
+    end[-1]``: row c is the ``value`` ``simulate_gross`` computes for ``members[c]`` on the
+    held path (its shares ``weights / entry close``, then the einsum-ordered sum of the
+    day's closes times the shares), bit for bit.
+
+    The members are a sweep's configurations that share the signal, hence the segments
+    and the ranking: a narrower ``top_n`` holds a prefix of the widest's columns. Each
+    member must hold ``wide[k, j]`` at every position with a weight (``held[k, j] ==
+    wide[k, j]`` wherever ``weights[k, j] != 0``; a position without weight adds +0.0
+    whatever it holds; ``SharedWork`` checks this). One pass over the days reads each
+    day's W held closes once into a small buffer and takes every member's sum from it:
+    before, each signal group gathered a (D, W) block of closes (10 MB of price rows read
+    per group) and each member re-read it (an ad-hoc probe of W3's 254 configurations:
+    gathers 13 ms, values 18 ms; here both in one pass, docs/performance.md)."""
+    widths = np.array([held.shape[1] for held, _ in members], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(widths * len(entry)))).astype(np.int64)
+    return _group_values(
+        floats(prices),
+        ints(entry),
+        ints(end),
+        ints(wide),
+        ints(np.concatenate([held.ravel() for held, _ in members])),
+        floats(np.concatenate([weights.ravel() for _, weights in members])),
+        ints(offsets),
+        ints(widths),
+    )
 
 
-def uses_gather(width: int, n_cols: int) -> bool:
+def holds_prefix(wide: IntMatrix, held: IntMatrix, weights: FloatMatrix) -> bool:
+    """Whether ``held`` (K, N) holds ``wide[:, :N]`` (K, >= N) at every position with a
+    weight: ``np.all((wide[:, :N] == held) | (weights == 0.0))``, the rule of
+    ``group_values``' members, in one compiled pass (the numpy expression took ~20 us
+    per configuration of a sweep). False when the shapes do not line up."""
+    if held.shape[0] != wide.shape[0] or held.shape[1] > wide.shape[1] or weights.shape != held.shape:
+        return False
+    return bool(_holds_prefix(ints(wide), ints(held), floats(weights)))
+
+
+@compiled
+def _holds_prefix(
+    wide: np.ndarray, held: np.ndarray, weights: np.ndarray
+) -> bool:  # pragma: no cover - compiled
+    """``holds_prefix`` of arrays of matching shapes."""
+    for k in range(held.shape[0]):
+        for j in range(held.shape[1]):
+            if held[k, j] != wide[k, j] and weights[k, j] != 0.0:
+                return False
+    return True
+
+
+def uses_held_path(width: int, n_cols: int) -> bool:
     """Whether ``simulate`` reads the held columns (else: the wide path, whole rows)."""
     return not _is_wide(width, n_cols)
 
@@ -302,8 +351,8 @@ def _held_gross(
     end: np.ndarray,
     held: np.ndarray,
     weights: np.ndarray,
-    block: np.ndarray,
-    use_block: bool,
+    given_value: np.ndarray,
+    use_given: bool,
     near_one: float,
 ) -> tuple[
     np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
@@ -315,7 +364,7 @@ def _held_gross(
     arithmetic), operation by operation:
 
     - entry closes and shares ``weights / close``; the daily values ``_held_values``, or
-      ``_block_values`` of ``block`` (a gathered block) when ``use_block``;
+      ``given_value`` (``group_values``, the same bits) when ``use_given``;
     - the drifted weights ``(close at the end * shares) / the segment's last value``
       (``_end_values``: 1 for a segment with no day);
     - the turnover: per segment, the targets and the previous segment's drifted weights
@@ -337,11 +386,7 @@ def _held_gross(
             close = prices[entry[k], held[k, j]]
             entry_prices[k, j] = close
             shares[k, j] = weights[k, j] / close
-    value = (
-        _block_values(block, entry, end, shares)
-        if use_block
-        else _held_values(prices, entry, end, held, shares)
-    )
+    value = given_value if use_given else _held_values(prices, entry, end, held, shares)
     n_days = value.shape[0]
     lengths = end - entry
     has_day = lengths > 0
@@ -475,17 +520,39 @@ def _held_values(
     return out
 
 
-@compiled
-def _gather(
-    prices: np.ndarray, entry: np.ndarray, end: np.ndarray, held: np.ndarray
+@compiled_ieee
+def _group_values(
+    prices: np.ndarray,
+    entry: np.ndarray,
+    end: np.ndarray,
+    wide: np.ndarray,
+    held: np.ndarray,
+    weights: np.ndarray,
+    offsets: np.ndarray,
+    widths: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """(D, N) ``prices[d, held[k, j]]`` for the days d of each segment k."""
+    """``group_values`` of the members flattened: member c's (K, widths[c]) held columns
+    and weights are ``held[offsets[c]:offsets[c + 1]]`` and the same of ``weights``."""
+    n_members = widths.shape[0]
+    n_seg, width = wide.shape
+    shares = np.empty(weights.shape[0])
+    for i in range(n_members):
+        n = widths[i]
+        for k in range(n_seg):
+            for j in range(n):
+                at = offsets[i] + k * n + j
+                shares[at] = weights[at] / prices[entry[k], held[at]]  # as ``_held_gross``
     first = entry[0] + 1
-    out = np.empty((end[-1] + 1 - first, held.shape[1]))
-    for k in range(entry.shape[0]):
+    out = np.empty((n_members, end[-1] + 1 - first))
+    closes = np.empty(width)
+    for k in range(n_seg):
         for d in range(entry[k] + 1, end[k] + 1):
-            for j in range(held.shape[1]):
-                out[d - first, j] = prices[d, held[k, j]]
+            for j in range(width):
+                closes[j] = prices[d, wide[k, j]]
+            for i in range(n_members):
+                n = widths[i]
+                at = offsets[i] + k * n
+                out[i, d - first] = _dot_dense(closes[:n], shares[at : at + n])
     return out
 
 
@@ -494,8 +561,8 @@ def _block_values(
     block: np.ndarray, entry: np.ndarray, end: np.ndarray, shares: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
     """``_held_values`` from a (D x >= N) block of closes, one row per day from
-    ``entry[0] + 1``: the first N columns of each row (a gathered block, or the price rows
-    themselves on the wide path, where N is every column)."""
+    ``entry[0] + 1``: the first N columns of each row (the price rows themselves on the
+    wide path, where N is every column)."""
     first = entry[0] + 1
     n = shares.shape[1]
     out = np.empty(end[-1] + 1 - first)
@@ -512,5 +579,6 @@ def warm_up() -> None:
     entry, end = np.array([0]), np.array([2])
     held, weights = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1))
     simulate(prices, entry, end, held, weights, 0.0)  # the held columns
-    simulate(prices, entry, end, held, weights, 0.0, gather_held_prices(prices, entry, end, held))
+    value = group_values(prices, entry, end, held, [(held, weights)])[0]
+    simulate_gross(prices, entry, end, held, weights, value)  # a sweep's shared values
     simulate(prices, entry, end, np.zeros((1, 2), dtype=np.int64), np.full((1, 2), 0.5), 0.0)  # dense

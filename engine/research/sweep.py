@@ -253,37 +253,13 @@ def _no_return_day(prepared: PreparedData, params: StrategyParams, shared: Share
 def _run_chunk(prepared: PreparedData, chunk: Sequence[Config]) -> tuple[list[Outcome], float]:
     """The chunk's outcomes in order, and the seconds they took (they size the data set's
     next sweep, ``_MeasuredCosts``). Configurations sharing a selection share its plan,
-    those sharing the signal share the gathered closes (``SharedWork``), and the chunk
-    holds whole signal groups, so the signal is aggregated once per group.
-
-    Each signal group runs its widest selection first (``_widest_first``): the group's
-    gathered closes are then read while they are still in the cache (each narrower
-    selection reads a prefix of the same columns). Each configuration is computed on its
-    own, so the order changes no number."""
+    those sharing the signal share one pass over the closes for their daily values
+    (``SharedWork``), and the chunk holds whole signal groups, so the signal is
+    aggregated once per group."""
     started = time.perf_counter()
     shared = SharedWork.for_batch(prepared, [params for _, params in chunk])
-    outcomes: list[Outcome | None] = [None] * len(chunk)
-    for position in _widest_first(chunk):
-        outcomes[position] = _run_config(prepared, chunk[position], shared)
-    return cast(list[Outcome], outcomes), time.perf_counter() - started
-
-
-def _widest_first(chunk: Sequence[Config]) -> list[int]:
-    """Positions of ``chunk``, its signal groups in order of first appearance, each group's
-    configurations by descending ``top_n`` (ties in chunk order). The widest selection
-    gathers the group's closes block (``SharedWork.gathered``); run first, it reads the
-    block just written, and the narrower ones read prefixes of it. In grid order (top_n
-    ascending) the block had left the cache by the time the wide ones read it (an ad-hoc
-    probe of W3: its simulations 53 ms, 42 ms with the block read just before each; the
-    sweep 222 ms, 216 ms widest first, medians of 15)."""
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for position, (_, params) in enumerate(chunk):
-        groups.setdefault(signal_key(params), []).append(position)
-    return [
-        position
-        for positions in groups.values()
-        for position in sorted(positions, key=lambda p: -chunk[p][1].top_n)
-    ]
+    outcomes = [_run_config(prepared, config, shared) for config in chunk]
+    return outcomes, time.perf_counter() - started
 
 
 def _grouped(configs: Sequence[Config]) -> list[list[Config]]:

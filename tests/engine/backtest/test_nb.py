@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from engine.backtest.nb import (
     _block_values,
     _held_values,
-    gather_held_prices,
+    group_values,
+    holds_prefix,
     net_returns,
     simulate,
     simulate_gross,
-    uses_gather,
+    uses_held_path,
 )
 
 
@@ -53,10 +54,6 @@ def test_held_values_are_einsums_bits(seed: int, width: int, n_seg: int, signed:
         shares *= rng.choice([-1.0, 1.0], shares.shape)
     expected = _einsum_values(prices, entry, end, held, shares).tobytes()
     assert _held_values(prices, entry, end, held, shares).tobytes() == expected
-    # A block gathered for a wider selection whose first columns are these.
-    extra = rng.integers(0, n_cols, (n_seg, 7))
-    block = gather_held_prices(prices, entry, end, np.concatenate([held, extra], axis=1))
-    assert _block_values(block, entry, end, shares).tobytes() == expected
     # The wide path: every column of the price rows themselves, in column order.
     dense = rng.random((n_seg, n_cols)) / 50
     all_cols = np.broadcast_to(np.arange(n_cols), (n_seg, n_cols))
@@ -66,15 +63,62 @@ def test_held_values_are_einsums_bits(seed: int, width: int, n_seg: int, signed:
     )
 
 
-def test_gather_reads_the_held_columns_of_each_segment() -> None:
-    prices = np.arange(50.0).reshape(10, 5)
-    entry, end = np.array([0, 4]), np.array([4, 9])
-    held = np.array([[1, 3], [4, 0]])
-    block = gather_held_prices(prices, entry, end, held)
-    days = np.arange(1, 10)
-    assert block.tolist() == [
-        [prices[d, 1], prices[d, 3]] if d <= 4 else [prices[d, 4], prices[d, 0]] for d in days
-    ]
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    width=st.integers(1, 140),
+    n_seg=st.integers(1, 6),
+    signed=st.booleans(),
+)
+def test_group_values_are_each_members_einsum_bits(seed: int, width: int, n_seg: int, signed: bool) -> None:
+    """``group_values``: each member's row is ``np.einsum`` of its own closes and shares
+    (``weights / entry close``, numpy's division), for every prefix width of the widest
+    selection, zero and negative closes, and a member that holds another column where
+    it has no weight (it adds 0 times the widest's close there: the same bits)."""
+    rng = np.random.default_rng(seed)
+    n_days, n_cols = 40, 160
+    prices = rng.lognormal(3.0, 1.0, (n_days, n_cols))
+    prices[rng.random(prices.shape) < 0.1] = 0.0  # before a listing
+    if signed:
+        prices *= rng.choice([-1.0, 1.0], prices.shape)
+    entry, end = _segments(rng, n_days, n_seg)
+    wide = rng.integers(0, n_cols, (n_seg, width))
+    widths = sorted({width, *rng.integers(1, width + 1, 3).tolist()})
+    members = []
+    for n in widths:
+        weights = rng.random((n_seg, n)) / n
+        weights[rng.random(weights.shape) < 0.2] = 0.0
+        if signed:
+            weights *= rng.choice([-1.0, 1.0], weights.shape)
+        members.append((wide[:, :n].copy(), weights))
+    if not signed:  # another column where a member has no weight (positive closes: +0.0 either way)
+        held, weights = members[0][0].copy(), members[0][1].copy()
+        weights[:, 0], held[:, 0] = 0.0, (held[:, 0] + 1) % n_cols
+        prices[prices == 0.0] = 1.0  # 0 / a zero close is NaN, a close apart from the widest's
+        members.append((held, weights))
+    rows = group_values(prices, entry, end, wide, members)
+    assert rows.shape == (len(members), end[-1] - entry[0])
+    with np.errstate(all="ignore"):
+        for (held, weights), row in zip(members, rows, strict=True):
+            assert holds_prefix(wide, held, weights)
+            shares = weights / prices[entry[:, None], held]
+            assert row.tobytes() == _einsum_values(prices, entry, end, held, shares).tobytes()
+
+
+def test_holds_prefix_is_the_numpy_rule() -> None:
+    wide = np.array([[1, 2, 3], [4, 5, 6]])
+    weights = np.array([[0.5, 0.5], [0.5, 0.5]])
+    assert holds_prefix(wide, wide[:, :2], weights)
+    other = wide[:, :2].copy()
+    other[1, 1] = 9
+    assert not holds_prefix(wide, other, weights)
+    weights[1, 1] = 0.0  # no weight there: it adds 0 whatever it holds
+    assert holds_prefix(wide, other, weights)
+    weights[1, 1] = np.nan
+    assert not holds_prefix(wide, other, weights)
+    assert not holds_prefix(wide[:1], wide[:, :2], weights)  # other segments
+    assert not holds_prefix(wide[:, :1], wide[:, :2], weights)  # wider than the widest
+    assert not holds_prefix(wide, wide[:, :2], weights[:, :1])  # weights of another shape
 
 
 @settings(max_examples=60, deadline=None)
@@ -88,7 +132,7 @@ def test_a_first_day_without_a_move_returns_exactly_0(
     seed: int, width: int, n_seg: int, flat_share: float
 ) -> None:
     """Every segment whose first day moves no held close returns exactly 0 that day (no
-    cost here), on the gathered and the wide path (``simulate`` asks the exact
+    cost here), on the held and the wide path (``simulate`` asks the exact
     question only of the segments whose first-day value is within ``NEAR_ONE`` of 1: the
     answer must be the exhaustive one's), and every other segment's first day keeps the
     value against 1."""
@@ -139,9 +183,9 @@ def _dense(held: np.ndarray, weights: np.ndarray, n_cols: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("wide", [False, True])
-@pytest.mark.parametrize("gathered", [False, True])
+@pytest.mark.parametrize("given_value", [False, True])
 def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
-    wide: bool, gathered: bool
+    wide: bool, given_value: bool
 ) -> None:
     """``simulate`` is ``net_returns(simulate_gross(...))``: the gross part is shared by
     every cost rate, read-only, and charging rate A, then B, then A gives A's bits again.
@@ -152,11 +196,11 @@ def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
     prices[:, -1] = 1.0
     entry, end = _segments(rng, n_days, 5)
     width = 20 if wide else 4  # 4 * width > n_cols: whole price rows
-    assert uses_gather(width, n_cols) != wide
+    assert uses_held_path(width, n_cols) != wide
     held = np.stack([rng.choice(n_cols - 1, width, replace=False) for _ in range(5)])
     weights = rng.dirichlet(np.ones(width), 5)
-    block = gather_held_prices(prices, entry, end, held) if gathered else None
-    gross = simulate_gross(prices, entry, end, held, weights, block)
+    value = group_values(prices, entry, end, held, [(held, weights)])[0] if given_value else None
+    gross = simulate_gross(prices, entry, end, held, weights, value)
     frozen = [a.tobytes() for a in (gross.returns, gross.turnover, gross.start_value, gross.start_previous)]
     first = net_returns(gross, 0.001)
     second = net_returns(gross, 0.004)
@@ -168,7 +212,7 @@ def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
     ] == frozen
     with pytest.raises(ValueError, match="read-only"):
         gross.returns[0] = 0.0
-    # simulate composes the two: same bits, with or without the gathered block.
+    # simulate composes the two: same bits, with or without the given daily value.
     alone = simulate(prices, entry, end, held, weights, 0.004)
     assert alone.returns.tobytes() == second.returns.tobytes()
     assert np.array_equal(alone.day_index, np.arange(entry[0] + 1, end[-1] + 1))
@@ -183,7 +227,7 @@ def test_net_returns_charge_each_cost_rate_on_one_unchanged_gross_simulation(
     assert np.all(second.cost == 0.004 * gross.turnover) and np.all(gross.turnover > 0.0)
 
 
-def _numpy_held_gross(prices, entry, end, held, weights, gathered=None):
+def _numpy_held_gross(prices, entry, end, held, weights):
     """The held path of ``simulate_gross`` as numpy steps (the code ``_held_gross``
     replaced, kept here as its reference; its tail is ``nb._gross``, which the wide path
     still runs): (returns, turnover, has_day, starts, start_value, start_previous)."""
@@ -195,10 +239,7 @@ def _numpy_held_gross(prices, entry, end, held, weights, gathered=None):
     flat = (np.arange(n_seg)[:, None] * n_cols + held).ravel()
     target = np.bincount(flat, weights=weights.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
     lengths = end - entry
-    if gathered is None:
-        value = _held_values(prices, entry, end, held, shares)
-    else:
-        value = _block_values(gathered, entry, end, shares)
+    value = _held_values(prices, entry, end, held, shares)
     drifted = nb._closes_at(prices, end, held) * shares / nb._end_values(value, lengths)[:, None]
     drift = np.bincount(flat, weights=drifted.ravel(), minlength=n_seg * n_cols).reshape(n_seg, n_cols)
 
@@ -225,11 +266,12 @@ def test_the_compiled_held_path_gives_the_numpy_steps_bits(
     """``simulate_gross`` on the held columns (one compiled call, ``_held_gross``) gives
     the bits of the numpy steps it replaced: returns, turnover (per-segment sums over
     every column in numpy's pairwise order), the first days and what they are measured
-    against; with and without a gathered block; repeated columns (cash padding), zero
+    against; with and without a daily value from ``group_values`` (of a wider selection
+    whose first columns are these); repeated columns (cash padding), zero
     weights, segments whose first day moves nothing, and an entry at the last day."""
     rng = np.random.default_rng(seed)
     n_days = 30
-    width = min(width, n_cols // 4)  # the held path (``uses_gather``)
+    width = min(width, n_cols // 4)  # the held path (``uses_held_path``)
     prices = rng.lognormal(3.0, 0.4, (n_days, n_cols))
     prices[:, -1] = 1.0
     entry, end = _segments(rng, n_days, n_seg)
@@ -243,11 +285,12 @@ def test_the_compiled_held_path_gives_the_numpy_steps_bits(
     for k in range(k_count):
         if rng.random() < 0.3 and entry[k] + 1 < n_days:  # nothing moves on the first day
             prices[entry[k] + 1, held[k]] = prices[entry[k], held[k]]
-    assert uses_gather(width, n_cols)
-    block = gather_held_prices(prices, entry, end, np.concatenate([held, held[:, :1]], axis=1))
-    for gathered in (None, block):
-        got = simulate_gross(prices, entry, end, held, weights, gathered)
-        expected = _numpy_held_gross(prices, entry, end, held, weights, gathered)
+    assert uses_held_path(width, n_cols)
+    wide = np.concatenate([held, held[:, :1]], axis=1)
+    value = group_values(prices, entry, end, wide, [(held, weights)])[0]
+    expected = _numpy_held_gross(prices, entry, end, held, weights)
+    for shared_value in (None, value):
+        got = simulate_gross(prices, entry, end, held, weights, shared_value)
         fields = (got.returns, got.turnover, got.has_day, got.starts, got.start_value, got.start_previous)
         for name, a, b in zip(
             ("returns", "turnover", "has_day", "starts", "value", "previous"), fields, expected, strict=True

@@ -1,7 +1,8 @@
-"""``SharedWork``: configurations of a sweep batch that share the signal read one gather
-of the widest selection's closes. The numbers must be the same bits as each
-configuration run alone, including when a narrower selection falls back to cash where
-the wider one holds a symbol (then it gathers its own)."""
+"""``SharedWork``: configurations of a sweep batch that share the signal have their daily
+values computed together (``group_values``: one pass reading the widest selection's
+closes). The numbers must be the same bits as each configuration run alone, including
+when a narrower selection falls back to cash where the wider one holds a symbol (then it
+computes its own)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pandas as pd
 import pytest
 
 from engine import StrategyParams, prepare
+from engine.backtest import base
 from engine.backtest.base import SharedWork, backtest_metrics_and_returns
-from engine.backtest.nb import uses_gather
+from engine.backtest.nb import holds_prefix, uses_held_path
 from tests.engine._frames import market, price_frame, random_market, sentiment_frame
 
 
@@ -27,8 +29,24 @@ def _alone_and_shared(prepared, batch: list[StrategyParams]) -> tuple[list, list
     return alone, together, shared
 
 
+@pytest.fixture
+def group_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]:
+    """Each ``group_values`` call of ``SharedWork``: (the widest's width, the members' widths)."""
+    calls: list[tuple[int, list[int]]] = []
+    real = base.group_values
+
+    def counted(prices, entry, end, wide, members):
+        calls.append((wide.shape[1], [held.shape[1] for held, _ in members]))
+        return real(prices, entry, end, wide, members)
+
+    monkeypatch.setattr(base, "group_values", counted)
+    return calls
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_shared_closes_give_the_same_bits_as_each_configuration_alone(seed: int) -> None:
+def test_shared_values_give_the_same_bits_as_each_configuration_alone(
+    seed: int, group_calls: list[tuple[int, list[int]]]
+) -> None:
     prepared = prepare(random_market(seed=seed, n_symbols=40))
     batch = [
         StrategyParams(top_n=n, min_likes=likes, weighting=w, cost_bps=cost)
@@ -39,9 +57,11 @@ def test_shared_closes_give_the_same_bits_as_each_configuration_alone(seed: int)
     ]
     alone, together, shared = _alone_and_shared(prepared, batch)
     assert together == alone
-    # Sharing happened: one block per signal setting, as wide as its widest gathered top_n.
-    assert len(shared.closes) == 2
-    assert all(block.shape[1] == 8 for block in shared.closes.values())
+    # Sharing happened: one pass per signal setting, reading its widest top_n's closes,
+    # for each selection and weighting (the costs share a simulation).
+    assert len(group_calls) == 2
+    assert all(wide == 8 and sorted(widths) == sorted([1, 2, 3, 5, 8] * 2) for wide, widths in group_calls)
+    assert not shared.values and not shared.members  # each value taken by its simulation
 
 
 def _fallback_market():
@@ -62,7 +82,9 @@ def _fallback_market():
     return market(sentiment_frame(rows), price_frame([d.strftime("%Y-%m-%d") for d in days], columns))
 
 
-def test_a_narrow_selection_that_fell_back_to_cash_gathers_its_own_closes() -> None:
+def test_a_narrow_selection_that_fell_back_to_cash_computes_its_own_values(
+    group_calls: list[tuple[int, list[int]]],
+) -> None:
     prepared = prepare(_fallback_market())
     batch = [StrategyParams(top_n=n, cost_bps=10.0) for n in (1, 3)]
     alone, together, shared = _alone_and_shared(prepared, batch)
@@ -71,9 +93,8 @@ def test_a_narrow_selection_that_fell_back_to_cash_gathers_its_own_closes() -> N
     weights = np.where(narrow.held_mask, 1.0, 0.0)
     weights[~narrow.held_mask.any(axis=1), 0] = 1.0  # a cash segment holds cash at 1
     assert (narrow.held[:, 0] == prepared.n_symbols).any()  # February in cash ...
-    assert shared.gathered(batch[0], narrow, weights) is None  # ... so no shared block
-    wide = shared.plan(batch[1])
-    assert shared.gathered(batch[1], wide, np.where(wide.held_mask, 1 / 3, 0.0)) is not None
+    assert not holds_prefix(shared.plan(batch[1]).held, narrow.held, weights)  # ... not top 3's S01
+    assert group_calls == [(3, [3])]  # so only the top 3 is valued in the shared pass
 
 
 def _cost_batch(top_ns: tuple[int, ...]) -> list[StrategyParams]:
@@ -104,7 +125,7 @@ def test_configurations_differing_in_costs_share_one_simulation_with_the_same_bi
     top_ns: tuple[int, ...], wide: bool
 ) -> None:
     prepared = prepare(random_market(seed=5, n_symbols=40))
-    assert all(uses_gather(n, prepared.prices.shape[1]) != wide for n in top_ns)
+    assert all(uses_held_path(n, prepared.prices.shape[1]) != wide for n in top_ns)
     batch = _cost_batch(top_ns)
     alone, together, shared = _alone_and_shared(prepared, batch)
     assert together == alone
@@ -117,7 +138,7 @@ def test_configurations_differing_in_costs_share_one_simulation_with_the_same_bi
 def test_a_shared_simulation_is_not_changed_by_charging_costs() -> None:
     """Cost A, then B, then A again in one batch: A's bits both times, each as alone."""
     prepared = prepare(random_market(seed=6, n_symbols=40))
-    for n in (3, 15):  # the gathered and the wide path
+    for n in (3, 15):  # the held and the wide path
         batch = [StrategyParams(top_n=n, cost_bps=cost) for cost in (10.0, 40.0, 10.0)]
         alone, together, shared = _alone_and_shared(prepared, batch)
         assert together == alone
