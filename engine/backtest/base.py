@@ -144,7 +144,7 @@ class SharedWork:
     members: dict[tuple[Any, ...], list[StrategyParams]]  # per signal_key, on the held path
     plans: dict[tuple[Any, ...], _Plan] = dataclasses.field(default_factory=dict)
     weights: dict[tuple[Any, ...], np.ndarray] = dataclasses.field(default_factory=dict)
-    values: dict[tuple[Any, ...], FloatVector | None] = dataclasses.field(default_factory=dict)
+    values: dict[tuple[Any, ...], FloatVector] = dataclasses.field(default_factory=dict)
     benchmarks: dict[tuple[int, bytes], np.ndarray] = dataclasses.field(default_factory=dict)
     grosses: dict[tuple[Any, ...], _Gross] = dataclasses.field(default_factory=dict)
 
@@ -206,13 +206,23 @@ class SharedWork:
 
     def _simulate_values(self, group: Sequence[StrategyParams]) -> None:
         """``values`` of every member of a signal group that fits the widest's columns."""
-        plans = [self.plan(params) for params in group]
-        wide = max(plans, key=lambda plan: plan.held.shape[1])
+        planned = []
+        for params in group:
+            try:
+                planned.append((params, self.plan(params)))
+            except Exception:  # that configuration's own error: raised in its own turn
+                continue
+        if not planned:
+            return
+        wide = max((plan for _, plan in planned), key=lambda plan: plan.held.shape[1])
         if len(wide.entry) == 0:  # no segment: nothing to value
             return
         fitting = []
-        for params, plan in zip(group, plans, strict=True):
-            weights = self._weights(params, plan)
+        for params, plan in planned:
+            try:
+                weights = self._weights(params, plan)
+            except Exception:  # as above: it fails alone, in its own turn
+                continue
             same_segments = np.array_equal(plan.entry, wide.entry) and np.array_equal(plan.end, wide.end)
             if same_segments and holds_prefix(wide.held, plan.held, weights):
                 fitting.append((_simulation_key(params), plan.held, weights))

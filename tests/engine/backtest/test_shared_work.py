@@ -97,6 +97,31 @@ def test_a_narrow_selection_that_fell_back_to_cash_computes_its_own_values(
     assert group_calls == [(3, [3])]  # so only the top 3 is valued in the shared pass
 
 
+def test_a_member_that_fails_fails_in_its_own_turn_not_in_its_groups_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The group's values are computed at its first simulation; a member whose target
+    weights raise there is skipped, and raises in its own turn: the first configuration
+    gets its numbers, the failing one its error."""
+    from engine.errors import ParameterError
+
+    prepared = prepare(random_market(seed=3, n_symbols=40))
+    batch = [StrategyParams(top_n=n, cost_bps=10.0) for n in (5, 3)]
+    expected = _bits(backtest_metrics_and_returns(prepared, batch[0]))
+    real = base._targets
+
+    def failing(prepared_, params, plan, warnings):
+        if params.top_n == 3:
+            raise ParameterError("no weights for top 3")
+        return real(prepared_, params, plan, warnings)
+
+    monkeypatch.setattr(base, "_targets", failing)
+    shared = SharedWork.for_batch(prepared, batch)
+    assert _bits(backtest_metrics_and_returns(prepared, batch[0], shared=shared)) == expected
+    with pytest.raises(ParameterError, match="top 3"):
+        backtest_metrics_and_returns(prepared, batch[1], shared=shared)
+
+
 def _cost_batch(top_ns: tuple[int, ...]) -> list[StrategyParams]:
     """A sweep's cost dimension: configurations that differ only in costs, benchmark and
     risk-free rate, for several selections and weightings (rows in grid order)."""
