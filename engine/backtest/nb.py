@@ -104,7 +104,7 @@ def simulate_gross(
         ints(end),
         ints(held),
         floats(weights),
-        _NO_VALUE if value is None else np.ascontiguousarray(value, dtype=np.float64),
+        _NO_VALUE if value is None else np.require(value, np.float64, ["C_CONTIGUOUS", "WRITEABLE"]),
         value is not None,
         NEAR_ONE,
     )
@@ -127,8 +127,9 @@ def _wide_gross(
     return _dense_gross(prices, entry, end, target_dense, shares_dense, holding.reshape(n_seg, n_cols))
 
 
-# ``_held_gross`` without a given value. Writable, as the value ``_held_values`` returns
-# (numba types a read-only array apart, and the kernel takes either); it is never written.
+# ``_held_gross`` without a given value. A given value is passed writable (a read-only one
+# is copied), as the value ``_held_values`` returns: numba types a read-only array apart,
+# and the kernel takes either in one variable. Neither is written.
 _NO_VALUE = np.zeros(0)
 
 

@@ -289,7 +289,9 @@ def test_the_compiled_held_path_gives_the_numpy_steps_bits(
     wide = np.concatenate([held, held[:, :1]], axis=1)
     value = group_values(prices, entry, end, wide, [(held, weights)])[0]
     expected = _numpy_held_gross(prices, entry, end, held, weights)
-    for shared_value in (None, value):
+    read_only = value.copy()
+    read_only.flags.writeable = False  # as a caller may hold it: copied for the kernel
+    for shared_value in (None, value, read_only):
         got = simulate_gross(prices, entry, end, held, weights, shared_value)
         fields = (got.returns, got.turnover, got.has_day, got.starts, got.start_value, got.start_previous)
         for name, a, b in zip(
