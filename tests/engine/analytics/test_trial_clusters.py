@@ -501,12 +501,13 @@ def test_distinct_series_follow_the_tie_rule(seed: int, n_series: int, n_distinc
     scale=hs.sampled_from([1.0, 1e-9, 1e6]),
     fortran=hs.booleans(),
 )
-def test_correlation_is_numpys(
+def test_correlation_distances_are_numpys(
     seed: int, n_days: int, n_trials: int, flat: int, scale: float, fortran: bool
 ) -> None:
-    """``_correlation`` shares the mean and deviations of ``np.corrcoef`` and ``np.std``:
-    their bits, and ``negligible_dispersion``'s verdicts, unchanged; ``_distance`` is the
-    numpy expression's bits."""
+    """``_gram`` and ``_correlation_distances`` are ``np.corrcoef``'s correlations and
+    ``np.std``'s dispersion verdicts (``negligible_dispersion``) turned into the distance
+    matrix by the numpy expression, bit for bit, and the condensed distances are
+    ``squareform``'s of that matrix."""
     r = _factor_returns(seed, n_days, n_trials, 3, 0.5) * scale
     if flat:
         r = np.column_stack([r, np.full((n_days, flat), 1e-4), np.zeros((n_days, 1))])
@@ -515,16 +516,18 @@ def test_correlation_is_numpys(
     with np.errstate(all="ignore"):
         expected = np.corrcoef(r, rowvar=False)
         std, mean, top = np.std(r, axis=0, ddof=1), np.mean(r, axis=0), np.max(np.abs(r), axis=0)
-    for total in (None, np.add.reduce(r, axis=0)):  # the caller's column sums or none
-        rho, got_flat = st._correlation(r, total)
-        assert rho.tobytes() == expected.tobytes()
-        np.testing.assert_array_equal(got_flat, st.negligible_dispersion(std, mean, top))
+    expected_flat = st.negligible_dispersion(std, mean, top)
     rho = np.where(np.isfinite(expected), expected, 0.0)
-    rho[got_flat, :] = 0.0
-    rho[:, got_flat] = 0.0
+    rho[expected_flat, :] = 0.0
+    rho[:, expected_flat] = 0.0
     np.fill_diagonal(rho, 1.0)
     distance = np.sqrt(np.clip((1.0 - rho) / 2.0, 0.0, None))
-    assert st._distance(expected.copy(), got_flat).tobytes() == distance.tobytes()
+    for total in (None, np.add.reduce(r, axis=0)):  # the caller's column sums or none
+        gram, inverse, got_flat = st._gram(r, total)
+        np.testing.assert_array_equal(got_flat, expected_flat)
+        got, condensed = st._correlation_distances(gram, inverse, got_flat)
+        assert got.tobytes() == distance.tobytes()
+        assert condensed.tobytes() == squareform(distance, checks=False).tobytes()
 
 
 @settings(max_examples=200, deadline=None)
@@ -609,7 +612,7 @@ def test_the_warm_up_compiles_every_trial_statistics_kernel_a_sweep_uses() -> No
     assert out.returncode == 0, out.stderr[-2000:]
     counts = json.loads(out.stdout.strip().splitlines()[-1])
     # Kernels called only from other kernels list no signature when loaded from the cache.
-    assert counts["before"]["_cut_silhouettes"] > 0 and counts["before"]["_distance"] > 0, counts
+    assert counts["before"]["_cut_silhouettes"] > 0 and counts["before"]["_correlation_distances"] > 0, counts
     assert counts["after"] == counts["before"]
 
 
