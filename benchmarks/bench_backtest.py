@@ -40,6 +40,7 @@ from engine import (
     SourceInfo,
     StrategyParams,
     backtest_metrics,
+    freeze_startup_objects,
     prepare,
     run_backtest,
     run_prepared,
@@ -144,6 +145,7 @@ def main() -> None:
     # them: the allocator's settings, and one BLAS thread (the product's driver never runs
     # more: its numbers do not depend on the thread count, engine.threads).
     tune_allocator()
+    freeze_startup_objects()  # as the CLI, the app and Ray tasks do
     single_blas_thread()
     print(f"building the synthetic market: {N_SYMBOLS} symbols x {YEARS} years ...", flush=True)
     data = synthetic_market()

@@ -70,6 +70,8 @@ def _run(tree: str, frames: str, table_out: str, chunks: str = "0") -> None:
         engine.single_blas_thread()
     if hasattr(engine, "tune_allocator"):
         engine.tune_allocator()
+    if hasattr(engine, "freeze_startup_objects"):
+        engine.freeze_startup_objects()
     if Path(tree).resolve() != REPO:
         _portable_power(engine)
         if int(chunks) > 0:

@@ -86,6 +86,7 @@ from bench_backtest import synthetic_market
 from engine import (
     MarketData,
     StrategyParams,
+    freeze_startup_objects,
     prepare,
     run_backtest,
     run_prepared,
@@ -585,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # them: the allocator's settings, and one BLAS thread (the product's driver never runs
     # more: its numbers do not depend on the thread count, engine.threads).
     tune_allocator()
+    freeze_startup_objects()  # as the CLI, the app and Ray tasks do
     single_blas_thread()
     import bt
     import vectorbt as vbt

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import single_blas_thread, tune_allocator
+from engine import freeze_startup_objects, single_blas_thread, tune_allocator
 from engine.analytics.pbo import PBOSettings, probability_of_backtest_overfitting
 from engine.backtest.base import clear_caches, run_prepared
 from engine.backtest.prepare import prepare
@@ -68,6 +68,7 @@ def main() -> None:
     # them: the allocator's settings, and one BLAS thread (the product's driver never runs
     # more: its numbers do not depend on the thread count, engine.threads).
     tune_allocator()
+    freeze_startup_objects()  # as the CLI, the app and Ray tasks do
     single_blas_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)

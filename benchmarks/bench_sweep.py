@@ -45,7 +45,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import MarketData, SourceInfo, load_sentiment_csv, single_blas_thread, tune_allocator
+from engine import (
+    MarketData,
+    SourceInfo,
+    freeze_startup_objects,
+    load_sentiment_csv,
+    single_blas_thread,
+    tune_allocator,
+)
 from engine.backtest.base import clear_caches
 from engine.backtest.prepare import prepare
 from engine.data.demo import DemoProvider
@@ -367,6 +374,7 @@ def main() -> None:
     # them: the allocator's settings, and one BLAS thread (the product's driver never runs
     # more: its numbers do not depend on the thread count, engine.threads).
     tune_allocator()
+    freeze_startup_objects()  # as the CLI, the app and Ray tasks do
     single_blas_thread()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

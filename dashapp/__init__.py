@@ -78,6 +78,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> dash.Dash:
         settings.ENGINE_EXECUTOR,
         settings.COMPUTE_PROCESSES,
     )
+    # Built: this process's start-up objects (its imports, the app's layout and callbacks)
+    # are left out of every full collection from now on (once per process; job processes
+    # forked from it inherit it; engine.collector says why).
+    engine.freeze_startup_objects()
     return app
 
 

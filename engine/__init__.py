@@ -48,6 +48,7 @@ from engine.backtest.result import (
     result_from_plain,
     result_to_plain,
 )
+from engine.collector import freeze_startup_objects
 from engine.data.demo import DemoProvider
 from engine.data.files import FileProvider, load_prices_file, load_sentiment_csv
 from engine.data.providers import DATA_SOURCES, DataProvider, load_market_data, provider_from_env
@@ -225,6 +226,7 @@ __all__ = [
     "export_params",
     "fingerprint_frames",
     "frame_to_csv",
+    "freeze_startup_objects",
     "get_executor",
     "grid_size",
     "header_lines",

@@ -45,6 +45,7 @@ from engine.cli.common import (
     UsageError,
     params_from_args,
 )
+from engine.collector import freeze_startup_objects
 from engine.data.providers import yahoo_cache_dir
 from engine.errors import EngineError
 from engine.threads import single_blas_thread
@@ -90,6 +91,7 @@ def main(
     env = os.environ if env is None else env
     tune_allocator()
     single_blas_thread()
+    freeze_startup_objects()  # after the imports: full collections skip them
     head_before = _embedded_head()
     try:
         return _run(argv, out, err, env)

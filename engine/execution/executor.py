@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from engine.allocator import tune_allocator
+from engine.collector import freeze_startup_objects
 from engine.errors import ClusterUnavailableError
 from engine.execution.config import ExecutorMode, RayConfig, check_mode
 from engine.execution.connection import connect, connected_here
@@ -50,6 +51,7 @@ def _call(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
     """Body of every task; ``shared`` arrives resolved from the object store (zero copy)."""
     tune_allocator()  # once per Ray worker process (cached)
     single_blas_thread()  # Ray sets OMP_NUM_THREADS=1 already; explicit for any cluster
+    freeze_startup_objects()  # the worker's imports: full collections skip them (cached)
     return fn(shared, item)
 
 

@@ -253,3 +253,27 @@ def test_a_malformed_ray_setting_stops_the_app_with_one_sentence() -> None:
     settings = AppConfig.load(env={})
     with pytest.raises(ConfigError, match="SPL_RAY_OBJECT_STORE_BYTES must be a whole number, got '512MB'"):
         ray_config(settings, {"SPL_RAY_OBJECT_STORE_BYTES": "512MB"})
+
+
+def test_create_app_freezes_the_start_up_objects_of_its_process(tmp_path: Path) -> None:
+    """At its end ``create_app`` leaves the process's start-up containers (its imports, the
+    app's layout and callbacks) out of the collector's generations
+    (``engine.freeze_startup_objects``): checked in a fresh interpreter, as it is
+    process-wide and once per process."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, json, sys\n"
+        "from dashapp import create_app\n"
+        "create_app({'CACHE_DIR': sys.argv[1]})\n"
+        "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects())}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "cache")], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["frozen"] > 10_000
+    assert seen["tracked"] < seen["frozen"] // 10
