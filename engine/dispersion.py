@@ -80,6 +80,20 @@ def tied(values: Any, value: Any) -> Any:
     return bool(out) if np.ndim(out) == 0 else out
 
 
+def same_price(values: Any, value: Any) -> Any:
+    """True where the prices ``values`` equal ``value`` up to rounding, relative to the
+    price: ``|values - value| <= TIE_RTOL * |value|``. The one rule for a repeated close (a
+    weekend or holiday row, a stale copy, a frozen close): a price's scale changes nothing,
+    while ``tied``'s floor of ``TIE_RTOL`` in absolute terms made every move of a token
+    priced at 1e-9 a "repeat" and dropped its genuine days. NaN ties nothing, an infinite
+    price only itself."""
+    with np.errstate(all="ignore"):
+        v = np.asarray(value, dtype=np.float64)
+        a = np.asarray(values, dtype=np.float64)
+        out = (a == v) | ((np.abs(a - v) <= TIE_RTOL * np.abs(v)) & np.isfinite(v))
+    return bool(out) if np.ndim(out) == 0 else out
+
+
 def zero_within_rounding(values: Any) -> Any:
     """``values`` with those equal to 0 up to rounding (``tied`` with 0: within
     ``TIE_RTOL`` = 1e-10) set to 0 (a float for a scalar, else a float64 array). The one
@@ -112,6 +126,7 @@ __all__ = [
     "TIE_RTOL",
     "first_best",
     "negligible_dispersion",
+    "same_price",
     "tied",
     "zero_within_rounding",
 ]

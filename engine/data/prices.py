@@ -72,7 +72,7 @@ from engine.data.validation import (
     with_times,
     written_dates,
 )
-from engine.dispersion import tied
+from engine.dispersion import same_price
 from engine.errors import DataValidationError
 
 # ----- prices --------------------------------------------------------------------------
@@ -149,7 +149,12 @@ def validate_prices(
         price_column = close_column
     if symbol_column is None and price_column is not None:
         symbol_column = _symbol_column_by_content(raw, others, price_column, label)
+    if symbol_column is None and price_column is not None:
+        symbol_column, id_note = _numeric_symbol_column(raw, date_column, others, price_column, label)
+        repeated = (*repeated, *id_note)
     if symbol_column is not None and price_column is not None:
+        if close_column not in (None, price_column):
+            _refuse_long_mixed_closes(raw, label, symbol_column, price_column, close_column)
         read = dataclasses.replace(
             read, layout="long", symbol_column=symbol_column, price_column=price_column
         )
@@ -260,6 +265,70 @@ def _refuse_long_without_close(
             )
 
 
+def _refuse_long_mixed_closes(
+    raw: pd.DataFrame, label: str, symbol_column: str, adjusted_column: str, close_column: str
+) -> None:
+    """A long file with both an adjusted close and ``Close`` in which some tickers have no
+    adjusted close at all, only ``Close``: ``refuse_mixed_closes`` (their rows were dropped
+    as "close is empty", the tickers then failed, although the file holds their closes)."""
+    symbols = raw[symbol_column].astype("string").str.strip()
+    has_adjusted = to_numbers(raw[adjusted_column]).notna().groupby(symbols).any()
+    has_close = to_numbers(raw[close_column]).notna().groupby(symbols).any()
+    close_only = [
+        str(t) for t in has_close.index[has_close & ~has_adjusted.reindex(has_close.index, fill_value=False)]
+    ]
+    if close_only and bool(has_adjusted.any()):
+        refuse_mixed_closes(label, [str(t) for t in has_adjusted.index[has_adjusted]], close_only)
+
+
+def _numeric_symbol_column(
+    raw: pd.DataFrame, date_column: str, others: Sequence[str], price_column: str, label: str
+) -> tuple[str | None, tuple[str, ...]]:
+    """(the symbol column, the report's note) of a long price file whose symbols are numbers
+    under a name that is not a known one (CRSP's ``PERMNO``, ``secid``, Tokyo's ``7203``
+    under ``stock_code``): next to a close column, when dates repeat (``LONG_REPEATED_SHARE``),
+    the one other column of whole numbers that repeat across dates (at most half as many
+    distinct as rows), never twice on one date, that is no price field (a volume is none
+    of these: its numbers hardly repeat). Read as wide, the IDs were "prices" of a ticker
+    SECID and the closes a ticker CLOSE. Two such columns are refused in one sentence;
+    (None, ()) when there is none."""
+    dates = raw[date_column]
+    if not len(dates.dropna()) or dates.dropna().duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
+        return None, ()
+    found = []
+    for column in others:
+        if column == price_column or squash(column) in ONE_TICKER_FIELD_NAMES:
+            continue
+        numbers = to_numbers(raw[column])
+        filled = numbers.notna()
+        if not filled.any() or filled.mean() < TICKER_COLUMN_SHARE:
+            continue
+        values = numbers[filled]
+        whole = np.isfinite(values.to_numpy()) & (values.to_numpy() % 1 == 0)
+        distinct = values.nunique()
+        if (
+            whole.all()
+            and 2 <= distinct <= len(values) / 2
+            and not pd.DataFrame({"date": dates[filled], "id": values}).duplicated().any()
+        ):
+            found.append(column)
+    if len(found) > 1:  # IDs of two schemes (secid and permno): which one is not guessed
+        names = ", ".join(repr(c) for c in found[:4])
+        raise DataValidationError(
+            f"{label} looks like a long price file (a {price_column!r} column next to the columns {names} of "
+            "whole numbers that repeat on every date) but its symbol column is not recognised; name the "
+            "column of tickers 'symbol'"
+        )
+    if not found:
+        return None, ()
+    column = found[0]
+    ids = to_numbers(raw[column]).dropna().unique()
+    examples = ", ".join(str(int(v)) for v in ids[:MAX_EXAMPLES]) + (
+        ", ..." if len(ids) > MAX_EXAMPLES else ""
+    )
+    return column, (f"{label}: the numbers in column {column!r} read as the symbols ({examples})",)
+
+
 def _symbol_column_by_content(
     raw: pd.DataFrame, others: Sequence[str], price_column: str, label: str
 ) -> str | None:
@@ -306,6 +375,12 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
                 break
         if field is None or isinstance(raw.index, pd.RangeIndex):
             return raw, None
+        adjusted, close_only = _close_only_tickers(
+            [(str(pair[level]), str(pair[1 - level]), bool(raw[pair].notna().any())) for pair in raw.columns],
+            field,
+        )
+        if adjusted and close_only:
+            refuse_mixed_closes(label, adjusted, close_only)
         # pandas-stubs types xs as DataFrame | Series; one level of MultiIndex columns is a DataFrame.
         table = cast(pd.DataFrame, raw.xs(field, axis=1, level=level))
         table.columns = [str(c) for c in table.columns]
@@ -347,6 +422,13 @@ def yahoo_layout_to_wide(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, s
     picks = [i + 1 for i, f in enumerate(fields) if f == wanted]
     if not picks:
         return raw, None
+    body_cells = raw.iloc[skip:]
+    adjusted, close_only = _close_only_tickers(
+        [(f, tickers[i], bool(body_cells.iloc[:, i + 1].notna().any())) for i, f in enumerate(fields)],
+        str(wanted),
+    )
+    if adjusted and close_only:
+        refuse_mixed_closes(label, adjusted, close_only)
     body = raw.iloc[skip:, [0, *picks]].reset_index(drop=True)
     body.columns = ["date", *(tickers[i - 1] for i in picks)]
     return body, wanted
@@ -412,10 +494,7 @@ def ticker_field_columns(others: Sequence[str], label: str) -> tuple[str, dict[s
     picks = by_kind[kind]
     missing = [t for t in tickers if t not in picks]
     if kind == "adjusted" and missing and all(t in by_kind["close"] for t in missing):
-        raise DataValidationError(
-            f"{label} has an adjusted close for {', '.join(sorted(picks)[:5])} but only 'Close' for "
-            f"{', '.join(missing[:5])}; give every ticker the same kind of close"
-        )
+        refuse_mixed_closes(label, list(picks), missing)
     field = pairs[next(iter(picks.values()))][1]
     ignored = [c for c in others if c not in picks.values()]
     note = f"{label}: read each ticker's {field!r} column" + (
@@ -425,6 +504,29 @@ def ticker_field_columns(others: Sequence[str], label: str) -> tuple[str, dict[s
         else ""
     )
     return field, {column: pairs[column][0] for column in picks.values()}, note
+
+
+def refuse_mixed_closes(label: str, adjusted: Sequence[str], close_only: Sequence[str]) -> None:
+    """Refuse a file in which some tickers have an adjusted close and others only ``Close``
+    (one sentence, every layout: ticker-and-field columns, the Yahoo export, long). Which
+    close to use is not guessed ticker by ticker: adjusted and unadjusted closes differ by
+    every dividend and split since, and a ticker without its adjusted close silently missing
+    from the universe (the Yahoo export read only ``Adj Close``) is a wrong portfolio."""
+    raise DataValidationError(
+        f"{label} has an adjusted close for {', '.join(sorted(adjusted)[:5])} but only 'Close' for "
+        f"{', '.join(sorted(close_only)[:5])}; give every ticker the same kind of close"
+    )
+
+
+def _close_only_tickers(columns: Sequence[tuple[str, str, bool]], wanted: str) -> tuple[list[str], list[str]]:
+    """(tickers with values under ``wanted``, tickers with values under ``Close`` only) of a
+    two-level export's (field, ticker, has values) columns; both empty unless ``wanted`` is
+    an adjusted close."""
+    if squash(wanted) not in _FLAT_ADJUSTED:
+        return [], []
+    adjusted = {ticker for field, ticker, filled in columns if field == wanted and filled}
+    closes = {ticker for field, ticker, filled in columns if squash(field) == "close" and filled}
+    return sorted(adjusted), sorted(closes - adjusted)
 
 
 def _rank(field: str) -> int:
@@ -464,7 +566,14 @@ def _validate_long_prices(
     notes = date_notes + notes
     refuse_intraday(raw[date_column], dates, label, symbols)
     closes = to_numbers(raw[close_column])
-    drop_bad_numbers(rows, raw[close_column], closes, "close", required=True, positive=True)
+    # Beside a plain 'Close' the reason names the adjusted close: "close is empty" was
+    # false for a row whose 'Close' is there (it is not used: the two do not mix).
+    beside_close = squash(close_column) in _FLAT_ADJUSTED and find_column(raw.columns, CLOSE_NAMES) not in (
+        None,
+        close_column,
+    )
+    name = f"adjusted close ({close_column!r})" if beside_close else "close"
+    drop_bad_numbers(rows, raw[close_column], closes, name, required=True, positive=True)
     frame = pd.DataFrame({"date": dates, "symbol": symbols, "close": closes})
     rows.drop(
         stale_copies(
@@ -738,7 +847,9 @@ def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, kee
     group[starts[1:]] = 1
     group = np.cumsum(group)  # the (date, symbol) of each row
     counts = np.diff(np.r_[starts, len(cells)])
-    contested = (counts > 1) & ~tied(np.maximum.reduceat(value, starts), np.minimum.reduceat(value, starts))
+    contested = (counts > 1) & ~same_price(
+        np.maximum.reduceat(value, starts), np.minimum.reduceat(value, starts)
+    )
     if not contested.any():
         return out
     kept = value[starts].copy()  # the first close of each (date, symbol)
@@ -758,7 +869,7 @@ def stale_copies(dates: np.ndarray, symbols: np.ndarray, values: np.ndarray, kee
         )
         rows += starts[first]
         mine, previous = group[rows] - first, last[codes[rows]]
-        repeats = tied(value[rows], previous)
+        repeats = same_price(value[rows], previous)
         moved = np.bincount(mine, weights=~repeats & np.isfinite(previous), minlength=stop - first) > 0
         stale = repeats & moved[mine]
         every = np.bincount(mine, weights=stale, minlength=stop - first) == counts[first:stop]
@@ -790,7 +901,7 @@ def resolve_repeated_closes(
         repeats = rest.index.duplicated(keep="first")
         first = rest[~repeats]
         kept = first.reindex(rest.index[repeats]).to_numpy(dtype=np.float64)
-        differ = ~tied(rest.to_numpy(dtype=np.float64)[repeats], kept)
+        differ = ~same_price(rest.to_numpy(dtype=np.float64)[repeats], kept)
         for reason, days in (
             (STALE_COPY_PRICE, series.index[stale]),
             (REPEATED_PRICE, rest.index[repeats][differ]),
@@ -824,7 +935,7 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
 
     The one rule for every price layout (wide, long, yfinance exports, Yahoo downloads): a row
     is filled forward when every ticker priced on it repeats its previous close, "repeats"
-    meaning equal up to rounding (``engine.dispersion.tied``: 10.100000000000001 repeats 10.1),
+    meaning equal up to rounding (``engine.dispersion.same_price``: 10.100000000000001 repeats 10.1),
     and the day is a Saturday or a Sunday, or a weekday on which the NYSE held no session
     (``engine.data.calendar.exchange_holidays``). Kept, such a row was a trading day at a
     stale close: a month ending on Saturday 30 April (or on Memorial Day, Monday 31 May 2021)
@@ -840,7 +951,7 @@ def without_filled_days(wide: pd.DataFrame, *, unit: str) -> tuple[pd.DataFrame,
     values = wide.to_numpy(dtype=np.float64)
     previous = wide.ffill().shift(1).to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
-    repeats = np.where(priced, tied(values, previous), True).all(axis=1)
+    repeats = np.where(priced, same_price(values, previous), True).all(axis=1)
     compared = (priced & np.isfinite(previous)).any(axis=1)
     days = pd.DatetimeIndex(wide.index)
     weekend = days.day_of_week.to_numpy() >= 5
@@ -979,7 +1090,7 @@ def trading_days_of(
     off = off_days & ~drop
     if off.any():
         previous = prices.ffill().shift(1).to_numpy(dtype=np.float64)
-        genuine = priced & ~tied(values, previous) & universe
+        genuine = priced & ~same_price(values, previous) & universe
         last_priced = pd.DataFrame(
             np.where(priced, days.to_numpy()[:, None], np.datetime64("NaT")), index=days
         ).ffill()

@@ -785,6 +785,9 @@ def _infer_distinct(
             if bool((unique != written).any()):  # read as ISO from yyyymmdd with a time
                 description = description.replace("ISO 8601 (yyyy-mm-dd", "ISO 8601 (yyyymmdd", 1)
             return parsed, description + note
+    mixed = _mixed_forms(text, label, options, column, notes)
+    if mixed is not None:
+        return mixed
     if scores[family] == 0:
         return _named_dates(text, unique, label, column)
     if family == "iso":
@@ -816,6 +819,62 @@ def _infer_distinct(
     if family == "compact":
         return _finish_dates(pd.to_datetime(text, format="%Y%m%d", errors="coerce")), "yyyymmdd"
     return _day_month_dates(text, unique[numeric], label, options, column, notes)
+
+
+# The forms of a date column told apart by their shape (disjoint: ISO starts with a
+# four-digit year, dd/mm with one or two digits, yyyymmdd is eight digits alone, the CJK form
+# marks its fields).
+_FORMS = (("iso", _ISO), ("numeric", _NUMERIC_DM), ("compact", _COMPACT), ("cjk", _CJK))
+
+
+def _mixed_forms(
+    text: pd.Series, label: str, options: ReadOptions, column: str, notes: list[str]
+) -> tuple[pd.Series, str] | None:
+    """A column that writes its dates in two or more forms (ISO 8601 history with rows
+    appended as dd/mm/yyyy, ``20220301`` or ``01 Mar 2022``) read value by value in its own
+    form: ISO, ``yyyymmdd``, the CJK form and a named month each have one reading; the
+    dd/mm values are read by the day/month order rule on those values alone (an ambiguous
+    set is refused as any dd/mm column is). Read as one form, the others' rows were dropped
+    as "not a valid date" (a third of a file, and its first holding period). The named form
+    counts only where a named-month format reads some of its values (text that is no date
+    stays an invalid date); plain numbers are left to ``_with_serials``. One or two values
+    of a form that cannot be read alone (a lone ``01/04/2022``: which order?) are invalid
+    dates, as the order rule has it; more are refused by that form's own rule. None when
+    the column has one form. A warning says which forms and how many dates each."""
+    values = text.dropna()
+    values = values[values != ""]
+    masks = {name: values.str.match(pattern).fillna(False).astype(bool) for name, pattern in _FORMS}
+    rest = ~pd.concat(masks.values(), axis=1).any(axis=1) & ~values.str.match(_PLAIN_NUMBER).fillna(False)
+    forms = {name: mask for name, mask in masks.items() if mask.any()}
+    if rest.any() and forms:
+        named, _ = _named_dates(values[rest], values[rest], label, column)
+        if named.notna().any():
+            forms["named"] = rest
+    if len(forms) < 2:
+        return None
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    described: list[str] = []
+    for mask in forms.values():
+        part = values[mask]
+        try:
+            if bool(mask.equals(rest)):
+                dates, description = _named_dates(part, part, label, column)
+            else:
+                dates, description = _infer_distinct(part, label, options, column, notes)
+        except DataValidationError:
+            if len(part) > _LONE_DECIDERS:
+                raise  # e.g. many dd/mm dates of no known order: the column's own refusal
+            continue  # one or two values of a form that cannot be read alone: invalid dates
+        parsed[part.index] = dates.to_numpy(dtype="datetime64[ns]")
+        count = int(dates.notna().sum())
+        described.append(f"{description} for {count} date{'' if count == 1 else 's'}")
+    if len(described) == 1:  # the other form's one or two values are invalid dates
+        return parsed, described[0].rsplit(" for ", 1)[0]
+    notes.append(
+        f"{label}: the {column!r} column writes its dates in {len(described)} forms ({'; '.join(described)}); "
+        "each date is read in its own form"
+    )
+    return parsed, "mixed forms, each read in its own: " + "; ".join(described)
 
 
 # A weekday name before the date ('Mon 01/03/2022', 'Monday, 3 January 2022', RFC 2822's
@@ -873,12 +932,13 @@ def utc_zone(tz: object) -> bool:
 # Europe/London): as for a UTC offset, the local date as written is kept (the exchange's
 # calendar date; 08:00 in Tokyo on the 4th stays the 4th), but a name of UTC itself with a
 # time other than midnight is refused as +00:00 is (``UTC_ZONE_NAMES``). Only an
-# Area/Location name or a one-word name of UTC (Zulu) after a time: '3 Jan/22' holds no zone. Also a zone in brackets right after the
+# Area/Location name, the database's POSIX-style US names (EST5EDT, CST6CDT, MST7MDT,
+# PST8PDT) or a one-word name of UTC (Zulu) after a time: '3 Jan/22' holds no zone. Also a zone in brackets right after the
 # time, its offset or Z (Java's ZonedDateTime.toString() and RFC 9557:
 # '2022-03-14T00:00-04:00[America/New_York]', '2022-03-14T00:00Z[UTC]'; '!' marks it critical).
 _ZONE_NAME = re.compile(
     r"(?<=\d:\d\d)(?P<seconds>(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)"
-    r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+|(?:" + _ONE_WORD_UTC + r"))$"
+    r"\s+(?P<zone>[A-Za-z][A-Za-z_\-]*(?:/[A-Za-z0-9_+\-]+)+|[A-Z]{3}\d[A-Z]{3}|(?:" + _ONE_WORD_UTC + r"))$"
     r"|(?<=[\dZ])\[!?(?P<bracketed>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\]$"
 )
 

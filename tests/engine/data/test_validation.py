@@ -404,7 +404,7 @@ def test_parse_dates_one_format_per_column_and_plausible_years() -> None:
         pd.Series(["2022-01-03", "2022-01-04T10:30", "01/04/2022", "3000-01-01", "", None, "x"])
     )
     assert list(parsed[:2]) == [pd.Timestamp("2022-01-03"), pd.Timestamp("2022-01-04")]
-    # the column is ISO: a value in another format is not a date of this column
+    # a lone dd/mm value of no known order, a year out of range, no text: no date
     assert parsed[2:].isna().all() and parsed.dtype == "datetime64[ns]"
 
 
