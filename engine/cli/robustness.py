@@ -142,7 +142,9 @@ def robustness_text(report: Any, *, data_label: str = "", risk_free: float = 0.0
     ``notes`` are written on stderr by the command, as ``note: ...`` lines)."""
 
     def ci(block: Any, percent: bool) -> str:
-        fmt = (lambda v: f"{v:.2%}") if percent else (lambda v: f"{v:.2f}")
+        def fmt(v: float) -> str:  # n/a: no value (the notes say why)
+            return "n/a" if not math.isfinite(v) else f"{v:.2%}" if percent else f"{v:.2f}"
+
         if not math.isfinite(block.estimate):
             return "n/a"
         return f"{fmt(block.estimate)} [{fmt(block.low)}, {fmt(block.high)}] ({block.level:.0%} interval)"

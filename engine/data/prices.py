@@ -998,8 +998,8 @@ def trading_days_of(
 
     The universe of a date d: the ``holdable`` columns (the sentiment's symbols that have
     prices; the symbols a stock analysis was asked for) whose first sentiment row
-    (``first_rows``; none given: every holdable column) is on or before d; before any
-    sentiment row, those whose sentiment starts on the first sentiment date. d is a trading day when (a) a symbol of its
+    (``first_rows``; none given: every holdable column) and first close are both on or
+    before d; before that day for every symbol, those that join on the first such day. d is a trading day when (a) a symbol of its
     universe has a price on d (before the first sentiment row, an NYSE session on which any
     column is priced: the lookback history of risk-based weights, which a first-date symbol
     listing later must not cut; breaker pass 5, F1), and (b) d is an NYSE session (``engine.data.calendar``;
@@ -1031,9 +1031,15 @@ def trading_days_of(
     # days before the first row: not causal).
     universe = np.zeros(values.shape, dtype=bool)
     starts = {c: pd.Timestamp(first_rows[c]) for c in judged if first_rows and c in first_rows}
-    earliest = min(starts.values()) if starts else None
+    # A symbol joins the universe once it has both its first sentiment row and its first
+    # close: whether a symbol without a close yet lists later is not known on the day (cut
+    # after D, the file holds no close of it and it is a failed ticker). Its sentiment start
+    # alone let a symbol listing after D, from the first sentiment date, drop the sessions
+    # before the others' sentiment began, the lookback of their weights (breaker pass 9).
+    joins = {c: max(start, _first_close(days, priced[:, position[c]], start)) for c, start in starts.items()}
+    earliest = min(joins.values()) if joins else None
     for c in judged:
-        start = starts.get(c)
+        start = joins.get(c)
         # start == earliest: a symbol of the first sentiment date, in every date's universe
         universe[:, position[c]] = True if start is None or start == earliest else (days >= start)
     groups: list[DroppedRows] = []
@@ -1145,6 +1151,11 @@ def trading_days_of(
     if not drop.any():
         return prices, tuple(groups)
     return prices[~drop], tuple(groups)
+
+
+def _first_close(days: pd.DatetimeIndex, priced: np.ndarray, fallback: pd.Timestamp) -> pd.Timestamp:
+    """The date of a column's first close (``fallback`` when it has none)."""
+    return pd.Timestamp(days[int(priced.argmax())]) if priced.any() else fallback
 
 
 def _finish_prices(

@@ -307,7 +307,8 @@ def test_report_is_consistent_and_json_ready(data: engine.MarketData) -> None:
     assert report.random_portfolios.n == 60 and 0 < report.random_portfolios.p_value <= 1
     assert 0.0 <= report.probabilistic_sharpe <= 1.0
     plain = json.loads(json.dumps(report.to_dict()))
-    assert plain["sharpe_ci"].keys() == {"estimate", "low", "high", "level"}
+    assert plain["sharpe_ci"].keys() == {"estimate", "low", "high", "level", "resamples", "undefined"}
+    assert plain["sharpe_ci"]["resamples"] == 300 and plain["sharpe_ci"]["undefined"] == 0
     assert len(plain["random_portfolios"]["sharpes"]) == 60
     assert (
         engine.robustness_report(data, params, n_boot=300, n_random=60, seed=1).to_dict()["sharpe_ci"]
@@ -461,3 +462,45 @@ def test_an_excess_return_within_rounding_of_zero_is_zero_and_a_real_one_is_kept
         np.prod(1 + bench + 1e-7) ** (252 / 300) - np.prod(1 + bench) ** (252 / 300), rel=1e-6
     )
     assert 0.0 < real.low <= real.estimate <= real.high
+
+
+# ----- constant-return series: resamples without dispersion ------------------------------
+
+
+def _without_the_moves(returns: np.ndarray, n_boot: int, seed: int) -> int:
+    """Resamples (the report's own indices, same seed) that draw none of the non-zero days:
+    all zeros, no dispersion, no Sharpe ratio."""
+    index = rb.stationary_bootstrap_indices(
+        returns.size, n_boot, rb.DEFAULT_BLOCK_LENGTH, np.random.default_rng(seed)
+    )
+    return int((returns[index] == 0.0).all(axis=1).sum())
+
+
+def test_an_interval_whose_resamples_mostly_lack_dispersion_is_undefined_and_said() -> None:
+    """One +2% day among 41 zeros (a holding that moved once): the Sharpe is sqrt(252 / 42)
+    = 2.449, but 276 of 1,000 resamples leave the +2% day out (0 / 0). Taken over the others
+    the interval was [2.45, 4.35], its lower bound the estimate, and nothing said why."""
+    returns = np.zeros(42)
+    returns[21] = 0.02
+    sharpe, _ = rb.bootstrap_intervals(returns, np.full(42, 0.001), n_boot=1000, seed=0)
+    assert sharpe.estimate == pytest.approx(math.sqrt(252 / 42), rel=1e-12)
+    assert sharpe.undefined == _without_the_moves(returns, 1000, 0) > 50 and sharpe.resamples == 1000
+    assert math.isnan(sharpe.low) and math.isnan(sharpe.high)
+    assert sharpe.note("Sharpe ratio") == (
+        f"{sharpe.undefined} of the 1,000 bootstrap resamples have no Sharpe ratio (no dispersion: every "
+        "return of the resample equal), more than 5% of them, so its 95% interval is undefined"
+    )
+
+
+def test_a_few_resamples_without_dispersion_leave_an_interval_over_the_others_and_a_note() -> None:
+    returns = np.zeros(60)
+    returns[[5, 30, 55]] = 0.02
+    sharpe, excess = rb.bootstrap_intervals(returns, np.full(60, 0.001), n_boot=1000, seed=0)
+    undefined = _without_the_moves(returns, 1000, 0)
+    assert sharpe.undefined == undefined and 0 < undefined <= 50 and excess.undefined == 0
+    index = rb.stationary_bootstrap_indices(60, 1000, rb.DEFAULT_BLOCK_LENGTH, np.random.default_rng(0))
+    defined = rb.annual_sharpe(returns[index])
+    low, high = np.quantile(defined[np.isfinite(defined)], [0.025, 0.975])
+    assert (sharpe.low, sharpe.high) == (low, high)
+    assert sharpe.note("Sharpe ratio").endswith(f"its interval is taken over the other {1000 - undefined}")
+    assert excess.note("annual excess return") == ""
