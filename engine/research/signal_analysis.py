@@ -71,7 +71,7 @@ from engine.backtest.plan import _iso, _plan, entry_closes, holdable_at, untrade
 from engine.backtest.prepare import PreparedData, as_prepared
 from engine.backtest.result import Manifest
 from engine.data.types import MarketData
-from engine.dispersion import negligible_dispersion
+from engine.dispersion import negligible_dispersion, zero_within_rounding
 from engine.errors import ParameterError, short_repr
 from engine.strategy.params import StrategyParams
 from engine.strategy.signals import period_last_day, snap_ties
@@ -421,7 +421,9 @@ def analyze_signal(
         with np.errstate(invalid="ignore", divide="ignore"):
             q_returns[i] = np.where(counts > 0, sums / counts, np.nan)
     if q_used >= 2:
-        spread = q_returns[:, q_used - 1] - q_returns[:, 0]
+        # Top minus bottom within rounding of 0 is 0 (zero_within_rounding): quantiles of
+        # symbols growing alike (c x 1.0001^t) differ by 2.2e-16 of float noise, shown as such.
+        spread = zero_within_rounding(q_returns[:, q_used - 1] - q_returns[:, 0])
         turnover = _top_turnover(labels, analysed, q_used)
     else:
         spread = np.full(k, np.nan)

@@ -203,6 +203,24 @@ def test_a_constant_signal_has_no_quantiles_or_spread() -> None:
     assert analysis.export_extras()["quantile_note"] == analysis.quantile_note
 
 
+def test_quantiles_growing_alike_have_a_spread_of_zero_not_float_noise() -> None:
+    """constant-return-series, held-back variant: every symbol grows by 0.01% a day from its
+    own price (a compounded series: float noise in the last bits); the quantiles' returns
+    differ by that noise alone, and the spread was shown as 1.1e-16, not 0 (the IC is n/a:
+    constant returns)."""
+    starts = {"A": 127.76, "B": 54.69, "C": 9.15, "D": 4.29}  # noise in May's and June's spreads
+    columns = {s: list(start * np.cumprod(np.full(len(DAYS), 1.0001))) for s, start in starts.items()}
+    columns["QQQ"] = [100, 101, 102, 103, 104, 105, 106]
+    analysis = analyze_signal(
+        market(_sentiment(), price_frame(DAYS, columns)),
+        StrategyParams(),
+        settings=SignalAnalysisSettings(quantiles=2),
+    )
+    assert math.isnan(analysis.ic_summary["mean_ic"])
+    spread = analysis.periods["spread"].to_numpy()
+    assert np.isfinite(spread).all() and (spread == 0.0).all()
+
+
 def test_tied_signals_go_wholly_to_one_quantile_or_leave_the_period_out() -> None:
     """Breaker pass 12, F6 (ties in part, as integer signals have): qcut of the values.
     April: distinct signals, as before. May: A, B, C tie at 0.2 below D's 0.4; two
