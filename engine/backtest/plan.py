@@ -866,6 +866,21 @@ def _benchmark_warnings(
                 f"(NaN) {span} (its close is carried {ALIVE_DAYS} calendar days), and its own metrics and "
                 "the benchmark-relative metrics use only the days where it exists."
             )
+    # Days without a close of its own in the window, from the first entry close (the base of
+    # the first return) on, on which its last close is carried (at most ALIVE_DAYS): a 0%
+    # benchmark return that day (or a stale base), its move counted in its next close's return.
+    base = max(lo - 1, 0)
+    carried_days = np.flatnonzero(
+        benchmark_days(prepared, col)[base : hi + 1] & ~prepared.has_close[base : hi + 1, col]
+    )
+    if carried_days.size:
+        shown = ", ".join(_iso(dates[base + i]) for i in carried_days[:3])
+        shown += ", ..." if carried_days.size > 3 else ""
+        out.append(
+            f"benchmark {params.benchmark} has no close on {carried_days.size} trading day(s) of the window "
+            f"({shown}); its previous close is carried over them, so its move shows in the return of its "
+            "next close."
+        )
     return out
 
 

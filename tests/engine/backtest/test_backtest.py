@@ -464,3 +464,18 @@ def test_short_window_threshold_is_one_year_of_trading_days() -> None:
     assert short_window_warning(TRADING_DAYS - 1) is not None
     assert short_window_warning(TRADING_DAYS) is None
     assert TRADING_DAYS == 252
+
+
+def test_a_benchmark_close_carried_over_a_missing_day_is_named() -> None:
+    """A benchmark without a close on 02-01 and 03-01: its previous close is carried (a 0%
+    return on each, the move in the next close's return), which changed its numbers
+    without a word; the warning names the days."""
+    nan = math.nan
+    data = _two_month_market(QQQ=[100, 100, nan, 102, 103, nan, 105])
+    result = run_backtest(data, StrategyParams(top_n=2))
+    bench = result.returns["benchmark"].to_numpy()
+    np.testing.assert_allclose(bench, [0.0, 102 / 100 - 1, 103 / 102 - 1, 0.0, 105 / 103 - 1], atol=1e-12)
+    (said,) = [w for w in result.warnings if w.startswith("benchmark QQQ has no close on")]
+    assert said.startswith(
+        "benchmark QQQ has no close on 2 trading day(s) of the window (2019-02-01, 2019-03-01)"
+    )
