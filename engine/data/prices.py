@@ -150,7 +150,7 @@ def validate_prices(
     if symbol_column is None and price_column is not None:
         symbol_column = _symbol_column_by_content(raw, others, price_column, label)
     if symbol_column is None and price_column is not None:
-        symbol_column, id_note = _numeric_symbol_column(raw, date_column, others, price_column, label)
+        raw, symbol_column, id_note = _numeric_symbol_column(raw, date_column, others, price_column, label)
         repeated = (*repeated, *id_note)
     if symbol_column is not None and price_column is not None:
         if close_column not in (None, price_column):
@@ -283,18 +283,22 @@ def _refuse_long_mixed_closes(
 
 def _numeric_symbol_column(
     raw: pd.DataFrame, date_column: str, others: Sequence[str], price_column: str, label: str
-) -> tuple[str | None, tuple[str, ...]]:
-    """(the symbol column, the report's note) of a long price file whose symbols are numbers
-    under a name that is not a known one (CRSP's ``PERMNO``, ``secid``, Tokyo's ``7203``
-    under ``stock_code``): next to a close column, when dates repeat (``LONG_REPEATED_SHARE``),
-    the one other column of whole numbers that repeat across dates (at most half as many
-    distinct as rows), never twice on one date, that is no price field (a volume is none
-    of these: its numbers hardly repeat). Read as wide, the IDs were "prices" of a ticker
-    SECID and the closes a ticker CLOSE. Two such columns are refused in one sentence;
-    (None, ()) when there is none."""
+) -> tuple[pd.DataFrame, str | None, tuple[str, ...]]:
+    """(the table, the symbol column, the report's note) of a long price file whose symbols
+    are numbers under a name that is not a known one (CRSP's ``PERMNO``, ``secid``, Korea's
+    ``005930`` under ``krx``): next to a close column, the one other column of whole
+    numbers that is no price field and, when dates repeat (``LONG_REPEATED_SHARE``), repeat
+    across dates (at most half as many distinct as rows) and never twice on one date (a
+    volume is none of these: its numbers hardly repeat). Read as wide, the IDs were "prices"
+    of a ticker SECID and the closes a ticker CLOSE. The symbols are the numbers as written
+    (``005930`` keeps its zeros; ``101.0`` is ``101``). Refused in one sentence: two such
+    columns, and, when no date repeats, one column holding one whole number throughout
+    (one symbol's file, or a constant such as an exchange code: not guessed). (raw, None,
+    ()) when there is none."""
     dates = raw[date_column]
-    if not len(dates.dropna()) or dates.dropna().duplicated(keep=False).mean() < LONG_REPEATED_SHARE:
-        return None, ()
+    if not len(dates.dropna()):
+        return raw, None, ()
+    repeated = dates.dropna().duplicated(keep=False).mean() >= LONG_REPEATED_SHARE
     found = []
     for column in others:
         if column == price_column or squash(column) in ONE_TICKER_FIELD_NAMES:
@@ -306,11 +310,13 @@ def _numeric_symbol_column(
         values = numbers[filled]
         whole = np.isfinite(values.to_numpy()) & (values.to_numpy() % 1 == 0)
         distinct = values.nunique()
-        if (
-            whole.all()
-            and 2 <= distinct <= len(values) / 2
-            and not pd.DataFrame({"date": dates[filled], "id": values}).duplicated().any()
-        ):
+        if not whole.all():
+            continue
+        if repeated:
+            unique_per_date = not pd.DataFrame({"date": dates[filled], "id": values}).duplicated().any()
+            if 2 <= distinct <= len(values) / 2 and unique_per_date:
+                found.append(column)
+        elif distinct == 1 and len(values) >= 2:
             found.append(column)
     if len(found) > 1:  # IDs of two schemes (secid and permno): which one is not guessed
         names = ", ".join(repr(c) for c in found[:4])
@@ -320,13 +326,31 @@ def _numeric_symbol_column(
             "column of tickers 'symbol'"
         )
     if not found:
-        return None, ()
+        return raw, None, ()
     column = found[0]
-    ids = to_numbers(raw[column]).dropna().unique()
-    examples = ", ".join(str(int(v)) for v in ids[:MAX_EXAMPLES]) + (
-        ", ..." if len(ids) > MAX_EXAMPLES else ""
-    )
-    return column, (f"{label}: the numbers in column {column!r} read as the symbols ({examples})",)
+    written = _whole_number_text(raw[column])
+    if not repeated:  # one number throughout: a symbol, or a constant (an exchange code)?
+        value = written.dropna().iloc[0]
+        raise DataValidationError(
+            f"{label} looks like one symbol's long price file (a {price_column!r} column next to the column "
+            f"{column!r}, which holds the one whole number {value} throughout), not a wide file of tickers "
+            f"{str(price_column).upper()!r} and {str(column).upper()!r}; if {value} is the symbol, name that "
+            "column 'symbol'"
+        )
+    ids = written.dropna().unique()
+    examples = ", ".join(map(str, ids[:MAX_EXAMPLES])) + (", ..." if len(ids) > MAX_EXAMPLES else "")
+    note = f"{label}: the numbers in column {column!r} read as the symbols ({examples})"
+    return raw.assign(**{column: written}), column, (note,)
+
+
+def _whole_number_text(cells: pd.Series) -> pd.Series:
+    """Whole numbers as the text of a symbol: as written (leading zeros kept), without a
+    decimal part of zeros (``101.0`` -> ``101``); a number stored as a float (Parquet) as
+    its integer."""
+    if pd.api.types.is_numeric_dtype(cells):
+        return cells.map(lambda v: None if pd.isna(v) else str(int(v))).astype("string")
+    text = cells.astype("string").str.strip()
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
 def _symbol_column_by_content(
@@ -544,8 +568,12 @@ def _cell_text(frame: pd.DataFrame, row: int, column: int) -> str:
 def _fields_row(names: Sequence[str]) -> bool:
     """True when every name is a price field (yfinance's, or a close or adjusted close under
     any of its names) and one of them is a close."""
-    squashed = {squash(n) for n in names}
+    squashed = {squash(n) for n in names} - _EXPORT_FLAGS
     return bool(squashed) and squashed <= _FLAT_FIELDS and bool(squashed & CLOSE_FIELD_NAMES)
+
+
+# Fields of yfinance's exports that are no price: download(repair=True) adds "Repaired?".
+_EXPORT_FLAGS = frozenset({"repaired"})
 
 
 def _validate_long_prices(

@@ -825,6 +825,7 @@ def _infer_distinct(
 # four-digit year, dd/mm with one or two digits, yyyymmdd is eight digits alone, the CJK form
 # marks its fields).
 _FORMS = (("iso", _ISO), ("numeric", _NUMERIC_DM), ("compact", _COMPACT), ("cjk", _CJK))
+MIXED_FORMS = "mixed forms, each read in its own: "  # the description of such a column
 
 
 def _mixed_forms(
@@ -865,6 +866,8 @@ def _mixed_forms(
             if len(part) > _LONE_DECIDERS:
                 raise  # e.g. many dd/mm dates of no known order: the column's own refusal
             continue  # one or two values of a form that cannot be read alone: invalid dates
+        if not dates.notna().any():
+            continue  # placeholders of a form (99/99/9999, 20229999): invalid dates, no form
         parsed[part.index] = dates.to_numpy(dtype="datetime64[ns]")
         count = int(dates.notna().sum())
         described.append(f"{description} for {count} date{'' if count == 1 else 's'}")
@@ -874,7 +877,7 @@ def _mixed_forms(
         f"{label}: the {column!r} column writes its dates in {len(described)} forms ({'; '.join(described)}); "
         "each date is read in its own form"
     )
-    return parsed, "mixed forms, each read in its own: " + "; ".join(described)
+    return parsed, MIXED_FORMS + "; ".join(described)
 
 
 # A weekday name before the date ('Mon 01/03/2022', 'Monday, 3 January 2022', RFC 2822's
@@ -1069,6 +1072,13 @@ def _given_format(
         missed = own[values.index].notna() & parsed[values.index].isna()
         example = values[missed].iloc[0]
         share = 100 * fits // len(values)
+        if own_description.startswith(MIXED_FORMS):  # no one format reads such a column
+            raise DataValidationError(
+                f"{label}: the {column!r} dates are written in several forms "
+                f"({own_description.removeprefix(MIXED_FORMS)}), such as {example!r}; no one date format "
+                f"reads them all (the format {fmt} asked for reads {share}% of them); give none to have "
+                "each form read in its own"
+            )
         raise DataValidationError(
             f"{label}: the {column!r} dates are written {own_description}, such as {example!r}; the date "
             f"format {fmt} asked for reads only {share}% of them; give the date_format they are written in "

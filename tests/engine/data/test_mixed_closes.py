@@ -91,3 +91,16 @@ def test_a_blank_adjusted_close_beside_a_close_is_named_as_such() -> None:
     (drop,) = report.dropped  # its Close is not used: adjusted and unadjusted closes do not mix
     assert drop.reason == "adjusted close ('Adj Close') is empty" and drop.examples == ("row 4",)
     assert prices["BBB"].isna().tolist() == [False, True, False]
+
+
+def test_a_yahoo_export_with_repair_flags_reads_its_adjusted_closes() -> None:
+    """download(repair=True) adds a "Repaired?" field: the export was "no 'date' column"."""
+    text = (
+        "Price,Adj Close,Adj Close,Close,Close,Repaired?,Repaired?\n"
+        "Ticker,AAA,BBB,AAA,BBB,AAA,BBB\n"
+        "Date,,,,,,\n"
+        "2022-01-03,10,20,11,21,False,False\n"
+        "2022-01-04,10.5,20.5,11.5,21.5,False,True\n"
+    )
+    prices, _ = load_prices_file(text.encode(), name="y.csv")
+    assert prices.to_dict("list") == {"AAA": [10.0, 10.5], "BBB": [20.0, 20.5]}

@@ -72,3 +72,19 @@ def test_many_ambiguous_day_month_values_among_iso_are_refused_until_the_order_i
     assert list(frame["date"]) == list(
         pd.to_datetime(["2022-01-03", "2022-01-04", "2022-02-01", "2022-02-02", "2022-02-03"])
     )
+
+
+def test_placeholders_of_another_form_are_invalid_dates_not_a_form() -> None:
+    written = [f"2022-01-{d:02d}" for d in range(3, 15)] + ["12/31/9999", "20229999"]
+    frame, report = load_sentiment_csv(_sentiment(written))
+    assert len(frame) == 12 and not any("forms" in w for w in report.warnings)
+    (drop,) = report.dropped
+    assert drop.reason == "date is not a valid date" and drop.count == 2
+
+
+def test_a_date_format_asked_for_a_mixed_column_says_no_one_format_reads_it() -> None:
+    written = [f"2022-01-{d:02d}" for d in range(3, 13)] + [f"{d:02d}/02/2022" for d in range(13, 23)]
+    with pytest.raises(
+        DataValidationError, match=r"written in several forms .*no one date format reads them all"
+    ):
+        load_sentiment_csv(_sentiment(written), date_format="%d/%m/%Y")

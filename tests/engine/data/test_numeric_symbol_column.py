@@ -51,3 +51,26 @@ def test_two_candidate_id_columns_are_refused_not_guessed() -> None:
     text = "date,secid,permno,close\n" + "".join(f"{d},{s},{int(s) + 1},{c}\n" for d, s, c in rows)
     with pytest.raises(DataValidationError, match=r"columns 'secid', 'permno' of whole numbers.*'symbol'"):
         load_prices_file(text.encode(), name="two.csv")
+
+
+def test_one_symbols_file_with_its_number_under_an_unknown_name_is_refused_not_read_wide() -> None:
+    text = "date,permno,close\n2022-01-03,10001,10\n2022-01-04,10001,10.5\n2022-01-05,10001,10.6\n"
+    with pytest.raises(
+        DataValidationError, match=r"one symbol's long price file .*10001.*name that column 'symbol'"
+    ):
+        load_prices_file(text.encode(), name="one.csv")
+
+
+def test_ids_written_as_floats_are_the_whole_numbers_the_warning_names() -> None:
+    text = "date,secid,close\n2022-01-03,101.0,10\n2022-01-03,102.0,20\n2022-01-04,101.0,10.5\n2022-01-04,102.0,20.5\n"
+    prices, report = load_prices_file(text.encode(), name="f.csv")
+    assert sorted(prices.columns) == ["101", "102"]
+    assert any("read as the symbols (101, 102)" in w for w in report.warnings)
+
+
+def test_ids_with_leading_zeros_keep_them_in_the_symbols_and_the_warning() -> None:
+    rows = [("2022-01-03", 70000, 120000), ("2022-01-04", 70500, 121000), ("2022-01-05", 71000, 122000)]
+    text = "date,krx,close\n" + "".join(f"{d},005930,{a}\n{d},000660,{b}\n" for d, a, b in rows)
+    prices, report = load_prices_file(text.encode(), name="k.csv")
+    assert sorted(prices.columns) == ["000660", "005930"] and prices.loc["2022-01-05", "005930"] == 71000.0
+    assert any("read as the symbols (005930, 000660)" in w for w in report.warnings)
