@@ -365,6 +365,10 @@ def _date(value: Any) -> Any:
     return value[:10] if isinstance(value, str) else value
 
 
+# A fold whose in-sample metric no configuration has (the engine holds it as cash and warns).
+NO_WINNER = "none (no defined in-sample metric): held as cash"
+
+
 def fold_rows(validation: Mapping[str, Any], grid: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per fold: dates, the winner's parameters, its IS and OOS metric, changed."""
     folds = validation.get("folds") or {}
@@ -372,9 +376,13 @@ def fold_rows(validation: Mapping[str, Any], grid: Mapping[str, Any]) -> list[di
     rows = []
     for i in range(n):
         row: dict[str, Any] = {c: _date((folds.get(c) or [None] * n)[i]) for c in FOLD_COLUMNS}
-        row["winner"] = ", ".join(
-            f"{name}={(folds.get(name) or [None] * n)[i]}" for name in grid if name in folds
-        ) or str((folds.get("winner") or [None] * n)[i])
+        winner = (folds.get("winner") or [None] * n)[i]
+        row["winner"] = (
+            NO_WINNER
+            if winner is None
+            else ", ".join(f"{name}={(folds.get(name) or [None] * n)[i]}" for name in grid if name in folds)
+            or str(winner)
+        )
         for key in ("is_metric", "oos_metric"):
             value = (folds.get(key) or [None] * n)[i]
             row[key] = round(value, RATIO_DIGITS) if isinstance(value, float) else value

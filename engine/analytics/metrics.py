@@ -52,7 +52,7 @@ import pandas as pd
 from engine.analytics import nb_metrics as nbm
 from engine.analytics.nb_metrics import alpha_mean, moments
 from engine.data.types import TRADING_DAYS
-from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL, constant_loss
+from engine.dispersion import DISPERSION_CV, DISPERSION_RTOL, constant_loss, zero_within_rounding
 
 # A single date as the entry points give it: ISO string, date/datetime, Timestamp, datetime64.
 DateLike: TypeAlias = str | dt.date | np.datetime64
@@ -204,10 +204,11 @@ def _power(base: float, exponent: float) -> float:
 
 
 def total_return(returns: np.ndarray) -> float:
-    """Compounded simple return (finite input; NaN for no day)."""
+    """Compounded simple return (finite input; NaN for no day); within rounding of 0 it is
+    0 (``zero_within_rounding``: a path back at its start, 3 -> 1 -> 3)."""
     returns = _as_array(returns)
     with np.errstate(all="ignore"):
-        return float(np.prod(1.0 + returns) - 1.0) if returns.size else math.nan
+        return float(zero_within_rounding(np.prod(1.0 + returns) - 1.0)) if returns.size else math.nan
 
 
 def cagr(returns: np.ndarray) -> float:
@@ -322,8 +323,11 @@ def compute_metrics(
     out = dict.fromkeys(METRIC_NAMES, math.nan)
     with np.errstate(all="ignore"):
         if n:
-            ending = m[nbm.ENDING]
-            out["total_return"] = ending - 1.0
+            # A value back at its start up to rounding (3 -> 1 -> 3 compounds to
+            # 0.9999999999999998) has a total return of 0, not "-0.00%" (zero_within_rounding,
+            # the rule of the drawdown's recovery); its CAGR and Calmar follow.
+            out["total_return"] = zero_within_rounding(m[nbm.ENDING] - 1.0)
+            ending = 1.0 if out["total_return"] == 0.0 else m[nbm.ENDING]
             out["cagr"] = _power(ending, TRADING_DAYS / n) - 1.0 if ending >= 0 else math.nan
             # A zero (of either sign) or undefined worst drop: numpy decides its bits.
             worst = m[nbm.DRAWDOWN]

@@ -246,6 +246,10 @@ def _fold_table(folds: Any, grid: Any) -> Any:
     columns = ["fold", "is_start", "is_end", "oos_start", "oos_end", *[g for g in grid if g in folds]]
     columns += ["is_metric", "oos_metric", "winner_changed"]
     table = folds[[c for c in columns if c in folds.columns]].copy()
+    if "winner" in folds.columns:  # a fold without a winner is cash: no parameters to show
+        none = folds["winner"].isna().to_numpy()
+        for name in [g for g in grid if g in table.columns]:
+            table[name] = table[name].astype(object).where(~none, "none (cash)")
     for column in table.columns:  # dates as YYYY-MM-DD on the terminal
         if pd.api.types.is_datetime64_any_dtype(table[column]):
             table[column] = table[column].dt.strftime("%Y-%m-%d")
@@ -265,7 +269,12 @@ def walk_forward_text(validation: Any, grid: Any) -> str:
         f"the in-sample winner changed {wf.n_winner_changes} time{'s' if wf.n_winner_changes != 1 else ''} "
         f"over {n_folds} fold{'s' if n_folds != 1 else ''}",
         "out of sample (the folds' days): stitched walk-forward vs the full-history winner "
-        f"(configuration {wf.full_history_winner}) vs the benchmark",
+        + (
+            f"(configuration {wf.full_history_winner})"
+            if wf.full_history_winner is not None
+            else "(none: no configuration has a defined metric over all days; cash)"
+        )
+        + " vs the benchmark",
         _percent_rows(
             wf.summary.loc[
                 [m for m in ("total_return", "cagr", "sharpe", "max_drawdown") if m in wf.summary.index]

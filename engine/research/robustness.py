@@ -366,6 +366,17 @@ class RobustnessReport:
         return out
 
 
+def _undefined_sharpe_note(sharpe: float) -> str:
+    """Why the Sharpe ratio's percentile and p-value are n/a: the strategy has none (its
+    returns have no dispersion: a flat or cash-only strategy); "" when it has one."""
+    if math.isfinite(sharpe):
+        return ""
+    return (
+        "The strategy has no Sharpe ratio (its daily returns have no dispersion), so its percentile and "
+        "p-value among the random portfolios' Sharpe ratios are n/a."
+    )
+
+
 def robustness_report(
     data: MarketData | PreparedData,
     params: StrategyParams,
@@ -431,6 +442,7 @@ def robustness_report(
             note
             for note in (
                 baseline.note,
+                _undefined_sharpe_note(float(result.metrics["sharpe"])),
                 sharpe_ci.note("Sharpe ratio"),
                 excess_ci.note("annual excess return"),
                 *result.warnings[:5],

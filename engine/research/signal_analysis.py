@@ -245,6 +245,34 @@ def rank_ic(signal: np.ndarray, returns: np.ndarray, min_symbols: int = 3) -> np
     return np.clip(out, -1.0, 1.0)
 
 
+def _constant_side_note(signal: np.ndarray, returns: np.ndarray, min_symbols: int) -> str | None:
+    """The warning for periods with enough symbols whose IC is undefined because one side
+    is constant across the symbols (equal up to rounding, ``snap_ties``: ``rank_ic``'s
+    rule): their forward returns (symbols growing alike) or their signals. None when there
+    is none. Without it the IC was n/a with no reason given."""
+    both = np.isfinite(signal) & np.isfinite(returns)
+    enough = both.sum(axis=1) >= min_symbols
+
+    def flat(values: np.ndarray) -> np.ndarray:
+        # every rank of the row equal: one value up to rounding (NaN off the common entries)
+        ranks = _row_ranks(snap_ties(np.where(both, values, np.nan)))
+        highest = np.nanmax(ranks, axis=1, initial=-np.inf)
+        return enough & (highest <= np.nanmin(ranks, axis=1, initial=np.inf))
+
+    flat_returns, flat_signal = flat(returns), flat(signal)
+    parts = []
+    if flat_returns.any():
+        parts.append(f"{int(flat_returns.sum())} period(s) whose forward returns")
+    if (flat_signal & ~flat_returns).any():
+        parts.append(f"{int((flat_signal & ~flat_returns).sum())} period(s) whose signals")
+    if not parts:
+        return None
+    return (
+        f"No information coefficient for {' and '.join(parts)} are equal across the symbols (up to "
+        "rounding): a constant side has no rank correlation (n/a, left out of the IC statistics)."
+    )
+
+
 def quantile_labels(signal: np.ndarray, quantiles: int) -> np.ndarray | None:
     """Quantile 1..Q of each of n values (Q = highest): pandas ``qcut`` of the values (as
     alphalens' ``quantize_factor``) in exact arithmetic; None where ``qcut`` cannot form Q
@@ -481,6 +509,9 @@ def analyze_signal(
             f"{low.size} period(s) have fewer than {settings.min_symbols} eligible, holdable symbols; "
             "their information coefficient is undefined."
         )
+    constant = _constant_side_note(sig, np.where(observed, forward, np.nan), settings.min_symbols)
+    if constant:
+        warnings.append(constant)
     if note:
         warnings.append(note)
     horizon_note = _horizon_note(prepared, params, cal)

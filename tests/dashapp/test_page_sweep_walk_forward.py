@@ -269,3 +269,20 @@ def test_walk_forward_refusals_count_the_sweeps_520_days_whatever_the_window(app
             f"5 out-of-sample windows of {days} days need {need} days, more than the 520 days of returns; "
             "shorten the windows or use fewer folds"
         )
+
+
+def test_a_fold_without_a_winner_is_shown_as_cash_not_as_parameters_none() -> None:
+    """Every configuration without a defined in-sample metric: the folds table showed
+    'top_n=None' as the fold's winner."""
+    from dashapp.views.sweep import NO_WINNER, fold_rows
+
+    folds = {
+        "fold": [0, 1],
+        "winner": [None, 2],
+        "top_n": [None, 3],
+        "is_metric": [None, 1.5],
+        "oos_metric": [None, 0.5],
+        "winner_changed": [False, True],
+    }
+    rows = fold_rows({"folds": folds}, {"top_n": (1, 2, 3)})
+    assert [row["winner"] for row in rows] == [NO_WINNER, "top_n=3"]

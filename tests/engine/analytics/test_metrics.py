@@ -204,3 +204,15 @@ def test_a_strategy_without_dispersion_has_beta_zero_not_rounding_residue() -> N
     # a benchmark without dispersion still leaves beta undefined, whatever the strategy
     both_flat = compute_metrics(r, r)
     assert math.isnan(both_flat["beta"]) and math.isnan(both_flat["alpha"])
+
+
+@pytest.mark.parametrize("a", range(2, 15))
+def test_a_path_back_at_its_start_has_a_total_return_of_zero(a: int) -> None:
+    """drawdown-dates, a held-back variant: a -> b -> a -> a compounds to 1 up to rounding
+    (3 -> 1 -> 3: 0.9999999999999998) and was shown as a total return of "-0.00%"
+    (-2.2e-16), in the stock analysis and a sweep's table; CAGR and Calmar followed."""
+    for b in range(1, 15):
+        closes = np.array([a, b, a, a], dtype=float)
+        metrics = compute_metrics(closes[1:] / closes[:-1] - 1.0)
+        assert metrics["total_return"] == 0.0 and metrics["cagr"] == 0.0, (a, b)
+        assert b >= a or metrics["calmar"] == 0.0

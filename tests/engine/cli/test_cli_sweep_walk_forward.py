@@ -142,6 +142,44 @@ def test_undefined_and_infinite_values_print_as_n_a() -> None:
     assert not any(token in text.lower() for token in ("nan", "inf"))
 
 
+def test_folds_and_a_full_history_without_a_winner_say_cash_not_none() -> None:
+    """constant-return-series kind: every configuration without a defined in-sample Sharpe.
+    The folds were printed with top_n None and "full-history winner (configuration None)"."""
+    from types import SimpleNamespace
+
+    from engine.cli.sweep import walk_forward_text
+
+    day = pd.Timestamp("2022-01-03")
+    folds = pd.DataFrame(
+        {
+            "fold": [0, 1],
+            "is_start": [day, day],
+            "is_end": [day, day],
+            "oos_start": [day, day],
+            "oos_end": [day, day],
+            "winner": pd.Series([None, None], dtype=object),
+            "top_n": pd.Series([None, None], dtype=object),
+            "is_metric": [np.nan, np.nan],
+            "oos_metric": [np.nan, np.nan],
+            "winner_changed": [False, False],
+        }
+    )
+    summary = pd.DataFrame({"walk_forward": [0.0], "full_history_winner": [0.0]}, index=["total_return"])
+    walk = SimpleNamespace(
+        settings=SimpleNamespace(metric="sharpe", scheme="anchored"),
+        folds=folds,
+        n_winner_changes=0,
+        full_history_winner=None,
+        summary=summary,
+        warnings=[],
+    )
+    text = walk_forward_text(
+        SimpleNamespace(walk_forward=walk, pbo=None, pbo_note=None), {"top_n": (1, 2, 3)}
+    )
+    assert "None" not in text and text.count("none (cash)") == 2
+    assert "full-history winner (none: no configuration has a defined metric over all days; cash)" in text
+
+
 def test_walk_forward_help_states_every_default() -> None:
     """--window, --wf-metric and --in-sample-days did not say their defaults."""
     from engine.cli.main import build_parser

@@ -504,3 +504,19 @@ def test_a_few_resamples_without_dispersion_leave_an_interval_over_the_others_an
     assert (sharpe.low, sharpe.high) == (low, high)
     assert sharpe.note("Sharpe ratio").endswith(f"its interval is taken over the other {1000 - undefined}")
     assert excess.note("annual excess return") == ""
+
+
+def test_a_strategy_without_a_sharpe_ratio_says_why_its_percentile_is_n_a() -> None:
+    """A flat strategy (every holding's close constant): the Sharpe percentile and p-value
+    were shown as '-' with no reason given."""
+    days = pd.bdate_range("2022-01-03", "2022-04-29").strftime("%Y-%m-%d").tolist()
+    flat = {"AAA": [50.0] * len(days), "BBB": [20.0] * len(days), "CCC": [10.0] * len(days)}
+    flat["QQQ"] = [100.0 + i for i in range(len(days))]
+    rows = [(d, s, 60.0, 200.0) for d in days[:40] for s in ("AAA", "BBB", "CCC")]
+    data = market(sentiment_frame(rows), price_frame(days, flat))
+    report = engine.robustness_report(data, engine.StrategyParams(top_n=1), n_boot=100, n_random=20, seed=0)
+    assert math.isnan(report.random_portfolios.percentile)
+    assert any(
+        n.startswith("The strategy has no Sharpe ratio (its daily returns have no dispersion)")
+        for n in report.notes
+    )

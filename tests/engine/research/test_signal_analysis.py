@@ -192,6 +192,7 @@ def test_a_constant_signal_has_no_quantiles_or_spread() -> None:
         market(_sentiment(flat), _prices()), StrategyParams(), settings=SignalAnalysisSettings(quantiles=2)
     )
     assert math.isnan(analysis.ic_summary["mean_ic"])
+    assert "No information coefficient for 3 period(s) whose signals are equal" in " ".join(analysis.warnings)
     assert analysis.quantiles == 0 and list(analysis.quantile_returns.columns) == []
     assert analysis.periods["spread"].isna().all() and analysis.periods["top_turnover"].isna().all()
     assert math.isnan(analysis.spread_summary["mean"]) and math.isnan(analysis.spread_summary["t_stat"])
@@ -219,6 +220,8 @@ def test_quantiles_growing_alike_have_a_spread_of_zero_not_float_noise() -> None
     assert math.isnan(analysis.ic_summary["mean_ic"])
     spread = analysis.periods["spread"].to_numpy()
     assert np.isfinite(spread).all() and (spread == 0.0).all()
+    said = " ".join(analysis.warnings)  # the IC's n/a has its reason
+    assert "No information coefficient for 3 period(s) whose forward returns are equal across" in said
 
 
 def test_tied_signals_go_wholly_to_one_quantile_or_leave_the_period_out() -> None:
