@@ -83,7 +83,7 @@ def tied(values: Any, value: Any) -> Any:
 def same_price(values: Any, value: Any) -> Any:
     """True where the prices ``values`` equal ``value`` up to rounding, relative to the
     price: ``|values - value| <= TIE_RTOL * |value|``. The one rule for a repeated close (a
-    weekend or holiday row, a stale copy, a frozen close): a price's scale changes nothing,
+    weekend or holiday row, a stale copy; the frozen-close warning counts exact repeats): a price's scale changes nothing,
     while ``tied``'s floor of ``TIE_RTOL`` in absolute terms made every move of a token
     priced at 1e-9 a "repeat" and dropped its genuine days. NaN ties nothing, an infinite
     price only itself."""

@@ -203,21 +203,32 @@ def _power(base: float, exponent: float) -> float:
             return float(np.power(np.float64(base), np.float64(exponent)))
 
 
+def ending_value(ending: float) -> float:
+    """The compounded value ``prod(1 + r)`` of a series, exactly 1.0 when it is 1 up to
+    rounding (``zero_within_rounding`` of ``ending - 1``): a path back at its start (3 -> 1
+    -> 3 compounds to 0.9999999999999998) has a total return, CAGR and Calmar of 0, not
+    "-0.00%". The one owner of that rule for every total return and CAGR (``compute_metrics``,
+    ``total_return``, ``cagr``, the PBO's and walk-forward's ``column_metric``, the random
+    portfolios)."""
+    return 1.0 if zero_within_rounding(ending - 1.0) == 0.0 else ending
+
+
 def total_return(returns: np.ndarray) -> float:
-    """Compounded simple return (finite input; NaN for no day); within rounding of 0 it is
-    0 (``zero_within_rounding``: a path back at its start, 3 -> 1 -> 3)."""
+    """Compounded simple return ``prod(1 + r) - 1`` (finite input; NaN for no day), 0 when
+    within rounding of it (``ending_value``)."""
     returns = _as_array(returns)
     with np.errstate(all="ignore"):
-        return float(zero_within_rounding(np.prod(1.0 + returns) - 1.0)) if returns.size else math.nan
+        return ending_value(float(np.prod(1.0 + returns))) - 1.0 if returns.size else math.nan
 
 
 def cagr(returns: np.ndarray) -> float:
-    """``ending ** (252 / days) - 1`` (empyrical's annual_return); inf when it overflows."""
+    """``ending ** (252 / days) - 1`` (empyrical's annual_return; ``ending_value``); inf when
+    it overflows."""
     returns = _as_array(returns)
     if returns.size < 1:
         return math.nan
     with np.errstate(all="ignore"):
-        ending = float(np.prod(1.0 + returns))
+        ending = ending_value(float(np.prod(1.0 + returns)))
     if not ending >= 0:
         return math.nan
     return _power(ending, TRADING_DAYS / returns.size) - 1.0
@@ -323,11 +334,8 @@ def compute_metrics(
     out = dict.fromkeys(METRIC_NAMES, math.nan)
     with np.errstate(all="ignore"):
         if n:
-            # A value back at its start up to rounding (3 -> 1 -> 3 compounds to
-            # 0.9999999999999998) has a total return of 0, not "-0.00%" (zero_within_rounding,
-            # the rule of the drawdown's recovery); its CAGR and Calmar follow.
-            out["total_return"] = zero_within_rounding(m[nbm.ENDING] - 1.0)
-            ending = 1.0 if out["total_return"] == 0.0 else m[nbm.ENDING]
+            ending = ending_value(m[nbm.ENDING])  # back at its start up to rounding: 1.0
+            out["total_return"] = ending - 1.0
             out["cagr"] = _power(ending, TRADING_DAYS / n) - 1.0 if ending >= 0 else math.nan
             # A zero (of either sign) or undefined worst drop: numpy decides its bits.
             worst = m[nbm.DRAWDOWN]

@@ -50,7 +50,13 @@ from typing import Any
 import numpy as np
 
 from engine.data.types import TRADING_DAYS
-from engine.dispersion import constant_loss, distinct_series, negligible_dispersion, tied
+from engine.dispersion import (
+    constant_loss,
+    distinct_series,
+    negligible_dispersion,
+    tied,
+    zero_within_rounding,
+)
 from engine.errors import ParameterError, short_repr
 
 SELECTION_METRICS: tuple[str, ...] = ("sharpe", "sortino", "cagr", "total_return")
@@ -146,11 +152,13 @@ def _metric_from_sums(
     risk-free rate the excess returns are net of. A sum the metric does
     not need (``_NEEDS``) may be None (the PBO loop skips computing it)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if metric == "total_return":
-            return np.expm1(_computed(log_growth))
-        if metric == "cagr":
-            out = np.exp(_computed(log_growth) * (TRADING_DAYS / n)) - 1.0
-            return np.where(n >= 1, out, np.nan)
+        if metric in ("total_return", "cagr"):
+            # A growth of 0 up to rounding (a path back at its start) is 0: ``ending_value``'s rule.
+            growth = _computed(log_growth)
+            growth = np.where(zero_within_rounding(np.expm1(growth)) == 0.0, 0.0, growth)
+            if metric == "total_return":
+                return np.expm1(growth)
+            return np.where(n >= 1, np.exp(growth * (TRADING_DAYS / n)) - 1.0, np.nan)
         sum1 = _computed(s1)
         mean = center + sum1 / n
         var = (_computed(s2) - sum1 * sum1 / n) / (n - 1)

@@ -49,6 +49,7 @@ from engine.data.validation import (
     INVALID_DATE,
     TICKER_COLUMN_SHARE,
     RowFilter,
+    clean_symbols,
     conflicting_repeats,
     date_symbol_rows,
     drop_bad_numbers,
@@ -271,7 +272,7 @@ def _refuse_long_mixed_closes(
     """A long file with both an adjusted close and ``Close`` in which some tickers have no
     adjusted close at all, only ``Close``: ``refuse_mixed_closes`` (their rows were dropped
     as "close is empty", the tickers then failed, although the file holds their closes)."""
-    symbols = raw[symbol_column].astype("string").str.strip()
+    symbols = clean_symbols(raw[symbol_column])  # the reader's one spelling: aapl, $AAPL are AAPL
     has_adjusted = to_numbers(raw[adjusted_column]).notna().groupby(symbols).any()
     has_close = to_numbers(raw[close_column]).notna().groupby(symbols).any()
     close_only = [
@@ -279,6 +280,12 @@ def _refuse_long_mixed_closes(
     ]
     if close_only and bool(has_adjusted.any()):
         refuse_mixed_closes(label, [str(t) for t in has_adjusted.index[has_adjusted]], close_only)
+
+
+# Share of rows with a number that makes a column of whole numbers a candidate ID column:
+# a row without its ID is one dropped row ("symbol is empty"), not a reason to read the file
+# as wide (at 90%, one missing PERMNO in six rows did).
+ID_COLUMN_SHARE = 0.5
 
 
 def _numeric_symbol_column(
@@ -305,7 +312,7 @@ def _numeric_symbol_column(
             continue
         numbers = to_numbers(raw[column])
         filled = numbers.notna()
-        if not filled.any() or filled.mean() < TICKER_COLUMN_SHARE:
+        if not filled.any() or filled.mean() < ID_COLUMN_SHARE:
             continue
         values = numbers[filled]
         whole = np.isfinite(values.to_numpy()) & (values.to_numpy() % 1 == 0)
@@ -335,7 +342,7 @@ def _numeric_symbol_column(
             f"{label} looks like one symbol's long price file (a {price_column!r} column next to the column "
             f"{column!r}, which holds the one whole number {value} throughout), not a wide file of tickers "
             f"{str(price_column).upper()!r} and {str(column).upper()!r}; if {value} is the symbol, name that "
-            "column 'symbol'"
+            "column 'symbol', else drop the column"
         )
     ids = written.dropna().unique()
     examples = ", ".join(map(str, ids[:MAX_EXAMPLES])) + (", ..." if len(ids) > MAX_EXAMPLES else "")
@@ -347,8 +354,8 @@ def _whole_number_text(cells: pd.Series) -> pd.Series:
     """Whole numbers as the text of a symbol: as written (leading zeros kept), without a
     decimal part of zeros (``101.0`` -> ``101``); a number stored as a float (Parquet) as
     its integer."""
-    if pd.api.types.is_numeric_dtype(cells):
-        return cells.map(lambda v: None if pd.isna(v) else str(int(v))).astype("string")
+    if pd.api.types.is_numeric_dtype(cells):  # whole numbers (checked): exact as Int64
+        return cells.astype("Int64").astype("string")
     text = cells.astype("string").str.strip()
     return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
@@ -1027,10 +1034,10 @@ def trading_days_of(
     The universe of a date d: the ``holdable`` columns (the sentiment's symbols that have
     prices; the symbols a stock analysis was asked for) whose first sentiment row
     (``first_rows``; none given: every holdable column) and first close are both on or
-    before d; before that day for every symbol, those that join on the first such day. d is a trading day when (a) a symbol of its
-    universe has a price on d (before the first sentiment row, an NYSE session on which any
-    column is priced: the lookback history of risk-based weights, which a first-date symbol
-    listing later must not cut; breaker pass 5, F1), and (b) d is an NYSE session (``engine.data.calendar``;
+    before d (its *join*); before the first join, the symbols that join then. d is a trading
+    day when (a) a symbol of its universe has a price on d (before the first join, an NYSE
+    session on which any column is priced: the lookback history of risk-based weights,
+    which a symbol listing later must not cut; breaker pass 5, F1), and (b) d is an NYSE session (``engine.data.calendar``;
     outside the calendar's range, Monday to Friday), or, on a weekend or NYSE holiday, more
     than half of the universe's symbols alive on d (priced within ``ALIVE_DAYS`` calendar
     days up to d) have a genuine price on d, one that does not repeat the symbol's previous
@@ -1053,10 +1060,10 @@ def trading_days_of(
     values = prices.to_numpy(dtype=np.float64)
     priced = np.isfinite(values)
     position = {c: i for i, c in enumerate(prices.columns)}
-    # The universe of each date (dates x columns): the judged columns whose sentiment has
-    # started by then; before the first sentiment row, those of the first sentiment date
+    # The universe of each date (dates x columns): the judged columns that have joined by
+    # then (sentiment started and a close); before the first join, those of the first join
     # (every judged column would let a symbol whose sentiment starts after a day D decide the
-    # days before the first row: not causal).
+    # days before the first join: not causal).
     universe = np.zeros(values.shape, dtype=bool)
     starts = {c: pd.Timestamp(first_rows[c]) for c in judged if first_rows and c in first_rows}
     # A symbol joins the universe once it has both its first sentiment row and its first
@@ -1068,7 +1075,7 @@ def trading_days_of(
     earliest = min(joins.values()) if joins else None
     for c in judged:
         start = joins.get(c)
-        # start == earliest: a symbol of the first sentiment date, in every date's universe
+        # start == earliest: a symbol of the first join (sentiment and a close), in every date's universe
         universe[:, position[c]] = True if start is None or start == earliest else (days >= start)
     groups: list[DroppedRows] = []
     drop = np.zeros(len(prices), dtype=bool)
@@ -1084,9 +1091,9 @@ def trading_days_of(
             return DroppedRows(reason=reason, count=count, examples=examples)
         return DroppedRows(reason=reason, count=int(mask.sum()), examples=examples, unit="dates")
 
-    # (a) no symbol of the date's universe priced: not a trading day. Before the first
-    # sentiment row (the lookback history of risk-based weights) an NYSE session priced by
-    # any column is kept: the symbols of the first sentiment date may list later (an IPO),
+    # (a) no symbol of the date's universe priced: not a trading day. Before the first join
+    # (the lookback history of risk-based weights) an NYSE session priced by any column is
+    # kept: a symbol whose sentiment starts first may list later (an IPO),
     # and dropping every session before it cut the other holdings' lookback windows
     # (breaker pass 5, F1: min-variance weights 0.2045/0.7955 where 0.1954/0.8046 are right).
     unpriced = ~(priced & universe).any(axis=1)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.analytics.metrics import total_return
 from engine.analytics.statistics import (
     annual_growth,
     annual_sharpe,
@@ -118,18 +119,17 @@ class ConfidenceInterval:
     resamples: int = 0  # bootstrap resamples drawn
     undefined: int = 0  # of them, those without a value (a Sharpe ratio without dispersion: 0/0)
 
-    def note(self, statistic: str) -> str:
-        """The sentence for the report when resamples have no value of ``statistic``
-        ("" when every one has)."""
+    def note(self, statistic: str, why: str) -> str:
+        """The sentence for the report when resamples have no value of ``statistic``, ``why``
+        saying what leaves it undefined; "" when every resample has one."""
         if not self.undefined:
             return ""
-        share = f"{self.undefined:,} of the {self.resamples:,} bootstrap resamples have no {statistic}"
+        share = (
+            f"{self.undefined:,} of the {self.resamples:,} bootstrap resamples have no {statistic} ({why})"
+        )
         if math.isnan(self.low):
-            return (
-                f"{share} (no dispersion: every return of the resample equal), more than "
-                f"{1.0 - self.level:.0%} of them, so its {self.level:.0%} interval is undefined"
-            )
-        return f"{share} (no dispersion); its interval is taken over the other {self.resamples - self.undefined:,}"
+            return f"{share}, more than {1.0 - self.level:.0%} of them, so its {self.level:.0%} interval is undefined"
+        return f"{share}; its interval is taken over the other {self.resamples - self.undefined:,}"
 
 
 def _interval(estimate: float, samples: np.ndarray, level: float) -> ConfidenceInterval:
@@ -214,7 +214,7 @@ def _random_draws(prepared: Any, item: tuple[StrategyParams, list[np.ndarray], i
     for draw in range(n):
         _, returns, _ = selection_returns(prepared, params, [np.sort(p[draw]) for p in picks])
         out[draw, 0] = annual_sharpe(returns, params.risk_free) if returns.size > 1 else math.nan
-        out[draw, 1] = float(np.prod(1.0 + returns) - 1.0) if returns.size else math.nan
+        out[draw, 1] = total_return(returns)  # NaN without a day
     return out
 
 
@@ -443,8 +443,8 @@ def robustness_report(
             for note in (
                 baseline.note,
                 _undefined_sharpe_note(float(result.metrics["sharpe"])),
-                sharpe_ci.note("Sharpe ratio"),
-                excess_ci.note("annual excess return"),
+                sharpe_ci.note("Sharpe ratio", "no dispersion: every return of the resample equal"),
+                excess_ci.note("annual excess return", "a growth that overflows or is undefined"),
                 *result.warnings[:5],
             )
             if note

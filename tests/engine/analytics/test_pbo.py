@@ -258,3 +258,12 @@ def test_configurations_equal_on_some_rows_tie_there(seed: int) -> None:
     np.testing.assert_allclose(result.logits, _tie_aware_brute_force(matrix, 4), rtol=1e-9, atol=1e-12)
     if seed == 10:
         assert result.pbo == pytest.approx(1 / 6)
+
+
+def test_column_metric_total_return_and_cagr_of_a_path_back_at_its_start_are_zero() -> None:
+    """The one rule of ``engine.analytics.metrics.ending_value``: the walk-forward's and the
+    PBO's column_metric gave -2.2e-16 where compute_metrics gives 0."""
+    from engine.analytics.pbo import column_metric
+
+    returns = np.array([[1 / 3 - 1.0], [2.0], [0.0]])
+    assert column_metric(returns, "total_return")[0] == 0.0 and column_metric(returns, "cagr")[0] == 0.0

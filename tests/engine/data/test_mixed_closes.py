@@ -104,3 +104,16 @@ def test_a_yahoo_export_with_repair_flags_reads_its_adjusted_closes() -> None:
     )
     prices, _ = load_prices_file(text.encode(), name="y.csv")
     assert prices.to_dict("list") == {"AAA": [10.0, 10.5], "BBB": [20.0, 20.5]}
+
+
+def test_the_mixed_close_check_spells_symbols_as_the_reader_does() -> None:
+    """aapl and $AAPL are AAPL everywhere in the reader; the check counted 'aapl' as a
+    ticker with only 'Close' and refused a valid file."""
+    text = (
+        "date,symbol,Adj Close,Close\n"
+        "2022-01-03,AAPL,10,11\n2022-01-04,AAPL,10.5,11.5\n2022-01-05,aapl,,12\n"
+        "2022-01-03,MSFT,20,21\n2022-01-04,MSFT,20.5,21.5\n2022-01-05,MSFT,21,22\n"
+    )
+    prices, report = load_prices_file(text.encode(), name="case.csv")
+    assert sorted(prices.columns) == ["AAPL", "MSFT"]
+    assert [d.reason for d in report.dropped] == ["adjusted close ('Adj Close') is empty"]

@@ -74,3 +74,9 @@ def test_ids_with_leading_zeros_keep_them_in_the_symbols_and_the_warning() -> No
     prices, report = load_prices_file(text.encode(), name="k.csv")
     assert sorted(prices.columns) == ["000660", "005930"] and prices.loc["2022-01-05", "005930"] == 71000.0
     assert any("read as the symbols (005930, 000660)" in w for w in report.warnings)
+
+
+def test_a_row_without_its_id_is_a_dropped_row_not_a_wide_file() -> None:
+    text = SECID.replace("2021-11-03,9984,99.9", "2021-11-03,,99.9")
+    prices, report = load_prices_file(text.encode(), name="ids.csv")
+    assert sorted(prices.columns) == ["6758", "7203", "9984"] and report.dropped

@@ -486,7 +486,7 @@ def test_an_interval_whose_resamples_mostly_lack_dispersion_is_undefined_and_sai
     assert sharpe.estimate == pytest.approx(math.sqrt(252 / 42), rel=1e-12)
     assert sharpe.undefined == _without_the_moves(returns, 1000, 0) > 50 and sharpe.resamples == 1000
     assert math.isnan(sharpe.low) and math.isnan(sharpe.high)
-    assert sharpe.note("Sharpe ratio") == (
+    assert sharpe.note("Sharpe ratio", "no dispersion: every return of the resample equal") == (
         f"{sharpe.undefined} of the 1,000 bootstrap resamples have no Sharpe ratio (no dispersion: every "
         "return of the resample equal), more than 5% of them, so its 95% interval is undefined"
     )
@@ -502,8 +502,9 @@ def test_a_few_resamples_without_dispersion_leave_an_interval_over_the_others_an
     defined = rb.annual_sharpe(returns[index])
     low, high = np.quantile(defined[np.isfinite(defined)], [0.025, 0.975])
     assert (sharpe.low, sharpe.high) == (low, high)
-    assert sharpe.note("Sharpe ratio").endswith(f"its interval is taken over the other {1000 - undefined}")
-    assert excess.note("annual excess return") == ""
+    said = sharpe.note("Sharpe ratio", "no dispersion")
+    assert said.endswith(f"(no dispersion); its interval is taken over the other {1000 - undefined}")
+    assert excess.note("annual excess return", "overflow") == ""
 
 
 def test_a_strategy_without_a_sharpe_ratio_says_why_its_percentile_is_n_a() -> None:
