@@ -72,25 +72,27 @@ def tied(values: Any, value: Any) -> Any:
     different paths (a random portfolio that draws the strategy's own holdings has its
     Sharpe ratio in other bits: 18.883832799441752 against 18.88383279944175); NaN ties
     nothing, an infinite value only itself."""
-    with np.errstate(all="ignore"):
-        v = np.asarray(value, dtype=np.float64)
-        a = np.asarray(values, dtype=np.float64)
-        # an infinite value ties only itself
-        out = (a == v) | ((np.abs(a - v) <= TIE_RTOL * np.maximum(1.0, np.abs(v))) & np.isfinite(v))
-    return bool(out) if np.ndim(out) == 0 else out
+    return _equal_up_to_rounding(values, value, floor=1.0)
 
 
 def same_price(values: Any, value: Any) -> Any:
     """True where the prices ``values`` equal ``value`` up to rounding, relative to the
     price: ``|values - value| <= TIE_RTOL * |value|``. The one rule for a repeated close (a
-    weekend or holiday row, a stale copy; the frozen-close warning counts exact repeats): a price's scale changes nothing,
-    while ``tied``'s floor of ``TIE_RTOL`` in absolute terms made every move of a token
-    priced at 1e-9 a "repeat" and dropped its genuine days. NaN ties nothing, an infinite
-    price only itself."""
+    weekend or holiday row, a stale copy; the frozen-close warning counts exact repeats): a
+    price's scale changes nothing, while ``tied``'s floor of ``TIE_RTOL`` in absolute terms
+    made every move of a token priced at 1e-9 a "repeat" and dropped its genuine days. NaN
+    ties nothing, an infinite price only itself."""
+    return _equal_up_to_rounding(values, value, floor=0.0)
+
+
+def _equal_up_to_rounding(values: Any, value: Any, *, floor: float) -> Any:
+    """``|values - value| <= TIE_RTOL * max(floor, |value|)`` (``tied``: floor 1, an
+    absolute tolerance near 0; ``same_price``: floor 0, relative only); NaN ties nothing,
+    an infinite value only itself."""
     with np.errstate(all="ignore"):
         v = np.asarray(value, dtype=np.float64)
         a = np.asarray(values, dtype=np.float64)
-        out = (a == v) | ((np.abs(a - v) <= TIE_RTOL * np.abs(v)) & np.isfinite(v))
+        out = (a == v) | ((np.abs(a - v) <= TIE_RTOL * np.maximum(floor, np.abs(v))) & np.isfinite(v))
     return bool(out) if np.ndim(out) == 0 else out
 
 

@@ -271,15 +271,17 @@ def _refuse_long_mixed_closes(
 ) -> None:
     """A long file with both an adjusted close and ``Close`` in which some tickers have no
     adjusted close at all, only ``Close``: ``refuse_mixed_closes`` (their rows were dropped
-    as "close is empty", the tickers then failed, although the file holds their closes)."""
+    as "close is empty", the tickers then failed, although the file holds their closes).
+    The rule is the Yahoo export's (``_close_only_tickers``), on each ticker's two columns."""
     symbols = clean_symbols(raw[symbol_column])  # the reader's one spelling: aapl, $AAPL are AAPL
-    has_adjusted = to_numbers(raw[adjusted_column]).notna().groupby(symbols).any()
-    has_close = to_numbers(raw[close_column]).notna().groupby(symbols).any()
-    close_only = [
-        str(t) for t in has_close.index[has_close & ~has_adjusted.reindex(has_close.index, fill_value=False)]
+    columns = [
+        (name, str(ticker), bool(filled))
+        for name in (adjusted_column, close_column)
+        for ticker, filled in to_numbers(raw[name]).notna().groupby(symbols).any().items()
     ]
-    if close_only and bool(has_adjusted.any()):
-        refuse_mixed_closes(label, [str(t) for t in has_adjusted.index[has_adjusted]], close_only)
+    adjusted, close_only = _close_only_tickers(columns, adjusted_column)
+    if adjusted and close_only:
+        refuse_mixed_closes(label, adjusted, close_only)
 
 
 # Share of rows with a number that makes a column of whole numbers a candidate ID column:
@@ -550,13 +552,13 @@ def refuse_mixed_closes(label: str, adjusted: Sequence[str], close_only: Sequenc
 
 
 def _close_only_tickers(columns: Sequence[tuple[str, str, bool]], wanted: str) -> tuple[list[str], list[str]]:
-    """(tickers with values under ``wanted``, tickers with values under ``Close`` only) of a
-    two-level export's (field, ticker, has values) columns; both empty unless ``wanted`` is
-    an adjusted close."""
+    """(tickers with values under ``wanted``, tickers with values under a close only) of a
+    file's (field, ticker, has values) columns: a two-level export's, or a long file's two
+    close columns per ticker; both empty unless ``wanted`` is an adjusted close."""
     if squash(wanted) not in _FLAT_ADJUSTED:
         return [], []
     adjusted = {ticker for field, ticker, filled in columns if field == wanted and filled}
-    closes = {ticker for field, ticker, filled in columns if squash(field) == "close" and filled}
+    closes = {ticker for field, ticker, filled in columns if squash(field) in CLOSE_NAMES and filled}
     return sorted(adjusted), sorted(closes - adjusted)
 
 
