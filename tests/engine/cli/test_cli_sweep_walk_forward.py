@@ -94,39 +94,37 @@ def test_bad_window_is_refused_by_the_parser(monkeypatch: pytest.MonkeyPatch) ->
     assert code == 2 and "sideways" in err
 
 
+def _walk_forward_text(
+    columns: dict, summary: pd.DataFrame, *, winner: object, pbo: object, grid: dict
+) -> str:
+    """``walk_forward_text`` of two folds dated 2022-01-03 with ``columns`` (parameters,
+    metrics, winner flags) and ``summary``, the full-history ``winner`` and ``pbo``."""
+    from types import SimpleNamespace
+
+    from engine.cli.sweep import walk_forward_text
+
+    day = pd.Timestamp("2022-01-03")
+    dates = {name: [day, day] for name in ("is_start", "is_end", "oos_start", "oos_end")}
+    walk = SimpleNamespace(
+        settings=SimpleNamespace(metric="sharpe", scheme="rolling"),
+        folds=pd.DataFrame({"fold": [0, 1], **dates, **columns}),
+        n_winner_changes=int(sum(columns["winner_changed"])),
+        full_history_winner=winner,
+        summary=summary,
+        warnings=[],
+    )
+    return walk_forward_text(SimpleNamespace(walk_forward=walk, pbo=pbo, pbo_note=None), grid)
+
+
 def test_undefined_and_infinite_values_print_as_n_a() -> None:
     """constant-return-series kind in the CLI's walk-forward text: a fold whose metric is
     undefined (no dispersion) or infinite, an undefined summary Sharpe and PBO statistics
     print as n/a, as the dashboard shows them, never as NaN or inf."""
     from types import SimpleNamespace
 
-    from engine.cli.sweep import walk_forward_text
-
-    day = pd.Timestamp("2022-01-03")
-    folds = pd.DataFrame(
-        {
-            "fold": [0, 1],
-            "is_start": [day, day],
-            "is_end": [day, day],
-            "oos_start": [day, day],
-            "oos_end": [day, day],
-            "top_n": [3, 5],
-            "is_metric": [np.nan, 1.25],
-            "oos_metric": [np.inf, 0.5],
-            "winner_changed": [False, True],
-        }
-    )
     summary = pd.DataFrame(
         {"walk_forward": [0.1, np.nan], "full_history_winner": [0.2, np.inf]},
         index=["total_return", "sharpe"],
-    )
-    walk = SimpleNamespace(
-        settings=SimpleNamespace(metric="sharpe", scheme="rolling"),
-        folds=folds,
-        n_winner_changes=1,
-        full_history_winner=0,
-        summary=summary,
-        warnings=[],
     )
     pbo = SimpleNamespace(
         pbo=0.5,
@@ -137,7 +135,13 @@ def test_undefined_and_infinite_values_print_as_n_a() -> None:
         probability_of_loss=np.nan,
         degradation_slope=np.nan,
     )
-    text = walk_forward_text(SimpleNamespace(walk_forward=walk, pbo=pbo, pbo_note=None), {"top_n": (3, 5)})
+    columns = {
+        "top_n": [3, 5],
+        "is_metric": [np.nan, 1.25],
+        "oos_metric": [np.inf, 0.5],
+        "winner_changed": [False, True],
+    }
+    text = _walk_forward_text(columns, summary, winner=0, pbo=pbo, grid={"top_n": (3, 5)})
     assert "n/a" in text and "1.250" in text and "0.500" in text
     assert not any(token in text.lower() for token in ("nan", "inf"))
 
@@ -145,37 +149,15 @@ def test_undefined_and_infinite_values_print_as_n_a() -> None:
 def test_folds_and_a_full_history_without_a_winner_say_cash_not_none() -> None:
     """constant-return-series kind: every configuration without a defined in-sample Sharpe.
     The folds were printed with top_n None and "full-history winner (configuration None)"."""
-    from types import SimpleNamespace
-
-    from engine.cli.sweep import walk_forward_text
-
-    day = pd.Timestamp("2022-01-03")
-    folds = pd.DataFrame(
-        {
-            "fold": [0, 1],
-            "is_start": [day, day],
-            "is_end": [day, day],
-            "oos_start": [day, day],
-            "oos_end": [day, day],
-            "winner": pd.Series([None, None], dtype=object),
-            "top_n": pd.Series([None, None], dtype=object),
-            "is_metric": [np.nan, np.nan],
-            "oos_metric": [np.nan, np.nan],
-            "winner_changed": [False, False],
-        }
-    )
+    columns = {
+        "winner": pd.Series([None, None], dtype=object),
+        "top_n": pd.Series([None, None], dtype=object),
+        "is_metric": [np.nan, np.nan],
+        "oos_metric": [np.nan, np.nan],
+        "winner_changed": [False, False],
+    }
     summary = pd.DataFrame({"walk_forward": [0.0], "full_history_winner": [0.0]}, index=["total_return"])
-    walk = SimpleNamespace(
-        settings=SimpleNamespace(metric="sharpe", scheme="anchored"),
-        folds=folds,
-        n_winner_changes=0,
-        full_history_winner=None,
-        summary=summary,
-        warnings=[],
-    )
-    text = walk_forward_text(
-        SimpleNamespace(walk_forward=walk, pbo=None, pbo_note=None), {"top_n": (1, 2, 3)}
-    )
+    text = _walk_forward_text(columns, summary, winner=None, pbo=None, grid={"top_n": (1, 2, 3)})
     assert "None" not in text and text.count("none (cash)") == 2
     assert "full-history winner (none: no configuration has a defined metric over all days; cash)" in text
 
