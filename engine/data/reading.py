@@ -736,6 +736,7 @@ def _read_dates(
     distinct = pd.Series(full.dropna().unique(), dtype="string")
     parsed, description = _infer_distinct(distinct, label, options, column, notes)
     parsed, description = _with_serials(distinct, parsed, description)
+    _refuse_spreadsheet_swap(distinct, parsed, label, column)
     if closes:
         parsed, description = _at_exchange_dates(distinct, parsed, description)
     dates = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
@@ -1102,6 +1103,53 @@ def _with_serials(text: pd.Series, parsed: pd.Series, description: str) -> tuple
     parsed = parsed.copy()
     parsed[numbers.index] = _finish_dates(_excel_dates(numbers))
     return parsed, f"{description}; Excel serial day numbers among them"
+
+
+def _refuse_spreadsheet_swap(text: pd.Series, parsed: pd.Series, label: str, column: str) -> None:
+    """Refuse a dd/mm (mm/dd) column that went through a spreadsheet set to the other order.
+
+    The spreadsheet turns the values it can read its way, those whose first two fields are
+    both 12 or less, into dates (01/02/2022, 1 February, becomes 2 January) and leaves the
+    others as text; saved back, the converted ones are Excel serials (R's readxl) or ISO
+    timestamps (pandas' read_excel). Each value then has one reading and the rows up to the
+    12th of every month moved to other months. The mark: more than two text dates, each of
+    one order only, next to more than two dates of another form, each on the 12th or
+    earlier, that go against the file's order more than twice as often as with their day
+    and month swapped back (an ISO history continued as dd/mm after the 12th is in order)."""
+    numeric = text.str.match(_NUMERIC_DM).fillna(False).astype(bool)
+    others = parsed[~numeric & parsed.notna()]
+    if (
+        int(numeric.sum()) <= _LONE_DECIDERS
+        or len(others) <= _LONE_DECIDERS
+        or bool((others.dt.day > 12).any())
+    ):
+        return
+    parts = text[numeric].str.extract(_NUMERIC_DM)
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first = bool((first > 12).all())
+    if not (day_first or bool((second > 12).all())):
+        return
+    read = parsed.dropna()
+    keys = _date_keys(read)
+    swapped = np.where(
+        read.index.isin(others.index), read.dt.year * 10000 + read.dt.day * 100 + read.dt.month, keys
+    )
+    if _descents(keys) <= 2 * _descents(swapped):
+        return
+    example = text[numeric].iloc[0]
+    converted = others.index[0]
+    order, other, written = (
+        ("day-first", "month first", "01/02/2022")
+        if day_first
+        else ("month-first", "day first", "02/01/2022")
+    )
+    raise DataValidationError(
+        f"{label}: the {column!r} column holds {order} dates as text only where they cannot be read the other "
+        f"way (such as {example!r}) and its other dates (such as {text[converted]!r}, "
+        f"{parsed[converted].date().isoformat()}) only up to the 12th of a month, out of order: a {order} file "
+        f"converted by a spreadsheet set to {other} (which turns {written!r}, 1 February, into 2 January); these "
+        "dates cannot be placed, write them as yyyy-mm-dd from the original file"
+    )
 
 
 def _from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
