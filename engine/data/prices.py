@@ -174,6 +174,7 @@ def validate_prices(
             f"{label} has a symbol column {symbol_column!r} but no 'Close' or 'Adj Close' column; "
             "name the column of adjusted closes 'Adj Close' or 'close'"
         )
+    _refuse_fields_beside_tickers(label, others)
     read = dataclasses.replace(read, layout="wide")
     return _validate_wide_prices(raw, label, date_column, options, read, empty, notes=repeated)
 
@@ -234,6 +235,24 @@ def _refuse_one_ticker_export(label: str, others: Sequence[str]) -> None:
             "without the ticker's name; use columns date,<TICKER> (one column of adjusted closes per ticker) "
             "or add a 'Ticker' column"
         )
+
+
+def _refuse_fields_beside_tickers(label: str, others: Sequence[str]) -> None:
+    """A one-ticker export's fields (two or more, one a close) next to ticker columns (a
+    download's ``history()`` with another ticker's closes joined: ``Date,Open,High,Low,Close,
+    Volume,QQQ``) is refused in one sentence: read as wide, it invented tickers OPEN, HIGH,
+    CLOSE and VOLUME (a volume as a price), and the ticker whose fields they are had none.
+    Tickers that are field words (LOW, OPEN) without a close among them stay tickers."""
+    fields = [c for c in others if squash(c) in ONE_TICKER_FIELD_NAMES]
+    tickers = [c for c in others if c not in fields]
+    if len(fields) < 2 or not tickers or not {squash(c) for c in fields} & CLOSE_FIELD_NAMES:
+        return
+    raise DataValidationError(
+        f"{label} looks like a one-ticker export ({', '.join(repr(c) for c in fields[:MAX_EXAMPLES])} "
+        f"columns) without the ticker's name, next to the ticker column(s) "
+        f"{', '.join(repr(c) for c in tickers[:MAX_EXAMPLES])}; name that ticker's adjusted closes by the "
+        "ticker (date,AAPL,QQQ) and remove its other columns, or give a long file with a 'Ticker' column"
+    )
 
 
 # Share of rows with a repeated date from which a file with a text column of tickers is
